@@ -1,0 +1,250 @@
+"""The running gureum node: owns the store, the blob store, the listeners and every
+background component, all under one TaskGroup; routes each HTTP request to the AWS wire
+layer, gureum's own endpoints or a non-AWS edge route (the OCI registry, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gureum import __version__
+from gureum.config import Config
+from gureum.http.server import HttpServer, Request, Response
+from gureum.services import registry
+
+if TYPE_CHECKING:
+    from gureum.blobs import BlobStore
+    from gureum.store import Store
+
+log = logging.getLogger("gureum")
+
+
+class AlreadyRunning(Exception):
+    """Another gureum holds the data directory."""
+
+
+class DataDirLock:
+    """An exclusive flock on <data_dir>/gureum.lock, held while the node runs."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "gureum.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another gureum (pid {other or '?'}) is already running on {self.path.parent}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class App:
+    """One gureum node. Services reach shared machinery through it (ctx.app)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.started = time.time()
+        self.store: Store = None  # type: ignore[assignment]  # set in start()
+        self._blobs: BlobStore | None = None
+        self.http_address: tuple[str, int] = (config.host, config.port)
+        self.dns_address: tuple[str, int] | None = None
+        self.notes: list[str] = []  # shown in the banner (e.g. "DNS fell back to 10053")
+        self.components: dict[str, Any] = {}  # name -> the object a component publishes
+        self._status: dict[str, tuple[str, str]] = {}
+        self._tasks: asyncio.TaskGroup | None = None
+        self._http: HttpServer | None = None
+        self._lock: DataDirLock | None = None
+        self._stopping = asyncio.Event()
+        self._ready_events: dict[str, asyncio.Event] = {}
+
+    # --- shared machinery ---------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        return self.config.data_dir
+
+    @property
+    def blobs(self) -> BlobStore:
+        if self._blobs is None:
+            from gureum.blobs import BlobStore
+
+            self._blobs = BlobStore(self.data_dir / "blobs")
+        return self._blobs
+
+    def set_status(self, name: str, state: str, reason: str = "") -> None:
+        """Report a service's state for /_gureum/health: available, running, starting,
+        disabled or failed, with a reason where it helps."""
+        self._status[name] = (state, reason)
+
+    def status(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for name in registry.SERVED:
+            if name in self._status:
+                state, reason = self._status[name]
+            elif name in registry.API_MODULES:
+                state, reason = "available", ""
+            else:
+                state, reason = "disabled", "not implemented yet"
+            out[name] = {"state": state, "reason": reason} if reason else {"state": state}
+        for name, (state, reason) in self._status.items():
+            if name not in out:
+                out[name] = {"state": state, "reason": reason} if reason else {"state": state}
+        return out
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run a background task owned by the node's TaskGroup (cancelled on shutdown)."""
+        assert self._tasks is not None, "app not started"
+        return self._tasks.create_task(_guard(coro, name), name=name)
+
+    async def wait_component(self, name: str, timeout: float | None = None) -> Any:
+        """Wait until component `name` has published its object via `publish()`."""
+        if name in self.components:
+            return self.components[name]
+        ev = self._ready_events.setdefault(name, asyncio.Event())
+        await asyncio.wait_for(ev.wait(), timeout)
+        return self.components[name]
+
+    def publish(self, name: str, obj: Any) -> None:
+        """A component makes its live object (e.g. the DNS server) available to others."""
+        self.components[name] = obj
+        self._ready_events.setdefault(name, asyncio.Event()).set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    # --- lifecycle ----------------------------------------------------------------
+    async def serve(self, on_ready: Callable[[App], None] | None = None) -> None:
+        """Start everything, run until stop() (or a signal), then shut down cleanly."""
+        from gureum.store import open_store
+
+        cfg = self.config
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = DataDirLock(cfg.data_dir)
+        self._lock.acquire()
+        try:
+            self.store = open_store(cfg.state)
+            self._http = HttpServer(self.handle)
+            self.http_address = await self._http.start(cfg.host, cfg.port)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    loop.add_signal_handler(sig, self.stop)
+                except (NotImplementedError, RuntimeError):
+                    pass
+            async with asyncio.TaskGroup() as tg:
+                self._tasks = tg
+                for cname, (entry, services) in registry.COMPONENTS.items():
+                    if cfg.setting(f"{cname}.enabled", "1") in ("0", "false", "no"):
+                        for svc in services or (cname,):
+                            self.set_status(svc, "disabled", "turned off by configuration")
+                        continue
+                    for svc in services or (cname,):
+                        self.set_status(svc, "starting")
+                    tg.create_task(self._run_component(cname, entry, services), name=cname)
+                if on_ready is not None:
+                    on_ready(self)
+                await self._stopping.wait()
+                log.info("shutting down")
+                await self._http.stop(grace=5.0)
+                raise _Shutdown
+        except* _Shutdown:
+            pass
+        finally:
+            self._tasks = None
+            if self.store is not None:
+                await self.store.close()
+            self._lock.release()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _run_component(self, name: str, entry: str, services: tuple[str, ...]) -> None:
+        fn = load_entry(entry)
+        try:
+            await fn(self)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a failed component must not take the node down
+            log.exception("component %s failed", name)
+            for svc in services or (name,):
+                self.set_status(svc, "failed", f"{type(exc).__name__}: {exc}")
+
+    # --- HTTP edge ----------------------------------------------------------------
+    async def handle(self, request: Request) -> Response:
+        path = request.raw_path
+        if path.startswith("/_gureum/"):
+            from gureum import internal
+
+            return await internal.handle(self, request)
+        for prefix, entry in registry.EDGE_ROUTES.items():
+            if path.startswith(prefix) and not _is_sigv4(request):
+                return await load_entry(entry)(self, request)
+        from gureum.aws import edge
+
+        return await edge.handle(self, request)
+
+
+class _Shutdown(Exception):
+    pass
+
+
+async def _guard(coro: Awaitable[Any], name: str) -> Any:
+    """Keep a crashing background task from cancelling the whole TaskGroup."""
+    try:
+        return await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background task %s failed", name)
+        return None
+
+
+def _is_sigv4(request: Request) -> bool:
+    auth = request.headers.get("authorization", "")
+    return auth.startswith("AWS4-") or "X-Amz-Credential=" in request.query_string
+
+
+_ENTRIES: dict[str, Any] = {}
+
+
+def load_entry(entry: str) -> Any:
+    """Import "package.module:function" once and return the function."""
+    fn = _ENTRIES.get(entry)
+    if fn is None:
+        module, _, attr = entry.partition(":")
+        fn = getattr(importlib.import_module(module), attr)
+        _ENTRIES[entry] = fn
+    return fn
+
+
+def make_ephemeral_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="gureum-"))
+
+
+def remove_dir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

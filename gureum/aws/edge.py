@@ -1,0 +1,162 @@
+"""The AWS front door: one request in, routed, authenticated, parsed, validated, handled,
+serialized; every failure turned into the service's own error shape."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from gureum.aws import auth, routing, specs
+from gureum.aws.dispatch import RequestContext, call_handler, find_handler
+from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge
+from gureum.aws.protocols import json_rpc, query, rest
+from gureum.aws.specs import ServiceSpec
+from gureum.aws.validate import validate
+from gureum.http.server import BodyTooLarge, Request, Response
+from gureum.services.registry import API_MODULES
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+log = logging.getLogger("gureum.aws")
+
+DEFAULT_ACCOUNT = "000000000000"
+DEFAULT_REGION = "us-east-1"
+MAX_BODY = 128 * 1024 * 1024  # non-streamed bodies (Lambda zips arrive base64 in JSON)
+_loaded: set[str] = set()
+
+
+def _load_handlers(service: str) -> None:
+    if service in _loaded:
+        return
+    for module in API_MODULES.get(service, ()):
+        importlib.import_module(module)
+    _loaded.add(service)
+
+
+def _protocol_of(spec: ServiceSpec | None, request: Request) -> str:
+    if spec is not None:
+        return spec.protocol
+    if request.headers.get("x-amz-target"):
+        return "json"
+    if "x-www-form-urlencoded" in (request.headers.get("content-type") or "") or "Action=" in request.query_string:
+        return "query"
+    return "rest-json"
+
+
+def error_response(spec: ServiceSpec | None, protocol: str, err: AwsError, request_id: str) -> Response:
+    if protocol == "query":
+        return query.serialize_error(spec, err, request_id)
+    if protocol == "json":
+        return json_rpc.serialize_error(spec, err, request_id)
+    return rest.serialize_error(spec, err, request_id)
+
+
+async def handle(app: App, request: Request) -> Response:
+    request_id = str(uuid.uuid4())
+    spec: ServiceSpec | None = None
+    started = time.perf_counter()
+    op_name = "?"
+    try:
+        scope = routing.credential_scope(request)
+        form = None
+        body: bytes | None = None
+        ctype = request.headers.get("content-type") or ""
+        if "x-www-form-urlencoded" in ctype and request.method == "POST":
+            body = await request.body(MAX_BODY)
+            try:
+                form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+            except UnicodeDecodeError:
+                form = []
+        route = routing.route(request, scope, form)
+        spec = specs.load(route.service)
+        op = spec.operation(route.operation)
+        op_name = op.name
+        protocol = spec.protocol
+        streaming = protocol.startswith("rest") and _streams_input(op)
+        if body is None and not streaming:
+            body = await request.body(MAX_BODY)
+        identity = await auth.authenticate(app, request, scope, spec, body)
+        ctx = RequestContext(
+            app=app,
+            service=route.service,
+            operation=op.name,
+            account_id=identity.account_id,
+            region=scope.region if scope and scope.region else DEFAULT_REGION,
+            request_id=request_id,
+            access_key_id=identity.access_key_id,
+            principal_arn=identity.arn,
+            request=request,
+        )
+        if protocol == "query":
+            params = query.parse(spec, op, route.form if route.form is not None else form or [])
+        elif protocol == "json":
+            params = json_rpc.parse(spec, op, body or b"")
+        else:
+            if streaming:
+                ctx.body_stream = request.stream()
+            params = rest.parse(spec, op, route.labels, request.query, request.headers, body)
+        validate(spec, op.input, params)
+        _load_handlers(route.service)
+        handler = find_handler(route.service, op.name)
+        if handler is None:
+            raise NotImplementedOperation(
+                "NotImplemented",
+                f"gureum does not implement {route.service} {op.name} yet",
+                501,
+            )
+        result = await call_handler(handler, ctx, params)
+        if isinstance(result, Response):  # rare escape hatch (e.g. S3 range responses)
+            response = result
+        elif protocol == "query":
+            response = query.serialize(spec, op, result, request_id)
+        elif protocol == "json":
+            response = json_rpc.serialize(spec, op, result, request_id)
+        else:
+            response = rest.serialize(spec, op, result, request_id)
+    except AwsError as err:
+        response = error_response(spec, _protocol_of(spec, request), err, request_id)
+    except BodyTooLarge:
+        response = error_response(spec, _protocol_of(spec, request), RequestTooLarge(), request_id)
+    except ConnectionError:
+        raise
+    except Exception:
+        log.exception("handler failed: %s %s (request %s)", spec.name if spec else "?", op_name, request_id)
+        response = error_response(spec, _protocol_of(spec, request), InternalFailure(), request_id)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "%s %s %s -> %d (%.1f ms)",
+            spec.name if spec else "?",
+            op_name,
+            request_id,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+    return response
+
+
+def _streams_input(op: specs.Operation) -> bool:
+    shape = op.input
+    if shape is None or not shape.payload:
+        return False
+    member = shape.members[shape.payload]
+    return member.is_streaming or member.raw.get("requiresLength") is True and member.type == "blob"
+
+
+def service_context(app: App, service: str, account_id: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION, **extra: Any) -> RequestContext:
+    """A context for calling a handler in-process (one service calling another, CLI tools)."""
+    return RequestContext(
+        app=app,
+        service=service,
+        operation="",
+        account_id=account_id,
+        region=region,
+        request_id=str(uuid.uuid4()),
+        access_key_id="",
+        principal_arn=f"arn:aws:iam::{account_id}:root",
+        extra=dict(extra),
+    )

@@ -1,0 +1,117 @@
+"""JSON bodies (json and rest-json protocols) to and from values, per the model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gureum.aws.protocols.common import (
+    ParseError,
+    b64decode,
+    b64encode,
+    format_timestamp,
+    parse_bool,
+    parse_timestamp,
+    timestamp_format,
+)
+from gureum.aws.specs import Shape
+
+_BODY_LOCATIONS = (None, "")
+
+
+def loads(body: bytes) -> Any:
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ParseError(message="Start of structure or map found where not expected.") from None
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def from_json(value: Any, shape: Shape, where: str = "") -> Any:
+    if value is None:
+        return None
+    if shape.raw.get("document"):
+        return value
+    t = shape.type
+    if t == "structure":
+        if not isinstance(value, dict):
+            raise ParseError(message=f"Expected an object for {where or shape.name}")
+        out: dict[str, Any] = {}
+        for mname, mshape in shape.members.items():
+            if mshape.location not in _BODY_LOCATIONS:
+                continue
+            key = mshape.ref.get("locationName", mname)
+            if key in value and value[key] is not None:
+                out[mname] = from_json(value[key], mshape, f"{where}.{mname}" if where else mname)
+        return out
+    if t == "list":
+        if not isinstance(value, list):
+            raise ParseError(message=f"Expected a list for {where or shape.name}")
+        member = shape.member
+        return [from_json(v, member, where) for v in value]
+    if t == "map":
+        if not isinstance(value, dict):
+            raise ParseError(message=f"Expected a map for {where or shape.name}")
+        vshape = shape.value
+        return {k: from_json(v, vshape, where) for k, v in value.items()}
+    if t == "timestamp":
+        return parse_timestamp(value, where)
+    if t == "blob":
+        if not isinstance(value, str):
+            raise ParseError(message=f"Expected base64 text for {where}")
+        return b64decode(value, where)
+    if t == "boolean":
+        return parse_bool(value, where)
+    if t in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            raise ParseError(message=f"Expected an integer for {where}")
+        return int(value)
+    if t in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParseError(message=f"Expected a number for {where}")
+        return float(value)
+    if t == "string":
+        if not isinstance(value, str):
+            raise ParseError(message=f"Expected a string for {where}")
+        return value
+    return value
+
+
+def to_json(value: Any, shape: Shape, ts_default: str = "unixTimestamp") -> Any:
+    if value is None:
+        return None
+    if shape.raw.get("document"):
+        return value
+    t = shape.type
+    if t == "structure":
+        out: dict[str, Any] = {}
+        for mname, mshape in shape.members.items():
+            if mshape.location not in _BODY_LOCATIONS:
+                continue
+            v = value.get(mname)
+            if v is None:
+                continue
+            out[mshape.ref.get("locationName", mname)] = to_json(v, mshape, ts_default)
+        return out
+    if t == "list":
+        member = shape.member
+        return [to_json(v, member, ts_default) for v in value]
+    if t == "map":
+        vshape = shape.value
+        return {k: to_json(v, vshape, ts_default) for k, v in value.items()}
+    if t == "timestamp":
+        return format_timestamp(value, timestamp_format(shape, ts_default))
+    if t == "blob":
+        return b64encode(value)
+    if t == "boolean":
+        return bool(value)
+    if t in ("integer", "long"):
+        return int(value)
+    if t in ("float", "double"):
+        return float(value)
+    return value

@@ -1,0 +1,241 @@
+"""The REST protocols (rest-json, rest-xml): input from the URI, query string, headers and
+body; output to status code, headers and body, as each member's `location` says."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from gureum.aws.errors import AwsError
+from gureum.aws.protocols import jsonbody, xml
+from gureum.aws.protocols.common import (
+    ParseError,
+    b64decode,
+    b64encode,
+    parse_scalar_text,
+    scalar_text,
+)
+from gureum.aws.specs import Operation, ServiceSpec, Shape
+from gureum.http.server import Headers, Response
+
+
+def parse(
+    spec: ServiceSpec,
+    op: Operation,
+    labels: dict[str, str],
+    query: list[tuple[str, str]],
+    headers: Headers,
+    body: bytes | None,
+) -> dict[str, Any]:
+    """Input params; `body` is None when the payload is streamed to the handler."""
+    shape = op.input
+    if shape is None:
+        return {}
+    out: dict[str, Any] = {}
+    qmulti: dict[str, list[str]] = {}
+    for k, v in query:
+        qmulti.setdefault(k, []).append(v)
+    used_query: set[str] = set()
+    for mname, mshape in shape.members.items():
+        loc = mshape.location
+        name = mshape.location_name or mname
+        if loc == "uri":
+            if name in labels:
+                out[mname] = parse_scalar_text(mshape, unquote(labels[name]), mname)
+        elif loc == "querystring":
+            if mshape.type == "map":
+                continue  # filled below from the remaining keys
+            if name in qmulti:
+                used_query.add(name)
+                if mshape.type == "list":
+                    out[mname] = [parse_scalar_text(mshape.member, v, mname) for v in qmulti[name]]
+                else:
+                    out[mname] = parse_scalar_text(mshape, qmulti[name][0], mname)
+        elif loc == "header":
+            raw = headers.get(name)
+            if raw is not None:
+                out[mname] = _header_value(mshape, raw, mname)
+        elif loc == "headers":
+            prefix = name.lower()
+            found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
+            if found:
+                out[mname] = found
+    for mname, mshape in shape.members.items():
+        if mshape.location == "querystring" and mshape.type == "map":
+            rest = {k: v for k, v in qmulti.items() if k not in used_query}
+            if rest:
+                if mshape.value.type == "list":
+                    out[mname] = rest
+                else:
+                    out[mname] = {k: v[0] for k, v in rest.items()}
+    if body is None:
+        return out
+    payload = shape.payload
+    protocol = spec.protocol
+    if payload:
+        pshape = shape.members[payload]
+        if pshape.type in ("blob", "string"):
+            if body:
+                out[payload] = body if pshape.type == "blob" else body.decode("utf-8")
+        elif body.strip():
+            if protocol == "rest-xml":
+                root = xml.parse_document(body)
+                out[payload] = xml.element_to_value(root, pshape)
+            else:
+                out[payload] = jsonbody.from_json(jsonbody.loads(body), pshape)
+    elif body.strip() and any(m.location in (None, "") for m in shape.members.values()):
+        if protocol == "rest-xml":
+            root = xml.parse_document(body)
+            out.update(xml.element_to_value(root, shape))
+        else:
+            out.update(jsonbody.from_json(jsonbody.loads(body), shape))
+    return out
+
+
+def _header_value(shape: Shape, raw: str, where: str) -> Any:
+    if shape.type == "string" and shape.raw.get("jsonvalue"):
+        try:
+            return json.loads(b64decode(raw, where))
+        except ValueError:
+            raise ParseError(message=f"Invalid JSON header value for {where}") from None
+    if shape.type == "list":
+        return [parse_scalar_text(shape.member, v.strip(), where) for v in raw.split(",") if v.strip()]
+    return parse_scalar_text(shape, raw, where)
+
+
+def _header_text(shape: Shape, value: Any) -> str:
+    if shape.type == "string" and shape.raw.get("jsonvalue"):
+        return b64encode(json.dumps(value, separators=(",", ":")))
+    if shape.type == "list":
+        return ",".join(scalar_text(shape.member, v, "rfc822") for v in value)
+    if shape.type == "timestamp":
+        return scalar_text(shape, value, "rfc822")
+    return scalar_text(shape, value)
+
+
+def _xml_namespace(spec: ServiceSpec, shape: Shape | None = None) -> str | None:
+    if shape is not None:
+        ns = shape.raw.get("xmlNamespace") or shape.ref.get("xmlNamespace")
+        if isinstance(ns, dict) and ns.get("uri"):
+            return ns["uri"]
+    ns = spec.xml_namespace
+    if isinstance(ns, dict):
+        return ns.get("uri")
+    return ns
+
+
+def serialize(spec: ServiceSpec, op: Operation, result: dict[str, Any] | None, request_id: str) -> Response:
+    result = result or {}
+    shape = op.output
+    headers: list[tuple[str, str]] = [_request_id_header(spec, request_id)]
+    status = op.response_code
+    body: Any = b""
+    protocol = spec.protocol
+    if shape is None:
+        return Response(status, headers, b"")
+    for mname, mshape in shape.members.items():
+        value = result.get(mname)
+        if value is None:
+            continue
+        loc = mshape.location
+        if loc == "header":
+            headers.append((mshape.location_name or mname, _header_text(mshape, value)))
+        elif loc == "headers":
+            prefix = mshape.location_name or ""
+            for k, v in value.items():
+                headers.append((prefix + k, str(v)))
+        elif loc == "statusCode":
+            status = int(value)
+    payload = shape.payload
+    if payload:
+        pshape = shape.members[payload]
+        value = result.get(payload)
+        if pshape.type in ("blob", "string") or pshape.is_streaming:
+            if value is None:
+                body = b""
+            elif isinstance(value, str):
+                body = value.encode("utf-8")
+            else:
+                body = value  # bytes or an async iterator of bytes
+            if not _has(headers, "content-type"):
+                headers.append(("content-type", "application/octet-stream" if pshape.type == "blob" else "text/plain"))
+        elif value is not None:
+            if protocol == "rest-xml":
+                out: list[str] = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+                name = pshape.location_name or pshape.name
+                xml.value_to_xml(out, name, pshape, value, _xml_namespace(spec, pshape))
+                body = "".join(out).encode("utf-8")
+                headers.append(("content-type", "application/xml"))
+            else:
+                body = jsonbody.dumps(jsonbody.to_json(value, pshape))
+                headers.append(("content-type", "application/json"))
+    elif any(m.location in (None, "") for m in shape.members.values()):
+        if protocol == "rest-xml":
+            out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+            name = shape.location_name or shape.name
+            xml.value_to_xml(out, name, shape, result, _xml_namespace(spec, shape))
+            body = "".join(out).encode("utf-8")
+            headers.append(("content-type", "application/xml"))
+        else:
+            body = jsonbody.dumps(jsonbody.to_json(result, shape))
+            headers.append(("content-type", "application/json"))
+    return Response(status, headers, body)
+
+
+def _has(headers: list[tuple[str, str]], name: str) -> bool:
+    return any(k.lower() == name for k, _ in headers)
+
+
+def _request_id_header(spec: ServiceSpec | None, request_id: str) -> tuple[str, str]:
+    if spec is not None and spec.name == "s3":
+        return ("x-amz-request-id", request_id)
+    return ("x-amzn-requestid", request_id)
+
+
+def serialize_error(spec: ServiceSpec | None, err: AwsError, request_id: str) -> Response:
+    protocol = spec.protocol if spec is not None else "rest-json"
+    headers = [_request_id_header(spec, request_id)]
+    if protocol == "rest-xml":
+        fault = "Sender" if err.sender_fault else "Receiver"
+        extra: list[str] = []
+        eshape = spec.error_shape(err.code) if spec is not None else None
+        if eshape is not None:
+            known = {k: v for k, v in err.fields.items() if k in eshape.members}
+            xml.members_to_xml(extra, eshape, known)
+        else:
+            known = {}
+        for k, v in err.fields.items():
+            if k not in known and not isinstance(v, (list, dict)):
+                extra.append(f"<{k}>{xml.escape(str(v))}</{k}>")
+        if spec is not None and spec.name == "s3":
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<Error><Code>{xml.escape(err.code)}</Code><Message>{xml.escape(err.message)}</Message>"
+                f"{''.join(extra)}<RequestId>{request_id}</RequestId></Error>"
+            )
+            headers.append(("x-amz-id-2", request_id))
+        else:
+            ns = _xml_namespace(spec) if spec is not None else None
+            ns_attr = f' xmlns="{ns}"' if ns else ""
+            body = (
+                f'<?xml version="1.0"?>\n<ErrorResponse{ns_attr}><Error><Type>{fault}</Type>'
+                f"<Code>{xml.escape(err.code)}</Code><Message>{xml.escape(err.message)}</Message>"
+                f"{''.join(extra)}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            )
+        headers.append(("content-type", "application/xml"))
+        return Response(err.status, headers, body.encode("utf-8"))
+    eshape = spec.error_shape(err.code) if spec is not None else None
+    message_key = "Message" if eshape is not None and "Message" in eshape.members else "message"
+    doc: dict[str, Any] = {message_key: err.message}
+    doc.update(err.fields)
+    headers.append(("x-amzn-errortype", err.code))
+    headers.append(("content-type", "application/json"))
+    # Header-bound members of the error shape (e.g. Lambda's Retry-After).
+    if spec is not None:
+        if eshape is not None:
+            for mname, mshape in eshape.members.items():
+                if mshape.location == "header" and mname in err.fields:
+                    headers.append((mshape.location_name or mname, str(err.fields[mname])))
+                    doc.pop(mname, None)
+    return Response(err.status, headers, jsonbody.dumps(doc))

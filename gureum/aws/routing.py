@@ -1,0 +1,139 @@
+"""Which service and operation a request is for, the way AWS's endpoints tell: the SigV4
+credential scope, X-Amz-Target, the query `Action`, and the REST path and method."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from gureum.aws import specs
+from gureum.aws.errors import AwsError
+from gureum.http.server import Request
+from gureum.services.registry import SERVED
+
+# SigV4 signing name -> services that sign with it (all must be in SERVED).
+SIGNING_NAMES: dict[str, tuple[str, ...]] = {
+    "dynamodb": ("dynamodb", "dynamodbstreams"),
+    "elasticloadbalancing": ("elbv2",),
+    "apigateway": ("apigatewayv2",),
+}
+# X-Amz-Target prefix -> service.
+TARGET_PREFIXES: dict[str, str] = {
+    "Route53Domains_v20140515": "route53domains",
+    "Route53Resolver": "route53resolver",
+    "AmazonEC2ContainerRegistry_V20150921": "ecr",
+    "AmazonEC2ContainerServiceV20141113": "ecs",
+    "AmazonSQS": "sqs",
+    "Kinesis_20131202": "kinesis",
+    "DynamoDB_20120810": "dynamodb",
+    "DynamoDBStreams_20120810": "dynamodbstreams",
+    "Logs_20140328": "logs",
+    "Route53AutoNaming_v20170314": "servicediscovery",
+    "AWSInsightsIndexService": "ce",
+}
+QUERY_SERVICES = ("iam", "sts", "sns", "elbv2", "sqs")
+REST_SERVICES = ("route53", "lambda", "eks", "apigatewayv2", "s3")  # s3 last: it matches most paths
+_QUERY_VERSIONS = {"2010-05-08": "iam", "2011-06-15": "sts", "2010-03-31": "sns", "2015-12-01": "elbv2", "2012-11-05": "sqs"}
+
+_CREDENTIAL = re.compile(r"Credential=([^/\s,]*)/(\d{8})/([^/]*)/([^/]*)/aws4_request")
+
+
+@dataclass
+class Scope:
+    access_key_id: str
+    date: str
+    region: str
+    service: str
+
+
+@dataclass
+class Route:
+    service: str
+    operation: str
+    labels: dict[str, str]  # REST path labels (still percent-encoded)
+    form: list[tuple[str, str]] | None = None  # query protocol parameters
+
+
+class NoRoute(AwsError):
+    code = "UnknownOperationException"
+    status = 400
+
+
+def credential_scope(request: Request) -> Scope | None:
+    auth = request.headers.get("authorization", "")
+    m = _CREDENTIAL.search(auth)
+    if m is None and "X-Amz-Credential" in request.query_string:
+        cred = request.query_dict().get("X-Amz-Credential", "")
+        m = _CREDENTIAL.search("Credential=" + cred)
+    if m is None:
+        return None
+    return Scope(m.group(1), m.group(2), m.group(3), m.group(4))
+
+
+def candidates_for_signing_name(name: str) -> tuple[str, ...]:
+    if name in SIGNING_NAMES:
+        return SIGNING_NAMES[name]
+    if name in SERVED:
+        return (name,)
+    return ()
+
+
+def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | None) -> Route:
+    """Find the operation. `form` is the parsed urlencoded body (query protocol) if any."""
+    target = request.headers.get("x-amz-target")
+    if scope is not None:
+        services = candidates_for_signing_name(scope.service)
+        if not services:
+            raise NoRoute(
+                "UnknownService",
+                f"gureum does not serve the service '{scope.service}' (it serves: {', '.join(SERVED)})",
+                400,
+            )
+    else:
+        services = SERVED
+    if target:
+        prefix, _, op = target.rpartition(".")
+        svc = TARGET_PREFIXES.get(prefix)
+        if svc is None or svc not in services:
+            raise NoRoute("UnknownOperationException", f"Unknown target {target!r}", 400)
+        spec = specs.load(svc)
+        if not spec.has_operation(op):
+            raise NoRoute("UnknownOperationException", f"Unknown operation {op!r}", 400)
+        return Route(svc, op, {})
+    params = form if form is not None else []
+    if not params and request.query_string and "Action=" in request.query_string:
+        params = parse_qsl(request.query_string, keep_blank_values=True)
+    action = next((v for k, v in params if k == "Action"), None)
+    if action is not None:
+        version = next((v for k, v in params if k == "Version"), None)
+        query_services = [s for s in services if s in QUERY_SERVICES]
+        if version in _QUERY_VERSIONS and _QUERY_VERSIONS[version] in query_services:
+            query_services = [_QUERY_VERSIONS[version]]
+        for svc in query_services:
+            spec = specs.load(svc)
+            if spec.has_operation(action):
+                return Route(svc, action, {}, params)
+        if query_services:
+            raise NoRoute("InvalidAction", f"The action {action} is not valid for this web service.", 400)
+    qkeys = dict(parse_qsl(request.query_string, keep_blank_values=True))
+    rest = [s for s in REST_SERVICES if s in services]
+    for svc in rest:
+        spec = specs.load(svc)
+        for r in spec.uri_routes:
+            labels = r.match(request.method, request.raw_path, qkeys)
+            if labels is not None:
+                return Route(svc, r.operation.name, labels)
+    if scope is not None and len(services) == 1:
+        svc = services[0]
+        raise NoRoute(
+            "UnknownOperationException",
+            f"No {svc} operation matches {request.method} {request.raw_path}",
+            404 if specs.load(svc).protocol.startswith("rest") else 400,
+        )
+    raise NoRoute(
+        "UnknownOperationException",
+        f"No AWS operation matches {request.method} {request.raw_path}"
+        " (sign requests with SigV4 or send X-Amz-Target / Action so gureum can tell the service)",
+        400,
+    )

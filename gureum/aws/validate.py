@@ -1,0 +1,168 @@
+"""Input checked against the model before a handler runs: required members, types, enums,
+lengths, ranges and patterns, reported in AWS's words
+("1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: ...")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from gureum.aws.errors import ValidationError
+from gureum.aws.specs import ServiceSpec, Shape
+
+# The error code each service uses for a request that fails its model's constraints.
+VALIDATION_CODES = {
+    "iam": "ValidationError",
+    "sts": "ValidationError",
+    "sns": "InvalidParameter",
+    "elbv2": "ValidationError",
+    "route53": "InvalidInput",
+    "s3": "InvalidArgument",
+    "ecs": "InvalidParameterException",
+    "ecr": "InvalidParameterException",
+    "servicediscovery": "InvalidInput",
+    "sqs": "InvalidParameterValue",
+}
+
+_PATTERNS: dict[str, re.Pattern[str] | None] = {}
+_MAX_REPORTED = 10
+
+
+def _pattern(text: str) -> re.Pattern[str] | None:
+    if text not in _PATTERNS:
+        try:
+            _PATTERNS[text] = re.compile(text)
+        except re.error:  # a Java-only construct: not checked here
+            _PATTERNS[text] = None
+    return _PATTERNS[text]
+
+
+def validate(spec: ServiceSpec, shape: Shape | None, params: dict[str, Any]) -> None:
+    if shape is None:
+        return
+    problems: list[str] = []
+    _check_struct(shape, params, "", problems)
+    if problems:
+        n = len(problems)
+        head = f"{n} validation error{'s' if n > 1 else ''} detected: "
+        code = VALIDATION_CODES.get(spec.name, "ValidationException")
+        raise ValidationError(code, head + "; ".join(problems[:_MAX_REPORTED]), 400)
+
+
+def _path(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name[:1].lower() + name[1:]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return "[blob]"
+    if isinstance(value, (list, dict)):
+        return "[...]" if isinstance(value, list) else "{...}"
+    return str(value)
+
+
+def _check_struct(shape: Shape, value: dict[str, Any], where: str, problems: list[str]) -> None:
+    members = shape.members
+    for req in shape.required:
+        if value.get(req) is None and not members[req].is_streaming:
+            problems.append(f"Value null at '{_path(where, req)}' failed to satisfy constraint: Member must not be null")
+    for name, v in value.items():
+        mshape = members.get(name)
+        if mshape is None or v is None:
+            continue
+        _check(mshape, v, _path(where, name), problems)
+
+
+def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
+    if shape.raw.get("document"):
+        return
+    t = shape.type
+    raw = shape.raw
+    bad = f"Value '{_show(value)}' at '{where}' failed to satisfy constraint: "
+    if t == "structure":
+        if not isinstance(value, dict):
+            problems.append(bad + "Member must be a structure")
+            return
+        _check_struct(shape, value, where, problems)
+        return
+    if t == "list":
+        if not isinstance(value, list):
+            problems.append(bad + "Member must be a list")
+            return
+        _bounds(len(value), raw, bad, problems, "have length")
+        member = shape.member
+        for i, item in enumerate(value):
+            if item is not None:
+                _check(member, item, f"{where}.{i + 1}.member", problems)
+        return
+    if t == "map":
+        if not isinstance(value, dict):
+            problems.append(bad + "Member must be a map")
+            return
+        _bounds(len(value), raw, bad, problems, "have length")
+        vshape = shape.value
+        kshape = shape.key
+        for k, v in value.items():
+            _check(kshape, k, f"{where}.key", problems)
+            if v is not None:
+                _check(vshape, v, f"{where}.{k}", problems)
+        return
+    if t == "string":
+        if not isinstance(value, str):
+            problems.append(bad + "Member must be a string")
+            return
+        enum = raw.get("enum")
+        if enum and value not in enum:
+            problems.append(bad + f"Member must satisfy enum value set: [{', '.join(enum)}]")
+            return
+        if _bounds(len(value), raw, bad, problems, "have length"):
+            return
+        pat = raw.get("pattern")
+        if pat:
+            compiled = _pattern(pat)
+            if compiled is not None and compiled.fullmatch(value) is None and compiled.search(value) is None:
+                problems.append(bad + f"Member must satisfy regular expression pattern: {pat}")
+        return
+    if t in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(bad + "Member must be an integer")
+            return
+        _bounds(value, raw, bad, problems, "have value")
+        return
+    if t in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(bad + "Member must be a number")
+            return
+        _bounds(value, raw, bad, problems, "have value")
+        return
+    if t == "boolean":
+        if not isinstance(value, bool):
+            problems.append(bad + "Member must be a boolean")
+        return
+    if t == "blob":
+        if not isinstance(value, (bytes, bytearray)) and not hasattr(value, "__aiter__"):
+            problems.append(bad + "Member must be a blob")
+            return
+        if isinstance(value, (bytes, bytearray)):
+            _bounds(len(value), raw, bad, problems, "have length")
+        return
+    if t == "timestamp":
+        if not isinstance(value, dt.datetime):
+            problems.append(bad + "Member must be a timestamp")
+
+
+def _bounds(n: float, raw: dict[str, Any], bad: str, problems: list[str], what: str) -> bool:
+    lo = raw.get("min")
+    hi = raw.get("max")
+    if lo is not None and n < lo:
+        problems.append(bad + f"Member must {what} greater than or equal to {_num(lo)}")
+        return True
+    if hi is not None and n > hi:
+        problems.append(bad + f"Member must {what} less than or equal to {_num(hi)}")
+        return True
+    return False
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x) == int(x) else str(x)

@@ -1,0 +1,41 @@
+"""Settings for `gureum up`: command-line flags, each with a GUREUM_* environment twin."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    """A per-user data directory ($XDG_DATA_HOME/gureum, ~/.local/share/gureum)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "gureum"
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    dns_port: int = 53
+    dns_host: str | None = None  # defaults to host
+    data_dir: Path = field(default_factory=default_data_dir)
+    ephemeral: bool = False
+    state_url: str | None = None  # default: sqlite under data_dir
+    auth: str = "open"  # "open" accepts any credentials; "strict" verifies SigV4
+    # Extra settings services read (e.g. "dns.allow_transfer"), from --set KEY=VALUE or
+    # GUREUM_SET="k=v,k=v".
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        env = "GUREUM_" + key.upper().replace(".", "_").replace("-", "_")
+        return self.settings.get(key, os.environ.get(env, default))
+
+    @property
+    def endpoint(self) -> str:
+        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::1", "::") else self.host
+        return f"http://{host}:{self.port}"

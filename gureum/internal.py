@@ -1,0 +1,43 @@
+"""gureum's own HTTP endpoints under /_gureum/: health (and what later issues add)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from gureum import __version__
+from gureum.http.server import Request, Response
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+
+def health(app: App) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "uptime": round(time.time() - app.started, 3),
+        "endpoints": endpoints(app),
+        "dataDir": str(app.data_dir),
+        "services": app.status(),
+    }
+
+
+def endpoints(app: App) -> dict[str, str]:
+    host, port = app.http_address
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host
+    out = {"aws": f"http://{shown}:{port}", "registry": f"{shown}:{port}"}
+    if app.dns_address is not None:
+        out["dns"] = f"{app.dns_address[0]}:{app.dns_address[1]}"
+    return out
+
+
+def _json(status: int, doc: Any) -> Response:
+    return Response(status, [("content-type", "application/json")], json.dumps(doc, indent=1).encode())
+
+
+async def handle(app: App, request: Request) -> Response:
+    path = request.raw_path.rstrip("/")
+    if path == "/_gureum/health" and request.method in ("GET", "HEAD"):
+        return _json(200, health(app))
+    return _json(404, {"error": "NotFound", "message": f"no gureum endpoint {request.raw_path}"})

@@ -1,0 +1,47 @@
+"""Which modules serve which AWS service, which background components run, which HTTP
+paths are not AWS APIs. Importing this module imports nothing heavy: everything named
+here is loaded on first use (API modules) or after the listener is up (components).
+
+Each service adds its own lines here and nothing else global.
+"""
+
+from __future__ import annotations
+
+# AWS service name (botocore's) -> modules whose import registers @operation handlers.
+API_MODULES: dict[str, list[str]] = {
+    "sts": ["gureum.services.sts.api"],
+    "iam": ["gureum.services.iam.api"],
+}
+
+# Background components, started by `gureum up` after the HTTP listener is ready, each
+# `async def run(app: App) -> None` running until cancelled ("module:function").
+# name -> (entry point, AWS services it backs, for the health report)
+COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+# HTTP path prefixes on the main port that are not AWS APIs -> "module:function",
+# `async def handle(app: App, request: Request) -> Response`.
+EDGE_ROUTES: dict[str, str] = {}
+
+# Services gureum speaks on its API port (for routing and the health report).
+SERVED = (
+    "route53",
+    "route53domains",
+    "route53resolver",
+    "lambda",
+    "ecr",
+    "ecs",
+    "eks",
+    "s3",
+    "sqs",
+    "sns",
+    "kinesis",
+    "dynamodb",
+    "dynamodbstreams",
+    "logs",
+    "iam",
+    "sts",
+    "elbv2",
+    "apigatewayv2",
+    "servicediscovery",
+    "ce",
+)
