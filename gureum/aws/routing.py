@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 from gureum.aws import specs
@@ -79,6 +80,28 @@ def candidates_for_signing_name(name: str) -> tuple[str, ...]:
     return ()
 
 
+def _match_rest(spec: specs.ServiceSpec, request: Request, qkeys: dict[str, str]) -> Route | None:
+    """The best REST route: most specific URI; among equals, the one whose required header
+    and query members are all present (the most of them), not deprecated."""
+    best: tuple[tuple[Any, ...], specs.UriRoute, dict[str, str]] | None = None
+    for r in spec.uri_routes:
+        if best is not None and r.specificity < best[1].specificity:
+            break
+        labels = r.match(request.method, request.raw_path, qkeys)
+        if labels is None:
+            continue
+        present = all(
+            (name in qkeys) if loc == "querystring" else (request.headers.get(name) is not None)
+            for loc, name in r.required_located
+        )
+        score = (present, len(r.required_located) if present else 0, not r.deprecated)
+        if best is None or score > best[0]:
+            best = (score, r, labels)
+    if best is None:
+        return None
+    return Route(spec.name, best[1].operation.name, best[2])
+
+
 def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | None) -> Route:
     """Find the operation. `form` is the parsed urlencoded body (query protocol) if any."""
     target = request.headers.get("x-amz-target")
@@ -119,11 +142,9 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
     qkeys = dict(parse_qsl(request.query_string, keep_blank_values=True))
     rest = [s for s in REST_SERVICES if s in services]
     for svc in rest:
-        spec = specs.load(svc)
-        for r in spec.uri_routes:
-            labels = r.match(request.method, request.raw_path, qkeys)
-            if labels is not None:
-                return Route(svc, r.operation.name, labels)
+        found = _match_rest(specs.load(svc), request, qkeys)
+        if found is not None:
+            return found
     if scope is not None and len(services) == 1:
         svc = services[0]
         raise NoRoute(

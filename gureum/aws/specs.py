@@ -45,9 +45,21 @@ def load(service: str) -> ServiceSpec:
                 break
         else:  # pragma: no cover - broken botocore install
             raise FileNotFoundError(f"no model for {service}")
+        extras = os.path.join(folder, "service-2.sdk-extras.json")
+        if os.path.exists(extras):  # botocore merges these into the model too
+            with open(extras, "rb") as f:
+                _merge(raw, json.load(f).get("merge", {}))
         spec = ServiceSpec(service, raw)
         _CACHE[service] = spec
     return spec
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
 
 
 @dataclass(eq=False)
@@ -245,6 +257,10 @@ class UriRoute:
     query_literals: dict[str, str | None]  # required query keys (value None = any)
     labels: list[tuple[str, bool]]  # (label, greedy)
     specificity: tuple[int, int, int]
+    # Required members sent in headers or the query string: (location, name). Operations
+    # sharing one URI (S3's PutObject / CopyObject / UploadPart) differ only by these.
+    required_located: list[tuple[str, str]]
+    deprecated: bool
 
     @classmethod
     def compile(cls, op: Operation) -> UriRoute:
@@ -277,6 +293,12 @@ class UriRoute:
             regex.append("/?")
         regex.append("$")
         greedy_count = sum(1 for _, g in labels if g)
+        required_located: list[tuple[str, str]] = []
+        if op.input is not None:
+            for mname in op.input.required:
+                m = op.input.members[mname]
+                if m.location in ("header", "querystring"):
+                    required_located.append((m.location, (m.location_name or mname)))
         return cls(
             operation=op,
             method=op.http_method,
@@ -284,6 +306,8 @@ class UriRoute:
             query_literals=literals,
             labels=labels,
             specificity=(literal_chars + 10 * len(literals), -greedy_count, -len(labels)),
+            required_located=required_located,
+            deprecated=bool(op.raw.get("deprecated")),
         )
 
     def match(self, method: str, raw_path: str, query_keys: dict[str, str]) -> dict[str, str] | None:
