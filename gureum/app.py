@@ -184,8 +184,9 @@ class App:
         self._stopping.set()
 
     async def _run_component(self, name: str, entry: str, services: tuple[str, ...]) -> None:
-        fn = load_entry(entry)
         try:
+            # Import off the loop thread so the listener answers while components load.
+            fn = await asyncio.to_thread(load_entry, entry)
             await fn(self)
         except asyncio.CancelledError:
             raise

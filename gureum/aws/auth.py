@@ -120,8 +120,8 @@ def _canonical_query(pairs: list[tuple[str, str]]) -> str:
 def _canonical_path(raw_path: str, service: str) -> str:
     if service == "s3":
         return raw_path or "/"
-    # Other services sign the path URI-encoded twice (each segment normalised first).
-    return quote(raw_path or "/", safe="/-_.~%") if raw_path else "/"
+    # Other services sign the already-encoded path encoded once more.
+    return quote(raw_path or "/", safe="/~")
 
 
 def verify_signature(request: Request, scope: Scope, secret: str, body: bytes | None) -> None:
@@ -136,7 +136,7 @@ def verify_signature(request: Request, scope: Scope, secret: str, body: bytes | 
         amz_date = q.get("X-Amz-Date", "")
         expires = int(q.get("X-Amz-Expires", "3600") or 3600)
         query_pairs = [(k, v) for k, v in query_pairs if k != "X-Amz-Signature"]
-        payload_hash = "UNSIGNED-PAYLOAD"
+        payload_hash = "UNSIGNED-PAYLOAD" if scope.service == "s3" else hashlib.sha256(body or b"").hexdigest()
     else:
         auth = headers.get("authorization", "")
         m_sh = re.search(r"SignedHeaders=([^,\s]+)", auth)

@@ -197,6 +197,7 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._pending: list[Request] = []
         self._current: Request | None = None
+        self._parsing: Request | None = None  # the request whose body is arriving
         self._url = b""
         self._headers: list[tuple[str, str]] = []
         self._header_bytes = 0
@@ -290,13 +291,18 @@ class _Connection(asyncio.Protocol):
         if req.headers.get("expect", "").lower() == "100-continue":
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self._pending.append(req)
+        self._parsing = req
         self._wakeup.set()
 
     def on_body(self, body: bytes) -> None:
-        self._pending[-1]._body.feed(body)
+        # Not self._pending[-1]: the worker may already have taken the request off the queue.
+        assert self._parsing is not None
+        self._parsing._body.feed(body)
 
     def on_message_complete(self) -> None:
-        self._pending[-1]._body.finish()
+        assert self._parsing is not None
+        self._parsing._body.finish()
+        self._parsing = None
 
     # serving
     def _fail(self, status: int, message: bytes) -> None:

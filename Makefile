@@ -1,0 +1,43 @@
+# gureum — `make up` runs it, `make test` checks it. `make help` lists the rest.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+PYTEST_ARGS ?=
+
+.PHONY: help up test install install-test system-packages bench lint clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP) $@
+
+install: $(STAMP) ## create .venv and install gureum
+
+install-test: $(TEST_STAMP) ## install gureum with what the tests need
+
+up: $(STAMP) ## run gureum in the foreground (flags: make up ARGS="--ephemeral")
+	$(VENV)/bin/gureum up $(ARGS)
+
+system-packages: ## install the Debian packages the tests use (when run as root)
+	@bash scripts/system-packages
+
+test: system-packages install-test ## install what the tests need, then run the whole suite
+	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+
+bench: install-test ## run every benchmark (each prints its own same-run baseline)
+	@for b in bench/*/run.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,212 @@
+"""`gureum up` as users and AWS clients see it: health, status, routing errors, bad input,
+accounts and regions, shutdown, the data-dir lock, strict SigV4 auth."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import botocore.exceptions
+import pytest
+
+from harness import ROOT, GureumProcess
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+SIGV4 = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/{svc}/aws4_request, SignedHeaders=host, Signature=00"
+
+
+def test_health_reports_version_uptime_and_every_service_state(gureum: GureumProcess) -> None:
+    doc = gureum.health()
+    assert doc["version"]
+    assert doc["uptime"] >= 0
+    assert doc["endpoints"]["aws"].endswith(f":{gureum.port}")
+    assert doc["services"]["sts"]["state"] == "available"
+    for name, st in doc["services"].items():
+        assert st["state"] in ("available", "running", "starting", "disabled", "failed"), name
+        if st["state"] in ("disabled", "failed"):
+            assert st["reason"]
+
+
+def test_status_command_prints_a_table_of_services(gureum: GureumProcess) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "gureum", "status", "--endpoint", gureum.endpoint],
+        capture_output=True, text=True, cwd=ROOT, timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "SERVICE" in out.stdout and "STATE" in out.stdout
+    assert any(line.split()[:2] == ["sts", "available"] for line in out.stdout.splitlines())
+
+
+def test_sts_get_caller_identity_through_boto3_and_the_aws_cli(gureum: GureumProcess) -> None:
+    ident = gureum.client("sts").get_caller_identity()
+    assert ident["Account"] == "000000000000"
+    assert ident["Arn"] == "arn:aws:iam::000000000000:root"
+    cli = gureum.aws("sts", "get-caller-identity")
+    assert cli["Account"] == "000000000000"
+
+
+def test_a_twelve_digit_access_key_is_that_account(gureum: GureumProcess) -> None:
+    ident = gureum.client("sts", aws_access_key_id="123456789012").get_caller_identity()
+    assert ident["Account"] == "123456789012"
+
+
+def test_unknown_service_gets_an_aws_shaped_error(gureum: GureumProcess) -> None:
+    status, headers, body = _post(
+        gureum.endpoint + "/", b"{}",
+        {"Authorization": SIGV4.format(svc="glacier"), "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Glacier.ListVaults"},
+    )
+    assert status == 400
+    doc = json.loads(body)
+    assert doc["__type"] == "UnknownService"
+    assert "x-amzn-requestid" in {k.lower() for k in headers}
+
+
+def test_unknown_json_operation_is_unknown_operation_exception(gureum: GureumProcess) -> None:
+    status, _, body = _post(
+        gureum.endpoint + "/", b"{}",
+        {"Authorization": SIGV4.format(svc="logs"), "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Logs_20140328.NoSuchThing"},
+    )
+    assert status == 400
+    assert json.loads(body)["__type"] == "UnknownOperationException"
+
+
+def test_unknown_query_action_is_invalid_action(gureum: GureumProcess) -> None:
+    status, _, body = _post(
+        gureum.endpoint + "/", b"Action=NoSuchAction&Version=2011-06-15",
+        {"Authorization": SIGV4.format(svc="sts"), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 400
+    assert b"<Code>InvalidAction</Code>" in body
+
+
+def test_malformed_json_body_is_a_400_serialization_error(gureum: GureumProcess) -> None:
+    status, _, body = _post(
+        gureum.endpoint + "/", b"{not json",
+        {"Authorization": SIGV4.format(svc="logs"), "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Logs_20140328.DescribeLogGroups"},
+    )
+    assert status == 400
+    assert json.loads(body)["__type"] == "SerializationException"
+
+
+def test_malformed_xml_body_is_a_400(gureum: GureumProcess) -> None:
+    status, _, body = _post(
+        gureum.endpoint + "/2013-04-01/hostedzone", b"<CreateHostedZoneRequest><Name>",
+        {"Authorization": SIGV4.format(svc="route53"), "Content-Type": "application/xml"},
+    )
+    assert status == 400
+    assert b"<Code>MalformedXML</Code>" in body
+
+
+def test_model_validation_errors_use_the_services_code_and_aws_wording(gureum: GureumProcess) -> None:
+    # The CLI/boto3 validate client-side too, so send the request raw.
+    status, _, body = _post(
+        gureum.endpoint + "/", b"Action=GetSessionToken&Version=2011-06-15&DurationSeconds=5",
+        {"Authorization": SIGV4.format(svc="sts"), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 400
+    assert b"<Code>ValidationError</Code>" in body
+    assert b"1 validation error detected: Value '5' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900" in body
+
+
+def test_wrong_type_in_json_is_rejected_not_crashing(gureum: GureumProcess) -> None:
+    status, _, body = _post(
+        gureum.endpoint + "/", b'{"limit": "many"}',
+        {"Authorization": SIGV4.format(svc="logs"), "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Logs_20140328.DescribeLogGroups"},
+    )
+    assert status == 400
+    assert json.loads(body)["__type"] == "SerializationException"
+
+
+def test_gureum_endpoint_404_is_json(gureum: GureumProcess) -> None:
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(gureum.endpoint + "/_gureum/nope", timeout=5)
+    assert exc.value.code == 404
+    assert json.loads(exc.value.read())["error"] == "NotFound"
+
+
+def test_sigterm_stops_cleanly_with_exit_code_zero(tmp_path: Path) -> None:
+    proc = GureumProcess(tmp_path / "data")
+    proc.start()
+    assert proc.stop(signal.SIGTERM) == 0
+
+
+def test_sigint_stops_cleanly_with_exit_code_zero(tmp_path: Path) -> None:
+    proc = GureumProcess(tmp_path / "data")
+    proc.start()
+    assert proc.stop(signal.SIGINT) == 0
+
+
+def test_a_second_gureum_on_the_same_data_dir_refuses(fresh_gureum: GureumProcess) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "gureum", "up", "--port", "0", "--dns-port", "0", "--data-dir", str(fresh_gureum.data_dir)],
+        capture_output=True, text=True, cwd=ROOT, timeout=30,
+    )
+    assert out.returncode == 1
+    assert "already running" in out.stderr
+
+
+def test_ephemeral_data_dir_is_removed_on_exit(tmp_path: Path) -> None:
+    proc = GureumProcess(tmp_path / "unused", extra_args=["--ephemeral"])
+    proc.start()
+    data_dir = Path(proc.health()["dataDir"])
+    assert data_dir.exists()
+    assert proc.stop() == 0
+    assert not data_dir.exists()
+
+
+def test_strict_auth_checks_sigv4_signatures(tmp_path: Path) -> None:
+    proc = GureumProcess(tmp_path / "data", extra_args=["--auth", "strict", "--set", "auth.keys=AKIDEXAMPLE1:s3cr3t:111122223333"])
+    proc.start()
+    try:
+        good = proc.client("sts", aws_access_key_id="AKIDEXAMPLE1", aws_secret_access_key="s3cr3t")
+        assert good.get_caller_identity()["Account"] == "111122223333"
+        bad = proc.client("sts", aws_access_key_id="AKIDEXAMPLE1", aws_secret_access_key="wrong")
+        with pytest.raises(botocore.exceptions.ClientError) as exc:
+            bad.get_caller_identity()
+        assert exc.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        unknown = proc.client("sts", aws_access_key_id="AKIDNOBODY", aws_secret_access_key="x")
+        with pytest.raises(botocore.exceptions.ClientError) as exc:
+            unknown.get_caller_identity()
+        assert exc.value.response["Error"]["Code"] == "InvalidClientTokenId"
+        # A presigned URL (query-string SigV4) is verified too.
+        url = good.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert b"111122223333" in resp.read()
+        tampered = url.replace("X-Amz-Expires=60", "X-Amz-Expires=61")
+        with pytest.raises(urllib.error.HTTPError) as http_exc:
+            urllib.request.urlopen(tampered, timeout=10)
+        assert http_exc.value.code == 403
+    finally:
+        proc.stop()
+
+
+def test_strict_auth_refuses_requests_signed_too_long_ago(tmp_path: Path) -> None:
+    import datetime as dt
+    from unittest import mock
+
+    proc = GureumProcess(tmp_path / "data", extra_args=["--auth", "strict", "--set", "auth.keys=AKIDEXAMPLE1:s3cr3t"])
+    proc.start()
+    try:
+        client = proc.client("sts", aws_access_key_id="AKIDEXAMPLE1", aws_secret_access_key="s3cr3t")
+        old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+        with mock.patch("botocore.auth.get_current_datetime", return_value=old.replace(tzinfo=None)):
+            with pytest.raises(botocore.exceptions.ClientError) as exc:
+                client.get_caller_identity()
+        assert exc.value.response["Error"]["Code"] == "RequestExpired"
+    finally:
+        proc.stop()
