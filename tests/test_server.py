@@ -210,3 +210,64 @@ def test_strict_auth_refuses_requests_signed_too_long_ago(tmp_path: Path) -> Non
         assert exc.value.response["Error"]["Code"] == "RequestExpired"
     finally:
         proc.stop()
+
+
+def test_an_oversized_body_is_a_413_not_a_crash(tmp_path: Path) -> None:
+    proc = GureumProcess(tmp_path / "data", extra_args=["--set", "api.max_body_bytes=1000"])
+    proc.start()
+    try:
+        status, _, body = _post(
+            proc.endpoint + "/", b"{" + b" " * 5000 + b"}",
+            {"Authorization": SIGV4.format(svc="logs"), "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Logs_20140328.DescribeLogGroups"},
+        )
+        assert status == 413
+        assert json.loads(body)["__type"] == "RequestEntityTooLarge"
+        assert proc.health()["version"]
+    finally:
+        proc.stop()
+
+
+def test_a_handler_bug_is_a_logged_500_internal_failure_without_traceback(tmp_path: Path) -> None:
+    import asyncio
+
+    from gureum.app import App
+    from gureum.aws import dispatch, edge
+    from gureum.config import Config
+    from gureum.http.server import Headers, Request
+
+    class _Once:
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def __aiter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        async def __anext__(self) -> bytes:
+            if not self.data:
+                raise StopAsyncIteration
+            data, self.data = self.data, b""
+            return data
+
+    def broken(ctx, params):  # type: ignore[no-untyped-def]
+        raise KeyError("a bug")
+
+    key = ("sts", "GetAccessKeyInfo")
+    saved = dispatch._HANDLERS.get(key)
+    dispatch._HANDLERS[key] = broken
+    edge._loaded.add("sts")
+    try:
+        app = App(Config(data_dir=tmp_path))
+        req = Request(
+            "POST", "/", "", Headers([("content-type", "application/x-www-form-urlencoded"),
+                                      ("authorization", SIGV4.format(svc="sts"))]),
+            ("127.0.0.1", 1), ("127.0.0.1", 2), _Once(b"Action=GetAccessKeyInfo&Version=2011-06-15&AccessKeyId=AKIAXXXXXXXXXXXXXXXX"),  # type: ignore[arg-type]
+        )
+        resp = asyncio.run(edge.handle(app, req))
+    finally:
+        if saved is None:
+            dispatch._HANDLERS.pop(key, None)
+        else:
+            dispatch._HANDLERS[key] = saved
+    assert resp.status == 500
+    assert b"<Code>InternalFailure</Code>" in resp.body  # type: ignore[operator]
+    assert b"Traceback" not in resp.body  # type: ignore[operator]

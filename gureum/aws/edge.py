@@ -56,8 +56,17 @@ def error_response(spec: ServiceSpec | None, protocol: str, err: AwsError, reque
     return rest.serialize_error(spec, err, request_id)
 
 
+def _max_body(app: App) -> int:
+    limit = app.components.get("edge.max_body")
+    if limit is None:
+        limit = int(app.config.setting("api.max_body_bytes", str(MAX_BODY)) or MAX_BODY)
+        app.components["edge.max_body"] = limit
+    return limit
+
+
 async def handle(app: App, request: Request) -> Response:
     request_id = str(uuid.uuid4())
+    max_body = _max_body(app)
     spec: ServiceSpec | None = None
     started = time.perf_counter()
     op_name = "?"
@@ -67,7 +76,7 @@ async def handle(app: App, request: Request) -> Response:
         body: bytes | None = None
         ctype = request.headers.get("content-type") or ""
         if "x-www-form-urlencoded" in ctype and request.method == "POST":
-            body = await request.body(MAX_BODY)
+            body = await request.body(max_body)
             try:
                 form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
             except UnicodeDecodeError:
@@ -79,7 +88,7 @@ async def handle(app: App, request: Request) -> Response:
         protocol = spec.protocol
         streaming = protocol.startswith("rest") and _streams_input(op)
         if body is None and not streaming:
-            body = await request.body(MAX_BODY)
+            body = await request.body(max_body)
         identity = await auth.authenticate(app, request, scope, spec, body)
         ctx = RequestContext(
             app=app,
