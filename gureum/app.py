@@ -72,8 +72,9 @@ class App:
         self.store: Store = None  # type: ignore[assignment]  # set in start()
         self._blobs: BlobStore | None = None
         self.http_address: tuple[str, int] = (config.host, config.port)
-        self.dns_address: tuple[str, int] | None = None
-        self.notes: list[str] = []  # shown in the banner (e.g. "DNS fell back to 10053")
+        self._dns_address: tuple[str, int] | None = None
+        self.notes = _Notes()  # shown in the banner (e.g. "DNS fell back to 10053")
+        self.banner_printed = False
         self.components: dict[str, Any] = {}  # name -> the object a component publishes
         self._status: dict[str, tuple[str, str]] = {}
         self._tasks: asyncio.TaskGroup | None = None
@@ -81,6 +82,17 @@ class App:
         self._lock: DataDirLock | None = None
         self._stopping = asyncio.Event()
         self._ready_events: dict[str, asyncio.Event] = {}
+
+    @property
+    def dns_address(self) -> tuple[str, int] | None:
+        return self._dns_address
+
+    @dns_address.setter
+    def dns_address(self, value: tuple[str, int] | None) -> None:
+        """Set by the DNS component once bound; announced if the banner is already out."""
+        self._dns_address = value
+        if value is not None and self.banner_printed:
+            print(f"  DNS        {value[0]}:{value[1]} (UDP+TCP)", flush=True)
 
     # --- shared machinery ---------------------------------------------------------
     @property
@@ -168,6 +180,8 @@ class App:
                     tg.create_task(self._run_component(cname, entry, services), name=cname)
                 if on_ready is not None:
                     on_ready(self)
+                self.banner_printed = True
+                self.notes.live = True
                 await self._stopping.wait()
                 log.info("shutting down")
                 await self._http.stop(grace=5.0)
@@ -212,6 +226,17 @@ class App:
 
 class _Shutdown(Exception):
     pass
+
+
+class _Notes(list[str]):
+    """Banner notes; once the banner is out, a new note is printed as it arrives."""
+
+    live = False
+
+    def append(self, note: str) -> None:
+        super().append(note)
+        if self.live:
+            print(f"  note       {note}", flush=True)
 
 
 async def _guard(coro: Awaitable[Any], name: str) -> Any:
