@@ -118,10 +118,9 @@ def open_store(url: str) -> Store:
     if url.startswith("sqlite:"):
         from gureum.store.sqlite import SqliteStore
 
-        path = url[len("sqlite:") :]
-        while path.startswith("//"):
-            path = path[1:]
-        # sqlite:///abs/path -> /abs/path ; sqlite://rel -> rel
+        rest = url[len("sqlite:") :]
+        # sqlite:///abs/path -> /abs/path ; sqlite://rel/path and sqlite:rel -> rel/path
+        path = rest[2:] if rest.startswith("//") else rest
         return SqliteStore(path)
     if url.startswith(("postgresql:", "postgres:")):
         from gureum.store.postgres import PostgresStore
