@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: help up test install install-test system-packages bench lint clean
+.PHONY: help up test install install-test system-packages bench compile clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -27,16 +27,21 @@ install: $(STAMP) ## create .venv and install gureum
 
 install-test: $(TEST_STAMP) ## install gureum with what the tests need
 
-up: $(STAMP) ## run gureum in the foreground (flags: make up ARGS="--ephemeral")
+# Byte-compile ahead of time: start-up speed is part of the product, and some environments
+# set PYTHONDONTWRITEBYTECODE, which would make every start compile from source.
+compile:
+	@$(PY) -m compileall -q gureum
+
+up: $(STAMP) compile ## run gureum in the foreground (flags: make up ARGS="--ephemeral")
 	$(VENV)/bin/gureum up $(ARGS)
 
 system-packages: ## install the Debian packages the tests use (when run as root)
 	@bash scripts/system-packages
 
-test: system-packages install-test ## install what the tests need, then run the whole suite
+test: system-packages install-test compile ## install what the tests need, then run the whole suite
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
-bench: install-test ## run every benchmark (each prints its own same-run baseline)
+bench: install-test compile ## run every benchmark (each prints its own same-run baseline)
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean: ## remove the virtual environment and caches
