@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import hmac
 import re
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
 DEFAULT_ACCOUNT = "000000000000"
 MAX_SKEW = dt.timedelta(minutes=15)
 _ACCOUNT_KEY = re.compile(r"^\d{12}$")
-_CACHE_TTL = 30.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +32,8 @@ class Identity:
     arn: str
     secret: str | None = None
     session_token: str | None = None
+    active: bool = True
+    expired: bool = False
 
 
 def _root(account: str, key: str) -> Identity:
@@ -43,24 +43,16 @@ def _root(account: str, key: str) -> Identity:
 async def resolve(app: App, access_key_id: str) -> Identity | None:
     """The identity behind an access key id; None when gureum does not know the key."""
     if access_key_id.startswith(("AKIA", "ASIA")):
-        cache: dict[str, tuple[float, Identity | None]] = app.components.setdefault("auth.cache", {})
-        hit = cache.get(access_key_id)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < _CACHE_TTL:
-            return hit[1]
-        ident: Identity | None = None
-        try:
-            from gureum.services.iam.lookup import resolve_access_key
-        except ImportError:
-            resolve_access_key = None  # type: ignore[assignment]
-        if resolve_access_key is not None:
-            p = await resolve_access_key(app, access_key_id)
-            if p is not None:
-                ident = Identity(p.account_id, access_key_id, p.arn, p.secret_access_key, p.session_token)
-        if len(cache) > 10000:
-            cache.clear()
-        cache[access_key_id] = (now, ident)
-        return ident
+        # IAM keys and STS credentials (iam.lookup caches them and drops changed keys).
+        from gureum.services.iam.lookup import resolve_access_key
+
+        p = await resolve_access_key(app, access_key_id)
+        if p is None:
+            return None
+        return Identity(
+            p.account_id, access_key_id, p.arn, p.secret_access_key, p.session_token,
+            active=p.active, expired=p.expired,
+        )
     configured = configured_keys(app)
     if access_key_id in configured:
         account, secret = configured[access_key_id]
@@ -80,10 +72,19 @@ def configured_keys(app: App) -> dict[str, tuple[str, str]]:
     return keys
 
 
-async def authenticate(app: App, request: Request, scope: Scope | None, spec: ServiceSpec, body: bytes | None = None) -> Identity:
+async def authenticate(
+    app: App,
+    request: Request,
+    scope: Scope | None,
+    spec: ServiceSpec,
+    body: bytes | None = None,
+    unsigned_ok: bool = False,
+) -> Identity:
+    """The caller; `unsigned_ok` for operations AWS serves without a signature
+    (authtype none, e.g. AssumeRoleWithWebIdentity)."""
     strict = app.config.auth == "strict"
     if scope is None:
-        if strict:
+        if strict and not unsigned_ok:
             raise AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
         return _root(DEFAULT_ACCOUNT, "")
     key = scope.access_key_id
@@ -92,8 +93,10 @@ async def authenticate(app: App, request: Request, scope: Scope | None, spec: Se
         if ident is not None:
             return ident
         return _root(key if _ACCOUNT_KEY.match(key) else DEFAULT_ACCOUNT, key)
-    if ident is None or ident.secret is None:
+    if ident is None or ident.secret is None or not ident.active:
         raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+    if ident.expired:
+        raise AwsError("ExpiredToken", "The security token included in the request is expired", 403)
     token = request.headers.get("x-amz-security-token") or request.query_dict().get("X-Amz-Security-Token")
     if ident.session_token is not None and token != ident.session_token:
         raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)

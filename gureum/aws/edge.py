@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from gureum.aws import auth, routing, specs
 from gureum.aws.dispatch import RequestContext, call_handler, find_handler
 from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge
-from gureum.aws.protocols import json_rpc, query, rest
+from gureum.aws.protocols import json_rpc, query, query_compat, rest
 from gureum.aws.specs import ServiceSpec
 from gureum.aws.validate import validate
 from gureum.http.server import BodyTooLarge, Request, Response
@@ -70,6 +70,7 @@ async def handle(app: App, request: Request) -> Response:
     spec: ServiceSpec | None = None
     started = time.perf_counter()
     op_name = "?"
+    protocol = ""
     try:
         scope = routing.credential_scope(request)
         form = None
@@ -89,7 +90,7 @@ async def handle(app: App, request: Request) -> Response:
         streaming = protocol.startswith("rest") and _streams_input(op)
         if body is None and not streaming:
             body = await request.body(max_body)
-        identity = await auth.authenticate(app, request, scope, spec, body)
+        identity = await auth.authenticate(app, request, scope, spec, body, op.raw.get("authtype") == "none")
         ctx = RequestContext(
             app=app,
             service=route.service,
@@ -101,7 +102,10 @@ async def handle(app: App, request: Request) -> Response:
             principal_arn=identity.arn,
             request=request,
         )
-        if protocol == "query":
+        if protocol == "json" and route.form is not None and spec.query_compatible:
+            protocol = "query-compat"  # a form-encoded request to a json service (old SDKs)
+            params = query_compat.parse(spec, op, route.form)
+        elif protocol == "query":
             params = query.parse(spec, op, route.form if route.form is not None else form or [])
         elif protocol == "json":
             params = json_rpc.parse(spec, op, body or b"")
@@ -123,12 +127,19 @@ async def handle(app: App, request: Request) -> Response:
             response = result
         elif protocol == "query":
             response = query.serialize(spec, op, result, request_id)
+        elif protocol == "query-compat":
+            response = query_compat.serialize(spec, op, result, request_id)
         elif protocol == "json":
             response = json_rpc.serialize(spec, op, result, request_id)
         else:
             response = rest.serialize(spec, op, result, request_id)
     except AwsError as err:
-        response = error_response(spec, _protocol_of(spec, request), err, request_id)
+        if protocol == "query-compat":
+            err = AwsError(err.fields.get("QueryCode", err.code), err.message, err.status,
+                           sender_fault=err.sender_fault)
+            response = query.serialize_error(spec, err, request_id)
+        else:
+            response = error_response(spec, _protocol_of(spec, request), err, request_id)
     except BodyTooLarge:
         response = error_response(spec, _protocol_of(spec, request), RequestTooLarge(), request_id)
     except ConnectionError:

@@ -80,14 +80,38 @@ def candidates_for_signing_name(name: str) -> tuple[str, ...]:
     return ()
 
 
+# Virtual-hosted-style S3: <bucket>.localhost, <bucket>.s3.localhost, <bucket>.s3[.<region>].amazonaws.com
+_S3_VHOST = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.(?:s3\.)?(?:localhost|s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com)(?::\d+)?$"
+)
+
+
+def s3_bucket_from_host(host: str) -> str | None:
+    """The bucket named by a virtual-hosted-style Host header, if it is one."""
+    m = _S3_VHOST.match(host.lower())
+    if m is None or m.group("bucket") in ("s3",):
+        return None
+    return m.group("bucket")
+
+
+def rest_path(spec_name: str, request: Request) -> str:
+    """The path REST routes match against: for S3 virtual hosts, /<bucket> + path."""
+    if spec_name == "s3":
+        bucket = s3_bucket_from_host(request.host)
+        if bucket is not None:
+            return "/" + bucket + request.raw_path
+    return request.raw_path
+
+
 def _match_rest(spec: specs.ServiceSpec, request: Request, qkeys: dict[str, str]) -> Route | None:
     """The best REST route: most specific URI; among equals, the one whose required header
     and query members are all present (the most of them), not deprecated."""
     best: tuple[tuple[Any, ...], specs.UriRoute, dict[str, str]] | None = None
+    path = rest_path(spec.name, request)
     for r in spec.uri_routes:
         if best is not None and r.specificity < best[1].specificity:
             break
-        labels = r.match(request.method, request.raw_path, qkeys)
+        labels = r.match(request.method, path, qkeys)
         if labels is None:
             continue
         present = all(

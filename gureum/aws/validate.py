@@ -25,6 +25,11 @@ VALIDATION_CODES = {
     "sqs": "InvalidParameterValue",
 }
 
+# Enum shapes the service checks itself, in its own words (SQS accepts message system
+# attribute names in ReceiveMessage's legacy AttributeNames, and answers unknown queue
+# attributes with InvalidAttributeName).
+LENIENT_ENUMS = {"QueueAttributeName", "MessageSystemAttributeName"}
+
 _PATTERNS: dict[str, re.Pattern[str] | None] = {}
 _MAX_REPORTED = 10
 
@@ -113,7 +118,7 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
             problems.append(bad + "Member must be a string")
             return
         enum = raw.get("enum")
-        if enum and value not in enum:
+        if enum and value not in enum and shape.name not in LENIENT_ENUMS:
             problems.append(bad + f"Member must satisfy enum value set: [{', '.join(enum)}]")
             return
         if _bounds(len(value), raw, bad, problems, "have length"):

@@ -35,7 +35,8 @@ def serialize(spec: ServiceSpec, op: Operation, result: dict[str, Any] | None, r
 def serialize_error(spec: ServiceSpec | None, err: AwsError, request_id: str) -> Response:
     doc: dict[str, Any] = {"__type": err.code, "message": err.message}
     for k, v in err.fields.items():
-        doc[k] = v
+        if k != "QueryCode":  # only for the x-amzn-query-error header below
+            doc[k] = v
     headers = [
         ("content-type", content_type(spec) if spec is not None else "application/x-amz-json-1.1"),
         ("x-amzn-requestid", request_id),

@@ -1,14 +1,185 @@
-"""STS operations (query protocol)."""
+"""STS operations (query protocol): who is calling, and temporary credentials (kept by
+gureum.services.iam.sessions, resolved for later requests by gureum.services.iam.lookup)."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
+from gureum.services.iam import documents, lookup, oidc, sessions
+from gureum.services.iam.model import Iam
+
+# STS matches session names against the whole of the model's pattern (ASCII word characters
+# and +=,.@-); the generic validator only looks for the pattern somewhere in the value.
+_SESSION_NAME = re.compile(r"[\w+=,.@-]*", re.ASCII)
+
+SESSION_TOKEN_DEFAULT = 43200
+SESSION_TOKEN_ROOT_MAX = 3600
+PACKED_POLICY_BYTES = 2048  # what 100% of PackedPolicySize stands for here
+
+
+def _check_session_name(name: str) -> None:
+    if not _SESSION_NAME.fullmatch(name):
+        raise sessions.StsValidationError(
+            f"1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {_SESSION_NAME.pattern}"
+        )
+
+
+async def _caller(ctx: RequestContext) -> lookup.Principal | None:
+    return await lookup.resolve_access_key(ctx.app, ctx.access_key_id) if ctx.access_key_id else None
 
 
 @operation("sts", "GetCallerIdentity")
 async def get_caller_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    principal = await _caller(ctx)
+    if principal is not None:
+        return {"UserId": principal.user_id, "Account": principal.account_id, "Arn": principal.arn}
     arn = ctx.principal_arn
     user_id = ctx.account_id if arn.endswith(":root") else ctx.extra.get("user_id", ctx.account_id)
     return {"UserId": user_id, "Account": ctx.account_id, "Arn": arn}
+
+
+@operation("sts", "AssumeRole")
+async def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_session_name(params["RoleSessionName"])
+    packed = _packed_policy_size(params)
+    caller = await _caller(ctx)
+    caller_arn = caller.arn if caller is not None else ctx.principal_arn
+    chained = caller is not None and ":assumed-role/" in caller.arn
+    rec = await ctx.app.store.run(
+        lambda t: sessions.assume_role(
+            t,
+            params["RoleArn"],
+            params["RoleSessionName"],
+            params.get("DurationSeconds"),
+            caller_arn=caller_arn,
+            chained=chained,
+            region=ctx.region,
+            source=ctx.access_key_id,
+        )
+    )
+    out: dict[str, Any] = {
+        "Credentials": sessions.credentials(rec),
+        "AssumedRoleUser": {"AssumedRoleId": rec["UserId"], "Arn": rec["Arn"]},
+    }
+    if packed is not None:
+        out["PackedPolicySize"] = packed
+    if params.get("SourceIdentity"):
+        out["SourceIdentity"] = params["SourceIdentity"]
+    return out
+
+
+@operation("sts", "AssumeRoleWithWebIdentity")
+async def assume_role_with_web_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Federation through an OIDC provider registered in the role's account (EKS service
+    accounts, CI systems). The token's signature is not verified yet (see iam/oidc.py)."""
+    _check_session_name(params["RoleSessionName"])
+    packed = _packed_policy_size(params)
+
+    def txn(t: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        account = sessions.role_account(params["RoleArn"])
+        claims = oidc.check_web_identity(Iam(t, account), params["WebIdentityToken"])
+        rec = sessions.assume_role(
+            t,
+            params["RoleArn"],
+            params["RoleSessionName"],
+            params.get("DurationSeconds"),
+            caller_arn="",
+            region=ctx.region,
+            source="web-identity",
+            denied="Not authorized to perform sts:AssumeRoleWithWebIdentity",
+        )
+        return claims, rec
+
+    claims, rec = await ctx.app.store.run(txn)
+    out: dict[str, Any] = {
+        "Credentials": sessions.credentials(rec),
+        "SubjectFromWebIdentityToken": str(claims.get("sub", "")),
+        "AssumedRoleUser": {"AssumedRoleId": rec["UserId"], "Arn": rec["Arn"]},
+        "Provider": claims["provider"],
+        "Audience": claims["aud"],
+    }
+    if packed is not None:
+        out["PackedPolicySize"] = packed
+    return out
+
+
+def _packed_policy_size(params: dict[str, Any]) -> int | None:
+    """Percent of the packed session policy/tags quota used (AWS packs them into the token)."""
+    policy = params.get("Policy")
+    arns = params.get("PolicyArns") or []
+    tags = params.get("Tags") or []
+    if policy is None and not arns and not tags:
+        return None
+    if policy is not None:
+        try:
+            json.loads(policy)
+        except ValueError:
+            raise AwsError("MalformedPolicyDocument", "The policy is not in the valid JSON format.", 400) from None
+    used = documents.size(policy or "") + sum(len(a.get("arn", "")) for a in arns)
+    used += sum(len(t["Key"]) + len(t.get("Value", "")) for t in tags)
+    percent = max(1, used * 100 // PACKED_POLICY_BYTES)
+    if percent > 100:
+        raise AwsError(
+            "PackedPolicyTooLarge",
+            f"Packed policy consumes {percent}% of allotted space, please use smaller policy for assuming role.",
+            400,
+        )
+    return percent
+
+
+@operation("sts", "GetSessionToken")
+async def get_session_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    caller = await _caller(ctx)
+    if caller is not None and caller.session_token is not None:
+        raise sessions.AccessDenied("Cannot call GetSessionToken with session credentials")
+    if caller is None:
+        account, arn, user_id = ctx.account_id, f"arn:aws:iam::{ctx.account_id}:root", ctx.account_id
+    else:
+        account, arn, user_id = caller.account_id, caller.arn, caller.user_id
+    duration = params.get("DurationSeconds") or SESSION_TOKEN_DEFAULT
+    if arn.endswith(":root"):
+        duration = min(duration, SESSION_TOKEN_ROOT_MAX)
+    rec = await ctx.app.store.run(
+        lambda t: sessions.session_token(t, account, arn, user_id, duration, ctx.access_key_id)
+    )
+    return {"Credentials": sessions.credentials(rec)}
+
+
+@operation("sts", "GetAccessKeyInfo")
+async def get_access_key_info(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    key = params["AccessKeyId"]
+    principal = await lookup.resolve_access_key(ctx.app, key)
+    if principal is not None:
+        return {"Account": principal.account_id}
+    return {"Account": key if len(key) == 12 and key.isdigit() else "000000000000"}
+
+
+@operation("sts", "GetFederationToken")
+async def get_federation_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Credentials for a federated user named by the caller (an IAM user or the root)."""
+    _check_session_name(params["Name"])
+    packed = _packed_policy_size(params)
+    caller = await _caller(ctx)
+    if caller is not None and caller.session_token is not None:
+        raise sessions.AccessDenied("Cannot call GetFederationToken with session credentials")
+    account = caller.account_id if caller is not None else ctx.account_id
+    is_root = caller is None or caller.arn.endswith(":root")
+    duration = params.get("DurationSeconds") or SESSION_TOKEN_DEFAULT
+    if is_root:
+        duration = min(duration, SESSION_TOKEN_ROOT_MAX)
+    name = params["Name"]
+    arn = f"arn:aws:sts::{account}:federated-user/{name}"
+    user_id = f"{account}:{name}"
+    rec = await ctx.app.store.run(lambda t: sessions.session_token(t, account, arn, user_id, duration, ctx.access_key_id))
+    out: dict[str, Any] = {
+        "Credentials": sessions.credentials(rec),
+        "FederatedUser": {"FederatedUserId": user_id, "Arn": arn},
+    }
+    if packed is not None:
+        out["PackedPolicySize"] = packed
+    return out

@@ -1,0 +1,654 @@
+"""IAM's domain rules for one account: users, access keys, groups, roles, instance profiles.
+
+Everything here is synchronous code run inside one store transaction (`Iam(txn, account)`),
+raising IAM's errors. Names are unique per account without regard to case, so rows are keyed
+by the lower-cased name; the stored documents keep the name as created. Managed and inline
+policies and their attachments are in policies.py; the output shapes in views.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from gureum.services.iam import documents, ids
+from gureum.services.iam.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    IamValidationError,
+    InvalidInput,
+    LimitExceeded,
+    NoSuchEntity,
+    UnmodifiableEntity,
+)
+from gureum.store.base import Doc, Txn
+
+USERS = "iam_users"  # {acct}/{user} -> user
+GROUPS = "iam_groups"  # {acct}/{group} -> group
+MEMBERS = "iam_group_members"  # {acct}/{group}/{user} -> {}
+ROLES = "iam_roles"  # {acct}/{role} -> role
+PROFILES = "iam_instance_profiles"  # {acct}/{profile} -> instance profile
+KEYS = "iam_access_keys"  # {access key id} -> key (global: the key id picks the account)
+USER_KEYS = "iam_user_keys"  # {acct}/{user}/{access key id} -> {}  ('' user: root's keys)
+
+ALIASES = "iam_account_aliases"  # {acct} -> {"Alias": ...}
+KEY_TOPIC = "iam.access_key"  # published when a key changes or goes away
+
+MAX_KEYS_PER_USER = 2
+MAX_GROUPS_PER_USER = 10
+MAX_TAGS = 50
+MAX_ROLES_PER_PROFILE = 1
+# Per-account entity quotas (AWS's defaults), with the names IAM's errors use.
+ACCOUNT_QUOTAS = {
+    USERS: ("UsersPerAccount", 5000),
+    GROUPS: ("GroupsPerAccount", 300),
+    ROLES: ("RolesPerAccount", 1000),
+    PROFILES: ("InstanceProfilesPerAccount", 1000),
+}
+
+# Kind of entity -> (table, error wording)
+KINDS = {"user": (USERS, "user"), "group": (GROUPS, "group"), "role": (ROLES, "role")}
+
+
+# Names AWS gives service-linked roles, by service principal (others: AWSServiceRoleFor<Name>).
+SERVICE_LINKED_ROLE_NAMES = {
+    "ecs.amazonaws.com": "AWSServiceRoleForECS",
+    "elasticloadbalancing.amazonaws.com": "AWSServiceRoleForElasticLoadBalancing",
+    "eks.amazonaws.com": "AWSServiceRoleForAmazonEKS",
+    "eks-nodegroup.amazonaws.com": "AWSServiceRoleForAmazonEKSNodegroup",
+    "eks-fargate.amazonaws.com": "AWSServiceRoleForAmazonEKSForFargate",
+    "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling",
+    "ecs.application-autoscaling.amazonaws.com": "AWSServiceRoleForApplicationAutoScaling_ECSService",
+    "dynamodb.application-autoscaling.amazonaws.com": "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+    "route53resolver.amazonaws.com": "AWSServiceRoleForRoute53Resolver",
+    "apigateway.amazonaws.com": "AWSServiceRoleForAPIGateway",
+}
+
+
+def service_linked_role_name(service: str) -> str:
+    known = SERVICE_LINKED_ROLE_NAMES.get(service)
+    if known:
+        return known
+    first = service.split(".")[0]
+    return "AWSServiceRoleFor" + "".join(part[:1].upper() + part[1:] for part in first.split("-"))
+
+
+def lower(name: str) -> str:
+    return name.lower()
+
+
+# --- pagination ------------------------------------------------------------------------
+def encode_marker(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def decode_marker(marker: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(marker.encode()).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise IamValidationError("Invalid Marker.") from None
+
+
+def paginate(
+    rows: Iterable[tuple[str, Any]], marker: str | None, max_items: int | None
+) -> tuple[list[Any], bool, str | None]:
+    """Rows in key order -> (the page, IsTruncated, Marker for the next page)."""
+    limit = 100 if max_items is None else max(1, min(int(max_items), 1000))
+    start = decode_marker(marker) if marker else None
+    page: list[Any] = []
+    for key, item in rows:
+        if start is not None and key < start:
+            continue
+        if len(page) == limit:
+            return page, True, encode_marker(key)
+        page.append(item)
+    return page, False, None
+
+
+def page_result(
+    name: str, rows: Iterable[tuple[str, Any]], marker: str | None, max_items: int | None
+) -> dict[str, Any]:
+    items, truncated, nxt = paginate(rows, marker, max_items)
+    out: dict[str, Any] = {name: items, "IsTruncated": truncated}
+    if nxt:
+        out["Marker"] = nxt
+    return out
+
+
+def path_filter(prefix: str | None) -> Callable[[Doc], bool]:
+    prefix = prefix or "/"
+    return lambda doc: doc.get("Path", "/").startswith(prefix)
+
+
+# --- tags ------------------------------------------------------------------------------
+def merge_tags(existing: list[Doc], new: list[Doc], what: str) -> list[Doc]:
+    seen: set[str] = set()
+    for t in new:
+        k = t["Key"].lower()
+        if k in seen:
+            raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        seen.add(k)
+    kept = [t for t in existing if t["Key"].lower() not in seen]
+    out = kept + [{"Key": t["Key"], "Value": t.get("Value", "")} for t in new]
+    if len(out) > MAX_TAGS:
+        raise LimitExceeded(f"Cannot exceed quota for TagsPer{what}: {MAX_TAGS}")
+    return out
+
+
+def remove_tags(existing: list[Doc], keys: list[str]) -> list[Doc]:
+    gone = {k.lower() for k in keys}
+    return [t for t in existing if t["Key"].lower() not in gone]
+
+
+class Iam:
+    """One account's IAM state inside one transaction."""
+
+    def __init__(self, txn: Txn, account: str) -> None:
+        self.t = txn
+        self.account = account
+
+    def key(self, *parts: str) -> str:
+        return "/".join((self.account, *parts))
+
+    def arn(self, kind: str, path: str, name: str) -> str:
+        return ids.iam_arn(self.account, kind, path, name)
+
+    def _check_quota(self, table: str) -> None:
+        name, limit = ACCOUNT_QUOTAS[table]
+        if self.t.count(table, self.account + "/") > limit:  # counted after the insert
+            raise LimitExceeded(f"Cannot exceed quota for {name}: {limit}")
+
+    def _list(self, table: str, prefix: str | None = None) -> list[tuple[str, Doc]]:
+        keep = path_filter(prefix)
+        return [(k, d) for k, d in self.t.scan(table, self.account + "/") if keep(d)]
+
+    # --- users -------------------------------------------------------------------------
+    def get_user(self, name: str) -> Doc:
+        doc = self.t.get(USERS, self.key(lower(name)))
+        if doc is None:
+            raise NoSuchEntity(f"The user with name {name} cannot be found.")
+        return doc
+
+    def find_user(self, name: str) -> Doc | None:
+        return self.t.get(USERS, self.key(lower(name)))
+
+    def create_user(
+        self, name: str, path: str = "/", tags: list[Doc] | None = None, boundary: str | None = None
+    ) -> Doc:
+        doc: Doc = {
+            "UserName": name,
+            "UserId": ids.unique_id(ids.USER),
+            "Arn": self.arn("user", path, name),
+            "Path": path,
+            "CreateDate": ids.iso(ids.now()),
+            "Tags": merge_tags([], tags or [], "User"),
+            "Groups": [],
+            "AttachedPolicies": [],
+            "InlinePolicies": {},
+        }
+        if boundary:
+            doc["PermissionsBoundary"] = self._boundary(boundary)
+        if not self.t.insert(USERS, self.key(lower(name)), doc):
+            raise EntityAlreadyExists(f"User with name {name} already exists.")
+        self._check_quota(USERS)
+        return doc
+
+    def _boundary(self, arn: str) -> Doc:
+        from gureum.services.iam.policies import Policies
+
+        Policies(self).get_policy(arn)
+        return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+
+    def put_user(self, doc: Doc) -> None:
+        self.t.put(USERS, self.key(lower(doc["UserName"])), doc)
+
+    def list_users(self, prefix: str | None) -> list[tuple[str, Doc]]:
+        return self._list(USERS, prefix)
+
+    def update_user(self, name: str, new_name: str | None, new_path: str | None) -> None:
+        doc = self.get_user(name)
+        old_l = lower(doc["UserName"])
+        if new_path:
+            doc["Path"] = new_path
+        if new_name and new_name != doc["UserName"]:
+            new_l = lower(new_name)
+            if new_l != old_l and self.t.get(USERS, self.key(new_l)) is not None:
+                raise EntityAlreadyExists(f"User with name {new_name} already exists.")
+            doc["UserName"] = new_name
+        doc["Arn"] = self.arn("user", doc["Path"], doc["UserName"])
+        new_l = lower(doc["UserName"])
+        if new_l != old_l:
+            self.t.delete(USERS, self.key(old_l))
+            for g in doc["Groups"]:
+                self.t.delete(MEMBERS, self.key(g, old_l))
+                self.t.put(MEMBERS, self.key(g, new_l), {})
+            from gureum.services.iam.policies import Policies
+
+            Policies(self).rename_entity("user", old_l, new_l, doc["AttachedPolicies"])
+            for k, _ in self.t.scan(USER_KEYS, self.key(old_l, "")):
+                self.t.delete(USER_KEYS, k)
+                self.t.put(USER_KEYS, self.key(new_l, k.rsplit("/", 1)[1]), {})
+        self.put_user(doc)
+        # Access keys carry the user's name and ARN (lookup.resolve_access_key reads them).
+        for k, _ in self.t.scan(USER_KEYS, self.key(new_l, "")):
+            key_id = k.rsplit("/", 1)[1]
+            rec = self.t.get(KEYS, key_id)
+            if rec is not None:
+                rec.update(UserName=doc["UserName"], UserKey=new_l, UserArn=doc["Arn"])
+                self.t.put(KEYS, key_id, rec)
+                self.t.publish(KEY_TOPIC, {"AccessKeyId": key_id})
+
+    def delete_user(self, name: str) -> None:
+        doc = self.get_user(name)
+        ln = lower(doc["UserName"])
+        if self.t.count(USER_KEYS, self.key(ln, "")):
+            raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+        if doc["InlinePolicies"]:
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if doc["AttachedPolicies"]:
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        if doc["Groups"]:
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        self.t.delete(USERS, self.key(ln))
+
+    # --- access keys -------------------------------------------------------------------
+    def _key_owner(self, user_name: str | None) -> tuple[str, Doc | None]:
+        """(row name, user) for an access key's owner; None user name: the account root."""
+        if user_name is None:
+            return "", None
+        user = self.get_user(user_name)
+        return lower(user["UserName"]), user
+
+    def create_access_key(self, user_name: str | None) -> Doc:
+        owner, user = self._key_owner(user_name)
+        if self.t.count(USER_KEYS, self.key(owner, "")) >= MAX_KEYS_PER_USER:
+            raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
+        key_id = ids.access_key_id()
+        rec: Doc = {
+            "AccessKeyId": key_id,
+            "SecretAccessKey": ids.secret_access_key(),
+            "Status": "Active",
+            "CreateDate": ids.iso(ids.now()),
+            "Account": self.account,
+            "UserKey": owner,
+        }
+        if user is not None:
+            rec.update(UserName=user["UserName"], UserArn=user["Arn"], UserId=user["UserId"])
+        self.t.put(KEYS, key_id, rec)
+        self.t.put(USER_KEYS, self.key(owner, key_id), {})
+        return rec
+
+    def _access_key(self, key_id: str, user_name: str | None) -> Doc:
+        owner, _ = self._key_owner(user_name) if user_name is not None else ("", None)
+        rec = self.t.get(KEYS, key_id)
+        if rec is None or rec["Account"] != self.account or (user_name is not None and rec["UserKey"] != owner):
+            raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found")
+        return rec
+
+    def list_access_keys(self, user_name: str | None) -> list[tuple[str, Doc]]:
+        owner, _ = self._key_owner(user_name)
+        out = []
+        for k, _ in self.t.scan(USER_KEYS, self.key(owner, "")):
+            rec = self.t.get(KEYS, k.rsplit("/", 1)[1])
+            if rec is not None:
+                out.append((rec["CreateDate"] + rec["AccessKeyId"], rec))
+        return sorted(out, key=lambda kv: kv[0])
+
+    def update_access_key(self, key_id: str, status: str, user_name: str | None) -> None:
+        rec = self._access_key(key_id, user_name)
+        rec["Status"] = status
+        self.t.put(KEYS, key_id, rec)
+        self.t.publish(KEY_TOPIC, {"AccessKeyId": key_id})
+
+    def delete_access_key(self, key_id: str, user_name: str | None) -> None:
+        rec = self._access_key(key_id, user_name)
+        self.t.delete(KEYS, key_id)
+        self.t.delete(USER_KEYS, self.key(rec["UserKey"], key_id))
+        self.t.publish(KEY_TOPIC, {"AccessKeyId": key_id})
+
+    def note_access_key_used(self, key_id: str, service: str, region: str) -> None:
+        rec = self.t.get(KEYS, key_id)
+        if rec is not None:
+            rec["LastUsed"] = {"Date": ids.iso(ids.now()), "ServiceName": service, "Region": region}
+            self.t.put(KEYS, key_id, rec)
+
+    def access_key_last_used(self, key_id: str) -> Doc:
+        rec = self.t.get(KEYS, key_id)
+        if rec is None or rec["Account"] != self.account:
+            raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found")
+        return rec
+
+    # --- groups ------------------------------------------------------------------------
+    def get_group(self, name: str) -> Doc:
+        doc = self.t.get(GROUPS, self.key(lower(name)))
+        if doc is None:
+            raise NoSuchEntity(f"The group with name {name} cannot be found.")
+        return doc
+
+    def create_group(self, name: str, path: str = "/") -> Doc:
+        doc: Doc = {
+            "GroupName": name,
+            "GroupId": ids.unique_id(ids.GROUP),
+            "Arn": self.arn("group", path, name),
+            "Path": path,
+            "CreateDate": ids.iso(ids.now()),
+            "AttachedPolicies": [],
+            "InlinePolicies": {},
+        }
+        if not self.t.insert(GROUPS, self.key(lower(name)), doc):
+            raise EntityAlreadyExists(f"Group with name {name} already exists.")
+        self._check_quota(GROUPS)
+        return doc
+
+    def put_group(self, doc: Doc) -> None:
+        self.t.put(GROUPS, self.key(lower(doc["GroupName"])), doc)
+
+    def list_groups(self, prefix: str | None) -> list[tuple[str, Doc]]:
+        return self._list(GROUPS, prefix)
+
+    def group_members(self, name: str) -> list[tuple[str, Doc]]:
+        group = self.get_group(name)
+        out = []
+        for k, _ in self.t.scan(MEMBERS, self.key(lower(group["GroupName"]), "")):
+            user = self.t.get(USERS, self.key(k.rsplit("/", 1)[1]))
+            if user is not None:
+                out.append((k, user))
+        return out
+
+    def groups_for_user(self, user_name: str) -> list[tuple[str, Doc]]:
+        user = self.get_user(user_name)
+        out = []
+        for g in sorted(user["Groups"]):
+            group = self.t.get(GROUPS, self.key(g))
+            if group is not None:
+                out.append((g, group))
+        return out
+
+    def add_user_to_group(self, group_name: str, user_name: str) -> None:
+        group = self.get_group(group_name)
+        user = self.get_user(user_name)
+        lg, lu = lower(group["GroupName"]), lower(user["UserName"])
+        if lg in user["Groups"]:
+            return
+        if len(user["Groups"]) >= MAX_GROUPS_PER_USER:
+            raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {MAX_GROUPS_PER_USER}")
+        user["Groups"].append(lg)
+        self.put_user(user)
+        self.t.put(MEMBERS, self.key(lg, lu), {})
+
+    def remove_user_from_group(self, group_name: str, user_name: str) -> None:
+        group = self.get_group(group_name)
+        user = self.get_user(user_name)
+        lg, lu = lower(group["GroupName"]), lower(user["UserName"])
+        if lg not in user["Groups"]:
+            raise NoSuchEntity(f"User {user['UserName']} is not in group {group['GroupName']}.")
+        user["Groups"].remove(lg)
+        self.put_user(user)
+        self.t.delete(MEMBERS, self.key(lg, lu))
+
+    def update_group(self, name: str, new_name: str | None, new_path: str | None) -> None:
+        doc = self.get_group(name)
+        old_l = lower(doc["GroupName"])
+        if new_path:
+            doc["Path"] = new_path
+        if new_name and new_name != doc["GroupName"]:
+            if lower(new_name) != old_l and self.t.get(GROUPS, self.key(lower(new_name))) is not None:
+                raise EntityAlreadyExists(f"Group with name {new_name} already exists.")
+            doc["GroupName"] = new_name
+        doc["Arn"] = self.arn("group", doc["Path"], doc["GroupName"])
+        new_l = lower(doc["GroupName"])
+        if new_l != old_l:
+            self.t.delete(GROUPS, self.key(old_l))
+            for k, _ in self.t.scan(MEMBERS, self.key(old_l, "")):
+                lu = k.rsplit("/", 1)[1]
+                self.t.delete(MEMBERS, k)
+                self.t.put(MEMBERS, self.key(new_l, lu), {})
+                user = self.t.get(USERS, self.key(lu))
+                if user is not None:
+                    user["Groups"] = [new_l if g == old_l else g for g in user["Groups"]]
+                    self.put_user(user)
+            from gureum.services.iam.policies import Policies
+
+            Policies(self).rename_entity("group", old_l, new_l, doc["AttachedPolicies"])
+        self.put_group(doc)
+
+    def delete_group(self, name: str) -> None:
+        doc = self.get_group(name)
+        lg = lower(doc["GroupName"])
+        if self.t.count(MEMBERS, self.key(lg, "")):
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        if doc["InlinePolicies"]:
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if doc["AttachedPolicies"]:
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        self.t.delete(GROUPS, self.key(lg))
+
+    # --- roles -------------------------------------------------------------------------
+    def get_role(self, name: str) -> Doc:
+        doc = self.t.get(ROLES, self.key(lower(name)))
+        if doc is None:
+            raise NoSuchEntity(f"The role with name {name} cannot be found.")
+        return doc
+
+    def find_role_by_arn(self, arn: str) -> Doc | None:
+        """The role `arn` names (path included), or None."""
+        prefix = f"arn:aws:iam::{self.account}:role/"
+        if not arn.startswith(prefix):
+            return None
+        doc = self.t.get(ROLES, self.key(lower(arn.rsplit("/", 1)[1])))
+        if doc is None or doc["Arn"].lower() != arn.lower():
+            return None
+        return doc
+
+    def create_role(
+        self,
+        name: str,
+        trust_policy: str,
+        path: str = "/",
+        description: str | None = None,
+        max_session: int | None = None,
+        tags: list[Doc] | None = None,
+        boundary: str | None = None,
+    ) -> Doc:
+        documents.check_trust_policy(trust_policy)
+        doc: Doc = {
+            "RoleName": name,
+            "RoleId": ids.unique_id(ids.ROLE),
+            "Arn": self.arn("role", path, name),
+            "Path": path,
+            "CreateDate": ids.iso(ids.now()),
+            "AssumeRolePolicyDocument": trust_policy,
+            "MaxSessionDuration": max_session or 3600,
+            "Tags": merge_tags([], tags or [], "Role"),
+            "AttachedPolicies": [],
+            "InlinePolicies": {},
+            "InstanceProfiles": [],
+            "RoleLastUsed": {},
+        }
+        if description is not None:
+            doc["Description"] = description
+        if boundary:
+            doc["PermissionsBoundary"] = self._boundary(boundary)
+        if not self.t.insert(ROLES, self.key(lower(name)), doc):
+            raise EntityAlreadyExists(f"Role with name {name} already exists.")
+        self._check_quota(ROLES)
+        return doc
+
+    def put_role(self, doc: Doc) -> None:
+        self.t.put(ROLES, self.key(lower(doc["RoleName"])), doc)
+
+    def list_roles(self, prefix: str | None) -> list[tuple[str, Doc]]:
+        return self._list(ROLES, prefix)
+
+    def update_role(self, name: str, description: str | None, max_session: int | None) -> Doc:
+        doc = self.get_role(name)
+        if description is not None:
+            doc["Description"] = description
+        if max_session is not None:
+            doc["MaxSessionDuration"] = max_session
+        self.put_role(doc)
+        return doc
+
+    def update_assume_role_policy(self, name: str, trust_policy: str) -> None:
+        doc = self.get_role(name)
+        documents.check_trust_policy(trust_policy)
+        doc["AssumeRolePolicyDocument"] = trust_policy
+        self.put_role(doc)
+
+    def create_service_linked_role(self, service: str, description: str | None, suffix: str | None) -> Doc:
+        name = service_linked_role_name(service)
+        if suffix:
+            name = f"{name}_{suffix}"
+        if self.t.get(ROLES, self.key(lower(name))) is not None:
+            raise InvalidInput(f"Service role name {name} has been taken in this account, please try a different suffix.")
+        trust = (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["'
+            + service
+            + '"]},"Action":["sts:AssumeRole"]}]}'
+        )
+        doc = self.create_role(name, trust, f"/aws-service-role/{service}/", description)
+        doc["ServiceLinked"] = True
+        self.put_role(doc)
+        return doc
+
+    def delete_role(self, name: str, *, service_linked: bool = False) -> None:
+        doc = self.get_role(name)
+        if doc.get("ServiceLinked") and not service_linked:
+            raise UnmodifiableEntity(
+                f"Cannot perform the operation on the protected role '{doc['RoleName']}' - "
+                "this role is only modifiable by AWS"
+            )
+        if doc["InstanceProfiles"]:
+            raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+        if doc["InlinePolicies"]:
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if doc["AttachedPolicies"]:
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        self.t.delete(ROLES, self.key(lower(doc["RoleName"])))
+
+    def set_boundary(self, kind: str, name: str, arn: str | None) -> None:
+        doc = self.get_user(name) if kind == "user" else self.get_role(name)
+        if arn is None:
+            doc.pop("PermissionsBoundary", None)
+        else:
+            doc["PermissionsBoundary"] = self._boundary(arn)
+        (self.put_user if kind == "user" else self.put_role)(doc)
+
+    def note_role_used(self, doc: Doc, region: str) -> None:
+        doc["RoleLastUsed"] = {"LastUsedDate": ids.iso(ids.now()), "Region": region}
+        self.put_role(doc)
+
+    # --- instance profiles -------------------------------------------------------------
+    def get_instance_profile(self, name: str) -> Doc:
+        doc = self.t.get(PROFILES, self.key(lower(name)))
+        if doc is None:
+            raise NoSuchEntity(f"Instance Profile {name} cannot be found.")
+        return doc
+
+    def create_instance_profile(self, name: str, path: str = "/", tags: list[Doc] | None = None) -> Doc:
+        doc: Doc = {
+            "InstanceProfileName": name,
+            "InstanceProfileId": ids.unique_id(ids.INSTANCE_PROFILE),
+            "Arn": self.arn("instance-profile", path, name),
+            "Path": path,
+            "CreateDate": ids.iso(ids.now()),
+            "Roles": [],
+            "Tags": merge_tags([], tags or [], "InstanceProfile"),
+        }
+        if not self.t.insert(PROFILES, self.key(lower(name)), doc):
+            raise EntityAlreadyExists(f"Instance Profile {name} already exists.")
+        self._check_quota(PROFILES)
+        return doc
+
+    def list_instance_profiles(self, prefix: str | None) -> list[tuple[str, Doc]]:
+        return self._list(PROFILES, prefix)
+
+    def instance_profiles_for_role(self, role_name: str) -> list[tuple[str, Doc]]:
+        role = self.get_role(role_name)
+        out = []
+        for p in sorted(role["InstanceProfiles"]):
+            doc = self.t.get(PROFILES, self.key(p))
+            if doc is not None:
+                out.append((p, doc))
+        return out
+
+    def profile_roles(self, profile: Doc) -> list[Doc]:
+        return [r for r in (self.t.get(ROLES, self.key(n)) for n in profile["Roles"]) if r is not None]
+
+    def add_role_to_instance_profile(self, profile_name: str, role_name: str) -> None:
+        profile = self.get_instance_profile(profile_name)
+        role = self.get_role(role_name)
+        lp, lr = lower(profile["InstanceProfileName"]), lower(role["RoleName"])
+        if lr in profile["Roles"]:
+            raise LimitExceeded(
+                f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {MAX_ROLES_PER_PROFILE}"
+            )
+        if len(profile["Roles"]) >= MAX_ROLES_PER_PROFILE:
+            raise LimitExceeded(
+                f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {MAX_ROLES_PER_PROFILE}"
+            )
+        profile["Roles"].append(lr)
+        role["InstanceProfiles"].append(lp)
+        self.t.put(PROFILES, self.key(lp), profile)
+        self.put_role(role)
+
+    def remove_role_from_instance_profile(self, profile_name: str, role_name: str) -> None:
+        profile = self.get_instance_profile(profile_name)
+        role = self.get_role(role_name)
+        lp, lr = lower(profile["InstanceProfileName"]), lower(role["RoleName"])
+        if lr not in profile["Roles"]:
+            raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
+        profile["Roles"].remove(lr)
+        if lp in role["InstanceProfiles"]:
+            role["InstanceProfiles"].remove(lp)
+        self.t.put(PROFILES, self.key(lp), profile)
+        self.put_role(role)
+
+    def delete_instance_profile(self, name: str) -> None:
+        profile = self.get_instance_profile(name)
+        if profile["Roles"]:
+            raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+        self.t.delete(PROFILES, self.key(lower(profile["InstanceProfileName"])))
+
+    # --- account alias ---------------------------------------------------------------
+    def account_aliases(self) -> list[str]:
+        doc = self.t.get(ALIASES, self.account)
+        return [doc["Alias"]] if doc else []
+
+    def set_account_alias(self, alias: str | None) -> None:
+        if alias is None:
+            self.t.delete(ALIASES, self.account)
+        else:
+            self.t.put(ALIASES, self.account, {"Alias": alias})
+
+    # --- tags on any taggable entity ---------------------------------------------------
+    def tag(self, kind: str, name: str, tags: list[Doc]) -> None:
+        doc, put = self._taggable(kind, name)
+        doc["Tags"] = merge_tags(doc.get("Tags", []), tags, kind.title().replace("profile", "Profile"))
+        put(doc)
+
+    def untag(self, kind: str, name: str, keys: list[str]) -> None:
+        doc, put = self._taggable(kind, name)
+        doc["Tags"] = remove_tags(doc.get("Tags", []), keys)
+        put(doc)
+
+    def tags(self, kind: str, name: str) -> list[tuple[str, Doc]]:
+        doc, _ = self._taggable(kind, name)
+        return [(f"{i:04d}", t) for i, t in enumerate(doc.get("Tags", []))]
+
+    def _taggable(self, kind: str, name: str) -> tuple[Doc, Callable[[Doc], None]]:
+        if kind == "user":
+            return self.get_user(name), self.put_user
+        if kind == "role":
+            return self.get_role(name), self.put_role
+        if kind == "instanceprofile":
+            doc = self.get_instance_profile(name)
+            return doc, lambda d: self.t.put(PROFILES, self.key(lower(d["InstanceProfileName"])), d)
+        if kind == "policy":
+            from gureum.services.iam.policies import Policies
+
+            pol = Policies(self)
+            return pol.get_local_policy(name), pol.put_policy
+        raise ValueError(kind)

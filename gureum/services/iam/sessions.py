@@ -1,0 +1,130 @@
+"""Temporary credentials (ASIA… keys with a session token and an expiry), issued by STS's
+AssumeRole and GetSessionToken and by other services for roles they run code as.
+
+Rows are global, keyed by access key id (the key id picks the account). Expired credentials
+are kept a day (so a client hears "expired" rather than "unknown"), then purged a few at a
+time whenever new credentials are issued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from gureum.aws.errors import AwsError
+from gureum.services.iam import ids
+from gureum.services.iam.model import Iam
+from gureum.store.base import Doc, Txn
+
+SESSIONS = "sts_credentials"  # {access key id} -> credentials and the identity they carry
+EXPIRY = "sts_credentials_expiry"  # {expiration}/{access key id} -> {}
+
+KEEP_EXPIRED = timedelta(days=1)
+PURGE_BATCH = 100
+
+CHAINED_MAX = 3600
+
+
+class StsValidationError(AwsError):
+    code, status = "ValidationError", 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
+
+
+class AccessDenied(AwsError):
+    code, status = "AccessDenied", 403
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
+
+
+def _issue(txn: Txn, identity: Doc, duration: int) -> Doc:
+    now = ids.now()
+    expires = now + timedelta(seconds=duration)
+    key_id = ids.access_key_id(ids.TEMP_ACCESS_KEY)
+    rec: Doc = {
+        "AccessKeyId": key_id,
+        "SecretAccessKey": ids.secret_access_key(),
+        "SessionToken": ids.session_token(),
+        "Expiration": ids.iso(expires),
+        **identity,
+    }
+    txn.put(SESSIONS, key_id, rec)
+    txn.put(EXPIRY, f"{rec['Expiration']}/{key_id}", {})
+    _purge(txn, now)
+    return rec
+
+
+def _purge(txn: Txn, now: datetime) -> None:
+    cutoff = ids.iso(now - KEEP_EXPIRED)
+    for key, _ in txn.scan(EXPIRY, end=cutoff, limit=PURGE_BATCH):
+        txn.delete(EXPIRY, key)
+        txn.delete(SESSIONS, key.rsplit("/", 1)[1])
+
+
+def credentials(rec: Doc) -> dict[str, Any]:
+    """The STS `Credentials` shape."""
+    return {
+        "AccessKeyId": rec["AccessKeyId"],
+        "SecretAccessKey": rec["SecretAccessKey"],
+        "SessionToken": rec["SessionToken"],
+        "Expiration": ids.parse_iso(rec["Expiration"]),
+    }
+
+
+def role_account(role_arn: str) -> str:
+    """The account a role ARN names ('' if it is no IAM ARN)."""
+    parts = role_arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" and parts[2] == "iam" else ""
+
+
+def assume_role(
+    txn: Txn,
+    role_arn: str,
+    session_name: str,
+    duration: int | None,
+    *,
+    caller_arn: str,
+    chained: bool = False,
+    region: str = "us-east-1",
+    source: str = "",
+    denied: str | None = None,
+) -> Doc:
+    """Issue credentials for the role `role_arn` (in the account that ARN names).
+
+    Trust policies are not evaluated yet: any caller may assume any existing role."""
+    account = role_account(role_arn)
+    iam = Iam(txn, account)
+    role = iam.find_role_by_arn(role_arn) if account else None
+    if role is None:
+        raise AccessDenied(
+            denied or f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+        )
+    duration = 3600 if duration is None else duration
+    if chained and duration > CHAINED_MAX:
+        raise StsValidationError(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+        )
+    if duration > role["MaxSessionDuration"]:
+        raise StsValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    iam.note_role_used(role, region)
+    identity = {
+        "Account": account,
+        "Kind": "assumed-role",
+        "Arn": f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{session_name}",
+        "UserId": f"{role['RoleId']}:{session_name}",
+        "RoleArn": role["Arn"],
+        "Source": source,
+    }
+    return _issue(txn, identity, duration)
+
+
+def session_token(txn: Txn, account: str, arn: str, user_id: str, duration: int, source: str) -> Doc:
+    """GetSessionToken: temporary credentials carrying the caller's own identity."""
+    identity = {"Account": account, "Kind": "session", "Arn": arn, "UserId": user_id, "Source": source}
+    return _issue(txn, identity, duration)
+
+
+def get(txn: Txn, access_key_id: str) -> Doc | None:
+    return txn.get(SESSIONS, access_key_id)

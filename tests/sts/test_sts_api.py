@@ -1,0 +1,237 @@
+"""STS end to end: who is calling, AssumeRole and GetSessionToken credentials that gureum
+then accepts, through boto3 and the AWS CLI."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}'
+
+
+@pytest.fixture
+def account() -> str:
+    return str(random.randint(10**11, 10**12 - 1))
+
+
+def client(gureum, service, creds=None, account=None):
+    if creds is not None:
+        return gureum.client(
+            service,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+    return gureum.client(service, aws_access_key_id=account or "test", aws_secret_access_key="x")
+
+
+def fresh_client(gureum, service, account, **config):
+    from botocore.config import Config
+
+    cfg = Config(retries={"max_attempts": 1}, **config)
+    return gureum.client(service, aws_access_key_id=account, aws_secret_access_key="x", config=cfg)
+
+
+def test_non_iam_keys_are_the_account_root(gureum, account):
+    ident = client(gureum, "sts", account=account).get_caller_identity()
+    assert ident["Account"] == account and ident["UserId"] == account
+    assert ident["Arn"] == f"arn:aws:iam::{account}:root"
+    default = client(gureum, "sts", account="test").get_caller_identity()
+    assert default["Account"] == "000000000000" and default["Arn"] == "arn:aws:iam::000000000000:root"
+
+
+def test_assume_role_credentials_are_accepted_as_the_assumed_role(gureum, account):
+    iam = client(gureum, "iam", account=account)
+    role = iam.create_role(RoleName="deployer", Path="/ci/", AssumeRolePolicyDocument=TRUST)["Role"]
+    before = datetime.now(UTC)
+    out = client(gureum, "sts", account=account).assume_role(
+        RoleArn=role["Arn"], RoleSessionName="build-42", DurationSeconds=900
+    )
+    creds = out["Credentials"]
+    assert re.fullmatch(r"ASIA[A-Z0-9]{16}", creds["AccessKeyId"])
+    assert len(creds["SecretAccessKey"]) == 40 and len(creds["SessionToken"]) > 100
+    assert timedelta(seconds=890) <= creds["Expiration"] - before <= timedelta(seconds=910)
+    arn = f"arn:aws:sts::{account}:assumed-role/deployer/build-42"
+    assert out["AssumedRoleUser"] == {"AssumedRoleId": f"{role['RoleId']}:build-42", "Arn": arn}
+    ident = client(gureum, "sts", creds).get_caller_identity()
+    assert ident == {**ident, "Account": account, "Arn": arn, "UserId": f"{role['RoleId']}:build-42"}
+    # the credentials act in the role's account
+    assert [r["RoleName"] for r in client(gureum, "iam", creds).list_roles()["Roles"]] == ["deployer"]
+    assert iam.get_role(RoleName="deployer")["Role"]["RoleLastUsed"]["Region"] == "us-east-1"
+
+
+def test_assume_role_defaults_to_an_hour(gureum, account):
+    iam = client(gureum, "iam", account=account)
+    arn = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    before = datetime.now(UTC)
+    creds = client(gureum, "sts", account=account).assume_role(RoleArn=arn, RoleSessionName="s1")["Credentials"]
+    assert timedelta(seconds=3590) <= creds["Expiration"] - before <= timedelta(seconds=3610)
+
+
+def test_assume_role_errors(gureum, account):
+    iam = client(gureum, "iam", account=account)
+    sts = client(gureum, "sts", account=account)
+    missing = f"arn:aws:iam::{account}:role/missing"
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role(RoleArn=missing, RoleSessionName="s1")
+    err = exc.value.response
+    assert err["Error"]["Code"] == "AccessDenied" and err["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert err["Error"]["Message"] == (
+        f"User: arn:aws:iam::{account}:root is not authorized to perform: sts:AssumeRole on resource: {missing}"
+    )
+    arn = iam.create_role(RoleName="short", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role(RoleArn=arn, RoleSessionName="s1", DurationSeconds=7200)
+    assert exc.value.response["Error"]["Code"] == "ValidationError"
+    assert "MaxSessionDuration" in exc.value.response["Error"]["Message"]
+    unchecked = fresh_client(gureum, "sts", account, parameter_validation=False)
+    with pytest.raises(ClientError) as exc:
+        unchecked.assume_role(RoleArn=arn, RoleSessionName="s1", DurationSeconds=60)
+    assert exc.value.response["Error"]["Code"] == "ValidationError"  # below the model's 900
+
+
+def test_role_chaining(gureum, account):
+    iam = client(gureum, "iam", account=account)
+    a = iam.create_role(RoleName="a", AssumeRolePolicyDocument=TRUST, MaxSessionDuration=7200)["Role"]["Arn"]
+    b = iam.create_role(RoleName="b", AssumeRolePolicyDocument=TRUST, MaxSessionDuration=7200)["Role"]["Arn"]
+    first = client(gureum, "sts", account=account).assume_role(RoleArn=a, RoleSessionName="one")["Credentials"]
+    chained = client(gureum, "sts", first)
+    second = chained.assume_role(RoleArn=b, RoleSessionName="two")["Credentials"]
+    ident = client(gureum, "sts", second).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:sts::{account}:assumed-role/b/two"
+    with pytest.raises(ClientError) as exc:
+        chained.assume_role(RoleArn=b, RoleSessionName="three", DurationSeconds=7200)
+    assert "role chaining" in exc.value.response["Error"]["Message"]
+
+
+def test_get_session_token_keeps_the_callers_identity(gureum, account):
+    iam = client(gureum, "iam", account=account)
+    iam.create_user(UserName="dev")
+    key = iam.create_access_key(UserName="dev")["AccessKey"]
+    user_sts = gureum.client("sts", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    before = datetime.now(UTC)
+    creds = user_sts.get_session_token()["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    assert timedelta(hours=11, minutes=59) <= creds["Expiration"] - before <= timedelta(hours=12, minutes=1)
+    ident = client(gureum, "sts", creds).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:iam::{account}:user/dev" and ident["Account"] == account
+    with pytest.raises(ClientError) as exc:
+        client(gureum, "sts", creds).get_session_token()
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    root = client(gureum, "sts", account=account).get_session_token(DurationSeconds=7200)["Credentials"]
+    assert root["Expiration"] - before <= timedelta(seconds=3610)  # root sessions last at most an hour
+
+
+def test_aws_cli_assume_role(gureum):
+    name = f"cli-{random.randint(0, 10**9)}"
+    arn = gureum.aws("iam", "create-role", "--role-name", name, "--assume-role-policy-document", TRUST)["Role"]["Arn"]
+    out = gureum.aws("sts", "assume-role", "--role-arn", arn, "--role-session-name", "cli")
+    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::000000000000:assumed-role/{name}/cli"
+    assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+    assert gureum.aws("sts", "get-caller-identity")["Arn"] == "arn:aws:iam::000000000000:root"
+
+
+def test_credentials_survive_a_restart(fresh_gureum, account):
+    iam = client(fresh_gureum, "iam", account=account)
+    arn = iam.create_role(RoleName="durable", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    creds = client(fresh_gureum, "sts", account=account).assume_role(RoleArn=arn, RoleSessionName="s1")["Credentials"]
+    iam.create_user(UserName="u")
+    key = iam.create_access_key(UserName="u")["AccessKey"]
+    fresh_gureum.kill9()
+    fresh_gureum.start()
+    assert client(fresh_gureum, "sts", creds).get_caller_identity()["Arn"].endswith(":assumed-role/durable/s1")
+    user = fresh_gureum.client("sts", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    assert user.get_caller_identity()["Arn"] == f"arn:aws:iam::{account}:user/u"
+
+
+def test_get_access_key_info_names_the_keys_account(gureum, account):
+    iam = client(gureum, "iam", account=account)
+    iam.create_user(UserName="k")
+    key = iam.create_access_key(UserName="k")["AccessKey"]["AccessKeyId"]
+    sts = client(gureum, "sts")
+    assert sts.get_access_key_info(AccessKeyId=key)["Account"] == account
+    assert sts.get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")["Account"] == "000000000000"
+
+
+def test_assumed_role_must_name_the_user(gureum, account):
+    iam = client(gureum, "iam", account=account)
+    arn = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    creds = client(gureum, "sts", account=account).assume_role(RoleArn=arn, RoleSessionName="s1")["Credentials"]
+    with pytest.raises(ClientError) as exc:
+        client(gureum, "iam", creds).get_user()
+    assert exc.value.response["Error"] == {
+        **exc.value.response["Error"],
+        "Code": "ValidationError",
+        "Message": "Must specify userName when calling with non-User credentials",
+    }
+
+
+def jwt(claims: dict) -> str:
+    import base64
+    import json
+
+    def b64(obj: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims)}.c2lnbmF0dXJl"
+
+
+def test_assume_role_with_web_identity_through_an_oidc_provider(gureum, account):
+    import time
+
+    iam = client(gureum, "iam", account=account)
+    issuer = f"oidc.eks.us-east-1.amazonaws.com/id/{account}ABC"
+    provider = iam.create_open_id_connect_provider(
+        Url=f"https://{issuer}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"]
+    )["OpenIDConnectProviderArn"]
+    assert provider == f"arn:aws:iam::{account}:oidc-provider/{issuer}"
+    got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=provider)
+    assert got["Url"] == issuer and got["ClientIDList"] == ["sts.amazonaws.com"]
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": provider}]
+    arn = iam.create_role(RoleName="irsa", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    token = jwt({"iss": f"https://{issuer}", "sub": "system:serviceaccount:default:app",
+                 "aud": "sts.amazonaws.com", "exp": int(time.time()) + 600})
+    sts = client(gureum, "sts")
+    out = sts.assume_role_with_web_identity(RoleArn=arn, RoleSessionName="pod", WebIdentityToken=token)
+    assert out["SubjectFromWebIdentityToken"] == "system:serviceaccount:default:app"
+    assert out["Provider"] == provider and out["Audience"] == "sts.amazonaws.com"
+    ident = client(gureum, "sts", out["Credentials"]).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:sts::{account}:assumed-role/irsa/pod"
+
+    wrong_aud = jwt({"iss": f"https://{issuer}", "sub": "x", "aud": "other"})
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role_with_web_identity(RoleArn=arn, RoleSessionName="pod", WebIdentityToken=wrong_aud)
+    assert exc.value.response["Error"]["Code"] == "InvalidIdentityToken"
+    unknown = jwt({"iss": "https://elsewhere.example", "sub": "x", "aud": "sts.amazonaws.com"})
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role_with_web_identity(RoleArn=arn, RoleSessionName="pod", WebIdentityToken=unknown)
+    assert exc.value.response["Error"]["Code"] == "InvalidIdentityToken"
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=provider)
+    with pytest.raises(ClientError) as exc:
+        iam.get_open_id_connect_provider(OpenIDConnectProviderArn=provider)
+    assert exc.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+def test_session_policies_are_checked_and_packed(gureum, account):
+    iam = client(gureum, "iam", account=account)
+    arn = iam.create_role(RoleName="p", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    sts = client(gureum, "sts", account=account)
+    policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    out = sts.assume_role(RoleArn=arn, RoleSessionName="s1", Policy=policy, Tags=[{"Key": "k", "Value": "v"}])
+    assert 1 <= out["PackedPolicySize"] <= 100
+    assert "PackedPolicySize" not in sts.assume_role(RoleArn=arn, RoleSessionName="s1")
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role(RoleArn=arn, RoleSessionName="s1", Policy="{nope")
+    assert exc.value.response["Error"]["Code"] == "MalformedPolicyDocument"
+
+
+def test_federation_token_identifies_the_federated_user(gureum, account):
+    out = client(gureum, "sts", account=account).get_federation_token(Name="bob")
+    assert out["FederatedUser"] == {
+        "FederatedUserId": f"{account}:bob", "Arn": f"arn:aws:sts::{account}:federated-user/bob"}
+    ident = client(gureum, "sts", out["Credentials"]).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:sts::{account}:federated-user/bob" and ident["UserId"] == f"{account}:bob"
