@@ -126,7 +126,7 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
         pat = raw.get("pattern")
         if pat:
             compiled = _pattern(pat)
-            if compiled is not None and compiled.fullmatch(value) is None and compiled.search(value) is None:
+            if compiled is not None and compiled.fullmatch(value) is None:
                 problems.append(bad + f"Member must satisfy regular expression pattern: {pat}")
         return
     if t in ("integer", "long"):
