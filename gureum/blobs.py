@@ -68,13 +68,15 @@ class BlobWriter:
     on the event loop prefer `await write_async()` / `await commit_async()`)."""
 
     def __init__(self, store: BlobStore, upload_id: str, path: Path, size: int = 0,
-                 sha256: hashlib._Hash | None = None, md5: hashlib._Hash | None = None) -> None:
+                 sha256: hashlib._Hash | None = None, md5: hashlib._Hash | None = None,
+                 want_md5: bool = True) -> None:
         self.store = store
         self.upload_id = upload_id
         self.path = path
         self.size = size
         self._sha256 = sha256 or hashlib.sha256()
-        self._md5 = md5 or hashlib.md5(usedforsecurity=False)
+        # md5 only where callers need it (S3 ETags): it is the slowest hash on large blobs.
+        self._md5 = md5 if md5 is not None else (hashlib.md5(usedforsecurity=False) if want_md5 else None)
         self._file: BinaryIO | None = None
         self.closed = False
 
@@ -94,7 +96,8 @@ class BlobWriter:
         f = self._fh()
         f.write(data)
         self._sha256.update(data)
-        self._md5.update(data)
+        if self._md5 is not None:
+            self._md5.update(data)
         self.size += len(data)
 
     async def write_async(self, data: bytes) -> None:
@@ -112,6 +115,8 @@ class BlobWriter:
 
     @property
     def md5_hex(self) -> str:
+        if self._md5 is None:
+            raise ValueError("this upload was opened without md5")
         return self._md5.hexdigest()
 
     def commit(self, expected: str | None = None) -> str:
@@ -260,12 +265,13 @@ class BlobStore:
 
     # -- uploads -------------------------------------------------------------------------------
 
-    def writer(self) -> BlobWriter:
-        """Start a new upload (persisted under uploads/ until committed, aborted or expired)."""
+    def writer(self, md5: bool = True) -> BlobWriter:
+        """Start a new upload (persisted under uploads/ until committed, aborted or expired);
+        `md5=False` skips the md5 hash for callers that need only the sha256 digest."""
         upload_id = secrets.token_hex(16)
         path = self.uploads_dir / upload_id
         path.touch(exist_ok=False)
-        w = BlobWriter(self, upload_id, path)
+        w = BlobWriter(self, upload_id, path, want_md5=md5)
         self._writers[upload_id] = w
         return w
 
@@ -274,7 +280,7 @@ class BlobStore:
             raise KeyError(upload_id)
         return self.uploads_dir / upload_id
 
-    def open_upload(self, upload_id: str) -> BlobWriter:
+    def open_upload(self, upload_id: str, md5: bool = True) -> BlobWriter:
         """Reopen an upload by id; KeyError if unknown. In the process that started it this is
         cheap; after a restart the hash state is rebuilt by re-reading the partial data."""
         path = self._upload_path(upload_id)
@@ -288,14 +294,16 @@ class BlobStore:
             raise KeyError(upload_id) from None
         if w is not None and not w.closed and w.size == on_disk:
             return w
-        sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        sha256 = hashlib.sha256()
+        md5_hash = hashlib.md5(usedforsecurity=False) if md5 else None
         size = 0
         with open(path, "rb") as f:
             while data := f.read(_READ_CHUNK):
                 sha256.update(data)
-                md5.update(data)
+                if md5_hash is not None:
+                    md5_hash.update(data)
                 size += len(data)
-        w = BlobWriter(self, upload_id, path, size, sha256, md5)
+        w = BlobWriter(self, upload_id, path, size, sha256, md5_hash, want_md5=md5)
         self._writers[upload_id] = w
         return w
 

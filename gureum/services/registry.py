@@ -11,16 +11,23 @@ from __future__ import annotations
 API_MODULES: dict[str, list[str]] = {
     "sts": ["gureum.services.sts.api"],
     "iam": ["gureum.services.iam.api"],
+    "ecr": ["gureum.services.ecr.api"],
+    "route53": ["gureum.services.route53.api"],
 }
 
 # Background components, started by `gureum up` after the HTTP listener is ready, each
 # `async def run(app: App) -> None` running until cancelled ("module:function").
 # name -> (entry point, AWS services it backs, for the health report)
-COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {}
+COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ecr": ("gureum.services.ecr.components:run", ("ecr",)),  # GC, lifecycle, upload expiry
+    "dns": ("gureum.services.route53.server:run", ("route53",)),
+}
 
 # HTTP path prefixes on the main port that are not AWS APIs -> "module:function",
 # `async def handle(app: App, request: Request) -> Response`.
-EDGE_ROUTES: dict[str, str] = {}
+EDGE_ROUTES: dict[str, str] = {
+    "/v2/": "gureum.services.ecr.http:handle",  # the OCI registry (ECR)
+}
 
 # Services gureum speaks on its API port (for routing and the health report).
 SERVED = (

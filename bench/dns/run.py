@@ -1,0 +1,225 @@
+"""dnsperf against gureum's DNS server and against NSD serving the same zone, in one run.
+
+    python bench/dns/run.py [--runs 3] [--seconds 10] [--clients 4] [--outstanding 200] [--hosts 1000]
+
+Starts `gureum up` (ephemeral data dir, free ports), creates a zone through the Route 53 API,
+exports it as a zone file for NSD (`rrl-ratelimit: 0`, one server process), then alternates
+dnsperf runs between the two servers with the same query file and prints each run, the
+medians and the ratio. Needs the Debian packages dnsperf and nsd. Loopback traffic only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from gureum.services.route53 import zonefile
+
+ZONE = "bench.test"
+
+
+def free_port() -> int:
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port")
+
+
+def wait_dns(port: int, timeout: float = 20.0) -> None:
+    import dns.exception
+    import dns.message
+    import dns.query
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            r = dns.query.udp(dns.message.make_query(f"www.{ZONE}", "A"), "127.0.0.1", port=port, timeout=0.5)
+            if r.answer:
+                return
+        except (dns.exception.DNSException, OSError):
+            time.sleep(0.1)  # not answering yet
+            continue
+        time.sleep(0.1)
+    raise RuntimeError(f"no DNS answer on port {port}")
+
+
+def start_gureum(work: Path) -> tuple[subprocess.Popen, str, int]:
+    http, dns_port = free_port(), free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with open(work / "gureum.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gureum", "up", "--host", "127.0.0.1", "--port", str(http), "--dns-port", str(dns_port),
+             "--data-dir", str(work / "gureum")], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
+    endpoint = f"http://127.0.0.1:{http}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(endpoint + "/_gureum/health", timeout=1) as resp:
+                if json.load(resp)["services"].get("route53", {}).get("state") == "running":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("gureum did not start: " + (work / "gureum.log").read_text(errors="replace")[-2000:])
+        time.sleep(0.1)
+    return proc, endpoint, dns_port
+
+
+def populate(endpoint: str, hosts: int) -> tuple[str, list[str]]:
+    """Create the zone through the API; return its zone file text and the query lines."""
+    client = zonefile._client(endpoint)
+    zone_id = client.create_hosted_zone(Name=ZONE, CallerReference=f"bench-{time.time()}")["HostedZone"]["Id"]
+    sets = [
+        {"Name": f"www.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.1"}, {"Value": "192.0.2.2"}]},
+        {"Name": f"www.{ZONE}", "Type": "AAAA", "TTL": 300, "ResourceRecords": [{"Value": "2001:db8::1"}]},
+        {"Name": ZONE, "Type": "MX", "TTL": 300, "ResourceRecords": [{"Value": f"10 mail.{ZONE}."}]},
+        {"Name": f"mail.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.25"}]},
+        {"Name": f"web.{ZONE}", "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": f"www.{ZONE}"}]},
+        {"Name": f"*.wild.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.99"}]},
+        {"Name": f"{ZONE}", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"v=spf1 -all"'}]},
+    ]
+    sets += [{"Name": f"h{i}.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"}]} for i in range(hosts)]
+    for batch in zonefile.batches(sets):
+        client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": batch})
+    text = zonefile.export_text(ZONE, zonefile.all_record_sets(client, zone_id))
+    rng = random.Random(7)
+    queries = [f"www.{ZONE} A", f"www.{ZONE} AAAA", f"{ZONE} MX", f"web.{ZONE} A", f"x{1}.wild.{ZONE} A",
+               f"{ZONE} SOA", f"{ZONE} NS", f"{ZONE} TXT", f"nope.{ZONE} A", f"www.{ZONE} MX"]
+    queries += [f"h{rng.randrange(hosts)}.{ZONE} A" for _ in range(2000)]
+    queries += [f"missing{i}.{ZONE} A" for i in range(200)]
+    rng.shuffle(queries)
+    return text, queries
+
+
+def start_nsd(work: Path, zone_text: str, servers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    nsd_dir = work / "nsd"
+    nsd_dir.mkdir()
+    (nsd_dir / f"{ZONE}.zone").write_text(zone_text)
+    conf = nsd_dir / "nsd.conf"
+    conf.write_text(f"""server:
+  ip-address: 127.0.0.1
+  port: {port}
+  username: ""
+  zonesdir: "{nsd_dir}"
+  pidfile: "{nsd_dir}/nsd.pid"
+  database: ""
+  zonelistfile: "{nsd_dir}/zone.list"
+  xfrdfile: "{nsd_dir}/xfrd.state"
+  xfrdir: "{nsd_dir}"
+  logfile: "{nsd_dir}/nsd.log"
+  server-count: {servers}
+  rrl-ratelimit: 0
+  verbosity: 0
+remote-control:
+  control-enable: no
+zone:
+  name: {ZONE}
+  zonefile: "{nsd_dir}/{ZONE}.zone"
+""")
+    with open(nsd_dir / "stderr", "wb") as err:
+        proc = subprocess.Popen(["nsd", "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=err)
+    return proc, port
+
+
+def dnsperf(port: int, qfile: Path, seconds: int, clients: int, outstanding: int, threads: int) -> dict:
+    out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(qfile), "-l", str(seconds),
+                          "-c", str(clients), "-q", str(outstanding), "-T", str(threads)],
+                         capture_output=True, text=True, timeout=seconds + 60, check=False).stdout
+
+    def grab(pattern: str) -> float:
+        m = re.search(pattern, out)
+        return float(m.group(1)) if m else float("nan")
+
+    return {"qps": grab(r"Queries per second:\s+([\d.]+)"), "lost": grab(r"Queries lost:\s+(\d+)"),
+            "sent": grab(r"Queries sent:\s+(\d+)"), "latency_ms": 1000 * grab(r"Average Latency \(s\):\s+([\d.]+)")}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--outstanding", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=1, help="dnsperf threads (-T)")
+    ap.add_argument("--nsd-servers", type=int, default=1, help="NSD server-count (processes)")
+    ap.add_argument("--hosts", type=int, default=1000)
+    ap.add_argument("--scenarios", default="mix,nxdomain", help="mix (repeating names) and/or nxdomain (random names)")
+    ap.add_argument("--json", action="store_true", help="print the summary as JSON too")
+    args = ap.parse_args()
+    for tool in ("dnsperf", "nsd"):
+        if shutil.which(tool) is None:
+            print(f"bench/dns: {tool} is not installed (apt-get install dnsperf nsd)", file=sys.stderr)
+            return 2
+    work = Path(tempfile.mkdtemp(prefix="gureum-bench-dns-"))
+    procs: list[subprocess.Popen] = []
+    try:
+        gproc, endpoint, gport = start_gureum(work)
+        procs.append(gproc)
+        text, queries = populate(endpoint, args.hosts)
+        qfiles = {"mix": work / "queries.txt", "nxdomain": work / "random.txt"}
+        qfiles["mix"].write_text("\n".join(queries) + "\n")
+        rng = random.Random(11)  # random names: every query misses any answer cache
+        qfiles["nxdomain"].write_text("".join(f"r{rng.getrandbits(48):x}.{ZONE} A\n" for _ in range(200_000)))
+        nproc, nport = start_nsd(work, text, args.nsd_servers)
+        procs.append(nproc)
+        wait_dns(gport)
+        wait_dns(nport)
+        scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        results: dict[str, dict[str, list[dict]]] = {sc: {"gureum": [], "nsd": []} for sc in scenarios}
+        for i in range(args.runs):
+            for sc in scenarios:
+                for name, port in (("gureum", gport), ("nsd", nport)):
+                    r = dnsperf(port, qfiles[sc], args.seconds, args.clients, args.outstanding, args.threads)
+                    results[sc][name].append(r)
+                    print(f"run {i + 1}/{args.runs} {sc:8s} {name:7s} {r['qps']:>10.0f} qps  lost {r['lost']:.0f}/{r['sent']:.0f}  avg latency {r['latency_ms']:.2f} ms", flush=True)
+        nsd_version = subprocess.run(["nsd", "-v"], capture_output=True, text=True, check=False).stderr.splitlines()[0].split()[-1]
+        print()
+        print(f"dnsperf -l {args.seconds} -c {args.clients} -q {args.outstanding} -T {args.threads}; zone of {args.hosts + 9} record sets; "
+              f"NSD {nsd_version} with server-count {args.nsd_servers}, rrl-ratelimit 0; median of {args.runs} runs, servers alternating")
+        summary = {}
+        for sc in scenarios:
+            med = {name: statistics.median(r["qps"] for r in rs) for name, rs in results[sc].items()}
+            ratio = med["gureum"] / med["nsd"] if med["nsd"] else float("nan")
+            summary[sc] = {"median_qps": med, "ratio": ratio}
+            label = {"mix": f"mix ({len(queries)} names, answers/NXDOMAIN/CNAME/wildcard)", "nxdomain": "random names (NXDOMAIN flood)"}[sc]
+            print(f"  {label}")
+            print(f"    gureum {med['gureum']:>9.0f} qps   NSD {med['nsd']:>9.0f} qps   ratio gureum/NSD = {ratio:.3f}")
+        if args.json:
+            print(json.dumps({"summary": summary, "runs": results}))
+        return 0
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""Registry throughput: skopeo push and pull of a >= 50 MB image against gureum and against
+Debian's docker-registry (distribution 2.8), both started here, in the same run.
+
+    python bench/registry/run.py [--mb 64] [--runs 5]
+
+Prints the median MB/s of each side and gureum's ratio to the peer (>= 1.0 is the target).
+Each run pushes a freshly built image (new random payload: skopeo's blob-info cache would
+otherwise turn pushes into cross-repository mounts) to a fresh repository of both
+registries, then pulls it into a fresh OCI layout. Needs: skopeo, umoci, busybox-static, docker-registry (Debian packages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from ecr.images import build_busybox_image, tools_missing
+from harness import free_port
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def start_gureum(work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port, dns = free_port(), free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    log = open(work / "gureum.log", "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(dns), "--data-dir", str(work / "gureum"),
+         "--log-level", "warning"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+    )
+    wait_http(f"http://127.0.0.1:{port}/v2/")
+    return proc, port
+
+
+def start_distribution(work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    cfg = work / "registry.yml"
+    cfg.write_text(
+        "version: 0.1\n"
+        "log:\n  level: error\n  accesslog:\n    disabled: true\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {work / 'distribution'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    log = open(work / "distribution.log", "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(["docker-registry", "serve", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
+    wait_http(f"http://127.0.0.1:{port}/v2/")
+    return proc, port
+
+
+def timed(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def measure(host: str, layout: Path, work: Path, tag: str) -> tuple[float, float]:
+    ref = f"docker://{host}/bench/{tag}:v1"
+    push = timed(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{layout}:v1", ref])
+    out = work / f"pull-{tag}"
+    pull = timed(["skopeo", "copy", "-q", "--src-tls-verify=false", ref, f"oci:{out}:v1"])
+    shutil.rmtree(out, ignore_errors=True)
+    return push, pull
+
+
+def image_bytes(layout: Path) -> int:
+    """Bytes of the image as pushed: the manifest, its config and its layers."""
+    import json
+
+    def blob(d: str) -> Path:
+        return layout / "blobs" / "sha256" / d.split(":", 1)[1]
+
+    index = json.loads((layout / "index.json").read_text())
+    mdesc = index["manifests"][-1]
+    manifest = json.loads(blob(mdesc["digest"]).read_text())
+    return mdesc["size"] + manifest["config"]["size"] + sum(x["size"] for x in manifest["layers"])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=int, default=64, help="random payload in the image (MB)")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    missing = tools_missing("skopeo", "umoci", "docker-registry")
+    if missing:
+        print(f"SKIPPED: missing {missing} (Debian: skopeo umoci busybox-static docker-registry)")
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="gureum-bench-registry-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        layouts = [build_busybox_image(work / f"img{i}", "v1", extra_bytes=args.mb * 1024 * 1024) for i in range(args.runs + 1)]
+        size = image_bytes(layouts[0])
+        g, gport = start_gureum(work)
+        procs.append(g)
+        d, dport = start_distribution(work)
+        procs.append(d)
+        sides = (("gureum", gport), ("distribution", dport))
+        for name, port in sides:  # warm-up (connections, page cache, lazy imports)
+            measure(f"localhost:{port}", layouts[0], work, "warm")
+        results: dict[str, tuple[list[float], list[float]]] = {"gureum": ([], []), "distribution": ([], [])}
+        for i in range(args.runs):
+            for name, port in sides if i % 2 == 0 else sides[::-1]:
+                p, q = measure(f"localhost:{port}", layouts[i + 1], work, f"r{i}")
+                results[name][0].append(p)
+                results[name][1].append(q)
+        mb = size / 1e6
+        print(f"image: {mb:.1f} MB (manifest + config + layers); {args.runs} runs each side, medians")
+        rates = {}
+        for name, (p, q) in results.items():
+            rates[name] = (mb / statistics.median(p), mb / statistics.median(q))
+            print(f"  {name:13s} push {rates[name][0]:7.1f} MB/s   pull {rates[name][1]:7.1f} MB/s"
+                  f"   (push s: {', '.join(f'{x:.2f}' for x in p)}; pull s: {', '.join(f'{x:.2f}' for x in q)})")
+        print(f"  ratio gureum/distribution: push {rates['gureum'][0] / rates['distribution'][0]:.2f}x   "
+              f"pull {rates['gureum'][1] / rates['distribution'][1]:.2f}x")
+        return 0
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

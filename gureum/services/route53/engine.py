@@ -1,0 +1,278 @@
+"""The sans-IO DNS answer engine: a query's bytes in, the response's bytes out.
+
+The hot path reads the question with a tiny wire reader and answers from a cache of
+pre-built responses keyed on (lowercased qname, qtype, qclass, RD/CD bits, EDNS/DO); only
+the message id and the question's spelling are patched into the cached bytes, so the query
+name's case is preserved. A miss, or any packet the reader does not take (several
+questions, other opcodes, EDNS versions, malformed input), goes through dnspython and
+`ZoneIndex.lookup`. Nothing here does I/O; server.py wraps it in asyncio listeners.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dns.edns
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+
+from gureum.services.route53.index import REFUSED, Result, ZoneIndex
+
+OUR_UDP_PAYLOAD = 1232  # DNS flag day 2020: avoid fragmentation
+CACHE_MAX = 100_000  # answers kept (cleared when full or when any zone changes)
+_HDR_NO_EDNS = b"\x00\x01\x00\x00\x00\x00\x00\x00"
+_HDR_EDNS = b"\x00\x01\x00\x00\x00\x00\x00\x01"
+_AXFR = dns.rdatatype.AXFR
+_IXFR = dns.rdatatype.IXFR
+
+
+@dataclass
+class PrivateViews:
+    """Which clients see which VPCs' private zones: source CIDRs per VPC id."""
+
+    cidrs: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str | None) -> PrivateViews:
+        """"vpc-1=10.0.0.0/8,127.0.0.2/32;vpc-2=..." (the dns.private_views setting)."""
+        out = cls()
+        for part in (text or "").replace("\n", ";").split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            vpc, _, nets = part.partition("=")
+            for net in nets.split(","):
+                if net.strip():
+                    out.cidrs.append((ipaddress.ip_network(net.strip(), strict=False), vpc.strip()))
+        return out
+
+    def vpcs_for(self, ip: str) -> frozenset[str]:
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return frozenset()
+        return frozenset(vpc for net, vpc in self.cidrs if addr.version == net.version and addr in net)
+
+
+class Engine:
+    """Answers DNS messages from a ZoneIndex. `answer()` for UDP and TCP queries."""
+
+    def __init__(self, index: ZoneIndex | None = None, private_views: PrivateViews | None = None) -> None:
+        self.index = index or ZoneIndex()
+        self.private_views = private_views or PrivateViews()
+        self._cache: dict[bytes, tuple[bytes, bytes]] = {}
+        self._generation = -1
+        self._view_of_ip: dict[str, tuple[bytes, frozenset[str]]] = {}
+        self._view_ids: dict[frozenset[str], int] = {frozenset(): 0}
+        # Zone transfers (AXFR/IXFR over TCP) are delegated: fn(query, client_ip) -> [bytes].
+        self.transfer: Callable[[dns.message.Message, str], list[bytes] | None] | None = None
+        self.queries = 0
+        self._dynamic = False  # the last respond() chose at random (see _fill)
+
+    # --- the hot path -------------------------------------------------------------------
+    def answer(self, data: bytes, client_ip: str = "127.0.0.1", tcp: bool = False) -> bytes | list[bytes] | None:
+        """The response to one query (None: drop it; a list: a zone transfer's messages,
+        TCP only). Over TCP no size limit applies."""
+        self.queries += 1
+        if self._generation != self.index.generation:
+            self._cache.clear()
+            self._generation = self.index.generation
+        try:
+            if data[2] & 0xF8:  # QR set, or an opcode other than QUERY
+                return self._slow(data, client_ip, tcp)
+            hdr = data[4:12]
+            if hdr == _HDR_NO_EDNS:
+                edns = False
+            elif hdr == _HDR_EDNS:
+                edns = True
+            else:
+                return self._slow(data, client_ip, tcp)
+            i = 12
+            while True:
+                n = data[i]
+                if n == 0:
+                    break
+                if n > 63:
+                    return self._slow(data, client_ip, tcp)
+                i += n + 1
+            end = i + 5
+            total = len(data)
+            if edns:
+                # The OPT RR: root owner, type 41, class = UDP size, ttl = ext-rcode/version/DO
+                if total < end + 11 or data[end] != 0 or data[end + 1] != 0 or data[end + 2] != 41 or data[end + 5] or data[end + 6]:
+                    return self._slow(data, client_ip, tcp)
+                if end + 11 + (data[end + 9] << 8 | data[end + 10]) != total:
+                    return self._slow(data, client_ip, tcp)
+                size = data[end + 3] << 8 | data[end + 4]
+                limit = 512 if size < 512 else (min(OUR_UDP_PAYLOAD, size))
+                ekey = 2 if data[end + 7] & 0x80 else 1
+            else:
+                if end != total:
+                    return self._slow(data, client_ip, tcp)
+                limit = 512
+                ekey = 0
+            if data[end - 2] != 0 or data[end - 1] != 1 or data[end - 4] == 0 and data[end - 3] in (_AXFR, _IXFR):
+                return self._slow(data, client_ip, tcp)  # not class IN, or a zone transfer
+            key = data[12:i].lower() + data[i:end] + bytes(((data[2] & 1) | (data[3] & 0x10), ekey))
+            if self.private_views.cidrs:
+                key += self._view_key(client_ip)
+            entry = self._cache.get(key)
+            if entry is None:
+                fast = self._nxdomain(data, i, end, client_ip)
+                if fast is not None:
+                    return fast
+                entry = self._fill(key, data, i, end, edns, client_ip)
+                if entry is None:
+                    return self._slow(data, client_ip, tcp)
+            wire = entry[0]
+            if not tcp and len(wire) > limit:
+                wire = entry[1]
+            return data[:2] + wire[2:12] + data[12:i] + wire[i:]
+        except IndexError:
+            return self._slow(data, client_ip, tcp)
+
+    def _view_key(self, client_ip: str) -> bytes:
+        """A cache-key suffix naming the view (the VPC set) the client is in."""
+        hit = self._view_of_ip.get(client_ip)
+        if hit is None:
+            vpcs = self.private_views.vpcs_for(client_ip)
+            vid = self._view_ids.setdefault(vpcs, len(self._view_ids))
+            if len(self._view_of_ip) > 10_000:
+                self._view_of_ip.clear()
+            hit = self._view_of_ip[client_ip] = (b"%d" % vid, vpcs)
+        return hit[0]
+
+    def _nxdomain(self, data: bytes, i: int, end: int, client_ip: str) -> bytes | None:
+        """NXDOMAIN built straight from bytes (not cached): random names, the classic flood
+        against authoritative servers, cost a few microseconds instead of dnspython."""
+        raw = data[12:i].lower()
+        labels = []
+        j = 0
+        while j < len(raw):
+            n = raw[j]
+            labels.append(raw[j + 1 : j + 1 + n])
+            j += n + 1
+        name = tuple(labels)
+        view = self.index.view(self._vpcs(client_ip))
+        zone = self.index.zone_for(view, name)
+        if zone is None or not zone.neg_soa_wire or len(name) == len(zone.origin) or not zone.is_nxdomain(name):
+            return None
+        apex = 12 + sum(len(label) + 1 for label in name[: len(name) - len(zone.origin)])
+        flags = 0x8403 | (data[2] & 1) << 8 | (data[3] & 0x10)  # QR AA (RD) (CD) NXDOMAIN
+        out = data[:2] + struct.pack("!HHHHH", flags, 1, 0, 1, 1 if end < len(data) else 0) + data[12:end]
+        out += struct.pack("!H", 0xC000 | apex) + zone.neg_soa_wire
+        if end < len(data):  # EDNS: our OPT, DO copied
+            out += b"\x00\x00\x29" + struct.pack("!HBBHH", OUR_UDP_PAYLOAD, 0, 0, 0x8000 if data[end + 7] & 0x80 else 0, 0)
+        return out
+
+    def _fill(self, key: bytes, data: bytes, i: int, end: int, edns: bool, client_ip: str) -> tuple[bytes, bytes] | None:
+        """Build (full, truncated) responses for a canonical (lowercased, id 0) query."""
+        canon = b"\x00\x00" + data[2:12] + data[12:i].lower() + data[i:]
+        try:
+            query = dns.message.from_wire(canon)
+        except Exception:  # noqa: BLE001 - any parse failure: the slow path answers FORMERR
+            return None
+        response = self.respond(query, client_ip)
+        try:
+            full = response.to_wire(max_size=65535)
+        except dns.exception.TooBig:  # more than a DNS message can hold: TC even over TCP
+            full = None
+        if full is not None and len(full) <= 512:
+            truncated = full  # fits every client: no second copy
+        else:
+            response.answer, response.authority, response.additional = [], [], []
+            response.flags |= dns.flags.TC
+            truncated = response.to_wire()
+        entry = (full or truncated, truncated)
+        if self._dynamic:  # chosen per query (weighted records): answer, but do not keep
+            return entry
+        if len(self._cache) >= CACHE_MAX:
+            self._cache.clear()
+        self._cache[key] = entry
+        return entry
+
+    # --- everything else ---------------------------------------------------------------
+    def _slow(self, data: bytes, client_ip: str, tcp: bool) -> bytes | list[bytes] | None:
+        if len(data) < 12 or data[2] & 0x80:
+            return None  # not even a header, or a response: never answer those
+        try:
+            query = dns.message.from_wire(data)
+        except Exception:  # noqa: BLE001 - dnspython raises many types for malformed input
+            return _header_only(data, dns.rcode.FORMERR)
+        if query.opcode() != dns.opcode.QUERY:
+            response = dns.message.make_response(query, our_payload=OUR_UDP_PAYLOAD)
+            response.set_rcode(dns.rcode.NOTIMP)
+            return response.to_wire()
+        if len(query.question) != 1:
+            return _header_only(data, dns.rcode.FORMERR)
+        q = query.question[0]
+        if q.rdtype in (_AXFR, _IXFR) and q.rdclass == dns.rdataclass.IN:
+            if tcp and self.transfer is not None:
+                messages = self.transfer(query, client_ip)
+                if messages is not None:
+                    return messages
+            if q.rdtype == _AXFR:
+                response = dns.message.make_response(query, our_payload=OUR_UDP_PAYLOAD)
+                response.set_rcode(dns.rcode.REFUSED if tcp else dns.rcode.FORMERR)
+                return response.to_wire()
+        response = self.respond(query, client_ip)
+        limit = 65535 if tcp else _udp_limit(query)
+        try:
+            return response.to_wire(max_size=limit)
+        except dns.exception.TooBig:
+            response.answer, response.authority, response.additional = [], [], []
+            response.flags |= dns.flags.TC
+            return response.to_wire()
+
+    def respond(self, query: dns.message.Message, client_ip: str = "127.0.0.1") -> dns.message.Message:
+        """The response message to a parsed one-question QUERY (the slow and the fill path)."""
+        response = dns.message.make_response(query, our_payload=OUR_UDP_PAYLOAD)
+        response.flags |= query.flags & dns.flags.CD
+        if query.edns >= 0 and query.ednsflags & dns.flags.DO:
+            response.ednsflags |= dns.flags.DO
+        self._dynamic = False
+        if query.edns > 0:
+            response.set_rcode(dns.rcode.BADVERS)
+            return response
+        q = query.question[0]
+        if q.rdclass != dns.rdataclass.IN or q.rdtype in (dns.rdatatype.OPT, dns.rdatatype.TSIG, dns.rdatatype.TKEY):
+            result = REFUSED if q.rdclass != dns.rdataclass.IN else Result(dns.rcode.FORMERR, aa=False)
+        elif q.rdtype == _IXFR:
+            result = self.index.lookup(q.name, dns.rdatatype.SOA, self._vpcs(client_ip))  # RFC 1995: SOA only over UDP
+        else:
+            result = self.index.lookup(q.name, q.rdtype, self._vpcs(client_ip))
+        self._dynamic = result.dynamic
+        response.set_rcode(result.rcode)
+        if result.aa:
+            response.flags |= dns.flags.AA
+        response.answer = list(result.answer)
+        response.authority = list(result.authority)
+        response.additional = list(result.additional)
+        return response
+
+    def _vpcs(self, client_ip: str) -> frozenset[str] | None:
+        if not self.private_views.cidrs:
+            return None
+        self._view_key(client_ip)
+        return self._view_of_ip[client_ip][1]
+
+
+def _udp_limit(query: dns.message.Message) -> int:
+    if query.edns < 0:
+        return 512
+    return max(512, min(query.payload, OUR_UDP_PAYLOAD))
+
+
+def _header_only(data: bytes, rcode: int) -> bytes:
+    """A bare response header: the query's id, opcode and RD, QR set, the rcode."""
+    flags = 0x8000 | (data[2] & 0x79) << 8 | rcode
+    return data[:2] + struct.pack("!HHHHH", flags, 0, 0, 0, 0)

@@ -1,0 +1,454 @@
+"""The in-memory zone index the DNS server answers from, and the authoritative lookup.
+
+`ZoneIndex` holds every hosted zone's record sets (the stored documents, as the API keeps
+them) and, per zone, the derived DNS view: RRsets per name (routing policies chosen, aliases
+resolved to their targets' data), the set of existing names (with empty non-terminals) and
+the delegation points. It is changed incrementally (`put_zone`, `apply`, `drop_zone`), never
+reads the store, and does no I/O. `lookup()` is RFC 1034 section 4.3.2 with RFC 4592
+wildcards, RFC 2308 negative answers and referrals at zone cuts.
+"""
+
+from __future__ import annotations
+
+import collections
+import random
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+from gureum.services.route53 import names, records
+
+Labels = tuple[bytes, ...]
+SetKey = tuple[Labels, str, str]  # (name, type, set identifier or "")
+
+SOA = dns.rdatatype.SOA
+NS = dns.rdatatype.NS
+CNAME = dns.rdatatype.CNAME
+DS = dns.rdatatype.DS
+A = dns.rdatatype.A
+AAAA = dns.rdatatype.AAAA
+ANY = dns.rdatatype.ANY
+IN = dns.rdataclass.IN
+MAX_CHAIN = 12
+MULTIVALUE_MAX = 8
+HISTORY_KEEP = 64  # serial steps kept per zone for IXFR
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What one change did to a zone's DNS data (IXFR, RFC 1995): SOA serials and the RRs
+    removed and added (SOA excluded)."""
+
+    old_serial: int
+    new_serial: int
+    removed: list[dns.rrset.RRset]
+    added: list[dns.rrset.RRset]
+
+
+def set_key(doc: dict) -> SetKey:
+    return (names.parse(doc["Name"]), doc["Type"], doc.get("SetIdentifier") or "")
+
+
+@dataclass
+class Result:
+    """What to answer: rcode, authoritative bit and the three sections (RRsets)."""
+
+    rcode: int
+    aa: bool = True
+    answer: list[dns.rrset.RRset] = field(default_factory=list)
+    authority: list[dns.rrset.RRset] = field(default_factory=list)
+    additional: list[dns.rrset.RRset] = field(default_factory=list)
+    dynamic: bool = False  # chosen at random per query (weighted records): do not cache
+
+
+REFUSED = Result(dns.rcode.REFUSED, aa=False)
+
+
+class Zone:
+    """One hosted zone: its stored record sets and the DNS data derived from them.
+
+    Changes (`put`, `remove`) mark (name, type) pairs dirty; `rebuild()` re-derives only those
+    and the aliases that point at them, so a change costs what it touches, not the zone size.
+    """
+
+    def __init__(self, zone_id: str, origin: Labels, *, private: bool = False, vpcs: Iterable[str] = (),
+                 order: int = 0, version: int = 0) -> None:
+        self.zone_id = zone_id
+        self.origin = origin
+        self.private = private
+        self.vpcs = frozenset(vpcs)
+        self.order = order  # older zones win when two public zones share a name
+        self.version = version  # changes applied; added to the SOA serial served over DNS
+        self.groups: dict[tuple[Labels, str], dict[str, tuple[dict, list]]] = {}
+        self.nodes: dict[Labels, dict[int, dns.rrset.RRset]] = {}
+        self.names: dict[Labels, int] = {origin: 1}  # existing names (incl. empty non-terminals)
+        self.cuts: set[Labels] = set()
+        self.soa: dns.rrset.RRset | None = None
+        self.neg_soa: dns.rrset.RRset | None = None
+        self.neg_soa_wire = b""
+        self.history: collections.deque[Delta] = collections.deque(maxlen=HISTORY_KEEP)
+        self.weighted: dict[tuple[Labels, int], tuple[list[int], list[dns.rrset.RRset]]] = {}
+        self._dirty: set[tuple[Labels, str]] = set()
+        self._aliased_by: dict[tuple[Labels, str], set[tuple[Labels, str]]] = {}
+
+    @property
+    def serial(self) -> int:
+        return self.soa[0].serial if self.soa is not None else 0
+
+    def rrsets(self) -> list[dns.rrset.RRset]:
+        """Every RRset of the zone (SOA first), for AXFR."""
+        out = [self.soa] if self.soa is not None else []
+        for name in sorted(self.nodes, key=names.sort_key):
+            out.extend(rr for t, rr in sorted(self.nodes[name].items()) if t != SOA)
+        return out
+
+    # --- changes --------------------------------------------------------------------
+    def put(self, doc: dict) -> None:
+        name, rtype, sid = set_key(doc)
+        self.groups.setdefault((name, rtype), {})[sid] = (doc, records.rdatas_of(doc))
+        self._dirty.add((name, rtype))
+
+    def remove(self, doc: dict) -> None:
+        name, rtype, sid = set_key(doc)
+        group = self.groups.get((name, rtype))
+        if group is not None and group.pop(sid, None) is not None:
+            if not group:
+                del self.groups[(name, rtype)]
+            self._dirty.add((name, rtype))
+
+    def rebuild(self) -> tuple[list[dns.rrset.RRset], list[dns.rrset.RRset]]:
+        """Re-derive the dirty (name, type) pairs; returns the RRsets removed and added
+        (SOA excluded), for IXFR."""
+        todo = set(self._dirty)
+        stack = list(todo)
+        while stack:  # aliases that (transitively) point at a changed pair
+            for dep in self._aliased_by.get(stack.pop(), ()):
+                if dep not in todo:
+                    todo.add(dep)
+                    stack.append(dep)
+        self._dirty.clear()
+        todo.add((self.origin, "SOA"))  # the served serial follows the version
+        removed, added = [], []
+        for name, rtype in todo:
+            rdtype = records.rdtype(rtype)
+            node = self.nodes.get(name)
+            old = node.get(rdtype) if node else None
+            new = self._render(name, rtype)
+            if new is None:
+                if old is None:
+                    continue
+                del node[rdtype]
+                if not node:
+                    del self.nodes[name]
+                    self._unname(name)
+            else:
+                if node is None:
+                    node = self.nodes[name] = {}
+                    self._name(name)
+                node[rdtype] = new
+            if rdtype == NS and name != self.origin:
+                (self.cuts.add if new is not None else self.cuts.discard)(name)
+            if rdtype != SOA and not (old is not None and new is not None and old == new and old.ttl == new.ttl):
+                if old is not None:
+                    removed.append(old)
+                if new is not None:
+                    added.append(new)
+        soa = self.nodes.get(self.origin, {}).get(SOA)
+        self.soa = soa
+        self.neg_soa = None
+        self.neg_soa_wire = b""
+        if soa is not None:
+            neg = dns.rrset.RRset(soa.name, IN, SOA)
+            neg.add(soa[0], min(soa.ttl, soa[0].minimum))  # RFC 2308 section 5
+            self.neg_soa = neg
+            # The negative SOA after its owner name, rdata uncompressed: the engine's fast
+            # NXDOMAIN path points the owner at the apex inside the question.
+            rdata = soa[0].to_digestable()
+            self.neg_soa_wire = struct.pack("!HHIH", SOA, IN, neg.ttl, len(rdata)) + rdata
+        return removed, added
+
+    def is_nxdomain(self, name: Labels) -> bool:
+        """Whether `name` (in this zone) does not exist: no node, no empty non-terminal, no
+        wildcard at its closest encloser, and no delegation above it."""
+        if name in self.names:
+            return False
+        ce = name[1:]
+        while ce not in self.names:
+            ce = ce[1:]
+        if (b"*",) + ce in self.nodes:
+            return False
+        return self.find_cut(name, A) is None
+
+    def _name(self, name: Labels) -> None:
+        for i in range(len(name) - len(self.origin) + 1):
+            self.names[name[i:]] = self.names.get(name[i:], 0) + 1
+
+    def _unname(self, name: Labels) -> None:
+        for i in range(len(name) - len(self.origin) + 1):
+            anc = name[i:]
+            n = self.names[anc] - 1
+            if n <= 0 and anc != self.origin:  # the origin keeps its sentinel count
+                del self.names[anc]
+            else:
+                self.names[anc] = n
+
+    def _render(self, name: Labels, rtype: str) -> dns.rrset.RRset | None:
+        group = self.groups.get((name, rtype))
+        rdtype = records.rdtype(rtype)
+        self.weighted.pop((name, rdtype), None)
+        if not group:
+            return None
+        entries = list(group.values())
+        if len(entries) > 1 and _is_weighted(entries):
+            # Weighted sets answer per query (share = weight / sum); the heaviest is the
+            # node's RRset for AXFR and for anything that needs one answer.
+            choices = [(int(doc.get("Weight", 0)), self._rrset(name, rtype, doc, data)) for doc, data in entries]
+            choices = [(w, rr) for w, rr in choices if rr is not None]
+            if len(choices) > 1:
+                weights = [w for w, _ in choices]
+                if any(weights):
+                    choices = [(w, rr) for w, rr in choices if w > 0]
+                    weights = [w for w, _ in choices]
+                else:
+                    weights = [1] * len(choices)
+                self.weighted[(name, rdtype)] = (weights, [rr for _, rr in choices])
+        doc, data = _choose(entries)
+        return self._rrset(name, rtype, doc, data)
+
+    def _rrset(self, name: Labels, rtype: str, doc: dict, data: list) -> dns.rrset.RRset | None:
+        ttl = doc.get("TTL")
+        if doc.get("AliasTarget"):
+            ttl, data = self._resolve_alias(name, rtype, doc)
+        if not data:
+            return None
+        rrset = dns.rrset.RRset(names.to_dns(name), IN, records.rdtype(rtype))
+        for rd in data:
+            if rtype == "SOA" and name == self.origin and self.version:
+                rd = rd.replace(serial=(rd.serial + self.version) % 2**32)
+            rrset.add(rd)
+        rrset.ttl = int(ttl or 0)
+        return rrset
+
+    def pick(self, name: Labels, rdtype: int, rrset: dns.rrset.RRset, result: Result) -> dns.rrset.RRset:
+        """The RRset to answer with: a weighted choice where the set is weighted."""
+        if self.weighted:
+            w = self.weighted.get((name, rdtype))
+            if w is not None:
+                result.dynamic = True
+                return random.choices(w[1], weights=w[0])[0]
+        return rrset
+
+    def _resolve_alias(self, name: Labels, rtype: str, doc: dict) -> tuple[int | None, list | None]:
+        """An alias to a record set in this zone: the target's data and TTL."""
+        seen = {(name, rtype)}
+        while True:
+            target = doc["AliasTarget"]
+            if target.get("HostedZoneId", self.zone_id).split("/")[-1] != self.zone_id:
+                return None, None  # AWS resources outside gureum: nothing to answer with
+            try:
+                key = (names.parse(target["DNSName"]), rtype)
+            except names.BadName:
+                return None, None
+            self._aliased_by.setdefault(key, set()).add((name, rtype))
+            if key in seen or key not in self.groups:
+                return None, None
+            seen.add(key)
+            doc, rdatas = _choose(list(self.groups[key].values()))
+            if not doc.get("AliasTarget"):
+                return doc.get("TTL"), rdatas
+
+    # --- lookup helpers ------------------------------------------------------------------
+    def find_cut(self, name: Labels, qtype: int) -> Labels | None:
+        """The highest delegation point at or above `name` (DS at the cut itself is ours)."""
+        if not self.cuts:
+            return None
+        n0 = len(self.origin)
+        for i in range(len(name) - n0 - 1, -1, -1):
+            anc = name[i:]
+            if anc in self.cuts and not (i == 0 and qtype == DS):
+                return anc
+        return None
+
+    def glue(self, ns: dns.rrset.RRset) -> list[dns.rrset.RRset]:
+        out = []
+        for rd in ns:
+            target = names.from_dns(rd.target)
+            node = self.nodes.get(target)
+            if node:
+                out.extend(node[t] for t in (A, AAAA) if t in node)
+        return out
+
+
+def _is_weighted(entries: list[tuple[dict, list]]) -> bool:
+    docs = [e[0] for e in entries]
+    return any("Weight" in d for d in docs) and not any(d.get("Failover") or d.get("MultiValueAnswer") for d in docs)
+
+
+def _choose(entries: list[tuple[dict, list]]) -> tuple[dict, list]:
+    """Pick what a name+type answers with under its routing policy (all records healthy)."""
+    if len(entries) == 1:
+        return entries[0]
+    entries = sorted(entries, key=lambda e: e[0].get("SetIdentifier") or "")
+    docs = [e[0] for e in entries]
+    if any(d.get("Failover") for d in docs):
+        for e in entries:
+            if e[0].get("Failover") == "PRIMARY":
+                return e
+    if any(d.get("MultiValueAnswer") for d in docs):
+        merged: list = []
+        for _doc, rds in entries:
+            for rd in rds:
+                if rd not in merged and len(merged) < MULTIVALUE_MAX:
+                    merged.append(rd)
+        return entries[0][0], merged
+    if any("Weight" in d for d in docs):
+        nonzero = [e for e in entries if int(e[0].get("Weight", 0)) > 0] or entries
+        return max(nonzero, key=lambda e: int(e[0].get("Weight", 0)))
+    for e in entries:  # geolocation / CIDR default location
+        geo = e[0].get("GeoLocation") or {}
+        if geo.get("CountryCode") == "*" or (e[0].get("CidrRoutingConfig") or {}).get("LocationName") == "*":
+            return e
+    return entries[0]
+
+
+class ZoneIndex:
+    """All zones, and the views (public, and public + private zones per VPC set)."""
+
+    def __init__(self) -> None:
+        self.zones: dict[str, Zone] = {}
+        self.public: dict[Labels, Zone] = {}
+        self._views: dict[frozenset[str], dict[Labels, Zone]] = {}
+        self.generation = 0  # bumped on every change (answer caches key on it)
+
+    def put_zone(self, zone: Zone) -> None:
+        known = self.zones.get(zone.zone_id)
+        if known is not None and known.version >= zone.version:
+            return  # a replayed creation event: the index already has this state or newer
+        zone.rebuild()
+        self.zones[zone.zone_id] = zone
+        self._changed()
+
+    def drop_zone(self, zone_id: str) -> None:
+        if self.zones.pop(zone_id, None) is not None:
+            self._changed()
+
+    def apply(self, zone_id: str, deletes: Iterable[dict], creates: Iterable[dict], version: int | None = None) -> None:
+        zone = self.zones.get(zone_id)
+        if zone is None or (version is not None and version <= zone.version):
+            return  # unknown zone, or a replayed event the loaded state already includes
+        old_serial = zone.serial
+        for doc in deletes:
+            zone.remove(doc)
+        for doc in creates:
+            zone.put(doc)
+        if version is not None:
+            zone.version = version
+        removed, added = zone.rebuild()
+        if zone.serial != old_serial:
+            zone.history.append(Delta(old_serial, zone.serial, removed, added))
+        self._changed()
+
+    def set_vpcs(self, zone_id: str, vpcs: Iterable[str]) -> None:
+        zone = self.zones.get(zone_id)
+        if zone is not None:
+            zone.vpcs = frozenset(vpcs)
+            self._changed()
+
+    def _changed(self) -> None:
+        self.generation += 1
+        public: dict[Labels, Zone] = {}
+        for z in sorted(self.zones.values(), key=lambda z: z.order, reverse=True):
+            if not z.private:
+                public[z.origin] = z  # the oldest zone of a name is written last and wins
+        self.public = public
+        self._views = {}
+
+    def view(self, vpcs: frozenset[str] | None) -> dict[Labels, Zone]:
+        """The zones a client sees: public ones, overlaid by private zones of its VPCs."""
+        if not vpcs:
+            return self.public
+        v = self._views.get(vpcs)
+        if v is None:
+            v = dict(self.public)
+            for z in sorted(self.zones.values(), key=lambda z: z.order, reverse=True):
+                if z.private and z.vpcs & vpcs:
+                    v[z.origin] = z
+            self._views[vpcs] = v
+        return v
+
+    def zone_for(self, view: dict[Labels, Zone], name: Labels) -> Zone | None:
+        for i in range(len(name) + 1):
+            z = view.get(name[i:])
+            if z is not None:
+                return z
+        return None
+
+    def lookup(self, qname: dns.name.Name, qtype: int, vpcs: frozenset[str] | None = None) -> Result:
+        """The authoritative answer for (qname, qtype) in class IN."""
+        view = self.view(vpcs)
+        name = names.from_dns(qname)
+        zone = self.zone_for(view, name)
+        if zone is None or zone.soa is None:
+            return REFUSED
+        result = Result(dns.rcode.NOERROR, aa=True)
+        owner = qname
+        for hop in range(MAX_CHAIN):
+            cut = zone.find_cut(name, qtype)
+            if cut is not None:
+                if hop == 0:
+                    ns = zone.nodes[cut][NS]
+                    return Result(dns.rcode.NOERROR, aa=False, authority=[ns], additional=zone.glue(ns))
+                return result  # a CNAME into a delegated name: the resolver follows it
+            node = zone.nodes.get(name)
+            wildcard = False
+            if node is None:
+                if name in zone.names:  # an empty non-terminal: NODATA
+                    result.authority.append(zone.neg_soa)
+                    return result
+                ce = name[1:]
+                while ce not in zone.names:
+                    ce = ce[1:]
+                node = zone.nodes.get((b"*",) + ce)
+                if node is None:
+                    result.rcode = dns.rcode.NXDOMAIN
+                    result.authority.append(zone.neg_soa)
+                    return result
+                wildcard = True
+            if qtype == ANY:  # RFC 8482: one RRset is enough
+                rrset = node.get(CNAME) or node[min(node)]
+                result.answer.append(_owned(rrset, owner) if wildcard else rrset)
+                return result
+            rrset = node.get(qtype)
+            if rrset is not None:
+                rrset = zone.pick(name if not wildcard else (b"*",) + ce, qtype, rrset, result)
+                result.answer.append(_owned(rrset, owner) if wildcard else rrset)
+                return result
+            cname = node.get(CNAME)
+            if cname is not None:
+                cname = zone.pick(name if not wildcard else (b"*",) + ce, CNAME, cname, result)
+            if cname is None:
+                result.authority.append(zone.neg_soa)
+                return result
+            result.answer.append(_owned(cname, owner) if wildcard else cname)
+            owner = cname[0].target
+            name = names.from_dns(owner)
+            if any(rr.name == owner and rr.rdtype == CNAME for rr in result.answer):
+                return result  # a loop
+            zone = self.zone_for(view, name)
+            if zone is None or zone.soa is None:
+                return result  # out of our zones: the resolver follows it
+        return result
+
+
+def _owned(rrset: dns.rrset.RRset, owner: dns.name.Name) -> dns.rrset.RRset:
+    """A wildcard's RRset under the query name (RFC 4592 synthesis)."""
+    out = dns.rrset.RRset(owner, rrset.rdclass, rrset.rdtype)
+    out.update(rrset)
+    out.ttl = rrset.ttl
+    return out

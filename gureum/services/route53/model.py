@@ -1,0 +1,576 @@
+"""Hosted zones, record sets and changes: Route 53's rules and the store layout.
+
+Everything here is a synchronous function of a store transaction (`txn`), run by api.py
+through `app.store.run(...)`. Every change to what DNS answers publishes one event on
+EVENT_TOPIC in the same transaction; the DNS server (server.py) follows those events.
+
+Tables (keys start with the account; zone ids are unique across accounts):
+  route53.zones      {account}/{zone id}            the hosted zone (API shape + internals)
+  route53.records    {account}/{zone id}/{name} {type} {set id}   one record set (API shape)
+  route53.callerrefs {account}/{caller reference}   -> zone id and the request
+  route53.changes    {account}/{change id}          ChangeInfo
+  route53.dsets      {account}/{delegation set id}  reusable delegation sets
+  route53.dsetrefs   {account}/{caller reference}   -> delegation set id
+  route53.tags       {account}/{type}/{id}          tags
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+import string
+from typing import Any
+
+from gureum.services.route53 import errors, names, records
+from gureum.store import Txn
+
+EVENT_TOPIC = "route53.changes"
+ZONES = "route53.zones"
+RECORDS = "route53.records"
+CALLERREFS = "route53.callerrefs"
+CHANGES = "route53.changes"
+DSETS = "route53.dsets"
+DSET_REFS = "route53.dsetrefs"
+TAGS = "route53.tags"
+
+# AWS's default quotas.
+MAX_ZONES = 500
+MAX_RRSETS_PER_ZONE = 10_000
+MAX_VALUES_PER_RRSET = 400
+MAX_BATCH_RECORDS = 1_000
+MAX_BATCH_CHARS = 32_000
+MAX_VPCS_PER_ZONE = 300
+MAX_DELEGATION_SETS = 100
+MAX_ZONES_PER_DELEGATION_SET = 100
+ACCOUNT_LIMITS = {
+    "MAX_HEALTH_CHECKS_BY_OWNER": 200,
+    "MAX_HOSTED_ZONES_BY_OWNER": MAX_ZONES,
+    "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER": 5,
+    "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER": MAX_DELEGATION_SETS,
+    "MAX_TRAFFIC_POLICIES_BY_OWNER": 50,
+}
+SOA_TTL = 900
+NS_TTL = 172800
+SOA_TAIL = "awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"
+_ID_CHARS = string.ascii_uppercase + string.digits
+# Members that make a record set what it is (compared on DELETE), besides Name/Type.
+ROUTING_FIELDS = ("SetIdentifier", "Weight", "Region", "GeoLocation", "Failover", "MultiValueAnswer",
+                  "HealthCheckId", "TrafficPolicyInstanceId", "CidrRoutingConfig", "GeoProximityLocation")
+
+
+def new_id(prefix: str) -> str:
+    """An id in AWS's style: a letter and 20 upper-case letters/digits (Z…, C…, N…)."""
+    return prefix + "".join(secrets.choice(_ID_CHARS) for _ in range(20))
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def bare_id(value: str) -> str:
+    """'/hostedzone/Z1' -> 'Z1' (clients send either)."""
+    return value.rstrip("/").rsplit("/", 1)[-1]
+
+
+def name_servers(rng: random.Random | None = None) -> list[str]:
+    """Four AWS-style name servers, one per TLD (.com .net .org .co.uk)."""
+    rng = rng or random.SystemRandom()
+    out = []
+    for base, tld in ((0, "com"), (512, "net"), (1024, "org"), (1536, "co.uk")):
+        n = base + rng.randrange(512)
+        out.append(f"ns-{n}.awsdns-{(n - base) // 8:02d}.{tld}")
+    return out
+
+
+def default_record_sets(zone_name: str, servers: list[str]) -> list[dict]:
+    return [
+        {"Name": zone_name, "Type": "NS", "TTL": NS_TTL, "ResourceRecords": [{"Value": s + "."} for s in servers]},
+        {"Name": zone_name, "Type": "SOA", "TTL": SOA_TTL, "ResourceRecords": [{"Value": f"{servers[0]}. {SOA_TAIL}"}]},
+    ]
+
+
+# --- keys -------------------------------------------------------------------------------------
+def zone_key(account: str, zone_id: str) -> str:
+    return f"{account}/{zone_id}"
+
+
+def record_prefix(account: str, zone_id: str) -> str:
+    return f"{account}/{zone_id}/"
+
+
+def record_key(account: str, zone_id: str, doc: dict) -> str:
+    return f"{account}/{zone_id}/{doc['Name']} {doc['Type']} {doc.get('SetIdentifier') or ''}"
+
+
+def rrset_order(doc: dict) -> tuple:
+    """ListResourceRecordSets order: name label by label from the right, type, set id."""
+    return (names.sort_key(names.parse(doc["Name"])), doc["Type"], doc.get("SetIdentifier") or "")
+
+
+# --- zones ------------------------------------------------------------------------------------
+def get_zone(txn: Txn, account: str, zone_id: str) -> dict:
+    zone = txn.get(ZONES, zone_key(account, bare_id(zone_id)))
+    if zone is None:
+        raise errors.NoSuchHostedZone(bare_id(zone_id))
+    return zone
+
+
+def zone_public(zone: dict) -> dict:
+    """The HostedZone output shape."""
+    out = {k: zone[k] for k in ("Id", "Name", "CallerReference", "Config", "ResourceRecordSetCount") if k in zone}
+    out["Config"] = {k: v for k, v in zone["Config"].items() if v is not None}
+    return out
+
+
+def new_change(txn: Txn, account: str, comment: str | None = None) -> dict:
+    change = {"Id": "/change/" + new_id("C"), "Status": "PENDING", "SubmittedAt": now()}
+    if comment:
+        change["Comment"] = comment
+    txn.put(CHANGES, f"{account}/{bare_id(change['Id'])}", change)
+    return change
+
+
+def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str | None, private: bool,
+                vpc: dict | None, delegation_set_id: str | None) -> dict:
+    """CreateHostedZone. Returns {"zone", "change", "servers", "vpc"}."""
+    try:
+        labels = names.parse(name)
+    except names.BadName:
+        raise errors.InvalidDomainName(message=f"{name} is not a valid domain name.") from None
+    if not labels:
+        raise errors.InvalidDomainName(message=f"{name} is reserved by AWS!")
+    zone_name = names.to_text(labels)
+    request = {"Name": zone_name, "Comment": comment, "Private": private, "VPC": vpc, "DelegationSetId": delegation_set_id}
+    ref = txn.get(CALLERREFS, f"{account}/{caller_ref}")
+    if ref is not None:
+        if ref.get("Request") == request and txn.get(ZONES, zone_key(account, ref["ZoneId"])):
+            zone = txn.get(ZONES, zone_key(account, ref["ZoneId"]))
+            change = txn.get(CHANGES, f"{account}/{ref['ChangeId']}")
+            return {"zone": zone, "change": change, "servers": zone["NameServers"], "vpc": vpc}
+        raise errors.HostedZoneAlreadyExists(
+            message="A hosted zone has already been created with the specified caller reference."
+        )
+    if vpc is not None and not private:
+        private = True
+    if private and vpc is None:
+        raise errors.InvalidInput(message="When you're creating a private hosted zone (when you specify true for PrivateZone), you must also specify values for VPCId and VPCRegion.")
+    if txn.count(ZONES, f"{account}/") >= MAX_ZONES:
+        raise errors.TooManyHostedZones(message=f"This operation would exceed the limit of {MAX_ZONES} hosted zones per account.")
+    if delegation_set_id:
+        if private:
+            raise errors.InvalidInput(message="A private hosted zone cannot use a reusable delegation set.")
+        dset = get_delegation_set(txn, account, delegation_set_id)
+        servers = list(dset["NameServers"])
+    else:
+        servers = name_servers()
+    if vpc is not None:
+        _check_vpc_name_conflict(txn, account, {"Id": "", "Name": zone_name}, vpc)
+    zone_id = new_id("Z")
+    change = new_change(txn, account)
+    vpcs = [vpc] if vpc else []
+    zone = {
+        "Id": "/hostedzone/" + zone_id,
+        "Name": zone_name,
+        "CallerReference": caller_ref,
+        "Config": {"Comment": comment, "PrivateZone": private},
+        "ResourceRecordSetCount": 2,
+        "NameServers": servers,
+        "DelegationSetId": bare_id(delegation_set_id) if delegation_set_id else None,
+        "VPCs": vpcs,
+        "Order": txn.next_id("route53.zone-order"),
+        "Version": 0,
+        "Account": account,
+    }
+    txn.put(ZONES, zone_key(account, zone_id), zone)
+    txn.put(CALLERREFS, f"{account}/{caller_ref}", {"ZoneId": zone_id, "ChangeId": bare_id(change["Id"]), "Request": request})
+    sets = default_record_sets(zone_name, servers)
+    for doc in sets:
+        txn.put(RECORDS, record_key(account, zone_id, doc), doc)
+    txn.publish(EVENT_TOPIC, {"kind": "zone", "zone_id": zone_id, "zone": zone, "records": sets,
+                              "change_id": bare_id(change["Id"])})
+    return {"zone": zone, "change": change, "servers": servers, "vpc": vpc}
+
+
+def zone_records(txn: Txn, account: str, zone_id: str) -> list[dict]:
+    return [doc for _k, doc in txn.scan(RECORDS, record_prefix(account, zone_id))]
+
+
+def delete_zone(txn: Txn, account: str, zone_id: str) -> dict:
+    zone = get_zone(txn, account, zone_id)
+    zid = bare_id(zone["Id"])
+    for doc in zone_records(txn, account, zid):
+        if not (doc["Name"] == zone["Name"] and doc["Type"] in ("SOA", "NS") and not doc.get("SetIdentifier")):
+            raise errors.HostedZoneNotEmpty()
+    txn.delete_prefix(RECORDS, record_prefix(account, zid))
+    txn.delete(ZONES, zone_key(account, zid))
+    txn.delete(TAGS, f"{account}/hostedzone/{zid}")
+    ref = txn.get(CALLERREFS, f"{account}/{zone['CallerReference']}")
+    if ref is not None:  # keep the reference used (AWS never reuses one), but drop the zone
+        ref["ZoneId"] = ""
+        txn.put(CALLERREFS, f"{account}/{zone['CallerReference']}", ref)
+    change = new_change(txn, account)
+    txn.publish(EVENT_TOPIC, {"kind": "zone-deleted", "zone_id": zid, "change_id": bare_id(change["Id"])})
+    return change
+
+
+def update_comment(txn: Txn, account: str, zone_id: str, comment: str | None) -> dict:
+    zone = get_zone(txn, account, zone_id)
+    zone["Config"]["Comment"] = comment or None
+    txn.put(ZONES, zone_key(account, bare_id(zone["Id"])), zone)
+    return zone
+
+
+def list_zones(txn: Txn, account: str) -> list[dict]:
+    return [doc for _k, doc in txn.scan(ZONES, f"{account}/")]
+
+
+def zones_by_name_order(zone: dict) -> tuple:
+    return (names.sort_key(names.parse(zone["Name"])), bare_id(zone["Id"]))
+
+
+# --- VPC associations --------------------------------------------------------------------------
+def _same_vpc(a: dict, b: dict) -> bool:
+    return a.get("VPCId") == b.get("VPCId") and a.get("VPCRegion") == b.get("VPCRegion")
+
+
+def _check_vpc_name_conflict(txn: Txn, account: str, zone: dict, vpc: dict) -> None:
+    """A VPC sees at most one private zone of a name."""
+    for other in list_zones(txn, account):
+        if other["Id"] != zone["Id"] and other["Name"] == zone["Name"] and other["Config"].get("PrivateZone") \
+                and any(_same_vpc(v, vpc) for v in other.get("VPCs", [])):
+            raise errors.ConflictingDomainExists(
+                message=f"The VPC {vpc.get('VPCId')} in {vpc.get('VPCRegion')} region has already been associated with the hosted zone {bare_id(other['Id'])} with the same domain name."
+            )
+
+
+def associate_vpc(txn: Txn, account: str, zone_id: str, vpc: dict, comment: str | None) -> dict:
+    zone = get_zone(txn, account, zone_id)
+    if not zone["Config"].get("PrivateZone"):
+        raise errors.PublicZoneVPCAssociation()
+    if not vpc.get("VPCId") or not vpc.get("VPCRegion"):
+        raise errors.InvalidVPCId(message="The VPC ID and region must both be specified.")
+    if any(_same_vpc(v, vpc) for v in zone["VPCs"]):
+        raise errors.ConflictingDomainExists(
+            message=f"The VPC {vpc['VPCId']} in {vpc['VPCRegion']} region has already been associated with the hosted zone {bare_id(zone['Id'])} with the same domain name."
+        )
+    if len(zone["VPCs"]) >= MAX_VPCS_PER_ZONE:
+        raise errors.LimitsExceeded(message="Limits Exceeded: MAX_VPCS_ASSOCIATED_BY_ZONE")
+    _check_vpc_name_conflict(txn, account, zone, vpc)
+    zone["VPCs"].append(vpc)
+    return _save_vpcs(txn, account, zone, comment)
+
+
+def disassociate_vpc(txn: Txn, account: str, zone_id: str, vpc: dict, comment: str | None) -> dict:
+    zone = get_zone(txn, account, zone_id)
+    kept = [v for v in zone["VPCs"] if not _same_vpc(v, vpc)]
+    if len(kept) == len(zone["VPCs"]):
+        raise errors.VPCAssociationNotFound(
+            message=f"The specified VPC {vpc.get('VPCId')} and hosted zone {bare_id(zone['Id'])} are not currently associated."
+        )
+    if not kept:
+        raise errors.LastVPCAssociation()
+    zone["VPCs"] = kept
+    return _save_vpcs(txn, account, zone, comment)
+
+
+def _save_vpcs(txn: Txn, account: str, zone: dict, comment: str | None) -> dict:
+    zid = bare_id(zone["Id"])
+    txn.put(ZONES, zone_key(account, zid), zone)
+    change = new_change(txn, account, comment)
+    txn.publish(EVENT_TOPIC, {"kind": "vpcs", "zone_id": zid, "vpcs": zone["VPCs"], "change_id": bare_id(change["Id"])})
+    return change
+
+
+# --- reusable delegation sets ----------------------------------------------------------------
+def get_delegation_set(txn: Txn, account: str, dset_id: str) -> dict:
+    dset = txn.get(DSETS, f"{account}/{bare_id(dset_id)}")
+    if dset is None:
+        raise errors.NoSuchDelegationSet(message=f"{bare_id(dset_id)}")
+    return dset
+
+
+def create_delegation_set(txn: Txn, account: str, caller_ref: str, zone_id: str | None) -> dict:
+    if txn.get(DSET_REFS, f"{account}/{caller_ref}") is not None:
+        raise errors.DelegationSetAlreadyCreated()
+    if txn.count(DSETS, f"{account}/") >= MAX_DELEGATION_SETS:
+        raise errors.LimitsExceeded(message="Limits Exceeded: MAX_REUSABLE_DELEGATION_SETS_BY_OWNER")
+    if zone_id:
+        zone = get_zone(txn, account, zone_id)
+        if zone["Config"].get("PrivateZone"):
+            raise errors.InvalidInput(message="A reusable delegation set cannot be created from a private hosted zone.")
+        servers = list(zone["NameServers"])
+    else:
+        servers = name_servers()
+    dset_id = new_id("N")
+    dset = {"Id": "/delegationset/" + dset_id, "CallerReference": caller_ref, "NameServers": servers}
+    txn.put(DSETS, f"{account}/{dset_id}", dset)
+    txn.put(DSET_REFS, f"{account}/{caller_ref}", {"Id": dset_id})
+    return dset
+
+
+def delete_delegation_set(txn: Txn, account: str, dset_id: str) -> None:
+    dset = get_delegation_set(txn, account, dset_id)
+    did = bare_id(dset["Id"])
+    if any(z.get("DelegationSetId") == did for z in list_zones(txn, account)):
+        raise errors.DelegationSetInUse(message=f"The delegation set {did} is in use by a hosted zone.")
+    txn.delete(DSETS, f"{account}/{did}")
+    txn.delete(DSET_REFS, f"{account}/{dset['CallerReference']}")
+
+
+# --- tags -----------------------------------------------------------------------------------
+def _check_tag_resource(txn: Txn, account: str, rtype: str, rid: str) -> None:
+    if rtype == "hostedzone":
+        get_zone(txn, account, rid)
+    elif rtype == "healthcheck":
+        raise errors.NoSuchHealthCheck(message=f"No health check exists with the specified ID {rid}")
+
+
+def change_tags(txn: Txn, account: str, rtype: str, rid: str, add: list[dict], remove: list[str]) -> None:
+    rid = bare_id(rid)
+    _check_tag_resource(txn, account, rtype, rid)
+    key = f"{account}/{rtype}/{rid}"
+    tags = (txn.get(TAGS, key) or {}).get("Tags", {})
+    for k in remove:
+        tags.pop(k, None)
+    for tag in add:
+        tags[tag["Key"]] = tag.get("Value", "")
+    if len(tags) > 50:
+        raise errors.InvalidInput(message="The number of tags for the resource exceeds the limit of 50.")
+    txn.put(TAGS, key, {"Tags": tags})
+
+
+def list_tags(txn: Txn, account: str, rtype: str, rid: str) -> dict:
+    rid = bare_id(rid)
+    _check_tag_resource(txn, account, rtype, rid)
+    tags = (txn.get(TAGS, f"{account}/{rtype}/{rid}") or {}).get("Tags", {})
+    return {"ResourceType": rtype, "ResourceId": rid, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
+# --- record sets and change batches ------------------------------------------------------------
+def _set_label(doc: dict) -> str:
+    sid = doc.get("SetIdentifier")
+    extra = f", set-identifier='{sid}'" if sid else ""
+    return f"[name='{doc['Name']}', type='{doc['Type']}'{extra}]"
+
+
+def normalize_record_set(rrs: dict) -> dict:
+    """The stored form of an input ResourceRecordSet (names in Route 53's spelling)."""
+    doc: dict[str, Any] = {"Name": rrs["Name"], "Type": rrs["Type"]}
+    for field in ROUTING_FIELDS:
+        if rrs.get(field) is not None:
+            doc[field] = rrs[field]
+    if rrs.get("TTL") is not None:
+        doc["TTL"] = int(rrs["TTL"])
+    if rrs.get("ResourceRecords") is not None:
+        doc["ResourceRecords"] = [{"Value": rr["Value"]} for rr in rrs["ResourceRecords"]]
+    if rrs.get("AliasTarget") is not None:
+        target = dict(rrs["AliasTarget"])
+        try:
+            target["DNSName"] = names.normalize(target["DNSName"])
+        except names.BadName:
+            pass
+        target["EvaluateTargetHealth"] = bool(target.get("EvaluateTargetHealth", False))
+        doc["AliasTarget"] = target
+    return doc
+
+
+def _same_values(a: dict, b: dict) -> bool:
+    def canon(doc: dict) -> tuple:
+        values = sorted(rr["Value"].strip().lower().rstrip(".") for rr in doc.get("ResourceRecords") or ())
+        alias = doc.get("AliasTarget")
+        alias_t = (bare_id(alias.get("HostedZoneId", "")), alias.get("DNSName", "").lower(), bool(alias.get("EvaluateTargetHealth"))) if alias else None
+        routing = tuple(repr(doc.get(f)) for f in ROUTING_FIELDS)
+        return (doc.get("TTL"), tuple(values), alias_t, routing)
+
+    return canon(a) == canon(b)
+
+
+def _change_problem(rrs: dict, action: str) -> str:
+    sid = rrs.get("SetIdentifier")
+    return (f"Change with [Action={action}, Name={rrs.get('Name')}, Type={rrs.get('Type')}, "
+            f"SetIdentifier={sid if sid else 'null'}]")
+
+
+def check_batch_shape(batch: dict) -> None:
+    """Structural rules that AWS answers with InvalidInput before looking at the zone."""
+    changes = batch.get("Changes") or []
+    records_count = chars = 0
+    for change in changes:
+        rrs = change["ResourceRecordSet"]
+        action = change["Action"]
+        has_alias = rrs.get("AliasTarget") is not None
+        has_any = rrs.get("ResourceRecords") is not None or rrs.get("TTL") is not None
+        has_all = rrs.get("ResourceRecords") is not None and rrs.get("TTL") is not None
+        has_tp = rrs.get("TrafficPolicyInstanceId") is not None
+        expected = ("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], "
+                    "or TrafficPolicyInstanceId], but found {} in " + _change_problem(rrs, action))
+        if sum((has_alias, has_any, has_tp)) > 1:
+            raise errors.InvalidInput(message=expected.format("more than one"))
+        if not (has_alias or has_all or has_tp):
+            raise errors.InvalidInput(message=expected.format("none"))
+        if rrs.get("SetIdentifier") is None and any(rrs.get(f) is not None for f in ROUTING_FIELDS[1:6]):
+            raise errors.InvalidInput(message=f"Invalid request: Missing field 'SetIdentifier' in {_change_problem(rrs, action)}")
+        weight = 2 if action == "UPSERT" else 1
+        values = rrs.get("ResourceRecords") or []
+        records_count += weight * len(values)
+        chars += weight * sum(len(rr.get("Value", "")) for rr in values)
+    if records_count > MAX_BATCH_RECORDS:
+        raise errors.InvalidChangeBatch([f"Number of records in the request ({records_count}) exceeds the limit of {MAX_BATCH_RECORDS}."])
+    if chars > MAX_BATCH_CHARS:
+        raise errors.InvalidChangeBatch([f"Number of characters in the values in the request ({chars}) exceeds the limit of {MAX_BATCH_CHARS}."])
+
+
+def _static_problems(zone: dict, doc: dict, zone_labels: tuple[bytes, ...]) -> list[str]:
+    """Problems with one record set that do not depend on the zone's contents."""
+    out = []
+    try:
+        labels = names.parse(doc["Name"])
+    except names.BadName:
+        return [f"Invalid domain name: '{doc['Name']}'"]
+    name = names.to_text(labels)
+    rtype = doc["Type"]
+    if not names.is_subdomain(labels, zone_labels):
+        return [f"RRSet with DNS name {name} is not permitted in zone {zone['Name']}"]
+    if rtype not in records.TYPES:
+        return [f"Invalid type: {rtype}"]
+    if rtype == "CNAME" and labels == zone_labels:
+        out.append(f"RRSet of type CNAME with DNS name {name} is not permitted at apex in zone {zone['Name']}")
+    if rtype == "NS" and labels[:1] == (b"*",):
+        out.append(f"RRSet of type NS with DNS name {name} is not permitted because a wildcard name is not allowed for NS records")
+    if rtype == "SOA" and labels != zone_labels:
+        out.append(f"RRSet of type SOA with DNS name {name} is not permitted because SOA records are only allowed at the apex of the zone")
+    values = doc.get("ResourceRecords") or []
+    if len(values) > MAX_VALUES_PER_RRSET:
+        out.append(f"Number of records in the RRSet ({len(values)}) exceeds the limit of {MAX_VALUES_PER_RRSET} for {_set_label(doc)}")
+    if rtype in ("CNAME", "SOA") and len(values) > 1:
+        out.append(f"RRSet of type {rtype} with DNS name {name} has more than one record")
+    seen = set()
+    for rr in values:
+        try:
+            rd = records.parse_value(rtype, rr["Value"])
+        except records.BadValue as exc:
+            out.append(str(exc))
+            continue
+        if rd in seen:
+            out.append(f"Duplicate Resource Record: '{rr['Value']}'")
+        seen.add(rd)
+    alias = doc.get("AliasTarget")
+    if alias is not None and rtype not in records.ALIAS_TYPES:
+        out.append(f"Alias records of type {rtype} are not supported")
+    return out
+
+
+def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dict:
+    """ChangeResourceRecordSets: validate the whole batch, then apply it at once."""
+    zone = get_zone(txn, account, zone_id)
+    zid = bare_id(zone["Id"])
+    check_batch_shape(batch)
+    zone_labels = names.parse(zone["Name"])
+    current: dict[tuple, dict] = {}
+    for doc in zone_records(txn, account, zid):
+        current[(doc["Name"], doc["Type"], doc.get("SetIdentifier") or "")] = doc
+    before = dict(current)
+    problems: list[str] = []
+    for change in batch["Changes"]:
+        action = change["Action"]
+        doc = normalize_record_set(change["ResourceRecordSet"])
+        static = _static_problems(zone, doc, zone_labels)
+        if static:
+            problems.extend(static)
+            continue
+        doc["Name"] = names.normalize(doc["Name"])
+        key = (doc["Name"], doc["Type"], doc.get("SetIdentifier") or "")
+        existing = current.get(key)
+        if action == "CREATE":
+            if existing is not None:
+                problems.append(f"Tried to create resource record set {_set_label(doc)} but it already exists")
+                continue
+            current[key] = doc
+        elif action == "DELETE":
+            if existing is None:
+                problems.append(f"Tried to delete resource record set {_set_label(doc)} but it was not found")
+                continue
+            if not _same_values(existing, doc):
+                problems.append(f"Tried to delete resource record set {_set_label(doc)} but the values provided do not match the current values")
+                continue
+            if doc["Name"] == zone["Name"] and doc["Type"] == "SOA":
+                problems.append("A HostedZone must contain exactly one SOA record.")
+                continue
+            del current[key]
+        else:  # UPSERT
+            current[key] = doc
+    if not problems:
+        problems.extend(_zone_problems(zone, zid, zone_labels, current))
+    if problems:
+        cname = [p for p in problems if p.startswith("RRSet of type CNAME")]
+        if cname:
+            raise errors.InvalidChangeBatch(cname[:1], bare=True)
+        raise errors.InvalidChangeBatch(problems)
+    deletes = [doc for key, doc in before.items() if current.get(key) is not doc]
+    creates = [doc for key, doc in current.items() if before.get(key) is not doc]
+    for doc in deletes:
+        txn.delete(RECORDS, record_key(account, zid, doc))
+    for doc in creates:
+        txn.put(RECORDS, record_key(account, zid, doc), doc)
+    zone["ResourceRecordSetCount"] = len(current)
+    zone["Version"] = int(zone.get("Version", 0)) + 1
+    txn.put(ZONES, zone_key(account, zid), zone)
+    change = new_change(txn, account, batch.get("Comment"))
+    txn.publish(EVENT_TOPIC, {"kind": "records", "zone_id": zid, "deletes": deletes, "creates": creates,
+                              "version": zone["Version"], "change_id": bare_id(change["Id"])})
+    return change
+
+
+def _zone_problems(zone: dict, zid: str, zone_labels: tuple, current: dict[tuple, dict]) -> list[str]:
+    """Rules about the zone as a whole after the batch: CNAME exclusivity, apex NS, aliases."""
+    out = []
+    by_name: dict[str, set[str]] = {}
+    for name, rtype, _sid in current:
+        by_name.setdefault(name, set()).add(rtype)
+    for name, types in by_name.items():
+        if "CNAME" in types and len(types) > 1:
+            out.append(f"RRSet of type CNAME with DNS name {name} is not permitted as it conflicts with other records with the same DNS name in zone {zone['Name']}")
+    if "NS" not in by_name.get(zone["Name"], ()):
+        out.append("A HostedZone must contain at least one NS record for the zone itself.")
+    if "SOA" not in by_name.get(zone["Name"], ()):
+        out.append("A HostedZone must contain exactly one SOA record.")
+    simple: dict[tuple, bool] = {}
+    for name, rtype, sid in current:
+        kind = bool(sid)
+        if simple.setdefault((name, rtype), kind) != kind:
+            out.append(f"RRSet with DNS name {name}, type {rtype} cannot be created as a non-weighted set exists with the same name and type.")
+    for (name, rtype, _sid), doc in current.items():
+        alias = doc.get("AliasTarget")
+        if not alias or bare_id(alias.get("HostedZoneId", "")) != zid:
+            continue
+        target = alias["DNSName"]
+        try:
+            tlabels = names.parse(target)
+        except names.BadName:
+            tlabels = ()
+        if not names.is_subdomain(tlabels, zone_labels):
+            out.append(f"Tried to create an alias that targets {target}, type {rtype} in zone {zid}, but the alias target name does not lie within the target zone")
+        elif not any(n == target and t == rtype for n, t, _s in current):
+            out.append(f"Tried to create an alias that targets {target}, type {rtype} in zone {zid}, but that target was not found")
+    if len(current) > MAX_RRSETS_PER_ZONE:
+        out.append(f"The hosted zone {zid} would exceed the limit of {MAX_RRSETS_PER_ZONE} resource record sets.")
+    return out
+
+
+def get_change(txn: Txn, account: str, change_id: str) -> dict:
+    change = txn.get(CHANGES, f"{account}/{bare_id(change_id)}")
+    if change is None:
+        raise errors.NoSuchChange(bare_id(change_id))
+    return change
+
+
+# --- the DNS server's view ------------------------------------------------------------------------
+def load_all_zones(txn: Txn) -> list[tuple[dict, list[dict]]]:
+    """Every zone of every account with its record sets (the DNS server's start-up load)."""
+    out = []
+    for _k, zone in txn.scan(ZONES):
+        account = zone.get("Account") or _k.split("/", 1)[0]
+        zid = bare_id(zone["Id"])
+        out.append((zone, zone_records(txn, account, zid)))
+    return out

@@ -1,0 +1,323 @@
+"""The DNS listeners (UDP and TCP) around the answer engine, and the `dns` component.
+
+`run(app)` loads every hosted zone from the store into a ZoneIndex, follows the Route 53
+change events the API publishes in the same transactions as its changes (so the index is
+updated incrementally, with no store access per query), binds UDP and TCP on
+dns_host:dns_port (falling back to 10053 when 53 is not available) and publishes the
+`DnsServer` as the "dns" component.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import socket
+import struct
+from typing import TYPE_CHECKING, Any
+
+from gureum.services.route53.engine import Engine, PrivateViews
+from gureum.services.route53.index import Zone, ZoneIndex
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+log = logging.getLogger("gureum.dns")
+
+FALLBACK_PORT = 10053
+TCP_IDLE_TIMEOUT = 10.0
+
+
+class UdpReader:
+    """UDP without a transport: on readability, drain up to BATCH datagrams straight from the
+    socket and answer each (fewer event-loop wake-ups than a DatagramProtocol)."""
+
+    BATCH = 64
+
+    def __init__(self, engine: Engine, sock: socket.socket) -> None:
+        self.engine = engine
+        self.sock = sock
+        sock.setblocking(False)
+
+    def on_readable(self) -> None:
+        recv, send, answer = self.sock.recvfrom, self.sock.sendto, self.engine.answer
+        for _ in range(self.BATCH):
+            try:
+                data, addr = recv(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # e.g. ICMP errors surfacing on the socket
+                continue
+            try:
+                reply = answer(data, addr[0])
+            except Exception:  # a bug must not stop the listener
+                log.exception("DNS engine failed on a UDP query")
+                continue
+            if reply is not None:
+                try:
+                    send(reply, addr)
+                except OSError:  # send buffer full or peer gone: UDP may drop
+                    pass
+
+
+class TcpProtocol(asyncio.Protocol):
+    """Length-prefixed queries, several per connection, closed after an idle timeout."""
+
+    def __init__(self, engine: Engine, idle_timeout: float) -> None:
+        self.engine = engine
+        self.idle_timeout = idle_timeout
+        self.buf = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.peer = "127.0.0.1"
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        if peer:
+            self.peer = peer[0]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._idle)
+
+    def _idle(self) -> None:
+        if self.transport is None:
+            return
+        if self.transport.get_write_buffer_size():  # still sending (a big transfer): not idle
+            self._arm()
+        else:
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        out = []
+        while len(self.buf) >= 2:
+            n = self.buf[0] << 8 | self.buf[1]
+            if len(self.buf) < 2 + n:
+                break
+            query = bytes(self.buf[2 : 2 + n])
+            del self.buf[: 2 + n]
+            try:
+                reply = self.engine.answer(query, self.peer, tcp=True)
+            except Exception:
+                log.exception("DNS engine failed on a TCP query")
+                reply = None
+            if reply is None:
+                continue
+            for message in reply if isinstance(reply, list) else (reply,):
+                out.append(struct.pack("!H", len(message)) + message)
+        if out:
+            self.transport.write(b"".join(out))
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.transport = None
+
+
+class DnsServer:
+    """The live DNS server: the engine, its index, the change follower and the listeners."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.index: ZoneIndex = engine.index
+        self.address: tuple[str, int] | None = None
+        self._applied: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._udp: list[tuple[asyncio.AbstractEventLoop, socket.socket]] = []
+        self._tcp_server: asyncio.AbstractServer | None = None
+        self.on_change: list[Any] = []  # callbacks(zone_id) after each applied change (NOTIFY)
+        self.loaded_at = "9999"  # ISO time of the start-up load: older changes are served
+
+    def loaded_after(self, submitted_at: str) -> bool:
+        return submitted_at < self.loaded_at
+
+    # --- following the store ------------------------------------------------------------
+    def load(self, snapshot: list[tuple[dict, list[dict]]], loaded_at: str) -> None:
+        self.loaded_at = loaded_at
+        for zone_doc, docs in snapshot:
+            self.index.put_zone(zone_from_doc(zone_doc, docs))
+
+    def apply_event(self, data: dict) -> None:
+        """One Route 53 change event (published by model.py in the change's transaction)."""
+        kind = data.get("kind")
+        zone_id = data.get("zone_id", "")
+        if kind == "zone":
+            self.index.put_zone(zone_from_doc(data["zone"], data.get("records", [])))
+        elif kind == "zone-deleted":
+            self.index.drop_zone(zone_id)
+        elif kind == "records":
+            self.index.apply(zone_id, data.get("deletes", []), data.get("creates", []), data.get("version"))
+        elif kind == "vpcs":
+            self.index.set_vpcs(zone_id, [vpc_key(v) for v in data.get("vpcs", [])])
+        change_id = data.get("change_id")
+        if change_id:
+            self._applied[change_id] = None
+            while len(self._applied) > 100_000:
+                self._applied.popitem(last=False)
+        if kind in ("zone", "records"):
+            for cb in list(self.on_change):
+                try:
+                    cb(zone_id)
+                except Exception:
+                    log.exception("DNS change callback failed")
+
+    def serves(self, change_id: str) -> bool:
+        """Whether the change is in the index the server answers from (GetChange INSYNC)."""
+        return change_id in self._applied
+
+    # --- listeners ------------------------------------------------------------------------
+    async def listen(self, host: str, port: int, idle_timeout: float = TCP_IDLE_TIMEOUT) -> tuple[str, int]:
+        loop = asyncio.get_running_loop()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        tcp_sock = socket.socket(family, socket.SOCK_STREAM)
+        tcp_sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        udp_sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            tcp_sock.bind((host, port))
+            port = tcp_sock.getsockname()[1]
+            udp_sock.bind((host, port))
+            for opt, size in ((socket.SO_RCVBUF, 4 << 20), (socket.SO_SNDBUF, 4 << 20)):
+                try:
+                    udp_sock.setsockopt(socket.SOL_SOCKET, opt, size)
+                except OSError:
+                    pass
+        except BaseException:
+            tcp_sock.close()
+            udp_sock.close()
+            raise
+        reader = UdpReader(self.engine, udp_sock)
+        loop.add_reader(udp_sock.fileno(), reader.on_readable)
+        self._udp.append((loop, udp_sock))
+        self._tcp_server = await loop.create_server(lambda: TcpProtocol(self.engine, idle_timeout), sock=tcp_sock, backlog=512)
+        self.address = (host, port)
+        return self.address
+
+    async def close(self) -> None:
+        for loop, sock in self._udp:
+            loop.remove_reader(sock.fileno())
+            sock.close()
+        self._udp.clear()
+        if self._tcp_server is not None:
+            self._tcp_server.close()
+            await self._tcp_server.wait_closed()
+            self._tcp_server = None
+
+
+def vpc_key(vpc: dict | str) -> str:
+    return vpc if isinstance(vpc, str) else vpc.get("VPCId", "")
+
+
+def zone_from_doc(zone_doc: dict, docs: list[dict]) -> Zone:
+    from gureum.services.route53 import names
+
+    zone = Zone(
+        zone_doc["Id"].split("/")[-1],
+        names.parse(zone_doc["Name"]),
+        private=bool(zone_doc.get("Config", {}).get("PrivateZone")),
+        vpcs=[vpc_key(v) for v in zone_doc.get("VPCs", [])],
+        order=int(zone_doc.get("Order", 0)),
+        version=int(zone_doc.get("Version", 0)),
+    )
+    for doc in docs:
+        zone.put(doc)
+    return zone
+
+
+async def latest_seq(store: Any) -> int:
+    """The newest change-log sequence number (the store has no direct call: search for it)."""
+    lo, hi = 0, 1024
+    while await store.events_since(hi, 1):
+        lo, hi = hi, hi * 2
+    while lo < hi:  # invariant: events exist after lo, none after hi
+        mid = (lo + hi) // 2
+        if await store.events_since(mid, 1):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+class Follower:
+    """Applies Route 53 change events to the server once each, in order: delivered in-process
+    right after commit, and polled from the store's change log (changes other nodes make)."""
+
+    def __init__(self, server: DnsServer, store: Any, topic: str) -> None:
+        self.server = server
+        self.store = store
+        self.topic = topic
+        self.last = 0
+        self.live = False
+        self.queued: list[Any] = []
+
+    def on_event(self, event: Any) -> None:
+        if not self.live:
+            self.queued.append(event)
+        elif event.seq > self.last:
+            self.last = event.seq
+            self.server.apply_event(event.data)
+
+    def go_live(self) -> None:
+        """After the start-up load: replay what arrived meanwhile (idempotent), then follow."""
+        self.live = True
+        for event in sorted(self.queued, key=lambda e: e.seq):
+            self.last = max(self.last, event.seq)
+            self.server.apply_event(event.data)
+        self.queued.clear()
+
+    async def poll_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            while True:
+                events = await self.store.events_since(self.last, 1000)
+                for event in events:
+                    if event.topic.startswith(self.topic):
+                        self.on_event(event)
+                    else:
+                        self.last = max(self.last, event.seq)
+                if len(events) < 1000:
+                    break
+
+
+async def run(app: App) -> None:
+    """The `dns` component: serve every hosted zone until cancelled."""
+    from gureum.services.route53 import model, xfr
+
+    cfg = app.config
+    engine = Engine(private_views=PrivateViews.parse(cfg.setting("dns.private_views")))
+    server = DnsServer(engine)
+    follower = Follower(server, app.store, model.EVENT_TOPIC)
+    unsubscribe = app.store.subscribe(model.EVENT_TOPIC, follower.on_event)
+    try:
+        follower.last = await latest_seq(app.store)
+        started = model.now()
+        snapshot = await app.store.read(model.load_all_zones)
+        # Parsing every zone can take a while: off the loop (nothing reads the index yet).
+        await asyncio.to_thread(server.load, snapshot, started)
+        follower.go_live()
+        host = cfg.dns_host or cfg.host
+        idle = float(cfg.setting("dns.tcp_idle_timeout", str(TCP_IDLE_TIMEOUT)))
+        try:
+            address = await server.listen(host, cfg.dns_port, idle)
+        except OSError as exc:
+            if cfg.dns_port == FALLBACK_PORT:
+                raise
+            address = await server.listen(host, FALLBACK_PORT, idle)
+            app.notes.append(f"DNS: port {cfg.dns_port} not available ({exc.strerror or exc}); listening on {FALLBACK_PORT}")
+        app.dns_address = address
+        xfr.attach(app, server)
+        app.publish("dns", server)
+        app.set_status("route53", "running")
+        await follower.poll_forever(float(cfg.setting("dns.follow_interval", "1.0")))
+    finally:
+        unsubscribe()
+        await server.close()
