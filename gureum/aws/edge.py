@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from gureum.aws import auth, routing, specs
 from gureum.aws.dispatch import RequestContext, call_handler, find_handler
 from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge
-from gureum.aws.protocols import json_rpc, query, query_compat, rest
+from gureum.aws.protocols import cbor_rpc, json_rpc, query, query_compat, rest
 from gureum.aws.specs import ServiceSpec
 from gureum.aws.validate import validate
 from gureum.http.server import BodyTooLarge, Request, Response
@@ -39,6 +39,11 @@ def _load_handlers(service: str) -> None:
 
 
 def _protocol_of(spec: ServiceSpec | None, request: Request) -> str:
+    """The protocol to answer an error in: the one the request was sent in."""
+    if routing.is_cbor_request(request):
+        return "smithy-rpc-v2-cbor"
+    if request.headers.get("x-amz-target") and (spec is None or spec.protocol in ("json", "smithy-rpc-v2-cbor")):
+        return "json"
     if spec is not None:
         return spec.protocol
     if request.headers.get("x-amz-target"):
@@ -53,6 +58,8 @@ def error_response(spec: ServiceSpec | None, protocol: str, err: AwsError, reque
         return query.serialize_error(spec, err, request_id)
     if protocol == "json":
         return json_rpc.serialize_error(spec, err, request_id)
+    if protocol == "smithy-rpc-v2-cbor":
+        return cbor_rpc.serialize_error(spec, err, request_id)
     return rest.serialize_error(spec, err, request_id)
 
 
@@ -86,7 +93,7 @@ async def handle(app: App, request: Request) -> Response:
         spec = specs.load(route.service)
         op = spec.operation(route.operation)
         op_name = op.name
-        protocol = spec.protocol
+        protocol = route.protocol or spec.protocol
         streaming = protocol.startswith("rest") and _streams_input(op)
         if body is None and not streaming:
             body = await request.body(max_body)
@@ -109,6 +116,8 @@ async def handle(app: App, request: Request) -> Response:
             params = query.parse(spec, op, route.form if route.form is not None else form or [])
         elif protocol == "json":
             params = json_rpc.parse(spec, op, body or b"")
+        elif protocol == "smithy-rpc-v2-cbor":
+            params = cbor_rpc.parse(spec, op, body or b"")
         else:
             if streaming:
                 ctx.body_stream = request.stream()
@@ -131,6 +140,8 @@ async def handle(app: App, request: Request) -> Response:
             response = query_compat.serialize(spec, op, result, request_id)
         elif protocol == "json":
             response = json_rpc.serialize(spec, op, result, request_id)
+        elif protocol == "smithy-rpc-v2-cbor":
+            response = cbor_rpc.serialize(spec, op, result, request_id)
         else:
             response = rest.serialize(spec, op, result, request_id)
     except AwsError as err:

@@ -54,11 +54,19 @@ class Route:
     operation: str
     labels: dict[str, str]  # REST path labels (still percent-encoded)
     form: list[tuple[str, str]] | None = None  # query protocol parameters
+    protocol: str | None = None  # the protocol the request speaks, when the request says
 
 
 class NoRoute(AwsError):
     code = "UnknownOperationException"
     status = 400
+
+
+_CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
+
+
+def is_cbor_request(request: Request) -> bool:
+    return request.headers.get("smithy-protocol") == "rpc-v2-cbor" and _CBOR_PATH.match(request.raw_path) is not None
 
 
 def credential_scope(request: Request) -> Scope | None:
@@ -129,6 +137,14 @@ def _match_rest(spec: specs.ServiceSpec, request: Request, qkeys: dict[str, str]
 def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | None) -> Route:
     """Find the operation. `form` is the parsed urlencoded body (query protocol) if any."""
     target = request.headers.get("x-amz-target")
+    cbor = _CBOR_PATH.match(request.raw_path) if request.method == "POST" else None
+    if cbor is not None and request.headers.get("smithy-protocol") == "rpc-v2-cbor":
+        svc = TARGET_PREFIXES.get(cbor.group(1))
+        if svc is None or (scope is not None and svc not in candidates_for_signing_name(scope.service)):
+            raise NoRoute("UnknownOperationException", f"Unknown service {cbor.group(1)!r}", 404)
+        if not specs.load(svc).has_operation(cbor.group(2)):
+            raise NoRoute("UnknownOperationException", f"Unknown operation {cbor.group(2)!r}", 404)
+        return Route(svc, cbor.group(2), {}, protocol="smithy-rpc-v2-cbor")
     if scope is not None:
         services = candidates_for_signing_name(scope.service)
         if not services:
@@ -147,7 +163,7 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
         spec = specs.load(svc)
         if not spec.has_operation(op):
             raise NoRoute("UnknownOperationException", f"Unknown operation {op!r}", 400)
-        return Route(svc, op, {})
+        return Route(svc, op, {}, protocol="json")
     params = form if form is not None else []
     if not params and request.query_string and "Action=" in request.query_string:
         params = parse_qsl(request.query_string, keep_blank_values=True)

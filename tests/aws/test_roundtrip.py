@@ -16,7 +16,7 @@ from botocore.loaders import Loader
 from botocore.model import ServiceModel
 
 from gureum.aws import routing, specs
-from gureum.aws.protocols import json_rpc, query, rest
+from gureum.aws.protocols import cbor_rpc, json_rpc, query, rest
 from gureum.aws.routing import Scope
 from gureum.http.server import Headers, Request
 from gureum.services.registry import SERVED
@@ -121,15 +121,27 @@ def _indistinguishable(svc: str, a: str, b: str) -> bool:
     return same and (ra.deprecated or a == "ListDirectoryBuckets")
 
 
-def operations() -> list[tuple[str, str]]:
+SPOKEN = ("query", "json", "rest-json", "rest-xml", "smithy-rpc-v2-cbor")
+
+
+def protocols_of(svc: str) -> list[str]:
+    """Every protocol the model offers that clients may use (newer SDKs pick the first)."""
+    meta = model(svc).metadata
+    listed = meta.get("protocols") or [meta["protocol"]]
+    return [p for p in listed if p in SPOKEN]
+
+
+def operations() -> list[tuple[str, str, str]]:
     out = []
     for svc in SERVED:
-        for op in model(svc).operation_names:
-            out.append((svc, op))
+        for proto in protocols_of(svc):
+            for op in model(svc).operation_names:
+                out.append((svc, op, proto))
     return out
 
 
 OPS = operations()
+IDS = [f"{s}.{o}" + ("" if p == model(s).metadata["protocol"] else f"[{p}]") for s, o, p in OPS]
 
 
 def _body_to_bytes(body: Any) -> bytes:
@@ -161,10 +173,10 @@ class _Body:
         return self.data
 
 
-def build_request(svc: str, op_name: str, params: dict[str, Any]) -> tuple[Request, bytes, Any]:
+def build_request(svc: str, op_name: str, params: dict[str, Any], protocol: str) -> tuple[Request, bytes, Any]:
     m = model(svc)
     op = m.operation_model(op_name)
-    ser = serialize.create_serializer(m.metadata["protocol"], include_validation=False)
+    ser = serialize.create_serializer(protocol, include_validation=False)
     req_dict = ser.serialize_to_request(params, op)
     url = "https://example.amazonaws.com" + req_dict["url_path"]
     qs = req_dict.get("query_string")
@@ -189,8 +201,8 @@ def build_request(svc: str, op_name: str, params: dict[str, Any]) -> tuple[Reque
     return request, body, op
 
 
-@pytest.mark.parametrize("svc,op_name", OPS, ids=[f"{s}.{o}" for s, o in OPS])
-def test_request_round_trips_through_our_router_and_parser(svc: str, op_name: str) -> None:
+@pytest.mark.parametrize("svc,op_name,protocol", OPS, ids=IDS)
+def test_request_round_trips_through_our_router_and_parser(svc: str, op_name: str, protocol: str) -> None:
     m = model(svc)
     op = m.operation_model(op_name)
     params = Gen().value(op.input_shape) if op.input_shape is not None else {}
@@ -203,7 +215,7 @@ def test_request_round_trips_through_our_router_and_parser(svc: str, op_name: st
             streaming = pname
         if pshape.type_name == "structure" and pshape.metadata.get("eventstream"):
             pytest.skip("event stream input")
-    request, body, _ = build_request(svc, op_name, params)
+    request, body, _ = build_request(svc, op_name, params, protocol)
     scope = Scope("test", "20240101", "us-east-1", SIGNING.get(svc, m.metadata.get("signingName") or m.metadata.get("endpointPrefix")))
     spec = specs.load(svc)
     form = None
@@ -216,10 +228,13 @@ def test_request_round_trips_through_our_router_and_parser(svc: str, op_name: st
         pytest.skip(f"{op_name} is sent exactly like {route.operation} (AWS tells them apart by endpoint or deprecation)")
     assert (route.service, route.operation) == (svc, op_name)
     gop = spec.operation(op_name)
-    if spec.protocol == "query":
+    assert (route.protocol or spec.protocol) == protocol
+    if protocol == "query":
         got = query.parse(spec, gop, form or [])
-    elif spec.protocol == "json":
+    elif protocol == "json":
         got = json_rpc.parse(spec, gop, body)
+    elif protocol == "smithy-rpc-v2-cbor":
+        got = cbor_rpc.parse(spec, gop, body)
     else:
         got = rest.parse(spec, gop, route.labels, request.query, request.headers, None if streaming else body)
     expected = dict(params)
@@ -228,8 +243,8 @@ def test_request_round_trips_through_our_router_and_parser(svc: str, op_name: st
     assert _norm(got) == _norm(expected)
 
 
-@pytest.mark.parametrize("svc,op_name", OPS, ids=[f"{s}.{o}" for s, o in OPS])
-def test_response_round_trips_through_botocore_parser(svc: str, op_name: str) -> None:
+@pytest.mark.parametrize("svc,op_name,protocol", OPS, ids=IDS)
+def test_response_round_trips_through_botocore_parser(svc: str, op_name: str, protocol: str) -> None:
     m = model(svc)
     op = m.operation_model(op_name)
     if op.output_shape is None:
@@ -241,10 +256,12 @@ def test_response_round_trips_through_botocore_parser(svc: str, op_name: str) ->
     result = Gen().value(op.output_shape)
     spec = specs.load(svc)
     gop = spec.operation(op_name)
-    if spec.protocol == "query":
+    if protocol == "query":
         resp = query.serialize(spec, gop, result, "req-1")
-    elif spec.protocol == "json":
+    elif protocol == "json":
         resp = json_rpc.serialize(spec, gop, result, "req-1")
+    elif protocol == "smithy-rpc-v2-cbor":
+        resp = cbor_rpc.serialize(spec, gop, result, "req-1")
     else:
         resp = rest.serialize(spec, gop, result, "req-1")
     body = resp.body if isinstance(resp.body, bytes) else b""
@@ -257,7 +274,7 @@ def test_response_round_trips_through_botocore_parser(svc: str, op_name: str) ->
         body_obj: Any = StreamingBody(io.BytesIO(body), len(body))
     else:
         body_obj = body
-    parser = parsers.create_parser(m.metadata["protocol"])
+    parser = parsers.create_parser(protocol)
     headers = {}
     for k, v in resp.headers:
         headers[k] = v if k not in headers else headers[k] + "," + v
@@ -275,7 +292,7 @@ MODEL_QUIRKS = {
     ("s3", "GetBucketNotification"): "deprecated shape names two members 'Event' (Event and Events); not round-trippable",
 }
 
-ERROR_CASES = [("iam", "query"), ("sqs", "json"), ("lambda", "rest-json"), ("route53", "rest-xml"), ("s3", "rest-xml"), ("ecr", "json")]
+ERROR_CASES = [("iam", "query"), ("sqs", "json"), ("lambda", "rest-json"), ("route53", "rest-xml"), ("s3", "rest-xml"), ("ecr", "json"), ("servicediscovery", "smithy-rpc-v2-cbor"), ("servicediscovery", "json")]
 
 
 @pytest.mark.parametrize("svc,protocol", ERROR_CASES)
@@ -285,8 +302,8 @@ def test_errors_parse_back_with_code_message_and_status(svc: str, protocol: str)
 
     spec = specs.load(svc)
     err = AwsError("SomethingWrong", "it went wrong", 409)
-    resp = error_response(spec, spec.protocol, err, "req-9")
-    parser = parsers.create_parser(model(svc).metadata["protocol"])
+    resp = error_response(spec, protocol, err, "req-9")
+    parser = parsers.create_parser(protocol)
     from botocore.awsrequest import HeadersDict
 
     parsed = parser.parse({"status_code": resp.status, "headers": HeadersDict(dict(resp.headers)), "body": resp.body}, None)

@@ -32,7 +32,9 @@ def dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def from_json(value: Any, shape: Shape, where: str = "") -> Any:
+def from_json(value: Any, shape: Shape, where: str = "", binary: bool = False) -> Any:
+    """Values from a decoded JSON document (or, with `binary`, a CBOR one: blobs arrive as
+    bytes and timestamps as datetimes)."""
     if value is None:
         return None
     if shape.raw.get("document"):
@@ -47,21 +49,23 @@ def from_json(value: Any, shape: Shape, where: str = "") -> Any:
                 continue
             key = mshape.ref.get("locationName", mname)
             if key in value and value[key] is not None:
-                out[mname] = from_json(value[key], mshape, f"{where}.{mname}" if where else mname)
+                out[mname] = from_json(value[key], mshape, f"{where}.{mname}" if where else mname, binary)
         return out
     if t == "list":
         if not isinstance(value, list):
             raise ParseError(message=f"Expected a list for {where or shape.name}")
         member = shape.member
-        return [from_json(v, member, where) for v in value]
+        return [from_json(v, member, where, binary) for v in value]
     if t == "map":
         if not isinstance(value, dict):
             raise ParseError(message=f"Expected a map for {where or shape.name}")
         vshape = shape.value
-        return {k: from_json(v, vshape, where) for k, v in value.items()}
+        return {k: from_json(v, vshape, where, binary) for k, v in value.items()}
     if t == "timestamp":
         return parse_timestamp(value, where)
     if t == "blob":
+        if binary and isinstance(value, (bytes, bytearray)):
+            return bytes(value)
         if not isinstance(value, str):
             raise ParseError(message=f"Expected base64 text for {where}")
         return b64decode(value, where)
@@ -82,7 +86,9 @@ def from_json(value: Any, shape: Shape, where: str = "") -> Any:
     return value
 
 
-def to_json(value: Any, shape: Shape, ts_default: str = "unixTimestamp") -> Any:
+def to_json(value: Any, shape: Shape, ts_default: str = "unixTimestamp", binary: bool = False) -> Any:
+    """A JSON-ready document (or, with `binary`, a CBOR-ready one: blobs stay bytes,
+    timestamps stay datetimes for the encoder to tag)."""
     if value is None:
         return None
     if shape.raw.get("document"):
@@ -96,17 +102,21 @@ def to_json(value: Any, shape: Shape, ts_default: str = "unixTimestamp") -> Any:
             v = value.get(mname)
             if v is None:
                 continue
-            out[mshape.ref.get("locationName", mname)] = to_json(v, mshape, ts_default)
+            out[mshape.ref.get("locationName", mname)] = to_json(v, mshape, ts_default, binary)
         return out
     if t == "list":
         member = shape.member
-        return [to_json(v, member, ts_default) for v in value]
+        return [to_json(v, member, ts_default, binary) for v in value]
     if t == "map":
         vshape = shape.value
-        return {k: to_json(v, vshape, ts_default) for k, v in value.items()}
+        return {k: to_json(v, vshape, ts_default, binary) for k, v in value.items()}
     if t == "timestamp":
+        if binary:
+            return parse_timestamp(value)
         return format_timestamp(value, timestamp_format(shape, ts_default))
     if t == "blob":
+        if binary:
+            return bytes(value) if not isinstance(value, str) else value.encode()
         return b64encode(value)
     if t == "boolean":
         return bool(value)

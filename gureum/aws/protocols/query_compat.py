@@ -16,7 +16,7 @@ from gureum.http.server import Response
 
 
 def _singular(name: str) -> str:
-    return name[:-1] if name.endswith("s") else name
+    return name.removesuffix("s")
 
 
 def _prefixes(mname: str, mshape: Shape) -> list[str]:
