@@ -13,6 +13,9 @@ API_MODULES: dict[str, list[str]] = {
     "iam": ["gureum.services.iam.api"],
     "ecr": ["gureum.services.ecr.api"],
     "route53": ["gureum.services.route53.api"],
+    "sqs": ["gureum.services.sqs.api", "gureum.services.sqs.moves"],
+    "s3": ["gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart"],
+    "sns": ["gureum.services.sns.api"],
 }
 
 # Background components, started by `gureum up` after the HTTP listener is ready, each
@@ -21,6 +24,8 @@ API_MODULES: dict[str, list[str]] = {
 COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ecr": ("gureum.services.ecr.components:run", ("ecr",)),  # GC, lifecycle, upload expiry
     "dns": ("gureum.services.route53.server:run", ("route53",)),
+    "s3": ("gureum.services.s3.gc:run", ("s3",)),  # unreferenced blob collection, upload expiry
+    "sns": ("gureum.services.sns.delivery:run", ("sns",)),  # durable http(s) deliveries and retries
 }
 
 # HTTP path prefixes on the main port that are not AWS APIs -> "module:function",

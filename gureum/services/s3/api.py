@@ -1,0 +1,248 @@
+"""S3 bucket operations (rest-xml): create/head/list/delete, location, versioning, tagging,
+CORS, policy, ACL and notification configuration. Object operations are in objects.py,
+multipart uploads in multipart.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
+from gureum.http.server import Response
+from gureum.services.s3 import model, notify
+
+UTC = dt.UTC
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
+def owner(account: str) -> dict[str, str]:
+    return {"ID": hashlib.sha256(f"gureum-owner-{account}".encode()).hexdigest(), "DisplayName": account}
+
+
+def _ts(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, UTC)
+
+
+async def get_bucket(ctx: RequestContext, name: str) -> dict[str, Any]:
+    return await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+
+
+async def _update(ctx: RequestContext, name: str, **changes: Any) -> dict[str, Any]:
+    return await ctx.app.store.run(lambda t: model.update_bucket(t, name, ctx.account_id, **changes))
+
+
+@operation("s3", "CreateBucket")
+async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["Bucket"]
+    model.check_bucket_name(name)
+    constraint = (params.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
+    region = ctx.region
+    if region == "us-east-1":
+        if constraint == "us-east-1":
+            raise AwsError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400,
+                           LocationConstraint=constraint)
+        if constraint:
+            region = "eu-west-1" if constraint == "EU" else constraint  # "EU" is the legacy name
+    else:
+        if not constraint:
+            raise AwsError("IllegalLocationConstraintException", "The unspecified location constraint is "
+                           "incompatible for the region specific endpoint this request was sent to.", 400)
+        if constraint != region:
+            raise AwsError("IllegalLocationConstraintException", f"The {constraint} location constraint is "
+                           "incompatible for the region specific endpoint this request was sent to.", 400)
+    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region))
+    return {"Location": f"/{name}"}
+
+
+@operation("s3", "HeadBucket")
+async def head_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    b = await get_bucket(ctx, params["Bucket"])
+    return {"BucketRegion": b["region"]}
+
+
+@operation("s3", "ListBuckets")
+async def list_buckets(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    buckets = await ctx.app.store.read(lambda t: model.list_buckets(t, ctx.account_id))
+    prefix = params.get("Prefix") or ""
+    region = params.get("BucketRegion")
+    buckets = [b for b in buckets if b["name"].startswith(prefix) and (not region or b["region"] == region)]
+    token = params.get("ContinuationToken")
+    if token:
+        buckets = [b for b in buckets if b["name"] > token]
+    out: dict[str, Any] = {"Owner": owner(ctx.account_id)}
+    limit = params.get("MaxBuckets")
+    if limit and len(buckets) > limit:
+        buckets = buckets[:limit]
+        out["ContinuationToken"] = buckets[-1]["name"]
+    out["Buckets"] = [{"Name": b["name"], "CreationDate": _ts(b["created"]), "BucketRegion": b["region"]}
+                      for b in buckets]
+    if prefix:
+        out["Prefix"] = prefix
+    return out
+
+
+@operation("s3", "DeleteBucket")
+async def delete_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await ctx.app.store.run(lambda t: model.delete_bucket(t, params["Bucket"], ctx.account_id))
+    return {}
+
+
+@operation("s3", "GetBucketLocation")
+async def get_bucket_location(ctx: RequestContext, params: dict[str, Any]) -> Response:
+    b = await get_bucket(ctx, params["Bucket"])
+    region = "" if b["region"] == "us-east-1" else b["region"]
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="{S3_NS}">{region}</LocationConstraint>'
+    return Response(200, [("content-type", "application/xml"), ("x-amz-request-id", ctx.request_id)],
+                    body.encode())
+
+
+# -- versioning ------------------------------------------------------------------------------
+
+@operation("s3", "PutBucketVersioning")
+async def put_bucket_versioning(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    status = (params.get("VersioningConfiguration") or {}).get("Status")
+    if status not in ("Enabled", "Suspended"):
+        raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate "
+                       "against our published schema", 400)
+    await _update(ctx, params["Bucket"], versioning=status)
+    return {}
+
+
+@operation("s3", "GetBucketVersioning")
+async def get_bucket_versioning(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    b = await get_bucket(ctx, params["Bucket"])
+    return {"Status": b["versioning"]} if b.get("versioning") else {}
+
+
+# -- tagging, CORS, policy, ACL ------------------------------------------------------------
+
+@operation("s3", "PutBucketTagging")
+async def put_bucket_tagging(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    tags = (params.get("Tagging") or {}).get("TagSet") or []
+    check_tag_set(tags, bucket=True)
+    await _update(ctx, params["Bucket"], tags=tags)
+    return {}
+
+
+def check_tag_set(tags: list[dict[str, str]], bucket: bool = False) -> None:
+    keys = [t["Key"] for t in tags]
+    if len(keys) != len(set(keys)):
+        raise AwsError("InvalidTag", "Cannot provide multiple Tags with the same key", 400)
+    if len(tags) > (50 if bucket else 10):
+        raise AwsError("BadRequest" if not bucket else "InvalidTag",
+                       "Object tags cannot be greater than 10" if not bucket else "TagSet cannot exceed 50 tags", 400)
+    for t in tags:
+        if len(t["Key"]) > 128 or len(t.get("Value", "")) > 256:
+            raise AwsError("InvalidTag", "The TagKey you have provided is too long, max 128"
+                           if len(t["Key"]) > 128 else "The TagValue you have provided is too long, max 256", 400)
+        if t["Key"].startswith("aws:"):
+            raise AwsError("InvalidTag", "System tags cannot be added/updated by requester", 400)
+
+
+@operation("s3", "GetBucketTagging")
+async def get_bucket_tagging(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    b = await get_bucket(ctx, params["Bucket"])
+    if not b.get("tags"):
+        raise AwsError("NoSuchTagSet", "The TagSet does not exist", 404, BucketName=b["name"])
+    return {"TagSet": b["tags"]}
+
+
+@operation("s3", "DeleteBucketTagging")
+async def delete_bucket_tagging(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await _update(ctx, params["Bucket"], tags=None)
+    return {}
+
+
+@operation("s3", "PutBucketCors")
+async def put_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    rules = (params.get("CORSConfiguration") or {}).get("CORSRules") or []
+    if not rules or len(rules) > 100:
+        raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate "
+                       "against our published schema", 400)
+    for r in rules:
+        for m in r.get("AllowedMethods") or []:
+            if m not in ("GET", "PUT", "POST", "DELETE", "HEAD"):
+                raise AwsError("InvalidRequest", f"Found unsupported HTTP method in CORS config. Unsupported "
+                               f"method is {m}", 400)
+    await _update(ctx, params["Bucket"], cors=rules)
+    return {}
+
+
+@operation("s3", "GetBucketCors")
+async def get_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    b = await get_bucket(ctx, params["Bucket"])
+    if not b.get("cors"):
+        raise AwsError("NoSuchCORSConfiguration", "The CORS configuration does not exist", 404,
+                       BucketName=b["name"])
+    return {"CORSRules": b["cors"]}
+
+
+@operation("s3", "DeleteBucketCors")
+async def delete_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await _update(ctx, params["Bucket"], cors=None)
+    return {}
+
+
+@operation("s3", "PutBucketPolicy")
+async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    text = params.get("Policy") or ""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), (list, dict)):
+        raise AwsError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400)
+    await _update(ctx, params["Bucket"], policy=text)
+    return {}
+
+
+@operation("s3", "GetBucketPolicy")
+async def get_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    b = await get_bucket(ctx, params["Bucket"])
+    if not b.get("policy"):
+        raise AwsError("NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=b["name"])
+    return {"Policy": b["policy"]}
+
+
+@operation("s3", "DeleteBucketPolicy")
+async def delete_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await _update(ctx, params["Bucket"], policy=None)
+    return {}
+
+
+def _acl(account: str) -> dict[str, Any]:
+    o = owner(account)
+    return {"Owner": o, "Grants": [{"Grantee": {"Type": "CanonicalUser", **o}, "Permission": "FULL_CONTROL"}]}
+
+
+@operation("s3", "GetBucketAcl")
+async def get_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    b = await get_bucket(ctx, params["Bucket"])
+    return _acl(b["account"])
+
+
+@operation("s3", "PutBucketAcl")
+async def put_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await get_bucket(ctx, params["Bucket"])
+    return {}
+
+
+# -- notifications ---------------------------------------------------------------------------
+
+@operation("s3", "PutBucketNotificationConfiguration")
+async def put_bucket_notification_configuration(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    b = await get_bucket(ctx, params["Bucket"])
+    config = await notify.validate(ctx.app, b, params.get("NotificationConfiguration") or {},
+                                   bool(params.get("SkipDestinationValidation")))
+    b = await _update(ctx, params["Bucket"], notification=config or None)
+    notify.send_test_events(ctx.app, b, config, ctx.request_id)
+    return {}
+
+
+@operation("s3", "GetBucketNotificationConfiguration")
+async def get_bucket_notification_configuration(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    b = await get_bucket(ctx, params["Bucket"])
+    return dict(b.get("notification") or {})

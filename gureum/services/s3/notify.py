@@ -1,0 +1,216 @@
+"""S3 event notifications: match an event against the bucket's notification configuration
+(event patterns, prefix/suffix filters), build AWS's event record, deliver to SQS and SNS
+(in-process, through those services' engines) and — once Lambda offers it — to functions via
+`deliver_to_lambda(app, function_arn, event)`. Deliveries run in the background: the S3
+request that caused them does not wait."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
+
+from gureum.aws.errors import AwsError
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+log = logging.getLogger("gureum.s3.notify")
+
+EVENT_TYPES = (
+    "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete",
+    "s3:ObjectRemoved:DeleteMarkerCreated", "s3:ObjectRestore:*", "s3:ObjectRestore:Post",
+    "s3:ObjectRestore:Completed", "s3:ObjectRestore:Delete", "s3:ReducedRedundancyLostObject",
+    "s3:Replication:*", "s3:Replication:OperationFailedReplication",
+    "s3:Replication:OperationMissedThreshold", "s3:Replication:OperationReplicatedAfterThreshold",
+    "s3:Replication:OperationNotTracked", "s3:LifecycleExpiration:*", "s3:LifecycleExpiration:Delete",
+    "s3:LifecycleExpiration:DeleteMarkerCreated", "s3:LifecycleTransition", "s3:IntelligentTiering",
+    "s3:ObjectTagging:*", "s3:ObjectTagging:Put", "s3:ObjectTagging:Delete", "s3:ObjectAcl:Put",
+)
+_KINDS = (("QueueConfigurations", "QueueArn", "sqs"), ("TopicConfigurations", "TopicArn", "sns"),
+          ("LambdaFunctionConfigurations", "LambdaFunctionArn", "lambda"))
+
+
+def _now_iso() -> str:
+    t = dt.datetime.now(dt.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def _matches(pattern: str, event: str) -> bool:
+    if pattern.endswith("*"):
+        return event.startswith(pattern[:-1])
+    return pattern == event
+
+
+def _filter_ok(conf: dict[str, Any], key: str) -> bool:
+    rules = ((conf.get("Filter") or {}).get("Key") or {}).get("FilterRules") or []
+    for r in rules:
+        name, value = r.get("Name", "").lower(), r.get("Value", "")
+        if name == "prefix" and not key.startswith(value):
+            return False
+        if name == "suffix" and not key.endswith(value):
+            return False
+    return True
+
+
+async def validate(app: App, bucket: dict[str, Any], config: dict[str, Any], skip: bool) -> dict[str, Any]:
+    """Check a NotificationConfiguration (events, filters, destinations); give ids to
+    configurations without one; returns the normalized configuration."""
+    out: dict[str, Any] = {}
+    failing: list[str] = []
+    for kind, arn_member, service in _KINDS:
+        confs = config.get(kind) or []
+        if not confs:
+            continue
+        normalized = []
+        for c in confs:
+            c = dict(c)
+            for e in c.get("Events") or []:
+                if e not in EVENT_TYPES:
+                    raise AwsError("InvalidArgument", "The event is not supported for notifications", 400,
+                                   ArgumentName=e, ArgumentValue=e)
+            names = [r.get("Name", "").lower() for r in ((c.get("Filter") or {}).get("Key") or {}).get("FilterRules") or []]
+            if len(names) != len(set(names)) or any(n not in ("prefix", "suffix") for n in names):
+                raise AwsError("InvalidArgument", "Cannot specify more than one prefix rule in a filter.", 400,
+                               ArgumentName="FilterRule Name", ArgumentValue=",".join(names))
+            c.setdefault("Id", str(uuid.uuid4()))
+            if not skip and not await _destination_exists(app, service, c[arn_member]):
+                failing.append(c[arn_member])
+            normalized.append(c)
+        out[kind] = normalized
+    if config.get("EventBridgeConfiguration") is not None:
+        out["EventBridgeConfiguration"] = {}
+    if failing:
+        raise AwsError("InvalidArgument", "Unable to validate the following destination configurations", 400,
+                       ArgumentName=failing[0], ArgumentValue="The destination queue does not exist"
+                       if ":sqs:" in failing[0] else "The destination does not exist")
+    return out
+
+
+async def _destination_exists(app: App, service: str, arn: str) -> bool:
+    if service == "sqs":
+        from gureum.services.sqs.engine import Engine
+
+        return (await Engine.of(app)).by_arn(arn) is not None
+    if service == "sns":
+        from gureum.services.sns import topics
+
+        return await topics.topic_exists(app, arn)
+    if service == "lambda":
+        return await _lambda_allows_s3(app, arn)
+    return True
+
+
+async def _lambda_allows_s3(app: App, arn: str) -> bool:
+    """The function exists and its resource policy lets s3.amazonaws.com invoke it
+    (Lambda's own GetPolicy, called in-process)."""
+    from gureum.aws.dispatch import call_handler, find_handler
+    from gureum.aws.edge import _load_handlers, service_context
+
+    parts = arn.split(":")
+    if len(parts) < 7:
+        return False
+    _load_handlers("lambda")
+    handler = find_handler("lambda", "GetPolicy")
+    if handler is None:
+        return True  # no Lambda in this build: nothing to check against
+    ctx = service_context(app, "lambda", parts[4], parts[3])
+    ctx.operation = "GetPolicy"
+    params: dict[str, Any] = {"FunctionName": parts[6]}
+    if len(parts) > 7:
+        params["Qualifier"] = parts[7]
+    try:
+        out = await call_handler(handler, ctx, params)
+        statements = json.loads(out["Policy"]).get("Statement") or []
+    except (AwsError, ValueError, KeyError):
+        return False
+    for st in statements if isinstance(statements, list) else [statements]:
+        principal = st.get("Principal")
+        service = principal.get("Service") if isinstance(principal, dict) else principal
+        actions = st.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        if st.get("Effect", "Allow") == "Allow" and service in ("s3.amazonaws.com", "*") and any(
+                a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions):
+            return True
+    return False
+
+
+def test_event(bucket: str, request_id: str) -> dict[str, Any]:
+    return {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": _now_iso(), "Bucket": bucket,
+            "RequestId": request_id, "HostId": request_id}
+
+
+def send_test_events(app: App, bucket: dict[str, Any], config: dict[str, Any], request_id: str) -> None:
+    body = test_event(bucket["name"], request_id)
+    for kind, arn_member, service in _KINDS:
+        if service == "lambda":
+            continue  # AWS sends the test event to queues and topics only
+        for c in config.get(kind) or []:
+            _spawn(app, _deliver(app, service, c[arn_member], body), "s3 test event")
+
+
+def emit(app: App, bucket: dict[str, Any], event: str, key: str, *, request_id: str, principal: str,
+         source_ip: str, obj: dict[str, Any] | None = None, version_id: str | None = None) -> None:
+    """Deliver `event` (e.g. "ObjectCreated:Put") for `key` to every matching destination."""
+    config = bucket.get("notification") or {}
+    if not config:
+        return
+    full = "s3:" + event
+    for kind, arn_member, service in _KINDS:
+        for c in config.get(kind) or []:
+            if not any(_matches(p, full) for p in c.get("Events") or []) or not _filter_ok(c, key):
+                continue
+            record = _record(bucket, event, key, c["Id"], request_id, principal, source_ip, obj, version_id)
+            _spawn(app, _deliver(app, service, c[arn_member], {"Records": [record]}), "s3 notification")
+
+
+def _record(bucket: dict[str, Any], event: str, key: str, config_id: str, request_id: str, principal: str,
+            source_ip: str, obj: dict[str, Any] | None, version_id: str | None) -> dict[str, Any]:
+    o: dict[str, Any] = {"key": quote_plus(key, safe="/")}
+    if event.startswith(("ObjectCreated", "ObjectTagging")) and obj is not None:
+        o["size"] = obj.get("size", 0)
+        o["eTag"] = (obj.get("etag") or "").strip('"')
+    if version_id and version_id != "null":
+        o["versionId"] = version_id
+    seq = (obj or {}).get("seq", 0)
+    o["sequencer"] = f"{int(((obj or {}).get('mtime') or 0) * 1000):012X}{seq:06X}"
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": bucket["region"],
+        "eventTime": _now_iso(),
+        "eventName": event,
+        "userIdentity": {"principalId": principal},
+        "requestParameters": {"sourceIPAddress": source_ip},
+        "responseElements": {"x-amz-request-id": request_id, "x-amz-id-2": request_id},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": config_id,
+            "bucket": {"name": bucket["name"], "ownerIdentity": {"principalId": bucket["account"]},
+                       "arn": f"arn:aws:s3:::{bucket['name']}"},
+            "object": o,
+        },
+    }
+
+
+def _spawn(app: App, coro: Any, name: str) -> None:
+    try:
+        app.spawn(coro, name)
+    except AssertionError:  # not running under `gureum up` (unit tests): deliver inline later
+        coro.close()
+
+
+async def _deliver(app: App, service: str, arn: str, body: dict[str, Any]) -> None:
+    text = json.dumps(body, separators=(",", ":"))
+    if service in ("sqs", "sns"):
+        from gureum.services.sns.destinations import send_record
+
+        await send_record(app, arn, text, subject="Amazon S3 Notification" if service == "sns" else None)
+    elif service == "lambda":
+        from gureum.services.sns.lambda_hook import deliver_to_lambda
+
+        await deliver_to_lambda(app, arn, body)

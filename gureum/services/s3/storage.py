@@ -1,0 +1,20 @@
+"""S3's own blob store (`<data dir>/s3`): object bodies and multipart parts, content-addressed,
+kept apart from other services' blobs so S3's collector (gc.py) only ever judges its own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gureum.app import App
+    from gureum.blobs import BlobStore
+
+
+def blobs(app: App) -> BlobStore:
+    store = app.components.get("s3.blobs")
+    if store is None:
+        from gureum.blobs import BlobStore
+
+        store = BlobStore(app.data_dir / "s3")
+        app.components["s3.blobs"] = store
+    return store

@@ -1,0 +1,368 @@
+"""SNS operations (query protocol): topics, subscriptions, publish, tags."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
+from gureum.services.sns import topics
+from gureum.services.sns.topics import invalid_parameter, not_found
+
+MAX_MESSAGE = 262_144
+_TOPIC_SETTABLE = ("DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion",
+                   "TracingConfig", "ContentBasedDeduplication", "ArchivePolicy", "FifoThroughputScope",
+                   "HTTPSuccessFeedbackRoleArn", "HTTPFailureFeedbackRoleArn", "HTTPSuccessFeedbackSampleRate",
+                   "SQSSuccessFeedbackRoleArn", "SQSFailureFeedbackRoleArn", "SQSSuccessFeedbackSampleRate",
+                   "LambdaSuccessFeedbackRoleArn", "LambdaFailureFeedbackRoleArn",
+                   "LambdaSuccessFeedbackSampleRate", "FifoTopic")
+
+
+def _base_url(ctx: RequestContext) -> str:
+    if ctx.request is not None and ctx.request.host:
+        return f"http://{ctx.request.host}"
+    return topics._base_url(ctx.app)
+
+
+def _default_policy(arn: str, account: str) -> str:
+    return json.dumps({
+        "Version": "2008-10-17", "Id": "__default_policy_ID",
+        "Statement": [{
+            "Sid": "__default_statement_ID", "Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                       "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic",
+                       "SNS:Publish"],
+            "Resource": arn, "Condition": {"StringEquals": {"AWS:SourceOwner": account}},
+        }],
+    }, separators=(",", ":"))
+
+
+@operation("sns", "CreateTopic")
+async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    attrs = params.get("Attributes") or {}
+    for k in attrs:
+        if k not in _TOPIC_SETTABLE:
+            raise invalid_parameter(f"Invalid parameter: Attributes Reason: Unknown attribute {k}")
+    doc = await ctx.app.store.run(lambda t: topics.create_topic(
+        t, ctx.account_id, ctx.region, params["Name"], attrs, params.get("Tags") or []))
+    return {"TopicArn": doc["arn"]}
+
+
+@operation("sns", "DeleteTopic")
+async def delete_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await ctx.app.store.run(lambda t: topics.delete_topic(t, params["TopicArn"]))
+    return {}
+
+
+@operation("sns", "ListTopics")
+async def list_topics(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    prefix = f"{ctx.account_id}/{ctx.region}/"
+    start = params.get("NextToken")
+    rows = await ctx.app.store.read(lambda t: t.scan(topics.TOPICS, prefix, start=start, limit=101))
+    out: dict[str, Any] = {"Topics": [{"TopicArn": d["arn"]} for _, d in rows[:100]]}
+    if len(rows) > 100:
+        out["NextToken"] = rows[100][0]
+    return out
+
+
+@operation("sns", "GetTopicAttributes")
+async def get_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def load(t: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        topic = topics.get_topic(t, params["TopicArn"])
+        return topic, topics.subscriptions(t, topic)
+
+    topic, subs = await ctx.app.store.read(load)
+    attrs = {
+        "TopicArn": topic["arn"], "Owner": topic["account"], "DisplayName": "",
+        "Policy": _default_policy(topic["arn"], topic["account"]),
+        "SubscriptionsConfirmed": str(sum(1 for s in subs if not s.get("pending"))),
+        "SubscriptionsPending": str(sum(1 for s in subs if s.get("pending"))),
+        "SubscriptionsDeleted": "0",
+        "EffectiveDeliveryPolicy": json.dumps({"http": {"defaultHealthyRetryPolicy": topics.DEFAULT_HTTP_RETRY,
+                                                        "disableSubscriptionOverrides": False}}),
+    }
+    attrs.update(topic["attrs"])
+    return {"Attributes": attrs}
+
+
+@operation("sns", "SetTopicAttributes")
+async def set_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    name, value = params["AttributeName"], params.get("AttributeValue") or ""
+    if name not in _TOPIC_SETTABLE or name == "FifoTopic":
+        raise invalid_parameter("Invalid parameter: AttributeName")
+
+    def update(t: Any) -> None:
+        topic = topics.get_topic(t, params["TopicArn"])
+        if name == "ContentBasedDeduplication" and not topic["fifo"]:
+            raise invalid_parameter("Invalid parameter: Attributes Reason: Content-based deduplication can only "
+                                    "be set for FIFO topics")
+        topic["attrs"][name] = value
+        t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
+
+    await ctx.app.store.run(update)
+    return {}
+
+
+# -- subscriptions ---------------------------------------------------------------------------
+
+@operation("sns", "Subscribe")
+async def subscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    protocol = params["Protocol"].lower()
+    endpoint = params.get("Endpoint") or ""
+    if protocol not in topics.PROTOCOLS:
+        raise invalid_parameter(f"Invalid parameter: Amazon SNS does not support this protocol string: {protocol}")
+    if protocol in ("http", "https") and not endpoint.lower().startswith(protocol + "://"):
+        raise invalid_parameter("Invalid parameter: Endpoint must match the specified protocol")
+    if protocol == "sqs" and not endpoint.startswith("arn:aws:sqs:"):
+        raise invalid_parameter("Invalid parameter: SQS endpoint ARN")
+    if protocol == "lambda" and not endpoint.startswith("arn:aws:lambda:"):
+        raise invalid_parameter("Invalid parameter: Lambda endpoint ARN")
+    if protocol in ("email", "email-json") and "@" not in endpoint:
+        raise invalid_parameter("Invalid parameter: Email address")
+
+    def sub_txn(t: Any) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        topic = topics.get_topic(t, params["TopicArn"])
+        sub, new = topics.subscribe(t, topic, protocol, endpoint, params.get("Attributes") or {}, ctx.account_id)
+        return topic, sub, new
+
+    topic, sub, new = await ctx.app.store.run(sub_txn)
+    if sub.get("pending") and protocol in ("http", "https") and new:
+        from gureum.services.sns import delivery
+
+        body = topics.confirmation_body(topic["arn"], sub, _base_url(ctx))
+        await delivery.schedule(ctx.app, sub, "SubscriptionConfirmation", str(uuid.uuid4()), body)
+    if sub.get("pending") and not params.get("ReturnSubscriptionArn"):
+        return {"SubscriptionArn": "pending confirmation"}
+    return {"SubscriptionArn": sub["arn"]}
+
+
+@operation("sns", "ConfirmSubscription")
+async def confirm_subscription(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    token = params["Token"]
+
+    def confirm(t: Any) -> dict[str, Any]:
+        topic = topics.get_topic(t, params["TopicArn"])
+        for s in topics.subscriptions(t, topic):
+            if s.get("token") == token:
+                s["pending"] = False
+                if params.get("AuthenticateOnUnsubscribe", "").lower() == "true":
+                    s["auth_unsub"] = True
+                topics.put_sub(t, s)
+                return s
+        raise invalid_parameter("Invalid token")
+
+    sub = await ctx.app.store.run(confirm)
+    return {"SubscriptionArn": sub["arn"]}
+
+
+@operation("sns", "Unsubscribe")
+async def unsubscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    arn = params["SubscriptionArn"]
+
+    def drop(t: Any) -> None:
+        key = topics.sub_key_from_arn(arn)
+        if not t.delete(topics.SUBS, key):
+            raise not_found("Subscription does not exist")
+
+    await ctx.app.store.run(drop)
+    return {}
+
+
+def _sub_summary(s: dict[str, Any]) -> dict[str, Any]:
+    return {"SubscriptionArn": "PendingConfirmation" if s.get("pending") else s["arn"], "Owner": s["owner"],
+            "Protocol": s["protocol"], "Endpoint": s["endpoint"], "TopicArn": s["topic"]}
+
+
+@operation("sns", "ListSubscriptions")
+async def list_subscriptions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    prefix = f"{ctx.account_id}/{ctx.region}/"
+    rows = await ctx.app.store.read(lambda t: t.scan(topics.SUBS, prefix, start=params.get("NextToken"), limit=101))
+    out: dict[str, Any] = {"Subscriptions": [_sub_summary(d) for _, d in rows[:100]]}
+    if len(rows) > 100:
+        out["NextToken"] = rows[100][0]
+    return out
+
+
+@operation("sns", "ListSubscriptionsByTopic")
+async def list_subscriptions_by_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def load(t: Any) -> list[dict[str, Any]]:
+        return topics.subscriptions(t, topics.get_topic(t, params["TopicArn"]))
+
+    subs = await ctx.app.store.read(load)
+    return {"Subscriptions": [_sub_summary(s) for s in subs]}
+
+
+@operation("sns", "GetSubscriptionAttributes")
+async def get_subscription_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    s = await ctx.app.store.read(lambda t: topics.get_sub(t, params["SubscriptionArn"]))
+    attrs = {"SubscriptionArn": s["arn"], "TopicArn": s["topic"], "Owner": s["owner"], "Protocol": s["protocol"],
+             "Endpoint": s["endpoint"], "PendingConfirmation": "true" if s.get("pending") else "false",
+             "ConfirmationWasAuthenticated": "true" if not s.get("pending") and s["protocol"] not in (
+                 "http", "https", "email", "email-json") else "false",
+             "RawMessageDelivery": "false", "SubscriptionPrincipal": f"arn:aws:iam::{s['owner']}:root"}
+    if s["protocol"] in ("http", "https"):
+        attrs["EffectiveDeliveryPolicy"] = json.dumps({"healthyRetryPolicy": topics.retry_policy(s)})
+    attrs.update(s["attrs"])
+    if attrs.get("FilterPolicy") and "FilterPolicyScope" not in attrs:
+        attrs["FilterPolicyScope"] = "MessageAttributes"
+    return {"Attributes": attrs}
+
+
+@operation("sns", "SetSubscriptionAttributes")
+async def set_subscription_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def update(t: Any) -> None:
+        s = topics.get_sub(t, params["SubscriptionArn"])
+        name = params["AttributeName"]
+        value = topics.check_sub_attribute(s, name, params.get("AttributeValue") or "")
+        if value == "" and name in ("FilterPolicy", "DeliveryPolicy", "RedrivePolicy"):
+            s["attrs"].pop(name, None)
+        else:
+            s["attrs"][name] = value
+        topics.put_sub(t, s)
+
+    await ctx.app.store.run(update)
+    return {}
+
+
+# -- publish ---------------------------------------------------------------------------------
+
+def _check_attributes(attrs: dict[str, dict[str, Any]]) -> None:
+    if len(attrs) > 10:
+        raise invalid_parameter("Invalid parameter: MessageAttributes: too many attributes (max 10)")
+    for name, a in attrs.items():
+        dt = a.get("DataType") or ""
+        base = dt.split(".", 1)[0]
+        if base not in ("String", "Number", "Binary"):
+            raise AwsError("ParameterValueInvalid", f"The message attribute '{name}' has an invalid message "
+                           f"attribute type, the set of supported type prefixes is Binary, Number, and String.", 400)
+        if base == "Binary":
+            if a.get("BinaryValue") is None:
+                raise AwsError("ParameterValueInvalid", f"The message attribute '{name}' must contain non-empty "
+                               "message attribute value for message attribute type 'Binary'.", 400)
+        else:
+            if a.get("StringValue") is None:
+                raise AwsError("ParameterValueInvalid", f"The message attribute '{name}' must contain non-empty "
+                               f"message attribute value for message attribute type '{dt}'.", 400)
+            if dt == "String.Array":
+                try:
+                    if not isinstance(json.loads(a["StringValue"]), list):
+                        raise ValueError
+                except ValueError:
+                    raise AwsError("ParameterValueInvalid", f"The message attribute '{name}' with type "
+                                   "'String.Array' has an invalid value.", 400) from None
+
+
+def _check_publish(topic: dict[str, Any], p: dict[str, Any]) -> None:
+    message = p.get("Message")
+    if message is None or message == "":
+        raise invalid_parameter("Invalid parameter: Empty message")
+    if len(message.encode()) > MAX_MESSAGE:
+        raise invalid_parameter("Invalid parameter: Message too long")
+    subject = p.get("Subject")
+    if subject is not None and (not subject or len(subject) > 100 or any(c in subject for c in "\r\n")):
+        raise invalid_parameter("Invalid parameter: Subject")
+    if p.get("MessageStructure") == "json":
+        try:
+            doc = json.loads(message)
+        except ValueError:
+            raise invalid_parameter("Invalid parameter: Message Structure - JSON message body failed to parse") from None
+        if not isinstance(doc, dict) or "default" not in doc:
+            raise invalid_parameter("Invalid parameter: Message Structure - No default entry in JSON message body")
+    _check_attributes(p.get("MessageAttributes") or {})
+    if topic["fifo"]:
+        if not p.get("MessageGroupId"):
+            raise invalid_parameter("Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
+        if not p.get("MessageDeduplicationId") and topic["attrs"].get("ContentBasedDeduplication") != "true":
+            raise invalid_parameter("Invalid parameter: The topic should either have ContentBasedDeduplication "
+                                    "enabled or MessageDeduplicationId provided explicitly")
+    elif p.get("MessageDeduplicationId"):
+        raise invalid_parameter("Invalid parameter: MessageDeduplicationId Reason: The request includes "
+                                "MessageDeduplicationId parameter that is not valid for this topic type")
+
+
+async def _publish_one(ctx: RequestContext, topic: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+    _check_publish(topic, p)
+    return await topics.publish(
+        ctx.app, topic, p["Message"], subject=p.get("Subject"), attrs=p.get("MessageAttributes") or {},
+        structure=p.get("MessageStructure"), group=p.get("MessageGroupId"),
+        dedup=p.get("MessageDeduplicationId"), base_url=_base_url(ctx))
+
+
+@operation("sns", "Publish")
+async def publish(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    arn = params.get("TopicArn") or params.get("TargetArn")
+    if not arn:
+        if params.get("PhoneNumber"):
+            raise invalid_parameter("Invalid parameter: SMS delivery is not supported by gureum")
+        raise invalid_parameter("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
+    topic = await ctx.app.store.read(lambda t: topics.get_topic(t, arn))
+    return await _publish_one(ctx, topic, params)
+
+
+@operation("sns", "PublishBatch")
+async def publish_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    topic = await ctx.app.store.read(lambda t: topics.get_topic(t, params["TopicArn"]))
+    entries = params.get("PublishBatchRequestEntries") or []
+    if not entries:
+        raise AwsError("EmptyBatchRequest", "The batch request doesn't contain any entries", 400)
+    if len(entries) > 10:
+        raise AwsError("TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible",
+                       400)
+    ids = [e["Id"] for e in entries]
+    if len(set(ids)) != len(ids):
+        raise AwsError("BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id",
+                       400)
+    if sum(len(e.get("Message", "").encode()) for e in entries) > MAX_MESSAGE:
+        raise AwsError("BatchRequestTooLong", "The length of all the messages put together is more than the limit",
+                       400)
+    ok, failed = [], []
+    for e in entries:
+        try:
+            res = await _publish_one(ctx, topic, e)
+        except AwsError as err:
+            failed.append({"Id": e["Id"], "Code": err.code, "Message": err.message, "SenderFault": err.sender_fault})
+            continue
+        ok.append({"Id": e["Id"], **res})
+    return {"Successful": ok, "Failed": failed}
+
+
+# -- tags --------------------------------------------------------------------------------------
+
+async def _tag_update(ctx: RequestContext, arn: str, add: list[dict[str, str]], remove: list[str]) -> dict[str, str]:
+    def update(t: Any) -> dict[str, str]:
+        try:
+            topic = topics.get_topic(t, arn)
+        except AwsError:
+            raise AwsError("ResourceNotFound", "Resource does not exist", 404) from None
+        tags = dict(topic.get("tags") or {})
+        for k in remove:
+            tags.pop(k, None)
+        for x in add:
+            tags[x["Key"]] = x["Value"]
+        if len(tags) > 50:
+            raise AwsError("TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400)
+        topic["tags"] = tags
+        t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
+        return tags
+
+    return await ctx.app.store.run(update)
+
+
+@operation("sns", "TagResource")
+async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await _tag_update(ctx, params["ResourceArn"], params.get("Tags") or [], [])
+    return {}
+
+
+@operation("sns", "UntagResource")
+async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await _tag_update(ctx, params["ResourceArn"], [], params.get("TagKeys") or [])
+    return {}
+
+
+@operation("sns", "ListTagsForResource")
+async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    tags = await _tag_update(ctx, params["ResourceArn"], [], [])
+    return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}

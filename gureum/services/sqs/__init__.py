@@ -1,0 +1,1 @@
+"""Amazon SQS: standard and FIFO queues kept in memory per node, written through to the store."""

@@ -1,0 +1,401 @@
+"""SQS operations (json protocol; form-encoded query requests are translated by
+gureum.services.sqs.query). Thin: find the queue, call the engine, shape the output."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.services.sqs import attributes as qattrs
+from gureum.services.sqs import checksums, errors
+from gureum.services.sqs.engine import Engine, Queue, attrs_for_output, now_ms
+
+_BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+MAX_BATCH_BYTES = 1_048_576
+
+
+def queue_url(ctx: RequestContext, q: Queue) -> str:
+    host = ""
+    if ctx.request is not None:
+        host = ctx.request.host
+    if not host:
+        h, p = ctx.app.http_address
+        host = f"{'localhost' if h in ('127.0.0.1', '0.0.0.0', '') else h}:{p}"
+    return f"http://{host}/{q.account}/{q.name}"
+
+
+async def _queue(ctx: RequestContext, url: str) -> tuple[Engine, Queue]:
+    eng = await Engine.of(ctx.app)
+    parts = [p for p in urlparse(url).path.split("/") if p] if "/" in url else [url]
+    if not parts:
+        raise errors.queue_does_not_exist()
+    name = parts[-1]
+    account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else ctx.account_id
+    return eng, eng.get(account, ctx.region, name)
+
+
+# -- queues ----------------------------------------------------------------------------------
+
+@operation("sqs", "CreateQueue")
+async def create_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng = await Engine.of(ctx.app)
+    q = await eng.create(ctx.account_id, ctx.region, params["QueueName"], params.get("Attributes") or {},
+                         params.get("tags") or {})
+    return {"QueueUrl": queue_url(ctx, q)}
+
+
+@operation("sqs", "GetQueueUrl")
+async def get_queue_url(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng = await Engine.of(ctx.app)
+    account = params.get("QueueOwnerAWSAccountId") or ctx.account_id
+    q = eng.get(account, ctx.region, params["QueueName"])
+    return {"QueueUrl": queue_url(ctx, q)}
+
+
+@operation("sqs", "ListQueues")
+async def list_queues(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng = await Engine.of(ctx.app)
+    queues = eng.list(ctx.account_id, ctx.region, params.get("QueueNamePrefix") or "")
+    start = params.get("NextToken")
+    if start:
+        queues = [q for q in queues if q.name > start]
+    limit = params.get("MaxResults")
+    out: dict[str, Any] = {}
+    if limit is not None:
+        if not 1 <= limit <= 1000:
+            raise errors.invalid_parameter(
+                f"Value {limit} for parameter MaxResults is invalid. Reason: MaxResults must be an "
+                "integer between 1 and 1000.")
+        if len(queues) > limit:
+            queues = queues[:limit]
+            out["NextToken"] = queues[-1].name
+    else:
+        queues = queues[:1000]
+    if queues:
+        out["QueueUrls"] = [queue_url(ctx, q) for q in queues]
+    return out
+
+
+@operation("sqs", "DeleteQueue")
+async def delete_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    await eng.delete(q)
+    return {}
+
+
+@operation("sqs", "PurgeQueue")
+async def purge_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    await eng.purge(q)
+    return {}
+
+
+@operation("sqs", "GetQueueAttributes")
+async def get_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _eng, q = await _queue(ctx, params["QueueUrl"])
+    names = params.get("AttributeNames") or []
+    for n in names:
+        if n != "All" and n not in qattrs.ALL:
+            raise errors.invalid_attribute_name(f"Unknown Attribute {n}.")
+    if not names:
+        return {}
+    everything = dict(q.attrs)
+    visible, inflight, delayed = q.counts(now_ms())
+    everything.update({
+        "ApproximateNumberOfMessages": str(visible),
+        "ApproximateNumberOfMessagesNotVisible": str(inflight),
+        "ApproximateNumberOfMessagesDelayed": str(delayed),
+        "CreatedTimestamp": str(q.created),
+        "LastModifiedTimestamp": str(q.modified),
+        "QueueArn": q.arn,
+    })
+    if q.fifo:
+        everything["FifoQueue"] = "true"
+    if "All" in names:
+        return {"Attributes": everything}
+    return {"Attributes": {n: everything[n] for n in names if n in everything}}
+
+
+@operation("sqs", "SetQueueAttributes")
+async def set_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    await eng.set_attributes(q, params.get("Attributes") or {})
+    return {}
+
+
+@operation("sqs", "TagQueue")
+async def tag_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    tags = params.get("Tags") or {}
+    if len({**q.tags, **tags}) > 50:
+        raise errors.invalid_parameter("Too many tags added for queue " + q.name + ".")
+    await eng.set_tags(q, tags, [])
+    return {}
+
+
+@operation("sqs", "UntagQueue")
+async def untag_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    await eng.set_tags(q, {}, params.get("TagKeys") or [])
+    return {}
+
+
+@operation("sqs", "ListQueueTags")
+async def list_queue_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _, q = await _queue(ctx, params["QueueUrl"])
+    return {"Tags": dict(q.tags)} if q.tags else {}
+
+
+@operation("sqs", "ListDeadLetterSourceQueues")
+async def list_dead_letter_source_queues(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    return {"queueUrls": [queue_url(ctx, s) for s in eng.dead_letter_sources(q)]}
+
+
+@operation("sqs", "AddPermission")
+async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    policy = json.loads(q.attrs.get("Policy") or '{"Version":"2012-10-17","Statement":[]}')
+    label = params["Label"]
+    if any(s.get("Sid") == label for s in policy.get("Statement", [])):
+        raise errors.invalid_parameter(
+            f"Value {label} for parameter Label is invalid. Reason: Already exists.")
+    policy.setdefault("Id", q.arn + "/SQSDefaultPolicy")
+    policy["Statement"].append({
+        "Sid": label,
+        "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in params["AWSAccountIds"]]},
+        "Action": [f"SQS:{a}" for a in params["Actions"]],
+        "Resource": q.arn,
+    })
+    await eng.set_attributes(q, {"Policy": json.dumps(policy, separators=(",", ":"))})
+    return {}
+
+
+@operation("sqs", "RemovePermission")
+async def remove_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    policy = json.loads(q.attrs.get("Policy") or '{"Statement":[]}')
+    before = len(policy.get("Statement", []))
+    policy["Statement"] = [s for s in policy.get("Statement", []) if s.get("Sid") != params["Label"]]
+    if len(policy["Statement"]) == before:
+        raise errors.invalid_parameter(
+            f"Value {params['Label']} for parameter Label is invalid. Reason: can't find label.")
+    value = json.dumps(policy, separators=(",", ":")) if policy["Statement"] else ""
+    await eng.set_attributes(q, {"Policy": value})
+    return {}
+
+
+# -- messages --------------------------------------------------------------------------------
+
+def _sent(m: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"MessageId": m.id, "MD5OfMessageBody": m.md5_body}
+    if m.md5_attrs:
+        out["MD5OfMessageAttributes"] = m.md5_attrs
+    if m.md5_sys:
+        out["MD5OfMessageSystemAttributes"] = m.md5_sys
+    if m.seqnum:
+        out["SequenceNumber"] = m.seqnum
+    return out
+
+
+@operation("sqs", "SendMessage")
+async def send_message(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    msg = eng.build(q, params["MessageBody"], params.get("MessageAttributes"),
+                    params.get("MessageSystemAttributes"), params.get("DelaySeconds"),
+                    params.get("MessageGroupId"), params.get("MessageDeduplicationId"),
+                    _sender(ctx))
+    sent = await eng.send(q, [msg])
+    return _sent(sent[0])
+
+
+def _sender(ctx: RequestContext) -> str:
+    return ctx.access_key_id or ctx.account_id
+
+
+def _check_batch(entries: list[dict[str, Any]]) -> None:
+    if not entries:
+        raise errors.batch("EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.")
+    if len(entries) > 10:
+        raise errors.batch("TooManyEntriesInBatchRequest",
+                           f"Maximum number of entries per request are 10. You have sent {len(entries)}.")
+    ids = [e["Id"] for e in entries]
+    for i in ids:
+        if not _BATCH_ID.fullmatch(i):
+            raise errors.batch("InvalidBatchEntryId",
+                               "A batch entry id can only contain alphanumeric characters, hyphens and "
+                               "underscores. It can be at most 80 letters long.")
+    if len(set(ids)) != len(ids):
+        raise errors.batch("BatchEntryIdsNotDistinct", "Id " + next(i for i in ids if ids.count(i) > 1)
+                           + " repeated.")
+
+
+def _failure(entry_id: str, exc: Exception) -> dict[str, Any]:
+    code = getattr(exc, "code", "InternalError")
+    fields = getattr(exc, "fields", {}) or {}
+    return {"Id": entry_id, "SenderFault": bool(getattr(exc, "sender_fault", False)),
+            "Code": fields.get("QueryCode", code), "Message": getattr(exc, "message", str(exc))}
+
+
+@operation("sqs", "SendMessageBatch")
+async def send_message_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    entries = params.get("Entries") or []
+    _check_batch(entries)
+    total = sum(len(e["MessageBody"].encode()) for e in entries)
+    if total > MAX_BATCH_BYTES:
+        raise errors.batch("BatchRequestTooLong", f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. "
+                           f"You have sent {total} bytes.")
+    failed: list[dict[str, Any]] = []
+    built: list[tuple[str, Any]] = []
+    for e in entries:
+        try:
+            built.append((e["Id"], eng.build(q, e["MessageBody"], e.get("MessageAttributes"),
+                                             e.get("MessageSystemAttributes"), e.get("DelaySeconds"),
+                                             e.get("MessageGroupId"), e.get("MessageDeduplicationId"),
+                                             _sender(ctx))))
+        except Exception as exc:
+            if not hasattr(exc, "code"):
+                raise
+            failed.append(_failure(e["Id"], exc))
+    sent = await eng.send(q, [m for _, m in built]) if built else []
+    ok = [{"Id": i, **_sent(m)} for (i, _), m in zip(built, sent)]
+    return {"Successful": ok, "Failed": failed}
+
+
+_SYSTEM_NAMES = ("SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp",
+                 "SequenceNumber", "MessageDeduplicationId", "MessageGroupId", "AWSTraceHeader",
+                 "DeadLetterQueueSourceArn")
+
+
+def _wanted_attrs(params: dict[str, Any]) -> set[str]:
+    names = set(params.get("AttributeNames") or []) | set(params.get("MessageSystemAttributeNames") or [])
+    if "All" in names:
+        return set(_SYSTEM_NAMES)
+    return names
+
+
+def _select_user_attrs(stored: dict[str, dict[str, Any]], names: list[str]) -> dict[str, dict[str, Any]]:
+    if not names or not stored:
+        return {}
+    if "All" in names or ".*" in names:
+        return stored
+    out = {}
+    for n in names:
+        if n.endswith(".*"):
+            prefix = n[:-1]
+            out.update({k: v for k, v in stored.items() if k.startswith(prefix)})
+        elif n in stored:
+            out[n] = stored[n]
+    return out
+
+
+@operation("sqs", "ReceiveMessage")
+async def receive_message(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    n = params.get("MaxNumberOfMessages")
+    n = 1 if n is None else n
+    if not 1 <= n <= 10:
+        raise errors.invalid_parameter(
+            f"Value {n} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.")
+    wait = params.get("WaitTimeSeconds")
+    if wait is None:
+        wait = q.attr_int("ReceiveMessageWaitTimeSeconds")
+    if not 0 <= wait <= 20:
+        raise errors.invalid_parameter(
+            f"Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.")
+    vis = params.get("VisibilityTimeout")
+    if vis is not None and not 0 <= vis <= 43200:
+        raise errors.invalid_parameter(
+            f"Value {vis} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.")
+    got = await eng.receive(q, n, vis, wait)
+    wanted = _wanted_attrs(params)
+    user_names = params.get("MessageAttributeNames") or []
+    out = []
+    for r in got:
+        m = r.message
+        item: dict[str, Any] = {"MessageId": m.id, "ReceiptHandle": r.receipt_handle,
+                                "MD5OfBody": m.md5_body, "Body": m.body}
+        if wanted:
+            sysvals = {
+                "SenderId": m.sender,
+                "SentTimestamp": str(m.sent_ms),
+                "ApproximateReceiveCount": str(m.receive_count),
+                "ApproximateFirstReceiveTimestamp": str(m.first_receive_ms),
+            }
+            if m.group is not None:
+                sysvals["MessageGroupId"] = m.group
+            if q.fifo:
+                if m.dedup is not None:
+                    sysvals["MessageDeduplicationId"] = m.dedup
+                if m.seqnum:
+                    sysvals["SequenceNumber"] = m.seqnum
+            trace = m.sys_attrs.get("AWSTraceHeader")
+            if trace:
+                sysvals["AWSTraceHeader"] = trace.get("StringValue", "")
+            if m.dlq_source:
+                sysvals["DeadLetterQueueSourceArn"] = m.dlq_source
+            item["Attributes"] = {k: v for k, v in sysvals.items() if k in wanted}
+        selected = _select_user_attrs(m.attrs, user_names)
+        if selected:
+            item["MessageAttributes"] = attrs_for_output(selected)
+            item["MD5OfMessageAttributes"] = checksums.md5_attributes(selected)
+        out.append(item)
+    return {"Messages": out} if out else {}
+
+
+@operation("sqs", "DeleteMessage")
+async def delete_message(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    (err,) = await eng.delete_messages(q, [params["ReceiptHandle"]])
+    if err is not None:
+        raise err
+    return {}
+
+
+@operation("sqs", "DeleteMessageBatch")
+async def delete_message_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    entries = params.get("Entries") or []
+    _check_batch(entries)
+    results = await eng.delete_messages(q, [e["ReceiptHandle"] for e in entries])
+    ok, failed = [], []
+    for e, err in zip(entries, results):
+        if err is None:
+            ok.append({"Id": e["Id"]})
+        else:
+            failed.append(_failure(e["Id"], err))
+    return {"Successful": ok, "Failed": failed}
+
+
+@operation("sqs", "ChangeMessageVisibility")
+async def change_message_visibility(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    (err,) = await eng.change_visibility(q, [(params["ReceiptHandle"], params["VisibilityTimeout"])])
+    if err is not None:
+        raise err
+    return {}
+
+
+@operation("sqs", "ChangeMessageVisibilityBatch")
+async def change_message_visibility_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    eng, q = await _queue(ctx, params["QueueUrl"])
+    entries = params.get("Entries") or []
+    _check_batch(entries)
+    results = await eng.change_visibility(
+        q, [(e["ReceiptHandle"], e.get("VisibilityTimeout", 0)) for e in entries])
+    ok, failed = [], []
+    for e, err in zip(entries, results):
+        if err is None:
+            ok.append({"Id": e["Id"]})
+        else:
+            failed.append(_failure(e["Id"], err))
+    return {"Successful": ok, "Failed": failed}
+

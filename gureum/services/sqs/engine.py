@@ -1,0 +1,810 @@
+"""The queue engine: every queue's messages indexed in memory (ready heap by sequence,
+timer heap by visibility time), every change written through to the store before it is
+acknowledged. Loaded from the store on first use, so an acknowledged send survives kill -9
+and an in-flight message becomes visible again at its stored visibility deadline.
+
+Tables: `sqs_queues` (key `<account>/<region>/<name>`) and `sqs_messages` (key
+`<account>/<region>/<name>/<seq:020d>`); `sqs_dedup` keeps FIFO deduplication ids.
+
+The index is authoritative on the node that loaded it: several API nodes sharing one
+PostgreSQL store would each hand out the same messages. Keeping indexes in sync across nodes
+(through store events) or routing a queue to one owner node is future work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import heapq
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gureum.services.sqs import attributes as qattrs
+from gureum.services.sqs import checksums, errors
+
+if TYPE_CHECKING:
+    from gureum.app import App
+    from gureum.store.base import Txn
+
+QUEUES = "sqs_queues"
+MESSAGES = "sqs_messages"
+DEDUP = "sqs_dedup"
+DEDUP_WINDOW_MS = 300_000
+PURGE_INTERVAL_MS = 60_000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(slots=True)
+class Message:
+    id: str
+    seq: int
+    body: str
+    attrs: dict[str, dict[str, Any]]
+    sys_attrs: dict[str, dict[str, Any]]
+    md5_body: str
+    md5_attrs: str | None
+    md5_sys: str | None
+    sent_ms: int
+    visible_ms: int
+    sender: str
+    receive_count: int = 0
+    first_receive_ms: int = 0
+    group: str | None = None
+    dedup: str | None = None
+    seqnum: str | None = None
+    receipt: str = ""  # nonce of the newest receipt handle
+    dlq_source: str | None = None
+    locked: bool = False  # holds its FIFO group while in flight (memory only)
+
+    def doc(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id, "seq": self.seq, "body": self.body, "sent": self.sent_ms,
+            "vis": self.visible_ms, "rc": self.receive_count, "md5": self.md5_body,
+            "sender": self.sender,
+        }
+        if self.attrs:
+            d["attrs"] = self.attrs
+            d["md5a"] = self.md5_attrs
+        if self.sys_attrs:
+            d["sys"] = self.sys_attrs
+            d["md5s"] = self.md5_sys
+        if self.first_receive_ms:
+            d["first"] = self.first_receive_ms
+        if self.group is not None:
+            d["g"] = self.group
+        if self.dedup is not None:
+            d["d"] = self.dedup
+        if self.seqnum is not None:
+            d["sn"] = self.seqnum
+        if self.receipt:
+            d["r"] = self.receipt
+        if self.dlq_source:
+            d["dlqs"] = self.dlq_source
+        return d
+
+    @classmethod
+    def from_doc(cls, d: dict[str, Any]) -> Message:
+        return cls(
+            id=d["id"], seq=d["seq"], body=d["body"], attrs=d.get("attrs") or {},
+            sys_attrs=d.get("sys") or {}, md5_body=d["md5"], md5_attrs=d.get("md5a"),
+            md5_sys=d.get("md5s"), sent_ms=d["sent"], visible_ms=d["vis"], sender=d.get("sender", ""),
+            receive_count=d.get("rc", 0), first_receive_ms=d.get("first", 0), group=d.get("g"),
+            dedup=d.get("d"), seqnum=d.get("sn"), receipt=d.get("r", ""), dlq_source=d.get("dlqs"),
+        )
+
+
+@dataclass
+class Queue:
+    account: str
+    region: str
+    name: str
+    attrs: dict[str, str]
+    tags: dict[str, str]
+    created: int
+    modified: int
+    fifo: bool
+    last_purge_ms: int = 0
+    messages: dict[str, Message] = field(default_factory=dict)
+    ready: list[tuple[int, str]] = field(default_factory=list)  # (seq, id), visible now
+    timers: list[tuple[int, int, str]] = field(default_factory=list)  # (visible_ms, seq, id)
+    group_inflight: dict[str, int] = field(default_factory=dict)
+    waiters: set[asyncio.Future[None]] = field(default_factory=set)
+    next_seq: int = 1
+
+    @property
+    def key(self) -> str:
+        return f"{self.account}/{self.region}/{self.name}"
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
+
+    def doc(self) -> dict[str, Any]:
+        return {
+            "account": self.account, "region": self.region, "name": self.name, "attrs": self.attrs,
+            "tags": self.tags, "created": self.created, "modified": self.modified, "fifo": self.fifo,
+            "purged": self.last_purge_ms,
+        }
+
+    def attr_int(self, name: str) -> int:
+        return qattrs.int_attr(self.attrs, name)
+
+    # -- index ---------------------------------------------------------------------------
+    def index(self, msg: Message, now: int) -> None:
+        self.messages[msg.id] = msg
+        if msg.visible_ms <= now:
+            heapq.heappush(self.ready, (msg.seq, msg.id))
+        else:
+            heapq.heappush(self.timers, (msg.visible_ms, msg.seq, msg.id))
+            if msg.receive_count:
+                self.lock_group(msg)
+
+    def unindex(self, msg: Message, now: int) -> None:
+        """Forget a message (heap entries are dropped lazily)."""
+        if self.messages.pop(msg.id, None) is None:
+            return
+        self.release_group(msg)
+
+    def lock_group(self, msg: Message) -> None:
+        if msg.group is not None and self.fifo and not msg.locked:
+            msg.locked = True
+            self.group_inflight[msg.group] = self.group_inflight.get(msg.group, 0) + 1
+
+    def release_group(self, msg: Message) -> None:
+        if not msg.locked or msg.group is None:
+            return
+        msg.locked = False
+        n = self.group_inflight.get(msg.group, 0) - 1
+        if n > 0:
+            self.group_inflight[msg.group] = n
+        else:
+            self.group_inflight.pop(msg.group, None)
+
+    def promote(self, now: int) -> None:
+        """Move messages whose visibility deadline passed from the timer heap to ready."""
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            vis, seq, mid = heapq.heappop(timers)
+            msg = self.messages.get(mid)
+            if msg is None or msg.visible_ms != vis:
+                continue  # stale entry
+            self.release_group(msg)
+            heapq.heappush(self.ready, (seq, mid))
+
+    def next_timer(self) -> int | None:
+        while self.timers:
+            vis, _, mid = self.timers[0]
+            msg = self.messages.get(mid)
+            if msg is None or msg.visible_ms != vis:
+                heapq.heappop(self.timers)
+                continue
+            return vis
+        return None
+
+    def make_invisible(self, msg: Message, until: int) -> None:
+        """Take a message handed out (or with changed visibility) off the ready set."""
+        msg.visible_ms = until
+        heapq.heappush(self.timers, (until, msg.seq, msg.id))
+
+    def notify(self) -> None:
+        for fut in self.waiters:
+            if not fut.done():
+                fut.set_result(None)
+        self.waiters.clear()
+
+    def counts(self, now: int) -> tuple[int, int, int]:
+        visible = inflight = delayed = 0
+        oldest = now - self.attr_int("MessageRetentionPeriod") * 1000
+        for m in self.messages.values():
+            if m.sent_ms <= oldest:
+                continue  # past retention: dropped when next reached
+            if m.visible_ms <= now:
+                visible += 1
+            elif m.receive_count:
+                inflight += 1
+            else:
+                delayed += 1
+        return visible, inflight, delayed
+
+
+def _encode_receipt(queue: Queue, msg: Message) -> str:
+    raw = f"{queue.key}\x00{msg.id}\x00{msg.receipt}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_receipt(handle: str) -> tuple[str, str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(handle.encode() + b"=" * (-len(handle) % 4)).decode()
+        key, mid, nonce = raw.split("\x00")
+        return key, mid, nonce
+    except (ValueError, UnicodeDecodeError):
+        raise errors.receipt_handle_invalid(handle) from None
+
+
+@dataclass
+class Received:
+    queue: Queue
+    message: Message
+    receipt_handle: str
+
+
+class Engine:
+    """All queues of this node, in memory, written through to the store."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.queues: dict[str, Queue] = {}
+        self._by_arn: dict[str, Queue] = {}
+        self._seq_fifo = 0
+        self.move_tasks: dict[str, Any] = {}  # DLQ redrive tasks by handle (see moves.py)
+
+    @classmethod
+    async def of(cls, app: App) -> Engine:
+        eng = app.components.get("sqs.engine")
+        if isinstance(eng, Engine):
+            return eng
+        lock = app.components.setdefault("sqs.engine.lock", asyncio.Lock())
+        async with lock:
+            eng = app.components.get("sqs.engine")
+            if not isinstance(eng, Engine):
+                eng = cls(app)
+                await eng._load()
+                app.components["sqs.engine"] = eng
+        return eng
+
+    async def _load(self) -> None:
+        def read(t: Txn) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+            queues = [d for _, d in t.scan(QUEUES)]
+            msgs = list(self.app.store.iter_scan(t, MESSAGES))
+            return queues, msgs
+
+        queues, msgs = await self.app.store.read(read)
+        for d in queues:
+            q = Queue(d["account"], d["region"], d["name"], d["attrs"], d.get("tags", {}), d["created"],
+                      d["modified"], d["fifo"], d.get("purged", 0))
+            self._add(q)
+        now = now_ms()
+        for key, d in msgs:
+            qkey = key.rsplit("/", 1)[0]
+            q = self.queues.get(qkey)
+            if q is None:
+                continue
+            m = Message.from_doc(d)
+            q.index(m, now)
+            q.next_seq = max(q.next_seq, m.seq + 1)
+            if m.seqnum:
+                self._seq_fifo = max(self._seq_fifo, int(m.seqnum))
+
+    def _add(self, q: Queue) -> None:
+        self.queues[q.key] = q
+        self._by_arn[q.arn] = q
+
+    # -- queues ----------------------------------------------------------------------------
+    def get(self, account: str, region: str, name: str) -> Queue:
+        q = self.queues.get(f"{account}/{region}/{name}")
+        if q is None:
+            raise errors.queue_does_not_exist()
+        return q
+
+    def by_arn(self, arn: str) -> Queue | None:
+        return self._by_arn.get(arn)
+
+    def list(self, account: str, region: str, prefix: str = "") -> list[Queue]:
+        head = f"{account}/{region}/{prefix}"
+        return sorted((q for k, q in self.queues.items() if k.startswith(head)), key=lambda q: q.name)
+
+    async def create(self, account: str, region: str, name: str, attrs: dict[str, str],
+                     tags: dict[str, str]) -> Queue:
+        fifo = attrs.get("FifoQueue", "false").lower() == "true"
+        if name.endswith(".fifo") and "FifoQueue" not in attrs:
+            fifo = False
+        qattrs.check_queue_name(name, fifo)
+        given = qattrs.normalize(attrs, fifo=fifo, creating=True)
+        given.pop("FifoQueue", None)
+        existing = self.queues.get(f"{account}/{region}/{name}")
+        if existing is not None:
+            for k, v in given.items():
+                current = existing.attrs.get(k, qattrs.DEFAULTS.get(k, ""))
+                if current != v:
+                    raise errors.queue_name_exists(
+                        f"A queue already exists with the same name and a different value for attribute {k}")
+            if existing.fifo != fifo:
+                raise errors.queue_name_exists(
+                    "A queue already exists with the same name and a different value for attribute FifoQueue")
+            return existing
+        self._check_redrive(account, region, name, given)
+        ts = int(time.time())
+        merged = dict(qattrs.DEFAULTS)
+        if fifo:
+            merged.update({"ContentBasedDeduplication": "false", "DeduplicationScope": "queue",
+                           "FifoThroughputLimit": "perQueue"})
+        merged.update(given)
+        q = Queue(account, region, name, merged, dict(tags), ts, ts, fifo)
+        doc = q.doc()
+
+        def write(t: Txn) -> bool:
+            return t.insert(QUEUES, q.key, doc)
+
+        inserted = await self.app.store.run(write)
+        if not inserted and q.key in self.queues:
+            return self.queues[q.key]
+        self._add(q)
+        return q
+
+    def _check_redrive(self, account: str, region: str, name: str, attrs: dict[str, str]) -> None:
+        rd = qattrs.redrive(attrs)
+        if rd is None:
+            return
+        arn, _ = rd
+        dlq = self._by_arn.get(arn)
+        if dlq is None:
+            raise errors.invalid_parameter(
+                f"Value {attrs['RedrivePolicy']} for parameter RedrivePolicy is invalid. "
+                f"Reason: Dead letter target does not exist.")
+        allow = dlq.attrs.get("RedriveAllowPolicy")
+        if allow:
+            doc = json.loads(allow)
+            source = f"arn:aws:sqs:{region}:{account}:{name}"
+            perm = doc.get("redrivePermission")
+            if perm == "denyAll" or (perm == "byQueue" and source not in (doc.get("sourceQueueArns") or [])):
+                raise errors.invalid_parameter(
+                    f"Value {attrs['RedrivePolicy']} for parameter RedrivePolicy is invalid. Reason: Queue "
+                    f"{source} is not allowed to use {arn} as a dead-letter queue.")
+        if dlq.fifo != name.endswith(".fifo"):
+            raise errors.invalid_parameter(
+                f"Value {attrs['RedrivePolicy']} for parameter RedrivePolicy is invalid. Reason: "
+                "Dead-letter queue must be same type of queue as the source.")
+
+    async def set_attributes(self, q: Queue, attrs: dict[str, str]) -> None:
+        if "FifoQueue" in attrs:
+            raise errors.invalid_attribute_name("Unknown Attribute FifoQueue.")
+        given = qattrs.normalize(attrs, fifo=q.fifo, creating=False)
+        self._check_redrive(q.account, q.region, q.name, {k: v for k, v in given.items() if k == "RedrivePolicy"})
+        for k, v in given.items():
+            if v == "" and k in ("RedrivePolicy", "RedriveAllowPolicy", "Policy"):
+                q.attrs.pop(k, None)
+            else:
+                q.attrs[k] = v
+        q.modified = int(time.time())
+        await self._save_queue(q)
+        q.notify()
+
+    async def _save_queue(self, q: Queue) -> None:
+        doc = q.doc()
+        await self.app.store.run(lambda t: t.put(QUEUES, q.key, doc))
+
+    async def set_tags(self, q: Queue, add: dict[str, str], remove: list[str]) -> None:
+        for k in remove:
+            q.tags.pop(k, None)
+        q.tags.update(add)
+        await self._save_queue(q)
+
+    async def delete(self, q: Queue) -> None:
+        def write(t: Txn) -> None:
+            t.delete(QUEUES, q.key)
+            t.delete_prefix(MESSAGES, q.key + "/")
+            t.delete_prefix(DEDUP, q.key + "/")
+
+        await self.app.store.run(write)
+        self.queues.pop(q.key, None)
+        self._by_arn.pop(q.arn, None)
+        q.messages.clear()
+        q.notify()
+
+    async def purge(self, q: Queue) -> None:
+        now = now_ms()
+        if now - q.last_purge_ms < PURGE_INTERVAL_MS:
+            raise errors.purge_in_progress(q.name)
+        q.last_purge_ms = now
+        doc = q.doc()
+
+        def write(t: Txn) -> None:
+            t.delete_prefix(MESSAGES, q.key + "/")
+            t.put(QUEUES, q.key, doc)
+
+        q.messages.clear()
+        q.ready.clear()
+        q.timers.clear()
+        q.group_inflight.clear()
+        await self.app.store.run(write)
+
+    # -- sending ---------------------------------------------------------------------------
+    def build(self, q: Queue, body: str, attrs: dict[str, dict[str, Any]] | None,
+              sys_attrs: dict[str, dict[str, Any]] | None, delay: int | None, group: str | None,
+              dedup: str | None, sender: str) -> Message:
+        """Check one message against the queue's rules (sans store); returns it unsent."""
+        if delay is not None and q.fifo:
+            raise errors.invalid_parameter(
+                f"Value {delay} for parameter DelaySeconds is invalid. Reason: The request include "
+                "parameter that is not valid for this queue type.")
+        if delay is not None and not 0 <= delay <= 900:
+            raise errors.invalid_parameter(
+                f"Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be "
+                ">= 0 and <= 900.")
+        if q.fifo:
+            if not group:
+                raise errors.missing_parameter("The request must contain the parameter MessageGroupId.")
+            if not dedup:
+                if q.attrs.get("ContentBasedDeduplication") != "true":
+                    raise errors.invalid_parameter(
+                        "The queue should either have ContentBasedDeduplication enabled or "
+                        "MessageDeduplicationId provided explicitly")
+                dedup = hashlib.sha256(body.encode()).hexdigest()
+        else:
+            if dedup:
+                raise errors.invalid_parameter(
+                    f"Value {dedup} for parameter MessageDeduplicationId is invalid. Reason: The request "
+                    "includes a parameter that is not valid for this queue type.")
+        _check_body(body)
+        stored = _attrs_for_storage(attrs or {})
+        stored_sys = _attrs_for_storage(sys_attrs or {})
+        size = len(body.encode()) + sum(
+            len(k.encode()) + len(v["DataType"].encode())
+            + len((v.get("StringValue") or "").encode()) + len(base64.b64decode(v.get("BinaryValue") or ""))
+            for k, v in stored.items())
+        limit = q.attr_int("MaximumMessageSize")
+        if size > limit:
+            raise errors.invalid_parameter(
+                f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
+        now = now_ms()
+        wait = (delay if delay is not None else q.attr_int("DelaySeconds")) * 1000
+        return Message(
+            id=str(uuid.uuid4()), seq=0, body=body, attrs=stored, sys_attrs=stored_sys,
+            md5_body=checksums.md5_body(body), md5_attrs=checksums.md5_attributes(stored),
+            md5_sys=checksums.md5_attributes(stored_sys), sent_ms=now, visible_ms=now + wait,
+            sender=sender, group=group if q.fifo or group else None, dedup=dedup,
+        )
+
+    async def send(self, q: Queue, msgs: list[Message]) -> list[Message]:
+        """Write the messages through, then make them receivable. A FIFO duplicate within the
+        deduplication window is not stored: the original is returned in its place."""
+        out: list[Message] = []
+        fresh: list[Message] = []
+        now = now_ms()
+        dups: dict[int, str] = {}
+        for i, m in enumerate(msgs):
+            if q.fifo and m.dedup is not None:
+                dkey = self._dedup_key(q, m)
+                dups[i] = dkey
+            m.seq = q.next_seq
+            q.next_seq += 1
+            if q.fifo:
+                self._seq_fifo += 1
+                m.seqnum = str(18_000_000_000_000_000_000 + self._seq_fifo)
+        base = q.key + "/"
+
+        def write(t: Txn) -> list[Message]:
+            result: list[Message] = []
+            for i, m in enumerate(msgs):
+                dkey = dups.get(i)
+                if dkey is not None:
+                    prev = t.get(DEDUP, dkey)
+                    if prev is not None and prev["exp"] > now:
+                        result.append(Message(
+                            id=prev["id"], seq=-1, body=m.body, attrs=m.attrs, sys_attrs=m.sys_attrs,
+                            md5_body=m.md5_body, md5_attrs=m.md5_attrs, md5_sys=m.md5_sys, sent_ms=now,
+                            visible_ms=0, sender=m.sender, seqnum=prev.get("sn")))
+                        continue
+                    t.put(DEDUP, dkey, {"id": m.id, "exp": now + DEDUP_WINDOW_MS, "sn": m.seqnum})
+                t.put(MESSAGES, f"{base}{m.seq:020d}", m.doc())
+                result.append(m)
+            return result
+
+        out = await self.app.store.run(write)
+        if q.key not in self.queues:  # deleted meanwhile
+            return out
+        for m in out:
+            if m.seq >= 0:
+                q.index(m, now)
+                fresh.append(m)
+        if fresh:
+            q.notify()
+        return out
+
+    def _dedup_key(self, q: Queue, m: Message) -> str:
+        scope = q.attrs.get("DeduplicationScope", "queue")
+        if scope == "messageGroup":
+            return f"{q.key}/{m.group}\x00{m.dedup}"
+        return f"{q.key}/{m.dedup}"
+
+    # -- receiving -------------------------------------------------------------------------
+    async def receive(self, q: Queue, max_messages: int, visibility: int | None,
+                      wait_seconds: int) -> list[Received]:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            got = await self._take(q, max_messages, visibility)
+            if got or q.key not in self.queues:
+                return got
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.app.stopping:
+                return []
+            nxt = q.next_timer()
+            if nxt is not None:
+                remaining = min(remaining, max(0.0, (nxt - now_ms()) / 1000) + 0.001)
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            q.waiters.add(fut)
+            try:
+                await asyncio.wait_for(fut, remaining)
+            except TimeoutError:
+                pass
+            finally:
+                q.waiters.discard(fut)
+
+    async def _take(self, q: Queue, max_messages: int, visibility: int | None) -> list[Received]:
+        now = now_ms()
+        q.promote(now)
+        retention = q.attr_int("MessageRetentionPeriod") * 1000
+        vis_ms = (visibility if visibility is not None else q.attr_int("VisibilityTimeout")) * 1000
+        rd = qattrs.redrive(q.attrs)
+        dlq = self.by_arn(rd[0]) if rd else None
+        taken: list[Message] = []
+        expired: list[Message] = []
+        to_dlq: list[Message] = []
+        skipped: list[tuple[int, str]] = []
+        blocked_groups: set[str] = set()
+        taken_ids: set[str] = set()
+        while q.ready and len(taken) < max_messages:
+            seq, mid = heapq.heappop(q.ready)
+            msg = q.messages.get(mid)
+            if msg is None or msg.visible_ms > now or msg.seq != seq or msg.id in taken_ids:
+                continue
+            if msg.sent_ms + retention <= now:
+                expired.append(msg)
+                q.unindex(msg, now)
+                continue
+            if q.fifo and msg.group is not None:
+                if msg.group in blocked_groups or (
+                        msg.group in q.group_inflight and not any(t.group == msg.group for t in taken)):
+                    blocked_groups.add(msg.group)
+                    skipped.append((seq, mid))
+                    continue
+            if rd is not None and dlq is not None and msg.receive_count >= rd[1]:
+                to_dlq.append(msg)
+                q.unindex(msg, now)
+                continue
+            msg.receive_count += 1
+            if not msg.first_receive_ms:
+                msg.first_receive_ms = now
+            msg.receipt = secrets.token_hex(8)
+            q.make_invisible(msg, now + vis_ms)
+            q.lock_group(msg)
+            taken.append(msg)
+            taken_ids.add(msg.id)
+        for item in skipped:
+            heapq.heappush(q.ready, item)
+        if not (taken or expired or to_dlq):
+            return []
+        base = q.key + "/"
+        docs = [(f"{base}{m.seq:020d}", m.doc()) for m in taken]
+        gone = [f"{base}{m.seq:020d}" for m in expired + to_dlq]
+        moved: list[Message] = []
+        if dlq is not None and to_dlq:
+            for m in to_dlq:
+                nm = Message.from_doc(m.doc())
+                nm.seq = dlq.next_seq
+                dlq.next_seq += 1
+                nm.visible_ms = now
+                nm.dlq_source = q.arn
+                nm.group = m.group if dlq.fifo else None
+                moved.append(nm)
+        dlq_docs = [(f"{dlq.key}/{m.seq:020d}", m.doc()) for m in moved] if dlq is not None else []
+
+        def write(t: Txn) -> None:
+            for k, d in docs:
+                t.put(MESSAGES, k, d)
+            for k in gone:
+                t.delete(MESSAGES, k)
+            for k, d in dlq_docs:
+                t.put(MESSAGES, k, d)
+
+        await self.app.store.run(write)
+        if dlq is not None and moved and dlq.key in self.queues:
+            for m in moved:
+                dlq.index(m, now)
+            dlq.notify()
+        return [Received(q, m, _encode_receipt(q, m)) for m in taken]
+
+    # -- acknowledging ---------------------------------------------------------------------
+    def _lookup_receipt(self, q: Queue, handle: str) -> tuple[Message | None, str]:
+        key, mid, nonce = decode_receipt(handle)
+        if key != q.key:
+            raise errors.receipt_handle_invalid(handle)
+        return q.messages.get(mid), nonce
+
+    async def delete_messages(self, q: Queue, handles: list[str]) -> list[Exception | None]:
+        """Delete by receipt handle; per-handle errors (None = deleted or already gone)."""
+        now = now_ms()
+        results: list[Exception | None] = []
+        keys: list[str] = []
+        for h in handles:
+            try:
+                msg, _ = self._lookup_receipt(q, h)
+            except Exception as exc:  # noqa: BLE001 - reported per entry
+                results.append(exc)
+                continue
+            results.append(None)
+            if msg is not None:
+                q.unindex(msg, now)
+                keys.append(f"{q.key}/{msg.seq:020d}")
+        if keys:
+            def write(t: Txn) -> None:
+                for k in keys:
+                    t.delete(MESSAGES, k)
+
+            await self.app.store.run(write)
+            if q.fifo:
+                q.notify()  # a group may have been unblocked
+        return results
+
+    async def change_visibility(self, q: Queue, changes: list[tuple[str, int]]) -> list[Exception | None]:
+        now = now_ms()
+        results: list[Exception | None] = []
+        docs: list[tuple[str, dict[str, Any]]] = []
+        for handle, timeout in changes:
+            try:
+                msg, _nonce = self._lookup_receipt(q, handle)
+                if not 0 <= timeout <= 43200:
+                    raise errors.invalid_parameter(
+                        f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Must be "
+                        "between 0 and 43200 seconds.")
+                if msg is None or msg.visible_ms <= now or not msg.receive_count:
+                    raise errors.message_not_inflight()
+            except Exception as exc:  # noqa: BLE001 - reported per entry
+                results.append(exc)
+                continue
+            results.append(None)
+            if timeout == 0:
+                q.release_group(msg)
+                msg.visible_ms = now
+                heapq.heappush(q.ready, (msg.seq, msg.id))
+            else:
+                q.make_invisible(msg, now + timeout * 1000)
+            docs.append((f"{q.key}/{msg.seq:020d}", msg.doc()))
+        if docs:
+            def write(t: Txn) -> None:
+                for k, d in docs:
+                    t.put(MESSAGES, k, d)
+
+            await self.app.store.run(write)
+            q.notify()
+        return results
+
+    def dead_letter_sources(self, q: Queue) -> list[Queue]:
+        out = []
+        for other in self.queues.values():
+            rd = qattrs.redrive(other.attrs)
+            if rd is not None and rd[0] == q.arn:
+                out.append(other)
+        return sorted(out, key=lambda x: x.name)
+
+    # -- in-process sending (SNS, S3 notifications) ---------------------------------------
+    async def send_to_arn(self, arn: str, body: str, attrs: dict[str, dict[str, Any]] | None = None,
+                              group: str | None = None, dedup: str | None = None,
+                              sender: str = "") -> Message | None:
+        """Send to the queue named by `arn` from another service; None when it is gone."""
+        q = self.by_arn(arn)
+        if q is None:
+            return None
+        if q.fifo:  # senders that know nothing of FIFO still get a valid message
+            group = group or "default"
+            dedup = dedup or str(uuid.uuid4())
+        msg = self.build(q, body, attrs, None, None, group if q.fifo else None,
+                         dedup if q.fifo else None, sender)
+        return (await self.send(q, [msg]))[0]
+
+
+def _check_body(body: str) -> None:
+    if body == "":
+        raise errors.missing_parameter("The request must contain the parameter MessageBody.")
+    for ch in body:
+        o = ord(ch)
+        if o < 0x20 and o not in (0x9, 0xA, 0xD) or 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF):
+            raise errors.invalid_message_contents(
+                "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to "
+                "#xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF")
+
+
+def _attrs_for_storage(attrs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if len(attrs) > 10:
+        raise errors.invalid_parameter(
+            f"Number of message attributes [{len(attrs)}] exceeds the allowed maximum [10].")
+    for name, v in attrs.items():
+        dt = v.get("DataType") or ""
+        base = dt.split(".", 1)[0]
+        if base not in ("String", "Number", "Binary"):
+            raise errors.invalid_parameter(
+                f"The type of message (user) attribute '{name}' is invalid. You must use only the "
+                "following supported type prefixes: Binary, Number, String.")
+        if base == "Binary":
+            value = v.get("BinaryValue")
+            if value is None:
+                raise errors.invalid_parameter(
+                    f"The message (user) attribute '{name}' must contain a non-empty value of type '{base}'.")
+            out[name] = {"DataType": dt, "BinaryValue": base64.b64encode(value).decode()}
+        else:
+            value = v.get("StringValue")
+            if not value:
+                raise errors.invalid_parameter(
+                    f"The message (user) attribute '{name}' must contain a non-empty value of type '{base}'.")
+            if base == "Number":
+                try:
+                    float(value)
+                except ValueError:
+                    raise errors.invalid_parameter(
+                        f"Can't cast the value of message (user) attribute '{name}' to a number.") from None
+            out[name] = {"DataType": dt, "StringValue": value}
+    return out
+
+
+def attrs_for_output(stored: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, v in stored.items():
+        if "BinaryValue" in v:
+            out[name] = {"DataType": v["DataType"], "BinaryValue": base64.b64decode(v["BinaryValue"])}
+        else:
+            out[name] = {"DataType": v["DataType"], "StringValue": v["StringValue"]}
+    return out
+
+
+WriteFn = Callable[["Txn"], Any]
+
+
+async def move_visible(eng: Engine, src: Queue, dest_of: Callable[[Message], Queue | None],
+                       limit: int) -> int:
+    """Move up to `limit` visible messages out of `src` into the queue `dest_of` picks (None:
+    skip the message), atomically per batch; returns how many moved."""
+    now = now_ms()
+    src.promote(now)
+    picked: list[tuple[Message, Queue]] = []
+    keep: list[tuple[int, str]] = []
+    while src.ready and len(picked) < limit:
+        seq, mid = heapq.heappop(src.ready)
+        msg = src.messages.get(mid)
+        if msg is None or msg.visible_ms > now or msg.seq != seq:
+            continue
+        dest = dest_of(msg)
+        if dest is None or dest.key not in eng.queues:
+            keep.append((seq, mid))
+            continue
+        picked.append((msg, dest))
+    for item in keep:
+        heapq.heappush(src.ready, item)
+    if not picked:
+        return 0
+    moved: list[tuple[Message, Queue]] = []
+    for msg, dest in picked:
+        src.unindex(msg, now)
+        nm = Message.from_doc(msg.doc())
+        nm.seq = dest.next_seq
+        dest.next_seq += 1
+        nm.visible_ms = now
+        nm.receive_count = 0
+        nm.first_receive_ms = 0
+        nm.receipt = ""
+        nm.dlq_source = None
+        nm.group = msg.group if dest.fifo else None
+        moved.append((nm, dest))
+    gone = [f"{src.key}/{m.seq:020d}" for m, _ in picked]
+    puts = [(f"{d.key}/{m.seq:020d}", m.doc()) for m, d in moved]
+
+    def write(t: Txn) -> None:
+        for k in gone:
+            t.delete(MESSAGES, k)
+        for k, d in puts:
+            t.put(MESSAGES, k, d)
+
+    await eng.app.store.run(write)
+    for m, d in moved:
+        d.index(m, now)
+        d.notify()
+    return len(moved)
