@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gureum import __version__
 from gureum.config import Config
 from gureum.http.server import HttpServer, Request, Response
 from gureum.services import registry

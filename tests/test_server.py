@@ -271,3 +271,26 @@ def test_a_handler_bug_is_a_logged_500_internal_failure_without_traceback(tmp_pa
     assert resp.status == 500
     assert b"<Code>InternalFailure</Code>" in resp.body  # type: ignore[operator]
     assert b"Traceback" not in resp.body  # type: ignore[operator]
+
+
+def test_connection_close_is_honoured(gureum: GureumProcess) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", gureum.port), timeout=5) as s:
+        s.sendall(b"GET /_gureum/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):  # the server closes: recv returns b"" instead of hanging
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200")
+    assert b"connection: close" in data.lower()
+
+
+def test_http_1_0_without_keep_alive_is_closed(gureum: GureumProcess) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", gureum.port), timeout=5) as s:
+        s.sendall(b"GET /_gureum/health HTTP/1.0\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200")

@@ -76,6 +76,8 @@ class Request:
     server: tuple[str, int]
     _body: _BodyStream = field(repr=False)
     _cached: bytes | None = field(default=None, repr=False)
+    # What the client asked for (HTTP version and Connection header), read while parsing.
+    keep_alive: bool = True
 
     @property
     def path(self) -> str:
@@ -287,6 +289,7 @@ class _Connection(asyncio.Protocol):
             client=self._peer,
             server=self._sock,
             _body=_BodyStream(self._transport),
+            keep_alive=self._parser.should_keep_alive(),
         )
         if req.headers.get("expect", "").lower() == "100-continue":
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -360,7 +363,7 @@ class _Connection(asyncio.Protocol):
         except Exception:
             log.exception("unhandled error serving %s %s", req.method, req.raw_path)
             resp = Response(500, [("content-type", "text/plain")], b"internal error")
-        keep_alive = self._parser.should_keep_alive() and not self._closed and not self.draining
+        keep_alive = req.keep_alive and not self._closed and not self.draining
         # Drain whatever the handler did not read, so the next request parses cleanly.
         if not req._body.complete and req._cached is None:
             try:

@@ -16,6 +16,8 @@ API_MODULES: dict[str, list[str]] = {
     "sqs": ["gureum.services.sqs.api", "gureum.services.sqs.moves"],
     "s3": ["gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart"],
     "sns": ["gureum.services.sns.api"],
+    "lambda": ["gureum.services.lambda_.api"],
+    "logs": ["gureum.services.logs.api"],
 }
 
 # Background components, started by `gureum up` after the HTTP listener is ready, each
@@ -26,6 +28,7 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "dns": ("gureum.services.route53.server:run", ("route53",)),
     "s3": ("gureum.services.s3.gc:run", ("s3",)),  # unreferenced blob collection, upload expiry
     "sns": ("gureum.services.sns.delivery:run", ("sns",)),  # durable http(s) deliveries and retries
+    "lambda": ("gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
 }
 
 # HTTP path prefixes on the main port that are not AWS APIs -> "module:function",

@@ -1,0 +1,1 @@
+"""Usage ledger (what each service consumed) and the price sheet that turns it into cost."""

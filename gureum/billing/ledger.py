@@ -1,0 +1,95 @@
+"""The usage ledger: one row per metered event (a Lambda invocation now, a Fargate task's
+run later), written in batches to the store table `billing.usage`.
+
+Row key "<account>/<service>/<ts ms:013d>.<node seq>"; the row says what was used:
+  {"service": "lambda", "region", "resource": function ARN, "version", "arch",
+   "requests": 1, "billed_ms", "memory_mb", "init_ms", "ts"}
+Fargate rows will carry {"service": "fargate", "seconds", "vcpu", "memory_gb", "arch"}.
+`record()` never waits; `run()` flushes every `interval` seconds and once more on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from gureum.store import Store, Txn
+
+USAGE = "billing.usage"
+log = logging.getLogger("gureum.billing")
+
+
+class Ledger:
+    def __init__(self, store: Store, interval: float = 1.0) -> None:
+        self.store = store
+        self.interval = interval
+        self._rows: list[tuple[str, dict[str, Any]]] = []
+        self._node = secrets.token_hex(3)
+        self._seq = itertools.count()
+        self._wake = asyncio.Event()
+
+    def record(self, account: str, service: str, row: dict[str, Any]) -> None:
+        ts = int(row.setdefault("ts", time.time() * 1000))
+        row["service"] = service
+        self._rows.append((f"{account}/{service}/{ts:013d}.{self._node}{next(self._seq):010d}", row))
+        self._wake.set()
+
+    async def flush(self) -> None:
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+
+        def write(txn: Txn) -> None:
+            for key, row in rows:
+                txn.put(USAGE, key, row)
+
+        try:
+            await self.store.run(write)
+        except Exception:
+            log.exception("could not write %d usage rows", len(rows))
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                await asyncio.sleep(self.interval)
+                await self.flush()
+        finally:
+            await asyncio.shield(self.flush())
+
+
+def usage_rows(txn: Txn, account: str | None = None, service: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    prefix = ""
+    if account is not None:
+        prefix = f"{account}/" + (f"{service}/" if service else "")
+    start: str | None = None
+    while True:
+        rows = txn.scan(USAGE, prefix, start=start, limit=1000)
+        for key, row in rows:
+            if service is None or row.get("service") == service:
+                yield key, row
+        if len(rows) < 1000:
+            return
+        start = rows[-1][0] + "\x00"
+
+
+def lambda_summary(txn: Txn, account: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """(account, function ARN) -> {requests, gb_seconds by arch, billed_ms, init_ms}."""
+    from gureum.billing.prices import lambda_gb_seconds
+
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, row in usage_rows(txn, account, "lambda"):
+        acct = key.split("/", 1)[0]
+        s = out.setdefault((acct, row["resource"]), {"requests": 0, "gb_seconds": {}, "billed_ms": 0, "init_ms": 0.0})
+        s["requests"] += int(row.get("requests", 1))
+        s["billed_ms"] += int(row.get("billed_ms", 0))
+        s["init_ms"] += float(row.get("init_ms") or 0.0)
+        arch = row.get("arch", "x86_64")
+        s["gb_seconds"][arch] = s["gb_seconds"].get(arch, 0.0) + lambda_gb_seconds(int(row.get("billed_ms", 0)), int(row.get("memory_mb", 128)))
+    return out

@@ -1,0 +1,261 @@
+"""Control groups for sandboxes: memory, cpu weight and pids limits, peak memory, OOM kills.
+
+Both layouts are handled: cgroup v1 (one hierarchy per controller; the "hybrid" hosts here)
+and the unified v2 hierarchy. Groups are created below the cgroup gureum itself runs in
+(so a limit on gureum also bounds its sandboxes), under a `gureum/` parent. All of this is
+plain blocking file I/O of a few small files; callers run it off the event loop where it
+matters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path("/sys/fs/cgroup")
+V1_CONTROLLERS = ("memory", "cpu", "pids")
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int | None = None
+    cpu_shares: int | None = None  # v1 cpu.shares scale (1024 = one default share)
+    pids: int | None = None
+
+
+def _own_paths() -> dict[str, str]:
+    """controller -> path of our own cgroup ("" key for the v2 unified hierarchy)."""
+    out: dict[str, str] = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            for c in ctrls.split(",") if ctrls else [""]:
+                out[c] = path
+    return out
+
+
+def _write(path: Path, value: str) -> None:
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def _read_int(path: Path) -> int:
+    with open(path) as f:
+        return int(f.read().split()[0])
+
+
+class Cgroup:
+    """One sandbox's group (in each v1 controller, or one v2 directory)."""
+
+    def __init__(self, dirs: dict[str, Path], v2: bool) -> None:
+        self.dirs = dirs  # controller -> directory ("unified" for v2)
+        self.v2 = v2
+        self._peak: int | None = None
+
+    @property
+    def join_paths(self) -> list[str]:
+        """Directories whose cgroup.procs a new process writes itself into."""
+        return [str(p) for p in self.dirs.values()]
+
+    def apply(self, limits: Limits) -> None:
+        if self.v2:
+            d = self.dirs["unified"]
+            if limits.memory_mb:
+                _write(d / "memory.max", str(limits.memory_mb << 20))
+                with contextlib.suppress(OSError):
+                    _write(d / "memory.swap.max", "0")
+            if limits.cpu_shares:
+                weight = max(1, min(10000, limits.cpu_shares * 100 // 1024))
+                with contextlib.suppress(OSError):
+                    _write(d / "cpu.weight", str(weight))
+            if limits.pids:
+                with contextlib.suppress(OSError):
+                    _write(d / "pids.max", str(limits.pids))
+            return
+        mem = self.dirs.get("memory")
+        if mem is not None and limits.memory_mb:
+            _write(mem / "memory.limit_in_bytes", str(limits.memory_mb << 20))
+            with contextlib.suppress(OSError):  # no swap accounting on this kernel
+                _write(mem / "memory.memsw.limit_in_bytes", str(limits.memory_mb << 20))
+        cpu = self.dirs.get("cpu")
+        if cpu is not None and limits.cpu_shares:
+            _write(cpu / "cpu.shares", str(max(2, limits.cpu_shares)))
+        pids = self.dirs.get("pids")
+        if pids is not None and limits.pids:
+            _write(pids / "pids.max", str(limits.pids))
+
+    def _peak_fd(self) -> int | None:
+        """An fd on the peak-memory file, opened once (this is read on every invocation)."""
+        if self._peak is None:
+            try:
+                name = "memory.peak" if self.v2 else "memory.max_usage_in_bytes"
+                self._peak = os.open(self.dirs["unified" if self.v2 else "memory"] / name, os.O_RDWR)
+            except (OSError, KeyError):
+                self._peak = -1
+        return self._peak if self._peak >= 0 else None
+
+    def memory_peak(self) -> int:
+        """Peak memory use in bytes since the last reset_peak() (0 when unknown)."""
+        fd = self._peak_fd()
+        if fd is None:
+            return 0
+        try:
+            return int(os.pread(fd, 64, 0).split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def reset_peak(self) -> None:
+        fd = self._peak_fd()
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.pwrite(fd, b"0", 0)
+
+    def oom_kills(self) -> int:
+        """How many processes the kernel has OOM-killed in this group."""
+        try:
+            if self.v2:
+                path = self.dirs["unified"] / "memory.events"
+            else:
+                path = self.dirs["memory"] / "memory.oom_control"
+            with open(path) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except (OSError, KeyError, ValueError):
+            pass
+        return 0
+
+    def pids(self) -> list[int]:
+        out: set[int] = set()
+        for d in self.dirs.values():
+            with contextlib.suppress(OSError):
+                with open(d / "cgroup.procs") as f:
+                    out.update(int(x) for x in f.read().split())
+        return sorted(out)
+
+    def kill_all(self, timeout: float = 2.0) -> None:
+        """SIGKILL every process in the group until it is empty (fork bombs included)."""
+        if self.v2:
+            with contextlib.suppress(OSError):
+                _write(self.dirs["unified"] / "cgroup.kill", "1")
+        deadline = time.monotonic() + timeout
+        while True:
+            pids = self.pids()
+            if not pids or time.monotonic() > deadline:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.005)
+
+    def remove(self) -> None:
+        """Kill what is left and remove the directories (ignoring ones already gone)."""
+        if self._peak is not None and self._peak >= 0:
+            os.close(self._peak)
+        self._peak = -1
+        self.kill_all()
+        for d in self.dirs.values():
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # processes still exiting
+                    time.sleep(0.01)
+
+
+class CgroupManager:
+    """Creates sandbox groups under `<own cgroup>/gureum/p<our pid>/` (several gureum
+    processes may share a host); None from detect() when the host gives us no writable
+    cgroups (not root, no controllers)."""
+
+    def __init__(self, parents: dict[str, Path], v2: bool) -> None:
+        self.parents = parents
+        self.v2 = v2
+
+    @classmethod
+    def detect(cls, root: Path = ROOT) -> CgroupManager | None:
+        if os.geteuid() != 0:
+            return None
+        try:
+            own = _own_paths()
+        except OSError:
+            return None
+        if (root / "memory").is_dir():
+            parents = {}
+            for ctrl in V1_CONTROLLERS:
+                base = root / ctrl
+                if not (base / "cgroup.procs").exists() or ctrl not in own:
+                    continue
+                parent = base / own[ctrl].lstrip("/") / "gureum" / f"p{os.getpid()}"
+                try:
+                    parent.mkdir(parents=True, exist_ok=True)
+                except OSError:
+                    continue
+                if ctrl == "cpu":
+                    # The sandboxes together weigh as much as a busy process per core, so
+                    # they are not starved by the host's other processes (each of those
+                    # weighs 1024 at the root); their own shares split it among them.
+                    for d in (parent.parent, parent):
+                        with contextlib.suppress(OSError):
+                            _write(d / "cpu.shares", str(1024 * (os.cpu_count() or 1)))
+                parents[ctrl] = parent
+            return cls(parents, v2=False) if "memory" in parents else None
+        if (root / "cgroup.controllers").exists() and "" in own:
+            # v2: processes may only live in leaves, so sandboxes go in a sibling subtree
+            # that gureum's own group delegates controllers to.
+            parent = root / own[""].lstrip("/") / "gureum" / f"p{os.getpid()}"
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+                wanted = [c for c in ("memory", "cpu", "pids") if c in (root / "cgroup.controllers").read_text()]
+                _write(parent / "cgroup.subtree_control", " ".join("+" + c for c in wanted))
+            except OSError:
+                return None
+            return cls({"unified": parent}, v2=True)
+        return None
+
+    def create(self, name: str, limits: Limits) -> Cgroup:
+        dirs = {}
+        for ctrl, parent in self.parents.items():
+            d = parent / name
+            d.mkdir(exist_ok=True)
+            dirs[ctrl] = d
+        group = Cgroup(dirs, self.v2)
+        try:
+            group.apply(limits)
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+    def sweep(self) -> None:
+        """Remove the groups left by gureum processes that died without cleaning up."""
+        for parent in self.parents.values():
+            with contextlib.suppress(OSError):
+                for d in parent.parent.iterdir():
+                    name = d.name
+                    if d == parent or not d.is_dir() or not name.startswith("p") or not name[1:].isdigit():
+                        continue
+                    if _alive(int(name[1:])):
+                        continue
+                    for child in d.iterdir():
+                        if child.is_dir():
+                            Cgroup({"x": child}, self.v2).remove()
+                    with contextlib.suppress(OSError):
+                        d.rmdir()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,7 @@
+"""AWS Lambda: functions that really run, in sandboxes speaking the Lambda Runtime API.
+
+api.py (operations) → model.py (rules, stored state) → engine.py (the data plane on a node:
+scheduler.py pools of environment.py execution environments, each a gureum.sandbox process
+tree with its own runtime_api.py endpoint), async_queue.py (Event invokes), urls.py
+(function URLs), runtimes.py (how each runtime starts), code.py (zips, unpacked once).
+"""

@@ -1,0 +1,214 @@
+"""Asynchronous (Event) invocations: a durable queue in the store, worked by one loop per
+node, with AWS's retry rules and destinations.
+
+Table lambda.events, key "<due ms:013d>/<event id>" (so a scan from the start yields what is
+due): {account, region, function, qualifier, payload (base64), request_id, created (ms),
+attempts, throttles}. A row is removed only after its invocation has finished (at least once
+delivery; a restart re-runs what was in flight). Function errors are retried
+MaximumRetryAttempts times (default 2) after ≈1 then ≈2 minutes (setting
+`lambda.async_retry_delays`); throttles and service errors back off from 1 s to 5 min until
+MaximumEventAgeInSeconds (default 6 h). Then the OnSuccess / OnFailure destination gets
+AWS's record (another function asynchronously, an SQS queue, an SNS topic) and a failed
+event's body goes to the function's DeadLetterConfig target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from gureum.aws.errors import AwsError
+from gureum.services.lambda_ import model
+from gureum.services.lambda_.events import send_to_destination
+from gureum.services.lambda_.scheduler import Throttled
+
+if TYPE_CHECKING:
+    from gureum.app import App
+    from gureum.services.lambda_.engine import LambdaEngine, Target
+
+log = logging.getLogger("gureum.lambda.events")
+EVENTS = "lambda.events"
+DEFAULT_RETRIES = 2
+DEFAULT_MAX_AGE = 21600
+MAX_THROTTLE_BACKOFF = 300.0
+PARALLEL = 32
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class EventQueue:
+    def __init__(self, app: App, engine: LambdaEngine) -> None:
+        self.app = app
+        self.engine = engine
+        delays = app.config.setting("lambda.async_retry_delays", "60,120") or "60,120"
+        self.retry_delays = [float(x) for x in delays.split(",") if x.strip()]
+        self._wake = asyncio.Event()
+        self._inflight: set[str] = set()
+        self._slots = asyncio.Semaphore(PARALLEL)
+
+    async def enqueue(self, account: str, region: str, target: Target, payload: bytes, *, request_id: str | None = None) -> str:
+        name = target.config["FunctionName"]
+        return await self.enqueue_raw(account, region, name, target.qualifier, payload, request_id=request_id)
+
+    async def enqueue_raw(
+        self, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None
+    ) -> str:
+        event_id = await enqueue(self.app, account, region, function, qualifier, payload, request_id=request_id)
+        self._wake.set()
+        return event_id
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as tg:
+            while True:
+                now = _now_ms()
+                rows = await self.app.store.read(lambda t, now=now: t.scan(EVENTS, "", end=f"{now + 1:013d}", limit=200))
+                started = 0
+                for key, row in rows:
+                    if key in self._inflight:
+                        continue
+                    await self._slots.acquire()
+                    self._inflight.add(key)
+                    tg.create_task(self._process(key, row), name=f"lambda-event-{row['request_id']}")
+                    started += 1
+                if started and len(rows) == 200:
+                    continue
+                nxt = await self.app.store.read(lambda t, now=now: t.scan(EVENTS, "", start=f"{now + 1:013d}", limit=1))
+                wait = 1.0
+                if nxt:
+                    wait = min(wait, max(0.0, int(nxt[0][0].split("/", 1)[0]) / 1000 - time.time()))
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.01))
+                except asyncio.TimeoutError:
+                    pass
+
+    async def _process(self, key: str, row: dict[str, Any]) -> None:
+        try:
+            await self._attempt(key, row)
+        except Exception:
+            log.exception("async event %s failed", row.get("request_id"))
+            await self._reschedule(key, row, 5.0)
+        finally:
+            self._inflight.discard(key)
+            self._slots.release()
+
+    async def _config(self, row: dict[str, Any], target: Target) -> dict[str, Any]:
+        key = model.fn_key(row["account"], row["region"], row["function"])
+        slot = f"{key}/{row['qualifier'] or '$LATEST'}"
+        return await self.app.store.read(lambda t: t.get(model.EIC, slot)) or {}
+
+    async def _attempt(self, key: str, row: dict[str, Any]) -> None:
+        account, region = row["account"], row["region"]
+        try:
+            target = await self.engine.resolve(account, region, row["function"], row["qualifier"])
+        except AwsError:  # the function is gone: AWS drops its queued events
+            await self.app.store.run(lambda t: t.delete(EVENTS, key))
+            return
+        eic = await self._config(row, target)
+        max_age = int(eic.get("MaximumEventAgeInSeconds") or DEFAULT_MAX_AGE)
+        max_retries = eic.get("MaximumRetryAttempts")
+        max_retries = DEFAULT_RETRIES if max_retries is None else int(max_retries)
+        payload = base64.b64decode(row["payload"])
+        age = (_now_ms() - row["created"]) / 1000
+        if age > max_age:
+            await self._finish(key, row, target, eic, None, "EventAgeExceeded")
+            return
+        if target.state.doc.get("reserved") == 0:
+            await self._finish(key, row, target, eic, None, "EventAgeExceeded")
+            return
+        try:
+            result = await self.engine.invoke(account, region, target, payload, request_id=row["request_id"])
+        except (Throttled, AwsError):
+            row["throttles"] += 1
+            delay = min(MAX_THROTTLE_BACKOFF, 2 ** (row["throttles"] - 1))
+            if age + delay > max_age:
+                await self._finish(key, row, target, eic, None, "EventAgeExceeded")
+            else:
+                await self._reschedule(key, row, delay)
+            return
+        row["attempts"] += 1
+        if result.function_error and row["attempts"] <= max_retries:
+            delays = self.retry_delays or [60.0, 120.0]
+            delay = delays[min(row["attempts"] - 1, len(delays) - 1)]
+            if age + delay <= max_age:
+                await self._reschedule(key, row, delay)
+                return
+        condition = "RetriesExhausted" if result.function_error else "Success"
+        await self._finish(key, row, target, eic, result, condition)
+
+    async def _reschedule(self, key: str, row: dict[str, Any], delay: float) -> None:
+        due = int((time.time() + delay) * 1000)
+
+        def move(txn: model.Txn) -> None:
+            txn.delete(EVENTS, key)
+            txn.put(EVENTS, f"{due:013d}/{row['request_id']}", row)
+
+        await self.app.store.run(move)
+        self._wake.set()
+
+    async def _finish(self, key: str, row: dict[str, Any], target: Target, eic: dict[str, Any], result: Any, condition: str) -> None:
+        await self.app.store.run(lambda t: t.delete(EVENTS, key))
+        payload = base64.b64decode(row["payload"])
+        dlq = (target.config.get("DeadLetterConfig") or {}).get("TargetArn")
+        if dlq and condition != "Success":  # a dead-letter queue gets the event body only
+            await send_to_destination(self.app, dlq, payload.decode("utf-8", errors="replace"))
+        dests = eic.get("DestinationConfig") or {}
+        dest = ((dests.get("OnSuccess") if condition == "Success" else dests.get("OnFailure")) or {}).get("Destination")
+        if not dest:
+            return
+        record: dict[str, Any] = {
+            "version": "1.0",
+            "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "requestContext": {
+                "requestId": row["request_id"],
+                "functionArn": f"{model.function_arn(row['account'], row['region'], row['function'])}:{target.version}",
+                "condition": condition,
+                "approximateInvokeCount": max(1, row["attempts"]),
+            },
+            "requestPayload": _json_or_text(payload),
+        }
+        if result is not None:
+            record["responseContext"] = {"statusCode": 200, "executedVersion": target.version}
+            if result.function_error:
+                record["responseContext"]["functionError"] = result.function_error
+            record["responsePayload"] = _json_or_text(result.payload)
+        await send_to_destination(self.app, dest, json.dumps(record))
+
+
+async def enqueue(
+    app: App, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None
+) -> str:
+    """Queue an Event invocation durably (works before the Lambda component runs)."""
+    event_id = request_id or str(uuid.uuid4())
+    now = _now_ms()
+    row = {
+        "account": account,
+        "region": region,
+        "function": function,
+        "qualifier": qualifier,
+        "payload": base64.b64encode(payload).decode(),
+        "request_id": event_id,
+        "created": now,
+        "attempts": 0,
+        "throttles": 0,
+    }
+    await app.store.run(lambda t: t.put(EVENTS, f"{now:013d}/{event_id}", row))
+    return event_id
+
+
+def _json_or_text(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode("utf-8", errors="replace")

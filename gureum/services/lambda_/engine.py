@@ -1,0 +1,352 @@
+"""The Lambda data plane on one node: resolves what to run (from a cache of function
+documents kept in sync through the store's change events), runs it through the scheduler,
+and records logs and usage. `run(app)` is the registry component that owns it all: the
+scheduler's reaper, the log and ledger flushers, the async event queue and the function URL
+listener. API handlers reach it with `await engine_of(app)`.
+
+Settings (`gureum up --set KEY=VALUE` or GUREUM_<KEY>):
+  lambda.isolation          auto (namespaces + cgroups when root) | on | off (plain processes)
+  lambda.idle_timeout       seconds an idle environment stays warm (300)
+  lambda.concurrency        the account's ConcurrentExecutions (1000)
+  lambda.async_retry_delays seconds before the retries of failed Event invokes ("60,120")
+  lambda.url_port           the function URL listener's port (default: API port + 1)
+  lambda.prewarm            environments started for $LATEST whenever a function is created
+                            or changed, before any invoke (0: on demand only, as AWS)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import random
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gureum.billing.ledger import Ledger
+from gureum.sandbox.process import SandboxHost
+from gureum.services.lambda_ import model
+from gureum.services.lambda_.code import CodeCache
+from gureum.services.lambda_.environment import EnvConfig, InvokeResult
+from gureum.services.lambda_.runtime_api import Invocation
+from gureum.services.lambda_.scheduler import Concurrency, Scheduler
+from gureum.services.logs.writer import LogWriter
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+log = logging.getLogger("gureum.lambda")
+COMPONENT = "lambda"
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+
+
+@dataclass
+class FunctionState:
+    """A function as the invoke path needs it: $LATEST, versions and aliases."""
+
+    key: str
+    doc: dict[str, Any]
+    versions: dict[str, dict[str, Any]]
+    aliases: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One resolved invocation target."""
+
+    state: FunctionState
+    version: str  # "$LATEST" or a number
+    config: dict[str, Any]
+    code: dict[str, Any]  # {"digest": zip blob, "layers": [layer zip blobs, in order]}
+    qualifier: str | None  # as the caller named it (alias, version or None)
+
+    @property
+    def invoked_arn(self) -> str:
+        base = self.config["FunctionArn"].rsplit(":", 1)[0] if self.version != "$LATEST" else self.config["FunctionArn"]
+        return f"{base}:{self.qualifier}" if self.qualifier else base
+
+
+class LambdaEngine:
+    def __init__(self, app: App, host: SandboxHost) -> None:
+        self.app = app
+        self.host = host
+        self.logs = LogWriter(app.store)
+        self.ledger = Ledger(app.store)
+        idle = float(app.config.setting("lambda.idle_timeout", "300") or 300)
+        self.scheduler = Scheduler(self.host, self.logs.append, idle_timeout=idle)
+        self.code = CodeCache(app.data_dir / "lambda" / "code")
+        self.prewarm = int(app.config.setting("lambda.prewarm", "0") or 0)
+        self.account_concurrency = int(app.config.setting("lambda.concurrency", str(DEFAULT_ACCOUNT_CONCURRENCY)) or DEFAULT_ACCOUNT_CONCURRENCY)
+        self._functions: dict[str, FunctionState] = {}
+        self._prewarming: set[str] = set()
+        self._env_configs: dict[str, tuple[EnvConfig, float]] = {}
+        self._reserved: dict[tuple[str, str], int] = {}
+        self._code_dirs: dict[str, Any] = {}
+        self._creds: dict[tuple[str, str], tuple[dict[str, str], float]] = {}
+        self.queue: Any = None  # the async event queue (async_queue.EventQueue), set in run()
+        self.urls: Any = None  # the function URL listener, set in run()
+
+    # --- cache -------------------------------------------------------------------------
+    def invalidate(self, key: str) -> None:
+        """A function changed (here or on another node): forget it, retire its idle
+        environments, forget the account's reservation total."""
+        self._functions.pop(key, None)
+        for k in [k for k in self._env_configs if k.startswith(key + "#")]:
+            del self._env_configs[k]
+        account, region, _ = key.split("/", 2)
+        self._reserved.pop((account, region), None)
+        self.app.spawn(self.scheduler.retire(lambda k: k.startswith(key + "#")), name=f"lambda-retire-{key}")
+        if self.prewarm > 0 and key not in self._prewarming:
+            self._prewarming.add(key)
+            self.app.spawn(self._prewarm(key), name=f"lambda-prewarm-{key}")
+
+    async def _prewarm(self, key: str) -> None:
+        account, region, name = key.split("/", 2)
+        try:
+            await asyncio.sleep(0)  # let the write that changed the function settle
+            target = await self.resolve(account, region, name, None)
+            await self.scheduler.prewarm(await self._env_config(account, region, target), self.prewarm)
+        except Exception:  # deleted meanwhile, or not runnable
+            log.debug("prewarm of %s skipped", key, exc_info=True)
+        finally:
+            self._prewarming.discard(key)
+
+    def _on_change(self, event: Any) -> None:
+        key = event.data.get("key")
+        if key:
+            self.invalidate(key)
+
+    async def function(self, key: str, arn: str) -> FunctionState:
+        state = self._functions.get(key)
+        if state is not None:
+            return state
+
+        def load(txn: model.Txn) -> FunctionState:
+            doc = model.get_function(txn, key, arn)
+            versions = {str(int(k.rsplit("/", 1)[1])): v for k, v in txn.scan(model.VERSIONS, key + "/")}
+            aliases = {k.rsplit("/", 1)[1]: v for k, v in txn.scan(model.ALIASES, key + "/")}
+            return FunctionState(key, doc, versions, aliases)
+
+        state = await self.app.store.read(load)
+        self._functions[key] = state
+        return state
+
+    async def reserved_total(self, account: str, region: str) -> int:
+        total = self._reserved.get((account, region))
+        if total is None:
+            total = await self.app.store.read(lambda t: model.reserved_total(t, account, region))
+            self._reserved[(account, region)] = total
+        return total
+
+    # --- resolving ---------------------------------------------------------------------
+    async def resolve(self, account: str, region: str, function_name: str, qualifier: str | None) -> Target:
+        name, qualifier = model.parse_name(function_name, account, region, qualifier)
+        key = model.fn_key(account, region, name)
+        arn = model.function_arn(account, region, name, qualifier)
+        state = await self.function(key, arn)
+        if qualifier in (None, "$LATEST"):
+            doc = state.doc
+            return Target(state, "$LATEST", doc["config"], doc["code"], qualifier)
+        if qualifier.isdigit():
+            v = state.versions.get(str(int(qualifier)))
+            if v is None:
+                raise model.not_found(arn)
+            return Target(state, str(int(qualifier)), v["config"], v["code"], qualifier)
+        alias = state.aliases.get(qualifier)
+        if alias is None:
+            raise model.not_found(arn)
+        version = alias["FunctionVersion"]
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        r = random.random()
+        for extra, weight in weights.items():
+            if r < float(weight):
+                version = extra
+                break
+            r -= float(weight)
+        if version == "$LATEST":
+            return Target(state, "$LATEST", state.doc["config"], state.doc["code"], qualifier)
+        v = state.versions.get(version)
+        if v is None:
+            raise model.not_found(arn)
+        return Target(state, version, v["config"], v["code"], qualifier)
+
+    async def _env_config(self, account: str, region: str, target: Target) -> EnvConfig:
+        """What environments of this target run with (cached until the function changes
+        or the role's credentials are due for renewal)."""
+        key = f"{target.state.key}#{target.version}#{target.config.get('RevisionId')}"
+        cached = self._env_configs.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        cfg = await self._build_env_config(account, region, target)
+        self._env_configs[key] = (cfg, time.monotonic() + 600)
+        return cfg
+
+    async def _build_env_config(self, account: str, region: str, target: Target) -> EnvConfig:
+        config = target.config
+        code_dir = await self._unpacked([target.code["digest"]])
+        layers = target.code.get("layers") or []
+        layer_dirs = (await self._unpacked(layers),) if layers else ()
+        env_vars = dict((config.get("Environment") or {}).get("Variables") or {})
+        creds = await self._credentials(account, config.get("Role", ""))
+        base_arn = model.function_arn(account, region, config["FunctionName"])
+        return EnvConfig(
+            account_id=account,
+            region=region,
+            function_name=config["FunctionName"],
+            function_arn=base_arn,
+            version=target.version,
+            runtime=config.get("Runtime") or "provided.al2023",
+            handler=config.get("Handler") or "",
+            memory_mb=int(config.get("MemorySize", 128)),
+            timeout_s=int(config.get("Timeout", 3)),
+            ephemeral_mb=int((config.get("EphemeralStorage") or {}).get("Size", 512)),
+            code_dir=code_dir,
+            layer_dirs=layer_dirs,
+            code_sha=config.get("CodeSha256", ""),
+            architecture=(config.get("Architectures") or ["x86_64"])[0],
+            environment=tuple(sorted(env_vars.items())),
+            credentials=tuple(sorted(creds.items())),
+            endpoint=self._endpoint(),
+            pool_key=f"{target.state.key}#{target.version}#{config.get('RevisionId')}",
+        )
+
+    async def _unpacked(self, digests: list[str]) -> Any:
+        """The directory holding these zips extracted in order (cached per node)."""
+        key = "+".join(digests)
+        path = self._code_dirs.get(key)
+        if path is None:
+            hexes = [d.split(":", 1)[1] for d in digests]
+            name = hexes[0] if len(hexes) == 1 else "layers-" + hashlib.sha256("+".join(hexes).encode()).hexdigest()
+            path = await self.code.unpacked(name, [self.app.blobs.path(d) for d in digests])
+            self._code_dirs[key] = path
+        return path
+
+    def _endpoint(self) -> str:
+        host, port = self.app.http_address
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        return f"http://{host}:{port}"
+
+    async def _credentials(self, account: str, role_arn: str) -> dict[str, str]:
+        """Temporary credentials of the execution role (as AWS_* variables), cached."""
+        cached = self._creds.get((account, role_arn))
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        creds = {"AWS_ACCESS_KEY_ID": account, "AWS_SECRET_ACCESS_KEY": "gureum", "AWS_SESSION_TOKEN": "gureum"}
+        try:
+            from gureum.services.iam.lookup import assume_role_credentials
+
+            c = await assume_role_credentials(self.app, account, role_arn, "gureum-lambda", 3600)
+            creds = {
+                "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": c["SessionToken"],
+            }
+        except Exception as exc:  # no IAM yet, or the role is gone: the account's key still routes
+            log.debug("no role credentials for %s: %s", role_arn, exc)
+        self._creds[(account, role_arn)] = (creds, time.time() + 1800)
+        return creds
+
+    # --- invoking ----------------------------------------------------------------------
+    async def concurrency(self, target: Target, account: str, region: str) -> Concurrency:
+        reserved = target.state.doc.get("reserved")
+        total = await self.reserved_total(account, region)
+        return Concurrency(self.account_concurrency, self.account_concurrency - total, reserved)
+
+    async def invoke(
+        self,
+        account: str,
+        region: str,
+        target: Target,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+        tail: bool = False,
+    ) -> InvokeResult:
+        """Run the target synchronously; raises Throttled or AwsError."""
+        config = target.config
+        if config.get("State") not in (None, "Active"):
+            raise model.conflict(
+                f"The operation cannot be performed at this time. The function is currently in the following state: {config.get('State')}"
+            )
+        limits = await self.concurrency(target, account, region)
+        cfg = await self._env_config(account, region, target)
+        request_id = request_id or str(uuid.uuid4())
+        inv = Invocation(
+            request_id=request_id,
+            payload=payload or b"{}",
+            deadline_ms=int(time.time() * 1000) + cfg.timeout_s * 1000,
+            function_arn=target.invoked_arn,
+            trace_id=_trace_id(),
+            client_context=client_context,
+        )
+        result = await self.scheduler.invoke(cfg, inv, limits, capture=tail)
+        self.ledger.record(
+            account,
+            "lambda",
+            {
+                "region": region,
+                "resource": cfg.function_arn,
+                "version": target.version,
+                "arch": cfg.architecture,
+                "requests": 1,
+                "billed_ms": result.billed_ms,
+                "memory_mb": cfg.memory_mb,
+                "init_ms": round(result.init_ms, 3) if result.init_ms else 0,
+            },
+        )
+        return result
+
+
+def _trace_id() -> str:
+    h = secrets.token_hex(20)
+    return f"Root=1-{int(time.time()):08x}-{h[:24]};Parent={h[24:]};Sampled=0;Lineage=1:{h[:8]}:0"
+
+
+def encode_tail(tail: str) -> str:
+    return base64.b64encode(tail.encode()).decode()
+
+
+async def engine_of(app: App, timeout: float = 30.0) -> LambdaEngine:
+    return await app.wait_component(COMPONENT, timeout)
+
+
+async def run(app: App) -> None:
+    """The Lambda component: owns the engine and its background work until cancelled."""
+    from gureum.services.lambda_.async_queue import EventQueue
+    from gureum.services.lambda_.urls import UrlListener
+
+    isolate = (app.config.setting("lambda.isolation", "auto") or "auto").lower()
+    # Off the loop: the first start on a host compiles the sandbox launcher.
+    host = await asyncio.to_thread(
+        SandboxHost, app.data_dir / "sandbox", isolate=None if isolate == "auto" else isolate in ("1", "true", "yes", "on")
+    )
+    engine = LambdaEngine(app, host)
+    unsubscribe = app.store.subscribe(model.TOPIC, engine._on_change)
+    engine.queue = EventQueue(app, engine)
+    engine.urls = UrlListener(app, engine)
+    await engine.urls.start()
+    mode = "isolated sandboxes" if engine.host.isolated else "plain processes"
+    reason = f" ({engine.host.reason})" if engine.host.reason else ""
+    app.notes.append(f"Lambda: functions run in {mode}{reason}; function URLs on port {engine.urls.port}")
+    app.set_status("lambda", "running", "" if engine.host.isolated and not engine.host.reason else engine.host.reason)
+    app.publish(COMPONENT, engine)
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(engine.scheduler.run_reaper(), name="lambda-reaper")
+            tg.create_task(engine.logs.run(), name="lambda-logs")
+            tg.create_task(engine.ledger.run(), name="lambda-ledger")
+            tg.create_task(engine.queue.run(), name="lambda-events")
+    finally:
+        unsubscribe()
+        await asyncio.shield(engine.urls.stop())
+        await asyncio.shield(engine.scheduler.close())
+        await asyncio.shield(engine.logs.flush())
+        await asyncio.shield(engine.ledger.flush())
+
+

@@ -1,0 +1,382 @@
+"""One execution environment: a sandboxed runtime process tree plus its Runtime API
+endpoint, started once (INIT), then invoked again and again while warm. Whatever goes wrong
+(crash, timeout, OOM, a failed init) destroys the whole tree; the scheduler starts a new one.
+
+The environment writes AWS's log lines (INIT_START, START, END, REPORT) around the
+runtime's own output and measures Duration, Billed Duration, Max Memory Used (from the
+cgroup) and Init Duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from gureum.sandbox.cgroups import Limits
+from gureum.sandbox.process import Mount, Sandbox, SandboxHost, SandboxSpec
+from gureum.services.lambda_.runtime_api import InitError, Invocation, Outcome, RuntimeApi, RuntimeApiServer
+from gureum.services.lambda_.runtimes import CLIENTS_DIR, OPT_DIR, RUNTIME_DIR, RUNTIMES, TASK_ROOT
+
+log = logging.getLogger("gureum.lambda")
+
+INIT_TIMEOUT = 10.0  # seconds AWS gives the INIT phase
+TAIL_BYTES = 4096
+_MAX_LINE = 256 * 1024
+
+# (timestamp ms, message) batches for (log group, log stream)
+LogSink = Callable[[str, str, list[tuple[int, str]]], None]
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Everything an environment needs, resolved from the function's configuration."""
+
+    account_id: str
+    region: str
+    function_name: str
+    function_arn: str  # unqualified
+    version: str  # "$LATEST" or "1", "2", ...
+    runtime: str
+    handler: str
+    memory_mb: int
+    timeout_s: int
+    ephemeral_mb: int
+    code_dir: Path
+    code_sha: str
+    architecture: str = "x86_64"
+    environment: tuple[tuple[str, str], ...] = ()  # the function's own variables
+    credentials: tuple[tuple[str, str], ...] = ()  # AWS_ACCESS_KEY_ID, ... of the execution role
+    layer_dirs: tuple[Path, ...] = ()
+    endpoint: str = ""  # gureum's API endpoint, for the function's SDK
+    pool_key: str = ""  # environments are shared only between identical configurations
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+
+@dataclass
+class InvokeResult:
+    payload: bytes
+    function_error: str | None = None  # "Unhandled" when the function failed
+    error_type: str | None = None  # e.g. Runtime.OutOfMemory, Sandbox.Timedout
+    log_tail: str = ""
+    duration_ms: float = 0.0
+    billed_ms: int = 0
+    memory_used_mb: int = 0
+    init_ms: float | None = None
+    request_id: str = ""
+
+
+class InitFailed(Exception):
+    def __init__(self, payload: bytes, error_type: str, init_ms: float) -> None:
+        super().__init__(error_type)
+        self.payload = payload
+        self.error_type = error_type
+        self.init_ms = init_ms
+
+
+@dataclass
+class _Capture:
+    """Log lines written while one invocation runs (for X-Amz-Log-Result)."""
+
+    lines: list[str] = field(default_factory=list)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class ExecutionEnvironment:
+    def __init__(self, host: SandboxHost, cfg: EnvConfig, sink: LogSink) -> None:
+        self.host = host
+        self.cfg = cfg
+        self.sink = sink
+        self.id = secrets.token_hex(16)
+        now = datetime.now(timezone.utc)
+        self.log_stream = f"{now:%Y/%m/%d}/[{cfg.version}]{self.id}"
+        self.api: RuntimeApi | None = None
+        self._server: RuntimeApiServer | None = None
+        self.sandbox: Sandbox | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._exited: asyncio.Task[int] | None = None
+        self._capture: _Capture | None = None
+        self.init_ms: float | None = None  # reported (then cleared) on the first invoke
+        self.last_used = time.monotonic()
+        self.alive = False
+        self.invocations = 0
+
+    # --- logging ---------------------------------------------------------------------
+    def _log(self, message: str) -> None:
+        if self._capture is not None:
+            self._capture.lines.append(message)
+        self.sink(self.cfg.log_group, self.log_stream, [(int(time.time() * 1000), message)])
+
+    async def _read_output(self, stream: asyncio.StreamReader) -> None:
+        buf = b""
+        while True:
+            chunk = await stream.read(65536)
+            if not chunk:
+                if buf:
+                    self._emit_lines([buf])
+                return
+            buf += chunk
+            if b"\n" not in buf and len(buf) < _MAX_LINE:
+                continue
+            *lines, buf = buf.split(b"\n")
+            if len(buf) >= _MAX_LINE:
+                lines.append(buf)
+                buf = b""
+            self._emit_lines(lines)
+
+    def _emit_lines(self, lines: list[bytes]) -> None:
+        ts = int(time.time() * 1000)
+        events = []
+        for raw in lines:
+            text = raw.decode("utf-8", errors="replace").rstrip("\r")
+            if self._capture is not None:
+                self._capture.lines.append(text)
+            events.append((ts, text))
+        if events:
+            self.sink(self.cfg.log_group, self.log_stream, events)
+
+    # --- lifecycle -------------------------------------------------------------------
+    def _spec(self, api_address: str) -> tuple[SandboxSpec, str]:
+        cfg = self.cfg
+        rt = RUNTIMES[cfg.runtime]
+        isolated = self.host.isolated
+        task_root = TASK_ROOT if isolated else str(cfg.code_dir)
+        runtime_dir = RUNTIME_DIR if isolated else str(CLIENTS_DIR)
+        launch = rt.launch(cfg.handler, isolated=isolated, task_root=task_root, runtime_dir=runtime_dir)
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin:/opt/bin",
+            "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+            "LANG": "en_US.UTF-8",
+        }
+        env.update(launch.env)
+        env.update(dict(cfg.environment))
+        env.update(
+            {
+                "_HANDLER": cfg.handler,
+                "AWS_REGION": cfg.region,
+                "AWS_DEFAULT_REGION": cfg.region,
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{cfg.runtime}",
+                "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_mb),
+                "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group,
+                "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+                "AWS_LAMBDA_RUNTIME_API": api_address,
+                # Without role credentials, the account's: a 12-digit key id selects it.
+                "AWS_ACCESS_KEY_ID": cfg.account_id,
+                "AWS_SECRET_ACCESS_KEY": "gureum-lambda",
+                "AWS_SESSION_TOKEN": "gureum-lambda-session",
+                "LAMBDA_TASK_ROOT": task_root,
+                "LAMBDA_RUNTIME_DIR": runtime_dir,
+                "TZ": ":UTC",
+            }
+        )
+        env.update(dict(cfg.credentials))
+        if cfg.endpoint:
+            env["AWS_ENDPOINT_URL"] = cfg.endpoint
+        mounts = [Mount("bind", TASK_ROOT, str(cfg.code_dir))]
+        for layer in cfg.layer_dirs:
+            mounts.append(Mount("bind", OPT_DIR, str(layer)))
+        mounts += launch.mounts
+        spec = SandboxSpec(
+            argv=launch.argv,
+            env=env,
+            mounts=mounts,
+            cwd=task_root,
+            hostname=f"sandbox-{self.id[:8]}",
+            limits=Limits(
+                memory_mb=cfg.memory_mb,
+                cpu_shares=max(2, cfg.memory_mb * 1024 // 1769),
+                pids=1024,
+            ),
+            tmp_size_mb=cfg.ephemeral_mb,
+        )
+        return spec, launch.note
+
+    async def start(self) -> float:
+        """Start the runtime and wait for its first poll (INIT); returns init ms."""
+        t0 = time.perf_counter()
+        self.api = RuntimeApi()
+        self._server = RuntimeApiServer(self.api)
+        address = await self._server.start()
+        spec, note = self._spec(address)
+        self._log(f"INIT_START Runtime Version: {self.cfg.runtime}.gureum\tRuntime Version ARN: arn:aws:lambda:{self.cfg.region}::runtime:gureum")
+        for line in note.splitlines():
+            self._log(line)
+        if not self.host.isolated and self.host.reason:
+            self._log(f"gureum: {self.host.reason}")
+        try:
+            self.sandbox = await self.host.start(spec, name=self.id[:16])
+        except OSError as exc:
+            await self.destroy()
+            payload = json.dumps({"errorMessage": f"Runtime failed to start: {exc}", "errorType": "Runtime.InvalidEntrypoint"})
+            raise InitFailed(payload.encode(), "Runtime.InvalidEntrypoint", 0.0) from None
+        loop = asyncio.get_running_loop()
+        self._reader = loop.create_task(self._read_output(self.sandbox.stdout))
+        self._exited = loop.create_task(self.sandbox.wait())
+        await asyncio.wait({self.api.ready, self._exited}, timeout=INIT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        init_ms = (time.perf_counter() - t0) * 1000
+        if self.api.ready.done() and self.api.ready.exception() is None:
+            self.init_ms = init_ms
+            self.alive = True
+            return init_ms
+        # Init failed: an init error posted by the runtime, the process exiting, or no poll in time.
+        err = self.api.ready.exception() if self.api.ready.done() else None
+        if not self.api.ready.done():
+            self.api.ready.cancel()
+        oom = self.sandbox.oom_killed()
+        code = self.sandbox.returncode
+        await self.destroy()
+        if isinstance(err, InitError):
+            payload, error_type = err.payload, err.error_type
+        elif oom:
+            error_type = "Runtime.OutOfMemory"
+            payload = _runtime_error(error_type, "Runtime exited with error: signal: killed")
+        elif code == 127 and self.host.isolated:  # the launcher could not exec the runtime
+            error_type = "Runtime.InvalidEntrypoint"
+            payload = _runtime_error(error_type, f"RequestId:  Error: fork/exec {spec.argv[0]}: no such file or directory")
+        elif code is not None:
+            error_type = "Runtime.ExitError"
+            payload = _runtime_error(error_type, _exit_reason(code))
+        else:
+            error_type = "Sandbox.Timedout"
+            payload = _runtime_error(error_type, f"INIT phase timed out after {INIT_TIMEOUT:.2f} seconds")
+        self._log(f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\tError Type: {error_type}")
+        raise InitFailed(payload, error_type, init_ms)
+
+    async def invoke(self, inv: Invocation, *, capture: bool = False) -> InvokeResult:
+        """Run one invocation; on crash, timeout or OOM the environment is destroyed."""
+        assert self.api is not None and self.sandbox is not None and self.alive
+        cfg = self.cfg
+        self.invocations += 1
+        self._capture = _Capture() if capture else None
+        self.sandbox.reset_peak()
+        self._log(f"START RequestId: {inv.request_id} Version: {cfg.version}")
+        t0 = time.perf_counter()
+        now = time.time()
+        inv.deadline_ms = int(now * 1000) + cfg.timeout_s * 1000  # the timeout starts after INIT
+        self.api.submit(inv)
+        remaining = cfg.timeout_s
+        assert self._exited is not None
+        await asyncio.wait({inv.done, self._exited}, timeout=max(0.0, remaining), return_when=asyncio.FIRST_COMPLETED)
+        duration_ms = (time.perf_counter() - t0) * 1000
+        status = ""
+        error_type: str | None = None
+        if inv.done.done():
+            outcome: Outcome = inv.done.result()
+            payload = outcome.payload
+            error_type = outcome.error_type
+            self.api.finish_current()
+            if self._capture is not None:
+                await asyncio.sleep(0)  # let output already in the pipe reach the Tail first
+        else:
+            oom = self.sandbox.oom_killed()
+            code = self.sandbox.returncode
+            self.alive = False
+            self.sandbox.kill()
+            if code is None and not oom:
+                status = "timeout"
+                error_type = "Sandbox.Timedout"
+                message = f"Task timed out after {cfg.timeout_s:.2f} seconds"
+                self._log(f"{_iso(time.time())} {inv.request_id} {message}")
+            elif oom:
+                status = "error"
+                error_type = "Runtime.OutOfMemory"
+                message = "Runtime exited with error: signal: killed"
+            else:
+                status = "error"
+                error_type = "Runtime.ExitError"
+                message = _exit_reason(code)
+            payload = json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {inv.request_id} Error: {message}"}).encode()
+            if status == "error":
+                self._log(f"RequestId: {inv.request_id} Error: {message}")
+        peak = self.sandbox.memory_peak()
+        memory_mb = math.ceil(peak / (1 << 20)) if peak else 0
+        if error_type == "Runtime.OutOfMemory":
+            memory_mb = cfg.memory_mb
+        init_ms, self.init_ms = self.init_ms, None
+        billed = max(1, math.ceil(duration_ms + (init_ms or 0.0)))
+        self._log(f"END RequestId: {inv.request_id}")
+        report = (
+            f"REPORT RequestId: {inv.request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
+            f"Memory Size: {cfg.memory_mb} MB\tMax Memory Used: {memory_mb} MB\t"
+        )
+        if init_ms is not None:
+            report += f"Init Duration: {init_ms:.2f} ms\t"
+        if status:
+            report += f"Status: {status}\t"
+            if error_type and status == "error":
+                report += f"Error Type: {error_type}\t"
+        self._log(report)
+        tail = ""
+        if self._capture is not None:
+            text = "\n".join(self._capture.lines) + "\n"
+            tail = text.encode()[-TAIL_BYTES:].decode("utf-8", errors="ignore")
+            self._capture = None
+        self.last_used = time.monotonic()
+        if not self.alive:
+            await self.destroy()
+        return InvokeResult(
+            payload=payload,
+            function_error="Unhandled" if error_type else None,
+            error_type=error_type,
+            log_tail=tail,
+            duration_ms=duration_ms,
+            billed_ms=billed,
+            memory_used_mb=memory_mb,
+            init_ms=init_ms,
+            request_id=inv.request_id,
+        )
+
+    async def destroy(self) -> None:
+        self.alive = False
+        if self.sandbox is not None:
+            await self.sandbox.destroy()
+        if self._exited is not None:
+            with contextlib.suppress(Exception):
+                await self._exited
+            self._exited = None
+        if self._reader is not None:
+            try:
+                await asyncio.wait_for(self._reader, 1.0)
+            except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                pass
+            self._reader = None
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
+
+
+def _exit_reason(code: int) -> str:
+    if code > 128 or code < 0:  # the launcher reports 128+N; a killed launcher shows -N
+        import signal
+
+        signum = code - 128 if code > 128 else -code
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = str(signum)
+        names = {"SIGKILL": "killed", "SIGSEGV": "segmentation fault", "SIGABRT": "aborted", "SIGTERM": "terminated"}
+        return f"Runtime exited with error: signal: {names.get(name, name.lower())}"
+    if code == 0:
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: exit status {code}"
+
+
+def _runtime_error(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()

@@ -1,0 +1,152 @@
+"""Lambda layers: immutable, numbered zip versions that functions mount under /opt.
+
+Store tables: lambda.layers "<acct>/<region>/<layer>" -> {next_version};
+lambda.layer_versions "<acct>/<region>/<layer>/<version:010d>" -> the version document
+(with the zip's blob digest). A function's Layers (up to 5, in order) are extracted once per
+ordered combination into one directory (later layers win), mounted read-only at /opt.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.services.lambda_ import model
+from gureum.services.lambda_.code import code_bytes, store_code
+
+LAYERS = "lambda.layers"
+VERSIONS = "lambda.layer_versions"
+_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:(?P<name>[a-zA-Z0-9_-]+):(?P<version>\d+)$")
+
+
+def layer_arn(account: str, region: str, name: str) -> str:
+    return f"arn:aws:lambda:{region}:{account}:layer:{name}"
+
+
+def _vkey(account: str, region: str, name: str, version: int) -> str:
+    return f"{account}/{region}/{name}/{int(version):010d}"
+
+
+def _view(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "digest"}
+
+
+def resolve(txn: model.Txn, arns: list[str]) -> list[dict[str, Any]]:
+    """The layer version documents for a function's Layers, in order; AWS's errors."""
+    if len(arns) > 5:
+        raise model.invalid("Cannot reference more than 5 layers.")
+    out = []
+    for arn in arns:
+        m = _ARN_RE.match(arn)
+        doc = txn.get(VERSIONS, _vkey(m["account"], m["region"], m["name"], int(m["version"]))) if m else None
+        if doc is None:
+            raise model.invalid(f"Layer version {arn} does not exist.")
+        out.append(doc)
+    return out
+
+
+def _name(ctx: RequestContext, value: str) -> str:
+    if value.startswith("arn:"):
+        parts = value.split(":")
+        if len(parts) < 7 or parts[4] != ctx.account_id:
+            raise model.not_found(value, "Layer")
+        return parts[6]
+    return value
+
+
+@operation("lambda", "PublishLayerVersion")
+async def publish_layer_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    name = _name(ctx, params["LayerName"])
+    code = await store_code(ctx, await code_bytes(ctx, params.get("Content")))
+    key = f"{ctx.account_id}/{ctx.region}/{name}"
+
+    def publish(txn: model.Txn) -> dict[str, Any]:
+        head = txn.get(LAYERS, key) or {"next_version": 1}
+        version = int(head["next_version"])
+        head["next_version"] = version + 1
+        txn.put(LAYERS, key, head)
+        arn = layer_arn(ctx.account_id, ctx.region, name)
+        doc = {
+            "Content": {"Location": "", "CodeSha256": code["sha256"], "CodeSize": code["size"]},
+            "LayerArn": arn,
+            "LayerVersionArn": f"{arn}:{version}",
+            "Description": params.get("Description", ""),
+            "CreatedDate": model.now_text(),
+            "Version": version,
+            "digest": code["digest"],
+        }
+        for field in ("CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"):
+            if params.get(field):
+                doc[field] = params[field]
+        txn.put(VERSIONS, _vkey(ctx.account_id, ctx.region, name, version), doc)
+        return doc
+
+    return _view(await ctx.app.store.run(publish))
+
+
+async def _get(ctx: RequestContext, name: str, version: int) -> dict[str, Any]:
+    doc = await ctx.app.store.read(lambda t: t.get(VERSIONS, _vkey(ctx.account_id, ctx.region, name, version)))
+    if doc is None:
+        raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+    return _view(doc)
+
+
+@operation("lambda", "GetLayerVersion")
+async def get_layer_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await _get(ctx, _name(ctx, params["LayerName"]), params["VersionNumber"])
+
+
+@operation("lambda", "GetLayerVersionByArn")
+async def get_layer_version_by_arn(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    m = _ARN_RE.match(params["Arn"])
+    if m is None or m["account"] != ctx.account_id:
+        raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+    return await _get(ctx, m["name"], int(m["version"]))
+
+
+def _matches(doc: dict[str, Any], params: dict[str, Any]) -> bool:
+    rt, arch = params.get("CompatibleRuntime"), params.get("CompatibleArchitecture")
+    return (not rt or rt in doc.get("CompatibleRuntimes", [])) and (not arch or arch in doc.get("CompatibleArchitectures", []))
+
+
+def _list_item(doc: dict[str, Any]) -> dict[str, Any]:
+    keep = ("LayerVersionArn", "Version", "Description", "CreatedDate", "CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures")
+    return {k: doc[k] for k in keep if k in doc}
+
+
+@operation("lambda", "ListLayerVersions")
+async def list_layer_versions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    name = _name(ctx, params["LayerName"])
+    rows = await ctx.app.store.read(lambda t: t.scan(VERSIONS, f"{ctx.account_id}/{ctx.region}/{name}/", reverse=True))
+    items = [_list_item(d) for _, d in rows if _matches(d, params)]
+    page, nxt = model.page(items, params.get("Marker"), params.get("MaxItems"))
+    out: dict[str, Any] = {"LayerVersions": page}
+    if nxt:
+        out["NextMarker"] = nxt
+    return out
+
+
+@operation("lambda", "ListLayers")
+async def list_layers(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    prefix = f"{ctx.account_id}/{ctx.region}/"
+
+    def read(txn: model.Txn) -> list[dict[str, Any]]:
+        latest: dict[str, dict[str, Any]] = {}
+        for key, doc in txn.scan(VERSIONS, prefix):
+            name = key[len(prefix) :].rsplit("/", 1)[0]
+            if _matches(doc, params):
+                latest[name] = doc  # keys ascend by version: the last one wins
+        return [{"LayerName": n, "LayerArn": d["LayerArn"], "LatestMatchingVersion": _list_item(d)} for n, d in sorted(latest.items())]
+
+    page, nxt = model.page(await ctx.app.store.read(read), params.get("Marker"), params.get("MaxItems"))
+    out: dict[str, Any] = {"Layers": page}
+    if nxt:
+        out["NextMarker"] = nxt
+    return out
+
+
+@operation("lambda", "DeleteLayerVersion")
+async def delete_layer_version(ctx: RequestContext, params: dict[str, Any]) -> None:
+    name = _name(ctx, params["LayerName"])
+    await ctx.app.store.run(lambda t: t.delete(VERSIONS, _vkey(ctx.account_id, ctx.region, name, params["VersionNumber"])))

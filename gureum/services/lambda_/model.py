@@ -1,0 +1,237 @@
+"""Lambda's control-plane rules and stored state: functions, versions, aliases,
+concurrency, policies, tags, event invoke configs, function URLs.
+
+Store tables (keys start with "<account>/<region>/<function name>"):
+  lambda.functions  one doc per function: its $LATEST configuration, code, tags,
+                    reserved concurrency, resource policy, version counter
+  lambda.versions   "<fn>/<version:010d>" -> an immutable configuration snapshot
+  lambda.aliases    "<fn>/<alias>"
+  lambda.eic        "<fn>/<qualifier>" -> event invoke config
+  lambda.urls       "<fn>/<qualifier or $LATEST>" -> function URL config;
+  lambda.url_ids    "<url id>" -> where that URL points
+Every write publishes "lambda.fn" with the function's key, so caches can drop it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from gureum.aws.errors import AwsError
+from gureum.store import Txn
+
+FUNCTIONS = "lambda.functions"
+VERSIONS = "lambda.versions"
+ALIASES = "lambda.aliases"
+EIC = "lambda.eic"
+URLS = "lambda.urls"
+URL_IDS = "lambda.url_ids"
+TOPIC = "lambda.fn"
+
+MAX_ENV_BYTES = 4096
+RESERVED_ENV = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+}
+MIN_UNRESERVED = 100
+_ARN_RE = re.compile(
+    r"^(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?:(?P<account>\d{12}):)?(?:function:)?"
+    r"(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?$"
+)
+
+
+# --- errors ----------------------------------------------------------------------------
+def err(code: str, message: str, status: int = 400, **fields: Any) -> AwsError:
+    return AwsError(code, message, status, Type="User", **fields)
+
+
+def not_found(arn: str, what: str = "Function") -> AwsError:
+    return err("ResourceNotFoundException", f"{what} not found: {arn}", 404)
+
+
+def invalid(message: str) -> AwsError:
+    return err("InvalidParameterValueException", message)
+
+
+def conflict(message: str) -> AwsError:
+    return err("ResourceConflictException", message, 409)
+
+
+# --- names -----------------------------------------------------------------------------
+def parse_name(value: str, account: str, region: str, qualifier: str | None = None) -> tuple[str, str | None]:
+    """(function name, qualifier) from a name, partial ARN or ARN (qualifier may be in it)."""
+    m = _ARN_RE.match(value)
+    if m is None:
+        raise err("ValidationException", f"1 validation error detected: Value '{value}' at 'functionName' failed to satisfy constraint")
+    if (m["account"] and m["account"] != account) or (m["region"] and m["region"] != region):
+        raise not_found(value)
+    q = m["qualifier"]
+    if q and qualifier and q != qualifier:
+        raise invalid("The derived qualifier from the function name does not match the specified qualifier.")
+    return m["name"], q or qualifier
+
+
+def fn_key(account: str, region: str, name: str) -> str:
+    return f"{account}/{region}/{name}"
+
+
+def function_arn(account: str, region: str, name: str, qualifier: str | None = None) -> str:
+    arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
+
+
+def now_text() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+
+
+def new_revision() -> str:
+    return str(uuid.uuid4())
+
+
+# --- configuration checks ----------------------------------------------------------------
+def check_environment(env: dict[str, Any] | None) -> dict[str, str]:
+    variables = dict((env or {}).get("Variables") or {})
+    reserved = sorted(k for k in variables if k in RESERVED_ENV)
+    if reserved:
+        raise invalid(
+            "Lambda was unable to configure your environment variables because the environment variables "
+            f"you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: {', '.join(reserved)}"
+        )
+    size = len(json.dumps(variables, separators=(",", ":")).encode())
+    if size > MAX_ENV_BYTES:
+        raise invalid(
+            "Lambda was unable to configure your environment variables because the environment variables "
+            f"you have provided exceeded the 4KB limit. String measured: {json.dumps(variables)}"
+        )
+    return {str(k): str(v) for k, v in variables.items()}
+
+
+def check_limits(params: dict[str, Any]) -> None:
+    timeout = params.get("Timeout")
+    if timeout is not None and not 1 <= timeout <= 900:
+        raise err("ValidationException", f"1 validation error detected: Value '{timeout}' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900")
+    mem = params.get("MemorySize")
+    if mem is not None and not 128 <= mem <= 10240:
+        raise err("ValidationException", f"1 validation error detected: Value '{mem}' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 10240")
+    eph = (params.get("EphemeralStorage") or {}).get("Size")
+    if eph is not None and not 512 <= eph <= 10240:
+        raise err("ValidationException", f"1 validation error detected: Value '{eph}' at 'ephemeralStorage.size' failed to satisfy constraint: Member must have value less than or equal to 10240")
+    layers = params.get("Layers")
+    if layers is not None and len(layers) > 5:
+        raise invalid("Cannot reference more than 5 layers.")
+
+
+# --- function documents ------------------------------------------------------------------
+def new_function(account: str, region: str, params: dict[str, Any], code: dict[str, Any], variables: dict[str, str]) -> dict[str, Any]:
+    name = params["FunctionName"]
+    arch = (params.get("Architectures") or ["x86_64"])
+    config: dict[str, Any] = {
+        "FunctionName": name,
+        "FunctionArn": function_arn(account, region, name),
+        "Runtime": params.get("Runtime"),
+        "Role": params["Role"],
+        "Handler": params.get("Handler"),
+        "CodeSize": code["size"],
+        "Description": params.get("Description", ""),
+        "Timeout": params.get("Timeout", 3),
+        "MemorySize": params.get("MemorySize", 128),
+        "LastModified": now_text(),
+        "CodeSha256": code["sha256"],
+        "Version": "$LATEST",
+        "Environment": {"Variables": variables} if params.get("Environment") is not None else None,
+        "TracingConfig": {"Mode": (params.get("TracingConfig") or {}).get("Mode", "PassThrough")},
+        "RevisionId": new_revision(),
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": "Zip",
+        "Architectures": arch,
+        "EphemeralStorage": {"Size": (params.get("EphemeralStorage") or {}).get("Size", 512)},
+        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "RuntimeVersionConfig": {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:gureum-{params.get('Runtime')}"},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
+    }
+    if params.get("DeadLetterConfig"):
+        config["DeadLetterConfig"] = params["DeadLetterConfig"]
+    if params.get("KMSKeyArn"):
+        config["KMSKeyArn"] = params["KMSKeyArn"]
+    return {
+        "config": {k: v for k, v in config.items() if v is not None},
+        "code": {"digest": code["digest"]},
+        "tags": dict(params.get("Tags") or {}),
+        "reserved": None,
+        "policy": [],
+        "next_version": 1,
+        "created": now_text(),
+    }
+
+
+def as_created(config: dict[str, Any]) -> dict[str, Any]:
+    """What CreateFunction answers: AWS reports the function still being created."""
+    out = dict(config)
+    out.update(State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
+    return out
+
+
+def as_updating(config: dict[str, Any]) -> dict[str, Any]:
+    out = dict(config)
+    out.update(
+        LastUpdateStatus="InProgress",
+        LastUpdateStatusReason="The function is being created.",
+        LastUpdateStatusReasonCode="Creating",
+    )
+    return out
+
+
+def snapshot_version(doc: dict[str, Any], version: int, description: str | None) -> dict[str, Any]:
+    config = dict(doc["config"])
+    config["Version"] = str(version)
+    config["FunctionArn"] = f"{config['FunctionArn']}:{version}"
+    config["RevisionId"] = new_revision()
+    config["LastModified"] = now_text()
+    if description is not None:
+        config["Description"] = description
+    return {"config": config, "code": dict(doc["code"])}
+
+
+def version_key(key: str, version: str) -> str:
+    return f"{key}/{int(version):010d}"
+
+
+# --- reads shared by the API and the invoke path ---------------------------------------
+def get_function(txn: Txn, key: str, arn: str) -> dict[str, Any]:
+    doc = txn.get(FUNCTIONS, key)
+    if doc is None:
+        raise not_found(arn)
+    return doc
+
+
+def touch(txn: Txn, key: str) -> None:
+    txn.publish(TOPIC, {"key": key})
+
+
+def reserved_total(txn: Txn, account: str, region: str, exclude: str | None = None) -> int:
+    total = 0
+    for key, doc in txn.scan(FUNCTIONS, f"{account}/{region}/"):
+        if key != exclude and doc.get("reserved") is not None:
+            total += int(doc["reserved"])
+    return total
+
+
+def page(items: list[Any], marker: str | None, max_items: int | None, default: int = 50) -> tuple[list[Any], str | None]:
+    """One page of a listing and the next Marker (None on the last page)."""
+    start = int(marker) if marker and marker.isdigit() else 0
+    size = max(1, min(max_items or default, 10000))
+    nxt = str(start + size) if start + size < len(items) else None
+    return items[start : start + size], nxt
+
+
+def url_id() -> str:
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(32))

@@ -1,0 +1,318 @@
+"""The Lambda Runtime API (2018-06-01) one execution environment talks to.
+
+`RuntimeApi` is the environment's invocation state, with no I/O: at most one invocation in
+flight, handed out on `GET /runtime/invocation/next` (a long poll: the poller is parked
+until `submit()`), finished by `POST .../response` or `POST .../error`;
+`POST /runtime/init/error` reports a failed init.
+
+`RuntimeApiProtocol` is its HTTP/1.1 adapter (httptools parses): each request is answered
+synchronously from the parser's callbacks, a parked poll is answered from inside
+`submit()`, every response goes out in one write with Nagle disabled. No task per request
+or connection: an invoke costs the event loop no more wake-ups than the bytes themselves,
+and AWS's runtime interface clients (awslambdaric, ...) work unmodified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httptools
+
+PREFIX = "/2018-06-01"
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # AWS: 6 MB synchronous response
+_ERROR_BODY_LIMIT = 1024 * 1024
+_MAX_HEADER_BYTES = 64 * 1024
+_ACCEPTED = b'{"status":"OK"}'
+_TOO_LARGE = json.dumps(
+    {
+        "errorMessage": f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+).encode()
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    payload: bytes
+    deadline_ms: int  # epoch milliseconds
+    function_arn: str
+    trace_id: str = ""
+    client_context: str | None = None  # JSON text
+    cognito_identity: str | None = None
+    # Set by the runtime's answer:
+    done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an invocation ended, as the runtime reported it."""
+
+    payload: bytes
+    error_type: str | None = None  # None: success; else the function error's type
+
+
+class InitError(Exception):
+    def __init__(self, payload: bytes, error_type: str) -> None:
+        super().__init__(error_type)
+        self.payload = payload
+        self.error_type = error_type
+
+
+Poller = Callable[["Invocation"], None]
+
+
+class RuntimeApi:
+    """Invocation state of one environment (no I/O besides futures)."""
+
+    def __init__(self) -> None:
+        self._queued: Invocation | None = None
+        self.current: Invocation | None = None
+        self._poller: Poller | None = None
+        # Resolved on the first GET next (init finished) or an init error.
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    # --- the environment's side ----------------------------------------------------
+    def submit(self, inv: Invocation) -> None:
+        """Hand `inv` to the runtime: to its parked poll now, or on its next poll."""
+        assert self._queued is None and self.current is None, "environment is busy"
+        poller, self._poller = self._poller, None
+        if poller is not None:
+            self.current = inv
+            poller(inv)
+        else:
+            self._queued = inv
+
+    def finish_current(self) -> None:
+        self.current = None
+
+    # --- the runtime's side --------------------------------------------------------
+    def poll(self, poller: Poller) -> Invocation | None:
+        """GET next: the queued invocation, or None after parking `poller` until submit()."""
+        if not self.ready.done():
+            self.ready.set_result(None)
+        prev = self.current
+        if prev is not None and not prev.done.done():
+            # The runtime asked for more work without answering: AWS treats the previous
+            # invocation as finished with no response.
+            prev.done.set_result(Outcome(b"null"))
+        if self._queued is not None:
+            inv, self._queued = self._queued, None
+            self.current = inv
+            return inv
+        self._poller = poller
+        return None
+
+    def unpark(self, poller: Poller) -> None:
+        if self._poller is poller:
+            self._poller = None
+
+    async def next(self) -> Invocation:
+        """poll() as a coroutine (for callers that are not an HTTP connection)."""
+        fut: asyncio.Future[Invocation] = asyncio.get_running_loop().create_future()
+        inv = self.poll(fut.set_result)
+        return inv if inv is not None else await fut
+
+    def respond(self, request_id: str, body: bytes) -> None:
+        inv = self._lookup(request_id)
+        if not inv.done.done():
+            inv.done.set_result(Outcome(body))
+
+    def fail(self, request_id: str, body: bytes, error_type: str) -> None:
+        inv = self._lookup(request_id)
+        if not inv.done.done():
+            inv.done.set_result(Outcome(body, error_type or "Unhandled"))
+
+    def init_failed(self, body: bytes, error_type: str) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(InitError(body, error_type or "Runtime.Unknown"))
+
+    def _lookup(self, request_id: str) -> Invocation:
+        inv = self.current
+        if inv is None or inv.request_id != request_id:
+            raise KeyError(request_id)
+        return inv
+
+
+def _response(status: int, reason: bytes, body: bytes, headers: list[tuple[str, str]] | None = None, close: bool = False) -> bytes:
+    head = [b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n" % (status, reason, len(body))]
+    for k, v in headers or ():
+        head.append(f"{k}: {v}\r\n".encode("latin-1"))
+    if close:
+        head.append(b"connection: close\r\n")
+    head.append(b"\r\n")
+    head.append(body)
+    return b"".join(head)
+
+
+def _error(status: int, reason: bytes, error_type: str, message: str, close: bool) -> bytes:
+    return _response(status, reason, json.dumps({"errorMessage": message, "errorType": error_type}).encode(), close=close)
+
+
+class RuntimeApiProtocol(asyncio.Protocol):
+    """One runtime connection: requests answered from the parser callbacks."""
+
+    def __init__(self, api: RuntimeApi, connections: set[RuntimeApiProtocol]) -> None:
+        self.api = api
+        self._connections = connections
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._url = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._header_bytes = 0
+        self._body: list[bytes] = []
+        self._size = 0
+        self._limit = _ERROR_BODY_LIMIT
+        self._keep_alive = True
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._connections.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+            self._write(_error(400, b"Bad Request", "InvalidRequest", "malformed request", True), close=True)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.api.unpark(self._deliver)
+        self._connections.discard(self)
+        self._transport = None
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = {}
+        self._header_bytes = 0
+        self._body = []
+        self._size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value)
+        if self._header_bytes > _MAX_HEADER_BYTES:
+            raise httptools.HttpParserError("headers too large")
+        self._headers[name.lower()] = value
+
+    def on_headers_complete(self) -> None:
+        self._keep_alive = self._parser.should_keep_alive()
+        self._limit = MAX_RESPONSE_BYTES if self._url.endswith(b"/response") else _ERROR_BODY_LIMIT
+        if self._headers.get(b"expect", b"").lower() == b"100-continue" and self._transport is not None:
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        self._size += len(body)
+        if self._size <= self._limit:
+            self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        close = not self._keep_alive
+        try:
+            out = self._dispatch(self._parser.get_method(), self._url.split(b"?", 1)[0].decode("latin-1"), close)
+        except Exception as exc:  # a bug here must not kill the connection silently
+            out = _error(500, b"Internal Server Error", "ServiceException", str(exc), close)
+        if out is not None:
+            self._write(out, close)
+
+    # serving
+    def _write(self, data: bytes, close: bool = False) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return
+        self._transport.write(data)
+        if close:
+            self._transport.close()
+
+    def _deliver(self, inv: Invocation) -> None:
+        """Answer the parked GET next with `inv`."""
+        self._write(self._next_response(inv, not self._keep_alive), not self._keep_alive)
+
+    @staticmethod
+    def _next_response(inv: Invocation, close: bool) -> bytes:
+        headers = [
+            ("Lambda-Runtime-Aws-Request-Id", inv.request_id),
+            ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
+            ("Lambda-Runtime-Invoked-Function-Arn", inv.function_arn),
+            ("Lambda-Runtime-Trace-Id", inv.trace_id),
+        ]
+        if inv.client_context is not None:
+            headers.append(("Lambda-Runtime-Client-Context", inv.client_context))
+        if inv.cognito_identity is not None:
+            headers.append(("Lambda-Runtime-Cognito-Identity", inv.cognito_identity))
+        return _response(200, b"OK", inv.payload, headers, close)
+
+    def _dispatch(self, method: bytes, path: str, close: bool) -> bytes | None:
+        if not path.startswith(PREFIX + "/"):
+            return _error(404, b"Not Found", "InvalidPath", "Not found", close)
+        path = path[len(PREFIX) :]
+        if path == "/runtime/invocation/next" and method == b"GET":
+            inv = self.api.poll(self._deliver)
+            if inv is None:
+                return None  # parked: _deliver() answers when an invocation is submitted
+            return self._next_response(inv, close)
+        if method != b"POST":
+            return _error(405, b"Method Not Allowed", "InvalidRequest", "Method not allowed", close)
+        body = b"".join(self._body)
+        error_type = self._headers.get(b"lambda-runtime-function-error-type", b"").decode("latin-1")
+        if path == "/runtime/init/error":
+            self.api.init_failed(body, error_type)
+            return _response(202, b"Accepted", _ACCEPTED, close=close)
+        if path.startswith("/runtime/invocation/"):
+            request_id, _, action = path[len("/runtime/invocation/") :].partition("/")
+            try:
+                if action == "response":
+                    if self._size > MAX_RESPONSE_BYTES:
+                        self.api.fail(request_id, _TOO_LARGE, "Function.ResponseSizeTooLarge")
+                        return _error(413, b"Payload Too Large", "RequestEntityTooLarge", "Exceeded maximum allowed payload size", close)
+                    self.api.respond(request_id, body)
+                    return _response(202, b"Accepted", _ACCEPTED, close=close)
+                if action == "error":
+                    self.api.fail(request_id, body, error_type)
+                    return _response(202, b"Accepted", _ACCEPTED, close=close)
+            except KeyError:
+                return _error(400, b"Bad Request", "InvalidRequestID", "Invalid request ID", close)
+        return _error(404, b"Not Found", "InvalidPath", "Not found", close)
+
+
+class RuntimeApiServer:
+    """One loopback listener serving one environment's RuntimeApi."""
+
+    def __init__(self, api: RuntimeApi) -> None:
+        self.api = api
+        self._server: asyncio.base_events.Server | None = None
+        self._connections: set[RuntimeApiProtocol] = set()
+        self.address: tuple[str, int] = ("127.0.0.1", 0)
+
+    async def start(self, host: str = "127.0.0.1") -> str:
+        def factory() -> RuntimeApiProtocol:
+            return RuntimeApiProtocol(self.api, self._connections)
+
+        self._server = await asyncio.get_running_loop().create_server(factory, host, 0, backlog=16)
+        addr = self._server.sockets[0].getsockname()
+        self.address = (addr[0], addr[1])
+        return f"{self.address[0]}:{self.address[1]}"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for conn in list(self._connections):
+            conn.close()

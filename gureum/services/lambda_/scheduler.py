@@ -1,0 +1,187 @@
+"""The function scheduler: warm pools of execution environments and concurrency.
+
+An invocation takes an idle environment of the same configuration (most recently used
+first, so surplus ones age out) or starts a new one (cold start); several run in parallel
+up to the function's concurrency. Concurrency is counted per account and region (the
+account limit, shared by functions without a reservation) and per function (its reserved
+concurrency); when exhausted the invocation is refused with the Reason AWS gives.
+Environments idle longer than `idle_timeout` are destroyed by `run_reaper()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gureum.sandbox.process import SandboxHost
+from gureum.services.lambda_.environment import EnvConfig, ExecutionEnvironment, InitFailed, InvokeResult
+from gureum.services.lambda_.runtime_api import Invocation
+
+log = logging.getLogger("gureum.lambda")
+
+# (account, region, group, stream, [(ts ms, message)])
+LogSink = Callable[[str, str, str, str, list[tuple[int, str]]], None]
+
+
+class Throttled(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    account_limit: int  # ConcurrentExecutions of the account
+    unreserved_limit: int  # account limit minus every function's reservation
+    reserved: int | None = None  # this function's reserved concurrency
+
+
+class Scheduler:
+    def __init__(self, host: SandboxHost, sink: LogSink, *, idle_timeout: float = 300.0) -> None:
+        self.host = host
+        self.sink = sink
+        self.idle_timeout = idle_timeout
+        self._idle: dict[str, list[ExecutionEnvironment]] = {}
+        self._busy: set[ExecutionEnvironment] = set()
+        self._unreserved: dict[tuple[str, str], int] = {}
+        self._per_function: dict[str, int] = {}
+        self._closed = False
+        self._retired: list[ExecutionEnvironment] = []
+
+    # --- concurrency -------------------------------------------------------------------
+    def running(self, function_arn: str) -> int:
+        return self._per_function.get(function_arn, 0)
+
+    def _admit(self, cfg: EnvConfig, limits: Concurrency) -> None:
+        fn = cfg.function_arn
+        scope = (cfg.account_id, cfg.region)
+        if limits.reserved is not None:
+            if self._per_function.get(fn, 0) >= limits.reserved:
+                raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
+        elif self._unreserved.get(scope, 0) >= limits.unreserved_limit:
+            raise Throttled("ConcurrentInvocationLimitExceeded")
+        self._per_function[fn] = self._per_function.get(fn, 0) + 1
+        if limits.reserved is None:
+            self._unreserved[scope] = self._unreserved.get(scope, 0) + 1
+
+    def _release(self, cfg: EnvConfig, limits: Concurrency) -> None:
+        fn = cfg.function_arn
+        n = self._per_function.get(fn, 1) - 1
+        if n:
+            self._per_function[fn] = n
+        else:
+            self._per_function.pop(fn, None)
+        if limits.reserved is None:
+            scope = (cfg.account_id, cfg.region)
+            self._unreserved[scope] = max(0, self._unreserved.get(scope, 1) - 1)
+
+    # --- invoking ----------------------------------------------------------------------
+    async def invoke(self, cfg: EnvConfig, inv: Invocation, limits: Concurrency, *, capture: bool = False) -> InvokeResult:
+        """Run `inv` on a warm or new environment; raises Throttled."""
+        if self._closed:
+            raise Throttled("ServiceShuttingDown")
+        self._admit(cfg, limits)
+        try:
+            env = self._take_idle(cfg.pool_key)
+            if env is None:
+                env = ExecutionEnvironment(self.host, cfg, self._sink_for(cfg))
+                self._busy.add(env)
+                try:
+                    await env.start()
+                except InitFailed as exc:
+                    self._busy.discard(env)
+                    return InvokeResult(
+                        payload=exc.payload,
+                        function_error="Unhandled",
+                        error_type=exc.error_type,
+                        init_ms=exc.init_ms,
+                        billed_ms=max(1, int(exc.init_ms + 0.999)),
+                        request_id=inv.request_id,
+                    )
+                except BaseException:
+                    self._busy.discard(env)
+                    await asyncio.shield(env.destroy())
+                    raise
+            else:
+                self._busy.add(env)
+            finished = False
+            try:
+                result = await env.invoke(inv, capture=capture)
+                finished = True
+            finally:
+                self._busy.discard(env)
+                if finished and env.alive and not self._closed:
+                    self._idle.setdefault(cfg.pool_key, []).append(env)
+                elif env.alive or not finished:
+                    await asyncio.shield(env.destroy())
+            return result
+        finally:
+            self._release(cfg, limits)
+
+    async def prewarm(self, cfg: EnvConfig, count: int) -> int:
+        """Start environments ahead of invocations (until the pool holds `count`)."""
+        started = 0
+        while len(self._idle.get(cfg.pool_key, [])) < count and not self._closed:
+            env = ExecutionEnvironment(self.host, cfg, self._sink_for(cfg))
+            try:
+                await env.start()
+            except InitFailed:
+                return started
+            self._idle.setdefault(cfg.pool_key, []).append(env)
+            started += 1
+        return started
+
+    def _take_idle(self, key: str) -> ExecutionEnvironment | None:
+        pool = self._idle.get(key)
+        while pool:
+            env = pool.pop()
+            if env.alive and env.sandbox is not None and env.sandbox.returncode is None:
+                return env
+            self._retired.append(env)  # died while idle: destroyed by the reaper
+        return None
+
+    def _sink_for(self, cfg: EnvConfig) -> Callable[[str, str, list[tuple[int, str]]], None]:
+        account, region, sink = cfg.account_id, cfg.region, self.sink
+        return lambda group, stream, events: sink(account, region, group, stream, events)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def retire(self, match: Callable[[str], bool]) -> int:
+        """Destroy idle environments whose pool key matches (a function was updated or
+        deleted); busy ones finish their invocation and are not reused."""
+        doomed = []
+        for key in [k for k in self._idle if match(k)]:
+            doomed += self._idle.pop(key)
+        await asyncio.gather(*(env.destroy() for env in doomed), return_exceptions=True)
+        return len(doomed)
+
+    async def run_reaper(self, interval: float = 5.0) -> None:
+        """Destroy environments idle longer than idle_timeout, until cancelled."""
+        interval = max(0.1, min(interval, self.idle_timeout / 2))
+        while True:
+            await asyncio.sleep(interval)
+            cutoff = time.monotonic() - self.idle_timeout
+            doomed, self._retired = self._retired, []
+            for key, pool in list(self._idle.items()):
+                keep = [e for e in pool if e.last_used >= cutoff and e.alive]
+                doomed += [e for e in pool if e not in keep]
+                if keep:
+                    self._idle[key] = keep
+                else:
+                    del self._idle[key]
+            for env in doomed:
+                with contextlib.suppress(Exception):
+                    await env.destroy()
+
+    def environments(self) -> dict[str, int]:
+        return {"idle": sum(len(p) for p in self._idle.values()), "busy": len(self._busy)}
+
+    async def close(self) -> None:
+        self._closed = True
+        envs = [e for pool in self._idle.values() for e in pool] + list(self._busy) + self._retired
+        self._idle.clear()
+        self._retired = []
+        await asyncio.gather(*(e.destroy() for e in envs), return_exceptions=True)

@@ -1,0 +1,184 @@
+"""Function URLs: one HTTP listener (setting `lambda.url_port`, default the API port + 1)
+serving every function URL, picked by the Host header's first label
+(`<url id>.lambda-url.<region>.localhost:<port>`). AuthType AWS_IAM requires a SigV4 signature
+for service "lambda" (checked like any API request: verified in strict auth mode); resource
+policies are not evaluated yet. Requests become payload format 2.0 events;
+the function's answer is mapped back the way AWS does (statusCode/headers/body/
+isBase64Encoded/cookies, or any other JSON as a 200 application/json body).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from gureum.aws.errors import AwsError
+from gureum.http.server import HttpServer, Request, Response
+from gureum.services.lambda_ import model
+from gureum.services.lambda_.scheduler import Throttled
+
+if TYPE_CHECKING:
+    from gureum.app import App
+    from gureum.services.lambda_.engine import LambdaEngine
+
+log = logging.getLogger("gureum.lambda.urls")
+_CACHE_SECONDS = 2.0
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded")
+
+
+def _json_response(status: int, doc: dict[str, Any]) -> Response:
+    return Response(status, [("content-type", "application/json")], json.dumps(doc).encode())
+
+
+class UrlListener:
+    def __init__(self, app: App, engine: LambdaEngine) -> None:
+        self.app = app
+        self.engine = engine
+        self._http = HttpServer(self.handle)
+        self.port = 0
+        self._cache: dict[str, tuple[dict[str, Any] | None, float]] = {}
+
+    async def start(self) -> None:
+        host = self.app.config.host
+        wanted = self.app.config.setting("lambda.url_port")
+        port = int(wanted) if wanted is not None else self.app.http_address[1] + 1
+        try:
+            _, self.port = await self._http.start(host, port)
+        except OSError:
+            if wanted is not None:
+                raise
+            _, self.port = await self._http.start(host, 0)
+
+    async def stop(self) -> None:
+        await self._http.stop(grace=1.0)
+
+    def url_for(self, url_id: str, region: str) -> str:
+        return f"http://{url_id}.lambda-url.{region}.localhost:{self.port}/"
+
+    async def _lookup(self, url_id: str) -> dict[str, Any] | None:
+        hit = self._cache.get(url_id)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+
+        def read(txn: model.Txn) -> dict[str, Any] | None:
+            ref = txn.get(model.URL_IDS, url_id)
+            return None if ref is None else txn.get(model.URLS, ref["slot"])
+
+        doc = await self.app.store.read(read)
+        self._cache[url_id] = (doc, time.monotonic() + _CACHE_SECONDS)
+        return doc
+
+    async def handle(self, req: Request) -> Response:
+        url_id = req.host.split(".", 1)[0].split(":", 1)[0].lower()
+        doc = await self._lookup(url_id) if url_id else None
+        if doc is None:
+            return _json_response(403, {"Message": "Forbidden"})
+        body = await req.body(limit=6 * 1024 * 1024)
+        if doc["AuthType"] == "AWS_IAM" and not await self._signed(req, body):
+            return _json_response(403, {"Message": "Forbidden"})
+        request_id = str(uuid.uuid4())
+        event = self._event(req, body, doc, url_id, request_id)
+        account, region = doc["account"], doc["region"]
+        try:
+            name = doc["key"].split("/", 2)[2]
+            target = await self.engine.resolve(account, region, name, doc.get("qualifier"))
+            result = await self.engine.invoke(account, region, target, json.dumps(event).encode(), request_id=request_id)
+        except Throttled:
+            return _json_response(429, {"Message": "Rate Exceeded."})
+        except AwsError as exc:
+            return _json_response(exc.status if exc.status < 500 else 502, {"Message": exc.message})
+        headers = [("x-amzn-requestid", request_id)]
+        if result.function_error:
+            return Response(502, headers + [("content-type", "application/json"), ("x-amzn-errortype", "Unhandled")], b'{"Message":"Internal Server Error"}')
+        return self._response(result.payload, headers)
+
+    async def _signed(self, req: Request, body: bytes) -> bool:
+        """AWS_IAM URLs need a SigV4 signature (verified in strict auth mode, like the API)."""
+        from gureum.aws.auth import authenticate
+        from gureum.aws.routing import credential_scope
+
+        scope = credential_scope(req)
+        if scope is None or scope.service != "lambda":
+            return False
+        try:
+            await authenticate(self.app, req, scope, None, body)  # type: ignore[arg-type]
+        except AwsError:
+            return False
+        return True
+
+    def _event(self, req: Request, body: bytes, doc: dict[str, Any], url_id: str, request_id: str) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        cookies: list[str] = []
+        for k, v in req.headers.items():
+            if k == "cookie":
+                cookies += [c.strip() for c in v.split(";") if c.strip()]
+                continue
+            headers[k] = f"{headers[k]},{v}" if k in headers else v
+        query: dict[str, str] = {}
+        for k, v in parse_qsl(req.query_string, keep_blank_values=True):
+            query[k] = f"{query[k]},{v}" if k in query else v
+        ctype = headers.get("content-type", "")
+        is_text = not body or ctype.startswith(_TEXT_TYPES)
+        now = datetime.now(timezone.utc)
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": req.raw_path,
+            "rawQueryString": req.query_string,
+            "headers": headers,
+            "requestContext": {
+                "accountId": "anonymous" if doc["AuthType"] == "NONE" else doc["account"],
+                "apiId": url_id,
+                "domainName": req.host.split(":", 1)[0],
+                "domainPrefix": url_id,
+                "http": {
+                    "method": req.method,
+                    "path": req.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": req.client[0],
+                    "userAgent": headers.get("user-agent", ""),
+                },
+                "requestId": request_id,
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "timeEpoch": int(now.timestamp() * 1000),
+            },
+            "isBase64Encoded": not is_text,
+        }
+        if cookies:
+            event["cookies"] = cookies
+        if query:
+            event["queryStringParameters"] = query
+        if body:
+            event["body"] = body.decode("utf-8", errors="replace") if is_text else base64.b64encode(body).decode()
+        return event
+
+    def _response(self, payload: bytes, headers: list[tuple[str, str]]) -> Response:
+        try:
+            out = json.loads(payload) if payload else None
+        except ValueError:
+            out = payload.decode("utf-8", errors="replace")
+        if not isinstance(out, dict) or "statusCode" not in out:
+            return Response(200, headers + [("content-type", "application/json")], payload)
+        status = int(out.get("statusCode") or 200)
+        for k, v in (out.get("headers") or {}).items():
+            headers.append((str(k), str(v)))
+        for cookie in out.get("cookies") or []:
+            headers.append(("set-cookie", str(cookie)))
+        body = out.get("body")
+        if body is None:
+            data = b""
+        elif out.get("isBase64Encoded"):
+            data = base64.b64decode(body)
+        else:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        if not any(k.lower() == "content-type" for k, _ in headers):
+            headers.append(("content-type", "application/json"))
+        return Response(status, headers, data)

@@ -1,0 +1,178 @@
+"""CloudWatch Logs state: log groups, streams and events, and the rules around them.
+
+Store tables (keys start with "<account>/<region>/"; \\x1f separates names):
+  logs.groups   "<acct>/<region>/<group>"                     -> group doc
+  logs.streams  "<acct>/<region>/<group>\\x1f<stream>"          -> stream doc
+  logs.events   "<acct>/<region>/<group>\\x1f<stream>\\x1f<ts:013d>.<seq>" -> {t, m, i}
+Everything here is synchronous and runs inside one store transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from gureum.aws.errors import AwsError
+from gureum.store import Txn
+
+GROUPS = "logs.groups"
+STREAMS = "logs.streams"
+EVENTS = "logs.events"
+SEP = "\x1f"
+RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+_GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}$")
+MAX_BATCH_EVENTS = 10000
+MAX_BATCH_BYTES = 1048576
+
+
+def not_found(message: str) -> AwsError:
+    return AwsError("ResourceNotFoundException", message, 400)
+
+
+def invalid(message: str) -> AwsError:
+    return AwsError("InvalidParameterException", message, 400)
+
+
+def group_key(account: str, region: str, group: str) -> str:
+    return f"{account}/{region}/{group}"
+
+
+def stream_key(account: str, region: str, group: str, stream: str) -> str:
+    return f"{account}/{region}/{group}{SEP}{stream}"
+
+
+def group_arn(account: str, region: str, group: str) -> str:
+    return f"arn:aws:logs:{region}:{account}:log-group:{group}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def create_group(txn: Txn, account: str, region: str, group: str, tags: dict[str, str] | None = None, *, exist_ok: bool = False) -> dict[str, Any]:
+    if not _GROUP_RE.match(group):
+        raise invalid(f"1 validation error detected: Value '{group}' at 'logGroupName' failed to satisfy constraint")
+    key = group_key(account, region, group)
+    doc = txn.get(GROUPS, key)
+    if doc is not None:
+        if exist_ok:
+            return doc
+        raise AwsError("ResourceAlreadyExistsException", "The specified log group already exists", 400)
+    arn = group_arn(account, region, group)
+    doc = {
+        "logGroupName": group,
+        "creationTime": now_ms(),
+        "metricFilterCount": 0,
+        "arn": arn + ":*",
+        "logGroupArn": arn,
+        "storedBytes": 0,
+        "logGroupClass": "STANDARD",
+        "tags": dict(tags or {}),
+    }
+    txn.put(GROUPS, key, doc)
+    return doc
+
+
+def get_group(txn: Txn, account: str, region: str, group: str) -> dict[str, Any]:
+    doc = txn.get(GROUPS, group_key(account, region, group))
+    if doc is None:
+        raise not_found("The specified log group does not exist.")
+    return doc
+
+
+def create_stream(txn: Txn, account: str, region: str, group: str, stream: str, *, exist_ok: bool = False) -> dict[str, Any]:
+    g = get_group(txn, account, region, group)
+    if not stream or ":" in stream or "*" in stream or len(stream) > 512:
+        raise invalid(f"1 validation error detected: Value '{stream}' at 'logStreamName' failed to satisfy constraint")
+    key = stream_key(account, region, group, stream)
+    doc = txn.get(STREAMS, key)
+    if doc is not None:
+        if exist_ok:
+            return doc
+        raise AwsError("ResourceAlreadyExistsException", "The specified log stream already exists", 400)
+    doc = {
+        "logStreamName": stream,
+        "creationTime": now_ms(),
+        "arn": f"{g['logGroupArn']}:log-stream:{stream}",
+        "storedBytes": 0,
+        "seq": 0,
+    }
+    txn.put(STREAMS, key, doc)
+    return doc
+
+
+def put_events(
+    txn: Txn, account: str, region: str, group: str, stream: str, events: list[tuple[int, str]], *, create: bool = False
+) -> dict[str, Any]:
+    """Append events (timestamp ms, message) to a stream; `create` makes group and stream
+    if missing (what Lambda's log agent does). Returns the stream doc."""
+    if create:
+        create_group(txn, account, region, group, exist_ok=True)
+        doc = create_stream(txn, account, region, group, stream, exist_ok=True)
+    else:
+        get_group(txn, account, region, group)
+        doc = txn.get(STREAMS, stream_key(account, region, group, stream))
+        if doc is None:
+            raise not_found("The specified log stream does not exist.")
+    skey = stream_key(account, region, group, stream)
+    ingest = now_ms()
+    seq = int(doc.get("seq", 0))
+    size = 0
+    for ts, message in events:
+        seq += 1
+        txn.put(EVENTS, f"{skey}{SEP}{ts:013d}.{seq:010d}", {"t": ts, "m": message, "i": ingest})
+        size += len(message.encode()) + 26
+    if events:
+        first = min(ts for ts, _ in events)
+        last = max(ts for ts, _ in events)
+        doc["firstEventTimestamp"] = min(doc.get("firstEventTimestamp", first), first)
+        doc["lastEventTimestamp"] = max(doc.get("lastEventTimestamp", last), last)
+        doc["lastIngestionTime"] = ingest
+        doc["storedBytes"] = int(doc.get("storedBytes", 0)) + size
+    doc["seq"] = seq
+    doc["uploadSequenceToken"] = f"{seq:056d}"
+    txn.put(STREAMS, skey, doc)
+    return doc
+
+
+def stream_view(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "seq"}
+
+
+def group_view(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "tags"}
+
+
+def delete_group(txn: Txn, account: str, region: str, group: str) -> None:
+    get_group(txn, account, region, group)
+    key = group_key(account, region, group)
+    txn.delete(GROUPS, key)
+    txn.delete_prefix(STREAMS, key + SEP)
+    txn.delete_prefix(EVENTS, key + SEP)
+
+
+def delete_stream(txn: Txn, account: str, region: str, group: str, stream: str) -> None:
+    get_group(txn, account, region, group)
+    key = stream_key(account, region, group, stream)
+    if not txn.delete(STREAMS, key):
+        raise not_found("The specified log stream does not exist.")
+    txn.delete_prefix(EVENTS, key + SEP)
+
+
+def expire(txn: Txn, account_region_prefix: str = "") -> int:
+    """Delete events older than their group's retention; returns how many."""
+    removed = 0
+    now = now_ms()
+    for gkey, g in txn.scan(GROUPS, account_region_prefix):
+        days = g.get("retentionInDays")
+        if not days:
+            continue
+        cutoff = now - int(days) * 86400 * 1000
+        for skey, _ in txn.scan(STREAMS, gkey + SEP):
+            for ekey, ev in txn.scan(EVENTS, skey + SEP, limit=10000):
+                if ev["t"] >= cutoff:
+                    break
+                txn.delete(EVENTS, ekey)
+                removed += 1
+    return removed
