@@ -18,6 +18,8 @@ API_MODULES: dict[str, list[str]] = {
     "sns": ["gureum.services.sns.api"],
     "lambda": ["gureum.services.lambda_.api"],
     "logs": ["gureum.services.logs.api"],
+    "ecs": ["gureum.services.ecs.api"],
+    "servicediscovery": ["gureum.services.servicediscovery.api"],
 }
 
 # Background components, started by `gureum up` after the HTTP listener is ready, each
@@ -29,6 +31,7 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "s3": ("gureum.services.s3.gc:run", ("s3",)),  # unreferenced blob collection, upload expiry
     "sns": ("gureum.services.sns.delivery:run", ("sns",)),  # durable http(s) deliveries and retries
     "lambda": ("gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
+    "ecs": ("gureum.services.ecs.agent:run", ("ecs",)),  # task agent, service scheduler
 }
 
 # HTTP path prefixes on the main port that are not AWS APIs -> "module:function",

@@ -1,0 +1,454 @@
+"""The ECS task agent of this node (component "ecs"): starts the tasks the API creates,
+stops them when asked, runs the service scheduler (services.py), expires stopped tasks.
+
+Tasks reach it through store events ("ecs.task") and, at start-up, a scan for tasks that
+still want to run. Each task is one `TaskRun` (taskrun.py) owned by the agent; when gureum
+stops, every task is stopped (stop signal, short grace) and its host resources released.
+Tasks left RUNNING by a gureum that died are marked STOPPED at start-up (their containers
+are killed): the node restarted under them, as when an EC2 host goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gureum.sandbox import images as img
+from gureum.sandbox import network as net
+from gureum.sandbox import runc as rc
+from gureum.services.ecs import model
+from gureum.services.ecs import services as svc
+from gureum.services.ecs.taskrun import TaskRun, billed_seconds
+
+if TYPE_CHECKING:
+    from gureum.app import App
+    from gureum.store import Event
+
+log = logging.getLogger("gureum.ecs")
+COMPONENT = "ecs"
+
+
+class TaskAgent:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.work = app.data_dir / "ecs"
+        self.work.mkdir(parents=True, exist_ok=True)
+        cfg = app.config
+        insecure = tuple(x for x in (cfg.setting("ecs.insecure_registries", "") or "").split(",") if x)
+        self.images = img.ImageCache(self.work / "images", app.blobs, insecure=insecure)
+        self.runc = rc.Runc(self.work / "runc")
+        self.bridge = net.Bridge(cfg.setting("ecs.bridge", "gureum0") or "gureum0", cfg.setting("ecs.subnet", "10.213.0.0/16") or "10.213.0.0/16")
+        self.publish_host = cfg.setting("ecs.publish_host", "127.0.0.1") or "127.0.0.1"
+        self.default_stop_timeout = float(cfg.setting("ecs.stop_timeout", "30") or 30)
+        self.pids_limit = int(cfg.setting("ecs.task_pids_max", "4096") or 4096)
+        self.node_id = f"p{os.getpid()}"
+        # Pre-provisioned task networks (namespace + address), as Fargate keeps capacity warm;
+        # filled once this node has run its first task, so idle nodes hold none.
+        self.warm_networks = int(cfg.setting("ecs.warm_networks", "2") or 0)
+        self._net_pool: list[net.TaskNetwork] = []
+        self._refilling = False
+        self.runs: dict[str, TaskRun] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wake = asyncio.Event()
+        self.logs: Any = None
+        self.ledger: Any = None
+        self.available = False
+        self.reason = ""
+        from gureum.services.ecs.metadata import ADDRESS, MetadataServer
+
+        self.metadata = MetadataServer(self)
+        self._metadata_address = ADDRESS
+
+    # --- set-up ------------------------------------------------------------------------------
+    def setup(self) -> None:
+        if os.geteuid() != 0:
+            self.reason = "running containers needs root (runc, namespaces, cgroups)"
+            return
+        if shutil.which(rc.RUNC) is None and not Path(rc.RUNC).exists():
+            self.reason = "runc is not installed (Debian package runc)"
+            return
+        self.bridge.setup()
+        if not self.bridge.available:
+            self.reason = self.bridge.reason
+            return
+        # containers of a previous run of this node (killed gureum): kill and forget them
+        for cid in self.runc.list_ids():
+            import subprocess
+
+            subprocess.run([rc.RUNC, "--root", str(self.runc.root), "delete", "--force", cid], check=False, capture_output=True, timeout=30)
+        sweep_cgroups()
+        tasks_dir = self.work / "tasks"
+        if tasks_dir.is_dir():
+            for d in tasks_dir.iterdir():
+                for rootfs in d.glob("*/rootfs"):
+                    img.unmount(rootfs)
+                shutil.rmtree(d, ignore_errors=True)
+        self.available = True
+
+    def _optional_sinks(self) -> None:
+        try:
+            from gureum.services.logs.writer import LogWriter
+
+            self.logs = LogWriter(self.app.store)
+        except ImportError:
+            self.logs = None
+        try:
+            from gureum.billing.ledger import Ledger
+
+            self.ledger = Ledger(self.app.store)
+        except ImportError:
+            self.ledger = None
+
+    # --- ownership -------------------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(_guard(coro, name), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def spawn_for(self, run: TaskRun, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        return self.spawn(coro, name)
+
+    # --- events ------------------------------------------------------------------------------------
+    def on_event(self, event: Event) -> None:
+        key = event.data.get("key", "")
+        desired = event.data.get("desired")
+        run = self.runs.get(key)
+        if desired == "STOPPED":
+            if run is not None:
+                run.stop_requested.set()
+            self._wake.set()
+            return
+        if run is None and desired == "RUNNING":
+            self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
+        self._wake.set()
+
+    async def start(self, key: str) -> None:
+        if key in self.runs:
+            return
+        doc = await self.app.store.read(lambda t: t.get(model.TASKS, key))
+        if doc is None or doc["lastStatus"] != "PROVISIONING":
+            return
+        run = TaskRun(self, key, doc)
+        self.runs[key] = run
+        if doc["desiredStatus"] == "STOPPED":
+            run.stop_requested.set()
+        try:
+            if not self.available:
+                from gureum.services.ecs.taskrun import TaskFailed
+
+                async def fail() -> None:
+                    raise TaskFailed(f"ResourceInitializationError: {self.reason or 'containers are not available on this node'}")
+
+                run.provision = fail  # type: ignore[method-assign]
+            await run.run()
+        finally:
+            self.runs.pop(key, None)
+            self.metadata.forget(run)
+            self._wake.set()
+
+    # --- task networks -------------------------------------------------------------------------------
+    async def take_network(self, task_id: str) -> net.TaskNetwork:
+        """A task network: a warm one when there is one, else made now."""
+        tn = self._net_pool.pop() if self._net_pool else None
+        self.refill_networks()
+        if tn is not None:
+            return tn
+        return await asyncio.to_thread(self.bridge.create, task_id)
+
+    def refill_networks(self) -> None:
+        if self._refilling or not self.available or len(self._net_pool) >= self.warm_networks:
+            return
+        self._refilling = True
+
+        async def refill() -> None:
+            try:
+                while len(self._net_pool) < self.warm_networks:
+                    self._net_pool.append(await asyncio.to_thread(self.bridge.create, uuid.uuid4().hex))
+            except net.NetworkError:
+                log.exception("could not pre-provision a task network")
+            finally:
+                self._refilling = False
+
+        self.spawn(refill(), "ecs-warm-networks")
+
+    # --- hooks used by TaskRun ---------------------------------------------------------------------
+    async def registry_access(self, image: str, account: str, region: str) -> tuple[img.Credentials | None, dict[str, str]]:
+        """Credentials and address for an image: gureum's own registry (by its address or an
+        ECR host name) gets an ECR token for the task's account, as the execution role would."""
+        try:
+            ref = img.parse_reference(image)
+        except img.PullError:
+            return None, {}
+        host, port = self.app.http_address
+        own = {f"localhost:{port}", f"127.0.0.1:{port}", f"{host}:{port}"}
+        is_ecr = ".dkr.ecr." in ref.registry and ref.registry.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+        if ref.registry not in own and not is_ecr:
+            return None, {}
+        rewrite = {ref.registry: f"127.0.0.1:{port}"} if is_ecr or ref.registry != f"127.0.0.1:{port}" else {}
+        target_account = ref.registry.split(".", 1)[0] if is_ecr else account
+        target_region = ref.registry.split(".")[3] if is_ecr else region
+        try:
+            from gureum.services.ecr import auth
+            from gureum.services.ecr.engine import registry_of
+
+            secret = await registry_of(self.app).secret()
+            password = auth.make_password(secret, target_account, target_region, time.time() + 3600)
+            return img.Credentials("AWS", password), rewrite
+        except Exception:  # noqa: BLE001 - ECR not present: anonymous pulls
+            return None, rewrite
+
+    def injected_env(self, run: TaskRun, c: Any) -> dict[str, str]:
+        env = {
+            "AWS_REGION": run.region,
+            "AWS_DEFAULT_REGION": run.region,
+            "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE" if run.launch_type == "FARGATE" else "AWS_ECS_EC2",
+        }
+        env.update(self.metadata.register(run, c))
+        return env
+
+    def resolv_conf(self, run: TaskRun) -> str:
+        # No resolver is reachable from a task network yet: with no nameserver lines the
+        # C library tries 127.0.0.1 in the task's namespace and fails at once (no stall).
+        return "options timeout:1 attempts:1\n"
+
+    def log_target(self, run: TaskRun, c: Any) -> tuple[str | None, str | None]:
+        lc = c.spec.get("logConfiguration") or {}
+        if lc.get("logDriver") != "awslogs" or self.logs is None:
+            return None, None
+        opts = lc.get("options") or {}
+        group = opts.get("awslogs-group")
+        if not group:
+            return None, None
+        prefix = opts.get("awslogs-stream-prefix")
+        stream = f"{prefix}/{c.name}/{run.task_id}" if prefix else run.task_id
+        return group, stream
+
+    async def check_log_group(self, run: TaskRun, c: Any) -> str | None:
+        """AWS's awslogs driver refuses to start when the group is missing and
+        awslogs-create-group is not "true"."""
+        group, _ = self.log_target(run, c)
+        opts = (c.spec.get("logConfiguration") or {}).get("options") or {}
+        if group is None or str(opts.get("awslogs-create-group", "")).lower() == "true":
+            return None
+        from gureum.services.logs import model as logs_model
+
+        region = opts.get("awslogs-region") or run.region
+        exists = await self.app.store.read(lambda t: t.get(logs_model.GROUPS, logs_model.group_key(run.account, region, group)) is not None)
+        if exists:
+            return None
+        return (
+            "create stream has been retried 1 times: failed to create Cloudwatch log stream: "
+            "ResourceNotFoundException: The specified log group does not exist."
+        )
+
+    def log(self, account: str, region: str, group: str, stream: str, line: str) -> None:
+        if self.logs is not None:
+            self.logs.append(account, region, group, stream, [(int(time.time() * 1000), line)])
+
+    async def on_activating(self, run: TaskRun) -> None:
+        """Cloud Map registration of service tasks (while ACTIVATING, as ECS does)."""
+        registries = run.meta.get("registries") or []
+        if not registries or run.network is None:
+            return
+        from gureum.services.servicediscovery import model as sd
+
+        attrs = {
+            "AWS_INSTANCE_IPV4": run.network.ip,
+            "AVAILABILITY_ZONE": f"{run.region}a",
+            "AWS_INIT_HEALTH_STATUS": "HEALTHY",
+            "ECS_CLUSTER_NAME": run.meta["cluster"],
+            "ECS_SERVICE_NAME": run.meta.get("service") or "",
+            "ECS_TASK_DEFINITION_FAMILY": run.meta["taskdef"]["family"],
+            "REGION": run.region,
+        }
+        for reg in registries:
+            srv_id = reg["registryArn"].rsplit("/", 1)[-1]
+            a = dict(attrs)
+            if reg.get("port") or reg.get("containerPort"):
+                a["AWS_INSTANCE_PORT"] = str(reg.get("port") or reg.get("containerPort"))
+            try:
+                await self.app.store.run(lambda t, s=srv_id, a=a: sd.register_instance(t, run.account, run.region, s, run.task_id, a))
+            except Exception:
+                log.exception("could not register task %s in %s", run.task_id, reg["registryArn"])
+
+    async def on_deactivating(self, run: TaskRun) -> None:
+        """Cloud Map deregistration (while DEACTIVATING)."""
+        registries = run.meta.get("registries") or []
+        if not registries or run.network is None:
+            return
+        from gureum.services.servicediscovery import model as sd
+
+        for reg in registries:
+            srv_id = reg["registryArn"].rsplit("/", 1)[-1]
+            with contextlib.suppress(Exception):
+                await self.app.store.run(lambda t, s=srv_id: sd.deregister_instance(t, run.account, run.region, s, run.task_id))
+
+    def record_usage(self, run: TaskRun, doc: dict[str, Any]) -> None:
+        if self.ledger is None or run.launch_type != "FARGATE" or not doc:
+            return
+        started = doc.get("pullStartedAt") or doc.get("startedAt")
+        stopped = doc.get("stoppedAt") or model.now()
+        if started is None:
+            return
+        seconds = max(0.0, stopped - started)
+        self.ledger.record(
+            run.account,
+            "fargate",
+            {
+                "region": run.region,
+                "resource": run.arn,
+                "seconds": round(seconds, 3),
+                "billed_seconds": billed_seconds(started, stopped),
+                "vcpu": int(doc.get("cpu") or 256) / 1024,
+                "memory_gb": int(doc.get("memory") or 512) / 1024,
+                "arch": "x86_64",
+            },
+        )
+
+    # --- the loop ---------------------------------------------------------------------------------
+    async def recover(self) -> None:
+        """Tasks this node's previous process left behind: start those not yet started,
+        mark the others STOPPED (their containers died with it)."""
+
+        def scan(t: Any) -> list[tuple[str, dict[str, Any]]]:
+            return [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] != "STOPPED"]
+
+        rows = await self.app.store.read(scan)
+        for key, doc in rows:
+            if doc["lastStatus"] == "PROVISIONING":
+                self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
+                continue
+
+            def stop(t: Any, key: str = key) -> None:
+                d = t.get(model.TASKS, key)
+                if d is None or d["lastStatus"] == "STOPPED":
+                    return
+                ts = model.now()
+                d["desiredStatus"] = "STOPPED"
+                d["lastStatus"] = "STOPPED"
+                d.setdefault("stopCode", "TaskFailedToStart" if d.get("startedAt") is None else "TerminationNotice")
+                d.setdefault("stoppedReason", "Host EC2 (instance gureum) stopped/terminated.")
+                d.setdefault("stoppingAt", ts)
+                d["executionStoppedAt"] = d.get("executionStoppedAt") or ts
+                d["stoppedAt"] = ts
+                for c in d["containers"]:
+                    c["lastStatus"] = "STOPPED"
+                d["version"] += 1
+                d["_"].setdefault("history", []).append(["STOPPED", "STOPPED", ts])
+                t.put(model.TASKS, key, d)
+
+            await self.app.store.run(stop)
+
+    async def tick(self) -> None:
+        """Service scheduling and the expiry of long-stopped tasks."""
+        await svc.reconcile_all(self.app.store)
+        cutoff = time.time() - model.STOPPED_RETENTION
+
+        def expire(t: Any) -> None:
+            for k, d in t.scan(model.TASKS):
+                if d["lastStatus"] == "STOPPED" and (d.get("stoppedAt") or 0) < cutoff:
+                    t.delete(model.TASKS, k)
+
+        if int(time.time()) % 60 == 0:
+            await self.app.store.run(expire)
+
+    async def serve(self) -> None:
+        await asyncio.to_thread(self.setup)
+        self._optional_sinks()
+        if self.available and await self.metadata.start(self.bridge.name):
+            self.bridge.host_routes.append(self._metadata_address)
+        if self.logs is not None:
+            self.spawn(self.logs.run(), "ecs-logs")
+        if self.ledger is not None:
+            self.spawn(self.ledger.run(), "ecs-ledger")
+        unsubscribe = self.app.store.subscribe(model.TASK_EVENT, self.on_event)
+        self.app.publish(COMPONENT, self)
+        if self.available:
+            self.app.set_status("ecs", "running")
+        else:
+            self.app.set_status("ecs", "running", f"API only: {self.reason}")
+            log.warning("ECS tasks cannot run here: %s", self.reason)
+        try:
+            await self.recover()
+            interval = float(self.app.config.setting("ecs.scheduler_interval", "0.5") or 0.5)
+            while True:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), interval)
+                self._wake.clear()
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("ECS scheduler pass failed")
+        finally:
+            unsubscribe()
+            await asyncio.shield(self.shutdown())
+
+    async def shutdown(self) -> None:
+        self.default_stop_timeout = 2.0
+        for run in list(self.runs.values()):
+            run.stop_requested.set()
+        pending = {t for t in self._tasks if t.get_name().startswith("ecs-task-")}
+        if pending:
+            await asyncio.wait(pending, timeout=30)
+        for t in list(self._tasks):
+            t.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+        self.images.close()
+        await self.metadata.stop()
+        pool, self._net_pool = self._net_pool, []
+        for tn in pool:
+            await asyncio.to_thread(self.bridge.destroy, tn)
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(sweep_cgroups, True)
+
+
+def sweep_cgroups(include_self: bool = False) -> None:
+    """Remove task cgroups left by gureum processes that died (gureum-ecs/p<pid>/<task>),
+    and this process's own when it shuts down."""
+    own = "/"
+    with contextlib.suppress(OSError), open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if "memory" in ctrls.split(","):
+                own = path
+    for ctrl in ("memory", "cpu", "pids"):
+        base = Path("/sys/fs/cgroup") / ctrl / own.strip("/") / "gureum-ecs"
+        if not base.is_dir():
+            continue
+        for node in base.iterdir():
+            if not node.is_dir() or not node.name[1:].isdigit():
+                continue
+            if net._alive(int(node.name[1:])) and not (include_self and int(node.name[1:]) == os.getpid()):
+                continue
+            for d in sorted(node.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                if d.is_dir():
+                    with contextlib.suppress(OSError):
+                        d.rmdir()
+            with contextlib.suppress(OSError):
+                node.rmdir()
+
+
+async def _guard(coro: Coroutine[Any, Any, Any], name: str) -> Any:
+    try:
+        return await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("ECS background task %s failed", name)
+        return None
+
+
+async def run(app: App) -> None:
+    """Component entry point (registry.COMPONENTS["ecs"])."""
+    agent = TaskAgent(app)
+    await agent.serve()

@@ -1,0 +1,373 @@
+"""ECS operations (json protocol): thin handlers over model.py (clusters, task definitions,
+tasks) and services.py (services); the task agent (agent.py) does the running."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.services.ecs import model
+from gureum.services.ecs import services as svc
+from gureum.store import Txn
+
+
+def ecs(name: str):  # type: ignore[no-untyped-def]
+    return operation("ecs", name)
+
+
+def _page(items: list[Any], params: dict[str, Any], default: int = 100, limit: int = 100) -> tuple[list[Any], str | None]:
+    start = 0
+    if params.get("nextToken"):
+        try:
+            start = int(base64.urlsafe_b64decode(params["nextToken"].encode()).decode())
+        except ValueError:
+            raise model.invalid("Invalid nextToken.") from None
+    n = params.get("maxResults") or default
+    if not 1 <= n <= limit:
+        raise model.invalid(f"maxResults must be between 1 and {limit}.")
+    chunk = items[start : start + n]
+    token = base64.urlsafe_b64encode(str(start + n).encode()).decode() if start + n < len(items) else None
+    return chunk, token
+
+
+# --- clusters ---------------------------------------------------------------------------------
+@ecs("CreateCluster")
+async def create_cluster(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        doc = model.create_cluster(t, ctx.account_id, ctx.region, params)
+        return model.cluster_view(t, doc, ["TAGS"])
+
+    return {"cluster": await ctx.app.store.run(txn)}
+
+
+@ecs("DescribeClusters")
+async def describe_clusters(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    include = params.get("include") or []
+
+    def txn(t: Txn) -> dict[str, Any]:
+        out, failures = [], []
+        for ref in params.get("clusters") or ["default"]:
+            name = model.cluster_name_of(ref)
+            doc = t.get(model.CLUSTERS, model.scope(ctx.account_id, ctx.region) + name)
+            if doc is None:
+                if name == "default" and not params.get("clusters"):
+                    continue
+                failures.append({"arn": model.cluster_arn(ctx.account_id, ctx.region, name), "reason": "MISSING"})
+                continue
+            out.append(model.cluster_view(t, doc, include))
+        return {"clusters": out, "failures": failures}
+
+    return await ctx.app.store.read(txn)
+
+
+@ecs("ListClusters")
+async def list_clusters(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    rows = await ctx.app.store.read(lambda t: t.scan(model.CLUSTERS, model.scope(ctx.account_id, ctx.region)))
+    arns = [d["clusterArn"] for _, d in rows if d["status"] == "ACTIVE"]
+    chunk, token = _page(arns, params)
+    return {"clusterArns": chunk, **({"nextToken": token} if token else {})}
+
+
+@ecs("DeleteCluster")
+async def delete_cluster(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        doc = model.delete_cluster(t, ctx.account_id, ctx.region, params["cluster"])
+        return model.cluster_view(t, doc, [])
+
+    return {"cluster": await ctx.app.store.run(txn)}
+
+
+@ecs("UpdateCluster")
+async def update_cluster(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        return model.cluster_view(t, model.update_cluster(t, ctx.account_id, ctx.region, params), [])
+
+    return {"cluster": await ctx.app.store.run(txn)}
+
+
+@ecs("UpdateClusterSettings")
+async def update_cluster_settings(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await update_cluster(ctx, params)
+
+
+@ecs("PutClusterCapacityProviders")
+async def put_cluster_capacity_providers(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        return model.cluster_view(t, model.put_capacity_providers(t, ctx.account_id, ctx.region, params), [])
+
+    return {"cluster": await ctx.app.store.run(txn)}
+
+
+# --- task definitions -------------------------------------------------------------------------
+def _td_out(doc: dict[str, Any], include: list[str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"taskDefinition": model.view(doc)}
+    if include is None or "TAGS" in include:
+        out["tags"] = doc["_"].get("tags", [])
+    return out
+
+
+@ecs("RegisterTaskDefinition")
+async def register_task_definition(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    doc = await ctx.app.store.run(lambda t: model.register_taskdef(t, ctx.account_id, ctx.region, params, ctx.principal_arn))
+    return _td_out(doc)
+
+
+@ecs("DescribeTaskDefinition")
+async def describe_task_definition(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    doc = await ctx.app.store.read(lambda t: model.get_taskdef(t, ctx.account_id, ctx.region, params["taskDefinition"]))
+    return _td_out(doc, params.get("include") or [])
+
+
+@ecs("ListTaskDefinitions")
+async def list_task_definitions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    status = params.get("status") or "ACTIVE"
+    prefix = model.scope(ctx.account_id, ctx.region) + (params.get("familyPrefix") or "")
+    rows = await ctx.app.store.read(lambda t: t.scan(model.TASKDEFS, prefix))
+    docs = [d for _, d in rows if d["status"] == status]
+    if params.get("familyPrefix"):
+        docs = [d for d in docs if d["family"] == params["familyPrefix"] or d["family"].startswith(params["familyPrefix"])]
+    docs.sort(key=lambda d: (d["family"], d["revision"]), reverse=params.get("sort") == "DESC")
+    chunk, token = _page([d["taskDefinitionArn"] for d in docs], params)
+    return {"taskDefinitionArns": chunk, **({"nextToken": token} if token else {})}
+
+
+@ecs("ListTaskDefinitionFamilies")
+async def list_task_definition_families(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    status = params.get("status") or "ACTIVE"
+    prefix = model.scope(ctx.account_id, ctx.region) + (params.get("familyPrefix") or "")
+    rows = await ctx.app.store.read(lambda t: t.scan(model.TASKDEFS, prefix))
+    fams: dict[str, set[str]] = {}
+    for _, d in rows:
+        fams.setdefault(d["family"], set()).add(d["status"])
+    names = sorted(
+        f for f, st in fams.items() if status == "ALL" or (status == "ACTIVE" and "ACTIVE" in st) or (status == "INACTIVE" and "ACTIVE" not in st)
+    )
+    chunk, token = _page(names, params)
+    return {"families": chunk, **({"nextToken": token} if token else {})}
+
+
+@ecs("DeregisterTaskDefinition")
+async def deregister_task_definition(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    doc = await ctx.app.store.run(lambda t: model.deregister_taskdef(t, ctx.account_id, ctx.region, params["taskDefinition"]))
+    return {"taskDefinition": model.view(doc)}
+
+
+@ecs("DeleteTaskDefinitions")
+async def delete_task_definitions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    done, failures = await ctx.app.store.run(lambda t: model.delete_taskdefs(t, ctx.account_id, ctx.region, params["taskDefinitions"]))
+    return {"taskDefinitions": [model.view(d) for d in done], "failures": failures}
+
+
+# --- tasks --------------------------------------------------------------------------------------
+@ecs("RunTask")
+async def run_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    count = params.get("count", 1)
+    if not 1 <= count <= 10:
+        raise model.invalid("Count must be between 1 and 10.")
+    if params.get("platformVersion") and params["platformVersion"] not in model.PLATFORM_VERSIONS:
+        raise model.invalid("The specified platform version does not exist.")
+
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        taskdef = model.get_taskdef(t, ctx.account_id, ctx.region, params["taskDefinition"], active_only=True)
+        launch, provider = model.resolve_launch(cluster, params)
+        if launch == "EXTERNAL":
+            raise model.invalid("No Container Instances were found in your cluster.")
+        if launch == "EC2":
+            raise model.invalid("No Container Instances were found in your cluster.")
+        network = model.check_network(taskdef, launch, params.get("networkConfiguration"))
+        overrides = params.get("overrides") or {}
+        tasks = [
+            model.new_task(
+                t,
+                ctx.account_id,
+                ctx.region,
+                cluster,
+                taskdef,
+                launch_type=launch,
+                capacity_provider=provider,
+                network=network,
+                overrides=overrides,
+                started_by=params.get("startedBy"),
+                group=params.get("group"),
+                tags=params.get("tags") or [],
+                platform_version=params.get("platformVersion"),
+            )
+            for _ in range(count)
+        ]
+        return {"tasks": [model.task_view(d, True) for d in tasks], "failures": []}
+
+    return await ctx.app.store.run(txn)
+
+
+@ecs("StopTask")
+async def stop_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        found = model.get_task(t, ctx.account_id, ctx.region, cluster["clusterName"], params["task"])
+        if found is None:
+            raise model.invalid("The referenced task was not found.")
+        key, doc = found
+        doc = model.request_stop(t, key, doc, params.get("reason") or "Task stopped by user", "UserInitiated")
+        return {"task": model.task_view(doc, True)}
+
+    return await ctx.app.store.run(txn)
+
+
+@ecs("DescribeTasks")
+async def describe_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    refs = params["tasks"]
+    if not refs:
+        raise model.invalid("Tasks cannot be empty.")
+    if len(refs) > 100:
+        raise model.invalid("Tasks cannot have more than 100 elements.")
+    include_tags = "TAGS" in (params.get("include") or [])
+
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        out, failures = [], []
+        for ref in refs:
+            found = model.get_task(t, ctx.account_id, ctx.region, cluster["clusterName"], ref)
+            if found is None:
+                arn = ref if ref.startswith("arn:") else f"arn:aws:ecs:{ctx.region}:{ctx.account_id}:task/{cluster['clusterName']}/{ref}"
+                failures.append({"arn": arn, "reason": "MISSING"})
+            else:
+                out.append(model.task_view(found[1], include_tags))
+        return {"tasks": out, "failures": failures}
+
+    return await ctx.app.store.run(txn)
+
+
+@ecs("ListTasks")
+async def list_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[str]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        return [d["taskArn"] for d in model.list_tasks(t, ctx.account_id, ctx.region, cluster["clusterName"], params)]
+
+    arns = await ctx.app.store.run(txn)
+    chunk, token = _page(arns, params)
+    return {"taskArns": chunk, **({"nextToken": token} if token else {})}
+
+
+# --- tags ---------------------------------------------------------------------------------------
+@ecs("ListTagsForResource")
+async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[dict[str, str]]:
+        table, _, doc = _resource(t, ctx, params["resourceArn"])
+        return (doc["_"].get("tags", []) if table == model.TASKDEFS else doc.get("tags", [])) or []
+
+    return {"tags": await ctx.app.store.run(txn)}
+
+
+@ecs("TagResource")
+async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> None:
+        table, key, doc = _resource(t, ctx, params["resourceArn"])
+        holder = doc["_"] if table == model.TASKDEFS else doc
+        tags = {x["key"]: x for x in holder.get("tags") or []}
+        for x in params["tags"]:
+            tags[x["key"]] = x
+        holder["tags"] = list(tags.values())
+        t.put(table, key, doc)
+
+    await ctx.app.store.run(txn)
+    return {}
+
+
+@ecs("UntagResource")
+async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> None:
+        table, key, doc = _resource(t, ctx, params["resourceArn"])
+        holder = doc["_"] if table == model.TASKDEFS else doc
+        holder["tags"] = [x for x in holder.get("tags") or [] if x["key"] not in params["tagKeys"]]
+        t.put(table, key, doc)
+
+    await ctx.app.store.run(txn)
+    return {}
+
+
+def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str, Any]]:
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[2] != "ecs":
+        raise model.invalid("The ARN provided is invalid.")
+    rtype, _, rest = parts[5].partition("/")
+    sc = model.scope(ctx.account_id, ctx.region)
+    if rtype == "cluster":
+        key, table = sc + rest, model.CLUSTERS
+    elif rtype == "task-definition":
+        family, rev = model.parse_taskdef_ref(rest)
+        key, table = f"{sc}{family}:{(rev or 0):09d}", model.TASKDEFS
+    elif rtype == "task":
+        cluster, _, tid = rest.rpartition("/")
+        key, table = model.task_key(ctx.account_id, ctx.region, cluster, tid), model.TASKS
+    elif rtype == "service":
+        cluster, _, name = rest.rpartition("/")
+        key, table = f"{sc}{cluster}:{name}", model.SERVICES
+    else:
+        raise model.invalid("The ARN provided is invalid.")
+    doc = t.get(table, key)
+    if doc is None:
+        if table == model.CLUSTERS:
+            raise model.cluster_not_found()
+        raise AwsErrorNotFound()
+    return table, key, doc
+
+
+def AwsErrorNotFound() -> Exception:
+    from gureum.aws.errors import AwsError
+
+    return AwsError("InvalidParameterException", "The specified resource could not be found.", 400)
+
+
+# --- services -----------------------------------------------------------------------------------
+@ecs("CreateService")
+async def create_service(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    doc = await ctx.app.store.run(lambda t: svc.create_service(t, ctx.account_id, ctx.region, params, ctx.principal_arn))
+    return {"service": svc.service_view(doc, True)}
+
+
+@ecs("UpdateService")
+async def update_service(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    doc = await ctx.app.store.run(lambda t: svc.update_service(t, ctx.account_id, ctx.region, params))
+    return {"service": svc.service_view(doc, False)}
+
+
+@ecs("DeleteService")
+async def delete_service(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    doc = await ctx.app.store.run(lambda t: svc.delete_service(t, ctx.account_id, ctx.region, params))
+    return {"service": svc.service_view(doc, False)}
+
+
+@ecs("DescribeServices")
+async def describe_services(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    include_tags = "TAGS" in (params.get("include") or [])
+
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        out, failures = [], []
+        for ref in params["services"]:
+            doc = svc.find_service(t, ctx.account_id, ctx.region, cluster["clusterName"], ref)
+            if doc is None:
+                failures.append({"arn": svc.service_arn(ctx.account_id, ctx.region, cluster["clusterName"], ref.rsplit("/", 1)[-1]), "reason": "MISSING"})
+            else:
+                out.append(svc.service_view(doc, include_tags))
+        return {"services": out, "failures": failures}
+
+    return await ctx.app.store.run(txn)
+
+
+@ecs("ListServices")
+async def list_services(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[str]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        rows = t.scan(model.SERVICES, model.scope(ctx.account_id, ctx.region) + cluster["clusterName"] + ":")
+        return [
+            d["serviceArn"]
+            for _, d in rows
+            if d["status"] == "ACTIVE" and (not params.get("launchType") or d.get("launchType") == params["launchType"])
+        ]
+
+    arns = await ctx.app.store.run(txn)
+    chunk, token = _page(arns, params, default=10, limit=100)
+    return {"serviceArns": chunk, **({"nextToken": token} if token else {})}

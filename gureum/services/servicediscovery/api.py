@@ -1,0 +1,181 @@
+"""Cloud Map operations: thin handlers over model.py."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.services.servicediscovery import model
+from gureum.store import Txn
+
+
+def sd(name: str):  # type: ignore[no-untyped-def]
+    return operation("servicediscovery", name)
+
+
+def _page(items: list[Any], params: dict[str, Any], default: int = 100) -> dict[str, Any]:
+    start = int(base64.urlsafe_b64decode(params["NextToken"]).decode()) if params.get("NextToken") else 0
+    n = params.get("MaxResults") or default
+    out: dict[str, Any] = {"items": items[start : start + n]}
+    if start + n < len(items):
+        out["NextToken"] = base64.urlsafe_b64encode(str(start + n).encode()).decode()
+    return out
+
+
+def _filtered(items: list[dict[str, Any]], filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for f in filters or []:
+        values = f.get("Values") or []
+        cond = f.get("Condition") or "EQ"
+        name = f["Name"]
+        field = {"TYPE": "Type", "NAMESPACE_ID": "NamespaceId", "NAME": "Name", "HTTP_NAME": "Name", "RESOURCE_OWNER": "ResourceOwner"}.get(name, name)
+
+        def ok(doc: dict[str, Any], field: str = field, values: list[str] = values, cond: str = cond) -> bool:
+            v = str(doc.get(field, ""))
+            if cond == "BEGINS_WITH":
+                return any(v.startswith(x) for x in values)
+            return v in values
+
+        items = [d for d in items if ok(d)]
+    return items
+
+
+async def _create_ns(ctx: RequestContext, params: dict[str, Any], kind: str) -> dict[str, Any]:
+    op = await ctx.app.store.run(lambda t: model.create_namespace(t, ctx.account_id, ctx.region, kind, params))
+    return {"OperationId": op}
+
+
+@sd("CreatePublicDnsNamespace")
+async def create_public_dns_namespace(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await _create_ns(ctx, params, "DNS_PUBLIC")
+
+
+@sd("CreatePrivateDnsNamespace")
+async def create_private_dns_namespace(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await _create_ns(ctx, params, "DNS_PRIVATE")
+
+
+@sd("CreateHttpNamespace")
+async def create_http_namespace(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await _create_ns(ctx, params, "HTTP")
+
+
+@sd("GetNamespace")
+async def get_namespace(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        return model.namespace_view(t, model.get_namespace(t, ctx.account_id, ctx.region, params["Id"]))
+
+    return {"Namespace": await ctx.app.store.read(txn)}
+
+
+@sd("ListNamespaces")
+async def list_namespaces(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[dict[str, Any]]:
+        return [model.namespace_view(t, d) for _, d in t.scan(model.NAMESPACES, model.sc(ctx.account_id, ctx.region))]
+
+    page = _page(_filtered(await ctx.app.store.read(txn), params.get("Filters") or []), params)
+    return {"Namespaces": page.pop("items"), **page}
+
+
+@sd("DeleteNamespace")
+async def delete_namespace(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"OperationId": await ctx.app.store.run(lambda t: model.delete_namespace(t, ctx.account_id, ctx.region, params["Id"]))}
+
+
+@sd("GetOperation")
+async def get_operation(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"Operation": await ctx.app.store.read(lambda t: model.get_operation(t, ctx.account_id, ctx.region, params["OperationId"]))}
+
+
+@sd("CreateService")
+async def create_service(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        return model.service_view(t, model.create_service(t, ctx.account_id, ctx.region, params))
+
+    return {"Service": await ctx.app.store.run(txn)}
+
+
+@sd("GetService")
+async def get_service(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        return model.service_view(t, model.get_service(t, ctx.account_id, ctx.region, params["Id"]))
+
+    return {"Service": await ctx.app.store.read(txn)}
+
+
+@sd("ListServices")
+async def list_services(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[dict[str, Any]]:
+        return [model.service_view(t, d) for _, d in t.scan(model.SERVICES, model.sc(ctx.account_id, ctx.region))]
+
+    items = _filtered(await ctx.app.store.read(txn), params.get("Filters") or [])
+    page = _page(items, params)
+    return {"Services": page.pop("items"), **page}
+
+
+@sd("DeleteService")
+async def delete_service(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await ctx.app.store.run(lambda t: model.delete_service(t, ctx.account_id, ctx.region, params["Id"]))
+    return {}
+
+
+@sd("RegisterInstance")
+async def register_instance(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> str:
+        return model.register_instance(
+            t, ctx.account_id, ctx.region, params["ServiceId"], params["InstanceId"], params["Attributes"], params.get("CreatorRequestId")
+        )
+
+    return {"OperationId": await ctx.app.store.run(txn)}
+
+
+@sd("DeregisterInstance")
+async def deregister_instance(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> str:
+        return model.deregister_instance(t, ctx.account_id, ctx.region, params["ServiceId"], params["InstanceId"])
+
+    return {"OperationId": await ctx.app.store.run(txn)}
+
+
+@sd("GetInstance")
+async def get_instance(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        srv = model.get_service(t, ctx.account_id, ctx.region, params["ServiceId"])
+        doc = t.get(model.INSTANCES, f"{model.sc(ctx.account_id, ctx.region)}{srv['Id']}:{params['InstanceId']}")
+        if doc is None:
+            raise model.err("InstanceNotFound", f"Instance not found: {params['InstanceId']}")
+        return model.public(doc)
+
+    return {"ResourceOwner": ctx.account_id, "Instance": await ctx.app.store.read(txn)}
+
+
+@sd("ListInstances")
+async def list_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[dict[str, Any]]:
+        srv = model.get_service(t, ctx.account_id, ctx.region, params["ServiceId"])
+        return [{"Id": d["Id"], "Attributes": d["Attributes"], "CreatedByAccount": d["CreatedByAccount"]} for d in model.instances(t, ctx.account_id, ctx.region, srv["Id"])]
+
+    page = _page(await ctx.app.store.read(txn), params)
+    return {"ResourceOwner": ctx.account_id, "Instances": page.pop("items"), **page}
+
+
+@sd("DiscoverInstances")
+async def discover_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[dict[str, Any]]:
+        sc = model.sc(ctx.account_id, ctx.region)
+        ns = next((d for _, d in t.scan(model.NAMESPACES, sc) if d["Name"] == params["NamespaceName"].rstrip(".")), None)
+        if ns is None:
+            raise model.err("NamespaceNotFound", f"Namespace not found: {params['NamespaceName']}")
+        srv = next((d for _, d in t.scan(model.SERVICES, sc) if d["NamespaceId"] == ns["Id"] and d["Name"] == params["ServiceName"]), None)
+        if srv is None:
+            raise model.err("ServiceNotFound", f"Service not found: {params['ServiceName']}")
+        out = []
+        for d in model.instances(t, ctx.account_id, ctx.region, srv["Id"]):
+            attrs = d["Attributes"]
+            if any(attrs.get(k) != v for k, v in (params.get("QueryParameters") or {}).items()):
+                continue
+            out.append({"InstanceId": d["Id"], "NamespaceName": ns["Name"], "ServiceName": srv["Name"], "HealthStatus": d.get("_health", "HEALTHY"), "Attributes": attrs})
+        return out
+
+    items = await ctx.app.store.read(txn)
+    return {"Instances": items[: params.get("MaxResults") or 100], "InstancesRevision": len(items)}

@@ -1,0 +1,102 @@
+"""Service discovery: Cloud Map namespaces and services backed by Route 53 zones, and an
+ECS service registering its live tasks, so gureum's DNS answers with their addresses."""
+
+from __future__ import annotations
+
+import dns.exception
+import dns.message
+import dns.query
+import dns.rdatatype
+import pytest
+from botocore.exceptions import ClientError
+
+from .images import containers_skip_reason
+from .test_api import AWSVPC, uniq
+from .test_services import running_tasks, steady, wait_for
+from .test_tasks import HTTPD, fetch, register
+
+
+def cloud_map(gureum):  # type: ignore[no-untyped-def]
+    """DiscoverInstances is sent to a `data-` host prefix; a local endpoint has none."""
+    from botocore.config import Config
+
+    return gureum.client("servicediscovery", config=Config(retries={"max_attempts": 1}, inject_host_prefix=False))
+
+
+def resolve(gureum, name: str) -> list[str]:
+    q = dns.message.make_query(name, dns.rdatatype.A)
+    try:
+        r = dns.query.udp(q, "127.0.0.1", port=gureum.dns_port, timeout=3)
+    except dns.exception.Timeout:
+        return ["<timeout>"]
+    return sorted(rr.address for rrset in r.answer for rr in rrset if rr.rdtype == dns.rdatatype.A)
+
+
+def namespace(sd, name: str) -> str:
+    op = sd.create_public_dns_namespace(Name=name, CreatorRequestId=uniq("req"))["OperationId"]
+    o = sd.get_operation(OperationId=op)["Operation"]
+    assert o["Status"] == "SUCCESS" and o["Type"] == "CREATE_NAMESPACE"
+    return o["Targets"]["NAMESPACE"]
+
+
+def test_cloud_map_instances_answer_in_gureum_dns(gureum):
+    gureum.wait_service("route53", "running")
+    sd = cloud_map(gureum)
+    name = f"{uniq('cm')}.example"
+    ns_id = namespace(sd, name)
+    ns = sd.get_namespace(Id=ns_id)["Namespace"]
+    assert ns["Type"] == "DNS_PUBLIC" and ns["Properties"]["DnsProperties"]["HostedZoneId"]
+    zone = gureum.client("route53").get_hosted_zone(Id=ns["Properties"]["DnsProperties"]["HostedZoneId"])["HostedZone"]
+    assert zone["Name"] == name + "."
+    with pytest.raises(ClientError) as e:
+        sd.create_public_dns_namespace(Name=name)
+    assert e.value.response["Error"]["Code"] == "NamespaceAlreadyExists"
+    srv = sd.create_service(Name="api", NamespaceId=ns_id, DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]
+    sd.register_instance(ServiceId=srv["Id"], InstanceId="i-1", Attributes={"AWS_INSTANCE_IPV4": "10.213.250.1"})
+    sd.register_instance(ServiceId=srv["Id"], InstanceId="i-2", Attributes={"AWS_INSTANCE_IPV4": "10.213.250.2", "color": "blue"})
+    wait_for(lambda: resolve(gureum, f"api.{name}") == ["10.213.250.1", "10.213.250.2"], timeout=20, what="both instances in DNS")
+    found = sd.discover_instances(NamespaceName=name, ServiceName="api", QueryParameters={"color": "blue"})["Instances"]
+    assert [i["InstanceId"] for i in found] == ["i-2"]
+    assert sd.get_service(Id=srv["Id"])["Service"]["InstanceCount"] == 2
+    with pytest.raises(ClientError) as e:
+        sd.delete_service(Id=srv["Id"])
+    assert e.value.response["Error"]["Code"] == "ResourceInUse"
+    sd.deregister_instance(ServiceId=srv["Id"], InstanceId="i-1")
+    wait_for(lambda: resolve(gureum, f"api.{name}") == ["10.213.250.2"], timeout=20, what="one instance in DNS")
+    sd.deregister_instance(ServiceId=srv["Id"], InstanceId="i-2")
+    sd.delete_service(Id=srv["Id"])
+    sd.delete_namespace(Id=ns_id)
+    with pytest.raises(ClientError) as e:
+        sd.get_namespace(Id=ns_id)
+    assert e.value.response["Error"]["Code"] == "NamespaceNotFound"
+
+
+@pytest.mark.skipif(containers_skip_reason() is not None, reason=str(containers_skip_reason()))
+@pytest.mark.xdist_group("ecs-containers")
+def test_an_ecs_service_of_three_behind_service_discovery(gureum, ecs, image):
+    gureum.wait_service("route53", "running")
+    sd = cloud_map(gureum)
+    name = f"{uniq('web')}.example"
+    ns_id = namespace(sd, name)
+    srv = sd.create_service(Name="web", NamespaceId=ns_id, DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]
+    td = register(ecs, image, [{"name": "web", "command": HTTPD, "portMappings": [{"containerPort": 8080}], "stopTimeout": 2}])
+    svc = uniq("disc")
+    ecs.create_service(
+        serviceName=svc, taskDefinition=td, desiredCount=3, launchType="FARGATE", networkConfiguration=AWSVPC,
+        serviceRegistries=[{"registryArn": srv["Arn"]}],
+    )  # fmt: skip
+    steady(ecs, svc, 3)
+    ips = sorted(t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running_tasks(ecs, svc))
+    wait_for(lambda: resolve(gureum, f"web.{name}") == ips, what="DNS to list the three tasks")
+    for ip in resolve(gureum, f"web.{name}"):
+        assert fetch(f"http://{ip}:8080/index.html") == b"hello from gureum\n"
+    inst = sd.list_instances(ServiceId=srv["Id"])["Instances"]
+    assert len(inst) == 3 and all(i["Attributes"]["ECS_SERVICE_NAME"] == svc for i in inst)
+
+    ecs.update_service(service=svc, desiredCount=1)
+    steady(ecs, svc, 1)
+    left = [t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running_tasks(ecs, svc)]
+    wait_for(lambda: resolve(gureum, f"web.{name}") == left, what="DNS to drop stopped tasks")
+    ecs.delete_service(service=svc, force=True)
+    wait_for(lambda: resolve(gureum, f"web.{name}") == [], what="DNS to drop every task")
+

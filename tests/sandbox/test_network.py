@@ -1,0 +1,71 @@
+"""Task networks: a namespace per task with its own address on the gureum bridge, reachable
+from the host; ports published on loopback by the asyncio proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+
+import pytest
+
+from gureum.sandbox import network as net
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+
+
+@pytest.fixture
+def bridge():
+    b = net.Bridge()
+    b.setup()
+    if not b.available:
+        pytest.skip(b.reason)
+    return b
+
+
+def test_two_tasks_get_distinct_addresses_reachable_from_the_host(bridge):
+    a = bridge.create(os.urandom(16).hex())
+    b = bridge.create(os.urandom(16).hex())
+    try:
+        assert a.ip != b.ip and a.ip.startswith("10.213.")
+        assert os.path.exists(a.path)
+        # ping the task from the host, and task b from task a
+        subprocess.run(["ip", "netns", "exec", a.netns, "busybox", "ping", "-c", "1", "-W", "2", b.ip], check=True, capture_output=True)
+        subprocess.run(["busybox", "ping", "-c", "1", "-W", "2", a.ip], check=True, capture_output=True)
+        # no default route: nothing leaves the machine
+        routes = subprocess.run(["ip", "-n", a.netns, "route"], capture_output=True, text=True, check=True).stdout
+        assert "default" not in routes
+    finally:
+        bridge.destroy(a)
+        bridge.destroy(b)
+    assert not os.path.exists(a.path)
+    assert not (net.LEASES / a.ip).exists()
+
+
+def test_published_port_forwards_to_the_task(bridge):
+    tn = bridge.create(os.urandom(16).hex())
+    server = subprocess.Popen(["ip", "netns", "exec", tn.netns, "busybox", "nc", "-l", "-p", "7000", "-e", "busybox", "echo", "pong"])
+
+    async def go() -> bytes:
+        proxy = await net.publish("127.0.0.1", 0, (tn.ip, 7000))
+        try:
+            for _ in range(100):
+                try:
+                    r, w = await asyncio.open_connection("127.0.0.1", proxy.host_port)
+                    data = await asyncio.wait_for(r.read(), 5)
+                    w.close()
+                    if data:
+                        return data
+                except OSError:
+                    pass
+                await asyncio.sleep(0.05)
+            return b""
+        finally:
+            await proxy.close()
+
+    try:
+        assert asyncio.run(go()) == b"pong\n"
+    finally:
+        server.kill()
+        server.wait()
+        bridge.destroy(tn)
