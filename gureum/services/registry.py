@@ -16,7 +16,7 @@ API_MODULES: dict[str, list[str]] = {
     "sqs": ["gureum.services.sqs.api", "gureum.services.sqs.moves"],
     "s3": ["gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart"],
     "sns": ["gureum.services.sns.api"],
-    "lambda": ["gureum.services.lambda_.api"],
+    "lambda": ["gureum.services.lambda_.api", "gureum.services.lambda_.esm"],
     "logs": ["gureum.services.logs.api"],
     "ecs": ["gureum.services.ecs.api"],
     "servicediscovery": ["gureum.services.servicediscovery.api"],
@@ -32,6 +32,7 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sns": ("gureum.services.sns.delivery:run", ("sns",)),  # durable http(s) deliveries and retries
     "lambda": ("gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
     "ecs": ("gureum.services.ecs.agent:run", ("ecs",)),  # task agent, service scheduler
+    "lambda-esm": ("gureum.services.lambda_.esm_poller:run", ("lambda",)),  # SQS event source mappings
 }
 
 # HTTP path prefixes on the main port that are not AWS APIs -> "module:function",
