@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from lambda_helpers import ISOLATED, invoke_json
+from lambda_helpers import ISOLATED, invoke_json, zip_of
 
 isolated_only = pytest.mark.skipif(not ISOLATED, reason="needs root for namespaces and cgroups")
 
@@ -76,7 +76,7 @@ def test_infinite_loop_times_out_and_next_invoke_gets_a_fresh_environment(lam, m
     assert resp["FunctionError"] == "Unhandled"
     assert "Task timed out after 1.00 seconds" in out["errorMessage"]
     lam.update_function_configuration(FunctionName=name, Timeout=3)
-    lam.update_function_code(FunctionName=name, ZipFile=__import__("conftest").zip_of({"app.py": OK}))
+    lam.update_function_code(FunctionName=name, ZipFile=zip_of({"app.py": OK}))
     assert invoke_json(lam, name)[1] == "fine"
 
 
