@@ -15,7 +15,7 @@ import urllib.request
 from typing import Any
 
 from gureum.billing import prices
-from gureum.billing.ledger import lambda_summary
+from gureum.billing.ledger import fargate_summary, lambda_summary
 
 
 def _state_url(args: argparse.Namespace) -> str:
@@ -59,6 +59,20 @@ def report(summary: dict[tuple[str, str], dict[str, Any]]) -> tuple[list[str], d
     return lines, {"requests": total_requests, "gb_seconds": total_gbs, "cost": total_cost}
 
 
+def fargate_report(summary: dict[tuple[str, str], dict[str, Any]]) -> tuple[list[str], float]:
+    lines = [f"{'ACCOUNT':<13} {'FARGATE TASK':<40} {'VCPU':>6} {'GB':>6} {'SECONDS':>9} {'BILLED S':>9} {'COST (USD)':>12}"]
+    total = 0.0
+    for (account, arn), s in sorted(summary.items()):
+        task = arn.split(":task/", 1)[-1]
+        total += s["cost"]
+        lines.append(
+            f"{account:<13} {task:<40} {s['vcpu']:>6.2f} {s['memory_gb']:>6.2f} {s['seconds']:>9.1f} "
+            f"{s['billed_seconds']:>9.0f} {s['cost']:>12.8f}"
+        )
+    lines.append(f"{'':<13} {'total (per second, 1-minute minimum)':<40} {'':>6} {'':>6} {'':>9} {'':>9} {total:>12.8f}")
+    return lines, total
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="gureum costs", description="What AWS would have billed (us-east-1 prices).")
     p.add_argument("--endpoint", default=os.environ.get("GUREUM_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or "http://localhost:4566")
@@ -72,20 +86,30 @@ def main(argv: list[str]) -> int:
     store = open_store(_state_url(args))
     try:
         summary = store.run_sync(lambda t: lambda_summary(t, args.account))
+        fargate = store.run_sync(lambda t: fargate_summary(t, args.account))
     finally:
         import asyncio
 
         asyncio.run(store.close())
     lines, totals = report(summary)
+    f_lines, f_total = fargate_report(fargate)
     if args.json:
         rows = [
             {"account": a, "function": arn, "requests": s["requests"], "gbSeconds": sum(s["gb_seconds"].values()),
              "cost": prices.lambda_cost(s["requests"], s["gb_seconds"])}
             for (a, arn), s in sorted(summary.items())
         ]
-        print(json.dumps({"lambda": rows, "total": totals}, indent=2))
+        tasks = [
+            {"account": a, "task": arn, "vcpu": s["vcpu"], "memoryGb": s["memory_gb"], "seconds": s["seconds"],
+             "billedSeconds": s["billed_seconds"], "cost": s["cost"]}
+            for (a, arn), s in sorted(fargate.items())
+        ]
+        print(json.dumps({"lambda": rows, "total": totals, "fargate": tasks, "fargateTotal": f_total}, indent=2))
     else:
         print("\n".join(lines))
+        if fargate:
+            print()
+            print("\n".join(f_lines))
     return 0
 
 

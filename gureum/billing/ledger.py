@@ -93,3 +93,22 @@ def lambda_summary(txn: Txn, account: str | None = None) -> dict[tuple[str, str]
         arch = row.get("arch", "x86_64")
         s["gb_seconds"][arch] = s["gb_seconds"].get(arch, 0.0) + lambda_gb_seconds(int(row.get("billed_ms", 0)), int(row.get("memory_mb", 128)))
     return out
+
+
+def fargate_summary(txn: Txn, account: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """(account, task ARN) -> {seconds, billed_seconds, vcpu, memory_gb, arch, cost}."""
+    from gureum.billing.prices import fargate_cost
+
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, row in usage_rows(txn, account, "fargate"):
+        acct = key.split("/", 1)[0]
+        s = out.setdefault(
+            (acct, row["resource"]),
+            {"seconds": 0.0, "billed_seconds": 0.0, "vcpu": float(row.get("vcpu", 0.25)),
+             "memory_gb": float(row.get("memory_gb", 0.5)), "arch": row.get("arch", "x86_64"), "cost": 0.0},
+        )
+        billed = float(row.get("billed_seconds") or row.get("seconds") or 0.0)
+        s["seconds"] += float(row.get("seconds") or 0.0)
+        s["billed_seconds"] += billed
+        s["cost"] += fargate_cost(billed, s["vcpu"], s["memory_gb"], s["arch"])
+    return out
