@@ -63,6 +63,27 @@ def test_filter_log_events_matches_terms_across_streams(logs):
     assert len(paged["events"]) + len(rest["events"]) == 4
 
 
+def test_filter_log_events_with_json_and_space_delimited_patterns(logs):
+    group = _group()
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    messages = [
+        '{"level":"error","latency":250}',
+        '{"level":"info","latency":5}',
+        "10.0.0.1 GET /a 500 12",
+        "10.0.0.2 GET /b 200 99",
+    ]
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(messages)])
+    slow = logs.filter_log_events(logGroupName=group, filterPattern='{ $.level = "error" && $.latency > 100 }')["events"]
+    assert [e["message"] for e in slow] == [messages[0]]
+    failed = logs.filter_log_events(logGroupName=group, filterPattern="[ip, method, path, status = 5*, bytes]")["events"]
+    assert [e["message"] for e in failed] == [messages[2]]
+    with pytest.raises(ClientError) as exc:
+        logs.filter_log_events(logGroupName=group, filterPattern="{ $.level = ")
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
 def test_retention_and_delete(logs):
     group = _group()
     logs.create_log_group(logGroupName=group)

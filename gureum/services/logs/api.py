@@ -6,11 +6,13 @@ import base64
 import json
 import re
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.logs import model
 from gureum.services.logs.model import EVENTS, GROUPS, SEP, STREAMS
+from gureum.services.logs.patterns import PatternError, compile_pattern
 
 DEFAULT_LIMIT = 10000
 PAGE_GROUPS = 50
@@ -214,29 +216,12 @@ async def get_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     }
 
 
-def compile_filter(pattern: str | None):  # noqa: ANN201 - returns a predicate
-    """A subset of CloudWatch filter patterns: terms (all must appear), "quoted phrases",
-    -term exclusions, ?term alternatives, and JSON/space-delimited patterns treated as
-    match-all (not evaluated yet)."""
-    pattern = (pattern or "").strip()
-    if not pattern or pattern.startswith(("{", "[")):
-        return lambda message: True
-    tokens = re.findall(r'[-?]?"[^"]*"|\S+', pattern)
-    must: list[str] = []
-    not_: list[str] = []
-    any_: list[str] = []
-    for tok in tokens:
-        kind = tok[0] if tok[0] in "-?" else ""
-        term = tok[1:] if kind else tok
-        term = term.strip('"')
-        (not_ if kind == "-" else any_ if kind == "?" else must).append(term)
-
-    def match(message: str) -> bool:
-        if any_ and not any(t in message for t in any_):
-            return False
-        return all(t in message for t in must) and not any(t in message for t in not_)
-
-    return match
+def compile_filter(pattern: str | None) -> Callable[[str], bool]:
+    """The predicate for a CloudWatch filter pattern (gureum.services.logs.patterns)."""
+    try:
+        return compile_pattern(pattern)
+    except (PatternError, re.error):
+        raise model.invalid("Invalid filter pattern") from None
 
 
 @operation("logs", "FilterLogEvents")
