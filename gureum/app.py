@@ -211,13 +211,13 @@ class App:
     # --- HTTP edge ----------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
         path = request.raw_path
+        for prefix, entry in registry.EDGE_ROUTES.items():
+            if path.startswith(prefix) and not _is_sigv4(request):
+                return await load_entry(entry)(self, request)
         if path.startswith("/_gureum/"):
             from gureum import internal
 
             return await internal.handle(self, request)
-        for prefix, entry in registry.EDGE_ROUTES.items():
-            if path.startswith(prefix) and not _is_sigv4(request):
-                return await load_entry(entry)(self, request)
         from gureum.aws import edge
 
         return await edge.handle(self, request)

@@ -39,6 +39,7 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
 # `async def handle(app: App, request: Request) -> Response`.
 EDGE_ROUTES: dict[str, str] = {
     "/v2/": "gureum.services.ecr.http:handle",  # the OCI registry (ECR)
+    "/_gureum/lambda/code/": "gureum.services.lambda_.code_urls:handle",  # GetFunction's Code.Location
 }
 
 # Services gureum speaks on its API port (for routing and the health report).

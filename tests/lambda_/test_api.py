@@ -55,6 +55,27 @@ def test_create_get_list_delete(lam, role_arn):
     assert resp["Error"]["Message"] == f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}"
 
 
+def test_get_function_code_location_downloads_the_zip_until_it_expires(lam, role_arn):
+    name = f"dl-{uuid.uuid4().hex[:8]}"
+    zipped = _code("download me")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn, Handler="app.handler", Code={"ZipFile": zipped})
+    try:
+        code = lam.get_function(FunctionName=name)["Code"]
+        assert code["RepositoryType"] == "S3"
+        with urllib.request.urlopen(code["Location"], timeout=10) as resp:
+            assert resp.read() == zipped
+        forged = code["Location"].replace("signature=", "signature=0")
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(forged, timeout=10)
+        assert exc.value.code == 403
+        expired = code["Location"].split("?")[0] + "?expires=1&signature=00"
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(expired, timeout=10)
+        assert exc.value.code == 403
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
 def test_list_functions_paginates(lam, make_function):
     for _ in range(3):
         make_function(ECHO)

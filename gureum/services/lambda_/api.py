@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.lambda_ import layers, model
+from gureum.services.lambda_ import code_urls, layers, model
 from gureum.services.lambda_.code import code_bytes, store_code
 from gureum.services.lambda_.engine import encode_tail, engine_of
 from gureum.services.lambda_.runtimes import RUNTIMES
@@ -131,21 +131,15 @@ def _publish(txn: model.Txn, key: str, doc: dict[str, Any], description: str | N
 async def get_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, qualifier, arn = _target(ctx, params)
     config, doc = await ctx.app.store.read(lambda t: _config_for(t, key, qualifier, arn))
-    digest = (doc["code"]["digest"]).split(":", 1)[1]
     out: dict[str, Any] = {
         "Configuration": config,
-        "Code": {"RepositoryType": "S3", "Location": f"{_endpoint(ctx)}/_gureum/lambda/code/{digest}"},
+        "Code": {"RepositoryType": "S3", "Location": await code_urls.location(ctx.app, doc["code"]["digest"])},
     }
     if doc.get("tags"):
         out["Tags"] = doc["tags"]
     if doc.get("reserved") is not None:
         out["Concurrency"] = {"ReservedConcurrentExecutions": doc["reserved"]}
     return out
-
-
-def _endpoint(ctx: RequestContext) -> str:
-    host, port = ctx.app.http_address
-    return f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
 
 
 def _config_for(txn: model.Txn, key: str, qualifier: str | None, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:

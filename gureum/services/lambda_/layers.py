@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.lambda_ import model
+from gureum.services.lambda_ import code_urls, model
 from gureum.services.lambda_.code import code_bytes, store_code
 
 LAYERS = "lambda.layers"
@@ -89,7 +89,9 @@ async def _get(ctx: RequestContext, name: str, version: int) -> dict[str, Any]:
     doc = await ctx.app.store.read(lambda t: t.get(VERSIONS, _vkey(ctx.account_id, ctx.region, name, version)))
     if doc is None:
         raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
-    return _view(doc)
+    view = _view(doc)
+    view["Content"] = dict(view["Content"], Location=await code_urls.location(ctx.app, doc["digest"]))
+    return view
 
 
 @operation("lambda", "GetLayerVersion")
