@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from gureum.services.route53 import zonefile
 
 ZONE = "bench.test"
+GUREUM_ONLY = ("static", "policy")  # NSD has no routing policies
 
 
 def free_port() -> int:
@@ -113,6 +114,39 @@ def populate(endpoint: str, hosts: int) -> tuple[str, list[str]]:
     return text, queries
 
 
+POLICY_NAMES = 100
+ECS_GB = "8:00011800510245"  # dnsperf -E: EDNS Client Subnet 81.2.69.0/24 (the bundled DB: GB)
+
+
+def populate_policies(endpoint: str, hc_port: int) -> tuple[list[str], list[str]]:
+    """Weighted + health-checked sets and geolocated sets (the `policy` scenario), and the
+    static names of the same count (the `static` scenario, same run, same server)."""
+    client = zonefile._client(endpoint)
+    zone_id = client.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"][0]["Id"]
+    checks = [client.create_health_check(CallerReference=f"bench-hc-{i}-{time.time()}", HealthCheckConfig={
+        "Type": "TCP", "IPAddress": "127.0.0.1", "Port": hc_port, "RequestInterval": 10})["HealthCheck"]["Id"] for i in range(2)]
+    sets = []
+    for i in range(POLICY_NAMES):
+        for sid, weight, hc in (("a", 10, checks[0]), ("b", 30, checks[1]), ("c", 60, None)):
+            doc = {"Name": f"wt{i}.{ZONE}", "Type": "A", "TTL": 60, "SetIdentifier": sid, "Weight": weight,
+                   "ResourceRecords": [{"Value": f"198.51.100.{ord(sid) - 96}"}]}
+            if hc:
+                doc["HealthCheckId"] = hc
+            sets.append(doc)
+        for sid, geo, value in (("gb", {"CountryCode": "GB"}, "203.0.113.1"), ("eu", {"ContinentCode": "EU"}, "203.0.113.2"),
+                                ("na", {"ContinentCode": "NA"}, "203.0.113.3"), ("any", {"CountryCode": "*"}, "203.0.113.4")):
+            sets.append({"Name": f"geo{i}.{ZONE}", "Type": "A", "TTL": 60, "SetIdentifier": sid, "GeoLocation": geo,
+                         "ResourceRecords": [{"Value": value}]})
+    for batch in zonefile.batches(sets):
+        client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": batch})
+    static = [f"h{i}.{ZONE} A" for i in range(POLICY_NAMES)] * 2
+    policy = [f"wt{i}.{ZONE} A" for i in range(POLICY_NAMES)] + [f"geo{i}.{ZONE} A" for i in range(POLICY_NAMES)]
+    rng = random.Random(5)
+    rng.shuffle(static)
+    rng.shuffle(policy)
+    return static, policy
+
+
 def start_nsd(work: Path, zone_text: str, servers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
     nsd_dir = work / "nsd"
@@ -144,9 +178,9 @@ zone:
     return proc, port
 
 
-def dnsperf(port: int, qfile: Path, seconds: int, clients: int, outstanding: int, threads: int) -> dict:
+def dnsperf(port: int, qfile: Path, seconds: int, clients: int, outstanding: int, threads: int, extra: tuple = ()) -> dict:
     out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(qfile), "-l", str(seconds),
-                          "-c", str(clients), "-q", str(outstanding), "-T", str(threads)],
+                          "-c", str(clients), "-q", str(outstanding), "-T", str(threads), *extra],
                          capture_output=True, text=True, timeout=seconds + 60, check=False).stdout
 
     def grab(pattern: str) -> float:
@@ -166,7 +200,9 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1, help="dnsperf threads (-T)")
     ap.add_argument("--nsd-servers", type=int, default=1, help="NSD server-count (processes)")
     ap.add_argument("--hosts", type=int, default=1000)
-    ap.add_argument("--scenarios", default="mix,nxdomain", help="mix (repeating names) and/or nxdomain (random names)")
+    ap.add_argument("--scenarios", default="mix,nxdomain,static,policy",
+                    help="mix (repeating names), nxdomain (random names): gureum vs NSD; static vs policy "
+                         "(weighted + health-checked and geolocated sets, ECS from GB): gureum only, same run")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON too")
     args = ap.parse_args()
     for tool in ("dnsperf", "nsd"):
@@ -179,7 +215,14 @@ def main() -> int:
         gproc, endpoint, gport = start_gureum(work)
         procs.append(gproc)
         text, queries = populate(endpoint, args.hosts)
-        qfiles = {"mix": work / "queries.txt", "nxdomain": work / "random.txt"}
+        hc_listener = socket.socket()  # the health checks' TCP target: healthy throughout
+        hc_listener.bind(("127.0.0.1", 0))
+        hc_listener.listen(128)
+        static_q, policy_q = populate_policies(endpoint, hc_listener.getsockname()[1])
+        qfiles = {"mix": work / "queries.txt", "nxdomain": work / "random.txt", "static": work / "static.txt",
+                  "policy": work / "policy.txt"}
+        qfiles["static"].write_text("\n".join(static_q) + "\n")
+        qfiles["policy"].write_text("\n".join(policy_q) + "\n")
         qfiles["mix"].write_text("\n".join(queries) + "\n")
         rng = random.Random(11)  # random names: every query misses any answer cache
         qfiles["nxdomain"].write_text("".join(f"r{rng.getrandbits(48):x}.{ZONE} A\n" for _ in range(200_000)))
@@ -188,11 +231,14 @@ def main() -> int:
         wait_dns(gport)
         wait_dns(nport)
         scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-        results: dict[str, dict[str, list[dict]]] = {sc: {"gureum": [], "nsd": []} for sc in scenarios}
+        results: dict[str, dict[str, list[dict]]] = {sc: {"gureum": []} if sc in GUREUM_ONLY else {"gureum": [], "nsd": []} for sc in scenarios}
         for i in range(args.runs):
             for sc in scenarios:
                 for name, port in (("gureum", gport), ("nsd", nport)):
-                    r = dnsperf(port, qfiles[sc], args.seconds, args.clients, args.outstanding, args.threads)
+                    if name not in results[sc]:
+                        continue
+                    extra = ("-E", ECS_GB) if sc in GUREUM_ONLY else ()
+                    r = dnsperf(port, qfiles[sc], args.seconds, args.clients, args.outstanding, args.threads, extra)
                     results[sc][name].append(r)
                     print(f"run {i + 1}/{args.runs} {sc:8s} {name:7s} {r['qps']:>10.0f} qps  lost {r['lost']:.0f}/{r['sent']:.0f}  avg latency {r['latency_ms']:.2f} ms", flush=True)
         nsd_version = subprocess.run(["nsd", "-v"], capture_output=True, text=True, check=False).stderr.splitlines()[0].split()[-1]
@@ -202,11 +248,19 @@ def main() -> int:
         summary = {}
         for sc in scenarios:
             med = {name: statistics.median(r["qps"] for r in rs) for name, rs in results[sc].items()}
+            if sc in GUREUM_ONLY:
+                summary[sc] = {"median_qps": med}
+                continue
             ratio = med["gureum"] / med["nsd"] if med["nsd"] else float("nan")
             summary[sc] = {"median_qps": med, "ratio": ratio}
             label = {"mix": f"mix ({len(queries)} names, answers/NXDOMAIN/CNAME/wildcard)", "nxdomain": "random names (NXDOMAIN flood)"}[sc]
             print(f"  {label}")
             print(f"    gureum {med['gureum']:>9.0f} qps   NSD {med['nsd']:>9.0f} qps   ratio gureum/NSD = {ratio:.3f}")
+        if "static" in summary and "policy" in summary:
+            st, po = summary["static"]["median_qps"]["gureum"], summary["policy"]["median_qps"]["gureum"]
+            summary["policy"]["ratio_to_static"] = po / st if st else float("nan")
+            print(f"  static names ({POLICY_NAMES}) vs routed names ({POLICY_NAMES} weighted + health-checked, {POLICY_NAMES} geolocated), ECS 81.2.69.0/24")
+            print(f"    static {st:>9.0f} qps   policy {po:>9.0f} qps   ratio policy/static = {po / st if st else float('nan'):.3f}")
         if args.json:
             print(json.dumps({"summary": summary, "runs": results}))
         return 0

@@ -12,7 +12,8 @@ API_MODULES: dict[str, list[str]] = {
     "sts": ["gureum.services.sts.api"],
     "iam": ["gureum.services.iam.api"],
     "ecr": ["gureum.services.ecr.api"],
-    "route53": ["gureum.services.route53.api"],
+    "route53": ["gureum.services.route53.api", "gureum.services.route53.cidr", "gureum.services.route53.health",
+                "gureum.services.route53.querylog", "gureum.services.route53.traffic"],
     "sqs": ["gureum.services.sqs.api", "gureum.services.sqs.moves"],
     "s3": ["gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart"],
     "sns": ["gureum.services.sns.api"],
@@ -28,6 +29,7 @@ API_MODULES: dict[str, list[str]] = {
 COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ecr": ("gureum.services.ecr.components:run", ("ecr",)),  # GC, lifecycle, upload expiry
     "dns": ("gureum.services.route53.server:run", ("route53",)),
+    "route53-health": ("gureum.services.route53.health:run", ("route53",)),  # health check probes
     "s3": ("gureum.services.s3.gc:run", ("s3",)),  # unreferenced blob collection, upload expiry
     "sns": ("gureum.services.sns.delivery:run", ("sns",)),  # durable http(s) deliveries and retries
     "lambda": ("gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs

@@ -332,7 +332,7 @@ async def list_resource_record_sets(ctx: RequestContext, params: dict) -> dict:
 
 
 def _public_rrset(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if v is not None}
+    return {k: v for k, v in doc.items() if v is not None and not k.startswith("_")}  # _Traffic: internal
 
 
 @operation("route53", "GetChange")
@@ -361,8 +361,11 @@ async def test_dns_answer(ctx: RequestContext, params: dict) -> dict:
     data: list[str] = []
     rcode = "NOERROR"
     if server is not None:
+        from gureum.services.route53 import routing
+
         qname = dns.name.from_text(record_name)
-        result = server.index.lookup(qname, dns.rdatatype.from_text(rtype))
+        ip = params.get("EDNS0ClientSubnetIP") or params.get("ResolverIP")
+        result = server.index.lookup(qname, dns.rdatatype.from_text(rtype), None, routing.Query(server.index, ip))
         rcode = dns.rcode.to_text(result.rcode)
         data = [rd.to_text() for rrset in result.answer if rrset.rdtype == dns.rdatatype.from_text(rtype) for rd in rrset]
     return {

@@ -25,6 +25,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from gureum.services.route53 import routing
 from gureum.services.route53.index import REFUSED, Result, ZoneIndex
 
 OUR_UDP_PAYLOAD = 1232  # DNS flag day 2020: avoid fragmentation
@@ -33,6 +34,35 @@ _HDR_NO_EDNS = b"\x00\x01\x00\x00\x00\x00\x00\x00"
 _HDR_EDNS = b"\x00\x01\x00\x00\x00\x00\x00\x01"
 _AXFR = dns.rdatatype.AXFR
 _IXFR = dns.rdatatype.IXFR
+
+
+_MISSING = object()
+
+
+class _Routed:
+    """A cache slot for a question whose answer a routing policy chooses: the groups that
+    decide it. The responses themselves are cached per decision under key + decisions."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self, groups: list[routing.Group]) -> None:
+        self.groups = groups
+
+
+def ecs_address(payload: bytes) -> str | None:
+    """The client subnet's address from an EDNS Client Subnet option (RFC 7871), or None
+    (source prefix 0: the client asks that its address not be used)."""
+    if len(payload) < 4:
+        return None
+    family, src = payload[0] << 8 | payload[1], payload[2]
+    addr = payload[4:]
+    if src == 0:
+        return None
+    if family == 1 and len(addr) <= 4:
+        return str(ipaddress.IPv4Address(addr.ljust(4, b"\0")))
+    if family == 2 and len(addr) <= 16:
+        return str(ipaddress.IPv6Address(addr.ljust(16, b"\0")))
+    return None
 
 
 @dataclass
@@ -69,10 +99,14 @@ class Engine:
     def __init__(self, index: ZoneIndex | None = None, private_views: PrivateViews | None = None) -> None:
         self.index = index or ZoneIndex()
         self.private_views = private_views or PrivateViews()
-        self._cache: dict[bytes, tuple[bytes, bytes]] = {}
+        self._cache: dict[bytes, tuple[bytes, bytes, str | None]] = {}
+        # Query logging: fn(zone id, question bytes, rcode, tcp, client ip, ECS payload) or None.
+        self.query_log: Callable[[str, bytes, int, bool, str, bytes | None], None] | None = None
+        self._zone_id: str | None = None
         self._generation = -1
         self._view_of_ip: dict[str, tuple[bytes, frozenset[str]]] = {}
         self._view_ids: dict[frozenset[str], int] = {frozenset(): 0}
+        self._ecs_ip: dict[bytes, str | None] = {}  # ECS option payload → the address routing uses
         # Zone transfers (AXFR/IXFR over TCP) are delegated: fn(query, client_ip) -> [bytes].
         self.transfer: Callable[[dns.message.Message, str], list[bytes] | None] | None = None
         self.queries = 0
@@ -115,27 +149,75 @@ class Engine:
                 size = data[end + 3] << 8 | data[end + 4]
                 limit = 512 if size < 512 else (min(OUR_UDP_PAYLOAD, size))
                 ekey = 2 if data[end + 7] & 0x80 else 1
+                ecs = None
+                j = end + 11
+                while j + 4 <= total:  # options: only the client subnet changes the answer
+                    olen = data[j + 2] << 8 | data[j + 3]
+                    if data[j] == 0 and data[j + 1] == 8:
+                        ecs = data[j + 4 : j + 4 + olen]
+                    j += 4 + olen
+                if j != total:
+                    return self._slow(data, client_ip, tcp)
             else:
                 if end != total:
                     return self._slow(data, client_ip, tcp)
                 limit = 512
                 ekey = 0
+                ecs = None
             if data[end - 2] != 0 or data[end - 1] != 1 or data[end - 4] == 0 and data[end - 3] in (_AXFR, _IXFR):
                 return self._slow(data, client_ip, tcp)  # not class IN, or a zone transfer
             key = data[12:i].lower() + data[i:end] + bytes(((data[2] & 1) | (data[3] & 0x10), ekey))
             if self.private_views.cidrs:
                 key += self._view_key(client_ip)
+            if ecs is not None:
+                key += b"\x08" + ecs
             entry = self._cache.get(key)
             if entry is None:
-                fast = self._nxdomain(data, i, end, client_ip)
-                if fast is not None:
-                    return fast
+                if ecs is None:
+                    fast = self._nxdomain(data, i, end, client_ip, tcp)
+                    if fast is not None:
+                        return fast
                 entry = self._fill(key, data, i, end, edns, client_ip)
                 if entry is None:
                     return self._slow(data, client_ip, tcp)
+            elif entry.__class__ is _Routed:
+                # Decide (a few dict lookups), then answer from the cache of that decision.
+                if ecs is not None:
+                    rip = self._ecs_ip.get(ecs, _MISSING)
+                    if rip is _MISSING:
+                        if len(self._ecs_ip) > 65536:
+                            self._ecs_ip.clear()
+                        rip = self._ecs_ip[ecs] = ecs_address(ecs)
+                else:
+                    rip = client_ip
+                routed = entry
+                sub = key
+                for g in routed.groups:  # from the groups' memos: no Query, no health walk
+                    d = g.quick(self.index, rip)
+                    if d is None:
+                        break
+                    sub += bytes((len(d),)) + bytes(d)
+                else:
+                    entry = self._cache.get(sub)
+                    if entry is not None:
+                        if self.query_log is not None and entry[2] is not None:
+                            self.query_log(entry[2], data[12:end], entry[0][3] & 15, tcp, client_ip, ecs)
+                        wire = entry[0] if tcp or len(entry[0]) <= limit else entry[1]
+                        return data[:2] + wire[2:12] + data[12:i] + wire[i:]
+                q = routing.Query(self.index, rip)
+                sub = key
+                for g in routed.groups:
+                    sub += routing.decision_key(q.decide(g))
+                entry = self._cache.get(sub)
+                if entry is None:
+                    entry = self._fill(sub, data, i, end, edns, client_ip, q, routed)
+                    if entry is None:
+                        return self._slow(data, client_ip, tcp)
             wire = entry[0]
             if not tcp and len(wire) > limit:
                 wire = entry[1]
+            if self.query_log is not None and entry[2] is not None:
+                self.query_log(entry[2], data[12:end], wire[3] & 15, tcp, client_ip, ecs)
             return data[:2] + wire[2:12] + data[12:i] + wire[i:]
         except IndexError:
             return self._slow(data, client_ip, tcp)
@@ -151,7 +233,7 @@ class Engine:
             hit = self._view_of_ip[client_ip] = (b"%d" % vid, vpcs)
         return hit[0]
 
-    def _nxdomain(self, data: bytes, i: int, end: int, client_ip: str) -> bytes | None:
+    def _nxdomain(self, data: bytes, i: int, end: int, client_ip: str, tcp: bool = False) -> bytes | None:
         """NXDOMAIN built straight from bytes (not cached): random names, the classic flood
         against authoritative servers, cost a few microseconds instead of dnspython."""
         raw = data[12:i].lower()
@@ -172,16 +254,22 @@ class Engine:
         out += struct.pack("!H", 0xC000 | apex) + zone.neg_soa_wire
         if end < len(data):  # EDNS: our OPT, DO copied
             out += b"\x00\x00\x29" + struct.pack("!HBBHH", OUR_UDP_PAYLOAD, 0, 0, 0x8000 if data[end + 7] & 0x80 else 0, 0)
+        if self.query_log is not None:
+            self.query_log(zone.zone_id, data[12:end], 3, tcp, client_ip, None)
         return out
 
-    def _fill(self, key: bytes, data: bytes, i: int, end: int, edns: bool, client_ip: str) -> tuple[bytes, bytes] | None:
-        """Build (full, truncated) responses for a canonical (lowercased, id 0) query."""
+    def _fill(self, key: bytes, data: bytes, i: int, end: int, edns: bool, client_ip: str,
+              q: routing.Query | None = None, routed: _Routed | None = None) -> tuple[bytes, bytes] | None:
+        """Build (full, truncated) responses for a canonical (lowercased, id 0) query. With
+        `q`/`routed`: the decisions are already taken and `key` names them."""
         canon = b"\x00\x00" + data[2:12] + data[12:i].lower() + data[i:]
         try:
             query = dns.message.from_wire(canon)
         except Exception:  # noqa: BLE001 - any parse failure: the slow path answers FORMERR
             return None
-        response = self.respond(query, client_ip)
+        if q is None:
+            q = routing.Query(self.index, self._routing_ip(query, client_ip))
+        response = self.respond(query, client_ip, q)
         try:
             full = response.to_wire(max_size=65535)
         except dns.exception.TooBig:  # more than a DNS message can hold: TC even over TCP
@@ -192,13 +280,30 @@ class Engine:
             response.answer, response.authority, response.additional = [], [], []
             response.flags |= dns.flags.TC
             truncated = response.to_wire()
-        entry = (full or truncated, truncated)
-        if self._dynamic:  # chosen per query (weighted records): answer, but do not keep
-            return entry
+        entry = (full or truncated, truncated, self._zone_id)
         if len(self._cache) >= CACHE_MAX:
             self._cache.clear()
+        if routed is not None:
+            if q.used == routed.groups:
+                self._cache[key] = entry
+            else:  # this decision consulted more groups (e.g. a routed CNAME chain): learn them
+                routed.groups = list(q.used)
+            return entry
+        if self._dynamic:  # a routing policy chose: cache this decision, mark the question
+            self._cache[key] = _Routed(list(q.used))
+            sub = key + b"".join(routing.decision_key(q.decisions[g]) for g in q.used)
+            self._cache[sub] = entry
+            return entry
         self._cache[key] = entry
         return entry
+
+    @staticmethod
+    def _routing_ip(query: dns.message.Message, client_ip: str) -> str | None:
+        """Where the client is, for routing: the EDNS Client Subnet, else the source."""
+        for opt in query.options:
+            if opt.otype == dns.edns.ECS:
+                return opt.address if opt.srclen else None
+        return client_ip
 
     # --- everything else ---------------------------------------------------------------
     def _slow(self, data: bytes, client_ip: str, tcp: bool) -> bytes | list[bytes] | None:
@@ -233,24 +338,35 @@ class Engine:
             response.flags |= dns.flags.TC
             return response.to_wire()
 
-    def respond(self, query: dns.message.Message, client_ip: str = "127.0.0.1") -> dns.message.Message:
+    def respond(self, query: dns.message.Message, client_ip: str = "127.0.0.1",
+                q: routing.Query | None = None) -> dns.message.Message:
         """The response message to a parsed one-question QUERY (the slow and the fill path)."""
         response = dns.message.make_response(query, our_payload=OUR_UDP_PAYLOAD)
+        if q is None:
+            q = routing.Query(self.index, self._routing_ip(query, client_ip))
         response.flags |= query.flags & dns.flags.CD
         if query.edns >= 0 and query.ednsflags & dns.flags.DO:
             response.ednsflags |= dns.flags.DO
         self._dynamic = False
+        self._zone_id = None
         if query.edns > 0:
             response.set_rcode(dns.rcode.BADVERS)
             return response
-        q = query.question[0]
-        if q.rdclass != dns.rdataclass.IN or q.rdtype in (dns.rdatatype.OPT, dns.rdatatype.TSIG, dns.rdatatype.TKEY):
-            result = REFUSED if q.rdclass != dns.rdataclass.IN else Result(dns.rcode.FORMERR, aa=False)
-        elif q.rdtype == _IXFR:
-            result = self.index.lookup(q.name, dns.rdatatype.SOA, self._vpcs(client_ip))  # RFC 1995: SOA only over UDP
+        question = query.question[0]
+        if question.rdclass != dns.rdataclass.IN or question.rdtype in (dns.rdatatype.OPT, dns.rdatatype.TSIG, dns.rdatatype.TKEY):
+            result = REFUSED if question.rdclass != dns.rdataclass.IN else Result(dns.rcode.FORMERR, aa=False)
+        elif question.rdtype == _IXFR:
+            result = self.index.lookup(question.name, dns.rdatatype.SOA, self._vpcs(client_ip), q)  # RFC 1995: SOA only over UDP
         else:
-            result = self.index.lookup(q.name, q.rdtype, self._vpcs(client_ip))
+            result = self.index.lookup(question.name, question.rdtype, self._vpcs(client_ip), q)
         self._dynamic = result.dynamic
+        self._zone_id = result.zone_id
+        for opt in query.options:
+            if opt.otype == dns.edns.ECS:  # RFC 7871: echo, scope = how much of it mattered
+                scope = opt.srclen if q.located else 0
+                ecs = dns.edns.ECSOption(opt.address, opt.srclen, scope)
+                response.use_edns(0, response.ednsflags, OUR_UDP_PAYLOAD, options=[ecs])
+                break
         response.set_rcode(result.rcode)
         if result.aa:
             response.flags |= dns.flags.AA

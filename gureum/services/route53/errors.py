@@ -108,3 +108,48 @@ class LimitsExceeded(AwsError):
 
 class InvalidPaginationToken(AwsError):
     code, status = "InvalidPaginationToken", 400
+
+
+class NoSuchCidrCollection(AwsError):
+    code, status = "NoSuchCidrCollectionException", 404
+    message = "The CIDR collection you specified, doesn't exist."
+
+
+class NoSuchCidrLocation(AwsError):
+    code, status = "NoSuchCidrLocationException", 404
+    message = "The CIDR collection location doesn't match any location in your account."
+
+
+class CidrCollectionAlreadyExists(AwsError):
+    code, status = "CidrCollectionAlreadyExistsException", 400
+
+
+class CidrCollectionVersionMismatch(AwsError):
+    code, status = "CidrCollectionVersionMismatchException", 409
+    message = "The CIDR collection version you provided, doesn't match the one in the ListCidrCollections operation."
+
+
+class CidrCollectionInUse(AwsError):
+    code, status = "CidrCollectionInUseException", 400
+    message = "This CIDR collection is in use, and isn't empty."
+
+
+class CidrBlockInUse(AwsError):
+    code, status = "CidrBlockInUseException", 400
+
+
+class HealthCheckAlreadyExists(AwsError):
+    code, status = "HealthCheckAlreadyExists", 409
+
+
+class HealthCheckVersionMismatch(AwsError):
+    code, status = "HealthCheckVersionMismatch", 409
+    message = "The value of HealthCheckVersion in the request doesn't match the value of HealthCheckVersion in the health check."
+
+
+class TooManyHealthChecks(AwsError):
+    code, status = "TooManyHealthChecks", 400
+
+
+class HealthCheckInUse(AwsError):
+    code, status = "HealthCheckInUse", 400

@@ -11,7 +11,6 @@ wildcards, RFC 2308 negative answers and referrals at zone cuts.
 from __future__ import annotations
 
 import collections
-import random
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from gureum.services.route53 import names, records
+from gureum.services.route53 import names, records, routing
 
 Labels = tuple[bytes, ...]
 SetKey = tuple[Labels, str, str]  # (name, type, set identifier or "")
@@ -64,7 +63,8 @@ class Result:
     answer: list[dns.rrset.RRset] = field(default_factory=list)
     authority: list[dns.rrset.RRset] = field(default_factory=list)
     additional: list[dns.rrset.RRset] = field(default_factory=list)
-    dynamic: bool = False  # chosen at random per query (weighted records): do not cache
+    dynamic: bool = False  # a routing policy chose (engine.py caches per decision)
+    zone_id: str | None = None  # the zone that answered (query logging)
 
 
 REFUSED = Result(dns.rcode.REFUSED, aa=False)
@@ -93,7 +93,8 @@ class Zone:
         self.neg_soa: dns.rrset.RRset | None = None
         self.neg_soa_wire = b""
         self.history: collections.deque[Delta] = collections.deque(maxlen=HISTORY_KEEP)
-        self.weighted: dict[tuple[Labels, int], tuple[list[int], list[dns.rrset.RRset]]] = {}
+        self.policy: dict[tuple[Labels, int], routing.Group] = {}  # routed (name, type) pairs
+        self._evaluating: set[tuple] = set()
         self._dirty: set[tuple[Labels, str]] = set()
         self._aliased_by: dict[tuple[Labels, str], set[tuple[Labels, str]]] = {}
 
@@ -201,25 +202,53 @@ class Zone:
     def _render(self, name: Labels, rtype: str) -> dns.rrset.RRset | None:
         group = self.groups.get((name, rtype))
         rdtype = records.rdtype(rtype)
-        self.weighted.pop((name, rdtype), None)
+        self.policy.pop((name, rdtype), None)
         if not group:
             return None
-        entries = list(group.values())
-        if len(entries) > 1 and _is_weighted(entries):
-            # Weighted sets answer per query (share = weight / sum); the heaviest is the
-            # node's RRset for AXFR and for anything that needs one answer.
-            choices = [(int(doc.get("Weight", 0)), self._rrset(name, rtype, doc, data)) for doc, data in entries]
-            choices = [(w, rr) for w, rr in choices if rr is not None]
-            if len(choices) > 1:
-                weights = [w for w, _ in choices]
-                if any(weights):
-                    choices = [(w, rr) for w, rr in choices if w > 0]
-                    weights = [w for w, _ in choices]
-                else:
-                    weights = [1] * len(choices)
-                self.weighted[(name, rdtype)] = (weights, [rr for _, rr in choices])
+        entries = sorted(group.values(), key=lambda e: e[0].get("SetIdentifier") or "")
+        if entries[0][0].get("_Traffic"):  # a traffic policy instance: its compiled rule tree
+            g, rep = traffic_tree(self, name, rtype, entries[0][0])
+            if g is not None:
+                self.policy[(name, rdtype)] = g
+            return rep
+        routed = any(doc.get("SetIdentifier") for doc, _ in entries)
+        members = [self._member(name, rtype, doc, data) for doc, data in entries]
+        if routed or any(m.dynamic_alias for m in members):
+            kind = routing.policy_of(entries[0][0]) if routed else routing.SIMPLE
+            self.policy[(name, rdtype)] = routing.Group(kind, members, zone=self)
+        # The node's RRset (AXFR, and whatever needs one answer): the static choice.
         doc, data = _choose(entries)
         return self._rrset(name, rtype, doc, data)
+
+    def _member(self, name: Labels, rtype: str, doc: dict, data: list) -> routing.Member:
+        alias = doc.get("AliasTarget")
+        key = None
+        dynamic = False
+        if alias and alias.get("HostedZoneId", self.zone_id).split("/")[-1] == self.zone_id:
+            try:
+                key = (names.parse(alias["DNSName"]), rtype)
+            except names.BadName:
+                key = None
+            target = self.groups.get(key) if key else None
+            dynamic = bool(target) and any(d.get("SetIdentifier") for d, _ in target.values())
+            if key:
+                self._aliased_by.setdefault(key, set()).add((name, rtype))
+        return routing.Member(
+            sid=doc.get("SetIdentifier") or "", doc=doc, rrset=self._rrset(name, rtype, doc, data),
+            health_check=doc.get("HealthCheckId"), alias_key=key,
+            evaluate_target=bool(alias and alias.get("EvaluateTargetHealth")), dynamic_alias=dynamic)
+
+    def target_healthy(self, key: tuple, q: routing.Query) -> bool:
+        """An alias target's health (EvaluateTargetHealth): a routed group is healthy iff one
+        of its members is; a plain record set is healthy."""
+        g = self.policy.get((key[0], records.rdtype(key[1])))
+        if g is None or key in self._evaluating:
+            return True
+        self._evaluating.add(key)
+        try:
+            return g.any_healthy(q)
+        finally:
+            self._evaluating.discard(key)
 
     def _rrset(self, name: Labels, rtype: str, doc: dict, data: list) -> dns.rrset.RRset | None:
         ttl = doc.get("TTL")
@@ -235,14 +264,56 @@ class Zone:
         rrset.ttl = int(ttl or 0)
         return rrset
 
-    def pick(self, name: Labels, rdtype: int, rrset: dns.rrset.RRset, result: Result) -> dns.rrset.RRset:
-        """The RRset to answer with: a weighted choice where the set is weighted."""
-        if self.weighted:
-            w = self.weighted.get((name, rdtype))
-            if w is not None:
-                result.dynamic = True
-                return random.choices(w[1], weights=w[0])[0]
-        return rrset
+    def pick(self, name: Labels, rdtype: int, rrset: dns.rrset.RRset, result: Result | None,
+             q: routing.Query | None = None) -> dns.rrset.RRset | None:
+        """The RRset to answer with: the routing policy's choice where the set is routed
+        (None: the policy answers nothing for this client, NODATA)."""
+        if not self.policy:
+            return rrset
+        g = self.policy.get((name, rdtype))
+        if g is None:
+            return rrset
+        if result is not None:
+            result.dynamic = True
+        if q is None:
+            q = routing.Query(routing.Environment())
+        return self._decided(g, name, q)
+
+    def _decided(self, g: routing.Group, name: Labels, q: routing.Query) -> dns.rrset.RRset | None:
+        d = q.decide(g)
+        out = g.rendered.get(d)
+        if out is not None:
+            return out
+        parts = []
+        dynamic = False
+        for i in d:
+            m = g.members[i]
+            if m.sub is not None:  # a nested traffic policy rule decides
+                dynamic = True
+                parts.append(self._decided(m.sub, name, q))
+            elif m.dynamic_alias:
+                dynamic = True
+                parts.append(self._alias_now(name, m, q))
+            else:
+                parts.append(m.rrset)
+        out = routing.merge(parts)
+        if not dynamic and out is not None:
+            g.rendered[d] = out
+        return out
+
+    def _alias_now(self, name: Labels, m: routing.Member, q: routing.Query) -> dns.rrset.RRset | None:
+        """An alias to a routed group: the target's choice for this query, under our name."""
+        tname, rtype = m.alias_key
+        rdtype = records.rdtype(rtype)
+        if (tname, rdtype) in self._evaluating:
+            return None  # a loop
+        node = self.nodes.get(tname) or {}
+        self._evaluating.add((tname, rdtype))
+        try:
+            rr = self.pick(tname, rdtype, node.get(rdtype), None, q)
+        finally:
+            self._evaluating.discard((tname, rdtype))
+        return _owned(rr, names.to_dns(name)) if rr is not None else None
 
     def _resolve_alias(self, name: Labels, rtype: str, doc: dict) -> tuple[int | None, list | None]:
         """An alias to a record set in this zone: the target's data and TTL."""
@@ -285,9 +356,81 @@ class Zone:
         return out
 
 
-def _is_weighted(entries: list[tuple[dict, list]]) -> bool:
-    docs = [e[0] for e in entries]
-    return any("Weight" in d for d in docs) and not any(d.get("Failover") or d.get("MultiValueAnswer") for d in docs)
+_RULE_POLICY = {"failover": routing.FAILOVER, "geo": routing.GEOLOCATION, "latency": routing.LATENCY,
+                "geoproximity": routing.GEOPROXIMITY, "multivalue": routing.MULTIVALUE, "weighted": routing.WEIGHTED}
+
+
+def traffic_tree(zone: Zone, name: Labels, rtype: str, doc: dict) -> tuple[routing.Group | None, dns.rrset.RRset | None]:
+    """A traffic policy instance's rule tree as nested routing groups (each rule's items
+    become members with the record-set fields the policy's decision reads), and the RRset of
+    its first `value` endpoint (the node's RRset for AXFR)."""
+    from gureum.services.route53.traffic import rule_items
+
+    t = doc["_Traffic"]
+    pdoc, ttl = t["Document"], int(t.get("TTL") or 0)
+    endpoints, rules = pdoc.get("Endpoints") or {}, pdoc.get("Rules") or {}
+    rdtype = records.rdtype(rtype)
+    first: list[dns.rrset.RRset] = []
+
+    def endpoint(eid: str) -> dns.rrset.RRset | None:
+        ep = endpoints.get(eid) or {}
+        if ep.get("Type") != "value":
+            return None  # AWS resources outside gureum: nothing to answer with
+        try:
+            rd = records.parse_value(rtype, ep["Value"])
+        except (records.BadValue, KeyError):
+            return None
+        rr = dns.rrset.RRset(names.to_dns(name), IN, rdtype)
+        rr.add(rd)
+        rr.ttl = ttl
+        if not first:
+            first.append(rr)
+        return rr
+
+    def build(rid: str, depth: int) -> routing.Group:
+        rule = rules[rid]
+        kind = rule.get("RuleType")
+        members = []
+        for idx, item in enumerate(rule_items(rule)):
+            synth: dict = {"SetIdentifier": str(idx)}
+            if kind == "failover":
+                synth["Failover"] = "PRIMARY" if item is rule.get("Primary") else "SECONDARY"
+            elif kind == "geo":
+                if item.get("IsDefault"):
+                    synth["GeoLocation"] = {"CountryCode": "*"}
+                elif item.get("Subdivision"):
+                    synth["GeoLocation"] = {"CountryCode": item.get("Country") or "US", "SubdivisionCode": item["Subdivision"]}
+                elif item.get("Country"):
+                    synth["GeoLocation"] = {"CountryCode": item["Country"]}
+                else:
+                    synth["GeoLocation"] = {"ContinentCode": item.get("Continent")}
+            elif kind == "latency":
+                synth["Region"] = item.get("Region")
+            elif kind == "geoproximity":
+                gp: dict = {"Bias": int(item.get("Bias") or 0)}
+                if item.get("Region"):
+                    gp["AWSRegion"] = str(item["Region"]).split(":")[-1]
+                else:
+                    gp["Coordinates"] = {"Latitude": item.get("Latitude"), "Longitude": item.get("Longitude")}
+                synth["GeoProximityLocation"] = gp
+            elif kind == "multivalue":
+                synth["MultiValueAnswer"] = True
+            else:
+                synth["Weight"] = int(item.get("Weight") or 0)
+            sub = build(item["RuleReference"], depth + 1) if "RuleReference" in item and depth < 16 else None
+            members.append(routing.Member(
+                sid=str(idx), doc=synth, rrset=None if sub else endpoint(item.get("EndpointReference", "")),
+                health_check=item.get("HealthCheck"), evaluate_target=bool(item.get("EvaluateTargetHealth", True)), sub=sub))
+        return routing.Group(_RULE_POLICY.get(kind, routing.SIMPLE), members, zone=zone)
+
+    try:
+        if pdoc.get("StartRule"):
+            g = build(pdoc["StartRule"], 0)
+        else:
+            g = routing.Group(routing.SIMPLE, [routing.Member("", {}, endpoint(pdoc.get("StartEndpoint", "")))], zone=zone)
+    except (KeyError, TypeError, ValueError):
+        return None, None
+    return g, (first[0] if first else None)
 
 
 def _choose(entries: list[tuple[dict, list]]) -> tuple[dict, list]:
@@ -317,10 +460,12 @@ def _choose(entries: list[tuple[dict, list]]) -> tuple[dict, list]:
     return entries[0]
 
 
-class ZoneIndex:
-    """All zones, and the views (public, and public + private zones per VPC set)."""
+class ZoneIndex(routing.Environment):
+    """All zones, and the views (public, and public + private zones per VPC set); the
+    routing environment (health, CIDR collections, geo database) too."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.zones: dict[str, Zone] = {}
         self.public: dict[Labels, Zone] = {}
         self._views: dict[frozenset[str], dict[Labels, Zone]] = {}
@@ -360,6 +505,30 @@ class ZoneIndex:
             zone.vpcs = frozenset(vpcs)
             self._changed()
 
+    def set_health(self, statuses: dict[str, bool]) -> bool:
+        """Health check results (id → healthy) from the checker; changes invalidate cached
+        decisions and answers. Returns whether anything changed."""
+        changed = {k: v for k, v in statuses.items() if self.health.get(k) != v}
+        if not changed:
+            return False
+        self.health.update(changed)
+        self.health_epoch += 1
+        self.generation += 1
+        return True
+
+    def forget_health(self, hc_id: str) -> None:
+        if self.health.pop(hc_id, None) is not None:
+            self.health_epoch += 1
+            self.generation += 1
+
+    def set_cidr_collection(self, collection_id: str, locations: dict[str, list[str]] | None) -> None:
+        if locations is None:
+            self.cidr.pop(collection_id, None)
+        else:
+            self.cidr[collection_id] = routing.CidrTable(locations)
+        self.health_epoch += 1  # CIDR decisions are memoized per epoch too
+        self.generation += 1
+
     def _changed(self) -> None:
         self.generation += 1
         public: dict[Labels, Zone] = {}
@@ -389,14 +558,18 @@ class ZoneIndex:
                 return z
         return None
 
-    def lookup(self, qname: dns.name.Name, qtype: int, vpcs: frozenset[str] | None = None) -> Result:
-        """The authoritative answer for (qname, qtype) in class IN."""
+    def lookup(self, qname: dns.name.Name, qtype: int, vpcs: frozenset[str] | None = None,
+               q: routing.Query | None = None) -> Result:
+        """The authoritative answer for (qname, qtype) in class IN; `q` carries the client
+        (routing decisions), a default one is made when not given."""
+        if q is None:
+            q = routing.Query(self)
         view = self.view(vpcs)
         name = names.from_dns(qname)
         zone = self.zone_for(view, name)
         if zone is None or zone.soa is None:
             return REFUSED
-        result = Result(dns.rcode.NOERROR, aa=True)
+        result = Result(dns.rcode.NOERROR, aa=True, zone_id=zone.zone_id)
         owner = qname
         for hop in range(MAX_CHAIN):
             cut = zone.find_cut(name, qtype)
@@ -426,12 +599,16 @@ class ZoneIndex:
                 return result
             rrset = node.get(qtype)
             if rrset is not None:
-                rrset = zone.pick(name if not wildcard else (b"*",) + ce, qtype, rrset, result)
+                rrset = zone.pick(name if not wildcard else (b"*",) + ce, qtype, rrset, result, q)
+                if rrset is None:  # the routing policy has nothing for this client: NODATA
+                    if not result.answer:
+                        result.authority.append(zone.neg_soa)
+                    return result
                 result.answer.append(_owned(rrset, owner) if wildcard else rrset)
                 return result
             cname = node.get(CNAME)
             if cname is not None:
-                cname = zone.pick(name if not wildcard else (b"*",) + ce, CNAME, cname, result)
+                cname = zone.pick(name if not wildcard else (b"*",) + ce, CNAME, cname, result, q)
             if cname is None:
                 result.authority.append(zone.neg_soa)
                 return result

@@ -54,6 +54,9 @@ SOA_TTL = 900
 NS_TTL = 172800
 SOA_TAIL = "awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"
 _ID_CHARS = string.ascii_uppercase + string.digits
+POLICY_FIELDS = ("Weight", "Region", "Failover", "GeoLocation", "MultiValueAnswer", "GeoProximityLocation", "CidrRoutingConfig")
+MAX_POLICY_RECORDS = 100  # record sets per name and type
+MAX_GEOPROXIMITY_RECORDS = 30
 # Members that make a record set what it is (compared on DELETE), besides Name/Type.
 ROUTING_FIELDS = ("SetIdentifier", "Weight", "Region", "GeoLocation", "Failover", "MultiValueAnswer",
                   "HealthCheckId", "TrafficPolicyInstanceId", "CidrRoutingConfig", "GeoProximityLocation")
@@ -323,7 +326,8 @@ def _check_tag_resource(txn: Txn, account: str, rtype: str, rid: str) -> None:
     if rtype == "hostedzone":
         get_zone(txn, account, rid)
     elif rtype == "healthcheck":
-        raise errors.NoSuchHealthCheck(message=f"No health check exists with the specified ID {rid}")
+        if txn.get("route53.healthchecks", f"{account}/{rid}") is None:
+            raise errors.NoSuchHealthCheck(message=f"No health check exists with the specified ID {rid}")
 
 
 def change_tags(txn: Txn, account: str, rtype: str, rid: str, add: list[dict], remove: list[str]) -> None:
@@ -409,8 +413,14 @@ def check_batch_shape(batch: dict) -> None:
             raise errors.InvalidInput(message=expected.format("more than one"))
         if not (has_alias or has_all or has_tp):
             raise errors.InvalidInput(message=expected.format("none"))
-        if rrs.get("SetIdentifier") is None and any(rrs.get(f) is not None for f in ROUTING_FIELDS[1:6]):
+        policies = [f for f in POLICY_FIELDS if rrs.get(f) is not None]
+        if rrs.get("SetIdentifier") is None and policies:
             raise errors.InvalidInput(message=f"Invalid request: Missing field 'SetIdentifier' in {_change_problem(rrs, action)}")
+        if rrs.get("SetIdentifier") is not None and len(policies) != 1:
+            found = "none" if not policies else "more than one"
+            raise errors.InvalidInput(message=(
+                "Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, MultiValueAnswer, "
+                f"GeoProximityLocation, or CidrRoutingConfig], but found {found} in {_change_problem(rrs, action)}"))
         weight = 2 if action == "UPSERT" else 1
         values = rrs.get("ResourceRecords") or []
         records_count += weight * len(values)
@@ -482,6 +492,15 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
         doc["Name"] = names.normalize(doc["Name"])
         key = (doc["Name"], doc["Type"], doc.get("SetIdentifier") or "")
         existing = current.get(key)
+        if action != "DELETE":
+            from gureum.services.route53 import cidr
+
+            routed = cidr.check_record(txn, account, doc)
+            if doc.get("CidrRoutingConfig") and zone["Config"].get("PrivateZone"):
+                routed.append(f"IP-based routing is not supported in private hosted zones: {_set_label(doc)}")
+            if routed:
+                problems.extend(routed)
+                continue
         if action == "CREATE":
             if existing is not None:
                 problems.append(f"Tried to create resource record set {_set_label(doc)} but it already exists")
@@ -540,6 +559,7 @@ def _zone_problems(zone: dict, zid: str, zone_labels: tuple, current: dict[tuple
         kind = bool(sid)
         if simple.setdefault((name, rtype), kind) != kind:
             out.append(f"RRSet with DNS name {name}, type {rtype} cannot be created as a non-weighted set exists with the same name and type.")
+    out.extend(_policy_problems(current))
     for (name, rtype, _sid), doc in current.items():
         alias = doc.get("AliasTarget")
         if not alias or bare_id(alias.get("HostedZoneId", "")) != zid:
@@ -555,6 +575,54 @@ def _zone_problems(zone: dict, zid: str, zone_labels: tuple, current: dict[tuple
             out.append(f"Tried to create an alias that targets {target}, type {rtype} in zone {zid}, but that target was not found")
     if len(current) > MAX_RRSETS_PER_ZONE:
         out.append(f"The hosted zone {zid} would exceed the limit of {MAX_RRSETS_PER_ZONE} resource record sets.")
+    return out
+
+
+def _policy_problems(current: dict[tuple, dict]) -> list[str]:
+    """Routing policy rules per (name, type): one policy, limits, weighted TTLs, one PRIMARY
+    and one SECONDARY, one record per geolocation, multivalue types."""
+    from gureum.services.route53.routing import policy_of
+
+    groups: dict[tuple, list[dict]] = {}
+    for (name, rtype, sid), doc in current.items():
+        if sid:
+            groups.setdefault((name, rtype), []).append(doc)
+    out = []
+    for (name, rtype), docs in groups.items():
+        docs.sort(key=lambda d: d["SetIdentifier"])
+        kinds = {policy_of(d) for d in docs}
+        if len(kinds) > 1:
+            out.append(f"RRSet with DNS name {name}, type {rtype} cannot be created because it uses a different routing policy than other record sets with the same name and type")
+            continue
+        kind = kinds.pop()
+        limit = MAX_GEOPROXIMITY_RECORDS if kind == "geoproximity" else MAX_POLICY_RECORDS
+        if len(docs) > limit:
+            out.append(f"The number of resource record sets with name {name} and type {rtype} ({len(docs)}) exceeds the limit of {limit}")
+        if kind == "weighted" and len({d.get("TTL") for d in docs if not d.get("AliasTarget")}) > 1:
+            out.append(f"RRSet with DNS name {name}, type {rtype}: all weighted resource record sets with the same name and type must have the same TTL")
+        if kind == "failover":
+            for role in ("PRIMARY", "SECONDARY"):
+                if sum(1 for d in docs if d.get("Failover") == role) > 1:
+                    out.append(f"RRSet with DNS name {name}, type {rtype} has more than one {role} failover record set")
+        if kind == "geolocation":
+            seen: set = set()
+            for d in docs:
+                g = d.get("GeoLocation") or {}
+                if g.get("SubdivisionCode") and g.get("CountryCode") not in ("US", "UA"):
+                    out.append(f"Invalid GeoLocation: SubdivisionCode requires CountryCode US (or UA) in {_set_label(d)}")
+                if g.get("ContinentCode") and (g.get("CountryCode") or g.get("SubdivisionCode")):
+                    out.append(f"Invalid GeoLocation: ContinentCode cannot be combined with CountryCode in {_set_label(d)}")
+                loc = (g.get("ContinentCode"), g.get("CountryCode"), g.get("SubdivisionCode"))
+                if loc in seen:
+                    out.append(f"RRSet with DNS name {name}, type {rtype}, and GeoLocation {loc} already exists")
+                seen.add(loc)
+        if kind == "multivalue":
+            if rtype in ("NS", "CNAME"):
+                out.append(f"Multivalue answer resource record sets cannot be of type {rtype}")
+            if any(d.get("AliasTarget") for d in docs):
+                out.append(f"Multivalue answer resource record sets cannot be alias records: {name}")
+        if kind == "cidr" and len({(d.get("CidrRoutingConfig") or {}).get("CollectionId") for d in docs}) > 1:
+            out.append(f"RRSet with DNS name {name}, type {rtype}: all CIDR records with the same name and type must use the same collection")
     return out
 
 

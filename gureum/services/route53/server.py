@@ -137,6 +137,7 @@ class DnsServer:
         self._tcp_server: asyncio.AbstractServer | None = None
         self.on_change: list[Any] = []  # callbacks(zone_id) after each applied change (NOTIFY)
         self.loaded_at = "9999"  # ISO time of the start-up load: older changes are served
+        self.query_logger: Any = None  # querylog.QueryLogger
 
     def loaded_after(self, submitted_at: str) -> bool:
         return submitted_at < self.loaded_at
@@ -159,6 +160,12 @@ class DnsServer:
             self.index.apply(zone_id, data.get("deletes", []), data.get("creates", []), data.get("version"))
         elif kind == "vpcs":
             self.index.set_vpcs(zone_id, [vpc_key(v) for v in data.get("vpcs", [])])
+        elif kind == "cidr":
+            self.index.set_cidr_collection(data["collection_id"], data.get("locations"))
+        elif kind == "querylog" and self.query_logger is not None:
+            self.query_logger.configure(data["config"]["HostedZoneId"], data["target"])
+        elif kind == "querylog-deleted" and self.query_logger is not None:
+            self.query_logger.configure(zone_id, None)
         change_id = data.get("change_id")
         if change_id:
             self._applied[change_id] = None
@@ -290,11 +297,14 @@ class Follower:
 
 async def run(app: App) -> None:
     """The `dns` component: serve every hosted zone until cancelled."""
-    from gureum.services.route53 import model, xfr
+    from gureum.services.logs.writer import LogWriter
+    from gureum.services.route53 import cidr, geo, model, querylog, xfr
 
     cfg = app.config
     engine = Engine(private_views=PrivateViews.parse(cfg.setting("dns.private_views")))
     server = DnsServer(engine)
+    log_writer = LogWriter(app.store)
+    server.query_logger = querylog.QueryLogger(engine, log_writer, float(cfg.setting("route53.query_log_interval", "1.0")))
     follower = Follower(server, app.store, model.EVENT_TOPIC)
     unsubscribe = app.store.subscribe(model.EVENT_TOPIC, follower.on_event)
     try:
@@ -303,6 +313,13 @@ async def run(app: App) -> None:
         snapshot = await app.store.read(model.load_all_zones)
         # Parsing every zone can take a while: off the loop (nothing reads the index yet).
         await asyncio.to_thread(server.load, snapshot, started)
+        for coll in await app.store.read(cidr.load_all):
+            engine.index.set_cidr_collection(coll["Id"], coll["Locations"])
+        for conf in await app.store.read(querylog.load_all):
+            region, account, group = querylog._parse_arn(conf["CloudWatchLogsLogGroupArn"])
+            server.query_logger.configure(conf["HostedZoneId"], (account, region, group))
+        # The geolocation database (bundled with geoip2fast, or a MaxMind file): ~0.2 s to load.
+        engine.index.geodb = await asyncio.to_thread(geo.open_db, cfg.setting("route53.geoip_db"))
         follower.go_live()
         host = cfg.dns_host or cfg.host
         idle = float(cfg.setting("dns.tcp_idle_timeout", str(TCP_IDLE_TIMEOUT)))
@@ -317,7 +334,10 @@ async def run(app: App) -> None:
         xfr.attach(app, server)
         app.publish("dns", server)
         app.set_status("route53", "running")
-        await follower.poll_forever(float(cfg.setting("dns.follow_interval", "1.0")))
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(log_writer.run(), name="route53-querylog-writer")
+            tg.create_task(server.query_logger.run(), name="route53-querylog")
+            await follower.poll_forever(float(cfg.setting("dns.follow_interval", "1.0")))
     finally:
         unsubscribe()
         await server.close()

@@ -1,0 +1,207 @@
+"""CIDR collections (IP-based routing): the store layout, AWS's rules and the API handlers.
+
+  route53.cidr     {account}/{collection id}  {"Id","Arn","Name","Version","Locations":{name: [blocks]}}
+  route53.cidrrefs {account}/{caller reference} -> collection id
+
+Every change publishes a "cidr" event on model.EVENT_TOPIC; the DNS server's index keeps a
+longest-prefix table per collection (routing.CidrTable).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from typing import Any
+
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.services.route53 import errors, model
+from gureum.store import Txn
+
+CIDR = "route53.cidr"
+CIDR_REFS = "route53.cidrrefs"
+MAX_COLLECTIONS = 5
+MAX_BLOCKS = 1000
+_LOCATION = re.compile(r"^[0-9A-Za-z_\-]{1,16}$")
+
+
+def get_collection(txn: Txn, account: str, cid: str) -> dict:
+    doc = txn.get(CIDR, f"{account}/{cid}")
+    if doc is None:
+        raise errors.NoSuchCidrCollection()
+    return doc
+
+
+def _publish(txn: Txn, doc: dict | None, cid: str) -> None:
+    txn.publish(model.EVENT_TOPIC, {"kind": "cidr", "collection_id": cid,
+                                    "locations": doc["Locations"] if doc is not None else None})
+
+
+def create(txn: Txn, account: str, name: str, ref: str) -> dict:
+    known = txn.get(CIDR_REFS, f"{account}/{ref}")
+    if known is not None:
+        doc = txn.get(CIDR, f"{account}/{known['Id']}")
+        if doc is not None and doc["Name"] == name:
+            return doc
+        raise errors.CidrCollectionAlreadyExists(message="A CIDR collection with the same caller reference already exists.")
+    if any(d["Name"] == name for _k, d in txn.scan(CIDR, f"{account}/")):
+        raise errors.CidrCollectionAlreadyExists(message=f"A CIDR collection with the name {name} already exists.")
+    if txn.count(CIDR, f"{account}/") >= MAX_COLLECTIONS:
+        raise errors.LimitsExceeded(message="This operation would exceed the limit of 5 CIDR collections per account.")
+    cid = str(uuid.uuid4())
+    doc = {"Id": cid, "Arn": f"arn:aws:route53:::cidrcollection/{cid}", "Name": name, "Version": 1, "Locations": {}}
+    txn.put(CIDR, f"{account}/{cid}", doc)
+    txn.put(CIDR_REFS, f"{account}/{ref}", {"Id": cid})
+    _publish(txn, doc, cid)
+    return doc
+
+
+def _block(text: str) -> str:
+    try:
+        net = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        raise errors.InvalidInput(message=f"Invalid CIDR block: {text}") from None
+    limit = 24 if net.version == 4 else 48
+    if not 1 <= net.prefixlen <= limit:
+        raise errors.InvalidInput(message=f"CIDR block {text} has an invalid prefix length: IPv4 /1 to /24, IPv6 /1 to /48.")
+    return str(net)
+
+
+def change(txn: Txn, account: str, cid: str, version: int | None, changes: list[dict]) -> dict:
+    doc = get_collection(txn, account, cid)
+    if version is not None and int(version) != doc["Version"]:
+        raise errors.CidrCollectionVersionMismatch()
+    locs = {k: list(v) for k, v in doc["Locations"].items()}
+    for ch in changes:
+        loc = ch["LocationName"]
+        if not _LOCATION.match(loc):
+            raise errors.InvalidInput(message=f"Invalid location name: {loc}")
+        blocks = [_block(b) for b in ch["CidrList"]]
+        if ch["Action"] == "PUT":
+            cur = locs.setdefault(loc, [])
+            for b in blocks:
+                owner = next((n for n, bs in locs.items() if b in bs), None)
+                if owner is not None and owner != loc:
+                    raise errors.InvalidInput(message=f"CIDR block {b} is already in location {owner}.")
+                if b not in cur:
+                    cur.append(b)
+        else:  # DELETE_IF_EXISTS
+            cur = locs.get(loc)
+            if cur is None:
+                continue
+            remaining = [b for b in cur if b not in blocks]
+            if not remaining and _location_in_use(txn, account, cid, loc):
+                raise errors.CidrBlockInUse(message=f"Location {loc} is in use by a resource record set.")
+            if remaining:
+                locs[loc] = remaining
+            else:
+                del locs[loc]
+    if sum(len(v) for v in locs.values()) > MAX_BLOCKS:
+        raise errors.LimitsExceeded(message="This operation would exceed the limit of 1000 CIDR blocks per collection.")
+    doc["Locations"] = locs
+    doc["Version"] += 1
+    txn.put(CIDR, f"{account}/{cid}", doc)
+    _publish(txn, doc, cid)
+    return doc
+
+
+def _location_in_use(txn: Txn, account: str, cid: str, loc: str | None) -> bool:
+    for _k, rec in txn.scan(model.RECORDS, f"{account}/"):
+        c = rec.get("CidrRoutingConfig") or {}
+        if c.get("CollectionId") == cid and (loc is None or c.get("LocationName") == loc):
+            return True
+    return False
+
+
+def delete(txn: Txn, account: str, cid: str) -> None:
+    doc = get_collection(txn, account, cid)
+    if doc["Locations"] or _location_in_use(txn, account, cid, None):
+        raise errors.CidrCollectionInUse()
+    txn.delete(CIDR, f"{account}/{cid}")
+    _publish(txn, None, cid)
+
+
+def check_record(txn: Txn, account: str, doc: dict) -> list[str]:
+    """ChangeResourceRecordSets: a CidrRoutingConfig must name an existing collection and
+    location (or `*`)."""
+    c = doc.get("CidrRoutingConfig")
+    if not c:
+        return []
+    coll = txn.get(CIDR, f"{account}/{c.get('CollectionId')}")
+    if coll is None:
+        return [f"CIDR collection {c.get('CollectionId')} does not exist"]
+    loc = c.get("LocationName")
+    if loc != "*" and loc not in coll["Locations"]:
+        return [f"CIDR location {loc} does not exist in collection {c.get('CollectionId')}"]
+    return []
+
+
+def load_all(txn: Txn) -> list[dict]:
+    return [doc for _k, doc in txn.scan(CIDR)]
+
+
+# --- handlers ----------------------------------------------------------------------------------
+def _summary(doc: dict) -> dict:
+    return {k: doc[k] for k in ("Arn", "Id", "Name", "Version")}
+
+
+def _page(items: list, params: dict) -> tuple[list, str | None]:
+    start = int(params.get("NextToken") or 0) if str(params.get("NextToken") or "0").isdigit() else 0
+    n = int(params.get("MaxResults") or 100)
+    return items[start : start + n], (str(start + n) if start + n < len(items) else None)
+
+
+@operation("route53", "CreateCidrCollection")
+async def create_cidr_collection(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.run(lambda txn: create(txn, ctx.account_id, params["Name"], params["CallerReference"]))
+    return {"Collection": _summary(doc), "Location": f"{model_location()}/cidrcollection/{doc['Id']}"}
+
+
+def model_location() -> str:
+    return "https://route53.amazonaws.com/2013-04-01"
+
+
+@operation("route53", "ChangeCidrCollection")
+async def change_cidr_collection(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.run(lambda txn: change(txn, ctx.account_id, params["Id"], params.get("CollectionVersion"), params["Changes"]))
+    return {"Id": doc["Id"]}
+
+
+@operation("route53", "DeleteCidrCollection")
+async def delete_cidr_collection(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: delete(txn, ctx.account_id, params["Id"]))
+    return {}
+
+
+@operation("route53", "ListCidrCollections")
+async def list_cidr_collections(ctx: RequestContext, params: dict) -> dict:
+    docs = await ctx.app.store.read(lambda txn: [d for _k, d in txn.scan(CIDR, f"{ctx.account_id}/")])
+    page, token = _page(sorted(docs, key=lambda d: d["Name"]), params)
+    out: dict[str, Any] = {"CidrCollections": [_summary(d) for d in page]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+@operation("route53", "ListCidrLocations")
+async def list_cidr_locations(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.read(lambda txn: get_collection(txn, ctx.account_id, params["CollectionId"]))
+    page, token = _page(sorted(doc["Locations"]), params)
+    out: dict[str, Any] = {"CidrLocations": [{"LocationName": n} for n in page]}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+@operation("route53", "ListCidrBlocks")
+async def list_cidr_blocks(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.read(lambda txn: get_collection(txn, ctx.account_id, params["CollectionId"]))
+    loc = params.get("LocationName")
+    if loc and loc not in doc["Locations"]:
+        raise errors.NoSuchCidrLocation()
+    items = [{"CidrBlock": b, "LocationName": n} for n, bs in sorted(doc["Locations"].items()) if not loc or n == loc for b in bs]
+    page, token = _page(items, params)
+    out: dict[str, Any] = {"CidrBlocks": page}
+    if token:
+        out["NextToken"] = token
+    return out

@@ -1,0 +1,498 @@
+"""Route 53 health checks: the API (store layout, AWS's rules) and the checker that probes.
+
+  route53.healthchecks    {account}/{id}   {"Id","CallerReference","HealthCheckConfig","HealthCheckVersion"}
+  route53.healthcheckrefs {account}/{ref}  -> {"Id", "Config"} (CallerReference idempotency)
+
+Changes publish on HEALTH_TOPIC. The `route53-health` component (`run`) keeps one asyncio
+task per check and, inside it, one probe loop per checker region (simulated regions, each
+probing independently from this machine): a region flips after FailureThreshold
+consecutive results the other way; the check is healthy when more than 18% of its regions
+say so (then Inverted / Disabled apply). CALCULATED checks count healthy children;
+CLOUDWATCH_METRIC checks have no alarm data here, so InsufficientDataHealthStatus decides.
+Status changes go straight into the DNS server's index (`ZoneIndex.set_health`), which
+drops cached decisions; nothing is read from the store per query.
+
+Setting `route53.health_interval_scale` (default 1) multiplies every RequestInterval: tests
+use e.g. 0.02 so a 10 s interval becomes 0.2 s. Never lower it in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.services.route53 import errors, model
+from gureum.store import Txn
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+log = logging.getLogger("gureum.route53.health")
+
+HEALTHCHECKS = "route53.healthchecks"
+HEALTH_REFS = "route53.healthcheckrefs"
+HEALTH_TOPIC = "route53.health"
+MAX_HEALTH_CHECKS = 200
+CHECKER_REGIONS = ("us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "ap-southeast-2",
+                   "ap-northeast-1", "sa-east-1")
+HEALTHY_SHARE = 0.18  # healthy when MORE than 18% of checkers report healthy
+CONNECT_TIMEOUT = 4.0
+TCP_CONNECT_TIMEOUT = 10.0
+RESPONSE_TIMEOUT = 2.0
+MATCH_BYTES = 5120
+ENDPOINT_TYPES = ("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP")
+LOCATION = "https://route53.amazonaws.com/2013-04-01"
+
+
+# --- the model ---------------------------------------------------------------------------------
+def _invalid(msg: str) -> errors.InvalidInput:
+    return errors.InvalidInput(message=msg)
+
+
+def normalize_config(cfg: dict) -> dict:
+    """The stored HealthCheckConfig: AWS's defaults filled in, rules checked."""
+    cfg = {k: v for k, v in cfg.items() if v is not None}
+    kind = cfg["Type"]
+    if kind == "RECOVERY_CONTROL":
+        raise _invalid("RECOVERY_CONTROL health checks are not supported by gureum")
+    if kind in ENDPOINT_TYPES:
+        if not cfg.get("IPAddress") and not cfg.get("FullyQualifiedDomainName"):
+            raise _invalid("Invalid parameter : Either IPAddress or FullyQualifiedDomainName must be specified.")
+        if kind == "TCP" and cfg.get("Port") is None:
+            raise _invalid("Invalid parameter : Port is required for TCP health checks.")
+        cfg.setdefault("Port", 443 if kind.startswith("HTTPS") else 80)
+        if kind.endswith("STR_MATCH"):
+            if not cfg.get("SearchString"):
+                raise _invalid("Invalid parameter : SearchString is required for string matching health checks.")
+            if len(cfg["SearchString"]) > 255:
+                raise _invalid("Invalid parameter : SearchString can be at most 255 characters.")
+        if kind.startswith("HTTPS"):
+            cfg.setdefault("EnableSNI", True)
+        cfg.setdefault("RequestInterval", 30)
+        cfg.setdefault("FailureThreshold", 3)
+        cfg.setdefault("MeasureLatency", False)
+        if cfg["RequestInterval"] not in (10, 30):
+            raise _invalid("Invalid parameter : RequestInterval must be 10 or 30.")
+        if not 1 <= int(cfg["FailureThreshold"]) <= 10:
+            raise _invalid("Invalid parameter : FailureThreshold must be between 1 and 10.")
+    elif kind == "CALCULATED":
+        children = cfg.get("ChildHealthChecks") or []
+        if len(children) > 256:
+            raise _invalid("Invalid parameter : A calculated health check can have at most 256 child health checks.")
+        cfg.setdefault("ChildHealthChecks", [])
+        cfg.setdefault("HealthThreshold", 0)
+    elif kind == "CLOUDWATCH_METRIC":
+        if not cfg.get("AlarmIdentifier"):
+            raise _invalid("Invalid parameter : AlarmIdentifier is required for CLOUDWATCH_METRIC health checks.")
+        cfg.setdefault("InsufficientDataHealthStatus", "LastKnownStatus")
+    regions = cfg.get("Regions")
+    if regions is not None and len(regions) < 3:
+        raise _invalid("Invalid parameter : You must specify at least 3 regions.")
+    cfg.setdefault("Inverted", False)
+    cfg.setdefault("Disabled", False)
+    return cfg
+
+
+def get_check(txn: Txn, account: str, hc_id: str) -> dict:
+    doc = txn.get(HEALTHCHECKS, f"{account}/{hc_id}")
+    if doc is None:
+        raise errors.NoSuchHealthCheck(message=f"No health check exists with the specified ID {hc_id}")
+    return doc
+
+
+def create_check(txn: Txn, account: str, ref: str, config: dict) -> tuple[dict, bool]:
+    cfg = normalize_config(config)
+    known = txn.get(HEALTH_REFS, f"{account}/{ref}")
+    if known is not None:
+        doc = txn.get(HEALTHCHECKS, f"{account}/{known['Id']}")
+        if doc is not None and known.get("Config") == cfg:
+            return doc, False
+        raise errors.HealthCheckAlreadyExists(
+            message="A health check with the specified CallerReference already exists, with different settings.")
+    if txn.count(HEALTHCHECKS, f"{account}/") >= MAX_HEALTH_CHECKS:
+        raise errors.TooManyHealthChecks(message=f"This operation would exceed the limit of {MAX_HEALTH_CHECKS} health checks.")
+    hc_id = str(uuid.uuid4())
+    doc = {"Id": hc_id, "CallerReference": ref, "HealthCheckConfig": cfg, "HealthCheckVersion": 1}
+    txn.put(HEALTHCHECKS, f"{account}/{hc_id}", doc)
+    txn.put(HEALTH_REFS, f"{account}/{ref}", {"Id": hc_id, "Config": cfg})
+    txn.publish(HEALTH_TOPIC, {"kind": "put", "check": doc})
+    return doc, True
+
+
+UPDATABLE = ("IPAddress", "Port", "ResourcePath", "FullyQualifiedDomainName", "SearchString", "FailureThreshold",
+             "Inverted", "Disabled", "HealthThreshold", "ChildHealthChecks", "EnableSNI", "Regions",
+             "AlarmIdentifier", "InsufficientDataHealthStatus")
+RESETTABLE = {"FullyQualifiedDomainName": None, "Regions": None, "ResourcePath": None, "ChildHealthChecks": []}
+
+
+def update_check(txn: Txn, account: str, params: dict) -> dict:
+    doc = get_check(txn, account, params["HealthCheckId"])
+    if params.get("HealthCheckVersion") is not None and int(params["HealthCheckVersion"]) != doc["HealthCheckVersion"]:
+        raise errors.HealthCheckVersionMismatch()
+    cfg = dict(doc["HealthCheckConfig"])
+    for k in params.get("ResetElements") or []:
+        if RESETTABLE.get(k) is None:
+            cfg.pop(k, None)
+        else:
+            cfg[k] = RESETTABLE[k]
+    for k in UPDATABLE:
+        if params.get(k) is not None:
+            cfg[k] = params[k]
+    doc["HealthCheckConfig"] = normalize_config(cfg)
+    doc["HealthCheckVersion"] += 1
+    txn.put(HEALTHCHECKS, f"{account}/{doc['Id']}", doc)
+    txn.publish(HEALTH_TOPIC, {"kind": "put", "check": doc})
+    return doc
+
+
+def delete_check(txn: Txn, account: str, hc_id: str) -> None:
+    doc = get_check(txn, account, hc_id)
+    for _k, other in txn.scan(HEALTHCHECKS, f"{account}/"):
+        if hc_id in (other["HealthCheckConfig"].get("ChildHealthChecks") or []):
+            raise errors.HealthCheckInUse(message=f"Health check {hc_id} is a child of calculated health check {other['Id']}.")
+    txn.delete(HEALTHCHECKS, f"{account}/{hc_id}")
+    txn.delete(model.TAGS, f"{account}/healthcheck/{hc_id}")
+    txn.publish(HEALTH_TOPIC, {"kind": "delete", "id": doc["Id"]})
+
+
+def load_all(txn: Txn) -> list[dict]:
+    return [doc for _k, doc in txn.scan(HEALTHCHECKS)]
+
+
+# --- probes ------------------------------------------------------------------------------------
+async def probe(cfg: dict) -> tuple[bool, str]:
+    """One observation of an endpoint check from this machine: (ok, AWS-style status text)."""
+    kind = cfg["Type"]
+    host = cfg.get("IPAddress")
+    fqdn = cfg.get("FullyQualifiedDomainName")
+    port = int(cfg.get("Port") or 80)
+    if not host:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(fqdn, port, type=0)
+            host = infos[0][4][0]
+        except OSError as exc:
+            return False, f"Failure: DNS resolution failed: {exc}"
+    tls = None
+    if kind.startswith("HTTPS"):
+        tls = ssl.create_default_context()
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE  # Route 53 does not validate certificates
+    server_hostname = (fqdn if cfg.get("EnableSNI", True) and fqdn else None) if tls else None
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=tls, server_hostname=server_hostname if tls else None,
+                                    **({"ssl_handshake_timeout": CONNECT_TIMEOUT} if tls else {})),
+            TCP_CONNECT_TIMEOUT if kind == "TCP" else CONNECT_TIMEOUT)
+    except asyncio.TimeoutError:
+        return False, "Failure: Connection timed out. The endpoint or the internet connection is down, or requests are being blocked by your firewall."
+    except (OSError, ssl.SSLError) as exc:
+        return False, f"Failure: Connection refused. The endpoint or the internet connection is down, or requests are being blocked by your firewall. ({exc.__class__.__name__})"
+    try:
+        if kind == "TCP":
+            return True, "Success: TCP connection established"
+        path = cfg.get("ResourcePath") or "/"
+        if not path.startswith("/"):
+            path = "/" + path
+        host_header = fqdn or host
+        default_port = 443 if tls else 80
+        if port != default_port:
+            host_header = f"{host_header}:{port}"
+        writer.write((f"GET {path} HTTP/1.1\r\nHost: {host_header}\r\n"
+                      "User-Agent: Amazon-Route53-Health-Check-Service (gureum)\r\nConnection: close\r\n\r\n").encode())
+        try:
+            status_line = await asyncio.wait_for(reader.readline(), RESPONSE_TIMEOUT)
+            parts = status_line.decode("latin-1").split(" ", 2)
+            code = int(parts[1])
+            reason = parts[2].strip() if len(parts) > 2 else ""
+            if not 200 <= code < 400:
+                return False, f"Failure: HTTP Status Code {code}, {reason}. Resolved IP: {host}"
+            if not kind.endswith("STR_MATCH"):
+                return True, f"Success: HTTP Status Code {code}, {reason}"
+            body = await asyncio.wait_for(_body(reader), RESPONSE_TIMEOUT)
+        except asyncio.TimeoutError:
+            return False, "Failure: The endpoint did not respond within 2 seconds."
+        except (ValueError, IndexError):
+            return False, "Failure: The endpoint sent a malformed HTTP response."
+        if cfg["SearchString"].encode() in body[:MATCH_BYTES]:
+            return True, f"Success: HTTP Status Code {code}, {reason}. Response body matches the search string."
+        return False, f"Failure: Response body didn't match the search string. Resolved IP: {host}"
+    except OSError as exc:
+        return False, f"Failure: {exc}"
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+async def _body(reader: asyncio.StreamReader) -> bytes:
+    while True:  # headers
+        line = await reader.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+    out = b""
+    while len(out) < MATCH_BYTES:
+        chunk = await reader.read(MATCH_BYTES - len(out))
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class RegionState:
+    healthy: bool = True
+    streak: int = 0  # consecutive results disagreeing with `healthy`
+    report: str = ""
+    checked: dt.datetime | None = None
+    last_failure: tuple[str, dt.datetime] | None = None
+
+
+@dataclass
+class CheckState:
+    doc: dict
+    regions: dict[str, RegionState] = field(default_factory=dict)
+    raw_healthy: bool = True  # before Inverted/Disabled
+    task: asyncio.Task | None = None
+
+
+class HealthChecker:
+    """The live checker: every check's state, the probe tasks, the link to the DNS index."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
+        self.checks: dict[str, CheckState] = {}
+        self.status: dict[str, bool] = {}
+        self.index: Any = None  # the DNS ZoneIndex once the dns component is up
+        self._tasks: asyncio.TaskGroup | None = None
+
+    # --- evaluation ----------------------------------------------------------------------
+    def healthy(self, hc_id: str) -> bool:
+        return self.status.get(hc_id, True)
+
+    def _final(self, st: CheckState) -> bool:
+        cfg = st.doc["HealthCheckConfig"]
+        if cfg.get("Disabled"):
+            return True  # a disabled check is considered healthy
+        return st.raw_healthy != bool(cfg.get("Inverted"))
+
+    def evaluate(self) -> None:
+        """Recompute every status (calculated checks from children) and push changes."""
+        for _ in range(3):  # calculated checks of calculated checks settle in a few passes
+            for hc_id, st in self.checks.items():
+                cfg = st.doc["HealthCheckConfig"]
+                if cfg["Type"] == "CALCULATED":
+                    children = cfg.get("ChildHealthChecks") or []
+                    up = sum(1 for c in children if self.status.get(c, True))
+                    threshold = int(cfg.get("HealthThreshold") or 0)
+                    st.raw_healthy = threshold == 0 or (threshold <= len(children) and up >= threshold)
+                elif cfg["Type"] == "CLOUDWATCH_METRIC":
+                    policy = cfg.get("InsufficientDataHealthStatus", "LastKnownStatus")
+                    if policy == "Healthy":
+                        st.raw_healthy = True
+                    elif policy == "Unhealthy":
+                        st.raw_healthy = False
+                elif st.regions:
+                    up = sum(1 for r in st.regions.values() if r.healthy)
+                    st.raw_healthy = up / len(st.regions) > HEALTHY_SHARE
+                self.status[hc_id] = self._final(st)
+        if self.index is not None:
+            self.index.set_health(dict(self.status))
+
+    def put(self, doc: dict) -> None:
+        old = self.checks.pop(doc["Id"], None)
+        if old is not None and old.task is not None:
+            old.task.cancel()
+        cfg = doc["HealthCheckConfig"]
+        st = CheckState(doc)
+        if old is not None:
+            st.raw_healthy = old.raw_healthy
+        if cfg["Type"] in ENDPOINT_TYPES:
+            for region in cfg.get("Regions") or CHECKER_REGIONS:
+                prev = old.regions.get(region) if old is not None else None
+                st.regions[region] = prev or RegionState()
+            if self._tasks is not None:
+                st.task = self._tasks.create_task(self._probe_check(st), name=f"route53-health-{doc['Id']}")
+        self.checks[doc["Id"]] = st
+        self.evaluate()
+
+    def drop(self, hc_id: str) -> None:
+        st = self.checks.pop(hc_id, None)
+        if st is not None and st.task is not None:
+            st.task.cancel()
+        self.status.pop(hc_id, None)
+        if self.index is not None:
+            self.index.forget_health(hc_id)
+        self.evaluate()
+
+    async def _probe_check(self, st: CheckState) -> None:
+        async with asyncio.TaskGroup() as tg:
+            for i, region in enumerate(st.regions):
+                tg.create_task(self._probe_region(st, region, i / max(1, len(st.regions))))
+
+    async def _probe_region(self, st: CheckState, region: str, offset: float) -> None:
+        cfg = st.doc["HealthCheckConfig"]
+        interval = max(0.05, float(cfg.get("RequestInterval", 30)) * self.scale)
+        threshold = int(cfg.get("FailureThreshold", 3))
+        rs = st.regions[region]
+        await asyncio.sleep(interval * offset)  # regions spread over the interval
+        while True:
+            started = asyncio.get_running_loop().time()
+            try:
+                ok, report = await probe(cfg)
+            except Exception as exc:  # noqa: BLE001 - a probe bug is a failed observation
+                log.exception("health probe failed")
+                ok, report = False, f"Failure: {exc}"
+            now = _now()
+            rs.report, rs.checked = report, now
+            if not ok:
+                rs.last_failure = (report, now)
+            if ok == rs.healthy:
+                rs.streak = 0
+            else:
+                rs.streak += 1
+                if rs.streak >= threshold:
+                    rs.healthy, rs.streak = ok, 0
+                    self.evaluate()
+            elapsed = asyncio.get_running_loop().time() - started
+            await asyncio.sleep(max(0.0, interval - elapsed))
+
+    def observations(self, hc_id: str, failures: bool = False) -> list[dict]:
+        st = self.checks.get(hc_id)
+        if st is None:
+            return []
+        out = []
+        for region, rs in st.regions.items():
+            if failures:
+                if rs.last_failure is None:
+                    continue
+                report, when = rs.last_failure
+            else:
+                if rs.checked is None:
+                    continue
+                report, when = rs.report, rs.checked
+            out.append({"Region": region, "IPAddress": "127.0.0.1", "StatusReport": {"Status": report, "CheckedTime": when}})
+        return out
+
+    async def serve(self, app: App) -> None:
+        unsubscribe = app.store.subscribe(HEALTH_TOPIC, self._on_event)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tasks = tg
+                for doc in await app.store.read(load_all):
+                    self.put(doc)
+                app.publish("route53-health", self)
+                tg.create_task(self._link_dns(app))
+                tg.create_task(self._poll(app))
+        finally:
+            unsubscribe()
+
+    def _on_event(self, event: Any) -> None:
+        data = event.data
+        if data.get("kind") == "put":
+            self.put(data["check"])
+        elif data.get("kind") == "delete":
+            self.drop(data["id"])
+
+    async def _link_dns(self, app: App) -> None:
+        server = await app.wait_component("dns")
+        self.index = server.index
+        self.evaluate()
+
+    async def _poll(self, app: App) -> None:
+        """Checks changed by other nodes sharing the store: reconcile now and then."""
+        while True:
+            await asyncio.sleep(10)
+            docs = {d["Id"]: d for d in await app.store.read(load_all)}
+            for hc_id in [h for h in self.checks if h not in docs]:
+                self.drop(hc_id)
+            for hc_id, doc in docs.items():
+                known = self.checks.get(hc_id)
+                if known is None or known.doc["HealthCheckVersion"] != doc["HealthCheckVersion"]:
+                    self.put(doc)
+
+
+async def run(app: App) -> None:
+    """The `route53-health` component: probe every health check until cancelled."""
+    scale = float(app.config.setting("route53.health_interval_scale", "1") or 1)
+    await HealthChecker(scale).serve(app)
+
+
+# --- API handlers --------------------------------------------------------------------------------
+def _public(doc: dict) -> dict:
+    return {k: doc[k] for k in ("Id", "CallerReference", "HealthCheckConfig", "HealthCheckVersion")}
+
+
+@operation("route53", "CreateHealthCheck")
+async def create_health_check(ctx: RequestContext, params: dict) -> dict:
+    doc, _new = await ctx.app.store.run(lambda txn: create_check(txn, ctx.account_id, params["CallerReference"], params["HealthCheckConfig"]))
+    return {"HealthCheck": _public(doc), "Location": f"{LOCATION}/healthcheck/{doc['Id']}"}
+
+
+@operation("route53", "GetHealthCheck")
+async def get_health_check(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.read(lambda txn: get_check(txn, ctx.account_id, params["HealthCheckId"]))
+    return {"HealthCheck": _public(doc)}
+
+
+@operation("route53", "ListHealthChecks")
+async def list_health_checks(ctx: RequestContext, params: dict) -> dict:
+    docs = await ctx.app.store.read(lambda txn: [d for _k, d in txn.scan(HEALTHCHECKS, f"{ctx.account_id}/")])
+    docs.sort(key=lambda d: d["Id"])
+    n = int(params.get("MaxItems") or 100)
+    marker = params.get("Marker")
+    start = next((i for i, d in enumerate(docs) if d["Id"] >= marker), len(docs)) if marker else 0
+    page = docs[start : start + n]
+    out: dict[str, Any] = {"HealthChecks": [_public(d) for d in page], "Marker": marker or "",
+                           "IsTruncated": start + n < len(docs), "MaxItems": str(n)}
+    if out["IsTruncated"]:
+        out["NextMarker"] = docs[start + n]["Id"]
+    return out
+
+
+@operation("route53", "UpdateHealthCheck")
+async def update_health_check(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.run(lambda txn: update_check(txn, ctx.account_id, params))
+    return {"HealthCheck": _public(doc)}
+
+
+@operation("route53", "DeleteHealthCheck")
+async def delete_health_check(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: delete_check(txn, ctx.account_id, params["HealthCheckId"]))
+    return {}
+
+
+@operation("route53", "GetHealthCheckCount")
+async def get_health_check_count(ctx: RequestContext, params: dict) -> dict:
+    n = await ctx.app.store.read(lambda txn: txn.count(HEALTHCHECKS, f"{ctx.account_id}/"))
+    return {"HealthCheckCount": n}
+
+
+@operation("route53", "GetHealthCheckStatus")
+async def get_health_check_status(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.read(lambda txn: get_check(txn, ctx.account_id, params["HealthCheckId"]))
+    checker = ctx.app.components.get("route53-health")
+    return {"HealthCheckObservations": checker.observations(doc["Id"]) if checker else []}
+
+
+@operation("route53", "GetHealthCheckLastFailureReason")
+async def get_health_check_last_failure_reason(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.read(lambda txn: get_check(txn, ctx.account_id, params["HealthCheckId"]))
+    checker = ctx.app.components.get("route53-health")
+    return {"HealthCheckObservations": checker.observations(doc["Id"], failures=True) if checker else []}
+
+
+@operation("route53", "GetCheckerIpRanges")
+async def get_checker_ip_ranges(ctx: RequestContext, params: dict) -> dict:
+    # gureum's checkers probe from this machine, over loopback in tests.
+    return {"CheckerIpRanges": ["127.0.0.0/8"]}
