@@ -1,8 +1,12 @@
 """Lambda benchmark: cold start (create → first result), warm invoke p50/p99 through boto3,
 invokes/s with concurrent clients — each against the boto3 floor measured in the same run
-on the same gureum (GetAccountSettings: a trivial call through the same wire layer).
+on the same gureum (GetAccountSettings: a trivial call through the same wire layer). Then a
+column per runtime (python, nodejs, java, ruby, provided with C and Go bootstraps): cold
+start and warm p50 of an echo function, each against the Python runtime's in the same run.
 
     python bench/lambda/run.py [--runs 3] [--warm 400] [--cold 5] [--clients 1,4,8] [--seconds 5]
+                               [--runtimes python3.12,nodejs20.x,java17,java21,ruby3.3,provided.al2023,provided.al2023-go]
+                               [--runtime-warm 200]
 
 Starts its own gureum (ephemeral data dir) unless --endpoint is given. Prints medians over
 --runs repetitions and the targets (warm p50 ≤ floor + 1 ms, cold start ≤ 150 ms).
@@ -30,6 +34,7 @@ import boto3
 from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 HANDLER = "def handler(event, context):\n    return event\n"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
@@ -76,6 +81,186 @@ def zipped() -> bytes:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("app.py", HANDLER)
     return buf.getvalue()
+
+
+# Echo functions per runtime, for the per-runtime columns.
+NODE_HANDLER = "export const handler = async (event) => event;\n"
+RUBY_HANDLER = "def handler(event:, context:)\n  event\nend\n"
+JAVA_HANDLER = """
+package bench;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import java.util.Map;
+
+public class Echo implements RequestHandler<Map<String, Object>, Map<String, Object>> {
+    public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
+        return event;
+    }
+}
+"""
+C_BOOTSTRAP = r"""
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <netinet/tcp.h>
+static int fd = -1;
+static void dial(void) {
+    char host[256]; snprintf(host, sizeof host, "%s", getenv("AWS_LAMBDA_RUNTIME_API"));
+    char *colon = strrchr(host, ':'); *colon = 0;
+    struct addrinfo hints = {0}, *res; hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, colon + 1, &hints, &res)) exit(2);
+    fd = socket(res->ai_family, SOCK_STREAM, 0);
+    int one = 1; setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, res->ai_addr, res->ai_addrlen)) exit(3);
+    freeaddrinfo(res);
+}
+/* keep-alive request; the body (Content-Length) is left in buf after the headers */
+static int request(const char *req, size_t n, char *buf, int cap, char **body) {
+    if (write(fd, req, n) != (ssize_t)n) exit(4);
+    int len = 0, r; char *end = NULL;
+    while (!end && (r = read(fd, buf + len, cap - 1 - len)) > 0) { len += r; buf[len] = 0; end = strstr(buf, "\r\n\r\n"); }
+    if (!end) exit(5);
+    char *cl = strcasestr(buf, "Content-Length: ");
+    int want = (int)(end + 4 - buf) + (cl ? atoi(cl + 16) : 0);
+    while (len < want && (r = read(fd, buf + len, cap - 1 - len)) > 0) len += r;
+    buf[len] = 0; *body = end + 4; return want - (int)(end + 4 - buf);
+}
+int main(void) {
+    static char buf[1 << 20], req[(1 << 20) + 512], id[128];
+    dial();
+    const char *next = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (;;) {
+        char *body; int blen = request(next, strlen(next), buf, sizeof buf, &body);
+        char *h = strcasestr(buf, "Lambda-Runtime-Aws-Request-Id: ");
+        sscanf(h + 31, "%127[^\r\n]", id);
+        char copy[1 << 16]; memcpy(copy, body, blen);
+        int n = snprintf(req, sizeof req, "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\n"
+                         "Content-Length: %d\r\n\r\n", id, blen);
+        memcpy(req + n, copy, blen);
+        request(req, n + blen, buf, sizeof buf, &body);
+    }
+}
+"""
+GO_BOOTSTRAP = r"""
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+)
+
+func main() {
+	base := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/"
+	for {
+		resp, err := http.Get(base + "next")
+		if err != nil {
+			os.Exit(1)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		r, err := http.Post(base+resp.Header.Get("Lambda-Runtime-Aws-Request-Id")+"/response", "application/json", bytes.NewReader(body))
+		if err != nil {
+			os.Exit(1)
+		}
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+}
+"""
+
+
+def zip_files(files: dict[str, bytes | str], modes: dict[str, int] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = ((modes or {}).get(name, 0o644) | 0o100000) << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def runtime_package(runtime: str, work: Path) -> tuple[str, str, bytes] | None:
+    """(Runtime, Handler, zip) of an echo function for `runtime`; None if the host lacks its toolchain.
+    "provided.al2023-go" is provided.al2023 with a Go bootstrap."""
+    if runtime.startswith("python"):
+        return runtime, "app.handler", zipped()
+    if runtime.startswith("nodejs"):
+        return (runtime, "index.handler", zip_files({"index.mjs": NODE_HANDLER})) if shutil.which("node") else None
+    if runtime.startswith("ruby"):
+        return (runtime, "app.handler", zip_files({"app.rb": RUBY_HANDLER})) if shutil.which("ruby") else None
+    if runtime.startswith("java"):
+        if not (shutil.which("javac") and shutil.which("java")):
+            return None
+        from gureum.services.lambda_.runtimes import java
+
+        src = work / "java" / "bench" / "Echo.java"
+        src.parent.mkdir(parents=True, exist_ok=True)
+        src.write_text(JAVA_HANDLER)
+        out = work / "java-classes"
+        cp = str(java.client_dir() / "classes")
+        subprocess.run(["javac", "-nowarn", "--release", "17", "-cp", cp, "-d", str(out), str(src)], check=True, capture_output=True)
+        return runtime, "bench.Echo", zip_files({"bench/Echo.class": (out / "bench" / "Echo.class").read_bytes()})
+    if runtime.endswith("-go"):
+        go = shutil.which("go")
+        if go is None:
+            return None
+        (work / "bootstrap.go").write_text(GO_BOOTSTRAP)
+        env = dict(os.environ, GOCACHE=str(work / "gocache"), GOPATH=str(work / "gopath"), GOPROXY="off", GO111MODULE="off", CGO_ENABLED="0")
+        subprocess.run([go, "build", "-ldflags=-s -w", "-o", str(work / "bootstrap-go"), str(work / "bootstrap.go")], env=env, cwd=work, check=True, capture_output=True)
+        binary = (work / "bootstrap-go").read_bytes()
+        return runtime.removesuffix("-go"), "bootstrap", zip_files({"bootstrap": binary}, {"bootstrap": 0o755})
+    if runtime.startswith("provided"):
+        cc = shutil.which("gcc") or shutil.which("cc")
+        if cc is None:
+            return None
+        (work / "bootstrap.c").write_text(C_BOOTSTRAP)
+        subprocess.run([cc, "-O2", "-o", str(work / "bootstrap-c"), str(work / "bootstrap.c")], check=True, capture_output=True)
+        binary = (work / "bootstrap-c").read_bytes()
+        return runtime, "bootstrap", zip_files({"bootstrap": binary}, {"bootstrap": 0o755})
+    return None
+
+
+def runtime_columns(endpoint: str, role: str, packages: dict[str, tuple[str, str, bytes]], cold: int, warm: int) -> dict[str, dict[str, float]]:
+    """Cold start median and warm p50 per runtime (one pass; runtimes interleaved throughout)."""
+    lam = client(endpoint, "lambda")
+    colds: dict[str, list[float]] = {k: [] for k in packages}
+    for _ in range(cold):
+        for label, (runtime, handler, code) in packages.items():
+            name = f"rt-cold-{uuid.uuid4().hex[:8]}"
+            t = time.perf_counter()
+            lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler=handler, Code={"ZipFile": code}, MemorySize=512, Timeout=30)
+            out = lam.invoke(FunctionName=name, Payload=b'{"k": 1}')
+            out["Payload"].read()
+            colds[label].append((time.perf_counter() - t) * 1000)
+            if out.get("FunctionError"):
+                raise SystemExit(f"{label}: the echo function failed")
+            lam.delete_function(FunctionName=name)
+    # Warm: one function per runtime, measured in interleaved blocks so that every runtime
+    # sees the same background noise.
+    names: dict[str, str] = {}
+    for label, (runtime, handler, code) in packages.items():
+        names[label] = f"rt-warm-{uuid.uuid4().hex[:8]}"
+        lam.create_function(FunctionName=names[label], Runtime=runtime, Role=role, Handler=handler, Code={"ZipFile": code}, MemorySize=512, Timeout=30)
+    calls = {label: (lambda name=name: lam.invoke(FunctionName=name, Payload=b'{"k": 1}')["Payload"].read()) for label, name in names.items()}
+    for call in calls.values():
+        timed(call, 30)
+    samples: dict[str, list[float]] = {k: [] for k in packages}
+    block = 25
+    for _ in range(max(1, warm // block)):
+        for label, call in calls.items():
+            samples[label] += timed(call, block)
+    for name in names.values():
+        lam.delete_function(FunctionName=name)
+    result = {label: {"cold_median_ms": statistics.median(colds[label]), "warm_p50_ms": pct(samples[label], 50)} for label in packages}
+    return result
 
 
 def pct(values: list[float], p: float) -> float:
@@ -180,6 +365,8 @@ def main() -> int:
     p.add_argument("--clients", default="1,4,8")
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--runtime", default="python3.12")
+    p.add_argument("--runtimes", default="python3.12,nodejs20.x,java17,java21,ruby3.3,provided.al2023,provided.al2023-go")
+    p.add_argument("--runtime-warm", type=int, default=200)
     args = p.parse_args()
     args.clients = [int(x) for x in args.clients.split(",") if x]
     proc = None
@@ -191,6 +378,20 @@ def main() -> int:
         iam = client(endpoint, "iam")
         role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
         runs = [run_once(endpoint, role, args) for _ in range(args.runs)]
+        labels = ["python3.12"] + [r for r in args.runtimes.split(",") if r and r != "python3.12"]
+        work = Path(tempfile.mkdtemp(prefix="gureum-bench-rt-"))
+        packages = {}
+        skipped = []
+        try:
+            for label in labels:
+                pkg = runtime_package(label, work)
+                if pkg is None:
+                    skipped.append(label)
+                else:
+                    packages[label] = pkg
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        per_runtime = [runtime_columns(endpoint, role, packages, args.cold, args.runtime_warm) for _ in range(args.runs)]
     finally:
         if proc is not None:
             proc.terminate()
@@ -206,7 +407,18 @@ def main() -> int:
     for n in args.clients:
         inv, fl = med[f"invokes_per_s_{n}"], med[f"floor_per_s_{n}"]
         print(f"  {n} client(s): {inv:.0f} invokes/s vs {fl:.0f} floor calls/s (ratio {inv / fl:.2f})")
-    print(json.dumps({"runs": runs, "median": med}))
+    rt_med = {label: {k: statistics.median(r[label][k] for r in per_runtime) for k in per_runtime[0][label]} for label in packages}
+    base = rt_med["python3.12"]
+    print(f"  per runtime (echo function, 512 MB; medians of {args.runs} runs, {args.cold} cold starts and {args.runtime_warm} warm invokes each):")
+    print(f"    {'runtime':<20} {'cold start':>11} {'vs python':>10} {'warm p50':>10} {'vs python':>10}")
+    for label, m in rt_med.items():
+        print(
+            f"    {label:<20} {m['cold_median_ms']:>8.1f} ms {m['cold_median_ms'] / base['cold_median_ms']:>9.2f}x"
+            f" {m['warm_p50_ms']:>7.2f} ms {m['warm_p50_ms'] - base['warm_p50_ms']:>+8.2f} ms"
+        )
+    if skipped:
+        print(f"    not measured (toolchain missing on this host): {', '.join(skipped)}")
+    print(json.dumps({"runs": runs, "median": med, "per_runtime": rt_med}))
     return 0
 
 

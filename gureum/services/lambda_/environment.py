@@ -214,6 +214,9 @@ class ExecutionEnvironment:
         self.api = RuntimeApi()
         self._server = RuntimeApiServer(self.api)
         address = await self._server.start()
+        rt = RUNTIMES[self.cfg.runtime]
+        if rt.needs_prepare:  # e.g. the Java client compiled once: blocking, so in a thread
+            await asyncio.to_thread(rt.prepare)
         spec, note = self._spec(address)
         self._log(f"INIT_START Runtime Version: {self.cfg.runtime}.gureum\tRuntime Version ARN: arn:aws:lambda:{self.cfg.region}::runtime:gureum")
         for line in note.splitlines():

@@ -1,0 +1,73 @@
+"""Runtimes: how an execution environment starts for each `Runtime` identifier.
+
+A runtime contributes the command that speaks the Runtime API inside the sandbox, the
+extra mounts it needs (the host interpreter, gureum's own runtime clients under
+/var/runtime) and a few environment variables. Each family has one small launcher module
+here (python, node, provided, java, ruby) with `launch(rt, handler, ...) -> Launch` and,
+where something must be built once on the host first (the Java client's classes),
+`prepare(rt)`, which blocks and is run off the event loop.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from gureum.services.lambda_.runtimes.base import (
+    CLIENTS_DIR,
+    OPT_DIR,
+    RUNTIME_DIR,
+    TASK_ROOT,
+    Launch,
+)
+
+__all__ = ["CLIENTS_DIR", "OPT_DIR", "RUNTIMES", "RUNTIME_DIR", "TASK_ROOT", "Launch", "Runtime"]
+
+_MODULES = {"python": "python", "nodejs": "node", "provided": "provided", "java": "java", "ruby": "ruby"}
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str  # e.g. "python3.12"
+    family: str  # python | nodejs | provided | java | ruby
+    deprecated: bool = False
+
+    @property
+    def _module(self):
+        return importlib.import_module(f"{__name__}.{_MODULES[self.family]}")
+
+    @property
+    def needs_prepare(self) -> bool:
+        return hasattr(self._module, "prepare")
+
+    def prepare(self) -> None:
+        """Build what the runtime needs on the host, once (blocking: call it in a thread)."""
+        prepare = getattr(self._module, "prepare", None)
+        if prepare is not None:
+            prepare(self)
+
+    def launch(self, handler: str, *, isolated: bool, task_root: str, runtime_dir: str) -> Launch:
+        """What to run. Paths are the sandbox's view when `isolated`, else the host's."""
+        return self._module.launch(self, handler, isolated=isolated, task_root=task_root, runtime_dir=runtime_dir)
+
+
+RUNTIMES: dict[str, Runtime] = {
+    r.name: r
+    for r in [
+        Runtime("python3.9", "python"),
+        Runtime("python3.10", "python"),
+        Runtime("python3.11", "python"),
+        Runtime("python3.12", "python"),
+        Runtime("python3.13", "python"),
+        Runtime("nodejs18.x", "nodejs"),
+        Runtime("nodejs20.x", "nodejs"),
+        Runtime("nodejs22.x", "nodejs"),
+        Runtime("java17", "java"),
+        Runtime("java21", "java"),
+        Runtime("ruby3.2", "ruby"),
+        Runtime("ruby3.3", "ruby"),
+        Runtime("provided.al2", "provided"),
+        Runtime("provided.al2023", "provided"),
+        Runtime("provided", "provided", deprecated=True),
+    ]
+}

@@ -1,0 +1,38 @@
+"""What every runtime launcher returns (`Launch`) and the sandbox paths runtimes share."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from gureum.sandbox.process import Mount
+
+CLIENTS_DIR = Path(__file__).resolve().parent.parent / "runtime_clients"
+TASK_ROOT = "/var/task"
+RUNTIME_DIR = "/var/runtime"
+OPT_DIR = "/opt"
+
+
+@dataclass(frozen=True)
+class Launch:
+    argv: list[str]
+    env: dict[str, str]
+    mounts: list[Mount]
+    note: str = ""  # a line for the environment's log, once (e.g. which interpreter runs)
+
+
+def tool_output(argv: list[str], cache: dict[tuple[str, ...], str]) -> str:
+    """stdout+stderr of a short `--version`-style command, once per process (cached)."""
+    key = tuple(argv)
+    if key not in cache:
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+            cache[key] = (proc.stdout + proc.stderr).strip()
+        except (OSError, subprocess.SubprocessError):
+            cache[key] = ""
+    return cache[key]
+
+
+def under(path: str, roots: list[str]) -> bool:
+    return any(path == r or path.startswith(r + "/") for r in roots)
