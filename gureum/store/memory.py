@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from gureum.store.base import Doc, Event, Store, Txn
-from gureum.store.sqlite import (
+from gureum.store.threaded import (
     EVENTS_KEEP,
     ReadOnlyTxnError,
     Subscribers,

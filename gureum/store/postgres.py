@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 
 from gureum.store.base import Doc, Event
-from gureum.store.sqlite import (
+from gureum.store.threaded import (
     EVENTS_KEEP,
     EVENTS_MAX_AGE,
     ThreadedStore,

@@ -17,7 +17,7 @@ import pytest
 
 from gureum.store import sqlite as sqlite_mod
 from gureum.store.base import Event, Store, Txn
-from gureum.store.sqlite import ReadOnlyTxnError
+from gureum.store.threaded import ReadOnlyTxnError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -411,11 +411,11 @@ async def test_events_since_follows_the_change_log_in_order(store: Store) -> Non
 
 
 async def test_the_change_log_is_trimmed(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gureum.store import memory, postgres
+    from gureum.store import memory, postgres, threaded
 
-    for mod in (sqlite_mod, memory, postgres):
+    for mod in (sqlite_mod, memory, postgres, threaded):
         monkeypatch.setattr(mod, "EVENTS_KEEP", 10)
-    monkeypatch.setattr(sqlite_mod, "TRIM_EVERY_EVENTS", 5)
+    monkeypatch.setattr(threaded, "TRIM_EVERY_EVENTS", 5)
     for i in range(30):
         await store.run(lambda t, i=i: t.publish("e", {"i": i}))
     events = await store.events_since(0)
