@@ -135,8 +135,9 @@ def test_run_task_errors(ecs):
     with pytest.raises(ClientError) as e:
         ecs.run_task(taskDefinition=fam, launchType="FARGATE")
     assert err(e) == ("InvalidParameterException", "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+    empty = ecs.create_cluster(clusterName=uniq("empty"))["cluster"]["clusterName"]  # the default cluster holds this node's instance
     with pytest.raises(ClientError) as e:
-        ecs.run_task(taskDefinition=fam)
+        ecs.run_task(cluster=empty, taskDefinition=fam)
     assert err(e) == ("InvalidParameterException", "No Container Instances were found in your cluster.")
     with pytest.raises(ClientError) as e:
         ecs.run_task(taskDefinition=fam, launchType="FARGATE", networkConfiguration=AWSVPC, count=11)

@@ -50,6 +50,10 @@ class TaskAgent:
         self.default_stop_timeout = float(cfg.setting("ecs.stop_timeout", "30") or 30)
         self.pids_limit = int(cfg.setting("ecs.task_pids_max", "4096") or 4096)
         self.node_id = f"p{os.getpid()}"
+        from gureum.services.ecs import instances as ci
+
+        self.node_ident = ci.node_identity(app.data_dir)  # stable: which tasks are this node's
+        self.instance_key: str | None = None
         # Pre-provisioned task networks (namespace + address), as Fargate keeps capacity warm;
         # filled once this node has run its first task, so idle nodes hold none.
         self.warm_networks = int(cfg.setting("ecs.warm_networks", "2") or 0)
@@ -135,7 +139,7 @@ class TaskAgent:
         if key in self.runs:
             return
         doc = await self.app.store.read(lambda t: t.get(model.TASKS, key))
-        if doc is None or doc["lastStatus"] != "PROVISIONING":
+        if doc is None or doc["lastStatus"] != "PROVISIONING" or not self.mine(doc):
             return
         run = TaskRun(self, key, doc)
         self.runs[key] = run
@@ -154,6 +158,69 @@ class TaskAgent:
             self.runs.pop(key, None)
             self.metadata.forget(run)
             self._wake.set()
+
+    def mine(self, doc: dict[str, Any]) -> bool:
+        """Tasks placed on a container instance run on the node serving that instance;
+        Fargate tasks on any node that sees them."""
+        node = doc["_"].get("node")
+        return node is None or node == self.node_ident
+
+    # --- the local container instance (EC2 launch type) ----------------------------------------
+    async def register_instance(self) -> None:
+        """Register this machine as one container instance (1024 CPU units per core, its
+        memory in MiB) in the cluster `ecs.cluster` (default "default"), keeping its id across
+        restarts; `--set ecs.register_instance=false` turns this off."""
+        from gureum.aws.edge import DEFAULT_ACCOUNT, DEFAULT_REGION
+        from gureum.services.ecs import instances as ci
+
+        cfg = self.app.config
+        if str(cfg.setting("ecs.register_instance", "true") or "true").lower() in ("false", "0", "no", "off"):
+            return
+        account = cfg.setting("ecs.account", DEFAULT_ACCOUNT) or DEFAULT_ACCOUNT
+        region = cfg.setting("ecs.region", DEFAULT_REGION) or DEFAULT_REGION
+        cluster = cfg.setting("ecs.cluster", "default") or "default"
+        cpu = int(cfg.setting("ecs.instance_cpu", "0") or 0) or (os.cpu_count() or 1) * 1024
+        memory = int(cfg.setting("ecs.instance_memory", "0") or 0) or host_memory_mib()
+        id_file = self.work / "container-instance"
+        known = id_file.read_text().strip() if id_file.exists() else ""
+        ident = {"instanceId": "i-" + self.node_ident[:17], "instanceType": "gureum.node", "availabilityZone": f"{region}a", "region": region}
+        import json
+
+        def txn(t: Any) -> dict[str, Any]:
+            params: dict[str, Any] = {
+                "cluster": cluster,
+                "instanceIdentityDocument": json.dumps(ident),
+                "totalResources": [{"name": "CPU", "type": "INTEGER", "integerValue": cpu}, {"name": "MEMORY", "type": "INTEGER", "integerValue": memory}],
+            }
+            if known:
+                found = ci.find(t, account, region, cluster, known)
+                if found is not None and found[1]["status"] != "INACTIVE":
+                    params["containerInstanceArn"] = found[1]["containerInstanceArn"]
+            return ci.register(t, account, region, params, self.node_ident)
+
+        try:
+            doc = await self.app.store.run(txn)
+        except Exception:
+            log.exception("could not register this node as an ECS container instance")
+            return
+        iid = doc["containerInstanceArn"].rsplit("/", 1)[-1]
+        id_file.write_text(iid)
+        self.instance_key = ci.instance_key(account, region, cluster, iid)
+        self.app.notes.append(f"ECS container instance {iid} ({cpu} CPU units, {memory} MiB) in cluster {cluster}")
+
+    async def disconnect_instance(self) -> None:
+        key = self.instance_key
+        if key is None:
+            return
+
+        def txn(t: Any) -> None:
+            d = t.get("ecs.instances", key)
+            if d is not None and d.get("agentConnected"):
+                d["agentConnected"] = False
+                t.put("ecs.instances", key, d)
+
+        with contextlib.suppress(Exception):
+            await self.app.store.run(txn)
 
     # --- task networks -------------------------------------------------------------------------------
     async def take_network(self, task_id: str) -> net.TaskNetwork:
@@ -324,6 +391,8 @@ class TaskAgent:
 
         rows = await self.app.store.read(scan)
         for key, doc in rows:
+            if not self.mine(doc):
+                continue
             if doc["lastStatus"] == "PROVISIONING":
                 self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
                 continue
@@ -377,6 +446,7 @@ class TaskAgent:
         else:
             self.app.set_status("ecs", "running", f"API only: {self.reason}")
             log.warning("ECS tasks cannot run here: %s", self.reason)
+        await self.register_instance()
         try:
             await self.recover()
             interval = float(self.app.config.setting("ecs.scheduler_interval", "0.5") or 0.5)
@@ -393,6 +463,7 @@ class TaskAgent:
             await asyncio.shield(self.shutdown())
 
     async def shutdown(self) -> None:
+        await self.disconnect_instance()
         self.default_stop_timeout = 2.0
         for run in list(self.runs.values()):
             run.stop_requested.set()
@@ -410,6 +481,17 @@ class TaskAgent:
             await asyncio.to_thread(self.bridge.destroy, tn)
         with contextlib.suppress(OSError):
             await asyncio.to_thread(sweep_cgroups, True)
+
+
+def host_memory_mib() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 1024
 
 
 def sweep_cgroups(include_self: bool = False) -> None:

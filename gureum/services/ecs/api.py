@@ -1,5 +1,6 @@
 """ECS operations (json protocol): thin handlers over model.py (clusters, task definitions,
-tasks) and services.py (services); the task agent (agent.py) does the running."""
+tasks) and services.py (services); container instances and StartTask are in instances_api.py
+(registered by the import below); the task agent (agent.py) does the running."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import base64
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.ecs import model
+from gureum.services.ecs import instances_api, model
 from gureum.services.ecs import services as svc
 from gureum.store import Txn
 
@@ -175,7 +176,7 @@ async def run_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
         if launch == "EXTERNAL":
             raise model.invalid("No Container Instances were found in your cluster.")
         if launch == "EC2":
-            raise model.invalid("No Container Instances were found in your cluster.")
+            return instances_api.create_ec2_tasks(t, ctx.account_id, ctx.region, cluster, taskdef, params, count)
         network = model.check_network(taskdef, launch, params.get("networkConfiguration"))
         overrides = params.get("overrides") or {}
         tasks = [
@@ -301,6 +302,9 @@ def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str
     elif rtype == "task":
         cluster, _, tid = rest.rpartition("/")
         key, table = model.task_key(ctx.account_id, ctx.region, cluster, tid), model.TASKS
+    elif rtype == "container-instance":
+        cluster, _, iid = rest.rpartition("/")
+        key, table = f"{sc}{cluster}:{iid}", "ecs.instances"
     elif rtype == "service":
         cluster, _, name = rest.rpartition("/")
         key, table = f"{sc}{cluster}:{name}", model.SERVICES

@@ -176,6 +176,7 @@ def cluster_view(txn: Txn, doc: dict[str, Any], include: list[str]) -> dict[str,
     out["runningTasksCount"] = running
     out["pendingTasksCount"] = pending
     out["activeServicesCount"] = sum(1 for _, s in txn.scan(SERVICES, prefix) if s["status"] == "ACTIVE")
+    out["registeredContainerInstancesCount"] = sum(1 for _, i in txn.scan("ecs.instances", prefix) if i["status"] in ("ACTIVE", "DRAINING"))
     if "TAGS" not in include:
         out.pop("tags", None)
     if "SETTINGS" not in include and "settings" in out and not include:
@@ -200,6 +201,8 @@ def delete_cluster(txn: Txn, account: str, region: str, ref: str) -> dict[str, A
         raise AwsError("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.", 400)
     if any(t["lastStatus"] != "STOPPED" for _, t in txn.scan(TASKS, prefix)):
         raise AwsError("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.", 400)
+    if any(i["status"] in ("ACTIVE", "DRAINING") for _, i in txn.scan("ecs.instances", prefix)):
+        raise AwsError("ClusterContainsContainerInstancesException", "The Cluster cannot be deleted while Container Instances are active or draining.", 400)
     doc["status"] = "INACTIVE"
     txn.put(CLUSTERS, key, doc)
     return doc
@@ -694,8 +697,8 @@ def list_tasks(txn: Txn, account: str, region: str, cluster: str, params: dict[s
             continue
         if params.get("launchType") and t["launchType"] != params["launchType"]:
             continue
-        if params.get("containerInstance"):
-            continue  # Fargate tasks run on no container instance
+        if params.get("containerInstance") and (t.get("containerInstanceArn") or "").rsplit("/", 1)[-1] != params["containerInstance"].rsplit("/", 1)[-1]:
+            continue  # (Fargate tasks run on no container instance)
         out.append(t)
     out.sort(key=lambda t: (t["createdAt"], t["taskArn"]))
     return out

@@ -123,8 +123,13 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
     for reg in params.get("serviceRegistries") or []:
         if not re.fullmatch(r"arn:aws:servicediscovery:[a-z0-9-]+:\d{12}:service/srv-[a-z0-9]+", reg.get("registryArn", "")):
             raise model.invalid("Service registry ARN is not valid.")
-    if launch == "EC2" and desired > 0:
-        raise model.invalid("No Container Instances were found in your cluster.")
+    if launch == "EC2":
+        from gureum.services.ecs import instances as ci
+
+        ci.check_constraints(params.get("placementConstraints") or [])
+        ci.check_strategy(params.get("placementStrategy") or [])
+        if desired > 0 and not any(d["status"] in ("ACTIVE", "DRAINING") for _, d in ci.cluster_instances(txn, account, region, cluster["clusterName"])):
+            raise model.invalid("No Container Instances were found in your cluster.")
     doc: dict[str, Any] = {
         "serviceArn": service_arn(account, region, cluster["clusterName"], name),
         "serviceName": name,
@@ -251,6 +256,13 @@ def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
     for k, t in tasks:
         dep = t["_"].get("deployment")
         if t["desiredStatus"] == "RUNNING" and t["lastStatus"] != "STOPPED":
+            inst = txn.get("ecs.instances", t["_"]["instance"]) if t["_"].get("instance") else None
+            if inst is not None and inst["status"] in ("DRAINING", "INACTIVE") and doc["status"] == "ACTIVE":
+                # tasks on a draining container instance are replaced elsewhere
+                model.request_stop(txn, k, t, f"Service task stopped because its container instance is {inst['status']}.", "ServiceSchedulerInitiated")
+                _event(doc, f"has stopped 1 running tasks: (task {t['taskArn'].rsplit('/', 1)[-1]}) on a {inst['status'].lower()} container instance.")
+                changed = True
+                continue
             if dep in live:
                 live[dep].append((k, t))
             else:  # a deployment that no longer exists: stop its tasks
@@ -327,9 +339,23 @@ def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
             except AwsError:
                 taskdef = None
             started = []
-            if taskdef is not None:
+            placed: list[Any] = []
+            if taskdef is not None and doc.get("launchType") == "EC2":
+                from gureum.services.ecs import instances as ci
+
+                req = ci.requirements(taskdef, {})
+                constraints = list(taskdef.get("placementConstraints") or []) + list(doc.get("placementConstraints") or [])
+                placed, failures = ci.place(txn, account, region, cluster_name, req, n, f"service:{doc['serviceName']}", doc.get("placementStrategy") or [], constraints)
+                if len(placed) < n and now - meta.get("unplaced_at", 0) >= 60:
+                    meta["unplaced_at"] = now
+                    closest = failures[0] if failures else None
+                    why = f" The closest matching container-instance {closest['arn'].rsplit('/', 1)[-1]} has {closest['reason']}." if closest else ""
+                    _event(doc, f"was unable to place a task because no container instance met all of its requirements.{why}")
+                    changed = True
+                n = len(placed)
+            if taskdef is not None and n > 0:
                 launch = doc.get("launchType") or "FARGATE"
-                for _ in range(n):
+                for i in range(n):
                     t = model.new_task(
                         txn,
                         account,
@@ -348,6 +374,8 @@ def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
                         deployment=primary["id"],
                         registries=doc.get("serviceRegistries") or [],
                     )
+                    if placed:
+                        ci.attach(txn, t, placed[i], req)
                     started.append(t["taskArn"].rsplit("/", 1)[-1])
                     mine.append(("", t))
                     total += 1

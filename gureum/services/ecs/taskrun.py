@@ -438,7 +438,14 @@ class TaskRun:
             if self.network_mode == "awsvpc":
                 want = port
             proxy = None
-            for candidate in (want, 0) if want else (0,):
+            if self.network_mode == "bridge" and not want:
+                # hostPort 0 in bridge mode: a dynamic port from the range ECS uses
+                import random
+
+                candidates: tuple[int, ...] = tuple(random.sample(range(49153, 65536), 64))
+            else:
+                candidates = (want, 0) if want else (0,)
+            for candidate in candidates:
                 try:
                     proxy = await net.publish(self.agent.publish_host, candidate, (self.network.ip, port))
                     break

@@ -1,0 +1,469 @@
+"""ECS container instances (the EC2 launch type) and task placement onto them.
+
+Table ecs.instances "<acct>:<region>:<cluster name>:<instance id>", documents stored
+output-shaped (a ContainerInstance) with gureum's bookkeeping under "_":
+  node: the gureum node whose task agent runs this instance's tasks (the local node's own
+        instance is registered by its agent; instances registered through the API are
+        served by the node that took the call).
+remainingResources, runningTasksCount and pendingTasksCount are derived from the tasks
+placed on the instance (task docs carry containerInstanceArn and "_".reserved), so they are
+never out of step with the tasks.
+
+Placement (`place`): feasible instances are ACTIVE ones with enough CPU/memory/ports that
+satisfy the constraints (distinctInstance, memberOf with a subset of the cluster query
+language); the strategies (binpack, spread, random) then order them, first strategy first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from gureum.aws.errors import AwsError
+from gureum.services.ecs import model
+from gureum.store import Txn
+
+INSTANCES = "ecs.instances"
+AGENT_VERSION = "1.86.0"
+RESERVED_PORTS = ["22", "2375", "2376", "51678", "51679"]
+DYNAMIC_PORTS = (49153, 65535)
+
+
+def instance_arn(account: str, region: str, cluster: str, iid: str) -> str:
+    return f"arn:aws:ecs:{region}:{account}:container-instance/{cluster}/{iid}"
+
+
+def instance_key(account: str, region: str, cluster: str, iid: str) -> str:
+    return f"{model.scope(account, region)}{cluster}:{iid}"
+
+
+def node_identity(data_dir: Path) -> str:
+    """This node's stable identity (kept in its data dir)."""
+    f = Path(data_dir) / "ecs" / "node-id"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    tmp = f.with_name(f"node-id.{uuid.uuid4().hex}")
+    tmp.write_text(uuid.uuid4().hex)
+    try:
+        os.link(tmp, f)  # first writer wins; everyone reads the winner's id
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return f.read_text().strip()
+
+
+def _resource(name: str, value: int | list[str]) -> dict[str, Any]:
+    if isinstance(value, list):
+        return {"name": name, "type": "STRINGSET", "doubleValue": 0.0, "longValue": 0, "integerValue": 0, "stringSetValue": list(value)}
+    return {"name": name, "type": "INTEGER", "doubleValue": 0.0, "longValue": 0, "integerValue": int(value)}
+
+
+def _res(resources: list[dict[str, Any]], name: str) -> Any:
+    for r in resources:
+        if r.get("name") == name:
+            if r.get("type") == "STRINGSET" or "stringSetValue" in r:
+                return list(r.get("stringSetValue") or [])
+            return int(r.get("integerValue") or r.get("longValue") or r.get("doubleValue") or 0)
+    return None
+
+
+# --- registration ---------------------------------------------------------------------------
+
+
+def register(txn: Txn, account: str, region: str, params: dict[str, Any], node: str | None) -> dict[str, Any]:
+    cluster = model.get_cluster(txn, account, region, params.get("cluster"))
+    cname = cluster["clusterName"]
+    ident: dict[str, Any] = {}
+    if params.get("instanceIdentityDocument"):
+        try:
+            ident = json.loads(params["instanceIdentityDocument"])
+        except ValueError:
+            raise model.client_error("The identity document is not valid JSON.") from None
+    total = params.get("totalResources") or []
+    cpu, mem = _res(total, "CPU"), _res(total, "MEMORY")
+    if cpu is None or mem is None:
+        raise model.client_error("totalResources must include CPU and MEMORY.")
+    if cpu <= 0 or mem <= 0:
+        raise model.invalid("CPU and MEMORY must be positive.")
+    ports = _res(total, "PORTS")
+    ports_udp = _res(total, "PORTS_UDP") or []
+    existing = None
+    if params.get("containerInstanceArn"):
+        iid = params["containerInstanceArn"].rsplit("/", 1)[-1]
+        existing = txn.get(INSTANCES, instance_key(account, region, cname, iid))
+        if existing is None:
+            raise model.invalid("The referenced container instance was not found.")
+    else:
+        ec2_id = ident.get("instanceId")
+        if ec2_id:
+            for _, d in txn.scan(INSTANCES, f"{model.scope(account, region)}{cname}:"):
+                if d["ec2InstanceId"] == ec2_id and d["status"] != "INACTIVE":
+                    existing = d
+        iid = existing["containerInstanceArn"].rsplit("/", 1)[-1] if existing else uuid.uuid4().hex
+    az = ident.get("availabilityZone") or f"{region}a"
+    itype = ident.get("instanceType") or "gureum.node"
+    attrs = {
+        "ecs.os-type": "linux",
+        "ecs.os-family": "LINUX",
+        "ecs.cpu-architecture": ident.get("architecture") or "x86_64",
+        "ecs.instance-type": itype,
+        "ecs.availability-zone": az,
+        "ecs.ami-id": ident.get("imageId") or "ami-0gureum",
+        "ecs.capability.container-health-check": None,
+        "ecs.capability.execution-role-awslogs": None,
+        "ecs.capability.task-eni": None,
+        "com.amazonaws.ecs.capability.logging-driver.awslogs": None,
+        "com.amazonaws.ecs.capability.task-iam-role": None,
+        "com.amazonaws.ecs.capability.task-eni": None,
+        "com.amazonaws.ecs.capability.docker-remote-api.1.21": None,
+    }
+    for a in params.get("attributes") or []:
+        attrs[a["name"]] = a.get("value")
+    doc: dict[str, Any] = {
+        "containerInstanceArn": instance_arn(account, region, cname, iid),
+        "ec2InstanceId": ident.get("instanceId") or f"i-{uuid.uuid4().hex[:17]}",
+        "version": (existing or {}).get("version", 0) + 1,
+        "versionInfo": params.get("versionInfo") or {"agentVersion": AGENT_VERSION, "agentHash": "gureum", "dockerVersion": "runc"},
+        "registeredResources": [
+            _resource("CPU", cpu),
+            _resource("MEMORY", mem),
+            _resource("PORTS", RESERVED_PORTS if ports is None else ports),
+            _resource("PORTS_UDP", ports_udp),
+        ],
+        "status": (existing or {}).get("status", "ACTIVE"),
+        "agentConnected": True,
+        "attributes": [{"name": k, **({"value": v} if v is not None else {})} for k, v in attrs.items()],
+        "registeredAt": (existing or {}).get("registeredAt") or model.now(),
+        "attachments": [],
+        "tags": params.get("tags") or (existing or {}).get("tags") or [],
+        "_": {"node": node, "account": account, "region": region, "cluster": cname, "az": az},
+    }
+    txn.put(INSTANCES, instance_key(account, region, cname, iid), doc)
+    return doc
+
+
+def find(txn: Txn, account: str, region: str, cluster: str, ref: str) -> tuple[str, dict[str, Any]] | None:
+    iid = ref.rsplit("/", 1)[-1]
+    key = instance_key(account, region, cluster, iid)
+    doc = txn.get(INSTANCES, key)
+    return (key, doc) if doc is not None else None
+
+
+def cluster_instances(txn: Txn, account: str, region: str, cluster: str) -> list[tuple[str, dict[str, Any]]]:
+    return list(txn.scan(INSTANCES, f"{model.scope(account, region)}{cluster}:"))
+
+
+def tasks_on(txn: Txn, account: str, region: str, cluster: str) -> dict[str, list[dict[str, Any]]]:
+    """Live tasks by containerInstanceArn."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for _, t in txn.scan(model.TASKS, f"{model.scope(account, region)}{cluster}:"):
+        arn = t.get("containerInstanceArn")
+        if arn and t["lastStatus"] != "STOPPED":
+            out.setdefault(arn, []).append(t)
+    return out
+
+
+def usage(tasks: list[dict[str, Any]]) -> tuple[int, int, set[str]]:
+    cpu = mem = 0
+    ports: set[str] = set()
+    for t in tasks:
+        r = t["_"].get("reserved") or {}
+        cpu += r.get("cpu", 0)
+        mem += r.get("memory", 0)
+        ports.update(str(p) for p in r.get("ports", []))
+    return cpu, mem, ports
+
+
+def view(doc: dict[str, Any], tasks: list[dict[str, Any]], include: list[str] | None = None) -> dict[str, Any]:
+    out = model.view(doc)
+    reg = doc["registeredResources"]
+    cpu, mem, ports = usage(tasks)
+    out["remainingResources"] = [
+        _resource("CPU", _res(reg, "CPU") - cpu),
+        _resource("MEMORY", _res(reg, "MEMORY") - mem),
+        _resource("PORTS", sorted(set(_res(reg, "PORTS") or []) | ports, key=int)),
+        _resource("PORTS_UDP", _res(reg, "PORTS_UDP") or []),
+    ]
+    out["runningTasksCount"] = sum(1 for t in tasks if t["lastStatus"] == "RUNNING")
+    out["pendingTasksCount"] = sum(1 for t in tasks if t["lastStatus"] in ("PROVISIONING", "PENDING", "ACTIVATING"))
+    if include is not None and "TAGS" not in include:
+        out.pop("tags", None)
+    if include and "CONTAINER_INSTANCE_HEALTH" in include:
+        out["healthStatus"] = {"overallStatus": "OK", "details": [{"type": "CONTAINER_RUNTIME", "status": "OK"}]}
+    return out
+
+
+def set_state(txn: Txn, key: str, doc: dict[str, Any], status: str) -> dict[str, Any]:
+    if status not in ("ACTIVE", "DRAINING"):
+        raise model.invalid("Container instances status should be one of [ACTIVE, DRAINING].")
+    if doc["status"] != status:
+        doc["status"] = status
+        doc["version"] += 1
+        txn.put(INSTANCES, key, doc)
+        txn.publish(model.TASK_EVENT, {"instance": key})
+    return doc
+
+
+def deregister(txn: Txn, key: str, doc: dict[str, Any], tasks: list[dict[str, Any]], force: bool) -> dict[str, Any]:
+    if tasks and not force:
+        raise model.invalid("Found running tasks on the instance.")
+    doc["status"] = "INACTIVE"
+    doc["agentConnected"] = False
+    doc["version"] += 1
+    txn.put(INSTANCES, key, doc)
+    txn.publish(model.TASK_EVENT, {"instance": key})
+    return doc
+
+
+# --- what a task needs ------------------------------------------------------------------------
+
+
+def requirements(taskdef: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """CPU units, MiB and static host ports a task reserves on its container instance."""
+    containers = model.effective_containers(taskdef, overrides)
+    cpu = model._cpu_units(overrides.get("cpu") or taskdef.get("cpu"))
+    mem = model._memory_mib(overrides.get("memory") or taskdef.get("memory"))
+    if cpu is None:
+        cpu = sum(int(c.get("cpu") or 0) for c in containers)
+    if mem is None:
+        mem = sum(int(c.get("memoryReservation") or c.get("memory") or 0) for c in containers)
+    ports: list[int] = []
+    mode = taskdef.get("networkMode") or "bridge"
+    for c in containers if mode in ("bridge", "host") else []:  # awsvpc tasks have their own addresses
+        for pm in c.get("portMappings") or []:
+            hp = pm.get("containerPort") if mode == "host" else pm.get("hostPort")
+            if hp and pm.get("protocol", "tcp") == "tcp":
+                ports.append(int(hp))
+    return {"cpu": cpu, "memory": mem, "ports": ports}
+
+
+# --- cluster query language (a subset) --------------------------------------------------------
+
+_TERM = re.compile(
+    r"^\s*(?P<lhs>attribute:[\w.\-]+|ec2InstanceId|agentConnected|registeredAt|runningTasksCount)\s*"
+    r"(?:(?P<op>==|!=|=~|!~|not in|in|>=|<=|>|<)\s*(?P<rhs>\[[^\]]*\]|\(\s*[^)]*\)|[^\s()]+)|(?P<ex>!?exists))\s*$",
+    re.IGNORECASE,
+)
+
+
+def _lhs_value(lhs: str, inst: dict[str, Any]) -> str | None:
+    if lhs.lower().startswith("attribute:"):
+        name = lhs.split(":", 1)[1]
+        for a in inst.get("attributes") or []:
+            if a["name"] == name:
+                return a.get("value", "")
+        return None
+    if lhs == "ec2InstanceId":
+        return inst.get("ec2InstanceId")
+    if lhs == "agentConnected":
+        return str(inst.get("agentConnected", False)).lower()
+    return None
+
+
+def _glob(pattern: str, value: str) -> bool:
+    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), value) is not None
+
+
+def match(expression: str, inst: dict[str, Any]) -> bool:
+    """Evaluate `expression` against a container instance (`or` of `and`s of terms;
+    terms: ==, !=, =~, !~ with * wildcards, in/not in [..], exists, !exists)."""
+    expression = expression.strip()
+    if not expression:
+        return True
+    ors = re.split(r"\s+or\s+|\s*\|\|\s*", expression, flags=re.IGNORECASE)
+    return any(all(_term(t, inst) for t in re.split(r"\s+and\s+|\s*&&\s*", part, flags=re.IGNORECASE)) for part in ors)
+
+
+def _term(text: str, inst: dict[str, Any]) -> bool:
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    m = _TERM.match(text)
+    if m is None:
+        raise model.invalid(f"The expression '{text}' is not valid.")
+    value = _lhs_value(m.group("lhs"), inst)
+    if m.group("ex"):
+        return (value is not None) == (m.group("ex").lower() == "exists")
+    op, rhs = m.group("op").lower(), m.group("rhs").strip()
+    if op in ("in", "not in"):
+        items = [x.strip().strip("'\"") for x in rhs.strip("[]()").split(",") if x.strip()]
+        return (value in items) == (op == "in")
+    rhs = rhs.strip("'\"")
+    if value is None:
+        return op in ("!=", "!~")
+    if op == "==":
+        return value == rhs
+    if op == "!=":
+        return value != rhs
+    if op == "=~":
+        return _glob(rhs, value)
+    if op == "!~":
+        return not _glob(rhs, value)
+    try:
+        a, b = float(value), float(rhs)
+    except ValueError:
+        return False
+    return {">": a > b, "<": a < b, ">=": a >= b, "<=": a <= b}[op]
+
+
+# --- placement -------------------------------------------------------------------------------
+
+
+class Candidate:
+    def __init__(self, key: str, doc: dict[str, Any], tasks: list[dict[str, Any]]) -> None:
+        self.key = key
+        self.doc = doc
+        reg = doc["registeredResources"]
+        used_cpu, used_mem, used_ports = usage(tasks)
+        self.cpu = _res(reg, "CPU") - used_cpu
+        self.memory = _res(reg, "MEMORY") - used_mem
+        self.ports = set(_res(reg, "PORTS") or []) | used_ports
+        self.groups = [t.get("group") for t in tasks]
+
+    def attribute(self, field: str) -> str:
+        f = field.lower()
+        if f in ("instanceid", "host"):
+            return self.doc["containerInstanceArn"]
+        if f.startswith("attribute:"):
+            return _lhs_value(field, self.doc) or ""
+        return ""
+
+    def take(self, req: dict[str, Any], group: str) -> None:
+        self.cpu -= req["cpu"]
+        self.memory -= req["memory"]
+        self.ports.update(str(p) for p in req["ports"])
+        self.groups.append(group)
+
+
+def check_constraints(constraints: list[dict[str, Any]]) -> None:
+    if len(constraints) > 10:
+        raise model.invalid("Placement constraints can have at most 10 items.")
+    for c in constraints:
+        if c.get("type") not in ("distinctInstance", "memberOf"):
+            raise model.invalid("Placement constraint type must be one of distinctInstance, memberOf.")
+        if c["type"] == "memberOf":
+            if not c.get("expression"):
+                raise model.invalid("An expression is required for a memberOf placement constraint.")
+            match(c["expression"], {"attributes": []})  # syntax check
+        elif c.get("expression"):
+            raise model.invalid("Expression is not supported for distinctInstance placement constraints.")
+
+
+def check_strategy(strategy: list[dict[str, Any]]) -> None:
+    if len(strategy) > 5:
+        raise model.invalid("Placement strategies can have at most 5 items.")
+    for s in strategy:
+        if s.get("type") not in ("binpack", "spread", "random"):
+            raise model.invalid("Placement strategy type must be one of binpack, spread, random.")
+        if s["type"] == "binpack" and (s.get("field") or "").upper() not in ("CPU", "MEMORY"):
+            raise model.invalid("Binpack placement strategy field must be one of cpu, memory.")
+        if s["type"] == "spread" and not s.get("field"):
+            raise model.invalid("Spread placement strategy requires a field.")
+
+
+def _reasons(c: Candidate, req: dict[str, Any], constraints: list[dict[str, Any]], group: str) -> str | None:
+    if c.doc["status"] != "ACTIVE" or not c.doc.get("agentConnected", True):
+        return "AGENT" if not c.doc.get("agentConnected", True) else None
+    for con in constraints:
+        if con["type"] == "memberOf" and not match(con["expression"], c.doc):
+            return "MemberOf"
+        if con["type"] == "distinctInstance" and group in c.groups:
+            return "DistinctInstance"
+    if req["cpu"] > c.cpu:
+        return "RESOURCE:CPU"
+    if req["memory"] > c.memory:
+        return "RESOURCE:MEMORY"
+    if any(str(p) in c.ports for p in req["ports"]):
+        return "RESOURCE:PORTS"
+    return ""
+
+
+def place(
+    txn: Txn,
+    account: str,
+    region: str,
+    cluster: str,
+    req: dict[str, Any],
+    count: int,
+    group: str,
+    strategy: list[dict[str, Any]],
+    constraints: list[dict[str, Any]],
+    only: list[str] | None = None,
+) -> tuple[list[Candidate], list[dict[str, str]]]:
+    """Choose up to `count` instances (one per task); failures as AWS reports them (one per
+    container instance that could not take a task, with the first reason found)."""
+    by_arn = tasks_on(txn, account, region, cluster)
+    cands = [Candidate(k, d, by_arn.get(d["containerInstanceArn"], [])) for k, d in cluster_instances(txn, account, region, cluster) if d["status"] != "INACTIVE"]
+    chosen: list[Candidate] = []
+    failures: dict[str, str] = {}
+    rng = random.Random()
+    if only is not None:
+        for ref, c in zip(only, [next((c for c in cands if c.doc["containerInstanceArn"].rsplit("/", 1)[-1] == r.rsplit("/", 1)[-1]), None) for r in only]):
+            if c is None:
+                failures[ref] = "MISSING"
+                continue
+            why = _reasons(c, req, constraints, group)
+            if why is None:
+                why = "DRAINING" if c.doc["status"] == "DRAINING" else "AGENT"
+            if why:
+                failures[c.doc["containerInstanceArn"]] = why
+                continue
+            c.take(req, group)
+            chosen.append(c)
+        return chosen, [{"arn": a, "reason": r} for a, r in failures.items()]
+    for _ in range(count):
+        fit = []
+        for c in cands:
+            why = _reasons(c, req, constraints, group)
+            if why is None:
+                continue
+            if why:
+                failures.setdefault(c.doc["containerInstanceArn"], why)
+            else:
+                fit.append(c)
+        if not fit:
+            break
+        best = _order(fit, strategy or [{"type": "spread", "field": "instanceId"}], group, rng)
+        best.take(req, group)
+        chosen.append(best)
+    if len(chosen) == count:
+        failures = {}
+    return chosen, [{"arn": a, "reason": r} for a, r in failures.items()]
+
+
+def _order(fit: list[Candidate], strategy: list[dict[str, Any]], group: str, rng: random.Random) -> Candidate:
+    rng.shuffle(fit)
+
+    def key(c: Candidate) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for s in strategy:
+            if s["type"] == "binpack":
+                parts.append(c.cpu if s["field"].upper() == "CPU" else c.memory)
+            elif s["type"] == "spread":
+                value = c.attribute(s["field"])
+                parts.append(sum(1 for o in fit for g in o.groups if g == group and o.attribute(s["field"]) == value))
+            # random: the shuffle above
+        return tuple(parts)
+
+    return min(fit, key=key)
+
+
+def attach(txn: Txn, task: dict[str, Any], cand: Candidate, req: dict[str, Any]) -> None:
+    """Record the placement on a task document created in this transaction (before its
+    agent event is handled: the agent reads the task in a later transaction)."""
+    task["containerInstanceArn"] = cand.doc["containerInstanceArn"]
+    task["availabilityZone"] = cand.doc["_"].get("az") or task["availabilityZone"]
+    task["_"]["reserved"] = req
+    task["_"]["instance"] = cand.key
+    task["_"]["node"] = cand.doc["_"].get("node")
+    meta = task["_"]
+    txn.put(model.TASKS, model.task_key(meta["account"], meta["region"], meta["cluster"], task["taskArn"].rsplit("/", 1)[-1]), task)
+
+
+def unknown_instance() -> AwsError:
+    return model.invalid("The referenced container instance was not found.")

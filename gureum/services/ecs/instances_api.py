@@ -1,0 +1,179 @@
+"""ECS container-instance operations and StartTask (json protocol), thin over instances.py.
+Imported by api.py so that its handlers register with the ECS API module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.services.ecs import instances as ci
+from gureum.services.ecs import model
+from gureum.store import Txn
+
+
+def ecs(name: str):  # type: ignore[no-untyped-def]
+    return operation("ecs", name)
+
+
+@ecs("RegisterContainerInstance")
+async def register_container_instance(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    node = ci.node_identity(ctx.app.data_dir)
+
+    def txn(t: Txn) -> dict[str, Any]:
+        doc = ci.register(t, ctx.account_id, ctx.region, params, node)
+        tasks = ci.tasks_on(t, ctx.account_id, ctx.region, doc["_"]["cluster"]).get(doc["containerInstanceArn"], [])
+        return ci.view(doc, tasks, ["TAGS"])
+
+    return {"containerInstance": await ctx.app.store.run(txn)}
+
+
+@ecs("DescribeContainerInstances")
+async def describe_container_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    refs = params["containerInstances"]
+    if not refs:
+        raise model.invalid("ContainerInstances cannot be empty.")
+    if len(refs) > 100:
+        raise model.invalid("ContainerInstances cannot have more than 100 elements.")
+    include = params.get("include") or []
+
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        cname = cluster["clusterName"]
+        by_arn = ci.tasks_on(t, ctx.account_id, ctx.region, cname)
+        out, failures = [], []
+        for ref in refs:
+            found = ci.find(t, ctx.account_id, ctx.region, cname, ref)
+            if found is None:
+                arn = ref if ref.startswith("arn:") else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
+                failures.append({"arn": arn, "reason": "MISSING"})
+            else:
+                out.append(ci.view(found[1], by_arn.get(found[1]["containerInstanceArn"], []), include))
+        return {"containerInstances": out, "failures": failures}
+
+    return await ctx.app.store.read(txn)
+
+
+@ecs("ListContainerInstances")
+async def list_container_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    from gureum.services.ecs.api import _page
+
+    status = params.get("status")
+    if status and status not in ("ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"):
+        raise model.invalid("Status must be one of ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED.")
+    expr = params.get("filter") or ""
+
+    def txn(t: Txn) -> list[str]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        out = []
+        for _, d in ci.cluster_instances(t, ctx.account_id, ctx.region, cluster["clusterName"]):
+            if (status and d["status"] != status) or (not status and d["status"] == "INACTIVE"):
+                continue
+            if expr and not ci.match(expr, d):
+                continue
+            out.append((d["registeredAt"], d["containerInstanceArn"]))
+        return [a for _, a in sorted(out)]
+
+    arns = await ctx.app.store.read(txn)
+    chunk, token = _page(arns, params)
+    return {"containerInstanceArns": chunk, **({"nextToken": token} if token else {})}
+
+
+@ecs("DeregisterContainerInstance")
+async def deregister_container_instance(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        cname = cluster["clusterName"]
+        found = ci.find(t, ctx.account_id, ctx.region, cname, params["containerInstance"])
+        if found is None or found[1]["status"] == "INACTIVE":
+            raise ci.unknown_instance()
+        tasks = ci.tasks_on(t, ctx.account_id, ctx.region, cname).get(found[1]["containerInstanceArn"], [])
+        doc = ci.deregister(t, found[0], found[1], tasks, bool(params.get("force")))
+        return ci.view(doc, tasks, ["TAGS"])
+
+    return {"containerInstance": await ctx.app.store.run(txn)}
+
+
+@ecs("UpdateContainerInstancesState")
+async def update_container_instances_state(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    status = params["status"]
+    if status not in ("ACTIVE", "DRAINING"):
+        raise model.invalid("Container instances status should be one of [ACTIVE, DRAINING].")
+    if len(params["containerInstances"]) > 10:
+        raise model.invalid("ContainerInstances cannot have more than 10 elements.")
+
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        cname = cluster["clusterName"]
+        by_arn = ci.tasks_on(t, ctx.account_id, ctx.region, cname)
+        out, failures = [], []
+        for ref in params["containerInstances"]:
+            found = ci.find(t, ctx.account_id, ctx.region, cname, ref)
+            if found is None or found[1]["status"] == "INACTIVE":
+                arn = ref if ref.startswith("arn:") else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
+                failures.append({"arn": arn, "reason": "MISSING"})
+                continue
+            doc = ci.set_state(t, found[0], found[1], status)
+            out.append(ci.view(doc, by_arn.get(doc["containerInstanceArn"], []), ["TAGS"]))
+        return {"containerInstances": out, "failures": failures}
+
+    return await ctx.app.store.run(txn)
+
+
+def create_ec2_tasks(
+    t: Txn,
+    account: str,
+    region: str,
+    cluster: dict[str, Any],
+    taskdef: dict[str, Any],
+    params: dict[str, Any],
+    count: int,
+    only: list[str] | None = None,
+) -> dict[str, Any]:
+    """RunTask (count tasks placed by strategy) or StartTask (one per named instance) on
+    the EC2 launch type."""
+    cname = cluster["clusterName"]
+    constraints = list(taskdef.get("placementConstraints") or []) + list(params.get("placementConstraints") or [])
+    strategy = params.get("placementStrategy") or []
+    ci.check_constraints(constraints)
+    ci.check_strategy(strategy)
+    if only is None and not any(d["status"] in ("ACTIVE", "DRAINING") for _, d in ci.cluster_instances(t, account, region, cname)):
+        raise model.invalid("No Container Instances were found in your cluster.")
+    network = model.check_network(taskdef, "EC2", params.get("networkConfiguration"))
+    overrides = params.get("overrides") or {}
+    req = ci.requirements(taskdef, overrides)
+    group = params.get("group") or f"family:{taskdef['family']}"
+    chosen, failures = ci.place(t, account, region, cname, req, count, group, strategy, constraints, only)
+    tasks = []
+    for cand in chosen:
+        doc = model.new_task(
+            t,
+            account,
+            region,
+            cluster,
+            taskdef,
+            launch_type="EC2",
+            capacity_provider=None,
+            network=network,
+            overrides=overrides,
+            started_by=params.get("startedBy"),
+            group=params.get("group"),
+            tags=params.get("tags") or [],
+            platform_version=None,
+        )
+        ci.attach(t, doc, cand, req)
+        tasks.append(model.task_view(doc, True))
+    return {"tasks": tasks, "failures": failures}
+
+
+@ecs("StartTask")
+async def start_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    refs = params["containerInstances"]
+    if not 1 <= len(refs) <= 10:
+        raise model.invalid("containerInstances must have between 1 and 10 elements.")
+
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        taskdef = model.get_taskdef(t, ctx.account_id, ctx.region, params["taskDefinition"], active_only=True)
+        return create_ec2_tasks(t, ctx.account_id, ctx.region, cluster, taskdef, params, len(refs), only=list(refs))
+
+    return await ctx.app.store.run(txn)
