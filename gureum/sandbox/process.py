@@ -64,6 +64,7 @@ class SandboxSpec:
     tmp_size_mb: int = 512
     uid: int = SANDBOX_UID
     gid: int = SANDBOX_GID
+    root_dir: str | None = None  # isolated only: this tree (read-only) instead of the host's system dirs
 
 
 class SandboxHost:
@@ -106,6 +107,24 @@ class SandboxHost:
                 out.append(Mount("symlink", d, os.readlink(d)))
             elif os.path.isdir(d):
                 out.append(Mount("bind", d, d))
+        return out + self._common_mounts(tmp_size_mb)
+
+    def image_mounts(self, root_dir: str, tmp_size_mb: int) -> list[Mount]:
+        """The view of a sandbox whose root is an unpacked image: each top-level entry of
+        `root_dir` read-only (symlinks as they are), then devices, /proc and /tmp."""
+        out: list[Mount] = []
+        for name in sorted(os.listdir(root_dir)):
+            if name in ("dev", "proc", "tmp", "sys") or ":" in name:
+                continue
+            path = os.path.join(root_dir, name)
+            if os.path.islink(path):
+                out.append(Mount("symlink", "/" + name, os.readlink(path)))
+            elif os.path.isdir(path) or os.path.isfile(path):
+                out.append(Mount("bind", "/" + name, path))
+        return out + self._common_mounts(tmp_size_mb)
+
+    def _common_mounts(self, tmp_size_mb: int) -> list[Mount]:
+        out: list[Mount] = []
         out.append(Mount("dir", "/dev"))
         for dev in _DEVICES:
             if os.path.exists(dev):
@@ -149,7 +168,8 @@ class SandboxHost:
                 args += ["--cgroup", path]
         args += ["--root", str(self._root_mnt), "--hostname", spec.hostname]
         args += ["--uid", str(spec.uid), "--gid", str(spec.gid), "--cwd", spec.cwd]
-        for m in self.base_mounts(spec.tmp_size_mb) + spec.mounts:
+        base = self.image_mounts(spec.root_dir, spec.tmp_size_mb) if spec.root_dir else self.base_mounts(spec.tmp_size_mb)
+        for m in base + spec.mounts:
             args += m.args()
         args.append("--")
         args += spec.argv

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.lambda_ import code_urls, layers, model
+from gureum.services.lambda_ import code_urls, images, layers, model
 from gureum.services.lambda_.code import code_bytes, store_code
 from gureum.services.lambda_.engine import encode_tail, engine_of
 from gureum.services.lambda_.runtimes import RUNTIMES
@@ -71,13 +71,26 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if ":" in name:
         name, _ = model.parse_name(name, ctx.account_id, ctx.region)
         params = {**params, "FunctionName": name}
-    if params.get("PackageType", "Zip") != "Zip":
-        raise model.invalid("Container image functions are not supported by gureum yet.")
-    _check_runtime(params.get("Runtime"), params.get("Handler"))
+    package = params.get("PackageType") or "Zip"
+    if package not in ("Zip", "Image"):
+        raise model.err("ValidationException", f"1 validation error detected: Value '{package}' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]")
+    if package == "Zip":
+        if params.get("ImageConfig"):
+            raise model.invalid("ImageConfig is not supported for .zip deployment packages.")
+        _check_runtime(params.get("Runtime"), params.get("Handler"))
     model.check_limits(params)
     variables = model.check_environment(params.get("Environment"))
     await _check_role(ctx, params["Role"])
-    code = await store_code(ctx, await code_bytes(ctx, params.get("Code")))
+    if package == "Image":
+        uri = (params.get("Code") or {}).get("ImageUri")
+        if not uri:
+            raise model.invalid("Please provide a source for function code.")
+        if params.get("Layers"):
+            raise model.invalid("Layers are not supported for container image functions.")
+        image = await images.resolve(ctx.app, uri, ctx.account_id, ctx.region)
+        code = {"digest": None, "sha256": image["digest"].split(":", 1)[1], "size": 0, "image": image}
+    else:
+        code = await store_code(ctx, await code_bytes(ctx, params.get("Code")))
     key = model.fn_key(ctx.account_id, ctx.region, name)
     doc = model.new_function(ctx.account_id, ctx.region, params, code, variables)
 
@@ -93,6 +106,10 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 
     config = await ctx.app.store.run(create)
     await _changed(ctx, key)
+    if package == "Image":
+        ctx.app.spawn(
+            images.prepare(ctx.app, key, ctx.account_id, ctx.region, code["image"]["resolved"], True), name=f"lambda-image-{key}"
+        )
     return model.as_created(config)
 
 
@@ -131,10 +148,12 @@ def _publish(txn: model.Txn, key: str, doc: dict[str, Any], description: str | N
 async def get_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, qualifier, arn = _target(ctx, params)
     config, doc = await ctx.app.store.read(lambda t: _config_for(t, key, qualifier, arn))
-    out: dict[str, Any] = {
-        "Configuration": config,
-        "Code": {"RepositoryType": "S3", "Location": await code_urls.location(ctx.app, doc["code"]["digest"])},
-    }
+    image = doc["code"].get("image")
+    if image is not None:
+        code_doc: dict[str, Any] = {"RepositoryType": "ECR", "ImageUri": image["uri"], "ResolvedImageUri": image["resolved"]}
+    else:
+        code_doc = {"RepositoryType": "S3", "Location": await code_urls.location(ctx.app, doc["code"]["digest"])}
+    out: dict[str, Any] = {"Configuration": config, "Code": code_doc}
     if doc.get("tags"):
         out["Tags"] = doc["tags"]
     if doc.get("reserved") is not None:
@@ -222,7 +241,16 @@ async def delete_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 @operation("lambda", "UpdateFunctionCode")
 async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    code = await store_code(ctx, await code_bytes(ctx, {k: params.get(k) for k in ("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri")}))
+    current, _ = await ctx.app.store.read(lambda t: _config_for(t, key, None, arn))
+    is_image = current.get("PackageType") == "Image"
+    if params.get("ImageUri"):
+        if not is_image:
+            raise model.invalid("Please don't provide ImageUri when updating a function with packageType Zip.")
+        image = await images.resolve(ctx.app, params["ImageUri"], ctx.account_id, ctx.region)
+        return await _update_image(ctx, key, arn, params, image)
+    if is_image:
+        raise model.invalid("Please provide ImageUri when updating a function with packageType Image.")
+    code = await store_code(ctx, await code_bytes(ctx, {k: params.get(k) for k in ("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion")}))
     if params.get("DryRun"):
         config, _ = await ctx.app.store.read(lambda t: _config_for(t, key, None, arn))
         return {**config, "CodeSha256": code["sha256"], "CodeSize": code["size"]}
@@ -244,6 +272,35 @@ async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> d
 
     config = await ctx.app.store.run(update)
     await _changed(ctx, key)
+    return model.as_updating(config)
+
+
+async def _update_image(ctx: RequestContext, key: str, arn: str, params: dict[str, Any], image: dict[str, str]) -> dict[str, Any]:
+    sha = image["digest"].split(":", 1)[1]
+    if params.get("DryRun"):
+        config, _ = await ctx.app.store.read(lambda t: _config_for(t, key, None, arn))
+        return {**config, "CodeSha256": sha}
+
+    def update(txn: model.Txn) -> dict[str, Any]:
+        doc = model.get_function(txn, key, arn)
+        _check_revision(doc["config"]["RevisionId"], params.get("RevisionId"))
+        config = doc["config"]
+        for f in ("LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
+            config.pop(f, None)
+        config.update(CodeSha256=sha, CodeSize=0, LastModified=model.now_text(), RevisionId=model.new_revision(), LastUpdateStatus="InProgress")
+        if params.get("Architectures"):
+            config["Architectures"] = params["Architectures"]
+        doc["code"] = {"digest": None, "image": image}
+        txn.put(model.FUNCTIONS, key, doc)
+        result = config
+        if params.get("Publish"):
+            result = _publish(txn, key, doc, None)["config"]
+        model.touch(txn, key)
+        return result
+
+    config = await ctx.app.store.run(update)
+    await _changed(ctx, key)
+    ctx.app.spawn(images.prepare(ctx.app, key, ctx.account_id, ctx.region, image["resolved"], False), name=f"lambda-image-{key}")
     return model.as_updating(config)
 
 
@@ -269,6 +326,10 @@ async def update_function_configuration(ctx: RequestContext, params: dict[str, A
             _check_runtime(config.get("Runtime"), config.get("Handler"))
         if variables is not None:
             config["Environment"] = {"Variables": variables}
+        if params.get("ImageConfig") is not None:
+            if config.get("PackageType") != "Image":
+                raise model.invalid("ImageConfig is not supported for .zip deployment packages.")
+            config["ImageConfigResponse"] = {"ImageConfig": dict(params["ImageConfig"])}
         if params.get("TracingConfig") is not None:
             config["TracingConfig"] = {"Mode": params["TracingConfig"].get("Mode", "PassThrough")}
         _attach_layers(txn, doc, params.get("Layers"))

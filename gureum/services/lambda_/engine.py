@@ -32,6 +32,7 @@ from gureum.sandbox.process import SandboxHost
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.code import CodeCache
 from gureum.services.lambda_.environment import EnvConfig, InvokeResult
+from gureum.services.lambda_.images import ImageStore, launch_spec
 from gureum.services.lambda_.runtime_api import Invocation
 from gureum.services.lambda_.scheduler import Concurrency, Scheduler
 from gureum.services.logs.writer import LogWriter
@@ -79,6 +80,7 @@ class LambdaEngine:
         idle = float(app.config.setting("lambda.idle_timeout", "300") or 300)
         self.scheduler = Scheduler(self.host, self.logs.append, idle_timeout=idle)
         self.code = CodeCache(app.data_dir / "lambda" / "code")
+        self.images = ImageStore(app)
         self.prewarm = int(app.config.setting("lambda.prewarm", "0") or 0)
         self.account_concurrency = int(app.config.setting("lambda.concurrency", str(DEFAULT_ACCOUNT_CONCURRENCY)) or DEFAULT_ACCOUNT_CONCURRENCY)
         self._functions: dict[str, FunctionState] = {}
@@ -187,9 +189,23 @@ class LambdaEngine:
 
     async def _build_env_config(self, account: str, region: str, target: Target) -> EnvConfig:
         config = target.config
-        code_dir = await self._unpacked([target.code["digest"]])
-        layers = target.code.get("layers") or []
-        layer_dirs = (await self._unpacked(layers),) if layers else ()
+        image = target.code.get("image")
+        image_fields: dict[str, Any] = {}
+        if image is not None:  # a container image: its flattened root file system
+            code_dir, image_config = await self.images.rootfs(image["resolved"], account, region)
+            argv, handler, cwd, image_env = launch_spec(config, image_config)
+            image_fields = {
+                "handler": handler,
+                "image_root": code_dir,
+                "image_argv": tuple(argv),
+                "image_cwd": cwd,
+                "image_env": tuple(sorted(image_env.items())),
+            }
+            layer_dirs: tuple[Any, ...] = ()
+        else:
+            code_dir = await self._unpacked([target.code["digest"]])
+            layers = target.code.get("layers") or []
+            layer_dirs = (await self._unpacked(layers),) if layers else ()
         env_vars = dict((config.get("Environment") or {}).get("Variables") or {})
         creds = await self._credentials(account, config.get("Role", ""))
         base_arn = model.function_arn(account, region, config["FunctionName"])
@@ -200,7 +216,7 @@ class LambdaEngine:
             function_arn=base_arn,
             version=target.version,
             runtime=config.get("Runtime") or "provided.al2023",
-            handler=config.get("Handler") or "",
+            handler=image_fields.pop("handler", None) or config.get("Handler") or "",
             memory_mb=int(config.get("MemorySize", 128)),
             timeout_s=int(config.get("Timeout", 3)),
             ephemeral_mb=int((config.get("EphemeralStorage") or {}).get("Size", 512)),
@@ -212,6 +228,7 @@ class LambdaEngine:
             credentials=tuple(sorted(creds.items())),
             endpoint=self._endpoint(),
             pool_key=f"{target.state.key}#{target.version}#{config.get('RevisionId')}",
+            **image_fields,
         )
 
     async def _unpacked(self, digests: list[str]) -> Any:
@@ -303,6 +320,24 @@ class LambdaEngine:
         return result
 
 
+async def _resume_images(app: App) -> None:
+    """Image preparations a previous run of gureum left unfinished: start them again."""
+    from gureum.services.lambda_.images import prepare
+
+    def scan(txn: model.Txn) -> list[tuple[str, str, bool]]:
+        out = []
+        for key, doc in txn.scan(model.FUNCTIONS, ""):
+            image = (doc.get("code") or {}).get("image")
+            cfg = doc["config"]
+            if image and (cfg.get("State") == "Pending" or cfg.get("LastUpdateStatus") == "InProgress"):
+                out.append((key, image["resolved"], cfg.get("State") == "Pending"))
+        return out
+
+    for key, resolved, creating in await app.store.read(scan):
+        account, region, _ = key.split("/", 2)
+        app.spawn(prepare(app, key, account, region, resolved, creating), name=f"lambda-image-{key}")
+
+
 def _trace_id() -> str:
     h = secrets.token_hex(20)
     return f"Root=1-{int(time.time()):08x}-{h[:24]};Parent={h[24:]};Sampled=0;Lineage=1:{h[:8]}:0"
@@ -336,6 +371,7 @@ async def run(app: App) -> None:
     app.notes.append(f"Lambda: functions run in {mode}{reason}; function URLs on port {engine.urls.port}")
     app.set_status("lambda", "running", "" if engine.host.isolated and not engine.host.reason else engine.host.reason)
     app.publish(COMPONENT, engine)
+    app.spawn(_resume_images(app), name="lambda-image-resume")
     try:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(engine.scheduler.run_reaper(), name="lambda-reaper")
@@ -348,5 +384,6 @@ async def run(app: App) -> None:
         await asyncio.shield(engine.scheduler.close())
         await asyncio.shield(engine.logs.flush())
         await asyncio.shield(engine.ledger.flush())
+        engine.images.close()
 
 

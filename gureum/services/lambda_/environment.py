@@ -23,8 +23,21 @@ from pathlib import Path
 
 from gureum.sandbox.cgroups import Limits
 from gureum.sandbox.process import Mount, Sandbox, SandboxHost, SandboxSpec
-from gureum.services.lambda_.runtime_api import InitError, Invocation, Outcome, RuntimeApi, RuntimeApiServer
-from gureum.services.lambda_.runtimes import CLIENTS_DIR, OPT_DIR, RUNTIME_DIR, RUNTIMES, TASK_ROOT
+from gureum.services.lambda_.runtime_api import (
+    InitError,
+    Invocation,
+    Outcome,
+    RuntimeApi,
+    RuntimeApiServer,
+)
+from gureum.services.lambda_.runtimes import (
+    CLIENTS_DIR,
+    OPT_DIR,
+    RUNTIME_DIR,
+    RUNTIMES,
+    TASK_ROOT,
+    Launch,
+)
 
 log = logging.getLogger("gureum.lambda")
 
@@ -58,6 +71,11 @@ class EnvConfig:
     layer_dirs: tuple[Path, ...] = ()
     endpoint: str = ""  # gureum's API endpoint, for the function's SDK
     pool_key: str = ""  # environments are shared only between identical configurations
+    # container-image functions: the image's root file system and what to run in it
+    image_root: Path | None = None
+    image_argv: tuple[str, ...] = ()
+    image_cwd: str = "/"
+    image_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def log_group(self) -> str:
@@ -152,16 +170,22 @@ class ExecutionEnvironment:
     # --- lifecycle -------------------------------------------------------------------
     def _spec(self, api_address: str) -> tuple[SandboxSpec, str]:
         cfg = self.cfg
-        rt = RUNTIMES[cfg.runtime]
         isolated = self.host.isolated
-        task_root = TASK_ROOT if isolated else str(cfg.code_dir)
-        runtime_dir = RUNTIME_DIR if isolated else str(CLIENTS_DIR)
-        launch = rt.launch(cfg.handler, isolated=isolated, task_root=task_root, runtime_dir=runtime_dir)
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin:/opt/bin",
-            "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
-            "LANG": "en_US.UTF-8",
-        }
+        if cfg.image_root is not None:  # a container image: its own root, entrypoint and Env
+            task_root, runtime_dir = TASK_ROOT, RUNTIME_DIR
+            launch = Launch(list(cfg.image_argv), {}, [])
+            env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "en_US.UTF-8"}
+            env.update(dict(cfg.image_env))
+        else:
+            rt = RUNTIMES[cfg.runtime]
+            task_root = TASK_ROOT if isolated else str(cfg.code_dir)
+            runtime_dir = RUNTIME_DIR if isolated else str(CLIENTS_DIR)
+            launch = rt.launch(cfg.handler, isolated=isolated, task_root=task_root, runtime_dir=runtime_dir)
+            env = {
+                "PATH": "/usr/local/bin:/usr/bin:/bin:/opt/bin",
+                "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+                "LANG": "en_US.UTF-8",
+            }
         env.update(launch.env)
         env.update(dict(cfg.environment))
         env.update(
@@ -169,7 +193,7 @@ class ExecutionEnvironment:
                 "_HANDLER": cfg.handler,
                 "AWS_REGION": cfg.region,
                 "AWS_DEFAULT_REGION": cfg.region,
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_{cfg.runtime}",
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{cfg.runtime}" if cfg.image_root is None else "AWS_Lambda_Image",
                 "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_mb),
                 "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
@@ -189,7 +213,7 @@ class ExecutionEnvironment:
         env.update(dict(cfg.credentials))
         if cfg.endpoint:
             env["AWS_ENDPOINT_URL"] = cfg.endpoint
-        mounts = [Mount("bind", TASK_ROOT, str(cfg.code_dir))]
+        mounts = [Mount("bind", TASK_ROOT, str(cfg.code_dir))] if cfg.image_root is None else []
         for layer in cfg.layer_dirs:
             mounts.append(Mount("bind", OPT_DIR, str(layer)))
         mounts += launch.mounts
@@ -197,7 +221,8 @@ class ExecutionEnvironment:
             argv=launch.argv,
             env=env,
             mounts=mounts,
-            cwd=task_root,
+            cwd=task_root if cfg.image_root is None else cfg.image_cwd,
+            root_dir=str(cfg.image_root) if cfg.image_root is not None else None,
             hostname=f"sandbox-{self.id[:8]}",
             limits=Limits(
                 memory_mb=cfg.memory_mb,
@@ -214,11 +239,21 @@ class ExecutionEnvironment:
         self.api = RuntimeApi()
         self._server = RuntimeApiServer(self.api)
         address = await self._server.start()
-        rt = RUNTIMES[self.cfg.runtime]
-        if rt.needs_prepare:  # e.g. the Java client compiled once: blocking, so in a thread
-            await asyncio.to_thread(rt.prepare)
+        if self.cfg.image_root is None:
+            rt = RUNTIMES[self.cfg.runtime]
+            if rt.needs_prepare:  # e.g. the Java client compiled once: blocking, so in a thread
+                await asyncio.to_thread(rt.prepare)
+        elif not self.host.isolated:
+            await self.destroy()
+            message = f"Container image functions need isolated sandboxes (root): {self.host.reason}"
+            raise InitFailed(_runtime_error("Runtime.InvalidEntrypoint", message), "Runtime.InvalidEntrypoint", 0.0)
+        elif not self.cfg.image_argv:
+            await self.destroy()
+            message = "ProcessSpawnFailed: the image has no entrypoint or command to run"
+            raise InitFailed(_runtime_error("Runtime.InvalidEntrypoint", message), "Runtime.InvalidEntrypoint", 0.0)
         spec, note = self._spec(address)
-        self._log(f"INIT_START Runtime Version: {self.cfg.runtime}.gureum\tRuntime Version ARN: arn:aws:lambda:{self.cfg.region}::runtime:gureum")
+        if self.cfg.image_root is None:
+            self._log(f"INIT_START Runtime Version: {self.cfg.runtime}.gureum\tRuntime Version ARN: arn:aws:lambda:{self.cfg.region}::runtime:gureum")
         for line in note.splitlines():
             self._log(line)
         if not self.host.isolated and self.host.reason:

@@ -157,13 +157,21 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
         "RuntimeVersionConfig": {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:gureum-{params.get('Runtime')}"},
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
     }
+    image = code.get("image")
+    if image is not None:  # a container image: no runtime; Pending until pulled
+        for k in ("Runtime", "Handler", "RuntimeVersionConfig"):
+            config.pop(k, None)
+        config.update(PackageType="Image", State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
+        config["LastUpdateStatus"] = "InProgress"
+        if params.get("ImageConfig"):
+            config["ImageConfigResponse"] = {"ImageConfig": dict(params["ImageConfig"])}
     if params.get("DeadLetterConfig"):
         config["DeadLetterConfig"] = params["DeadLetterConfig"]
     if params.get("KMSKeyArn"):
         config["KMSKeyArn"] = params["KMSKeyArn"]
     return {
         "config": {k: v for k, v in config.items() if v is not None},
-        "code": {"digest": code["digest"]},
+        "code": {"digest": code["digest"]} if image is None else {"digest": None, "image": image},
         "tags": dict(params.get("Tags") or {}),
         "reserved": None,
         "policy": [],
