@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: help up test install install-test system-packages bench compile clean
+.PHONY: help up test install install-test system-packages runtimes bench compile clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ up: $(STAMP) compile ## run gureum in the foreground (flags: make up ARGS="--eph
 
 system-packages: ## install the Debian packages the tests use (when run as root)
 	@bash scripts/system-packages
+
+runtimes: ## install the toolchains Lambda runtimes need (Node, JDK, Ruby, gcc) when missing
+	@bash scripts/system-packages scripts/runtime-packages.txt
 
 test: system-packages install-test compile ## install what the tests need, then run the whole suite
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
