@@ -318,8 +318,11 @@ async def run(app: App) -> None:
         for conf in await app.store.read(querylog.load_all):
             region, account, group = querylog._parse_arn(conf["CloudWatchLogsLogGroupArn"])
             server.query_logger.configure(conf["HostedZoneId"], (account, region, group))
-        # The geolocation database (bundled with geoip2fast, or a MaxMind file): ~0.2 s to load.
-        engine.index.geodb = await asyncio.to_thread(geo.open_db, cfg.setting("route53.geoip_db"))
+        # The geolocation database (bundled with geoip2fast, or a MaxMind file): tens of MiB
+        # and ~0.2 s to load, so only when some zone routes by location (else on first use).
+        engine.index.geodb = geodb = geo.LazyGeoDB(cfg.setting("route53.geoip_db"))
+        if any(geo.needs_location(records) for _zone, records in snapshot):
+            await asyncio.to_thread(geodb.load)
         follower.go_live()
         host = cfg.dns_host or cfg.host
         idle = float(cfg.setting("dns.tcp_idle_timeout", str(TCP_IDLE_TIMEOUT)))
