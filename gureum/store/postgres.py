@@ -26,15 +26,13 @@ from typing import Any
 
 import psycopg
 
-from gureum.store.base import Doc, Event
+from gureum.store.base import Event
 from gureum.store.threaded import (
     EVENTS_KEEP,
     EVENTS_MAX_AGE,
     ThreadedStore,
     _SqlTxn,
     check_name,
-    check_new_key,
-    dumps,
     key_range,
     loads,
 )
@@ -76,95 +74,21 @@ def _bounds(prefix: str, start: str | None, end: str | None) -> tuple[str, list[
 class PostgresTxn(_SqlTxn):
     __slots__ = ()
 
-    def get(self, table: str, key: str) -> Doc | None:
-        self._r()
-        check_name(table, "table")
-        check_name(key)
-        row = self._c.execute("SELECT v FROM gureum_kv WHERE tbl=%s AND k=%s", (table, key)).fetchone()
-        return None if row is None else loads(row[0])
+    KV = "gureum_kv"
+    COUNTERS = "gureum_counters"
+    PH = "%s"
+    NO_LIMIT = None  # LIMIT NULL: no limit
 
-    def put(self, table: str, key: str, value: Doc) -> None:
-        self._w()
-        check_new_key(table, "table")
-        check_new_key(key)
-        self._c.execute(
-            "INSERT INTO gureum_kv(tbl,k,v) VALUES(%s,%s,%s) ON CONFLICT (tbl,k) DO UPDATE SET v=excluded.v",
-            (table, key, dumps(value)),
-        )
-
-    def insert(self, table: str, key: str, value: Doc) -> bool:
-        self._w()
-        check_new_key(table, "table")
-        check_new_key(key)
-        cur = self._c.execute(
-            "INSERT INTO gureum_kv(tbl,k,v) VALUES(%s,%s,%s) ON CONFLICT (tbl,k) DO NOTHING",
-            (table, key, dumps(value)),
-        )
-        return cur.rowcount == 1
-
-    def delete(self, table: str, key: str) -> bool:
-        self._w()
-        check_name(table, "table")
-        check_name(key)
-        return self._c.execute("DELETE FROM gureum_kv WHERE tbl=%s AND k=%s", (table, key)).rowcount == 1
-
-    def _where(self, table: str, prefix: str, start: str | None = None, end: str | None = None):
+    def _where(self, table: str, prefix: str, start: str | None, end: str | None) -> tuple[str, tuple] | None:
         check_name(table, "table")
         check_name(prefix, "prefix")
         b = _bounds(prefix, start, end)
-        return None if b is None else (b[0], [table, *b[1]])
+        return None if b is None else (b[0], (table, *b[1]))
 
-    def scan(
-        self,
-        table: str,
-        prefix: str = "",
-        *,
-        start: str | None = None,
-        end: str | None = None,
-        limit: int | None = None,
-        reverse: bool = False,
-    ) -> list[tuple[str, Doc]]:
-        self._r()
-        w = self._where(table, prefix, start, end)
-        if w is None or limit == 0:
-            return []
-        order = "DESC" if reverse else "ASC"
-        rows = self._c.execute(
-            f"SELECT k, v FROM gureum_kv WHERE {w[0]} ORDER BY k {order} LIMIT %s", (*w[1], limit)
-        ).fetchall()
-        return [(k, loads(v)) for k, v in rows]
-
-    def count(self, table: str, prefix: str = "") -> int:
-        self._r()
-        w = self._where(table, prefix)
-        if w is None:
-            return 0
-        return self._c.execute(f"SELECT count(*) FROM gureum_kv WHERE {w[0]}", w[1]).fetchone()[0]
-
-    def delete_prefix(self, table: str, prefix: str) -> int:
-        self._w()
-        w = self._where(table, prefix)
-        if w is None:
-            return 0
-        return self._c.execute(f"DELETE FROM gureum_kv WHERE {w[0]}", w[1]).rowcount
-
-    def next_id(self, name: str) -> int:
-        self._w()
-        check_new_key(name, "counter name")
+    def _insert_event(self, ts: float, topic: str, text: str) -> int:
         return self._c.execute(
-            "INSERT INTO gureum_counters(name,value) VALUES(%s,1) "
-            "ON CONFLICT (name) DO UPDATE SET value=gureum_counters.value+1 RETURNING value",
-            (name,),
+            "INSERT INTO gureum_events(ts,topic,data) VALUES(%s,%s,%s) RETURNING seq", (ts, topic, text)
         ).fetchone()[0]
-
-    def publish(self, topic: str, data: Doc) -> None:
-        self._w()
-        check_new_key(topic, "topic")
-        text = dumps(data)
-        seq = self._c.execute(
-            "INSERT INTO gureum_events(ts,topic,data) VALUES(%s,%s,%s) RETURNING seq", (time.time(), topic, text)
-        ).fetchone()[0]
-        self.events.append(Event(seq, topic, loads(text)))
 
 
 class PostgresStore(ThreadedStore):

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from gureum.store.base import Doc, Event
+from gureum.store.base import Event
 from gureum.store.threaded import (
     EVENTS_KEEP,
     EVENTS_MAX_AGE,
@@ -15,8 +15,6 @@ from gureum.store.threaded import (
     ThreadedStore,
     _SqlTxn,
     check_name,
-    check_new_key,
-    dumps,
     key_range,
     loads,
 )
@@ -26,37 +24,6 @@ __all__ = ["ReadOnlyTxnError", "SqliteStore", "SqliteTxn"]
 
 class SqliteTxn(_SqlTxn):
     __slots__ = ()
-
-    def get(self, table: str, key: str) -> Doc | None:
-        self._r()
-        check_name(table, "table")
-        check_name(key)
-        row = self._c.execute("SELECT v FROM kv WHERE tbl=? AND k=?", (table, key)).fetchone()
-        return None if row is None else loads(row[0])
-
-    def put(self, table: str, key: str, value: Doc) -> None:
-        self._w()
-        check_new_key(table, "table")
-        check_new_key(key)
-        self._c.execute(
-            "INSERT INTO kv(tbl,k,v) VALUES(?,?,?) ON CONFLICT(tbl,k) DO UPDATE SET v=excluded.v",
-            (table, key, dumps(value)),
-        )
-
-    def insert(self, table: str, key: str, value: Doc) -> bool:
-        self._w()
-        check_new_key(table, "table")
-        check_new_key(key)
-        cur = self._c.execute(
-            "INSERT INTO kv(tbl,k,v) VALUES(?,?,?) ON CONFLICT(tbl,k) DO NOTHING", (table, key, dumps(value))
-        )
-        return cur.rowcount == 1
-
-    def delete(self, table: str, key: str) -> bool:
-        self._w()
-        check_name(table, "table")
-        check_name(key)
-        return self._c.execute("DELETE FROM kv WHERE tbl=? AND k=?", (table, key)).rowcount == 1
 
     def _where(self, table: str, prefix: str, start: str | None, end: str | None) -> tuple[str, tuple] | None:
         check_name(table, "table")
@@ -68,54 +35,8 @@ class SqliteTxn(_SqlTxn):
             return None
         return "tbl=? AND k>=? AND k<?", (table, lo, hi)
 
-    def scan(
-        self,
-        table: str,
-        prefix: str = "",
-        *,
-        start: str | None = None,
-        end: str | None = None,
-        limit: int | None = None,
-        reverse: bool = False,
-    ) -> list[tuple[str, Doc]]:
-        self._r()
-        w = self._where(table, prefix, start, end)
-        if w is None or limit == 0:
-            return []
-        order = "DESC" if reverse else "ASC"
-        sql = f"SELECT k, v FROM kv WHERE {w[0]} ORDER BY k {order} LIMIT ?"
-        rows = self._c.execute(sql, (*w[1], -1 if limit is None else limit)).fetchall()
-        return [(k, loads(v)) for k, v in rows]
-
-    def count(self, table: str, prefix: str = "") -> int:
-        self._r()
-        w = self._where(table, prefix, None, None)
-        if w is None:
-            return 0
-        return self._c.execute(f"SELECT count(*) FROM kv WHERE {w[0]}", w[1]).fetchone()[0]
-
-    def delete_prefix(self, table: str, prefix: str) -> int:
-        self._w()
-        w = self._where(table, prefix, None, None)
-        if w is None:
-            return 0
-        return self._c.execute(f"DELETE FROM kv WHERE {w[0]}", w[1]).rowcount
-
-    def next_id(self, name: str) -> int:
-        self._w()
-        check_new_key(name, "counter name")
-        return self._c.execute(
-            "INSERT INTO counters(name,value) VALUES(?,1) "
-            "ON CONFLICT(name) DO UPDATE SET value=value+1 RETURNING value",
-            (name,),
-        ).fetchone()[0]
-
-    def publish(self, topic: str, data: Doc) -> None:
-        self._w()
-        check_new_key(topic, "topic")
-        text = dumps(data)
-        cur = self._c.execute("INSERT INTO events(ts,topic,data) VALUES(?,?,?)", (time.time(), topic, text))
-        self.events.append(Event(cur.lastrowid, topic, loads(text)))
+    def _insert_event(self, ts: float, topic: str, text: str) -> int:
+        return self._c.execute("INSERT INTO events(ts,topic,data) VALUES(?,?,?)", (ts, topic, text)).lastrowid
 
 
 _SQLITE_SCHEMA = """

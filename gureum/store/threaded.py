@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from gureum.store.base import Event, Store, Txn
+from gureum.store.base import Doc, Event, Store, Txn
 
 log = logging.getLogger("gureum.store")
 
@@ -545,9 +545,16 @@ def _not_on_loop(what: str) -> None:
 
 
 class _SqlTxn(Txn):
-    """Shared checks for the SQL backends; subclasses hold the statements."""
+    """The Txn of both SQL backends. A subclass names its dialect: the documents table
+    (`KV`), the counters table, the driver's placeholder, the "no limit" value, and how a
+    key range becomes SQL (`_where`) and an event row gets its sequence number."""
 
     __slots__ = ("_c", "_done", "_ro", "events")
+
+    KV = "kv"
+    COUNTERS = "counters"
+    PH = "?"
+    NO_LIMIT: int | None = -1
 
     def __init__(self, conn: Any, readonly: bool) -> None:
         self._c = conn
@@ -565,4 +572,98 @@ class _SqlTxn(Txn):
         if self._done:
             raise RuntimeError("transaction already finished")
 
+    # dialect hooks
+    def _where(self, table: str, prefix: str, start: str | None, end: str | None) -> tuple[str, tuple] | None:
+        raise NotImplementedError
 
+    def _insert_event(self, ts: float, topic: str, text: str) -> int:
+        raise NotImplementedError
+
+    # the Txn interface
+    def get(self, table: str, key: str) -> Doc | None:
+        self._r()
+        check_name(table, "table")
+        check_name(key)
+        p = self.PH
+        row = self._c.execute(f"SELECT v FROM {self.KV} WHERE tbl={p} AND k={p}", (table, key)).fetchone()
+        return None if row is None else loads(row[0])
+
+    def put(self, table: str, key: str, value: Doc) -> None:
+        self._w()
+        check_new_key(table, "table")
+        check_new_key(key)
+        p = self.PH
+        self._c.execute(
+            f"INSERT INTO {self.KV}(tbl,k,v) VALUES({p},{p},{p}) ON CONFLICT (tbl,k) DO UPDATE SET v=excluded.v",
+            (table, key, dumps(value)),
+        )
+
+    def insert(self, table: str, key: str, value: Doc) -> bool:
+        self._w()
+        check_new_key(table, "table")
+        check_new_key(key)
+        p = self.PH
+        cur = self._c.execute(
+            f"INSERT INTO {self.KV}(tbl,k,v) VALUES({p},{p},{p}) ON CONFLICT (tbl,k) DO NOTHING",
+            (table, key, dumps(value)),
+        )
+        return cur.rowcount == 1
+
+    def delete(self, table: str, key: str) -> bool:
+        self._w()
+        check_name(table, "table")
+        check_name(key)
+        p = self.PH
+        return self._c.execute(f"DELETE FROM {self.KV} WHERE tbl={p} AND k={p}", (table, key)).rowcount == 1
+
+    def scan(
+        self,
+        table: str,
+        prefix: str = "",
+        *,
+        start: str | None = None,
+        end: str | None = None,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[tuple[str, Doc]]:
+        self._r()
+        w = self._where(table, prefix, start, end)
+        if w is None or limit == 0:
+            return []
+        order = "DESC" if reverse else "ASC"
+        rows = self._c.execute(
+            f"SELECT k, v FROM {self.KV} WHERE {w[0]} ORDER BY k {order} LIMIT {self.PH}",
+            (*w[1], self.NO_LIMIT if limit is None else limit),
+        ).fetchall()
+        return [(k, loads(v)) for k, v in rows]
+
+    def count(self, table: str, prefix: str = "") -> int:
+        self._r()
+        w = self._where(table, prefix, None, None)
+        if w is None:
+            return 0
+        return self._c.execute(f"SELECT count(*) FROM {self.KV} WHERE {w[0]}", w[1]).fetchone()[0]
+
+    def delete_prefix(self, table: str, prefix: str) -> int:
+        self._w()
+        w = self._where(table, prefix, None, None)
+        if w is None:
+            return 0
+        return self._c.execute(f"DELETE FROM {self.KV} WHERE {w[0]}", w[1]).rowcount
+
+    def next_id(self, name: str) -> int:
+        self._w()
+        check_new_key(name, "counter name")
+        c = self.COUNTERS
+        return self._c.execute(
+            f"INSERT INTO {c}(name,value) VALUES({self.PH},1) "
+            f"ON CONFLICT (name) DO UPDATE SET value={c}.value+1 RETURNING value",
+            (name,),
+        ).fetchone()[0]
+
+    def publish(self, topic: str, data: Doc) -> None:
+        self._w()
+        check_new_key(topic, "topic")
+        text = dumps(data)
+        seq = self._insert_event(time.time(), topic, text)
+        self.events.append(Event(seq, topic, loads(text)))
