@@ -93,6 +93,22 @@ class App:
         if value is not None and self.banner_printed:
             print(f"  DNS        {value[0]}:{value[1]} (UDP+TCP)", flush=True)
 
+    @property
+    def is_agent(self) -> bool:
+        """A `gureum agent`: runs tasks for a shared store, serves no AWS API."""
+        return self.config.role == "agent"
+
+    @property
+    def api_address(self) -> tuple[str, int]:
+        """Where this cloud's AWS APIs and registry answer: this node's listener, or for an
+        agent the node named by --endpoint."""
+        if self.config.api_endpoint:
+            from urllib.parse import urlsplit
+
+            u = urlsplit(self.config.api_endpoint)
+            return (u.hostname or "127.0.0.1", u.port or (443 if u.scheme == "https" else 80))
+        return self.http_address
+
     # --- shared machinery ---------------------------------------------------------
     @property
     def data_dir(self) -> Path:
@@ -113,7 +129,7 @@ class App:
 
     def status(self) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
-        for name in registry.SERVED:
+        for name in () if self.is_agent else registry.SERVED:
             if name in self._status:
                 state, reason = self._status[name]
             elif name in registry.API_MODULES:
@@ -170,6 +186,8 @@ class App:
             async with asyncio.TaskGroup() as tg:
                 self._tasks = tg
                 for cname, (entry, services) in registry.COMPONENTS.items():
+                    if self.is_agent and cname not in registry.AGENT_COMPONENTS:
+                        continue
                     if cfg.setting(f"{cname}.enabled", "1") in ("0", "false", "no"):
                         for svc in services or (cname,):
                             self.set_status(svc, "disabled", "turned off by configuration")
@@ -211,6 +229,10 @@ class App:
     # --- HTTP edge ----------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
         path = request.raw_path
+        if self.is_agent and not path.startswith("/_gureum/"):
+            from gureum import internal
+
+            return internal.not_here(self, request)
         for prefix, entry in registry.EDGE_ROUTES.items():
             if path.startswith(prefix) and not _is_sigv4(request):
                 return await load_entry(entry)(self, request)

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from gureum import __version__
 
@@ -43,6 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--auth", choices=("open", "strict"), default=_env("AUTH", "open"), help="credential checking (GUREUM_AUTH)")
     up.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a service setting (repeatable)")
     up.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
+    ag = sub.add_parser("agent", help="run tasks on this machine for a cloud whose state is in PostgreSQL")
+    ag.add_argument("--state", default=_env("STATE"), help="the cloud's shared store, postgresql://... (GUREUM_STATE)")
+    ag.add_argument(
+        "--endpoint",
+        default=_env("ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or "http://localhost:4566",
+        help="the gureum node serving the AWS APIs and the registry (GUREUM_ENDPOINT)",
+    )
+    ag.add_argument("--cluster", default=None, help="the ECS cluster this machine joins as a container instance (default: default)")
+    ag.add_argument("--data-dir", default=_env("AGENT_DATA_DIR"), help="the agent's own directory: images, task files (GUREUM_AGENT_DATA_DIR)")
+    ag.add_argument("--host", default=_env("AGENT_HOST", "127.0.0.1"), help="address of the agent's health listener and DNS")
+    ag.add_argument("--port", type=int, default=int(_env("AGENT_PORT", "0") or 0), help="port of its health listener (0: any)")
+    ag.add_argument("--dns-port", type=int, default=int(_env("AGENT_DNS_PORT", "0") or 0), help="port of its DNS server (0: any)")
+    ag.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a service setting (repeatable)")
+    ag.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
     st = sub.add_parser("status", help="show a running node's services")
     st.add_argument("--endpoint", default=_env("ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or "http://localhost:4566")
     st.add_argument("--json", action="store_true")
@@ -64,23 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "up":
         return cmd_up(args)
+    if args.command == "agent":
+        return cmd_agent(args)
     if args.command == "status":
         return cmd_status(args)
     build_parser().print_help()
     return 2
 
 
-def cmd_up(args: argparse.Namespace) -> int:
-    import asyncio
-    import logging
-
-    from gureum.app import AlreadyRunning, App, make_ephemeral_dir, remove_dir
-    from gureum.config import Config, default_data_dir
-
-    logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _settings(args: argparse.Namespace) -> dict[str, str] | None:
+    """GUREUM_SET and the --set flags (None, with a message, when one is malformed)."""
     settings: dict[str, str] = {}
     for item in (_env("SET", "") or "").split(","):
         if "=" in item:
@@ -89,9 +97,47 @@ def cmd_up(args: argparse.Namespace) -> int:
     for item in args.set:
         k, sep, v = item.partition("=")
         if not sep:
-            print(f"gureum up: --set expects KEY=VALUE, got {item!r}", file=sys.stderr)
-            return 2
+            print(f"gureum {args.command}: --set expects KEY=VALUE, got {item!r}", file=sys.stderr)
+            return None
         settings[k] = v
+    return settings
+
+
+def _logging(level: str) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=getattr(logging, str(level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _serve(app: Any, command: str, banner: Any) -> int:
+    import asyncio
+
+    from gureum.app import AlreadyRunning
+
+    try:
+        asyncio.run(app.serve(on_ready=banner))
+    except AlreadyRunning as exc:
+        print(f"gureum {command}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"gureum {command}: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from gureum.app import App, make_ephemeral_dir, remove_dir
+    from gureum.config import Config, default_data_dir
+
+    _logging(args.log_level)
+    settings = _settings(args)
+    if settings is None:
+        return 2
     if args.ephemeral:
         data_dir = make_ephemeral_dir()
     else:
@@ -106,21 +152,63 @@ def cmd_up(args: argparse.Namespace) -> int:
         auth=args.auth,
         settings=settings,
     )
-    app = App(config)
     try:
-        asyncio.run(app.serve(on_ready=print_banner))
-    except AlreadyRunning as exc:
-        print(f"gureum up: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"gureum up: cannot start: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        pass
+        return _serve(App(config), "up", print_banner)
     finally:
         if args.ephemeral:
             remove_dir(data_dir)
-    return 0
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    """`gureum agent`: join this machine to a cloud whose state is in PostgreSQL. It registers
+    itself as an ECS container instance (this machine's CPU and memory) and runs the tasks
+    placed on it and the Fargate tasks it claims; it serves no AWS API."""
+    from gureum.app import App
+    from gureum.config import Config, default_data_dir
+
+    _logging(args.log_level)
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    if not args.state or not args.state.startswith(("postgresql:", "postgres:")):
+        print("gureum agent: --state must name the cloud's shared store (postgresql://...)", file=sys.stderr)
+        return 2
+    if args.cluster:
+        settings["ecs.cluster"] = args.cluster
+    data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir().with_name("gureum-agent")
+    config = Config(
+        host=args.host,
+        port=args.port,
+        dns_port=args.dns_port,
+        data_dir=data_dir.resolve(),
+        state_url=args.state,
+        settings=settings,
+        role="agent",
+        api_endpoint=args.endpoint.rstrip("/"),
+    )
+    return _serve(App(config), "agent", print_agent_banner)
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    u = urlsplit(url)
+    if u.password is None:
+        return url
+    return urlunsplit(u._replace(netloc=u.netloc.replace(f":{u.password}@", ":***@")))
+
+
+def print_agent_banner(app: Any) -> None:
+    host, port = app.http_address
+    lines = [
+        f"gureum {__version__} agent is up",
+        f"  cloud      {app.config.api_endpoint}",
+        f"  health     http://{host}:{port}/_gureum/health",
+        f"  data       {app.data_dir}",
+        f"  state      {_without_password(app.config.state)}",
+    ]
+    lines += [f"  note       {n}" for n in app.notes]
+    print("\n".join(lines), flush=True)
 
 
 def print_banner(app: object) -> None:
@@ -133,7 +221,7 @@ def print_banner(app: object) -> None:
         f"  registry   {eps['registry']}",
         f"  DNS        {eps.get('dns', 'starting…')}",
         f"  data       {app.data_dir}{'  (ephemeral)' if app.config.ephemeral else ''}",  # type: ignore[attr-defined]
-        f"  state      {app.config.state.split('?')[0]}",  # type: ignore[attr-defined]
+        f"  state      {_without_password(app.config.state)}",  # type: ignore[attr-defined]
         f"  health     {eps['aws']}/_gureum/health",
     ]
     lines += [f"  note       {n}" for n in app.notes]  # type: ignore[attr-defined]

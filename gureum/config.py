@@ -26,6 +26,12 @@ class Config:
     # Extra settings services read (e.g. "dns.allow_transfer"), from --set KEY=VALUE or
     # GUREUM_SET="k=v,k=v".
     settings: dict[str, str] = field(default_factory=dict)
+    # "node" (`gureum up`: the AWS APIs and every component) or "agent" (`gureum agent`: only
+    # what runs tasks on this machine, joined to a shared store; see cli.cmd_agent).
+    role: str = "node"
+    # Where the AWS APIs (and the registry) of this cloud are, when this process does not
+    # serve them itself (an agent); None means "here".
+    api_endpoint: str | None = None
 
     @property
     def state(self) -> str:

@@ -19,6 +19,7 @@ def health(app: App) -> dict[str, Any]:
         "uptime": round(time.time() - app.started, 3),
         "endpoints": endpoints(app),
         "dataDir": str(app.data_dir),
+        "role": app.config.role,
         "services": app.status(),
     }
 
@@ -29,7 +30,16 @@ def endpoints(app: App) -> dict[str, str]:
     out = {"aws": f"http://{shown}:{port}", "registry": f"{shown}:{port}"}
     if app.dns_address is not None:
         out["dns"] = f"{app.dns_address[0]}:{app.dns_address[1]}"
+    if app.is_agent:
+        # an agent's own listener serves only /_gureum/; the cloud's APIs are elsewhere
+        out = {"agent": out["aws"], "aws": app.config.api_endpoint or "", **({"dns": out["dns"]} if "dns" in out else {})}
     return out
+
+
+def not_here(app: App, request: Request) -> Response:
+    """What an agent answers to an AWS request: where to send it instead."""
+    where = app.config.api_endpoint or "the gureum node serving the APIs"
+    return _json(421, {"__type": "MisdirectedRequest", "message": f"this is a gureum agent; send AWS API requests to {where}"})
 
 
 def _json(status: int, doc: Any) -> Response:

@@ -60,9 +60,8 @@ class GureumProcess:
         env.pop("AWS_PROFILE", None)
         return env
 
-    def start(self, timeout: float = 20.0) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [
+    def command(self) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "gureum",
@@ -77,6 +76,10 @@ class GureumProcess:
             str(self.data_dir),
             *self.extra_args,
         ]
+
+    def start(self, timeout: float = 20.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = self.command()
         env = dict(os.environ)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         env.update(self.extra_env)
@@ -160,3 +163,32 @@ class GureumProcess:
             return res
         out = res.stdout.strip()
         return json.loads(out) if out.startswith(("{", "[")) else out
+
+
+class AgentProcess(GureumProcess):
+    """A `gureum agent` joined to `state` (PostgreSQL) and the API node `api`; its own
+    listener (health only) is on `port`."""
+
+    def __init__(self, data_dir: Path, state: str, api: GureumProcess, extra_args: list[str] | None = None) -> None:
+        super().__init__(data_dir, extra_args)
+        self.state = state
+        self.api = api
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "gureum",
+            "agent",
+            "--state",
+            self.state,
+            "--endpoint",
+            self.api.endpoint,
+            "--port",
+            str(self.port),
+            "--dns-port",
+            str(self.dns_port),
+            "--data-dir",
+            str(self.data_dir),
+            *self.extra_args,
+        ]

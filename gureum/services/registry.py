@@ -37,6 +37,9 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "lambda-esm": ("gureum.services.lambda_.esm_poller:run", ("lambda",)),  # SQS event source mappings
 }
 
+# What a `gureum agent` runs: the task agent, and a DNS server for its tasks' resolvers.
+AGENT_COMPONENTS = ("dns", "ecs")
+
 # HTTP path prefixes on the main port that are not AWS APIs -> "module:function",
 # `async def handle(app: App, request: Request) -> Response`.
 EDGE_ROUTES: dict[str, str] = {

@@ -77,6 +77,10 @@ class Txn(abc.ABC):
 class Store(abc.ABC):
     """A transactional document store. Backends: sqlite (default) and postgres."""
 
+    # True when other nodes may commit to the same store (their events are found by polling
+    # events_since, not delivered in-process).
+    shared = False
+
     @abc.abstractmethod
     async def run(self, fn: Callable[[Txn], T]) -> T:
         """Run `fn` in one atomic read-write transaction off the event loop."""

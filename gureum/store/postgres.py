@@ -94,6 +94,8 @@ class PostgresTxn(_SqlTxn):
 class PostgresStore(ThreadedStore):
     """The store in PostgreSQL; `url` is a libpq URL or conninfo string."""
 
+    shared = True
+
     def __init__(self, url: str, *, readers: int = 2) -> None:
         self.url = url
         self.readers = readers

@@ -1,11 +1,18 @@
 """The ECS task agent of this node (component "ecs"): starts the tasks the API creates,
 stops them when asked, runs the service scheduler (services.py), expires stopped tasks.
 
-Tasks reach it through store events ("ecs.task") and, at start-up, a scan for tasks that
-still want to run. Each task is one `TaskRun` (taskrun.py) owned by the agent; when gureum
-stops, every task is stopped (stop signal, short grace) and its host resources released.
-Tasks left RUNNING by a gureum that died are marked STOPPED at start-up (their containers
-are killed): the node restarted under them, as when an EC2 host goes away.
+Tasks reach it through store events ("ecs.task": in-process for this node's commits, from the
+change log for other nodes' when the store is shared), a periodic scan as a safety net, and at
+start-up a scan for tasks that still want to run. A task placed on this node's container
+instance is this node's; a Fargate task is run by the node that claims it first in a store
+transaction (nodes.claim). Each task is one `TaskRun` (taskrun.py) owned by the agent; when
+gureum stops, every task is stopped (stop signal, short grace) and its host resources
+released. Tasks left RUNNING by a gureum that died are marked STOPPED at start-up (their
+containers are killed): the node restarted under them, as when an EC2 host goes away.
+
+Several agents can share one PostgreSQL store (`gureum agent` on other machines): each beats a
+heartbeat, one at a time holds the scheduler lease and runs the service scheduler, and the
+lease holder marks nodes that stop beating lost (nodes.py).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
-from gureum.services.ecs import model
+from gureum.services.ecs import model, nodes
 from gureum.services.ecs import services as svc
 from gureum.services.ecs.taskrun import TaskRun, billed_seconds
 
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gureum.ecs")
 COMPONENT = "ecs"
+SCAN_INTERVAL = 5.0  # seconds between safety-net scans for tasks an event did not reach
 
 
 class TaskAgent:
@@ -70,9 +78,22 @@ class TaskAgent:
 
         self.metadata = MetadataServer(self)
         self._metadata_address = ADDRESS
+        from gureum.store.follow import ChangeFollower
+
+        self.follower = ChangeFollower(app.store, model.TASK_EVENT, self.on_event)
+        self.heartbeat_interval = float(cfg.setting("ecs.heartbeat_interval", "5") or 5)
+        self.node_timeout = float(cfg.setting("ecs.node_timeout", "30") or 30)
+        self.leader = False
+        self._starting: set[str] = set()
+        self._next_beat = 0.0
+        self._next_scan = 0.0
+        self._next_expire = 0.0
 
     # --- set-up ------------------------------------------------------------------------------
     def setup(self) -> None:
+        if str(self.app.config.setting("ecs.run_tasks", "true")).lower() in ("false", "0", "no", "off"):
+            self.reason = "this node runs no tasks (ecs.run_tasks=false): agents sharing its store do"
+            return
         if os.geteuid() != 0:
             self.reason = "running containers needs root (runc, namespaces, cgroups)"
             return
@@ -125,6 +146,9 @@ class TaskAgent:
     def on_event(self, event: Event) -> None:
         key = event.data.get("key", "")
         desired = event.data.get("desired")
+        if not key:
+            self._wake.set()
+            return
         run = self.runs.get(key)
         if desired == "STOPPED":
             if run is not None:
@@ -136,10 +160,16 @@ class TaskAgent:
         self._wake.set()
 
     async def start(self, key: str) -> None:
-        if key in self.runs:
+        if key in self.runs or key in self._starting:
             return
-        doc = await self.app.store.read(lambda t: t.get(model.TASKS, key))
-        if doc is None or doc["lastStatus"] != "PROVISIONING" or not self.mine(doc):
+        self._starting.add(key)
+        try:
+            if not self.available and not await self.should_fail_unclaimed(key):
+                return
+            doc = await self.app.store.run(lambda t: nodes.claim(t, key, self.node_ident))
+        finally:
+            self._starting.discard(key)
+        if doc is None or key in self.runs:
             return
         run = TaskRun(self, key, doc)
         self.runs[key] = run
@@ -161,9 +191,19 @@ class TaskAgent:
 
     def mine(self, doc: dict[str, Any]) -> bool:
         """Tasks placed on a container instance run on the node serving that instance;
-        Fargate tasks on any node that sees them."""
+        Fargate tasks on the node that claimed them (or may claim them, when unclaimed)."""
         node = doc["_"].get("node")
-        return node is None or node == self.node_ident
+        return node == self.node_ident or (node is None and not doc.get("containerInstanceArn"))
+
+    async def should_fail_unclaimed(self, key: str) -> bool:
+        """A node that cannot run containers leaves unclaimed Fargate tasks to the nodes that
+        can; when none is alive it takes them, to fail them with the reason."""
+        doc = await self.app.store.read(lambda t: t.get(model.TASKS, key))
+        if doc is None or doc["_"].get("node") == self.node_ident:
+            return True
+        now = time.time()
+        alive = await self.app.store.read(lambda t: nodes.live_nodes(t, now, self.node_timeout))
+        return not any(n.get("runs") and n["node"] != self.node_ident for n in alive)
 
     # --- the local container instance (EC2 launch type) ----------------------------------------
     async def register_instance(self) -> None:
@@ -255,12 +295,13 @@ class TaskAgent:
             ref = img.parse_reference(image)
         except img.PullError:
             return None, {}
-        host, port = self.app.http_address
+        host, port = self.app.api_address
+        reach = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host
         own = {f"localhost:{port}", f"127.0.0.1:{port}", f"{host}:{port}"}
         is_ecr = ".dkr.ecr." in ref.registry and ref.registry.endswith((".amazonaws.com", ".amazonaws.com.cn"))
         if ref.registry not in own and not is_ecr:
             return None, {}
-        rewrite = {ref.registry: f"127.0.0.1:{port}"} if is_ecr or ref.registry != f"127.0.0.1:{port}" else {}
+        rewrite = {ref.registry: f"{reach}:{port}"} if is_ecr or ref.registry != f"{reach}:{port}" else {}
         target_account = ref.registry.split(".", 1)[0] if is_ecr else account
         target_region = ref.registry.split(".")[3] if is_ecr else region
         try:
@@ -401,34 +442,61 @@ class TaskAgent:
                 d = t.get(model.TASKS, key)
                 if d is None or d["lastStatus"] == "STOPPED":
                     return
-                ts = model.now()
-                d["desiredStatus"] = "STOPPED"
-                d["lastStatus"] = "STOPPED"
-                d.setdefault("stopCode", "TaskFailedToStart" if d.get("startedAt") is None else "TerminationNotice")
-                d.setdefault("stoppedReason", "Host EC2 (instance gureum) stopped/terminated.")
-                d.setdefault("stoppingAt", ts)
-                d["executionStoppedAt"] = d.get("executionStoppedAt") or ts
-                d["stoppedAt"] = ts
-                for c in d["containers"]:
-                    c["lastStatus"] = "STOPPED"
-                d["version"] += 1
-                d["_"].setdefault("history", []).append(["STOPPED", "STOPPED", ts])
+                nodes.mark_host_gone(d, "gureum", model.now())
                 t.put(model.TASKS, key, d)
 
             await self.app.store.run(stop)
 
     async def tick(self) -> None:
-        """Service scheduling and the expiry of long-stopped tasks."""
-        await svc.reconcile_all(self.app.store)
-        cutoff = time.time() - model.STOPPED_RETENTION
+        """Heartbeat and scheduler lease; as the lease holder: service scheduling, lost nodes,
+        the expiry of long-stopped tasks; now and then a scan for tasks an event missed."""
+        now = time.time()
+        if now >= self._next_beat:
+            self._next_beat = now + self.heartbeat_interval
+            await self.beat(now)
+        if self.leader:
+            await svc.reconcile_all(self.app.store)
+            if self.app.store.shared:
+                lost = await self.app.store.run(lambda t: nodes.sweep_lost(t, self.node_ident, now, self.node_timeout))
+                for node in lost:
+                    log.warning("ECS node %s stopped beating: its Fargate tasks are stopped, its instance disconnected", node)
+        if now >= self._next_scan:
+            self._next_scan = now + SCAN_INTERVAL
+            await self.scan()
+            if self.leader and now >= self._next_expire:
+                self._next_expire = now + 60
+                cutoff = now - model.STOPPED_RETENTION
 
-        def expire(t: Any) -> None:
-            for k, d in t.scan(model.TASKS):
-                if d["lastStatus"] == "STOPPED" and (d.get("stoppedAt") or 0) < cutoff:
-                    t.delete(model.TASKS, k)
+                def expire(t: Any) -> None:
+                    for k, d in t.scan(model.TASKS):
+                        if d["lastStatus"] == "STOPPED" and (d.get("stoppedAt") or 0) < cutoff:
+                            t.delete(model.TASKS, k)
 
-        if int(time.time()) % 60 == 0:
-            await self.app.store.run(expire)
+                await self.app.store.run(expire)
+
+    async def beat(self, now: float) -> None:
+        info = {"pid": os.getpid(), "role": self.app.config.role, "runs": self.available, "instance": self.instance_key}
+        ttl = 3 * self.heartbeat_interval
+
+        def txn(t: Any) -> bool:
+            nodes.beat(t, self.node_ident, info, now)
+            return nodes.take_lease(t, nodes.SCHEDULER, self.node_ident, now, ttl)
+
+        leader = await self.app.store.run(txn)
+        if leader != self.leader:
+            log.info("ECS: this node %s the service scheduler", "now runs" if leader else "no longer runs")
+        self.leader = leader
+
+    async def scan(self) -> None:
+        """Tasks this node should start or stop that no event reached it for."""
+        rows = await self.app.store.read(lambda t: [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] != "STOPPED"])
+        for key, doc in rows:
+            run = self.runs.get(key)
+            if run is not None:
+                if doc["desiredStatus"] == "STOPPED":
+                    run.stop_requested.set()
+            elif doc["lastStatus"] == "PROVISIONING" and self.mine(doc):
+                self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
 
     async def serve(self) -> None:
         await asyncio.to_thread(self.setup)
@@ -439,7 +507,9 @@ class TaskAgent:
             self.spawn(self.logs.run(), "ecs-logs")
         if self.ledger is not None:
             self.spawn(self.ledger.run(), "ecs-ledger")
-        unsubscribe = self.app.store.subscribe(model.TASK_EVENT, self.on_event)
+        await self.follower.start()
+        if self.app.store.shared:
+            self.spawn(self.follower.poll_forever(float(self.app.config.setting("ecs.follow_interval", "0.2") or 0.2)), "ecs-follow")
         self.app.publish(COMPONENT, self)
         if self.available:
             self.app.set_status("ecs", "running")
@@ -459,11 +529,13 @@ class TaskAgent:
                 except Exception:
                     log.exception("ECS scheduler pass failed")
         finally:
-            unsubscribe()
+            self.follower.stop()
             await asyncio.shield(self.shutdown())
 
     async def shutdown(self) -> None:
         await self.disconnect_instance()
+        with contextlib.suppress(Exception):
+            await self.app.store.run(lambda t: nodes.leave(t, self.node_ident))
         self.default_stop_timeout = 2.0
         for run in list(self.runs.values()):
             run.stop_requested.set()
