@@ -1,5 +1,6 @@
 """Task networks: one network namespace per task with an address on a gureum bridge, and
-ports published on the host's loopback through an asyncio TCP proxy.
+ports published on the host's loopback through asyncio proxies (TCP streams; UDP datagrams
+with a per-client upstream socket).
 
 The bridge (`gureum0` by default, first address of the subnet, default 10.213.0.0/16 — a
 range unlikely to clash with a LAN) is shared by every gureum process on the host, so
@@ -19,6 +20,7 @@ import logging
 import os
 import secrets
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,7 @@ log = logging.getLogger("gureum.sandbox.network")
 LEASES = Path("/run/gureum/ecs-net")
 NETNS_DIR = Path("/run/netns")
 NS_PREFIX = "gureum-"
+UDP_IDLE_TIMEOUT = 60.0  # seconds a UDP client's upstream socket lives without traffic
 
 
 class NetworkError(Exception):
@@ -245,8 +248,101 @@ async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
                 dst.write_eof()
 
 
-async def publish(host_ip: str, host_port: int, target: tuple[str, int]) -> PortProxy:
-    """Publish `target` on host_ip:host_port (0: an ephemeral port)."""
-    proxy = PortProxy(host_ip, host_port, target)
+class _Upstream(asyncio.DatagramProtocol):
+    """One client's socket towards the target: replies go back to that client."""
+
+    def __init__(self, proxy: UdpProxy, client: tuple[str, int]) -> None:
+        self.proxy = proxy
+        self.client = client
+        self.transport: asyncio.DatagramTransport | None = None
+        self.last = time.monotonic()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.last = time.monotonic()
+        if self.proxy.transport is not None:
+            self.proxy.transport.sendto(data, self.client)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # e.g. ICMP port unreachable while the container is not listening yet
+
+
+class UdpProxy(asyncio.DatagramProtocol):
+    """Listens for datagrams on host_ip:host_port and forwards each to target from a
+    socket of its own per client address (so replies find their client), closed after
+    `idle` seconds without traffic."""
+
+    def __init__(self, host_ip: str, host_port: int, target: tuple[str, int], idle: float = UDP_IDLE_TIMEOUT) -> None:
+        self.host_ip = host_ip
+        self.host_port = host_port
+        self.target = target
+        self.idle = idle
+        self.transport: asyncio.DatagramTransport | None = None
+        self.clients: dict[tuple[str, int], _Upstream] = {}
+        self.pending: dict[tuple[str, int], list[bytes]] = {}
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def start(self) -> int:
+        loop = asyncio.get_running_loop()
+        self.transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=(self.host_ip, self.host_port))
+        self.host_port = self.transport.get_extra_info("sockname")[1]
+        self._reaper = loop.create_task(self._reap())
+        return self.host_port
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        up = self.clients.get(addr)
+        if up is not None and up.transport is not None:
+            up.last = time.monotonic()
+            up.transport.sendto(data)
+            return
+        if addr in self.pending:  # its upstream socket is being opened
+            self.pending[addr].append(data)
+            return
+        self.pending[addr] = [data]
+        asyncio.get_running_loop().create_task(self._open(addr))
+
+    async def _open(self, addr: tuple[str, int]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            _, up = await loop.create_datagram_endpoint(lambda: _Upstream(self, addr), remote_addr=self.target)
+        except OSError:
+            self.pending.pop(addr, None)
+            return
+        if self.transport is None:  # closed meanwhile
+            if up.transport is not None:
+                up.transport.close()
+            return
+        self.clients[addr] = up
+        for data in self.pending.pop(addr, []):
+            if up.transport is not None:
+                up.transport.sendto(data)
+
+    async def _reap(self) -> None:
+        while True:
+            await asyncio.sleep(min(self.idle, 5.0))
+            cutoff = time.monotonic() - self.idle
+            for addr, up in list(self.clients.items()):
+                if up.last < cutoff:
+                    del self.clients[addr]
+                    if up.transport is not None:
+                        up.transport.close()
+
+    async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for up in self.clients.values():
+            if up.transport is not None:
+                up.transport.close()
+        self.clients.clear()
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
+async def publish(host_ip: str, host_port: int, target: tuple[str, int], protocol: str = "tcp") -> PortProxy | UdpProxy:
+    """Publish `target` on host_ip:host_port (0: an ephemeral port), TCP or UDP."""
+    proxy: PortProxy | UdpProxy = UdpProxy(host_ip, host_port, target) if protocol == "udp" else PortProxy(host_ip, host_port, target)
     await proxy.start()
     return proxy

@@ -37,7 +37,8 @@ def run(*cmd: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
 
 
 def build_image(layout: Path, tag: str = "latest", *, cmd: list[str] | None = None, env: list[str] | None = None,
-                workdir: str | None = None, entrypoint: list[str] | None = None, extra_files: dict[str, str] | None = None) -> Path:
+                workdir: str | None = None, entrypoint: list[str] | None = None, extra_files: dict[str, str] | None = None,
+                copy_files: dict[str, Path] | None = None) -> Path:
     """An OCI layout holding `tag`: busybox with all applets, then a second layer with
     `extra_files` (path -> content) so images have more than one layer."""
     if not layout.exists():
@@ -59,11 +60,15 @@ def build_image(layout: Path, tag: str = "latest", *, cmd: list[str] | None = No
     (rootfs / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
     (rootfs / "var/www/index.html").write_text("hello from gureum\n")
     run("umoci", "repack", "--image", f"{layout}:{tag}", str(bundle))
-    if extra_files:
-        for path, content in extra_files.items():
+    if extra_files or copy_files:
+        for path, content in (extra_files or {}).items():
             p = rootfs / path.lstrip("/")
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(content)
+        for path, src in (copy_files or {}).items():  # binaries (host path -> image path), mode kept
+            p = rootfs / path.lstrip("/")
+            p.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, p)
         run("umoci", "repack", "--image", f"{layout}:{tag}", str(bundle))
     args = ["umoci", "config", "--image", f"{layout}:{tag}"]
     for c in cmd or ["/bin/sh"]:

@@ -122,8 +122,13 @@ def register(txn: Txn, account: str, region: str, params: dict[str, Any], node: 
         "com.amazonaws.ecs.capability.task-eni": None,
         "com.amazonaws.ecs.capability.docker-remote-api.1.21": None,
     }
+    custom = dict((existing or {}).get("_", {}).get("custom") or {})  # PutAttributes' survive re-registration
     for a in params.get("attributes") or []:
-        attrs[a["name"]] = a.get("value")
+        check_attribute(a)
+        custom[a["name"]] = a.get("value")
+    if len(custom) > MAX_CUSTOM_ATTRIBUTES:
+        raise attribute_limit()
+    attrs.update(custom)
     doc: dict[str, Any] = {
         "containerInstanceArn": instance_arn(account, region, cname, iid),
         "ec2InstanceId": ident.get("instanceId") or f"i-{uuid.uuid4().hex[:17]}",
@@ -141,7 +146,7 @@ def register(txn: Txn, account: str, region: str, params: dict[str, Any], node: 
         "registeredAt": (existing or {}).get("registeredAt") or model.now(),
         "attachments": [],
         "tags": params.get("tags") or (existing or {}).get("tags") or [],
-        "_": {"node": node, "account": account, "region": region, "cluster": cname, "az": az},
+        "_": {"node": node, "account": account, "region": region, "cluster": cname, "az": az, "custom": custom},
     }
     txn.put(INSTANCES, instance_key(account, region, cname, iid), doc)
     return doc
@@ -218,6 +223,150 @@ def deregister(txn: Txn, key: str, doc: dict[str, Any], tasks: list[dict[str, An
     txn.put(INSTANCES, key, doc)
     txn.publish(model.TASK_EVENT, {"instance": key})
     return doc
+
+
+# --- custom attributes (PutAttributes, ListAttributes, DeleteAttributes) -------------------
+
+MAX_CUSTOM_ATTRIBUTES = 10
+TARGET_TYPE = "container-instance"
+_ATTR_NAME = re.compile(r"[A-Za-z0-9_./\\-]{1,128}")
+_ATTR_VALUE = re.compile(r"[A-Za-z0-9_.@/\\: -]{1,128}")
+
+
+def attribute_limit() -> AwsError:
+    return AwsError(
+        "AttributeLimitExceededException",
+        "You can apply up to 10 custom attributes for each resource. You can view the attributes of a resource with "
+        "ListAttributes. You can remove existing attributes on a resource with DeleteAttributes.",
+        400,
+    )
+
+
+def target_not_found() -> AwsError:
+    return AwsError(
+        "TargetNotFoundException",
+        "The specified target wasn't found. You can view your available container instances with ListContainerInstances. "
+        "Amazon ECS container instances are cluster-specific and Region-specific.",
+        400,
+    )
+
+
+def check_attribute(a: dict[str, Any], with_value: bool = True) -> None:
+    """AWS's Attribute rules: a name of 1-128 letters, numbers, hyphens, underscores, forward
+    and back slashes or periods; a value of 1-128 of those plus at signs, colons and spaces,
+    not starting or ending with a space."""
+    name = a.get("name") or ""
+    if not _ATTR_NAME.fullmatch(name):
+        raise model.invalid(
+            f"Attribute name '{name}' is not valid. The name must contain between 1 and 128 characters: letters (uppercase and "
+            "lowercase), numbers, hyphens (-), underscores (_), forward slashes (/), back slashes (\\), or periods (.)."
+        )
+    value = a.get("value")
+    if with_value and value is not None and (not _ATTR_VALUE.fullmatch(value) or value != value.strip(" ")):
+        raise model.invalid(
+            f"Attribute value '{value}' is not valid. The value must contain between 1 and 128 characters: letters (uppercase and "
+            "lowercase), numbers, hyphens (-), underscores (_), periods (.), at signs (@), forward slashes (/), back slashes (\\), "
+            "colons (:), or spaces, and can't start or end with a space."
+        )
+    if a.get("targetType") not in (None, TARGET_TYPE):
+        raise model.invalid("targetType must be container-instance.")
+
+
+def _attribute_target(txn: Txn, account: str, region: str, cluster: str, a: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    ref = a.get("targetId") or ""
+    if not ref:
+        raise model.invalid("The targetId of an attribute must be specified.")
+    if ref.startswith("arn:"):
+        m = re.fullmatch(r"arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):container-instance/(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9-]+)", ref)
+        if m is None:
+            raise model.invalid(f"The targetId '{ref}' is not a valid container instance ARN.")
+        if m.group(1) != region or m.group(2) != account or (m.group(3) and m.group(3) != cluster):
+            raise target_not_found()
+        iid = m.group(4)
+    else:
+        if not a.get("targetType"):
+            raise model.invalid("The targetType must be specified when the targetId is not an ARN.")
+        iid = ref
+    doc = txn.get(INSTANCES, instance_key(account, region, cluster, iid))
+    if doc is None or doc["status"] == "INACTIVE":
+        raise target_not_found()
+    return instance_key(account, region, cluster, iid), doc
+
+
+def _set_attributes(doc: dict[str, Any], custom: dict[str, str | None], removed: set[str]) -> None:
+    attrs = [x for x in doc["attributes"] if x["name"] not in custom and x["name"] not in removed]
+    attrs += [{"name": k, **({"value": v} if v is not None else {})} for k, v in custom.items()]
+    doc["attributes"] = attrs
+    doc["_"]["custom"] = custom
+
+
+def put_attributes(txn: Txn, account: str, region: str, cluster: str, attributes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not attributes:
+        raise model.invalid("Attributes cannot be empty.")
+    if len(attributes) > MAX_CUSTOM_ATTRIBUTES:
+        raise model.invalid("You can specify up to 10 attributes in a single call.")
+    changed: dict[str, tuple[dict[str, Any], dict[str, str | None]]] = {}
+    out = []
+    for a in attributes:
+        check_attribute(a)
+        key, doc = _attribute_target(txn, account, region, cluster, a)
+        if key not in changed:
+            changed[key] = (doc, dict(doc["_"].get("custom") or {}))
+        custom = changed[key][1]
+        custom[a["name"]] = a.get("value")
+        if len(custom) > MAX_CUSTOM_ATTRIBUTES:
+            raise attribute_limit()
+        out.append({"name": a["name"], **({"value": a["value"]} if a.get("value") is not None else {}), "targetType": TARGET_TYPE, "targetId": a["targetId"]})
+    for key, (doc, custom) in changed.items():
+        _set_attributes(doc, custom, set())
+        doc["version"] += 1
+        txn.put(INSTANCES, key, doc)
+        txn.publish(model.TASK_EVENT, {"instance": key})  # placement (memberOf) may change
+    return out
+
+
+def delete_attributes(txn: Txn, account: str, region: str, cluster: str, attributes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not attributes:
+        raise model.invalid("Attributes cannot be empty.")
+    if len(attributes) > MAX_CUSTOM_ATTRIBUTES:
+        raise model.invalid("You can specify up to 10 attributes in a single call.")
+    changed: dict[str, tuple[dict[str, Any], dict[str, str | None], set[str]]] = {}
+    out = []
+    for a in attributes:
+        check_attribute(a, with_value=False)
+        key, doc = _attribute_target(txn, account, region, cluster, a)
+        if key not in changed:
+            changed[key] = (doc, dict(doc["_"].get("custom") or {}), set())
+        _, custom, removed = changed[key]
+        if a["name"] in custom:
+            custom.pop(a["name"])
+            removed.add(a["name"])
+        out.append({"name": a["name"], **({"value": a["value"]} if a.get("value") is not None else {}), "targetType": TARGET_TYPE, "targetId": a["targetId"]})
+    for key, (doc, custom, removed) in changed.items():
+        if removed:
+            _set_attributes(doc, custom, removed)
+            doc["version"] += 1
+            txn.put(INSTANCES, key, doc)
+            txn.publish(model.TASK_EVENT, {"instance": key})
+    return out
+
+
+def list_attributes(txn: Txn, account: str, region: str, cluster: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    if params.get("targetType") != TARGET_TYPE:
+        raise model.invalid("targetType must be container-instance.")
+    if params.get("attributeValue") is not None and not params.get("attributeName"):
+        raise model.invalid("attributeName must be specified when attributeValue is specified.")
+    out = []
+    for _, d in sorted(cluster_instances(txn, account, region, cluster), key=lambda kd: (kd[1]["registeredAt"], kd[1]["containerInstanceArn"])):
+        if d["status"] == "INACTIVE":
+            continue
+        for a in d.get("attributes") or []:
+            if params.get("attributeName") and a["name"] != params["attributeName"]:
+                continue
+            if params.get("attributeValue") is not None and a.get("value") != params["attributeValue"]:
+                continue
+            out.append({**a, "targetType": TARGET_TYPE, "targetId": d["containerInstanceArn"]})
+    return out
 
 
 # --- what a task needs ------------------------------------------------------------------------

@@ -177,3 +177,35 @@ async def start_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
         return create_ec2_tasks(t, ctx.account_id, ctx.region, cluster, taskdef, params, len(refs), only=list(refs))
 
     return await ctx.app.store.run(txn)
+
+
+# --- custom attributes --------------------------------------------------------------------------
+@ecs("PutAttributes")
+async def put_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[dict[str, Any]]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        return ci.put_attributes(t, ctx.account_id, ctx.region, cluster["clusterName"], params.get("attributes") or [])
+
+    return {"attributes": await ctx.app.store.run(txn)}
+
+
+@ecs("DeleteAttributes")
+async def delete_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[dict[str, Any]]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        return ci.delete_attributes(t, ctx.account_id, ctx.region, cluster["clusterName"], params.get("attributes") or [])
+
+    return {"attributes": await ctx.app.store.run(txn)}
+
+
+@ecs("ListAttributes")
+async def list_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    from gureum.services.ecs.api import _page
+
+    def txn(t: Txn) -> list[dict[str, Any]]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
+        return ci.list_attributes(t, ctx.account_id, ctx.region, cluster["clusterName"], params)
+
+    attrs = await ctx.app.store.read(txn)
+    chunk, token = _page(attrs, params)
+    return {"attributes": chunk, **({"nextToken": token} if token else {})}

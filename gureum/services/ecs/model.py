@@ -319,6 +319,12 @@ def _check_containers(defs: list[dict[str, Any]], task_memory: int | None, farga
             for k, lo, hi in (("interval", 5, 300), ("timeout", 2, 60), ("retries", 1, 10), ("startPeriod", 0, 300)):
                 if hc.get(k) is not None and not (lo <= hc[k] <= hi):
                     raise client_error(f"Invalid 'healthCheck.{k}' setting for container '{name}'. Must be between {lo} and {hi}.")
+        files = c.get("environmentFiles") or []
+        if len(files) > 10:
+            raise client_error(f"Invalid setting for container '{name}'. You can specify up to 10 environment files.")
+        for f in files:
+            if f.get("type") != "s3" or not re.fullmatch(r"arn:aws[a-z-]*:s3:::[^/]+/.+", f.get("value") or ""):
+                raise client_error(f"Invalid setting for container '{name}'. environmentFiles must be Amazon S3 object ARNs of type s3.")
         for dep in c.get("dependsOn") or []:
             if dep.get("condition") not in ("START", "COMPLETE", "SUCCESS", "HEALTHY"):
                 raise client_error("dependsOn condition must be one of START, COMPLETE, SUCCESS, HEALTHY.")

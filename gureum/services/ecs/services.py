@@ -85,6 +85,10 @@ def _new_deployment(doc: dict[str, Any], taskdef_arn: str, desired: int) -> dict
     return dep
 
 
+# DAEMON services: minimumHealthyPercent 0 and maximumPercent 100 unless given
+DAEMON_DEPLOYMENT = {"deploymentCircuitBreaker": {"enable": False, "rollback": False}, "maximumPercent": 100, "minimumHealthyPercent": 0}
+
+
 def _deployment_config(given: dict[str, Any] | None, current: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg = dict(current or {"deploymentCircuitBreaker": {"enable": False, "rollback": False}, "maximumPercent": 200, "minimumHealthyPercent": 100})
     for k, v in (given or {}).items():
@@ -106,14 +110,24 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
     if existing is not None and existing["status"] in ("ACTIVE", "DRAINING"):
         raise model.invalid("Creation of service was not idempotent.")
     strategy = params.get("schedulingStrategy") or "REPLICA"
+    if strategy not in ("REPLICA", "DAEMON"):
+        raise model.invalid("schedulingStrategy must be one of REPLICA, DAEMON.")
     if strategy == "DAEMON" and params.get("launchType") == "FARGATE":
         raise model.invalid("The daemon scheduling strategy does not support the FARGATE launch type.")
+    if strategy == "DAEMON" and params.get("placementStrategy"):
+        raise model.invalid("The daemon scheduling strategy does not support placement strategies.")
+    if strategy == "DAEMON" and (params.get("deploymentController") or {}).get("type", "ECS") != "ECS":
+        raise model.invalid("The daemon scheduling strategy does not support the CODE_DEPLOY or EXTERNAL deployment controller types.")
     if not params.get("taskDefinition"):
         raise model.invalid("TaskDefinition must be specified.")
     taskdef = model.get_taskdef(txn, account, region, params["taskDefinition"], active_only=True)
     launch, provider = model.resolve_launch(cluster, params)
+    if strategy == "DAEMON" and launch != "EC2":
+        raise model.invalid("The daemon scheduling strategy does not support the FARGATE launch type.")
     network = model.check_network(taskdef, launch, params.get("networkConfiguration"))
     desired = params.get("desiredCount")
+    if strategy == "DAEMON" and desired:
+        raise model.invalid("The daemon scheduling strategy does not support a desired count for services.")
     if desired is None:
         desired = 0 if strategy == "DAEMON" else None
     if desired is None:
@@ -128,7 +142,7 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
 
         ci.check_constraints(params.get("placementConstraints") or [])
         ci.check_strategy(params.get("placementStrategy") or [])
-        if desired > 0 and not any(d["status"] in ("ACTIVE", "DRAINING") for _, d in ci.cluster_instances(txn, account, region, cluster["clusterName"])):
+        if desired > 0 and strategy == "REPLICA" and not any(d["status"] in ("ACTIVE", "DRAINING") for _, d in ci.cluster_instances(txn, account, region, cluster["clusterName"])):
             raise model.invalid("No Container Instances were found in your cluster.")
     doc: dict[str, Any] = {
         "serviceArn": service_arn(account, region, cluster["clusterName"], name),
@@ -141,7 +155,7 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
         "runningCount": 0,
         "pendingCount": 0,
         "taskDefinition": taskdef["taskDefinitionArn"],
-        "deploymentConfiguration": _deployment_config(params.get("deploymentConfiguration")),
+        "deploymentConfiguration": _deployment_config(params.get("deploymentConfiguration"), DAEMON_DEPLOYMENT if strategy == "DAEMON" else None),
         "deployments": [],
         "events": [],
         "createdAt": model.now(),
@@ -192,6 +206,10 @@ def update_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
     new_td = doc["taskDefinition"]
     if params.get("taskDefinition"):
         new_td = model.get_taskdef(txn, account, region, params["taskDefinition"], active_only=True)["taskDefinitionArn"]
+    if params.get("desiredCount") is not None and doc.get("schedulingStrategy") == "DAEMON":
+        raise model.invalid("The daemon scheduling strategy does not support a desired count for services.")
+    if params.get("placementStrategy") and doc.get("schedulingStrategy") == "DAEMON":
+        raise model.invalid("The daemon scheduling strategy does not support placement strategies.")
     if params.get("desiredCount") is not None:
         if params["desiredCount"] < 0:
             raise model.invalid("desiredCount must be greater than or equal to 0.")
@@ -250,6 +268,14 @@ def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
         if t["_"].get("service") == doc["serviceName"]
     ]
     deps = doc["deployments"]
+    daemon = _daemon_instances(txn, doc) if doc.get("schedulingStrategy") == "DAEMON" else None
+    if daemon is not None:
+        if doc["status"] != "ACTIVE":
+            daemon = {}  # a deleted daemon service stops everywhere
+        n = len(daemon)
+        if doc["desiredCount"] != n:
+            doc["desiredCount"] = n
+            changed = True
     counted = set(meta.get("counted") or [])
     live: dict[str, list[tuple[str, dict[str, Any]]]] = {d["id"]: [] for d in deps}
     now = model.now()
@@ -261,6 +287,18 @@ def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
                 # tasks on a draining container instance are replaced elsewhere
                 model.request_stop(txn, k, t, f"Service task stopped because its container instance is {inst['status']}.", "ServiceSchedulerInitiated")
                 _event(doc, f"has stopped 1 running tasks: (task {t['taskArn'].rsplit('/', 1)[-1]}) on a {inst['status'].lower()} container instance.")
+                changed = True
+                continue
+            if _failed_health(doc, t, now) and doc["status"] == "ACTIVE":
+                # past the service's healthCheckGracePeriodSeconds: the scheduler replaces it
+                model.request_stop(txn, k, t, "Task failed container health checks", "ServiceSchedulerInitiated")
+                _event(doc, f"(task {t['taskArn'].rsplit('/', 1)[-1]}) failed container health checks.")
+                changed = True
+                continue
+            if daemon is not None and t.get("containerInstanceArn") not in daemon and doc["status"] == "ACTIVE" and inst is not None and inst["status"] == "ACTIVE":
+                # a daemon task on an instance that no longer meets the placement constraints
+                model.request_stop(txn, k, t, f"Service task stopped because its container instance no longer meets the placement constraints (deployment {dep}).", "ServiceSchedulerInitiated")
+                _event(doc, f"has stopped 1 running tasks: (task {t['taskArn'].rsplit('/', 1)[-1]}).")
                 changed = True
                 continue
             if dep in live:
@@ -318,80 +356,34 @@ def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
         d["desiredCount"] = desired if d is primary else d.get("desiredCount", 0)
 
     total = sum(len(v) for v in live.values())
-    healthy_all = sum(1 for v in live.values() for _, t in v if t["lastStatus"] == "RUNNING" and t.get("healthStatus") != "UNHEALTHY")
+    healthy_all = sum(1 for v in live.values() for _, t in v if t["lastStatus"] == "RUNNING" and not _failed_health(doc, t, now))
     max_total = max(desired, math.floor(desired * cfg.get("maximumPercent", 200) / 100))
     min_healthy = math.ceil(desired * cfg.get("minimumHealthyPercent", 100) / 100)
 
     # start tasks for the primary deployment
     mine = live[primary["id"]]
-    want = desired - len(mine)
     can_start = primary.get("rolloutState") != "FAILED" or not breaker.get("enable")
     backoff = min(5.0, 0.5 * primary.get("failedTasks", 0))
-    if want > 0 and can_start and now - primary.get("_lastFailure", 0) >= backoff:
-        room = max_total - total
-        n = min(want, max(room, 0), 10)
-        if n <= 0 and len(deps) > 1:
-            n = 0
-        if n > 0:
-            cluster = model.get_cluster(txn, account, region, cluster_name)
-            try:
-                taskdef = model.get_taskdef(txn, account, region, primary["taskDefinition"])
-            except AwsError:
-                taskdef = None
-            started = []
-            placed: list[Any] = []
-            if taskdef is not None and doc.get("launchType") == "EC2":
-                from gureum.services.ecs import instances as ci
+    may_start = can_start and now - primary.get("_lastFailure", 0) >= backoff
+    if daemon is not None:
+        changed |= _daemon_pass(txn, doc, primary, live, mine, daemon, may_start)
+    else:
+        want = desired - len(mine)
+        if want > 0 and may_start:
+            room = max_total - total
+            n = min(want, max(room, 0), 10)
+            if n > 0:
+                changed |= _start_tasks(txn, doc, primary, mine, n)
 
-                req = ci.requirements(taskdef, {})
-                constraints = list(taskdef.get("placementConstraints") or []) + list(doc.get("placementConstraints") or [])
-                placed, failures = ci.place(txn, account, region, cluster_name, req, n, f"service:{doc['serviceName']}", doc.get("placementStrategy") or [], constraints)
-                if len(placed) < n and now - meta.get("unplaced_at", 0) >= 60:
-                    meta["unplaced_at"] = now
-                    closest = failures[0] if failures else None
-                    why = f" The closest matching container-instance {closest['arn'].rsplit('/', 1)[-1]} has {closest['reason']}." if closest else ""
-                    _event(doc, f"was unable to place a task because no container instance met all of its requirements.{why}")
-                    changed = True
-                n = len(placed)
-            if taskdef is not None and n > 0:
-                launch = doc.get("launchType") or "FARGATE"
-                for i in range(n):
-                    t = model.new_task(
-                        txn,
-                        account,
-                        region,
-                        cluster,
-                        taskdef,
-                        launch_type=launch,
-                        capacity_provider=(doc.get("capacityProviderStrategy") or [{}])[0].get("capacityProvider"),
-                        network=doc.get("networkConfiguration"),
-                        overrides={},
-                        started_by=primary["id"],
-                        group=f"service:{doc['serviceName']}",
-                        tags=doc.get("tags") if doc.get("propagateTags") == "SERVICE" else [],
-                        platform_version=doc.get("platformVersion"),
-                        service=doc["serviceName"],
-                        deployment=primary["id"],
-                        registries=doc.get("serviceRegistries") or [],
-                    )
-                    if placed:
-                        ci.attach(txn, t, placed[i], req)
-                    started.append(t["taskArn"].rsplit("/", 1)[-1])
-                    mine.append(("", t))
-                    total += 1
-                primary["pendingCount"] += len(started)
-                _event(doc, f"has started {len(started)} tasks: {' '.join(f'(task {x})' for x in started)}.")
+        # stop surplus primary tasks (scale-in): pending first, then unhealthy, then newest
+        if len(mine) > desired:
+            surplus = sorted(mine, key=lambda kt: (kt[1]["lastStatus"] == "RUNNING", kt[1].get("healthStatus") != "UNHEALTHY", kt[1]["createdAt"]))[: len(mine) - desired]
+            for k, t in surplus:
+                if k:
+                    model.request_stop(txn, k, t, f"Scaling activity initiated by (deployment {primary['id']})", "ServiceSchedulerInitiated")
+            if surplus:
+                _event(doc, f"has stopped {len(surplus)} running tasks: {' '.join('(task ' + t['taskArn'].rsplit('/', 1)[-1] + ')' for _, t in surplus)}.")
                 changed = True
-
-    # stop surplus primary tasks (scale-in): pending first, then newest
-    if len(mine) > desired:
-        surplus = sorted(mine, key=lambda kt: (kt[1]["lastStatus"] == "RUNNING", kt[1]["createdAt"]))[: len(mine) - desired]
-        for k, t in surplus:
-            if k:
-                model.request_stop(txn, k, t, f"Scaling activity initiated by (deployment {primary['id']})", "ServiceSchedulerInitiated")
-        if surplus:
-            _event(doc, f"has stopped {len(surplus)} running tasks: {' '.join('(task ' + t['taskArn'].rsplit('/', 1)[-1] + ')' for _, t in surplus)}.")
-            changed = True
 
     # drain old deployments while enough stay healthy
     primary_healthy = sum(1 for _, t in mine if t["lastStatus"] == "RUNNING")
@@ -441,6 +433,138 @@ def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
         for d in deps:
             d["updatedAt"] = now
         txn.put(model.SERVICES, key, doc)
+
+
+
+def _failed_health(doc: dict[str, Any], t: dict[str, Any], now: float) -> bool:
+    """A task whose container health checks failed, once the service's
+    healthCheckGracePeriodSeconds after the task started have passed (until then the
+    scheduler ignores its health)."""
+    if t.get("healthStatus") != "UNHEALTHY" or t["lastStatus"] != "RUNNING":
+        return False
+    grace = doc.get("healthCheckGracePeriodSeconds") or 0
+    started = t.get("startedAt") or now
+    return now - started >= grace
+
+
+def _daemon_instances(txn: Txn, doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """containerInstanceArn -> (key, doc) of the ACTIVE instances a DAEMON service runs on:
+    those that satisfy its (and its task definition's) memberOf constraints."""
+    from gureum.services.ecs import instances as ci
+
+    meta = doc["_"]
+    constraints = list(doc.get("placementConstraints") or [])
+    try:
+        taskdef = model.get_taskdef(txn, meta["account"], meta["region"], doc["deployments"][0]["taskDefinition"])
+        constraints += list(taskdef.get("placementConstraints") or [])
+    except AwsError:
+        pass
+    out = {}
+    for k, d in ci.cluster_instances(txn, meta["account"], meta["region"], meta["cluster"]):
+        if d["status"] != "ACTIVE":
+            continue
+        if all(ci.match(c["expression"], d) for c in constraints if c.get("type") == "memberOf"):
+            out[d["containerInstanceArn"]] = (k, d)
+    return out
+
+
+def _daemon_pass(
+    txn: Txn,
+    doc: dict[str, Any],
+    primary: dict[str, Any],
+    live: dict[str, list[tuple[str, dict[str, Any]]]],
+    mine: list[tuple[str, dict[str, Any]]],
+    daemon: dict[str, tuple[str, dict[str, Any]]],
+    may_start: bool,
+) -> bool:
+    """One task of the primary deployment on each eligible instance: start where missing
+    (only once no task of the service is left there: maximumPercent 100), stop extras."""
+    changed = False
+    by_inst: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for _, ts in live.items():
+        for kt in ts:
+            by_inst.setdefault(kt[1].get("containerInstanceArn") or "", []).append(kt)
+    surplus = []
+    for arn, ts in by_inst.items():
+        own = [kt for kt in ts if kt in mine]
+        if arn not in daemon:
+            surplus += own  # DRAINING service (eligible set empty) or the instance left
+        elif len(own) > 1:
+            surplus += sorted(own, key=lambda kt: (kt[1]["lastStatus"] == "RUNNING", kt[1]["createdAt"]))[: len(own) - 1]
+    for k, t in surplus:
+        if k:
+            model.request_stop(txn, k, t, f"Scaling activity initiated by (deployment {primary['id']})", "ServiceSchedulerInitiated")
+            mine.remove((k, t))
+    if surplus:
+        _event(doc, f"has stopped {len(surplus)} running tasks: {' '.join('(task ' + t['taskArn'].rsplit('/', 1)[-1] + ')' for _, t in surplus)}.")
+        changed = True
+    if not may_start or doc["status"] != "ACTIVE":
+        return changed
+    missing = [arn for arn in daemon if not by_inst.get(arn)]
+    if missing:
+        changed |= _start_tasks(txn, doc, primary, mine, len(missing), only=missing)
+    return changed
+
+
+def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], mine: list[tuple[str, dict[str, Any]]], n: int, only: list[str] | None = None) -> bool:
+    """Start up to n tasks of the primary deployment (placed on container instances for the
+    EC2 launch type; `only`: one on each of these instances)."""
+    meta = doc["_"]
+    account, region, cluster_name = meta["account"], meta["region"], meta["cluster"]
+    now = model.now()
+    changed = False
+    cluster = model.get_cluster(txn, account, region, cluster_name)
+    try:
+        taskdef = model.get_taskdef(txn, account, region, primary["taskDefinition"])
+    except AwsError:
+        return False
+    placed: list[Any] = []
+    req: dict[str, Any] = {}
+    if doc.get("launchType") == "EC2":
+        from gureum.services.ecs import instances as ci
+
+        req = ci.requirements(taskdef, {})
+        constraints = list(taskdef.get("placementConstraints") or []) + list(doc.get("placementConstraints") or [])
+        placed, failures = ci.place(txn, account, region, cluster_name, req, n, f"service:{doc['serviceName']}", doc.get("placementStrategy") or [], constraints, only)
+        if len(placed) < n and now - meta.get("unplaced_at", 0) >= 60:
+            meta["unplaced_at"] = now
+            closest = failures[0] if failures else None
+            why = f" The closest matching container-instance {closest['arn'].rsplit('/', 1)[-1]} has {closest['reason']}." if closest else ""
+            _event(doc, f"was unable to place a task because no container instance met all of its requirements.{why}")
+            changed = True
+        n = len(placed)
+    if n <= 0:
+        return changed
+    launch = doc.get("launchType") or "FARGATE"
+    started = []
+    for i in range(n):
+        t = model.new_task(
+            txn,
+            account,
+            region,
+            cluster,
+            taskdef,
+            launch_type=launch,
+            capacity_provider=(doc.get("capacityProviderStrategy") or [{}])[0].get("capacityProvider"),
+            network=doc.get("networkConfiguration"),
+            overrides={},
+            started_by=primary["id"],
+            group=f"service:{doc['serviceName']}",
+            tags=doc.get("tags") if doc.get("propagateTags") == "SERVICE" else [],
+            platform_version=doc.get("platformVersion"),
+            service=doc["serviceName"],
+            deployment=primary["id"],
+            registries=doc.get("serviceRegistries") or [],
+        )
+        if placed:
+            from gureum.services.ecs import instances as ci
+
+            ci.attach(txn, t, placed[i], req)
+        started.append(t["taskArn"].rsplit("/", 1)[-1])
+        mine.append(("", t))
+    primary["pendingCount"] += len(started)
+    _event(doc, f"has started {len(started)} tasks: {' '.join(f'(task {x})' for x in started)}.")
+    return True
 
 
 async def reconcile_all(store: Store) -> None:

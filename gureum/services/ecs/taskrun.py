@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
-from gureum.services.ecs import model
+from gureum.services.ecs import envfiles, model
 
 if TYPE_CHECKING:
     from gureum.services.ecs.agent import TaskAgent
@@ -52,10 +52,11 @@ class ContainerRun:
     exit_code: int | None = None
     reason: str | None = None
     health: str = "UNKNOWN"
-    proxies: list[net.PortProxy] = field(default_factory=list)
+    proxies: list[net.PortProxy | net.UdpProxy] = field(default_factory=list)
     bindings: list[dict[str, Any]] = field(default_factory=list)
     mounted: Path | None = None
     start_error: str = ""  # runc's own complaint when the container never started
+    env_files: list[dict[str, str]] = field(default_factory=list)  # environmentFiles, read at activation
 
     @property
     def essential(self) -> bool:
@@ -210,6 +211,11 @@ class TaskRun:
             problem = await self.agent.check_log_group(self, c)
             if problem:
                 raise TaskFailed(f"ResourceInitializationError: failed to validate logger args: {problem}")
+        for c in self.containers:
+            try:
+                c.env_files = await envfiles.load(self.app, self.account, c.spec.get("environmentFiles"))
+            except envfiles.EnvFileError as e:
+                raise TaskFailed(str(e)) from None
         await asyncio.to_thread(self.prepare_cgroup)
         # The ACTIVATING write overlaps the container start-up; it commits before RUNNING.
         activating = asyncio.ensure_future(self.set_status("ACTIVATING"))
@@ -336,7 +342,7 @@ class TaskRun:
     # --- containers ----------------------------------------------------------------------------
     def process_spec(self, c: ContainerRun, injected: dict[str, str]) -> rc.ProcessSpec:
         assert c.image is not None
-        env = {e["name"]: e.get("value", "") for e in c.spec.get("environment") or []}
+        env = envfiles.merge(c.spec.get("environment"), c.env_files)
         env.update(injected)
         return rc.merge_process(
             c.image.config,
@@ -432,7 +438,8 @@ class TaskRun:
             return
         for pm in c.spec.get("portMappings") or []:
             port = pm.get("containerPort")
-            if not port or pm.get("protocol", "tcp") != "tcp":
+            protocol = pm.get("protocol") or "tcp"
+            if not port or protocol not in ("tcp", "udp"):
                 continue
             want = pm.get("hostPort") or 0
             if self.network_mode == "awsvpc":
@@ -447,14 +454,14 @@ class TaskRun:
                 candidates = (want, 0) if want else (0,)
             for candidate in candidates:
                 try:
-                    proxy = await net.publish(self.agent.publish_host, candidate, (self.network.ip, port))
+                    proxy = await net.publish(self.agent.publish_host, candidate, (self.network.ip, port), protocol)
                     break
                 except OSError:
                     continue
             if proxy is None:
                 continue
             c.proxies.append(proxy)
-            c.bindings.append({"bindIP": self.agent.publish_host, "containerPort": port, "hostPort": proxy.host_port, "protocol": "tcp"})
+            c.bindings.append({"bindIP": self.agent.publish_host, "containerPort": port, "hostPort": proxy.host_port, "protocol": protocol})
 
     async def watch_container(self, c: ContainerRun) -> None:
         assert c.proc is not None
@@ -555,8 +562,8 @@ class TaskRun:
             for c in self.containers:
                 if c.essential and c.exited.is_set():
                     return "EssentialContainerExited"
-                if c.essential and c.health == "UNHEALTHY" and self.meta.get("service"):
-                    return "TaskFailedHealthCheck"
+                # an UNHEALTHY service task is replaced by the service scheduler (services.py), which
+                # ignores health during the service's healthCheckGracePeriodSeconds
             if self.stop_requested.is_set():
                 return "UserInitiated"
             self.changed.clear()

@@ -1,0 +1,94 @@
+"""Container `environmentFiles`: S3 objects of VARIABLE=VALUE lines read at task start.
+
+Read in-process from gureum's S3 (the object's current version in the store, its body from
+S3's blob store), parsed as the ECS agent does: a line starting with `#` is a comment; only
+lines with `=` count, split at the first `=`; both sides must be non-empty; nothing is
+trimmed or unquoted (spaces and quotes are part of the value); within one file a later line
+wins. Across files the first file that sets a variable wins ("processed from the top
+down"), and the container definition's `environment` overrides every file.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from gureum.aws.errors import AwsError
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+MAX_FILES = 10
+_ARN = re.compile(r"arn:aws[a-z-]*:s3:::([^/]+)/(.+)")
+PREFIX = "ResourceInitializationError: failed to download env files: "
+
+
+class EnvFileError(Exception):
+    """Why the files could not be read; str() is the task's stoppedReason."""
+
+
+def parse(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("#") or "=" not in line:
+            continue
+        name, value = line.split("=", 1)
+        if name and value:
+            out[name] = value
+    return out
+
+
+def merge(environment: list[dict[str, Any]] | None, files: list[dict[str, str]]) -> dict[str, str]:
+    """The container's environment: `environment` first, then each file's variables not
+    already set (the agent's MergeEnvironmentVariablesFromEnvfiles)."""
+    env = {e["name"]: e.get("value", "") for e in environment or []}
+    for f in files:
+        for k, v in f.items():
+            env.setdefault(k, v)
+    return env
+
+
+def parse_arn(value: str) -> tuple[str, str]:
+    m = _ARN.fullmatch(value or "")
+    if m is None:
+        raise EnvFileError(f"{PREFIX}unable to parse bucket and key from s3 ARN specified in environmentFile {value}")
+    return m.group(1), m.group(2)
+
+
+async def read_object(app: App, account: str, bucket: str, key: str) -> bytes:
+    from gureum.services.s3 import bodies
+    from gureum.services.s3 import model as s3
+
+    def txn(t: Any) -> dict[str, Any]:
+        obj = s3.get_object(t, bucket, account, key)
+        if obj.get("dm"):
+            raise s3.no_such_key(key)
+        return obj
+
+    obj = await app.store.read(txn)
+    chunks = [c async for c in bodies.read(app, obj.get("blobs") or [])]
+    return b"".join(chunks)
+
+
+def _s3_problem(e: AwsError, bucket: str, key: str) -> str:
+    status = {"NoSuchKey": 404, "NoSuchBucket": 404, "AccessDenied": 403}.get(e.code, e.status)
+    return (
+        f"{PREFIX}file download command: non-empty error stream: service call has been retried 1 time(s): "
+        f"{e.code}: {e.message} status code: {status}, request id: {secrets.token_hex(8).upper()}"
+    )
+
+
+async def load(app: App, account: str, files: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+    """Each file's variables, in the order given; EnvFileError when one cannot be read."""
+    out = []
+    for f in files or []:
+        if (f.get("type") or "s3") != "s3":
+            raise EnvFileError(f"{PREFIX}unsupported environment file type {f.get('type')}")
+        bucket, key = parse_arn(f.get("value", ""))
+        try:
+            body = await read_object(app, account, bucket, key)
+        except AwsError as e:
+            raise EnvFileError(_s3_problem(e, bucket, key)) from None
+        out.append(parse(body.decode("utf-8", errors="replace")))
+    return out

@@ -1,0 +1,71 @@
+"""healthCheckGracePeriodSeconds: the service scheduler ignores failed container health
+checks for that long after a task started, then replaces the unhealthy task."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .images import containers_skip_reason
+from .test_api import AWSVPC, uniq
+from .test_services import wait_for
+from .test_tasks import register
+
+pytestmark = [
+    pytest.mark.skipif(containers_skip_reason() is not None, reason=str(containers_skip_reason())),
+    pytest.mark.xdist_group("ecs-containers"),
+]
+
+GRACE = 9
+
+
+def test_unhealthy_tasks_are_replaced_only_after_the_grace_period(ecs, image):
+    td = register(
+        ecs,
+        image,
+        [
+            {
+                "name": "app",
+                "command": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
+                "healthCheck": {"command": ["CMD-SHELL", "false"], "interval": 5, "timeout": 2, "retries": 1},
+                "stopTimeout": 2,
+            }
+        ],
+    )
+    name = uniq("grace")
+    ecs.create_service(
+        serviceName=name, taskDefinition=td, desiredCount=1, launchType="FARGATE", networkConfiguration=AWSVPC, healthCheckGracePeriodSeconds=GRACE
+    )
+    assert ecs.describe_services(services=[name])["services"][0]["healthCheckGracePeriodSeconds"] == GRACE
+
+    def first_unhealthy():
+        arns = ecs.list_tasks(serviceName=name)["taskArns"]
+        tasks = ecs.describe_tasks(tasks=arns)["tasks"] if arns else []
+        return next((t for t in tasks if t.get("healthStatus") == "UNHEALTHY"), None)
+
+    task = wait_for(first_unhealthy, timeout=60, what="an UNHEALTHY task")
+    started = task["startedAt"].timestamp()
+    assert time.time() - started < GRACE - 1
+    # inside the grace period the unhealthy task is left alone
+    time.sleep(max(0.0, started + GRACE - 1.5 - time.time()))
+    now = ecs.describe_tasks(tasks=[task["taskArn"]])["tasks"][0]
+    assert now["desiredStatus"] == "RUNNING" and now["lastStatus"] == "RUNNING" and now["healthStatus"] == "UNHEALTHY"
+
+    # after it, the scheduler stops it and starts a replacement
+    def stopped():
+        t = ecs.describe_tasks(tasks=[task["taskArn"]])["tasks"][0]
+        return t if t["desiredStatus"] == "STOPPED" else None
+
+    gone = wait_for(stopped, timeout=30, what="the unhealthy task stopped")
+    assert gone["stoppedReason"] == "Task failed container health checks"
+    assert gone["stopCode"] == "ServiceSchedulerInitiated"
+    assert gone["stoppingAt"].timestamp() - started >= GRACE - 0.5
+
+    def replaced():
+        arns = ecs.list_tasks(serviceName=name)["taskArns"]
+        return [a for a in arns if a != task["taskArn"]]
+
+    wait_for(replaced, timeout=30, what="a replacement task")
+    ecs.update_service(service=name, desiredCount=0)
+    ecs.delete_service(service=name)
