@@ -10,10 +10,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
 from harness import AgentProcess, GureumProcess
 from pg import PgCluster, find_pg_bin
 

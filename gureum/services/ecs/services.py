@@ -481,7 +481,7 @@ def _daemon_pass(
     (only once no task of the service is left there: maximumPercent 100), stop extras."""
     changed = False
     by_inst: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for _, ts in live.items():
+    for ts in live.values():
         for kt in ts:
             by_inst.setdefault(kt[1].get("containerInstanceArn") or "", []).append(kt)
     surplus = []
