@@ -66,7 +66,8 @@ class ChangeFollower:
         self.apply(event)
 
     def on_local(self, event: Event) -> None:
-        self._once(event)
+        if event.topic.startswith(self.topic):
+            self._once(event)
 
     async def poll(self) -> int:
         """Apply what other nodes committed since the last poll; returns how many events."""

@@ -117,12 +117,14 @@ def test_falls_back_to_10053_when_the_port_is_taken(tmp_path: Path):
 
 
 def test_latest_seq_finds_the_newest_event():
+    from gureum.store.follow import latest_seq
+
     async def main():
         store = MemoryStore()
-        assert await server.latest_seq(store) == 0
+        assert await latest_seq(store) == 0
         for i in range(3000):
             await store.run(lambda txn: txn.publish("x", {"i": 1}))
-        assert await server.latest_seq(store) == 3000
+        assert await latest_seq(store) == 3000
 
     asyncio.run(main())
 
@@ -144,15 +146,15 @@ def test_follower_polls_changes_committed_elsewhere():
         follower.go_live()
         for n in range(3):
             await store.run(lambda txn, n=n: (txn.publish(model.EVENT_TOPIC, {"n": n}), txn.publish("other", {"n": -1})))
-        task = asyncio.create_task(follower.poll_forever(0.01))
+        task = asyncio.create_task(follower.changes.poll_forever(0.01))
         for _ in range(100):
             if len(rec.applied) == 3:
                 break
             await asyncio.sleep(0.01)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        assert rec.applied == [0, 1, 2] and follower.last == 6
-        follower.on_event(store.log[1])  # an old event delivered late is not applied twice
+        assert rec.applied == [0, 1, 2] and follower.changes.position == 6
+        follower.changes.on_local(store.log[1])  # an old event delivered late is not applied twice
         assert rec.applied == [0, 1, 2]
 
     asyncio.run(main())

@@ -112,6 +112,11 @@ class Engine:
         self.queries = 0
         self._dynamic = False  # the last respond() chose at random (see _fill)
 
+    def forget_views(self) -> None:
+        """After private_views changed: drop what was memoized per client and cached answers."""
+        self._view_of_ip.clear()
+        self.index.generation += 1
+
     # --- the hot path -------------------------------------------------------------------
     def answer(self, data: bytes, client_ip: str = "127.0.0.1", tcp: bool = False) -> bytes | list[bytes] | None:
         """The response to one query (None: drop it; a list: a zone transfer's messages,

@@ -190,7 +190,7 @@ async def probe(cfg: dict) -> tuple[bool, str]:
             asyncio.open_connection(host, port, ssl=tls, server_hostname=server_hostname if tls else None,
                                     **({"ssl_handshake_timeout": CONNECT_TIMEOUT} if tls else {})),
             TCP_CONNECT_TIMEOUT if kind == "TCP" else CONNECT_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False, "Failure: Connection timed out. The endpoint or the internet connection is down, or requests are being blocked by your firewall."
     except (OSError, ssl.SSLError) as exc:
         return False, f"Failure: Connection refused. The endpoint or the internet connection is down, or requests are being blocked by your firewall. ({exc.__class__.__name__})"
@@ -216,7 +216,7 @@ async def probe(cfg: dict) -> tuple[bool, str]:
             if not kind.endswith("STR_MATCH"):
                 return True, f"Success: HTTP Status Code {code}, {reason}"
             body = await asyncio.wait_for(_body(reader), RESPONSE_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False, "Failure: The endpoint did not respond within 2 seconds."
         except (ValueError, IndexError):
             return False, "Failure: The endpoint sent a malformed HTTP response."
@@ -350,7 +350,7 @@ class HealthChecker:
             started = asyncio.get_running_loop().time()
             try:
                 ok, report = await probe(cfg)
-            except Exception as exc:  # noqa: BLE001 - a probe bug is a failed observation
+            except Exception as exc:
                 log.exception("health probe failed")
                 ok, report = False, f"Failure: {exc}"
             now = _now()

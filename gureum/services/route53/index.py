@@ -27,6 +27,7 @@ Labels = tuple[bytes, ...]
 SetKey = tuple[Labels, str, str]  # (name, type, set identifier or "")
 
 SOA = dns.rdatatype.SOA
+EVERY_VPC = "*"  # a private-view member of every VPC (e.g. the ECS task subnet)
 NS = dns.rdatatype.NS
 CNAME = dns.rdatatype.CNAME
 DS = dns.rdatatype.DS
@@ -539,14 +540,15 @@ class ZoneIndex(routing.Environment):
         self._views = {}
 
     def view(self, vpcs: frozenset[str] | None) -> dict[Labels, Zone]:
-        """The zones a client sees: public ones, overlaid by private zones of its VPCs."""
+        """The zones a client sees: public ones, overlaid by private zones of its VPCs (of
+        every VPC for a member of EVERY_VPC)."""
         if not vpcs:
             return self.public
         v = self._views.get(vpcs)
         if v is None:
             v = dict(self.public)
             for z in sorted(self.zones.values(), key=lambda z: z.order, reverse=True):
-                if z.private and z.vpcs & vpcs:
+                if z.private and (EVERY_VPC in vpcs or z.vpcs & vpcs):
                     v[z.origin] = z
             self._views[vpcs] = v
         return v

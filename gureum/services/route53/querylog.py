@@ -53,8 +53,7 @@ def _parse_arn(arn: str) -> tuple[str, str, str]:
     if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
         raise errors.InvalidInput(message=f"The ARN for the CloudWatch Logs log group is invalid: {arn}")
     name = ":".join(parts[6:])
-    if name.endswith(":*"):
-        name = name[:-2]
+    name = name.removesuffix(":*")
     return parts[3], parts[4], name
 
 

@@ -133,7 +133,7 @@ class Environment:
 class Query:
     """One query's routing context: the client, and the decisions taken (or imposed)."""
 
-    __slots__ = ("env", "ip", "_loc", "decisions", "used", "located")
+    __slots__ = ("_loc", "decisions", "env", "ip", "located", "used")
 
     def __init__(self, env: Environment, ip: str | None = None) -> None:
         self.env = env

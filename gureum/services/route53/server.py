@@ -134,7 +134,8 @@ class DnsServer:
         self.address: tuple[str, int] | None = None
         self._applied: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._udp: list[tuple[asyncio.AbstractEventLoop, socket.socket]] = []
-        self._tcp_server: asyncio.AbstractServer | None = None
+        self._tcp_servers: list[asyncio.AbstractServer] = []
+        self.listeners: list[tuple[str, int]] = []  # every (host, port) served, the main one first
         self.on_change: list[Any] = []  # callbacks(zone_id) after each applied change (NOTIFY)
         self.loaded_at = "9999"  # ISO time of the start-up load: older changes are served
         self.query_logger: Any = None  # querylog.QueryLogger
@@ -184,6 +185,9 @@ class DnsServer:
 
     # --- listeners ------------------------------------------------------------------------
     async def listen(self, host: str, port: int, idle_timeout: float = TCP_IDLE_TIMEOUT) -> tuple[str, int]:
+        """Serve UDP and TCP on host:port (port 0: any free one, the same for both). May be
+        called again for more addresses (e.g. the ECS bridge's gateway); `address` stays the
+        first listener's; close() closes them all."""
         loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         tcp_sock = socket.socket(family, socket.SOCK_STREAM)
@@ -202,22 +206,32 @@ class DnsServer:
             tcp_sock.close()
             udp_sock.close()
             raise
+        try:
+            tcp_server = await loop.create_server(lambda: TcpProtocol(self.engine, idle_timeout), sock=tcp_sock, backlog=512)
+        except BaseException:
+            tcp_sock.close()
+            udp_sock.close()
+            raise
         reader = UdpReader(self.engine, udp_sock)
         loop.add_reader(udp_sock.fileno(), reader.on_readable)
         self._udp.append((loop, udp_sock))
-        self._tcp_server = await loop.create_server(lambda: TcpProtocol(self.engine, idle_timeout), sock=tcp_sock, backlog=512)
-        self.address = (host, port)
-        return self.address
+        self._tcp_servers.append(tcp_server)
+        self.listeners.append((host, port))
+        if self.address is None:
+            self.address = (host, port)
+        return (host, port)
 
     async def close(self) -> None:
         for loop, sock in self._udp:
             loop.remove_reader(sock.fileno())
             sock.close()
         self._udp.clear()
-        if self._tcp_server is not None:
-            self._tcp_server.close()
-            await self._tcp_server.wait_closed()
-            self._tcp_server = None
+        servers, self._tcp_servers = self._tcp_servers, []
+        for server in servers:
+            server.close()
+        for server in servers:
+            await server.wait_closed()
+        self.listeners.clear()
 
 
 def vpc_key(vpc: dict | str) -> str:
@@ -240,59 +254,32 @@ def zone_from_doc(zone_doc: dict, docs: list[dict]) -> Zone:
     return zone
 
 
-async def latest_seq(store: Any) -> int:
-    """The newest change-log sequence number (the store has no direct call: search for it)."""
-    lo, hi = 0, 1024
-    while await store.events_since(hi, 1):
-        lo, hi = hi, hi * 2
-    while lo < hi:  # invariant: events exist after lo, none after hi
-        mid = (lo + hi) // 2
-        if await store.events_since(mid, 1):
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
 class Follower:
-    """Applies Route 53 change events to the server once each, in order: delivered in-process
-    right after commit, and polled from the store's change log (changes other nodes make)."""
+    """Applies Route 53 change events to the server once each: delivered in-process right
+    after commit, and polled from the store's change log (changes other nodes make), both
+    through one ChangeFollower. Events that arrive during the start-up load are held, then
+    replayed (applying a change is idempotent)."""
 
     def __init__(self, server: DnsServer, store: Any, topic: str) -> None:
+        from gureum.store.follow import ChangeFollower
+
         self.server = server
-        self.store = store
-        self.topic = topic
-        self.last = 0
         self.live = False
         self.queued: list[Any] = []
+        self.changes = ChangeFollower(store, topic, self.on_event)
 
     def on_event(self, event: Any) -> None:
         if not self.live:
             self.queued.append(event)
-        elif event.seq > self.last:
-            self.last = event.seq
+        else:
             self.server.apply_event(event.data)
 
     def go_live(self) -> None:
-        """After the start-up load: replay what arrived meanwhile (idempotent), then follow."""
+        """After the start-up load: replay what arrived meanwhile, then follow."""
         self.live = True
         for event in sorted(self.queued, key=lambda e: e.seq):
-            self.last = max(self.last, event.seq)
             self.server.apply_event(event.data)
         self.queued.clear()
-
-    async def poll_forever(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            while True:
-                events = await self.store.events_since(self.last, 1000)
-                for event in events:
-                    if event.topic.startswith(self.topic):
-                        self.on_event(event)
-                    else:
-                        self.last = max(self.last, event.seq)
-                if len(events) < 1000:
-                    break
 
 
 async def run(app: App) -> None:
@@ -306,9 +293,8 @@ async def run(app: App) -> None:
     log_writer = LogWriter(app.store)
     server.query_logger = querylog.QueryLogger(engine, log_writer, float(cfg.setting("route53.query_log_interval", "1.0")))
     follower = Follower(server, app.store, model.EVENT_TOPIC)
-    unsubscribe = app.store.subscribe(model.EVENT_TOPIC, follower.on_event)
     try:
-        follower.last = await latest_seq(app.store)
+        await follower.changes.start()  # before the snapshot: no change falls in between
         started = model.now()
         snapshot = await app.store.read(model.load_all_zones)
         # Parsing every zone can take a while: off the loop (nothing reads the index yet).
@@ -340,7 +326,7 @@ async def run(app: App) -> None:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(log_writer.run(), name="route53-querylog-writer")
             tg.create_task(server.query_logger.run(), name="route53-querylog")
-            await follower.poll_forever(float(cfg.setting("dns.follow_interval", "1.0")))
+            await follower.changes.poll_forever(float(cfg.setting("dns.follow_interval", "1.0")))
     finally:
-        unsubscribe()
+        follower.changes.stop()
         await server.close()

@@ -141,10 +141,7 @@ async def deregister_instance(ctx: RequestContext, params: dict[str, Any]) -> di
 async def get_instance(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def txn(t: Txn) -> dict[str, Any]:
         srv = model.get_service(t, ctx.account_id, ctx.region, params["ServiceId"])
-        doc = t.get(model.INSTANCES, f"{model.sc(ctx.account_id, ctx.region)}{srv['Id']}:{params['InstanceId']}")
-        if doc is None:
-            raise model.err("InstanceNotFound", f"Instance not found: {params['InstanceId']}")
-        return model.public(doc)
+        return model.public(model.get_instance(t, ctx.account_id, ctx.region, srv, params["InstanceId"]))
 
     return {"ResourceOwner": ctx.account_id, "Instance": await ctx.app.store.read(txn)}
 
@@ -159,23 +156,82 @@ async def list_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     return {"ResourceOwner": ctx.account_id, "Instances": page.pop("items"), **page}
 
 
-@sd("DiscoverInstances")
-async def discover_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[dict[str, Any]]:
-        sc = model.sc(ctx.account_id, ctx.region)
-        ns = next((d for _, d in t.scan(model.NAMESPACES, sc) if d["Name"] == params["NamespaceName"].rstrip(".")), None)
-        if ns is None:
-            raise model.err("NamespaceNotFound", f"Namespace not found: {params['NamespaceName']}")
-        srv = next((d for _, d in t.scan(model.SERVICES, sc) if d["NamespaceId"] == ns["Id"] and d["Name"] == params["ServiceName"]), None)
-        if srv is None:
-            raise model.err("ServiceNotFound", f"Service not found: {params['ServiceName']}")
+@sd("UpdateService")
+async def update_service(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"OperationId": await ctx.app.store.run(lambda t: model.update_service(t, ctx.account_id, ctx.region, params["Id"], params["Service"]))}
+
+
+@sd("UpdateInstanceCustomHealthStatus")
+async def update_instance_custom_health_status(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> None:
+        model.update_custom_health(t, ctx.account_id, ctx.region, params["ServiceId"], params["InstanceId"], params["Status"])
+
+    await ctx.app.store.run(txn)
+    return {}
+
+
+@sd("GetInstancesHealthStatus")
+async def get_instances_health_status(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> list[tuple[str, str]]:
+        srv = model.get_service(t, ctx.account_id, ctx.region, params["ServiceId"])
+        docs = {d["Id"]: d for d in model.instances(t, ctx.account_id, ctx.region, srv["Id"])}
+        wanted = params.get("Instances") or sorted(docs)
         out = []
-        for d in model.instances(t, ctx.account_id, ctx.region, srv["Id"]):
-            attrs = d["Attributes"]
-            if any(attrs.get(k) != v for k, v in (params.get("QueryParameters") or {}).items()):
-                continue
-            out.append({"InstanceId": d["Id"], "NamespaceName": ns["Name"], "ServiceName": srv["Name"], "HealthStatus": d.get("_health", "HEALTHY"), "Attributes": attrs})
+        for inst_id in wanted:
+            if inst_id not in docs:
+                raise model.err("InstanceNotFound", f"Instance not found: {inst_id}")
+            out.append((inst_id, model.health_of(srv, docs[inst_id])))
         return out
 
-    items = await ctx.app.store.read(txn)
-    return {"Instances": items[: params.get("MaxResults") or 100], "InstancesRevision": len(items)}
+    page = _page(await ctx.app.store.read(txn), params)
+    return {"Status": dict(page.pop("items")), **page}
+
+
+def _discover(t: Txn, ctx: RequestContext, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    sc = model.sc(ctx.account_id, ctx.region)
+    want = params["NamespaceName"].rstrip(".")
+    ns = next((d for _, d in t.scan(model.NAMESPACES, sc) if d["Properties"].get("HttpProperties", {}).get("HttpName", d["Name"]) == want), None)
+    if ns is None:
+        raise model.err("NamespaceNotFound", f"Namespace not found: {params['NamespaceName']}")
+    srv = next((d for _, d in t.scan(model.SERVICES, sc) if d["NamespaceId"] == ns["Id"] and d["Name"] == params["ServiceName"]), None)
+    if srv is None:
+        raise model.err("ServiceNotFound", f"Service not found: {params['ServiceName']}")
+    return ns, srv, model.instances(t, ctx.account_id, ctx.region, srv["Id"])
+
+
+@sd("DiscoverInstances")
+async def discover_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> tuple[list[dict[str, Any]], int]:
+        ns, srv, docs = _discover(t, ctx, params)
+        query = params.get("QueryParameters") or {}
+        docs = [d for d in docs if all(d["Attributes"].get(k) == v for k, v in query.items())]
+        optional = params.get("OptionalParameters") or {}
+        if optional:  # opportunistic: applied only when some instance matches them too
+            narrowed = [d for d in docs if all(d["Attributes"].get(k) == v for k, v in optional.items())]
+            docs = narrowed or docs
+        if model.health_checked(srv):  # HealthStatus is ignored for services without health checks
+            wanted = params.get("HealthStatus") or "HEALTHY"
+            healthy = [d for d in docs if model.health_of(srv, d) == "HEALTHY"]
+            if wanted == "HEALTHY":
+                docs = healthy
+            elif wanted == "UNHEALTHY":
+                docs = [d for d in docs if model.health_of(srv, d) == "UNHEALTHY"]
+            elif wanted == "HEALTHY_OR_ELSE_ALL":
+                docs = healthy or docs
+        out = [
+            {"InstanceId": d["Id"], "NamespaceName": ns["Properties"]["HttpProperties"]["HttpName"], "ServiceName": srv["Name"],
+             "HealthStatus": model.health_of(srv, d), "Attributes": d["Attributes"]}
+            for d in docs
+        ]  # fmt: skip
+        return out, int(srv.get("_revision", 0))
+
+    items, revision = await ctx.app.store.read(txn)
+    return {"Instances": items[: params.get("MaxResults") or 100], "InstancesRevision": revision}
+
+
+@sd("DiscoverInstancesRevision")
+async def discover_instances_revision(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> int:
+        return int(_discover(t, ctx, params)[1].get("_revision", 0))
+
+    return {"InstancesRevision": await ctx.app.store.read(txn)}

@@ -1,0 +1,118 @@
+"""A resolver for ECS tasks: gureum's DNS server, also listening on the task bridge's gateway.
+
+Tasks live in their own network namespaces on the bridge (gureum/sandbox/network.py); the
+only host address they reach without routes of their own is the gateway. resolv.conf cannot
+name a port, so the DNS server gets a second listener, UDP and TCP, on <gateway>:53, and each
+task's /etc/resolv.conf says `nameserver <gateway>`.
+
+Usage (the agent, once at start-up after the bridge exists, then per task):
+
+    nameserver = await task_dns.serve_on_bridge(app, bridge.gateway)
+    text = task_dns.resolv_conf(nameserver)
+
+gureum's DNS server is authoritative only (no recursion): tasks resolve the names of
+gureum's hosted zones, Cloud Map namespaces included; other names get REFUSED at once, which
+resolvers treat as a failure without waiting.
+
+Private zones. Cloud Map private DNS namespaces are private hosted zones associated with the
+VPC id given to CreatePrivateDnsNamespace, and the DNS server shows a private zone only to
+clients "in" an associated VPC (the `dns.private_views` setting maps source CIDRs to VPC ids).
+gureum has no VPCs: an ECS task's awsvpcConfiguration accepts any subnet id, and nothing ties a
+subnet id to the VPC id a namespace names, so there is no honest way to place a task in "the"
+VPC of a namespace. The choice made here: a client whose source address is in the task
+subnet (`ecs.subnet`, the bridge's network) is in every VPC at once, so it sees every private
+zone (overlaid on the public ones, as for any VPC member) -- what a task expects when its
+service and the namespace were set up together, which in AWS requires them to share the VPC.
+Everyone else keeps exactly the views they had (configured `dns.private_views`, or public
+zones only). If two accounts have private zones with the same name, tasks see the older one
+(the index's rule for overlapping zones).
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import logging
+from typing import TYPE_CHECKING, Any
+
+from gureum.services.route53.engine import PrivateViews
+from gureum.services.route53.index import EVERY_VPC
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+log = logging.getLogger("gureum.ecs.dns")
+
+DNS_PORT = 53
+WAIT_FOR_DNS = 60.0
+NO_RESOLVER = "options timeout:1 attempts:1\n"
+
+
+def install_task_views(server: Any, subnet: str) -> None:
+    """Make clients in `subnet` see every private zone (idempotent): the subnet joins the
+    private views as a member of every VPC ("*")."""
+    engine = server.engine
+    net = ipaddress.ip_network(subnet, strict=False)
+    views: PrivateViews = engine.private_views
+    if (net, EVERY_VPC) in views.cidrs:
+        return
+    views.cidrs.append((net, EVERY_VPC))
+    # Forget what the engine memoized under the old views (client → view, cached answers).
+    engine.forget_views()
+
+
+def _covers(address: tuple[str, int] | None, ip: str, port: int) -> bool:
+    """Whether an existing listener already answers on ip:port (a wildcard, or that address)."""
+    if not address or address[1] != port:
+        return False
+    return address[0] in ("0.0.0.0", "", "::", ip)
+
+
+async def serve_on_bridge(app: App, gateway_ip: str) -> str | None:
+    """Have the DNS server answer on gateway_ip:53 (UDP and TCP) and tasks on the bridge see
+    private zones; the nameserver address for tasks' resolv.conf, or None (reason logged)."""
+    if app.config.setting("dns.enabled", "1") in ("0", "false", "no"):
+        log.info("tasks get no nameserver: the DNS server is turned off (dns.enabled=0)")
+        return None
+    try:
+        server = await app.wait_component("dns", timeout=float(app.config.setting("ecs.dns_wait", str(WAIT_FOR_DNS)) or WAIT_FOR_DNS))
+    except TimeoutError:
+        log.warning("tasks get no nameserver: the DNS server did not start")
+        return None
+    subnet = app.config.setting("ecs.subnet", "10.213.0.0/16") or "10.213.0.0/16"
+    try:
+        if ipaddress.ip_address(gateway_ip) not in ipaddress.ip_network(subnet, strict=False):
+            subnet = f"{gateway_ip}/{32 if ':' not in gateway_ip else 128}"
+            log.warning("gateway %s is outside ecs.subnet; private zones are shown to the gateway only", gateway_ip)
+    except ValueError as exc:
+        log.warning("tasks get no nameserver: %s", exc)
+        return None
+    install_task_views(server, subnet)
+    if any(_covers(a, gateway_ip, DNS_PORT) for a in [server.address, *getattr(server, "listeners", [])]):
+        return gateway_ip
+    try:
+        await server.listen(gateway_ip, DNS_PORT)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            why = f"{gateway_ip}:{DNS_PORT} is in use (another DNS server, or another gureum on this bridge)"
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            why = f"{gateway_ip} is not an address of this host (is the bridge up?)"
+        elif exc.errno == errno.EACCES:
+            why = f"binding port {DNS_PORT} needs root or CAP_NET_BIND_SERVICE"
+        else:
+            why = f"{gateway_ip}:{DNS_PORT}: {exc.strerror or exc}"
+        log.warning("tasks get no nameserver: %s", why)
+        notes = getattr(app, "notes", None)
+        if isinstance(notes, list):
+            notes.append(f"ECS: tasks have no DNS resolver ({why})")
+        return None
+    log.info("DNS for ECS tasks on %s:%d", gateway_ip, DNS_PORT)
+    return gateway_ip
+
+
+def resolv_conf(nameserver: str | None) -> str:
+    """The text of a task's /etc/resolv.conf. Without a nameserver the C library tries
+    127.0.0.1 in the task's namespace and fails at once (no stall)."""
+    if not nameserver:
+        return NO_RESOLVER
+    return f"nameserver {nameserver}\noptions timeout:2 attempts:2\n"

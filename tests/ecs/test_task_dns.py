@@ -1,0 +1,163 @@
+"""A resolver inside ECS tasks: resolv.conf names the bridge's gateway, where gureum's DNS
+server also listens (task_dns.serve_on_bridge), and tasks see private Cloud Map namespaces
+(private hosted zones) that clients elsewhere do not.
+
+The end-to-end test runs its own gureum on its own bridge and subnet: port 53 on a gateway
+can belong to one process only, and the session gureum shares `gureum0` with other workers."""
+
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+from botocore.config import Config
+
+from gureum.services.ecs import task_dns
+from gureum.services.route53.engine import Engine, PrivateViews
+from gureum.services.route53.index import ZoneIndex
+from gureum.services.route53.server import zone_from_doc
+
+from .images import build_image, containers_skip_reason, push
+from .test_api import AWSVPC, uniq, wait_status
+from .test_services import running_tasks, steady
+from .test_tasks import HTTPD, read_log, register
+
+BRIDGE = "gureumdns0"
+SUBNET = "10.231.53.0/24"
+GATEWAY = "10.231.53.1"
+
+
+# --- the view rule, on the real engine -------------------------------------------------------
+
+
+def _zone(zone_id: str, name: str, ip: str, private_vpcs: list[str] | None = None):  # type: ignore[no-untyped-def]
+    doc = {"Id": zone_id, "Name": name, "Config": {"PrivateZone": private_vpcs is not None}, "VPCs": [{"VPCId": v} for v in private_vpcs or []]}
+    records = [
+        {"Name": name, "Type": "SOA", "TTL": 900, "ResourceRecords": [{"Value": f"ns1.{name} admin.{name} 1 7200 900 1209600 86400"}]},
+        {"Name": name, "Type": "NS", "TTL": 172800, "ResourceRecords": [{"Value": f"ns1.{name}"}]},
+        {"Name": f"web.{name}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": ip}]},
+    ]
+    return zone_from_doc(doc, records)
+
+
+def _ask(engine: Engine, name: str, client: str) -> tuple[int, list[str]]:
+    reply = dns.message.from_wire(engine.answer(dns.message.make_query(name, "A").to_wire(), client))
+    return reply.rcode(), sorted(rr.to_text() for rrset in reply.answer for rr in rrset)
+
+
+@pytest.mark.parametrize("configured", ["", "vpc-a=192.0.2.0/24"])
+def test_task_subnet_sees_every_private_zone_and_nobody_else_changes(configured):
+    index = ZoneIndex()
+    index.put_zone(_zone("Z1", "pub.example.", "198.51.100.1"))
+    index.put_zone(_zone("Z2", "svc.local.", "10.0.0.2", ["vpc-a"]))
+    index.put_zone(_zone("Z3", "other.local.", "10.0.0.3", ["vpc-b"]))
+    index.put_zone(_zone("Z4", "pub.example.", "10.9.9.9", ["vpc-b"]))  # a private overlay of a public name
+    engine = Engine(index, private_views=PrivateViews.parse(configured))
+    before = {ip: {n: _ask(engine, n, ip) for n in ("web.pub.example.", "web.svc.local.", "web.other.local.")} for ip in ("127.0.0.1", "192.0.2.7")}
+
+    class Server:  # what install_task_views touches: the live server's engine
+        pass
+
+    server = Server()
+    server.engine = engine  # type: ignore[attr-defined]
+    task_dns.install_task_views(server, "10.213.0.0/16")
+    task_dns.install_task_views(server, "10.213.0.0/16")  # idempotent
+    for ip, seen in before.items():
+        assert {n: _ask(engine, n, ip) for n in seen} == seen
+    task = "10.213.4.5"
+    assert _ask(engine, "web.svc.local.", task) == (dns.rcode.NOERROR, ["10.0.0.2"])
+    assert _ask(engine, "web.other.local.", task) == (dns.rcode.NOERROR, ["10.0.0.3"])
+    assert _ask(engine, "web.pub.example.", task) == (dns.rcode.NOERROR, ["10.9.9.9"])  # private wins, as in a VPC
+    assert _ask(engine, "nothing.example.", task)[0] == dns.rcode.REFUSED
+    assert before["127.0.0.1"]["web.svc.local."][0] == dns.rcode.REFUSED
+
+
+def test_resolv_conf_text():
+    assert task_dns.resolv_conf(None) == "options timeout:1 attempts:1\n"
+    text = task_dns.resolv_conf("10.213.0.1")
+    assert text.splitlines()[0] == "nameserver 10.213.0.1"
+    assert ipaddress.ip_address(text.split()[1])
+
+
+# --- end to end: a task resolves a private Cloud Map name and fetches from it ---------------
+
+
+@pytest.fixture(scope="module")
+def own_gureum(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from harness import GureumProcess
+
+    proc = GureumProcess(tmp_path_factory.mktemp("dns-gureum") / "data", extra_args=["--set", f"ecs.bridge={BRIDGE}", "--set", f"ecs.subnet={SUBNET}"])
+    proc.start()
+    try:
+        proc.wait_service("ecs", "running", timeout=90)
+        proc.wait_service("route53", "running")
+        yield proc
+    finally:
+        proc.stop()
+        subprocess.run(["ip", "link", "del", BRIDGE], check=False, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def own_image(own_gureum, tmp_path_factory):  # type: ignore[no-untyped-def]
+    layout = tmp_path_factory.mktemp("dns-image") / "layout"
+    build_image(layout, "v1", env=["PATH=/bin"], workdir="/var/www", extra_files={"/var/www/index.html": "hello from gureum\n"})
+    repo = uniq("dns-img")
+    own_gureum.client("ecr").create_repository(repositoryName=repo)
+    uri = f"127.0.0.1:{own_gureum.port}/{repo}:v1"
+    push(layout, "v1", uri)
+    return uri
+
+
+@pytest.mark.skipif(containers_skip_reason() is not None, reason=str(containers_skip_reason()))
+@pytest.mark.xdist_group("ecs-containers")
+def test_a_task_resolves_a_private_cloud_map_name_through_its_resolv_conf(own_gureum, own_image):
+    g = own_gureum
+    ecs = g.client("ecs")
+    sd = g.client("servicediscovery", config=Config(retries={"max_attempts": 1}, inject_host_prefix=False))
+    name = f"{uniq('local')}.internal"
+    op = sd.create_private_dns_namespace(Name=name, Vpc="vpc-0a1b2c3d4e5f67890")["OperationId"]
+    ns_id = sd.get_operation(OperationId=op)["Operation"]["Targets"]["NAMESPACE"]
+    srv = sd.create_service(Name="web", NamespaceId=ns_id, DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 5}, {"Type": "SRV", "TTL": 5}]})["Service"]
+    td = register(ecs, own_image, [{"name": "web", "command": HTTPD, "portMappings": [{"containerPort": 8080}], "stopTimeout": 2}])
+    svc = uniq("dnsweb")
+    ecs.create_service(
+        serviceName=svc, taskDefinition=td, desiredCount=1, launchType="FARGATE", networkConfiguration=AWSVPC,
+        serviceRegistries=[{"registryArn": srv["Arn"], "containerName": "web", "containerPort": 8080}],
+    )  # fmt: skip
+    try:
+        steady(ecs, svc, 1)
+        [web] = running_tasks(ecs, svc)
+        web_ip = web["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
+        assert ipaddress.ip_address(web_ip) in ipaddress.ip_network(SUBNET)
+        # the host's own listener does not show the private zone
+        q = dns.message.make_query(f"web.{name}", dns.rdatatype.A)
+        assert dns.query.udp(q, "127.0.0.1", port=g.dns_port, timeout=3).rcode() == dns.rcode.REFUSED
+
+        group = "/ecs/" + uniq("dns")
+        script = (
+            "cat /etc/resolv.conf; echo ---; "
+            f"nslookup web.{name} && nslookup -type=SRV web.{name}; echo ---; "
+            f"wget -qO- http://web.{name}:8080/index.html"
+        )
+        client_td = register(ecs, own_image, [{
+            "name": "client", "command": ["sh", "-c", script],
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "c", "awslogs-create-group": "true"}},
+        }])  # fmt: skip
+        arn = ecs.run_task(taskDefinition=client_td, launchType="FARGATE", networkConfiguration=AWSVPC)["tasks"][0]["taskArn"]
+        task = wait_status(ecs, arn, "STOPPED")
+        lines = read_log(g, group, f"c/client/{arn.rsplit('/', 1)[-1]}")
+        out = "\n".join(lines)
+        assert task["containers"][0]["exitCode"] == 0, (task["containers"][0], out)
+        resolv, lookup, page = out.split("---")
+        assert f"nameserver {GATEWAY}" in resolv
+        assert web_ip in lookup
+        assert f"{web['taskArn'].rsplit('/', 1)[-1]}.web.{name}" in lookup  # the SRV target
+        assert "8080" in lookup
+        assert page.strip() == "hello from gureum"
+    finally:
+        ecs.delete_service(service=svc, force=True)
