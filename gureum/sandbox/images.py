@@ -34,6 +34,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -209,6 +210,18 @@ def _registry_message(status: int, body: str, path: str) -> str:
     return f"registry answered {status}: {detail or path}"
 
 
+def _parse_manifest(body: bytes, mtype: str, ref: str) -> tuple[dict[str, Any], str, str]:
+    """A manifest's document, media type and digest (checked against a digest reference)."""
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    if ref.startswith("sha256:") and ref != digest:
+        raise PullError(f"manifest digest mismatch: wanted {ref}, got {digest}")
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise PullError("registry returned an invalid manifest") from None
+    return doc, mtype or doc.get("mediaType", ""), digest
+
+
 class ImageCache:
     """Pulled images and unpacked layers of one node, under `root`."""
 
@@ -229,22 +242,37 @@ class ImageCache:
         with self._locks_guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    async def pull(self, image: str, creds: Credentials | None = None, *, rewrite: dict[str, str] | None = None) -> Image:
+    async def pull(
+        self,
+        image: str,
+        creds: Credentials | None = None,
+        *,
+        rewrite: dict[str, str] | None = None,
+        local: Callable[[], tuple[bytes, str] | None] | None = None,
+    ) -> Image:
         """Pull `image` (blocking work in a thread). `rewrite` maps registry hosts to the
-        address actually dialled (e.g. an ECR host name to gureum's own listener)."""
+        address actually dialled (e.g. an ECR host name to gureum's own listener); `local`,
+        called on the pull's thread, gives the image's manifest (bytes, media type) without
+        the registry's HTTP API when it can (gureum's own registry, in-process), else None."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.pull_sync, image, creds, rewrite or {})
+        return await loop.run_in_executor(self._pool, self.pull_sync, image, creds, rewrite or {}, local)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def pull_sync(self, image: str, creds: Credentials | None, rewrite: dict[str, str]) -> Image:
+    def pull_sync(
+        self, image: str, creds: Credentials | None, rewrite: dict[str, str], local: Callable[[], tuple[bytes, str] | None] | None = None
+    ) -> Image:
         ref = parse_reference(image)
         host = rewrite.get(ref.registry, ref.registry)
         scheme = "http" if _is_loopback(host) or host in self.insecure else "https"
         s = _Session(f"{scheme}://{host}", creds)
         repo = ref.repository
-        manifest, mtype, digest = self._manifest(s, repo, ref.ref)
+        first = local() if local is not None else None
+        if first is not None:
+            manifest, mtype, digest = _parse_manifest(first[0], first[1], ref.ref)
+        else:
+            manifest, mtype, digest = self._manifest(s, repo, ref.ref)
         if mtype in _INDEX_TYPES or "manifests" in manifest:
             chosen = None
             for m in manifest.get("manifests", []):
@@ -271,14 +299,7 @@ class ImageCache:
         with s.open(f"/v2/{repo}/manifests/{ref}", MANIFEST_TYPES) as resp:
             body = resp.read(8 << 20)
             mtype = resp.headers.get("Content-Type", "").split(";")[0].strip()
-        digest = "sha256:" + hashlib.sha256(body).hexdigest()
-        if ref.startswith("sha256:") and ref != digest:
-            raise PullError(f"manifest digest mismatch: wanted {ref}, got {digest}")
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            raise PullError("registry returned an invalid manifest") from None
-        return doc, mtype or doc.get("mediaType", ""), digest
+        return _parse_manifest(body, mtype, ref)
 
     def _blob(self, s: _Session, repo: str, digest: str) -> Path:
         if not _DIGEST_RE.match(digest):

@@ -94,6 +94,10 @@ class Store(abc.ABC):
         """Blocking form of run(), for start-up code and command-line tools (not on the loop)."""
 
     @abc.abstractmethod
+    def read_sync(self, fn: Callable[[Txn], T]) -> T:
+        """Blocking form of read(), for threads that are not the event loop's."""
+
+    @abc.abstractmethod
     def subscribe(self, topic_prefix: str, callback: Callable[[Event], None]) -> Callable[[], None]:
         """Call `callback` (on the event loop) for each committed event whose topic starts
         with `topic_prefix`; returns an unsubscribe function."""

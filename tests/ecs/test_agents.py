@@ -25,7 +25,7 @@ pytestmark = [
 ]
 
 AGENT_NET = ["--set", "ecs.bridge=gureum8", "--set", "ecs.subnet=10.218.0.0/16"]
-FAST = ["--set", "ecs.heartbeat_interval=0.5", "--set", "ecs.node_timeout=3", "--set", "ecs.follow_interval=0.1"]
+FAST = ["--set", "ecs.heartbeat_interval=0.5", "--set", "ecs.node_timeout=5", "--set", "ecs.follow_interval=0.1"]
 
 
 @pytest.fixture(scope="module")

@@ -222,13 +222,23 @@ def test_overrides_replace_the_command(ecs, image):
 def test_fork_bomb_is_contained_and_the_host_keeps_working(ecs, image):
     bomb = "b() { b | b & }; b; sleep 2; exit 9"
     td = register(ecs, image, [{"name": "bomb", "command": ["sh", "-c", bomb], "stopTimeout": 2}])
+    before = host_processes()
     arn = run(ecs, td)
     time.sleep(1.5)
-    # the host still forks fine
+    # the task's pids limit (ecs.task_pids_max, 4096) holds, and the host still forks fine
+    assert host_processes() - before < 4096 + 300
     assert os.system("true") == 0
     ecs.stop_task(task=arn)
     task = wait_status(ecs, arn, "STOPPED", timeout=60)
     assert task["lastStatus"] == "STOPPED"
+    deadline = time.monotonic() + 20
+    while host_processes() - before > 200:  # every process of the bomb is gone
+        assert time.monotonic() < deadline, host_processes() - before
+        time.sleep(0.2)
+
+
+def host_processes() -> int:
+    return sum(1 for p in os.listdir("/proc") if p.isdigit())
 
 
 def test_a_count_of_tasks_get_distinct_addresses(ecs, image):

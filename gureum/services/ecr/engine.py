@@ -348,15 +348,27 @@ class Registry:
                 if converted is not None:
                     read = ManifestRead(oci.sha256_digest(converted), want, len(converted), converted, doc.get("subject"))
         if record_pull:
-            now = model.now()
-            every = self.settings.pull_record_seconds
-            if doc.get("lastPull") is None or now - doc["lastPull"] > every:
-                write = self.store.run(lambda txn: model.record_pull(txn, scope.key, name, doc["digest"], now, every))
-                if self.spawn is not None:  # lastRecordedPullTime is bookkeeping: the pull does not wait
-                    self.spawn(write, "ecr record pull")
-                else:
-                    await write
+            await self.record_pull(scope, name, doc)
         return read
+
+    def read_manifest_sync(self, scope: Scope, name: str, ref: str) -> tuple[ManifestRead, dict[str, Any]]:
+        """A manifest as stored, read on the caller's thread (blocking: never on the loop) for
+        a puller inside this node (ECS tasks); with its record, for record_pull. Raises as
+        get_manifest does."""
+        doc = self.store.read_sync(lambda txn: model.resolve(txn, scope.key, name, ref))
+        data = self.blobs.path(doc["digest"]).read_bytes()
+        return ManifestRead(doc["digest"], doc["mediaType"], doc["size"], data, doc.get("subject")), doc
+
+    async def record_pull(self, scope: Scope, name: str, doc: dict[str, Any]) -> None:
+        """Note a pull of the image `doc` (lastRecordedPullTime), at most every few seconds."""
+        now = model.now()
+        every = self.settings.pull_record_seconds
+        if doc.get("lastPull") is None or now - doc["lastPull"] > every:
+            write = self.store.run(lambda txn: model.record_pull(txn, scope.key, name, doc["digest"], now, every))
+            if self.spawn is not None:  # lastRecordedPullTime is bookkeeping: the pull does not wait
+                self.spawn(write, "ecr record pull")
+            else:
+                await write
 
     async def read_bytes(self, digest: str) -> bytes:
         parts = [c async for c in self.blobs.read(digest)]

@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +83,9 @@ class TaskAgent:
         self.follower = ChangeFollower(app.store, model.TASK_EVENT, self.on_event)
         self.heartbeat_interval = float(cfg.setting("ecs.heartbeat_interval", "5") or 5)
         self.node_timeout = float(cfg.setting("ecs.node_timeout", "30") or 30)
+        self.claim_grace = float(cfg.setting("ecs.claim_grace", "5") or 5)
         self.leader = False
+        self.nameserver: str | None = None  # gureum's DNS as tasks reach it
         self._starting: set[str] = set()
         self._next_beat = 0.0
         self._next_scan = 0.0
@@ -166,7 +168,12 @@ class TaskAgent:
         try:
             if not self.available and not await self.should_fail_unclaimed(key):
                 return
-            doc = await self.app.store.run(lambda t: nodes.claim(t, key, self.node_ident))
+            if self.app.store.shared:  # other nodes may race for it: claim in a transaction
+                doc = await self.app.store.run(lambda t: nodes.claim(t, key, self.node_ident))
+            else:
+                doc = await self.app.store.read(lambda t: t.get(model.TASKS, key))
+                if doc is not None and (doc["lastStatus"] != "PROVISIONING" or not self.mine(doc)):
+                    doc = None
         finally:
             self._starting.discard(key)
         if doc is None or key in self.runs:
@@ -197,13 +204,23 @@ class TaskAgent:
 
     async def should_fail_unclaimed(self, key: str) -> bool:
         """A node that cannot run containers leaves unclaimed Fargate tasks to the nodes that
-        can; when none is alive it takes them, to fail them with the reason."""
+        can; when, after a grace period, none has claimed it and none that could is alive, it
+        takes the task, to fail it with the reason."""
         doc = await self.app.store.read(lambda t: t.get(model.TASKS, key))
         if doc is None or doc["_"].get("node") == self.node_ident:
             return True
+        if not self.app.store.shared:
+            return True
+        await asyncio.sleep(self.claim_grace)
         now = time.time()
-        alive = await self.app.store.read(lambda t: nodes.live_nodes(t, now, self.node_timeout))
-        return not any(n.get("runs") and n["node"] != self.node_ident for n in alive)
+
+        def look(t: Any) -> bool:
+            d = t.get(model.TASKS, key)
+            if d is None or d["_"].get("node") is not None:
+                return False
+            return not any(n.get("runs") and n["node"] != self.node_ident for n in nodes.live_nodes(t, now, self.node_timeout))
+
+        return await self.app.store.read(look)
 
     # --- the local container instance (EC2 launch type) ----------------------------------------
     async def register_instance(self) -> None:
@@ -288,31 +305,50 @@ class TaskAgent:
         self.spawn(refill(), "ecs-warm-networks")
 
     # --- hooks used by TaskRun ---------------------------------------------------------------------
-    async def registry_access(self, image: str, account: str, region: str) -> tuple[img.Credentials | None, dict[str, str]]:
+    async def registry_access(
+        self, image: str, account: str, region: str
+    ) -> tuple[img.Credentials | None, dict[str, str], Callable[[], tuple[bytes, str] | None] | None]:
         """Credentials and address for an image: gureum's own registry (by its address or an
-        ECR host name) gets an ECR token for the task's account, as the execution role would."""
+        ECR host name) gets an ECR token for the task's account, as the execution role would.
+        On a node that serves the registry, also a reader of the image's manifest in-process
+        (for the pull's thread), which spares the pull an HTTP round trip through this node's
+        own loop."""
         try:
             ref = img.parse_reference(image)
         except img.PullError:
-            return None, {}
+            return None, {}, None
         host, port = self.app.api_address
         reach = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host
         own = {f"localhost:{port}", f"127.0.0.1:{port}", f"{host}:{port}"}
         is_ecr = ".dkr.ecr." in ref.registry and ref.registry.endswith((".amazonaws.com", ".amazonaws.com.cn"))
         if ref.registry not in own and not is_ecr:
-            return None, {}
+            return None, {}, None
         rewrite = {ref.registry: f"{reach}:{port}"} if is_ecr or ref.registry != f"{reach}:{port}" else {}
         target_account = ref.registry.split(".", 1)[0] if is_ecr else account
         target_region = ref.registry.split(".")[3] if is_ecr else region
         try:
             from gureum.services.ecr import auth
-            from gureum.services.ecr.engine import registry_of
+            from gureum.services.ecr.engine import Scope, registry_of
 
-            secret = await registry_of(self.app).secret()
+            registry = registry_of(self.app)
+            secret = await registry.secret()
             password = auth.make_password(secret, target_account, target_region, time.time() + 3600)
-            return img.Credentials("AWS", password), rewrite
         except Exception:  # noqa: BLE001 - ECR not present: anonymous pulls
-            return None, rewrite
+            return None, rewrite, None
+        if self.app.is_agent:
+            return img.Credentials("AWS", password), rewrite, None
+        loop = asyncio.get_running_loop()
+        scope = Scope(target_account, target_region)
+
+        def local() -> tuple[bytes, str] | None:
+            try:
+                read, doc = registry.read_manifest_sync(scope, ref.repository, ref.ref)
+            except Exception:  # noqa: BLE001 - the HTTP pull tells what is wrong, in the registry's words
+                return None
+            loop.call_soon_threadsafe(lambda: self.spawn(registry.record_pull(scope, ref.repository, doc), "ecs-record-pull"))
+            return read.data, read.media_type
+
+        return img.Credentials("AWS", password), rewrite, local
 
     def injected_env(self, run: TaskRun, c: Any) -> dict[str, str]:
         env = {
@@ -323,10 +359,17 @@ class TaskAgent:
         env.update(self.metadata.register(run, c))
         return env
 
+    async def serve_dns(self) -> None:
+        from gureum.services.ecs import task_dns
+
+        self.nameserver = await task_dns.serve_on_bridge(self.app, self.bridge.gateway)
+
     def resolv_conf(self, run: TaskRun) -> str:
-        # No resolver is reachable from a task network yet: with no nameserver lines the
-        # C library tries 127.0.0.1 in the task's namespace and fails at once (no stall).
-        return "options timeout:1 attempts:1\n"
+        """The task's /etc/resolv.conf: gureum's DNS on the bridge gateway once it listens
+        there (until then none, so lookups fail at once rather than stall)."""
+        from gureum.services.ecs import task_dns
+
+        return task_dns.resolv_conf(self.nameserver)
 
     def log_target(self, run: TaskRun, c: Any) -> tuple[str | None, str | None]:
         lc = c.spec.get("logConfiguration") or {}
@@ -489,20 +532,33 @@ class TaskAgent:
 
     async def scan(self) -> None:
         """Tasks this node should start or stop that no event reached it for."""
-        rows = await self.app.store.read(lambda t: [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] != "STOPPED"])
-        for key, doc in rows:
-            run = self.runs.get(key)
-            if run is not None:
-                if doc["desiredStatus"] == "STOPPED":
-                    run.stop_requested.set()
-            elif doc["lastStatus"] == "PROVISIONING" and self.mine(doc):
-                self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
+        running = list(self.runs)
+
+        def look(t: Any) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+            waiting = [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] == "PROVISIONING"]
+            to_stop = []
+            for k in running:
+                d = t.get(model.TASKS, k)
+                if d is None or d["desiredStatus"] == "STOPPED":  # (also: marked lost meanwhile)
+                    to_stop.append(k)
+            return waiting, to_stop
+
+        waiting, to_stop = await self.app.store.read(look)
+        for key in to_stop:
+            if (run := self.runs.get(key)) is not None:
+                run.stop_requested.set()
+        for key, doc in waiting:
+            if key in self.runs or not self.mine(doc):
+                continue
+            self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
 
     async def serve(self) -> None:
         await asyncio.to_thread(self.setup)
         self._optional_sinks()
         if self.available and await self.metadata.start(self.bridge.name):
             self.bridge.host_routes.append(self._metadata_address)
+        if self.available:  # gureum's DNS answers tasks on their bridge's gateway
+            self.spawn(self.serve_dns(), "ecs-task-dns")
         if self.logs is not None:
             self.spawn(self.logs.run(), "ecs-logs")
         if self.ledger is not None:

@@ -90,6 +90,8 @@ class TaskRun:
         self.task_cgroup_rel = ""
         self.started_at: float | None = None
         self.pull_started: float | None = None
+        self.pull_stopped: float | None = None
+        self.pending_write: asyncio.Future[dict[str, Any]] | None = None
         self.network_mode = meta["taskdef"].get("networkMode") or "bridge"
         self.cpu = int(doc.get("cpu") or 0)
         self.memory = int(doc.get("memory") or 0)
@@ -131,8 +133,17 @@ class TaskRun:
         stop_code = None
         try:
             try:
-                await self.provision()
-                await self.pull()
+                # the image is pulled while the task network is provisioned
+                pulling = asyncio.ensure_future(self.pull())
+                try:
+                    await self.provision()
+                except BaseException:
+                    pulling.cancel()
+                    await asyncio.wait([pulling])
+                    if not pulling.cancelled():
+                        pulling.exception()  # (retrieved: the provisioning failure is the one told)
+                    raise
+                await pulling
                 await self.activate()
             except TaskFailed as e:
                 failure = e
@@ -174,15 +185,16 @@ class TaskRun:
                     for c in doc["containers"]:
                         c["networkInterfaces"] = [{"attachmentId": att["id"], "privateIpv4Address": tn.ip}]
 
-        await self.set_status("PENDING", fn)
+        # not awaited here: writes commit in order, so PENDING lands before ACTIVATING
+        self.pending_write = asyncio.ensure_future(self.set_status("PENDING", fn))
 
     async def pull(self) -> None:
         self.pull_started = model.now()
 
         async def one(c: ContainerRun) -> None:
-            creds, rewrite = await self.agent.registry_access(c.spec["image"], self.account, self.region)
+            creds, rewrite, local = await self.agent.registry_access(c.spec["image"], self.account, self.region)
             try:
-                c.image = await self.agent.images.pull(c.spec["image"], creds, rewrite=rewrite)
+                c.image = await self.agent.images.pull(c.spec["image"], creds, rewrite=rewrite, local=local)
             except img.PullError as e:
                 raise TaskFailed(
                     f"CannotPullContainerError: pull image manifest has been retried 1 time(s): {e}",
@@ -190,21 +202,19 @@ class TaskRun:
                 ) from None
 
         results = await asyncio.gather(*(one(c) for c in self.containers), return_exceptions=True)
-        stopped = model.now()
+        self.pull_stopped = model.now()
         errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            await self.update(self.record_pull)
+            raise errors[0]
 
-        def fn(doc: dict[str, Any]) -> None:
-            doc["pullStartedAt"] = self.pull_started
-            doc["pullStoppedAt"] = stopped
-            for c in self.containers:
-                if c.image is not None:
-                    self.container_doc(doc, c.name)["imageDigest"] = c.image.manifest_digest
-
-        await self.update(fn)
-        for e in errors:
-            if isinstance(e, TaskFailed):
-                raise e
-            raise e
+    def record_pull(self, doc: dict[str, Any]) -> None:
+        """The pull's times and image digests (written with ACTIVATING, or at a failed pull)."""
+        doc["pullStartedAt"] = self.pull_started
+        doc["pullStoppedAt"] = self.pull_stopped
+        for c in self.containers:
+            if c.image is not None:
+                self.container_doc(doc, c.name)["imageDigest"] = c.image.manifest_digest
 
     async def activate(self) -> None:
         for c in self.containers:
@@ -216,12 +226,17 @@ class TaskRun:
                 c.env_files = await envfiles.load(self.app, self.account, c.spec.get("environmentFiles"))
             except envfiles.EnvFileError as e:
                 raise TaskFailed(str(e)) from None
-        await asyncio.to_thread(self.prepare_cgroup)
         # The ACTIVATING write overlaps the container start-up; it commits before RUNNING.
-        activating = asyncio.ensure_future(self.set_status("ACTIVATING"))
+        activating = asyncio.ensure_future(self.set_status("ACTIVATING", self.record_pull))
         try:
-            await self.agent.on_activating(self)
             order = self.start_order()
+            # Containers nest under the task's cgroup (its limits, pids.max among them): its
+            # path is fixed first, then the cgroup, root file systems and bundles at once.
+            self.task_cgroup_rel = self.task_cgroup_path()
+            await asyncio.gather(asyncio.to_thread(self.prepare_cgroup), *(self.prepare_container(c) for c in order))
+            if self.pending_write is not None:
+                await self.pending_write
+            await self.agent.on_activating(self)
             for c in order:
                 await self.wait_dependencies(c)
                 if self.stop_requested.is_set():
@@ -288,20 +303,26 @@ class TaskRun:
                 raise TaskFailed(f"Dependency {d.name} of container {c.name} exited before it became healthy")
 
     # --- cgroups -----------------------------------------------------------------------------
-    def prepare_cgroup(self) -> None:
-        """A task-level cgroup (Fargate task cpu/memory) that the containers nest under."""
-        base = Path("/sys/fs/cgroup")
-        if os.geteuid() != 0 or not (base / "memory").is_dir():
-            self.task_cgroup_rel = f"gureum-ecs/{self.agent.node_id}/{self.task_id}"
-            return
+    def task_cgroup_path(self) -> str:
+        """Where the task's cgroup goes, relative to each controller's root: under this
+        process's own memory cgroup, gureum-ecs/<node>/<task>."""
+        if os.geteuid() != 0 or not Path("/sys/fs/cgroup/memory").is_dir():
+            return f"gureum-ecs/{self.agent.node_id}/{self.task_id}"
         own = "/"
         with contextlib.suppress(OSError), open("/proc/self/cgroup") as f:
             for line in f:
                 _, ctrls, path = line.rstrip("\n").split(":", 2)
                 if "memory" in ctrls.split(","):
                     own = path
-        rel = f"{own.strip('/')}/gureum-ecs/{self.agent.node_id}/{self.task_id}".strip("/")
-        self.task_cgroup_rel = rel
+        return f"{own.strip('/')}/gureum-ecs/{self.agent.node_id}/{self.task_id}".strip("/")
+
+    def prepare_cgroup(self) -> None:
+        """A task-level cgroup (Fargate task cpu/memory) that the containers nest under
+        (at self.task_cgroup_rel, set before the containers' bundles are written)."""
+        base = Path("/sys/fs/cgroup")
+        if os.geteuid() != 0 or not (base / "memory").is_dir():
+            return
+        rel = self.task_cgroup_rel
         for ctrl in ("memory", "cpu", "pids"):
             d = base / ctrl / rel
             try:
@@ -353,11 +374,14 @@ class TaskRun:
             user=c.spec.get("user"),
         )
 
-    async def start_container(self, c: ContainerRun) -> None:
+    async def prepare_container(self, c: ContainerRun) -> None:
+        """The container's root file system (overlayfs) and runc bundle, ready to start."""
         assert c.image is not None
         cdir = self.dir / c.name
         rootfs = cdir / "rootfs"
         c.runtime_id = f"{self.task_id}-{c.name}"[:64] if len(c.name) < 20 else f"{self.task_id}-{c.index}"
+        if not self.task_cgroup_rel:
+            raise RuntimeError("the task's cgroup path must be known before its containers'")
         c.cgroups_path = f"/{self.task_cgroup_rel}/{c.name}"
         hostname = "ip-" + self.network.ip.replace(".", "-") + ".ec2.internal" if self.network else (c.spec.get("hostname") or self.task_id[:12])
         injected = self.agent.injected_env(self, c)
@@ -391,6 +415,9 @@ class TaskRun:
             await asyncio.to_thread(prepare)
         except rc.ContainerError as e:
             raise TaskFailed(f"CannotStartContainerError: {e}", {c.name: f"CannotStartContainerError: {e}"}) from None
+
+    async def start_container(self, c: ContainerRun) -> None:
+        cdir = self.dir / c.name
         pid_file = cdir / "container.pid"
         c.proc = await self.agent.runc.run(c.runtime_id, cdir, pid_file)
         self.agent.spawn_for(self, self.watch_container(c), f"ecs-container-{c.runtime_id}")
@@ -607,6 +634,9 @@ class TaskRun:
                 await self.set_status("STOPPED", lambda d: d.update(desiredStatus="STOPPED", stoppedAt=model.now()))
 
     async def _teardown(self, failure: TaskFailed | None, stop_code: str | None) -> None:
+        if self.pending_write is not None:
+            with contextlib.suppress(Exception):
+                await self.pending_write
         reason: str | None = None
         code: str | None = None
         if failure is not None:
