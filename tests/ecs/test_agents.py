@@ -147,3 +147,36 @@ def test_fargate_task_claimed_by_the_agent_and_stopped_when_the_agent_is_lost(cl
     # the restarted agent killed what it left behind
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://{ip}:8080/index.html", timeout=2)
+
+
+def test_environment_files_reach_a_task_on_the_agent(cloud) -> None:
+    """The S3 bodies live with the API node: the agent reads the file over S3's API."""
+    from .test_tasks import read_log
+
+    api, _, image = cloud
+    ecs = api.client("ecs")
+    s3 = api.client("s3")
+    bucket = uniq("agent-env")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="app.env", Body=b"GREETING=from-s3\n")
+    group = uniq("/ecs/agent-env")
+    td = ecs.register_task_definition(
+        family=uniq("agent-env"),
+        networkMode="awsvpc",
+        requiresCompatibilities=["EC2"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": image,
+                "command": ["sh", "-c", "echo GREETING=$GREETING"],
+                "environmentFiles": [{"value": f"arn:aws:s3:::{bucket}/app.env", "type": "s3"}],
+                "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-create-group": "true", "awslogs-stream-prefix": "ecs"}},
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    arn = ecs.run_task(cluster="remote", taskDefinition=td, launchType="EC2", networkConfiguration=AWSVPC)["tasks"][0]["taskArn"]
+    task = wait_status(ecs, arn, "STOPPED", cluster="remote", timeout=30)
+    assert task["containers"][0].get("exitCode") == 0, task
+    assert read_log(api, group, f"ecs/app/{arn.rsplit('/', 1)[-1]}") == ["GREETING=from-s3"]

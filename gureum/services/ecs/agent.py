@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gureum.ecs")
 COMPONENT = "ecs"
+REFILL_DELAY = 0.25  # seconds between taking a warm task network and making its replacement
 SCAN_INTERVAL = 5.0  # seconds between safety-net scans for tasks an event did not reach
 
 
@@ -295,6 +296,9 @@ class TaskAgent:
 
         async def refill() -> None:
             try:
+                # after the task that took one has started: `ip` processes would compete
+                # with its runc for the CPUs
+                await asyncio.sleep(REFILL_DELAY)
                 while len(self._net_pool) < self.warm_networks:
                     self._net_pool.append(await asyncio.to_thread(self.bridge.create, uuid.uuid4().hex))
             except net.NetworkError:

@@ -67,8 +67,43 @@ async def read_object(app: App, account: str, bucket: str, key: str) -> bytes:
         return obj
 
     obj = await app.store.read(txn)
+    if app.is_agent:  # the bodies live with the node serving S3: ask it
+        return await fetch_over_http(app, account, bucket, key)
     chunks = [c async for c in bodies.read(app, obj.get("blobs") or [])]
     return b"".join(chunks)
+
+
+async def fetch_over_http(app: App, account: str, bucket: str, key: str) -> bytes:
+    """GetObject from the cloud's API node, signed (SigV4) with session credentials of the
+    account made in the shared store, as the execution role's would be."""
+    import asyncio
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from gureum.services.iam import sessions
+
+    arn = f"arn:aws:iam::{account}:root"
+    rec = await app.store.run(lambda t: sessions.session_token(t, account, arn, account, 900, "ecs-agent"))
+    creds = sessions.credentials(rec)
+    url = f"{app.config.api_endpoint}/{urllib.parse.quote(bucket)}/{urllib.parse.quote(key)}"
+    req = AWSRequest("GET", url)
+    S3SigV4Auth(Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]), "s3", "us-east-1").add_auth(req)
+
+    def get() -> bytes:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=dict(req.headers.items())), timeout=30) as resp:
+                return resp.read()
+        except urllib.error.HTTPError as e:
+            body = e.read(4000).decode(errors="replace")
+            code = body.split("<Code>", 1)[-1].split("</Code>", 1)[0] if "<Code>" in body else "HTTP" + str(e.code)
+            raise AwsError(code, body.split("<Message>", 1)[-1].split("</Message>", 1)[0] if "<Message>" in body else e.reason, e.code) from None
+
+    return await asyncio.to_thread(get)
 
 
 def _s3_problem(e: AwsError, bucket: str, key: str) -> str:
