@@ -135,3 +135,41 @@ def test_connection_close_is_honoured_and_bodies_may_arrive_late():
     whole, outcome = asyncio.run(scenario())
     assert whole.startswith(b"HTTP/1.1 200") and b"connection: close" in whole and whole.endswith(b'{"a":1}')
     assert outcome == Outcome(b"true")
+
+
+def test_pipelined_answer_and_poll_are_answered_in_order():
+    """The 202 accepting a response is written after the waiting invoke resumes, yet
+    before anything else on that connection (here: the next invocation)."""
+
+    async def scenario() -> tuple[bytes, Outcome]:
+        api = RuntimeApi()
+        server = RuntimeApiServer(api)
+        port = int((await server.start()).rsplit(":", 1)[1])
+        first = _inv("r1")
+        api.submit(first)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+        await reader.readuntil(b'{"a":1}')
+        second = _inv("r2")
+
+        def on_done(_fut: asyncio.Future[Outcome]) -> None:  # as the environment does: next work at once
+            api.finish_current()
+            api.submit(second)
+
+        first.done.add_done_callback(on_done)
+        writer.write(
+            b"POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+            b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        data = b""
+        while data.count(b"HTTP/1.1") < 2 or not data.endswith(b'{"a":1}'):
+            data += await asyncio.wait_for(reader.read(65536), 5)
+        outcome = await first.done
+        writer.close()
+        await server.stop()
+        return data, outcome
+
+    data, outcome = asyncio.run(scenario())
+    assert outcome == Outcome(b"{}")
+    assert data.startswith(b"HTTP/1.1 202") and data.index(b"HTTP/1.1 200") > 0
+    assert b"Lambda-Runtime-Aws-Request-Id: r2" in data

@@ -20,8 +20,8 @@ import asyncio
 import base64
 import hashlib
 import logging
+import math
 import random
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gureum.lambda")
 COMPONENT = "lambda"
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
+CREDENTIALS_SECONDS = 3600  # execution-role credentials given to an environment (a role's default MaxSessionDuration)
 
 
 @dataclass
@@ -87,8 +88,10 @@ class LambdaEngine:
         self._prewarming: set[str] = set()
         self._env_configs: dict[str, tuple[EnvConfig, float]] = {}
         self._reserved: dict[tuple[str, str], int] = {}
+        self._limits: dict[tuple[str, str, int | None], Concurrency] = {}  # cleared with _reserved
+        self._loop = asyncio.get_running_loop()
         self._code_dirs: dict[str, Any] = {}
-        self._creds: dict[tuple[str, str], tuple[dict[str, str], float]] = {}
+        self._creds: dict[tuple[str, str], tuple[dict[str, str], float, float]] = {}  # (creds, reuse until, expire)
         self.queue: Any = None  # the async event queue (async_queue.EventQueue), set in run()
         self.urls: Any = None  # the function URL listener, set in run()
 
@@ -101,6 +104,7 @@ class LambdaEngine:
             del self._env_configs[k]
         account, region, _ = key.split("/", 2)
         self._reserved.pop((account, region), None)
+        self._limits.clear()
         self.app.spawn(self.scheduler.retire(lambda k: k.startswith(key + "#")), name=f"lambda-retire-{key}")
         if self.prewarm > 0 and key not in self._prewarming:
             self._prewarming.add(key)
@@ -184,7 +188,9 @@ class LambdaEngine:
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
         cfg = await self._build_env_config(account, region, target)
-        self._env_configs[key] = (cfg, time.monotonic() + 600)
+        # Kept for 10 minutes at most, and never so long that an environment started from it
+        # would have less than 10 minutes before it must retire (credentials).
+        self._env_configs[key] = (cfg, time.monotonic() + min(600.0, max(0.0, cfg.usable_until() - time.time() - 600.0)))
         return cfg
 
     async def _build_env_config(self, account: str, region: str, target: Target) -> EnvConfig:
@@ -207,7 +213,7 @@ class LambdaEngine:
             layers = target.code.get("layers") or []
             layer_dirs = (await self._unpacked(layers),) if layers else ()
         env_vars = dict((config.get("Environment") or {}).get("Variables") or {})
-        creds = await self._credentials(account, config.get("Role", ""))
+        creds, creds_expire = await self._credentials(account, config.get("Role", ""))
         base_arn = model.function_arn(account, region, config["FunctionName"])
         return EnvConfig(
             account_id=account,
@@ -226,6 +232,7 @@ class LambdaEngine:
             architecture=(config.get("Architectures") or ["x86_64"])[0],
             environment=tuple(sorted(env_vars.items())),
             credentials=tuple(sorted(creds.items())),
+            credentials_expire=creds_expire,
             endpoint=self._endpoint(),
             pool_key=f"{target.state.key}#{target.version}#{config.get('RevisionId')}",
             **image_fields,
@@ -248,31 +255,46 @@ class LambdaEngine:
             host = "127.0.0.1"
         return f"http://{host}:{port}"
 
-    async def _credentials(self, account: str, role_arn: str) -> dict[str, str]:
-        """Temporary credentials of the execution role (as AWS_* variables), cached."""
+    async def _credentials(self, account: str, role_arn: str) -> tuple[dict[str, str], float]:
+        """Temporary credentials of the execution role (as AWS_* variables) and when they
+        expire (epoch seconds), cached while at least half their lifetime is left, so a
+        new environment gets them with ≥ 30 minutes to go; environments retire before
+        their credentials expire (EnvConfig.usable_until)."""
         cached = self._creds.get((account, role_arn))
         if cached is not None and cached[1] > time.time():
-            return cached[0]
+            return cached[0], cached[2]
         creds = {"AWS_ACCESS_KEY_ID": account, "AWS_SECRET_ACCESS_KEY": "gureum", "AWS_SESSION_TOKEN": "gureum"}
+        expire = math.inf  # the account's own key does not expire
+        issued = time.time()
         try:
             from gureum.services.iam.lookup import assume_role_credentials
 
-            c = await assume_role_credentials(self.app, account, role_arn, "gureum-lambda", 3600)
+            c = await assume_role_credentials(self.app, account, role_arn, "gureum-lambda", CREDENTIALS_SECONDS)
             creds = {
                 "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
                 "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
                 "AWS_SESSION_TOKEN": c["SessionToken"],
             }
+            expire = issued + CREDENTIALS_SECONDS
+            expiration = c.get("Expiration")
+            if expiration is not None and hasattr(expiration, "timestamp"):
+                expire = min(expire, expiration.timestamp())
         except Exception as exc:  # no IAM yet, or the role is gone: the account's key still routes
             log.debug("no role credentials for %s: %s", role_arn, exc)
-        self._creds[(account, role_arn)] = (creds, time.time() + 1800)
-        return creds
+        self._creds[(account, role_arn)] = (creds, issued + CREDENTIALS_SECONDS / 2, expire)
+        return creds, expire
 
     # --- invoking ----------------------------------------------------------------------
     async def concurrency(self, target: Target, account: str, region: str) -> Concurrency:
         reserved = target.state.doc.get("reserved")
-        total = await self.reserved_total(account, region)
-        return Concurrency(self.account_concurrency, self.account_concurrency - total, reserved)
+        key = (account, region, reserved)
+        limits = self._limits.get(key)
+        if limits is None:
+            total = await self.reserved_total(account, region)
+            limits = Concurrency(self.account_concurrency, self.account_concurrency - total, reserved)
+            if self._reserved.get((account, region)) == total:  # still current: keep it
+                self._limits[key] = limits
+        return limits
 
     async def invoke(
         self,
@@ -291,8 +313,9 @@ class LambdaEngine:
             raise model.conflict(
                 f"The operation cannot be performed at this time. The function is currently in the following state: {config.get('State')}"
             )
-        limits = await self.concurrency(target, account, region)
-        cfg = await self._env_config(account, region, target)
+        limits = self._limits.get((account, region, target.state.doc.get("reserved"))) or await self.concurrency(target, account, region)
+        cached = self._env_configs.get(f"{target.state.key}#{target.version}#{config.get('RevisionId')}")
+        cfg = cached[0] if cached is not None and cached[1] > time.monotonic() else await self._env_config(account, region, target)
         request_id = request_id or str(uuid.uuid4())
         inv = Invocation(
             request_id=request_id,
@@ -303,21 +326,25 @@ class LambdaEngine:
             client_context=client_context,
         )
         result = await self.scheduler.invoke(cfg, inv, limits, capture=tail)
+        # Metering, right after the caller has its answer (the ledger batches its writes).
+        self._loop.call_soon(self._record_usage, account, region, cfg, target.version, result.billed_ms, result.init_ms)
+        return result
+
+    def _record_usage(self, account: str, region: str, cfg: EnvConfig, version: str, billed_ms: int, init_ms: float | None) -> None:
         self.ledger.record(
             account,
             "lambda",
             {
                 "region": region,
                 "resource": cfg.function_arn,
-                "version": target.version,
+                "version": version,
                 "arch": cfg.architecture,
                 "requests": 1,
-                "billed_ms": result.billed_ms,
+                "billed_ms": billed_ms,
                 "memory_mb": cfg.memory_mb,
-                "init_ms": round(result.init_ms, 3) if result.init_ms else 0,
+                "init_ms": round(init_ms, 3) if init_ms else 0,
             },
         )
-        return result
 
 
 async def _resume_images(app: App) -> None:
@@ -339,8 +366,9 @@ async def _resume_images(app: App) -> None:
 
 
 def _trace_id() -> str:
-    h = secrets.token_hex(20)
-    return f"Root=1-{int(time.time()):08x}-{h[:24]};Parent={h[24:]};Sampled=0;Lineage=1:{h[:8]}:0"
+    # X-Ray ids need to be unique, not secret: no getrandom() call per invoke.
+    h = random.getrandbits(160)
+    return "Root=1-%08x-%024x;Parent=%016x;Sampled=0;Lineage=1:%08x:0" % (int(time.time()), h >> 64, h & (1 << 64) - 1, h >> 128)
 
 
 def encode_tail(tail: str) -> str:

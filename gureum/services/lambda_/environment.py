@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -42,8 +43,19 @@ from gureum.services.lambda_.runtimes import (
 log = logging.getLogger("gureum.lambda")
 
 INIT_TIMEOUT = 10.0  # seconds AWS gives the INIT phase
+CREDENTIALS_MARGIN = 60.0  # seconds of credential validity left over after the last invocation ends
 TAIL_BYTES = 4096
 _MAX_LINE = 256 * 1024
+
+# What the environment itself resolves an invocation with when the runtime does not answer
+_TIMED_OUT = Outcome(b"", "Sandbox.Timedout")
+_EXITED = Outcome(b"", "Runtime.ExitError")
+
+
+def _resolve(fut: asyncio.Future[Outcome], outcome: Outcome) -> None:
+    if not fut.done():
+        fut.set_result(outcome)
+
 
 # (timestamp ms, message) batches for (log group, log stream)
 LogSink = Callable[[str, str, list[tuple[int, str]]], None]
@@ -68,6 +80,7 @@ class EnvConfig:
     architecture: str = "x86_64"
     environment: tuple[tuple[str, str], ...] = ()  # the function's own variables
     credentials: tuple[tuple[str, str], ...] = ()  # AWS_ACCESS_KEY_ID, ... of the execution role
+    credentials_expire: float = math.inf  # epoch seconds: environments are retired before this
     layer_dirs: tuple[Path, ...] = ()
     endpoint: str = ""  # gureum's API endpoint, for the function's SDK
     pool_key: str = ""  # environments are shared only between identical configurations
@@ -81,6 +94,12 @@ class EnvConfig:
     def log_group(self) -> str:
         return f"/aws/lambda/{self.function_name}"
 
+    def usable_until(self) -> float:
+        """Epoch seconds after which no invocation may start in an environment of this
+        configuration: one started later could outlive the role credentials it was given
+        at init (AWS recycles environments long before theirs expire)."""
+        return self.credentials_expire - self.timeout_s - CREDENTIALS_MARGIN
+
 
 @dataclass
 class InvokeResult:
@@ -90,7 +109,7 @@ class InvokeResult:
     log_tail: str = ""
     duration_ms: float = 0.0
     billed_ms: int = 0
-    memory_used_mb: int = 0
+    memory_used_mb: int = 0  # known here only when read before returning (Tail, failures); REPORT always has it
     init_ms: float | None = None
     request_id: str = ""
 
@@ -130,14 +149,19 @@ class ExecutionEnvironment:
         self._capture: _Capture | None = None
         self.init_ms: float | None = None  # reported (then cleared) on the first invoke
         self.last_used = time.monotonic()
+        self.usable_until = cfg.usable_until()  # epoch seconds (see EnvConfig.usable_until)
         self.alive = False
         self.invocations = 0
+        self._loop = asyncio.get_running_loop()
+        self._inflight: Invocation | None = None  # the invocation awaiting its outcome
+        self._pending: Callable[[], object] | None = None  # the last invocation's END/REPORT, not yet written
+        self._peak_fresh = False  # the cgroup's peak was reset since the last invocation
 
     # --- logging ---------------------------------------------------------------------
-    def _log(self, message: str) -> None:
+    def _log(self, message: str, now: float | None = None) -> None:
         if self._capture is not None:
             self._capture.lines.append(message)
-        self.sink(self.cfg.log_group, self.log_stream, [(int(time.time() * 1000), message)])
+        self.sink(self.cfg.log_group, self.log_stream, [(int((time.time() if now is None else now) * 1000), message)])
 
     async def _read_output(self, stream: asyncio.StreamReader) -> None:
         buf = b""
@@ -233,6 +257,11 @@ class ExecutionEnvironment:
         )
         return spec, launch.note
 
+    def _on_exit(self, _task: asyncio.Task[int]) -> None:
+        inv = self._inflight
+        if inv is not None:
+            _resolve(inv.done, _EXITED)
+
     async def start(self) -> float:
         """Start the runtime and wait for its first poll (INIT); returns init ms."""
         t0 = time.perf_counter()
@@ -267,6 +296,7 @@ class ExecutionEnvironment:
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read_output(self.sandbox.stdout))
         self._exited = loop.create_task(self.sandbox.wait())
+        self._exited.add_done_callback(self._on_exit)
         await asyncio.wait({self.api.ready, self._exited}, timeout=INIT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
         init_ms = (time.perf_counter() - t0) * 1000
         if self.api.ready.done() and self.api.ready.exception() is None:
@@ -298,80 +328,97 @@ class ExecutionEnvironment:
         raise InitFailed(payload, error_type, init_ms)
 
     async def invoke(self, inv: Invocation, *, capture: bool = False) -> InvokeResult:
-        """Run one invocation; on crash, timeout or OOM the environment is destroyed."""
+        """Run one invocation; on crash, timeout or OOM the environment is destroyed.
+
+        The hot path does only what the caller's answer needs: the outcome is awaited
+        directly (the runtime's exit and the timeout resolve the same future), and the
+        rest (Max Memory Used from the cgroup, the END and REPORT lines, resetting the
+        peak for the next invocation) runs right after the response has gone out,
+        unless the log tail is wanted, which needs the REPORT line now."""
         assert self.api is not None and self.sandbox is not None and self.alive
+        if self._pending is not None:  # the previous invocation's END/REPORT first
+            self._finish_pending()
         cfg = self.cfg
         self.invocations += 1
         self._capture = _Capture() if capture else None
-        self.sandbox.reset_peak()
-        self._log(f"START RequestId: {inv.request_id} Version: {cfg.version}")
-        t0 = time.perf_counter()
+        if not self._peak_fresh:
+            self.sandbox.reset_peak()
+        self._peak_fresh = False
         now = time.time()
+        t0 = time.perf_counter()
         inv.deadline_ms = int(now * 1000) + cfg.timeout_s * 1000  # the timeout starts after INIT
-        self.api.submit(inv)
-        remaining = cfg.timeout_s
-        assert self._exited is not None
-        await asyncio.wait({inv.done, self._exited}, timeout=max(0.0, remaining), return_when=asyncio.FIRST_COMPLETED)
+        done = inv.done
+        self._inflight = inv
+        timer = None
+        try:
+            self.api.submit(inv)
+            # After the hand-over, while the runtime works: START still precedes the
+            # function's output, which is read in a later loop step.
+            self._log(f"START RequestId: {inv.request_id} Version: {cfg.version}", now)
+            loop = self._loop
+            timer = loop.call_at(loop.time() + max(0.0, cfg.timeout_s - (time.perf_counter() - t0)), _resolve, done, _TIMED_OUT)
+            if self._exited is not None and self._exited.done():  # it died while idle
+                _resolve(done, _EXITED)
+            outcome = await done
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._inflight = None
         duration_ms = (time.perf_counter() - t0) * 1000
-        status = ""
-        error_type: str | None = None
-        if inv.done.done():
-            outcome: Outcome = inv.done.result()
-            payload = outcome.payload
-            error_type = outcome.error_type
-            self.api.finish_current()
-            if self._capture is not None:
-                await asyncio.sleep(0)  # let output already in the pipe reach the Tail first
-        else:
-            oom = self.sandbox.oom_killed()
-            code = self.sandbox.returncode
-            self.alive = False
-            self.sandbox.kill()
-            if code is None and not oom:
-                status = "timeout"
-                error_type = "Sandbox.Timedout"
-                message = f"Task timed out after {cfg.timeout_s:.2f} seconds"
-                self._log(f"{_iso(time.time())} {inv.request_id} {message}")
-            elif oom:
-                status = "error"
-                error_type = "Runtime.OutOfMemory"
-                message = "Runtime exited with error: signal: killed"
-            else:
-                status = "error"
-                error_type = "Runtime.ExitError"
-                message = _exit_reason(code)
-            payload = json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {inv.request_id} Error: {message}"}).encode()
-            if status == "error":
-                self._log(f"RequestId: {inv.request_id} Error: {message}")
-        peak = self.sandbox.memory_peak()
-        memory_mb = math.ceil(peak / (1 << 20)) if peak else 0
-        if error_type == "Runtime.OutOfMemory":
-            memory_mb = cfg.memory_mb
         init_ms, self.init_ms = self.init_ms, None
         billed = max(1, math.ceil(duration_ms + (init_ms or 0.0)))
-        self._log(f"END RequestId: {inv.request_id}")
-        report = (
-            f"REPORT RequestId: {inv.request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
-            f"Memory Size: {cfg.memory_mb} MB\tMax Memory Used: {memory_mb} MB\t"
-        )
-        if init_ms is not None:
-            report += f"Init Duration: {init_ms:.2f} ms\t"
-        if status:
-            report += f"Status: {status}\t"
-            if error_type and status == "error":
-                report += f"Error Type: {error_type}\t"
-        self._log(report)
-        tail = ""
-        if self._capture is not None:
-            text = "\n".join(self._capture.lines) + "\n"
-            tail = text.encode()[-TAIL_BYTES:].decode("utf-8", errors="ignore")
-            self._capture = None
+        if outcome is not _TIMED_OUT and outcome is not _EXITED:
+            self.api.finish_current()
+            error_type = outcome.error_type
+            memory_mb = 0
+            tail = ""
+            if self._capture is not None:
+                await asyncio.sleep(0)  # let output already in the pipe reach the Tail first
+                memory_mb = self._account(inv.request_id, duration_ms, billed, init_ms, "", error_type)
+                tail = self._tail()
+            else:
+                self._pending = functools.partial(self._account, inv.request_id, duration_ms, billed, init_ms, "", error_type)
+                self._loop.call_soon(self._finish_pending)
+            self.last_used = time.monotonic()
+            return InvokeResult(
+                payload=outcome.payload,
+                function_error="Unhandled" if error_type else None,
+                error_type=error_type,
+                log_tail=tail,
+                duration_ms=duration_ms,
+                billed_ms=billed,
+                memory_used_mb=memory_mb,
+                init_ms=init_ms,
+                request_id=inv.request_id,
+            )
+        # The runtime exited or the invocation timed out: the environment is done for.
+        oom = self.sandbox.oom_killed()
+        code = self.sandbox.returncode
+        self.alive = False
+        self.sandbox.kill()
+        if code is None and not oom:
+            status = "timeout"
+            error_type = "Sandbox.Timedout"
+            message = f"Task timed out after {cfg.timeout_s:.2f} seconds"
+            self._log(f"{_iso(time.time())} {inv.request_id} {message}")
+        elif oom:
+            status = "error"
+            error_type = "Runtime.OutOfMemory"
+            message = "Runtime exited with error: signal: killed"
+        else:
+            status = "error"
+            error_type = "Runtime.ExitError"
+            message = _exit_reason(code)
+        payload = json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {inv.request_id} Error: {message}"}).encode()
+        if status == "error":
+            self._log(f"RequestId: {inv.request_id} Error: {message}")
+        memory_mb = self._account(inv.request_id, duration_ms, billed, init_ms, status, error_type)
+        tail = self._tail()
         self.last_used = time.monotonic()
-        if not self.alive:
-            await self.destroy()
+        await self.destroy()
         return InvokeResult(
             payload=payload,
-            function_error="Unhandled" if error_type else None,
+            function_error="Unhandled",
             error_type=error_type,
             log_tail=tail,
             duration_ms=duration_ms,
@@ -381,7 +428,49 @@ class ExecutionEnvironment:
             request_id=inv.request_id,
         )
 
+    def _account(self, request_id: str, duration_ms: float, billed: int, init_ms: float | None, status: str, error_type: str | None) -> int:
+        """Max Memory Used from the cgroup, then the END and REPORT lines (one batch);
+        the peak is reset for the next invocation. Returns Max Memory Used in MB."""
+        sandbox = self.sandbox
+        peak = sandbox.memory_peak() if sandbox is not None else 0
+        memory_mb = math.ceil(peak / (1 << 20)) if peak else 0
+        if error_type == "Runtime.OutOfMemory":
+            memory_mb = self.cfg.memory_mb
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
+            f"Memory Size: {self.cfg.memory_mb} MB\tMax Memory Used: {memory_mb} MB\t"
+        )
+        if init_ms is not None:
+            report += f"Init Duration: {init_ms:.2f} ms\t"
+        if status:
+            report += f"Status: {status}\t"
+            if error_type and status == "error":
+                report += f"Error Type: {error_type}\t"
+        ts = int(time.time() * 1000)
+        end = f"END RequestId: {request_id}"
+        if self._capture is not None:
+            self._capture.lines += (end, report)
+        self.sink(self.cfg.log_group, self.log_stream, [(ts, end), (ts, report)])
+        if self.alive and sandbox is not None:
+            sandbox.reset_peak()
+            self._peak_fresh = True
+        return memory_mb
+
+    def _finish_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending()
+
+    def _tail(self) -> str:
+        if self._capture is None:
+            return ""
+        text = "\n".join(self._capture.lines) + "\n"
+        self._capture = None
+        return text.encode()[-TAIL_BYTES:].decode("utf-8", errors="ignore")
+
     async def destroy(self) -> None:
+        if self._pending is not None:
+            self._finish_pending()
         self.alive = False
         if self.sandbox is not None:
             await self.sandbox.destroy()

@@ -7,7 +7,9 @@ until `submit()`), finished by `POST .../response` or `POST .../error`;
 
 `RuntimeApiProtocol` is its HTTP/1.1 adapter (httptools parses): each request is answered
 synchronously from the parser's callbacks, a parked poll is answered from inside
-`submit()`, every response goes out in one write with Nagle disabled. No task per request
+`submit()`, every response goes out in one write with Nagle disabled. The 202 accepting an
+invocation's response (or error) is written right after the current loop step, so that the
+invoke waiting for it answers its caller first (the runtime waits on it only to poll again). No task per request
 or connection: an invoke costs the event loop no more wake-ups than the bytes themselves,
 and AWS's runtime interface clients (awslambdaric, ...) work unmodified.
 """
@@ -25,6 +27,7 @@ import httptools
 PREFIX = "/2018-06-01"
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # AWS: 6 MB synchronous response
 _ERROR_BODY_LIMIT = 1024 * 1024
+_WANTED_LENGTHS = frozenset((len(b"expect"), len(b"lambda-runtime-function-error-type")))
 _MAX_HEADER_BYTES = 64 * 1024
 _ACCEPTED = b'{"status":"OK"}'
 _TOO_LARGE = json.dumps(
@@ -149,6 +152,9 @@ def _response(status: int, reason: bytes, body: bytes, headers: list[tuple[str, 
     return b"".join(head)
 
 
+_ACCEPTED_RESPONSE = _response(202, b"Accepted", _ACCEPTED)
+
+
 def _error(status: int, reason: bytes, error_type: str, message: str, close: bool) -> bytes:
     return _response(status, reason, json.dumps({"errorMessage": message, "errorType": error_type}).encode(), close=close)
 
@@ -168,6 +174,7 @@ class RuntimeApiProtocol(asyncio.Protocol):
         self._size = 0
         self._limit = _ERROR_BODY_LIMIT
         self._keep_alive = True
+        self._ack: tuple[bytes, bool] | None = None  # a 202 not yet written (see _ack_later)
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -211,7 +218,8 @@ class RuntimeApiProtocol(asyncio.Protocol):
         self._header_bytes += len(name) + len(value)
         if self._header_bytes > _MAX_HEADER_BYTES:
             raise httptools.HttpParserError("headers too large")
-        self._headers[name.lower()] = value
+        if len(name) in _WANTED_LENGTHS:  # only Expect and Lambda-Runtime-Function-Error-Type are read
+            self._headers[name.lower()] = value
 
     def on_headers_complete(self) -> None:
         self._keep_alive = self._parser.should_keep_alive()
@@ -235,11 +243,28 @@ class RuntimeApiProtocol(asyncio.Protocol):
 
     # serving
     def _write(self, data: bytes, close: bool = False) -> None:
+        if self._ack is not None:
+            self._flush_ack()
         if self._transport is None or self._transport.is_closing():
             return
         self._transport.write(data)
         if close:
             self._transport.close()
+
+    def _ack_later(self, close: bool) -> None:
+        """Accept a response or error after the current loop step: the invoke waiting for
+        it resumes (and answers its caller) first; the runtime is not waiting on it for
+        anything but its next poll. Anything else written on this connection first
+        writes the acknowledgement, so responses stay in order."""
+        if self._ack is not None:
+            self._flush_ack()
+        self._ack = (_ACCEPTED_RESPONSE if not close else _response(202, b"Accepted", _ACCEPTED, close=True), close)
+        asyncio.get_running_loop().call_soon(self._flush_ack)
+
+    def _flush_ack(self) -> None:
+        ack, self._ack = self._ack, None
+        if ack is not None:
+            self._write(*ack)
 
     def _deliver(self, inv: Invocation) -> None:
         """Answer the parked GET next with `inv`."""
@@ -247,17 +272,18 @@ class RuntimeApiProtocol(asyncio.Protocol):
 
     @staticmethod
     def _next_response(inv: Invocation, close: bool) -> bytes:
-        headers = [
-            ("Lambda-Runtime-Aws-Request-Id", inv.request_id),
-            ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
-            ("Lambda-Runtime-Invoked-Function-Arn", inv.function_arn),
-            ("Lambda-Runtime-Trace-Id", inv.trace_id),
-        ]
+        head = (
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+            "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %d\r\n"
+            "Lambda-Runtime-Invoked-Function-Arn: %s\r\nLambda-Runtime-Trace-Id: %s\r\n"
+        ) % (len(inv.payload), inv.request_id, inv.deadline_ms, inv.function_arn, inv.trace_id)
         if inv.client_context is not None:
-            headers.append(("Lambda-Runtime-Client-Context", inv.client_context))
+            head += f"Lambda-Runtime-Client-Context: {inv.client_context}\r\n"
         if inv.cognito_identity is not None:
-            headers.append(("Lambda-Runtime-Cognito-Identity", inv.cognito_identity))
-        return _response(200, b"OK", inv.payload, headers, close)
+            head += f"Lambda-Runtime-Cognito-Identity: {inv.cognito_identity}\r\n"
+        if close:
+            head += "connection: close\r\n"
+        return (head + "\r\n").encode("latin-1") + inv.payload
 
     def _dispatch(self, method: bytes, path: str, close: bool) -> bytes | None:
         if not path.startswith(PREFIX + "/"):
@@ -283,10 +309,12 @@ class RuntimeApiProtocol(asyncio.Protocol):
                         self.api.fail(request_id, _TOO_LARGE, "Function.ResponseSizeTooLarge")
                         return _error(413, b"Payload Too Large", "RequestEntityTooLarge", "Exceeded maximum allowed payload size", close)
                     self.api.respond(request_id, body)
-                    return _response(202, b"Accepted", _ACCEPTED, close=close)
+                    self._ack_later(close)
+                    return None
                 if action == "error":
                     self.api.fail(request_id, body, error_type)
-                    return _response(202, b"Accepted", _ACCEPTED, close=close)
+                    self._ack_later(close)
+                    return None
             except KeyError:
                 return _error(400, b"Bad Request", "InvalidRequestID", "Invalid request ID", close)
         return _error(404, b"Not Found", "InvalidPath", "Not found", close)

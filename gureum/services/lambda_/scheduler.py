@@ -139,9 +139,9 @@ class Scheduler:
         pool = self._idle.get(key)
         while pool:
             env = pool.pop()
-            if env.alive and env.sandbox is not None and env.sandbox.returncode is None:
+            if env.alive and env.sandbox is not None and env.sandbox.returncode is None and time.time() < env.usable_until:
                 return env
-            self._retired.append(env)  # died while idle: destroyed by the reaper
+            self._retired.append(env)  # died while idle, or its credentials are due: destroyed by the reaper
         return None
 
     def _sink_for(self, cfg: EnvConfig) -> Callable[[str, str, list[tuple[int, str]]], None]:
@@ -164,9 +164,10 @@ class Scheduler:
         while True:
             await asyncio.sleep(interval)
             cutoff = time.monotonic() - self.idle_timeout
+            now = time.time()
             doomed, self._retired = self._retired, []
             for key, pool in list(self._idle.items()):
-                keep = [e for e in pool if e.last_used >= cutoff and e.alive]
+                keep = [e for e in pool if e.last_used >= cutoff and e.alive and now < e.usable_until]
                 doomed += [e for e in pool if e not in keep]
                 if keep:
                     self._idle[key] = keep
