@@ -81,6 +81,7 @@ class App:
         self._lock: DataDirLock | None = None
         self._stopping = asyncio.Event()
         self._ready_events: dict[str, asyncio.Event] = {}
+        self._node_id: str | None = None
 
     @property
     def dns_address(self) -> tuple[str, int] | None:
@@ -92,6 +93,15 @@ class App:
         self._dns_address = value
         if value is not None and self.banner_printed:
             print(f"  DNS        {value[0]}:{value[1]} (UDP+TCP)", flush=True)
+
+    @property
+    def node_id(self) -> str:
+        """This node's stable identity (kept in its data dir)."""
+        if self._node_id is None:
+            from gureum.node import node_identity
+
+            self._node_id = node_identity(self.data_dir)
+        return self._node_id
 
     @property
     def is_agent(self) -> bool:

@@ -488,6 +488,31 @@ async def test_change_follower_applies_every_event_once_from_either_path(backend
     assert sorted(applied) == sorted((n, i) for n in "ab" for i in range(80))
 
 
+async def test_nodes_claiming_async_lambda_events_never_take_the_same_one(backend) -> None:
+    """Two nodes racing for every due event of the Lambda async queue: each event goes to
+    exactly one; a claim whose lease ran out can be taken over; the owner may re-take its own."""
+    from gureum.services.lambda_.async_queue import CLAIM_LEASE_MS, EVENTS, claim
+
+    if backend.name != "postgres":
+        pytest.skip("several nodes share a store only on PostgreSQL")
+    a, b = backend.open(), backend.open()
+    keys = [f"{i:013d}/ev-{i}" for i in range(100)]
+    await a.run(lambda t: [t.put(EVENTS, k, {"request_id": k}) for k in keys])
+    now = 1_000
+
+    async def race(store: Store, node: str) -> list[str]:
+        got = await asyncio.gather(*(store.run(lambda t, k=k: claim(t, k, node, now)) for k in keys))
+        return [k for k, row in zip(keys, got, strict=True) if row is not None]
+
+    won_a, won_b = await asyncio.gather(race(a, "node-a"), race(b, "node-b"))
+    assert sorted(won_a + won_b) == keys  # every event claimed, none twice
+    k = (won_a or won_b)[0]
+    owner, other = ("node-a", "node-b") if won_a else ("node-b", "node-a")
+    assert await b.run(lambda t: claim(t, k, other, now + 1)) is None
+    assert (await a.run(lambda t: claim(t, k, owner, now + 1)))["owner"] == owner
+    assert (await b.run(lambda t: claim(t, k, other, now + CLAIM_LEASE_MS + 2)))["owner"] == other
+
+
 async def test_a_fn_that_swallows_a_database_error_fails_alone(backend) -> None:
     if backend.name != "postgres":
         pytest.skip("only PostgreSQL refuses this key (btree index rows are limited to ~2.7 kB)")

@@ -58,10 +58,8 @@ class TaskAgent:
         self.publish_host = cfg.setting("ecs.publish_host", "127.0.0.1") or "127.0.0.1"
         self.default_stop_timeout = float(cfg.setting("ecs.stop_timeout", "30") or 30)
         self.pids_limit = int(cfg.setting("ecs.task_pids_max", "4096") or 4096)
-        self.node_id = f"p{os.getpid()}"
-        from gureum.services.ecs import instances as ci
-
-        self.node_ident = ci.node_identity(app.data_dir)  # stable: which tasks are this node's
+        self.node_id = f"p{os.getpid()}"  # this process (its cgroups)
+        self.node_ident = app.node_id  # stable: which tasks are this node's
         self.instance_key: str | None = None
         # Pre-provisioned task networks (namespace + address), as Fargate keeps capacity warm;
         # filled once this node has run its first task, so idle nodes hold none.

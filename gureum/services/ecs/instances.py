@@ -17,11 +17,9 @@ language); the strategies (binpack, spread, random) then order them, first strat
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 from gureum.aws.errors import AwsError
@@ -40,21 +38,6 @@ def instance_arn(account: str, region: str, cluster: str, iid: str) -> str:
 
 def instance_key(account: str, region: str, cluster: str, iid: str) -> str:
     return f"{model.scope(account, region)}{cluster}:{iid}"
-
-
-def node_identity(data_dir: Path) -> str:
-    """This node's stable identity (kept in its data dir)."""
-    f = Path(data_dir) / "ecs" / "node-id"
-    f.parent.mkdir(parents=True, exist_ok=True)
-    tmp = f.with_name(f"node-id.{uuid.uuid4().hex}")
-    tmp.write_text(uuid.uuid4().hex)
-    try:
-        os.link(tmp, f)  # first writer wins; everyone reads the winner's id
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    return f.read_text().strip()
 
 
 def _resource(name: str, value: int | list[str]) -> dict[str, Any]:

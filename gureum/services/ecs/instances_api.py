@@ -17,7 +17,7 @@ def ecs(name: str):  # type: ignore[no-untyped-def]
 
 @ecs("RegisterContainerInstance")
 async def register_container_instance(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    node = ci.node_identity(ctx.app.data_dir)
+    node = ctx.app.node_id
 
     def txn(t: Txn) -> dict[str, Any]:
         doc = ci.register(t, ctx.account_id, ctx.region, params, node)

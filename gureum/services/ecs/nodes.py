@@ -7,7 +7,7 @@ their last reported state, as ECS does for an EC2 instance whose agent disconnec
 Fargate tasks are stopped: their host is gone, so the service scheduler replaces them on
 another node. A lost node that comes back stops whatever it left (agent.recover).
 
-Table "ecs.nodes", key = the node's identity (instances.node_identity):
+Table "ecs.nodes", key = the node's identity (App.node_id):
   {node, pid, host, role, heartbeat, instance (the ecs.instances key or null), lost}
 Table "ecs.leases", key = lease name: {holder, until}
 """

@@ -4,7 +4,8 @@ node, with AWS's retry rules and destinations.
 Table lambda.events, key "<due ms:013d>/<event id>" (so a scan from the start yields what is
 due): {account, region, function, qualifier, payload (base64), request_id, created (ms),
 attempts, throttles}. A row is removed only after its invocation has finished (at least once
-delivery; a restart re-runs what was in flight). Function errors are retried
+delivery; a restart re-runs what was in flight). Nodes sharing a store claim each due event in
+a transaction before invoking it (`claim`), so one node runs it. Function errors are retried
 MaximumRetryAttempts times (default 2) after ≈1 then ≈2 minutes (setting
 `lambda.async_retry_delays`); throttles and service errors back off from 1 s to 5 min until
 MaximumEventAgeInSeconds (default 6 h). Then the OnSuccess / OnFailure destination gets
@@ -38,6 +39,7 @@ DEFAULT_RETRIES = 2
 DEFAULT_MAX_AGE = 21600
 MAX_THROTTLE_BACKOFF = 300.0
 PARALLEL = 32
+CLAIM_LEASE_MS = (900 + 60) * 1000  # the longest function timeout, and a minute
 
 
 def _now_ms() -> int:
@@ -75,9 +77,15 @@ class EventQueue:
                 rows = await self.app.store.read(lambda t, now=now: t.scan(EVENTS, "", end=f"{now + 1:013d}", limit=200))
                 started = 0
                 for key, row in rows:
-                    if key in self._inflight:
+                    if key in self._inflight or self._foreign(row, now):
                         continue
                     await self._slots.acquire()
+                    if self.app.store.shared:  # other nodes work this queue too: claim it first
+                        claimed = await self.app.store.run(lambda t, key=key: claim(t, key, self.app.node_id, _now_ms()))
+                        if claimed is None:
+                            self._slots.release()
+                            continue
+                        row = claimed
                     self._inflight.add(key)
                     tg.create_task(self._process(key, row), name=f"lambda-event-{row['request_id']}")
                     started += 1
@@ -92,6 +100,10 @@ class EventQueue:
                     await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.01))
                 except asyncio.TimeoutError:
                     pass
+
+    def _foreign(self, row: dict[str, Any], now: int) -> bool:
+        """Claimed by another node whose lease still runs."""
+        return bool(row.get("owner")) and row["owner"] != self.app.node_id and row.get("lease", 0) > now
 
     async def _process(self, key: str, row: dict[str, Any]) -> None:
         try:
@@ -150,6 +162,9 @@ class EventQueue:
     async def _reschedule(self, key: str, row: dict[str, Any], delay: float) -> None:
         due = int((time.time() + delay) * 1000)
 
+        row.pop("owner", None)  # due again later: for whichever node comes first
+        row.pop("lease", None)
+
         def move(txn: model.Txn) -> None:
             txn.delete(EVENTS, key)
             txn.put(EVENTS, f"{due:013d}/{row['request_id']}", row)
@@ -184,6 +199,22 @@ class EventQueue:
                 record["responseContext"]["functionError"] = result.function_error
             record["responsePayload"] = _json_or_text(result.payload)
         await send_to_destination(self.app, dest, json.dumps(record))
+
+
+def claim(txn: model.Txn, key: str, node: str, now: int) -> dict[str, Any] | None:
+    """Take a due event for `node` (several nodes sharing the store work one queue): None when
+    it is gone or another node holds it. The lease outlasts the longest invocation (900 s);
+    a node that dies holding it leaves the event to the others once it ends, and its own
+    restart takes it back at once (at-least-once delivery, as AWS's)."""
+    row = txn.get(EVENTS, key)
+    if row is None:
+        return None
+    if row.get("owner") and row["owner"] != node and row.get("lease", 0) > now:
+        return None
+    row["owner"] = node
+    row["lease"] = now + CLAIM_LEASE_MS
+    txn.put(EVENTS, key, row)
+    return row
 
 
 async def enqueue(
