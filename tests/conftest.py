@@ -1,5 +1,7 @@
 """Shared fixtures: `gureum` is one real gureum process per test session (per xdist
-worker); `fresh_gureum` is a private one for tests that restart or kill it."""
+worker); `fresh_gureum` is a private one for tests that restart or kill it; `pg_url` a
+PostgreSQL server (GUREUM_TEST_PG_URL, or a throwaway cluster per worker; without PostgreSQL
+binaries its tests skip, except under CI where that fails)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import GureumProcess  # noqa: E402
+from harness import GureumProcess
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
@@ -33,3 +35,22 @@ def fresh_gureum(tmp_path: Path) -> Iterator[GureumProcess]:
     proc.start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    from pg import PgCluster, find_pg_bin
+
+    url = os.environ.get("GUREUM_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    if find_pg_bin() is None:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+            pytest.fail("CI is set but PostgreSQL binaries were not found (install postgresql-15)")
+        pytest.skip("PostgreSQL is not installed (set GUREUM_TEST_PG_URL or install postgresql-15)")
+    cluster = PgCluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()

@@ -65,9 +65,7 @@ class GureumProcess:
             sys.executable,
             "-m",
             "gureum",
-            "up",
-            "--host",
-            "127.0.0.1",
+            *self.role_args(),
             "--port",
             str(self.port),
             "--dns-port",
@@ -76,6 +74,9 @@ class GureumProcess:
             str(self.data_dir),
             *self.extra_args,
         ]
+
+    def role_args(self) -> list[str]:
+        return ["up", "--host", "127.0.0.1"]
 
     def start(self, timeout: float = 20.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -174,21 +175,5 @@ class AgentProcess(GureumProcess):
         self.state = state
         self.api = api
 
-    def command(self) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "gureum",
-            "agent",
-            "--state",
-            self.state,
-            "--endpoint",
-            self.api.endpoint,
-            "--port",
-            str(self.port),
-            "--dns-port",
-            str(self.dns_port),
-            "--data-dir",
-            str(self.data_dir),
-            *self.extra_args,
-        ]
+    def role_args(self) -> list[str]:
+        return ["agent", "--state", self.state, "--endpoint", self.api.endpoint]

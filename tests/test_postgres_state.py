@@ -3,33 +3,12 @@ one database see each other's writes (the multi-node design)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from harness import GureumProcess
-from pg import PgCluster, find_pg_bin
 
 pytestmark = pytest.mark.xdist_group("postgres")
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    url = os.environ.get("GUREUM_TEST_PG_URL")
-    if url:
-        yield url
-        return
-    if find_pg_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL binaries are missing in CI")
-        pytest.skip("PostgreSQL binaries not installed")
-    cluster = PgCluster()
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
 
 
 def test_writes_on_postgres_survive_kill_9(pg_url: str, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 from harness import AgentProcess, GureumProcess
-from pg import PgCluster, find_pg_bin
 
 from .images import build_image, containers_skip_reason, push
 from .test_api import AWSVPC, uniq, wait_status
@@ -26,23 +25,6 @@ pytestmark = [
 
 AGENT_NET = ["--set", "ecs.bridge=gureum8", "--set", "ecs.subnet=10.218.0.0/16"]
 FAST = ["--set", "ecs.heartbeat_interval=0.5", "--set", "ecs.node_timeout=5", "--set", "ecs.follow_interval=0.1"]
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    url = os.environ.get("GUREUM_TEST_PG_URL")
-    if url:
-        yield url
-        return
-    if find_pg_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL binaries are missing in CI")
-        pytest.skip("PostgreSQL binaries not installed")
-    cluster = PgCluster()
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="module")

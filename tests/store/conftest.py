@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,19 +17,9 @@ import pytest
 
 from gureum.store.base import Store
 
-try:
-    from tests.pg import PgCluster, find_pg_bin
-except ImportError:  # tests/ is not a package: import pg.py by path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from pg import PgCluster, find_pg_bin  # type: ignore[no-redef]
-
 # postgres cases share one xdist worker (`--dist loadgroup`), so one cluster serves them all
 BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.xdist_group("postgres"))]
 TEST_TIMEOUT = 30.0
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -41,24 +29,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     asyncio.run(asyncio.wait_for(pyfuncitem.obj(**args), TEST_TIMEOUT))
     return True
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A libpq URL of a PostgreSQL server the tests may create schemas in."""
-    url = os.environ.get("GUREUM_TEST_PG_URL")
-    if url:
-        yield url
-        return
-    if find_pg_bin() is None:
-        if _in_ci():
-            pytest.fail("CI is set but PostgreSQL binaries were not found (install postgresql-15)")
-        pytest.skip("PostgreSQL is not installed (set GUREUM_TEST_PG_URL or install postgresql-15)")
-    cluster = PgCluster()
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture
