@@ -125,11 +125,19 @@ class App:
         return self.config.data_dir
 
     @property
+    def blob_dir(self) -> Path:
+        """Where the content-addressed stores live (blobs/, s3/, registry/): the data dir, or
+        `--set storage.blob_dir=PATH`, a directory several nodes sharing one PostgreSQL store
+        can share (a network file system), so each serves what the others stored."""
+        shared = self.config.setting("storage.blob_dir")
+        return Path(shared).expanduser() if shared else self.data_dir
+
+    @property
     def blobs(self) -> BlobStore:
         if self._blobs is None:
             from gureum.blobs import BlobStore
 
-            self._blobs = BlobStore(self.data_dir / "blobs")
+            self._blobs = BlobStore(self.blob_dir / "blobs")
         return self._blobs
 
     def set_status(self, name: str, state: str, reason: str = "") -> None:

@@ -28,12 +28,12 @@ FAST = ["--set", "ecs.heartbeat_interval=0.5", "--set", "ecs.node_timeout=5", "-
 
 
 @pytest.fixture(scope="module")
-def cloud(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GureumProcess, AgentProcess, str]]:
+def cloud(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GureumProcess, AgentProcess, str]]:
     """An API node that runs no tasks itself, an agent in cluster "remote", and an image."""
     base = tmp_path_factory.mktemp("agents")
-    api = GureumProcess(base / "api", extra_args=["--state", pg_url, "--set", "ecs.run_tasks=false", *FAST])
+    api = GureumProcess(base / "api", extra_args=["--state", pg_database, "--set", "ecs.run_tasks=false", *FAST])
     api.start()
-    agent = AgentProcess(base / "agent", pg_url, api, extra_args=["--cluster", "remote", *AGENT_NET, *FAST])
+    agent = AgentProcess(base / "agent", pg_database, api, extra_args=["--cluster", "remote", *AGENT_NET, *FAST])
     try:
         api.client("ecs").create_cluster(clusterName="remote")
         agent.start()

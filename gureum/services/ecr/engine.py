@@ -86,7 +86,7 @@ class Registry:
         self.settings = Settings.from_app(app)
         # The registry's own content-addressed store: its collector may delete a digest
         # without asking other services (S3, Lambda) whether they hold the same bytes.
-        self.blobs: BlobStore = BlobStore(app.data_dir / "registry")
+        self.blobs: BlobStore = BlobStore(app.blob_dir / "registry")
         self._locks: dict[str, asyncio.Lock] = {}
         self._secret: str | None = None
         # Set by the ECR component once the node runs: starts owned background tasks.

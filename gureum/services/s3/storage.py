@@ -15,6 +15,6 @@ def blobs(app: App) -> BlobStore:
     if store is None:
         from gureum.blobs import BlobStore
 
-        store = BlobStore(app.data_dir / "s3")
+        store = BlobStore(app.blob_dir / "s3")
         app.components["s3.blobs"] = store
     return store
