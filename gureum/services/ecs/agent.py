@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
-from gureum.services.ecs import model, nodes
+from gureum.services.ecs import model, nodes, registry_auth
 from gureum.services.ecs import services as svc
 from gureum.services.ecs.taskrun import TaskRun, billed_seconds
 
@@ -80,6 +80,7 @@ class TaskAgent:
         from gureum.store.follow import ChangeFollower
 
         self.follower = ChangeFollower(app.store, model.TASK_EVENT, self.on_event)
+        self.engine_auth = registry_auth.from_config(cfg.setting)  # private registries (EC2 tasks)
         self.heartbeat_interval = float(cfg.setting("ecs.heartbeat_interval", "5") or 5)
         self.node_timeout = float(cfg.setting("ecs.node_timeout", "30") or 30)
         self.claim_grace = float(cfg.setting("ecs.claim_grace", "5") or 5)
@@ -308,13 +309,14 @@ class TaskAgent:
 
     # --- hooks used by TaskRun ---------------------------------------------------------------------
     async def registry_access(
-        self, image: str, account: str, region: str
+        self, image: str, account: str, region: str, *, ec2: bool = False
     ) -> tuple[img.Credentials | None, dict[str, str], Callable[[], tuple[bytes, str] | None] | None]:
         """Credentials and address for an image: gureum's own registry (by its address or an
-        ECR host name) gets an ECR token for the task's account, as the execution role would.
-        On a node that serves the registry, also a reader of the image's manifest in-process
-        (for the pull's thread), which spares the pull an HTTP round trip through this node's
-        own loop."""
+        ECR host name) gets an ECR token for the task's account, as the execution role would;
+        another registry, for an EC2 task, the container instance's private registry
+        credentials (registry_auth). On a node that serves the registry, also a reader of the
+        image's manifest in-process (for the pull's thread), which spares the pull an HTTP
+        round trip through this node's own loop."""
         try:
             ref = img.parse_reference(image)
         except img.PullError:
@@ -324,7 +326,7 @@ class TaskAgent:
         own = {f"localhost:{port}", f"127.0.0.1:{port}", f"{host}:{port}"}
         is_ecr = ".dkr.ecr." in ref.registry and ref.registry.endswith((".amazonaws.com", ".amazonaws.com.cn"))
         if ref.registry not in own and not is_ecr:
-            return None, {}, None
+            return (self.engine_auth.get(registry_auth.host_of(ref.registry)) if ec2 else None), {}, None
         rewrite = {ref.registry: f"{reach}:{port}"} if is_ecr or ref.registry != f"{reach}:{port}" else {}
         target_account = ref.registry.split(".", 1)[0] if is_ecr else account
         target_region = ref.registry.split(".")[3] if is_ecr else region

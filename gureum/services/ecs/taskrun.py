@@ -192,7 +192,7 @@ class TaskRun:
         self.pull_started = model.now()
 
         async def one(c: ContainerRun) -> None:
-            creds, rewrite, local = await self.agent.registry_access(c.spec["image"], self.account, self.region)
+            creds, rewrite, local = await self.agent.registry_access(c.spec["image"], self.account, self.region, ec2=self.launch_type == "EC2")
             try:
                 c.image = await self.agent.images.pull(c.spec["image"], creds, rewrite=rewrite, local=local)
             except img.PullError as e:
