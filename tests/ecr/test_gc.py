@@ -134,7 +134,7 @@ class _Config:
 def _app(tmp_path: Path, **settings: str):
     from gureum.store.memory import MemoryStore
 
-    return SimpleNamespace(store=MemoryStore(), data_dir=tmp_path, components={},
+    return SimpleNamespace(store=MemoryStore(), data_dir=tmp_path, blob_dir=tmp_path, components={},
                            config=_Config({"ecr.gc_grace_seconds": "0", **settings}), http_address=("127.0.0.1", 1))
 
 
