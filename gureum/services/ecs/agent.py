@@ -501,12 +501,12 @@ class TaskAgent:
         if now >= self._next_beat:
             self._next_beat = now + self.heartbeat_interval
             await self.beat(now)
-        if self.leader:
-            await svc.reconcile_all(self.app.store)
-            if self.app.store.shared:
+            if self.leader and self.app.store.shared:
                 lost = await self.app.store.run(lambda t: nodes.sweep_lost(t, self.node_ident, now, self.node_timeout))
                 for node in lost:
                     log.warning("ECS node %s stopped beating: its Fargate tasks are stopped, its instance disconnected", node)
+        if self.leader:
+            await svc.reconcile_all(self.app.store)
         if now >= self._next_scan:
             self._next_scan = now + SCAN_INTERVAL
             await self.scan()
