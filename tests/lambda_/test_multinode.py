@@ -1,7 +1,8 @@
 """Two gureum nodes sharing one PostgreSQL store and one blob directory
 (`--set storage.blob_dir=…`): each serves what the other stored (an S3 object, a function's
-code), and event invocations queued through one node run once each, on whichever node claims
-them first."""
+code); event invocations queued through one node run once each, on whichever node claims
+them first; a function updated through one node runs its new code on the other; and a
+reserved concurrency holds across both."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ RECORDER = "import json\ndef handler(e, c):\n    print('RECORD ' + json.dumps(e)
 @pytest.fixture(scope="module")
 def nodes(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GureumProcess, GureumProcess]]:
     base = tmp_path_factory.mktemp("multinode")
-    shared = ["--state", pg_database, "--set", f"storage.blob_dir={base / 'shared-blobs'}", "--set", "ecs.enabled=0"]
+    shared = [
+        "--state", pg_database, "--set", f"storage.blob_dir={base / 'shared-blobs'}", "--set", "ecs.enabled=0",
+        "--set", "lambda.concurrency_share_interval=0.1", "--set", "lambda.follow_interval=0.1",
+    ]  # fmt: skip
     a = GureumProcess(base / "a", extra_args=shared)
     b = GureumProcess(base / "b", extra_args=shared)
     a.start()
@@ -65,3 +69,44 @@ def test_functions_run_on_either_node_and_each_event_runs_once(nodes) -> None:
     events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern='"RECORD"')["events"]
     seen = sorted(json.loads(e["message"].split("RECORD ", 1)[1])["n"] for e in events)
     assert seen == [-1, *range(12)]
+
+
+def _function(a: GureumProcess, code: str, **kw) -> str:
+    role = a.client("iam").create_role(RoleName=f"mn-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    name = f"mn-{uuid.uuid4().hex[:8]}"
+    lam = a.client("lambda")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": zip_of({"app.py": code})}, **kw)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
+
+
+def test_code_updated_through_one_node_runs_on_the_other(nodes) -> None:
+    a, b = nodes
+    name = _function(a, "def handler(e, c):\n    return 'v1'\n")
+    assert json.loads(b.client("lambda").invoke(FunctionName=name)["Payload"].read()) == "v1"  # b now has a warm v1
+    a.client("lambda").update_function_code(FunctionName=name, ZipFile=zip_of({"app.py": "def handler(e, c):\n    return 'v2'\n"}))
+    a.client("lambda").get_waiter("function_updated_v2").wait(FunctionName=name)
+    deadline = time.monotonic() + 10
+    while json.loads(b.client("lambda").invoke(FunctionName=name)["Payload"].read()) != "v2":
+        assert time.monotonic() < deadline, "b kept running the old code"
+        time.sleep(0.1)
+
+
+def test_reserved_concurrency_holds_across_nodes(nodes) -> None:
+    import threading
+
+    a, b = nodes
+    name = _function(a, "import time\ndef handler(e, c):\n    time.sleep(e.get('s', 0))\n    return 'done'\n", Timeout=30)
+    a.client("lambda").put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    results: list[str] = []
+    slow = threading.Thread(target=lambda: results.append(json.loads(a.client("lambda").invoke(FunctionName=name, Payload=b'{"s": 4}')["Payload"].read())))
+    slow.start()
+    time.sleep(2)  # a's invocation is running, and a has told the store
+    lam_b = b.client("lambda")
+    with pytest.raises(lam_b.exceptions.TooManyRequestsException) as e:
+        lam_b.invoke(FunctionName=name, Payload=b'{"s": 0}')
+    assert e.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    slow.join(30)
+    assert results == ["done"]
+    time.sleep(0.5)  # a's count back to zero in the store
+    assert json.loads(lam_b.invoke(FunctionName=name, Payload=b'{"s": 0}')["Payload"].read()) == "done"

@@ -381,8 +381,10 @@ async def engine_of(app: App, timeout: float = 30.0) -> LambdaEngine:
 
 async def run(app: App) -> None:
     """The Lambda component: owns the engine and its background work until cancelled."""
+    from gureum.services.lambda_ import shared_concurrency
     from gureum.services.lambda_.async_queue import EventQueue
     from gureum.services.lambda_.urls import UrlListener
+    from gureum.store.follow import ChangeFollower
 
     isolate = (app.config.setting("lambda.isolation", "auto") or "auto").lower()
     # Off the loop: the first start on a host compiles the sandbox launcher.
@@ -390,7 +392,9 @@ async def run(app: App) -> None:
         SandboxHost, app.data_dir / "sandbox", isolate=None if isolate == "auto" else isolate in ("1", "true", "yes", "on")
     )
     engine = LambdaEngine(app, host)
-    unsubscribe = app.store.subscribe(model.TOPIC, engine._on_change)
+    # Function changes drop cached state: this node's at once, other nodes' from the change log.
+    changes = ChangeFollower(app.store, model.TOPIC, engine._on_change)
+    await changes.start()
     engine.queue = EventQueue(app, engine)
     engine.urls = UrlListener(app, engine)
     await engine.urls.start()
@@ -406,8 +410,12 @@ async def run(app: App) -> None:
             tg.create_task(engine.logs.run(), name="lambda-logs")
             tg.create_task(engine.ledger.run(), name="lambda-ledger")
             tg.create_task(engine.queue.run(), name="lambda-events")
+            if app.store.shared:
+                follow = float(app.config.setting("lambda.follow_interval", "0.5") or 0.5)
+                tg.create_task(changes.poll_forever(follow), name="lambda-follow")
+                tg.create_task(shared_concurrency.run(app, engine.scheduler), name="lambda-concurrency")
     finally:
-        unsubscribe()
+        changes.stop()
         await asyncio.shield(engine.urls.stop())
         await asyncio.shield(engine.scheduler.close())
         await asyncio.shield(engine.logs.flush())

@@ -4,7 +4,8 @@ An invocation takes an idle environment of the same configuration (most recently
 first, so surplus ones age out) or starts a new one (cold start); several run in parallel
 up to the function's concurrency. Concurrency is counted per account and region (the
 account limit, shared by functions without a reservation) and per function (its reserved
-concurrency); when exhausted the invocation is refused with the Reason AWS gives.
+concurrency); when exhausted the invocation is refused with the Reason AWS gives. Nodes
+sharing a store add each other's counts (shared_concurrency.py).
 Environments idle longer than `idle_timeout` are destroyed by `run_reaper()`.
 """
 
@@ -18,7 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gureum.sandbox.process import SandboxHost
-from gureum.services.lambda_.environment import EnvConfig, ExecutionEnvironment, InitFailed, InvokeResult
+from gureum.services.lambda_.environment import (
+    EnvConfig,
+    ExecutionEnvironment,
+    InitFailed,
+    InvokeResult,
+)
 from gureum.services.lambda_.runtime_api import Invocation
 
 log = logging.getLogger("gureum.lambda")
@@ -51,18 +57,32 @@ class Scheduler:
         self._per_function: dict[str, int] = {}
         self._closed = False
         self._retired: list[ExecutionEnvironment] = []
+        # Other nodes' in-flight counts (shared_concurrency.py): function ARN -> n, and
+        # "account/region" -> n of unreserved ones.
+        self._remote_functions: dict[str, int] = {}
+        self._remote_unreserved: dict[str, int] = {}
 
     # --- concurrency -------------------------------------------------------------------
     def running(self, function_arn: str) -> int:
         return self._per_function.get(function_arn, 0)
 
+    def local_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """This node's in-flight invocations: per function ARN, and unreserved per
+        "account/region"."""
+        return dict(self._per_function), {f"{a}/{r}": n for (a, r), n in self._unreserved.items() if n}
+
+    def set_remote(self, functions: dict[str, int], unreserved: dict[str, int]) -> None:
+        """Other nodes' in-flight invocations, counted against the same limits."""
+        self._remote_functions = functions
+        self._remote_unreserved = unreserved
+
     def _admit(self, cfg: EnvConfig, limits: Concurrency) -> None:
         fn = cfg.function_arn
         scope = (cfg.account_id, cfg.region)
         if limits.reserved is not None:
-            if self._per_function.get(fn, 0) >= limits.reserved:
+            if self._per_function.get(fn, 0) + self._remote_functions.get(fn, 0) >= limits.reserved:
                 raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
-        elif self._unreserved.get(scope, 0) >= limits.unreserved_limit:
+        elif self._unreserved.get(scope, 0) + self._remote_unreserved.get(f"{scope[0]}/{scope[1]}", 0) >= limits.unreserved_limit:
             raise Throttled("ConcurrentInvocationLimitExceeded")
         self._per_function[fn] = self._per_function.get(fn, 0) + 1
         if limits.reserved is None:
