@@ -27,7 +27,7 @@ class Limits:
     pids: int | None = None
 
 
-def _own_paths() -> dict[str, str]:
+def own_paths() -> dict[str, str]:
     """controller -> path of our own cgroup ("" key for the v2 unified hierarchy)."""
     out: dict[str, str] = {}
     with open("/proc/self/cgroup") as f:
@@ -184,7 +184,7 @@ class CgroupManager:
         if os.geteuid() != 0:
             return None
         try:
-            own = _own_paths()
+            own = own_paths()
         except OSError:
             return None
         if (root / "memory").is_dir():
@@ -242,7 +242,7 @@ class CgroupManager:
                     name = d.name
                     if d == parent or not d.is_dir() or not name.startswith("p") or not name[1:].isdigit():
                         continue
-                    if _alive(int(name[1:])):
+                    if pid_alive(int(name[1:])):
                         continue
                     for child in d.iterdir():
                         if child.is_dir():
@@ -251,7 +251,16 @@ class CgroupManager:
                         d.rmdir()
 
 
-def _alive(pid: int) -> bool:
+def own_memory_cgroup() -> str:
+    """Our own cgroup in the memory hierarchy, without slashes at either end ("" at the root
+    or when it cannot be read)."""
+    with contextlib.suppress(OSError):
+        return own_paths().get("memory", "/").strip("/")
+    return ""
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (ours to signal or not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

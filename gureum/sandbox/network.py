@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gureum.sandbox.cgroups import pid_alive
+
 log = logging.getLogger("gureum.sandbox.network")
 
 LEASES = Path("/run/gureum/ecs-net")
@@ -40,16 +42,6 @@ def _ip(*args: str, stdin: str | None = None) -> None:
     res = subprocess.run(["ip", *args], input=stdin, check=False, capture_output=True, text=True, timeout=30)
     if res.returncode != 0:
         raise NetworkError(f"ip {' '.join(args)}: {res.stderr.strip()}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -107,7 +99,7 @@ class Bridge:
                 pid = int(pid_s)
             except (OSError, ValueError):
                 continue
-            if _alive(pid):
+            if pid_alive(pid):
                 continue
             self._remove_ns(ns)
             with contextlib.suppress(OSError):
@@ -126,7 +118,7 @@ class Bridge:
                     pid = int(path.read_text().split()[0])
                 except (OSError, ValueError, IndexError):
                     continue
-                if _alive(pid):
+                if pid_alive(pid):
                     continue
                 with contextlib.suppress(OSError):
                     path.unlink()

@@ -28,6 +28,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gureum.sandbox import cgroups
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
@@ -59,6 +60,8 @@ class TaskAgent:
         self.default_stop_timeout = float(cfg.setting("ecs.stop_timeout", "30") or 30)
         self.pids_limit = int(cfg.setting("ecs.task_pids_max", "4096") or 4096)
         self.node_id = f"p{os.getpid()}"  # this process (its cgroups)
+        # tasks' cgroups nest under ours: <own memory cgroup>/gureum-ecs/<this process>
+        self.cgroup_base = "/".join(x for x in (cgroups.own_memory_cgroup(), "gureum-ecs", self.node_id) if x)
         self.node_ident = app.node_id  # stable: which tasks are this node's
         self.instance_key: str | None = None
         # Pre-provisioned task networks (namespace + address), as Fargate keeps capacity warm;
@@ -311,48 +314,35 @@ class TaskAgent:
     async def registry_access(
         self, image: str, account: str, region: str, *, ec2: bool = False
     ) -> tuple[img.Credentials | None, dict[str, str], Callable[[], tuple[bytes, str] | None] | None]:
-        """Credentials and address for an image: gureum's own registry (by its address or an
-        ECR host name) gets an ECR token for the task's account, as the execution role would;
-        another registry, for an EC2 task, the container instance's private registry
-        credentials (registry_auth). On a node that serves the registry, also a reader of the
-        image's manifest in-process (for the pull's thread), which spares the pull an HTTP
-        round trip through this node's own loop."""
-        try:
-            ref = img.parse_reference(image)
-        except img.PullError:
-            return None, {}, None
-        host, port = self.app.api_address
-        reach = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host
-        own = {f"localhost:{port}", f"127.0.0.1:{port}", f"{host}:{port}"}
-        is_ecr = ".dkr.ecr." in ref.registry and ref.registry.endswith((".amazonaws.com", ".amazonaws.com.cn"))
-        if ref.registry not in own and not is_ecr:
-            return (self.engine_auth.get(registry_auth.host_of(ref.registry)) if ec2 else None), {}, None
-        rewrite = {ref.registry: f"{reach}:{port}"} if is_ecr or ref.registry != f"{reach}:{port}" else {}
-        target_account = ref.registry.split(".", 1)[0] if is_ecr else account
-        target_region = ref.registry.split(".")[3] if is_ecr else region
-        try:
-            from gureum.services.ecr import auth
-            from gureum.services.ecr.engine import Scope, registry_of
+        """Credentials and address for an image (ecr.pulls: gureum's own registry gets an ECR
+        token for the task's account); another registry, for an EC2 task, the container
+        instance's private registry credentials (registry_auth). On a node that serves the
+        registry, also a reader of the image's manifest in-process (for the pull's thread),
+        which spares the pull an HTTP round trip through this node's own loop."""
+        from gureum.services.ecr import pulls
 
-            registry = registry_of(self.app)
-            secret = await registry.secret()
-            password = auth.make_password(secret, target_account, target_region, time.time() + 3600)
-        except Exception:  # noqa: BLE001 - ECR not present: anonymous pulls
-            return None, rewrite, None
+        creds, rewrite, own = await pulls.access(self.app, image, account, region)
+        if own is None:
+            if creds is None and not rewrite and ec2:
+                with contextlib.suppress(img.PullError):
+                    creds = self.engine_auth.get(registry_auth.host_of(img.parse_reference(image).registry))
+            return creds, rewrite, None
         if self.app.is_agent:
-            return img.Credentials("AWS", password), rewrite, None
+            return creds, rewrite, None
+        from gureum.services.ecr.engine import registry_of
+
+        registry = registry_of(self.app)
         loop = asyncio.get_running_loop()
-        scope = Scope(target_account, target_region)
 
         def local() -> tuple[bytes, str] | None:
             try:
-                read, doc = registry.read_manifest_sync(scope, ref.repository, ref.ref)
+                read, doc = registry.read_manifest_sync(own.scope, own.repository, own.reference)
             except Exception:  # noqa: BLE001 - the HTTP pull tells what is wrong, in the registry's words
                 return None
-            loop.call_soon_threadsafe(lambda: self.spawn(registry.record_pull(scope, ref.repository, doc), "ecs-record-pull"))
+            loop.call_soon_threadsafe(lambda: self.spawn(registry.record_pull(own.scope, own.repository, doc), "ecs-record-pull"))
             return read.data, read.media_type
 
-        return img.Credentials("AWS", password), rewrite, local
+        return creds, rewrite, local
 
     def injected_env(self, run: TaskRun, c: Any) -> dict[str, str]:
         env = {
@@ -629,20 +619,15 @@ def host_memory_mib() -> int:
 def sweep_cgroups(include_self: bool = False) -> None:
     """Remove task cgroups left by gureum processes that died (gureum-ecs/p<pid>/<task>),
     and this process's own when it shuts down."""
-    own = "/"
-    with contextlib.suppress(OSError), open("/proc/self/cgroup") as f:
-        for line in f:
-            _, ctrls, path = line.rstrip("\n").split(":", 2)
-            if "memory" in ctrls.split(","):
-                own = path
+    own = cgroups.own_memory_cgroup()
     for ctrl in ("memory", "cpu", "pids"):
-        base = Path("/sys/fs/cgroup") / ctrl / own.strip("/") / "gureum-ecs"
+        base = Path("/sys/fs/cgroup") / ctrl / own / "gureum-ecs"
         if not base.is_dir():
             continue
         for node in base.iterdir():
             if not node.is_dir() or not node.name[1:].isdigit():
                 continue
-            if net._alive(int(node.name[1:])) and not (include_self and int(node.name[1:]) == os.getpid()):
+            if cgroups.pid_alive(int(node.name[1:])) and not (include_self and int(node.name[1:]) == os.getpid()):
                 continue
             for d in sorted(node.rglob("*"), key=lambda p: len(p.parts), reverse=True):
                 if d.is_dir():

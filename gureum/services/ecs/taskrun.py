@@ -306,15 +306,7 @@ class TaskRun:
     def task_cgroup_path(self) -> str:
         """Where the task's cgroup goes, relative to each controller's root: under this
         process's own memory cgroup, gureum-ecs/<node>/<task>."""
-        if os.geteuid() != 0 or not Path("/sys/fs/cgroup/memory").is_dir():
-            return f"gureum-ecs/{self.agent.node_id}/{self.task_id}"
-        own = "/"
-        with contextlib.suppress(OSError), open("/proc/self/cgroup") as f:
-            for line in f:
-                _, ctrls, path = line.rstrip("\n").split(":", 2)
-                if "memory" in ctrls.split(","):
-                    own = path
-        return f"{own.strip('/')}/gureum-ecs/{self.agent.node_id}/{self.task_id}".strip("/")
+        return f"{self.agent.cgroup_base}/{self.task_id}"
 
     def prepare_cgroup(self) -> None:
         """A task-level cgroup (Fargate task cpu/memory) that the containers nest under

@@ -19,7 +19,6 @@ import logging
 import os
 import shutil
 import stat
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,27 +34,10 @@ log = logging.getLogger("gureum.lambda")
 # --- where an image lives ------------------------------------------------------------------
 async def registry_access(app: App, image: str, account: str, region: str) -> tuple[img.Credentials | None, dict[str, str]]:
     """Credentials and dial address: gureum's own registry gets an ECR token for `account`."""
-    try:
-        ref = img.parse_reference(image)
-    except img.PullError:
-        return None, {}
-    host, port = app.http_address
-    own = {f"localhost:{port}", f"127.0.0.1:{port}", f"{host}:{port}"}
-    is_ecr = ".dkr.ecr." in ref.registry and ref.registry.endswith((".amazonaws.com", ".amazonaws.com.cn"))
-    if ref.registry not in own and not is_ecr:
-        return None, {}
-    rewrite = {ref.registry: f"127.0.0.1:{port}"} if is_ecr or ref.registry != f"127.0.0.1:{port}" else {}
-    target_account = ref.registry.split(".", 1)[0] if is_ecr else account
-    target_region = ref.registry.split(".")[3] if is_ecr else region
-    try:
-        from gureum.services.ecr import auth
-        from gureum.services.ecr.engine import registry_of
+    from gureum.services.ecr import pulls
 
-        secret = await registry_of(app).secret()
-        password = auth.make_password(secret, target_account, target_region, time.time() + 3600)
-        return img.Credentials("AWS", password), rewrite
-    except Exception:  # noqa: BLE001 - ECR not in this build: anonymous pulls
-        return None, rewrite
+    creds, rewrite, _ = await pulls.access(app, image, account, region)
+    return creds, rewrite
 
 
 def _resolve_sync(image: str, creds: img.Credentials | None, rewrite: dict[str, str]) -> str:
