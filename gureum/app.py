@@ -76,6 +76,9 @@ class App:
         self.banner_printed = False
         self.components: dict[str, Any] = {}  # name -> the object a component publishes
         self._status: dict[str, tuple[str, str]] = {}
+        # component name -> the services it backs, for components started (or turned off)
+        self._components: dict[str, tuple[str, ...]] = {}
+        self._disabled: set[str] = set()
         self._tasks: asyncio.TaskGroup | None = None
         self._http: HttpServer | None = None
         self._lock: DataDirLock | None = None
@@ -160,6 +163,25 @@ class App:
                 out[name] = {"state": state, "reason": reason} if reason else {"state": state}
         return out
 
+    def component_states(self) -> dict[str, dict[str, str]]:
+        """Each background component's state: `running` once every service it backs reports
+        running (a component reports through `set_status`), `starting` before, `failed`, or
+        `disabled` by configuration."""
+        out: dict[str, dict[str, str]] = {}
+        for name, services in self._components.items():
+            if name in self._disabled:
+                out[name] = {"state": "disabled"}
+                continue
+            states = [self._status.get(svc, ("available", ""))[0] for svc in services]
+            failed = [svc for svc in services if self._status.get(svc, ("", ""))[0] == "failed"]
+            if failed:
+                out[name] = {"state": "failed", "reason": self._status[failed[0]][1]}
+            elif all(st in ("running", "available", "disabled") for st in states):
+                out[name] = {"state": "running"}
+            else:
+                out[name] = {"state": "starting"}
+        return out
+
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a background task owned by the node's TaskGroup (cancelled on shutdown)."""
         assert self._tasks is not None, "app not started"
@@ -206,7 +228,9 @@ class App:
                 for cname, (entry, services) in registry.COMPONENTS.items():
                     if self.is_agent and cname not in registry.AGENT_COMPONENTS:
                         continue
+                    self._components[cname] = services or (cname,)
                     if cfg.setting(f"{cname}.enabled", "1") in ("0", "false", "no"):
+                        self._disabled.add(cname)
                         for svc in services or (cname,):
                             self.set_status(svc, "disabled", "turned off by configuration")
                         continue

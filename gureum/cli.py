@@ -229,25 +229,39 @@ def print_banner(app: object) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    import urllib.error
     import urllib.request
 
     url = args.endpoint.rstrip("/") + "/_gureum/health"
     try:
         with urllib.request.urlopen(url, timeout=5) as resp:
             doc = json.load(resp)
+    except urllib.error.HTTPError as exc:  # 503 while components start: the body says which
+        try:
+            doc = json.load(exc)
+        except ValueError:
+            print(f"gureum status: {args.endpoint} answered {exc.code}", file=sys.stderr)
+            return 1
     except OSError as exc:
         print(f"gureum status: no gureum answers at {args.endpoint} ({exc})", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(doc, indent=2))
         return 0
-    print(f"gureum {doc['version']}, up {doc['uptime']:.0f} s, data in {doc.get('dataDir', '?')}")
+    if "version" in doc:
+        print(f"gureum {doc['version']}, up {doc['uptime']:.0f} s, data in {doc.get('dataDir', '?')}")
+    print("ready" if doc.get("ready") else "starting: not every component serves yet")
     for name, addr in doc.get("endpoints", {}).items():
         print(f"  {name:<9} {addr}")
     print()
     print(f"{'SERVICE':<18} {'STATE':<10} REASON")
     for name, st in sorted(doc["services"].items()):
         print(f"{name:<18} {st['state']:<10} {st.get('reason', '')}")
+    if doc.get("components"):
+        print()
+        print(f"{'COMPONENT':<18} {'STATE':<10} REASON")
+        for name, st in sorted(doc["components"].items()):
+            print(f"{name:<18} {st['state']:<10} {st.get('reason', '')}")
     return 0
 
 

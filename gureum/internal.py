@@ -14,13 +14,22 @@ if TYPE_CHECKING:
 
 
 def health(app: App) -> dict[str, Any]:
+    """The node's state: `ready` once every enabled component serves, each service's and
+    component's state. In strict auth mode (a shared cloud) it says nothing about the host:
+    no data directory, endpoints or version, only states."""
+    services = app.status()
+    components = app.component_states()
+    ready = all(c["state"] in ("running", "disabled") for c in components.values())
+    doc: dict[str, Any] = {"ready": ready, "services": services, "components": components}
+    if app.config.auth == "strict":
+        return doc
     return {
         "version": __version__,
         "uptime": round(time.time() - app.started, 3),
         "endpoints": endpoints(app),
         "dataDir": str(app.data_dir),
         "role": app.config.role,
-        "services": app.status(),
+        **doc,
     }
 
 
@@ -49,5 +58,6 @@ def _json(status: int, doc: Any) -> Response:
 async def handle(app: App, request: Request) -> Response:
     path = request.raw_path.rstrip("/")
     if path == "/_gureum/health" and request.method in ("GET", "HEAD"):
-        return _json(200, health(app))
+        doc = health(app)
+        return _json(200 if doc["ready"] else 503, doc)
     return _json(404, {"error": "NotFound", "message": f"no gureum endpoint {request.raw_path}"})

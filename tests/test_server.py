@@ -41,6 +41,61 @@ def test_health_reports_version_uptime_and_every_service_state(gureum: GureumPro
             assert st["reason"]
 
 
+def test_health_is_503_until_every_component_serves_then_dns_answers_at_once(tmp_path: Path) -> None:
+    """A script that waits for health and then queries DNS must get its answer on the first
+    query: health says `ready` (200) only once every enabled component serves."""
+    import os
+    import time
+
+    import dns.message
+    import dns.query
+
+    proc = GureumProcess(tmp_path / "data")
+    proc.data_dir.mkdir(parents=True)
+    log = open(proc.log_path, "ab")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc.proc = subprocess.Popen(proc.command(), stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT), env=env)
+    log.close()
+    try:
+        seen: set[int] = set()
+        doc: dict[str, object] = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(proc.endpoint + "/_gureum/health", timeout=2) as resp:
+                    seen.add(resp.status)
+                    doc = json.load(resp)
+                    break
+            except urllib.error.HTTPError as e:
+                seen.add(e.code)
+                starting = json.load(e)
+                assert starting["ready"] is False
+                assert any(c["state"] == "starting" for c in starting["components"].values())
+            except OSError:
+                pass
+            time.sleep(0.005)
+        assert doc.get("ready") is True, doc
+        assert all(c["state"] == "running" for c in doc["components"].values()), doc  # type: ignore[union-attr]
+        q = dns.message.make_query("nothing.example.", "A")
+        answer = dns.query.udp(q, "127.0.0.1", port=proc.dns_port, timeout=1.0)
+        assert answer.id == q.id
+    finally:
+        proc.stop()
+
+
+def test_health_in_strict_mode_tells_state_only(tmp_path: Path) -> None:
+    proc = GureumProcess(tmp_path / "data", extra_args=["--auth", "strict", "--set", "auth.keys=AKIDEXAMPLE1:s3cr3t:111122223333"])
+    proc.start()
+    try:
+        doc = proc.health()
+        assert doc["ready"] is True
+        assert "dataDir" not in doc and "endpoints" not in doc and "version" not in doc
+        assert str(proc.data_dir) not in json.dumps(doc)
+        assert doc["services"]["sts"]["state"] == "available"
+    finally:
+        proc.stop()
+
+
 def test_status_command_prints_a_table_of_services(gureum: GureumProcess) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "gureum", "status", "--endpoint", gureum.endpoint],
