@@ -12,14 +12,18 @@ help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(PY):
+	@echo "==> creating the virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> upgrading pip"
 	$(PY) -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
+	@echo "==> installing gureum and its dependencies into $(VENV) (about a minute the first time)"
+	$(PY) -m pip install --progress-bar on -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(PY)
+	@echo "==> installing gureum with what the tests need into $(VENV)"
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP) $@
 
@@ -30,6 +34,7 @@ install-test: $(TEST_STAMP) ## install gureum with what the tests need
 # Byte-compile ahead of time: start-up speed is part of the product, and some environments
 # set PYTHONDONTWRITEBYTECODE, which would make every start compile from source.
 compile:
+	@echo "==> byte-compiling gureum"
 	@$(PY) -m compileall -q gureum
 
 up: $(STAMP) compile ## run gureum in the foreground (flags: make up ARGS="--ephemeral")
