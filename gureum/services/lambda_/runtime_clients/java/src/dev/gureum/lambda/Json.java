@@ -278,6 +278,7 @@ public final class Json {
         if (raw == BigInteger.class) return new BigDecimal(v.toString()).toBigInteger();
         if (raw.isEnum()) return Enum.valueOf((Class<Enum>) raw, v.toString());
         if (raw == byte[].class && v instanceof String) return java.util.Base64.getDecoder().decode((String) v);
+        if (raw == java.nio.ByteBuffer.class && v instanceof String) return java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder().decode((String) v));
         if (Map.class.isAssignableFrom(raw)) {
             if (!(v instanceof Map)) throw new IllegalArgumentException("Cannot map " + kind(v) + " onto " + type.getTypeName());
             Type vt = typeArg(type, 1);
