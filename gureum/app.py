@@ -276,7 +276,9 @@ class App:
 
             return internal.not_here(self, request)
         for prefix, entry in registry.EDGE_ROUTES.items():
-            if path.startswith(prefix) and not _is_sigv4(request):
+            # A SigV4-signed /v2/... may be an S3 request for bucket "v2"; no bucket name starts
+            # with "_", so prefixes under /_ are ours even when signed (function URLs with AWS_IAM).
+            if path.startswith(prefix) and (prefix.startswith("/_") or not _is_sigv4(request)):
                 return await load_entry(entry)(self, request)
         if path.startswith("/_gureum/"):
             from gureum import internal

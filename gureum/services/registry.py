@@ -45,6 +45,7 @@ AGENT_COMPONENTS = ("dns", "ecs")
 EDGE_ROUTES: dict[str, str] = {
     "/v2/": "gureum.services.ecr.http:handle",  # the OCI registry (ECR)
     "/_gureum/lambda/code/": "gureum.services.lambda_.code_urls:handle",  # GetFunction's Code.Location
+    "/_aws/lambda-url/": "gureum.services.lambda_.urls:handle_path",  # function URLs in path form
 }
 
 # Services gureum speaks on its API port (for routing and the health report).

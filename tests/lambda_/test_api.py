@@ -305,6 +305,24 @@ def test_function_url_serves_payload_format_2(lam, make_function, gureum):
         lam.get_function_url_config(FunctionName=name)
 
 
+def test_function_url_path_form_works_with_clients_that_cannot_resolve_lambda_url_hosts(lam, make_function, gureum):
+    """Python's urllib cannot resolve `<id>.lambda-url.<region>.localhost`: the path form
+    `/_aws/lambda-url/<id>/...` reaches the same function, on the API port and the URL port."""
+    code = "import json\ndef handler(e, c):\n    return {'statusCode': 200, 'body': json.dumps([e['rawPath'], e['requestContext']['http']['path'], e.get('rawQueryString')])}\n"
+    name = make_function(code)
+    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+    url_id = url.split("//", 1)[1].split(".", 1)[0]
+    url_port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
+    for base in (gureum.endpoint, f"http://127.0.0.1:{url_port}"):
+        with urllib.request.urlopen(f"{base}/_aws/lambda-url/{url_id}/a/b%20c?x=1", timeout=30) as resp:
+            assert resp.status == 200
+            assert json.loads(resp.read()) == ["/a/b%20c", "/a/b c", "x=1"]
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(f"{gureum.endpoint}/_aws/lambda-url/nosuchurlid/", timeout=30)
+    assert exc.value.code == 403
+    assert "/_aws/lambda-url/" + url_id in gureum.log_path.read_text()
+
+
 def test_aws_cli_creates_and_invokes(gureum, role_arn, tmp_path):
     name = f"cli-{uuid.uuid4().hex[:8]}"
     zip_path = tmp_path / "f.zip"

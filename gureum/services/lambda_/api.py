@@ -7,6 +7,7 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -17,6 +18,8 @@ from gureum.services.lambda_.code import code_bytes, store_code
 from gureum.services.lambda_.engine import COMPONENT, encode_tail, engine_of
 from gureum.services.lambda_.runtimes import RUNTIMES
 from gureum.services.lambda_.scheduler import Throttled
+
+log = logging.getLogger("gureum.lambda")
 
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
@@ -875,6 +878,8 @@ async def create_function_url_config(ctx: RequestContext, params: dict[str, Any]
     await ctx.app.store.run(create)
     out = await _url_view(ctx, doc)
     out.pop("LastModifiedTime", None)
+    engine = await engine_of(ctx.app)
+    log.info("function URL for %s: %s (path form: %s)", arn, out["FunctionUrl"], engine.urls.path_url_for(doc["id"]))
     return out
 
 

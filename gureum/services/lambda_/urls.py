@@ -1,6 +1,8 @@
 """Function URLs: one HTTP listener (setting `lambda.url_port`, default the API port + 1)
 serving every function URL, picked by the Host header's first label
-(`<url id>.lambda-url.<region>.localhost:<port>`). AuthType AWS_IAM requires a SigV4 signature
+(`<url id>.lambda-url.<region>.localhost:<port>`) or, for clients that cannot resolve such
+names (Python's urllib, getent), by path: `/_aws/lambda-url/<url id>/<path>` on this listener
+or on the API port (the function sees `/<path>` as its rawPath either way). AuthType AWS_IAM requires a SigV4 signature
 for service "lambda" (checked like any API request: verified in strict auth mode); resource
 policies are not evaluated yet. Requests become payload format 2.0 events;
 the function's answer is mapped back the way AWS does (statusCode/headers/body/
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gureum.lambda.urls")
 _CACHE_SECONDS = 2.0
+PATH_PREFIX = "/_aws/lambda-url/"
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded")
 
 
@@ -61,6 +64,12 @@ class UrlListener:
     def url_for(self, url_id: str, region: str) -> str:
         return f"http://{url_id}.lambda-url.{region}.localhost:{self.port}/"
 
+    def path_url_for(self, url_id: str) -> str:
+        """The same URL in path form, on the API port."""
+        host, port = self.app.http_address
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host
+        return f"http://{shown}:{port}{PATH_PREFIX}{url_id}/"
+
     async def _lookup(self, url_id: str) -> dict[str, Any] | None:
         hit = self._cache.get(url_id)
         if hit is not None and hit[1] > time.monotonic():
@@ -75,7 +84,14 @@ class UrlListener:
         return doc
 
     async def handle(self, req: Request) -> Response:
-        url_id = req.host.split(".", 1)[0].split(":", 1)[0].lower()
+        if req.raw_path.startswith(PATH_PREFIX):
+            url_id, _, rest = req.raw_path[len(PATH_PREFIX):].partition("/")
+            raw_path = "/" + rest
+            path = "/" + req.path[len(PATH_PREFIX):].partition("/")[2]
+        else:
+            url_id = req.host.split(".", 1)[0].split(":", 1)[0]
+            raw_path, path = req.raw_path, req.path
+        url_id = url_id.lower()
         doc = await self._lookup(url_id) if url_id else None
         if doc is None:
             return _json_response(403, {"Message": "Forbidden"})
@@ -83,7 +99,7 @@ class UrlListener:
         if doc["AuthType"] == "AWS_IAM" and not await self._signed(req, body):
             return _json_response(403, {"Message": "Forbidden"})
         request_id = str(uuid.uuid4())
-        event = self._event(req, body, doc, url_id, request_id)
+        event = self._event(req, body, doc, url_id, request_id, raw_path, path)
         account, region = doc["account"], doc["region"]
         try:
             name = doc["key"].split("/", 2)[2]
@@ -112,7 +128,9 @@ class UrlListener:
             return False
         return True
 
-    def _event(self, req: Request, body: bytes, doc: dict[str, Any], url_id: str, request_id: str) -> dict[str, Any]:
+    def _event(
+        self, req: Request, body: bytes, doc: dict[str, Any], url_id: str, request_id: str, raw_path: str, path: str,
+    ) -> dict[str, Any]:
         headers: dict[str, str] = {}
         cookies: list[str] = []
         for k, v in req.headers.items():
@@ -129,7 +147,7 @@ class UrlListener:
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": "$default",
-            "rawPath": req.raw_path,
+            "rawPath": raw_path,
             "rawQueryString": req.query_string,
             "headers": headers,
             "requestContext": {
@@ -139,7 +157,7 @@ class UrlListener:
                 "domainPrefix": url_id,
                 "http": {
                     "method": req.method,
-                    "path": req.path,
+                    "path": path,
                     "protocol": "HTTP/1.1",
                     "sourceIp": req.client[0],
                     "userAgent": headers.get("user-agent", ""),
@@ -182,3 +200,11 @@ class UrlListener:
         if not any(k.lower() == "content-type" for k, _ in headers):
             headers.append(("content-type", "application/json"))
         return Response(status, headers, data)
+
+
+async def handle_path(app: App, req: Request) -> Response:
+    """`/_aws/lambda-url/<url id>/...` on the API port: the function URL listener's answer."""
+    from gureum.services.lambda_.engine import COMPONENT
+
+    engine = await app.wait_component(COMPONENT, timeout=30)
+    return await engine.urls.handle(req)
