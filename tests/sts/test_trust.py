@@ -171,3 +171,18 @@ def test_a_function_in_another_account_cannot_assume_the_role(gureum):
     lam_b.get_waiter("function_active_v2").wait(FunctionName="pivot")
     out = json.loads(lam_b.invoke(FunctionName="pivot")["Payload"].read())
     assert out == {"refused": "AccessDenied"}
+
+
+def test_create_role_refuses_trust_policies_the_engine_cannot_evaluate(gureum):
+    a, _ = accounts()
+    iam = as_account(gureum, "iam", a)
+    bad = {
+        trust({"AWS": "alice"}): 'Invalid principal in policy: "AWS":"alice"',
+        trust({"AWS": a}, Condition={"StringEqualz": {"sts:ExternalId": "x"}}): "Syntax errors in policy.",
+        trust({"AWS": a}, Condition={"NumericLessThan": {"aws:EpochTime": "soon"}}): "Syntax errors in policy.",
+    }
+    for document, message in bad.items():
+        with pytest.raises(ClientError) as exc:
+            iam.create_role(RoleName=f"bad-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=document)
+        assert exc.value.response["Error"]["Code"] == "MalformedPolicyDocument"
+        assert exc.value.response["Error"]["Message"] == message
