@@ -28,6 +28,7 @@ class Issuer:
         self.rsa = RSAKey.generate_key(2048, parameters={"kid": "rsa-1", "use": "sig", "alg": "RS256"})
         self.ec = ECKey.generate_key("P-256", parameters={"kid": "ec-1", "use": "sig", "alg": "ES256"})
         self.published: list[Key] = [self.rsa, self.ec]
+        self.fetches: list[str] = []  # paths requested from serve()
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [k.as_dict(private=False) for k in self.published]}
@@ -58,6 +59,7 @@ class Issuer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
+                issuer.fetches.append(self.path)
                 host = f"http://127.0.0.1:{self.server.server_address[1]}"
                 if self.path == "/jwks":
                     body = json.dumps(issuer.jwks()).encode()

@@ -124,6 +124,15 @@ def test_the_trust_policy_decides_after_the_token_verifies(cloud, idp, setup):
     assert refused(cloud, other["Role"]["Arn"], issuer.token())["Code"] == "AccessDenied"
 
 
+def test_no_keys_are_fetched_for_an_issuer_the_account_has_not_registered(cloud, idp, setup):
+    issuer, url = idp
+    before = len(issuer.fetches)
+    err = refused(cloud, setup["role"], issuer.token(iss=url))  # a loopback issuer named by the token
+    assert err["Code"] == "InvalidIdentityToken"
+    assert err["Message"] == f"No OpenIDConnect provider found in your account for {url}"
+    assert issuer.fetches[before:] == []
+
+
 def test_rotated_keys_are_fetched_again(cloud, idp, setup):
     issuer, _ = idp
     assert assume(cloud, setup["role"], issuer.token())["Audience"] == "sts.amazonaws.com"

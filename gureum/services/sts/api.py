@@ -115,14 +115,17 @@ async def assume_role_with_web_identity(ctx: RequestContext, params: dict[str, A
     (iam/oidc.py, iam/jwks.py), then the role's trust policy must allow the provider."""
     _check_session_name(params["RoleSessionName"])
     packed = _packed_policy_size(params)
+    denied = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+    account = sessions.role_account(params["RoleArn"])
+    if not account:
+        raise sessions.AccessDenied(denied)
+    # the issuer must be a provider of the role's account before any key is fetched for it
+    _, unverified = oidc.token_header_claims(params["WebIdentityToken"])
+    await ctx.app.store.read(lambda t: oidc.check_web_identity(Iam(t, account), unverified))
     verified = await oidc.verify_token(ctx.app, params["WebIdentityToken"])
     context = request_context(ctx, params)
-    denied = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
 
     def txn(t: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        account = sessions.role_account(params["RoleArn"])
-        if not account:
-            raise sessions.AccessDenied(denied)
         claims = oidc.check_web_identity(Iam(t, account), verified)
         rec = sessions.assume_role(
             t,
