@@ -9,13 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from gureum.services.iam import ids, lookup, sessions
+from gureum.services.iam import ids, lookup, sessions, trust
 from gureum.services.iam.model import Iam
 from gureum.store.memory import MemoryStore
 
 ACCT = "123456789012"
 TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
 ROLE_ARN = f"arn:aws:iam::{ACCT}:role/svc/runner"
+LAMBDA = trust.service_principal("lambda.amazonaws.com")
 
 
 class FakeApp:
@@ -84,6 +85,11 @@ def test_assume_role_errors_as_sts_does(app):
         assert err.value.status == 403 and "sts:AssumeRole on resource" in err.value.message
         with pytest.raises(sessions.StsValidationError, match="exceeds the MaxSessionDuration"):
             await lookup.assume_role_credentials(app, ACCT, ROLE_ARN, "s", 7201)
+        # the role trusts lambda.amazonaws.com only: ECS's service principal is refused
+        with pytest.raises(sessions.AccessDenied) as err:
+            await lookup.assume_role_credentials(app, ACCT, ROLE_ARN, "s", service="ecs-tasks.amazonaws.com")
+        assert err.value.message == (
+            f"User: ecs-tasks.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: {ROLE_ARN}")
 
     asyncio.run(scenario())
 
@@ -91,12 +97,12 @@ def test_assume_role_errors_as_sts_does(app):
 def test_role_chaining_is_limited_to_an_hour(app):
     with pytest.raises(sessions.StsValidationError, match="role chaining"):
         app.store.run_sync(
-            lambda t: sessions.assume_role(t, ROLE_ARN, "s", 3601, caller_arn="x", chained=True)
+            lambda t: sessions.assume_role(t, ROLE_ARN, "s", 3601, principal=LAMBDA, chained=True)
         )
 
 
 def test_assume_role_records_role_last_used(app):
-    app.store.run_sync(lambda t: sessions.assume_role(t, ROLE_ARN, "s", None, caller_arn="x", region="eu-west-1"))
+    app.store.run_sync(lambda t: sessions.assume_role(t, ROLE_ARN, "s", None, principal=LAMBDA, region="eu-west-1"))
     role = asyncio.run(lookup.get_role(app, ACCT, ROLE_ARN))
     assert role["RoleLastUsed"]["Region"] == "eu-west-1"
     assert role["AssumeRolePolicyDocument"] == TRUST  # verbatim, not URL-encoded

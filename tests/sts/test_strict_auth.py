@@ -54,18 +54,32 @@ def test_iam_keys_and_sts_credentials_sign_requests(strict):
 
 
 
-def test_unsigned_web_identity_federation_is_allowed_in_strict_mode(strict):
-    import base64
+def test_unsigned_web_identity_federation_is_allowed_in_strict_mode(tmp_path):
+    """The request needs no signature (AWS's too); the token does, with the issuer's keys."""
     import json
 
-    root = strict.client("iam", aws_access_key_id="rootkey", aws_secret_access_key="rootsecret")
-    root.create_open_id_connect_provider(Url="https://issuer.example", ClientIDList=["sts.amazonaws.com"])
-    arn = root.create_role(RoleName="fed", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    claims = {"iss": "https://issuer.example", "sub": "me", "aud": "sts.amazonaws.com"}
-    token = "e30." + base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=") + ".c2ln"
-    out = strict.client("sts").assume_role_with_web_identity(RoleArn=arn, RoleSessionName="fed", WebIdentityToken=token)
-    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/fed/fed"
+    from oidc_issuer import Issuer
 
+    issuer = Issuer("https://issuer.example")
+    with issuer.serve() as url:
+        proc = GureumProcess(tmp_path / "data", ["--auth", "strict", "--set", f"auth.keys=rootkey:rootsecret:{ACCOUNT}",
+                                                 "--set", f"iam.oidc_jwks=https://issuer.example={url}/jwks"])
+        proc.start()
+        try:
+            root = proc.client("iam", aws_access_key_id="rootkey", aws_secret_access_key="rootsecret")
+            provider = root.create_open_id_connect_provider(Url="https://issuer.example", ClientIDList=["sts.amazonaws.com"])
+            trust = {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Federated": provider["OpenIDConnectProviderArn"]},
+                "Action": "sts:AssumeRoleWithWebIdentity"}]}
+            arn = root.create_role(RoleName="fed", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+            sts = proc.client("sts")
+            out = sts.assume_role_with_web_identity(RoleArn=arn, RoleSessionName="fed", WebIdentityToken=issuer.token())
+            assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/fed/fed"
+            with pytest.raises(ClientError) as exc:  # the issue's forged, unsigned token
+                sts.assume_role_with_web_identity(RoleArn=arn, RoleSessionName="fed", WebIdentityToken=issuer.unsigned())
+            assert exc.value.response["Error"]["Code"] == "InvalidIdentityToken"
+        finally:
+            proc.stop()
 
 
 def test_inactive_access_key_is_refused(strict):

@@ -109,13 +109,15 @@ class MetadataServer:
             return _json(404, {"code": "NoCredentials", "message": "No task role for this container"})
         run, _ = found
         try:
-            from gureum.services.iam import sessions
+            from gureum.services.iam import sessions, trust
         except ImportError:
             return _json(500, {"code": "NoIam", "message": "IAM is not available"})
 
         def txn(t: Any) -> Any:
+            # the task role is assumed by ECS's service principal: its trust policy must allow it
             return sessions.assume_role(
-                t, run.role_arn, run.task_id, 3600, caller_arn="arn:aws:iam::aws:role/ecs-tasks", region=run.region, source="ecs-tasks"
+                t, run.role_arn, run.task_id, 3600, principal=trust.service_principal("ecs-tasks.amazonaws.com"),
+                region=run.region, source="ecs-tasks",
             )
 
         try:

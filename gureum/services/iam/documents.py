@@ -8,6 +8,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from gureum.policy.engine import PolicyError, parse_policy
 from gureum.services.iam.errors import LimitExceeded, MalformedPolicyDocument
 
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -89,6 +90,11 @@ def check_trust_policy(document: str) -> None:
         for action in _values(st.get("Action", st.get("NotAction"))):
             if action != "*" and not str(action).startswith("sts:"):
                 raise MalformedPolicyDocument("AssumeRole policy may only specify STS AssumeRole actions.")
+    # the rest of the language (principals, conditions) as the engine that evaluates it reads it
+    try:
+        parse_policy(document, kind="trust")
+    except PolicyError as e:
+        raise MalformedPolicyDocument(str(e)) from None
     if size(document) > TRUST_POLICY_SIZE:
         raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}")
 

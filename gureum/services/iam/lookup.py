@@ -8,23 +8,23 @@ services (and the edge) use. Never call IAM over HTTP from inside gureum.
   key looks like one IAM or STS issued) and cached briefly for known ones.
 - `get_role(app, account_id, role_arn)`: the role as IAM's GetRole returns it (documents
   verbatim, not URL-encoded), or None.
-- `assume_role_credentials(app, account_id, role_arn, session_name, duration_seconds)`:
-  credentials for code that runs as a role (Lambda functions, ECS tasks).
+- `assume_role_credentials(app, account_id, role_arn, session_name, duration_seconds,
+  service="lambda.amazonaws.com")`: credentials for code that runs as a role (Lambda
+  functions), issued to the service principal only if the role's trust policy allows it.
 - `role_trusts_service(role, "lambda.amazonaws.com")`: whether a role's trust policy lets
   that service assume it (Lambda answers "The role defined for the function cannot be
-  assumed by Lambda." when not).
+  assumed by Lambda." when not); evaluated by gureum.services.iam.trust.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gureum.services.iam import ids, sessions
+from gureum.services.iam import ids, sessions, trust
 from gureum.services.iam.model import KEY_TOPIC, KEYS, Iam
 
 if TYPE_CHECKING:
@@ -166,38 +166,29 @@ async def get_role(app: App, account_id: str, role_arn: str) -> dict[str, Any] |
 
 
 async def assume_role_credentials(
-    app: App, account_id: str, role_arn: str, session_name: str, duration_seconds: int = 3600
+    app: App,
+    account_id: str,
+    role_arn: str,
+    session_name: str,
+    duration_seconds: int = 3600,
+    service: str = "lambda.amazonaws.com",
 ) -> dict[str, Any]:
-    """{AccessKeyId, SecretAccessKey, SessionToken, Expiration (aware datetime)} for the role.
+    """{AccessKeyId, SecretAccessKey, SessionToken, Expiration (aware datetime)} for the role,
+    assumed by the service principal `service`.
 
-    Raises AwsError AccessDenied (role missing) or ValidationError (duration above the
-    role's MaxSessionDuration), as STS AssumeRole would."""
-    caller = f"arn:aws:iam::{account_id}:root"
+    Raises AwsError AccessDenied (role missing, or its trust policy does not let `service`
+    assume it) or ValidationError (duration above the role's MaxSessionDuration), as STS
+    AssumeRole would."""
+    principal = trust.service_principal(service)
     rec = await app.store.run(
-        lambda t: sessions.assume_role(t, role_arn, session_name, duration_seconds, caller_arn=caller, source="service")
+        lambda t: sessions.assume_role(
+            t, role_arn, session_name, duration_seconds, principal=principal, source="service"
+        )
     )
     return sessions.credentials(rec)
 
 
 def role_trusts_service(role: dict[str, Any], service: str) -> bool:
-    """True if an Allow statement of the role's trust policy names `service` as a principal
-    for sts:AssumeRole (conditions are not evaluated)."""
-    try:
-        doc = json.loads(role["AssumeRolePolicyDocument"])
-    except (KeyError, TypeError, ValueError):
-        return False
-    statements = doc.get("Statement", [])
-    for st in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        actions = st.get("Action", [])
-        actions = actions if isinstance(actions, list) else [actions]
-        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
-            continue
-        principal = st.get("Principal")
-        if principal == "*":
-            return True
-        services = principal.get("Service", []) if isinstance(principal, dict) else []
-        if service in (services if isinstance(services, list) else [services]):
-            return True
-    return False
+    """True if the role's trust policy lets `service` assume it (sts:AssumeRole, evaluated by
+    the policy engine: conditions that need a request context do not hold)."""
+    return trust.role_trusts_service(role, service)

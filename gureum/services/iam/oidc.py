@@ -1,14 +1,28 @@
 """OpenID Connect identity providers (what EKS clusters and CI systems federate through),
-and the checks AssumeRoleWithWebIdentity makes against them. Token signatures are not
-verified yet: a token is trusted when its issuer is a registered provider of the role's
-account and its audience one of that provider's client ids."""
+and the checks AssumeRoleWithWebIdentity makes against them.
+
+A web identity token is trusted only when (`verify_token`, then `check_web_identity`):
+- it is a signed JWT (alg RS256/384/512 or ES256/384/512; never `none`, never HMAC) whose
+  signature verifies with a key of its issuer's JWKS (gureum.services.iam.jwks: gureum's own
+  issuers, configured ones, loopback issuers) chosen by the token's `kid`;
+- `exp` is present and in the future, `nbf` and `iat` (when present) are not in the future;
+- `iss` is an OIDC provider registered in the role's account (or one of the identity
+  providers AWS knows by name, whose keys, though, are not to be had here unless configured),
+  and `aud` is one of that provider's client ids;
+then the role's trust policy decides (federated principal = the provider's ARN, condition
+keys `<provider url>:aud`, `:sub`, `:amr`, ...: `trust_context`).
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from joserfc import jwt
+from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet
 
 from gureum.aws.errors import AwsError
 from gureum.services.iam import ids
@@ -19,7 +33,11 @@ from gureum.services.iam.errors import (
     NoSuchEntity,
 )
 from gureum.services.iam.model import Iam, merge_tags, remove_tags
+from gureum.services.iam import jwks
 from gureum.store.base import Doc
+
+if TYPE_CHECKING:
+    from gureum.app import App
 
 PROVIDERS = "iam_oidc_providers"  # {acct}/{url without https://} -> provider
 MAX_THUMBPRINTS = 5
@@ -130,32 +148,93 @@ class OidcProviders:
         self.put(doc)
 
 
-def token_claims(token: str) -> dict[str, Any]:
-    """The claims of a JWT (signature not checked)."""
+ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
+NOT_A_JWT = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)"
+NO_KEYS = ("Couldn't retrieve verification key from your identity provider,  please reference "
+           "AssumeRoleWithWebIdentity documentation for requirements")
+BAD_SIGNATURE = "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request."
+
+
+def _segment(part: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, TypeError):
+        raise InvalidIdentityToken(NOT_A_JWT) from None
+
+
+def token_header_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims of a JWT, unverified (to find the issuer's keys)."""
     parts = token.split(".")
     if len(parts) != 3:
-        raise InvalidIdentityToken("The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)")
+        raise InvalidIdentityToken(NOT_A_JWT)
+    header, claims = _segment(parts[0]), _segment(parts[1])
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise InvalidIdentityToken(NOT_A_JWT)
+    return header, claims
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT (signature not checked: use verify_token before trusting them)."""
+    return token_header_claims(token)[1]
+
+
+async def verify_token(app: App, token: str, *, now: float | None = None) -> dict[str, Any]:
+    """The claims of a token whose signature verifies with its issuer's keys, in its validity
+    window. Raises InvalidIdentityToken / ExpiredToken as STS does."""
+    header, unverified = token_header_claims(token)
+    if header.get("alg") not in ALGORITHMS:
+        raise InvalidIdentityToken(f"Unsupported token signing algorithm: {header.get('alg')}")
+    issuer = unverified.get("iss")
+    if not isinstance(issuer, str) or not issuer:
+        raise InvalidIdentityToken("Missing a required claim: iss")
     try:
-        payload = parts[1] + "=" * (-len(parts[1]) % 4)
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except ValueError:
-        raise InvalidIdentityToken("The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)") from None
-    if not isinstance(claims, dict):
-        raise InvalidIdentityToken("The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)")
+        keys = await jwks.key_set(app, issuer)
+        verified = _decode(token, keys)
+        if verified is None:  # a key id the cached set lacks: the issuer may have rotated
+            verified = _decode(token, await jwks.key_set(app, issuer, refresh=True))
+    except jwks.KeysUnavailable:
+        raise InvalidIdentityToken(NO_KEYS) from None
+    if verified is None:
+        raise InvalidIdentityToken(BAD_SIGNATURE)
+    claims = dict(verified)
+    now = time.time() if now is None else now
+    exp = claims.get("exp")
+    if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        raise InvalidIdentityToken("Missing a required claim: exp")
+    if exp <= now:
+        raise ExpiredToken(f"Token expired: current date/time {int(now)} must be before the expiration date/time {int(exp)}")
+    for claim in ("nbf", "iat"):
+        value = claims.get(claim)
+        if value is not None and (not isinstance(value, (int, float)) or value > now + CLOCK_SKEW):
+            raise InvalidIdentityToken(f"Token is not yet valid: {claim} {value} is after current date/time {int(now)}")
     return claims
 
 
-def check_web_identity(iam: Iam, token: str) -> dict[str, Any]:
-    """Claims of a token the role's account trusts: {iss, sub, aud (one string), ...}, with
-    `provider`: the provider's ARN (or the bare issuer for the identity providers AWS knows)."""
-    claims = token_claims(token)
+CLOCK_SKEW = 60  # seconds a token's nbf/iat may be ahead of this clock
+
+
+def _decode(token: str, key_set: Doc) -> dict[str, Any] | None:
+    """Verified claims; None when no key has the token's kid; raises InvalidIdentityToken on
+    a bad signature or an unusable key set."""
+    try:
+        keys = KeySet.import_key_set({"keys": key_set["keys"]})
+        return dict(jwt.decode(token, keys, algorithms=ALGORITHMS).claims)
+    except InvalidKeyIdError:
+        return None
+    except BadSignatureError:
+        raise InvalidIdentityToken(BAD_SIGNATURE) from None
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise InvalidIdentityToken(BAD_SIGNATURE) from None
+
+
+def check_web_identity(iam: Iam, claims: dict[str, Any]) -> dict[str, Any]:
+    """Verified claims the role's account trusts: {iss, sub, aud (one string), ...}, with
+    `provider`: the provider's ARN (or the bare issuer for the identity providers AWS knows)
+    and `provider_url`: the condition-key prefix (issuer without https://)."""
     issuer = str(claims.get("iss", ""))
-    exp = claims.get("exp")
-    if isinstance(exp, (int, float)) and exp < time.time():
-        raise ExpiredToken(f"Token expired: current date/time {int(time.time())} must be before the expiration date/time {int(exp)}")
     aud = claims.get("aud")
-    audiences = aud if isinstance(aud, list) else [aud] if aud else []
-    bare = issuer.removeprefix("https://")
+    audiences = [str(a) for a in (aud if isinstance(aud, list) else [aud] if aud else [])]
+    bare = issuer.removeprefix("https://").rstrip("/")
     provider_name = bare
     if bare not in WELL_KNOWN:
         provider = OidcProviders(iam).find_by_issuer(issuer)
@@ -166,6 +245,25 @@ def check_web_identity(iam: Iam, token: str) -> dict[str, Any]:
             raise InvalidIdentityToken("Incorrect token audience")
         audiences = matching
         provider_name = provider["Arn"]
-    claims["aud"] = audiences[0] if audiences else ""
-    claims["provider"] = provider_name
-    return claims
+        bare = provider["Url"]
+    out = dict(claims)
+    out["aud"] = audiences[0] if audiences else ""
+    out["provider"] = provider_name
+    out["provider_url"] = bare
+    return out
+
+
+def trust_context(claims: dict[str, Any]) -> dict[str, Any]:
+    """The condition keys a web identity gives trust policies: `<provider url>:aud`, `:sub`,
+    `:amr`, and for Google (as AWS documents) `:aud` = azp when present, `:oaud` = aud."""
+    prefix = claims["provider_url"]
+    ctx: dict[str, Any] = {f"{prefix}:aud": claims["aud"], f"{prefix}:sub": str(claims.get("sub", ""))}
+    if prefix == "accounts.google.com" and claims.get("azp"):
+        ctx[f"{prefix}:oaud"] = claims["aud"]
+        ctx[f"{prefix}:aud"] = claims["azp"]
+    if claims.get("amr") is not None:
+        ctx[f"{prefix}:amr"] = claims["amr"]
+    if claims.get("email") is not None and prefix == "accounts.google.com":
+        ctx[f"{prefix}:email"] = claims["email"]
+    ctx["aws:FederatedProvider"] = claims["provider"]
+    return ctx

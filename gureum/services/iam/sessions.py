@@ -1,6 +1,11 @@
 """Temporary credentials (ASIA… keys with a session token and an expiry), issued by STS's
 AssumeRole and GetSessionToken and by other services for roles they run code as.
 
+Role credentials are issued only when the role's trust policy allows the caller
+(gureum.services.iam.trust): `assume_role` takes the caller as the policy engine's Principal
+(an IAM caller, a service such as lambda.amazonaws.com, a web identity provider) and the
+actions to authorise (sts:AssumeRole*, sts:TagSession), and refuses with AccessDenied.
+
 Rows are global, keyed by access key id (the key id picks the account). Expired credentials
 are kept a day (so a client hears "expired" rather than "unknown"), then purged a few at a
 time whenever new credentials are issued.
@@ -8,11 +13,13 @@ time whenever new credentials are issued.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from gureum.aws.errors import AwsError
-from gureum.services.iam import ids
+from gureum.policy.engine import Policy, Principal
+from gureum.services.iam import ids, trust
 from gureum.services.iam.model import Iam
 from gureum.store.base import Doc, Txn
 
@@ -85,22 +92,41 @@ def assume_role(
     session_name: str,
     duration: int | None,
     *,
-    caller_arn: str,
+    principal: Principal,
+    caller_arn: str = "",
+    actions: Sequence[str] = ("sts:AssumeRole",),
+    context: Mapping[str, Any] | None = None,
+    identity: Sequence[Policy] | None = None,
     chained: bool = False,
     region: str = "us-east-1",
     source: str = "",
     denied: str | None = None,
 ) -> Doc:
-    """Issue credentials for the role `role_arn` (in the account that ARN names).
-
-    Trust policies are not evaluated yet: any caller may assume any existing role."""
+    """Issue credentials for the role `role_arn` (in the account that ARN names) to
+    `principal`, if the role's trust policy allows it every one of `actions` (`context`: the
+    request's condition keys, sts:ExternalId and the like; `identity`: see trust.check)."""
     account = role_account(role_arn)
     iam = Iam(txn, account)
     role = iam.find_role_by_arn(role_arn) if account else None
+    caller_arn = caller_arn or principal.arn
+
+    def refuse(action: str) -> AccessDenied:
+        return AccessDenied(denied or f"User: {caller_arn} is not authorized to perform: {action} on resource: {role_arn}")
+
     if role is None:
-        raise AccessDenied(
-            denied or f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
-        )
+        raise refuse(actions[0] if actions else "sts:AssumeRole")
+    now = ids.now()
+    ctx: dict[str, Any] = {
+        "sts:RoleSessionName": session_name,
+        "aws:CurrentTime": now,
+        "aws:EpochTime": int(now.timestamp()),
+        "aws:RequestedRegion": region,
+        **principal_tags(txn, principal),
+        **(context or {}),
+    }
+    refused = trust.check(role, principal, actions, ctx, identity)
+    if refused is not None:
+        raise refuse(refused)
     duration = 3600 if duration is None else duration
     if chained and duration > CHAINED_MAX:
         raise StsValidationError(
@@ -109,7 +135,7 @@ def assume_role(
     if duration > role["MaxSessionDuration"]:
         raise StsValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
     iam.note_role_used(role, region)
-    identity = {
+    session: Doc = {
         "Account": account,
         "Kind": "assumed-role",
         "Arn": f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{session_name}",
@@ -117,7 +143,18 @@ def assume_role(
         "RoleArn": role["Arn"],
         "Source": source,
     }
-    return _issue(txn, identity, duration)
+    return _issue(txn, session, duration)
+
+
+def principal_tags(txn: Txn, principal: Principal) -> dict[str, str]:
+    """aws:PrincipalTag/<key> of an IAM user or of a role session's role."""
+    doc: Doc | None = None
+    if principal.kind == "user":
+        doc = Iam(txn, principal.account).find_user(principal.arn.rsplit("/", 1)[-1])
+    elif principal.kind == "assumed-role" and principal.role_arn:
+        doc = Iam(txn, principal.account).find_role_by_arn(principal.role_arn)
+    tags = (doc or {}).get("Tags") or []
+    return {f"aws:PrincipalTag/{t['Key']}": t.get("Value", "") for t in tags}
 
 
 def session_token(txn: Txn, account: str, arn: str, user_id: str, duration: int, source: str) -> Doc:

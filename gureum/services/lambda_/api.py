@@ -58,12 +58,14 @@ def _check_runtime(runtime: str | None, handler: str | None) -> None:
 
 
 async def _check_role(ctx: RequestContext, role: str) -> None:
+    """The execution role must exist and its trust policy let lambda.amazonaws.com assume it."""
     try:
-        from gureum.services.iam.lookup import get_role
+        from gureum.services.iam.lookup import get_role, role_trusts_service
     except ImportError:  # IAM not there: accept any well-formed role ARN
         return
     account = role.split(":")[4] if role.count(":") >= 5 else ""
-    if await get_role(ctx.app, account or ctx.account_id, role) is None:
+    found = await get_role(ctx.app, account or ctx.account_id, role)
+    if found is None or not role_trusts_service(found, "lambda.amazonaws.com"):
         raise model.invalid("The role defined for the function cannot be assumed by Lambda.")
 
 

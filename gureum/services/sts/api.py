@@ -9,7 +9,7 @@ from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.iam import documents, lookup, oidc, sessions
+from gureum.services.iam import documents, lookup, oidc, sessions, trust
 from gureum.services.iam.model import Iam
 
 # STS matches session names against the whole of the model's pattern (ASCII word characters
@@ -45,23 +45,33 @@ async def get_caller_identity(ctx: RequestContext, params: dict[str, Any]) -> di
 
 @operation("sts", "AssumeRole")
 async def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Role credentials for the caller, if the role's trust policy allows it (principal,
+    conditions, sts:ExternalId; sts:TagSession too when session tags are passed)."""
     _check_session_name(params["RoleSessionName"])
     packed = _packed_policy_size(params)
     caller = await _caller(ctx)
     caller_arn = caller.arn if caller is not None else ctx.principal_arn
+    caller_account = caller.account_id if caller is not None else ctx.account_id
     chained = caller is not None and ":assumed-role/" in caller.arn
-    rec = await ctx.app.store.run(
-        lambda t: sessions.assume_role(
+    context = request_context(ctx, params)
+
+    def txn(t: Any) -> dict[str, Any]:
+        session = sessions.get(t, ctx.access_key_id) if chained else None
+        principal = trust.caller_principal(caller_arn, caller_account, (session or {}).get("RoleArn", ""))
+        return sessions.assume_role(
             t,
             params["RoleArn"],
             params["RoleSessionName"],
             params.get("DurationSeconds"),
-            caller_arn=caller_arn,
+            principal=principal,
+            actions=_actions("sts:AssumeRole", params),
+            context=context,
             chained=chained,
             region=ctx.region,
             source=ctx.access_key_id,
         )
-    )
+
+    rec = await ctx.app.store.run(txn)
     out: dict[str, Any] = {
         "Credentials": sessions.credentials(rec),
         "AssumedRoleUser": {"AssumedRoleId": rec["UserId"], "Arn": rec["Arn"]},
@@ -73,25 +83,61 @@ async def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     return out
 
 
+def _actions(action: str, params: dict[str, Any]) -> list[str]:
+    """What the trust policy must allow: the AssumeRole* action, and sts:TagSession when the
+    request passes session tags (AWS asks for both)."""
+    return [action, "sts:TagSession"] if params.get("Tags") else [action]
+
+
+def request_context(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Condition keys of an AssumeRole* request that trust policies may test."""
+    out: dict[str, Any] = {"aws:SecureTransport": False}
+    if params.get("ExternalId") is not None:
+        out["sts:ExternalId"] = params["ExternalId"]
+    if params.get("SourceIdentity"):
+        out["sts:SourceIdentity"] = params["SourceIdentity"]
+    tags = params.get("Tags") or []
+    if tags:
+        out["aws:TagKeys"] = [t["Key"] for t in tags]
+        for t in tags:
+            out[f"aws:RequestTag/{t['Key']}"] = t.get("Value", "")
+    if params.get("TransitiveTagKeys"):
+        out["sts:TransitiveTagKeys"] = list(params["TransitiveTagKeys"])
+    if ctx.request is not None and getattr(ctx.request, "client", None):
+        out["aws:SourceIp"] = ctx.request.client[0]
+    return out
+
+
 @operation("sts", "AssumeRoleWithWebIdentity")
 async def assume_role_with_web_identity(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Federation through an OIDC provider registered in the role's account (EKS service
-    accounts, CI systems). The token's signature is not verified yet (see iam/oidc.py)."""
+    accounts, CI systems): the token's signature is verified with its issuer's keys
+    (iam/oidc.py, iam/jwks.py), then the role's trust policy must allow the provider."""
     _check_session_name(params["RoleSessionName"])
     packed = _packed_policy_size(params)
+    denied = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+    account = sessions.role_account(params["RoleArn"])
+    if not account:
+        raise sessions.AccessDenied(denied)
+    # the issuer must be a provider of the role's account before any key is fetched for it
+    _, unverified = oidc.token_header_claims(params["WebIdentityToken"])
+    await ctx.app.store.read(lambda t: oidc.check_web_identity(Iam(t, account), unverified))
+    verified = await oidc.verify_token(ctx.app, params["WebIdentityToken"])
+    context = request_context(ctx, params)
 
     def txn(t: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        account = sessions.role_account(params["RoleArn"])
-        claims = oidc.check_web_identity(Iam(t, account), params["WebIdentityToken"])
+        claims = oidc.check_web_identity(Iam(t, account), verified)
         rec = sessions.assume_role(
             t,
             params["RoleArn"],
             params["RoleSessionName"],
             params.get("DurationSeconds"),
-            caller_arn="",
+            principal=trust.federated_principal(claims["provider"]),
+            actions=_actions("sts:AssumeRoleWithWebIdentity", params),
+            context={**context, **oidc.trust_context(claims)},
             region=ctx.region,
             source="web-identity",
-            denied="Not authorized to perform sts:AssumeRoleWithWebIdentity",
+            denied=denied,
         )
         return claims, rec
 
