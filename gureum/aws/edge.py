@@ -81,7 +81,11 @@ async def handle(app: App, request: Request) -> Response:
     try:
         scope = routing.credential_scope(request)
         # Authentication from the headers first: a request refused here is refused unread.
-        admission = await auth.admit(app, request, scope)
+        try:
+            admission = await auth.admit(app, request, scope)
+        except AwsError:
+            spec = _spec_of(request, scope)  # answer in the service's own error shape
+            raise
         form = None
         body: bytes | None = None
         ctype = request.headers.get("content-type") or ""
@@ -171,6 +175,14 @@ async def handle(app: App, request: Request) -> Response:
             (time.perf_counter() - started) * 1000,
         )
     return response
+
+
+def _spec_of(request: Request, scope: routing.Scope | None) -> ServiceSpec | None:
+    """The service a request is for, as far as its headers and path tell (None if unknown)."""
+    try:
+        return specs.load(routing.route(request, scope, None).service)
+    except Exception:
+        return None
 
 
 async def _form_body(request: Request, max_body: int, unsigned: bool) -> bytes:
