@@ -11,8 +11,8 @@ request line and headers; `payload_plan` says how the body is bound to the signa
   (and the trailer) signed in a chain seeded by the header signature (gureum.aws.chunksig).
 - UNSIGNED_CHUNKS: `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: aws-chunked, not covered (S3
   checks the trailing checksum).
-- BODY: no declared hash (every service but S3): the signature itself covers sha256(body),
-  so it can only be checked once the whole body is read.
+- BODY: every service but S3 (whatever `x-amz-content-sha256` says): the signature itself
+  covers sha256(body), so it can only be checked once the whole body is read.
 """
 
 from __future__ import annotations
@@ -163,11 +163,11 @@ def check_time(signed: Signed, service: str, now: dt.datetime) -> None:
 
 def payload_plan(signed: Signed, service: str) -> PayloadPlan:
     """How the body is bound to this signature (see the module docstring)."""
-    declared = (signed.content_sha256 or "").strip()
     if service != "s3":
-        if _HEX64.match(declared):
-            return PayloadPlan(PayloadKind.DECLARED, declared)
+        # Only S3 takes the payload hash from x-amz-content-sha256; everywhere else the
+        # signature covers sha256(body) as received, whatever that (unsigned) header says.
         return PayloadPlan(PayloadKind.BODY, "")
+    declared = (signed.content_sha256 or "").strip()
     if signed.presigned:
         return PayloadPlan(PayloadKind.UNSIGNED, UNSIGNED_PAYLOAD)
     if not declared:

@@ -53,8 +53,9 @@ def _code(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
     return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def _swap_body(client: Any, old: bytes, new: bytes) -> None:
-    """After botocore has signed the request, replace `old` with `new` in its body."""
+def _swap_body(client: Any, old: bytes, new: bytes, declare: bool = False) -> None:
+    """After botocore has signed the request, replace `old` with `new` in its body; with
+    `declare`, also claim the signed body's hash in an (unsigned) x-amz-content-sha256."""
 
     def swap(request: Any, **_: Any) -> None:
         body = request.body
@@ -63,6 +64,8 @@ def _swap_body(client: Any, old: bytes, new: bytes) -> None:
         elif isinstance(body, str):
             body = body.encode()
         assert old in body
+        if declare:
+            request.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
         request.body = body.replace(old, new)
         request.headers["Content-Length"] = str(len(request.body))
 
@@ -72,10 +75,11 @@ def _swap_body(client: Any, old: bytes, new: bytes) -> None:
 # ---- bodies swapped after signing -------------------------------------------------------
 
 
+@pytest.mark.parametrize("declare", [True, False], ids=["declared-hash", "plain"])
 @pytest.mark.parametrize("victim", ["mallory", "bobby"], ids=["different-length", "same-length"])
-def test_a_signed_iam_create_user_with_its_body_swapped_is_refused(strict, victim):
+def test_a_signed_iam_create_user_with_its_body_swapped_is_refused(strict, victim, declare):
     iam = strict.client("iam")
-    _swap_body(iam, b"UserName=alice", b"UserName=" + victim.encode())
+    _swap_body(iam, b"UserName=alice", b"UserName=" + victim.encode(), declare)
     with pytest.raises(ClientError) as exc:
         iam.create_user(UserName="alice")
     assert _code(exc) == ("SignatureDoesNotMatch", 403)
@@ -86,17 +90,21 @@ def test_a_signed_iam_create_user_with_its_body_swapped_is_refused(strict, victi
 
 def test_a_signed_sqs_json_request_with_its_body_swapped_is_refused(strict):
     sqs = _bob(strict, "sqs")
-    _swap_body(sqs, b'"QueueName": "good"', b'"QueueName": "evil"')
+    _swap_body(sqs, b'"QueueName": "good"', b'"QueueName": "evil"', declare=True)
     with pytest.raises(ClientError) as exc:
         sqs.create_queue(QueueName="good")
     assert _code(exc) == ("SignatureDoesNotMatch", 403)
     assert not _bob(strict, "sqs").list_queues().get("QueueUrls")
 
 
-def test_an_s3_put_with_its_signed_bytes_swapped_is_refused_and_nothing_stored(strict):
+@pytest.mark.parametrize("checksum", ["when_required", "when_supported"], ids=["sha256-only", "with-crc32"])
+def test_an_s3_put_with_its_signed_bytes_swapped_is_refused_and_nothing_stored(strict, checksum):
+    from botocore.config import Config
+
     s3 = strict.client("s3")
     s3.create_bucket(Bucket="swapped")
-    tampered = strict.client("s3")
+    # sha256-only: no x-amz-checksum-* header, the signed x-amz-content-sha256 is all that binds the bytes.
+    tampered = strict.client("s3", config=Config(retries={"max_attempts": 1}, request_checksum_calculation=checksum))
     _swap_body(tampered, b"pay 10 dollars", b"pay 99 dollars")
     with pytest.raises(ClientError) as exc:
         tampered.put_object(Bucket="swapped", Key="cheque", Body=b"pay 10 dollars")
