@@ -13,6 +13,7 @@ wraps a streamed body in the same check (S3 uploads: never held whole in memory)
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import re
@@ -34,6 +35,7 @@ MAX_SKEW = sigv4.MAX_SKEW
 # An unsigned form-encoded request (AssumeRoleWithWebIdentity, AssumeRoleWithSAML) is read to
 # find its Action; a larger one is refused unread.
 UNSIGNED_FORM_MAX = 1 << 20
+_HASH_INLINE = 1 << 20
 _ACCOUNT_KEY = re.compile(r"^\d{12}$")
 
 
@@ -117,7 +119,7 @@ class Admission:
         if self.unsigned and not unsigned_ok:
             raise missing_token()
 
-    def finish(self, body: bytes | None) -> Identity:
+    async def finish(self, body: bytes | None) -> Identity:
         """Check a body read whole against the signature; the caller's identity."""
         plan = self.plan
         if plan is None:
@@ -125,9 +127,9 @@ class Admission:
         assert self.request is not None and self.scope is not None and self.signed is not None
         data = body or b""
         if plan.kind is PayloadKind.BODY:
-            sigv4.check_signature(self.key, self.request, self.scope, self.signed, hashlib.sha256(data).hexdigest())
+            sigv4.check_signature(self.key, self.request, self.scope, self.signed, await _sha256(data))
         elif plan.kind is PayloadKind.DECLARED and body is not None:
-            computed = hashlib.sha256(data).hexdigest()
+            computed = await _sha256(data)
             if computed != plan.value:
                 raise sigv4.content_mismatch(plan.value, computed)
         elif plan.kind is PayloadKind.SIGNED_CHUNKS and body is not None:
@@ -199,4 +201,11 @@ async def authenticate(
     `unsigned_ok` for operations AWS serves without a signature (authtype none)."""
     admission = await admit(app, request, scope)
     admission.require_signed(unsigned_ok)
-    return admission.finish(body)
+    return await admission.finish(body)
+
+
+async def _sha256(data: bytes) -> str:
+    """Hex SHA-256; large bodies hashed off the event loop (hashlib releases the GIL)."""
+    if len(data) < _HASH_INLINE:
+        return hashlib.sha256(data).hexdigest()
+    return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())

@@ -104,7 +104,7 @@ async def handle(app: App, request: Request) -> Response:
         streaming = protocol.startswith("rest") and _streams_input(op) and not admission.needs_whole_body
         if body is None and not streaming:
             body = await request.body(max_body)
-        identity = admission.finish(body)
+        identity = await admission.finish(body)
         ctx = RequestContext(
             app=app,
             service=route.service,

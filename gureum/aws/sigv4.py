@@ -172,8 +172,8 @@ def payload_plan(signed: Signed, service: str) -> PayloadPlan:
         return PayloadPlan(PayloadKind.UNSIGNED, UNSIGNED_PAYLOAD)
     if not declared:
         raise AwsError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256", 400)
-    if _HEX64.match(declared):
-        return PayloadPlan(PayloadKind.DECLARED, declared)
+    if _HEX64.match(declared.lower()):
+        return PayloadPlan(PayloadKind.DECLARED, declared.lower())
     if declared == UNSIGNED_PAYLOAD:
         return PayloadPlan(PayloadKind.UNSIGNED, declared)
     if declared == STREAMING_SIGNED:
