@@ -301,6 +301,22 @@ def test_a_large_unauthenticated_body_is_refused_before_it_is_sent(strict, head,
     assert strict.health()["version"]
 
 
+def test_a_client_still_sending_a_refused_body_reads_the_answer_not_a_reset(strict):
+    """The server answers early and closes; what the client is still sending is discarded
+    meanwhile, so the answer is not lost to a TCP reset."""
+    u = urllib.parse.urlsplit(strict.endpoint)
+    with socket.create_connection((u.hostname, u.port), timeout=30) as sock:
+        sock.sendall(b"PUT /bucket/key HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n")
+        sock.sendall(b"\0" * (4 << 20))  # sent before reading anything back
+        answer = b""
+        while True:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            answer += piece
+    assert answer.startswith(b"HTTP/1.1 403 ") and b"MissingAuthenticationToken" in answer
+
+
 # ---- presigned URLs ---------------------------------------------------------------------
 
 
