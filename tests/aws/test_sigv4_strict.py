@@ -123,6 +123,21 @@ def test_an_s3_put_with_its_signed_bytes_swapped_is_refused_and_nothing_stored(s
     assert _code(exc) == ("XAmzContentSHA256Mismatch", 400)
 
 
+def test_an_upload_part_with_its_signed_bytes_swapped_is_refused_and_no_part_kept(strict):
+    from botocore.config import Config
+
+    s3 = strict.client("s3")
+    s3.create_bucket(Bucket="swapped-parts")
+    upload = s3.create_multipart_upload(Bucket="swapped-parts", Key="big")["UploadId"]
+    tampered = strict.client("s3", config=Config(retries={"max_attempts": 1}, request_checksum_calculation="when_required"))
+    part = b"a" * (5 << 20)
+    _swap_body(tampered, b"a" * 64, b"b" * 64)
+    with pytest.raises(ClientError) as exc:
+        tampered.upload_part(Bucket="swapped-parts", Key="big", UploadId=upload, PartNumber=1, Body=part)
+    assert _code(exc) == ("XAmzContentSHA256Mismatch", 400)
+    assert not s3.list_parts(Bucket="swapped-parts", Key="big", UploadId=upload).get("Parts")
+
+
 def test_an_s3_request_without_a_content_sha256_header_is_refused(strict):
     s3 = strict.client("s3")
 
