@@ -1,27 +1,41 @@
 """Who is calling: the access key picks the account; in strict mode the SigV4 signature is
-verified (Authorization header and presigned query forms, clock skew) against the secret
-of an IAM access key, STS temporary credentials, or a configured root key."""
+verified (Authorization header and presigned query forms, clock skew, and the body: see
+gureum.aws.sigv4 and gureum.aws.chunksig) against the secret of an IAM access key, STS
+temporary credentials, or a configured root key.
+
+Strict mode works in two steps so that a request is refused before its body is read:
+`admit` checks what the headers alone can tell (a signature at all, a known and active key,
+the session token, the clock, and the whole signature where it commits to a declared payload
+hash); then `Admission.finish(body)` binds a body read whole (its hash compared with the
+declared one, or the deferred signature over sha256(body) checked), or `Admission.stream`
+wraps a streamed body in the same check (S3 uploads: never held whole in memory).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
-import hmac
 import re
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, quote
+from typing import TYPE_CHECKING, Any
 
+from gureum.aws import chunksig, sigv4
 from gureum.aws.errors import AwsError
+from gureum.aws.sigv4 import PayloadKind, PayloadPlan, Signed, signing_key
 
 if TYPE_CHECKING:
     from gureum.app import App
     from gureum.aws.routing import Scope
-    from gureum.aws.specs import ServiceSpec
     from gureum.http.server import Request
 
 DEFAULT_ACCOUNT = "000000000000"
-MAX_SKEW = dt.timedelta(minutes=15)
+MAX_SKEW = sigv4.MAX_SKEW
+# An unsigned form-encoded request (AssumeRoleWithWebIdentity, AssumeRoleWithSAML) is read to
+# find its Action; a larger one is refused unread.
+UNSIGNED_FORM_MAX = 1 << 20
+_HASH_INLINE = 1 << 20
 _ACCOUNT_KEY = re.compile(r"^\d{12}$")
 
 
@@ -72,124 +86,126 @@ def configured_keys(app: App) -> dict[str, tuple[str, str]]:
     return keys
 
 
-async def authenticate(
-    app: App,
-    request: Request,
-    scope: Scope | None,
-    spec: ServiceSpec,
-    body: bytes | None = None,
-    unsigned_ok: bool = False,
-) -> Identity:
-    """The caller; `unsigned_ok` for operations AWS serves without a signature
-    (authtype none, e.g. AssumeRoleWithWebIdentity)."""
+def missing_token() -> AwsError:
+    return AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+
+
+def invalid_token() -> AwsError:
+    return AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+
+
+@dataclass
+class Admission:
+    """The outcome of the header checks; the body check still to come (see module docstring)."""
+
+    identity: Identity
+    unsigned: bool = False  # strict mode, no signature at all: allowed only for authtype none
+    request: Request | None = None
+    scope: Scope | None = None
+    signed: Signed | None = None
+    plan: PayloadPlan | None = None
+    key: bytes = b""
+
+    @property
+    def verifying(self) -> bool:
+        return self.plan is not None
+
+    @property
+    def needs_whole_body(self) -> bool:
+        """The signature covers sha256(body) itself: the body must be read before it is checked."""
+        return self.plan is not None and self.plan.kind is PayloadKind.BODY
+
+    def require_signed(self, unsigned_ok: bool) -> None:
+        if self.unsigned and not unsigned_ok:
+            raise missing_token()
+
+    async def finish(self, body: bytes | None) -> Identity:
+        """Check a body read whole against the signature; the caller's identity."""
+        plan = self.plan
+        if plan is None:
+            return self.identity
+        assert self.request is not None and self.scope is not None and self.signed is not None
+        data = body or b""
+        if plan.kind is PayloadKind.BODY:
+            sigv4.check_signature(self.key, self.request, self.scope, self.signed, await _sha256(data))
+        elif plan.kind is PayloadKind.DECLARED and body is not None:
+            computed = await _sha256(data)
+            if computed != plan.value:
+                raise sigv4.content_mismatch(plan.value, computed)
+        elif plan.kind is PayloadKind.SIGNED_CHUNKS and body is not None:
+            checker = self._chunks()
+            checker.feed(data)
+            checker.finish()
+        return self.identity
+
+    def stream(self, source: AsyncIterable[bytes]) -> AsyncIterable[bytes]:
+        """`source` (the request body) wrapped in the payload check the signature calls for."""
+        plan = self.plan
+        if plan is None:
+            return source
+        if plan.kind is PayloadKind.DECLARED:
+            return chunksig.verify_sha256(source, plan.value)
+        if plan.kind is PayloadKind.SIGNED_CHUNKS:
+            return chunksig.verify_chunks(source, self._chunks())
+        if plan.kind is PayloadKind.BODY:  # callers read such bodies whole (needs_whole_body)
+            raise AssertionError("a body covered by the signature itself cannot be streamed")
+        return source
+
+    def _chunks(self) -> chunksig.ChunkSignatures:
+        assert self.plan is not None and self.scope is not None and self.signed is not None
+        return chunksig.ChunkSignatures(
+            self.key, self.signed.amz_date, sigv4.credential_scope(self.scope),
+            self.signed.signature, self.plan.trailer,
+        )
+
+
+async def admit(app: App, request: Request, scope: Scope | None) -> Admission:
+    """Everything the request line and headers can tell about the caller; in strict mode
+    raises AWS's 4xx for a missing or bad credential, a stale or malformed signature date, a
+    signature over the wrong headers, before any of the body is read."""
     strict = app.config.auth == "strict"
     if scope is None:
-        if strict and not unsigned_ok:
-            raise AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
-        return _root(DEFAULT_ACCOUNT, "")
+        return Admission(_root(DEFAULT_ACCOUNT, ""), unsigned=strict)
     key = scope.access_key_id
-    ident = await resolve(app, key)
     if not strict:
+        ident = await resolve(app, key)
         if ident is not None:
-            return ident
-        return _root(key if _ACCOUNT_KEY.match(key) else DEFAULT_ACCOUNT, key)
+            return Admission(ident)
+        return Admission(_root(key if _ACCOUNT_KEY.match(key) else DEFAULT_ACCOUNT, key))
+    signed = sigv4.parse(request)
+    ident = await resolve(app, key)
     if ident is None or ident.secret is None or not ident.active:
-        raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+        raise invalid_token()
     if ident.expired:
         raise AwsError("ExpiredToken", "The security token included in the request is expired", 403)
     token = request.headers.get("x-amz-security-token") or request.query_dict().get("X-Amz-Security-Token")
     if ident.session_token is not None and token != ident.session_token:
-        raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
-    verify_signature(request, scope, ident.secret, body)
-    return ident
+        raise invalid_token()
+    sigv4.check_time(signed, scope.service, dt.datetime.now(dt.timezone.utc))
+    plan = sigv4.payload_plan(signed, scope.service)
+    skey = signing_key(ident.secret, scope.date, scope.region, scope.service)
+    if plan.kind is not PayloadKind.BODY:
+        sigv4.check_signature(skey, request, scope, signed, plan.value)
+    return Admission(ident, request=request, scope=scope, signed=signed, plan=plan, key=skey)
 
 
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+async def authenticate(
+    app: App,
+    request: Request,
+    scope: Scope | None,
+    spec: Any = None,
+    body: bytes | None = None,
+    unsigned_ok: bool = False,
+) -> Identity:
+    """The caller of a request whose body has been read whole (e.g. Lambda function URLs);
+    `unsigned_ok` for operations AWS serves without a signature (authtype none)."""
+    admission = await admit(app, request, scope)
+    admission.require_signed(unsigned_ok)
+    return await admission.finish(body)
 
 
-def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    k = _hmac(("AWS4" + secret).encode("utf-8"), date)
-    k = _hmac(k, region)
-    k = _hmac(k, service)
-    return _hmac(k, "aws4_request")
-
-
-def _canonical_query(pairs: list[tuple[str, str]]) -> str:
-    enc = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in pairs)
-    return "&".join(f"{k}={v}" for k, v in enc)
-
-
-def _canonical_path(raw_path: str, service: str) -> str:
-    if service == "s3":
-        return raw_path or "/"
-    # Other services sign the already-encoded path encoded once more.
-    return quote(raw_path or "/", safe="/~")
-
-
-def verify_signature(request: Request, scope: Scope, secret: str, body: bytes | None) -> None:
-    """Raise AWS's error unless the request carries a valid SigV4 signature."""
-    headers = request.headers
-    presigned = "X-Amz-Signature=" in request.query_string
-    query_pairs = parse_qsl(request.query_string, keep_blank_values=True)
-    if presigned:
-        q = dict(query_pairs)
-        signed_headers = q.get("X-Amz-SignedHeaders", "host")
-        signature = q.get("X-Amz-Signature", "")
-        amz_date = q.get("X-Amz-Date", "")
-        expires = int(q.get("X-Amz-Expires", "3600") or 3600)
-        query_pairs = [(k, v) for k, v in query_pairs if k != "X-Amz-Signature"]
-        payload_hash = "UNSIGNED-PAYLOAD" if scope.service == "s3" else hashlib.sha256(body or b"").hexdigest()
-    else:
-        auth = headers.get("authorization", "")
-        m_sh = re.search(r"SignedHeaders=([^,\s]+)", auth)
-        m_sig = re.search(r"Signature=([0-9a-f]+)", auth)
-        if not m_sh or not m_sig:
-            raise AwsError("IncompleteSignature", "Authorization header requires 'Signature' and 'SignedHeaders'.", 403)
-        signed_headers = m_sh.group(1)
-        signature = m_sig.group(1)
-        amz_date = headers.get("x-amz-date") or ""
-        expires = None
-        payload_hash = headers.get("x-amz-content-sha256") or ""
-        if not payload_hash:
-            payload_hash = hashlib.sha256(body or b"").hexdigest()
-    try:
-        when = dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
-    except ValueError:
-        raise AwsError("IncompleteSignature", "Missing or malformed X-Amz-Date.", 403) from None
-    now = dt.datetime.now(dt.timezone.utc)
-    if expires is not None:
-        if now > when + dt.timedelta(seconds=expires):
-            raise AwsError("AccessDenied", "Request has expired", 403)
-    elif abs(now - when) > MAX_SKEW:
-        raise AwsError(
-            "RequestExpired" if scope.service != "s3" else "RequestTimeTooSkewed",
-            f"Request has expired. Signature date {amz_date}, current time {now.strftime('%Y%m%dT%H%M%SZ')}.",
-            403 if scope.service != "s3" else 403,
-        )
-    names = signed_headers.split(";")
-    canon_headers = "".join(
-        f"{n}:{','.join(' '.join(v.split()) for v in headers.get_all(n))}\n" for n in names
-    )
-    canonical = "\n".join(
-        [
-            request.method,
-            _canonical_path(request.raw_path, scope.service),
-            _canonical_query(query_pairs),
-            canon_headers,
-            signed_headers,
-            payload_hash,
-        ]
-    )
-    cred_scope = f"{scope.date}/{scope.region}/{scope.service}/aws4_request"
-    to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", amz_date, cred_scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()]
-    )
-    expected = hmac.new(signing_key(secret, scope.date, scope.region, scope.service), to_sign.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature):
-        raise AwsError(
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
-            403,
-        )
+async def _sha256(data: bytes) -> str:
+    """Hex SHA-256; large bodies hashed off the event loop (hashlib releases the GIL)."""
+    if len(data) < _HASH_INLINE:
+        return hashlib.sha256(data).hexdigest()
+    return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())

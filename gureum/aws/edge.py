@@ -80,11 +80,17 @@ async def handle(app: App, request: Request) -> Response:
     protocol = ""
     try:
         scope = routing.credential_scope(request)
+        # Authentication from the headers first: a request refused here is refused unread.
+        try:
+            admission = await auth.admit(app, request, scope)
+        except AwsError:
+            spec = _spec_of(request, scope)  # answer in the service's own error shape
+            raise
         form = None
         body: bytes | None = None
         ctype = request.headers.get("content-type") or ""
         if "x-www-form-urlencoded" in ctype and request.method == "POST":
-            body = await request.body(max_body)
+            body = await _form_body(request, max_body, admission.unsigned)
             try:
                 form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
             except UnicodeDecodeError:
@@ -94,10 +100,11 @@ async def handle(app: App, request: Request) -> Response:
         op = spec.operation(route.operation)
         op_name = op.name
         protocol = route.protocol or spec.protocol
-        streaming = protocol.startswith("rest") and _streams_input(op)
+        admission.require_signed(op.raw.get("authtype") == "none")
+        streaming = protocol.startswith("rest") and _streams_input(op) and not admission.needs_whole_body
         if body is None and not streaming:
             body = await request.body(max_body)
-        identity = await auth.authenticate(app, request, scope, spec, body, op.raw.get("authtype") == "none")
+        identity = await admission.finish(body)
         ctx = RequestContext(
             app=app,
             service=route.service,
@@ -120,7 +127,7 @@ async def handle(app: App, request: Request) -> Response:
             params = cbor_rpc.parse(spec, op, body or b"")
         else:
             if streaming:
-                ctx.body_stream = request.stream()
+                ctx.body_stream = admission.stream(request.stream())
             params = rest.parse(spec, op, route.labels, request.query, request.headers, body)
         validate(spec, op.input, params)
         _load_handlers(route.service)
@@ -168,6 +175,28 @@ async def handle(app: App, request: Request) -> Response:
             (time.perf_counter() - started) * 1000,
         )
     return response
+
+
+def _spec_of(request: Request, scope: routing.Scope | None) -> ServiceSpec | None:
+    """The service a request is for, as far as its headers and path tell (None if unknown)."""
+    try:
+        return specs.load(routing.route(request, scope, None).service)
+    except Exception:
+        return None
+
+
+async def _form_body(request: Request, max_body: int, unsigned: bool) -> bytes:
+    """A form-encoded body (the query protocol's Action lives there). An unsigned one in
+    strict mode only up to auth.UNSIGNED_FORM_MAX: larger ones are refused unread."""
+    if not unsigned:
+        return await request.body(max_body)
+    length = request.headers.get("content-length") or ""
+    if not length.strip().isdigit() or int(length) > auth.UNSIGNED_FORM_MAX:
+        raise auth.missing_token()
+    try:
+        return await request.body(auth.UNSIGNED_FORM_MAX)
+    except BodyTooLarge:
+        raise auth.missing_token() from None
 
 
 def _streams_input(op: specs.Operation) -> bool:

@@ -22,6 +22,9 @@ log = logging.getLogger("gureum.http")
 MAX_HEADER_BYTES = 64 * 1024
 _HIGH_WATER = 1 << 20  # pause reading when this many body bytes are queued
 _KEEPALIVE_IDLE = 75.0
+# After answering a request whose body is still arriving: stop writing, discard what still
+# comes for this long, then close (so the client reads the answer instead of a reset).
+_LINGER = 2.0
 
 
 class Headers:
@@ -164,6 +167,11 @@ class _BodyStream:
     def complete(self) -> bool:
         return self._done and not self._chunks
 
+    @property
+    def arrived(self) -> bool:
+        """The whole body has been received (read or not)."""
+        return self._done
+
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
@@ -206,6 +214,7 @@ class _Connection(asyncio.Protocol):
         self._worker: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event = asyncio.Event()
         self._closed = False
+        self._lingering = False
         self._idle: asyncio.TimerHandle | None = None
         self._can_write = asyncio.Event()
         self._can_write.set()
@@ -235,6 +244,8 @@ class _Connection(asyncio.Protocol):
         self._arm_idle()
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # the rest of a body we answered without reading
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -324,6 +335,20 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._idle = loop.call_later(_KEEPALIVE_IDLE, self._idle_timeout)
 
+    def _linger_close(self) -> None:
+        assert self._transport is not None
+        transport = self._transport
+        self._lingering = True
+        try:
+            transport.resume_reading()
+            transport.write_eof()
+        except (OSError, RuntimeError, NotImplementedError):
+            transport.close()
+            return
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = asyncio.get_running_loop().call_later(_LINGER, transport.close)
+
     def drain(self) -> None:
         """Finish the request in flight (if any), then close."""
         self.draining = True
@@ -348,7 +373,10 @@ class _Connection(asyncio.Protocol):
             self._current = None
             if not keep_alive:
                 if self._transport is not None:
-                    self._transport.close()
+                    if req._body.arrived or self._closed:
+                        self._transport.close()
+                    else:
+                        self._linger_close()
                 return
             self._arm_idle()
 
@@ -364,8 +392,12 @@ class _Connection(asyncio.Protocol):
             log.exception("unhandled error serving %s %s", req.method, req.raw_path)
             resp = Response(500, [("content-type", "text/plain")], b"internal error")
         keep_alive = req.keep_alive and not self._closed and not self.draining
+        if not req._body.complete and req._cached is None and not req._body.arrived:
+            # The handler answered without reading a body still on its way (e.g. a request
+            # refused unsigned): answer now and close, never wait for (or read) the rest.
+            keep_alive = False
         # Drain whatever the handler did not read, so the next request parses cleanly.
-        if not req._body.complete and req._cached is None:
+        elif not req._body.complete and req._cached is None:
             try:
                 async for _ in req._body:
                     pass
