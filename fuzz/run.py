@@ -29,13 +29,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.append(str(ROOT / "tests"))
 
 from fuzz.report import Report  # noqa: E402
 from harness import GureumProcess  # noqa: E402
 
 NOT_FUZZERS = {"run", "report"}
 GRACE = 30.0  # a fuzzer running this long past its share is itself reported as a hang
+# Short client deadlines, so a request left unfinished is closed within seconds: anything
+# neither answered nor closed within a fuzzer's timeout is then a hang.
+SERVER_ENV = {
+    "GUREUM_HTTP_HEADER_TIMEOUT": "2",
+    "GUREUM_HTTP_BODY_RATE_WINDOW": "2",
+    "GUREUM_DNS_TCP_MESSAGE_TIMEOUT": "2",
+    "GUREUM_DNS_TCP_IDLE_TIMEOUT": "3",
+}
 
 
 def discover(only: list[str] | None = None) -> dict[str, Callable[..., Report]]:
@@ -113,7 +121,7 @@ def run(seconds: float, seed: int, only: list[str] | None = None, extra_args: li
         out("fuzz: no fuzzers found")
         return 1
     tmp = Path(tempfile.mkdtemp(prefix="gureum-fuzz-"))
-    proc = GureumProcess(tmp / "data", extra_args=extra_args)
+    proc = GureumProcess(tmp / "data", extra_args=extra_args, env=SERVER_ENV)
     findings = 0
     try:
         proc.start(timeout=60)

@@ -229,6 +229,7 @@ class _Connection(asyncio.Protocol):
         self._wakeup: asyncio.Event = asyncio.Event()
         self._closed = False
         self._rejecting = False  # an error response is queued: ignore further input
+        self._eof = False  # the client half-closed: answer what arrived whole, then close
         self._error_response: bytes | None = None
         self._idle: asyncio.TimerHandle | None = None
         self._can_write = asyncio.Event()
@@ -303,6 +304,19 @@ class _Connection(asyncio.Protocol):
         for timer in (self._idle, self._watch):
             if timer is not None:
                 timer.cancel()
+
+    def eof_received(self) -> bool:
+        """The client sent all it will (half-close): a request cut short is dropped, those
+        received whole are still answered, then the connection closes."""
+        self._eof = True
+        self._receiving = False
+        if self._parsing is not None:
+            self._parsing._body.finish(ConnectionError("request truncated by the client"))
+            if self._parsing in self._pending:
+                self._pending.remove(self._parsing)
+            self._parsing = None
+        self._wakeup.set()
+        return True
 
     def pause_writing(self) -> None:
         self._can_write.clear()
@@ -467,9 +481,10 @@ class _Connection(asyncio.Protocol):
     async def _serve(self) -> None:
         while not self._closed:
             if not self._pending:
-                if self._error_response is not None:
+                if self._error_response is not None or self._eof:
                     if self._transport is not None:
-                        self._transport.write(self._error_response)
+                        if self._error_response is not None:
+                            self._transport.write(self._error_response)
                         self._transport.close()
                     return
                 self._wakeup.clear()
