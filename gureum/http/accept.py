@@ -72,7 +72,10 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
             lp.default_exception_handler(context)
 
     loop.set_exception_handler(handler)
-    setattr(loop, "_gureum_quiet_accept", True)
+    try:
+        setattr(loop, "_gureum_quiet_accept", True)
+    except AttributeError:  # a loop without a __dict__ (uvloop): wrapping twice is harmless
+        pass
 
 
 class Acceptor:

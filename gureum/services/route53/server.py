@@ -113,6 +113,7 @@ class TcpProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None  # idle, or the partial message's deadline
         self._lifetime: asyncio.TimerHandle | None = None
         self._paused = False
+        self._unsent = 0  # unsent bytes when the timer was armed: progress keeps it open
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -137,14 +138,16 @@ class TcpProtocol(asyncio.Protocol):
     def _arm(self, seconds: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        self._unsent = self.transport.get_write_buffer_size() if self.transport is not None else 0
         self._timer = asyncio.get_running_loop().call_later(seconds, self._expired)
 
     def _expired(self) -> None:
         self._timer = None
         if self.transport is None:
             return
-        if not self.buf and self.transport.get_write_buffer_size() and not self._paused:
-            self._arm(self.limits.idle_timeout)  # still sending answers the client reads
+        unsent = self.transport.get_write_buffer_size()
+        if not self.buf and unsent and unsent < self._unsent:
+            self._arm(self.limits.idle_timeout)  # still sending (a zone transfer) and the client reads
         else:
             self.transport.close()
 
