@@ -182,3 +182,29 @@ def test_pipelined_requests_whose_answers_are_not_read_keep_memory_bounded(serve
     sock.close()
     assert grown < 64 << 20, f"RSS grew by {grown >> 20} MiB after {sent} unread pipelined requests"
     assert health_answers(server)
+
+
+def test_a_steady_upload_above_the_minimum_rate_completes(server: GureumProcess) -> None:
+    """20 KB/s for 3 s (the limit here is 1000 B/s over 1 s windows): answered, not cut."""
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="steady")
+    body = b"s" * 60_000
+    sock = connect(server, source="127.0.0.1")
+    sock.sendall(b"PUT /steady/obj HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(body))
+    for i in range(0, len(body), 2000):
+        sock.sendall(body[i : i + 2000])
+        time.sleep(0.1)  # the client's pace, not synchronisation
+    sock.settimeout(10)
+    head = sock.recv(65536)
+    sock.close()
+    assert head.startswith(b"HTTP/1.1 200"), head[:200]
+    assert s3.get_object(Bucket="steady", Key="obj")["Body"].read() == body
+
+
+def test_a_handler_slower_than_the_inbound_deadlines_is_answered(server: GureumProcess) -> None:
+    """SQS long polling for 3 s, past the 1 s header and body windows: inbound deadlines do
+    not apply to a handler that takes long."""
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="long-poll")["QueueUrl"]
+    out = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=3)
+    assert out.get("Messages", []) == []
