@@ -14,6 +14,7 @@ import socket
 import struct
 import time
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 import dns.edns
@@ -54,7 +55,7 @@ def make_zone(endpoint: str) -> None:
 
 def seeds() -> list[bytes]:
     out = []
-    for name, rtype, kw in [
+    queries: list[tuple[str, str, dict[str, Any]]] = [
         ("www." + ZONE, "A", {}),
         ("x.wild." + ZONE, "TXT", {"use_edns": 0, "want_dnssec": True}),
         ("big." + ZONE, "TXT", {"use_edns": 0, "payload": 512}),
@@ -66,7 +67,8 @@ def seeds() -> list[bytes]:
         (ZONE, "AXFR", {}),
         ("v6." + ZONE, "ANY", {"use_edns": 0,
                                 "options": [dns.edns.ECSOption("81.2.69.0", 24)]}),
-    ]:
+    ]
+    for name, rtype, kw in queries:
         out.append(dns.message.make_query(name, rtype, **kw).to_wire())
     notify = dns.message.make_query(ZONE, "SOA")
     notify.set_opcode(dns.opcode.NOTIFY)

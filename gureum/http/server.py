@@ -390,7 +390,7 @@ class _Connection(asyncio.Protocol):
             _body=body,
             keep_alive=self._parser.should_keep_alive(),
         )
-        if req.headers.get("expect", "").lower() == "100-continue":
+        if (req.headers.get("expect") or "").lower() == "100-continue":
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self._pending.append(req)
         if len(self._pending) >= self._limits.max_pipelined:

@@ -91,7 +91,7 @@ class UdpReader:
             except Exception:  # a bug must not stop the listener
                 log.exception("DNS engine failed on a UDP query")
                 continue
-            if reply is not None:
+            if isinstance(reply, bytes):  # (a list, a zone transfer, is TCP only)
                 try:
                     send(reply, addr)
                 except OSError:  # send buffer full or peer gone: UDP may drop
