@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: help up test install install-test system-packages runtimes bench compile clean
+.PHONY: help up test install install-test system-packages runtimes bench fuzz compile clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ test: system-packages install-test compile ## install what the tests need, then 
 
 bench: install-test compile ## run every benchmark (each prints its own same-run baseline)
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+FUZZ_SECONDS ?= 60
+fuzz: install-test compile ## fuzz one gureum (API, raw HTTP, DNS packets) for FUZZ_SECONDS; FUZZ_SEED=n reproduces
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) fuzz/run.py
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

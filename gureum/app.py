@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gureum.config import Config
+from gureum.http.limits import HttpLimits
 from gureum.http.server import HttpServer, Request, Response
 from gureum.services import registry
 
@@ -215,7 +216,7 @@ class App:
         self._lock.acquire()
         try:
             self.store = open_store(cfg.state)
-            self._http = HttpServer(self.handle)
+            self._http = HttpServer(self.handle, HttpLimits.from_settings(cfg.setting))
             self.http_address = await self._http.start(cfg.host, cfg.port)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -4,6 +4,14 @@ One `Handler` (an async callable `Request -> Response`) serves every connection.
 bodies are streamed with flow control (reading pauses while the handler lags), responses
 may be bytes or an async iterator of bytes (sent chunked unless a length is given).
 Keep-alive and pipelining are handled per connection; a handler bug becomes a 500.
+
+Hostile clients meet the limits of `gureum.http.limits.HttpLimits` (settings `http.*`):
+request-line and header-section caps (414 / 431), a header deadline and a minimum body rate
+and total inbound deadline per request (408 or close), bounded pipelining and unsent output
+(reading pauses, so unread responses cannot grow memory), and connection caps per client
+address and in total, enforced by `gureum.http.accept.Acceptor` before a connection costs
+anything. Reading is paused for several reasons at once (`_Connection._pause`); deadlines
+only count time the server is waiting for the client.
 """
 
 from __future__ import annotations
@@ -17,11 +25,12 @@ from urllib.parse import parse_qsl, unquote
 
 import httptools
 
+from gureum.http.accept import Acceptor, quiet_accept_errors
+from gureum.http.limits import HttpLimits
+
 log = logging.getLogger("gureum.http")
 
-MAX_HEADER_BYTES = 64 * 1024
 _HIGH_WATER = 1 << 20  # pause reading when this many body bytes are queued
-_KEEPALIVE_IDLE = 75.0
 # After answering a request whose body is still arriving: stop writing, discard what still
 # comes for this long, then close (so the client reads the answer instead of a reset).
 _LINGER = 2.0
@@ -141,8 +150,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 class _BodyStream:
     """Body chunks pushed by the protocol, pulled by the handler, with flow control."""
 
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
+    def __init__(self, pause: Callable[[], None], resume: Callable[[], None]) -> None:
+        self._pause_reading = pause
+        self._resume_reading = resume
         self._chunks: list[bytes] = []
         self._queued = 0
         self._done = False
@@ -155,10 +165,12 @@ class _BodyStream:
         self._queued += len(data)
         if self._queued > _HIGH_WATER and not self._paused:
             self._paused = True
-            self._transport.pause_reading()
+            self._pause_reading()
         self._wake()
 
     def finish(self, error: Exception | None = None) -> None:
+        if self._done:
+            return
         self._done = True
         self._error = error
         self._wake()
@@ -193,105 +205,192 @@ class _BodyStream:
         self._queued = 0
         if self._paused:
             self._paused = False
-            self._transport.resume_reading()
+            self._resume_reading()
         return data
 
 
+class _Reject(Exception):
+    """Raised from a parser callback: answer `status` and close."""
+
+    def __init__(self, status: int, message: bytes) -> None:
+        super().__init__(status)
+        self.status = status
+        self.message = message
+
+
 class _Connection(asyncio.Protocol):
-    def __init__(self, handler: Handler, tasks: set[asyncio.Task[None]], conns: set[_Connection]) -> None:
-        self._handler = handler
-        self._tasks = tasks
-        self._conns = conns
+    def __init__(self, server: HttpServer, address: str) -> None:
+        self._server = server
+        self._limits = server.limits
+        self._handler = server.handler
+        self.address = address
         self.draining = False
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._pending: list[Request] = []
         self._current: Request | None = None
         self._parsing: Request | None = None  # the request whose body is arriving
-        self._url = b""
+        self._url = bytearray()
         self._headers: list[tuple[str, str]] = []
         self._header_bytes = 0
         self._worker: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event = asyncio.Event()
         self._closed = False
         self._lingering = False
+        self._rejecting = False  # an error response is queued: ignore further input
+        self._eof = False  # the client half-closed: answer what arrived whole, then close
+        self._error_response: bytes | None = None
         self._idle: asyncio.TimerHandle | None = None
         self._can_write = asyncio.Event()
         self._can_write.set()
         self._peer: tuple[str, int] = ("", 0)
         self._sock: tuple[str, int] = ("", 0)
+        # Why reading is paused (body backlog, unsent output, pipelined backlog, error).
+        self._paused: set[str] = set()
+        self._paused_since_check = False
+        # The request being received: its inbound deadlines (see _check).
+        self._receiving = False
+        self._headers_done = False
+        self._inbound = 0.0  # seconds spent waiting for this request's bytes
+        self._last_check = 0.0
+        self._window_start = 0.0
+        self._window_bytes = 0
+        self._watch: asyncio.TimerHandle | None = None
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        self._conns.add(self)
+        transport.set_write_buffer_limits(high=self._limits.write_buffer)
+        self._server._added(self)
         peer = transport.get_extra_info("peername") or ("", 0)
-        sock = transport.get_extra_info("sockname") or ("", 0)
+        sock = transport.get_extra_info("socket")
+        name = transport.get_extra_info("sockname") or ("", 0)
         self._peer = (peer[0], peer[1]) if isinstance(peer, tuple) else ("", 0)
-        self._sock = (sock[0], sock[1]) if isinstance(sock, tuple) else ("", 0)
-        sockobj = transport.get_extra_info("socket")
-        if sockobj is not None:
+        self._sock = (name[0], name[1]) if isinstance(name, tuple) else ("", 0)
+        if sock is not None:
             import socket
 
             try:
-                sockobj.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
         self._worker = asyncio.get_running_loop().create_task(self._serve())
-        self._tasks.add(self._worker)
-        self._worker.add_done_callback(self._tasks.discard)
+        self._server._tasks.add(self._worker)
+        self._worker.add_done_callback(self._server._tasks.discard)
         self._arm_idle()
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:
             return  # the rest of a body we answered without reading
+        if self._rejecting or self._closed:
+            return
+        self._window_bytes += len(data)
         try:
             self._parser.feed_data(data)
+        except _Reject as exc:
+            self._fail(exc.status, exc.message)
         except httptools.HttpParserUpgrade:
             self._fail(400, b"upgrade not supported")
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__ or exc.__cause__
+            if isinstance(cause, _Reject):
+                self._fail(cause.status, cause.message)
+            else:
+                raise
         except httptools.HttpParserError:
             self._fail(400, b"malformed request")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        self._conns.discard(self)
+        self._server._removed(self)
         if self._current is not None:
             self._current._body.finish(ConnectionError("client disconnected"))
         for req in self._pending:
             req._body.finish(ConnectionError("client disconnected"))
+        if self._parsing is not None:
+            self._parsing._body.finish(ConnectionError("client disconnected"))
         self._can_write.set()
         self._wakeup.set()
-        if self._idle is not None:
-            self._idle.cancel()
+        for timer in (self._idle, self._watch):
+            if timer is not None:
+                timer.cancel()
+
+    def eof_received(self) -> bool:
+        """The client sent all it will (half-close): a request cut short is dropped, those
+        received whole are still answered, then the connection closes."""
+        self._eof = True
+        self._receiving = False
+        if self._parsing is not None:
+            self._parsing._body.finish(ConnectionError("request truncated by the client"))
+            if self._parsing in self._pending:
+                self._pending.remove(self._parsing)
+            self._parsing = None
+        self._wakeup.set()
+        return True
 
     def pause_writing(self) -> None:
         self._can_write.clear()
+        self._pause("write")
 
     def resume_writing(self) -> None:
         self._can_write.set()
+        self._resume("write")
+
+    # reading, paused for any of several reasons
+    def _pause(self, reason: str) -> None:
+        if not self._paused and self._transport is not None and not self._closed:
+            self._transport.pause_reading()
+        self._paused.add(reason)
+        self._paused_since_check = True
+
+    def _resume(self, reason: str) -> None:
+        if reason not in self._paused:
+            return
+        self._paused.discard(reason)
+        if not self._paused and self._transport is not None and not self._closed:
+            self._transport.resume_reading()
+
+    @property
+    def idle(self) -> bool:
+        """Between requests: closing it loses nothing."""
+        return (self._current is None and not self._pending and not self._receiving
+                and not self._rejecting and not self._closed)
 
     # httptools callbacks
     def on_message_begin(self) -> None:
-        self._url = b""
+        self._url = bytearray()
         self._headers = []
         self._header_bytes = 0
+        self._receiving = True
+        self._headers_done = False
+        self._inbound = 0.0
+        now = asyncio.get_running_loop().time()
+        self._last_check = self._window_start = now
+        self._window_bytes = 0
+        self._paused_since_check = bool(self._paused)
+        if self._watch is None:
+            self._watch = asyncio.get_running_loop().call_later(self._limits.tick, self._check)
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        if len(self._url) > self._limits.max_request_line:
+            raise _Reject(414, b"request line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value)
-        if self._header_bytes > MAX_HEADER_BYTES:
-            raise httptools.HttpParserError("headers too large")
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > self._limits.max_header_bytes:
+            raise _Reject(431, b"request header fields too large")
         self._headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
         assert self._transport is not None
+        self._headers_done = True
         url = self._url.decode("latin-1")
         path, _, query = url.partition("?")
         if "://" in path:  # absolute-form request target
             path = "/" + path.split("://", 1)[1].partition("/")[2]
+        body = _BodyStream(lambda: self._pause("body"), lambda: self._resume("body"))
         req = Request(
             method=self._parser.get_method().decode("ascii"),
             raw_path=path or "/",
@@ -299,12 +398,14 @@ class _Connection(asyncio.Protocol):
             headers=Headers(self._headers),
             client=self._peer,
             server=self._sock,
-            _body=_BodyStream(self._transport),
+            _body=body,
             keep_alive=self._parser.should_keep_alive(),
         )
-        if req.headers.get("expect", "").lower() == "100-continue":
+        if (req.headers.get("expect") or "").lower() == "100-continue":
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self._pending.append(req)
+        if len(self._pending) >= self._limits.max_pipelined:
+            self._pause("pipeline")
         self._parsing = req
         self._wakeup.set()
 
@@ -317,23 +418,66 @@ class _Connection(asyncio.Protocol):
         assert self._parsing is not None
         self._parsing._body.finish()
         self._parsing = None
+        self._receiving = False
+
+    # deadlines of the request being received
+    def _check(self) -> None:
+        self._watch = None
+        if self._closed or not self._receiving:
+            return
+        limits = self._limits
+        now = asyncio.get_running_loop().time()
+        if self._paused or self._paused_since_check:
+            # The server held the client back: this interval is not the client's.
+            self._paused_since_check = bool(self._paused)
+            self._window_start = now
+            self._window_bytes = 0
+        else:
+            self._inbound += now - self._last_check
+            if not self._headers_done and self._inbound >= limits.header_timeout:
+                self._fail(408, b"request headers not received in time")
+                return
+            if self._inbound >= limits.request_timeout:
+                self._fail(408, b"request not received in time")
+                return
+            window = now - self._window_start
+            if self._headers_done and window >= limits.body_rate_window:
+                if self._window_bytes < limits.body_min_rate * window:
+                    self._fail(408, b"request body too slow")
+                    return
+                self._window_start = now
+                self._window_bytes = 0
+        self._last_check = now
+        self._watch = asyncio.get_running_loop().call_later(limits.tick, self._check)
 
     # serving
     def _fail(self, status: int, message: bytes) -> None:
-        if self._transport is not None and not self._closed:
-            self._transport.write(
-                b"HTTP/1.1 %d %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s"
-                % (status, HTTPStatus(status).phrase.encode(), len(message), message)
-            )
-            self._transport.close()
-        self._closed = True
+        """Answer `status` once the requests before this one are answered, then close."""
+        if self._closed or self._rejecting:
+            return
+        self._rejecting = True
+        self._receiving = False
+        self._pause("error")
+        if self._parsing is not None:
+            self._parsing._body.finish(ConnectionError(f"request rejected: {status}"))
+            if self._parsing in self._pending:
+                self._pending.remove(self._parsing)
+            self._parsing = None
+        self._error_response = b"HTTP/1.1 %d %s\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s" % (
+            status, _reason(status), len(message), message,
+        )
         self._wakeup.set()
 
     def _arm_idle(self) -> None:
         if self._idle is not None:
             self._idle.cancel()
         loop = asyncio.get_running_loop()
-        self._idle = loop.call_later(_KEEPALIVE_IDLE, self._idle_timeout)
+        self._idle = loop.call_later(self._limits.keepalive_timeout, self._idle_timeout)
+
+    def close(self) -> None:
+        self._rejecting = True  # no longer idle, so not picked to be closed again
+        if self._transport is not None:
+            self._transport.close()
 
     def _linger_close(self) -> None:
         assert self._transport is not None
@@ -356,16 +500,28 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
     def _idle_timeout(self) -> None:
-        if self._current is None and not self._pending and self._transport is not None:
+        if self.idle and self._transport is not None:
             self._transport.close()
 
     async def _serve(self) -> None:
         while not self._closed:
             if not self._pending:
+                if self._error_response is not None or self._eof:
+                    if self._transport is not None:
+                        if self._error_response is not None:
+                            self._transport.write(self._error_response)
+                        self._transport.close()
+                    return
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
+            if not self._can_write.is_set():
+                # The client is not reading its answers: serve no more until it does.
+                await self._can_write.wait()
+                continue
             req = self._pending.pop(0)
+            if len(self._pending) < self._limits.max_pipelined:
+                self._resume("pipeline")
             self._current = req
             if self._idle is not None:
                 self._idle.cancel()
@@ -470,30 +626,75 @@ def _reason(status: int) -> bytes:
 
 
 class HttpServer:
-    """Owns the listening socket and the connection workers."""
+    """Owns the listening socket (through an Acceptor), the connections and their workers."""
 
-    def __init__(self, handler: Handler) -> None:
-        self._handler = handler
+    def __init__(self, handler: Handler, limits: HttpLimits | None = None) -> None:
+        self.handler = handler
+        self.limits = limits or HttpLimits()
         self._tasks: set[asyncio.Task[None]] = set()
         self._conns: set[_Connection] = set()
-        self._server: asyncio.base_events.Server | None = None
+        self._by_address: dict[str, set[_Connection]] = {}
+        self._acceptor: Acceptor | None = None
 
     async def start(self, host: str, port: int, sock: object | None = None) -> tuple[str, int]:
+        import socket
+
         loop = asyncio.get_running_loop()
-        factory = lambda: _Connection(self._handler, self._tasks, self._conns)  # noqa: E731
-        if sock is not None:
-            self._server = await loop.create_server(factory, sock=sock, backlog=1024)
+        quiet_accept_errors(loop)
+        if sock is None:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            lsock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                lsock.bind((host, port))
+                lsock.listen(1024)
+            except BaseException:
+                lsock.close()
+                raise
         else:
-            self._server = await loop.create_server(
-                factory, host, port, reuse_address=True, backlog=1024
-            )
-        addr = self._server.sockets[0].getsockname()
+            assert isinstance(sock, socket.socket)
+            lsock = sock
+            lsock.listen(1024)
+        self._acceptor = Acceptor(
+            lsock,
+            lambda address: _Connection(self, address),
+            per_client=self.limits.max_connections_per_client,
+            total=self.limits.max_connections,
+            name="http",
+            evict=self._evict,
+        )
+        self._acceptor.start()
+        addr = lsock.getsockname()
         return addr[0], addr[1]
+
+    def _added(self, conn: _Connection) -> None:
+        self._conns.add(conn)
+        self._by_address.setdefault(conn.address, set()).add(conn)
+
+    def _removed(self, conn: _Connection) -> None:
+        if conn in self._conns:
+            self._conns.discard(conn)
+            same = self._by_address.get(conn.address)
+            if same is not None:
+                same.discard(conn)
+                if not same:
+                    del self._by_address[conn.address]
+            if self._acceptor is not None:
+                self._acceptor.released(conn.address)
+
+    def _evict(self, address: str | None) -> bool:
+        """Close the oldest idle connection (of `address`, or of anyone) to admit a new one."""
+        candidates = self._conns if address is None else self._by_address.get(address, set())
+        for conn in candidates:
+            if conn.idle and not conn.draining:
+                conn.close()
+                return True
+        return False
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting, give in-flight requests `grace` seconds, then cancel them."""
-        if self._server is not None:
-            self._server.close()
+        if self._acceptor is not None:
+            await self._acceptor.close()
         for conn in list(self._conns):
             conn.drain()
         tasks = [t for t in self._tasks if not t.done()]
@@ -503,5 +704,3 @@ class HttpServer:
                 t.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()

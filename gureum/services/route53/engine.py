@@ -143,6 +143,8 @@ class Engine:
                 if n > 63:
                     return self._slow(data, client_ip, tcp)
                 i += n + 1
+            if i - 11 > 255:  # a name longer than DNS allows: FORMERR from the slow path
+                return self._slow(data, client_ip, tcp)
             end = i + 5
             total = len(data)
             if edns:

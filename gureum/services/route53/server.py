@@ -5,6 +5,15 @@ change events the API publishes in the same transactions as its changes (so the 
 updated incrementally, with no store access per query), binds UDP and TCP on
 dns_host:dns_port (falling back to 10053 when 53 is not available) and publishes the
 `DnsServer` as the "dns" component.
+
+DNS over TCP holds against hostile clients (RFC 7766 §6.2), with `TcpLimits` (settings):
+`dns.tcp_idle_timeout` (10 s with no message begun), `dns.tcp_message_timeout` (5 s for a
+message, from its first byte: single bytes do not keep a connection alive),
+`dns.tcp_max_lifetime` (120 s per connection), `dns.tcp_write_buffer` (64 KiB of unsent
+answers: reading stops until the client reads), `dns.tcp_max_connections_per_client` (64)
+and `dns.tcp_max_connections` (1024), enforced by `gureum.http.accept.Acceptor` (an idle
+connection is closed to admit a new one, else the new one is). UDP is served apart and
+keeps answering meanwhile.
 """
 
 from __future__ import annotations
@@ -14,7 +23,10 @@ import collections
 import logging
 import socket
 import struct
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from gureum.http.accept import Acceptor
 
 from gureum.services.route53.engine import Engine, PrivateViews
 from gureum.services.route53.index import Zone, ZoneIndex
@@ -26,6 +38,32 @@ log = logging.getLogger("gureum.dns")
 
 FALLBACK_PORT = 10053
 TCP_IDLE_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class TcpLimits:
+    idle_timeout: float = TCP_IDLE_TIMEOUT
+    message_timeout: float = 5.0
+    max_lifetime: float = 120.0
+    write_buffer: int = 64 * 1024
+    max_connections_per_client: int = 64
+    max_connections: int = 1024
+
+    @classmethod
+    def from_settings(cls, setting: Any) -> TcpLimits:
+        d = cls()
+
+        def num(key: str, default: float) -> float:
+            return float(setting(f"dns.{key}", None) or default)
+
+        return cls(
+            idle_timeout=num("tcp_idle_timeout", d.idle_timeout),
+            message_timeout=num("tcp_message_timeout", d.message_timeout),
+            max_lifetime=num("tcp_max_lifetime", d.max_lifetime),
+            write_buffer=int(num("tcp_write_buffer", d.write_buffer)),
+            max_connections_per_client=int(num("tcp_max_connections_per_client", d.max_connections_per_client)),
+            max_connections=int(num("tcp_max_connections", d.max_connections)),
+        )
 
 
 class UdpReader:
@@ -53,7 +91,7 @@ class UdpReader:
             except Exception:  # a bug must not stop the listener
                 log.exception("DNS engine failed on a UDP query")
                 continue
-            if reply is not None:
+            if isinstance(reply, bytes):  # (a list, a zone transfer, is TCP only)
                 try:
                     send(reply, addr)
                 except OSError:  # send buffer full or peer gone: UDP may drop
@@ -61,18 +99,25 @@ class UdpReader:
 
 
 class TcpProtocol(asyncio.Protocol):
-    """Length-prefixed queries, several per connection, closed after an idle timeout."""
+    """Length-prefixed queries, several per connection (RFC 7766): closed when idle, when a
+    message does not arrive whole in time, at the end of its lifetime; reading pauses while
+    the client leaves too many answers unread."""
 
-    def __init__(self, engine: Engine, idle_timeout: float) -> None:
+    def __init__(self, engine: Engine, limits: TcpLimits, on_close: Any = None) -> None:
         self.engine = engine
-        self.idle_timeout = idle_timeout
+        self.limits = limits
+        self.on_close = on_close
         self.buf = bytearray()
         self.transport: asyncio.Transport | None = None
         self.peer = "127.0.0.1"
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.TimerHandle | None = None  # idle, or the partial message's deadline
+        self._lifetime: asyncio.TimerHandle | None = None
+        self._paused = False
+        self._unsent = 0  # unsent bytes when the timer was armed: progress keeps it open
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        transport.set_write_buffer_limits(high=self.limits.write_buffer)
         peer = transport.get_extra_info("peername")
         if peer:
             self.peer = peer[0]
@@ -82,30 +127,59 @@ class TcpProtocol(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
-        self._arm()
+        loop = asyncio.get_running_loop()
+        self._lifetime = loop.call_later(self.limits.max_lifetime, self._close)
+        self._arm(self.limits.idle_timeout)
 
-    def _arm(self) -> None:
+    @property
+    def idle(self) -> bool:
+        return not self.buf and (self.transport is None or not self.transport.get_write_buffer_size())
+
+    def _arm(self, seconds: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._idle)
+        self._unsent = self.transport.get_write_buffer_size() if self.transport is not None else 0
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._expired)
 
-    def _idle(self) -> None:
+    def _expired(self) -> None:
+        self._timer = None
         if self.transport is None:
             return
-        if self.transport.get_write_buffer_size():  # still sending (a big transfer): not idle
-            self._arm()
+        unsent = self.transport.get_write_buffer_size()
+        if not self.buf and unsent and unsent < self._unsent:
+            self._arm(self.limits.idle_timeout)  # still sending (a zone transfer) and the client reads
         else:
             self.transport.close()
 
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def pause_writing(self) -> None:
+        # The client does not read its answers: stop reading its queries until it does.
+        if self.transport is not None and not self._paused:
+            self._paused = True
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and self._paused:
+            self._paused = False
+            self.transport.resume_reading()
+
     def data_received(self, data: bytes) -> None:
+        if self.transport is None:
+            return
+        was_empty = not self.buf
         self.buf += data
         out = []
+        answered = False
         while len(self.buf) >= 2:
             n = self.buf[0] << 8 | self.buf[1]
             if len(self.buf) < 2 + n:
                 break
             query = bytes(self.buf[2 : 2 + n])
             del self.buf[: 2 + n]
+            answered = True
             try:
                 reply = self.engine.answer(query, self.peer, tcp=True)
             except Exception:
@@ -117,12 +191,19 @@ class TcpProtocol(asyncio.Protocol):
                 out.append(struct.pack("!H", len(message)) + message)
         if out:
             self.transport.write(b"".join(out))
-        self._arm()
+        if not self.buf:
+            self._arm(self.limits.idle_timeout)
+        elif was_empty or answered:
+            # A message has begun: it must arrive whole in time, whatever trickles in.
+            self._arm(self.limits.message_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        for timer in (self._timer, self._lifetime):
+            if timer is not None:
+                timer.cancel()
         self.transport = None
+        if self.on_close is not None:
+            self.on_close(self)
 
 
 class DnsServer:
@@ -134,7 +215,8 @@ class DnsServer:
         self.address: tuple[str, int] | None = None
         self._applied: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._udp: list[tuple[asyncio.AbstractEventLoop, socket.socket]] = []
-        self._tcp_servers: list[asyncio.AbstractServer] = []
+        self._tcp_acceptors: list[Acceptor] = []
+        self.tcp_limits = TcpLimits()
         self.listeners: list[tuple[str, int]] = []  # every (host, port) served, the main one first
         self.on_change: list[Any] = []  # callbacks(zone_id) after each applied change (NOTIFY)
         self.loaded_at = "9999"  # ISO time of the start-up load: older changes are served
@@ -184,7 +266,7 @@ class DnsServer:
         return change_id in self._applied
 
     # --- listeners ------------------------------------------------------------------------
-    async def listen(self, host: str, port: int, idle_timeout: float = TCP_IDLE_TIMEOUT) -> tuple[str, int]:
+    async def listen(self, host: str, port: int, limits: TcpLimits | None = None) -> tuple[str, int]:
         """Serve UDP and TCP on host:port (port 0: any free one, the same for both). May be
         called again for more addresses (e.g. the ECS bridge's gateway); `address` stays the
         first listener's; close() closes them all."""
@@ -206,16 +288,46 @@ class DnsServer:
             tcp_sock.close()
             udp_sock.close()
             raise
+        limits = limits or self.tcp_limits
         try:
-            tcp_server = await loop.create_server(lambda: TcpProtocol(self.engine, idle_timeout), sock=tcp_sock, backlog=512)
+            tcp_sock.listen(512)
         except BaseException:
             tcp_sock.close()
             udp_sock.close()
             raise
+        conns: dict[str, set[TcpProtocol]] = {}
+        acceptor: Acceptor
+
+        def closed(proto: TcpProtocol) -> None:
+            same = conns.get(proto.peer)
+            if same is not None and proto in same:
+                same.discard(proto)
+                if not same:
+                    del conns[proto.peer]
+                acceptor.released(proto.peer)
+
+        def factory(address: str) -> TcpProtocol:
+            proto = TcpProtocol(self.engine, limits, closed)
+            proto.peer = address
+            conns.setdefault(address, set()).add(proto)
+            return proto
+
+        def evict(address: str | None) -> bool:
+            pools = [conns.get(address, set())] if address is not None else list(conns.values())
+            for pool in pools:
+                for proto in pool:
+                    if proto.idle and proto.transport is not None and not proto.transport.is_closing():
+                        proto.transport.close()
+                        return True
+            return False
+
+        acceptor = Acceptor(tcp_sock, factory, per_client=limits.max_connections_per_client,
+                            total=limits.max_connections, name="dns-tcp", evict=evict)
+        acceptor.start()
         reader = UdpReader(self.engine, udp_sock)
         loop.add_reader(udp_sock.fileno(), reader.on_readable)
         self._udp.append((loop, udp_sock))
-        self._tcp_servers.append(tcp_server)
+        self._tcp_acceptors.append(acceptor)
         self.listeners.append((host, port))
         if self.address is None:
             self.address = (host, port)
@@ -226,11 +338,9 @@ class DnsServer:
             loop.remove_reader(sock.fileno())
             sock.close()
         self._udp.clear()
-        servers, self._tcp_servers = self._tcp_servers, []
-        for server in servers:
-            server.close()
-        for server in servers:
-            await server.wait_closed()
+        acceptors, self._tcp_acceptors = self._tcp_acceptors, []
+        for acceptor in acceptors:
+            await acceptor.close()
         self.listeners.clear()
 
 
@@ -311,13 +421,13 @@ async def run(app: App) -> None:
             await asyncio.to_thread(geodb.load)
         follower.go_live()
         host = cfg.dns_host or cfg.host
-        idle = float(cfg.setting("dns.tcp_idle_timeout", str(TCP_IDLE_TIMEOUT)))
+        server.tcp_limits = TcpLimits.from_settings(cfg.setting)
         try:
-            address = await server.listen(host, cfg.dns_port, idle)
+            address = await server.listen(host, cfg.dns_port)
         except OSError as exc:
             if cfg.dns_port == FALLBACK_PORT:
                 raise
-            address = await server.listen(host, FALLBACK_PORT, idle)
+            address = await server.listen(host, FALLBACK_PORT)
             app.notes.append(f"DNS: port {cfg.dns_port} not available ({exc.strerror or exc}); listening on {FALLBACK_PORT}")
         app.dns_address = address
         xfr.attach(app, server)

@@ -1,0 +1,85 @@
+"""The HTTP listener's limits against hostile clients, each a setting (`http.*`).
+
+| setting                          | default          | what happens past it                         |
+|----------------------------------|------------------|----------------------------------------------|
+| http.max_request_line            | 65536 bytes      | 414 and close                                |
+| http.max_header_bytes            | 65536 bytes      | 431 and close (names+values, 4 bytes/header) |
+| http.header_timeout              | 30 s             | 408 and close: headers must arrive whole     |
+| http.body_min_rate               | 1024 bytes/s     | close: a body slower than this over a window |
+| http.body_rate_window            | 10 s             | the window the rate is measured over         |
+| http.request_timeout             | 3600 s           | close: inbound time of one request, in total |
+| http.keepalive_timeout           | 75 s             | an idle keep-alive connection is closed      |
+| http.max_pipelined               | 16               | reading pauses while this many wait          |
+| http.write_buffer                | 262144 bytes     | reading pauses while unsent output exceeds it|
+| http.max_connections             | half of nofile   | new connections refused (or an idle closed)  |
+| http.max_connections_per_client  | max_conn / 4     | the same, per client address                 |
+
+Deadlines count only time the server waits for the client: time while reading is paused by
+the server (a handler not yet reading a body, unread responses) does not count, and a
+handler that takes long (SQS long polling, a 15-minute Lambda invoke) is not inbound time.
+"""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Setting = Callable[[str, str | None], str | None]
+
+
+def raise_nofile() -> int:
+    """Raise the soft descriptor limit to the hard one (as Go's runtime does); the new soft."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    max_request_line: int = 65536
+    max_header_bytes: int = 65536
+    header_timeout: float = 30.0
+    body_min_rate: float = 1024.0
+    body_rate_window: float = 10.0
+    request_timeout: float = 3600.0
+    keepalive_timeout: float = 75.0
+    max_pipelined: int = 16
+    write_buffer: int = 256 * 1024
+    max_connections: int = 1024
+    max_connections_per_client: int = 256
+
+    @property
+    def tick(self) -> float:
+        """How often a connection receiving a request checks its deadlines."""
+        return max(0.05, min(self.header_timeout, self.body_rate_window) / 4)
+
+    @classmethod
+    def from_settings(cls, setting: Setting, nofile: int | None = None) -> HttpLimits:
+        if nofile is None:
+            nofile = raise_nofile()
+        total = int(setting("http.max_connections", None) or max(64, nofile // 2))
+        per_client = int(setting("http.max_connections_per_client", None) or max(16, total // 4))
+
+        def num(key: str, default: float) -> float:
+            return float(setting(f"http.{key}", None) or default)
+
+        d = cls()
+        return cls(
+            max_request_line=int(num("max_request_line", d.max_request_line)),
+            max_header_bytes=int(num("max_header_bytes", d.max_header_bytes)),
+            header_timeout=num("header_timeout", d.header_timeout),
+            body_min_rate=num("body_min_rate", d.body_min_rate),
+            body_rate_window=num("body_rate_window", d.body_rate_window),
+            request_timeout=num("request_timeout", d.request_timeout),
+            keepalive_timeout=num("keepalive_timeout", d.keepalive_timeout),
+            max_pipelined=int(num("max_pipelined", d.max_pipelined)),
+            write_buffer=int(num("write_buffer", d.write_buffer)),
+            max_connections=total,
+            max_connections_per_client=per_client,
+        )

@@ -1,0 +1,1 @@
+"""The fuzzers, run briefly as part of the suite."""
