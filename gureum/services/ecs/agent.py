@@ -34,7 +34,7 @@ from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
 from gureum.services.ecs import model, nodes, registry_auth
 from gureum.services.ecs import services as svc
-from gureum.services.ecs.taskrun import TaskRun, billed_seconds
+from gureum.services.ecs.taskrun import TaskRun
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -73,7 +73,6 @@ class TaskAgent:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self.logs: Any = None
-        self.ledger: Any = None
         self.available = False
         self.reason = ""
         from gureum.services.ecs.metadata import ADDRESS, MetadataServer
@@ -130,12 +129,6 @@ class TaskAgent:
             self.logs = LogWriter(self.app.store)
         except ImportError:
             self.logs = None
-        try:
-            from gureum.billing.ledger import Ledger
-
-            self.ledger = Ledger(self.app.store)
-        except ImportError:
-            self.ledger = None
 
     # --- ownership -------------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -437,37 +430,80 @@ class TaskAgent:
             with contextlib.suppress(Exception):
                 await self.app.store.run(lambda t, s=srv_id: sd.deregister_instance(t, run.account, run.region, s, run.task_id))
 
-    def record_usage(self, run: TaskRun, doc: dict[str, Any]) -> None:
-        if self.ledger is None or run.launch_type != "FARGATE" or not doc:
-            return
+    def usage_row(self, run: TaskRun, doc: dict[str, Any]) -> dict[str, Any] | None:
+        """What the billing meter keeps for a Fargate task (None: not billed, or not yet:
+        billing starts when the image pull starts)."""
+        if run.launch_type != "FARGATE" or not doc:
+            return None
         started = doc.get("pullStartedAt") or doc.get("startedAt")
-        stopped = doc.get("stoppedAt") or model.now()
         if started is None:
+            return None
+        return {
+            "region": run.region,
+            "resource": run.arn,
+            "node": self.node_ident,
+            "started": started,
+            "vcpu": int(doc.get("cpu") or 256) / 1024,
+            "memory_gb": int(doc.get("memory") or 512) / 1024,
+            "arch": "x86_64",
+        }
+
+    async def record_usage(self, run: TaskRun, doc: dict[str, Any]) -> None:
+        """A stopped task's usage, settled into the ledger (its running row goes with it)."""
+        row = self.usage_row(run, doc)
+        if row is None:
             return
-        seconds = max(0.0, stopped - started)
-        self.ledger.record(
-            run.account,
-            "fargate",
-            {
-                "region": run.region,
-                "resource": run.arn,
-                "seconds": round(seconds, 3),
-                "billed_seconds": billed_seconds(started, stopped),
-                "vcpu": int(doc.get("cpu") or 256) / 1024,
-                "memory_gb": int(doc.get("memory") or 512) / 1024,
-                "arch": "x86_64",
-            },
-        )
+        from gureum.billing import meter
+
+        stopped = doc.get("stoppedAt") or model.now()
+        try:
+            await self.app.store.run(lambda t: meter.settle(t, run.account, row, stopped))
+        except Exception:
+            log.exception("could not record the usage of task %s", run.task_id)
+
+    async def checkpoint_usage(self, only: list[TaskRun] | None = None) -> None:
+        """Checkpoint the usage of this node's running Fargate tasks (all, or `only`)."""
+        runs = [r for r in (self.runs.values() if only is None else only) if r.launch_type == "FARGATE"]
+        if not runs:
+            return
+        from gureum.billing import meter
+
+        now = model.now()
+
+        def txn(t: Any) -> None:
+            for r in runs:
+                d = t.get(model.TASKS, r.key)
+                if d is None or d["lastStatus"] in ("STOPPED", "DEPROVISIONING"):
+                    continue
+                row = self.usage_row(r, d)
+                if row is not None:
+                    meter.checkpoint(t, r.account, row, now)
+
+        try:
+            await self.app.store.run(txn)
+        except Exception:
+            log.exception("could not checkpoint task usage")
+
+    async def meter_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self.checkpoint_usage()
 
     # --- the loop ---------------------------------------------------------------------------------
     async def recover(self) -> None:
         """Tasks this node's previous process left behind: start those not yet started,
         mark the others STOPPED (their containers died with it)."""
 
+        from gureum.billing import meter
+
         def scan(t: Any) -> list[tuple[str, dict[str, Any]]]:
+            # usage the previous process was metering: settled at its last checkpoint (or
+            # its last heartbeat, when later): what ran after that is not known
+            beat = t.get(nodes.NODES, self.node_ident)
+            meter.settle_node(t, self.node_ident, beat["heartbeat"] if beat else None)
             return [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] != "STOPPED"]
 
-        rows = await self.app.store.read(scan)
+        rows = await self.app.store.run(scan)
         for key, doc in rows:
             if not self.mine(doc):
                 continue
@@ -555,8 +591,11 @@ class TaskAgent:
             self.spawn(self.serve_dns(), "ecs-task-dns")
         if self.logs is not None:
             self.spawn(self.logs.run(), "ecs-logs")
-        if self.ledger is not None:
-            self.spawn(self.ledger.run(), "ecs-ledger")
+        if self.available:
+            from gureum.billing import meter
+
+            interval = float(self.app.config.setting("billing.checkpoint_interval", str(meter.DEFAULT_INTERVAL)) or meter.DEFAULT_INTERVAL)
+            self.spawn(self.meter_forever(max(interval, 0.1)), "ecs-meter")
         await self.follower.start()
         if self.app.store.shared:
             self.spawn(self.follower.poll_forever(float(self.app.config.setting("ecs.follow_interval", "0.2") or 0.2)), "ecs-follow")

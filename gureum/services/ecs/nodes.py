@@ -70,6 +70,9 @@ def sweep_lost(txn: Txn, me: str, now: float, timeout: float) -> list[str]:
         doc["lost"] = True
         txn.put(NODES, key, doc)
         lost.append(key)
+        from gureum.billing import meter
+
+        meter.settle_node(txn, key, doc["heartbeat"])  # its tasks' usage, to its last sign of life
         inst_key = doc.get("instance")
         inst = txn.get("ecs.instances", inst_key) if inst_key else None
         if inst is not None and inst.get("agentConnected"):
