@@ -64,6 +64,7 @@ class TaskAgent:
         self.cgroup_base = "/".join(x for x in (cgroups.own_memory_cgroup(), "gureum-ecs", self.node_id) if x)
         self.node_ident = app.node_id  # stable: which tasks are this node's
         self.instance_key: str | None = None
+        self.host_label = "gureum"  # how stop reasons name this host (its EC2 instance id once registered)
         # Pre-provisioned task networks (namespace + address), as Fargate keeps capacity warm;
         # filled once this node has run its first task, so idle nodes hold none.
         self.warm_networks = int(cfg.setting("ecs.warm_networks", "2") or 0)
@@ -258,6 +259,7 @@ class TaskAgent:
             return
         iid = doc["containerInstanceArn"].rsplit("/", 1)[-1]
         id_file.write_text(iid)
+        self.host_label = doc.get("ec2InstanceId") or ident["instanceId"]
         self.instance_key = ci.instance_key(account, region, cluster, iid)
         self.app.notes.append(f"ECS container instance {iid} ({cpu} CPU units, {memory} MiB) in cluster {cluster}")
 
@@ -515,7 +517,7 @@ class TaskAgent:
                 d = t.get(model.TASKS, key)
                 if d is None or d["lastStatus"] == "STOPPED":
                     return
-                nodes.mark_host_gone(d, "gureum", model.now())
+                nodes.mark_host_gone(d, self.host_label, model.now())
                 t.put(model.TASKS, key, d)
 
             await self.app.store.run(stop)
@@ -621,11 +623,35 @@ class TaskAgent:
             self.follower.stop()
             await asyncio.shield(self.shutdown())
 
+    async def mark_stopping_for_shutdown(self) -> None:
+        """The tasks this node stops because it shuts down are stopped as ECS stops the
+        tasks of a host that goes away: stopCode TerminationNotice (TaskFailedToStart for
+        one not started yet) and the host's stoppedReason, written before the stop begins."""
+        keys = list(self.runs)
+        if not keys:
+            return
+
+        def txn(t: Any) -> None:
+            for key in keys:
+                d = t.get(model.TASKS, key)
+                if d is None or d["lastStatus"] == "STOPPED":
+                    continue
+                d["desiredStatus"] = "STOPPED"
+                nodes.host_stop_reason(d, self.host_label)
+                d["version"] += 1
+                t.put(model.TASKS, key, d)
+
+        try:
+            await self.app.store.run(txn)
+        except Exception:
+            log.exception("could not record why this node's tasks stop")
+
     async def shutdown(self) -> None:
         await self.disconnect_instance()
         with contextlib.suppress(Exception):
             await self.app.store.run(lambda t: nodes.leave(t, self.node_ident))
         self.default_stop_timeout = 2.0
+        await self.mark_stopping_for_shutdown()
         for run in list(self.runs.values()):
             run.stop_requested.set()
         pending = {t for t in self._tasks if t.get_name().startswith("ecs-task-")}
@@ -642,6 +668,9 @@ class TaskAgent:
             await asyncio.to_thread(self.bridge.destroy, tn)
         with contextlib.suppress(OSError):
             await asyncio.to_thread(sweep_cgroups, True)
+        if self.available:
+            with contextlib.suppress(OSError, net.NetworkError):
+                await asyncio.to_thread(self.bridge.teardown)
 
 
 def host_memory_mib() -> int:

@@ -87,12 +87,18 @@ def sweep_lost(txn: Txn, me: str, now: float, timeout: float) -> list[str]:
     return lost
 
 
+def host_stop_reason(doc: dict[str, Any], host: str) -> None:
+    """The stopCode and stoppedReason ECS gives a task whose host goes away (kept when the
+    task already has its own)."""
+    doc.setdefault("stopCode", "TaskFailedToStart" if doc.get("startedAt") is None else "TerminationNotice")
+    doc.setdefault("stoppedReason", f"Host EC2 (instance {host}) stopped/terminated.")
+
+
 def mark_host_gone(doc: dict[str, Any], host: str, now: float) -> None:
     """A task whose host went away: STOPPED at once, with the reason ECS gives."""
     doc["desiredStatus"] = "STOPPED"
     doc["lastStatus"] = "STOPPED"
-    doc.setdefault("stopCode", "TaskFailedToStart" if doc.get("startedAt") is None else "TerminationNotice")
-    doc.setdefault("stoppedReason", f"Host EC2 (instance {host}) stopped/terminated.")
+    host_stop_reason(doc, host)
     doc.setdefault("stoppingAt", now)
     doc["executionStoppedAt"] = doc.get("executionStoppedAt") or now
     doc["stoppedAt"] = now
