@@ -6,9 +6,13 @@ change log for other nodes' when the store is shared), a periodic scan as a safe
 start-up a scan for tasks that still want to run. A task placed on this node's container
 instance is this node's; a Fargate task is run by the node that claims it first in a store
 transaction (nodes.claim). Each task is one `TaskRun` (taskrun.py) owned by the agent; when
-gureum stops, every task is stopped (stop signal, short grace) and its host resources
-released. Tasks left RUNNING by a gureum that died are marked STOPPED at start-up (their
-containers are killed): the node restarted under them, as when an EC2 host goes away.
+gureum stops, every task is stopped (stop signal, short grace) with ECS's host-gone
+stopCode/stoppedReason and its host resources released, and the task bridge removed when
+gureum made it and nothing else uses it. Tasks left RUNNING by a gureum that died are marked
+STOPPED first thing at start-up (their containers are killed), with their Cloud Map instances
+deregistered in the same transaction (cloudmap.py) and their metered usage settled
+(billing/meter.py): the node restarted under them, as when an EC2 host goes away. Running
+Fargate usage is checkpointed every `billing.checkpoint_interval` seconds.
 
 Several agents can share one PostgreSQL store (`gureum agent` on other machines): each beats a
 heartbeat, one at a time holds the scheduler lease and runs the service scheduler, and the
@@ -32,7 +36,7 @@ from gureum.sandbox import cgroups
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
-from gureum.services.ecs import model, nodes, registry_auth
+from gureum.services.ecs import cloudmap, model, nodes, registry_auth
 from gureum.services.ecs import services as svc
 from gureum.services.ecs.taskrun import TaskRun
 
@@ -64,7 +68,7 @@ class TaskAgent:
         self.cgroup_base = "/".join(x for x in (cgroups.own_memory_cgroup(), "gureum-ecs", self.node_id) if x)
         self.node_ident = app.node_id  # stable: which tasks are this node's
         self.instance_key: str | None = None
-        self.host_label = "gureum"  # how stop reasons name this host (its EC2 instance id once registered)
+        self.host_label = "i-" + self.node_ident[:17]  # how stop reasons name this host (its container instance's EC2 id)
         # Pre-provisioned task networks (namespace + address), as Fargate keeps capacity warm;
         # filled once this node has run its first task, so idle nodes hold none.
         self.warm_networks = int(cfg.setting("ecs.warm_networks", "2") or 0)
@@ -492,35 +496,39 @@ class TaskAgent:
             await self.checkpoint_usage()
 
     # --- the loop ---------------------------------------------------------------------------------
-    async def recover(self) -> None:
-        """Tasks this node's previous process left behind: start those not yet started,
-        mark the others STOPPED (their containers died with it)."""
-
+    async def reconcile(self) -> None:
+        """What this node's previous process left behind, put right before anything else
+        starts: its usage settled (billing), its tasks that were past PROVISIONING marked
+        STOPPED as ECS marks the tasks of a host that went away (their containers died with
+        it) and their Cloud Map instances deregistered in the same transaction, and any
+        ECS-registered instance whose task has stopped swept."""
         from gureum.billing import meter
 
-        def scan(t: Any) -> list[tuple[str, dict[str, Any]]]:
+        def txn(t: Any) -> int:
             # usage the previous process was metering: settled at its last checkpoint (or
             # its last heartbeat, when later): what ran after that is not known
             beat = t.get(nodes.NODES, self.node_ident)
             meter.settle_node(t, self.node_ident, beat["heartbeat"] if beat else None)
-            return [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] != "STOPPED"]
-
-        rows = await self.app.store.run(scan)
-        for key, doc in rows:
-            if not self.mine(doc):
-                continue
-            if doc["lastStatus"] == "PROVISIONING":
-                self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
-                continue
-
-            def stop(t: Any, key: str = key) -> None:
-                d = t.get(model.TASKS, key)
-                if d is None or d["lastStatus"] == "STOPPED":
-                    return
-                nodes.mark_host_gone(d, self.host_label, model.now())
+            now = model.now()
+            stopped = 0
+            for key, d in list(t.scan(model.TASKS)):
+                if d["lastStatus"] in ("STOPPED", "PROVISIONING") or not self.mine(d):
+                    continue
+                nodes.mark_host_gone(d, self.host_label, now)
                 t.put(model.TASKS, key, d)
+                cloudmap.deregister_task(t, d)  # before DNS can answer for it again
+                stopped += 1
+            return stopped + len(cloudmap.sweep(t))
 
-            await self.app.store.run(stop)
+        if await self.app.store.run(txn):
+            log.info("ECS: tasks of this node's previous run stopped, their Cloud Map instances deregistered")
+
+    async def recover(self) -> None:
+        """Start the tasks this node's previous process left PROVISIONING."""
+        rows = await self.app.store.read(lambda t: [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] == "PROVISIONING"])
+        for key, doc in rows:
+            if self.mine(doc):
+                self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
 
     async def tick(self) -> None:
         """Heartbeat and scheduler lease; as the lease holder: service scheduling, lost nodes,
@@ -585,6 +593,10 @@ class TaskAgent:
             self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
 
     async def serve(self) -> None:
+        try:
+            await self.reconcile()
+        except Exception:
+            log.exception("ECS: could not reconcile the state of this node's previous run")
         await asyncio.to_thread(self.setup)
         self._optional_sinks()
         if self.available and await self.metadata.start(self.bridge.name):

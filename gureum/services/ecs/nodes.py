@@ -17,7 +17,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from gureum.services.ecs import model
+from gureum.services.ecs import cloudmap, model
 from gureum.store import Txn
 
 NODES = "ecs.nodes"
@@ -84,6 +84,7 @@ def sweep_lost(txn: Txn, me: str, now: float, timeout: float) -> list[str]:
                 continue
             mark_host_gone(task, host, now)
             txn.put(model.TASKS, tkey, task)
+            cloudmap.deregister_task(txn, task)
     return lost
 
 
