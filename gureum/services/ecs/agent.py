@@ -62,6 +62,10 @@ class TaskAgent:
         self.bridge = net.Bridge(cfg.setting("ecs.bridge", "gureum0") or "gureum0", cfg.setting("ecs.subnet", "10.213.0.0/16") or "10.213.0.0/16")
         self.publish_host = cfg.setting("ecs.publish_host", "127.0.0.1") or "127.0.0.1"
         self.default_stop_timeout = float(cfg.setting("ecs.stop_timeout", "30") or 30)
+        # once gureum shuts down, a container gets at most this many more seconds to exit
+        # after its stop signal, whatever its stopTimeout (stops already under way included)
+        self.shutdown_grace = float(cfg.setting("ecs.shutdown_grace", "2") or 2)
+        self.shutting_down = asyncio.Event()
         self.pids_limit = int(cfg.setting("ecs.task_pids_max", "4096") or 4096)
         self.node_id = f"p{os.getpid()}"  # this process (its cgroups)
         # tasks' cgroups nest under ours: <own memory cgroup>/gureum-ecs/<this process>
@@ -310,6 +314,26 @@ class TaskAgent:
         self.spawn(refill(), "ecs-warm-networks")
 
     # --- hooks used by TaskRun ---------------------------------------------------------------------
+    async def wait_exited(self, exited: asyncio.Event, timeout: float) -> bool:
+        """Until `exited` is set (True) or `timeout` seconds pass (False); once this node
+        shuts down, at most `shutdown_grace` seconds more."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        waiter = asyncio.ensure_future(exited.wait())
+        shut = asyncio.ensure_future(self.shutting_down.wait())
+        try:
+            done, _ = await asyncio.wait({waiter, shut}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done or exited.is_set():
+                return True
+            if shut in done:
+                left = min(deadline - loop.time(), self.shutdown_grace)
+                if left > 0:
+                    await asyncio.wait({waiter}, timeout=left)
+            return exited.is_set()
+        finally:
+            waiter.cancel()
+            shut.cancel()
+
     async def registry_access(
         self, image: str, account: str, region: str, *, ec2: bool = False
     ) -> tuple[img.Credentials | None, dict[str, str], Callable[[], tuple[bytes, str] | None] | None]:
@@ -662,7 +686,7 @@ class TaskAgent:
         await self.disconnect_instance()
         with contextlib.suppress(Exception):
             await self.app.store.run(lambda t: nodes.leave(t, self.node_ident))
-        self.default_stop_timeout = 2.0
+        self.shutting_down.set()
         await self.mark_stopping_for_shutdown()
         for run in list(self.runs.values()):
             run.stop_requested.set()

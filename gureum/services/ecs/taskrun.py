@@ -602,9 +602,7 @@ class TaskRun:
             timeout = c.spec.get("stopTimeout") or self.agent.default_stop_timeout
             sig = _signal(c.image.config.get("StopSignal") if c.image else None)
             await self.agent.runc.kill(c.runtime_id, sig)
-            try:
-                await asyncio.wait_for(c.exited.wait(), timeout)
-            except TimeoutError:
+            if not await self.agent.wait_exited(c.exited, timeout):  # (cut short when gureum shuts down)
                 await self.agent.runc.kill(c.runtime_id, signal.SIGKILL, all_processes=True)
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(c.exited.wait(), 10)
