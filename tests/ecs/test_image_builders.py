@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -130,8 +131,6 @@ def function(gureum) -> Iterator[Callable[[str], str]]:
 
 
 def _wait_settled(lam, name: str) -> dict:
-    import time
-
     deadline = time.monotonic() + 120
     while True:
         cfg = lam.get_function_configuration(FunctionName=name)
