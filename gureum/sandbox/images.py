@@ -23,6 +23,7 @@ import concurrent.futures
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import gzip
 import hashlib
 import json
@@ -402,7 +403,7 @@ def unpack_layer(stream: BinaryIO, dest: Path) -> None:
 
     Read as GNU tar and containerd read layers: the end-of-archive blocks (and the last
     member's padding) may be missing, anything after the end blocks is ignored, PAX and GNU
-    long names and links are understood; a member cut short is an error."""
+    long names and links are understood, PAX xattrs applied; a member cut short is an error."""
     padded = _PaddedTar(stream)
     with tarfile.open(fileobj=padded, mode="r|") as tar:  # type: ignore[call-overload]
         for member in tar:
@@ -441,6 +442,20 @@ def unpack_layer(stream: BinaryIO, dest: Path) -> None:
             tar.extract(member, dest, set_attrs=True, numeric_owner=True, filter="tar")
             if padded.truncated(member):
                 raise tarfile.ReadError(f"unexpected end of data in {member.name!r}")
+            _apply_xattrs(member, dest / name)
+
+
+def _apply_xattrs(member: tarfile.TarInfo, path: Path) -> None:
+    """Extended attributes carried in PAX headers (`SCHILY.xattr.<name>`, as GNU tar and
+    containerd write and apply them: file capabilities such as ping's cap_net_raw)."""
+    for key, value in member.pax_headers.items():
+        if not key.startswith("SCHILY.xattr.") or member.issym():
+            continue
+        try:
+            os.setxattr(path, key[len("SCHILY.xattr.") :], value.encode("utf-8", "surrogateescape"), follow_symlinks=False)
+        except OSError as e:
+            if e.errno not in (errno.ENOTSUP, errno.EPERM, errno.EACCES, errno.EINVAL):  # not kept here: as containerd, go on
+                raise
 
 
 # --- overlayfs ---------------------------------------------------------------------------

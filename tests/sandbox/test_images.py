@@ -188,3 +188,22 @@ def test_zstd_layers_unpack(tmp_path):
     with open(blob, "rb") as raw:
         unpack_layer(images._decompress(raw, "application/vnd.oci.image.layer.v1.tar+zstd"), dest)
     assert (dest / "z").read_text() == "zstd"
+
+
+def test_xattrs_in_pax_headers_are_applied(tmp_path):
+    dest = tmp_path / "layer"
+    dest.mkdir()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("bin/ping")
+        info.size = 4
+        info.mode = 0o755
+        info.pax_headers = {"SCHILY.xattr.user.gureum": "cap"}
+        tar.addfile(info, io.BytesIO(b"ping"))
+    buf.seek(0)
+    try:
+        os.setxattr(dest, "user.probe", b"1")
+    except OSError:
+        pytest.skip("this file system keeps no user xattrs")
+    unpack_layer(buf, dest)
+    assert os.getxattr(dest / "bin/ping", "user.gureum") == b"cap"
