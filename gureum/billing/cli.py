@@ -2,7 +2,9 @@
 
 Reads the ledger from the node's store: --state URL, else --data-dir, else the data dir of
 the gureum answering at --endpoint (AWS_ENDPOINT_URL, http://localhost:4566), else the
-default data dir.
+default data dir. A SQLite state is opened read-only: when there is none, the command says
+so and exits 1 (it never creates one). Tasks still running are listed with what they have
+accrued up to their last checkpoint (or their node's last heartbeat), marked running.
 """
 
 from __future__ import annotations
@@ -11,11 +13,59 @@ import argparse
 import json
 import os
 import sys
+import time
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from gureum.billing import prices
+from gureum.billing import meter
 from gureum.billing.ledger import fargate_summary, lambda_summary
+
+
+class NoState(Exception):
+    """There is no gureum state where the command looked."""
+
+
+def _sqlite_path(url: str) -> str | None:
+    if not url.startswith("sqlite:"):
+        return None
+    rest = url[len("sqlite:") :]
+    path = rest[2:] if rest.startswith("//") else rest
+    return "/" + path.lstrip("/") if path.startswith("/") else path
+
+
+def read_state(url: str, fn: Callable[[Any], Any]) -> Any:
+    """fn(txn) on a read-only view of the state at `url`; NoState when there is none."""
+    path = _sqlite_path(url)
+    if path is None:
+        from gureum.store import open_store
+
+        store = open_store(url)
+        try:
+            return store.run_sync(fn)
+        finally:
+            import asyncio
+
+            asyncio.run(store.close())
+    if not os.path.isfile(path):
+        raise NoState(f"no gureum state at {path}")
+    import sqlite3
+
+    from gureum.store.sqlite import SqliteTxn
+
+    try:
+        conn = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        raise NoState(f"cannot read the gureum state at {path}: {e}") from None
+    try:
+        conn.execute("BEGIN")
+        return fn(SqliteTxn(conn, True))
+    except sqlite3.DatabaseError as e:
+        raise NoState(f"cannot read the gureum state at {path}: {e}") from None
+    finally:
+        conn.close()
 
 
 def _state_url(args: argparse.Namespace) -> str:
@@ -59,6 +109,26 @@ def report(summary: dict[tuple[str, str], dict[str, Any]]) -> tuple[list[str], d
     return lines, {"requests": total_requests, "gb_seconds": total_gbs, "cost": total_cost}
 
 
+def running_summary(txn: Any, account: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """(account, task ARN) -> what a task still running has accrued: up to its last
+    checkpoint, or its node's last heartbeat when that is later (never past now)."""
+    from gureum.services.ecs import nodes
+
+    now = time.time()
+    beats = {k: float(d.get("heartbeat") or 0.0) for k, d in txn.scan(nodes.NODES)}
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for acct, row in meter.running_rows(txn, account):
+        until = min(now, max(float(row.get("checkpoint") or row["started"]), beats.get(row.get("node", ""), 0.0)))
+        seconds = round(max(0.0, until - float(row["started"])), 3)
+        billed = meter.billed_seconds(seconds)
+        vcpu, memory_gb, arch = float(row.get("vcpu", 0.25)), float(row.get("memory_gb", 0.5)), row.get("arch", "x86_64")
+        out[(acct, row["resource"])] = {
+            "seconds": seconds, "billed_seconds": billed, "vcpu": vcpu, "memory_gb": memory_gb, "arch": arch,
+            "cost": prices.fargate_cost(billed, vcpu, memory_gb, arch), "running": True, "asOf": until,
+        }
+    return out
+
+
 def fargate_report(summary: dict[tuple[str, str], dict[str, Any]]) -> tuple[list[str], float]:
     lines = [f"{'ACCOUNT':<13} {'FARGATE TASK':<40} {'VCPU':>6} {'GB':>6} {'SECONDS':>9} {'BILLED S':>9} {'COST (USD)':>12}"]
     total = 0.0
@@ -67,7 +137,7 @@ def fargate_report(summary: dict[tuple[str, str], dict[str, Any]]) -> tuple[list
         total += s["cost"]
         lines.append(
             f"{account:<13} {task:<40} {s['vcpu']:>6.2f} {s['memory_gb']:>6.2f} {s['seconds']:>9.1f} "
-            f"{s['billed_seconds']:>9.0f} {s['cost']:>12.8f}"
+            f"{s['billed_seconds']:>9.0f} {s['cost']:>12.8f}" + ("  (running, accrued so far)" if s.get("running") else "")
         )
     lines.append(f"{'':<13} {'total (per second, 1-minute minimum)':<40} {'':>6} {'':>6} {'':>9} {'':>9} {total:>12.8f}")
     return lines, total
@@ -81,16 +151,20 @@ def main(argv: list[str]) -> int:
     p.add_argument("--account", help="only this account")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    from gureum.store import open_store
 
-    store = open_store(_state_url(args))
+    def read(t: Any) -> tuple[Any, Any, Any]:
+        return lambda_summary(t, args.account), fargate_summary(t, args.account), running_summary(t, args.account)
+
     try:
-        summary = store.run_sync(lambda t: lambda_summary(t, args.account))
-        fargate = store.run_sync(lambda t: fargate_summary(t, args.account))
-    finally:
-        import asyncio
-
-        asyncio.run(store.close())
+        summary, fargate, running = read_state(_state_url(args), read)
+    except NoState as e:
+        print(f"gureum costs: {e} (is gureum running? name its data with --data-dir or --state)", file=sys.stderr)
+        return 1
+    for k, s in running.items():  # a task both settled and running (restarted): shown once, running
+        if k in fargate:
+            for f in ("seconds", "billed_seconds", "cost"):
+                s[f] += fargate[k][f]
+    fargate.update(running)
     lines, totals = report(summary)
     f_lines, f_total = fargate_report(fargate)
     if args.json:
@@ -101,7 +175,7 @@ def main(argv: list[str]) -> int:
         ]
         tasks = [
             {"account": a, "task": arn, "vcpu": s["vcpu"], "memoryGb": s["memory_gb"], "seconds": s["seconds"],
-             "billedSeconds": s["billed_seconds"], "cost": s["cost"]}
+             "billedSeconds": s["billed_seconds"], "cost": s["cost"], "running": bool(s.get("running"))}
             for (a, arn), s in sorted(fargate.items())
         ]
         print(json.dumps({"lambda": rows, "total": totals, "fargate": tasks, "fargateTotal": f_total}, indent=2))

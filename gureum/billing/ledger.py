@@ -4,7 +4,8 @@ run later), written in batches to the store table `billing.usage`.
 Row key "<account>/<service>/<ts ms:013d>.<node seq>"; the row says what was used:
   {"service": "lambda", "region", "resource": function ARN, "version", "arch",
    "requests": 1, "billed_ms", "memory_mb", "init_ms", "ts"}
-Fargate rows will carry {"service": "fargate", "seconds", "vcpu", "memory_gb", "arch"}.
+Fargate rows ({"service": "fargate", "seconds", "billed_seconds", "vcpu", "memory_gb", "arch"})
+are written by meter.py when a task stops or its node is found dead.
 `record()` never waits; `run()` flushes every `interval` seconds and once more on exit.
 """
 

@@ -5,7 +5,8 @@ node's image cache.
 lists and OCI indexes pick linux/amd64), fetches the config and every layer into the blob
 store (verified by digest; a blob already there is not fetched again), and unpacks each
 layer once per digest into `<root>/layers/<hex>/` in overlayfs form (whiteouts become 0/0
-character devices, opaque directories get `trusted.overlay.opaque=y`). `mount_rootfs()`
+character devices, opaque directories get `trusted.overlay.opaque=y`). Layers are read as GNU
+tar and containerd read them (gzip, zstd or plain; end-of-archive blocks optional). `mount_rootfs()`
 stacks the layers of an image under a per-container upper directory with overlayfs.
 
 Auth: anonymous, HTTP Basic (ECR tokens), or the Docker token flow (`WWW-Authenticate:
@@ -22,6 +23,7 @@ import concurrent.futures
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import gzip
 import hashlib
 import json
@@ -347,19 +349,63 @@ class ImageCache:
 
 
 def _decompress(raw: BinaryIO, media_type: str) -> BinaryIO:
+    """The layer's tar stream: gzip and zstd are recognised by their magic bytes (a media
+    type that says otherwise does not matter, as for containerd), anything else is plain tar."""
     head = raw.read(4)
     raw.seek(0)
     if head[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    if head == b"\x28\xb5\x2f\xfd" or media_type.endswith("+zstd"):
-        raise PullError("zstd-compressed layers are not supported yet")
+    if head == b"\x28\xb5\x2f\xfd":
+        import zstandard  # only layers that need it pay for the import
+
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[return-value]
+    if media_type.endswith("+zstd") and head:
+        raise PullError(f"layer of media type {media_type} is not zstd-compressed")
     return raw
+
+
+class _PaddedTar:
+    """A tar stream read as GNU tar and Go's archive/tar (containerd, docker) read it: an
+    archive may end right after a member's data, without the padding to 512 bytes and the
+    two zero blocks that close it (`umoci insert` writes such layers). At the real end of the
+    stream this reader supplies those zero bytes, and remembers where the real bytes ended
+    (`end`) so that a member whose data is cut short is still refused."""
+
+    _TAIL = 512 + 1024  # at most one block's padding, then the two end-of-archive blocks
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.pos = 0
+        self.end: int | None = None
+        self._zeros = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.end is None:
+            data = self.inner.read(size) if size >= 0 else self.inner.read()
+            if data or size == 0:
+                self.pos += len(data)
+                return data
+            self.end = self.pos
+            self._zeros = (-self.pos) % 512 + 1024
+        n = self._zeros if size < 0 else min(size, self._zeros)
+        self._zeros -= n
+        self.pos += n
+        return bytes(n)
+
+    def truncated(self, member: tarfile.TarInfo) -> bool:
+        """Whether `member`'s data runs past the real end of the stream."""
+        return self.end is not None and member.offset_data + (member.size if member.isreg() else 0) > self.end
 
 
 def unpack_layer(stream: BinaryIO, dest: Path) -> None:
     """Extract one layer tar into `dest` in overlayfs form (whiteouts as 0/0 character
-    devices, opaque directories marked with trusted.overlay.opaque=y)."""
-    with tarfile.open(fileobj=stream, mode="r|") as tar:
+    devices, opaque directories marked with trusted.overlay.opaque=y).
+
+    Read as GNU tar and containerd read layers: the end-of-archive blocks (and the last
+    member's padding) may be missing, anything after the end blocks is ignored, PAX and GNU
+    long names and links are understood, PAX xattrs applied; a member cut short is an error."""
+    padded = _PaddedTar(stream)
+    with tarfile.open(fileobj=padded, mode="r|") as tar:  # type: ignore[call-overload]
         for member in tar:
             name = os.path.normpath(member.name.lstrip("/"))
             if name in (".", "") or name.startswith(".."):
@@ -382,6 +428,11 @@ def unpack_layer(stream: BinaryIO, dest: Path) -> None:
                 os.mknod(path, stat.S_IFCHR | 0o000, os.makedev(0, 0))
                 continue
             member.name = name
+            if member.islnk():
+                # Hard links name their target from the layer's root ("/bin/x", "./bin/x").
+                member.linkname = os.path.normpath(member.linkname.lstrip("/"))
+                if member.linkname.startswith("..") or member.linkname == ".":
+                    continue
             existing = dest / name
             if (existing.exists() or existing.is_symlink()) and not (existing.is_dir() and member.isdir()):
                 if existing.is_dir() and not existing.is_symlink():
@@ -389,6 +440,22 @@ def unpack_layer(stream: BinaryIO, dest: Path) -> None:
                 else:
                     existing.unlink()
             tar.extract(member, dest, set_attrs=True, numeric_owner=True, filter="tar")
+            if padded.truncated(member):
+                raise tarfile.ReadError(f"unexpected end of data in {member.name!r}")
+            _apply_xattrs(member, dest / name)
+
+
+def _apply_xattrs(member: tarfile.TarInfo, path: Path) -> None:
+    """Extended attributes carried in PAX headers (`SCHILY.xattr.<name>`, as GNU tar and
+    containerd write and apply them: file capabilities such as ping's cap_net_raw)."""
+    for key, value in member.pax_headers.items():
+        if not key.startswith("SCHILY.xattr.") or member.issym():
+            continue
+        try:
+            os.setxattr(path, key[len("SCHILY.xattr.") :], value.encode("utf-8", "surrogateescape"), follow_symlinks=False)
+        except OSError as e:
+            if e.errno not in (errno.ENOTSUP, errno.EPERM, errno.EACCES, errno.EINVAL):  # not kept here: as containerd, go on
+                raise
 
 
 # --- overlayfs ---------------------------------------------------------------------------

@@ -9,6 +9,12 @@ name the owning pid; leases of dead processes are reclaimed. A task namespace ge
 and `eth0` (a veth into the bridge) and a route to the bridge subnet only: no default
 route, so nothing a task sends leaves the machine. The host and other tasks reach it at its
 address; containers of one task share the namespace (localhost between them).
+
+Who made the bridge is recorded under /run/gureum/bridges/<name>/: `created` when gureum
+created it, `users/<pid>` for each gureum process using it. On a clean exit a process removes
+the bridge (its addresses go with it) only if gureum created it and no other live gureum
+process uses it (its user file, an address lease, or a `gureum up`/`agent` process configured
+for that bridge); a bridge gureum found is left as found.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from gureum.sandbox.cgroups import pid_alive
 log = logging.getLogger("gureum.sandbox.network")
 
 LEASES = Path("/run/gureum/ecs-net")
+BRIDGES = Path("/run/gureum/bridges")
 NETNS_DIR = Path("/run/netns")
 NS_PREFIX = "gureum-"
 UDP_IDLE_TIMEOUT = 60.0  # seconds a UDP client's upstream socket lives without traffic
@@ -36,6 +43,32 @@ UDP_IDLE_TIMEOUT = 60.0  # seconds a UDP client's upstream socket lives without 
 
 class NetworkError(Exception):
     pass
+
+
+def _pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def _gureum_node_bridge(pid: int) -> str | None:
+    """The task bridge a `gureum up` / `gureum agent` process uses (None: not one)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    args = [a.decode(errors="replace") for a in argv]
+    if not any(a.endswith("gureum") or a == "gureum" for a in args) or not ({"up", "agent"} & set(args)):
+        return None
+    for a in args:
+        if a.startswith("ecs.bridge="):
+            return a.split("=", 1)[1]
+    try:
+        env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        env = []
+    for e in env:
+        if e.startswith(b"GUREUM_ECS_BRIDGE="):
+            return e.split(b"=", 1)[1].decode(errors="replace")
+    return "gureum0"
 
 
 def _ip(*args: str, stdin: str | None = None) -> None:
@@ -74,9 +107,13 @@ class Bridge:
             self.reason = "task networking needs root"
             return
         LEASES.mkdir(parents=True, exist_ok=True)
+        mark = BRIDGES / self.name
+        (mark / "users").mkdir(parents=True, exist_ok=True)
+        (mark / "users" / str(os.getpid())).touch()
         if not Path(f"/sys/class/net/{self.name}").exists():
             try:
                 _ip("link", "add", self.name, "type", "bridge")
+                (mark / "created").write_text(f"{os.getpid()}\n")
             except NetworkError as e:
                 if "exists" not in str(e):
                     self.reason = str(e)
@@ -90,6 +127,39 @@ class Bridge:
             return
         self.reclaim()
         self.available = True
+
+    def teardown(self) -> bool:
+        """On a clean exit: remove the bridge if gureum created it and no other gureum
+        process on this machine uses it. Whether it was removed."""
+        mark = BRIDGES / self.name
+        with contextlib.suppress(OSError):
+            (mark / "users" / str(os.getpid())).unlink()
+        if not (mark / "created").exists() or self._used_by_others(mark):
+            return False
+        try:
+            _ip("link", "del", self.name)
+        except NetworkError as e:
+            log.warning("could not remove bridge %s: %s", self.name, e)
+            return False
+        with contextlib.suppress(OSError):
+            (mark / "created").unlink()
+        self.available = False
+        return True
+
+    def _used_by_others(self, mark: Path) -> bool:
+        me = os.getpid()
+        users = [int(p.name) for p in (mark / "users").iterdir() if p.name.isdigit()] if (mark / "users").is_dir() else []
+        for pid in users:
+            if pid != me and pid_alive(pid):
+                return True
+            with contextlib.suppress(OSError):
+                (mark / "users" / str(pid)).unlink()
+        for lease in list(LEASES.iterdir()) if LEASES.is_dir() else []:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                pid_s, _ = lease.read_text().split()
+                if int(pid_s) != me and pid_alive(int(pid_s)) and ipaddress.ip_address(lease.name) in self.net:
+                    return True
+        return any(pid != me and _gureum_node_bridge(pid) == self.name for pid in _pids())
 
     def reclaim(self) -> None:
         """Remove namespaces and leases left by gureum processes that died."""

@@ -100,3 +100,53 @@ def test_an_ecs_service_of_three_behind_service_discovery(gureum, ecs, image):
     ecs.delete_service(service=svc, force=True)
     wait_for(lambda: resolve(gureum, f"web.{name}") == [], what="DNS to drop every task")
 
+
+
+@pytest.mark.skipif(containers_skip_reason() is not None, reason=str(containers_skip_reason()))
+@pytest.mark.xdist_group("ecs-containers")
+def test_after_kill_9_cloud_map_answers_only_the_tasks_that_run(fresh_gureum, tmp_path):
+    from .images import build_image, push
+    from .test_api import wait_status
+
+    g = fresh_gureum
+    g.wait_service("ecs", "running")
+    g.wait_service("route53", "running")
+    layout = build_image(tmp_path / "layout", "v1")
+    g.client("ecr").create_repository(repositoryName="discovered")
+    uri = f"127.0.0.1:{g.port}/discovered:v1"
+    push(layout, "v1", uri)
+    ecs, sd = g.client("ecs"), cloud_map(g)
+    name = f"{uniq('k9')}.example"
+    ns_id = namespace(sd, name)
+    srv = sd.create_service(Name="web", NamespaceId=ns_id, DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}]},
+                            HealthCheckCustomConfig={"FailureThreshold": 1})["Service"]
+    td = register(ecs, uri, [{"name": "web", "command": HTTPD, "stopTimeout": 2}])
+    ecs.create_service(serviceName="k9", taskDefinition=td, desiredCount=2, launchType="FARGATE", networkConfiguration=AWSVPC,
+                       serviceRegistries=[{"registryArn": srv["Arn"]}])
+    steady(ecs, "k9", 2)
+    old = {t["taskArn"]: t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running_tasks(ecs, "k9")}
+    wait_for(lambda: resolve(g, f"web.{name}") == sorted(old.values()), what="DNS to list the two tasks")
+
+    g.kill9()
+    g.start()
+    g.wait_service("ecs", "running")
+    # reconciled before the agent reports running: no answer names a task that died
+    assert not set(resolve(g, f"web.{name}")) & set(old.values())
+    assert not {i["Id"] for i in cloud_map(g).list_instances(ServiceId=srv["Id"])["Instances"]} & {a.rsplit("/", 1)[1] for a in old}
+    ecs, sd = g.client("ecs"), cloud_map(g)
+    for arn in old:
+        task = wait_status(ecs, arn, "STOPPED")
+        assert task["stopCode"] == "TerminationNotice" and task["stoppedReason"].endswith("stopped/terminated.")
+
+    # the service replaces them; DNS and Cloud Map follow the tasks that run, healthy
+    def replaced() -> dict[str, str]:
+        run = {t["taskArn"]: t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running_tasks(ecs, "k9")}
+        return run if len(run) == 2 and not set(run) & set(old) else {}
+
+    new = wait_for(replaced, what="two new tasks running")
+    wait_for(lambda: resolve(g, f"web.{name}") == sorted(new.values()), what="DNS to list only the new tasks")
+    listed = sd.list_instances(ServiceId=srv["Id"])["Instances"]
+    assert sorted(i["Id"] for i in listed) == sorted(a.rsplit("/", 1)[1] for a in new)
+    health = sd.get_instances_health_status(ServiceId=srv["Id"])["Status"]
+    assert sorted(health) == sorted(a.rsplit("/", 1)[1] for a in new) and set(health.values()) == {"HEALTHY"}
+    ecs.delete_service(service="k9", force=True)

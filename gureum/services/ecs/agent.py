@@ -6,9 +6,13 @@ change log for other nodes' when the store is shared), a periodic scan as a safe
 start-up a scan for tasks that still want to run. A task placed on this node's container
 instance is this node's; a Fargate task is run by the node that claims it first in a store
 transaction (nodes.claim). Each task is one `TaskRun` (taskrun.py) owned by the agent; when
-gureum stops, every task is stopped (stop signal, short grace) and its host resources
-released. Tasks left RUNNING by a gureum that died are marked STOPPED at start-up (their
-containers are killed): the node restarted under them, as when an EC2 host goes away.
+gureum stops, every task is stopped (stop signal, short grace) with ECS's host-gone
+stopCode/stoppedReason and its host resources released, and the task bridge removed when
+gureum made it and nothing else uses it. Tasks left RUNNING by a gureum that died are marked
+STOPPED first thing at start-up (their containers are killed), with their Cloud Map instances
+deregistered in the same transaction (cloudmap.py) and their metered usage settled
+(billing/meter.py): the node restarted under them, as when an EC2 host goes away. Running
+Fargate usage is checkpointed every `billing.checkpoint_interval` seconds.
 
 Several agents can share one PostgreSQL store (`gureum agent` on other machines): each beats a
 heartbeat, one at a time holds the scheduler lease and runs the service scheduler, and the
@@ -32,9 +36,9 @@ from gureum.sandbox import cgroups
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
-from gureum.services.ecs import model, nodes, registry_auth
+from gureum.services.ecs import cloudmap, model, nodes, registry_auth
 from gureum.services.ecs import services as svc
-from gureum.services.ecs.taskrun import TaskRun, billed_seconds
+from gureum.services.ecs.taskrun import TaskRun
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -58,12 +62,17 @@ class TaskAgent:
         self.bridge = net.Bridge(cfg.setting("ecs.bridge", "gureum0") or "gureum0", cfg.setting("ecs.subnet", "10.213.0.0/16") or "10.213.0.0/16")
         self.publish_host = cfg.setting("ecs.publish_host", "127.0.0.1") or "127.0.0.1"
         self.default_stop_timeout = float(cfg.setting("ecs.stop_timeout", "30") or 30)
+        # once gureum shuts down, a container gets at most this many more seconds to exit
+        # after its stop signal, whatever its stopTimeout (stops already under way included)
+        self.shutdown_grace = float(cfg.setting("ecs.shutdown_grace", "2") or 2)
+        self.shutting_down = asyncio.Event()
         self.pids_limit = int(cfg.setting("ecs.task_pids_max", "4096") or 4096)
         self.node_id = f"p{os.getpid()}"  # this process (its cgroups)
         # tasks' cgroups nest under ours: <own memory cgroup>/gureum-ecs/<this process>
         self.cgroup_base = "/".join(x for x in (cgroups.own_memory_cgroup(), "gureum-ecs", self.node_id) if x)
         self.node_ident = app.node_id  # stable: which tasks are this node's
         self.instance_key: str | None = None
+        self.host_label = "i-" + self.node_ident[:17]  # how stop reasons name this host (its container instance's EC2 id)
         # Pre-provisioned task networks (namespace + address), as Fargate keeps capacity warm;
         # filled once this node has run its first task, so idle nodes hold none.
         self.warm_networks = int(cfg.setting("ecs.warm_networks", "2") or 0)
@@ -73,7 +82,6 @@ class TaskAgent:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
         self.logs: Any = None
-        self.ledger: Any = None
         self.available = False
         self.reason = ""
         from gureum.services.ecs.metadata import ADDRESS, MetadataServer
@@ -130,12 +138,6 @@ class TaskAgent:
             self.logs = LogWriter(self.app.store)
         except ImportError:
             self.logs = None
-        try:
-            from gureum.billing.ledger import Ledger
-
-            self.ledger = Ledger(self.app.store)
-        except ImportError:
-            self.ledger = None
 
     # --- ownership -------------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -265,6 +267,7 @@ class TaskAgent:
             return
         iid = doc["containerInstanceArn"].rsplit("/", 1)[-1]
         id_file.write_text(iid)
+        self.host_label = doc.get("ec2InstanceId") or ident["instanceId"]
         self.instance_key = ci.instance_key(account, region, cluster, iid)
         self.app.notes.append(f"ECS container instance {iid} ({cpu} CPU units, {memory} MiB) in cluster {cluster}")
 
@@ -311,6 +314,26 @@ class TaskAgent:
         self.spawn(refill(), "ecs-warm-networks")
 
     # --- hooks used by TaskRun ---------------------------------------------------------------------
+    async def wait_exited(self, exited: asyncio.Event, timeout: float) -> bool:
+        """Until `exited` is set (True) or `timeout` seconds pass (False); once this node
+        shuts down, at most `shutdown_grace` seconds more."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        waiter = asyncio.ensure_future(exited.wait())
+        shut = asyncio.ensure_future(self.shutting_down.wait())
+        try:
+            done, _ = await asyncio.wait({waiter, shut}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done or exited.is_set():
+                return True
+            if shut in done:
+                left = min(deadline - loop.time(), self.shutdown_grace)
+                if left > 0:
+                    await asyncio.wait({waiter}, timeout=left)
+            return exited.is_set()
+        finally:
+            waiter.cancel()
+            shut.cancel()
+
     async def registry_access(
         self, image: str, account: str, region: str, *, ec2: bool = False
     ) -> tuple[img.Credentials | None, dict[str, str], Callable[[], tuple[bytes, str] | None] | None]:
@@ -437,52 +460,99 @@ class TaskAgent:
             with contextlib.suppress(Exception):
                 await self.app.store.run(lambda t, s=srv_id: sd.deregister_instance(t, run.account, run.region, s, run.task_id))
 
-    def record_usage(self, run: TaskRun, doc: dict[str, Any]) -> None:
-        if self.ledger is None or run.launch_type != "FARGATE" or not doc:
-            return
+    def usage_row(self, run: TaskRun, doc: dict[str, Any]) -> dict[str, Any] | None:
+        """What the billing meter keeps for a Fargate task (None: not billed, or not yet:
+        billing starts when the image pull starts)."""
+        if run.launch_type != "FARGATE" or not doc:
+            return None
         started = doc.get("pullStartedAt") or doc.get("startedAt")
-        stopped = doc.get("stoppedAt") or model.now()
         if started is None:
+            return None
+        return {
+            "region": run.region,
+            "resource": run.arn,
+            "node": self.node_ident,
+            "started": started,
+            "vcpu": int(doc.get("cpu") or 256) / 1024,
+            "memory_gb": int(doc.get("memory") or 512) / 1024,
+            "arch": "x86_64",
+        }
+
+    async def record_usage(self, run: TaskRun, doc: dict[str, Any]) -> None:
+        """A stopped task's usage, settled into the ledger (its running row goes with it)."""
+        row = self.usage_row(run, doc)
+        if row is None:
             return
-        seconds = max(0.0, stopped - started)
-        self.ledger.record(
-            run.account,
-            "fargate",
-            {
-                "region": run.region,
-                "resource": run.arn,
-                "seconds": round(seconds, 3),
-                "billed_seconds": billed_seconds(started, stopped),
-                "vcpu": int(doc.get("cpu") or 256) / 1024,
-                "memory_gb": int(doc.get("memory") or 512) / 1024,
-                "arch": "x86_64",
-            },
-        )
+        from gureum.billing import meter
+
+        stopped = doc.get("stoppedAt") or model.now()
+        try:
+            await self.app.store.run(lambda t: meter.settle(t, run.account, row, stopped))
+        except Exception:
+            log.exception("could not record the usage of task %s", run.task_id)
+
+    async def checkpoint_usage(self, only: list[TaskRun] | None = None) -> None:
+        """Checkpoint the usage of this node's running Fargate tasks (all, or `only`)."""
+        runs = [r for r in (self.runs.values() if only is None else only) if r.launch_type == "FARGATE"]
+        if not runs:
+            return
+        from gureum.billing import meter
+
+        now = model.now()
+
+        def txn(t: Any) -> None:
+            for r in runs:
+                d = t.get(model.TASKS, r.key)
+                if d is None or d["lastStatus"] in ("STOPPED", "DEPROVISIONING"):
+                    continue
+                row = self.usage_row(r, d)
+                if row is not None:
+                    meter.checkpoint(t, r.account, row, now)
+
+        try:
+            await self.app.store.run(txn)
+        except Exception:
+            log.exception("could not checkpoint task usage")
+
+    async def meter_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self.checkpoint_usage()
 
     # --- the loop ---------------------------------------------------------------------------------
-    async def recover(self) -> None:
-        """Tasks this node's previous process left behind: start those not yet started,
-        mark the others STOPPED (their containers died with it)."""
+    async def reconcile(self) -> None:
+        """What this node's previous process left behind, put right before anything else
+        starts: its usage settled (billing), its tasks that were past PROVISIONING marked
+        STOPPED as ECS marks the tasks of a host that went away (their containers died with
+        it) and their Cloud Map instances deregistered in the same transaction, and any
+        ECS-registered instance whose task has stopped swept."""
+        from gureum.billing import meter
 
-        def scan(t: Any) -> list[tuple[str, dict[str, Any]]]:
-            return [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] != "STOPPED"]
-
-        rows = await self.app.store.read(scan)
-        for key, doc in rows:
-            if not self.mine(doc):
-                continue
-            if doc["lastStatus"] == "PROVISIONING":
-                self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
-                continue
-
-            def stop(t: Any, key: str = key) -> None:
-                d = t.get(model.TASKS, key)
-                if d is None or d["lastStatus"] == "STOPPED":
-                    return
-                nodes.mark_host_gone(d, "gureum", model.now())
+        def txn(t: Any) -> int:
+            # usage the previous process was metering: settled at its last checkpoint (or
+            # its last heartbeat, when later): what ran after that is not known
+            beat = t.get(nodes.NODES, self.node_ident)
+            meter.settle_node(t, self.node_ident, beat["heartbeat"] if beat else None)
+            now = model.now()
+            stopped = 0
+            for key, d in list(t.scan(model.TASKS)):
+                if d["lastStatus"] in ("STOPPED", "PROVISIONING") or not self.mine(d):
+                    continue
+                nodes.mark_host_gone(d, self.host_label, now)
                 t.put(model.TASKS, key, d)
+                cloudmap.deregister_task(t, d)  # before DNS can answer for it again
+                stopped += 1
+            return stopped + len(cloudmap.sweep(t))
 
-            await self.app.store.run(stop)
+        if await self.app.store.run(txn):
+            log.info("ECS: tasks of this node's previous run stopped, their Cloud Map instances deregistered")
+
+    async def recover(self) -> None:
+        """Start the tasks this node's previous process left PROVISIONING."""
+        rows = await self.app.store.read(lambda t: [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] == "PROVISIONING"])
+        for key, doc in rows:
+            if self.mine(doc):
+                self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
 
     async def tick(self) -> None:
         """Heartbeat and scheduler lease; as the lease holder: service scheduling, lost nodes,
@@ -547,6 +617,10 @@ class TaskAgent:
             self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
 
     async def serve(self) -> None:
+        try:
+            await self.reconcile()
+        except Exception:
+            log.exception("ECS: could not reconcile the state of this node's previous run")
         await asyncio.to_thread(self.setup)
         self._optional_sinks()
         if self.available and await self.metadata.start(self.bridge.name):
@@ -555,8 +629,11 @@ class TaskAgent:
             self.spawn(self.serve_dns(), "ecs-task-dns")
         if self.logs is not None:
             self.spawn(self.logs.run(), "ecs-logs")
-        if self.ledger is not None:
-            self.spawn(self.ledger.run(), "ecs-ledger")
+        if self.available:
+            from gureum.billing import meter
+
+            interval = float(self.app.config.setting("billing.checkpoint_interval", str(meter.DEFAULT_INTERVAL)) or meter.DEFAULT_INTERVAL)
+            self.spawn(self.meter_forever(max(interval, 0.1)), "ecs-meter")
         await self.follower.start()
         if self.app.store.shared:
             self.spawn(self.follower.poll_forever(float(self.app.config.setting("ecs.follow_interval", "0.2") or 0.2)), "ecs-follow")
@@ -582,11 +659,35 @@ class TaskAgent:
             self.follower.stop()
             await asyncio.shield(self.shutdown())
 
+    async def mark_stopping_for_shutdown(self) -> None:
+        """The tasks this node stops because it shuts down are stopped as ECS stops the
+        tasks of a host that goes away: stopCode TerminationNotice (TaskFailedToStart for
+        one not started yet) and the host's stoppedReason, written before the stop begins."""
+        keys = list(self.runs)
+        if not keys:
+            return
+
+        def txn(t: Any) -> None:
+            for key in keys:
+                d = t.get(model.TASKS, key)
+                if d is None or d["lastStatus"] == "STOPPED":
+                    continue
+                d["desiredStatus"] = "STOPPED"
+                nodes.host_stop_reason(d, self.host_label)
+                d["version"] += 1
+                t.put(model.TASKS, key, d)
+
+        try:
+            await self.app.store.run(txn)
+        except Exception:
+            log.exception("could not record why this node's tasks stop")
+
     async def shutdown(self) -> None:
         await self.disconnect_instance()
         with contextlib.suppress(Exception):
             await self.app.store.run(lambda t: nodes.leave(t, self.node_ident))
-        self.default_stop_timeout = 2.0
+        self.shutting_down.set()
+        await self.mark_stopping_for_shutdown()
         for run in list(self.runs.values()):
             run.stop_requested.set()
         pending = {t for t in self._tasks if t.get_name().startswith("ecs-task-")}
@@ -603,6 +704,9 @@ class TaskAgent:
             await asyncio.to_thread(self.bridge.destroy, tn)
         with contextlib.suppress(OSError):
             await asyncio.to_thread(sweep_cgroups, True)
+        if self.available:
+            with contextlib.suppress(OSError, net.NetworkError):
+                await asyncio.to_thread(self.bridge.teardown)
 
 
 def host_memory_mib() -> int:

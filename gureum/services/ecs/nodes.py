@@ -17,7 +17,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from gureum.services.ecs import model
+from gureum.services.ecs import cloudmap, model
 from gureum.store import Txn
 
 NODES = "ecs.nodes"
@@ -70,6 +70,9 @@ def sweep_lost(txn: Txn, me: str, now: float, timeout: float) -> list[str]:
         doc["lost"] = True
         txn.put(NODES, key, doc)
         lost.append(key)
+        from gureum.billing import meter
+
+        meter.settle_node(txn, key, doc["heartbeat"])  # its tasks' usage, to its last sign of life
         inst_key = doc.get("instance")
         inst = txn.get("ecs.instances", inst_key) if inst_key else None
         if inst is not None and inst.get("agentConnected"):
@@ -81,15 +84,22 @@ def sweep_lost(txn: Txn, me: str, now: float, timeout: float) -> list[str]:
                 continue
             mark_host_gone(task, host, now)
             txn.put(model.TASKS, tkey, task)
+            cloudmap.deregister_task(txn, task)
     return lost
+
+
+def host_stop_reason(doc: dict[str, Any], host: str) -> None:
+    """The stopCode and stoppedReason ECS gives a task whose host goes away (kept when the
+    task already has its own)."""
+    doc.setdefault("stopCode", "TaskFailedToStart" if doc.get("startedAt") is None else "TerminationNotice")
+    doc.setdefault("stoppedReason", f"Host EC2 (instance {host}) stopped/terminated.")
 
 
 def mark_host_gone(doc: dict[str, Any], host: str, now: float) -> None:
     """A task whose host went away: STOPPED at once, with the reason ECS gives."""
     doc["desiredStatus"] = "STOPPED"
     doc["lastStatus"] = "STOPPED"
-    doc.setdefault("stopCode", "TaskFailedToStart" if doc.get("startedAt") is None else "TerminationNotice")
-    doc.setdefault("stoppedReason", f"Host EC2 (instance {host}) stopped/terminated.")
+    host_stop_reason(doc, host)
     doc.setdefault("stoppingAt", now)
     doc["executionStoppedAt"] = doc.get("executionStoppedAt") or now
     doc["stoppedAt"] = now

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import shutil
 import signal
@@ -256,6 +255,7 @@ class TaskRun:
                     cd["lastStatus"] = "RUNNING"
 
         await self.set_status("RUNNING", fn)
+        await self.agent.checkpoint_usage([self])  # billed from here on even if the node dies
 
     def agent_stop_reason(self) -> str:
         return "Task stopped before it started"
@@ -602,9 +602,7 @@ class TaskRun:
             timeout = c.spec.get("stopTimeout") or self.agent.default_stop_timeout
             sig = _signal(c.image.config.get("StopSignal") if c.image else None)
             await self.agent.runc.kill(c.runtime_id, sig)
-            try:
-                await asyncio.wait_for(c.exited.wait(), timeout)
-            except TimeoutError:
+            if not await self.agent.wait_exited(c.exited, timeout):  # (cut short when gureum shuts down)
                 await self.agent.runc.kill(c.runtime_id, signal.SIGKILL, all_processes=True)
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(c.exited.wait(), 10)
@@ -681,7 +679,7 @@ class TaskRun:
                     cd["reason"] = c.reason
 
         doc = await self.set_status("STOPPED", finish)
-        self.agent.record_usage(self, doc)
+        await self.agent.record_usage(self, doc)
 
     def release_host(self) -> None:
         for c in self.containers:
@@ -733,9 +731,3 @@ def _rlimits(ulimits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if out and not have_nofile:
         out.append({"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024})
     return out
-
-
-def billed_seconds(started: float | None, stopped: float) -> int:
-    if started is None:
-        return 0
-    return max(60, math.ceil(stopped - started))
