@@ -197,10 +197,12 @@ class Engine:
                     rip = client_ip
                 routed = entry
                 sub = key
+                taken: list[tuple[routing.Group, tuple[int, ...]]] = []
                 for g in routed.groups:  # from the groups' memos: no Query, no health walk
                     d = g.quick(self.index, rip)
                     if d is None:
                         break
+                    taken.append((g, d))
                     sub += bytes((len(d),)) + bytes(d)
                 else:
                     entry = self._cache.get(sub)
@@ -209,7 +211,11 @@ class Engine:
                             self.query_log(entry[2], data[12:end], entry[0][3] & 15, tcp, client_ip, ecs)
                         wire = entry[0] if tcp or len(entry[0]) <= limit else entry[1]
                         return data[:2] + wire[2:12] + data[12:i] + wire[i:]
+                # A decision not answered yet: keep the ones already drawn (drawing again would
+                # favour the decisions whose answers are cached: weighted sets skew).
                 q = routing.Query(self.index, rip)
+                for g, d in taken:
+                    q.decisions[g] = d
                 sub = key
                 for g in routed.groups:
                     sub += routing.decision_key(q.decide(g))
