@@ -5,22 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.route53 import errors, model, names
+from gureum.services.route53 import errors, model, names, paging
 
 LOCATION = "https://route53.amazonaws.com/2013-04-01"
 
 
 def _max_items(params: dict, default: int, cap: int | None = None) -> int:
-    raw = params.get("MaxItems")
-    if raw is None:
-        return default
-    try:
-        n = int(raw)
-    except (TypeError, ValueError):
-        raise errors.InvalidInput(message=f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy constraint: Member must be a number") from None
-    if n < 1:
-        raise errors.InvalidInput(message=f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1")
-    return min(n, cap) if cap else n
+    return paging.count(params, "MaxItems", default, cap)
 
 
 def _delegation_set(zone: dict) -> dict:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.route53 import errors, model
+from gureum.services.route53 import errors, model, paging
 from gureum.store import Txn
 
 if TYPE_CHECKING:
@@ -449,7 +449,7 @@ async def get_health_check(ctx: RequestContext, params: dict) -> dict:
 async def list_health_checks(ctx: RequestContext, params: dict) -> dict:
     docs = await ctx.app.store.read(lambda txn: [d for _k, d in txn.scan(HEALTHCHECKS, f"{ctx.account_id}/")])
     docs.sort(key=lambda d: d["Id"])
-    n = int(params.get("MaxItems") or 100)
+    n = paging.count(params, "MaxItems", 100, 1000)
     marker = params.get("Marker")
     start = next((i for i, d in enumerate(docs) if d["Id"] >= marker), len(docs)) if marker else 0
     page = docs[start : start + n]
