@@ -37,6 +37,8 @@ _IXFR = dns.rdatatype.IXFR
 
 
 _MISSING = object()
+# The default private views: clients on the host itself are in every VPC ("*", index.EVERY_VPC).
+HOST_VIEWS = "*=127.0.0.0/8,::1/128"
 
 
 class _Routed:
@@ -70,6 +72,17 @@ class PrivateViews:
     """Which clients see which VPCs' private zones: source CIDRs per VPC id."""
 
     cidrs: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_setting(cls, text: str | None) -> PrivateViews:
+        """The `dns.private_views` setting: unset → the host (loopback) is in every VPC, since
+        gureum has no VPCs to separate its private zones by; "none" → nobody sees them;
+        anything else as `parse` reads it."""
+        if text is None or not text.strip():
+            return cls.parse(HOST_VIEWS)
+        if text.strip().lower() == "none":
+            return cls()
+        return cls.parse(text)
 
     @classmethod
     def parse(cls, text: str | None) -> PrivateViews:

@@ -288,7 +288,7 @@ async def run(app: App) -> None:
     from gureum.services.route53 import cidr, geo, model, querylog, xfr
 
     cfg = app.config
-    engine = Engine(private_views=PrivateViews.parse(cfg.setting("dns.private_views")))
+    engine = Engine(private_views=PrivateViews.from_setting(cfg.setting("dns.private_views")))
     server = DnsServer(engine)
     log_writer = LogWriter(app.store)
     server.query_logger = querylog.QueryLogger(engine, log_writer, float(cfg.setting("route53.query_log_interval", "1.0")))
