@@ -234,7 +234,9 @@ def test_index_changes_are_answered_at_once():
     r = ask(engine, "new.example.com")
     assert texts(r.answer) == ["new.example.com. 300 IN A 192.0.2.77"]
     soa = ask(engine, "example.com", "SOA").answer[0][0]
-    assert soa.serial == 2  # stored serial 1 + one change, so secondaries see each change
+    assert soa.serial == 1  # the stored serial, as listed by the API (model.py moves it, not the index)
+    index.apply("ZEXAMPLE", [], [], version=2)
+    assert ask(engine, "example.com", "SOA").answer[0][0].serial == 1
     index.drop_zone("ZEXAMPLE")
     assert ask(engine, "new.example.com").rcode() == dns.rcode.REFUSED
 

@@ -320,7 +320,7 @@ async def run(app: App) -> None:
             address = await server.listen(host, FALLBACK_PORT, idle)
             app.notes.append(f"DNS: port {cfg.dns_port} not available ({exc.strerror or exc}); listening on {FALLBACK_PORT}")
         app.dns_address = address
-        xfr.attach(app, server)
+        await xfr.attach(app, server)
         app.publish("dns", server)
         app.set_status("route53", "running")
         async with asyncio.TaskGroup() as tg:

@@ -199,6 +199,10 @@ def _record(instance: dict, policy: dict) -> dict:
 
 def _apply(txn: Txn, account: str, zone: dict, deletes: list[dict], creates: list[dict]) -> None:
     zid = model.bare_id(zone["Id"])
+    soa = txn.get(model.RECORDS, model.soa_key(account, zone))
+    moved = model.next_soa(txn, soa, soa)
+    if moved is not None:  # secondaries follow serials (model.py's docstring)
+        deletes, creates = [*deletes, soa], [*creates, moved]
     for doc in deletes:
         txn.delete(model.RECORDS, model.record_key(account, zid, doc))
     for doc in creates:
