@@ -1,7 +1,8 @@
 """The sans-IO DNS answer engine: a query's bytes in, the response's bytes out.
 
 The hot path reads the question with a tiny wire reader and answers from a cache of
-pre-built responses keyed on (lowercased qname, qtype, qclass, RD/CD bits, EDNS/DO); only
+pre-built responses keyed on (lowercased qname, qtype, qclass, RD/CD bits, EDNS/DO, and the
+client's view when private views are set and some zone is private); only
 the message id and the question's spelling are patched into the cached bytes, so the query
 name's case is preserved. A miss, or any packet the reader does not take (several
 questions, other opcodes, EDNS versions, malformed input), goes through dnspython and
@@ -185,8 +186,9 @@ class Engine:
             if data[end - 2] != 0 or data[end - 1] != 1 or data[end - 4] == 0 and data[end - 3] in (_AXFR, _IXFR):
                 return self._slow(data, client_ip, tcp)  # not class IN, or a zone transfer
             key = data[12:i].lower() + data[i:end] + bytes(((data[2] & 1) | (data[3] & 0x10), ekey))
-            if self.private_views.cidrs:
-                key += self._view_key(client_ip)
+            if self.private_views.cidrs and self.index.has_private:  # views matter only then
+                hit = self._view_of_ip.get(client_ip)
+                key += hit[0] if hit is not None else self._view_key(client_ip)
             if ecs is not None:
                 key += b"\x08" + ecs
             entry = self._cache.get(key)
@@ -400,7 +402,7 @@ class Engine:
         return response
 
     def _vpcs(self, client_ip: str) -> frozenset[str] | None:
-        if not self.private_views.cidrs:
+        if not self.private_views.cidrs or not self.index.has_private:
             return None
         self._view_key(client_ip)
         return self._view_of_ip[client_ip][1]

@@ -468,6 +468,7 @@ class ZoneIndex(routing.Environment):
         self.public: dict[Labels, Zone] = {}
         self._views: dict[frozenset[str], dict[Labels, Zone]] = {}
         self.generation = 0  # bumped on every change (answer caches key on it)
+        self.has_private = False
 
     def put_zone(self, zone: Zone) -> None:
         known = self.zones.get(zone.zone_id)
@@ -530,10 +531,14 @@ class ZoneIndex(routing.Environment):
     def _changed(self) -> None:
         self.generation += 1
         public: dict[Labels, Zone] = {}
+        has_private = False
         for z in sorted(self.zones.values(), key=lambda z: z.order, reverse=True):
             if not z.private:
                 public[z.origin] = z  # the oldest zone of a name is written last and wins
+            else:
+                has_private = True
         self.public = public
+        self.has_private = has_private  # without private zones every client sees the same
         self._views = {}
 
     def view(self, vpcs: frozenset[str] | None) -> dict[Labels, Zone]:
