@@ -375,3 +375,19 @@ def test_wildcard_and_delegated_names_are_not_fast_nxdomain():
     engine = Engine(example_index())
     assert ask(engine, "r4nd0m.wild.example.com").answer
     assert not ask(engine, "r4nd0m.sub.example.com").flags & dns.flags.AA  # referral
+
+
+def test_default_host_view_sees_a_private_zone_added_after_answers_were_cached():
+    from gureum.services.route53.index import ZoneIndex
+
+    index = ZoneIndex()
+    index.put_zone(make_zone("ZPUB", "corp.test", [rrset("db.corp.test", "A", "192.0.2.1")], order=1))
+    engine = Engine(index, PrivateViews.from_setting(None))
+    for client in ("127.0.0.1", "192.0.2.50"):  # cached while no zone is private
+        assert texts(ask(engine, "db.corp.test", client=client).answer) == ["db.corp.test. 300 IN A 192.0.2.1"]
+    index.put_zone(make_zone("ZPRIV", "corp.test", [rrset("db.corp.test", "A", "10.0.0.1")], private=True, vpcs=["vpc-9"], order=2))
+    assert texts(ask(engine, "db.corp.test", client="127.0.0.1").answer) == ["db.corp.test. 300 IN A 10.0.0.1"]
+    assert texts(ask(engine, "db.corp.test", client="192.0.2.50").answer) == ["db.corp.test. 300 IN A 192.0.2.1"]
+    assert ask(engine, "nope.corp.test", client="127.0.0.1").rcode() == dns.rcode.NXDOMAIN
+    index.drop_zone("ZPRIV")
+    assert texts(ask(engine, "db.corp.test", client="127.0.0.1").answer) == ["db.corp.test. 300 IN A 192.0.2.1"]
