@@ -65,3 +65,36 @@ def test_valid_page_sizes_still_page(r53):
     page = r53.list_health_checks(MaxItems="2")
     assert len(page["HealthChecks"]) == 2 and page["IsTruncated"] and page["MaxItems"] == "2"
     r53.delete_health_check(HealthCheckId=ids[0])
+
+
+@pytest.mark.parametrize(("method", "kwargs", "code"), [
+    ("list_cidr_collections", {"NextToken": "²"}, "InvalidInput"),
+    ("list_query_logging_configs", {"NextToken": "٣x"}, "InvalidPaginationToken"),
+    ("list_query_logging_configs", {"NextToken": "²"}, "InvalidPaginationToken"),
+    ("list_hosted_zones_by_vpc", {"NextToken": "-4", "VPCId": "vpc-1", "VPCRegion": "us-east-1"}, "InvalidPaginationToken"),
+])
+def test_a_next_token_we_did_not_hand_out_is_a_400(r53, method, kwargs, code):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        getattr(r53, method)(**kwargs)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert e.value.response["Error"]["Code"] == code
+
+
+def test_names_with_escapes_that_are_not_octal_never_raise_a_plain_value_error():
+    from gureum.services.route53 import names
+
+    for text in ("a\\0²²b.test", "a\\089.test", "a\\٣٣٣.test"):
+        try:
+            names.parse(text)
+        except names.BadName:
+            pass
+
+
+def test_a_record_name_with_a_non_octal_escape_is_not_a_500(r53):
+    zid = r53.create_hosted_zone(Name=f"esc{uuid.uuid4().hex[:6]}.test", CallerReference=uuid.uuid4().hex)["HostedZone"]
+    name = "a\\0²²b." + zid["Name"]
+    try:
+        r53.change_resource_record_sets(HostedZoneId=zid["Id"], ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": name, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.1"}]}}]})
+    except botocore.exceptions.ClientError as e:
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400

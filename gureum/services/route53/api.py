@@ -147,13 +147,7 @@ async def list_hosted_zones_by_vpc(ctx: RequestContext, params: dict) -> dict:
     vpc = {"VPCId": params["VPCId"], "VPCRegion": params["VPCRegion"]}
     zones = sorted(await ctx.app.store.read(lambda txn: model.list_zones(txn, ctx.account_id)), key=lambda z: z.get("Order", 0))
     matched = [z for z in zones if any(v.get("VPCId") == vpc["VPCId"] and v.get("VPCRegion") == vpc["VPCRegion"] for v in z.get("VPCs", []))]
-    start = 0
-    token = params.get("NextToken")
-    if token:
-        try:
-            start = int(token)
-        except ValueError:
-            raise errors.InvalidPaginationToken(message="The value that you specified for NextToken in a List request isn't valid.") from None
+    start = paging.start(params, errors.InvalidPaginationToken)
     page = matched[start : start + max_items]
     out: dict[str, Any] = {
         "HostedZoneSummaries": [

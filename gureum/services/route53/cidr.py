@@ -146,7 +146,7 @@ def _summary(doc: dict) -> dict:
 
 
 def _page(items: list, params: dict) -> tuple[list, str | None]:
-    start = int(params.get("NextToken") or 0) if str(params.get("NextToken") or "0").isdigit() else 0
+    start = paging.start(params)
     n = paging.count(params, "MaxResults", 100)
     return items[start : start + n], (str(start + n) if start + n < len(items) else None)
 

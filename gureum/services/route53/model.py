@@ -583,7 +583,7 @@ def next_soa(txn: Txn, before: dict | None, after: dict | None) -> dict | None:
 def _soa_fields(doc: dict) -> list[str] | None:
     values = doc.get("ResourceRecords") or []
     fields = values[0]["Value"].split() if values else []
-    return fields if len(fields) == 7 and fields[2].isdigit() else None
+    return fields if len(fields) == 7 and fields[2].isascii() and fields[2].isdigit() else None
 
 
 def soa_key(account: str, zone: dict) -> str:

@@ -31,3 +31,15 @@ def number(raw: object, member: str) -> int:
     if not text.lstrip("-").isdigit() or not text.isascii():
         raise errors.InvalidInput(message=f"1 validation error detected: Value '{raw}' at '{_field(member)}' failed to satisfy constraint: Member must be a number")
     return int(text)
+
+
+def start(params: dict, error: type[errors.AwsError] = errors.InvalidInput) -> int:
+    """Where a page starts: a `NextToken` this package handed out (an offset), 0 without
+    one; anything else is `error` (InvalidPaginationToken or InvalidInput, per operation)."""
+    raw = params.get("NextToken")
+    if raw is None or raw == "":
+        return 0
+    text = str(raw)
+    if not (text.isascii() and text.isdigit()):
+        raise error(message="The value that you specified for NextToken in a List request isn't valid.")
+    return int(text)

@@ -180,7 +180,7 @@ async def list_query_logging_configs(ctx: RequestContext, params: dict) -> dict:
         return [d for d in docs if not zid or d["HostedZoneId"] == model.bare_id(zid)]
 
     docs = sorted(await ctx.app.store.read(read), key=lambda d: d["Id"])
-    start = int(params["NextToken"]) if str(params.get("NextToken") or "").isdigit() else 0
+    start = paging.start(params, errors.InvalidPaginationToken)
     n = paging.count(params, "MaxResults", 100)
     out: dict[str, Any] = {"QueryLoggingConfigs": docs[start : start + n]}
     if start + n < len(docs):
