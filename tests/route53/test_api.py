@@ -373,3 +373,20 @@ def test_test_dns_answer_uses_the_dns_index(r53):
     assert (out["RecordName"], out["RecordType"], out["RecordData"], out["ResponseCode"], out["Protocol"]) == (
         "www.tda.test", "A", ["192.0.2.5"], "NOERROR", "UDP")
     assert r53.test_dns_answer(HostedZoneId=zid, RecordName="no.tda.test", RecordType="A")["ResponseCode"] == "NXDOMAIN"
+
+
+def test_without_secondaries_the_served_soa_serial_is_the_listed_one_and_stays(r53, gureum):
+    """AWS never changes the SOA serial by itself; DNS serves exactly what the API lists."""
+    zid = new_zone(r53, "soa-serial.test")
+    for i in range(3):
+        change(r53, zid, ("UPSERT", a(f"h{i}.soa-serial.test", "192.0.2.1")))
+    listed = r53.list_resource_record_sets(HostedZoneId=zid, StartRecordName="soa-serial.test", StartRecordType="SOA", MaxItems="1")["ResourceRecordSets"][0]
+    assert listed["Type"] == "SOA" and listed["ResourceRecords"][0]["Value"].split()[2] == "1"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        r = dns.query.udp(dns.message.make_query("h2.soa-serial.test", "A"), "127.0.0.1", port=gureum.dns_port, timeout=2)
+        if r.answer:
+            break
+        time.sleep(0.05)
+    served = dns.query.udp(dns.message.make_query("soa-serial.test", "SOA"), "127.0.0.1", port=gureum.dns_port, timeout=2).answer[0][0]
+    assert served.serial == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import dns.message
@@ -68,7 +69,7 @@ def test_zone_file_import_then_export(gureum, tmp_path, capsys):
     sets = zonefile.parse_text(exported, "import.test")
     assert {(s["Name"], s["Type"]) for s in sets} == {
         ("import.test.", "MX"), ("www.import.test.", "A"), ("mail.import.test.", "A"),
-        ("txt.import.test.", "TXT"), ("*.w.import.test.", "A"), ("alias.import.test.", "CNAME")}
+        ("txt.import.test.", "TXT"), ("\\052.w.import.test.", "A"), ("alias.import.test.", "CNAME")}  # Route 53 spelling
     # importing again is idempotent (UPSERT), a bad file changes nothing
     assert zonefile.main(["--endpoint", gureum.endpoint, "import", "import.test", str(path)]) == 0
     path.write_text("www IN A 1.2.3\n")
@@ -91,3 +92,29 @@ def test_gureum_dns_command_imports_and_exports(gureum, tmp_path):
     out = run("export", "cmd.test")
     assert out.returncode == 0 and "www.cmd.test.\t300\tIN\tA\t192.0.2.77" in out.stdout
     assert run("export", "no-such-zone.test").returncode == 1
+
+
+def test_with_no_views_configured_the_host_sees_private_zones(gureum):
+    """gureum has no VPCs yet: with `dns.private_views` unset, clients on the host (loopback)
+    are in every VPC and see private zones; other sources would not."""
+    gureum.wait_service("route53", "running")
+    r53 = gureum.client("route53")
+    name = f"p{uuid.uuid4().hex[:8]}.internal"
+    zid = r53.create_hosted_zone(Name=name, CallerReference=uuid.uuid4().hex, VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-0abc"})["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": f"db.{name}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.9.8.7"}]}}]})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not values(ask(gureum.dns_port, f"db.{name}", "127.0.0.1")):
+        time.sleep(0.05)
+    assert values(ask(gureum.dns_port, f"db.{name}", "127.0.0.1")) == ["10.9.8.7"]
+    assert values(ask(gureum.dns_port, f"db.{name}", "127.0.0.9")) == ["10.9.8.7"]  # all of 127/8 is the host
+
+
+def test_private_views_setting_default_none_and_explicit():
+    from gureum.services.route53.engine import PrivateViews
+
+    host = PrivateViews.from_setting(None)
+    assert host.vpcs_for("127.0.0.1") == frozenset({"*"}) and host.vpcs_for("::1") == frozenset({"*"})
+    assert host.vpcs_for("192.0.2.1") == frozenset()
+    assert PrivateViews.from_setting("none").cidrs == []
+    assert PrivateViews.from_setting("vpc-1=10.0.0.0/8").vpcs_for("127.0.0.1") == frozenset()

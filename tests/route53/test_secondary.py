@@ -128,3 +128,37 @@ def test_axfr_and_ixfr_for_allowed_clients_only(primary):
     refused = dns.message.make_query("xfr.test", "AXFR")
     response = dns.query.tcp(refused, "127.0.0.1", port=gureum.dns_port, timeout=5, source="127.0.0.2")
     assert response.rcode() == dns.rcode.REFUSED
+
+
+def listed_serial(r53, zone_id: str) -> int:
+    sets = r53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordType="SOA", StartRecordName=r53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"], MaxItems="1")
+    soa = sets["ResourceRecordSets"][0]
+    assert soa["Type"] == "SOA"
+    return int(soa["ResourceRecords"][0]["Value"].split()[2])
+
+
+def served_serial(port: int, name: str) -> int:
+    return dns.query.udp(dns.message.make_query(name, "SOA"), "127.0.0.1", port=port, timeout=2).answer[0][0].serial
+
+
+def test_with_secondaries_the_listed_serial_moves_and_is_the_served_one(primary):
+    gureum, _nsd_port = primary
+    r53 = gureum.client("route53")
+    zone_id = r53.create_hosted_zone(Name="serial.test", CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+    assert listed_serial(r53, zone_id) == 1
+    upsert(r53, zone_id, "a.serial.test", "192.0.2.1")
+    upsert(r53, zone_id, "b.serial.test", "192.0.2.2")
+    assert listed_serial(r53, zone_id) == 3
+    wait_answer(gureum.dns_port, "b.serial.test", "192.0.2.2")
+    assert served_serial(gureum.dns_port, "serial.test") == 3
+    # a batch that sets a serial of its own keeps it
+    soa = r53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordType="SOA", StartRecordName="serial.test", MaxItems="1")["ResourceRecordSets"][0]
+    fields = soa["ResourceRecords"][0]["Value"].split()
+    fields[2] = "2026120301"
+    soa["ResourceRecords"] = [{"Value": " ".join(fields)}]
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": soa}]})
+    assert listed_serial(r53, zone_id) == 2026120301
+    deadline = time.monotonic() + 10
+    while served_serial(gureum.dns_port, "serial.test") != 2026120301 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert served_serial(gureum.dns_port, "serial.test") == 2026120301

@@ -165,6 +165,7 @@ def test_replaying_events_the_snapshot_already_has_changes_nothing():
 
     async def main():
         app = MiniApp(Config(dns_port=free_port()))
+        await app.store.run(lambda txn: model.set_serial_increments(txn, True))  # as with secondaries
         zid = await create(app, "replay.test", [("a.replay.test", "192.0.2.1")])
         await app.store.run(lambda txn: model.change_record_sets(txn, ACCOUNT, zid, {"Changes": [
             {"Action": "UPSERT", "ResourceRecordSet": {"Name": "a.replay.test", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.2"}]}}]}))

@@ -5,22 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.route53 import errors, model, names
+from gureum.services.route53 import errors, model, names, paging
 
 LOCATION = "https://route53.amazonaws.com/2013-04-01"
 
 
 def _max_items(params: dict, default: int, cap: int | None = None) -> int:
-    raw = params.get("MaxItems")
-    if raw is None:
-        return default
-    try:
-        n = int(raw)
-    except (TypeError, ValueError):
-        raise errors.InvalidInput(message=f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy constraint: Member must be a number") from None
-    if n < 1:
-        raise errors.InvalidInput(message=f"1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1")
-    return min(n, cap) if cap else n
+    return paging.count(params, "MaxItems", default, cap)
 
 
 def _delegation_set(zone: dict) -> dict:
@@ -156,13 +147,7 @@ async def list_hosted_zones_by_vpc(ctx: RequestContext, params: dict) -> dict:
     vpc = {"VPCId": params["VPCId"], "VPCRegion": params["VPCRegion"]}
     zones = sorted(await ctx.app.store.read(lambda txn: model.list_zones(txn, ctx.account_id)), key=lambda z: z.get("Order", 0))
     matched = [z for z in zones if any(v.get("VPCId") == vpc["VPCId"] and v.get("VPCRegion") == vpc["VPCRegion"] for v in z.get("VPCs", []))]
-    start = 0
-    token = params.get("NextToken")
-    if token:
-        try:
-            start = int(token)
-        except ValueError:
-            raise errors.InvalidPaginationToken(message="The value that you specified for NextToken in a List request isn't valid.") from None
+    start = paging.start(params, errors.InvalidPaginationToken)
     page = matched[start : start + max_items]
     out: dict[str, Any] = {
         "HostedZoneSummaries": [

@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.route53 import errors, model
+from gureum.services.route53 import errors, model, paging
 from gureum.store import Txn
 
 CIDR = "route53.cidr"
@@ -146,8 +146,8 @@ def _summary(doc: dict) -> dict:
 
 
 def _page(items: list, params: dict) -> tuple[list, str | None]:
-    start = int(params.get("NextToken") or 0) if str(params.get("NextToken") or "0").isdigit() else 0
-    n = int(params.get("MaxResults") or 100)
+    start = paging.start(params)
+    n = paging.count(params, "MaxResults", 100)
     return items[start : start + n], (str(start + n) if start + n < len(items) else None)
 
 

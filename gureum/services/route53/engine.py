@@ -1,7 +1,8 @@
 """The sans-IO DNS answer engine: a query's bytes in, the response's bytes out.
 
 The hot path reads the question with a tiny wire reader and answers from a cache of
-pre-built responses keyed on (lowercased qname, qtype, qclass, RD/CD bits, EDNS/DO); only
+pre-built responses keyed on (lowercased qname, qtype, qclass, RD/CD bits, EDNS/DO, and the
+client's view when private views are set and some zone is private); only
 the message id and the question's spelling are patched into the cached bytes, so the query
 name's case is preserved. A miss, or any packet the reader does not take (several
 questions, other opcodes, EDNS versions, malformed input), goes through dnspython and
@@ -37,6 +38,8 @@ _IXFR = dns.rdatatype.IXFR
 
 
 _MISSING = object()
+# The default private views: clients on the host itself are in every VPC ("*", index.EVERY_VPC).
+HOST_VIEWS = "*=127.0.0.0/8,::1/128"
 
 
 class _Routed:
@@ -70,6 +73,17 @@ class PrivateViews:
     """Which clients see which VPCs' private zones: source CIDRs per VPC id."""
 
     cidrs: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_setting(cls, text: str | None) -> PrivateViews:
+        """The `dns.private_views` setting: unset → the host (loopback) is in every VPC, since
+        gureum has no VPCs to separate its private zones by; "none" → nobody sees them;
+        anything else as `parse` reads it."""
+        if text is None or not text.strip():
+            return cls.parse(HOST_VIEWS)
+        if text.strip().lower() == "none":
+            return cls()
+        return cls.parse(text)
 
     @classmethod
     def parse(cls, text: str | None) -> PrivateViews:
@@ -174,8 +188,9 @@ class Engine:
             if data[end - 2] != 0 or data[end - 1] != 1 or data[end - 4] == 0 and data[end - 3] in (_AXFR, _IXFR):
                 return self._slow(data, client_ip, tcp)  # not class IN, or a zone transfer
             key = data[12:i].lower() + data[i:end] + bytes(((data[2] & 1) | (data[3] & 0x10), ekey))
-            if self.private_views.cidrs:
-                key += self._view_key(client_ip)
+            if self.private_views.cidrs and self.index.has_private:  # views matter only then
+                hit = self._view_of_ip.get(client_ip)
+                key += hit[0] if hit is not None else self._view_key(client_ip)
             if ecs is not None:
                 key += b"\x08" + ecs
             entry = self._cache.get(key)
@@ -199,10 +214,12 @@ class Engine:
                     rip = client_ip
                 routed = entry
                 sub = key
+                taken: list[tuple[routing.Group, tuple[int, ...]]] = []
                 for g in routed.groups:  # from the groups' memos: no Query, no health walk
                     d = g.quick(self.index, rip)
                     if d is None:
                         break
+                    taken.append((g, d))
                     sub += bytes((len(d),)) + bytes(d)
                 else:
                     entry = self._cache.get(sub)
@@ -211,7 +228,11 @@ class Engine:
                             self.query_log(entry[2], data[12:end], entry[0][3] & 15, tcp, client_ip, ecs)
                         wire = entry[0] if tcp or len(entry[0]) <= limit else entry[1]
                         return data[:2] + wire[2:12] + data[12:i] + wire[i:]
+                # A decision not answered yet: keep the ones already drawn (drawing again would
+                # favour the decisions whose answers are cached: weighted sets skew).
                 q = routing.Query(self.index, rip)
+                for g, d in taken:
+                    q.decisions[g] = d
                 sub = key
                 for g in routed.groups:
                     sub += routing.decision_key(q.decide(g))
@@ -383,7 +404,7 @@ class Engine:
         return response
 
     def _vpcs(self, client_ip: str) -> frozenset[str] | None:
-        if not self.private_views.cidrs:
+        if not self.private_views.cidrs or not self.index.has_private:
             return None
         self._view_key(client_ip)
         return self._view_of_ip[client_ip][1]

@@ -12,8 +12,26 @@ CLOUDWATCH_METRIC checks have no alarm data here, so InsufficientDataHealthStatu
 Status changes go straight into the DNS server's index (`ZoneIndex.set_health`), which
 drops cached decisions; nothing is read from the store per query.
 
-Setting `route53.health_interval_scale` (default 1) multiplies every RequestInterval: tests
-use e.g. 0.02 so a 10 s interval becomes 0.2 s. Never lower it in production.
+Every checker region probes once as soon as the check is known (the regions' first probes
+spread over FIRST_PROBE_SPREAD, so GetHealthCheckStatus has one real observation per region
+from the start), then once per RequestInterval at its own
+phase of the interval (regions spread evenly over it): per check, one probe per region per
+interval, as AWS's independent checkers do.
+
+Settings:
+  route53.health_interval_scale      (default 1) multiplies every RequestInterval: tests use
+                                     e.g. 0.02 so a 10 s interval becomes 0.2 s. Never lower it
+                                     in production.
+  route53.health_check_private_targets  whether checks may probe non-public addresses
+                                     (loopback, RFC 1918, link-local such as 169.254.169.254,
+                                     gureum's task bridge, shared/reserved/multicast ranges).
+                                     Default: on with `--auth open` (one developer's cloud: its
+                                     endpoints are on loopback), off with `--auth strict` (a
+                                     shared cloud: a tenant must not scan the host's network).
+                                     Off means AWS's behaviour: CreateHealthCheck/UpdateHealthCheck
+                                     with such an IPAddress are InvalidInput, and a domain name
+                                     resolving to such an address is reported unhealthy with the
+                                     reason, never probed. See the README's threat model.
 """
 
 from __future__ import annotations
@@ -21,14 +39,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import ipaddress
 import logging
+import socket
 import ssl
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.route53 import errors, model
+from gureum.services.route53 import errors, model, paging
 from gureum.store import Txn
 
 if TYPE_CHECKING:
@@ -49,6 +69,8 @@ RESPONSE_TIMEOUT = 2.0
 MATCH_BYTES = 5120
 ENDPOINT_TYPES = ("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP")
 LOCATION = "https://route53.amazonaws.com/2013-04-01"
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+FIRST_PROBE_SPREAD = 1.0  # seconds over which a check's regions take their first probes
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -56,10 +78,44 @@ def _invalid(msg: str) -> errors.InvalidInput:
     return errors.InvalidInput(message=msg)
 
 
-def normalize_config(cfg: dict) -> dict:
-    """The stored HealthCheckConfig: AWS's defaults filled in, rules checked."""
+def is_public(ip: str) -> bool:
+    """Whether Route 53 may check an endpoint at `ip`: not in local, private, non-routable,
+    reserved or multicast ranges (RFC 5735, RFC 6598, RFC 5156). IPv4 inside IPv6 (mapped,
+    6to4, NAT64) is judged by the IPv4 address it carries."""
+    try:
+        addr: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address):
+        inner = addr.ipv4_mapped or addr.sixtofour
+        if inner is None and addr in NAT64:
+            inner = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+        if inner is not None:
+            addr = inner
+    return addr.is_global and not (addr.is_multicast or addr.is_reserved or addr.is_unspecified
+                                   or addr.is_loopback or addr.is_link_local or addr.is_private)
+
+
+def not_public_message(ip: str) -> str:
+    return (f"Invalid parameter : IP address {ip} is not a public IP address. Route 53 can't check the health of "
+            "endpoints for which the IP address is in local, private, non-routable, or multicast ranges.")
+
+
+def private_targets_allowed(config: Any) -> bool:
+    """The route53.health_check_private_targets setting (default: on unless --auth strict)."""
+    raw = config.setting("route53.health_check_private_targets")
+    if raw is None or not str(raw).strip():
+        return getattr(config, "auth", "open") != "strict"
+    return str(raw).strip().lower() in ("1", "true", "yes", "on")
+
+
+def normalize_config(cfg: dict, private_targets: bool = True) -> dict:
+    """The stored HealthCheckConfig: AWS's defaults filled in, rules checked (with
+    `private_targets` off, an IPAddress must be public, as in AWS)."""
     cfg = {k: v for k, v in cfg.items() if v is not None}
     kind = cfg["Type"]
+    if kind in ENDPOINT_TYPES and cfg.get("IPAddress") and not private_targets and not is_public(str(cfg["IPAddress"])):
+        raise _invalid(not_public_message(str(cfg["IPAddress"])))
     if kind == "RECOVERY_CONTROL":
         raise _invalid("RECOVERY_CONTROL health checks are not supported by gureum")
     if kind in ENDPOINT_TYPES:
@@ -107,8 +163,8 @@ def get_check(txn: Txn, account: str, hc_id: str) -> dict:
     return doc
 
 
-def create_check(txn: Txn, account: str, ref: str, config: dict) -> tuple[dict, bool]:
-    cfg = normalize_config(config)
+def create_check(txn: Txn, account: str, ref: str, config: dict, private_targets: bool = True) -> tuple[dict, bool]:
+    cfg = normalize_config(config, private_targets)
     known = txn.get(HEALTH_REFS, f"{account}/{ref}")
     if known is not None:
         doc = txn.get(HEALTHCHECKS, f"{account}/{known['Id']}")
@@ -132,7 +188,7 @@ UPDATABLE = ("IPAddress", "Port", "ResourcePath", "FullyQualifiedDomainName", "S
 RESETTABLE = {"FullyQualifiedDomainName": None, "Regions": None, "ResourcePath": None, "ChildHealthChecks": []}
 
 
-def update_check(txn: Txn, account: str, params: dict) -> dict:
+def update_check(txn: Txn, account: str, params: dict, private_targets: bool = True) -> dict:
     doc = get_check(txn, account, params["HealthCheckId"])
     if params.get("HealthCheckVersion") is not None and int(params["HealthCheckVersion"]) != doc["HealthCheckVersion"]:
         raise errors.HealthCheckVersionMismatch()
@@ -145,7 +201,7 @@ def update_check(txn: Txn, account: str, params: dict) -> dict:
     for k in UPDATABLE:
         if params.get(k) is not None:
             cfg[k] = params[k]
-    doc["HealthCheckConfig"] = normalize_config(cfg)
+    doc["HealthCheckConfig"] = normalize_config(cfg, private_targets)
     doc["HealthCheckVersion"] += 1
     txn.put(HEALTHCHECKS, f"{account}/{doc['Id']}", doc)
     txn.publish(HEALTH_TOPIC, {"kind": "put", "check": doc})
@@ -167,18 +223,22 @@ def load_all(txn: Txn) -> list[dict]:
 
 
 # --- probes ------------------------------------------------------------------------------------
-async def probe(cfg: dict) -> tuple[bool, str]:
-    """One observation of an endpoint check from this machine: (ok, AWS-style status text)."""
+async def probe(cfg: dict, private_targets: bool = True) -> tuple[bool, str]:
+    """One observation of an endpoint check from this machine: (ok, AWS-style status text).
+    With `private_targets` off a non-public address is never connected to."""
     kind = cfg["Type"]
     host = cfg.get("IPAddress")
     fqdn = cfg.get("FullyQualifiedDomainName")
     port = int(cfg.get("Port") or 80)
     if not host:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(fqdn, port, type=0)
+            infos = await asyncio.get_running_loop().getaddrinfo(fqdn, port, type=socket.SOCK_STREAM)
             host = infos[0][4][0]
         except OSError as exc:
             return False, f"Failure: DNS resolution failed: {exc}"
+    if not private_targets and not is_public(str(host)):
+        return False, (f"Failure: Resolved IP: {host} is not a public IP address. Route 53 doesn't check the health of "
+                       "endpoints in local, private, non-routable, or multicast ranges.")
     tls = None
     if kind.startswith("HTTPS"):
         tls = ssl.create_default_context()
@@ -269,8 +329,9 @@ class CheckState:
 class HealthChecker:
     """The live checker: every check's state, the probe tasks, the link to the DNS index."""
 
-    def __init__(self, scale: float = 1.0) -> None:
+    def __init__(self, scale: float = 1.0, private_targets: bool = True) -> None:
         self.scale = scale
+        self.private_targets = private_targets
         self.checks: dict[str, CheckState] = {}
         self.status: dict[str, bool] = {}
         self.index: Any = None  # the DNS ZoneIndex once the dns component is up
@@ -345,11 +406,16 @@ class HealthChecker:
         interval = max(0.05, float(cfg.get("RequestInterval", 30)) * self.scale)
         threshold = int(cfg.get("FailureThreshold", 3))
         rs = st.regions[region]
-        await asyncio.sleep(interval * offset)  # regions spread over the interval
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        base = start + interval * offset  # this region's slots: base + k * interval
+        # The first probe soon (every region observed from the start, spread over a second
+        # so many checks loaded at once do not probe in one burst); the next ones at the
+        # region's own phase of the interval, so regions stay spread over it.
+        await asyncio.sleep(min(interval, FIRST_PROBE_SPREAD) * offset)
         while True:
-            started = asyncio.get_running_loop().time()
             try:
-                ok, report = await probe(cfg)
+                ok, report = await probe(cfg, self.private_targets)
             except Exception as exc:
                 log.exception("health probe failed")
                 ok, report = False, f"Failure: {exc}"
@@ -364,8 +430,9 @@ class HealthChecker:
                 if rs.streak >= threshold:
                     rs.healthy, rs.streak = ok, 0
                     self.evaluate()
-            elapsed = asyncio.get_running_loop().time() - started
-            await asyncio.sleep(max(0.0, interval - elapsed))
+            now_t = loop.time()
+            slots = 0 if now_t < base else 1 + int((now_t - base) // interval)
+            await asyncio.sleep(base + slots * interval - now_t)
 
     def observations(self, hc_id: str, failures: bool = False) -> list[dict]:
         st = self.checks.get(hc_id)
@@ -425,7 +492,7 @@ class HealthChecker:
 async def run(app: App) -> None:
     """The `route53-health` component: probe every health check until cancelled."""
     scale = float(app.config.setting("route53.health_interval_scale", "1") or 1)
-    await HealthChecker(scale).serve(app)
+    await HealthChecker(scale, private_targets_allowed(app.config)).serve(app)
 
 
 # --- API handlers --------------------------------------------------------------------------------
@@ -435,7 +502,8 @@ def _public(doc: dict) -> dict:
 
 @operation("route53", "CreateHealthCheck")
 async def create_health_check(ctx: RequestContext, params: dict) -> dict:
-    doc, _new = await ctx.app.store.run(lambda txn: create_check(txn, ctx.account_id, params["CallerReference"], params["HealthCheckConfig"]))
+    private = private_targets_allowed(ctx.app.config)
+    doc, _new = await ctx.app.store.run(lambda txn: create_check(txn, ctx.account_id, params["CallerReference"], params["HealthCheckConfig"], private))
     return {"HealthCheck": _public(doc), "Location": f"{LOCATION}/healthcheck/{doc['Id']}"}
 
 
@@ -449,7 +517,7 @@ async def get_health_check(ctx: RequestContext, params: dict) -> dict:
 async def list_health_checks(ctx: RequestContext, params: dict) -> dict:
     docs = await ctx.app.store.read(lambda txn: [d for _k, d in txn.scan(HEALTHCHECKS, f"{ctx.account_id}/")])
     docs.sort(key=lambda d: d["Id"])
-    n = int(params.get("MaxItems") or 100)
+    n = paging.count(params, "MaxItems", 100, 1000)
     marker = params.get("Marker")
     start = next((i for i, d in enumerate(docs) if d["Id"] >= marker), len(docs)) if marker else 0
     page = docs[start : start + n]
@@ -462,7 +530,8 @@ async def list_health_checks(ctx: RequestContext, params: dict) -> dict:
 
 @operation("route53", "UpdateHealthCheck")
 async def update_health_check(ctx: RequestContext, params: dict) -> dict:
-    doc = await ctx.app.store.run(lambda txn: update_check(txn, ctx.account_id, params))
+    private = private_targets_allowed(ctx.app.config)
+    doc = await ctx.app.store.run(lambda txn: update_check(txn, ctx.account_id, params, private))
     return {"HealthCheck": _public(doc)}
 
 

@@ -85,7 +85,7 @@ class Zone:
         self.private = private
         self.vpcs = frozenset(vpcs)
         self.order = order  # older zones win when two public zones share a name
-        self.version = version  # changes applied; added to the SOA serial served over DNS
+        self.version = version  # changes applied (replayed events are recognised by it)
         self.groups: dict[tuple[Labels, str], dict[str, tuple[dict, list]]] = {}
         self.nodes: dict[Labels, dict[int, dns.rrset.RRset]] = {}
         self.names: dict[Labels, int] = {origin: 1}  # existing names (incl. empty non-terminals)
@@ -135,7 +135,6 @@ class Zone:
                     todo.add(dep)
                     stack.append(dep)
         self._dirty.clear()
-        todo.add((self.origin, "SOA"))  # the served serial follows the version
         removed, added = [], []
         for name, rtype in todo:
             rdtype = records.rdtype(rtype)
@@ -258,9 +257,7 @@ class Zone:
         if not data:
             return None
         rrset = dns.rrset.RRset(names.to_dns(name), IN, records.rdtype(rtype))
-        for rd in data:
-            if rtype == "SOA" and name == self.origin and self.version:
-                rd = rd.replace(serial=(rd.serial + self.version) % 2**32)
+        for rd in data:  # the SOA too: the stored serial is the served one (model.py)
             rrset.add(rd)
         rrset.ttl = int(ttl or 0)
         return rrset
@@ -471,6 +468,7 @@ class ZoneIndex(routing.Environment):
         self.public: dict[Labels, Zone] = {}
         self._views: dict[frozenset[str], dict[Labels, Zone]] = {}
         self.generation = 0  # bumped on every change (answer caches key on it)
+        self.has_private = False
 
     def put_zone(self, zone: Zone) -> None:
         known = self.zones.get(zone.zone_id)
@@ -533,10 +531,14 @@ class ZoneIndex(routing.Environment):
     def _changed(self) -> None:
         self.generation += 1
         public: dict[Labels, Zone] = {}
+        has_private = False
         for z in sorted(self.zones.values(), key=lambda z: z.order, reverse=True):
             if not z.private:
                 public[z.origin] = z  # the oldest zone of a name is written last and wins
+            else:
+                has_private = True
         self.public = public
+        self.has_private = has_private  # without private zones every client sees the same
         self._views = {}
 
     def view(self, vpcs: frozenset[str] | None) -> dict[Labels, Zone]:

@@ -12,6 +12,15 @@ Tables (keys start with the account; zone ids are unique across accounts):
   route53.dsets      {account}/{delegation set id}  reusable delegation sets
   route53.dsetrefs   {account}/{caller reference}   -> delegation set id
   route53.tags       {account}/{type}/{id}          tags
+  route53.settings   "soa-serial"                   {"increment": bool}: written by the DNS
+                                                    component (xfr.attach) at start-up
+
+The SOA serial: one truth. DNS serves exactly the stored SOA record the API lists. As in
+AWS, the serial never changes by itself (1 unless you UPSERT the SOA) -- except when zone
+transfers are configured (`dns.allow_transfer` or `dns.notify`: secondaries must see serials
+move for IXFR and NOTIFY): then every change to a zone's record sets that leaves its serial
+as it was also rewrites the stored SOA with serial + 1 (RFC 1982 arithmetic), in the same
+transaction, so the API, DNS and the secondaries agree.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ CHANGES = "route53.changes"
 DSETS = "route53.dsets"
 DSET_REFS = "route53.dsetrefs"
 TAGS = "route53.tags"
+SETTINGS = "route53.settings"
 
 # AWS's default quotas.
 MAX_ZONES = 500
@@ -526,6 +536,10 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
         if cname:
             raise errors.InvalidChangeBatch(cname[:1], bare=True)
         raise errors.InvalidChangeBatch(problems)
+    soa = (zone["Name"], "SOA", "")
+    moved = next_soa(txn, before.get(soa), current.get(soa))
+    if moved is not None:
+        current[soa] = moved
     deletes = [doc for key, doc in before.items() if current.get(key) is not doc]
     creates = [doc for key, doc in current.items() if before.get(key) is not doc]
     for doc in deletes:
@@ -539,6 +553,41 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
     txn.publish(EVENT_TOPIC, {"kind": "records", "zone_id": zid, "deletes": deletes, "creates": creates,
                               "version": zone["Version"], "change_id": bare_id(change["Id"])})
     return change
+
+
+def set_serial_increments(txn: Txn, increment: bool) -> None:
+    """The DNS component says whether zones are transferred to secondaries (see the module
+    docstring): serials then move with every change."""
+    if bool((txn.get(SETTINGS, "soa-serial") or {}).get("increment")) != increment:
+        txn.put(SETTINGS, "soa-serial", {"increment": increment})
+
+
+def serial_increments(txn: Txn) -> bool:
+    return bool((txn.get(SETTINGS, "soa-serial") or {}).get("increment"))
+
+
+def next_soa(txn: Txn, before: dict | None, after: dict | None) -> dict | None:
+    """For a change to a zone whose SOA record set was `before` and would be `after`: the SOA
+    record set to store instead of `after`, with the serial moved on, or None (serials do
+    not move here, or the change already moves it)."""
+    if before is None or after is None or not serial_increments(txn):
+        return None
+    old = _soa_fields(before)
+    new = _soa_fields(after)
+    if old is None or new is None or new[2] != old[2]:
+        return None  # unreadable, or the batch set a serial of its own
+    new[2] = str((int(old[2]) + 1) % 2**32)
+    return {**after, "ResourceRecords": [{"Value": " ".join(new)}]}
+
+
+def _soa_fields(doc: dict) -> list[str] | None:
+    values = doc.get("ResourceRecords") or []
+    fields = values[0]["Value"].split() if values else []
+    return fields if len(fields) == 7 and fields[2].isascii() and fields[2].isdigit() else None
+
+
+def soa_key(account: str, zone: dict) -> str:
+    return record_key(account, bare_id(zone["Id"]), {"Name": zone["Name"], "Type": "SOA"})
 
 
 def _zone_problems(zone: dict, zid: str, zone_labels: tuple, current: dict[tuple, dict]) -> list[str]:

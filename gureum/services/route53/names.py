@@ -21,7 +21,7 @@ def _unescape_label(text: str) -> bytes:
         c = text[i]
         if c == "\\":
             digits = text[i + 1 : i + 4]
-            if len(digits) == 3 and digits.isdigit() and digits[0] in "0123":
+            if len(digits) == 3 and all(c in "01234567" for c in digits) and digits[0] in "0123":
                 out.append(int(digits, 8))
                 i += 4
                 continue

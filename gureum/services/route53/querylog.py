@@ -25,7 +25,7 @@ import dns.rdatatype
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.route53 import engine as engine_mod
-from gureum.services.route53 import errors, model
+from gureum.services.route53 import errors, model, paging
 from gureum.store import Txn
 
 QUERYLOG = "route53.querylog"
@@ -180,8 +180,8 @@ async def list_query_logging_configs(ctx: RequestContext, params: dict) -> dict:
         return [d for d in docs if not zid or d["HostedZoneId"] == model.bare_id(zid)]
 
     docs = sorted(await ctx.app.store.read(read), key=lambda d: d["Id"])
-    start = int(params["NextToken"]) if str(params.get("NextToken") or "").isdigit() else 0
-    n = int(params.get("MaxResults") or 100)
+    start = paging.start(params, errors.InvalidPaginationToken)
+    n = paging.count(params, "MaxResults", 100)
     out: dict[str, Any] = {"QueryLoggingConfigs": docs[start : start + n]}
     if start + n < len(docs):
         out["NextToken"] = str(start + n)

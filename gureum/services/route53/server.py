@@ -398,7 +398,7 @@ async def run(app: App) -> None:
     from gureum.services.route53 import cidr, geo, model, querylog, xfr
 
     cfg = app.config
-    engine = Engine(private_views=PrivateViews.parse(cfg.setting("dns.private_views")))
+    engine = Engine(private_views=PrivateViews.from_setting(cfg.setting("dns.private_views")))
     server = DnsServer(engine)
     log_writer = LogWriter(app.store)
     server.query_logger = querylog.QueryLogger(engine, log_writer, float(cfg.setting("route53.query_log_interval", "1.0")))
@@ -430,7 +430,7 @@ async def run(app: App) -> None:
             address = await server.listen(host, FALLBACK_PORT)
             app.notes.append(f"DNS: port {cfg.dns_port} not available ({exc.strerror or exc}); listening on {FALLBACK_PORT}")
         app.dns_address = address
-        xfr.attach(app, server)
+        await xfr.attach(app, server)
         app.publish("dns", server)
         app.set_status("route53", "running")
         async with asyncio.TaskGroup() as tg:

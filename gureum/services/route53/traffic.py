@@ -20,7 +20,7 @@ from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.route53 import errors, model, names, records
+from gureum.services.route53 import errors, model, names, paging, records
 from gureum.store import Txn
 
 POLICIES = "route53.tpolicies"
@@ -199,6 +199,10 @@ def _record(instance: dict, policy: dict) -> dict:
 
 def _apply(txn: Txn, account: str, zone: dict, deletes: list[dict], creates: list[dict]) -> None:
     zid = model.bare_id(zone["Id"])
+    soa = txn.get(model.RECORDS, model.soa_key(account, zone))
+    moved = model.next_soa(txn, soa, soa)
+    if moved is not None:  # secondaries follow serials (model.py's docstring)
+        deletes, creates = [*deletes, soa], [*creates, moved]
     for doc in deletes:
         txn.delete(model.RECORDS, model.record_key(account, zid, doc))
     for doc in creates:
@@ -320,7 +324,7 @@ async def list_traffic_policies(ctx: RequestContext, params: dict) -> dict:
     marker = params.get("TrafficPolicyIdMarker")
     if marker:
         summaries = [s for s in summaries if s["Id"] >= marker]
-    n = int(params.get("MaxItems") or 100)
+    n = paging.count(params, "MaxItems", 100)
     out: dict[str, Any] = {"TrafficPolicySummaries": summaries[:n], "IsTruncated": len(summaries) > n, "MaxItems": str(n),
                            "TrafficPolicyIdMarker": summaries[n]["Id"] if len(summaries) > n else ""}
     return out
@@ -334,8 +338,8 @@ async def list_traffic_policy_versions(ctx: RequestContext, params: dict) -> dic
     docs.sort(key=lambda d: d["Version"])
     marker = params.get("TrafficPolicyVersionMarker")
     if marker:
-        docs = [d for d in docs if d["Version"] >= int(marker)]
-    n = int(params.get("MaxItems") or 100)
+        docs = [d for d in docs if d["Version"] >= paging.number(marker, "TrafficPolicyVersionMarker")]
+    n = paging.count(params, "MaxItems", 100)
     return {"TrafficPolicies": docs[:n], "IsTruncated": len(docs) > n, "MaxItems": str(n),
             "TrafficPolicyVersionMarker": str(docs[n]["Version"]) if len(docs) > n else ""}
 
@@ -373,7 +377,7 @@ async def _instances(ctx: RequestContext, keep) -> list[dict]:
 
 
 def _instance_page(docs: list[dict], params: dict, zone_marker: bool = True) -> dict:
-    n = int(params.get("MaxItems") or 100)
+    n = paging.count(params, "MaxItems", 100)
     out: dict[str, Any] = {"TrafficPolicyInstances": docs[:n], "IsTruncated": len(docs) > n, "MaxItems": str(n)}
     if len(docs) > n:
         nxt = docs[n]

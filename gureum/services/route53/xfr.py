@@ -187,11 +187,17 @@ async def notify(zone_name: str, serial: int, soa: dns.rrset.RRset | None, targe
     return False
 
 
-def attach(app: App, server: DnsServer) -> None:
-    """Hook transfers and NOTIFY into a running DNS server (configured by dns.* settings)."""
+async def attach(app: App, server: DnsServer) -> None:
+    """Hook transfers and NOTIFY into a running DNS server (configured by dns.* settings),
+    and tell the model whether SOA serials must move with changes (they do when zones are
+    transferred: model.py's docstring)."""
+    from gureum.services.route53 import model
+
     allow = parse_networks(app.config.setting("dns.allow_transfer"))
     server.engine.transfer = Transfers(server.index, allow)
     targets = parse_targets(app.config.setting("dns.notify"))
+    increment = bool(allow or targets)
+    await app.store.run(lambda txn: model.set_serial_increments(txn, increment))
     if not targets:
         return
 
