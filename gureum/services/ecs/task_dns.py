@@ -23,8 +23,8 @@ VPC of a namespace. The choice made here: a client whose source address is in th
 subnet (`ecs.subnet`, the bridge's network) is in every VPC at once, so it sees every private
 zone (overlaid on the public ones, as for any VPC member) -- what a task expects when its
 service and the namespace were set up together, which in AWS requires them to share the VPC.
-Everyone else keeps exactly the views they had (configured `dns.private_views`, or public
-zones only). If two accounts have private zones with the same name, tasks see the older one
+Everyone else keeps exactly the views they had (configured `dns.private_views`, or by
+default the host's loopback in every VPC and other sources public zones only). If two accounts have private zones with the same name, tasks see the older one
 (the index's rule for overlapping zones).
 """
 
