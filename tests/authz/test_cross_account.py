@@ -1,0 +1,143 @@
+"""Attack tests, issue item 4: with account A's key, another account's queue, topic and
+repository are reachable by name only when B's resource policy grants A — in the default
+(open) mode. Each refusal here succeeded before the authorization gate."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+A = "401000000001"  # open mode: a 12-digit access key id is that account's root
+B = "401000000002"
+REGION = "us-east-1"
+
+
+def _client(gureum: Any, service: str, account: str) -> Any:
+    return gureum.client(service, aws_access_key_id=account, aws_secret_access_key="x")
+
+
+def _grant(resource: str, actions: list[str], principal: str = f"arn:aws:iam::{A}:root") -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "grant", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": actions, "Resource": resource}]})
+
+
+def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc.value.response["Error"]["Code"])
+
+
+def test_another_accounts_queue_is_refused_until_its_policy_grants(gureum: Any) -> None:
+    sqs_b = _client(gureum, "sqs", B)
+    sqs_a = _client(gureum, "sqs", A)
+    name = f"q-{uuid.uuid4().hex[:8]}"
+    url = sqs_b.create_queue(QueueName=name)["QueueUrl"]
+    sqs_b.send_message(QueueUrl=url, MessageBody="secret of B")
+    assert f"/{B}/" in url
+
+    for call in (lambda: sqs_a.send_message(QueueUrl=url, MessageBody="from A"),
+                 lambda: sqs_a.receive_message(QueueUrl=url, WaitTimeSeconds=0),
+                 lambda: sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]),
+                 lambda: sqs_a.purge_queue(QueueUrl=url),
+                 lambda: sqs_a.delete_queue(QueueUrl=url)):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert _code(exc) == "AccessDenied"
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert f"arn:aws:iam::{A}:root is not authorized to perform: sqs:" in exc.value.response["Error"]["Message"]
+
+    arn = f"arn:aws:sqs:{REGION}:{B}:{name}"
+    sqs_b.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _grant(arn, ["sqs:SendMessage", "sqs:ReceiveMessage"])})
+    sqs_a.send_message(QueueUrl=url, MessageBody="from A")
+    bodies = set()
+    for _ in range(5):
+        for m in sqs_a.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            bodies.add(m["Body"])
+        if bodies == {"secret of B", "from A"}:
+            break
+    assert bodies == {"secret of B", "from A"}
+    with pytest.raises(ClientError) as exc:  # granted Send/Receive, not DeleteQueue
+        sqs_a.delete_queue(QueueUrl=url)
+    assert _code(exc) == "AccessDenied"
+    assert sqs_b.get_queue_url(QueueName=name)["QueueUrl"] == url
+
+
+def test_an_explicit_deny_in_the_queue_policy_refuses_even_a_granted_account(gureum: Any) -> None:
+    sqs_b = _client(gureum, "sqs", B)
+    sqs_a = _client(gureum, "sqs", A)
+    name = f"q-{uuid.uuid4().hex[:8]}"
+    url = sqs_b.create_queue(QueueName=name)["QueueUrl"]
+    arn = f"arn:aws:sqs:{REGION}:{B}:{name}"
+    policy = json.loads(_grant(arn, ["sqs:*"]))
+    policy["Statement"].append({"Sid": "no", "Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": arn})
+    sqs_b.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    with pytest.raises(ClientError) as exc:
+        sqs_a.send_message(QueueUrl=url, MessageBody="x")
+    assert _code(exc) == "AccessDenied"
+    assert "explicit deny in a resource-based policy" in exc.value.response["Error"]["Message"]
+    sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])  # sqs:* still grants this
+
+
+def test_another_accounts_topic_is_refused_until_its_policy_grants(gureum: Any) -> None:
+    sns_b = _client(gureum, "sns", B)
+    sns_a = _client(gureum, "sns", A)
+    sqs_a = _client(gureum, "sqs", A)
+    topic = sns_b.create_topic(Name=f"t-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    q_url = sqs_a.create_queue(QueueName=f"sub-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    q_arn = sqs_a.get_queue_attributes(QueueUrl=q_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    for call in (lambda: sns_a.publish(TopicArn=topic, Message="from A"),
+                 lambda: sns_a.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=q_arn),
+                 lambda: sns_a.get_topic_attributes(TopicArn=topic),
+                 lambda: sns_a.delete_topic(TopicArn=topic)):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert _code(exc) == "AuthorizationError"
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert "is not authorized to perform: SNS:" in exc.value.response["Error"]["Message"]
+
+    sns_b.set_topic_attributes(TopicArn=topic, AttributeName="Policy",
+                               AttributeValue=_grant(topic, ["SNS:Publish", "SNS:Subscribe"]))
+    sub = sns_a.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=q_arn, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert sub.startswith(topic + ":")
+    assert sns_a.publish(TopicArn=topic, Message="from A")["MessageId"]
+    with pytest.raises(ClientError) as exc:
+        sns_a.delete_topic(TopicArn=topic)
+    assert _code(exc) == "AuthorizationError"
+
+
+def test_another_accounts_repositories_are_refused_until_a_repository_policy_grants(gureum: Any) -> None:
+    ecr_b = _client(gureum, "ecr", B)
+    ecr_a = _client(gureum, "ecr", A)
+    name = f"app-{uuid.uuid4().hex[:8]}"
+    ecr_b.create_repository(repositoryName=name)
+
+    for call in (lambda: ecr_a.describe_repositories(registryId=B),
+                 lambda: ecr_a.describe_repositories(registryId=B, repositoryNames=[name]),
+                 lambda: ecr_a.list_images(registryId=B, repositoryName=name),
+                 lambda: ecr_a.delete_repository(registryId=B, repositoryName=name, force=True)):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert _code(exc) == "AccessDeniedException"
+        assert f"arn:aws:ecr:{REGION}:{B}:repository/" in exc.value.response["Error"]["Message"]
+    assert [r["repositoryName"] for r in ecr_b.describe_repositories(repositoryNames=[name])["repositories"]] == [name]
+
+    ecr_b.set_repository_policy(repositoryName=name, policyText=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Sid": "a", "Effect": "Allow", "Principal": {"AWS": A},
+                                                "Action": ["ecr:DescribeRepositories", "ecr:DeleteRepository"]}]}))
+    found = ecr_a.describe_repositories(registryId=B, repositoryNames=[name])["repositories"]
+    assert [(r["registryId"], r["repositoryName"]) for r in found] == [(B, name)]
+    ecr_a.delete_repository(registryId=B, repositoryName=name, force=True)
+    with pytest.raises(ClientError) as exc:
+        ecr_b.describe_repositories(repositoryNames=[name])
+    assert _code(exc) == "RepositoryNotFoundException"
+
+
+def test_own_account_requests_are_not_gated_in_open_mode(gureum: Any) -> None:
+    sqs_a = _client(gureum, "sqs", A)
+    url = sqs_a.create_queue(QueueName=f"own-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    sqs_a.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:*"}]})})
+    sqs_a.send_message(QueueUrl=url, MessageBody="mine")
