@@ -1,0 +1,1 @@
+"""IAM's policy language and evaluation logic, sans-IO (see `gureum.policy.engine`)."""
