@@ -1,0 +1,187 @@
+"""`--auth strict`: every request is decided by IAM's evaluation logic over the caller's
+identity policies, permissions boundary, session policies and the resource's policy
+(gureum/policy/gate.py). Each refusal here succeeded before the gate."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from harness import GureumProcess
+
+A = "501000000001"
+B = "501000000002"
+REGION = "us-east-1"
+ROOT_A = ("rootA", "secretA")
+ROOT_B = ("rootB", "secretB")
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GureumProcess]:
+    proc = GureumProcess(tmp_path_factory.mktemp("strict") / "data", [
+        "--auth", "strict", "--set", f"auth.keys={ROOT_A[0]}:{ROOT_A[1]}:{A},{ROOT_B[0]}:{ROOT_B[1]}:{B}"])
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def _client(proc: GureumProcess, service: str, key: tuple[str, ...]) -> Any:
+    kwargs: dict[str, str] = {"aws_access_key_id": key[0], "aws_secret_access_key": key[1]}
+    if len(key) > 2:
+        kwargs["aws_session_token"] = key[2]
+    return proc.client(service, **kwargs)
+
+
+def _policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _allow(action: str | list[str], resource: str = "*") -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def _deny(action: str | list[str], resource: str = "*") -> dict[str, Any]:
+    return {"Effect": "Deny", "Action": action, "Resource": resource}
+
+
+def _user(proc: GureumProcess, name: str) -> tuple[str, str]:
+    iam = _client(proc, "iam", ROOT_A)
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _queue(proc: GureumProcess, root: tuple[str, str] = ROOT_A) -> str:
+    return str(_client(proc, "sqs", root).create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"])
+
+
+def _refused(call: Any, code: str = "AccessDenied") -> str:
+    with pytest.raises(ClientError) as exc:
+        call()
+    assert exc.value.response["Error"]["Code"] == code
+    return str(exc.value.response["Error"]["Message"])
+
+
+def test_a_user_without_policies_is_refused_then_allowed_by_a_policy_then_refused_by_a_deny(strict: GureumProcess) -> None:
+    name = f"u{uuid.uuid4().hex[:6]}"
+    key = _user(strict, name)
+    url = _queue(strict)
+    arn = f"arn:aws:sqs:{REGION}:{A}:{url.rsplit('/', 1)[1]}"
+    sqs = _client(strict, "sqs", key)
+    iam = _client(strict, "iam", ROOT_A)
+
+    message = _refused(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+    assert message == (f"User: arn:aws:iam::{A}:user/{name} is not authorized to perform: sqs:SendMessage on resource: "
+                       f"{arn} because no identity-based policy allows the sqs:SendMessage action")
+
+    iam.put_user_policy(UserName=name, PolicyName="send", PolicyDocument=_policy(_allow("sqs:SendMessage", arn)))
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    _refused(lambda: sqs.receive_message(QueueUrl=url))  # only SendMessage was granted
+
+    iam.put_user_policy(UserName=name, PolicyName="deny", PolicyDocument=_policy(_deny("sqs:*")))
+    message = _refused(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+    assert "with an explicit deny in an identity-based policy" in message
+
+    iam.delete_user_policy(UserName=name, PolicyName="deny")
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+
+
+def test_a_managed_policy_through_a_group_allows_and_its_detach_refuses_again(strict: GureumProcess) -> None:
+    name = f"g{uuid.uuid4().hex[:6]}"
+    key = _user(strict, name)
+    url = _queue(strict)
+    iam = _client(strict, "iam", ROOT_A)
+    sqs = _client(strict, "sqs", key)
+    policy_arn = iam.create_policy(PolicyName=f"p{name}", PolicyDocument=_policy(_allow("sqs:*")))["Policy"]["Arn"]
+    iam.create_group(GroupName=name)
+    iam.add_user_to_group(GroupName=name, UserName=name)
+    _refused(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+    iam.attach_group_policy(GroupName=name, PolicyArn=policy_arn)
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    iam.detach_group_policy(GroupName=name, PolicyArn=policy_arn)
+    _refused(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+
+
+def test_a_permissions_boundary_that_does_not_allow_the_action_refuses(strict: GureumProcess) -> None:
+    name = f"b{uuid.uuid4().hex[:6]}"
+    key = _user(strict, name)
+    url = _queue(strict)
+    iam = _client(strict, "iam", ROOT_A)
+    sqs = _client(strict, "sqs", key)
+    iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=_policy(_allow("sqs:*")))
+    boundary = iam.create_policy(PolicyName=f"bound{name}",
+                                 PolicyDocument=_policy(_allow("sqs:ReceiveMessage")))["Policy"]["Arn"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
+    message = _refused(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+    assert "because no permissions boundary allows the sqs:SendMessage action" in message
+    sqs.receive_message(QueueUrl=url)  # inside both the policy and the boundary
+    iam.delete_user_permissions_boundary(UserName=name)
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+
+
+def test_an_assumed_role_session_is_limited_by_its_session_policy(strict: GureumProcess) -> None:
+    iam = _client(strict, "iam", ROOT_A)
+    role = f"r{uuid.uuid4().hex[:6]}"
+    trust = _policy({"Effect": "Allow", "Principal": {"AWS": A}, "Action": "sts:AssumeRole"})
+    role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role, PolicyName="sqs", PolicyDocument=_policy(_allow("sqs:*")))
+    url = _queue(strict)
+    sts = _client(strict, "sts", ROOT_A)
+
+    full = sts.assume_role(RoleArn=role_arn, RoleSessionName="full")["Credentials"]
+    full_sqs = _client(strict, "sqs", (full["AccessKeyId"], full["SecretAccessKey"], full["SessionToken"]))
+    full_sqs.send_message(QueueUrl=url, MessageBody="x")
+
+    narrow = sts.assume_role(RoleArn=role_arn, RoleSessionName="narrow",
+                             Policy=_policy(_allow("sqs:GetQueueAttributes")))["Credentials"]
+    narrow_sqs = _client(strict, "sqs", (narrow["AccessKeyId"], narrow["SecretAccessKey"], narrow["SessionToken"]))
+    message = _refused(lambda: narrow_sqs.send_message(QueueUrl=url, MessageBody="x"))
+    assert f"assumed-role/{role}/narrow is not authorized to perform: sqs:SendMessage" in message
+    assert "because no session policy allows the sqs:SendMessage action" in message
+    narrow_sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    _refused(lambda: narrow_sqs.list_queues())  # the role allows it, the session policy does not
+
+
+def test_a_role_whose_trust_policy_does_not_name_the_caller_cannot_be_assumed(strict: GureumProcess) -> None:
+    iam = _client(strict, "iam", ROOT_A)
+    role = f"t{uuid.uuid4().hex[:6]}"
+    trust = _policy({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    message = _refused(lambda: _client(strict, "sts", ROOT_B).assume_role(RoleArn=role_arn, RoleSessionName="xx"))
+    assert f"not authorized to perform: sts:AssumeRole on resource: {role_arn}" in message
+    _refused(lambda: _client(strict, "sts", ROOT_A).assume_role(RoleArn=role_arn, RoleSessionName="xx"))
+
+
+def test_cross_account_needs_both_the_identity_policy_and_the_resource_policy(strict: GureumProcess) -> None:
+    name = f"x{uuid.uuid4().hex[:6]}"
+    key = _user(strict, name)
+    url = _queue(strict, ROOT_B)
+    arn = f"arn:aws:sqs:{REGION}:{B}:{url.rsplit('/', 1)[1]}"
+    sqs = _client(strict, "sqs", key)
+    iam = _client(strict, "iam", ROOT_A)
+
+    iam.put_user_policy(UserName=name, PolicyName="send", PolicyDocument=_policy(_allow("sqs:SendMessage")))
+    message = _refused(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+    assert "because no resource-based policy allows the sqs:SendMessage action" in message
+
+    _client(strict, "sqs", ROOT_B).set_queue_attributes(QueueUrl=url, Attributes={"Policy": _policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:user/{name}"}, "Action": "sqs:SendMessage",
+         "Resource": arn})})
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    iam.delete_user_policy(UserName=name, PolicyName="send")
+    _refused(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+    _refused(lambda: _client(strict, "sqs", ROOT_A).send_message(QueueUrl=url, MessageBody="x"))
+
+
+def test_account_roots_may_do_anything_in_their_own_account(strict: GureumProcess) -> None:
+    url = _queue(strict)
+    sqs = _client(strict, "sqs", ROOT_A)
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    assert _client(strict, "sts", ROOT_A).get_caller_identity()["Account"] == A
+    _refused(lambda: _client(strict, "sqs", ROOT_B).send_message(QueueUrl=url, MessageBody="x"))
