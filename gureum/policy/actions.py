@@ -16,7 +16,10 @@ account-wide resource, as AWS does for List*/Create* style operations.
 
 The account a resource belongs to is `owner(arn)`: the ARN's account field, or "" for ARNs
 that carry none (S3 buckets, Route 53 zones) and AWS-managed IAM policies — those resolve in
-the caller's own account and are never cross-account.
+the caller's own account and are never cross-account. Resource names are read from the
+parameters exactly as the handlers read them (SQS queue URLs through urlparse, Lambda
+names with the same pattern as lambda_/model.py), so the gate and the handler always agree
+on the account.
 
 Pure functions of their arguments: no store access, cheap enough for every request.
 """
@@ -100,17 +103,15 @@ _S3_VERSIONED = {
     "PutObjectAcl": "PutObjectVersionAcl",
 }
 
-_ACCOUNT = re.compile(r"^\d{12}$")
-
-
 def owner(arn: str) -> str:
-    """The 12-digit account an ARN names, or "" (no account field, `aws`, or not an ARN)."""
-    if not arn.startswith("arn:"):
-        return ""
+    """The account an ARN names, or "" (no account field, `aws`, or not an ARN). Any other
+    value counts as an account, even one not of 12 digits: handlers look resources up by
+    whatever the field holds, so the gate must treat it as a (possibly foreign) account."""
     parts = arn.split(":", 5)
-    if len(parts) < 6:
+    if len(parts) < 6 or parts[0] != "arn":
         return ""
-    return parts[4] if _ACCOUNT.match(parts[4]) else ""
+    acct = parts[4]
+    return "" if acct in ("", "aws") else acct
 
 
 def split_arn(arn: str) -> tuple[str, str, str, str] | None:
@@ -129,6 +130,8 @@ Resolver = Callable[[str, Mapping[str, Any], str, str], list[str]]
 def _sqs(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     url = p.get("QueueUrl")
     if isinstance(url, str) and url:
+        # Read exactly as the SQS handlers read it (sqs/api.py _queue): the gate and the
+        # handler must agree on the account, so no URL trick can name one to each.
         parts = [s for s in urlparse(url).path.split("/") if s] if "/" in url else [url]
         if parts:
             acct = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else account

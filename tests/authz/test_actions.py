@@ -107,3 +107,29 @@ def test_owner_is_the_arns_account_and_never_aws_or_empty() -> None:
     assert actions.owner("arn:aws:s3:::bucket/key") == ""
     assert actions.owner("arn:aws:iam::aws:policy/ReadOnlyAccess") == ""
     assert actions.owner("*") == ""
+
+
+def test_the_gate_reads_function_names_with_lambdas_own_pattern() -> None:
+    from gureum.services.lambda_ import model
+
+    assert actions._LAMBDA_NAME.pattern == model._ARN_RE.pattern
+
+
+@pytest.mark.parametrize("url", [
+    f"http://localhost:4566/{B}/q", f"http://h/{B}/q?x=1", f"http://h/x;/{B}/q", f"//h/{B}/q", f"http:/h/{B}/q",
+    f"{B}/q", "q", "http://h#/1/2/q", f"http://h/{B}/q;p", f"http://h/\\{B}/q",
+])
+def test_the_gate_and_the_sqs_handlers_agree_on_a_queue_urls_account(url: str) -> None:
+    from urllib.parse import urlparse
+
+    parts = [s for s in urlparse(url).path.split("/") if s] if "/" in url else [url]  # as sqs/api.py _queue
+    t = actions.target("sqs", "SendMessage", {"QueueUrl": url}, A, R)
+    assert t is not None
+    if parts:
+        account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else A
+        assert actions.owner(t.resources[0]) == account
+        assert t.resources[0].endswith(":" + parts[-1])
+
+
+def test_an_account_field_of_any_form_counts_as_an_account() -> None:
+    assert actions.owner(f"arn:aws:sns:{R}:0000:t") == "0000"

@@ -141,3 +141,13 @@ def test_own_account_requests_are_not_gated_in_open_mode(gureum: Any) -> None:
     sqs_a.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": B}, "Action": "sqs:*"}]})})
     sqs_a.send_message(QueueUrl=url, MessageBody="mine")
+
+
+def test_no_registry_token_is_issued_for_another_account(gureum: Any) -> None:
+    """A gureum ECR token acts as the account it names on /v2/: one for B would be B's keys."""
+    ecr_a = _client(gureum, "ecr", A)
+    with pytest.raises(ClientError) as exc:
+        ecr_a.get_authorization_token(registryIds=[B])
+    assert _code(exc) == "AccessDeniedException"
+    data = ecr_a.get_authorization_token(registryIds=[A])["authorizationData"]
+    assert len(data) == 1 and data[0]["authorizationToken"]
