@@ -45,7 +45,9 @@ REASONS = {
 
 def message(principal_arn: str, action: str, resource: str, reason: str) -> str:
     tail = REASONS.get(reason, "").format(action=action)
-    text = f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource}"
+    text = f"User: {principal_arn} is not authorized to perform: {action}"
+    if resource != "*":  # AWS names no resource for actions that take none (List*, Create*)
+        text += f" on resource: {resource}"
     return f"{text} {tail}" if tail else text
 
 

@@ -151,3 +151,28 @@ def test_no_registry_token_is_issued_for_another_account(gureum: Any) -> None:
     assert _code(exc) == "AccessDeniedException"
     data = ecr_a.get_authorization_token(registryIds=[A])["authorizationData"]
     assert len(data) == 1 and data[0]["authorizationToken"]
+
+
+def test_buckets_zones_log_groups_and_functions_of_another_account_stay_out_of_reach(gureum: Any) -> None:
+    """The services that were already isolated stay so behind the gate."""
+    s3_b, s3_a = _client(gureum, "s3", B), _client(gureum, "s3", A)
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    s3_b.create_bucket(Bucket=bucket)
+    s3_b.put_object(Bucket=bucket, Key="k", Body=b"of B")
+    with pytest.raises(ClientError) as exc:
+        s3_a.get_object(Bucket=bucket, Key="k")
+    assert _code(exc) == "AccessDenied"
+
+    zone = _client(gureum, "route53", B).create_hosted_zone(
+        Name=f"z{uuid.uuid4().hex[:8]}.example.", CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+    with pytest.raises(ClientError) as exc:
+        _client(gureum, "route53", A).get_hosted_zone(Id=zone)
+    assert _code(exc) == "NoSuchHostedZone"
+
+    logs_b, logs_a = _client(gureum, "logs", B), _client(gureum, "logs", A)
+    group = f"/g/{uuid.uuid4().hex[:8]}"
+    logs_b.create_log_group(logGroupName=group, tags={"owner": "B"})
+    with pytest.raises(ClientError) as exc:
+        logs_a.list_tags_for_resource(resourceArn=f"arn:aws:logs:{REGION}:{B}:log-group:{group}")
+    assert _code(exc) == "AccessDeniedException"
+    assert logs_a.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []

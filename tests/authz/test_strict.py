@@ -185,3 +185,38 @@ def test_account_roots_may_do_anything_in_their_own_account(strict: GureumProces
     sqs.send_message(QueueUrl=url, MessageBody="x")
     assert _client(strict, "sts", ROOT_A).get_caller_identity()["Account"] == A
     _refused(lambda: _client(strict, "sqs", ROOT_B).send_message(QueueUrl=url, MessageBody="x"))
+
+
+def test_refusals_take_each_services_shape_and_a_bucket_policy_naming_the_user_allows(strict: GureumProcess) -> None:
+    name = f"s{uuid.uuid4().hex[:6]}"
+    key = _user(strict, name)
+    bucket = f"strict-{uuid.uuid4().hex[:10]}"
+    root_s3 = _client(strict, "s3", ROOT_A)
+    root_s3.create_bucket(Bucket=bucket)
+    root_s3.put_object(Bucket=bucket, Key="k", Body=b"data")
+    s3 = _client(strict, "s3", key)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="k")
+    err = exc.value.response
+    assert (err["Error"]["Code"], err["Error"]["Message"], err["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "AccessDenied", "Access Denied", 403)
+    root_s3.put_bucket_policy(Bucket=bucket, Policy=_policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:user/{name}"}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
+
+    topic = _client(strict, "sns", ROOT_A).create_topic(Name=f"t{name}")["TopicArn"]
+    message = _refused(lambda: _client(strict, "sns", key).publish(TopicArn=topic, Message="m"), "AuthorizationError")
+    assert message.startswith(f"User: arn:aws:iam::{A}:user/{name} is not authorized to perform: SNS:Publish on resource: {topic}")
+    with pytest.raises(ClientError) as exc:
+        _client(strict, "lambda", key).list_functions()
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert exc.value.response["Error"]["Message"] == (
+        f"User: arn:aws:iam::{A}:user/{name} is not authorized to perform: lambda:ListFunctions because no "
+        "identity-based policy allows the lambda:ListFunctions action")
+    with pytest.raises(ClientError) as exc:
+        _client(strict, "ecr", key).describe_repositories()
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    _refused(lambda: _client(strict, "iam", key).list_users())
+    assert _client(strict, "sts", key).get_caller_identity()["Arn"].endswith(f":user/{name}")
