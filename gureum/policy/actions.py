@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 __all__ = ["Target", "owner", "target", "PREFIXES"]
 
@@ -39,6 +39,7 @@ __all__ = ["Target", "owner", "target", "PREFIXES"]
 class Target:
     action: str  # "sqs:SendMessage"
     resources: tuple[str, ...]  # ARNs, or ("*",)
+    also: tuple[tuple[str, str], ...] = ()  # further (action, resource) the request needs (copy sources)
 
 
 # botocore service name -> IAM action prefix
@@ -363,10 +364,26 @@ def action(service: str, operation: str, params: Mapping[str, Any]) -> str:
     return f"{prefix}:{_ACTIONS.get((service, operation), operation)}"
 
 
+def _copy_source(source: Any) -> tuple[str, str] | None:
+    """(action, object ARN) a CopySource reads, parsed as s3/objects.py parse_copy_source does."""
+    if not isinstance(source, str):
+        return None
+    path, _, query = source.partition("?")
+    bucket, _, key = unquote(path).lstrip("/").partition("/")
+    if not bucket or not key:
+        return None
+    versioned = bool(query and dict(parse_qsl(query)).get("versionId"))
+    return ("s3:GetObjectVersion" if versioned else "s3:GetObject"), f"arn:aws:s3:::{bucket}/{key}"
+
+
 def target(service: str, operation: str, params: Mapping[str, Any], account: str, region: str) -> Target | None:
     """What `operation` of `service` asks IAM for, or None when it needs no permission."""
     if (service, operation) in FREE:
         return None
     rule = _RESOURCES.get(service)
     resources = rule(operation, params, account, region) if rule is not None else ["*"]
-    return Target(action(service, operation, params), tuple(resources))
+    also: tuple[tuple[str, str], ...] = ()
+    if service == "s3" and operation in ("CopyObject", "UploadPartCopy"):
+        source = _copy_source(params.get("CopySource"))
+        also = (source,) if source is not None else ()
+    return Target(action(service, operation, params), tuple(resources), also)

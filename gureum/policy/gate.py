@@ -121,6 +121,8 @@ async def authorize(ctx: RequestContext, operation: str, params: Mapping[str, An
         else:
             return  # the hot path: open mode, nothing in another account
     await check(ctx, target.action, target.resources, strict=strict)
+    for action, resource in target.also:
+        await check(ctx, action, [resource], strict=strict)
 
 
 async def check(

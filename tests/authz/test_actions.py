@@ -133,3 +133,10 @@ def test_the_gate_and_the_sqs_handlers_agree_on_a_queue_urls_account(url: str) -
 
 def test_an_account_field_of_any_form_counts_as_an_account() -> None:
     assert actions.owner(f"arn:aws:sns:{R}:0000:t") == "0000"
+
+
+def test_a_copy_also_needs_read_access_to_its_source() -> None:
+    t = actions.target("s3", "CopyObject", {"Bucket": "dst", "Key": "k", "CopySource": "/src/a%20b?versionId=v1"}, A, R)
+    assert t is not None
+    assert (t.action, t.resources) == ("s3:PutObject", ("arn:aws:s3:::dst/k",))
+    assert t.also == (("s3:GetObjectVersion", "arn:aws:s3:::src/a b"),)

@@ -220,3 +220,23 @@ def test_refusals_take_each_services_shape_and_a_bucket_policy_naming_the_user_a
     assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
     _refused(lambda: _client(strict, "iam", key).list_users())
     assert _client(strict, "sts", key).get_caller_identity()["Arn"].endswith(f":user/{name}")
+
+
+def test_a_copy_needs_read_access_to_its_source_as_well(strict: GureumProcess) -> None:
+    name = f"c{uuid.uuid4().hex[:6]}"
+    key = _user(strict, name)
+    bucket = f"copy-{uuid.uuid4().hex[:10]}"
+    root_s3 = _client(strict, "s3", ROOT_A)
+    root_s3.create_bucket(Bucket=bucket)
+    root_s3.put_object(Bucket=bucket, Key="secret", Body=b"data")
+    iam = _client(strict, "iam", ROOT_A)
+    iam.put_user_policy(UserName=name, PolicyName="put", PolicyDocument=_policy(
+        _allow("s3:PutObject", f"arn:aws:s3:::{bucket}/public/*")))
+    s3 = _client(strict, "s3", key)
+    s3.put_object(Bucket=bucket, Key="public/mine", Body=b"x")
+    with pytest.raises(ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="public/leak", CopySource=f"{bucket}/secret")
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    iam.put_user_policy(UserName=name, PolicyName="get", PolicyDocument=_policy(
+        _allow("s3:GetObject", f"arn:aws:s3:::{bucket}/secret")))
+    s3.copy_object(Bucket=bucket, Key="public/copy", CopySource=f"{bucket}/secret")
