@@ -84,12 +84,6 @@ _ACTIONS: dict[tuple[str, str], str] = {
     ("sns", "PublishBatch"): "Publish",
     ("lambda", "Invoke"): "InvokeFunction",
     ("lambda", "GetLayerVersionByArn"): "GetLayerVersion",
-    ("lambda", "UpdateFunctionEventInvokeConfig"): "PutFunctionEventInvokeConfig",
-    ("lambda", "ListTags"): "ListTags",
-    ("ecr", "DescribeImageReplicationStatus"): "DescribeImageReplicationStatus",
-    ("logs", "GetLogEvents"): "GetLogEvents",
-    ("route53", "ListTagsForResources"): "ListTagsForResources",
-    ("route53", "TestDNSAnswer"): "TestDNSAnswer",
 }
 
 # S3 operations whose action names the object version when a VersionId is given.
@@ -337,10 +331,14 @@ def _iam(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
         return [base + f"policy{p.get('Path') or '/'}{p['PolicyName']}"]
     if op == "CreateServiceLinkedRole" and p.get("AWSServiceName"):
         return [base + f"role/aws-service-role/{p['AWSServiceName']}/*"]
-    if op in ("CreateAccessKey", "ListAccessKeys", "GetUser", "DeleteAccessKey", "UpdateAccessKey",
-              "GetAccessKeyLastUsed"):
-        return [base + "user/*"]  # the caller's own user when UserName is absent
+    if op in _IAM_SELF:
+        return [base + "user/*"]  # the caller's own user: `target` puts the caller's ARN here
     return ["*"]
+
+
+# IAM operations that act on the calling user when UserName is absent.
+_IAM_SELF = {"CreateAccessKey", "ListAccessKeys", "GetUser", "DeleteAccessKey", "UpdateAccessKey",
+             "GetAccessKeyLastUsed", "ListUserTags", "ListGroupsForUser"}
 
 
 def _sts(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
@@ -376,14 +374,31 @@ def _copy_source(source: Any) -> tuple[str, str] | None:
     return ("s3:GetObjectVersion" if versioned else "s3:GetObject"), f"arn:aws:s3:::{bucket}/{key}"
 
 
-def target(service: str, operation: str, params: Mapping[str, Any], account: str, region: str) -> Target | None:
-    """What `operation` of `service` asks IAM for, or None when it needs no permission."""
+def target(service: str, operation: str, params: Mapping[str, Any], account: str, region: str,
+           caller: str = "") -> Target | None:
+    """What `operation` of `service` asks IAM for, or None when it needs no permission.
+    `caller` (the principal's ARN) names the resource of IAM operations on oneself."""
     if (service, operation) in FREE:
         return None
     rule = _RESOURCES.get(service)
     resources = rule(operation, params, account, region) if rule is not None else ["*"]
+    if service == "iam" and operation in _IAM_SELF and not params.get("UserName") and ":user/" in caller:
+        resources = [caller]
     also: tuple[tuple[str, str], ...] = ()
     if service == "s3" and operation in ("CopyObject", "UploadPartCopy"):
         source = _copy_source(params.get("CopySource"))
         also = (source,) if source is not None else ()
+    elif (service, operation) in _PASSES_ROLE:
+        also = tuple(("iam:PassRole", str(params[p])) for p in _PASSES_ROLE[(service, operation)]
+                     if isinstance(params.get(p), str) and params[p])
     return Target(action(service, operation, params), tuple(resources), also)
+
+
+# Operations that hand a role to a service (which then acts with its credentials): the
+# caller needs iam:PassRole on it too, with iam:PassedToService = PASSED_TO[service].
+_PASSES_ROLE: dict[tuple[str, str], tuple[str, ...]] = {
+    ("lambda", "CreateFunction"): ("Role",),
+    ("lambda", "UpdateFunctionConfiguration"): ("Role",),
+    ("ecs", "RegisterTaskDefinition"): ("taskRoleArn", "executionRoleArn"),
+}
+PASSED_TO = {"lambda": "lambda.amazonaws.com", "ecs": "ecs-tasks.amazonaws.com"}

@@ -109,7 +109,7 @@ def request_context(ctx: RequestContext, principal: Principal, extra: Mapping[st
 
 async def authorize(ctx: RequestContext, operation: str, params: Mapping[str, Any]) -> None:
     """Raise the service's AccessDenied unless the caller may perform `operation`."""
-    target = actions.target(ctx.service, operation, params, ctx.account_id, ctx.region)
+    target = actions.target(ctx.service, operation, params, ctx.account_id, ctx.region, ctx.principal_arn)
     if target is None:
         return
     strict = ctx.app.config.auth == "strict"
@@ -122,7 +122,8 @@ async def authorize(ctx: RequestContext, operation: str, params: Mapping[str, An
             return  # the hot path: open mode, nothing in another account
     await check(ctx, target.action, target.resources, strict=strict)
     for action, resource in target.also:
-        await check(ctx, action, [resource], strict=strict)
+        extra = {"iam:PassedToService": actions.PASSED_TO.get(ctx.service, "")} if action == "iam:PassRole" else None
+        await check(ctx, action, [resource], strict=strict, extra_context=extra)
 
 
 async def check(

@@ -140,3 +140,11 @@ def test_a_copy_also_needs_read_access_to_its_source() -> None:
     assert t is not None
     assert (t.action, t.resources) == ("s3:PutObject", ("arn:aws:s3:::dst/k",))
     assert t.also == (("s3:GetObjectVersion", "arn:aws:s3:::src/a b"),)
+
+
+def test_iam_operations_on_oneself_name_the_calling_user() -> None:
+    me = f"arn:aws:iam::{A}:user/dev/me"
+    t = actions.target("iam", "CreateAccessKey", {}, A, R, me)
+    assert t is not None and t.resources == (me,)
+    t = actions.target("iam", "CreateAccessKey", {"UserName": "other"}, A, R, me)
+    assert t is not None and t.resources == (f"arn:aws:iam::{A}:user/other",)

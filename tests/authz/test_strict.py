@@ -240,3 +240,35 @@ def test_a_copy_needs_read_access_to_its_source_as_well(strict: GureumProcess) -
     iam.put_user_policy(UserName=name, PolicyName="get", PolicyDocument=_policy(
         _allow("s3:GetObject", f"arn:aws:s3:::{bucket}/secret")))
     s3.copy_object(Bucket=bucket, Key="public/copy", CopySource=f"{bucket}/secret")
+
+
+def test_handing_a_role_to_lambda_needs_iam_pass_role(strict: GureumProcess) -> None:
+    """Without iam:PassRole a user allowed lambda:CreateFunction could run code with the
+    credentials of any role in the account (privilege escalation)."""
+    import io
+    import zipfile
+
+    name = f"p{uuid.uuid4().hex[:6]}"
+    key = _user(strict, name)
+    iam = _client(strict, "iam", ROOT_A)
+    trust = _policy({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    role_arn = iam.create_role(RoleName=f"admin{name}", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.put_user_policy(UserName=name, PolicyName="lambda", PolicyDocument=_policy(_allow("lambda:*")))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def handler(e, c):\n    return 1\n")
+    lam = _client(strict, "lambda", key)
+
+    def create() -> Any:
+        return lam.create_function(FunctionName=f"f{name}", Runtime="python3.12", Role=role_arn,
+                                   Handler="app.handler", Code={"ZipFile": buf.getvalue()})
+
+    with pytest.raises(ClientError) as exc:
+        create()
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"not authorized to perform: iam:PassRole on resource: {role_arn}" in exc.value.response["Error"]["Message"]
+    iam.put_user_policy(UserName=name, PolicyName="pass", PolicyDocument=_policy({
+        "Effect": "Allow", "Action": "iam:PassRole", "Resource": role_arn,
+        "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}))
+    assert create()["Role"] == role_arn
+    lam.delete_function(FunctionName=f"f{name}")
