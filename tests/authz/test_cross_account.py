@@ -176,3 +176,19 @@ def test_buckets_zones_log_groups_and_functions_of_another_account_stay_out_of_r
         logs_a.list_tags_for_resource(resourceArn=f"arn:aws:logs:{REGION}:{B}:log-group:{group}")
     assert _code(exc) == "AccessDeniedException"
     assert logs_a.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
+
+
+def test_sqs_add_permission_grants_another_account_and_remove_permission_takes_it_back(gureum: Any) -> None:
+    sqs_b, sqs_a = _client(gureum, "sqs", B), _client(gureum, "sqs", A)
+    url = sqs_b.create_queue(QueueName=f"perm-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    with pytest.raises(ClientError):
+        sqs_a.send_message(QueueUrl=url, MessageBody="x")
+    sqs_b.add_permission(QueueUrl=url, Label="a-sends", AWSAccountIds=[A], Actions=["SendMessage"])
+    sqs_a.send_message(QueueUrl=url, MessageBody="x")
+    with pytest.raises(ClientError) as exc:  # only SendMessage was granted
+        sqs_a.get_queue_url(QueueName=url.rsplit("/", 1)[1], QueueOwnerAWSAccountId=B)
+    assert _code(exc) == "AccessDenied"
+    sqs_b.remove_permission(QueueUrl=url, Label="a-sends")
+    with pytest.raises(ClientError) as exc:
+        sqs_a.send_message(QueueUrl=url, MessageBody="x")
+    assert _code(exc) == "AccessDenied"
