@@ -96,12 +96,8 @@ def request_context(ctx: RequestContext, principal: Principal, extra: Mapping[st
         "aws:EpochTime": str(int(now)),
         "aws:SecureTransport": "false",
     }
-    if ctx.request is not None:
-        peer = getattr(ctx.request, "peer", None) or getattr(ctx.request, "remote", None)
-        if isinstance(peer, tuple) and peer:
-            out["aws:SourceIp"] = peer[0]
-        elif isinstance(peer, str):
-            out["aws:SourceIp"] = peer
+    if ctx.request is not None and ctx.request.client:
+        out["aws:SourceIp"] = ctx.request.client[0]
     if extra:
         out.update(extra)
     return out

@@ -272,3 +272,19 @@ def test_handing_a_role_to_lambda_needs_iam_pass_role(strict: GureumProcess) -> 
         "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}))
     assert create()["Role"] == role_arn
     lam.delete_function(FunctionName=f"f{name}")
+
+
+def test_conditions_see_the_requests_global_keys(strict: GureumProcess) -> None:
+    name = f"k{uuid.uuid4().hex[:6]}"
+    key = _user(strict, name)
+    url = _queue(strict)
+    iam = _client(strict, "iam", ROOT_A)
+    sqs = _client(strict, "sqs", key)
+    iam.put_user_policy(UserName=name, PolicyName="elsewhere", PolicyDocument=_policy({
+        "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*",
+        "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}))
+    _refused(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+    iam.put_user_policy(UserName=name, PolicyName="loopback", PolicyDocument=_policy({
+        "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*",
+        "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}, "StringEquals": {"aws:username": name}}}))
+    sqs.send_message(QueueUrl=url, MessageBody="x")
