@@ -143,8 +143,8 @@ def _sns(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     for name in ("TopicArn", "TargetArn", "ResourceArn"):
         if p.get(name):
             return [str(p[name])]
-    if p.get("SubscriptionArn"):  # arn:aws:sns:<region>:<account>:<topic>:<id>
-        return [str(p["SubscriptionArn"]).rsplit(":", 1)[0]]
+    if p.get("SubscriptionArn"):  # arn:aws:sns:<region>:<account>:<topic>:<id> (its owner reads it: sns reader)
+        return [str(p["SubscriptionArn"])]
     if op == "CreateTopic" and p.get("Name"):
         return [f"arn:aws:sns:{region}:{account}:{p['Name']}"]
     return ["*"]

@@ -72,7 +72,7 @@ def test_every_served_operation_has_an_action_and_a_resource(service: str, opera
         ("sqs", "SendMessageBatch", {"QueueUrl": "q2"}, "sqs:SendMessage", f"arn:aws:sqs:{R}:{A}:q2"),
         ("sqs", "ListQueues", {}, "sqs:ListQueues", "*"),
         ("sns", "Publish", {"TopicArn": f"arn:aws:sns:{R}:{B}:t"}, "sns:Publish", f"arn:aws:sns:{R}:{B}:t"),
-        ("sns", "Unsubscribe", {"SubscriptionArn": f"arn:aws:sns:{R}:{B}:t:abc"}, "sns:Unsubscribe", f"arn:aws:sns:{R}:{B}:t"),
+        ("sns", "Unsubscribe", {"SubscriptionArn": f"arn:aws:sns:{R}:{B}:t:abc"}, "sns:Unsubscribe", f"arn:aws:sns:{R}:{B}:t:abc"),
         ("lambda", "Invoke", {"FunctionName": "f", "Qualifier": "live"}, "lambda:InvokeFunction", f"arn:aws:lambda:{R}:{A}:function:f:live"),
         ("lambda", "Invoke", {"FunctionName": f"arn:aws:lambda:{R}:{B}:function:f"}, "lambda:InvokeFunction", f"arn:aws:lambda:{R}:{B}:function:f"),
         ("lambda", "GetFunction", {"FunctionName": f"{B}:function:f:3"}, "lambda:GetFunction", f"arn:aws:lambda:{R}:{B}:function:f:3"),

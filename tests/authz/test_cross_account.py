@@ -106,6 +106,14 @@ def test_another_accounts_topic_is_refused_until_its_policy_grants(gureum: Any) 
     with pytest.raises(ClientError) as exc:
         sns_a.delete_topic(TopicArn=topic)
     assert _code(exc) == "AuthorizationError"
+    # The subscription's owner manages its own subscription; a third account may not.
+    attrs = sns_a.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert attrs["Owner"] == A and attrs["TopicArn"] == topic
+    with pytest.raises(ClientError) as exc:
+        _client(gureum, "sns", "401000000003").unsubscribe(SubscriptionArn=sub)
+    assert _code(exc) == "AuthorizationError"
+    sns_a.unsubscribe(SubscriptionArn=sub)
+    assert sns_b.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
 
 
 def test_another_accounts_repositories_are_refused_until_a_repository_policy_grants(gureum: Any) -> None:
