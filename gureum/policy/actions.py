@@ -388,7 +388,11 @@ def target(service: str, operation: str, params: Mapping[str, Any], account: str
     if service == "s3" and operation in ("CopyObject", "UploadPartCopy"):
         source = _copy_source(params.get("CopySource"))
         also = (source,) if source is not None else ()
-    elif (service, operation) in _PASSES_ROLE:
+    elif service == "lambda" and operation in ("CreateEventSourceMapping",) and params.get("EventSourceArn"):
+        # The mapping reads the source with the function's role (approximated by the caller):
+        # a queue of another account only through its policy.
+        also = (("sqs:ReceiveMessage", str(params["EventSourceArn"])),)
+    if (service, operation) in _PASSES_ROLE:
         also = tuple(("iam:PassRole", str(params[p])) for p in _PASSES_ROLE[(service, operation)]
                      if isinstance(params.get(p), str) and params[p])
     return Target(action(service, operation, params), tuple(resources), also)

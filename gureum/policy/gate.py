@@ -115,7 +115,8 @@ async def authorize(ctx: RequestContext, operation: str, params: Mapping[str, An
             if acct and acct != ctx.account_id:
                 break
         else:
-            return  # the hot path: open mode, nothing in another account
+            if not any(actions.owner(r) not in ("", ctx.account_id) for _, r in target.also):
+                return  # the hot path: open mode, nothing in another account
     await check(ctx, target.action, target.resources, strict=strict)
     for action, resource in target.also:
         extra = {"iam:PassedToService": actions.PASSED_TO.get(ctx.service, "")} if action == "iam:PassRole" else None

@@ -106,3 +106,28 @@ def test_an_aws_iam_function_url_refuses_another_account_without_a_grant(gureum:
         assert _get(url, A)[0] == 403
     finally:
         lam_b.delete_function_url_config(FunctionName=function_of_b)
+
+
+def test_a_mapping_cannot_drain_another_accounts_queue_without_its_grant(gureum: Any) -> None:
+    """CreateEventSourceMapping from B's queue into A's function would have A's function
+    receive (and delete) B's messages."""
+    role = _client(gureum, "iam", A).create_role(
+        RoleName=f"esm-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    lam_a = _client(gureum, "lambda", A)
+    name = f"esm-{uuid.uuid4().hex[:8]}"
+    lam_a.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                          Code={"ZipFile": _zip()})
+    sqs_b = _client(gureum, "sqs", B)
+    url = sqs_b.create_queue(QueueName=f"src-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs_b.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    try:
+        with pytest.raises(ClientError) as exc:
+            lam_a.create_event_source_mapping(FunctionName=name, EventSourceArn=queue_arn, Enabled=False)
+        assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+        assert f"sqs:ReceiveMessage on resource: {queue_arn}" in exc.value.response["Error"]["Message"]
+        sqs_b.add_permission(QueueUrl=url, Label="a-reads", AWSAccountIds=[A],
+                             Actions=["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"])
+        uuid_ = lam_a.create_event_source_mapping(FunctionName=name, EventSourceArn=queue_arn, Enabled=False)["UUID"]
+        lam_a.delete_event_source_mapping(UUID=uuid_)
+    finally:
+        lam_a.delete_function(FunctionName=name)
