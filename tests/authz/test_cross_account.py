@@ -200,3 +200,24 @@ def test_sqs_add_permission_grants_another_account_and_remove_permission_takes_i
     with pytest.raises(ClientError) as exc:
         sqs_a.send_message(QueueUrl=url, MessageBody="x")
     assert _code(exc) == "AccessDenied"
+
+
+def test_a_topic_cannot_push_into_another_accounts_queue_unless_the_queue_policy_allows_sns(gureum: Any) -> None:
+    """A subscribes B's queue to A's own topic and publishes: without B's grant to
+    sns.amazonaws.com for that topic, nothing reaches B's queue."""
+    sns_a, sqs_b = _client(gureum, "sns", A), _client(gureum, "sqs", B)
+    topic = sns_a.create_topic(Name=f"push-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    url = sqs_b.create_queue(QueueName=f"victim-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs_b.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns_a.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
+                    Attributes={"RawMessageDelivery": "true"})
+    sns_a.publish(TopicArn=topic, Message="injected")  # SQS deliveries are done when Publish returns
+    assert sqs_b.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+
+    sqs_b.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
+    sns_a.publish(TopicArn=topic, Message="invited")
+    got = sqs_b.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+    assert [m["Body"] for m in got] == ["invited"]
