@@ -393,9 +393,31 @@ def target(service: str, operation: str, params: Mapping[str, Any], account: str
         # a queue of another account only through its policy.
         also = (("sqs:ReceiveMessage", str(params["EventSourceArn"])),)
     if (service, operation) in _PASSES_ROLE:
-        also = tuple(("iam:PassRole", str(params[p])) for p in _PASSES_ROLE[(service, operation)]
-                     if isinstance(params.get(p), str) and params[p])
+        also += tuple(("iam:PassRole", str(params[p])) for p in _PASSES_ROLE[(service, operation)]
+                      if isinstance(params.get(p), str) and params[p])
+    if service == "lambda":
+        also += tuple((_DELIVERY_ACTIONS[d.split(":", 3)[2]], d) for d in _lambda_destinations(params)
+                      if d.startswith("arn:") and d.split(":", 3)[2] in _DELIVERY_ACTIONS)
     return Target(action(service, operation, params), tuple(resources), also)
+
+
+# Where Lambda sends records (dead-letter queue, async destinations): the sender needs the
+# destination's permission (checked against the caller; AWS checks the execution role).
+_DELIVERY_ACTIONS = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "lambda": "lambda:InvokeFunction"}
+
+
+def _lambda_destinations(params: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    dlq = params.get("DeadLetterConfig")
+    if isinstance(dlq, Mapping) and isinstance(dlq.get("TargetArn"), str):
+        out.append(dlq["TargetArn"])
+    dest = params.get("DestinationConfig")
+    if isinstance(dest, Mapping):
+        for when in ("OnSuccess", "OnFailure"):
+            d = dest.get(when)
+            if isinstance(d, Mapping) and isinstance(d.get("Destination"), str):
+                out.append(d["Destination"])
+    return out
 
 
 # Operations that hand a role to a service (which then acts with its credentials): the

@@ -131,3 +131,25 @@ def test_a_mapping_cannot_drain_another_accounts_queue_without_its_grant(gureum:
         lam_a.delete_event_source_mapping(UUID=uuid_)
     finally:
         lam_a.delete_function(FunctionName=name)
+
+
+def test_async_destinations_in_another_account_need_its_grant(gureum: Any, function_of_b: str) -> None:
+    """B may not point its function's failures at A's queue unless A's queue allows it."""
+    sqs_a = _client(gureum, "sqs", A)
+    url = sqs_a.create_queue(QueueName=f"dest-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs_a.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    lam_b = _client(gureum, "lambda", B)
+    for call in (
+        lambda: lam_b.put_function_event_invoke_config(
+            FunctionName=function_of_b, DestinationConfig={"OnFailure": {"Destination": queue_arn}}),
+        lambda: lam_b.update_function_configuration(FunctionName=function_of_b,
+                                                    DeadLetterConfig={"TargetArn": queue_arn}),
+    ):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+        assert f"sqs:SendMessage on resource: {queue_arn}" in exc.value.response["Error"]["Message"]
+    sqs_a.add_permission(QueueUrl=url, Label="b-sends", AWSAccountIds=[B], Actions=["SendMessage"])
+    lam_b.put_function_event_invoke_config(
+        FunctionName=function_of_b, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    lam_b.delete_function_event_invoke_config(FunctionName=function_of_b)
