@@ -15,6 +15,7 @@ its values does (a negated one when none does).
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -95,6 +96,7 @@ def _date(text: str) -> float | None:
     return d.timestamp()
 
 
+@functools.lru_cache(maxsize=1024)
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text.strip())

@@ -39,7 +39,7 @@ from typing import Any
 from gureum.policy import errors as E
 from gureum.policy.conditions import Context, compile_conditions, conditions_hold, normalise_context
 from gureum.policy.errors import PolicyError
-from gureum.policy.patterns import Pattern, compile_pattern, resolver
+from gureum.policy.patterns import AnyOf, Resolver, compile_pattern, resolver
 
 __all__ = [
     "AuthRequest", "Decision", "Policy", "PolicyError", "PolicySet", "Principal",
@@ -120,6 +120,10 @@ class AuthRequest:
     def _action(self) -> str:
         return self.action.lower()
 
+    @cached_property
+    def _resolve(self) -> Resolver:
+        return resolver(self._context)
+
 
 @dataclass(frozen=True)
 class _PrincipalSpec:
@@ -174,9 +178,9 @@ class _PrincipalSpec:
 class Statement:
     sid: str | None
     allow: bool
-    actions: tuple[Pattern, ...]
+    actions: AnyOf
     not_action: bool
-    resources: tuple[Pattern, ...] | None   # None: no Resource element (resource/trust policies)
+    resources: AnyOf | None                 # None: no Resource element (resource/trust policies)
     not_resource: bool
     principal: _PrincipalSpec | None        # None: no Principal element (identity policies)
     not_principal: bool
@@ -184,16 +188,10 @@ class Statement:
 
     def grant(self, req: AuthRequest) -> _Grant:
         """How this statement applies to the request (NONE: it does not)."""
-        action = req._action
-        hit = any(p.match(action) for p in self.actions)
-        if hit == self.not_action:
+        if self.actions.match(req._action) == self.not_action:
             return _Grant.NONE
-        ctx = req._context
-        resolve = resolver(ctx)
-        if self.resources is not None:
-            hit = any(p.match(req.resource, resolve) for p in self.resources)
-            if hit == self.not_resource:
-                return _Grant.NONE
+        if self.resources is not None and self.resources.match(req.resource, req._resolve) == self.not_resource:
+            return _Grant.NONE
         how = _Grant.DIRECT
         if self.principal is not None:
             if self.not_principal:
@@ -203,7 +201,7 @@ class Statement:
                 how = self.principal.grant(req.principal)
                 if how is _Grant.NONE:
                     return how
-        if self.conditions and not conditions_hold(self.conditions, ctx, resolve):
+        if self.conditions and not conditions_hold(self.conditions, req._context, req._resolve):
             return _Grant.NONE
         return how
 
@@ -303,13 +301,13 @@ def _statement(st: Mapping[str, Any], kind: str, variables: bool) -> Statement:
     if kind == "identity" and not has_resource:
         raise PolicyError(E.NO_RESOURCES)
 
-    resources: tuple[Pattern, ...] | None = None
+    resources: AnyOf | None = None
     if has_resource:
         items = _strings(st.get("Resource", st.get("NotResource")), empty=E.NO_RESOURCES)
         for r in items:
             if r != "*" and not r.startswith("arn:"):
                 raise PolicyError(f'Resource {r} must be in ARN format or "*".')
-        resources = tuple(compile_pattern(r, arn=True, variables=variables) for r in items)
+        resources = AnyOf([compile_pattern(r, arn=True, variables=variables) for r in items])
 
     principal = None
     if has_principal:
@@ -321,7 +319,7 @@ def _statement(st: Mapping[str, Any], kind: str, variables: bool) -> Statement:
 
     return Statement(
         sid=sid, allow=effect == "Allow",
-        actions=tuple(compile_pattern(a.lower()) for a in actions), not_action="NotAction" in st,
+        actions=AnyOf([compile_pattern(a.lower()) for a in actions]), not_action="NotAction" in st,
         resources=resources, not_resource="NotResource" in st,
         principal=principal, not_principal="NotPrincipal" in st,
         conditions=conditions,

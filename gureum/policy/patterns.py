@@ -153,3 +153,27 @@ def resolver(context: Mapping[str, tuple[str, ...]]) -> Resolver:
             return None
         return values[0]
     return resolve
+
+
+class AnyOf:
+    """Several patterns of one element (Action, Resource) matched as one: static patterns are
+    joined into a single regex, so a statement costs one regex match however many it lists."""
+
+    __slots__ = ("combined", "dynamic")
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        static = [p for p in patterns if p.static is not None]
+        self.dynamic = tuple(p for p in patterns if p.static is None)
+        self.combined: re.Pattern[str] | None = None
+        if static:
+            flags = static[0].flags
+            assert all(p.flags == flags for p in static)
+            self.combined = re.compile("|".join(f"(?:{p.static.pattern})" for p in static if p.static), flags)
+
+    def match(self, value: str, resolve: Resolver | None = None) -> bool:
+        if self.combined is not None and self.combined.fullmatch(value) is not None:
+            return True
+        for p in self.dynamic:
+            if p.match(value, resolve):
+                return True
+        return False
