@@ -347,7 +347,9 @@ def parse_policy(text: str | Mapping[str, Any], *, kind: str = "identity") -> Po
     statements = doc.get("Statement")
     if isinstance(statements, Mapping):
         statements = [statements]
-    if not statements or not isinstance(statements, list) or not all(isinstance(s, Mapping) for s in statements):
+    if not isinstance(statements, list) or not all(isinstance(s, Mapping) for s in statements):
+        raise PolicyError(E.SYNTAX)
+    if not statements and kind != "resource":  # a service's resource policy may be emptied (SQS)
         raise PolicyError(E.SYNTAX)
     policy_id = doc.get("Id")
     if policy_id is not None and not isinstance(policy_id, str):

@@ -356,3 +356,28 @@ def test_literal_actions_match_only_themselves_in_any_case(a: str, b: str) -> No
     p = doc(allow(Action=f"svc:{a}", Resource="*"))
     assert verdict(p, f"SVC:{a.swapcase()}") is Decision.ALLOW
     assert (verdict(p, f"svc:{b}") is Decision.ALLOW) == (a.lower() == b.lower())
+
+
+def test_service_shaped_resource_policies_parse() -> None:
+    # SNS's default topic policy (2008 version, upper-case vendor, AWS: keys), an emptied SQS
+    # policy, a Lambda AddPermission statement
+    topic = f"arn:aws:sns:us-east-1:{ACCT}:t"
+    sns = json.dumps({"Version": "2008-10-17", "Id": "__default_policy_ID", "Statement": [{
+        "Sid": "__default_statement_ID", "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["SNS:Publish", "SNS:Subscribe"], "Resource": topic,
+        "Condition": {"StringEquals": {"AWS:SourceOwner": ACCT}}}]})
+    assert verdict(sns, "sns:Publish", topic, principal=BOB, kind="resource", **{"aws:SourceOwner": ACCT}) is Decision.ALLOW
+    assert verdict(sns, "sns:Publish", topic, principal=BOB, kind="resource", **{"aws:SourceOwner": OTHER}) is Decision.NONE
+    empty = json.dumps({"Version": "2012-10-17", "Statement": []})
+    assert verdict(empty, "sqs:SendMessage", kind="resource") is Decision.NONE
+    with pytest.raises(PolicyError):
+        parse_policy(empty, kind="identity")
+    fn = f"arn:aws:lambda:us-east-1:{ACCT}:function:f"
+    s3 = Principal("s3.amazonaws.com", "", "service", service="s3.amazonaws.com")
+    lam = doc(allow(Sid="s3", Principal={"Service": "s3.amazonaws.com"}, Action="lambda:InvokeFunction", Resource=fn,
+                    Condition={"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::uploads"},
+                               "StringEquals": {"AWS:SourceAccount": ACCT}}))
+    good = {"aws:SourceArn": "arn:aws:s3:::uploads", "aws:SourceAccount": ACCT}
+    assert verdict(lam, "lambda:InvokeFunction", fn, principal=s3, kind="resource", **good) is Decision.ALLOW
+    assert verdict(lam, "lambda:InvokeFunction", fn, principal=s3, kind="resource",
+                   **{**good, "aws:SourceAccount": OTHER}) is Decision.NONE
