@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -128,6 +129,10 @@ def test_a_mapping_cannot_drain_another_accounts_queue_without_its_grant(gureum:
         sqs_b.add_permission(QueueUrl=url, Label="a-reads", AWSAccountIds=[A],
                              Actions=["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"])
         uuid_ = lam_a.create_event_source_mapping(FunctionName=name, EventSourceArn=queue_arn, Enabled=False)["UUID"]
+        deadline = time.monotonic() + 30  # a mapping can be deleted once it has settled
+        while lam_a.get_event_source_mapping(UUID=uuid_)["State"] not in ("Disabled", "Enabled"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         lam_a.delete_event_source_mapping(UUID=uuid_)
     finally:
         lam_a.delete_function(FunctionName=name)
