@@ -221,3 +221,22 @@ def test_a_topic_cannot_push_into_another_accounts_queue_unless_the_queue_policy
     sns_a.publish(TopicArn=topic, Message="invited")
     got = sqs_b.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
     assert [m["Body"] for m in got] == ["invited"]
+
+
+def test_bucket_notifications_into_another_accounts_queue_need_its_grant_to_s3(gureum: Any) -> None:
+    s3_a, sqs_b = _client(gureum, "s3", A), _client(gureum, "sqs", B)
+    bucket = f"notify-{uuid.uuid4().hex[:10]}"
+    s3_a.create_bucket(Bucket=bucket)
+    url = sqs_b.create_queue(QueueName=f"n-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs_b.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    config = {"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]}
+    for skip in (False, True):
+        with pytest.raises(ClientError) as exc:
+            s3_a.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config,
+                                                       SkipDestinationValidation=skip)
+        assert _code(exc) == "InvalidArgument"
+    sqs_b.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": queue_arn, "Condition": {"StringEquals": {"aws:SourceAccount": A}}}]})})
+    s3_a.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
