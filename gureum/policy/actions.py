@@ -392,6 +392,8 @@ def target(service: str, operation: str, params: Mapping[str, Any], account: str
         # The mapping reads the source with the function's role (approximated by the caller):
         # a queue of another account only through its policy.
         also = (("sqs:ReceiveMessage", str(params["EventSourceArn"])),)
+    elif service == "sqs" and operation == "StartMessageMoveTask" and params.get("DestinationArn"):
+        also = (("sqs:SendMessage", str(params["DestinationArn"])),)
     if (service, operation) in _PASSES_ROLE:
         also += tuple(("iam:PassRole", str(params[p])) for p in _PASSES_ROLE[(service, operation)]
                       if isinstance(params.get(p), str) and params[p])

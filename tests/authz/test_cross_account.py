@@ -240,3 +240,29 @@ def test_bucket_notifications_into_another_accounts_queue_need_its_grant_to_s3(g
             "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
             "Resource": queue_arn, "Condition": {"StringEquals": {"aws:SourceAccount": A}}}]})})
     s3_a.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+
+
+def test_a_queue_of_another_account_is_a_dead_letter_target_only_when_it_names_the_source(gureum: Any) -> None:
+    sqs_a, sqs_b = _client(gureum, "sqs", A), _client(gureum, "sqs", B)
+    dlq_url = sqs_b.create_queue(QueueName=f"dlq-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    dlq_arn = sqs_b.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    name = f"src-{uuid.uuid4().hex[:8]}"
+    redrive = {"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})}
+    with pytest.raises(ClientError) as exc:
+        sqs_a.create_queue(QueueName=name, Attributes=redrive)
+    assert "is not allowed to use" in exc.value.response["Error"]["Message"]
+    src_arn = f"arn:aws:sqs:{REGION}:{A}:{name}"
+    sqs_b.set_queue_attributes(QueueUrl=dlq_url, Attributes={"RedriveAllowPolicy": json.dumps(
+        {"redrivePermission": "byQueue", "sourceQueueArns": [src_arn]})})
+    sqs_a.create_queue(QueueName=name, Attributes=redrive)
+
+
+def test_a_message_move_task_cannot_pour_into_another_accounts_queue(gureum: Any) -> None:
+    sqs_a, sqs_b = _client(gureum, "sqs", A), _client(gureum, "sqs", B)
+    src = sqs_a.create_queue(QueueName=f"mv-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    src_arn = sqs_a.get_queue_attributes(QueueUrl=src, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dest = sqs_b.create_queue(QueueName=f"mvd-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    dest_arn = sqs_b.get_queue_attributes(QueueUrl=dest, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    with pytest.raises(ClientError) as exc:
+        sqs_a.start_message_move_task(SourceArn=src_arn, DestinationArn=dest_arn)
+    assert _code(exc) == "AccessDenied"
