@@ -400,6 +400,8 @@ def target(service: str, operation: str, params: Mapping[str, Any], account: str
     if service == "lambda":
         also += tuple((_DELIVERY_ACTIONS[d.split(":", 3)[2]], d) for d in _lambda_destinations(params)
                       if d.startswith("arn:") and d.split(":", 3)[2] in _DELIVERY_ACTIONS)
+        layers = params.get("Layers") if operation in ("CreateFunction", "UpdateFunctionConfiguration") else None
+        also += tuple(("lambda:GetLayerVersion", str(arn)) for arn in layers or () if isinstance(arn, str))
     return Target(action(service, operation, params), tuple(resources), also)
 
 

@@ -266,3 +266,24 @@ def test_a_message_move_task_cannot_pour_into_another_accounts_queue(gureum: Any
     with pytest.raises(ClientError) as exc:
         sqs_a.start_message_move_task(SourceArn=src_arn, DestinationArn=dest_arn)
     assert _code(exc) == "AccessDenied"
+
+
+def test_a_subscriptions_dead_letter_queue_in_another_account_needs_its_grant(gureum: Any) -> None:
+    sns_a, sqs_a, sqs_b = _client(gureum, "sns", A), _client(gureum, "sqs", A), _client(gureum, "sqs", B)
+    topic = sns_a.create_topic(Name=f"dl-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    gone = sqs_a.create_queue(QueueName=f"gone-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    gone_arn = sqs_a.get_queue_attributes(QueueUrl=gone, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq = sqs_b.create_queue(QueueName=f"sdlq-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    dlq_arn = sqs_b.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns_a.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=gone_arn,
+                    Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})})
+    sqs_a.delete_queue(QueueUrl=gone)
+    sns_a.publish(TopicArn=topic, Message="undeliverable")  # SQS deliveries (and their DLQ) finish in Publish
+    assert sqs_b.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages", []) == []
+    sqs_b.set_queue_attributes(QueueUrl=dlq, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": dlq_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
+    sns_a.publish(TopicArn=topic, Message="undeliverable again")
+    got = sqs_b.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages", [])
+    assert len(got) == 1 and "undeliverable again" in got[0]["Body"]

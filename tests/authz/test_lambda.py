@@ -158,3 +158,20 @@ def test_async_destinations_in_another_account_need_its_grant(gureum: Any, funct
     lam_b.put_function_event_invoke_config(
         FunctionName=function_of_b, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
     lam_b.delete_function_event_invoke_config(FunctionName=function_of_b)
+
+
+def test_another_accounts_layer_cannot_be_used_or_read(gureum: Any) -> None:
+    """No layer version permissions exist in gureum yet, so another account's layer is out of reach."""
+    lam_b = _client(gureum, "lambda", B)
+    layer = lam_b.publish_layer_version(LayerName=f"lib-{uuid.uuid4().hex[:6]}", Content={"ZipFile": _zip()})
+    lam_a = _client(gureum, "lambda", A)
+    with pytest.raises(ClientError) as exc:
+        lam_a.get_layer_version_by_arn(Arn=layer["LayerVersionArn"])
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    role = _client(gureum, "iam", A).create_role(
+        RoleName=f"layer-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    with pytest.raises(ClientError) as exc:
+        lam_a.create_function(FunctionName=f"uses-{uuid.uuid4().hex[:8]}", Runtime="python3.12", Role=role,
+                              Handler="app.handler", Code={"ZipFile": _zip()}, Layers=[layer["LayerVersionArn"]])
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"lambda:GetLayerVersion on resource: {layer['LayerVersionArn']}" in exc.value.response["Error"]["Message"]

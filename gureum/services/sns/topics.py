@@ -400,6 +400,11 @@ async def to_dead_letter_queue(app: App, sub: dict[str, Any], body: str) -> None
     if q is None:
         log.warning("SNS dead-letter queue %s does not exist", target)
         return
+    topic_arn = sub["arn"].rsplit(":", 1)[0]
+    if not await may_deliver(app, "sns.amazonaws.com", "sqs:SendMessage", target, source_arn=topic_arn,
+                             source_account=parse_topic_arn(topic_arn)[0]):
+        log.warning("SNS dead-letter queue %s refused: its policy does not allow this topic", target)
+        return
     await eng.send_to_arn(target, body, group="sns-dlq" if q.fifo else None,
                           dedup=str(uuid.uuid4()) if q.fifo else None, sender="AIDASNSDELIVERY")
 
