@@ -17,6 +17,7 @@ from gureum.aws.protocols import cbor_rpc, json_rpc, query, query_compat, rest
 from gureum.aws.specs import ServiceSpec
 from gureum.aws.validate import validate
 from gureum.http.server import BodyTooLarge, Request, Response
+from gureum.policy.gate import authorize
 from gureum.services.registry import API_MODULES
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ async def handle(app: App, request: Request) -> Response:
                 f"gureum does not implement {route.service} {op.name} yet",
                 501,
             )
+        await authorize(ctx, op.name, params)  # cross-account reach; IAM policies in strict mode
         result = await call_handler(handler, ctx, params)
         if isinstance(result, Response):  # rare escape hatch (e.g. S3 range responses)
             response = result

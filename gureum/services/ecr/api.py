@@ -586,6 +586,17 @@ async def get_authorization_token(ctx: RequestContext, params: dict[str, Any]) -
     secret = await reg.secret()
     out = []
     for account in params.get("registryIds") or [ctx.account_id]:
+        if account != ctx.account_id:
+            # A gureum token acts as the account it names on the OCI registry (/v2/), so a
+            # token for another registry would be that account's keys: never issued.
+            # Another account's images are reached through its repository policy instead.
+            raise AwsError(
+                "AccessDeniedException",
+                f"User: {ctx.principal_arn} is not authorized to perform: ecr:GetAuthorizationToken on "
+                f"resource: arn:aws:ecr:{ctx.region}:{account}:repository/* because no resource-based policy "
+                "allows the ecr:GetAuthorizationToken action",
+                400,
+            )
         token, expires = auth.make_token(secret, account, ctx.region)
         out.append({"authorizationToken": token, "expiresAt": expires, "proxyEndpoint": f"http://{registry_host(ctx)}"})
     return {"authorizationData": out}

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.iam import documents, ids, lookup, views
+from gureum.services.iam import authorization, documents, ids, lookup, views
 from gureum.services.iam.errors import IamValidationError, NoSuchEntity
 from gureum.services.iam.model import Iam, page_result
 from gureum.services.iam.oidc import OidcProviders
@@ -48,7 +48,12 @@ def iam_op(name: str) -> Callable[[Callable[[RequestContext, P], Any]], Any]:
 
 
 async def _run(ctx: RequestContext, fn: Callable[[Iam], T]) -> T:
-    return await ctx.app.store.run(lambda t: fn(Iam(t, ctx.account_id)))
+    def write(t: Any) -> T:
+        result = fn(Iam(t, ctx.account_id))
+        authorization.publish_changed(t, ctx.account_id)  # the gate's grant caches drop this account
+        return result
+
+    return await ctx.app.store.run(write)
 
 
 async def _read(ctx: RequestContext, fn: Callable[[Iam], T]) -> T:

@@ -101,6 +101,7 @@ def assume_role(
     region: str = "us-east-1",
     source: str = "",
     denied: str | None = None,
+    session_policies: Doc | None = None,
 ) -> Doc:
     """Issue credentials for the role `role_arn` (in the account that ARN names) to
     `principal`, if the role's trust policy allows it every one of `actions` (`context`: the
@@ -143,6 +144,8 @@ def assume_role(
         "RoleArn": role["Arn"],
         "Source": source,
     }
+    if session_policies is not None:
+        session["SessionPolicies"] = session_policies  # {"Documents": [...], "Arns": [...]}
     return _issue(txn, session, duration)
 
 
@@ -157,9 +160,13 @@ def principal_tags(txn: Txn, principal: Principal) -> dict[str, str]:
     return {f"aws:PrincipalTag/{t['Key']}": t.get("Value", "") for t in tags}
 
 
-def session_token(txn: Txn, account: str, arn: str, user_id: str, duration: int, source: str) -> Doc:
-    """GetSessionToken: temporary credentials carrying the caller's own identity."""
-    identity = {"Account": account, "Kind": "session", "Arn": arn, "UserId": user_id, "Source": source}
+def session_token(txn: Txn, account: str, arn: str, user_id: str, duration: int, source: str,
+                  session_policies: Doc | None = None) -> Doc:
+    """GetSessionToken (and GetFederationToken): temporary credentials carrying the
+    caller's own identity (or the federated user's), with the session policies passed."""
+    identity: Doc = {"Account": account, "Kind": "session", "Arn": arn, "UserId": user_id, "Source": source}
+    if session_policies is not None:
+        identity["SessionPolicies"] = session_policies
     return _issue(txn, identity, duration)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.policy import actions
 from gureum.services.lambda_ import code_urls, images, layers, model
 from gureum.services.lambda_.code import code_bytes, store_code
 from gureum.services.lambda_.engine import COMPONENT, encode_tail, engine_of
@@ -402,15 +403,16 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             client_context = raw.decode()
         except (binascii.Error, ValueError):
             raise model.err("InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.", 400) from None
-    target = await engine.resolve(ctx.account_id, ctx.region, params["FunctionName"], params.get("Qualifier"))
+    account = _invoked_account(ctx, params["FunctionName"])
+    target = await engine.resolve(account, ctx.region, params["FunctionName"], params.get("Qualifier"))
     if kind == "DryRun":
         return {"StatusCode": 204}
     if kind == "Event":
-        await engine.queue.enqueue(ctx.account_id, ctx.region, target, payload or b"{}", request_id=ctx.request_id)
+        await engine.queue.enqueue(account, ctx.region, target, payload or b"{}", request_id=ctx.request_id)
         return {"StatusCode": 202}
     try:
         result = await engine.invoke(
-            ctx.account_id,
+            account,
             ctx.region,
             target,
             payload,
@@ -426,6 +428,14 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("LogType") == "Tail":
         out["LogResult"] = encode_tail(result.log_tail)
     return out
+
+
+def _invoked_account(ctx: RequestContext, function_name: str) -> str:
+    """The account whose function Invoke runs: the one a full ARN names when the request
+    came through the edge (whose gate let it in only on a grant in that function's policy),
+    else the caller's."""
+    named = actions.owner(actions.function_arn(function_name, ctx.account_id, ctx.region))
+    return named if named and ctx.request is not None else ctx.account_id
 
 
 # --- versions and aliases ----------------------------------------------------------------

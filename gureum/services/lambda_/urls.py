@@ -2,9 +2,10 @@
 serving every function URL, picked by the Host header's first label
 (`<url id>.lambda-url.<region>.localhost:<port>`) or, for clients that cannot resolve such
 names (Python's urllib, getent), by path: `/_aws/lambda-url/<url id>/<path>` on this listener
-or on the API port (the function sees `/<path>` as its rawPath either way). AuthType AWS_IAM requires a SigV4 signature
-for service "lambda" (checked like any API request: verified in strict auth mode); resource
-policies are not evaluated yet. Requests become payload format 2.0 events;
+or on the API port (the function sees `/<path>` as its rawPath either way). AuthType AWS_IAM
+requires a SigV4 signature for service "lambda" (checked like any API request: verified in
+strict auth mode), and the caller must be allowed lambda:InvokeFunctionUrl (gureum.policy.gate:
+another account only through the function's resource policy). Requests become payload format 2.0 events;
 the function's answer is mapped back the way AWS does (statusCode/headers/body/
 isBase64Encoded/cookies, or any other JSON as a 200 application/json body).
 """
@@ -96,7 +97,7 @@ class UrlListener:
         if doc is None:
             return _json_response(403, {"Message": "Forbidden"})
         body = await req.body(limit=6 * 1024 * 1024)
-        if doc["AuthType"] == "AWS_IAM" and not await self._signed(req, body):
+        if doc["AuthType"] == "AWS_IAM" and not await self._allowed(req, body, doc):
             return _json_response(403, {"Message": "Forbidden"})
         request_id = str(uuid.uuid4())
         event = self._event(req, body, doc, url_id, request_id, raw_path, path)
@@ -114,16 +115,28 @@ class UrlListener:
             return Response(502, headers + [("content-type", "application/json"), ("x-amzn-errortype", "Unhandled")], b'{"Message":"Internal Server Error"}')
         return self._response(result.payload, headers)
 
-    async def _signed(self, req: Request, body: bytes) -> bool:
-        """AWS_IAM URLs need a SigV4 signature (verified in strict auth mode, like the API)."""
+    async def _allowed(self, req: Request, body: bytes, doc: dict[str, Any]) -> bool:
+        """AWS_IAM URLs need a SigV4 signature (verified in strict auth mode, like the API)
+        from a caller allowed lambda:InvokeFunctionUrl: by the function's resource policy,
+        or (same account) its own identity policies in strict mode — the authorization
+        gate's rules, with lambda:FunctionUrlAuthType = AWS_IAM in the request context."""
         from gureum.aws.auth import authenticate
+        from gureum.aws.dispatch import RequestContext
         from gureum.aws.routing import credential_scope
+        from gureum.policy.gate import check
 
         scope = credential_scope(req)
         if scope is None or scope.service != "lambda":
             return False
         try:
-            await authenticate(self.app, req, scope, None, body)  # type: ignore[arg-type]
+            identity = await authenticate(self.app, req, scope, None, body)  # type: ignore[arg-type]
+            ctx = RequestContext(
+                app=self.app, service="lambda", operation="InvokeFunctionUrl", account_id=identity.account_id,
+                region=doc["region"], request_id="", access_key_id=identity.access_key_id,
+                principal_arn=identity.arn, request=req,
+            )
+            await check(ctx, "lambda:InvokeFunctionUrl", [doc["FunctionArn"]], strict=self.app.config.auth == "strict",
+                        extra_context={"lambda:FunctionUrlAuthType": "AWS_IAM"})
         except AwsError:
             return False
         return True

@@ -80,6 +80,8 @@ async def validate(app: App, bucket: dict[str, Any], config: dict[str, Any], ski
             c.setdefault("Id", str(uuid.uuid4()))
             if not skip and not await _destination_exists(app, service, c[arn_member]):
                 failing.append(c[arn_member])
+            elif not await _foreign_destination_allows(app, bucket, service, c[arn_member]):
+                failing.append(c[arn_member])  # even with SkipDestinationValidation: never deliverable
             normalized.append(c)
         out[kind] = normalized
     if config.get("EventBridgeConfiguration") is not None:
@@ -89,6 +91,18 @@ async def validate(app: App, bucket: dict[str, Any], config: dict[str, Any], ski
                        ArgumentName=failing[0], ArgumentValue="The destination queue does not exist"
                        if ":sqs:" in failing[0] else "The destination does not exist")
     return out
+
+
+async def _foreign_destination_allows(app: App, bucket: dict[str, Any], service: str, arn: str) -> bool:
+    """A destination in another account must let s3.amazonaws.com deliver for this bucket
+    (its queue/topic/function policy, aws:SourceArn and aws:SourceAccount evaluated)."""
+    from gureum.policy.delivery import may_deliver
+
+    action = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "lambda": "lambda:InvokeFunction"}.get(service)
+    if action is None:
+        return True
+    return await may_deliver(app, "s3.amazonaws.com", action, arn, source_arn=f"arn:aws:s3:::{bucket['name']}",
+                             source_account=bucket["account"])
 
 
 async def _destination_exists(app: App, service: str, arn: str) -> bool:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from gureum.aws.errors import AwsError
+from gureum.policy.delivery import may_deliver
 from gureum.services.sns import filters
 
 if TYPE_CHECKING:
@@ -265,6 +266,11 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
             continue
         raw = sub["attrs"].get("RawMessageDelivery") == "true"
         env = envelope(topic, sub, message_id, text, subject, attrs, base_url, seq)
+        if sub["protocol"] in ("sqs", "lambda") and not await may_deliver(
+                app, "sns.amazonaws.com", "sqs:SendMessage" if sub["protocol"] == "sqs" else "lambda:InvokeFunction",
+                sub["endpoint"], source_arn=topic["arn"], source_account=topic["account"]):
+            log.warning("SNS delivery to %s refused: its policy does not allow this topic", sub["endpoint"])
+            continue
         if sub["protocol"] == "sqs":
             await _to_sqs(app, sub, env, text, attrs, raw, group, dedup or message_id)
         elif sub["protocol"] in ("http", "https"):
@@ -393,6 +399,11 @@ async def to_dead_letter_queue(app: App, sub: dict[str, Any], body: str) -> None
     q = eng.by_arn(target)
     if q is None:
         log.warning("SNS dead-letter queue %s does not exist", target)
+        return
+    topic_arn = sub["arn"].rsplit(":", 1)[0]
+    if not await may_deliver(app, "sns.amazonaws.com", "sqs:SendMessage", target, source_arn=topic_arn,
+                             source_account=parse_topic_arn(topic_arn)[0]):
+        log.warning("SNS dead-letter queue %s refused: its policy does not allow this topic", target)
         return
     await eng.send_to_arn(target, body, group="sns-dlq" if q.fifo else None,
                           dedup=str(uuid.uuid4()) if q.fifo else None, sender="AIDASNSDELIVERY")

@@ -351,11 +351,14 @@ class Engine:
                 f"Value {attrs['RedrivePolicy']} for parameter RedrivePolicy is invalid. "
                 f"Reason: Dead letter target does not exist.")
         allow = dlq.attrs.get("RedriveAllowPolicy")
-        if allow:
-            doc = json.loads(allow)
-            source = f"arn:aws:sqs:{region}:{account}:{name}"
+        source = f"arn:aws:sqs:{region}:{account}:{name}"
+        # allowAll (the default) lets queues of the dead-letter queue's own account use it;
+        # a queue of another account only when byQueue names it.
+        if allow or dlq.account != account:
+            doc = json.loads(allow) if allow else {"redrivePermission": "allowAll"}
             perm = doc.get("redrivePermission")
-            if perm == "denyAll" or (perm == "byQueue" and source not in (doc.get("sourceQueueArns") or [])):
+            named = perm == "byQueue" and source in (doc.get("sourceQueueArns") or [])
+            if perm == "denyAll" or (perm == "byQueue" and not named) or (dlq.account != account and not named):
                 raise errors.invalid_parameter(
                     f"Value {attrs['RedrivePolicy']} for parameter RedrivePolicy is invalid. Reason: Queue "
                     f"{source} is not allowed to use {arn} as a dead-letter queue.")

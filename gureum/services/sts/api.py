@@ -69,6 +69,7 @@ async def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
             chained=chained,
             region=ctx.region,
             source=ctx.access_key_id,
+            session_policies=session_policies(params),
         )
 
     rec = await ctx.app.store.run(txn)
@@ -154,6 +155,16 @@ async def assume_role_with_web_identity(ctx: RequestContext, params: dict[str, A
     return out
 
 
+def session_policies(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The session policies passed to AssumeRole/GetFederationToken, as the session keeps
+    them for the authorization gate; None when none were passed."""
+    policy = params.get("Policy")
+    arns = [a.get("arn") for a in params.get("PolicyArns") or [] if a.get("arn")]
+    if not policy and not arns:
+        return None
+    return {"Documents": [policy] if policy else [], "Arns": arns}
+
+
 def _packed_policy_size(params: dict[str, Any]) -> int | None:
     """Percent of the packed session policy/tags quota used (AWS packs them into the token)."""
     policy = params.get("Policy")
@@ -221,7 +232,9 @@ async def get_federation_token(ctx: RequestContext, params: dict[str, Any]) -> d
     name = params["Name"]
     arn = f"arn:aws:sts::{account}:federated-user/{name}"
     user_id = f"{account}:{name}"
-    rec = await ctx.app.store.run(lambda t: sessions.session_token(t, account, arn, user_id, duration, ctx.access_key_id))
+    policies = session_policies(params) or {"Documents": [], "Arns": []}  # none passed: no permissions
+    rec = await ctx.app.store.run(
+        lambda t: sessions.session_token(t, account, arn, user_id, duration, ctx.access_key_id, policies))
     out: dict[str, Any] = {
         "Credentials": sessions.credentials(rec),
         "FederatedUser": {"FederatedUserId": user_id, "Arn": arn},

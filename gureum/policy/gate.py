@@ -1,0 +1,215 @@
+"""The authorization gate: one call at the edge, after validation and before the handler,
+deciding whether the caller may do what the request asks (`authorize(ctx, op, params)`).
+
+Rules (AWS's, see DESIGN.md "Tenancy and trust"):
+- every mode: a resource whose ARN names another account than the caller's is reachable
+  only when that resource's policy grants the caller (queue, topic, repository, function
+  policy, role trust policy); without a reader for that kind of resource, never.
+  `--auth open`: the resource policy alone decides (an explicit Deny refuses);
+  `--auth strict`: the caller's identity policies must allow too (engine.decide).
+- `--auth strict`, same account: the account root may do anything no resource policy
+  denies; everyone else goes through `engine.decide` with their identity policies,
+  permissions boundary, session policies and the resource's policy.
+- handlers called in-process (`service_context`, a service acting for itself) never come
+  through here.
+
+Costs: open mode with no foreign ARN returns after `actions.target` (string work only);
+parsed policies are cached by their text (bounded); grants per principal are cached in
+iam/authorization.py and dropped on IAM changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from gureum.policy import actions, denials, resource_policies
+
+if TYPE_CHECKING:
+    from gureum.aws.dispatch import RequestContext
+    from gureum.policy.engine import Policy, Principal
+
+MAX_PARSED = 2048
+_PARSED_KEY = "policy.parsed"
+
+
+def principal_kind(arn: str) -> str:
+    if arn.endswith(":root"):
+        return "root"
+    if ":assumed-role/" in arn:
+        return "assumed-role"
+    if ":federated-user/" in arn:
+        return "federated-user"
+    if ":user/" in arn:
+        return "user"
+    return "anonymous" if not arn else "user"
+
+
+def make_principal(arn: str, account: str, role_arn: str = "") -> Principal:
+    from gureum.policy.engine import Principal
+
+    kind = principal_kind(arn)
+    if kind == "assumed-role" and not role_arn:
+        role_name = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
+        role_arn = f"arn:aws:iam::{account}:role/{role_name}"
+    return Principal(arn=arn, account=account, kind=kind, role_arn=role_arn)
+
+
+def parsed(app: Any, text: str | None, kind: str) -> Policy | None:
+    """`text` parsed (cached by text); None for no text or an unparsable one (a stored
+    document an older check accepted): it grants nothing — a boundary or session policy
+    that fails to parse leaves an empty set, which allows nothing."""
+    if not text:
+        return None
+    from gureum.policy.engine import PolicyError, parse_policy
+
+    cache: OrderedDict[tuple[str, str], Policy] | None = app.components.get(_PARSED_KEY)
+    if cache is None:
+        cache = app.components[_PARSED_KEY] = OrderedDict()
+    key = (kind, text)
+    hit = cache.get(key)
+    if hit is not None:
+        cache.move_to_end(key)
+        return hit
+    try:
+        policy = parse_policy(text, kind=kind)
+    except PolicyError:
+        return None
+    cache[key] = policy
+    if len(cache) > MAX_PARSED:
+        cache.popitem(last=False)
+    return policy
+
+
+def request_context(ctx: RequestContext, principal: Principal, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The global condition keys gureum knows for this request."""
+    now = time.time()
+    out: dict[str, Any] = {
+        "aws:PrincipalArn": principal.role_arn or principal.arn,
+        "aws:PrincipalAccount": principal.account,
+        "aws:PrincipalType": {"root": "Account", "user": "User", "assumed-role": "AssumedRole",
+                              "federated-user": "FederatedUser"}.get(principal.kind, "Anonymous"),
+        "aws:RequestedRegion": ctx.region,
+        "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "aws:EpochTime": str(int(now)),
+        "aws:SecureTransport": "false",
+    }
+    if ctx.request is not None and ctx.request.client:
+        out["aws:SourceIp"] = ctx.request.client[0]
+    if extra:
+        out.update(extra)
+    return out
+
+
+async def authorize(ctx: RequestContext, operation: str, params: Mapping[str, Any]) -> None:
+    """Raise the service's AccessDenied unless the caller may perform `operation`."""
+    target = actions.target(ctx.service, operation, params, ctx.account_id, ctx.region, ctx.principal_arn)
+    if target is None:
+        return
+    strict = ctx.app.config.auth == "strict"
+    if not strict:
+        for resource in target.resources:
+            acct = actions.owner(resource)
+            if acct and acct != ctx.account_id:
+                break
+        else:
+            if not any(actions.owner(r) not in ("", ctx.account_id) for _, r in target.also):
+                return  # the hot path: open mode, nothing in another account
+    await check(ctx, target.action, target.resources, strict=strict)
+    for action, resource in target.also:
+        extra = {"iam:PassedToService": actions.PASSED_TO.get(ctx.service, "")} if action == "iam:PassRole" else None
+        await check(ctx, action, [resource], strict=strict, extra_context=extra)
+
+
+async def check(
+    ctx: RequestContext,
+    action: str,
+    resources: Sequence[str],
+    *,
+    strict: bool,
+    extra_context: Mapping[str, Any] | None = None,
+) -> None:
+    """Decide `action` on each of `resources` for the request's caller; raise if refused."""
+    from gureum.policy.engine import AuthRequest, Decision, PolicySet, decide, statement_decision
+    from gureum.services.iam.authorization import grants_for
+
+    app = ctx.app
+    grants = None
+    role_arn = ""
+    if strict:
+        grants = await grants_for(app, ctx.access_key_id, ctx.principal_arn, ctx.account_id)
+        role_arn = grants.role_arn
+    principal = make_principal(ctx.principal_arn, ctx.account_id, role_arn)
+    context = request_context(ctx, principal, extra_context)
+    for resource in resources:
+        res_account = actions.owner(resource) or ctx.account_id
+        foreign = res_account != ctx.account_id
+        if not strict and not foreign:
+            continue
+        req = AuthRequest(principal=principal, action=action, resource=resource, context=context)
+        text = await resource_policies.read(app, ctx.service, action, resource)
+        rp = parsed(app, text, "trust" if action.startswith("sts:AssumeRole") else "resource")
+        rp_decision = statement_decision(rp, req) if rp is not None else Decision.NONE
+        if rp_decision is Decision.DENY:
+            raise _refuse(ctx, principal, action, resource, "resource-deny")
+        if not strict:  # open mode, another account: the resource policy alone decides
+            if rp_decision is not Decision.ALLOW:
+                raise _refuse(ctx, principal, action, resource, "resource")
+            continue
+        assert grants is not None
+        trust = action.startswith("sts:AssumeRole")
+        if trust and rp_decision is not Decision.ALLOW and grants.kind == "root":
+            raise _refuse(ctx, principal, action, resource, "resource")  # a role's trust policy must allow
+        if grants.kind == "root" and grants.session is None:
+            if foreign and rp_decision is not Decision.ALLOW:
+                raise _refuse(ctx, principal, action, resource, "resource")
+            continue
+        identity = [p for p in (parsed(app, t, "identity") for t in grants.identity) if p is not None]
+        boundaries = None
+        if grants.boundary is not None:
+            b = parsed(app, grants.boundary, "identity")
+            boundaries = [b] if b is not None else []
+        session = None
+        if grants.session is not None:
+            session = [p for p in (parsed(app, t, "identity") for t in grants.session) if p is not None]
+        if grants.kind == "root":
+            # The root's identity allows everything; only its session policies can narrow it.
+            if session is not None and not any(statement_decision(s, req) is Decision.ALLOW for s in session):
+                raise _refuse(ctx, principal, action, resource, "session")
+            if foreign and rp_decision is not Decision.ALLOW:
+                raise _refuse(ctx, principal, action, resource, "resource")
+            continue
+        policies = PolicySet(identity=tuple(identity), resource=rp, resource_account=res_account,
+                             boundaries=boundaries, session=session, resource_required=trust)
+        if decide(policies, req) is not Decision.ALLOW:
+            raise _refuse(ctx, principal, action, resource, _reason(policies, req, foreign))
+
+
+def _reason(policies: Any, req: Any, foreign: bool) -> str:
+    """Which layer refused (for the message), in AWS's order of evaluation."""
+    from gureum.policy.engine import Decision, statement_decision
+
+    layers: list[tuple[str, Sequence[Any] | None]] = [
+        ("identity", policies.identity),
+        ("boundary", policies.boundaries),
+        ("session", policies.session),
+    ]
+    for name, group in layers:
+        if group and any(statement_decision(p, req) is Decision.DENY for p in group):
+            return f"{name}-deny"
+    rp_allows = policies.resource is not None and statement_decision(policies.resource, req) is Decision.ALLOW
+    id_allows = any(statement_decision(p, req) is Decision.ALLOW for p in policies.identity)
+    if foreign and not rp_allows:
+        return "resource"
+    if not id_allows and not rp_allows:
+        return "identity"
+    for name, group in layers[1:]:
+        if group is not None and not any(statement_decision(p, req) is Decision.ALLOW for p in group):
+            return name
+    return "identity"
+
+
+def _refuse(ctx: RequestContext, principal: Principal, action: str, resource: str, reason: str) -> Exception:
+    return denials.access_denied(ctx.service, principal.arn, action, resource, reason)

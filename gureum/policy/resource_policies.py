@@ -1,0 +1,54 @@
+"""Who reads which resource policy: the ARN's service -> the reader in that service's
+package (`async def read(app, arn) -> str | None`, the policy text or None), imported on
+first use. Resources of a kind without a policy (log groups, ECS clusters, Cloud Map,
+Route 53, IAM entities other than a role's trust policy) have no reader: no resource
+policy applies to them, so another account can never reach them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+Reader = Callable[["App", str], Awaitable["str | None"]]
+
+# ARN service -> "module:function"
+READERS: dict[str, str] = {
+    "sqs": "gureum.services.sqs.resource_policy:read",
+    "sns": "gureum.services.sns.resource_policy:read",
+    "ecr": "gureum.services.ecr.resource_policy:read",
+    "lambda": "gureum.services.lambda_.resource_policy:read",
+    "s3": "gureum.services.s3.resource_policy:read",
+}
+# A role's trust policy is the resource policy of sts:AssumeRole* only.
+TRUST_READER = "gureum.services.iam.trust_policy:read"
+
+_loaded: dict[str, Reader] = {}
+
+
+def _reader(spec: str) -> Reader:
+    fn = _loaded.get(spec)
+    if fn is None:
+        module, name = spec.split(":")
+        fn = _loaded[spec] = getattr(importlib.import_module(module), name)
+    return fn
+
+
+async def read(app: App, service: str, action: str, arn: str) -> str | None:
+    """The policy text attached to resource `arn` for `action`, or None."""
+    if arn == "*" or not arn.startswith("arn:"):
+        return None
+    arn_service = arn.split(":", 3)[2]
+    if arn_service == "iam":
+        if not action.startswith("sts:AssumeRole"):
+            return None
+        spec = TRUST_READER
+    else:
+        spec = READERS.get(arn_service, "")
+    if not spec:
+        return None
+    return await _reader(spec)(app, arn)

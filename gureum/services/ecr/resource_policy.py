@@ -1,0 +1,32 @@
+"""ECR's resource policy for the authorization gate: the repository policy
+(SetRepositoryPolicy's `policyText`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gureum.services.ecr import model
+from gureum.services.ecr.engine import Scope, registry_of
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+
+async def read(app: App, arn: str) -> str | None:
+    """The policy of repository `arn` (arn:aws:ecr:<region>:<account>:repository/<name>),
+    or None (no policy, no such repository, or a wildcard ARN)."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or not parts[5].startswith("repository/"):
+        return None
+    name = parts[5].removeprefix("repository/")
+    if not name or "*" in name:
+        return None
+    scope = Scope(parts[4], parts[3])
+    reg = registry_of(app)
+
+    def get(t: Any) -> str | None:
+        doc = model.get_repo(t, scope.key, name)
+        return (doc.get("policyText") or None) if doc is not None else None
+
+    result: str | None = await reg.store.read(get)
+    return result

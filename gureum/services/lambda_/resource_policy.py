@@ -1,0 +1,41 @@
+"""Lambda's resource policy for the authorization gate: the statements AddPermission
+stored on the function (per qualifier; an unqualified ARN reads the function's own), read
+through the Lambda engine's function cache when the engine runs here."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from gureum.aws.errors import AwsError
+from gureum.services.lambda_ import model
+from gureum.services.lambda_.engine import COMPONENT
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+
+async def read(app: App, arn: str) -> str | None:
+    """The policy of function `arn` (arn:aws:lambda:<region>:<account>:function:<name>[:<q>])
+    as GetPolicy returns it, or None."""
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[5] != "function":
+        return None
+    region, account, name = parts[3], parts[4], parts[6]
+    qualifier = parts[7] if len(parts) > 7 else ""
+    key = model.fn_key(account, region, name)
+    engine = app.components.get(COMPONENT)
+    doc: dict[str, Any] | None
+    if engine is not None:  # the engine's function cache, dropped on every function change
+        try:
+            doc = (await engine.function(key, model.function_arn(account, region, name))).doc
+        except AwsError:
+            doc = None
+    else:
+        doc = await app.store.read(lambda t: t.get(model.FUNCTIONS, key))
+    if doc is None:
+        return None
+    statements = (doc.get("policies") or {}).get(qualifier)
+    if not statements:
+        return None
+    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": statements})

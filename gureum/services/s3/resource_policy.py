@@ -1,0 +1,25 @@
+"""S3's resource policy for the authorization gate: the bucket policy of the bucket an
+`arn:aws:s3:::<bucket>[/<key>]` ARN names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gureum.services.s3 import model
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+
+async def read(app: App, arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or not parts[5]:
+        return None
+    name = parts[5].split("/", 1)[0]
+
+    def get(t: Any) -> str | None:
+        doc = t.get(model.BUCKETS, name)
+        return (doc.get("policy") or None) if doc is not None else None
+
+    result: str | None = await app.store.read(get)
+    return result
