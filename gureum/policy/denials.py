@@ -8,7 +8,8 @@ ECR, ECS, CloudWatch Logs, Cloud Map `AccessDeniedException` 400.
 
 Messages follow AWS's current wording: "User: <principal> is not authorized to perform:
 <action> on resource: <resource> because no identity-based policy allows the <action>
-action" (or "... with an explicit deny in a resource-based policy", ...).
+action" (or "... with an explicit deny in a resource-based policy", ...); STS's refusals of
+AssumeRole* name no reason.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def access_denied(service: str, principal_arn: str, action: str, resource: str, 
     shown = action
     if service == "sns":  # SNS spells its prefix in capitals in these messages
         shown = "SNS:" + action.split(":", 1)[1]
-    text = message(principal_arn, shown, resource, reason)
+    # STS names no reason: "User: … is not authorized to perform: sts:AssumeRole on resource: …"
+    text = message(principal_arn, shown, resource, "" if service == "sts" else reason)
     if query_code is not None:
         return AwsError(code, text, status, QueryCode=query_code)
     return AwsError(code, text, status)

@@ -108,6 +108,11 @@ async def authorize(ctx: RequestContext, operation: str, params: Mapping[str, An
     target = actions.target(ctx.service, operation, params, ctx.account_id, ctx.region, ctx.principal_arn)
     if target is None:
         return
+    if target.action.startswith("sts:AssumeRole"):
+        # STS decides AssumeRole* whole (iam/trust.py): the role's trust policy with the keys
+        # only it has (sts:ExternalId, sts:RoleSessionName, session tags) and, in strict mode,
+        # the caller's own policies from `caller_policies`.
+        return
     strict = ctx.app.config.auth == "strict"
     if not strict:
         for resource in target.resources:
@@ -150,7 +155,7 @@ async def check(
             continue
         req = AuthRequest(principal=principal, action=action, resource=resource, context=context)
         text = await resource_policies.read(app, ctx.service, action, resource)
-        rp = parsed(app, text, "trust" if action.startswith("sts:AssumeRole") else "resource")
+        rp = parsed(app, text, "resource")
         rp_decision = statement_decision(rp, req) if rp is not None else Decision.NONE
         if rp_decision is Decision.DENY:
             raise _refuse(ctx, principal, action, resource, "resource-deny")
@@ -159,9 +164,6 @@ async def check(
                 raise _refuse(ctx, principal, action, resource, "resource")
             continue
         assert grants is not None
-        trust = action.startswith("sts:AssumeRole")
-        if trust and rp_decision is not Decision.ALLOW and grants.kind == "root":
-            raise _refuse(ctx, principal, action, resource, "resource")  # a role's trust policy must allow
         if grants.kind == "root" and grants.session is None:
             if foreign and rp_decision is not Decision.ALLOW:
                 raise _refuse(ctx, principal, action, resource, "resource")
@@ -182,7 +184,7 @@ async def check(
                 raise _refuse(ctx, principal, action, resource, "resource")
             continue
         policies = PolicySet(identity=tuple(identity), resource=rp, resource_account=res_account,
-                             boundaries=boundaries, session=session, resource_required=trust)
+                             boundaries=boundaries, session=session)
         if decide(policies, req) is not Decision.ALLOW:
             raise _refuse(ctx, principal, action, resource, _reason(policies, req, foreign))
 
@@ -213,3 +215,25 @@ def _reason(policies: Any, req: Any, foreign: bool) -> str:
 
 def _refuse(ctx: RequestContext, principal: Principal, action: str, resource: str, reason: str) -> Exception:
     return denials.access_denied(ctx.service, principal.arn, action, resource, reason)
+
+
+async def caller_policies(ctx: RequestContext) -> tuple[list[Policy], list[Policy] | None, list[Policy] | None] | None:
+    """Strict mode, a caller other than an account root: its identity policies, permissions
+    boundary and session policies, parsed (None: open mode or a root, whose identity allows
+    everything)."""
+    from gureum.services.iam.authorization import grants_for
+
+    if ctx.app.config.auth != "strict":
+        return None
+    grants = await grants_for(ctx.app, ctx.access_key_id, ctx.principal_arn, ctx.account_id)
+    if grants.kind == "root":
+        return None
+    identity = [p for p in (parsed(ctx.app, t, "identity") for t in grants.identity) if p is not None]
+    boundaries = None
+    if grants.boundary is not None:
+        b = parsed(ctx.app, grants.boundary, "identity")
+        boundaries = [b] if b is not None else []
+    session = None
+    if grants.session is not None:
+        session = [p for p in (parsed(ctx.app, t, "identity") for t in grants.session) if p is not None]
+    return identity, boundaries, session

@@ -24,8 +24,6 @@ READERS: dict[str, str] = {
     "lambda": "gureum.services.lambda_.resource_policy:read",
     "s3": "gureum.services.s3.resource_policy:read",
 }
-# A role's trust policy is the resource policy of sts:AssumeRole* only.
-TRUST_READER = "gureum.services.iam.trust_policy:read"
 
 _loaded: dict[str, Reader] = {}
 
@@ -43,12 +41,9 @@ async def read(app: App, service: str, action: str, arn: str) -> str | None:
     if arn == "*" or not arn.startswith("arn:"):
         return None
     arn_service = arn.split(":", 3)[2]
-    if arn_service == "iam":
-        if not action.startswith("sts:AssumeRole"):
-            return None
-        spec = TRUST_READER
-    else:
-        spec = READERS.get(arn_service, "")
+    # A role's trust policy (the resource policy of sts:AssumeRole*) is STS's to evaluate
+    # (iam/trust.py): IAM resources have none here.
+    spec = READERS.get(arn_service, "")
     if not spec:
         return None
     return await _reader(spec)(app, arn)

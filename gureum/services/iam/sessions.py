@@ -97,6 +97,8 @@ def assume_role(
     actions: Sequence[str] = ("sts:AssumeRole",),
     context: Mapping[str, Any] | None = None,
     identity: Sequence[Policy] | None = None,
+    boundaries: Sequence[Policy] | None = None,
+    caller_session: Sequence[Policy] | None = None,
     chained: bool = False,
     region: str = "us-east-1",
     source: str = "",
@@ -125,7 +127,7 @@ def assume_role(
         **principal_tags(txn, principal),
         **(context or {}),
     }
-    refused = trust.check(role, principal, actions, ctx, identity)
+    refused = trust.check(role, principal, actions, ctx, identity, boundaries, caller_session)
     if refused is not None:
         raise refuse(refused)
     duration = 3600 if duration is None else duration

@@ -83,9 +83,12 @@ def check(
     actions: Sequence[str],
     context: Mapping[str, Any],
     identity: Sequence[Policy] | None = None,
+    boundaries: Sequence[Policy] | None = None,
+    session: Sequence[Policy] | None = None,
 ) -> str | None:
-    """None when the role's trust policy lets `principal` perform every action on the role;
-    else the first action refused."""
+    """None when the role's trust policy lets `principal` perform every action on the role
+    (and, given the caller's `identity` policies — with its permissions `boundaries` and
+    `session` policies — AWS's whole evaluation allows it); else the first action refused."""
     policy = trust_policy(str(role.get("AssumeRolePolicyDocument", "")))
     for action in actions:
         if policy is None:
@@ -95,7 +98,7 @@ def check(
             verdict = statement_decision(policy, req)
         else:
             ps = PolicySet(identity=identity, resource=policy, resource_account=_role_account(role),
-                           resource_required=True)
+                           boundaries=boundaries, session=session, resource_required=True)
             verdict = decide(ps, req)
         if verdict is not Decision.ALLOW:
             return action

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.policy import gate
 from gureum.aws.errors import AwsError
 from gureum.services.iam import documents, lookup, oidc, sessions, trust
 from gureum.services.iam.model import Iam
@@ -54,6 +55,8 @@ async def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     caller_account = caller.account_id if caller is not None else ctx.account_id
     chained = caller is not None and ":assumed-role/" in caller.arn
     context = request_context(ctx, params)
+    own = await gate.caller_policies(ctx)  # strict mode: the caller's side of the decision
+    identity, boundaries, caller_session = own if own is not None else (None, None, None)
 
     def txn(t: Any) -> dict[str, Any]:
         session = sessions.get(t, ctx.access_key_id) if chained else None
@@ -66,6 +69,9 @@ async def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
             principal=principal,
             actions=_actions("sts:AssumeRole", params),
             context=context,
+            identity=identity,
+            boundaries=boundaries,
+            caller_session=caller_session,
             chained=chained,
             region=ctx.region,
             source=ctx.access_key_id,
