@@ -1,7 +1,7 @@
 """Who reads which resource policy: the ARN's service -> the reader in that service's
 package (`async def read(app, arn) -> str | None`, the policy text or None), imported on
 first use. Resources of a kind without a policy (log groups, ECS clusters, Cloud Map,
-Route 53, IAM entities other than a role's trust policy) have no reader: no resource
+Route 53, IAM entities — a role's trust policy is STS's to evaluate) have no reader: no resource
 policy applies to them, so another account can never reach them.
 """
 
