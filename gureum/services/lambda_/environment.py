@@ -2,6 +2,16 @@
 endpoint, started once (INIT), then invoked again and again while warm. Whatever goes wrong
 (crash, timeout, OOM, a failed init) destroys the whole tree; the scheduler starts a new one.
 
+Isolation (when the host runs isolated sandboxes): the environment gets a network namespace
+of its own (gureum/sandbox/netns.py) with nothing but loopback; its Runtime API listens on
+127.0.0.1:9001 *inside* it (as on AWS), and gureum's API port is forwarded from the same
+port on the namespace's loopback, so `AWS_ENDPOINT_URL` stays as it is; no other address —
+the host's loopback listeners, other environments, the outside — can be reached, and no
+other environment can reach this one's Runtime API. Between invocations (after INIT and
+after each response) the tree is frozen (cgroup freezer) and thawed when the next
+invocation is handed over. In plain-process mode the Runtime API is a port on the host's
+127.0.0.1 that any local process could reach: that mode isolates nothing.
+
 The environment writes AWS's log lines (INIT_START, START, END, REPORT) around the
 runtime's own output and measures Duration, Billed Duration, Max Memory Used (from the
 cgroup) and Init Duration.
@@ -22,7 +32,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from gureum.sandbox.cgroups import Limits
+from gureum.sandbox.netns import Netns, SocketProxy
 from gureum.sandbox.process import Mount, Sandbox, SandboxHost, SandboxSpec
 from gureum.services.lambda_.runtime_api import (
     InitError,
@@ -45,6 +58,7 @@ log = logging.getLogger("gureum.lambda")
 INIT_TIMEOUT = 10.0  # seconds AWS gives the INIT phase
 CREDENTIALS_MARGIN = 60.0  # seconds of credential validity left over after the last invocation ends
 TAIL_BYTES = 4096
+RUNTIME_API_PORT = 9001  # AWS's: AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 in a private namespace
 _MAX_LINE = 256 * 1024
 
 # What the environment itself resolves an invocation with when the runtime does not answer
@@ -156,6 +170,8 @@ class ExecutionEnvironment:
         self._inflight: Invocation | None = None  # the invocation awaiting its outcome
         self._pending: Callable[[], object] | None = None  # the last invocation's END/REPORT, not yet written
         self._peak_fresh = False  # the cgroup's peak was reset since the last invocation
+        self._netns: Netns | None = None  # the environment's own network namespace (isolated hosts)
+        self._proxies: list[SocketProxy] = []  # gureum's API forwarded into it
 
     # --- logging ---------------------------------------------------------------------
     def _log(self, message: str, now: float | None = None) -> None:
@@ -254,8 +270,29 @@ class ExecutionEnvironment:
                 pids=1024,
             ),
             tmp_size_mb=cfg.ephemeral_mb,
+            netns_fd=self._netns.fd if self._netns is not None else None,
         )
         return spec, launch.note
+
+    async def _private_network(self) -> str:
+        """The environment's own namespace: its Runtime API and gureum's API port on its
+        loopback. Returns AWS_LAMBDA_RUNTIME_API."""
+        assert self._server is not None
+        forward = _loopback_port(self.cfg.endpoint)
+        api_port = RUNTIME_API_PORT if forward != RUNTIME_API_PORT else RUNTIME_API_PORT + 1
+        ports = (api_port,) if forward is None else (api_port, forward)
+        self._netns = ns = await self.host.network(ports)
+        address = await self._server.start(sock=ns.take_socket(api_port))
+        if forward is not None:
+            proxy = SocketProxy(ns.take_socket(forward), ("127.0.0.1", forward))
+            self._proxies.append(proxy)
+            await proxy.start()
+        return address
+
+    def _freeze_idle(self) -> None:
+        """Freeze the tree while no invocation runs (the runtime is parked on its poll)."""
+        if self.alive and self._inflight is None and self.sandbox is not None:
+            self.sandbox.freeze()
 
     def _on_exit(self, _task: asyncio.Task[int]) -> None:
         inv = self._inflight
@@ -267,7 +304,15 @@ class ExecutionEnvironment:
         t0 = time.perf_counter()
         self.api = RuntimeApi()
         self._server = RuntimeApiServer(self.api)
-        address = await self._server.start()
+        if self.host.private_network:
+            try:
+                address = await self._private_network()
+            except OSError as exc:
+                await self.destroy()
+                payload = json.dumps({"errorMessage": f"Sandbox network failed: {exc}", "errorType": "Runtime.Unknown"})
+                raise InitFailed(payload.encode(), "Runtime.Unknown", 0.0) from None
+        else:
+            address = await self._server.start()
         if self.cfg.image_root is None:
             rt = RUNTIMES[self.cfg.runtime]
             if rt.needs_prepare:  # e.g. the Java client compiled once: blocking, so in a thread
@@ -302,6 +347,7 @@ class ExecutionEnvironment:
         if self.api.ready.done() and self.api.ready.exception() is None:
             self.init_ms = init_ms
             self.alive = True
+            self._freeze_idle()
             return init_ms
         # Init failed: an init error posted by the runtime, the process exiting, or no poll in time.
         err = self.api.ready.exception() if self.api.ready.done() else None
@@ -351,6 +397,7 @@ class ExecutionEnvironment:
         self._inflight = inv
         timer = None
         try:
+            self.sandbox.thaw()
             self.api.submit(inv)
             # After the hand-over, while the runtime works: START still precedes the
             # function's output, which is read in a later loop step.
@@ -379,6 +426,7 @@ class ExecutionEnvironment:
             else:
                 self._pending = functools.partial(self._account, inv.request_id, duration_ms, billed, init_ms, "", error_type)
                 self._loop.call_soon(self._finish_pending)
+            self._loop.call_soon(self._freeze_idle)  # after the caller's answer has gone out
             self.last_used = time.monotonic()
             return InvokeResult(
                 payload=outcome.payload,
@@ -487,6 +535,25 @@ class ExecutionEnvironment:
         if self._server is not None:
             await self._server.stop()
             self._server = None
+        proxies, self._proxies = self._proxies, []
+        for proxy in proxies:
+            await proxy.close()
+        if self._netns is not None:
+            self._netns.close()
+            self._netns = None
+
+
+def _loopback_port(endpoint: str) -> int | None:
+    """The port of gureum's API endpoint when it is on the host's loopback (forwarded into
+    each environment's namespace at the same address)."""
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.hostname in ("127.0.0.1", "localhost") and port:
+        return port
+    return None
 
 
 def _exit_reason(code: int) -> str:

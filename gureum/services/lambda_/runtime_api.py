@@ -321,7 +321,9 @@ class RuntimeApiProtocol(asyncio.Protocol):
 
 
 class RuntimeApiServer:
-    """One loopback listener serving one environment's RuntimeApi."""
+    """One loopback listener serving one environment's RuntimeApi: a fresh port on the
+    host's 127.0.0.1, or a given listening socket (one bound inside the environment's own
+    network namespace, where only that environment can reach it)."""
 
     def __init__(self, api: RuntimeApi) -> None:
         self.api = api
@@ -329,11 +331,15 @@ class RuntimeApiServer:
         self._connections: set[RuntimeApiProtocol] = set()
         self.address: tuple[str, int] = ("127.0.0.1", 0)
 
-    async def start(self, host: str = "127.0.0.1") -> str:
+    async def start(self, host: str = "127.0.0.1", *, sock: socket.socket | None = None) -> str:
         def factory() -> RuntimeApiProtocol:
             return RuntimeApiProtocol(self.api, self._connections)
 
-        self._server = await asyncio.get_running_loop().create_server(factory, host, 0, backlog=16)
+        loop = asyncio.get_running_loop()
+        if sock is not None:
+            self._server = await loop.create_server(factory, sock=sock)
+        else:
+            self._server = await loop.create_server(factory, host, 0, backlog=16)
         addr = self._server.sockets[0].getsockname()
         self.address = (addr[0], addr[1])
         return f"{self.address[0]}:{self.address[1]}"
