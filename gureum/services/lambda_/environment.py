@@ -270,6 +270,7 @@ class ExecutionEnvironment:
                 pids=1024,
             ),
             tmp_size_mb=cfg.ephemeral_mb,
+            system=launch.system if isolated else None,
             netns_fd=self._netns.fd if self._netns is not None else None,
         )
         return spec, launch.note

@@ -20,6 +20,7 @@ class Launch:
     env: dict[str, str]
     mounts: list[Mount]
     note: str = ""  # a line for the environment's log, once (e.g. which interpreter runs)
+    system: list[Mount] | None = None  # isolated: the runtime's own system view instead of the host's /usr and /etc
 
 
 def tool_output(argv: list[str], cache: dict[tuple[str, ...], str]) -> str:

@@ -1,0 +1,136 @@
+"""Minimal system trees for sandboxes: instead of the host's whole /usr and /etc, a tree
+holding only given programs and the shared libraries they load (the ldd closure), and an
+/etc of its own (passwd/group with the sandbox user, hosts, resolv.conf, nsswitch.conf,
+the CA bundle, ld.so.cache).
+
+A tree is built once per content key under a cache directory (`<cache>/sysroot-<key>/`),
+from hard links of the host's files where the file system allows (copies otherwise), in a
+temporary directory renamed into place (concurrent builders agree on the result). `mounts()`
+gives the read-only view: `/usr` and `/etc` from the tree, the usual top-level symlinks
+(`/bin`, `/lib`, `/lib64`, `/sbin` into /usr). Extra directories (a runtime's own files)
+are linked into the tree with `add_tree` at build time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from gureum.sandbox.process import SANDBOX_GID, SANDBOX_UID, Mount
+
+_LDD_PATH = re.compile(r"(?:=>\s*)?(/\S+)\s+\(0x")
+_ETC_FILES = {
+    "passwd": f"root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:{SANDBOX_UID}:{SANDBOX_GID}::/tmp:/sbin/nologin\n",
+    "group": f"root:x:0:\nsbx_user1051:x:{SANDBOX_GID}:\n",
+    "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost\n",
+    "resolv.conf": "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+    "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files dns\n",
+}
+_ETC_COPIES = ("ssl/certs/ca-certificates.crt", "ld.so.cache", "localtime")
+
+
+def shared_libraries(paths: Iterable[str]) -> set[str]:
+    """Every library `paths` (executables or shared objects) load, as ldd resolves them."""
+    out: set[str] = set()
+    for path in paths:
+        try:
+            res = subprocess.run(["ldd", path], capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        for line in res.stdout.splitlines():
+            m = _LDD_PATH.search(line)
+            if m:
+                out.add(m.group(1))
+    return out
+
+
+def place(src: str, dst: Path) -> None:
+    """`dst` gets the content of `src` (followed through symlinks): a hard link or a copy."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    real = os.path.realpath(src)
+    if dst.exists():
+        return
+    try:
+        os.link(real, dst)
+    except OSError:
+        shutil.copy2(real, dst)
+
+
+def usr_path(path: str) -> str:
+    """Where a host file sits in the tree: its directory resolved (merged /usr), its own
+    name kept (the name the loader asks for)."""
+    return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
+
+def add_tree(src: str, dst: Path, keep: Callable[[str], bool] | None = None) -> None:
+    """Link every regular file below `src` into `dst` (same relative paths)."""
+    for dirpath, _dirs, files in os.walk(src):
+        rel = os.path.relpath(dirpath, src)
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if keep is not None and not keep(path):
+                continue
+            place(path, dst / rel / name)
+
+
+def build(cache_dir: Path, key: str, programs: Iterable[str], fill: Callable[[Path], None] | None = None) -> Path:
+    """The tree for `key` (built now if missing): `programs` and their libraries under
+    usr/, an own etc/, then `fill(tree)` for what else belongs to it."""
+    target = cache_dir / f"sysroot-{key}"
+    if (target / ".complete").exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".sysroot-"))
+    try:
+        programs = [p for p in programs if os.path.exists(p)]
+        for path in [*programs, *shared_libraries(programs)]:
+            where = usr_path(path)
+            if not where.startswith("/usr/"):
+                continue  # programs outside /usr are mounted by their runtime
+            place(path, tmp / where.lstrip("/"))
+        for d in ("usr/bin", "usr/lib", "usr/lib64", "usr/sbin"):
+            (tmp / d).mkdir(parents=True, exist_ok=True)
+        etc = tmp / "etc"
+        etc.mkdir()
+        for name, text in _ETC_FILES.items():
+            (etc / name).write_text(text)
+        for rel in _ETC_COPIES:
+            src = Path("/etc") / rel
+            if src.exists():
+                (etc / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, etc / rel)
+        (tmp / "empty").mkdir()
+        if fill is not None:
+            fill(tmp)
+        (tmp / ".complete").write_text("")
+        os.chmod(tmp, 0o755)
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another builder won
+            if not (target / ".complete").exists():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def mounts(tree: Path) -> list[Mount]:
+    """The system view of a sandbox whose /usr and /etc come from `tree`."""
+    out = [Mount("bind", "/usr", str(tree / "usr")), Mount("bind", "/etc", str(tree / "etc"))]
+    for name in ("bin", "lib", "lib64", "sbin"):
+        out.append(Mount("symlink", "/" + name, f"usr/{name}"))
+    return out
+
+
+def empty_dir(tree: Path) -> str:
+    """An empty directory of the tree, to hide a directory below another mount."""
+    with contextlib.suppress(FileExistsError):
+        (tree / "empty").mkdir()
+    return str(tree / "empty")
