@@ -7,13 +7,15 @@ A tree is built once per content key under a cache directory (`<cache>/sysroot-<
 from hard links of the host's files where the file system allows (copies otherwise), in a
 temporary directory renamed into place (concurrent builders agree on the result). `mounts()`
 gives the read-only view: `/usr` and `/etc` from the tree, the usual top-level symlinks
-(`/bin`, `/lib`, `/lib64`, `/sbin` into /usr). Extra directories (a runtime's own files)
-are linked into the tree with `add_tree` at build time.
+(`/bin`, `/lib`, `/lib64`, `/sbin` into /usr), then `dirs` — host directories a runtime
+needs whole (its standard library, a JDK) — bound read-only at their own paths, their
+shared objects' libraries in the tree too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -79,9 +81,19 @@ def add_tree(src: str, dst: Path, keep: Callable[[str], bool] | None = None) -> 
             place(path, dst / rel / name)
 
 
-def build(cache_dir: Path, key: str, programs: Iterable[str], fill: Callable[[Path], None] | None = None) -> Path:
+def _shared_objects(d: str) -> list[str]:
+    out = []
+    for dirpath, _dirs, files in os.walk(d):
+        out += [os.path.join(dirpath, f) for f in files if f.endswith(".so") or ".so." in f]
+    return out
+
+
+def build(
+    cache_dir: Path, key: str, programs: Iterable[str], fill: Callable[[Path], None] | None = None, dirs: Iterable[str] = ()
+) -> Path:
     """The tree for `key` (built now if missing): `programs` and their libraries under
-    usr/, an own etc/, then `fill(tree)` for what else belongs to it."""
+    usr/, an own etc/, mount points (and libraries) for `dirs`, then `fill(tree)` for what
+    else belongs to it."""
     target = cache_dir / f"sysroot-{key}"
     if (target / ".complete").exists():
         return target
@@ -89,10 +101,12 @@ def build(cache_dir: Path, key: str, programs: Iterable[str], fill: Callable[[Pa
     tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".sysroot-"))
     try:
         programs = [p for p in programs if os.path.exists(p)]
-        for path in [*programs, *shared_libraries(programs)]:
+        dirs = [d for d in dirs if os.path.isdir(d)]
+        objects = [so for d in dirs for so in _shared_objects(d)]
+        for path in [*programs, *shared_libraries([*programs, *objects])]:
             where = usr_path(path)
-            if not where.startswith("/usr/"):
-                continue  # programs outside /usr are mounted by their runtime
+            if not where.startswith("/usr/") or any(where.startswith(d + "/") for d in dirs):
+                continue  # programs outside /usr are mounted by their runtime; dirs are bound whole
             place(path, tmp / where.lstrip("/"))
         for d in ("usr/bin", "usr/lib", "usr/lib64", "usr/sbin"):
             (tmp / d).mkdir(parents=True, exist_ok=True)
@@ -106,6 +120,8 @@ def build(cache_dir: Path, key: str, programs: Iterable[str], fill: Callable[[Pa
                 (etc / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, etc / rel)
         (tmp / "empty").mkdir()
+        for d in dirs:  # mount points
+            (tmp / d.lstrip("/")).mkdir(parents=True, exist_ok=True)
         if fill is not None:
             fill(tmp)
         (tmp / ".complete").write_text("")
@@ -121,12 +137,32 @@ def build(cache_dir: Path, key: str, programs: Iterable[str], fill: Callable[[Pa
     return target
 
 
-def mounts(tree: Path) -> list[Mount]:
-    """The system view of a sandbox whose /usr and /etc come from `tree`."""
+def mounts(tree: Path, dirs: Iterable[str] = ()) -> list[Mount]:
+    """The system view of a sandbox whose /usr and /etc come from `tree`, with `dirs`
+    (as given to build) bound at their own paths."""
     out = [Mount("bind", "/usr", str(tree / "usr")), Mount("bind", "/etc", str(tree / "etc"))]
     for name in ("bin", "lib", "lib64", "sbin"):
         out.append(Mount("symlink", "/" + name, f"usr/{name}"))
+    for d in dirs:
+        if os.path.isdir(d) and (tree / d.lstrip("/")).is_dir():
+            out.append(Mount("bind", d, d))
     return out
+
+
+def tree_key(name: str, *parts: str) -> str:
+    """A tree's key: `name` and a digest of what it is built from (and of this module)."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    for p in parts:
+        h.update(p.encode() + b"\0")
+    return f"{name}-{h.hexdigest()[:16]}"
+
+
+def system_view(cache_dir: Path, name: str, programs: list[str], dirs: tuple[str, ...] = ()) -> list[Mount]:
+    """build + mounts for a runtime made of host `programs` and whole `dirs`."""
+    real = [os.path.realpath(p) for p in programs]
+    stamps = [f"{p}:{os.stat(p).st_mtime_ns}" for p in real if os.path.exists(p)]
+    tree = build(cache_dir, tree_key(name, *stamps, *dirs), programs, dirs=dirs)
+    return mounts(tree, dirs)
 
 
 def empty_dir(tree: Path) -> str:

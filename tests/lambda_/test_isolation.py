@@ -240,17 +240,18 @@ def test_background_process_does_not_run_between_invocations(lam: Any, make_func
     assert after["ticks"] - before["ticks"] < 20, (before, after)
 
 
-OWN_ROOT = textwrap.dedent(
-    """
-    import os
-    def handler(event, context):
-        return {p: os.path.exists(p) for p in event["paths"]}
-    """
-)
+OWN_ROOT = {
+    "python3.12": ("app.handler", {"app.py": "import os\ndef handler(event, context):\n    return {p: os.path.exists(p) for p in event['paths']}\n"}),
+    "nodejs20.x": ("index.handler", {"index.js": "const fs = require('fs');\nexports.handler = async (e) => Object.fromEntries(e.paths.map((p) => [p, fs.existsSync(p)]));\n"}),
+    "ruby3.3": ("app.handler", {"app.rb": "def handler(event:, context:)\n  event['paths'].to_h { |p| [p, File.exist?(p)] }\nend\n"}),
+}
 
 
-def test_function_sees_a_root_of_its_own(lam: Any, make_function: Any) -> None:
+@pytest.mark.parametrize("runtime", sorted(OWN_ROOT))
+def test_function_sees_a_root_of_its_own(lam: Any, make_function: Any, runtime: str) -> None:
+    handler, files = OWN_ROOT[runtime]
     venv = str(Path(sys.prefix).resolve())
-    paths = ["/etc/shadow", "/etc/gshadow", "/usr/share/doc", "/usr/share/zoneinfo/Europe", venv, "/root", "/work"]
-    _, out = invoke_json(lam, make_function(OWN_ROOT), {"paths": paths})
+    paths = ["/etc/shadow", "/etc/gshadow", "/usr/share/doc", "/usr/share/zoneinfo/Europe", "/usr/bin/apt", venv, "/root", "/work"]
+    _, out = invoke_json(lam, make_function(files, runtime=runtime, handler=handler), {"paths": paths})
+    assert isinstance(out, dict) and out, out
     assert not any(out.values()), out

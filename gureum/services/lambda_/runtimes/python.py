@@ -98,7 +98,7 @@ def _tree() -> Path:
                 if f.parts and f.parts[0] == "..":
                     continue  # scripts and data outside site-packages
                 src = base / f
-                if src.is_file() and "__pycache__" not in f.parts:
+                if src.is_file():
                     sysroot.place(str(src), runtime / f)
         for so in runtime.rglob("*.so"):  # the packages' own native libraries' dependencies
             for lib in sysroot.shared_libraries([str(so)]):
