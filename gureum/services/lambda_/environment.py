@@ -291,7 +291,10 @@ class ExecutionEnvironment:
         return address
 
     def _freeze_idle(self) -> None:
-        """Freeze the tree while no invocation runs (the runtime is parked on its poll)."""
+        """Freeze the tree while no invocation runs. Called when the runtime parks its
+        poll (RuntimeApi.on_park) and when an invocation ends with the poll already
+        parked: the runtime's own work between its answer and its next poll stays off the
+        next invocation's path."""
         if self.alive and self._inflight is None and self.sandbox is not None:
             self.sandbox.freeze()
 
@@ -304,6 +307,8 @@ class ExecutionEnvironment:
         """Start the runtime and wait for its first poll (INIT); returns init ms."""
         t0 = time.perf_counter()
         self.api = RuntimeApi()
+        if self.host.isolated:
+            self.api.on_park = self._freeze_idle
         self._server = RuntimeApiServer(self.api)
         if self.host.private_network:
             try:
@@ -348,7 +353,8 @@ class ExecutionEnvironment:
         if self.api.ready.done() and self.api.ready.exception() is None:
             self.init_ms = init_ms
             self.alive = True
-            self._freeze_idle()
+            if self.api.parked:
+                self._freeze_idle()
             return init_ms
         # Init failed: an init error posted by the runtime, the process exiting, or no poll in time.
         err = self.api.ready.exception() if self.api.ready.done() else None
@@ -427,7 +433,8 @@ class ExecutionEnvironment:
             else:
                 self._pending = functools.partial(self._account, inv.request_id, duration_ms, billed, init_ms, "", error_type)
                 self._loop.call_soon(self._finish_pending)
-            self._loop.call_soon(self._freeze_idle)  # after the caller's answer has gone out
+            if self.api.parked:  # it polled again before this resumed
+                self._loop.call_soon(self._freeze_idle)
             self.last_used = time.monotonic()
             return InvokeResult(
                 payload=outcome.payload,

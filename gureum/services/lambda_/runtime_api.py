@@ -78,6 +78,13 @@ class RuntimeApi:
         self._poller: Poller | None = None
         # Resolved on the first GET next (init finished) or an init error.
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Called when the runtime parks a poll with nothing to hand out (it is idle).
+        self.on_park: Callable[[], None] | None = None
+
+    @property
+    def parked(self) -> bool:
+        """Whether the runtime is waiting on GET next with nothing queued."""
+        return self._poller is not None
 
     # --- the environment's side ----------------------------------------------------
     def submit(self, inv: Invocation) -> None:
@@ -108,6 +115,8 @@ class RuntimeApi:
             self.current = inv
             return inv
         self._poller = poller
+        if self.on_park is not None:
+            self.on_park()
         return None
 
     def unpark(self, poller: Poller) -> None:
