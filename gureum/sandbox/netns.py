@@ -2,9 +2,12 @@
 execution environments), with listening sockets gureum opens *inside* them, and a small
 pool of such namespaces made ahead of time.
 
-A namespace here has only `lo` (up): no interface leads out, so a process in it reaches
-neither the host's loopback listeners nor any other address, and nothing outside reaches
-it. What the sandbox may talk to is offered on its own 127.0.0.1: gureum binds listening
+A namespace here has `lo` (up) and, when a task bridge is given (network.Bridge, the ECS
+task network), an `eth0` on it with a leased address and a route to the bridge subnet only,
+minus the host's own address on the bridge (an `unreachable` route: the sandbox's
+unprivileged processes cannot change it). So a process in it reaches neither the host's
+loopback listeners nor the host itself nor anything off the machine — only task addresses
+on the bridge. What the sandbox may talk to is offered on its own 127.0.0.1: gureum binds listening
 sockets in the namespace (a helper thread enters it with setns(2), binds, and leaves; a
 socket stays in the namespace it was created in) and serves them from its own event loop —
 the environment's Runtime API, and `SocketProxy` forwarding e.g. gureum's API port to the
@@ -26,10 +29,12 @@ import logging
 import os
 import socket
 import struct
+import subprocess
 import threading
+import uuid
 from dataclasses import dataclass, field
 
-from gureum.sandbox.network import PortProxy
+from gureum.sandbox.network import Bridge, NetworkError, PortProxy, TaskNetwork
 
 log = logging.getLogger("gureum.sandbox.netns")
 
@@ -58,18 +63,34 @@ class Netns:
 
     fd: int
     sockets: dict[int, socket.socket] = field(default_factory=dict)
+    bridge: Bridge | None = None
+    link: TaskNetwork | None = None  # its address on the bridge, if attached
+
+    @property
+    def address(self) -> str | None:
+        return self.link.ip if self.link is not None else None
 
     def take_socket(self, port: int) -> socket.socket:
         """The listening socket on `port` (the caller now owns it)."""
         return self.sockets.pop(port)
 
     def close(self) -> None:
+        """Release it (blocking when attached to a bridge: `ip netns delete`)."""
         for s in self.sockets.values():
             s.close()
         self.sockets.clear()
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+        if self.link is not None and self.bridge is not None:
+            self.bridge.destroy(self.link)
+            self.link = None
+
+    async def aclose(self) -> None:
+        if self.link is not None:
+            await asyncio.to_thread(self.close)
+        else:
+            self.close()
 
 
 def _lo_up() -> None:
@@ -79,15 +100,30 @@ def _lo_up() -> None:
         fcntl.ioctl(s.fileno(), _SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | _IFF_UP))
 
 
-def _create_blocking(ports: tuple[int, ...]) -> Netns:
+def _no_route_to(netns: str, address: str) -> None:
+    res = subprocess.run(
+        ["ip", "-n", netns, "route", "add", "unreachable", f"{address}/32"], capture_output=True, text=True, timeout=30, check=False
+    )
+    if res.returncode != 0:
+        raise NetworkError(f"ip route add unreachable {address}: {res.stderr.strip()}")
+
+
+def _create_blocking(ports: tuple[int, ...], bridge: Bridge | None) -> Netns:
     """Runs in a thread of its own: enter a new namespace, set it up, and return."""
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-    ns = Netns(-1)
+    ns = Netns(-1, bridge=bridge)
     try:
-        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        if bridge is not None:
+            ns.link = bridge.create("fn" + uuid.uuid4().hex)
+            _no_route_to(ns.link.netns, bridge.gateway)
+            ns.fd = os.open(ns.link.path, os.O_RDONLY | os.O_CLOEXEC)
+            _check(_libc.setns(ns.fd, CLONE_NEWNET), "setns(task network)")
+        else:
+            _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
         try:
-            ns.fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-            _lo_up()
+            if bridge is None:
+                ns.fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+                _lo_up()
             for port in ports:
                 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 ns.sockets[port] = s
@@ -105,15 +141,16 @@ def _create_blocking(ports: tuple[int, ...]) -> Netns:
     return ns
 
 
-async def create(ports: tuple[int, ...]) -> Netns:
-    """A new namespace with listening sockets on 127.0.0.1:`ports` inside. A thread of its
-    own does it (a thread that failed to return home must not be reused)."""
+async def create(ports: tuple[int, ...], bridge: Bridge | None = None) -> Netns:
+    """A new namespace with listening sockets on 127.0.0.1:`ports` inside (and an
+    address on `bridge`, if given). A thread of its own does it (a thread that failed to
+    return home must not be reused)."""
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[Netns] = loop.create_future()
 
     def work() -> None:
         try:
-            ns = _create_blocking(ports)
+            ns = _create_blocking(ports, bridge)
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
             loop.call_soon_threadsafe(_settle, fut, None, exc)
         else:
@@ -126,7 +163,7 @@ async def create(ports: tuple[int, ...]) -> Netns:
 def _settle(fut: asyncio.Future[Netns], ns: Netns | None, exc: BaseException | None) -> None:
     if fut.cancelled():
         if ns is not None:
-            ns.close()
+            threading.Thread(target=ns.close, name="gureum-netns-close", daemon=True).start()
     elif exc is not None:
         fut.set_exception(exc)
     else:
@@ -139,9 +176,10 @@ class NetnsPool:
     (creating it on the spot when none is ready) and refills in the background. The refill
     task is owned here and ended by `close()`."""
 
-    def __init__(self, ports: tuple[int, ...], size: int = 2) -> None:
+    def __init__(self, ports: tuple[int, ...], size: int = 2, bridge: Bridge | None = None) -> None:
         self.ports = ports
         self.size = size
+        self.bridge = bridge
         self._ready: list[Netns] = []
         self._refill: asyncio.Task[None] | None = None
         self._closed = False
@@ -149,7 +187,7 @@ class NetnsPool:
     async def take(self) -> Netns:
         ns = self._ready.pop() if self._ready else None
         if ns is None:
-            ns = await create(self.ports)
+            ns = await create(self.ports, self.bridge)
         self._start_refill()
         return ns
 
@@ -161,12 +199,12 @@ class NetnsPool:
     async def _fill(self) -> None:
         while not self._closed and len(self._ready) < self.size:
             try:
-                ns = await create(self.ports)
-            except OSError as exc:
+                ns = await create(self.ports, self.bridge)
+            except (OSError, NetworkError) as exc:
                 log.warning("could not prepare a network namespace: %s", exc)
                 return
             if self._closed:
-                ns.close()
+                await ns.aclose()
                 return
             self._ready.append(ns)
 
@@ -177,9 +215,9 @@ class NetnsPool:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._refill
             self._refill = None
-        for ns in self._ready:
-            ns.close()
-        self._ready.clear()
+        ready, self._ready = self._ready, []
+        for ns in ready:
+            await ns.aclose()
 
 
 class SocketProxy(PortProxy):

@@ -25,6 +25,7 @@ from pathlib import Path
 from gureum.sandbox import netns
 from gureum.sandbox.cgroups import Cgroup, CgroupManager, Limits
 from gureum.sandbox.launcher import default_cache_dir, launcher_path
+from gureum.sandbox.network import Bridge
 
 log = logging.getLogger("gureum.sandbox")
 
@@ -100,6 +101,7 @@ class SandboxHost:
         # Private network namespaces (netns.py) need root as well; pools per port set.
         self.private_network = self.isolated and netns.supported()
         self._pools: dict[tuple[int, ...], netns.NetnsPool] = {}
+        self.bridge: Bridge | None = None  # set up by the owner: namespaces then get an address on it
         self._root_mnt = work_dir / "rootfs-mnt"
         if self.isolated:
             self._root_mnt.mkdir(parents=True, exist_ok=True)
@@ -108,10 +110,10 @@ class SandboxHost:
 
     async def network(self, ports: tuple[int, ...]) -> netns.Netns:
         """A private network namespace with listening sockets on 127.0.0.1:`ports` inside
-        (from a pool kept warm per port set)."""
+        (from a pool kept warm per port set), attached to `bridge` when one is set."""
         pool = self._pools.get(ports)
         if pool is None:
-            pool = self._pools[ports] = netns.NetnsPool(ports)
+            pool = self._pools[ports] = netns.NetnsPool(ports, bridge=self.bridge)
         return await pool.take()
 
     async def close(self) -> None:

@@ -255,3 +255,63 @@ def test_function_sees_a_root_of_its_own(lam: Any, make_function: Any, runtime: 
     _, out = invoke_json(lam, make_function(files, runtime=runtime, handler=handler), {"paths": paths})
     assert isinstance(out, dict) and out, out
     assert not any(out.values()), out
+
+
+TASK_PROBE = textwrap.dedent(
+    """
+    import errno, socket
+    def handler(event, context):
+        out = {}
+        for key, (host, port) in event.items():
+            try:
+                with socket.create_connection((host, port), timeout=3) as s:
+                    out[key] = s.recv(64).decode()
+            except socket.timeout:
+                out[key] = "timeout"
+            except OSError as exc:
+                out[key] = errno.errorcode.get(exc.errno, str(exc.errno))
+        return out
+    """
+)
+
+
+def test_function_reaches_task_addresses_but_not_the_host_on_the_bridge(lam: Any, make_function: Any) -> None:
+    import subprocess
+
+    from gureum.sandbox.network import Bridge
+
+    bridge = Bridge()
+    bridge.setup()
+    if not bridge.available:
+        pytest.skip(f"no task bridge: {bridge.reason}")
+    task = bridge.create(f"t{uuid.uuid4().hex}")
+    server = None
+    try:
+        serve = (
+            "import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "s.bind(('0.0.0.0', 8080))\ns.listen(8)\nwhile True:\n    c, _ = s.accept()\n    c.sendall(b'task')\n    c.close()\n"
+        )
+        server = subprocess.Popen(["ip", "netns", "exec", task.netns, sys.executable, "-c", serve])
+        deadline = time.monotonic() + 20
+        while True:  # the task answers (seen from the host)
+            try:
+                with socket.create_connection((task.ip, 8080), timeout=1) as s:
+                    if s.recv(16) == b"task":
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the task's server did not come up"
+            time.sleep(0.02)
+        with socket.socket() as host_listener:  # a host service on every address, the bridge's too
+            host_listener.bind(("0.0.0.0", 0))
+            host_listener.listen(8)
+            port = host_listener.getsockname()[1]
+            name = make_function(TASK_PROBE, Timeout=20)
+            _, out = invoke_json(lam, name, {"task": [task.ip, 8080], "host": [bridge.gateway, port]})
+        assert out["task"] == "task", out
+        assert out["host"] in ("EHOSTUNREACH", "ENETUNREACH", "ECONNREFUSED"), out
+    finally:
+        if server is not None:
+            server.kill()
+            server.wait()
+        bridge.destroy(task)

@@ -5,9 +5,10 @@ endpoint, started once (INIT), then invoked again and again while warm. Whatever
 Isolation (when the host runs isolated sandboxes): the environment gets a network namespace
 of its own (gureum/sandbox/netns.py) with nothing but loopback; its Runtime API listens on
 127.0.0.1:9001 *inside* it (as on AWS), and gureum's API port is forwarded from the same
-port on the namespace's loopback, so `AWS_ENDPOINT_URL` stays as it is; no other address —
-the host's loopback listeners, other environments, the outside — can be reached, and no
-other environment can reach this one's Runtime API. Between invocations (after INIT and
+port on the namespace's loopback, so `AWS_ENDPOINT_URL` stays as it is; with the task
+bridge up, it also has an address there and reaches ECS task addresses, but not the host
+on it. Nothing else — the host's loopback listeners, the host, the outside — can be
+reached, and no other environment can reach this one's Runtime API. Between invocations (after INIT and
 after each response) the tree is frozen (cgroup freezer) and thawed when the next
 invocation is handed over. In plain-process mode the Runtime API is a port on the host's
 127.0.0.1 that any local process could reach: that mode isolates nothing.
@@ -547,8 +548,8 @@ class ExecutionEnvironment:
         for proxy in proxies:
             await proxy.close()
         if self._netns is not None:
-            self._netns.close()
-            self._netns = None
+            ns, self._netns = self._netns, None
+            await ns.aclose()
 
 
 def _loopback_port(endpoint: str) -> int | None:
