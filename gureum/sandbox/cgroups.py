@@ -141,6 +141,16 @@ class Cgroup:
                 os.write(fd, b"1" if self.v2 else b"FROZEN")
                 self.frozen = True
 
+    def frozen_fully(self) -> bool:
+        """Whether the kernel has stopped every process of the group (freezing completes
+        asynchronously after freeze())."""
+        try:
+            if self.v2:
+                return "frozen 1" in (self.dirs["unified"] / "cgroup.events").read_text()
+            return (self.dirs["freezer"] / "freezer.state").read_text().strip() == "FROZEN"
+        except (OSError, KeyError):
+            return False
+
     def thaw(self) -> None:
         fd = self._freeze_fd()
         if fd is not None and self.frozen:
