@@ -3,15 +3,15 @@ endpoint, started once (INIT), then invoked again and again while warm. Whatever
 (crash, timeout, OOM, a failed init) destroys the whole tree; the scheduler starts a new one.
 
 Isolation (when the host runs isolated sandboxes): the environment gets a network namespace
-of its own (gureum/sandbox/netns.py) with nothing but loopback; its Runtime API listens on
-127.0.0.1:9001 *inside* it (as on AWS), and gureum's API port is forwarded from the same
-port on the namespace's loopback, so `AWS_ENDPOINT_URL` stays as it is; with the task
-bridge up, it also has an address there and reaches ECS task addresses, but not the host
-on it. Nothing else — the host's loopback listeners, the host, the outside — can be
-reached, and no other environment can reach this one's Runtime API. Between invocations (after INIT and
-after each response) the tree is frozen (cgroup freezer) and thawed when the next
-invocation is handed over. In plain-process mode the Runtime API is a port on the host's
-127.0.0.1 that any local process could reach: that mode isolates nothing.
+of its own (gureum/sandbox/netns.py): its Runtime API listens on 127.0.0.1:9001 *inside*
+it (as on AWS), and gureum's API is forwarded from 127.0.0.1:<its port> inside
+(`AWS_ENDPOINT_URL` points there); with the task bridge up, the namespace also has an
+address on it and reaches ECS task addresses, but not the host there. Nothing else — the
+host's loopback listeners, the host, other environments' Runtime APIs, the outside — can
+be reached. While no invocation runs (from the moment the runtime parks its next poll)
+the tree is frozen (cgroup freezer); it is thawed when the next invocation is handed over.
+In plain-process mode the Runtime API is a port on the host's 127.0.0.1 that any local
+process could reach: that mode isolates nothing.
 
 The environment writes AWS's log lines (INIT_START, START, END, REPORT) around the
 runtime's own output and measures Duration, Billed Duration, Max Memory Used (from the
@@ -32,11 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from gureum.sandbox.cgroups import Limits
 from gureum.sandbox.netns import Netns, SocketProxy
+from gureum.sandbox.network import NetworkError
 from gureum.sandbox.process import Mount, Sandbox, SandboxHost, SandboxSpec
 from gureum.services.lambda_.runtime_api import (
     InitError,
@@ -173,6 +173,7 @@ class ExecutionEnvironment:
         self._peak_fresh = False  # the cgroup's peak was reset since the last invocation
         self._netns: Netns | None = None  # the environment's own network namespace (isolated hosts)
         self._proxies: list[SocketProxy] = []  # gureum's API forwarded into it
+        self._endpoint_inside = ""  # gureum's API as seen from inside that namespace
 
     # --- logging ---------------------------------------------------------------------
     def _log(self, message: str, now: float | None = None) -> None:
@@ -253,7 +254,7 @@ class ExecutionEnvironment:
         )
         env.update(dict(cfg.credentials))
         if cfg.endpoint:
-            env["AWS_ENDPOINT_URL"] = cfg.endpoint
+            env["AWS_ENDPOINT_URL"] = self._endpoint_inside or cfg.endpoint
         mounts = [Mount("bind", TASK_ROOT, str(cfg.code_dir))] if cfg.image_root is None else []
         for layer in cfg.layer_dirs:
             mounts.append(Mount("bind", OPT_DIR, str(layer)))
@@ -280,15 +281,17 @@ class ExecutionEnvironment:
         """The environment's own namespace: its Runtime API and gureum's API port on its
         loopback. Returns AWS_LAMBDA_RUNTIME_API."""
         assert self._server is not None
-        forward = _loopback_port(self.cfg.endpoint)
+        target = _endpoint_target(self.cfg.endpoint)
+        forward = target[1] if target is not None else None
         api_port = RUNTIME_API_PORT if forward != RUNTIME_API_PORT else RUNTIME_API_PORT + 1
         ports = (api_port,) if forward is None else (api_port, forward)
         self._netns = ns = await self.host.network(ports)
         address = await self._server.start(sock=ns.take_socket(api_port))
-        if forward is not None:
-            proxy = SocketProxy(ns.take_socket(forward), ("127.0.0.1", forward))
+        if target is not None and forward is not None:
+            proxy = SocketProxy(ns.take_socket(forward), target)
             self._proxies.append(proxy)
             await proxy.start()
+            self._endpoint_inside = urlsplit(self.cfg.endpoint)._replace(netloc=f"127.0.0.1:{forward}").geturl()
         return address
 
     def _freeze_idle(self) -> None:
@@ -314,7 +317,7 @@ class ExecutionEnvironment:
         if self.host.private_network:
             try:
                 address = await self._private_network()
-            except OSError as exc:
+            except (OSError, NetworkError) as exc:
                 await self.destroy()
                 payload = json.dumps({"errorMessage": f"Sandbox network failed: {exc}", "errorType": "Runtime.Unknown"})
                 raise InitFailed(payload.encode(), "Runtime.Unknown", 0.0) from None
@@ -552,17 +555,18 @@ class ExecutionEnvironment:
             await ns.aclose()
 
 
-def _loopback_port(endpoint: str) -> int | None:
-    """The port of gureum's API endpoint when it is on the host's loopback (forwarded into
-    each environment's namespace at the same address)."""
+def _endpoint_target(endpoint: str) -> tuple[str, int] | None:
+    """Where gureum's API endpoint (an http URL) is reached from the host: it is forwarded
+    from the same port on each environment's own loopback."""
     try:
         parts = urlsplit(endpoint)
-        port = parts.port
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return None
-    if parts.hostname in ("127.0.0.1", "localhost") and port:
-        return port
-    return None
+    if not parts.hostname:
+        return None
+    host = "127.0.0.1" if parts.hostname == "localhost" else parts.hostname
+    return host, port
 
 
 def _exit_reason(code: int) -> str:
