@@ -150,19 +150,30 @@ def mounts(tree: Path, dirs: Iterable[str] = ()) -> list[Mount]:
 
 
 def tree_key(name: str, *parts: str) -> str:
-    """A tree's key: `name` and a digest of what it is built from (and of this module)."""
+    """A tree's key: `name` and a digest of what it is built from, of this module and of
+the host's package database (an upgrade rebuilds the trees with the new libraries)."""
     h = hashlib.sha256(Path(__file__).read_bytes())
+    with contextlib.suppress(OSError):  # packages upgraded: libraries may have changed
+        h.update(str(os.stat("/var/lib/dpkg/status").st_mtime_ns).encode())
     for p in parts:
         h.update(p.encode() + b"\0")
     return f"{name}-{h.hexdigest()[:16]}"
 
 
+_VIEWS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], list[Mount]] = {}  # per process: derived from the host's files
+
+
 def system_view(cache_dir: Path, name: str, programs: list[str], dirs: tuple[str, ...] = ()) -> list[Mount]:
-    """build + mounts for a runtime made of host `programs` and whole `dirs`."""
-    real = [os.path.realpath(p) for p in programs]
-    stamps = [f"{p}:{os.stat(p).st_mtime_ns}" for p in real if os.path.exists(p)]
-    tree = build(cache_dir, tree_key(name, *stamps, *dirs), programs, dirs=dirs)
-    return mounts(tree, dirs)
+    """build + mounts for a runtime made of host `programs` and whole `dirs`; worked out
+    once per process (the first call may build: blocking), then answered from memory."""
+    memo = (str(cache_dir), name, tuple(programs), tuple(dirs))
+    view = _VIEWS.get(memo)
+    if view is None:
+        real = [os.path.realpath(p) for p in programs]
+        stamps = [f"{p}:{os.stat(p).st_mtime_ns}" for p in real if os.path.exists(p)]
+        tree = build(cache_dir, tree_key(name, *stamps, *dirs), programs, dirs=dirs)
+        view = _VIEWS[memo] = mounts(tree, dirs)
+    return list(view)
 
 
 def empty_dir(tree: Path) -> str:

@@ -7,6 +7,7 @@ Rust bootstraps; Go's are static), an own /etc."""
 
 from __future__ import annotations
 
+import functools
 import glob
 from typing import TYPE_CHECKING
 
@@ -27,9 +28,13 @@ _TOOLS = tuple(
 _LIBS = ("libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libstdc++.so.6", "libgcc_s.so.1", "libz.so.1", "libcrypt.so.1")
 
 
+@functools.cache
+def _libs() -> tuple[str, ...]:
+    return tuple(p for name in _LIBS for p in glob.glob(f"/usr/lib/*-linux-gnu/{name}"))
+
+
 def _system() -> list[Mount]:
-    libs = [p for name in _LIBS for p in glob.glob(f"/usr/lib/*-linux-gnu/{name}")]
-    return own_system("provided", [*_TOOLS, *libs])
+    return own_system("provided", [*_TOOLS, *_libs()])
 
 
 def prepare(rt: Runtime) -> None:

@@ -11,8 +11,8 @@ its site-packages on PYTHONPATH.
 
 from __future__ import annotations
 
+import functools
 import glob
-import hashlib
 import importlib.metadata
 import importlib.util
 import os
@@ -57,6 +57,7 @@ def _closure(names: tuple[str, ...]) -> list[importlib.metadata.Distribution]:
     return list(seen.values())
 
 
+@functools.cache
 def _interpreter() -> tuple[str, str, str | None]:
     """(interpreter, standard library dir, libpython or None) on the host."""
     exe = os.path.realpath(sys.executable)
@@ -69,18 +70,18 @@ def _interpreter() -> tuple[str, str, str | None]:
     return exe, stdlib, libpython
 
 
-def _key(dists: list[importlib.metadata.Distribution]) -> str:
-    h = hashlib.sha256()
-    h.update(sys.version.encode() + os.path.realpath(sys.executable).encode())
-    h.update(Path(sysroot.__file__).read_bytes())
-    for d in sorted(dists, key=lambda d: d.metadata["Name"]):
-        h.update(f"{d.metadata['Name']}=={d.version}@{d.locate_file('')}".encode())
-    return "python-" + h.hexdigest()[:16]
+@functools.cache
+def _runtime_packages() -> tuple[tuple[importlib.metadata.Distribution, ...], str]:
+    """The distributions the runtime provides and the tree's key, found once per process
+    (reading package metadata costs milliseconds: not on every cold start)."""
+    dists = tuple(sorted(_closure(RUNTIME_PACKAGES), key=lambda d: d.metadata["Name"]))
+    parts = [sys.version, os.path.realpath(sys.executable)]
+    parts += [f"{d.metadata['Name']}=={d.version}@{d.locate_file('')}" for d in dists]
+    return dists, sysroot.tree_key("python", *parts)
 
 
 def _tree() -> Path:
-    dists = _closure(RUNTIME_PACKAGES)
-    key = _key(dists)
+    dists, key = _runtime_packages()
     tree = _TREES.get(key)
     if tree is not None:
         return tree
