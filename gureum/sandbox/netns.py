@@ -10,8 +10,8 @@ loopback listeners nor the host itself nor anything off the machine — only tas
 on the bridge. What the sandbox may talk to is offered on its own 127.0.0.1: gureum binds listening
 sockets in the namespace (a helper thread enters it with setns(2), binds, and leaves; a
 socket stays in the namespace it was created in) and serves them from its own event loop —
-the environment's Runtime API, and `SocketProxy` forwarding e.g. gureum's API port to the
-host's 127.0.0.1. Only processes in that namespace can connect to those sockets.
+the environment's Runtime API, `SocketProxy` forwarding e.g. gureum's API port to the
+host's 127.0.0.1, `SocketUdpProxy` forwarding DNS (UDP 53) to gureum's DNS server. Only processes in that namespace can connect to those sockets.
 
 The namespace is held by an open fd on its nsfs inode (`Netns.fd`); the sandbox launcher
 joins it (`--netns FD`). It disappears when the fd, the sockets and the processes in it
@@ -34,7 +34,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from gureum.sandbox.network import Bridge, NetworkError, PortProxy, TaskNetwork
+from gureum.sandbox.network import Bridge, NetworkError, PortProxy, TaskNetwork, UdpProxy
 
 log = logging.getLogger("gureum.sandbox.netns")
 
@@ -63,6 +63,7 @@ class Netns:
 
     fd: int
     sockets: dict[int, socket.socket] = field(default_factory=dict)
+    udp_sockets: dict[int, socket.socket] = field(default_factory=dict)
     bridge: Bridge | None = None
     link: TaskNetwork | None = None  # its address on the bridge, if attached
 
@@ -74,11 +75,16 @@ class Netns:
         """The listening socket on `port` (the caller now owns it)."""
         return self.sockets.pop(port)
 
+    def take_udp_socket(self, port: int) -> socket.socket:
+        """The UDP socket bound on `port` (the caller now owns it)."""
+        return self.udp_sockets.pop(port)
+
     def close(self) -> None:
         """Release it (blocking when attached to a bridge: `ip netns delete`)."""
-        for s in self.sockets.values():
+        for s in [*self.sockets.values(), *self.udp_sockets.values()]:
             s.close()
         self.sockets.clear()
+        self.udp_sockets.clear()
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
@@ -108,7 +114,7 @@ def _no_route_to(netns: str, address: str) -> None:
         raise NetworkError(f"ip route add unreachable {address}: {res.stderr.strip()}")
 
 
-def _create_blocking(ports: tuple[int, ...], bridge: Bridge | None) -> Netns:
+def _create_blocking(ports: tuple[int, ...], bridge: Bridge | None, udp_ports: tuple[int, ...] = ()) -> Netns:
     """Runs in a thread of its own: enter a new namespace, set it up, and return."""
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     ns = Netns(-1, bridge=bridge)
@@ -131,6 +137,11 @@ def _create_blocking(ports: tuple[int, ...], bridge: Bridge | None) -> Netns:
                 s.bind(("127.0.0.1", port))
                 s.listen(64)
                 s.setblocking(False)
+            for port in udp_ports:
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                ns.udp_sockets[port] = u
+                u.bind(("127.0.0.1", port))
+                u.setblocking(False)
         finally:
             _check(_libc.setns(home, CLONE_NEWNET), "setns(home)")
     except BaseException:
@@ -141,7 +152,7 @@ def _create_blocking(ports: tuple[int, ...], bridge: Bridge | None) -> Netns:
     return ns
 
 
-async def create(ports: tuple[int, ...], bridge: Bridge | None = None) -> Netns:
+async def create(ports: tuple[int, ...], bridge: Bridge | None = None, udp_ports: tuple[int, ...] = ()) -> Netns:
     """A new namespace with listening sockets on 127.0.0.1:`ports` inside (and an
     address on `bridge`, if given). A thread of its own does it (a thread that failed to
     return home must not be reused)."""
@@ -150,7 +161,7 @@ async def create(ports: tuple[int, ...], bridge: Bridge | None = None) -> Netns:
 
     def work() -> None:
         try:
-            ns = _create_blocking(ports, bridge)
+            ns = _create_blocking(ports, bridge, udp_ports)
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
             loop.call_soon_threadsafe(_settle, fut, None, exc)
         else:
@@ -176,8 +187,9 @@ class NetnsPool:
     (creating it on the spot when none is ready) and refills in the background. The refill
     task is owned here and ended by `close()`."""
 
-    def __init__(self, ports: tuple[int, ...], size: int = 2, bridge: Bridge | None = None) -> None:
+    def __init__(self, ports: tuple[int, ...], size: int = 2, bridge: Bridge | None = None, udp_ports: tuple[int, ...] = ()) -> None:
         self.ports = ports
+        self.udp_ports = udp_ports
         self.size = size
         self.bridge = bridge
         self._ready: list[Netns] = []
@@ -187,7 +199,7 @@ class NetnsPool:
     async def take(self) -> Netns:
         ns = self._ready.pop() if self._ready else None
         if ns is None:
-            ns = await create(self.ports, self.bridge)
+            ns = await create(self.ports, self.bridge, self.udp_ports)
         self._start_refill()
         return ns
 
@@ -199,7 +211,7 @@ class NetnsPool:
     async def _fill(self) -> None:
         while not self._closed and len(self._ready) < self.size:
             try:
-                ns = await create(self.ports, self.bridge)
+                ns = await create(self.ports, self.bridge, self.udp_ports)
             except (OSError, NetworkError) as exc:
                 log.warning("could not prepare a network namespace: %s", exc)
                 return
@@ -231,4 +243,20 @@ class SocketProxy(PortProxy):
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._handle, sock=self._sock)
+        return self.host_port
+
+
+class SocketUdpProxy(UdpProxy):
+    """A UdpProxy serving an already bound UDP socket (e.g. one inside a sandbox's
+    namespace)."""
+
+    def __init__(self, sock: socket.socket, target: tuple[str, int]) -> None:
+        name = sock.getsockname()
+        super().__init__(name[0], name[1], target)
+        self._sock = sock
+
+    async def start(self) -> int:
+        loop = asyncio.get_running_loop()
+        self.transport, _ = await loop.create_datagram_endpoint(lambda: self, sock=self._sock)
+        self._reaper = loop.create_task(self._reap())
         return self.host_port

@@ -100,7 +100,7 @@ class SandboxHost:
         self.isolated = self.launcher is not None
         # Private network namespaces (netns.py) need root as well; pools per port set.
         self.private_network = self.isolated and netns.supported()
-        self._pools: dict[tuple[int, ...], netns.NetnsPool] = {}
+        self._pools: dict[tuple[tuple[int, ...], tuple[int, ...]], netns.NetnsPool] = {}
         self.bridge: Bridge | None = None  # set up by the owner: namespaces then get an address on it
         self._root_mnt = work_dir / "rootfs-mnt"
         if self.isolated:
@@ -108,12 +108,13 @@ class SandboxHost:
             if self.cgroups is not None:
                 self.cgroups.sweep()
 
-    async def network(self, ports: tuple[int, ...]) -> netns.Netns:
-        """A private network namespace with listening sockets on 127.0.0.1:`ports` inside
-        (from a pool kept warm per port set), attached to `bridge` when one is set."""
-        pool = self._pools.get(ports)
+    async def network(self, ports: tuple[int, ...], udp_ports: tuple[int, ...] = ()) -> netns.Netns:
+        """A private network namespace with listening sockets on 127.0.0.1:`ports` (TCP)
+        and `udp_ports` inside (from a pool kept warm per port set), attached to `bridge`
+        when one is set."""
+        pool = self._pools.get((ports, udp_ports))
         if pool is None:
-            pool = self._pools[ports] = netns.NetnsPool(ports, bridge=self.bridge)
+            pool = self._pools[(ports, udp_ports)] = netns.NetnsPool(ports, bridge=self.bridge, udp_ports=udp_ports)
         return await pool.take()
 
     async def close(self) -> None:

@@ -315,3 +315,27 @@ def test_function_reaches_task_addresses_but_not_the_host_on_the_bridge(lam: Any
             server.kill()
             server.wait()
         bridge.destroy(task)
+
+
+RESOLVE = textwrap.dedent(
+    """
+    import socket
+    def handler(event, context):
+        try:
+            return socket.gethostbyname(event["name"])
+        except OSError as exc:
+            return repr(exc)
+    """
+)
+
+
+def test_function_resolves_names_through_gureums_dns(gureum: Any, lam: Any, make_function: Any) -> None:
+    r53 = gureum.client("route53")
+    zone = f"iso-{uuid.uuid4().hex[:8]}.test"
+    zid = r53.create_hosted_zone(Name=zone, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+    r53.change_resource_record_sets(
+        HostedZoneId=zid,
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {"Name": f"svc.{zone}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.213.7.7"}]}}]},
+    )
+    _, out = invoke_json(lam, make_function(RESOLVE, Timeout=20), {"name": f"svc.{zone}"})
+    assert out == "10.213.7.7"

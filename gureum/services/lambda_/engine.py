@@ -236,6 +236,7 @@ class LambdaEngine:
             credentials=tuple(sorted(creds.items())),
             credentials_expire=creds_expire,
             endpoint=self._endpoint(),
+            dns=self.app.dns_address,
             pool_key=f"{target.state.key}#{target.version}#{config.get('RevisionId')}",
             **image_fields,
         )

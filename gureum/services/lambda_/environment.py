@@ -5,7 +5,8 @@ endpoint, started once (INIT), then invoked again and again while warm. Whatever
 Isolation (when the host runs isolated sandboxes): the environment gets a network namespace
 of its own (gureum/sandbox/netns.py): its Runtime API listens on 127.0.0.1:9001 *inside*
 it (as on AWS), and gureum's API is forwarded from 127.0.0.1:<its port> inside
-(`AWS_ENDPOINT_URL` points there); with the task bridge up, the namespace also has an
+(`AWS_ENDPOINT_URL` points there), gureum's DNS server from 127.0.0.1:53 (the sandbox's
+resolv.conf names it); with the task bridge up, the namespace also has an
 address on it and reaches ECS task addresses, but not the host there. Nothing else — the
 host's loopback listeners, the host, other environments' Runtime APIs, the outside — can
 be reached. While no invocation runs (from the moment the runtime parks its next poll)
@@ -35,7 +36,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gureum.sandbox.cgroups import Limits
-from gureum.sandbox.netns import Netns, SocketProxy
+from gureum.sandbox.netns import Netns, SocketProxy, SocketUdpProxy
 from gureum.sandbox.network import NetworkError
 from gureum.sandbox.process import Mount, Sandbox, SandboxHost, SandboxSpec
 from gureum.services.lambda_.runtime_api import (
@@ -98,6 +99,7 @@ class EnvConfig:
     credentials_expire: float = math.inf  # epoch seconds: environments are retired before this
     layer_dirs: tuple[Path, ...] = ()
     endpoint: str = ""  # gureum's API endpoint, for the function's SDK
+    dns: tuple[str, int] | None = None  # gureum's DNS server (forwarded into isolated environments)
     pool_key: str = ""  # environments are shared only between identical configurations
     # container-image functions: the image's root file system and what to run in it
     image_root: Path | None = None
@@ -172,7 +174,7 @@ class ExecutionEnvironment:
         self._pending: Callable[[], object] | None = None  # the last invocation's END/REPORT, not yet written
         self._peak_fresh = False  # the cgroup's peak was reset since the last invocation
         self._netns: Netns | None = None  # the environment's own network namespace (isolated hosts)
-        self._proxies: list[SocketProxy] = []  # gureum's API forwarded into it
+        self._proxies: list[SocketProxy | SocketUdpProxy] = []  # gureum's API (and DNS) forwarded into it
         self._endpoint_inside = ""  # gureum's API as seen from inside that namespace
 
     # --- logging ---------------------------------------------------------------------
@@ -285,8 +287,14 @@ class ExecutionEnvironment:
         forward = target[1] if target is not None else None
         api_port = RUNTIME_API_PORT if forward != RUNTIME_API_PORT else RUNTIME_API_PORT + 1
         ports = (api_port,) if forward is None else (api_port, forward)
-        self._netns = ns = await self.host.network(ports)
+        udp = (53,) if self.cfg.dns is not None else ()
+        self._netns = ns = await self.host.network(ports, udp)
         address = await self._server.start(sock=ns.take_socket(api_port))
+        if self.cfg.dns is not None:
+            host, port = self.cfg.dns
+            dns = SocketUdpProxy(ns.take_udp_socket(53), ("127.0.0.1" if host in ("0.0.0.0", "") else host, port))
+            self._proxies.append(dns)
+            await dns.start()
         if target is not None and forward is not None:
             proxy = SocketProxy(ns.take_socket(forward), target)
             self._proxies.append(proxy)
