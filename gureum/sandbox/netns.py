@@ -114,20 +114,41 @@ def _no_route_to(netns: str, address: str) -> None:
         raise NetworkError(f"ip route add unreachable {address}: {res.stderr.strip()}")
 
 
+def _attach(bridge: Bridge) -> TaskNetwork:
+    """A named namespace with an address on `bridge` and no route to the host's own
+    address there. The bridge is set up again once if that fails (another gureum process
+    on this host may have removed it)."""
+    try:
+        link = bridge.create("fn" + uuid.uuid4().hex)
+    except NetworkError:
+        bridge.setup()
+        link = bridge.create("fn" + uuid.uuid4().hex)
+    try:
+        _no_route_to(link.netns, bridge.gateway)
+    except NetworkError:
+        bridge.destroy(link)
+        raise
+    return link
+
+
 def _create_blocking(ports: tuple[int, ...], bridge: Bridge | None, udp_ports: tuple[int, ...] = ()) -> Netns:
     """Runs in a thread of its own: enter a new namespace, set it up, and return."""
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     ns = Netns(-1, bridge=bridge)
     try:
         if bridge is not None:
-            ns.link = bridge.create("fn" + uuid.uuid4().hex)
-            _no_route_to(ns.link.netns, bridge.gateway)
+            try:
+                ns.link = _attach(bridge)
+            except NetworkError as exc:  # no task network: still a private namespace
+                log.warning("sandbox namespace without the task network: %s", exc)
+                ns.bridge = None
+        if ns.link is not None:
             ns.fd = os.open(ns.link.path, os.O_RDONLY | os.O_CLOEXEC)
             _check(_libc.setns(ns.fd, CLONE_NEWNET), "setns(task network)")
         else:
             _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
         try:
-            if bridge is None:
+            if ns.link is None:
                 ns.fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
                 _lo_up()
             for port in ports:

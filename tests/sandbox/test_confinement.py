@@ -152,3 +152,17 @@ def test_system_tree_holds_the_programs_and_their_libraries_only(tmp_path: Path)
     assert "sbx_user1051" in out
     assert "shadow" not in out and "apt" not in out and "share" not in out, out
 
+
+
+@root_only
+def test_namespace_stays_private_when_the_task_bridge_cannot_be_used() -> None:
+    from gureum.sandbox import netns
+    from gureum.sandbox.network import Bridge
+
+    bridge = Bridge("gureum-name-too-long-for-a-link", "10.213.0.0/16")  # never usable: `ip link add` refuses it
+    ns = asyncio.run(netns.create((7001,), bridge))
+    try:
+        assert ns.link is None and ns.fd >= 0
+        assert ns.sockets[7001].getsockname() == ("127.0.0.1", 7001)
+    finally:
+        ns.close()
