@@ -26,6 +26,7 @@ from pathlib import Path
 
 from gureum.sandbox.process import SANDBOX_GID, SANDBOX_UID, Mount
 
+_SOURCE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).digest()  # the code that builds, as imported
 _LDD_PATH = re.compile(r"(?:=>\s*)?(/\S+)\s+\(0x")
 _ETC_FILES = {
     "passwd": f"root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:{SANDBOX_UID}:{SANDBOX_GID}::/tmp:/sbin/nologin\n",
@@ -34,7 +35,9 @@ _ETC_FILES = {
     "resolv.conf": "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
     "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files dns\n",
 }
-_ETC_COPIES = ("ssl/certs/ca-certificates.crt", "ld.so.cache", "localtime")
+_ETC_COPIES = ("ssl/certs/ca-certificates.crt", "ssl/openssl.cnf", "ld.so.cache", "localtime")
+# OpenSSL's directory on Debian points into /etc/ssl: the same links in the tree
+_SSL_LINKS = {"certs": "/etc/ssl/certs", "cert.pem": "/etc/ssl/certs/ca-certificates.crt", "openssl.cnf": "/etc/ssl/openssl.cnf"}
 
 
 def shared_libraries(paths: Iterable[str]) -> set[str]:
@@ -119,6 +122,10 @@ def build(
             if src.exists():
                 (etc / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, etc / rel)
+        if os.path.isdir("/usr/lib/ssl"):
+            (tmp / "usr/lib/ssl").mkdir(parents=True, exist_ok=True)
+            for name, link in _SSL_LINKS.items():
+                os.symlink(link, tmp / "usr/lib/ssl" / name)
         (tmp / "empty").mkdir()
         for d in dirs:  # mount points
             (tmp / d.lstrip("/")).mkdir(parents=True, exist_ok=True)
@@ -152,7 +159,7 @@ def mounts(tree: Path, dirs: Iterable[str] = ()) -> list[Mount]:
 def tree_key(name: str, *parts: str) -> str:
     """A tree's key: `name` and a digest of what it is built from, of this module and of
 the host's package database (an upgrade rebuilds the trees with the new libraries)."""
-    h = hashlib.sha256(Path(__file__).read_bytes())
+    h = hashlib.sha256(_SOURCE_DIGEST)
     with contextlib.suppress(OSError):  # packages upgraded: libraries may have changed
         h.update(str(os.stat("/var/lib/dpkg/status").st_mtime_ns).encode())
     for p in parts:

@@ -339,3 +339,17 @@ def test_function_resolves_names_through_gureums_dns(gureum: Any, lam: Any, make
     )
     _, out = invoke_json(lam, make_function(RESOLVE, Timeout=20), {"name": f"svc.{zone}"})
     assert out == "10.213.7.7"
+
+
+TLS = textwrap.dedent(
+    """
+    import ssl
+    def handler(event, context):
+        return ssl.create_default_context().cert_store_stats()["x509_ca"]
+    """
+)
+
+
+def test_own_root_keeps_the_ca_certificates(lam: Any, make_function: Any) -> None:
+    _, out = invoke_json(lam, make_function(TLS))
+    assert out > 0
