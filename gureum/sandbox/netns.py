@@ -79,6 +79,14 @@ class Netns:
         """The UDP socket bound on `port` (the caller now owns it)."""
         return self.udp_sockets.pop(port)
 
+    def serve_socket(self, port: int) -> socket.socket:
+        """A duplicate of the listening socket on `port` for a server: closing it leaves
+        the namespace's own, so the namespace can be used again (NetnsPool.give_back)."""
+        return self.sockets[port].dup()
+
+    def serve_udp_socket(self, port: int) -> socket.socket:
+        return self.udp_sockets[port].dup()
+
     def close(self) -> None:
         """Release it (blocking when attached to a bridge: `ip netns delete`)."""
         for s in [*self.sockets.values(), *self.udp_sockets.values()]:
@@ -205,13 +213,20 @@ def _settle(fut: asyncio.Future[Netns], ns: Netns | None, exc: BaseException | N
 
 class NetnsPool:
     """Keeps up to `size` ready namespaces for one set of ports; `take()` hands one out
-    (creating it on the spot when none is ready) and refills in the background. The refill
-    task is owned here and ended by `close()`."""
+    (creating it on the spot when none is ready) and refills in the background; a
+    namespace whose sandbox is gone comes back with `give_back()` (up to `keep` are kept):
+    creating and tearing down namespaces (veths, `ip` runs, the kernel's cleanup) is the
+    expensive part, and one that held no process any more carries nothing over — its
+    processes could change no interface, route or setting in it, and their sockets died
+    with them. The refill task is owned here and ended by `close()`."""
 
-    def __init__(self, ports: tuple[int, ...], size: int = 2, bridge: Bridge | None = None, udp_ports: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, ports: tuple[int, ...], size: int = 2, bridge: Bridge | None = None, udp_ports: tuple[int, ...] = (), keep: int = 16
+    ) -> None:
         self.ports = ports
         self.udp_ports = udp_ports
         self.size = size
+        self.keep = keep
         self.bridge = bridge
         self._ready: list[Netns] = []
         self._refill: asyncio.Task[None] | None = None
@@ -223,6 +238,14 @@ class NetnsPool:
             ns = await create(self.ports, self.bridge, self.udp_ports)
         self._start_refill()
         return ns
+
+    async def give_back(self, ns: Netns) -> None:
+        """Take back a namespace no process uses any more (its sockets all still there)."""
+        whole = set(ns.sockets) == set(self.ports) and set(ns.udp_sockets) == set(self.udp_ports) and ns.fd >= 0
+        if self._closed or not whole or len(self._ready) >= self.keep:
+            await ns.aclose()
+            return
+        self._ready.append(ns)
 
     def _start_refill(self) -> None:
         if self._closed or (self._refill is not None and not self._refill.done()):

@@ -117,6 +117,14 @@ class SandboxHost:
             pool = self._pools[(ports, udp_ports)] = netns.NetnsPool(ports, bridge=self.bridge, udp_ports=udp_ports)
         return await pool.take()
 
+    async def release_network(self, ns: netns.Netns, ports: tuple[int, ...], udp_ports: tuple[int, ...] = ()) -> None:
+        """Hand back a namespace from network() once no process of its sandbox is left."""
+        pool = self._pools.get((ports, udp_ports))
+        if pool is None:
+            await ns.aclose()
+        else:
+            await pool.give_back(ns)
+
     async def close(self) -> None:
         """Drop the namespaces kept ready."""
         pools, self._pools = list(self._pools.values()), {}
@@ -261,6 +269,11 @@ class Sandbox:
     @property
     def can_freeze(self) -> bool:
         return self.cgroup is not None and self.cgroup.can_freeze
+
+    def finished(self) -> bool:
+        """Whether no process of the tree is left (after destroy(): the launcher reaped,
+        its cgroup empty and removed)."""
+        return self.proc.returncode is not None and (self.cgroup is None or not self.cgroup.pids())
 
     def freeze(self) -> None:
         """Stop every process of the tree until thaw() (no-op without a freezer)."""

@@ -166,3 +166,36 @@ def test_namespace_stays_private_when_the_task_bridge_cannot_be_used() -> None:
         assert ns.sockets[7001].getsockname() == ("127.0.0.1", 7001)
     finally:
         ns.close()
+
+
+@root_only
+def test_a_namespace_given_back_serves_again_with_its_sockets(tmp_path: Path) -> None:
+    async def main() -> tuple[bool, str]:
+        host = SandboxHost(tmp_path)
+        first = await host.network((7002,))
+        server = await asyncio.start_server(lambda r, w: w.close(), sock=first.serve_socket(7002))
+        server.close()
+        await server.wait_closed()
+        await host.release_network(first, (7002,))
+        again = await host.network((7002,))
+        same = again is first
+        got: list[bytes] = []
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            got.append(await reader.read(10))
+            writer.close()
+
+        server = await asyncio.start_server(serve, sock=again.serve_socket(7002))
+        script = "import socket\nsocket.create_connection(('127.0.0.1', 7002), timeout=2).sendall(b'again')\n"
+        code, out = await _run(host, ["python3", "-c", script], netns_fd=again.fd)
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        server.close()
+        await host.release_network(again, (7002,))
+        await host.close()
+        return same, (got[0] if got else b"").decode() + out
+
+    same, out = asyncio.run(main())
+    assert same
+    assert out.startswith("again"), out

@@ -176,6 +176,7 @@ class ExecutionEnvironment:
         self._netns: Netns | None = None  # the environment's own network namespace (isolated hosts)
         self._proxies: list[SocketProxy | SocketUdpProxy] = []  # gureum's API (and DNS) forwarded into it
         self._endpoint_inside = ""  # gureum's API as seen from inside that namespace
+        self._netns_ports: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())  # what the namespace was asked for
 
     # --- logging ---------------------------------------------------------------------
     def _log(self, message: str, now: float | None = None) -> None:
@@ -288,15 +289,16 @@ class ExecutionEnvironment:
         api_port = RUNTIME_API_PORT if forward != RUNTIME_API_PORT else RUNTIME_API_PORT + 1
         ports = (api_port,) if forward is None else (api_port, forward)
         udp = (53,) if self.cfg.dns is not None else ()
+        self._netns_ports = (ports, udp)
         self._netns = ns = await self.host.network(ports, udp)
-        address = await self._server.start(sock=ns.take_socket(api_port))
+        address = await self._server.start(sock=ns.serve_socket(api_port))
         if self.cfg.dns is not None:
             host, port = self.cfg.dns
-            dns = SocketUdpProxy(ns.take_udp_socket(53), ("127.0.0.1" if host in ("0.0.0.0", "") else host, port))
+            dns = SocketUdpProxy(ns.serve_udp_socket(53), ("127.0.0.1" if host in ("0.0.0.0", "") else host, port))
             self._proxies.append(dns)
             await dns.start()
         if target is not None and forward is not None:
-            proxy = SocketProxy(ns.take_socket(forward), target)
+            proxy = SocketProxy(ns.serve_socket(forward), target)
             self._proxies.append(proxy)
             await proxy.start()
             self._endpoint_inside = urlsplit(self.cfg.endpoint)._replace(netloc=f"127.0.0.1:{forward}").geturl()
@@ -560,7 +562,10 @@ class ExecutionEnvironment:
             await proxy.close()
         if self._netns is not None:
             ns, self._netns = self._netns, None
-            await ns.aclose()
+            if self.sandbox is None or self.sandbox.finished():  # no process left in it: it can serve again
+                await self.host.release_network(ns, *self._netns_ports)
+            else:
+                await ns.aclose()
 
 
 def _endpoint_target(endpoint: str) -> tuple[str, int] | None:
