@@ -15,8 +15,9 @@ host's 127.0.0.1, `SocketUdpProxy` forwarding DNS (UDP 53) to gureum's DNS serve
 
 The namespace is held by an open fd on its nsfs inode (`Netns.fd`); the sandbox launcher
 joins it (`--netns FD`). It disappears when the fd, the sockets and the processes in it
-are gone. Creating one (unshare + lo up + binds) costs about a millisecond of kernel work
-in a thread; `NetnsPool` keeps a few ready so a cold start does not wait for it.
+are gone. Creating one (unshare + lo up + binds: ~2 ms in a thread; with a bridge address
+three `ip` runs more) and tearing it down cost far more than using one: `NetnsPool` keeps
+a few ready so a cold start does not wait, and takes back those whose sandbox is gone.
 """
 
 from __future__ import annotations
@@ -74,10 +75,6 @@ class Netns:
     def take_socket(self, port: int) -> socket.socket:
         """The listening socket on `port` (the caller now owns it)."""
         return self.sockets.pop(port)
-
-    def take_udp_socket(self, port: int) -> socket.socket:
-        """The UDP socket bound on `port` (the caller now owns it)."""
-        return self.udp_sockets.pop(port)
 
     def serve_socket(self, port: int) -> socket.socket:
         """A duplicate of the listening socket on `port` for a server: closing it leaves

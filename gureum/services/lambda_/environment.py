@@ -11,6 +11,7 @@ address on it and reaches ECS task addresses, but not the host there. Nothing el
 host's loopback listeners, the host, other environments' Runtime APIs, the outside — can
 be reached. While no invocation runs (from the moment the runtime parks its next poll)
 the tree is frozen (cgroup freezer); it is thawed when the next invocation is handed over.
+Once the tree is gone, its namespace goes back to the host's pool for the next environment.
 In plain-process mode the Runtime API is a port on the host's 127.0.0.1 that any local
 process could reach: that mode isolates nothing.
 
