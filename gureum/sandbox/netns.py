@@ -189,9 +189,13 @@ async def create(ports: tuple[int, ...], bridge: Bridge | None = None, udp_ports
         try:
             ns = _create_blocking(ports, bridge, udp_ports)
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
-            loop.call_soon_threadsafe(_settle, fut, None, exc)
-        else:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
+                loop.call_soon_threadsafe(_settle, fut, None, exc)
+            return
+        try:
             loop.call_soon_threadsafe(_settle, fut, ns, None)
+        except RuntimeError:  # the loop closed meanwhile (shutdown): release it here
+            ns.close()
 
     threading.Thread(target=work, name="gureum-netns", daemon=True).start()
     return await fut
