@@ -1,4 +1,7 @@
-"""Control groups for sandboxes: memory, cpu weight and pids limits, peak memory, OOM kills.
+"""Control groups for sandboxes: memory, cpu weight and pids limits, peak memory, OOM kills,
+and freezing (every process of a group stopped while idle, as Lambda freezes environments
+between invocations: v1 `freezer.state`, v2 `cgroup.freeze`; a frozen group is thawed
+before it is killed, since frozen tasks do not act on SIGKILL under the v1 freezer).
 
 Both layouts are handled: cgroup v1 (one hierarchy per controller; the "hybrid" hosts here)
 and the unified v2 hierarchy. Groups are created below the cgroup gureum itself runs in
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
-V1_CONTROLLERS = ("memory", "cpu", "pids")
+V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class Cgroup:
         self.dirs = dirs  # controller -> directory ("unified" for v2)
         self.v2 = v2
         self._peak: int | None = None
+        self._freeze: int | None = None
+        self.frozen = False
 
     @property
     def join_paths(self) -> list[str]:
@@ -114,6 +119,45 @@ class Cgroup:
             with contextlib.suppress(OSError):
                 os.pwrite(fd, b"0", 0)
 
+    def _freeze_fd(self) -> int | None:
+        """An fd on the freeze control file, opened once (written twice per invocation)."""
+        if self._freeze is None:
+            try:
+                path = self.dirs["unified"] / "cgroup.freeze" if self.v2 else self.dirs["freezer"] / "freezer.state"
+                self._freeze = os.open(path, os.O_WRONLY)
+            except (OSError, KeyError):
+                self._freeze = -1
+        return self._freeze if self._freeze >= 0 else None
+
+    @property
+    def can_freeze(self) -> bool:
+        return self._freeze_fd() is not None
+
+    def freeze(self) -> None:
+        """Stop every process of the group (returns at once; the kernel completes it)."""
+        fd = self._freeze_fd()
+        if fd is not None and not self.frozen:
+            with contextlib.suppress(OSError):
+                os.write(fd, b"1" if self.v2 else b"FROZEN")
+                self.frozen = True
+
+    def frozen_fully(self) -> bool:
+        """Whether the kernel has stopped every process of the group (freezing completes
+        asynchronously after freeze())."""
+        try:
+            if self.v2:
+                return "frozen 1" in (self.dirs["unified"] / "cgroup.events").read_text()
+            return (self.dirs["freezer"] / "freezer.state").read_text().strip() == "FROZEN"
+        except (OSError, KeyError):
+            return False
+
+    def thaw(self) -> None:
+        fd = self._freeze_fd()
+        if fd is not None and self.frozen:
+            with contextlib.suppress(OSError):
+                os.write(fd, b"0" if self.v2 else b"THAWED")
+                self.frozen = False
+
     def oom_kills(self) -> int:
         """How many processes the kernel has OOM-killed in this group."""
         try:
@@ -143,6 +187,11 @@ class Cgroup:
         if self.v2:
             with contextlib.suppress(OSError):
                 _write(self.dirs["unified"] / "cgroup.kill", "1")
+        for d in self.dirs.values():  # also groups left frozen by a gureum that died (sweep)
+            state = d / ("cgroup.freeze" if self.v2 else "freezer.state")
+            with contextlib.suppress(OSError):
+                _write(state, "0" if self.v2 else "THAWED")
+        self.frozen = False
         deadline = time.monotonic() + timeout
         while True:
             pids = self.pids()
@@ -159,6 +208,9 @@ class Cgroup:
             os.close(self._peak)
         self._peak = -1
         self.kill_all()
+        if self._freeze is not None and self._freeze >= 0:
+            os.close(self._freeze)
+        self._freeze = -1
         for d in self.dirs.values():
             for _ in range(50):
                 try:

@@ -2,8 +2,10 @@
  *
  * Built once per source version by gureum/sandbox/launcher.py (gcc), run as root:
  *
- *   gureum-sandbox [--cgroup DIR]... [--root DIR [MOUNT-OPS]...] [--hostname NAME]
+ *   gureum-sandbox [--cgroup DIR]... [--netns FD] [--root DIR [MOUNT-OPS]...] [--hostname NAME]
  *                  [--uid N] [--gid N] [--cwd DIR] -- PROGRAM ARGS...
+ *
+ * --netns FD: an open network namespace (inherited fd) the tree joins instead of the host's.
  *
  * MOUNT-OPS, applied in order inside the new root (a fresh tmpfs mounted on DIR):
  *   --bind SRC:DST      read-only bind mount          --bind-rw SRC:DST   read-write bind
@@ -16,6 +18,13 @@
  * INIT reaps orphans and exits with the program's status; when INIT exits the kernel kills
  * every process left in the namespace. P exits with INIT's status. SIGKILL on P reaches INIT
  * through PDEATHSIG, so killing P kills the whole tree. The environment passes through.
+ * INIT's argv is overwritten with "init" once the program is forked, so /proc/1/cmdline
+ * shows no host path. The program runs with no_new_privs and a seccomp filter (see
+ * install_seccomp) that refuses with EPERM what Docker's default profile refuses: new
+ * namespaces (user ones above all), setns, mounts, kernel keyrings, ptrace and process_vm_*,
+ * bpf, perf events, module loading, kexec, reboot, swap, acct, open_by_handle_at,
+ * userfaultfd; clone3 gets ENOSYS (its flags cannot be inspected) so libc falls back to
+ * clone, whose flags are checked; any other architecture (i386, x32 calls) gets EPERM.
  * Exit status: the program's (128+N when killed by signal N), 127 when it could not be
  * executed, 126 when the sandbox could not be set up.
  */
@@ -23,6 +32,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,7 +61,9 @@ static char *root;
 static char *hostname;
 static char *cwd = "/";
 static long uid = -1, gid = -1;
+static int netns_fd = -1;
 static pid_t child;
+static char *args_start, *args_end; /* our own argv strings, overwritten in INIT */
 
 static void die(const char *what, const char *arg) {
     fprintf(stderr, "gureum-sandbox: %s %s: %s\n", what, arg ? arg : "", strerror(errno));
@@ -151,6 +166,61 @@ static void setup_root(void) {
         die("remount / ro", NULL);
 }
 
+/* One BPF program: x86_64 only; listed calls fail with EPERM; clone/unshare with namespace
+ * flags fail with EPERM; clone3 with ENOSYS; everything else is allowed. */
+#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
+                  CLONE_NEWPID | CLONE_NEWNET | 0x00000080 /* CLONE_NEWTIME */)
+#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
+#define SYSCALL_NR offsetof(struct seccomp_data, nr)
+#define ARG0_LO offsetof(struct seccomp_data, args[0])
+
+static void install_seccomp(void) {
+#if defined(__x86_64__)
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SYSCALL_NR),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1), /* x32 ABI */
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        /* clone and unshare: refuse namespace flags (arg 0, low word) */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unshare, 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NS_FLAGS, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        DENY(SYS_setns), DENY(SYS_keyctl), DENY(SYS_add_key), DENY(SYS_request_key),
+        DENY(SYS_ptrace), DENY(SYS_process_vm_readv), DENY(SYS_process_vm_writev),
+        DENY(SYS_bpf), DENY(SYS_perf_event_open), DENY(SYS_mount), DENY(SYS_umount2),
+        DENY(SYS_pivot_root), DENY(SYS_chroot), DENY(SYS_kexec_load), DENY(SYS_kexec_file_load),
+        DENY(SYS_init_module), DENY(SYS_finit_module), DENY(SYS_delete_module), DENY(SYS_reboot),
+        DENY(SYS_swapon), DENY(SYS_swapoff), DENY(SYS_acct), DENY(SYS_open_by_handle_at),
+        DENY(SYS_name_to_handle_at), DENY(SYS_userfaultfd), DENY(SYS_lookup_dcookie),
+        DENY(SYS_quotactl), DENY(SYS_iopl), DENY(SYS_ioperm),
+        DENY(428 /* open_tree */), DENY(429 /* move_mount */), DENY(430 /* fsopen */),
+        DENY(431 /* fsconfig */), DENY(432 /* fsmount */), DENY(433 /* fspick */),
+        DENY(442 /* mount_setattr */),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { .len = sizeof filter / sizeof filter[0], .filter = filter };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("no_new_privs", NULL);
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) die("seccomp", NULL);
+#else
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("no_new_privs", NULL);
+#endif
+}
+
+/* /proc/1/cmdline must not show the host paths in our arguments. */
+static void hide_args(void) {
+    if (!args_start || args_end <= args_start) return;
+    memset(args_start, 0, (size_t)(args_end - args_start));
+    strcpy(args_start, "init");
+    prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(args_start + 5), 0, 0);
+}
+
 static int run_init(char **argv) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (root) setup_root();
@@ -166,11 +236,13 @@ static int run_init(char **argv) {
         if (gid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t)gid) < 0)) die("setgid", NULL);
         if (uid >= 0 && setuid((uid_t)uid) < 0) die("setuid", NULL);
         if (chdir(cwd) < 0) die("chdir", cwd);
+        install_seccomp();
         execvp(argv[0], argv);
         fprintf(stderr, "gureum-sandbox: exec %s: %s\n", argv[0], strerror(errno));
         _exit(127); /* like a shell: the program could not be run */
     }
     child = pid;
+    hide_args();
     signal(SIGTERM, forward);
     signal(SIGINT, forward);
     for (;;) {
@@ -193,6 +265,7 @@ int main(int argc, char **argv) {
         struct op *o = &ops[nops];
         if (!strcmp(a, "--cgroup")) { if (ncgroups < 16) cgroups[ncgroups++] = v; }
         else if (!strcmp(a, "--root")) root = v;
+        else if (!strcmp(a, "--netns")) netns_fd = atoi(v);
         else if (!strcmp(a, "--hostname")) hostname = v;
         else if (!strcmp(a, "--uid")) uid = atol(v);
         else if (!strcmp(a, "--gid")) gid = atol(v);
@@ -207,8 +280,14 @@ int main(int argc, char **argv) {
         i++;
     }
     if (i >= argc) { errno = EINVAL; die("no program given", NULL); }
+    args_start = argv[0];
+    args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     join_cgroups();
+    if (netns_fd >= 0) {
+        if (setns(netns_fd, CLONE_NEWNET) < 0) die("setns net", NULL);
+        close(netns_fd);
+    }
     if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0) die("unshare", NULL);
     pid_t pid = fork();
     if (pid < 0) die("fork", NULL);

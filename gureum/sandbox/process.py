@@ -3,10 +3,12 @@
 `SandboxHost` is per node: it finds out once what the host allows and starts sandboxes
 either *isolated* (root on Linux: the C launcher gives the tree its own mount, pid, ipc and
 uts namespaces, a new read-only root with only the mounts asked for, a private /tmp, a
-cgroup with memory/cpu/pids limits and an unprivileged uid) or as *plain processes* (no
+cgroup with memory/cpu/pids limits and an unprivileged uid, no_new_privs and a seccomp
+filter; optionally a private network namespace from `netns`, pooled per port set) or as *plain processes* (no
 root or no namespaces: a new session per tree, paths on the host, no limits beyond what
 the OS gives). Both modes keep the same contract: start, read output, wait, kill the whole
-tree, measure peak memory where possible, tell an OOM kill apart.
+tree, measure peak memory where possible, tell an OOM kill apart; isolated trees can also
+be frozen and thawed (cgroup freezer).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gureum.sandbox import netns
 from gureum.sandbox.cgroups import Cgroup, CgroupManager, Limits
 from gureum.sandbox.launcher import default_cache_dir, launcher_path
+from gureum.sandbox.network import Bridge
 
 log = logging.getLogger("gureum.sandbox")
 
@@ -65,6 +69,8 @@ class SandboxSpec:
     uid: int = SANDBOX_UID
     gid: int = SANDBOX_GID
     root_dir: str | None = None  # isolated only: this tree (read-only) instead of the host's system dirs
+    system: list[Mount] | None = None  # isolated only: this system view instead of the host's system dirs
+    netns_fd: int | None = None  # isolated only: join this network namespace (else the host's)
 
 
 class SandboxHost:
@@ -92,11 +98,38 @@ class SandboxHost:
                 if self.cgroups is None:
                     self.reason = "no writable cgroups: namespaces without resource limits"
         self.isolated = self.launcher is not None
+        # Private network namespaces (netns.py) need root as well; pools per port set.
+        self.private_network = self.isolated and netns.supported()
+        self._pools: dict[tuple[tuple[int, ...], tuple[int, ...]], netns.NetnsPool] = {}
+        self.bridge: Bridge | None = None  # set up by the owner: namespaces then get an address on it
         self._root_mnt = work_dir / "rootfs-mnt"
         if self.isolated:
             self._root_mnt.mkdir(parents=True, exist_ok=True)
             if self.cgroups is not None:
                 self.cgroups.sweep()
+
+    async def network(self, ports: tuple[int, ...], udp_ports: tuple[int, ...] = ()) -> netns.Netns:
+        """A private network namespace with listening sockets on 127.0.0.1:`ports` (TCP)
+        and `udp_ports` inside (from a pool kept warm per port set), attached to `bridge`
+        when one is set."""
+        pool = self._pools.get((ports, udp_ports))
+        if pool is None:
+            pool = self._pools[(ports, udp_ports)] = netns.NetnsPool(ports, bridge=self.bridge, udp_ports=udp_ports)
+        return await pool.take()
+
+    async def release_network(self, ns: netns.Netns, ports: tuple[int, ...], udp_ports: tuple[int, ...] = ()) -> None:
+        """Hand back a namespace from network() once no process of its sandbox is left."""
+        pool = self._pools.get((ports, udp_ports))
+        if pool is None:
+            await ns.aclose()
+        else:
+            await pool.give_back(ns)
+
+    async def close(self) -> None:
+        """Drop the namespaces kept ready."""
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.close()
 
     def base_mounts(self, tmp_size_mb: int) -> list[Mount]:
         """The system view every sandbox gets: host system dirs read-only, a few devices,
@@ -166,9 +199,16 @@ class SandboxHost:
             cgroup = await asyncio.to_thread(self.cgroups.create, _GROUP_PREFIX + name, spec.limits)
             for path in cgroup.join_paths:
                 args += ["--cgroup", path]
+        if spec.netns_fd is not None:
+            args += ["--netns", str(spec.netns_fd)]
         args += ["--root", str(self._root_mnt), "--hostname", spec.hostname]
         args += ["--uid", str(spec.uid), "--gid", str(spec.gid), "--cwd", spec.cwd]
-        base = self.image_mounts(spec.root_dir, spec.tmp_size_mb) if spec.root_dir else self.base_mounts(spec.tmp_size_mb)
+        if spec.root_dir:
+            base = self.image_mounts(spec.root_dir, spec.tmp_size_mb)
+        elif spec.system is not None:
+            base = spec.system + self._common_mounts(spec.tmp_size_mb)
+        else:
+            base = self.base_mounts(spec.tmp_size_mb)
         for m in base + spec.mounts:
             args += m.args()
         args.append("--")
@@ -181,6 +221,7 @@ class SandboxHost:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
+                pass_fds=() if spec.netns_fd is None else (spec.netns_fd,),
             )
         except BaseException:
             if cgroup is not None:
@@ -225,6 +266,24 @@ class Sandbox:
     def oom_killed(self) -> bool:
         return self.cgroup is not None and self.cgroup.oom_kills() > 0
 
+    @property
+    def can_freeze(self) -> bool:
+        return self.cgroup is not None and self.cgroup.can_freeze
+
+    def finished(self) -> bool:
+        """Whether no process of the tree is left (after destroy(): the launcher reaped,
+        its cgroup empty and removed)."""
+        return self.proc.returncode is not None and (self.cgroup is None or not self.cgroup.pids())
+
+    def freeze(self) -> None:
+        """Stop every process of the tree until thaw() (no-op without a freezer)."""
+        if self.cgroup is not None and not self._destroyed:
+            self.cgroup.freeze()
+
+    def thaw(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.thaw()
+
     def kill(self) -> None:
         """SIGKILL the whole tree now (the launcher's death takes its namespace with it)."""
         with contextlib.suppress(ProcessLookupError):
@@ -232,6 +291,7 @@ class Sandbox:
                 self.proc.kill()
             else:
                 os.killpg(self.proc.pid, signal.SIGKILL)
+        self.thaw()  # frozen tasks act on SIGKILL only once thawed
 
     async def destroy(self) -> None:
         """Kill the tree, reap it and remove its cgroup. Safe to call twice."""

@@ -12,6 +12,8 @@ Settings (`gureum up --set KEY=VALUE` or GUREUM_<KEY>):
   lambda.url_port           the function URL listener's port (default: API port + 1)
   lambda.prewarm            environments started for $LATEST whenever a function is created
                             or changed, before any invoke (0: on demand only, as AWS)
+  lambda.task_network       on | off: isolated environments get an address on the ECS task
+                            bridge (ecs.bridge / ecs.subnet), to reach task addresses (on)
 """
 
 from __future__ import annotations
@@ -234,6 +236,7 @@ class LambdaEngine:
             credentials=tuple(sorted(creds.items())),
             credentials_expire=creds_expire,
             endpoint=self._endpoint(),
+            dns=self.app.dns_address,
             pool_key=f"{target.state.key}#{target.version}#{config.get('RevisionId')}",
             **image_fields,
         )
@@ -391,6 +394,16 @@ async def run(app: App) -> None:
     host = await asyncio.to_thread(
         SandboxHost, app.data_dir / "sandbox", isolate=None if isolate == "auto" else isolate in ("1", "true", "yes", "on")
     )
+    if host.private_network and (app.config.setting("lambda.task_network", "on") or "on").lower() not in ("0", "off", "false", "no"):
+        # Environments get an address on the ECS task bridge (reaching task addresses, not the host).
+        from gureum.sandbox.network import Bridge
+
+        bridge = Bridge(app.config.setting("ecs.bridge", "gureum0") or "gureum0", app.config.setting("ecs.subnet", "10.213.0.0/16") or "10.213.0.0/16")
+        await asyncio.to_thread(bridge.setup)
+        if bridge.available:
+            host.bridge = bridge
+        else:
+            log.warning("Lambda environments without the task network: %s", bridge.reason)
     engine = LambdaEngine(app, host)
     # Function changes drop cached state: this node's at once, other nodes' from the change log.
     changes = ChangeFollower(app.store, model.TOPIC, engine._on_change)

@@ -2,6 +2,19 @@
 endpoint, started once (INIT), then invoked again and again while warm. Whatever goes wrong
 (crash, timeout, OOM, a failed init) destroys the whole tree; the scheduler starts a new one.
 
+Isolation (when the host runs isolated sandboxes): the environment gets a network namespace
+of its own (gureum/sandbox/netns.py): its Runtime API listens on 127.0.0.1:9001 *inside*
+it (as on AWS), and gureum's API is forwarded from 127.0.0.1:<its port> inside
+(`AWS_ENDPOINT_URL` points there), gureum's DNS server from 127.0.0.1:53 (the sandbox's
+resolv.conf names it); with the task bridge up, the namespace also has an
+address on it and reaches ECS task addresses, but not the host there. Nothing else — the
+host's loopback listeners, the host, other environments' Runtime APIs, the outside — can
+be reached. While no invocation runs (from the moment the runtime parks its next poll)
+the tree is frozen (cgroup freezer); it is thawed when the next invocation is handed over.
+Once the tree is gone, its namespace goes back to the host's pool for the next environment.
+In plain-process mode the Runtime API is a port on the host's 127.0.0.1 that any local
+process could reach: that mode isolates nothing.
+
 The environment writes AWS's log lines (INIT_START, START, END, REPORT) around the
 runtime's own output and measures Duration, Billed Duration, Max Memory Used (from the
 cgroup) and Init Duration.
@@ -21,8 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from gureum.sandbox.cgroups import Limits
+from gureum.sandbox.netns import Netns, SocketProxy, SocketUdpProxy
+from gureum.sandbox.network import NetworkError
 from gureum.sandbox.process import Mount, Sandbox, SandboxHost, SandboxSpec
 from gureum.services.lambda_.runtime_api import (
     InitError,
@@ -45,6 +61,7 @@ log = logging.getLogger("gureum.lambda")
 INIT_TIMEOUT = 10.0  # seconds AWS gives the INIT phase
 CREDENTIALS_MARGIN = 60.0  # seconds of credential validity left over after the last invocation ends
 TAIL_BYTES = 4096
+RUNTIME_API_PORT = 9001  # AWS's: AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 in a private namespace
 _MAX_LINE = 256 * 1024
 
 # What the environment itself resolves an invocation with when the runtime does not answer
@@ -83,6 +100,7 @@ class EnvConfig:
     credentials_expire: float = math.inf  # epoch seconds: environments are retired before this
     layer_dirs: tuple[Path, ...] = ()
     endpoint: str = ""  # gureum's API endpoint, for the function's SDK
+    dns: tuple[str, int] | None = None  # gureum's DNS server (forwarded into isolated environments)
     pool_key: str = ""  # environments are shared only between identical configurations
     # container-image functions: the image's root file system and what to run in it
     image_root: Path | None = None
@@ -156,6 +174,10 @@ class ExecutionEnvironment:
         self._inflight: Invocation | None = None  # the invocation awaiting its outcome
         self._pending: Callable[[], object] | None = None  # the last invocation's END/REPORT, not yet written
         self._peak_fresh = False  # the cgroup's peak was reset since the last invocation
+        self._netns: Netns | None = None  # the environment's own network namespace (isolated hosts)
+        self._proxies: list[SocketProxy | SocketUdpProxy] = []  # gureum's API (and DNS) forwarded into it
+        self._endpoint_inside = ""  # gureum's API as seen from inside that namespace
+        self._netns_ports: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())  # what the namespace was asked for
 
     # --- logging ---------------------------------------------------------------------
     def _log(self, message: str, now: float | None = None) -> None:
@@ -236,7 +258,7 @@ class ExecutionEnvironment:
         )
         env.update(dict(cfg.credentials))
         if cfg.endpoint:
-            env["AWS_ENDPOINT_URL"] = cfg.endpoint
+            env["AWS_ENDPOINT_URL"] = self._endpoint_inside or cfg.endpoint
         mounts = [Mount("bind", TASK_ROOT, str(cfg.code_dir))] if cfg.image_root is None else []
         for layer in cfg.layer_dirs:
             mounts.append(Mount("bind", OPT_DIR, str(layer)))
@@ -254,8 +276,42 @@ class ExecutionEnvironment:
                 pids=1024,
             ),
             tmp_size_mb=cfg.ephemeral_mb,
+            system=launch.system if isolated else None,
+            netns_fd=self._netns.fd if self._netns is not None else None,
         )
         return spec, launch.note
+
+    async def _private_network(self) -> str:
+        """The environment's own namespace: its Runtime API and gureum's API port on its
+        loopback. Returns AWS_LAMBDA_RUNTIME_API."""
+        assert self._server is not None
+        target = _endpoint_target(self.cfg.endpoint)
+        forward = target[1] if target is not None else None
+        api_port = RUNTIME_API_PORT if forward != RUNTIME_API_PORT else RUNTIME_API_PORT + 1
+        ports = (api_port,) if forward is None else (api_port, forward)
+        udp = (53,) if self.cfg.dns is not None else ()
+        self._netns_ports = (ports, udp)
+        self._netns = ns = await self.host.network(ports, udp)
+        address = await self._server.start(sock=ns.serve_socket(api_port))
+        if self.cfg.dns is not None:
+            host, port = self.cfg.dns
+            dns = SocketUdpProxy(ns.serve_udp_socket(53), ("127.0.0.1" if host in ("0.0.0.0", "") else host, port))
+            self._proxies.append(dns)
+            await dns.start()
+        if target is not None and forward is not None:
+            proxy = SocketProxy(ns.serve_socket(forward), target)
+            self._proxies.append(proxy)
+            await proxy.start()
+            self._endpoint_inside = urlsplit(self.cfg.endpoint)._replace(netloc=f"127.0.0.1:{forward}").geturl()
+        return address
+
+    def _freeze_idle(self) -> None:
+        """Freeze the tree while no invocation runs. Called when the runtime parks its
+        poll (RuntimeApi.on_park) and when an invocation ends with the poll already
+        parked: the runtime's own work between its answer and its next poll stays off the
+        next invocation's path."""
+        if self.alive and self._inflight is None and self.sandbox is not None:
+            self.sandbox.freeze()
 
     def _on_exit(self, _task: asyncio.Task[int]) -> None:
         inv = self._inflight
@@ -266,8 +322,18 @@ class ExecutionEnvironment:
         """Start the runtime and wait for its first poll (INIT); returns init ms."""
         t0 = time.perf_counter()
         self.api = RuntimeApi()
+        if self.host.isolated:
+            self.api.on_park = self._freeze_idle
         self._server = RuntimeApiServer(self.api)
-        address = await self._server.start()
+        if self.host.private_network:
+            try:
+                address = await self._private_network()
+            except (OSError, NetworkError) as exc:
+                await self.destroy()
+                payload = json.dumps({"errorMessage": f"Sandbox network failed: {exc}", "errorType": "Runtime.Unknown"})
+                raise InitFailed(payload.encode(), "Runtime.Unknown", 0.0) from None
+        else:
+            address = await self._server.start()
         if self.cfg.image_root is None:
             rt = RUNTIMES[self.cfg.runtime]
             if rt.needs_prepare:  # e.g. the Java client compiled once: blocking, so in a thread
@@ -302,6 +368,8 @@ class ExecutionEnvironment:
         if self.api.ready.done() and self.api.ready.exception() is None:
             self.init_ms = init_ms
             self.alive = True
+            if self.api.parked:
+                self._freeze_idle()
             return init_ms
         # Init failed: an init error posted by the runtime, the process exiting, or no poll in time.
         err = self.api.ready.exception() if self.api.ready.done() else None
@@ -351,6 +419,7 @@ class ExecutionEnvironment:
         self._inflight = inv
         timer = None
         try:
+            self.sandbox.thaw()
             self.api.submit(inv)
             # After the hand-over, while the runtime works: START still precedes the
             # function's output, which is read in a later loop step.
@@ -379,6 +448,8 @@ class ExecutionEnvironment:
             else:
                 self._pending = functools.partial(self._account, inv.request_id, duration_ms, billed, init_ms, "", error_type)
                 self._loop.call_soon(self._finish_pending)
+            if self.api.parked:  # it polled again before this resumed
+                self._loop.call_soon(self._freeze_idle)
             self.last_used = time.monotonic()
             return InvokeResult(
                 payload=outcome.payload,
@@ -487,6 +558,29 @@ class ExecutionEnvironment:
         if self._server is not None:
             await self._server.stop()
             self._server = None
+        proxies, self._proxies = self._proxies, []
+        for proxy in proxies:
+            await proxy.close()
+        if self._netns is not None:
+            ns, self._netns = self._netns, None
+            if self.sandbox is None or self.sandbox.finished():  # no process left in it: it can serve again
+                await self.host.release_network(ns, *self._netns_ports)
+            else:
+                await ns.aclose()
+
+
+def _endpoint_target(endpoint: str) -> tuple[str, int] | None:
+    """Where gureum's API endpoint (an http URL) is reached from the host: it is forwarded
+    from the same port on each environment's own loopback."""
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    host = "127.0.0.1" if parts.hostname == "localhost" else parts.hostname
+    return host, port
 
 
 def _exit_reason(code: int) -> str:

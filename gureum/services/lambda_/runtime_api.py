@@ -78,6 +78,13 @@ class RuntimeApi:
         self._poller: Poller | None = None
         # Resolved on the first GET next (init finished) or an init error.
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Called when the runtime parks a poll with nothing to hand out (it is idle).
+        self.on_park: Callable[[], None] | None = None
+
+    @property
+    def parked(self) -> bool:
+        """Whether the runtime is waiting on GET next with nothing queued."""
+        return self._poller is not None
 
     # --- the environment's side ----------------------------------------------------
     def submit(self, inv: Invocation) -> None:
@@ -108,6 +115,8 @@ class RuntimeApi:
             self.current = inv
             return inv
         self._poller = poller
+        if self.on_park is not None:
+            self.on_park()
         return None
 
     def unpark(self, poller: Poller) -> None:
@@ -321,7 +330,9 @@ class RuntimeApiProtocol(asyncio.Protocol):
 
 
 class RuntimeApiServer:
-    """One loopback listener serving one environment's RuntimeApi."""
+    """One loopback listener serving one environment's RuntimeApi: a fresh port on the
+    host's 127.0.0.1, or a given listening socket (one bound inside the environment's own
+    network namespace, where only that environment can reach it)."""
 
     def __init__(self, api: RuntimeApi) -> None:
         self.api = api
@@ -329,11 +340,15 @@ class RuntimeApiServer:
         self._connections: set[RuntimeApiProtocol] = set()
         self.address: tuple[str, int] = ("127.0.0.1", 0)
 
-    async def start(self, host: str = "127.0.0.1") -> str:
+    async def start(self, host: str = "127.0.0.1", *, sock: socket.socket | None = None) -> str:
         def factory() -> RuntimeApiProtocol:
             return RuntimeApiProtocol(self.api, self._connections)
 
-        self._server = await asyncio.get_running_loop().create_server(factory, host, 0, backlog=16)
+        loop = asyncio.get_running_loop()
+        if sock is not None:
+            self._server = await loop.create_server(factory, sock=sock)
+        else:
+            self._server = await loop.create_server(factory, host, 0, backlog=16)
         addr = self._server.sockets[0].getsockname()
         self.address = (addr[0], addr[1])
         return f"{self.address[0]}:{self.address[1]}"

@@ -206,3 +206,4 @@ class Scheduler:
         self._idle.clear()
         self._retired = []
         await asyncio.gather(*(e.destroy() for e in envs), return_exceptions=True)
+        await self.host.close()  # the network namespaces kept ready

@@ -6,6 +6,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from gureum.sandbox import sysroot
+from gureum.sandbox.launcher import default_cache_dir
 from gureum.sandbox.process import Mount
 
 CLIENTS_DIR = Path(__file__).resolve().parent.parent / "runtime_clients"
@@ -20,6 +22,7 @@ class Launch:
     env: dict[str, str]
     mounts: list[Mount]
     note: str = ""  # a line for the environment's log, once (e.g. which interpreter runs)
+    system: list[Mount] | None = None  # isolated: the runtime's own system view instead of the host's /usr and /etc
 
 
 def tool_output(argv: list[str], cache: dict[tuple[str, ...], str]) -> str:
@@ -36,3 +39,10 @@ def tool_output(argv: list[str], cache: dict[tuple[str, ...], str]) -> str:
 
 def under(path: str, roots: list[str]) -> bool:
     return any(path == r or path.startswith(r + "/") for r in roots)
+
+
+def own_system(name: str, programs: list[str], dirs: tuple[str, ...] = ()) -> list[Mount]:
+    """A runtime's own system view (gureum/sandbox/sysroot.py): host `programs` with their
+    libraries, whole `dirs`, an own /etc. Built on first use (blocking: runtimes call it
+    from `prepare` first, off the event loop), then found on disk."""
+    return sysroot.system_view(default_cache_dir(), name, programs, dirs)

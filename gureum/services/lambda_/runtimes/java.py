@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import hashlib
 import os
 import re
@@ -33,6 +34,7 @@ from gureum.services.lambda_.runtimes.base import (
     CLIENTS_DIR,
     RUNTIME_DIR,
     Launch,
+    own_system,
     tool_output,
 )
 
@@ -122,8 +124,18 @@ def _build(target: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _system(java: str) -> list[Mount]:
+    """Isolated: the JDK (and the /etc and certificate directories its conf links into),
+    the shell and tools of the bootstrap, their libraries; nothing else of the host's /usr."""
+    home = str(Path(os.path.realpath(java)).parent.parent)
+    dirs = [home, *glob.glob("/etc/java-*"), "/etc/ssl/certs/java"]
+    return own_system("java", ["/bin/sh", "/usr/bin/dirname"], tuple(d for d in dirs if os.path.isdir(d)))
+
+
 def prepare(rt: Runtime) -> None:
     java, _, version = find_java(int(rt.name.removeprefix("java")))  # runs `java -version` once, off the event loop
+    if version:
+        _system(java)
     try:
         built = client_dir()
     except (OSError, RuntimeError, subprocess.SubprocessError):
@@ -225,4 +237,5 @@ def launch(rt: Runtime, handler: str, *, isolated: bool, task_root: str, runtime
             mounts.append(Mount("bind", home, home))
     cds = cds_archive(built, java, version) if version else None
     env = {"JAVA_HOME": home}
-    return Launch(["/bin/sh", f"{built}/bootstrap", os.path.realpath(java), str(cds or "")], env, mounts, note)
+    system = _system(java) if isolated and version else None
+    return Launch(["/bin/sh", f"{built}/bootstrap", os.path.realpath(java), str(cds or "")], env, mounts, note, system)

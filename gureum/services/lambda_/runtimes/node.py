@@ -12,6 +12,7 @@ from gureum.services.lambda_.runtimes.base import (
     OPT_DIR,
     RUNTIME_DIR,
     Launch,
+    own_system,
     tool_output,
 )
 
@@ -21,8 +22,21 @@ if TYPE_CHECKING:
 _VERSIONS: dict[tuple[str, ...], str] = {}
 
 
+def _node() -> str:
+    return shutil.which("node") or shutil.which("nodejs") or "/usr/bin/node"
+
+
+def _system(node: str) -> list[Mount]:
+    """Isolated: node and its libraries, nothing else of the host's /usr."""
+    return own_system("node", [node])
+
+
+def prepare(rt: Runtime) -> None:
+    _system(_node())
+
+
 def launch(rt: Runtime, handler: str, *, isolated: bool, task_root: str, runtime_dir: str) -> Launch:
-    node = shutil.which("node") or shutil.which("nodejs") or "/usr/bin/node"
+    node = _node()
     client = f"{runtime_dir}/node/index.mjs"
     version = tool_output([node, "--version"], _VERSIONS).lstrip("v")
     note = f"gureum: {rt.name} runs on the host's Node.js {version}" if version else ""
@@ -31,4 +45,4 @@ def launch(rt: Runtime, handler: str, *, isolated: bool, task_root: str, runtime
         prefix = os.path.dirname(os.path.dirname(os.path.realpath(node)))
         mounts.append(Mount("bind", prefix, prefix))
     env = {"NODE_PATH": f"{OPT_DIR}/nodejs/node_modules:{OPT_DIR}/nodejs/node20/node_modules"}
-    return Launch([node, client], env, mounts, note)
+    return Launch([node, client], env, mounts, note, _system(node) if isolated else None)

@@ -11,6 +11,7 @@ from gureum.services.lambda_.runtimes.base import (
     OPT_DIR,
     RUNTIME_DIR,
     Launch,
+    own_system,
     tool_output,
 )
 
@@ -20,10 +21,21 @@ if TYPE_CHECKING:
 _VERSIONS: dict[tuple[str, ...], str] = {}
 
 
+_DIRS_QUERY = "print RbConfig::CONFIG.values_at('rubylibprefix', 'rubyarchprefix').join(' ')"
+
+
+def _system(ruby: str) -> list[Mount]:
+    """Isolated: ruby, its libraries and library directories (and Debian's rubygems
+    integration), nothing else of the host's /usr."""
+    dirs = tool_output([ruby, "-e", _DIRS_QUERY], _VERSIONS).split()
+    return own_system("ruby", [ruby], (*dirs, "/usr/share/rubygems-integration"))
+
+
 def prepare(rt: Runtime) -> None:
     ruby = shutil.which("ruby")
     if ruby:
         tool_output([ruby, "-e", "print RUBY_VERSION, ' ', RbConfig::CONFIG['ruby_version']"], _VERSIONS)
+        _system(ruby)
 
 
 def launch(rt: Runtime, handler: str, *, isolated: bool, task_root: str, runtime_dir: str) -> Launch:
@@ -44,4 +56,5 @@ def launch(rt: Runtime, handler: str, *, isolated: bool, task_root: str, runtime
         "RUBYLIB": f"{task_root}:{runtime_dir}/ruby/lib:{OPT_DIR}/ruby/lib",
     }
     mounts = [Mount("bind", RUNTIME_DIR, str(CLIENTS_DIR))]
-    return Launch([ruby, f"{runtime_dir}/ruby/bootstrap.rb"], env, mounts, note)
+    system = _system(ruby) if isolated and version else None
+    return Launch([ruby, f"{runtime_dir}/ruby/bootstrap.rb"], env, mounts, note, system)

@@ -1,0 +1,201 @@
+"""Confinement of isolated sandboxes, the machinery alone (no gureum): no_new_privs and the
+seccomp filter, a neutral pid 1, private network namespaces with sockets gureum binds
+inside them, the freezer, and minimal system trees."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from gureum.sandbox import sysroot
+from gureum.sandbox.process import SandboxHost, SandboxSpec
+
+root_only = pytest.mark.skipif(
+    os.geteuid() != 0 or not (shutil.which("cc") or shutil.which("gcc")), reason="needs root and a C compiler"
+)
+ENV = {"PATH": "/usr/bin:/bin"}
+
+
+async def _run(host: SandboxHost, argv: list[str], **kwargs: object) -> tuple[int, str]:
+    sb = await host.start(SandboxSpec(argv=argv, env=ENV, **kwargs))  # type: ignore[arg-type]
+    out = await sb.stdout.read()
+    code = await sb.wait()
+    await sb.destroy()
+    return code, out.decode()
+
+
+@root_only
+def test_program_runs_with_no_new_privs_seccomp_and_a_neutral_init(tmp_path: Path) -> None:
+    host = SandboxHost(tmp_path)
+    script = (
+        "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status | tr -d ' \\t'; "
+        "tr '\\0' ' ' < /proc/1/cmdline; echo; "
+        "unshare -Ur true 2>/dev/null && echo userns-ok || echo userns-refused; "
+        "unshare -n true 2>/dev/null && echo netns-ok || echo netns-refused"
+    )
+    code, out = asyncio.run(_run(host, ["/bin/sh", "-c", script]))
+    lines = out.split("\n")
+    assert code == 0, out
+    assert "NoNewPrivs:1" in lines and "Seccomp:2" in lines, out
+    assert lines[2].strip() == "init", out  # no launcher arguments (host paths) on pid 1
+    assert "userns-refused" in lines and "netns-refused" in lines, out
+
+
+@root_only
+def test_private_namespace_reaches_only_its_own_sockets(tmp_path: Path) -> None:
+    async def main() -> tuple[int, str, bytes]:
+        host = SandboxHost(tmp_path)
+        assert host.private_network
+        with socket.socket() as outside:
+            outside.bind(("127.0.0.1", 0))
+            outside.listen(4)
+            port = outside.getsockname()[1]
+            ns = await host.network((7000,))
+            inside = ns.take_socket(7000)
+            got: list[bytes] = []
+
+            async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                got.append(await reader.read(100))
+                writer.close()
+
+            server = await asyncio.start_server(serve, sock=inside)
+            script = (
+                "import socket\n"
+                "socket.create_connection(('127.0.0.1', 7000), timeout=2).sendall(b'hello')\n"
+                f"try:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n    print('host-reached')\n"
+                "except OSError as e:\n    print('host-refused', e.errno)\n"
+            )
+            code, out = await _run(host, ["python3", "-c", script], netns_fd=ns.fd)
+            deadline = time.monotonic() + 5
+            while not got and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            server.close()
+            await ns.aclose()
+            await host.close()
+            return code, out, got[0] if got else b""
+
+    code, out, got = asyncio.run(main())
+    assert code == 0, out
+    assert got == b"hello"
+    assert "host-refused" in out, out
+
+
+@root_only
+def test_frozen_tree_does_not_run_until_thawed(tmp_path: Path) -> None:
+    async def main() -> tuple[int, int, int]:
+        host = SandboxHost(tmp_path)
+        sb = await host.start(SandboxSpec(argv=["/bin/sh", "-c", "n=0; while :; do n=$((n+1)); echo $n; sleep 0.01; done"], env=ENV))
+        assert sb.can_freeze
+        lines: list[int] = []
+
+        async def read() -> None:
+            while line := await sb.stdout.readline():
+                lines.append(int(line))
+
+        reader = asyncio.create_task(read())
+        while len(lines) < 3:
+            await asyncio.sleep(0.01)
+        sb.freeze()
+        assert sb.cgroup is not None
+        deadline = time.monotonic() + 5
+        while not sb.cgroup.frozen_fully():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.005)
+        for _ in range(20):  # the reader takes what was written before the freeze
+            await asyncio.sleep(0)
+        frozen_at = len(lines)
+        idle_until = time.monotonic() + 0.5  # an observation window, not a synchronisation
+        while time.monotonic() < idle_until:
+            await asyncio.sleep(0.05)
+        after_idle = len(lines)
+        sb.thaw()
+        while len(lines) < after_idle + 3:
+            await asyncio.sleep(0.01)
+        await sb.destroy()  # a frozen tree is also killable: destroy thaws
+        await reader
+        return frozen_at, after_idle, len(lines)
+
+    frozen_at, after_idle, total = asyncio.run(main())
+    assert after_idle == frozen_at  # nothing ran while frozen
+    assert total >= after_idle + 3  # and it runs again once thawed
+
+
+@root_only
+def test_killing_a_frozen_tree_works(tmp_path: Path) -> None:
+    async def main() -> int:
+        host = SandboxHost(tmp_path)
+        sb = await host.start(SandboxSpec(argv=["/bin/sh", "-c", "sleep 60"], env=ENV))
+        sb.freeze()
+        await sb.destroy()
+        return sb.returncode if sb.returncode is not None else 0
+
+    assert asyncio.run(asyncio.wait_for(main(), 20)) != 0
+
+
+@root_only
+def test_system_tree_holds_the_programs_and_their_libraries_only(tmp_path: Path) -> None:
+    mounts = sysroot.system_view(tmp_path / "cache", "t", ["/bin/sh", "/usr/bin/cat"])
+
+    async def main() -> tuple[int, str]:
+        host = SandboxHost(tmp_path)
+        script = "cat /etc/passwd; test -e /etc/shadow && echo shadow; test -e /usr/bin/apt && echo apt; test -d /usr/share && echo share; true"
+        return await _run(host, ["/bin/sh", "-c", script], system=mounts)
+
+    code, out = asyncio.run(main())
+    assert code == 0, out
+    assert "sbx_user1051" in out
+    assert "shadow" not in out and "apt" not in out and "share" not in out, out
+
+
+
+@root_only
+def test_namespace_stays_private_when_the_task_bridge_cannot_be_used() -> None:
+    from gureum.sandbox import netns
+    from gureum.sandbox.network import Bridge
+
+    bridge = Bridge("gureum-name-too-long-for-a-link", "10.213.0.0/16")  # never usable: `ip link add` refuses it
+    ns = asyncio.run(netns.create((7001,), bridge))
+    try:
+        assert ns.link is None and ns.fd >= 0
+        assert ns.sockets[7001].getsockname() == ("127.0.0.1", 7001)
+    finally:
+        ns.close()
+
+
+@root_only
+def test_a_namespace_given_back_serves_again_with_its_sockets(tmp_path: Path) -> None:
+    async def main() -> tuple[bool, str]:
+        host = SandboxHost(tmp_path)
+        first = await host.network((7002,))
+        server = await asyncio.start_server(lambda r, w: w.close(), sock=first.serve_socket(7002))
+        server.close()
+        await server.wait_closed()
+        await host.release_network(first, (7002,))
+        again = await host.network((7002,))
+        same = again is first
+        got: list[bytes] = []
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            got.append(await reader.read(10))
+            writer.close()
+
+        server = await asyncio.start_server(serve, sock=again.serve_socket(7002))
+        script = "import socket\nsocket.create_connection(('127.0.0.1', 7002), timeout=2).sendall(b'again')\n"
+        code, out = await _run(host, ["python3", "-c", script], netns_fd=again.fd)
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        server.close()
+        await host.release_network(again, (7002,))
+        await host.close()
+        return same, (got[0] if got else b"").decode() + out
+
+    same, out = asyncio.run(main())
+    assert same
+    assert out.startswith("again"), out
