@@ -3,8 +3,8 @@
 Each test plays the attacker from inside a function: another environment's Runtime API,
 the host's loopback listeners and the outside, privileges (no_new_privs, seccomp, user
 namespaces, keyrings), the host's files, and running while no invocation is in progress.
-The only off-machine destination used is TEST-NET-3 (203.0.113.0/24, never routed), as a
-connect target that must fail.
+The only off-machine destination used is TEST-NET-3 (203.0.113.0/24), as a connect target
+that must fail, and only from a namespace without a default route, so no packet leaves.
 """
 
 from __future__ import annotations
@@ -125,10 +125,17 @@ PROBE = textwrap.dedent(
             return "timeout"
         except OSError as exc:
             return errno.errorcode.get(exc.errno, str(exc.errno))
+    def default_route():
+        # Never let a packet leave the machine, even if isolation were broken: connect to the
+        # outside only when this namespace has no default route (the connect then fails locally).
+        with open("/proc/net/route") as f:
+            if any(line.split()[1] == "00000000" for line in f.read().splitlines()[1:] if line.split()):
+                return True
+        return False
     def handler(event, context):
         import boto3
         out = {"loopback": try_connect("127.0.0.1", event["port"]),
-               "public": try_connect("203.0.113.1", 9)}
+               "public": "has a default route" if default_route() else try_connect("203.0.113.1", 9)}
         # gureum's own API stays reachable through AWS_ENDPOINT_URL
         out["functions"] = len(boto3.client("lambda").list_functions()["Functions"])
         return out
