@@ -16,9 +16,10 @@ from gureum.aws.dispatch import RequestContext, call_handler, find_handler
 from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge, serializable
 from gureum.aws.protocols import cbor_rpc, json_rpc, query, query_compat, rest
 from gureum.aws.specs import ServiceSpec
-from gureum.aws.validate import validate
+from gureum.aws.validate import invalid_characters, validate
 from gureum.http.server import BodyTooLarge, Request, Response
 from gureum.services.registry import API_MODULES
+from gureum.store.threaded import InvalidKey
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -157,6 +158,8 @@ async def handle(app: App, request: Request) -> Response:
             response = error_response(spec, "query", err, request_id)
         else:
             response = error_response(spec, _protocol_of(spec, request), err, request_id)
+    except InvalidKey:  # a client's value with NUL reached the store as part of a key
+        response = error_response(spec, _protocol_of(spec, request), invalid_characters(spec), request_id)
     except BodyTooLarge:
         response = error_response(spec, _protocol_of(spec, request), RequestTooLarge(), request_id)
     except ConnectionError:

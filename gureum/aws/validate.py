@@ -54,6 +54,14 @@ def _pattern(text: str) -> re.Pattern[str] | None:
     return _PATTERNS[text]
 
 
+def invalid_characters(spec: ServiceSpec | None) -> ValidationError:
+    """The answer to a value that names something but holds a character no name can (NUL):
+    found when the value reaches the store as part of a key."""
+    code = VALIDATION_CODES.get(spec.name, "ValidationException") if spec is not None else "ValidationException"
+    return ValidationError(code, "1 validation error detected: a name or identifier in the request contains"
+                           " a character that is not allowed (NUL).", 400)
+
+
 def validate(spec: ServiceSpec, shape: Shape | None, params: dict[str, Any]) -> None:
     if shape is None:
         return

@@ -2,7 +2,8 @@
 
 Bodies nested deeper than MAX_DEPTH (objects and arrays) are refused with a
 SerializationException before any recursive code sees them; numbers that are not finite or
-do not fit the member's type are refused the same way. Output that holds lone surrogates
+do not fit the member's type are refused the same way, and so are strings holding a lone
+surrogate (a `\\ud800` escape with no pair: no UTF-8 text can hold it, nor can the store). Output that holds lone surrogates
 (which JSON escapes can carry in) is written with ASCII escapes instead of failing.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from gureum.aws.protocols.common import (
@@ -25,6 +27,7 @@ from gureum.aws.specs import Shape
 
 _BODY_LOCATIONS = (None, "")
 MAX_DEPTH = 100
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def loads(body: bytes) -> Any:
@@ -38,7 +41,26 @@ def loads(body: bytes) -> Any:
         raise ParseError(message=f"The request body is nested deeper than {MAX_DEPTH} levels.") from None
     if body.count(b"[") + body.count(b"{") > MAX_DEPTH:
         check_depth(doc)
+    if _SURROGATE_ESCAPE.search(body) is not None:  # pairs decode to one character; lone ones stay
+        check_text(doc)
     return doc
+
+
+def check_text(doc: Any) -> None:
+    """Refuse a decoded document with a string (or key) that is not valid Unicode text."""
+    stack = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ParseError(message="The request body holds a string with a lone surrogate (invalid Unicode).") from None
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def check_depth(doc: Any, limit: int = MAX_DEPTH) -> None:

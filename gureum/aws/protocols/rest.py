@@ -77,7 +77,7 @@ def parse(
         pshape = shape.members[payload]
         if pshape.type in ("blob", "string"):
             if body:
-                out[payload] = body if pshape.type == "blob" else body.decode("utf-8")
+                out[payload] = body if pshape.type == "blob" else _text(spec, body)
         elif body.strip():
             if protocol == "rest-xml":
                 root = xml.parse_document(body)
@@ -91,6 +91,15 @@ def parse(
         else:
             out.update(jsonbody.from_json(jsonbody.loads(body), shape))
     return out
+
+
+def _text(spec: ServiceSpec, body: bytes) -> str:
+    """A string payload (e.g. a bucket policy): UTF-8, or the client's error."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        code = "InvalidArgument" if spec.protocol == "rest-xml" else "SerializationException"
+        raise ParseError(code, "The request body is not valid UTF-8.") from None
 
 
 def _header_value(shape: Shape, raw: str, where: str) -> Any:
