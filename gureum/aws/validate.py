@@ -3,7 +3,10 @@ lengths, ranges and patterns, reported in AWS's words
 ("1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: ...").
 
 Cheap checks come first: a string's length is checked before its pattern, so an over-long
-value never reaches a regex. Echoed values are clipped (errors.clip) and the message is built
+value never reaches a regex; a string longer than PATTERN_MAX_CHARS whose model sets a pattern
+but no maximum is refused without running the regex (Python's `re` holds the GIL: a 127 MiB
+value took 4.5 s, blocking the event loop even from a worker thread; no identifier or ARN a
+pattern describes comes near the limit). Echoed values are clipped (errors.clip) and the message is built
 only for values that fail. VALIDATION_CODES holds each service's own code for a constraint
 violation (from AWS's API references: IAM/STS/ELBv2 `ValidationError`, SNS
 `InvalidParameter`, SQS `InvalidParameterValue`, Route 53 and Cloud Map `InvalidInput`,
@@ -43,6 +46,7 @@ LENIENT_ENUMS = {"QueueAttributeName", "MessageSystemAttributeName"}
 
 _PATTERNS: dict[str, re.Pattern[str] | None] = {}
 _MAX_REPORTED = 10
+PATTERN_MAX_CHARS = 64 * 1024
 
 
 def _pattern(text: str) -> re.Pattern[str] | None:
@@ -148,7 +152,7 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
         pat = raw.get("pattern")
         if pat:
             compiled = _pattern(pat)
-            if compiled is not None and compiled.fullmatch(value) is None:
+            if compiled is not None and (len(value) > PATTERN_MAX_CHARS or compiled.fullmatch(value) is None):
                 problems.append(_bad(value, where) + f"Member must satisfy regular expression pattern: {pat}")
         return
     if t in ("integer", "long"):

@@ -129,6 +129,18 @@ def test_an_echoed_value_is_clipped_in_the_validation_message(gureum: GureumProc
     assert len(err["Message"]) < 1_000
 
 
+def test_a_huge_value_is_refused_without_running_its_pattern(gureum: GureumProcess) -> None:
+    # anomalyDetectorArn has a pattern and no maximum length: a 2 MiB value that the pattern
+    # would accept is refused by the limit (the regex would hold the GIL for its whole run).
+    logs = no_validation(gureum, "logs")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        logs.list_anomalies(anomalyDetectorArn="a" * (2 << 20))
+    err = exc.value.response["Error"]
+    assert err["Code"] == "InvalidParameterException"
+    assert "Member must satisfy regular expression pattern" in err["Message"]
+    assert len(err["Message"]) < 1_000
+
+
 def test_a_string_payload_that_is_not_utf8_is_a_400(gureum: GureumProcess) -> None:
     gureum.client("s3").create_bucket(Bucket="malformed-policy")
     status, _, payload = send(gureum, "PUT", b"/malformed-policy?policy", b'{"Version":"2012-10-17\xc0\xaf"}', {}, "s3")
