@@ -83,7 +83,7 @@ def is_cbor_request(request: Request) -> bool:
 
 
 def credential_scope(request: Request) -> Scope | None:
-    auth = request.headers.get("authorization", "")
+    auth = request.headers.get("authorization") or ""
     m = _CREDENTIAL.search(auth)
     if m is None and "X-Amz-Credential" in request.query_string:
         cred = request.query_dict().get("X-Amz-Credential", "")
