@@ -178,6 +178,17 @@ def test_nul_in_an_identifier_is_the_services_validation_error(gureum: GureumPro
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
+def test_route53_private_zone_with_an_empty_vpc_is_invalid_vpc_id(gureum: GureumProcess) -> None:
+    body = (
+        b'<CreateHostedZoneRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+        b"<Name>empty-vpc.example.com</Name><VPC /><CallerReference>empty-vpc-1</CallerReference>"
+        b"</CreateHostedZoneRequest>"
+    )
+    status, _, payload = send(gureum, "POST", b"/2013-04-01/hostedzone", body, {}, "route53")
+    assert status == 400
+    assert ET.fromstring(payload).find(".//{*}Code").text == "InvalidVPCId"  # type: ignore[union-attr]
+
+
 # --- validation error codes per service (AWS's API references) -------------------------------
 
 
