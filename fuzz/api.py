@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import re
 import socket
 import sys
 import time
@@ -98,7 +99,7 @@ HUGE = 1 << 20
 VALUE_MUTATIONS = ("none", "wrong_type", "huge", "bad_enum", "drop_required", "surrogate", "control", "number_edge")
 WIRE_MUTATIONS = (
     "garbage_body", "truncate_body", "deep_nesting", "dtd", "bad_utf8_body", "bad_utf8_path",
-    "bad_query", "random_headers", "empty_body", "content_type",
+    "bad_query", "random_headers", "empty_body", "content_type", "json_numbers",
 )
 
 
@@ -243,6 +244,10 @@ def mutate_wire(r: random.Random, method: str, path: bytes, headers: dict[str, s
                              "x-amz-checksum-crc32", "if-match", "x-amz-security-token", "content-encoding"])
             headers[name] = r.choice(["", "\xff\xfe", "bytes=9-1", "abc", "A" * 9000, "aws-chunked", "100-continue",
                                       "gzip", "/bucket/key%FF", "Wed, 99 Foo 9999"])
+    elif kind == "json_numbers" and body[:1] == b"{":
+        number = r.choice([b"1e400", b"-1e400", b"NaN", b"Infinity", b"1e-400", b"-0", b"9" * 5000, b"1.5"])
+        body = re.sub(rb"(?<=[:\[,])\s*-?\d+(\.\d+)?", lambda _m: number, body, count=1) if re.search(rb"[:\[,]\s*-?\d", body) \
+            else body[:-1] + (b"," if len(body) > 2 else b"") + b'"Limit":' + number + b"}"
     elif kind == "empty_body":
         body = b""
     elif kind == "content_type":
