@@ -148,6 +148,17 @@ def test_a_string_payload_that_is_not_utf8_is_a_400(gureum: GureumProcess) -> No
     assert ET.fromstring(payload).findtext("Code") == "InvalidArgument"
 
 
+def test_a_path_that_is_not_utf8_once_decoded_is_a_400(gureum: GureumProcess) -> None:
+    gureum.client("s3").create_bucket(Bucket="malformed-path")
+    for path in (b"/malformed-path/%FF%FE", b"/malformed-path/a%ED%A0%80b", b"/malformed-path/%C0%AF"):
+        status, _, payload = send(gureum, "GET", path, b"", {}, "s3")
+        assert status == 400, (path, payload)
+        assert ET.fromstring(payload).findtext("Code") == "InvalidURI"
+    status, headers, payload = send(gureum, "GET", b"/2015-03-31/functions/%FF%FE", b"", {}, "lambda")
+    assert status == 400
+    assert headers["x-amzn-errortype"] == "ValidationException"
+
+
 # --- per service ----------------------------------------------------------------------------
 
 
