@@ -122,12 +122,24 @@ def test_a_twelve_digit_access_key_is_that_account(gureum: GureumProcess) -> Non
 def test_unknown_service_gets_an_aws_shaped_error(gureum: GureumProcess) -> None:
     status, headers, body = _post(
         gureum.endpoint + "/", b"{}",
-        {"Authorization": SIGV4.format(svc="glacier"), "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Glacier.ListVaults"},
+        {"Authorization": SIGV4.format(svc="nosuchservice"), "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "X.Y"},
     )
     assert status == 400
     doc = json.loads(body)
     assert doc["__type"] == "UnknownService"
     assert "x-amzn-requestid" in {k.lower() for k in headers}
+
+
+def test_an_aws_service_gureum_does_not_implement_is_named_as_not_implemented(gureum: GureumProcess) -> None:
+    status, _, body = _post(
+        gureum.endpoint + "/", b"{}",
+        {"Authorization": SIGV4.format(svc="glacier"), "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Glacier.ListVaults"},
+    )
+    assert status == 501
+    doc = json.loads(body)
+    assert doc["__type"] == "NotImplemented"
+    assert "does not implement the glacier service" in doc["message"]
+    assert "glacier" not in doc["message"].split("implements:")[1]
 
 
 def test_unknown_json_operation_is_unknown_operation_exception(gureum: GureumProcess) -> None:

@@ -3,6 +3,7 @@ serialized; every failure turned into the service's own error shape."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import time
@@ -12,13 +13,14 @@ from urllib.parse import parse_qsl
 
 from gureum.aws import auth, routing, specs
 from gureum.aws.dispatch import RequestContext, call_handler, find_handler
-from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge
+from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge, serializable
 from gureum.aws.protocols import cbor_rpc, json_rpc, query, query_compat, rest
 from gureum.aws.specs import ServiceSpec
-from gureum.aws.validate import validate
+from gureum.aws.validate import invalid_characters, validate
 from gureum.http.server import BodyTooLarge, Request, Response
 from gureum.policy.gate import authorize
 from gureum.services.registry import API_MODULES
+from gureum.store.threaded import InvalidKey
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -28,6 +30,7 @@ log = logging.getLogger("gureum.aws")
 DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
 MAX_BODY = 128 * 1024 * 1024  # non-streamed bodies (Lambda zips arrive base64 in JSON)
+VALIDATE_INLINE_BYTES = 256 * 1024  # bigger bodies are validated in a worker thread
 _loaded: set[str] = set()
 
 
@@ -55,6 +58,7 @@ def _protocol_of(spec: ServiceSpec | None, request: Request) -> str:
 
 
 def error_response(spec: ServiceSpec | None, protocol: str, err: AwsError, request_id: str) -> Response:
+    err = serializable(err)  # client values echoed in messages may hold lone surrogates, NULs
     if protocol == "query":
         return query.serialize_error(spec, err, request_id)
     if protocol == "json":
@@ -130,7 +134,10 @@ async def handle(app: App, request: Request) -> Response:
             if streaming:
                 ctx.body_stream = admission.stream(request.stream())
             params = rest.parse(spec, op, route.labels, request.query, request.headers, body)
-        validate(spec, op.input, params)
+        if body is not None and len(body) > VALIDATE_INLINE_BYTES:  # big values: off the event loop
+            await asyncio.to_thread(validate, spec, op.input, params)
+        else:
+            validate(spec, op.input, params)
         _load_handlers(route.service)
         handler = find_handler(route.service, op.name)
         if handler is None:
@@ -157,9 +164,11 @@ async def handle(app: App, request: Request) -> Response:
         if protocol == "query-compat":
             err = AwsError(err.fields.get("QueryCode", err.code), err.message, err.status,
                            sender_fault=err.sender_fault)
-            response = query.serialize_error(spec, err, request_id)
+            response = error_response(spec, "query", err, request_id)
         else:
             response = error_response(spec, _protocol_of(spec, request), err, request_id)
+    except InvalidKey:  # a client's value with NUL reached the store as part of a key
+        response = error_response(spec, _protocol_of(spec, request), invalid_characters(spec), request_id)
     except BodyTooLarge:
         response = error_response(spec, _protocol_of(spec, request), RequestTooLarge(), request_id)
     except ConnectionError:

@@ -1,23 +1,36 @@
 """Which service and operation a request is for, the way AWS's endpoints tell: the SigV4
-credential scope, X-Amz-Target, the query `Action`, and the REST path and method."""
+credential scope, X-Amz-Target, the query `Action`, and the REST path and method.
+
+The credential scope's service (the signing name) is decided first: it narrows the candidates
+to the served services that sign with it (SIGNING_NAMES). A signing name that belongs to an
+AWS service gureum does not implement (any botocore model of that name, or the unserved
+services in UNSERVED_SHARING that share a served one's signing name, matched by the paths
+their models declare) gets a 501 NotImplemented naming that service, never a routing error
+of a sibling service."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from gureum.aws import specs
-from gureum.aws.errors import AwsError
+from gureum.aws.errors import AwsError, NotImplementedOperation, clip
 from gureum.http.server import Request
-from gureum.services.registry import SERVED
+from gureum.services.registry import API_MODULES, SERVED
 
 # SigV4 signing name -> services that sign with it (all must be in SERVED).
 SIGNING_NAMES: dict[str, tuple[str, ...]] = {
     "dynamodb": ("dynamodb", "dynamodbstreams"),
     "elasticloadbalancing": ("elbv2",),
     "apigateway": ("apigatewayv2",),
+}
+# Signing name -> AWS services (botocore names) that sign with it and gureum does not serve:
+# a request for one of their paths is answered "not implemented", naming the service.
+UNSERVED_SHARING: dict[str, tuple[str, ...]] = {
+    "apigateway": ("apigateway",),  # API Gateway REST APIs (v1) share the signing name with v2
 }
 # X-Amz-Target prefix -> service.
 TARGET_PREFIXES: dict[str, str] = {
@@ -70,7 +83,7 @@ def is_cbor_request(request: Request) -> bool:
 
 
 def credential_scope(request: Request) -> Scope | None:
-    auth = request.headers.get("authorization", "")
+    auth = request.headers.get("authorization") or ""
     m = _CREDENTIAL.search(auth)
     if m is None and "X-Amz-Credential" in request.query_string:
         cred = request.query_dict().get("X-Amz-Credential", "")
@@ -78,6 +91,27 @@ def credential_scope(request: Request) -> Scope | None:
     if m is None:
         return None
     return Scope(m.group(1), m.group(2), m.group(3), m.group(4))
+
+
+def implemented() -> str:
+    """The services that have handlers, for error messages."""
+    return ", ".join(sorted(API_MODULES))
+
+
+def _is_aws_service(name: str) -> bool:
+    """Whether botocore knows a service of this name (cheap: a directory lookup)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", name):
+        return False
+    return os.path.isdir(os.path.join(specs.data_dir(), name))
+
+
+def not_implemented_service(name: str, operation: str | None = None) -> NotImplementedOperation:
+    what = f" ({operation})" if operation else ""
+    return NotImplementedOperation(
+        "NotImplemented",
+        f"gureum does not implement the {name} service{what}; it implements: {implemented()}",
+        501,
+    )
 
 
 def candidates_for_signing_name(name: str) -> tuple[str, ...]:
@@ -141,16 +175,18 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
     if cbor is not None and request.headers.get("smithy-protocol") == "rpc-v2-cbor":
         svc = TARGET_PREFIXES.get(cbor.group(1))
         if svc is None or (scope is not None and svc not in candidates_for_signing_name(scope.service)):
-            raise NoRoute("UnknownOperationException", f"Unknown service {cbor.group(1)!r}", 404)
+            raise NoRoute("UnknownOperationException", f"Unknown service {clip(repr(cbor.group(1)))}", 404)
         if not specs.load(svc).has_operation(cbor.group(2)):
-            raise NoRoute("UnknownOperationException", f"Unknown operation {cbor.group(2)!r}", 404)
+            raise NoRoute("UnknownOperationException", f"Unknown operation {clip(repr(cbor.group(2)))}", 404)
         return Route(svc, cbor.group(2), {}, protocol="smithy-rpc-v2-cbor")
     if scope is not None:
         services = candidates_for_signing_name(scope.service)
         if not services:
+            if _is_aws_service(scope.service):
+                raise not_implemented_service(scope.service)
             raise NoRoute(
                 "UnknownService",
-                f"gureum does not serve the service '{scope.service}' (it serves: {', '.join(SERVED)})",
+                f"gureum does not know the service '{clip(scope.service, 64)}' (it implements: {implemented()})",
                 400,
             )
     else:
@@ -159,10 +195,10 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
         prefix, _, op = target.rpartition(".")
         svc = TARGET_PREFIXES.get(prefix)
         if svc is None or svc not in services:
-            raise NoRoute("UnknownOperationException", f"Unknown target {target!r}", 400)
+            raise NoRoute("UnknownOperationException", f"Unknown target {clip(repr(target))}", 400)
         spec = specs.load(svc)
         if not spec.has_operation(op):
-            raise NoRoute("UnknownOperationException", f"Unknown operation {op!r}", 400)
+            raise NoRoute("UnknownOperationException", f"Unknown operation {clip(repr(op))}", 400)
         return Route(svc, op, {}, protocol="json")
     params = form if form is not None else []
     if not params and request.query_string and "Action=" in request.query_string:
@@ -178,23 +214,28 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
             if spec.has_operation(action):
                 return Route(svc, action, {}, params)
         if query_services:
-            raise NoRoute("InvalidAction", f"The action {action} is not valid for this web service.", 400)
+            raise NoRoute("InvalidAction", f"The action {clip(action)} is not valid for this web service.", 400)
     qkeys = dict(parse_qsl(request.query_string, keep_blank_values=True))
     rest = [s for s in REST_SERVICES if s in services]
     for svc in rest:
         found = _match_rest(specs.load(svc), request, qkeys)
         if found is not None:
             return found
+    if scope is not None:
+        for other in UNSERVED_SHARING.get(scope.service, ()):
+            found = _match_rest(specs.load(other), request, qkeys)
+            if found is not None:
+                raise not_implemented_service(other, found.operation)
     if scope is not None and len(services) == 1:
         svc = services[0]
         raise NoRoute(
             "UnknownOperationException",
-            f"No {svc} operation matches {request.method} {request.raw_path}",
+            f"No {svc} operation matches {clip(request.method, 16)} {clip(request.raw_path)}",
             404 if specs.load(svc).protocol.startswith("rest") else 400,
         )
     raise NoRoute(
         "UnknownOperationException",
-        f"No AWS operation matches {request.method} {request.raw_path}"
+        f"No AWS operation matches {clip(request.method, 16)} {clip(request.raw_path)}"
         " (sign requests with SigV4 or send X-Amz-Target / Action so gureum can tell the service)",
         400,
     )

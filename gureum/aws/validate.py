@@ -1,6 +1,17 @@
 """Input checked against the model before a handler runs: required members, types, enums,
 lengths, ranges and patterns, reported in AWS's words
-("1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: ...")."""
+("1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: ...").
+
+Cheap checks come first: a string's length is checked before its pattern, so an over-long
+value never reaches a regex; a string longer than PATTERN_MAX_CHARS whose model sets a pattern
+but no maximum is refused without running the regex (Python's `re` holds the GIL: a 127 MiB
+value took 4.5 s, blocking the event loop even from a worker thread; no identifier or ARN a
+pattern describes comes near the limit). Echoed values are clipped (errors.clip) and the message is built
+only for values that fail. VALIDATION_CODES holds each service's own code for a constraint
+violation (from AWS's API references: IAM/STS/ELBv2 `ValidationError`, SNS
+`InvalidParameter`, SQS `InvalidParameterValue`, Route 53 and Cloud Map `InvalidInput`,
+ECR/ECS/Logs `InvalidParameterException`; services not listed answer `ValidationException`,
+which is what Lambda, DynamoDB, Kinesis and the Coral-fronted services send)."""
 
 from __future__ import annotations
 
@@ -8,7 +19,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from gureum.aws.errors import ValidationError
+from gureum.aws.errors import ValidationError, clip
 from gureum.aws.specs import ServiceSpec, Shape
 
 # The error code each service uses for a request that fails its model's constraints.
@@ -23,6 +34,9 @@ VALIDATION_CODES = {
     "ecr": "InvalidParameterException",
     "servicediscovery": "InvalidInput",
     "sqs": "InvalidParameterValue",
+    "logs": "InvalidParameterException",
+    "route53domains": "InvalidInput",
+    "apigatewayv2": "BadRequestException",
 }
 
 # Enum shapes the service checks itself, in its own words (SQS accepts message system
@@ -32,6 +46,7 @@ LENIENT_ENUMS = {"QueueAttributeName", "MessageSystemAttributeName"}
 
 _PATTERNS: dict[str, re.Pattern[str] | None] = {}
 _MAX_REPORTED = 10
+PATTERN_MAX_CHARS = 64 * 1024
 
 
 def _pattern(text: str) -> re.Pattern[str] | None:
@@ -41,6 +56,14 @@ def _pattern(text: str) -> re.Pattern[str] | None:
         except re.error:  # a Java-only construct: not checked here
             _PATTERNS[text] = None
     return _PATTERNS[text]
+
+
+def invalid_characters(spec: ServiceSpec | None) -> ValidationError:
+    """The answer to a value that names something but holds a character no name can (NUL):
+    found when the value reaches the store as part of a key."""
+    code = VALIDATION_CODES.get(spec.name, "ValidationException") if spec is not None else "ValidationException"
+    return ValidationError(code, "1 validation error detected: a name or identifier in the request contains"
+                           " a character that is not allowed (NUL).", 400)
 
 
 def validate(spec: ServiceSpec, shape: Shape | None, params: dict[str, Any]) -> None:
@@ -64,7 +87,11 @@ def _show(value: Any) -> str:
         return "[blob]"
     if isinstance(value, (list, dict)):
         return "[...]" if isinstance(value, list) else "{...}"
-    return str(value)
+    return clip(value)
+
+
+def _bad(value: Any, where: str) -> str:
+    return f"Value '{_show(value)}' at '{where}' failed to satisfy constraint: "
 
 
 def _check_struct(shape: Shape, value: dict[str, Any], where: str, problems: list[str]) -> None:
@@ -84,18 +111,17 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
         return
     t = shape.type
     raw = shape.raw
-    bad = f"Value '{_show(value)}' at '{where}' failed to satisfy constraint: "
     if t == "structure":
         if not isinstance(value, dict):
-            problems.append(bad + "Member must be a structure")
+            problems.append(_bad(value, where) + "Member must be a structure")
             return
         _check_struct(shape, value, where, problems)
         return
     if t == "list":
         if not isinstance(value, list):
-            problems.append(bad + "Member must be a list")
+            problems.append(_bad(value, where) + "Member must be a list")
             return
-        _bounds(len(value), raw, bad, problems, "have length")
+        _bounds(len(value), raw, value, where, problems, "have length")
         member = shape.member
         for i, item in enumerate(value):
             if item is not None:
@@ -103,9 +129,9 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
         return
     if t == "map":
         if not isinstance(value, dict):
-            problems.append(bad + "Member must be a map")
+            problems.append(_bad(value, where) + "Member must be a map")
             return
-        _bounds(len(value), raw, bad, problems, "have length")
+        _bounds(len(value), raw, value, where, problems, "have length")
         vshape = shape.value
         kshape = shape.key
         for k, v in value.items():
@@ -115,56 +141,56 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
         return
     if t == "string":
         if not isinstance(value, str):
-            problems.append(bad + "Member must be a string")
+            problems.append(_bad(value, where) + "Member must be a string")
             return
         enum = raw.get("enum")
         if enum and value not in enum and shape.name not in LENIENT_ENUMS:
-            problems.append(bad + f"Member must satisfy enum value set: [{', '.join(enum)}]")
+            problems.append(_bad(value, where) + f"Member must satisfy enum value set: [{', '.join(enum)}]")
             return
-        if _bounds(len(value), raw, bad, problems, "have length"):
+        if _bounds(len(value), raw, value, where, problems, "have length"):
             return
         pat = raw.get("pattern")
         if pat:
             compiled = _pattern(pat)
-            if compiled is not None and compiled.fullmatch(value) is None:
-                problems.append(bad + f"Member must satisfy regular expression pattern: {pat}")
+            if compiled is not None and (len(value) > PATTERN_MAX_CHARS or compiled.fullmatch(value) is None):
+                problems.append(_bad(value, where) + f"Member must satisfy regular expression pattern: {pat}")
         return
     if t in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(bad + "Member must be an integer")
+            problems.append(_bad(value, where) + "Member must be an integer")
             return
-        _bounds(value, raw, bad, problems, "have value")
+        _bounds(value, raw, value, where, problems, "have value")
         return
     if t in ("float", "double"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            problems.append(bad + "Member must be a number")
+            problems.append(_bad(value, where) + "Member must be a number")
             return
-        _bounds(value, raw, bad, problems, "have value")
+        _bounds(value, raw, value, where, problems, "have value")
         return
     if t == "boolean":
         if not isinstance(value, bool):
-            problems.append(bad + "Member must be a boolean")
+            problems.append(_bad(value, where) + "Member must be a boolean")
         return
     if t == "blob":
         if not isinstance(value, (bytes, bytearray)) and not hasattr(value, "__aiter__"):
-            problems.append(bad + "Member must be a blob")
+            problems.append(_bad(value, where) + "Member must be a blob")
             return
         if isinstance(value, (bytes, bytearray)):
-            _bounds(len(value), raw, bad, problems, "have length")
+            _bounds(len(value), raw, value, where, problems, "have length")
         return
     if t == "timestamp":
         if not isinstance(value, dt.datetime):
-            problems.append(bad + "Member must be a timestamp")
+            problems.append(_bad(value, where) + "Member must be a timestamp")
 
 
-def _bounds(n: float, raw: dict[str, Any], bad: str, problems: list[str], what: str) -> bool:
+def _bounds(n: float, raw: dict[str, Any], value: Any, where: str, problems: list[str], what: str) -> bool:
     lo = raw.get("min")
     hi = raw.get("max")
     if lo is not None and n < lo:
-        problems.append(bad + f"Member must {what} greater than or equal to {_num(lo)}")
+        problems.append(_bad(value, where) + f"Member must {what} greater than or equal to {_num(lo)}")
         return True
     if hi is not None and n > hi:
-        problems.append(bad + f"Member must {what} less than or equal to {_num(hi)}")
+        problems.append(_bad(value, where) + f"Member must {what} less than or equal to {_num(hi)}")
         return True
     return False
 

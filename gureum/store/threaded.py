@@ -53,12 +53,17 @@ dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 loads = json.loads
 
 
+class InvalidKey(ValueError):
+    """A key the store cannot hold (NUL, lone surrogate): built from a client's value, so the
+    wire layer answers it as the client's error."""
+
+
 def check_name(key: str, what: str = "key") -> None:
     """Keys and table names are str without NUL (PostgreSQL text cannot hold NUL)."""
     if type(key) is not str:
         raise TypeError(f"store {what} must be str, not {type(key).__name__}")
     if "\x00" in key:
-        raise ValueError(f"store {what} must not contain NUL: {key!r}")
+        raise InvalidKey(f"store {what} must not contain NUL: {key!r}")
 
 
 def check_new_key(key: str, what: str = "key") -> None:
@@ -66,7 +71,7 @@ def check_new_key(key: str, what: str = "key") -> None:
     try:
         key.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError(f"store {what} is not valid Unicode (lone surrogate): {key!r}") from None
+        raise InvalidKey(f"store {what} is not valid Unicode (lone surrogate): {key!r}") from None
 
 
 def prefix_end(prefix: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gureum.aws.errors import AwsError
+from gureum.aws.errors import AwsError, clean
 from gureum.aws.protocols import jsonbody
 from gureum.aws.protocols.common import ParseError
 from gureum.aws.specs import Operation, ServiceSpec
@@ -20,15 +20,30 @@ def _loads(body: bytes) -> Any:
     if not body:
         return {}
     try:
-        return cbor2.loads(body)
-    except (cbor2.CBORDecodeError, ValueError, EOFError):
+        doc = cbor2.loads(body)
+    except (cbor2.CBORDecodeError, ValueError, EOFError, RecursionError, OverflowError):
         raise ParseError(message="The request body is not valid CBOR.") from None
+    jsonbody.check_depth(doc)
+    return doc
 
 
 def _dumps(doc: Any) -> bytes:
     import cbor2
 
-    return cbor2.dumps(doc, datetime_as_timestamp=True)
+    try:
+        return cbor2.dumps(doc, datetime_as_timestamp=True)
+    except UnicodeEncodeError:  # a lone surrogate in a value echoed back
+        return cbor2.dumps(_clean(doc), datetime_as_timestamp=True)
+
+
+def _clean(doc: Any) -> Any:
+    if isinstance(doc, str):
+        return clean(doc)
+    if isinstance(doc, dict):
+        return {_clean(k): _clean(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_clean(v) for v in doc]
+    return doc
 
 
 def parse(spec: ServiceSpec, op: Operation, body: bytes) -> dict[str, Any]:

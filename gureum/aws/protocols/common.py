@@ -8,7 +8,7 @@ import datetime as dt
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from gureum.aws.errors import AwsError
+from gureum.aws.errors import AwsError, clip
 from gureum.aws.specs import Shape
 
 UTC = dt.timezone.utc
@@ -25,12 +25,15 @@ def parse_timestamp(value: Any, where: str = "") -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str):
+        try:
+            return dt.datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):  # out of datetime's range, NaN
+            pass
+    elif isinstance(value, str):
         s = value.strip()
         try:
             return dt.datetime.fromtimestamp(float(s), UTC)
-        except ValueError:
+        except (OverflowError, OSError, ValueError):
             pass
         try:
             iso = s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s
@@ -43,7 +46,7 @@ def parse_timestamp(value: Any, where: str = "") -> dt.datetime:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         except (TypeError, ValueError, IndexError):
             pass
-    raise ParseError(message=f"Invalid timestamp {value!r}{' for ' + where if where else ''}")
+    raise ParseError(message=f"Invalid timestamp {clip(repr(value))}{' for ' + where if where else ''}")
 
 
 def timestamp_format(shape: Shape, default: str) -> str:
@@ -85,7 +88,7 @@ def parse_bool(value: Any, where: str = "") -> bool:
             return True
         if low == "false":
             return False
-    raise ParseError(message=f"Invalid boolean {value!r}{' for ' + where if where else ''}")
+    raise ParseError(message=f"Invalid boolean {clip(repr(value))}{' for ' + where if where else ''}")
 
 
 def parse_scalar_text(shape: Shape, text: str, where: str, ts_default: str = "iso8601") -> Any:
@@ -97,12 +100,12 @@ def parse_scalar_text(shape: Shape, text: str, where: str, ts_default: str = "is
         try:
             return int(text)
         except ValueError:
-            raise ParseError(message=f"Invalid integer {text!r} for {where}") from None
+            raise ParseError(message=f"Invalid integer {clip(repr(text))} for {where}") from None
     if t in ("float", "double"):
         try:
             return float(text)
         except ValueError:
-            raise ParseError(message=f"Invalid number {text!r} for {where}") from None
+            raise ParseError(message=f"Invalid number {clip(repr(text))} for {where}") from None
     if t == "boolean":
         return parse_bool(text, where)
     if t == "timestamp":

@@ -1,8 +1,17 @@
-"""JSON bodies (json and rest-json protocols) to and from values, per the model."""
+"""JSON bodies (json and rest-json protocols) to and from values, per the model.
+
+Bodies nested deeper than MAX_DEPTH (objects and arrays) are refused with a
+SerializationException before any recursive code sees them; numbers that are not finite or
+do not fit the member's type are refused the same way, and so are strings holding a lone
+surrogate (a `\\ud800` escape with no pair: no UTF-8 text can hold it, nor can the store). Output that holds lone surrogates
+(which JSON escapes can carry in) is written with ASCII escapes instead of failing.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from gureum.aws.protocols.common import (
@@ -17,19 +26,62 @@ from gureum.aws.protocols.common import (
 from gureum.aws.specs import Shape
 
 _BODY_LOCATIONS = (None, "")
+MAX_DEPTH = 100
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def loads(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
+        doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise ParseError(message="Start of structure or map found where not expected.") from None
+    except RecursionError:
+        raise ParseError(message=f"The request body is nested deeper than {MAX_DEPTH} levels.") from None
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH:
+        check_depth(doc)
+    if _SURROGATE_ESCAPE.search(body) is not None:  # pairs decode to one character; lone ones stay
+        check_text(doc)
+    return doc
+
+
+def check_text(doc: Any) -> None:
+    """Refuse a decoded document with a string (or key) that is not valid Unicode text."""
+    stack = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ParseError(message="The request body holds a string with a lone surrogate (invalid Unicode).") from None
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+def check_depth(doc: Any, limit: int = MAX_DEPTH) -> None:
+    """Refuse a decoded document whose objects and arrays nest deeper than `limit` (iterative:
+    no recursion on client-controlled depth)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            raise ParseError(message=f"The request body is nested deeper than {limit} levels.")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
 
 
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: \uXXXX escapes are still valid JSON
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def from_json(value: Any, shape: Shape, where: str = "", binary: bool = False) -> Any:
@@ -72,13 +124,21 @@ def from_json(value: Any, shape: Shape, where: str = "", binary: bool = False) -
     if t == "boolean":
         return parse_bool(value, where)
     if t in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not math.isfinite(value))
+            or int(value) != value
+        ):
             raise ParseError(message=f"Expected an integer for {where}")
         return int(value)
     if t in ("float", "double"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParseError(message=f"Expected a number for {where}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ParseError(message=f"Number out of range for {where}") from None
     if t == "string":
         if not isinstance(value, str):
             raise ParseError(message=f"Expected a string for {where}")

@@ -1,5 +1,8 @@
 """The REST protocols (rest-json, rest-xml): input from the URI, query string, headers and
-body; output to status code, headers and body, as each member's `location` says."""
+body; output to status code, headers and body, as each member's `location` says.
+
+Path labels and string payloads must be UTF-8 (after percent-decoding for labels); anything
+else is the client's 400 (S3: InvalidURI), never silently replaced characters."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from gureum.aws.protocols.common import (
     scalar_text,
 )
 from gureum.aws.specs import Operation, ServiceSpec, Shape
+from gureum.aws.validate import VALIDATION_CODES
 from gureum.http.server import Headers, Response
 
 
@@ -42,7 +46,7 @@ def parse(
         name = mshape.location_name or mname
         if loc == "uri":
             if name in labels:
-                out[mname] = parse_scalar_text(mshape, unquote(labels[name]), mname)
+                out[mname] = parse_scalar_text(mshape, _label(spec, labels[name]), mname)
         elif loc == "querystring":
             if mshape.type == "map":
                 continue  # filled below from the remaining keys
@@ -77,7 +81,7 @@ def parse(
         pshape = shape.members[payload]
         if pshape.type in ("blob", "string"):
             if body:
-                out[payload] = body if pshape.type == "blob" else body.decode("utf-8")
+                out[payload] = body if pshape.type == "blob" else _text(spec, body)
         elif body.strip():
             if protocol == "rest-xml":
                 root = xml.parse_document(body)
@@ -91,6 +95,26 @@ def parse(
         else:
             out.update(jsonbody.from_json(jsonbody.loads(body), shape))
     return out
+
+
+def _label(spec: ServiceSpec, raw: str) -> str:
+    """A path label, percent-decoded: UTF-8, or the client's error (S3's InvalidURI)."""
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        if spec.name == "s3":
+            raise ParseError("InvalidURI", "Couldn't parse the specified URI.") from None
+        code = VALIDATION_CODES.get(spec.name, "ValidationException")
+        raise ParseError(code, "The request path is not valid UTF-8 once percent-decoded.") from None
+
+
+def _text(spec: ServiceSpec, body: bytes) -> str:
+    """A string payload (e.g. a bucket policy): UTF-8, or the client's error."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        code = "InvalidArgument" if spec.protocol == "rest-xml" else "SerializationException"
+        raise ParseError(code, "The request body is not valid UTF-8.") from None
 
 
 def _header_value(shape: Shape, raw: str, where: str) -> Any:

@@ -1,13 +1,23 @@
 """XML bodies (rest-xml requests and responses, query-protocol responses) to and from
 values, following the model's naming rules (locationName, flattened lists and maps,
-xmlAttribute members, namespaces)."""
+xmlAttribute members, namespaces).
+
+Request documents are parsed with DTDs refused (no internal entities, no external ones: a
+DOCTYPE is a MalformedXML 400, as AWS answers it), by defusedxml over expat. Text written
+out goes through `escape`/`quoteattr`, which also replace what XML 1.0 cannot carry (control
+characters, lone surrogates) so a response is always well-formed UTF-8.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax import saxutils
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as _safe_fromstring
+
+from gureum.aws.errors import clean
 from gureum.aws.protocols.common import ParseError, parse_scalar_text, scalar_text
 from gureum.aws.specs import Shape
 
@@ -27,11 +37,25 @@ def member_xml_name(shape: Shape, member_name: str) -> str:
     return shape.location_name or member_name
 
 
+def escape(text: str) -> str:
+    return saxutils.escape(clean(text))
+
+
+def quoteattr(text: str) -> str:
+    return saxutils.quoteattr(clean(text))
+
+
 def parse_document(body: bytes) -> ET.Element:
     try:
-        return ET.fromstring(body)
+        return _safe_fromstring(body, forbid_dtd=True)
     except ET.ParseError as exc:
         raise ParseError("MalformedXML", f"The XML you provided was not well-formed: {exc}") from None
+    except DefusedXmlException:
+        raise ParseError(
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our published schema"
+            " (document type declarations are not allowed)",
+        ) from None
 
 
 def element_to_value(elem: ET.Element, shape: Shape, where: str = "") -> Any:

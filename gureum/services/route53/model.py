@@ -166,6 +166,8 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
         )
     if vpc is not None and not private:
         private = True
+    if vpc is not None and (not vpc.get("VPCId") or not vpc.get("VPCRegion")):  # e.g. an empty <VPC/>
+        raise errors.InvalidVPCId(message="The VPC ID and region must both be specified.")
     if private and vpc is None:
         raise errors.InvalidInput(message="When you're creating a private hosted zone (when you specify true for PrivateZone), you must also specify values for VPCId and VPCRegion.")
     if txn.count(ZONES, f"{account}/") >= MAX_ZONES:

@@ -85,6 +85,8 @@ def create_bucket(t: Txn, name: str, account: str, region: str) -> dict[str, Any
 
 
 def bucket(t: Txn, name: str, account: str | None = None) -> dict[str, Any]:
+    if "\x00" in name:  # no bucket can have it (and the store cannot key it)
+        raise AwsError("InvalidBucketName", "The specified bucket is not valid.", 400, BucketName=name)
     doc = t.get(BUCKETS, name)
     if doc is None:
         raise no_such_bucket(name)

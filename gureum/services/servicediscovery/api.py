@@ -14,8 +14,21 @@ def sd(name: str):  # type: ignore[no-untyped-def]
     return operation("servicediscovery", name)
 
 
+def _start(token: str | None) -> int:
+    """The offset a NextToken of ours encodes; anything else is the client's error."""
+    if not token:
+        return 0
+    try:
+        start = int(base64.urlsafe_b64decode(token.encode()).decode())
+    except ValueError:  # not base64, not UTF-8, not a number (all ValueErrors)
+        raise model.err("InvalidInput", "NextToken is invalid.") from None
+    if start < 0:
+        raise model.err("InvalidInput", "NextToken is invalid.")
+    return start
+
+
 def _page(items: list[Any], params: dict[str, Any], default: int = 100) -> dict[str, Any]:
-    start = int(base64.urlsafe_b64decode(params["NextToken"]).decode()) if params.get("NextToken") else 0
+    start = _start(params.get("NextToken"))
     n = params.get("MaxResults") or default
     out: dict[str, Any] = {"items": items[start : start + n]}
     if start + n < len(items):
