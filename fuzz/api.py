@@ -44,35 +44,7 @@ from botocore.credentials import Credentials  # noqa: E402
 from botocore.loaders import Loader  # noqa: E402
 from botocore.model import OperationModel, ServiceModel, Shape  # noqa: E402
 
-try:  # the runner's shared report (fuzz/report.py, from the fuzz runner's branch)
-    from fuzz.report import Report, rng, short
-except ImportError:  # pragma: no cover - standalone on a checkout without the runner
-    from dataclasses import dataclass, field
-
-    @dataclass
-    class Report:  # type: ignore[no-redef]
-        name: str
-        sent: int = 0
-        server_errors: list[str] = field(default_factory=list)
-        hangs: list[str] = field(default_factory=list)
-        server_error_count: int = 0
-        hang_count: int = 0
-        notes: list[str] = field(default_factory=list)
-
-        def server_error(self, what: str) -> None:
-            self.server_error_count += 1
-            self.server_errors.append(what)
-
-        def hang(self, what: str) -> None:
-            self.hang_count += 1
-            self.hangs.append(what)
-
-    def rng(name: str) -> random.Random:
-        return random.Random(int(os.environ.get("FUZZ_SEED", "0")) * 1_000_003 + sum(name.encode()))
-
-    def short(data: bytes, limit: int = 120) -> str:
-        text = repr(data[:limit])
-        return text + (f"...(+{len(data) - limit} bytes)" if len(data) > limit else "")
+from fuzz.report import Report, rng, short  # noqa: E402
 
 
 from gureum.services.registry import API_MODULES  # noqa: E402
