@@ -150,22 +150,25 @@ def udp_round(report: Report, r: random.Random, pool: list[bytes], port: int) ->
             except (socket.timeout, ConnectionRefusedError):
                 break
             check_reply(report, b"(udp batch)", reply, "udp")
+        # UDP may drop a datagram (a full socket buffer after the batch): like any resolver,
+        # ask again before calling it a hang.
         control = dns.message.make_query("www." + ZONE, "A")
         sock.settimeout(TIMEOUT)
-        sock.send(control.to_wire())
-        report.sent += 1
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                reply = sock.recv(65535)
-            except (socket.timeout, ConnectionRefusedError):
-                break
-            try:
-                if dns.message.from_wire(reply).id == control.id:
-                    return
-            except Exception:
-                continue
-        report.hang(f"udp: no answer to a valid query after {short(b''.join(batch), 200)}")
+        for _attempt in range(3):
+            sock.send(control.to_wire())
+            report.sent += 1
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline:
+                try:
+                    reply = sock.recv(65535)
+                except (socket.timeout, ConnectionRefusedError):
+                    break
+                try:
+                    if dns.message.from_wire(reply).id == control.id:
+                        return
+                except Exception:
+                    continue
+        report.hang(f"udp: no answer to a valid query (asked 3 times) after {short(b''.join(batch), 200)}")
 
 
 def tcp_round(report: Report, r: random.Random, pool: list[bytes], port: int) -> None:
