@@ -41,6 +41,7 @@ GRACE = 30.0  # a fuzzer running this long past its share is itself reported as 
 SERVER_ENV = {
     "GUREUM_HTTP_HEADER_TIMEOUT": "2",
     "GUREUM_HTTP_BODY_RATE_WINDOW": "2",
+    "GUREUM_HTTP_KEEPALIVE_TIMEOUT": "3",  # a connection that never sends a byte is idle
     "GUREUM_DNS_TCP_MESSAGE_TIMEOUT": "2",
     "GUREUM_DNS_TCP_IDLE_TIMEOUT": "3",
 }
