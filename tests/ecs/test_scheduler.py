@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gureum.services.ecs import model
+from gureum.services.ecs import scheduler_plan as sp
 from gureum.services.ecs import services as svc
 from gureum.store.memory import MemoryStore
 
@@ -149,7 +150,7 @@ def test_circuit_breaker_trips_after_threshold_and_rolls_back(store):
     assert doc["taskDefinition"] == good
     assert not failed or failed[0]["rolloutState"] == "FAILED"
     assert any("deployment failed: tasks failed to start." in e["message"] for e in doc["events"])
-    assert svc._threshold(2) == 3 and svc._threshold(10) == 5 and svc._threshold(1000) == 200
+    assert sp.breaker_threshold(2) == 3 and sp.breaker_threshold(10) == 5 and sp.breaker_threshold(1000) == 200
 
 
 def _clear_backoff(t: Any, key: str) -> None:

@@ -1,16 +1,17 @@
 """ECS services: the API's rules (Create/Update/Delete/Describe) and the service scheduler.
 
-The scheduler (`reconcile`) is a plain function of one service and its tasks, run in one
-store transaction: it counts each deployment's tasks, records failed ones, trips the
-deployment circuit breaker (rolling back when asked), starts tasks up to desiredCount within
-maximumPercent, stops old deployments' tasks while minimumHealthyPercent stays running, and
-marks the rollout COMPLETED once only the primary deployment is left at its desired count.
-The agent runs it for every active service every half second and on every task change.
+The scheduler (`reconcile`) runs in one store transaction in three steps: `read_state` reads
+the service, its tasks and (DAEMON) its eligible container instances into plain values;
+`scheduler_plan.plan` decides, without the store, what to do (count each deployment's tasks,
+record failed ones, trip the deployment circuit breaker and roll back when asked, start tasks
+up to desiredCount within maximumPercent, stop old deployments' tasks while
+minimumHealthyPercent stays running, mark the rollout COMPLETED and the steady state); `apply`
+carries out those actions (task stops and starts, placement, the service document written
+once). The agent runs it for every active service every half second and on every task change.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import re
 import uuid
@@ -18,6 +19,7 @@ from typing import Any
 
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import model
+from gureum.services.ecs import scheduler_plan as sp
 from gureum.store import Store, Txn
 
 MAX_EVENTS = 100
@@ -57,9 +59,9 @@ def _event(doc: dict[str, Any], message: str) -> None:
     del doc["events"][MAX_EVENTS:]
 
 
-def _new_deployment(doc: dict[str, Any], taskdef_arn: str, desired: int) -> dict[str, Any]:
+def _new_deployment(doc: dict[str, Any], taskdef_arn: str, desired: int, dep_id: str | None = None) -> dict[str, Any]:
     t = model.now()
-    dep_id = _deployment_id()
+    dep_id = dep_id or _deployment_id()
     dep = {
         "id": dep_id,
         "status": "PRIMARY",
@@ -250,201 +252,103 @@ def delete_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
     return doc
 
 
-# --- the scheduler ------------------------------------------------------------------------------
+# --- the scheduler: read the state, plan (scheduler_plan.plan, pure), apply ---------------------
 
 
-def _threshold(desired: int) -> int:
-    return min(200, max(3, math.ceil(desired * 0.5)))
+def read_state(txn: Txn, doc: dict[str, Any]) -> sp.ServiceState:
+    """The plain values `plan` decides on: the service, its tasks (with the status of the
+    container instance each runs on) and, for a DAEMON service, its eligible instances."""
+    meta = doc["_"]
+    tasks = []
+    for k, t in txn.scan(model.TASKS, f"{model.scope(meta['account'], meta['region'])}{meta['cluster']}:"):
+        if t["_"].get("service") != doc["serviceName"]:
+            continue
+        inst_status = None
+        if t["desiredStatus"] == "RUNNING" and t["lastStatus"] != "STOPPED" and t["_"].get("instance"):
+            inst = txn.get("ecs.instances", t["_"]["instance"])
+            inst_status = inst["status"] if inst is not None else None
+        tasks.append(sp.TaskState.from_doc(k, t, inst_status))
+    daemon = tuple(_daemon_instances(txn, doc)) if doc.get("schedulingStrategy") == "DAEMON" else None
+    return sp.ServiceState(service=doc, tasks=tuple(tasks), now=model.now(), daemon_instances=daemon, new_deployment_id=_deployment_id())
 
 
 def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
     """One scheduling pass over one service (see the module docstring)."""
+    state = read_state(txn, doc)
+    apply(txn, key, doc, sp.plan(state), now=state.now)
+
+
+def apply(txn: Txn, key: str, doc: dict[str, Any], actions: list[sp.Action], *, now: float) -> None:
+    """Carry out a plan's actions on the service doc and its tasks; the service is written
+    once, at the end, if anything in it changed."""
     meta = doc["_"]
-    account, region, cluster_name = meta["account"], meta["region"], meta["cluster"]
     changed = False
-    tasks = [
-        (k, t)
-        for k, t in txn.scan(model.TASKS, f"{model.scope(account, region)}{cluster_name}:")
-        if t["_"].get("service") == doc["serviceName"]
-    ]
-    deps = doc["deployments"]
-    daemon = _daemon_instances(txn, doc) if doc.get("schedulingStrategy") == "DAEMON" else None
-    if daemon is not None:
-        if doc["status"] != "ACTIVE":
-            daemon = {}  # a deleted daemon service stops everywhere
-        n = len(daemon)
-        if doc["desiredCount"] != n:
-            doc["desiredCount"] = n
-            changed = True
-    counted = set(meta.get("counted") or [])
-    live: dict[str, list[tuple[str, dict[str, Any]]]] = {d["id"]: [] for d in deps}
-    now = model.now()
-    for k, t in tasks:
-        dep = t["_"].get("deployment")
-        if t["desiredStatus"] == "RUNNING" and t["lastStatus"] != "STOPPED":
-            inst = txn.get("ecs.instances", t["_"]["instance"]) if t["_"].get("instance") else None
-            if inst is not None and inst["status"] in ("DRAINING", "INACTIVE") and doc["status"] == "ACTIVE":
-                # tasks on a draining container instance are replaced elsewhere
-                model.request_stop(txn, k, t, f"Service task stopped because its container instance is {inst['status']}.", "ServiceSchedulerInitiated")
-                _event(doc, f"has stopped 1 running tasks: (task {t['taskArn'].rsplit('/', 1)[-1]}) on a {inst['status'].lower()} container instance.")
-                changed = True
-                continue
-            if _failed_health(doc, t, now) and doc["status"] == "ACTIVE":
-                # past the service's healthCheckGracePeriodSeconds: the scheduler replaces it
-                model.request_stop(txn, k, t, "Task failed container health checks", "ServiceSchedulerInitiated")
-                _event(doc, f"(task {t['taskArn'].rsplit('/', 1)[-1]}) failed container health checks.")
-                changed = True
-                continue
-            if daemon is not None and t.get("containerInstanceArn") not in daemon and doc["status"] == "ACTIVE" and inst is not None and inst["status"] == "ACTIVE":
-                # a daemon task on an instance that no longer meets the placement constraints
-                model.request_stop(txn, k, t, f"Service task stopped because its container instance no longer meets the placement constraints (deployment {dep}).", "ServiceSchedulerInitiated")
-                _event(doc, f"has stopped 1 running tasks: (task {t['taskArn'].rsplit('/', 1)[-1]}).")
-                changed = True
-                continue
-            if dep in live:
-                live[dep].append((k, t))
-            else:  # a deployment that no longer exists: stop its tasks
-                model.request_stop(txn, k, t, "Scaling activity initiated by (deployment unknown)", "ServiceSchedulerInitiated")
+    started = 0
+
+    def dep(dep_id: str) -> dict[str, Any]:
+        return next(d for d in doc["deployments"] if d["id"] == dep_id)
+
+    for a in actions:
+        if isinstance(a, sp.StopTask):
+            t = txn.get(model.TASKS, a.key)
+            if t is not None:
+                model.request_stop(txn, a.key, t, a.reason, "ServiceSchedulerInitiated")
             continue
-        if t["lastStatus"] == "STOPPED" and t["taskArn"] not in counted:
-            counted.add(t["taskArn"])
-            changed = True
-            if t.get("stopCode") in ("TaskFailedToStart", "EssentialContainerExited") or t.get("stoppedReason") == "Task failed container health checks":
-                for d in deps:
-                    if d["id"] == dep:
-                        d["failedTasks"] = d.get("failedTasks", 0) + 1
-                        d["_lastFailure"] = now
-                if t.get("stoppedReason"):
-                    _event(doc, f"has stopped 1 running tasks: (task {t['taskArn'].rsplit('/', 1)[-1]}).")
-    # forget counted tasks that no longer exist
-    existing = {t["taskArn"] for _, t in tasks}
-    counted &= existing
-    meta["counted"] = sorted(counted)
-
-    cfg = doc["deploymentConfiguration"]
-    desired = doc["desiredCount"] if doc["status"] == "ACTIVE" else 0
-    primary = deps[0]
-    breaker = cfg.get("deploymentCircuitBreaker") or {}
-
-    # circuit breaker
-    if breaker.get("enable") and primary.get("rolloutState") == "IN_PROGRESS" and primary.get("failedTasks", 0) >= _threshold(desired):
-        primary["rolloutState"] = "FAILED"
-        primary["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
-        _event(doc, f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
-        changed = True
-        previous = next((d for d in deps[1:] if d.get("taskDefinition")), None)
-        if breaker.get("rollback") and previous is not None:
-            td = previous["taskDefinition"]
-            primary["status"] = "ACTIVE"
-            new = _new_deployment(doc, td, desired)
-            new["rolloutStateReason"] = f"ECS deployment circuit breaker: rolling back to deploymentId {previous['id']}."
-            deps.insert(0, new)
-            live[new["id"]] = []
-            doc["taskDefinition"] = td
-            _event(doc, f"rolling back to deployment {previous['id']}.")
-            primary = new
-
-    # counts
-    for d in deps:
-        ts = live.get(d["id"], [])
-        running = sum(1 for _, t in ts if t["lastStatus"] == "RUNNING")
-        pending = len(ts) - running
-        if (d["runningCount"], d["pendingCount"]) != (running, pending):
-            d["runningCount"], d["pendingCount"] = running, pending
-            d["updatedAt"] = now
-            changed = True
-        d["desiredCount"] = desired if d is primary else d.get("desiredCount", 0)
-
-    total = sum(len(v) for v in live.values())
-    healthy_all = sum(1 for v in live.values() for _, t in v if t["lastStatus"] == "RUNNING" and not _failed_health(doc, t, now))
-    max_total = max(desired, math.floor(desired * cfg.get("maximumPercent", 200) / 100))
-    min_healthy = math.ceil(desired * cfg.get("minimumHealthyPercent", 100) / 100)
-
-    # start tasks for the primary deployment
-    mine = live[primary["id"]]
-    can_start = primary.get("rolloutState") != "FAILED" or not breaker.get("enable")
-    backoff = min(5.0, 0.5 * primary.get("failedTasks", 0))
-    may_start = can_start and now - primary.get("_lastFailure", 0) >= backoff
-    if daemon is not None:
-        changed |= _daemon_pass(txn, doc, primary, live, mine, daemon, may_start)
-    else:
-        want = desired - len(mine)
-        if want > 0 and may_start:
-            room = max_total - total
-            n = min(want, max(room, 0), 10)
-            if n > 0:
-                changed |= _start_tasks(txn, doc, primary, mine, n)
-
-        # stop surplus primary tasks (scale-in): pending first, then unhealthy, then newest
-        if len(mine) > desired:
-            surplus = sorted(mine, key=lambda kt: (kt[1]["lastStatus"] == "RUNNING", kt[1].get("healthStatus") != "UNHEALTHY", kt[1]["createdAt"]))[: len(mine) - desired]
-            for k, t in surplus:
-                if k:
-                    model.request_stop(txn, k, t, f"Scaling activity initiated by (deployment {primary['id']})", "ServiceSchedulerInitiated")
-            if surplus:
-                _event(doc, f"has stopped {len(surplus)} running tasks: {' '.join('(task ' + t['taskArn'].rsplit('/', 1)[-1] + ')' for _, t in surplus)}.")
+        if isinstance(a, sp.SetCounted):
+            meta["counted"] = list(a.task_arns)
+            continue
+        if isinstance(a, sp.StartTasks):
+            did, n = _start_tasks(txn, doc, dep(a.deployment_id), a.count, list(a.only) if a.only is not None else None)
+            changed |= did
+            started += n
+            continue
+        if isinstance(a, sp.SetServiceCounts):
+            counts = (a.running, a.pending + started)
+            if (doc["runningCount"], doc["pendingCount"]) != counts:
+                doc["runningCount"], doc["pendingCount"] = counts
                 changed = True
-
-    # drain old deployments while enough stay healthy
-    primary_healthy = sum(1 for _, t in mine if t["lastStatus"] == "RUNNING")
-    for d in deps[1:]:
-        olds = live.get(d["id"], [])
-        stopped = []
-        for k, t in sorted(olds, key=lambda kt: kt[1]["lastStatus"] == "RUNNING"):
-            is_healthy = t["lastStatus"] == "RUNNING"
-            if is_healthy and healthy_all - 1 < min_healthy and primary_healthy < desired:
-                continue
-            model.request_stop(txn, k, t, f"Scaling activity initiated by (deployment {d['id']})", "ServiceSchedulerInitiated")
-            stopped.append(t["taskArn"].rsplit("/", 1)[-1])
-            if is_healthy:
-                healthy_all -= 1
-        if stopped:
-            _event(doc, f"has stopped {len(stopped)} running tasks: {' '.join(f'(task {x})' for x in stopped)}.")
-            changed = True
-    # deployments with nothing left go away
-    keep = [deps[0]] + [d for d in deps[1:] if live.get(d["id"])]
-    if len(keep) != len(deps):
-        doc["deployments"] = deps = keep
+            continue
         changed = True
-
-    # rollout complete / steady state
-    running = sum(d["runningCount"] for d in deps)
-    pending = sum(d["pendingCount"] for d in deps)
-    if (doc["runningCount"], doc["pendingCount"]) != (running, pending):
-        doc["runningCount"], doc["pendingCount"] = running, pending
-        changed = True
-    if len(deps) == 1 and primary["runningCount"] == desired and primary["pendingCount"] == 0:
-        if primary.get("rolloutState") == "IN_PROGRESS":
-            primary["rolloutState"] = "COMPLETED"
-            primary["rolloutStateReason"] = f"ECS deployment {primary['id']} completed."
-            _event(doc, f"(deployment {primary['id']}) deployment completed.")
-            changed = True
-        if not meta.get("steady"):
-            meta["steady"] = True
-            _event(doc, "has reached a steady state.")
-            changed = True
-    elif meta.get("steady"):
-        meta["steady"] = False
-        changed = True
-    if doc["status"] == "DRAINING" and not any(live.values()):
-        doc["status"] = "INACTIVE"
-        changed = True
+        if isinstance(a, sp.SetDesiredCount):
+            doc["desiredCount"] = a.count
+        elif isinstance(a, sp.AddEvent):
+            _event(doc, a.message)
+        elif isinstance(a, sp.CountStopped):
+            pass  # remembered by the SetCounted that follows
+        elif isinstance(a, sp.RecordFailure):
+            d = dep(a.deployment_id)
+            d["failedTasks"] = d.get("failedTasks", 0) + 1
+            d["_lastFailure"] = now
+        elif isinstance(a, sp.FailDeployment):
+            d = dep(a.deployment_id)
+            d["rolloutState"] = "FAILED"
+            d["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
+        elif isinstance(a, sp.RollBack):
+            doc["deployments"][0]["status"] = "ACTIVE"
+            new = _new_deployment(doc, a.task_definition, a.desired, a.new_deployment_id)
+            new["rolloutStateReason"] = f"ECS deployment circuit breaker: rolling back to deploymentId {a.previous_deployment_id}."
+            doc["deployments"].insert(0, new)
+            doc["taskDefinition"] = a.task_definition
+        elif isinstance(a, sp.SetDeploymentCounts):
+            d = dep(a.deployment_id)
+            d["runningCount"], d["pendingCount"] = a.running, a.pending
+            d["updatedAt"] = now
+        elif isinstance(a, sp.SetDeploymentDesired):
+            dep(a.deployment_id)["desiredCount"] = a.desired
+        elif isinstance(a, sp.DropDeployments):
+            doc["deployments"] = [d for d in doc["deployments"] if d["id"] not in a.deployment_ids]
+        elif isinstance(a, sp.CompleteRollout):
+            d = dep(a.deployment_id)
+            d["rolloutState"] = "COMPLETED"
+            d["rolloutStateReason"] = f"ECS deployment {d['id']} completed."
+        elif isinstance(a, sp.SetSteady):
+            meta["steady"] = a.steady
+        elif isinstance(a, sp.SetInactive):
+            doc["status"] = "INACTIVE"
     if changed:
-        for d in deps:
+        for d in doc["deployments"]:
             d["updatedAt"] = now
         txn.put(model.SERVICES, key, doc)
-
-
-
-def _failed_health(doc: dict[str, Any], t: dict[str, Any], now: float) -> bool:
-    """A task whose container health checks failed, once the service's
-    healthCheckGracePeriodSeconds after the task started have passed (until then the
-    scheduler ignores its health)."""
-    if t.get("healthStatus") != "UNHEALTHY" or t["lastStatus"] != "RUNNING":
-        return False
-    grace = doc.get("healthCheckGracePeriodSeconds") or 0
-    started = t.get("startedAt") or now
-    return now - started >= grace
 
 
 def _daemon_instances(txn: Txn, doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -468,47 +372,10 @@ def _daemon_instances(txn: Txn, doc: dict[str, Any]) -> dict[str, tuple[str, dic
     return out
 
 
-def _daemon_pass(
-    txn: Txn,
-    doc: dict[str, Any],
-    primary: dict[str, Any],
-    live: dict[str, list[tuple[str, dict[str, Any]]]],
-    mine: list[tuple[str, dict[str, Any]]],
-    daemon: dict[str, tuple[str, dict[str, Any]]],
-    may_start: bool,
-) -> bool:
-    """One task of the primary deployment on each eligible instance: start where missing
-    (only once no task of the service is left there: maximumPercent 100), stop extras."""
-    changed = False
-    by_inst: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for ts in live.values():
-        for kt in ts:
-            by_inst.setdefault(kt[1].get("containerInstanceArn") or "", []).append(kt)
-    surplus = []
-    for arn, ts in by_inst.items():
-        own = [kt for kt in ts if kt in mine]
-        if arn not in daemon:
-            surplus += own  # DRAINING service (eligible set empty) or the instance left
-        elif len(own) > 1:
-            surplus += sorted(own, key=lambda kt: (kt[1]["lastStatus"] == "RUNNING", kt[1]["createdAt"]))[: len(own) - 1]
-    for k, t in surplus:
-        if k:
-            model.request_stop(txn, k, t, f"Scaling activity initiated by (deployment {primary['id']})", "ServiceSchedulerInitiated")
-            mine.remove((k, t))
-    if surplus:
-        _event(doc, f"has stopped {len(surplus)} running tasks: {' '.join('(task ' + t['taskArn'].rsplit('/', 1)[-1] + ')' for _, t in surplus)}.")
-        changed = True
-    if not may_start or doc["status"] != "ACTIVE":
-        return changed
-    missing = [arn for arn in daemon if not by_inst.get(arn)]
-    if missing:
-        changed |= _start_tasks(txn, doc, primary, mine, len(missing), only=missing)
-    return changed
-
-
-def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], mine: list[tuple[str, dict[str, Any]]], n: int, only: list[str] | None = None) -> bool:
+def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int, only: list[str] | None = None) -> tuple[bool, int]:
     """Start up to n tasks of the primary deployment (placed on container instances for the
-    EC2 launch type; `only`: one on each of these instances)."""
+    EC2 launch type; `only`: one on each of these instances). Returns (whether the service
+    changed, how many tasks started)."""
     meta = doc["_"]
     account, region, cluster_name = meta["account"], meta["region"], meta["cluster"]
     now = model.now()
@@ -517,7 +384,7 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], mine: l
     try:
         taskdef = model.get_taskdef(txn, account, region, primary["taskDefinition"])
     except AwsError:
-        return False
+        return False, 0
     placed: list[Any] = []
     req: dict[str, Any] = {}
     if doc.get("launchType") == "EC2":
@@ -534,7 +401,7 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], mine: l
             changed = True
         n = len(placed)
     if n <= 0:
-        return changed
+        return changed, 0
     launch = doc.get("launchType") or "FARGATE"
     started = []
     for i in range(n):
@@ -550,7 +417,7 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], mine: l
             overrides={},
             started_by=primary["id"],
             group=f"service:{doc['serviceName']}",
-            tags=doc.get("tags") if doc.get("propagateTags") == "SERVICE" else [],
+            tags=(doc.get("tags") or []) if doc.get("propagateTags") == "SERVICE" else [],
             platform_version=doc.get("platformVersion"),
             service=doc["serviceName"],
             deployment=primary["id"],
@@ -561,10 +428,9 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], mine: l
 
             ci.attach(txn, t, placed[i], req)
         started.append(t["taskArn"].rsplit("/", 1)[-1])
-        mine.append(("", t))
     primary["pendingCount"] += len(started)
     _event(doc, f"has started {len(started)} tasks: {' '.join(f'(task {x})' for x in started)}.")
-    return True
+    return True, len(started)
 
 
 async def reconcile_all(store: Store) -> None:
