@@ -15,6 +15,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The id of the `unit` test being run, if one is (conftest.py sets it): a test marked unit
+# that starts a gureum or a server process is mis-marked, and fails saying so.
+unit_test_running: str | None = None
+
+
+def refuse_in_unit_test(what: str) -> None:
+    """Fail when a test marked `unit` starts `what` (a process `make test-fast` must not wait for)."""
+    if unit_test_running is not None:
+        raise AssertionError(f"{unit_test_running} is marked unit but starts {what}: mark it @pytest.mark.e2e")
+
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A port free for both TCP and UDP (so DNS can use it for both)."""
@@ -79,6 +89,7 @@ class GureumProcess:
         return ["up", "--host", "127.0.0.1"]
 
     def start(self, timeout: float = 20.0) -> None:
+        refuse_in_unit_test("a gureum process")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = self.command()
         env = dict(os.environ)
@@ -111,6 +122,27 @@ class GureumProcess:
                 return
             time.sleep(0.05)
         raise RuntimeError(f"{name} is {last}, not {state}:\n{self.log_tail()}")
+
+    def descendants(self) -> set[int]:
+        """The pids of every live process this gureum started, directly or not (sandboxes,
+        runtimes, containers' launchers), read from /proc."""
+        if self.proc is None:
+            return set()
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue  # exited meanwhile
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])  # the field after state: ppid
+        found: set[int] = set()
+        frontier = {self.proc.pid}
+        while frontier:
+            frontier = {pid for pid, ppid in parents.items() if ppid in frontier and pid not in found}
+            found |= frontier
+        return found
 
     def log_tail(self, n: int = 60) -> str:
         try:
