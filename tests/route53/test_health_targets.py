@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
-from harness import GureumProcess, free_port
+from harness import GureumProcess
 from waiting import wait_for
 
 from gureum.services.route53 import health
