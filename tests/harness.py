@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from waiting import wait_for  # tests/ is on sys.path wherever harness is imported
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The id of the `unit` test being run, if one is (conftest.py sets it): a test marked unit
@@ -114,14 +116,17 @@ class GureumProcess:
             return json.load(resp)
 
     def wait_service(self, name: str, state: str = "running", timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
+        last: dict[str, Any] = {}
+
+        def reached() -> bool:
+            nonlocal last
             last = self.health()["services"].get(name, {})
-            if last.get("state") == state:
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{name} is {last}, not {state}:\n{self.log_tail()}")
+            return last.get("state") == state
+
+        try:
+            wait_for(f"service {name} {state}", reached, timeout, interval=0.05)
+        except AssertionError as exc:
+            raise RuntimeError(f"{exc}; {name} is {last}:\n{self.log_tail()}") from None
 
     def descendants(self) -> set[int]:
         """The pids of every live process this gureum started, directly or not (sandboxes,

@@ -39,18 +39,21 @@ def _create(lam: Any, role: str, code: str) -> str:
 
 def _records(g: GureumProcess, function: str, want: int, timeout: float) -> list[dict[str, Any]]:
     logs = g.client("logs")
-    deadline = time.monotonic() + timeout
     found: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
+
+    def enough() -> list[dict[str, Any]]:
+        nonlocal found
         try:
             events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}", filterPattern="RECORD")["events"]
         except logs.exceptions.ResourceNotFoundException:
             events = []
         found = [json.loads(e["message"].split("RECORD ", 1)[1]) for e in events if "RECORD " in e["message"]]
-        if len(found) >= want:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{len(found)} records in {timeout}s, wanted {want}:\n{g.log_tail()}")
+        return found if len(found) >= want else []
+
+    try:
+        return wait_for(f"{want} records of {function}", enough, timeout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {len(found)} found:\n{g.log_tail()}") from None
 
 
 def _destination_arn(lam: Any, name: str) -> str:
