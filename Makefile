@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: help up test install install-test system-packages runtimes bench fuzz compile clean
+.PHONY: help up test test-fast install install-test system-packages runtimes bench fuzz compile clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ runtimes: ## install the toolchains Lambda runtimes need (Node, JDK, Ruby, gcc) 
 
 test: system-packages install-test compile ## install what the tests need, then run the whole suite
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+
+test-fast: install-test ## run only the unit tests (no gureum process, no server): feedback in under a minute
+	$(PY) -m pytest -n 2 -q -m unit $(PYTEST_ARGS)
 
 bench: install-test compile ## run every benchmark (each prints its own same-run baseline)
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -1,24 +1,73 @@
 """Shared fixtures: `gureum` is one real gureum process per test session (per xdist
 worker); `fresh_gureum` is a private one for tests that restart or kill it; `pg_url` a
 PostgreSQL server (GUREUM_TEST_PG_URL, or a throwaway cluster per worker; without PostgreSQL
-binaries its tests skip, except under CI where that fails)."""
+binaries its tests skip, except under CI where that fails).
+
+Markers: every test is `unit` or `e2e`, decided at collection (an explicit mark wins). A test is
+e2e when its fixtures include `gureum`, `fresh_gureum` or `pg_url`, or when its own code or one
+of its fixtures' code starts processes (names GureumProcess, AgentProcess, PgCluster,
+start_postgres, subprocess or Popen); the rest are unit, and `make test-fast` runs them. The
+rule is checked as tests run: a unit test that starts a gureum or PostgreSQL fails, naming
+itself (harness.refuse_in_unit_test)."""
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import harness
 from harness import GureumProcess
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+E2E_FIXTURES = frozenset({"gureum", "fresh_gureum", "pg_url"})
+STARTS_PROCESSES = re.compile(r"\b(GureumProcess|AgentProcess|PgCluster|start_postgres|subprocess|Popen)\b")
+
+
+@cache
+def _starts_processes(fn: Callable[..., Any]) -> bool:
+    try:
+        return STARTS_PROCESSES.search(inspect.getsource(fn)) is not None
+    except (OSError, TypeError):
+        return True  # no source to read: assume the worst
+
+
+def _is_e2e(item: pytest.Item) -> bool:
+    if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info is not None else ()):
+        if any(_starts_processes(d.func) for d in defs if "_pytest" not in getattr(d.func, "__module__", "")):
+            return True
+    fn = getattr(item, "function", None)
+    return fn is None or _starts_processes(fn)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("e2e") is None and item.get_closest_marker("unit") is None:
+            item.add_marker(pytest.mark.e2e if _is_e2e(item) else pytest.mark.unit)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+    harness.unit_test_running = item.nodeid if item.get_closest_marker("unit") is not None else None
+    try:
+        yield
+    finally:
+        harness.unit_test_running = None
 
 
 @pytest.fixture(scope="session")

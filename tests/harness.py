@@ -13,7 +13,19 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from waiting import wait_for  # tests/ is on sys.path wherever harness is imported
+
 ROOT = Path(__file__).resolve().parent.parent
+
+# The id of the `unit` test being run, if one is (conftest.py sets it): a test marked unit
+# that starts a gureum or a server process is mis-marked, and fails saying so.
+unit_test_running: str | None = None
+
+
+def refuse_in_unit_test(what: str) -> None:
+    """Fail when a test marked `unit` starts `what` (a process `make test-fast` must not wait for)."""
+    if unit_test_running is not None:
+        raise AssertionError(f"{unit_test_running} is marked unit but starts {what}: mark it @pytest.mark.e2e")
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -79,6 +91,7 @@ class GureumProcess:
         return ["up", "--host", "127.0.0.1"]
 
     def start(self, timeout: float = 20.0) -> None:
+        refuse_in_unit_test("a gureum process")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = self.command()
         env = dict(os.environ)
@@ -103,14 +116,38 @@ class GureumProcess:
             return json.load(resp)
 
     def wait_service(self, name: str, state: str = "running", timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
+        last: dict[str, Any] = {}
+
+        def reached() -> bool:
+            nonlocal last
             last = self.health()["services"].get(name, {})
-            if last.get("state") == state:
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{name} is {last}, not {state}:\n{self.log_tail()}")
+            return last.get("state") == state
+
+        try:
+            wait_for(f"service {name} {state}", reached, timeout, interval=0.05)
+        except AssertionError as exc:
+            raise RuntimeError(f"{exc}; {name} is {last}:\n{self.log_tail()}") from None
+
+    def descendants(self) -> set[int]:
+        """The pids of every live process this gureum started, directly or not (sandboxes,
+        runtimes, containers' launchers), read from /proc."""
+        if self.proc is None:
+            return set()
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue  # exited meanwhile
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])  # the field after state: ppid
+        found: set[int] = set()
+        frontier = {self.proc.pid}
+        while frontier:
+            frontier = {pid for pid, ppid in parents.items() if ppid in frontier and pid not in found}
+            found |= frontier
+        return found
 
     def log_tail(self, n: int = 60) -> str:
         try:

@@ -76,6 +76,9 @@ class PgCluster:
         return ([] if self.user is None else ["runuser", "-u", self.user, "--"]) + list(args)
 
     def start(self) -> str:
+        from harness import refuse_in_unit_test
+
+        refuse_in_unit_test("a PostgreSQL server")
         self.user = _run_as_user()
         self.dir = Path(tempfile.mkdtemp(prefix="gureum-pg-"))
         if self.user is not None:

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 from .images import containers_skip_reason
 
@@ -197,16 +198,18 @@ def test_a_task_that_cannot_pull_fails_to_start_with_aws_reason(ecs):
 
 
 def wait_status(ecs, arn: str, status: str, timeout: float = 60.0, cluster: str = "default") -> dict:
-    import time
+    """The task once its lastStatus is `status`."""
+    last: dict = {}
 
-    deadline = time.monotonic() + timeout
-    task = None
-    while time.monotonic() < deadline:
-        task = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
-        if task["lastStatus"] == status:
-            return task
-        time.sleep(0.05)
-    raise AssertionError(f"task never reached {status}: {task}")
+    def reached() -> dict | None:
+        nonlocal last
+        last = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
+        return last if last["lastStatus"] == status else None
+
+    try:
+        return wait_for(f"task {arn} {status}", reached, timeout, interval=0.05)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the task: {last}") from None
 
 
 def test_tags_on_clusters_and_task_definitions(ecs):

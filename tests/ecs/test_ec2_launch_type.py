@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 from .images import containers_skip_reason
 from .test_api import err, uniq, wait_status
@@ -127,7 +127,7 @@ def test_accounting_binpack_spread_and_constraints(ecs, gureum):
         live = sum(1 for s in after if s != "STOPPED")
         return (inst, live) if [s == "STOPPED" for s in before] == [s == "STOPPED" for s in after] else None
 
-    inst, live = wait_for(consistent, what="a consistent view")
+    inst, live = wait_for("a consistent view", consistent, timeout=120)
     assert res(inst["remainingResources"], "CPU") == 2048 - 512 * live
     assert res(inst["remainingResources"], "MEMORY") == 4096 - 1024 * live
     listed = ecs.list_tasks(cluster=cluster, containerInstance=host, desiredStatus="RUNNING")["taskArns"]
@@ -163,17 +163,6 @@ def test_accounting_binpack_spread_and_constraints(ecs, gureum):
     assert err(e)[0] == "InvalidParameterException"
 
 
-def wait_for(fn, timeout: float = 120.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}: {last}")
-
-
 @containers
 @pytest.mark.xdist_group("ecs-containers")
 def test_bridge_dynamic_port_and_host_mode_on_this_node(ecs, image):
@@ -201,7 +190,7 @@ def test_bridge_dynamic_port_and_host_mode_on_this_node(ecs, image):
     arn = ecs.run_task(taskDefinition=td, launchType="EC2")["tasks"][0]["taskArn"]
     task = wait_status(ecs, arn, "RUNNING", timeout=120)
     assert task["containers"][0]["networkBindings"][0]["hostPort"] == port
-    wait_for(lambda: _get(f"http://127.0.0.1:{port}/"), what="httpd in host mode")
+    wait_for("httpd in host mode", lambda: _get(f"http://127.0.0.1:{port}/"), timeout=120)
     ecs.stop_task(task=arn)
     wait_status(ecs, arn, "STOPPED", timeout=120)
 
@@ -230,10 +219,10 @@ def test_service_tasks_leave_a_draining_instance(ecs, image):
             return []
         return [t["containerInstanceArn"] for t in ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if t["lastStatus"] == "RUNNING"]
 
-    assert wait_for(running_on, what="service task on a") == [a["containerInstanceArn"]]
+    assert wait_for("service task on a", running_on, timeout=120) == [a["containerInstanceArn"]]
     ecs.update_container_instances_state(cluster=cluster, containerInstances=[b["containerInstanceArn"]], status="ACTIVE")
     ecs.update_container_instances_state(cluster=cluster, containerInstances=[a["containerInstanceArn"]], status="DRAINING")
-    assert wait_for(lambda: running_on() == [b["containerInstanceArn"]], what="service task moved to b")
+    assert wait_for("service task moved to b", lambda: running_on() == [b["containerInstanceArn"]], timeout=120)
     ecs.update_service(cluster=cluster, service=name, desiredCount=0)
     ecs.delete_service(cluster=cluster, service=name)
 

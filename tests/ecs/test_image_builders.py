@@ -11,12 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 from ecr.test_clients import docker, podman  # noqa: F401 - fixtures: a private dockerd, podman with its own storage
 
@@ -130,16 +130,6 @@ def function(gureum) -> Iterator[Callable[[str], str]]:
         lam.delete_function(FunctionName=name)
 
 
-def _wait_settled(lam, name: str) -> dict:
-    deadline = time.monotonic() + 120
-    while True:
-        cfg = lam.get_function_configuration(FunctionName=name)
-        if cfg["State"] != "Pending":
-            return cfg
-        assert time.monotonic() < deadline, cfg
-        time.sleep(0.2)
-
-
 @pytest.mark.parametrize("builder", BUILDERS)
 def test_images_from_common_builders_run_as_tasks_and_functions(builder, gureum, tmp_path, bootstrap, context, function, request):
     gureum.wait_service("ecs", "running")
@@ -153,7 +143,7 @@ def test_images_from_common_builders_run_as_tasks_and_functions(builder, gureum,
 
     lam = gureum.client("lambda")
     name = function(uri)
-    cfg = _wait_settled(lam, name)
+    cfg = wait_for("the function settled (not Pending)", lambda: (c := lam.get_function_configuration(FunctionName=name))["State"] != "Pending" and c, timeout=120)
     assert cfg["State"] == "Active", cfg
     resp = lam.invoke(FunctionName=name, Payload=b'{"n": 1}')
     out = json.loads(resp["Payload"].read())

@@ -8,6 +8,7 @@ import time
 import urllib.request
 
 import pytest
+from waiting import wait_for
 
 from gureum.sandbox import network as net
 
@@ -148,10 +149,13 @@ def test_memory_hog_is_oom_killed_with_137_and_aws_reason(ecs, image):
 
 
 def test_stop_task_sends_sigterm_first(ecs, image):
-    td = register(ecs, image, [{"name": "app", "command": ["sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done"], "stopTimeout": 10}])
+    marker = uniq("trap")
+    script = f"trap 'exit 42' TERM; : {marker}; while true; do sleep 0.1; done"
+    td = register(ecs, image, [{"name": "app", "command": ["sh", "-c", script], "stopTimeout": 10}])
     arn = run(ecs, td)
     watch(ecs, arn, "RUNNING")
-    time.sleep(1.0)  # RUNNING means started: give the shell time to install its trap
+    # RUNNING means started, not that the shell has installed its trap: wait for its loop
+    wait_for("the container's shell in its loop (its trap installed)", lambda: shell_loop_running(marker), timeout=30, interval=0.05)
     ecs.stop_task(task=arn)
     task = wait_status(ecs, arn, "STOPPED")
     assert task["containers"][0]["exitCode"] == 42
@@ -224,7 +228,7 @@ def test_fork_bomb_is_contained_and_the_host_keeps_working(ecs, image):
     td = register(ecs, image, [{"name": "bomb", "command": ["sh", "-c", bomb], "stopTimeout": 2}])
     before = host_processes()
     arn = run(ecs, td)
-    time.sleep(1.5)
+    wait_for("the fork bomb forking (200 processes more than before)", lambda: host_processes() - before > 200, timeout=60, interval=0.05)
     # the task's pids limit (ecs.task_pids_max, 4096) holds, and the host still forks fine
     assert host_processes() - before < 4096 + 300
     assert os.system("true") == 0
@@ -239,6 +243,24 @@ def test_fork_bomb_is_contained_and_the_host_keeps_working(ecs, image):
 
 def host_processes() -> int:
     return sum(1 for p in os.listdir("/proc") if p.isdigit())
+
+
+def shell_loop_running(marker: str) -> bool:
+    """Has the shell whose script holds `marker` started a `sleep` child (seen from the host's
+    /proc, containers' processes included), so that it has run past everything before its loop?"""
+    shells: set[str] = set()
+    parents: dict[str, str] = {}
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            ppid = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1]
+        except OSError:
+            continue  # exited meanwhile
+        if any(marker.encode() in a for a in argv[1:]):
+            shells.add(pid)
+        elif argv and argv[0].rsplit(b"/", 1)[-1] == b"sleep":
+            parents[pid] = ppid
+    return any(ppid in shells for ppid in parents.values())
 
 
 def test_a_count_of_tasks_get_distinct_addresses(ecs, image):

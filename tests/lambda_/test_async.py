@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from lambda_helpers import TRUST, zip_of
 from harness import GureumProcess
+from waiting import wait_for
 
 RECORDER = "import json\ndef handler(e, c):\n    print('RECORD ' + json.dumps(e))\n    return 'ok'\n"
 FAILING = "def handler(e, c):\n    raise RuntimeError('always fails ' + str(e.get('n')))\n"
@@ -38,18 +39,21 @@ def _create(lam: Any, role: str, code: str) -> str:
 
 def _records(g: GureumProcess, function: str, want: int, timeout: float) -> list[dict[str, Any]]:
     logs = g.client("logs")
-    deadline = time.monotonic() + timeout
     found: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
+
+    def enough() -> list[dict[str, Any]]:
+        nonlocal found
         try:
             events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}", filterPattern="RECORD")["events"]
         except logs.exceptions.ResourceNotFoundException:
             events = []
         found = [json.loads(e["message"].split("RECORD ", 1)[1]) for e in events if "RECORD " in e["message"]]
-        if len(found) >= want:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{len(found)} records in {timeout}s, wanted {want}:\n{g.log_tail()}")
+        return found if len(found) >= want else []
+
+    try:
+        return wait_for(f"{want} records of {function}", enough, timeout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {len(found)} found:\n{g.log_tail()}") from None
 
 
 def _destination_arn(lam: Any, name: str) -> str:
@@ -175,9 +179,13 @@ def test_idle_environments_expire(tmp_path: Path):
         lam, role = _setup(g)
         name = _create(lam, role, "def handler(e, c):\n    return 1\n")
         tail = lambda: base64.b64decode(lam.invoke(FunctionName=name, LogType="Tail")["LogResult"]).decode()  # noqa: E731
+        before = g.descendants()
         assert "Init Duration" in tail()
         assert "Init Duration" not in tail()
-        time.sleep(2.5)
+        environment = g.descendants() - before  # the warm environment's processes
+        assert environment
+        # invoking would keep it warm: wait, without invoking, until the reaper destroyed it
+        wait_for("the idle environment's processes to exit", lambda: not (environment & g.descendants()), timeout=30)
         assert "Init Duration" in tail()  # the warm one was reaped: a cold start again
     finally:
         g.stop()
@@ -190,12 +198,23 @@ def test_prewarm_setting_starts_an_environment_before_the_first_invoke(tmp_path:
     g.start()
     try:
         lam, role = _setup(g)
-        name = _create(lam, role, "def handler(e, c):\n    return 1\n")
-        time.sleep(1.5)
-        log = base64.b64decode(lam.invoke(FunctionName=name, LogType="Tail")["LogResult"]).decode()
+        # the module records when it was imported (the environment's init) and says so in its log
+        name = _create(lam, role, "import time\nINIT_AT = time.time()\nprint('MODULE LOADED', flush=True)\ndef handler(e, c):\n    return INIT_AT\n")
+        logs = g.client("logs")
+
+        def loaded() -> bool:
+            try:
+                events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern="MODULE")["events"]
+            except logs.exceptions.ResourceNotFoundException:
+                return False
+            return any("MODULE LOADED" in e["message"] for e in events)
+
+        wait_for("the prewarmed environment's init (its module's log line), before any invoke", loaded, timeout=30)
+        sent_at = time.time()
+        out = lam.invoke(FunctionName=name, LogType="Tail")
+        log = base64.b64decode(out["LogResult"]).decode()
         assert "Init Duration" in log  # reported on the environment's first invoke, as AWS does
-        duration = float(log.split("\tDuration: ", 1)[1].split(" ms", 1)[0])
-        assert duration < 1000
+        assert json.loads(out["Payload"].read()) < sent_at  # the invoke ran on the environment initialised before it
     finally:
         g.stop()
 

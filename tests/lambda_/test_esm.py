@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from harness import GureumProcess
 from lambda_helpers import TRUST, zip_of
+from waiting import wait_for
 
 # Prints one RECORD line per batch; fails a batch holding a "poison" body, and reports
 # "flaky" bodies as failed items on their first delivery.
@@ -34,17 +35,6 @@ def handler(event, context):
             failures.append({"itemIdentifier": r["messageId"]})
     return {"batchItemFailures": failures}
 """
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def batches(g: Any, function: str) -> list[dict[str, Any]]:

@@ -10,13 +10,13 @@ import contextlib
 import json
 import shutil
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 from ecs.images import build_image, containers_skip_reason, push, run
 from lambda_helpers import invoke_json
+from waiting import wait_for
 
 # The C bootstrap of test_runtimes_provided.py, answering with what an image function sees.
 BOOTSTRAP = r"""
@@ -136,15 +136,14 @@ def _digest(gureum, repo: str, tag: str) -> str:
     return detail["imageDigest"]
 
 
-def _wait(lam, name: str, timeout: float = 60.0) -> dict:
+def settled_configuration(lam, name: str, timeout: float = 60.0) -> dict:
     """The configuration once State and LastUpdateStatus have settled."""
-    deadline = time.time() + timeout
-    while True:
+
+    def settled() -> dict | None:
         cfg = lam.get_function_configuration(FunctionName=name)
-        if cfg["State"] != "Pending" and cfg.get("LastUpdateStatus") != "InProgress":
-            return cfg
-        assert time.time() < deadline, f"still {cfg['State']} / {cfg.get('LastUpdateStatus')}"
-        time.sleep(0.2)
+        return cfg if cfg["State"] != "Pending" and cfg.get("LastUpdateStatus") != "InProgress" else None
+
+    return wait_for(f"function {name} settled (State not Pending, LastUpdateStatus not InProgress)", settled, timeout)
 
 
 @pytest.fixture
@@ -170,7 +169,7 @@ def test_image_function_pending_then_active_and_invoked(gureum, lam, images, ima
     assert created["State"] == "Pending" and created["StateReasonCode"] == "Creating"
     assert created["CodeSha256"] == digest.split(":", 1)[1]
     assert "Runtime" not in created and "Handler" not in created
-    cfg = _wait(lam, name)
+    cfg = settled_configuration(lam, name)
     assert cfg["State"] == "Active" and cfg["LastUpdateStatus"] == "Successful", cfg
     got = lam.get_function(FunctionName=name)
     assert got["Code"]["RepositoryType"] == "ECR"
@@ -198,33 +197,33 @@ def test_image_config_overrides_entrypoint_command_and_workdir(lam, images, imag
     override = {"EntryPoint": ["/bin/sh", "-c", 'cd /etc && exec /bootstrap from-sh "$0"'], "Command": ["other.handler"], "WorkingDirectory": "/tmp"}
     name, created = image_function(images["v1"], ImageConfig=override)
     assert created["ImageConfigResponse"] == {"ImageConfig": override}
-    _wait(lam, name)
+    settled_configuration(lam, name)
     _, out = invoke_json(lam, name, {})
     assert out["argv"] == "/bootstrap from-sh other.handler"  # run by busybox sh from the image
     assert out["cwd"] == "/etc" and out["handler"] == "other.handler"
 
     lam.update_function_configuration(FunctionName=name, ImageConfig={"Command": ["third.handler"], "WorkingDirectory": "/tmp"})
-    _wait(lam, name)
+    settled_configuration(lam, name)
     _, out = invoke_json(lam, name, {})
     assert out["argv"] == "/bootstrap third.handler" and out["cwd"] == "/tmp"
 
 
 def test_update_function_code_to_second_tag_and_by_digest(gureum, lam, images, image_function):
     name, _ = image_function(images["v1"])
-    _wait(lam, name)
+    settled_configuration(lam, name)
     assert invoke_json(lam, name, {})[1]["tag"] == "v1"
     d2 = _digest(gureum, images["repo"], "v2")
     updated = lam.update_function_code(FunctionName=name, ImageUri=images["v2"])
     assert updated["CodeSha256"] == d2.split(":", 1)[1]
     assert updated["LastUpdateStatus"] == "InProgress"
-    cfg = _wait(lam, name)
+    cfg = settled_configuration(lam, name)
     assert cfg["LastUpdateStatus"] == "Successful" and cfg["CodeSha256"] == d2.split(":", 1)[1]
     assert invoke_json(lam, name, {})[1]["tag"] == "v2"
 
     d1 = _digest(gureum, images["repo"], "v1")
     by_digest = images["v1"].rsplit(":", 1)[0] + "@" + d1
     lam.update_function_code(FunctionName=name, ImageUri=by_digest)
-    _wait(lam, name)
+    settled_configuration(lam, name)
     assert invoke_json(lam, name, {})[1]["tag"] == "v1"
     assert lam.get_function(FunctionName=name)["Code"]["ImageUri"] == by_digest
 
@@ -247,7 +246,7 @@ def test_bad_image_uri_is_refused(gureum, lam, role_arn, images, make_function):
 
 def test_image_function_timeout_is_reported_like_zip_functions(lam, images, image_function):
     name, _ = image_function(images["v1"], Timeout=1, MemorySize=256)
-    _wait(lam, name)
+    settled_configuration(lam, name)
     resp, out = invoke_json(lam, name, {"sleep": True}, LogType="Tail")
     assert resp["FunctionError"] == "Unhandled"
     assert out["errorType"] == "Sandbox.Timedout" and "Task timed out after 1.00 seconds" in out["errorMessage"]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from harness import GureumProcess
 from lambda_helpers import TRUST, zip_of
+from waiting import wait_for
 
 pytestmark = pytest.mark.xdist_group("multinode")
 RECORDER = "import json\ndef handler(e, c):\n    print('RECORD ' + json.dumps(e))\n    return {'n': e.get('n')}\n"
@@ -57,14 +58,12 @@ def test_functions_run_on_either_node_and_each_event_runs_once(nodes) -> None:
     for n in range(12):
         assert a.client("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}).encode())["StatusCode"] == 202
     logs = a.client("logs")
-    seen: list[int] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def recorded() -> list[int]:
         events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern='"RECORD"')["events"]
-        seen = [json.loads(e["message"].split("RECORD ", 1)[1])["n"] for e in events]
-        if len([n for n in seen if n >= 0]) >= 12:
-            break
-        time.sleep(0.2)
+        return [json.loads(e["message"].split("RECORD ", 1)[1])["n"] for e in events]
+
+    wait_for("the 12 events recorded", lambda: len([n for n in recorded() if n >= 0]) >= 12, timeout=60)
     time.sleep(2)  # a second node running the same events would have logged them by now
     events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern='"RECORD"')["events"]
     seen = sorted(json.loads(e["message"].split("RECORD ", 1)[1])["n"] for e in events)
@@ -86,27 +85,40 @@ def test_code_updated_through_one_node_runs_on_the_other(nodes) -> None:
     assert json.loads(b.client("lambda").invoke(FunctionName=name)["Payload"].read()) == "v1"  # b now has a warm v1
     a.client("lambda").update_function_code(FunctionName=name, ZipFile=zip_of({"app.py": "def handler(e, c):\n    return 'v2'\n"}))
     a.client("lambda").get_waiter("function_updated_v2").wait(FunctionName=name)
-    deadline = time.monotonic() + 10
-    while json.loads(b.client("lambda").invoke(FunctionName=name)["Payload"].read()) != "v2":
-        assert time.monotonic() < deadline, "b kept running the old code"
-        time.sleep(0.1)
+    wait_for("b running the new code", lambda: json.loads(b.client("lambda").invoke(FunctionName=name)["Payload"].read()) == "v2", timeout=10, interval=0.1)
 
 
 def test_reserved_concurrency_holds_across_nodes(nodes) -> None:
     import threading
 
     a, b = nodes
-    name = _function(a, "import time\ndef handler(e, c):\n    time.sleep(e.get('s', 0))\n    return 'done'\n", Timeout=30)
+    code = "import time\ndef handler(e, c):\n    print('RUNNING', e['s'], flush=True)\n    time.sleep(e['s'])\n    return 'done'\n"
+    name = _function(a, code, Timeout=30)
     a.client("lambda").put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
     results: list[str] = []
-    slow = threading.Thread(target=lambda: results.append(json.loads(a.client("lambda").invoke(FunctionName=name, Payload=b'{"s": 4}')["Payload"].read())))
+    slow = threading.Thread(target=lambda: results.append(json.loads(a.client("lambda").invoke(FunctionName=name, Payload=b'{"s": 10}')["Payload"].read())))
     slow.start()
-    time.sleep(2)  # a's invocation is running, and a has told the store
+    logs = a.client("logs")
+
+    def running() -> bool:  # the slow invocation has reached its handler (its slot is taken)
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern='"RUNNING 10"')["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return False
+        return bool(events)
+
+    wait_for("the slow invocation on a running", running, timeout=30)
     lam_b = b.client("lambda")
     with pytest.raises(lam_b.exceptions.TooManyRequestsException) as e:
         lam_b.invoke(FunctionName=name, Payload=b'{"s": 0}')
     assert e.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     slow.join(30)
     assert results == ["done"]
-    time.sleep(0.5)  # a's count back to zero in the store
-    assert json.loads(lam_b.invoke(FunctionName=name, Payload=b'{"s": 0}')["Payload"].read()) == "done"
+
+    def invoked_on_b() -> str | None:  # once a's count is back to zero in the store
+        try:
+            return json.loads(lam_b.invoke(FunctionName=name, Payload=b'{"s": 0}')["Payload"].read())
+        except lam_b.exceptions.TooManyRequestsException:
+            return None
+
+    assert wait_for("an invoke on b after a's invocation ended", invoked_on_b, timeout=30) == "done"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 
 @pytest.fixture
@@ -118,16 +120,15 @@ def test_lambda_logs_go_to_a_stream_per_environment_and_the_cli_shows_them(gureu
     lam.invoke(FunctionName=name, Payload=b'{"n": 1}')
     lam.invoke(FunctionName=name, Payload=b'{"n": 2}')
     group = f"/aws/lambda/{name}"
-    deadline = time.monotonic() + 10
-    messages: list[str] = []
-    while time.monotonic() < deadline:
+
+    def messages_once_both_reported() -> list[str]:
         try:
             messages = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
         except ClientError:
-            messages = []
-        if sum(m.startswith("REPORT") for m in messages) == 2:
-            break
-        time.sleep(0.1)
+            return []
+        return messages if sum(m.startswith("REPORT") for m in messages) == 2 else []
+
+    messages = wait_for("both invocations' REPORT lines", messages_once_both_reported, timeout=30, interval=0.1)
     assert any(m.startswith("INIT_START") for m in messages)
     assert "visible line 1" in messages and "visible line 2" in messages
     streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
@@ -144,18 +145,27 @@ def test_gureum_logs_follow_prints_new_lines(gureum, logs):
     group = f"/aws/lambda/follow-{uuid.uuid4().hex[:6]}"
     logs.create_log_group(logGroupName=group)
     logs.create_log_stream(logGroupName=group, logStreamName="s")
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[{"timestamp": int(time.time() * 1000), "message": "early line"}])
     proc = subprocess.Popen(
         [sys.executable, "-m", "gureum", "logs", group, "--follow", "--endpoint", gureum.endpoint],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=gureum.env,
     )
+    printed: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            printed.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        time.sleep(1.5)
+        # the line already there is printed by the first poll: from now on it is following
+        wait_for("the follower's first poll (the line already in the group)", lambda: any("early line" in x for x in printed), timeout=30)
         logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[{"timestamp": int(time.time() * 1000), "message": "late line"}])
-        deadline = time.monotonic() + 15
-        line = ""
-        while time.monotonic() < deadline and "late line" not in line:
-            line = proc.stdout.readline()
-        assert "late line" in line
+        wait_for("the line put while following", lambda: any("late line" in x for x in printed), timeout=30)
+        assert sum("early line" in x for x in printed) == 1  # printed once, though every poll overlaps
     finally:
         proc.terminate()
         proc.wait(10)
+        reader.join(10)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +15,7 @@ import dns.query
 import pytest
 from botocore.exceptions import ClientError
 from harness import GureumProcess, free_port
+from waiting import wait_for
 
 from .zones import udp
 
@@ -70,17 +70,6 @@ def web() -> Iterator[Switchable]:
     s.start()
     yield s
     s.stop()
-
-
-def wait_for(fn, timeout: float = 60.0, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"condition not reached in {timeout}s (last: {last!r})")
 
 
 def create_check(r53, **cfg) -> str:
@@ -142,11 +131,11 @@ def test_http_check_observations_per_region_follow_the_server(gureum_fast_health
         obs = r53.get_health_check_status(HealthCheckId=hc)["HealthCheckObservations"]
         return len(obs) == 3 and obs
 
-    obs = wait_for(all_regions_report)  # one observation per checker region
+    obs = wait_for("an observation from every checker region", all_regions_report)
     assert sorted(o["Region"] for o in obs) == ["ap-southeast-1", "eu-west-1", "us-east-1"]
-    wait_for(lambda: observed_healthy(r53, hc) is True)
+    wait_for("observed healthy", lambda: observed_healthy(r53, hc) is True)
     web.status = 500
-    wait_for(lambda: observed_healthy(r53, hc) is False)
+    wait_for("observed unhealthy", lambda: observed_healthy(r53, hc) is False)
     reasons = r53.get_health_check_last_failure_reason(HealthCheckId=hc)["HealthCheckObservations"]
     assert reasons and "500" in reasons[0]["StatusReport"]["Status"]
     r53.delete_health_check(HealthCheckId=hc)
@@ -167,13 +156,13 @@ def test_failover_answers_switch_when_the_primary_server_goes_down_and_up(gureum
         {"Action": "CREATE", "ResourceRecordSet": {"Name": "app.failover.test", "Type": "A", "SetIdentifier": "s",
                                                    "Failover": "SECONDARY", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.2"}]}},
     ]})
-    wait_for(lambda: answer(gureum_fast_health, "app.failover.test") == ["192.0.2.1"])
+    wait_for("app.failover.test answering [192.0.2.1]", lambda: answer(gureum_fast_health, "app.failover.test") == ["192.0.2.1"])
     web.stop()  # connection refused from every checker region
-    wait_for(lambda: answer(gureum_fast_health, "app.failover.test") == ["192.0.2.2"])
+    wait_for("app.failover.test answering [192.0.2.2]", lambda: answer(gureum_fast_health, "app.failover.test") == ["192.0.2.2"])
     web.start()
-    wait_for(lambda: answer(gureum_fast_health, "app.failover.test") == ["192.0.2.1"])
+    wait_for("app.failover.test answering [192.0.2.1]", lambda: answer(gureum_fast_health, "app.failover.test") == ["192.0.2.1"])
     web.body = b"not the string"  # string match fails: unhealthy again
-    wait_for(lambda: answer(gureum_fast_health, "app.failover.test") == ["192.0.2.2"])
+    wait_for("app.failover.test answering [192.0.2.2]", lambda: answer(gureum_fast_health, "app.failover.test") == ["192.0.2.2"])
 
 
 def test_weighted_answers_drop_an_unhealthy_tcp_endpoint(gureum_fast_health):
@@ -190,11 +179,11 @@ def test_weighted_answers_drop_an_unhealthy_tcp_endpoint(gureum_fast_health):
                                                    "TTL": 60, "HealthCheckId": hc, "ResourceRecords": [{"Value": ip}]}}
         for sid, hc, ip in (("up", up, "192.0.2.10"), ("down", down, "192.0.2.20"))]})
     try:
-        wait_for(lambda: all(answer(gureum_fast_health, "w.weighted.test") == ["192.0.2.10"] for _ in range(20)))
+        wait_for("w.weighted.test answering only 192.0.2.10", lambda: all(answer(gureum_fast_health, "w.weighted.test") == ["192.0.2.10"] for _ in range(20)))
     finally:
         listener.close()
     # the listener is gone: both unhealthy → both count as healthy again
-    wait_for(lambda: {answer(gureum_fast_health, "w.weighted.test")[0] for _ in range(40)} == {"192.0.2.10", "192.0.2.20"})
+    wait_for("w.weighted.test answering both weighted records", lambda: {answer(gureum_fast_health, "w.weighted.test")[0] for _ in range(40)} == {"192.0.2.10", "192.0.2.20"})
 
 
 def test_calculated_inverted_and_disabled_checks(gureum_fast_health, web):
@@ -210,13 +199,13 @@ def test_calculated_inverted_and_disabled_checks(gureum_fast_health, web):
         {"Action": "CREATE", "ResourceRecordSet": {"Name": "c.calc.test", "Type": "A", "SetIdentifier": "s", "Failover": "SECONDARY",
                                                    "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.2"}]}},
     ]})
-    wait_for(lambda: answer(gureum_fast_health, "c.calc.test") == ["192.0.2.2"])  # 1 of 2 children healthy < 2
+    wait_for("c.calc.test answering [192.0.2.2]", lambda: answer(gureum_fast_health, "c.calc.test") == ["192.0.2.2"])  # 1 of 2 children healthy < 2
     r53.update_health_check(HealthCheckId=calc, HealthThreshold=1)
-    wait_for(lambda: answer(gureum_fast_health, "c.calc.test") == ["192.0.2.1"])
+    wait_for("c.calc.test answering [192.0.2.1]", lambda: answer(gureum_fast_health, "c.calc.test") == ["192.0.2.1"])
     r53.update_health_check(HealthCheckId=calc, Inverted=True)
-    wait_for(lambda: answer(gureum_fast_health, "c.calc.test") == ["192.0.2.2"])
+    wait_for("c.calc.test answering [192.0.2.2]", lambda: answer(gureum_fast_health, "c.calc.test") == ["192.0.2.2"])
     r53.update_health_check(HealthCheckId=calc, Disabled=True)  # disabled: healthy whatever it measures
-    wait_for(lambda: answer(gureum_fast_health, "c.calc.test") == ["192.0.2.1"])
+    wait_for("c.calc.test answering [192.0.2.1]", lambda: answer(gureum_fast_health, "c.calc.test") == ["192.0.2.1"])
 
 
 def test_cloudwatch_metric_check_uses_insufficient_data_status(gureum_fast_health):
@@ -232,9 +221,9 @@ def test_cloudwatch_metric_check_uses_insufficient_data_status(gureum_fast_healt
         {"Action": "CREATE", "ResourceRecordSet": {"Name": "m.cw.test", "Type": "A", "SetIdentifier": "s", "Failover": "SECONDARY",
                                                    "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.2"}]}},
     ]})
-    wait_for(lambda: answer(gureum_fast_health, "m.cw.test") == ["192.0.2.2"])
+    wait_for("m.cw.test answering [192.0.2.2]", lambda: answer(gureum_fast_health, "m.cw.test") == ["192.0.2.2"])
     r53.update_health_check(HealthCheckId=cw["Id"], InsufficientDataHealthStatus="Healthy")
-    wait_for(lambda: answer(gureum_fast_health, "m.cw.test") == ["192.0.2.1"])
+    wait_for("m.cw.test answering [192.0.2.1]", lambda: answer(gureum_fast_health, "m.cw.test") == ["192.0.2.1"])
 
 
 @pytest.mark.skipif(__import__("shutil").which("openssl") is None, reason="needs the openssl command")
@@ -253,9 +242,9 @@ def test_https_str_match_probe_does_not_validate_the_certificate(gureum_fast_hea
         r53 = gureum_fast_health.client("route53")
         hc = create_check(r53, Type="HTTPS_STR_MATCH", Port=web.port, SearchString="ready",
                           FullyQualifiedDomainName="self-signed.invalid")
-        wait_for(lambda: observed_healthy(r53, hc) is True)
+        wait_for("observed healthy", lambda: observed_healthy(r53, hc) is True)
         web.body = b"x" * 6000 + b"ready"  # beyond the first 5,120 bytes: no match
-        wait_for(lambda: observed_healthy(r53, hc) is False)
+        wait_for("observed unhealthy", lambda: observed_healthy(r53, hc) is False)
         reasons = r53.get_health_check_last_failure_reason(HealthCheckId=hc)["HealthCheckObservations"]
         assert any("search string" in o["StatusReport"]["Status"] for o in reasons)
         r53.delete_health_check(HealthCheckId=hc)

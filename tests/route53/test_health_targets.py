@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
-from harness import GureumProcess, free_port
+from harness import GureumProcess
+from waiting import wait_for
 
 from gureum.services.route53 import health
 
@@ -66,16 +66,6 @@ def strict_gureum(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GureumPr
     proc.stop()
 
 
-def wait_for(fn, timeout: float = 15.0, every: float = 0.1):
-    deadline = time.monotonic() + timeout
-    last = fn()
-    while not last and time.monotonic() < deadline:
-        time.sleep(every)
-        last = fn()
-    assert last, f"condition not reached in {timeout}s (last: {last!r})"
-    return last
-
-
 def test_every_checker_region_reports_its_own_real_probe_from_the_start(gureum, listener):
     """Default regions (8) and the default 30 s interval: all 8 observations come within
     seconds, each from a probe that really connected (it used to be 2, the regions' first
@@ -85,7 +75,7 @@ def test_every_checker_region_reports_its_own_real_probe_from_the_start(gureum, 
     hc = r53.create_health_check(CallerReference=uuid.uuid4().hex, HealthCheckConfig={
         "Type": "TCP", "IPAddress": "127.0.0.1", "Port": listener.port})["HealthCheck"]["Id"]
     try:
-        obs = wait_for(lambda: (o := r53.get_health_check_status(HealthCheckId=hc)["HealthCheckObservations"]) and len(o) == 8 and o)
+        obs = wait_for("8 observations", lambda: (o := r53.get_health_check_status(HealthCheckId=hc)["HealthCheckObservations"]) and len(o) == 8 and o, timeout=15, interval=0.1)
         assert sorted(o["Region"] for o in obs) == sorted(health.CHECKER_REGIONS)
         assert all(o["StatusReport"]["Status"].startswith("Success") for o in obs)
         assert all(o["StatusReport"]["CheckedTime"] for o in obs)
@@ -114,7 +104,7 @@ def test_strict_mode_never_probes_a_name_that_resolves_to_the_host(strict_gureum
         "Type": "TCP", "FullyQualifiedDomainName": "localhost", "Port": listener.port, "RequestInterval": 10,
         "FailureThreshold": 1, "Regions": ["us-east-1", "eu-west-1", "sa-east-1"]})["HealthCheck"]["Id"]
     try:
-        obs = wait_for(lambda: (o := r53.get_health_check_status(HealthCheckId=hc)["HealthCheckObservations"]) and len(o) == 3 and o)
+        obs = wait_for("3 observations", lambda: (o := r53.get_health_check_status(HealthCheckId=hc)["HealthCheckObservations"]) and len(o) == 3 and o, timeout=15, interval=0.1)
         for o in obs:
             assert o["StatusReport"]["Status"].startswith("Failure: Resolved IP: ")
             assert "is not a public IP address" in o["StatusReport"]["Status"]

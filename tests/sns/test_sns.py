@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 
 def _n(prefix: str) -> str:
@@ -178,10 +179,7 @@ class _Endpoint:
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
 
     def wait(self, n: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.posts) < n and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.posts) >= n, self.posts
+        wait_for(f"{n} posts", lambda: len(self.posts) >= n, timeout, interval=0.05)
 
     def close(self) -> None:
         self.server.shutdown()

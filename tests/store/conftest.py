@@ -18,7 +18,7 @@ import pytest
 from gureum.store.base import Store
 
 # postgres cases share one xdist worker (`--dist loadgroup`), so one cluster serves them all
-BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.xdist_group("postgres"))]
+BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=[pytest.mark.xdist_group("postgres"), pytest.mark.e2e])]
 TEST_TIMEOUT = 30.0
 
 

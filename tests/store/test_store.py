@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -285,18 +284,21 @@ async def test_reads_do_not_queue_behind_a_slow_write(store: Store, backend) -> 
     if backend.name == "memory":
         pytest.skip("memory transactions run inline")
     await store.run(lambda t: t.put("t", "k", {"v": 1}))
-    writing = threading.Event()
+    writing, release = threading.Event(), threading.Event()
 
     def slow(t: Txn) -> None:
         t.put("t", "k", {"v": 2})
         writing.set()
-        time.sleep(0.5)
+        release.wait(30)  # the write stays open until the read has answered
 
     w = asyncio.ensure_future(store.run(slow))
-    await asyncio.to_thread(writing.wait, 5)
-    t0 = time.monotonic()
-    assert await store.read(lambda t: t.get("t", "k")) == {"v": 1}
-    assert time.monotonic() - t0 < 0.3
+    assert await asyncio.to_thread(writing.wait, 30)
+    try:
+        # answered while the write is still open (queued behind it, the read would time out)
+        assert await asyncio.wait_for(store.read(lambda t: t.get("t", "k")), 20) == {"v": 1}
+        assert not w.done()
+    finally:
+        release.set()
     await w
     assert await store.read(lambda t: t.get("t", "k")) == {"v": 2}
 
