@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 from .images import containers_skip_reason
 from .test_api import AWSVPC, err, uniq
-from .test_ec2_launch_type import add_instance, ec2_td, new_cluster, wait_for
+from .test_ec2_launch_type import add_instance, ec2_td, new_cluster
 
 LOOP = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"]
 
@@ -56,7 +57,7 @@ def test_one_task_per_eligible_instance(ecs, image):
             ok = on == sorted(want) and len(live) == len(want) and s["desiredCount"] == len(want) and s["runningCount"] == len(want)
             return s if ok else None
 
-        return wait_for(check, timeout=60, what=f"daemon tasks on {len(want)} instances")
+        return wait_for(f"daemon tasks on {len(want)} instances", check, timeout=60)
 
     placement({a, b})
     c = add_instance(ecs, cluster)["containerInstanceArn"]
@@ -73,4 +74,4 @@ def test_one_task_per_eligible_instance(ecs, image):
     assert err(e)[0] == "InvalidParameterException"
     # a daemon service is deleted without scaling it to zero first
     ecs.delete_service(cluster=cluster, service=name)
-    wait_for(lambda: ecs.describe_services(cluster=cluster, services=[name])["services"][0]["status"] == "INACTIVE", timeout=60, what="INACTIVE")
+    wait_for("INACTIVE", lambda: ecs.describe_services(cluster=cluster, services=[name])["services"][0]["status"] == "INACTIVE", timeout=60)
