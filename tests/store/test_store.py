@@ -448,11 +448,15 @@ async def test_two_nodes_share_state_and_a_follower_misses_no_event(backend) -> 
     async def follow() -> None:
         seq = 0
         while True:
+            # Whether every write had committed before this read began: only an empty read that
+            # began after that ends the follow (a read whose snapshot predates the last group
+            # commit may come back empty after `done` is set).
+            finishing = done
             batch = await a.events_since(seq)
             followed.extend(batch)
             if batch:
                 seq = batch[-1].seq
-            elif done:
+            elif finishing:
                 return
             await asyncio.sleep(0.001)
 
