@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 from ecr.ocihttp import Registry, sha
 
@@ -344,19 +345,19 @@ def test_describe_registry_and_replication_copies_images_between_regions(ecr, gu
         layer = os.urandom(999)
         digest, _ = reg.image(repl, "v1", [layer])
         west = gureum.client("ecr", region="us-west-2")
-        import time
 
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        def west_images() -> list[dict]:
             try:
-                imgs = west.describe_images(repositoryName=repl)["imageDetails"]
-                if imgs:
-                    break
+                return west.describe_images(repositoryName=repl)["imageDetails"]
             except ClientError:
-                pass
-            time.sleep(0.1)
+                return []
+
+        imgs = wait_for("the image replicated to us-west-2", west_images, timeout=30, interval=0.1)
         assert imgs[0]["imageDigest"] == digest and imgs[0]["imageTags"] == ["v1"]
-        st = ecr.describe_image_replication_status(repositoryName=repl, imageId={"imageTag": "v1"})["replicationStatuses"]
+        # the status turns COMPLETE once the copy is recorded (IN_PROGRESS until then)
+        st = wait_for("replication status COMPLETE", lambda: [
+            s for s in ecr.describe_image_replication_status(repositoryName=repl, imageId={"imageTag": "v1"})["replicationStatuses"]
+            if s["status"] == "COMPLETE"], timeout=30, interval=0.1)
         assert st == [{"region": "us-west-2", "registryId": "000000000000", "status": "COMPLETE"}]
         # the west copy serves the bytes through the ECR API
         assert west.batch_check_layer_availability(repositoryName=repl, layerDigests=[sha(layer)])["layers"][0]["layerAvailability"] == "AVAILABLE"
