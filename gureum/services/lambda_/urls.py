@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gureum.lambda.urls")
 _CACHE_SECONDS = 2.0
 PATH_PREFIX = "/_aws/lambda-url/"
+COMPONENT = "lambda.urls"  # the listener, published once it serves
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded")
 
 
@@ -58,6 +59,7 @@ class UrlListener:
             if wanted is not None:
                 raise
             _, self.port = await self._http.start(host, 0)
+        self.app.publish(COMPONENT, self)
 
     async def stop(self) -> None:
         await self._http.stop(grace=1.0)
@@ -217,7 +219,5 @@ class UrlListener:
 
 async def handle_path(app: App, req: Request) -> Response:
     """`/_aws/lambda-url/<url id>/...` on the API port: the function URL listener's answer."""
-    from gureum.services.lambda_.engine import COMPONENT
-
-    engine = await app.wait_component(COMPONENT, timeout=30)
-    return await engine.urls.handle(req)
+    listener: UrlListener = await app.wait_component(COMPONENT, timeout=30)
+    return await listener.handle(req)
