@@ -8,8 +8,8 @@ but no maximum is refused without running the regex (Python's `re` holds the GIL
 value took 4.5 s, blocking the event loop even from a worker thread; no identifier or ARN a
 pattern describes comes near the limit). Echoed values are clipped (errors.clip) and the message is built
 only for values that fail. VALIDATION_CODES holds each service's own code for a constraint
-violation (from AWS's API references: IAM/STS/ELBv2 `ValidationError`, SNS
-`InvalidParameter`, SQS `InvalidParameterValue`, Route 53 and Cloud Map `InvalidInput`,
+violation, from the packages' manifests (AWS's API references: IAM/STS/ELBv2 `ValidationError`,
+SNS `InvalidParameter`, SQS `InvalidParameterValue`, Route 53 and Cloud Map `InvalidInput`,
 ECR/ECS/Logs `InvalidParameterException`; services not listed answer `ValidationException`,
 which is what Lambda, DynamoDB, Kinesis and the Coral-fronted services send)."""
 
@@ -21,23 +21,11 @@ from typing import Any
 
 from gureum.aws.errors import ValidationError, clip
 from gureum.aws.specs import ServiceSpec, Shape
+from gureum.services import registry
 
-# The error code each service uses for a request that fails its model's constraints.
-VALIDATION_CODES = {
-    "iam": "ValidationError",
-    "sts": "ValidationError",
-    "sns": "InvalidParameter",
-    "elbv2": "ValidationError",
-    "route53": "InvalidInput",
-    "s3": "InvalidArgument",
-    "ecs": "InvalidParameterException",
-    "ecr": "InvalidParameterException",
-    "servicediscovery": "InvalidInput",
-    "sqs": "InvalidParameterValue",
-    "logs": "InvalidParameterException",
-    "route53domains": "InvalidInput",
-    "apigatewayv2": "BadRequestException",
-}
+# The error code each service uses for a request that fails its model's constraints: each
+# package declares its own in its manifest (gureum/services/manifest.py).
+VALIDATION_CODES = registry.VALIDATION_CODES
 
 # Enum shapes the service checks itself, in its own words (SQS accepts message system
 # attribute names in ReceiveMessage's legacy AttributeNames, and answers unknown queue

@@ -1,73 +1,79 @@
-"""Which modules serve which AWS service, which background components run, which HTTP
-paths are not AWS APIs. Importing this module imports nothing heavy: everything named
-here is loaded on first use (API modules) or after the listener is up (components).
+"""Which packages serve which AWS service, which background components run, which HTTP paths
+are not AWS APIs: collected from each package's `manifest.py` (gureum/services/manifest.py).
+A new service adds its own package with a manifest and nothing global.
 
-Each service adds its own lines here and nothing else global.
+Reading the manifests imports only them: everything they name is loaded on first use (API
+modules) or after the listener is up (components). Packages are read in name order, so
+component start order and the tables below are the same on every node.
 """
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
+from gureum.services.manifest import Component, Manifest
+
+
+def _discover() -> tuple[Manifest, ...]:
+    here = Path(__file__).parent
+    found = []
+    for package in sorted(p.parent.name for p in here.glob("*/manifest.py")):
+        module = importlib.import_module(f"gureum.services.{package}.manifest")
+        manifest = module.MANIFEST
+        if not isinstance(manifest, Manifest) or manifest.package != package:
+            raise RuntimeError(f"gureum/services/{package}/manifest.py: MANIFEST must be a Manifest for {package!r}")
+        found.append(manifest)
+    return tuple(found)
+
+
+MANIFESTS: tuple[Manifest, ...] = _discover()
+
 # AWS service name (botocore's) -> modules whose import registers @operation handlers.
 API_MODULES: dict[str, list[str]] = {
-    "sts": ["gureum.services.sts.api"],
-    "iam": ["gureum.services.iam.api"],
-    "ecr": ["gureum.services.ecr.api"],
-    "route53": ["gureum.services.route53.api", "gureum.services.route53.cidr", "gureum.services.route53.health",
-                "gureum.services.route53.querylog", "gureum.services.route53.traffic"],
-    "sqs": ["gureum.services.sqs.api", "gureum.services.sqs.moves"],
-    "s3": ["gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart"],
-    "sns": ["gureum.services.sns.api"],
-    "lambda": ["gureum.services.lambda_.api", "gureum.services.lambda_.esm"],
-    "logs": ["gureum.services.logs.api"],
-    "ecs": ["gureum.services.ecs.api"],
-    "servicediscovery": ["gureum.services.servicediscovery.api"],
+    service: list(modules) for m in MANIFESTS for service, modules in m.api_modules.items()
 }
 
 # Background components, started by `gureum up` after the HTTP listener is ready, each
 # `async def run(app: App) -> None` running until cancelled ("module:function").
 # name -> (entry point, AWS services it backs, for the health report)
 COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "ecr": ("gureum.services.ecr.components:run", ("ecr",)),  # GC, lifecycle, upload expiry
-    "dns": ("gureum.services.route53.server:run", ("route53",)),
-    "route53-health": ("gureum.services.route53.health:run", ("route53",)),  # health check probes
-    "s3": ("gureum.services.s3.gc:run", ("s3",)),  # unreferenced blob collection, upload expiry
-    "sns": ("gureum.services.sns.delivery:run", ("sns",)),  # durable http(s) deliveries and retries
-    "lambda": ("gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
-    "ecs": ("gureum.services.ecs.agent:run", ("ecs",)),  # task agent, service scheduler
-    "lambda-esm": ("gureum.services.lambda_.esm_poller:run", ("lambda",)),  # SQS event source mappings
+    c.name: (c.entry, c.backs) for m in MANIFESTS for c in m.components
 }
 
 # What a `gureum agent` runs: the task agent, and a DNS server for its tasks' resolvers.
-AGENT_COMPONENTS = ("dns", "ecs")
+AGENT_COMPONENTS: tuple[str, ...] = tuple(c.name for m in MANIFESTS for c in m.components if c.on_agent)
 
 # HTTP path prefixes on the main port that are not AWS APIs -> "module:function",
 # `async def handle(app: App, request: Request) -> Response`.
-EDGE_ROUTES: dict[str, str] = {
-    "/v2/": "gureum.services.ecr.http:handle",  # the OCI registry (ECR)
-    "/_gureum/lambda/code/": "gureum.services.lambda_.code_urls:handle",  # GetFunction's Code.Location
-    "/_aws/lambda-url/": "gureum.services.lambda_.urls:handle_path",  # function URLs in path form
+EDGE_ROUTES: dict[str, str] = {prefix: entry for m in MANIFESTS for prefix, entry in m.edge_routes.items()}
+
+# Services in gureum's scope that no package serves yet, with the validation error code each
+# answers (AWS's API references); requests to them are routed and answered 501 until a
+# package's manifest claims them.
+PLANNED: dict[str, str] = {
+    "route53domains": "InvalidInput",
+    "route53resolver": "ValidationException",
+    "eks": "ValidationException",
+    "kinesis": "ValidationException",
+    "dynamodb": "ValidationException",
+    "dynamodbstreams": "ValidationException",
+    "elbv2": "ValidationError",
+    "apigatewayv2": "BadRequestException",
+    "ce": "ValidationException",
 }
 
 # Services gureum speaks on its API port (for routing and the health report).
-SERVED = (
-    "route53",
-    "route53domains",
-    "route53resolver",
-    "lambda",
-    "ecr",
-    "ecs",
-    "eks",
-    "s3",
-    "sqs",
-    "sns",
-    "kinesis",
-    "dynamodb",
-    "dynamodbstreams",
-    "logs",
-    "iam",
-    "sts",
-    "elbv2",
-    "apigatewayv2",
-    "servicediscovery",
-    "ce",
+SERVED: tuple[str, ...] = tuple(s for m in MANIFESTS for s in m.services) + tuple(
+    s for s in PLANNED if s not in API_MODULES
 )
+
+# service -> the code it answers for input that fails its model's constraints.
+VALIDATION_CODES: dict[str, str] = dict(PLANNED) | {
+    s: code for m in MANIFESTS for s, code in m.validation_errors.items()
+}
+
+
+def components() -> list[Component]:
+    """Every component, in start order."""
+    return [c for m in MANIFESTS for c in m.components]

@@ -1,0 +1,13 @@
+"""ECR's declaration for the registry (see gureum/services/manifest.py)."""
+
+from gureum.services.manifest import Component, Manifest
+
+MANIFEST = Manifest(
+    package="ecr",
+    services=("ecr",),
+    api_modules={"ecr": ("gureum.services.ecr.api",)},
+    # garbage collection, lifecycle policies, upload expiry
+    components=(Component("ecr", "gureum.services.ecr.components:run", ("ecr",)),),
+    edge_routes={"/v2/": "gureum.services.ecr.http:handle"},  # the OCI registry
+    validation_errors={"ecr": "InvalidParameterException"},
+)

@@ -1,0 +1,10 @@
+"""CloudWatch Logs' declaration for the registry (see gureum/services/manifest.py)."""
+
+from gureum.services.manifest import Manifest
+
+MANIFEST = Manifest(
+    package="logs",
+    services=("logs",),
+    api_modules={"logs": ("gureum.services.logs.api",)},
+    validation_errors={"logs": "InvalidParameterException"},
+)

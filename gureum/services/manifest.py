@@ -1,0 +1,58 @@
+"""What a service package declares about itself: the `Manifest` each
+`gureum/services/<package>/manifest.py` defines as `MANIFEST`, collected by
+`gureum/services/registry.py`.
+
+A manifest names everything by "module" or "module:attribute" strings, never by importing
+it: reading every manifest at start-up imports nothing but this module, and no service
+imports another's internals to be wired in (the registry and the node load entries lazily).
+
+Fields:
+- `services`: the AWS service names (botocore's) the package serves on the API port.
+- `api_modules`: modules whose import registers the `@operation` handlers, imported on the
+  first request to one of `services`.
+- `components`: background components `async def run(app) -> None` started after the HTTP
+  listener is up, each with the services it backs (for /_gureum/health) and whether a
+  `gureum agent` runs it too.
+- `edge_routes`: HTTP path prefixes on the main port that are not AWS APIs -> the
+  `async def handle(app, request) -> Response` answering them.
+- `validation_errors`: service -> the error code that service answers for input that fails
+  its model's constraints (AWS's API references; unlisted services answer
+  `ValidationException`).
+- `settings`: "module:Class", the package's typed settings dataclass (gureum/settings.py).
+- `protocol_hooks`: "module:object", the package's departures from the generic wire layer
+  (S3's virtual hosts and URI errors...), see gureum/aws/protocols.
+- `reset`: "module:function", `async def reset(app, accounts) -> None` returning the
+  package's state to fresh (POST /_gureum/reset).
+- `ports`: port name -> "module:attribute", what other services may call (gureum/ports.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Component:
+    """A background component: `entry` is "module:function" (`async def run(app)`)."""
+
+    name: str
+    entry: str
+    backs: tuple[str, ...]
+    on_agent: bool = False  # a `gureum agent` runs it as well
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One service package's declaration (see the module docstring)."""
+
+    package: str
+    services: tuple[str, ...]
+    api_modules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    components: tuple[Component, ...] = ()
+    edge_routes: Mapping[str, str] = field(default_factory=dict)
+    validation_errors: Mapping[str, str] = field(default_factory=dict)
+    settings: str | None = None
+    protocol_hooks: str | None = None
+    reset: str | None = None
+    ports: Mapping[str, str] = field(default_factory=dict)

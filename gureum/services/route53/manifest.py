@@ -1,0 +1,21 @@
+"""Route 53's declaration for the registry (see gureum/services/manifest.py)."""
+
+from gureum.services.manifest import Component, Manifest
+
+MANIFEST = Manifest(
+    package="route53",
+    services=("route53",),
+    api_modules={"route53": (
+        "gureum.services.route53.api",
+        "gureum.services.route53.cidr",
+        "gureum.services.route53.health",
+        "gureum.services.route53.querylog",
+        "gureum.services.route53.traffic",
+    )},
+    components=(
+        # the authoritative DNS server; an agent runs one for its tasks' resolvers
+        Component("dns", "gureum.services.route53.server:run", ("route53",), on_agent=True),
+        Component("route53-health", "gureum.services.route53.health:run", ("route53",)),  # probes
+    ),
+    validation_errors={"route53": "InvalidInput"},
+)

@@ -1,0 +1,12 @@
+"""S3's declaration for the registry (see gureum/services/manifest.py)."""
+
+from gureum.services.manifest import Component, Manifest
+
+MANIFEST = Manifest(
+    package="s3",
+    services=("s3",),
+    api_modules={"s3": ("gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart")},
+    # unreferenced blob collection, multipart upload expiry
+    components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),),
+    validation_errors={"s3": "InvalidArgument"},
+)

@@ -1,0 +1,12 @@
+"""SNS's declaration for the registry (see gureum/services/manifest.py)."""
+
+from gureum.services.manifest import Component, Manifest
+
+MANIFEST = Manifest(
+    package="sns",
+    services=("sns",),
+    api_modules={"sns": ("gureum.services.sns.api",)},
+    # durable http(s) deliveries and their retries
+    components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",)),),
+    validation_errors={"sns": "InvalidParameter"},
+)
