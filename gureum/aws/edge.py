@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from gureum.aws import auth, routing, specs
 from gureum.aws.dispatch import RequestContext, call_handler, find_handler
 from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge, serializable
-from gureum.aws.protocols import cbor_rpc, json_rpc, query, query_compat, rest
+from gureum.aws.protocols.table import PROTOCOLS, Incoming, WireProtocol, error_protocol, pick
 from gureum.aws.specs import ServiceSpec
 from gureum.aws.validate import invalid_characters, validate
 from gureum.http.server import BodyTooLarge, Request, Response
@@ -42,30 +42,9 @@ def _load_handlers(service: str) -> None:
     _loaded.add(service)
 
 
-def _protocol_of(spec: ServiceSpec | None, request: Request) -> str:
-    """The protocol to answer an error in: the one the request was sent in."""
-    if routing.is_cbor_request(request):
-        return "smithy-rpc-v2-cbor"
-    if request.headers.get("x-amz-target") and (spec is None or spec.protocol in ("json", "smithy-rpc-v2-cbor")):
-        return "json"
-    if spec is not None:
-        return spec.protocol
-    if request.headers.get("x-amz-target"):
-        return "json"
-    if "x-www-form-urlencoded" in (request.headers.get("content-type") or "") or "Action=" in request.query_string:
-        return "query"
-    return "rest-json"
-
-
 def error_response(spec: ServiceSpec | None, protocol: str, err: AwsError, request_id: str) -> Response:
-    err = serializable(err)  # client values echoed in messages may hold lone surrogates, NULs
-    if protocol == "query":
-        return query.serialize_error(spec, err, request_id)
-    if protocol == "json":
-        return json_rpc.serialize_error(spec, err, request_id)
-    if protocol == "smithy-rpc-v2-cbor":
-        return cbor_rpc.serialize_error(spec, err, request_id)
-    return rest.serialize_error(spec, err, request_id)
+    """`err` in `protocol`'s error shape (a name in protocols.table.PROTOCOLS)."""
+    return PROTOCOLS[protocol].serialize_error(spec, serializable(err), request_id)
 
 
 def _max_body(app: App) -> int:
@@ -82,7 +61,7 @@ async def handle(app: App, request: Request) -> Response:
     spec: ServiceSpec | None = None
     started = time.perf_counter()
     op_name = "?"
-    protocol = ""
+    protocol: WireProtocol | None = None
     try:
         scope = routing.credential_scope(request)
         # Authentication from the headers first: a request refused here is refused unread.
@@ -104,9 +83,9 @@ async def handle(app: App, request: Request) -> Response:
         spec = specs.load(route.service)
         op = spec.operation(route.operation)
         op_name = op.name
-        protocol = route.protocol or spec.protocol
+        protocol = pick(spec, route.protocol)
         admission.require_signed(op.raw.get("authtype") == "none")
-        streaming = protocol.startswith("rest") and _streams_input(op) and not admission.needs_whole_body
+        streaming = protocol.streams_input and _streams_input(op) and not admission.needs_whole_body
         if body is None and not streaming:
             body = await request.body(max_body)
         identity = await admission.finish(body)
@@ -121,19 +100,11 @@ async def handle(app: App, request: Request) -> Response:
             principal_arn=identity.arn,
             request=request,
         )
-        if protocol == "json" and route.form is not None and spec.query_compatible:
-            protocol = "query-compat"  # a form-encoded request to a json service (old SDKs)
-            params = query_compat.parse(spec, op, route.form)
-        elif protocol == "query":
-            params = query.parse(spec, op, route.form if route.form is not None else form or [])
-        elif protocol == "json":
-            params = json_rpc.parse(spec, op, body or b"")
-        elif protocol == "smithy-rpc-v2-cbor":
-            params = cbor_rpc.parse(spec, op, body or b"")
-        else:
-            if streaming:
-                ctx.body_stream = admission.stream(request.stream())
-            params = rest.parse(spec, op, route.labels, request.query, request.headers, body)
+        if streaming:
+            ctx.body_stream = admission.stream(request.stream())
+        incoming = Incoming(body, route.form if route.form is not None else form or [], route.labels,
+                            request.query, request.headers)
+        params = protocol.parse(spec, op, incoming)
         if body is not None and len(body) > VALIDATE_INLINE_BYTES:  # big values: off the event loop
             await asyncio.to_thread(validate, spec, op.input, params)
         else:
@@ -150,32 +121,19 @@ async def handle(app: App, request: Request) -> Response:
         result = await call_handler(handler, ctx, params)
         if isinstance(result, Response):  # rare escape hatch (e.g. S3 range responses)
             response = result
-        elif protocol == "query":
-            response = query.serialize(spec, op, result, request_id)
-        elif protocol == "query-compat":
-            response = query_compat.serialize(spec, op, result, request_id)
-        elif protocol == "json":
-            response = json_rpc.serialize(spec, op, result, request_id)
-        elif protocol == "smithy-rpc-v2-cbor":
-            response = cbor_rpc.serialize(spec, op, result, request_id)
         else:
-            response = rest.serialize(spec, op, result, request_id)
+            response = protocol.serialize(spec, op, result, request_id)
     except AwsError as err:
-        if protocol == "query-compat":
-            err = AwsError(err.fields.get("QueryCode", err.code), err.message, err.status,
-                           sender_fault=err.sender_fault)
-            response = error_response(spec, "query", err, request_id)
-        else:
-            response = error_response(spec, _protocol_of(spec, request), err, request_id)
+        response = _error(spec, protocol, request, err, request_id)
     except InvalidKey:  # a client's value with NUL reached the store as part of a key
-        response = error_response(spec, _protocol_of(spec, request), invalid_characters(spec), request_id)
+        response = _error(spec, protocol, request, invalid_characters(spec), request_id)
     except BodyTooLarge:
-        response = error_response(spec, _protocol_of(spec, request), RequestTooLarge(), request_id)
+        response = _error(spec, protocol, request, RequestTooLarge(), request_id)
     except ConnectionError:
         raise
     except Exception:
         log.exception("handler failed: %s %s (request %s)", spec.name if spec else "?", op_name, request_id)
-        response = error_response(spec, _protocol_of(spec, request), InternalFailure(), request_id)
+        response = _error(spec, protocol, request, InternalFailure(), request_id)
     if log.isEnabledFor(logging.DEBUG):
         log.debug(
             "%s %s %s -> %d (%.1f ms)",
@@ -186,6 +144,14 @@ async def handle(app: App, request: Request) -> Response:
             (time.perf_counter() - started) * 1000,
         )
     return response
+
+
+def _error(spec: ServiceSpec | None, protocol: WireProtocol | None, request: Request, err: AwsError,
+           request_id: str) -> Response:
+    """`err` in the protocol the request was parsed in, or (failing before that) the one it
+    shows it speaks."""
+    chosen = protocol if protocol is not None else error_protocol(spec, request)
+    return chosen.serialize_error(spec, serializable(err), request_id)
 
 
 def _spec_of(request: Request, scope: routing.Scope | None) -> ServiceSpec | None:

@@ -2,11 +2,11 @@
 credential scope, X-Amz-Target, the query `Action`, and the REST path and method.
 
 The credential scope's service (the signing name) is decided first: it narrows the candidates
-to the served services that sign with it (SIGNING_NAMES). A signing name that belongs to an
-AWS service gureum does not implement (any botocore model of that name, or the unserved
-services in UNSERVED_SHARING that share a served one's signing name, matched by the paths
-their models declare) gets a 501 NotImplemented naming that service, never a routing error
-of a sibling service."""
+to the served services that sign with it (registry.signing_candidates). A signing name that
+belongs to an AWS service gureum does not implement (any botocore model of that name, or the
+unserved services a served one's manifest lists in `Routing.unserved_sharing`, matched by the
+paths their models declare) gets a 501 NotImplemented naming that service, never a routing
+error of a sibling service. No service is named here: the facts come from the registry."""
 
 from __future__ import annotations
 
@@ -16,39 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from gureum.aws import specs
+from gureum.aws import hooks, specs
 from gureum.aws.errors import AwsError, NotImplementedOperation, clip
 from gureum.http.server import Request
+from gureum.services import registry
 from gureum.services.registry import API_MODULES, SERVED
 
-# SigV4 signing name -> services that sign with it (all must be in SERVED).
-SIGNING_NAMES: dict[str, tuple[str, ...]] = {
-    "dynamodb": ("dynamodb", "dynamodbstreams"),
-    "elasticloadbalancing": ("elbv2",),
-    "apigateway": ("apigatewayv2",),
-}
-# Signing name -> AWS services (botocore names) that sign with it and gureum does not serve:
-# a request for one of their paths is answered "not implemented", naming the service.
-UNSERVED_SHARING: dict[str, tuple[str, ...]] = {
-    "apigateway": ("apigateway",),  # API Gateway REST APIs (v1) share the signing name with v2
-}
-# X-Amz-Target prefix -> service.
-TARGET_PREFIXES: dict[str, str] = {
-    "Route53Domains_v20140515": "route53domains",
-    "Route53Resolver": "route53resolver",
-    "AmazonEC2ContainerRegistry_V20150921": "ecr",
-    "AmazonEC2ContainerServiceV20141113": "ecs",
-    "AmazonSQS": "sqs",
-    "Kinesis_20131202": "kinesis",
-    "DynamoDB_20120810": "dynamodb",
-    "DynamoDBStreams_20120810": "dynamodbstreams",
-    "Logs_20140328": "logs",
-    "Route53AutoNaming_v20170314": "servicediscovery",
-    "AWSInsightsIndexService": "ce",
-}
-QUERY_SERVICES = ("iam", "sts", "sns", "elbv2", "sqs")
-REST_SERVICES = ("route53", "lambda", "eks", "apigatewayv2", "s3")  # s3 last: it matches most paths
-_QUERY_VERSIONS = {"2010-05-08": "iam", "2011-06-15": "sts", "2010-03-31": "sns", "2015-12-01": "elbv2", "2012-11-05": "sqs"}
+# Every per-service fact (signing names, X-Amz-Target prefixes, query versions, which
+# services route by REST paths and in which order, unserved services sharing a signing name)
+# comes from the packages' manifests through the registry (gureum/services/manifest.py
+# `Routing`); protocol departures (S3's virtual hosts) from the service's hooks.
 
 _CREDENTIAL = re.compile(r"Credential=([^/\s,]*)/(\d{8})/([^/]*)/([^/]*)/aws4_request")
 
@@ -115,34 +92,13 @@ def not_implemented_service(name: str, operation: str | None = None) -> NotImple
 
 
 def candidates_for_signing_name(name: str) -> tuple[str, ...]:
-    if name in SIGNING_NAMES:
-        return SIGNING_NAMES[name]
-    if name in SERVED:
-        return (name,)
-    return ()
-
-
-# Virtual-hosted-style S3: <bucket>.localhost, <bucket>.s3.localhost, <bucket>.s3[.<region>].amazonaws.com
-_S3_VHOST = re.compile(
-    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.(?:s3\.)?(?:localhost|s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com)(?::\d+)?$"
-)
-
-
-def s3_bucket_from_host(host: str) -> str | None:
-    """The bucket named by a virtual-hosted-style Host header, if it is one."""
-    m = _S3_VHOST.match(host.lower())
-    if m is None or m.group("bucket") in ("s3",):
-        return None
-    return m.group("bucket")
+    return registry.signing_candidates(name)
 
 
 def rest_path(spec_name: str, request: Request) -> str:
-    """The path REST routes match against: for S3 virtual hosts, /<bucket> + path."""
-    if spec_name == "s3":
-        bucket = s3_bucket_from_host(request.host)
-        if bucket is not None:
-            return "/" + bucket + request.raw_path
-    return request.raw_path
+    """The path REST routes match against: the request's, unless the service's hooks say
+    otherwise (S3's virtual-hosted buckets)."""
+    return hooks.for_service(spec_name).route_path(request) or request.raw_path
 
 
 def _match_rest(spec: specs.ServiceSpec, request: Request, qkeys: dict[str, str]) -> Route | None:
@@ -173,7 +129,7 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
     target = request.headers.get("x-amz-target")
     cbor = _CBOR_PATH.match(request.raw_path) if request.method == "POST" else None
     if cbor is not None and request.headers.get("smithy-protocol") == "rpc-v2-cbor":
-        svc = TARGET_PREFIXES.get(cbor.group(1))
+        svc = registry.TARGET_PREFIXES.get(cbor.group(1))
         if svc is None or (scope is not None and svc not in candidates_for_signing_name(scope.service)):
             raise NoRoute("UnknownOperationException", f"Unknown service {clip(repr(cbor.group(1)))}", 404)
         if not specs.load(svc).has_operation(cbor.group(2)):
@@ -193,7 +149,7 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
         services = SERVED
     if target:
         prefix, _, op = target.rpartition(".")
-        svc = TARGET_PREFIXES.get(prefix)
+        svc = registry.TARGET_PREFIXES.get(prefix)
         if svc is None or svc not in services:
             raise NoRoute("UnknownOperationException", f"Unknown target {clip(repr(target))}", 400)
         spec = specs.load(svc)
@@ -206,23 +162,24 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
     action = next((v for k, v in params if k == "Action"), None)
     if action is not None:
         version = next((v for k, v in params if k == "Version"), None)
-        query_services = [s for s in services if s in QUERY_SERVICES]
-        if version in _QUERY_VERSIONS and _QUERY_VERSIONS[version] in query_services:
-            query_services = [_QUERY_VERSIONS[version]]
+        versions = registry.QUERY_VERSIONS
+        query_services = [s for s in services if s in versions.values()]
+        if version in versions and versions[version] in query_services:
+            query_services = [versions[version]]
         for svc in query_services:
             spec = specs.load(svc)
             if spec.has_operation(action):
-                return Route(svc, action, {}, params)
+                return Route(svc, action, {}, params, protocol="query")
         if query_services:
             raise NoRoute("InvalidAction", f"The action {clip(action)} is not valid for this web service.", 400)
     qkeys = dict(parse_qsl(request.query_string, keep_blank_values=True))
-    rest = [s for s in REST_SERVICES if s in services]
+    rest = [s for s in registry.REST_SERVICES if s in services]
     for svc in rest:
         found = _match_rest(specs.load(svc), request, qkeys)
         if found is not None:
             return found
     if scope is not None:
-        for other in UNSERVED_SHARING.get(scope.service, ()):
+        for other in registry.unserved_sharing(scope.service):
             found = _match_rest(specs.load(other), request, qkeys)
             if found is not None:
                 raise not_implemented_service(other, found.operation)

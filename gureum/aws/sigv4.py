@@ -13,6 +13,9 @@ request line and headers; `payload_plan` says how the body is bound to the signa
   checks the trailing checksum).
 - BODY: every service but S3 (whatever `x-amz-content-sha256` says): the signature itself
   covers sha256(body), so it can only be checked once the whole body is read.
+
+Which service signs which way is its hooks' say (gureum.aws.hooks, looked up by the
+credential scope's service): `payload_hash_from_header`, `path_signed_as_sent`, `skew_error`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
+from gureum.aws import hooks
 from gureum.aws.errors import AwsError
 
 if TYPE_CHECKING:
@@ -153,19 +157,16 @@ def check_time(signed: Signed, service: str, now: dt.datetime) -> None:
         return
     if abs(now - signed.when) > MAX_SKEW:
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
-        if service == "s3":
-            raise AwsError("RequestTimeTooSkewed",
-                           "The difference between the request time and the current time is too large.", 403,
-                           RequestTime=signed.amz_date, ServerTime=stamp, MaxAllowedSkewMilliseconds="900000")
-        raise AwsError("RequestExpired",
-                       f"Request has expired. Signature date {signed.amz_date}, current time {stamp}.", 403)
+        raise hooks.for_signing_name(service).skew_error(signed.amz_date, stamp) or AwsError(
+            "RequestExpired", f"Request has expired. Signature date {signed.amz_date}, current time {stamp}.", 403)
 
 
 def payload_plan(signed: Signed, service: str) -> PayloadPlan:
     """How the body is bound to this signature (see the module docstring)."""
-    if service != "s3":
-        # Only S3 takes the payload hash from x-amz-content-sha256; everywhere else the
-        # signature covers sha256(body) as received, whatever that (unsigned) header says.
+    if not hooks.for_signing_name(service).payload_hash_from_header():
+        # Only S3 takes the payload hash from x-amz-content-sha256 (its hooks say so);
+        # everywhere else the signature covers sha256(body) as received, whatever that
+        # (unsigned) header says.
         return PayloadPlan(PayloadKind.BODY, "")
     declared = (signed.content_sha256 or "").strip()
     if signed.presigned:
@@ -215,7 +216,7 @@ def _canonical_query(pairs: tuple[tuple[str, str], ...]) -> str:
 
 
 def _canonical_path(raw_path: str, service: str) -> str:
-    if service == "s3":
+    if hooks.for_signing_name(service).path_signed_as_sent():  # S3
         return raw_path or "/"
     # Other services sign the already-encoded path encoded once more.
     return quote(raw_path or "/", safe="/~")

@@ -19,8 +19,11 @@ Fields:
   its model's constraints (AWS's API references; unlisted services answer
   `ValidationException`).
 - `settings`: "module:Class", the package's typed settings dataclass (gureum/settings.py).
-- `protocol_hooks`: "module:object", the package's departures from the generic wire layer
-  (S3's virtual hosts and URI errors...), see gureum/aws/protocols.
+- `protocol_hooks`: "module:object", a `gureum.aws.hooks.ProtocolHooks`: the package's
+  departures from the generic wire layer (S3's virtual hosts, URI errors, error envelope,
+  SigV4 variant), applied to every service in `services`.
+- `routing`: service -> `Routing`, how the shared API port tells that service's requests
+  apart (X-Amz-Target prefix, query `Version`, REST paths, SigV4 signing name); see `Routing`.
 - `reset`: "module:function", `async def reset(app, accounts) -> None` returning the
   package's state to fresh (POST /_gureum/reset).
 - `ports`: port name -> "module:attribute", what other services may call (gureum/ports.py).
@@ -43,6 +46,27 @@ class Component:
 
 
 @dataclass(frozen=True)
+class Routing:
+    """How gureum/aws/routing.py finds a service's requests on the shared API port.
+
+    `target_prefix`, `query_version` and `signing_name` mirror the model's metadata
+    (`targetPrefix`, `apiVersion`, `signingName`; tests/aws/test_routing_facts.py checks they
+    agree) so that routing loads no model it does not route to. `rest`: the service's
+    operations are found by matching the model's request URIs; `rest_last`: after every other
+    REST service's (its paths match almost anything, e.g. S3's `/{Bucket}/{Key+}`).
+    `unserved_sharing`: AWS services gureum does not serve that sign with the same name; a
+    request matching one of their paths is answered 501 naming that service.
+    """
+
+    signing_name: str | None = None  # None: the service's own name
+    target_prefix: str | None = None
+    query_version: str | None = None
+    rest: bool = False
+    rest_last: bool = False
+    unserved_sharing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Manifest:
     """One service package's declaration (see the module docstring)."""
 
@@ -54,5 +78,6 @@ class Manifest:
     validation_errors: Mapping[str, str] = field(default_factory=dict)
     settings: str | None = None
     protocol_hooks: str | None = None
+    routing: Mapping[str, Routing] = field(default_factory=dict)
     reset: str | None = None
     ports: Mapping[str, str] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from gureum.services.manifest import Component, Manifest
+from gureum.services.manifest import Component, Manifest, Routing
 
 
 def _discover() -> tuple[Manifest, ...]:
@@ -63,6 +63,20 @@ PLANNED: dict[str, str] = {
     "ce": "ValidationException",
 }
 
+# How the API port finds the planned services' requests (their packages' manifests will say).
+PLANNED_ROUTING: dict[str, Routing] = {
+    "route53domains": Routing(target_prefix="Route53Domains_v20140515"),
+    "route53resolver": Routing(target_prefix="Route53Resolver"),
+    "eks": Routing(rest=True),
+    "kinesis": Routing(target_prefix="Kinesis_20131202"),
+    "dynamodb": Routing(target_prefix="DynamoDB_20120810"),
+    "dynamodbstreams": Routing(signing_name="dynamodb", target_prefix="DynamoDBStreams_20120810"),
+    "elbv2": Routing(signing_name="elasticloadbalancing", query_version="2015-12-01"),
+    # API Gateway REST APIs (v1) share the signing name with v2
+    "apigatewayv2": Routing(signing_name="apigateway", rest=True, unserved_sharing=("apigateway",)),
+    "ce": Routing(target_prefix="AWSInsightsIndexService"),
+}
+
 # Services gureum speaks on its API port (for routing and the health report).
 SERVED: tuple[str, ...] = tuple(s for m in MANIFESTS for s in m.services) + tuple(
     s for s in PLANNED if s not in API_MODULES
@@ -77,3 +91,35 @@ VALIDATION_CODES: dict[str, str] = dict(PLANNED) | {
 def components() -> list[Component]:
     """Every component, in start order."""
     return [c for m in MANIFESTS for c in m.components]
+
+
+# service -> how routing finds its requests (gureum/services/manifest.py `Routing`).
+ROUTING: dict[str, Routing] = {s: PLANNED_ROUTING.get(s, Routing()) for s in SERVED} | {
+    s: r for m in MANIFESTS for s, r in m.routing.items()
+}
+
+# service -> "module:object", its gureum.aws.hooks.ProtocolHooks.
+PROTOCOL_HOOKS: dict[str, str] = {s: m.protocol_hooks for m in MANIFESTS if m.protocol_hooks for s in m.services}
+
+
+def signing_candidates(name: str) -> tuple[str, ...]:
+    """The served services that sign with SigV4 service name `name`, in SERVED order."""
+    found = tuple(s for s in SERVED if (ROUTING[s].signing_name or s) == name)
+    if not found and name in SERVED:
+        return (name,)
+    return found
+
+
+# X-Amz-Target prefix -> service.
+TARGET_PREFIXES: dict[str, str] = {r.target_prefix: s for s, r in ROUTING.items() if r.target_prefix}
+
+# The query protocol's `Version` -> service, in SERVED order.
+QUERY_VERSIONS: dict[str, str] = {r.query_version: s for s, r in ROUTING.items() if r.query_version}
+
+# Services routed by their models' request URIs, in match order (`rest_last` ones last).
+REST_SERVICES: tuple[str, ...] = tuple(sorted((s for s in SERVED if ROUTING[s].rest), key=lambda s: ROUTING[s].rest_last))
+
+
+def unserved_sharing(signing_name: str) -> tuple[str, ...]:
+    """Unserved AWS services signing with `signing_name` whose paths get a 501 naming them."""
+    return tuple(o for s in signing_candidates(signing_name) for o in ROUTING[s].unserved_sharing)

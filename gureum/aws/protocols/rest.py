@@ -2,7 +2,9 @@
 body; output to status code, headers and body, as each member's `location` says.
 
 Path labels and string payloads must be UTF-8 (after percent-decoding for labels); anything
-else is the client's 400 (S3: InvalidURI), never silently replaced characters."""
+else is the client's 400 (the service's validation code, or its hooks' `label_error`: S3's
+InvalidURI), never silently replaced characters. A service's hooks (gureum.aws.hooks) may
+name the request-id header and give rest-xml errors their own envelope (S3's `<Error>`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from gureum.aws import hooks
 from gureum.aws.errors import AwsError
 from gureum.aws.protocols import jsonbody, xml
 from gureum.aws.protocols.common import (
@@ -102,8 +105,9 @@ def _label(spec: ServiceSpec, raw: str) -> str:
     try:
         return unquote(raw, errors="strict")
     except UnicodeDecodeError:
-        if spec.name == "s3":
-            raise ParseError("InvalidURI", "Couldn't parse the specified URI.") from None
+        departure = hooks.for_service(spec.name).label_error()
+        if departure is not None:
+            raise departure from None
         code = VALIDATION_CODES.get(spec.name, "ValidationException")
         raise ParseError(code, "The request path is not valid UTF-8 once percent-decoded.") from None
 
@@ -212,9 +216,8 @@ def _has(headers: list[tuple[str, str]], name: str) -> bool:
 
 
 def _request_id_header(spec: ServiceSpec | None, request_id: str) -> tuple[str, str]:
-    if spec is not None and spec.name == "s3":
-        return ("x-amz-request-id", request_id)
-    return ("x-amzn-requestid", request_id)
+    name = hooks.for_service(spec.name if spec is not None else None).request_id_header()
+    return (name or "x-amzn-requestid", request_id)
 
 
 def serialize_error(spec: ServiceSpec | None, err: AwsError, request_id: str) -> Response:
@@ -232,13 +235,11 @@ def serialize_error(spec: ServiceSpec | None, err: AwsError, request_id: str) ->
         for k, v in err.fields.items():
             if k not in known and not isinstance(v, (list, dict)):
                 extra.append(f"<{k}>{xml.escape(str(v))}</{k}>")
-        if spec is not None and spec.name == "s3":
-            body = (
-                '<?xml version="1.0" encoding="UTF-8"?>\n'
-                f"<Error><Code>{xml.escape(err.code)}</Code><Message>{xml.escape(err.message)}</Message>"
-                f"{''.join(extra)}<RequestId>{request_id}</RequestId></Error>"
-            )
-            headers.append(("x-amz-id-2", request_id))
+        envelope = hooks.for_service(spec.name if spec is not None else None).error_envelope(
+            err, "".join(extra), request_id)
+        if envelope is not None:
+            body, more = envelope
+            headers.extend(more)
         else:
             ns = _xml_namespace(spec) if spec is not None else None
             ns_attr = f' xmlns="{ns}"' if ns else ""

@@ -1,6 +1,6 @@
 """ECR's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest
+from gureum.services.manifest import Component, Manifest, Routing
 
 MANIFEST = Manifest(
     package="ecr",
@@ -10,4 +10,5 @@ MANIFEST = Manifest(
     components=(Component("ecr", "gureum.services.ecr.components:run", ("ecr",)),),
     edge_routes={"/v2/": "gureum.services.ecr.http:handle"},  # the OCI registry
     validation_errors={"ecr": "InvalidParameterException"},
+    routing={"ecr": Routing(target_prefix="AmazonEC2ContainerRegistry_V20150921")},
 )

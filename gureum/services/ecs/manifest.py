@@ -1,6 +1,6 @@
 """ECS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest
+from gureum.services.manifest import Component, Manifest, Routing
 
 MANIFEST = Manifest(
     package="ecs",
@@ -9,4 +9,5 @@ MANIFEST = Manifest(
     # the task agent and the service scheduler; an agent node runs the task agent too
     components=(Component("ecs", "gureum.services.ecs.agent:run", ("ecs",), on_agent=True),),
     validation_errors={"ecs": "InvalidParameterException"},
+    routing={"ecs": Routing(target_prefix="AmazonEC2ContainerServiceV20141113")},
 )

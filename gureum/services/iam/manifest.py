@@ -1,10 +1,11 @@
 """IAM's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest
+from gureum.services.manifest import Manifest, Routing
 
 MANIFEST = Manifest(
     package="iam",
     services=("iam",),
     api_modules={"iam": ("gureum.services.iam.api",)},
     validation_errors={"iam": "ValidationError"},
+    routing={"iam": Routing(query_version="2010-05-08")},
 )

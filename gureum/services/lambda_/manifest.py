@@ -1,7 +1,7 @@
 """Lambda's declaration for the registry (see gureum/services/manifest.py). Input that
 fails the model answers `ValidationException`, the default."""
 
-from gureum.services.manifest import Component, Manifest
+from gureum.services.manifest import Component, Manifest, Routing
 
 MANIFEST = Manifest(
     package="lambda_",
@@ -15,4 +15,5 @@ MANIFEST = Manifest(
         "/_gureum/lambda/code/": "gureum.services.lambda_.code_urls:handle",  # GetFunction's Code.Location
         "/_aws/lambda-url/": "gureum.services.lambda_.urls:handle_path",  # function URLs in path form
     },
+    routing={"lambda": Routing(rest=True)},
 )

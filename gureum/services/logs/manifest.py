@@ -1,10 +1,11 @@
 """CloudWatch Logs' declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest
+from gureum.services.manifest import Manifest, Routing
 
 MANIFEST = Manifest(
     package="logs",
     services=("logs",),
     api_modules={"logs": ("gureum.services.logs.api",)},
     validation_errors={"logs": "InvalidParameterException"},
+    routing={"logs": Routing(target_prefix="Logs_20140328")},
 )

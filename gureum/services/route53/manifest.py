@@ -1,6 +1,6 @@
 """Route 53's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest
+from gureum.services.manifest import Component, Manifest, Routing
 
 MANIFEST = Manifest(
     package="route53",
@@ -18,4 +18,5 @@ MANIFEST = Manifest(
         Component("route53-health", "gureum.services.route53.health:run", ("route53",)),  # probes
     ),
     validation_errors={"route53": "InvalidInput"},
+    routing={"route53": Routing(rest=True)},
 )

@@ -1,6 +1,6 @@
 """S3's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest
+from gureum.services.manifest import Component, Manifest, Routing
 
 MANIFEST = Manifest(
     package="s3",
@@ -9,4 +9,6 @@ MANIFEST = Manifest(
     # unreferenced blob collection, multipart upload expiry
     components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),),
     validation_errors={"s3": "InvalidArgument"},
+    protocol_hooks="gureum.services.s3.wire:HOOKS",
+    routing={"s3": Routing(rest=True, rest_last=True)},
 )

@@ -1,10 +1,11 @@
 """Cloud Map's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest
+from gureum.services.manifest import Manifest, Routing
 
 MANIFEST = Manifest(
     package="servicediscovery",
     services=("servicediscovery",),
     api_modules={"servicediscovery": ("gureum.services.servicediscovery.api",)},
     validation_errors={"servicediscovery": "InvalidInput"},
+    routing={"servicediscovery": Routing(target_prefix="Route53AutoNaming_v20170314")},
 )

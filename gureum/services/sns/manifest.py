@@ -1,6 +1,6 @@
 """SNS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest
+from gureum.services.manifest import Component, Manifest, Routing
 
 MANIFEST = Manifest(
     package="sns",
@@ -9,4 +9,5 @@ MANIFEST = Manifest(
     # durable http(s) deliveries and their retries
     components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",)),),
     validation_errors={"sns": "InvalidParameter"},
+    routing={"sns": Routing(query_version="2010-03-31")},
 )

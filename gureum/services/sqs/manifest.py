@@ -1,10 +1,11 @@
 """SQS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest
+from gureum.services.manifest import Manifest, Routing
 
 MANIFEST = Manifest(
     package="sqs",
     services=("sqs",),
     api_modules={"sqs": ("gureum.services.sqs.api", "gureum.services.sqs.moves")},
     validation_errors={"sqs": "InvalidParameterValue"},
+    routing={"sqs": Routing(target_prefix="AmazonSQS", query_version="2012-11-05")},
 )

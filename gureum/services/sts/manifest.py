@@ -1,10 +1,11 @@
 """STS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest
+from gureum.services.manifest import Manifest, Routing
 
 MANIFEST = Manifest(
     package="sts",
     services=("sts",),
     api_modules={"sts": ("gureum.services.sts.api",)},
     validation_errors={"sts": "ValidationError"},
+    routing={"sts": Routing(query_version="2011-06-15")},
 )

@@ -1,0 +1,67 @@
+"""S3's departures from the generic wire layer (gureum/aws/hooks.py), named by S3's manifest:
+
+- virtual-hosted-style requests (`<bucket>.localhost`, `<bucket>.s3.localhost`,
+  `<bucket>.s3[.<region>].amazonaws.com`) are routed as `/<bucket>` + path;
+- a path label that is not UTF-8 once percent-decoded is `InvalidURI`;
+- errors are `<Error>` documents with `RequestId`, `x-amz-request-id` and `x-amz-id-2`
+  headers; a stale signature date is `RequestTimeTooSkewed` with the times echoed;
+- SigV4 takes the payload hash from `x-amz-content-sha256` and signs the path as sent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from gureum.aws.errors import AwsError
+from gureum.aws.hooks import GenericHooks
+from gureum.aws.protocols import xml
+
+if TYPE_CHECKING:
+    from gureum.http.server import Request
+
+_VHOST = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.(?:s3\.)?(?:localhost|s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com)(?::\d+)?$"
+)
+
+
+def bucket_from_host(host: str) -> str | None:
+    """The bucket named by a virtual-hosted-style Host header, if it is one."""
+    m = _VHOST.match(host.lower())
+    if m is None or m.group("bucket") in ("s3",):
+        return None
+    return m.group("bucket")
+
+
+class S3Hooks(GenericHooks):
+    def route_path(self, request: Request) -> str | None:
+        bucket = bucket_from_host(request.host)
+        return None if bucket is None else "/" + bucket + request.raw_path
+
+    def label_error(self) -> AwsError | None:
+        return AwsError("InvalidURI", "Couldn't parse the specified URI.", 400)
+
+    def request_id_header(self) -> str | None:
+        return "x-amz-request-id"
+
+    def error_envelope(self, err: AwsError, extra_xml: str, request_id: str) -> tuple[str, list[tuple[str, str]]] | None:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{xml.escape(err.code)}</Code><Message>{xml.escape(err.message)}</Message>"
+            f"{extra_xml}<RequestId>{request_id}</RequestId></Error>"
+        )
+        return body, [("x-amz-id-2", request_id)]
+
+    def skew_error(self, amz_date: str, server_time: str) -> AwsError | None:
+        return AwsError("RequestTimeTooSkewed",
+                        "The difference between the request time and the current time is too large.", 403,
+                        RequestTime=amz_date, ServerTime=server_time, MaxAllowedSkewMilliseconds="900000")
+
+    def payload_hash_from_header(self) -> bool:
+        return True
+
+    def path_signed_as_sent(self) -> bool:
+        return True
+
+
+HOOKS = S3Hooks()
