@@ -87,11 +87,11 @@ def configured_keys(app: App) -> dict[str, tuple[str, str]]:
 
 
 def missing_token() -> AwsError:
-    return AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+    return AwsError.common("MissingAuthenticationToken", "Request is missing Authentication Token")
 
 
 def invalid_token() -> AwsError:
-    return AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+    return AwsError.common("InvalidClientTokenId", "The security token included in the request is invalid.")
 
 
 @dataclass
@@ -177,7 +177,7 @@ async def admit(app: App, request: Request, scope: Scope | None) -> Admission:
     if ident is None or ident.secret is None or not ident.active:
         raise invalid_token()
     if ident.expired:
-        raise AwsError("ExpiredToken", "The security token included in the request is expired", 403)
+        raise AwsError.common("ExpiredToken", "The security token included in the request is expired")
     token = request.headers.get("x-amz-security-token") or request.query_dict().get("X-Amz-Security-Token")
     if ident.session_token is not None and token != ident.session_token:
         raise invalid_token()

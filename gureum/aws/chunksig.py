@@ -34,7 +34,7 @@ _MAX_TRAILER = 16384
 
 
 def _incomplete(detail: str) -> AwsError:
-    return AwsError("IncompleteBody", f"The request body is not valid aws-chunked encoding: {detail}", 400)
+    return AwsError.common("IncompleteBody", f"The request body is not valid aws-chunked encoding: {detail}")
 
 
 class ChunkSignatures:

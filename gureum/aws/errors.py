@@ -1,8 +1,20 @@
 """AWS errors: what a handler raises, what the edge serializes per protocol.
 
-A handler raises `AwsError(code, message, status)` (or a subclass). `sender_fault` says whether
-the client is to blame (4xx, `Sender`) or we are (5xx, `Receiver`). Extra fields that the
-service's error shape defines (e.g. Lambda's `Type`, Route 53's `messages`) go in `fields`.
+One way to raise a modeled error: `raise AwsError.modeled(service, code, message, **fields)`.
+The code is looked up in the service's botocore model (with the patches its package declares,
+gureum/aws/specs.py): the error shape's `error.httpStatusCode` (else 500 for `fault` shapes,
+400 otherwise), `error.senderFault`, and `error.code` — the code on the wire for the query and
+rest-xml protocols, and for awsQueryCompatible json services the query code sent in
+x-amzn-query-error (the `QueryCode` field). Codes no model declares but AWS sends for every
+service (signature and throttling errors, `ValidationException`...) come from COMMON. An
+unknown code is a bug: `modeled` raises LookupError (tests/aws/test_modeled_errors.py walks
+every service's raise sites).
+
+`AwsError(code, message, status)` stays for what is not a service's modeled error (the wire
+layer's own 5xx/501s). The wire layer, answering for no particular service, raises
+`AwsError.common(code, message)`. `sender_fault` says whether the client is to blame (4xx, `Sender`) or
+we are (5xx, `Receiver`). Extra fields that the service's error shape defines (e.g. Lambda's
+`Type`, Route 53's `messages`) go in `fields`.
 
 Client values echoed in messages go through `clip` (at most ECHO_MAX characters, like AWS's
 short messages), and `clean` makes any text safe to serialize: lone surrogates (which JSON
@@ -12,6 +24,7 @@ escapes can carry) and characters XML 1.0 cannot hold become U+FFFD.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 ECHO_MAX = 256
@@ -51,6 +64,110 @@ class AwsError(Exception):
         self.sender_fault = self.status < 500 if sender_fault is None else sender_fault
         self.fields = fields
         super().__init__(f"{self.code}: {self.message}")
+
+    @classmethod
+    def modeled(cls, service: str, code: str, message: str, **fields: Any) -> AwsError:
+        """`service`'s error `code` (its shape name or wire code) as the model declares it."""
+        facts = error_facts(service, code)
+        if facts.query_code is not None:
+            fields.setdefault("QueryCode", facts.query_code)
+        return AwsError(facts.code, message, facts.status, sender_fault=facts.sender_fault, **fields)
+
+    @classmethod
+    def common(cls, code: str, message: str, **fields: Any) -> AwsError:
+        """A COMMON error, for the wire layer where no service (or any) is answering."""
+        status, sender = COMMON[code]
+        return AwsError(code, message, status, sender_fault=sender, **fields)
+
+
+@dataclass(frozen=True)
+class ErrorFacts:
+    """How an error code goes on the wire: its code, HTTP status, fault, query code."""
+
+    code: str
+    status: int
+    sender_fault: bool
+    query_code: str | None = None  # awsQueryCompatible json services: x-amzn-query-error's code
+
+
+def _common(status: int) -> tuple[int, bool]:
+    return status, status < 500
+
+
+# Errors AWS sends for any service that its models do not declare (AWS's "Common Errors"
+# pages and what AWS answers), code -> (HTTP status, sender fault). The statuses are the ones
+# gureum has always answered (AWS's own answers where they differ from its docs).
+COMMON: dict[str, tuple[int, bool]] = {
+    # Authentication and signatures (gureum/aws/auth.py, sigv4.py)
+    "AccessDenied": _common(403),
+    "AccessDeniedException": _common(400),  # json services (S3 and the query ones: AccessDenied 403)
+    "AuthorizationQueryParametersError": _common(400),
+    "ExpiredToken": _common(403),
+    "IncompleteSignature": _common(403),
+    "InvalidClientTokenId": _common(403),
+    "MissingAuthenticationToken": _common(403),
+    "RequestExpired": _common(403),
+    "SignatureDoesNotMatch": _common(403),
+    # SigV4 with a header-declared payload hash and aws-chunked bodies (gureum/aws/chunksig.py)
+    "IncompleteBody": _common(400),
+    "InvalidArgument": _common(400),
+    "InvalidRequest": _common(400),
+    "XAmzContentSHA256Mismatch": _common(400),
+    # Request shape and input
+    "InvalidAction": _common(400),
+    "InvalidParameterCombination": _common(400),
+    "InvalidParameterValue": _common(400),
+    "InvalidQueryParameter": _common(400),
+    "MalformedQueryString": _common(404),
+    "MissingAction": _common(400),
+    "MissingParameter": _common(400),
+    "SerializationException": _common(400),
+    "UnknownOperationException": _common(400),
+    "UnknownService": _common(400),  # gureum's: a credential scope naming no AWS service
+    "ValidationError": _common(400),
+    "ValidationException": _common(400),
+    # Limits and availability
+    "RequestEntityTooLarge": _common(413),
+    "ThrottlingException": _common(400),
+    "Throttling": _common(400),
+    "InternalFailure": _common(500),
+    "ServiceUnavailable": _common(503),
+    "NotImplemented": _common(501),
+}
+
+_FACTS: dict[tuple[str, str], ErrorFacts] = {}
+
+
+def error_facts(service: str, code: str) -> ErrorFacts:
+    """The wire facts of `service`'s error `code`: its model's, else COMMON's."""
+    facts = _FACTS.get((service, code))
+    if facts is None:
+        facts = _from_model(service, code)
+        if facts is None:
+            if code not in COMMON:
+                raise LookupError(f"{service} models no error {code!r} and it is not a common error")
+            status, sender = COMMON[code]
+            facts = ErrorFacts(code, status, sender)
+        _FACTS[(service, code)] = facts
+    return facts
+
+
+def _from_model(service: str, code: str) -> ErrorFacts | None:
+    from gureum.aws import specs
+
+    spec = specs.load(service)
+    shape = spec.error_shape(code)
+    if shape is None:
+        return None
+    trait = shape.raw.get("error") or {}
+    fault = bool(shape.raw.get("fault"))
+    status = int(trait.get("httpStatusCode") or (500 if fault else 400))
+    sender = bool(trait["senderFault"]) if "senderFault" in trait else not fault and status < 500
+    wire = trait.get("code") or shape.name
+    if spec.protocol in ("json", "rest-json", "smithy-rpc-v2-cbor"):
+        query = trait.get("code") if spec.query_compatible and trait.get("code") != shape.name else None
+        return ErrorFacts(shape.name, status, sender, query)
+    return ErrorFacts(wire, status, sender)
 
 
 MESSAGE_MAX = 8192

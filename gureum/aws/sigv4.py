@@ -78,16 +78,15 @@ class Signed:
 
 
 def signature_mismatch() -> AwsError:
-    return AwsError(
+    return AwsError.common(
         "SignatureDoesNotMatch",
         "The request signature we calculated does not match the signature you provided. "
         "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
-        403,
     )
 
 
 def _query_error(message: str) -> AwsError:
-    return AwsError("AuthorizationQueryParametersError", message, 400)
+    return AwsError.common("AuthorizationQueryParametersError", message)
 
 
 def _expires(text: str | None) -> int:
@@ -111,7 +110,7 @@ def _parse_date(text: str) -> dt.datetime:
     try:
         return dt.datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
     except ValueError:
-        raise AwsError("IncompleteSignature", "Missing or malformed X-Amz-Date.", 403) from None
+        raise AwsError.common("IncompleteSignature", "Missing or malformed X-Amz-Date.") from None
 
 
 def parse(request: Request) -> Signed:
@@ -135,7 +134,7 @@ def parse(request: Request) -> Signed:
     m_sh = _SIGNED_HEADERS.search(auth)
     m_sig = _SIGNATURE.search(auth)
     if not m_sh or not m_sig:
-        raise AwsError("IncompleteSignature", "Authorization header requires 'Signature' and 'SignedHeaders'.", 403)
+        raise AwsError.common("IncompleteSignature", "Authorization header requires 'Signature' and 'SignedHeaders'.")
     amz_date = request.headers.get("x-amz-date") or ""
     return Signed(
         presigned=False,
@@ -153,12 +152,12 @@ def check_time(signed: Signed, service: str, now: dt.datetime) -> None:
     """Presigned URLs live `X-Amz-Expires` seconds; signed headers 15 minutes either way."""
     if signed.expires is not None:
         if now > signed.when + dt.timedelta(seconds=signed.expires):
-            raise AwsError("AccessDenied", "Request has expired", 403)
+            raise AwsError.common("AccessDenied", "Request has expired")
         return
     if abs(now - signed.when) > MAX_SKEW:
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
-        raise hooks.for_signing_name(service).skew_error(signed.amz_date, stamp) or AwsError(
-            "RequestExpired", f"Request has expired. Signature date {signed.amz_date}, current time {stamp}.", 403)
+        raise hooks.for_signing_name(service).skew_error(signed.amz_date, stamp) or AwsError.common(
+            "RequestExpired", f"Request has expired. Signature date {signed.amz_date}, current time {stamp}.")
 
 
 def payload_plan(signed: Signed, service: str) -> PayloadPlan:
@@ -172,7 +171,7 @@ def payload_plan(signed: Signed, service: str) -> PayloadPlan:
     if signed.presigned:
         return PayloadPlan(PayloadKind.UNSIGNED, UNSIGNED_PAYLOAD)
     if not declared:
-        raise AwsError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256", 400)
+        raise AwsError.common("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
     if _HEX64.match(declared.lower()):
         return PayloadPlan(PayloadKind.DECLARED, declared.lower())
     if declared == UNSIGNED_PAYLOAD:
@@ -183,13 +182,12 @@ def payload_plan(signed: Signed, service: str) -> PayloadPlan:
         return PayloadPlan(PayloadKind.SIGNED_CHUNKS, declared, trailer=True)
     if declared == STREAMING_UNSIGNED_TRAILER:
         return PayloadPlan(PayloadKind.UNSIGNED_CHUNKS, declared)
-    raise AwsError(
+    raise AwsError.common(
         "InvalidArgument",
         "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
         "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER "
         "or a valid sha256 value.",
-        400,
         ArgumentName="x-amz-content-sha256",
         ArgumentValue=declared,
     )
@@ -257,10 +255,9 @@ def check_signature(key: bytes, request: Request, scope: Scope, signed: Signed, 
 
 
 def content_mismatch(declared: str, computed: str) -> AwsError:
-    return AwsError(
+    return AwsError.common(
         "XAmzContentSHA256Mismatch",
         "The provided 'x-amz-content-sha256' header does not match what was computed.",
-        400,
         ClientComputedContentSHA256=declared,
         S3ComputedContentSHA256=computed,
     )

@@ -2,11 +2,15 @@
 
 We read the JSON ourselves rather than importing botocore.model (which drags in urllib3 and
 friends, ~250 ms): a shape is the model's own dict, and `Shape` is a thin typed view.
+botocore's `service-2.sdk-extras.json` is merged in as botocore does, then the patch the
+service's package declares in its manifest (`model_patches`: error shapes and traits AWS
+sends that the published model lacks, the way LocalStack patches its specs).
 """
 
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import os
 import re
@@ -49,9 +53,24 @@ def load(service: str) -> ServiceSpec:
         if os.path.exists(extras):  # botocore merges these into the model too
             with open(extras, "rb") as f:
                 _merge(raw, json.load(f).get("merge", {}))
+        patches = _patches(service)
+        if patches:  # what the package adds to botocore's model (errors AWS sends, unmodeled)
+            _merge(raw, patches)
         spec = ServiceSpec(service, raw)
         _CACHE[service] = spec
     return spec
+
+
+def _patches(service: str) -> dict[str, Any]:
+    """The model patch a service's package declares (manifest `model_patches`), if any."""
+    from gureum.services.registry import MODEL_PATCHES
+
+    entry = MODEL_PATCHES.get(service)
+    if entry is None:
+        return {}
+    module, _, attr = entry.partition(":")
+    patch: dict[str, Any] = getattr(importlib.import_module(module), attr)
+    return patch
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:

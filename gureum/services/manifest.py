@@ -22,6 +22,9 @@ Fields:
 - `protocol_hooks`: "module:object", a `gureum.aws.hooks.ProtocolHooks`: the package's
   departures from the generic wire layer (S3's virtual hosts, URI errors, error envelope,
   SigV4 variant), applied to every service in `services`.
+- `model_patches`: service -> "module:attribute", a dict merged into botocore's model of
+  that service when it is loaded (gureum/aws/specs.py): error shapes and `error` traits
+  (status, query code) AWS sends that the published model lacks.
 - `routing`: service -> `Routing`, how the shared API port tells that service's requests
   apart (X-Amz-Target prefix, query `Version`, REST paths, SigV4 signing name); see `Routing`.
 - `reset`: "module:function", `async def reset(app, accounts) -> None` returning the
@@ -79,5 +82,6 @@ class Manifest:
     settings: str | None = None
     protocol_hooks: str | None = None
     routing: Mapping[str, Routing] = field(default_factory=dict)
+    model_patches: Mapping[str, str] = field(default_factory=dict)
     reset: str | None = None
     ports: Mapping[str, str] = field(default_factory=dict)

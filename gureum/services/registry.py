@@ -98,6 +98,9 @@ ROUTING: dict[str, Routing] = {s: PLANNED_ROUTING.get(s, Routing()) for s in SER
     s: r for m in MANIFESTS for s, r in m.routing.items()
 }
 
+# service -> "module:attribute", the patch merged into its botocore model (errors AWS sends).
+MODEL_PATCHES: dict[str, str] = {s: e for m in MANIFESTS for s, e in m.model_patches.items()}
+
 # service -> "module:object", its gureum.aws.hooks.ProtocolHooks.
 PROTOCOL_HOOKS: dict[str, str] = {s: m.protocol_hooks for m in MANIFESTS if m.protocol_hooks for s in m.services}
 

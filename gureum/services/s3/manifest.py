@@ -11,4 +11,5 @@ MANIFEST = Manifest(
     validation_errors={"s3": "InvalidArgument"},
     protocol_hooks="gureum.services.s3.wire:HOOKS",
     routing={"s3": Routing(rest=True, rest_last=True)},
+    model_patches={"s3": "gureum.services.s3.model_patches:PATCHES"},
 )

@@ -39,7 +39,7 @@ class S3Hooks(GenericHooks):
         return None if bucket is None else "/" + bucket + request.raw_path
 
     def label_error(self) -> AwsError | None:
-        return AwsError("InvalidURI", "Couldn't parse the specified URI.", 400)
+        return AwsError.modeled("s3", "InvalidURI", "Couldn't parse the specified URI.")
 
     def request_id_header(self) -> str | None:
         return "x-amz-request-id"
@@ -53,9 +53,9 @@ class S3Hooks(GenericHooks):
         return body, [("x-amz-id-2", request_id)]
 
     def skew_error(self, amz_date: str, server_time: str) -> AwsError | None:
-        return AwsError("RequestTimeTooSkewed",
-                        "The difference between the request time and the current time is too large.", 403,
-                        RequestTime=amz_date, ServerTime=server_time, MaxAllowedSkewMilliseconds="900000")
+        return AwsError.modeled("s3", "RequestTimeTooSkewed",
+                                "The difference between the request time and the current time is too large.",
+                                RequestTime=amz_date, ServerTime=server_time, MaxAllowedSkewMilliseconds="900000")
 
     def payload_hash_from_header(self) -> bool:
         return True

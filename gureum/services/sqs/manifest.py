@@ -8,4 +8,5 @@ MANIFEST = Manifest(
     api_modules={"sqs": ("gureum.services.sqs.api", "gureum.services.sqs.moves")},
     validation_errors={"sqs": "InvalidParameterValue"},
     routing={"sqs": Routing(target_prefix="AmazonSQS", query_version="2012-11-05")},
+    model_patches={"sqs": "gureum.services.sqs.model_patches:PATCHES"},
 )

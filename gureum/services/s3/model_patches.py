@@ -1,0 +1,42 @@
+"""What gureum adds to botocore's S3 model (merged by gureum/aws/specs.py, named by S3's
+manifest): the error codes S3 sends that the published model declares no shape for, with
+their HTTP statuses (AWS's S3 error code table, "List of error codes" in the S3 API
+reference). `AwsError.modeled("s3", code, ...)` takes status and fault from here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_STATUS = {
+    "BadDigest": 400,
+    "BucketNotEmpty": 409,
+    "EntityTooLarge": 400,
+    "EntityTooSmall": 400,
+    "IllegalLocationConstraintException": 400,
+    "InvalidBucketName": 400,
+    "InvalidDigest": 400,
+    "InvalidLocationConstraint": 400,
+    "InvalidPart": 400,
+    "InvalidPartNumber": 416,
+    "InvalidPartOrder": 400,
+    "InvalidRange": 416,
+    "InvalidTag": 400,
+    "InvalidURI": 400,
+    "KeyTooLongError": 400,
+    "MalformedPolicy": 400,
+    "MalformedXML": 400,
+    "MethodNotAllowed": 405,
+    "NoSuchBucketPolicy": 404,
+    "NoSuchCORSConfiguration": 404,
+    "NoSuchTagSet": 404,
+    "NoSuchVersion": 404,
+    "PreconditionFailed": 412,
+    "RequestTimeTooSkewed": 403,
+}
+
+PATCHES: dict[str, Any] = {
+    "shapes": {
+        code: {"type": "structure", "members": {}, "exception": True, "error": {"httpStatusCode": status}}
+        for code, status in _STATUS.items()
+    }
+}

@@ -1,0 +1,31 @@
+"""What gureum adds to botocore's SQS model (merged by gureum/aws/specs.py, named by SQS's
+manifest): the json model dropped the `error` traits of the query protocol, yet AWS still
+sends each error's query code in x-amzn-query-error (botocore maps it back to the modeled
+exception) and answers PurgeQueueInProgress 403, ResourceNotFoundException 404. Shapes not
+listed keep their name as query code and status 400."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PREFIX = "AWS.SimpleQueueService."
+_TRAITS: dict[str, tuple[str, int]] = {
+    "QueueDoesNotExist": (_PREFIX + "NonExistentQueue", 400),
+    "QueueNameExists": ("QueueAlreadyExists", 400),
+    "MessageNotInflight": (_PREFIX + "MessageNotInflight", 400),
+    "BatchEntryIdsNotDistinct": (_PREFIX + "BatchEntryIdsNotDistinct", 400),
+    "BatchRequestTooLong": (_PREFIX + "BatchRequestTooLong", 400),
+    "EmptyBatchRequest": (_PREFIX + "EmptyBatchRequest", 400),
+    "InvalidBatchEntryId": (_PREFIX + "InvalidBatchEntryId", 400),
+    "TooManyEntriesInBatchRequest": (_PREFIX + "TooManyEntriesInBatchRequest", 400),
+    "PurgeQueueInProgress": (_PREFIX + "PurgeQueueInProgress", 403),
+    "UnsupportedOperation": (_PREFIX + "UnsupportedOperation", 400),
+    "ResourceNotFoundException": ("ResourceNotFoundException", 404),
+}
+
+PATCHES: dict[str, Any] = {
+    "shapes": {
+        shape: {"error": {"code": code, "httpStatusCode": status, "senderFault": True}}
+        for shape, (code, status) in _TRAITS.items()
+    }
+}
