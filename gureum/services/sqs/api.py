@@ -8,8 +8,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.services.sqs import attributes as qattrs
-from gureum.services.sqs import checksums, errors
+from gureum.services.sqs import checksums
 from gureum.services.sqs.engine import Engine, Queue, attrs_for_output, now_ms
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -30,7 +31,7 @@ async def _queue(ctx: RequestContext, url: str) -> tuple[Engine, Queue]:
     eng = await Engine.of(ctx.app)
     parts = [p for p in urlparse(url).path.split("/") if p] if "/" in url else [url]
     if not parts:
-        raise errors.queue_does_not_exist()
+        raise AwsError.modeled("sqs", "QueueDoesNotExist", "The specified queue does not exist.")
     name = parts[-1]
     account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else ctx.account_id
     return eng, eng.get(account, ctx.region, name)
@@ -65,9 +66,12 @@ async def list_queues(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     out: dict[str, Any] = {}
     if limit is not None:
         if not 1 <= limit <= 1000:
-            raise errors.invalid_parameter(
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidParameterValue",
                 f"Value {limit} for parameter MaxResults is invalid. Reason: MaxResults must be an "
-                "integer between 1 and 1000.")
+                "integer between 1 and 1000.",
+            )
         if len(queues) > limit:
             queues = queues[:limit]
             out["NextToken"] = queues[-1].name
@@ -98,7 +102,7 @@ async def get_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
     names = params.get("AttributeNames") or []
     for n in names:
         if n != "All" and n not in qattrs.ALL:
-            raise errors.invalid_attribute_name(f"Unknown Attribute {n}.")
+            raise AwsError.modeled("sqs", "InvalidAttributeName", f"Unknown Attribute {n}.")
     if not names:
         return {}
     everything = dict(q.attrs)
@@ -130,7 +134,7 @@ async def tag_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     eng, q = await _queue(ctx, params["QueueUrl"])
     tags = params.get("Tags") or {}
     if len({**q.tags, **tags}) > 50:
-        raise errors.invalid_parameter("Too many tags added for queue " + q.name + ".")
+        raise AwsError.modeled("sqs", "InvalidParameterValue", "Too many tags added for queue " + q.name + ".")
     await eng.set_tags(q, tags, [])
     return {}
 
@@ -162,8 +166,9 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     policy = json.loads(q.attrs.get("Policy") or '{"Version":"2012-10-17","Statement":[]}')
     label = params["Label"]
     if any(s.get("Sid") == label for s in policy.get("Statement", [])):
-        raise errors.invalid_parameter(
-            f"Value {label} for parameter Label is invalid. Reason: Already exists.")
+        raise AwsError.modeled(
+            "sqs", "InvalidParameterValue", f"Value {label} for parameter Label is invalid. Reason: Already exists."
+        )
     policy.setdefault("Id", q.arn + "/SQSDefaultPolicy")
     policy["Statement"].append({
         "Sid": label,
@@ -185,8 +190,11 @@ async def remove_permission(ctx: RequestContext, params: dict[str, Any]) -> dict
     before = len(policy.get("Statement", []))
     policy["Statement"] = [s for s in policy.get("Statement", []) if s.get("Sid") != params["Label"]]
     if len(policy["Statement"]) == before:
-        raise errors.invalid_parameter(
-            f"Value {params['Label']} for parameter Label is invalid. Reason: can't find label.")
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidParameterValue",
+            f"Value {params['Label']} for parameter Label is invalid. Reason: can't find label.",
+        )
     value = json.dumps(policy, separators=(",", ":")) if policy["Statement"] else ""
     await eng.set_attributes(q, {"Policy": value})
     return {}
@@ -222,18 +230,26 @@ def _sender(ctx: RequestContext) -> str:
 
 def _check_batch(entries: list[dict[str, Any]]) -> None:
     if not entries:
-        raise errors.batch("EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.")
+        raise AwsError.modeled(
+            "sqs", "EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request."
+        )
     if len(entries) > 10:
-        raise errors.batch("TooManyEntriesInBatchRequest",
-                           f"Maximum number of entries per request are 10. You have sent {len(entries)}.")
+        raise AwsError.modeled(
+            "sqs",
+            "TooManyEntriesInBatchRequest",
+            f"Maximum number of entries per request are 10. You have sent {len(entries)}.",
+        )
     ids = [e["Id"] for e in entries]
     for i in ids:
         if not _BATCH_ID.fullmatch(i):
-            raise errors.batch("InvalidBatchEntryId",
-                               "A batch entry id can only contain alphanumeric characters, hyphens and "
-                               "underscores. It can be at most 80 letters long.")
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidBatchEntryId",
+                "A batch entry id can only contain alphanumeric characters, hyphens and "
+                "underscores. It can be at most 80 letters long.",
+            )
     if len(set(ids)) != len(ids):
-        raise errors.batch("BatchEntryIdsNotDistinct", "Id " + next(i for i in ids if ids.count(i) > 1)
+        raise AwsError.modeled("sqs", "BatchEntryIdsNotDistinct", "Id " + next(i for i in ids if ids.count(i) > 1)
                            + " repeated.")
 
 
@@ -251,8 +267,11 @@ async def send_message_batch(ctx: RequestContext, params: dict[str, Any]) -> dic
     _check_batch(entries)
     total = sum(len(e["MessageBody"].encode()) for e in entries)
     if total > MAX_BATCH_BYTES:
-        raise errors.batch("BatchRequestTooLong", f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. "
-                           f"You have sent {total} bytes.")
+        raise AwsError.modeled(
+            "sqs",
+            "BatchRequestTooLong",
+            f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.",
+        )
     failed: list[dict[str, Any]] = []
     built: list[tuple[str, Any]] = []
     for e in entries:
@@ -303,18 +322,27 @@ async def receive_message(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     n = params.get("MaxNumberOfMessages")
     n = 1 if n is None else n
     if not 1 <= n <= 10:
-        raise errors.invalid_parameter(
-            f"Value {n} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.")
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidParameterValue",
+            f"Value {n} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.",
+        )
     wait = params.get("WaitTimeSeconds")
     if wait is None:
         wait = q.attr_int("ReceiveMessageWaitTimeSeconds")
     if not 0 <= wait <= 20:
-        raise errors.invalid_parameter(
-            f"Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.")
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidParameterValue",
+            f"Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.",
+        )
     vis = params.get("VisibilityTimeout")
     if vis is not None and not 0 <= vis <= 43200:
-        raise errors.invalid_parameter(
-            f"Value {vis} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.")
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidParameterValue",
+            f"Value {vis} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.",
+        )
     got = await eng.receive(q, n, vis, wait)
     wanted = _wanted_attrs(params)
     user_names = params.get("MessageAttributeNames") or []

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from gureum.services.sqs import errors
+from gureum.aws.errors import AwsError
 
 MAX_MESSAGE_SIZE_LIMIT = 1_048_576
 DEFAULTS: dict[str, str] = {
@@ -42,19 +42,26 @@ _NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 def check_queue_name(name: str, fifo: bool) -> None:
     base = name.removesuffix(".fifo")
     if not _NAME.fullmatch(base) or len(name) > 80:
-        raise errors.invalid_parameter(
-            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidParameterValue",
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
+        )
     if fifo != name.endswith(".fifo"):
-        raise errors.invalid_parameter(
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidParameterValue",
             "The name of a FIFO queue can only include alphanumeric characters, hyphens, or "
-            "underscores, must end with .fifo suffix and be 1 to 80 in length." if fifo else
-            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+            "underscores, must end with .fifo suffix and be 1 to 80 in length."
+            if fifo
+            else "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
+        )
 
 
 def _bool(name: str, value: str) -> str:
     low = value.lower()
     if low not in ("true", "false"):
-        raise errors.invalid_attribute_value(f"Invalid value for the parameter {name}.")
+        raise AwsError.modeled("sqs", "InvalidAttributeValue", f"Invalid value for the parameter {name}.")
     return low
 
 
@@ -64,10 +71,10 @@ def normalize(attrs: dict[str, str], *, fifo: bool, creating: bool) -> dict[str,
     for name, value in attrs.items():
         if name not in SETTABLE and not (creating and name in CREATE_ONLY):
             if name in CREATE_ONLY:
-                raise errors.invalid_attribute_name(f"Unknown Attribute {name}.")
-            raise errors.invalid_attribute_name(f"Unknown Attribute {name}.")
+                raise AwsError.modeled("sqs", "InvalidAttributeName", f"Unknown Attribute {name}.")
+            raise AwsError.modeled("sqs", "InvalidAttributeName", f"Unknown Attribute {name}.")
         if name in FIFO_ONLY and not fifo:
-            raise errors.invalid_attribute_name(f"Unknown Attribute {name}.")
+            raise AwsError.modeled("sqs", "InvalidAttributeName", f"Unknown Attribute {name}.")
         if name in _RANGES:
             lo, hi = _RANGES[name]
             try:
@@ -75,17 +82,17 @@ def normalize(attrs: dict[str, str], *, fifo: bool, creating: bool) -> dict[str,
             except ValueError:
                 n = None
             if n is None or not lo <= n <= hi:
-                raise errors.invalid_attribute_value(f"Invalid value for the parameter {name}.")
+                raise AwsError.modeled("sqs", "InvalidAttributeValue", f"Invalid value for the parameter {name}.")
             out[name] = str(n)
         elif name in ("FifoQueue", "ContentBasedDeduplication", "SqsManagedSseEnabled"):
             out[name] = _bool(name, value)
         elif name == "DeduplicationScope":
             if value not in ("messageGroup", "queue"):
-                raise errors.invalid_attribute_value(f"Invalid value for the parameter {name}.")
+                raise AwsError.modeled("sqs", "InvalidAttributeValue", f"Invalid value for the parameter {name}.")
             out[name] = value
         elif name == "FifoThroughputLimit":
             if value not in ("perQueue", "perMessageGroupId"):
-                raise errors.invalid_attribute_value(f"Invalid value for the parameter {name}.")
+                raise AwsError.modeled("sqs", "InvalidAttributeValue", f"Invalid value for the parameter {name}.")
             out[name] = value
         elif name == "RedrivePolicy":
             out[name] = _redrive_policy(value) if value else ""
@@ -96,7 +103,9 @@ def normalize(attrs: dict[str, str], *, fifo: bool, creating: bool) -> dict[str,
                 try:
                     json.loads(value)
                 except ValueError:
-                    raise errors.invalid_attribute_value("Invalid value for the parameter Policy.") from None
+                    raise AwsError.modeled(
+                        "sqs", "InvalidAttributeValue", "Invalid value for the parameter Policy."
+                    ) from None
             out[name] = value
         else:
             out[name] = value
@@ -107,20 +116,29 @@ def _redrive_policy(value: str) -> str:
     try:
         doc = json.loads(value)
     except ValueError:
-        raise errors.invalid_attribute_value(
-            "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.") from None
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidAttributeValue",
+            "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.",
+        ) from None
     if not isinstance(doc, dict) or "deadLetterTargetArn" not in doc or "maxReceiveCount" not in doc:
-        raise errors.invalid_attribute_value(
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidAttributeValue",
             f"Value {value} for parameter RedrivePolicy is invalid. Reason: Redrive policy does not contain "
-            "mandatory attribute: deadLetterTargetArn, maxReceiveCount.")
+            "mandatory attribute: deadLetterTargetArn, maxReceiveCount.",
+        )
     try:
         count = int(doc["maxReceiveCount"])
     except (TypeError, ValueError):
         count = 0
     if not 1 <= count <= 1000:
-        raise errors.invalid_attribute_value(
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidAttributeValue",
             f"Value {value} for parameter RedrivePolicy is invalid. Reason: Invalid value for "
-            "maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive.")
+            "maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive.",
+        )
     return json.dumps({"deadLetterTargetArn": doc["deadLetterTargetArn"], "maxReceiveCount": count},
                       separators=(",", ":"))
 
@@ -131,9 +149,9 @@ def _redrive_allow_policy(value: str) -> str:
     except ValueError:
         doc = None
     if not isinstance(doc, dict) or doc.get("redrivePermission") not in ("allowAll", "denyAll", "byQueue"):
-        raise errors.invalid_attribute_value("Invalid value for the parameter RedriveAllowPolicy.")
+        raise AwsError.modeled("sqs", "InvalidAttributeValue", "Invalid value for the parameter RedriveAllowPolicy.")
     if doc["redrivePermission"] == "byQueue" and not doc.get("sourceQueueArns"):
-        raise errors.invalid_attribute_value("Invalid value for the parameter RedriveAllowPolicy.")
+        raise AwsError.modeled("sqs", "InvalidAttributeValue", "Invalid value for the parameter RedriveAllowPolicy.")
     return json.dumps(doc, separators=(",", ":"))
 
 

@@ -25,8 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws.errors import AwsError
 from gureum.services.sqs import attributes as qattrs
-from gureum.services.sqs import checksums, errors
+from gureum.services.sqs import checksums
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -227,7 +228,9 @@ def decode_receipt(handle: str) -> tuple[str, str, str]:
         key, mid, nonce = raw.split("\x00")
         return key, mid, nonce
     except (ValueError, UnicodeDecodeError):
-        raise errors.receipt_handle_invalid(handle) from None
+        raise AwsError.modeled(
+            "sqs", "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
+        ) from None
 
 
 @dataclass
@@ -292,7 +295,7 @@ class Engine:
     def get(self, account: str, region: str, name: str) -> Queue:
         q = self.queues.get(f"{account}/{region}/{name}")
         if q is None:
-            raise errors.queue_does_not_exist()
+            raise AwsError.modeled("sqs", "QueueDoesNotExist", "The specified queue does not exist.")
         return q
 
     def by_arn(self, arn: str) -> Queue | None:
@@ -315,11 +318,17 @@ class Engine:
             for k, v in given.items():
                 current = existing.attrs.get(k, qattrs.DEFAULTS.get(k, ""))
                 if current != v:
-                    raise errors.queue_name_exists(
-                        f"A queue already exists with the same name and a different value for attribute {k}")
+                    raise AwsError.modeled(
+                        "sqs",
+                        "QueueNameExists",
+                        f"A queue already exists with the same name and a different value for attribute {k}",
+                    )
             if existing.fifo != fifo:
-                raise errors.queue_name_exists(
-                    "A queue already exists with the same name and a different value for attribute FifoQueue")
+                raise AwsError.modeled(
+                    "sqs",
+                    "QueueNameExists",
+                    "A queue already exists with the same name and a different value for attribute FifoQueue",
+                )
             return existing
         self._check_redrive(account, region, name, given)
         ts = int(time.time())
@@ -347,9 +356,12 @@ class Engine:
         arn, _ = rd
         dlq = self._by_arn.get(arn)
         if dlq is None:
-            raise errors.invalid_parameter(
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidParameterValue",
                 f"Value {attrs['RedrivePolicy']} for parameter RedrivePolicy is invalid. "
-                f"Reason: Dead letter target does not exist.")
+                f"Reason: Dead letter target does not exist.",
+            )
         allow = dlq.attrs.get("RedriveAllowPolicy")
         source = f"arn:aws:sqs:{region}:{account}:{name}"
         # allowAll (the default) lets queues of the dead-letter queue's own account use it;
@@ -359,17 +371,23 @@ class Engine:
             perm = doc.get("redrivePermission")
             named = perm == "byQueue" and source in (doc.get("sourceQueueArns") or [])
             if perm == "denyAll" or (perm == "byQueue" and not named) or (dlq.account != account and not named):
-                raise errors.invalid_parameter(
+                raise AwsError.modeled(
+                    "sqs",
+                    "InvalidParameterValue",
                     f"Value {attrs['RedrivePolicy']} for parameter RedrivePolicy is invalid. Reason: Queue "
-                    f"{source} is not allowed to use {arn} as a dead-letter queue.")
+                    f"{source} is not allowed to use {arn} as a dead-letter queue.",
+                )
         if dlq.fifo != name.endswith(".fifo"):
-            raise errors.invalid_parameter(
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidParameterValue",
                 f"Value {attrs['RedrivePolicy']} for parameter RedrivePolicy is invalid. Reason: "
-                "Dead-letter queue must be same type of queue as the source.")
+                "Dead-letter queue must be same type of queue as the source.",
+            )
 
     async def set_attributes(self, q: Queue, attrs: dict[str, str]) -> None:
         if "FifoQueue" in attrs:
-            raise errors.invalid_attribute_name("Unknown Attribute FifoQueue.")
+            raise AwsError.modeled("sqs", "InvalidAttributeName", "Unknown Attribute FifoQueue.")
         given = qattrs.normalize(attrs, fifo=q.fifo, creating=False)
         self._check_redrive(q.account, q.region, q.name, {k: v for k, v in given.items() if k == "RedrivePolicy"})
         for k, v in given.items():
@@ -406,7 +424,9 @@ class Engine:
     async def purge(self, q: Queue) -> None:
         now = now_ms()
         if now - q.last_purge_ms < PURGE_INTERVAL_MS:
-            raise errors.purge_in_progress(q.name)
+            raise AwsError.modeled(
+                "sqs", "PurgeQueueInProgress", f"Only one PurgeQueue operation on {q.name} is allowed every 60 seconds."
+            )
         q.last_purge_ms = now
         doc = q.doc()
 
@@ -426,27 +446,40 @@ class Engine:
               dedup: str | None, sender: str) -> Message:
         """Check one message against the queue's rules (sans store); returns it unsent."""
         if delay is not None and q.fifo:
-            raise errors.invalid_parameter(
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidParameterValue",
                 f"Value {delay} for parameter DelaySeconds is invalid. Reason: The request include "
-                "parameter that is not valid for this queue type.")
+                "parameter that is not valid for this queue type.",
+            )
         if delay is not None and not 0 <= delay <= 900:
-            raise errors.invalid_parameter(
-                f"Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be "
-                ">= 0 and <= 900.")
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidParameterValue",
+                f"Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.",
+            )
         if q.fifo:
             if not group:
-                raise errors.missing_parameter("The request must contain the parameter MessageGroupId.")
+                raise AwsError.modeled(
+                    "sqs", "MissingParameter", "The request must contain the parameter MessageGroupId."
+                )
             if not dedup:
                 if q.attrs.get("ContentBasedDeduplication") != "true":
-                    raise errors.invalid_parameter(
+                    raise AwsError.modeled(
+                        "sqs",
+                        "InvalidParameterValue",
                         "The queue should either have ContentBasedDeduplication enabled or "
-                        "MessageDeduplicationId provided explicitly")
+                        "MessageDeduplicationId provided explicitly",
+                    )
                 dedup = hashlib.sha256(body.encode()).hexdigest()
         else:
             if dedup:
-                raise errors.invalid_parameter(
+                raise AwsError.modeled(
+                    "sqs",
+                    "InvalidParameterValue",
                     f"Value {dedup} for parameter MessageDeduplicationId is invalid. Reason: The request "
-                    "includes a parameter that is not valid for this queue type.")
+                    "includes a parameter that is not valid for this queue type.",
+                )
         _check_body(body)
         stored = _attrs_for_storage(attrs or {})
         stored_sys = _attrs_for_storage(sys_attrs or {})
@@ -456,8 +489,11 @@ class Engine:
             for k, v in stored.items())
         limit = q.attr_int("MaximumMessageSize")
         if size > limit:
-            raise errors.invalid_parameter(
-                f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidParameterValue",
+                f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.",
+            )
         now = now_ms()
         wait = (delay if delay is not None else q.attr_int("DelaySeconds")) * 1000
         return Message(
@@ -620,7 +656,9 @@ class Engine:
     def _lookup_receipt(self, q: Queue, handle: str) -> tuple[Message | None, str]:
         key, mid, nonce = decode_receipt(handle)
         if key != q.key:
-            raise errors.receipt_handle_invalid(handle)
+            raise AwsError.modeled(
+                "sqs", "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
+            )
         return q.messages.get(mid), nonce
 
     async def delete_messages(self, q: Queue, handles: list[str]) -> list[Exception | None]:
@@ -656,11 +694,14 @@ class Engine:
             try:
                 msg, _nonce = self._lookup_receipt(q, handle)
                 if not 0 <= timeout <= 43200:
-                    raise errors.invalid_parameter(
+                    raise AwsError.modeled(
+                        "sqs",
+                        "InvalidParameterValue",
                         f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Must be "
-                        "between 0 and 43200 seconds.")
+                        "between 0 and 43200 seconds.",
+                    )
                 if msg is None or msg.visible_ms <= now or not msg.receive_count:
-                    raise errors.message_not_inflight()
+                    raise AwsError.modeled("sqs", "MessageNotInflight", "The message referred to isn't in flight.")
             except Exception as exc:  # noqa: BLE001 - reported per entry
                 results.append(exc)
                 continue
@@ -707,44 +748,62 @@ class Engine:
 
 def _check_body(body: str) -> None:
     if body == "":
-        raise errors.missing_parameter("The request must contain the parameter MessageBody.")
+        raise AwsError.modeled("sqs", "MissingParameter", "The request must contain the parameter MessageBody.")
     for ch in body:
         o = ord(ch)
         if o < 0x20 and o not in (0x9, 0xA, 0xD) or 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF):
-            raise errors.invalid_message_contents(
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidMessageContents",
                 "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to "
-                "#xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF")
+                "#xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+            )
 
 
 def _attrs_for_storage(attrs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if len(attrs) > 10:
-        raise errors.invalid_parameter(
-            f"Number of message attributes [{len(attrs)}] exceeds the allowed maximum [10].")
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidParameterValue",
+            f"Number of message attributes [{len(attrs)}] exceeds the allowed maximum [10].",
+        )
     for name, v in attrs.items():
         dt = v.get("DataType") or ""
         base = dt.split(".", 1)[0]
         if base not in ("String", "Number", "Binary"):
-            raise errors.invalid_parameter(
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidParameterValue",
                 f"The type of message (user) attribute '{name}' is invalid. You must use only the "
-                "following supported type prefixes: Binary, Number, String.")
+                "following supported type prefixes: Binary, Number, String.",
+            )
         if base == "Binary":
             value = v.get("BinaryValue")
             if value is None:
-                raise errors.invalid_parameter(
-                    f"The message (user) attribute '{name}' must contain a non-empty value of type '{base}'.")
+                raise AwsError.modeled(
+                    "sqs",
+                    "InvalidParameterValue",
+                    f"The message (user) attribute '{name}' must contain a non-empty value of type '{base}'.",
+                )
             out[name] = {"DataType": dt, "BinaryValue": base64.b64encode(value).decode()}
         else:
             value = v.get("StringValue")
             if not value:
-                raise errors.invalid_parameter(
-                    f"The message (user) attribute '{name}' must contain a non-empty value of type '{base}'.")
+                raise AwsError.modeled(
+                    "sqs",
+                    "InvalidParameterValue",
+                    f"The message (user) attribute '{name}' must contain a non-empty value of type '{base}'.",
+                )
             if base == "Number":
                 try:
                     float(value)
                 except ValueError:
-                    raise errors.invalid_parameter(
-                        f"Can't cast the value of message (user) attribute '{name}' to a number.") from None
+                    raise AwsError.modeled(
+                        "sqs",
+                        "InvalidParameterValue",
+                        f"Can't cast the value of message (user) attribute '{name}' to a number.",
+                    ) from None
             out[name] = {"DataType": dt, "StringValue": value}
     return out
 

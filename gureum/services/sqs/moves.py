@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.sqs import errors
+from gureum.aws.errors import AwsError
 from gureum.services.sqs.engine import Engine, Message, Queue, move_visible
 
 DEFAULT_RATE = 500
@@ -75,20 +75,34 @@ async def start_message_move_task(ctx: RequestContext, params: dict[str, Any]) -
     eng = await Engine.of(ctx.app)
     src = eng.by_arn(params["SourceArn"])
     if src is None:
-        raise errors.resource_not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
+        raise AwsError.modeled(
+            "sqs",
+            "ResourceNotFoundException",
+            "The resource that you specified for the SourceArn parameter doesn't exist.",
+        )
     if not eng.dead_letter_sources(src):
-        raise errors.invalid_parameter("Source queue must be configured as a Dead Letter Queue.")
+        raise AwsError.modeled(
+            "sqs", "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."
+        )
     dest = params.get("DestinationArn")
     if dest and eng.by_arn(dest) is None:
-        raise errors.resource_not_found("The resource that you specified for the DestinationArn parameter "
-                                        "doesn't exist.")
+        raise AwsError.modeled(
+            "sqs",
+            "ResourceNotFoundException",
+            "The resource that you specified for the DestinationArn parameter doesn't exist.",
+        )
     rate = params.get("MaxNumberOfMessagesPerSecond") or DEFAULT_RATE
     if not 1 <= rate <= 500:
-        raise errors.invalid_parameter("MaxNumberOfMessagesPerSecond must be between 1 and 500.")
+        raise AwsError.modeled(
+            "sqs", "InvalidParameterValue", "MaxNumberOfMessagesPerSecond must be between 1 and 500."
+        )
     tasks = _tasks(eng)
     if any(t.source == src.arn and t.status == "RUNNING" for t in tasks.values()):
-        raise errors.unsupported("There is already a task running. Only one active task is allowed for a "
-                                 "source queue arn at a given time.")
+        raise AwsError.modeled(
+            "sqs",
+            "UnsupportedOperation",
+            "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",
+        )
     visible, _, _ = src.counts(int(time.time() * 1000))
     handle = base64.b64encode(json.dumps({"taskId": str(uuid.uuid4()), "sourceArn": src.arn}).encode()).decode()
     task = MoveTask(handle, src.arn, dest, rate, visible, int(time.time() * 1000))
@@ -101,7 +115,11 @@ async def start_message_move_task(ctx: RequestContext, params: dict[str, Any]) -
 async def list_message_move_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng = await Engine.of(ctx.app)
     if eng.by_arn(params["SourceArn"]) is None:
-        raise errors.resource_not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
+        raise AwsError.modeled(
+            "sqs",
+            "ResourceNotFoundException",
+            "The resource that you specified for the SourceArn parameter doesn't exist.",
+        )
     found = [t for t in _tasks(eng).values() if t.source == params["SourceArn"]]
     found.sort(key=lambda t: t.started, reverse=True)
     limit = params.get("MaxResults") or 1
@@ -113,9 +131,9 @@ async def cancel_message_move_task(ctx: RequestContext, params: dict[str, Any]) 
     eng = await Engine.of(ctx.app)
     task = _tasks(eng).get(params["TaskHandle"])
     if task is None:
-        raise errors.resource_not_found("Task does not exist.")
+        raise AwsError.modeled("sqs", "ResourceNotFoundException", "Task does not exist.")
     if task.status != "RUNNING":
-        raise errors.unsupported("Only active tasks can be cancelled.")
+        raise AwsError.modeled("sqs", "UnsupportedOperation", "Only active tasks can be cancelled.")
     task.status = "CANCELLING"
     return {"ApproximateNumberOfMessagesMoved": task.moved}
 
