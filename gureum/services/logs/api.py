@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.services.logs import model
 from gureum.services.logs.model import EVENTS, GROUPS, SEP, STREAMS
 from gureum.services.logs.patterns import PatternError, compile_pattern
@@ -28,13 +29,15 @@ def _untoken(token: str | None) -> dict[str, Any] | None:
     try:
         return json.loads(base64.urlsafe_b64decode(token.split("/", 1)[-1].encode()))
     except ValueError:
-        raise model.invalid("The specified nextToken is invalid.") from None
+        raise AwsError.modeled("logs", "InvalidParameterException", "The specified nextToken is invalid.") from None
 
 
 def _group_name(params: dict[str, Any]) -> str:
     name = params.get("logGroupName") or params.get("logGroupIdentifier")
     if not name:
-        raise model.invalid("Either logGroupName or logGroupIdentifier must be specified.")
+        raise AwsError.modeled(
+            "logs", "InvalidParameterException", "Either logGroupName or logGroupIdentifier must be specified."
+        )
     if name.startswith("arn:"):
         name = name.split(":log-group:", 1)[-1].removesuffix(":*")
     return name
@@ -68,7 +71,11 @@ async def delete_log_stream(ctx: RequestContext, params: dict[str, Any]) -> None
 async def put_retention_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
     days = params["retentionInDays"]
     if days not in model.RETENTION_DAYS:
-        raise model.invalid(f"1 validation error detected: Value '{days}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: {sorted(model.RETENTION_DAYS)}")
+        raise AwsError.modeled(
+            "logs",
+            "InvalidParameterException",
+            f"1 validation error detected: Value '{days}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: {sorted(model.RETENTION_DAYS)}",
+        )
 
     def put(txn: model.Txn) -> None:
         g = model.get_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
@@ -117,7 +124,9 @@ async def describe_log_streams(ctx: RequestContext, params: dict[str, Any]) -> d
     gkey = model.group_key(ctx.account_id, ctx.region, group)
     order = params.get("orderBy") or "LogStreamName"
     if order == "LastEventTime" and params.get("logStreamNamePrefix"):
-        raise model.invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
+        raise AwsError.modeled(
+            "logs", "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix."
+        )
     limit = min(params.get("limit") or 50, 50)
     offset = int((_untoken(params.get("nextToken")) or {}).get("offset", 0))
 
@@ -141,14 +150,26 @@ async def describe_log_streams(ctx: RequestContext, params: dict[str, Any]) -> d
 async def put_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     events = params["logEvents"]
     if len(events) > model.MAX_BATCH_EVENTS:
-        raise model.invalid("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to 10000")
+        raise AwsError.modeled(
+            "logs",
+            "InvalidParameterException",
+            "1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to 10000",
+        )
     size = sum(len(e["message"].encode()) + 26 for e in events)
     if size > model.MAX_BATCH_BYTES:
-        raise model.invalid("Log events in a single PutLogEvents request must be smaller than 1048576 bytes")
+        raise AwsError.modeled(
+            "logs",
+            "InvalidParameterException",
+            "Log events in a single PutLogEvents request must be smaller than 1048576 bytes",
+        )
     now = model.now_ms()
     stamps = [int(e["timestamp"]) for e in events]
     if stamps != sorted(stamps):
-        raise model.invalid("Log events in a single PutLogEvents request must be in chronological order.")
+        raise AwsError.modeled(
+            "logs",
+            "InvalidParameterException",
+            "Log events in a single PutLogEvents request must be in chronological order.",
+        )
     too_new = [i for i, ts in enumerate(stamps) if ts > now + 2 * 3600 * 1000]
     too_old = [i for i, ts in enumerate(stamps) if ts < now - 14 * 86400 * 1000]
     accepted = [(ts, e["message"]) for i, (ts, e) in enumerate(zip(stamps, events, strict=True)) if i not in too_new and i not in too_old]
@@ -195,7 +216,7 @@ async def get_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     def read(txn: model.Txn) -> list[tuple[str, dict[str, Any]]]:
         model.get_group(txn, ctx.account_id, ctx.region, group)
         if txn.get(STREAMS, skey) is None:
-            raise model.not_found("The specified log stream does not exist.")
+            raise AwsError.modeled("logs", "ResourceNotFoundException", "The specified log stream does not exist.")
         lo = skey + SEP + (f"{start:013d}" if start is not None else "")
         hi = skey + SEP + (f"{end:013d}" if end is not None else "\x7f")
         if forward:
@@ -221,7 +242,7 @@ def compile_filter(pattern: str | None) -> Callable[[str], bool]:
     try:
         return compile_pattern(pattern)
     except (PatternError, re.error):
-        raise model.invalid("Invalid filter pattern") from None
+        raise AwsError.modeled("logs", "InvalidParameterException", "Invalid filter pattern") from None
 
 
 @operation("logs", "FilterLogEvents")
@@ -231,7 +252,9 @@ async def filter_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict
     names = params.get("logStreamNames")
     prefix = params.get("logStreamNamePrefix")
     if names and prefix:
-        raise model.invalid("logStreamNames and logStreamNamePrefix are mutually exclusive")
+        raise AwsError.modeled(
+            "logs", "InvalidParameterException", "logStreamNames and logStreamNamePrefix are mutually exclusive"
+        )
     limit = min(params.get("limit") or DEFAULT_LIMIT, DEFAULT_LIMIT)
     start, end = params.get("startTime"), params.get("endTime")
     match = compile_filter(params.get("filterPattern"))

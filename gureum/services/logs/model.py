@@ -26,14 +26,6 @@ MAX_BATCH_EVENTS = 10000
 MAX_BATCH_BYTES = 1048576
 
 
-def not_found(message: str) -> AwsError:
-    return AwsError("ResourceNotFoundException", message, 400)
-
-
-def invalid(message: str) -> AwsError:
-    return AwsError("InvalidParameterException", message, 400)
-
-
 def group_key(account: str, region: str, group: str) -> str:
     return f"{account}/{region}/{group}"
 
@@ -52,13 +44,17 @@ def now_ms() -> int:
 
 def create_group(txn: Txn, account: str, region: str, group: str, tags: dict[str, str] | None = None, *, exist_ok: bool = False) -> dict[str, Any]:
     if not _GROUP_RE.match(group):
-        raise invalid(f"1 validation error detected: Value '{group}' at 'logGroupName' failed to satisfy constraint")
+        raise AwsError.modeled(
+            "logs",
+            "InvalidParameterException",
+            f"1 validation error detected: Value '{group}' at 'logGroupName' failed to satisfy constraint",
+        )
     key = group_key(account, region, group)
     doc = txn.get(GROUPS, key)
     if doc is not None:
         if exist_ok:
             return doc
-        raise AwsError("ResourceAlreadyExistsException", "The specified log group already exists", 400)
+        raise AwsError.modeled("logs", "ResourceAlreadyExistsException", "The specified log group already exists")
     arn = group_arn(account, region, group)
     doc = {
         "logGroupName": group,
@@ -77,20 +73,24 @@ def create_group(txn: Txn, account: str, region: str, group: str, tags: dict[str
 def get_group(txn: Txn, account: str, region: str, group: str) -> dict[str, Any]:
     doc = txn.get(GROUPS, group_key(account, region, group))
     if doc is None:
-        raise not_found("The specified log group does not exist.")
+        raise AwsError.modeled("logs", "ResourceNotFoundException", "The specified log group does not exist.")
     return doc
 
 
 def create_stream(txn: Txn, account: str, region: str, group: str, stream: str, *, exist_ok: bool = False) -> dict[str, Any]:
     g = get_group(txn, account, region, group)
     if not stream or ":" in stream or "*" in stream or len(stream) > 512:
-        raise invalid(f"1 validation error detected: Value '{stream}' at 'logStreamName' failed to satisfy constraint")
+        raise AwsError.modeled(
+            "logs",
+            "InvalidParameterException",
+            f"1 validation error detected: Value '{stream}' at 'logStreamName' failed to satisfy constraint",
+        )
     key = stream_key(account, region, group, stream)
     doc = txn.get(STREAMS, key)
     if doc is not None:
         if exist_ok:
             return doc
-        raise AwsError("ResourceAlreadyExistsException", "The specified log stream already exists", 400)
+        raise AwsError.modeled("logs", "ResourceAlreadyExistsException", "The specified log stream already exists")
     doc = {
         "logStreamName": stream,
         "creationTime": now_ms(),
@@ -114,7 +114,7 @@ def put_events(
         get_group(txn, account, region, group)
         doc = txn.get(STREAMS, stream_key(account, region, group, stream))
         if doc is None:
-            raise not_found("The specified log stream does not exist.")
+            raise AwsError.modeled("logs", "ResourceNotFoundException", "The specified log stream does not exist.")
     skey = stream_key(account, region, group, stream)
     ingest = now_ms()
     seq = int(doc.get("seq", 0))
@@ -156,7 +156,7 @@ def delete_stream(txn: Txn, account: str, region: str, group: str, stream: str) 
     get_group(txn, account, region, group)
     key = stream_key(account, region, group, stream)
     if not txn.delete(STREAMS, key):
-        raise not_found("The specified log stream does not exist.")
+        raise AwsError.modeled("logs", "ResourceNotFoundException", "The specified log stream does not exist.")
     txn.delete_prefix(EVENTS, key + SEP)
 
 
