@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.services.servicediscovery import model
 from gureum.store import Txn
 
@@ -21,9 +22,9 @@ def _start(token: str | None) -> int:
     try:
         start = int(base64.urlsafe_b64decode(token.encode()).decode())
     except ValueError:  # not base64, not UTF-8, not a number (all ValueErrors)
-        raise model.err("InvalidInput", "NextToken is invalid.") from None
+        raise AwsError.modeled("servicediscovery", "InvalidInput", "NextToken is invalid.") from None
     if start < 0:
-        raise model.err("InvalidInput", "NextToken is invalid.")
+        raise AwsError.modeled("servicediscovery", "InvalidInput", "NextToken is invalid.")
     return start
 
 
@@ -192,7 +193,7 @@ async def get_instances_health_status(ctx: RequestContext, params: dict[str, Any
         out = []
         for inst_id in wanted:
             if inst_id not in docs:
-                raise model.err("InstanceNotFound", f"Instance not found: {inst_id}")
+                raise AwsError.modeled("servicediscovery", "InstanceNotFound", f"Instance not found: {inst_id}")
             out.append((inst_id, model.health_of(srv, docs[inst_id])))
         return out
 
@@ -205,10 +206,12 @@ def _discover(t: Txn, ctx: RequestContext, params: dict[str, Any]) -> tuple[dict
     want = params["NamespaceName"].rstrip(".")
     ns = next((d for _, d in t.scan(model.NAMESPACES, sc) if d["Properties"].get("HttpProperties", {}).get("HttpName", d["Name"]) == want), None)
     if ns is None:
-        raise model.err("NamespaceNotFound", f"Namespace not found: {params['NamespaceName']}")
+        raise AwsError.modeled(
+            "servicediscovery", "NamespaceNotFound", f"Namespace not found: {params['NamespaceName']}"
+        )
     srv = next((d for _, d in t.scan(model.SERVICES, sc) if d["NamespaceId"] == ns["Id"] and d["Name"] == params["ServiceName"]), None)
     if srv is None:
-        raise model.err("ServiceNotFound", f"Service not found: {params['ServiceName']}")
+        raise AwsError.modeled("servicediscovery", "ServiceNotFound", f"Service not found: {params['ServiceName']}")
     return ns, srv, model.instances(t, ctx.account_id, ctx.region, srv["Id"])
 
 

@@ -49,10 +49,6 @@ def _id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ALNUM) for _ in range(16))
 
 
-def err(code: str, message: str) -> AwsError:
-    return AwsError(code, message, 400)
-
-
 def now() -> float:
     return round(time.time(), 3)
 
@@ -73,7 +69,7 @@ def operation(txn: Txn, account: str, region: str, kind: str, targets: dict[str,
 def get_operation(txn: Txn, account: str, region: str, op_id: str) -> dict[str, Any]:
     doc = txn.get(OPERATIONS, sc(account, region) + op_id)
     if doc is None:
-        raise err("OperationNotFound", f"No operation found with ID {op_id}")
+        raise AwsError.modeled("servicediscovery", "OperationNotFound", f"No operation found with ID {op_id}")
     return doc
 
 
@@ -86,7 +82,7 @@ def create_namespace(txn: Txn, account: str, region: str, kind: str, params: dic
         if ns["Name"] == name:
             if params.get("CreatorRequestId") and ns.get("CreatorRequestId") == params["CreatorRequestId"]:
                 return ns["_op"]
-            raise err("NamespaceAlreadyExists", f"Namespace {name} already exists")
+            raise AwsError.modeled("servicediscovery", "NamespaceAlreadyExists", f"Namespace {name} already exists")
     ns_id = _id("ns-")
     doc: dict[str, Any] = {
         "Id": ns_id,
@@ -119,7 +115,7 @@ def create_namespace(txn: Txn, account: str, region: str, kind: str, params: dic
 def get_namespace(txn: Txn, account: str, region: str, ns_id: str) -> dict[str, Any]:
     doc = txn.get(NAMESPACES, sc(account, region) + ns_id)
     if doc is None:
-        raise err("NamespaceNotFound", f"Namespace not found: {ns_id}")
+        raise AwsError.modeled("servicediscovery", "NamespaceNotFound", f"Namespace not found: {ns_id}")
     return doc
 
 
@@ -133,7 +129,7 @@ def namespace_view(txn: Txn, doc: dict[str, Any]) -> dict[str, Any]:
 def delete_namespace(txn: Txn, account: str, region: str, ns_id: str) -> str:
     doc = get_namespace(txn, account, region, ns_id)
     if any(s["NamespaceId"] == ns_id for _, s in txn.scan(SERVICES, sc(account, region))):
-        raise err("ResourceInUse", f"Namespace {ns_id} has associated services")
+        raise AwsError.modeled("servicediscovery", "ResourceInUse", f"Namespace {ns_id} has associated services")
     zone_id = ((doc.get("Properties") or {}).get("DnsProperties") or {}).get("HostedZoneId")
     if zone_id:
         from gureum.services.route53 import model as r53
@@ -150,20 +146,30 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
     dns = params.get("DnsConfig")
     ns_id = params.get("NamespaceId") or (dns or {}).get("NamespaceId")
     if not ns_id:
-        raise err("InvalidInput", "NamespaceId is required")
+        raise AwsError.modeled("servicediscovery", "InvalidInput", "NamespaceId is required")
     ns = get_namespace(txn, account, region, ns_id)
     name = params["Name"]
     for _, s in txn.scan(SERVICES, sc(account, region)):
         if s["NamespaceId"] == ns_id and s["Name"] == name:
-            raise AwsError("ServiceAlreadyExists", f"Service already exists: {name}", 400, ServiceId=s["Id"])
+            raise AwsError.modeled(
+                "servicediscovery", "ServiceAlreadyExists", f"Service already exists: {name}", ServiceId=s["Id"]
+            )
     if dns and ns["Type"] == "HTTP":
-        raise err("InvalidInput", "DnsConfig is not supported for HTTP namespaces")
+        raise AwsError.modeled("servicediscovery", "InvalidInput", "DnsConfig is not supported for HTTP namespaces")
     if dns:
         check_dns_config(dns.get("RoutingPolicy") or "MULTIVALUE", dns["DnsRecords"], params.get("HealthCheckConfig"))
     if params.get("HealthCheckConfig") and params.get("HealthCheckCustomConfig"):
-        raise err("InvalidInput", "You can specify either HealthCheckCustomConfig or HealthCheckConfig, but not both")
+        raise AwsError.modeled(
+            "servicediscovery",
+            "InvalidInput",
+            "You can specify either HealthCheckCustomConfig or HealthCheckConfig, but not both",
+        )
     if params.get("HealthCheckConfig") and ns["Type"] == "DNS_PRIVATE":
-        raise err("InvalidInput", "HealthCheckConfig is not supported for services in private DNS namespaces; use HealthCheckCustomConfig")
+        raise AwsError.modeled(
+            "servicediscovery",
+            "InvalidInput",
+            "HealthCheckConfig is not supported for services in private DNS namespaces; use HealthCheckCustomConfig",
+        )
     srv_id = _id("srv-")
     doc: dict[str, Any] = {
         "Id": srv_id,
@@ -191,7 +197,7 @@ def get_service(txn: Txn, account: str, region: str, srv_id: str) -> dict[str, A
         srv_id = srv_id.rsplit("/", 1)[-1]
     doc = txn.get(SERVICES, sc(account, region) + srv_id)
     if doc is None:
-        raise err("ServiceNotFound", f"Service not found: {srv_id}")
+        raise AwsError.modeled("servicediscovery", "ServiceNotFound", f"Service not found: {srv_id}")
     return doc
 
 
@@ -205,7 +211,7 @@ def service_view(txn: Txn, doc: dict[str, Any]) -> dict[str, Any]:
 def delete_service(txn: Txn, account: str, region: str, srv_id: str) -> None:
     doc = get_service(txn, account, region, srv_id)
     if txn.count(INSTANCES, f"{sc(account, region)}{doc['Id']}:"):
-        raise err("ResourceInUse", f"Service {doc['Id']} has registered instances")
+        raise AwsError.modeled("servicediscovery", "ResourceInUse", f"Service {doc['Id']} has registered instances")
     txn.delete(SERVICES, sc(account, region) + doc["Id"])
 
 
@@ -219,15 +225,25 @@ def check_dns_config(policy: str, records: list[dict[str, Any]], health_check: d
     """The rules of DnsConfig (CreateService), raising InvalidInput as AWS does."""
     types = [r["Type"] for r in records]
     if not types:
-        raise err("InvalidInput", "DnsRecords must contain at least one record")
+        raise AwsError.modeled("servicediscovery", "InvalidInput", "DnsRecords must contain at least one record")
     if len(set(types)) != len(types):
-        raise err("InvalidInput", f"DnsRecords contains duplicate record types: {', '.join(types)}")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", f"DnsRecords contains duplicate record types: {', '.join(types)}"
+        )
     if set(types) not in _COMBOS:
-        raise err("InvalidInput", f"Unsupported combination of DNS record types: {', '.join(types)}")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", f"Unsupported combination of DNS record types: {', '.join(types)}"
+        )
     if "CNAME" in types and policy != "WEIGHTED":
-        raise err("InvalidInput", "CNAME records can be created only in services with WEIGHTED routing policy")
+        raise AwsError.modeled(
+            "servicediscovery",
+            "InvalidInput",
+            "CNAME records can be created only in services with WEIGHTED routing policy",
+        )
     if "CNAME" in types and health_check:
-        raise err("InvalidInput", "HealthCheckConfig is not supported for services with CNAME records")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", "HealthCheckConfig is not supported for services with CNAME records"
+        )
 
 
 def check_attributes(srv: dict[str, Any], attrs: dict[str, str]) -> None:
@@ -237,32 +253,64 @@ def check_attributes(srv: dict[str, Any], attrs: dict[str, str]) -> None:
     alias = attrs.get("AWS_ALIAS_DNS_NAME")
     if alias:
         if dns and dns.get("RoutingPolicy") != "WEIGHTED":
-            raise err("InvalidInput", "ALIAS instance can be registered only in services with WEIGHTED routing policy")
+            raise AwsError.modeled(
+                "servicediscovery",
+                "InvalidInput",
+                "ALIAS instance can be registered only in services with WEIGHTED routing policy",
+            )
         if not types & {"A", "AAAA"}:
-            raise err("InvalidInput", "ALIAS instance can be registered only in services with A or AAAA records")
+            raise AwsError.modeled(
+                "servicediscovery",
+                "InvalidInput",
+                "ALIAS instance can be registered only in services with A or AAAA records",
+            )
         if any(k.startswith("AWS_INSTANCE") for k in attrs):
-            raise err("InvalidInput", "AWS_INSTANCE attributes cannot be specified together with AWS_ALIAS_DNS_NAME")
+            raise AwsError.modeled(
+                "servicediscovery",
+                "InvalidInput",
+                "AWS_INSTANCE attributes cannot be specified together with AWS_ALIAS_DNS_NAME",
+            )
         return
     v4, v6, port, cname = (attrs.get(k) for k in ("AWS_INSTANCE_IPV4", "AWS_INSTANCE_IPV6", "AWS_INSTANCE_PORT", "AWS_INSTANCE_CNAME"))
     if v4 is not None and not _is_ip(v4, 4):
-        raise err("InvalidInput", f"AWS_INSTANCE_IPV4 is not a valid IPv4 address: {v4}")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", f"AWS_INSTANCE_IPV4 is not a valid IPv4 address: {v4}"
+        )
     if v6 is not None and not _is_ip(v6, 6):
-        raise err("InvalidInput", f"AWS_INSTANCE_IPV6 is not a valid IPv6 address: {v6}")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", f"AWS_INSTANCE_IPV6 is not a valid IPv6 address: {v6}"
+        )
     if port is not None and not (port.isdigit() and 0 <= int(port) <= 65535):
-        raise err("InvalidInput", f"AWS_INSTANCE_PORT is not a valid port: {port}")
+        raise AwsError.modeled("servicediscovery", "InvalidInput", f"AWS_INSTANCE_PORT is not a valid port: {port}")
     if "A" in types and not v4:
-        raise err("InvalidInput", "AWS_INSTANCE_IPV4 is required for a service with an A record")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", "AWS_INSTANCE_IPV4 is required for a service with an A record"
+        )
     if "AAAA" in types and not v6:
-        raise err("InvalidInput", "AWS_INSTANCE_IPV6 is required for a service with an AAAA record")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", "AWS_INSTANCE_IPV6 is required for a service with an AAAA record"
+        )
     if "SRV" in types and not (v4 or v6):
-        raise err("InvalidInput", "AWS_INSTANCE_IPV4 or AWS_INSTANCE_IPV6 is required for a service with an SRV record")
+        raise AwsError.modeled(
+            "servicediscovery",
+            "InvalidInput",
+            "AWS_INSTANCE_IPV4 or AWS_INSTANCE_IPV6 is required for a service with an SRV record",
+        )
     if ("SRV" in types or srv.get("HealthCheckConfig")) and port is None:
-        raise err("InvalidInput", "AWS_INSTANCE_PORT is required for a service with an SRV record or a health check")
+        raise AwsError.modeled(
+            "servicediscovery",
+            "InvalidInput",
+            "AWS_INSTANCE_PORT is required for a service with an SRV record or a health check",
+        )
     if "CNAME" in types and not cname:
-        raise err("InvalidInput", "AWS_INSTANCE_CNAME is required for a service with a CNAME record")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", "AWS_INSTANCE_CNAME is required for a service with a CNAME record"
+        )
     init = attrs.get("AWS_INIT_HEALTH_STATUS")
     if init is not None and init not in ("HEALTHY", "UNHEALTHY"):
-        raise err("InvalidInput", f"AWS_INIT_HEALTH_STATUS must be HEALTHY or UNHEALTHY: {init}")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", f"AWS_INIT_HEALTH_STATUS must be HEALTHY or UNHEALTHY: {init}"
+        )
 
 
 def _is_ip(text: str, version: int) -> bool:
@@ -378,7 +426,7 @@ def deregister_instance(txn: Txn, account: str, region: str, srv_id: str, inst_i
     key = f"{sc(account, region)}{srv['Id']}:{inst_id}"
     doc = txn.get(INSTANCES, key)
     if doc is None:
-        raise err("InstanceNotFound", f"Instance not found: {inst_id}")
+        raise AwsError.modeled("servicediscovery", "InstanceNotFound", f"Instance not found: {inst_id}")
     txn.delete(INSTANCES, key)
     _bump_revision(txn, account, region, srv)
     sync_dns(txn, account, region, srv, gone=[doc])
@@ -388,7 +436,7 @@ def deregister_instance(txn: Txn, account: str, region: str, srv_id: str, inst_i
 def get_instance(txn: Txn, account: str, region: str, srv: dict[str, Any], inst_id: str) -> dict[str, Any]:
     doc = txn.get(INSTANCES, f"{sc(account, region)}{srv['Id']}:{inst_id}")
     if doc is None:
-        raise err("InstanceNotFound", f"Instance not found: {inst_id}")
+        raise AwsError.modeled("servicediscovery", "InstanceNotFound", f"Instance not found: {inst_id}")
     return doc
 
 
@@ -397,7 +445,11 @@ def update_custom_health(txn: Txn, account: str, region: str, srv_id: str, inst_
     srv = get_service(txn, account, region, srv_id)
     doc = get_instance(txn, account, region, srv, inst_id)
     if not srv.get("HealthCheckCustomConfig"):
-        raise err("CustomHealthNotFound", f"Service {srv['Id']} does not have a custom health check configuration")
+        raise AwsError.modeled(
+            "servicediscovery",
+            "CustomHealthNotFound",
+            f"Service {srv['Id']} does not have a custom health check configuration",
+        )
     if doc.get("_health") == status:
         return
     txn.put(INSTANCES, f"{sc(account, region)}{srv['Id']}:{inst_id}", {**doc, "_health": status})
@@ -410,25 +462,37 @@ def update_service(txn: Txn, account: str, region: str, srv_id: str, change: dic
     srv = get_service(txn, account, region, srv_id)
     ns = get_namespace(txn, account, region, srv["NamespaceId"])
     if ns["Type"] == "HTTP":
-        raise err("InvalidInput", "UpdateService is not supported for services in HTTP namespaces")
+        raise AwsError.modeled(
+            "servicediscovery", "InvalidInput", "UpdateService is not supported for services in HTTP namespaces"
+        )
     if "Description" in change:
         srv["Description"] = change["Description"]
     new_dns = change.get("DnsConfig")
     if new_dns is not None:
         dns = srv.get("DnsConfig")
         if not dns:
-            raise err("InvalidInput", "The service has no DnsConfig to update")
+            raise AwsError.modeled("servicediscovery", "InvalidInput", "The service has no DnsConfig to update")
         old_types = sorted(r["Type"] for r in dns["DnsRecords"])
         new_types = sorted(r["Type"] for r in new_dns["DnsRecords"])
         if old_types != new_types:
-            raise err("InvalidInput", "The record types of a service can't be changed; delete the service and create it with a new DnsConfig")
+            raise AwsError.modeled(
+                "servicediscovery",
+                "InvalidInput",
+                "The record types of a service can't be changed; delete the service and create it with a new DnsConfig",
+            )
         srv["DnsConfig"] = {**dns, "DnsRecords": new_dns["DnsRecords"]}
     hc = change.get("HealthCheckConfig")
     if hc is not None:
         if srv.get("HealthCheckCustomConfig"):
-            raise err("InvalidInput", "You can specify either HealthCheckCustomConfig or HealthCheckConfig, but not both")
+            raise AwsError.modeled(
+                "servicediscovery",
+                "InvalidInput",
+                "You can specify either HealthCheckCustomConfig or HealthCheckConfig, but not both",
+            )
         if any(r["Type"] == "CNAME" for r in (srv.get("DnsConfig") or {}).get("DnsRecords", [])):
-            raise err("InvalidInput", "HealthCheckConfig is not supported for services with CNAME records")
+            raise AwsError.modeled(
+                "servicediscovery", "InvalidInput", "HealthCheckConfig is not supported for services with CNAME records"
+            )
         srv["HealthCheckConfig"] = hc
     else:
         srv.pop("HealthCheckConfig", None)  # omitted from the request: deleted (AWS)
