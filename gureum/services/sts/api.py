@@ -182,15 +182,14 @@ def _packed_policy_size(params: dict[str, Any]) -> int | None:
         try:
             json.loads(policy)
         except ValueError:
-            raise AwsError("MalformedPolicyDocument", "The policy is not in the valid JSON format.", 400) from None
+            raise AwsError.modeled("sts", "MalformedPolicyDocument", "The policy is not in the valid JSON format.") from None
     used = documents.size(policy or "") + sum(len(a.get("arn", "")) for a in arns)
     used += sum(len(t["Key"]) + len(t.get("Value", "")) for t in tags)
     percent = max(1, used * 100 // PACKED_POLICY_BYTES)
     if percent > 100:
-        raise AwsError(
-            "PackedPolicyTooLarge",
+        raise AwsError.modeled(
+            "sts", "PackedPolicyTooLarge",
             f"Packed policy consumes {percent}% of allotted space, please use smaller policy for assuming role.",
-            400,
         )
     return percent
 
