@@ -9,7 +9,6 @@ from typing import Any
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.sns import topics
-from gureum.services.sns.topics import invalid_parameter, not_found
 
 MAX_MESSAGE = 262_144
 _TOPIC_SETTABLE = ("DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion",
@@ -44,7 +43,9 @@ async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     attrs = params.get("Attributes") or {}
     for k in attrs:
         if k not in _TOPIC_SETTABLE:
-            raise invalid_parameter(f"Invalid parameter: Attributes Reason: Unknown attribute {k}")
+            raise AwsError.modeled(
+                "sns", "InvalidParameter", f"Invalid parameter: Attributes Reason: Unknown attribute {k}"
+            )
     doc = await ctx.app.store.run(lambda t: topics.create_topic(
         t, ctx.account_id, ctx.region, params["Name"], attrs, params.get("Tags") or []))
     return {"TopicArn": doc["arn"]}
@@ -91,13 +92,16 @@ async def get_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
 async def set_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, value = params["AttributeName"], params.get("AttributeValue") or ""
     if name not in _TOPIC_SETTABLE or name == "FifoTopic":
-        raise invalid_parameter("Invalid parameter: AttributeName")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: AttributeName")
 
     def update(t: Any) -> None:
         topic = topics.get_topic(t, params["TopicArn"])
         if name == "ContentBasedDeduplication" and not topic["fifo"]:
-            raise invalid_parameter("Invalid parameter: Attributes Reason: Content-based deduplication can only "
-                                    "be set for FIFO topics")
+            raise AwsError.modeled(
+                "sns",
+                "InvalidParameter",
+                "Invalid parameter: Attributes Reason: Content-based deduplication can only be set for FIFO topics",
+            )
         topic["attrs"][name] = value
         t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
 
@@ -112,15 +116,21 @@ async def subscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     protocol = params["Protocol"].lower()
     endpoint = params.get("Endpoint") or ""
     if protocol not in topics.PROTOCOLS:
-        raise invalid_parameter(f"Invalid parameter: Amazon SNS does not support this protocol string: {protocol}")
+        raise AwsError.modeled(
+            "sns",
+            "InvalidParameter",
+            f"Invalid parameter: Amazon SNS does not support this protocol string: {protocol}",
+        )
     if protocol in ("http", "https") and not endpoint.lower().startswith(protocol + "://"):
-        raise invalid_parameter("Invalid parameter: Endpoint must match the specified protocol")
+        raise AwsError.modeled(
+            "sns", "InvalidParameter", "Invalid parameter: Endpoint must match the specified protocol"
+        )
     if protocol == "sqs" and not endpoint.startswith("arn:aws:sqs:"):
-        raise invalid_parameter("Invalid parameter: SQS endpoint ARN")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: SQS endpoint ARN")
     if protocol == "lambda" and not endpoint.startswith("arn:aws:lambda:"):
-        raise invalid_parameter("Invalid parameter: Lambda endpoint ARN")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Lambda endpoint ARN")
     if protocol in ("email", "email-json") and "@" not in endpoint:
-        raise invalid_parameter("Invalid parameter: Email address")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Email address")
 
     def sub_txn(t: Any) -> tuple[dict[str, Any], dict[str, Any], bool]:
         topic = topics.get_topic(t, params["TopicArn"])
@@ -151,7 +161,7 @@ async def confirm_subscription(ctx: RequestContext, params: dict[str, Any]) -> d
                     s["auth_unsub"] = True
                 topics.put_sub(t, s)
                 return s
-        raise invalid_parameter("Invalid token")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid token")
 
     sub = await ctx.app.store.run(confirm)
     return {"SubscriptionArn": sub["arn"]}
@@ -164,7 +174,7 @@ async def unsubscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     def drop(t: Any) -> None:
         key = topics.sub_key_from_arn(arn)
         if not t.delete(topics.SUBS, key):
-            raise not_found("Subscription does not exist")
+            raise AwsError.modeled("sns", "NotFound", "Subscription does not exist")
 
     await ctx.app.store.run(drop)
     return {}
@@ -230,56 +240,86 @@ async def set_subscription_attributes(ctx: RequestContext, params: dict[str, Any
 
 def _check_attributes(attrs: dict[str, dict[str, Any]]) -> None:
     if len(attrs) > 10:
-        raise invalid_parameter("Invalid parameter: MessageAttributes: too many attributes (max 10)")
+        raise AwsError.modeled(
+            "sns", "InvalidParameter", "Invalid parameter: MessageAttributes: too many attributes (max 10)"
+        )
     for name, a in attrs.items():
         dt = a.get("DataType") or ""
         base = dt.split(".", 1)[0]
         if base not in ("String", "Number", "Binary"):
-            raise AwsError("ParameterValueInvalid", f"The message attribute '{name}' has an invalid message "
-                           f"attribute type, the set of supported type prefixes is Binary, Number, and String.", 400)
+            raise AwsError.modeled(
+                "sns",
+                "ParameterValueInvalid",
+                f"The message attribute '{name}' has an invalid message "
+                f"attribute type, the set of supported type prefixes is Binary, Number, and String.",
+            )
         if base == "Binary":
             if a.get("BinaryValue") is None:
-                raise AwsError("ParameterValueInvalid", f"The message attribute '{name}' must contain non-empty "
-                               "message attribute value for message attribute type 'Binary'.", 400)
+                raise AwsError.modeled(
+                    "sns",
+                    "ParameterValueInvalid",
+                    f"The message attribute '{name}' must contain non-empty "
+                    "message attribute value for message attribute type 'Binary'.",
+                )
         else:
             if a.get("StringValue") is None:
-                raise AwsError("ParameterValueInvalid", f"The message attribute '{name}' must contain non-empty "
-                               f"message attribute value for message attribute type '{dt}'.", 400)
+                raise AwsError.modeled(
+                    "sns",
+                    "ParameterValueInvalid",
+                    f"The message attribute '{name}' must contain non-empty "
+                    f"message attribute value for message attribute type '{dt}'.",
+                )
             if dt == "String.Array":
                 try:
                     if not isinstance(json.loads(a["StringValue"]), list):
                         raise ValueError
                 except ValueError:
-                    raise AwsError("ParameterValueInvalid", f"The message attribute '{name}' with type "
-                                   "'String.Array' has an invalid value.", 400) from None
+                    raise AwsError.modeled("sns", "ParameterValueInvalid", f"The message attribute '{name}' with type "
+                                   "'String.Array' has an invalid value.") from None
 
 
 def _check_publish(topic: dict[str, Any], p: dict[str, Any]) -> None:
     message = p.get("Message")
     if message is None or message == "":
-        raise invalid_parameter("Invalid parameter: Empty message")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Empty message")
     if len(message.encode()) > MAX_MESSAGE:
-        raise invalid_parameter("Invalid parameter: Message too long")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Message too long")
     subject = p.get("Subject")
     if subject is not None and (not subject or len(subject) > 100 or any(c in subject for c in "\r\n")):
-        raise invalid_parameter("Invalid parameter: Subject")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Subject")
     if p.get("MessageStructure") == "json":
         try:
             doc = json.loads(message)
         except ValueError:
-            raise invalid_parameter("Invalid parameter: Message Structure - JSON message body failed to parse") from None
+            raise AwsError.modeled(
+                "sns", "InvalidParameter", "Invalid parameter: Message Structure - JSON message body failed to parse"
+            ) from None
         if not isinstance(doc, dict) or "default" not in doc:
-            raise invalid_parameter("Invalid parameter: Message Structure - No default entry in JSON message body")
+            raise AwsError.modeled(
+                "sns",
+                "InvalidParameter",
+                "Invalid parameter: Message Structure - No default entry in JSON message body",
+            )
     _check_attributes(p.get("MessageAttributes") or {})
     if topic["fifo"]:
         if not p.get("MessageGroupId"):
-            raise invalid_parameter("Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
+            raise AwsError.modeled(
+                "sns", "InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"
+            )
         if not p.get("MessageDeduplicationId") and topic["attrs"].get("ContentBasedDeduplication") != "true":
-            raise invalid_parameter("Invalid parameter: The topic should either have ContentBasedDeduplication "
-                                    "enabled or MessageDeduplicationId provided explicitly")
+            raise AwsError.modeled(
+                "sns",
+                "InvalidParameter",
+                "Invalid parameter: The topic should either have ContentBasedDeduplication "
+                "enabled or MessageDeduplicationId provided explicitly",
+            )
     elif p.get("MessageDeduplicationId"):
-        raise invalid_parameter("Invalid parameter: MessageDeduplicationId Reason: The request includes "
-                                "MessageDeduplicationId parameter that is not valid for this topic type")
+        raise AwsError.modeled(
+            "sns",
+            "InvalidParameter",
+            "Invalid parameter: MessageDeduplicationId Reason: The request includes "
+            "MessageDeduplicationId parameter that is not valid for this topic type",
+        )
 
 
 async def _publish_one(ctx: RequestContext, topic: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
@@ -295,8 +335,14 @@ async def publish(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     arn = params.get("TopicArn") or params.get("TargetArn")
     if not arn:
         if params.get("PhoneNumber"):
-            raise invalid_parameter("Invalid parameter: SMS delivery is not supported by gureum")
-        raise invalid_parameter("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
+            raise AwsError.modeled(
+                "sns", "InvalidParameter", "Invalid parameter: SMS delivery is not supported by gureum"
+            )
+        raise AwsError.modeled(
+            "sns",
+            "InvalidParameter",
+            "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
+        )
     topic = await ctx.app.store.read(lambda t: topics.get_topic(t, arn))
     return await _publish_one(ctx, topic, params)
 
@@ -306,17 +352,20 @@ async def publish_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     topic = await ctx.app.store.read(lambda t: topics.get_topic(t, params["TopicArn"]))
     entries = params.get("PublishBatchRequestEntries") or []
     if not entries:
-        raise AwsError("EmptyBatchRequest", "The batch request doesn't contain any entries", 400)
+        raise AwsError.modeled("sns", "EmptyBatchRequest", "The batch request doesn't contain any entries")
     if len(entries) > 10:
-        raise AwsError("TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible",
-                       400)
+        raise AwsError.modeled(
+            "sns", "TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible"
+        )
     ids = [e["Id"] for e in entries]
     if len(set(ids)) != len(ids):
-        raise AwsError("BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id",
-                       400)
+        raise AwsError.modeled(
+            "sns", "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id"
+        )
     if sum(len(e.get("Message", "").encode()) for e in entries) > MAX_MESSAGE:
-        raise AwsError("BatchRequestTooLong", "The length of all the messages put together is more than the limit",
-                       400)
+        raise AwsError.modeled(
+            "sns", "BatchRequestTooLong", "The length of all the messages put together is more than the limit"
+        )
     ok, failed = [], []
     for e in entries:
         try:
@@ -335,14 +384,16 @@ async def _tag_update(ctx: RequestContext, arn: str, add: list[dict[str, str]], 
         try:
             topic = topics.get_topic(t, arn)
         except AwsError:
-            raise AwsError("ResourceNotFound", "Resource does not exist", 404) from None
+            raise AwsError.modeled("sns", "ResourceNotFound", "Resource does not exist") from None
         tags = dict(topic.get("tags") or {})
         for k in remove:
             tags.pop(k, None)
         for x in add:
             tags[x["Key"]] = x["Value"]
         if len(tags) > 50:
-            raise AwsError("TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400)
+            raise AwsError.modeled(
+                "sns", "TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded"
+            )
         topic["tags"] = tags
         t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
         return tags

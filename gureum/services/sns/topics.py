@@ -38,14 +38,6 @@ DEFAULT_HTTP_RETRY = {"numRetries": 3, "minDelayTarget": 20, "maxDelayTarget": 2
                       "numMinDelayRetries": 0, "numMaxDelayRetries": 0, "backoffFunction": "linear"}
 
 
-def invalid_parameter(message: str) -> AwsError:
-    return AwsError("InvalidParameter", message, 400)
-
-
-def not_found(message: str = "Topic does not exist") -> AwsError:
-    return AwsError("NotFound", message, 404)
-
-
 def now_iso() -> str:
     t = dt.datetime.now(dt.UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
@@ -55,7 +47,7 @@ def parse_topic_arn(arn: str) -> tuple[str, str, str]:
     """(account, region, name) of a topic ARN; NotFound/InvalidParameter otherwise."""
     parts = arn.split(":")
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sns":
-        raise invalid_parameter("Invalid parameter: TopicArn")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: TopicArn")
     return parts[4], parts[3], parts[5]
 
 
@@ -70,18 +62,24 @@ def create_topic(t: Txn, account: str, region: str, name: str, attrs: dict[str, 
     fifo = attrs.get("FifoTopic", "false").lower() == "true"
     base = name.removesuffix(".fifo")
     if not _NAME.fullmatch(base) or fifo != name.endswith(".fifo"):
-        raise invalid_parameter("Invalid parameter: Topic Name")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Topic Name")
     if "ContentBasedDeduplication" in attrs and not fifo:
-        raise invalid_parameter("Invalid parameter: Attributes Reason: Content-based deduplication can only "
-                                "be set for FIFO topics")
+        raise AwsError.modeled(
+            "sns",
+            "InvalidParameter",
+            "Invalid parameter: Attributes Reason: Content-based deduplication can only be set for FIFO topics",
+        )
     key = topic_key(account, region, name)
     existing = t.get(TOPICS, key)
     arn = f"arn:aws:sns:{region}:{account}:{name}"
     if existing is not None:
         for k, v in attrs.items():
             if existing["attrs"].get(k, _default_attr(k)) != v:
-                raise invalid_parameter("Invalid parameter: Attributes Reason: Topic already exists with "
-                                        "different attributes")
+                raise AwsError.modeled(
+                    "sns",
+                    "InvalidParameter",
+                    "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
+                )
         return existing
     doc = {"arn": arn, "name": name, "account": account, "region": region, "fifo": fifo,
            "attrs": {k: v for k, v in attrs.items()}, "tags": {x["Key"]: x["Value"] for x in tags}}
@@ -100,7 +98,7 @@ def get_topic(t: Txn, arn: str) -> dict[str, Any]:
     account, region, name = parse_topic_arn(arn)
     doc = t.get(TOPICS, topic_key(account, region, name))
     if doc is None:
-        raise not_found()
+        raise AwsError.modeled("sns", "NotFound", "Topic does not exist")
     return doc
 
 
@@ -128,14 +126,14 @@ async def topic_exists(app: App, arn: str) -> bool:
 def sub_key_from_arn(arn: str) -> str:
     parts = arn.split(":")
     if len(parts) != 7 or parts[2] != "sns":
-        raise invalid_parameter("Invalid parameter: SubscriptionArn")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: SubscriptionArn")
     return f"{parts[4]}/{parts[3]}/{parts[5]}/{parts[6]}"
 
 
 def get_sub(t: Txn, arn: str) -> dict[str, Any]:
     doc = t.get(SUBS, sub_key_from_arn(arn))
     if doc is None:
-        raise not_found("Subscription does not exist")
+        raise AwsError.modeled("sns", "NotFound", "Subscription does not exist")
     return doc
 
 
@@ -149,27 +147,37 @@ SUB_ATTRIBUTES = ("DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMes
 
 def check_sub_attribute(sub: dict[str, Any], name: str, value: str) -> str:
     if name not in SUB_ATTRIBUTES:
-        raise invalid_parameter("Invalid parameter: AttributeName")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: AttributeName")
     if name == "RawMessageDelivery":
         if value.lower() not in ("true", "false"):
-            raise invalid_parameter("Invalid parameter: RawMessageDelivery")
+            raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: RawMessageDelivery")
         if sub["protocol"] not in ("sqs", "http", "https", "firehose"):
-            raise invalid_parameter(f"Invalid parameter: Attributes Reason: Delivery protocol "
-                                    f"[{sub['protocol']}] does not support raw message delivery.")
+            raise AwsError.modeled(
+                "sns",
+                "InvalidParameter",
+                f"Invalid parameter: Attributes Reason: Delivery protocol "
+                f"[{sub['protocol']}] does not support raw message delivery.",
+            )
         return value.lower()
     if name == "FilterPolicy" and value:
         try:
             filters.parse(value)
         except filters.FilterPolicyError as exc:
-            raise invalid_parameter(f"Invalid parameter: {exc}") from None
+            raise AwsError.modeled("sns", "InvalidParameter", f"Invalid parameter: {exc}") from None
     if name == "FilterPolicyScope" and value not in ("MessageAttributes", "MessageBody"):
-        raise invalid_parameter("Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value "
-                                f"[{value}]. Please use either MessageBody or MessageAttributes")
+        raise AwsError.modeled(
+            "sns",
+            "InvalidParameter",
+            "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value "
+            f"[{value}]. Please use either MessageBody or MessageAttributes",
+        )
     if name in ("DeliveryPolicy", "RedrivePolicy") and value:
         try:
             json.loads(value)
         except ValueError:
-            raise invalid_parameter(f"Invalid parameter: {name}: failed to parse JSON.") from None
+            raise AwsError.modeled(
+                "sns", "InvalidParameter", f"Invalid parameter: {name}: failed to parse JSON."
+            ) from None
     return value
 
 
@@ -180,8 +188,11 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
         if s["protocol"] == protocol and s["endpoint"] == endpoint:
             for k, v in attrs.items():
                 if s["attrs"].get(k, "") != v:
-                    raise invalid_parameter("Invalid parameter: Attributes Reason: Subscription already exists "
-                                            "with different attributes")
+                    raise AwsError.modeled(
+                        "sns",
+                        "InvalidParameter",
+                        "Invalid parameter: Attributes Reason: Subscription already exists with different attributes",
+                    )
             return s, False
     sub = {"arn": f"{topic['arn']}:{uuid.uuid4()}", "topic": topic["arn"], "protocol": protocol,
            "endpoint": endpoint, "owner": owner, "attrs": {}, "token": secrets.token_hex(64),
@@ -189,8 +200,12 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
     for k, v in attrs.items():
         sub["attrs"][k] = check_sub_attribute(sub, k, v)
     if protocol == "sqs" and topic["fifo"] and not endpoint.endswith(".fifo"):
-        raise invalid_parameter("Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SNS Topics currently"
-                                " only support FIFO SQS queues as subscribers.")
+        raise AwsError.modeled(
+            "sns",
+            "InvalidParameter",
+            "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SNS Topics currently"
+            " only support FIFO SQS queues as subscribers.",
+        )
     put_sub(t, sub)
     return sub, True
 
