@@ -8,6 +8,7 @@ import base64
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances_api, model
 from gureum.services.ecs import services as svc
 from gureum.store import Txn
@@ -23,10 +24,10 @@ def _page(items: list[Any], params: dict[str, Any], default: int = 100, limit: i
         try:
             start = int(base64.urlsafe_b64decode(params["nextToken"].encode()).decode())
         except ValueError:
-            raise model.invalid("Invalid nextToken.") from None
+            raise AwsError.modeled("ecs", "InvalidParameterException", "Invalid nextToken.") from None
     n = params.get("maxResults") or default
     if not 1 <= n <= limit:
-        raise model.invalid(f"maxResults must be between 1 and {limit}.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", f"maxResults must be between 1 and {limit}.")
     chunk = items[start : start + n]
     token = base64.urlsafe_b64encode(str(start + n).encode()).decode() if start + n < len(items) else None
     return chunk, token
@@ -165,16 +166,18 @@ async def delete_task_definitions(ctx: RequestContext, params: dict[str, Any]) -
 async def run_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     count = params.get("count", 1)
     if not 1 <= count <= 10:
-        raise model.invalid("Count must be between 1 and 10.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Count must be between 1 and 10.")
     if params.get("platformVersion") and params["platformVersion"] not in model.PLATFORM_VERSIONS:
-        raise model.invalid("The specified platform version does not exist.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "The specified platform version does not exist.")
 
     def txn(t: Txn) -> dict[str, Any]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
         taskdef = model.get_taskdef(t, ctx.account_id, ctx.region, params["taskDefinition"], active_only=True)
         launch, provider = model.resolve_launch(cluster, params)
         if launch == "EXTERNAL":
-            raise model.invalid("No Container Instances were found in your cluster.")
+            raise AwsError.modeled(
+                "ecs", "InvalidParameterException", "No Container Instances were found in your cluster."
+            )
         if launch == "EC2":
             return instances_api.create_ec2_tasks(t, ctx.account_id, ctx.region, cluster, taskdef, params, count)
         network = model.check_network(taskdef, launch, params.get("networkConfiguration"))
@@ -208,7 +211,7 @@ async def stop_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
         found = model.get_task(t, ctx.account_id, ctx.region, cluster["clusterName"], params["task"])
         if found is None:
-            raise model.invalid("The referenced task was not found.")
+            raise AwsError.modeled("ecs", "InvalidParameterException", "The referenced task was not found.")
         key, doc = found
         doc = model.request_stop(t, key, doc, params.get("reason") or "Task stopped by user", "UserInitiated")
         return {"task": model.task_view(doc, True)}
@@ -220,9 +223,9 @@ async def stop_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 async def describe_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     refs = params["tasks"]
     if not refs:
-        raise model.invalid("Tasks cannot be empty.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Tasks cannot be empty.")
     if len(refs) > 100:
-        raise model.invalid("Tasks cannot have more than 100 elements.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Tasks cannot have more than 100 elements.")
     include_tags = "TAGS" in (params.get("include") or [])
 
     def txn(t: Txn) -> dict[str, Any]:
@@ -291,7 +294,7 @@ async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str, Any]]:
     parts = arn.split(":", 5)
     if len(parts) < 6 or parts[2] != "ecs":
-        raise model.invalid("The ARN provided is invalid.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "The ARN provided is invalid.")
     rtype, _, rest = parts[5].partition("/")
     sc = model.scope(ctx.account_id, ctx.region)
     if rtype == "cluster":
@@ -309,11 +312,11 @@ def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str
         cluster, _, name = rest.rpartition("/")
         key, table = f"{sc}{cluster}:{name}", model.SERVICES
     else:
-        raise model.invalid("The ARN provided is invalid.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "The ARN provided is invalid.")
     doc = t.get(table, key)
     if doc is None:
         if table == model.CLUSTERS:
-            raise model.cluster_not_found()
+            raise AwsError.modeled("ecs", "ClusterNotFoundException", "Cluster not found.")
         raise AwsErrorNotFound()
     return table, key, doc
 
@@ -321,7 +324,7 @@ def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str
 def AwsErrorNotFound() -> Exception:
     from gureum.aws.errors import AwsError
 
-    return AwsError("InvalidParameterException", "The specified resource could not be found.", 400)
+    return AwsError.modeled("ecs", "InvalidParameterException", "The specified resource could not be found.")
 
 
 # --- services -----------------------------------------------------------------------------------

@@ -66,13 +66,13 @@ def register(txn: Txn, account: str, region: str, params: dict[str, Any], node: 
         try:
             ident = json.loads(params["instanceIdentityDocument"])
         except ValueError:
-            raise model.client_error("The identity document is not valid JSON.") from None
+            raise AwsError.modeled("ecs", "ClientException", "The identity document is not valid JSON.") from None
     total = params.get("totalResources") or []
     cpu, mem = _res(total, "CPU"), _res(total, "MEMORY")
     if cpu is None or mem is None:
-        raise model.client_error("totalResources must include CPU and MEMORY.")
+        raise AwsError.modeled("ecs", "ClientException", "totalResources must include CPU and MEMORY.")
     if cpu <= 0 or mem <= 0:
-        raise model.invalid("CPU and MEMORY must be positive.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "CPU and MEMORY must be positive.")
     ports = _res(total, "PORTS")
     ports_udp = _res(total, "PORTS_UDP") or []
     existing = None
@@ -80,7 +80,9 @@ def register(txn: Txn, account: str, region: str, params: dict[str, Any], node: 
         iid = params["containerInstanceArn"].rsplit("/", 1)[-1]
         existing = txn.get(INSTANCES, instance_key(account, region, cname, iid))
         if existing is None:
-            raise model.invalid("The referenced container instance was not found.")
+            raise AwsError.modeled(
+                "ecs", "InvalidParameterException", "The referenced container instance was not found."
+            )
     else:
         ec2_id = ident.get("instanceId")
         if ec2_id:
@@ -110,7 +112,7 @@ def register(txn: Txn, account: str, region: str, params: dict[str, Any], node: 
         check_attribute(a)
         custom[a["name"]] = a.get("value")
     if len(custom) > MAX_CUSTOM_ATTRIBUTES:
-        raise attribute_limit()
+        raise AwsError.modeled("ecs", "AttributeLimitExceededException", ATTRIBUTE_LIMIT)
     attrs.update(custom)
     doc: dict[str, Any] = {
         "containerInstanceArn": instance_arn(account, region, cname, iid),
@@ -188,7 +190,9 @@ def view(doc: dict[str, Any], tasks: list[dict[str, Any]], include: list[str] | 
 
 def set_state(txn: Txn, key: str, doc: dict[str, Any], status: str) -> dict[str, Any]:
     if status not in ("ACTIVE", "DRAINING"):
-        raise model.invalid("Container instances status should be one of [ACTIVE, DRAINING].")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "Container instances status should be one of [ACTIVE, DRAINING]."
+        )
     if doc["status"] != status:
         doc["status"] = status
         doc["version"] += 1
@@ -199,7 +203,7 @@ def set_state(txn: Txn, key: str, doc: dict[str, Any], status: str) -> dict[str,
 
 def deregister(txn: Txn, key: str, doc: dict[str, Any], tasks: list[dict[str, Any]], force: bool) -> dict[str, Any]:
     if tasks and not force:
-        raise model.invalid("Found running tasks on the instance.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Found running tasks on the instance.")
     doc["status"] = "INACTIVE"
     doc["agentConnected"] = False
     doc["version"] += 1
@@ -216,22 +220,14 @@ _ATTR_NAME = re.compile(r"[A-Za-z0-9_./\\-]{1,128}")
 _ATTR_VALUE = re.compile(r"[A-Za-z0-9_.@/\\: -]{1,128}")
 
 
-def attribute_limit() -> AwsError:
-    return AwsError(
-        "AttributeLimitExceededException",
-        "You can apply up to 10 custom attributes for each resource. You can view the attributes of a resource with "
-        "ListAttributes. You can remove existing attributes on a resource with DeleteAttributes.",
-        400,
-    )
-
-
-def target_not_found() -> AwsError:
-    return AwsError(
-        "TargetNotFoundException",
-        "The specified target wasn't found. You can view your available container instances with ListContainerInstances. "
-        "Amazon ECS container instances are cluster-specific and Region-specific.",
-        400,
-    )
+ATTRIBUTE_LIMIT = (
+    "You can apply up to 10 custom attributes for each resource. You can view the attributes of a resource with "
+    "ListAttributes. You can remove existing attributes on a resource with DeleteAttributes."
+)
+TARGET_NOT_FOUND = (
+    "The specified target wasn't found. You can view your available container instances with ListContainerInstances. "
+    "Amazon ECS container instances are cluster-specific and Region-specific."
+)
 
 
 def check_attribute(a: dict[str, Any], with_value: bool = True) -> None:
@@ -240,39 +236,47 @@ def check_attribute(a: dict[str, Any], with_value: bool = True) -> None:
     not starting or ending with a space."""
     name = a.get("name") or ""
     if not _ATTR_NAME.fullmatch(name):
-        raise model.invalid(
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
             f"Attribute name '{name}' is not valid. The name must contain between 1 and 128 characters: letters (uppercase and "
-            "lowercase), numbers, hyphens (-), underscores (_), forward slashes (/), back slashes (\\), or periods (.)."
+            "lowercase), numbers, hyphens (-), underscores (_), forward slashes (/), back slashes (\\), or periods (.).",
         )
     value = a.get("value")
     if with_value and value is not None and (not _ATTR_VALUE.fullmatch(value) or value != value.strip(" ")):
-        raise model.invalid(
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
             f"Attribute value '{value}' is not valid. The value must contain between 1 and 128 characters: letters (uppercase and "
             "lowercase), numbers, hyphens (-), underscores (_), periods (.), at signs (@), forward slashes (/), back slashes (\\), "
-            "colons (:), or spaces, and can't start or end with a space."
+            "colons (:), or spaces, and can't start or end with a space.",
         )
     if a.get("targetType") not in (None, TARGET_TYPE):
-        raise model.invalid("targetType must be container-instance.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "targetType must be container-instance.")
 
 
 def _attribute_target(txn: Txn, account: str, region: str, cluster: str, a: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     ref = a.get("targetId") or ""
     if not ref:
-        raise model.invalid("The targetId of an attribute must be specified.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "The targetId of an attribute must be specified.")
     if ref.startswith("arn:"):
         m = re.fullmatch(r"arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):container-instance/(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9-]+)", ref)
         if m is None:
-            raise model.invalid(f"The targetId '{ref}' is not a valid container instance ARN.")
+            raise AwsError.modeled(
+                "ecs", "InvalidParameterException", f"The targetId '{ref}' is not a valid container instance ARN."
+            )
         if m.group(1) != region or m.group(2) != account or (m.group(3) and m.group(3) != cluster):
-            raise target_not_found()
+            raise AwsError.modeled("ecs", "TargetNotFoundException", TARGET_NOT_FOUND)
         iid = m.group(4)
     else:
         if not a.get("targetType"):
-            raise model.invalid("The targetType must be specified when the targetId is not an ARN.")
+            raise AwsError.modeled(
+                "ecs", "InvalidParameterException", "The targetType must be specified when the targetId is not an ARN."
+            )
         iid = ref
     doc = txn.get(INSTANCES, instance_key(account, region, cluster, iid))
     if doc is None or doc["status"] == "INACTIVE":
-        raise target_not_found()
+        raise AwsError.modeled("ecs", "TargetNotFoundException", TARGET_NOT_FOUND)
     return instance_key(account, region, cluster, iid), doc
 
 
@@ -285,9 +289,11 @@ def _set_attributes(doc: dict[str, Any], custom: dict[str, str | None], removed:
 
 def put_attributes(txn: Txn, account: str, region: str, cluster: str, attributes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not attributes:
-        raise model.invalid("Attributes cannot be empty.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Attributes cannot be empty.")
     if len(attributes) > MAX_CUSTOM_ATTRIBUTES:
-        raise model.invalid("You can specify up to 10 attributes in a single call.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "You can specify up to 10 attributes in a single call."
+        )
     changed: dict[str, tuple[dict[str, Any], dict[str, str | None]]] = {}
     out = []
     for a in attributes:
@@ -298,7 +304,7 @@ def put_attributes(txn: Txn, account: str, region: str, cluster: str, attributes
         custom = changed[key][1]
         custom[a["name"]] = a.get("value")
         if len(custom) > MAX_CUSTOM_ATTRIBUTES:
-            raise attribute_limit()
+            raise AwsError.modeled("ecs", "AttributeLimitExceededException", ATTRIBUTE_LIMIT)
         out.append({"name": a["name"], **({"value": a["value"]} if a.get("value") is not None else {}), "targetType": TARGET_TYPE, "targetId": a["targetId"]})
     for key, (doc, custom) in changed.items():
         _set_attributes(doc, custom, set())
@@ -310,9 +316,11 @@ def put_attributes(txn: Txn, account: str, region: str, cluster: str, attributes
 
 def delete_attributes(txn: Txn, account: str, region: str, cluster: str, attributes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not attributes:
-        raise model.invalid("Attributes cannot be empty.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Attributes cannot be empty.")
     if len(attributes) > MAX_CUSTOM_ATTRIBUTES:
-        raise model.invalid("You can specify up to 10 attributes in a single call.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "You can specify up to 10 attributes in a single call."
+        )
     changed: dict[str, tuple[dict[str, Any], dict[str, str | None], set[str]]] = {}
     out = []
     for a in attributes:
@@ -336,9 +344,11 @@ def delete_attributes(txn: Txn, account: str, region: str, cluster: str, attribu
 
 def list_attributes(txn: Txn, account: str, region: str, cluster: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     if params.get("targetType") != TARGET_TYPE:
-        raise model.invalid("targetType must be container-instance.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "targetType must be container-instance.")
     if params.get("attributeValue") is not None and not params.get("attributeName"):
-        raise model.invalid("attributeName must be specified when attributeValue is specified.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "attributeName must be specified when attributeValue is specified."
+        )
     out = []
     for _, d in sorted(cluster_instances(txn, account, region, cluster), key=lambda kd: (kd[1]["registeredAt"], kd[1]["containerInstanceArn"])):
         if d["status"] == "INACTIVE":
@@ -417,7 +427,7 @@ def _term(text: str, inst: dict[str, Any]) -> bool:
         text = text[1:-1].strip()
     m = _TERM.match(text)
     if m is None:
-        raise model.invalid(f"The expression '{text}' is not valid.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", f"The expression '{text}' is not valid.")
     value = _lhs_value(m.group("lhs"), inst)
     if m.group("ex"):
         return (value is not None) == (m.group("ex").lower() == "exists")
@@ -474,28 +484,42 @@ class Candidate:
 
 def check_constraints(constraints: list[dict[str, Any]]) -> None:
     if len(constraints) > 10:
-        raise model.invalid("Placement constraints can have at most 10 items.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Placement constraints can have at most 10 items.")
     for c in constraints:
         if c.get("type") not in ("distinctInstance", "memberOf"):
-            raise model.invalid("Placement constraint type must be one of distinctInstance, memberOf.")
+            raise AwsError.modeled(
+                "ecs",
+                "InvalidParameterException",
+                "Placement constraint type must be one of distinctInstance, memberOf.",
+            )
         if c["type"] == "memberOf":
             if not c.get("expression"):
-                raise model.invalid("An expression is required for a memberOf placement constraint.")
+                raise AwsError.modeled(
+                    "ecs", "InvalidParameterException", "An expression is required for a memberOf placement constraint."
+                )
             match(c["expression"], {"attributes": []})  # syntax check
         elif c.get("expression"):
-            raise model.invalid("Expression is not supported for distinctInstance placement constraints.")
+            raise AwsError.modeled(
+                "ecs",
+                "InvalidParameterException",
+                "Expression is not supported for distinctInstance placement constraints.",
+            )
 
 
 def check_strategy(strategy: list[dict[str, Any]]) -> None:
     if len(strategy) > 5:
-        raise model.invalid("Placement strategies can have at most 5 items.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Placement strategies can have at most 5 items.")
     for s in strategy:
         if s.get("type") not in ("binpack", "spread", "random"):
-            raise model.invalid("Placement strategy type must be one of binpack, spread, random.")
+            raise AwsError.modeled(
+                "ecs", "InvalidParameterException", "Placement strategy type must be one of binpack, spread, random."
+            )
         if s["type"] == "binpack" and (s.get("field") or "").upper() not in ("CPU", "MEMORY"):
-            raise model.invalid("Binpack placement strategy field must be one of cpu, memory.")
+            raise AwsError.modeled(
+                "ecs", "InvalidParameterException", "Binpack placement strategy field must be one of cpu, memory."
+            )
         if s["type"] == "spread" and not s.get("field"):
-            raise model.invalid("Spread placement strategy requires a field.")
+            raise AwsError.modeled("ecs", "InvalidParameterException", "Spread placement strategy requires a field.")
 
 
 def _reasons(c: Candidate, req: dict[str, Any], constraints: list[dict[str, Any]], group: str) -> str | None:
@@ -598,4 +622,4 @@ def attach(txn: Txn, task: dict[str, Any], cand: Candidate, req: dict[str, Any])
 
 
 def unknown_instance() -> AwsError:
-    return model.invalid("The referenced container instance was not found.")
+    return AwsError.modeled("ecs", "InvalidParameterException", "The referenced container instance was not found.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances as ci
 from gureum.services.ecs import model
 from gureum.store import Txn
@@ -31,9 +32,11 @@ async def register_container_instance(ctx: RequestContext, params: dict[str, Any
 async def describe_container_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     refs = params["containerInstances"]
     if not refs:
-        raise model.invalid("ContainerInstances cannot be empty.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "ContainerInstances cannot be empty.")
     if len(refs) > 100:
-        raise model.invalid("ContainerInstances cannot have more than 100 elements.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "ContainerInstances cannot have more than 100 elements."
+        )
     include = params.get("include") or []
 
     def txn(t: Txn) -> dict[str, Any]:
@@ -59,7 +62,11 @@ async def list_container_instances(ctx: RequestContext, params: dict[str, Any]) 
 
     status = params.get("status")
     if status and status not in ("ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"):
-        raise model.invalid("Status must be one of ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED.")
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
+            "Status must be one of ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED.",
+        )
     expr = params.get("filter") or ""
 
     def txn(t: Txn) -> list[str]:
@@ -97,9 +104,13 @@ async def deregister_container_instance(ctx: RequestContext, params: dict[str, A
 async def update_container_instances_state(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     status = params["status"]
     if status not in ("ACTIVE", "DRAINING"):
-        raise model.invalid("Container instances status should be one of [ACTIVE, DRAINING].")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "Container instances status should be one of [ACTIVE, DRAINING]."
+        )
     if len(params["containerInstances"]) > 10:
-        raise model.invalid("ContainerInstances cannot have more than 10 elements.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "ContainerInstances cannot have more than 10 elements."
+        )
 
     def txn(t: Txn) -> dict[str, Any]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
@@ -137,7 +148,7 @@ def create_ec2_tasks(
     ci.check_constraints(constraints)
     ci.check_strategy(strategy)
     if only is None and not any(d["status"] in ("ACTIVE", "DRAINING") for _, d in ci.cluster_instances(t, account, region, cname)):
-        raise model.invalid("No Container Instances were found in your cluster.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "No Container Instances were found in your cluster.")
     network = model.check_network(taskdef, "EC2", params.get("networkConfiguration"))
     overrides = params.get("overrides") or {}
     req = ci.requirements(taskdef, overrides)
@@ -169,7 +180,9 @@ def create_ec2_tasks(
 async def start_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     refs = params["containerInstances"]
     if not 1 <= len(refs) <= 10:
-        raise model.invalid("containerInstances must have between 1 and 10 elements.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "containerInstances must have between 1 and 10 elements."
+        )
 
     def txn(t: Txn) -> dict[str, Any]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))

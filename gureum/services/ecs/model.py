@@ -47,18 +47,6 @@ FARGATE_SIZES: dict[int, list[int]] = {
 }
 
 
-def client_error(message: str) -> AwsError:
-    return AwsError("ClientException", message, 400)
-
-
-def invalid(message: str) -> AwsError:
-    return AwsError("InvalidParameterException", message, 400)
-
-
-def cluster_not_found() -> AwsError:
-    return AwsError("ClusterNotFoundException", "Cluster not found.", 400)
-
-
 def now() -> float:
     return round(time.time(), 3)
 
@@ -107,7 +95,7 @@ def _new_cluster(account: str, region: str, name: str) -> dict[str, Any]:
 def create_cluster(txn: Txn, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
     name = params.get("clusterName") or "default"
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", name):
-        raise invalid("Cluster name can be up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Cluster name can be up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens.")
     key = scope(account, region) + name
     doc = txn.get(CLUSTERS, key)
     if doc is not None and doc["status"] == "ACTIVE":
@@ -131,7 +119,7 @@ def _merge_settings(current: list[dict[str, str]], new: list[dict[str, str]]) ->
     out = {s["name"]: s for s in current}
     for s in new:
         if s.get("name") != "containerInsights" or s.get("value") not in ("enabled", "disabled", "enhanced"):
-            raise invalid("Invalid value for the containerInsights setting. Valid values are enabled, disabled and enhanced.")
+            raise AwsError.modeled("ecs", "InvalidParameterException", "Invalid value for the containerInsights setting. Valid values are enabled, disabled and enhanced.")
         out[s["name"]] = {"name": s["name"], "value": s["value"]}
     return list(out.values())
 
@@ -139,12 +127,12 @@ def _merge_settings(current: list[dict[str, str]], new: list[dict[str, str]]) ->
 def _set_capacity(doc: dict[str, Any], providers: list[str], strategy: list[dict[str, Any]]) -> None:
     for p in providers:
         if p not in CAPACITY_PROVIDERS:
-            raise invalid(f"The specified capacity provider '{p}' is not in an ACTIVE state. Specify a valid capacity provider and try again.")
+            raise AwsError.modeled("ecs", "InvalidParameterException", f"The specified capacity provider '{p}' is not in an ACTIVE state. Specify a valid capacity provider and try again.")
     for item in strategy:
         if item["capacityProvider"] not in providers:
-            raise invalid("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+            raise AwsError.modeled("ecs", "InvalidParameterException", "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
     if sum(1 for s in strategy if s.get("base")) > 1:
-        raise invalid("Only one capacity provider in a capacity provider strategy can have a base defined.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Only one capacity provider in a capacity provider strategy can have a base defined.")
     doc["capacityProviders"] = list(providers)
     doc["defaultCapacityProviderStrategy"] = [
         {"capacityProvider": s["capacityProvider"], "weight": s.get("weight", 0), "base": s.get("base", 0)} for s in strategy
@@ -159,7 +147,7 @@ def get_cluster(txn: Txn, account: str, region: str, ref: str | None, *, create_
         doc = _new_cluster(account, region, name)
         txn.put(CLUSTERS, scope(account, region) + name, doc)
     if doc is None or doc["status"] != "ACTIVE":
-        raise cluster_not_found()
+        raise AwsError.modeled("ecs", "ClusterNotFoundException", "Cluster not found.")
     return doc
 
 
@@ -195,14 +183,14 @@ def delete_cluster(txn: Txn, account: str, region: str, ref: str) -> dict[str, A
     key = scope(account, region) + name
     doc = txn.get(CLUSTERS, key)
     if doc is None or doc["status"] != "ACTIVE":
-        raise cluster_not_found()
+        raise AwsError.modeled("ecs", "ClusterNotFoundException", "Cluster not found.")
     prefix = key + ":"
     if any(s["status"] in ("ACTIVE", "DRAINING") for _, s in txn.scan(SERVICES, prefix)):
-        raise AwsError("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.", 400)
+        raise AwsError.modeled("ecs", "ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.")
     if any(t["lastStatus"] != "STOPPED" for _, t in txn.scan(TASKS, prefix)):
-        raise AwsError("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.", 400)
+        raise AwsError.modeled("ecs", "ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
     if any(i["status"] in ("ACTIVE", "DRAINING") for _, i in txn.scan("ecs.instances", prefix)):
-        raise AwsError("ClusterContainsContainerInstancesException", "The Cluster cannot be deleted while Container Instances are active or draining.", 400)
+        raise AwsError.modeled("ecs", "ClusterContainsContainerInstancesException", "The Cluster cannot be deleted while Container Instances are active or draining.")
     doc["status"] = "INACTIVE"
     txn.put(CLUSTERS, key, doc)
     return doc
@@ -243,7 +231,7 @@ def _cpu_units(value: str | None, what: str = "cpu") -> int | None:
         return int(float(m.group(1)) * 1024)
     if v.isdigit():
         return int(v)
-    raise client_error(f"Invalid '{what}' setting for task. The value must be a number of CPU units or vCPUs.")
+    raise AwsError.modeled("ecs", "ClientException", f"Invalid '{what}' setting for task. The value must be a number of CPU units or vCPUs.")
 
 
 def _memory_mib(value: str | None) -> int | None:
@@ -255,7 +243,7 @@ def _memory_mib(value: str | None) -> int | None:
         return int(float(m.group(1)) * 1024)
     if v.isdigit():
         return int(v)
-    raise client_error("Invalid 'memory' setting for task. The value must be a number of MiB or GB.")
+    raise AwsError.modeled("ecs", "ClientException", "Invalid 'memory' setting for task. The value must be a number of MiB or GB.")
 
 
 def fargate_problem(cpu: int | None, memory: int | None) -> str | None:
@@ -276,26 +264,46 @@ def _check_containers(defs: list[dict[str, Any]], task_memory: int | None, farga
         c = copy.deepcopy(c)
         name = c.get("name")
         if not name:
-            raise client_error("Container.name should not be null or empty.")
+            raise AwsError.modeled("ecs", "ClientException", "Container.name should not be null or empty.")
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", name):
-            raise client_error("Container name can be up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.")
+            raise AwsError.modeled("ecs", "ClientException", "Container name can be up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.")
         if name in names:
-            raise client_error(f"Duplicate container name found: {name}")
+            raise AwsError.modeled("ecs", "ClientException", f"Duplicate container name found: {name}")
         names.add(name)
         if not c.get("image"):
-            raise client_error("Container.image should not be null or empty.")
+            raise AwsError.modeled("ecs", "ClientException", "Container.image should not be null or empty.")
         if task_memory is None and c.get("memory") is None and c.get("memoryReservation") is None:
-            raise client_error(f"Invalid setting for container '{name}'. At least one of 'memory' or 'memoryReservation' must be specified.")
+            raise AwsError.modeled(
+                "ecs",
+                "ClientException",
+                f"Invalid setting for container '{name}'. At least one of 'memory' or 'memoryReservation' must be specified.",
+            )
         if c.get("memory") is not None and c.get("memoryReservation") is not None and c["memoryReservation"] > c["memory"]:
-            raise client_error(f"Invalid setting for container '{name}'. 'memory' must be greater than or equal to 'memoryReservation'.")
+            raise AwsError.modeled(
+                "ecs",
+                "ClientException",
+                f"Invalid setting for container '{name}'. 'memory' must be greater than or equal to 'memoryReservation'.",
+            )
         for key in ("memory", "memoryReservation"):
             if c.get(key) is not None and c[key] < 6:
-                raise client_error(f"Invalid '{key}' setting for container '{name}'. The value must be at least 6 MiB.")
+                raise AwsError.modeled(
+                    "ecs",
+                    "ClientException",
+                    f"Invalid '{key}' setting for container '{name}'. The value must be at least 6 MiB.",
+                )
         if task_memory is not None and c.get("memory") is not None and c["memory"] > task_memory:
-            raise client_error(f"Invalid 'memory' setting for container '{name}'. The container memory must be less than or equal to the task memory.")
+            raise AwsError.modeled(
+                "ecs",
+                "ClientException",
+                f"Invalid 'memory' setting for container '{name}'. The container memory must be less than or equal to the task memory.",
+            )
         st = c.get("stopTimeout")
         if st is not None and fargate and not (2 <= st <= 120):
-            raise client_error("Invalid 'stopTimeout' setting for container. Must be between 2 and 120 seconds for Fargate.")
+            raise AwsError.modeled(
+                "ecs",
+                "ClientException",
+                "Invalid 'stopTimeout' setting for container. Must be between 2 and 120 seconds for Fargate.",
+            )
         c.setdefault("cpu", 0)
         c.setdefault("essential", True)
         c.setdefault("portMappings", [])
@@ -305,45 +313,79 @@ def _check_containers(defs: list[dict[str, Any]], task_memory: int | None, farga
         for pm in c["portMappings"]:
             if network_mode == "awsvpc":
                 if pm.get("hostPort") not in (None, pm.get("containerPort")):
-                    raise client_error("When networkMode=awsvpc, the host ports and container ports in port mappings must match.")
+                    raise AwsError.modeled(
+                        "ecs",
+                        "ClientException",
+                        "When networkMode=awsvpc, the host ports and container ports in port mappings must match.",
+                    )
                 if pm.get("containerPort") is not None:
                     pm["hostPort"] = pm["containerPort"]
             pm.setdefault("protocol", "tcp")
         hc = c.get("healthCheck")
         if hc:
             if not hc.get("command") or hc["command"][0] not in ("CMD", "CMD-SHELL", "NONE"):
-                raise client_error("The healthCheck command must start with CMD, CMD-SHELL or NONE.")
+                raise AwsError.modeled(
+                    "ecs", "ClientException", "The healthCheck command must start with CMD, CMD-SHELL or NONE."
+                )
             hc.setdefault("interval", 30)
             hc.setdefault("timeout", 5)
             hc.setdefault("retries", 3)
             for k, lo, hi in (("interval", 5, 300), ("timeout", 2, 60), ("retries", 1, 10), ("startPeriod", 0, 300)):
                 if hc.get(k) is not None and not (lo <= hc[k] <= hi):
-                    raise client_error(f"Invalid 'healthCheck.{k}' setting for container '{name}'. Must be between {lo} and {hi}.")
+                    raise AwsError.modeled(
+                        "ecs",
+                        "ClientException",
+                        f"Invalid 'healthCheck.{k}' setting for container '{name}'. Must be between {lo} and {hi}.",
+                    )
         files = c.get("environmentFiles") or []
         if len(files) > 10:
-            raise client_error(f"Invalid setting for container '{name}'. You can specify up to 10 environment files.")
+            raise AwsError.modeled(
+                "ecs",
+                "ClientException",
+                f"Invalid setting for container '{name}'. You can specify up to 10 environment files.",
+            )
         for f in files:
             if f.get("type") != "s3" or not re.fullmatch(r"arn:aws[a-z-]*:s3:::[^/]+/.+", f.get("value") or ""):
-                raise client_error(f"Invalid setting for container '{name}'. environmentFiles must be Amazon S3 object ARNs of type s3.")
+                raise AwsError.modeled(
+                    "ecs",
+                    "ClientException",
+                    f"Invalid setting for container '{name}'. environmentFiles must be Amazon S3 object ARNs of type s3.",
+                )
         for dep in c.get("dependsOn") or []:
             if dep.get("condition") not in ("START", "COMPLETE", "SUCCESS", "HEALTHY"):
-                raise client_error("dependsOn condition must be one of START, COMPLETE, SUCCESS, HEALTHY.")
+                raise AwsError.modeled(
+                    "ecs", "ClientException", "dependsOn condition must be one of START, COMPLETE, SUCCESS, HEALTHY."
+                )
         out.append(c)
     if not any(c["essential"] for c in out):
-        raise client_error("Invalid TaskDefinition: at least one essential container is required.")
+        raise AwsError.modeled(
+            "ecs", "ClientException", "Invalid TaskDefinition: at least one essential container is required."
+        )
     for c in out:
         for dep in c.get("dependsOn") or []:
             if dep["containerName"] not in names:
-                raise client_error(f"Container '{c['name']}' depends on a container '{dep['containerName']}' that is not in the task definition.")
+                raise AwsError.modeled(
+                    "ecs",
+                    "ClientException",
+                    f"Container '{c['name']}' depends on a container '{dep['containerName']}' that is not in the task definition.",
+                )
             if dep["condition"] == "HEALTHY" and not next(x for x in out if x["name"] == dep["containerName"]).get("healthCheck"):
-                raise client_error(f"Container '{dep['containerName']}' must have a healthCheck to be depended on with condition HEALTHY.")
+                raise AwsError.modeled(
+                    "ecs",
+                    "ClientException",
+                    f"Container '{dep['containerName']}' must have a healthCheck to be depended on with condition HEALTHY.",
+                )
     return out
 
 
 def register_taskdef(txn: Txn, account: str, region: str, params: dict[str, Any], registered_by: str) -> dict[str, Any]:
     family = params["family"]
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", family):
-        raise client_error("Family name can be up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.")
+        raise AwsError.modeled(
+            "ecs",
+            "ClientException",
+            "Family name can be up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.",
+        )
     requires = list(params.get("requiresCompatibilities") or [])
     fargate = "FARGATE" in requires
     network_mode = params.get("networkMode") or ("awsvpc" if False else "bridge")
@@ -351,17 +393,23 @@ def register_taskdef(txn: Txn, account: str, region: str, params: dict[str, Any]
     memory = _memory_mib(params.get("memory"))
     if fargate:
         if network_mode != "awsvpc":
-            raise client_error("Fargate only supports network mode \u2018awsvpc\u2019.")
+            raise AwsError.modeled("ecs", "ClientException", "Fargate only supports network mode \u2018awsvpc\u2019.")
         problem = fargate_problem(cpu, memory)
         if problem:
-            raise client_error(problem)
+            raise AwsError.modeled("ecs", "ClientException", problem)
     if cpu is not None and not fargate and not (128 <= cpu <= 196608):
-        raise client_error("Invalid 'cpu' setting for task. For more information, see the Amazon ECS documentation.")
+        raise AwsError.modeled(
+            "ecs",
+            "ClientException",
+            "Invalid 'cpu' setting for task. For more information, see the Amazon ECS documentation.",
+        )
     containers = _check_containers(params["containerDefinitions"], memory, fargate, network_mode)
     for c in containers:
         lc = c.get("logConfiguration")
         if fargate and lc and lc.get("logDriver") not in ("awslogs", "splunk", "awsfirelens"):
-            raise client_error(f"Log driver {lc.get('logDriver')} not supported on Fargate.")
+            raise AwsError.modeled(
+                "ecs", "ClientException", f"Log driver {lc.get('logDriver')} not supported on Fargate."
+            )
     compat = ["EC2"]
     if network_mode == "awsvpc" and fargate_problem(cpu, memory) is None:
         compat.append("FARGATE")
@@ -416,7 +464,7 @@ def parse_taskdef_ref(ref: str) -> tuple[str, int | None]:
     family, _, rev = ref.partition(":")
     if rev:
         if not rev.isdigit():
-            raise client_error("Invalid revision number. Number: " + rev)
+            raise AwsError.modeled("ecs", "ClientException", "Invalid revision number. Number: " + rev)
         return family, int(rev)
     return family, None
 
@@ -428,19 +476,19 @@ def get_taskdef(txn: Txn, account: str, region: str, ref: str, *, active_only: b
         for _, doc in txn.scan(TASKDEFS, prefix, reverse=True):
             if doc["status"] == "ACTIVE":
                 return doc
-        raise client_error("Unable to describe task definition.")
+        raise AwsError.modeled("ecs", "ClientException", "Unable to describe task definition.")
     doc = txn.get(TASKDEFS, f"{prefix}{rev:09d}")
     if doc is None or doc["status"] == "DELETE_IN_PROGRESS":
-        raise client_error("Unable to describe task definition.")
+        raise AwsError.modeled("ecs", "ClientException", "Unable to describe task definition.")
     if active_only and doc["status"] != "ACTIVE":
-        raise client_error("TaskDefinition is inactive")
+        raise AwsError.modeled("ecs", "ClientException", "TaskDefinition is inactive")
     return doc
 
 
 def deregister_taskdef(txn: Txn, account: str, region: str, ref: str) -> dict[str, Any]:
     family, rev = parse_taskdef_ref(ref)
     if rev is None:
-        raise client_error("Invalid revision number. Number: " + ref)
+        raise AwsError.modeled("ecs", "ClientException", "Invalid revision number. Number: " + ref)
     doc = get_taskdef(txn, account, region, ref)
     if doc["status"] == "ACTIVE":
         doc["status"] = "INACTIVE"
@@ -488,7 +536,11 @@ def resolve_launch(cluster: dict[str, Any], params: dict[str, Any]) -> tuple[str
     lt = params.get("launchType")
     strategy = params.get("capacityProviderStrategy") or []
     if lt and strategy:
-        raise invalid("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
+            "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
+        )
     if lt:
         return lt, None
     if not strategy:
@@ -496,7 +548,11 @@ def resolve_launch(cluster: dict[str, Any], params: dict[str, Any]) -> tuple[str
     if strategy:
         for item in strategy:
             if item["capacityProvider"] not in CAPACITY_PROVIDERS:
-                raise invalid("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+                raise AwsError.modeled(
+                    "ecs",
+                    "InvalidParameterException",
+                    "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.",
+                )
         # weights: with one node, the provider with a base or the highest weight wins
         best = max(strategy, key=lambda s: (s.get("base", 0), s.get("weight", 0)))
         return "FARGATE", best["capacityProvider"]
@@ -506,28 +562,50 @@ def resolve_launch(cluster: dict[str, Any], params: dict[str, Any]) -> tuple[str
 def check_network(taskdef: dict[str, Any], launch_type: str, network: dict[str, Any] | None) -> dict[str, Any] | None:
     mode = taskdef.get("networkMode", "bridge")
     if launch_type == "FARGATE" and "FARGATE" not in taskdef.get("compatibilities", []):
-        raise invalid("Task definition does not support launch_type FARGATE.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "Task definition does not support launch_type FARGATE."
+        )
     if mode != "awsvpc":
         if network and network.get("awsvpcConfiguration"):
-            raise invalid("Network Configuration is not valid for the given networkMode of this task definition.")
+            raise AwsError.modeled(
+                "ecs",
+                "InvalidParameterException",
+                "Network Configuration is not valid for the given networkMode of this task definition.",
+            )
         return None
     vpc = (network or {}).get("awsvpcConfiguration")
     if not vpc:
-        raise invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
+            "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+        )
     subnets = vpc.get("subnets") or []
     if not subnets:
-        raise invalid("subnets can not be empty.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "subnets can not be empty.")
     if len(subnets) > 16:
-        raise invalid("awsvpcConfiguration.subnets can have at most 16 items.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "awsvpcConfiguration.subnets can have at most 16 items."
+        )
     for s in subnets:
         if not re.fullmatch(r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?", s):
-            raise invalid(f"Error retrieving subnet information for [{s}]: The subnet ID '{s}' is malformed")
+            raise AwsError.modeled(
+                "ecs",
+                "InvalidParameterException",
+                f"Error retrieving subnet information for [{s}]: The subnet ID '{s}' is malformed",
+            )
     sgs = vpc.get("securityGroups") or []
     if len(sgs) > 5:
-        raise invalid("awsvpcConfiguration.securityGroups can have at most 5 items.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "awsvpcConfiguration.securityGroups can have at most 5 items."
+        )
     for g in sgs:
         if not re.fullmatch(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?", g):
-            raise invalid(f"Error retrieving security group information for [{g}]: The security group '{g}' does not exist")
+            raise AwsError.modeled(
+                "ecs",
+                "InvalidParameterException",
+                f"Error retrieving security group information for [{g}]: The security group '{g}' does not exist",
+            )
     out = {"subnets": list(subnets), "securityGroups": list(sgs), "assignPublicIp": vpc.get("assignPublicIp", "DISABLED")}
     return {"awsvpcConfiguration": out}
 
@@ -539,7 +617,11 @@ def effective_containers(taskdef: dict[str, Any], overrides: dict[str, Any]) -> 
     for o in overrides.get("containerOverrides") or []:
         c = by_name.get(o.get("name", ""))
         if c is None:
-            raise invalid(f"Override for container named {o.get('name')} is not a container in the TaskDefinition.")
+            raise AwsError.modeled(
+                "ecs",
+                "InvalidParameterException",
+                f"Override for container named {o.get('name')} is not a container in the TaskDefinition.",
+            )
         if o.get("command") is not None:
             c["command"] = o["command"]
         if o.get("environment"):
@@ -581,7 +663,7 @@ def new_task(
     if launch_type == "FARGATE" and (overrides.get("cpu") or overrides.get("memory")):
         problem = fargate_problem(_cpu_units(task_cpu), _memory_mib(task_mem))
         if problem:
-            raise invalid(problem)
+            raise AwsError.modeled("ecs", "InvalidParameterException", problem)
     t = now()
     doc: dict[str, Any] = {
         "attachments": [],

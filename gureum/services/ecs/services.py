@@ -29,14 +29,6 @@ def service_arn(account: str, region: str, cluster: str, name: str) -> str:
     return f"arn:aws:ecs:{region}:{account}:service/{cluster}/{name}"
 
 
-def not_found() -> AwsError:
-    return AwsError("ServiceNotFoundException", "Service not found.", 400)
-
-
-def not_active() -> AwsError:
-    return AwsError("ServiceNotActiveException", "Service was not ACTIVE.", 400)
-
-
 def _deployment_id() -> str:
     return "ecs-svc/" + "".join(random.choice("0123456789") for _ in range(19))
 
@@ -96,9 +88,13 @@ def _deployment_config(given: dict[str, Any] | None, current: dict[str, Any] | N
     for k, v in (given or {}).items():
         cfg[k] = v
     if cfg.get("maximumPercent", 200) < 100 and cfg.get("minimumHealthyPercent", 100) >= 100:
-        raise model.invalid("maximumPercent must be at least 100 when minimumHealthyPercent is 100.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "maximumPercent must be at least 100 when minimumHealthyPercent is 100."
+        )
     if cfg.get("minimumHealthyPercent", 100) > cfg.get("maximumPercent", 200):
-        raise model.invalid("minimumHealthyPercent must be less than or equal to maximumPercent.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "minimumHealthyPercent must be less than or equal to maximumPercent."
+        )
     return cfg
 
 
@@ -106,46 +102,72 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
     cluster = model.get_cluster(txn, account, region, params.get("cluster"))
     name = params["serviceName"]
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", name):
-        raise model.invalid("Service name can be up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens.")
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
+            "Service name can be up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens.",
+        )
     key = f"{model.scope(account, region)}{cluster['clusterName']}:{name}"
     existing = txn.get(model.SERVICES, key)
     if existing is not None and existing["status"] in ("ACTIVE", "DRAINING"):
-        raise model.invalid("Creation of service was not idempotent.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "Creation of service was not idempotent.")
     strategy = params.get("schedulingStrategy") or "REPLICA"
     if strategy not in ("REPLICA", "DAEMON"):
-        raise model.invalid("schedulingStrategy must be one of REPLICA, DAEMON.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "schedulingStrategy must be one of REPLICA, DAEMON.")
     if strategy == "DAEMON" and params.get("launchType") == "FARGATE":
-        raise model.invalid("The daemon scheduling strategy does not support the FARGATE launch type.")
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
+            "The daemon scheduling strategy does not support the FARGATE launch type.",
+        )
     if strategy == "DAEMON" and params.get("placementStrategy"):
-        raise model.invalid("The daemon scheduling strategy does not support placement strategies.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "The daemon scheduling strategy does not support placement strategies."
+        )
     if strategy == "DAEMON" and (params.get("deploymentController") or {}).get("type", "ECS") != "ECS":
-        raise model.invalid("The daemon scheduling strategy does not support the CODE_DEPLOY or EXTERNAL deployment controller types.")
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
+            "The daemon scheduling strategy does not support the CODE_DEPLOY or EXTERNAL deployment controller types.",
+        )
     if not params.get("taskDefinition"):
-        raise model.invalid("TaskDefinition must be specified.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "TaskDefinition must be specified.")
     taskdef = model.get_taskdef(txn, account, region, params["taskDefinition"], active_only=True)
     launch, provider = model.resolve_launch(cluster, params)
     if strategy == "DAEMON" and launch != "EC2":
-        raise model.invalid("The daemon scheduling strategy does not support the FARGATE launch type.")
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
+            "The daemon scheduling strategy does not support the FARGATE launch type.",
+        )
     network = model.check_network(taskdef, launch, params.get("networkConfiguration"))
     desired = params.get("desiredCount")
     if strategy == "DAEMON" and desired:
-        raise model.invalid("The daemon scheduling strategy does not support a desired count for services.")
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
+            "The daemon scheduling strategy does not support a desired count for services.",
+        )
     if desired is None:
         desired = 0 if strategy == "DAEMON" else None
     if desired is None:
-        raise model.invalid("desiredCount must be specified for the REPLICA scheduling strategy.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "desiredCount must be specified for the REPLICA scheduling strategy."
+        )
     if desired < 0:
-        raise model.invalid("desiredCount must be greater than or equal to 0.")
+        raise AwsError.modeled("ecs", "InvalidParameterException", "desiredCount must be greater than or equal to 0.")
     for reg in params.get("serviceRegistries") or []:
         if not re.fullmatch(r"arn:aws:servicediscovery:[a-z0-9-]+:\d{12}:service/srv-[a-z0-9]+", reg.get("registryArn", "")):
-            raise model.invalid("Service registry ARN is not valid.")
+            raise AwsError.modeled("ecs", "InvalidParameterException", "Service registry ARN is not valid.")
     if launch == "EC2":
         from gureum.services.ecs import instances as ci
 
         ci.check_constraints(params.get("placementConstraints") or [])
         ci.check_strategy(params.get("placementStrategy") or [])
         if desired > 0 and strategy == "REPLICA" and not any(d["status"] in ("ACTIVE", "DRAINING") for _, d in ci.cluster_instances(txn, account, region, cluster["clusterName"])):
-            raise model.invalid("No Container Instances were found in your cluster.")
+            raise AwsError.modeled(
+                "ecs", "InvalidParameterException", "No Container Instances were found in your cluster."
+            )
     doc: dict[str, Any] = {
         "serviceArn": service_arn(account, region, cluster["clusterName"], name),
         "serviceName": name,
@@ -197,24 +219,32 @@ def _get_active(txn: Txn, account: str, region: str, params: dict[str, Any]) -> 
     key = f"{model.scope(account, region)}{cluster['clusterName']}:{name}"
     doc = txn.get(model.SERVICES, key)
     if doc is None or doc["status"] == "INACTIVE":
-        raise not_found()
+        raise AwsError.modeled("ecs", "ServiceNotFoundException", "Service not found.")
     return key, doc
 
 
 def update_service(txn: Txn, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
     key, doc = _get_active(txn, account, region, params)
     if doc["status"] != "ACTIVE":
-        raise not_active()
+        raise AwsError.modeled("ecs", "ServiceNotActiveException", "Service was not ACTIVE.")
     new_td = doc["taskDefinition"]
     if params.get("taskDefinition"):
         new_td = model.get_taskdef(txn, account, region, params["taskDefinition"], active_only=True)["taskDefinitionArn"]
     if params.get("desiredCount") is not None and doc.get("schedulingStrategy") == "DAEMON":
-        raise model.invalid("The daemon scheduling strategy does not support a desired count for services.")
+        raise AwsError.modeled(
+            "ecs",
+            "InvalidParameterException",
+            "The daemon scheduling strategy does not support a desired count for services.",
+        )
     if params.get("placementStrategy") and doc.get("schedulingStrategy") == "DAEMON":
-        raise model.invalid("The daemon scheduling strategy does not support placement strategies.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "The daemon scheduling strategy does not support placement strategies."
+        )
     if params.get("desiredCount") is not None:
         if params["desiredCount"] < 0:
-            raise model.invalid("desiredCount must be greater than or equal to 0.")
+            raise AwsError.modeled(
+                "ecs", "InvalidParameterException", "desiredCount must be greater than or equal to 0."
+            )
         doc["desiredCount"] = params["desiredCount"]
         doc["deployments"][0]["desiredCount"] = params["desiredCount"]
     if params.get("deploymentConfiguration"):
@@ -242,7 +272,9 @@ def delete_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
     if doc["status"] == "DRAINING":
         return doc
     if doc["desiredCount"] > 0 and not params.get("force") and doc.get("schedulingStrategy") != "DAEMON":
-        raise model.invalid("The service cannot be stopped while it is scaled above 0.")
+        raise AwsError.modeled(
+            "ecs", "InvalidParameterException", "The service cannot be stopped while it is scaled above 0."
+        )
     doc["status"] = "DRAINING"
     doc["desiredCount"] = 0
     for d in doc["deployments"]:
