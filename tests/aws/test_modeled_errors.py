@@ -73,8 +73,9 @@ def _facts(services: tuple[str, ...], code: str) -> tuple[str, int] | None:
 
 
 # A package that implements another served service's operations raises that service's errors:
-# iam serves STS's AssumeRole* (gureum/services/iam/sessions.py, oidc.py).
-RAISES_FOR: dict[str, tuple[str, ...]] = {"iam": ("sts",)}
+# iam serves STS's AssumeRole* (gureum/services/iam/sessions.py, oidc.py); ECS reads
+# environment files from S3 in-process and reports S3's NoSuchKey (ecs/envfiles.py).
+RAISES_FOR: dict[str, tuple[str, ...]] = {"iam": ("sts",), "ecs": ("s3",)}
 PACKAGES = [(m.package, m.services + RAISES_FOR.get(m.package, ())) for m in registry.MANIFESTS]
 
 

@@ -63,7 +63,7 @@ async def read_object(app: App, account: str, bucket: str, key: str) -> bytes:
     def txn(t: Any) -> dict[str, Any]:
         obj = s3.get_object(t, bucket, account, key)
         if obj.get("dm"):
-            raise s3.no_such_key(key)
+            raise AwsError.modeled("s3", "NoSuchKey", s3.NO_SUCH_KEY, Key=key)
         return obj
 
     obj = await app.store.read(txn)

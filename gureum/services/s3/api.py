@@ -42,17 +42,29 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     region = ctx.region
     if region == "us-east-1":
         if constraint == "us-east-1":
-            raise AwsError("InvalidLocationConstraint", "The specified location-constraint is not valid", 400,
-                           LocationConstraint=constraint)
+            raise AwsError.modeled(
+                "s3",
+                "InvalidLocationConstraint",
+                "The specified location-constraint is not valid",
+                LocationConstraint=constraint,
+            )
         if constraint:
             region = "eu-west-1" if constraint == "EU" else constraint  # "EU" is the legacy name
     else:
         if not constraint:
-            raise AwsError("IllegalLocationConstraintException", "The unspecified location constraint is "
-                           "incompatible for the region specific endpoint this request was sent to.", 400)
+            raise AwsError.modeled(
+                "s3",
+                "IllegalLocationConstraintException",
+                "The unspecified location constraint is "
+                "incompatible for the region specific endpoint this request was sent to.",
+            )
         if constraint != region:
-            raise AwsError("IllegalLocationConstraintException", f"The {constraint} location constraint is "
-                           "incompatible for the region specific endpoint this request was sent to.", 400)
+            raise AwsError.modeled(
+                "s3",
+                "IllegalLocationConstraintException",
+                f"The {constraint} location constraint is "
+                "incompatible for the region specific endpoint this request was sent to.",
+            )
     await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region))
     return {"Location": f"/{name}"}
 
@@ -105,8 +117,11 @@ async def get_bucket_location(ctx: RequestContext, params: dict[str, Any]) -> Re
 async def put_bucket_versioning(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     status = (params.get("VersioningConfiguration") or {}).get("Status")
     if status not in ("Enabled", "Suspended"):
-        raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                       "against our published schema", 400)
+        raise AwsError.modeled(
+            "s3",
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        )
     await _update(ctx, params["Bucket"], versioning=status)
     return {}
 
@@ -130,23 +145,29 @@ async def put_bucket_tagging(ctx: RequestContext, params: dict[str, Any]) -> dic
 def check_tag_set(tags: list[dict[str, str]], bucket: bool = False) -> None:
     keys = [t["Key"] for t in tags]
     if len(keys) != len(set(keys)):
-        raise AwsError("InvalidTag", "Cannot provide multiple Tags with the same key", 400)
+        raise AwsError.modeled("s3", "InvalidTag", "Cannot provide multiple Tags with the same key")
     if len(tags) > (50 if bucket else 10):
-        raise AwsError("BadRequest" if not bucket else "InvalidTag",
-                       "Object tags cannot be greater than 10" if not bucket else "TagSet cannot exceed 50 tags", 400)
+        if bucket:
+            raise AwsError.modeled("s3", "InvalidTag", "TagSet cannot exceed 50 tags")
+        raise AwsError.modeled("s3", "BadRequest", "Object tags cannot be greater than 10")
     for t in tags:
         if len(t["Key"]) > 128 or len(t.get("Value", "")) > 256:
-            raise AwsError("InvalidTag", "The TagKey you have provided is too long, max 128"
-                           if len(t["Key"]) > 128 else "The TagValue you have provided is too long, max 256", 400)
+            raise AwsError.modeled(
+                "s3",
+                "InvalidTag",
+                "The TagKey you have provided is too long, max 128"
+                if len(t["Key"]) > 128
+                else "The TagValue you have provided is too long, max 256",
+            )
         if t["Key"].startswith("aws:"):
-            raise AwsError("InvalidTag", "System tags cannot be added/updated by requester", 400)
+            raise AwsError.modeled("s3", "InvalidTag", "System tags cannot be added/updated by requester")
 
 
 @operation("s3", "GetBucketTagging")
 async def get_bucket_tagging(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     b = await get_bucket(ctx, params["Bucket"])
     if not b.get("tags"):
-        raise AwsError("NoSuchTagSet", "The TagSet does not exist", 404, BucketName=b["name"])
+        raise AwsError.modeled("s3", "NoSuchTagSet", "The TagSet does not exist", BucketName=b["name"])
     return {"TagSet": b["tags"]}
 
 
@@ -160,13 +181,17 @@ async def delete_bucket_tagging(ctx: RequestContext, params: dict[str, Any]) -> 
 async def put_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     rules = (params.get("CORSConfiguration") or {}).get("CORSRules") or []
     if not rules or len(rules) > 100:
-        raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                       "against our published schema", 400)
+        raise AwsError.modeled(
+            "s3",
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        )
     for r in rules:
         for m in r.get("AllowedMethods") or []:
             if m not in ("GET", "PUT", "POST", "DELETE", "HEAD"):
-                raise AwsError("InvalidRequest", f"Found unsupported HTTP method in CORS config. Unsupported "
-                               f"method is {m}", 400)
+                raise AwsError.modeled(
+                    "s3", "InvalidRequest", f"Found unsupported HTTP method in CORS config. Unsupported method is {m}"
+                )
     await _update(ctx, params["Bucket"], cors=rules)
     return {}
 
@@ -175,8 +200,9 @@ async def put_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 async def get_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     b = await get_bucket(ctx, params["Bucket"])
     if not b.get("cors"):
-        raise AwsError("NoSuchCORSConfiguration", "The CORS configuration does not exist", 404,
-                       BucketName=b["name"])
+        raise AwsError.modeled(
+            "s3", "NoSuchCORSConfiguration", "The CORS configuration does not exist", BucketName=b["name"]
+        )
     return {"CORSRules": b["cors"]}
 
 
@@ -194,7 +220,7 @@ async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict
     except ValueError:
         doc = None
     if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), (list, dict)):
-        raise AwsError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400)
+        raise AwsError.modeled("s3", "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'")
     await _update(ctx, params["Bucket"], policy=text)
     return {}
 
@@ -203,7 +229,7 @@ async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict
 async def get_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     b = await get_bucket(ctx, params["Bucket"])
     if not b.get("policy"):
-        raise AwsError("NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=b["name"])
+        raise AwsError.modeled("s3", "NoSuchBucketPolicy", "The bucket policy does not exist", BucketName=b["name"])
     return {"Policy": b["policy"]}
 
 

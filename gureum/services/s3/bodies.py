@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
 from gureum.services.s3 import checksums, chunked, storage
-from gureum.services.s3.model import invalid_argument
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -105,7 +104,9 @@ async def receive(ctx: RequestContext, params: dict[str, Any], source: AsyncIter
                     await asyncio.to_thread(write, batch)
                     batch, pending = [], 0
         except chunked.ChunkedError as exc:
-            raise AwsError("IncompleteBody", f"The request body is not valid aws-chunked encoding: {exc}", 400) from None
+            raise AwsError.modeled(
+                "s3", "IncompleteBody", f"The request body is not valid aws-chunked encoding: {exc}"
+            ) from None
         if batch:
             await asyncio.to_thread(write, batch)
         if decoder is not None and trailer:
@@ -115,19 +116,27 @@ async def receive(ctx: RequestContext, params: dict[str, Any], source: AsyncIter
                     want[alg] = value
         declared = ctx.request.headers.get("x-amz-decoded-content-length") if ctx.request is not None else None
         if declared is not None and declared.isdigit() and int(declared) != writer.size:
-            raise AwsError("IncompleteBody", "You did not provide the number of bytes specified by the "
-                           "Content-Length HTTP header.", 400)
+            raise AwsError.modeled(
+                "s3",
+                "IncompleteBody",
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            )
         md5 = params.get("ContentMD5")
         if md5:
             try:
                 expected = base64.b64decode(md5, validate=True)
             except (binascii.Error, ValueError):
-                raise AwsError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400) from None
+                raise AwsError.modeled("s3", "InvalidDigest", "The Content-MD5 you specified was invalid.") from None
             if len(expected) != 16:
-                raise AwsError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400)
+                raise AwsError.modeled("s3", "InvalidDigest", "The Content-MD5 you specified was invalid.")
             if expected.hex() != writer.md5_hex:
-                raise AwsError("BadDigest", "The Content-MD5 you specified did not match what we received.", 400,
-                               ExpectedDigest=expected.hex(), CalculatedDigest=writer.md5_hex)
+                raise AwsError.modeled(
+                    "s3",
+                    "BadDigest",
+                    "The Content-MD5 you specified did not match what we received.",
+                    ExpectedDigest=expected.hex(),
+                    CalculatedDigest=writer.md5_hex,
+                )
         computed: dict[str, str] = {}
         for alg, c in sums.items():
             if not c.supported:
@@ -136,7 +145,9 @@ async def receive(ctx: RequestContext, params: dict[str, Any], source: AsyncIter
                 continue
             value = c.b64()
             if want[alg] is not None and want[alg] != value:
-                raise AwsError("BadDigest", f"The {alg} you specified did not match the calculated checksum.", 400)
+                raise AwsError.modeled(
+                    "s3", "BadDigest", f"The {alg} you specified did not match the calculated checksum."
+                )
             computed[alg] = value
         digest = await asyncio.to_thread(writer.commit)
         return Stored(digest, writer.size, writer.md5_hex, computed)
@@ -180,7 +191,13 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
         if first == "":
             n = int(last)
             if n == 0:
-                raise _invalid_range(size)
+                raise AwsError.modeled(
+                    "s3",
+                    "InvalidRange",
+                    "The requested range is not satisfiable",
+                    ActualObjectSize=str(size),
+                    RangeRequested="",
+                )
             return max(0, size - n), size
         a = int(first)
         b = int(last) if last else size - 1
@@ -189,13 +206,14 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     if b < a:
         return None
     if a >= size:
-        raise _invalid_range(size)
+        raise AwsError.modeled(
+            "s3",
+            "InvalidRange",
+            "The requested range is not satisfiable",
+            ActualObjectSize=str(size),
+            RangeRequested="",
+        )
     return a, min(b, size - 1) + 1
 
 
-def _invalid_range(size: int) -> AwsError:
-    return AwsError("InvalidRange", "The requested range is not satisfiable", 416,
-                    ActualObjectSize=str(size), RangeRequested="")
-
-
-__all__ = ["Stored", "invalid_argument", "parse_range", "read", "receive"]
+__all__ = ["Stored", "parse_range", "read", "receive"]

@@ -30,33 +30,9 @@ _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
 
-# -- errors ------------------------------------------------------------------------------------
-
-def no_such_bucket(name: str) -> AwsError:
-    return AwsError("NoSuchBucket", "The specified bucket does not exist", 404, BucketName=name)
-
-
-def no_such_key(key: str) -> AwsError:
-    return AwsError("NoSuchKey", "The specified key does not exist.", 404, Key=key)
-
-
-def no_such_version(key: str, vid: str) -> AwsError:
-    return AwsError("NoSuchVersion", "The specified version does not exist.", 404, Key=key, VersionId=vid)
-
-
-def no_such_upload(upload_id: str) -> AwsError:
-    return AwsError("NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, "
-                    "or the upload may have been aborted or completed.", 404, UploadId=upload_id)
-
-
-def precondition_failed(condition: str) -> AwsError:
-    return AwsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
-                    412, Condition=condition)
-
-
-def invalid_argument(message: str, name: str = "", value: str = "") -> AwsError:
-    fields = {"ArgumentName": name, "ArgumentValue": value} if name else {}
-    return AwsError("InvalidArgument", message, 400, **fields)
+# Messages raised from several places (objects.py, other packages reading S3 in-process).
+PRECONDITION_FAILED = "At least one of the pre-conditions you specified did not hold"
+NO_SUCH_KEY = "The specified key does not exist."
 
 
 # -- buckets -----------------------------------------------------------------------------------
@@ -64,7 +40,7 @@ def invalid_argument(message: str, name: str = "", value: str = "") -> AwsError:
 def check_bucket_name(name: str) -> None:
     if (not _BUCKET_NAME.fullmatch(name) or ".." in name or _IP.fullmatch(name)
             or name.startswith("xn--") or name.endswith("-s3alias")):
-        raise AwsError("InvalidBucketName", "The specified bucket is not valid.", 400, BucketName=name)
+        raise AwsError.modeled("s3", "InvalidBucketName", "The specified bucket is not valid.", BucketName=name)
 
 
 def create_bucket(t: Txn, name: str, account: str, region: str) -> dict[str, Any]:
@@ -73,11 +49,20 @@ def create_bucket(t: Txn, name: str, account: str, region: str) -> dict[str, Any
         if existing["account"] == account:
             if existing["region"] == "us-east-1" and region == "us-east-1":
                 return existing  # us-east-1 keeps the legacy idempotent create
-            raise AwsError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket "
-                           "succeeded and you already own it.", 409, BucketName=name)
-        raise AwsError("BucketAlreadyExists", "The requested bucket name is not available. The bucket "
-                       "namespace is shared by all users of the system. Please select a different name and "
-                       "try again.", 409, BucketName=name)
+            raise AwsError.modeled(
+                "s3",
+                "BucketAlreadyOwnedByYou",
+                "Your previous request to create the named bucket succeeded and you already own it.",
+                BucketName=name,
+            )
+        raise AwsError.modeled(
+            "s3",
+            "BucketAlreadyExists",
+            "The requested bucket name is not available. The bucket "
+            "namespace is shared by all users of the system. Please select a different name and "
+            "try again.",
+            BucketName=name,
+        )
     doc = {"name": name, "account": account, "region": region, "created": time.time(), "versioning": "",
            "tags": None, "cors": None, "policy": None, "notification": None, "seq": 0}
     t.put(BUCKETS, name, doc)
@@ -86,12 +71,12 @@ def create_bucket(t: Txn, name: str, account: str, region: str) -> dict[str, Any
 
 def bucket(t: Txn, name: str, account: str | None = None) -> dict[str, Any]:
     if "\x00" in name:  # no bucket can have it (and the store cannot key it)
-        raise AwsError("InvalidBucketName", "The specified bucket is not valid.", 400, BucketName=name)
+        raise AwsError.modeled("s3", "InvalidBucketName", "The specified bucket is not valid.", BucketName=name)
     doc = t.get(BUCKETS, name)
     if doc is None:
-        raise no_such_bucket(name)
+        raise AwsError.modeled("s3", "NoSuchBucket", "The specified bucket does not exist", BucketName=name)
     if account is not None and doc["account"] != account:
-        raise AwsError("AccessDenied", "Access Denied", 403)
+        raise AwsError.modeled("s3", "AccessDenied", "Access Denied")
     return doc
 
 
@@ -105,7 +90,7 @@ def update_bucket(t: Txn, name: str, account: str, **changes: Any) -> dict[str, 
 def delete_bucket(t: Txn, name: str, account: str) -> None:
     bucket(t, name, account)
     if t.scan(VERSIONS, name + "/", limit=1) or t.scan(OBJECTS, name + "/", limit=1):
-        raise AwsError("BucketNotEmpty", "The bucket you tried to delete is not empty", 409, BucketName=name)
+        raise AwsError.modeled("s3", "BucketNotEmpty", "The bucket you tried to delete is not empty", BucketName=name)
     t.delete_prefix(UPLOADS, name + "/")
     t.delete(BUCKETS, name)
 
@@ -132,12 +117,22 @@ def put_object(t: Txn, bucket_name: str, account: str, obj: dict[str, Any],
     current = t.get(OBJECTS, _okey(bucket_name, key))
     live = current if current is not None and not current.get("dm") else None
     if if_none_match is not None and live is not None:
-        raise precondition_failed("If-None-Match")
+        raise AwsError.modeled(
+            "s3",
+            "PreconditionFailed",
+            PRECONDITION_FAILED,
+            Condition="If-None-Match",
+        )
     if if_match is not None:
         if live is None:
-            raise no_such_key(key)
+            raise AwsError.modeled("s3", "NoSuchKey", NO_SUCH_KEY, Key=key)
         if if_match.strip() not in ("*", live["etag"]) and f'"{if_match.strip()}"' != live["etag"]:
-            raise precondition_failed("If-Match")
+            raise AwsError.modeled(
+                "s3",
+                "PreconditionFailed",
+                PRECONDITION_FAILED,
+                Condition="If-Match",
+            )
     _write_version(t, b, obj)
     return obj, b
 
@@ -165,12 +160,20 @@ def get_object(t: Txn, bucket_name: str, account: str, key: str, version_id: str
         v = _find_version(t, bucket_name, key, version_id)
         if v is None:
             if version_id != "null" and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", version_id):
-                raise invalid_argument("Invalid version id specified", "versionId", version_id)
-            raise no_such_version(key, version_id)
+                raise AwsError.modeled(
+                    "s3",
+                    "InvalidArgument",
+                    "Invalid version id specified",
+                    ArgumentName="versionId",
+                    ArgumentValue=version_id,
+                )
+            raise AwsError.modeled(
+                "s3", "NoSuchVersion", "The specified version does not exist.", Key=key, VersionId=version_id
+            )
         return v
     obj = t.get(OBJECTS, _okey(bucket_name, key))
     if obj is None:
-        raise no_such_key(key)
+        raise AwsError.modeled("s3", "NoSuchKey", NO_SUCH_KEY, Key=key)
     return obj
 
 
@@ -221,7 +224,7 @@ def set_object_tags(t: Txn, bucket_name: str, account: str, key: str, version_id
                     tags: dict[str, str] | None) -> dict[str, Any]:
     obj = get_object(t, bucket_name, account, key, version_id)
     if obj.get("dm"):
-        raise AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)
+        raise AwsError.modeled("s3", "MethodNotAllowed", "The specified method is not allowed against this resource.")
     obj["tags"] = tags or {}
     vkey = f"{bucket_name}/{key}\x01{obj['seqkey']}"
     t.put(VERSIONS, vkey, obj)
@@ -246,7 +249,12 @@ def get_upload(t: Txn, bucket_name: str, account: str, key: str, upload_id: str)
     bucket(t, bucket_name, account)
     up = t.get(UPLOADS, f"{bucket_name}/{key}\x01{upload_id}")
     if up is None:
-        raise no_such_upload(upload_id)
+        raise AwsError.modeled(
+            "s3",
+            "NoSuchUpload",
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+            UploadId=upload_id,
+        )
     return up
 
 

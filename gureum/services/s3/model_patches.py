@@ -9,6 +9,7 @@ from typing import Any
 
 _STATUS = {
     "BadDigest": 400,
+    "BadRequest": 400,
     "BucketNotEmpty": 409,
     "EntityTooLarge": 400,
     "EntityTooSmall": 400,

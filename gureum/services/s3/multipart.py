@@ -46,8 +46,13 @@ async def create_multipart_upload(ctx: RequestContext, params: dict[str, Any]) -
 
 def _check_part_number(n: int) -> None:
     if not 1 <= n <= MAX_PARTS:
-        raise AwsError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", 400,
-                       ArgumentName="partNumber", ArgumentValue=str(n))
+        raise AwsError.modeled(
+            "s3",
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            ArgumentName="partNumber",
+            ArgumentValue=str(n),
+        )
 
 
 @operation("s3", "UploadPart")
@@ -78,9 +83,13 @@ async def upload_part_copy(ctx: RequestContext, params: dict[str, Any]) -> dict[
     if params.get("CopySourceRange"):
         rng = bodies.parse_range(params["CopySourceRange"], src["size"])
         if rng is None:
-            raise AwsError("InvalidArgument", "The x-amz-copy-source-range value must be of the form "
-                           "bytes=first-last where first and last are the zero-based offsets of the first "
-                           "and last bytes to copy", 400)
+            raise AwsError.modeled(
+                "s3",
+                "InvalidArgument",
+                "The x-amz-copy-source-range value must be of the form "
+                "bytes=first-last where first and last are the zero-based offsets of the first "
+                "and last bytes to copy",
+            )
         start, end = rng
     stored = await bodies.receive(ctx, {}, source=bodies.read(ctx.app, src.get("blobs") or [], start, end))
     part = {"n": n, "etag": stored.etag, "size": stored.size, "digest": stored.digest, "mtime": time.time(),
@@ -97,8 +106,11 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
     name, key, upload_id = params["Bucket"], params["Key"], params["UploadId"]
     wanted = (params.get("MultipartUpload") or {}).get("Parts") or []
     if not wanted:
-        raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against "
-                       "our published schema", 400)
+        raise AwsError.modeled(
+            "s3",
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        )
 
     def load(t: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         return model.get_upload(t, name, ctx.account_id, key, upload_id), model.list_parts(t, upload_id)
@@ -110,21 +122,38 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
     for w in wanted:
         n = w["PartNumber"]
         if n <= last:
-            raise AwsError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be "
-                           "ordered by part number.", 400, UploadId=upload_id)
+            raise AwsError.modeled(
+                "s3",
+                "InvalidPartOrder",
+                "The list of parts was not in ascending order. Parts must be ordered by part number.",
+                UploadId=upload_id,
+            )
         last = n
         p = by_n.get(n)
         etag = (w.get("ETag") or "").strip()
         if p is None or (etag.strip('"') != p["etag"].strip('"')):
-            raise AwsError("InvalidPart", "One or more of the specified parts could not be found.  The part may "
-                           "not have been uploaded, or the specified entity tag may not match the part's entity "
-                           "tag.", 400, UploadId=upload_id, PartNumber=str(n), ETag=etag)
+            raise AwsError.modeled(
+                "s3",
+                "InvalidPart",
+                "One or more of the specified parts could not be found.  The part may "
+                "not have been uploaded, or the specified entity tag may not match the part's entity "
+                "tag.",
+                UploadId=upload_id,
+                PartNumber=str(n),
+                ETag=etag,
+            )
         chosen.append(p)
     for p in chosen[:-1]:
         if p["size"] < MIN_PART:
-            raise AwsError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object "
-                           "size.", 400, ProposedSize=str(p["size"]), MinSizeAllowed=str(MIN_PART),
-                           PartNumber=str(p["n"]), ETag=p["etag"])
+            raise AwsError.modeled(
+                "s3",
+                "EntityTooSmall",
+                "Your proposed upload is smaller than the minimum allowed object size.",
+                ProposedSize=str(p["size"]),
+                MinSizeAllowed=str(MIN_PART),
+                PartNumber=str(p["n"]),
+                ETag=p["etag"],
+            )
     md5s = b"".join(bytes.fromhex(p["etag"].strip('"')) for p in chosen)
     etag = f'"{hashlib.md5(md5s, usedforsecurity=False).hexdigest()}-{len(chosen)}"'
     obj = {k: v for k, v in up.items() if k in ("key", "ctype", "meta", "hdrs", "sc", "tags")}
@@ -135,9 +164,15 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
         for w, p in zip(wanted, chosen):
             given = w.get("Checksum" + algo)
             if given and given != p["cks"][algo]:
-                raise AwsError("InvalidPart", "One or more of the specified parts could not be found.  The part "
-                               "may not have been uploaded, or the specified entity tag may not match the part's "
-                               "entity tag.", 400, UploadId=upload_id, PartNumber=str(p["n"]))
+                raise AwsError.modeled(
+                    "s3",
+                    "InvalidPart",
+                    "One or more of the specified parts could not be found.  The part "
+                    "may not have been uploaded, or the specified entity tag may not match the part's "
+                    "entity tag.",
+                    UploadId=upload_id,
+                    PartNumber=str(p["n"]),
+                )
         if up.get("ckt") == "FULL_OBJECT" and algo in ("CRC32", "CRC32C"):
             obj["cks"] = {algo: checksums.full_object_crc(algo, [(p["cks"][algo], p["size"]) for p in chosen])}
             obj["ckt"] = "FULL_OBJECT"

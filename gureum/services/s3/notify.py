@@ -71,12 +71,22 @@ async def validate(app: App, bucket: dict[str, Any], config: dict[str, Any], ski
             c = dict(c)
             for e in c.get("Events") or []:
                 if e not in EVENT_TYPES:
-                    raise AwsError("InvalidArgument", "The event is not supported for notifications", 400,
-                                   ArgumentName=e, ArgumentValue=e)
+                    raise AwsError.modeled(
+                        "s3",
+                        "InvalidArgument",
+                        "The event is not supported for notifications",
+                        ArgumentName=e,
+                        ArgumentValue=e,
+                    )
             names = [r.get("Name", "").lower() for r in ((c.get("Filter") or {}).get("Key") or {}).get("FilterRules") or []]
             if len(names) != len(set(names)) or any(n not in ("prefix", "suffix") for n in names):
-                raise AwsError("InvalidArgument", "Cannot specify more than one prefix rule in a filter.", 400,
-                               ArgumentName="FilterRule Name", ArgumentValue=",".join(names))
+                raise AwsError.modeled(
+                    "s3",
+                    "InvalidArgument",
+                    "Cannot specify more than one prefix rule in a filter.",
+                    ArgumentName="FilterRule Name",
+                    ArgumentValue=",".join(names),
+                )
             c.setdefault("Id", str(uuid.uuid4()))
             if not skip and not await _destination_exists(app, service, c[arn_member]):
                 failing.append(c[arn_member])
@@ -87,9 +97,15 @@ async def validate(app: App, bucket: dict[str, Any], config: dict[str, Any], ski
     if config.get("EventBridgeConfiguration") is not None:
         out["EventBridgeConfiguration"] = {}
     if failing:
-        raise AwsError("InvalidArgument", "Unable to validate the following destination configurations", 400,
-                       ArgumentName=failing[0], ArgumentValue="The destination queue does not exist"
-                       if ":sqs:" in failing[0] else "The destination does not exist")
+        raise AwsError.modeled(
+            "s3",
+            "InvalidArgument",
+            "Unable to validate the following destination configurations",
+            ArgumentName=failing[0],
+            ArgumentValue="The destination queue does not exist"
+            if ":sqs:" in failing[0]
+            else "The destination does not exist",
+        )
     return out
 
 

@@ -78,10 +78,15 @@ async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     name, key = params["Bucket"], params["Key"]
     await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
     if len(key.encode()) > 1024:
-        raise AwsError("KeyTooLongError", "Your key is too long", 400)
+        raise AwsError.modeled("s3", "KeyTooLongError", "Your key is too long")
     if (params.get("ContentLength") or 0) > MAX_PUT:
-        raise AwsError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
-                       ProposedSize=str(params["ContentLength"]), MaxSizeAllowed=str(MAX_PUT))
+        raise AwsError.modeled(
+            "s3",
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+            ProposedSize=str(params["ContentLength"]),
+            MaxSizeAllowed=str(MAX_PUT),
+        )
     stored = await bodies.receive(ctx, params)
     obj = object_doc(key, stored, params)
     obj, b = await ctx.app.store.run(lambda t: model.put_object(
@@ -99,10 +104,20 @@ def _check_conditions(obj: dict[str, Any], params: dict[str, Any]) -> bool:
     mtime = int(obj["mtime"])
     if_match = params.get("IfMatch")
     if if_match is not None and not _etag_in(etag, if_match):
-        raise model.precondition_failed("If-Match")
+        raise AwsError.modeled(
+            "s3",
+            "PreconditionFailed",
+            model.PRECONDITION_FAILED,
+            Condition="If-Match",
+        )
     ius = params.get("IfUnmodifiedSince")
     if ius is not None and if_match is None and mtime > ius.timestamp():
-        raise model.precondition_failed("If-Unmodified-Since")
+        raise AwsError.modeled(
+            "s3",
+            "PreconditionFailed",
+            model.PRECONDITION_FAILED,
+            Condition="If-Unmodified-Since",
+        )
     inm = params.get("IfNoneMatch")
     if inm is not None and _etag_in(etag, inm):
         return False
@@ -123,10 +138,15 @@ async def _load_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     obj = await ctx.app.store.read(lambda t: model.get_object(t, name, ctx.account_id, key, vid))
     if obj.get("dm"):
         if vid:
-            raise AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405,
-                           Method=ctx.request.method if ctx.request else "GET", ResourceType="DeleteMarker",
-                           **{"x-amz-delete-marker": "true"})
-        raise model.no_such_key(key)
+            raise AwsError.modeled(
+                "s3",
+                "MethodNotAllowed",
+                "The specified method is not allowed against this resource.",
+                Method=ctx.request.method if ctx.request else "GET",
+                ResourceType="DeleteMarker",
+                **{"x-amz-delete-marker": "true"},
+            )
+        raise AwsError.modeled("s3", "NoSuchKey", model.NO_SUCH_KEY, Key=key)
     return obj
 
 
@@ -163,9 +183,9 @@ def _part_range(obj: dict[str, Any], number: int) -> tuple[int, int]:
     if not obj.get("parts"):
         if number == 1:
             return 0, obj["size"]
-        raise AwsError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
+        raise AwsError.modeled("s3", "InvalidPartNumber", "The requested partnumber is not satisfiable")
     if not 1 <= number <= len(pieces):
-        raise AwsError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
+        raise AwsError.modeled("s3", "InvalidPartNumber", "The requested partnumber is not satisfiable")
     start = sum(p[1] for p in pieces[: number - 1])
     return start, start + pieces[number - 1][1]
 
@@ -217,7 +237,7 @@ async def head_object(ctx: RequestContext, params: dict[str, Any]) -> Response:
         return await _get_or_head(ctx, params, head=True)
     except AwsError as err:
         if err.code == "NoSuchKey":  # HEAD carries no body: AWS answers a bare 404
-            raise AwsError("NoSuchKey", err.message, 404) from None
+            raise AwsError.modeled("s3", "NoSuchKey", err.message) from None
         raise
 
 
@@ -247,8 +267,11 @@ async def delete_objects(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     spec = params.get("Delete") or {}
     items = spec.get("Objects") or []
     if len(items) > 1000:
-        raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against "
-                       "our published schema", 400)
+        raise AwsError.modeled(
+            "s3",
+            "MalformedXML",
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        )
     name = params["Bucket"]
     await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
     deleted, errors = [], []
@@ -283,8 +306,13 @@ def parse_copy_source(source: str) -> tuple[str, str, str | None]:
     path = unquote(path).lstrip("/")
     bucket, _, key = path.partition("/")
     if not bucket or not key:
-        raise AwsError("InvalidArgument", "Copy Source must mention the source bucket and key: "
-                       "sourcebucket/sourcekey", 400, ArgumentName="x-amz-copy-source", ArgumentValue=source)
+        raise AwsError.modeled(
+            "s3",
+            "InvalidArgument",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            ArgumentName="x-amz-copy-source",
+            ArgumentValue=source,
+        )
     vid = dict(parse_qsl(query)).get("versionId") if query else None
     return bucket, key, vid
 
@@ -292,20 +320,40 @@ def parse_copy_source(source: str) -> tuple[str, str, str | None]:
 def check_copy_conditions(obj: dict[str, Any], params: dict[str, Any]) -> None:
     etag, mtime = obj["etag"], int(obj["mtime"])
     if params.get("CopySourceIfMatch") and not _etag_in(etag, params["CopySourceIfMatch"]):
-        raise model.precondition_failed("x-amz-copy-source-If-Match")
+        raise AwsError.modeled(
+            "s3",
+            "PreconditionFailed",
+            model.PRECONDITION_FAILED,
+            Condition="x-amz-copy-source-If-Match",
+        )
     if params.get("CopySourceIfNoneMatch") and _etag_in(etag, params["CopySourceIfNoneMatch"]):
-        raise model.precondition_failed("x-amz-copy-source-If-None-Match")
+        raise AwsError.modeled(
+            "s3",
+            "PreconditionFailed",
+            model.PRECONDITION_FAILED,
+            Condition="x-amz-copy-source-If-None-Match",
+        )
     if params.get("CopySourceIfUnmodifiedSince") and mtime > params["CopySourceIfUnmodifiedSince"].timestamp():
-        raise model.precondition_failed("x-amz-copy-source-If-Unmodified-Since")
+        raise AwsError.modeled(
+            "s3",
+            "PreconditionFailed",
+            model.PRECONDITION_FAILED,
+            Condition="x-amz-copy-source-If-Unmodified-Since",
+        )
     if params.get("CopySourceIfModifiedSince") and mtime <= params["CopySourceIfModifiedSince"].timestamp():
-        raise model.precondition_failed("x-amz-copy-source-If-Modified-Since")
+        raise AwsError.modeled(
+            "s3",
+            "PreconditionFailed",
+            model.PRECONDITION_FAILED,
+            Condition="x-amz-copy-source-If-Modified-Since",
+        )
 
 
 async def load_copy_source(ctx: RequestContext, source: str) -> dict[str, Any]:
     sb, sk, svid = parse_copy_source(source)
     obj = await ctx.app.store.read(lambda t: model.get_object(t, sb, ctx.account_id, sk, svid))
     if obj.get("dm"):
-        raise model.no_such_key(sk)
+        raise AwsError.modeled("s3", "NoSuchKey", model.NO_SUCH_KEY, Key=sk)
     obj["_source"] = (sb, sk)
     return obj
 
@@ -318,9 +366,13 @@ async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     directive = params.get("MetadataDirective") or "COPY"
     if src["_source"] == (name, key) and directive == "COPY" and not params.get("StorageClass") \
             and not params.get("WebsiteRedirectLocation") and not params.get("ServerSideEncryption"):
-        raise AwsError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to "
-                       "itself without changing the object's metadata, storage class, website redirect location "
-                       "or encryption attributes.", 400)
+        raise AwsError.modeled(
+            "s3",
+            "InvalidRequest",
+            "This copy request is illegal because it is trying to copy an object to "
+            "itself without changing the object's metadata, storage class, website redirect location "
+            "or encryption attributes.",
+        )
     if directive == "REPLACE":
         obj = object_doc(key, None, params)
     else:
@@ -377,8 +429,12 @@ async def list_objects_v2(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         try:
             after = base64.urlsafe_b64decode(token.encode()).decode()
         except (ValueError, UnicodeDecodeError):
-            raise AwsError("InvalidArgument", "The continuation token provided is incorrect", 400,
-                           ArgumentName="continuation-token") from None
+            raise AwsError.modeled(
+                "s3",
+                "InvalidArgument",
+                "The continuation token provided is incorrect",
+                ArgumentName="continuation-token",
+            ) from None
     mk = _max_keys(params)
 
     def run(t: Any) -> tuple[dict[str, Any], listing.Page]:

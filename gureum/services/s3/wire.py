@@ -53,9 +53,14 @@ class S3Hooks(GenericHooks):
         return body, [("x-amz-id-2", request_id)]
 
     def skew_error(self, amz_date: str, server_time: str) -> AwsError | None:
-        return AwsError.modeled("s3", "RequestTimeTooSkewed",
-                                "The difference between the request time and the current time is too large.",
-                                RequestTime=amz_date, ServerTime=server_time, MaxAllowedSkewMilliseconds="900000")
+        return AwsError.modeled(
+            "s3",
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+            RequestTime=amz_date,
+            ServerTime=server_time,
+            MaxAllowedSkewMilliseconds="900000",
+        )
 
     def payload_hash_from_header(self) -> bool:
         return True
