@@ -1,7 +1,8 @@
 """Every error code gureum raises is one AWS sends: modeled by the raising service's botocore
 model (with its package's patches) or in errors.COMMON, with that status. Raise sites are
 found with `ast`: `AwsError.modeled(service, code, ...)`, inline `AwsError(code, message,
-status)`, and AwsError subclasses' `code`/`status` attributes."""
+status)`, AwsError subclasses' `code`/`status` attributes, and the `aws_code` of errors
+raised on both the ECR API and the OCI registry."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ def _raise_sites(folder: Path) -> Iterator[tuple[str, str, str | None, int | Non
                 if isinstance(attrs.get("code"), str):
                     status = attrs.get("status")
                     yield where, "class", str(attrs["code"]), status if isinstance(status, int) else None
+                if isinstance(attrs.get("aws_code"), str):  # ECR's errors, raised on both its APIs
+                    yield where, "class", str(attrs["aws_code"]), None
 
 
 def _facts(services: tuple[str, ...], code: str) -> tuple[str, int] | None:

@@ -29,11 +29,11 @@ def ecr(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             try:
                 return await fn(ctx, params)
             except model.EcrError as e:
-                raise AwsError(e.aws_code, e.message, 500 if e.aws_code == "ServerException" else 400) from None
+                raise AwsError.modeled("ecr", e.aws_code, e.message) from None
             except oci.RegistryError as e:
-                raise AwsError("InvalidParameterException", e.message, 400) from None
+                raise AwsError.modeled("ecr", "InvalidParameterException", e.message) from None
             except lifecycle.PolicyError as e:
-                raise AwsError("InvalidParameterException", str(e), 400) from None
+                raise AwsError.modeled("ecr", "InvalidParameterException", str(e)) from None
 
         return operation("ecr", name)(handler)
 
@@ -84,16 +84,16 @@ def _untoken(token: str | None) -> str | None:
     try:
         return base64.urlsafe_b64decode(token.encode()).decode()
     except (ValueError, UnicodeDecodeError):
-        raise AwsError("InvalidParameterException", "Invalid parameter at 'nextToken'", 400) from None
+        raise AwsError.modeled("ecr", "InvalidParameterException", "Invalid parameter at 'nextToken'") from None
 
 
 def _check_mutability(params: dict[str, Any]) -> None:
     mode = params.get("imageTagMutability") or "MUTABLE"
     filters = params.get("imageTagMutabilityExclusionFilters")
     if mode.endswith("_WITH_EXCLUSION") and not filters:
-        raise AwsError("InvalidParameterException", f"imageTagMutabilityExclusionFilters are required with {mode}", 400)
+        raise AwsError.modeled("ecr", "InvalidParameterException", f"imageTagMutabilityExclusionFilters are required with {mode}")
     if filters and not mode.endswith("_WITH_EXCLUSION"):
-        raise AwsError("InvalidParameterException", f"imageTagMutabilityExclusionFilters are not allowed with {mode}", 400)
+        raise AwsError.modeled("ecr", "InvalidParameterException", f"imageTagMutabilityExclusionFilters are not allowed with {mode}")
 
 
 # --- repositories ---------------------------------------------------------------------------
@@ -103,10 +103,10 @@ async def create_repository(ctx: RequestContext, params: dict[str, Any]) -> dict
     _check_mutability(params)
     tags = params.get("tags") or []
     if len(tags) > MAX_TAGS:
-        raise AwsError("TooManyTagsException", "too many tags", 400)
+        raise AwsError.modeled("ecr", "TooManyTagsException", "too many tags")
     enc = params.get("encryptionConfiguration")
     if enc and enc.get("encryptionType") == "AES256" and enc.get("kmsKey"):
-        raise AwsError("InvalidParameterException", "kmsKey is only allowed with encryptionType KMS", 400)
+        raise AwsError.modeled("ecr", "InvalidParameterException", "kmsKey is only allowed with encryptionType KMS")
     if enc and enc.get("encryptionType") in ("KMS", "KMS_DSSE") and not enc.get("kmsKey"):
         enc = dict(enc, kmsKey=f"arn:aws:kms:{ctx.region}:{scope.account}:alias/aws/ecr")
     name = params["repositoryName"]
@@ -130,7 +130,7 @@ async def describe_repositories(ctx: RequestContext, params: dict[str, Any]) -> 
     names = params.get("repositoryNames")
     if names:
         if params.get("nextToken") or params.get("maxResults"):
-            raise AwsError("InvalidParameterException", "nextToken and maxResults cannot be used with repositoryNames", 400)
+            raise AwsError.modeled("ecr", "InvalidParameterException", "nextToken and maxResults cannot be used with repositoryNames")
         docs = await reg.store.read(lambda txn: [model.require_repo(txn, scope.key, n) for n in names])
         return {"repositories": [repo_out(ctx, d) for d in docs]}
     limit = params.get("maxResults") or 1000
@@ -183,7 +183,7 @@ async def set_repository_policy(ctx: RequestContext, params: dict[str, Any]) -> 
         if not isinstance(policy, dict) or "Statement" not in policy:
             raise ValueError
     except ValueError:
-        raise AwsError("InvalidParameterException", "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'", 400) from None
+        raise AwsError.modeled("ecr", "InvalidParameterException", "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'") from None
     doc = await reg.store.run(lambda txn: model.update_repo(txn, scope.key, params["repositoryName"], policyText=text))
     return {"registryId": account, "repositoryName": doc["repositoryName"], "policyText": text}
 
@@ -193,8 +193,8 @@ async def get_repository_policy(ctx: RequestContext, params: dict[str, Any]) -> 
     reg, scope, account = _ctx(ctx, params)
     doc = await reg.store.read(lambda txn: model.require_repo(txn, scope.key, params["repositoryName"]))
     if not doc.get("policyText"):
-        raise AwsError("RepositoryPolicyNotFoundException",
-                       f"Repository policy does not exist for the repository with name '{doc['repositoryName']}' in the registry with id '{account}'", 400)
+        raise AwsError.modeled("ecr", "RepositoryPolicyNotFoundException",
+                       f"Repository policy does not exist for the repository with name '{doc['repositoryName']}' in the registry with id '{account}'")
     return {"registryId": account, "repositoryName": doc["repositoryName"], "policyText": doc["policyText"]}
 
 
@@ -209,7 +209,7 @@ async def delete_repository_policy(ctx: RequestContext, params: dict[str, Any]) 
 def _repo_from_arn(ctx: RequestContext, arn: str) -> tuple[Scope, str]:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[2] != "ecr" or not parts[5].startswith("repository/"):
-        raise AwsError("InvalidParameterException", f"Invalid parameter at 'resourceArn' failed to satisfy constraint: '{arn}'", 400)
+        raise AwsError.modeled("ecr", "InvalidParameterException", f"Invalid parameter at 'resourceArn' failed to satisfy constraint: '{arn}'")
     return Scope(parts[4], parts[3]), parts[5][len("repository/"):]
 
 
@@ -223,7 +223,7 @@ async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
         tags = {t["Key"]: t["Value"] for t in doc.get("tags") or []}
         tags.update({t["Key"]: t["Value"] for t in params["tags"]})
         if len(tags) > MAX_TAGS:
-            raise AwsError("TooManyTagsException", "the repository can have at most 50 tags", 400)
+            raise AwsError.modeled("ecr", "TooManyTagsException", "the repository can have at most 50 tags")
         model.update_repo(txn, scope.key, name, tags=[{"Key": k, "Value": v} for k, v in tags.items()])
 
     await reg.store.run(tag)
@@ -292,7 +292,7 @@ def _tag_status_ok(doc: dict[str, Any], status: str | None) -> bool:
 def _find(txn: Any, scope: str, name: str, image_id: dict[str, Any]) -> dict[str, Any]:
     tag, digest = image_id.get("imageTag"), image_id.get("imageDigest")
     if not tag and not digest:
-        raise AwsError("InvalidParameterException", "imageId needs an imageDigest or an imageTag", 400)
+        raise AwsError.modeled("ecr", "InvalidParameterException", "imageId needs an imageDigest or an imageTag")
     doc = model.resolve(txn, scope, name, digest or tag)
     if tag and digest and tag not in doc.get("tags", []):
         raise model.ImageNotFound(f"The image with imageId {{imageDigest:'{digest}', imageTag:'{tag}'}} does not exist")
@@ -435,10 +435,12 @@ async def put_image(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     tag = params.get("imageTag")
     media_type = params.get("imageManifestMediaType")
     if params.get("imageDigest") and params["imageDigest"] != oci.sha256_digest(data):
-        raise AwsError("ImageDigestDoesNotMatchException",
-                       f"Invalid parameter at 'imageDigest' failed to satisfy constraint: the digest of the manifest is {oci.sha256_digest(data)}", 400)
+        raise AwsError.modeled("ecr", "ImageDigestDoesNotMatchException",
+                       f"Invalid parameter at 'imageDigest' failed to satisfy constraint: the digest of the manifest is {oci.sha256_digest(data)}")
     if tag and not oci.TAG_RE.match(tag):
-        raise AwsError("InvalidParameterException", f"Invalid parameter at 'imageTag' failed to satisfy constraint: '{tag}'", 400)
+        raise AwsError.modeled(
+            "ecr", "InvalidParameterException", f"Invalid parameter at 'imageTag' failed to satisfy constraint: '{tag}'"
+        )
     await reg.store.read(lambda txn: model.require_repo(txn, scope.key, name))
     if not media_type:
         try:
@@ -448,7 +450,11 @@ async def put_image(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     try:
         m, _ = await reg.put_manifest(scope, name, tag, data, media_type, put_image=True, create=False)
     except oci.RegistryError as e:
-        raise AwsError("InvalidParameterException", f"Invalid parameter at 'ImageManifest' failed to satisfy constraint: '{e.message}'", 400) from None
+        raise AwsError.modeled(
+            "ecr",
+            "InvalidParameterException",
+            f"Invalid parameter at 'ImageManifest' failed to satisfy constraint: '{e.message}'",
+        ) from None
     image_id = {"imageDigest": m.digest}
     if tag:
         image_id["imageTag"] = tag
@@ -526,8 +532,15 @@ async def upload_layer_part(ctx: RequestContext, params: dict[str, Any]) -> dict
     await reg.store.read(lambda txn: model.require_repo(txn, scope.key, name))
 
     def invalid(received: int, why: str) -> AwsError:
-        return AwsError("InvalidLayerPartException", why, 400, registryId=account, repositoryName=name,
-                        uploadId=params["uploadId"], lastValidByteReceived=max(received - 1, 0))
+        return AwsError.modeled(
+            "ecr",
+            "InvalidLayerPartException",
+            why,
+            registryId=account,
+            repositoryName=name,
+            uploadId=params["uploadId"],
+            lastValidByteReceived=max(received - 1, 0),
+        )
 
     if last < first or last - first + 1 != len(blob):
         size = await reg.upload_size(scope, name, key)
@@ -547,21 +560,26 @@ async def complete_layer_upload(ctx: RequestContext, params: dict[str, Any]) -> 
     digests = params["layerDigests"]
     digest = digests[0]
     if not oci.SHA256_RE.match(digest):
-        raise AwsError("InvalidLayerException", f"Invalid layer digest {digest}", 400)
+        raise AwsError.modeled("ecr", "InvalidLayerException", f"Invalid layer digest {digest}")
     size = await reg.upload_size(scope, name, key)
     if size == 0:
-        raise AwsError("EmptyUploadException", f"The upload with id '{params['uploadId']}' is empty", 400)
+        raise AwsError.modeled("ecr", "EmptyUploadException", f"The upload with id '{params['uploadId']}' is empty")
     existing = await reg.store.read(lambda txn: model.get_link(txn, scope.key, name, digest))
     if existing is not None and reg.blobs.exists(digest):
         await reg.cancel(scope, name, key)
-        raise AwsError("LayerAlreadyExistsException",
-                       f"The layer '{digest}' already exists in the repository with name '{name}' in registry with id '{account}'", 400)
+        raise AwsError.modeled(
+            "ecr",
+            "LayerAlreadyExistsException",
+            f"The layer '{digest}' already exists in the repository with name '{name}' in registry with id '{account}'",
+        )
     try:
         await reg.finish(scope, name, key, digest)
     except oci.RegistryError as e:
         if e.code == "DIGEST_INVALID":
             await reg.store.run(lambda txn: model.end_upload(txn, key))
-            raise AwsError("InvalidLayerException", f"The layer digest '{digest}' does not match the uploaded content", 400) from None
+            raise AwsError.modeled(
+                "ecr", "InvalidLayerException", f"The layer digest '{digest}' does not match the uploaded content"
+            ) from None
         raise
     return {"registryId": account, "repositoryName": name, "uploadId": params["uploadId"], "layerDigest": digest}
 
@@ -573,7 +591,11 @@ async def get_download_url_for_layer(ctx: RequestContext, params: dict[str, Any]
     try:
         await reg.blob_size(scope, name, digest, touch=False)
     except model.BlobUnknown:
-        raise AwsError("LayersNotFoundException", f"The layer '{digest}' does not exist in the repository with name '{name}'", 400) from None
+        raise AwsError.modeled(
+            "ecr",
+            "LayersNotFoundException",
+            f"The layer '{digest}' does not exist in the repository with name '{name}'",
+        ) from None
     secret = await reg.secret()
     password = auth.make_password(secret, scope.account, scope.region, model.now() + 3600)
     return {"downloadUrl": download_url(f"http://{registry_host(ctx)}", name, digest, password), "layerDigest": digest}
@@ -590,12 +612,12 @@ async def get_authorization_token(ctx: RequestContext, params: dict[str, Any]) -
             # A gureum token acts as the account it names on the OCI registry (/v2/), so a
             # token for another registry would be that account's keys: never issued.
             # Another account's images are reached through its repository policy instead.
-            raise AwsError(
+            raise AwsError.modeled(
+                "ecr",
                 "AccessDeniedException",
                 f"User: {ctx.principal_arn} is not authorized to perform: ecr:GetAuthorizationToken on "
                 f"resource: arn:aws:ecr:{ctx.region}:{account}:repository/* because no resource-based policy "
                 "allows the ecr:GetAuthorizationToken action",
-                400,
             )
         token, expires = auth.make_token(secret, account, ctx.region)
         out.append({"authorizationToken": token, "expiresAt": expires, "proxyEndpoint": f"http://{registry_host(ctx)}"})
@@ -615,13 +637,17 @@ async def put_replication_configuration(ctx: RequestContext, params: dict[str, A
     cfg = params["replicationConfiguration"]
     rules = cfg.get("rules") or []
     if len(rules) > 10:
-        raise AwsError("ValidationException", "at most 10 replication rules", 400)
+        raise AwsError.modeled("ecr", "ValidationException", "at most 10 replication rules")
     if sum(len(r.get("destinations") or []) for r in rules) > 25:
-        raise AwsError("ValidationException", "at most 25 unique destinations", 400)
+        raise AwsError.modeled("ecr", "ValidationException", "at most 25 unique destinations")
     for r in rules:
         for d in r.get("destinations") or []:
             if d["region"] == ctx.region and d["registryId"] == scope.account:
-                raise AwsError("InvalidParameterException", "a replication destination cannot be the source registry and region", 400)
+                raise AwsError.modeled(
+                    "ecr",
+                    "InvalidParameterException",
+                    "a replication destination cannot be the source registry and region",
+                )
     await reg.store.run(lambda txn: model.put_registry_settings(txn, scope.key, replicationConfiguration=cfg))
     return {"replicationConfiguration": cfg}
 
@@ -660,8 +686,11 @@ async def get_lifecycle_policy(ctx: RequestContext, params: dict[str, Any]) -> d
     name = params["repositoryName"]
     doc = await reg.store.read(lambda txn: model.require_repo(txn, scope.key, name))
     if not doc.get("lifecyclePolicyText"):
-        raise AwsError("LifecyclePolicyNotFoundException",
-                       f"Lifecycle policy does not exist for the repository with name '{name}' in the registry with id '{account}'", 400)
+        raise AwsError.modeled(
+            "ecr",
+            "LifecyclePolicyNotFoundException",
+            f"Lifecycle policy does not exist for the repository with name '{name}' in the registry with id '{account}'",
+        )
     out = {"registryId": account, "repositoryName": name, "lifecyclePolicyText": doc["lifecyclePolicyText"]}
     if doc.get("lifecycleEvaluatedAt"):
         out["lastEvaluatedAt"] = doc["lifecycleEvaluatedAt"]
@@ -685,7 +714,11 @@ async def start_lifecycle_policy_preview(ctx: RequestContext, params: dict[str, 
         doc = await reg.store.read(lambda txn: model.require_repo(txn, scope.key, name))
         text = doc.get("lifecyclePolicyText")
         if not text:
-            raise AwsError("LifecyclePolicyNotFoundException", f"Lifecycle policy does not exist for the repository with name '{name}'", 400)
+            raise AwsError.modeled(
+                "ecr",
+                "LifecyclePolicyNotFoundException",
+                f"Lifecycle policy does not exist for the repository with name '{name}'",
+            )
     expired = await lifecycle.preview(reg, scope.key, name, text)
     results = [{"imageTags": list(e.tags), "imageDigest": e.digest, "imagePushedAt": e.pushed_at,
                 "action": {"type": "EXPIRE"}, "appliedRulePriority": e.rule_priority} for e in expired]
@@ -699,8 +732,11 @@ async def get_lifecycle_policy_preview(ctx: RequestContext, params: dict[str, An
     name = params["repositoryName"]
     doc = await reg.store.read(lambda txn: (model.require_repo(txn, scope.key, name), txn.get(model.META, "preview|" + scope.key + name))[1])
     if doc is None:
-        raise AwsError("LifecyclePolicyPreviewNotFoundException",
-                       f"There is no dry run for the repository with name '{name}' in the registry with id '{account}'", 400)
+        raise AwsError.modeled(
+            "ecr",
+            "LifecyclePolicyPreviewNotFoundException",
+            f"There is no dry run for the repository with name '{name}' in the registry with id '{account}'",
+        )
     results = doc["results"]
     status = (params.get("filter") or {}).get("tagStatus")
     if status == "TAGGED":
@@ -730,7 +766,7 @@ async def start_image_scan(ctx: RequestContext, params: dict[str, Any]) -> dict[
     doc = await reg.store.read(lambda txn: _find(txn, scope.key, name, params["imageId"]))
     result = await scanning.scan(reg, scope.key, name, doc["digest"])
     if result["status"] == "UNSUPPORTED_IMAGE":
-        raise AwsError("UnsupportedImageTypeException", result["description"], 400)
+        raise AwsError.modeled("ecr", "UnsupportedImageTypeException", result["description"])
     return {"registryId": account, "repositoryName": name, "imageId": params["imageId"],
             "imageScanStatus": {"status": result["status"], "description": result["description"]}}
 
@@ -742,8 +778,11 @@ async def describe_image_scan_findings(ctx: RequestContext, params: dict[str, An
     doc = await reg.store.read(lambda txn: _find(txn, scope.key, name, params["imageId"]))
     scan = doc.get("scan")
     if not scan:
-        raise AwsError("ScanNotFoundException",
-                       f"Image scan does not exist for the image with '{params['imageId']}' in the repository with name '{name}' in the registry with id '{account}'", 400)
+        raise AwsError.modeled(
+            "ecr",
+            "ScanNotFoundException",
+            f"Image scan does not exist for the image with '{params['imageId']}' in the repository with name '{name}' in the registry with id '{account}'",
+        )
     out: dict[str, Any] = {"registryId": account, "repositoryName": name, "imageId": params["imageId"],
                            "imageScanStatus": {"status": scan["status"], "description": scan.get("description", "")}}
     if scan["status"] == "COMPLETE":
