@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.policy import actions
 from gureum.services.lambda_ import code_urls, images, layers, model
 from gureum.services.lambda_.code import code_bytes, store_code
@@ -42,20 +43,16 @@ async def _changed(ctx: RequestContext, key: str) -> None:
 
 def _check_revision(current: str, given: str | None) -> None:
     if given is not None and given != current:
-        raise model.err(
-            "PreconditionFailedException",
-            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
-            412,
-        )
+        raise AwsError.modeled("lambda", "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id", Type="User")
 
 
 def _check_runtime(runtime: str | None, handler: str | None) -> None:
     if runtime is None:
-        raise model.invalid("Runtime is required for .zip deployment packages.")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Runtime is required for .zip deployment packages.", Type="User")
     if runtime not in RUNTIMES:
-        raise model.invalid(f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set", Type="User")
     if not handler and not runtime.startswith("provided"):
-        raise model.invalid("Handler is required for .zip deployment packages.")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Handler is required for .zip deployment packages.", Type="User")
 
 
 async def _check_role(ctx: RequestContext, role: str) -> None:
@@ -67,7 +64,7 @@ async def _check_role(ctx: RequestContext, role: str) -> None:
     account = role.split(":")[4] if role.count(":") >= 5 else ""
     found = await get_role(ctx.app, account or ctx.account_id, role)
     if found is None or not role_trusts_service(found, "lambda.amazonaws.com"):
-        raise model.invalid("The role defined for the function cannot be assumed by Lambda.")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.", Type="User")
 
 
 # --- functions ---------------------------------------------------------------------------
@@ -79,10 +76,10 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         params = {**params, "FunctionName": name}
     package = params.get("PackageType") or "Zip"
     if package not in ("Zip", "Image"):
-        raise model.err("ValidationException", f"1 validation error detected: Value '{package}' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]")
+        raise AwsError.modeled("lambda", "ValidationException", f"1 validation error detected: Value '{package}' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]", Type="User")
     if package == "Zip":
         if params.get("ImageConfig"):
-            raise model.invalid("ImageConfig is not supported for .zip deployment packages.")
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", "ImageConfig is not supported for .zip deployment packages.", Type="User")
         _check_runtime(params.get("Runtime"), params.get("Handler"))
     model.check_limits(params)
     variables = model.check_environment(params.get("Environment"))
@@ -90,9 +87,9 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if package == "Image":
         uri = (params.get("Code") or {}).get("ImageUri")
         if not uri:
-            raise model.invalid("Please provide a source for function code.")
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", "Please provide a source for function code.", Type="User")
         if params.get("Layers"):
-            raise model.invalid("Layers are not supported for container image functions.")
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", "Layers are not supported for container image functions.", Type="User")
         image = await images.resolve(ctx.app, uri, ctx.account_id, ctx.region)
         code = {"digest": None, "sha256": image["digest"].split(":", 1)[1], "size": 0, "image": image}
     else:
@@ -103,7 +100,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     def create(txn: model.Txn) -> dict[str, Any]:
         _attach_layers(txn, doc, params.get("Layers"))
         if not txn.insert(model.FUNCTIONS, key, doc):
-            raise model.conflict(f"Function already exist: {name}")
+            raise AwsError.modeled("lambda", "ResourceConflictException", f"Function already exist: {name}", Type="User")
         result = doc["config"]
         if params.get("Publish"):
             result = _publish(txn, key, doc, None)["config"]
@@ -174,13 +171,13 @@ def _config_for(txn: model.Txn, key: str, qualifier: str | None, arn: str) -> tu
     if not qualifier.isdigit():
         alias = txn.get(model.ALIASES, f"{key}/{qualifier}")
         if alias is None:
-            raise model.not_found(arn)
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
         qualifier = alias["FunctionVersion"]
         if qualifier == "$LATEST":
             return doc["config"], doc
     v = txn.get(model.VERSIONS, model.version_key(key, qualifier))
     if v is None:
-        raise model.not_found(arn)
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
     return v["config"], doc
 
 
@@ -220,7 +217,7 @@ async def delete_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         doc = model.get_function(txn, key, arn)
         if qualifier in (None, "$LATEST"):
             if qualifier == "$LATEST":
-                raise model.invalid("$LATEST version cannot be deleted without deleting the function.")
+                raise AwsError.modeled("lambda", "InvalidParameterValueException", "$LATEST version cannot be deleted without deleting the function.", Type="User")
             txn.delete(model.FUNCTIONS, key)
             for table in (model.VERSIONS, model.ALIASES, model.EIC, model.URLS):
                 for k, v in txn.scan(table, key + "/"):
@@ -229,12 +226,12 @@ async def delete_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
                     txn.delete(table, k)
         else:
             if not qualifier.isdigit():
-                raise model.invalid("Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.")
+                raise AwsError.modeled("lambda", "InvalidParameterValueException", "Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.", Type="User")
             referencing = [a["Name"] for _, a in txn.scan(model.ALIASES, key + "/") if a["FunctionVersion"] == str(int(qualifier))]
             if referencing:
-                raise model.conflict(f"Unable to delete version because the following aliases reference it: {referencing}")
+                raise AwsError.modeled("lambda", "ResourceConflictException", f"Unable to delete version because the following aliases reference it: {referencing}", Type="User")
             if not txn.delete(model.VERSIONS, model.version_key(key, qualifier)):
-                raise model.not_found(arn)
+                raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
             txn.delete(model.EIC, f"{key}/{int(qualifier)}")
         del doc
         model.touch(txn, key)
@@ -251,11 +248,11 @@ async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> d
     is_image = current.get("PackageType") == "Image"
     if params.get("ImageUri"):
         if not is_image:
-            raise model.invalid("Please don't provide ImageUri when updating a function with packageType Zip.")
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", "Please don't provide ImageUri when updating a function with packageType Zip.", Type="User")
         image = await images.resolve(ctx.app, params["ImageUri"], ctx.account_id, ctx.region)
         return await _update_image(ctx, key, arn, params, image)
     if is_image:
-        raise model.invalid("Please provide ImageUri when updating a function with packageType Image.")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Please provide ImageUri when updating a function with packageType Image.", Type="User")
     code = await store_code(ctx, await code_bytes(ctx, {k: params.get(k) for k in ("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion")}))
     if params.get("DryRun"):
         config, _ = await ctx.app.store.read(lambda t: _config_for(t, key, None, arn))
@@ -334,7 +331,7 @@ async def update_function_configuration(ctx: RequestContext, params: dict[str, A
             config["Environment"] = {"Variables": variables}
         if params.get("ImageConfig") is not None:
             if config.get("PackageType") != "Image":
-                raise model.invalid("ImageConfig is not supported for .zip deployment packages.")
+                raise AwsError.modeled("lambda", "InvalidParameterValueException", "ImageConfig is not supported for .zip deployment packages.", Type="User")
             config["ImageConfigResponse"] = {"ImageConfig": dict(params["ImageConfig"])}
         if params.get("TracingConfig") is not None:
             config["TracingConfig"] = {"Mode": params["TracingConfig"].get("Mode", "PassThrough")}
@@ -385,14 +382,12 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     limit = SYNC_PAYLOAD_LIMIT if kind != "Event" else ASYNC_PAYLOAD_LIMIT
     if len(payload) > limit:
         op = "InvokeFunction" if kind != "Event" else "InvokeAsync"
-        raise model.err("RequestTooLargeException", f"Request must be smaller than {limit} bytes for the {op} operation", 413)
+        raise AwsError.modeled("lambda", "RequestTooLargeException", f"Request must be smaller than {limit} bytes for the {op} operation", Type="User")
     if payload:
         try:
             json.loads(payload)
         except ValueError as exc:
-            raise model.err(
-                "InvalidRequestContentException", f"Could not parse request body into json: Could not parse payload into json: {exc}", 400
-            ) from None
+            raise AwsError.modeled("lambda", "InvalidRequestContentException", f"Could not parse request body into json: Could not parse payload into json: {exc}", Type="User") from None
     client_context = None
     if params.get("ClientContext"):
         try:
@@ -402,7 +397,7 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             json.loads(raw)
             client_context = raw.decode()
         except (binascii.Error, ValueError):
-            raise model.err("InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.", 400) from None
+            raise AwsError.modeled("lambda", "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.", Type="User") from None
     account = _invoked_account(ctx, params["FunctionName"])
     target = await engine.resolve(account, ctx.region, params["FunctionName"], params.get("Qualifier"))
     if kind == "DryRun":
@@ -421,7 +416,7 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             tail=params.get("LogType") == "Tail",
         )
     except Throttled as exc:
-        raise model.err("TooManyRequestsException", "Rate Exceeded.", 429, Reason=exc.reason, retryAfterSeconds="1") from None
+        raise AwsError.modeled("lambda", "TooManyRequestsException", "Rate Exceeded.", Type="User", Reason=exc.reason, retryAfterSeconds="1") from None
     out: dict[str, Any] = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": target.version}
     if result.function_error:
         out["FunctionError"] = result.function_error
@@ -447,9 +442,7 @@ async def publish_version(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         doc = model.get_function(txn, key, arn)
         _check_revision(doc["config"]["RevisionId"], params.get("RevisionId"))
         if params.get("CodeSha256") and params["CodeSha256"] != doc["config"]["CodeSha256"]:
-            raise model.invalid(
-                f"CodeSHA256 ({params['CodeSha256']}) is different from current CodeSHA256 in $LATEST ({doc['config']['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST."
-            )
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", f"CodeSHA256 ({params['CodeSha256']}) is different from current CodeSHA256 in $LATEST ({doc['config']['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST.", Type="User")
         snap = _publish(txn, key, doc, params.get("Description"))
         model.touch(txn, key)
         return snap["config"]
@@ -479,17 +472,17 @@ def _check_alias_versions(txn: model.Txn, key: str, arn: str, version: str, rout
         return v == "$LATEST" or (v.isdigit() and txn.get(model.VERSIONS, model.version_key(key, v)) is not None)
 
     if not exists(version):
-        raise model.not_found(f"{arn}:{version}")
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}:{version}", Type="User")
     weights = (routing or {}).get("AdditionalVersionWeights") or {}
     if len(weights) > 1:
-        raise model.invalid("Number of items in AdditionalVersionWeights cannot be greater than 1")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Number of items in AdditionalVersionWeights cannot be greater than 1", Type="User")
     for extra, weight in weights.items():
         if extra == version:
-            raise model.invalid("Invalid function version in AdditionalVersionWeights: it is the alias's primary version")
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", "Invalid function version in AdditionalVersionWeights: it is the alias's primary version", Type="User")
         if not exists(extra) or extra == "$LATEST":
-            raise model.invalid(f"Invalid function version {extra}. Function version {extra} does not exist.")
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Invalid function version {extra}. Function version {extra} does not exist.", Type="User")
         if not 0.0 <= float(weight) <= 1.0:
-            raise model.invalid("Weight must be between 0.0 and 1.0")
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", "Weight must be between 0.0 and 1.0", Type="User")
 
 
 @operation("lambda", "CreateAlias")
@@ -510,7 +503,7 @@ async def create_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
         model.get_function(txn, key, arn)
         _check_alias_versions(txn, key, arn, params["FunctionVersion"], params.get("RoutingConfig"))
         if not txn.insert(model.ALIASES, f"{key}/{alias_name}", alias):
-            raise model.conflict(f"Alias already exists: {alias['AliasArn']}")
+            raise AwsError.modeled("lambda", "ResourceConflictException", f"Alias already exists: {alias['AliasArn']}", Type="User")
         model.touch(txn, key)
         return alias
 
@@ -524,7 +517,7 @@ async def get_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     key, name, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
     alias = await ctx.app.store.read(lambda t: t.get(model.ALIASES, f"{key}/{params['Name']}"))
     if alias is None:
-        raise model.not_found(model.function_arn(ctx.account_id, ctx.region, name, params["Name"]), "Alias")
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", "Alias not found: " + model.function_arn(ctx.account_id, ctx.region, name, params["Name"]), Type="User")
     return alias
 
 
@@ -554,7 +547,7 @@ async def update_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     def update(txn: model.Txn) -> dict[str, Any]:
         alias = txn.get(model.ALIASES, akey)
         if alias is None:
-            raise model.not_found(model.function_arn(ctx.account_id, ctx.region, name, params["Name"]), "Alias")
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", "Alias not found: " + model.function_arn(ctx.account_id, ctx.region, name, params["Name"]), Type="User")
         _check_revision(alias["RevisionId"], params.get("RevisionId"))
         for field in ("FunctionVersion", "Description", "RoutingConfig"):
             if params.get(field) is not None:
@@ -594,9 +587,7 @@ async def put_function_concurrency(ctx: RequestContext, params: dict[str, Any]) 
         doc = model.get_function(txn, key, arn)
         others = model.reserved_total(txn, ctx.account_id, ctx.region, exclude=key)
         if engine.account_concurrency - others - wanted < model.MIN_UNRESERVED:
-            raise model.invalid(
-                f"Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{model.MIN_UNRESERVED}]."
-            )
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{model.MIN_UNRESERVED}].", Type="User")
         doc["reserved"] = wanted
         txn.put(model.FUNCTIONS, key, doc)
         model.touch(txn, key)
@@ -666,8 +657,11 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
         _check_revision(policies.get(f"{slot}#rev", ""), params.get("RevisionId"))
         statements = policies.setdefault(slot, [])
         if any(s["Sid"] == params["StatementId"] for s in statements):
-            raise model.conflict(
-                f"The statement id ({params['StatementId']}) provided already exists. Please provide a new statement id, or remove the existing statement."
+            raise AwsError.modeled(
+                "lambda",
+                "ResourceConflictException",
+                f"The statement id ({params['StatementId']}) provided already exists. Please provide a new statement id, or remove the existing statement.",
+                Type="User",
             )
         statements.append(statement)
         policies[f"{slot}#rev"] = model.new_revision()
@@ -686,7 +680,9 @@ async def get_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     policies = doc.get("policies") or {}
     statements = policies.get(qualifier or "")
     if not statements:
-        raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+        raise AwsError.modeled(
+            "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+        )
     policy = {"Version": "2012-10-17", "Id": "default", "Statement": statements}
     return {"Policy": json.dumps(policy, separators=(",", ":")), "RevisionId": policies.get(f"{qualifier or ''}#rev", "")}
 
@@ -702,7 +698,9 @@ async def remove_permission(ctx: RequestContext, params: dict[str, Any]) -> None
         statements = policies.get(slot) or []
         keep = [s for s in statements if s["Sid"] != params["StatementId"]]
         if len(keep) == len(statements):
-            raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+            raise AwsError.modeled(
+                "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+            )
         policies[slot] = keep
         policies[f"{slot}#rev"] = model.new_revision()
         doc["policies"] = policies
@@ -758,7 +756,9 @@ def _check_destinations(dest: dict[str, Any] | None) -> None:
     for kind in ("OnSuccess", "OnFailure"):
         target = ((dest or {}).get(kind) or {}).get("Destination")
         if target and not target.startswith(("arn:aws:lambda:", "arn:aws:sqs:", "arn:aws:sns:", "arn:aws:events:", "arn:aws:s3:")):
-            raise model.invalid(f"The destination ARN {target} is invalid.")
+            raise AwsError.modeled(
+                "lambda", "InvalidParameterValueException", f"The destination ARN {target} is invalid.", Type="User"
+            )
 
 
 def _eic_slot(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str, str]:
@@ -774,7 +774,9 @@ async def _put_eic(ctx: RequestContext, params: dict[str, Any], merge: bool) -> 
         model.get_function(txn, key, arn)
         current = txn.get(model.EIC, slot) if merge else None
         if merge and current is None:
-            raise model.not_found(arn, "The function event invoke config")
+            raise AwsError.modeled(
+                "lambda", "ResourceNotFoundException", f"The function event invoke config not found: {arn}", Type="User"
+            )
         doc = dict(current or {"FunctionArn": arn})
         for field in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"):
             if params.get(field) is not None:
@@ -813,7 +815,9 @@ async def get_function_event_invoke_config(ctx: RequestContext, params: dict[str
     key, slot, arn = _eic_slot(ctx, params)
     doc = await ctx.app.store.read(lambda t: t.get(model.EIC, slot))
     if doc is None:
-        raise model.not_found(arn, "The function event invoke config")
+        raise AwsError.modeled(
+            "lambda", "ResourceNotFoundException", f"The function event invoke config not found: {arn}", Type="User"
+        )
     return _eic_view(doc)
 
 
@@ -823,7 +827,9 @@ async def delete_function_event_invoke_config(ctx: RequestContext, params: dict[
 
     def delete(txn: model.Txn) -> None:
         if not txn.delete(model.EIC, slot):
-            raise model.not_found(arn, "The function event invoke config")
+            raise AwsError.modeled(
+                "lambda", "ResourceNotFoundException", f"The function event invoke config not found: {arn}", Type="User"
+            )
         model.touch(txn, key)
 
     await ctx.app.store.run(delete)
@@ -849,7 +855,12 @@ async def list_function_event_invoke_configs(ctx: RequestContext, params: dict[s
 def _url_slot(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str, str, str | None]:
     key, name, qualifier, arn = _target(ctx, params)
     if qualifier and qualifier.isdigit():
-        raise model.invalid("Function URLs can only be created for $LATEST or an alias.")
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
+            "Function URLs can only be created for $LATEST or an alias.",
+            Type="User",
+        )
     return key, f"{key}/{qualifier or '$LATEST'}", arn, qualifier
 
 
@@ -882,9 +893,14 @@ async def create_function_url_config(ctx: RequestContext, params: dict[str, Any]
     def create(txn: model.Txn) -> None:
         model.get_function(txn, key, arn.rsplit(":", 1)[0] if qualifier else arn)
         if qualifier and txn.get(model.ALIASES, f"{key}/{qualifier}") is None:
-            raise model.not_found(arn)
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
         if not txn.insert(model.URLS, slot, doc):
-            raise model.conflict(f"Failed to create function url config for [functionArn = {arn}]. Error message:  FunctionUrlConfig exists for this Lambda function")
+            raise AwsError.modeled(
+                "lambda",
+                "ResourceConflictException",
+                f"Failed to create function url config for [functionArn = {arn}]. Error message:  FunctionUrlConfig exists for this Lambda function",
+                Type="User",
+            )
         txn.put(model.URL_IDS, doc["id"], {"slot": slot})
 
     await ctx.app.store.run(create)
@@ -898,7 +914,9 @@ async def create_function_url_config(ctx: RequestContext, params: dict[str, Any]
 async def _get_url(ctx: RequestContext, slot: str, arn: str) -> dict[str, Any]:
     doc = await ctx.app.store.read(lambda t: t.get(model.URLS, slot))
     if doc is None:
-        raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+        raise AwsError.modeled(
+            "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+        )
     return doc
 
 
@@ -915,7 +933,9 @@ async def update_function_url_config(ctx: RequestContext, params: dict[str, Any]
     def update(txn: model.Txn) -> dict[str, Any]:
         doc = txn.get(model.URLS, slot)
         if doc is None:
-            raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+            raise AwsError.modeled(
+                "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+            )
         for field in ("AuthType", "Cors", "InvokeMode"):
             if params.get(field) is not None:
                 doc[field] = params[field]
@@ -933,7 +953,9 @@ async def delete_function_url_config(ctx: RequestContext, params: dict[str, Any]
     def delete(txn: model.Txn) -> None:
         doc = txn.get(model.URLS, slot)
         if doc is None:
-            raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+            raise AwsError.modeled(
+                "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+            )
         txn.delete(model.URLS, slot)
         txn.delete(model.URL_IDS, doc["id"])
 

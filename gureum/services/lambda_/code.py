@@ -22,7 +22,6 @@ from typing import Any
 
 from gureum.aws.dispatch import RequestContext
 from gureum.aws.errors import AwsError
-from gureum.services.lambda_ import model
 
 MAX_ZIPPED = 50 * 1024 * 1024  # through the API (ZipFile); larger packages come from S3
 MAX_UNZIPPED = 250 * 1024 * 1024
@@ -37,13 +36,25 @@ async def code_bytes(ctx: RequestContext, code: dict[str, Any] | None) -> bytes:
     code = code or {}
     if code.get("ZipFile") is not None:
         if len(code["ZipFile"]) > MAX_ZIPPED:
-            raise model.err("RequestEntityTooLargeException", "Request must be smaller than 70167211 bytes for the CreateFunction operation", 413)
+            raise AwsError.modeled(
+                "lambda",
+                "RequestEntityTooLargeException",
+                "Request must be smaller than 70167211 bytes for the CreateFunction operation",
+                Type="User",
+            )
         return code["ZipFile"]
     if code.get("ImageUri"):
-        raise model.invalid("Container image functions are not supported by gureum yet.")
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
+            "Container image functions are not supported by gureum yet.",
+            Type="User",
+        )
     if code.get("S3Bucket") and code.get("S3Key"):
         return await _from_s3(ctx, code["S3Bucket"], code["S3Key"], code.get("S3ObjectVersion"))
-    raise model.invalid("Please provide a source for function code.")
+    raise AwsError.modeled(
+        "lambda", "InvalidParameterValueException", "Please provide a source for function code.", Type="User"
+    )
 
 
 async def _from_s3(ctx: RequestContext, bucket: str, key: str, version: str | None) -> bytes:
@@ -51,13 +62,25 @@ async def _from_s3(ctx: RequestContext, bucket: str, key: str, version: str | No
         from gureum.services.s3 import bodies
         from gureum.services.s3 import model as s3
     except ImportError:
-        raise model.invalid("S3 is not available in this build: use ZipFile.") from None
+        raise AwsError.modeled(
+            "lambda", "InvalidParameterValueException", "S3 is not available in this build: use ZipFile.", Type="User"
+        ) from None
     try:
         obj = await ctx.app.store.read(lambda t: s3.get_object(t, bucket, ctx.account_id, key, version))
     except AwsError:
-        raise model.invalid("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.") from None
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
+            "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.",
+            Type="User",
+        ) from None
     if int(obj.get("size", 0)) > MAX_UNZIPPED:
-        raise model.invalid(f"Unzipped size must be smaller than {MAX_UNZIPPED} bytes")
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
+            f"Unzipped size must be smaller than {MAX_UNZIPPED} bytes",
+            Type="User",
+        )
     return b"".join([chunk async for chunk in bodies.read(ctx.app, obj.get("blobs") or [])])
 
 
@@ -66,7 +89,7 @@ async def store_code(ctx: RequestContext, zip_bytes: bytes) -> dict[str, Any]:
     try:
         check_zip(zip_bytes)
     except BadZip as exc:
-        raise model.invalid(str(exc)) from None
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", str(exc), Type="User") from None
     digest = await ctx.app.blobs.put_bytes(zip_bytes)
     return {"digest": digest, "sha256": code_sha256(zip_bytes), "size": len(zip_bytes)}
 

@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws.errors import AwsError
 from gureum.billing.ledger import Ledger
 from gureum.sandbox.process import SandboxHost
 from gureum.services.lambda_ import model
@@ -162,11 +163,11 @@ class LambdaEngine:
         if qualifier.isdigit():
             v = state.versions.get(str(int(qualifier)))
             if v is None:
-                raise model.not_found(arn)
+                raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
             return Target(state, str(int(qualifier)), v["config"], v["code"], qualifier)
         alias = state.aliases.get(qualifier)
         if alias is None:
-            raise model.not_found(arn)
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
         version = alias["FunctionVersion"]
         weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
         r = random.random()
@@ -179,7 +180,7 @@ class LambdaEngine:
             return Target(state, "$LATEST", state.doc["config"], state.doc["code"], qualifier)
         v = state.versions.get(version)
         if v is None:
-            raise model.not_found(arn)
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
         return Target(state, version, v["config"], v["code"], qualifier)
 
     async def _env_config(self, account: str, region: str, target: Target) -> EnvConfig:
@@ -313,8 +314,11 @@ class LambdaEngine:
         """Run the target synchronously; raises Throttled or AwsError."""
         config = target.config
         if config.get("State") not in (None, "Active"):
-            raise model.conflict(
-                f"The operation cannot be performed at this time. The function is currently in the following state: {config.get('State')}"
+            raise AwsError.modeled(
+                "lambda",
+                "ResourceConflictException",
+                f"The operation cannot be performed at this time. The function is currently in the following state: {config.get('State')}",
+                Type="User",
             )
         limits = self._limits.get((account, region, target.state.doc.get("reserved"))) or await self.concurrency(target, account, region)
         cached = self._env_configs.get(f"{target.state.key}#{target.version}#{config.get('RevisionId')}")

@@ -37,14 +37,6 @@ def esm_key(account: str, region: str, mapping_id: str) -> str:
     return f"{account}/{region}/{mapping_id}"
 
 
-def not_found() -> Exception:
-    return model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
-
-
-def in_use(what: str) -> Exception:
-    return model.err("ResourceInUseException", f"Cannot {what} the event source mapping because it is in use.", 400)
-
-
 def view(doc: dict[str, Any]) -> dict[str, Any]:
     """A stored mapping as the API shows it."""
     out: dict[str, Any] = {
@@ -73,8 +65,8 @@ def _source_kind(arn: str) -> str:
     if service == "sqs":
         return "sqs"
     if service in ("kinesis", "dynamodb", "kafka", "mq", "rds", "docdb"):
-        raise model.invalid(f"Event source mappings for {service} are not supported by gureum yet: {arn}")
-    raise model.invalid("Unrecognized event source.")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Event source mappings for {service} are not supported by gureum yet: {arn}", Type="User")
+    raise AwsError.modeled("lambda", "InvalidParameterValueException", "Unrecognized event source.", Type="User")
 
 
 async def _queue(ctx: RequestContext, arn: str) -> Any:
@@ -82,9 +74,8 @@ async def _queue(ctx: RequestContext, arn: str) -> Any:
 
     q = (await Engine.of(ctx.app)).by_arn(arn)
     if q is None:
-        raise model.invalid(
-            "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. "
-            "SQS Error Message: The specified queue does not exist.")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. "
+            "SQS Error Message: The specified queue does not exist.", Type="User")
     return q
 
 
@@ -113,7 +104,7 @@ async def _function(ctx: RequestContext, function_name: str) -> tuple[str, str |
 
     config = await ctx.app.store.read(read)
     if config is None:
-        raise model.invalid("Function does not exist")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Function does not exist", Type="User")
     return name, qualifier, model.function_arn(ctx.account_id, ctx.region, name, qualifier), config
 
 
@@ -125,7 +116,7 @@ def _parse_filters(criteria: dict[str, Any] | None) -> dict[str, Any] | None:
         try:
             event_filters.parse(f.get("Pattern") or "")
         except event_filters.InvalidPattern:
-            raise model.invalid("Invalid filter pattern definition.") from None
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", "Invalid filter pattern definition.", Type="User") from None
     return {"Filters": [{"Pattern": f["Pattern"]} for f in filters]}
 
 
@@ -133,21 +124,46 @@ def _check_sqs(doc: dict[str, Any], fifo: bool, visibility: int, function_timeou
     batch, window = doc["BatchSize"], doc["MaximumBatchingWindowInSeconds"]
     if fifo:
         if batch > MAX_BATCH_FIFO:
-            raise model.invalid(f"Batch size {batch} is greater than the maximum batch size of {MAX_BATCH_FIFO} for FIFO queues.")
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Batch size {batch} is greater than the maximum batch size of {MAX_BATCH_FIFO} for FIFO queues.", Type="User")
         if window:
-            raise model.invalid("Batching window is not supported for FIFO queues")
+            raise AwsError.modeled(
+                "lambda",
+                "InvalidParameterValueException",
+                "Batching window is not supported for FIFO queues",
+                Type="User",
+            )
     elif batch > DEFAULT_BATCH and not window:
-        raise model.invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
+            "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10",
+            Type="User",
+        )
     if visibility < function_timeout:
-        raise model.invalid(f"Queue visibility timeout: {visibility} seconds is less than Function timeout: {function_timeout} seconds")
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
+            f"Queue visibility timeout: {visibility} seconds is less than Function timeout: {function_timeout} seconds",
+            Type="User",
+        )
 
 
 def _refuse_other_sources_params(params: dict[str, Any]) -> None:
     for name in _NOT_FOR_SQS:
         if params.get(name) is not None:
             if name == "StartingPosition":
-                raise model.invalid(f"Unsupported starting position for arn type: {params.get('EventSourceArn', 'sqs')}")
-            raise model.invalid(f"Unsupported {name} parameter for given event source mapping type.")
+                raise AwsError.modeled(
+                    "lambda",
+                    "InvalidParameterValueException",
+                    f"Unsupported starting position for arn type: {params.get('EventSourceArn', 'sqs')}",
+                    Type="User",
+                )
+            raise AwsError.modeled(
+                "lambda",
+                "InvalidParameterValueException",
+                f"Unsupported {name} parameter for given event source mapping type.",
+                Type="User",
+            )
 
 
 def _touch(txn: model.Txn, key: str) -> None:
@@ -159,7 +175,7 @@ def _touch(txn: model.Txn, key: str) -> None:
 async def create_event_source_mapping(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     source = params.get("EventSourceArn")
     if not source:
-        raise model.invalid("Unrecognized event source.")
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Unrecognized event source.", Type="User")
     _source_kind(source)
     _refuse_other_sources_params(params)
     name, qualifier, fn_arn, config = await _function(ctx, params["FunctionName"])
@@ -194,9 +210,13 @@ async def create_event_source_mapping(ctx: RequestContext, params: dict[str, Any
     def create(txn: model.Txn) -> None:
         for _, other in txn.scan(ESM, f"{ctx.account_id}/{ctx.region}/"):
             if other["EventSourceArn"] == source and other["FunctionArn"] == fn_arn:
-                raise model.conflict(
+                raise AwsError.modeled(
+                    "lambda",
+                    "ResourceConflictException",
                     f'An event source mapping with SQS arn (" {source} ") and function (" {name} ") already exists. '
-                    f"Please update or delete the existing mapping with UUID {other['UUID']}")
+                    f"Please update or delete the existing mapping with UUID {other['UUID']}",
+                    Type="User",
+                )
         txn.put(ESM, key, doc)
         _touch(txn, key)
 
@@ -207,7 +227,9 @@ async def create_event_source_mapping(ctx: RequestContext, params: dict[str, Any
 async def _get(ctx: RequestContext, mapping_id: str) -> dict[str, Any]:
     doc = await ctx.app.store.read(lambda t: t.get(ESM, esm_key(ctx.account_id, ctx.region, mapping_id)))
     if doc is None:
-        raise not_found()
+        raise AwsError.modeled(
+            "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+        )
     return doc
 
 
@@ -264,16 +286,27 @@ async def update_event_source_mapping(ctx: RequestContext, params: dict[str, Any
     def update(txn: model.Txn) -> dict[str, Any]:
         doc = txn.get(ESM, key)
         if doc is None:
-            raise not_found()
+            raise AwsError.modeled(
+                "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+            )
         if doc["State"] in TRANSITIONAL:
-            raise in_use("update")
+            raise AwsError.modeled(
+                "lambda",
+                "ResourceInUseException",
+                "Cannot update the event source mapping because it is in use.",
+                Type="User",
+            )
         if "FunctionArn" in changes and changes["FunctionArn"] != doc["FunctionArn"]:
             for _, other in txn.scan(ESM, f"{ctx.account_id}/{ctx.region}/"):
                 if other["EventSourceArn"] == doc["EventSourceArn"] and other["FunctionArn"] == changes["FunctionArn"]:
-                    raise model.conflict(
+                    raise AwsError.modeled(
+                        "lambda",
+                        "ResourceConflictException",
                         f'An event source mapping with SQS arn (" {doc["EventSourceArn"]} ") and function '
                         f'(" {changes["function"]} ") already exists. Please update or delete the existing mapping '
-                        f"with UUID {other['UUID']}")
+                        f"with UUID {other['UUID']}",
+                        Type="User",
+                    )
         doc.update(changes)
         if enabled is not None and bool(enabled) != doc["Enabled"]:
             doc["Enabled"] = bool(enabled)
@@ -297,9 +330,16 @@ async def delete_event_source_mapping(ctx: RequestContext, params: dict[str, Any
     def delete(txn: model.Txn) -> dict[str, Any]:
         doc = txn.get(ESM, key)
         if doc is None:
-            raise not_found()
+            raise AwsError.modeled(
+                "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+            )
         if doc["State"] in ("Creating", "Enabling", "Updating", "Disabling"):
-            raise in_use("delete")
+            raise AwsError.modeled(
+                "lambda",
+                "ResourceInUseException",
+                "Cannot delete the event source mapping because it is in use.",
+                Type="User",
+            )
         if doc["State"] != "Deleting":
             doc["State"] = "Deleting"
             doc["StateTransitionReason"] = "USER_INITIATED"

@@ -22,6 +22,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws.errors import AwsError
 from gureum.sandbox import images as img
 from gureum.services.lambda_ import model
 
@@ -64,17 +65,37 @@ async def resolve(app: App, uri: str, account: str, region: str) -> dict[str, st
     try:
         ref = img.parse_reference(uri)
     except img.PullError:
-        raise model.invalid(f"Source image {uri} is not valid. Provide a valid source image.") from None
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
+            f"Source image {uri} is not valid. Provide a valid source image.",
+            Type="User",
+        ) from None
     creds, rewrite = await registry_access(app, uri, account, region)
     try:
         digest = await asyncio.to_thread(_resolve_sync, uri, creds, rewrite)
     except img.PullError as exc:
         text = str(exc)
         if text.startswith("pull access denied"):
-            raise model.invalid("Lambda does not have permission to access the ECR image. Check the ECR permissions.") from None
+            raise AwsError.modeled(
+                "lambda",
+                "InvalidParameterValueException",
+                "Lambda does not have permission to access the ECR image. Check the ECR permissions.",
+                Type="User",
+            ) from None
         if text.startswith("not found"):
-            raise model.invalid(f"Source image {uri} does not exist. Provide a valid source image.") from None
-        raise model.invalid(f"Source image {uri} is not valid. Provide a valid source image. ({text})") from None
+            raise AwsError.modeled(
+                "lambda",
+                "InvalidParameterValueException",
+                f"Source image {uri} does not exist. Provide a valid source image.",
+                Type="User",
+            ) from None
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
+            f"Source image {uri} is not valid. Provide a valid source image. ({text})",
+            Type="User",
+        ) from None
     resolved = f"{ref.registry}/{ref.repository}@{digest}"
     return {"uri": uri, "resolved": resolved, "digest": digest}
 

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import code_urls, model
 from gureum.services.lambda_.code import code_bytes, store_code
 
@@ -35,13 +36,17 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
 def resolve(txn: model.Txn, arns: list[str]) -> list[dict[str, Any]]:
     """The layer version documents for a function's Layers, in order; AWS's errors."""
     if len(arns) > 5:
-        raise model.invalid("Cannot reference more than 5 layers.")
+        raise AwsError.modeled(
+            "lambda", "InvalidParameterValueException", "Cannot reference more than 5 layers.", Type="User"
+        )
     out = []
     for arn in arns:
         m = _ARN_RE.match(arn)
         doc = txn.get(VERSIONS, _vkey(m["account"], m["region"], m["name"], int(m["version"]))) if m else None
         if doc is None:
-            raise model.invalid(f"Layer version {arn} does not exist.")
+            raise AwsError.modeled(
+                "lambda", "InvalidParameterValueException", f"Layer version {arn} does not exist.", Type="User"
+            )
         out.append(doc)
     return out
 
@@ -50,7 +55,7 @@ def _name(ctx: RequestContext, value: str) -> str:
     if value.startswith("arn:"):
         parts = value.split(":")
         if len(parts) < 7 or parts[4] != ctx.account_id:
-            raise model.not_found(value, "Layer")
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Layer not found: {value}", Type="User")
         return parts[6]
     return value
 
@@ -88,7 +93,9 @@ async def publish_layer_version(ctx: RequestContext, params: dict[str, Any]) -> 
 async def _get(ctx: RequestContext, name: str, version: int) -> dict[str, Any]:
     doc = await ctx.app.store.read(lambda t: t.get(VERSIONS, _vkey(ctx.account_id, ctx.region, name, version)))
     if doc is None:
-        raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+        raise AwsError.modeled(
+            "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+        )
     view = _view(doc)
     view["Content"] = dict(view["Content"], Location=await code_urls.location(ctx.app, doc["digest"]))
     return view
@@ -103,7 +110,9 @@ async def get_layer_version(ctx: RequestContext, params: dict[str, Any]) -> dict
 async def get_layer_version_by_arn(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     m = _ARN_RE.match(params["Arn"])
     if m is None or m["account"] != ctx.account_id:
-        raise model.err("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+        raise AwsError.modeled(
+            "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
+        )
     return await _get(ctx, m["name"], int(m["version"]))
 
 

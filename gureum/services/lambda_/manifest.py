@@ -16,4 +16,5 @@ MANIFEST = Manifest(
         "/_aws/lambda-url/": "gureum.services.lambda_.urls:handle_path",  # function URLs in path form
     },
     routing={"lambda": Routing(rest=True)},
+    model_patches={"lambda": "gureum.services.lambda_.model_patches:PATCHES"},
 )

@@ -47,34 +47,27 @@ _ARN_RE = re.compile(
 )
 
 
-# --- errors ----------------------------------------------------------------------------
-def err(code: str, message: str, status: int = 400, **fields: Any) -> AwsError:
-    return AwsError(code, message, status, Type="User", **fields)
-
-
-def not_found(arn: str, what: str = "Function") -> AwsError:
-    return err("ResourceNotFoundException", f"{what} not found: {arn}", 404)
-
-
-def invalid(message: str) -> AwsError:
-    return err("InvalidParameterValueException", message)
-
-
-def conflict(message: str) -> AwsError:
-    return err("ResourceConflictException", message, 409)
-
-
 # --- names -----------------------------------------------------------------------------
 def parse_name(value: str, account: str, region: str, qualifier: str | None = None) -> tuple[str, str | None]:
     """(function name, qualifier) from a name, partial ARN or ARN (qualifier may be in it)."""
     m = _ARN_RE.match(value)
     if m is None:
-        raise err("ValidationException", f"1 validation error detected: Value '{value}' at 'functionName' failed to satisfy constraint")
+        raise AwsError.modeled(
+            "lambda",
+            "ValidationException",
+            f"1 validation error detected: Value '{value}' at 'functionName' failed to satisfy constraint",
+            Type="User",
+        )
     if (m["account"] and m["account"] != account) or (m["region"] and m["region"] != region):
-        raise not_found(value)
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {value}", Type="User")
     q = m["qualifier"]
     if q and qualifier and q != qualifier:
-        raise invalid("The derived qualifier from the function name does not match the specified qualifier.")
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
+            "The derived qualifier from the function name does not match the specified qualifier.",
+            Type="User",
+        )
     return m["name"], q or qualifier
 
 
@@ -100,15 +93,21 @@ def check_environment(env: dict[str, Any] | None) -> dict[str, str]:
     variables = dict((env or {}).get("Variables") or {})
     reserved = sorted(k for k in variables if k in RESERVED_ENV)
     if reserved:
-        raise invalid(
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
             "Lambda was unable to configure your environment variables because the environment variables "
-            f"you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: {', '.join(reserved)}"
+            f"you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: {', '.join(reserved)}",
+            Type="User",
         )
     size = len(json.dumps(variables, separators=(",", ":")).encode())
     if size > MAX_ENV_BYTES:
-        raise invalid(
+        raise AwsError.modeled(
+            "lambda",
+            "InvalidParameterValueException",
             "Lambda was unable to configure your environment variables because the environment variables "
-            f"you have provided exceeded the 4KB limit. String measured: {json.dumps(variables)}"
+            f"you have provided exceeded the 4KB limit. String measured: {json.dumps(variables)}",
+            Type="User",
         )
     return {str(k): str(v) for k, v in variables.items()}
 
@@ -116,16 +115,33 @@ def check_environment(env: dict[str, Any] | None) -> dict[str, str]:
 def check_limits(params: dict[str, Any]) -> None:
     timeout = params.get("Timeout")
     if timeout is not None and not 1 <= timeout <= 900:
-        raise err("ValidationException", f"1 validation error detected: Value '{timeout}' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900")
+        raise AwsError.modeled(
+            "lambda",
+            "ValidationException",
+            f"1 validation error detected: Value '{timeout}' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900",
+            Type="User",
+        )
     mem = params.get("MemorySize")
     if mem is not None and not 128 <= mem <= 10240:
-        raise err("ValidationException", f"1 validation error detected: Value '{mem}' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 10240")
+        raise AwsError.modeled(
+            "lambda",
+            "ValidationException",
+            f"1 validation error detected: Value '{mem}' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 10240",
+            Type="User",
+        )
     eph = (params.get("EphemeralStorage") or {}).get("Size")
     if eph is not None and not 512 <= eph <= 10240:
-        raise err("ValidationException", f"1 validation error detected: Value '{eph}' at 'ephemeralStorage.size' failed to satisfy constraint: Member must have value less than or equal to 10240")
+        raise AwsError.modeled(
+            "lambda",
+            "ValidationException",
+            f"1 validation error detected: Value '{eph}' at 'ephemeralStorage.size' failed to satisfy constraint: Member must have value less than or equal to 10240",
+            Type="User",
+        )
     layers = params.get("Layers")
     if layers is not None and len(layers) > 5:
-        raise invalid("Cannot reference more than 5 layers.")
+        raise AwsError.modeled(
+            "lambda", "InvalidParameterValueException", "Cannot reference more than 5 layers.", Type="User"
+        )
 
 
 # --- function documents ------------------------------------------------------------------
@@ -216,7 +232,7 @@ def version_key(key: str, version: str) -> str:
 def get_function(txn: Txn, key: str, arn: str) -> dict[str, Any]:
     doc = txn.get(FUNCTIONS, key)
     if doc is None:
-        raise not_found(arn)
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
     return doc
 
 
