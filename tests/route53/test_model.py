@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
-from gureum.services.route53 import errors, model, names, records
+from gureum.aws.errors import AwsError
+from gureum.services.route53 import model, names, records
 from gureum.store.memory import MemoryStore
 
 ACCOUNT = "000000000000"
@@ -21,6 +25,14 @@ def zone(store):
     return model.bare_id(out["zone"]["Id"])
 
 
+@contextmanager
+def raises(code: str) -> Iterator[pytest.ExceptionInfo[AwsError]]:
+    """pytest.raises for the modeled AWS error `code`."""
+    with pytest.raises(AwsError) as e:
+        yield e
+    assert e.value.code == code
+
+
 def batch(*changes):
     return {"Changes": [{"Action": action, "ResourceRecordSet": rrs} for action, rrs in changes]}
 
@@ -34,7 +46,7 @@ def apply(store, zone, *changes):
 
 
 def messages(store, zone, *changes) -> list[str]:
-    with pytest.raises(errors.InvalidChangeBatch) as e:
+    with raises("InvalidChangeBatch") as e:
         apply(store, zone, *changes)
     return e.value.fields["messages"]
 
@@ -92,10 +104,10 @@ def test_apex_soa_and_ns_cannot_be_deleted_but_can_be_upserted(store, zone):
 def test_limits_per_batch_and_per_record(store, zone):
     many = [f"192.0.{i // 256}.{i % 256}" for i in range(401)]
     assert messages(store, zone, ("CREATE", a("big.example.com", *many)))[0].startswith("Number of records in the RRSet (401) exceeds the limit of 400")
-    with pytest.raises(errors.InvalidChangeBatch) as e:
+    with raises("InvalidChangeBatch") as e:
         apply(store, zone, *[("UPSERT", a(f"h{i}.example.com", "192.0.2.1", "192.0.2.2")) for i in range(251)])
     assert "exceeds the limit of 1000" in e.value.message
-    with pytest.raises(errors.InvalidChangeBatch) as e:
+    with raises("InvalidChangeBatch") as e:
         apply(store, zone, *[("CREATE", a(f"t{i}.example.com", '"' + "x" * 250 + '"', rtype="TXT")) for i in range(130)])
     assert "exceeds the limit of 32000" in e.value.message
 
@@ -109,7 +121,7 @@ def test_values_are_checked_per_type():
 
 
 def test_routing_policies_need_a_set_identifier(store, zone):
-    with pytest.raises(errors.InvalidInput) as e:
+    with raises("InvalidInput") as e:
         apply(store, zone, ("CREATE", a("w.example.com", "192.0.2.1") | {"Weight": 1}))
     assert e.value.message == "Invalid request: Missing field 'SetIdentifier' in Change with [Action=CREATE, Name=w.example.com, Type=A, SetIdentifier=null]"
 
@@ -132,9 +144,9 @@ def test_change_publishes_one_event_with_the_delta(store, zone):
 
 def test_hosted_zone_not_empty_and_private_zone_rules(store, zone):
     apply(store, zone, ("CREATE", a("x.example.com", "192.0.2.1")))
-    with pytest.raises(errors.HostedZoneNotEmpty):
+    with raises("HostedZoneNotEmpty"):
         store.run_sync(lambda txn: model.delete_zone(txn, ACCOUNT, zone))
-    with pytest.raises(errors.InvalidInput):
+    with raises("InvalidInput"):
         store.run_sync(lambda txn: model.create_zone(txn, ACCOUNT, "p.test", "r2", None, True, None, None))
 
 
@@ -159,8 +171,8 @@ def test_any_change_is_applied_or_rejected_with_an_aws_error(store, zone, name, 
 def test_a_vpc_sees_one_private_zone_per_name(store):
     vpc = {"VPCId": "vpc-1", "VPCRegion": "us-east-1"}
     store.run_sync(lambda txn: model.create_zone(txn, ACCOUNT, "corp.test", "p1", None, True, vpc, None))
-    with pytest.raises(errors.ConflictingDomainExists):
+    with raises("ConflictingDomainExists"):
         store.run_sync(lambda txn: model.create_zone(txn, ACCOUNT, "corp.test", "p2", None, True, vpc, None))
     other = store.run_sync(lambda txn: model.create_zone(txn, ACCOUNT, "corp.test", "p3", None, True, {"VPCId": "vpc-2", "VPCRegion": "us-east-1"}, None))
-    with pytest.raises(errors.ConflictingDomainExists):
+    with raises("ConflictingDomainExists"):
         store.run_sync(lambda txn: model.associate_vpc(txn, ACCOUNT, other["zone"]["Id"], vpc, None))

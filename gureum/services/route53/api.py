@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.aws.errors import NotImplementedOperation
-from gureum.services.route53 import errors, model, names, paging
+from gureum.aws.errors import AwsError, NotImplementedOperation
+from gureum.services.route53 import model, names, paging
 
 LOCATION = "https://route53.amazonaws.com/2013-04-01"
 
@@ -95,7 +95,7 @@ async def list_hosted_zones(ctx: RequestContext, params: dict) -> dict:
     if marker:
         ids = [model.bare_id(z["Id"]) for z in zones]
         if model.bare_id(marker) not in ids:
-            raise errors.InvalidInput(message=f"Invalid marker: {marker}")
+            raise AwsError.modeled("route53", "InvalidInput", f"Invalid marker: {marker}")
         start = ids.index(model.bare_id(marker))
     page = zones[start : start + max_items]
     out: dict[str, Any] = {
@@ -116,13 +116,15 @@ async def list_hosted_zones_by_name(ctx: RequestContext, params: dict) -> dict:
     zones = sorted(await ctx.app.store.read(lambda txn: model.list_zones(txn, ctx.account_id)), key=model.zones_by_name_order)
     dns_name, zone_id = params.get("DNSName"), params.get("HostedZoneId")
     if zone_id and not dns_name:
-        raise errors.InvalidInput(message="The HostedZoneId parameter can only be specified together with DNSName.")
+        raise AwsError.modeled(
+            "route53", "InvalidInput", "The HostedZoneId parameter can only be specified together with DNSName."
+        )
     start = 0
     if dns_name:
         try:
             key = (names.sort_key(names.parse(dns_name)), model.bare_id(zone_id) if zone_id else "")
         except names.BadName:
-            raise errors.InvalidDomainName(message=f"{dns_name} is not a valid domain name.") from None
+            raise AwsError.modeled("route53", "InvalidDomainName", f"{dns_name} is not a valid domain name.") from None
         while start < len(zones) and model.zones_by_name_order(zones[start]) < key:
             start += 1
     page = zones[start : start + max_items]
@@ -148,7 +150,7 @@ async def list_hosted_zones_by_vpc(ctx: RequestContext, params: dict) -> dict:
     vpc = {"VPCId": params["VPCId"], "VPCRegion": params["VPCRegion"]}
     zones = sorted(await ctx.app.store.read(lambda txn: model.list_zones(txn, ctx.account_id)), key=lambda z: z.get("Order", 0))
     matched = [z for z in zones if any(v.get("VPCId") == vpc["VPCId"] and v.get("VPCRegion") == vpc["VPCRegion"] for v in z.get("VPCs", []))]
-    start = paging.start(params, errors.InvalidPaginationToken)
+    start = paging.start(params, "InvalidPaginationToken")
     page = matched[start : start + max_items]
     out: dict[str, Any] = {
         "HostedZoneSummaries": [
@@ -192,7 +194,11 @@ async def get_hosted_zone_limit(ctx: RequestContext, params: dict) -> dict:
     if params["Type"] == "MAX_RRSETS_BY_ZONE":
         return {"Limit": {"Type": params["Type"], "Value": model.MAX_RRSETS_PER_ZONE}, "Count": zone["ResourceRecordSetCount"]}
     if not zone["Config"].get("PrivateZone"):
-        raise errors.HostedZoneNotPrivate(message="The specified hosted zone is a public hosted zone, not a private hosted zone.")
+        raise AwsError.modeled(
+            "route53",
+            "HostedZoneNotPrivate",
+            "The specified hosted zone is a public hosted zone, not a private hosted zone.",
+        )
     return {"Limit": {"Type": params["Type"], "Value": model.MAX_VPCS_PER_ZONE}, "Count": len(zone["VPCs"])}
 
 
@@ -293,7 +299,11 @@ async def list_resource_record_sets(ctx: RequestContext, params: dict) -> dict:
     max_items = _max_items(params, 300, 300)
     start_name, start_type, start_id = params.get("StartRecordName"), params.get("StartRecordType"), params.get("StartRecordIdentifier")
     if start_type and not start_name:
-        raise errors.InvalidInput(message="The input is not valid: StartRecordType is specified, but StartRecordName is not.")
+        raise AwsError.modeled(
+            "route53",
+            "InvalidInput",
+            "The input is not valid: StartRecordType is specified, but StartRecordName is not.",
+        )
 
     def read(txn: Any) -> list[dict]:
         zone = model.get_zone(txn, ctx.account_id, params["HostedZoneId"])
@@ -305,7 +315,7 @@ async def list_resource_record_sets(ctx: RequestContext, params: dict) -> dict:
         try:
             key = (names.sort_key(names.parse(start_name)), start_type or "", start_id or "")
         except names.BadName:
-            raise errors.InvalidInput(message=f"Invalid name: {start_name}") from None
+            raise AwsError.modeled("route53", "InvalidInput", f"Invalid name: {start_name}") from None
         while start < len(docs) and model.rrset_order(docs[start]) < key:
             start += 1
     page = docs[start : start + max_items]

@@ -15,7 +15,8 @@ import uuid
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.route53 import errors, model, paging
+from gureum.aws.errors import AwsError
+from gureum.services.route53 import model, paging
 from gureum.store import Txn
 
 CIDR = "route53.cidr"
@@ -28,7 +29,9 @@ _LOCATION = re.compile(r"^[0-9A-Za-z_\-]{1,16}$")
 def get_collection(txn: Txn, account: str, cid: str) -> dict:
     doc = txn.get(CIDR, f"{account}/{cid}")
     if doc is None:
-        raise errors.NoSuchCidrCollection()
+        raise AwsError.modeled(
+            "route53", "NoSuchCidrCollectionException", "The CIDR collection you specified, doesn't exist."
+        )
     return doc
 
 
@@ -43,11 +46,19 @@ def create(txn: Txn, account: str, name: str, ref: str) -> dict:
         doc = txn.get(CIDR, f"{account}/{known['Id']}")
         if doc is not None and doc["Name"] == name:
             return doc
-        raise errors.CidrCollectionAlreadyExists(message="A CIDR collection with the same caller reference already exists.")
+        raise AwsError.modeled(
+            "route53",
+            "CidrCollectionAlreadyExistsException",
+            "A CIDR collection with the same caller reference already exists.",
+        )
     if any(d["Name"] == name for _k, d in txn.scan(CIDR, f"{account}/")):
-        raise errors.CidrCollectionAlreadyExists(message=f"A CIDR collection with the name {name} already exists.")
+        raise AwsError.modeled(
+            "route53", "CidrCollectionAlreadyExistsException", f"A CIDR collection with the name {name} already exists."
+        )
     if txn.count(CIDR, f"{account}/") >= MAX_COLLECTIONS:
-        raise errors.LimitsExceeded(message="This operation would exceed the limit of 5 CIDR collections per account.")
+        raise AwsError.modeled(
+            "route53", "LimitsExceeded", "This operation would exceed the limit of 5 CIDR collections per account."
+        )
     cid = str(uuid.uuid4())
     doc = {"Id": cid, "Arn": f"arn:aws:route53:::cidrcollection/{cid}", "Name": name, "Version": 1, "Locations": {}}
     txn.put(CIDR, f"{account}/{cid}", doc)
@@ -60,29 +71,37 @@ def _block(text: str) -> str:
     try:
         net = ipaddress.ip_network(text, strict=True)
     except ValueError:
-        raise errors.InvalidInput(message=f"Invalid CIDR block: {text}") from None
+        raise AwsError.modeled("route53", "InvalidInput", f"Invalid CIDR block: {text}") from None
     limit = 24 if net.version == 4 else 48
     if not 1 <= net.prefixlen <= limit:
-        raise errors.InvalidInput(message=f"CIDR block {text} has an invalid prefix length: IPv4 /1 to /24, IPv6 /1 to /48.")
+        raise AwsError.modeled(
+            "route53",
+            "InvalidInput",
+            f"CIDR block {text} has an invalid prefix length: IPv4 /1 to /24, IPv6 /1 to /48.",
+        )
     return str(net)
 
 
 def change(txn: Txn, account: str, cid: str, version: int | None, changes: list[dict]) -> dict:
     doc = get_collection(txn, account, cid)
     if version is not None and int(version) != doc["Version"]:
-        raise errors.CidrCollectionVersionMismatch()
+        raise AwsError.modeled(
+            "route53",
+            "CidrCollectionVersionMismatchException",
+            "The CIDR collection version you provided, doesn't match the one in the ListCidrCollections operation.",
+        )
     locs = {k: list(v) for k, v in doc["Locations"].items()}
     for ch in changes:
         loc = ch["LocationName"]
         if not _LOCATION.match(loc):
-            raise errors.InvalidInput(message=f"Invalid location name: {loc}")
+            raise AwsError.modeled("route53", "InvalidInput", f"Invalid location name: {loc}")
         blocks = [_block(b) for b in ch["CidrList"]]
         if ch["Action"] == "PUT":
             cur = locs.setdefault(loc, [])
             for b in blocks:
                 owner = next((n for n, bs in locs.items() if b in bs), None)
                 if owner is not None and owner != loc:
-                    raise errors.InvalidInput(message=f"CIDR block {b} is already in location {owner}.")
+                    raise AwsError.modeled("route53", "InvalidInput", f"CIDR block {b} is already in location {owner}.")
                 if b not in cur:
                     cur.append(b)
         else:  # DELETE_IF_EXISTS
@@ -91,13 +110,17 @@ def change(txn: Txn, account: str, cid: str, version: int | None, changes: list[
                 continue
             remaining = [b for b in cur if b not in blocks]
             if not remaining and _location_in_use(txn, account, cid, loc):
-                raise errors.CidrBlockInUse(message=f"Location {loc} is in use by a resource record set.")
+                raise AwsError.modeled(
+                    "route53", "CidrBlockInUseException", f"Location {loc} is in use by a resource record set."
+                )
             if remaining:
                 locs[loc] = remaining
             else:
                 del locs[loc]
     if sum(len(v) for v in locs.values()) > MAX_BLOCKS:
-        raise errors.LimitsExceeded(message="This operation would exceed the limit of 1000 CIDR blocks per collection.")
+        raise AwsError.modeled(
+            "route53", "LimitsExceeded", "This operation would exceed the limit of 1000 CIDR blocks per collection."
+        )
     doc["Locations"] = locs
     doc["Version"] += 1
     txn.put(CIDR, f"{account}/{cid}", doc)
@@ -116,7 +139,9 @@ def _location_in_use(txn: Txn, account: str, cid: str, loc: str | None) -> bool:
 def delete(txn: Txn, account: str, cid: str) -> None:
     doc = get_collection(txn, account, cid)
     if doc["Locations"] or _location_in_use(txn, account, cid, None):
-        raise errors.CidrCollectionInUse()
+        raise AwsError.modeled(
+            "route53", "CidrCollectionInUseException", "This CIDR collection is in use, and isn't empty."
+        )
     txn.delete(CIDR, f"{account}/{cid}")
     _publish(txn, None, cid)
 
@@ -198,7 +223,11 @@ async def list_cidr_blocks(ctx: RequestContext, params: dict) -> dict:
     doc = await ctx.app.store.read(lambda txn: get_collection(txn, ctx.account_id, params["CollectionId"]))
     loc = params.get("LocationName")
     if loc and loc not in doc["Locations"]:
-        raise errors.NoSuchCidrLocation()
+        raise AwsError.modeled(
+            "route53",
+            "NoSuchCidrLocationException",
+            "The CIDR collection location doesn't match any location in your account.",
+        )
     items = [{"CidrBlock": b, "LocationName": n} for n, bs in sorted(doc["Locations"].items()) if not loc or n == loc for b in bs]
     page, token = _page(items, params)
     out: dict[str, Any] = {"CidrBlocks": page}

@@ -48,7 +48,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.route53 import errors, model, paging
+from gureum.aws.errors import AwsError
+from gureum.services.route53 import model, paging
 from gureum.store import Txn
 
 if TYPE_CHECKING:
@@ -74,10 +75,6 @@ FIRST_PROBE_SPREAD = 1.0  # seconds over which a check's regions take their firs
 
 
 # --- the model ---------------------------------------------------------------------------------
-def _invalid(msg: str) -> errors.InvalidInput:
-    return errors.InvalidInput(message=msg)
-
-
 def is_public(ip: str) -> bool:
     """Whether Route 53 may check an endpoint at `ip`: not in local, private, non-routable,
     reserved or multicast ranges (RFC 5735, RFC 6598, RFC 5156). IPv4 inside IPv6 (mapped,
@@ -115,42 +112,64 @@ def normalize_config(cfg: dict, private_targets: bool = True) -> dict:
     cfg = {k: v for k, v in cfg.items() if v is not None}
     kind = cfg["Type"]
     if kind in ENDPOINT_TYPES and cfg.get("IPAddress") and not private_targets and not is_public(str(cfg["IPAddress"])):
-        raise _invalid(not_public_message(str(cfg["IPAddress"])))
+        raise AwsError.modeled("route53", "InvalidInput", not_public_message(str(cfg["IPAddress"])))
     if kind == "RECOVERY_CONTROL":
-        raise _invalid("RECOVERY_CONTROL health checks are not supported by gureum")
+        raise AwsError.modeled("route53", "InvalidInput", "RECOVERY_CONTROL health checks are not supported by gureum")
     if kind in ENDPOINT_TYPES:
         if not cfg.get("IPAddress") and not cfg.get("FullyQualifiedDomainName"):
-            raise _invalid("Invalid parameter : Either IPAddress or FullyQualifiedDomainName must be specified.")
+            raise AwsError.modeled(
+                "route53",
+                "InvalidInput",
+                "Invalid parameter : Either IPAddress or FullyQualifiedDomainName must be specified.",
+            )
         if kind == "TCP" and cfg.get("Port") is None:
-            raise _invalid("Invalid parameter : Port is required for TCP health checks.")
+            raise AwsError.modeled(
+                "route53", "InvalidInput", "Invalid parameter : Port is required for TCP health checks."
+            )
         cfg.setdefault("Port", 443 if kind.startswith("HTTPS") else 80)
         if kind.endswith("STR_MATCH"):
             if not cfg.get("SearchString"):
-                raise _invalid("Invalid parameter : SearchString is required for string matching health checks.")
+                raise AwsError.modeled(
+                    "route53",
+                    "InvalidInput",
+                    "Invalid parameter : SearchString is required for string matching health checks.",
+                )
             if len(cfg["SearchString"]) > 255:
-                raise _invalid("Invalid parameter : SearchString can be at most 255 characters.")
+                raise AwsError.modeled(
+                    "route53", "InvalidInput", "Invalid parameter : SearchString can be at most 255 characters."
+                )
         if kind.startswith("HTTPS"):
             cfg.setdefault("EnableSNI", True)
         cfg.setdefault("RequestInterval", 30)
         cfg.setdefault("FailureThreshold", 3)
         cfg.setdefault("MeasureLatency", False)
         if cfg["RequestInterval"] not in (10, 30):
-            raise _invalid("Invalid parameter : RequestInterval must be 10 or 30.")
+            raise AwsError.modeled("route53", "InvalidInput", "Invalid parameter : RequestInterval must be 10 or 30.")
         if not 1 <= int(cfg["FailureThreshold"]) <= 10:
-            raise _invalid("Invalid parameter : FailureThreshold must be between 1 and 10.")
+            raise AwsError.modeled(
+                "route53", "InvalidInput", "Invalid parameter : FailureThreshold must be between 1 and 10."
+            )
     elif kind == "CALCULATED":
         children = cfg.get("ChildHealthChecks") or []
         if len(children) > 256:
-            raise _invalid("Invalid parameter : A calculated health check can have at most 256 child health checks.")
+            raise AwsError.modeled(
+                "route53",
+                "InvalidInput",
+                "Invalid parameter : A calculated health check can have at most 256 child health checks.",
+            )
         cfg.setdefault("ChildHealthChecks", [])
         cfg.setdefault("HealthThreshold", 0)
     elif kind == "CLOUDWATCH_METRIC":
         if not cfg.get("AlarmIdentifier"):
-            raise _invalid("Invalid parameter : AlarmIdentifier is required for CLOUDWATCH_METRIC health checks.")
+            raise AwsError.modeled(
+                "route53",
+                "InvalidInput",
+                "Invalid parameter : AlarmIdentifier is required for CLOUDWATCH_METRIC health checks.",
+            )
         cfg.setdefault("InsufficientDataHealthStatus", "LastKnownStatus")
     regions = cfg.get("Regions")
     if regions is not None and len(regions) < 3:
-        raise _invalid("Invalid parameter : You must specify at least 3 regions.")
+        raise AwsError.modeled("route53", "InvalidInput", "Invalid parameter : You must specify at least 3 regions.")
     cfg.setdefault("Inverted", False)
     cfg.setdefault("Disabled", False)
     return cfg
@@ -159,7 +178,7 @@ def normalize_config(cfg: dict, private_targets: bool = True) -> dict:
 def get_check(txn: Txn, account: str, hc_id: str) -> dict:
     doc = txn.get(HEALTHCHECKS, f"{account}/{hc_id}")
     if doc is None:
-        raise errors.NoSuchHealthCheck(message=f"No health check exists with the specified ID {hc_id}")
+        raise AwsError.modeled("route53", "NoSuchHealthCheck", f"No health check exists with the specified ID {hc_id}")
     return doc
 
 
@@ -170,10 +189,17 @@ def create_check(txn: Txn, account: str, ref: str, config: dict, private_targets
         doc = txn.get(HEALTHCHECKS, f"{account}/{known['Id']}")
         if doc is not None and known.get("Config") == cfg:
             return doc, False
-        raise errors.HealthCheckAlreadyExists(
-            message="A health check with the specified CallerReference already exists, with different settings.")
+        raise AwsError.modeled(
+            "route53",
+            "HealthCheckAlreadyExists",
+            "A health check with the specified CallerReference already exists, with different settings.",
+        )
     if txn.count(HEALTHCHECKS, f"{account}/") >= MAX_HEALTH_CHECKS:
-        raise errors.TooManyHealthChecks(message=f"This operation would exceed the limit of {MAX_HEALTH_CHECKS} health checks.")
+        raise AwsError.modeled(
+            "route53",
+            "TooManyHealthChecks",
+            f"This operation would exceed the limit of {MAX_HEALTH_CHECKS} health checks.",
+        )
     hc_id = str(uuid.uuid4())
     doc = {"Id": hc_id, "CallerReference": ref, "HealthCheckConfig": cfg, "HealthCheckVersion": 1}
     txn.put(HEALTHCHECKS, f"{account}/{hc_id}", doc)
@@ -191,7 +217,11 @@ RESETTABLE = {"FullyQualifiedDomainName": None, "Regions": None, "ResourcePath":
 def update_check(txn: Txn, account: str, params: dict, private_targets: bool = True) -> dict:
     doc = get_check(txn, account, params["HealthCheckId"])
     if params.get("HealthCheckVersion") is not None and int(params["HealthCheckVersion"]) != doc["HealthCheckVersion"]:
-        raise errors.HealthCheckVersionMismatch()
+        raise AwsError.modeled(
+            "route53",
+            "HealthCheckVersionMismatch",
+            "The value of HealthCheckVersion in the request doesn't match the value of HealthCheckVersion in the health check.",
+        )
     cfg = dict(doc["HealthCheckConfig"])
     for k in params.get("ResetElements") or []:
         if RESETTABLE.get(k) is None:
@@ -212,7 +242,11 @@ def delete_check(txn: Txn, account: str, hc_id: str) -> None:
     doc = get_check(txn, account, hc_id)
     for _k, other in txn.scan(HEALTHCHECKS, f"{account}/"):
         if hc_id in (other["HealthCheckConfig"].get("ChildHealthChecks") or []):
-            raise errors.HealthCheckInUse(message=f"Health check {hc_id} is a child of calculated health check {other['Id']}.")
+            raise AwsError.modeled(
+                "route53",
+                "HealthCheckInUse",
+                f"Health check {hc_id} is a child of calculated health check {other['Id']}.",
+            )
     txn.delete(HEALTHCHECKS, f"{account}/{hc_id}")
     txn.delete(model.TAGS, f"{account}/healthcheck/{hc_id}")
     txn.publish(HEALTH_TOPIC, {"kind": "delete", "id": doc["Id"]})

@@ -31,6 +31,7 @@ import secrets
 import string
 from typing import Any
 
+from gureum.aws.errors import AwsError
 from gureum.services.route53 import errors, names, records
 from gureum.store import Txn
 
@@ -125,7 +126,7 @@ def rrset_order(doc: dict) -> tuple:
 def get_zone(txn: Txn, account: str, zone_id: str) -> dict:
     zone = txn.get(ZONES, zone_key(account, bare_id(zone_id)))
     if zone is None:
-        raise errors.NoSuchHostedZone(bare_id(zone_id))
+        raise AwsError.modeled("route53", "NoSuchHostedZone", f"No hosted zone found with ID: {bare_id(zone_id)}")
     return zone
 
 
@@ -150,9 +151,9 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
     try:
         labels = names.parse(name)
     except names.BadName:
-        raise errors.InvalidDomainName(message=f"{name} is not a valid domain name.") from None
+        raise AwsError.modeled("route53", "InvalidDomainName", f"{name} is not a valid domain name.") from None
     if not labels:
-        raise errors.InvalidDomainName(message=f"{name} is reserved by AWS!")
+        raise AwsError.modeled("route53", "InvalidDomainName", f"{name} is reserved by AWS!")
     zone_name = names.to_text(labels)
     request = {"Name": zone_name, "Comment": comment, "Private": private, "VPC": vpc, "DelegationSetId": delegation_set_id}
     ref = txn.get(CALLERREFS, f"{account}/{caller_ref}")
@@ -161,20 +162,18 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
             zone = txn.get(ZONES, zone_key(account, ref["ZoneId"]))
             change = txn.get(CHANGES, f"{account}/{ref['ChangeId']}")
             return {"zone": zone, "change": change, "servers": zone["NameServers"], "vpc": vpc}
-        raise errors.HostedZoneAlreadyExists(
-            message="A hosted zone has already been created with the specified caller reference."
-        )
+        raise AwsError.modeled("route53", "HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
     if vpc is not None and not private:
         private = True
     if vpc is not None and (not vpc.get("VPCId") or not vpc.get("VPCRegion")):  # e.g. an empty <VPC/>
-        raise errors.InvalidVPCId(message="The VPC ID and region must both be specified.")
+        raise AwsError.modeled("route53", "InvalidVPCId", "The VPC ID and region must both be specified.")
     if private and vpc is None:
-        raise errors.InvalidInput(message="When you're creating a private hosted zone (when you specify true for PrivateZone), you must also specify values for VPCId and VPCRegion.")
+        raise AwsError.modeled("route53", "InvalidInput", "When you're creating a private hosted zone (when you specify true for PrivateZone), you must also specify values for VPCId and VPCRegion.")
     if txn.count(ZONES, f"{account}/") >= MAX_ZONES:
-        raise errors.TooManyHostedZones(message=f"This operation would exceed the limit of {MAX_ZONES} hosted zones per account.")
+        raise AwsError.modeled("route53", "TooManyHostedZones", f"This operation would exceed the limit of {MAX_ZONES} hosted zones per account.")
     if delegation_set_id:
         if private:
-            raise errors.InvalidInput(message="A private hosted zone cannot use a reusable delegation set.")
+            raise AwsError.modeled("route53", "InvalidInput", "A private hosted zone cannot use a reusable delegation set.")
         dset = get_delegation_set(txn, account, delegation_set_id)
         servers = list(dset["NameServers"])
     else:
@@ -216,7 +215,7 @@ def delete_zone(txn: Txn, account: str, zone_id: str) -> dict:
     zid = bare_id(zone["Id"])
     for doc in zone_records(txn, account, zid):
         if not (doc["Name"] == zone["Name"] and doc["Type"] in ("SOA", "NS") and not doc.get("SetIdentifier")):
-            raise errors.HostedZoneNotEmpty()
+            raise AwsError.modeled("route53", "HostedZoneNotEmpty", "The specified hosted zone contains non-required resource record sets and so cannot be deleted.")
     txn.delete_prefix(RECORDS, record_prefix(account, zid))
     txn.delete(ZONES, zone_key(account, zid))
     txn.delete(TAGS, f"{account}/hostedzone/{zid}")
@@ -254,23 +253,31 @@ def _check_vpc_name_conflict(txn: Txn, account: str, zone: dict, vpc: dict) -> N
     for other in list_zones(txn, account):
         if other["Id"] != zone["Id"] and other["Name"] == zone["Name"] and other["Config"].get("PrivateZone") \
                 and any(_same_vpc(v, vpc) for v in other.get("VPCs", [])):
-            raise errors.ConflictingDomainExists(
-                message=f"The VPC {vpc.get('VPCId')} in {vpc.get('VPCRegion')} region has already been associated with the hosted zone {bare_id(other['Id'])} with the same domain name."
+            raise AwsError.modeled(
+                "route53",
+                "ConflictingDomainExists",
+                f"The VPC {vpc.get('VPCId')} in {vpc.get('VPCRegion')} region has already been associated with the hosted zone {bare_id(other['Id'])} with the same domain name.",
             )
 
 
 def associate_vpc(txn: Txn, account: str, zone_id: str, vpc: dict, comment: str | None) -> dict:
     zone = get_zone(txn, account, zone_id)
     if not zone["Config"].get("PrivateZone"):
-        raise errors.PublicZoneVPCAssociation()
+        raise AwsError.modeled(
+            "route53",
+            "PublicZoneVPCAssociation",
+            "You're trying to associate a VPC with a public hosted zone. Amazon Route 53 doesn't support associating a VPC with a public hosted zone.",
+        )
     if not vpc.get("VPCId") or not vpc.get("VPCRegion"):
-        raise errors.InvalidVPCId(message="The VPC ID and region must both be specified.")
+        raise AwsError.modeled("route53", "InvalidVPCId", "The VPC ID and region must both be specified.")
     if any(_same_vpc(v, vpc) for v in zone["VPCs"]):
-        raise errors.ConflictingDomainExists(
-            message=f"The VPC {vpc['VPCId']} in {vpc['VPCRegion']} region has already been associated with the hosted zone {bare_id(zone['Id'])} with the same domain name."
+        raise AwsError.modeled(
+            "route53",
+            "ConflictingDomainExists",
+            f"The VPC {vpc['VPCId']} in {vpc['VPCRegion']} region has already been associated with the hosted zone {bare_id(zone['Id'])} with the same domain name.",
         )
     if len(zone["VPCs"]) >= MAX_VPCS_PER_ZONE:
-        raise errors.LimitsExceeded(message="Limits Exceeded: MAX_VPCS_ASSOCIATED_BY_ZONE")
+        raise AwsError.modeled("route53", "LimitsExceeded", "Limits Exceeded: MAX_VPCS_ASSOCIATED_BY_ZONE")
     _check_vpc_name_conflict(txn, account, zone, vpc)
     zone["VPCs"].append(vpc)
     return _save_vpcs(txn, account, zone, comment)
@@ -280,11 +287,17 @@ def disassociate_vpc(txn: Txn, account: str, zone_id: str, vpc: dict, comment: s
     zone = get_zone(txn, account, zone_id)
     kept = [v for v in zone["VPCs"] if not _same_vpc(v, vpc)]
     if len(kept) == len(zone["VPCs"]):
-        raise errors.VPCAssociationNotFound(
-            message=f"The specified VPC {vpc.get('VPCId')} and hosted zone {bare_id(zone['Id'])} are not currently associated."
+        raise AwsError.modeled(
+            "route53",
+            "VPCAssociationNotFound",
+            f"The specified VPC {vpc.get('VPCId')} and hosted zone {bare_id(zone['Id'])} are not currently associated.",
         )
     if not kept:
-        raise errors.LastVPCAssociation()
+        raise AwsError.modeled(
+            "route53",
+            "LastVPCAssociation",
+            "The VPC that you're trying to disassociate from the private hosted zone is the last VPC that is associated with the hosted zone. Amazon Route 53 doesn't support disassociating the last VPC from a hosted zone.",
+        )
     zone["VPCs"] = kept
     return _save_vpcs(txn, account, zone, comment)
 
@@ -301,19 +314,25 @@ def _save_vpcs(txn: Txn, account: str, zone: dict, comment: str | None) -> dict:
 def get_delegation_set(txn: Txn, account: str, dset_id: str) -> dict:
     dset = txn.get(DSETS, f"{account}/{bare_id(dset_id)}")
     if dset is None:
-        raise errors.NoSuchDelegationSet(message=f"{bare_id(dset_id)}")
+        raise AwsError.modeled("route53", "NoSuchDelegationSet", f"{bare_id(dset_id)}")
     return dset
 
 
 def create_delegation_set(txn: Txn, account: str, caller_ref: str, zone_id: str | None) -> dict:
     if txn.get(DSET_REFS, f"{account}/{caller_ref}") is not None:
-        raise errors.DelegationSetAlreadyCreated()
+        raise AwsError.modeled(
+            "route53",
+            "DelegationSetAlreadyCreated",
+            "A delegation set has already been created with the specified caller reference.",
+        )
     if txn.count(DSETS, f"{account}/") >= MAX_DELEGATION_SETS:
-        raise errors.LimitsExceeded(message="Limits Exceeded: MAX_REUSABLE_DELEGATION_SETS_BY_OWNER")
+        raise AwsError.modeled("route53", "LimitsExceeded", "Limits Exceeded: MAX_REUSABLE_DELEGATION_SETS_BY_OWNER")
     if zone_id:
         zone = get_zone(txn, account, zone_id)
         if zone["Config"].get("PrivateZone"):
-            raise errors.InvalidInput(message="A reusable delegation set cannot be created from a private hosted zone.")
+            raise AwsError.modeled(
+                "route53", "InvalidInput", "A reusable delegation set cannot be created from a private hosted zone."
+            )
         servers = list(zone["NameServers"])
     else:
         servers = name_servers()
@@ -328,7 +347,7 @@ def delete_delegation_set(txn: Txn, account: str, dset_id: str) -> None:
     dset = get_delegation_set(txn, account, dset_id)
     did = bare_id(dset["Id"])
     if any(z.get("DelegationSetId") == did for z in list_zones(txn, account)):
-        raise errors.DelegationSetInUse(message=f"The delegation set {did} is in use by a hosted zone.")
+        raise AwsError.modeled("route53", "DelegationSetInUse", f"The delegation set {did} is in use by a hosted zone.")
     txn.delete(DSETS, f"{account}/{did}")
     txn.delete(DSET_REFS, f"{account}/{dset['CallerReference']}")
 
@@ -339,7 +358,9 @@ def _check_tag_resource(txn: Txn, account: str, rtype: str, rid: str) -> None:
         get_zone(txn, account, rid)
     elif rtype == "healthcheck":
         if txn.get("route53.healthchecks", f"{account}/{rid}") is None:
-            raise errors.NoSuchHealthCheck(message=f"No health check exists with the specified ID {rid}")
+            raise AwsError.modeled(
+                "route53", "NoSuchHealthCheck", f"No health check exists with the specified ID {rid}"
+            )
 
 
 def change_tags(txn: Txn, account: str, rtype: str, rid: str, add: list[dict], remove: list[str]) -> None:
@@ -352,7 +373,9 @@ def change_tags(txn: Txn, account: str, rtype: str, rid: str, add: list[dict], r
     for tag in add:
         tags[tag["Key"]] = tag.get("Value", "")
     if len(tags) > 50:
-        raise errors.InvalidInput(message="The number of tags for the resource exceeds the limit of 50.")
+        raise AwsError.modeled(
+            "route53", "InvalidInput", "The number of tags for the resource exceeds the limit of 50."
+        )
     txn.put(TAGS, key, {"Tags": tags})
 
 
@@ -422,25 +445,32 @@ def check_batch_shape(batch: dict) -> None:
         expected = ("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], "
                     "or TrafficPolicyInstanceId], but found {} in " + _change_problem(rrs, action))
         if sum((has_alias, has_any, has_tp)) > 1:
-            raise errors.InvalidInput(message=expected.format("more than one"))
+            raise AwsError.modeled("route53", "InvalidInput", expected.format("more than one"))
         if not (has_alias or has_all or has_tp):
-            raise errors.InvalidInput(message=expected.format("none"))
+            raise AwsError.modeled("route53", "InvalidInput", expected.format("none"))
         policies = [f for f in POLICY_FIELDS if rrs.get(f) is not None]
         if rrs.get("SetIdentifier") is None and policies:
-            raise errors.InvalidInput(message=f"Invalid request: Missing field 'SetIdentifier' in {_change_problem(rrs, action)}")
+            raise AwsError.modeled(
+                "route53",
+                "InvalidInput",
+                f"Invalid request: Missing field 'SetIdentifier' in {_change_problem(rrs, action)}",
+            )
         if rrs.get("SetIdentifier") is not None and len(policies) != 1:
             found = "none" if not policies else "more than one"
-            raise errors.InvalidInput(message=(
+            raise AwsError.modeled(
+                "route53",
+                "InvalidInput",
                 "Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, MultiValueAnswer, "
-                f"GeoProximityLocation, or CidrRoutingConfig], but found {found} in {_change_problem(rrs, action)}"))
+                f"GeoProximityLocation, or CidrRoutingConfig], but found {found} in {_change_problem(rrs, action)}",
+            )
         weight = 2 if action == "UPSERT" else 1
         values = rrs.get("ResourceRecords") or []
         records_count += weight * len(values)
         chars += weight * sum(len(rr.get("Value", "")) for rr in values)
     if records_count > MAX_BATCH_RECORDS:
-        raise errors.InvalidChangeBatch([f"Number of records in the request ({records_count}) exceeds the limit of {MAX_BATCH_RECORDS}."])
+        raise errors.invalid_change_batch([f"Number of records in the request ({records_count}) exceeds the limit of {MAX_BATCH_RECORDS}."])
     if chars > MAX_BATCH_CHARS:
-        raise errors.InvalidChangeBatch([f"Number of characters in the values in the request ({chars}) exceeds the limit of {MAX_BATCH_CHARS}."])
+        raise errors.invalid_change_batch([f"Number of characters in the values in the request ({chars}) exceeds the limit of {MAX_BATCH_CHARS}."])
 
 
 def _static_problems(zone: dict, doc: dict, zone_labels: tuple[bytes, ...]) -> list[str]:
@@ -536,8 +566,8 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
     if problems:
         cname = [p for p in problems if p.startswith("RRSet of type CNAME")]
         if cname:
-            raise errors.InvalidChangeBatch(cname[:1], bare=True)
-        raise errors.InvalidChangeBatch(problems)
+            raise errors.invalid_change_batch(cname[:1], bare=True)
+        raise errors.invalid_change_batch(problems)
     soa = (zone["Name"], "SOA", "")
     moved = next_soa(txn, before.get(soa), current.get(soa))
     if moved is not None:
@@ -680,7 +710,9 @@ def _policy_problems(current: dict[tuple, dict]) -> list[str]:
 def get_change(txn: Txn, account: str, change_id: str) -> dict:
     change = txn.get(CHANGES, f"{account}/{bare_id(change_id)}")
     if change is None:
-        raise errors.NoSuchChange(bare_id(change_id))
+        raise AwsError.modeled(
+            "route53", "NoSuchChange", f"A change with the specified change ID does not exist: {bare_id(change_id)}"
+        )
     return change
 
 

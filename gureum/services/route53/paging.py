@@ -7,7 +7,7 @@ never a ValueError (500). Every list handler of the package reads them through h
 
 from __future__ import annotations
 
-from gureum.services.route53 import errors
+from gureum.aws.errors import AwsError
 
 
 def _field(member: str) -> str:
@@ -21,7 +21,11 @@ def count(params: dict, member: str = "MaxItems", default: int = 100, cap: int |
         return default
     n = number(raw, member)
     if n < 1:
-        raise errors.InvalidInput(message=f"1 validation error detected: Value '{raw}' at '{_field(member)}' failed to satisfy constraint: Member must have value greater than or equal to 1")
+        raise AwsError.modeled(
+            "route53",
+            "InvalidInput",
+            f"1 validation error detected: Value '{raw}' at '{_field(member)}' failed to satisfy constraint: Member must have value greater than or equal to 1",
+        )
     return min(n, cap) if cap else n
 
 
@@ -29,17 +33,23 @@ def number(raw: object, member: str) -> int:
     """A parameter the model types as a string but AWS reads as an integer."""
     text = str(raw).strip()
     if not text.lstrip("-").isdigit() or not text.isascii():
-        raise errors.InvalidInput(message=f"1 validation error detected: Value '{raw}' at '{_field(member)}' failed to satisfy constraint: Member must be a number")
+        raise AwsError.modeled(
+            "route53",
+            "InvalidInput",
+            f"1 validation error detected: Value '{raw}' at '{_field(member)}' failed to satisfy constraint: Member must be a number",
+        )
     return int(text)
 
 
-def start(params: dict, error: type[errors.AwsError] = errors.InvalidInput) -> int:
+def start(params: dict, code: str = "InvalidInput") -> int:
     """Where a page starts: a `NextToken` this package handed out (an offset), 0 without
-    one; anything else is `error` (InvalidPaginationToken or InvalidInput, per operation)."""
+    one; anything else is the error `code` (InvalidPaginationToken or InvalidInput, per operation)."""
     raw = params.get("NextToken")
     if raw is None or raw == "":
         return 0
     text = str(raw)
     if not (text.isascii() and text.isdigit()):
-        raise error(message="The value that you specified for NextToken in a List request isn't valid.")
+        raise AwsError.modeled(
+            "route53", code, "The value that you specified for NextToken in a List request isn't valid."
+        )
     return int(text)

@@ -25,7 +25,7 @@ import dns.rdatatype
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.route53 import engine as engine_mod
-from gureum.services.route53 import errors, model, paging
+from gureum.services.route53 import model, paging
 from gureum.store import Txn
 
 QUERYLOG = "route53.querylog"
@@ -51,7 +51,9 @@ def _parse_arn(arn: str) -> tuple[str, str, str]:
     """arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*] → (region, account, name)."""
     parts = arn.split(":")
     if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
-        raise errors.InvalidInput(message=f"The ARN for the CloudWatch Logs log group is invalid: {arn}")
+        raise AwsError.modeled(
+            "route53", "InvalidInput", f"The ARN for the CloudWatch Logs log group is invalid: {arn}"
+        )
     name = ":".join(parts[6:])
     name = name.removesuffix(":*")
     return parts[3], parts[4], name
@@ -63,10 +65,12 @@ def create(txn: Txn, account: str, zone_id: str, arn: str) -> dict:
     zone = model.get_zone(txn, account, zone_id)
     zid = model.bare_id(zone["Id"])
     if zone["Config"].get("PrivateZone"):
-        raise errors.InvalidInput(message="Query logging is not supported for private hosted zones.")
+        raise AwsError.modeled("route53", "InvalidInput", "Query logging is not supported for private hosted zones.")
     region, arn_account, group = _parse_arn(arn)
     if region != "us-east-1":
-        raise errors.InvalidInput(message="The CloudWatch Logs log group must be in the us-east-1 region.")
+        raise AwsError.modeled(
+            "route53", "InvalidInput", "The CloudWatch Logs log group must be in the us-east-1 region."
+        )
     if txn.get(logs.GROUPS, logs.group_key(arn_account, region, group)) is None:
         raise NoSuchCloudWatchLogsLogGroup()
     if any(d["HostedZoneId"] == zid for _k, d in txn.scan(QUERYLOG, f"{account}/")):
@@ -180,7 +184,7 @@ async def list_query_logging_configs(ctx: RequestContext, params: dict) -> dict:
         return [d for d in docs if not zid or d["HostedZoneId"] == model.bare_id(zid)]
 
     docs = sorted(await ctx.app.store.read(read), key=lambda d: d["Id"])
-    start = paging.start(params, errors.InvalidPaginationToken)
+    start = paging.start(params, "InvalidPaginationToken")
     n = paging.count(params, "MaxResults", 100)
     out: dict[str, Any] = {"QueryLoggingConfigs": docs[start : start + n]}
     if start + n < len(docs):

@@ -20,7 +20,7 @@ from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.route53 import errors, model, names, paging, records
+from gureum.services.route53 import model, names, paging, records
 from gureum.store import Txn
 
 POLICIES = "route53.tpolicies"
@@ -222,9 +222,9 @@ def create_instance(txn: Txn, account: str, params: dict) -> dict:
     try:
         labels = names.parse(params["Name"])
     except names.BadName:
-        raise errors.InvalidInput(message=f"Invalid name: {params['Name']}") from None
+        raise AwsError.modeled("route53", "InvalidInput", f"Invalid name: {params['Name']}") from None
     if not names.is_subdomain(labels, names.parse(zone["Name"])):
-        raise errors.InvalidInput(message=f"{params['Name']} is not in the hosted zone {zone['Name']}")
+        raise AwsError.modeled("route53", "InvalidInput", f"{params['Name']} is not in the hosted zone {zone['Name']}")
     name = names.to_text(labels)
     if txn.count(INSTANCES, f"{account}/") >= MAX_INSTANCES:
         raise TooManyTrafficPolicyInstances(message=f"This operation would exceed the limit of {MAX_INSTANCES} traffic policy instances.")
@@ -258,7 +258,9 @@ def update_instance(txn: Txn, account: str, params: dict) -> dict:
     instance = get_instance(txn, account, params["Id"])
     policy = get_policy(txn, account, params["TrafficPolicyId"], params["TrafficPolicyVersion"])
     if policy["Type"] != instance["TrafficPolicyType"]:
-        raise errors.InvalidInput(message="The new traffic policy version must have the same record type.")
+        raise AwsError.modeled(
+            "route53", "InvalidInput", "The new traffic policy version must have the same record type."
+        )
     instance.update(TTL=int(params["TTL"]), TrafficPolicyId=policy["Id"], TrafficPolicyVersion=policy["Version"])
     txn.put(INSTANCES, f"{account}/{instance['Id']}", instance)
     zone = model.get_zone(txn, account, instance["HostedZoneId"])
