@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 
+from gureum.aws.errors import AwsError
 from gureum.services.iam import ids, lookup, sessions, trust
 from gureum.services.iam.model import Iam
 from gureum.store.memory import MemoryStore
+
+
+@contextmanager
+def raises(code: str, match: str | None = None) -> Iterator[pytest.ExceptionInfo[AwsError]]:
+    """pytest.raises for the modeled AWS error `code`."""
+    with pytest.raises(AwsError, match=match) as e:
+        yield e
+    assert e.value.code == code
+
 
 ACCT = "123456789012"
 TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
@@ -80,13 +92,13 @@ def test_assume_role_credentials_resolve_to_the_assumed_role(app):
 
 def test_assume_role_errors_as_sts_does(app):
     async def scenario():
-        with pytest.raises(sessions.AccessDenied) as err:
+        with raises("AccessDenied") as err:
             await lookup.assume_role_credentials(app, ACCT, f"arn:aws:iam::{ACCT}:role/nope", "s")
         assert err.value.status == 403 and "sts:AssumeRole on resource" in err.value.message
-        with pytest.raises(sessions.StsValidationError, match="exceeds the MaxSessionDuration"):
+        with raises("ValidationError", match="exceeds the MaxSessionDuration"):
             await lookup.assume_role_credentials(app, ACCT, ROLE_ARN, "s", 7201)
         # the role trusts lambda.amazonaws.com only: ECS's service principal is refused
-        with pytest.raises(sessions.AccessDenied) as err:
+        with raises("AccessDenied") as err:
             await lookup.assume_role_credentials(app, ACCT, ROLE_ARN, "s", service="ecs-tasks.amazonaws.com")
         assert err.value.message == (
             f"User: ecs-tasks.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: {ROLE_ARN}")
@@ -95,7 +107,7 @@ def test_assume_role_errors_as_sts_does(app):
 
 
 def test_role_chaining_is_limited_to_an_hour(app):
-    with pytest.raises(sessions.StsValidationError, match="role chaining"):
+    with raises("ValidationError", match="role chaining"):
         app.store.run_sync(
             lambda t: sessions.assume_role(t, ROLE_ARN, "s", 3601, principal=LAMBDA, chained=True)
         )

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import unquote
 
 import pytest
 from botocore.handlers import decode_quoted_jsondoc
 
+from gureum.aws.errors import AwsError
 from gureum.services.iam import documents, ids, managed
-from gureum.services.iam.errors import (
-    DeleteConflict,
-    EntityAlreadyExists,
-    IamValidationError,
-    InvalidInput,
-    LimitExceeded,
-    MalformedPolicyDocument,
-    NoSuchEntity,
-    UnmodifiableEntity,
-)
 from gureum.services.iam.model import Iam, page_result
 from gureum.services.iam.policies import Policies
 from gureum.store.memory import MemoryStore
+
+
+@contextmanager
+def raises(code: str, match: str | None = None) -> Iterator[pytest.ExceptionInfo[AwsError]]:
+    """pytest.raises for the modeled AWS error `code`."""
+    with pytest.raises(AwsError, match=match) as e:
+        yield e
+    assert e.value.code == code
+
 
 ACCT = "123456789012"
 TRUST = '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}\n  ]\n}'
@@ -68,20 +70,20 @@ def test_user_names_are_unique_without_regard_to_case(store):
     user = run(store, lambda m: m.create_user("Alice", "/eng/"))
     assert user["Arn"] == f"arn:aws:iam::{ACCT}:user/eng/Alice"
     assert user["UserId"].startswith("AIDA")
-    with pytest.raises(EntityAlreadyExists, match="User with name ALICE already exists."):
+    with raises("EntityAlreadyExists", match="User with name ALICE already exists."):
         run(store, lambda m: m.create_user("ALICE"))
     assert run(store, lambda m: m.get_user("alice"))["UserName"] == "Alice"
 
 
 def test_missing_user_is_no_such_entity_404(store):
-    with pytest.raises(NoSuchEntity) as err:
+    with raises("NoSuchEntity") as err:
         run(store, lambda m: m.get_user("nobody"))
     assert err.value.status == 404 and err.value.message == "The user with name nobody cannot be found."
 
 
 def test_accounts_are_isolated(store):
     run(store, lambda m: m.create_user("bob"))
-    with pytest.raises(NoSuchEntity):
+    with raises("NoSuchEntity"):
         run(store, lambda m: m.get_user("bob"), account="210987654321")
 
 
@@ -111,7 +113,7 @@ def test_pagination_marks_truncation_and_resumes(store):
 
 
 def test_garbage_marker_is_a_validation_error():
-    with pytest.raises(IamValidationError):
+    with raises("ValidationError"):
         page_result("Users", [], "%%%not-base64", 10)
 
 
@@ -126,21 +128,21 @@ def test_delete_user_conflicts_until_keys_policies_and_groups_are_gone(store):
     def delete():
         run(store, lambda m: m.delete_user("carol"))
 
-    with pytest.raises(DeleteConflict, match="must delete access keys first"):
+    with raises("DeleteConflict", match="must delete access keys first"):
         delete()
     run(store, lambda m: m.delete_access_key(key["AccessKeyId"], "carol"))
-    with pytest.raises(DeleteConflict, match="must delete policies first"):
+    with raises("DeleteConflict", match="must delete policies first"):
         delete()
     pol(store, lambda p: p.delete_inline("user", "carol", "inline"))
-    with pytest.raises(DeleteConflict, match="must detach all policies first"):
+    with raises("DeleteConflict", match="must detach all policies first"):
         delete()
     pol(store, lambda p: p.detach("user", "carol", "arn:aws:iam::aws:policy/ReadOnlyAccess"))
-    with pytest.raises(DeleteConflict, match="must remove users from group first") as err:
+    with raises("DeleteConflict", match="must remove users from group first") as err:
         delete()
     assert err.value.status == 409
     run(store, lambda m: m.remove_user_from_group("devs", "carol"))
     delete()
-    with pytest.raises(NoSuchEntity):
+    with raises("NoSuchEntity"):
         run(store, lambda m: m.get_user("carol"))
 
 
@@ -158,7 +160,7 @@ def test_rename_user_carries_keys_groups_and_attachments(store):
     assert [k["AccessKeyId"] for _, k in run(store, lambda m: m.list_access_keys("new"))] == [key["AccessKeyId"]]
     ents = pol(store, lambda p: p.entities_for_policy(arn, None, None))
     assert [e for _, (_, e) in ents] == [{"UserName": "new", "UserId": user["UserId"]}]
-    with pytest.raises(NoSuchEntity):
+    with raises("NoSuchEntity"):
         run(store, lambda m: m.get_user("old"))
 
 
@@ -167,7 +169,7 @@ def test_a_user_has_at_most_two_access_keys(store):
     run(store, lambda m: m.create_user("dave"))
     for _ in range(2):
         run(store, lambda m: m.create_access_key("dave"))
-    with pytest.raises(LimitExceeded, match="Cannot exceed quota for AccessKeysPerUser: 2") as err:
+    with raises("LimitExceeded", match="Cannot exceed quota for AccessKeysPerUser: 2") as err:
         run(store, lambda m: m.create_access_key("dave"))
     assert err.value.status == 409
 
@@ -177,7 +179,7 @@ def test_access_key_status_and_deletion(store):
     key = run(store, lambda m: m.create_access_key("erin"))["AccessKeyId"]
     run(store, lambda m: m.update_access_key(key, "Inactive", "erin"))
     assert run(store, lambda m: m.list_access_keys("erin"))[0][1]["Status"] == "Inactive"
-    with pytest.raises(NoSuchEntity, match=f"The Access Key with id {key} cannot be found"):
+    with raises("NoSuchEntity", match=f"The Access Key with id {key} cannot be found"):
         run(store, lambda m: m.delete_access_key(key, None), account="210987654321")
     run(store, lambda m: m.delete_access_key(key, "erin"))
     assert run(store, lambda m: m.list_access_keys("erin")) == []
@@ -190,7 +192,7 @@ def test_group_membership_both_ways_and_delete_conflict(store):
     run(store, lambda m: m.add_user_to_group("g1", "U1"))
     run(store, lambda m: m.add_user_to_group("g1", "u1"))  # idempotent
     assert [g["GroupName"] for _, g in run(store, lambda m: m.groups_for_user("u1"))] == ["G1"]
-    with pytest.raises(DeleteConflict, match="must remove users from group first"):
+    with raises("DeleteConflict", match="must remove users from group first"):
         run(store, lambda m: m.delete_group("G1"))
     run(store, lambda m: m.remove_user_from_group("G1", "u1"))
     run(store, lambda m: m.delete_group("G1"))
@@ -218,7 +220,7 @@ def test_role_keeps_its_trust_policy_verbatim(store):
     ],
 )
 def test_malformed_trust_policies_are_rejected(store, doc, message):
-    with pytest.raises(MalformedPolicyDocument) as err:
+    with raises("MalformedPolicyDocument") as err:
         run(store, lambda m: m.create_role("r", doc))
     assert err.value.message == message and err.value.status == 400
 
@@ -234,15 +236,15 @@ def test_delete_role_conflicts_with_instance_profile_and_policies(store):
     run(store, lambda m: m.create_role("r", TRUST))
     run(store, lambda m: m.create_instance_profile("ip"))
     run(store, lambda m: m.add_role_to_instance_profile("ip", "r"))
-    with pytest.raises(LimitExceeded):
+    with raises("LimitExceeded"):
         run(store, lambda m: (m.create_role("r2", TRUST), m.add_role_to_instance_profile("ip", "r2")))
-    with pytest.raises(DeleteConflict, match="must remove roles from instance profile first"):
+    with raises("DeleteConflict", match="must remove roles from instance profile first"):
         run(store, lambda m: m.delete_role("r"))
-    with pytest.raises(DeleteConflict, match="must remove roles from instance profile first"):
+    with raises("DeleteConflict", match="must remove roles from instance profile first"):
         run(store, lambda m: m.delete_instance_profile("ip"))
     run(store, lambda m: m.remove_role_from_instance_profile("ip", "r"))
     pol(store, lambda p: p.put_inline("role", "r", "p", POLICY))
-    with pytest.raises(DeleteConflict, match="must delete policies first"):
+    with raises("DeleteConflict", match="must delete policies first"):
         run(store, lambda m: m.delete_role("r"))
     pol(store, lambda p: p.delete_inline("role", "r", "p"))
     run(store, lambda m: m.delete_role("r"))
@@ -256,7 +258,7 @@ def test_tags_merge_case_insensitively_and_untag(store):
         {"Key": "ENV", "Value": "prod"},
         {"Key": "team", "Value": "a"},
     ]
-    with pytest.raises(InvalidInput):
+    with raises("InvalidInput"):
         run(store, lambda m: m.tag("role", "r", [{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}]))
     run(store, lambda m: m.untag("role", "r", ["env"]))
     assert [t["Key"] for _, t in run(store, lambda m: m.tags("role", "r"))] == ["team"]
@@ -271,17 +273,17 @@ def test_policy_versions_lifecycle(store):
     for i, d in enumerate(docs, start=2):
         v = pol(store, lambda x, d=d, i=i: x.create_policy_version(arn, d, i == 3))
         assert v["VersionId"] == f"v{i}"
-    with pytest.raises(LimitExceeded, match="up to 5 versions"):
+    with raises("LimitExceeded", match="up to 5 versions"):
         pol(store, lambda x: x.create_policy_version(arn, POLICY, False))
     assert pol(store, lambda x: x.get_policy(arn))["DefaultVersionId"] == "v3"
     assert pol(store, lambda x: x.get_policy_version(arn, "v3"))["Document"] == docs[1]
     assert [v["VersionId"] for _, v in pol(store, lambda x: x.list_policy_versions(arn))] == [
         "v5", "v4", "v3", "v2", "v1"]
-    with pytest.raises(DeleteConflict, match="Cannot delete the default version of a policy."):
+    with raises("DeleteConflict", match="Cannot delete the default version of a policy."):
         pol(store, lambda x: x.delete_policy_version(arn, "v3"))
-    with pytest.raises(NoSuchEntity, match="version v9 does not exist"):
+    with raises("NoSuchEntity", match="version v9 does not exist"):
         pol(store, lambda x: x.set_default_policy_version(arn, "v9"))
-    with pytest.raises(DeleteConflict, match="more than one version"):
+    with raises("DeleteConflict", match="more than one version"):
         pol(store, lambda x: x.delete_policy(arn))
     pol(store, lambda x: x.set_default_policy_version(arn, "v5"))
     for v in ("v1", "v2", "v3", "v4"):
@@ -290,21 +292,21 @@ def test_policy_versions_lifecycle(store):
     assert nxt["VersionId"] == "v6"  # version numbers are never reused
     pol(store, lambda x: x.delete_policy_version(arn, "v6"))
     pol(store, lambda x: x.delete_policy(arn))
-    with pytest.raises(NoSuchEntity, match=f"Policy {arn} does not exist or is not attachable."):
+    with raises("NoSuchEntity", match=f"Policy {arn} does not exist or is not attachable."):
         pol(store, lambda x: x.get_policy(arn))
 
 
 def test_policy_names_are_unique_and_documents_checked(store):
     pol(store, lambda x: x.create_policy("P", POLICY))
-    with pytest.raises(EntityAlreadyExists, match="A policy called p already exists"):
+    with raises("EntityAlreadyExists", match="A policy called p already exists"):
         pol(store, lambda x: x.create_policy("p", POLICY))
-    with pytest.raises(MalformedPolicyDocument, match="should not specify a principal"):
+    with raises("MalformedPolicyDocument", match="should not specify a principal"):
         pol(store, lambda x: x.create_policy("Q", TRUST))
-    with pytest.raises(MalformedPolicyDocument, match="must contain resources"):
+    with raises("MalformedPolicyDocument", match="must contain resources"):
         pol(store, lambda x: x.create_policy("Q", '{"Statement":{"Effect":"Allow","Action":"*"}}'))
     big = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": [f"s3:Get{i:05d}" for i in range(600)], "Resource": "*"}]})
-    with pytest.raises(LimitExceeded, match="PolicySize: 6144"):
+    with raises("LimitExceeded", match="PolicySize: 6144"):
         pol(store, lambda x: x.create_policy("Big", big))
 
 
@@ -324,11 +326,11 @@ def test_aws_managed_policies_attach_and_count(store):
     assert "logs:PutLogEvents" in doc["Statement"][0]["Action"]
     attached = [a for _, a in pol(store, lambda x: x.attached("role", "fn", None))]
     assert attached == [{"PolicyName": "AWSLambdaBasicExecutionRole", "PolicyArn": arn}]
-    with pytest.raises(UnmodifiableEntity):
+    with raises("UnmodifiableEntity"):
         pol(store, lambda x: x.create_policy_version(arn, POLICY, True))
-    with pytest.raises(NoSuchEntity, match="does not exist or is not attachable"):
+    with raises("NoSuchEntity", match="does not exist or is not attachable"):
         pol(store, lambda x: x.attach("role", "fn", "arn:aws:iam::aws:policy/NoSuchPolicy"))
-    with pytest.raises(InvalidInput, match="is not valid"):
+    with raises("InvalidInput", match="is not valid"):
         pol(store, lambda x: x.attach("role", "fn", "not-an-arn"))
     only = pol(store, lambda x: x.list_policies("AWS", True, None, None))
     assert [d["Arn"] for _, d in only] == [arn]
@@ -339,9 +341,9 @@ def test_attach_quota_and_detach_missing(store):
     arns = list(managed.catalog())[:11]
     for arn in arns[:10]:
         pol(store, lambda x, a=arn: x.attach("user", "u", a))
-    with pytest.raises(LimitExceeded, match="PoliciesPerUser: 10"):
+    with raises("LimitExceeded", match="PoliciesPerUser: 10"):
         pol(store, lambda x: x.attach("user", "u", arns[10]))
-    with pytest.raises(NoSuchEntity, match="was not found"):
+    with raises("NoSuchEntity", match="was not found"):
         pol(store, lambda x: x.detach("user", "u", arns[10]))
 
 
@@ -349,9 +351,9 @@ def test_attached_local_policy_cannot_be_deleted(store):
     arn = pol(store, lambda x: x.create_policy("P", POLICY))["Arn"]
     run(store, lambda m: m.create_group("g"))
     pol(store, lambda x: x.attach("group", "g", arn))
-    with pytest.raises(DeleteConflict, match="Cannot delete a policy attached to entities."):
+    with raises("DeleteConflict", match="Cannot delete a policy attached to entities."):
         pol(store, lambda x: x.delete_policy(arn))
-    with pytest.raises(DeleteConflict, match="must detach all policies first"):
+    with raises("DeleteConflict", match="must detach all policies first"):
         run(store, lambda m: m.delete_group("g"))
     pol(store, lambda x: x.detach("group", "g", arn))
     pol(store, lambda x: x.delete_policy(arn))
@@ -363,11 +365,11 @@ def test_inline_policies_sizes_and_errors(store):
     pol(store, lambda x: x.put_inline("user", "u", "a", POLICY))
     assert [n for _, n in pol(store, lambda x: x.list_inline("user", "u"))] == ["a", "b"]
     assert pol(store, lambda x: x.get_inline("user", "u", "a"))[1] == POLICY
-    with pytest.raises(NoSuchEntity, match="The user policy with name zz cannot be found."):
+    with raises("NoSuchEntity", match="The user policy with name zz cannot be found."):
         pol(store, lambda x: x.get_inline("user", "u", "zz"))
     big = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": [f"s3:Get{i:04d}" for i in range(150)], "Resource": "*"}]})
-    with pytest.raises(LimitExceeded, match="Maximum policy size of 2048 bytes exceeded for user u"):
+    with raises("LimitExceeded", match="Maximum policy size of 2048 bytes exceeded for user u"):
         pol(store, lambda x: x.put_inline("user", "u", "c", big))
 
 
@@ -382,7 +384,7 @@ def test_inline_policies_sizes_and_errors(store):
 )
 def test_identity_policy_statements_are_checked(store, statement, message):
     doc = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-    with pytest.raises(MalformedPolicyDocument) as err:
+    with raises("MalformedPolicyDocument") as err:
         pol(store, lambda x: x.create_policy("P", doc))
     assert err.value.message == message
 
@@ -390,7 +392,7 @@ def test_identity_policy_statements_are_checked(store, statement, message):
 def test_duplicate_sids_are_rejected(store):
     st = {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}
     doc = json.dumps({"Version": "2012-10-17", "Statement": [st, st]})
-    with pytest.raises(MalformedPolicyDocument, match="must be unique"):
+    with raises("MalformedPolicyDocument", match="must be unique"):
         pol(store, lambda x: x.create_policy("P", doc))
 
 
@@ -404,7 +406,7 @@ def test_duplicate_sids_are_rejected(store):
 )
 def test_trust_policy_statements_are_checked(store, statement, message):
     doc = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-    with pytest.raises(MalformedPolicyDocument) as err:
+    with raises("MalformedPolicyDocument") as err:
         run(store, lambda m: m.create_role("r", doc))
     assert err.value.message == message
 
@@ -423,5 +425,5 @@ def test_rename_group_carries_members_and_attachments(store):
     ents = pol(store, lambda p: p.entities_for_policy(arn, "Group", None))
     assert [e["GroupName"] for _, (_, e) in ents] == ["New"]
     run(store, lambda m: m.create_group("other"))
-    with pytest.raises(EntityAlreadyExists):
+    with raises("EntityAlreadyExists"):
         run(store, lambda m: m.update_group("other", "NEW", None))

@@ -6,30 +6,33 @@ import asyncio
 import base64
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from joserfc.jwk import RSAKey
+from oidc_issuer import Issuer, b64
 
+from gureum.aws.errors import AwsError
 from gureum.config import Config
 from gureum.services.iam import jwks
-
-from gureum.services.iam.errors import (
-    EntityAlreadyExists,
-    IamValidationError,
-    LimitExceeded,
-    NoSuchEntity,
-)
 from gureum.services.iam.model import Iam
 from gureum.services.iam.oidc import (
-    ExpiredToken,
-    InvalidIdentityToken,
     OidcProviders,
     check_web_identity,
     trust_context,
     verify_token,
 )
 from gureum.store.memory import MemoryStore
-from oidc_issuer import Issuer, b64
+
+
+@contextmanager
+def raises(code: str, match: str | None = None) -> Iterator[pytest.ExceptionInfo[AwsError]]:
+    """pytest.raises for the modeled AWS error `code`."""
+    with pytest.raises(AwsError, match=match) as e:
+        yield e
+    assert e.value.code == code
+
 
 ACCT = "123456789012"
 
@@ -46,13 +49,13 @@ def run(store, fn):
 
 
 def test_provider_urls_are_unique_and_https(store):
-    with pytest.raises(EntityAlreadyExists):
+    with raises("EntityAlreadyExists"):
         run(store, lambda m: OidcProviders(m).create("https://issuer.example/id/1/", [], [], []))
-    with pytest.raises(IamValidationError):
+    with raises("ValidationError"):
         run(store, lambda m: OidcProviders(m).create("http://plain.example", [], [], []))
-    with pytest.raises(LimitExceeded):
+    with raises("LimitExceeded"):
         run(store, lambda m: OidcProviders(m).create("https://x.example", [], ["a" * 40] * 6, []))
-    with pytest.raises(NoSuchEntity):
+    with raises("NoSuchEntity"):
         run(store, lambda m: OidcProviders(m).get(f"arn:aws:iam::{ACCT}:oidc-provider/nope.example"))
 
 
@@ -63,7 +66,7 @@ def test_web_identity_needs_a_registered_issuer_and_audience(store):
     assert claims["provider"] == f"arn:aws:iam::{ACCT}:oidc-provider/issuer.example/id/1"
     assert trust_context(claims)["issuer.example/id/1:sub"] == "s"
     for bad in ({**ok, "aud": "other"}, {**ok, "iss": "https://unknown.example"}):
-        with pytest.raises(InvalidIdentityToken):
+        with raises("InvalidIdentityToken"):
             run(store, lambda m, bad=bad: check_web_identity(m, bad))
     google = run(store, lambda m: check_web_identity(m, {"iss": "https://accounts.google.com", "sub": "g", "aud": "x", "azp": "web"}))
     assert google["provider"] == "accounts.google.com"
@@ -95,13 +98,13 @@ def idp():
 
 def test_tokens_verify_against_keys_gureums_own_issuers_register(idp):
     app = App()
-    with pytest.raises(InvalidIdentityToken, match="Couldn't retrieve verification key"):
+    with raises("InvalidIdentityToken", match="Couldn't retrieve verification key"):
         verify(app, idp.token())
     app.store.run_sync(lambda t: jwks.register(t, ISSUER + "/", idp.jwks()))
     assert verify(app, idp.token())["sub"] == "system:serviceaccount:default:app"
     assert verify(app, idp.token(alg="ES256"))["iss"] == ISSUER
     app.store.run_sync(lambda t: jwks.unregister(t, ISSUER))
-    with pytest.raises(InvalidIdentityToken, match="Couldn't retrieve verification key"):
+    with raises("InvalidIdentityToken", match="Couldn't retrieve verification key"):
         verify(app, idp.token())
 
 
@@ -123,10 +126,10 @@ def test_forged_tokens_are_refused(idp, tmp_path):
         "not a JWT": "abc",
     }
     for name, token in cases.items():
-        with pytest.raises(InvalidIdentityToken):
+        with raises("InvalidIdentityToken"):
             verify(app, token)
             pytest.fail(f"{name}: accepted")
-    with pytest.raises(ExpiredToken):
+    with raises("ExpiredTokenException"):
         verify(app, idp.token(exp=now - 10))
     assert verify(app, idp.token())["aud"] == "sts.amazonaws.com"
 
@@ -156,7 +159,7 @@ def test_keys_come_from_a_loopback_url_and_follow_rotation(idp):
         new = RSAKey.generate_key(2048, parameters={"kid": "rsa-2"})
         rotated.published = [new]  # the issuer rotates: the cached set lacks the new kid
         assert verify(app, rotated.token(key=new))["iss"] == ISSUER
-        with pytest.raises(InvalidIdentityToken):
+        with raises("InvalidIdentityToken"):
             verify(app, rotated.token())  # the retired key no longer verifies
 
 

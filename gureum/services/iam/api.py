@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.iam import authorization, documents, ids, lookup, views
-from gureum.services.iam.errors import IamValidationError, NoSuchEntity
+from gureum.aws.errors import AwsError
 from gureum.services.iam.model import Iam, page_result
 from gureum.services.iam.oidc import OidcProviders
 from gureum.services.iam.policies import Policies
@@ -34,9 +34,11 @@ def iam_op(name: str) -> Callable[[Callable[[RequestContext, P], Any]], Any]:
                 value = p.get(param)
                 if isinstance(value, str) and not _NAME.fullmatch(value):
                     field = param[0].lower() + param[1:]
-                    raise IamValidationError(
+                    raise AwsError.modeled(
+                        "iam",
+                        "ValidationError",
                         f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-                        f"constraint: Member must satisfy regular expression pattern: {_NAME.pattern}"
+                        f"constraint: Member must satisfy regular expression pattern: {_NAME.pattern}",
                     )
             return await fn(ctx, p)
 
@@ -72,7 +74,7 @@ async def _caller_user_name(ctx: RequestContext) -> str | None:
     if principal is None or principal.arn.endswith(":root"):
         return None
     if ":user/" not in principal.arn:
-        raise IamValidationError("Must specify userName when calling with non-User credentials")
+        raise AwsError.modeled("iam", "ValidationError", "Must specify userName when calling with non-User credentials")
     return principal.arn.rsplit("/", 1)[1]
 
 
@@ -177,7 +179,7 @@ async def create_account_alias(ctx: RequestContext, p: P) -> P:
 async def delete_account_alias(ctx: RequestContext, p: P) -> P:
     def delete(m: Iam) -> None:
         if p["AccountAlias"] not in m.account_aliases():
-            raise NoSuchEntity(f"The account alias {p['AccountAlias']} cannot be found.")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"The account alias {p['AccountAlias']} cannot be found.")
         m.set_account_alias(None)
 
     await _run(ctx, delete)
@@ -350,7 +352,7 @@ async def delete_service_linked_role(ctx: RequestContext, p: P) -> P:
 @iam_op("GetServiceLinkedRoleDeletionStatus")
 async def get_service_linked_role_deletion_status(ctx: RequestContext, p: P) -> P:
     if not p["DeletionTaskId"].startswith("task/aws-service-role/"):
-        raise IamValidationError(f"Invalid deletion task id {p['DeletionTaskId']}")
+        raise AwsError.modeled("iam", "ValidationError", f"Invalid deletion task id {p['DeletionTaskId']}")
     return {"Status": "SUCCEEDED"}
 
 

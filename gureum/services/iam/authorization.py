@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gureum.services.iam import sessions
-from gureum.services.iam.errors import NoSuchEntity
 from gureum.services.iam.model import Iam
 from gureum.services.iam.policies import Policies, parse_policy_arn
 
@@ -92,9 +91,7 @@ def _managed(p: Policies, arn: str) -> str | None:
         owner, _path, _name = parse_policy_arn(arn)
         iam = p if owner in ("aws", p.account) else Policies(Iam(p.t, owner))
         version = iam.get_policy_version(arn, iam.get_policy(arn)["DefaultVersionId"])
-    except NoSuchEntity:
-        return None
-    except Exception:  # a malformed ARN stored by an older version: grants nothing
+    except Exception:  # gone (NoSuchEntity), or a malformed ARN stored by an older version: grants nothing
         return None
     document = version["Document"]
     if not isinstance(document, str):

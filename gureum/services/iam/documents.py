@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gureum.policy.engine import PolicyError, parse_policy
-from gureum.services.iam.errors import LimitExceeded, MalformedPolicyDocument
+from gureum.aws.errors import AwsError
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 
@@ -32,30 +32,36 @@ def _parse(document: str) -> dict[str, Any]:
     try:
         doc = json.loads(document)
     except ValueError:
-        raise MalformedPolicyDocument("This policy contains invalid Json") from None
+        raise AwsError.modeled("iam", "MalformedPolicyDocument", "This policy contains invalid Json") from None
     if not isinstance(doc, dict):
-        raise MalformedPolicyDocument("This policy contains invalid Json")
+        raise AwsError.modeled("iam", "MalformedPolicyDocument", "This policy contains invalid Json")
     version = doc.get("Version")
     if version is not None and version not in VERSIONS:
-        raise MalformedPolicyDocument("The policy failed legacy parsing")
+        raise AwsError.modeled("iam", "MalformedPolicyDocument", "The policy failed legacy parsing")
     statements = doc.get("Statement")
     if isinstance(statements, dict):
         statements = [statements]
     if not statements or not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
-        raise MalformedPolicyDocument("Syntax errors in policy.")
+        raise AwsError.modeled("iam", "MalformedPolicyDocument", "Syntax errors in policy.")
     sids: set[str] = set()
     for st in statements:
         if st.get("Effect") not in ("Allow", "Deny"):
-            raise MalformedPolicyDocument("Syntax errors in policy.")
+            raise AwsError.modeled("iam", "MalformedPolicyDocument", "Syntax errors in policy.")
         if "Action" not in st and "NotAction" not in st:
-            raise MalformedPolicyDocument("Policy statement must contain actions.")
+            raise AwsError.modeled("iam", "MalformedPolicyDocument", "Policy statement must contain actions.")
         for action in _values(st.get("Action", st.get("NotAction"))):
             if not isinstance(action, str) or (action != "*" and ":" not in action):
-                raise MalformedPolicyDocument("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
+                raise AwsError.modeled(
+                    "iam",
+                    "MalformedPolicyDocument",
+                    "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+                )
         sid = st.get("Sid")
         if sid is not None:
             if sid in sids:
-                raise MalformedPolicyDocument("Statement IDs (SID) in a single policy must be unique.")
+                raise AwsError.modeled(
+                    "iam", "MalformedPolicyDocument", "Statement IDs (SID) in a single policy must be unique."
+                )
             sids.add(sid)
     doc["Statement"] = statements
     return doc
@@ -70,12 +76,14 @@ def check_identity_policy(document: str) -> None:
     doc = _parse(document)
     for st in doc["Statement"]:
         if "Principal" in st or "NotPrincipal" in st:
-            raise MalformedPolicyDocument("Policy document should not specify a principal.")
+            raise AwsError.modeled("iam", "MalformedPolicyDocument", "Policy document should not specify a principal.")
         if "Resource" not in st and "NotResource" not in st:
-            raise MalformedPolicyDocument("Policy statement must contain resources.")
+            raise AwsError.modeled("iam", "MalformedPolicyDocument", "Policy statement must contain resources.")
         for resource in _values(st.get("Resource", st.get("NotResource"))):
             if not isinstance(resource, str) or (resource != "*" and not resource.startswith("arn:")):
-                raise MalformedPolicyDocument(f'Resource {resource} must be in ARN format or "*".')
+                raise AwsError.modeled(
+                    "iam", "MalformedPolicyDocument", f'Resource {resource} must be in ARN format or "*".'
+                )
 
 
 def check_trust_policy(document: str) -> None:
@@ -84,21 +92,23 @@ def check_trust_policy(document: str) -> None:
     for st in doc["Statement"]:
         for field in ("Resource", "NotResource"):
             if field in st:
-                raise MalformedPolicyDocument(f"Has prohibited field {field}.")
+                raise AwsError.modeled("iam", "MalformedPolicyDocument", f"Has prohibited field {field}.")
         if "Principal" not in st and "NotPrincipal" not in st:
-            raise MalformedPolicyDocument("Missing required field Principal.")
+            raise AwsError.modeled("iam", "MalformedPolicyDocument", "Missing required field Principal.")
         for action in _values(st.get("Action", st.get("NotAction"))):
             if action != "*" and not str(action).startswith("sts:"):
-                raise MalformedPolicyDocument("AssumeRole policy may only specify STS AssumeRole actions.")
+                raise AwsError.modeled(
+                    "iam", "MalformedPolicyDocument", "AssumeRole policy may only specify STS AssumeRole actions."
+                )
     # the rest of the language (principals, conditions) as the engine that evaluates it reads it
     try:
         parse_policy(document, kind="trust")
     except PolicyError as e:
-        raise MalformedPolicyDocument(str(e)) from None
+        raise AwsError.modeled("iam", "MalformedPolicyDocument", str(e)) from None
     if size(document) > TRUST_POLICY_SIZE:
-        raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}")
+        raise AwsError.modeled("iam", "LimitExceeded", f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}")
 
 
 def check_managed_size(document: str) -> None:
     if size(document) > MANAGED_POLICY_SIZE:
-        raise LimitExceeded(f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_SIZE}")
+        raise AwsError.modeled("iam", "LimitExceeded", f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_SIZE}")

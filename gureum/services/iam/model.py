@@ -14,15 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gureum.services.iam import documents, ids
-from gureum.services.iam.errors import (
-    DeleteConflict,
-    EntityAlreadyExists,
-    IamValidationError,
-    InvalidInput,
-    LimitExceeded,
-    NoSuchEntity,
-    UnmodifiableEntity,
-)
+from gureum.aws.errors import AwsError
 from gureum.store.base import Doc, Txn
 
 USERS = "iam_users"  # {acct}/{user} -> user
@@ -88,7 +80,7 @@ def decode_marker(marker: str) -> str:
     try:
         return base64.urlsafe_b64decode(marker.encode()).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise IamValidationError("Invalid Marker.") from None
+        raise AwsError.modeled("iam", "ValidationError", "Invalid Marker.") from None
 
 
 def paginate(
@@ -128,12 +120,14 @@ def merge_tags(existing: list[Doc], new: list[Doc], what: str) -> list[Doc]:
     for t in new:
         k = t["Key"].lower()
         if k in seen:
-            raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+            raise AwsError.modeled(
+                "iam", "InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+            )
         seen.add(k)
     kept = [t for t in existing if t["Key"].lower() not in seen]
     out = kept + [{"Key": t["Key"], "Value": t.get("Value", "")} for t in new]
     if len(out) > MAX_TAGS:
-        raise LimitExceeded(f"Cannot exceed quota for TagsPer{what}: {MAX_TAGS}")
+        raise AwsError.modeled("iam", "LimitExceeded", f"Cannot exceed quota for TagsPer{what}: {MAX_TAGS}")
     return out
 
 
@@ -158,7 +152,7 @@ class Iam:
     def _check_quota(self, table: str) -> None:
         name, limit = ACCOUNT_QUOTAS[table]
         if self.t.count(table, self.account + "/") > limit:  # counted after the insert
-            raise LimitExceeded(f"Cannot exceed quota for {name}: {limit}")
+            raise AwsError.modeled("iam", "LimitExceeded", f"Cannot exceed quota for {name}: {limit}")
 
     def _list(self, table: str, prefix: str | None = None) -> list[tuple[str, Doc]]:
         keep = path_filter(prefix)
@@ -168,7 +162,7 @@ class Iam:
     def get_user(self, name: str) -> Doc:
         doc = self.t.get(USERS, self.key(lower(name)))
         if doc is None:
-            raise NoSuchEntity(f"The user with name {name} cannot be found.")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"The user with name {name} cannot be found.")
         return doc
 
     def find_user(self, name: str) -> Doc | None:
@@ -191,7 +185,7 @@ class Iam:
         if boundary:
             doc["PermissionsBoundary"] = self._boundary(boundary)
         if not self.t.insert(USERS, self.key(lower(name)), doc):
-            raise EntityAlreadyExists(f"User with name {name} already exists.")
+            raise AwsError.modeled("iam", "EntityAlreadyExists", f"User with name {name} already exists.")
         self._check_quota(USERS)
         return doc
 
@@ -215,7 +209,7 @@ class Iam:
         if new_name and new_name != doc["UserName"]:
             new_l = lower(new_name)
             if new_l != old_l and self.t.get(USERS, self.key(new_l)) is not None:
-                raise EntityAlreadyExists(f"User with name {new_name} already exists.")
+                raise AwsError.modeled("iam", "EntityAlreadyExists", f"User with name {new_name} already exists.")
             doc["UserName"] = new_name
         doc["Arn"] = self.arn("user", doc["Path"], doc["UserName"])
         new_l = lower(doc["UserName"])
@@ -244,13 +238,13 @@ class Iam:
         doc = self.get_user(name)
         ln = lower(doc["UserName"])
         if self.t.count(USER_KEYS, self.key(ln, "")):
-            raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete access keys first.")
         if doc["InlinePolicies"]:
-            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete policies first.")
         if doc["AttachedPolicies"]:
-            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must detach all policies first.")
         if doc["Groups"]:
-            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must remove users from group first.")
         self.t.delete(USERS, self.key(ln))
 
     # --- access keys -------------------------------------------------------------------
@@ -264,7 +258,9 @@ class Iam:
     def create_access_key(self, user_name: str | None) -> Doc:
         owner, user = self._key_owner(user_name)
         if self.t.count(USER_KEYS, self.key(owner, "")) >= MAX_KEYS_PER_USER:
-            raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
+            raise AwsError.modeled(
+                "iam", "LimitExceeded", f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
+            )
         key_id = ids.access_key_id()
         rec: Doc = {
             "AccessKeyId": key_id,
@@ -284,7 +280,7 @@ class Iam:
         owner, _ = self._key_owner(user_name) if user_name is not None else ("", None)
         rec = self.t.get(KEYS, key_id)
         if rec is None or rec["Account"] != self.account or (user_name is not None and rec["UserKey"] != owner):
-            raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"The Access Key with id {key_id} cannot be found")
         return rec
 
     def list_access_keys(self, user_name: str | None) -> list[tuple[str, Doc]]:
@@ -317,14 +313,14 @@ class Iam:
     def access_key_last_used(self, key_id: str) -> Doc:
         rec = self.t.get(KEYS, key_id)
         if rec is None or rec["Account"] != self.account:
-            raise NoSuchEntity(f"The Access Key with id {key_id} cannot be found")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"The Access Key with id {key_id} cannot be found")
         return rec
 
     # --- groups ------------------------------------------------------------------------
     def get_group(self, name: str) -> Doc:
         doc = self.t.get(GROUPS, self.key(lower(name)))
         if doc is None:
-            raise NoSuchEntity(f"The group with name {name} cannot be found.")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"The group with name {name} cannot be found.")
         return doc
 
     def create_group(self, name: str, path: str = "/") -> Doc:
@@ -338,7 +334,7 @@ class Iam:
             "InlinePolicies": {},
         }
         if not self.t.insert(GROUPS, self.key(lower(name)), doc):
-            raise EntityAlreadyExists(f"Group with name {name} already exists.")
+            raise AwsError.modeled("iam", "EntityAlreadyExists", f"Group with name {name} already exists.")
         self._check_quota(GROUPS)
         return doc
 
@@ -373,7 +369,9 @@ class Iam:
         if lg in user["Groups"]:
             return
         if len(user["Groups"]) >= MAX_GROUPS_PER_USER:
-            raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {MAX_GROUPS_PER_USER}")
+            raise AwsError.modeled(
+                "iam", "LimitExceeded", f"Cannot exceed quota for GroupsPerUser: {MAX_GROUPS_PER_USER}"
+            )
         user["Groups"].append(lg)
         self.put_user(user)
         self.t.put(MEMBERS, self.key(lg, lu), {})
@@ -383,7 +381,9 @@ class Iam:
         user = self.get_user(user_name)
         lg, lu = lower(group["GroupName"]), lower(user["UserName"])
         if lg not in user["Groups"]:
-            raise NoSuchEntity(f"User {user['UserName']} is not in group {group['GroupName']}.")
+            raise AwsError.modeled(
+                "iam", "NoSuchEntity", f"User {user['UserName']} is not in group {group['GroupName']}."
+            )
         user["Groups"].remove(lg)
         self.put_user(user)
         self.t.delete(MEMBERS, self.key(lg, lu))
@@ -395,7 +395,7 @@ class Iam:
             doc["Path"] = new_path
         if new_name and new_name != doc["GroupName"]:
             if lower(new_name) != old_l and self.t.get(GROUPS, self.key(lower(new_name))) is not None:
-                raise EntityAlreadyExists(f"Group with name {new_name} already exists.")
+                raise AwsError.modeled("iam", "EntityAlreadyExists", f"Group with name {new_name} already exists.")
             doc["GroupName"] = new_name
         doc["Arn"] = self.arn("group", doc["Path"], doc["GroupName"])
         new_l = lower(doc["GroupName"])
@@ -418,18 +418,18 @@ class Iam:
         doc = self.get_group(name)
         lg = lower(doc["GroupName"])
         if self.t.count(MEMBERS, self.key(lg, "")):
-            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must remove users from group first.")
         if doc["InlinePolicies"]:
-            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete policies first.")
         if doc["AttachedPolicies"]:
-            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must detach all policies first.")
         self.t.delete(GROUPS, self.key(lg))
 
     # --- roles -------------------------------------------------------------------------
     def get_role(self, name: str) -> Doc:
         doc = self.t.get(ROLES, self.key(lower(name)))
         if doc is None:
-            raise NoSuchEntity(f"The role with name {name} cannot be found.")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"The role with name {name} cannot be found.")
         return doc
 
     def find_role_by_arn(self, arn: str) -> Doc | None:
@@ -472,7 +472,7 @@ class Iam:
         if boundary:
             doc["PermissionsBoundary"] = self._boundary(boundary)
         if not self.t.insert(ROLES, self.key(lower(name)), doc):
-            raise EntityAlreadyExists(f"Role with name {name} already exists.")
+            raise AwsError.modeled("iam", "EntityAlreadyExists", f"Role with name {name} already exists.")
         self._check_quota(ROLES)
         return doc
 
@@ -502,7 +502,11 @@ class Iam:
         if suffix:
             name = f"{name}_{suffix}"
         if self.t.get(ROLES, self.key(lower(name))) is not None:
-            raise InvalidInput(f"Service role name {name} has been taken in this account, please try a different suffix.")
+            raise AwsError.modeled(
+                "iam",
+                "InvalidInput",
+                f"Service role name {name} has been taken in this account, please try a different suffix.",
+            )
         trust = (
             '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["'
             + service
@@ -516,16 +520,20 @@ class Iam:
     def delete_role(self, name: str, *, service_linked: bool = False) -> None:
         doc = self.get_role(name)
         if doc.get("ServiceLinked") and not service_linked:
-            raise UnmodifiableEntity(
+            raise AwsError.modeled(
+                "iam",
+                "UnmodifiableEntity",
                 f"Cannot perform the operation on the protected role '{doc['RoleName']}' - "
-                "this role is only modifiable by AWS"
+                "this role is only modifiable by AWS",
             )
         if doc["InstanceProfiles"]:
-            raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+            raise AwsError.modeled(
+                "iam", "DeleteConflict", "Cannot delete entity, must remove roles from instance profile first."
+            )
         if doc["InlinePolicies"]:
-            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete policies first.")
         if doc["AttachedPolicies"]:
-            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must detach all policies first.")
         self.t.delete(ROLES, self.key(lower(doc["RoleName"])))
 
     def set_boundary(self, kind: str, name: str, arn: str | None) -> None:
@@ -544,7 +552,7 @@ class Iam:
     def get_instance_profile(self, name: str) -> Doc:
         doc = self.t.get(PROFILES, self.key(lower(name)))
         if doc is None:
-            raise NoSuchEntity(f"Instance Profile {name} cannot be found.")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"Instance Profile {name} cannot be found.")
         return doc
 
     def create_instance_profile(self, name: str, path: str = "/", tags: list[Doc] | None = None) -> Doc:
@@ -558,7 +566,7 @@ class Iam:
             "Tags": merge_tags([], tags or [], "InstanceProfile"),
         }
         if not self.t.insert(PROFILES, self.key(lower(name)), doc):
-            raise EntityAlreadyExists(f"Instance Profile {name} already exists.")
+            raise AwsError.modeled("iam", "EntityAlreadyExists", f"Instance Profile {name} already exists.")
         self._check_quota(PROFILES)
         return doc
 
@@ -582,12 +590,16 @@ class Iam:
         role = self.get_role(role_name)
         lp, lr = lower(profile["InstanceProfileName"]), lower(role["RoleName"])
         if lr in profile["Roles"]:
-            raise LimitExceeded(
-                f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {MAX_ROLES_PER_PROFILE}"
+            raise AwsError.modeled(
+                "iam",
+                "LimitExceeded",
+                f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {MAX_ROLES_PER_PROFILE}",
             )
         if len(profile["Roles"]) >= MAX_ROLES_PER_PROFILE:
-            raise LimitExceeded(
-                f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {MAX_ROLES_PER_PROFILE}"
+            raise AwsError.modeled(
+                "iam",
+                "LimitExceeded",
+                f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {MAX_ROLES_PER_PROFILE}",
             )
         profile["Roles"].append(lr)
         role["InstanceProfiles"].append(lp)
@@ -599,7 +611,7 @@ class Iam:
         role = self.get_role(role_name)
         lp, lr = lower(profile["InstanceProfileName"]), lower(role["RoleName"])
         if lr not in profile["Roles"]:
-            raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"The role with name {role_name} cannot be found.")
         profile["Roles"].remove(lr)
         if lp in role["InstanceProfiles"]:
             role["InstanceProfiles"].remove(lp)
@@ -609,7 +621,9 @@ class Iam:
     def delete_instance_profile(self, name: str) -> None:
         profile = self.get_instance_profile(name)
         if profile["Roles"]:
-            raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+            raise AwsError.modeled(
+                "iam", "DeleteConflict", "Cannot delete entity, must remove roles from instance profile first."
+            )
         self.t.delete(PROFILES, self.key(lower(profile["InstanceProfileName"])))
 
     # --- account alias ---------------------------------------------------------------

@@ -26,12 +26,6 @@ from joserfc.jwk import KeySet
 
 from gureum.aws.errors import AwsError
 from gureum.services.iam import ids
-from gureum.services.iam.errors import (
-    EntityAlreadyExists,
-    IamValidationError,
-    LimitExceeded,
-    NoSuchEntity,
-)
 from gureum.services.iam.model import Iam, merge_tags, remove_tags
 from gureum.services.iam import jwks
 from gureum.store.base import Doc
@@ -46,23 +40,9 @@ MAX_CLIENT_IDS = 100
 WELL_KNOWN = ("accounts.google.com", "graph.facebook.com", "www.amazon.com", "cognito-identity.amazonaws.com")
 
 
-class InvalidIdentityToken(AwsError):
-    code, status = "InvalidIdentityToken", 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
-
-
-class ExpiredToken(AwsError):
-    code, status = "ExpiredTokenException", 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
-
-
 def _host_path(url: str) -> str:
     if not url.startswith("https://") or len(url) <= len("https://"):
-        raise IamValidationError("Invalid Open ID Connect Provider URL")
+        raise AwsError.modeled("iam", "ValidationError", "Invalid Open ID Connect Provider URL")
     return url[len("https://") :].rstrip("/")
 
 
@@ -80,9 +60,13 @@ class OidcProviders:
     def create(self, url: str, client_ids: list[str], thumbprints: list[str], tags: list[Doc]) -> Doc:
         host_path = _host_path(url)
         if len(thumbprints) > MAX_THUMBPRINTS:
-            raise LimitExceeded(f"Thumbprint list must contain fewer than {MAX_THUMBPRINTS + 1} entries.")
+            raise AwsError.modeled(
+                "iam", "LimitExceeded", f"Thumbprint list must contain fewer than {MAX_THUMBPRINTS + 1} entries."
+            )
         if len(client_ids) > MAX_CLIENT_IDS:
-            raise LimitExceeded(f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}")
+            raise AwsError.modeled(
+                "iam", "LimitExceeded", f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}"
+            )
         doc: Doc = {
             "Url": host_path,
             "Arn": self.arn_for(host_path),
@@ -92,14 +76,16 @@ class OidcProviders:
             "Tags": merge_tags([], tags, "OpenIDConnectProvider"),
         }
         if not self.t.insert(PROVIDERS, self._key(host_path), doc):
-            raise EntityAlreadyExists(f"Provider with url https://{host_path} already exists.")
+            raise AwsError.modeled(
+                "iam", "EntityAlreadyExists", f"Provider with url https://{host_path} already exists."
+            )
         return doc
 
     def get(self, arn: str) -> Doc:
         prefix = f"arn:aws:iam::{self.iam.account}:oidc-provider/"
         doc = self.t.get(PROVIDERS, self._key(arn[len(prefix) :])) if arn.startswith(prefix) else None
         if doc is None:
-            raise NoSuchEntity(f"OpenIDConnect Provider not found for arn {arn}")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"OpenIDConnect Provider not found for arn {arn}")
         return doc
 
     def find_by_issuer(self, issuer: str) -> Doc | None:
@@ -120,7 +106,11 @@ class OidcProviders:
         doc = self.get(arn)
         if client_id not in doc["ClientIDList"]:
             if len(doc["ClientIDList"]) >= MAX_CLIENT_IDS:
-                raise LimitExceeded(f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}")
+                raise AwsError.modeled(
+                    "iam",
+                    "LimitExceeded",
+                    f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}",
+                )
             doc["ClientIDList"].append(client_id)
             self.put(doc)
 
@@ -132,7 +122,9 @@ class OidcProviders:
 
     def set_thumbprints(self, arn: str, thumbprints: list[str]) -> None:
         if len(thumbprints) > MAX_THUMBPRINTS:
-            raise LimitExceeded(f"Thumbprint list must contain fewer than {MAX_THUMBPRINTS + 1} entries.")
+            raise AwsError.modeled(
+                "iam", "LimitExceeded", f"Thumbprint list must contain fewer than {MAX_THUMBPRINTS + 1} entries."
+            )
         doc = self.get(arn)
         doc["ThumbprintList"] = list(thumbprints)
         self.put(doc)
@@ -159,17 +151,17 @@ def _segment(part: str) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except (ValueError, TypeError):
-        raise InvalidIdentityToken(NOT_A_JWT) from None
+        raise AwsError.modeled("sts", "InvalidIdentityToken", NOT_A_JWT) from None
 
 
 def token_header_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The header and claims of a JWT, unverified (to find the issuer's keys)."""
     parts = token.split(".")
     if len(parts) != 3:
-        raise InvalidIdentityToken(NOT_A_JWT)
+        raise AwsError.modeled("sts", "InvalidIdentityToken", NOT_A_JWT)
     header, claims = _segment(parts[0]), _segment(parts[1])
     if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise InvalidIdentityToken(NOT_A_JWT)
+        raise AwsError.modeled("sts", "InvalidIdentityToken", NOT_A_JWT)
     return header, claims
 
 
@@ -180,33 +172,43 @@ def token_claims(token: str) -> dict[str, Any]:
 
 async def verify_token(app: App, token: str, *, now: float | None = None) -> dict[str, Any]:
     """The claims of a token whose signature verifies with its issuer's keys, in its validity
-    window. Raises InvalidIdentityToken / ExpiredToken as STS does."""
+    window. Raises STS's InvalidIdentityToken / ExpiredTokenException as STS does."""
     header, unverified = token_header_claims(token)
     if header.get("alg") not in ALGORITHMS:
-        raise InvalidIdentityToken(f"Unsupported token signing algorithm: {header.get('alg')}")
+        raise AwsError.modeled(
+            "sts", "InvalidIdentityToken", f"Unsupported token signing algorithm: {header.get('alg')}"
+        )
     issuer = unverified.get("iss")
     if not isinstance(issuer, str) or not issuer:
-        raise InvalidIdentityToken("Missing a required claim: iss")
+        raise AwsError.modeled("sts", "InvalidIdentityToken", "Missing a required claim: iss")
     try:
         keys = await jwks.key_set(app, issuer)
         verified = _decode(token, keys)
         if verified is None:  # a key id the cached set lacks: the issuer may have rotated
             verified = _decode(token, await jwks.key_set(app, issuer, refresh=True))
     except jwks.KeysUnavailable:
-        raise InvalidIdentityToken(NO_KEYS) from None
+        raise AwsError.modeled("sts", "InvalidIdentityToken", NO_KEYS) from None
     if verified is None:
-        raise InvalidIdentityToken(BAD_SIGNATURE)
+        raise AwsError.modeled("sts", "InvalidIdentityToken", BAD_SIGNATURE)
     claims = dict(verified)
     now = time.time() if now is None else now
     exp = claims.get("exp")
     if not isinstance(exp, (int, float)) or isinstance(exp, bool):
-        raise InvalidIdentityToken("Missing a required claim: exp")
+        raise AwsError.modeled("sts", "InvalidIdentityToken", "Missing a required claim: exp")
     if exp <= now:
-        raise ExpiredToken(f"Token expired: current date/time {int(now)} must be before the expiration date/time {int(exp)}")
+        raise AwsError.modeled(
+            "sts",
+            "ExpiredTokenException",
+            f"Token expired: current date/time {int(now)} must be before the expiration date/time {int(exp)}",
+        )
     for claim in ("nbf", "iat"):
         value = claims.get(claim)
         if value is not None and (not isinstance(value, (int, float)) or value > now + CLOCK_SKEW):
-            raise InvalidIdentityToken(f"Token is not yet valid: {claim} {value} is after current date/time {int(now)}")
+            raise AwsError.modeled(
+                "sts",
+                "InvalidIdentityToken",
+                f"Token is not yet valid: {claim} {value} is after current date/time {int(now)}",
+            )
     return claims
 
 
@@ -222,9 +224,9 @@ def _decode(token: str, key_set: Doc) -> dict[str, Any] | None:
     except InvalidKeyIdError:
         return None
     except BadSignatureError:
-        raise InvalidIdentityToken(BAD_SIGNATURE) from None
+        raise AwsError.modeled("sts", "InvalidIdentityToken", BAD_SIGNATURE) from None
     except (JoseError, ValueError, TypeError, KeyError):
-        raise InvalidIdentityToken(BAD_SIGNATURE) from None
+        raise AwsError.modeled("sts", "InvalidIdentityToken", BAD_SIGNATURE) from None
 
 
 def check_web_identity(iam: Iam, claims: dict[str, Any]) -> dict[str, Any]:
@@ -239,10 +241,12 @@ def check_web_identity(iam: Iam, claims: dict[str, Any]) -> dict[str, Any]:
     if bare not in WELL_KNOWN:
         provider = OidcProviders(iam).find_by_issuer(issuer)
         if provider is None:
-            raise InvalidIdentityToken(f"No OpenIDConnect provider found in your account for {issuer}")
+            raise AwsError.modeled(
+                "sts", "InvalidIdentityToken", f"No OpenIDConnect provider found in your account for {issuer}"
+            )
         matching = [a for a in audiences if a in provider["ClientIDList"]]
         if not matching:
-            raise InvalidIdentityToken("Incorrect token audience")
+            raise AwsError.modeled("sts", "InvalidIdentityToken", "Incorrect token audience")
         audiences = matching
         provider_name = provider["Arn"]
         bare = provider["Url"]

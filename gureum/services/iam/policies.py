@@ -11,14 +11,7 @@ import re
 from typing import Any
 
 from gureum.services.iam import documents, ids, managed
-from gureum.services.iam.errors import (
-    DeleteConflict,
-    EntityAlreadyExists,
-    InvalidInput,
-    LimitExceeded,
-    NoSuchEntity,
-    UnmodifiableEntity,
-)
+from gureum.aws.errors import AwsError
 from gureum.services.iam.model import KINDS, Iam, lower, merge_tags
 from gureum.store.base import Doc
 
@@ -37,7 +30,7 @@ def parse_policy_arn(arn: str) -> tuple[str, str, str]:
     """ARN -> (account or 'aws', path, name)."""
     m = _POLICY_ARN.match(arn)
     if not m:
-        raise InvalidInput(f"ARN {arn} is not valid.")
+        raise AwsError.modeled("iam", "InvalidInput", f"ARN {arn} is not valid.")
     return m.group(1), m.group(2) or "/", m.group(3)
 
 
@@ -58,8 +51,8 @@ class Policies:
         self.account = iam.account
 
     # --- managed policies --------------------------------------------------------------
-    def _missing(self, arn: str) -> NoSuchEntity:
-        return NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+    def _missing(self, arn: str) -> AwsError:
+        return AwsError.modeled("iam", "NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")
 
     def get_policy(self, arn: str) -> Doc:
         """A customer managed policy of this account or an AWS managed one, with its
@@ -81,7 +74,7 @@ class Policies:
     def get_local_policy(self, arn: str) -> Doc:
         owner, _path, _name = parse_policy_arn(arn)
         if owner == "aws":
-            raise UnmodifiableEntity(f"Cannot modify AWS managed policy {arn}.")
+            raise AwsError.modeled("iam", "UnmodifiableEntity", f"Cannot modify AWS managed policy {arn}.")
         return self.get_policy(arn)
 
     def put_policy(self, doc: Doc) -> None:
@@ -115,9 +108,13 @@ class Policies:
         if description is not None:
             doc["Description"] = description
         if not self.t.insert(POLICIES, self.iam.key(lower(name)), doc):
-            raise EntityAlreadyExists(f"A policy called {name} already exists. Duplicate names are not allowed.")
+            raise AwsError.modeled(
+                "iam", "EntityAlreadyExists", f"A policy called {name} already exists. Duplicate names are not allowed."
+            )
         if self.t.count(POLICIES, self.account + "/") > MAX_POLICIES:
-            raise LimitExceeded(f"Cannot exceed quota for PoliciesPerAccount: {MAX_POLICIES}")
+            raise AwsError.modeled(
+                "iam", "LimitExceeded", f"Cannot exceed quota for PoliciesPerAccount: {MAX_POLICIES}"
+            )
         self.t.put(VERSIONS, self.iam.key(lower(name), "000001"), {"VersionId": "v1", "Document": document, "CreateDate": now})
         doc["AttachmentCount"] = 0
         return doc
@@ -147,12 +144,14 @@ class Policies:
     def delete_policy(self, arn: str) -> None:
         doc = self.get_local_policy(arn)
         if doc["AttachmentCount"]:
-            raise DeleteConflict("Cannot delete a policy attached to entities.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete a policy attached to entities.")
         ln = lower(doc["PolicyName"])
         if self.t.count(VERSIONS, self.iam.key(ln, "")) > 1:
-            raise DeleteConflict(
+            raise AwsError.modeled(
+                "iam",
+                "DeleteConflict",
                 "This policy has more than one version. Before you delete a policy, you must delete "
-                "the policy's versions. The default version is deleted with the policy."
+                "the policy's versions. The default version is deleted with the policy.",
             )
         self.t.delete_prefix(VERSIONS, self.iam.key(ln, ""))
         self.t.delete(POLICIES, self.iam.key(ln))
@@ -164,9 +163,11 @@ class Policies:
         documents.check_managed_size(document)
         ln = lower(doc["PolicyName"])
         if self.t.count(VERSIONS, self.iam.key(ln, "")) >= MAX_VERSIONS:
-            raise LimitExceeded(
+            raise AwsError.modeled(
+                "iam",
+                "LimitExceeded",
                 f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new "
-                "version, you must delete an existing version."
+                "version, you must delete an existing version.",
             )
         n = doc["NextVersion"]
         now = ids.iso(ids.now())
@@ -186,14 +187,18 @@ class Policies:
             if cat is None:
                 raise self._missing(arn)
             if version_id != cat["DefaultVersionId"]:
-                raise NoSuchEntity(f"Policy {arn} version {version_id} does not exist or is not attachable.")
+                raise AwsError.modeled(
+                    "iam", "NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable."
+                )
             return {"VersionId": version_id, "Document": cat["Document"], "CreateDate": cat["UpdateDate"],
                     "IsDefaultVersion": True}
         doc = self.get_policy(arn)
         n = _vnum(version_id)
         version = self.t.get(VERSIONS, self.iam.key(lower(doc["PolicyName"]), f"{n:06d}")) if n else None
         if version is None:
-            raise NoSuchEntity(f"Policy {arn} version {version_id} does not exist or is not attachable.")
+            raise AwsError.modeled(
+                "iam", "NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable."
+            )
         return {**version, "IsDefaultVersion": version_id == doc["DefaultVersionId"]}
 
     def list_policy_versions(self, arn: str) -> list[tuple[str, Doc]]:
@@ -212,7 +217,7 @@ class Policies:
         doc = self.get_local_policy(arn)
         self.get_policy_version(arn, version_id)
         if version_id == doc["DefaultVersionId"]:
-            raise DeleteConflict("Cannot delete the default version of a policy.")
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete the default version of a policy.")
         self.t.delete(VERSIONS, self.iam.key(lower(doc["PolicyName"]), f"{_vnum(version_id):06d}"))
 
     def set_default_policy_version(self, arn: str, version_id: str) -> None:
@@ -239,7 +244,9 @@ class Policies:
         if arn in entity["AttachedPolicies"]:
             return
         if len(entity["AttachedPolicies"]) >= MAX_ATTACHED:
-            raise LimitExceeded(f"Cannot exceed quota for PoliciesPer{kind.title()}: {MAX_ATTACHED}")
+            raise AwsError.modeled(
+                "iam", "LimitExceeded", f"Cannot exceed quota for PoliciesPer{kind.title()}: {MAX_ATTACHED}"
+            )
         entity["AttachedPolicies"].append(policy["Arn"])
         self._put_entity(kind, entity)
         self.t.put(
@@ -252,7 +259,7 @@ class Policies:
         entity = self._entity(kind, name)
         parse_policy_arn(arn)
         if arn not in entity["AttachedPolicies"]:
-            raise NoSuchEntity(f"Policy {arn} was not found.")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"Policy {arn} was not found.")
         entity["AttachedPolicies"].remove(arn)
         self._put_entity(kind, entity)
         self.t.delete(ATTACHMENTS, self.iam.key(_digest(arn), kind, lower(self._name(kind, entity))))
@@ -295,8 +302,10 @@ class Policies:
         total = sum(documents.size(d) for n, d in inline.items() if n != policy_name) + documents.size(document)
         limit = documents.INLINE_SIZE[kind]
         if total > limit:
-            raise LimitExceeded(
-                f"Maximum policy size of {limit} bytes exceeded for {kind} {self._name(kind, entity)}"
+            raise AwsError.modeled(
+                "iam",
+                "LimitExceeded",
+                f"Maximum policy size of {limit} bytes exceeded for {kind} {self._name(kind, entity)}",
             )
         inline[policy_name] = document
         self._put_entity(kind, entity)
@@ -305,7 +314,7 @@ class Policies:
         entity = self._entity(kind, name)
         document = entity["InlinePolicies"].get(policy_name)
         if document is None:
-            raise NoSuchEntity(f"The {kind} policy with name {policy_name} cannot be found.")
+            raise AwsError.modeled("iam", "NoSuchEntity", f"The {kind} policy with name {policy_name} cannot be found.")
         return entity, document
 
     def list_inline(self, kind: str, name: str) -> list[tuple[str, Any]]:

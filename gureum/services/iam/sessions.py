@@ -32,20 +32,6 @@ PURGE_BATCH = 100
 CHAINED_MAX = 3600
 
 
-class StsValidationError(AwsError):
-    code, status = "ValidationError", 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
-
-
-class AccessDenied(AwsError):
-    code, status = "AccessDenied", 403
-
-    def __init__(self, message: str) -> None:
-        super().__init__(None, message)
-
-
 def _issue(txn: Txn, identity: Doc, duration: int) -> Doc:
     now = ids.now()
     expires = now + timedelta(seconds=duration)
@@ -113,8 +99,12 @@ def assume_role(
     role = iam.find_role_by_arn(role_arn) if account else None
     caller_arn = caller_arn or principal.arn
 
-    def refuse(action: str) -> AccessDenied:
-        return AccessDenied(denied or f"User: {caller_arn} is not authorized to perform: {action} on resource: {role_arn}")
+    def refuse(action: str) -> AwsError:
+        return AwsError.modeled(
+            "sts",
+            "AccessDenied",
+            denied or f"User: {caller_arn} is not authorized to perform: {action} on resource: {role_arn}",
+        )
 
     if role is None:
         raise refuse(actions[0] if actions else "sts:AssumeRole")
@@ -132,11 +122,15 @@ def assume_role(
         raise refuse(refused)
     duration = 3600 if duration is None else duration
     if chained and duration > CHAINED_MAX:
-        raise StsValidationError(
-            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+        raise AwsError.modeled(
+            "sts",
+            "ValidationError",
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
         )
     if duration > role["MaxSessionDuration"]:
-        raise StsValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+        raise AwsError.modeled(
+            "sts", "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+        )
     iam.note_role_used(role, region)
     session: Doc = {
         "Account": account,

@@ -24,9 +24,11 @@ PACKED_POLICY_BYTES = 2048  # what 100% of PackedPolicySize stands for here
 
 def _check_session_name(name: str) -> None:
     if not _SESSION_NAME.fullmatch(name):
-        raise sessions.StsValidationError(
+        raise AwsError.modeled(
+            "sts",
+            "ValidationError",
             f"1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: "
-            f"Member must satisfy regular expression pattern: {_SESSION_NAME.pattern}"
+            f"Member must satisfy regular expression pattern: {_SESSION_NAME.pattern}",
         )
 
 
@@ -125,7 +127,7 @@ async def assume_role_with_web_identity(ctx: RequestContext, params: dict[str, A
     denied = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
     account = sessions.role_account(params["RoleArn"])
     if not account:
-        raise sessions.AccessDenied(denied)
+        raise AwsError.modeled("sts", "AccessDenied", denied)
     # the issuer must be a provider of the role's account before any key is fetched for it
     _, unverified = oidc.token_header_claims(params["WebIdentityToken"])
     await ctx.app.store.read(lambda t: oidc.check_web_identity(Iam(t, account), unverified))
@@ -182,13 +184,16 @@ def _packed_policy_size(params: dict[str, Any]) -> int | None:
         try:
             json.loads(policy)
         except ValueError:
-            raise AwsError.modeled("sts", "MalformedPolicyDocument", "The policy is not in the valid JSON format.") from None
+            raise AwsError.modeled(
+                "sts", "MalformedPolicyDocument", "The policy is not in the valid JSON format."
+            ) from None
     used = documents.size(policy or "") + sum(len(a.get("arn", "")) for a in arns)
     used += sum(len(t["Key"]) + len(t.get("Value", "")) for t in tags)
     percent = max(1, used * 100 // PACKED_POLICY_BYTES)
     if percent > 100:
         raise AwsError.modeled(
-            "sts", "PackedPolicyTooLarge",
+            "sts",
+            "PackedPolicyTooLarge",
             f"Packed policy consumes {percent}% of allotted space, please use smaller policy for assuming role.",
         )
     return percent
@@ -198,7 +203,7 @@ def _packed_policy_size(params: dict[str, Any]) -> int | None:
 async def get_session_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     caller = await _caller(ctx)
     if caller is not None and caller.session_token is not None:
-        raise sessions.AccessDenied("Cannot call GetSessionToken with session credentials")
+        raise AwsError.modeled("sts", "AccessDenied", "Cannot call GetSessionToken with session credentials")
     if caller is None:
         account, arn, user_id = ctx.account_id, f"arn:aws:iam::{ctx.account_id}:root", ctx.account_id
     else:
@@ -228,7 +233,7 @@ async def get_federation_token(ctx: RequestContext, params: dict[str, Any]) -> d
     packed = _packed_policy_size(params)
     caller = await _caller(ctx)
     if caller is not None and caller.session_token is not None:
-        raise sessions.AccessDenied("Cannot call GetFederationToken with session credentials")
+        raise AwsError.modeled("sts", "AccessDenied", "Cannot call GetFederationToken with session credentials")
     account = caller.account_id if caller is not None else ctx.account_id
     is_root = caller is None or caller.arn.endswith(":root")
     duration = params.get("DurationSeconds") or SESSION_TOKEN_DEFAULT
