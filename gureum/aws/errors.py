@@ -182,11 +182,6 @@ def serializable(err: AwsError) -> AwsError:
     return err
 
 
-def error(code: str, message: str, status: int = 400, **fields: Any) -> AwsError:
-    """Shorthand for a client error."""
-    return AwsError(code, message, status, **fields)
-
-
 class ValidationError(AwsError):
     """Input failed model validation. The code depends on the service (see validate.py)."""
 

@@ -158,7 +158,7 @@ def create_policy(txn: Txn, account: str, name: str, document: str, comment: str
     if len(ids) >= MAX_POLICIES:
         raise TooManyTrafficPolicies(message=f"This operation would exceed the limit of {MAX_POLICIES} traffic policies.")
     if any(d["Name"] == name for _k, d in txn.scan(POLICIES, f"{account}/")):
-        raise AwsError("TrafficPolicyAlreadyExists", f"A traffic policy with the name {name} already exists.", 409)
+        raise AwsError.modeled("route53", "TrafficPolicyAlreadyExists", f"A traffic policy with the name {name} already exists.")
     pid = str(uuid.uuid4())
     doc = {"Id": pid, "Version": 1, "Name": name, "Type": parsed["RecordType"], "Document": document}
     if comment:
@@ -175,7 +175,7 @@ def create_version(txn: Txn, account: str, pid: str, document: str, comment: str
     if parsed["RecordType"] != versions[0]["Type"]:
         raise InvalidTrafficPolicyDocument(message=f"The RecordType of every version must be {versions[0]['Type']}")
     if len(versions) >= MAX_VERSIONS:
-        raise AwsError("TooManyTrafficPolicyVersionsForCurrentPolicy", "This traffic policy has the maximum number of versions.", 400)
+        raise AwsError.modeled("route53", "TooManyTrafficPolicyVersionsForCurrentPolicy", "This traffic policy has the maximum number of versions.")
     version = max(d["Version"] for d in versions) + 1
     doc = {"Id": pid, "Version": version, "Name": versions[0]["Name"], "Type": versions[0]["Type"], "Document": document}
     if comment:
