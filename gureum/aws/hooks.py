@@ -93,12 +93,19 @@ def _load(entry: str) -> ProtocolHooks:
     return hooks
 
 
+_BY_SERVICE: dict[str | None, ProtocolHooks] = {}
+
+
 def for_service(service: str | None) -> ProtocolHooks:
     """The hooks of `service` (botocore's name); GENERIC when it declares none."""
-    from gureum.services.registry import PROTOCOL_HOOKS
+    hooks = _BY_SERVICE.get(service)
+    if hooks is None:
+        from gureum.services.registry import PROTOCOL_HOOKS
 
-    entry = PROTOCOL_HOOKS.get(service) if service is not None else None
-    return _load(entry) if entry is not None else GENERIC
+        entry = PROTOCOL_HOOKS.get(service) if service is not None else None
+        hooks = _load(entry) if entry is not None else GENERIC
+        _BY_SERVICE[service] = hooks
+    return hooks
 
 
 def for_signing_name(name: str) -> ProtocolHooks:
