@@ -34,6 +34,7 @@ from gureum.sandbox.process import SandboxHost
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.code import CodeCache
 from gureum.services.lambda_.environment import EnvConfig, InvokeResult
+from gureum.services.lambda_.function_cache import FunctionCache, FunctionState
 from gureum.services.lambda_.images import ImageStore, launch_spec
 from gureum.services.lambda_.runtime_api import Invocation
 from gureum.services.lambda_.scheduler import Concurrency, Scheduler
@@ -46,16 +47,6 @@ log = logging.getLogger("gureum.lambda")
 COMPONENT = "lambda"
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 CREDENTIALS_SECONDS = 3600  # execution-role credentials given to an environment (a role's default MaxSessionDuration)
-
-
-@dataclass
-class FunctionState:
-    """A function as the invoke path needs it: $LATEST, versions and aliases."""
-
-    key: str
-    doc: dict[str, Any]
-    versions: dict[str, dict[str, Any]]
-    aliases: dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -86,7 +77,7 @@ class LambdaEngine:
         self.images = ImageStore(app)
         self.prewarm = int(app.config.setting("lambda.prewarm", "0") or 0)
         self.account_concurrency = int(app.config.setting("lambda.concurrency", str(DEFAULT_ACCOUNT_CONCURRENCY)) or DEFAULT_ACCOUNT_CONCURRENCY)
-        self._functions: dict[str, FunctionState] = {}
+        self.functions = FunctionCache(app.store)
         self._prewarming: set[str] = set()
         self._env_configs: dict[str, tuple[EnvConfig, float]] = {}
         self._reserved: dict[tuple[str, str], int] = {}
@@ -101,7 +92,7 @@ class LambdaEngine:
     def invalidate(self, key: str) -> None:
         """A function changed (here or on another node): forget it, retire its idle
         environments, forget the account's reservation total."""
-        self._functions.pop(key, None)
+        self.functions.drop(key)
         for k in [k for k in self._env_configs if k.startswith(key + "#")]:
             del self._env_configs[k]
         account, region, _ = key.split("/", 2)
@@ -124,24 +115,17 @@ class LambdaEngine:
             self._prewarming.discard(key)
 
     def _on_change(self, event: Any) -> None:
+        """A Lambda change event (model.changed): URL changes reach the URL listener's
+        cache; any other change of a function drops what this node keeps of it."""
+        if self.urls is not None:
+            for url_id in event.data.get("url_ids") or ():
+                self.urls.forget(url_id)
         key = event.data.get("key")
-        if key:
+        if key and event.data.get("what") != "url":
             self.invalidate(key)
 
     async def function(self, key: str, arn: str) -> FunctionState:
-        state = self._functions.get(key)
-        if state is not None:
-            return state
-
-        def load(txn: model.Txn) -> FunctionState:
-            doc = model.get_function(txn, key, arn)
-            versions = {str(int(k.rsplit("/", 1)[1])): v for k, v in txn.scan(model.VERSIONS, key + "/")}
-            aliases = {k.rsplit("/", 1)[1]: v for k, v in txn.scan(model.ALIASES, key + "/")}
-            return FunctionState(key, doc, versions, aliases)
-
-        state = await self.app.store.read(load)
-        self._functions[key] = state
-        return state
+        return await self.functions.get(key, arn)
 
     async def reserved_total(self, account: str, region: str) -> int:
         total = self._reserved.get((account, region))
@@ -352,18 +336,10 @@ class LambdaEngine:
 
 async def _resume_images(app: App) -> None:
     """Image preparations a previous run of gureum left unfinished: start them again."""
+    from gureum.services.lambda_.functions import pending_images
     from gureum.services.lambda_.images import prepare
 
-    def scan(txn: model.Txn) -> list[tuple[str, str, bool]]:
-        out = []
-        for key, doc in txn.scan(model.FUNCTIONS, ""):
-            image = (doc.get("code") or {}).get("image")
-            cfg = doc["config"]
-            if image and (cfg.get("State") == "Pending" or cfg.get("LastUpdateStatus") == "InProgress"):
-                out.append((key, image["resolved"], cfg.get("State") == "Pending"))
-        return out
-
-    for key, resolved, creating in await app.store.read(scan):
+    for key, resolved, creating in await app.store.read(pending_images):
         account, region, _ = key.split("/", 2)
         app.spawn(prepare(app, key, account, region, resolved, creating), name=f"lambda-image-{key}")
 

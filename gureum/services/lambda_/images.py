@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gureum.sandbox import images as img
-from gureum.services.lambda_ import model
+from gureum.services.lambda_ import functions, model
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -213,37 +213,4 @@ async def prepare(app: App, key: str, account: str, region: str, resolved: str, 
         log.info("image %s for %s failed: %s", resolved, key, exc)
         failure = state_failure(exc)
 
-    def settle(txn: model.Txn) -> None:
-        docs: list[tuple[str, str, dict[str, Any]]] = []
-        doc = txn.get(model.FUNCTIONS, key)
-        if doc is not None:
-            docs.append((model.FUNCTIONS, key, doc))
-        docs += [(model.VERSIONS, k, v) for k, v in txn.scan(model.VERSIONS, key + "/")]
-        changed = False
-        for table, k, d in docs:
-            if (d.get("code") or {}).get("image", {}).get("resolved") != resolved:
-                continue
-            cfg = d["config"]
-            pending_state = cfg.get("State") == "Pending"
-            pending_update = cfg.get("LastUpdateStatus") == "InProgress"
-            if not (pending_state or pending_update):
-                continue
-            for f in ("StateReason", "StateReasonCode", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
-                cfg.pop(f, None)
-            if failure is None:
-                cfg["State"] = "Active"
-                cfg["LastUpdateStatus"] = "Successful"
-            else:
-                code, reason = failure
-                if pending_state or creating:
-                    cfg.update(State="Failed", StateReasonCode=code, StateReason=reason)
-                cfg.update(LastUpdateStatus="Failed", LastUpdateStatusReasonCode=code, LastUpdateStatusReason=reason)
-            txn.put(table, k, d)
-            changed = True
-        if changed:
-            model.touch(txn, key)
-
-    await app.store.run(settle)
-    engine = app.components.get("lambda")
-    if engine is not None:
-        engine.invalidate(key)
+    await app.store.run(lambda t: functions.settle_image(t, key, resolved, failure, creating))

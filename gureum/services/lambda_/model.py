@@ -1,15 +1,28 @@
-"""Lambda's control-plane rules and stored state: functions, versions, aliases,
-concurrency, policies, tags, event invoke configs, function URLs.
+"""Lambda's control plane, the shared part: store tables, AWS errors, names and keys,
+configuration checks, the function document, and the one change event every write publishes.
 
-Store tables (keys start with "<account>/<region>/<function name>"):
-  lambda.functions  one doc per function: its $LATEST configuration, code, tags,
-                    reserved concurrency, resource policy, version counter
-  lambda.versions   "<fn>/<version:010d>" -> an immutable configuration snapshot
+The writes themselves live in one module per concern, each a set of synchronous functions
+of a store transaction that api.py runs through `app.store.run(...)`:
+functions.py ($LATEST, code, tags, deletion), versions.py, aliases.py, permissions.py
+(resource policy), concurrency.py (reserved concurrency), invoke_configs.py (event invoke
+configs), url_configs.py (function URL configs).
+
+Store tables (keys start with "<account>/<region>/<function name>" = <fn>):
+  lambda.functions  <fn> -> one doc per function: {"config": $LATEST's configuration,
+                    "code": {"digest", "layers"?, "image"?}, "tags", "reserved",
+                    "policies": {qualifier or "": [statements], "<q>#rev": revision},
+                    "next_version", "last_published", "created"}
+  lambda.versions   "<fn>/<version:010d>" -> an immutable {"config", "code"} snapshot
   lambda.aliases    "<fn>/<alias>"
-  lambda.eic        "<fn>/<qualifier>" -> event invoke config
-  lambda.urls       "<fn>/<qualifier or $LATEST>" -> function URL config;
-  lambda.url_ids    "<url id>" -> where that URL points
-Every write publishes "lambda.fn" with the function's key, so caches can drop it.
+  lambda.eic        "<fn>/<qualifier or $LATEST>" -> event invoke config
+  lambda.urls       "<fn>/<qualifier or $LATEST>" -> function URL config
+  lambda.url_ids    "<url id>" -> {"slot": where that URL's config is in lambda.urls}
+
+Change events: every committed write of any of these tables publishes exactly one event on
+TOPIC ("lambda.fn"), from `changed()` and nowhere else, in the write's own transaction:
+{"key": <fn>, "what": what changed, "url_ids": [...] when function URLs changed}. The
+engine follows TOPIC (in-process at once, other nodes' commits by polling) and drops what
+it cached of that function; no caller invalidates anything by hand.
 """
 
 from __future__ import annotations
@@ -220,8 +233,24 @@ def get_function(txn: Txn, key: str, arn: str) -> dict[str, Any]:
     return doc
 
 
-def touch(txn: Txn, key: str) -> None:
-    txn.publish(TOPIC, {"key": key})
+def changed(txn: Txn, key: str, what: str, url_ids: list[str] | None = None) -> None:
+    """Announce, in this transaction, that function `key` changed (`what`: function, code,
+    configuration, state, tags, version, alias, policy, concurrency, invoke-config, url,
+    deleted). The only publisher of TOPIC: call it once per write."""
+    data: dict[str, Any] = {"key": key, "what": what}
+    if url_ids:
+        data["url_ids"] = url_ids
+    txn.publish(TOPIC, data)
+
+
+def check_revision(current: str, given: str | None) -> None:
+    """A RevisionId the caller sent must be the current one."""
+    if given is not None and given != current:
+        raise err(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+            412,
+        )
 
 
 def reserved_total(txn: Txn, account: str, region: str, exclude: str | None = None) -> int:

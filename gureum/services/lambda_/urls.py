@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from gureum.aws.errors import AwsError
 from gureum.http.server import HttpServer, Request, Response
-from gureum.services.lambda_ import model
+from gureum.services.lambda_ import url_configs
 from gureum.services.lambda_.scheduler import Throttled
 
 if TYPE_CHECKING:
@@ -73,16 +73,16 @@ class UrlListener:
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host
         return f"http://{shown}:{port}{PATH_PREFIX}{url_id}/"
 
+    def forget(self, url_id: str) -> None:
+        """That URL's config changed (the engine follows Lambda's change events)."""
+        self._cache.pop(url_id, None)
+
     async def _lookup(self, url_id: str) -> dict[str, Any] | None:
         hit = self._cache.get(url_id)
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
 
-        def read(txn: model.Txn) -> dict[str, Any] | None:
-            ref = txn.get(model.URL_IDS, url_id)
-            return None if ref is None else txn.get(model.URLS, ref["slot"])
-
-        doc = await self.app.store.read(read)
+        doc = await self.app.store.read(lambda t: url_configs.lookup(t, url_id))
         self._cache[url_id] = (doc, time.monotonic() + _CACHE_SECONDS)
         return doc
 
