@@ -291,9 +291,10 @@ def _tag_status_ok(doc: dict[str, Any], status: str | None) -> bool:
 
 def _find(txn: Any, scope: str, name: str, image_id: dict[str, Any]) -> dict[str, Any]:
     tag, digest = image_id.get("imageTag"), image_id.get("imageDigest")
-    if not tag and not digest:
+    ref = digest or tag
+    if not ref:
         raise AwsError("InvalidParameterException", "imageId needs an imageDigest or an imageTag", 400)
-    doc = model.resolve(txn, scope, name, digest or tag)
+    doc = model.resolve(txn, scope, name, ref)
     if tag and digest and tag not in doc.get("tags", []):
         raise model.ImageNotFound(f"The image with imageId {{imageDigest:'{digest}', imageTag:'{tag}'}} does not exist")
     return doc
@@ -395,7 +396,8 @@ async def batch_delete_image(ctx: RequestContext, params: dict[str, Any]) -> dic
 
     def delete(txn: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         model.require_repo(txn, scope.key, name)
-        deleted, failures = [], []
+        deleted: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
         for image_id in params["imageIds"]:
             tag, digest = image_id.get("imageTag"), image_id.get("imageDigest")
             if not tag and not digest:

@@ -194,11 +194,11 @@ async def start_upload(reg: Registry, scope: Scope, name: str, request: Request)
         size = await reg.mount(scope, name, digest, source)
         if size is not None:
             return _blob_created(name, digest)
-    digest = q.get("digest")
-    if digest:
-        oci.check_digest(digest)
-        await reg.upload_whole(scope, name, digest, request.stream())
-        return _blob_created(name, digest)
+    whole = q.get("digest")
+    if whole:
+        oci.check_digest(whole)
+        await reg.upload_whole(scope, name, whole, request.stream())
+        return _blob_created(name, whole)
     upload_id = await reg.start_upload(scope, name)
     return Response(202, _upload_headers(name, upload_id, 0), b"")
 

@@ -643,7 +643,10 @@ def copy_image(txn: Txn, src: str, name: str, digest: str, dst: str, now: float)
         if get_manifest(txn, dst, name, doc["digest"]) is not None:
             continue
         for dg in doc.get("refs", []):
-            link_blob(txn, dst, name, dg, get_link(txn, src, name, dg)["size"], now)
+            link = get_link(txn, src, name, dg)
+            if link is None:
+                return "FAILED"
+            link_blob(txn, dst, name, dg, link["size"], now)
         copy = dict(doc, tags=[], lastPull=None, pushedAt=now, scan=None, replication=None)
         for dg in copy["refs"]:
             _add_ref(txn, dst, name, dg, +1)

@@ -342,7 +342,12 @@ async def create_service_linked_role(ctx: RequestContext, p: P) -> P:
 
 @iam_op("DeleteServiceLinkedRole")
 async def delete_service_linked_role(ctx: RequestContext, p: P) -> P:
-    doc = await _run(ctx, lambda m: (m.get_role(p["RoleName"]), m.delete_role(p["RoleName"], service_linked=True))[0])
+    def delete(m: Iam) -> P:
+        role = m.get_role(p["RoleName"])
+        m.delete_role(p["RoleName"], service_linked=True)
+        return role
+
+    doc = await _run(ctx, delete)
     # Deleted at once; the task id only lets clients poll GetServiceLinkedRoleDeletionStatus.
     return {"DeletionTaskId": f"task{doc['Path']}{doc['RoleName']}/{ctx.request_id}"}
 

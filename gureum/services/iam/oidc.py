@@ -16,6 +16,7 @@ keys `<provider url>:aud`, `:sub`, `:amr`, ...: `trust_context`).
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -130,19 +131,19 @@ class OidcProviders:
             doc["ClientIDList"].remove(client_id)
             self.put(doc)
 
-    def set_thumbprints(self, arn: str, thumbprints: list[str]) -> None:
+    def set_thumbprints(self, arn: str, thumbprints: builtins.list[str]) -> None:
         if len(thumbprints) > MAX_THUMBPRINTS:
             raise LimitExceeded(f"Thumbprint list must contain fewer than {MAX_THUMBPRINTS + 1} entries.")
         doc = self.get(arn)
         doc["ThumbprintList"] = list(thumbprints)
         self.put(doc)
 
-    def tag(self, arn: str, tags: list[Doc]) -> None:
+    def tag(self, arn: str, tags: builtins.list[Doc]) -> None:
         doc = self.get(arn)
         doc["Tags"] = merge_tags(doc.get("Tags", []), tags, "OpenIDConnectProvider")
         self.put(doc)
 
-    def untag(self, arn: str, keys: list[str]) -> None:
+    def untag(self, arn: str, keys: builtins.list[str]) -> None:
         doc = self.get(arn)
         doc["Tags"] = remove_tags(doc.get("Tags", []), keys)
         self.put(doc)

@@ -72,9 +72,10 @@ class Policies:
             doc = {k: v for k, v in cat.items() if k != "Document"}
             doc["PermissionsBoundaryUsageCount"] = 0
         else:
-            doc = self.t.get(POLICIES, self.iam.key(lower(name))) if owner == self.account else None
-            if doc is None or doc["Arn"] != arn:
+            own = self.t.get(POLICIES, self.iam.key(lower(name))) if owner == self.account else None
+            if own is None or own["Arn"] != arn:
                 raise self._missing(arn)
+            doc = own
         doc["AttachmentCount"] = self.t.count(ATTACHMENTS, self.iam.key(_digest(arn), ""))
         return doc
 
@@ -266,7 +267,7 @@ class Policies:
                 out.append((f"{lower(pname)}/{arn}", {"PolicyName": pname, "PolicyArn": arn}))
         return sorted(out, key=lambda kv: kv[0])
 
-    def entities_for_policy(self, arn: str, entity_filter: str | None, prefix: str | None) -> list[tuple[str, Doc]]:
+    def entities_for_policy(self, arn: str, entity_filter: str | None, prefix: str | None) -> list[tuple[str, tuple[str, Doc]]]:
         self.get_policy(arn)
         wanted = {"User": "user", "Role": "role", "Group": "group"}.get(entity_filter or "", None)
         out = []

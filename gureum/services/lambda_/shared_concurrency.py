@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -46,10 +47,10 @@ async def run(app: App, scheduler: Scheduler) -> None:
             if counts != last or now - published >= HEARTBEAT:
                 mine = {"ts": now, "functions": counts[0], "unreserved": counts[1]}
             if mine is not None:
-                others = await app.store.run(lambda t, m=mine, n=now: _publish_and_read(t, me, m, n))
+                others = await app.store.run(functools.partial(_publish_and_read, me=me, mine=mine, now=now))
                 last, published = counts, now
             else:
-                others = await app.store.read(lambda t, n=now: _publish_and_read(t, me, None, n))
+                others = await app.store.read(functools.partial(_publish_and_read, me=me, mine=None, now=now))
             functions: Counter[str] = Counter()
             unreserved: Counter[str] = Counter()
             for d in others:

@@ -112,9 +112,10 @@ def put_events(
         doc = create_stream(txn, account, region, group, stream, exist_ok=True)
     else:
         get_group(txn, account, region, group)
-        doc = txn.get(STREAMS, stream_key(account, region, group, stream))
-        if doc is None:
+        found = txn.get(STREAMS, stream_key(account, region, group, stream))
+        if found is None:
             raise not_found("The specified log stream does not exist.")
+        doc = found
     skey = stream_key(account, region, group, stream)
     ingest = now_ms()
     seq = int(doc.get("seq", 0))

@@ -86,9 +86,10 @@ def change(txn: Txn, account: str, cid: str, version: int | None, changes: list[
                 if b not in cur:
                     cur.append(b)
         else:  # DELETE_IF_EXISTS
-            cur = locs.get(loc)
-            if cur is None:
+            existing = locs.get(loc)
+            if existing is None:
                 continue
+            cur = existing
             remaining = [b for b in cur if b not in blocks]
             if not remaining and _location_in_use(txn, account, cid, loc):
                 raise errors.CidrBlockInUse(message=f"Location {loc} is in use by a resource record set.")

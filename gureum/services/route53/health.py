@@ -185,7 +185,8 @@ def create_check(txn: Txn, account: str, ref: str, config: dict, private_targets
 UPDATABLE = ("IPAddress", "Port", "ResourcePath", "FullyQualifiedDomainName", "SearchString", "FailureThreshold",
              "Inverted", "Disabled", "HealthThreshold", "ChildHealthChecks", "EnableSNI", "Regions",
              "AlarmIdentifier", "InsufficientDataHealthStatus")
-RESETTABLE = {"FullyQualifiedDomainName": None, "Regions": None, "ResourcePath": None, "ChildHealthChecks": []}
+RESETTABLE: dict[str, list[str] | None] = {
+    "FullyQualifiedDomainName": None, "Regions": None, "ResourcePath": None, "ChildHealthChecks": []}
 
 
 def update_check(txn: Txn, account: str, params: dict, private_targets: bool = True) -> dict:
@@ -233,7 +234,7 @@ async def probe(cfg: dict, private_targets: bool = True) -> tuple[bool, str]:
     if not host:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(fqdn, port, type=socket.SOCK_STREAM)
-            host = infos[0][4][0]
+            host = str(infos[0][4][0])
         except OSError as exc:
             return False, f"Failure: DNS resolution failed: {exc}"
     if not private_targets and not is_public(str(host)):
@@ -248,7 +249,7 @@ async def probe(cfg: dict, private_targets: bool = True) -> tuple[bool, str]:
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(host, port, ssl=tls, server_hostname=server_hostname if tls else None,
-                                    **({"ssl_handshake_timeout": CONNECT_TIMEOUT} if tls else {})),
+                                    ssl_handshake_timeout=CONNECT_TIMEOUT if tls else None),
             TCP_CONNECT_TIMEOUT if kind == "TCP" else CONNECT_TIMEOUT)
     except TimeoutError:
         return False, "Failure: Connection timed out. The endpoint or the internet connection is down, or requests are being blocked by your firewall."

@@ -157,8 +157,8 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
     request = {"Name": zone_name, "Comment": comment, "Private": private, "VPC": vpc, "DelegationSetId": delegation_set_id}
     ref = txn.get(CALLERREFS, f"{account}/{caller_ref}")
     if ref is not None:
-        if ref.get("Request") == request and txn.get(ZONES, zone_key(account, ref["ZoneId"])):
-            zone = txn.get(ZONES, zone_key(account, ref["ZoneId"]))
+        zone = txn.get(ZONES, zone_key(account, ref["ZoneId"]))
+        if ref.get("Request") == request and zone:
             change = txn.get(CHANGES, f"{account}/{ref['ChangeId']}")
             return {"zone": zone, "change": change, "servers": zone["NameServers"], "vpc": vpc}
         raise errors.HostedZoneAlreadyExists(

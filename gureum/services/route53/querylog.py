@@ -109,7 +109,7 @@ class QueryLogger:
         if target is None:
             self.targets.pop(zone_id, None)
         else:
-            self.targets[zone_id] = tuple(target)
+            self.targets[zone_id] = target
         self.engine.query_log = self.record if self.targets else None
 
     def record(self, zone_id: str, question: bytes, rcode: int, tcp: bool, client: str, ecs: bytes | None) -> None:

@@ -10,7 +10,7 @@ from gureum.services.servicediscovery import model
 from gureum.store import Txn
 
 
-def sd(name: str):  # type: ignore[no-untyped-def]
+def sd(name: str):
     return operation("servicediscovery", name)
 
 

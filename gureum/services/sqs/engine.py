@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import hashlib
 import heapq
 import json
@@ -275,12 +276,12 @@ class Engine:
         now = now_ms()
         for key, d in msgs:
             qkey = key.rsplit("/", 1)[0]
-            q = self.queues.get(qkey)
-            if q is None:
+            owner = self.queues.get(qkey)
+            if owner is None:
                 continue
             m = Message.from_doc(d)
-            q.index(m, now)
-            q.next_seq = max(q.next_seq, m.seq + 1)
+            owner.index(m, now)
+            owner.next_seq = max(owner.next_seq, m.seq + 1)
             if m.seqnum:
                 self._seq_fifo = max(self._seq_fifo, int(m.seqnum))
 
@@ -385,7 +386,7 @@ class Engine:
         doc = q.doc()
         await self.app.store.run(lambda t: t.put(QUEUES, q.key, doc))
 
-    async def set_tags(self, q: Queue, add: dict[str, str], remove: list[str]) -> None:
+    async def set_tags(self, q: Queue, add: dict[str, str], remove: builtins.list[str]) -> None:
         for k in remove:
             q.tags.pop(k, None)
         q.tags.update(add)
@@ -467,11 +468,11 @@ class Engine:
             sender=sender, group=group if q.fifo or group else None, dedup=dedup,
         )
 
-    async def send(self, q: Queue, msgs: list[Message]) -> list[Message]:
+    async def send(self, q: Queue, msgs: builtins.list[Message]) -> builtins.list[Message]:
         """Write the messages through, then make them receivable. A FIFO duplicate within the
         deduplication window is not stored: the original is returned in its place."""
-        out: list[Message] = []
-        fresh: list[Message] = []
+        out: builtins.list[Message] = []
+        fresh: builtins.list[Message] = []
         now = now_ms()
         dups: dict[int, str] = {}
         for i, m in enumerate(msgs):
@@ -485,8 +486,8 @@ class Engine:
                 m.seqnum = str(18_000_000_000_000_000_000 + self._seq_fifo)
         base = q.key + "/"
 
-        def write(t: Txn) -> list[Message]:
-            result: list[Message] = []
+        def write(t: Txn) -> builtins.list[Message]:
+            result: builtins.list[Message] = []
             for i, m in enumerate(msgs):
                 dkey = dups.get(i)
                 if dkey is not None:
@@ -521,7 +522,7 @@ class Engine:
 
     # -- receiving -------------------------------------------------------------------------
     async def receive(self, q: Queue, max_messages: int, visibility: int | None,
-                      wait_seconds: int) -> list[Received]:
+                      wait_seconds: int) -> builtins.list[Received]:
         deadline = time.monotonic() + wait_seconds
         while True:
             got = await self._take(q, max_messages, visibility)
@@ -542,17 +543,17 @@ class Engine:
             finally:
                 q.waiters.discard(fut)
 
-    async def _take(self, q: Queue, max_messages: int, visibility: int | None) -> list[Received]:
+    async def _take(self, q: Queue, max_messages: int, visibility: int | None) -> builtins.list[Received]:
         now = now_ms()
         q.promote(now)
         retention = q.attr_int("MessageRetentionPeriod") * 1000
         vis_ms = (visibility if visibility is not None else q.attr_int("VisibilityTimeout")) * 1000
         rd = qattrs.redrive(q.attrs)
         dlq = self.by_arn(rd[0]) if rd else None
-        taken: list[Message] = []
-        expired: list[Message] = []
-        to_dlq: list[Message] = []
-        skipped: list[tuple[int, str]] = []
+        taken: builtins.list[Message] = []
+        expired: builtins.list[Message] = []
+        to_dlq: builtins.list[Message] = []
+        skipped: builtins.list[tuple[int, str]] = []
         blocked_groups: set[str] = set()
         taken_ids: set[str] = set()
         while q.ready and len(taken) < max_messages:
@@ -589,7 +590,7 @@ class Engine:
         base = q.key + "/"
         docs = [(f"{base}{m.seq:020d}", m.doc()) for m in taken]
         gone = [f"{base}{m.seq:020d}" for m in expired + to_dlq]
-        moved: list[Message] = []
+        moved: builtins.list[Message] = []
         if dlq is not None and to_dlq:
             for m in to_dlq:
                 nm = Message.from_doc(m.doc())
@@ -623,11 +624,11 @@ class Engine:
             raise errors.receipt_handle_invalid(handle)
         return q.messages.get(mid), nonce
 
-    async def delete_messages(self, q: Queue, handles: list[str]) -> list[Exception | None]:
+    async def delete_messages(self, q: Queue, handles: builtins.list[str]) -> builtins.list[Exception | None]:
         """Delete by receipt handle; per-handle errors (None = deleted or already gone)."""
         now = now_ms()
-        results: list[Exception | None] = []
-        keys: list[str] = []
+        results: builtins.list[Exception | None] = []
+        keys: builtins.list[str] = []
         for h in handles:
             try:
                 msg, _ = self._lookup_receipt(q, h)
@@ -648,10 +649,10 @@ class Engine:
                 q.notify()  # a group may have been unblocked
         return results
 
-    async def change_visibility(self, q: Queue, changes: list[tuple[str, int]]) -> list[Exception | None]:
+    async def change_visibility(self, q: Queue, changes: builtins.list[tuple[str, int]]) -> builtins.list[Exception | None]:
         now = now_ms()
-        results: list[Exception | None] = []
-        docs: list[tuple[str, dict[str, Any]]] = []
+        results: builtins.list[Exception | None] = []
+        docs: builtins.list[tuple[str, dict[str, Any]]] = []
         for handle, timeout in changes:
             try:
                 msg, _nonce = self._lookup_receipt(q, handle)
@@ -681,7 +682,7 @@ class Engine:
             q.notify()
         return results
 
-    def dead_letter_sources(self, q: Queue) -> list[Queue]:
+    def dead_letter_sources(self, q: Queue) -> builtins.list[Queue]:
         out = []
         for other in self.queues.values():
             rd = qattrs.redrive(other.attrs)
