@@ -185,6 +185,20 @@ def lambda_function_ref(text: str) -> FunctionRef | None:
     return FunctionRef(m["region"], m["account"], m["name"], m["qualifier"])
 
 
+def lambda_function_parts(text: str) -> FunctionRef:
+    """The region, account, name and qualifier of a full function ARN; BadArn otherwise."""
+    ref = lambda_function_ref(text) if looks_like_arn(text) else None
+    if ref is None or ref.region is None or ref.account is None:
+        raise BadArn(f"not a function ARN: {text!r}")
+    return ref
+
+
+def lambda_function_base(text: str) -> str:
+    """The unqualified ARN of function ARN `text` (qualified or not); BadArn otherwise."""
+    ref = lambda_function_parts(text)
+    return lambda_function(str(ref.region), str(ref.account), ref.name)
+
+
 @dataclass(frozen=True)
 class LayerVersionRef:
     region: str
@@ -240,6 +254,16 @@ def iam_oidc_provider(account: str, host_path: str) -> str:
     return build("iam", "", account, f"oidc-provider/{host_path}")
 
 
+def iam_resource_rest(text: str, account: str, kind: str) -> str | None:
+    """What follows `{kind}/` in `arn:aws:iam::{account}:{kind}/...` (a role's path and name,
+    an OIDC provider's host and path); None when `text` is no such ARN of `account`."""
+    a = try_parse(text)
+    if a is None or a.partition != PARTITION or a.service != "iam" or a.region or a.account != account \
+            or not a.resource.startswith(kind + "/"):
+        return None
+    return a.resource[len(kind) + 1:]
+
+
 def sts_assumed_role(account: str, role: str, session: str) -> str:
     return build("sts", "", account, f"assumed-role/{role}/{session}")
 
@@ -289,6 +313,22 @@ def ecs_service(region: str, account: str, cluster: str, name: str) -> str:
     return build("ecs", region, account, f"service/{cluster}/{name}")
 
 
+_REGION = re.compile(r"[a-z0-9-]+")
+_ACCOUNT = re.compile(r"\d{12}")
+_CONTAINER_INSTANCE = re.compile(r"container-instance/(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9-]+)")
+
+
+def ecs_container_instance_parts(text: str) -> tuple[str, str, str | None, str]:
+    """(region, account, cluster or None, instance id) of a container instance ARN (the old
+    form without the cluster too); BadArn otherwise."""
+    a = try_parse(text)
+    m = _CONTAINER_INSTANCE.fullmatch(a.resource) if a is not None else None
+    if a is None or m is None or a.service != "ecs" or not _REGION.fullmatch(a.region) \
+            or not _ACCOUNT.fullmatch(a.account):
+        raise BadArn(f"not a container instance ARN: {text!r}")
+    return a.region, a.account, m.group(1), m.group(2)
+
+
 def ecr_repository(region: str, account: str, name: str) -> str:
     return build("ecr", region, account, f"repository/{name}")
 
@@ -302,12 +342,35 @@ def logs_group(region: str, account: str, group: str) -> str:
     return build("logs", region, account, f"log-group:{group}")
 
 
+def logs_group_parts(text: str) -> tuple[str, str, str]:
+    """(region, account, log group name) of a log group ARN (`...:log-group:{name}`, with or
+    without the ":*" IAM uses for its streams); BadArn otherwise."""
+    a = parse(text)
+    if a.service != "logs" or not a.resource.startswith("log-group:"):
+        raise BadArn(f"not a log group ARN: {text!r}")
+    return a.region, a.account, a.resource_id.removesuffix(":*")
+
+
 def servicediscovery_namespace(region: str, account: str, namespace_id: str) -> str:
     return build("servicediscovery", region, account, f"namespace/{namespace_id}")
 
 
 def servicediscovery_service(region: str, account: str, service_id: str) -> str:
     return build("servicediscovery", region, account, f"service/{service_id}")
+
+
+_SD_SERVICE = re.compile(r"service/(srv-[a-z0-9]+)")
+
+
+def servicediscovery_service_parts(text: str) -> tuple[str, str, str]:
+    """(region, account, service id) of a Cloud Map service ARN; BadArn otherwise. Only the
+    "aws" partition, as ECS's serviceRegistries check accepted before."""
+    a = try_parse(text)
+    m = _SD_SERVICE.fullmatch(a.resource) if a is not None else None
+    if a is None or m is None or a.partition != PARTITION or a.service != "servicediscovery" \
+            or not _REGION.fullmatch(a.region) or not _ACCOUNT.fullmatch(a.account):
+        raise BadArn(f"not a Cloud Map service ARN: {text!r}")
+    return a.region, a.account, m.group(1)
 
 
 # --- S3 / Route 53 (global, no region and no account) --------------------------------------

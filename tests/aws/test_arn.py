@@ -146,3 +146,41 @@ def test_policy_and_s3_object_parts() -> None:
     for bad in ("arn:aws:s3:::bucket", "arn:aws:s3:::bucket/", "arn:aws:s3:us-east-1::b/k", "arn:aws:sqs:::b/k"):
         with pytest.raises(BadArn):
             arns.s3_object_parts(bad)
+
+
+def test_logs_group_parts() -> None:
+    assert arns.logs_group_parts("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f") == (
+        "us-east-1", ACCT, "/aws/lambda/f")
+    assert arns.logs_group_parts("arn:aws:logs:us-east-1:123456789012:log-group:my-group:*")[2] == "my-group"
+    for bad in ("arn:aws:logs:us-east-1:123456789012:destination:d", "arn:aws:sqs:us-east-1:123456789012:log-group:g",
+                "my-group"):
+        with pytest.raises(BadArn):
+            arns.logs_group_parts(bad)
+
+
+def test_function_parts_and_base() -> None:
+    ref = arns.lambda_function_parts("arn:aws:lambda:us-west-2:123456789012:function:my-function:PROD")
+    assert (ref.region, ref.account, ref.name, ref.qualifier) == ("us-west-2", ACCT, "my-function", "PROD")
+    assert arns.lambda_function_base("arn:aws:lambda:us-west-2:123456789012:function:my-function:7") == (
+        "arn:aws:lambda:us-west-2:123456789012:function:my-function")
+    for bad in ("my-function", "123456789012:function:my-function", "arn:aws:sqs:us-west-2:123456789012:q"):
+        with pytest.raises(BadArn):
+            arns.lambda_function_parts(bad)
+
+
+def test_container_instance_and_cloud_map_service_parts() -> None:
+    assert arns.ecs_container_instance_parts(
+        "arn:aws:ecs:us-east-1:123456789012:container-instance/default/f2756532") == ("us-east-1", ACCT, "default", "f2756532")
+    assert arns.ecs_container_instance_parts(
+        "arn:aws:ecs:us-east-1:123456789012:container-instance/f2756532") == ("us-east-1", ACCT, None, "f2756532")
+    for bad in ("arn:aws:ecs:us-east-1:123456789012:task/default/f", "arn:aws:ecs:us-east-1:1234:container-instance/x"):
+        with pytest.raises(BadArn):
+            arns.ecs_container_instance_parts(bad)
+    assert arns.servicediscovery_service_parts(
+        "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-e4anhexample0004") == (
+        "us-east-1", ACCT, "srv-e4anhexample0004")
+    for bad in ("arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-x",
+                "arn:aws-cn:servicediscovery:us-east-1:123456789012:service/srv-x",
+                "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-X"):
+        with pytest.raises(BadArn):
+            arns.servicediscovery_service_parts(bad)
