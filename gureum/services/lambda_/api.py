@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.policy import actions
 from gureum.services.lambda_ import code_urls, images, layers, model
@@ -64,7 +65,8 @@ async def _check_role(ctx: RequestContext, role: str) -> None:
         from gureum.services.iam.lookup import get_role, role_trusts_service
     except ImportError:  # IAM not there: accept any well-formed role ARN
         return
-    account = role.split(":")[4] if role.count(":") >= 5 else ""
+    parsed = arns.try_parse(role)
+    account = parsed.account if parsed is not None else ""
     found = await get_role(ctx.app, account or ctx.account_id, role)
     if found is None or not role_trusts_service(found, "lambda.amazonaws.com"):
         raise model.invalid("The role defined for the function cannot be assumed by Lambda.")
@@ -637,7 +639,7 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     elif principal.endswith(".amazonaws.com"):
         principal_doc = {"Service": principal}
     elif principal.isdigit():
-        principal_doc = {"AWS": f"arn:aws:iam::{principal}:root"}
+        principal_doc = {"AWS": arns.iam_root(principal)}
     else:
         principal_doc = {"AWS": principal}
     statement: dict[str, Any] = {
@@ -757,7 +759,7 @@ async def list_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 def _check_destinations(dest: dict[str, Any] | None) -> None:
     for kind in ("OnSuccess", "OnFailure"):
         target = ((dest or {}).get(kind) or {}).get("Destination")
-        if target and not target.startswith(("arn:aws:lambda:", "arn:aws:sqs:", "arn:aws:sns:", "arn:aws:events:", "arn:aws:s3:")):
+        if target and arns.service_of(target) not in ("lambda", "sqs", "sns", "events", "s3"):
             raise model.invalid(f"The destination ARN {target} is invalid.")
 
 
@@ -880,7 +882,7 @@ async def create_function_url_config(ctx: RequestContext, params: dict[str, Any]
         doc["Cors"] = params["Cors"]
 
     def create(txn: model.Txn) -> None:
-        model.get_function(txn, key, arn.rsplit(":", 1)[0] if qualifier else arn)
+        model.get_function(txn, key, arns.lambda_function_base(arn))
         if qualifier and txn.get(model.ALIASES, f"{key}/{qualifier}") is None:
             raise model.not_found(arn)
         if not txn.insert(model.URLS, slot, doc):
