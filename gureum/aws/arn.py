@@ -37,7 +37,8 @@ Resource forms built here (Service Authorization Reference, "Resource types defi
 Builders return the ARN as a string (that is what every API returns and every store key
 holds); `parse` returns an `Arn`, and raises `BadArn` (a ValueError) on anything malformed —
 never an IndexError. Reading helpers that answer None instead of raising (`try_parse`,
-`service_of`) serve the callers that branch on "is this an ARN of service X".
+`service_of`) serve the callers that branch on "is this an ARN of service X"; `fields` is the
+lenient reader of the authorization gate (any six fields).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from dataclasses import dataclass
 PARTITION = "aws"
 _PARTITION = re.compile(r"aws[a-z-]*")
 _SERVICE = re.compile(r"[a-z0-9-]+")
+_REGION = re.compile(r"[a-z0-9-]+")
+_ACCOUNT = re.compile(r"\d{12}")
 
 
 class BadArn(ValueError):
@@ -107,6 +110,19 @@ def try_parse(text: str) -> Arn | None:
         return parse(text)
     except BadArn:
         return None
+
+
+def fields(text: str) -> Arn | None:
+    """The six fields of anything shaped `arn:a:b:c:d:e` — no check of partition, service or
+    resource; None when `text` has not six fields or does not start with "arn". For the
+    authorization gate, which must see the account field of every ARN any handler could read
+    (a stricter reader there could leave an account unseen that a lenient handler uses)."""
+    if not isinstance(text, str):
+        return None
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
 
 
 def looks_like_arn(text: str) -> bool:
@@ -264,6 +280,16 @@ def iam_resource_rest(text: str, account: str, kind: str) -> str | None:
     return a.resource[len(kind) + 1:]
 
 
+def iam_principal_parts(text: str) -> tuple[str, str] | None:
+    """(account, resource) of an IAM or STS principal ARN as policies name one
+    (`arn:aws*:{iam|sts}::{12 digits}:{root|user/...|role/...|assumed-role/...}`); None otherwise."""
+    a = try_parse(text)
+    if a is None or a.service not in ("iam", "sts") or a.region or not _ACCOUNT.fullmatch(a.account) \
+            or "\n" in a.resource:
+        return None
+    return a.account, a.resource
+
+
 def sts_assumed_role(account: str, role: str, session: str) -> str:
     return build("sts", "", account, f"assumed-role/{role}/{session}")
 
@@ -313,8 +339,6 @@ def ecs_service(region: str, account: str, cluster: str, name: str) -> str:
     return build("ecs", region, account, f"service/{cluster}/{name}")
 
 
-_REGION = re.compile(r"[a-z0-9-]+")
-_ACCOUNT = re.compile(r"\d{12}")
 _CONTAINER_INSTANCE = re.compile(r"container-instance/(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9-]+)")
 
 

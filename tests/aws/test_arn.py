@@ -184,3 +184,27 @@ def test_container_instance_and_cloud_map_service_parts() -> None:
                 "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-X"):
         with pytest.raises(BadArn):
             arns.servicediscovery_service_parts(bad)
+
+
+def test_fields_reads_any_six_fields_without_judging_them() -> None:
+    f = arns.fields("arn:x:y:z:444455556666:anything/at:all")
+    assert f == Arn("x", "y", "z", "444455556666", "anything/at:all")
+    for short in ("arn:x", "arn:aws:sns", "arn:aws:sns:r:a", "*", "urn:a:b:c:d:e"):
+        assert arns.fields(short) is None
+
+
+def test_iam_principal_parts() -> None:
+    assert arns.iam_principal_parts("arn:aws:iam::123456789012:root") == (ACCT, "root")
+    assert arns.iam_principal_parts("arn:aws:sts::123456789012:assumed-role/R/S") == (ACCT, "assumed-role/R/S")
+    for bad in ("arn:aws:iam:us-east-1:123456789012:root", "arn:aws:iam::12345:root", "arn:aws:sqs::123456789012:q",
+                "123456789012", "arn:aws:iam::123456789012:"):
+        assert arns.iam_principal_parts(bad) is None
+
+
+def test_iam_resource_rest() -> None:
+    role = "arn:aws:iam::123456789012:role/application_abc/S3Access"
+    assert arns.iam_resource_rest(role, ACCT, "role") == "application_abc/S3Access"
+    assert arns.iam_resource_rest(role, "444455556666", "role") is None
+    assert arns.iam_resource_rest(role, ACCT, "user") is None
+    assert arns.iam_resource_rest("arn:aws:iam::123456789012:oidc-provider/oidc.example.com/id/1", ACCT,
+                                  "oidc-provider") == "oidc.example.com/id/1"
