@@ -71,8 +71,8 @@ class Target:
 
     @property
     def invoked_arn(self) -> str:
-        base = arns.lambda_function_base(self.config["FunctionArn"])
-        return f"{base}:{self.qualifier}" if self.qualifier else base
+        fn = arns.lambda_function_parts(self.config["FunctionArn"])
+        return arns.lambda_function(str(fn.region), str(fn.account), fn.name, self.qualifier)
 
 
 class LambdaEngine:

@@ -73,7 +73,7 @@ async def publish_layer_version(ctx: RequestContext, params: dict[str, Any]) -> 
         doc = {
             "Content": {"Location": "", "CodeSha256": code["sha256"], "CodeSize": code["size"]},
             "LayerArn": arn,
-            "LayerVersionArn": f"{arn}:{version}",
+            "LayerVersionArn": lambda_layer(ctx.region, ctx.account_id, name, version),
             "Description": params.get("Description", ""),
             "CreatedDate": model.now_text(),
             "Version": version,
