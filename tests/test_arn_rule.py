@@ -38,9 +38,9 @@ def offenders(source: str) -> Iterator[tuple[int, str]]:
             first = node.values[0] if node.values else None
             if isinstance(first, ast.Constant) and isinstance(first.value, str) and _starts_with_arn(first.value):
                 yield node.lineno, first.value
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
-            if _starts_with_arn(node.value):
-                yield node.lineno, node.value
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
+              and _starts_with_arn(node.value)):
+            yield node.lineno, node.value
 
 
 def test_no_arn_literal_outside_arn_module() -> None:
