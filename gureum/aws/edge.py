@@ -11,6 +11,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from gureum.aws import arn as arns
 from gureum.aws import auth, routing, specs
 from gureum.aws.dispatch import RequestContext, call_handler, find_handler
 from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge, serializable
@@ -228,6 +229,6 @@ def service_context(app: App, service: str, account_id: str = DEFAULT_ACCOUNT, r
         region=region,
         request_id=str(uuid.uuid4()),
         access_key_id="",
-        principal_arn=f"arn:aws:iam::{account_id}:root",
+        principal_arn=arns.iam_root(account_id),
         extra=dict(extra),
     )

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.policy import actions, denials, resource_policies
 
 if TYPE_CHECKING:
@@ -52,8 +53,9 @@ def make_principal(arn: str, account: str, role_arn: str = "") -> Principal:
 
     kind = principal_kind(arn)
     if kind == "assumed-role" and not role_arn:
-        role_name = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
-        role_arn = f"arn:aws:iam::{account}:role/{role_name}"
+        f = arns.fields(arn)
+        role_name = f.resource.split("/")[1] if f is not None and "/" in f.resource else ""
+        role_arn = arns.iam_role(account, "/", role_name)
     return Principal(arn=arn, account=account, kind=kind, role_arn=role_arn)
 
 

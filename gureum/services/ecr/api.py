@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.ecr import auth, lifecycle, model, oci, replication, scanning
@@ -108,7 +109,7 @@ async def create_repository(ctx: RequestContext, params: dict[str, Any]) -> dict
     if enc and enc.get("encryptionType") == "AES256" and enc.get("kmsKey"):
         raise AwsError("InvalidParameterException", "kmsKey is only allowed with encryptionType KMS", 400)
     if enc and enc.get("encryptionType") in ("KMS", "KMS_DSSE") and not enc.get("kmsKey"):
-        enc = dict(enc, kmsKey=f"arn:aws:kms:{ctx.region}:{scope.account}:alias/aws/ecr")
+        enc = dict(enc, kmsKey=arns.kms_alias(ctx.region, scope.account, "aws/ecr"))
     name = params["repositoryName"]
     now = model.now()
     doc = await reg.store.run(
@@ -207,10 +208,10 @@ async def delete_repository_policy(ctx: RequestContext, params: dict[str, Any]) 
 
 
 def _repo_from_arn(ctx: RequestContext, arn: str) -> tuple[Scope, str]:
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "ecr" or not parts[5].startswith("repository/"):
+    a = arns.try_parse(arn)
+    if a is None or a.service != "ecr" or not a.resource.startswith("repository/"):
         raise AwsError("InvalidParameterException", f"Invalid parameter at 'resourceArn' failed to satisfy constraint: '{arn}'", 400)
-    return Scope(parts[4], parts[3]), parts[5][len("repository/"):]
+    return Scope(a.account, a.region), a.resource[len("repository/"):]
 
 
 @ecr("TagResource")
@@ -595,7 +596,7 @@ async def get_authorization_token(ctx: RequestContext, params: dict[str, Any]) -
             raise AwsError(
                 "AccessDeniedException",
                 f"User: {ctx.principal_arn} is not authorized to perform: ecr:GetAuthorizationToken on "
-                f"resource: arn:aws:ecr:{ctx.region}:{account}:repository/* because no resource-based policy "
+                f"resource: {arns.ecr_repository(ctx.region, account, '*')} because no resource-based policy "
                 "allows the ecr:GetAuthorizationToken action",
                 400,
             )

@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.services.ecr.oci import Manifest
 from gureum.store.base import Txn
 
@@ -159,7 +160,7 @@ def new_repo(scope: str, name: str, now: float, **settings: Any) -> dict[str, An
         "repositoryName": name,
         "registryId": account,
         "region": region,
-        "repositoryArn": f"arn:aws:ecr:{region}:{account}:repository/{name}",
+        "repositoryArn": arns.ecr_repository(region, account, name),
         "createdAt": now,
         "imageTagMutability": settings.get("imageTagMutability") or "MUTABLE",
         "imageTagMutabilityExclusionFilters": settings.get("imageTagMutabilityExclusionFilters") or [],

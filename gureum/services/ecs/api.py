@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from gureum.aws.arn import ecs_task, looks_like_arn, try_parse
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.ecs import instances_api, model
 from gureum.services.ecs import services as svc
@@ -231,7 +232,7 @@ async def describe_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[st
         for ref in refs:
             found = model.get_task(t, ctx.account_id, ctx.region, cluster["clusterName"], ref)
             if found is None:
-                arn = ref if ref.startswith("arn:") else f"arn:aws:ecs:{ctx.region}:{ctx.account_id}:task/{cluster['clusterName']}/{ref}"
+                arn = ref if looks_like_arn(ref) else ecs_task(ctx.region, ctx.account_id, cluster["clusterName"], ref)
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
                 out.append(model.task_view(found[1], include_tags))
@@ -289,10 +290,10 @@ async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 
 
 def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str, Any]]:
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[2] != "ecs":
+    parsed = try_parse(arn)
+    if parsed is None or parsed.service != "ecs":
         raise model.invalid("The ARN provided is invalid.")
-    rtype, _, rest = parts[5].partition("/")
+    rtype, _, rest = parsed.resource.partition("/")
     sc = model.scope(ctx.account_id, ctx.region)
     if rtype == "cluster":
         key, table = sc + rest, model.CLUSTERS

@@ -22,6 +22,7 @@ import re
 import uuid
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import model
 from gureum.store import Txn
@@ -33,7 +34,7 @@ DYNAMIC_PORTS = (49153, 65535)
 
 
 def instance_arn(account: str, region: str, cluster: str, iid: str) -> str:
-    return f"arn:aws:ecs:{region}:{account}:container-instance/{cluster}/{iid}"
+    return arns.ecs_container_instance(region, account, cluster, iid)
 
 
 def instance_key(account: str, region: str, cluster: str, iid: str) -> str:
@@ -259,13 +260,13 @@ def _attribute_target(txn: Txn, account: str, region: str, cluster: str, a: dict
     ref = a.get("targetId") or ""
     if not ref:
         raise model.invalid("The targetId of an attribute must be specified.")
-    if ref.startswith("arn:"):
-        m = re.fullmatch(r"arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):container-instance/(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9-]+)", ref)
-        if m is None:
-            raise model.invalid(f"The targetId '{ref}' is not a valid container instance ARN.")
-        if m.group(1) != region or m.group(2) != account or (m.group(3) and m.group(3) != cluster):
+    if arns.looks_like_arn(ref):
+        try:
+            arn_region, arn_account, arn_cluster, iid = arns.ecs_container_instance_parts(ref)
+        except arns.BadArn:
+            raise model.invalid(f"The targetId '{ref}' is not a valid container instance ARN.") from None
+        if arn_region != region or arn_account != account or (arn_cluster and arn_cluster != cluster):
             raise target_not_found()
-        iid = m.group(4)
     else:
         if not a.get("targetType"):
             raise model.invalid("The targetType must be specified when the targetId is not an ARN.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gureum.aws.arn import looks_like_arn
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.ecs import instances as ci
 from gureum.services.ecs import model
@@ -44,7 +45,7 @@ async def describe_container_instances(ctx: RequestContext, params: dict[str, An
         for ref in refs:
             found = ci.find(t, ctx.account_id, ctx.region, cname, ref)
             if found is None:
-                arn = ref if ref.startswith("arn:") else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
+                arn = ref if looks_like_arn(ref) else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
                 out.append(ci.view(found[1], by_arn.get(found[1]["containerInstanceArn"], []), include))
@@ -109,7 +110,7 @@ async def update_container_instances_state(ctx: RequestContext, params: dict[str
         for ref in params["containerInstances"]:
             found = ci.find(t, ctx.account_id, ctx.region, cname, ref)
             if found is None or found[1]["status"] == "INACTIVE":
-                arn = ref if ref.startswith("arn:") else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
+                arn = ref if looks_like_arn(ref) else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
                 failures.append({"arn": arn, "reason": "MISSING"})
                 continue
             doc = ci.set_state(t, found[0], found[1], status)

@@ -17,6 +17,7 @@ import re
 import uuid
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import model
 from gureum.services.ecs import scheduler_plan as sp
@@ -26,7 +27,7 @@ MAX_EVENTS = 100
 
 
 def service_arn(account: str, region: str, cluster: str, name: str) -> str:
-    return f"arn:aws:ecs:{region}:{account}:service/{cluster}/{name}"
+    return arns.ecs_service(region, account, cluster, name)
 
 
 def not_found() -> AwsError:
@@ -137,8 +138,10 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
     if desired < 0:
         raise model.invalid("desiredCount must be greater than or equal to 0.")
     for reg in params.get("serviceRegistries") or []:
-        if not re.fullmatch(r"arn:aws:servicediscovery:[a-z0-9-]+:\d{12}:service/srv-[a-z0-9]+", reg.get("registryArn", "")):
-            raise model.invalid("Service registry ARN is not valid.")
+        try:
+            arns.servicediscovery_service_parts(reg.get("registryArn", ""))
+        except arns.BadArn:
+            raise model.invalid("Service registry ARN is not valid.") from None
     if launch == "EC2":
         from gureum.services.ecs import instances as ci
 

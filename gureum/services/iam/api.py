@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.iam import authorization, documents, ids, lookup, views
 from gureum.services.iam.errors import IamValidationError, NoSuchEntity
@@ -94,7 +95,7 @@ async def get_user(ctx: RequestContext, p: P) -> P:
                 "Path": "/",
                 "UserName": "root",
                 "UserId": ctx.account_id,
-                "Arn": f"arn:aws:iam::{ctx.account_id}:root",
+                "Arn": arns.iam_root(ctx.account_id),
                 "CreateDate": ids.parse_iso("2020-01-01T00:00:00Z"),
             }
         }

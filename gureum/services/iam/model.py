@@ -13,6 +13,7 @@ import binascii
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.services.iam import documents, ids
 from gureum.services.iam.errors import (
     DeleteConflict,
@@ -434,10 +435,10 @@ class Iam:
 
     def find_role_by_arn(self, arn: str) -> Doc | None:
         """The role `arn` names (path included), or None."""
-        prefix = f"arn:aws:iam::{self.account}:role/"
-        if not arn.startswith(prefix):
+        rest = arns.iam_resource_rest(arn, self.account, "role")
+        if rest is None:
             return None
-        doc = self.t.get(ROLES, self.key(lower(arn.rsplit("/", 1)[1])))
+        doc = self.t.get(ROLES, self.key(lower(rest.rsplit("/", 1)[-1])))
         if doc is None or doc["Arn"].lower() != arn.lower():
             return None
         return doc

@@ -25,6 +25,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.iam import ids
 from gureum.services.iam.errors import (
@@ -76,7 +77,7 @@ class OidcProviders:
         return self.iam.key(host_path.lower())
 
     def arn_for(self, host_path: str) -> str:
-        return f"arn:aws:iam::{self.iam.account}:oidc-provider/{host_path}"
+        return arns.iam_oidc_provider(self.iam.account, host_path)
 
     def create(self, url: str, client_ids: list[str], thumbprints: list[str], tags: list[Doc]) -> Doc:
         host_path = _host_path(url)
@@ -97,8 +98,8 @@ class OidcProviders:
         return doc
 
     def get(self, arn: str) -> Doc:
-        prefix = f"arn:aws:iam::{self.iam.account}:oidc-provider/"
-        doc = self.t.get(PROVIDERS, self._key(arn[len(prefix) :])) if arn.startswith(prefix) else None
+        host_path = arns.iam_resource_rest(arn, self.iam.account, "oidc-provider")
+        doc = self.t.get(PROVIDERS, self._key(host_path)) if host_path is not None else None
         if doc is None:
             raise NoSuchEntity(f"OpenIDConnect Provider not found for arn {arn}")
         return doc

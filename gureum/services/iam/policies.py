@@ -10,6 +10,7 @@ import hashlib
 import re
 from typing import Any
 
+from gureum.aws.arn import BadArn, iam_policy_parts
 from gureum.services.iam import documents, ids, managed
 from gureum.services.iam.errors import (
     DeleteConflict,
@@ -30,15 +31,14 @@ MAX_VERSIONS = 5
 MAX_POLICIES = 1500  # customer managed policies per account
 MAX_ATTACHED = 10  # managed policies per user, group or role (AWS's default quota)
 
-_POLICY_ARN = re.compile(r"^arn:aws:iam::(\d{12}|aws):policy(/(?:[^/]+/)*)?([^/]+)$")
 
 
 def parse_policy_arn(arn: str) -> tuple[str, str, str]:
     """ARN -> (account or 'aws', path, name)."""
-    m = _POLICY_ARN.match(arn)
-    if not m:
-        raise InvalidInput(f"ARN {arn} is not valid.")
-    return m.group(1), m.group(2) or "/", m.group(3)
+    try:
+        return iam_policy_parts(arn)
+    except BadArn:
+        raise InvalidInput(f"ARN {arn} is not valid.") from None
 
 
 def _digest(arn: str) -> str:

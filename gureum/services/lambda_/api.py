@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.policy import actions
 from gureum.services.iam.lookup import get_role, role_trusts_service
@@ -48,7 +49,8 @@ def _target(ctx: RequestContext, params: dict[str, Any], qualifier_param: str = 
 
 async def _check_role(ctx: RequestContext, role: str) -> None:
     """The execution role must exist and its trust policy let lambda.amazonaws.com assume it."""
-    account = role.split(":")[4] if role.count(":") >= 5 else ""
+    parsed = arns.try_parse(role)
+    account = parsed.account if parsed is not None else ""
     found = await get_role(ctx.app, account or ctx.account_id, role)
     if found is None or not role_trusts_service(found, "lambda.amazonaws.com"):
         raise model.invalid("The role defined for the function cannot be assumed by Lambda.")
@@ -353,7 +355,7 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     elif principal.endswith(".amazonaws.com"):
         principal_doc = {"Service": principal}
     elif principal.isdigit():
-        principal_doc = {"AWS": f"arn:aws:iam::{principal}:root"}
+        principal_doc = {"AWS": arns.iam_root(principal)}
     else:
         principal_doc = {"AWS": principal}
     statement: dict[str, Any] = {

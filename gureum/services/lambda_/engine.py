@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.billing.ledger import Ledger
 from gureum.sandbox.process import SandboxHost
 from gureum.services.lambda_ import model
@@ -61,8 +62,8 @@ class Target:
 
     @property
     def invoked_arn(self) -> str:
-        base = self.config["FunctionArn"].rsplit(":", 1)[0] if self.version != "$LATEST" else self.config["FunctionArn"]
-        return f"{base}:{self.qualifier}" if self.qualifier else base
+        fn = arns.lambda_function_parts(self.config["FunctionArn"])
+        return arns.lambda_function(str(fn.region), str(fn.account), fn.name, self.qualifier)
 
 
 class LambdaEngine:

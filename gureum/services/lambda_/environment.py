@@ -37,6 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gureum.aws import arn as arns
 from gureum.sandbox.cgroups import Limits
 from gureum.sandbox.netns import Netns, SocketProxy, SocketUdpProxy
 from gureum.sandbox.network import NetworkError
@@ -349,7 +350,7 @@ class ExecutionEnvironment:
             raise InitFailed(_runtime_error("Runtime.InvalidEntrypoint", message), "Runtime.InvalidEntrypoint", 0.0)
         spec, note = self._spec(address)
         if self.cfg.image_root is None:
-            self._log(f"INIT_START Runtime Version: {self.cfg.runtime}.gureum\tRuntime Version ARN: arn:aws:lambda:{self.cfg.region}::runtime:gureum")
+            self._log(f"INIT_START Runtime Version: {self.cfg.runtime}.gureum\tRuntime Version ARN: {arns.lambda_runtime(self.cfg.region, 'gureum')}")
         for line in note.splitlines():
             self._log(line)
         if not self.host.isolated and self.host.reason:

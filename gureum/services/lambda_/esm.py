@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import event_filters, model
@@ -57,7 +58,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
         "State": doc["State"],
         "StateTransitionReason": doc["StateTransitionReason"],
         "FunctionResponseTypes": list(doc.get("FunctionResponseTypes") or []),
-        "EventSourceMappingArn": f"arn:aws:lambda:{doc['region']}:{doc['account']}:event-source-mapping:{doc['UUID']}",
+        "EventSourceMappingArn": arns.lambda_event_source_mapping(doc["region"], doc["account"], doc["UUID"]),
     }
     if doc.get("FilterCriteria"):
         out["FilterCriteria"] = doc["FilterCriteria"]
@@ -68,8 +69,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
 
 # --- checks ------------------------------------------------------------------------------
 def _source_kind(arn: str) -> str:
-    parts = arn.split(":")
-    service = parts[2] if len(parts) > 2 else ""
+    service = arns.service_of(arn) or ""
     if service == "sqs":
         return "sqs"
     if service in ("kinesis", "dynamodb", "kafka", "mq", "rds", "docdb"):

@@ -12,6 +12,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
+
 if TYPE_CHECKING:
     from gureum.app import App
 
@@ -39,13 +41,13 @@ async def deliver_to_lambda(app: App, function_arn: str, event: dict[str, Any] |
 async def send_to_destination(app: App, arn: str, body: str) -> bool:
     """Deliver `body` to a destination ARN; False (logged) when it cannot be delivered."""
     try:
-        if arn.startswith("arn:aws:lambda:"):
+        if arns.service_of(arn) == "lambda":
             return await deliver_to_lambda(app, arn, body.encode()) is not None
-        if arn.startswith("arn:aws:sqs:"):
+        if arns.service_of(arn) == "sqs":
             from gureum.services.sqs.engine import Engine
 
             return await (await Engine.of(app)).send_to_arn(arn, body) is not None
-        if arn.startswith("arn:aws:sns:"):
+        if arns.service_of(arn) == "sns":
             from gureum.services.sns.topics import publish_internal
 
             await publish_internal(app, arn, body)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import model
 from gureum.store import Txn
@@ -24,7 +25,7 @@ FIELDS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig
 def check_destinations(dest: dict[str, Any] | None) -> None:
     for kind in ("OnSuccess", "OnFailure"):
         target = ((dest or {}).get(kind) or {}).get("Destination")
-        if target and not target.startswith(("arn:aws:lambda:", "arn:aws:sqs:", "arn:aws:sns:", "arn:aws:events:", "arn:aws:s3:")):
+        if target and arns.service_of(target) not in ("lambda", "sqs", "sns", "events", "s3"):
             raise model.invalid(f"The destination ARN {target} is invalid.")
 
 

@@ -28,12 +28,12 @@ it cached of that function; no caller invalidates anything by hand.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.store import Txn
 
@@ -54,10 +54,6 @@ RESERVED_ENV = {
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 }
 MIN_UNRESERVED = 100
-_ARN_RE = re.compile(
-    r"^(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?:(?P<account>\d{12}):)?(?:function:)?"
-    r"(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?$"
-)
 
 
 # --- errors ----------------------------------------------------------------------------
@@ -80,15 +76,15 @@ def conflict(message: str) -> AwsError:
 # --- names -----------------------------------------------------------------------------
 def parse_name(value: str, account: str, region: str, qualifier: str | None = None) -> tuple[str, str | None]:
     """(function name, qualifier) from a name, partial ARN or ARN (qualifier may be in it)."""
-    m = _ARN_RE.match(value)
+    m = arns.lambda_function_ref(value)
     if m is None:
         raise err("ValidationException", f"1 validation error detected: Value '{value}' at 'functionName' failed to satisfy constraint")
-    if (m["account"] and m["account"] != account) or (m["region"] and m["region"] != region):
+    if (m.account and m.account != account) or (m.region and m.region != region):
         raise not_found(value)
-    q = m["qualifier"]
+    q = m.qualifier
     if q and qualifier and q != qualifier:
         raise invalid("The derived qualifier from the function name does not match the specified qualifier.")
-    return m["name"], q or qualifier
+    return m.name, q or qualifier
 
 
 def fn_key(account: str, region: str, name: str) -> str:
@@ -96,8 +92,7 @@ def fn_key(account: str, region: str, name: str) -> str:
 
 
 def function_arn(account: str, region: str, name: str, qualifier: str | None = None) -> str:
-    arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-    return f"{arn}:{qualifier}" if qualifier else arn
+    return arns.lambda_function(region, account, name, qualifier)
 
 
 def now_text() -> str:
@@ -167,7 +162,7 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
         "Architectures": arch,
         "EphemeralStorage": {"Size": (params.get("EphemeralStorage") or {}).get("Size", 512)},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
-        "RuntimeVersionConfig": {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:gureum-{params.get('Runtime')}"},
+        "RuntimeVersionConfig": {"RuntimeVersionArn": arns.lambda_runtime(region, f"gureum-{params.get('Runtime')}")},
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
     }
     image = code.get("image")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.engine import COMPONENT
@@ -18,11 +19,12 @@ if TYPE_CHECKING:
 async def read(app: App, arn: str) -> str | None:
     """The policy of function `arn` (arn:aws:lambda:<region>:<account>:function:<name>[:<q>])
     as GetPolicy returns it, or None."""
-    parts = arn.split(":")
-    if len(parts) < 7 or parts[5] != "function":
+    a = arns.try_parse(arn)
+    parts = a.resource.split(":") if a is not None else []
+    if a is None or len(parts) < 2 or parts[0] != "function":
         return None
-    region, account, name = parts[3], parts[4], parts[6]
-    qualifier = parts[7] if len(parts) > 7 else ""
+    region, account, name = a.region, a.account, parts[1]
+    qualifier = parts[2] if len(parts) > 2 else ""
     key = model.fn_key(account, region, name)
     engine = app.components.get(COMPONENT)
     doc: dict[str, Any] | None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import model
 from gureum.store import Txn
@@ -28,7 +29,7 @@ def _not_found() -> AwsError:
 def create(txn: Txn, slot: str, arn: str, doc: dict[str, Any]) -> None:
     """CreateFunctionUrlConfig (`doc` the new config; `arn` as the caller named the function)."""
     key, qualifier = doc["key"], doc["qualifier"]
-    model.get_function(txn, key, arn.rsplit(":", 1)[0] if qualifier else arn)
+    model.get_function(txn, key, arns.lambda_function_base(arn))
     if qualifier and txn.get(model.ALIASES, f"{key}/{qualifier}") is None:
         raise model.not_found(arn)
     if not txn.insert(model.URLS, slot, doc):

@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.logs import model
 from gureum.services.logs.model import EVENTS, GROUPS, SEP, STREAMS
@@ -35,8 +36,8 @@ def _group_name(params: dict[str, Any]) -> str:
     name = params.get("logGroupName") or params.get("logGroupIdentifier")
     if not name:
         raise model.invalid("Either logGroupName or logGroupIdentifier must be specified.")
-    if name.startswith("arn:"):
-        name = name.split(":log-group:", 1)[-1].removesuffix(":*")
+    if arns.looks_like_arn(name):
+        name = _group_from_arn(name)
     return name
 
 
@@ -280,7 +281,10 @@ async def list_tags_log_group(ctx: RequestContext, params: dict[str, Any]) -> di
 
 
 def _group_from_arn(arn: str) -> str:
-    return arn.split(":log-group:", 1)[-1].removesuffix(":*")
+    try:
+        return arns.logs_group_parts(arn)[2]
+    except arns.BadArn:
+        return arn  # names no group: the lookup answers ResourceNotFoundException
 
 
 @operation("logs", "TagResource")

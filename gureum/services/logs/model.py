@@ -13,6 +13,7 @@ import re
 import time
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.store import Txn
 
@@ -43,7 +44,7 @@ def stream_key(account: str, region: str, group: str, stream: str) -> str:
 
 
 def group_arn(account: str, region: str, group: str) -> str:
-    return f"arn:aws:logs:{region}:{account}:log-group:{group}"
+    return arns.logs_group(region, account, group)
 
 
 def now_ms() -> int:

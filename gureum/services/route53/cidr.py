@@ -14,6 +14,7 @@ import re
 import uuid
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.route53 import errors, model, paging
 from gureum.store import Txn
@@ -49,7 +50,7 @@ def create(txn: Txn, account: str, name: str, ref: str) -> dict:
     if txn.count(CIDR, f"{account}/") >= MAX_COLLECTIONS:
         raise errors.LimitsExceeded(message="This operation would exceed the limit of 5 CIDR collections per account.")
     cid = str(uuid.uuid4())
-    doc = {"Id": cid, "Arn": f"arn:aws:route53:::cidrcollection/{cid}", "Name": name, "Version": 1, "Locations": {}}
+    doc = {"Id": cid, "Arn": arns.route53_cidrcollection(cid), "Name": name, "Version": 1, "Locations": {}}
     txn.put(CIDR, f"{account}/{cid}", doc)
     txn.put(CIDR_REFS, f"{account}/{ref}", {"Id": cid})
     _publish(txn, doc, cid)

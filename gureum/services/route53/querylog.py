@@ -22,6 +22,7 @@ from typing import Any
 import dns.rcode
 import dns.rdatatype
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.route53 import engine as engine_mod
@@ -49,12 +50,10 @@ class NoSuchQueryLoggingConfig(AwsError):
 
 def _parse_arn(arn: str) -> tuple[str, str, str]:
     """arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*] → (region, account, name)."""
-    parts = arn.split(":")
-    if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
-        raise errors.InvalidInput(message=f"The ARN for the CloudWatch Logs log group is invalid: {arn}")
-    name = ":".join(parts[6:])
-    name = name.removesuffix(":*")
-    return parts[3], parts[4], name
+    try:
+        return arns.logs_group_parts(arn)
+    except arns.BadArn:
+        raise errors.InvalidInput(message=f"The ARN for the CloudWatch Logs log group is invalid: {arn}") from None
 
 
 def create(txn: Txn, account: str, zone_id: str, arn: str) -> dict:

@@ -13,6 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ async def _foreign_destination_allows(app: App, bucket: dict[str, Any], service:
     action = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "lambda": "lambda:InvokeFunction"}.get(service)
     if action is None:
         return True
-    return await may_deliver(app, "s3.amazonaws.com", action, arn, source_arn=f"arn:aws:s3:::{bucket['name']}",
+    return await may_deliver(app, "s3.amazonaws.com", action, arn, source_arn=arns.s3_bucket(bucket["name"]),
                              source_account=bucket["account"])
 
 
@@ -205,7 +206,7 @@ def _record(bucket: dict[str, Any], event: str, key: str, config_id: str, reques
             "s3SchemaVersion": "1.0",
             "configurationId": config_id,
             "bucket": {"name": bucket["name"], "ownerIdentity": {"principalId": bucket["account"]},
-                       "arn": f"arn:aws:s3:::{bucket['name']}"},
+                       "arn": arns.s3_bucket(bucket["name"])},
             "object": o,
         },
     }

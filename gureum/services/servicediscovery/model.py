@@ -35,6 +35,7 @@ import string
 import time
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.store import Txn
 
@@ -90,7 +91,7 @@ def create_namespace(txn: Txn, account: str, region: str, kind: str, params: dic
     ns_id = _id("ns-")
     doc: dict[str, Any] = {
         "Id": ns_id,
-        "Arn": f"arn:aws:servicediscovery:{region}:{account}:namespace/{ns_id}",
+        "Arn": arns.servicediscovery_namespace(region, account, ns_id),
         "ResourceOwner": account,
         "Name": name,
         "Type": kind,
@@ -125,7 +126,8 @@ def get_namespace(txn: Txn, account: str, region: str, ns_id: str) -> dict[str, 
 
 def namespace_view(txn: Txn, doc: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in doc.items() if not k.startswith("_")}
-    account, region = doc["Arn"].split(":")[4], doc["Arn"].split(":")[3]
+    own = arns.parse(doc["Arn"])
+    account, region = own.account, own.region
     out["ServiceCount"] = sum(1 for _, s in txn.scan(SERVICES, sc(account, region)) if s["NamespaceId"] == doc["Id"])
     return out
 
@@ -167,7 +169,7 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
     srv_id = _id("srv-")
     doc: dict[str, Any] = {
         "Id": srv_id,
-        "Arn": f"arn:aws:servicediscovery:{region}:{account}:service/{srv_id}",
+        "Arn": arns.servicediscovery_service(region, account, srv_id),
         "ResourceOwner": account,
         "Name": name,
         "NamespaceId": ns_id,
@@ -187,8 +189,9 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
 
 
 def get_service(txn: Txn, account: str, region: str, srv_id: str) -> dict[str, Any]:
-    if srv_id.startswith("arn:"):
-        srv_id = srv_id.rsplit("/", 1)[-1]
+    if arns.looks_like_arn(srv_id):
+        a = arns.try_parse(srv_id)
+        srv_id = a.resource_id if a is not None else srv_id
     doc = txn.get(SERVICES, sc(account, region) + srv_id)
     if doc is None:
         raise err("ServiceNotFound", f"Service not found: {srv_id}")
@@ -197,7 +200,8 @@ def get_service(txn: Txn, account: str, region: str, srv_id: str) -> dict[str, A
 
 def service_view(txn: Txn, doc: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in doc.items() if not k.startswith("_")}
-    account, region = doc["Arn"].split(":")[4], doc["Arn"].split(":")[3]
+    own = arns.parse(doc["Arn"])
+    account, region = own.account, own.region
     out["InstanceCount"] = txn.count(INSTANCES, f"{sc(account, region)}{doc['Id']}:")
     return out
 

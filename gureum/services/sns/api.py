@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.sns import topics
@@ -115,9 +116,9 @@ async def subscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         raise invalid_parameter(f"Invalid parameter: Amazon SNS does not support this protocol string: {protocol}")
     if protocol in ("http", "https") and not endpoint.lower().startswith(protocol + "://"):
         raise invalid_parameter("Invalid parameter: Endpoint must match the specified protocol")
-    if protocol == "sqs" and not endpoint.startswith("arn:aws:sqs:"):
+    if protocol == "sqs" and arns.service_of(endpoint) != "sqs":
         raise invalid_parameter("Invalid parameter: SQS endpoint ARN")
-    if protocol == "lambda" and not endpoint.startswith("arn:aws:lambda:"):
+    if protocol == "lambda" and arns.service_of(endpoint) != "lambda":
         raise invalid_parameter("Invalid parameter: Lambda endpoint ARN")
     if protocol in ("email", "email-json") and "@" not in endpoint:
         raise invalid_parameter("Invalid parameter: Email address")
@@ -201,7 +202,7 @@ async def get_subscription_attributes(ctx: RequestContext, params: dict[str, Any
              "Endpoint": s["endpoint"], "PendingConfirmation": "true" if s.get("pending") else "false",
              "ConfirmationWasAuthenticated": "true" if not s.get("pending") and s["protocol"] not in (
                  "http", "https", "email", "email-json") else "false",
-             "RawMessageDelivery": "false", "SubscriptionPrincipal": f"arn:aws:iam::{s['owner']}:root"}
+             "RawMessageDelivery": "false", "SubscriptionPrincipal": arns.iam_root(s["owner"])}
     if s["protocol"] in ("http", "https"):
         attrs["EffectiveDeliveryPolicy"] = json.dumps({"healthyRetryPolicy": topics.retry_policy(s)})
     attrs.update(s["attrs"])

@@ -8,6 +8,8 @@ import logging
 import uuid
 from typing import TYPE_CHECKING
 
+from gureum.aws import arn as arns
+
 if TYPE_CHECKING:
     from gureum.app import App
 
@@ -16,7 +18,7 @@ log = logging.getLogger("gureum.events")
 
 async def send_record(app: App, arn: str, body: str, *, subject: str | None = None,
                       attributes: dict[str, dict[str, str]] | None = None) -> bool:
-    if arn.startswith("arn:aws:sqs:"):
+    if arns.service_of(arn) == "sqs":
         from gureum.services.sqs.engine import Engine
 
         eng = await Engine.of(app)
@@ -27,7 +29,7 @@ async def send_record(app: App, arn: str, body: str, *, subject: str | None = No
         sent = await eng.send_to_arn(arn, body, attributes, group="destination" if q.fifo else None,
                                      dedup=str(uuid.uuid4()) if q.fifo else None, sender="AIDAGUREUMEVENTS")
         return sent is not None
-    if arn.startswith("arn:aws:sns:"):
+    if arns.service_of(arn) == "sns":
         from gureum.aws.errors import AwsError
         from gureum.services.sns import topics
 

@@ -9,6 +9,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
+
 if TYPE_CHECKING:
     from gureum.app import App
 
@@ -27,10 +29,9 @@ async def deliver_to_lambda(app: App, function_arn: str, event: dict[str, Any]) 
         return True
     engine = app.components.get("lambda")
     enqueue = getattr(getattr(engine, "queue", None), "enqueue_raw", None)
-    parts = function_arn.split(":")
-    if enqueue is None or len(parts) < 7:
+    ref = arns.lambda_function_ref(function_arn)
+    if enqueue is None or ref is None or ref.region is None or ref.account is None:
         log.warning("event for %s dropped: Lambda delivery is not available", function_arn)
         return False
-    qualifier = parts[7] if len(parts) > 7 else None
-    await enqueue(parts[4], parts[3], parts[6], qualifier, json.dumps(event).encode())
+    await enqueue(ref.account, ref.region, ref.name, ref.qualifier, json.dumps(event).encode())
     return True

@@ -20,6 +20,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.policy.delivery import may_deliver
 from gureum.services.sns import filters
@@ -53,10 +54,10 @@ def now_iso() -> str:
 
 def parse_topic_arn(arn: str) -> tuple[str, str, str]:
     """(account, region, name) of a topic ARN; NotFound/InvalidParameter otherwise."""
-    parts = arn.split(":")
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sns":
+    a = arns.try_parse(arn)
+    if a is None or a.service != "sns" or ":" in a.resource:
         raise invalid_parameter("Invalid parameter: TopicArn")
-    return parts[4], parts[3], parts[5]
+    return a.account, a.region, a.resource
 
 
 def topic_key(account: str, region: str, name: str) -> str:
@@ -76,7 +77,7 @@ def create_topic(t: Txn, account: str, region: str, name: str, attrs: dict[str, 
                                 "be set for FIFO topics")
     key = topic_key(account, region, name)
     existing = t.get(TOPICS, key)
-    arn = f"arn:aws:sns:{region}:{account}:{name}"
+    arn = arns.sns_topic(region, account, name)
     if existing is not None:
         for k, v in attrs.items():
             if existing["attrs"].get(k, _default_attr(k)) != v:
@@ -126,10 +127,11 @@ async def topic_exists(app: App, arn: str) -> bool:
 # -- subscriptions -----------------------------------------------------------------------------
 
 def sub_key_from_arn(arn: str) -> str:
-    parts = arn.split(":")
-    if len(parts) != 7 or parts[2] != "sns":
+    a = arns.try_parse(arn)
+    topic, sep, sub_id = a.resource.partition(":") if a is not None else ("", "", "")
+    if a is None or a.service != "sns" or not sep or ":" in sub_id:
         raise invalid_parameter("Invalid parameter: SubscriptionArn")
-    return f"{parts[4]}/{parts[3]}/{parts[5]}/{parts[6]}"
+    return f"{a.account}/{a.region}/{topic}/{sub_id}"
 
 
 def get_sub(t: Txn, arn: str) -> dict[str, Any]:
@@ -183,7 +185,8 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
                     raise invalid_parameter("Invalid parameter: Attributes Reason: Subscription already exists "
                                             "with different attributes")
             return s, False
-    sub = {"arn": f"{topic['arn']}:{uuid.uuid4()}", "topic": topic["arn"], "protocol": protocol,
+    sub_arn = arns.sns_subscription(topic["region"], topic["account"], topic["name"], str(uuid.uuid4()))
+    sub = {"arn": sub_arn, "topic": topic["arn"], "protocol": protocol,
            "endpoint": endpoint, "owner": owner, "attrs": {}, "token": secrets.token_hex(64),
            "pending": protocol in ("http", "https", "email", "email-json", "sms")}
     for k, v in attrs.items():
@@ -400,7 +403,7 @@ async def to_dead_letter_queue(app: App, sub: dict[str, Any], body: str) -> None
     if q is None:
         log.warning("SNS dead-letter queue %s does not exist", target)
         return
-    topic_arn = sub["arn"].rsplit(":", 1)[0]
+    topic_arn = sub["topic"]
     if not await may_deliver(app, "sns.amazonaws.com", "sqs:SendMessage", target, source_arn=topic_arn,
                              source_account=parse_topic_arn(topic_arn)[0]):
         log.warning("SNS dead-letter queue %s refused: its policy does not allow this topic", target)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.sqs import attributes as qattrs
 from gureum.services.sqs import checksums, errors
@@ -168,7 +169,7 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     policy["Statement"].append({
         "Sid": label,
         "Effect": "Allow",
-        "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in params["AWSAccountIds"]]},
+        "Principal": {"AWS": [arns.iam_root(a) for a in params["AWSAccountIds"]]},
         "Action": [f"SQS:{a}" for a in params["Actions"]],
         "Resource": q.arn,
     })

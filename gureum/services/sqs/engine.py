@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.services.sqs import attributes as qattrs
 from gureum.services.sqs import checksums, errors
 
@@ -127,7 +128,7 @@ class Queue:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
+        return arns.sqs_queue(self.region, self.account, self.name)
 
     def doc(self) -> dict[str, Any]:
         return {
@@ -352,7 +353,7 @@ class Engine:
                 f"Value {attrs['RedrivePolicy']} for parameter RedrivePolicy is invalid. "
                 f"Reason: Dead letter target does not exist.")
         allow = dlq.attrs.get("RedriveAllowPolicy")
-        source = f"arn:aws:sqs:{region}:{account}:{name}"
+        source = arns.sqs_queue(region, account, name)
         # allowAll (the default) lets queues of the dead-letter queue's own account use it;
         # a queue of another account only when byQueue names it.
         if allow or dlq.account != account:
