@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances_api, model
 from gureum.services.ecs import services as svc
 from gureum.services.ecs.paging import page as _page
@@ -304,8 +305,6 @@ def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str
 
 
 def AwsErrorNotFound() -> Exception:
-    from gureum.aws.errors import AwsError
-
     return AwsError("InvalidParameterException", "The specified resource could not be found.", 400)
 
 
