@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
+import resource
 import shutil
 import signal
 import time
@@ -469,8 +471,6 @@ class TaskRun:
             proxy = None
             if self.network_mode == "bridge" and not want:
                 # hostPort 0 in bridge mode: a dynamic port from the range ECS uses
-                import random
-
                 candidates: tuple[int, ...] = tuple(random.sample(range(49153, 65536), 64))
             else:
                 candidates = (want, 0) if want else (0,)
@@ -716,8 +716,6 @@ _RLIMITS = {
 def _rlimits(ulimits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """ECS ulimits as OCI rlimits. Only lowering works on this host (no CAP_SYS_RESOURCE):
     values above gureum's own hard limit are clamped to it."""
-    import resource
-
     out = []
     have_nofile = False
     for u in ulimits:
