@@ -4,33 +4,19 @@ tasks) and services.py (services); container instances and StartTask are in inst
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from gureum.aws.arn import ecs_task, looks_like_arn, try_parse
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances_api, model
 from gureum.services.ecs import services as svc
+from gureum.services.ecs.paging import page as _page
 from gureum.store import Txn
 
 
 def ecs(name: str):  # type: ignore[no-untyped-def]
     return operation("ecs", name)
-
-
-def _page(items: list[Any], params: dict[str, Any], default: int = 100, limit: int = 100) -> tuple[list[Any], str | None]:
-    start = 0
-    if params.get("nextToken"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["nextToken"].encode()).decode())
-        except ValueError:
-            raise model.invalid("Invalid nextToken.") from None
-    n = params.get("maxResults") or default
-    if not 1 <= n <= limit:
-        raise model.invalid(f"maxResults must be between 1 and {limit}.")
-    chunk = items[start : start + n]
-    token = base64.urlsafe_b64encode(str(start + n).encode()).decode() if start + n < len(items) else None
-    return chunk, token
 
 
 # --- clusters ---------------------------------------------------------------------------------
@@ -320,8 +306,6 @@ def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str
 
 
 def AwsErrorNotFound() -> Exception:
-    from gureum.aws.errors import AwsError
-
     return AwsError("InvalidParameterException", "The specified resource could not be found.", 400)
 
 

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.services.iam import sessions
+from gureum.services.s3 import bodies
+from gureum.services.s3 import model as s3
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -56,9 +59,6 @@ def parse_arn(value: str) -> tuple[str, str]:
 
 
 async def read_object(app: App, account: str, bucket: str, key: str) -> bytes:
-    from gureum.services.s3 import bodies
-    from gureum.services.s3 import model as s3
-
     def txn(t: Any) -> dict[str, Any]:
         obj = s3.get_object(t, bucket, account, key)
         if obj.get("dm"):
@@ -83,8 +83,6 @@ async def fetch_over_http(app: App, account: str, bucket: str, key: str) -> byte
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
-
-    from gureum.services.iam import sessions
 
     arn = arns.iam_root(account)
     rec = await app.store.run(lambda t: sessions.session_token(t, account, arn, account, 900, "ecs-agent"))

@@ -9,6 +9,7 @@ from gureum.aws.arn import looks_like_arn
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.ecs import instances as ci
 from gureum.services.ecs import model
+from gureum.services.ecs.paging import page as _page
 from gureum.store import Txn
 
 
@@ -56,8 +57,6 @@ async def describe_container_instances(ctx: RequestContext, params: dict[str, An
 
 @ecs("ListContainerInstances")
 async def list_container_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    from gureum.services.ecs.api import _page
-
     status = params.get("status")
     if status and status not in ("ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"):
         raise model.invalid("Status must be one of ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED.")
@@ -201,8 +200,6 @@ async def delete_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict
 
 @ecs("ListAttributes")
 async def list_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    from gureum.services.ecs.api import _page
-
     def txn(t: Txn) -> list[dict[str, Any]]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
         return ci.list_attributes(t, ctx.account_id, ctx.region, cluster["clusterName"], params)

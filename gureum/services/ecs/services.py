@@ -19,6 +19,7 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.services.ecs import instances as ci
 from gureum.services.ecs import model
 from gureum.services.ecs import scheduler_plan as sp
 from gureum.store import Store, Txn
@@ -143,8 +144,6 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
         except arns.BadArn:
             raise model.invalid("Service registry ARN is not valid.") from None
     if launch == "EC2":
-        from gureum.services.ecs import instances as ci
-
         ci.check_constraints(params.get("placementConstraints") or [])
         ci.check_strategy(params.get("placementStrategy") or [])
         if desired > 0 and strategy == "REPLICA" and not any(d["status"] in ("ACTIVE", "DRAINING") for _, d in ci.cluster_instances(txn, account, region, cluster["clusterName"])):
@@ -357,8 +356,6 @@ def apply(txn: Txn, key: str, doc: dict[str, Any], actions: list[sp.Action], *, 
 def _daemon_instances(txn: Txn, doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     """containerInstanceArn -> (key, doc) of the ACTIVE instances a DAEMON service runs on:
     those that satisfy its (and its task definition's) memberOf constraints."""
-    from gureum.services.ecs import instances as ci
-
     meta = doc["_"]
     constraints = list(doc.get("placementConstraints") or [])
     try:
@@ -391,8 +388,6 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
     placed: list[Any] = []
     req: dict[str, Any] = {}
     if doc.get("launchType") == "EC2":
-        from gureum.services.ecs import instances as ci
-
         req = ci.requirements(taskdef, {})
         constraints = list(taskdef.get("placementConstraints") or []) + list(doc.get("placementConstraints") or [])
         placed, failures = ci.place(txn, account, region, cluster_name, req, n, f"service:{doc['serviceName']}", doc.get("placementStrategy") or [], constraints, only)
@@ -427,8 +422,6 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
             registries=doc.get("serviceRegistries") or [],
         )
         if placed:
-            from gureum.services.ecs import instances as ci
-
             ci.attach(txn, t, placed[i], req)
         started.append(t["taskArn"].rsplit("/", 1)[-1])
     primary["pendingCount"] += len(started)
