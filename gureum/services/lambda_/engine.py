@@ -34,7 +34,8 @@ from gureum.sandbox.process import SandboxHost
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.code import CodeCache
 from gureum.services.lambda_.environment import EnvConfig, InvokeResult
-from gureum.services.lambda_.images import ImageStore, launch_spec
+from gureum.services.lambda_.images import ImageStore, launch_spec, prepare
+from gureum.services.lambda_.manifest import ENGINE
 from gureum.services.lambda_.runtime_api import Invocation
 from gureum.services.lambda_.scheduler import Concurrency, Scheduler
 from gureum.services.logs.writer import LogWriter
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from gureum.app import App
 
 log = logging.getLogger("gureum.lambda")
-COMPONENT = "lambda"
+COMPONENT = ENGINE
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 CREDENTIALS_SECONDS = 3600  # execution-role credentials given to an environment (a role's default MaxSessionDuration)
 
@@ -352,8 +353,6 @@ class LambdaEngine:
 
 async def _resume_images(app: App) -> None:
     """Image preparations a previous run of gureum left unfinished: start them again."""
-    from gureum.services.lambda_.images import prepare
-
     def scan(txn: model.Txn) -> list[tuple[str, str, bool]]:
         out = []
         for key, doc in txn.scan(model.FUNCTIONS, ""):

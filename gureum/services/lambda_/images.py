@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.sandbox import images as img
 from gureum.services.lambda_ import model
+from gureum.services.lambda_.manifest import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.services.lambda_.engine import LambdaEngine
 
 log = logging.getLogger("gureum.lambda")
 
@@ -203,11 +205,9 @@ def launch_spec(config: dict[str, Any], image_config: dict[str, Any]) -> tuple[l
 # --- preparation in the background ----------------------------------------------------------------
 async def prepare(app: App, key: str, account: str, region: str, resolved: str, creating: bool) -> None:
     """Pull and unpack the function's image, then mark it Active (or Failed)."""
-    from gureum.services.lambda_.engine import engine_of
-
     failure: tuple[str, str] | None = None
     try:
-        engine = await engine_of(app)
+        engine: LambdaEngine = await app.wait_component(ENGINE, 30.0)
         await engine.images.rootfs(resolved, account, region)
     except Exception as exc:  # noqa: BLE001 - reported through the function's state
         log.info("image %s for %s failed: %s", resolved, key, exc)
@@ -244,6 +244,6 @@ async def prepare(app: App, key: str, account: str, region: str, resolved: str, 
             model.touch(txn, key)
 
     await app.store.run(settle)
-    engine = app.components.get("lambda")
-    if engine is not None:
-        engine.invalidate(key)
+    running = app.components.get(ENGINE)
+    if running is not None:
+        running.invalidate(key)
