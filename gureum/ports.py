@@ -8,7 +8,7 @@ never the service's internals, so wiring is by name (like components) and no sta
 edge runs between two services. This module imports no service.
 
 Ports (name -> Protocol, owner):
-  queues    QueuePort     sqs     send a message to a queue by ARN, queue facts
+  queues    QueuePort     sqs     send to a queue by ARN; receive/delete/release for event sources
   topics    TopicPort     sns     publish to a topic by ARN
   functions FunctionPort  lambda  invoke a function by ARN, synchronously or as an Event
   objects   ObjectPort    s3      read and write an object's bytes
@@ -44,9 +44,19 @@ if TYPE_CHECKING:
 Attributes = Mapping[str, Mapping[str, Any]]
 
 
+@dataclass(frozen=True)
+class QueueFacts:
+    """What an event source needs to know of a queue."""
+
+    arn: str
+    fifo: bool
+    visibility_timeout: int  # seconds (the queue's VisibilityTimeout attribute)
+
+
 @runtime_checkable
 class QueuePort(Protocol):
-    """SQS, for other services (SNS subscriptions, S3 notifications, Lambda destinations)."""
+    """SQS, for other services: sending (SNS subscriptions, S3 notifications, Lambda
+    destinations) and consuming (Lambda's SQS event source mappings)."""
 
     async def send(self, arn: str, body: str, *, attributes: Attributes | None = None,
                    group: str | None = None, dedup: str | None = None, sender: str = "") -> str:
@@ -56,6 +66,22 @@ class QueuePort(Protocol):
         ...
 
     async def exists(self, arn: str) -> bool:
+        ...
+
+    async def describe(self, arn: str) -> QueueFacts | None:
+        """The queue's facts, or None when it does not exist."""
+        ...
+
+    async def receive_records(self, arn: str, max_messages: int, wait_seconds: float) -> list[dict[str, Any]]:
+        """Receive up to `max_messages` (long-polling up to `wait_seconds`), each as Lambda's
+        SQS event record shows it (messageId, receiptHandle, body, attributes, ...)."""
+        ...
+
+    async def delete(self, arn: str, receipt_handles: list[str]) -> None:
+        ...
+
+    async def release(self, arn: str, receipt_handles: list[str]) -> None:
+        """Make received messages visible again at once (visibility timeout 0)."""
         ...
 
 

@@ -61,7 +61,7 @@ def _check_runtime(runtime: str | None, handler: str | None) -> None:
 async def _check_role(ctx: RequestContext, role: str) -> None:
     """The execution role must exist and its trust policy let lambda.amazonaws.com assume it."""
     try:
-        from gureum.services.iam.lookup import get_role, role_trusts_service
+        from gureum.services.iam.port import get_role, role_trusts_service
     except ImportError:  # IAM not there: accept any well-formed role ARN
         return
     account = role.split(":")[4] if role.count(":") >= 5 else ""

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gureum.sandbox import images as img
+from gureum.services.ecr import port as ecr
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.manifest import ENGINE
 
@@ -36,10 +37,7 @@ log = logging.getLogger("gureum.lambda")
 # --- where an image lives ------------------------------------------------------------------
 async def registry_access(app: App, image: str, account: str, region: str) -> tuple[img.Credentials | None, dict[str, str]]:
     """Credentials and dial address: gureum's own registry gets an ECR token for `account`."""
-    from gureum.services.ecr import pulls
-
-    creds, rewrite, _ = await pulls.access(app, image, account, region)
-    return creds, rewrite
+    return await ecr.registry_access(app, image, account, region)
 
 
 def _resolve_sync(image: str, creds: img.Credentials | None, rewrite: dict[str, str]) -> str:

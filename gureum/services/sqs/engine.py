@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import hashlib
 import heapq
 import json
@@ -521,7 +522,7 @@ class Engine:
 
     # -- receiving -------------------------------------------------------------------------
     async def receive(self, q: Queue, max_messages: int, visibility: int | None,
-                      wait_seconds: int) -> list[Received]:
+                      wait_seconds: float) -> builtins.list[Received]:  # (`list` here is Engine.list)
         deadline = time.monotonic() + wait_seconds
         while True:
             got = await self._take(q, max_messages, visibility)
