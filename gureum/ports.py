@@ -1,21 +1,28 @@
 """Ports: the small typed interfaces a service offers the others, and `port(app, KEY)`, which
 loads the implementation the owning package's manifest names.
 
-A service that others call declares `ports={"<name>": "module:Factory"}` in its manifest
-(gureum/services/manifest.py); `Factory(app)` builds an object satisfying the port's
-`Protocol` below. Callers write `await port(app, QUEUES).send(...)`: they import this module,
-never the service's internals, so wiring is by name (like components) and no static import
-edge runs between two services. This module imports no service.
+A service's port lives in `gureum/services/<package>/port.py`: the only module of a package
+(with `manifest.py`) another package may import (tests/test_import_graph.py checks it).
+Where services call each other both ways (SNS -> Lambda -> SNS through destinations...) or
+any service may reach any other (gureum/delivery.py), the caller does not import the port
+at all: the manifest declares `ports={"<name>": "module:Factory"}`, `Factory(app)` builds an
+object satisfying the `Protocol` below, and `await port(app, QUEUES).send(...)` loads it by
+name, like components, so no static import edge runs between the two. This module imports
+no service.
 
-Ports (name -> Protocol, owner):
+Ports loaded by name (name -> Protocol, owner):
   queues    QueuePort     sqs     send to a queue by ARN; receive/delete/release for event sources
   topics    TopicPort     sns     publish to a topic by ARN
   functions FunctionPort  lambda  invoke a function by ARN, synchronously or as an Event
-  objects   ObjectPort    s3      read and write an object's bytes
   logs      LogPort       logs    a batching writer of log events into log groups/streams
+Ports imported as modules (plain functions, some run inside the caller's transaction):
+  gureum.services.iam.port       execution roles: get_role, role_trusts_service, credentials
+  gureum.services.ecr.port       registry_access: pull credentials for an image reference
+  gureum.services.route53.port   hosted zones and record changes (Cloud Map)
+  gureum.services.logs.port      group_exists (Route 53 query logging)
 
 Every method raises the target service's own AwsError when the resource is missing
-(AWS.SimpleQueueService.NonExistentQueue, NotFound, ResourceNotFoundException, NoSuchKey...).
+(AWS.SimpleQueueService.NonExistentQueue, NotFound, ResourceNotFoundException...).
 Dispatching "deliver this payload to that ARN" is gureum/delivery.py's.
 """
 
@@ -124,18 +131,6 @@ class FunctionPort(Protocol):
         ...
 
 
-@runtime_checkable
-class ObjectPort(Protocol):
-    """S3, for other services (function code, ECS environment files)."""
-
-    async def get(self, bucket: str, key: str, *, version: str | None = None) -> bytes:
-        ...
-
-    async def put(self, account: str, bucket: str, key: str, body: bytes) -> str:
-        """Store `body` as a new object (version); returns its ETag."""
-        ...
-
-
 class LogSink(Protocol):
     """A batching writer: `append` never waits; `run` flushes until cancelled."""
 
@@ -171,7 +166,6 @@ class PortKey(Generic[P]):
 QUEUES: PortKey[QueuePort] = PortKey("queues", QueuePort)
 TOPICS: PortKey[TopicPort] = PortKey("topics", TopicPort)
 FUNCTIONS: PortKey[FunctionPort] = PortKey("functions", FunctionPort)
-OBJECTS: PortKey[ObjectPort] = PortKey("objects", ObjectPort)
 LOGS: PortKey[LogPort] = PortKey("logs", LogPort)
 
 _factories: dict[str, Callable[[App], Any]] = {}  # "module:attribute" -> the factory (code, not state)

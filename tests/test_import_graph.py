@@ -10,6 +10,7 @@ except those under `if TYPE_CHECKING:`, which never run. Between two service pac
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,8 +99,10 @@ def imported_names(module: str, path: Path) -> Iterator[str]:
     yield from walk(ast.parse(path.read_text(), str(path)))
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
-    """module -> the gureum modules it imports (names resolved to the longest module)."""
+    """module -> the gureum modules it imports (names resolved to the longest module); read
+    once per test run (callers do not change it)."""
     mods = module_names()
 
     def resolve(name: str) -> str | None:
