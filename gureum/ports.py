@@ -13,7 +13,7 @@ no service.
 Ports loaded by name (name -> Protocol, owner):
   queues    QueuePort     sqs     send to a queue by ARN; receive/delete/release for event sources
   topics    TopicPort     sns     publish to a topic by ARN
-  functions FunctionPort  lambda  invoke a function by ARN, synchronously or as an Event
+  functions FunctionPort  lambda  invoke a function by ARN as an Event
   logs      LogPort       logs    a batching writer of log events into log groups/streams
 Ports imported as modules (plain functions, some run inside the caller's transaction):
   gureum.services.iam.port       execution roles: get_role, role_trusts_service, credentials
@@ -107,23 +107,9 @@ class TopicPort(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Invoked:
-    """A synchronous invocation's outcome, as Invoke (RequestResponse) reports it."""
-
-    payload: bytes
-    function_error: str | None  # "Unhandled" when the function failed
-    executed_version: str
-    request_id: str
-
-
 @runtime_checkable
 class FunctionPort(Protocol):
     """Lambda, for other services."""
-
-    async def invoke(self, arn: str, payload: bytes) -> Invoked:
-        """Invoke function `arn` (optionally qualified) and wait for its result."""
-        ...
 
     async def invoke_async(self, arn: str, payload: bytes) -> str:
         """Queue an Event invocation of `arn` durably (AWS's retries and destinations

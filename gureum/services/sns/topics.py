@@ -35,6 +35,8 @@ TOPICS = "sns_topics"
 SUBS = "sns_subs"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
+
+
 def invalid_parameter(message: str) -> AwsError:
     return AwsError("InvalidParameter", message, 400)
 
