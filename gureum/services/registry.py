@@ -48,6 +48,14 @@ AGENT_COMPONENTS: tuple[str, ...] = tuple(c.name for m in MANIFESTS for c in m.c
 # `async def handle(app: App, request: Request) -> Response`.
 EDGE_ROUTES: dict[str, str] = {prefix: entry for m in MANIFESTS for prefix, entry in m.edge_routes.items()}
 
+# Port name -> "module:Factory", what services offer each other (gureum/ports.py).
+PORTS: dict[str, str] = {}
+for _m in MANIFESTS:
+    for _name, _entry in _m.ports.items():
+        if _name in PORTS:
+            raise RuntimeError(f"port {_name!r} is offered by two packages: {PORTS[_name]} and {_entry}")
+        PORTS[_name] = _entry
+
 # Services in gureum's scope that no package serves yet, with the validation error code each
 # answers (AWS's API references); requests to them are routed and answered 501 until a
 # package's manifest claims them.

@@ -24,22 +24,25 @@ from gureum.services.iam.errors import (
     NoSuchEntity,
     UnmodifiableEntity,
 )
+from gureum.services.iam.policies import Policies
+from gureum.services.iam.rows import (
+    ALIASES,
+    GROUPS,
+    KEY_TOPIC,
+    KEYS,
+    MEMBERS,
+    PROFILES,
+    ROLES,
+    USER_KEYS,
+    USERS,
+    lower,
+    merge_tags,
+    remove_tags,
+)
 from gureum.store.base import Doc, Txn
-
-USERS = "iam_users"  # {acct}/{user} -> user
-GROUPS = "iam_groups"  # {acct}/{group} -> group
-MEMBERS = "iam_group_members"  # {acct}/{group}/{user} -> {}
-ROLES = "iam_roles"  # {acct}/{role} -> role
-PROFILES = "iam_instance_profiles"  # {acct}/{profile} -> instance profile
-KEYS = "iam_access_keys"  # {access key id} -> key (global: the key id picks the account)
-USER_KEYS = "iam_user_keys"  # {acct}/{user}/{access key id} -> {}  ('' user: root's keys)
-
-ALIASES = "iam_account_aliases"  # {acct} -> {"Alias": ...}
-KEY_TOPIC = "iam.access_key"  # published when a key changes or goes away
 
 MAX_KEYS_PER_USER = 2
 MAX_GROUPS_PER_USER = 10
-MAX_TAGS = 50
 MAX_ROLES_PER_PROFILE = 1
 # Per-account entity quotas (AWS's defaults), with the names IAM's errors use.
 ACCOUNT_QUOTAS = {
@@ -48,10 +51,6 @@ ACCOUNT_QUOTAS = {
     ROLES: ("RolesPerAccount", 1000),
     PROFILES: ("InstanceProfilesPerAccount", 1000),
 }
-
-# Kind of entity -> (table, error wording)
-KINDS = {"user": (USERS, "user"), "group": (GROUPS, "group"), "role": (ROLES, "role")}
-
 
 # Names AWS gives service-linked roles, by service principal (others: AWSServiceRoleFor<Name>).
 SERVICE_LINKED_ROLE_NAMES = {
@@ -74,10 +73,6 @@ def service_linked_role_name(service: str) -> str:
         return known
     first = service.split(".")[0]
     return "AWSServiceRoleFor" + "".join(part[:1].upper() + part[1:] for part in first.split("-"))
-
-
-def lower(name: str) -> str:
-    return name.lower()
 
 
 # --- pagination ------------------------------------------------------------------------
@@ -124,25 +119,6 @@ def path_filter(prefix: str | None) -> Callable[[Doc], bool]:
 
 
 # --- tags ------------------------------------------------------------------------------
-def merge_tags(existing: list[Doc], new: list[Doc], what: str) -> list[Doc]:
-    seen: set[str] = set()
-    for t in new:
-        k = t["Key"].lower()
-        if k in seen:
-            raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
-        seen.add(k)
-    kept = [t for t in existing if t["Key"].lower() not in seen]
-    out = kept + [{"Key": t["Key"], "Value": t.get("Value", "")} for t in new]
-    if len(out) > MAX_TAGS:
-        raise LimitExceeded(f"Cannot exceed quota for TagsPer{what}: {MAX_TAGS}")
-    return out
-
-
-def remove_tags(existing: list[Doc], keys: list[str]) -> list[Doc]:
-    gone = {k.lower() for k in keys}
-    return [t for t in existing if t["Key"].lower() not in gone]
-
-
 class Iam:
     """One account's IAM state inside one transaction."""
 
@@ -197,8 +173,6 @@ class Iam:
         return doc
 
     def _boundary(self, arn: str) -> Doc:
-        from gureum.services.iam.policies import Policies
-
         Policies(self).get_policy(arn)
         return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
 
@@ -225,8 +199,6 @@ class Iam:
             for g in doc["Groups"]:
                 self.t.delete(MEMBERS, self.key(g, old_l))
                 self.t.put(MEMBERS, self.key(g, new_l), {})
-            from gureum.services.iam.policies import Policies
-
             Policies(self).rename_entity("user", old_l, new_l, doc["AttachedPolicies"])
             for k, _ in self.t.scan(USER_KEYS, self.key(old_l, "")):
                 self.t.delete(USER_KEYS, k)
@@ -410,8 +382,6 @@ class Iam:
                 if user is not None:
                     user["Groups"] = [new_l if g == old_l else g for g in user["Groups"]]
                     self.put_user(user)
-            from gureum.services.iam.policies import Policies
-
             Policies(self).rename_entity("group", old_l, new_l, doc["AttachedPolicies"])
         self.put_group(doc)
 
@@ -648,8 +618,6 @@ class Iam:
             doc = self.get_instance_profile(name)
             return doc, lambda d: self.t.put(PROFILES, self.key(lower(d["InstanceProfileName"])), d)
         if kind == "policy":
-            from gureum.services.iam.policies import Policies
-
             pol = Policies(self)
             return pol.get_local_policy(name), pol.put_policy
         raise ValueError(kind)

@@ -34,7 +34,8 @@ from gureum.services.iam.errors import (
     LimitExceeded,
     NoSuchEntity,
 )
-from gureum.services.iam.model import Iam, merge_tags, remove_tags
+from gureum.services.iam.model import Iam
+from gureum.services.iam.rows import merge_tags, remove_tags
 from gureum.services.iam import jwks
 from gureum.store.base import Doc
 

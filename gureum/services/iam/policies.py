@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gureum.aws.arn import BadArn, iam_policy_parts
 from gureum.services.iam import documents, ids, managed
@@ -20,8 +20,11 @@ from gureum.services.iam.errors import (
     NoSuchEntity,
     UnmodifiableEntity,
 )
-from gureum.services.iam.model import KINDS, Iam, lower, merge_tags
+from gureum.services.iam.rows import KINDS, lower, merge_tags
 from gureum.store.base import Doc
+
+if TYPE_CHECKING:
+    from gureum.services.iam.model import Iam
 
 POLICIES = "iam_policies"  # {acct}/{policy name} -> customer managed policy
 VERSIONS = "iam_policy_versions"  # {acct}/{policy name}/{n:06d} -> version

@@ -16,7 +16,7 @@ from typing import Any
 from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.policy import actions
-from gureum.services.iam.lookup import get_role, role_trusts_service
+from gureum.services.iam.port import get_role, role_trusts_service
 from gureum.services.lambda_ import (
     aliases,
     code_urls,

@@ -31,21 +31,24 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
 from gureum.billing.ledger import Ledger
+from gureum.ports import LOGS, port
 from gureum.sandbox.process import SandboxHost
+from gureum.services.iam import port as iam
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.code import CodeCache
 from gureum.services.lambda_.environment import EnvConfig, InvokeResult
 from gureum.services.lambda_.function_cache import FunctionCache, FunctionState
-from gureum.services.lambda_.images import ImageStore, launch_spec
+from gureum.services.lambda_.functions import pending_images
+from gureum.services.lambda_.images import ImageStore, launch_spec, prepare
+from gureum.services.lambda_.manifest import ENGINE
 from gureum.services.lambda_.runtime_api import Invocation
 from gureum.services.lambda_.scheduler import Concurrency, Scheduler
-from gureum.services.logs.writer import LogWriter
 
 if TYPE_CHECKING:
     from gureum.app import App
 
 log = logging.getLogger("gureum.lambda")
-COMPONENT = "lambda"
+COMPONENT = ENGINE
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 CREDENTIALS_SECONDS = 3600  # execution-role credentials given to an environment (a role's default MaxSessionDuration)
 
@@ -70,7 +73,7 @@ class LambdaEngine:
     def __init__(self, app: App, host: SandboxHost) -> None:
         self.app = app
         self.host = host
-        self.logs = LogWriter(app.store)
+        self.logs = port(app, LOGS).writer(app.store)
         self.ledger = Ledger(app.store)
         idle = float(app.config.setting("lambda.idle_timeout", "300") or 300)
         self.scheduler = Scheduler(self.host, self.logs.append, idle_timeout=idle)
@@ -255,9 +258,7 @@ class LambdaEngine:
         expire = math.inf  # the account's own key does not expire
         issued = time.time()
         try:
-            from gureum.services.iam.lookup import assume_role_credentials
-
-            c = await assume_role_credentials(self.app, account, role_arn, "gureum-lambda", CREDENTIALS_SECONDS)
+            c = await iam.assume_role_credentials(self.app, account, role_arn, "gureum-lambda", CREDENTIALS_SECONDS)
             creds = {
                 "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
                 "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
@@ -337,9 +338,6 @@ class LambdaEngine:
 
 async def _resume_images(app: App) -> None:
     """Image preparations a previous run of gureum left unfinished: start them again."""
-    from gureum.services.lambda_.functions import pending_images
-    from gureum.services.lambda_.images import prepare
-
     for key, resolved, creating in await app.store.read(pending_images):
         account, region, _ = key.split("/", 2)
         app.spawn(prepare(app, key, account, region, resolved, creating), name=f"lambda-image-{key}")

@@ -17,6 +17,7 @@ from typing import Any
 from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.ports import QUEUES, QueueFacts, port
 from gureum.services.lambda_ import event_filters, model
 
 ESM = "lambda.esm"
@@ -77,10 +78,8 @@ def _source_kind(arn: str) -> str:
     raise model.invalid("Unrecognized event source.")
 
 
-async def _queue(ctx: RequestContext, arn: str) -> Any:
-    from gureum.services.sqs.engine import Engine
-
-    q = (await Engine.of(ctx.app)).by_arn(arn)
+async def _queue(ctx: RequestContext, arn: str) -> QueueFacts:
+    q = await port(ctx.app, QUEUES).describe(arn)
     if q is None:
         raise model.invalid(
             "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. "
@@ -188,7 +187,7 @@ async def create_event_source_mapping(ctx: RequestContext, params: dict[str, Any
         "rev": 1,
         "created": time.time(),
     }
-    _check_sqs(doc, q.fifo, q.attr_int("VisibilityTimeout"), int(config.get("Timeout", 3)))
+    _check_sqs(doc, q.fifo, q.visibility_timeout, int(config.get("Timeout", 3)))
     key = esm_key(ctx.account_id, ctx.region, mapping_id)
 
     def create(txn: model.Txn) -> None:
@@ -258,7 +257,7 @@ async def update_event_source_mapping(ctx: RequestContext, params: dict[str, Any
         changes["ScalingConfig"] = dict(params["ScalingConfig"]) or None
     q = await _queue(ctx, current["EventSourceArn"])
     merged = dict(current, **changes)
-    _check_sqs(merged, q.fifo, q.attr_int("VisibilityTimeout"), int(config.get("Timeout", 3)))
+    _check_sqs(merged, q.fifo, q.visibility_timeout, int(config.get("Timeout", 3)))
     enabled = params.get("Enabled")
 
     def update(txn: model.Txn) -> dict[str, Any]:

@@ -23,10 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gureum.sandbox import images as img
+from gureum.services.ecr import port as ecr
 from gureum.services.lambda_ import functions, model
+from gureum.services.lambda_.manifest import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.services.lambda_.engine import LambdaEngine
 
 log = logging.getLogger("gureum.lambda")
 
@@ -34,10 +37,7 @@ log = logging.getLogger("gureum.lambda")
 # --- where an image lives ------------------------------------------------------------------
 async def registry_access(app: App, image: str, account: str, region: str) -> tuple[img.Credentials | None, dict[str, str]]:
     """Credentials and dial address: gureum's own registry gets an ECR token for `account`."""
-    from gureum.services.ecr import pulls
-
-    creds, rewrite, _ = await pulls.access(app, image, account, region)
-    return creds, rewrite
+    return await ecr.registry_access(app, image, account, region)
 
 
 def _resolve_sync(image: str, creds: img.Credentials | None, rewrite: dict[str, str]) -> str:
@@ -203,11 +203,9 @@ def launch_spec(config: dict[str, Any], image_config: dict[str, Any]) -> tuple[l
 # --- preparation in the background ----------------------------------------------------------------
 async def prepare(app: App, key: str, account: str, region: str, resolved: str, creating: bool) -> None:
     """Pull and unpack the function's image, then mark it Active (or Failed)."""
-    from gureum.services.lambda_.engine import engine_of
-
     failure: tuple[str, str] | None = None
     try:
-        engine = await engine_of(app)
+        engine: LambdaEngine = await app.wait_component(ENGINE, 30.0)
         await engine.images.rootfs(resolved, account, region)
     except Exception as exc:  # noqa: BLE001 - reported through the function's state
         log.info("image %s for %s failed: %s", resolved, key, exc)

@@ -19,7 +19,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.route53 import errors, model, paging
 from gureum.store import Txn
 
-CIDR = "route53.cidr"
+CIDR = model.CIDR  # the table model.check_cidr_routing reads as well
 CIDR_REFS = "route53.cidrrefs"
 MAX_COLLECTIONS = 5
 MAX_BLOCKS = 1000
@@ -121,21 +121,6 @@ def delete(txn: Txn, account: str, cid: str) -> None:
         raise errors.CidrCollectionInUse()
     txn.delete(CIDR, f"{account}/{cid}")
     _publish(txn, None, cid)
-
-
-def check_record(txn: Txn, account: str, doc: dict) -> list[str]:
-    """ChangeResourceRecordSets: a CidrRoutingConfig must name an existing collection and
-    location (or `*`)."""
-    c = doc.get("CidrRoutingConfig")
-    if not c:
-        return []
-    coll = txn.get(CIDR, f"{account}/{c.get('CollectionId')}")
-    if coll is None:
-        return [f"CIDR collection {c.get('CollectionId')} does not exist"]
-    loc = c.get("LocationName")
-    if loc != "*" and loc not in coll["Locations"]:
-        return [f"CIDR location {loc} does not exist in collection {c.get('CollectionId')}"]
-    return []
 
 
 def load_all(txn: Txn) -> list[dict]:

@@ -14,6 +14,8 @@ Tables (keys start with the account; zone ids are unique across accounts):
   route53.tags       {account}/{type}/{id}          tags
   route53.settings   "soa-serial"                   {"increment": bool}: written by the DNS
                                                     component (xfr.attach) at start-up
+  route53.cidr       {account}/{collection id}      CIDR collections (cidr.py owns them; record
+                                                    changes check their CidrRoutingConfig here)
 
 The SOA serial: one truth. DNS serves exactly the stored SOA record the API lists. As in
 AWS, the serial never changes by itself (1 unless you UPSERT the SOA) -- except when zone
@@ -43,6 +45,7 @@ DSETS = "route53.dsets"
 DSET_REFS = "route53.dsetrefs"
 TAGS = "route53.tags"
 SETTINGS = "route53.settings"
+CIDR = "route53.cidr"
 
 # AWS's default quotas.
 MAX_ZONES = 500
@@ -364,6 +367,21 @@ def list_tags(txn: Txn, account: str, rtype: str, rid: str) -> dict:
 
 
 # --- record sets and change batches ------------------------------------------------------------
+def check_cidr_routing(txn: Txn, account: str, doc: dict[str, Any]) -> list[str]:
+    """ChangeResourceRecordSets: a CidrRoutingConfig must name an existing collection and
+    location (or `*`)."""
+    c = doc.get("CidrRoutingConfig")
+    if not c:
+        return []
+    coll = txn.get(CIDR, f"{account}/{c.get('CollectionId')}")
+    if coll is None:
+        return [f"CIDR collection {c.get('CollectionId')} does not exist"]
+    loc = c.get("LocationName")
+    if loc != "*" and loc not in coll["Locations"]:
+        return [f"CIDR location {loc} does not exist in collection {c.get('CollectionId')}"]
+    return []
+
+
 def _set_label(doc: dict) -> str:
     sid = doc.get("SetIdentifier")
     extra = f", set-identifier='{sid}'" if sid else ""
@@ -505,9 +523,7 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
         key = (doc["Name"], doc["Type"], doc.get("SetIdentifier") or "")
         existing = current.get(key)
         if action != "DELETE":
-            from gureum.services.route53 import cidr
-
-            routed = cidr.check_record(txn, account, doc)
+            routed = check_cidr_routing(txn, account, doc)
             if doc.get("CidrRoutingConfig") and zone["Config"].get("PrivateZone"):
                 routed.append(f"IP-based routing is not supported in private hosted zones: {_set_label(doc)}")
             if routed:

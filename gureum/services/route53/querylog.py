@@ -25,6 +25,7 @@ import dns.rdatatype
 from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.services.logs import port as logs
 from gureum.services.route53 import engine as engine_mod
 from gureum.services.route53 import errors, model, paging
 from gureum.store import Txn
@@ -57,8 +58,6 @@ def _parse_arn(arn: str) -> tuple[str, str, str]:
 
 
 def create(txn: Txn, account: str, zone_id: str, arn: str) -> dict:
-    from gureum.services.logs import model as logs
-
     zone = model.get_zone(txn, account, zone_id)
     zid = model.bare_id(zone["Id"])
     if zone["Config"].get("PrivateZone"):
@@ -66,7 +65,7 @@ def create(txn: Txn, account: str, zone_id: str, arn: str) -> dict:
     region, arn_account, group = _parse_arn(arn)
     if region != "us-east-1":
         raise errors.InvalidInput(message="The CloudWatch Logs log group must be in the us-east-1 region.")
-    if txn.get(logs.GROUPS, logs.group_key(arn_account, region, group)) is None:
+    if not logs.group_exists(txn, arn_account, region, group):
         raise NoSuchCloudWatchLogsLogGroup()
     if any(d["HostedZoneId"] == zid for _k, d in txn.scan(QUERYLOG, f"{account}/")):
         raise QueryLoggingConfigAlreadyExists(message=f"A query logging configuration already exists for the hosted zone {zid}.")

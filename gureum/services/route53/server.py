@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gureum.http.accept import Acceptor
+from gureum.ports import LOGS, port
 
 from gureum.services.route53.engine import Engine, PrivateViews
 from gureum.services.route53.index import Zone, ZoneIndex
@@ -394,13 +395,12 @@ class Follower:
 
 async def run(app: App) -> None:
     """The `dns` component: serve every hosted zone until cancelled."""
-    from gureum.services.logs.writer import LogWriter
     from gureum.services.route53 import cidr, geo, model, querylog, xfr
 
     cfg = app.config
     engine = Engine(private_views=PrivateViews.from_setting(cfg.setting("dns.private_views")))
     server = DnsServer(engine)
-    log_writer = LogWriter(app.store)
+    log_writer = port(app, LOGS).writer(app.store)
     server.query_logger = querylog.QueryLogger(engine, log_writer, float(cfg.setting("route53.query_log_interval", "1.0")))
     follower = Follower(server, app.store, model.EVENT_TOPIC)
     try:

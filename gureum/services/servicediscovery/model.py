@@ -37,6 +37,7 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.services.route53 import port as r53
 from gureum.store import Txn
 
 NAMESPACES = "sd.namespaces"
@@ -104,11 +105,8 @@ def create_namespace(txn: Txn, account: str, region: str, kind: str, params: dic
     if params.get("CreatorRequestId"):
         doc["CreatorRequestId"] = params["CreatorRequestId"]
     if kind in ("DNS_PUBLIC", "DNS_PRIVATE"):
-        from gureum.services.route53 import model as r53
-
         vpc = {"VPCRegion": region, "VPCId": params["Vpc"]} if kind == "DNS_PRIVATE" else None
-        out = r53.create_zone(txn, account, name, f"servicediscovery-{ns_id}", f"Created by AWS Cloud Map namespace with ARN {doc['Arn']}", kind == "DNS_PRIVATE", vpc, None)
-        zone_id = r53.bare_id(out["zone"]["Id"])
+        zone_id = r53.create_zone(txn, account, name, f"servicediscovery-{ns_id}", f"Created by AWS Cloud Map namespace with ARN {doc['Arn']}", kind == "DNS_PRIVATE", vpc)
         soa_ttl = ((params.get("Properties") or {}).get("DnsProperties") or {}).get("SOA", {}).get("TTL", 15)
         doc["Properties"]["DnsProperties"] = {"HostedZoneId": zone_id, "SOA": {"TTL": soa_ttl}}
     doc["_op"] = operation(txn, account, region, "CREATE_NAMESPACE", {"NAMESPACE": ns_id})
@@ -138,8 +136,6 @@ def delete_namespace(txn: Txn, account: str, region: str, ns_id: str) -> str:
         raise err("ResourceInUse", f"Namespace {ns_id} has associated services")
     zone_id = ((doc.get("Properties") or {}).get("DnsProperties") or {}).get("HostedZoneId")
     if zone_id:
-        from gureum.services.route53 import model as r53
-
         r53.delete_zone(txn, account, zone_id)
     txn.delete(NAMESPACES, sc(account, region) + ns_id)
     return operation(txn, account, region, "DELETE_NAMESPACE", {"NAMESPACE": ns_id})
@@ -349,9 +345,7 @@ def sync_dns(txn: Txn, account: str, region: str, srv: dict[str, Any], gone: lis
         changes += [{"Action": "UPSERT", "ResourceRecordSet": r} for r in want if r not in have]
         txn.put(INSTANCES, f"{sc(account, region)}{srv['Id']}:{doc['Id']}", {**doc, "_records": want})
     if zone_id and changes:
-        from gureum.services.route53 import model as r53
-
-        r53.change_record_sets(txn, account, zone_id, {"Changes": changes, "Comment": f"Cloud Map service {srv['Id']}"})
+        r53.change_record_sets(txn, account, zone_id, changes, f"Cloud Map service {srv['Id']}")
 
 
 def _bump_revision(txn: Txn, account: str, region: str, srv: dict[str, Any]) -> None:

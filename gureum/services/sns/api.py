@@ -9,7 +9,7 @@ from typing import Any
 from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.sns import topics
+from gureum.services.sns import endpoints, topics
 from gureum.services.sns.topics import invalid_parameter, not_found
 
 MAX_MESSAGE = 262_144
@@ -81,7 +81,7 @@ async def get_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
         "SubscriptionsConfirmed": str(sum(1 for s in subs if not s.get("pending"))),
         "SubscriptionsPending": str(sum(1 for s in subs if s.get("pending"))),
         "SubscriptionsDeleted": "0",
-        "EffectiveDeliveryPolicy": json.dumps({"http": {"defaultHealthyRetryPolicy": topics.DEFAULT_HTTP_RETRY,
+        "EffectiveDeliveryPolicy": json.dumps({"http": {"defaultHealthyRetryPolicy": endpoints.DEFAULT_HTTP_RETRY,
                                                         "disableSubscriptionOverrides": False}}),
     }
     attrs.update(topic["attrs"])
@@ -204,7 +204,7 @@ async def get_subscription_attributes(ctx: RequestContext, params: dict[str, Any
                  "http", "https", "email", "email-json") else "false",
              "RawMessageDelivery": "false", "SubscriptionPrincipal": arns.iam_root(s["owner"])}
     if s["protocol"] in ("http", "https"):
-        attrs["EffectiveDeliveryPolicy"] = json.dumps({"healthyRetryPolicy": topics.retry_policy(s)})
+        attrs["EffectiveDeliveryPolicy"] = json.dumps({"healthyRetryPolicy": endpoints.retry_policy(s)})
     attrs.update(s["attrs"])
     if attrs.get("FilterPolicy") and "FilterPolicyScope" not in attrs:
         attrs["FilterPolicyScope"] = "MessageAttributes"

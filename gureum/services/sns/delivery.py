@@ -15,7 +15,8 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from gureum.services.sns import topics
+from gureum.services.sns import endpoints
+from gureum.services.sns.redrive import to_dead_letter_queue
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -63,15 +64,15 @@ class Deliverer:
     async def _attempt(self, key: str, row: dict[str, Any]) -> None:
         try:
             sub = row["sub"]
-            ok, permanent = await topics.post_once(sub, row["kind"], row["message_id"], row["body"])
-            policy = topics.retry_policy(sub)
+            ok, permanent = await endpoints.post_once(sub, row["kind"], row["message_id"], row["body"])
+            policy = endpoints.retry_policy(sub)
             retries = int(policy.get("numRetries", 3))
             attempt = row.get("attempt", 0)
             if ok or permanent or attempt >= retries:
                 await self.app.store.run(lambda t: t.delete(DELIVERIES, key))
                 if not ok:
                     log.warning("SNS http delivery to %s given up after %d attempts", sub["endpoint"], attempt + 1)
-                    await topics.to_dead_letter_queue(self.app, sub, row["body"])
+                    await to_dead_letter_queue(self.app, sub, row["body"])
                 return
             delay = 0.0 if attempt < int(policy.get("numNoDelayRetries", 0)) else float(policy.get("minDelayTarget", 20))
             due = _now_ms() + int(delay * 1000)

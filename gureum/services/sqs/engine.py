@@ -523,7 +523,7 @@ class Engine:
 
     # -- receiving -------------------------------------------------------------------------
     async def receive(self, q: Queue, max_messages: int, visibility: int | None,
-                      wait_seconds: int) -> builtins.list[Received]:
+                      wait_seconds: float) -> builtins.list[Received]:  # (`list` here is Engine.list)
         deadline = time.monotonic() + wait_seconds
         while True:
             got = await self._take(q, max_messages, visibility)
