@@ -132,12 +132,7 @@ class TaskAgent:
         self.available = True
 
     def _optional_sinks(self) -> None:
-        try:
-            from gureum.services.logs.writer import LogWriter
-
-            self.logs = LogWriter(self.app.store)
-        except ImportError:
-            self.logs = None
+        self.logs = self.app.logs  # the node's writer (started and flushed by the node)
 
     # --- ownership -------------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -627,8 +622,6 @@ class TaskAgent:
             self.bridge.host_routes.append(self._metadata_address)
         if self.available:  # gureum's DNS answers tasks on their bridge's gateway
             self.spawn(self.serve_dns(), "ecs-task-dns")
-        if self.logs is not None:
-            self.spawn(self.logs.run(), "ecs-logs")
         if self.available:
             from gureum.billing import meter
 

@@ -16,9 +16,10 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.policy import actions
 from gureum.services.lambda_ import code_urls, images, layers, model
 from gureum.services.lambda_.code import code_bytes, store_code
-from gureum.services.lambda_.engine import COMPONENT, encode_tail, engine_of
+from gureum.services.lambda_.engine import encode_tail, engine_of
 from gureum.services.lambda_.runtimes import RUNTIMES
 from gureum.services.lambda_.scheduler import Throttled
+from gureum.services.lambda_.slots import ENGINE
 
 log = logging.getLogger("gureum.lambda")
 
@@ -35,7 +36,7 @@ def _target(ctx: RequestContext, params: dict[str, Any], qualifier_param: str = 
 
 
 async def _changed(ctx: RequestContext, key: str) -> None:
-    engine = ctx.app.components.get("lambda")
+    engine = ctx.app.parts.get(ENGINE)
     if engine is not None:
         engine.invalidate(key)
 
@@ -379,7 +380,7 @@ async def get_account_settings(ctx: RequestContext, params: dict[str, Any]) -> d
 # --- invoke ------------------------------------------------------------------------------
 @operation("lambda", "Invoke")
 async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    engine = ctx.app.components.get(COMPONENT) or await engine_of(ctx.app)
+    engine = ctx.app.parts.get(ENGINE) or await engine_of(ctx.app)
     kind = params.get("InvocationType") or "RequestResponse"
     payload: bytes = params.get("Payload") or b""
     limit = SYNC_PAYLOAD_LIMIT if kind != "Event" else ASYNC_PAYLOAD_LIMIT

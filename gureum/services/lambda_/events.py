@@ -29,10 +29,11 @@ async def deliver_to_lambda(app: App, function_arn: str, event: dict[str, Any] |
     payload = event if isinstance(event, bytes) else json.dumps(event).encode()
     qualifier = parts[7] if len(parts) > 7 else None
     request_id = await enqueue(app, parts[4], parts[3], parts[6], qualifier, payload)
-    engine = app.components.get("lambda")
-    queue = getattr(engine, "queue", None)
-    if queue is not None:
-        queue.wake()
+    from gureum.services.lambda_.slots import ENGINE
+
+    engine = app.parts.get(ENGINE)
+    if engine is not None and engine.queue is not None:
+        engine.queue.wake()
     return request_id
 
 

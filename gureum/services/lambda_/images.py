@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.sandbox import images as img
 from gureum.services.lambda_ import model
+from gureum.services.lambda_.settings import LambdaSettings
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -96,7 +97,7 @@ class ImageStore:
     def __init__(self, app: App) -> None:
         self.app = app
         root = app.data_dir / "lambda" / "images"
-        insecure = tuple(x for x in (app.config.setting("lambda.insecure_registries", "") or "").split(",") if x)
+        insecure = app.settings(LambdaSettings).insecure_registries
         self.cache = img.ImageCache(root, app.blobs, insecure=insecure)
         self.rootfs_dir = root / "rootfs"
         self._ready: dict[str, tuple[Path, dict[str, Any]]] = {}
@@ -244,6 +245,8 @@ async def prepare(app: App, key: str, account: str, region: str, resolved: str, 
             model.touch(txn, key)
 
     await app.store.run(settle)
-    engine = app.components.get("lambda")
+    from gureum.services.lambda_.slots import ENGINE
+
+    engine = app.parts.get(ENGINE)
     if engine is not None:
         engine.invalidate(key)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import NotImplementedOperation
 from gureum.services.route53 import errors, model, names, paging
+
+if TYPE_CHECKING:
+    from gureum.services.route53.server import DnsServer
 
 LOCATION = "https://route53.amazonaws.com/2013-04-01"
 
@@ -22,8 +25,10 @@ def _delegation_set(zone: dict) -> dict:
     return out
 
 
-def _dns_server(ctx: RequestContext) -> Any:
-    return ctx.app.components.get("dns")
+def _dns_server(ctx: RequestContext) -> DnsServer | None:
+    from gureum.services.route53.slots import DNS
+
+    return ctx.app.parts.get(DNS)
 
 
 def _change_info(ctx: RequestContext, change: dict) -> dict:

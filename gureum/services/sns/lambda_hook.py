@@ -25,12 +25,14 @@ async def deliver_to_lambda(app: App, function_arn: str, event: dict[str, Any]) 
     if hook is not None:
         await hook(app, function_arn, event)
         return True
-    engine = app.components.get("lambda")
-    enqueue = getattr(getattr(engine, "queue", None), "enqueue_raw", None)
+    from gureum.services.lambda_.slots import ENGINE
+
+    engine = app.parts.get(ENGINE)
+    queue = engine.queue if engine is not None else None
     parts = function_arn.split(":")
-    if enqueue is None or len(parts) < 7:
+    if queue is None or len(parts) < 7:
         log.warning("event for %s dropped: Lambda delivery is not available", function_arn)
         return False
     qualifier = parts[7] if len(parts) > 7 else None
-    await enqueue(parts[4], parts[3], parts[6], qualifier, json.dumps(event).encode())
+    await queue.enqueue_raw(parts[4], parts[3], parts[6], qualifier, json.dumps(event).encode())
     return True
