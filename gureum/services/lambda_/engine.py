@@ -413,7 +413,7 @@ async def run(app: App) -> None:
             app.every(engine.scheduler.reap_interval(), engine.scheduler.reap, name="lambda-reaper")
             tg.create_task(engine.queue.run(), name="lambda-events")
             if app.store.shared:
-                tg.create_task(changes.poll_forever(settings.follow_interval), name="lambda-follow")
+                app.every(settings.follow_interval, changes.poll, name="lambda-follow")
                 sharing = shared_concurrency.start(app, engine.scheduler)
     finally:
         changes.stop()

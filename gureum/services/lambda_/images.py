@@ -247,6 +247,6 @@ async def prepare(app: App, key: str, account: str, region: str, resolved: str, 
     await app.store.run(settle)
     from gureum.services.lambda_.slots import ENGINE
 
-    engine = app.parts.get(ENGINE)
-    if engine is not None:
-        engine.invalidate(key)
+    live = app.parts.get(ENGINE)
+    if live is not None:
+        live.invalidate(key)

@@ -359,7 +359,7 @@ async def test_dns_answer(ctx: RequestContext, params: dict) -> dict:
         qname = dns.name.from_text(record_name)
         ip = params.get("EDNS0ClientSubnetIP") or params.get("ResolverIP")
         result = server.index.lookup(qname, dns.rdatatype.from_text(rtype), None, routing.Query(server.index, ip))
-        rcode = dns.rcode.to_text(result.rcode)
+        rcode = dns.rcode.to_text(dns.rcode.Rcode(result.rcode))
         data = [rd.to_text() for rrset in result.answer if rrset.rdtype == dns.rdatatype.from_text(rtype) for rd in rrset]
     return {
         "Nameserver": zone["NameServers"][0],

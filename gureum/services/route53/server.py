@@ -431,7 +431,8 @@ async def run(app: App) -> None:
         app.parts.put(DNS, server)
         app.set_status("route53", "running")
         app.every(settings.query_log_interval, server.query_logger.flush, name="route53-querylog", jitter=0.0)
-        await follower.changes.poll_forever(settings.follow_interval)
+        app.every(settings.follow_interval, follower.changes.poll, name="dns-follow")
+        await asyncio.get_running_loop().create_future()  # serve until the node stops
     finally:
         if server.query_logger is not None:
             server.query_logger.flush()  # into the node's writer, flushed when the node stops
