@@ -38,8 +38,11 @@ class Config:
         return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
 
     def setting(self, key: str, default: str | None = None) -> str | None:
-        env = "GUREUM_" + key.upper().replace(".", "_").replace("-", "_")
-        return self.settings.get(key, os.environ.get(env, default))
+        """The raw text of setting `key`: `--set key=...`, else GUREUM_<KEY>, else `default`.
+        Services read their settings typed, through `app.settings(Cls)` (gureum/settings.py)."""
+        from gureum.settings import env_name
+
+        return self.settings.get(key, os.environ.get(env_name(key), default))
 
     @property
     def endpoint(self) -> str:

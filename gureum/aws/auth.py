@@ -77,7 +77,9 @@ async def resolve(app: App, access_key_id: str) -> Identity | None:
 
 def configured_keys(app: App) -> dict[str, tuple[str, str]]:
     """Root keys from `--set auth.keys=ID:SECRET[:ACCOUNT],...` (default test:test)."""
-    text = app.config.setting("auth.keys", "test:test") or ""
+    from gureum.node_settings import AuthSettings
+
+    text = app.settings(AuthSettings).keys
     keys: dict[str, tuple[str, str]] = {}
     for item in filter(None, (s.strip() for s in text.split(","))):
         parts = item.split(":")

@@ -70,11 +70,9 @@ def error_response(spec: ServiceSpec | None, protocol: str, err: AwsError, reque
 
 
 def _max_body(app: App) -> int:
-    limit = app.components.get("edge.max_body")
-    if limit is None:
-        limit = int(app.config.setting("api.max_body_bytes", str(MAX_BODY)) or MAX_BODY)
-        app.components["edge.max_body"] = limit
-    return limit
+    from gureum.node_settings import ApiSettings
+
+    return app.settings(ApiSettings).max_body_bytes
 
 
 async def handle(app: App, request: Request) -> Response:

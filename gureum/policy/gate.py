@@ -27,13 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
 from gureum.policy import actions, denials, resource_policies
+from gureum.slots import Slot
 
 if TYPE_CHECKING:
     from gureum.aws.dispatch import RequestContext
     from gureum.policy.engine import Policy, Principal
 
 MAX_PARSED = 2048
-_PARSED_KEY = "policy.parsed"
+# parsed policy documents by (kind, text), least recently used first (this node's cache)
+PARSED: Slot[OrderedDict[tuple[str, str], Policy]] = Slot("policy.parsed")
 
 
 def principal_kind(arn: str) -> str:
@@ -67,9 +69,7 @@ def parsed(app: Any, text: str | None, kind: str) -> Policy | None:
         return None
     from gureum.policy.engine import PolicyError, parse_policy
 
-    cache: OrderedDict[tuple[str, str], Policy] | None = app.components.get(_PARSED_KEY)
-    if cache is None:
-        cache = app.components[_PARSED_KEY] = OrderedDict()
+    cache = app.parts.lazy(PARSED, OrderedDict)
     key = (kind, text)
     hit = cache.get(key)
     if hit is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 from gureum.services.manifest import Component, Manifest
 
@@ -85,3 +86,13 @@ VALIDATION_CODES: dict[str, str] = dict(PLANNED) | {
 def components() -> list[Component]:
     """Every component, in start order."""
     return [c for m in MANIFESTS for c in m.components]
+
+
+def settings_classes() -> list[type[Any]]:
+    """Each package's typed settings class (its manifest's `settings`), loaded."""
+    out: list[type[Any]] = []
+    for m in MANIFESTS:
+        if m.settings:
+            module, _, attr = m.settings.partition(":")
+            out.append(getattr(importlib.import_module(module), attr))
+    return out

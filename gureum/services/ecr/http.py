@@ -17,6 +17,7 @@ from urllib.parse import quote
 from gureum.http.server import Request, Response
 from gureum.services.ecr import auth, model, oci
 from gureum.services.ecr.engine import RangeMismatch, Registry, Scope, registry_of
+from gureum.services.ecr.settings import EcrSettings
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -62,9 +63,8 @@ def _challenge(app: App, request: Request) -> str:
 
 
 def default_scope(app: App) -> Scope:
-    account = app.config.setting("ecr.default_account", "000000000000") or "000000000000"
-    region = app.config.setting("ecr.default_region", None) or app.config.setting("default_region", "us-east-1") or "us-east-1"
-    return Scope(account, region)
+    s = app.settings(EcrSettings)
+    return Scope(s.default_account, s.default_region or s.fallback_region)
 
 
 async def authenticate(app: App, reg: Registry, request: Request) -> Scope:

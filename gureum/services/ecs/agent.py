@@ -66,7 +66,6 @@ from gureum.services.ecs.shutdown import StopGrace, mark_stopping
 from gureum.services.ecs.task_billing import TaskMeter
 from gureum.services.ecs.task_networks import NetworkPool
 from gureum.services.ecs.taskrun import ContainerRun, TaskRun
-from gureum.services.logs.writer import LogWriter
 from gureum.store import Store
 from gureum.store.follow import ChangeFollower
 
@@ -107,7 +106,7 @@ class TaskAgent:
         self.runs: dict[str, TaskRun] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
-        self.logs = LogWriter(app.store)
+        self.logs = app.logs  # the node's writer (started and flushed by the node)
         self.meter = TaskMeter(app.store, self.node_ident)
         self.available = False
         self.reason = ""
@@ -340,7 +339,6 @@ class TaskAgent:
             self.bridge.host_routes.append(ADDRESS)
         if self.available:  # gureum's DNS answers tasks on their bridge's gateway
             self.spawn(self.serve_dns(), "ecs-task-dns")
-        self.spawn(self.logs.run(), "ecs-logs")
         if self.available:
             interval = float(self.app.config.setting("billing.checkpoint_interval", str(meter.DEFAULT_INTERVAL)) or meter.DEFAULT_INTERVAL)
             self.spawn(self.meter.meter_forever(max(interval, 0.1), self.runs.values), "ecs-meter")

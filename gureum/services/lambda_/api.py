@@ -30,8 +30,9 @@ from gureum.services.lambda_ import (
     versions,
 )
 from gureum.services.lambda_.code import code_bytes, store_code
-from gureum.services.lambda_.engine import COMPONENT, encode_tail, engine_of
+from gureum.services.lambda_.engine import encode_tail, engine_of
 from gureum.services.lambda_.scheduler import Throttled
+from gureum.services.lambda_.slots import ENGINE
 
 log = logging.getLogger("gureum.lambda")
 
@@ -198,7 +199,7 @@ async def get_account_settings(ctx: RequestContext, params: dict[str, Any]) -> d
 # --- invoke ------------------------------------------------------------------------------
 @operation("lambda", "Invoke")
 async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    engine = ctx.app.components.get(COMPONENT) or await engine_of(ctx.app)
+    engine = ctx.app.parts.get(ENGINE) or await engine_of(ctx.app)
     kind = params.get("InvocationType") or "RequestResponse"
     payload: bytes = params.get("Payload") or b""
     limit = SYNC_PAYLOAD_LIMIT if kind != "Event" else ASYNC_PAYLOAD_LIMIT

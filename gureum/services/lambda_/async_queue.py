@@ -52,8 +52,9 @@ class EventQueue:
     def __init__(self, app: App, engine: LambdaEngine) -> None:
         self.app = app
         self.engine = engine
-        delays = app.config.setting("lambda.async_retry_delays", "60,120") or "60,120"
-        self.retry_delays = [float(x) for x in delays.split(",") if x.strip()]
+        from gureum.services.lambda_.settings import LambdaSettings
+
+        self.retry_delays = list(app.settings(LambdaSettings).async_retry_delays)
         self._wake = asyncio.Event()
         self._inflight: set[str] = set()
         self._slots = asyncio.Semaphore(PARALLEL)

@@ -1,19 +1,10 @@
 """The Lambda data plane on one node: resolves what to run (from a cache of function
 documents kept in sync through the store's change events), runs it through the scheduler,
 and records logs and usage. `run(app)` is the registry component that owns it all: the
-scheduler's reaper, the log and ledger flushers, the async event queue and the function URL
-listener. API handlers reach it with `await engine_of(app)`.
+scheduler's reaper, the async event queue and the function URL listener. API handlers reach it with `await engine_of(app)`.
 
-Settings (`gureum up --set KEY=VALUE` or GUREUM_<KEY>):
-  lambda.isolation          auto (namespaces + cgroups when root) | on | off (plain processes)
-  lambda.idle_timeout       seconds an idle environment stays warm (300)
-  lambda.concurrency        the account's ConcurrentExecutions (1000)
-  lambda.async_retry_delays seconds before the retries of failed Event invokes ("60,120")
-  lambda.url_port           the function URL listener's port (default: API port + 1)
-  lambda.prewarm            environments started for $LATEST whenever a function is created
-                            or changed, before any invoke (0: on demand only, as AWS)
-  lambda.task_network       on | off: isolated environments get an address on the ECS task
-                            bridge (ecs.bridge / ecs.subnet), to reach task addresses (on)
+Settings: lambda.* (settings.py `LambdaSettings`), read once per node with app.settings().
+Logs and usage go to the node's one writer and ledger (app.logs, app.ledger).
 """
 
 from __future__ import annotations
@@ -30,8 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
-from gureum.billing.ledger import Ledger
-from gureum.ports import LOGS, port
+from gureum.node_settings import TaskNetworkSettings
 from gureum.sandbox.process import SandboxHost
 from gureum.services.iam import port as iam
 from gureum.services.lambda_ import model
@@ -40,16 +30,16 @@ from gureum.services.lambda_.environment import EnvConfig, InvokeResult
 from gureum.services.lambda_.function_cache import FunctionCache, FunctionState
 from gureum.services.lambda_.functions import pending_images
 from gureum.services.lambda_.images import ImageStore, launch_spec, prepare
-from gureum.services.lambda_.manifest import ENGINE
 from gureum.services.lambda_.runtime_api import Invocation
 from gureum.services.lambda_.scheduler import Concurrency, Scheduler
+from gureum.services.lambda_.settings import LambdaSettings
+from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
 
 log = logging.getLogger("gureum.lambda")
-COMPONENT = ENGINE
-DEFAULT_ACCOUNT_CONCURRENCY = 1000
+COMPONENT = ENGINE.name
 CREDENTIALS_SECONDS = 3600  # execution-role credentials given to an environment (a role's default MaxSessionDuration)
 
 
@@ -73,14 +63,14 @@ class LambdaEngine:
     def __init__(self, app: App, host: SandboxHost) -> None:
         self.app = app
         self.host = host
-        self.logs = port(app, LOGS).writer(app.store)
-        self.ledger = Ledger(app.store)
-        idle = float(app.config.setting("lambda.idle_timeout", "300") or 300)
-        self.scheduler = Scheduler(self.host, self.logs.append, idle_timeout=idle)
+        settings = app.settings(LambdaSettings)
+        self.logs = app.logs
+        self.ledger = app.ledger
+        self.scheduler = Scheduler(self.host, self.logs.append, idle_timeout=settings.idle_timeout)
         self.code = CodeCache(app.data_dir / "lambda" / "code")
         self.images = ImageStore(app)
-        self.prewarm = int(app.config.setting("lambda.prewarm", "0") or 0)
-        self.account_concurrency = int(app.config.setting("lambda.concurrency", str(DEFAULT_ACCOUNT_CONCURRENCY)) or DEFAULT_ACCOUNT_CONCURRENCY)
+        self.prewarm = settings.prewarm
+        self.account_concurrency = settings.concurrency
         self.functions = FunctionCache(app.store)
         self._prewarming: set[str] = set()
         self._env_configs: dict[str, tuple[EnvConfig, float]] = {}
@@ -354,7 +344,7 @@ def encode_tail(tail: str) -> str:
 
 
 async def engine_of(app: App, timeout: float = 30.0) -> LambdaEngine:
-    return await app.wait_component(COMPONENT, timeout)
+    return await app.parts.wait(ENGINE, timeout)
 
 
 async def run(app: App) -> None:
@@ -364,16 +354,15 @@ async def run(app: App) -> None:
     from gureum.services.lambda_.urls import UrlListener
     from gureum.store.follow import ChangeFollower
 
-    isolate = (app.config.setting("lambda.isolation", "auto") or "auto").lower()
+    settings = app.settings(LambdaSettings)
     # Off the loop: the first start on a host compiles the sandbox launcher.
-    host = await asyncio.to_thread(
-        SandboxHost, app.data_dir / "sandbox", isolate=None if isolate == "auto" else isolate in ("1", "true", "yes", "on")
-    )
-    if host.private_network and (app.config.setting("lambda.task_network", "on") or "on").lower() not in ("0", "off", "false", "no"):
+    host = await asyncio.to_thread(SandboxHost, app.data_dir / "sandbox", isolate=settings.isolate)
+    if host.private_network and settings.task_network:
         # Environments get an address on the ECS task bridge (reaching task addresses, not the host).
         from gureum.sandbox.network import Bridge
 
-        bridge = Bridge(app.config.setting("ecs.bridge", "gureum0") or "gureum0", app.config.setting("ecs.subnet", "10.213.0.0/16") or "10.213.0.0/16")
+        network = app.settings(TaskNetworkSettings)
+        bridge = Bridge(network.bridge, network.subnet)
         await asyncio.to_thread(bridge.setup)
         if bridge.available:
             host.bridge = bridge
@@ -390,24 +379,22 @@ async def run(app: App) -> None:
     reason = f" ({engine.host.reason})" if engine.host.reason else ""
     app.notes.append(f"Lambda: functions run in {mode}{reason}; function URLs on port {engine.urls.port}")
     app.set_status("lambda", "running", "" if engine.host.isolated and not engine.host.reason else engine.host.reason)
-    app.publish(COMPONENT, engine)
+    app.parts.put(ENGINE, engine)
     app.spawn(_resume_images(app), name="lambda-image-resume")
+    sharing: shared_concurrency.Sharing | None = None
     try:
         async with asyncio.TaskGroup() as tg:
-            tg.create_task(engine.scheduler.run_reaper(), name="lambda-reaper")
-            tg.create_task(engine.logs.run(), name="lambda-logs")
-            tg.create_task(engine.ledger.run(), name="lambda-ledger")
+            app.every(engine.scheduler.reap_interval(), engine.scheduler.reap, name="lambda-reaper")
             tg.create_task(engine.queue.run(), name="lambda-events")
             if app.store.shared:
-                follow = float(app.config.setting("lambda.follow_interval", "0.5") or 0.5)
-                tg.create_task(changes.poll_forever(follow), name="lambda-follow")
-                tg.create_task(shared_concurrency.run(app, engine.scheduler), name="lambda-concurrency")
+                app.every(settings.follow_interval, changes.poll, name="lambda-follow")
+                sharing = shared_concurrency.start(app, engine.scheduler)
     finally:
         changes.stop()
+        if sharing is not None:
+            await asyncio.shield(sharing.close())
         await asyncio.shield(engine.urls.stop())
-        await asyncio.shield(engine.scheduler.close())
-        await asyncio.shield(engine.logs.flush())
-        await asyncio.shield(engine.ledger.flush())
+        await asyncio.shield(engine.scheduler.close())  # its last log lines go to app.logs, flushed at the node's stop
         engine.images.close()
 
 

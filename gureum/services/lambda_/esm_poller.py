@@ -372,5 +372,7 @@ def node_id(app: App) -> str:
 async def run(app: App) -> None:
     """The `lambda-esm` component: polls SQS for this node's event source mappings."""
     runner = EsmRunner(app, await asyncio.to_thread(node_id, app))
-    app.publish("lambda-esm", runner)
+    from gureum.services.lambda_.slots import ESM
+
+    app.parts.put(ESM, runner)
     await runner.run()

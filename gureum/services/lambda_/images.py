@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from gureum.sandbox import images as img
 from gureum.services.ecr import port as ecr
 from gureum.services.lambda_ import functions, model
-from gureum.services.lambda_.manifest import ENGINE
+from gureum.services.lambda_.settings import LambdaSettings
+from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -96,7 +97,7 @@ class ImageStore:
     def __init__(self, app: App) -> None:
         self.app = app
         root = app.data_dir / "lambda" / "images"
-        insecure = tuple(x for x in (app.config.setting("lambda.insecure_registries", "") or "").split(",") if x)
+        insecure = app.settings(LambdaSettings).insecure_registries
         self.cache = img.ImageCache(root, app.blobs, insecure=insecure)
         self.rootfs_dir = root / "rootfs"
         self._ready: dict[str, tuple[Path, dict[str, Any]]] = {}
@@ -205,7 +206,7 @@ async def prepare(app: App, key: str, account: str, region: str, resolved: str, 
     """Pull and unpack the function's image, then mark it Active (or Failed)."""
     failure: tuple[str, str] | None = None
     try:
-        engine: LambdaEngine = await app.wait_component(ENGINE, 30.0)
+        engine: LambdaEngine = await app.parts.wait(ENGINE, 30.0)
         await engine.images.rootfs(resolved, account, region)
     except Exception as exc:  # noqa: BLE001 - reported through the function's state
         log.info("image %s for %s failed: %s", resolved, key, exc)

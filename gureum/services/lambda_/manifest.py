@@ -3,14 +3,12 @@ fails the model answers `ValidationException`, the default."""
 
 from gureum.services.manifest import Component, Manifest
 
-ENGINE = "lambda"  # the engine component's name: it publishes the LambdaEngine under it (engine.py)
-
 MANIFEST = Manifest(
     package="lambda_",
     services=("lambda",),
     api_modules={"lambda": ("gureum.services.lambda_.api", "gureum.services.lambda_.esm")},
     components=(
-        Component(ENGINE, "gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
+        Component("lambda", "gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
         Component("lambda-esm", "gureum.services.lambda_.esm_poller:run", ("lambda",)),  # SQS event sources
     ),
     edge_routes={
@@ -18,4 +16,5 @@ MANIFEST = Manifest(
         "/_aws/lambda-url/": "gureum.services.lambda_.urls:handle_path",  # function URLs in path form
     },
     ports={"functions": "gureum.services.lambda_.port:Functions"},
+    settings="gureum.services.lambda_.settings:LambdaSettings",
 )

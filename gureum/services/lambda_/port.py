@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from gureum.aws import arn as arns
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.async_queue import enqueue
-from gureum.services.lambda_.manifest import ENGINE
+from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -38,7 +38,7 @@ class Functions:
         if await self.app.store.read(lambda t: t.get(model.FUNCTIONS, key)) is None:
             raise model.not_found(arn)
         request_id = await enqueue(self.app, account, region, name, qualifier, payload)
-        engine = self.app.components.get(ENGINE)
+        engine = self.app.parts.get(ENGINE)
         queue = getattr(engine, "queue", None)
         if queue is not None:  # the engine runs on this node: it need not wait for its next poll
             queue.wake()

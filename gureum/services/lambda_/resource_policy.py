@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import model
-from gureum.services.lambda_.engine import COMPONENT
+from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -26,7 +26,7 @@ async def read(app: App, arn: str) -> str | None:
     region, account, name = a.region, a.account, parts[1]
     qualifier = parts[2] if len(parts) > 2 else ""
     key = model.fn_key(account, region, name)
-    engine = app.components.get(COMPONENT)
+    engine = app.parts.get(ENGINE)
     doc: dict[str, Any] | None
     if engine is not None:  # the engine's function cache, dropped on every function change
         try:

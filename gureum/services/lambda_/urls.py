@@ -25,6 +25,8 @@ from gureum.aws.errors import AwsError
 from gureum.http.server import HttpServer, Request, Response
 from gureum.services.lambda_ import url_configs
 from gureum.services.lambda_.scheduler import Throttled
+from gureum.services.lambda_.settings import LambdaSettings
+from gureum.services.lambda_.slots import URLS
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gureum.lambda.urls")
 _CACHE_SECONDS = 2.0
 PATH_PREFIX = "/_aws/lambda-url/"
-COMPONENT = "lambda.urls"  # the listener, published once it serves
+
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded")
 
 
@@ -51,15 +53,15 @@ class UrlListener:
 
     async def start(self) -> None:
         host = self.app.config.host
-        wanted = self.app.config.setting("lambda.url_port")
-        port = int(wanted) if wanted is not None else self.app.http_address[1] + 1
+        wanted = self.app.settings(LambdaSettings).url_port
+        port = wanted if wanted is not None else self.app.http_address[1] + 1
         try:
             _, self.port = await self._http.start(host, port)
         except OSError:
             if wanted is not None:
                 raise
             _, self.port = await self._http.start(host, 0)
-        self.app.publish(COMPONENT, self)
+        self.app.parts.put(URLS, self)
 
     async def stop(self) -> None:
         await self._http.stop(grace=1.0)
@@ -219,5 +221,5 @@ class UrlListener:
 
 async def handle_path(app: App, req: Request) -> Response:
     """`/_aws/lambda-url/<url id>/...` on the API port: the function URL listener's answer."""
-    listener: UrlListener = await app.wait_component(COMPONENT, timeout=30)
+    listener = await app.parts.wait(URLS, timeout=30)
     return await listener.handle(req)

@@ -8,4 +8,5 @@ MANIFEST = Manifest(
     api_modules={"logs": ("gureum.services.logs.api",)},
     validation_errors={"logs": "InvalidParameterException"},
     ports={"logs": "gureum.services.logs.port:Logs"},
+    settings="gureum.services.logs.settings:LogsSettings",
 )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import NotImplementedOperation
 from gureum.services.route53 import errors, model, names, paging
+
+if TYPE_CHECKING:
+    from gureum.services.route53.server import DnsServer
 
 LOCATION = "https://route53.amazonaws.com/2013-04-01"
 
@@ -22,8 +25,10 @@ def _delegation_set(zone: dict) -> dict:
     return out
 
 
-def _dns_server(ctx: RequestContext) -> Any:
-    return ctx.app.components.get("dns")
+def _dns_server(ctx: RequestContext) -> DnsServer | None:
+    from gureum.services.route53.slots import DNS
+
+    return ctx.app.parts.get(DNS)
 
 
 def _change_info(ctx: RequestContext, change: dict) -> dict:
@@ -354,7 +359,7 @@ async def test_dns_answer(ctx: RequestContext, params: dict) -> dict:
         qname = dns.name.from_text(record_name)
         ip = params.get("EDNS0ClientSubnetIP") or params.get("ResolverIP")
         result = server.index.lookup(qname, dns.rdatatype.from_text(rtype), None, routing.Query(server.index, ip))
-        rcode = dns.rcode.to_text(result.rcode)
+        rcode = dns.rcode.to_text(dns.rcode.Rcode(result.rcode))
         data = [rd.to_text() for rrset in result.answer if rrset.rdtype == dns.rdatatype.from_text(rtype) for rd in rrset]
     return {
         "Nameserver": zone["NameServers"][0],

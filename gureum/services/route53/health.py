@@ -49,6 +49,8 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.route53 import errors, model, paging
+from gureum.services.route53.settings import Route53Settings
+from gureum.services.route53.slots import DNS, HEALTH
 from gureum.store import Txn
 
 if TYPE_CHECKING:
@@ -101,12 +103,13 @@ def not_public_message(ip: str) -> str:
             "endpoints for which the IP address is in local, private, non-routable, or multicast ranges.")
 
 
-def private_targets_allowed(config: Any) -> bool:
+def private_targets_allowed(setting: bool | None, auth: str) -> bool:
     """The route53.health_check_private_targets setting (default: on unless --auth strict)."""
-    raw = config.setting("route53.health_check_private_targets")
-    if raw is None or not str(raw).strip():
-        return getattr(config, "auth", "open") != "strict"
-    return str(raw).strip().lower() in ("1", "true", "yes", "on")
+    return auth != "strict" if setting is None else setting
+
+
+def _private_targets(app: App) -> bool:
+    return private_targets_allowed(app.settings(Route53Settings).health_check_private_targets, app.config.auth)
 
 
 def normalize_config(cfg: dict, private_targets: bool = True) -> dict:
@@ -459,9 +462,11 @@ class HealthChecker:
                 self._tasks = tg
                 for doc in await app.store.read(load_all):
                     self.put(doc)
-                app.publish("route53-health", self)
+                app.parts.put(HEALTH, self)
                 tg.create_task(self._link_dns(app))
-                tg.create_task(self._poll(app))
+                app.every(10.0, lambda: self._reconcile(app), name="route53-health-reconcile")
+                # The probe tasks live in this TaskGroup: it stays open until the node stops.
+                await asyncio.get_running_loop().create_future()
         finally:
             unsubscribe()
 
@@ -473,27 +478,24 @@ class HealthChecker:
             self.drop(data["id"])
 
     async def _link_dns(self, app: App) -> None:
-        server = await app.wait_component("dns")
+        server = await app.parts.wait(DNS)
         self.index = server.index
         self.evaluate()
 
-    async def _poll(self, app: App) -> None:
-        """Checks changed by other nodes sharing the store: reconcile now and then."""
-        while True:
-            await asyncio.sleep(10)
-            docs = {d["Id"]: d for d in await app.store.read(load_all)}
-            for hc_id in [h for h in self.checks if h not in docs]:
-                self.drop(hc_id)
-            for hc_id, doc in docs.items():
-                known = self.checks.get(hc_id)
-                if known is None or known.doc["HealthCheckVersion"] != doc["HealthCheckVersion"]:
-                    self.put(doc)
+    async def _reconcile(self, app: App) -> None:
+        """Checks changed by other nodes sharing the store (run now and then)."""
+        docs = {d["Id"]: d for d in await app.store.read(load_all)}
+        for hc_id in [h for h in self.checks if h not in docs]:
+            self.drop(hc_id)
+        for hc_id, doc in docs.items():
+            known = self.checks.get(hc_id)
+            if known is None or known.doc["HealthCheckVersion"] != doc["HealthCheckVersion"]:
+                self.put(doc)
 
 
 async def run(app: App) -> None:
     """The `route53-health` component: probe every health check until cancelled."""
-    scale = float(app.config.setting("route53.health_interval_scale", "1") or 1)
-    await HealthChecker(scale, private_targets_allowed(app.config)).serve(app)
+    await HealthChecker(app.settings(Route53Settings).health_interval_scale, _private_targets(app)).serve(app)
 
 
 # --- API handlers --------------------------------------------------------------------------------
@@ -503,7 +505,7 @@ def _public(doc: dict) -> dict:
 
 @operation("route53", "CreateHealthCheck")
 async def create_health_check(ctx: RequestContext, params: dict) -> dict:
-    private = private_targets_allowed(ctx.app.config)
+    private = _private_targets(ctx.app)
     doc, _new = await ctx.app.store.run(lambda txn: create_check(txn, ctx.account_id, params["CallerReference"], params["HealthCheckConfig"], private))
     return {"HealthCheck": _public(doc), "Location": f"{LOCATION}/healthcheck/{doc['Id']}"}
 
@@ -531,7 +533,7 @@ async def list_health_checks(ctx: RequestContext, params: dict) -> dict:
 
 @operation("route53", "UpdateHealthCheck")
 async def update_health_check(ctx: RequestContext, params: dict) -> dict:
-    private = private_targets_allowed(ctx.app.config)
+    private = _private_targets(ctx.app)
     doc = await ctx.app.store.run(lambda txn: update_check(txn, ctx.account_id, params, private))
     return {"HealthCheck": _public(doc)}
 
@@ -551,14 +553,14 @@ async def get_health_check_count(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "GetHealthCheckStatus")
 async def get_health_check_status(ctx: RequestContext, params: dict) -> dict:
     doc = await ctx.app.store.read(lambda txn: get_check(txn, ctx.account_id, params["HealthCheckId"]))
-    checker = ctx.app.components.get("route53-health")
+    checker = ctx.app.parts.get(HEALTH)
     return {"HealthCheckObservations": checker.observations(doc["Id"]) if checker else []}
 
 
 @operation("route53", "GetHealthCheckLastFailureReason")
 async def get_health_check_last_failure_reason(ctx: RequestContext, params: dict) -> dict:
     doc = await ctx.app.store.read(lambda txn: get_check(txn, ctx.account_id, params["HealthCheckId"]))
-    checker = ctx.app.components.get("route53-health")
+    checker = ctx.app.parts.get(HEALTH)
     return {"HealthCheckObservations": checker.observations(doc["Id"], failures=True) if checker else []}
 
 

@@ -13,7 +13,6 @@ flush interval, formats Route 53's lines and hands them to the logs service's Lo
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 import uuid
@@ -138,16 +137,9 @@ class QueryLogger:
         return out
 
     def flush(self) -> None:
+        """Hand the buffered lines to the log writer (every `interval` seconds: server.run)."""
         for (account, region, group, stream), events in self.lines().items():
             self.writer.append(account, region, group, stream, events)
-
-    async def run(self) -> None:
-        try:
-            while True:
-                await asyncio.sleep(self.interval)
-                self.flush()
-        finally:
-            self.flush()  # the writer flushes its own buffer when it is cancelled
 
 
 # --- handlers ----------------------------------------------------------------------------------

@@ -194,10 +194,12 @@ async def attach(app: App, server: DnsServer) -> None:
     and tell the model whether SOA serials must move with changes (they do when zones are
     transferred: model.py's docstring)."""
     from gureum.services.route53 import model
+    from gureum.services.route53.settings import Route53Settings
 
-    allow = parse_networks(app.config.setting("dns.allow_transfer"))
+    settings = app.settings(Route53Settings)
+    allow = parse_networks(settings.allow_transfer)
     server.engine.transfer = Transfers(server.index, allow)
-    targets = parse_targets(app.config.setting("dns.notify"))
+    targets = parse_targets(settings.notify)
     increment = bool(allow or targets)
     await app.store.run(lambda txn: model.set_serial_increments(txn, increment))
     if not targets:

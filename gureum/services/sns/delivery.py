@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.services.sns import endpoints
 from gureum.services.sns.redrive import to_dead_letter_queue
+from gureum.services.sns.slots import DELIVERER
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -96,13 +97,13 @@ async def schedule(app: App, sub: dict[str, Any], kind: str, message_id: str, bo
     row = {"sub": sub, "kind": kind, "message_id": message_id, "body": body, "attempt": 0}
     key = f"{_now_ms():013d}/{uuid.uuid4().hex}"
     await app.store.run(lambda t: t.put(DELIVERIES, key, row))
-    deliverer = app.components.get("sns.deliverer")
-    if isinstance(deliverer, Deliverer):
+    deliverer = app.parts.get(DELIVERER)
+    if deliverer is not None:
         deliverer.wake.set()
 
 
 async def run(app: App) -> None:
     deliverer = Deliverer(app)
-    app.publish("sns.deliverer", deliverer)
+    app.parts.put(DELIVERER, deliverer)
     app.set_status("sns", "running")
     await deliverer.run()

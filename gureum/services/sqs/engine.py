@@ -251,17 +251,18 @@ class Engine:
 
     @classmethod
     async def of(cls, app: App) -> Engine:
-        eng = app.components.get("sqs.engine")
-        if isinstance(eng, Engine):
+        from gureum.services.sqs.slots import ENGINE
+
+        eng = app.parts.get(ENGINE)
+        if eng is not None:
             return eng
-        lock = app.components.setdefault("sqs.engine.lock", asyncio.Lock())
-        async with lock:
-            eng = app.components.get("sqs.engine")
-            if not isinstance(eng, Engine):
-                eng = cls(app)
-                await eng._load()
-                app.components["sqs.engine"] = eng
-        return eng
+
+        async def make() -> Engine:
+            made = cls(app)
+            await made._load()
+            return made
+
+        return await app.parts.lazy_async(ENGINE, make)
 
     async def _load(self) -> None:
         def read(t: Txn) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
