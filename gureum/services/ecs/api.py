@@ -4,32 +4,56 @@ tasks) and services.py (services); container instances and StartTask are in inst
 
 from __future__ import annotations
 
-import base64
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances_api, model
 from gureum.services.ecs import services as svc
 from gureum.store import Txn
+
+T = TypeVar("T")
 
 
 def ecs(name: str):  # type: ignore[no-untyped-def]
     return operation("ecs", name)
 
 
-def _page(items: list[Any], params: dict[str, Any], default: int = 100, limit: int = 100) -> tuple[list[Any], str | None]:
-    start = 0
-    if params.get("nextToken"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["nextToken"].encode()).decode())
-        except ValueError:
-            raise model.invalid("Invalid nextToken.") from None
+def _size(params: dict[str, Any], default: int = 100, limit: int = 100) -> int:
     n = params.get("maxResults") or default
     if not 1 <= n <= limit:
         raise model.invalid(f"maxResults must be between 1 and {limit}.")
-    chunk = items[start : start + n]
-    token = base64.urlsafe_b64encode(str(start + n).encode()).decode() if start + n < len(items) else None
-    return chunk, token
+    return int(n)
+
+
+def _bad_token() -> AwsError:
+    return model.invalid("Invalid nextToken.")
+
+
+def _page(
+    items: Sequence[T],
+    key: Callable[[T], paging.Sortable],
+    listing: str,
+    params: dict[str, Any],
+    filters: tuple[str, ...] = (),
+    default: int = 100,
+    limit: int = 100,
+    descending: bool = False,
+) -> tuple[list[T], str | None]:
+    """A page of a listing computed in memory (sorted by `key`; see gureum.aws.paging)."""
+    return paging.page_items(items, key, listing=listing, token=params.get("nextToken"), limit=_size(params, default, limit),
+                             default_limit=default, descending=descending, filters={f: params.get(f) for f in filters},
+                             error=_bad_token)
+
+
+def _page_rows(t: Txn, table: str, prefix: str, params: dict[str, Any], keep: Callable[[dict[str, Any]], bool],
+               filters: tuple[str, ...] = (), default: int = 100, limit: int = 100) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of a prefix range of one table, read with a range scan (gureum.aws.paging)."""
+    rows, token = paging.page(t, table, prefix, token=params.get("nextToken"), limit=_size(params, default, limit),
+                              default_limit=default, keep=keep, filters={f: params.get(f) for f in filters}, error=_bad_token)
+    return [d for _, d in rows], token
 
 
 # --- clusters ---------------------------------------------------------------------------------
@@ -64,10 +88,9 @@ async def describe_clusters(ctx: RequestContext, params: dict[str, Any]) -> dict
 
 @ecs("ListClusters")
 async def list_clusters(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    rows = await ctx.app.store.read(lambda t: t.scan(model.CLUSTERS, model.scope(ctx.account_id, ctx.region)))
-    arns = [d["clusterArn"] for _, d in rows if d["status"] == "ACTIVE"]
-    chunk, token = _page(arns, params)
-    return {"clusterArns": chunk, **({"nextToken": token} if token else {})}
+    prefix = model.scope(ctx.account_id, ctx.region)
+    docs, token = await ctx.app.store.read(lambda t: _page_rows(t, model.CLUSTERS, prefix, params, lambda d: d["status"] == "ACTIVE"))
+    return {"clusterArns": [d["clusterArn"] for d in docs], **({"nextToken": token} if token else {})}
 
 
 @ecs("DeleteCluster")
@@ -128,9 +151,11 @@ async def list_task_definitions(ctx: RequestContext, params: dict[str, Any]) -> 
     docs = [d for _, d in rows if d["status"] == status]
     if params.get("familyPrefix"):
         docs = [d for d in docs if d["family"] == params["familyPrefix"] or d["family"].startswith(params["familyPrefix"])]
-    docs.sort(key=lambda d: (d["family"], d["revision"]), reverse=params.get("sort") == "DESC")
-    chunk, token = _page([d["taskDefinitionArn"] for d in docs], params)
-    return {"taskDefinitionArns": chunk, **({"nextToken": token} if token else {})}
+    desc = params.get("sort") == "DESC"
+    docs.sort(key=lambda d: (d["family"], d["revision"]), reverse=desc)
+    chunk, token = _page(docs, lambda d: (d["family"], d["revision"]), "ecs.taskdefs/" + prefix, params,
+                         ("status", "familyPrefix", "sort"), descending=desc)
+    return {"taskDefinitionArns": [d["taskDefinitionArn"] for d in chunk], **({"nextToken": token} if token else {})}
 
 
 @ecs("ListTaskDefinitionFamilies")
@@ -144,7 +169,7 @@ async def list_task_definition_families(ctx: RequestContext, params: dict[str, A
     names = sorted(
         f for f, st in fams.items() if status == "ALL" or (status == "ACTIVE" and "ACTIVE" in st) or (status == "INACTIVE" and "ACTIVE" not in st)
     )
-    chunk, token = _page(names, params)
+    chunk, token = _page(names, str, "ecs.families/" + prefix, params, ("status", "familyPrefix"))
     return {"families": chunk, **({"nextToken": token} if token else {})}
 
 
@@ -242,49 +267,58 @@ async def describe_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 
 @ecs("ListTasks")
 async def list_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[str]:
+    def txn(t: Txn) -> tuple[str, list[dict[str, Any]]]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
-        return [d["taskArn"] for d in model.list_tasks(t, ctx.account_id, ctx.region, cluster["clusterName"], params)]
+        return cluster["clusterName"], model.list_tasks(t, ctx.account_id, ctx.region, cluster["clusterName"], params)
 
-    arns = await ctx.app.store.run(txn)
-    chunk, token = _page(arns, params)
-    return {"taskArns": chunk, **({"nextToken": token} if token else {})}
+    cluster, docs = await ctx.app.store.run(txn)
+    chunk, token = _page(docs, lambda d: (d["createdAt"], d["taskArn"]), f"ecs.tasks/{model.scope(ctx.account_id, ctx.region)}{cluster}", params,
+                         ("desiredStatus", "family", "startedBy", "serviceName", "launchType", "containerInstance"))
+    return {"taskArns": [d["taskArn"] for d in chunk], **({"nextToken": token} if token else {})}
 
 
 # --- tags ---------------------------------------------------------------------------------------
+# ECS answers every tag rule violation (too many, bad key/value, the aws: prefix) with
+# InvalidParameterException (API reference, TagResource).
+TAG_RULES = tags.Rules(invalid=model.invalid, too_many_message="Too many tags. The maximum number of tags per resource is {max}.")
+
+
+class _TagPlace:
+    """ECS keeps tags as a list of {"key", "value"} on the resource's doc (under "_" for task
+    definitions)."""
+
+    def __init__(self, ctx: RequestContext, arn: str) -> None:
+        self.ctx, self.arn = ctx, arn
+
+    def _holder(self, t: Txn) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+        table, key, doc = _resource(t, self.ctx, self.arn)
+        return table, key, doc, (doc["_"] if table == model.TASKDEFS else doc)
+
+    def read(self, t: Txn) -> dict[str, str]:
+        return tags.from_pairs(self._holder(t)[3].get("tags"), "key", "value")
+
+    def write(self, t: Txn, new: dict[str, str]) -> None:
+        table, key, doc, holder = self._holder(t)
+        holder["tags"] = tags.to_pairs(new, "key", "value")
+        t.put(table, key, doc)
+
+
 @ecs("ListTagsForResource")
 async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[dict[str, str]]:
-        table, _, doc = _resource(t, ctx, params["resourceArn"])
-        return (doc["_"].get("tags", []) if table == model.TASKDEFS else doc.get("tags", [])) or []
-
-    return {"tags": await ctx.app.store.run(txn)}
+    found = await ctx.app.store.read(lambda t: tags.list_tags(t, _TagPlace(ctx, params["resourceArn"])))
+    return {"tags": tags.to_pairs(found, "key", "value")}
 
 
 @ecs("TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> None:
-        table, key, doc = _resource(t, ctx, params["resourceArn"])
-        holder = doc["_"] if table == model.TASKDEFS else doc
-        tags = {x["key"]: x for x in holder.get("tags") or []}
-        for x in params["tags"]:
-            tags[x["key"]] = x
-        holder["tags"] = list(tags.values())
-        t.put(table, key, doc)
-
-    await ctx.app.store.run(txn)
+    add = [(x["key"], x.get("value") or "") for x in params["tags"]]
+    await ctx.app.store.run(lambda t: tags.tag(t, _TagPlace(ctx, params["resourceArn"]), add, TAG_RULES))
     return {}
 
 
 @ecs("UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> None:
-        table, key, doc = _resource(t, ctx, params["resourceArn"])
-        holder = doc["_"] if table == model.TASKDEFS else doc
-        holder["tags"] = [x for x in holder.get("tags") or [] if x["key"] not in params["tagKeys"]]
-        t.put(table, key, doc)
-
-    await ctx.app.store.run(txn)
+    await ctx.app.store.run(lambda t: tags.untag(t, _TagPlace(ctx, params["resourceArn"]), params["tagKeys"], TAG_RULES))
     return {}
 
 
@@ -363,15 +397,13 @@ async def describe_services(ctx: RequestContext, params: dict[str, Any]) -> dict
 
 @ecs("ListServices")
 async def list_services(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[str]:
+    def txn(t: Txn) -> tuple[list[dict[str, Any]], str | None]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
-        rows = t.scan(model.SERVICES, model.scope(ctx.account_id, ctx.region) + cluster["clusterName"] + ":")
-        return [
-            d["serviceArn"]
-            for _, d in rows
-            if d["status"] == "ACTIVE" and (not params.get("launchType") or d.get("launchType") == params["launchType"])
-        ]
+        prefix = model.scope(ctx.account_id, ctx.region) + cluster["clusterName"] + ":"
+        launch = params.get("launchType")
+        return _page_rows(t, model.SERVICES, prefix, params,
+                          lambda d: d["status"] == "ACTIVE" and (not launch or d.get("launchType") == launch),
+                          ("launchType",), default=10, limit=100)
 
-    arns = await ctx.app.store.run(txn)
-    chunk, token = _page(arns, params, default=10, limit=100)
-    return {"serviceArns": chunk, **({"nextToken": token} if token else {})}
+    docs, token = await ctx.app.store.run(txn)
+    return {"serviceArns": [d["serviceArn"] for d in docs], **({"nextToken": token} if token else {})}

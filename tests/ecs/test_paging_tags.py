@@ -1,0 +1,81 @@
+"""ECS listings paged with boto3's paginators (key-based tokens of gureum.aws.paging) and tag
+rules (gureum.aws.tags) against a real gureum; no containers are started."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .test_api import AWSVPC, err, fargate_td, uniq
+
+
+@pytest.fixture(scope="module")
+def ecs(gureum):
+    return gureum.client("ecs")
+
+
+def pages(ecs, op: str, key: str, size: int = 2, **kw) -> list[list[str]]:
+    return [p[key] for p in ecs.get_paginator(op).paginate(PaginationConfig={"PageSize": size}, **kw)]
+
+
+def test_list_clusters_pages_cover_every_cluster_once(ecs):
+    made = {ecs.create_cluster(clusterName=uniq("pg"))["cluster"]["clusterArn"] for _ in range(5)}
+    got = pages(ecs, "list_clusters", "clusterArns")
+    flat = [a for p in got for a in p]
+    assert len(got) >= 3 and all(len(p) <= 2 for p in got)
+    assert len(flat) == len(set(flat)) and made <= set(flat)
+    assert set(flat) == set(ecs.list_clusters(maxResults=100)["clusterArns"])
+
+
+def test_list_task_definitions_pages_in_both_orders(ecs):
+    fam = uniq("pgtd")
+    arns = [fargate_td(ecs, fam)["taskDefinitionArn"] for _ in range(5)]
+    asc = [a for p in pages(ecs, "list_task_definitions", "taskDefinitionArns", familyPrefix=fam) for a in p]
+    desc = [a for p in pages(ecs, "list_task_definitions", "taskDefinitionArns", familyPrefix=fam, sort="DESC") for a in p]
+    assert asc == arns and desc == arns[::-1]
+
+
+def test_list_task_definition_families_pages(ecs):
+    base = uniq("pgfam")
+    fams = sorted(f"{base}-{i}" for i in range(5))
+    for f in fams:
+        fargate_td(ecs, f)
+    got = pages(ecs, "list_task_definition_families", "families", familyPrefix=base)
+    assert len(got) == 3 and [f for p in got for f in p] == fams
+
+
+def test_list_services_pages(ecs):
+    cluster = ecs.create_cluster(clusterName=uniq("pgsvc"))["cluster"]["clusterName"]
+    td = fargate_td(ecs, uniq("pgsvc"))["taskDefinitionArn"]
+    made = [ecs.create_service(cluster=cluster, serviceName=f"s{i}", taskDefinition=td, desiredCount=0, launchType="FARGATE",
+                               networkConfiguration=AWSVPC)["service"]["serviceArn"] for i in range(5)]
+    got = pages(ecs, "list_services", "serviceArns", cluster=cluster)
+    assert len(got) == 3 and [a for p in got for a in p] == made
+
+
+def test_a_token_of_another_listing_is_refused(ecs):
+    fam = uniq("pgbad")
+    for _ in range(3):
+        fargate_td(ecs, fam)
+    token = ecs.list_task_definitions(familyPrefix=fam, maxResults=1)["nextToken"]
+    with pytest.raises(ClientError) as e:
+        ecs.list_task_definitions(familyPrefix=fam + "x", maxResults=1, nextToken=token)
+    assert err(e)[0] == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        ecs.list_clusters(nextToken=token)
+    assert err(e)[0] == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        ecs.list_clusters(nextToken="MTA")  # the offset token ("10") gureum used to hand out
+    assert err(e)[0] == "InvalidParameterException"
+
+
+def test_tag_rules(ecs):
+    arn = ecs.create_cluster(clusterName=uniq("pgtag"))["cluster"]["clusterArn"]
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": f"k{i}", "value": "v"} for i in range(50)])
+    for bad in ([{"key": "one-more", "value": "v"}], [{"key": "aws:x", "value": "v"}], [{"key": "k1", "value": "bad#value"}]):
+        with pytest.raises(ClientError) as e:
+            ecs.tag_resource(resourceArn=arn, tags=bad)
+        assert err(e)[0] == "InvalidParameterException"
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "k1", "value": "replaced"}])  # replacing adds nothing
+    ecs.untag_resource(resourceArn=arn, tagKeys=[f"k{i}" for i in range(2, 50)])
+    assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "k0", "value": "v"}, {"key": "k1", "value": "replaced"}]
