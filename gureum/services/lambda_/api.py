@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from gureum.aws import tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.policy import actions
 from gureum.services.lambda_ import code_urls, images, layers, model
@@ -196,16 +197,18 @@ async def list_functions(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     prefix = f"{ctx.account_id}/{ctx.region}/"
     all_versions = params.get("FunctionVersion") == "ALL"
 
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
-        out = []
+    def read(txn: model.Txn) -> tuple[list[dict[str, Any]], str | None]:
+        if not all_versions:  # a range scan from the Marker's function
+            docs, nxt = model.page_rows(txn, model.FUNCTIONS, prefix, params)
+            return [d["config"] for d in docs], nxt
+        out = []  # every version of every function: the documented in-memory fallback
         for key, doc in txn.scan(model.FUNCTIONS, prefix):
             out.append(doc["config"])
-            if all_versions:
-                out += [v["config"] for _, v in txn.scan(model.VERSIONS, key + "/")]
-        return out
+            out += [v["config"] for _, v in txn.scan(model.VERSIONS, key + "/")]
+        return model.page(out, lambda c: (c["FunctionName"], model.version_order(c["Version"])), "lambda.functions/" + prefix, params,
+                          filters={"FunctionVersion": "ALL"})
 
-    items = await ctx.app.store.read(read)
-    page, nxt = model.page(items, params.get("Marker"), params.get("MaxItems"))
+    page, nxt = await ctx.app.store.read(read)
     out: dict[str, Any] = {"Functions": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -467,7 +470,7 @@ async def list_versions_by_function(ctx: RequestContext, params: dict[str, Any])
         doc = model.get_function(txn, key, arn)
         return [doc["config"]] + [v["config"] for _, v in txn.scan(model.VERSIONS, key + "/")]
 
-    page, nxt = model.page(await ctx.app.store.read(read), params.get("Marker"), params.get("MaxItems"))
+    page, nxt = model.page(await ctx.app.store.read(read), lambda c: model.version_order(c["Version"]), "lambda.versions/" + key, params)
     out: dict[str, Any] = {"Versions": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -532,14 +535,14 @@ async def get_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 async def list_aliases(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
 
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
-        model.get_function(txn, key, arn)
-        items = [a for _, a in txn.scan(model.ALIASES, key + "/")]
-        if params.get("FunctionVersion"):
-            items = [a for a in items if a["FunctionVersion"] == params["FunctionVersion"]]
-        return items
+    version = params.get("FunctionVersion")
 
-    page, nxt = model.page(await ctx.app.store.read(read), params.get("Marker"), params.get("MaxItems"))
+    def read(txn: model.Txn) -> tuple[list[dict[str, Any]], str | None]:
+        model.get_function(txn, key, arn)
+        return model.page_rows(txn, model.ALIASES, key + "/", params, keep=lambda a: not version or a["FunctionVersion"] == version,
+                               filters={"FunctionVersion": version})
+
+    page, nxt = await ctx.app.store.read(read)
     out: dict[str, Any] = {"Aliases": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -721,36 +724,20 @@ def _tag_key(ctx: RequestContext, resource: str) -> tuple[str, str]:
 
 @operation("lambda", "TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
-    key, arn = _tag_key(ctx, params["Resource"])
-
-    def tag(txn: model.Txn) -> None:
-        doc = model.get_function(txn, key, arn)
-        doc.setdefault("tags", {}).update(params["Tags"])
-        txn.put(model.FUNCTIONS, key, doc)
-        model.touch(txn, key)
-
-    await ctx.app.store.run(tag)
+    place = model.FunctionTags(*_tag_key(ctx, params["Resource"]))
+    await ctx.app.store.run(lambda txn: tags.tag(txn, place, params["Tags"], model.TAG_RULES))
 
 
 @operation("lambda", "UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
-    key, arn = _tag_key(ctx, params["Resource"])
-
-    def untag(txn: model.Txn) -> None:
-        doc = model.get_function(txn, key, arn)
-        for k in params["TagKeys"]:
-            doc.setdefault("tags", {}).pop(k, None)
-        txn.put(model.FUNCTIONS, key, doc)
-        model.touch(txn, key)
-
-    await ctx.app.store.run(untag)
+    place = model.FunctionTags(*_tag_key(ctx, params["Resource"]))
+    await ctx.app.store.run(lambda txn: tags.untag(txn, place, params["TagKeys"], model.TAG_RULES))
 
 
 @operation("lambda", "ListTags")
 async def list_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    key, arn = _tag_key(ctx, params["Resource"])
-    doc = await ctx.app.store.read(lambda t: model.get_function(t, key, arn))
-    return {"Tags": doc.get("tags") or {}}
+    place = model.FunctionTags(*_tag_key(ctx, params["Resource"]))
+    return {"Tags": await ctx.app.store.read(lambda t: tags.list_tags(t, place))}
 
 
 # --- event invoke config -----------------------------------------------------------------
@@ -834,12 +821,12 @@ async def delete_function_event_invoke_config(ctx: RequestContext, params: dict[
 async def list_function_event_invoke_configs(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
 
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
+    def read(txn: model.Txn) -> tuple[list[dict[str, Any]], str | None]:
         model.get_function(txn, key, arn)
-        return [_eic_view(d) for _, d in txn.scan(model.EIC, key + "/")]
+        return model.page_rows(txn, model.EIC, key + "/", params)
 
-    page, nxt = model.page(await ctx.app.store.read(read), params.get("Marker"), params.get("MaxItems"))
-    out: dict[str, Any] = {"FunctionEventInvokeConfigs": page}
+    docs, nxt = await ctx.app.store.read(read)
+    out: dict[str, Any] = {"FunctionEventInvokeConfigs": [_eic_view(d) for d in docs]}
     if nxt:
         out["NextMarker"] = nxt
     return out
@@ -944,13 +931,12 @@ async def delete_function_url_config(ctx: RequestContext, params: dict[str, Any]
 async def list_function_url_configs(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
 
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
+    def read(txn: model.Txn) -> tuple[list[dict[str, Any]], str | None]:
         model.get_function(txn, key, arn)
-        return [d for _, d in txn.scan(model.URLS, key + "/")]
+        return model.page_rows(txn, model.URLS, key + "/", params)
 
-    docs = await ctx.app.store.read(read)
-    page, nxt = model.page([await _url_view(ctx, d) for d in docs], params.get("Marker"), params.get("MaxItems"))
-    out: dict[str, Any] = {"FunctionUrlConfigs": page}
+    docs, nxt = await ctx.app.store.read(read)
+    out: dict[str, Any] = {"FunctionUrlConfigs": [await _url_view(ctx, d) for d in docs]}
     if nxt:
         out["NextMarker"] = nxt
     return out
