@@ -21,7 +21,10 @@ from several tables, or sorted by something other than the store key, e.g. SQS q
 the engine, Lambda functions with derived views) use `page_items`: the same token over a
 sequence sorted by a string key, found again by bisection. That is a documented fallback: the
 caller builds the sequence (one scan), the token still carries a key and never an offset, so a
-page stays correct when items are added or removed between requests.
+page stays correct when items are added or removed between requests. A listing whose order is
+not a key order at all (IAM lists a resource's tags in the order they were added) passes
+`ordered=False`: the token's key is then found by a linear search, and a token whose item
+has gone since is refused with the listing's error rather than guessed at.
 """
 
 from __future__ import annotations
@@ -158,6 +161,7 @@ def page_items(
     default_limit: int,
     max_limit: int | None = None,
     descending: bool = False,
+    ordered: bool = True,
     filters: Mapping[str, Any] | None = None,
     error: Callable[[], AwsError],
 ) -> tuple[list[T], str | None]:
@@ -174,7 +178,11 @@ def page_items(
     if resumed is not None:
         try:
             after = _sortable(json.loads(resumed))
-            if descending:
+            if not ordered:
+                if after not in keys:
+                    raise error()
+                i = keys.index(after) + 1
+            elif descending:
                 # keys run high to low: skip every key >= after
                 lo, hi = 0, len(keys)
                 while lo < hi:
