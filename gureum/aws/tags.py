@@ -67,6 +67,11 @@ class Rules:
     case_insensitive: bool = False
     duplicate: Callable[[str], AwsError] | None = None
     too_many_message: str = "The number of tags for the resource exceeds the limit of {max}."
+    # a service's own wording, keyed "key_length", "value_length", "characters", "reserved"
+    messages: tuple[tuple[str, str], ...] = ()
+
+    def say(self, what: str, default: str) -> str:
+        return dict(self.messages).get(what, default)
 
     def over_limit(self) -> AwsError:
         make = self.too_many or self.invalid
@@ -76,20 +81,20 @@ class Rules:
 def check_key(key: str, rules: Rules) -> None:
     """Refuse a tag key that breaks the rules (used by tag and by untag)."""
     if not 1 <= len(key) <= rules.key_max:
-        raise rules.invalid(f"Tag keys must be between 1 and {rules.key_max} characters in length.")
+        raise rules.invalid(rules.say("key_length", f"Tag keys must be between 1 and {rules.key_max} characters in length."))
     if rules.check_characters and not allowed(key):
-        raise rules.invalid("Tag keys may contain only Unicode letters, digits, white space, and the characters _ . : / = + - @.")
+        raise rules.invalid(rules.say("characters", "Tag keys may contain only Unicode letters, digits, white space, and the characters _ . : / = + - @."))
     if rules.reserved_prefix and key.lower().startswith(rules.reserved_prefix):
-        raise rules.invalid(f"Tag keys beginning with '{rules.reserved_prefix}' are reserved for AWS use.")
+        raise rules.invalid(rules.say("reserved", f"Tag keys beginning with '{rules.reserved_prefix}' are reserved for AWS use."))
 
 
 def check_value(value: str, rules: Rules) -> None:
     if len(value) > rules.value_max:
-        raise rules.invalid(f"Tag values must be between 0 and {rules.value_max} characters in length.")
+        raise rules.invalid(rules.say("value_length", f"Tag values must be between 0 and {rules.value_max} characters in length."))
     if rules.check_characters and not allowed(value):
-        raise rules.invalid("Tag values may contain only Unicode letters, digits, white space, and the characters _ . : / = + - @.")
+        raise rules.invalid(rules.say("characters", "Tag values may contain only Unicode letters, digits, white space, and the characters _ . : / = + - @."))
     if rules.check_reserved_values and rules.reserved_prefix and value.lower().startswith(rules.reserved_prefix):
-        raise rules.invalid(f"Tag values beginning with '{rules.reserved_prefix}' are reserved for AWS use.")
+        raise rules.invalid(rules.say("reserved", f"Tag values beginning with '{rules.reserved_prefix}' are reserved for AWS use."))
 
 
 def check(add: Mapping[str, str] | Iterable[tuple[str, str]], rules: Rules) -> dict[str, str]:
