@@ -100,3 +100,13 @@ def test_untag_checks_keys_only_when_asked() -> None:
 def test_layout_converters_round_trip() -> None:
     pairs = [{"key": "a", "value": "1"}, {"key": "b", "value": ""}]
     assert tags.to_pairs(tags.from_pairs(pairs, "key", "value"), "key", "value") == pairs
+
+
+def test_a_services_own_wording() -> None:
+    rules = tags.Rules(messages=(("reserved", "System tags cannot be added/updated by requester"),))
+    with pytest.raises(AwsError) as e:
+        tags.check({"aws:x": "v"}, rules)
+    assert e.value.message == "System tags cannot be added/updated by requester"
+    with pytest.raises(AwsError) as e:
+        tags.check({"k" * 129: "v"}, rules)
+    assert "128" in e.value.message

@@ -104,3 +104,15 @@ def test_tag_rules(ecr, name):
     assert code(e) == "InvalidTagParameterException"
     ecr.untag_resource(resourceArn=arn, tagKeys=[f"k{i}" for i in range(1, 50)])
     assert ecr.list_tags_for_resource(resourceArn=arn)["tags"] == [{"Key": "k0", "Value": "v"}]
+
+
+def test_lifecycle_policy_preview_pages(ecr, reg, name):
+    from ecr.test_lifecycle import _pad, policy, rule
+
+    ecr.create_repository(repositoryName=name)
+    digests = {reg.image(name, f"v{i}", [f"life {i}".encode()])[0] for i in range(5)}
+    ecr.start_lifecycle_policy_preview(repositoryName=name, lifecyclePolicyText=_pad(policy(rule(1, "tagged", n=1, tagPrefixList=["v"]))))
+    pages = [p["previewResults"] for p in ecr.get_paginator("get_lifecycle_policy_preview").paginate(
+        repositoryName=name, PaginationConfig={"PageSize": 2})]
+    flat = [r["imageDigest"] for p in pages for r in p]
+    assert len(pages) == 2 and len(flat) == 4 == len(set(flat)) and set(flat) < digests

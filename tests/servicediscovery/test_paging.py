@@ -51,3 +51,22 @@ def test_a_token_of_another_listing_or_filter_is_refused(sd):  # type: ignore[no
         with pytest.raises(ClientError) as e:
             call()
         assert e.value.response["Error"]["Code"] == "InvalidInput"
+
+
+def test_instances_health_status_pages_by_instance_id(sd):  # type: ignore[no-untyped-def]
+    ns = _namespace(sd)
+    srv = sd.create_service(Name="h", NamespaceId=ns, HealthCheckCustomConfig={"FailureThreshold": 1})["Service"]["Id"]
+    for i in range(5):
+        sd.register_instance(ServiceId=srv, InstanceId=f"i{i}", Attributes={"AWS_INSTANCE_IPV4": f"10.0.1.{i + 1}"})
+    seen, kw, pages = {}, {}, 0
+    while True:
+        out = sd.get_instances_health_status(ServiceId=srv, MaxResults=2, **kw)
+        seen.update(out["Status"])
+        pages += 1
+        if "NextToken" not in out:
+            break
+        kw = {"NextToken": out["NextToken"]}
+    assert pages == 3 and sorted(seen) == [f"i{i}" for i in range(5)]
+    with pytest.raises(ClientError) as e:
+        sd.get_instances_health_status(ServiceId=srv, MaxResults=2, Instances=["i0", "i1", "i2"], NextToken=kw["NextToken"])
+    assert e.value.response["Error"]["Code"] == "InvalidInput"
