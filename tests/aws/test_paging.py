@@ -4,6 +4,8 @@ read with range scans over the in-memory store."""
 from __future__ import annotations
 
 import base64
+import functools
+from typing import Any
 
 import pytest
 
@@ -35,7 +37,10 @@ def _all(store: MemoryStore, prefix: str, limit: int, **kw: object) -> list[list
     pages: list[list[int]] = []
     token: str | None = None
     while True:
-        rows, token = store.read_sync(lambda t: paging.page(t, "things", prefix, token=token, limit=limit, default_limit=100, error=bad, **kw))  # type: ignore[arg-type]
+        def read(t: Txn, tok: str | None = token) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+            return paging.page(t, "things", prefix, token=tok, limit=limit, default_limit=100, error=bad, **kw)  # type: ignore[arg-type]
+
+        rows, token = store.read_sync(read)
         pages.append([d["n"] for _, d in rows])
         if token is None:
             return pages
@@ -103,7 +108,7 @@ def test_tampered_or_foreign_tokens_are_refused(store: MemoryStore) -> None:
         if bad_token == "":
             continue  # an empty token is "no token"
         with pytest.raises(AwsError) as e:
-            store.read_sync(lambda t: paging.page(t, "things", "acct1/", token=bad_token, limit=3, default_limit=100, error=bad))
+            store.read_sync(functools.partial(paging.page, table="things", prefix="acct1/", token=bad_token, limit=3, default_limit=100, error=bad))
         assert e.value.code == "InvalidNextToken", bad_token
 
 
@@ -119,7 +124,9 @@ def test_a_forged_token_outside_the_prefix_is_refused() -> None:
 
 def test_page_items_over_a_sorted_sequence() -> None:
     items = [{"family": f, "rev": r} for f in ("a", "b") for r in (1, 2, 10)]
-    key = lambda d: (d["family"], d["rev"])  # noqa: E731
+    def key(d: dict[str, Any]) -> paging.Sortable:
+        return (d["family"], d["rev"])
+
     seen, token, pages = [], None, 0
     while True:
         chunk, token = paging.page_items(items, key, listing="x", token=token, limit=4, default_limit=100, error=bad)
@@ -145,3 +152,14 @@ def test_page_items_refuses_tokens_of_another_listing() -> None:
         paging.page_items(list("abcdef"), str, listing="y", token=token, limit=2, default_limit=100, error=bad)
     with pytest.raises(AwsError):
         paging.page_items(list("abcdef"), str, listing="x", token=token, limit=2, default_limit=100, filters={"f": 1}, error=bad)
+
+
+def test_page_items_in_an_order_of_their_own() -> None:
+    items = ["zeta", "alpha", "mid", "beta"]
+    chunk, token = paging.page_items(items, str, listing="x", token=None, limit=2, default_limit=100, ordered=False, error=bad)
+    assert chunk == ["zeta", "alpha"] and token
+    chunk, token = paging.page_items(items, str, listing="x", token=token, limit=2, default_limit=100, ordered=False, error=bad)
+    assert chunk == ["mid", "beta"] and token is None
+    _, token = paging.page_items(items, str, listing="x", token=None, limit=1, default_limit=100, ordered=False, error=bad)
+    with pytest.raises(AwsError):  # the item the token named is gone: refused, not guessed at
+        paging.page_items(["alpha", "mid"], str, listing="x", token=token, limit=2, default_limit=100, ordered=False, error=bad)

@@ -40,7 +40,7 @@ def store() -> MemoryStore:
 def test_tag_untag_list_keep_the_stored_layout(store: MemoryStore) -> None:
     p = ListPlace()
     store.run_sync(lambda t: tags.tag(t, p, {"a": "x", "old": "2"}, RULES))
-    assert store.read_sync(lambda t: t.get("repos", "r1"))["tags"] == [{"Key": "a", "Value": "x"}, {"Key": "old", "Value": "2"}]
+    assert (store.read_sync(lambda t: t.get("repos", "r1")) or {})["tags"] == [{"Key": "a", "Value": "x"}, {"Key": "old", "Value": "2"}]
     store.run_sync(lambda t: tags.untag(t, p, ["a", "absent"], RULES))
     assert store.read_sync(lambda t: tags.list_tags(t, p)) == {"old": "2"}
 

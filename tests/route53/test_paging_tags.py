@@ -28,7 +28,7 @@ def test_cidr_collections_locations_and_blocks_page(r53):
             for _ in range(3)}
     flat = [c["Id"] for p in _paged(r53, "list_cidr_collections", "CidrCollections") for c in p]
     assert len(flat) == len(set(flat)) and made <= set(flat)
-    cid = sorted(made)[0]
+    cid = min(made)
     r53.change_cidr_collection(Id=cid, Changes=[{"LocationName": f"loc{i}", "Action": "PUT", "CidrList": [f"10.{i}.0.0/16", f"10.{i}.1.0/24"]}
                                                 for i in range(3)])
     pages = _paged(r53, "list_cidr_locations", "CidrLocations", CollectionId=cid)
@@ -67,7 +67,7 @@ def test_health_checks_page_by_id_marker(r53):
         pages = _paged(r53, "list_health_checks", "HealthChecks")
         flat = [h["Id"] for p in pages for h in p]
         assert len(pages) >= 2 and flat == sorted(flat) and set(made) <= set(flat)
-        first = sorted(made)[0]
+        first = min(made)
         assert r53.list_health_checks(Marker=first, MaxItems="1")["HealthChecks"][0]["Id"] == first  # the marker is a real key
     finally:
         for h in made:

@@ -30,11 +30,11 @@ def test_namespaces_services_and_instances_page(sd):  # type: ignore[no-untyped-
     pages = _paged(sd, "list_namespaces", "Namespaces", Filters=[{"Name": "TYPE", "Values": ["HTTP"]}])
     flat = [n["Id"] for p in pages for n in p]
     assert len(pages) >= 2 and all(len(p) <= 2 for p in pages) and len(flat) == len(set(flat)) and made <= set(flat)
-    ns = sorted(made)[0]
+    ns = min(made)
     services = {sd.create_service(Name=f"s{i}", NamespaceId=ns)["Service"]["Id"] for i in range(5)}
     pages = _paged(sd, "list_services", "Services", Filters=[{"Name": "NAMESPACE_ID", "Values": [ns], "Condition": "EQ"}])
     assert len(pages) == 3 and {s["Id"] for p in pages for s in p} == services
-    srv = sorted(services)[0]
+    srv = min(services)
     for i in range(5):
         sd.register_instance(ServiceId=srv, InstanceId=f"i{i}", Attributes={"AWS_INSTANCE_IPV4": f"10.0.0.{i + 1}"})
     pages = _paged(sd, "list_instances", "Instances", ServiceId=srv)

@@ -27,7 +27,7 @@ def test_topics_and_subscriptions_page_by_100(sns):
     pages = [[t["TopicArn"] for t in p["Topics"]] for p in sns.get_paginator("list_topics").paginate()]
     flat = [a for p in pages for a in p]
     assert len(pages) >= 2 and len(pages[0]) == 100 and len(flat) == len(set(flat)) and arns <= set(flat)
-    topic = sorted(arns)[0]
+    topic = min(arns)
     subs = {sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=f"u{i}@example.com", ReturnSubscriptionArn=True)["SubscriptionArn"]
             for i in range(101)}
     pages = [p["Subscriptions"] for p in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)]
