@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from waiting import wait_for
+
 from .test_api import AWSVPC, err, fargate_td, uniq
 
 
@@ -79,3 +81,27 @@ def test_tag_rules(ecs):
     ecs.tag_resource(resourceArn=arn, tags=[{"key": "k1", "value": "replaced"}])  # replacing adds nothing
     ecs.untag_resource(resourceArn=arn, tagKeys=[f"k{i}" for i in range(2, 50)])
     assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "k0", "value": "v"}, {"key": "k1", "value": "replaced"}]
+
+
+def test_list_container_instances_pages_in_registration_order(ecs):
+    from .test_ec2_launch_type import add_instance
+
+    cluster = ecs.create_cluster(clusterName=uniq("pgci"))["cluster"]["clusterName"]
+    made = [add_instance(ecs, cluster)["containerInstanceArn"] for _ in range(5)]
+    got = pages(ecs, "list_container_instances", "containerInstanceArns", cluster=cluster)
+    assert len(got) == 3 and sorted(a for p in got for a in p) == sorted(made) and len({a for p in got for a in p}) == 5
+
+
+def test_list_tasks_pages(ecs, gureum):
+    cluster = ecs.create_cluster(clusterName=uniq("pgtask"))["cluster"]["clusterName"]
+    td = fargate_td(ecs, uniq("pgtask"), containerDefinitions=[{"name": "app", "image": f"127.0.0.1:{gureum.port}/{uniq('missing')}:v1"}])["taskDefinitionArn"]
+    who = uniq("pager")
+    arns = {t["taskArn"] for t in ecs.run_task(cluster=cluster, taskDefinition=td, launchType="FARGATE", networkConfiguration=AWSVPC,
+                                                count=5, startedBy=who)["tasks"]}
+
+    def stopped() -> list[list[str]] | None:  # the image is missing: each task stops after its pull fails
+        got = pages(ecs, "list_tasks", "taskArns", cluster=cluster, startedBy=who, desiredStatus="STOPPED")
+        return got if {a for p in got for a in p} == arns else None
+
+    got = wait_for("the five tasks to stop", stopped, timeout=120)
+    assert len(got) == 3 and sum(len(p) for p in got) == 5
