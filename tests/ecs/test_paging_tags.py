@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-
 from waiting import wait_for
 
 from .test_api import AWSVPC, err, fargate_td, uniq
