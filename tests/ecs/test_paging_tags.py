@@ -104,3 +104,13 @@ def test_list_tasks_pages(ecs, gureum):
 
     got = wait_for("the five tasks to stop", stopped, timeout=120)
     assert len(got) == 3 and sum(len(p) for p in got) == 5
+
+
+def test_create_time_tags_follow_the_same_rules(ecs):
+    for make in (lambda t: ecs.create_cluster(clusterName=uniq("pgct"), tags=t), lambda t: fargate_td(ecs, uniq("pgct"), tags=t)):
+        with pytest.raises(ClientError) as e:
+            make([{"key": "aws:x", "value": "v"}])
+        assert err(e)[0] == "InvalidParameterException"
+        with pytest.raises(ClientError) as e:
+            make([{"key": f"k{i}", "value": "v"} for i in range(51)])
+        assert err(e)[0] == "InvalidParameterException"

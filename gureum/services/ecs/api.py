@@ -59,6 +59,8 @@ def _page_rows(t: Txn, table: str, prefix: str, params: dict[str, Any], keep: Ca
 # --- clusters ---------------------------------------------------------------------------------
 @ecs("CreateCluster")
 async def create_cluster(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_new_tags(params)
+
     def txn(t: Txn) -> dict[str, Any]:
         doc = model.create_cluster(t, ctx.account_id, ctx.region, params)
         return model.cluster_view(t, doc, ["TAGS"])
@@ -133,6 +135,7 @@ def _td_out(doc: dict[str, Any], include: list[str] | None = None) -> dict[str, 
 
 @ecs("RegisterTaskDefinition")
 async def register_task_definition(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_new_tags(params)
     doc = await ctx.app.store.run(lambda t: model.register_taskdef(t, ctx.account_id, ctx.region, params, ctx.principal_arn))
     return _td_out(doc)
 
@@ -281,6 +284,12 @@ async def list_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
 # ECS answers every tag rule violation (too many, bad key/value, the aws: prefix) with
 # InvalidParameterException (API reference, TagResource).
 TAG_RULES = tags.Rules(invalid=model.invalid, too_many_message="Too many tags. The maximum number of tags per resource is {max}.")
+
+
+def _check_new_tags(params: dict[str, Any]) -> None:
+    """The `tags` a create request carries, held to the same rules as TagResource."""
+    if params.get("tags"):
+        tags.apply({}, tags.check([(x["key"], x.get("value") or "") for x in params["tags"]], TAG_RULES), (), TAG_RULES)
 
 
 class _TagPlace:

@@ -45,8 +45,8 @@ async def _queue(ctx: RequestContext, url: str) -> tuple[Engine, Queue]:
 @operation("sqs", "CreateQueue")
 async def create_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng = await Engine.of(ctx.app)
-    q = await eng.create(ctx.account_id, ctx.region, params["QueueName"], params.get("Attributes") or {},
-                         params.get("tags") or {})
+    new_tags = tags.apply({}, tags.check(params.get("tags") or {}, TAG_RULES), (), TAG_RULES)
+    q = await eng.create(ctx.account_id, ctx.region, params["QueueName"], params.get("Attributes") or {}, new_tags)
     return {"QueueUrl": queue_url(ctx, q)}
 
 

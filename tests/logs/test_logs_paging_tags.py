@@ -112,3 +112,10 @@ def test_tag_rules(logs):
     logs.untag_resource(resourceArn=arn, tagKeys=[f"k{i}" for i in range(1, 50)])
     assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"k0": "v"}
     assert logs.list_tags_log_group(logGroupName=group)["tags"] == {"k0": "v"}
+
+
+def test_create_log_group_tags_follow_the_same_rules(logs):
+    for bad in ({"aws:x": "v"}, {f"k{i}": "v" for i in range(51)}):
+        with pytest.raises(ClientError) as e:
+            logs.create_log_group(logGroupName=_group(), tags=bad)
+        assert _code(e) in ("InvalidParameterException", "TooManyTagsException")

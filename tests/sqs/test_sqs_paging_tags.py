@@ -45,3 +45,10 @@ def test_tag_rules(sqs):
         assert _code(e) == "InvalidParameterValue"
     sqs.untag_queue(QueueUrl=url, TagKeys=[f"k{i}" for i in range(1, 50)])
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"k0": "v"}
+
+
+def test_create_queue_tags_follow_the_same_rules(sqs):
+    for bad in ({"aws:x": "v"}, {f"k{i}": "v" for i in range(51)}):
+        with pytest.raises(ClientError) as e:
+            sqs.create_queue(QueueName=f"pgct-{uuid.uuid4().hex[:8]}", tags=bad)
+        assert _code(e) == "InvalidParameterValue"
