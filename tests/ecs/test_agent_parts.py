@@ -68,18 +68,25 @@ def _get(store: MemoryStore, key: str) -> dict[str, Any]:
 # --- paging -------------------------------------------------------------------------------------
 def test_pages_follow_each_other_and_the_last_has_no_token() -> None:
     items = list(range(5))
-    first, token = paging.page(items, {"maxResults": 2})
+    first, token = paging.page(items, int, "listing", {"maxResults": 2})
     assert first == [0, 1] and token is not None
-    second, token = paging.page(items, {"maxResults": 2, "nextToken": token})
+    second, token = paging.page(items, int, "listing", {"maxResults": 2, "nextToken": token})
     assert second == [2, 3] and token is not None
-    last, token = paging.page(items, {"maxResults": 2, "nextToken": token})
+    last, token = paging.page(items, int, "listing", {"maxResults": 2, "nextToken": token})
     assert last == [4] and token is None
+
+
+def test_a_token_of_another_listing_is_refused() -> None:
+    _, token = paging.page(list(range(5)), int, "listing", {"maxResults": 2})
+    with pytest.raises(AwsError) as e:
+        paging.page(list(range(5)), int, "another", {"maxResults": 2, "nextToken": token})
+    assert e.value.code == "InvalidParameterException"
 
 
 @pytest.mark.parametrize("params", [{"maxResults": 101}, {"nextToken": base64.urlsafe_b64encode(b"x").decode()}])
 def test_bad_page_parameters_are_invalid_parameter_errors(params: dict[str, Any]) -> None:
     with pytest.raises(AwsError) as e:
-        paging.page([1, 2, 3], params)
+        paging.page([1, 2, 3], int, "listing", params)
     assert e.value.code == "InvalidParameterException"
 
 

@@ -336,6 +336,8 @@ def delete_attributes(txn: Txn, account: str, region: str, cluster: str, attribu
 
 
 def list_attributes(txn: Txn, account: str, region: str, cluster: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Attributes of the cluster's instances, in (registeredAt, instance, name) order; each
+    carries its instance's registeredAt as `_at` (the page key; the caller drops it)."""
     if params.get("targetType") != TARGET_TYPE:
         raise model.invalid("targetType must be container-instance.")
     if params.get("attributeValue") is not None and not params.get("attributeName"):
@@ -344,12 +346,12 @@ def list_attributes(txn: Txn, account: str, region: str, cluster: str, params: d
     for _, d in sorted(cluster_instances(txn, account, region, cluster), key=lambda kd: (kd[1]["registeredAt"], kd[1]["containerInstanceArn"])):
         if d["status"] == "INACTIVE":
             continue
-        for a in d.get("attributes") or []:
+        for a in sorted(d.get("attributes") or [], key=lambda a: a["name"]):
             if params.get("attributeName") and a["name"] != params["attributeName"]:
                 continue
             if params.get("attributeValue") is not None and a.get("value") != params["attributeValue"]:
                 continue
-            out.append({**a, "targetType": TARGET_TYPE, "targetId": d["containerInstanceArn"]})
+            out.append({**a, "targetType": TARGET_TYPE, "targetId": d["containerInstanceArn"], "_at": d["registeredAt"]})
     return out
 
 

@@ -62,7 +62,7 @@ async def list_container_instances(ctx: RequestContext, params: dict[str, Any]) 
         raise model.invalid("Status must be one of ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED.")
     expr = params.get("filter") or ""
 
-    def txn(t: Txn) -> list[str]:
+    def txn(t: Txn) -> tuple[str, list[tuple[float, str]]]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
         out = []
         for _, d in ci.cluster_instances(t, ctx.account_id, ctx.region, cluster["clusterName"]):
@@ -71,11 +71,12 @@ async def list_container_instances(ctx: RequestContext, params: dict[str, Any]) 
             if expr and not ci.match(expr, d):
                 continue
             out.append((d["registeredAt"], d["containerInstanceArn"]))
-        return [a for _, a in sorted(out)]
+        return cluster["clusterName"], sorted(out)
 
-    arns = await ctx.app.store.read(txn)
-    chunk, token = _page(arns, params)
-    return {"containerInstanceArns": chunk, **({"nextToken": token} if token else {})}
+    cluster, found = await ctx.app.store.read(txn)
+    listing = f"ecs.instances/{model.scope(ctx.account_id, ctx.region)}{cluster}"
+    chunk, token = _page(found, lambda x: x, listing, params, ("status", "filter"))
+    return {"containerInstanceArns": [a for _, a in chunk], **({"nextToken": token} if token else {})}
 
 
 @ecs("DeregisterContainerInstance")
@@ -200,10 +201,11 @@ async def delete_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict
 
 @ecs("ListAttributes")
 async def list_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[dict[str, Any]]:
+    def txn(t: Txn) -> tuple[str, list[dict[str, Any]]]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
-        return ci.list_attributes(t, ctx.account_id, ctx.region, cluster["clusterName"], params)
+        return cluster["clusterName"], ci.list_attributes(t, ctx.account_id, ctx.region, cluster["clusterName"], params)
 
-    attrs = await ctx.app.store.read(txn)
-    chunk, token = _page(attrs, params)
-    return {"attributes": chunk, **({"nextToken": token} if token else {})}
+    cluster, attrs = await ctx.app.store.read(txn)
+    listing = f"ecs.attributes/{model.scope(ctx.account_id, ctx.region)}{cluster}"
+    chunk, token = _page(attrs, lambda a: (a["_at"], a["targetId"], a["name"]), listing, params, ("targetType", "attributeName", "attributeValue"))
+    return {"attributes": [{k: v for k, v in a.items() if k != "_at"} for a in chunk], **({"nextToken": token} if token else {})}

@@ -8,12 +8,10 @@ policies and their attachments are in policies.py; the output shapes in views.py
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gureum.aws import arn as arns
+from gureum.aws import arn as arns, paging
 from gureum.services.iam import documents, ids
 from gureum.services.iam.errors import (
     DeleteConflict,
@@ -76,37 +74,29 @@ def service_linked_role_name(service: str) -> str:
 
 
 # --- pagination ------------------------------------------------------------------------
-def encode_marker(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode()
-
-
-def decode_marker(marker: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(marker.encode()).decode()
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise IamValidationError("Invalid Marker.") from None
+def _bad_marker() -> IamValidationError:
+    return IamValidationError("Invalid Marker.")
 
 
 def paginate(
-    rows: Iterable[tuple[str, Any]], marker: str | None, max_items: int | None
+    rows: Iterable[tuple[Any, Any]], marker: str | None, max_items: int | None, *, listing: str = "",
+    filters: dict[str, Any] | None = None, ordered: bool = True,
 ) -> tuple[list[Any], bool, str | None]:
-    """Rows in key order -> (the page, IsTruncated, Marker for the next page)."""
+    """Rows in key order -> (the page, IsTruncated, Marker for the next page). The Marker is
+    a key token of gureum.aws.paging bound to `listing` and `filters`; `ordered=False` for
+    rows in an order of their own (a resource's tags, in the order they were added)."""
     limit = 100 if max_items is None else max(1, min(int(max_items), 1000))
-    start = decode_marker(marker) if marker else None
-    page: list[Any] = []
-    for key, item in rows:
-        if start is not None and key < start:
-            continue
-        if len(page) == limit:
-            return page, True, encode_marker(key)
-        page.append(item)
-    return page, False, None
+    rows = sorted(rows, key=lambda r: r[0]) if ordered else list(rows)  # (already in key order: a no-op)
+    page, nxt = paging.page_items(rows, lambda r: r[0], listing="iam/" + listing, token=marker, limit=limit, default_limit=100,
+                                  ordered=ordered, filters=filters, error=_bad_marker)
+    return [item for _, item in page], nxt is not None, nxt
 
 
 def page_result(
-    name: str, rows: Iterable[tuple[str, Any]], marker: str | None, max_items: int | None
+    name: str, rows: Iterable[tuple[Any, Any]], marker: str | None, max_items: int | None, *,
+    filters: dict[str, Any] | None = None, ordered: bool = True,
 ) -> dict[str, Any]:
-    items, truncated, nxt = paginate(rows, marker, max_items)
+    items, truncated, nxt = paginate(rows, marker, max_items, listing=name, filters=filters, ordered=ordered)
     out: dict[str, Any] = {name: items, "IsTruncated": truncated}
     if nxt:
         out["Marker"] = nxt
@@ -606,8 +596,9 @@ class Iam:
         put(doc)
 
     def tags(self, kind: str, name: str) -> list[tuple[str, Doc]]:
+        """(lower-case key, tag) in the order the tags were added (page with ordered=False)."""
         doc, _ = self._taggable(kind, name)
-        return [(f"{i:04d}", t) for i, t in enumerate(doc.get("Tags", []))]
+        return [(t["Key"].lower(), t) for t in doc.get("Tags", [])]
 
     def _taggable(self, kind: str, name: str) -> tuple[Doc, Callable[[Doc], None]]:
         if kind == "user":

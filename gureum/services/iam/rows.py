@@ -5,6 +5,9 @@ model.py (users, groups, roles...) and policies.py (attachments), which the mode
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from gureum.aws import tags
 from gureum.services.iam.errors import InvalidInput, LimitExceeded
 from gureum.store.base import Doc
 
@@ -29,20 +32,18 @@ def lower(name: str) -> str:
     return name.lower()
 
 
+# IAM: tag keys are case-insensitive; a bad key or value (or a key given twice) is
+# InvalidInput, more than 50 tags LimitExceeded naming the resource kind's quota.
+TAG_RULES = tags.Rules(invalid=InvalidInput, case_insensitive=True, too_many=LimitExceeded, max_tags=MAX_TAGS,
+                       duplicate=lambda _k: InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive."))
+
+
 def merge_tags(existing: list[Doc], new: list[Doc], what: str) -> list[Doc]:
-    seen: set[str] = set()
-    for t in new:
-        k = t["Key"].lower()
-        if k in seen:
-            raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
-        seen.add(k)
-    kept = [t for t in existing if t["Key"].lower() not in seen]
-    out = kept + [{"Key": t["Key"], "Value": t.get("Value", "")} for t in new]
-    if len(out) > MAX_TAGS:
-        raise LimitExceeded(f"Cannot exceed quota for TagsPer{what}: {MAX_TAGS}")
-    return out
+    """IAM's stored list of {"Key", "Value"} with `new` tags added or replacing (gureum.aws.tags)."""
+    rules = replace(TAG_RULES, too_many_message=f"Cannot exceed quota for TagsPer{what}: {{max}}")
+    add = tags.check([(t["Key"], t.get("Value", "")) for t in new], rules)
+    return tags.to_pairs(tags.apply(tags.from_pairs(existing), add, (), rules))
 
 
 def remove_tags(existing: list[Doc], keys: list[str]) -> list[Doc]:
-    gone = {k.lower() for k in keys}
-    return [t for t in existing if t["Key"].lower() not in gone]
+    return tags.to_pairs(tags.apply(tags.from_pairs(existing), {}, keys, TAG_RULES))

@@ -54,13 +54,13 @@ def get(txn: Txn, key: str, name: str, alias_arn: str) -> dict[str, Any]:
     return alias
 
 
-def list_aliases(txn: Txn, key: str, arn: str, function_version: str | None) -> list[dict[str, Any]]:
-    """ListAliases: the function's aliases (those pointing at `function_version` if given)."""
+def list_aliases(txn: Txn, key: str, arn: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """ListAliases: one page of the function's aliases (those pointing at FunctionVersion if
+    given), read with a range scan, and the next Marker."""
     model.get_function(txn, key, arn)
-    items = [a for _, a in txn.scan(model.ALIASES, key + "/")]
-    if function_version:
-        items = [a for a in items if a["FunctionVersion"] == function_version]
-    return items
+    version = params.get("FunctionVersion")
+    return model.page_rows(txn, model.ALIASES, key + "/", params, keep=lambda a: not version or a["FunctionVersion"] == version,
+                           filters={"FunctionVersion": version})
 
 
 def update(txn: Txn, key: str, arn: str, name: str, alias_arn: str, revision_id: str | None,

@@ -120,9 +120,7 @@ async def get_function_configuration(ctx: RequestContext, params: dict[str, Any]
 
 @operation("lambda", "ListFunctions")
 async def list_functions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    all_versions = params.get("FunctionVersion") == "ALL"
-    items = await ctx.app.store.read(lambda t: functions.list_configs(t, ctx.account_id, ctx.region, all_versions))
-    page, nxt = model.page(items, params.get("Marker"), params.get("MaxItems"))
+    page, nxt = await ctx.app.store.read(lambda t: functions.list_configs(t, ctx.account_id, ctx.region, params))
     out: dict[str, Any] = {"Functions": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -269,7 +267,7 @@ async def publish_version(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 @operation("lambda", "ListVersionsByFunction")
 async def list_versions_by_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    page, nxt = model.page(await ctx.app.store.read(lambda t: versions.list_versions(t, key, arn)), params.get("Marker"), params.get("MaxItems"))
+    page, nxt = await ctx.app.store.read(lambda t: versions.list_versions(t, key, arn, params))
     out: dict[str, Any] = {"Versions": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -302,8 +300,7 @@ async def get_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 @operation("lambda", "ListAliases")
 async def list_aliases(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    items = await ctx.app.store.read(lambda t: aliases.list_aliases(t, key, arn, params.get("FunctionVersion")))
-    page, nxt = model.page(items, params.get("Marker"), params.get("MaxItems"))
+    page, nxt = await ctx.app.store.read(lambda t: aliases.list_aliases(t, key, arn, params))
     out: dict[str, Any] = {"Aliases": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -418,8 +415,7 @@ async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
 @operation("lambda", "ListTags")
 async def list_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, arn = _tag_key(ctx, params["Resource"])
-    doc = await ctx.app.store.read(lambda t: model.get_function(t, key, arn))
-    return {"Tags": doc.get("tags") or {}}
+    return {"Tags": await ctx.app.store.read(lambda t: functions.list_tags(t, key, arn))}
 
 
 # --- event invoke config -----------------------------------------------------------------
@@ -466,9 +462,8 @@ async def delete_function_event_invoke_config(ctx: RequestContext, params: dict[
 @operation("lambda", "ListFunctionEventInvokeConfigs")
 async def list_function_event_invoke_configs(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    docs = await ctx.app.store.read(lambda t: invoke_configs.list_configs(t, key, arn))
-    page, nxt = model.page([_eic_view(d) for d in docs], params.get("Marker"), params.get("MaxItems"))
-    out: dict[str, Any] = {"FunctionEventInvokeConfigs": page}
+    docs, nxt = await ctx.app.store.read(lambda t: invoke_configs.list_configs(t, key, arn, params))
+    out: dict[str, Any] = {"FunctionEventInvokeConfigs": [_eic_view(d) for d in docs]}
     if nxt:
         out["NextMarker"] = nxt
     return out
@@ -536,9 +531,8 @@ async def delete_function_url_config(ctx: RequestContext, params: dict[str, Any]
 @operation("lambda", "ListFunctionUrlConfigs")
 async def list_function_url_configs(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    docs = await ctx.app.store.read(lambda t: url_configs.list_configs(t, key, arn))
-    page, nxt = model.page([await _url_view(ctx, d) for d in docs], params.get("Marker"), params.get("MaxItems"))
-    out: dict[str, Any] = {"FunctionUrlConfigs": page}
+    docs, nxt = await ctx.app.store.read(lambda t: url_configs.list_configs(t, key, arn, params))
+    out: dict[str, Any] = {"FunctionUrlConfigs": [await _url_view(ctx, d) for d in docs]}
     if nxt:
         out["NextMarker"] = nxt
     return out

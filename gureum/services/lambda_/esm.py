@@ -225,7 +225,8 @@ async def list_event_source_mappings(ctx: RequestContext, params: dict[str, Any]
     docs = await ctx.app.store.read(lambda t: [d for _, d in t.scan(ESM, f"{ctx.account_id}/{ctx.region}/")])
     docs = [d for d in docs if (fn_arn is None or d["FunctionArn"] == fn_arn) and (source is None or d["EventSourceArn"] == source)]
     docs.sort(key=lambda d: (d.get("created", d["LastModified"]), d["UUID"]))
-    items, nxt = model.page(docs, params.get("Marker"), params.get("MaxItems"), default=100)
+    items, nxt = model.page(docs, lambda d: (d.get("created", d["LastModified"]), d["UUID"]), f"lambda.esm/{ctx.account_id}/{ctx.region}/",
+                            params, 100, filters={"FunctionName": fn_arn, "EventSourceArn": source})
     out: dict[str, Any] = {"EventSourceMappings": [view(d) for d in items]}
     if nxt is not None:
         out["NextMarker"] = nxt

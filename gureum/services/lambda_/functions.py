@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gureum.aws import tags
 from gureum.services.lambda_ import layers, model, versions
 from gureum.services.lambda_.runtimes import RUNTIMES
 from gureum.store import Txn
@@ -67,14 +68,20 @@ def config_for(txn: Txn, key: str, qualifier: str | None, arn: str) -> tuple[dic
     return v["config"], doc
 
 
-def list_configs(txn: Txn, account: str, region: str, all_versions: bool) -> list[dict[str, Any]]:
-    """ListFunctions: every function's $LATEST (and, with all_versions, its versions after it)."""
+def list_configs(txn: Txn, account: str, region: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """ListFunctions: one page of the functions' $LATEST configs, read with a range scan from
+    the Marker's function; with FunctionVersion=ALL every version after its function (built
+    in memory, gureum.aws.paging's documented fallback). (configs, next Marker)."""
+    prefix = f"{account}/{region}/"
+    if params.get("FunctionVersion") != "ALL":
+        docs, nxt = model.page_rows(txn, model.FUNCTIONS, prefix, params)
+        return [d["config"] for d in docs], nxt
     out = []
-    for key, doc in txn.scan(model.FUNCTIONS, f"{account}/{region}/"):
+    for key, doc in txn.scan(model.FUNCTIONS, prefix):
         out.append(doc["config"])
-        if all_versions:
-            out += versions.configs(txn, key)
-    return out
+        out += versions.configs(txn, key)
+    return model.page(out, lambda c: (c["FunctionName"], model.version_order(c["Version"])), "lambda.functions/" + prefix,
+                      params, filters={"FunctionVersion": "ALL"})
 
 
 def usage(txn: Txn, account: str, region: str) -> tuple[int, int]:
@@ -211,21 +218,19 @@ def update_configuration(txn: Txn, key: str, arn: str, params: Mapping[str, Any]
     return config
 
 
-def tag(txn: Txn, key: str, arn: str, tags: Mapping[str, str]) -> None:
-    """TagResource."""
-    doc = model.get_function(txn, key, arn)
-    doc.setdefault("tags", {}).update(tags)
-    txn.put(model.FUNCTIONS, key, doc)
-    model.changed(txn, key, "tags")
+def tag(txn: Txn, key: str, arn: str, new: Mapping[str, str]) -> None:
+    """TagResource (AWS's tag rules: gureum.aws.tags)."""
+    tags.tag(txn, model.FunctionTags(key, arn), dict(new), model.TAG_RULES)
 
 
 def untag(txn: Txn, key: str, arn: str, tag_keys: list[str]) -> None:
     """UntagResource."""
-    doc = model.get_function(txn, key, arn)
-    for k in tag_keys:
-        doc.setdefault("tags", {}).pop(k, None)
-    txn.put(model.FUNCTIONS, key, doc)
-    model.changed(txn, key, "tags")
+    tags.untag(txn, model.FunctionTags(key, arn), tag_keys, model.TAG_RULES)
+
+
+def list_tags(txn: Txn, key: str, arn: str) -> dict[str, str]:
+    """ListTags."""
+    return tags.list_tags(txn, model.FunctionTags(key, arn))
 
 
 def settle_image(txn: Txn, key: str, resolved: str, failure: tuple[str, str] | None, creating: bool) -> bool:

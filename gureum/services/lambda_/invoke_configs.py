@@ -66,7 +66,7 @@ def delete(txn: Txn, key: str, slot: str, arn: str) -> None:
     model.changed(txn, key, "invoke-config")
 
 
-def list_configs(txn: Txn, key: str, arn: str) -> list[dict[str, Any]]:
-    """ListFunctionEventInvokeConfigs: every config of the function."""
+def list_configs(txn: Txn, key: str, arn: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """ListFunctionEventInvokeConfigs: one page of the function's configs and the next Marker."""
     model.get_function(txn, key, arn)
-    return [d for _, d in txn.scan(model.EIC, key + "/")]
+    return model.page_rows(txn, model.EIC, key + "/", params)

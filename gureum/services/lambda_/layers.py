@@ -126,9 +126,12 @@ def _list_item(doc: dict[str, Any]) -> dict[str, Any]:
 @operation("lambda", "ListLayerVersions")
 async def list_layer_versions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name = _name(ctx, params["LayerName"])
-    rows = await ctx.app.store.read(lambda t: t.scan(VERSIONS, f"{ctx.account_id}/{ctx.region}/{name}/", reverse=True))
+    prefix = f"{ctx.account_id}/{ctx.region}/{name}/"
+    rows = await ctx.app.store.read(lambda t: t.scan(VERSIONS, prefix, reverse=True))
     items = [_list_item(d) for _, d in rows if _matches(d, params)]
-    page, nxt = model.page(items, params.get("Marker"), params.get("MaxItems"))
+    # newest first (a reverse scan), so the page key runs high to low
+    page, nxt = model.page(items, lambda d: int(d["Version"]), "lambda.layer-versions/" + prefix, params, descending=True,
+                           filters={"CompatibleRuntime": params.get("CompatibleRuntime"), "CompatibleArchitecture": params.get("CompatibleArchitecture")})
     out: dict[str, Any] = {"LayerVersions": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -147,7 +150,8 @@ async def list_layers(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
                 latest[name] = doc  # keys ascend by version: the last one wins
         return [{"LayerName": n, "LayerArn": d["LayerArn"], "LatestMatchingVersion": _list_item(d)} for n, d in sorted(latest.items())]
 
-    page, nxt = model.page(await ctx.app.store.read(read), params.get("Marker"), params.get("MaxItems"))
+    page, nxt = model.page(await ctx.app.store.read(read), lambda d: d["LayerName"], "lambda.layers/" + prefix, params,
+                           filters={"CompatibleRuntime": params.get("CompatibleRuntime"), "CompatibleArchitecture": params.get("CompatibleArchitecture")})
     out: dict[str, Any] = {"Layers": page}
     if nxt:
         out["NextMarker"] = nxt

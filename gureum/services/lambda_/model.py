@@ -30,10 +30,11 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
-from gureum.aws import arn as arns
+from gureum.aws import arn as arns, paging, tags
 from gureum.aws.errors import AwsError
 from gureum.store import Txn
 
@@ -43,6 +44,7 @@ ALIASES = "lambda.aliases"
 EIC = "lambda.eic"
 URLS = "lambda.urls"
 URL_IDS = "lambda.url_ids"
+T = TypeVar("T")
 TOPIC = "lambda.fn"
 
 MAX_ENV_BYTES = 4096
@@ -256,12 +258,54 @@ def reserved_total(txn: Txn, account: str, region: str, exclude: str | None = No
     return total
 
 
-def page(items: list[Any], marker: str | None, max_items: int | None, default: int = 50) -> tuple[list[Any], str | None]:
-    """One page of a listing and the next Marker (None on the last page)."""
-    start = int(marker) if marker and marker.isdigit() else 0
-    size = max(1, min(max_items or default, 10000))
-    nxt = str(start + size) if start + size < len(items) else None
-    return items[start : start + size], nxt
+MAX_ITEMS = 10000
+
+
+def version_order(version: str) -> int:
+    """Where a version sorts in listings: $LATEST first, then published versions by number."""
+    return -1 if version == "$LATEST" else int(version)
+
+
+def _bad_marker() -> AwsError:
+    return invalid("Invalid value for Marker.")
+
+
+def page(items: Sequence[T], key: Callable[[T], paging.Sortable], listing: str, params: dict[str, Any], default: int = 50,
+         *, descending: bool = False, filters: dict[str, Any] | None = None) -> tuple[list[T], str | None]:
+    """One page of a listing built in memory (sorted by `key`) and the next Marker (None on
+    the last page): a key token of gureum.aws.paging, never an offset."""
+    return paging.page_items(items, key, listing=listing, token=params.get("Marker"), limit=params.get("MaxItems"),
+                             default_limit=default, max_limit=MAX_ITEMS, descending=descending, filters=filters,
+                             error=_bad_marker)
+
+
+def page_rows(txn: Txn, table: str, prefix: str, params: dict[str, Any], default: int = 50, *,
+              keep: Callable[[dict[str, Any]], bool] | None = None,
+              filters: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a prefix range of `table`, read with a range scan from the Marker's key."""
+    rows, nxt = paging.page(txn, table, prefix, token=params.get("Marker"), limit=params.get("MaxItems"), default_limit=default,
+                            max_limit=MAX_ITEMS, keep=keep, filters=filters, error=_bad_marker)
+    return [d for _, d in rows], nxt
+
+
+# --- tags: Lambda answers every tag rule violation with InvalidParameterValueException ----
+TAG_RULES = tags.Rules(invalid=invalid, too_many_message="Failed to tag resource: the number of tags exceeds {max}.")
+
+
+class FunctionTags:
+    """Where a function's tags live: a {key: value} dict in its FUNCTIONS doc ("tags")."""
+
+    def __init__(self, key: str, arn: str) -> None:
+        self.key, self.arn = key, arn
+
+    def read(self, txn: Txn) -> dict[str, str]:
+        return dict(get_function(txn, self.key, self.arn).get("tags") or {})
+
+    def write(self, txn: Txn, new: dict[str, str]) -> None:
+        doc = get_function(txn, self.key, self.arn)
+        doc["tags"] = new
+        txn.put(FUNCTIONS, self.key, doc)
+        changed(txn, self.key, "tags")
 
 
 def url_id() -> str:

@@ -64,10 +64,10 @@ def delete(txn: Txn, slot: str) -> None:
     model.changed(txn, doc["key"], "url", [doc["id"]])
 
 
-def list_configs(txn: Txn, key: str, arn: str) -> list[dict[str, Any]]:
-    """ListFunctionUrlConfigs: every URL config of the function."""
+def list_configs(txn: Txn, key: str, arn: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """ListFunctionUrlConfigs: one page of the function's URL configs and the next Marker."""
     model.get_function(txn, key, arn)
-    return [d for _, d in txn.scan(model.URLS, key + "/")]
+    return model.page_rows(txn, model.URLS, key + "/", params)
 
 
 def lookup(txn: Txn, url_id: str) -> dict[str, Any] | None:

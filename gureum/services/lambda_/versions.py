@@ -74,7 +74,9 @@ def configs(txn: Txn, key: str) -> list[dict[str, Any]]:
     return [v["config"] for _, v in txn.scan(model.VERSIONS, key + "/")]
 
 
-def list_versions(txn: Txn, key: str, arn: str) -> list[dict[str, Any]]:
-    """ListVersionsByFunction: $LATEST, then every published version."""
+def list_versions(txn: Txn, key: str, arn: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """ListVersionsByFunction: one page of $LATEST then every published version, and the next
+    Marker (a key token on the version order)."""
     doc = model.get_function(txn, key, arn)
-    return [doc["config"]] + configs(txn, key)
+    return model.page([doc["config"], *configs(txn, key)], lambda c: model.version_order(c["Version"]),
+                      "lambda.versions/" + key, params)

@@ -153,16 +153,16 @@ async def list_hosted_zones_by_vpc(ctx: RequestContext, params: dict) -> dict:
     vpc = {"VPCId": params["VPCId"], "VPCRegion": params["VPCRegion"]}
     zones = sorted(await ctx.app.store.read(lambda txn: model.list_zones(txn, ctx.account_id)), key=lambda z: z.get("Order", 0))
     matched = [z for z in zones if any(v.get("VPCId") == vpc["VPCId"] and v.get("VPCRegion") == vpc["VPCRegion"] for v in z.get("VPCs", []))]
-    start = paging.start(params, errors.InvalidPaginationToken)
-    page = matched[start : start + max_items]
+    page, token, _ = paging.page(matched, lambda z: (z.get("Order", 0), model.bare_id(z["Id"])), f"route53.zones-by-vpc/{ctx.account_id}/",
+                                 params, "MaxItems", 100, 100, errors.InvalidPaginationToken, filters=vpc)
     out: dict[str, Any] = {
         "HostedZoneSummaries": [
             {"HostedZoneId": model.bare_id(z["Id"]), "Name": z["Name"], "Owner": {"OwningAccount": ctx.account_id}} for z in page
         ],
         "MaxItems": str(max_items),
     }
-    if start + max_items < len(matched):
-        out["NextToken"] = str(start + max_items)
+    if token:
+        out["NextToken"] = token
     return out
 
 

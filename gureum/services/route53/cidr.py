@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from gureum.aws import arn as arns
@@ -132,10 +133,9 @@ def _summary(doc: dict) -> dict:
     return {k: doc[k] for k in ("Arn", "Id", "Name", "Version")}
 
 
-def _page(items: list, params: dict) -> tuple[list, str | None]:
-    start = paging.start(params)
-    n = paging.count(params, "MaxResults", 100)
-    return items[start : start + n], (str(start + n) if start + n < len(items) else None)
+def _page(items: list, key: Callable[[Any], paging.Sortable], listing: str, params: dict) -> tuple[list, str | None]:
+    page, token, _ = paging.page(items, key, listing, params)
+    return page, token
 
 
 @operation("route53", "CreateCidrCollection")
@@ -163,7 +163,7 @@ async def delete_cidr_collection(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "ListCidrCollections")
 async def list_cidr_collections(ctx: RequestContext, params: dict) -> dict:
     docs = await ctx.app.store.read(lambda txn: [d for _k, d in txn.scan(CIDR, f"{ctx.account_id}/")])
-    page, token = _page(sorted(docs, key=lambda d: d["Name"]), params)
+    page, token = _page(sorted(docs, key=lambda d: (d["Name"], d["Id"])), lambda d: (d["Name"], d["Id"]), f"{CIDR}/{ctx.account_id}/", params)
     out: dict[str, Any] = {"CidrCollections": [_summary(d) for d in page]}
     if token:
         out["NextToken"] = token
@@ -173,7 +173,7 @@ async def list_cidr_collections(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "ListCidrLocations")
 async def list_cidr_locations(ctx: RequestContext, params: dict) -> dict:
     doc = await ctx.app.store.read(lambda txn: get_collection(txn, ctx.account_id, params["CollectionId"]))
-    page, token = _page(sorted(doc["Locations"]), params)
+    page, token = _page(sorted(doc["Locations"]), str, f"cidr-locations/{ctx.account_id}/{doc['Id']}", params)
     out: dict[str, Any] = {"CidrLocations": [{"LocationName": n} for n in page]}
     if token:
         out["NextToken"] = token
@@ -186,8 +186,9 @@ async def list_cidr_blocks(ctx: RequestContext, params: dict) -> dict:
     loc = params.get("LocationName")
     if loc and loc not in doc["Locations"]:
         raise errors.NoSuchCidrLocation()
-    items = [{"CidrBlock": b, "LocationName": n} for n, bs in sorted(doc["Locations"].items()) if not loc or n == loc for b in bs]
-    page, token = _page(items, params)
+    items = sorted(({"CidrBlock": b, "LocationName": n} for n, bs in doc["Locations"].items() if not loc or n == loc for b in bs),
+                   key=lambda x: (x["LocationName"], x["CidrBlock"]))
+    page, token = _page(items, lambda x: (x["LocationName"], x["CidrBlock"]), f"cidr-blocks/{ctx.account_id}/{doc['Id']}/{loc or ''}", params)
     out: dict[str, Any] = {"CidrBlocks": page}
     if token:
         out["NextToken"] = token

@@ -518,16 +518,16 @@ async def get_health_check(ctx: RequestContext, params: dict) -> dict:
 
 @operation("route53", "ListHealthChecks")
 async def list_health_checks(ctx: RequestContext, params: dict) -> dict:
-    docs = await ctx.app.store.read(lambda txn: [d for _k, d in txn.scan(HEALTHCHECKS, f"{ctx.account_id}/")])
-    docs.sort(key=lambda d: d["Id"])
     n = paging.count(params, "MaxItems", 100, 1000)
     marker = params.get("Marker")
-    start = next((i for i, d in enumerate(docs) if d["Id"] >= marker), len(docs)) if marker else 0
-    page = docs[start : start + n]
+    prefix = f"{ctx.account_id}/"
+    # AWS's Marker is a health check id (a real key): a range scan starts at it
+    rows = await ctx.app.store.read(lambda txn: txn.scan(HEALTHCHECKS, prefix, start=prefix + marker if marker else None, limit=n + 1))
+    page = [d for _k, d in rows[:n]]
     out: dict[str, Any] = {"HealthChecks": [_public(d) for d in page], "Marker": marker or "",
-                           "IsTruncated": start + n < len(docs), "MaxItems": str(n)}
+                           "IsTruncated": len(rows) > n, "MaxItems": str(n)}
     if out["IsTruncated"]:
-        out["NextMarker"] = docs[start + n]["Id"]
+        out["NextMarker"] = rows[n][1]["Id"]
     return out
 
 

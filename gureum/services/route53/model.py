@@ -33,6 +33,7 @@ import secrets
 import string
 from typing import Any
 
+from gureum.aws import tags
 from gureum.services.route53 import errors, names, records
 from gureum.store import Txn
 
@@ -345,25 +346,34 @@ def _check_tag_resource(txn: Txn, account: str, rtype: str, rid: str) -> None:
             raise errors.NoSuchHealthCheck(message=f"No health check exists with the specified ID {rid}")
 
 
+# Route 53 answers every tag rule violation with InvalidInput.
+TAG_RULES = tags.Rules(invalid=lambda m: errors.InvalidInput(message=m))
+
+
+class _TagRow:
+    """Route 53 keeps a resource's tags in TAGS at "<account>/<type>/<id>" as {"Tags": {k: v}}."""
+
+    def __init__(self, account: str, rtype: str, rid: str) -> None:
+        self.account, self.rtype, self.rid = account, rtype, rid
+
+    def read(self, txn: Txn) -> dict[str, str]:
+        _check_tag_resource(txn, self.account, self.rtype, self.rid)
+        return dict((txn.get(TAGS, f"{self.account}/{self.rtype}/{self.rid}") or {}).get("Tags", {}))
+
+    def write(self, txn: Txn, new: dict[str, str]) -> None:
+        txn.put(TAGS, f"{self.account}/{self.rtype}/{self.rid}", {"Tags": new})
+
+
 def change_tags(txn: Txn, account: str, rtype: str, rid: str, add: list[dict], remove: list[str]) -> None:
-    rid = bare_id(rid)
-    _check_tag_resource(txn, account, rtype, rid)
-    key = f"{account}/{rtype}/{rid}"
-    tags = (txn.get(TAGS, key) or {}).get("Tags", {})
-    for k in remove:
-        tags.pop(k, None)
-    for tag in add:
-        tags[tag["Key"]] = tag.get("Value", "")
-    if len(tags) > 50:
-        raise errors.InvalidInput(message="The number of tags for the resource exceeds the limit of 50.")
-    txn.put(TAGS, key, {"Tags": tags})
+    place = _TagRow(account, rtype, bare_id(rid))
+    new = tags.check([(t["Key"], t.get("Value", "")) for t in add], TAG_RULES)
+    place.write(txn, tags.apply(place.read(txn), new, remove, TAG_RULES))
 
 
 def list_tags(txn: Txn, account: str, rtype: str, rid: str) -> dict:
     rid = bare_id(rid)
-    _check_tag_resource(txn, account, rtype, rid)
-    tags = (txn.get(TAGS, f"{account}/{rtype}/{rid}") or {}).get("Tags", {})
-    return {"ResourceType": rtype, "ResourceId": rid, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    found = tags.list_tags(txn, _TagRow(account, rtype, rid))
+    return {"ResourceType": rtype, "ResourceId": rid, "Tags": tags.to_pairs(found)}
 
 
 # --- record sets and change batches ------------------------------------------------------------

@@ -170,9 +170,9 @@ async def list_query_logging_configs(ctx: RequestContext, params: dict) -> dict:
         return [d for d in docs if not zid or d["HostedZoneId"] == model.bare_id(zid)]
 
     docs = sorted(await ctx.app.store.read(read), key=lambda d: d["Id"])
-    start = paging.start(params, errors.InvalidPaginationToken)
-    n = paging.count(params, "MaxResults", 100)
-    out: dict[str, Any] = {"QueryLoggingConfigs": docs[start : start + n]}
-    if start + n < len(docs):
-        out["NextToken"] = str(start + n)
+    page, token, _ = paging.page(docs, lambda d: d["Id"], f"{QUERYLOG}/{ctx.account_id}/", params, error=errors.InvalidPaginationToken,
+                                 filters={"HostedZoneId": params.get("HostedZoneId")})
+    out: dict[str, Any] = {"QueryLoggingConfigs": page}
+    if token:
+        out["NextToken"] = token
     return out

@@ -6,13 +6,17 @@ import json
 import uuid
 from typing import Any
 
-from gureum.aws import arn as arns
+from gureum.aws import arn as arns, paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.sns import endpoints, topics
 from gureum.services.sns.topics import invalid_parameter, not_found
 
 MAX_MESSAGE = 262_144
+# SNS: a bad key or value is InvalidParameter, more than 50 tags TagLimitExceeded.
+TAG_RULES = tags.Rules(invalid=lambda m: invalid_parameter(f"Invalid parameter: Tags Reason: {m}"),
+                       too_many=lambda m: AwsError("TagLimitExceeded", m, 400),
+                       too_many_message="Could not complete request: tag quota of per resource exceeded")
 _TOPIC_SETTABLE = ("DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion",
                    "TracingConfig", "ContentBasedDeduplication", "ArchivePolicy", "FifoThroughputScope",
                    "HTTPSuccessFeedbackRoleArn", "HTTPFailureFeedbackRoleArn", "HTTPSuccessFeedbackSampleRate",
@@ -46,8 +50,10 @@ async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     for k in attrs:
         if k not in _TOPIC_SETTABLE:
             raise invalid_parameter(f"Invalid parameter: Attributes Reason: Unknown attribute {k}")
+    new_tags = tags.check([(x["Key"], x.get("Value") or "") for x in params.get("Tags") or []], TAG_RULES)
+    tags.apply({}, new_tags, (), TAG_RULES)
     doc = await ctx.app.store.run(lambda t: topics.create_topic(
-        t, ctx.account_id, ctx.region, params["Name"], attrs, params.get("Tags") or []))
+        t, ctx.account_id, ctx.region, params["Name"], attrs, tags.to_pairs(new_tags)))
     return {"TopicArn": doc["arn"]}
 
 
@@ -60,12 +66,17 @@ async def delete_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 @operation("sns", "ListTopics")
 async def list_topics(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     prefix = f"{ctx.account_id}/{ctx.region}/"
-    start = params.get("NextToken")
-    rows = await ctx.app.store.read(lambda t: t.scan(topics.TOPICS, prefix, start=start, limit=101))
-    out: dict[str, Any] = {"Topics": [{"TopicArn": d["arn"]} for _, d in rows[:100]]}
-    if len(rows) > 100:
-        out["NextToken"] = rows[100][0]
+    rows, token = await ctx.app.store.read(lambda t: _page(t, topics.TOPICS, prefix, params))
+    out: dict[str, Any] = {"Topics": [{"TopicArn": d["arn"]} for _, d in rows]}
+    if token:
+        out["NextToken"] = token
     return out
+
+
+def _page(t: Any, table: str, prefix: str, params: dict[str, Any]) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+    """SNS lists 100 items a page; NextToken is a key token of gureum.aws.paging."""
+    return paging.page(t, table, prefix, token=params.get("NextToken"), limit=None, default_limit=100,
+                       error=lambda: invalid_parameter("Invalid parameter: NextToken"))
 
 
 @operation("sns", "GetTopicAttributes")
@@ -179,20 +190,24 @@ def _sub_summary(s: dict[str, Any]) -> dict[str, Any]:
 @operation("sns", "ListSubscriptions")
 async def list_subscriptions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     prefix = f"{ctx.account_id}/{ctx.region}/"
-    rows = await ctx.app.store.read(lambda t: t.scan(topics.SUBS, prefix, start=params.get("NextToken"), limit=101))
-    out: dict[str, Any] = {"Subscriptions": [_sub_summary(d) for _, d in rows[:100]]}
-    if len(rows) > 100:
-        out["NextToken"] = rows[100][0]
+    rows, token = await ctx.app.store.read(lambda t: _page(t, topics.SUBS, prefix, params))
+    out: dict[str, Any] = {"Subscriptions": [_sub_summary(d) for _, d in rows]}
+    if token:
+        out["NextToken"] = token
     return out
 
 
 @operation("sns", "ListSubscriptionsByTopic")
 async def list_subscriptions_by_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def load(t: Any) -> list[dict[str, Any]]:
-        return topics.subscriptions(t, topics.get_topic(t, params["TopicArn"]))
+    def load(t: Any) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+        topic = topics.get_topic(t, params["TopicArn"])
+        return _page(t, topics.SUBS, topics.topic_key(topic["account"], topic["region"], topic["name"]) + "/", params)
 
-    subs = await ctx.app.store.read(load)
-    return {"Subscriptions": [_sub_summary(s) for s in subs]}
+    rows, token = await ctx.app.store.read(load)
+    out: dict[str, Any] = {"Subscriptions": [_sub_summary(d) for _, d in rows]}
+    if token:
+        out["NextToken"] = token
+    return out
 
 
 @operation("sns", "GetSubscriptionAttributes")
@@ -331,39 +346,41 @@ async def publish_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 
 # -- tags --------------------------------------------------------------------------------------
 
-async def _tag_update(ctx: RequestContext, arn: str, add: list[dict[str, str]], remove: list[str]) -> dict[str, str]:
-    def update(t: Any) -> dict[str, str]:
+class _TopicTags:
+    """SNS keeps a topic's tags as a {key: value} dict in its TOPICS doc ("tags")."""
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+
+    def _topic(self, t: Any) -> dict[str, Any]:
         try:
-            topic = topics.get_topic(t, arn)
+            return topics.get_topic(t, self.arn)
         except AwsError:
             raise AwsError("ResourceNotFound", "Resource does not exist", 404) from None
-        tags = dict(topic.get("tags") or {})
-        for k in remove:
-            tags.pop(k, None)
-        for x in add:
-            tags[x["Key"]] = x["Value"]
-        if len(tags) > 50:
-            raise AwsError("TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400)
-        topic["tags"] = tags
-        t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
-        return tags
 
-    return await ctx.app.store.run(update)
+    def read(self, t: Any) -> dict[str, str]:
+        return dict(self._topic(t).get("tags") or {})
+
+    def write(self, t: Any, new: dict[str, str]) -> None:
+        topic = self._topic(t)
+        topic["tags"] = new
+        t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
 
 
 @operation("sns", "TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await _tag_update(ctx, params["ResourceArn"], params.get("Tags") or [], [])
+    add = [(x["Key"], x.get("Value") or "") for x in params.get("Tags") or []]
+    await ctx.app.store.run(lambda t: tags.tag(t, _TopicTags(params["ResourceArn"]), add, TAG_RULES))
     return {}
 
 
 @operation("sns", "UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await _tag_update(ctx, params["ResourceArn"], [], params.get("TagKeys") or [])
+    await ctx.app.store.run(lambda t: tags.untag(t, _TopicTags(params["ResourceArn"]), params.get("TagKeys") or [], TAG_RULES))
     return {}
 
 
 @operation("sns", "ListTagsForResource")
 async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    tags = await _tag_update(ctx, params["ResourceArn"], [], [])
-    return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    found = await ctx.app.store.read(lambda t: tags.list_tags(t, _TopicTags(params["ResourceArn"])))
+    return {"Tags": tags.to_pairs(found)}
