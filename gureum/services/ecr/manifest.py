@@ -10,4 +10,5 @@ MANIFEST = Manifest(
     components=(Component("ecr", "gureum.services.ecr.components:run", ("ecr",)),),
     edge_routes={"/v2/": "gureum.services.ecr.http:handle"},  # the OCI registry
     validation_errors={"ecr": "InvalidParameterException"},
+    reset="gureum.services.ecr.reset:reset",
 )

@@ -9,4 +9,5 @@ MANIFEST = Manifest(
     # the task agent and the service scheduler; an agent node runs the task agent too
     components=(Component("ecs", "gureum.services.ecs.agent:run", ("ecs",), on_agent=True),),
     validation_errors={"ecs": "InvalidParameterException"},
+    reset="gureum.services.ecs.reset:reset",
 )

@@ -7,4 +7,5 @@ MANIFEST = Manifest(
     services=("iam",),
     api_modules={"iam": ("gureum.services.iam.api",)},
     validation_errors={"iam": "ValidationError"},
+    reset="gureum.services.iam.reset:reset",
 )

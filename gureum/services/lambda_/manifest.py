@@ -15,4 +15,5 @@ MANIFEST = Manifest(
         "/_gureum/lambda/code/": "gureum.services.lambda_.code_urls:handle",  # GetFunction's Code.Location
         "/_aws/lambda-url/": "gureum.services.lambda_.urls:handle_path",  # function URLs in path form
     },
+    reset="gureum.services.lambda_.reset:reset",
 )

@@ -178,6 +178,16 @@ class Scheduler:
         await asyncio.gather(*(env.destroy() for env in doomed), return_exceptions=True)
         return len(doomed)
 
+    async def stop_all(self) -> int:
+        """Destroy every environment, idle or busy (POST /_gureum/reset): a busy one's
+        invocation ends as if its sandbox had died. The scheduler keeps serving; how many
+        environments were destroyed."""
+        envs = [e for pool in self._idle.values() for e in pool] + list(self._busy) + self._retired
+        self._idle.clear()
+        self._retired = []
+        await asyncio.gather(*(e.destroy() for e in envs), return_exceptions=True)
+        return len(envs)
+
     async def run_reaper(self, interval: float = 5.0) -> None:
         """Destroy environments idle longer than idle_timeout, until cancelled."""
         interval = max(0.1, min(interval, self.idle_timeout / 2))

@@ -7,4 +7,5 @@ MANIFEST = Manifest(
     services=("logs",),
     api_modules={"logs": ("gureum.services.logs.api",)},
     validation_errors={"logs": "InvalidParameterException"},
+    reset="gureum.services.logs.reset:reset",
 )

@@ -18,4 +18,5 @@ MANIFEST = Manifest(
         Component("route53-health", "gureum.services.route53.health:run", ("route53",)),  # probes
     ),
     validation_errors={"route53": "InvalidInput"},
+    reset="gureum.services.route53.reset:reset",
 )

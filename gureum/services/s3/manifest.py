@@ -9,4 +9,5 @@ MANIFEST = Manifest(
     # unreferenced blob collection, multipart upload expiry
     components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),),
     validation_errors={"s3": "InvalidArgument"},
+    reset="gureum.services.s3.reset:reset",
 )

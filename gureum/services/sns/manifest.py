@@ -9,4 +9,5 @@ MANIFEST = Manifest(
     # durable http(s) deliveries and their retries
     components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",)),),
     validation_errors={"sns": "InvalidParameter"},
+    reset="gureum.services.sns.reset:reset",
 )

@@ -7,4 +7,5 @@ MANIFEST = Manifest(
     services=("sqs",),
     api_modules={"sqs": ("gureum.services.sqs.api", "gureum.services.sqs.moves")},
     validation_errors={"sqs": "InvalidParameterValue"},
+    reset="gureum.services.sqs.reset:reset",
 )
