@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum import __version__
 from gureum.http.server import BodyTooLarge, Request, Response
+from gureum.public import shown_host
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -37,9 +38,9 @@ def health(app: App) -> dict[str, Any]:
 
 
 def endpoints(app: App) -> dict[str, str]:
-    host, port = app.http_address
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host
-    out = {"aws": f"http://{shown}:{port}", "registry": f"{shown}:{port}"}
+    host, port = app.http_address  # this node's own listener (an agent's too)
+    netloc = f"{shown_host(host)}:{port}"
+    out = {"aws": f"http://{netloc}", "registry": netloc}
     if app.dns_address is not None:
         out["dns"] = f"{app.dns_address[0]}:{app.dns_address[1]}"
     if app.is_agent:

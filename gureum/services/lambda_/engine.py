@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gureum.billing.ledger import Ledger
+from gureum.public import local_url
 from gureum.sandbox.process import SandboxHost
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.code import CodeCache
@@ -253,10 +254,7 @@ class LambdaEngine:
         return path
 
     def _endpoint(self) -> str:
-        host, port = self.app.http_address
-        if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
-        return f"http://{host}:{port}"
+        return local_url(self.app)
 
     async def _credentials(self, account: str, role_arn: str) -> tuple[dict[str, str], float]:
         """Temporary credentials of the execution role (as AWS_* variables) and when they

@@ -313,8 +313,9 @@ async def _to_sqs(app: App, sub: dict[str, Any], env: dict[str, Any], text: str,
 
 
 def _base_url(app: App) -> str:
-    h, p = app.http_address
-    return f"http://{'localhost' if h in ('127.0.0.1', '0.0.0.0', '') else h}:{p}"
+    from gureum.public import public_url
+
+    return public_url(app)
 
 
 async def publish_internal(app: App, topic_arn: str, message: str, subject: str | None = None) -> None:
