@@ -17,7 +17,8 @@ This module maps AWS service names (botocore's, as `?service=lambda,sqs` names t
 packages, runs the resets one package at a time in `RESET_ORDER` (what runs code that uses
 other services first: functions and tasks stop before the queues, topics, zones and roles
 they use go away), and holds one reset at a time per node. Requests served meanwhile see the
-old state or the new one (a package's rows go in one transaction).
+old state or the new one (a package's rows go in one transaction). While a package resets,
+/_gureum/health shows its services' state as "resetting" (`resetting`); the node stays ready.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gureum.services import registry
@@ -88,7 +90,21 @@ def drop_tables(txn: Txn, tables: Iterable[str]) -> int:
     return sum(txn.delete_prefix(table, "") for table in tables)
 
 
-_LOCKS: weakref.WeakKeyDictionary[App, asyncio.Lock] = weakref.WeakKeyDictionary()
+@dataclass
+class _NodeResets:
+    """Per node: one reset at a time, and the services being reset (for /_gureum/health)."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    services: set[str] = field(default_factory=set)
+
+
+_NODES: weakref.WeakKeyDictionary[App, _NodeResets] = weakref.WeakKeyDictionary()
+
+
+def resetting(app: App) -> frozenset[str]:
+    """The AWS services whose reset is under way on this node."""
+    node = _NODES.get(app)
+    return frozenset(node.services) if node is not None else frozenset()
 
 
 async def reset(app: App, services: Sequence[str] | None = None) -> list[str]:
@@ -96,21 +112,16 @@ async def reset(app: App, services: Sequence[str] | None = None) -> list[str]:
     whose state was reset, in the order they were."""
     from gureum.app import load_entry
 
-    lock = _LOCKS.setdefault(app, asyncio.Lock())
+    node = _NODES.setdefault(app, _NodeResets())
     done: list[str] = []
-    async with lock:
+    async with node.lock:
         for manifest in plan(services):
             assert manifest.reset is not None
             fn = await asyncio.to_thread(load_entry, manifest.reset)
-            # /_gureum/health shows the package's services "resetting" meanwhile
-            before = app.status()
-            for service in manifest.services:
-                app.set_status(service, "resetting")
+            node.services.update(manifest.services)
             try:
                 await fn(app)
             finally:
-                for service in manifest.services:
-                    was = before.get(service, {"state": "available"})
-                    app.set_status(service, was["state"], was.get("reason", ""))
+                node.services.difference_update(manifest.services)
             done += [s for s in manifest.services if services is None or s in services]
     return done

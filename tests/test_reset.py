@@ -27,6 +27,8 @@ from harness import GureumProcess
 from lambda_.lambda_helpers import TRUST, zip_of
 from waiting import wait_for
 
+from gureum.reset import resettable
+
 pytestmark = pytest.mark.xdist_group("ecs-containers")
 AWSVPC = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"], "securityGroups": ["sg-12345678"]}}
 
@@ -191,8 +193,14 @@ def test_reset_of_named_services_then_of_everything(node: GureumProcess, tmp_pat
         assert w.c["ecs"].describe_tasks(tasks=[w.task_arn])["tasks"][0]["lastStatus"] == "RUNNING"
         assert alive(w.task_pids)
 
-    # Everything.
-    status, doc = post_reset(node)
+    # Everything. While ECS's reset waits for the task to stop, the health report says so.
+    result: list[tuple[int, dict[str, Any]]] = []
+    resetting = threading.Thread(target=lambda: result.append(post_reset(node)))
+    resetting.start()
+    if w.task_arn:
+        wait_for("ecs reported resetting", lambda: node.health()["services"]["ecs"]["state"] == "resetting", 60, interval=0.02)
+    resetting.join(120)
+    status, doc = result[0]
     assert status == 200 and set(doc["reset"]) >= {"lambda", "sqs", "sns", "s3", "route53", "ecr", "ecs", "logs", "iam", "servicediscovery"}
     assert not (w.topic_there() or w.subscriptions() or w.bucket_there() or w.zone_there() or w.repo_there())
     assert not (w.group_there() or w.role_there() or w.namespace_there())
@@ -202,7 +210,8 @@ def test_reset_of_named_services_then_of_everything(node: GureumProcess, tmp_pat
         assert not alive(w.task_pids), "the task's container processes are gone"
         assert w.c["ecs"].describe_tasks(tasks=[w.task_arn])["failures"][0]["reason"] == "MISSING"
     health = node.health()
-    assert {"lambda", "sqs", "ecs", "route53"} <= set(health["services"]) and health["ready"]
+    assert set(resettable()) <= set(health["services"]) and health["ready"]
+    assert health["services"]["ecs"]["state"] == "running" and health["services"]["sqs"]["state"] == "available"
 
     # The same names can be made again (and serve).
     w.make(with_task=False)
@@ -293,3 +302,28 @@ def test_strict_mode_resets_only_for_the_operators_signed_requests(tmp_path: Pat
     finally:
         strict.stop()
 
+
+
+WHOAMI = "import boto3\ndef handler(e, c):\n    return boto3.client('sts').get_caller_identity()['Arn']\n"
+
+
+def test_strict_mode_a_function_made_again_after_a_reset_runs_with_valid_role_credentials(tmp_path: Path) -> None:
+    strict = GureumProcess(tmp_path / "data", extra_args=["--auth", "strict"])
+    strict.start()
+    try:
+        iam, lam = strict.client("iam"), strict.client("lambda")
+
+        def make_and_invoke() -> Any:
+            role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+            lam.create_function(FunctionName="whoami", Runtime="python3.12", Role=role, Handler="app.handler", Timeout=30,
+                                Code={"ZipFile": zip_of({"app.py": WHOAMI})})
+            wait_for("function active", lambda: lam.get_function(FunctionName="whoami")["Configuration"]["State"] == "Active", 60)
+            return json.loads(lam.invoke(FunctionName="whoami", Payload=b"{}")["Payload"].read())
+
+        assert make_and_invoke() == "arn:aws:sts::000000000000:assumed-role/fn-role/gureum-lambda"
+        status, _doc = _signed_reset(strict, "test", "test", "")
+        assert status == 200
+        # the session the first function ran with is gone; the new function gets a new one
+        assert make_and_invoke() == "arn:aws:sts::000000000000:assumed-role/fn-role/gureum-lambda"
+    finally:
+        strict.stop()

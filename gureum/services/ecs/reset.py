@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from typing import TYPE_CHECKING, Any
@@ -93,7 +94,7 @@ async def reset(app: App) -> None:
             killed = True
             await _kill_lingering(agent, left)
         await asyncio.sleep(POLL)
-        pending = await app.store.read(lambda t, keys=left: still_running(t, keys))
+        pending = await app.store.read(functools.partial(still_running, keys=left))
         local = [k for k in left if isinstance(agent, TaskAgent) and k in agent.runs]
         left = list(dict.fromkeys(pending + local))
     if left:

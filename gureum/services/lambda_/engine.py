@@ -129,6 +129,13 @@ class LambdaEngine:
         if key:
             self.invalidate(key)
 
+    def _on_key_change(self, event: Any) -> None:
+        """An access key or temporary credential changed or went away (IAM, a reset): drop
+        the cached role credentials it was, so new environments get a fresh session."""
+        key_id = event.data.get("AccessKeyId")
+        for k in [k for k, (creds, _, _) in self._creds.items() if creds.get("AWS_ACCESS_KEY_ID") == key_id]:
+            del self._creds[k]
+
     async def function(self, key: str, arn: str) -> FunctionState:
         state = self._functions.get(key)
         if state is not None:
@@ -406,6 +413,7 @@ async def run(app: App) -> None:
     # Function changes drop cached state: this node's at once, other nodes' from the change log.
     changes = ChangeFollower(app.store, model.TOPIC, engine._on_change)
     await changes.start()
+    unsubscribe_keys = app.store.subscribe("iam.access_key", engine._on_key_change)  # iam.model.KEY_TOPIC
     engine.queue = EventQueue(app, engine)
     engine.urls = UrlListener(app, engine)
     await engine.urls.start()
@@ -427,6 +435,7 @@ async def run(app: App) -> None:
                 tg.create_task(shared_concurrency.run(app, engine.scheduler), name="lambda-concurrency")
     finally:
         changes.stop()
+        unsubscribe_keys()
         await asyncio.shield(engine.urls.stop())
         await asyncio.shield(engine.scheduler.close())
         await asyncio.shield(engine.logs.flush())
