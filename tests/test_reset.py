@@ -29,7 +29,7 @@ from waiting import wait_for
 
 from gureum.reset import resettable
 
-pytestmark = pytest.mark.xdist_group("ecs-containers")
+pytestmark = pytest.mark.xdist_group("ecs-containers")  # runs containers; one gureum of its own
 AWSVPC = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"], "securityGroups": ["sg-12345678"]}}
 
 
@@ -327,3 +327,27 @@ def test_strict_mode_a_function_made_again_after_a_reset_runs_with_valid_role_cr
         assert make_and_invoke() == "arn:aws:sts::000000000000:assumed-role/fn-role/gureum-lambda"
     finally:
         strict.stop()
+
+
+def test_nodes_sharing_postgres_follow_a_reset_made_on_another(pg_database: str, tmp_path: Path) -> None:
+    """A reset's events reach the DNS server of every node on the store: a zone dropped on
+    node A stops being answered by node B."""
+    quiet = ["--set", "ecs.enabled=0", "--set", "lambda.enabled=0", "--set", "lambda-esm.enabled=0"]
+    a = GureumProcess(tmp_path / "a", extra_args=["--state", pg_database, *quiet])
+    b = GureumProcess(tmp_path / "b", extra_args=["--state", pg_database, *quiet])
+    a.start()
+    b.start()
+    try:
+        b.wait_service("route53", "running")
+        r53 = a.client("route53")
+        zone_id = r53.create_hosted_zone(Name="shared.example.", CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+        r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+            "Name": "www.shared.example.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.9"}]}}]})
+        wait_for("node B answers for the zone", lambda: dns_rcode(b, "www.shared.example.") == (dns.rcode.NOERROR, ["192.0.2.9"]), 30)
+        status, doc = post_reset(a, "?service=route53")
+        assert (status, doc["reset"]) == (200, ["route53"])
+        wait_for("node B refuses the dropped zone", lambda: dns_rcode(b, "www.shared.example.") == (dns.rcode.REFUSED, []), 30)
+        assert b.client("route53").list_hosted_zones()["HostedZones"] == []
+    finally:
+        a.stop()
+        b.stop()
