@@ -204,6 +204,7 @@ def test_reset_of_named_services_then_of_everything(node: GureumProcess, tmp_pat
     assert status == 200 and set(doc["reset"]) >= {"lambda", "sqs", "sns", "s3", "route53", "ecr", "ecs", "logs", "iam", "servicediscovery"}
     assert not (w.topic_there() or w.subscriptions() or w.bucket_there() or w.zone_there() or w.repo_there())
     assert not (w.group_there() or w.role_there() or w.namespace_there())
+    assert w.c["logs"].describe_log_groups()["logGroups"] == []  # the function's own group too
     # Route 53's name servers refuse names in no zone they host
     assert dns_rcode(node, "www." + w.zone) == (dns.rcode.REFUSED, [])
     if w.task_arn:

@@ -101,4 +101,6 @@ async def reset(app: App) -> None:
         log.warning("reset: %d ECS task(s) did not stop within %.0f s; their rows are dropped anyway", len(left), RESET_WAIT)
     await app.store.run(lambda txn: drop_tables(txn, TABLES))
     if isinstance(agent, TaskAgent):
+        if agent.logs is not None:
+            await agent.logs.flush()  # the tasks' last lines land before CloudWatch Logs' reset
         await agent.register_instance()

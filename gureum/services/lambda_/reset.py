@@ -5,7 +5,8 @@ layer, event source mapping (and its poller lease) and queued asynchronous event
 publishes "lambda.fn" for each function and "lambda.esm" for each mapping: every node's
 engine forgets the function and retires its idle environments, every node's ESM runner stops
 the pollers of mappings that are gone. Then this node destroys all its environments, idle and
-busy (an invocation in flight ends as if its sandbox had died).
+busy (an invocation in flight ends as if its sandbox had died), and writes out the log lines
+they left, so that a whole-node reset (Logs after Lambda) leaves no log group behind.
 
 Kept: `lambda.inflight` (each node's in-flight counts, not state a client made) and the
 code URL signing key. The code and layer zips stay in the blob store, referenced by nothing.
@@ -43,3 +44,4 @@ async def reset(app: App) -> None:
     engine = app.components.get(COMPONENT)
     if isinstance(engine, LambdaEngine):
         await engine.scheduler.stop_all()
+        await engine.logs.flush()  # their last lines land before CloudWatch Logs' reset
