@@ -92,6 +92,7 @@ class World:
         self.sandbox_pids: set[int] = set()
         self.task_pids: set[int] = set()
         self.task_arn: str | None = None
+        self.mapping = ""
 
     def make(self, *, with_task: bool) -> None:
         c = self.c
@@ -117,6 +118,7 @@ class World:
         assert json.loads(out["Payload"].read()) == {"ok": 1}
         self.sandbox_pids = alive(self.node.descendants() - before)
         assert self.sandbox_pids, "the warm environment has processes"
+        self.mapping = c["lambda"].create_event_source_mapping(FunctionName=self.function, EventSourceArn=queue_arn, BatchSize=1)["UUID"]
         c["ecr"].create_repository(repositoryName=self.repo)
         if with_task:
             layout = build_image(self.tmp / "layout", "v1", cmd=["sleep", "3600"])
@@ -128,8 +130,10 @@ class World:
             before = self.node.descendants()
             self.task_arn = c["ecs"].run_task(taskDefinition=td, launchType="FARGATE", networkConfiguration=AWSVPC)["tasks"][0]["taskArn"]
             wait_for("task running", lambda: c["ecs"].describe_tasks(tasks=[self.task_arn])["tasks"][0]["lastStatus"] == "RUNNING", 90)
+            c["ecs"].create_service(serviceName=self.repo, taskDefinition=td, desiredCount=1, launchType="FARGATE", networkConfiguration=AWSVPC)
+            wait_for("the service's task running", lambda: c["ecs"].describe_services(services=[self.repo])["services"][0]["runningCount"] == 1, 90)
             self.task_pids = alive(self.node.descendants() - before)
-            assert self.task_pids, "the task's container has processes"
+            assert self.task_pids, "the tasks' containers have processes"
 
     # --- what is there --------------------------------------------------------------------
     def queue_there(self) -> bool:
@@ -185,6 +189,7 @@ def test_reset_of_named_services_then_of_everything(node: GureumProcess, tmp_pat
     status, doc = post_reset(node, "?service=sqs,lambda")
     assert status == 200 and sorted(doc["reset"]) == ["lambda", "sqs"]
     assert not w.queue_there() and not w.function_there()
+    assert w.c["lambda"].list_event_source_mappings()["EventSourceMappings"] == []
     wait_for("the function's sandbox processes are gone", lambda: not alive(w.sandbox_pids), 10)
     assert w.topic_there() and w.subscriptions() == 1 and w.bucket_there() and w.zone_there() and w.repo_there()
     assert w.group_there() and w.role_there() and w.namespace_there()
@@ -210,6 +215,7 @@ def test_reset_of_named_services_then_of_everything(node: GureumProcess, tmp_pat
     if w.task_arn:
         assert not alive(w.task_pids), "the task's container processes are gone"
         assert w.c["ecs"].describe_tasks(tasks=[w.task_arn])["failures"][0]["reason"] == "MISSING"
+        assert w.c["ecs"].list_services()["serviceArns"] == [] and w.c["ecs"].list_task_definitions()["taskDefinitionArns"] == []
     health = node.health()
     assert set(resettable()) <= set(health["services"]) and health["ready"]
     assert health["services"]["ecs"]["state"] == "running" and health["services"]["sqs"]["state"] == "available"
