@@ -35,7 +35,9 @@ AWSVPC = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"], "secu
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GureumProcess]:
-    proc = GureumProcess(tmp_path_factory.mktemp("reset") / "data")
+    # S3's collector quick, to see the reset leave its bodies unreferenced
+    proc = GureumProcess(tmp_path_factory.mktemp("reset") / "data",
+                         extra_args=["--set", "s3.gc_interval_seconds=0.3", "--set", "s3.gc_grace_seconds=0"])
     proc.start()
     yield proc
     proc.stop()
@@ -183,6 +185,7 @@ def test_reset_of_named_services_then_of_everything(node: GureumProcess, tmp_pat
         node.wait_service("ecs", "running", timeout=60)
     w = World(node, tmp_path)
     w.make(with_task=with_task)
+    assert any(p.is_file() for p in (node.data_dir / "s3" / "sha256").rglob("*"))
     assert dns_rcode(node, "www." + w.zone) == (dns.rcode.NOERROR, ["192.0.2.7"])
 
     # Only SQS and Lambda: their state and the function's sandbox go, nothing else does.
@@ -210,6 +213,8 @@ def test_reset_of_named_services_then_of_everything(node: GureumProcess, tmp_pat
     assert not (w.topic_there() or w.subscriptions() or w.bucket_there() or w.zone_there() or w.repo_there())
     assert not (w.group_there() or w.role_there() or w.namespace_there())
     assert w.c["logs"].describe_log_groups()["logGroups"] == []  # the function's own group too
+    s3_blobs = node.data_dir / "s3" / "sha256"
+    wait_for("S3's collector deleted the bodies", lambda: not any(p.is_file() for p in s3_blobs.rglob("*")), 30)
     # Route 53's name servers refuse names in no zone they host
     assert dns_rcode(node, "www." + w.zone) == (dns.rcode.REFUSED, [])
     if w.task_arn:
