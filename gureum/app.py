@@ -15,7 +15,6 @@ What services share through it (docs/CONVENTIONS.md):
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 import shutil
@@ -33,7 +32,7 @@ from gureum.http.server import HttpServer, Request, Response
 from gureum.node_settings import NODE_SETTINGS, BillingSettings, HttpSettings, StorageSettings
 from gureum.services import registry
 from gureum.settings import SettingsCache, flag
-from gureum.slots import Parts, Slot
+from gureum.slots import Parts
 
 if TYPE_CHECKING:
     from gureum.billing.ledger import Ledger
@@ -254,16 +253,6 @@ class App:
         for cname in registry.COMPONENTS:
             flag(self.config.setting, f"{cname}.enabled", True)
 
-    # Untyped names for what a component publishes: kept only for gureum/services/ecs until its
-    # split moves it to slots (ecs publishes "ecs" and waits for "dns"); use app.parts.
-    def publish(self, name: str, obj: Any) -> None:
-        """Deprecated: `app.parts.put(slot, obj)`."""
-        self.parts.put(Slot(name), obj)
-
-    async def wait_component(self, name: str, timeout: float | None = None) -> Any:
-        """Deprecated: `await app.parts.wait(slot, timeout)`."""
-        return await self.parts.wait(Slot[Any](name), timeout)
-
     @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
@@ -330,7 +319,7 @@ class App:
     async def _run_component(self, name: str, entry: str, services: tuple[str, ...]) -> None:
         try:
             # Import off the loop thread so the listener answers while components load.
-            fn = await asyncio.to_thread(load_entry, entry)
+            fn = await asyncio.to_thread(registry.load_entry, entry)
             await fn(self)
         except asyncio.CancelledError:
             raise
@@ -350,7 +339,7 @@ class App:
             # A SigV4-signed /v2/... may be an S3 request for bucket "v2"; no bucket name starts
             # with "_", so prefixes under /_ are ours even when signed (function URLs with AWS_IAM).
             if path.startswith(prefix) and (prefix.startswith("/_") or not _is_sigv4(request)):
-                return await load_entry(entry)(self, request)
+                return await registry.load_entry(entry)(self, request)
         if path.startswith("/_gureum/"):
             from gureum import internal
 
@@ -389,19 +378,6 @@ async def _guard(coro: Awaitable[Any], name: str) -> Any:
 def _is_sigv4(request: Request) -> bool:
     auth = request.headers.get("authorization", "")
     return auth.startswith("AWS4-") or "X-Amz-Credential=" in request.query_string
-
-
-_ENTRIES: dict[str, Any] = {}
-
-
-def load_entry(entry: str) -> Any:
-    """Import "package.module:function" once and return the function."""
-    fn = _ENTRIES.get(entry)
-    if fn is None:
-        module, _, attr = entry.partition(":")
-        fn = getattr(importlib.import_module(module), attr)
-        _ENTRIES[entry] = fn
-    return fn
 
 
 def make_ephemeral_dir() -> Path:

@@ -233,7 +233,10 @@ def _without_password(url: str) -> str:
 
 
 def print_agent_banner(app: Any) -> None:
+    from gureum.public import shown_host
+
     host, port = app.http_address
+    host = shown_host(host)
     lines = [
         f"gureum {__version__} agent is up",
         f"  cloud      {app.config.api_endpoint}",

@@ -46,5 +46,6 @@ class Config:
 
     @property
     def endpoint(self) -> str:
-        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::1", "::") else self.host
-        return f"http://{host}:{self.port}"
+        from gureum.public import shown_host
+
+        return f"http://{shown_host(self.host)}:{self.port}"

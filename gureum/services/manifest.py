@@ -21,8 +21,8 @@ Fields:
 - `settings`: "module:Class", the package's typed settings dataclass (gureum/settings.py).
 - `protocol_hooks`: "module:object", the package's departures from the generic wire layer
   (S3's virtual hosts and URI errors...), see gureum/aws/protocols.
-- `reset`: "module:function", `async def reset(app, accounts) -> None` returning the
-  package's state to fresh (POST /_gureum/reset).
+- `reset`: "module:function", `async def reset(app) -> None` returning the package's state
+  on every account to fresh (POST /_gureum/reset, gureum/reset.py).
 - `ports`: port name -> "module:attribute", what other services may call (gureum/ports.py).
 """
 

@@ -83,6 +83,20 @@ VALIDATION_CODES: dict[str, str] = dict(PLANNED) | {
 }
 
 
+_ENTRIES: dict[str, Any] = {}
+
+
+def load_entry(entry: str) -> Any:
+    """Import "package.module:attribute" once (a manifest's component, route, reset...) and
+    return the attribute."""
+    fn = _ENTRIES.get(entry)
+    if fn is None:
+        module, _, attr = entry.partition(":")
+        fn = getattr(importlib.import_module(module), attr)
+        _ENTRIES[entry] = fn
+    return fn
+
+
 def components() -> list[Component]:
     """Every component, in start order."""
     return [c for m in MANIFESTS for c in m.components]

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from gureum.aws import arn as arns, paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.public import public_netloc
 from gureum.services.ecr import auth, lifecycle, model, oci, replication, scanning
 from gureum.services.ecr.engine import RangeMismatch, Registry, Scope, registry_of
 from gureum.services.ecr.http import download_url
@@ -50,10 +51,9 @@ def _ctx(ctx: RequestContext, params: dict[str, Any]) -> tuple[Registry, Scope, 
 
 
 def registry_host(ctx: RequestContext) -> str:
-    host, port = ctx.app.http_address
-    if host in ("127.0.0.1", "0.0.0.0", "::1", "::", "localhost"):
-        host = "localhost"
-    return f"{host}:{port}"
+    """The advertised address (not the caller's Host): repository URIs are kept and pulled
+    by other clients (ECS tasks, other nodes)."""
+    return public_netloc(ctx.app)
 
 
 def repository_uri(ctx: RequestContext, account: str, name: str) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from gureum.http.server import Request, Response
+from gureum.public import public_url
 from gureum.services.ecr import auth, model, oci
 from gureum.services.ecr.engine import RangeMismatch, Registry, Scope, registry_of
 from gureum.services.ecr.settings import EcrSettings
@@ -58,8 +59,7 @@ def error_response(e: oci.RegistryError) -> Response:
 
 
 def _challenge(app: App, request: Request) -> str:
-    host = request.host or f"localhost:{app.http_address[1]}"
-    return f'Basic realm="http://{host}/",service="ecr.amazonaws.com"'
+    return f'Basic realm="{public_url(app, request, "/")}",service="ecr.amazonaws.com"'
 
 
 def default_scope(app: App) -> Scope:

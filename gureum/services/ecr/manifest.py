@@ -11,4 +11,5 @@ MANIFEST = Manifest(
     edge_routes={"/v2/": "gureum.services.ecr.http:handle"},  # the OCI registry
     validation_errors={"ecr": "InvalidParameterException"},
     settings="gureum.services.ecr.settings:EcrSettings",
+    reset="gureum.services.ecr.reset:reset",
 )

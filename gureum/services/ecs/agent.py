@@ -68,6 +68,7 @@ from gureum.services.ecs.task_networks import NetworkPool
 from gureum.services.ecs.taskrun import ContainerRun, TaskRun
 from gureum.store import Store
 from gureum.store.follow import ChangeFollower
+from gureum.services.ecs.slots import AGENT
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -345,7 +346,7 @@ class TaskAgent:
         await self.follower.start()
         if self.app.store.shared:
             self.spawn(self.follower.poll_forever(float(self.app.config.setting("ecs.follow_interval", "0.2") or 0.2)), "ecs-follow")
-        self.app.publish(COMPONENT, self)
+        self.app.parts.put(AGENT, self)
         if self.available:
             self.app.set_status("ecs", "running")
         else:

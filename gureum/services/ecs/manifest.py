@@ -10,4 +10,5 @@ MANIFEST = Manifest(
     components=(Component("ecs", "gureum.services.ecs.agent:run", ("ecs",), on_agent=True),),
     validation_errors={"ecs": "InvalidParameterException"},
     settings="gureum.services.ecs.settings:EcsSettings",
+    reset="gureum.services.ecs.reset:reset",
 )

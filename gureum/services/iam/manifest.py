@@ -8,4 +8,5 @@ MANIFEST = Manifest(
     api_modules={"iam": ("gureum.services.iam.api",)},
     validation_errors={"iam": "ValidationError"},
     settings="gureum.services.iam.settings:IamSettings",
+    reset="gureum.services.iam.reset:reset",
 )

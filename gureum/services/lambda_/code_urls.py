@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from gureum.http.server import Request, Response
+from gureum.public import public_url
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -45,8 +46,7 @@ def _signature(key: bytes, hexdigest: str, expires: int) -> str:
 
 
 def endpoint(app: App) -> str:
-    host, port = app.http_address
-    return f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::', '::1') else host}:{port}"
+    return public_url(app)
 
 
 async def location(app: App, digest: str) -> str:

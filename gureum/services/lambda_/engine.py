@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
 from gureum.node_settings import TaskNetworkSettings
+from gureum.public import local_url
 from gureum.sandbox.process import SandboxHost
 from gureum.services.iam import port as iam
 from gureum.services.lambda_ import model
@@ -117,6 +118,13 @@ class LambdaEngine:
         key = event.data.get("key")
         if key and event.data.get("what") != "url":
             self.invalidate(key)
+
+    def _on_key_change(self, event: Any) -> None:
+        """An access key or temporary credential changed or went away (IAM, a reset): drop
+        the cached role credentials it was, so new environments get a fresh session."""
+        key_id = event.data.get("AccessKeyId")
+        for k in [k for k, (creds, _, _) in self._creds.items() if creds.get("AWS_ACCESS_KEY_ID") == key_id]:
+            del self._creds[k]
 
     async def function(self, key: str, arn: str) -> FunctionState:
         return await self.functions.get(key, arn)
@@ -231,10 +239,7 @@ class LambdaEngine:
         return path
 
     def _endpoint(self) -> str:
-        host, port = self.app.http_address
-        if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
-        return f"http://{host}:{port}"
+        return local_url(self.app)
 
     async def _credentials(self, account: str, role_arn: str) -> tuple[dict[str, str], float]:
         """Temporary credentials of the execution role (as AWS_* variables) and when they
@@ -372,6 +377,7 @@ async def run(app: App) -> None:
     # Function changes drop cached state: this node's at once, other nodes' from the change log.
     changes = ChangeFollower(app.store, model.TOPIC, engine._on_change)
     await changes.start()
+    unsubscribe_keys = app.store.subscribe("iam.access_key", engine._on_key_change)  # iam.model.KEY_TOPIC
     engine.queue = EventQueue(app, engine)
     engine.urls = UrlListener(app, engine)
     await engine.urls.start()
@@ -393,6 +399,7 @@ async def run(app: App) -> None:
         changes.stop()
         if sharing is not None:
             await asyncio.shield(sharing.close())
+        unsubscribe_keys()
         await asyncio.shield(engine.urls.stop())
         await asyncio.shield(engine.scheduler.close())  # its last log lines go to app.logs, flushed at the node's stop
         engine.images.close()

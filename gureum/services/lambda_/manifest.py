@@ -17,4 +17,5 @@ MANIFEST = Manifest(
     },
     ports={"functions": "gureum.services.lambda_.port:Functions"},
     settings="gureum.services.lambda_.settings:LambdaSettings",
+    reset="gureum.services.lambda_.reset:reset",
 )

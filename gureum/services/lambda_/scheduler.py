@@ -198,6 +198,16 @@ class Scheduler:
             with contextlib.suppress(Exception):
                 await env.destroy()
 
+    async def stop_all(self) -> int:
+        """Destroy every environment, idle or busy (POST /_gureum/reset): a busy one's
+        invocation ends as if its sandbox had died. The scheduler keeps serving; how many
+        environments were destroyed."""
+        envs = [e for pool in self._idle.values() for e in pool] + list(self._busy) + self._retired
+        self._idle.clear()
+        self._retired = []
+        await asyncio.gather(*(e.destroy() for e in envs), return_exceptions=True)
+        return len(envs)
+
     async def run_reaper(self, interval: float = 5.0) -> None:
         """`reap()` every `reap_interval(interval)` seconds until cancelled (the node runs it
         with `app.every`; this is for a scheduler on its own)."""

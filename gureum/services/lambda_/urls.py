@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 
 from gureum.aws.errors import AwsError
 from gureum.http.server import HttpServer, Request, Response
+from gureum.public import public_url
 from gureum.services.lambda_ import url_configs
 from gureum.services.lambda_.scheduler import Throttled
 from gureum.services.lambda_.settings import LambdaSettings
@@ -71,9 +72,7 @@ class UrlListener:
 
     def path_url_for(self, url_id: str) -> str:
         """The same URL in path form, on the API port."""
-        host, port = self.app.http_address
-        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host
-        return f"http://{shown}:{port}{PATH_PREFIX}{url_id}/"
+        return public_url(self.app, None, f"{PATH_PREFIX}{url_id}/")
 
     def forget(self, url_id: str) -> None:
         """That URL's config changed (the engine follows Lambda's change events)."""

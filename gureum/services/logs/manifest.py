@@ -9,4 +9,5 @@ MANIFEST = Manifest(
     validation_errors={"logs": "InvalidParameterException"},
     ports={"logs": "gureum.services.logs.port:Logs"},
     settings="gureum.services.logs.settings:LogsSettings",
+    reset="gureum.services.logs.reset:reset",
 )

@@ -19,4 +19,5 @@ MANIFEST = Manifest(
     ),
     validation_errors={"route53": "InvalidInput"},
     settings="gureum.services.route53.settings:Route53Settings",
+    reset="gureum.services.route53.reset:reset",
 )

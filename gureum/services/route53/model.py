@@ -719,3 +719,13 @@ def load_all_zones(txn: Txn) -> list[tuple[dict, list[dict]]]:
         zid = bare_id(zone["Id"])
         out.append((zone, zone_records(txn, account, zid)))
     return out
+
+
+def drop_zone(txn: Txn, account: str, zone_id: str) -> None:
+    """Remove a hosted zone and every record set in it, whatever they are (no
+    HostedZoneNotEmpty), and tell the DNS servers."""
+    zid = bare_id(zone_id)
+    txn.delete_prefix(RECORDS, record_prefix(account, zid))
+    txn.delete(ZONES, zone_key(account, zid))
+    txn.delete(TAGS, f"{account}/hostedzone/{zid}")
+    txn.publish(EVENT_TOPIC, {"kind": "zone-deleted", "zone_id": zid})

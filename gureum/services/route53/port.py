@@ -21,6 +21,12 @@ def delete_zone(txn: Txn, account: str, zone_id: str) -> None:
     model.delete_zone(txn, account, zone_id)
 
 
+def drop_zone(txn: Txn, account: str, zone_id: str) -> None:
+    """Remove a hosted zone with every record set in it (a namespace's reset), telling the DNS
+    servers."""
+    model.drop_zone(txn, account, zone_id)
+
+
 def change_record_sets(txn: Txn, account: str, zone_id: str, changes: list[dict[str, Any]], comment: str) -> None:
     """ChangeResourceRecordSets with `changes` ({"Action", "ResourceRecordSet"}), atomically."""
     model.change_record_sets(txn, account, zone_id, {"Changes": changes, "Comment": comment})

@@ -10,4 +10,5 @@ MANIFEST = Manifest(
     components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),),
     validation_errors={"s3": "InvalidArgument"},
     settings="gureum.services.s3.settings:S3Settings",
+    reset="gureum.services.s3.reset:reset",
 )

@@ -7,4 +7,5 @@ MANIFEST = Manifest(
     services=("servicediscovery",),
     api_modules={"servicediscovery": ("gureum.services.servicediscovery.api",)},
     validation_errors={"servicediscovery": "InvalidInput"},
+    reset="gureum.services.servicediscovery.reset:reset",
 )

@@ -9,6 +9,7 @@ from typing import Any
 from gureum.aws import arn as arns, paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.public import public_url
 from gureum.services.sns import endpoints, topics
 from gureum.services.sns.topics import invalid_parameter, not_found
 
@@ -26,9 +27,7 @@ _TOPIC_SETTABLE = ("DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", 
 
 
 def _base_url(ctx: RequestContext) -> str:
-    if ctx.request is not None and ctx.request.host:
-        return f"http://{ctx.request.host}"
-    return topics._base_url(ctx.app)
+    return public_url(ctx.app, ctx.request)
 
 
 def _default_policy(arn: str, account: str) -> str:

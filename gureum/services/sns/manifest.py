@@ -10,4 +10,5 @@ MANIFEST = Manifest(
     components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",)),),
     validation_errors={"sns": "InvalidParameter"},
     ports={"topics": "gureum.services.sns.port:Topics"},
+    reset="gureum.services.sns.reset:reset",
 )

@@ -305,8 +305,9 @@ async def _to_lambda(app: App, function_arn: str, event: dict[str, Any]) -> None
 
 
 def _base_url(app: App) -> str:
-    h, p = app.http_address
-    return f"http://{'localhost' if h in ('127.0.0.1', '0.0.0.0', '') else h}:{p}"
+    from gureum.public import public_url
+
+    return public_url(app)
 
 
 # -- http/https --------------------------------------------------------------------------------

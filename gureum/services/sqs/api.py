@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from gureum.aws import arn as arns, paging, tags
 from gureum.aws.dispatch import RequestContext, operation
+from gureum.public import public_url
 from gureum.services.sqs import attributes as qattrs
 from gureum.services.sqs import checksums, errors
 from gureum.services.sqs.engine import Engine, Queue, attrs_for_output, now_ms
@@ -21,13 +22,7 @@ TAG_RULES = tags.Rules(invalid=errors.invalid_parameter)
 
 
 def queue_url(ctx: RequestContext, q: Queue) -> str:
-    host = ""
-    if ctx.request is not None:
-        host = ctx.request.host
-    if not host:
-        h, p = ctx.app.http_address
-        host = f"{'localhost' if h in ('127.0.0.1', '0.0.0.0', '') else h}:{p}"
-    return f"http://{host}/{q.account}/{q.name}"
+    return public_url(ctx.app, ctx.request, f"/{q.account}/{q.name}")
 
 
 async def _queue(ctx: RequestContext, url: str) -> tuple[Engine, Queue]:

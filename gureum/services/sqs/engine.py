@@ -406,6 +406,23 @@ class Engine:
         q.messages.clear()
         q.notify()
 
+    def forget_all(self) -> None:
+        """Forget every queue (their rows are gone: POST /_gureum/reset): waiting receives
+        return empty, redrive tasks stop, the next use of a name finds no queue."""
+        for task in self.move_tasks.values():
+            if task.status == "RUNNING":
+                task.status = "CANCELLING"
+        self.move_tasks.clear()
+        queues = list(self.queues.values())
+        self.queues.clear()
+        self._by_arn.clear()
+        for q in queues:
+            q.messages.clear()
+            q.ready.clear()
+            q.timers.clear()
+            q.group_inflight.clear()
+            q.notify()
+
     async def purge(self, q: Queue) -> None:
         now = now_ms()
         if now - q.last_purge_ms < PURGE_INTERVAL_MS:

@@ -8,4 +8,5 @@ MANIFEST = Manifest(
     api_modules={"sqs": ("gureum.services.sqs.api", "gureum.services.sqs.moves")},
     validation_errors={"sqs": "InvalidParameterValue"},
     ports={"queues": "gureum.services.sqs.port:Queues"},
+    reset="gureum.services.sqs.reset:reset",
 )

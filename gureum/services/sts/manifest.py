@@ -7,4 +7,5 @@ MANIFEST = Manifest(
     services=("sts",),
     api_modules={"sts": ("gureum.services.sts.api",)},
     validation_errors={"sts": "ValidationError"},
+    reset="gureum.services.sts.reset:reset",
 )
