@@ -127,6 +127,12 @@ class TaskAgent:
         self._next_scan = 0.0
         self._next_expire = 0.0
 
+    async def register_instance(self) -> None:
+        """Register this machine as a container instance (at start, and again after a reset)."""
+        registered = await node_instance.register_instance(self.app, self.work, self.node_ident)
+        if registered is not None:
+            self.instance_key, self.host_label = registered.key, registered.host_label
+
     # --- set-up ------------------------------------------------------------------------------
     def setup(self) -> None:
         if str(self.app.config.setting("ecs.run_tasks", "true")).lower() in ("false", "0", "no", "off"):
@@ -352,9 +358,7 @@ class TaskAgent:
         else:
             self.app.set_status("ecs", "running", f"API only: {self.reason}")
             log.warning("ECS tasks cannot run here: %s", self.reason)
-        registered = await node_instance.register_instance(self.app, self.work, self.node_ident)
-        if registered is not None:
-            self.instance_key, self.host_label = registered.key, registered.host_label
+        await self.register_instance()
         try:
             for key in await recovery.provisioning(self.app.store, self.node_ident):
                 self.spawn_start(key)

@@ -85,7 +85,7 @@ async def reset(app: App) -> None:
     stopping = await app.store.run(stop_everything)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + RESET_WAIT
-    killed_at = loop.time() + (agent.shutdown_grace if agent is not None else 0.0)
+    killed_at = loop.time() + (agent.grace.grace if agent is not None else 0.0)
     killed = False
     left = stopping
     while left and loop.time() < deadline:
@@ -94,12 +94,12 @@ async def reset(app: App) -> None:
             await _kill_lingering(agent, left)
         await asyncio.sleep(POLL)
         pending = await app.store.read(functools.partial(still_running, keys=left))
-        local = [k for k in left if isinstance(agent, TaskAgent) and k in agent.runs]
+        local = [k for k in left if agent is not None and k in agent.runs]
         left = list(dict.fromkeys(pending + local))
     if left:
         log.warning("reset: %d ECS task(s) did not stop within %.0f s; their rows are dropped anyway", len(left), RESET_WAIT)
     await app.store.run(lambda txn: drop_tables(txn, TABLES))
-    if isinstance(agent, TaskAgent):
+    if agent is not None:
         if agent.logs is not None:
             await agent.logs.flush()  # the tasks' last lines land before CloudWatch Logs' reset
         await agent.register_instance()
