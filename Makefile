@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: help up test test-fast install install-test system-packages runtimes bench fuzz compile clean
+.PHONY: help up test test-fast lint install install-test system-packages runtimes bench fuzz compile clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,10 @@ runtimes: ## install the toolchains Lambda runtimes need (Node, JDK, Ruby, gcc) 
 
 test: system-packages install-test compile ## install what the tests need, then run the whole suite
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+
+lint: install-test ## ruff (pyflakes, import order, bugbear) and mypy (strict for the wire layer, the store and the kit)
+	$(VENV)/bin/ruff check gureum tests bench fuzz
+	$(PY) -m mypy
 
 test-fast: install-test ## run only the unit tests (no gureum process, no server): feedback in under a minute
 	$(PY) -m pytest -n 2 -q -m unit $(PYTEST_ARGS)

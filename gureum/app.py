@@ -1,12 +1,20 @@
 """The running gureum node: owns the store, the blob store, the listeners and every
 background component, all under one TaskGroup; routes each HTTP request to the AWS wire
 layer, gureum's own endpoints or a non-AWS edge route (the OCI registry, ...).
+
+What services share through it (docs/CONVENTIONS.md):
+- `app.parts` (gureum/slots.py): live objects by typed slot (engines, lazy singletons);
+- `app.settings(Cls)` (gureum/settings.py): a package's typed settings, read once per node;
+  every class a manifest declares is read before the listener starts (a bad value stops
+  the start with a message naming the setting);
+- `app.every(interval, fn, name=...)` (gureum/periodic.py): periodic loops owned by the node;
+- `app.logs` / `app.ledger`: the node's one log writer and one usage ledger, started on
+  first use and flushed when the node stops (after every component has ended).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 import shutil
@@ -17,13 +25,19 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gureum import periodic
 from gureum.config import Config
 from gureum.http.limits import HttpLimits
 from gureum.http.server import HttpServer, Request, Response
+from gureum.node_settings import NODE_SETTINGS, BillingSettings, HttpSettings, StorageSettings
 from gureum.services import registry
+from gureum.settings import SettingsCache, flag
+from gureum.slots import Parts
 
 if TYPE_CHECKING:
+    from gureum.billing.ledger import Ledger
     from gureum.blobs import BlobStore
+    from gureum.services.logs.writer import LogWriter
     from gureum.store import Store
 
 log = logging.getLogger("gureum")
@@ -75,7 +89,10 @@ class App:
         self._dns_address: tuple[str, int] | None = None
         self.notes = _Notes()  # shown in the banner (e.g. "DNS fell back to 10053")
         self.banner_printed = False
-        self.components: dict[str, Any] = {}  # name -> the object a component publishes
+        self.parts = Parts()  # live objects by typed slot (gureum/slots.py)
+        self.settings = SettingsCache(config.setting)  # app.settings(Cls): typed, read once
+        self._logs: LogWriter | None = None
+        self._ledger: Ledger | None = None
         self._status: dict[str, tuple[str, str]] = {}
         # component name -> the services it backs, for components started (or turned off)
         self._components: dict[str, tuple[str, ...]] = {}
@@ -84,7 +101,6 @@ class App:
         self._http: HttpServer | None = None
         self._lock: DataDirLock | None = None
         self._stopping = asyncio.Event()
-        self._ready_events: dict[str, asyncio.Event] = {}
         self._node_id: str | None = None
 
     @property
@@ -133,8 +149,8 @@ class App:
         """Where the content-addressed stores live (blobs/, s3/, registry/): the data dir, or
         `--set storage.blob_dir=PATH`, a directory several nodes sharing one PostgreSQL store
         can share (a network file system), so each serves what the others stored."""
-        shared = self.config.setting("storage.blob_dir")
-        return Path(shared).expanduser() if shared else self.data_dir
+        shared = self.settings(StorageSettings).blob_dir
+        return shared if shared is not None else self.data_dir
 
     @property
     def blobs(self) -> BlobStore:
@@ -188,18 +204,54 @@ class App:
         assert self._tasks is not None, "app not started"
         return self._tasks.create_task(_guard(coro, name), name=name)
 
-    async def wait_component(self, name: str, timeout: float | None = None) -> Any:
-        """Wait until component `name` has published its object via `publish()`."""
-        if name in self.components:
-            return self.components[name]
-        ev = self._ready_events.setdefault(name, asyncio.Event())
-        await asyncio.wait_for(ev.wait(), timeout)
-        return self.components[name]
+    def every(
+        self, interval: float, fn: periodic.Job, *, name: str, jitter: float = 0.1, first: float | None = None
+    ) -> asyncio.Task[Any]:
+        """Run `fn()` every `interval` seconds (+-`jitter` of it; the first time after `first`
+        seconds, default one interval) in a task owned by the node, until shutdown. A run
+        that raises is logged under `name` and the loop goes on (gureum/periodic.py)."""
+        return self.spawn(periodic.run_every(interval, fn, name=name, jitter=jitter, first=first), name)
 
-    def publish(self, name: str, obj: Any) -> None:
-        """A component makes its live object (e.g. the DNS server) available to others."""
-        self.components[name] = obj
-        self._ready_events.setdefault(name, asyncio.Event()).set()
+    @property
+    def logs(self) -> LogWriter:
+        """The node's one CloudWatch Logs writer (batched; started on first use, flushed when
+        the node stops)."""
+        if self._logs is None:
+            from gureum.services.logs.settings import LogsSettings
+            from gureum.services.logs.writer import LogWriter
+
+            s = self.settings(LogsSettings)
+            self._logs = LogWriter(self.store, interval=s.flush_interval, expire_every=s.retention_interval)
+            if self._tasks is not None:
+                self.spawn(self._logs.run(), "logs-writer")
+        return self._logs
+
+    @property
+    def ledger(self) -> Ledger:
+        """The node's one usage ledger (batched; started on first use, flushed when the node
+        stops)."""
+        if self._ledger is None:
+            from gureum.billing.ledger import Ledger
+
+            self._ledger = Ledger(self.store, interval=self.settings(BillingSettings).flush_interval)
+            if self._tasks is not None:
+                self.spawn(self._ledger.run(), "billing-ledger")
+        return self._ledger
+
+    async def _flush_sinks(self) -> None:
+        """Write what the log writer and the ledger still buffer (after every component has
+        stopped, so their last lines and rows are in)."""
+        for sink in (self._logs, self._ledger):
+            if sink is not None:
+                await sink.flush()
+
+    def read_settings(self) -> None:
+        """Read every settings class a manifest declares (a bad value stops the start, with a
+        message naming the setting: gureum.settings.SettingError)."""
+        for cls in (*NODE_SETTINGS, *registry.settings_classes()):
+            self.settings(cls)
+        for cname in registry.COMPONENTS:
+            flag(self.config.setting, f"{cname}.enabled", True)
 
     @property
     def stopping(self) -> bool:
@@ -211,12 +263,13 @@ class App:
         from gureum.store import open_store
 
         cfg = self.config
+        self.read_settings()
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = DataDirLock(cfg.data_dir)
         self._lock.acquire()
         try:
             self.store = open_store(cfg.state)
-            self._http = HttpServer(self.handle, HttpLimits.from_settings(cfg.setting))
+            self._http = HttpServer(self.handle, HttpLimits.from_settings(self.settings(HttpSettings)))
             self.http_address = await self._http.start(cfg.host, cfg.port)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -226,11 +279,14 @@ class App:
                     pass
             async with asyncio.TaskGroup() as tg:
                 self._tasks = tg
+                for sink, sink_name in ((self._logs, "logs-writer"), (self._ledger, "billing-ledger")):
+                    if sink is not None:  # used before the node ran
+                        self.spawn(sink.run(), sink_name)
                 for cname, (entry, services) in registry.COMPONENTS.items():
                     if self.is_agent and cname not in registry.AGENT_COMPONENTS:
                         continue
                     self._components[cname] = services or (cname,)
-                    if cfg.setting(f"{cname}.enabled", "1") in ("0", "false", "no"):
+                    if not flag(cfg.setting, f"{cname}.enabled", True):
                         self._disabled.add(cname)
                         for svc in services or (cname,):
                             self.set_status(svc, "disabled", "turned off by configuration")
@@ -251,7 +307,10 @@ class App:
         finally:
             self._tasks = None
             if self.store is not None:
-                await self.store.close()
+                try:
+                    await self._flush_sinks()
+                finally:
+                    await self.store.close()
             self._lock.release()
 
     def stop(self) -> None:
@@ -260,7 +319,7 @@ class App:
     async def _run_component(self, name: str, entry: str, services: tuple[str, ...]) -> None:
         try:
             # Import off the loop thread so the listener answers while components load.
-            fn = await asyncio.to_thread(load_entry, entry)
+            fn = await asyncio.to_thread(registry.load_entry, entry)
             await fn(self)
         except asyncio.CancelledError:
             raise
@@ -280,7 +339,7 @@ class App:
             # A SigV4-signed /v2/... may be an S3 request for bucket "v2"; no bucket name starts
             # with "_", so prefixes under /_ are ours even when signed (function URLs with AWS_IAM).
             if path.startswith(prefix) and (prefix.startswith("/_") or not _is_sigv4(request)):
-                return await load_entry(entry)(self, request)
+                return await registry.load_entry(entry)(self, request)
         if path.startswith("/_gureum/"):
             from gureum import internal
 
@@ -319,19 +378,6 @@ async def _guard(coro: Awaitable[Any], name: str) -> Any:
 def _is_sigv4(request: Request) -> bool:
     auth = request.headers.get("authorization", "")
     return auth.startswith("AWS4-") or "X-Amz-Credential=" in request.query_string
-
-
-_ENTRIES: dict[str, Any] = {}
-
-
-def load_entry(entry: str) -> Any:
-    """Import "package.module:function" once and return the function."""
-    fn = _ENTRIES.get(entry)
-    if fn is None:
-        module, _, attr = entry.partition(":")
-        fn = getattr(importlib.import_module(module), attr)
-        _ENTRIES[entry] = fn
-    return fn
 
 
 def make_ephemeral_dir() -> Path:

@@ -27,11 +27,43 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get("GUREUM_" + name, default)
 
 
+def _env_flag(name: str) -> bool:
+    """A GUREUM_<NAME> switch, read by the one boolean rule (gureum/settings.py)."""
+    from gureum.settings import SettingError, parse_bool
+
+    text = _env(name, "") or ""
+    try:
+        return parse_bool("GUREUM_" + name, text) if text.strip() else False
+    except SettingError as exc:
+        sys.exit(f"gureum: {exc}")
+
+
+def settings_help() -> str:
+    """Every `--set KEY=VALUE` setting with its default and meaning, from the typed settings
+    classes (gureum/node_settings.py and each package's manifest)."""
+    from gureum.node_settings import NODE_SETTINGS
+    from gureum.services import registry
+    from gureum.settings import entries
+
+    lines = ["settings (--set KEY=VALUE, or the environment variable GUREUM_<KEY> with . as _;",
+             "booleans: 1/true/yes/on or 0/false/no/off):",
+             "  <component>.enabled=true",
+             "      run the component (" + ", ".join(registry.COMPONENTS) + ")"]
+    for cls in (*NODE_SETTINGS, *registry.settings_classes()):
+        for e in entries(cls):
+            default = "" if e.default is None else ",".join(map(str, e.default)) if isinstance(e.default, tuple) else str(e.default).lower() if isinstance(e.default, bool) else str(e.default)
+            lines.append(f"  {e.key}={default}")
+            if e.doc:
+                lines.append(f"      {e.doc}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gureum", description="A self-hosted cloud that speaks the AWS APIs.")
     p.add_argument("--version", action="version", version=f"gureum {__version__}")
     sub = p.add_subparsers(dest="command")
-    up = sub.add_parser("up", help="run a gureum node in the foreground")
+    up = sub.add_parser("up", help="run a gureum node in the foreground", epilog=settings_help(),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     up.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="listen address (GUREUM_HOST)")
     up.add_argument("--port", type=int, default=int(_env("PORT", "4566") or 4566), help="AWS API port (GUREUM_PORT)")
     up.add_argument("--dns-port", type=int, default=int(_env("DNS_PORT", "53") or 53), help="DNS port (GUREUM_DNS_PORT)")
@@ -39,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--ephemeral",
         action="store_true",
-        default=(_env("EPHEMERAL", "") or "").lower() in ("1", "true", "yes"),
+        default=_env_flag("EPHEMERAL"),
         help="use a temporary data directory, deleted on exit (GUREUM_EPHEMERAL)",
     )
     up.add_argument("--state", default=_env("STATE"), help="sqlite:///PATH (default) or postgresql://... (GUREUM_STATE)")
@@ -72,11 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DELEGATED:
         module, _, fn = DELEGATED[argv[0]][0].partition(":")
-        try:
-            entry = getattr(importlib.import_module(module), fn)
-        except ImportError:
-            print(f"gureum {argv[0]}: not available in this build", file=sys.stderr)
-            return 2
+        entry = getattr(importlib.import_module(module), fn)  # in-tree modules, always there
         return int(entry(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     if args.command == "up":
@@ -118,12 +146,16 @@ def _serve(app: Any, command: str, banner: Any) -> int:
     import asyncio
 
     from gureum.app import AlreadyRunning
+    from gureum.settings import SettingError
 
     try:
         asyncio.run(app.serve(on_ready=banner))
     except AlreadyRunning as exc:
         print(f"gureum {command}: {exc}", file=sys.stderr)
         return 1
+    except SettingError as exc:
+        print(f"gureum {command}: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"gureum {command}: cannot start: {exc}", file=sys.stderr)
         return 1
@@ -201,7 +233,10 @@ def _without_password(url: str) -> str:
 
 
 def print_agent_banner(app: Any) -> None:
+    from gureum.public import shown_host
+
     host, port = app.http_address
+    host = shown_host(host)
     lines = [
         f"gureum {__version__} agent is up",
         f"  cloud      {app.config.api_endpoint}",

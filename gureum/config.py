@@ -38,10 +38,14 @@ class Config:
         return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
 
     def setting(self, key: str, default: str | None = None) -> str | None:
-        env = "GUREUM_" + key.upper().replace(".", "_").replace("-", "_")
-        return self.settings.get(key, os.environ.get(env, default))
+        """The raw text of setting `key`: `--set key=...`, else GUREUM_<KEY>, else `default`.
+        Services read their settings typed, through `app.settings(Cls)` (gureum/settings.py)."""
+        from gureum.settings import env_name
+
+        return self.settings.get(key, os.environ.get(env_name(key), default))
 
     @property
     def endpoint(self) -> str:
-        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::1", "::") else self.host
-        return f"http://{host}:{self.port}"
+        from gureum.public import shown_host
+
+        return f"http://{shown_host(self.host)}:{self.port}"

@@ -1,4 +1,7 @@
-"""gureum's own HTTP endpoints under /_gureum/: health (and what later issues add)."""
+"""gureum's own HTTP endpoints under /_gureum/: health, and reset (`POST /_gureum/reset`,
+every service or `?service=lambda,sqs`: see gureum/reset.py). In strict auth mode reset
+takes only a SigV4-signed request (any signing service name, e.g. "gureum") made with one of
+the operator's configured root keys (`auth.keys`): it drops every tenant's state."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from gureum import __version__
-from gureum.http.server import Request, Response
+from gureum.http.server import BodyTooLarge, Request, Response
+from gureum.public import shown_host
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -15,9 +19,13 @@ if TYPE_CHECKING:
 
 def health(app: App) -> dict[str, Any]:
     """The node's state: `ready` once every enabled component serves, each service's and
-    component's state. In strict auth mode (a shared cloud) it says nothing about the host:
+    component's state (a service "resetting" while POST /_gureum/reset drops its state). In strict auth mode (a shared cloud) it says nothing about the host:
     no data directory, endpoints or version, only states."""
+    from gureum.reset import resetting
+
     services = app.status()
+    for name in resetting(app):
+        services[name] = {"state": "resetting"}
     components = app.component_states()
     ready = all(c["state"] in ("running", "disabled") for c in components.values())
     doc: dict[str, Any] = {"ready": ready, "services": services, "components": components}
@@ -34,9 +42,9 @@ def health(app: App) -> dict[str, Any]:
 
 
 def endpoints(app: App) -> dict[str, str]:
-    host, port = app.http_address
-    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host
-    out = {"aws": f"http://{shown}:{port}", "registry": f"{shown}:{port}"}
+    host, port = app.http_address  # this node's own listener (an agent's too)
+    netloc = f"{shown_host(host)}:{port}"
+    out = {"aws": f"http://{netloc}", "registry": netloc}
     if app.dns_address is not None:
         out["dns"] = f"{app.dns_address[0]}:{app.dns_address[1]}"
     if app.is_agent:
@@ -60,4 +68,51 @@ async def handle(app: App, request: Request) -> Response:
     if path == "/_gureum/health" and request.method in ("GET", "HEAD"):
         doc = health(app)
         return _json(200 if doc["ready"] else 503, doc)
+    if path == "/_gureum/reset":
+        return await reset(app, request)
     return _json(404, {"error": "NotFound", "message": f"no gureum endpoint {request.raw_path}"})
+
+
+RESET_BODY_MAX = 1 << 16
+
+
+async def reset(app: App, request: Request) -> Response:
+    """POST /_gureum/reset[?service=a,b]: 200 {"reset": [services]}; an unknown service 400;
+    another method 405; in strict mode an unsigned or non-operator request 403."""
+    from gureum import reset as kit
+    from gureum.aws.errors import AwsError
+
+    if request.method != "POST":
+        return Response(405, [("content-type", "application/json"), ("allow", "POST")],
+                        json.dumps({"error": "MethodNotAllowed", "message": f"{request.method} is not allowed on /_gureum/reset: use POST"}).encode())
+    if app.is_agent:
+        return not_here(app, request)
+    if app.config.auth == "strict":
+        try:
+            await _check_operator(app, request)
+        except AwsError as err:
+            return _json(err.status, {"error": err.code, "message": err.message})
+        except BodyTooLarge:
+            return _json(413, {"error": "RequestEntityTooLarge", "message": f"a reset request has no body (at most {RESET_BODY_MAX} bytes)"})
+    try:
+        services = kit.parse_services(request.query_dict().get("service"))
+    except kit.UnknownService as err:
+        return _json(400, {"error": "InvalidParameterValue",
+                           "message": f"unknown service(s) to reset: {', '.join(err.names)}; known: {', '.join(sorted(kit.resettable()))}"})
+    done = await kit.reset(app, services)
+    return _json(200, {"reset": done})
+
+
+async def _check_operator(app: App, request: Request) -> None:
+    """Strict mode: the request is signed (SigV4 over its headers and body) with a configured
+    root key (`auth.keys`), the operator's; raises AwsError (403) otherwise."""
+    from gureum.aws import auth, routing
+    from gureum.aws.errors import AwsError
+
+    scope = routing.credential_scope(request)
+    if scope is None:
+        raise auth.missing_token()
+    admission = await auth.admit(app, request, scope)
+    identity = await admission.finish(await request.body(RESET_BODY_MAX))
+    if identity.access_key_id not in auth.configured_keys(app):
+        raise AwsError.common("AccessDenied", f"{identity.arn} is not authorized to reset this node: only the operator's root keys (auth.keys) are")

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.aws import chunksig, sigv4
 from gureum.aws.errors import AwsError
 from gureum.aws.sigv4 import PayloadKind, PayloadPlan, Signed, signing_key
@@ -51,7 +52,7 @@ class Identity:
 
 
 def _root(account: str, key: str) -> Identity:
-    return Identity(account, key, f"arn:aws:iam::{account}:root")
+    return Identity(account, key, arns.iam_root(account))
 
 
 async def resolve(app: App, access_key_id: str) -> Identity | None:
@@ -70,13 +71,15 @@ async def resolve(app: App, access_key_id: str) -> Identity | None:
     configured = configured_keys(app)
     if access_key_id in configured:
         account, secret = configured[access_key_id]
-        return Identity(account, access_key_id, f"arn:aws:iam::{account}:root", secret)
+        return Identity(account, access_key_id, arns.iam_root(account), secret)
     return None
 
 
 def configured_keys(app: App) -> dict[str, tuple[str, str]]:
     """Root keys from `--set auth.keys=ID:SECRET[:ACCOUNT],...` (default test:test)."""
-    text = app.config.setting("auth.keys", "test:test") or ""
+    from gureum.node_settings import AuthSettings
+
+    text = app.settings(AuthSettings).keys
     keys: dict[str, tuple[str, str]] = {}
     for item in filter(None, (s.strip() for s in text.split(","))):
         parts = item.split(":")

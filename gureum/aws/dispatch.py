@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
+
 if TYPE_CHECKING:
     from gureum.app import App
     from gureum.http.server import Request
@@ -50,7 +52,7 @@ class RequestContext:
         """arn:aws:<service>:<region>:<account>:<resource> (region '' for global services)."""
         reg = self.region if region is None else region
         acct = self.account_id if account is None else account
-        return f"arn:aws:{service}:{reg}:{acct}:{resource}"
+        return arns.build(service, reg, acct, resource)
 
 
 def operation(service: str, name: str) -> Callable[[Handler], Handler]:

@@ -11,6 +11,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from gureum.aws import arn as arns
 from gureum.aws import auth, routing, specs
 from gureum.aws.dispatch import RequestContext, call_handler, find_handler
 from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge, serializable
@@ -48,11 +49,9 @@ def error_response(spec: ServiceSpec | None, protocol: str, err: AwsError, reque
 
 
 def _max_body(app: App) -> int:
-    limit = app.components.get("edge.max_body")
-    if limit is None:
-        limit = int(app.config.setting("api.max_body_bytes", str(MAX_BODY)) or MAX_BODY)
-        app.components["edge.max_body"] = limit
-    return limit
+    from gureum.node_settings import ApiSettings
+
+    return app.settings(ApiSettings).max_body_bytes
 
 
 async def handle(app: App, request: Request) -> Response:
@@ -194,6 +193,6 @@ def service_context(app: App, service: str, account_id: str = DEFAULT_ACCOUNT, r
         region=region,
         request_id=str(uuid.uuid4()),
         access_key_id="",
-        principal_arn=f"arn:aws:iam::{account_id}:root",
+        principal_arn=arns.iam_root(account_id),
         extra=dict(extra),
     )

@@ -22,10 +22,11 @@ handler that takes long (SQS long polling, a 15-minute Lambda invoke) is not inb
 from __future__ import annotations
 
 import resource
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-Setting = Callable[[str, str | None], str | None]
+if TYPE_CHECKING:
+    from gureum.node_settings import HttpSettings
 
 
 def raise_nofile() -> int:
@@ -60,26 +61,21 @@ class HttpLimits:
         return max(0.05, min(self.header_timeout, self.body_rate_window) / 4)
 
     @classmethod
-    def from_settings(cls, setting: Setting, nofile: int | None = None) -> HttpLimits:
+    def from_settings(cls, s: HttpSettings, nofile: int | None = None) -> HttpLimits:
+        """The limits the node's `http.*` settings ask for (gureum/node_settings.py)."""
         if nofile is None:
             nofile = raise_nofile()
-        total = int(setting("http.max_connections", None) or max(64, nofile // 2))
-        per_client = int(setting("http.max_connections_per_client", None) or max(16, total // 4))
-
-        def num(key: str, default: float) -> float:
-            return float(setting(f"http.{key}", None) or default)
-
-        d = cls()
+        total = s.max_connections or max(64, nofile // 2)
         return cls(
-            max_request_line=int(num("max_request_line", d.max_request_line)),
-            max_header_bytes=int(num("max_header_bytes", d.max_header_bytes)),
-            header_timeout=num("header_timeout", d.header_timeout),
-            body_min_rate=num("body_min_rate", d.body_min_rate),
-            body_rate_window=num("body_rate_window", d.body_rate_window),
-            request_timeout=num("request_timeout", d.request_timeout),
-            keepalive_timeout=num("keepalive_timeout", d.keepalive_timeout),
-            max_pipelined=int(num("max_pipelined", d.max_pipelined)),
-            write_buffer=int(num("write_buffer", d.write_buffer)),
+            max_request_line=s.max_request_line,
+            max_header_bytes=s.max_header_bytes,
+            header_timeout=s.header_timeout,
+            body_min_rate=s.body_min_rate,
+            body_rate_window=s.body_rate_window,
+            request_timeout=s.request_timeout,
+            keepalive_timeout=s.keepalive_timeout,
+            max_pipelined=s.max_pipelined,
+            write_buffer=s.write_buffer,
             max_connections=total,
-            max_connections_per_client=per_client,
+            max_connections_per_client=s.max_connections_per_client or max(16, total // 4),
         )

@@ -18,19 +18,21 @@ The account a resource belongs to is `owner(arn)`: the ARN's account field, or "
 that carry none (S3 buckets, Route 53 zones) and AWS-managed IAM policies — those resolve in
 the caller's own account and are never cross-account. Resource names are read from the
 parameters exactly as the handlers read them (SQS queue URLs through urlparse, Lambda
-names with the same pattern as lambda_/model.py), so the gate and the handler always agree
-on the account.
+names through aws/arn.py's lambda_function_ref, as lambda_/model.py reads them), so the gate
+and the handler always agree on the account. ARNs are built by aws/arn.py and read here with
+its lenient `fields`, which sees the account of any ARN a stricter handler could accept.
 
 Pure functions of their arguments: no store access, cheap enough for every request.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
+
+from gureum.aws import arn as arns
 
 __all__ = ["Target", "owner", "target", "PREFIXES"]
 
@@ -102,19 +104,18 @@ def owner(arn: str) -> str:
     """The account an ARN names, or "" (no account field, `aws`, or not an ARN). Any other
     value counts as an account, even one not of 12 digits: handlers look resources up by
     whatever the field holds, so the gate must treat it as a (possibly foreign) account."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
+    f = arns.fields(arn)
+    if f is None:
         return ""
-    acct = parts[4]
-    return "" if acct in ("", "aws") else acct
+    return "" if f.account in ("", "aws") else f.account
 
 
 def split_arn(arn: str) -> tuple[str, str, str, str] | None:
     """(service, region, account, resource) of an ARN, or None."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
+    f = arns.fields(arn)
+    if f is None:
         return None
-    return parts[2], parts[3], parts[4], parts[5]
+    return f.service, f.region, f.account, f.resource
 
 
 Resolver = Callable[[str, Mapping[str, Any], str, str], list[str]]
@@ -130,10 +131,10 @@ def _sqs(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
         parts = [s for s in urlparse(url).path.split("/") if s] if "/" in url else [url]
         if parts:
             acct = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else account
-            return [f"arn:aws:sqs:{region}:{acct}:{parts[-1]}"]
+            return [arns.sqs_queue(region, acct, parts[-1])]
     if op in ("CreateQueue", "GetQueueUrl") and p.get("QueueName"):
         acct = p.get("QueueOwnerAWSAccountId") or account
-        return [f"arn:aws:sqs:{region}:{acct}:{p['QueueName']}"]
+        return [arns.sqs_queue(region, acct, p["QueueName"])]
     if p.get("SourceArn"):
         return [str(p["SourceArn"])]
     return ["*"]
@@ -146,24 +147,16 @@ def _sns(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     if p.get("SubscriptionArn"):  # arn:aws:sns:<region>:<account>:<topic>:<id> (its owner reads it: sns reader)
         return [str(p["SubscriptionArn"])]
     if op == "CreateTopic" and p.get("Name"):
-        return [f"arn:aws:sns:{region}:{account}:{p['Name']}"]
+        return [arns.sns_topic(region, account, p["Name"])]
     return ["*"]
-
-
-_LAMBDA_NAME = re.compile(
-    r"^(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?:(?P<account>\d{12}):)?(?:function:)?"
-    r"(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?$"
-)
 
 
 def function_arn(value: str, account: str, region: str, qualifier: str | None = None) -> str:
     """The function ARN a FunctionName (name, partial or full ARN) and Qualifier name."""
-    m = _LAMBDA_NAME.match(value)
+    m = arns.lambda_function_ref(value)
     if m is None:
-        return f"arn:aws:lambda:{region}:{account}:function:{value}"
-    q = m["qualifier"] or qualifier
-    arn = f"arn:aws:lambda:{m['region'] or region}:{m['account'] or account}:function:{m['name']}"
-    return f"{arn}:{q}" if q else arn
+        return arns.lambda_function(region, account, value)
+    return arns.lambda_function(m.region or region, m.account or account, m.name, m.qualifier or qualifier)
 
 
 def _lambda(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
@@ -176,12 +169,12 @@ def _lambda(op: str, p: Mapping[str, Any], account: str, region: str) -> list[st
         return [str(p["Arn"])]
     if p.get("LayerName"):
         name = str(p["LayerName"])
-        base = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:layer:{name}"
+        base = name if arns.looks_like_arn(name) else arns.lambda_layer(region, account, name)
         if p.get("VersionNumber") is not None and op != "ListLayerVersions":
             return [f"{base}:{p['VersionNumber']}"]
         return [base]
     if p.get("UUID"):
-        return [f"arn:aws:lambda:{region}:{account}:event-source-mapping:{p['UUID']}"]
+        return [arns.lambda_event_source_mapping(region, account, p["UUID"])]
     return ["*"]
 
 
@@ -191,10 +184,10 @@ def _s3(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
         return ["*"]
     if op in ("DeleteObjects",):
         keys = [o.get("Key", "") for o in (p.get("Delete") or {}).get("Objects") or []]
-        return [f"arn:aws:s3:::{bucket}/{k}" for k in keys] or [f"arn:aws:s3:::{bucket}/*"]
+        return [arns.s3_object(bucket, k) for k in keys] or [arns.s3_object(bucket, "*")]
     if p.get("Key") is not None and op not in ("ListObjects", "ListObjectsV2"):
-        return [f"arn:aws:s3:::{bucket}/{p['Key']}"]
-    return [f"arn:aws:s3:::{bucket}"]
+        return [arns.s3_object(bucket, p["Key"])]
+    return [arns.s3_bucket(bucket)]
 
 
 _ECR_REGISTRY_WIDE = {
@@ -209,23 +202,22 @@ def _ecr(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     if p.get("resourceArn"):
         return [str(p["resourceArn"])]
     acct = p.get("registryId") or account
-    base = f"arn:aws:ecr:{region}:{acct}:repository/"
     if p.get("repositoryName"):
-        return [base + str(p["repositoryName"])]
+        return [arns.ecr_repository(region, acct, str(p["repositoryName"]))]
     names = p.get("repositoryNames")
     if names:
-        return [base + str(n) for n in names]
-    return [base + "*"]
+        return [arns.ecr_repository(region, acct, str(n)) for n in names]
+    return [arns.ecr_repository(region, acct, "*")]
 
 
 def _logs(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     for name in ("resourceArn", "logGroupIdentifier"):
         value = p.get(name)
-        if isinstance(value, str) and value.startswith("arn:"):
+        if isinstance(value, str) and arns.looks_like_arn(value):
             return [value.removesuffix(":*")]
     group = p.get("logGroupName") or p.get("logGroupIdentifier")
     if group:
-        base = f"arn:aws:logs:{region}:{account}:log-group:{group}"
+        base = arns.logs_group(region, account, group)
         if p.get("logStreamName") and op in ("CreateLogStream", "DeleteLogStream", "PutLogEvents", "GetLogEvents"):
             return [f"{base}:log-stream:{p['logStreamName']}"]
         return [base]
@@ -233,11 +225,11 @@ def _logs(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]
 
 
 def _ecs_arn(value: str, kind: str, account: str, region: str, cluster: str | None = None) -> str:
-    if value.startswith("arn:"):
+    if arns.looks_like_arn(value):
         return value
     if cluster is not None and kind in ("service", "task", "container-instance"):
-        return f"arn:aws:ecs:{region}:{account}:{kind}/{cluster.rsplit('/', 1)[-1]}/{value}"
-    return f"arn:aws:ecs:{region}:{account}:{kind}/{value}"
+        return arns.build("ecs", region, account, f"{kind}/{cluster.rsplit('/', 1)[-1]}/{value}")
+    return arns.build("ecs", region, account, f"{kind}/{value}")
 
 
 def _ecs(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
@@ -272,14 +264,13 @@ def _ecs(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
 
 
 def _servicediscovery(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
-    base = f"arn:aws:servicediscovery:{region}:{account}:"
     if p.get("ServiceId"):
-        return [base + f"service/{p['ServiceId']}"]
+        return [arns.servicediscovery_service(region, account, p["ServiceId"])]
     if p.get("Id"):
         kind = "namespace" if op in ("GetNamespace", "DeleteNamespace") else "service"
-        return [base + f"{kind}/{p['Id']}"]
+        return [arns.build("servicediscovery", region, account, f"{kind}/{p['Id']}")]
     if p.get("NamespaceId"):
-        return [base + f"namespace/{p['NamespaceId']}"]
+        return [arns.servicediscovery_namespace(region, account, p["NamespaceId"])]
     return ["*"]
 
 
@@ -288,11 +279,11 @@ def _route53(op: str, p: Mapping[str, Any], account: str, region: str) -> list[s
         return str(v).rsplit("/", 1)[-1]
 
     if p.get("HostedZoneId"):
-        return [f"arn:aws:route53:::hostedzone/{bare(p['HostedZoneId'])}"]
+        return [arns.route53_hostedzone(bare(p["HostedZoneId"]))]
     if p.get("HealthCheckId"):
-        return [f"arn:aws:route53:::healthcheck/{bare(p['HealthCheckId'])}"]
+        return [arns.route53_healthcheck(bare(p["HealthCheckId"]))]
     if p.get("ResourceType") and p.get("ResourceId"):
-        return [f"arn:aws:route53:::{p['ResourceType']}/{bare(p['ResourceId'])}"]
+        return [arns.route53(str(p["ResourceType"]), bare(p["ResourceId"]))]
     if p.get("Id"):
         kind = {
             "GetHostedZone": "hostedzone", "DeleteHostedZone": "hostedzone", "UpdateHostedZoneComment": "hostedzone",
@@ -303,13 +294,13 @@ def _route53(op: str, p: Mapping[str, Any], account: str, region: str) -> list[s
             "DeleteTrafficPolicyInstance": "trafficpolicyinstance",
             "UpdateTrafficPolicyInstance": "trafficpolicyinstance",
         }.get(op, "trafficpolicy")
-        return [f"arn:aws:route53:::{kind}/{bare(p['Id'])}"]
+        return [arns.route53(kind, bare(p["Id"]))]
     if p.get("CollectionId"):
-        return [f"arn:aws:route53:::cidrcollection/{p['CollectionId']}"]
+        return [arns.route53_cidrcollection(p["CollectionId"])]
     if p.get("DelegationSetId"):
-        return [f"arn:aws:route53:::delegationset/{bare(p['DelegationSetId'])}"]
+        return [arns.route53("delegationset", bare(p["DelegationSetId"]))]
     if p.get("TrafficPolicyId"):
-        return [f"arn:aws:route53:::trafficpolicy/{p['TrafficPolicyId']}"]
+        return [arns.route53("trafficpolicy", p["TrafficPolicyId"])]
     return ["*"]
 
 
@@ -320,19 +311,18 @@ _IAM_ENTITIES = (
 
 
 def _iam(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
-    base = f"arn:aws:iam::{account}:"
     for name, kind in _IAM_ENTITIES:
         if p.get(name):
-            return [base + f"{kind}/{p[name]}"]
+            return [arns.iam_resource(account, kind, "/", p[name])]
     for name in ("PolicyArn", "OpenIDConnectProviderArn"):
         if p.get(name):
             return [str(p[name])]
     if op == "CreatePolicy" and p.get("PolicyName"):
-        return [base + f"policy{p.get('Path') or '/'}{p['PolicyName']}"]
+        return [arns.iam_policy(account, p.get("Path") or "/", p["PolicyName"])]
     if op == "CreateServiceLinkedRole" and p.get("AWSServiceName"):
-        return [base + f"role/aws-service-role/{p['AWSServiceName']}/*"]
+        return [arns.iam_role(account, f"/aws-service-role/{p['AWSServiceName']}/", "*")]
     if op in _IAM_SELF:
-        return [base + "user/*"]  # the caller's own user: `target` puts the caller's ARN here
+        return [arns.iam_user(account, "/", "*")]  # the caller's own user: `target` puts the caller's ARN here
     return ["*"]
 
 
@@ -345,7 +335,7 @@ def _sts(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     if p.get("RoleArn"):
         return [str(p["RoleArn"])]
     if op == "GetFederationToken" and p.get("Name"):
-        return [f"arn:aws:sts::{account}:federated-user/{p['Name']}"]
+        return [arns.sts_federated_user(account, p["Name"])]
     return ["*"]
 
 
@@ -371,7 +361,7 @@ def _copy_source(source: Any) -> tuple[str, str] | None:
     if not bucket or not key:
         return None
     versioned = bool(query and dict(parse_qsl(query)).get("versionId"))
-    return ("s3:GetObjectVersion" if versioned else "s3:GetObject"), f"arn:aws:s3:::{bucket}/{key}"
+    return ("s3:GetObjectVersion" if versioned else "s3:GetObject"), arns.s3_object(bucket, key)
 
 
 def target(service: str, operation: str, params: Mapping[str, Any], account: str, region: str,
@@ -398,8 +388,8 @@ def target(service: str, operation: str, params: Mapping[str, Any], account: str
         also += tuple(("iam:PassRole", str(params[p])) for p in _PASSES_ROLE[(service, operation)]
                       if isinstance(params.get(p), str) and params[p])
     if service == "lambda":
-        also += tuple((_DELIVERY_ACTIONS[d.split(":", 3)[2]], d) for d in _lambda_destinations(params)
-                      if d.startswith("arn:") and d.split(":", 3)[2] in _DELIVERY_ACTIONS)
+        also += tuple((_DELIVERY_ACTIONS[service_of], d) for d in _lambda_destinations(params)
+                      if (service_of := _delivery_service(d)) in _DELIVERY_ACTIONS)
         layers = params.get("Layers") if operation in ("CreateFunction", "UpdateFunctionConfiguration") else None
         also += tuple(("lambda:GetLayerVersion", str(arn)) for arn in layers or () if isinstance(arn, str))
     return Target(action(service, operation, params), tuple(resources), also)
@@ -408,6 +398,13 @@ def target(service: str, operation: str, params: Mapping[str, Any], account: str
 # Where Lambda sends records (dead-letter queue, async destinations): the sender needs the
 # destination's permission (checked against the caller; AWS checks the execution role).
 _DELIVERY_ACTIONS = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "lambda": "lambda:InvokeFunction"}
+
+
+def _delivery_service(arn: str) -> str:
+    """The service of a destination ARN; "" when it is not ARN-shaped (Lambda refuses such a
+    destination and nothing delivers to it)."""
+    f = arns.fields(arn)
+    return f.service if f is not None else ""
 
 
 def _lambda_destinations(params: Mapping[str, Any]) -> list[str]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from gureum.aws.arn import iam_principal_parts, looks_like_arn
 from gureum.policy import errors as E
 from gureum.policy.conditions import Context, compile_conditions, conditions_hold, normalise_context
 from gureum.policy.errors import PolicyError
@@ -52,7 +53,6 @@ _STATEMENT_KEYS = frozenset({"Sid", "Effect", "Action", "NotAction", "Resource",
                              "Principal", "NotPrincipal", "Condition"})
 _TOP_KEYS = frozenset({"Version", "Id", "Statement"})
 _ACCOUNT = re.compile(r"^\d{12}$")
-_AWS_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}):(.+)$")
 _IAM_KINDS = frozenset({"root", "user", "assumed-role", "federated-user"})
 
 
@@ -248,9 +248,9 @@ def _principal(value: Any) -> _PrincipalSpec:
                     star = True
                 elif _ACCOUNT.match(item):
                     accounts.add(item)
-                elif (m := _AWS_PRINCIPAL.match(item)) and "*" not in item:
-                    if m.group(3) == "root":
-                        accounts.add(m.group(2))
+                elif (m := iam_principal_parts(item)) and "*" not in item:
+                    if m[1] == "root":
+                        accounts.add(m[0])
                     else:
                         arns.add(item)
                 else:
@@ -305,7 +305,7 @@ def _statement(st: Mapping[str, Any], kind: str, variables: bool) -> Statement:
     if has_resource:
         items = _strings(st.get("Resource", st.get("NotResource")), empty=E.NO_RESOURCES)
         for r in items:
-            if r != "*" and not r.startswith("arn:"):
+            if r != "*" and not looks_like_arn(r):
                 raise PolicyError(f'Resource {r} must be in ARN format or "*".')
         resources = AnyOf([compile_pattern(r, arn=True, variables=variables) for r in items])
 

@@ -25,14 +25,17 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.policy import actions, denials, resource_policies
+from gureum.slots import Slot
 
 if TYPE_CHECKING:
     from gureum.aws.dispatch import RequestContext
     from gureum.policy.engine import Policy, Principal
 
 MAX_PARSED = 2048
-_PARSED_KEY = "policy.parsed"
+# parsed policy documents by (kind, text), least recently used first (this node's cache)
+PARSED: Slot[OrderedDict[tuple[str, str], Policy]] = Slot("policy.parsed")
 
 
 def principal_kind(arn: str) -> str:
@@ -52,8 +55,9 @@ def make_principal(arn: str, account: str, role_arn: str = "") -> Principal:
 
     kind = principal_kind(arn)
     if kind == "assumed-role" and not role_arn:
-        role_name = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
-        role_arn = f"arn:aws:iam::{account}:role/{role_name}"
+        f = arns.fields(arn)
+        role_name = f.resource.split("/")[1] if f is not None and "/" in f.resource else ""
+        role_arn = arns.iam_role(account, "/", role_name)
     return Principal(arn=arn, account=account, kind=kind, role_arn=role_arn)
 
 
@@ -65,9 +69,7 @@ def parsed(app: Any, text: str | None, kind: str) -> Policy | None:
         return None
     from gureum.policy.engine import PolicyError, parse_policy
 
-    cache: OrderedDict[tuple[str, str], Policy] | None = app.components.get(_PARSED_KEY)
-    if cache is None:
-        cache = app.components[_PARSED_KEY] = OrderedDict()
+    cache = app.parts.lazy(PARSED, OrderedDict)
     key = (kind, text)
     hit = cache.get(key)
     if hit is not None:

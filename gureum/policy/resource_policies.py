@@ -11,6 +11,8 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from gureum.aws import arn as arns
+
 if TYPE_CHECKING:
     from gureum.app import App
 
@@ -38,9 +40,10 @@ def _reader(spec: str) -> Reader:
 
 async def read(app: App, service: str, action: str, arn: str) -> str | None:
     """The policy text attached to resource `arn` for `action`, or None."""
-    if arn == "*" or not arn.startswith("arn:"):
+    f = arns.fields(arn)
+    if f is None:
         return None
-    arn_service = arn.split(":", 3)[2]
+    arn_service = f.service
     # A role's trust policy (the resource policy of sts:AssumeRole*) is STS's to evaluate
     # (iam/trust.py): IAM resources have none here.
     spec = READERS.get(arn_service, "")

@@ -188,7 +188,7 @@ class _Session:
 class _NoRedirectAuth(urllib.request.HTTPRedirectHandler):
     """Follow redirects (blob storage), dropping the registry's Authorization header."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
             new.headers.pop("Authorization", None)
@@ -358,7 +358,7 @@ def _decompress(raw: BinaryIO, media_type: str) -> BinaryIO:
     if head == b"\x28\xb5\x2f\xfd":
         import zstandard  # only layers that need it pay for the import
 
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[return-value]
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
     if media_type.endswith("+zstd") and head:
         raise PullError(f"layer of media type {media_type} is not zstd-compressed")
     return raw

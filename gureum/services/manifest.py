@@ -27,8 +27,8 @@ Fields:
   (status, query code) AWS sends that the published model lacks.
 - `routing`: service -> `Routing`, how the shared API port tells that service's requests
   apart (X-Amz-Target prefix, query `Version`, REST paths, SigV4 signing name); see `Routing`.
-- `reset`: "module:function", `async def reset(app, accounts) -> None` returning the
-  package's state to fresh (POST /_gureum/reset).
+- `reset`: "module:function", `async def reset(app) -> None` returning the package's state
+  on every account to fresh (POST /_gureum/reset, gureum/reset.py).
 - `ports`: port name -> "module:attribute", what other services may call (gureum/ports.py).
 """
 

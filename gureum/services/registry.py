@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 from gureum.services.manifest import Component, Manifest, Routing
 
@@ -47,6 +48,14 @@ AGENT_COMPONENTS: tuple[str, ...] = tuple(c.name for m in MANIFESTS for c in m.c
 # HTTP path prefixes on the main port that are not AWS APIs -> "module:function",
 # `async def handle(app: App, request: Request) -> Response`.
 EDGE_ROUTES: dict[str, str] = {prefix: entry for m in MANIFESTS for prefix, entry in m.edge_routes.items()}
+
+# Port name -> "module:Factory", what services offer each other (gureum/ports.py).
+PORTS: dict[str, str] = {}
+for _m in MANIFESTS:
+    for _name, _entry in _m.ports.items():
+        if _name in PORTS:
+            raise RuntimeError(f"port {_name!r} is offered by two packages: {PORTS[_name]} and {_entry}")
+        PORTS[_name] = _entry
 
 # Services in gureum's scope that no package serves yet, with the validation error code each
 # answers (AWS's API references); requests to them are routed and answered 501 until a
@@ -88,6 +97,20 @@ VALIDATION_CODES: dict[str, str] = dict(PLANNED) | {
 }
 
 
+_ENTRIES: dict[str, Any] = {}
+
+
+def load_entry(entry: str) -> Any:
+    """Import "package.module:attribute" once (a manifest's component, route, reset...) and
+    return the attribute."""
+    fn = _ENTRIES.get(entry)
+    if fn is None:
+        module, _, attr = entry.partition(":")
+        fn = getattr(importlib.import_module(module), attr)
+        _ENTRIES[entry] = fn
+    return fn
+
+
 def components() -> list[Component]:
     """Every component, in start order."""
     return [c for m in MANIFESTS for c in m.components]
@@ -126,3 +149,11 @@ REST_SERVICES: tuple[str, ...] = tuple(sorted((s for s in SERVED if ROUTING[s].r
 def unserved_sharing(signing_name: str) -> tuple[str, ...]:
     """Unserved AWS services signing with `signing_name` whose paths get a 501 naming them."""
     return tuple(o for s in signing_candidates(signing_name) for o in ROUTING[s].unserved_sharing)
+def settings_classes() -> list[type[Any]]:
+    """Each package's typed settings class (its manifest's `settings`), loaded."""
+    out: list[type[Any]] = []
+    for m in MANIFESTS:
+        if m.settings:
+            module, _, attr = m.settings.partition(":")
+            out.append(getattr(importlib.import_module(module), attr))
+    return out

@@ -10,7 +10,7 @@ import asyncio
 import bisect
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from gureum.store.base import Doc, Event, Store, Txn
 from gureum.store.threaded import (
@@ -31,7 +31,9 @@ T = TypeVar("T")
 
 class _MemTxn(Txn):
     def __init__(self, s: MemoryStore, readonly: bool) -> None:
-        self.s, self.ro, self.done, self.undo, self.events = s, readonly, False, [], []
+        self.s, self.ro, self.done = s, readonly, False
+        self.undo: list[tuple[str | None, str, Any]] = []
+        self.events: list[tuple[str, str]] = []
 
     def _w(self) -> None:
         if self.ro:
@@ -44,36 +46,53 @@ class _MemTxn(Txn):
         self.s.raw_set(table, key, text)
 
     def get(self, table: str, key: str) -> Doc | None:
-        check_name(table, "table"), check_name(key)
+        check_name(table, "table")
+        check_name(key)
         text = self.s.tables.get(table, ({}, []))[0].get(key)
         return None if text is None else loads(text)
 
     def put(self, table: str, key: str, value: Doc) -> None:
-        self._w(), check_new_key(table, "table"), check_new_key(key)
+        self._w()
+        check_new_key(table, "table")
+        check_new_key(key)
         self._set(table, key, dumps(value))
 
     def insert(self, table: str, key: str, value: Doc) -> bool:
-        self._w(), check_new_key(table, "table"), check_new_key(key)
+        self._w()
+        check_new_key(table, "table")
+        check_new_key(key)
         if key in self.s.tables.get(table, ({}, []))[0]:
             return False
         self._set(table, key, dumps(value))
         return True
 
     def delete(self, table: str, key: str) -> bool:
-        self._w(), check_name(table, "table"), check_name(key)
+        self._w()
+        check_name(table, "table")
+        check_name(key)
         if key not in self.s.tables.get(table, ({}, []))[0]:
             return False
         self._set(table, key, None)
         return True
 
     def _keys(self, table: str, prefix: str, start: str | None = None, end: str | None = None) -> list[str]:
-        check_name(table, "table"), check_name(prefix, "prefix")
+        check_name(table, "table")
+        check_name(prefix, "prefix")
         keys = self.s.tables.get(table, ({}, []))[1]
         lo, hi = key_range(prefix, start, end)
         j = len(keys) if hi is None else bisect.bisect_left(keys, hi)
         return keys[bisect.bisect_left(keys, lo) : j]
 
-    def scan(self, table, prefix="", *, start=None, end=None, limit=None, reverse=False):  # type: ignore[override]
+    def scan(
+        self,
+        table: str,
+        prefix: str = "",
+        *,
+        start: str | None = None,
+        end: str | None = None,
+        limit: int | None = None,
+        reverse: bool = False,
+    ) -> list[tuple[str, Doc]]:
         keys = self._keys(table, prefix, start, end)
         keys = keys[::-1][:limit] if reverse else keys[:limit]
         rows = self.s.tables[table][0] if keys else {}
@@ -90,14 +109,16 @@ class _MemTxn(Txn):
         return len(keys)
 
     def next_id(self, name: str) -> int:
-        self._w(), check_new_key(name, "counter name")
+        self._w()
+        check_new_key(name, "counter name")
         value = self.s.counters.get(name, 0) + 1
         self.undo.append((None, name, self.s.counters.get(name)))
         self.s.counters[name] = value
         return value
 
     def publish(self, topic: str, data: Doc) -> None:
-        self._w(), check_new_key(topic, "topic")
+        self._w()
+        check_new_key(topic, "topic")
         self.events.append((topic, dumps(data)))
 
     def rollback(self) -> None:

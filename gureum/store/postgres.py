@@ -79,16 +79,18 @@ class PostgresTxn(_SqlTxn):
     PH = "%s"
     NO_LIMIT = None  # LIMIT NULL: no limit
 
-    def _where(self, table: str, prefix: str, start: str | None, end: str | None) -> tuple[str, tuple] | None:
+    def _where(self, table: str, prefix: str, start: str | None, end: str | None) -> tuple[str, tuple[Any, ...]] | None:
         check_name(table, "table")
         check_name(prefix, "prefix")
         b = _bounds(prefix, start, end)
         return None if b is None else (b[0], (table, *b[1]))
 
     def _insert_event(self, ts: float, topic: str, text: str) -> int:
-        return self._c.execute(
+        row = self._c.execute(
             "INSERT INTO gureum_events(ts,topic,data) VALUES(%s,%s,%s) RETURNING seq", (ts, topic, text)
-        ).fetchone()[0]
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 class PostgresStore(ThreadedStore):
@@ -149,8 +151,13 @@ class PostgresStore(ThreadedStore):
 
     def _trim(self, conn: psycopg.Connection) -> None:
         with conn.transaction():
-            top = conn.execute("SELECT max(seq) FROM gureum_events").fetchone()[0] or 0
-            old = conn.execute(
+            top = _scalar(conn.execute("SELECT max(seq) FROM gureum_events").fetchone())
+            old = _scalar(conn.execute(
                 "SELECT max(seq) FROM gureum_events WHERE ts<%s", (time.time() - EVENTS_MAX_AGE,)
-            ).fetchone()[0] or 0
+            ).fetchone())
             conn.execute("DELETE FROM gureum_events WHERE seq<=%s", (max(top - EVENTS_KEEP, old),))
+
+
+def _scalar(row: tuple[Any, ...] | None) -> int:
+    """The first column of an aggregate's row as an int (0 for NULL)."""
+    return int(row[0] or 0) if row is not None else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from gureum.store.base import Event
 from gureum.store.threaded import (
@@ -25,7 +26,7 @@ __all__ = ["ReadOnlyTxnError", "SqliteStore", "SqliteTxn"]
 class SqliteTxn(_SqlTxn):
     __slots__ = ()
 
-    def _where(self, table: str, prefix: str, start: str | None, end: str | None) -> tuple[str, tuple] | None:
+    def _where(self, table: str, prefix: str, start: str | None, end: str | None) -> tuple[str, tuple[Any, ...]] | None:
         check_name(table, "table")
         check_name(prefix, "prefix")
         lo, hi = key_range(prefix, start, end)
@@ -36,7 +37,9 @@ class SqliteTxn(_SqlTxn):
         return "tbl=? AND k>=? AND k<?", (table, lo, hi)
 
     def _insert_event(self, ts: float, topic: str, text: str) -> int:
-        return self._c.execute("INSERT INTO events(ts,topic,data) VALUES(?,?,?)", (ts, topic, text)).lastrowid
+        seq = self._c.execute("INSERT INTO events(ts,topic,data) VALUES(?,?,?)", (ts, topic, text)).lastrowid
+        assert seq is not None
+        return int(seq)
 
 
 _SQLITE_SCHEMA = """

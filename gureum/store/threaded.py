@@ -189,11 +189,11 @@ def _schedule(loop: asyncio.AbstractEventLoop | None, fn: Callable[..., None], *
 @dataclass(eq=False)
 class _Job:
     fn: Callable[[Any], Any]
-    fut: asyncio.Future | concurrent.futures.Future
+    fut: asyncio.Future[Any] | concurrent.futures.Future[Any]
     loop: asyncio.AbstractEventLoop | None  # None: fut is a concurrent.futures.Future
 
 
-def _settle(fut: asyncio.Future | concurrent.futures.Future, ok: bool, value: Any) -> None:
+def _settle(fut: asyncio.Future[Any] | concurrent.futures.Future[Any], ok: bool, value: Any) -> None:
     if fut.done():  # cancelled by its awaiter (the result is dropped) or already failed
         return
     if ok:
@@ -205,7 +205,7 @@ def _settle(fut: asyncio.Future | concurrent.futures.Future, ok: bool, value: An
 
 
 def _settle_on_loop(
-    items: list[tuple[_Sub, Event]], results: list[tuple[asyncio.Future, bool, Any]]
+    items: list[tuple[_Sub, Event]], results: list[tuple[asyncio.Future[Any], bool, Any]]
 ) -> None:
     _call_subscribers(items)  # subscribers first: callers resume with indexes up to date
     for fut, ok, value in results:
@@ -300,7 +300,7 @@ class ThreadedStore(Store):
 
     # -- public API -------------------------------------------------------------------------
 
-    def _submit(self, q: queue.SimpleQueue, job: _Job) -> None:
+    def _submit(self, q: queue.SimpleQueue[_Job | None], job: _Job) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("store is closed")
@@ -308,13 +308,13 @@ class ThreadedStore(Store):
 
     async def run(self, fn: Callable[[Txn], T]) -> T:
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
+        fut: asyncio.Future[T] = loop.create_future()
         self._submit(self._wq, _Job(fn, fut, loop))
         return await fut
 
     async def read(self, fn: Callable[[Txn], T]) -> T:
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
+        fut: asyncio.Future[T] = loop.create_future()
         self._submit(self._rq, _Job(fn, fut, loop))
         return await fut
 
@@ -473,7 +473,7 @@ class ThreadedStore(Store):
     def _finish(self, batch: list[_Job], outcomes: list[tuple[bool, Any]], events: list[Event]) -> None:
         default_loop = next((j.loop for j in batch if j.loop is not None), None)
         routed = self._subs.route(events, default_loop)
-        per_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, bool, Any]]] = {}
+        per_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for job, (ok, value) in zip(batch, outcomes):
             if job.loop is None:
                 _settle(job.fut, ok, value)
@@ -578,7 +578,7 @@ class _SqlTxn(Txn):
             raise RuntimeError("transaction already finished")
 
     # dialect hooks
-    def _where(self, table: str, prefix: str, start: str | None, end: str | None) -> tuple[str, tuple] | None:
+    def _where(self, table: str, prefix: str, start: str | None, end: str | None) -> tuple[str, tuple[Any, ...]] | None:
         raise NotImplementedError
 
     def _insert_event(self, ts: float, topic: str, text: str) -> int:
@@ -612,14 +612,14 @@ class _SqlTxn(Txn):
             f"INSERT INTO {self.KV}(tbl,k,v) VALUES({p},{p},{p}) ON CONFLICT (tbl,k) DO NOTHING",
             (table, key, dumps(value)),
         )
-        return cur.rowcount == 1
+        return bool(cur.rowcount == 1)
 
     def delete(self, table: str, key: str) -> bool:
         self._w()
         check_name(table, "table")
         check_name(key)
         p = self.PH
-        return self._c.execute(f"DELETE FROM {self.KV} WHERE tbl={p} AND k={p}", (table, key)).rowcount == 1
+        return bool(self._c.execute(f"DELETE FROM {self.KV} WHERE tbl={p} AND k={p}", (table, key)).rowcount == 1)
 
     def scan(
         self,
@@ -647,24 +647,24 @@ class _SqlTxn(Txn):
         w = self._where(table, prefix, None, None)
         if w is None:
             return 0
-        return self._c.execute(f"SELECT count(*) FROM {self.KV} WHERE {w[0]}", w[1]).fetchone()[0]
+        return int(self._c.execute(f"SELECT count(*) FROM {self.KV} WHERE {w[0]}", w[1]).fetchone()[0])
 
     def delete_prefix(self, table: str, prefix: str) -> int:
         self._w()
         w = self._where(table, prefix, None, None)
         if w is None:
             return 0
-        return self._c.execute(f"DELETE FROM {self.KV} WHERE {w[0]}", w[1]).rowcount
+        return int(self._c.execute(f"DELETE FROM {self.KV} WHERE {w[0]}", w[1]).rowcount)
 
     def next_id(self, name: str) -> int:
         self._w()
         check_new_key(name, "counter name")
         c = self.COUNTERS
-        return self._c.execute(
+        return int(self._c.execute(
             f"INSERT INTO {c}(name,value) VALUES({self.PH},1) "
             f"ON CONFLICT (name) DO UPDATE SET value={c}.value+1 RETURNING value",
             (name,),
-        ).fetchone()[0]
+        ).fetchone()[0])
 
     def publish(self, topic: str, data: Doc) -> None:
         self._w()

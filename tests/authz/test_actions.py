@@ -109,10 +109,16 @@ def test_owner_is_the_arns_account_and_never_aws_or_empty() -> None:
     assert actions.owner("*") == ""
 
 
-def test_the_gate_reads_function_names_with_lambdas_own_pattern() -> None:
+@pytest.mark.parametrize("value", [
+    "f", "f:7", "f:$LATEST", f"{A}:function:f", f"{A}:function:f:prod", f"arn:aws:lambda:{R}:{A}:function:f",
+    f"arn:aws:lambda:{R}:{A}:function:f:3", f"arn:aws-cn:lambda:{R}:{A}:function:f",
+])
+def test_the_gate_reads_function_names_as_lambda_does(value: str) -> None:
+    # Both read through gureum.aws.arn.lambda_function_ref: the same name, qualifier and account.
     from gureum.services.lambda_ import model
 
-    assert actions._LAMBDA_NAME.pattern == model._ARN_RE.pattern
+    name, qualifier = model.parse_name(value, A, R)
+    assert actions.function_arn(value, A, R) == model.function_arn(A, R, name, qualifier)
 
 
 @pytest.mark.parametrize("url", [

@@ -287,3 +287,13 @@ def test_conditions_see_the_requests_global_keys(strict: GureumProcess) -> None:
         "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*",
         "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}, "StringEquals": {"aws:username": name}}}))
     sqs.send_message(QueueUrl=url, MessageBody="x")
+
+
+@pytest.mark.parametrize("topic", ["arn:x", "arn:aws", "arn:aws:sns"])
+def test_a_truncated_arn_is_refused_as_the_service_refuses_it(strict: GureumProcess, topic: str) -> None:
+    # The gate looked the resource policy up by `arn.split(":", 3)[2]`: an ARN with fewer
+    # than three fields raised IndexError there and the client got a 500.
+    with pytest.raises(ClientError) as exc:
+        _client(strict, "sns", ROOT_A).publish(TopicArn=topic, Message="x")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] < 500
+    assert exc.value.response["Error"]["Code"] == "InvalidParameter"

@@ -4,6 +4,7 @@ and a push racing the collector never loses a blob."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import random
@@ -132,10 +133,13 @@ class _Config:
 
 
 def _app(tmp_path: Path, **settings: str):
+    from gureum.settings import SettingsCache
+    from gureum.slots import Parts
     from gureum.store.memory import MemoryStore
 
-    return SimpleNamespace(store=MemoryStore(), data_dir=tmp_path, blob_dir=tmp_path, components={},
-                           config=_Config({"ecr.gc_grace_seconds": "0", **settings}), http_address=("127.0.0.1", 1))
+    config = _Config({"ecr.gc_grace_seconds": "0", **settings})
+    return SimpleNamespace(store=MemoryStore(), data_dir=tmp_path, blob_dir=tmp_path, parts=Parts(),
+                           settings=SettingsCache(config.setting), config=config, http_address=("127.0.0.1", 1))
 
 
 async def _agen(data: bytes):
@@ -189,7 +193,7 @@ def test_a_pin_waits_out_a_tombstone_and_rewrites_the_blob(tmp_path):
         assert reg.blobs.exists(d) and await reg.read_bytes(d) == data
         assert await reg.store.read(lambda txn: model.get_link(txn, s.key, "r", d)) is not None
         # and the next sweep leaves it alone while the link is fresh
-        reg.settings.gc_grace_seconds = 60
+        reg.settings = dataclasses.replace(reg.settings, gc_grace_seconds=60)
         report = await gc.sweep(reg)
         assert d not in report.blobs_deleted and reg.blobs.exists(d)
 

@@ -6,13 +6,13 @@ disconnected with its Fargate tasks stopped; it serves no AWS API itself."""
 from __future__ import annotations
 
 import os
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from harness import AgentProcess, GureumProcess
+from waiting import wait_for
 
 from .images import build_image, containers_skip_reason, push
 from .test_api import AWSVPC, uniq, wait_status
@@ -50,16 +50,15 @@ def cloud(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 def remote_instance(ecs, connected: bool = True, timeout: float = 20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
+    def found() -> dict | None:
         arns = ecs.list_container_instances(cluster="remote")["containerInstanceArns"]
         if arns:
             inst = ecs.describe_container_instances(cluster="remote", containerInstances=arns)["containerInstances"][0]
             if inst["agentConnected"] == connected:
                 return inst
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no remote instance with agentConnected={connected}")
-        time.sleep(0.1)
+        return None
+
+    return wait_for(f"a remote instance with agentConnected={connected}", found, timeout, interval=0.1)
 
 
 def web_td(ecs, image: str, compat: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from gureum.billing.cli import fargate_report
 from gureum.billing.ledger import USAGE, fargate_summary
 from gureum.store.memory import MemoryStore
 from harness import ROOT, GureumProcess
+from waiting import wait_for
 
 from .images import build_image, containers_skip_reason, push
 from .test_api import AWSVPC, wait_status
@@ -105,13 +105,11 @@ def test_running_usage_is_checkpointed_and_settled_after_kill_9(tmp_path: Path) 
         ids = set(arns)
 
         # running tasks are listed with what they have accrued, marked running
-        deadline = time.monotonic() + 60
-        while True:
+        def accrued() -> dict[str, Any] | None:
             rows = fargate_rows(g.data_dir)
-            if ids <= set(rows) and all(rows[i]["running"] and rows[i]["seconds"] >= 2 for i in ids):
-                break
-            assert time.monotonic() < deadline, rows
-            time.sleep(0.2)
+            return rows if ids <= set(rows) and all(rows[i]["running"] and rows[i]["seconds"] >= 2 for i in ids) else None
+
+        rows = wait_for("every task listed running with 2 s accrued", accrued, timeout=60)
         g.kill9()
 
         # with no server: still there, still running, at least what was seen before

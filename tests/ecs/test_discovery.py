@@ -9,10 +9,11 @@ import dns.query
 import dns.rdatatype
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 from .images import containers_skip_reason
 from .test_api import AWSVPC, uniq
-from .test_services import running_tasks, steady, wait_for
+from .test_services import running_tasks, steady
 from .test_tasks import HTTPD, fetch, register
 
 
@@ -54,7 +55,7 @@ def test_cloud_map_instances_answer_in_gureum_dns(gureum):
     srv = sd.create_service(Name="api", NamespaceId=ns_id, DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]
     sd.register_instance(ServiceId=srv["Id"], InstanceId="i-1", Attributes={"AWS_INSTANCE_IPV4": "10.213.250.1"})
     sd.register_instance(ServiceId=srv["Id"], InstanceId="i-2", Attributes={"AWS_INSTANCE_IPV4": "10.213.250.2", "color": "blue"})
-    wait_for(lambda: resolve(gureum, f"api.{name}") == ["10.213.250.1", "10.213.250.2"], timeout=20, what="both instances in DNS")
+    wait_for("both instances in DNS", lambda: resolve(gureum, f"api.{name}") == ["10.213.250.1", "10.213.250.2"], timeout=20)
     found = sd.discover_instances(NamespaceName=name, ServiceName="api", QueryParameters={"color": "blue"})["Instances"]
     assert [i["InstanceId"] for i in found] == ["i-2"]
     assert sd.get_service(Id=srv["Id"])["Service"]["InstanceCount"] == 2
@@ -62,7 +63,7 @@ def test_cloud_map_instances_answer_in_gureum_dns(gureum):
         sd.delete_service(Id=srv["Id"])
     assert e.value.response["Error"]["Code"] == "ResourceInUse"
     sd.deregister_instance(ServiceId=srv["Id"], InstanceId="i-1")
-    wait_for(lambda: resolve(gureum, f"api.{name}") == ["10.213.250.2"], timeout=20, what="one instance in DNS")
+    wait_for("one instance in DNS", lambda: resolve(gureum, f"api.{name}") == ["10.213.250.2"], timeout=20)
     sd.deregister_instance(ServiceId=srv["Id"], InstanceId="i-2")
     sd.delete_service(Id=srv["Id"])
     sd.delete_namespace(Id=ns_id)
@@ -87,7 +88,7 @@ def test_an_ecs_service_of_three_behind_service_discovery(gureum, ecs, image):
     )  # fmt: skip
     steady(ecs, svc, 3)
     ips = sorted(t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running_tasks(ecs, svc))
-    wait_for(lambda: resolve(gureum, f"web.{name}") == ips, what="DNS to list the three tasks")
+    wait_for("DNS to list the three tasks", lambda: resolve(gureum, f"web.{name}") == ips)
     for ip in resolve(gureum, f"web.{name}"):
         assert fetch(f"http://{ip}:8080/index.html") == b"hello from gureum\n"
     inst = sd.list_instances(ServiceId=srv["Id"])["Instances"]
@@ -96,9 +97,9 @@ def test_an_ecs_service_of_three_behind_service_discovery(gureum, ecs, image):
     ecs.update_service(service=svc, desiredCount=1)
     steady(ecs, svc, 1)
     left = [t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running_tasks(ecs, svc)]
-    wait_for(lambda: resolve(gureum, f"web.{name}") == left, what="DNS to drop stopped tasks")
+    wait_for("DNS to drop stopped tasks", lambda: resolve(gureum, f"web.{name}") == left)
     ecs.delete_service(service=svc, force=True)
-    wait_for(lambda: resolve(gureum, f"web.{name}") == [], what="DNS to drop every task")
+    wait_for("DNS to drop every task", lambda: resolve(gureum, f"web.{name}") == [])
 
 
 
@@ -125,7 +126,7 @@ def test_after_kill_9_cloud_map_answers_only_the_tasks_that_run(fresh_gureum, tm
                        serviceRegistries=[{"registryArn": srv["Arn"]}])
     steady(ecs, "k9", 2)
     old = {t["taskArn"]: t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running_tasks(ecs, "k9")}
-    wait_for(lambda: resolve(g, f"web.{name}") == sorted(old.values()), what="DNS to list the two tasks")
+    wait_for("DNS to list the two tasks", lambda: resolve(g, f"web.{name}") == sorted(old.values()))
 
     g.kill9()
     g.start()
@@ -143,8 +144,8 @@ def test_after_kill_9_cloud_map_answers_only_the_tasks_that_run(fresh_gureum, tm
         run = {t["taskArn"]: t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running_tasks(ecs, "k9")}
         return run if len(run) == 2 and not set(run) & set(old) else {}
 
-    new = wait_for(replaced, what="two new tasks running")
-    wait_for(lambda: resolve(g, f"web.{name}") == sorted(new.values()), what="DNS to list only the new tasks")
+    new = wait_for("two new tasks running", replaced)
+    wait_for("DNS to list only the new tasks", lambda: resolve(g, f"web.{name}") == sorted(new.values()))
     listed = sd.list_instances(ServiceId=srv["Id"])["Instances"]
     assert sorted(i["Id"] for i in listed) == sorted(a.rsplit("/", 1)[1] for a in new)
     health = sd.get_instances_health_status(ServiceId=srv["Id"])["Status"]

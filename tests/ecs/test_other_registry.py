@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from harness import GureumProcess, free_port
+from waiting import wait_for
 
 from .images import build_image, containers_skip_reason, run
 from .test_api import AWSVPC, uniq, wait_status
@@ -34,18 +34,21 @@ def start_registry(work: Path, htpasswd: Path | None) -> tuple[subprocess.Popen[
         f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {work / str(port)}\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}"
     )
     proc = subprocess.Popen(["docker-registry", "serve", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
+
+    def up() -> bool:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1).close()
-            break
         except urllib.error.HTTPError:
-            break  # 401: up, wants credentials
+            pass  # 401: up, wants credentials
         except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.05)
+            return False
+        return True
+
+    try:
+        wait_for(f"the registry on port {port}", up, timeout=20, interval=0.05)
+    except AssertionError:
+        proc.kill()
+        raise
     return proc, port
 
 

@@ -7,10 +7,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 from .images import containers_skip_reason
 from .test_api import AWSVPC, uniq
@@ -20,17 +20,6 @@ pytestmark = [
     pytest.mark.skipif(containers_skip_reason() is not None, reason=str(containers_skip_reason())),
     pytest.mark.xdist_group("ecs-containers"),
 ]
-
-
-def wait_for(fn, timeout: float = 60.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; last={last}")
 
 
 def service(ecs, name: str) -> dict:
@@ -52,7 +41,7 @@ def steady(ecs, name: str, count: int):  # type: ignore[no-untyped-def]
             return s
         return None
 
-    return wait_for(check, what=f"{name} steady at {count}")
+    return wait_for(f"{name} steady at {count}", check)
 
 
 def test_service_keeps_desired_count_and_replaces_a_killed_task(ecs, gureum, image):
@@ -76,8 +65,8 @@ def test_service_keeps_desired_count_and_replaces_a_killed_task(ecs, gureum, ima
     os.kill(json.loads(state.stdout)["pid"], signal.SIGKILL)
 
     stopped = wait_for(
+        "the killed task to stop",
         lambda: next((t for t in ecs.describe_tasks(tasks=[victim["taskArn"]])["tasks"] if t["lastStatus"] == "STOPPED"), None),
-        what="the killed task to stop",
     )
     assert stopped["stopCode"] == "EssentialContainerExited"
     assert stopped["containers"][0]["exitCode"] == 137
@@ -86,16 +75,16 @@ def test_service_keeps_desired_count_and_replaces_a_killed_task(ecs, gureum, ima
         ts = running_tasks(ecs, name)
         return len(ts) == 2 and victim["taskArn"] not in {t["taskArn"] for t in ts} and ts
 
-    wait_for(replaced, what="a replacement task")
+    wait_for("a replacement task", replaced)
 
     with pytest.raises(ClientError) as e:
         ecs.delete_service(service=name)
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
     ecs.update_service(service=name, desiredCount=0)
-    wait_for(lambda: not running_tasks(ecs, name), what="scale to zero")
+    wait_for("scale to zero", lambda: not running_tasks(ecs, name))
     deleted = ecs.delete_service(service=name)["service"]
     assert deleted["status"] == "DRAINING"
-    wait_for(lambda: service(ecs, name)["status"] == "INACTIVE", what="INACTIVE")
+    wait_for("INACTIVE", lambda: service(ecs, name)["status"] == "INACTIVE")
 
 
 def test_rolling_deployment_and_circuit_breaker_rollback(ecs, image):
@@ -142,11 +131,11 @@ def test_rolling_deployment_and_circuit_breaker_rollback(ecs, image):
         failed = [d for d in s["deployments"] if d["taskDefinition"] == broken]
         return s if s["taskDefinition"] == second and (not failed or failed[0]["rolloutState"] == "FAILED") else None
 
-    s = wait_for(rolled_back, timeout=90, what="rollback")
+    s = wait_for("rollback", rolled_back, timeout=90)
     assert any("deployment failed: tasks failed to start." in e["message"] for e in s["events"])
     s = steady(ecs, name, 2)
     assert s["deployments"][0]["taskDefinition"] == second
     # the old tasks were never taken below minimumHealthyPercent while the broken one failed
     assert {t["taskDefinitionArn"] for t in running_tasks(ecs, name)} == {second}
     ecs.delete_service(service=name, force=True)
-    wait_for(lambda: service(ecs, name)["status"] == "INACTIVE", what="INACTIVE")
+    wait_for("INACTIVE", lambda: service(ecs, name)["status"] == "INACTIVE")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
-import time
 
 import dns.message
 import dns.query
@@ -17,6 +16,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 from botocore.config import Config
+from waiting import wait_for
 
 from gureum.services.ecs import task_dns
 from gureum.services.route53.engine import Engine, PrivateViews
@@ -141,10 +141,8 @@ def test_a_task_resolves_a_private_cloud_map_name_through_its_resolv_conf(own_gu
         def host_sees() -> list[str]:
             return [rr.to_text() for rrset in dns.query.udp(q, "127.0.0.1", port=g.dns_port, timeout=3).answer for rr in rrset]
 
-        deadline = time.monotonic() + 30  # the task's registration reaches DNS after it runs
-        while host_sees() != [web_ip] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert host_sees() == [web_ip]
+        # the task's registration reaches DNS after it runs
+        wait_for(f"the host to resolve web.{name} to {web_ip}", lambda: host_sees() == [web_ip], timeout=30, interval=0.1)
 
         group = "/ecs/" + uniq("dns")
         script = (

@@ -4,7 +4,6 @@ lifecycle, networking, exit codes, OOM, stop signals, logs, image config merging
 from __future__ import annotations
 
 import os
-import time
 import urllib.request
 
 import pytest
@@ -38,29 +37,34 @@ def run(ecs, td: str, **kw) -> str:
 def watch(ecs, arn: str, until: str, timeout: float = 60.0) -> tuple[dict, list[str]]:
     """Poll DescribeTasks until lastStatus is `until`; the distinct statuses seen, in order."""
     seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def reached() -> dict | None:
         task = ecs.describe_tasks(tasks=[arn])["tasks"][0]
         if not seen or seen[-1] != task["lastStatus"]:
             seen.append(task["lastStatus"])
         if task["lastStatus"] == until:
-            return task, seen
+            return task
         if task["lastStatus"] == "STOPPED":
             raise AssertionError(f"task stopped while waiting for {until}: {task.get('stoppedReason')} {task['containers']}")
-        time.sleep(0.02)
-    raise AssertionError(f"task never reached {until}; saw {seen}")
+        return None
+
+    try:
+        return wait_for(f"task {arn} {until}", reached, timeout, interval=0.02), seen
+    except AssertionError as e:
+        raise AssertionError(f"{e}; saw {seen}") from None
 
 
 def fetch(url: str, timeout: float = 10.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while True:
+    """The body at `url`, once it answers (connection refused or reset meanwhile: retried)."""
+
+    def get() -> bytes | None:
         try:
             with urllib.request.urlopen(url, timeout=3) as resp:
                 return resp.read()
         except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+            return None
+
+    return wait_for(f"{url} to answer", get, timeout, interval=0.05)
 
 
 HTTPD = ["httpd", "-f", "-p", "8080", "-h", "/var/www"]
@@ -125,13 +129,8 @@ def test_non_essential_exit_keeps_the_task_running_and_containers_share_localhos
         ],
     )
     arn = run(ecs, td)
-    deadline = time.monotonic() + 30
-    while True:
-        task = ecs.describe_tasks(tasks=[arn])["tasks"][0]
-        probe_c = next(c for c in task["containers"] if c["name"] == "probe")
-        if probe_c["lastStatus"] == "STOPPED" or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    task = wait_for("the probe container stopped", lambda: container_stopped(ecs, arn, "probe"), timeout=30, interval=0.05)
+    probe_c = next(c for c in task["containers"] if c["name"] == "probe")
     assert probe_c.get("exitCode") == 0
     assert task["lastStatus"] == "RUNNING"
     ecs.stop_task(task=arn)
@@ -200,18 +199,8 @@ def test_image_config_is_merged_with_the_container_definition_and_logs_reach_clo
     arn = run(ecs, td)
     task = wait_status(ecs, arn, "STOPPED")
     assert task["containers"][0]["exitCode"] == 0
-    logs = gureum.client("logs")
     stream = f"ecs/app/{arn.rsplit('/', 1)[-1]}"
-    deadline = time.monotonic() + 10
-    messages: list[str] = []
-    while time.monotonic() < deadline:
-        try:
-            messages = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]]
-        except logs.exceptions.ResourceNotFoundException:
-            messages = []
-        if messages:
-            break
-        time.sleep(0.1)
+    messages = read_log(gureum, group, stream, timeout=10)
     assert messages == ["foo=from-image bar=from-def pwd=/var/www uid=65534 args=one two"]
 
 
@@ -235,10 +224,7 @@ def test_fork_bomb_is_contained_and_the_host_keeps_working(ecs, image):
     ecs.stop_task(task=arn)
     task = wait_status(ecs, arn, "STOPPED", timeout=60)
     assert task["lastStatus"] == "STOPPED"
-    deadline = time.monotonic() + 20
-    while host_processes() - before > 200:  # every process of the bomb is gone
-        assert time.monotonic() < deadline, host_processes() - before
-        time.sleep(0.2)
+    wait_for("every process of the bomb gone", lambda: host_processes() - before <= 200, timeout=20)
 
 
 def host_processes() -> int:
@@ -283,17 +269,23 @@ def test_a_count_of_tasks_get_distinct_addresses(ecs, image):
 
 
 def read_log(gureum, group: str, stream: str, timeout: float = 15.0) -> list[str]:
+    """The messages of a log stream, once it has any."""
     logs = gureum.client("logs")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def messages() -> list[str]:
         try:
             events = logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]
         except logs.exceptions.ResourceNotFoundException:
             events = []
-        if events:
-            return [e["message"] for e in events]
-        time.sleep(0.1)
-    return []
+        return [e["message"] for e in events]
+
+    return wait_for(f"log events in {group}/{stream}", messages, timeout, interval=0.1)
+
+
+def container_stopped(ecs, arn: str, name: str) -> dict | None:
+    """The task, once its container `name` has stopped."""
+    task = ecs.describe_tasks(tasks=[arn])["tasks"][0]
+    return task if next(c for c in task["containers"] if c["name"] == name)["lastStatus"] == "STOPPED" else None
 
 
 def test_metadata_v4_and_task_role_credentials_inside_the_task(ecs, gureum, image):
@@ -394,13 +386,8 @@ def test_health_checks_mark_containers_healthy_and_gate_depends_on(ecs, image):
         ],
     )
     arn = run(ecs, td)
-    deadline = time.monotonic() + 40
-    while True:
-        task = ecs.describe_tasks(tasks=[arn])["tasks"][0]
-        after = next(c for c in task["containers"] if c["name"] == "after")
-        if after["lastStatus"] == "STOPPED" or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    task = wait_for("the container `after` stopped", lambda: container_stopped(ecs, arn, "after"), timeout=40)
+    after = next(c for c in task["containers"] if c["name"] == "after")
     assert task["lastStatus"] == "RUNNING"
     web = next(c for c in task["containers"] if c["name"] == "web")
     assert web["healthStatus"] == "HEALTHY" and task["healthStatus"] == "HEALTHY"

@@ -9,6 +9,7 @@ import socket
 import subprocess
 
 import pytest
+from waiting import wait_for
 
 from gureum.sandbox import network as net
 
@@ -68,10 +69,8 @@ def test_udp_proxy_keeps_a_socket_per_client_and_closes_idle_ones():
             assert len({r[0].split(b"@")[1] for r in replies}) == 2
             assert len(proxy.clients) == 2
             # idle upstream sockets are closed by the reaper (it runs every min(idle, 5) s)
-            for _ in range(50):
-                if not proxy.clients:
-                    break
-                await asyncio.sleep(0.1)
+            # (polled from a worker thread: the proxy's reaper runs on this loop)
+            await loop.run_in_executor(None, wait_for, "idle upstream sockets closed", lambda: not proxy.clients, 5.0, 0.1)
             assert proxy.clients == {}
             clients[0].sendto(b"again", ("127.0.0.1", proxy.host_port))
             data, _ = await loop.run_in_executor(None, clients[0].recvfrom, 1024)

@@ -23,6 +23,8 @@ from gureum.services.iam.oidc import (
     trust_context,
     verify_token,
 )
+from gureum.settings import SettingsCache
+from gureum.slots import Parts
 from gureum.store.memory import MemoryStore
 
 
@@ -85,6 +87,8 @@ class App:
     def __init__(self, **settings: str) -> None:
         self.store = MemoryStore()
         self.config = Config(settings=settings)
+        self.settings = SettingsCache(self.config.setting)
+        self.parts = Parts()
 
 
 def verify(app, token):

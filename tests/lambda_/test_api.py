@@ -384,6 +384,30 @@ def test_function_url_with_aws_iam_auth_needs_a_signature(lam, make_function):
         assert resp.status == 200 and resp.read() == b"signed ok"
 
 
+def test_function_url_config_changes_apply_to_the_next_request(lam, make_function, gureum):
+    """The URL listener caches URL configs; a change drops the entry at once (from the
+    change event), so an URL switched to AWS_IAM or deleted stops answering unsigned
+    requests right away."""
+    name = make_function("def handler(e, c):\n    return {'statusCode': 200, 'body': 'open'}\n")
+    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+    target = f"{gureum.endpoint}/_aws/lambda-url/{url.split('//', 1)[1].split('.', 1)[0]}/"
+
+    def status() -> int:
+        try:
+            with urllib.request.urlopen(target, timeout=30) as resp:
+                return resp.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert status() == 200  # the listener now holds the config
+    lam.update_function_url_config(FunctionName=name, AuthType="AWS_IAM")
+    assert status() == 403
+    lam.update_function_url_config(FunctionName=name, AuthType="NONE")
+    assert status() == 200
+    lam.delete_function_url_config(FunctionName=name)
+    assert status() == 403
+
+
 def test_code_can_come_from_s3(gureum, lam, role_arn):
     s3 = gureum.client("s3")
     bucket = f"code-{uuid.uuid4().hex[:8]}"

@@ -8,7 +8,6 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
@@ -120,11 +119,16 @@ def test_strict_mode_never_probes_a_name_that_resolves_to_the_host(strict_gureum
 
 
 def test_private_targets_setting_defaults_follow_the_auth_mode():
-    def cfg(auth: str, value: str | None):
-        return SimpleNamespace(auth=auth, setting=lambda key, default=None: value)
+    from gureum.services.route53.settings import Route53Settings
+    from gureum.settings import read
 
-    assert health.private_targets_allowed(cfg("open", None)) is True
-    assert health.private_targets_allowed(cfg("strict", None)) is False
-    assert health.private_targets_allowed(cfg("strict", "1")) is True
-    assert health.private_targets_allowed(cfg("open", "0")) is False
+    def allowed(auth: str, value: str | None) -> bool:
+        s = read(Route53Settings, {"route53.health_check_private_targets": value}.get)
+        return health.private_targets_allowed(s.health_check_private_targets, auth)
+
+    assert allowed("open", None) is True
+    assert allowed("strict", None) is False
+    assert allowed("strict", "1") is True
+    assert allowed("open", "0") is False
+    assert allowed("strict", "ON") is True
     assert health.is_public("8.8.8.8") and not health.is_public("64:ff9b::7f00:1") and not health.is_public("2002:a00:1::")

@@ -153,8 +153,6 @@ def test_hosted_zone_not_empty_and_private_zone_rules(store, zone):
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gureum.aws.errors import AwsError
-
 _label = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=0, max_size=70)
 
 

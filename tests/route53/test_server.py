@@ -12,8 +12,13 @@ import dns.rcode
 import pytest
 from harness import free_port
 
+from gureum import periodic
 from gureum.config import Config
+from gureum.services.logs.writer import LogWriter
 from gureum.services.route53 import model, server
+from gureum.services.route53.slots import DNS
+from gureum.settings import SettingsCache
+from gureum.slots import Parts
 from gureum.store.memory import MemoryStore
 
 ACCOUNT = "000000000000"
@@ -27,11 +32,13 @@ class MiniApp:
         self.store = MemoryStore()
         self.notes: list[str] = []
         self.dns_address = None
-        self.components: dict = {}
+        self.parts = Parts()
+        self.settings = SettingsCache(config.setting)
+        self.logs = LogWriter(self.store)
         self.status: dict = {}
 
-    def publish(self, name, obj):
-        self.components[name] = obj
+    def every(self, interval, fn, *, name, jitter=0.1, first=None):
+        return self.spawn(periodic.run_every(interval, fn, name=name, jitter=jitter, first=first), name)
 
     def set_status(self, name, state, reason=""):
         self.status[name] = state
@@ -43,7 +50,7 @@ class MiniApp:
 async def started(app: MiniApp) -> asyncio.Task:
     task = asyncio.create_task(server.run(app))
     for _ in range(200):
-        if "dns" in app.components:
+        if app.parts.get(DNS) is not None:
             return task
         if task.done():
             task.result()

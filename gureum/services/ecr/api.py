@@ -3,21 +3,26 @@ engine (engine.py) and the state rules (model.py)."""
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from gureum.aws import arn as arns, paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.public import public_netloc
 from gureum.services.ecr import auth, lifecycle, model, oci, replication, scanning
 from gureum.services.ecr.engine import RangeMismatch, Registry, Scope, registry_of
 from gureum.services.ecr.http import download_url
 
 PART_SIZE = 10 * 1024 * 1024
-MAX_TAGS = 50
+T = TypeVar("T")
+# ECR: a bad key or value is InvalidTagParameterException, more than 50 TooManyTagsException.
+TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("ecr", "InvalidTagParameterException", m),
+                       too_many=lambda m: AwsError.modeled("ecr", "TooManyTagsException", m),
+                       too_many_message="the repository can have at most {max} tags")
 
 
 def ecr(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -46,10 +51,9 @@ def _ctx(ctx: RequestContext, params: dict[str, Any]) -> tuple[Registry, Scope, 
 
 
 def registry_host(ctx: RequestContext) -> str:
-    host, port = ctx.app.http_address
-    if host in ("127.0.0.1", "0.0.0.0", "::1", "::", "localhost"):
-        host = "localhost"
-    return f"{host}:{port}"
+    """The advertised address (not the caller's Host): repository URIs are kept and pulled
+    by other clients (ECS tasks, other nodes)."""
+    return public_netloc(ctx.app)
 
 
 def repository_uri(ctx: RequestContext, account: str, name: str) -> str:
@@ -74,17 +78,15 @@ def repo_out(ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _token(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode()
+def _bad_token() -> AwsError:
+    return AwsError.modeled("ecr", "InvalidParameterException", "Invalid parameter at 'nextToken'")
 
 
-def _untoken(token: str | None) -> str | None:
-    if not token:
-        return None
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise AwsError.modeled("ecr", "InvalidParameterException", "Invalid parameter at 'nextToken'") from None
+def _page_items(items: list[T], key: Callable[[T], paging.Sortable], listing: str, params: dict[str, Any],
+                default: int, filters: dict[str, Any] | None = None) -> tuple[list[T], str | None]:
+    """A page of a listing computed in memory, sorted by `key` (gureum.aws.paging.page_items)."""
+    return paging.page_items(items, key, listing=listing, token=params.get("nextToken"), limit=params.get("maxResults"),
+                             default_limit=default, filters=filters, error=_bad_token)
 
 
 def _check_mutability(params: dict[str, Any]) -> None:
@@ -101,14 +103,12 @@ def _check_mutability(params: dict[str, Any]) -> None:
 async def create_repository(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     reg, scope, _ = _ctx(ctx, params)
     _check_mutability(params)
-    tags = params.get("tags") or []
-    if len(tags) > MAX_TAGS:
-        raise AwsError.modeled("ecr", "TooManyTagsException", "too many tags")
+    new_tags = tags.to_pairs(tags.apply({}, tags.check([(t["Key"], t.get("Value") or "") for t in params.get("tags") or []], TAG_RULES), (), TAG_RULES))
     enc = params.get("encryptionConfiguration")
     if enc and enc.get("encryptionType") == "AES256" and enc.get("kmsKey"):
         raise AwsError.modeled("ecr", "InvalidParameterException", "kmsKey is only allowed with encryptionType KMS")
     if enc and enc.get("encryptionType") in ("KMS", "KMS_DSSE") and not enc.get("kmsKey"):
-        enc = dict(enc, kmsKey=f"arn:aws:kms:{ctx.region}:{scope.account}:alias/aws/ecr")
+        enc = dict(enc, kmsKey=arns.kms_alias(ctx.region, scope.account, "aws/ecr"))
     name = params["repositoryName"]
     now = model.now()
     doc = await reg.store.run(
@@ -118,7 +118,7 @@ async def create_repository(ctx: RequestContext, params: dict[str, Any]) -> dict
             imageTagMutabilityExclusionFilters=params.get("imageTagMutabilityExclusionFilters"),
             imageScanningConfiguration=params.get("imageScanningConfiguration"),
             encryptionConfiguration=enc,
-            tags=tags,
+            tags=new_tags,
         )
     )
     return {"repository": repo_out(ctx, doc)}
@@ -133,12 +133,11 @@ async def describe_repositories(ctx: RequestContext, params: dict[str, Any]) -> 
             raise AwsError.modeled("ecr", "InvalidParameterException", "nextToken and maxResults cannot be used with repositoryNames")
         docs = await reg.store.read(lambda txn: [model.require_repo(txn, scope.key, n) for n in names])
         return {"repositories": [repo_out(ctx, d) for d in docs]}
-    limit = params.get("maxResults") or 1000
-    start = _untoken(params.get("nextToken"))
-    docs = await reg.store.read(lambda txn: model.list_repos(txn, scope.key, start=start, limit=limit + 1))
-    out: dict[str, Any] = {"repositories": [repo_out(ctx, d) for d in docs[:limit]]}
-    if len(docs) > limit:
-        out["nextToken"] = _token(docs[limit]["repositoryName"])
+    rows, token = await reg.store.read(lambda txn: paging.page(txn, model.REPOS, scope.key, token=params.get("nextToken"),
+                                                               limit=params.get("maxResults"), default_limit=1000, error=_bad_token))
+    out: dict[str, Any] = {"repositories": [repo_out(ctx, d) for _, d in rows]}
+    if token:
+        out["nextToken"] = token
     return out
 
 
@@ -207,49 +206,47 @@ async def delete_repository_policy(ctx: RequestContext, params: dict[str, Any]) 
 
 
 def _repo_from_arn(ctx: RequestContext, arn: str) -> tuple[Scope, str]:
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[2] != "ecr" or not parts[5].startswith("repository/"):
+    a = arns.try_parse(arn)
+    if a is None or a.service != "ecr" or not a.resource.startswith("repository/"):
         raise AwsError.modeled("ecr", "InvalidParameterException", f"Invalid parameter at 'resourceArn' failed to satisfy constraint: '{arn}'")
-    return Scope(parts[4], parts[3]), parts[5][len("repository/"):]
+    return Scope(a.account, a.region), a.resource[len("repository/"):]
+
+
+class _TagPlace:
+    """ECR keeps a repository's tags as a list of {"Key", "Value"} on its doc."""
+
+    def __init__(self, scope: Scope, name: str) -> None:
+        self.scope, self.name = scope, name
+
+    def read(self, txn: Any) -> dict[str, str]:
+        return tags.from_pairs(model.require_repo(txn, self.scope.key, self.name).get("tags"))
+
+    def write(self, txn: Any, new: dict[str, str]) -> None:
+        model.update_repo(txn, self.scope.key, self.name, tags=tags.to_pairs(new))
 
 
 @ecr("TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     reg = registry_of(ctx.app)
-    scope, name = _repo_from_arn(ctx, params["resourceArn"])
-
-    def tag(txn: Any) -> None:
-        doc = model.require_repo(txn, scope.key, name)
-        tags = {t["Key"]: t["Value"] for t in doc.get("tags") or []}
-        tags.update({t["Key"]: t["Value"] for t in params["tags"]})
-        if len(tags) > MAX_TAGS:
-            raise AwsError.modeled("ecr", "TooManyTagsException", "the repository can have at most 50 tags")
-        model.update_repo(txn, scope.key, name, tags=[{"Key": k, "Value": v} for k, v in tags.items()])
-
-    await reg.store.run(tag)
+    place = _TagPlace(*_repo_from_arn(ctx, params["resourceArn"]))
+    add = [(t["Key"], t.get("Value") or "") for t in params["tags"]]
+    await reg.store.run(lambda txn: tags.tag(txn, place, add, TAG_RULES))
     return {}
 
 
 @ecr("UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     reg = registry_of(ctx.app)
-    scope, name = _repo_from_arn(ctx, params["resourceArn"])
-    drop = set(params["tagKeys"])
-
-    def untag(txn: Any) -> None:
-        doc = model.require_repo(txn, scope.key, name)
-        model.update_repo(txn, scope.key, name, tags=[t for t in doc.get("tags") or [] if t["Key"] not in drop])
-
-    await reg.store.run(untag)
+    place = _TagPlace(*_repo_from_arn(ctx, params["resourceArn"]))
+    await reg.store.run(lambda txn: tags.untag(txn, place, params["tagKeys"], TAG_RULES))
     return {}
 
 
 @ecr("ListTagsForResource")
 async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     reg = registry_of(ctx.app)
-    scope, name = _repo_from_arn(ctx, params["resourceArn"])
-    doc = await reg.store.read(lambda txn: model.require_repo(txn, scope.key, name))
-    return {"tags": doc.get("tags") or []}
+    place = _TagPlace(*_repo_from_arn(ctx, params["resourceArn"]))
+    return {"tags": tags.to_pairs(await reg.store.read(lambda txn: tags.list_tags(txn, place)))}
 
 
 # --- images ----------------------------------------------------------------------------------
@@ -291,9 +288,10 @@ def _tag_status_ok(doc: dict[str, Any], status: str | None) -> bool:
 
 def _find(txn: Any, scope: str, name: str, image_id: dict[str, Any]) -> dict[str, Any]:
     tag, digest = image_id.get("imageTag"), image_id.get("imageDigest")
-    if not tag and not digest:
+    ref = digest or tag
+    if not ref:
         raise AwsError.modeled("ecr", "InvalidParameterException", "imageId needs an imageDigest or an imageTag")
-    doc = model.resolve(txn, scope, name, digest or tag)
+    doc = model.resolve(txn, scope, name, ref)
     if tag and digest and tag not in doc.get("tags", []):
         raise model.ImageNotFound(f"The image with imageId {{imageDigest:'{digest}', imageTag:'{tag}'}} does not exist")
     return doc
@@ -309,19 +307,17 @@ async def describe_images(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         docs = await reg.store.read(lambda txn: [_find(txn, scope.key, name, i) for i in ids])
         seen: dict[str, dict[str, Any]] = {d["digest"]: d for d in docs}
         return {"imageDetails": [_image_detail(account, name, d) for d in seen.values()]}
-    start = _untoken(params.get("nextToken"))
-    limit = params.get("maxResults") or 100
 
-    def page(txn: Any) -> list[dict[str, Any]]:
+    def page(txn: Any) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
         model.require_repo(txn, scope.key, name)
-        prefix = model.sub_key(scope.key, name, "")
-        rows = txn.scan(model.MANIFESTS, prefix, start=prefix + start if start else None)
-        return [d for _, d in rows if _tag_status_ok(d, status)][: limit + 1]
+        return paging.page(txn, model.MANIFESTS, model.sub_key(scope.key, name, ""), token=params.get("nextToken"),
+                           limit=params.get("maxResults"), default_limit=100, keep=lambda d: _tag_status_ok(d, status),
+                           filters={"tagStatus": status}, error=_bad_token)
 
-    docs = await reg.store.read(page)
-    out: dict[str, Any] = {"imageDetails": [_image_detail(account, name, d) for d in docs[:limit]]}
-    if len(docs) > limit:
-        out["nextToken"] = _token(docs[limit]["digest"])
+    rows, token = await reg.store.read(page)
+    out: dict[str, Any] = {"imageDetails": [_image_detail(account, name, d) for _, d in rows]}
+    if token:
+        out["nextToken"] = token
     return out
 
 
@@ -339,12 +335,16 @@ async def list_images(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
             ids.extend({"imageDigest": d["digest"], "imageTag": t} for t in d["tags"])
         else:
             ids.append({"imageDigest": d["digest"]})
-    start = int(_untoken(params.get("nextToken")) or 0)
-    limit = params.get("maxResults") or 100
-    out: dict[str, Any] = {"imageIds": ids[start : start + limit]}
-    if start + limit < len(ids):
-        out["nextToken"] = _token(str(start + limit))
+    ids.sort(key=_image_id_key)
+    page, token = _page_items(ids, _image_id_key, "ecr.images/" + model.sub_key(scope.key, name, ""), params, 100, {"tagStatus": status})
+    out: dict[str, Any] = {"imageIds": page}
+    if token:
+        out["nextToken"] = token
     return out
+
+
+def _image_id_key(image_id: dict[str, str]) -> tuple[str, str]:
+    return image_id["imageDigest"], image_id.get("imageTag", "")
 
 
 def _failure(image_id: dict[str, Any], code: str, reason: str) -> dict[str, Any]:
@@ -395,7 +395,8 @@ async def batch_delete_image(ctx: RequestContext, params: dict[str, Any]) -> dic
 
     def delete(txn: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         model.require_repo(txn, scope.key, name)
-        deleted, failures = [], []
+        deleted: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
         for image_id in params["imageIds"]:
             tag, digest = image_id.get("imageTag"), image_id.get("imageDigest")
             if not tag and not digest:
@@ -472,12 +473,11 @@ async def list_image_referrers(ctx: RequestContext, params: dict[str, Any]) -> d
     if types:
         descs = [d for d in descs if d.get("artifactType") in types]
     descs.sort(key=lambda d: d["digest"])
-    start = int(_untoken(params.get("nextToken")) or 0)
-    limit = params.get("maxResults") or 50
-    page = descs[start : start + limit]
+    page, token = _page_items(descs, lambda d: d["digest"], f"ecr.referrers/{model.sub_key(scope.key, name, subject)}", params, 50,
+                              {"artifactTypes": types})
     out: dict[str, Any] = {"referrers": [dict(d, artifactStatus="ACTIVE") for d in page]}
-    if start + limit < len(descs):
-        out["nextToken"] = _token(str(start + limit))
+    if token:
+        out["nextToken"] = token
     return out
 
 
@@ -616,7 +616,7 @@ async def get_authorization_token(ctx: RequestContext, params: dict[str, Any]) -
                 "ecr",
                 "AccessDeniedException",
                 f"User: {ctx.principal_arn} is not authorized to perform: ecr:GetAuthorizationToken on "
-                f"resource: arn:aws:ecr:{ctx.region}:{account}:repository/* because no resource-based policy "
+                f"resource: {arns.ecr_repository(ctx.region, account, '*')} because no resource-based policy "
                 "allows the ecr:GetAuthorizationToken action",
             )
         token, expires = auth.make_token(secret, account, ctx.region)
@@ -746,15 +746,17 @@ async def get_lifecycle_policy_preview(ctx: RequestContext, params: dict[str, An
     if params.get("imageIds"):
         want = {i.get("imageDigest") for i in params["imageIds"]} | {i.get("imageTag") for i in params["imageIds"]}
         results = [r for r in results if r["imageDigest"] in want or set(r["imageTags"]) & want]
-    start = int(_untoken(params.get("nextToken")) or 0)
-    limit = params.get("maxResults") or 100
+    # The preview is a stored snapshot; its results page in digest order.
+    results = sorted(results, key=lambda r: r["imageDigest"])
+    page, token = _page_items(results, lambda r: r["imageDigest"], "ecr.preview/" + model.repo_key(scope.key, name), params, 100,
+                              {"tagStatus": status, "imageIds": params.get("imageIds")})
     out: dict[str, Any] = {
         "registryId": account, "repositoryName": name, "lifecyclePolicyText": doc["text"], "status": "COMPLETE",
-        "previewResults": results[start : start + limit],
+        "previewResults": page,
         "summary": {"expiringImageTotalCount": len(doc["results"])},
     }
-    if start + limit < len(results):
-        out["nextToken"] = _token(str(start + limit))
+    if token:
+        out["nextToken"] = token
     return out
 
 

@@ -39,25 +39,14 @@ async def run(app: App) -> None:
     app.set_status("ecr", "running")
     try:
         async with asyncio.TaskGroup() as tg:
-            tg.create_task(_every(reg.settings.gc_interval_seconds, lambda: gc.sweep(reg), "ecr gc"))
+            app.every(reg.settings.gc_interval_seconds, lambda: gc.sweep(reg), name="ecr-gc")
             expiry_every = min(300.0, max(reg.settings.upload_ttl_seconds / 4, 0.05))
-            tg.create_task(_every(expiry_every, reg.expire_uploads, "ecr upload expiry"))
+            app.every(expiry_every, reg.expire_uploads, name="ecr-upload-expiry")
             tg.create_task(_lifecycle_loop(reg, wake_lifecycle))
             tg.create_task(_push_loop(reg, pushes))
     finally:
         for u in unsubscribe:
             u()
-
-
-async def _every(interval: float, fn: Any, what: str) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await fn()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%s failed", what)
 
 
 async def _lifecycle_loop(reg: Any, wake: asyncio.Event) -> None:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.services.ecr import model, oci
 from gureum.services.ecr.model import scope_of
+from gureum.services.ecr.settings import EcrSettings
+from gureum.services.ecr.slots import REGISTRY
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -27,36 +29,9 @@ log = logging.getLogger("gureum.ecr")
 PIN_RETRY_SECONDS = 30.0
 
 
-@dataclass
-class Settings:
-    create_on_push: bool = True
-    gc_grace_seconds: float = 3600.0  # links/blobs younger than this are never collected
-    gc_interval_seconds: float = 600.0
-    upload_ttl_seconds: float = 24 * 3600.0
-    lifecycle_interval_seconds: float = 3600.0
-    pull_record_seconds: float = 60.0
-
-    @classmethod
-    def from_app(cls, app: App) -> Settings:
-        s = cls()
-        get = app.config.setting
-        s.create_on_push = (get("ecr.create_on_push", "1") or "1").lower() not in ("0", "false", "no")
-        s.gc_grace_seconds = float(get("ecr.gc_grace_seconds", str(s.gc_grace_seconds)) or s.gc_grace_seconds)
-        s.gc_interval_seconds = float(get("ecr.gc_interval_seconds", str(s.gc_interval_seconds)) or s.gc_interval_seconds)
-        s.upload_ttl_seconds = float(get("ecr.upload_ttl_seconds", str(s.upload_ttl_seconds)) or s.upload_ttl_seconds)
-        s.lifecycle_interval_seconds = float(
-            get("ecr.lifecycle_interval_seconds", str(s.lifecycle_interval_seconds)) or s.lifecycle_interval_seconds
-        )
-        return s
-
-
 def registry_of(app: App) -> Registry:
     """The node's registry engine (created on first use)."""
-    reg = app.components.get("ecr.registry")
-    if reg is None:
-        reg = Registry(app)
-        app.components["ecr.registry"] = reg
-    return reg
+    return app.parts.lazy(REGISTRY, lambda: Registry(app))
 
 
 @dataclass(frozen=True)
@@ -83,7 +58,7 @@ class Registry:
         from gureum.blobs import BlobStore
 
         self.app = app
-        self.settings = Settings.from_app(app)
+        self.settings: EcrSettings = app.settings(EcrSettings)
         # The registry's own content-addressed store: its collector may delete a digest
         # without asking other services (S3, Lambda) whether they hold the same bytes.
         self.blobs: BlobStore = BlobStore(app.blob_dir / "registry")

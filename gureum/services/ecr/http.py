@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from gureum.http.server import Request, Response
+from gureum.public import public_url
 from gureum.services.ecr import auth, model, oci
 from gureum.services.ecr.engine import RangeMismatch, Registry, Scope, registry_of
+from gureum.services.ecr.settings import EcrSettings
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -57,14 +59,12 @@ def error_response(e: oci.RegistryError) -> Response:
 
 
 def _challenge(app: App, request: Request) -> str:
-    host = request.host or f"localhost:{app.http_address[1]}"
-    return f'Basic realm="http://{host}/",service="ecr.amazonaws.com"'
+    return f'Basic realm="{public_url(app, request, "/")}",service="ecr.amazonaws.com"'
 
 
 def default_scope(app: App) -> Scope:
-    account = app.config.setting("ecr.default_account", "000000000000") or "000000000000"
-    region = app.config.setting("ecr.default_region", None) or app.config.setting("default_region", "us-east-1") or "us-east-1"
-    return Scope(account, region)
+    s = app.settings(EcrSettings)
+    return Scope(s.default_account, s.default_region or s.fallback_region)
 
 
 async def authenticate(app: App, reg: Registry, request: Request) -> Scope:
@@ -194,11 +194,11 @@ async def start_upload(reg: Registry, scope: Scope, name: str, request: Request)
         size = await reg.mount(scope, name, digest, source)
         if size is not None:
             return _blob_created(name, digest)
-    digest = q.get("digest")
-    if digest:
-        oci.check_digest(digest)
-        await reg.upload_whole(scope, name, digest, request.stream())
-        return _blob_created(name, digest)
+    whole = q.get("digest")
+    if whole:
+        oci.check_digest(whole)
+        await reg.upload_whole(scope, name, whole, request.stream())
+        return _blob_created(name, whole)
     upload_id = await reg.start_upload(scope, name)
     return Response(202, _upload_headers(name, upload_id, 0), b"")
 

@@ -11,4 +11,6 @@ MANIFEST = Manifest(
     edge_routes={"/v2/": "gureum.services.ecr.http:handle"},  # the OCI registry
     validation_errors={"ecr": "InvalidParameterException"},
     routing={"ecr": Routing(target_prefix="AmazonEC2ContainerRegistry_V20150921")},
+    settings="gureum.services.ecr.settings:EcrSettings",
+    reset="gureum.services.ecr.reset:reset",
 )

@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.services.ecr.oci import Manifest
 from gureum.store.base import Txn
 
@@ -159,7 +160,7 @@ def new_repo(scope: str, name: str, now: float, **settings: Any) -> dict[str, An
         "repositoryName": name,
         "registryId": account,
         "region": region,
-        "repositoryArn": f"arn:aws:ecr:{region}:{account}:repository/{name}",
+        "repositoryArn": arns.ecr_repository(region, account, name),
         "createdAt": now,
         "imageTagMutability": settings.get("imageTagMutability") or "MUTABLE",
         "imageTagMutabilityExclusionFilters": settings.get("imageTagMutabilityExclusionFilters") or [],
@@ -643,7 +644,10 @@ def copy_image(txn: Txn, src: str, name: str, digest: str, dst: str, now: float)
         if get_manifest(txn, dst, name, doc["digest"]) is not None:
             continue
         for dg in doc.get("refs", []):
-            link_blob(txn, dst, name, dg, get_link(txn, src, name, dg)["size"], now)
+            link = get_link(txn, src, name, dg)
+            if link is None:
+                return "FAILED"
+            link_blob(txn, dst, name, dg, link["size"], now)
         copy = dict(doc, tags=[], lastPull=None, pushedAt=now, scan=None, replication=None)
         for dg in copy["refs"]:
             _add_ref(txn, dst, name, dg, +1)

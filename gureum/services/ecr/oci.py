@@ -273,7 +273,8 @@ def parse_manifest(data: bytes, content_type: str | None) -> Manifest:
             raise manifest_invalid(f"unsupported manifest media type {media_type or '(none)'}")
     digest = sha256_digest(data)
     subject = _descriptor(doc["subject"], "subject") if doc.get("subject") is not None else None
-    annotations = doc.get("annotations") if isinstance(doc.get("annotations"), dict) else {}
+    found = doc.get("annotations")
+    annotations: dict[str, str] = found if isinstance(found, dict) else {}
     if media_type in IMAGE_TYPES:
         if "config" not in doc:
             raise manifest_invalid("config descriptor missing")

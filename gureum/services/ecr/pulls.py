@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gureum.public import local_address
 from gureum.sandbox import images as img
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ async def access(app: App, image: str, account: str, region: str) -> tuple[img.C
     except img.PullError:
         return None, {}, None
     host, port = app.api_address
-    reach = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host
+    reach = local_address(app)[0]
     is_ecr = ".dkr.ecr." in ref.registry and ref.registry.endswith((".amazonaws.com", ".amazonaws.com.cn"))
     if ref.registry not in {f"localhost:{port}", f"127.0.0.1:{port}", f"{host}:{port}"} and not is_ecr:
         return None, {}, None

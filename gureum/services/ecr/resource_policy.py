@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.services.ecr import model
 from gureum.services.ecr.engine import Scope, registry_of
 
@@ -15,13 +16,13 @@ if TYPE_CHECKING:
 async def read(app: App, arn: str) -> str | None:
     """The policy of repository `arn` (arn:aws:ecr:<region>:<account>:repository/<name>),
     or None (no policy, no such repository, or a wildcard ARN)."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or not parts[5].startswith("repository/"):
+    a = arns.try_parse(arn)
+    if a is None or not a.resource.startswith("repository/"):
         return None
-    name = parts[5].removeprefix("repository/")
+    name = a.resource.removeprefix("repository/")
     if not name or "*" in name:
         return None
-    scope = Scope(parts[4], parts[3])
+    scope = Scope(a.account, a.region)
     reg = registry_of(app)
 
     def get(t: Any) -> str | None:

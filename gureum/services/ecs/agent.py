@@ -1,22 +1,32 @@
 """The ECS task agent of this node (component "ecs"): starts the tasks the API creates,
 stops them when asked, runs the service scheduler (services.py), expires stopped tasks.
 
+A short coordinator: each concern lives in a module of its own, and a task run (taskrun.py)
+sees the agent only through the `TaskHost` protocol (task_host.py), which the agent provides
+by delegating to those modules:
+
+  task_networks  warm task networks        image_access   registries and credentials
+  task_logs      awslogs targets           task_dns       gureum's DNS for tasks
+  metadata       task metadata endpoint    cloudmap       Cloud Map registration
+  task_billing   Fargate usage             shutdown       stop reasons and grace at shutdown
+  heartbeat      heartbeat, scheduler lease, lost nodes
+  recovery       what a previous process of this node left (store and host)
+  node_instance  this machine as an EC2 container instance
+
 Tasks reach it through store events ("ecs.task": in-process for this node's commits, from the
 change log for other nodes' when the store is shared), a periodic scan as a safety net, and at
 start-up a scan for tasks that still want to run. A task placed on this node's container
 instance is this node's; a Fargate task is run by the node that claims it first in a store
-transaction (nodes.claim). Each task is one `TaskRun` (taskrun.py) owned by the agent; when
-gureum stops, every task is stopped (stop signal, short grace) with ECS's host-gone
-stopCode/stoppedReason and its host resources released, and the task bridge removed when
-gureum made it and nothing else uses it. Tasks left RUNNING by a gureum that died are marked
-STOPPED first thing at start-up (their containers are killed), with their Cloud Map instances
-deregistered in the same transaction (cloudmap.py) and their metered usage settled
-(billing/meter.py): the node restarted under them, as when an EC2 host goes away. Running
-Fargate usage is checkpointed every `billing.checkpoint_interval` seconds.
+transaction (nodes.claim). Each task is one `TaskRun` owned by the agent; when gureum stops,
+every task is stopped (stop signal, short grace) with ECS's host-gone stopCode/stoppedReason
+and its host resources released, and the task bridge removed when gureum made it and nothing
+else uses it. Tasks left RUNNING by a gureum that died are marked STOPPED first thing at
+start-up (recovery.py). Running Fargate usage is checkpointed every
+`billing.checkpoint_interval` seconds.
 
 Several agents can share one PostgreSQL store (`gureum agent` on other machines): each beats a
 heartbeat, one at a time holds the scheduler lease and runs the service scheduler, and the
-lease holder marks nodes that stop beating lost (nodes.py).
+lease holder marks nodes that stop beating lost (nodes.py, heartbeat.py).
 """
 
 from __future__ import annotations
@@ -27,18 +37,38 @@ import logging
 import os
 import shutil
 import time
-import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gureum.billing import meter
 from gureum.sandbox import cgroups
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
-from gureum.services.ecs import cloudmap, model, nodes, registry_auth
+from gureum.services.ecs import (
+    cloudmap,
+    envfiles,
+    image_access,
+    model,
+    node_instance,
+    nodes,
+    recovery,
+    registry_auth,
+    task_dns,
+    task_logs,
+)
 from gureum.services.ecs import services as svc
-from gureum.services.ecs.taskrun import TaskRun
+from gureum.services.ecs.heartbeat import Heartbeat
+from gureum.services.ecs.image_access import Access
+from gureum.services.ecs.metadata import ADDRESS, MetadataServer
+from gureum.services.ecs.shutdown import StopGrace, mark_stopping
+from gureum.services.ecs.task_billing import TaskMeter
+from gureum.services.ecs.task_networks import NetworkPool
+from gureum.services.ecs.taskrun import ContainerRun, TaskRun
+from gureum.store import Store
+from gureum.store.follow import ChangeFollower
+from gureum.services.ecs.slots import AGENT
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -46,7 +76,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gureum.ecs")
 COMPONENT = "ecs"
-REFILL_DELAY = 0.25  # seconds between taking a warm task network and making its replacement
 SCAN_INTERVAL = 5.0  # seconds between safety-net scans for tasks an event did not reach
 
 
@@ -64,8 +93,7 @@ class TaskAgent:
         self.default_stop_timeout = float(cfg.setting("ecs.stop_timeout", "30") or 30)
         # once gureum shuts down, a container gets at most this many more seconds to exit
         # after its stop signal, whatever its stopTimeout (stops already under way included)
-        self.shutdown_grace = float(cfg.setting("ecs.shutdown_grace", "2") or 2)
-        self.shutting_down = asyncio.Event()
+        self.grace = StopGrace(float(cfg.setting("ecs.shutdown_grace", "2") or 2))
         self.pids_limit = int(cfg.setting("ecs.task_pids_max", "4096") or 4096)
         self.node_id = f"p{os.getpid()}"  # this process (its cgroups)
         # tasks' cgroups nest under ours: <own memory cgroup>/gureum-ecs/<this process>
@@ -75,32 +103,35 @@ class TaskAgent:
         self.host_label = "i-" + self.node_ident[:17]  # how stop reasons name this host (its container instance's EC2 id)
         # Pre-provisioned task networks (namespace + address), as Fargate keeps capacity warm;
         # filled once this node has run its first task, so idle nodes hold none.
-        self.warm_networks = int(cfg.setting("ecs.warm_networks", "2") or 0)
-        self._net_pool: list[net.TaskNetwork] = []
-        self._refilling = False
+        self.networks = NetworkPool(self.bridge, int(cfg.setting("ecs.warm_networks", "2") or 0), self.spawn)
         self.runs: dict[str, TaskRun] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
-        self.logs: Any = None
+        self.logs = app.logs  # the node's writer (started and flushed by the node)
+        self.meter = TaskMeter(app.store, self.node_ident)
         self.available = False
         self.reason = ""
-        from gureum.services.ecs.metadata import ADDRESS, MetadataServer
-
-        self.metadata = MetadataServer(self)
-        self._metadata_address = ADDRESS
-        from gureum.store.follow import ChangeFollower
-
+        self.metadata = MetadataServer(app.store, str(self.bridge.net))
         self.follower = ChangeFollower(app.store, model.TASK_EVENT, self.on_event)
         self.engine_auth = registry_auth.from_config(cfg.setting)  # private registries (EC2 tasks)
-        self.heartbeat_interval = float(cfg.setting("ecs.heartbeat_interval", "5") or 5)
-        self.node_timeout = float(cfg.setting("ecs.node_timeout", "30") or 30)
+        self.heartbeat = Heartbeat(
+            app.store,
+            self.node_ident,
+            float(cfg.setting("ecs.heartbeat_interval", "5") or 5),
+            float(cfg.setting("ecs.node_timeout", "30") or 30),
+            lambda: {"pid": os.getpid(), "role": self.app.config.role, "runs": self.available, "instance": self.instance_key},
+        )
         self.claim_grace = float(cfg.setting("ecs.claim_grace", "5") or 5)
-        self.leader = False
         self.nameserver: str | None = None  # gureum's DNS as tasks reach it
         self._starting: set[str] = set()
-        self._next_beat = 0.0
         self._next_scan = 0.0
         self._next_expire = 0.0
+
+    async def register_instance(self) -> None:
+        """Register this machine as a container instance (at start, and again after a reset)."""
+        registered = await node_instance.register_instance(self.app, self.work, self.node_ident)
+        if registered is not None:
+            self.instance_key, self.host_label = registered.key, registered.host_label
 
     # --- set-up ------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -117,27 +148,9 @@ class TaskAgent:
         if not self.bridge.available:
             self.reason = self.bridge.reason
             return
-        # containers of a previous run of this node (killed gureum): kill and forget them
-        for cid in self.runc.list_ids():
-            import subprocess
-
-            subprocess.run([rc.RUNC, "--root", str(self.runc.root), "delete", "--force", cid], check=False, capture_output=True, timeout=30)
-        sweep_cgroups()
-        tasks_dir = self.work / "tasks"
-        if tasks_dir.is_dir():
-            for d in tasks_dir.iterdir():
-                for rootfs in d.glob("*/rootfs"):
-                    img.unmount(rootfs)
-                shutil.rmtree(d, ignore_errors=True)
+        recovery.clean_host(self.runc, self.tasks_dir)
         self.available = True
-
-    def _optional_sinks(self) -> None:
-        try:
-            from gureum.services.logs.writer import LogWriter
-
-            self.logs = LogWriter(self.app.store)
-        except ImportError:
-            self.logs = None
+        self.networks.enabled = True
 
     # --- ownership -------------------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -146,8 +159,8 @@ class TaskAgent:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def spawn_for(self, run: TaskRun, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        return self.spawn(coro, name)
+    def spawn_start(self, key: str) -> None:
+        self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
 
     # --- events ------------------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
@@ -163,7 +176,7 @@ class TaskAgent:
             self._wake.set()
             return
         if run is None and desired == "RUNNING":
-            self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
+            self.spawn_start(key)
         self._wake.set()
 
     async def start(self, key: str) -> None:
@@ -177,35 +190,23 @@ class TaskAgent:
                 doc = await self.app.store.run(lambda t: nodes.claim(t, key, self.node_ident))
             else:
                 doc = await self.app.store.read(lambda t: t.get(model.TASKS, key))
-                if doc is not None and (doc["lastStatus"] != "PROVISIONING" or not self.mine(doc)):
+                if doc is not None and (doc["lastStatus"] != "PROVISIONING" or not nodes.runs_here(doc, self.node_ident)):
                     doc = None
         finally:
             self._starting.discard(key)
         if doc is None or key in self.runs:
             return
-        run = TaskRun(self, key, doc)
+        cannot_run = None if self.available else (self.reason or "containers are not available on this node")
+        run = TaskRun(self, key, doc, cannot_run=cannot_run)
         self.runs[key] = run
         if doc["desiredStatus"] == "STOPPED":
             run.stop_requested.set()
         try:
-            if not self.available:
-                from gureum.services.ecs.taskrun import TaskFailed
-
-                async def fail() -> None:
-                    raise TaskFailed(f"ResourceInitializationError: {self.reason or 'containers are not available on this node'}")
-
-                run.provision = fail  # type: ignore[method-assign]
             await run.run()
         finally:
             self.runs.pop(key, None)
             self.metadata.forget(run)
             self._wake.set()
-
-    def mine(self, doc: dict[str, Any]) -> bool:
-        """Tasks placed on a container instance run on the node serving that instance;
-        Fargate tasks on the node that claimed them (or may claim them, when unclaimed)."""
-        node = doc["_"].get("node")
-        return node == self.node_ident or (node is None and not doc.get("containerInstanceArn"))
 
     async def should_fail_unclaimed(self, key: str) -> bool:
         """A node that cannot run containers leaves unclaimed Fargate tasks to the nodes that
@@ -223,151 +224,32 @@ class TaskAgent:
             d = t.get(model.TASKS, key)
             if d is None or d["_"].get("node") is not None:
                 return False
-            return not any(n.get("runs") and n["node"] != self.node_ident for n in nodes.live_nodes(t, now, self.node_timeout))
+            return not any(n.get("runs") and n["node"] != self.node_ident for n in nodes.live_nodes(t, now, self.heartbeat.node_timeout))
 
         return await self.app.store.read(look)
 
-    # --- the local container instance (EC2 launch type) ----------------------------------------
-    async def register_instance(self) -> None:
-        """Register this machine as one container instance (1024 CPU units per core, its
-        memory in MiB) in the cluster `ecs.cluster` (default "default"), keeping its id across
-        restarts; `--set ecs.register_instance=false` turns this off."""
-        from gureum.aws.edge import DEFAULT_ACCOUNT, DEFAULT_REGION
-        from gureum.services.ecs import instances as ci
+    # --- TaskHost: what a task run needs of this node (task_host.py) --------------------------------
+    @property
+    def store(self) -> Store:
+        return self.app.store
 
-        cfg = self.app.config
-        if str(cfg.setting("ecs.register_instance", "true") or "true").lower() in ("false", "0", "no", "off"):
-            return
-        account = cfg.setting("ecs.account", DEFAULT_ACCOUNT) or DEFAULT_ACCOUNT
-        region = cfg.setting("ecs.region", DEFAULT_REGION) or DEFAULT_REGION
-        cluster = cfg.setting("ecs.cluster", "default") or "default"
-        cpu = int(cfg.setting("ecs.instance_cpu", "0") or 0) or (os.cpu_count() or 1) * 1024
-        memory = int(cfg.setting("ecs.instance_memory", "0") or 0) or host_memory_mib()
-        id_file = self.work / "container-instance"
-        known = id_file.read_text().strip() if id_file.exists() else ""
-        ident = {"instanceId": "i-" + self.node_ident[:17], "instanceType": "gureum.node", "availabilityZone": f"{region}a", "region": region}
-        import json
+    @property
+    def tasks_dir(self) -> Path:
+        return self.work / "tasks"
 
-        def txn(t: Any) -> dict[str, Any]:
-            params: dict[str, Any] = {
-                "cluster": cluster,
-                "instanceIdentityDocument": json.dumps(ident),
-                "totalResources": [{"name": "CPU", "type": "INTEGER", "integerValue": cpu}, {"name": "MEMORY", "type": "INTEGER", "integerValue": memory}],
-            }
-            if known:
-                found = ci.find(t, account, region, cluster, known)
-                if found is not None and found[1]["status"] != "INACTIVE":
-                    params["containerInstanceArn"] = found[1]["containerInstanceArn"]
-            return ci.register(t, account, region, params, self.node_ident)
-
-        try:
-            doc = await self.app.store.run(txn)
-        except Exception:
-            log.exception("could not register this node as an ECS container instance")
-            return
-        iid = doc["containerInstanceArn"].rsplit("/", 1)[-1]
-        id_file.write_text(iid)
-        self.host_label = doc.get("ec2InstanceId") or ident["instanceId"]
-        self.instance_key = ci.instance_key(account, region, cluster, iid)
-        self.app.notes.append(f"ECS container instance {iid} ({cpu} CPU units, {memory} MiB) in cluster {cluster}")
-
-    async def disconnect_instance(self) -> None:
-        key = self.instance_key
-        if key is None:
-            return
-
-        def txn(t: Any) -> None:
-            d = t.get("ecs.instances", key)
-            if d is not None and d.get("agentConnected"):
-                d["agentConnected"] = False
-                t.put("ecs.instances", key, d)
-
-        with contextlib.suppress(Exception):
-            await self.app.store.run(txn)
-
-    # --- task networks -------------------------------------------------------------------------------
     async def take_network(self, task_id: str) -> net.TaskNetwork:
-        """A task network: a warm one when there is one, else made now."""
-        tn = self._net_pool.pop() if self._net_pool else None
-        self.refill_networks()
-        if tn is not None:
-            return tn
-        return await asyncio.to_thread(self.bridge.create, task_id)
+        return await self.networks.take_network(task_id)
 
-    def refill_networks(self) -> None:
-        if self._refilling or not self.available or len(self._net_pool) >= self.warm_networks:
-            return
-        self._refilling = True
+    def release_network(self, tn: net.TaskNetwork) -> None:
+        self.networks.release(tn)
 
-        async def refill() -> None:
-            try:
-                # after the task that took one has started: `ip` processes would compete
-                # with its runc for the CPUs
-                await asyncio.sleep(REFILL_DELAY)
-                while len(self._net_pool) < self.warm_networks:
-                    self._net_pool.append(await asyncio.to_thread(self.bridge.create, uuid.uuid4().hex))
-            except net.NetworkError:
-                log.exception("could not pre-provision a task network")
-            finally:
-                self._refilling = False
+    async def registry_access(self, image: str, account: str, region: str, *, ec2: bool = False) -> Access:
+        return await image_access.registry_access(self.app, self.engine_auth, self.spawn, image, account, region, ec2=ec2)
 
-        self.spawn(refill(), "ecs-warm-networks")
+    async def load_env_files(self, account: str, files: list[dict[str, Any]] | None) -> list[dict[str, str]]:
+        return await envfiles.load(self.app, account, files)
 
-    # --- hooks used by TaskRun ---------------------------------------------------------------------
-    async def wait_exited(self, exited: asyncio.Event, timeout: float) -> bool:
-        """Until `exited` is set (True) or `timeout` seconds pass (False); once this node
-        shuts down, at most `shutdown_grace` seconds more."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        waiter = asyncio.ensure_future(exited.wait())
-        shut = asyncio.ensure_future(self.shutting_down.wait())
-        try:
-            done, _ = await asyncio.wait({waiter, shut}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            if waiter in done or exited.is_set():
-                return True
-            if shut in done:
-                left = min(deadline - loop.time(), self.shutdown_grace)
-                if left > 0:
-                    await asyncio.wait({waiter}, timeout=left)
-            return exited.is_set()
-        finally:
-            waiter.cancel()
-            shut.cancel()
-
-    async def registry_access(
-        self, image: str, account: str, region: str, *, ec2: bool = False
-    ) -> tuple[img.Credentials | None, dict[str, str], Callable[[], tuple[bytes, str] | None] | None]:
-        """Credentials and address for an image (ecr.pulls: gureum's own registry gets an ECR
-        token for the task's account); another registry, for an EC2 task, the container
-        instance's private registry credentials (registry_auth). On a node that serves the
-        registry, also a reader of the image's manifest in-process (for the pull's thread),
-        which spares the pull an HTTP round trip through this node's own loop."""
-        from gureum.services.ecr import pulls
-
-        creds, rewrite, own = await pulls.access(self.app, image, account, region)
-        if own is None:
-            if creds is None and not rewrite and ec2:
-                with contextlib.suppress(img.PullError):
-                    creds = self.engine_auth.get(registry_auth.host_of(img.parse_reference(image).registry))
-            return creds, rewrite, None
-        if self.app.is_agent:
-            return creds, rewrite, None
-        from gureum.services.ecr.engine import registry_of
-
-        registry = registry_of(self.app)
-        loop = asyncio.get_running_loop()
-
-        def local() -> tuple[bytes, str] | None:
-            try:
-                read, doc = registry.read_manifest_sync(own.scope, own.repository, own.reference)
-            except Exception:  # noqa: BLE001 - the HTTP pull tells what is wrong, in the registry's words
-                return None
-            loop.call_soon_threadsafe(lambda: self.spawn(registry.record_pull(own.scope, own.repository, doc), "ecs-record-pull"))
-            return read.data, read.media_type
-
-        return creds, rewrite, local
-
-    def injected_env(self, run: TaskRun, c: Any) -> dict[str, str]:
+    def container_env(self, run: TaskRun, c: ContainerRun) -> dict[str, str]:
         env = {
             "AWS_REGION": run.region,
             "AWS_DEFAULT_REGION": run.region,
@@ -376,201 +258,49 @@ class TaskAgent:
         env.update(self.metadata.register(run, c))
         return env
 
-    async def serve_dns(self) -> None:
-        from gureum.services.ecs import task_dns
-
-        self.nameserver = await task_dns.serve_on_bridge(self.app, self.bridge.gateway)
-
-    def resolv_conf(self, run: TaskRun) -> str:
-        """The task's /etc/resolv.conf: gureum's DNS on the bridge gateway once it listens
-        there (until then none, so lookups fail at once rather than stall)."""
-        from gureum.services.ecs import task_dns
-
+    def resolv_conf(self) -> str:
+        """gureum's DNS on the bridge gateway once it listens there (until then none, so
+        lookups fail at once rather than stall)."""
         return task_dns.resolv_conf(self.nameserver)
 
-    def log_target(self, run: TaskRun, c: Any) -> tuple[str | None, str | None]:
-        lc = c.spec.get("logConfiguration") or {}
-        if lc.get("logDriver") != "awslogs" or self.logs is None:
-            return None, None
-        opts = lc.get("options") or {}
-        group = opts.get("awslogs-group")
-        if not group:
-            return None, None
-        prefix = opts.get("awslogs-stream-prefix")
-        stream = f"{prefix}/{c.name}/{run.task_id}" if prefix else run.task_id
-        return group, stream
+    def log_target(self, run: TaskRun, c: ContainerRun) -> tuple[str | None, str | None]:
+        return task_logs.log_target(c.spec, c.name, run.task_id)
 
-    async def check_log_group(self, run: TaskRun, c: Any) -> str | None:
-        """AWS's awslogs driver refuses to start when the group is missing and
-        awslogs-create-group is not "true"."""
-        group, _ = self.log_target(run, c)
-        opts = (c.spec.get("logConfiguration") or {}).get("options") or {}
-        if group is None or str(opts.get("awslogs-create-group", "")).lower() == "true":
-            return None
-        from gureum.services.logs import model as logs_model
-
-        region = opts.get("awslogs-region") or run.region
-        exists = await self.app.store.read(lambda t: t.get(logs_model.GROUPS, logs_model.group_key(run.account, region, group)) is not None)
-        if exists:
-            return None
-        return (
-            "create stream has been retried 1 times: failed to create Cloudwatch log stream: "
-            "ResourceNotFoundException: The specified log group does not exist."
-        )
+    async def check_log_group(self, run: TaskRun, c: ContainerRun) -> str | None:
+        return await task_logs.check_log_group(self.app.store, run.account, run.region, c.spec, c.name, run.task_id)
 
     def log(self, account: str, region: str, group: str, stream: str, line: str) -> None:
-        if self.logs is not None:
-            self.logs.append(account, region, group, stream, [(int(time.time() * 1000), line)])
+        self.logs.append(account, region, group, stream, [(int(time.time() * 1000), line)])
 
     async def on_activating(self, run: TaskRun) -> None:
-        """Cloud Map registration of service tasks (while ACTIVATING, as ECS does)."""
-        registries = run.meta.get("registries") or []
-        if not registries or run.network is None:
-            return
-        from gureum.services.servicediscovery import model as sd
-
-        attrs = {
-            "AWS_INSTANCE_IPV4": run.network.ip,
-            "AVAILABILITY_ZONE": f"{run.region}a",
-            "AWS_INIT_HEALTH_STATUS": "HEALTHY",
-            "ECS_CLUSTER_NAME": run.meta["cluster"],
-            "ECS_SERVICE_NAME": run.meta.get("service") or "",
-            "ECS_TASK_DEFINITION_FAMILY": run.meta["taskdef"]["family"],
-            "REGION": run.region,
-        }
-        for reg in registries:
-            srv_id = reg["registryArn"].rsplit("/", 1)[-1]
-            a = dict(attrs)
-            if reg.get("port") or reg.get("containerPort"):
-                a["AWS_INSTANCE_PORT"] = str(reg.get("port") or reg.get("containerPort"))
-            try:
-                await self.app.store.run(lambda t, s=srv_id, a=a: sd.register_instance(t, run.account, run.region, s, run.task_id, a))
-            except Exception:
-                log.exception("could not register task %s in %s", run.task_id, reg["registryArn"])
+        await cloudmap.register_run(self.app.store, run)
 
     async def on_deactivating(self, run: TaskRun) -> None:
-        """Cloud Map deregistration (while DEACTIVATING)."""
-        registries = run.meta.get("registries") or []
-        if not registries or run.network is None:
-            return
-        from gureum.services.servicediscovery import model as sd
+        await cloudmap.deregister_run(self.app.store, run)
 
-        for reg in registries:
-            srv_id = reg["registryArn"].rsplit("/", 1)[-1]
-            with contextlib.suppress(Exception):
-                await self.app.store.run(lambda t, s=srv_id: sd.deregister_instance(t, run.account, run.region, s, run.task_id))
+    async def on_running(self, run: TaskRun) -> None:
+        await self.meter.checkpoint_usage([run])
 
-    def usage_row(self, run: TaskRun, doc: dict[str, Any]) -> dict[str, Any] | None:
-        """What the billing meter keeps for a Fargate task (None: not billed, or not yet:
-        billing starts when the image pull starts)."""
-        if run.launch_type != "FARGATE" or not doc:
-            return None
-        started = doc.get("pullStartedAt") or doc.get("startedAt")
-        if started is None:
-            return None
-        return {
-            "region": run.region,
-            "resource": run.arn,
-            "node": self.node_ident,
-            "started": started,
-            "vcpu": int(doc.get("cpu") or 256) / 1024,
-            "memory_gb": int(doc.get("memory") or 512) / 1024,
-            "arch": "x86_64",
-        }
+    async def on_stopped(self, run: TaskRun, doc: dict[str, Any]) -> None:
+        await self.meter.record_usage(run, doc)
 
-    async def record_usage(self, run: TaskRun, doc: dict[str, Any]) -> None:
-        """A stopped task's usage, settled into the ledger (its running row goes with it)."""
-        row = self.usage_row(run, doc)
-        if row is None:
-            return
-        from gureum.billing import meter
-
-        stopped = doc.get("stoppedAt") or model.now()
-        try:
-            await self.app.store.run(lambda t: meter.settle(t, run.account, row, stopped))
-        except Exception:
-            log.exception("could not record the usage of task %s", run.task_id)
-
-    async def checkpoint_usage(self, only: list[TaskRun] | None = None) -> None:
-        """Checkpoint the usage of this node's running Fargate tasks (all, or `only`)."""
-        runs = [r for r in (self.runs.values() if only is None else only) if r.launch_type == "FARGATE"]
-        if not runs:
-            return
-        from gureum.billing import meter
-
-        now = model.now()
-
-        def txn(t: Any) -> None:
-            for r in runs:
-                d = t.get(model.TASKS, r.key)
-                if d is None or d["lastStatus"] in ("STOPPED", "DEPROVISIONING"):
-                    continue
-                row = self.usage_row(r, d)
-                if row is not None:
-                    meter.checkpoint(t, r.account, row, now)
-
-        try:
-            await self.app.store.run(txn)
-        except Exception:
-            log.exception("could not checkpoint task usage")
-
-    async def meter_forever(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            await self.checkpoint_usage()
+    async def wait_exited(self, exited: asyncio.Event, timeout: float) -> bool:
+        return await self.grace.wait_exited(exited, timeout)
 
     # --- the loop ---------------------------------------------------------------------------------
-    async def reconcile(self) -> None:
-        """What this node's previous process left behind, put right before anything else
-        starts: its usage settled (billing), its tasks that were past PROVISIONING marked
-        STOPPED as ECS marks the tasks of a host that went away (their containers died with
-        it) and their Cloud Map instances deregistered in the same transaction, and any
-        ECS-registered instance whose task has stopped swept."""
-        from gureum.billing import meter
-
-        def txn(t: Any) -> int:
-            # usage the previous process was metering: settled at its last checkpoint (or
-            # its last heartbeat, when later): what ran after that is not known
-            beat = t.get(nodes.NODES, self.node_ident)
-            meter.settle_node(t, self.node_ident, beat["heartbeat"] if beat else None)
-            now = model.now()
-            stopped = 0
-            for key, d in list(t.scan(model.TASKS)):
-                if d["lastStatus"] in ("STOPPED", "PROVISIONING") or not self.mine(d):
-                    continue
-                nodes.mark_host_gone(d, self.host_label, now)
-                t.put(model.TASKS, key, d)
-                cloudmap.deregister_task(t, d)  # before DNS can answer for it again
-                stopped += 1
-            return stopped + len(cloudmap.sweep(t))
-
-        if await self.app.store.run(txn):
-            log.info("ECS: tasks of this node's previous run stopped, their Cloud Map instances deregistered")
-
-    async def recover(self) -> None:
-        """Start the tasks this node's previous process left PROVISIONING."""
-        rows = await self.app.store.read(lambda t: [(k, d) for k, d in t.scan(model.TASKS) if d["lastStatus"] == "PROVISIONING"])
-        for key, doc in rows:
-            if self.mine(doc):
-                self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
-
     async def tick(self) -> None:
         """Heartbeat and scheduler lease; as the lease holder: service scheduling, lost nodes,
         the expiry of long-stopped tasks; now and then a scan for tasks an event missed."""
         now = time.time()
-        if now >= self._next_beat:
-            self._next_beat = now + self.heartbeat_interval
-            await self.beat(now)
-            if self.leader and self.app.store.shared:
-                lost = await self.app.store.run(lambda t: nodes.sweep_lost(t, self.node_ident, now, self.node_timeout))
-                for node in lost:
-                    log.warning("ECS node %s stopped beating: its Fargate tasks are stopped, its instance disconnected", node)
-        if self.leader:
+        if self.heartbeat.due(now):
+            await self.heartbeat.beat(now)
+            await self.heartbeat.sweep_lost(now)
+        if self.heartbeat.leader:
             await svc.reconcile_all(self.app.store)
         if now >= self._next_scan:
             self._next_scan = now + SCAN_INTERVAL
             await self.scan()
-            if self.leader and now >= self._next_expire:
+            if self.heartbeat.leader and now >= self._next_expire:
                 self._next_expire = now + 60
                 cutoff = now - model.STOPPED_RETENTION
 
@@ -580,19 +310,6 @@ class TaskAgent:
                             t.delete(model.TASKS, k)
 
                 await self.app.store.run(expire)
-
-    async def beat(self, now: float) -> None:
-        info = {"pid": os.getpid(), "role": self.app.config.role, "runs": self.available, "instance": self.instance_key}
-        ttl = 3 * self.heartbeat_interval
-
-        def txn(t: Any) -> bool:
-            nodes.beat(t, self.node_ident, info, now)
-            return nodes.take_lease(t, nodes.SCHEDULER, self.node_ident, now, ttl)
-
-        leader = await self.app.store.run(txn)
-        if leader != self.leader:
-            log.info("ECS: this node %s the service scheduler", "now runs" if leader else "no longer runs")
-        self.leader = leader
 
     async def scan(self) -> None:
         """Tasks this node should start or stop that no event reached it for."""
@@ -612,32 +329,30 @@ class TaskAgent:
             if (run := self.runs.get(key)) is not None:
                 run.stop_requested.set()
         for key, doc in waiting:
-            if key in self.runs or not self.mine(doc):
+            if key in self.runs or not nodes.runs_here(doc, self.node_ident):
                 continue
-            self.spawn(self.start(key), f"ecs-task-{key.rsplit(':', 1)[-1]}")
+            self.spawn_start(key)
+
+    async def serve_dns(self) -> None:
+        self.nameserver = await task_dns.serve_on_bridge(self.app, self.bridge.gateway)
 
     async def serve(self) -> None:
         try:
-            await self.reconcile()
+            await recovery.reconcile(self.app.store, self.node_ident, self.host_label)
         except Exception:
             log.exception("ECS: could not reconcile the state of this node's previous run")
         await asyncio.to_thread(self.setup)
-        self._optional_sinks()
         if self.available and await self.metadata.start(self.bridge.name):
-            self.bridge.host_routes.append(self._metadata_address)
+            self.bridge.host_routes.append(ADDRESS)
         if self.available:  # gureum's DNS answers tasks on their bridge's gateway
             self.spawn(self.serve_dns(), "ecs-task-dns")
-        if self.logs is not None:
-            self.spawn(self.logs.run(), "ecs-logs")
         if self.available:
-            from gureum.billing import meter
-
             interval = float(self.app.config.setting("billing.checkpoint_interval", str(meter.DEFAULT_INTERVAL)) or meter.DEFAULT_INTERVAL)
-            self.spawn(self.meter_forever(max(interval, 0.1)), "ecs-meter")
+            self.spawn(self.meter.meter_forever(max(interval, 0.1), self.runs.values), "ecs-meter")
         await self.follower.start()
         if self.app.store.shared:
             self.spawn(self.follower.poll_forever(float(self.app.config.setting("ecs.follow_interval", "0.2") or 0.2)), "ecs-follow")
-        self.app.publish(COMPONENT, self)
+        self.app.parts.put(AGENT, self)
         if self.available:
             self.app.set_status("ecs", "running")
         else:
@@ -645,7 +360,8 @@ class TaskAgent:
             log.warning("ECS tasks cannot run here: %s", self.reason)
         await self.register_instance()
         try:
-            await self.recover()
+            for key in await recovery.provisioning(self.app.store, self.node_ident):
+                self.spawn_start(key)
             interval = float(self.app.config.setting("ecs.scheduler_interval", "0.5") or 0.5)
             while True:
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -659,35 +375,11 @@ class TaskAgent:
             self.follower.stop()
             await asyncio.shield(self.shutdown())
 
-    async def mark_stopping_for_shutdown(self) -> None:
-        """The tasks this node stops because it shuts down are stopped as ECS stops the
-        tasks of a host that goes away: stopCode TerminationNotice (TaskFailedToStart for
-        one not started yet) and the host's stoppedReason, written before the stop begins."""
-        keys = list(self.runs)
-        if not keys:
-            return
-
-        def txn(t: Any) -> None:
-            for key in keys:
-                d = t.get(model.TASKS, key)
-                if d is None or d["lastStatus"] == "STOPPED":
-                    continue
-                d["desiredStatus"] = "STOPPED"
-                nodes.host_stop_reason(d, self.host_label)
-                d["version"] += 1
-                t.put(model.TASKS, key, d)
-
-        try:
-            await self.app.store.run(txn)
-        except Exception:
-            log.exception("could not record why this node's tasks stop")
-
     async def shutdown(self) -> None:
-        await self.disconnect_instance()
-        with contextlib.suppress(Exception):
-            await self.app.store.run(lambda t: nodes.leave(t, self.node_ident))
-        self.shutting_down.set()
-        await self.mark_stopping_for_shutdown()
+        await node_instance.disconnect_instance(self.app.store, self.instance_key)
+        await self.heartbeat.leave()
+        self.grace.begin()
+        await mark_stopping(self.app.store, list(self.runs), self.host_label)
         for run in list(self.runs.values()):
             run.stop_requested.set()
         pending = {t for t in self._tasks if t.get_name().startswith("ecs-task-")}
@@ -699,46 +391,12 @@ class TaskAgent:
             await asyncio.wait(list(self._tasks), timeout=5)
         self.images.close()
         await self.metadata.stop()
-        pool, self._net_pool = self._net_pool, []
-        for tn in pool:
-            await asyncio.to_thread(self.bridge.destroy, tn)
+        await self.networks.close()
         with contextlib.suppress(OSError):
-            await asyncio.to_thread(sweep_cgroups, True)
+            await asyncio.to_thread(recovery.sweep_cgroups, True)
         if self.available:
             with contextlib.suppress(OSError, net.NetworkError):
                 await asyncio.to_thread(self.bridge.teardown)
-
-
-def host_memory_mib() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return 1024
-
-
-def sweep_cgroups(include_self: bool = False) -> None:
-    """Remove task cgroups left by gureum processes that died (gureum-ecs/p<pid>/<task>),
-    and this process's own when it shuts down."""
-    own = cgroups.own_memory_cgroup()
-    for ctrl in ("memory", "cpu", "pids"):
-        base = Path("/sys/fs/cgroup") / ctrl / own / "gureum-ecs"
-        if not base.is_dir():
-            continue
-        for node in base.iterdir():
-            if not node.is_dir() or not node.name[1:].isdigit():
-                continue
-            if cgroups.pid_alive(int(node.name[1:])) and not (include_self and int(node.name[1:]) == os.getpid()):
-                continue
-            for d in sorted(node.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-                if d.is_dir():
-                    with contextlib.suppress(OSError):
-                        d.rmdir()
-            with contextlib.suppress(OSError):
-                node.rmdir()
 
 
 async def _guard(coro: Coroutine[Any, Any, Any], name: str) -> Any:

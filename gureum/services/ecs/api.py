@@ -4,13 +4,16 @@ tasks) and services.py (services); container instances and StartTask are in inst
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
+from gureum.aws import tags
+from gureum.aws.arn import ecs_task, looks_like_arn, try_parse
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances_api, model
 from gureum.services.ecs import services as svc
+from gureum.services.ecs.paging import page as _page
+from gureum.services.ecs.paging import page_rows as _page_rows
 from gureum.store import Txn
 
 
@@ -18,24 +21,11 @@ def ecs(name: str):  # type: ignore[no-untyped-def]
     return operation("ecs", name)
 
 
-def _page(items: list[Any], params: dict[str, Any], default: int = 100, limit: int = 100) -> tuple[list[Any], str | None]:
-    start = 0
-    if params.get("nextToken"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["nextToken"].encode()).decode())
-        except ValueError:
-            raise AwsError.modeled("ecs", "InvalidParameterException", "Invalid nextToken.") from None
-    n = params.get("maxResults") or default
-    if not 1 <= n <= limit:
-        raise AwsError.modeled("ecs", "InvalidParameterException", f"maxResults must be between 1 and {limit}.")
-    chunk = items[start : start + n]
-    token = base64.urlsafe_b64encode(str(start + n).encode()).decode() if start + n < len(items) else None
-    return chunk, token
-
-
 # --- clusters ---------------------------------------------------------------------------------
 @ecs("CreateCluster")
 async def create_cluster(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_new_tags(params)
+
     def txn(t: Txn) -> dict[str, Any]:
         doc = model.create_cluster(t, ctx.account_id, ctx.region, params)
         return model.cluster_view(t, doc, ["TAGS"])
@@ -65,10 +55,9 @@ async def describe_clusters(ctx: RequestContext, params: dict[str, Any]) -> dict
 
 @ecs("ListClusters")
 async def list_clusters(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    rows = await ctx.app.store.read(lambda t: t.scan(model.CLUSTERS, model.scope(ctx.account_id, ctx.region)))
-    arns = [d["clusterArn"] for _, d in rows if d["status"] == "ACTIVE"]
-    chunk, token = _page(arns, params)
-    return {"clusterArns": chunk, **({"nextToken": token} if token else {})}
+    prefix = model.scope(ctx.account_id, ctx.region)
+    docs, token = await ctx.app.store.read(lambda t: _page_rows(t, model.CLUSTERS, prefix, params, lambda d: d["status"] == "ACTIVE"))
+    return {"clusterArns": [d["clusterArn"] for d in docs], **({"nextToken": token} if token else {})}
 
 
 @ecs("DeleteCluster")
@@ -111,6 +100,7 @@ def _td_out(doc: dict[str, Any], include: list[str] | None = None) -> dict[str, 
 
 @ecs("RegisterTaskDefinition")
 async def register_task_definition(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_new_tags(params)
     doc = await ctx.app.store.run(lambda t: model.register_taskdef(t, ctx.account_id, ctx.region, params, ctx.principal_arn))
     return _td_out(doc)
 
@@ -129,9 +119,11 @@ async def list_task_definitions(ctx: RequestContext, params: dict[str, Any]) -> 
     docs = [d for _, d in rows if d["status"] == status]
     if params.get("familyPrefix"):
         docs = [d for d in docs if d["family"] == params["familyPrefix"] or d["family"].startswith(params["familyPrefix"])]
-    docs.sort(key=lambda d: (d["family"], d["revision"]), reverse=params.get("sort") == "DESC")
-    chunk, token = _page([d["taskDefinitionArn"] for d in docs], params)
-    return {"taskDefinitionArns": chunk, **({"nextToken": token} if token else {})}
+    desc = params.get("sort") == "DESC"
+    docs.sort(key=lambda d: (d["family"], d["revision"]), reverse=desc)
+    chunk, token = _page(docs, lambda d: (d["family"], d["revision"]), "ecs.taskdefs/" + prefix, params,
+                         ("status", "familyPrefix", "sort"), descending=desc)
+    return {"taskDefinitionArns": [d["taskDefinitionArn"] for d in chunk], **({"nextToken": token} if token else {})}
 
 
 @ecs("ListTaskDefinitionFamilies")
@@ -145,7 +137,7 @@ async def list_task_definition_families(ctx: RequestContext, params: dict[str, A
     names = sorted(
         f for f, st in fams.items() if status == "ALL" or (status == "ACTIVE" and "ACTIVE" in st) or (status == "INACTIVE" and "ACTIVE" not in st)
     )
-    chunk, token = _page(names, params)
+    chunk, token = _page(names, str, "ecs.families/" + prefix, params, ("status", "familyPrefix"))
     return {"families": chunk, **({"nextToken": token} if token else {})}
 
 
@@ -234,7 +226,7 @@ async def describe_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[st
         for ref in refs:
             found = model.get_task(t, ctx.account_id, ctx.region, cluster["clusterName"], ref)
             if found is None:
-                arn = ref if ref.startswith("arn:") else f"arn:aws:ecs:{ctx.region}:{ctx.account_id}:task/{cluster['clusterName']}/{ref}"
+                arn = ref if looks_like_arn(ref) else ecs_task(ctx.region, ctx.account_id, cluster["clusterName"], ref)
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
                 out.append(model.task_view(found[1], include_tags))
@@ -245,57 +237,72 @@ async def describe_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 
 @ecs("ListTasks")
 async def list_tasks(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[str]:
+    def txn(t: Txn) -> tuple[str, list[dict[str, Any]]]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
-        return [d["taskArn"] for d in model.list_tasks(t, ctx.account_id, ctx.region, cluster["clusterName"], params)]
+        return cluster["clusterName"], model.list_tasks(t, ctx.account_id, ctx.region, cluster["clusterName"], params)
 
-    arns = await ctx.app.store.run(txn)
-    chunk, token = _page(arns, params)
-    return {"taskArns": chunk, **({"nextToken": token} if token else {})}
+    cluster, docs = await ctx.app.store.run(txn)
+    chunk, token = _page(docs, lambda d: (d["createdAt"], d["taskArn"]), f"ecs.tasks/{model.scope(ctx.account_id, ctx.region)}{cluster}", params,
+                         ("desiredStatus", "family", "startedBy", "serviceName", "launchType", "containerInstance"))
+    return {"taskArns": [d["taskArn"] for d in chunk], **({"nextToken": token} if token else {})}
 
 
 # --- tags ---------------------------------------------------------------------------------------
+# ECS answers every tag rule violation (too many, bad key/value, the aws: prefix) with
+# InvalidParameterException (API reference, TagResource).
+TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("ecs", "InvalidParameterException", m), too_many_message="Too many tags. The maximum number of tags per resource is {max}.")
+
+
+def _check_new_tags(params: dict[str, Any]) -> None:
+    """The `tags` a create request carries, held to the same rules as TagResource."""
+    if params.get("tags"):
+        tags.apply({}, tags.check([(x["key"], x.get("value") or "") for x in params["tags"]], TAG_RULES), (), TAG_RULES)
+
+
+class _TagPlace:
+    """ECS keeps tags as a list of {"key", "value"} on the resource's doc (under "_" for task
+    definitions)."""
+
+    def __init__(self, ctx: RequestContext, arn: str) -> None:
+        self.ctx, self.arn = ctx, arn
+
+    def _holder(self, t: Txn) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+        table, key, doc = _resource(t, self.ctx, self.arn)
+        return table, key, doc, (doc["_"] if table == model.TASKDEFS else doc)
+
+    def read(self, t: Txn) -> dict[str, str]:
+        return tags.from_pairs(self._holder(t)[3].get("tags"), "key", "value")
+
+    def write(self, t: Txn, new: dict[str, str]) -> None:
+        table, key, doc, holder = self._holder(t)
+        holder["tags"] = tags.to_pairs(new, "key", "value")
+        t.put(table, key, doc)
+
+
 @ecs("ListTagsForResource")
 async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[dict[str, str]]:
-        table, _, doc = _resource(t, ctx, params["resourceArn"])
-        return (doc["_"].get("tags", []) if table == model.TASKDEFS else doc.get("tags", [])) or []
-
-    return {"tags": await ctx.app.store.run(txn)}
+    found = await ctx.app.store.read(lambda t: tags.list_tags(t, _TagPlace(ctx, params["resourceArn"])))
+    return {"tags": tags.to_pairs(found, "key", "value")}
 
 
 @ecs("TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> None:
-        table, key, doc = _resource(t, ctx, params["resourceArn"])
-        holder = doc["_"] if table == model.TASKDEFS else doc
-        tags = {x["key"]: x for x in holder.get("tags") or []}
-        for x in params["tags"]:
-            tags[x["key"]] = x
-        holder["tags"] = list(tags.values())
-        t.put(table, key, doc)
-
-    await ctx.app.store.run(txn)
+    add = [(x["key"], x.get("value") or "") for x in params["tags"]]
+    await ctx.app.store.run(lambda t: tags.tag(t, _TagPlace(ctx, params["resourceArn"]), add, TAG_RULES))
     return {}
 
 
 @ecs("UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> None:
-        table, key, doc = _resource(t, ctx, params["resourceArn"])
-        holder = doc["_"] if table == model.TASKDEFS else doc
-        holder["tags"] = [x for x in holder.get("tags") or [] if x["key"] not in params["tagKeys"]]
-        t.put(table, key, doc)
-
-    await ctx.app.store.run(txn)
+    await ctx.app.store.run(lambda t: tags.untag(t, _TagPlace(ctx, params["resourceArn"]), params["tagKeys"], TAG_RULES))
     return {}
 
 
 def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str, Any]]:
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[2] != "ecs":
+    parsed = try_parse(arn)
+    if parsed is None or parsed.service != "ecs":
         raise AwsError.modeled("ecs", "InvalidParameterException", "The ARN provided is invalid.")
-    rtype, _, rest = parts[5].partition("/")
+    rtype, _, rest = parsed.resource.partition("/")
     sc = model.scope(ctx.account_id, ctx.region)
     if rtype == "cluster":
         key, table = sc + rest, model.CLUSTERS
@@ -322,8 +329,6 @@ def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str
 
 
 def AwsErrorNotFound() -> Exception:
-    from gureum.aws.errors import AwsError
-
     return AwsError.modeled("ecs", "InvalidParameterException", "The specified resource could not be found.")
 
 
@@ -366,15 +371,13 @@ async def describe_services(ctx: RequestContext, params: dict[str, Any]) -> dict
 
 @ecs("ListServices")
 async def list_services(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[str]:
+    def txn(t: Txn) -> tuple[list[dict[str, Any]], str | None]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
-        rows = t.scan(model.SERVICES, model.scope(ctx.account_id, ctx.region) + cluster["clusterName"] + ":")
-        return [
-            d["serviceArn"]
-            for _, d in rows
-            if d["status"] == "ACTIVE" and (not params.get("launchType") or d.get("launchType") == params["launchType"])
-        ]
+        prefix = model.scope(ctx.account_id, ctx.region) + cluster["clusterName"] + ":"
+        launch = params.get("launchType")
+        return _page_rows(t, model.SERVICES, prefix, params,
+                          lambda d: d["status"] == "ACTIVE" and (not launch or d.get("launchType") == launch),
+                          ("launchType",), default=10, limit=100)
 
-    arns = await ctx.app.store.run(txn)
-    chunk, token = _page(arns, params, default=10, limit=100)
-    return {"serviceArns": chunk, **({"nextToken": token} if token else {})}
+    docs, token = await ctx.app.store.run(txn)
+    return {"serviceArns": [d["serviceArn"] for d in docs], **({"nextToken": token} if token else {})}

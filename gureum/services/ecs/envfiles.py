@@ -10,17 +10,19 @@ down"), and the container definition's `environment` overrides every file.
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.services.iam import sessions
+from gureum.services.s3 import bodies
+from gureum.services.s3 import model as s3
 
 if TYPE_CHECKING:
     from gureum.app import App
 
 MAX_FILES = 10
-_ARN = re.compile(r"arn:aws[a-z-]*:s3:::([^/]+)/(.+)")
 PREFIX = "ResourceInitializationError: failed to download env files: "
 
 
@@ -50,16 +52,13 @@ def merge(environment: list[dict[str, Any]] | None, files: list[dict[str, str]])
 
 
 def parse_arn(value: str) -> tuple[str, str]:
-    m = _ARN.fullmatch(value or "")
-    if m is None:
-        raise EnvFileError(f"{PREFIX}unable to parse bucket and key from s3 ARN specified in environmentFile {value}")
-    return m.group(1), m.group(2)
+    try:
+        return arns.s3_object_parts(value or "")
+    except arns.BadArn:
+        raise EnvFileError(f"{PREFIX}unable to parse bucket and key from s3 ARN specified in environmentFile {value}") from None
 
 
 async def read_object(app: App, account: str, bucket: str, key: str) -> bytes:
-    from gureum.services.s3 import bodies
-    from gureum.services.s3 import model as s3
-
     def txn(t: Any) -> dict[str, Any]:
         obj = s3.get_object(t, bucket, account, key)
         if obj.get("dm"):
@@ -85,9 +84,7 @@ async def fetch_over_http(app: App, account: str, bucket: str, key: str) -> byte
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    from gureum.services.iam import sessions
-
-    arn = f"arn:aws:iam::{account}:root"
+    arn = arns.iam_root(account)
     rec = await app.store.run(lambda t: sessions.session_token(t, account, arn, account, 900, "ecs-agent"))
     creds = sessions.credentials(rec)
     url = f"{app.config.api_endpoint}/{urllib.parse.quote(bucket)}/{urllib.parse.quote(key)}"

@@ -22,6 +22,7 @@ import re
 import uuid
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import model
 from gureum.store import Txn
@@ -33,7 +34,7 @@ DYNAMIC_PORTS = (49153, 65535)
 
 
 def instance_arn(account: str, region: str, cluster: str, iid: str) -> str:
-    return f"arn:aws:ecs:{region}:{account}:container-instance/{cluster}/{iid}"
+    return arns.ecs_container_instance(region, account, cluster, iid)
 
 
 def instance_key(account: str, region: str, cluster: str, iid: str) -> str:
@@ -259,15 +260,15 @@ def _attribute_target(txn: Txn, account: str, region: str, cluster: str, a: dict
     ref = a.get("targetId") or ""
     if not ref:
         raise AwsError.modeled("ecs", "InvalidParameterException", "The targetId of an attribute must be specified.")
-    if ref.startswith("arn:"):
-        m = re.fullmatch(r"arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):container-instance/(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9-]+)", ref)
-        if m is None:
+    if arns.looks_like_arn(ref):
+        try:
+            arn_region, arn_account, arn_cluster, iid = arns.ecs_container_instance_parts(ref)
+        except arns.BadArn:
             raise AwsError.modeled(
                 "ecs", "InvalidParameterException", f"The targetId '{ref}' is not a valid container instance ARN."
-            )
-        if m.group(1) != region or m.group(2) != account or (m.group(3) and m.group(3) != cluster):
+            ) from None
+        if arn_region != region or arn_account != account or (arn_cluster and arn_cluster != cluster):
             raise AwsError.modeled("ecs", "TargetNotFoundException", TARGET_NOT_FOUND)
-        iid = m.group(4)
     else:
         if not a.get("targetType"):
             raise AwsError.modeled(
@@ -343,6 +344,8 @@ def delete_attributes(txn: Txn, account: str, region: str, cluster: str, attribu
 
 
 def list_attributes(txn: Txn, account: str, region: str, cluster: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Attributes of the cluster's instances, in (registeredAt, instance, name) order; each
+    carries its instance's registeredAt as `_at` (the page key; the caller drops it)."""
     if params.get("targetType") != TARGET_TYPE:
         raise AwsError.modeled("ecs", "InvalidParameterException", "targetType must be container-instance.")
     if params.get("attributeValue") is not None and not params.get("attributeName"):
@@ -353,12 +356,12 @@ def list_attributes(txn: Txn, account: str, region: str, cluster: str, params: d
     for _, d in sorted(cluster_instances(txn, account, region, cluster), key=lambda kd: (kd[1]["registeredAt"], kd[1]["containerInstanceArn"])):
         if d["status"] == "INACTIVE":
             continue
-        for a in d.get("attributes") or []:
+        for a in sorted(d.get("attributes") or [], key=lambda a: a["name"]):
             if params.get("attributeName") and a["name"] != params["attributeName"]:
                 continue
             if params.get("attributeValue") is not None and a.get("value") != params["attributeValue"]:
                 continue
-            out.append({**a, "targetType": TARGET_TYPE, "targetId": d["containerInstanceArn"]})
+            out.append({**a, "targetType": TARGET_TYPE, "targetId": d["containerInstanceArn"], "_at": d["registeredAt"]})
     return out
 
 

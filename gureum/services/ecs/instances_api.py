@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gureum.aws.arn import looks_like_arn
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances as ci
 from gureum.services.ecs import model
+from gureum.services.ecs.paging import page as _page
 from gureum.store import Txn
 
 
@@ -47,7 +49,7 @@ async def describe_container_instances(ctx: RequestContext, params: dict[str, An
         for ref in refs:
             found = ci.find(t, ctx.account_id, ctx.region, cname, ref)
             if found is None:
-                arn = ref if ref.startswith("arn:") else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
+                arn = ref if looks_like_arn(ref) else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
                 out.append(ci.view(found[1], by_arn.get(found[1]["containerInstanceArn"], []), include))
@@ -58,8 +60,6 @@ async def describe_container_instances(ctx: RequestContext, params: dict[str, An
 
 @ecs("ListContainerInstances")
 async def list_container_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    from gureum.services.ecs.api import _page
-
     status = params.get("status")
     if status and status not in ("ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"):
         raise AwsError.modeled(
@@ -69,7 +69,7 @@ async def list_container_instances(ctx: RequestContext, params: dict[str, Any]) 
         )
     expr = params.get("filter") or ""
 
-    def txn(t: Txn) -> list[str]:
+    def txn(t: Txn) -> tuple[str, list[tuple[float, str]]]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
         out = []
         for _, d in ci.cluster_instances(t, ctx.account_id, ctx.region, cluster["clusterName"]):
@@ -78,11 +78,12 @@ async def list_container_instances(ctx: RequestContext, params: dict[str, Any]) 
             if expr and not ci.match(expr, d):
                 continue
             out.append((d["registeredAt"], d["containerInstanceArn"]))
-        return [a for _, a in sorted(out)]
+        return cluster["clusterName"], sorted(out)
 
-    arns = await ctx.app.store.read(txn)
-    chunk, token = _page(arns, params)
-    return {"containerInstanceArns": chunk, **({"nextToken": token} if token else {})}
+    cluster, found = await ctx.app.store.read(txn)
+    listing = f"ecs.instances/{model.scope(ctx.account_id, ctx.region)}{cluster}"
+    chunk, token = _page(found, lambda x: x, listing, params, ("status", "filter"))
+    return {"containerInstanceArns": [a for _, a in chunk], **({"nextToken": token} if token else {})}
 
 
 @ecs("DeregisterContainerInstance")
@@ -120,7 +121,7 @@ async def update_container_instances_state(ctx: RequestContext, params: dict[str
         for ref in params["containerInstances"]:
             found = ci.find(t, ctx.account_id, ctx.region, cname, ref)
             if found is None or found[1]["status"] == "INACTIVE":
-                arn = ref if ref.startswith("arn:") else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
+                arn = ref if looks_like_arn(ref) else ci.instance_arn(ctx.account_id, ctx.region, cname, ref)
                 failures.append({"arn": arn, "reason": "MISSING"})
                 continue
             doc = ci.set_state(t, found[0], found[1], status)
@@ -213,12 +214,11 @@ async def delete_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict
 
 @ecs("ListAttributes")
 async def list_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    from gureum.services.ecs.api import _page
-
-    def txn(t: Txn) -> list[dict[str, Any]]:
+    def txn(t: Txn) -> tuple[str, list[dict[str, Any]]]:
         cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"))
-        return ci.list_attributes(t, ctx.account_id, ctx.region, cluster["clusterName"], params)
+        return cluster["clusterName"], ci.list_attributes(t, ctx.account_id, ctx.region, cluster["clusterName"], params)
 
-    attrs = await ctx.app.store.read(txn)
-    chunk, token = _page(attrs, params)
-    return {"attributes": chunk, **({"nextToken": token} if token else {})}
+    cluster, attrs = await ctx.app.store.read(txn)
+    listing = f"ecs.attributes/{model.scope(ctx.account_id, ctx.region)}{cluster}"
+    chunk, token = _page(attrs, lambda a: (a["_at"], a["targetId"], a["name"]), listing, params, ("targetType", "attributeName", "attributeValue"))
+    return {"attributes": [{k: v for k, v in a.items() if k != "_at"} for a in chunk], **({"nextToken": token} if token else {})}

@@ -10,4 +10,6 @@ MANIFEST = Manifest(
     components=(Component("ecs", "gureum.services.ecs.agent:run", ("ecs",), on_agent=True),),
     validation_errors={"ecs": "InvalidParameterException"},
     routing={"ecs": Routing(target_prefix="AmazonEC2ContainerServiceV20141113")},
+    settings="gureum.services.ecs.settings:EcsSettings",
+    reset="gureum.services.ecs.reset:reset",
 )

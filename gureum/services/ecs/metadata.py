@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.http.server import HttpServer, Request, Response
 from gureum.services.ecs import model
+from gureum.services.iam import sessions, trust
+from gureum.store import Store
 
 if TYPE_CHECKING:
-    from gureum.services.ecs.agent import TaskAgent
     from gureum.services.ecs.taskrun import ContainerRun, TaskRun
 
 log = logging.getLogger("gureum.ecs")
@@ -36,8 +37,12 @@ def _iso(ts: Any) -> str | None:
 
 
 class MetadataServer:
-    def __init__(self, agent: TaskAgent) -> None:
-        self.agent = agent
+    """Serves the containers registered with it; `subnet` is the task bridge's network (as
+    the endpoint reports it)."""
+
+    def __init__(self, store: Store, subnet: str) -> None:
+        self.store = store
+        self.subnet = subnet
         self.port = 0
         self.ids: dict[str, tuple[TaskRun, ContainerRun]] = {}
         self._http: HttpServer | None = None
@@ -91,37 +96,34 @@ class MetadataServer:
         if found is None:
             return _json(404, {"error": "unknown container"})
         run, c = found
-        doc = await run.agent.app.store.read(lambda t: t.get(model.TASKS, run.key))
+        doc = await self.store.read(lambda t: t.get(model.TASKS, run.key))
         if doc is None:
             return _json(404, {"error": "task not found"})
         rest = parts[2:]
         if rest == []:
-            return _json(200, container_view(run, c, doc))
+            return _json(200, container_view(run, c, doc, self.subnet))
         if rest == ["task"]:
-            return _json(200, task_view(run, doc))
+            return _json(200, task_view(run, doc, self.subnet))
         if rest in (["stats"], ["task", "stats"]):
             return _json(200, {} if rest == ["stats"] else {x.runtime_id: {} for x in run.containers})
         return _json(404, {"error": "not found"})
 
     async def credentials(self, cid: str) -> Response:
         found = self.ids.get(cid)
-        if found is None or not found[0].role_arn:
+        role_arn = found[0].role_arn if found is not None else None
+        if found is None or not role_arn:
             return _json(404, {"code": "NoCredentials", "message": "No task role for this container"})
         run, _ = found
-        try:
-            from gureum.services.iam import sessions, trust
-        except ImportError:
-            return _json(500, {"code": "NoIam", "message": "IAM is not available"})
 
         def txn(t: Any) -> Any:
             # the task role is assumed by ECS's service principal: its trust policy must allow it
             return sessions.assume_role(
-                t, run.role_arn, run.task_id, 3600, principal=trust.service_principal("ecs-tasks.amazonaws.com"),
+                t, role_arn, run.task_id, 3600, principal=trust.service_principal("ecs-tasks.amazonaws.com"),
                 region=run.region, source="ecs-tasks",
             )
 
         try:
-            rec = await run.agent.app.store.run(txn)
+            rec = await self.store.run(txn)
         except Exception as e:  # noqa: BLE001 - an AwsError: the role is missing
             return _json(400, {"code": "AssumeRoleFailed", "message": str(e)})
         creds = sessions.credentials(rec)
@@ -141,7 +143,7 @@ def _json(status: int, body: Any) -> Response:
     return Response(status, [("Content-Type", "application/json")], json.dumps(body).encode())
 
 
-def container_view(run: TaskRun, c: ContainerRun, doc: dict[str, Any]) -> dict[str, Any]:
+def container_view(run: TaskRun, c: ContainerRun, doc: dict[str, Any], subnet: str) -> dict[str, Any]:
     cd = next(x for x in doc["containers"] if x["name"] == c.name)
     out: dict[str, Any] = {
         "DockerId": c.runtime_id,
@@ -171,7 +173,7 @@ def container_view(run: TaskRun, c: ContainerRun, doc: dict[str, Any]) -> dict[s
                 "NetworkMode": run.network_mode,
                 "IPv4Addresses": [run.network.ip],
                 "MACAddress": run.network.mac,
-                "IPv4SubnetCIDRBlock": str(run.agent.bridge.net),
+                "IPv4SubnetCIDRBlock": subnet,
                 "PrivateDNSName": "ip-" + run.network.ip.replace(".", "-") + ".ec2.internal",
                 "SubnetGatewayIpv4Address": f"{run.network.gateway}/{run.network.prefix}",
             }
@@ -185,7 +187,7 @@ def container_view(run: TaskRun, c: ContainerRun, doc: dict[str, Any]) -> dict[s
     return out
 
 
-def task_view(run: TaskRun, doc: dict[str, Any]) -> dict[str, Any]:
+def task_view(run: TaskRun, doc: dict[str, Any], subnet: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "Cluster": doc["clusterArn"],
         "TaskARN": doc["taskArn"],
@@ -198,7 +200,7 @@ def task_view(run: TaskRun, doc: dict[str, Any]) -> dict[str, Any]:
         "PullStoppedAt": _iso(doc.get("pullStoppedAt")),
         "AvailabilityZone": doc.get("availabilityZone"),
         "LaunchType": doc.get("launchType"),
-        "Containers": [container_view(run, c, doc) for c in run.containers],
+        "Containers": [container_view(run, c, doc, subnet) for c in run.containers],
         "ClockDrift": {"ClockErrorBound": 0.5, "ReferenceTimestamp": _iso(model.now()), "ClockSynchronizationStatus": "SYNCHRONIZED"},
         "EphemeralStorageMetrics": {"Utilized": 0, "Reserved": 20496},
     }

@@ -21,6 +21,7 @@ import time
 import uuid
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.store import Txn
 
@@ -59,6 +60,14 @@ def scope(account: str, region: str) -> str:
     return f"{account}:{region}:"
 
 
+def _is_s3_object(value: str) -> bool:
+    try:
+        arns.s3_object_parts(value)
+    except arns.BadArn:
+        return False
+    return True
+
+
 # --- clusters ------------------------------------------------------------------------------
 
 
@@ -66,13 +75,14 @@ def cluster_name_of(ref: str | None) -> str:
     """A cluster name from a name or ARN (default: "default")."""
     if not ref:
         return "default"
-    if ref.startswith("arn:"):
-        return ref.rsplit("/", 1)[-1]
+    if arns.looks_like_arn(ref):
+        a = arns.try_parse(ref)
+        return a.resource_id if a is not None else ref
     return ref
 
 
 def cluster_arn(account: str, region: str, name: str) -> str:
-    return f"arn:aws:ecs:{region}:{account}:cluster/{name}"
+    return arns.ecs_cluster(region, account, name)
 
 
 def _new_cluster(account: str, region: str, name: str) -> dict[str, Any]:
@@ -153,7 +163,8 @@ def get_cluster(txn: Txn, account: str, region: str, ref: str | None, *, create_
 
 def cluster_view(txn: Txn, doc: dict[str, Any], include: list[str]) -> dict[str, Any]:
     out = view(doc)
-    account, region = doc["clusterArn"].split(":")[4], doc["clusterArn"].split(":")[3]
+    cluster_arn = arns.parse(doc["clusterArn"])
+    account, region = cluster_arn.account, cluster_arn.region
     prefix = scope(account, region) + doc["clusterName"] + ":"
     running = pending = 0
     for _, t in txn.scan(TASKS, prefix):
@@ -219,7 +230,7 @@ def put_capacity_providers(txn: Txn, account: str, region: str, params: dict[str
 
 
 def taskdef_arn(account: str, region: str, family: str, revision: int) -> str:
-    return f"arn:aws:ecs:{region}:{account}:task-definition/{family}:{revision}"
+    return arns.ecs_task_definition(region, account, family, revision)
 
 
 def _cpu_units(value: str | None, what: str = "cpu") -> int | None:
@@ -345,7 +356,7 @@ def _check_containers(defs: list[dict[str, Any]], task_memory: int | None, farga
                 f"Invalid setting for container '{name}'. You can specify up to 10 environment files.",
             )
         for f in files:
-            if f.get("type") != "s3" or not re.fullmatch(r"arn:aws[a-z-]*:s3:::[^/]+/.+", f.get("value") or ""):
+            if f.get("type") != "s3" or not _is_s3_object(f.get("value") or ""):
                 raise AwsError.modeled(
                     "ecs",
                     "ClientException",
@@ -459,8 +470,9 @@ def _requires_attributes(containers: list[dict[str, Any]], network_mode: str, pa
 
 def parse_taskdef_ref(ref: str) -> tuple[str, int | None]:
     """family, family:revision or ARN -> (family, revision or None for latest ACTIVE)."""
-    if ref.startswith("arn:"):
-        ref = ref.split("task-definition/", 1)[-1]
+    a = arns.try_parse(ref)
+    if a is not None and a.resource_type == "task-definition":
+        ref = a.resource_id
     family, _, rev = ref.partition(":")
     if rev:
         if not rev.isdigit():
@@ -656,7 +668,7 @@ def new_task(
 ) -> dict[str, Any]:
     task_id = uuid.uuid4().hex
     cname = cluster["clusterName"]
-    arn = f"arn:aws:ecs:{region}:{account}:task/{cname}/{task_id}"
+    arn = arns.ecs_task(region, account, cname, task_id)
     containers = effective_containers(taskdef, overrides)
     task_cpu = overrides.get("cpu") or taskdef.get("cpu")
     task_mem = overrides.get("memory") or taskdef.get("memory")
@@ -672,7 +684,7 @@ def new_task(
         "clusterArn": cluster["clusterArn"],
         "containers": [
             {
-                "containerArn": f"arn:aws:ecs:{region}:{account}:container/{cname}/{task_id}/{uuid.uuid4()}",
+                "containerArn": arns.ecs_container(region, account, cname, task_id, str(uuid.uuid4())),
                 "taskArn": arn,
                 "name": c["name"],
                 "image": c["image"],

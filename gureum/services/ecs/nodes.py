@@ -5,7 +5,7 @@ runs the service scheduler; a node whose heartbeat stops is lost.
 When a node is lost, its container instance shows `agentConnected: false` (its tasks keep
 their last reported state, as ECS does for an EC2 instance whose agent disconnects), and its
 Fargate tasks are stopped: their host is gone, so the service scheduler replaces them on
-another node. A lost node that comes back stops whatever it left (agent.recover).
+another node. A lost node that comes back stops whatever it left (recovery.py).
 
 Table "ecs.nodes", key = the node's identity (App.node_id):
   {node, pid, host, role, heartbeat, instance (the ecs.instances key or null), lost}
@@ -17,6 +17,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+from gureum.billing import meter
 from gureum.services.ecs import cloudmap, model
 from gureum.store import Txn
 
@@ -70,8 +71,6 @@ def sweep_lost(txn: Txn, me: str, now: float, timeout: float) -> list[str]:
         doc["lost"] = True
         txn.put(NODES, key, doc)
         lost.append(key)
-        from gureum.billing import meter
-
         meter.settle_node(txn, key, doc["heartbeat"])  # its tasks' usage, to its last sign of life
         inst_key = doc.get("instance")
         inst = txn.get("ecs.instances", inst_key) if inst_key else None
@@ -123,3 +122,11 @@ def claim(txn: Txn, key: str, node: str) -> dict[str, Any] | None:
     doc["_"]["node"] = node
     txn.put(model.TASKS, key, doc)
     return doc
+
+
+def runs_here(doc: dict[str, Any], node: str) -> bool:
+    """Whether task `doc` is node `node`'s to run: a task placed on a container instance runs
+    on the node serving that instance; a Fargate task on the node that claimed it (or may
+    claim it, when unclaimed)."""
+    owner = doc["_"].get("node")
+    return owner == node or (owner is None and not doc.get("containerInstanceArn"))

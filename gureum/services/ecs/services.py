@@ -17,7 +17,9 @@ import re
 import uuid
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.services.ecs import instances as ci
 from gureum.services.ecs import model
 from gureum.services.ecs import scheduler_plan as sp
 from gureum.store import Store, Txn
@@ -26,7 +28,7 @@ MAX_EVENTS = 100
 
 
 def service_arn(account: str, region: str, cluster: str, name: str) -> str:
-    return f"arn:aws:ecs:{region}:{account}:service/{cluster}/{name}"
+    return arns.ecs_service(region, account, cluster, name)
 
 
 def _deployment_id() -> str:
@@ -157,11 +159,11 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
     if desired < 0:
         raise AwsError.modeled("ecs", "InvalidParameterException", "desiredCount must be greater than or equal to 0.")
     for reg in params.get("serviceRegistries") or []:
-        if not re.fullmatch(r"arn:aws:servicediscovery:[a-z0-9-]+:\d{12}:service/srv-[a-z0-9]+", reg.get("registryArn", "")):
-            raise AwsError.modeled("ecs", "InvalidParameterException", "Service registry ARN is not valid.")
+        try:
+            arns.servicediscovery_service_parts(reg.get("registryArn", ""))
+        except arns.BadArn:
+            raise AwsError.modeled("ecs", "InvalidParameterException", "Service registry ARN is not valid.") from None
     if launch == "EC2":
-        from gureum.services.ecs import instances as ci
-
         ci.check_constraints(params.get("placementConstraints") or [])
         ci.check_strategy(params.get("placementStrategy") or [])
         if desired > 0 and strategy == "REPLICA" and not any(d["status"] in ("ACTIVE", "DRAINING") for _, d in ci.cluster_instances(txn, account, region, cluster["clusterName"])):
@@ -386,8 +388,6 @@ def apply(txn: Txn, key: str, doc: dict[str, Any], actions: list[sp.Action], *, 
 def _daemon_instances(txn: Txn, doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     """containerInstanceArn -> (key, doc) of the ACTIVE instances a DAEMON service runs on:
     those that satisfy its (and its task definition's) memberOf constraints."""
-    from gureum.services.ecs import instances as ci
-
     meta = doc["_"]
     constraints = list(doc.get("placementConstraints") or [])
     try:
@@ -420,8 +420,6 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
     placed: list[Any] = []
     req: dict[str, Any] = {}
     if doc.get("launchType") == "EC2":
-        from gureum.services.ecs import instances as ci
-
         req = ci.requirements(taskdef, {})
         constraints = list(taskdef.get("placementConstraints") or []) + list(doc.get("placementConstraints") or [])
         placed, failures = ci.place(txn, account, region, cluster_name, req, n, f"service:{doc['serviceName']}", doc.get("placementStrategy") or [], constraints, only)
@@ -456,8 +454,6 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
             registries=doc.get("serviceRegistries") or [],
         )
         if placed:
-            from gureum.services.ecs import instances as ci
-
             ci.attach(txn, t, placed[i], req)
         started.append(t["taskArn"].rsplit("/", 1)[-1])
     primary["pendingCount"] += len(started)

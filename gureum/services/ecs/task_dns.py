@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.services.route53.engine import PrivateViews
 from gureum.services.route53.index import EVERY_VPC
+from gureum.services.route53.slots import DNS
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -75,7 +76,7 @@ async def serve_on_bridge(app: App, gateway_ip: str) -> str | None:
         log.info("tasks get no nameserver: the DNS server is turned off (dns.enabled=0)")
         return None
     try:
-        server = await app.wait_component("dns", timeout=float(app.config.setting("ecs.dns_wait", str(WAIT_FOR_DNS)) or WAIT_FOR_DNS))
+        server = await app.parts.wait(DNS, timeout=float(app.config.setting("ecs.dns_wait", str(WAIT_FOR_DNS)) or WAIT_FOR_DNS))
     except TimeoutError:
         log.warning("tasks get no nameserver: the DNS server did not start")
         return None

@@ -1,7 +1,8 @@
 """One task on this node, from PROVISIONING to STOPPED: network, image pulls, bundles,
 containers under runc, dependsOn ordering, health checks, logs, stopping.
 
-A `TaskRun` is driven by the agent (agent.py) as one owned asyncio task; every state
+A `TaskRun` is driven by the agent (agent.py) as one owned asyncio task, and needs of the
+node only what `TaskHost` (task_host.py) declares; every state
 change is written to the store at once (lastStatus, desiredStatus and container states as
 AWS reports them, plus the lifecycle history under "_" for tests and `gureum` tooling).
 """
@@ -12,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
+import resource
 import shutil
 import signal
 import time
@@ -26,7 +29,7 @@ from gureum.sandbox import runc as rc
 from gureum.services.ecs import envfiles, model
 
 if TYPE_CHECKING:
-    from gureum.services.ecs.agent import TaskAgent
+    from gureum.services.ecs.task_host import TaskHost
 
 log = logging.getLogger("gureum.ecs")
 
@@ -70,9 +73,9 @@ class TaskFailed(Exception):
 
 
 class TaskRun:
-    def __init__(self, agent: TaskAgent, key: str, doc: dict[str, Any]) -> None:
-        self.agent = agent
-        self.app = agent.app
+    def __init__(self, host: TaskHost, key: str, doc: dict[str, Any], *, cannot_run: str | None = None) -> None:
+        self.host = host
+        self.cannot_run = cannot_run  # why this node cannot run it: the task fails to start
         self.key = key
         self.task_id = key.rsplit(":", 1)[-1]
         self.arn = doc["taskArn"]
@@ -81,7 +84,7 @@ class TaskRun:
         self.region: str = meta["region"]
         self.meta = meta
         self.containers = [ContainerRun(c["name"], c, i) for i, c in enumerate(meta["containers"])]
-        self.dir = agent.work / "tasks" / self.task_id
+        self.dir = host.tasks_dir / self.task_id
         self.network: net.TaskNetwork | None = None
         self.stop_requested = asyncio.Event()
         self.changed = asyncio.Event()  # a container exited or changed health
@@ -110,7 +113,7 @@ class TaskRun:
             t.put(model.TASKS, self.key, doc)
             return doc
 
-        return await self.app.store.run(txn)
+        return await self.host.store.run(txn)
 
     async def set_status(self, status: str, extra: Any = None) -> dict[str, Any]:
         ts = model.now()
@@ -155,10 +158,12 @@ class TaskRun:
             await asyncio.shield(self.teardown(failure, stop_code))
 
     async def provision(self) -> None:
+        if self.cannot_run is not None:
+            raise TaskFailed(f"ResourceInitializationError: {self.cannot_run}")
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.network_mode in ("awsvpc", "bridge"):
             try:
-                self.network = await self.agent.take_network(self.task_id)
+                self.network = await self.host.take_network(self.task_id)
             except net.NetworkError as e:
                 raise TaskFailed(f"ResourceInitializationError: failed to configure the task network: {e}") from None
         tn = self.network
@@ -191,9 +196,9 @@ class TaskRun:
         self.pull_started = model.now()
 
         async def one(c: ContainerRun) -> None:
-            creds, rewrite, local = await self.agent.registry_access(c.spec["image"], self.account, self.region, ec2=self.launch_type == "EC2")
+            creds, rewrite, local = await self.host.registry_access(c.spec["image"], self.account, self.region, ec2=self.launch_type == "EC2")
             try:
-                c.image = await self.agent.images.pull(c.spec["image"], creds, rewrite=rewrite, local=local)
+                c.image = await self.host.images.pull(c.spec["image"], creds, rewrite=rewrite, local=local)
             except img.PullError as e:
                 raise TaskFailed(
                     f"CannotPullContainerError: pull image manifest has been retried 1 time(s): {e}",
@@ -217,12 +222,12 @@ class TaskRun:
 
     async def activate(self) -> None:
         for c in self.containers:
-            problem = await self.agent.check_log_group(self, c)
+            problem = await self.host.check_log_group(self, c)
             if problem:
                 raise TaskFailed(f"ResourceInitializationError: failed to validate logger args: {problem}")
         for c in self.containers:
             try:
-                c.env_files = await envfiles.load(self.app, self.account, c.spec.get("environmentFiles"))
+                c.env_files = await self.host.load_env_files(self.account, c.spec.get("environmentFiles"))
             except envfiles.EnvFileError as e:
                 raise TaskFailed(str(e)) from None
         # The ACTIVATING write overlaps the container start-up; it commits before RUNNING.
@@ -235,7 +240,7 @@ class TaskRun:
             await asyncio.gather(asyncio.to_thread(self.prepare_cgroup), *(self.prepare_container(c) for c in order))
             if self.pending_write is not None:
                 await self.pending_write
-            await self.agent.on_activating(self)
+            await self.host.on_activating(self)
             for c in order:
                 await self.wait_dependencies(c)
                 if self.stop_requested.is_set():
@@ -255,7 +260,7 @@ class TaskRun:
                     cd["lastStatus"] = "RUNNING"
 
         await self.set_status("RUNNING", fn)
-        await self.agent.checkpoint_usage([self])  # billed from here on even if the node dies
+        await self.host.on_running(self)  # billed from here on even if the node dies
 
     def agent_stop_reason(self) -> str:
         return "Task stopped before it started"
@@ -306,7 +311,7 @@ class TaskRun:
     def task_cgroup_path(self) -> str:
         """Where the task's cgroup goes, relative to each controller's root: under this
         process's own memory cgroup, gureum-ecs/<node>/<task>."""
-        return f"{self.agent.cgroup_base}/{self.task_id}"
+        return f"{self.host.cgroup_base}/{self.task_id}"
 
     def prepare_cgroup(self) -> None:
         """A task-level cgroup (Fargate task cpu/memory) that the containers nest under
@@ -332,7 +337,7 @@ class TaskRun:
                     (d / "cpu.cfs_quota_us").write_text(str(max(1000, self.cpu * 100000 // 1024)))
                     (d / "cpu.shares").write_text(str(max(2, self.cpu)))
                 if ctrl == "pids":
-                    (d / "pids.max").write_text(str(self.agent.pids_limit))
+                    (d / "pids.max").write_text(str(self.host.pids_limit))
 
     def remove_cgroup(self) -> None:
         for d in self.cgroup_dirs:
@@ -376,7 +381,7 @@ class TaskRun:
             raise RuntimeError("the task's cgroup path must be known before its containers'")
         c.cgroups_path = f"/{self.task_cgroup_rel}/{c.name}"
         hostname = "ip-" + self.network.ip.replace(".", "-") + ".ec2.internal" if self.network else (c.spec.get("hostname") or self.task_id[:12])
-        injected = self.agent.injected_env(self, c)
+        injected = self.host.container_env(self, c)
 
         def prepare() -> None:
             files = self.write_files(cdir, hostname)
@@ -411,16 +416,16 @@ class TaskRun:
     async def start_container(self, c: ContainerRun) -> None:
         cdir = self.dir / c.name
         pid_file = cdir / "container.pid"
-        c.proc = await self.agent.runc.run(c.runtime_id, cdir, pid_file)
-        self.agent.spawn_for(self, self.watch_container(c), f"ecs-container-{c.runtime_id}")
-        if await self.agent.runc.wait_started(c.proc, pid_file) is None:
+        c.proc = await self.host.runc.run(c.runtime_id, cdir, pid_file)
+        self.host.spawn(self.watch_container(c), f"ecs-container-{c.runtime_id}")
+        if await self.host.runc.wait_started(c.proc, pid_file) is None:
             await c.exited.wait()
             detail = c.start_error or f"exit status {c.exit_code}"
             raise TaskFailed(f"CannotStartContainerError: {detail}", {c.name: f"CannotStartContainerError: {detail}"})
         await self.publish_ports(c)
         c.started.set()
         if c.spec.get("healthCheck") and c.spec["healthCheck"]["command"][0] != "NONE":
-            self.agent.spawn_for(self, self.health_loop(c), f"ecs-health-{c.runtime_id}")
+            self.host.spawn(self.health_loop(c), f"ecs-health-{c.runtime_id}")
         else:
             c.healthy.set()
 
@@ -431,7 +436,7 @@ class TaskRun:
         ip = self.network.ip if self.network else "127.0.0.1"
         (etc / "hosts").write_text(f"127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n{ip} {hostname}\n")
         (etc / "hostname").write_text(hostname + "\n")
-        (etc / "resolv.conf").write_text(self.agent.resolv_conf(self))
+        (etc / "resolv.conf").write_text(self.host.resolv_conf())
         return {"/etc/hosts": str(etc / "hosts"), "/etc/hostname": str(etc / "hostname"), "/etc/resolv.conf": str(etc / "resolv.conf")}
 
     def volume_binds(self, c: ContainerRun) -> list[tuple[str, str, bool]]:
@@ -466,25 +471,23 @@ class TaskRun:
             proxy = None
             if self.network_mode == "bridge" and not want:
                 # hostPort 0 in bridge mode: a dynamic port from the range ECS uses
-                import random
-
                 candidates: tuple[int, ...] = tuple(random.sample(range(49153, 65536), 64))
             else:
                 candidates = (want, 0) if want else (0,)
             for candidate in candidates:
                 try:
-                    proxy = await net.publish(self.agent.publish_host, candidate, (self.network.ip, port), protocol)
+                    proxy = await net.publish(self.host.publish_host, candidate, (self.network.ip, port), protocol)
                     break
                 except OSError:
                     continue
             if proxy is None:
                 continue
             c.proxies.append(proxy)
-            c.bindings.append({"bindIP": self.agent.publish_host, "containerPort": port, "hostPort": proxy.host_port, "protocol": protocol})
+            c.bindings.append({"bindIP": self.host.publish_host, "containerPort": port, "hostPort": proxy.host_port, "protocol": protocol})
 
     async def watch_container(self, c: ContainerRun) -> None:
         assert c.proc is not None
-        group, stream = self.agent.log_target(self, c)
+        group, stream = self.host.log_target(self, c)
         region = ((c.spec.get("logConfiguration") or {}).get("options") or {}).get("awslogs-region") or self.region
         readers = [
             asyncio.ensure_future(self.pump(c.proc.stdout, group, stream, region)),
@@ -501,7 +504,7 @@ class TaskRun:
         c.exit_code = 137 if oom else code
         if oom:
             c.reason = OOM_REASON
-        await self.agent.runc.delete(c.runtime_id)
+        await self.host.runc.delete(c.runtime_id)
         for p in c.proxies:
             await p.close()
         c.exited.set()
@@ -531,7 +534,7 @@ class TaskRun:
                 c.start_error = (c.start_error + line.decode(errors="replace"))[-500:].strip()
             if group and log_stream:
                 text = line.decode(errors="replace").rstrip("\n")
-                self.agent.log(self.account, region, group, log_stream, text)
+                self.host.log(self.account, region, group, log_stream, text)
 
     async def health_loop(self, c: ContainerRun) -> None:
         hc = c.spec["healthCheck"]
@@ -545,7 +548,7 @@ class TaskRun:
             await asyncio.sleep(interval)  # as Docker: the first check runs one interval after start
             if c.exited.is_set() or self.stop_requested.is_set():
                 return
-            code = await self.agent.runc.exec(c.runtime_id, args, timeout)
+            code = await self.host.runc.exec(c.runtime_id, args, timeout)
             status = c.health
             if code == 0:
                 failures = 0
@@ -599,11 +602,11 @@ class TaskRun:
         running = [c for c in reversed(self.start_order_safe()) if c.proc is not None and not c.exited.is_set()]
 
         async def stop_one(c: ContainerRun) -> None:
-            timeout = c.spec.get("stopTimeout") or self.agent.default_stop_timeout
+            timeout = c.spec.get("stopTimeout") or self.host.default_stop_timeout
             sig = _signal(c.image.config.get("StopSignal") if c.image else None)
-            await self.agent.runc.kill(c.runtime_id, sig)
-            if not await self.agent.wait_exited(c.exited, timeout):  # (cut short when gureum shuts down)
-                await self.agent.runc.kill(c.runtime_id, signal.SIGKILL, all_processes=True)
+            await self.host.runc.kill(c.runtime_id, sig)
+            if not await self.host.wait_exited(c.exited, timeout):  # (cut short when gureum shuts down)
+                await self.host.runc.kill(c.runtime_id, signal.SIGKILL, all_processes=True)
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(c.exited.wait(), 10)
 
@@ -651,7 +654,7 @@ class TaskRun:
                     self.container_doc(doc, name)["reason"] = why
 
         doc = await self.set_status("DEACTIVATING", deactivate)
-        await self.agent.on_deactivating(self)
+        await self.host.on_deactivating(self)
         await self.set_status("STOPPING")
         await self.stop_containers()
         exec_stopped = model.now()
@@ -660,7 +663,7 @@ class TaskRun:
             for p in c.proxies:
                 await p.close()
             if c.proc is not None and not c.exited.is_set():
-                await self.agent.runc.kill(c.runtime_id, signal.SIGKILL, all_processes=True)
+                await self.host.runc.kill(c.runtime_id, signal.SIGKILL, all_processes=True)
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(c.exited.wait(), 10)
         await asyncio.to_thread(self.release_host)
@@ -679,7 +682,7 @@ class TaskRun:
                     cd["reason"] = c.reason
 
         doc = await self.set_status("STOPPED", finish)
-        await self.agent.record_usage(self, doc)
+        await self.host.on_stopped(self, doc)
 
     def release_host(self) -> None:
         for c in self.containers:
@@ -687,7 +690,7 @@ class TaskRun:
                 img.unmount(c.mounted)
         self.remove_cgroup()
         if self.network is not None:
-            self.agent.bridge.destroy(self.network)
+            self.host.release_network(self.network)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -713,8 +716,6 @@ _RLIMITS = {
 def _rlimits(ulimits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """ECS ulimits as OCI rlimits. Only lowering works on this host (no CAP_SYS_RESOURCE):
     values above gureum's own hard limit are clamped to it."""
-    import resource
-
     out = []
     have_nofile = False
     for u in ulimits:

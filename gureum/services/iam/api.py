@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.services.iam import authorization, documents, ids, lookup, views
 from gureum.aws.errors import AwsError
@@ -62,8 +63,13 @@ async def _read(ctx: RequestContext, fn: Callable[[Iam], T]) -> T:
     return await ctx.app.store.read(lambda t: fn(Iam(t, ctx.account_id)))
 
 
-def _page(name: str, rows: list[tuple[str, Any]], p: P, view: Callable[[Any], Any]) -> P:
-    out = page_result(name, rows, p.get("Marker"), p.get("MaxItems"))
+def _filters(p: P) -> P:
+    """What a Marker is bound to besides the listing's name: every other parameter."""
+    return {k: v for k, v in p.items() if k not in ("Marker", "MaxItems")}
+
+
+def _page(name: str, rows: list[tuple[str, Any]], p: P, view: Callable[[Any], Any], ordered: bool = True) -> P:
+    out = page_result(name, rows, p.get("Marker"), p.get("MaxItems"), filters=_filters(p), ordered=ordered)
     out[name] = [view(x) for x in out[name]]
     return out
 
@@ -96,7 +102,7 @@ async def get_user(ctx: RequestContext, p: P) -> P:
                 "Path": "/",
                 "UserName": "root",
                 "UserId": ctx.account_id,
-                "Arn": f"arn:aws:iam::{ctx.account_id}:root",
+                "Arn": arns.iam_root(ctx.account_id),
                 "CreateDate": ids.parse_iso("2020-01-01T00:00:00Z"),
             }
         }
@@ -344,7 +350,12 @@ async def create_service_linked_role(ctx: RequestContext, p: P) -> P:
 
 @iam_op("DeleteServiceLinkedRole")
 async def delete_service_linked_role(ctx: RequestContext, p: P) -> P:
-    doc = await _run(ctx, lambda m: (m.get_role(p["RoleName"]), m.delete_role(p["RoleName"], service_linked=True))[0])
+    def delete(m: Iam) -> P:
+        role = m.get_role(p["RoleName"])
+        m.delete_role(p["RoleName"], service_linked=True)
+        return role
+
+    doc = await _run(ctx, delete)
     # Deleted at once; the task id only lets clients poll GetServiceLinkedRoleDeletionStatus.
     return {"DeletionTaskId": f"task{doc['Path']}{doc['RoleName']}/{ctx.request_id}"}
 
@@ -384,7 +395,7 @@ def _register_tagging(kind: str, label: str, name_param: str) -> None:
         return {}
 
     async def list_tags(ctx: RequestContext, p: P) -> P:
-        return _page("Tags", await _read(ctx, lambda m: m.tags(kind, p[name_param])), p, dict)
+        return _page("Tags", await _read(ctx, lambda m: m.tags(kind, p[name_param])), p, dict, ordered=False)
 
     iam_op(f"Tag{label}")(tag)
     iam_op(f"Untag{label}")(untag)
@@ -475,7 +486,7 @@ async def list_entities_for_policy(ctx: RequestContext, p: P) -> P:
         lambda x: x.entities_for_policy(p["PolicyArn"], p.get("EntityFilter"), p.get("PathPrefix")),
         write=False,
     )
-    out = page_result("Entities", rows, p.get("Marker"), p.get("MaxItems"))
+    out = page_result("Entities", rows, p.get("Marker"), p.get("MaxItems"), filters=_filters(p))
     entities = out.pop("Entities")
     for kind, label in (("group", "PolicyGroups"), ("user", "PolicyUsers"), ("role", "PolicyRoles")):
         out[label] = [e for k, e in entities if k == kind]
@@ -510,7 +521,7 @@ def _register_entity_policies(kind: str, label: str) -> None:
 
     async def list_inline(ctx: RequestContext, p: P) -> P:
         rows = await _policies(ctx, lambda x: x.list_inline(kind, p[name_param]), write=False)
-        return page_result("PolicyNames", rows, p.get("Marker"), p.get("MaxItems"))
+        return page_result("PolicyNames", rows, p.get("Marker"), p.get("MaxItems"), filters=_filters(p))
 
     async def delete_inline(ctx: RequestContext, p: P) -> P:
         await _policies(ctx, lambda x: x.delete_inline(kind, p[name_param], p["PolicyName"]))
@@ -606,7 +617,7 @@ async def untag_oidc_provider(ctx: RequestContext, p: P) -> P:
 @iam_op("ListOpenIDConnectProviderTags")
 async def list_oidc_provider_tags(ctx: RequestContext, p: P) -> P:
     doc = await _oidc(ctx, lambda x: x.get(p["OpenIDConnectProviderArn"]), write=False)
-    return _page("Tags", [(f"{i:04d}", t) for i, t in enumerate(doc["Tags"])], p, dict)
+    return _page("Tags", [(t["Key"].lower(), t) for t in doc["Tags"]], p, dict, ordered=False)
 
 
 # --- instance profiles -----------------------------------------------------------------

@@ -26,6 +26,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.services.iam import sessions
 from gureum.services.iam.model import Iam
 from gureum.services.iam.policies import Policies, parse_policy_arn
@@ -155,7 +156,7 @@ def gather(t: Any, access_key_id: str, principal_arn: str, account: str) -> Gran
                 return Grants("root", arn, acct, session=session)
             return _user_grants(t, acct, arn)
     if principal_arn.endswith(":root") or not principal_arn:
-        return Grants("root", principal_arn or f"arn:aws:iam::{account}:root", account)
+        return Grants("root", principal_arn or arns.iam_root(account), account)
     if ":user/" in principal_arn:
         return _user_grants(t, account, principal_arn)
     return Grants("user", principal_arn, account)

@@ -8,6 +8,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from gureum.aws import arn as arns
 from gureum.policy.engine import PolicyError, parse_policy
 from gureum.aws.errors import AwsError
 
@@ -80,7 +81,7 @@ def check_identity_policy(document: str) -> None:
         if "Resource" not in st and "NotResource" not in st:
             raise AwsError.modeled("iam", "MalformedPolicyDocument", "Policy statement must contain resources.")
         for resource in _values(st.get("Resource", st.get("NotResource"))):
-            if not isinstance(resource, str) or (resource != "*" and not resource.startswith("arn:")):
+            if not isinstance(resource, str) or (resource != "*" and not arns.looks_like_arn(resource)):
                 raise AwsError.modeled(
                     "iam", "MalformedPolicyDocument", f'Resource {resource} must be in ARN format or "*".'
                 )

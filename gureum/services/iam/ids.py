@@ -8,6 +8,8 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
+from gureum.aws import arn as arns
+
 # AWS unique ids use the base32 alphabet (upper-case letters and the digits 2-7).
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SECRET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -60,4 +62,4 @@ def parse_iso(s: str) -> datetime:
 
 def iam_arn(account: str, kind: str, path: str, name: str) -> str:
     """arn:aws:iam::<account>:<kind><path><name>, e.g. …:role/service-role/my-role."""
-    return f"arn:aws:iam::{account}:{kind}{path}{name}"
+    return arns.iam_resource(account, kind, path, name)

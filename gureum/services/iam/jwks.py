@@ -25,11 +25,11 @@ import json
 import time
 import urllib.error
 import urllib.request
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from gureum.slots import Slot
 from gureum.store.base import Doc, Txn
 
 if TYPE_CHECKING:
@@ -149,14 +149,11 @@ class _Cache:
         self.sets: dict[str, tuple[Doc, float]] = {}
 
 
-_CACHES: weakref.WeakKeyDictionary[Any, _Cache] = weakref.WeakKeyDictionary()
+CACHE: Slot[_Cache] = Slot("iam.jwks")  # issuers' key sets fetched by this node
 
 
 def _cache(app: App) -> _Cache:
-    cache = _CACHES.get(app)
-    if cache is None:
-        cache = _CACHES[app] = _Cache()
-    return cache
+    return app.parts.lazy(CACHE, _Cache)
 
 
 async def key_set(app: App, issuer: str, *, refresh: bool = False) -> Doc:
@@ -170,7 +167,9 @@ async def key_set(app: App, issuer: str, *, refresh: bool = False) -> Doc:
     now = time.monotonic()
     if hit is not None and not refresh and now - hit[1] < CACHE_SECONDS:
         return hit[0]
-    source = configured(app.config.setting(SETTING)).get(key)
+    from gureum.services.iam.settings import IamSettings
+
+    source = configured(app.settings(IamSettings).oidc_jwks).get(key)
     if source is not None:
         doc = await asyncio.to_thread(_read_source, source)
     elif is_loopback_url(key):

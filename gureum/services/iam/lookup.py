@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.services.iam import ids, sessions, trust
 from gureum.services.iam.model import KEY_TOPIC, KEYS, Iam
 
@@ -88,7 +89,7 @@ def principal_for(txn: Any, access_key_id: str) -> Principal | None:
         if rec.get("UserArn"):
             arn, user_id = rec["UserArn"], rec["UserId"]
         else:
-            arn, user_id = f"arn:aws:iam::{account}:root", account
+            arn, user_id = arns.iam_root(account), account
         return Principal(account, arn, user_id, rec["SecretAccessKey"], active=rec["Status"] == "Active")
     if access_key_id.startswith(ids.TEMP_ACCESS_KEY):
         rec = sessions.get(txn, access_key_id)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.services.iam import ids
 
 
@@ -18,7 +19,7 @@ def catalog() -> dict[str, dict[str, Any]]:
     raw = json.loads((Path(__file__).with_name("aws_managed_policies.json")).read_text())
     out: dict[str, dict[str, Any]] = {}
     for name, p in sorted(raw.items()):
-        arn = f"arn:aws:iam::aws:policy{p['Path']}{name}"
+        arn = arns.iam_managed_policy(p["Path"], name)
         out[arn] = {
             "PolicyName": name,
             "PolicyId": ids.stable_id(ids.POLICY, arn),

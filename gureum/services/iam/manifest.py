@@ -8,4 +8,6 @@ MANIFEST = Manifest(
     api_modules={"iam": ("gureum.services.iam.api",)},
     validation_errors={"iam": "ValidationError"},
     routing={"iam": Routing(query_version="2010-05-08")},
+    settings="gureum.services.iam.settings:IamSettings",
+    reset="gureum.services.iam.reset:reset",
 )

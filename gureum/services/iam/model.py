@@ -8,29 +8,31 @@ policies and their attachments are in policies.py; the output shapes in views.py
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gureum.aws import arn as arns, paging
 from gureum.services.iam import documents, ids
 from gureum.aws.errors import AwsError
+from gureum.services.iam.policies import Policies
+from gureum.services.iam.rows import (
+    ALIASES,
+    GROUPS,
+    KEY_TOPIC,
+    KEYS,
+    MEMBERS,
+    PROFILES,
+    ROLES,
+    USER_KEYS,
+    USERS,
+    lower,
+    merge_tags,
+    remove_tags,
+)
 from gureum.store.base import Doc, Txn
-
-USERS = "iam_users"  # {acct}/{user} -> user
-GROUPS = "iam_groups"  # {acct}/{group} -> group
-MEMBERS = "iam_group_members"  # {acct}/{group}/{user} -> {}
-ROLES = "iam_roles"  # {acct}/{role} -> role
-PROFILES = "iam_instance_profiles"  # {acct}/{profile} -> instance profile
-KEYS = "iam_access_keys"  # {access key id} -> key (global: the key id picks the account)
-USER_KEYS = "iam_user_keys"  # {acct}/{user}/{access key id} -> {}  ('' user: root's keys)
-
-ALIASES = "iam_account_aliases"  # {acct} -> {"Alias": ...}
-KEY_TOPIC = "iam.access_key"  # published when a key changes or goes away
 
 MAX_KEYS_PER_USER = 2
 MAX_GROUPS_PER_USER = 10
-MAX_TAGS = 50
 MAX_ROLES_PER_PROFILE = 1
 # Per-account entity quotas (AWS's defaults), with the names IAM's errors use.
 ACCOUNT_QUOTAS = {
@@ -39,10 +41,6 @@ ACCOUNT_QUOTAS = {
     ROLES: ("RolesPerAccount", 1000),
     PROFILES: ("InstanceProfilesPerAccount", 1000),
 }
-
-# Kind of entity -> (table, error wording)
-KINDS = {"user": (USERS, "user"), "group": (GROUPS, "group"), "role": (ROLES, "role")}
-
 
 # Names AWS gives service-linked roles, by service principal (others: AWSServiceRoleFor<Name>).
 SERVICE_LINKED_ROLE_NAMES = {
@@ -67,42 +65,30 @@ def service_linked_role_name(service: str) -> str:
     return "AWSServiceRoleFor" + "".join(part[:1].upper() + part[1:] for part in first.split("-"))
 
 
-def lower(name: str) -> str:
-    return name.lower()
-
-
 # --- pagination ------------------------------------------------------------------------
-def encode_marker(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode()
-
-
-def decode_marker(marker: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(marker.encode()).decode()
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise AwsError.modeled("iam", "ValidationError", "Invalid Marker.") from None
+def _bad_marker() -> AwsError:
+    return AwsError.modeled("iam", "ValidationError", "Invalid Marker.")
 
 
 def paginate(
-    rows: Iterable[tuple[str, Any]], marker: str | None, max_items: int | None
+    rows: Iterable[tuple[Any, Any]], marker: str | None, max_items: int | None, *, listing: str = "",
+    filters: dict[str, Any] | None = None, ordered: bool = True,
 ) -> tuple[list[Any], bool, str | None]:
-    """Rows in key order -> (the page, IsTruncated, Marker for the next page)."""
+    """Rows in key order -> (the page, IsTruncated, Marker for the next page). The Marker is
+    a key token of gureum.aws.paging bound to `listing` and `filters`; `ordered=False` for
+    rows in an order of their own (a resource's tags, in the order they were added)."""
     limit = 100 if max_items is None else max(1, min(int(max_items), 1000))
-    start = decode_marker(marker) if marker else None
-    page: list[Any] = []
-    for key, item in rows:
-        if start is not None and key < start:
-            continue
-        if len(page) == limit:
-            return page, True, encode_marker(key)
-        page.append(item)
-    return page, False, None
+    rows = sorted(rows, key=lambda r: r[0]) if ordered else list(rows)  # (already in key order: a no-op)
+    page, nxt = paging.page_items(rows, lambda r: r[0], listing="iam/" + listing, token=marker, limit=limit, default_limit=100,
+                                  ordered=ordered, filters=filters, error=_bad_marker)
+    return [item for _, item in page], nxt is not None, nxt
 
 
 def page_result(
-    name: str, rows: Iterable[tuple[str, Any]], marker: str | None, max_items: int | None
+    name: str, rows: Iterable[tuple[Any, Any]], marker: str | None, max_items: int | None, *,
+    filters: dict[str, Any] | None = None, ordered: bool = True,
 ) -> dict[str, Any]:
-    items, truncated, nxt = paginate(rows, marker, max_items)
+    items, truncated, nxt = paginate(rows, marker, max_items, listing=name, filters=filters, ordered=ordered)
     out: dict[str, Any] = {name: items, "IsTruncated": truncated}
     if nxt:
         out["Marker"] = nxt
@@ -115,27 +101,6 @@ def path_filter(prefix: str | None) -> Callable[[Doc], bool]:
 
 
 # --- tags ------------------------------------------------------------------------------
-def merge_tags(existing: list[Doc], new: list[Doc], what: str) -> list[Doc]:
-    seen: set[str] = set()
-    for t in new:
-        k = t["Key"].lower()
-        if k in seen:
-            raise AwsError.modeled(
-                "iam", "InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-            )
-        seen.add(k)
-    kept = [t for t in existing if t["Key"].lower() not in seen]
-    out = kept + [{"Key": t["Key"], "Value": t.get("Value", "")} for t in new]
-    if len(out) > MAX_TAGS:
-        raise AwsError.modeled("iam", "LimitExceeded", f"Cannot exceed quota for TagsPer{what}: {MAX_TAGS}")
-    return out
-
-
-def remove_tags(existing: list[Doc], keys: list[str]) -> list[Doc]:
-    gone = {k.lower() for k in keys}
-    return [t for t in existing if t["Key"].lower() not in gone]
-
-
 class Iam:
     """One account's IAM state inside one transaction."""
 
@@ -190,8 +155,6 @@ class Iam:
         return doc
 
     def _boundary(self, arn: str) -> Doc:
-        from gureum.services.iam.policies import Policies
-
         Policies(self).get_policy(arn)
         return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
 
@@ -218,8 +181,6 @@ class Iam:
             for g in doc["Groups"]:
                 self.t.delete(MEMBERS, self.key(g, old_l))
                 self.t.put(MEMBERS, self.key(g, new_l), {})
-            from gureum.services.iam.policies import Policies
-
             Policies(self).rename_entity("user", old_l, new_l, doc["AttachedPolicies"])
             for k, _ in self.t.scan(USER_KEYS, self.key(old_l, "")):
                 self.t.delete(USER_KEYS, k)
@@ -409,8 +370,6 @@ class Iam:
                 if user is not None:
                     user["Groups"] = [new_l if g == old_l else g for g in user["Groups"]]
                     self.put_user(user)
-            from gureum.services.iam.policies import Policies
-
             Policies(self).rename_entity("group", old_l, new_l, doc["AttachedPolicies"])
         self.put_group(doc)
 
@@ -434,10 +393,10 @@ class Iam:
 
     def find_role_by_arn(self, arn: str) -> Doc | None:
         """The role `arn` names (path included), or None."""
-        prefix = f"arn:aws:iam::{self.account}:role/"
-        if not arn.startswith(prefix):
+        rest = arns.iam_resource_rest(arn, self.account, "role")
+        if rest is None:
             return None
-        doc = self.t.get(ROLES, self.key(lower(arn.rsplit("/", 1)[1])))
+        doc = self.t.get(ROLES, self.key(lower(rest.rsplit("/", 1)[-1])))
         if doc is None or doc["Arn"].lower() != arn.lower():
             return None
         return doc
@@ -649,8 +608,9 @@ class Iam:
         put(doc)
 
     def tags(self, kind: str, name: str) -> list[tuple[str, Doc]]:
+        """(lower-case key, tag) in the order the tags were added (page with ordered=False)."""
         doc, _ = self._taggable(kind, name)
-        return [(f"{i:04d}", t) for i, t in enumerate(doc.get("Tags", []))]
+        return [(t["Key"].lower(), t) for t in doc.get("Tags", [])]
 
     def _taggable(self, kind: str, name: str) -> tuple[Doc, Callable[[Doc], None]]:
         if kind == "user":
@@ -661,8 +621,6 @@ class Iam:
             doc = self.get_instance_profile(name)
             return doc, lambda d: self.t.put(PROFILES, self.key(lower(d["InstanceProfileName"])), d)
         if kind == "policy":
-            from gureum.services.iam.policies import Policies
-
             pol = Policies(self)
             return pol.get_local_policy(name), pol.put_policy
         raise ValueError(kind)

@@ -16,6 +16,7 @@ keys `<provider url>:aud`, `:sub`, `:amr`, ...: `trust_context`).
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -24,9 +25,11 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.iam import ids
-from gureum.services.iam.model import Iam, merge_tags, remove_tags
+from gureum.services.iam.model import Iam
+from gureum.services.iam.rows import merge_tags, remove_tags
 from gureum.services.iam import jwks
 from gureum.store.base import Doc
 
@@ -55,7 +58,7 @@ class OidcProviders:
         return self.iam.key(host_path.lower())
 
     def arn_for(self, host_path: str) -> str:
-        return f"arn:aws:iam::{self.iam.account}:oidc-provider/{host_path}"
+        return arns.iam_oidc_provider(self.iam.account, host_path)
 
     def create(self, url: str, client_ids: list[str], thumbprints: list[str], tags: list[Doc]) -> Doc:
         host_path = _host_path(url)
@@ -82,8 +85,8 @@ class OidcProviders:
         return doc
 
     def get(self, arn: str) -> Doc:
-        prefix = f"arn:aws:iam::{self.iam.account}:oidc-provider/"
-        doc = self.t.get(PROVIDERS, self._key(arn[len(prefix) :])) if arn.startswith(prefix) else None
+        host_path = arns.iam_resource_rest(arn, self.iam.account, "oidc-provider")
+        doc = self.t.get(PROVIDERS, self._key(host_path)) if host_path is not None else None
         if doc is None:
             raise AwsError.modeled("iam", "NoSuchEntity", f"OpenIDConnect Provider not found for arn {arn}")
         return doc
@@ -120,7 +123,7 @@ class OidcProviders:
             doc["ClientIDList"].remove(client_id)
             self.put(doc)
 
-    def set_thumbprints(self, arn: str, thumbprints: list[str]) -> None:
+    def set_thumbprints(self, arn: str, thumbprints: builtins.list[str]) -> None:
         if len(thumbprints) > MAX_THUMBPRINTS:
             raise AwsError.modeled(
                 "iam", "LimitExceeded", f"Thumbprint list must contain fewer than {MAX_THUMBPRINTS + 1} entries."
@@ -129,12 +132,12 @@ class OidcProviders:
         doc["ThumbprintList"] = list(thumbprints)
         self.put(doc)
 
-    def tag(self, arn: str, tags: list[Doc]) -> None:
+    def tag(self, arn: str, tags: builtins.list[Doc]) -> None:
         doc = self.get(arn)
         doc["Tags"] = merge_tags(doc.get("Tags", []), tags, "OpenIDConnectProvider")
         self.put(doc)
 
-    def untag(self, arn: str, keys: list[str]) -> None:
+    def untag(self, arn: str, keys: builtins.list[str]) -> None:
         doc = self.get(arn)
         doc["Tags"] = remove_tags(doc.get("Tags", []), keys)
         self.put(doc)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from gureum.aws.arn import BadArn, iam_policy_parts
 from gureum.services.iam import documents, ids, managed
 from gureum.aws.errors import AwsError
-from gureum.services.iam.model import KINDS, Iam, lower, merge_tags
+from gureum.services.iam.rows import KINDS, lower, merge_tags
 from gureum.store.base import Doc
+
+if TYPE_CHECKING:
+    from gureum.services.iam.model import Iam
 
 POLICIES = "iam_policies"  # {acct}/{policy name} -> customer managed policy
 VERSIONS = "iam_policy_versions"  # {acct}/{policy name}/{n:06d} -> version
@@ -23,15 +27,14 @@ MAX_VERSIONS = 5
 MAX_POLICIES = 1500  # customer managed policies per account
 MAX_ATTACHED = 10  # managed policies per user, group or role (AWS's default quota)
 
-_POLICY_ARN = re.compile(r"^arn:aws:iam::(\d{12}|aws):policy(/(?:[^/]+/)*)?([^/]+)$")
 
 
 def parse_policy_arn(arn: str) -> tuple[str, str, str]:
     """ARN -> (account or 'aws', path, name)."""
-    m = _POLICY_ARN.match(arn)
-    if not m:
-        raise AwsError.modeled("iam", "InvalidInput", f"ARN {arn} is not valid.")
-    return m.group(1), m.group(2) or "/", m.group(3)
+    try:
+        return iam_policy_parts(arn)
+    except BadArn:
+        raise AwsError.modeled("iam", "InvalidInput", f"ARN {arn} is not valid.") from None
 
 
 def _digest(arn: str) -> str:
@@ -65,9 +68,10 @@ class Policies:
             doc = {k: v for k, v in cat.items() if k != "Document"}
             doc["PermissionsBoundaryUsageCount"] = 0
         else:
-            doc = self.t.get(POLICIES, self.iam.key(lower(name))) if owner == self.account else None
-            if doc is None or doc["Arn"] != arn:
+            own = self.t.get(POLICIES, self.iam.key(lower(name))) if owner == self.account else None
+            if own is None or own["Arn"] != arn:
                 raise self._missing(arn)
+            doc = own
         doc["AttachmentCount"] = self.t.count(ATTACHMENTS, self.iam.key(_digest(arn), ""))
         return doc
 
@@ -273,7 +277,7 @@ class Policies:
                 out.append((f"{lower(pname)}/{arn}", {"PolicyName": pname, "PolicyArn": arn}))
         return sorted(out, key=lambda kv: kv[0])
 
-    def entities_for_policy(self, arn: str, entity_filter: str | None, prefix: str | None) -> list[tuple[str, Doc]]:
+    def entities_for_policy(self, arn: str, entity_filter: str | None, prefix: str | None) -> list[tuple[str, tuple[str, Doc]]]:
         self.get_policy(arn)
         wanted = {"User": "user", "Role": "role", "Group": "group"}.get(entity_filter or "", None)
         out = []

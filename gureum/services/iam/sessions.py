@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.policy.engine import Policy, Principal
 from gureum.services.iam import ids, trust
@@ -68,8 +69,8 @@ def credentials(rec: Doc) -> dict[str, Any]:
 
 def role_account(role_arn: str) -> str:
     """The account a role ARN names ('' if it is no IAM ARN)."""
-    parts = role_arn.split(":")
-    return parts[4] if len(parts) > 5 and parts[0] == "arn" and parts[2] == "iam" else ""
+    a = arns.try_parse(role_arn)
+    return a.account if a is not None and a.service == "iam" else ""
 
 
 def assume_role(
@@ -135,7 +136,7 @@ def assume_role(
     session: Doc = {
         "Account": account,
         "Kind": "assumed-role",
-        "Arn": f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{session_name}",
+        "Arn": arns.sts_assumed_role(account, role["RoleName"], session_name),
         "UserId": f"{role['RoleId']}:{session_name}",
         "RoleArn": role["Arn"],
         "Source": source,

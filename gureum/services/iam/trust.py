@@ -24,6 +24,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.policy.engine import (
     AuthRequest,
     Decision,
@@ -48,13 +49,14 @@ def trust_policy(document: str) -> Policy | None:
 def caller_principal(arn: str, account: str, role_arn: str = "") -> Principal:
     """An IAM caller by ARN: ...:root, ...:user/..., sts ...:assumed-role/R/S (give role_arn,
     the role's IAM ARN with its path), sts ...:federated-user/name."""
-    resource = arn.split(":", 5)[-1] if arn.count(":") >= 5 else ""
+    parsed = arns.try_parse(arn)
+    resource = parsed.resource if parsed is not None else ""
     if resource == "root":
         kind = "root"
     elif resource.startswith("assumed-role/"):
         kind = "assumed-role"
         if not role_arn:
-            role_arn = f"arn:aws:iam::{account}:role/{resource.split('/')[1]}"
+            role_arn = arns.iam_role(account, "/", resource.split("/")[1])
     elif resource.startswith("federated-user/"):
         kind = "federated-user"
     else:
@@ -73,8 +75,8 @@ def federated_principal(provider: str) -> Principal:
 
 
 def _role_account(role: Mapping[str, Any]) -> str:
-    parts = str(role.get("Arn", "")).split(":")
-    return parts[4] if len(parts) > 5 else ""
+    parsed = arns.try_parse(str(role.get("Arn", "")))
+    return parsed.account if parsed is not None else ""
 
 
 def check(

@@ -1,25 +1,39 @@
-"""Lambda API operations (rest-json): thin handlers over model.py (rules and stored state)
-and engine.py (running functions)."""
+"""Lambda API operations (rest-json): thin handlers. Each reads its parameters, runs the
+model's rules and writes in one `app.store.run(...)` (functions.py, versions.py,
+aliases.py, permissions.py, concurrency.py, invoke_configs.py, url_configs.py; shared parts
+in model.py) and shapes the output; engine.py runs functions. Handlers do no store work of
+their own and invalidate nothing: each model write publishes its own change event."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import logging
-import time
 from datetime import datetime, timezone
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.policy import actions
-from gureum.services.lambda_ import code_urls, images, layers, model
+from gureum.services.iam.port import get_role, role_trusts_service
+from gureum.services.lambda_ import (
+    aliases,
+    code_urls,
+    concurrency,
+    functions,
+    images,
+    invoke_configs,
+    model,
+    permissions,
+    url_configs,
+    versions,
+)
 from gureum.services.lambda_.code import code_bytes, store_code
-from gureum.services.lambda_.engine import COMPONENT, encode_tail, engine_of
-from gureum.services.lambda_.runtimes import RUNTIMES
+from gureum.services.lambda_.engine import encode_tail, engine_of
 from gureum.services.lambda_.scheduler import Throttled
+from gureum.services.lambda_.slots import ENGINE
 
 log = logging.getLogger("gureum.lambda")
 
@@ -35,33 +49,10 @@ def _target(ctx: RequestContext, params: dict[str, Any], qualifier_param: str = 
     return model.fn_key(ctx.account_id, ctx.region, name), name, qualifier, model.function_arn(ctx.account_id, ctx.region, name, qualifier)
 
 
-async def _changed(ctx: RequestContext, key: str) -> None:
-    engine = ctx.app.components.get("lambda")
-    if engine is not None:
-        engine.invalidate(key)
-
-
-def _check_revision(current: str, given: str | None) -> None:
-    if given is not None and given != current:
-        raise AwsError.modeled("lambda", "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id", Type="User")
-
-
-def _check_runtime(runtime: str | None, handler: str | None) -> None:
-    if runtime is None:
-        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Runtime is required for .zip deployment packages.", Type="User")
-    if runtime not in RUNTIMES:
-        raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set", Type="User")
-    if not handler and not runtime.startswith("provided"):
-        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Handler is required for .zip deployment packages.", Type="User")
-
-
 async def _check_role(ctx: RequestContext, role: str) -> None:
     """The execution role must exist and its trust policy let lambda.amazonaws.com assume it."""
-    try:
-        from gureum.services.iam.lookup import get_role, role_trusts_service
-    except ImportError:  # IAM not there: accept any well-formed role ARN
-        return
-    account = role.split(":")[4] if role.count(":") >= 5 else ""
+    parsed = arns.try_parse(role)
+    account = parsed.account if parsed is not None else ""
     found = await get_role(ctx.app, account or ctx.account_id, role)
     if found is None or not role_trusts_service(found, "lambda.amazonaws.com"):
         raise AwsError.modeled("lambda", "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.", Type="User")
@@ -80,7 +71,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if package == "Zip":
         if params.get("ImageConfig"):
             raise AwsError.modeled("lambda", "InvalidParameterValueException", "ImageConfig is not supported for .zip deployment packages.", Type="User")
-        _check_runtime(params.get("Runtime"), params.get("Handler"))
+        functions.check_runtime(params.get("Runtime"), params.get("Handler"))
     model.check_limits(params)
     variables = model.check_environment(params.get("Environment"))
     await _check_role(ctx, params["Role"])
@@ -91,24 +82,12 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         if params.get("Layers"):
             raise AwsError.modeled("lambda", "InvalidParameterValueException", "Layers are not supported for container image functions.", Type="User")
         image = await images.resolve(ctx.app, uri, ctx.account_id, ctx.region)
-        code = {"digest": None, "sha256": image["digest"].split(":", 1)[1], "size": 0, "image": image}
+        code: dict[str, Any] = {"digest": None, "sha256": image["digest"].split(":", 1)[1], "size": 0, "image": image}
     else:
         code = await store_code(ctx, await code_bytes(ctx, params.get("Code")))
     key = model.fn_key(ctx.account_id, ctx.region, name)
     doc = model.new_function(ctx.account_id, ctx.region, params, code, variables)
-
-    def create(txn: model.Txn) -> dict[str, Any]:
-        _attach_layers(txn, doc, params.get("Layers"))
-        if not txn.insert(model.FUNCTIONS, key, doc):
-            raise AwsError.modeled("lambda", "ResourceConflictException", f"Function already exist: {name}", Type="User")
-        result = doc["config"]
-        if params.get("Publish"):
-            result = _publish(txn, key, doc, None)["config"]
-        model.touch(txn, key)
-        return result
-
-    config = await ctx.app.store.run(create)
-    await _changed(ctx, key)
+    config = await ctx.app.store.run(lambda t: functions.create(t, key, doc, params.get("Layers"), bool(params.get("Publish"))))
     if package == "Image":
         ctx.app.spawn(
             images.prepare(ctx.app, key, ctx.account_id, ctx.region, code["image"]["resolved"], True), name=f"lambda-image-{key}"
@@ -116,41 +95,10 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     return model.as_created(config)
 
 
-def _attach_layers(txn: model.Txn, doc: dict[str, Any], arns: list[str] | None) -> None:
-    """Point the function at these layer versions (None: leave as is, []: none)."""
-    if arns is None:
-        return
-    found = layers.resolve(txn, arns)
-    if found:
-        doc["config"]["Layers"] = [{"Arn": d["LayerVersionArn"], "CodeSize": d["Content"]["CodeSize"]} for d in found]
-        doc["code"]["layers"] = [d["digest"] for d in found]
-    else:
-        doc["config"].pop("Layers", None)
-        doc["code"].pop("layers", None)
-
-
-def _publish(txn: model.Txn, key: str, doc: dict[str, Any], description: str | None) -> dict[str, Any]:
-    fingerprint = hashlib.sha256(
-        json.dumps({k: v for k, v in doc["config"].items() if k not in ("RevisionId", "LastModified")}, sort_keys=True).encode()
-    ).hexdigest()
-    last = doc.get("last_published")
-    if last and last["fingerprint"] == fingerprint:
-        existing = txn.get(model.VERSIONS, model.version_key(key, last["version"]))
-        if existing is not None:
-            return existing
-    version = int(doc.get("next_version", 1))
-    snap = model.snapshot_version(doc, version, description)
-    txn.put(model.VERSIONS, model.version_key(key, str(version)), snap)
-    doc["next_version"] = version + 1
-    doc["last_published"] = {"fingerprint": fingerprint, "version": str(version)}
-    txn.put(model.FUNCTIONS, key, doc)
-    return snap
-
-
 @operation("lambda", "GetFunction")
 async def get_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, qualifier, arn = _target(ctx, params)
-    config, doc = await ctx.app.store.read(lambda t: _config_for(t, key, qualifier, arn))
+    config, doc = await ctx.app.store.read(lambda t: functions.config_for(t, key, qualifier, arn))
     image = doc["code"].get("image")
     if image is not None:
         code_doc: dict[str, Any] = {"RepositoryType": "ECR", "ImageUri": image["uri"], "ResolvedImageUri": image["resolved"]}
@@ -164,45 +112,16 @@ async def get_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     return out
 
 
-def _config_for(txn: model.Txn, key: str, qualifier: str | None, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    doc = model.get_function(txn, key, arn)
-    if qualifier in (None, "$LATEST"):
-        return doc["config"], doc
-    if not qualifier.isdigit():
-        alias = txn.get(model.ALIASES, f"{key}/{qualifier}")
-        if alias is None:
-            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
-        qualifier = alias["FunctionVersion"]
-        if qualifier == "$LATEST":
-            return doc["config"], doc
-    v = txn.get(model.VERSIONS, model.version_key(key, qualifier))
-    if v is None:
-        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
-    return v["config"], doc
-
-
 @operation("lambda", "GetFunctionConfiguration")
 async def get_function_configuration(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, qualifier, arn = _target(ctx, params)
-    config, _ = await ctx.app.store.read(lambda t: _config_for(t, key, qualifier, arn))
+    config, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, qualifier, arn))
     return config
 
 
 @operation("lambda", "ListFunctions")
 async def list_functions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    prefix = f"{ctx.account_id}/{ctx.region}/"
-    all_versions = params.get("FunctionVersion") == "ALL"
-
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
-        out = []
-        for key, doc in txn.scan(model.FUNCTIONS, prefix):
-            out.append(doc["config"])
-            if all_versions:
-                out += [v["config"] for _, v in txn.scan(model.VERSIONS, key + "/")]
-        return out
-
-    items = await ctx.app.store.read(read)
-    page, nxt = model.page(items, params.get("Marker"), params.get("MaxItems"))
+    page, nxt = await ctx.app.store.read(lambda t: functions.list_configs(t, ctx.account_id, ctx.region, params))
     out: dict[str, Any] = {"Functions": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -212,39 +131,14 @@ async def list_functions(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 @operation("lambda", "DeleteFunction")
 async def delete_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, name, qualifier, arn = _target(ctx, params)
-
-    def delete(txn: model.Txn) -> None:
-        doc = model.get_function(txn, key, arn)
-        if qualifier in (None, "$LATEST"):
-            if qualifier == "$LATEST":
-                raise AwsError.modeled("lambda", "InvalidParameterValueException", "$LATEST version cannot be deleted without deleting the function.", Type="User")
-            txn.delete(model.FUNCTIONS, key)
-            for table in (model.VERSIONS, model.ALIASES, model.EIC, model.URLS):
-                for k, v in txn.scan(table, key + "/"):
-                    if table == model.URLS:
-                        txn.delete(model.URL_IDS, v["id"])
-                    txn.delete(table, k)
-        else:
-            if not qualifier.isdigit():
-                raise AwsError.modeled("lambda", "InvalidParameterValueException", "Deletion of aliases is not supported by DeleteFunction; use DeleteAlias.", Type="User")
-            referencing = [a["Name"] for _, a in txn.scan(model.ALIASES, key + "/") if a["FunctionVersion"] == str(int(qualifier))]
-            if referencing:
-                raise AwsError.modeled("lambda", "ResourceConflictException", f"Unable to delete version because the following aliases reference it: {referencing}", Type="User")
-            if not txn.delete(model.VERSIONS, model.version_key(key, qualifier)):
-                raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
-            txn.delete(model.EIC, f"{key}/{int(qualifier)}")
-        del doc
-        model.touch(txn, key)
-
-    await ctx.app.store.run(delete)
-    await _changed(ctx, key)
+    await ctx.app.store.run(lambda t: functions.delete(t, key, qualifier, arn))
     return {"StatusCode": 204}
 
 
 @operation("lambda", "UpdateFunctionCode")
 async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    current, _ = await ctx.app.store.read(lambda t: _config_for(t, key, None, arn))
+    current, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
     is_image = current.get("PackageType") == "Image"
     if params.get("ImageUri"):
         if not is_image:
@@ -255,59 +149,22 @@ async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> d
         raise AwsError.modeled("lambda", "InvalidParameterValueException", "Please provide ImageUri when updating a function with packageType Image.", Type="User")
     code = await store_code(ctx, await code_bytes(ctx, {k: params.get(k) for k in ("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion")}))
     if params.get("DryRun"):
-        config, _ = await ctx.app.store.read(lambda t: _config_for(t, key, None, arn))
+        config, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
         return {**config, "CodeSha256": code["sha256"], "CodeSize": code["size"]}
-
-    def update(txn: model.Txn) -> dict[str, Any]:
-        doc = model.get_function(txn, key, arn)
-        _check_revision(doc["config"]["RevisionId"], params.get("RevisionId"))
-        config = doc["config"]
-        config.update(CodeSha256=code["sha256"], CodeSize=code["size"], LastModified=model.now_text(), RevisionId=model.new_revision())
-        if params.get("Architectures"):
-            config["Architectures"] = params["Architectures"]
-        doc["code"]["digest"] = code["digest"]
-        txn.put(model.FUNCTIONS, key, doc)
-        result = config
-        if params.get("Publish"):
-            result = _publish(txn, key, doc, None)["config"]
-        model.touch(txn, key)
-        return result
-
-    config = await ctx.app.store.run(update)
-    await _changed(ctx, key)
+    config = await ctx.app.store.run(lambda t: functions.update_code(
+        t, key, arn, code, params.get("RevisionId"), params.get("Architectures"), bool(params.get("Publish"))))
     return model.as_updating(config)
 
 
 async def _update_image(ctx: RequestContext, key: str, arn: str, params: dict[str, Any], image: dict[str, str]) -> dict[str, Any]:
     sha = image["digest"].split(":", 1)[1]
     if params.get("DryRun"):
-        config, _ = await ctx.app.store.read(lambda t: _config_for(t, key, None, arn))
+        config, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
         return {**config, "CodeSha256": sha}
-
-    def update(txn: model.Txn) -> dict[str, Any]:
-        doc = model.get_function(txn, key, arn)
-        _check_revision(doc["config"]["RevisionId"], params.get("RevisionId"))
-        config = doc["config"]
-        for f in ("LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
-            config.pop(f, None)
-        config.update(CodeSha256=sha, CodeSize=0, LastModified=model.now_text(), RevisionId=model.new_revision(), LastUpdateStatus="InProgress")
-        if params.get("Architectures"):
-            config["Architectures"] = params["Architectures"]
-        doc["code"] = {"digest": None, "image": image}
-        txn.put(model.FUNCTIONS, key, doc)
-        result = config
-        if params.get("Publish"):
-            result = _publish(txn, key, doc, None)["config"]
-        model.touch(txn, key)
-        return result
-
-    config = await ctx.app.store.run(update)
-    await _changed(ctx, key)
+    config = await ctx.app.store.run(lambda t: functions.update_image(
+        t, key, arn, image, params.get("RevisionId"), params.get("Architectures"), bool(params.get("Publish"))))
     ctx.app.spawn(images.prepare(ctx.app, key, ctx.account_id, ctx.region, image["resolved"], False), name=f"lambda-image-{key}")
     return model.as_updating(config)
-
-
-_UPDATABLE = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "DeadLetterConfig", "KMSKeyArn", "EphemeralStorage")
 
 
 @operation("lambda", "UpdateFunctionConfiguration")
@@ -317,35 +174,7 @@ async def update_function_configuration(ctx: RequestContext, params: dict[str, A
     variables = model.check_environment(params.get("Environment")) if params.get("Environment") is not None else None
     if params.get("Role"):
         await _check_role(ctx, params["Role"])
-
-    def update(txn: model.Txn) -> dict[str, Any]:
-        doc = model.get_function(txn, key, arn)
-        config = doc["config"]
-        _check_revision(config["RevisionId"], params.get("RevisionId"))
-        for name in _UPDATABLE:
-            if params.get(name) is not None:
-                config[name] = params[name]
-        if "Runtime" in params or "Handler" in params:
-            _check_runtime(config.get("Runtime"), config.get("Handler"))
-        if variables is not None:
-            config["Environment"] = {"Variables": variables}
-        if params.get("ImageConfig") is not None:
-            if config.get("PackageType") != "Image":
-                raise AwsError.modeled("lambda", "InvalidParameterValueException", "ImageConfig is not supported for .zip deployment packages.", Type="User")
-            config["ImageConfigResponse"] = {"ImageConfig": dict(params["ImageConfig"])}
-        if params.get("TracingConfig") is not None:
-            config["TracingConfig"] = {"Mode": params["TracingConfig"].get("Mode", "PassThrough")}
-        _attach_layers(txn, doc, params.get("Layers"))
-        if params.get("LoggingConfig") is not None:
-            config["LoggingConfig"] = {**config.get("LoggingConfig", {}), **params["LoggingConfig"]}
-        config["LastModified"] = model.now_text()
-        config["RevisionId"] = model.new_revision()
-        txn.put(model.FUNCTIONS, key, doc)
-        model.touch(txn, key)
-        return config
-
-    config = await ctx.app.store.run(update)
-    await _changed(ctx, key)
+    config = await ctx.app.store.run(lambda t: functions.update_configuration(t, key, arn, params, variables))
     return model.as_updating(config)
 
 
@@ -353,14 +182,7 @@ async def update_function_configuration(ctx: RequestContext, params: dict[str, A
 async def get_account_settings(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     engine = await engine_of(ctx.app)
     total = await engine.reserved_total(ctx.account_id, ctx.region)
-    prefix = f"{ctx.account_id}/{ctx.region}/"
-
-    def usage(txn: model.Txn) -> tuple[int, int]:
-        count = txn.count(model.FUNCTIONS, prefix)
-        size = sum(int(d["config"].get("CodeSize", 0)) for _, d in txn.scan(model.FUNCTIONS, prefix)) if count < 10000 else 0
-        return count, size
-
-    count, size = await ctx.app.store.read(usage)
+    count, size = await ctx.app.store.read(lambda t: functions.usage(t, ctx.account_id, ctx.region))
     return {
         "AccountLimit": {
             "TotalCodeSize": 80530636800,
@@ -376,7 +198,7 @@ async def get_account_settings(ctx: RequestContext, params: dict[str, Any]) -> d
 # --- invoke ------------------------------------------------------------------------------
 @operation("lambda", "Invoke")
 async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    engine = ctx.app.components.get(COMPONENT) or await engine_of(ctx.app)
+    engine = ctx.app.parts.get(ENGINE) or await engine_of(ctx.app)
     kind = params.get("InvocationType") or "RequestResponse"
     payload: bytes = params.get("Payload") or b""
     limit = SYNC_PAYLOAD_LIMIT if kind != "Event" else ASYNC_PAYLOAD_LIMIT
@@ -437,52 +259,18 @@ def _invoked_account(ctx: RequestContext, function_name: str) -> str:
 @operation("lambda", "PublishVersion")
 async def publish_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-
-    def publish(txn: model.Txn) -> dict[str, Any]:
-        doc = model.get_function(txn, key, arn)
-        _check_revision(doc["config"]["RevisionId"], params.get("RevisionId"))
-        if params.get("CodeSha256") and params["CodeSha256"] != doc["config"]["CodeSha256"]:
-            raise AwsError.modeled("lambda", "InvalidParameterValueException", f"CodeSHA256 ({params['CodeSha256']}) is different from current CodeSHA256 in $LATEST ({doc['config']['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST.", Type="User")
-        snap = _publish(txn, key, doc, params.get("Description"))
-        model.touch(txn, key)
-        return snap["config"]
-
-    config = await ctx.app.store.run(publish)
-    await _changed(ctx, key)
-    return config
+    return await ctx.app.store.run(lambda t: versions.publish_version(
+        t, key, arn, params.get("RevisionId"), params.get("CodeSha256"), params.get("Description")))
 
 
 @operation("lambda", "ListVersionsByFunction")
 async def list_versions_by_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
-        doc = model.get_function(txn, key, arn)
-        return [doc["config"]] + [v["config"] for _, v in txn.scan(model.VERSIONS, key + "/")]
-
-    page, nxt = model.page(await ctx.app.store.read(read), params.get("Marker"), params.get("MaxItems"))
+    page, nxt = await ctx.app.store.read(lambda t: versions.list_versions(t, key, arn, params))
     out: dict[str, Any] = {"Versions": page}
     if nxt:
         out["NextMarker"] = nxt
     return out
-
-
-def _check_alias_versions(txn: model.Txn, key: str, arn: str, version: str, routing: dict[str, Any] | None) -> None:
-    def exists(v: str) -> bool:
-        return v == "$LATEST" or (v.isdigit() and txn.get(model.VERSIONS, model.version_key(key, v)) is not None)
-
-    if not exists(version):
-        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}:{version}", Type="User")
-    weights = (routing or {}).get("AdditionalVersionWeights") or {}
-    if len(weights) > 1:
-        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Number of items in AdditionalVersionWeights cannot be greater than 1", Type="User")
-    for extra, weight in weights.items():
-        if extra == version:
-            raise AwsError.modeled("lambda", "InvalidParameterValueException", "Invalid function version in AdditionalVersionWeights: it is the alias's primary version", Type="User")
-        if not exists(extra) or extra == "$LATEST":
-            raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Invalid function version {extra}. Function version {extra} does not exist.", Type="User")
-        if not 0.0 <= float(weight) <= 1.0:
-            raise AwsError.modeled("lambda", "InvalidParameterValueException", "Weight must be between 0.0 and 1.0", Type="User")
 
 
 @operation("lambda", "CreateAlias")
@@ -498,41 +286,20 @@ async def create_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     }
     if params.get("RoutingConfig"):
         alias["RoutingConfig"] = params["RoutingConfig"]
-
-    def create(txn: model.Txn) -> dict[str, Any]:
-        model.get_function(txn, key, arn)
-        _check_alias_versions(txn, key, arn, params["FunctionVersion"], params.get("RoutingConfig"))
-        if not txn.insert(model.ALIASES, f"{key}/{alias_name}", alias):
-            raise AwsError.modeled("lambda", "ResourceConflictException", f"Alias already exists: {alias['AliasArn']}", Type="User")
-        model.touch(txn, key)
-        return alias
-
-    out = await ctx.app.store.run(create)
-    await _changed(ctx, key)
-    return out
+    return await ctx.app.store.run(lambda t: aliases.create(t, key, arn, alias))
 
 
 @operation("lambda", "GetAlias")
 async def get_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, name, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    alias = await ctx.app.store.read(lambda t: t.get(model.ALIASES, f"{key}/{params['Name']}"))
-    if alias is None:
-        raise AwsError.modeled("lambda", "ResourceNotFoundException", "Alias not found: " + model.function_arn(ctx.account_id, ctx.region, name, params["Name"]), Type="User")
-    return alias
+    alias_arn = model.function_arn(ctx.account_id, ctx.region, name, params["Name"])
+    return await ctx.app.store.read(lambda t: aliases.get(t, key, params["Name"], alias_arn))
 
 
 @operation("lambda", "ListAliases")
 async def list_aliases(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
-        model.get_function(txn, key, arn)
-        items = [a for _, a in txn.scan(model.ALIASES, key + "/")]
-        if params.get("FunctionVersion"):
-            items = [a for a in items if a["FunctionVersion"] == params["FunctionVersion"]]
-        return items
-
-    page, nxt = model.page(await ctx.app.store.read(read), params.get("Marker"), params.get("MaxItems"))
+    page, nxt = await ctx.app.store.read(lambda t: aliases.list_aliases(t, key, arn, params))
     out: dict[str, Any] = {"Aliases": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -542,38 +309,14 @@ async def list_aliases(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 @operation("lambda", "UpdateAlias")
 async def update_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, name, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    akey = f"{key}/{params['Name']}"
-
-    def update(txn: model.Txn) -> dict[str, Any]:
-        alias = txn.get(model.ALIASES, akey)
-        if alias is None:
-            raise AwsError.modeled("lambda", "ResourceNotFoundException", "Alias not found: " + model.function_arn(ctx.account_id, ctx.region, name, params["Name"]), Type="User")
-        _check_revision(alias["RevisionId"], params.get("RevisionId"))
-        for field in ("FunctionVersion", "Description", "RoutingConfig"):
-            if params.get(field) is not None:
-                alias[field] = params[field]
-        _check_alias_versions(txn, key, arn, alias["FunctionVersion"], alias.get("RoutingConfig"))
-        alias["RevisionId"] = model.new_revision()
-        txn.put(model.ALIASES, akey, alias)
-        model.touch(txn, key)
-        return alias
-
-    out = await ctx.app.store.run(update)
-    await _changed(ctx, key)
-    return out
+    alias_arn = model.function_arn(ctx.account_id, ctx.region, name, params["Name"])
+    return await ctx.app.store.run(lambda t: aliases.update(t, key, arn, params["Name"], alias_arn, params.get("RevisionId"), params))
 
 
 @operation("lambda", "DeleteAlias")
 async def delete_alias(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, _, _, _ = _target(ctx, {"FunctionName": params["FunctionName"]})
-
-    def delete(txn: model.Txn) -> None:
-        txn.delete(model.ALIASES, f"{key}/{params['Name']}")
-        txn.delete(model.EIC, f"{key}/{params['Name']}")
-        model.touch(txn, key)
-
-    await ctx.app.store.run(delete)
-    await _changed(ctx, key)
+    await ctx.app.store.run(lambda t: aliases.delete(t, key, params["Name"]))
 
 
 # --- concurrency -------------------------------------------------------------------------
@@ -582,40 +325,21 @@ async def put_function_concurrency(ctx: RequestContext, params: dict[str, Any]) 
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
     engine = await engine_of(ctx.app)
     wanted = int(params["ReservedConcurrentExecutions"])
-
-    def put(txn: model.Txn) -> None:
-        doc = model.get_function(txn, key, arn)
-        others = model.reserved_total(txn, ctx.account_id, ctx.region, exclude=key)
-        if engine.account_concurrency - others - wanted < model.MIN_UNRESERVED:
-            raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{model.MIN_UNRESERVED}].", Type="User")
-        doc["reserved"] = wanted
-        txn.put(model.FUNCTIONS, key, doc)
-        model.touch(txn, key)
-
-    await ctx.app.store.run(put)
-    await _changed(ctx, key)
+    await ctx.app.store.run(lambda t: concurrency.put(t, ctx.account_id, ctx.region, key, arn, wanted, engine.account_concurrency))
     return {"ReservedConcurrentExecutions": wanted}
 
 
 @operation("lambda", "GetFunctionConcurrency")
 async def get_function_concurrency(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    doc = await ctx.app.store.read(lambda t: model.get_function(t, key, arn))
-    return {} if doc.get("reserved") is None else {"ReservedConcurrentExecutions": doc["reserved"]}
+    reserved = await ctx.app.store.read(lambda t: concurrency.get(t, key, arn))
+    return {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
 
 
 @operation("lambda", "DeleteFunctionConcurrency")
 async def delete_function_concurrency(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-
-    def delete(txn: model.Txn) -> None:
-        doc = model.get_function(txn, key, arn)
-        doc["reserved"] = None
-        txn.put(model.FUNCTIONS, key, doc)
-        model.touch(txn, key)
-
-    await ctx.app.store.run(delete)
-    await _changed(ctx, key)
+    await ctx.app.store.run(lambda t: concurrency.delete(t, key, arn))
 
 
 # --- resource policy ---------------------------------------------------------------------
@@ -628,7 +352,7 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     elif principal.endswith(".amazonaws.com"):
         principal_doc = {"Service": principal}
     elif principal.isdigit():
-        principal_doc = {"AWS": f"arn:aws:iam::{principal}:root"}
+        principal_doc = {"AWS": arns.iam_root(principal)}
     else:
         principal_doc = {"AWS": principal}
     statement: dict[str, Any] = {
@@ -650,65 +374,23 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     if condition:
         statement["Condition"] = condition
     slot = qualifier or ""
-
-    def add(txn: model.Txn) -> None:
-        doc = model.get_function(txn, key, arn)
-        policies = doc.setdefault("policies", {})
-        _check_revision(policies.get(f"{slot}#rev", ""), params.get("RevisionId"))
-        statements = policies.setdefault(slot, [])
-        if any(s["Sid"] == params["StatementId"] for s in statements):
-            raise AwsError.modeled(
-                "lambda",
-                "ResourceConflictException",
-                f"The statement id ({params['StatementId']}) provided already exists. Please provide a new statement id, or remove the existing statement.",
-                Type="User",
-            )
-        statements.append(statement)
-        policies[f"{slot}#rev"] = model.new_revision()
-        txn.put(model.FUNCTIONS, key, doc)
-        model.touch(txn, key)
-
-    await ctx.app.store.run(add)
-    await _changed(ctx, key)
+    await ctx.app.store.run(lambda t: permissions.add(t, key, arn, slot, statement, params.get("RevisionId")))
     return {"Statement": json.dumps(statement, separators=(",", ":"))}
 
 
 @operation("lambda", "GetPolicy")
 async def get_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, qualifier, arn = _target(ctx, params)
-    doc = await ctx.app.store.read(lambda t: model.get_function(t, key, arn))
-    policies = doc.get("policies") or {}
-    statements = policies.get(qualifier or "")
-    if not statements:
-        raise AwsError.modeled(
-            "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
-        )
+    statements, revision = await ctx.app.store.read(lambda t: permissions.get(t, key, arn, qualifier or ""))
     policy = {"Version": "2012-10-17", "Id": "default", "Statement": statements}
-    return {"Policy": json.dumps(policy, separators=(",", ":")), "RevisionId": policies.get(f"{qualifier or ''}#rev", "")}
+    return {"Policy": json.dumps(policy, separators=(",", ":")), "RevisionId": revision}
 
 
 @operation("lambda", "RemovePermission")
 async def remove_permission(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, _, qualifier, arn = _target(ctx, params)
     slot = qualifier or ""
-
-    def remove(txn: model.Txn) -> None:
-        doc = model.get_function(txn, key, arn)
-        policies = doc.get("policies") or {}
-        statements = policies.get(slot) or []
-        keep = [s for s in statements if s["Sid"] != params["StatementId"]]
-        if len(keep) == len(statements):
-            raise AwsError.modeled(
-                "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
-            )
-        policies[slot] = keep
-        policies[f"{slot}#rev"] = model.new_revision()
-        doc["policies"] = policies
-        txn.put(model.FUNCTIONS, key, doc)
-        model.touch(txn, key)
-
-    await ctx.app.store.run(remove)
-    await _changed(ctx, key)
+    await ctx.app.store.run(lambda t: permissions.remove(t, key, arn, slot, params["StatementId"]))
 
 
 # --- tags --------------------------------------------------------------------------------
@@ -720,47 +402,22 @@ def _tag_key(ctx: RequestContext, resource: str) -> tuple[str, str]:
 @operation("lambda", "TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, arn = _tag_key(ctx, params["Resource"])
-
-    def tag(txn: model.Txn) -> None:
-        doc = model.get_function(txn, key, arn)
-        doc.setdefault("tags", {}).update(params["Tags"])
-        txn.put(model.FUNCTIONS, key, doc)
-        model.touch(txn, key)
-
-    await ctx.app.store.run(tag)
+    await ctx.app.store.run(lambda t: functions.tag(t, key, arn, params["Tags"]))
 
 
 @operation("lambda", "UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, arn = _tag_key(ctx, params["Resource"])
-
-    def untag(txn: model.Txn) -> None:
-        doc = model.get_function(txn, key, arn)
-        for k in params["TagKeys"]:
-            doc.setdefault("tags", {}).pop(k, None)
-        txn.put(model.FUNCTIONS, key, doc)
-        model.touch(txn, key)
-
-    await ctx.app.store.run(untag)
+    await ctx.app.store.run(lambda t: functions.untag(t, key, arn, params["TagKeys"]))
 
 
 @operation("lambda", "ListTags")
 async def list_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, arn = _tag_key(ctx, params["Resource"])
-    doc = await ctx.app.store.read(lambda t: model.get_function(t, key, arn))
-    return {"Tags": doc.get("tags") or {}}
+    return {"Tags": await ctx.app.store.read(lambda t: functions.list_tags(t, key, arn))}
 
 
 # --- event invoke config -----------------------------------------------------------------
-def _check_destinations(dest: dict[str, Any] | None) -> None:
-    for kind in ("OnSuccess", "OnFailure"):
-        target = ((dest or {}).get(kind) or {}).get("Destination")
-        if target and not target.startswith(("arn:aws:lambda:", "arn:aws:sqs:", "arn:aws:sns:", "arn:aws:events:", "arn:aws:s3:")):
-            raise AwsError.modeled(
-                "lambda", "InvalidParameterValueException", f"The destination ARN {target} is invalid.", Type="User"
-            )
-
-
 def _eic_slot(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str, str]:
     key, name, qualifier, arn = _target(ctx, params)
     return key, f"{key}/{qualifier or '$LATEST'}", model.function_arn(ctx.account_id, ctx.region, name, qualifier or "$LATEST")
@@ -768,29 +425,8 @@ def _eic_slot(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str, st
 
 async def _put_eic(ctx: RequestContext, params: dict[str, Any], merge: bool) -> dict[str, Any]:
     key, slot, arn = _eic_slot(ctx, params)
-    _check_destinations(params.get("DestinationConfig"))
-
-    def put(txn: model.Txn) -> dict[str, Any]:
-        model.get_function(txn, key, arn)
-        current = txn.get(model.EIC, slot) if merge else None
-        if merge and current is None:
-            raise AwsError.modeled(
-                "lambda", "ResourceNotFoundException", f"The function event invoke config not found: {arn}", Type="User"
-            )
-        doc = dict(current or {"FunctionArn": arn})
-        for field in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"):
-            if params.get(field) is not None:
-                doc[field] = params[field]
-            elif not merge:
-                doc.pop(field, None)
-        doc.setdefault("DestinationConfig", {"OnSuccess": {}, "OnFailure": {}})
-        doc["LastModified"] = time.time()
-        txn.put(model.EIC, slot, doc)
-        model.touch(txn, key)
-        return doc
-
-    out = await ctx.app.store.run(put)
-    await _changed(ctx, key)
+    invoke_configs.check_destinations(params.get("DestinationConfig"))
+    out = await ctx.app.store.run(lambda t: invoke_configs.put(t, key, slot, arn, params, merge))
     return _eic_view(out)
 
 
@@ -813,39 +449,20 @@ async def update_function_event_invoke_config(ctx: RequestContext, params: dict[
 @operation("lambda", "GetFunctionEventInvokeConfig")
 async def get_function_event_invoke_config(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, slot, arn = _eic_slot(ctx, params)
-    doc = await ctx.app.store.read(lambda t: t.get(model.EIC, slot))
-    if doc is None:
-        raise AwsError.modeled(
-            "lambda", "ResourceNotFoundException", f"The function event invoke config not found: {arn}", Type="User"
-        )
-    return _eic_view(doc)
+    return _eic_view(await ctx.app.store.read(lambda t: invoke_configs.get(t, slot, arn)))
 
 
 @operation("lambda", "DeleteFunctionEventInvokeConfig")
 async def delete_function_event_invoke_config(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, slot, arn = _eic_slot(ctx, params)
-
-    def delete(txn: model.Txn) -> None:
-        if not txn.delete(model.EIC, slot):
-            raise AwsError.modeled(
-                "lambda", "ResourceNotFoundException", f"The function event invoke config not found: {arn}", Type="User"
-            )
-        model.touch(txn, key)
-
-    await ctx.app.store.run(delete)
-    await _changed(ctx, key)
+    await ctx.app.store.run(lambda t: invoke_configs.delete(t, key, slot, arn))
 
 
 @operation("lambda", "ListFunctionEventInvokeConfigs")
 async def list_function_event_invoke_configs(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
-        model.get_function(txn, key, arn)
-        return [_eic_view(d) for _, d in txn.scan(model.EIC, key + "/")]
-
-    page, nxt = model.page(await ctx.app.store.read(read), params.get("Marker"), params.get("MaxItems"))
-    out: dict[str, Any] = {"FunctionEventInvokeConfigs": page}
+    docs, nxt = await ctx.app.store.read(lambda t: invoke_configs.list_configs(t, key, arn, params))
+    out: dict[str, Any] = {"FunctionEventInvokeConfigs": [_eic_view(d) for d in docs]}
     if nxt:
         out["NextMarker"] = nxt
     return out
@@ -889,21 +506,7 @@ async def create_function_url_config(ctx: RequestContext, params: dict[str, Any]
     }
     if params.get("Cors"):
         doc["Cors"] = params["Cors"]
-
-    def create(txn: model.Txn) -> None:
-        model.get_function(txn, key, arn.rsplit(":", 1)[0] if qualifier else arn)
-        if qualifier and txn.get(model.ALIASES, f"{key}/{qualifier}") is None:
-            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
-        if not txn.insert(model.URLS, slot, doc):
-            raise AwsError.modeled(
-                "lambda",
-                "ResourceConflictException",
-                f"Failed to create function url config for [functionArn = {arn}]. Error message:  FunctionUrlConfig exists for this Lambda function",
-                Type="User",
-            )
-        txn.put(model.URL_IDS, doc["id"], {"slot": slot})
-
-    await ctx.app.store.run(create)
+    await ctx.app.store.run(lambda t: url_configs.create(t, slot, arn, doc))
     out = await _url_view(ctx, doc)
     out.pop("LastModifiedTime", None)
     engine = await engine_of(ctx.app)
@@ -911,68 +514,29 @@ async def create_function_url_config(ctx: RequestContext, params: dict[str, Any]
     return out
 
 
-async def _get_url(ctx: RequestContext, slot: str, arn: str) -> dict[str, Any]:
-    doc = await ctx.app.store.read(lambda t: t.get(model.URLS, slot))
-    if doc is None:
-        raise AwsError.modeled(
-            "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
-        )
-    return doc
-
-
 @operation("lambda", "GetFunctionUrlConfig")
 async def get_function_url_config(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, slot, arn, _ = _url_slot(ctx, params)
-    return await _url_view(ctx, await _get_url(ctx, slot, arn))
+    return await _url_view(ctx, await ctx.app.store.read(lambda t: url_configs.get(t, slot)))
 
 
 @operation("lambda", "UpdateFunctionUrlConfig")
 async def update_function_url_config(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, slot, arn, _ = _url_slot(ctx, params)
-
-    def update(txn: model.Txn) -> dict[str, Any]:
-        doc = txn.get(model.URLS, slot)
-        if doc is None:
-            raise AwsError.modeled(
-                "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
-            )
-        for field in ("AuthType", "Cors", "InvokeMode"):
-            if params.get(field) is not None:
-                doc[field] = params[field]
-        doc["LastModifiedTime"] = model.now_text()
-        txn.put(model.URLS, slot, doc)
-        return doc
-
-    return await _url_view(ctx, await ctx.app.store.run(update))
+    return await _url_view(ctx, await ctx.app.store.run(lambda t: url_configs.update(t, slot, params)))
 
 
 @operation("lambda", "DeleteFunctionUrlConfig")
 async def delete_function_url_config(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, slot, arn, _ = _url_slot(ctx, params)
-
-    def delete(txn: model.Txn) -> None:
-        doc = txn.get(model.URLS, slot)
-        if doc is None:
-            raise AwsError.modeled(
-                "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
-            )
-        txn.delete(model.URLS, slot)
-        txn.delete(model.URL_IDS, doc["id"])
-
-    await ctx.app.store.run(delete)
+    await ctx.app.store.run(lambda t: url_configs.delete(t, slot))
 
 
 @operation("lambda", "ListFunctionUrlConfigs")
 async def list_function_url_configs(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
-        model.get_function(txn, key, arn)
-        return [d for _, d in txn.scan(model.URLS, key + "/")]
-
-    docs = await ctx.app.store.read(read)
-    page, nxt = model.page([await _url_view(ctx, d) for d in docs], params.get("Marker"), params.get("MaxItems"))
-    out: dict[str, Any] = {"FunctionUrlConfigs": page}
+    docs, nxt = await ctx.app.store.read(lambda t: url_configs.list_configs(t, key, arn, params))
+    out: dict[str, Any] = {"FunctionUrlConfigs": [await _url_view(ctx, d) for d in docs]}
     if nxt:
         out["NextMarker"] = nxt
     return out

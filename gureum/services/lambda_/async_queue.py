@@ -10,7 +10,8 @@ MaximumRetryAttempts times (default 2) after ≈1 then ≈2 minutes (setting
 `lambda.async_retry_delays`); throttles and service errors back off from 1 s to 5 min until
 MaximumEventAgeInSeconds (default 6 h). Then the OnSuccess / OnFailure destination gets
 AWS's record (another function asynchronously, an SQS queue, an SNS topic) and a failed
-event's body goes to the function's DeadLetterConfig target.
+event's body goes to the function's DeadLetterConfig target, both through
+gureum/delivery.py's `deliver`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
+from gureum.delivery import Source, deliver
 from gureum.services.lambda_ import model
-from gureum.services.lambda_.events import send_to_destination
 from gureum.services.lambda_.scheduler import Throttled
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ DEFAULT_MAX_AGE = 21600
 MAX_THROTTLE_BACKOFF = 300.0
 PARALLEL = 32
 CLAIM_LEASE_MS = (900 + 60) * 1000  # the longest function timeout, and a minute
+DESTINATION = Source(group="destination")  # how destinations and dead-letter targets see Lambda
 
 
 def _now_ms() -> int:
@@ -50,8 +52,9 @@ class EventQueue:
     def __init__(self, app: App, engine: LambdaEngine) -> None:
         self.app = app
         self.engine = engine
-        delays = app.config.setting("lambda.async_retry_delays", "60,120") or "60,120"
-        self.retry_delays = [float(x) for x in delays.split(",") if x.strip()]
+        from gureum.services.lambda_.settings import LambdaSettings
+
+        self.retry_delays = list(app.settings(LambdaSettings).async_retry_delays)
         self._wake = asyncio.Event()
         self._inflight: set[str] = set()
         self._slots = asyncio.Semaphore(PARALLEL)
@@ -236,6 +239,20 @@ async def enqueue(
     }
     await app.store.run(lambda t: t.put(EVENTS, f"{now:013d}/{event_id}", row))
     return event_id
+
+
+async def send_to_destination(app: App, arn: str, body: str) -> bool:
+    """Deliver `body` to a destination or dead-letter target; False (logged) when it cannot
+    be delivered: AWS drops the record then."""
+    try:
+        await deliver(app, arn, body, source=DESTINATION)
+    except AwsError as exc:
+        log.warning("record for %s dropped: %s", arn, exc.message)
+        return False
+    except Exception:
+        log.exception("delivery to %s failed", arn)
+        return False
+    return True
 
 
 def _json_or_text(data: bytes) -> Any:

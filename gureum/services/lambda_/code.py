@@ -22,6 +22,8 @@ from typing import Any
 
 from gureum.aws.dispatch import RequestContext
 from gureum.aws.errors import AwsError
+from gureum.services.s3 import bodies
+from gureum.services.s3 import model as s3
 
 MAX_ZIPPED = 50 * 1024 * 1024  # through the API (ZipFile); larger packages come from S3
 MAX_UNZIPPED = 250 * 1024 * 1024
@@ -58,13 +60,6 @@ async def code_bytes(ctx: RequestContext, code: dict[str, Any] | None) -> bytes:
 
 
 async def _from_s3(ctx: RequestContext, bucket: str, key: str, version: str | None) -> bytes:
-    try:
-        from gureum.services.s3 import bodies
-        from gureum.services.s3 import model as s3
-    except ImportError:
-        raise AwsError.modeled(
-            "lambda", "InvalidParameterValueException", "S3 is not available in this build: use ZipFile.", Type="User"
-        ) from None
     try:
         obj = await ctx.app.store.read(lambda t: s3.get_object(t, bucket, ctx.account_id, key, version))
     except AwsError:

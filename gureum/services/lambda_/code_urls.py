@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from gureum.http.server import Request, Response
+from gureum.public import public_url
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -25,9 +26,7 @@ _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 async def _key(app: App) -> bytes:
-    cached = app.components.get("lambda.code_url_key")
-    if cached is not None:
-        return cached
+    from gureum.services.lambda_.slots import CODE_URL_KEY
 
     def get_or_make(txn):  # type: ignore[no-untyped-def]
         row = txn.get(_KEYS, _KEY_NAME)
@@ -36,9 +35,10 @@ async def _key(app: App) -> bytes:
             txn.put(_KEYS, _KEY_NAME, row)
         return row["key"]
 
-    key = bytes.fromhex(await app.store.run(get_or_make))
-    app.components["lambda.code_url_key"] = key
-    return key
+    async def load() -> bytes:
+        return bytes.fromhex(await app.store.run(get_or_make))
+
+    return await app.parts.lazy_async(CODE_URL_KEY, load)
 
 
 def _signature(key: bytes, hexdigest: str, expires: int) -> str:
@@ -46,8 +46,7 @@ def _signature(key: bytes, hexdigest: str, expires: int) -> str:
 
 
 def endpoint(app: App) -> str:
-    host, port = app.http_address
-    return f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::', '::1') else host}:{port}"
+    return public_url(app)
 
 
 async def location(app: App, digest: str) -> str:

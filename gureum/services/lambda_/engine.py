@@ -1,19 +1,10 @@
 """The Lambda data plane on one node: resolves what to run (from a cache of function
 documents kept in sync through the store's change events), runs it through the scheduler,
 and records logs and usage. `run(app)` is the registry component that owns it all: the
-scheduler's reaper, the log and ledger flushers, the async event queue and the function URL
-listener. API handlers reach it with `await engine_of(app)`.
+scheduler's reaper, the async event queue and the function URL listener. API handlers reach it with `await engine_of(app)`.
 
-Settings (`gureum up --set KEY=VALUE` or GUREUM_<KEY>):
-  lambda.isolation          auto (namespaces + cgroups when root) | on | off (plain processes)
-  lambda.idle_timeout       seconds an idle environment stays warm (300)
-  lambda.concurrency        the account's ConcurrentExecutions (1000)
-  lambda.async_retry_delays seconds before the retries of failed Event invokes ("60,120")
-  lambda.url_port           the function URL listener's port (default: API port + 1)
-  lambda.prewarm            environments started for $LATEST whenever a function is created
-                            or changed, before any invoke (0: on demand only, as AWS)
-  lambda.task_network       on | off: isolated environments get an address on the ECS task
-                            bridge (ecs.bridge / ecs.subnet), to reach task addresses (on)
+Settings: lambda.* (settings.py `LambdaSettings`), read once per node with app.settings().
+Logs and usage go to the node's one writer and ledger (app.logs, app.ledger).
 """
 
 from __future__ import annotations
@@ -29,34 +20,29 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
-from gureum.billing.ledger import Ledger
+from gureum.node_settings import TaskNetworkSettings
+from gureum.public import local_url
 from gureum.sandbox.process import SandboxHost
+from gureum.services.iam import port as iam
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.code import CodeCache
 from gureum.services.lambda_.environment import EnvConfig, InvokeResult
-from gureum.services.lambda_.images import ImageStore, launch_spec
+from gureum.services.lambda_.function_cache import FunctionCache, FunctionState
+from gureum.services.lambda_.functions import pending_images
+from gureum.services.lambda_.images import ImageStore, launch_spec, prepare
 from gureum.services.lambda_.runtime_api import Invocation
 from gureum.services.lambda_.scheduler import Concurrency, Scheduler
-from gureum.services.logs.writer import LogWriter
+from gureum.services.lambda_.settings import LambdaSettings
+from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
 
 log = logging.getLogger("gureum.lambda")
-COMPONENT = "lambda"
-DEFAULT_ACCOUNT_CONCURRENCY = 1000
+COMPONENT = ENGINE.name
 CREDENTIALS_SECONDS = 3600  # execution-role credentials given to an environment (a role's default MaxSessionDuration)
-
-
-@dataclass
-class FunctionState:
-    """A function as the invoke path needs it: $LATEST, versions and aliases."""
-
-    key: str
-    doc: dict[str, Any]
-    versions: dict[str, dict[str, Any]]
-    aliases: dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -71,23 +57,23 @@ class Target:
 
     @property
     def invoked_arn(self) -> str:
-        base = self.config["FunctionArn"].rsplit(":", 1)[0] if self.version != "$LATEST" else self.config["FunctionArn"]
-        return f"{base}:{self.qualifier}" if self.qualifier else base
+        fn = arns.lambda_function_parts(self.config["FunctionArn"])
+        return arns.lambda_function(str(fn.region), str(fn.account), fn.name, self.qualifier)
 
 
 class LambdaEngine:
     def __init__(self, app: App, host: SandboxHost) -> None:
         self.app = app
         self.host = host
-        self.logs = LogWriter(app.store)
-        self.ledger = Ledger(app.store)
-        idle = float(app.config.setting("lambda.idle_timeout", "300") or 300)
-        self.scheduler = Scheduler(self.host, self.logs.append, idle_timeout=idle)
+        settings = app.settings(LambdaSettings)
+        self.logs = app.logs
+        self.ledger = app.ledger
+        self.scheduler = Scheduler(self.host, self.logs.append, idle_timeout=settings.idle_timeout)
         self.code = CodeCache(app.data_dir / "lambda" / "code")
         self.images = ImageStore(app)
-        self.prewarm = int(app.config.setting("lambda.prewarm", "0") or 0)
-        self.account_concurrency = int(app.config.setting("lambda.concurrency", str(DEFAULT_ACCOUNT_CONCURRENCY)) or DEFAULT_ACCOUNT_CONCURRENCY)
-        self._functions: dict[str, FunctionState] = {}
+        self.prewarm = settings.prewarm
+        self.account_concurrency = settings.concurrency
+        self.functions = FunctionCache(app.store)
         self._prewarming: set[str] = set()
         self._env_configs: dict[str, tuple[EnvConfig, float]] = {}
         self._reserved: dict[tuple[str, str], int] = {}
@@ -102,7 +88,7 @@ class LambdaEngine:
     def invalidate(self, key: str) -> None:
         """A function changed (here or on another node): forget it, retire its idle
         environments, forget the account's reservation total."""
-        self._functions.pop(key, None)
+        self.functions.drop(key)
         for k in [k for k in self._env_configs if k.startswith(key + "#")]:
             del self._env_configs[k]
         account, region, _ = key.split("/", 2)
@@ -125,24 +111,24 @@ class LambdaEngine:
             self._prewarming.discard(key)
 
     def _on_change(self, event: Any) -> None:
+        """A Lambda change event (model.changed): URL changes reach the URL listener's
+        cache; any other change of a function drops what this node keeps of it."""
+        if self.urls is not None:
+            for url_id in event.data.get("url_ids") or ():
+                self.urls.forget(url_id)
         key = event.data.get("key")
-        if key:
+        if key and event.data.get("what") != "url":
             self.invalidate(key)
 
+    def _on_key_change(self, event: Any) -> None:
+        """An access key or temporary credential changed or went away (IAM, a reset): drop
+        the cached role credentials it was, so new environments get a fresh session."""
+        key_id = event.data.get("AccessKeyId")
+        for k in [k for k, (creds, _, _) in self._creds.items() if creds.get("AWS_ACCESS_KEY_ID") == key_id]:
+            del self._creds[k]
+
     async def function(self, key: str, arn: str) -> FunctionState:
-        state = self._functions.get(key)
-        if state is not None:
-            return state
-
-        def load(txn: model.Txn) -> FunctionState:
-            doc = model.get_function(txn, key, arn)
-            versions = {str(int(k.rsplit("/", 1)[1])): v for k, v in txn.scan(model.VERSIONS, key + "/")}
-            aliases = {k.rsplit("/", 1)[1]: v for k, v in txn.scan(model.ALIASES, key + "/")}
-            return FunctionState(key, doc, versions, aliases)
-
-        state = await self.app.store.read(load)
-        self._functions[key] = state
-        return state
+        return await self.functions.get(key, arn)
 
     async def reserved_total(self, account: str, region: str) -> int:
         total = self._reserved.get((account, region))
@@ -254,10 +240,7 @@ class LambdaEngine:
         return path
 
     def _endpoint(self) -> str:
-        host, port = self.app.http_address
-        if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
-        return f"http://{host}:{port}"
+        return local_url(self.app)
 
     async def _credentials(self, account: str, role_arn: str) -> tuple[dict[str, str], float]:
         """Temporary credentials of the execution role (as AWS_* variables) and when they
@@ -271,9 +254,7 @@ class LambdaEngine:
         expire = math.inf  # the account's own key does not expire
         issued = time.time()
         try:
-            from gureum.services.iam.lookup import assume_role_credentials
-
-            c = await assume_role_credentials(self.app, account, role_arn, "gureum-lambda", CREDENTIALS_SECONDS)
+            c = await iam.assume_role_credentials(self.app, account, role_arn, "gureum-lambda", CREDENTIALS_SECONDS)
             creds = {
                 "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
                 "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
@@ -356,18 +337,7 @@ class LambdaEngine:
 
 async def _resume_images(app: App) -> None:
     """Image preparations a previous run of gureum left unfinished: start them again."""
-    from gureum.services.lambda_.images import prepare
-
-    def scan(txn: model.Txn) -> list[tuple[str, str, bool]]:
-        out = []
-        for key, doc in txn.scan(model.FUNCTIONS, ""):
-            image = (doc.get("code") or {}).get("image")
-            cfg = doc["config"]
-            if image and (cfg.get("State") == "Pending" or cfg.get("LastUpdateStatus") == "InProgress"):
-                out.append((key, image["resolved"], cfg.get("State") == "Pending"))
-        return out
-
-    for key, resolved, creating in await app.store.read(scan):
+    for key, resolved, creating in await app.store.read(pending_images):
         account, region, _ = key.split("/", 2)
         app.spawn(prepare(app, key, account, region, resolved, creating), name=f"lambda-image-{key}")
 
@@ -383,7 +353,7 @@ def encode_tail(tail: str) -> str:
 
 
 async def engine_of(app: App, timeout: float = 30.0) -> LambdaEngine:
-    return await app.wait_component(COMPONENT, timeout)
+    return await app.parts.wait(ENGINE, timeout)
 
 
 async def run(app: App) -> None:
@@ -393,16 +363,15 @@ async def run(app: App) -> None:
     from gureum.services.lambda_.urls import UrlListener
     from gureum.store.follow import ChangeFollower
 
-    isolate = (app.config.setting("lambda.isolation", "auto") or "auto").lower()
+    settings = app.settings(LambdaSettings)
     # Off the loop: the first start on a host compiles the sandbox launcher.
-    host = await asyncio.to_thread(
-        SandboxHost, app.data_dir / "sandbox", isolate=None if isolate == "auto" else isolate in ("1", "true", "yes", "on")
-    )
-    if host.private_network and (app.config.setting("lambda.task_network", "on") or "on").lower() not in ("0", "off", "false", "no"):
+    host = await asyncio.to_thread(SandboxHost, app.data_dir / "sandbox", isolate=settings.isolate)
+    if host.private_network and settings.task_network:
         # Environments get an address on the ECS task bridge (reaching task addresses, not the host).
         from gureum.sandbox.network import Bridge
 
-        bridge = Bridge(app.config.setting("ecs.bridge", "gureum0") or "gureum0", app.config.setting("ecs.subnet", "10.213.0.0/16") or "10.213.0.0/16")
+        network = app.settings(TaskNetworkSettings)
+        bridge = Bridge(network.bridge, network.subnet)
         await asyncio.to_thread(bridge.setup)
         if bridge.available:
             host.bridge = bridge
@@ -412,6 +381,7 @@ async def run(app: App) -> None:
     # Function changes drop cached state: this node's at once, other nodes' from the change log.
     changes = ChangeFollower(app.store, model.TOPIC, engine._on_change)
     await changes.start()
+    unsubscribe_keys = app.store.subscribe("iam.access_key", engine._on_key_change)  # iam.model.KEY_TOPIC
     engine.queue = EventQueue(app, engine)
     engine.urls = UrlListener(app, engine)
     await engine.urls.start()
@@ -419,24 +389,23 @@ async def run(app: App) -> None:
     reason = f" ({engine.host.reason})" if engine.host.reason else ""
     app.notes.append(f"Lambda: functions run in {mode}{reason}; function URLs on port {engine.urls.port}")
     app.set_status("lambda", "running", "" if engine.host.isolated and not engine.host.reason else engine.host.reason)
-    app.publish(COMPONENT, engine)
+    app.parts.put(ENGINE, engine)
     app.spawn(_resume_images(app), name="lambda-image-resume")
+    sharing: shared_concurrency.Sharing | None = None
     try:
         async with asyncio.TaskGroup() as tg:
-            tg.create_task(engine.scheduler.run_reaper(), name="lambda-reaper")
-            tg.create_task(engine.logs.run(), name="lambda-logs")
-            tg.create_task(engine.ledger.run(), name="lambda-ledger")
+            app.every(engine.scheduler.reap_interval(), engine.scheduler.reap, name="lambda-reaper")
             tg.create_task(engine.queue.run(), name="lambda-events")
             if app.store.shared:
-                follow = float(app.config.setting("lambda.follow_interval", "0.5") or 0.5)
-                tg.create_task(changes.poll_forever(follow), name="lambda-follow")
-                tg.create_task(shared_concurrency.run(app, engine.scheduler), name="lambda-concurrency")
+                app.every(settings.follow_interval, changes.poll, name="lambda-follow")
+                sharing = shared_concurrency.start(app, engine.scheduler)
     finally:
         changes.stop()
+        if sharing is not None:
+            await asyncio.shield(sharing.close())
+        unsubscribe_keys()
         await asyncio.shield(engine.urls.stop())
-        await asyncio.shield(engine.scheduler.close())
-        await asyncio.shield(engine.logs.flush())
-        await asyncio.shield(engine.ledger.flush())
+        await asyncio.shield(engine.scheduler.close())  # its last log lines go to app.logs, flushed at the node's stop
         engine.images.close()
 
 

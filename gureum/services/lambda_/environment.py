@@ -28,6 +28,7 @@ import functools
 import json
 import logging
 import math
+from typing import Any
 import secrets
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gureum.aws import arn as arns
 from gureum.sandbox.cgroups import Limits
 from gureum.sandbox.netns import Netns, SocketProxy, SocketUdpProxy
 from gureum.sandbox.network import NetworkError
@@ -330,8 +332,8 @@ class ExecutionEnvironment:
                 address = await self._private_network()
             except (OSError, NetworkError) as exc:
                 await self.destroy()
-                payload = json.dumps({"errorMessage": f"Sandbox network failed: {exc}", "errorType": "Runtime.Unknown"})
-                raise InitFailed(payload.encode(), "Runtime.Unknown", 0.0) from None
+                failure = json.dumps({"errorMessage": f"Sandbox network failed: {exc}", "errorType": "Runtime.Unknown"})
+                raise InitFailed(failure.encode(), "Runtime.Unknown", 0.0) from None
         else:
             address = await self._server.start()
         if self.cfg.image_root is None:
@@ -348,7 +350,7 @@ class ExecutionEnvironment:
             raise InitFailed(_runtime_error("Runtime.InvalidEntrypoint", message), "Runtime.InvalidEntrypoint", 0.0)
         spec, note = self._spec(address)
         if self.cfg.image_root is None:
-            self._log(f"INIT_START Runtime Version: {self.cfg.runtime}.gureum\tRuntime Version ARN: arn:aws:lambda:{self.cfg.region}::runtime:gureum")
+            self._log(f"INIT_START Runtime Version: {self.cfg.runtime}.gureum\tRuntime Version ARN: {arns.lambda_runtime(self.cfg.region, 'gureum')}")
         for line in note.splitlines():
             self._log(line)
         if not self.host.isolated and self.host.reason:
@@ -357,13 +359,14 @@ class ExecutionEnvironment:
             self.sandbox = await self.host.start(spec, name=self.id[:16])
         except OSError as exc:
             await self.destroy()
-            payload = json.dumps({"errorMessage": f"Runtime failed to start: {exc}", "errorType": "Runtime.InvalidEntrypoint"})
-            raise InitFailed(payload.encode(), "Runtime.InvalidEntrypoint", 0.0) from None
+            failure = json.dumps({"errorMessage": f"Runtime failed to start: {exc}", "errorType": "Runtime.InvalidEntrypoint"})
+            raise InitFailed(failure.encode(), "Runtime.InvalidEntrypoint", 0.0) from None
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read_output(self.sandbox.stdout))
         self._exited = loop.create_task(self.sandbox.wait())
         self._exited.add_done_callback(self._on_exit)
-        await asyncio.wait({self.api.ready, self._exited}, timeout=INIT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        started: set[asyncio.Future[Any]] = {self.api.ready, self._exited}
+        await asyncio.wait(started, timeout=INIT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
         init_ms = (time.perf_counter() - t0) * 1000
         if self.api.ready.done() and self.api.ready.exception() is None:
             self.init_ms = init_ms
@@ -378,6 +381,7 @@ class ExecutionEnvironment:
         oom = self.sandbox.oom_killed()
         code = self.sandbox.returncode
         await self.destroy()
+        payload: bytes
         if isinstance(err, InitError):
             payload, error_type = err.payload, err.error_type
         elif oom:
@@ -467,15 +471,15 @@ class ExecutionEnvironment:
         code = self.sandbox.returncode
         self.alive = False
         self.sandbox.kill()
-        if code is None and not oom:
+        if oom:
+            status = "error"
+            error_type = "Runtime.OutOfMemory"
+            message = "Runtime exited with error: signal: killed"
+        elif code is None:
             status = "timeout"
             error_type = "Sandbox.Timedout"
             message = f"Task timed out after {cfg.timeout_s:.2f} seconds"
             self._log(f"{_iso(time.time())} {inv.request_id} {message}")
-        elif oom:
-            status = "error"
-            error_type = "Runtime.OutOfMemory"
-            message = "Runtime exited with error: signal: killed"
         else:
             status = "error"
             error_type = "Runtime.ExitError"

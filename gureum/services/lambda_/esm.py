@@ -14,8 +14,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.ports import QUEUES, QueueFacts, port
 from gureum.services.lambda_ import event_filters, model
 
 ESM = "lambda.esm"
@@ -49,7 +51,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
         "State": doc["State"],
         "StateTransitionReason": doc["StateTransitionReason"],
         "FunctionResponseTypes": list(doc.get("FunctionResponseTypes") or []),
-        "EventSourceMappingArn": f"arn:aws:lambda:{doc['region']}:{doc['account']}:event-source-mapping:{doc['UUID']}",
+        "EventSourceMappingArn": arns.lambda_event_source_mapping(doc["region"], doc["account"], doc["UUID"]),
     }
     if doc.get("FilterCriteria"):
         out["FilterCriteria"] = doc["FilterCriteria"]
@@ -60,8 +62,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
 
 # --- checks ------------------------------------------------------------------------------
 def _source_kind(arn: str) -> str:
-    parts = arn.split(":")
-    service = parts[2] if len(parts) > 2 else ""
+    service = arns.service_of(arn) or ""
     if service == "sqs":
         return "sqs"
     if service in ("kinesis", "dynamodb", "kafka", "mq", "rds", "docdb"):
@@ -69,10 +70,8 @@ def _source_kind(arn: str) -> str:
     raise AwsError.modeled("lambda", "InvalidParameterValueException", "Unrecognized event source.", Type="User")
 
 
-async def _queue(ctx: RequestContext, arn: str) -> Any:
-    from gureum.services.sqs.engine import Engine
-
-    q = (await Engine.of(ctx.app)).by_arn(arn)
+async def _queue(ctx: RequestContext, arn: str) -> QueueFacts:
+    q = await port(ctx.app, QUEUES).describe(arn)
     if q is None:
         raise AwsError.modeled("lambda", "InvalidParameterValueException", "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. "
             "SQS Error Message: The specified queue does not exist.", Type="User")
@@ -204,7 +203,7 @@ async def create_event_source_mapping(ctx: RequestContext, params: dict[str, Any
         "rev": 1,
         "created": time.time(),
     }
-    _check_sqs(doc, q.fifo, q.attr_int("VisibilityTimeout"), int(config.get("Timeout", 3)))
+    _check_sqs(doc, q.fifo, q.visibility_timeout, int(config.get("Timeout", 3)))
     key = esm_key(ctx.account_id, ctx.region, mapping_id)
 
     def create(txn: model.Txn) -> None:
@@ -248,7 +247,8 @@ async def list_event_source_mappings(ctx: RequestContext, params: dict[str, Any]
     docs = await ctx.app.store.read(lambda t: [d for _, d in t.scan(ESM, f"{ctx.account_id}/{ctx.region}/")])
     docs = [d for d in docs if (fn_arn is None or d["FunctionArn"] == fn_arn) and (source is None or d["EventSourceArn"] == source)]
     docs.sort(key=lambda d: (d.get("created", d["LastModified"]), d["UUID"]))
-    items, nxt = model.page(docs, params.get("Marker"), params.get("MaxItems"), default=100)
+    items, nxt = model.page(docs, lambda d: (d.get("created", d["LastModified"]), d["UUID"]), f"lambda.esm/{ctx.account_id}/{ctx.region}/",
+                            params, 100, filters={"FunctionName": fn_arn, "EventSourceArn": source})
     out: dict[str, Any] = {"EventSourceMappings": [view(d) for d in items]}
     if nxt is not None:
         out["NextMarker"] = nxt
@@ -280,7 +280,7 @@ async def update_event_source_mapping(ctx: RequestContext, params: dict[str, Any
         changes["ScalingConfig"] = dict(params["ScalingConfig"]) or None
     q = await _queue(ctx, current["EventSourceArn"])
     merged = dict(current, **changes)
-    _check_sqs(merged, q.fifo, q.attr_int("VisibilityTimeout"), int(config.get("Timeout", 3)))
+    _check_sqs(merged, q.fifo, q.visibility_timeout, int(config.get("Timeout", 3)))
     enabled = params.get("Enabled")
 
     def update(txn: model.Txn) -> dict[str, Any]:

@@ -8,7 +8,7 @@ Deleting → gone) and polls the enabled ones it holds the lease of (`lambda.esm
 store split the mappings between them and take over those of a node that died). The node id
 is kept in the data dir, so a restarted node takes its own leases back at once.
 
-A `Poller` long-polls its queue through the SQS engine in-process, gathers up to BatchSize
+A `Poller` long-polls its queue through SQS's port (gureum/ports.py `QueuePort`) in-process, gathers up to BatchSize
 messages (within MaximumBatchingWindowInSeconds, under 6 MB), drops the ones FilterCriteria
 rejects (deleting them, as AWS does), invokes the function synchronously with AWS's SQS
 event, deletes what succeeded (everything, or all but the `batchItemFailures` with
@@ -30,13 +30,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
+from gureum.ports import QUEUES, port
 from gureum.services.lambda_ import event_filters
 from gureum.services.lambda_.esm import ESM, LEASES, TOPIC
 from gureum.services.lambda_.scheduler import Throttled
 
 if TYPE_CHECKING:
     from gureum.app import App
-    from gureum.services.sqs.engine import Engine, Queue, Received
+    from gureum.ports import QueueFacts, QueuePort
 
 log = logging.getLogger("gureum.lambda.esm")
 
@@ -54,49 +55,6 @@ def _now_ms() -> int:
 
 
 # --- the event --------------------------------------------------------------------------
-def sqs_record(q: Queue, r: Received) -> dict[str, Any]:
-    """One message as Lambda's SQS event shows it."""
-    m = r.message
-    attrs = {
-        "ApproximateReceiveCount": str(m.receive_count),
-        "SentTimestamp": str(m.sent_ms),
-        "SenderId": m.sender,
-        "ApproximateFirstReceiveTimestamp": str(m.first_receive_ms),
-    }
-    if q.fifo:
-        if m.seqnum:
-            attrs["SequenceNumber"] = m.seqnum
-        if m.group is not None:
-            attrs["MessageGroupId"] = m.group
-        if m.dedup is not None:
-            attrs["MessageDeduplicationId"] = m.dedup
-    trace = m.sys_attrs.get("AWSTraceHeader")
-    if trace:
-        attrs["AWSTraceHeader"] = trace.get("StringValue", "")
-    if m.dlq_source:
-        attrs["DeadLetterQueueSourceArn"] = m.dlq_source
-    mattrs: dict[str, Any] = {}
-    for name, v in m.attrs.items():
-        item: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": v["DataType"]}
-        if "BinaryValue" in v:
-            item = {"binaryValue": v["BinaryValue"], **item}
-        else:
-            item = {"stringValue": v["StringValue"], **item}
-        mattrs[name] = item
-    rec: dict[str, Any] = {
-        "messageId": m.id,
-        "receiptHandle": r.receipt_handle,
-        "body": m.body,
-        "attributes": attrs,
-        "messageAttributes": mattrs,
-        "md5OfBody": m.md5_body,
-    }
-    if m.attrs and m.md5_attrs:
-        rec["md5OfMessageAttributes"] = m.md5_attrs
-    rec.update(eventSource="aws:sqs", eventSourceARN=q.arn, awsRegion=q.region)
-    return rec
-
-
 def batch_failures(payload: bytes, ids: set[str]) -> set[str] | None:
     """The message ids a partial batch response names; None when the response makes the
     whole batch a failure (not JSON, an empty/null/unknown itemIdentifier)."""
@@ -160,12 +118,10 @@ class Poller:
             self._cond.notify_all()
 
     async def run(self) -> None:
-        from gureum.services.sqs.engine import Engine
-
-        eng = await Engine.of(self.app)
+        queues = port(self.app, QUEUES)
         async with asyncio.TaskGroup() as tg:
             while not self._stopping and not self.app.stopping:
-                q = eng.by_arn(self.doc["EventSourceArn"])
+                q = await queues.describe(self.doc["EventSourceArn"])
                 if q is None:  # the queue is gone (or not yet back): look again later
                     await asyncio.sleep(RESCAN_S)
                     continue
@@ -175,7 +131,7 @@ class Poller:
                         break
                     self._inflight += 1
                 try:
-                    batch = await self._gather(eng, q)
+                    batch = await self._gather(queues, q)
                 except Exception:
                     log.exception("polling %s for mapping %s failed", q.arn, self.doc["UUID"])
                     batch = []
@@ -189,45 +145,44 @@ class Poller:
                     if now - self._last_scale >= SCALE_INTERVAL_S:
                         self._scale += 1
                         self._last_scale = now
-                tg.create_task(self._process(eng, q, dict(self.doc), batch), name=f"lambda-esm-batch-{self.doc['UUID']}")
+                tg.create_task(self._process(queues, q, dict(self.doc), batch), name=f"lambda-esm-batch-{self.doc['UUID']}")
 
     async def _free(self) -> None:
         async with self._cond:
             self._inflight -= 1
             self._cond.notify_all()
 
-    async def _gather(self, eng: Engine, q: Queue) -> list[Received]:
+    async def _gather(self, queues: QueuePort, q: QueueFacts) -> list[dict[str, Any]]:
         size = self.doc["BatchSize"]
-        batch = await eng.receive(q, size, None, POLL_WAIT_S)
+        batch = await queues.receive_records(q.arn, size, POLL_WAIT_S)
         window = self.doc.get("MaximumBatchingWindowInSeconds") or 0
         if not batch or window <= 0:
             return batch
         deadline = time.monotonic() + window
-        nbytes = sum(len(r.message.body) for r in batch)
+        nbytes = sum(len(r["body"]) for r in batch)
         while len(batch) < size and nbytes < PAYLOAD_LIMIT and not self._stopping and not self.app.stopping:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            more = await eng.receive(q, size - len(batch), None, min(remaining, POLL_WAIT_S))
+            more = await queues.receive_records(q.arn, size - len(batch), min(remaining, POLL_WAIT_S))
             batch += more
-            nbytes += sum(len(r.message.body) for r in more)
+            nbytes += sum(len(r["body"]) for r in more)
         return batch
 
-    async def _process(self, eng: Engine, q: Queue, doc: dict[str, Any], batch: list[Received]) -> None:
+    async def _process(self, queues: QueuePort, q: QueueFacts, doc: dict[str, Any], batch: list[dict[str, Any]]) -> None:
         try:
-            await self._handle(eng, q, doc, batch)
+            await self._handle(queues, q, doc, batch)
         except Exception:
             log.exception("batch of mapping %s failed", doc["UUID"])
         finally:
             await self._free()
 
-    async def _handle(self, eng: Engine, q: Queue, doc: dict[str, Any], batch: list[Received]) -> None:
-        records = [sqs_record(q, r) for r in batch]
+    async def _handle(self, queues: QueuePort, q: QueueFacts, doc: dict[str, Any], records: list[dict[str, Any]]) -> None:
         patterns = self.patterns()
         if patterns:  # AWS deletes the messages no filter matches
             dropped = [rec["receiptHandle"] for rec in records if not event_filters.matches_any(patterns, rec)]
             if dropped:
-                await eng.delete_messages(q, dropped)
+                await queues.delete(q.arn, dropped)
                 gone = set(dropped)
                 records = [rec for rec in records if rec["receiptHandle"] not in gone]
         if not records:
@@ -240,7 +195,7 @@ class Poller:
                 break
             kept.append(rec)
         if len(kept) < len(records):
-            await eng.change_visibility(q, [(rec["receiptHandle"], 0) for rec in records[len(kept):]])
+            await queues.release(q.arn, [rec["receiptHandle"] for rec in records[len(kept):]])
             records = kept
         payload = json.dumps({"Records": records}).encode()
 
@@ -248,7 +203,7 @@ class Poller:
 
         lam = await engine_of(self.app)
         account, region = doc["account"], doc["region"]
-        give_up = time.monotonic() + max(1.0, q.attr_int("VisibilityTimeout") / 2)
+        give_up = time.monotonic() + max(1.0, q.visibility_timeout / 2)
         delay = 0.1
         while True:
             try:
@@ -272,7 +227,7 @@ class Poller:
                 return
         done = [rec["receiptHandle"] for rec in records if rec["messageId"] not in failed]
         if done:
-            await eng.delete_messages(q, done)
+            await queues.delete(q.arn, done)
 
 
 # --- every mapping of this node -----------------------------------------------------------
@@ -417,5 +372,7 @@ def node_id(app: App) -> str:
 async def run(app: App) -> None:
     """The `lambda-esm` component: polls SQS for this node's event source mappings."""
     runner = EsmRunner(app, await asyncio.to_thread(node_id, app))
-    app.publish("lambda-esm", runner)
+    from gureum.services.lambda_.slots import ESM
+
+    app.parts.put(ESM, runner)
     await runner.run()

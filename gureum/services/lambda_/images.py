@@ -24,10 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
 from gureum.sandbox import images as img
-from gureum.services.lambda_ import model
+from gureum.services.ecr import port as ecr
+from gureum.services.lambda_ import functions
+from gureum.services.lambda_.settings import LambdaSettings
+from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.services.lambda_.engine import LambdaEngine
 
 log = logging.getLogger("gureum.lambda")
 
@@ -35,10 +39,7 @@ log = logging.getLogger("gureum.lambda")
 # --- where an image lives ------------------------------------------------------------------
 async def registry_access(app: App, image: str, account: str, region: str) -> tuple[img.Credentials | None, dict[str, str]]:
     """Credentials and dial address: gureum's own registry gets an ECR token for `account`."""
-    from gureum.services.ecr import pulls
-
-    creds, rewrite, _ = await pulls.access(app, image, account, region)
-    return creds, rewrite
+    return await ecr.registry_access(app, image, account, region)
 
 
 def _resolve_sync(image: str, creds: img.Credentials | None, rewrite: dict[str, str]) -> str:
@@ -117,7 +118,7 @@ class ImageStore:
     def __init__(self, app: App) -> None:
         self.app = app
         root = app.data_dir / "lambda" / "images"
-        insecure = tuple(x for x in (app.config.setting("lambda.insecure_registries", "") or "").split(",") if x)
+        insecure = app.settings(LambdaSettings).insecure_registries
         self.cache = img.ImageCache(root, app.blobs, insecure=insecure)
         self.rootfs_dir = root / "rootfs"
         self._ready: dict[str, tuple[Path, dict[str, Any]]] = {}
@@ -224,47 +225,12 @@ def launch_spec(config: dict[str, Any], image_config: dict[str, Any]) -> tuple[l
 # --- preparation in the background ----------------------------------------------------------------
 async def prepare(app: App, key: str, account: str, region: str, resolved: str, creating: bool) -> None:
     """Pull and unpack the function's image, then mark it Active (or Failed)."""
-    from gureum.services.lambda_.engine import engine_of
-
     failure: tuple[str, str] | None = None
     try:
-        engine = await engine_of(app)
+        engine: LambdaEngine = await app.parts.wait(ENGINE, 30.0)
         await engine.images.rootfs(resolved, account, region)
     except Exception as exc:  # noqa: BLE001 - reported through the function's state
         log.info("image %s for %s failed: %s", resolved, key, exc)
         failure = state_failure(exc)
 
-    def settle(txn: model.Txn) -> None:
-        docs: list[tuple[str, str, dict[str, Any]]] = []
-        doc = txn.get(model.FUNCTIONS, key)
-        if doc is not None:
-            docs.append((model.FUNCTIONS, key, doc))
-        docs += [(model.VERSIONS, k, v) for k, v in txn.scan(model.VERSIONS, key + "/")]
-        changed = False
-        for table, k, d in docs:
-            if (d.get("code") or {}).get("image", {}).get("resolved") != resolved:
-                continue
-            cfg = d["config"]
-            pending_state = cfg.get("State") == "Pending"
-            pending_update = cfg.get("LastUpdateStatus") == "InProgress"
-            if not (pending_state or pending_update):
-                continue
-            for f in ("StateReason", "StateReasonCode", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
-                cfg.pop(f, None)
-            if failure is None:
-                cfg["State"] = "Active"
-                cfg["LastUpdateStatus"] = "Successful"
-            else:
-                code, reason = failure
-                if pending_state or creating:
-                    cfg.update(State="Failed", StateReasonCode=code, StateReason=reason)
-                cfg.update(LastUpdateStatus="Failed", LastUpdateStatusReasonCode=code, LastUpdateStatusReason=reason)
-            txn.put(table, k, d)
-            changed = True
-        if changed:
-            model.touch(txn, key)
-
-    await app.store.run(settle)
-    engine = app.components.get("lambda")
-    if engine is not None:
-        engine.invalidate(key)
+    await app.store.run(lambda t: functions.settle_image(t, key, resolved, failure, creating))

@@ -8,9 +8,9 @@ ordered combination into one directory (later layers win), mounted read-only at 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from gureum.aws.arn import BadArn, lambda_layer, lambda_layer_version, looks_like_arn, try_parse
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import code_urls, model
@@ -18,11 +18,10 @@ from gureum.services.lambda_.code import code_bytes, store_code
 
 LAYERS = "lambda.layers"
 VERSIONS = "lambda.layer_versions"
-_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:(?P<name>[a-zA-Z0-9_-]+):(?P<version>\d+)$")
 
 
 def layer_arn(account: str, region: str, name: str) -> str:
-    return f"arn:aws:lambda:{region}:{account}:layer:{name}"
+    return lambda_layer(region, account, name)
 
 
 def _vkey(account: str, region: str, name: str, version: int) -> str:
@@ -41,8 +40,11 @@ def resolve(txn: model.Txn, arns: list[str]) -> list[dict[str, Any]]:
         )
     out = []
     for arn in arns:
-        m = _ARN_RE.match(arn)
-        doc = txn.get(VERSIONS, _vkey(m["account"], m["region"], m["name"], int(m["version"]))) if m else None
+        try:
+            m = lambda_layer_version(arn)
+        except BadArn:
+            m = None
+        doc = txn.get(VERSIONS, _vkey(m.account, m.region, m.name, m.version)) if m else None
         if doc is None:
             raise AwsError.modeled(
                 "lambda", "InvalidParameterValueException", f"Layer version {arn} does not exist.", Type="User"
@@ -52,11 +54,12 @@ def resolve(txn: model.Txn, arns: list[str]) -> list[dict[str, Any]]:
 
 
 def _name(ctx: RequestContext, value: str) -> str:
-    if value.startswith("arn:"):
-        parts = value.split(":")
-        if len(parts) < 7 or parts[4] != ctx.account_id:
+    if looks_like_arn(value):
+        a = try_parse(value)
+        kind, _, rest = a.resource.partition(":") if a is not None else ("", "", "")
+        if a is None or not kind or not rest or a.account != ctx.account_id:
             raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Layer not found: {value}", Type="User")
-        return parts[6]
+        return rest.split(":")[0]
     return value
 
 
@@ -75,7 +78,7 @@ async def publish_layer_version(ctx: RequestContext, params: dict[str, Any]) -> 
         doc = {
             "Content": {"Location": "", "CodeSha256": code["sha256"], "CodeSize": code["size"]},
             "LayerArn": arn,
-            "LayerVersionArn": f"{arn}:{version}",
+            "LayerVersionArn": lambda_layer(ctx.region, ctx.account_id, name, version),
             "Description": params.get("Description", ""),
             "CreatedDate": model.now_text(),
             "Version": version,
@@ -108,12 +111,15 @@ async def get_layer_version(ctx: RequestContext, params: dict[str, Any]) -> dict
 
 @operation("lambda", "GetLayerVersionByArn")
 async def get_layer_version_by_arn(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    m = _ARN_RE.match(params["Arn"])
-    if m is None or m["account"] != ctx.account_id:
+    try:
+        m = lambda_layer_version(params["Arn"])
+    except BadArn:
+        m = None
+    if m is None or m.account != ctx.account_id:
         raise AwsError.modeled(
             "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
         )
-    return await _get(ctx, m["name"], int(m["version"]))
+    return await _get(ctx, m.name, m.version)
 
 
 def _matches(doc: dict[str, Any], params: dict[str, Any]) -> bool:
@@ -129,9 +135,12 @@ def _list_item(doc: dict[str, Any]) -> dict[str, Any]:
 @operation("lambda", "ListLayerVersions")
 async def list_layer_versions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name = _name(ctx, params["LayerName"])
-    rows = await ctx.app.store.read(lambda t: t.scan(VERSIONS, f"{ctx.account_id}/{ctx.region}/{name}/", reverse=True))
+    prefix = f"{ctx.account_id}/{ctx.region}/{name}/"
+    rows = await ctx.app.store.read(lambda t: t.scan(VERSIONS, prefix, reverse=True))
     items = [_list_item(d) for _, d in rows if _matches(d, params)]
-    page, nxt = model.page(items, params.get("Marker"), params.get("MaxItems"))
+    # newest first (a reverse scan), so the page key runs high to low
+    page, nxt = model.page(items, lambda d: int(d["Version"]), "lambda.layer-versions/" + prefix, params, descending=True,
+                           filters={"CompatibleRuntime": params.get("CompatibleRuntime"), "CompatibleArchitecture": params.get("CompatibleArchitecture")})
     out: dict[str, Any] = {"LayerVersions": page}
     if nxt:
         out["NextMarker"] = nxt
@@ -150,7 +159,8 @@ async def list_layers(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
                 latest[name] = doc  # keys ascend by version: the last one wins
         return [{"LayerName": n, "LayerArn": d["LayerArn"], "LatestMatchingVersion": _list_item(d)} for n, d in sorted(latest.items())]
 
-    page, nxt = model.page(await ctx.app.store.read(read), params.get("Marker"), params.get("MaxItems"))
+    page, nxt = model.page(await ctx.app.store.read(read), lambda d: d["LayerName"], "lambda.layers/" + prefix, params,
+                           filters={"CompatibleRuntime": params.get("CompatibleRuntime"), "CompatibleArchitecture": params.get("CompatibleArchitecture")})
     out: dict[str, Any] = {"Layers": page}
     if nxt:
         out["NextMarker"] = nxt

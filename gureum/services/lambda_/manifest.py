@@ -17,4 +17,7 @@ MANIFEST = Manifest(
     },
     routing={"lambda": Routing(rest=True)},
     model_patches={"lambda": "gureum.services.lambda_.model_patches:PATCHES"},
+    ports={"functions": "gureum.services.lambda_.port:Functions"},
+    settings="gureum.services.lambda_.settings:LambdaSettings",
+    reset="gureum.services.lambda_.reset:reset",
 )

@@ -1,26 +1,40 @@
-"""Lambda's control-plane rules and stored state: functions, versions, aliases,
-concurrency, policies, tags, event invoke configs, function URLs.
+"""Lambda's control plane, the shared part: store tables, AWS errors, names and keys,
+configuration checks, the function document, and the one change event every write publishes.
 
-Store tables (keys start with "<account>/<region>/<function name>"):
-  lambda.functions  one doc per function: its $LATEST configuration, code, tags,
-                    reserved concurrency, resource policy, version counter
-  lambda.versions   "<fn>/<version:010d>" -> an immutable configuration snapshot
+The writes themselves live in one module per concern, each a set of synchronous functions
+of a store transaction that api.py runs through `app.store.run(...)`:
+functions.py ($LATEST, code, tags, deletion), versions.py, aliases.py, permissions.py
+(resource policy), concurrency.py (reserved concurrency), invoke_configs.py (event invoke
+configs), url_configs.py (function URL configs).
+
+Store tables (keys start with "<account>/<region>/<function name>" = <fn>):
+  lambda.functions  <fn> -> one doc per function: {"config": $LATEST's configuration,
+                    "code": {"digest", "layers"?, "image"?}, "tags", "reserved",
+                    "policies": {qualifier or "": [statements], "<q>#rev": revision},
+                    "next_version", "last_published", "created"}
+  lambda.versions   "<fn>/<version:010d>" -> an immutable {"config", "code"} snapshot
   lambda.aliases    "<fn>/<alias>"
-  lambda.eic        "<fn>/<qualifier>" -> event invoke config
-  lambda.urls       "<fn>/<qualifier or $LATEST>" -> function URL config;
-  lambda.url_ids    "<url id>" -> where that URL points
-Every write publishes "lambda.fn" with the function's key, so caches can drop it.
+  lambda.eic        "<fn>/<qualifier or $LATEST>" -> event invoke config
+  lambda.urls       "<fn>/<qualifier or $LATEST>" -> function URL config
+  lambda.url_ids    "<url id>" -> {"slot": where that URL's config is in lambda.urls}
+
+Change events: every committed write of any of these tables publishes exactly one event on
+TOPIC ("lambda.fn"), from `changed()` and nowhere else, in the write's own transaction:
+{"key": <fn>, "what": what changed, "url_ids": [...] when function URLs changed}. The
+engine follows TOPIC (in-process at once, other nodes' commits by polling) and drops what
+it cached of that function; no caller invalidates anything by hand.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
+from gureum.aws import arn as arns, paging, tags
 from gureum.aws.errors import AwsError
 from gureum.store import Txn
 
@@ -30,6 +44,7 @@ ALIASES = "lambda.aliases"
 EIC = "lambda.eic"
 URLS = "lambda.urls"
 URL_IDS = "lambda.url_ids"
+T = TypeVar("T")
 TOPIC = "lambda.fn"
 
 MAX_ENV_BYTES = 4096
@@ -41,16 +56,12 @@ RESERVED_ENV = {
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 }
 MIN_UNRESERVED = 100
-_ARN_RE = re.compile(
-    r"^(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?:(?P<account>\d{12}):)?(?:function:)?"
-    r"(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?$"
-)
 
 
 # --- names -----------------------------------------------------------------------------
 def parse_name(value: str, account: str, region: str, qualifier: str | None = None) -> tuple[str, str | None]:
     """(function name, qualifier) from a name, partial ARN or ARN (qualifier may be in it)."""
-    m = _ARN_RE.match(value)
+    m = arns.lambda_function_ref(value)
     if m is None:
         raise AwsError.modeled(
             "lambda",
@@ -58,9 +69,9 @@ def parse_name(value: str, account: str, region: str, qualifier: str | None = No
             f"1 validation error detected: Value '{value}' at 'functionName' failed to satisfy constraint",
             Type="User",
         )
-    if (m["account"] and m["account"] != account) or (m["region"] and m["region"] != region):
+    if (m.account and m.account != account) or (m.region and m.region != region):
         raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {value}", Type="User")
-    q = m["qualifier"]
+    q = m.qualifier
     if q and qualifier and q != qualifier:
         raise AwsError.modeled(
             "lambda",
@@ -68,7 +79,7 @@ def parse_name(value: str, account: str, region: str, qualifier: str | None = No
             "The derived qualifier from the function name does not match the specified qualifier.",
             Type="User",
         )
-    return m["name"], q or qualifier
+    return m.name, q or qualifier
 
 
 def fn_key(account: str, region: str, name: str) -> str:
@@ -76,8 +87,7 @@ def fn_key(account: str, region: str, name: str) -> str:
 
 
 def function_arn(account: str, region: str, name: str, qualifier: str | None = None) -> str:
-    arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-    return f"{arn}:{qualifier}" if qualifier else arn
+    return arns.lambda_function(region, account, name, qualifier)
 
 
 def now_text() -> str:
@@ -170,7 +180,7 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
         "Architectures": arch,
         "EphemeralStorage": {"Size": (params.get("EphemeralStorage") or {}).get("Size", 512)},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
-        "RuntimeVersionConfig": {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:gureum-{params.get('Runtime')}"},
+        "RuntimeVersionConfig": {"RuntimeVersionArn": arns.lambda_runtime(region, f"gureum-{params.get('Runtime')}")},
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
     }
     image = code.get("image")
@@ -236,8 +246,20 @@ def get_function(txn: Txn, key: str, arn: str) -> dict[str, Any]:
     return doc
 
 
-def touch(txn: Txn, key: str) -> None:
-    txn.publish(TOPIC, {"key": key})
+def changed(txn: Txn, key: str, what: str, url_ids: list[str] | None = None) -> None:
+    """Announce, in this transaction, that function `key` changed (`what`: function, code,
+    configuration, state, tags, version, alias, policy, concurrency, invoke-config, url,
+    deleted). The only publisher of TOPIC: call it once per write."""
+    data: dict[str, Any] = {"key": key, "what": what}
+    if url_ids:
+        data["url_ids"] = url_ids
+    txn.publish(TOPIC, data)
+
+
+def check_revision(current: str, given: str | None) -> None:
+    """A RevisionId the caller sent must be the current one."""
+    if given is not None and given != current:
+        raise AwsError.modeled("lambda", "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id", Type="User")
 
 
 def reserved_total(txn: Txn, account: str, region: str, exclude: str | None = None) -> int:
@@ -248,12 +270,54 @@ def reserved_total(txn: Txn, account: str, region: str, exclude: str | None = No
     return total
 
 
-def page(items: list[Any], marker: str | None, max_items: int | None, default: int = 50) -> tuple[list[Any], str | None]:
-    """One page of a listing and the next Marker (None on the last page)."""
-    start = int(marker) if marker and marker.isdigit() else 0
-    size = max(1, min(max_items or default, 10000))
-    nxt = str(start + size) if start + size < len(items) else None
-    return items[start : start + size], nxt
+MAX_ITEMS = 10000
+
+
+def version_order(version: str) -> int:
+    """Where a version sorts in listings: $LATEST first, then published versions by number."""
+    return -1 if version == "$LATEST" else int(version)
+
+
+def _bad_marker() -> AwsError:
+    return AwsError.modeled("lambda", "InvalidParameterValueException", "Invalid value for Marker.", Type="User")
+
+
+def page(items: Sequence[T], key: Callable[[T], paging.Sortable], listing: str, params: dict[str, Any], default: int = 50,
+         *, descending: bool = False, filters: dict[str, Any] | None = None) -> tuple[list[T], str | None]:
+    """One page of a listing built in memory (sorted by `key`) and the next Marker (None on
+    the last page): a key token of gureum.aws.paging, never an offset."""
+    return paging.page_items(items, key, listing=listing, token=params.get("Marker"), limit=params.get("MaxItems"),
+                             default_limit=default, max_limit=MAX_ITEMS, descending=descending, filters=filters,
+                             error=_bad_marker)
+
+
+def page_rows(txn: Txn, table: str, prefix: str, params: dict[str, Any], default: int = 50, *,
+              keep: Callable[[dict[str, Any]], bool] | None = None,
+              filters: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a prefix range of `table`, read with a range scan from the Marker's key."""
+    rows, nxt = paging.page(txn, table, prefix, token=params.get("Marker"), limit=params.get("MaxItems"), default_limit=default,
+                            max_limit=MAX_ITEMS, keep=keep, filters=filters, error=_bad_marker)
+    return [d for _, d in rows], nxt
+
+
+# --- tags: Lambda answers every tag rule violation with InvalidParameterValueException ----
+TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("lambda", "InvalidParameterValueException", m, Type="User"), too_many_message="Failed to tag resource: the number of tags exceeds {max}.")
+
+
+class FunctionTags:
+    """Where a function's tags live: a {key: value} dict in its FUNCTIONS doc ("tags")."""
+
+    def __init__(self, key: str, arn: str) -> None:
+        self.key, self.arn = key, arn
+
+    def read(self, txn: Txn) -> dict[str, str]:
+        return dict(get_function(txn, self.key, self.arn).get("tags") or {})
+
+    def write(self, txn: Txn, new: dict[str, str]) -> None:
+        doc = get_function(txn, self.key, self.arn)
+        doc["tags"] = new
+        txn.put(FUNCTIONS, self.key, doc)
+        changed(txn, self.key, "tags")
 
 
 def url_id() -> str:

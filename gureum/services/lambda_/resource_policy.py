@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import model
-from gureum.services.lambda_.engine import COMPONENT
+from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -18,13 +19,14 @@ if TYPE_CHECKING:
 async def read(app: App, arn: str) -> str | None:
     """The policy of function `arn` (arn:aws:lambda:<region>:<account>:function:<name>[:<q>])
     as GetPolicy returns it, or None."""
-    parts = arn.split(":")
-    if len(parts) < 7 or parts[5] != "function":
+    a = arns.try_parse(arn)
+    parts = a.resource.split(":") if a is not None else []
+    if a is None or len(parts) < 2 or parts[0] != "function":
         return None
-    region, account, name = parts[3], parts[4], parts[6]
-    qualifier = parts[7] if len(parts) > 7 else ""
+    region, account, name = a.region, a.account, parts[1]
+    qualifier = parts[2] if len(parts) > 2 else ""
     key = model.fn_key(account, region, name)
-    engine = app.components.get(COMPONENT)
+    engine = app.parts.get(ENGINE)
     doc: dict[str, Any] | None
     if engine is not None:  # the engine's function cache, dropped on every function change
         try:

@@ -178,24 +178,42 @@ class Scheduler:
         await asyncio.gather(*(env.destroy() for env in doomed), return_exceptions=True)
         return len(doomed)
 
+    def reap_interval(self, interval: float = 5.0) -> float:
+        """How often `reap()` should run: `interval`, or more often for short idle timeouts."""
+        return max(0.1, min(interval, self.idle_timeout / 2))
+
+    async def reap(self) -> None:
+        """One pass: destroy environments idle longer than idle_timeout, dead or expired."""
+        cutoff = time.monotonic() - self.idle_timeout
+        now = time.time()
+        doomed, self._retired = self._retired, []
+        for key, pool in list(self._idle.items()):
+            keep = [e for e in pool if e.last_used >= cutoff and e.alive and now < e.usable_until]
+            doomed += [e for e in pool if e not in keep]
+            if keep:
+                self._idle[key] = keep
+            else:
+                del self._idle[key]
+        for env in doomed:
+            with contextlib.suppress(Exception):
+                await env.destroy()
+
+    async def stop_all(self) -> int:
+        """Destroy every environment, idle or busy (POST /_gureum/reset): a busy one's
+        invocation ends as if its sandbox had died. The scheduler keeps serving; how many
+        environments were destroyed."""
+        envs = [e for pool in self._idle.values() for e in pool] + list(self._busy) + self._retired
+        self._idle.clear()
+        self._retired = []
+        await asyncio.gather(*(e.destroy() for e in envs), return_exceptions=True)
+        return len(envs)
+
     async def run_reaper(self, interval: float = 5.0) -> None:
-        """Destroy environments idle longer than idle_timeout, until cancelled."""
-        interval = max(0.1, min(interval, self.idle_timeout / 2))
-        while True:
-            await asyncio.sleep(interval)
-            cutoff = time.monotonic() - self.idle_timeout
-            now = time.time()
-            doomed, self._retired = self._retired, []
-            for key, pool in list(self._idle.items()):
-                keep = [e for e in pool if e.last_used >= cutoff and e.alive and now < e.usable_until]
-                doomed += [e for e in pool if e not in keep]
-                if keep:
-                    self._idle[key] = keep
-                else:
-                    del self._idle[key]
-            for env in doomed:
-                with contextlib.suppress(Exception):
-                    await env.destroy()
+        """`reap()` every `reap_interval(interval)` seconds until cancelled (the node runs it
+        with `app.every`; this is for a scheduler on its own)."""
+        from gureum.periodic import run_every
+
+        await run_every(self.reap_interval(interval), self.reap, name="lambda-reaper", jitter=0.0)
 
     def environments(self) -> dict[str, int]:
         return {"idle": sum(len(p) for p in self._idle.values()), "busy": len(self._busy)}

@@ -11,7 +11,6 @@ that stops publishing for STALE seconds stops counting.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections import Counter
@@ -32,32 +31,47 @@ def _publish_and_read(txn: Any, me: str, mine: dict[str, Any] | None, now: float
     return [d for k, d in txn.scan(TABLE) if k != me and now - d["ts"] <= STALE]
 
 
-async def run(app: App, scheduler: Scheduler) -> None:
-    """Publish this node's counts and take in the others' until cancelled."""
-    interval = float(app.config.setting("lambda.concurrency_share_interval", "0.5") or 0.5)
-    me = app.node_id
-    last: tuple[dict[str, int], dict[str, int]] | None = None
-    published = 0.0
-    try:
-        while True:
-            now = time.time()
-            counts = scheduler.local_counts()
-            mine = None
-            if counts != last or now - published >= HEARTBEAT:
-                mine = {"ts": now, "functions": counts[0], "unreserved": counts[1]}
-            if mine is not None:
-                others = await app.store.run(lambda t, m=mine, n=now: _publish_and_read(t, me, m, n))
-                last, published = counts, now
-            else:
-                others = await app.store.read(lambda t, n=now: _publish_and_read(t, me, None, n))
-            functions: Counter[str] = Counter()
-            unreserved: Counter[str] = Counter()
-            for d in others:
-                functions.update(d.get("functions") or {})
-                unreserved.update(d.get("unreserved") or {})
-            scheduler.set_remote(dict(functions), dict(unreserved))
-            await asyncio.sleep(interval)
-    finally:
-        scheduler.set_remote({}, {})
+class Sharing:
+    """This node's side of the exchange: `step()` once per interval (app.every), `close()`
+    when the Lambda component stops."""
+
+    def __init__(self, app: App, scheduler: Scheduler) -> None:
+        self.app = app
+        self.scheduler = scheduler
+        self.me = app.node_id
+        self._last: tuple[dict[str, int], dict[str, int]] | None = None
+        self._published = 0.0
+
+    async def step(self) -> None:
+        """Publish this node's counts (when changed, or as a heartbeat) and take in the others'."""
+        now = time.time()
+        counts = self.scheduler.local_counts()
+        me = self.me
+        if counts != self._last or now - self._published >= HEARTBEAT:
+            mine = {"ts": now, "functions": counts[0], "unreserved": counts[1]}
+            others = await self.app.store.run(lambda t: _publish_and_read(t, me, mine, now))
+            self._last, self._published = counts, now
+        else:
+            others = await self.app.store.read(lambda t: _publish_and_read(t, me, None, now))
+        functions: Counter[str] = Counter()
+        unreserved: Counter[str] = Counter()
+        for d in others:
+            functions.update(d.get("functions") or {})
+            unreserved.update(d.get("unreserved") or {})
+        self.scheduler.set_remote(dict(functions), dict(unreserved))
+
+    async def close(self) -> None:
+        """Stop counting the others and withdraw this node's row."""
+        self.scheduler.set_remote({}, {})
+        me = self.me
         with contextlib.suppress(Exception):  # going away anyway: the row goes stale
-            await asyncio.shield(app.store.run(lambda t: t.delete(TABLE, me)))
+            await self.app.store.run(lambda t: t.delete(TABLE, me))
+
+
+def start(app: App, scheduler: Scheduler) -> Sharing:
+    """Exchange counts every lambda.concurrency_share_interval seconds (from now on)."""
+    from gureum.services.lambda_.settings import LambdaSettings
+
+    sharing = Sharing(app, scheduler)
+    app.every(app.settings(LambdaSettings).concurrency_share_interval, sharing.step, name="lambda-concurrency", first=0.0)
+    return sharing

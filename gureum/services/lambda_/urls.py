@@ -23,8 +23,11 @@ from urllib.parse import parse_qsl
 
 from gureum.aws.errors import AwsError
 from gureum.http.server import HttpServer, Request, Response
-from gureum.services.lambda_ import model
+from gureum.public import public_url
+from gureum.services.lambda_ import url_configs
 from gureum.services.lambda_.scheduler import Throttled
+from gureum.services.lambda_.settings import LambdaSettings
+from gureum.services.lambda_.slots import URLS
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gureum.lambda.urls")
 _CACHE_SECONDS = 2.0
 PATH_PREFIX = "/_aws/lambda-url/"
-COMPONENT = "lambda.urls"  # the listener, published once it serves
+
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded")
 
 
@@ -51,15 +54,15 @@ class UrlListener:
 
     async def start(self) -> None:
         host = self.app.config.host
-        wanted = self.app.config.setting("lambda.url_port")
-        port = int(wanted) if wanted is not None else self.app.http_address[1] + 1
+        wanted = self.app.settings(LambdaSettings).url_port
+        port = wanted if wanted is not None else self.app.http_address[1] + 1
         try:
             _, self.port = await self._http.start(host, port)
         except OSError:
             if wanted is not None:
                 raise
             _, self.port = await self._http.start(host, 0)
-        self.app.publish(COMPONENT, self)
+        self.app.parts.put(URLS, self)
 
     async def stop(self) -> None:
         await self._http.stop(grace=1.0)
@@ -69,20 +72,18 @@ class UrlListener:
 
     def path_url_for(self, url_id: str) -> str:
         """The same URL in path form, on the API port."""
-        host, port = self.app.http_address
-        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "::1") else host
-        return f"http://{shown}:{port}{PATH_PREFIX}{url_id}/"
+        return public_url(self.app, None, f"{PATH_PREFIX}{url_id}/")
+
+    def forget(self, url_id: str) -> None:
+        """That URL's config changed (the engine follows Lambda's change events)."""
+        self._cache.pop(url_id, None)
 
     async def _lookup(self, url_id: str) -> dict[str, Any] | None:
         hit = self._cache.get(url_id)
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
 
-        def read(txn: model.Txn) -> dict[str, Any] | None:
-            ref = txn.get(model.URL_IDS, url_id)
-            return None if ref is None else txn.get(model.URLS, ref["slot"])
-
-        doc = await self.app.store.read(read)
+        doc = await self.app.store.read(lambda t: url_configs.lookup(t, url_id))
         self._cache[url_id] = (doc, time.monotonic() + _CACHE_SECONDS)
         return doc
 
@@ -219,5 +220,5 @@ class UrlListener:
 
 async def handle_path(app: App, req: Request) -> Response:
     """`/_aws/lambda-url/<url id>/...` on the API port: the function URL listener's answer."""
-    listener: UrlListener = await app.wait_component(COMPONENT, timeout=30)
+    listener = await app.parts.wait(URLS, timeout=30)
     return await listener.handle(req)

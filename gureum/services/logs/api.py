@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from gureum.aws import arn as arns, paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.logs import model
@@ -19,17 +19,19 @@ DEFAULT_LIMIT = 10000
 PAGE_GROUPS = 50
 
 
-def _token(doc: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode()
+def _bad_token() -> AwsError:
+    return AwsError.modeled("logs", "InvalidParameterException", "The specified nextToken is invalid.")
 
 
-def _untoken(token: str | None) -> dict[str, Any] | None:
-    if not token:
-        return None
-    try:
-        return json.loads(base64.urlsafe_b64decode(token.split("/", 1)[-1].encode()))
-    except ValueError:
-        raise AwsError.modeled("logs", "InvalidParameterException", "The specified nextToken is invalid.") from None
+def _invalid(message: str) -> AwsError:
+    return AwsError.modeled("logs", "InvalidParameterException", message)
+
+
+# Tags: a bad key or value is InvalidParameterException, more than 50 TooManyTagsException
+# (TagResource; the older TagLogGroup answers InvalidParameterException for both).
+TAG_RULES = tags.Rules(invalid=_invalid, too_many=lambda m: AwsError.modeled("logs", "TooManyTagsException", m),
+                       too_many_message="A resource can have no more than {max} tags.")
+OLD_TAG_RULES = replace(TAG_RULES, too_many=None)
 
 
 def _group_name(params: dict[str, Any]) -> str:
@@ -38,14 +40,15 @@ def _group_name(params: dict[str, Any]) -> str:
         raise AwsError.modeled(
             "logs", "InvalidParameterException", "Either logGroupName or logGroupIdentifier must be specified."
         )
-    if name.startswith("arn:"):
-        name = name.split(":log-group:", 1)[-1].removesuffix(":*")
+    if arns.looks_like_arn(name):
+        name = _group_from_arn(name)
     return name
 
 
 @operation("logs", "CreateLogGroup")
 async def create_log_group(ctx: RequestContext, params: dict[str, Any]) -> None:
-    await ctx.app.store.run(lambda t: model.create_group(t, ctx.account_id, ctx.region, params["logGroupName"], params.get("tags")))
+    new_tags = tags.apply({}, tags.check(params.get("tags") or {}, TAG_RULES), (), TAG_RULES) if params.get("tags") else None
+    await ctx.app.store.run(lambda t: model.create_group(t, ctx.account_id, ctx.region, params["logGroupName"], new_tags))
 
 
 @operation("logs", "DeleteLogGroup")
@@ -101,20 +104,13 @@ async def describe_log_groups(ctx: RequestContext, params: dict[str, Any]) -> di
     base = f"{ctx.account_id}/{ctx.region}/"
     prefix = params.get("logGroupNamePrefix") or ""
     pattern = params.get("logGroupNamePattern")
-    limit = min(params.get("limit") or PAGE_GROUPS, PAGE_GROUPS)
-    tok = _untoken(params.get("nextToken"))
-    start = tok["after"] + "\x00" if tok else None
-
-    def read(txn: model.Txn) -> list[tuple[str, dict[str, Any]]]:
-        rows = txn.scan(GROUPS, base + prefix, start=start, limit=limit + 1 if not pattern else None)
-        if pattern:
-            rows = [(k, g) for k, g in rows if pattern.lower() in g["logGroupName"].lower()][: limit + 1]
-        return rows
-
-    rows = await ctx.app.store.read(read)
-    out: dict[str, Any] = {"logGroups": [model.group_view(g) for _, g in rows[:limit]]}
-    if len(rows) > limit:
-        out["nextToken"] = _token({"after": rows[limit - 1][0]})
+    rows, token = await ctx.app.store.read(lambda txn: paging.page(
+        txn, GROUPS, base + prefix, token=params.get("nextToken"), limit=params.get("limit"), default_limit=PAGE_GROUPS,
+        max_limit=PAGE_GROUPS, keep=(lambda g: pattern.lower() in g["logGroupName"].lower()) if pattern else None,
+        filters={"logGroupNamePattern": pattern}, error=_bad_token))
+    out: dict[str, Any] = {"logGroups": [model.group_view(g) for _, g in rows]}
+    if token:
+        out["nextToken"] = token
     return out
 
 
@@ -127,22 +123,29 @@ async def describe_log_streams(ctx: RequestContext, params: dict[str, Any]) -> d
         raise AwsError.modeled(
             "logs", "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix."
         )
-    limit = min(params.get("limit") or 50, 50)
-    offset = int((_untoken(params.get("nextToken")) or {}).get("offset", 0))
+    prefix = gkey + SEP + (params.get("logStreamNamePrefix") or "")
+    descending = bool(params.get("descending"))
+    by_name = order != "LastEventTime"
 
-    def read(txn: model.Txn) -> list[dict[str, Any]]:
+    def read(txn: model.Txn) -> tuple[list[dict[str, Any]], str | None]:
         model.get_group(txn, ctx.account_id, ctx.region, group)
-        return [s for _, s in txn.scan(STREAMS, gkey + SEP + (params.get("logStreamNamePrefix") or ""))]
+        if by_name and not descending:  # the store's own order: a range scan from the token's key
+            rows, nxt = paging.page(txn, STREAMS, prefix, token=params.get("nextToken"), limit=params.get("limit"),
+                                    default_limit=50, max_limit=50, filters={"orderBy": order}, error=_bad_token)
+            return [s for _, s in rows], nxt
+        # by last event time, or names high to low: sorted in memory, paged by a key token
+        streams = [s for _, s in txn.scan(STREAMS, prefix)]
+        key: Callable[[dict[str, Any]], paging.Sortable] = (
+            (lambda s: s["logStreamName"]) if by_name else (lambda s: (s.get("lastEventTimestamp", 0), s["logStreamName"])))
+        streams.sort(key=key, reverse=descending)  # type: ignore[arg-type]
+        return paging.page_items(streams, key, listing=f"{STREAMS}/{prefix}", token=params.get("nextToken"), limit=params.get("limit"),
+                                 default_limit=50, max_limit=50, descending=descending, filters={"orderBy": order},
+                                 error=_bad_token)
 
-    streams = await ctx.app.store.read(read)
-    if order == "LastEventTime":
-        streams.sort(key=lambda s: s.get("lastEventTimestamp", 0))
-    if params.get("descending"):
-        streams.reverse()
-    page = streams[offset : offset + limit]
+    page, token = await ctx.app.store.read(read)
     out: dict[str, Any] = {"logStreams": [model.stream_view(s) for s in page]}
-    if offset + limit < len(streams):
-        out["nextToken"] = _token({"offset": offset + limit})
+    if token:
+        out["nextToken"] = token
     return out
 
 
@@ -210,7 +213,19 @@ async def get_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     limit = min(params.get("limit") or DEFAULT_LIMIT, DEFAULT_LIMIT)
     tok = params.get("nextToken") or ""
     forward = tok.startswith("f/") or (not tok and bool(params.get("startFromHead")))
-    pos = (_untoken(tok) or {}).get("k") if tok else None
+    # AWS's sequence tokens: "f/" or "b/" and a key token of gureum.aws.paging (the event key
+    # the next page starts after, or before, in this stream's range of EVENTS)
+    binding = paging.bind(EVENTS, skey + SEP)
+    pos = None
+    if tok:
+        if not tok.startswith(("f/", "b/")):
+            raise _bad_token()
+        try:
+            pos = paging.decode(binding, tok[2:])
+        except paging.BadToken:
+            raise _bad_token() from None
+        if not pos.startswith(skey + SEP):
+            raise _bad_token()
     start, end = params.get("startTime"), params.get("endTime")
 
     def read(txn: model.Txn) -> list[tuple[str, dict[str, Any]]]:
@@ -232,8 +247,8 @@ async def get_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     last = rows[-1][0] if rows else pos
     return {
         "events": events,
-        "nextForwardToken": "f/" + _token({"k": last or skey + SEP}),
-        "nextBackwardToken": "b/" + _token({"k": first or skey + SEP + "\x7f"}),
+        "nextForwardToken": "f/" + paging.encode(binding, last or skey + SEP),
+        "nextBackwardToken": "b/" + paging.encode(binding, first or skey + SEP + "\x7f"),
     }
 
 
@@ -258,7 +273,6 @@ async def filter_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict
     limit = min(params.get("limit") or DEFAULT_LIMIT, DEFAULT_LIMIT)
     start, end = params.get("startTime"), params.get("endTime")
     match = compile_filter(params.get("filterPattern"))
-    after = (_untoken(params.get("nextToken")) or {}).get("after")
 
     def read(txn: model.Txn) -> list[dict[str, Any]]:
         model.get_group(txn, ctx.account_id, ctx.region, group)
@@ -276,60 +290,69 @@ async def filter_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict
         out.sort(key=lambda e: (e["timestamp"], e["eventId"]))
         return out
 
+    # events merged from several streams in time order: the documented in-memory fallback of
+    # gureum.aws.paging, resuming after the (timestamp, eventId) the token carries
     events = await ctx.app.store.read(read)
-    if after:
-        events = [e for e in events if (e["timestamp"], e["eventId"]) > (after[0], after[1])]
-    page = events[:limit]
+    filters = {k: params.get(k) for k in ("logStreamNames", "logStreamNamePrefix", "startTime", "endTime", "filterPattern")}
+    page, token = paging.page_items(events, lambda e: (e["timestamp"], e["eventId"]), listing=f"{EVENTS}/{gkey}",
+                                    token=params.get("nextToken"), limit=limit, default_limit=DEFAULT_LIMIT, filters=filters,
+                                    error=_bad_token)
     out: dict[str, Any] = {"events": page, "searchedLogStreams": []}
-    if len(events) > limit:
-        out["nextToken"] = _token({"after": [page[-1]["timestamp"], page[-1]["eventId"]]})
+    if token:
+        out["nextToken"] = token
     return out
+
+
+class _GroupTags:
+    """Logs keeps a group's tags as a {key: value} dict in its GROUPS doc ("tags")."""
+
+    def __init__(self, ctx: RequestContext, group: str) -> None:
+        self.account, self.region, self.group = ctx.account_id, ctx.region, group
+
+    def read(self, txn: model.Txn) -> dict[str, str]:
+        return dict(model.get_group(txn, self.account, self.region, self.group).get("tags") or {})
+
+    def write(self, txn: model.Txn, new: dict[str, str]) -> None:
+        g = model.get_group(txn, self.account, self.region, self.group)
+        g["tags"] = new
+        txn.put(GROUPS, model.group_key(self.account, self.region, self.group), g)
 
 
 @operation("logs", "TagLogGroup")
 async def tag_log_group(ctx: RequestContext, params: dict[str, Any]) -> None:
-    await _tag(ctx, params["logGroupName"], params["tags"], [])
+    await ctx.app.store.run(lambda t: tags.tag(t, _GroupTags(ctx, params["logGroupName"]), params["tags"], OLD_TAG_RULES))
 
 
 @operation("logs", "UntagLogGroup")
 async def untag_log_group(ctx: RequestContext, params: dict[str, Any]) -> None:
-    await _tag(ctx, params["logGroupName"], {}, params["tags"])
+    await ctx.app.store.run(lambda t: tags.untag(t, _GroupTags(ctx, params["logGroupName"]), params["tags"], OLD_TAG_RULES))
 
 
 @operation("logs", "ListTagsLogGroup")
 async def list_tags_log_group(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    g = await ctx.app.store.read(lambda t: model.get_group(t, ctx.account_id, ctx.region, params["logGroupName"]))
-    return {"tags": g.get("tags") or {}}
+    return {"tags": await ctx.app.store.read(lambda t: tags.list_tags(t, _GroupTags(ctx, params["logGroupName"])))}
 
 
 def _group_from_arn(arn: str) -> str:
-    return arn.split(":log-group:", 1)[-1].removesuffix(":*")
+    try:
+        return arns.logs_group_parts(arn)[2]
+    except arns.BadArn:
+        return arn  # names no group: the lookup answers ResourceNotFoundException
 
 
 @operation("logs", "TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
-    await _tag(ctx, _group_from_arn(params["resourceArn"]), params["tags"], [])
+    place = _GroupTags(ctx, _group_from_arn(params["resourceArn"]))
+    await ctx.app.store.run(lambda t: tags.tag(t, place, params["tags"], TAG_RULES))
 
 
 @operation("logs", "UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
-    await _tag(ctx, _group_from_arn(params["resourceArn"]), {}, params["tagKeys"])
+    place = _GroupTags(ctx, _group_from_arn(params["resourceArn"]))
+    await ctx.app.store.run(lambda t: tags.untag(t, place, params["tagKeys"], TAG_RULES))
 
 
 @operation("logs", "ListTagsForResource")
 async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    name = _group_from_arn(params["resourceArn"])
-    g = await ctx.app.store.read(lambda t: model.get_group(t, ctx.account_id, ctx.region, name))
-    return {"tags": g.get("tags") or {}}
-
-
-async def _tag(ctx: RequestContext, group: str, add: dict[str, str], remove: list[str]) -> None:
-    def tag(txn: model.Txn) -> None:
-        g = model.get_group(txn, ctx.account_id, ctx.region, group)
-        tags = g.setdefault("tags", {})
-        tags.update(add)
-        for k in remove:
-            tags.pop(k, None)
-        txn.put(GROUPS, model.group_key(ctx.account_id, ctx.region, group), g)
-
-    await ctx.app.store.run(tag)
+    place = _GroupTags(ctx, _group_from_arn(params["resourceArn"]))
+    return {"tags": await ctx.app.store.read(lambda t: tags.list_tags(t, place))}

@@ -8,4 +8,7 @@ MANIFEST = Manifest(
     api_modules={"logs": ("gureum.services.logs.api",)},
     validation_errors={"logs": "InvalidParameterException"},
     routing={"logs": Routing(target_prefix="Logs_20140328")},
+    ports={"logs": "gureum.services.logs.port:Logs"},
+    settings="gureum.services.logs.settings:LogsSettings",
+    reset="gureum.services.logs.reset:reset",
 )

@@ -13,6 +13,7 @@ import re
 import time
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.store import Txn
 
@@ -35,7 +36,7 @@ def stream_key(account: str, region: str, group: str, stream: str) -> str:
 
 
 def group_arn(account: str, region: str, group: str) -> str:
-    return f"arn:aws:logs:{region}:{account}:log-group:{group}"
+    return arns.logs_group(region, account, group)
 
 
 def now_ms() -> int:
@@ -112,9 +113,10 @@ def put_events(
         doc = create_stream(txn, account, region, group, stream, exist_ok=True)
     else:
         get_group(txn, account, region, group)
-        doc = txn.get(STREAMS, stream_key(account, region, group, stream))
-        if doc is None:
+        found = txn.get(STREAMS, stream_key(account, region, group, stream))
+        if found is None:
             raise AwsError.modeled("logs", "ResourceNotFoundException", "The specified log stream does not exist.")
+        doc = found
     skey = stream_key(account, region, group, stream)
     ingest = now_ms()
     seq = int(doc.get("seq", 0))

@@ -13,6 +13,7 @@ Three syntaxes, as the CloudWatch Logs user guide defines them:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -52,11 +53,9 @@ def _terms(text: str) -> Predicate:
         kind = tok[0] if tok[0] in "-?" and len(tok) > 1 else ""
         term = tok[1:] if kind else tok
         if term.startswith("%") and term.endswith("%") and len(term) > 1:
-            rx = re.compile(term[1:-1])
-            test: Predicate = lambda m, rx=rx: rx.search(m) is not None  # noqa: E731
+            test = _matches_regex(re.compile(term[1:-1]))
         else:
-            word = term.strip('"')
-            test = lambda m, w=word: w in m  # noqa: E731
+            test = _contains(term.strip('"'))
         (exclude if kind == "-" else any_of if kind == "?" else must).append(test)
 
     def match(message: str) -> bool:
@@ -183,6 +182,19 @@ def _number(v: Any) -> float | None:
         return None
 
 
+def _matches_regex(rx: re.Pattern[str]) -> Predicate:
+    return lambda message: rx.search(message) is not None
+
+
+def _contains(word: str) -> Predicate:
+    return lambda message: word in message
+
+
+def _apply(value: Any, test: Callable[[Any], bool]) -> bool:
+    """`test(value)`, for evaluating one field's condition tree."""
+    return test(value)
+
+
 def _evaluate(node: Any, leaf: Callable[[Any], bool]) -> bool:
     if isinstance(node, tuple) and node and node[0] in ("and", "or"):
         if node[0] == "and":
@@ -298,14 +310,14 @@ def _space_delimited(body: str) -> Predicate:
             before, after = cut, len(names) - cut - 1
             if len(fields) < before + after:
                 return False
-            aligned: list[str | None] = fields[:before] + [None] + (fields[len(fields) - after:] if after else [])
+            aligned: list[str | None] = [*fields[:before], None, *(fields[len(fields) - after:] if after else [])]
         else:
             if len(fields) != len(names):
                 return False
             aligned = list(fields)
         for idx, expr in conds.items():
             value = aligned[idx]
-            if not _evaluate(expr, lambda test, v=value: test(v)):
+            if not _evaluate(expr, functools.partial(_apply, value)):
                 return False
         return True
 
@@ -314,7 +326,9 @@ def _space_delimited(body: str) -> Predicate:
 
 def _split_top_level(body: str) -> list[str]:
     """Split on commas outside quotes."""
-    parts, buf, quoted = [], [], False
+    parts: list[str] = []
+    buf: list[str] = []
+    quoted = False
     for ch in body:
         if ch == '"':
             quoted = not quoted

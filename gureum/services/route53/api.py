@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError, NotImplementedOperation
 from gureum.services.route53 import model, names, paging
+
+if TYPE_CHECKING:
+    from gureum.services.route53.server import DnsServer
 
 LOCATION = "https://route53.amazonaws.com/2013-04-01"
 
@@ -22,8 +25,10 @@ def _delegation_set(zone: dict) -> dict:
     return out
 
 
-def _dns_server(ctx: RequestContext) -> Any:
-    return ctx.app.components.get("dns")
+def _dns_server(ctx: RequestContext) -> DnsServer | None:
+    from gureum.services.route53.slots import DNS
+
+    return ctx.app.parts.get(DNS)
 
 
 def _change_info(ctx: RequestContext, change: dict) -> dict:
@@ -150,16 +155,16 @@ async def list_hosted_zones_by_vpc(ctx: RequestContext, params: dict) -> dict:
     vpc = {"VPCId": params["VPCId"], "VPCRegion": params["VPCRegion"]}
     zones = sorted(await ctx.app.store.read(lambda txn: model.list_zones(txn, ctx.account_id)), key=lambda z: z.get("Order", 0))
     matched = [z for z in zones if any(v.get("VPCId") == vpc["VPCId"] and v.get("VPCRegion") == vpc["VPCRegion"] for v in z.get("VPCs", []))]
-    start = paging.start(params, "InvalidPaginationToken")
-    page = matched[start : start + max_items]
+    page, token, _ = paging.page(matched, lambda z: (z.get("Order", 0), model.bare_id(z["Id"])), f"route53.zones-by-vpc/{ctx.account_id}/",
+                                 params, "MaxItems", 100, 100, "InvalidPaginationToken", filters=vpc)
     out: dict[str, Any] = {
         "HostedZoneSummaries": [
             {"HostedZoneId": model.bare_id(z["Id"]), "Name": z["Name"], "Owner": {"OwningAccount": ctx.account_id}} for z in page
         ],
         "MaxItems": str(max_items),
     }
-    if start + max_items < len(matched):
-        out["NextToken"] = str(start + max_items)
+    if token:
+        out["NextToken"] = token
     return out
 
 
@@ -364,7 +369,7 @@ async def test_dns_answer(ctx: RequestContext, params: dict) -> dict:
         qname = dns.name.from_text(record_name)
         ip = params.get("EDNS0ClientSubnetIP") or params.get("ResolverIP")
         result = server.index.lookup(qname, dns.rdatatype.from_text(rtype), None, routing.Query(server.index, ip))
-        rcode = dns.rcode.to_text(result.rcode)
+        rcode = dns.rcode.to_text(dns.rcode.Rcode(result.rcode))
         data = [rd.to_text() for rrset in result.answer if rrset.rdtype == dns.rdatatype.from_text(rtype) for rd in rrset]
     return {
         "Nameserver": zone["NameServers"][0],

@@ -12,14 +12,16 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.route53 import model, paging
 from gureum.store import Txn
 
-CIDR = "route53.cidr"
+CIDR = model.CIDR  # the table model.check_cidr_routing reads as well
 CIDR_REFS = "route53.cidrrefs"
 MAX_COLLECTIONS = 5
 MAX_BLOCKS = 1000
@@ -60,7 +62,7 @@ def create(txn: Txn, account: str, name: str, ref: str) -> dict:
             "route53", "LimitsExceeded", "This operation would exceed the limit of 5 CIDR collections per account."
         )
     cid = str(uuid.uuid4())
-    doc = {"Id": cid, "Arn": f"arn:aws:route53:::cidrcollection/{cid}", "Name": name, "Version": 1, "Locations": {}}
+    doc = {"Id": cid, "Arn": arns.route53_cidrcollection(cid), "Name": name, "Version": 1, "Locations": {}}
     txn.put(CIDR, f"{account}/{cid}", doc)
     txn.put(CIDR_REFS, f"{account}/{ref}", {"Id": cid})
     _publish(txn, doc, cid)
@@ -105,9 +107,10 @@ def change(txn: Txn, account: str, cid: str, version: int | None, changes: list[
                 if b not in cur:
                     cur.append(b)
         else:  # DELETE_IF_EXISTS
-            cur = locs.get(loc)
-            if cur is None:
+            existing = locs.get(loc)
+            if existing is None:
                 continue
+            cur = existing
             remaining = [b for b in cur if b not in blocks]
             if not remaining and _location_in_use(txn, account, cid, loc):
                 raise AwsError.modeled(
@@ -146,21 +149,6 @@ def delete(txn: Txn, account: str, cid: str) -> None:
     _publish(txn, None, cid)
 
 
-def check_record(txn: Txn, account: str, doc: dict) -> list[str]:
-    """ChangeResourceRecordSets: a CidrRoutingConfig must name an existing collection and
-    location (or `*`)."""
-    c = doc.get("CidrRoutingConfig")
-    if not c:
-        return []
-    coll = txn.get(CIDR, f"{account}/{c.get('CollectionId')}")
-    if coll is None:
-        return [f"CIDR collection {c.get('CollectionId')} does not exist"]
-    loc = c.get("LocationName")
-    if loc != "*" and loc not in coll["Locations"]:
-        return [f"CIDR location {loc} does not exist in collection {c.get('CollectionId')}"]
-    return []
-
-
 def load_all(txn: Txn) -> list[dict]:
     return [doc for _k, doc in txn.scan(CIDR)]
 
@@ -170,10 +158,9 @@ def _summary(doc: dict) -> dict:
     return {k: doc[k] for k in ("Arn", "Id", "Name", "Version")}
 
 
-def _page(items: list, params: dict) -> tuple[list, str | None]:
-    start = paging.start(params)
-    n = paging.count(params, "MaxResults", 100)
-    return items[start : start + n], (str(start + n) if start + n < len(items) else None)
+def _page(items: list, key: Callable[[Any], paging.Sortable], listing: str, params: dict) -> tuple[list, str | None]:
+    page, token, _ = paging.page(items, key, listing, params)
+    return page, token
 
 
 @operation("route53", "CreateCidrCollection")
@@ -201,7 +188,7 @@ async def delete_cidr_collection(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "ListCidrCollections")
 async def list_cidr_collections(ctx: RequestContext, params: dict) -> dict:
     docs = await ctx.app.store.read(lambda txn: [d for _k, d in txn.scan(CIDR, f"{ctx.account_id}/")])
-    page, token = _page(sorted(docs, key=lambda d: d["Name"]), params)
+    page, token = _page(sorted(docs, key=lambda d: (d["Name"], d["Id"])), lambda d: (d["Name"], d["Id"]), f"{CIDR}/{ctx.account_id}/", params)
     out: dict[str, Any] = {"CidrCollections": [_summary(d) for d in page]}
     if token:
         out["NextToken"] = token
@@ -211,7 +198,7 @@ async def list_cidr_collections(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "ListCidrLocations")
 async def list_cidr_locations(ctx: RequestContext, params: dict) -> dict:
     doc = await ctx.app.store.read(lambda txn: get_collection(txn, ctx.account_id, params["CollectionId"]))
-    page, token = _page(sorted(doc["Locations"]), params)
+    page, token = _page(sorted(doc["Locations"]), str, f"cidr-locations/{ctx.account_id}/{doc['Id']}", params)
     out: dict[str, Any] = {"CidrLocations": [{"LocationName": n} for n in page]}
     if token:
         out["NextToken"] = token
@@ -228,8 +215,9 @@ async def list_cidr_blocks(ctx: RequestContext, params: dict) -> dict:
             "NoSuchCidrLocationException",
             "The CIDR collection location doesn't match any location in your account.",
         )
-    items = [{"CidrBlock": b, "LocationName": n} for n, bs in sorted(doc["Locations"].items()) if not loc or n == loc for b in bs]
-    page, token = _page(items, params)
+    items = sorted(({"CidrBlock": b, "LocationName": n} for n, bs in doc["Locations"].items() if not loc or n == loc for b in bs),
+                   key=lambda x: (x["LocationName"], x["CidrBlock"]))
+    page, token = _page(items, lambda x: (x["LocationName"], x["CidrBlock"]), f"cidr-blocks/{ctx.account_id}/{doc['Id']}/{loc or ''}", params)
     out: dict[str, Any] = {"CidrBlocks": page}
     if token:
         out["NextToken"] = token

@@ -15,6 +15,7 @@ import ipaddress
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import dns.edns
 import dns.exception
@@ -50,6 +51,10 @@ class _Routed:
 
     def __init__(self, groups: list[routing.Group]) -> None:
         self.groups = groups
+
+
+# A cached answer: (full response, truncated response, the zone that answered).
+_Entry = tuple[bytes, bytes, "str | None"]
 
 
 def ecs_address(payload: bytes) -> str | None:
@@ -113,7 +118,7 @@ class Engine:
     def __init__(self, index: ZoneIndex | None = None, private_views: PrivateViews | None = None) -> None:
         self.index = index or ZoneIndex()
         self.private_views = private_views or PrivateViews()
-        self._cache: dict[bytes, tuple[bytes, bytes, str | None]] = {}
+        self._cache: dict[bytes, _Entry | _Routed] = {}
         # Query logging: fn(zone id, question bytes, rcode, tcp, client ip, ECS payload) or None.
         self.query_log: Callable[[str, bytes, int, bool, str, bytes | None], None] | None = None
         self._zone_id: str | None = None
@@ -202,14 +207,17 @@ class Engine:
                 entry = self._fill(key, data, i, end, edns, client_ip)
                 if entry is None:
                     return self._slow(data, client_ip, tcp)
-            elif entry.__class__ is _Routed:
+            elif isinstance(entry, _Routed):
                 # Decide (a few dict lookups), then answer from the cache of that decision.
+                rip: str | None
                 if ecs is not None:
-                    rip = self._ecs_ip.get(ecs, _MISSING)
-                    if rip is _MISSING:
+                    known = self._ecs_ip.get(ecs, _MISSING)
+                    if known is _MISSING:
                         if len(self._ecs_ip) > 65536:
                             self._ecs_ip.clear()
                         rip = self._ecs_ip[ecs] = ecs_address(ecs)
+                    else:
+                        rip = cast("str | None", known)
                 else:
                     rip = client_ip
                 routed = entry
@@ -222,11 +230,11 @@ class Engine:
                     taken.append((g, d))
                     sub += bytes((len(d),)) + bytes(d)
                 else:
-                    entry = self._cache.get(sub)
-                    if entry is not None:
-                        if self.query_log is not None and entry[2] is not None:
-                            self.query_log(entry[2], data[12:end], entry[0][3] & 15, tcp, client_ip, ecs)
-                        wire = entry[0] if tcp or len(entry[0]) <= limit else entry[1]
+                    decided = cast("_Entry | None", self._cache.get(sub))
+                    if decided is not None:
+                        if self.query_log is not None and decided[2] is not None:
+                            self.query_log(decided[2], data[12:end], decided[0][3] & 15, tcp, client_ip, ecs)
+                        wire = decided[0] if tcp or len(decided[0]) <= limit else decided[1]
                         return data[:2] + wire[2:12] + data[12:i] + wire[i:]
                 # A decision not answered yet: keep the ones already drawn (drawing again would
                 # favour the decisions whose answers are cached: weighted sets skew).
@@ -241,11 +249,12 @@ class Engine:
                     entry = self._fill(sub, data, i, end, edns, client_ip, q, routed)
                     if entry is None:
                         return self._slow(data, client_ip, tcp)
-            wire = entry[0]
+            answer = cast(_Entry, entry)  # keys with decisions appended hold answers, never _Routed
+            wire = answer[0]
             if not tcp and len(wire) > limit:
-                wire = entry[1]
-            if self.query_log is not None and entry[2] is not None:
-                self.query_log(entry[2], data[12:end], wire[3] & 15, tcp, client_ip, ecs)
+                wire = answer[1]
+            if self.query_log is not None and answer[2] is not None:
+                self.query_log(answer[2], data[12:end], wire[3] & 15, tcp, client_ip, ecs)
             return data[:2] + wire[2:12] + data[12:i] + wire[i:]
         except IndexError:
             return self._slow(data, client_ip, tcp)
@@ -287,7 +296,7 @@ class Engine:
         return out
 
     def _fill(self, key: bytes, data: bytes, i: int, end: int, edns: bool, client_ip: str,
-              q: routing.Query | None = None, routed: _Routed | None = None) -> tuple[bytes, bytes] | None:
+              q: routing.Query | None = None, routed: _Routed | None = None) -> _Entry | None:
         """Build (full, truncated) responses for a canonical (lowercased, id 0) query. With
         `q`/`routed`: the decisions are already taken and `key` names them."""
         canon = b"\x00\x00" + data[2:12] + data[12:i].lower() + data[i:]
@@ -395,7 +404,7 @@ class Engine:
                 ecs = dns.edns.ECSOption(opt.address, opt.srclen, scope)
                 response.use_edns(0, response.ednsflags, OUR_UDP_PAYLOAD, options=[ecs])
                 break
-        response.set_rcode(result.rcode)
+        response.set_rcode(dns.rcode.Rcode.make(result.rcode))
         if result.aa:
             response.flags |= dns.flags.AA
         response.answer = list(result.answer)

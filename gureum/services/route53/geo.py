@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import threading
+from typing import Any
 from dataclasses import dataclass
 
 _CONTINENTS = {
@@ -153,7 +154,7 @@ class MaxMindDB(GeoDB):
 
     def locate(self, ip: str) -> Location:
         try:
-            rec = self._reader.get(ip)
+            rec: Any = self._reader.get(ip)  # decoded MaxMind record: nested dicts and lists
         except ValueError:
             return UNKNOWN
         if not rec:

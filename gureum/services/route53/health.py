@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING, Any
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.route53 import model, paging
+from gureum.services.route53.settings import Route53Settings
+from gureum.services.route53.slots import DNS, HEALTH
 from gureum.store import Txn
 
 if TYPE_CHECKING:
@@ -98,12 +100,13 @@ def not_public_message(ip: str) -> str:
             "endpoints for which the IP address is in local, private, non-routable, or multicast ranges.")
 
 
-def private_targets_allowed(config: Any) -> bool:
+def private_targets_allowed(setting: bool | None, auth: str) -> bool:
     """The route53.health_check_private_targets setting (default: on unless --auth strict)."""
-    raw = config.setting("route53.health_check_private_targets")
-    if raw is None or not str(raw).strip():
-        return getattr(config, "auth", "open") != "strict"
-    return str(raw).strip().lower() in ("1", "true", "yes", "on")
+    return auth != "strict" if setting is None else setting
+
+
+def _private_targets(app: App) -> bool:
+    return private_targets_allowed(app.settings(Route53Settings).health_check_private_targets, app.config.auth)
 
 
 def normalize_config(cfg: dict, private_targets: bool = True) -> dict:
@@ -211,7 +214,8 @@ def create_check(txn: Txn, account: str, ref: str, config: dict, private_targets
 UPDATABLE = ("IPAddress", "Port", "ResourcePath", "FullyQualifiedDomainName", "SearchString", "FailureThreshold",
              "Inverted", "Disabled", "HealthThreshold", "ChildHealthChecks", "EnableSNI", "Regions",
              "AlarmIdentifier", "InsufficientDataHealthStatus")
-RESETTABLE = {"FullyQualifiedDomainName": None, "Regions": None, "ResourcePath": None, "ChildHealthChecks": []}
+RESETTABLE: dict[str, list[str] | None] = {
+    "FullyQualifiedDomainName": None, "Regions": None, "ResourcePath": None, "ChildHealthChecks": []}
 
 
 def update_check(txn: Txn, account: str, params: dict, private_targets: bool = True) -> dict:
@@ -267,7 +271,7 @@ async def probe(cfg: dict, private_targets: bool = True) -> tuple[bool, str]:
     if not host:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(fqdn, port, type=socket.SOCK_STREAM)
-            host = infos[0][4][0]
+            host = str(infos[0][4][0])
         except OSError as exc:
             return False, f"Failure: DNS resolution failed: {exc}"
     if not private_targets and not is_public(str(host)):
@@ -282,7 +286,7 @@ async def probe(cfg: dict, private_targets: bool = True) -> tuple[bool, str]:
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(host, port, ssl=tls, server_hostname=server_hostname if tls else None,
-                                    **({"ssl_handshake_timeout": CONNECT_TIMEOUT} if tls else {})),
+                                    ssl_handshake_timeout=CONNECT_TIMEOUT if tls else None),
             TCP_CONNECT_TIMEOUT if kind == "TCP" else CONNECT_TIMEOUT)
     except TimeoutError:
         return False, "Failure: Connection timed out. The endpoint or the internet connection is down, or requests are being blocked by your firewall."
@@ -492,9 +496,11 @@ class HealthChecker:
                 self._tasks = tg
                 for doc in await app.store.read(load_all):
                     self.put(doc)
-                app.publish("route53-health", self)
+                app.parts.put(HEALTH, self)
                 tg.create_task(self._link_dns(app))
-                tg.create_task(self._poll(app))
+                app.every(10.0, lambda: self._reconcile(app), name="route53-health-reconcile")
+                # The probe tasks live in this TaskGroup: it stays open until the node stops.
+                await asyncio.get_running_loop().create_future()
         finally:
             unsubscribe()
 
@@ -506,27 +512,24 @@ class HealthChecker:
             self.drop(data["id"])
 
     async def _link_dns(self, app: App) -> None:
-        server = await app.wait_component("dns")
+        server = await app.parts.wait(DNS)
         self.index = server.index
         self.evaluate()
 
-    async def _poll(self, app: App) -> None:
-        """Checks changed by other nodes sharing the store: reconcile now and then."""
-        while True:
-            await asyncio.sleep(10)
-            docs = {d["Id"]: d for d in await app.store.read(load_all)}
-            for hc_id in [h for h in self.checks if h not in docs]:
-                self.drop(hc_id)
-            for hc_id, doc in docs.items():
-                known = self.checks.get(hc_id)
-                if known is None or known.doc["HealthCheckVersion"] != doc["HealthCheckVersion"]:
-                    self.put(doc)
+    async def _reconcile(self, app: App) -> None:
+        """Checks changed by other nodes sharing the store (run now and then)."""
+        docs = {d["Id"]: d for d in await app.store.read(load_all)}
+        for hc_id in [h for h in self.checks if h not in docs]:
+            self.drop(hc_id)
+        for hc_id, doc in docs.items():
+            known = self.checks.get(hc_id)
+            if known is None or known.doc["HealthCheckVersion"] != doc["HealthCheckVersion"]:
+                self.put(doc)
 
 
 async def run(app: App) -> None:
     """The `route53-health` component: probe every health check until cancelled."""
-    scale = float(app.config.setting("route53.health_interval_scale", "1") or 1)
-    await HealthChecker(scale, private_targets_allowed(app.config)).serve(app)
+    await HealthChecker(app.settings(Route53Settings).health_interval_scale, _private_targets(app)).serve(app)
 
 
 # --- API handlers --------------------------------------------------------------------------------
@@ -536,7 +539,7 @@ def _public(doc: dict) -> dict:
 
 @operation("route53", "CreateHealthCheck")
 async def create_health_check(ctx: RequestContext, params: dict) -> dict:
-    private = private_targets_allowed(ctx.app.config)
+    private = _private_targets(ctx.app)
     doc, _new = await ctx.app.store.run(lambda txn: create_check(txn, ctx.account_id, params["CallerReference"], params["HealthCheckConfig"], private))
     return {"HealthCheck": _public(doc), "Location": f"{LOCATION}/healthcheck/{doc['Id']}"}
 
@@ -549,22 +552,22 @@ async def get_health_check(ctx: RequestContext, params: dict) -> dict:
 
 @operation("route53", "ListHealthChecks")
 async def list_health_checks(ctx: RequestContext, params: dict) -> dict:
-    docs = await ctx.app.store.read(lambda txn: [d for _k, d in txn.scan(HEALTHCHECKS, f"{ctx.account_id}/")])
-    docs.sort(key=lambda d: d["Id"])
     n = paging.count(params, "MaxItems", 100, 1000)
     marker = params.get("Marker")
-    start = next((i for i, d in enumerate(docs) if d["Id"] >= marker), len(docs)) if marker else 0
-    page = docs[start : start + n]
+    prefix = f"{ctx.account_id}/"
+    # AWS's Marker is a health check id (a real key): a range scan starts at it
+    rows = await ctx.app.store.read(lambda txn: txn.scan(HEALTHCHECKS, prefix, start=prefix + marker if marker else None, limit=n + 1))
+    page = [d for _k, d in rows[:n]]
     out: dict[str, Any] = {"HealthChecks": [_public(d) for d in page], "Marker": marker or "",
-                           "IsTruncated": start + n < len(docs), "MaxItems": str(n)}
+                           "IsTruncated": len(rows) > n, "MaxItems": str(n)}
     if out["IsTruncated"]:
-        out["NextMarker"] = docs[start + n]["Id"]
+        out["NextMarker"] = rows[n][1]["Id"]
     return out
 
 
 @operation("route53", "UpdateHealthCheck")
 async def update_health_check(ctx: RequestContext, params: dict) -> dict:
-    private = private_targets_allowed(ctx.app.config)
+    private = _private_targets(ctx.app)
     doc = await ctx.app.store.run(lambda txn: update_check(txn, ctx.account_id, params, private))
     return {"HealthCheck": _public(doc)}
 
@@ -584,14 +587,14 @@ async def get_health_check_count(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "GetHealthCheckStatus")
 async def get_health_check_status(ctx: RequestContext, params: dict) -> dict:
     doc = await ctx.app.store.read(lambda txn: get_check(txn, ctx.account_id, params["HealthCheckId"]))
-    checker = ctx.app.components.get("route53-health")
+    checker = ctx.app.parts.get(HEALTH)
     return {"HealthCheckObservations": checker.observations(doc["Id"]) if checker else []}
 
 
 @operation("route53", "GetHealthCheckLastFailureReason")
 async def get_health_check_last_failure_reason(ctx: RequestContext, params: dict) -> dict:
     doc = await ctx.app.store.read(lambda txn: get_check(txn, ctx.account_id, params["HealthCheckId"]))
-    checker = ctx.app.components.get("route53-health")
+    checker = ctx.app.parts.get(HEALTH)
     return {"HealthCheckObservations": checker.observations(doc["Id"], failures=True) if checker else []}
 
 

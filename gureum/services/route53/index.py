@@ -142,7 +142,7 @@ class Zone:
             old = node.get(rdtype) if node else None
             new = self._render(name, rtype)
             if new is None:
-                if old is None:
+                if old is None or node is None:
                     continue
                 del node[rdtype]
                 if not node:
@@ -230,7 +230,7 @@ class Zone:
             except names.BadName:
                 key = None
             target = self.groups.get(key) if key else None
-            dynamic = bool(target) and any(d.get("SetIdentifier") for d, _ in target.values())
+            dynamic = target is not None and any(d.get("SetIdentifier") for d, _ in target.values())
             if key:
                 self._aliased_by.setdefault(key, set()).add((name, rtype))
         return routing.Member(
@@ -250,7 +250,7 @@ class Zone:
         finally:
             self._evaluating.discard(key)
 
-    def _rrset(self, name: Labels, rtype: str, doc: dict, data: list) -> dns.rrset.RRset | None:
+    def _rrset(self, name: Labels, rtype: str, doc: dict, data: list | None) -> dns.rrset.RRset | None:
         ttl = doc.get("TTL")
         if doc.get("AliasTarget"):
             ttl, data = self._resolve_alias(name, rtype, doc)
@@ -301,6 +301,8 @@ class Zone:
 
     def _alias_now(self, name: Labels, m: routing.Member, q: routing.Query) -> dns.rrset.RRset | None:
         """An alias to a routed group: the target's choice for this query, under our name."""
+        if m.alias_key is None:
+            return None
         tname, rtype = m.alias_key
         rdtype = records.rdtype(rtype)
         if (tname, rdtype) in self._evaluating:
@@ -308,7 +310,8 @@ class Zone:
         node = self.nodes.get(tname) or {}
         self._evaluating.add((tname, rdtype))
         try:
-            rr = self.pick(tname, rdtype, node.get(rdtype), None, q)
+            target = node.get(rdtype)
+            rr = self.pick(tname, rdtype, target, None, q) if target is not None else None
         finally:
             self._evaluating.discard((tname, rdtype))
         return _owned(rr, names.to_dns(name)) if rr is not None else None
@@ -344,8 +347,12 @@ class Zone:
                 return anc
         return None
 
+    def negative(self) -> list[dns.rrset.RRset]:
+        """The authority section of a negative answer: the SOA with the negative TTL."""
+        return [self.neg_soa] if self.neg_soa is not None else []
+
     def glue(self, ns: dns.rrset.RRset) -> list[dns.rrset.RRset]:
-        out = []
+        out: list[dns.rrset.RRset] = []
         for rd in ns:
             target = names.from_dns(rd.target)
             node = self.nodes.get(target)
@@ -586,7 +593,7 @@ class ZoneIndex(routing.Environment):
             wildcard = False
             if node is None:
                 if name in zone.names:  # an empty non-terminal: NODATA
-                    result.authority.append(zone.neg_soa)
+                    result.authority.extend(zone.negative())
                     return result
                 ce = name[1:]
                 while ce not in zone.names:
@@ -594,27 +601,27 @@ class ZoneIndex(routing.Environment):
                 node = zone.nodes.get((b"*",) + ce)
                 if node is None:
                     result.rcode = dns.rcode.NXDOMAIN
-                    result.authority.append(zone.neg_soa)
+                    result.authority.extend(zone.negative())
                     return result
                 wildcard = True
             if qtype == ANY:  # RFC 8482: one RRset is enough
                 rrset = node.get(CNAME) or node[min(node)]
                 result.answer.append(_owned(rrset, owner) if wildcard else rrset)
                 return result
-            rrset = node.get(qtype)
-            if rrset is not None:
-                rrset = zone.pick(name if not wildcard else (b"*",) + ce, qtype, rrset, result, q)
-                if rrset is None:  # the routing policy has nothing for this client: NODATA
+            stored = node.get(qtype)
+            if stored is not None:
+                chosen = zone.pick(name if not wildcard else (b"*",) + ce, qtype, stored, result, q)
+                if chosen is None:  # the routing policy has nothing for this client: NODATA
                     if not result.answer:
-                        result.authority.append(zone.neg_soa)
+                        result.authority.extend(zone.negative())
                     return result
-                result.answer.append(_owned(rrset, owner) if wildcard else rrset)
+                result.answer.append(_owned(chosen, owner) if wildcard else chosen)
                 return result
             cname = node.get(CNAME)
             if cname is not None:
                 cname = zone.pick(name if not wildcard else (b"*",) + ce, CNAME, cname, result, q)
             if cname is None:
-                result.authority.append(zone.neg_soa)
+                result.authority.extend(zone.negative())
                 return result
             result.answer.append(_owned(cname, owner) if wildcard else cname)
             owner = cname[0].target

@@ -19,4 +19,6 @@ MANIFEST = Manifest(
     ),
     validation_errors={"route53": "InvalidInput"},
     routing={"route53": Routing(rest=True)},
+    settings="gureum.services.route53.settings:Route53Settings",
+    reset="gureum.services.route53.reset:reset",
 )

@@ -14,6 +14,8 @@ Tables (keys start with the account; zone ids are unique across accounts):
   route53.tags       {account}/{type}/{id}          tags
   route53.settings   "soa-serial"                   {"increment": bool}: written by the DNS
                                                     component (xfr.attach) at start-up
+  route53.cidr       {account}/{collection id}      CIDR collections (cidr.py owns them; record
+                                                    changes check their CidrRoutingConfig here)
 
 The SOA serial: one truth. DNS serves exactly the stored SOA record the API lists. As in
 AWS, the serial never changes by itself (1 unless you UPSERT the SOA) -- except when zone
@@ -32,6 +34,7 @@ import string
 from typing import Any
 
 from gureum.aws.errors import AwsError
+from gureum.aws import tags
 from gureum.services.route53 import errors, names, records
 from gureum.store import Txn
 
@@ -44,6 +47,7 @@ DSETS = "route53.dsets"
 DSET_REFS = "route53.dsetrefs"
 TAGS = "route53.tags"
 SETTINGS = "route53.settings"
+CIDR = "route53.cidr"
 
 # AWS's default quotas.
 MAX_ZONES = 500
@@ -158,8 +162,8 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
     request = {"Name": zone_name, "Comment": comment, "Private": private, "VPC": vpc, "DelegationSetId": delegation_set_id}
     ref = txn.get(CALLERREFS, f"{account}/{caller_ref}")
     if ref is not None:
-        if ref.get("Request") == request and txn.get(ZONES, zone_key(account, ref["ZoneId"])):
-            zone = txn.get(ZONES, zone_key(account, ref["ZoneId"]))
+        zone = txn.get(ZONES, zone_key(account, ref["ZoneId"]))
+        if ref.get("Request") == request and zone:
             change = txn.get(CHANGES, f"{account}/{ref['ChangeId']}")
             return {"zone": zone, "change": change, "servers": zone["NameServers"], "vpc": vpc}
         raise AwsError.modeled("route53", "HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
@@ -363,30 +367,52 @@ def _check_tag_resource(txn: Txn, account: str, rtype: str, rid: str) -> None:
             )
 
 
+# Route 53 answers every tag rule violation with InvalidInput.
+TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("route53", "InvalidInput", m))
+
+
+class _TagRow:
+    """Route 53 keeps a resource's tags in TAGS at "<account>/<type>/<id>" as {"Tags": {k: v}}."""
+
+    def __init__(self, account: str, rtype: str, rid: str) -> None:
+        self.account, self.rtype, self.rid = account, rtype, rid
+
+    def read(self, txn: Txn) -> dict[str, str]:
+        _check_tag_resource(txn, self.account, self.rtype, self.rid)
+        return dict((txn.get(TAGS, f"{self.account}/{self.rtype}/{self.rid}") or {}).get("Tags", {}))
+
+    def write(self, txn: Txn, new: dict[str, str]) -> None:
+        txn.put(TAGS, f"{self.account}/{self.rtype}/{self.rid}", {"Tags": new})
+
+
 def change_tags(txn: Txn, account: str, rtype: str, rid: str, add: list[dict], remove: list[str]) -> None:
-    rid = bare_id(rid)
-    _check_tag_resource(txn, account, rtype, rid)
-    key = f"{account}/{rtype}/{rid}"
-    tags = (txn.get(TAGS, key) or {}).get("Tags", {})
-    for k in remove:
-        tags.pop(k, None)
-    for tag in add:
-        tags[tag["Key"]] = tag.get("Value", "")
-    if len(tags) > 50:
-        raise AwsError.modeled(
-            "route53", "InvalidInput", "The number of tags for the resource exceeds the limit of 50."
-        )
-    txn.put(TAGS, key, {"Tags": tags})
+    place = _TagRow(account, rtype, bare_id(rid))
+    new = tags.check([(t["Key"], t.get("Value", "")) for t in add], TAG_RULES)
+    place.write(txn, tags.apply(place.read(txn), new, remove, TAG_RULES))
 
 
 def list_tags(txn: Txn, account: str, rtype: str, rid: str) -> dict:
     rid = bare_id(rid)
-    _check_tag_resource(txn, account, rtype, rid)
-    tags = (txn.get(TAGS, f"{account}/{rtype}/{rid}") or {}).get("Tags", {})
-    return {"ResourceType": rtype, "ResourceId": rid, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    found = tags.list_tags(txn, _TagRow(account, rtype, rid))
+    return {"ResourceType": rtype, "ResourceId": rid, "Tags": tags.to_pairs(found)}
 
 
 # --- record sets and change batches ------------------------------------------------------------
+def check_cidr_routing(txn: Txn, account: str, doc: dict[str, Any]) -> list[str]:
+    """ChangeResourceRecordSets: a CidrRoutingConfig must name an existing collection and
+    location (or `*`)."""
+    c = doc.get("CidrRoutingConfig")
+    if not c:
+        return []
+    coll = txn.get(CIDR, f"{account}/{c.get('CollectionId')}")
+    if coll is None:
+        return [f"CIDR collection {c.get('CollectionId')} does not exist"]
+    loc = c.get("LocationName")
+    if loc != "*" and loc not in coll["Locations"]:
+        return [f"CIDR location {loc} does not exist in collection {c.get('CollectionId')}"]
+    return []
+
+
 def _set_label(doc: dict) -> str:
     sid = doc.get("SetIdentifier")
     extra = f", set-identifier='{sid}'" if sid else ""
@@ -535,9 +561,7 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
         key = (doc["Name"], doc["Type"], doc.get("SetIdentifier") or "")
         existing = current.get(key)
         if action != "DELETE":
-            from gureum.services.route53 import cidr
-
-            routed = cidr.check_record(txn, account, doc)
+            routed = check_cidr_routing(txn, account, doc)
             if doc.get("CidrRoutingConfig") and zone["Config"].get("PrivateZone"):
                 routed.append(f"IP-based routing is not supported in private hosted zones: {_set_label(doc)}")
             if routed:
@@ -725,3 +749,13 @@ def load_all_zones(txn: Txn) -> list[tuple[dict, list[dict]]]:
         zid = bare_id(zone["Id"])
         out.append((zone, zone_records(txn, account, zid)))
     return out
+
+
+def drop_zone(txn: Txn, account: str, zone_id: str) -> None:
+    """Remove a hosted zone and every record set in it, whatever they are (no
+    HostedZoneNotEmpty), and tell the DNS servers."""
+    zid = bare_id(zone_id)
+    txn.delete_prefix(RECORDS, record_prefix(account, zid))
+    txn.delete(ZONES, zone_key(account, zid))
+    txn.delete(TAGS, f"{account}/hostedzone/{zid}")
+    txn.publish(EVENT_TOPIC, {"kind": "zone-deleted", "zone_id": zid})

@@ -1,13 +1,27 @@
-"""Route 53's page-size and numeric-marker parameters, parsed once at the edge.
+"""Route 53's page-size and numeric-marker parameters, parsed once at the edge, and its
+NextToken listings on the shared kit (gureum.aws.paging).
 
 Route 53's models type `MaxItems`/`MaxResults` and some markers as strings; a value that is
 not a positive integer is the client's fault (400 InvalidInput with AWS's validation text),
 never a ValueError (500). Every list handler of the package reads them through here.
+
+Two kinds of paging, as AWS documents them: the older listings take a `Marker` /
+`StartRecordName` / `...IdMarker` that is a real key the client may build (a hosted zone id,
+a record name and type), and those stay key markers in their handlers; the newer ones
+(CIDR collections, locations and blocks, query logging configs, hosted zones by VPC) hand
+out an opaque `NextToken`, which is a key token of gureum.aws.paging bound to its listing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from gureum.aws import paging
 from gureum.aws.errors import AwsError
+
+T = TypeVar("T")
+Sortable = paging.Sortable
 
 
 def _field(member: str) -> str:
@@ -41,15 +55,24 @@ def number(raw: object, member: str) -> int:
     return int(text)
 
 
-def start(params: dict, code: str = "InvalidInput") -> int:
-    """Where a page starts: a `NextToken` this package handed out (an offset), 0 without
-    one; anything else is the error `code` (InvalidPaginationToken or InvalidInput, per operation)."""
-    raw = params.get("NextToken")
-    if raw is None or raw == "":
-        return 0
-    text = str(raw)
-    if not (text.isascii() and text.isdigit()):
-        raise AwsError.modeled(
+def page(
+    items: Sequence[T],
+    key: Callable[[T], paging.Sortable],
+    listing: str,
+    params: dict,
+    member: str = "MaxResults",
+    default: int = 100,
+    cap: int | None = None,
+    code: str = "InvalidInput",
+    filters: dict[str, Any] | None = None,
+) -> tuple[list[T], str | None, int]:
+    """A page of `items` (sorted by `key`) after the `NextToken` this listing handed out, the
+    next token, and the page size; a token it did not hand out is the error `code`
+    (InvalidInput or InvalidPaginationToken, per operation)."""
+    n = count(params, member, default, cap)
+    chunk, token = paging.page_items(
+        items, key, listing=listing, token=params.get("NextToken"), limit=n, default_limit=default, filters=filters,
+        error=lambda: AwsError.modeled(
             "route53", code, "The value that you specified for NextToken in a List request isn't valid."
-        )
-    return int(text)
+        ))
+    return chunk, token, n

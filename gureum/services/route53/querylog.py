@@ -13,7 +13,6 @@ flush interval, formats Route 53's lines and hands them to the logs service's Lo
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 import uuid
@@ -22,8 +21,10 @@ from typing import Any
 import dns.rcode
 import dns.rdatatype
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.services.logs import port as logs
 from gureum.services.route53 import engine as engine_mod
 from gureum.services.route53 import model, paging
 from gureum.store import Txn
@@ -49,19 +50,15 @@ class NoSuchQueryLoggingConfig(AwsError):
 
 def _parse_arn(arn: str) -> tuple[str, str, str]:
     """arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*] → (region, account, name)."""
-    parts = arn.split(":")
-    if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
+    try:
+        return arns.logs_group_parts(arn)
+    except arns.BadArn:
         raise AwsError.modeled(
             "route53", "InvalidInput", f"The ARN for the CloudWatch Logs log group is invalid: {arn}"
-        )
-    name = ":".join(parts[6:])
-    name = name.removesuffix(":*")
-    return parts[3], parts[4], name
+        ) from None
 
 
 def create(txn: Txn, account: str, zone_id: str, arn: str) -> dict:
-    from gureum.services.logs import model as logs
-
     zone = model.get_zone(txn, account, zone_id)
     zid = model.bare_id(zone["Id"])
     if zone["Config"].get("PrivateZone"):
@@ -71,7 +68,7 @@ def create(txn: Txn, account: str, zone_id: str, arn: str) -> dict:
         raise AwsError.modeled(
             "route53", "InvalidInput", "The CloudWatch Logs log group must be in the us-east-1 region."
         )
-    if txn.get(logs.GROUPS, logs.group_key(arn_account, region, group)) is None:
+    if not logs.group_exists(txn, arn_account, region, group):
         raise NoSuchCloudWatchLogsLogGroup()
     if any(d["HostedZoneId"] == zid for _k, d in txn.scan(QUERYLOG, f"{account}/")):
         raise QueryLoggingConfigAlreadyExists(message=f"A query logging configuration already exists for the hosted zone {zid}.")
@@ -113,7 +110,7 @@ class QueryLogger:
         if target is None:
             self.targets.pop(zone_id, None)
         else:
-            self.targets[zone_id] = tuple(target)
+            self.targets[zone_id] = target
         self.engine.query_log = self.record if self.targets else None
 
     def record(self, zone_id: str, question: bytes, rcode: int, tcp: bool, client: str, ecs: bytes | None) -> None:
@@ -144,16 +141,9 @@ class QueryLogger:
         return out
 
     def flush(self) -> None:
+        """Hand the buffered lines to the log writer (every `interval` seconds: server.run)."""
         for (account, region, group, stream), events in self.lines().items():
             self.writer.append(account, region, group, stream, events)
-
-    async def run(self) -> None:
-        try:
-            while True:
-                await asyncio.sleep(self.interval)
-                self.flush()
-        finally:
-            self.flush()  # the writer flushes its own buffer when it is cancelled
 
 
 # --- handlers ----------------------------------------------------------------------------------
@@ -184,9 +174,9 @@ async def list_query_logging_configs(ctx: RequestContext, params: dict) -> dict:
         return [d for d in docs if not zid or d["HostedZoneId"] == model.bare_id(zid)]
 
     docs = sorted(await ctx.app.store.read(read), key=lambda d: d["Id"])
-    start = paging.start(params, "InvalidPaginationToken")
-    n = paging.count(params, "MaxResults", 100)
-    out: dict[str, Any] = {"QueryLoggingConfigs": docs[start : start + n]}
-    if start + n < len(docs):
-        out["NextToken"] = str(start + n)
+    page, token, _ = paging.page(docs, lambda d: d["Id"], f"{QUERYLOG}/{ctx.account_id}/", params, code="InvalidPaginationToken",
+                                 filters={"HostedZoneId": params.get("HostedZoneId")})
+    out: dict[str, Any] = {"QueryLoggingConfigs": page}
+    if token:
+        out["NextToken"] = token
     return out

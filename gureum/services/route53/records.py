@@ -45,7 +45,7 @@ class BadValue(ValueError):
     """A value Route 53 rejects; str() is the InvalidChangeBatch message."""
 
 
-def rdtype(rtype: str) -> int:
+def rdtype(rtype: str) -> dns.rdatatype.RdataType:
     return _RDTYPE[rtype]
 
 

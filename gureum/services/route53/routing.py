@@ -309,7 +309,7 @@ class Group:
                 by_scope[("country", g["CountryCode"])] = i
             elif g.get("ContinentCode"):
                 by_scope[("continent", g["ContinentCode"])] = i
-        order = []
+        order: list[tuple[str, ...]] = []
         if loc.country and loc.subdivision:
             order.append(("sub", loc.country, loc.subdivision))
         if loc.country:
@@ -384,15 +384,15 @@ def proximity_coords(gp: dict) -> tuple[float, float] | None:
     return None
 
 
-def merge(rrsets: list[dns.rrset.RRset]) -> dns.rrset.RRset | None:
+def merge(rrsets: list[dns.rrset.RRset | None]) -> dns.rrset.RRset | None:
     """Several members' data as one RRset (multivalue answers): lowest TTL."""
-    rrsets = [r for r in rrsets if r is not None]
-    if not rrsets:
+    present = [r for r in rrsets if r is not None]
+    if not present:
         return None
-    if len(rrsets) == 1:
-        return rrsets[0]
-    out = dns.rrset.RRset(rrsets[0].name, rrsets[0].rdclass, rrsets[0].rdtype)
-    for r in rrsets:
+    if len(present) == 1:
+        return present[0]
+    out = dns.rrset.RRset(present[0].name, present[0].rdclass, present[0].rdtype)
+    for r in present:
         out.update(r)
-    out.ttl = min(r.ttl for r in rrsets)
+    out.ttl = min(r.ttl for r in present)
     return out

@@ -30,6 +30,8 @@ from gureum.http.accept import Acceptor
 
 from gureum.services.route53.engine import Engine, PrivateViews
 from gureum.services.route53.index import Zone, ZoneIndex
+from gureum.services.route53.settings import Route53Settings
+from gureum.services.route53.slots import DNS
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -50,19 +52,15 @@ class TcpLimits:
     max_connections: int = 1024
 
     @classmethod
-    def from_settings(cls, setting: Any) -> TcpLimits:
-        d = cls()
-
-        def num(key: str, default: float) -> float:
-            return float(setting(f"dns.{key}", None) or default)
-
+    def from_settings(cls, s: Route53Settings) -> TcpLimits:
+        """The limits the `dns.tcp_*` settings ask for."""
         return cls(
-            idle_timeout=num("tcp_idle_timeout", d.idle_timeout),
-            message_timeout=num("tcp_message_timeout", d.message_timeout),
-            max_lifetime=num("tcp_max_lifetime", d.max_lifetime),
-            write_buffer=int(num("tcp_write_buffer", d.write_buffer)),
-            max_connections_per_client=int(num("tcp_max_connections_per_client", d.max_connections_per_client)),
-            max_connections=int(num("tcp_max_connections", d.max_connections)),
+            idle_timeout=s.tcp_idle_timeout,
+            message_timeout=s.tcp_message_timeout,
+            max_lifetime=s.tcp_max_lifetime,
+            write_buffer=s.tcp_write_buffer,
+            max_connections_per_client=s.tcp_max_connections_per_client,
+            max_connections=s.tcp_max_connections,
         )
 
 
@@ -394,14 +392,13 @@ class Follower:
 
 async def run(app: App) -> None:
     """The `dns` component: serve every hosted zone until cancelled."""
-    from gureum.services.logs.writer import LogWriter
     from gureum.services.route53 import cidr, geo, model, querylog, xfr
 
     cfg = app.config
-    engine = Engine(private_views=PrivateViews.from_setting(cfg.setting("dns.private_views")))
+    settings = app.settings(Route53Settings)
+    engine = Engine(private_views=PrivateViews.from_setting(settings.private_views))
     server = DnsServer(engine)
-    log_writer = LogWriter(app.store)
-    server.query_logger = querylog.QueryLogger(engine, log_writer, float(cfg.setting("route53.query_log_interval", "1.0")))
+    server.query_logger = querylog.QueryLogger(engine, app.logs, settings.query_log_interval)
     follower = Follower(server, app.store, model.EVENT_TOPIC)
     try:
         await follower.changes.start()  # before the snapshot: no change falls in between
@@ -416,12 +413,12 @@ async def run(app: App) -> None:
             server.query_logger.configure(conf["HostedZoneId"], (account, region, group))
         # The geolocation database (bundled with geoip2fast, or a MaxMind file): tens of MiB
         # and ~0.2 s to load, so only when some zone routes by location (else on first use).
-        engine.index.geodb = geodb = geo.LazyGeoDB(cfg.setting("route53.geoip_db"))
+        engine.index.geodb = geodb = geo.LazyGeoDB(settings.geoip_db)
         if any(geo.needs_location(records) for _zone, records in snapshot):
             await asyncio.to_thread(geodb.load)
         follower.go_live()
         host = cfg.dns_host or cfg.host
-        server.tcp_limits = TcpLimits.from_settings(cfg.setting)
+        server.tcp_limits = TcpLimits.from_settings(settings)
         try:
             address = await server.listen(host, cfg.dns_port)
         except OSError as exc:
@@ -431,12 +428,13 @@ async def run(app: App) -> None:
             app.notes.append(f"DNS: port {cfg.dns_port} not available ({exc.strerror or exc}); listening on {FALLBACK_PORT}")
         app.dns_address = address
         await xfr.attach(app, server)
-        app.publish("dns", server)
+        app.parts.put(DNS, server)
         app.set_status("route53", "running")
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(log_writer.run(), name="route53-querylog-writer")
-            tg.create_task(server.query_logger.run(), name="route53-querylog")
-            await follower.changes.poll_forever(float(cfg.setting("dns.follow_interval", "1.0")))
+        app.every(settings.query_log_interval, server.query_logger.flush, name="route53-querylog", jitter=0.0)
+        app.every(settings.follow_interval, follower.changes.poll, name="dns-follow")
+        await asyncio.get_running_loop().create_future()  # serve until the node stops
     finally:
+        if server.query_logger is not None:
+            server.query_logger.flush()  # into the node's writer, flushed when the node stops
         follower.changes.stop()
         await server.close()

@@ -201,7 +201,7 @@ def _apply(txn: Txn, account: str, zone: dict, deletes: list[dict], creates: lis
     zid = model.bare_id(zone["Id"])
     soa = txn.get(model.RECORDS, model.soa_key(account, zone))
     moved = model.next_soa(txn, soa, soa)
-    if moved is not None:  # secondaries follow serials (model.py's docstring)
+    if moved is not None and soa is not None:  # secondaries follow serials (model.py's docstring)
         deletes, creates = [*deletes, soa], [*creates, moved]
     for doc in deletes:
         txn.delete(model.RECORDS, model.record_key(account, zid, doc))

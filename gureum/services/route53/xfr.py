@@ -117,26 +117,28 @@ def _deltas_since(zone: Zone, serial: int) -> list | None:
     return None
 
 
-def _soa_with_serial(zone: Zone, serial: int) -> dns.rrset.RRset:
-    rrset = dns.rrset.RRset(zone.soa.name, dns.rdataclass.IN, dns.rdatatype.SOA)
-    rrset.add(zone.soa[0].replace(serial=serial), zone.soa.ttl)
+def _soa_with_serial(soa: dns.rrset.RRset, serial: int) -> dns.rrset.RRset:
+    rrset = dns.rrset.RRset(soa.name, dns.rdataclass.IN, dns.rdatatype.SOA)
+    rrset.add(soa[0].replace(serial=serial), soa.ttl)
     return rrset
 
 
 def _ixfr_records(zone: Zone, deltas: list) -> list[dns.rrset.RRset]:
-    out = [zone.soa]
+    soa = zone.soa
+    assert soa is not None  # a zone being transferred has its SOA
+    out = [soa]
     for d in deltas:
-        out.append(_soa_with_serial(zone, d.old_serial))
+        out.append(_soa_with_serial(soa, d.old_serial))
         out.extend(d.removed)
-        out.append(_soa_with_serial(zone, d.new_serial))
+        out.append(_soa_with_serial(soa, d.new_serial))
         out.extend(d.added)
-    out.append(zone.soa)
+    out.append(soa)
     return out
 
 
 def _error(query: dns.message.Message, rcode: int) -> bytes:
     response = dns.message.make_response(query)
-    response.set_rcode(rcode)
+    response.set_rcode(dns.rcode.Rcode.make(rcode))
     return response.to_wire()
 
 
@@ -192,10 +194,12 @@ async def attach(app: App, server: DnsServer) -> None:
     and tell the model whether SOA serials must move with changes (they do when zones are
     transferred: model.py's docstring)."""
     from gureum.services.route53 import model
+    from gureum.services.route53.settings import Route53Settings
 
-    allow = parse_networks(app.config.setting("dns.allow_transfer"))
+    settings = app.settings(Route53Settings)
+    allow = parse_networks(settings.allow_transfer)
     server.engine.transfer = Transfers(server.index, allow)
-    targets = parse_targets(app.config.setting("dns.notify"))
+    targets = parse_targets(settings.notify)
     increment = bool(allow or targets)
     await app.store.run(lambda txn: model.set_serial_increments(txn, increment))
     if not targets:

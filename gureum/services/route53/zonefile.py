@@ -158,7 +158,8 @@ class _Reader(dns.zonefile.Reader):
     outside: list[dns.name.Name]
 
     def _eat_line(self) -> None:
-        self.outside.append(self.last_name)
+        if self.last_name is not None:
+            self.outside.append(self.last_name)
         super()._eat_line()
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
+from gureum.aws import tags as tags_kit
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
@@ -142,25 +144,30 @@ async def put_bucket_tagging(ctx: RequestContext, params: dict[str, Any]) -> dic
     return {}
 
 
+def _invalid_tag(message: str) -> AwsError:
+    return AwsError.modeled("s3", "InvalidTag", message)
+
+
+# S3's tag sets replace the whole set; a bucket holds 50 tags, an object 10 (BadRequest).
+_S3_TAG_WORDS = (("key_length", "The TagKey you have provided is too long, max 128"),
+                 ("value_length", "The TagValue you have provided is too long, max 256"),
+                 ("characters", "The TagKey you have provided is invalid"),
+                 ("reserved", "System tags cannot be added/updated by requester"))
+BUCKET_TAG_RULES = tags_kit.Rules(invalid=_invalid_tag, too_many_message="TagSet cannot exceed {max} tags", messages=_S3_TAG_WORDS,
+                                  duplicate=lambda _k: _invalid_tag("Cannot provide multiple Tags with the same key"))
+OBJECT_TAG_RULES = replace(BUCKET_TAG_RULES, max_tags=10, too_many=lambda m: AwsError.modeled("s3", "BadRequest", m),
+                           too_many_message="Object tags cannot be greater than {max}")
+
+
 def check_tag_set(tags: list[dict[str, str]], bucket: bool = False) -> None:
+    """A whole tag set checked against S3's rules (gureum.aws.tags), in S3's order of checks."""
+    rules = BUCKET_TAG_RULES if bucket else OBJECT_TAG_RULES
     keys = [t["Key"] for t in tags]
-    if len(keys) != len(set(keys)):
-        raise AwsError.modeled("s3", "InvalidTag", "Cannot provide multiple Tags with the same key")
-    if len(tags) > (50 if bucket else 10):
-        if bucket:
-            raise AwsError.modeled("s3", "InvalidTag", "TagSet cannot exceed 50 tags")
-        raise AwsError.modeled("s3", "BadRequest", "Object tags cannot be greater than 10")
-    for t in tags:
-        if len(t["Key"]) > 128 or len(t.get("Value", "")) > 256:
-            raise AwsError.modeled(
-                "s3",
-                "InvalidTag",
-                "The TagKey you have provided is too long, max 128"
-                if len(t["Key"]) > 128
-                else "The TagValue you have provided is too long, max 256",
-            )
-        if t["Key"].startswith("aws:"):
-            raise AwsError.modeled("s3", "InvalidTag", "System tags cannot be added/updated by requester")
+    if len(keys) != len(set(keys)) and rules.duplicate is not None:
+        raise rules.duplicate(keys[0])
+    if len(tags) > rules.max_tags:
+        raise rules.over_limit()
+    tags_kit.check([(t["Key"], t.get("Value", "")) for t in tags], rules)
 
 
 @operation("s3", "GetBucketTagging")

@@ -140,8 +140,9 @@ async def receive(ctx: RequestContext, params: dict[str, Any], source: AsyncIter
         computed: dict[str, str] = {}
         for alg, c in sums.items():
             if not c.supported:
-                if want[alg]:
-                    computed[alg] = want[alg]  # cannot check here; keep what the client said
+                claimed = want[alg]
+                if claimed:
+                    computed[alg] = claimed  # cannot check here; keep what the client said
                 continue
             value = c.b64()
             if want[alg] is not None and want[alg] != value:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
+from types import ModuleType
 
+_crc32c: ModuleType | None
 try:
     import crc32c as _crc32c
 except ImportError:  # pragma: no cover - crc32c is a dependency; degrade to not checking

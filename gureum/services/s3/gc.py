@@ -89,26 +89,25 @@ async def expire_uploads(app: App, older_than: float) -> int:
 
 
 async def run(app: App) -> None:
-    interval = float(app.config.setting("s3.gc_interval_seconds", "600") or 600)
-    grace = float(app.config.setting("s3.gc_grace_seconds", "3600") or 3600)
-    expiry_days = float(app.config.setting("s3.upload_expiry_days", "0") or 0)
-    collector = Collector(app, grace)
-    app.publish("s3.collector", collector)
+    """The `s3` component: a collection pass every s3.gc_interval_seconds (app.every)."""
+    from gureum.services.s3.settings import S3Settings
+    from gureum.services.s3.slots import COLLECTOR
+
+    settings = app.settings(S3Settings)
+    collector = Collector(app, settings.gc_grace_seconds)
+    app.parts.put(COLLECTOR, collector)
+
+    async def collect() -> None:
+        if settings.upload_expiry_days > 0:
+            n = await expire_uploads(app, settings.upload_expiry_days * 86400)
+            if n:
+                log.info("s3: expired %d abandoned multipart uploads", n)
+        deleted, freed = await collector.sweep()
+        if deleted:
+            log.info("s3: collected %d unreferenced blobs (%d bytes)", deleted, freed)
+
+    app.every(settings.gc_interval_seconds, collect, name="s3-gc")
     app.set_status("s3", "running")
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            if expiry_days > 0:
-                n = await expire_uploads(app, expiry_days * 86400)
-                if n:
-                    log.info("s3: expired %d abandoned multipart uploads", n)
-            deleted, freed = await collector.sweep()
-            if deleted:
-                log.info("s3: collected %d unreferenced blobs (%d bytes)", deleted, freed)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("s3 blob collection failed")
 
 
 __all__: list[Any] = ["Collector", "expire_uploads", "referenced", "run"]

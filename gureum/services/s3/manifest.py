@@ -12,4 +12,6 @@ MANIFEST = Manifest(
     protocol_hooks="gureum.services.s3.wire:HOOKS",
     routing={"s3": Routing(rest=True, rest_last=True)},
     model_patches={"s3": "gureum.services.s3.model_patches:PATCHES"},
+    settings="gureum.services.s3.settings:S3Settings",
+    reset="gureum.services.s3.reset:reset",
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.public import public_url
 from gureum.services.s3 import bodies, checksums, listing, model, notify
 from gureum.services.s3.api import owner
 from gureum.services.s3.objects import (
@@ -189,8 +190,7 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
     obj, b = await ctx.app.store.run(commit)
     notify.emit(ctx.app, b, "ObjectCreated:CompleteMultipartUpload", key, obj=obj, version_id=obj["vid"],
                 **_event_ctx(ctx))
-    host = ctx.request.host if ctx.request is not None else "localhost"
-    out: dict[str, Any] = {"Location": f"http://{host}/{name}/{key}", "Bucket": name, "Key": key, "ETag": etag}
+    out: dict[str, Any] = {"Location": public_url(ctx.app, ctx.request, f"/{name}/{key}"), "Bucket": name, "Key": key, "ETag": etag}
     if obj.get("cks"):
         out.update({"Checksum" + a: v for a, v in obj["cks"].items()})
         out["ChecksumType"] = obj["ckt"]

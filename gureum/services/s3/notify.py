@@ -1,8 +1,8 @@
 """S3 event notifications: match an event against the bucket's notification configuration
-(event patterns, prefix/suffix filters), build AWS's event record, deliver to SQS and SNS
-(in-process, through those services' engines) and — once Lambda offers it — to functions via
-`deliver_to_lambda(app, function_arn, event)`. Deliveries run in the background: the S3
-request that caused them does not wait."""
+(event patterns, prefix/suffix filters), build AWS's event record, deliver it to SQS queues,
+SNS topics and Lambda functions through gureum/delivery.py's `deliver`; a configuration's
+destinations are checked through the queue and topic ports and Lambda's resource policy.
+Deliveries run in the background: the S3 request that caused them does not wait."""
 
 from __future__ import annotations
 
@@ -13,12 +13,17 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.delivery import Source, deliver
+from gureum.policy import resource_policies
+from gureum.ports import QUEUES, TOPICS, port
 
 if TYPE_CHECKING:
     from gureum.app import App
 
 log = logging.getLogger("gureum.s3.notify")
+S3_EVENTS = Source(sender="AIDAGUREUMEVENTS", subject="Amazon S3 Notification", group="destination")
 
 EVENT_TYPES = (
     "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
@@ -117,46 +122,29 @@ async def _foreign_destination_allows(app: App, bucket: dict[str, Any], service:
     action = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "lambda": "lambda:InvokeFunction"}.get(service)
     if action is None:
         return True
-    return await may_deliver(app, "s3.amazonaws.com", action, arn, source_arn=f"arn:aws:s3:::{bucket['name']}",
+    return await may_deliver(app, "s3.amazonaws.com", action, arn, source_arn=arns.s3_bucket(bucket["name"]),
                              source_account=bucket["account"])
 
 
 async def _destination_exists(app: App, service: str, arn: str) -> bool:
     if service == "sqs":
-        from gureum.services.sqs.engine import Engine
-
-        return (await Engine.of(app)).by_arn(arn) is not None
+        return await port(app, QUEUES).exists(arn)
     if service == "sns":
-        from gureum.services.sns import topics
-
-        return await topics.topic_exists(app, arn)
+        return await port(app, TOPICS).exists(arn)
     if service == "lambda":
         return await _lambda_allows_s3(app, arn)
     return True
 
 
 async def _lambda_allows_s3(app: App, arn: str) -> bool:
-    """The function exists and its resource policy lets s3.amazonaws.com invoke it
-    (Lambda's own GetPolicy, called in-process)."""
-    from gureum.aws.dispatch import call_handler, find_handler
-    from gureum.aws.edge import _load_handlers, service_context
-
-    parts = arn.split(":")
-    if len(parts) < 7:
+    """The function exists and its resource policy (as GetPolicy returns it) lets
+    s3.amazonaws.com invoke it."""
+    text = await resource_policies.read(app, "lambda", "lambda:InvokeFunction", arn)
+    if text is None:  # no such function, or no policy on it
         return False
-    _load_handlers("lambda")
-    handler = find_handler("lambda", "GetPolicy")
-    if handler is None:
-        return True  # no Lambda in this build: nothing to check against
-    ctx = service_context(app, "lambda", parts[4], parts[3])
-    ctx.operation = "GetPolicy"
-    params: dict[str, Any] = {"FunctionName": parts[6]}
-    if len(parts) > 7:
-        params["Qualifier"] = parts[7]
     try:
-        out = await call_handler(handler, ctx, params)
-        statements = json.loads(out["Policy"]).get("Statement") or []
-    except (AwsError, ValueError, KeyError):
+        statements = json.loads(text).get("Statement") or []
+    except (ValueError, AttributeError):
         return False
     for st in statements if isinstance(statements, list) else [statements]:
         principal = st.get("Principal")
@@ -180,7 +168,7 @@ def send_test_events(app: App, bucket: dict[str, Any], config: dict[str, Any], r
         if service == "lambda":
             continue  # AWS sends the test event to queues and topics only
         for c in config.get(kind) or []:
-            _spawn(app, _deliver(app, service, c[arn_member], body), "s3 test event")
+            _spawn(app, _deliver(app, c[arn_member], body), "s3 test event")
 
 
 def emit(app: App, bucket: dict[str, Any], event: str, key: str, *, request_id: str, principal: str,
@@ -195,7 +183,7 @@ def emit(app: App, bucket: dict[str, Any], event: str, key: str, *, request_id: 
             if not any(_matches(p, full) for p in c.get("Events") or []) or not _filter_ok(c, key):
                 continue
             record = _record(bucket, event, key, c["Id"], request_id, principal, source_ip, obj, version_id)
-            _spawn(app, _deliver(app, service, c[arn_member], {"Records": [record]}), "s3 notification")
+            _spawn(app, _deliver(app, c[arn_member], {"Records": [record]}), "s3 notification")
 
 
 def _record(bucket: dict[str, Any], event: str, key: str, config_id: str, request_id: str, principal: str,
@@ -221,7 +209,7 @@ def _record(bucket: dict[str, Any], event: str, key: str, config_id: str, reques
             "s3SchemaVersion": "1.0",
             "configurationId": config_id,
             "bucket": {"name": bucket["name"], "ownerIdentity": {"principalId": bucket["account"]},
-                       "arn": f"arn:aws:s3:::{bucket['name']}"},
+                       "arn": arns.s3_bucket(bucket["name"])},
             "object": o,
         },
     }
@@ -234,13 +222,8 @@ def _spawn(app: App, coro: Any, name: str) -> None:
         coro.close()
 
 
-async def _deliver(app: App, service: str, arn: str, body: dict[str, Any]) -> None:
-    text = json.dumps(body, separators=(",", ":"))
-    if service in ("sqs", "sns"):
-        from gureum.services.sns.destinations import send_record
-
-        await send_record(app, arn, text, subject="Amazon S3 Notification" if service == "sns" else None)
-    elif service == "lambda":
-        from gureum.services.sns.lambda_hook import deliver_to_lambda
-
-        await deliver_to_lambda(app, arn, body)
+async def _deliver(app: App, arn: str, body: dict[str, Any]) -> None:
+    try:
+        await deliver(app, arn, body, source=S3_EVENTS)
+    except AwsError as exc:
+        log.warning("S3 notification for %s dropped: %s", arn, exc.message)

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import time
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
-from gureum.aws import specs
+from gureum.aws import paging, specs
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.aws.protocols import rest
@@ -425,16 +424,21 @@ async def list_objects_v2(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     delim = params.get("Delimiter") or ""
     token = params.get("ContinuationToken")
     after = params.get("StartAfter")
+    # ContinuationToken: a key token of gureum.aws.paging (the last key listed), bound to the
+    # bucket, prefix and delimiter; StartAfter and ListObjects' Marker are plain keys, as in AWS
+    binding = paging.bind(model.OBJECTS, f"{name}/{prefix}", {"Delimiter": delim})
     if token:
         try:
-            after = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, UnicodeDecodeError):
+            after = paging.decode(binding, token)
+        except paging.BadToken:
+            after = None
+        if after is None or not after.startswith(prefix):
             raise AwsError.modeled(
                 "s3",
                 "InvalidArgument",
                 "The continuation token provided is incorrect",
                 ArgumentName="continuation-token",
-            ) from None
+            )
     mk = _max_keys(params)
 
     def run(t: Any) -> tuple[dict[str, Any], listing.Page]:
@@ -461,7 +465,7 @@ async def list_objects_v2(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if page.prefixes:
         out["CommonPrefixes"] = [{"Prefix": _enc(p, enc)} for p in page.prefixes]
     if page.truncated and page.last is not None:
-        out["NextContinuationToken"] = base64.urlsafe_b64encode(page.last.encode()).decode()
+        out["NextContinuationToken"] = paging.encode(binding, page.last)
     return out
 
 

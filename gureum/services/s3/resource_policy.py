@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.services.s3 import model
 
 if TYPE_CHECKING:
@@ -12,10 +13,10 @@ if TYPE_CHECKING:
 
 
 async def read(app: App, arn: str) -> str | None:
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or not parts[5]:
+    f = arns.fields(arn)
+    if f is None or not f.resource:
         return None
-    name = parts[5].split("/", 1)[0]
+    name = f.resource.split("/", 1)[0]
 
     def get(t: Any) -> str | None:
         doc = t.get(model.BUCKETS, name)

@@ -11,10 +11,7 @@ if TYPE_CHECKING:
 
 
 def blobs(app: App) -> BlobStore:
-    store = app.components.get("s3.blobs")
-    if store is None:
-        from gureum.blobs import BlobStore
+    from gureum.blobs import BlobStore
+    from gureum.services.s3.slots import BLOBS
 
-        store = BlobStore(app.blob_dir / "s3")
-        app.components["s3.blobs"] = store
-    return store
+    return app.parts.lazy(BLOBS, lambda: BlobStore(app.blob_dir / "s3"))

@@ -2,39 +2,31 @@
 
 from __future__ import annotations
 
-import base64
+from collections.abc import Callable
 from typing import Any
 
+from gureum.aws import paging
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.servicediscovery import model
 from gureum.store import Txn
 
 
-def sd(name: str):  # type: ignore[no-untyped-def]
+def sd(name: str):
     return operation("servicediscovery", name)
 
 
-def _start(token: str | None) -> int:
-    """The offset a NextToken of ours encodes; anything else is the client's error."""
-    if not token:
-        return 0
-    try:
-        start = int(base64.urlsafe_b64decode(token.encode()).decode())
-    except ValueError:  # not base64, not UTF-8, not a number (all ValueErrors)
-        raise AwsError.modeled("servicediscovery", "InvalidInput", "NextToken is invalid.") from None
-    if start < 0:
-        raise AwsError.modeled("servicediscovery", "InvalidInput", "NextToken is invalid.")
-    return start
+def _bad_token() -> AwsError:
+    return AwsError.modeled("servicediscovery", "InvalidInput", "NextToken is invalid.")
 
 
-def _page(items: list[Any], params: dict[str, Any], default: int = 100) -> dict[str, Any]:
-    start = _start(params.get("NextToken"))
-    n = params.get("MaxResults") or default
-    out: dict[str, Any] = {"items": items[start : start + n]}
-    if start + n < len(items):
-        out["NextToken"] = base64.urlsafe_b64encode(str(start + n).encode()).decode()
-    return out
+def _page(t: Txn, table: str, prefix: str, params: dict[str, Any], keep: Callable[[dict[str, Any]], bool] | None = None,
+          default: int = 100) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A page of a prefix range of `table` (a range scan from the NextToken's key) and the
+    NextToken member of the output (gureum.aws.paging)."""
+    rows, token = paging.page(t, table, prefix, token=params.get("NextToken"), limit=params.get("MaxResults"), default_limit=default,
+                              keep=keep, filters={"Filters": params.get("Filters")}, error=_bad_token)
+    return [d for _, d in rows], ({"NextToken": token} if token else {})
 
 
 def _filtered(items: list[dict[str, Any]], filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -84,11 +76,15 @@ async def get_namespace(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 
 @sd("ListNamespaces")
 async def list_namespaces(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[dict[str, Any]]:
-        return [model.namespace_view(t, d) for _, d in t.scan(model.NAMESPACES, model.sc(ctx.account_id, ctx.region))]
+    filters = params.get("Filters") or []
 
-    page = _page(_filtered(await ctx.app.store.read(txn), params.get("Filters") or []), params)
-    return {"Namespaces": page.pop("items"), **page}
+    def txn(t: Txn) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        docs, token = _page(t, model.NAMESPACES, model.sc(ctx.account_id, ctx.region), params,
+                            lambda d: bool(_filtered([model.public(d)], filters)))
+        return [model.namespace_view(t, d) for d in docs], token
+
+    items, token = await ctx.app.store.read(txn)
+    return {"Namespaces": items, **token}
 
 
 @sd("DeleteNamespace")
@@ -119,12 +115,15 @@ async def get_service(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 
 @sd("ListServices")
 async def list_services(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[dict[str, Any]]:
-        return [model.service_view(t, d) for _, d in t.scan(model.SERVICES, model.sc(ctx.account_id, ctx.region))]
+    filters = params.get("Filters") or []
 
-    items = _filtered(await ctx.app.store.read(txn), params.get("Filters") or [])
-    page = _page(items, params)
-    return {"Services": page.pop("items"), **page}
+    def txn(t: Txn) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        docs, token = _page(t, model.SERVICES, model.sc(ctx.account_id, ctx.region), params,
+                            lambda d: bool(_filtered([model.public(d)], filters)))
+        return [model.service_view(t, d) for d in docs], token
+
+    items, token = await ctx.app.store.read(txn)
+    return {"Services": items, **token}
 
 
 @sd("DeleteService")
@@ -162,12 +161,13 @@ async def get_instance(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 
 @sd("ListInstances")
 async def list_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def txn(t: Txn) -> list[dict[str, Any]]:
+    def txn(t: Txn) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         srv = model.get_service(t, ctx.account_id, ctx.region, params["ServiceId"])
-        return [{"Id": d["Id"], "Attributes": d["Attributes"], "CreatedByAccount": d["CreatedByAccount"]} for d in model.instances(t, ctx.account_id, ctx.region, srv["Id"])]
+        docs, token = _page(t, model.INSTANCES, f"{model.sc(ctx.account_id, ctx.region)}{srv['Id']}:", params)
+        return [{"Id": d["Id"], "Attributes": d["Attributes"], "CreatedByAccount": d["CreatedByAccount"]} for d in docs], token
 
-    page = _page(await ctx.app.store.read(txn), params)
-    return {"ResourceOwner": ctx.account_id, "Instances": page.pop("items"), **page}
+    items, token = await ctx.app.store.read(txn)
+    return {"ResourceOwner": ctx.account_id, "Instances": items, **token}
 
 
 @sd("UpdateService")
@@ -195,10 +195,14 @@ async def get_instances_health_status(ctx: RequestContext, params: dict[str, Any
             if inst_id not in docs:
                 raise AwsError.modeled("servicediscovery", "InstanceNotFound", f"Instance not found: {inst_id}")
             out.append((inst_id, model.health_of(srv, docs[inst_id])))
-        return out
+        return sorted(out)
 
-    page = _page(await ctx.app.store.read(txn), params)
-    return {"Status": dict(page.pop("items")), **page}
+    # Status is a map: the health of each instance, paged in instance-id order
+    found = await ctx.app.store.read(txn)
+    page, token = paging.page_items(found, lambda x: x[0], listing=f"sd.health/{model.sc(ctx.account_id, ctx.region)}{params['ServiceId']}",
+                                    token=params.get("NextToken"), limit=params.get("MaxResults"), default_limit=100,
+                                    filters={"Instances": params.get("Instances")}, error=_bad_token)
+    return {"Status": dict(page), **({"NextToken": token} if token else {})}
 
 
 def _discover(t: Txn, ctx: RequestContext, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:

@@ -8,4 +8,5 @@ MANIFEST = Manifest(
     api_modules={"servicediscovery": ("gureum.services.servicediscovery.api",)},
     validation_errors={"servicediscovery": "InvalidInput"},
     routing={"servicediscovery": Routing(target_prefix="Route53AutoNaming_v20170314")},
+    reset="gureum.services.servicediscovery.reset:reset",
 )

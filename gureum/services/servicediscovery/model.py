@@ -35,7 +35,9 @@ import string
 import time
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.services.route53 import port as r53
 from gureum.store import Txn
 
 NAMESPACES = "sd.namespaces"
@@ -86,7 +88,7 @@ def create_namespace(txn: Txn, account: str, region: str, kind: str, params: dic
     ns_id = _id("ns-")
     doc: dict[str, Any] = {
         "Id": ns_id,
-        "Arn": f"arn:aws:servicediscovery:{region}:{account}:namespace/{ns_id}",
+        "Arn": arns.servicediscovery_namespace(region, account, ns_id),
         "ResourceOwner": account,
         "Name": name,
         "Type": kind,
@@ -99,11 +101,8 @@ def create_namespace(txn: Txn, account: str, region: str, kind: str, params: dic
     if params.get("CreatorRequestId"):
         doc["CreatorRequestId"] = params["CreatorRequestId"]
     if kind in ("DNS_PUBLIC", "DNS_PRIVATE"):
-        from gureum.services.route53 import model as r53
-
         vpc = {"VPCRegion": region, "VPCId": params["Vpc"]} if kind == "DNS_PRIVATE" else None
-        out = r53.create_zone(txn, account, name, f"servicediscovery-{ns_id}", f"Created by AWS Cloud Map namespace with ARN {doc['Arn']}", kind == "DNS_PRIVATE", vpc, None)
-        zone_id = r53.bare_id(out["zone"]["Id"])
+        zone_id = r53.create_zone(txn, account, name, f"servicediscovery-{ns_id}", f"Created by AWS Cloud Map namespace with ARN {doc['Arn']}", kind == "DNS_PRIVATE", vpc)
         soa_ttl = ((params.get("Properties") or {}).get("DnsProperties") or {}).get("SOA", {}).get("TTL", 15)
         doc["Properties"]["DnsProperties"] = {"HostedZoneId": zone_id, "SOA": {"TTL": soa_ttl}}
     doc["_op"] = operation(txn, account, region, "CREATE_NAMESPACE", {"NAMESPACE": ns_id})
@@ -121,7 +120,8 @@ def get_namespace(txn: Txn, account: str, region: str, ns_id: str) -> dict[str, 
 
 def namespace_view(txn: Txn, doc: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in doc.items() if not k.startswith("_")}
-    account, region = doc["Arn"].split(":")[4], doc["Arn"].split(":")[3]
+    own = arns.parse(doc["Arn"])
+    account, region = own.account, own.region
     out["ServiceCount"] = sum(1 for _, s in txn.scan(SERVICES, sc(account, region)) if s["NamespaceId"] == doc["Id"])
     return out
 
@@ -132,8 +132,6 @@ def delete_namespace(txn: Txn, account: str, region: str, ns_id: str) -> str:
         raise AwsError.modeled("servicediscovery", "ResourceInUse", f"Namespace {ns_id} has associated services")
     zone_id = ((doc.get("Properties") or {}).get("DnsProperties") or {}).get("HostedZoneId")
     if zone_id:
-        from gureum.services.route53 import model as r53
-
         r53.delete_zone(txn, account, zone_id)
     txn.delete(NAMESPACES, sc(account, region) + ns_id)
     return operation(txn, account, region, "DELETE_NAMESPACE", {"NAMESPACE": ns_id})
@@ -173,7 +171,7 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
     srv_id = _id("srv-")
     doc: dict[str, Any] = {
         "Id": srv_id,
-        "Arn": f"arn:aws:servicediscovery:{region}:{account}:service/{srv_id}",
+        "Arn": arns.servicediscovery_service(region, account, srv_id),
         "ResourceOwner": account,
         "Name": name,
         "NamespaceId": ns_id,
@@ -193,8 +191,9 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
 
 
 def get_service(txn: Txn, account: str, region: str, srv_id: str) -> dict[str, Any]:
-    if srv_id.startswith("arn:"):
-        srv_id = srv_id.rsplit("/", 1)[-1]
+    if arns.looks_like_arn(srv_id):
+        a = arns.try_parse(srv_id)
+        srv_id = a.resource_id if a is not None else srv_id
     doc = txn.get(SERVICES, sc(account, region) + srv_id)
     if doc is None:
         raise AwsError.modeled("servicediscovery", "ServiceNotFound", f"Service not found: {srv_id}")
@@ -203,7 +202,8 @@ def get_service(txn: Txn, account: str, region: str, srv_id: str) -> dict[str, A
 
 def service_view(txn: Txn, doc: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in doc.items() if not k.startswith("_")}
-    account, region = doc["Arn"].split(":")[4], doc["Arn"].split(":")[3]
+    own = arns.parse(doc["Arn"])
+    account, region = own.account, own.region
     out["InstanceCount"] = txn.count(INSTANCES, f"{sc(account, region)}{doc['Id']}:")
     return out
 
@@ -393,9 +393,7 @@ def sync_dns(txn: Txn, account: str, region: str, srv: dict[str, Any], gone: lis
         changes += [{"Action": "UPSERT", "ResourceRecordSet": r} for r in want if r not in have]
         txn.put(INSTANCES, f"{sc(account, region)}{srv['Id']}:{doc['Id']}", {**doc, "_records": want})
     if zone_id and changes:
-        from gureum.services.route53 import model as r53
-
-        r53.change_record_sets(txn, account, zone_id, {"Changes": changes, "Comment": f"Cloud Map service {srv['Id']}"})
+        r53.change_record_sets(txn, account, zone_id, changes, f"Cloud Map service {srv['Id']}")
 
 
 def _bump_revision(txn: Txn, account: str, region: str, srv: dict[str, Any]) -> None:

@@ -6,11 +6,17 @@ import json
 import uuid
 from typing import Any
 
+from gureum.aws import arn as arns, paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.sns import topics
+from gureum.public import public_url
+from gureum.services.sns import endpoints, topics
 
 MAX_MESSAGE = 262_144
+# SNS: a bad key or value is InvalidParameter, more than 50 tags TagLimitExceeded.
+TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("sns", "InvalidParameter", f"Invalid parameter: Tags Reason: {m}"),
+                       too_many=lambda m: AwsError.modeled("sns", "TagLimitExceeded", m),
+                       too_many_message="Could not complete request: tag quota of per resource exceeded")
 _TOPIC_SETTABLE = ("DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion",
                    "TracingConfig", "ContentBasedDeduplication", "ArchivePolicy", "FifoThroughputScope",
                    "HTTPSuccessFeedbackRoleArn", "HTTPFailureFeedbackRoleArn", "HTTPSuccessFeedbackSampleRate",
@@ -20,9 +26,7 @@ _TOPIC_SETTABLE = ("DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", 
 
 
 def _base_url(ctx: RequestContext) -> str:
-    if ctx.request is not None and ctx.request.host:
-        return f"http://{ctx.request.host}"
-    return topics._base_url(ctx.app)
+    return public_url(ctx.app, ctx.request)
 
 
 def _default_policy(arn: str, account: str) -> str:
@@ -46,8 +50,10 @@ async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
             raise AwsError.modeled(
                 "sns", "InvalidParameter", f"Invalid parameter: Attributes Reason: Unknown attribute {k}"
             )
+    new_tags = tags.check([(x["Key"], x.get("Value") or "") for x in params.get("Tags") or []], TAG_RULES)
+    tags.apply({}, new_tags, (), TAG_RULES)
     doc = await ctx.app.store.run(lambda t: topics.create_topic(
-        t, ctx.account_id, ctx.region, params["Name"], attrs, params.get("Tags") or []))
+        t, ctx.account_id, ctx.region, params["Name"], attrs, tags.to_pairs(new_tags)))
     return {"TopicArn": doc["arn"]}
 
 
@@ -60,12 +66,17 @@ async def delete_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 @operation("sns", "ListTopics")
 async def list_topics(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     prefix = f"{ctx.account_id}/{ctx.region}/"
-    start = params.get("NextToken")
-    rows = await ctx.app.store.read(lambda t: t.scan(topics.TOPICS, prefix, start=start, limit=101))
-    out: dict[str, Any] = {"Topics": [{"TopicArn": d["arn"]} for _, d in rows[:100]]}
-    if len(rows) > 100:
-        out["NextToken"] = rows[100][0]
+    rows, token = await ctx.app.store.read(lambda t: _page(t, topics.TOPICS, prefix, params))
+    out: dict[str, Any] = {"Topics": [{"TopicArn": d["arn"]} for _, d in rows]}
+    if token:
+        out["NextToken"] = token
     return out
+
+
+def _page(t: Any, table: str, prefix: str, params: dict[str, Any]) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+    """SNS lists 100 items a page; NextToken is a key token of gureum.aws.paging."""
+    return paging.page(t, table, prefix, token=params.get("NextToken"), limit=None, default_limit=100,
+                       error=lambda: AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: NextToken"))
 
 
 @operation("sns", "GetTopicAttributes")
@@ -81,7 +92,7 @@ async def get_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
         "SubscriptionsConfirmed": str(sum(1 for s in subs if not s.get("pending"))),
         "SubscriptionsPending": str(sum(1 for s in subs if s.get("pending"))),
         "SubscriptionsDeleted": "0",
-        "EffectiveDeliveryPolicy": json.dumps({"http": {"defaultHealthyRetryPolicy": topics.DEFAULT_HTTP_RETRY,
+        "EffectiveDeliveryPolicy": json.dumps({"http": {"defaultHealthyRetryPolicy": endpoints.DEFAULT_HTTP_RETRY,
                                                         "disableSubscriptionOverrides": False}}),
     }
     attrs.update(topic["attrs"])
@@ -125,9 +136,9 @@ async def subscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         raise AwsError.modeled(
             "sns", "InvalidParameter", "Invalid parameter: Endpoint must match the specified protocol"
         )
-    if protocol == "sqs" and not endpoint.startswith("arn:aws:sqs:"):
+    if protocol == "sqs" and arns.service_of(endpoint) != "sqs":
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: SQS endpoint ARN")
-    if protocol == "lambda" and not endpoint.startswith("arn:aws:lambda:"):
+    if protocol == "lambda" and arns.service_of(endpoint) != "lambda":
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Lambda endpoint ARN")
     if protocol in ("email", "email-json") and "@" not in endpoint:
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Email address")
@@ -188,20 +199,24 @@ def _sub_summary(s: dict[str, Any]) -> dict[str, Any]:
 @operation("sns", "ListSubscriptions")
 async def list_subscriptions(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     prefix = f"{ctx.account_id}/{ctx.region}/"
-    rows = await ctx.app.store.read(lambda t: t.scan(topics.SUBS, prefix, start=params.get("NextToken"), limit=101))
-    out: dict[str, Any] = {"Subscriptions": [_sub_summary(d) for _, d in rows[:100]]}
-    if len(rows) > 100:
-        out["NextToken"] = rows[100][0]
+    rows, token = await ctx.app.store.read(lambda t: _page(t, topics.SUBS, prefix, params))
+    out: dict[str, Any] = {"Subscriptions": [_sub_summary(d) for _, d in rows]}
+    if token:
+        out["NextToken"] = token
     return out
 
 
 @operation("sns", "ListSubscriptionsByTopic")
 async def list_subscriptions_by_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    def load(t: Any) -> list[dict[str, Any]]:
-        return topics.subscriptions(t, topics.get_topic(t, params["TopicArn"]))
+    def load(t: Any) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+        topic = topics.get_topic(t, params["TopicArn"])
+        return _page(t, topics.SUBS, topics.topic_key(topic["account"], topic["region"], topic["name"]) + "/", params)
 
-    subs = await ctx.app.store.read(load)
-    return {"Subscriptions": [_sub_summary(s) for s in subs]}
+    rows, token = await ctx.app.store.read(load)
+    out: dict[str, Any] = {"Subscriptions": [_sub_summary(d) for _, d in rows]}
+    if token:
+        out["NextToken"] = token
+    return out
 
 
 @operation("sns", "GetSubscriptionAttributes")
@@ -211,9 +226,9 @@ async def get_subscription_attributes(ctx: RequestContext, params: dict[str, Any
              "Endpoint": s["endpoint"], "PendingConfirmation": "true" if s.get("pending") else "false",
              "ConfirmationWasAuthenticated": "true" if not s.get("pending") and s["protocol"] not in (
                  "http", "https", "email", "email-json") else "false",
-             "RawMessageDelivery": "false", "SubscriptionPrincipal": f"arn:aws:iam::{s['owner']}:root"}
+             "RawMessageDelivery": "false", "SubscriptionPrincipal": arns.iam_root(s["owner"])}
     if s["protocol"] in ("http", "https"):
-        attrs["EffectiveDeliveryPolicy"] = json.dumps({"healthyRetryPolicy": topics.retry_policy(s)})
+        attrs["EffectiveDeliveryPolicy"] = json.dumps({"healthyRetryPolicy": endpoints.retry_policy(s)})
     attrs.update(s["attrs"])
     if attrs.get("FilterPolicy") and "FilterPolicyScope" not in attrs:
         attrs["FilterPolicyScope"] = "MessageAttributes"
@@ -379,41 +394,41 @@ async def publish_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 
 # -- tags --------------------------------------------------------------------------------------
 
-async def _tag_update(ctx: RequestContext, arn: str, add: list[dict[str, str]], remove: list[str]) -> dict[str, str]:
-    def update(t: Any) -> dict[str, str]:
+class _TopicTags:
+    """SNS keeps a topic's tags as a {key: value} dict in its TOPICS doc ("tags")."""
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+
+    def _topic(self, t: Any) -> dict[str, Any]:
         try:
-            topic = topics.get_topic(t, arn)
+            return topics.get_topic(t, self.arn)
         except AwsError:
             raise AwsError.modeled("sns", "ResourceNotFound", "Resource does not exist") from None
-        tags = dict(topic.get("tags") or {})
-        for k in remove:
-            tags.pop(k, None)
-        for x in add:
-            tags[x["Key"]] = x["Value"]
-        if len(tags) > 50:
-            raise AwsError.modeled(
-                "sns", "TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded"
-            )
-        topic["tags"] = tags
-        t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
-        return tags
 
-    return await ctx.app.store.run(update)
+    def read(self, t: Any) -> dict[str, str]:
+        return dict(self._topic(t).get("tags") or {})
+
+    def write(self, t: Any, new: dict[str, str]) -> None:
+        topic = self._topic(t)
+        topic["tags"] = new
+        t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
 
 
 @operation("sns", "TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await _tag_update(ctx, params["ResourceArn"], params.get("Tags") or [], [])
+    add = [(x["Key"], x.get("Value") or "") for x in params.get("Tags") or []]
+    await ctx.app.store.run(lambda t: tags.tag(t, _TopicTags(params["ResourceArn"]), add, TAG_RULES))
     return {}
 
 
 @operation("sns", "UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await _tag_update(ctx, params["ResourceArn"], [], params.get("TagKeys") or [])
+    await ctx.app.store.run(lambda t: tags.untag(t, _TopicTags(params["ResourceArn"]), params.get("TagKeys") or [], TAG_RULES))
     return {}
 
 
 @operation("sns", "ListTagsForResource")
 async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    tags = await _tag_update(ctx, params["ResourceArn"], [], [])
-    return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    found = await ctx.app.store.read(lambda t: tags.list_tags(t, _TopicTags(params["ResourceArn"])))
+    return {"Tags": tags.to_pairs(found)}

@@ -15,7 +15,9 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from gureum.services.sns import topics
+from gureum.services.sns import endpoints
+from gureum.services.sns.redrive import to_dead_letter_queue
+from gureum.services.sns.slots import DELIVERER
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -63,15 +65,15 @@ class Deliverer:
     async def _attempt(self, key: str, row: dict[str, Any]) -> None:
         try:
             sub = row["sub"]
-            ok, permanent = await topics.post_once(sub, row["kind"], row["message_id"], row["body"])
-            policy = topics.retry_policy(sub)
+            ok, permanent = await endpoints.post_once(sub, row["kind"], row["message_id"], row["body"])
+            policy = endpoints.retry_policy(sub)
             retries = int(policy.get("numRetries", 3))
             attempt = row.get("attempt", 0)
             if ok or permanent or attempt >= retries:
                 await self.app.store.run(lambda t: t.delete(DELIVERIES, key))
                 if not ok:
                     log.warning("SNS http delivery to %s given up after %d attempts", sub["endpoint"], attempt + 1)
-                    await topics.to_dead_letter_queue(self.app, sub, row["body"])
+                    await to_dead_letter_queue(self.app, sub, row["body"])
                 return
             delay = 0.0 if attempt < int(policy.get("numNoDelayRetries", 0)) else float(policy.get("minDelayTarget", 20))
             due = _now_ms() + int(delay * 1000)
@@ -95,13 +97,13 @@ async def schedule(app: App, sub: dict[str, Any], kind: str, message_id: str, bo
     row = {"sub": sub, "kind": kind, "message_id": message_id, "body": body, "attempt": 0}
     key = f"{_now_ms():013d}/{uuid.uuid4().hex}"
     await app.store.run(lambda t: t.put(DELIVERIES, key, row))
-    deliverer = app.components.get("sns.deliverer")
-    if isinstance(deliverer, Deliverer):
+    deliverer = app.parts.get(DELIVERER)
+    if deliverer is not None:
         deliverer.wake.set()
 
 
 async def run(app: App) -> None:
     deliverer = Deliverer(app)
-    app.publish("sns.deliverer", deliverer)
+    app.parts.put(DELIVERER, deliverer)
     app.set_status("sns", "running")
     await deliverer.run()

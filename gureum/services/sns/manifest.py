@@ -10,4 +10,6 @@ MANIFEST = Manifest(
     components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",)),),
     validation_errors={"sns": "InvalidParameter"},
     routing={"sns": Routing(query_version="2010-03-31")},
+    ports={"topics": "gureum.services.sns.port:Topics"},
+    reset="gureum.services.sns.reset:reset",
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.services.sns import topics
 
 if TYPE_CHECKING:
@@ -18,17 +19,18 @@ SUBSCRIPTION_OWNER_ACTIONS = ["sns:Unsubscribe", "sns:GetSubscriptionAttributes"
 
 async def read(app: App, arn: str) -> str | None:
     """The policy of topic (or subscription) `arn`, or None."""
-    parts = arn.split(":")
-    if len(parts) not in (6, 7):
+    a = arns.try_parse(arn)
+    parts = a.resource.split(":") if a is not None else []
+    if a is None or len(parts) not in (1, 2):
         return None
-    account, region, name = parts[4], parts[3], parts[5]
+    account, region, name = a.account, a.region, parts[0]
 
     def get(t: Any) -> tuple[str | None, str | None]:
         doc = t.get(topics.TOPICS, topics.topic_key(account, region, name))
         policy = ((doc.get("attrs") or {}).get("Policy") or None) if doc is not None else None
         owner = None
-        if len(parts) == 7:
-            sub = t.get(topics.SUBS, f"{account}/{region}/{name}/{parts[6]}")
+        if len(parts) == 2:
+            sub = t.get(topics.SUBS, f"{account}/{region}/{name}/{parts[1]}")
             owner = sub.get("owner") if sub is not None else None
         return policy, owner
 

@@ -1,7 +1,7 @@
-"""SNS topics and subscriptions in the store, and message delivery: to SQS queues (through
-gureum's SQS engine, before Publish returns), to http/https endpoints (confirmation
-handshake, retries per the delivery policy, in the background), to Lambda through
-`deliver_to_lambda` once Lambda offers it; email/sms subscriptions are stored only.
+"""SNS topics and subscriptions in the store, and message delivery: to SQS queues (before
+Publish returns) and Lambda functions (as Event invocations, in the background) through
+gureum/delivery.py's `deliver`, to http/https endpoints (confirmation handshake, retries per
+the delivery policy, in the background); email/sms subscriptions are stored only.
 
 Tables: `sns_topics` (`<account>/<region>/<name>`), `sns_subs`
 (`<account>/<region>/<topic name>/<subscription id>`).
@@ -9,7 +9,6 @@ Tables: `sns_topics` (`<account>/<region>/<name>`), `sns_subs`
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import json
@@ -18,11 +17,14 @@ import re
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.delivery import deliver
 from gureum.policy.delivery import may_deliver
-from gureum.services.sns import filters
+from gureum.services.sns import delivery, filters
+from gureum.services.sns.redrive import SNS_DELIVERY, to_dead_letter_queue
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -34,8 +36,6 @@ TOPICS = "sns_topics"
 SUBS = "sns_subs"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
-DEFAULT_HTTP_RETRY = {"numRetries": 3, "minDelayTarget": 20, "maxDelayTarget": 20, "numNoDelayRetries": 0,
-                      "numMinDelayRetries": 0, "numMaxDelayRetries": 0, "backoffFunction": "linear"}
 
 
 def now_iso() -> str:
@@ -45,10 +45,10 @@ def now_iso() -> str:
 
 def parse_topic_arn(arn: str) -> tuple[str, str, str]:
     """(account, region, name) of a topic ARN; NotFound/InvalidParameter otherwise."""
-    parts = arn.split(":")
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sns":
+    a = arns.try_parse(arn)
+    if a is None or a.service != "sns" or ":" in a.resource:
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: TopicArn")
-    return parts[4], parts[3], parts[5]
+    return a.account, a.region, a.resource
 
 
 def topic_key(account: str, region: str, name: str) -> str:
@@ -71,7 +71,7 @@ def create_topic(t: Txn, account: str, region: str, name: str, attrs: dict[str, 
         )
     key = topic_key(account, region, name)
     existing = t.get(TOPICS, key)
-    arn = f"arn:aws:sns:{region}:{account}:{name}"
+    arn = arns.sns_topic(region, account, name)
     if existing is not None:
         for k, v in attrs.items():
             if existing["attrs"].get(k, _default_attr(k)) != v:
@@ -113,21 +113,14 @@ def subscriptions(t: Txn, topic: dict[str, Any]) -> list[dict[str, Any]]:
     return [d for _, d in t.scan(SUBS, topic_key(topic["account"], topic["region"], topic["name"]) + "/")]
 
 
-async def topic_exists(app: App, arn: str) -> bool:
-    try:
-        await app.store.read(lambda t: get_topic(t, arn))
-        return True
-    except AwsError:
-        return False
-
-
 # -- subscriptions -----------------------------------------------------------------------------
 
 def sub_key_from_arn(arn: str) -> str:
-    parts = arn.split(":")
-    if len(parts) != 7 or parts[2] != "sns":
+    a = arns.try_parse(arn)
+    topic, sep, sub_id = a.resource.partition(":") if a is not None else ("", "", "")
+    if a is None or a.service != "sns" or not sep or ":" in sub_id:
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: SubscriptionArn")
-    return f"{parts[4]}/{parts[3]}/{parts[5]}/{parts[6]}"
+    return f"{a.account}/{a.region}/{topic}/{sub_id}"
 
 
 def get_sub(t: Txn, arn: str) -> dict[str, Any]:
@@ -194,7 +187,8 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
                         "Invalid parameter: Attributes Reason: Subscription already exists with different attributes",
                     )
             return s, False
-    sub = {"arn": f"{topic['arn']}:{uuid.uuid4()}", "topic": topic["arn"], "protocol": protocol,
+    sub_arn = arns.sns_subscription(topic["region"], topic["account"], topic["name"], str(uuid.uuid4()))
+    sub = {"arn": sub_arn, "topic": topic["arn"], "protocol": protocol,
            "endpoint": endpoint, "owner": owner, "attrs": {}, "token": secrets.token_hex(64),
            "pending": protocol in ("http", "https", "email", "email-json", "sms")}
     for k, v in attrs.items():
@@ -289,17 +283,13 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
         if sub["protocol"] == "sqs":
             await _to_sqs(app, sub, env, text, attrs, raw, group, dedup or message_id)
         elif sub["protocol"] in ("http", "https"):
-            from gureum.services.sns import delivery
-
             await delivery.schedule(app, sub, "Notification", message_id, text if raw else json.dumps(env))
         elif sub["protocol"] == "lambda":
-            from gureum.services.sns.lambda_hook import deliver_to_lambda
-
             sns_doc = {k: v for k, v in env.items() if k != "MessageAttributes"}
             sns_doc["MessageAttributes"] = env.get("MessageAttributes") or {}
             event = {"Records": [{"EventVersion": "1.0", "EventSubscriptionArn": sub["arn"],
                                   "EventSource": "aws:sns", "Sns": sns_doc}]}
-            app.spawn(deliver_to_lambda(app, sub["endpoint"], event), "sns lambda delivery")
+            app.spawn(_to_lambda(app, sub["endpoint"], event), "sns lambda delivery")
     out = {"MessageId": message_id}
     if seq is not None:
         out["SequenceNumber"] = seq
@@ -308,39 +298,31 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
 
 async def _to_sqs(app: App, sub: dict[str, Any], env: dict[str, Any], text: str,
                   attrs: dict[str, dict[str, Any]], raw: bool, group: str | None, dedup: str) -> None:
-    from gureum.services.sqs.engine import Engine
-
-    eng = await Engine.of(app)
     sqs_attrs = None
     if raw and attrs:
         sqs_attrs = {k: {kk: vv for kk, vv in v.items() if kk in ("DataType", "StringValue", "BinaryValue")}
                      for k, v in list(attrs.items())[:10]}
     body = text if raw else json.dumps(env)
     try:
-        sent = await eng.send_to_arn(sub["endpoint"], body, sqs_attrs, group=group, dedup=dedup,
-                                         sender="AIDASNSDELIVERY")
+        await deliver(app, sub["endpoint"], body, source=SNS_DELIVERY, attributes=sqs_attrs, group=group,
+                      dedup=dedup)
     except AwsError as exc:
         log.warning("SNS delivery to %s failed: %s", sub["endpoint"], exc)
-        sent = None
-    if sent is None:
-        log.warning("SNS delivery to %s failed", sub["endpoint"])
         await to_dead_letter_queue(app, sub, body)
 
 
-def _base_url(app: App) -> str:
-    h, p = app.http_address
-    return f"http://{'localhost' if h in ('127.0.0.1', '0.0.0.0', '') else h}:{p}"
-
-
-async def publish_internal(app: App, topic_arn: str, message: str, subject: str | None = None) -> None:
-    """Publish from another service (S3 notifications)."""
+async def _to_lambda(app: App, function_arn: str, event: dict[str, Any]) -> None:
+    """An Event invocation of a subscribed function (dropped, logged, when it is gone)."""
     try:
-        topic = await app.store.read(lambda t: get_topic(t, topic_arn))
-    except AwsError:
-        log.warning("publish to missing topic %s dropped", topic_arn)
-        return
-    await publish(app, topic, message, subject=subject,
-                  group="s3" if topic["fifo"] else None, dedup=str(uuid.uuid4()) if topic["fifo"] else None)
+        await deliver(app, function_arn, event, source=SNS_DELIVERY)
+    except AwsError as exc:
+        log.warning("SNS delivery to %s failed: %s", function_arn, exc)
+
+
+def _base_url(app: App) -> str:
+    from gureum.public import public_url
+
+    return public_url(app)
 
 
 # -- http/https --------------------------------------------------------------------------------
@@ -357,99 +339,3 @@ def confirmation_body(topic_arn: str, sub: dict[str, Any], base_url: str) -> str
         "Signature": base64.b64encode(secrets.token_bytes(256)).decode(),
         "SigningCertURL": f"{base_url}/_gureum/sns/SimpleNotificationService.pem",
     })
-
-
-def retry_policy(sub: dict[str, Any]) -> dict[str, Any]:
-    text = sub["attrs"].get("DeliveryPolicy")
-    policy = dict(DEFAULT_HTTP_RETRY)
-    if text:
-        try:
-            doc = json.loads(text)
-            policy.update(doc.get("healthyRetryPolicy") or {})
-        except ValueError:
-            pass
-    return policy
-
-
-async def post_once(sub: dict[str, Any], kind: str, message_id: str, body: str) -> tuple[bool, bool]:
-    """One POST to the endpoint: (delivered, permanent failure). 2xx delivers; other 4xx
-    than 429 are permanent; 5xx, 429 and connection failures are retried by the caller."""
-    headers = {
-        "x-amz-sns-message-type": kind,
-        "x-amz-sns-message-id": message_id,
-        "x-amz-sns-topic-arn": sub["topic"],
-        "Content-Type": "text/plain; charset=UTF-8",
-        "User-Agent": "Amazon Simple Notification Service Agent",
-    }
-    if kind != "SubscriptionConfirmation":
-        headers["x-amz-sns-subscription-arn"] = sub["arn"]
-    if sub["attrs"].get("RawMessageDelivery") == "true":
-        headers["x-amz-sns-rawdelivery"] = "true"
-    try:
-        status = await http_post(sub["endpoint"], headers, body.encode())
-    except (TimeoutError, OSError, ValueError) as exc:
-        log.info("SNS http delivery to %s failed: %s", sub["endpoint"], exc)
-        return False, False
-    if 200 <= status < 300:
-        return True, False
-    if 400 <= status < 500 and status != 429:
-        log.warning("SNS http delivery to %s refused with %d: not retried", sub["endpoint"], status)
-        return False, True
-    return False, False
-
-
-async def to_dead_letter_queue(app: App, sub: dict[str, Any], body: str) -> None:
-    """An undeliverable message goes to the subscription's dead-letter queue, if it has one."""
-    if sub.get("pending"):
-        return
-    try:
-        target = json.loads(sub["attrs"].get("RedrivePolicy") or "{}").get("deadLetterTargetArn")
-    except ValueError:
-        target = None
-    if not target:
-        return
-    from gureum.services.sqs.engine import Engine
-
-    eng = await Engine.of(app)
-    q = eng.by_arn(target)
-    if q is None:
-        log.warning("SNS dead-letter queue %s does not exist", target)
-        return
-    topic_arn = sub["arn"].rsplit(":", 1)[0]
-    if not await may_deliver(app, "sns.amazonaws.com", "sqs:SendMessage", target, source_arn=topic_arn,
-                             source_account=parse_topic_arn(topic_arn)[0]):
-        log.warning("SNS dead-letter queue %s refused: its policy does not allow this topic", target)
-        return
-    await eng.send_to_arn(target, body, group="sns-dlq" if q.fifo else None,
-                          dedup=str(uuid.uuid4()) if q.fifo else None, sender="AIDASNSDELIVERY")
-
-
-async def http_post(url: str, headers: dict[str, str], body: bytes, timeout: float = 15.0) -> int:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"bad endpoint {url!r}")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    ssl_ctx = None
-    if parts.scheme == "https":
-        import ssl
-
-        ssl_ctx = ssl.create_default_context()
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-    async def go() -> int:
-        reader, writer = await asyncio.open_connection(parts.hostname, port, ssl=ssl_ctx)
-        try:
-            host = parts.netloc.rsplit("@", 1)[-1]
-            head = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}", "Connection: close"]
-            head += [f"{k}: {v}" for k, v in headers.items()]
-            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-            await writer.drain()
-            status_line = await reader.readline()
-            fields = status_line.decode("latin-1").split()
-            if len(fields) < 2 or not fields[1].isdigit():
-                raise ValueError("malformed HTTP response")
-            return int(fields[1])
-        finally:
-            writer.close()
-
-    return await asyncio.wait_for(go(), timeout)

@@ -4,27 +4,26 @@ gureum.services.sqs.query). Thin: find the queue, call the engine, shape the out
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
+from gureum.aws import arn as arns, paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.public import public_url
 from gureum.services.sqs import attributes as qattrs
 from gureum.services.sqs import checksums
 from gureum.services.sqs.engine import Engine, Queue, attrs_for_output, now_ms
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_BATCH_BYTES = 1_048_576
+# SQS answers every tag rule violation with InvalidParameterValue.
+TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("sqs", "InvalidParameterValue", m))
 
 
 def queue_url(ctx: RequestContext, q: Queue) -> str:
-    host = ""
-    if ctx.request is not None:
-        host = ctx.request.host
-    if not host:
-        h, p = ctx.app.http_address
-        host = f"{'localhost' if h in ('127.0.0.1', '0.0.0.0', '') else h}:{p}"
-    return f"http://{host}/{q.account}/{q.name}"
+    return public_url(ctx.app, ctx.request, f"/{q.account}/{q.name}")
 
 
 async def _queue(ctx: RequestContext, url: str) -> tuple[Engine, Queue]:
@@ -42,8 +41,8 @@ async def _queue(ctx: RequestContext, url: str) -> tuple[Engine, Queue]:
 @operation("sqs", "CreateQueue")
 async def create_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng = await Engine.of(ctx.app)
-    q = await eng.create(ctx.account_id, ctx.region, params["QueueName"], params.get("Attributes") or {},
-                         params.get("tags") or {})
+    new_tags = tags.apply({}, tags.check(params.get("tags") or {}, TAG_RULES), (), TAG_RULES)
+    q = await eng.create(ctx.account_id, ctx.region, params["QueueName"], params.get("Attributes") or {}, new_tags)
     return {"QueueUrl": queue_url(ctx, q)}
 
 
@@ -58,25 +57,23 @@ async def get_queue_url(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 @operation("sqs", "ListQueues")
 async def list_queues(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng = await Engine.of(ctx.app)
-    queues = eng.list(ctx.account_id, ctx.region, params.get("QueueNamePrefix") or "")
-    start = params.get("NextToken")
-    if start:
-        queues = [q for q in queues if q.name > start]
+    name_prefix = params.get("QueueNamePrefix") or ""
+    queues = eng.list(ctx.account_id, ctx.region, name_prefix)  # the engine's in-memory index, by name
     limit = params.get("MaxResults")
     out: dict[str, Any] = {}
-    if limit is not None:
-        if not 1 <= limit <= 1000:
-            raise AwsError.modeled(
-                "sqs",
-                "InvalidParameterValue",
-                f"Value {limit} for parameter MaxResults is invalid. Reason: MaxResults must be an "
-                "integer between 1 and 1000.",
-            )
-        if len(queues) > limit:
-            queues = queues[:limit]
-            out["NextToken"] = queues[-1].name
-    else:
-        queues = queues[:1000]
+    if limit is not None and not 1 <= limit <= 1000:
+        raise AwsError.modeled(
+            "sqs",
+            "InvalidParameterValue",
+            f"Value {limit} for parameter MaxResults is invalid. Reason: MaxResults must be an "
+            "integer between 1 and 1000.",
+        )
+    queues, token = paging.page_items(queues, lambda q: q.name, listing=f"sqs.queues/{ctx.account_id}/{ctx.region}/",
+                                      token=params.get("NextToken"), limit=limit, default_limit=1000,
+                                      filters={"QueueNamePrefix": name_prefix},
+                                      error=lambda: AwsError.modeled("sqs", "InvalidParameterValue", "Invalid NextToken value."))
+    if token and limit is not None:  # without MaxResults SQS returns at most 1,000 and no token
+        out["NextToken"] = token
     if queues:
         out["QueueUrls"] = [queue_url(ctx, q) for q in queues]
     return out
@@ -132,10 +129,9 @@ async def set_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
 @operation("sqs", "TagQueue")
 async def tag_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng, q = await _queue(ctx, params["QueueUrl"])
-    tags = params.get("Tags") or {}
-    if len({**q.tags, **tags}) > 50:
-        raise AwsError.modeled("sqs", "InvalidParameterValue", "Too many tags added for queue " + q.name + ".")
-    await eng.set_tags(q, tags, [])
+    rules = replace(TAG_RULES, too_many_message="Too many tags added for queue " + q.name + ".")
+    new = tags.apply(q.tags, tags.check(params.get("Tags") or {}, rules), (), rules)
+    await eng.set_tags(q, new, [])
     return {}
 
 
@@ -173,7 +169,7 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     policy["Statement"].append({
         "Sid": label,
         "Effect": "Allow",
-        "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in params["AWSAccountIds"]]},
+        "Principal": {"AWS": [arns.iam_root(a) for a in params["AWSAccountIds"]]},
         "Action": [f"SQS:{a}" for a in params["Actions"]],
         "Resource": q.arn,
     })

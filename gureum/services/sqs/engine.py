@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import hashlib
 import heapq
 import json
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
+from gureum.aws import arn as arns
 from gureum.services.sqs import attributes as qattrs
 from gureum.services.sqs import checksums
 
@@ -127,7 +129,7 @@ class Queue:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
+        return arns.sqs_queue(self.region, self.account, self.name)
 
     def doc(self) -> dict[str, Any]:
         return {
@@ -252,17 +254,18 @@ class Engine:
 
     @classmethod
     async def of(cls, app: App) -> Engine:
-        eng = app.components.get("sqs.engine")
-        if isinstance(eng, Engine):
+        from gureum.services.sqs.slots import ENGINE
+
+        eng = app.parts.get(ENGINE)
+        if eng is not None:
             return eng
-        lock = app.components.setdefault("sqs.engine.lock", asyncio.Lock())
-        async with lock:
-            eng = app.components.get("sqs.engine")
-            if not isinstance(eng, Engine):
-                eng = cls(app)
-                await eng._load()
-                app.components["sqs.engine"] = eng
-        return eng
+
+        async def make() -> Engine:
+            made = cls(app)
+            await made._load()
+            return made
+
+        return await app.parts.lazy_async(ENGINE, make)
 
     async def _load(self) -> None:
         def read(t: Txn) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
@@ -278,12 +281,12 @@ class Engine:
         now = now_ms()
         for key, d in msgs:
             qkey = key.rsplit("/", 1)[0]
-            q = self.queues.get(qkey)
-            if q is None:
+            owner = self.queues.get(qkey)
+            if owner is None:
                 continue
             m = Message.from_doc(d)
-            q.index(m, now)
-            q.next_seq = max(q.next_seq, m.seq + 1)
+            owner.index(m, now)
+            owner.next_seq = max(owner.next_seq, m.seq + 1)
             if m.seqnum:
                 self._seq_fifo = max(self._seq_fifo, int(m.seqnum))
 
@@ -363,7 +366,7 @@ class Engine:
                 f"Reason: Dead letter target does not exist.",
             )
         allow = dlq.attrs.get("RedriveAllowPolicy")
-        source = f"arn:aws:sqs:{region}:{account}:{name}"
+        source = arns.sqs_queue(region, account, name)
         # allowAll (the default) lets queues of the dead-letter queue's own account use it;
         # a queue of another account only when byQueue names it.
         if allow or dlq.account != account:
@@ -403,7 +406,7 @@ class Engine:
         doc = q.doc()
         await self.app.store.run(lambda t: t.put(QUEUES, q.key, doc))
 
-    async def set_tags(self, q: Queue, add: dict[str, str], remove: list[str]) -> None:
+    async def set_tags(self, q: Queue, add: dict[str, str], remove: builtins.list[str]) -> None:
         for k in remove:
             q.tags.pop(k, None)
         q.tags.update(add)
@@ -420,6 +423,23 @@ class Engine:
         self._by_arn.pop(q.arn, None)
         q.messages.clear()
         q.notify()
+
+    def forget_all(self) -> None:
+        """Forget every queue (their rows are gone: POST /_gureum/reset): waiting receives
+        return empty, redrive tasks stop, the next use of a name finds no queue."""
+        for task in self.move_tasks.values():
+            if task.status == "RUNNING":
+                task.status = "CANCELLING"
+        self.move_tasks.clear()
+        queues = list(self.queues.values())
+        self.queues.clear()
+        self._by_arn.clear()
+        for q in queues:
+            q.messages.clear()
+            q.ready.clear()
+            q.timers.clear()
+            q.group_inflight.clear()
+            q.notify()
 
     async def purge(self, q: Queue) -> None:
         now = now_ms()
@@ -503,11 +523,11 @@ class Engine:
             sender=sender, group=group if q.fifo or group else None, dedup=dedup,
         )
 
-    async def send(self, q: Queue, msgs: list[Message]) -> list[Message]:
+    async def send(self, q: Queue, msgs: builtins.list[Message]) -> builtins.list[Message]:
         """Write the messages through, then make them receivable. A FIFO duplicate within the
         deduplication window is not stored: the original is returned in its place."""
-        out: list[Message] = []
-        fresh: list[Message] = []
+        out: builtins.list[Message] = []
+        fresh: builtins.list[Message] = []
         now = now_ms()
         dups: dict[int, str] = {}
         for i, m in enumerate(msgs):
@@ -521,8 +541,8 @@ class Engine:
                 m.seqnum = str(18_000_000_000_000_000_000 + self._seq_fifo)
         base = q.key + "/"
 
-        def write(t: Txn) -> list[Message]:
-            result: list[Message] = []
+        def write(t: Txn) -> builtins.list[Message]:
+            result: builtins.list[Message] = []
             for i, m in enumerate(msgs):
                 dkey = dups.get(i)
                 if dkey is not None:
@@ -557,7 +577,7 @@ class Engine:
 
     # -- receiving -------------------------------------------------------------------------
     async def receive(self, q: Queue, max_messages: int, visibility: int | None,
-                      wait_seconds: int) -> list[Received]:
+                      wait_seconds: float) -> builtins.list[Received]:  # (`list` here is Engine.list)
         deadline = time.monotonic() + wait_seconds
         while True:
             got = await self._take(q, max_messages, visibility)
@@ -578,17 +598,17 @@ class Engine:
             finally:
                 q.waiters.discard(fut)
 
-    async def _take(self, q: Queue, max_messages: int, visibility: int | None) -> list[Received]:
+    async def _take(self, q: Queue, max_messages: int, visibility: int | None) -> builtins.list[Received]:
         now = now_ms()
         q.promote(now)
         retention = q.attr_int("MessageRetentionPeriod") * 1000
         vis_ms = (visibility if visibility is not None else q.attr_int("VisibilityTimeout")) * 1000
         rd = qattrs.redrive(q.attrs)
         dlq = self.by_arn(rd[0]) if rd else None
-        taken: list[Message] = []
-        expired: list[Message] = []
-        to_dlq: list[Message] = []
-        skipped: list[tuple[int, str]] = []
+        taken: builtins.list[Message] = []
+        expired: builtins.list[Message] = []
+        to_dlq: builtins.list[Message] = []
+        skipped: builtins.list[tuple[int, str]] = []
         blocked_groups: set[str] = set()
         taken_ids: set[str] = set()
         while q.ready and len(taken) < max_messages:
@@ -625,7 +645,7 @@ class Engine:
         base = q.key + "/"
         docs = [(f"{base}{m.seq:020d}", m.doc()) for m in taken]
         gone = [f"{base}{m.seq:020d}" for m in expired + to_dlq]
-        moved: list[Message] = []
+        moved: builtins.list[Message] = []
         if dlq is not None and to_dlq:
             for m in to_dlq:
                 nm = Message.from_doc(m.doc())
@@ -661,11 +681,11 @@ class Engine:
             )
         return q.messages.get(mid), nonce
 
-    async def delete_messages(self, q: Queue, handles: list[str]) -> list[Exception | None]:
+    async def delete_messages(self, q: Queue, handles: builtins.list[str]) -> builtins.list[Exception | None]:
         """Delete by receipt handle; per-handle errors (None = deleted or already gone)."""
         now = now_ms()
-        results: list[Exception | None] = []
-        keys: list[str] = []
+        results: builtins.list[Exception | None] = []
+        keys: builtins.list[str] = []
         for h in handles:
             try:
                 msg, _ = self._lookup_receipt(q, h)
@@ -686,10 +706,10 @@ class Engine:
                 q.notify()  # a group may have been unblocked
         return results
 
-    async def change_visibility(self, q: Queue, changes: list[tuple[str, int]]) -> list[Exception | None]:
+    async def change_visibility(self, q: Queue, changes: builtins.list[tuple[str, int]]) -> builtins.list[Exception | None]:
         now = now_ms()
-        results: list[Exception | None] = []
-        docs: list[tuple[str, dict[str, Any]]] = []
+        results: builtins.list[Exception | None] = []
+        docs: builtins.list[tuple[str, dict[str, Any]]] = []
         for handle, timeout in changes:
             try:
                 msg, _nonce = self._lookup_receipt(q, handle)
@@ -722,7 +742,7 @@ class Engine:
             q.notify()
         return results
 
-    def dead_letter_sources(self, q: Queue) -> list[Queue]:
+    def dead_letter_sources(self, q: Queue) -> builtins.list[Queue]:
         out = []
         for other in self.queues.values():
             rd = qattrs.redrive(other.attrs)

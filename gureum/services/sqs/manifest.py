@@ -9,4 +9,6 @@ MANIFEST = Manifest(
     validation_errors={"sqs": "InvalidParameterValue"},
     routing={"sqs": Routing(target_prefix="AmazonSQS", query_version="2012-11-05")},
     model_patches={"sqs": "gureum.services.sqs.model_patches:PATCHES"},
+    ports={"queues": "gureum.services.sqs.port:Queues"},
+    reset="gureum.services.sqs.reset:reset",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gureum.aws import arn as arns
 from gureum.services.sqs.engine import Engine
 
 if TYPE_CHECKING:
@@ -13,9 +14,9 @@ if TYPE_CHECKING:
 async def read(app: App, arn: str) -> str | None:
     """The policy text of the queue `arn` (arn:aws:sqs:<region>:<account>:<name>), or None
     when the queue has none or does not exist."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6:
+    a = arns.try_parse(arn)
+    if a is None:
         return None
     eng = await Engine.of(app)
-    q = eng.queues.get(f"{parts[4]}/{parts[3]}/{parts[5]}")
+    q = eng.queues.get(f"{a.account}/{a.region}/{a.resource}")
     return (q.attrs.get("Policy") or None) if q is not None else None

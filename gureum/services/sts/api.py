@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.policy import gate
 from gureum.aws.errors import AwsError
@@ -205,7 +206,7 @@ async def get_session_token(ctx: RequestContext, params: dict[str, Any]) -> dict
     if caller is not None and caller.session_token is not None:
         raise AwsError.modeled("sts", "AccessDenied", "Cannot call GetSessionToken with session credentials")
     if caller is None:
-        account, arn, user_id = ctx.account_id, f"arn:aws:iam::{ctx.account_id}:root", ctx.account_id
+        account, arn, user_id = ctx.account_id, arns.iam_root(ctx.account_id), ctx.account_id
     else:
         account, arn, user_id = caller.account_id, caller.arn, caller.user_id
     duration = params.get("DurationSeconds") or SESSION_TOKEN_DEFAULT
@@ -240,7 +241,7 @@ async def get_federation_token(ctx: RequestContext, params: dict[str, Any]) -> d
     if is_root:
         duration = min(duration, SESSION_TOKEN_ROOT_MAX)
     name = params["Name"]
-    arn = f"arn:aws:sts::{account}:federated-user/{name}"
+    arn = arns.sts_federated_user(account, name)
     user_id = f"{account}:{name}"
     policies = session_policies(params) or {"Documents": [], "Arns": []}  # none passed: no permissions
     rec = await ctx.app.store.run(

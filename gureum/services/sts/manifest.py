@@ -8,4 +8,5 @@ MANIFEST = Manifest(
     api_modules={"sts": ("gureum.services.sts.api",)},
     validation_errors={"sts": "ValidationError"},
     routing={"sts": Routing(query_version="2011-06-15")},
+    reset="gureum.services.sts.reset:reset",
 )

@@ -206,8 +206,8 @@ def find_java(want: int) -> tuple[str, int, str]:
             return default, major, version
     exact = [c for c in candidates if c[0] == want]
     newer = sorted(c for c in candidates if c[0] > want)
-    for major, version, java in exact or newer:
-        return java, major, version
+    for major, version, path in exact or newer:
+        return path, major, version
     if default:
         major, version = _major(default)
         return default, major, version

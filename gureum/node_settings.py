@@ -1,0 +1,95 @@
+"""Settings of the node itself rather than of one service package (gureum/settings.py): the
+HTTP listener's limits (`http.*`), the edge (`api.*`), where shared bytes live (`storage.*`),
+the root keys (`auth.*`) and billing checkpoints (`billing.*`). `App.read_settings` reads
+these with every package's class at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class TaskNetworkSettings:
+    """The task network: a bridge on the host that ECS tasks (and, isolated, Lambda
+    environments) get their addresses on (gureum/sandbox/network.py). Its keys keep the
+    `ecs.` prefix they had when only ECS used it."""
+
+    PREFIX: ClassVar[str] = "ecs"
+    bridge: str = "gureum0"
+    """the task network's bridge"""
+    subnet: str = "10.213.0.0/16"
+    """the task network's addresses"""
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The HTTP listener's limits against hostile clients (gureum/http/limits.py)."""
+
+    PREFIX: ClassVar[str] = "http"
+    max_request_line: int = 65536
+    """bytes in the request line; past it 414 and close"""
+    max_header_bytes: int = 65536
+    """bytes of header names and values (4 per header extra); past it 431 and close"""
+    header_timeout: float = 30.0
+    """seconds for the headers to arrive whole; past it 408 and close"""
+    body_min_rate: float = 1024.0
+    """bytes per second a body must keep over a window, else the connection is closed"""
+    body_rate_window: float = 10.0
+    """seconds the body rate is measured over"""
+    request_timeout: float = 3600.0
+    """seconds of inbound time one request may take in total"""
+    keepalive_timeout: float = 75.0
+    """seconds an idle keep-alive connection stays open"""
+    max_pipelined: int = 16
+    """requests waiting for an answer before reading pauses"""
+    write_buffer: int = 256 * 1024
+    """bytes of unsent output before reading pauses"""
+    max_connections: int | None = None
+    """open connections (default: half the descriptor limit, at least 64)"""
+    max_connections_per_client: int | None = None
+    """open connections per client address (default: max_connections / 4, at least 16)"""
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The AWS API edge (gureum/aws/edge.py)."""
+
+    PREFIX: ClassVar[str] = "api"
+    max_body_bytes: int = 128 * 1024 * 1024
+    """largest non-streamed request body (Lambda zips arrive base64 in JSON)"""
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where the content-addressed stores live."""
+
+    PREFIX: ClassVar[str] = "storage"
+    blob_dir: Path | None = None
+    """directory for stored bytes (blobs/, s3/, registry/) that nodes sharing one PostgreSQL
+    store can share (a network file system); default: the data dir"""
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Root credentials (gureum/aws/auth.py)."""
+
+    PREFIX: ClassVar[str] = "auth"
+    keys: str = "test:test"
+    """root keys, ID:SECRET[:ACCOUNT],... (a 12-digit ID is its own account)"""
+
+
+@dataclass(frozen=True)
+class BillingSettings:
+    """Usage metering (gureum/billing)."""
+
+    PREFIX: ClassVar[str] = "billing"
+    checkpoint_interval: float = 60.0
+    """seconds between checkpoints of a running Fargate task's usage"""
+    flush_interval: float = 1.0
+    """seconds usage rows wait to be written together (all are written when the node stops)"""
+
+
+NODE_SETTINGS: tuple[type[Any], ...] = (TaskNetworkSettings, HttpSettings, ApiSettings, StorageSettings, AuthSettings, BillingSettings)

@@ -1,0 +1,176 @@
+"""Ports: the small typed interfaces a service offers the others, and `port(app, KEY)`, which
+loads the implementation the owning package's manifest names.
+
+A service's port lives in `gureum/services/<package>/port.py`: the only module of a package
+(with `manifest.py`) another package may import (tests/test_import_graph.py checks it).
+Where services call each other both ways (SNS -> Lambda -> SNS through destinations...) or
+any service may reach any other (gureum/delivery.py), the caller does not import the port
+at all: the manifest declares `ports={"<name>": "module:Factory"}`, `Factory(app)` builds an
+object satisfying the `Protocol` below, and `await port(app, QUEUES).send(...)` loads it by
+name, like components, so no static import edge runs between the two. This module imports
+no service.
+
+Ports loaded by name (name -> Protocol, owner):
+  queues    QueuePort     sqs     send to a queue by ARN; receive/delete/release for event sources
+  topics    TopicPort     sns     publish to a topic by ARN
+  functions FunctionPort  lambda  invoke a function by ARN as an Event
+  logs      LogPort       logs    a batching writer of log events into log groups/streams
+Ports imported as modules (plain functions, some run inside the caller's transaction):
+  gureum.services.iam.port       execution roles: get_role, role_trusts_service, credentials
+  gureum.services.ecr.port       registry_access: pull credentials for an image reference
+  gureum.services.route53.port   hosted zones and record changes (Cloud Map)
+  gureum.services.logs.port      group_exists (Route 53 query logging)
+
+Every method raises the target service's own AwsError when the resource is missing
+(AWS.SimpleQueueService.NonExistentQueue, NotFound, ResourceNotFoundException...).
+Dispatching "deliver this payload to that ARN" is gureum/delivery.py's.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Protocol,
+    TypeVar,
+    cast,
+    runtime_checkable,
+)
+
+from gureum.services import registry
+
+if TYPE_CHECKING:
+    from gureum.app import App
+    from gureum.store import Store
+
+# A message attribute as SQS and SNS take it: {"DataType": ..., "StringValue"|"BinaryValue": ...}
+Attributes = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class QueueFacts:
+    """What an event source needs to know of a queue."""
+
+    arn: str
+    fifo: bool
+    visibility_timeout: int  # seconds (the queue's VisibilityTimeout attribute)
+
+
+@runtime_checkable
+class QueuePort(Protocol):
+    """SQS, for other services: sending (SNS subscriptions, S3 notifications, Lambda
+    destinations) and consuming (Lambda's SQS event source mappings)."""
+
+    async def send(self, arn: str, body: str, *, attributes: Attributes | None = None,
+                   group: str | None = None, dedup: str | None = None, sender: str = "") -> str:
+        """Send one message to queue `arn`; returns its MessageId. A FIFO queue takes
+        `group` (default "default") and `dedup` (default: a fresh id); a standard queue
+        ignores both."""
+        ...
+
+    async def exists(self, arn: str) -> bool:
+        ...
+
+    async def describe(self, arn: str) -> QueueFacts | None:
+        """The queue's facts, or None when it does not exist."""
+        ...
+
+    async def receive_records(self, arn: str, max_messages: int, wait_seconds: float) -> list[dict[str, Any]]:
+        """Receive up to `max_messages` (long-polling up to `wait_seconds`), each as Lambda's
+        SQS event record shows it (messageId, receiptHandle, body, attributes, ...)."""
+        ...
+
+    async def delete(self, arn: str, receipt_handles: list[str]) -> None:
+        ...
+
+    async def release(self, arn: str, receipt_handles: list[str]) -> None:
+        """Make received messages visible again at once (visibility timeout 0)."""
+        ...
+
+
+@runtime_checkable
+class TopicPort(Protocol):
+    """SNS, for other services (S3 notifications, Lambda destinations)."""
+
+    async def publish(self, arn: str, message: str, *, subject: str | None = None,
+                      attributes: Attributes | None = None, group: str | None = None,
+                      dedup: str | None = None) -> str:
+        """Publish to topic `arn` as Publish does; returns the MessageId. A FIFO topic takes
+        `group` (default "default") and `dedup` (default: a fresh id)."""
+        ...
+
+    async def exists(self, arn: str) -> bool:
+        ...
+
+
+@runtime_checkable
+class FunctionPort(Protocol):
+    """Lambda, for other services."""
+
+    async def invoke_async(self, arn: str, payload: bytes) -> str:
+        """Queue an Event invocation of `arn` durably (AWS's retries and destinations
+        apply); returns its request id."""
+        ...
+
+
+class LogSink(Protocol):
+    """A batching writer: `append` never waits; `run` flushes until cancelled."""
+
+    def append(self, account: str, region: str, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        ...
+
+    async def flush(self) -> None:
+        ...
+
+    async def run(self) -> None:
+        ...
+
+
+@runtime_checkable
+class LogPort(Protocol):
+    """CloudWatch Logs, for other services (function logs, DNS query logs, awslogs)."""
+
+    def writer(self, store: Store, interval: float = 0.2) -> LogSink:
+        ...
+
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class PortKey(Generic[P]):
+    """A port's name in the manifests and the Protocol its implementation satisfies."""
+
+    name: str
+    kind: type  # P itself (a Protocol, which mypy does not let stand for type[P])
+
+
+QUEUES: PortKey[QueuePort] = PortKey("queues", QueuePort)
+TOPICS: PortKey[TopicPort] = PortKey("topics", TopicPort)
+FUNCTIONS: PortKey[FunctionPort] = PortKey("functions", FunctionPort)
+LOGS: PortKey[LogPort] = PortKey("logs", LogPort)
+
+_factories: dict[str, Callable[[App], Any]] = {}  # "module:attribute" -> the factory (code, not state)
+
+
+class PortMissing(LookupError):
+    """No package in this build offers the port."""
+
+
+def port(app: App, key: PortKey[P]) -> P:
+    """The implementation of port `key` for `app`, from the package whose manifest offers it."""
+    spec = registry.PORTS.get(key.name)
+    if spec is None:
+        raise PortMissing(f"no service offers the {key.name!r} port")
+    factory = _factories.get(spec)
+    if factory is None:
+        module, _, attr = spec.partition(":")
+        factory = _factories[spec] = getattr(importlib.import_module(module), attr)
+    impl = factory(app)
+    if not isinstance(impl, key.kind):
+        raise TypeError(f"{spec} does not implement the {key.name!r} port")
+    return cast(P, impl)

@@ -1,0 +1,57 @@
+"""IAM's entity tables and the rules every module keys them by: names are unique per account
+without regard to case (`lower`), and tags merge case-insensitively up to MAX_TAGS. Shared by
+model.py (users, groups, roles...) and policies.py (attachments), which the model uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from gureum.aws import tags
+from gureum.aws.errors import AwsError
+from gureum.store.base import Doc
+
+USERS = "iam_users"  # {acct}/{user} -> user
+GROUPS = "iam_groups"  # {acct}/{group} -> group
+MEMBERS = "iam_group_members"  # {acct}/{group}/{user} -> {}
+ROLES = "iam_roles"  # {acct}/{role} -> role
+PROFILES = "iam_instance_profiles"  # {acct}/{profile} -> instance profile
+KEYS = "iam_access_keys"  # {access key id} -> key (global: the key id picks the account)
+USER_KEYS = "iam_user_keys"  # {acct}/{user}/{access key id} -> {}  ('' user: root's keys)
+
+ALIASES = "iam_account_aliases"  # {acct} -> {"Alias": ...}
+KEY_TOPIC = "iam.access_key"  # published when a key changes or goes away
+
+MAX_TAGS = 50
+
+# Kind of entity -> (table, error wording)
+KINDS = {"user": (USERS, "user"), "group": (GROUPS, "group"), "role": (ROLES, "role")}
+
+
+def lower(name: str) -> str:
+    return name.lower()
+
+
+# IAM: tag keys are case-insensitive; a bad key or value (or a key given twice) is
+# InvalidInput, more than 50 tags LimitExceeded naming the resource kind's quota.
+def _invalid_input(message: str) -> AwsError:
+    return AwsError.modeled("iam", "InvalidInput", message)
+
+
+def _limit_exceeded(message: str) -> AwsError:
+    return AwsError.modeled("iam", "LimitExceeded", message)
+
+
+TAG_RULES = tags.Rules(invalid=_invalid_input, case_insensitive=True, too_many=_limit_exceeded, max_tags=MAX_TAGS,
+                       duplicate=lambda _k: _invalid_input("Duplicate tag keys found. Please note that Tag keys are case insensitive."))
+
+
+def merge_tags(existing: list[Doc], new: list[Doc], what: str) -> list[Doc]:
+    """IAM's stored list of {"Key", "Value"} with `new` tags added or replacing (gureum.aws.tags)."""
+    rules = replace(TAG_RULES, too_many_message=f"Cannot exceed quota for TagsPer{what}: {{max}}")
+    add = tags.check([(t["Key"], t.get("Value", "")) for t in new], rules)
+    return tags.to_pairs(tags.apply(tags.from_pairs(existing), add, (), rules))
+
+
+def remove_tags(existing: list[Doc], keys: list[str]) -> list[Doc]:
+    return tags.to_pairs(tags.apply(tags.from_pairs(existing), {}, keys, TAG_RULES))

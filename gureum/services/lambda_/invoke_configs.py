@@ -1,0 +1,72 @@
+"""Event invoke configs: how asynchronous invocations of a function (or of one version or
+alias) are retried and where their results go (DestinationConfig).
+
+Table lambda.eic, key "<fn>/<qualifier or $LATEST>" -> {FunctionArn (qualified),
+MaximumRetryAttempts?, MaximumEventAgeInSeconds?, DestinationConfig, LastModified (epoch
+seconds)}. Invariants: a config exists only for an existing function; destinations are
+Lambda, SQS, SNS, EventBridge or S3 ARNs. Every write publishes one change event
+(model.changed). The async event queue (async_queue.py) reads these rows as it delivers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from gureum.aws import arn as arns
+from gureum.aws.errors import AwsError
+from gureum.services.lambda_ import model
+from gureum.store import Txn
+
+FIELDS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+
+
+def check_destinations(dest: dict[str, Any] | None) -> None:
+    for kind in ("OnSuccess", "OnFailure"):
+        target = ((dest or {}).get(kind) or {}).get("Destination")
+        if target and arns.service_of(target) not in ("lambda", "sqs", "sns", "events", "s3"):
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", f"The destination ARN {target} is invalid.", Type="User")
+
+
+def _not_found(arn: str) -> AwsError:
+    return AwsError.modeled("lambda", "ResourceNotFoundException", f"The function event invoke config not found: {arn}", Type="User")
+
+
+def put(txn: Txn, key: str, slot: str, arn: str, fields: Mapping[str, Any], merge: bool) -> dict[str, Any]:
+    """PutFunctionEventInvokeConfig (merge False: replace) or UpdateFunctionEventInvokeConfig
+    (merge True: change the members given, the config must exist); `fields` holds FIELDS."""
+    model.get_function(txn, key, arn)
+    current = txn.get(model.EIC, slot) if merge else None
+    if merge and current is None:
+        raise _not_found(arn)
+    doc = dict(current or {"FunctionArn": arn})
+    for field in FIELDS:
+        if fields.get(field) is not None:
+            doc[field] = fields[field]
+        elif not merge:
+            doc.pop(field, None)
+    doc.setdefault("DestinationConfig", {"OnSuccess": {}, "OnFailure": {}})
+    doc["LastModified"] = time.time()
+    txn.put(model.EIC, slot, doc)
+    model.changed(txn, key, "invoke-config")
+    return doc
+
+
+def get(txn: Txn, slot: str, arn: str) -> dict[str, Any]:
+    doc = txn.get(model.EIC, slot)
+    if doc is None:
+        raise _not_found(arn)
+    return doc
+
+
+def delete(txn: Txn, key: str, slot: str, arn: str) -> None:
+    if not txn.delete(model.EIC, slot):
+        raise _not_found(arn)
+    model.changed(txn, key, "invoke-config")
+
+
+def list_configs(txn: Txn, key: str, arn: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """ListFunctionEventInvokeConfigs: one page of the function's configs and the next Marker."""
+    model.get_function(txn, key, arn)
+    return model.page_rows(txn, model.EIC, key + "/", params)

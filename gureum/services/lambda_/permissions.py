@@ -1,0 +1,61 @@
+"""The function's resource policy: the statements AddPermission grants, one policy per
+qualifier ("" for the unqualified function, else the version or alias name).
+
+Stored inside the function document (lambda.functions <fn>, see model.py) as
+"policies": {<qualifier>: [statement, ...], "<qualifier>#rev": RevisionId of that policy}.
+Invariants: statement ids are unique within a policy; every change gives the policy a new
+RevisionId; a RevisionId the caller sends must be the policy's current one. Every write
+publishes one change event (model.changed): the authorization gate reads policies through
+the engine's function cache (resource_policy.py), which that event refreshes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gureum.aws.errors import AwsError
+from gureum.services.lambda_ import model
+from gureum.store import Txn
+
+
+def _not_found() -> AwsError:
+    return AwsError.modeled("lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User")
+
+
+def add(txn: Txn, key: str, arn: str, slot: str, statement: dict[str, Any], revision_id: str | None) -> None:
+    """AddPermission: append `statement` to the policy of qualifier `slot`."""
+    doc = model.get_function(txn, key, arn)
+    policies = doc.setdefault("policies", {})
+    model.check_revision(policies.get(f"{slot}#rev", ""), revision_id)
+    statements = policies.setdefault(slot, [])
+    if any(s["Sid"] == statement["Sid"] for s in statements):
+        raise AwsError.modeled("lambda", "ResourceConflictException", f"The statement id ({statement['Sid']}) provided already exists. Please provide a new statement id, or remove the existing statement.", Type="User")
+    statements.append(statement)
+    policies[f"{slot}#rev"] = model.new_revision()
+    txn.put(model.FUNCTIONS, key, doc)
+    model.changed(txn, key, "policy")
+
+
+def get(txn: Txn, key: str, arn: str, slot: str) -> tuple[list[dict[str, Any]], str]:
+    """GetPolicy: (the statements of qualifier `slot`'s policy, its RevisionId)."""
+    doc = model.get_function(txn, key, arn)
+    policies = doc.get("policies") or {}
+    statements = policies.get(slot)
+    if not statements:
+        raise _not_found()
+    return statements, policies.get(f"{slot}#rev", "")
+
+
+def remove(txn: Txn, key: str, arn: str, slot: str, statement_id: str) -> None:
+    """RemovePermission."""
+    doc = model.get_function(txn, key, arn)
+    policies = doc.get("policies") or {}
+    statements = policies.get(slot) or []
+    keep = [s for s in statements if s["Sid"] != statement_id]
+    if len(keep) == len(statements):
+        raise _not_found()
+    policies[slot] = keep
+    policies[f"{slot}#rev"] = model.new_revision()
+    doc["policies"] = policies
+    txn.put(model.FUNCTIONS, key, doc)
+    model.changed(txn, key, "policy")

@@ -1,0 +1,46 @@
+"""Lambda's port for other services (gureum/ports.py `FunctionPort`): invoking a function by
+ARN as an Event through the durable event queue (async_queue.py), whose retries,
+destinations and dead-letter target apply; this node's engine, when it runs here, is woken at
+once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gureum.aws import arn as arns
+from gureum.aws.errors import AwsError
+from gureum.services.lambda_ import model
+from gureum.services.lambda_.async_queue import enqueue
+from gureum.services.lambda_.slots import ENGINE
+
+if TYPE_CHECKING:
+    from gureum.app import App
+
+
+def parse_function_arn(arn: str) -> tuple[str, str, str, str | None]:
+    """(account, region, name, qualifier) of arn:aws:lambda:<region>:<account>:function:<name>[:<q>];
+    ResourceNotFoundException for anything else."""
+    try:
+        ref = arns.lambda_function_parts(arn)
+    except arns.BadArn:
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User") from None
+    return str(ref.account), str(ref.region), ref.name, ref.qualifier
+
+
+class Functions:
+    """`FunctionPort` on `app`'s Lambda engine and event queue."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def invoke_async(self, arn: str, payload: bytes) -> str:
+        account, region, name, qualifier = parse_function_arn(arn)
+        key = model.fn_key(account, region, name)
+        if await self.app.store.read(lambda t: t.get(model.FUNCTIONS, key)) is None:
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
+        request_id = await enqueue(self.app, account, region, name, qualifier, payload)
+        engine = self.app.parts.get(ENGINE)
+        queue = getattr(engine, "queue", None)
+        if queue is not None:  # the engine runs on this node: it need not wait for its next poll
+            queue.wake()
+        return request_id

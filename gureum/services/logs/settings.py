@@ -1,0 +1,16 @@
+"""CloudWatch Logs' settings (`gureum up --set logs.KEY=VALUE` or GUREUM_LOGS_KEY;
+gureum/settings.py): how the node's one log writer (writer.py, `app.logs`) batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class LogsSettings:
+    PREFIX: ClassVar[str] = "logs"
+    flush_interval: float = 0.2
+    """seconds log lines wait to be written together (all are written when the node stops)"""
+    retention_interval: float = 600.0
+    """seconds between passes deleting events older than their group's retention"""

@@ -1,0 +1,17 @@
+"""S3's settings (`gureum up --set s3.KEY=VALUE` or GUREUM_S3_KEY; gureum/settings.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    PREFIX: ClassVar[str] = "s3"
+    gc_interval_seconds: float = 600.0
+    """seconds between passes of the blob collector (gc.py)"""
+    gc_grace_seconds: float = 3600.0
+    """blobs younger than this are never collected"""
+    upload_expiry_days: float = 0.0
+    """multipart uploads older than this many days are aborted (0: never)"""

@@ -1,0 +1,14 @@
+"""S3's objects in the node's typed registry (gureum/slots.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gureum.slots import Slot
+
+if TYPE_CHECKING:
+    from gureum.blobs import BlobStore
+    from gureum.services.s3.gc import Collector
+
+BLOBS: Slot[BlobStore] = Slot("s3.blobs")  # S3's own blob store, made on first use
+COLLECTOR: Slot[Collector] = Slot("s3.collector")  # the blob collector, once running
