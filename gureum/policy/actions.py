@@ -109,14 +109,6 @@ def owner(arn: str) -> str:
     return "" if acct in ("", "aws") else acct
 
 
-def split_arn(arn: str) -> tuple[str, str, str, str] | None:
-    """(service, region, account, resource) of an ARN, or None."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
-        return None
-    return parts[2], parts[3], parts[4], parts[5]
-
-
 Resolver = Callable[[str, Mapping[str, Any], str, str], list[str]]
 
 

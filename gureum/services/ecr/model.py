@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from gureum.services.ecr.oci import Manifest
@@ -41,7 +40,6 @@ PINS = "ecr.pins"
 GC = "ecr.gc"
 META = "ecr.meta"
 
-MUTABILITIES = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION")
 
 
 # --- errors (each carries its ECR API code and its registry-protocol code) -----------
@@ -103,10 +101,6 @@ class BlobInUse(EcrError):
 
 class UploadNotFound(EcrError):
     aws_code, oci_code, oci_status = "UploadNotFoundException", "BLOB_UPLOAD_UNKNOWN", 404
-
-
-class InvalidParameter(EcrError):
-    aws_code, oci_code, oci_status = "InvalidParameterException", "UNSUPPORTED", 400
 
 
 class Busy(EcrError):
@@ -602,13 +596,6 @@ def put_registry_settings(txn: Txn, scope: str, **changes: Any) -> dict[str, Any
 
 def now() -> float:
     return time.time()
-
-
-def unique(items: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for i in items:
-        seen.setdefault(i, None)
-    return list(seen)
 
 
 # --- replication: copy an image between scopes (blobs are shared, links are per repo) ----
