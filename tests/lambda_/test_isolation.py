@@ -9,6 +9,7 @@ that must fail, and only from a namespace without a default route, so no packet 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sys
@@ -233,14 +234,37 @@ FREEZE = textwrap.dedent(
 )
 
 
-def test_background_process_does_not_run_between_invocations(lam: Any, make_function: Any) -> None:
+def _frozen(pid: int) -> bool:
+    """Whether the kernel holds `pid`'s cgroup fully frozen (v1 freezer, else v2), seen from the host."""
+    groups = dict(line.split(":", 2)[1:] for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines())
+    freezer = next((path for controllers, path in groups.items() if "freezer" in controllers.split(",")), None)
+    if freezer is not None:
+        return Path(f"/sys/fs/cgroup/freezer{freezer}/freezer.state").read_text().strip() == "FROZEN"
+    events = [Path(f"{root}{groups['']}/cgroup.events") for root in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup")]
+    return any(e.is_file() and "frozen 1" in e.read_text() for e in events)
+
+
+def test_background_process_does_not_run_between_invocations(lam: Any, make_function: Any, gureum: Any) -> None:
     name = make_function(FREEZE)
     invoke_json(lam, name, {"op": "start"})
     _, before = invoke_json(lam, name, {"op": "read"})
-    time.sleep(1.0)  # real time: an idle window; the background process ticks every 10 ms when it is not frozen
+
+    def ticker() -> int | None:  # the background process, found from the host
+        for pid in gureum.descendants():
+            with contextlib.suppress(OSError):
+                if b"ticks.tmp" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+        return None
+
+    pid = wait_for("the background process", ticker, timeout=10)
+    ticks = Path(f"/proc/{pid}/root/tmp/ticks")  # its own /tmp, read through its root
+    wait_for("the environment frozen once the invocation ended", lambda: _frozen(pid), timeout=30, interval=0.02)
+    held = int(ticks.read_text())
+    assert held >= before["ticks"]
+    time.sleep(1.0)  # real time: an idle window; running, the process would tick every 10 ms in it
+    assert int(ticks.read_text()) == held and _frozen(pid)  # not one tick while no invocation runs
     _, after = invoke_json(lam, name, {"op": "read"})
-    # running, it would have ticked ~100 times; frozen, only around the two invocations
-    assert after["ticks"] - before["ticks"] < 20, (before, after)
+    assert after["ticks"] >= held  # thawed for the invocation
 
 
 OWN_ROOT = {
