@@ -40,9 +40,5 @@ class UnmodifiableEntity(IamError):
     code, status = "UnmodifiableEntity", 400
 
 
-class PolicyNotAttachable(IamError):
-    code, status = "PolicyNotAttachable", 400
-
-
 class IamValidationError(IamError):
     code, status = "ValidationError", 400
