@@ -20,7 +20,7 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 EXEMPT_FILES = frozenset({"waiting.py"})  # the one place a polling loop lives
-PENDING_ELSEWHERE: frozenset[str] = frozenset({"ecs"})  # converted on the ECS branch (issue 14)
+PENDING_ELSEWHERE: frozenset[str] = frozenset()
 REAL_TIME = "# real time:"
 HELPER_PATTERNS = ("*wait_for*", "_wait*", "_poll*")
 ALLOWED_HELPERS: dict[tuple[str, str], str] = {}  # (path under tests/, name) -> why it may exist
