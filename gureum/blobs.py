@@ -64,8 +64,8 @@ def _fsync_dir(path: Path) -> None:
 class BlobWriter:
     """One upload in progress: append with write(), then commit() or abort().
 
-    Not thread-safe: one writer at a time per upload (the methods are blocking file I/O;
-    on the event loop prefer `await write_async()` / `await commit_async()`)."""
+    Not thread-safe: one writer at a time per upload (the methods are blocking file I/O:
+    on the event loop, run them in a thread)."""
 
     def __init__(self, store: BlobStore, upload_id: str, path: Path, size: int = 0,
                  sha256: hashlib._Hash | None = None, md5: hashlib._Hash | None = None,
@@ -99,9 +99,6 @@ class BlobWriter:
         if self._md5 is not None:
             self._md5.update(data)
         self.size += len(data)
-
-    async def write_async(self, data: bytes) -> None:
-        await asyncio.to_thread(self.write, data)
 
     def flush(self) -> None:
         """Push written data to the OS (so open_upload() elsewhere sees it) and release the file."""
@@ -150,9 +147,6 @@ class BlobWriter:
         self.closed = True
         self.store._forget(self)
         return digest
-
-    async def commit_async(self, expected: str | None = None) -> str:
-        return await asyncio.to_thread(self.commit, expected)
 
     def abort(self) -> None:
         """Discard the upload (idempotent)."""
@@ -306,12 +300,6 @@ class BlobStore:
         w = BlobWriter(self, upload_id, path, size, sha256, md5_hash, want_md5=md5)
         self._writers[upload_id] = w
         return w
-
-    def upload_exists(self, upload_id: str) -> bool:
-        try:
-            return self._upload_path(upload_id).is_file()
-        except KeyError:
-            return False
 
     def discard_upload(self, upload_id: str) -> bool:
         try:

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -100,16 +99,21 @@ class GureumProcess:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gureum exited with {self.proc.returncode}:\n{self.log_tail()}")
+        proc = self.proc
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gureum exited with {proc.returncode}:\n{self.log_tail()}")
             try:
                 self.health()
-                return
             except OSError:
-                time.sleep(0.02)
-        raise RuntimeError(f"gureum did not become ready:\n{self.log_tail()}")
+                return False
+            return True
+
+        try:
+            wait_for("gureum answering /_gureum/health", ready, timeout, interval=0.02)
+        except AssertionError:
+            raise RuntimeError(f"gureum did not become ready:\n{self.log_tail()}") from None
 
     def health(self) -> dict[str, Any]:
         with urllib.request.urlopen(self.endpoint + "/_gureum/health", timeout=2) as resp:

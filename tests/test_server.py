@@ -15,6 +15,7 @@ import botocore.exceptions
 import pytest
 
 from harness import ROOT, GureumProcess
+from waiting import wait_for
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
@@ -45,7 +46,6 @@ def test_health_is_503_until_every_component_serves_then_dns_answers_at_once(tmp
     """A script that waits for health and then queries DNS must get its answer on the first
     query: health says `ready` (200) only once every enabled component serves."""
     import os
-    import time
 
     import dns.message
     import dns.query
@@ -59,13 +59,14 @@ def test_health_is_503_until_every_component_serves_then_dns_answers_at_once(tmp
     try:
         seen: set[int] = set()
         doc: dict[str, object] = {}
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        def answered() -> bool:  # 503 while starting (checked on the way), then 200
+            nonlocal doc
             try:
                 with urllib.request.urlopen(proc.endpoint + "/_gureum/health", timeout=2) as resp:
                     seen.add(resp.status)
                     doc = json.load(resp)
-                    break
+                    return True
             except urllib.error.HTTPError as e:
                 seen.add(e.code)
                 starting = json.load(e)
@@ -73,7 +74,9 @@ def test_health_is_503_until_every_component_serves_then_dns_answers_at_once(tmp
                 assert any(c["state"] == "starting" for c in starting["components"].values())
             except OSError:
                 pass
-            time.sleep(0.005)
+            return False
+
+        wait_for("health answered 200", answered, timeout=30, interval=0.005)
         assert doc.get("ready") is True, doc
         assert all(c["state"] == "running" for c in doc["components"].values()), doc  # type: ignore[union-attr]
         q = dns.message.make_query("nothing.example.", "A")

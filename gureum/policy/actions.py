@@ -110,14 +110,6 @@ def owner(arn: str) -> str:
     return "" if f.account in ("", "aws") else f.account
 
 
-def split_arn(arn: str) -> tuple[str, str, str, str] | None:
-    """(service, region, account, resource) of an ARN, or None."""
-    f = arns.fields(arn)
-    if f is None:
-        return None
-    return f.service, f.region, f.account, f.resource
-
-
 Resolver = Callable[[str, Mapping[str, Any], str, str], list[str]]
 
 

@@ -46,11 +46,6 @@ def _write(path: Path, value: str) -> None:
         f.write(value)
 
 
-def _read_int(path: Path) -> int:
-    with open(path) as f:
-        return int(f.read().split()[0])
-
-
 class Cgroup:
     """One sandbox's group (in each v1 controller, or one v2 directory)."""
 

@@ -173,11 +173,6 @@ class SandboxHost:
         ]
         return out
 
-    def covered(self, path: str) -> bool:
-        """Whether `path` is already visible through the base system view."""
-        real = os.path.realpath(path)
-        return any(real == d or real.startswith(d + "/") for d in ("/usr", "/etc"))
-
     async def start(self, spec: SandboxSpec, *, name: str | None = None) -> Sandbox:
         """Start the tree; its stdout and stderr come merged through `Sandbox.stdout`."""
         name = name or uuid.uuid4().hex[:12]
@@ -237,7 +232,6 @@ class Sandbox:
         self.proc = proc
         self.cgroup = cgroup
         self.isolated = isolated
-        self._oom_base = 0
         self._destroyed = False
 
     @property

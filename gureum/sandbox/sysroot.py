@@ -73,17 +73,6 @@ def usr_path(path: str) -> str:
     return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
 
 
-def add_tree(src: str, dst: Path, keep: Callable[[str], bool] | None = None) -> None:
-    """Link every regular file below `src` into `dst` (same relative paths)."""
-    for dirpath, _dirs, files in os.walk(src):
-        rel = os.path.relpath(dirpath, src)
-        for name in files:
-            path = os.path.join(dirpath, name)
-            if keep is not None and not keep(path):
-                continue
-            place(path, dst / rel / name)
-
-
 def _shared_objects(d: str) -> list[str]:
     out = []
     for dirpath, _dirs, files in os.walk(d):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 A = "401000000001"  # open mode: a 12-digit access key id is that account's root
 B = "401000000002"
@@ -51,13 +52,13 @@ def test_another_accounts_queue_is_refused_until_its_policy_grants(gureum: Any) 
     arn = f"arn:aws:sqs:{REGION}:{B}:{name}"
     sqs_b.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _grant(arn, ["sqs:SendMessage", "sqs:ReceiveMessage"])})
     sqs_a.send_message(QueueUrl=url, MessageBody="from A")
-    bodies = set()
-    for _ in range(5):
-        for m in sqs_a.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
-            bodies.add(m["Body"])
-        if bodies == {"secret of B", "from A"}:
-            break
-    assert bodies == {"secret of B", "from A"}
+    bodies: set[str] = set()
+
+    def both_received() -> bool:  # a long poll: it waits for messages itself
+        bodies.update(m["Body"] for m in sqs_a.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []))
+        return bodies == {"secret of B", "from A"}
+
+    wait_for("A to receive both messages of B's queue", both_received, timeout=30, interval=0)
     with pytest.raises(ClientError) as exc:  # granted Send/Receive, not DeleteQueue
         sqs_a.delete_queue(QueueUrl=url)
     assert _code(exc) == "AccessDenied"

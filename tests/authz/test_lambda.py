@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -19,6 +18,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 A = "401000000011"
 B = "401000000012"
@@ -129,10 +129,8 @@ def test_a_mapping_cannot_drain_another_accounts_queue_without_its_grant(gureum:
         sqs_b.add_permission(QueueUrl=url, Label="a-reads", AWSAccountIds=[A],
                              Actions=["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"])
         uuid_ = lam_a.create_event_source_mapping(FunctionName=name, EventSourceArn=queue_arn, Enabled=False)["UUID"]
-        deadline = time.monotonic() + 30  # a mapping can be deleted once it has settled
-        while lam_a.get_event_source_mapping(UUID=uuid_)["State"] not in ("Disabled", "Enabled"):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        # a mapping can be deleted once it has settled
+        wait_for("the mapping settled (Disabled or Enabled)", lambda: lam_a.get_event_source_mapping(UUID=uuid_)["State"] in ("Disabled", "Enabled"), timeout=30, interval=0.05)
         lam_a.delete_event_source_mapping(UUID=uuid_)
     finally:
         lam_a.delete_function(FunctionName=name)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import time
 import urllib.request
 import uuid
 
@@ -160,13 +159,8 @@ def test_describe_and_list_images(ecr, reg, name):
     assert "imageTags" not in details[d2] and "imagePushedAt" in details[d2]
     assert "lastRecordedPullTime" not in details[d1]
     reg.req("GET", f"/v2/{name}/manifests/v1")
-    deadline = time.monotonic() + 5  # recorded after the pull is answered
-    while time.monotonic() < deadline:
-        pulled = ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": "v1"}])["imageDetails"][0]
-        if "lastRecordedPullTime" in pulled:
-            break
-        time.sleep(0.05)
-    assert "lastRecordedPullTime" in pulled
+    # recorded after the pull is answered
+    wait_for("v1's lastRecordedPullTime", lambda: "lastRecordedPullTime" in ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": "v1"}])["imageDetails"][0], timeout=10, interval=0.05)
     tagged = ecr.list_images(repositoryName=name, filter={"tagStatus": "TAGGED"})["imageIds"]
     assert tagged == [{"imageDigest": d1, "imageTag": "v1"}]
     untagged = ecr.list_images(repositoryName=name, filter={"tagStatus": "UNTAGGED"})["imageIds"]
@@ -378,15 +372,8 @@ def test_scan_reports_inventory_and_no_invented_findings(ecr, gureum, tmp_path, 
     ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
     layout = build_busybox_image(tmp_path / "img", "v1")
     run("skopeo", "copy", "--dest-tls-verify=false", f"oci:{layout}:v1", f"docker://localhost:{gureum.port}/{name}:v1")
-    import time
-
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        detail = ecr.describe_images(repositoryName=name)["imageDetails"][0]
-        if detail.get("imageScanStatus", {}).get("status") == "COMPLETE":
-            break
-        time.sleep(0.1)
-    assert detail["imageScanStatus"]["status"] == "COMPLETE"  # scan on push ran
+    # scan on push ran
+    wait_for("the scan on push COMPLETE", lambda: ecr.describe_images(repositoryName=name)["imageDetails"][0].get("imageScanStatus", {}).get("status") == "COMPLETE", timeout=30, interval=0.1)
     ecr.start_image_scan(repositoryName=name, imageId={"imageTag": "v1"})
     f = ecr.describe_image_scan_findings(repositoryName=name, imageId={"imageTag": "v1"})
     assert f["imageScanStatus"]["status"] == "COMPLETE"

@@ -9,11 +9,11 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 from ecr.images import build_busybox_image, run, tools_missing
 from ecr.ocihttp import Registry
@@ -102,14 +102,9 @@ def docker(tmp_path_factory) -> Iterator[list[str]]:
         stdout=log, stderr=subprocess.STDOUT,
     )
     cli = ["docker", "-H", f"unix://{sock}"]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if subprocess.run([*cli, "version"], check=False, capture_output=True).returncode == 0:
-            break
-        if proc.poll() is not None:
-            break
-        time.sleep(0.25)
-    else:
+    try:
+        wait_for("dockerd answering (or exited)", lambda: proc.poll() is not None or subprocess.run([*cli, "version"], check=False, capture_output=True).returncode == 0, timeout=30, interval=0.25)
+    except AssertionError:
         proc.terminate()
         pytest.skip("dockerd did not start within 30 s")
     if proc.poll() is not None:

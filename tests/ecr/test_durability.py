@@ -7,10 +7,10 @@ import base64
 import hashlib
 import http.client
 import os
-import time
 
 import pytest
 from harness import GureumProcess
+from waiting import wait_for
 
 from ecr.ocihttp import Registry, sha
 
@@ -47,10 +47,7 @@ def test_abandoned_uploads_expire(tmp_path):
         reg = Registry(g.endpoint)
         loc = reg.req("POST", "/v2/dur/expire/blobs/uploads/").header("Location")
         reg.req("PATCH", loc, b"partial data")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and reg.req("GET", loc).status == 204:
-            time.sleep(0.1)
-        r = reg.req("GET", loc)
+        r = wait_for("the abandoned upload expired", lambda: (got := reg.req("GET", loc)).status != 204 and got, timeout=30, interval=0.1)
         assert r.status == 404 and r.error_code == "BLOB_UPLOAD_UNKNOWN"
         assert list((g.data_dir / "registry" / "uploads").iterdir()) == []
     finally:
@@ -121,14 +118,8 @@ def test_a_client_disconnecting_mid_chunk_can_resume_from_the_status(gureum):
     loc = reg.req("POST", "/v2/dur/disconnect/blobs/uploads/").header("Location")
     s = socket.create_connection(("127.0.0.1", gureum.port))
     s.sendall(f"PATCH {loc} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data[: 1 << 20])
-    time.sleep(0.3)
-    s.close()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        st = reg.req("GET", loc)
-        if st.status == 204 and st.header("Range") != "0-0":
-            break
-        time.sleep(0.05)
+    s.close()  # the bytes sent so far still reach the server, then it sees the connection end
+    st = wait_for("the partial chunk kept", lambda: (got := reg.req("GET", loc)).status == 204 and got.header("Range") != "0-0" and got, timeout=30, interval=0.05)
     have = int(st.header("Range").split("-")[1]) + 1
     assert 0 < have <= 1 << 20
     r = reg.req("PATCH", loc, data[have:], {"Content-Range": f"{have}-{len(data) - 1}"})

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 from gureum.services.ecr.lifecycle import DAY, PolicyError, evaluate, parse_policy
 
@@ -110,7 +111,7 @@ def test_preview_then_put_runs_the_policy(ecr, gureum):
     for i in range(4):
         d, _ = reg.image(name, f"v{i}", [f"layer{i}".encode()])
         digests.append(d)
-        time.sleep(0.01)
+        time.sleep(0.01)  # real time: each image pushed at a later instant (the rule keeps the newest)
     untagged, _ = reg.image(name, None, [b"loose"])
     text = _pad(policy(rule(1, "tagged", n=2, tagPrefixList=["v"]), rule(2, "any", "sinceImagePushed", 1)))
     with pytest.raises(ClientError) as e:
@@ -126,12 +127,7 @@ def test_preview_then_put_runs_the_policy(ecr, gureum):
     assert len(ecr.describe_images(repositoryName=name)["imageDetails"]) == 5
     ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=text)
     assert ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"] == text
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        left = {i["imageDigest"] for i in ecr.describe_images(repositoryName=name)["imageDetails"]}
-        if len(left) == 3:
-            break
-        time.sleep(0.1)
+    left = wait_for("the policy's run to leave 3 images", lambda: len(got := {i["imageDigest"] for i in ecr.describe_images(repositoryName=name)["imageDetails"]}) == 3 and got, timeout=30, interval=0.1)
     assert left == {digests[2], digests[3], untagged}
     assert "lastEvaluatedAt" in ecr.get_lifecycle_policy(repositoryName=name)
     ecr.delete_lifecycle_policy(repositoryName=name)

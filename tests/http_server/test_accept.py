@@ -31,7 +31,7 @@ def test_out_of_descriptors_pauses_accepting_and_logs_once(caplog: pytest.LogCap
         acceptor = Acceptor(sock, lambda address: asyncio.Protocol(), per_client=10, total=10, name="t",
                             retry_delay=0.5)
         acceptor.start()
-        await asyncio.sleep(1.2)  # the period observed, not synchronisation
+        await asyncio.sleep(1.2)  # real time: the period observed, not synchronisation
         calls = sock.calls
         await acceptor.close()
         for c in clients:

@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from harness import GureumProcess
+from waiting import wait_for
 
 LIMITS = {
     "GUREUM_HTTP_HEADER_TIMEOUT": "1",
@@ -48,28 +49,34 @@ def connect(server: GureumProcess, source: str = ATTACKER, rcvbuf: int | None = 
 
 def closed_by_server(sock: socket.socket, feed: bytes = b"", every: float = 0.2, timeout: float = 15.0) -> bytes | None:
     """Send `feed` one byte at a time (if given) until the server closes; everything it
-    answered, or None if it was still open at the deadline."""
+    answered, or None if it was still open at the deadline. Each read waits up to `every`
+    seconds: that is the drip's pace (a hostile client's, part of the test)."""
     sock.settimeout(every)
     got = b""
-    deadline = time.monotonic() + timeout
-    i = 0
-    while time.monotonic() < deadline:
+    sent = 0
+
+    def closed() -> bool:
+        nonlocal got, sent
         if feed:
             try:
-                sock.send(feed[i % len(feed) : i % len(feed) + 1])
+                sock.send(feed[sent % len(feed) : sent % len(feed) + 1])
             except OSError:
-                return got
-            i += 1
+                return True
+            sent += 1
         try:
             data = sock.recv(65536)
         except socket.timeout:
-            continue
+            return False
         except OSError:
-            return got
-        if not data:
-            return got
+            return True
         got += data
-    return None
+        return not data
+
+    try:
+        wait_for("the server to close the connection", closed, timeout, interval=0)
+    except AssertionError:
+        return None
+    return got
 
 
 def health_answers(server: GureumProcess) -> bool:
@@ -136,9 +143,10 @@ def test_a_connection_flood_from_one_address_is_capped_and_health_answers(server
                 break
         for s in socks:
             s.setblocking(False)
-        deadline = time.monotonic() + 15
         open_ = socks
-        while time.monotonic() < deadline:
+
+        def capped() -> bool:
+            nonlocal open_
             still = []
             for s in open_:
                 try:
@@ -150,10 +158,12 @@ def test_a_connection_flood_from_one_address_is_capped_and_health_answers(server
                     continue
                 still.append(s)
             open_ = still
-            if len(open_) <= 40:
-                break
-            time.sleep(0.1)
-        assert len(open_) <= 40, f"{len(open_)} connections from one address still open (cap 40)"
+            return len(open_) <= 40
+
+        try:
+            wait_for("the server to close all but 40 connections from one address", capped, timeout=15, interval=0.1)
+        except AssertionError:
+            raise AssertionError(f"{len(open_)} connections from one address still open (cap 40)") from None
         assert psutil.Process(pid).num_fds() < fds_before + 40 + 20
         assert health_answers(server)
     finally:
@@ -192,7 +202,7 @@ def test_a_steady_upload_above_the_minimum_rate_completes(server: GureumProcess)
     sock.sendall(b"PUT /steady/obj HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(body))
     for i in range(0, len(body), 2000):
         sock.sendall(body[i : i + 2000])
-        time.sleep(0.1)  # the client's pace, not synchronisation
+        time.sleep(0.1)  # real time: the client's pace (20 KB/s), not synchronisation
     sock.settimeout(10)
     head = sock.recv(65536)
     sock.close()

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -15,6 +14,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 from lambda_helpers import ISOLATED, invoke_json, zip_of
+from waiting import wait_for
 
 ECHO = "import os\ndef handler(e, c):\n    return {'v': os.environ.get('AWS_LAMBDA_FUNCTION_VERSION'), 'e': e}\n"
 
@@ -202,14 +202,23 @@ def test_aliases_route_by_weight(lam, make_function):
         lam.get_alias(FunctionName=name, Name="live")
 
 
-def test_reserved_concurrency_throttles_with_reason(lam, make_function):
-    name = make_function("import time\ndef handler(e, c):\n    time.sleep(1.5)\n    return 1\n")
+def test_reserved_concurrency_throttles_with_reason(lam, make_function, gureum):
+    # {"hold": s}: say so in the log, then keep the only slot for s seconds
+    name = make_function("import time\ndef handler(e, c):\n    print('RUNNING', flush=True)\n    time.sleep(e.get('hold', 0))\n    return 1\n", Timeout=15)
     assert lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)["ReservedConcurrentExecutions"] == 1
     assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 1
     assert lam.get_function(FunctionName=name)["Concurrency"] == {"ReservedConcurrentExecutions": 1}
-    first = threading.Thread(target=lambda: invoke_json(lam, name))
+    first = threading.Thread(target=lambda: invoke_json(lam, name, {"hold": 5}))
     first.start()
-    time.sleep(0.5)
+    logs = gureum.client("logs")
+
+    def running() -> bool:  # the first invocation has reached its handler: the one slot is taken
+        try:
+            return bool(logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern='"RUNNING"')["events"])
+        except logs.exceptions.ResourceNotFoundException:
+            return False
+
+    wait_for("the first invocation running", running, timeout=30, interval=0.05)
     with pytest.raises(ClientError) as exc:
         invoke_json(lam, name)
     first.join()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,14 +111,14 @@ def test_queued_events_survive_kill_9(tmp_path: Path):
         lam.put_function_event_invoke_config(FunctionName=target, DestinationConfig={"OnFailure": {"Destination": _destination_arn(lam, sink)}})
         lam.invoke(FunctionName=target, InvocationType="Event", Payload=b'{"n": 9}')
         logs = g.client("logs")
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:  # the first attempt has run and failed
+
+        def first_attempt_failed() -> bool:
             try:
-                if logs.filter_log_events(logGroupName=f"/aws/lambda/{target}", filterPattern="REPORT")["events"]:
-                    break
+                return bool(logs.filter_log_events(logGroupName=f"/aws/lambda/{target}", filterPattern="REPORT")["events"])
             except logs.exceptions.ResourceNotFoundException:
-                pass
-            time.sleep(0.1)
+                return False
+
+        wait_for("the first attempt to run and fail (its REPORT line)", first_attempt_failed, timeout=30, interval=0.1)
         g.kill9()
         g.start()
         record = _records(g, sink, 1, 40)[0]
@@ -141,30 +140,32 @@ def test_account_concurrency_limit_throttles_unreserved_functions(tmp_path: Path
         assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 1
         slow = _create(lam, role, "import time\ndef handler(e, c):\n    time.sleep(6)\n    return 1\n")
         other = _create(lam, role, "def handler(e, c):\n    return 2\n")
-        def hold_the_slot() -> None:
-            for _ in range(50):  # our own probes may take the slot first: retry until it runs
-                try:
-                    lam.invoke(FunctionName=slow)
-                    return
-                except ClientError:
-                    time.sleep(0.05)
+        def slow_ran() -> bool:  # our own probes may take the slot first: retry until it runs
+            try:
+                lam.invoke(FunctionName=slow)
+            except ClientError:
+                return False
+            return True
 
-        t = threading.Thread(target=hold_the_slot)
+        t = threading.Thread(target=wait_for, args=("the slow function to get the slot", slow_ran, 60, 0.05))
         t.start()
         # While the slow invoke holds the only slot, another function is throttled (poll:
         # on a loaded machine the slow invoke may take a while to reach its slot).
-        throttled = None
+        throttled: list[ClientError] = []
         client = g.client("lambda")
-        while t.is_alive() and throttled is None:
+
+        def other_throttled() -> bool:
             try:
                 client.invoke(FunctionName=other)
             except ClientError as err:
-                throttled = err
-            time.sleep(0.1)
+                throttled.append(err)
+            return bool(throttled) or not t.is_alive()
+
+        wait_for("an invoke of another function throttled", other_throttled, timeout=60, interval=0.1)
         t.join()
-        assert throttled is not None, "no invoke was throttled while the only slot was taken"
-        assert throttled.response["Error"]["Code"] == "TooManyRequestsException"
-        assert throttled.response["Reason"] == "ConcurrentInvocationLimitExceeded"
+        assert throttled, "no invoke was throttled while the only slot was taken"
+        assert throttled[0].response["Error"]["Code"] == "TooManyRequestsException"
+        assert throttled[0].response["Reason"] == "ConcurrentInvocationLimitExceeded"
         assert json.loads(lam.invoke(FunctionName=other)["Payload"].read()) == 2
     finally:
         g.stop()
@@ -198,23 +199,22 @@ def test_prewarm_setting_starts_an_environment_before_the_first_invoke(tmp_path:
     g.start()
     try:
         lam, role = _setup(g)
-        # the module records when it was imported (the environment's init) and says so in its log
-        name = _create(lam, role, "import time\nINIT_AT = time.time()\nprint('MODULE LOADED', flush=True)\ndef handler(e, c):\n    return INIT_AT\n")
+        # each environment's init draws a token and logs it; the handler answers with it
+        name = _create(lam, role, "import uuid\nTOKEN = uuid.uuid4().hex\nprint('MODULE LOADED ' + TOKEN, flush=True)\ndef handler(e, c):\n    return TOKEN\n")
         logs = g.client("logs")
 
-        def loaded() -> bool:
+        def loaded() -> list[str]:
             try:
                 events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern="MODULE")["events"]
             except logs.exceptions.ResourceNotFoundException:
-                return False
-            return any("MODULE LOADED" in e["message"] for e in events)
+                return []
+            return [e["message"].split("MODULE LOADED ", 1)[1].strip() for e in events if "MODULE LOADED " in e["message"]]
 
-        wait_for("the prewarmed environment's init (its module's log line), before any invoke", loaded, timeout=30)
-        sent_at = time.time()
+        (token,) = wait_for("the prewarmed environment's init (its module's log line), before any invoke", loaded, timeout=30)
         out = lam.invoke(FunctionName=name, LogType="Tail")
         log = base64.b64decode(out["LogResult"]).decode()
         assert "Init Duration" in log  # reported on the environment's first invoke, as AWS does
-        assert json.loads(out["Payload"].read()) < sent_at  # the invoke ran on the environment initialised before it
+        assert json.loads(out["Payload"].read()) == token  # the invoke ran on the environment initialised before it
     finally:
         g.stop()
 
@@ -236,12 +236,11 @@ def test_failure_record_goes_to_an_sqs_destination_and_the_event_to_the_dead_let
     lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 5}')
 
     def one(url: str) -> str:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            msgs = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
-            if msgs:
-                return msgs[0]["Body"]
-        raise AssertionError(f"nothing in {url}:\n{fast_retries.log_tail()}")
+        try:  # a long poll: it waits for messages itself
+            msgs = wait_for(f"a message in {url}", lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), timeout=30, interval=0)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}:\n{fast_retries.log_tail()}") from None
+        return msgs[0]["Body"]
 
     record = json.loads(one(dest_url))
     assert record["requestContext"]["condition"] == "RetriesExhausted"

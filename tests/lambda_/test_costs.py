@@ -6,9 +6,10 @@ import io
 import json
 import subprocess
 import sys
-import time
 import uuid
 import zipfile
+
+from waiting import wait_for
 
 from gureum.billing import prices
 from gureum.billing.cli import report
@@ -39,15 +40,14 @@ def test_gureum_costs_prices_recorded_invocations(gureum):
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role["Role"]["Arn"], Handler="app.handler", Code={"ZipFile": buf.getvalue()}, MemorySize=512)
     for _ in range(3):
         lam.invoke(FunctionName=name)
-    deadline = time.monotonic() + 15
-    row = None
-    while time.monotonic() < deadline and row is None:
+
+    def three_requests() -> dict | None:
         out = subprocess.run([sys.executable, "-m", "gureum", "costs", "--json", "--endpoint", gureum.endpoint], capture_output=True, text=True, timeout=60, env=gureum.env)
         assert out.returncode == 0, out.stderr
         rows = [r for r in json.loads(out.stdout)["lambda"] if r["function"].endswith(f":function:{name}")]
-        row = rows[0] if rows and rows[0]["requests"] == 3 else None
-        time.sleep(0.3)
-    assert row is not None
+        return rows[0] if rows and rows[0]["requests"] == 3 else None
+
+    row = wait_for("the 3 invocations recorded in gureum costs", three_requests, timeout=30, interval=0.3)
     assert row["gbSeconds"] > 0 and row["cost"] > 3 * prices.LAMBDA_REQUEST
     text = subprocess.run([sys.executable, "-m", "gureum", "costs", "--endpoint", gureum.endpoint], capture_output=True, text=True, timeout=60, env=gureum.env)
     assert name in text.stdout and "free tier" in text.stdout

@@ -4,9 +4,10 @@ destination record to its SQS subscribers, a DeadLetterConfig topic delivers the
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
+
+from waiting import wait_for
 
 FAILING = "def handler(e, c):\n    raise RuntimeError('always fails ' + str(e.get('n')))\n"
 SUCCEEDING = "def handler(e, c):\n    return {'doubled': e['n'] * 2}\n"
@@ -24,12 +25,11 @@ def _topic_with_queue(gureum: Any, raw: bool) -> tuple[str, str]:
 
 def _one(gureum: Any, url: str, timeout: float = 60.0) -> str:
     sqs = gureum.client("sqs")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        msgs = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
-        if msgs:
-            return msgs[0]["Body"]
-    raise AssertionError(f"nothing arrived in {url}:\n{gureum.log_tail()}")
+    try:  # a long poll: it waits for messages itself
+        msgs = wait_for(f"a message in {url}", lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages"), timeout, interval=0)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}:\n{gureum.log_tail()}") from None
+    return msgs[0]["Body"]
 
 
 def test_failure_destination_topic_and_dead_letter_topic_deliver_to_sqs_subscribers(gureum, lam, make_function):

@@ -288,7 +288,7 @@ def test_disabled_mapping_leaves_messages_and_enabling_resumes(gureum, lam, sqs,
     lam.update_event_source_mapping(UUID=mapping, Enabled=False)
     state_of(lam, mapping, "Disabled")
     sqs.send_message(QueueUrl=url, MessageBody="while disabled")
-    time.sleep(3)  # a disabled mapping must not take it (the poller is stopped before Disabled)
+    time.sleep(3)  # real time: a window in which a disabled mapping must not take it (its poller stops before Disabled)
     assert depth(sqs, url) == (1, 0)
     assert delivered(gureum, recorder) == []
     lam.update_event_source_mapping(UUID=mapping, Enabled=True)

@@ -9,6 +9,7 @@ that must fail, and only from a namespace without a default route, so no packet 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sys
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 from lambda_helpers import ISOLATED, TRUST, invoke_json, zip_of
+from waiting import wait_for
 
 pytestmark = pytest.mark.skipif(not ISOLATED, reason="needs root for namespaces and cgroups")
 
@@ -95,15 +97,15 @@ def test_function_of_another_account_cannot_take_an_environments_invocation(gure
 
         t = threading.Thread(target=steal)
         t.start()
-        answers = []
-        n = 0
-        deadline = time.monotonic() + 60
-        while t.is_alive() and time.monotonic() < deadline:  # the victim keeps being invoked while the thief waits
-            n += 1
-            resp, out = invoke_json(lam, victim, {"n": n, "secret": "victim-secret"})
+        answers: list[tuple[Any, Any]] = []
+
+        def thief_done() -> bool:  # the victim keeps being invoked while the thief waits
+            resp, out = invoke_json(lam, victim, {"n": len(answers) + 1, "secret": "victim-secret"})
             answers.append((resp.get("FunctionError"), out))
-            t.join(0.01)
-        t.join(60)
+            return not t.is_alive()
+
+        wait_for("the thief's invocation to end", thief_done, timeout=60, interval=0.01)
+        t.join()
         assert "out" in result, "the thief's invocation did not finish"
         assert "victim-secret" not in json.dumps(result["out"]), result
         for error, out in answers:
@@ -227,24 +229,42 @@ FREEZE = textwrap.dedent(
             subprocess.Popen([sys.executable, "-S", "-c", "import os\\n" + LOOP], start_new_session=True)
             while ticks() < 3:  # it is running
                 time.sleep(0.01)
-        return {"ticks": ticks(), "at": time.time()}
+        return {"ticks": ticks()}
     """
 )
 
 
-def test_background_process_does_not_run_between_invocations(lam: Any, make_function: Any) -> None:
+def _frozen(pid: int) -> bool:
+    """Whether the kernel holds `pid`'s cgroup fully frozen (v1 freezer, else v2), seen from the host."""
+    groups = dict(line.split(":", 2)[1:] for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines())
+    freezer = next((path for controllers, path in groups.items() if "freezer" in controllers.split(",")), None)
+    if freezer is not None:
+        return Path(f"/sys/fs/cgroup/freezer{freezer}/freezer.state").read_text().strip() == "FROZEN"
+    events = [Path(f"{root}{groups['']}/cgroup.events") for root in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup")]
+    return any(e.is_file() and "frozen 1" in e.read_text() for e in events)
+
+
+def test_background_process_does_not_run_between_invocations(lam: Any, make_function: Any, gureum: Any) -> None:
     name = make_function(FREEZE)
     invoke_json(lam, name, {"op": "start"})
     _, before = invoke_json(lam, name, {"op": "read"})
-    # an idle window: the background process ticks every 10 ms when it is not frozen
-    idle_until = time.monotonic() + 1.0
-    while time.monotonic() < idle_until:
-        time.sleep(0.05)
+
+    def ticker() -> int | None:  # the background process, found from the host
+        for pid in gureum.descendants():
+            with contextlib.suppress(OSError):
+                if b"ticks.tmp" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+        return None
+
+    pid = wait_for("the background process", ticker, timeout=10)
+    ticks = Path(f"/proc/{pid}/root/tmp/ticks")  # its own /tmp, read through its root
+    wait_for("the environment frozen once the invocation ended", lambda: _frozen(pid), timeout=30, interval=0.02)
+    held = int(ticks.read_text())
+    assert held >= before["ticks"]
+    time.sleep(1.0)  # real time: an idle window; running, the process would tick every 10 ms in it
+    assert int(ticks.read_text()) == held and _frozen(pid)  # not one tick while no invocation runs
     _, after = invoke_json(lam, name, {"op": "read"})
-    elapsed = after["at"] - before["at"]
-    assert elapsed >= 1.0
-    # running, it would have ticked ~100 times; frozen, only around the two invocations
-    assert after["ticks"] - before["ticks"] < 20, (before, after)
+    assert after["ticks"] >= held  # thawed for the invocation
 
 
 OWN_ROOT = {
@@ -299,16 +319,15 @@ def test_function_reaches_task_addresses_but_not_the_host_on_the_bridge(lam: Any
             "s.bind(('0.0.0.0', 8080))\ns.listen(8)\nwhile True:\n    c, _ = s.accept()\n    c.sendall(b'task')\n    c.close()\n"
         )
         server = subprocess.Popen(["ip", "netns", "exec", task.netns, sys.executable, "-c", serve])
-        deadline = time.monotonic() + 20
-        while True:  # the task answers (seen from the host)
+
+        def task_answers() -> bool:  # seen from the host
             try:
                 with socket.create_connection((task.ip, 8080), timeout=1) as s:
-                    if s.recv(16) == b"task":
-                        break
+                    return s.recv(16) == b"task"
             except OSError:
-                pass
-            assert time.monotonic() < deadline, "the task's server did not come up"
-            time.sleep(0.02)
+                return False
+
+        wait_for("the task's server to come up", task_answers, timeout=30, interval=0.02)
         with socket.socket() as host_listener:  # a host service on every address, the bridge's too
             host_listener.bind(("0.0.0.0", 0))
             host_listener.listen(8)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
+from waiting import wait_for_async
 
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import (
@@ -210,10 +211,12 @@ class GatedReads(MemoryStore):
     """A store whose reads, once read, wait for a gate: lets a write land mid-load."""
 
     gate: asyncio.Event | None = None
+    held = 0  # reads done and waiting at the gate
 
     async def read(self, fn: Callable[[Txn], T]) -> T:
         value = await super().read(fn)
         if self.gate is not None:
+            self.held += 1
             await self.gate.wait()
         return value
 
@@ -226,7 +229,7 @@ def test_a_load_overtaken_by_a_change_is_not_kept() -> None:
         await store.run(lambda t: functions.create(t, KEY, _new_doc(), None, False))
         store.gate = asyncio.Event()
         loading = asyncio.create_task(cache.get(KEY, ARN))
-        await asyncio.sleep(0)  # the load has read the old configuration and waits
+        await wait_for_async("the load to have read the old configuration", lambda: store.held, timeout=10)
         await store.run(lambda t: functions.update_configuration(t, KEY, ARN, {"Timeout": 30}, None))
         store.gate.set()
         assert (await loading).doc["config"]["Timeout"] == 3  # its caller asked before the change

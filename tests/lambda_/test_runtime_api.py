@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from waiting import wait_for_async
 
 from gureum.services.lambda_.runtime_api import InitError, Invocation, Outcome, RuntimeApi, RuntimeApiServer
 
@@ -18,8 +19,8 @@ def test_next_waits_for_a_submitted_invocation_and_response_finishes_it():
     async def scenario() -> Outcome:
         api = RuntimeApi()
         poll = asyncio.ensure_future(api.next())
-        await asyncio.sleep(0)
-        assert api.ready.done() and not poll.done()
+        await wait_for_async("the runtime's first poll", api.ready.done, timeout=10)
+        assert not poll.done()
         inv = _inv()
         api.submit(inv)
         assert (await poll) is inv
@@ -125,8 +126,8 @@ def test_connection_close_is_honoured_and_bodies_may_arrive_late():
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n")
         await writer.drain()
-        await asyncio.sleep(0.05)
-        writer.write(b"true")  # the body in a later segment
+        await asyncio.sleep(0.05)  # real time: the body comes later, in a segment of its own
+        writer.write(b"true")
         outcome = await asyncio.wait_for(inv.done, 5)
         writer.close()
         await server.stop()

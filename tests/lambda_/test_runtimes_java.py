@@ -8,12 +8,12 @@ import base64
 import io
 import shutil
 import subprocess
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 from lambda_helpers import invoke_json
+from waiting import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("javac") is None or shutil.which("java") is None, reason="no JDK (apt-get install default-jdk-headless)")
 
@@ -370,17 +370,17 @@ def test_java21_runs_and_says_which_jdk(lam, make_java, gureum):
     assert out["event"] == {"v": 21}
     logs = gureum.client("logs")
     group = f"/aws/lambda/{name}"
-    text = ""
-    for _ in range(100):  # logs are delivered asynchronously: the group may not exist yet
+
+    def logged() -> str:  # logs are delivered asynchronously: the group may not exist yet
         try:
             streams = logs.describe_log_streams(logGroupName=group).get("logStreams", [])
             events = [e for s in streams for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"]]
-            text = "\n".join(e["message"] for e in events)
         except logs.exceptions.ResourceNotFoundException:
-            text = ""
-        if "INIT_START" in text and "gureum: java21" in text or "REPORT" in text:
-            break
-        time.sleep(0.2)
+            return ""
+        text = "\n".join(e["message"] for e in events)
+        return text if "INIT_START" in text and "gureum: java21" in text or "REPORT" in text else ""
+
+    text = wait_for("the invocation's log (INIT_START and REPORT)", logged, timeout=30, interval=0.2)
     assert "INIT_START Runtime Version: java21" in text
     version = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr
     if 'version "21' not in version:

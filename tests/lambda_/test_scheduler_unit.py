@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from waiting import wait_for_async
+
 from gureum.services.lambda_.environment import CREDENTIALS_MARGIN, EnvConfig
 from gureum.services.lambda_.scheduler import Scheduler
 
@@ -50,7 +52,7 @@ def test_the_reaper_retires_idle_environments_whose_credentials_are_due() -> Non
             env.destroy = lambda env=env: _record(destroyed, env)
         sched._idle["k"] = [fresh, due]
         task = asyncio.ensure_future(sched.run_reaper(interval=0.05))
-        await asyncio.sleep(0.3)
+        await wait_for_async("the reaper to destroy the environment whose credentials are due", lambda: destroyed, timeout=10)
         task.cancel()
         assert sched._idle["k"] == [fresh]
         return destroyed

@@ -9,12 +9,12 @@ import io
 import json
 import subprocess
 import sys
-import time
 import uuid
 import zipfile
 from pathlib import Path
 
 from harness import GureumProcess
+from waiting import wait_for
 
 
 def _zip(source: str) -> bytes:
@@ -56,15 +56,10 @@ def test_a_clean_stop_loses_no_log_line_and_no_usage_row(tmp_path: Path):
     g.start()
     try:
         logs = g.client("logs")
-        lines: list[str] = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
-            if groups:
-                events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-                lines = [e["message"] for e in events if marker in e["message"]]
-                break
-            time.sleep(0.2)
+        wait_for("the function's log group after the restart",
+                 lambda: logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"], 30, 0.2)
+        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        lines = [e["message"] for e in events if marker in e["message"]]
         assert sorted(line.split()[-1] for line in lines) == [str(n) for n in range(invokes)], lines
     finally:
         g.stop()

@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from harness import GureumProcess
+from waiting import wait_for
 
 LIMITS = {
     "GUREUM_DNS_TCP_IDLE_TIMEOUT": "3",
@@ -104,22 +105,21 @@ def test_pipelined_unread_queries_keep_memory_bounded_and_udp_answers(server: Gu
 def test_a_one_byte_drip_is_closed(server: GureumProcess) -> None:
     sock = connect(server)
     sock.setblocking(False)
-    deadline = time.monotonic() + 15
-    i = 0
-    closed = False
-    while time.monotonic() < deadline:
+    sent = 0
+
+    def drip_closed() -> bool:  # called every 0.3 s: the attack's pace
+        nonlocal sent
         try:
-            sock.send(FRAMED[i % len(FRAMED) : i % len(FRAMED) + 1])
+            sock.send(FRAMED[sent % len(FRAMED) : sent % len(FRAMED) + 1])
         except OSError:
-            closed = True
-            break
-        i += 1
-        if is_closed(sock):
-            closed = True
-            break
-        time.sleep(0.3)  # the attack's pace, not synchronisation
-    sock.close()
-    assert closed, f"a client sending one byte every 0.3 s was still connected after {i} bytes"
+            return True
+        sent += 1
+        return is_closed(sock)
+
+    try:
+        wait_for("the server to close a client sending one byte every 0.3 s", drip_closed, timeout=15, interval=0.3)
+    finally:
+        sock.close()
 
 
 def test_connections_per_address_are_capped_and_others_served(server: GureumProcess) -> None:
@@ -127,19 +127,22 @@ def test_connections_per_address_are_capped_and_others_served(server: GureumProc
     for s in socks:
         s.setblocking(False)
     open_ = list(socks)
-    deadline = time.monotonic() + 15
+
+    def capped() -> bool:
+        nonlocal open_
+        for s in open_:  # each keeps itself busy: a whole query at a time
+            try:
+                s.send(FRAMED)
+            except OSError:
+                pass
+        open_ = [s for s in open_ if not is_closed(s)]
+        return len(open_) <= 8
+
     try:
-        while time.monotonic() < deadline:
-            for s in open_:  # each keeps itself busy: a whole query at a time
-                try:
-                    s.send(FRAMED)
-                except OSError:
-                    pass
-            open_ = [s for s in open_ if not is_closed(s)]
-            if len(open_) <= 8:
-                break
-            time.sleep(0.2)
-        assert len(open_) <= 8, f"{len(open_)} TCP connections from one address still open (cap 8)"
+        try:
+            wait_for("the server to close all but 8 TCP connections from one address", capped, timeout=15, interval=0.2)
+        except AssertionError:
+            raise AssertionError(f"{len(open_)} TCP connections from one address still open (cap 8)") from None
         other = connect(server, source="127.0.0.1")
         other.settimeout(5)
         other.sendall(FRAMED)

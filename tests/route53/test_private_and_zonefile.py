@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import dns.message
 import dns.query
 import dns.rcode
+from waiting import wait_for
 
 from gureum.services.route53 import zonefile
 
@@ -103,9 +103,7 @@ def test_with_no_views_configured_the_host_sees_private_zones(gureum):
     zid = r53.create_hosted_zone(Name=name, CallerReference=uuid.uuid4().hex, VPC={"VPCRegion": "us-east-1", "VPCId": "vpc-0abc"})["HostedZone"]["Id"]
     r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
         "Name": f"db.{name}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.9.8.7"}]}}]})
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not values(ask(gureum.dns_port, f"db.{name}", "127.0.0.1")):
-        time.sleep(0.05)
+    wait_for("the private record answered to the host", lambda: values(ask(gureum.dns_port, f"db.{name}", "127.0.0.1")), timeout=30, interval=0.05)
     assert values(ask(gureum.dns_port, f"db.{name}", "127.0.0.1")) == ["10.9.8.7"]
     assert values(ask(gureum.dns_port, f"db.{name}", "127.0.0.9")) == ["10.9.8.7"]  # all of 127/8 is the host
 

@@ -3,7 +3,6 @@ log lines appear in the zone's stream."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import dns.edns
@@ -11,6 +10,7 @@ import dns.message
 import dns.query
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 from .zones import udp
 
@@ -33,19 +33,22 @@ def test_query_logging_writes_route53_lines_to_cloudwatch_logs(gureum):
     assert r53.get_query_logging_config(Id=conf["Id"])["QueryLoggingConfig"]["HostedZoneId"] == zone
     assert [c["Id"] for c in r53.list_query_logging_configs(HostedZoneId=zone)["QueryLoggingConfigs"]] == [conf["Id"]]
 
-    deadline = time.monotonic() + 60
     lines: list[str] = []
-    while time.monotonic() < deadline:
+    streams: list[dict] = []
+
+    def both_logged() -> bool:  # queries go on until logging has started and both are in the log
+        nonlocal lines, streams
         q = dns.message.make_query("WWW.qlog.test", "A", use_edns=0, options=[dns.edns.ECSOption("198.51.100.0", 24)])
         udp(q, gureum.dns_port)
         udp(dns.message.make_query("nope.qlog.test", "A"), gureum.dns_port)
         streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
-        if streams:
-            events = logs.get_log_events(logGroupName=group, logStreamName=streams[0]["logStreamName"])["events"]
-            lines = [e["message"] for e in events]
-            if any(" NXDOMAIN " in line for line in lines) and any(" NOERROR " in line for line in lines):
-                break
-        time.sleep(0.5)
+        if not streams:
+            return False
+        events = logs.get_log_events(logGroupName=group, logStreamName=streams[0]["logStreamName"])["events"]
+        lines = [e["message"] for e in events]
+        return any(" NXDOMAIN " in line for line in lines) and any(" NOERROR " in line for line in lines)
+
+    wait_for("a NOERROR and an NXDOMAIN line in the query log", both_logged, timeout=60, interval=0.5)
     ok = next(line for line in lines if " NOERROR " in line).split(" ")
     assert ok[0] == "1.0" and ok[2] == zone and ok[3] == "www.qlog.test" and ok[4] == "A" and ok[6] == "UDP"
     assert ok[8] == "127.0.0.1" and ok[9] == "198.51.100.0/24"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import dns.xfr
 import dns.zone
 import pytest
 from harness import GureumProcess, free_port
+from waiting import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("nsd") is None, reason="nsd (Debian package) is not installed")
 
@@ -63,18 +63,13 @@ zone:
     return subprocess.Popen(["nsd", "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def wait_answer(port: int, name: str, want: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = dns.query.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=port, timeout=1)
-            if any(rr.to_text() == want for rrset in last.answer for rr in rrset):
-                return
-        except Exception as exc:  # NSD still starting
-            last = exc
-        time.sleep(0.2)
-    raise AssertionError(f"secondary never answered {name} -> {want}: {last}")
+def answers_with(port: int, name: str, want: str) -> bool:
+    """Whether the server on `port` answers `name` A with `want` (False while it is still starting)."""
+    try:
+        got = dns.query.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=port, timeout=1)
+    except Exception:  # noqa: BLE001 - NSD still starting
+        return False
+    return any(rr.to_text() == want for rrset in got.answer for rr in rrset)
 
 
 def upsert(r53, zone_id: str, name: str, value: str) -> None:
@@ -89,11 +84,11 @@ def test_nsd_secondary_transfers_and_follows_changes(primary, tmp_path):
     upsert(r53, zone_id, "www.secondary.test", "192.0.2.1")
     nsd = start_nsd(tmp_path / "nsd", nsd_port, "secondary.test", gureum.dns_port)
     try:
-        wait_answer(nsd_port, "www.secondary.test", "192.0.2.1")  # initial AXFR
+        wait_for("NSD answering www.secondary.test -> 192.0.2.1", lambda: answers_with(nsd_port, "www.secondary.test", "192.0.2.1"), timeout=30)  # initial AXFR
         upsert(r53, zone_id, "www.secondary.test", "192.0.2.2")  # NOTIFY, then IXFR
-        wait_answer(nsd_port, "www.secondary.test", "192.0.2.2")
+        wait_for("NSD answering www.secondary.test -> 192.0.2.2", lambda: answers_with(nsd_port, "www.secondary.test", "192.0.2.2"), timeout=30)
         upsert(r53, zone_id, "new.secondary.test", "192.0.2.3")
-        wait_answer(nsd_port, "new.secondary.test", "192.0.2.3")
+        wait_for("NSD answering new.secondary.test -> 192.0.2.3", lambda: answers_with(nsd_port, "new.secondary.test", "192.0.2.3"), timeout=30)
         soa = dns.query.udp(dns.message.make_query("secondary.test", "SOA"), "127.0.0.1", port=nsd_port, timeout=2).answer[0][0]
         assert soa.serial == 4  # AWS's serial 1 + three changes
     finally:
@@ -149,7 +144,7 @@ def test_with_secondaries_the_listed_serial_moves_and_is_the_served_one(primary)
     upsert(r53, zone_id, "a.serial.test", "192.0.2.1")
     upsert(r53, zone_id, "b.serial.test", "192.0.2.2")
     assert listed_serial(r53, zone_id) == 3
-    wait_answer(gureum.dns_port, "b.serial.test", "192.0.2.2")
+    wait_for("gureum answering b.serial.test -> 192.0.2.2", lambda: answers_with(gureum.dns_port, "b.serial.test", "192.0.2.2"), timeout=30)
     assert served_serial(gureum.dns_port, "serial.test") == 3
     # a batch that sets a serial of its own keeps it
     soa = r53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordType="SOA", StartRecordName="serial.test", MaxItems="1")["ResourceRecordSets"][0]
@@ -158,7 +153,4 @@ def test_with_secondaries_the_listed_serial_moves_and_is_the_served_one(primary)
     soa["ResourceRecords"] = [{"Value": " ".join(fields)}]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": soa}]})
     assert listed_serial(r53, zone_id) == 2026120301
-    deadline = time.monotonic() + 10
-    while served_serial(gureum.dns_port, "serial.test") != 2026120301 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert served_serial(gureum.dns_port, "serial.test") == 2026120301
+    wait_for("the served serial 2026120301", lambda: served_serial(gureum.dns_port, "serial.test") == 2026120301, timeout=30, interval=0.05)

@@ -11,6 +11,7 @@ import dns.message
 import dns.rcode
 import pytest
 from harness import free_port
+from waiting import wait_for_async
 
 from gureum import periodic
 from gureum.config import Config
@@ -49,17 +50,22 @@ class MiniApp:
 
 async def started(app: MiniApp) -> asyncio.Task:
     task = asyncio.create_task(server.run(app))
-    for _ in range(200):
-        if app.parts.get(DNS) is not None:
-            return task
+
+    def up() -> bool:
         if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    raise AssertionError("the dns component did not start")
+            task.result()  # it failed: say why
+        return app.parts.get(DNS) is not None
+
+    await wait_for_async("the dns component to start", up, timeout=30, interval=0.01)
+    return task
 
 
 async def ask(port: int, name: str) -> dns.message.Message:
     return await dns.asyncquery.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=port, timeout=2)
+
+
+async def _rcode_is(port: int, name: str, rcode: dns.rcode.Rcode) -> bool:
+    return (await ask(port, name)).rcode() == rcode
 
 
 async def create(app: MiniApp, name: str, records: list[tuple[str, str]]) -> str:
@@ -81,12 +87,15 @@ def test_loads_zones_at_start_and_follows_changes(tmp_path: Path):
             assert app.status["route53"] == "running"
             assert (await ask(port, "www.before.test")).answer[0][0].to_text() == "192.0.2.1"
             zid = await create(app, "after.test", [("www.after.test", "192.0.2.2")])
-            await asyncio.sleep(0.05)  # in-process events arrive on the loop
-            assert (await ask(port, "www.after.test")).answer[0][0].to_text() == "192.0.2.2"
+
+            async def answer() -> list[str]:
+                return [rr.to_text() for rrset in (await ask(port, "www.after.test")).answer for rr in rrset]
+
+            # in-process events arrive on the loop
+            assert await wait_for_async("the new zone answered", answer, timeout=10) == ["192.0.2.2"]
             await app.store.run(lambda txn: model.change_record_sets(txn, ACCOUNT, zid, {"Changes": [
                 {"Action": "DELETE", "ResourceRecordSet": {"Name": "www.after.test", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.2"}]}}]}))
-            await asyncio.sleep(0.05)
-            assert (await ask(port, "www.after.test")).rcode() == dns.rcode.NXDOMAIN
+            await wait_for_async("the deleted record gone", lambda: _rcode_is(port, "www.after.test", dns.rcode.NXDOMAIN), timeout=10)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -154,10 +163,7 @@ def test_follower_polls_changes_committed_elsewhere():
         for n in range(3):
             await store.run(lambda txn, n=n: (txn.publish(model.EVENT_TOPIC, {"n": n}), txn.publish("other", {"n": -1})))
         task = asyncio.create_task(follower.changes.poll_forever(0.01))
-        for _ in range(100):
-            if len(rec.applied) == 3:
-                break
-            await asyncio.sleep(0.01)
+        await wait_for_async("the 3 events applied", lambda: len(rec.applied) >= 3, timeout=10, interval=0.01)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         assert rec.applied == [0, 1, 2] and follower.changes.position == 6

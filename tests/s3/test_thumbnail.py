@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                                   "Action": "sts:AssumeRole"}]}
@@ -79,13 +79,15 @@ def test_png_upload_makes_a_thumbnail(gureum):
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     s3.put_object(Bucket=source, Key="holiday photo.png", Body=buf.getvalue(), ContentType="image/png")
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    def thumbnail() -> bytes:
         try:
-            thumb = s3.get_object(Bucket=target, Key="thumbs/holiday photo.png")["Body"].read()
-            break
+            return s3.get_object(Bucket=target, Key="thumbs/holiday photo.png")["Body"].read()
         except s3.exceptions.NoSuchKey:
-            time.sleep(0.3)
-    else:
-        raise AssertionError(f"no thumbnail after 90 s:\n{gureum.log_tail()}")
+            return b""
+
+    try:
+        thumb = wait_for("the thumbnail", thumbnail, timeout=90, interval=0.3)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}:\n{gureum.log_tail()}") from None
     assert PIL.open(io.BytesIO(thumb)).size == (128, 96)

@@ -8,13 +8,13 @@ import asyncio
 import os
 import shutil
 import socket
-import time
 from pathlib import Path
 
 import pytest
+from waiting import wait_for_async
 
 from gureum.sandbox import sysroot
-from gureum.sandbox.process import SandboxHost, SandboxSpec
+from gureum.sandbox.process import Mount, SandboxHost, SandboxSpec
 
 root_only = pytest.mark.skipif(
     os.geteuid() != 0 or not (shutil.which("cc") or shutil.which("gcc")), reason="needs root and a C compiler"
@@ -71,13 +71,13 @@ def test_private_namespace_reaches_only_its_own_sockets(tmp_path: Path) -> None:
                 f"try:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n    print('host-reached')\n"
                 "except OSError as e:\n    print('host-refused', e.errno)\n"
             )
-            code, out = await _run(host, ["python3", "-c", script], netns_fd=ns.fd)
-            deadline = time.monotonic() + 5
-            while not got and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            server.close()
-            await ns.aclose()
-            await host.close()
+            try:
+                code, out = await _run(host, ["python3", "-c", script], netns_fd=ns.fd)
+                await wait_for_async(f"the connection from inside the namespace (the script said {out!r})", lambda: got, timeout=30, interval=0.01)
+            finally:
+                server.close()
+                await ns.aclose()
+                await host.close()
             return code, out, got[0] if got else b""
 
     code, out, got = asyncio.run(main())
@@ -88,38 +88,35 @@ def test_private_namespace_reaches_only_its_own_sockets(tmp_path: Path) -> None:
 
 @root_only
 def test_frozen_tree_does_not_run_until_thawed(tmp_path: Path) -> None:
+    """The tree counts into a file (renamed into place, so always whole): read at any instant it
+    says how far the tree got, with nothing queued in between as a pipe would."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+
+    def ticks() -> int:
+        try:
+            return int((shared / "ticks").read_text())
+        except (OSError, ValueError):
+            return 0  # not written yet
+
     async def main() -> tuple[int, int, int]:
-        host = SandboxHost(tmp_path)
-        sb = await host.start(SandboxSpec(argv=["/bin/sh", "-c", "n=0; while :; do n=$((n+1)); echo $n; sleep 0.01; done"], env=ENV))
-        assert sb.can_freeze
-        lines: list[int] = []
-
-        async def read() -> None:
-            while line := await sb.stdout.readline():
-                lines.append(int(line))
-
-        reader = asyncio.create_task(read())
-        while len(lines) < 3:
-            await asyncio.sleep(0.01)
-        sb.freeze()
-        assert sb.cgroup is not None
-        deadline = time.monotonic() + 5
-        while not sb.cgroup.frozen_fully():
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.005)
-        for _ in range(20):  # the reader takes what was written before the freeze
-            await asyncio.sleep(0)
-        frozen_at = len(lines)
-        idle_until = time.monotonic() + 0.5  # an observation window, not a synchronisation
-        while time.monotonic() < idle_until:
-            await asyncio.sleep(0.05)
-        after_idle = len(lines)
-        sb.thaw()
-        while len(lines) < after_idle + 3:
-            await asyncio.sleep(0.01)
-        await sb.destroy()  # a frozen tree is also killable: destroy thaws
-        await reader
-        return frozen_at, after_idle, len(lines)
+        host = SandboxHost(tmp_path / "host")
+        count = "n=0; while :; do n=$((n+1)); echo $n > /shared/next; mv /shared/next /shared/ticks; sleep 0.01; done"
+        sb = await host.start(SandboxSpec(argv=["/bin/sh", "-c", count], env=ENV, mounts=[Mount("bind-rw", "/shared", str(shared))]))
+        try:
+            assert sb.can_freeze and sb.cgroup is not None
+            await wait_for_async("the tree counting", lambda: ticks() >= 3, timeout=30, interval=0.01)
+            sb.freeze()
+            await wait_for_async("the tree frozen fully", sb.cgroup.frozen_fully, timeout=30, interval=0.005)
+            frozen_at = ticks()
+            await asyncio.sleep(0.5)  # real time: a window in which a frozen tree must not count
+            after_idle = ticks()
+            sb.thaw()
+            await wait_for_async("the thawed tree counting again", lambda: ticks() >= after_idle + 3, timeout=30, interval=0.01)
+        finally:
+            await sb.destroy()  # a frozen tree is also killable: destroy thaws
+        return frozen_at, after_idle, ticks()
 
     frozen_at, after_idle, total = asyncio.run(main())
     assert after_idle == frozen_at  # nothing ran while frozen
@@ -187,13 +184,13 @@ def test_a_namespace_given_back_serves_again_with_its_sockets(tmp_path: Path) ->
 
         server = await asyncio.start_server(serve, sock=again.serve_socket(7002))
         script = "import socket\nsocket.create_connection(('127.0.0.1', 7002), timeout=2).sendall(b'again')\n"
-        code, out = await _run(host, ["python3", "-c", script], netns_fd=again.fd)
-        deadline = time.monotonic() + 5
-        while not got and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        server.close()
-        await host.release_network(again, (7002,))
-        await host.close()
+        try:
+            code, out = await _run(host, ["python3", "-c", script], netns_fd=again.fd)
+            await wait_for_async(f"the connection from inside the namespace given back (the script said {out!r})", lambda: got, timeout=30, interval=0.01)
+        finally:
+            server.close()
+            await host.release_network(again, (7002,))
+            await host.close()
         return same, (got[0] if got else b"").decode() + out
 
     same, out = asyncio.run(main())

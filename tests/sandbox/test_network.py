@@ -8,6 +8,7 @@ import os
 import subprocess
 
 import pytest
+from waiting import wait_for_async
 
 from gureum.sandbox import network as net
 
@@ -49,17 +50,16 @@ def test_published_port_forwards_to_the_task(bridge):
     async def go() -> bytes:
         proxy = await net.publish("127.0.0.1", 0, (tn.ip, 7000))
         try:
-            for _ in range(100):
+            async def answer() -> bytes:  # empty until the task's server listens
                 try:
                     r, w = await asyncio.open_connection("127.0.0.1", proxy.host_port)
                     data = await asyncio.wait_for(r.read(), 5)
                     w.close()
-                    if data:
-                        return data
+                    return data
                 except OSError:
-                    pass
-                await asyncio.sleep(0.05)
-            return b""
+                    return b""
+
+            return await wait_for_async("the task's server answering on the published port", answer, timeout=30)
         finally:
             await proxy.close()
 

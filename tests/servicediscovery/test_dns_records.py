@@ -4,7 +4,6 @@ validation, TTL updates, health and DiscoverInstances filters — checked throug
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import dns.exception
@@ -15,6 +14,7 @@ import dns.rdatatype
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 
 def uniq(prefix: str) -> str:
@@ -46,16 +46,6 @@ def ttl_of(gureum, name: str, rtype: str) -> int | None:  # type: ignore[no-unty
     r = query(gureum, name, rtype)
     want = dns.rdatatype.from_text(rtype)
     return next((rrset.ttl for rrset in r.answer if rrset.rdtype == want), None)
-
-
-def eventually(fn, want, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    got = fn()
-    while got != want and time.monotonic() < deadline:
-        time.sleep(0.05)
-        got = fn()
-    assert got == want
-    return got
 
 
 def namespace(sd, name: str, private: bool = False) -> str:  # type: ignore[no-untyped-def]
@@ -95,7 +85,7 @@ def test_srv_with_a_records_as_aws_writes_them(gureum, sd):
     sd.register_instance(ServiceId=srv["Id"], InstanceId="other", Attributes={"AWS_INSTANCE_IPV4": "192.0.2.45", "AWS_INSTANCE_PORT": "9090"})
     base = f"backend.{name}."
     # priority and weight are always 1; the target is <instance id>.<service>.<namespace>
-    eventually(lambda: answers(gureum, base, "SRV"), [f"1 1 8080 test.{base}", f"1 1 9090 other.{base}"])
+    wait_for("SRV of the service: test on 8080 and other", lambda: answers(gureum, base, "SRV") == [f"1 1 8080 test.{base}", f"1 1 9090 other.{base}"], timeout=30, interval=0.05)
     assert answers(gureum, base, "A") == ["192.0.2.44", "192.0.2.45"]
     assert answers(gureum, f"test.{base}", "A") == ["192.0.2.44"]
     assert answers(gureum, f"other.{base}", "A") == ["192.0.2.45"]
@@ -108,7 +98,7 @@ def test_srv_with_a_records_as_aws_writes_them(gureum, sd):
 
     # re-registering changes the records in place
     sd.register_instance(ServiceId=srv["Id"], InstanceId="test", Attributes={"AWS_INSTANCE_IPV4": "192.0.2.46", "AWS_INSTANCE_PORT": "8081"})
-    eventually(lambda: answers(gureum, base, "SRV"), [f"1 1 8081 test.{base}", f"1 1 9090 other.{base}"])
+    wait_for("SRV of the service: test on 8081 (updated) and other", lambda: answers(gureum, base, "SRV") == [f"1 1 8081 test.{base}", f"1 1 9090 other.{base}"], timeout=30, interval=0.05)
     assert answers(gureum, f"test.{base}", "A") == ["192.0.2.46"]
 
     # UpdateService: new TTLs reach every record (record types can't change)
@@ -116,16 +106,16 @@ def test_srv_with_a_records_as_aws_writes_them(gureum, sd):
     assert code == "InvalidInput"
     op = sd.update_service(Id=srv["Id"], Service={"DnsConfig": {"DnsRecords": [{"Type": "A", "TTL": 7}, {"Type": "SRV", "TTL": 9}]}})["OperationId"]
     assert sd.get_operation(OperationId=op)["Operation"]["Type"] == "UPDATE_SERVICE"
-    eventually(lambda: ttl_of(gureum, base, "SRV"), 9)
+    wait_for("SRV TTL 9", lambda: ttl_of(gureum, base, "SRV") == 9, timeout=30, interval=0.05)
     assert ttl_of(gureum, base, "A") == 7 and ttl_of(gureum, f"test.{base}", "A") == 9
     assert {r["Type"]: r["TTL"] for r in sd.get_service(Id=srv["Id"])["Service"]["DnsConfig"]["DnsRecords"]} == {"A": 7, "SRV": 9}
 
     # deregistering removes every record of the instance
     sd.deregister_instance(ServiceId=srv["Id"], InstanceId="test")
-    eventually(lambda: answers(gureum, base, "SRV"), [f"1 1 9090 other.{base}"])
+    wait_for("SRV of the service: other only", lambda: answers(gureum, base, "SRV") == [f"1 1 9090 other.{base}"], timeout=30, interval=0.05)
     assert query(gureum, f"test.{base}", "A").rcode() == dns.rcode.NXDOMAIN
     sd.deregister_instance(ServiceId=srv["Id"], InstanceId="other")
-    eventually(lambda: zone_sets(gureum, sd, ns_id), [])
+    wait_for("the namespace's zone emptied", lambda: zone_sets(gureum, sd, ns_id) == [], timeout=30, interval=0.05)
     sd.delete_service(Id=srv["Id"])
     sd.delete_namespace(Id=ns_id)
 
@@ -148,7 +138,7 @@ def test_srv_only_aaaa_and_dual_stack(gureum, sd):
     ])  # fmt: skip
     # with no views configured the host is in every VPC: it sees the private namespace (the
     # README's own `dig @127.0.0.1 -p <port> web.<namespace>`)
-    eventually(lambda: answers(gureum, f"web.{name}.", "A"), ["192.0.2.1"])
+    wait_for("the A record of web", lambda: answers(gureum, f"web.{name}.", "A") == ["192.0.2.1"], timeout=30, interval=0.05)
     assert query(gureum, f"web.{name}.", "A").rcode() == dns.rcode.NOERROR
     for srv, inst in ((only_srv, "i1"), (dual, "w1")):
         sd.deregister_instance(ServiceId=srv["Id"], InstanceId=inst)
@@ -176,14 +166,14 @@ def test_cname_and_invalid_combinations(gureum, sd):
     code, msg = error(sd.register_instance, ServiceId=srv["Id"], InstanceId="c1", Attributes={"AWS_INSTANCE_IPV4": "192.0.2.9"})
     assert code == "InvalidInput" and "AWS_INSTANCE_CNAME" in msg
     sd.register_instance(ServiceId=srv["Id"], InstanceId="c1", Attributes={"AWS_INSTANCE_CNAME": "origin.example.net"})
-    eventually(lambda: answers(gureum, f"www.{name}", "CNAME"), ["origin.example.net."])
+    wait_for("the CNAME of www", lambda: answers(gureum, f"www.{name}", "CNAME") == ["origin.example.net."], timeout=30, interval=0.05)
     a_srv = sd.create_service(Name="api", NamespaceId=ns_id, DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 60}]})["Service"]
     code, msg = error(sd.register_instance, ServiceId=a_srv["Id"], InstanceId="x", Attributes={"AWS_ALIAS_DNS_NAME": "lb-1.us-east-1.elb.amazonaws.com"})
     assert code == "InvalidInput" and "WEIGHTED" in msg
     code, _ = error(sd.register_instance, ServiceId=a_srv["Id"], InstanceId="x", Attributes={"AWS_INSTANCE_IPV4": "300.1.1.1"})
     assert code == "InvalidInput"
     sd.deregister_instance(ServiceId=srv["Id"], InstanceId="c1")
-    eventually(lambda: answers(gureum, f"www.{name}", "CNAME"), [])
+    wait_for("the CNAME of www gone", lambda: answers(gureum, f"www.{name}", "CNAME") == [], timeout=30, interval=0.05)
     for s in (srv, a_srv):
         sd.delete_service(Id=s["Id"])
     sd.delete_namespace(Id=ns_id)
@@ -200,7 +190,7 @@ def test_custom_health_dns_and_discover_filters(gureum, sd):
     sd.register_instance(ServiceId=srv["Id"], InstanceId="b", Attributes={"AWS_INSTANCE_IPV4": "192.0.2.2", "version": "v1", "az": "1b"})
     sd.register_instance(ServiceId=srv["Id"], InstanceId="c", Attributes={"AWS_INSTANCE_IPV4": "192.0.2.3", "version": "v2", "AWS_INIT_HEALTH_STATUS": "UNHEALTHY"})
     base = f"api.{name}"
-    eventually(lambda: answers(gureum, base, "A"), ["192.0.2.1", "192.0.2.2"])  # unhealthy c is not answered
+    wait_for("A of the healthy instances a and b", lambda: answers(gureum, base, "A") == ["192.0.2.1", "192.0.2.2"], timeout=30, interval=0.05)  # unhealthy c is not answered
 
     def found(**kw) -> list[str]:  # type: ignore[no-untyped-def]
         return sorted(i["InstanceId"] for i in sd.discover_instances(NamespaceName=name, ServiceName="api", **kw)["Instances"])
@@ -217,9 +207,9 @@ def test_custom_health_dns_and_discover_filters(gureum, sd):
     sd.update_instance_custom_health_status(ServiceId=srv["Id"], InstanceId="b", Status="UNHEALTHY")
     assert found() == []
     assert found(HealthStatus="HEALTHY_OR_ELSE_ALL") == ["a", "b", "c"]
-    eventually(lambda: answers(gureum, base, "A"), ["192.0.2.1", "192.0.2.2", "192.0.2.3"])  # none healthy: fail open
+    wait_for("A of all three instances (none healthy: fail open)", lambda: answers(gureum, base, "A") == ["192.0.2.1", "192.0.2.2", "192.0.2.3"], timeout=30, interval=0.05)  # none healthy: fail open
     sd.update_instance_custom_health_status(ServiceId=srv["Id"], InstanceId="c", Status="HEALTHY")
-    eventually(lambda: answers(gureum, base, "A"), ["192.0.2.3"])
+    wait_for("A of instance c only", lambda: answers(gureum, base, "A") == ["192.0.2.3"], timeout=30, interval=0.05)
     assert found(HealthStatus="HEALTHY_OR_ELSE_ALL") == ["c"]
 
     rev = sd.discover_instances_revision(NamespaceName=name, ServiceName="api")["InstancesRevision"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 import zipfile
 from typing import Any
 
 import pytest
+from waiting import wait_for
 
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                                   "Action": "sts:AssumeRole"}]}
@@ -41,18 +41,22 @@ def _function(g: Any) -> str:
 
 def _records(g: Any, function: str, want: int, timeout: float = 60) -> list[dict[str, Any]]:
     logs = g.client("logs")
-    deadline = time.monotonic() + timeout
     found: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
+
+    def enough() -> bool:
+        nonlocal found
         try:
             events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}", filterPattern="RECORD")["events"]
         except Exception:  # noqa: BLE001 - the group appears with the first invocation
             events = []
         found = [json.loads(e["message"].split("RECORD ", 1)[1]) for e in events if "RECORD " in e["message"]]
-        if len(found) >= want:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"{len(found)} records in {timeout}s, wanted {want}:\n{g.log_tail()}")
+        return len(found) >= want
+
+    try:
+        wait_for(f"{want} records of {function}", enough, timeout, interval=0.3)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {len(found)} found:\n{g.log_tail()}") from None
+    return found
 
 
 def test_s3_and_sns_events_reach_a_function(gureum):

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from waiting import wait_for_async
 
 from gureum.store import sqlite as sqlite_mod
 from gureum.store.base import Event, Store, Txn
@@ -166,10 +167,11 @@ async def test_a_raising_fn_rolls_back_everything_and_its_exception_propagates(s
 
     with pytest.raises(Boom, match="no"):
         await store.run(fn)
-    await asyncio.sleep(0.05)
+    await store.run(lambda t: t.publish("marker", {}))  # delivered after anything the failed fn published
+    await wait_for_async("the marker event delivered", lambda: seen, timeout=20)
     assert await store.read(lambda t: t.scan("t")) == [("gone", {"v": 1}), ("keep", {"v": 1})]
-    assert seen == []
-    assert await store.events_since(0) == []
+    assert [e.topic for e in seen] == ["marker"]
+    assert [e.topic for e in await store.events_since(0)] == ["marker"]
     assert await store.run(lambda t: t.next_id("n")) >= 1
 
 
@@ -190,11 +192,12 @@ async def test_reads_inside_a_txn_see_its_own_writes(store: Store) -> None:
 
 
 async def test_one_failing_fn_in_a_group_commit_loses_nothing_else(store: Store, backend) -> None:
-    gate = threading.Event()
+    gate, holding = threading.Event(), threading.Event()
     if backend.name == "memory":
         gate.set()  # memory runs fns inline on the loop: nothing to hold back
 
     def slow(t: Txn) -> str:  # holds the writer while the others queue into one batch
+        holding.set()
         gate.wait(5)
         t.put("g", "slow", {})
         return "slow"
@@ -209,14 +212,13 @@ async def test_one_failing_fn_in_a_group_commit_loses_nothing_else(store: Store,
 
         return body
 
-    async def release() -> None:
-        await asyncio.sleep(0.1)
+    async def release() -> None:  # gathered last: it runs once every run() before it has queued its fn
         gate.set()
 
     seen: list[int] = []
     store.subscribe("g", lambda e: seen.append(e.data["i"]))
     first = asyncio.ensure_future(store.run(slow))
-    await asyncio.sleep(0.02)
+    await wait_for_async("the slow fn holding the writer", holding.is_set, timeout=20)
     commits = getattr(store, "commits", 0)
     results = await asyncio.gather(*(store.run(fn(i)) for i in range(200)), release(), return_exceptions=True)
     assert await first == "slow"
@@ -349,7 +351,7 @@ def test_blocking_forms_for_tools(store: Store) -> None:
 
 async def test_a_closed_store_refuses_work(store: Store) -> None:
     pending = [asyncio.ensure_future(store.run(lambda t, i=i: t.put("t", str(i), {}))) for i in range(50)]
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one loop turn, not a wait: each task above takes its first step and queues its fn
     await store.close()
     await asyncio.gather(*pending)  # queued work finishes
     with pytest.raises(RuntimeError):
@@ -386,8 +388,10 @@ async def test_subscribers_get_committed_events_on_the_loop_before_run_returns(s
     await store.run(fn)
     assert seen == [("zone.created", {"name": "a"}, loop_thread), ("zone.changed", {"name": "a"}, loop_thread)]
     unsubscribe()
+    still: list[str] = []
+    store.subscribe("zone.", lambda e: still.append(e.topic))
     await store.run(lambda t: t.publish("zone.deleted", {}))
-    await asyncio.sleep(0.05)
+    await wait_for_async("the event delivered to the subscriber still subscribed", lambda: still, timeout=20)
     assert len(seen) == 2
 
 
@@ -396,7 +400,7 @@ async def test_a_failing_subscriber_does_not_break_the_others(store: Store) -> N
     store.subscribe("", lambda e: _raise(Boom()))
     store.subscribe("", lambda e: seen.append(e.topic))
     await store.run(lambda t: t.publish("a", {}))
-    await asyncio.sleep(0.01)
+    await wait_for_async("the event delivered to the second subscriber", lambda: seen, timeout=20)
     assert seen == ["a"]
 
 
@@ -444,23 +448,22 @@ async def test_two_nodes_share_state_and_a_follower_misses_no_event(backend) -> 
 
     followed: list[Event] = []
     done = False
+    seq = 0
 
-    async def follow() -> None:
-        seq = 0
-        while True:
-            # Whether every write had committed before this read began: only an empty read that
-            # began after that ends the follow (a read whose snapshot predates the last group
-            # commit may come back empty after `done` is set).
-            finishing = done
-            batch = await a.events_since(seq)
-            followed.extend(batch)
-            if batch:
-                seq = batch[-1].seq
-            elif finishing:
-                return
-            await asyncio.sleep(0.001)
+    async def caught_up() -> bool:
+        nonlocal seq
+        # Whether every write had committed before this read began: only an empty read that
+        # began after that ends the follow (a read whose snapshot predates the last group
+        # commit may come back empty after `done` is set).
+        finishing = done
+        batch = await a.events_since(seq)
+        followed.extend(batch)
+        if batch:
+            seq = batch[-1].seq
+            return False
+        return finishing
 
-    follower = asyncio.ensure_future(follow())
+    follower = asyncio.ensure_future(wait_for_async("the follower to read past the last write", caught_up, timeout=25, interval=0.001))
     await asyncio.gather(*(s.run(bump(name, i)) for i in range(150) for name, s in (("a", a), ("b", b))))
     done = True
     await follower
@@ -536,12 +539,12 @@ async def test_a_fn_that_swallows_a_database_error_fails_alone(backend) -> None:
 
     with pytest.raises(Exception, match="caught a database error"):
         await store.run(swallow)  # alone in its transaction
-    hold = asyncio.ensure_future(store.run(lambda t: gate.wait(5)))
-    await asyncio.sleep(0.02)
+    holding = threading.Event()
+    hold = asyncio.ensure_future(store.run(lambda t: (holding.set(), gate.wait(5))))
+    await wait_for_async("the writer held", holding.is_set, timeout=20)
     bad = asyncio.ensure_future(store.run(swallow))  # queued with others: one savepoint each
     others = [asyncio.ensure_future(store.run(lambda t, i=i: t.put("t", f"k{i}", {}))) for i in range(5)]
-    await asyncio.sleep(0.02)
-    gate.set()
+    asyncio.get_running_loop().call_soon(gate.set)  # after each of those has queued its fn (their first steps)
     await hold
     with pytest.raises(Exception, match="caught a database error"):
         await bad

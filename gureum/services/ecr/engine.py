@@ -413,7 +413,3 @@ async def _unpin_quietly(store: Any, digest: str, pin_id: str) -> None:
         await store.run(lambda txn: model.unpin(txn, digest, pin_id))
     except Exception:
         log.warning("could not unpin %s", digest, exc_info=True)
-
-
-def new_upload_id() -> str:
-    return str(uuid.uuid4())

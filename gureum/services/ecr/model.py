@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from gureum.aws import arn as arns
@@ -42,7 +41,6 @@ PINS = "ecr.pins"
 GC = "ecr.gc"
 META = "ecr.meta"
 
-MUTABILITIES = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION")
 
 
 # --- errors (each carries its ECR API code and its registry-protocol code) -----------
@@ -104,10 +102,6 @@ class BlobInUse(EcrError):
 
 class UploadNotFound(EcrError):
     aws_code, oci_code, oci_status = "UploadNotFoundException", "BLOB_UPLOAD_UNKNOWN", 404
-
-
-class InvalidParameter(EcrError):
-    aws_code, oci_code, oci_status = "InvalidParameterException", "UNSUPPORTED", 400
 
 
 class Busy(EcrError):
@@ -603,13 +597,6 @@ def put_registry_settings(txn: Txn, scope: str, **changes: Any) -> dict[str, Any
 
 def now() -> float:
     return time.time()
-
-
-def unique(items: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for i in items:
-        seen.setdefault(i, None)
-    return list(seen)
 
 
 # --- replication: copy an image between scopes (blobs are shared, links are per repo) ----

@@ -19,7 +19,6 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -69,14 +68,6 @@ class RegistryError(Exception):
         return json.dumps({"errors": [err]}).encode()
 
 
-def blob_unknown(digest: str) -> RegistryError:
-    return RegistryError("BLOB_UNKNOWN", "blob unknown to registry", 404, {"digest": digest})
-
-
-def blob_upload_unknown(upload_id: str = "") -> RegistryError:
-    return RegistryError("BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry", 404, {"uuid": upload_id} if upload_id else None)
-
-
 def blob_upload_invalid(message: str) -> RegistryError:
     return RegistryError("BLOB_UPLOAD_INVALID", message, 400)
 
@@ -85,32 +76,12 @@ def digest_invalid(message: str = "provided digest did not match uploaded conten
     return RegistryError("DIGEST_INVALID", message, 400, {"digest": digest} if digest else None)
 
 
-def manifest_unknown(ref: str) -> RegistryError:
-    return RegistryError("MANIFEST_UNKNOWN", "manifest unknown", 404, {"reference": ref})
-
-
 def manifest_invalid(message: str) -> RegistryError:
     return RegistryError("MANIFEST_INVALID", f"manifest invalid: {message}", 400)
 
 
-def manifest_blob_unknown(digest: str) -> RegistryError:
-    return RegistryError("MANIFEST_BLOB_UNKNOWN", "blob unknown to registry", 400, {"digest": digest})
-
-
 def name_invalid(name: str) -> RegistryError:
     return RegistryError("NAME_INVALID", "invalid repository name", 400, {"name": name})
-
-
-def name_unknown(name: str, registry_id: str = "") -> RegistryError:
-    msg = f"The repository with name '{name}' does not exist"
-    if registry_id:
-        msg += f" in the registry with id '{registry_id}'"
-    return RegistryError("NAME_UNKNOWN", msg, 404, {"name": name})
-
-
-def tag_invalid(message: str) -> RegistryError:
-    # ECR's registry answers an immutable tag overwrite with TAG_INVALID.
-    return RegistryError("TAG_INVALID", message, 400)
 
 
 def unsupported(message: str = "The operation is unsupported.", status: int = 405) -> RegistryError:

@@ -31,8 +31,8 @@ from gureum.services.iam.model import KEY_TOPIC, KEYS, Iam
 if TYPE_CHECKING:
     from gureum.app import App
 
-CACHE_SECONDS = 5.0
-USED_EVERY = 60.0  # seconds between two last-used writes for one key  # how stale a key's status may be on a node that did not change it
+CACHE_SECONDS = 5.0  # how stale a key's status may be on a node that did not change it
+USED_EVERY = 60.0  # seconds between two last-used writes for one key
 
 
 @dataclass(frozen=True)

@@ -168,11 +168,6 @@ def token_header_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
-def token_claims(token: str) -> dict[str, Any]:
-    """The claims of a JWT (signature not checked: use verify_token before trusting them)."""
-    return token_header_claims(token)[1]
-
-
 async def verify_token(app: App, token: str, *, now: float | None = None) -> dict[str, Any]:
     """The claims of a token whose signature verifies with its issuer's keys, in its validity
     window. Raises STS's InvalidIdentityToken / ExpiredTokenException as STS does."""

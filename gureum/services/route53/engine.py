@@ -128,7 +128,6 @@ class Engine:
         self._ecs_ip: dict[bytes, str | None] = {}  # ECS option payload → the address routing uses
         # Zone transfers (AXFR/IXFR over TCP) are delegated: fn(query, client_ip) -> [bytes].
         self.transfer: Callable[[dns.message.Message, str], list[bytes] | None] | None = None
-        self.queries = 0
         self._dynamic = False  # the last respond() chose at random (see _fill)
 
     def forget_views(self) -> None:
@@ -140,7 +139,6 @@ class Engine:
     def answer(self, data: bytes, client_ip: str = "127.0.0.1", tcp: bool = False) -> bytes | list[bytes] | None:
         """The response to one query (None: drop it; a list: a zone transfer's messages,
         TCP only). Over TCP no size limit applies."""
-        self.queries += 1
         if self._generation != self.index.generation:
             self._cache.clear()
             self._generation = self.index.generation

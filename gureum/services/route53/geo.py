@@ -10,7 +10,6 @@ latency and geoproximity estimates, which only compare distances.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import threading
 from typing import Any
@@ -30,7 +29,6 @@ _CONTINENTS = {
     "SA": "AR BO BR CL CO EC FK GF GY PY PE SR UY VE",
 }
 CONTINENT_OF: dict[str, str] = {c: cont for cont, codes in _CONTINENTS.items() for c in codes.split()}
-CONTINENTS = frozenset(_CONTINENTS)
 
 _CONTINENT_CENTROIDS = {"AF": (2.0, 21.0), "AN": (-80.0, 0.0), "AS": (34.0, 100.0), "EU": (50.0, 15.0),
                         "NA": (40.0, -100.0), "OC": (-25.0, 140.0), "SA": (-15.0, -60.0)}
@@ -180,10 +178,6 @@ class LazyGeoDB(GeoDB):
         self._db: GeoDB | None = None
         self._lock = threading.Lock()
 
-    @property
-    def loaded(self) -> bool:
-        return self._db is not None
-
     def load(self) -> GeoDB:
         with self._lock:
             if self._db is None:
@@ -211,11 +205,3 @@ def open_db(path: str | None) -> GeoDB:
         return GeoIP2FastDB()
     except ImportError:
         return GeoDB()
-
-
-def is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True

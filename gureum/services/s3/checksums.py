@@ -108,7 +108,3 @@ def member(algorithm: str) -> str:
 
 def header(algorithm: str) -> str:
     return "x-amz-checksum-" + algorithm.lower()
-
-
-def zlib_crc32(data: bytes) -> int:
-    return zlib.crc32(data)

@@ -838,9 +838,6 @@ def attrs_for_output(stored: dict[str, dict[str, Any]]) -> dict[str, dict[str, A
     return out
 
 
-WriteFn = Callable[["Txn"], Any]
-
-
 async def move_visible(eng: Engine, src: Queue, dest_of: Callable[[Message], Queue | None],
                        limit: int) -> int:
     """Move up to `limit` visible messages out of `src` into the queue `dest_of` picks (None:
