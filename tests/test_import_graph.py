@@ -35,8 +35,6 @@ KNOWN_REACH_INS: dict[tuple[str, str], str] = {
     ("gureum.services.ecs.envfiles", "gureum.services.iam.sessions"): "ECS: being refactored",
     ("gureum.services.ecs.metadata", "gureum.services.iam.sessions"): "ECS: being refactored",
     ("gureum.services.ecs.metadata", "gureum.services.iam.trust"): "ECS: being refactored",
-    ("gureum.services.ecs.task_dns", "gureum.services.route53.engine"): "task DNS answers from Route 53's engine",
-    ("gureum.services.ecs.task_dns", "gureum.services.route53.index"): "task DNS answers from Route 53's engine",
     # lambda_/code.py is another engineer's this round (issue 14).
     ("gureum.services.lambda_.code", "gureum.services.s3.bodies"): "code.py: another engineer's this round",
     ("gureum.services.lambda_.code", "gureum.services.s3.model"): "code.py: another engineer's this round",
