@@ -26,10 +26,6 @@ KNOWN_CYCLES: set[frozenset[str]] = set()
 KNOWN_REACH_INS: dict[tuple[str, str], str] = {
     # ECS is being refactored by another engineer this round (issue 14); the ports it needs
     # exist or are listed here for them to switch to.
-    ("gureum.services.ecs.task_logs", "gureum.services.logs.model"): "ECS: being refactored",
-    ("gureum.services.ecs.image_access", "gureum.services.ecr.pulls"): "ECS: being refactored; ecr.port.registry_access",
-    ("gureum.services.ecs.image_access", "gureum.services.ecr.engine"): "ECS reads image blobs through ECR's registry reader",
-    ("gureum.services.ecs.cloudmap", "gureum.services.servicediscovery.model"): "ECS: being refactored",
     ("gureum.services.ecs.envfiles", "gureum.services.s3.bodies"): "ECS: being refactored",
     ("gureum.services.ecs.envfiles", "gureum.services.s3.model"): "ECS: being refactored",
     ("gureum.services.ecs.envfiles", "gureum.services.iam.sessions"): "ECS: being refactored",
