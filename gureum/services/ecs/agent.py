@@ -22,7 +22,11 @@ every task is stopped (stop signal, short grace) with ECS's host-gone stopCode/s
 and its host resources released, and the task bridge removed when gureum made it and nothing
 else uses it. Tasks left RUNNING by a gureum that died are marked STOPPED first thing at
 start-up (recovery.py). Running Fargate usage is checkpointed every
-`billing.checkpoint_interval` seconds.
+`billing.checkpoint_interval` seconds, and with a shared store other nodes' task changes are
+polled every `ecs.follow_interval` seconds: both `app.every` loops the agent ends when it
+stops. The scheduler loop (heartbeat, lease, scans) stays the agent's own: it wakes on task
+events as well as on its interval. Settings: `EcsSettings` (settings.py) and the node's
+`TaskNetworkSettings` (bridge, subnet), read through `app.settings`.
 
 Several agents can share one PostgreSQL store (`gureum agent` on other machines): each beats a
 heartbeat, one at a time holds the scheduler lease and runs the service scheduler, and the
