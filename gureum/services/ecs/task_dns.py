@@ -60,8 +60,8 @@ def _covers(address: tuple[str, int] | None, ip: str, port: int) -> bool:
 async def serve_on_bridge(app: App, gateway_ip: str) -> str | None:
     """Have the DNS server answer on gateway_ip:53 (UDP and TCP) and tasks on the bridge see
     private zones; the nameserver address for tasks' resolv.conf, or None (reason logged)."""
-    if not flag(app.config.setting, f"{DNS.name}.enabled", True):  # the component switch, as the node reads it
-        log.info("tasks get no nameserver: the DNS server is turned off (%s.enabled)", DNS.name)
+    if not flag(app.config.setting, "dns.enabled", True):  # the DNS component's switch, read as the node reads it
+        log.info("tasks get no nameserver: the DNS server is turned off (dns.enabled)")
         return None
     try:
         server = await app.parts.wait(DNS, timeout=app.settings(EcsSettings).dns_wait)
