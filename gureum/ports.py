@@ -17,9 +17,16 @@ Ports loaded by name (name -> Protocol, owner):
   logs      LogPort       logs    a batching writer of log events into log groups/streams
 Ports imported as modules (plain functions, some run inside the caller's transaction):
   gureum.services.iam.port       execution roles: get_role, role_trusts_service, credentials
-  gureum.services.ecr.port       registry_access: pull credentials for an image reference
-  gureum.services.route53.port   hosted zones and record changes (Cloud Map)
-  gureum.services.logs.port      group_exists (Route 53 query logging)
+                                 (also in the caller's txn: a service's role, a root session)
+  gureum.services.ecr.port       registry_access / pull_access: pull credentials for an image
+                                 reference; manifest_reader: in-process manifest reads (ECS)
+  gureum.services.route53.port   hosted zones and record changes (Cloud Map); private zones
+                                 shown to the ECS task subnet (show_private_zones_to)
+  gureum.services.logs.port      group_exists (Route 53 query logging, ECS awslogs)
+  gureum.services.s3.port        get: an object by bucket/key/version, S3's errors (Lambda
+                                 code, ECS environment files)
+  gureum.services.servicediscovery.port  register/deregister instances in the caller's txn
+                                 (ECS service tasks)
 
 Every method raises the target service's own AwsError when the resource is missing
 (AWS.SimpleQueueService.NonExistentQueue, NotFound, ResourceNotFoundException...).

@@ -24,22 +24,6 @@ KNOWN_CYCLES: set[frozenset[str]] = set()
 
 # Reach-ins not removed yet, (importing module, imported module) -> why.
 KNOWN_REACH_INS: dict[tuple[str, str], str] = {
-    # ECS is being refactored by another engineer this round (issue 14); the ports it needs
-    # exist or are listed here for them to switch to.
-    ("gureum.services.ecs.task_logs", "gureum.services.logs.model"): "ECS: being refactored",
-    ("gureum.services.ecs.image_access", "gureum.services.ecr.pulls"): "ECS: being refactored; ecr.port.registry_access",
-    ("gureum.services.ecs.image_access", "gureum.services.ecr.engine"): "ECS reads image blobs through ECR's registry reader",
-    ("gureum.services.ecs.cloudmap", "gureum.services.servicediscovery.model"): "ECS: being refactored",
-    ("gureum.services.ecs.envfiles", "gureum.services.s3.bodies"): "ECS: being refactored",
-    ("gureum.services.ecs.envfiles", "gureum.services.s3.model"): "ECS: being refactored",
-    ("gureum.services.ecs.envfiles", "gureum.services.iam.sessions"): "ECS: being refactored",
-    ("gureum.services.ecs.metadata", "gureum.services.iam.sessions"): "ECS: being refactored",
-    ("gureum.services.ecs.metadata", "gureum.services.iam.trust"): "ECS: being refactored",
-    ("gureum.services.ecs.task_dns", "gureum.services.route53.engine"): "task DNS answers from Route 53's engine",
-    ("gureum.services.ecs.task_dns", "gureum.services.route53.index"): "task DNS answers from Route 53's engine",
-    # lambda_/code.py is another engineer's this round (issue 14).
-    ("gureum.services.lambda_.code", "gureum.services.s3.bodies"): "code.py: another engineer's this round",
-    ("gureum.services.lambda_.code", "gureum.services.s3.model"): "code.py: another engineer's this round",
     # STS is IAM's token service: both botocore services run on one identity store (roles,
     # trust policies, sessions); a port would re-export most of iam.sessions/trust/oidc.
     ("gureum.services.sts.api", "gureum.services.iam.documents"): "STS is IAM's token front-end",

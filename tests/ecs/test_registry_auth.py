@@ -8,6 +8,8 @@ import json
 import pytest
 
 from gureum.services.ecs import registry_auth as ra
+from gureum.services.ecs.settings import EcsSettings
+from gureum.settings import from_mapping, read
 
 
 def test_docker_and_dockercfg_forms() -> None:
@@ -34,5 +36,11 @@ def test_unusable_configuration_is_refused_with_the_reason(kind: str, data: str,
 
 
 def test_nothing_configured_means_no_credentials() -> None:
-    assert ra.from_config(lambda key: None) == {}
-    assert ra.from_config(lambda key: {"ecs.engine_auth_type": "docker", "ecs.engine_auth_data": "{"}.get(key)) == {}
+    assert ra.from_settings(EcsSettings()) == {}
+    assert ra.from_settings(EcsSettings(engine_auth_type="docker", engine_auth_data="{")) == {}
+
+
+def test_the_settings_give_the_credentials() -> None:
+    settings = read(EcsSettings, from_mapping({"ecs.engine_auth_type": "docker",
+                                               "ecs.engine_auth_data": '{"r.example:5000": {"username": "u", "password": "p"}}'}))
+    assert ra.from_settings(settings) == {"r.example:5000": ra.Credentials("u", "p")}

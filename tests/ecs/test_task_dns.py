@@ -7,6 +7,7 @@ can belong to one process only, and the session gureum shares `gureum0` with oth
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import subprocess
 
@@ -18,7 +19,10 @@ import pytest
 from botocore.config import Config
 from waiting import wait_for
 
+from gureum.app import App
+from gureum.config import Config as NodeConfig
 from gureum.services.ecs import task_dns
+from gureum.services.route53 import port as route53_port
 from gureum.services.route53.engine import Engine, PrivateViews
 from gureum.services.route53.index import ZoneIndex
 from gureum.services.route53.server import zone_from_doc
@@ -61,13 +65,13 @@ def test_task_subnet_sees_every_private_zone_and_nobody_else_changes(configured)
     engine = Engine(index, private_views=PrivateViews.parse(configured))
     before = {ip: {n: _ask(engine, n, ip) for n in ("web.pub.example.", "web.svc.local.", "web.other.local.")} for ip in ("127.0.0.1", "192.0.2.7")}
 
-    class Server:  # what install_task_views touches: the live server's engine
+    class Server:  # what show_private_zones_to touches: the live server's engine
         pass
 
     server = Server()
     server.engine = engine  # type: ignore[attr-defined]
-    task_dns.install_task_views(server, "10.213.0.0/16")
-    task_dns.install_task_views(server, "10.213.0.0/16")  # idempotent
+    route53_port.show_private_zones_to(server, "10.213.0.0/16")  # type: ignore[arg-type]
+    route53_port.show_private_zones_to(server, "10.213.0.0/16")  # type: ignore[arg-type]  # idempotent
     for ip, seen in before.items():
         assert {n: _ask(engine, n, ip) for n in seen} == seen
     task = "10.213.4.5"
@@ -76,6 +80,45 @@ def test_task_subnet_sees_every_private_zone_and_nobody_else_changes(configured)
     assert _ask(engine, "web.pub.example.", task) == (dns.rcode.NOERROR, ["10.9.9.9"])  # private wins, as in a VPC
     assert _ask(engine, "nothing.example.", task)[0] == dns.rcode.REFUSED
     assert before["127.0.0.1"]["web.svc.local."][0] == dns.rcode.REFUSED
+
+
+class _Server:
+    """What serve_on_bridge uses of the live DNS server: its engine, addresses and listen."""
+
+    def __init__(self) -> None:
+        self.engine = Engine(ZoneIndex(), private_views=PrivateViews.parse(""))
+        self.address = ("127.0.0.1", 10053)
+        self.listeners: list[tuple[str, int]] = []
+
+    async def listen(self, host: str, port: int) -> None:
+        self.listeners.append((host, port))
+
+
+def _serve_on_bridge(tmp_path, settings: dict[str, str]) -> tuple[str | None, _Server]:  # type: ignore[no-untyped-def]
+    from gureum.services.route53.slots import DNS
+
+    async def go() -> tuple[str | None, _Server]:
+        app = App(NodeConfig(data_dir=tmp_path, settings={"ecs.dns_wait": "0.01", **settings}))
+        server = _Server()
+        app.parts.put(DNS, server)  # type: ignore[arg-type]
+        return await task_dns.serve_on_bridge(app, "10.213.0.1"), server
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("off", ["0", "false", "no", "off", "OFF", "False"])
+def test_tasks_get_no_nameserver_when_the_dns_component_is_turned_off_by_any_word_the_node_takes(tmp_path, off):
+    nameserver, server = _serve_on_bridge(tmp_path, {"dns.enabled": off})
+    assert nameserver is None
+    assert server.listeners == [] and server.engine.private_views.cidrs == []
+
+
+@pytest.mark.parametrize("on", [None, "1", "yes", "on", "TRUE"])
+def test_tasks_get_the_gateway_as_nameserver_when_dns_runs(tmp_path, on):
+    nameserver, server = _serve_on_bridge(tmp_path, {} if on is None else {"dns.enabled": on})
+    assert nameserver == "10.213.0.1"
+    assert server.listeners == [("10.213.0.1", 53)]
+    assert [str(net) for net, _ in server.engine.private_views.cidrs] == ["10.213.0.0/16"]
 
 
 def test_resolv_conf_text():

@@ -22,7 +22,11 @@ every task is stopped (stop signal, short grace) with ECS's host-gone stopCode/s
 and its host resources released, and the task bridge removed when gureum made it and nothing
 else uses it. Tasks left RUNNING by a gureum that died are marked STOPPED first thing at
 start-up (recovery.py). Running Fargate usage is checkpointed every
-`billing.checkpoint_interval` seconds.
+`billing.checkpoint_interval` seconds, and with a shared store other nodes' task changes are
+polled every `ecs.follow_interval` seconds: both `app.every` loops the agent ends when it
+stops. The scheduler loop (heartbeat, lease, scans) stays the agent's own: it wakes on task
+events as well as on its interval. Settings: `EcsSettings` (settings.py) and the node's
+`TaskNetworkSettings` (bridge, subnet), read through `app.settings`.
 
 Several agents can share one PostgreSQL store (`gureum agent` on other machines): each beats a
 heartbeat, one at a time holds the scheduler lease and runs the service scheduler, and the
@@ -41,7 +45,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gureum.billing import meter
+from gureum.node_settings import BillingSettings, TaskNetworkSettings
 from gureum.sandbox import cgroups
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
@@ -62,6 +66,7 @@ from gureum.services.ecs import services as svc
 from gureum.services.ecs.heartbeat import Heartbeat
 from gureum.services.ecs.image_access import Access
 from gureum.services.ecs.metadata import ADDRESS, MetadataServer
+from gureum.services.ecs.settings import EcsSettings
 from gureum.services.ecs.shutdown import StopGrace, mark_stopping
 from gureum.services.ecs.task_billing import TaskMeter
 from gureum.services.ecs.task_networks import NetworkPool
@@ -84,17 +89,17 @@ class TaskAgent:
         self.app = app
         self.work = app.data_dir / "ecs"
         self.work.mkdir(parents=True, exist_ok=True)
-        cfg = app.config
-        insecure = tuple(x for x in (cfg.setting("ecs.insecure_registries", "") or "").split(",") if x)
-        self.images = img.ImageCache(self.work / "images", app.blobs, insecure=insecure)
+        settings = self.settings = app.settings(EcsSettings)
+        network = app.settings(TaskNetworkSettings)
+        self.images = img.ImageCache(self.work / "images", app.blobs, insecure=settings.insecure_registries)
         self.runc = rc.Runc(self.work / "runc")
-        self.bridge = net.Bridge(cfg.setting("ecs.bridge", "gureum0") or "gureum0", cfg.setting("ecs.subnet", "10.213.0.0/16") or "10.213.0.0/16")
-        self.publish_host = cfg.setting("ecs.publish_host", "127.0.0.1") or "127.0.0.1"
-        self.default_stop_timeout = float(cfg.setting("ecs.stop_timeout", "30") or 30)
+        self.bridge = net.Bridge(network.bridge, network.subnet)
+        self.publish_host = settings.publish_host
+        self.default_stop_timeout = settings.stop_timeout
         # once gureum shuts down, a container gets at most this many more seconds to exit
         # after its stop signal, whatever its stopTimeout (stops already under way included)
-        self.grace = StopGrace(float(cfg.setting("ecs.shutdown_grace", "2") or 2))
-        self.pids_limit = int(cfg.setting("ecs.task_pids_max", "4096") or 4096)
+        self.grace = StopGrace(settings.shutdown_grace)
+        self.pids_limit = settings.task_pids_max
         self.node_id = f"p{os.getpid()}"  # this process (its cgroups)
         # tasks' cgroups nest under ours: <own memory cgroup>/gureum-ecs/<this process>
         self.cgroup_base = "/".join(x for x in (cgroups.own_memory_cgroup(), "gureum-ecs", self.node_id) if x)
@@ -103,7 +108,7 @@ class TaskAgent:
         self.host_label = "i-" + self.node_ident[:17]  # how stop reasons name this host (its container instance's EC2 id)
         # Pre-provisioned task networks (namespace + address), as Fargate keeps capacity warm;
         # filled once this node has run its first task, so idle nodes hold none.
-        self.networks = NetworkPool(self.bridge, int(cfg.setting("ecs.warm_networks", "2") or 0), self.spawn)
+        self.networks = NetworkPool(self.bridge, settings.warm_networks, self.spawn)
         self.runs: dict[str, TaskRun] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wake = asyncio.Event()
@@ -113,15 +118,16 @@ class TaskAgent:
         self.reason = ""
         self.metadata = MetadataServer(app.store, str(self.bridge.net))
         self.follower = ChangeFollower(app.store, model.TASK_EVENT, self.on_event)
-        self.engine_auth = registry_auth.from_config(cfg.setting)  # private registries (EC2 tasks)
+        self.engine_auth = registry_auth.from_settings(settings)  # private registries (EC2 tasks)
         self.heartbeat = Heartbeat(
             app.store,
             self.node_ident,
-            float(cfg.setting("ecs.heartbeat_interval", "5") or 5),
-            float(cfg.setting("ecs.node_timeout", "30") or 30),
+            settings.heartbeat_interval,
+            settings.node_timeout,
             lambda: {"pid": os.getpid(), "role": self.app.config.role, "runs": self.available, "instance": self.instance_key},
         )
-        self.claim_grace = float(cfg.setting("ecs.claim_grace", "5") or 5)
+        self.claim_grace = settings.claim_grace
+        self._loops: list[asyncio.Task[Any]] = []  # app.every loops, ended with the agent
         self.nameserver: str | None = None  # gureum's DNS as tasks reach it
         self._starting: set[str] = set()
         self._next_scan = 0.0
@@ -135,7 +141,7 @@ class TaskAgent:
 
     # --- set-up ------------------------------------------------------------------------------
     def setup(self) -> None:
-        if str(self.app.config.setting("ecs.run_tasks", "true")).lower() in ("false", "0", "no", "off"):
+        if not self.settings.run_tasks:
             self.reason = "this node runs no tasks (ecs.run_tasks=false): agents sharing its store do"
             return
         if os.geteuid() != 0:
@@ -346,12 +352,12 @@ class TaskAgent:
             self.bridge.host_routes.append(ADDRESS)
         if self.available:  # gureum's DNS answers tasks on their bridge's gateway
             self.spawn(self.serve_dns(), "ecs-task-dns")
-        if self.available:
-            interval = float(self.app.config.setting("billing.checkpoint_interval", str(meter.DEFAULT_INTERVAL)) or meter.DEFAULT_INTERVAL)
-            self.spawn(self.meter.meter_forever(max(interval, 0.1), self.runs.values), "ecs-meter")
+        if self.available:  # running Fargate usage, checkpointed
+            interval = max(self.app.settings(BillingSettings).checkpoint_interval, 0.1)
+            self._loops.append(self.app.every(interval, self.checkpoint_running, name="ecs-meter"))
         await self.follower.start()
-        if self.app.store.shared:
-            self.spawn(self.follower.poll_forever(float(self.app.config.setting("ecs.follow_interval", "0.2") or 0.2)), "ecs-follow")
+        if self.app.store.shared:  # other nodes' task changes
+            self._loops.append(self.app.every(self.settings.follow_interval, self.follower.poll, name="ecs-follow"))
         self.app.parts.put(AGENT, self)
         if self.available:
             self.app.set_status("ecs", "running")
@@ -362,7 +368,7 @@ class TaskAgent:
         try:
             for key in await recovery.provisioning(self.app.store, self.node_ident):
                 self.spawn_start(key)
-            interval = float(self.app.config.setting("ecs.scheduler_interval", "0.5") or 0.5)
+            interval = self.settings.scheduler_interval
             while True:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), interval)
@@ -375,7 +381,13 @@ class TaskAgent:
             self.follower.stop()
             await asyncio.shield(self.shutdown())
 
+    async def checkpoint_running(self) -> None:
+        """Checkpoint the usage of the Fargate tasks running now (task_billing.py)."""
+        await self.meter.checkpoint_usage(list(self.runs.values()))
+
     async def shutdown(self) -> None:
+        for loop in self._loops:  # no follow poll or checkpoint once the agent stops
+            loop.cancel()
         await node_instance.disconnect_instance(self.app.store, self.instance_key)
         await self.heartbeat.leave()
         self.grace.begin()

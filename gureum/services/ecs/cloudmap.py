@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import model
-from gureum.services.servicediscovery import model as sd
+from gureum.services.servicediscovery import port as sd
 from gureum.store import Store, Txn
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def deregister_task(txn: Txn, doc: dict[str, Any]) -> int:
     removed = 0
     for reg in meta.get("registries") or []:
         srv_id = reg["registryArn"].rsplit("/", 1)[-1]
-        if txn.get(sd.INSTANCES, f"{sd.sc(account, region)}{srv_id}:{task_id}") is None:
+        if not sd.has_instance(txn, account, region, srv_id, task_id):
             continue
         try:
             sd.deregister_instance(txn, account, region, srv_id, task_id)
@@ -50,17 +50,16 @@ def sweep(txn: Txn) -> list[str]:
     """Deregister every ECS-registered instance whose task is STOPPED or no longer exists;
     the keys of the instances removed."""
     gone = []
-    for key, inst in list(txn.scan(sd.INSTANCES)):
-        cluster = (inst.get("Attributes") or {}).get("ECS_CLUSTER_NAME")
+    for inst in list(sd.every_instance(txn)):
+        cluster = inst.attributes.get("ECS_CLUSTER_NAME")
         if not cluster:
             continue  # registered by a client, not by ECS
-        account, region, srv_id, inst_id = key.split(":", 3)
-        task = txn.get(model.TASKS, model.task_key(account, region, cluster, inst_id))
+        task = txn.get(model.TASKS, model.task_key(inst.account, inst.region, cluster, inst.instance_id))
         if task is not None and task["lastStatus"] != "STOPPED":
             continue
         try:
-            sd.deregister_instance(txn, account, region, srv_id, inst_id)
-            gone.append(key)
+            sd.deregister_instance(txn, inst.account, inst.region, inst.service_id, inst.instance_id)
+            gone.append(f"{inst.account}:{inst.region}:{inst.service_id}:{inst.instance_id}")
         except AwsError:
             continue
     return gone

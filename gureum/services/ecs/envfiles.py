@@ -1,7 +1,7 @@
 """Container `environmentFiles`: S3 objects of VARIABLE=VALUE lines read at task start.
 
-Read in-process from gureum's S3 (the object's current version in the store, its body from
-S3's blob store), parsed as the ECS agent does: a line starting with `#` is a comment; only
+Read in-process through S3's port (the object's current version in the store, its body from
+S3's blob store; on an agent node, a signed GetObject to the API node), parsed as the ECS agent does: a line starting with `#` is a comment; only
 lines with `=` count, split at the first `=`; both sides must be non-empty; nothing is
 trimmed or unquoted (spaces and quotes are part of the value); within one file a later line
 wins. Across files the first file that sets a variable wins ("processed from the top
@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
-from gureum.services.iam import sessions
-from gureum.services.s3 import bodies
-from gureum.services.s3 import model as s3
+from gureum.services.iam import port as iam
+from gureum.services.s3 import port as s3
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -59,17 +58,10 @@ def parse_arn(value: str) -> tuple[str, str]:
 
 
 async def read_object(app: App, account: str, bucket: str, key: str) -> bytes:
-    def txn(t: Any) -> dict[str, Any]:
-        obj = s3.get_object(t, bucket, account, key)
-        if obj.get("dm"):
-            raise AwsError.modeled("s3", "NoSuchKey", s3.NO_SUCH_KEY, Key=key)
-        return obj
-
-    obj = await app.store.read(txn)
+    obj = await s3.get(app, account, bucket, key)  # S3's errors (NoSuchKey...) from the store
     if app.is_agent:  # the bodies live with the node serving S3: ask it
         return await fetch_over_http(app, account, bucket, key)
-    chunks = [c async for c in bodies.read(app, obj.get("blobs") or [])]
-    return b"".join(chunks)
+    return await obj.read()
 
 
 async def fetch_over_http(app: App, account: str, bucket: str, key: str) -> bytes:
@@ -84,9 +76,7 @@ async def fetch_over_http(app: App, account: str, bucket: str, key: str) -> byte
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    arn = arns.iam_root(account)
-    rec = await app.store.run(lambda t: sessions.session_token(t, account, arn, account, 900, "ecs-agent"))
-    creds = sessions.credentials(rec)
+    creds = await app.store.run(lambda t: iam.root_session_credentials(t, account, 900, "ecs-agent"))
     url = f"{app.config.api_endpoint}/{urllib.parse.quote(bucket)}/{urllib.parse.quote(key)}"
     req = AWSRequest("GET", url)
     S3SigV4Auth(Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]), "s3", "us-east-1").add_auth(req)

@@ -1,19 +1,17 @@
 """How a task's image is pulled: the credentials and address for each image reference
-(ecr.pulls: gureum's own registry gets an ECR token for the task's account; another registry,
+(ECR's port: gureum's own registry gets an ECR token for the task's account; another registry,
 for an EC2 task, the container instance's private registry credentials, registry_auth.py),
 and, on a node that serves the registry, an in-process reader of the image's manifest.
 Owns no state."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from gureum.sandbox import images as img
-from gureum.services.ecr import pulls
-from gureum.services.ecr.engine import registry_of
+from gureum.services.ecr import port as ecr
 from gureum.services.ecs import registry_auth
 
 if TYPE_CHECKING:
@@ -33,13 +31,13 @@ async def registry_access(
     *,
     ec2: bool = False,
 ) -> Access:
-    """Credentials and address for an image (ecr.pulls: gureum's own registry gets an ECR
+    """Credentials and address for an image (ECR's port: gureum's own registry gets an ECR
     token for the task's account); another registry, for an EC2 task, the container
     instance's private registry credentials (registry_auth). On a node that serves the
     registry, also a reader of the image's manifest in-process (for the pull's thread),
     which spares the pull an HTTP round trip through this node's own loop; the pull is
     recorded by a background task given to `spawn`."""
-    creds, rewrite, own = await pulls.access(app, image, account, region)
+    creds, rewrite, own = await ecr.pull_access(app, image, account, region)
     if own is None:
         if creds is None and not rewrite and ec2:
             with contextlib.suppress(img.PullError):
@@ -47,16 +45,4 @@ async def registry_access(
         return creds, rewrite, None
     if app.is_agent:
         return creds, rewrite, None
-
-    registry = registry_of(app)
-    loop = asyncio.get_running_loop()
-
-    def local() -> tuple[bytes, str] | None:
-        try:
-            read, doc = registry.read_manifest_sync(own.scope, own.repository, own.reference)
-        except Exception:  # noqa: BLE001 - the HTTP pull tells what is wrong, in the registry's words
-            return None
-        loop.call_soon_threadsafe(lambda: spawn(registry.record_pull(own.scope, own.repository, doc), "ecs-record-pull"))
-        return read.data, read.media_type
-
-    return creds, rewrite, local
+    return creds, rewrite, ecr.manifest_reader(app, own, spawn)

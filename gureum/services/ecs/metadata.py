@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.http.server import HttpServer, Request, Response
 from gureum.services.ecs import model
-from gureum.services.iam import sessions, trust
+from gureum.services.iam import port as iam
 from gureum.store import Store
 
 if TYPE_CHECKING:
@@ -115,18 +115,16 @@ class MetadataServer:
             return _json(404, {"code": "NoCredentials", "message": "No task role for this container"})
         run, _ = found
 
-        def txn(t: Any) -> Any:
+        def txn(t: Any) -> dict[str, Any]:
             # the task role is assumed by ECS's service principal: its trust policy must allow it
-            return sessions.assume_role(
-                t, role_arn, run.task_id, 3600, principal=trust.service_principal("ecs-tasks.amazonaws.com"),
-                region=run.region, source="ecs-tasks",
+            return iam.service_role_credentials(
+                t, role_arn, run.task_id, 3600, service="ecs-tasks.amazonaws.com", region=run.region, source="ecs-tasks",
             )
 
         try:
-            rec = await self.store.run(txn)
+            creds = await self.store.run(txn)
         except Exception as e:  # noqa: BLE001 - an AwsError: the role is missing
             return _json(400, {"code": "AssumeRoleFailed", "message": str(e)})
-        creds = sessions.credentials(rec)
         return _json(
             200,
             {

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gureum.aws.edge import DEFAULT_ACCOUNT, DEFAULT_REGION
 from gureum.services.ecs import instances as ci
+from gureum.services.ecs.settings import EcsSettings
 from gureum.store import Store
 
 if TYPE_CHECKING:
@@ -34,14 +34,12 @@ async def register_instance(app: App, work: Path, node_ident: str) -> Registered
     """Register this machine as one container instance (1024 CPU units per core, its
     memory in MiB) in the cluster `ecs.cluster` (default "default"), keeping its id across
     restarts; `--set ecs.register_instance=false` turns this off (None)."""
-    cfg = app.config
-    if str(cfg.setting("ecs.register_instance", "true") or "true").lower() in ("false", "0", "no", "off"):
+    settings = app.settings(EcsSettings)
+    if not settings.register_instance:
         return None
-    account = cfg.setting("ecs.account", DEFAULT_ACCOUNT) or DEFAULT_ACCOUNT
-    region = cfg.setting("ecs.region", DEFAULT_REGION) or DEFAULT_REGION
-    cluster = cfg.setting("ecs.cluster", "default") or "default"
-    cpu = int(cfg.setting("ecs.instance_cpu", "0") or 0) or (os.cpu_count() or 1) * 1024
-    memory = int(cfg.setting("ecs.instance_memory", "0") or 0) or host_memory_mib()
+    account, region, cluster = settings.account, settings.region, settings.cluster
+    cpu = settings.instance_cpu or (os.cpu_count() or 1) * 1024
+    memory = settings.instance_memory or host_memory_mib()
     id_file = work / "container-instance"
     known = id_file.read_text().strip() if id_file.exists() else ""
     ident = {"instanceId": "i-" + node_ident[:17], "instanceType": "gureum.node", "availabilityZone": f"{region}a", "region": region}

@@ -15,10 +15,10 @@ import binascii
 import json
 import logging
 import os
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from gureum.sandbox.images import Credentials
+from gureum.services.ecs.settings import EcsSettings
 
 log = logging.getLogger("gureum.ecs")
 DOCKER_HUB = ("index.docker.io", "docker.io", "registry-1.docker.io")
@@ -61,11 +61,11 @@ def parse(auth_type: str, auth_data: str) -> dict[str, Credentials]:
     return out
 
 
-def from_config(setting: Callable[[str], str | None]) -> dict[str, Credentials]:
-    """The node's credentials (empty when none are configured or they are unusable: logged).
-    `setting` is Config.setting."""
-    auth_type = setting("ecs.engine_auth_type") or os.environ.get("ECS_ENGINE_AUTH_TYPE")
-    auth_data = setting("ecs.engine_auth_data") or os.environ.get("ECS_ENGINE_AUTH_DATA")
+def from_settings(settings: EcsSettings) -> dict[str, Credentials]:
+    """The node's credentials (empty when none are configured or they are unusable: logged):
+    `ecs.engine_auth_type`/`ecs.engine_auth_data`, else the agent's environment variables."""
+    auth_type = settings.engine_auth_type or os.environ.get("ECS_ENGINE_AUTH_TYPE")
+    auth_data = settings.engine_auth_data or os.environ.get("ECS_ENGINE_AUTH_DATA")
     if not auth_type or not auth_data:
         return {}
     try:

@@ -1,14 +1,14 @@
 """What this node's Fargate tasks cost: each running task's usage row (billing/meter.py,
 table billing.running) checkpointed when the task reaches RUNNING and every
-`billing.checkpoint_interval` seconds, and settled into the ledger when it stops. Billing
-starts when the image pull starts (pullStartedAt), as Fargate bills; EC2 tasks are not billed
-here (their container instance is). Owns no state of its own."""
+`billing.checkpoint_interval` seconds (the agent's `app.every` loop "ecs-meter"), and
+settled into the ledger when it stops. Billing starts when the image pull starts
+(pullStartedAt), as Fargate bills; EC2 tasks are not billed here (their container instance
+is). Owns no state of its own."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from gureum.billing import meter
@@ -78,9 +78,3 @@ class TaskMeter:
             await self.store.run(txn)
         except Exception:
             log.exception("could not checkpoint task usage")
-
-    async def meter_forever(self, interval: float, running: Callable[[], Iterable[TaskRun]]) -> None:
-        """Every `interval` seconds, checkpoint the tasks `running()` names."""
-        while True:
-            await asyncio.sleep(interval)
-            await self.checkpoint_usage(list(running()))

@@ -33,11 +33,13 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from gureum.services.route53.engine import PrivateViews
-from gureum.services.route53.index import EVERY_VPC
+from gureum.node_settings import TaskNetworkSettings
+from gureum.services.ecs.settings import EcsSettings
+from gureum.services.route53 import port as route53
 from gureum.services.route53.slots import DNS
+from gureum.settings import flag
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -45,21 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gureum.ecs.dns")
 
 DNS_PORT = 53
-WAIT_FOR_DNS = 60.0
 NO_RESOLVER = "options timeout:1 attempts:1\n"
-
-
-def install_task_views(server: Any, subnet: str) -> None:
-    """Make clients in `subnet` see every private zone (idempotent): the subnet joins the
-    private views as a member of every VPC ("*")."""
-    engine = server.engine
-    net = ipaddress.ip_network(subnet, strict=False)
-    views: PrivateViews = engine.private_views
-    if (net, EVERY_VPC) in views.cidrs:
-        return
-    views.cidrs.append((net, EVERY_VPC))
-    # Forget what the engine memoized under the old views (client → view, cached answers).
-    engine.forget_views()
 
 
 def _covers(address: tuple[str, int] | None, ip: str, port: int) -> bool:
@@ -72,15 +60,15 @@ def _covers(address: tuple[str, int] | None, ip: str, port: int) -> bool:
 async def serve_on_bridge(app: App, gateway_ip: str) -> str | None:
     """Have the DNS server answer on gateway_ip:53 (UDP and TCP) and tasks on the bridge see
     private zones; the nameserver address for tasks' resolv.conf, or None (reason logged)."""
-    if app.config.setting("dns.enabled", "1") in ("0", "false", "no"):
-        log.info("tasks get no nameserver: the DNS server is turned off (dns.enabled=0)")
+    if not flag(app.config.setting, "dns.enabled", True):  # the DNS component's switch, read as the node reads it
+        log.info("tasks get no nameserver: the DNS server is turned off (dns.enabled)")
         return None
     try:
-        server = await app.parts.wait(DNS, timeout=float(app.config.setting("ecs.dns_wait", str(WAIT_FOR_DNS)) or WAIT_FOR_DNS))
+        server = await app.parts.wait(DNS, timeout=app.settings(EcsSettings).dns_wait)
     except TimeoutError:
         log.warning("tasks get no nameserver: the DNS server did not start")
         return None
-    subnet = app.config.setting("ecs.subnet", "10.213.0.0/16") or "10.213.0.0/16"
+    subnet = app.settings(TaskNetworkSettings).subnet
     try:
         if ipaddress.ip_address(gateway_ip) not in ipaddress.ip_network(subnet, strict=False):
             subnet = f"{gateway_ip}/{32 if ':' not in gateway_ip else 128}"
@@ -88,7 +76,7 @@ async def serve_on_bridge(app: App, gateway_ip: str) -> str | None:
     except ValueError as exc:
         log.warning("tasks get no nameserver: %s", exc)
         return None
-    install_task_views(server, subnet)
+    route53.show_private_zones_to(server, subnet)
     if any(_covers(a, gateway_ip, DNS_PORT) for a in [server.address, *getattr(server, "listeners", [])]):
         return gateway_ip
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gureum.services.logs import model as logs_model
+from gureum.services.logs import port as logs
 from gureum.store import Store
 
 MISSING_GROUP = (
@@ -44,7 +44,7 @@ async def check_log_group(store: Store, account: str, task_region: str, spec: di
     if group is None or str(opts.get("awslogs-create-group", "")).lower() == "true":
         return None
     region = log_region(spec, task_region)
-    exists = await store.read(lambda t: t.get(logs_model.GROUPS, logs_model.group_key(account, region, group)) is not None)
+    exists = await store.read(lambda t: logs.group_exists(t, account, region, group))
     if exists:
         return None
     return MISSING_GROUP

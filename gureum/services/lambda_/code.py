@@ -22,8 +22,7 @@ from typing import Any
 
 from gureum.aws.dispatch import RequestContext
 from gureum.aws.errors import AwsError
-from gureum.services.s3 import bodies
-from gureum.services.s3 import model as s3
+from gureum.services.s3 import port as s3
 
 MAX_ZIPPED = 50 * 1024 * 1024  # through the API (ZipFile); larger packages come from S3
 MAX_UNZIPPED = 250 * 1024 * 1024
@@ -61,7 +60,7 @@ async def code_bytes(ctx: RequestContext, code: dict[str, Any] | None) -> bytes:
 
 async def _from_s3(ctx: RequestContext, bucket: str, key: str, version: str | None) -> bytes:
     try:
-        obj = await ctx.app.store.read(lambda t: s3.get_object(t, bucket, ctx.account_id, key, version))
+        obj = await s3.get(ctx.app, ctx.account_id, bucket, key, version)
     except AwsError:
         raise AwsError.modeled(
             "lambda",
@@ -69,14 +68,14 @@ async def _from_s3(ctx: RequestContext, bucket: str, key: str, version: str | No
             "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.",
             Type="User",
         ) from None
-    if int(obj.get("size", 0)) > MAX_UNZIPPED:
+    if obj.size > MAX_UNZIPPED:
         raise AwsError.modeled(
             "lambda",
             "InvalidParameterValueException",
             f"Unzipped size must be smaller than {MAX_UNZIPPED} bytes",
             Type="User",
         )
-    return b"".join([chunk async for chunk in bodies.read(ctx.app, obj.get("blobs") or [])])
+    return await obj.read()
 
 
 async def store_code(ctx: RequestContext, zip_bytes: bytes) -> dict[str, Any]:

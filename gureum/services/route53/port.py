@@ -1,13 +1,22 @@
 """Route 53's port for other services that keep DNS records (Cloud Map namespaces and
 instances): hosted zones and record changes, run inside the caller's store transaction so
-their own rows and the records change together. Route 53's rules apply as in its API."""
+their own rows and the records change together. Route 53's rules apply as in its API.
+
+For ECS's task resolver (ecs/task_dns.py), which answers tasks from the node's live DNS server
+(the `DNS` slot, route53/slots.py): `show_private_zones_to` puts the task subnet in every
+VPC's private view."""
 
 from __future__ import annotations
 
-from typing import Any
+import ipaddress
+from typing import TYPE_CHECKING, Any
 
 from gureum.services.route53 import model
+from gureum.services.route53.index import EVERY_VPC
 from gureum.store import Txn
+
+if TYPE_CHECKING:
+    from gureum.services.route53.server import DnsServer
 
 
 def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str | None, private: bool,
@@ -30,3 +39,17 @@ def drop_zone(txn: Txn, account: str, zone_id: str) -> None:
 def change_record_sets(txn: Txn, account: str, zone_id: str, changes: list[dict[str, Any]], comment: str) -> None:
     """ChangeResourceRecordSets with `changes` ({"Action", "ResourceRecordSet"}), atomically."""
     model.change_record_sets(txn, account, zone_id, {"Changes": changes, "Comment": comment})
+
+
+def show_private_zones_to(server: DnsServer, network: str) -> None:
+    """Make clients whose source address is in `network` (a CIDR) see every private hosted
+    zone, as a member of every VPC, overlaid on the public zones (idempotent); the views of
+    other clients stay as they were."""
+    engine = server.engine
+    net = ipaddress.ip_network(network, strict=False)
+    views = engine.private_views
+    if (net, EVERY_VPC) in views.cidrs:
+        return
+    views.cidrs.append((net, EVERY_VPC))
+    # Forget what the engine memoized under the old views (client -> view, cached answers).
+    engine.forget_views()
