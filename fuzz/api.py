@@ -45,8 +45,6 @@ from botocore.loaders import Loader  # noqa: E402
 from botocore.model import OperationModel, ServiceModel, Shape  # noqa: E402
 
 from fuzz.report import Report, rng, short  # noqa: E402
-
-
 from gureum.services.registry import API_MODULES  # noqa: E402
 
 NAME = "api"

@@ -15,7 +15,6 @@ import struct
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 import dns.edns
 import dns.exception

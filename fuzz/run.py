@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import os
 import random
 import shutil
@@ -31,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "tests"))
 
-from fuzz.report import Report  # noqa: E402
 from harness import GureumProcess  # noqa: E402
+
+from fuzz.report import Report  # noqa: E402
 
 NOT_FUZZERS = {"run", "report"}
 GRACE = 30.0  # a fuzzer running this long past its share is itself reported as a hang

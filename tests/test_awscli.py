@@ -8,8 +8,9 @@ import os
 import subprocess
 import sys
 
-from gureum.awscli import command
 from harness import ROOT, GureumProcess
+
+from gureum.awscli import command
 
 
 def test_endpoint_url_is_added_unless_given_and_credentials_default_to_test() -> None:

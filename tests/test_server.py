@@ -13,7 +13,6 @@ from pathlib import Path
 
 import botocore.exceptions
 import pytest
-
 from harness import ROOT, GureumProcess
 from waiting import wait_for
 

@@ -116,7 +116,7 @@ def main() -> int:
         d, dport = start_distribution(work)
         procs.append(d)
         sides = (("gureum", gport), ("distribution", dport))
-        for name, port in sides:  # warm-up (connections, page cache, lazy imports)
+        for _name, port in sides:  # warm-up (connections, page cache, lazy imports)
             measure(f"localhost:{port}", layouts[0], work, "warm")
         results: dict[str, tuple[list[float], list[float]]] = {"gureum": ([], []), "distribution": ([], [])}
         for i in range(args.runs):

@@ -47,7 +47,7 @@ def measure(cmd: list[str], url: str, env: dict[str, str]) -> tuple[float, float
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{cmd[0]} exited early")
+                    raise RuntimeError(f"{cmd[0]} exited early") from None
                 time.sleep(0.002)
         ready = time.perf_counter() - t0
         time.sleep(1.0)  # idle

@@ -19,8 +19,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from gureum.billing import prices
-from gureum.billing import meter
+from gureum.billing import meter, prices
 from gureum.billing.ledger import fargate_summary, lambda_summary
 
 

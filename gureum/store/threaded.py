@@ -474,7 +474,7 @@ class ThreadedStore(Store):
         default_loop = next((j.loop for j in batch if j.loop is not None), None)
         routed = self._subs.route(events, default_loop)
         per_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
-        for job, (ok, value) in zip(batch, outcomes):
+        for job, (ok, value) in zip(batch, outcomes, strict=False):
             if job.loop is None:
                 _settle(job.fut, ok, value)
             else:

@@ -17,7 +17,6 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
-
 from harness import GureumProcess
 
 CREDS = Credentials("test", "test")

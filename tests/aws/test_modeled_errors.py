@@ -55,7 +55,7 @@ def _raise_sites(folder: Path) -> Iterator[tuple[str, str, str | None, int | Non
                         if isinstance(target, ast.Name):
                             attrs[target.id] = _const(stmt.value)
                         elif isinstance(target, ast.Tuple) and isinstance(stmt.value, ast.Tuple):
-                            for t, v in zip(target.elts, stmt.value.elts):
+                            for t, v in zip(target.elts, stmt.value.elts, strict=False):
                                 if isinstance(t, ast.Name):
                                     attrs[t.id] = _const(v)
                 if isinstance(attrs.get("code"), str):

@@ -268,8 +268,9 @@ def test_response_round_trips_through_botocore_parser(svc: str, op_name: str, pr
     payload = op.output_shape.serialization.get("payload")
     streaming = bool(payload and op.output_shape.members[payload].serialization.get("streaming"))
     if streaming:
-        from botocore.response import StreamingBody
         import io
+
+        from botocore.response import StreamingBody
 
         body_obj: Any = StreamingBody(io.BytesIO(body), len(body))
     else:

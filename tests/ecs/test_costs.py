@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import ROOT, GureumProcess
+from waiting import wait_for
 
 from gureum.billing import meter, prices
 from gureum.billing.cli import fargate_report
 from gureum.billing.ledger import USAGE, fargate_summary
 from gureum.store.memory import MemoryStore
-from harness import ROOT, GureumProcess
-from waiting import wait_for
 
 from .images import build_image, containers_skip_reason, push
 from .test_api import AWSVPC, wait_status

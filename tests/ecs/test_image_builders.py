@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from waiting import wait_for
-
 from ecr.test_clients import docker, podman  # noqa: F401 - fixtures: a private dockerd, podman with its own storage
+from waiting import wait_for
 
 from .images import BUSYBOX, build_image, containers_skip_reason, push, run
 from .test_api import uniq, wait_status

@@ -9,7 +9,6 @@ import signal
 from pathlib import Path
 
 import pytest
-
 from harness import GureumProcess
 
 from .images import build_image, containers_skip_reason, push

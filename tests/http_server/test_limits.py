@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import psutil
 import pytest
-
 from harness import GureumProcess
 from waiting import wait_for
 

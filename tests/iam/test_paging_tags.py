@@ -51,7 +51,7 @@ def test_roles_groups_policies_and_profiles_page(iam):
     for i in range(3):
         iam.put_user_policy(UserName=user, PolicyName=f"inline{i}", PolicyDocument=POLICY)
     assert [n for p in _paged(iam, "list_user_policies", "PolicyNames", UserName=user) for n in p] == ["inline0", "inline1", "inline2"]
-    for i in range(3):
+    for _ in range(3):
         iam.create_policy_version(PolicyArn=arns[0], PolicyDocument=POLICY)
     assert len([v for p in _paged(iam, "list_policy_versions", "Versions", PolicyArn=arns[0]) for v in p]) == 4
     for i in range(3):

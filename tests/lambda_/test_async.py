@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_helpers import TRUST, zip_of
 from harness import GureumProcess
+from lambda_helpers import TRUST, zip_of
 from waiting import wait_for
 
 RECORDER = "import json\ndef handler(e, c):\n    print('RECORD ' + json.dumps(e))\n    return 'ok'\n"

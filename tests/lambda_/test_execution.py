@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from lambda_helpers import ISOLATED, invoke_json
 
-
 PROBE = textwrap.dedent(
     """
     import os, socket

@@ -5,7 +5,6 @@ the events gureum itself produces (a function URL request) and AWS's documented 
 from __future__ import annotations
 
 import io
-
 import shutil
 import subprocess
 import sys

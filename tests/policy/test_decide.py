@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gureum.policy.engine import (
-    ANONYMOUS, AuthRequest, Decision, Policy, PolicySet, Principal, decide, parse_policy,
+    ANONYMOUS,
+    AuthRequest,
+    Decision,
+    Policy,
+    PolicySet,
+    Principal,
+    decide,
+    parse_policy,
 )
 
 A = "111122223333"

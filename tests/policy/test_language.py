@@ -13,7 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gureum.policy.engine import (
-    ANONYMOUS, AuthRequest, Decision, PolicyError, Principal, parse_policy, statement_decision,
+    ANONYMOUS,
+    AuthRequest,
+    Decision,
+    PolicyError,
+    Principal,
+    parse_policy,
+    statement_decision,
 )
 
 ACCT = "111122223333"

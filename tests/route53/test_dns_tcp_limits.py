@@ -15,7 +15,6 @@ import dns.message
 import dns.query
 import psutil
 import pytest
-
 from harness import GureumProcess
 from waiting import wait_for
 

@@ -321,7 +321,6 @@ def test_an_answer_too_big_for_any_message_is_truncated_even_over_tcp():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-
 _NAMES = ["a", "b.a", "c.b.a", "x", "y.x", "*.x", "*", "ns.d", "d", "e.d"]
 
 

@@ -138,7 +138,7 @@ def test_latest_seq_finds_the_newest_event():
     async def main():
         store = MemoryStore()
         assert await latest_seq(store) == 0
-        for i in range(3000):
+        for _i in range(3000):
             await store.run(lambda txn: txn.publish("x", {"i": 1}))
         assert await latest_seq(store) == 3000
 

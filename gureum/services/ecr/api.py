@@ -9,7 +9,8 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
-from gureum.aws import arn as arns, paging, tags
+from gureum.aws import arn as arns
+from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_netloc

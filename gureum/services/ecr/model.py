@@ -220,7 +220,7 @@ def list_repos(txn: Txn, scope: str, *, start: str | None = None, limit: int | N
 def all_scopes_with_repos(txn: Txn) -> list[tuple[str, str]]:
     """(scope, name) of every repository, every account and region."""
     out = []
-    for key, doc in txn.scan(REPOS):
+    for key, _doc in txn.scan(REPOS):
         account, region, name = key.split("|", 2)
         out.append((f"{account}|{region}|", name))
     return out

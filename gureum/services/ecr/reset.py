@@ -29,7 +29,7 @@ META_PREFIXES: tuple[str, ...] = ("registry|", "preview|")
 
 
 def reset_txn(txn: Txn) -> int:
-    for key, doc in txn.scan(model.REPOS):
+    for key, _doc in txn.scan(model.REPOS):
         scope, _, name = key.rpartition("|")
         txn.publish("ecr.repository", {"scope": scope + "|", "name": name, "event": "deleted"})
     dropped = sum(txn.delete_prefix(model.META, prefix) for prefix in META_PREFIXES)

@@ -68,12 +68,12 @@ from gureum.services.ecs.image_access import Access
 from gureum.services.ecs.metadata import ADDRESS, MetadataServer
 from gureum.services.ecs.settings import EcsSettings
 from gureum.services.ecs.shutdown import StopGrace, mark_stopping
+from gureum.services.ecs.slots import AGENT
 from gureum.services.ecs.task_billing import TaskMeter
 from gureum.services.ecs.task_networks import NetworkPool
 from gureum.services.ecs.taskrun import ContainerRun, TaskRun
 from gureum.store import Store
 from gureum.store.follow import ChangeFollower
-from gureum.services.ecs.slots import AGENT
 
 if TYPE_CHECKING:
     from gureum.app import App

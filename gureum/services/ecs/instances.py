@@ -562,7 +562,7 @@ def place(
     failures: dict[str, str] = {}
     rng = random.Random()
     if only is not None:
-        for ref, c in zip(only, [next((c for c in cands if c.doc["containerInstanceArn"].rsplit("/", 1)[-1] == r.rsplit("/", 1)[-1]), None) for r in only]):
+        for ref, c in zip(only, [next((c for c in cands if c.doc["containerInstanceArn"].rsplit("/", 1)[-1] == r.rsplit("/", 1)[-1]), None) for r in only], strict=False):
             if c is None:
                 failures[ref] = "MISSING"
                 continue

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.services.iam import authorization, documents, ids, lookup, views
 from gureum.aws.errors import AwsError
+from gureum.services.iam import authorization, documents, ids, lookup, views
 from gureum.services.iam.model import Iam, page_result
 from gureum.services.iam.oidc import OidcProviders
 from gureum.services.iam.policies import Policies

@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import quote
 
 from gureum.aws import arn as arns
-from gureum.policy.engine import PolicyError, parse_policy
 from gureum.aws.errors import AwsError
+from gureum.policy.engine import PolicyError, parse_policy
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gureum.aws import arn as arns, paging
-from gureum.services.iam import documents, ids
+from gureum.aws import arn as arns
+from gureum.aws import paging
 from gureum.aws.errors import AwsError
+from gureum.services.iam import documents, ids
 from gureum.services.iam.policies import Policies
 from gureum.services.iam.rows import (
     ALIASES,

@@ -27,10 +27,9 @@ from joserfc.jwk import KeySet
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
-from gureum.services.iam import ids
+from gureum.services.iam import ids, jwks
 from gureum.services.iam.model import Iam
 from gureum.services.iam.rows import merge_tags, remove_tags
-from gureum.services.iam import jwks
 from gureum.store.base import Doc
 
 if TYPE_CHECKING:

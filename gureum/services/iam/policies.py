@@ -11,8 +11,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.arn import BadArn, iam_policy_parts
-from gureum.services.iam import documents, ids, managed
 from gureum.aws.errors import AwsError
+from gureum.services.iam import documents, ids, managed
 from gureum.services.iam.rows import KINDS, lower, merge_tags
 from gureum.store.base import Doc
 

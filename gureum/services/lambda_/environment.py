@@ -28,13 +28,13 @@ import functools
 import json
 import logging
 import math
-from typing import Any
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from gureum.aws import arn as arns

@@ -34,7 +34,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from gureum.aws import arn as arns, paging, tags
+from gureum.aws import arn as arns
+from gureum.aws import paging, tags
 from gureum.aws.errors import AwsError
 from gureum.store import Txn
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 _CONTINENTS = {
     "AF": "DZ AO BJ BW BF BI CM CV CF TD KM CG CD CI DJ EG GQ ER ET GA GM GH GN GW KE LS LR LY MG MW ML MR MU YT MA MZ "

@@ -33,8 +33,8 @@ import secrets
 import string
 from typing import Any
 
-from gureum.aws.errors import AwsError
 from gureum.aws import tags
+from gureum.aws.errors import AwsError
 from gureum.services.route53 import errors, names, records
 from gureum.store import Txn
 
@@ -665,7 +665,7 @@ def _zone_problems(zone: dict, zid: str, zone_labels: tuple, current: dict[tuple
         if simple.setdefault((name, rtype), kind) != kind:
             out.append(f"RRSet with DNS name {name}, type {rtype} cannot be created as a non-weighted set exists with the same name and type.")
     out.extend(_policy_problems(current))
-    for (name, rtype, _sid), doc in current.items():
+    for (_name, rtype, _sid), doc in current.items():
         alias = doc.get("AliasTarget")
         if not alias or bare_id(alias.get("HostedZoneId", "")) != zid:
             continue

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gureum.http.accept import Acceptor
-
 from gureum.services.route53.engine import Engine, PrivateViews
 from gureum.services.route53.index import Zone, ZoneIndex
 from gureum.services.route53.settings import Route53Settings

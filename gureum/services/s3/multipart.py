@@ -162,7 +162,7 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
                 "blobs": [[p["digest"], p["size"]] for p in chosen], "parts": len(chosen)})
     algo = up.get("algo")
     if algo and all(p.get("cks", {}).get(algo) for p in chosen) and algo in checksums.ALGORITHMS:
-        for w, p in zip(wanted, chosen):
+        for w, p in zip(wanted, chosen, strict=False):
             given = w.get("Checksum" + algo)
             if given and given != p["cks"][algo]:
                 raise AwsError.modeled(

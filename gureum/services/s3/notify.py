@@ -178,7 +178,7 @@ def emit(app: App, bucket: dict[str, Any], event: str, key: str, *, request_id: 
     if not config:
         return
     full = "s3:" + event
-    for kind, arn_member, service in _KINDS:
+    for kind, arn_member, _service in _KINDS:
         for c in config.get(kind) or []:
             if not any(_matches(p, full) for p in c.get("Events") or []) or not _filter_ok(c, key):
                 continue

@@ -6,7 +6,8 @@ import json
 import uuid
 from typing import Any
 
-from gureum.aws import arn as arns, paging, tags
+from gureum.aws import arn as arns
+from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_url

@@ -8,7 +8,8 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
-from gureum.aws import arn as arns, paging, tags
+from gureum.aws import arn as arns
+from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_url
@@ -281,7 +282,7 @@ async def send_message_batch(ctx: RequestContext, params: dict[str, Any]) -> dic
                 raise
             failed.append(_failure(e["Id"], exc))
     sent = await eng.send(q, [m for _, m in built]) if built else []
-    ok = [{"Id": i, **_sent(m)} for (i, _), m in zip(built, sent)]
+    ok = [{"Id": i, **_sent(m)} for (i, _), m in zip(built, sent, strict=False)]
     return {"Successful": ok, "Failed": failed}
 
 
@@ -391,7 +392,7 @@ async def delete_message_batch(ctx: RequestContext, params: dict[str, Any]) -> d
     _check_batch(entries)
     results = await eng.delete_messages(q, [e["ReceiptHandle"] for e in entries])
     ok, failed = [], []
-    for e, err in zip(entries, results):
+    for e, err in zip(entries, results, strict=False):
         if err is None:
             ok.append({"Id": e["Id"]})
         else:
@@ -416,7 +417,7 @@ async def change_message_visibility_batch(ctx: RequestContext, params: dict[str,
     results = await eng.change_visibility(
         q, [(e["ReceiptHandle"], e.get("VisibilityTimeout", 0)) for e in entries])
     ok, failed = [], []
-    for e, err in zip(entries, results):
+    for e, err in zip(entries, results, strict=False):
         if err is None:
             ok.append({"Id": e["Id"]})
         else:

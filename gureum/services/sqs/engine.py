@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gureum.aws.errors import AwsError
 from gureum.aws import arn as arns
+from gureum.aws.errors import AwsError
 from gureum.services.sqs import attributes as qattrs
 from gureum.services.sqs import checksums
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gureum.ports import QueueFacts
 from gureum.aws.errors import AwsError
+from gureum.ports import QueueFacts
 from gureum.services.sqs.engine import Engine, Queue, Received
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
-from gureum.policy import gate
 from gureum.aws.errors import AwsError
+from gureum.policy import gate
 from gureum.services.iam import documents, lookup, oidc, sessions, trust
 from gureum.services.iam.model import Iam
 
