@@ -46,7 +46,7 @@ system-packages: ## install the Debian packages the tests use (when run as root)
 runtimes: ## install the toolchains Lambda runtimes need (Node, JDK, Ruby, gcc) when missing
 	@bash scripts/system-packages scripts/runtime-packages.txt
 
-test: system-packages install-test compile ## install what the tests need, then run the whole suite
+test: system-packages install-test compile lint ## install what the tests need, lint, then run the whole suite
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 lint: install-test ## ruff (pyflakes, import order, bugbear) and mypy (strict for the wire layer, the store and the kit)

@@ -148,7 +148,7 @@ Sortable = str | int | float | tuple[Any, ...]
 
 
 def _sortable(value: Any) -> Sortable:
-    return tuple(_sortable(v) for v in value) if isinstance(value, list) else value  # type: ignore[no-any-return]
+    return tuple(_sortable(v) for v in value) if isinstance(value, list) else value
 
 
 def page_items(
@@ -193,7 +193,7 @@ def page_items(
                         hi = mid
                 i = lo
             else:
-                i = bisect.bisect_right(keys, after)  # type: ignore[arg-type]
+                i = bisect.bisect_right(keys, after)
         except (ValueError, TypeError):
             raise error() from None
     chunk = list(items[i : i + n])

@@ -93,7 +93,8 @@ class Shape:
 
     @property
     def type(self) -> str:
-        return self.raw["type"]
+        kind: str = self.raw["type"]
+        return kind
 
     def trait(self, key: str, default: Any = None) -> Any:
         """A trait from the member reference first, then from the shape itself."""
@@ -127,7 +128,8 @@ class Shape:
 
     @property
     def required(self) -> list[str]:
-        return self.raw.get("required", [])
+        names: list[str] = self.raw.get("required", [])
+        return names
 
     @property
     def flattened(self) -> bool:
@@ -154,11 +156,13 @@ class Operation:
 
     @property
     def http_method(self) -> str:
-        return self.raw.get("http", {}).get("method", "POST")
+        method: str = self.raw.get("http", {}).get("method", "POST")
+        return method
 
     @property
     def request_uri(self) -> str:
-        return self.raw.get("http", {}).get("requestUri", "/")
+        uri: str = self.raw.get("http", {}).get("requestUri", "/")
+        return uri
 
     @property
     def response_code(self) -> int:
@@ -190,21 +194,24 @@ class ServiceSpec:
 
     @property
     def protocol(self) -> str:
-        protocols = self.metadata.get("protocols")
+        protocols: list[str] | None = self.metadata.get("protocols")
         if protocols:
             # Prefer what the model lists first among those we speak.
             for p in protocols:
                 if p in ("json", "rest-json", "rest-xml", "query"):
                     return p
-        return self.metadata["protocol"]
+        protocol: str = self.metadata["protocol"]
+        return protocol
 
     @property
     def target_prefix(self) -> str | None:
-        return self.metadata.get("targetPrefix")
+        prefix: str | None = self.metadata.get("targetPrefix")
+        return prefix
 
     @property
     def json_version(self) -> str:
-        return self.metadata.get("jsonVersion", "1.0")
+        version: str = self.metadata.get("jsonVersion", "1.0")
+        return version
 
     @property
     def signing_name(self) -> str:
@@ -315,9 +322,9 @@ class UriRoute:
         required_located: list[tuple[str, str]] = []
         if op.input is not None:
             for mname in op.input.required:
-                m = op.input.members[mname]
-                if m.location in ("header", "querystring"):
-                    required_located.append((m.location, (m.location_name or mname)))
+                member = op.input.members[mname]
+                if member.location in ("header", "querystring"):
+                    required_located.append((member.location, (member.location_name or mname)))
         return cls(
             operation=op,
             method=op.http_method,

@@ -73,7 +73,7 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
 
     loop.set_exception_handler(handler)
     try:
-        loop._gureum_quiet_accept = True
+        loop._gureum_quiet_accept = True  # type: ignore[attr-defined]  # a marker on the loop object
     except AttributeError:  # a loop without a __dict__ (uvloop): wrapping twice is harmless
         pass
 

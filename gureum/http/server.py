@@ -21,6 +21,7 @@ import logging
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import overload
 from urllib.parse import parse_qsl, unquote
 
 import httptools
@@ -44,7 +45,15 @@ class Headers:
     def __init__(self, items: list[tuple[str, str]] | None = None) -> None:
         self._items: list[tuple[str, str]] = items or []
 
+    @overload
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str) -> str: ...
+    @overload
+    def get(self, name: str, default: str | None) -> str | None: ...
+
     def get(self, name: str, default: str | None = None) -> str | None:
+        """The first value of header `name` (any case), else `default`."""
         name = name.lower()
         for k, v in self._items:
             if k == name:

@@ -38,8 +38,8 @@ def parse(spec: ServiceSpec, op: Operation, pairs: list[tuple[str, str]]) -> dic
 def _value(form: dict[str, str], key: str, shape: Shape) -> Any:
     t = shape.type
     if t == "structure":
-        out = _struct(form, key + ".", shape)
-        return out or None
+        fields = _struct(form, key + ".", shape)
+        return fields or None
     if t == "list":
         items = []
         i = 1

@@ -146,7 +146,8 @@ def _xml_namespace(spec: ServiceSpec, shape: Shape | None = None) -> str | None:
     if shape is not None:
         ns = shape.raw.get("xmlNamespace") or shape.ref.get("xmlNamespace")
         if isinstance(ns, dict) and ns.get("uri"):
-            return ns["uri"]
+            uri: str = ns["uri"]
+            return uri
     ns = spec.xml_namespace
     if isinstance(ns, dict):
         return ns.get("uri")

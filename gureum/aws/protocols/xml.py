@@ -31,7 +31,7 @@ def local(tag: str) -> str:
 def member_xml_name(shape: Shape, member_name: str) -> str:
     """The element name a structure member uses (botocore's rule for flattened lists)."""
     if shape.type == "list" and shape.flattened:
-        inner = shape.member.ref.get("locationName")
+        inner: str | None = shape.member.ref.get("locationName")
         if inner:
             return inner
     return shape.location_name or member_name
@@ -47,7 +47,8 @@ def quoteattr(text: str) -> str:
 
 def parse_document(body: bytes) -> ET.Element:
     try:
-        return _safe_fromstring(body, forbid_dtd=True)
+        root: ET.Element = _safe_fromstring(body, forbid_dtd=True)
+        return root
     except ET.ParseError as exc:
         raise ParseError("MalformedXML", f"The XML you provided was not well-formed: {exc}") from None
     except DefusedXmlException:

@@ -4,11 +4,12 @@ tasks) and services.py (services); container instances and StartTask are in inst
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gureum.aws import tags
 from gureum.aws.arn import ecs_task, looks_like_arn, try_parse
-from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.dispatch import Handler, RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances_api, model
 from gureum.services.ecs import services as svc
@@ -17,7 +18,7 @@ from gureum.services.ecs.paging import page_rows as _page_rows
 from gureum.store import Txn
 
 
-def ecs(name: str):  # type: ignore[no-untyped-def]
+def ecs(name: str) -> Callable[[Handler], Handler]:
     return operation("ecs", name)
 
 

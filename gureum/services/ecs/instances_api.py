@@ -3,10 +3,11 @@ Imported by api.py so that its handlers register with the ECS API module."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gureum.aws.arn import looks_like_arn
-from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.dispatch import Handler, RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances as ci
 from gureum.services.ecs import model
@@ -14,7 +15,7 @@ from gureum.services.ecs.paging import page as _page
 from gureum.store import Txn
 
 
-def ecs(name: str):  # type: ignore[no-untyped-def]
+def ecs(name: str) -> Callable[[Handler], Handler]:
     return operation("ecs", name)
 
 

@@ -489,9 +489,10 @@ def get_taskdef(txn: Txn, account: str, region: str, ref: str, *, active_only: b
             if doc["status"] == "ACTIVE":
                 return doc
         raise AwsError.modeled("ecs", "ClientException", "Unable to describe task definition.")
-    doc = txn.get(TASKDEFS, f"{prefix}{rev:09d}")
-    if doc is None or doc["status"] == "DELETE_IN_PROGRESS":
+    found = txn.get(TASKDEFS, f"{prefix}{rev:09d}")
+    if found is None or found["status"] == "DELETE_IN_PROGRESS":
         raise AwsError.modeled("ecs", "ClientException", "Unable to describe task definition.")
+    doc = found
     if active_only and doc["status"] != "ACTIVE":
         raise AwsError.modeled("ecs", "ClientException", "TaskDefinition is inactive")
     return doc

@@ -74,7 +74,7 @@ def sweep_lost(txn: Txn, me: str, now: float, timeout: float) -> list[str]:
         meter.settle_node(txn, key, doc["heartbeat"])  # its tasks' usage, to its last sign of life
         inst_key = doc.get("instance")
         inst = txn.get("ecs.instances", inst_key) if inst_key else None
-        if inst is not None and inst.get("agentConnected"):
+        if inst_key and inst is not None and inst.get("agentConnected"):
             inst["agentConnected"] = False
             txn.put("ecs.instances", inst_key, inst)
         host = inst["ec2InstanceId"] if inst is not None and inst.get("ec2InstanceId") else f"gureum node {key[:12]}"

@@ -17,7 +17,7 @@ the temporary credentials issued to a root (GetSessionToken as root). Also kept:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gureum.reset import drop_tables
 from gureum.services.iam import model, oidc, policies, sessions
@@ -33,7 +33,7 @@ TABLES: tuple[str, ...] = (
 )
 
 
-def _is_root_key(rec: dict) -> bool:
+def _is_root_key(rec: dict[str, Any]) -> bool:
     return rec.get("UserKey") == ""
 
 

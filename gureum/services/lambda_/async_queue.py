@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import logging
 import time
@@ -77,14 +78,14 @@ class EventQueue:
         async with asyncio.TaskGroup() as tg:
             while True:
                 now = _now_ms()
-                rows = await self.app.store.read(lambda t, now=now: t.scan(EVENTS, "", end=f"{now + 1:013d}", limit=200))
+                rows = await self.app.store.read(functools.partial(_due, end=f"{now + 1:013d}"))
                 started = 0
                 for key, row in rows:
                     if key in self._inflight or self._foreign(row, now):
                         continue
                     await self._slots.acquire()
                     if self.app.store.shared:  # other nodes work this queue too: claim it first
-                        claimed = await self.app.store.run(lambda t, key=key: claim(t, key, self.app.node_id, _now_ms()))
+                        claimed = await self.app.store.run(functools.partial(claim, key=key, node=self.app.node_id, now=_now_ms()))
                         if claimed is None:
                             self._slots.release()
                             continue
@@ -94,7 +95,7 @@ class EventQueue:
                     started += 1
                 if started and len(rows) == 200:
                     continue
-                nxt = await self.app.store.read(lambda t, now=now: t.scan(EVENTS, "", start=f"{now + 1:013d}", limit=1))
+                nxt = await self.app.store.read(functools.partial(_next_due, start=f"{now + 1:013d}"))
                 wait = 1.0
                 if nxt:
                     wait = min(wait, max(0.0, int(nxt[0][0].split("/", 1)[0]) / 1000 - time.time()))
@@ -202,6 +203,16 @@ class EventQueue:
                 record["responseContext"]["functionError"] = result.function_error
             record["responsePayload"] = _json_or_text(result.payload)
         await send_to_destination(self.app, dest, json.dumps(record))
+
+
+def _due(txn: model.Txn, end: str) -> list[tuple[str, dict[str, Any]]]:
+    """The first 200 events due before `end` (a time key)."""
+    return txn.scan(EVENTS, "", end=end, limit=200)
+
+
+def _next_due(txn: model.Txn, start: str) -> list[tuple[str, dict[str, Any]]]:
+    """The first event due at or after `start`, if any."""
+    return txn.scan(EVENTS, "", start=start, limit=1)
 
 
 def claim(txn: model.Txn, key: str, node: str, now: int) -> dict[str, Any] | None:

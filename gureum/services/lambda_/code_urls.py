@@ -17,6 +17,7 @@ from gureum.public import public_url
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.store import Txn
 
 PREFIX = "/_gureum/lambda/code/"
 LIFETIME_SECONDS = 600
@@ -28,7 +29,7 @@ _HEX = re.compile(r"^[0-9a-f]{64}$")
 async def _key(app: App) -> bytes:
     from gureum.services.lambda_.slots import CODE_URL_KEY
 
-    def get_or_make(txn):  # type: ignore[no-untyped-def]
+    def get_or_make(txn: Txn) -> str:
         row = txn.get(_KEYS, _KEY_NAME)
         if row is None:
             row = {"key": secrets.token_hex(32)}

@@ -188,7 +188,8 @@ class Poller:
         if not records:
             return
         # Stay under the synchronous payload limit; the rest is handed back at once.
-        total, kept = 20, []
+        total = 20
+        kept: list[dict[str, Any]] = []
         for rec in records:
             total += len(json.dumps(rec)) + 1
             if total > PAYLOAD_LIMIT and kept:
@@ -225,7 +226,7 @@ class Poller:
             if failed is None:
                 log.info("mapping %s: invalid partial batch response; the whole batch failed", doc["UUID"])
                 return
-        done = [rec["receiptHandle"] for rec in records if rec["messageId"] not in failed]
+        done = [rec["receiptHandle"] for rec in records if not failed or rec["messageId"] not in failed]
         if done:
             await queues.delete(q.arn, done)
 
@@ -332,13 +333,13 @@ class EsmRunner:
         # 3. poll what this node holds
         assert self._tg is not None
         for key, doc in running:
-            poller = self.pollers.get(key)
-            if poller is None:
+            existing = self.pollers.get(key)
+            if existing is None:
                 poller = Poller(self.app, key, doc)
                 self.pollers[key] = poller
                 poller.task = self._tg.create_task(self._guarded(poller), name=f"lambda-esm-{doc['UUID']}")
             else:
-                poller.update(doc)
+                existing.update(doc)
 
     async def _guarded(self, poller: Poller) -> None:
         try:

@@ -117,7 +117,7 @@ def create(txn: Txn, key: str, doc: dict[str, Any], layer_arns: list[str] | None
     attach_layers(txn, doc, layer_arns)
     if not txn.insert(model.FUNCTIONS, key, doc):
         raise AwsError.modeled("lambda", "ResourceConflictException", f"Function already exist: {doc['config']['FunctionName']}", Type="User")
-    result = doc["config"]
+    result: dict[str, Any] = doc["config"]
     if publish:
         result = versions.snapshot(txn, key, doc, None)["config"]
     model.changed(txn, key, "function")
@@ -161,7 +161,7 @@ def update_code(txn: Txn, key: str, arn: str, code: dict[str, Any], revision_id:
         config["Architectures"] = architectures
     doc["code"]["digest"] = code["digest"]
     txn.put(model.FUNCTIONS, key, doc)
-    result = config
+    result: dict[str, Any] = config
     if publish:
         result = versions.snapshot(txn, key, doc, None)["config"]
     model.changed(txn, key, "code")
@@ -183,7 +183,7 @@ def update_image(txn: Txn, key: str, arn: str, image: dict[str, str], revision_i
         config["Architectures"] = architectures
     doc["code"] = {"digest": None, "image": image}
     txn.put(model.FUNCTIONS, key, doc)
-    result = config
+    result: dict[str, Any] = config
     if publish:
         result = versions.snapshot(txn, key, doc, None)["config"]
     model.changed(txn, key, "code")
@@ -194,7 +194,7 @@ def update_configuration(txn: Txn, key: str, arn: str, params: Mapping[str, Any]
     """UpdateFunctionConfiguration (`params` as the operation takes them, `variables` the
     checked environment or None to keep it): $LATEST's new configuration."""
     doc = model.get_function(txn, key, arn)
-    config = doc["config"]
+    config: dict[str, Any] = doc["config"]
     model.check_revision(config["RevisionId"], params.get("RevisionId"))
     for name in UPDATABLE:
         if params.get(name) is not None:

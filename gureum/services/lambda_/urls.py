@@ -132,7 +132,7 @@ class UrlListener:
         if scope is None or scope.service != "lambda":
             return False
         try:
-            identity = await authenticate(self.app, req, scope, None, body)  # type: ignore[arg-type]
+            identity = await authenticate(self.app, req, scope, None, body)
             ctx = RequestContext(
                 app=self.app, service="lambda", operation="InvokeFunctionUrl", account_id=identity.account_id,
                 region=doc["region"], request_id="", access_key_id=identity.access_key_id,

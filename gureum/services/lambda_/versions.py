@@ -51,7 +51,8 @@ def publish_version(txn: Txn, key: str, arn: str, revision_id: str | None, code_
         raise AwsError.modeled("lambda", "InvalidParameterValueException", f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST ({doc['config']['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST.", Type="User")
     snap = snapshot(txn, key, doc, description)
     model.changed(txn, key, "version")
-    return snap["config"]
+    config: dict[str, Any] = snap["config"]
+    return config
 
 
 def get_version(txn: Txn, key: str, version: str) -> dict[str, Any] | None:

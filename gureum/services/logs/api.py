@@ -138,7 +138,7 @@ async def describe_log_streams(ctx: RequestContext, params: dict[str, Any]) -> d
         streams = [s for _, s in txn.scan(STREAMS, prefix)]
         key: Callable[[dict[str, Any]], paging.Sortable] = (
             (lambda s: s["logStreamName"]) if by_name else (lambda s: (s.get("lastEventTimestamp", 0), s["logStreamName"])))
-        streams.sort(key=key, reverse=descending)  # type: ignore[arg-type]
+        streams.sort(key=key, reverse=descending)
         return paging.page_items(streams, key, listing=f"{STREAMS}/{prefix}", token=params.get("nextToken"), limit=params.get("limit"),
                                  default_limit=50, max_limit=50, descending=descending, filters={"orderBy": order},
                                  error=_bad_token)

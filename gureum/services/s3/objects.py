@@ -199,9 +199,10 @@ def _respond(ctx: RequestContext, result: dict[str, Any], status: int) -> Respon
 async def _get_or_head(ctx: RequestContext, params: dict[str, Any], head: bool) -> Response:
     obj = await _load_object(ctx, params)
     if not _check_conditions(obj, params):
-        hdrs = [("ETag", obj["etag"]), ("Last-Modified", rest._header_text(
-            specs.load("s3").operation("HeadObject").output.members["LastModified"], _ts(obj["mtime"]))),
-            ("x-amz-request-id", ctx.request_id)]
+        head_shape = specs.load("s3").operation("HeadObject").output
+        assert head_shape is not None  # HeadObject's model has an output shape
+        hdrs = [("ETag", obj["etag"]), ("Last-Modified", rest._header_text(head_shape.members["LastModified"], _ts(obj["mtime"]))),
+                ("x-amz-request-id", ctx.request_id)]
         return Response(304, hdrs, b"")
     size = obj["size"]
     rng: tuple[int, int] | None = None

@@ -10,6 +10,7 @@ publish time), kind, message_id, body, attempt}.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -44,8 +45,7 @@ class Deliverer:
         async with asyncio.TaskGroup() as tg:
             while True:
                 now = _now_ms()
-                rows = await self.app.store.read(
-                    lambda t, end=f"{now + 1:013d}": t.scan(DELIVERIES, "", end=end, limit=200))
+                rows = await self.app.store.read(functools.partial(_due, end=f"{now + 1:013d}"))
                 for key, row in rows:
                     if key in self.busy:
                         continue
@@ -53,7 +53,7 @@ class Deliverer:
                     await self.slots.acquire()
                     tg.create_task(self._attempt(key, row))
                 look = len(self.busy) + 1  # past the rows in flight, to the next one due
-                nxt = await self.app.store.read(lambda t, n=look: t.scan(DELIVERIES, "", limit=n))
+                nxt = await self.app.store.read(functools.partial(_first, n=look))
                 due = [int(k.split("/", 1)[0]) for k, _ in nxt if k not in self.busy]
                 timeout = max(0.0, (min(due) - _now_ms()) / 1000) if due else 60.0
                 self.wake.clear()
@@ -107,3 +107,13 @@ async def run(app: App) -> None:
     app.parts.put(DELIVERER, deliverer)
     app.set_status("sns", "running")
     await deliverer.run()
+
+
+def _due(txn: Txn, end: str) -> list[tuple[str, dict[str, Any]]]:
+    """The first 200 deliveries due before `end` (a time key)."""
+    return txn.scan(DELIVERIES, "", end=end, limit=200)
+
+
+def _first(txn: Txn, n: int) -> list[tuple[str, dict[str, Any]]]:
+    """The `n` deliveries due first."""
+    return txn.scan(DELIVERIES, "", limit=n)

@@ -81,7 +81,7 @@ def create_topic(t: Txn, account: str, region: str, name: str, attrs: dict[str, 
                     "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
                 )
         return existing
-    doc = {"arn": arn, "name": name, "account": account, "region": region, "fifo": fifo,
+    doc: dict[str, Any] = {"arn": arn, "name": name, "account": account, "region": region, "fifo": fifo,
            "attrs": {k: v for k, v in attrs.items()}, "tags": {x["Key"]: x["Value"] for x in tags}}
     if fifo:
         doc["attrs"]["FifoTopic"] = "true"
