@@ -45,7 +45,7 @@ def _load_handlers(service: str) -> None:
 
 def error_response(spec: ServiceSpec | None, protocol: str, err: AwsError, request_id: str) -> Response:
     """`err` in `protocol`'s error shape (a name in protocols.table.PROTOCOLS)."""
-    return PROTOCOLS[protocol].serialize_error(spec, serializable(err), request_id)
+    return _with_headers(PROTOCOLS[protocol].serialize_error(spec, serializable(err), request_id), err)
 
 
 def _max_body(app: App) -> int:
@@ -150,7 +150,13 @@ def _error(spec: ServiceSpec | None, protocol: WireProtocol | None, request: Req
     """`err` in the protocol the request was parsed in, or (failing before that) the one it
     shows it speaks."""
     chosen = protocol if protocol is not None else error_protocol(spec, request)
-    return chosen.serialize_error(spec, serializable(err), request_id)
+    return _with_headers(chosen.serialize_error(spec, serializable(err), request_id), err)
+
+
+def _with_headers(response: Response, err: AwsError) -> Response:
+    """The error's own HTTP headers (AwsError.headers) on its response."""
+    response.headers.extend(err.headers)
+    return response
 
 
 def _spec_of(request: Request, scope: routing.Scope | None) -> ServiceSpec | None:

@@ -24,6 +24,7 @@ escapes can carry) and characters XML 1.0 cannot hold become U+FFFD.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,7 @@ class AwsError(Exception):
         status: int | None = None,
         *,
         sender_fault: bool | None = None,
+        headers: Sequence[tuple[str, str]] = (),
         **fields: Any,
     ) -> None:
         self.code = code or type(self).code
@@ -63,15 +65,20 @@ class AwsError(Exception):
         self.status = status if status is not None else type(self).status
         self.sender_fault = self.status < 500 if sender_fault is None else sender_fault
         self.fields = fields
+        # HTTP headers the error response carries besides the protocol's own (S3's
+        # x-amz-delete-marker on a delete marker's 405); never part of the error document.
+        self.headers = list(headers)
         super().__init__(f"{self.code}: {self.message}")
 
     @classmethod
-    def modeled(cls, service: str, code: str, message: str, **fields: Any) -> AwsError:
-        """`service`'s error `code` (its shape name or wire code) as the model declares it."""
+    def modeled(cls, service: str, code: str, message: str, *, headers: Sequence[tuple[str, str]] = (),
+                **fields: Any) -> AwsError:
+        """`service`'s error `code` (its shape name or wire code) as the model declares it;
+        `headers` go on the response as they are, `fields` into the error document."""
         facts = error_facts(service, code)
         if facts.query_code is not None:
             fields.setdefault("QueryCode", facts.query_code)
-        return AwsError(facts.code, message, facts.status, sender_fault=facts.sender_fault, **fields)
+        return AwsError(facts.code, message, facts.status, sender_fault=facts.sender_fault, headers=headers, **fields)
 
     @classmethod
     def common(cls, code: str, message: str, **fields: Any) -> AwsError:

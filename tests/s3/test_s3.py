@@ -268,6 +268,20 @@ def test_versioning_versions_and_delete_markers(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"two"
 
 
+def test_a_delete_marker_version_is_405_with_the_marker_header_not_in_the_document(s3, bucket):
+    # AWS: GetObject of a delete marker's version is 405 MethodNotAllowed with the response
+    # header x-amz-delete-marker: true; the error document says Method and ResourceType.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="gone", Body=b"x")
+    marker = s3.delete_object(Bucket=bucket, Key="gone")["VersionId"]
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="gone", VersionId=marker)
+    assert _code(e) == "MethodNotAllowed" and e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 405
+    assert e.value.response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-delete-marker") == "true"
+    assert e.value.response["Error"].get("ResourceType") == "DeleteMarker"
+    assert "x-amz-delete-marker" not in e.value.response["Error"]
+
+
 def test_copy_object_and_metadata_directive(s3, bucket):
     s3.put_object(Bucket=bucket, Key="src", Body=b"copy me", Metadata={"a": "1"}, ContentType="text/x")
     out = s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})

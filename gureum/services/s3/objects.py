@@ -143,7 +143,7 @@ async def _load_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
                 "The specified method is not allowed against this resource.",
                 Method=ctx.request.method if ctx.request else "GET",
                 ResourceType="DeleteMarker",
-                **{"x-amz-delete-marker": "true"},
+                headers=[("x-amz-delete-marker", "true")],
             )
         raise AwsError.modeled("s3", "NoSuchKey", model.NO_SUCH_KEY, Key=key)
     return obj
