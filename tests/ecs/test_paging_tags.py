@@ -114,3 +114,9 @@ def test_create_time_tags_follow_the_same_rules(ecs):
         with pytest.raises(ClientError) as e:
             make([{"key": f"k{i}", "value": "v"} for i in range(51)])
         assert err(e)[0] == "InvalidParameterException"
+    # RunTask and CreateService hold their tags to the same rules before anything else.
+    for make in (lambda t: ecs.run_task(taskDefinition="nope", tags=t),
+                 lambda t: ecs.create_service(serviceName=uniq("pgct"), taskDefinition="nope", desiredCount=0, tags=t)):
+        with pytest.raises(ClientError) as e:
+            make([{"key": "aws:x", "value": "v"}])
+        assert err(e)[0] == "InvalidParameterException"

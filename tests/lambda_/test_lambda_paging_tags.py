@@ -90,3 +90,13 @@ def test_tag_rules(lam, make_function):
         assert _code(e) == "InvalidParameterValueException"
     lam.untag_resource(Resource=arn, TagKeys=[f"k{i}" for i in range(1, 50)])
     assert lam.list_tags(Resource=arn)["Tags"] == {"k0": "v"}
+
+
+def test_create_function_tags_follow_the_tag_rules(lam, make_function):
+    for bad in ({"aws:x": "v"}, {f"k{i}": "v" for i in range(51)}, {"k": "bad#value"}):
+        with pytest.raises(ClientError) as e:
+            make_function(ECHO, Tags=bad)
+        assert _code(e) == "InvalidParameterValueException"
+    name = make_function(ECHO, Tags={f"k{i}": "v" for i in range(50)})
+    arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
+    assert len(lam.list_tags(Resource=arn)["Tags"]) == 50

@@ -56,3 +56,10 @@ def test_tag_set_rules(s3):
             put(tag_set)
         assert e.value.response["Error"]["Code"] == code, tag_set[:2]
     assert len(s3.get_bucket_tagging(Bucket=bucket)["TagSet"]) == 50
+    # PutObject's x-amz-tagging header is held to PutObjectTagging's rules.
+    for header, code in (("aws%3Ax=1", "InvalidTag"), ("&".join(f"k{i}=v" for i in range(11)), "BadRequest")):
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=bucket, Key="tagged", Body=b"x", Tagging=header)
+        assert e.value.response["Error"]["Code"] == code, header
+    s3.put_object(Bucket=bucket, Key="tagged", Body=b"x", Tagging="a=1&b=2")
+    assert s3.get_object_tagging(Bucket=bucket, Key="tagged")["TagSet"] == [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]

@@ -157,6 +157,7 @@ async def delete_task_definitions(ctx: RequestContext, params: dict[str, Any]) -
 # --- tasks --------------------------------------------------------------------------------------
 @ecs("RunTask")
 async def run_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_new_tags(params)
     count = params.get("count", 1)
     if not 1 <= count <= 10:
         raise AwsError.modeled("ecs", "InvalidParameterException", "Count must be between 1 and 10.")
@@ -336,6 +337,7 @@ def AwsErrorNotFound() -> Exception:
 # --- services -----------------------------------------------------------------------------------
 @ecs("CreateService")
 async def create_service(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_new_tags(params)
     doc = await ctx.app.store.run(lambda t: svc.create_service(t, ctx.account_id, ctx.region, params, ctx.principal_arn))
     return {"service": svc.service_view(doc, True)}
 

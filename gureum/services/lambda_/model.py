@@ -199,7 +199,8 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
     return {
         "config": {k: v for k, v in config.items() if v is not None},
         "code": {"digest": code["digest"]} if image is None else {"digest": None, "image": image},
-        "tags": dict(params.get("Tags") or {}),
+        # CreateFunction's Tags under TagResource's rules (count included)
+        "tags": tags.apply({}, tags.check(dict(params.get("Tags") or {}), TAG_RULES), (), TAG_RULES),
         "reserved": None,
         "policy": [],
         "next_version": 1,

@@ -30,9 +30,12 @@ def _ts(epoch: float) -> dt.datetime:
 
 
 def _parse_tagging(text: str | None) -> dict[str, str]:
+    """The x-amz-tagging header (URL query form) as tags, held to PutObjectTagging's rules."""
     if not text:
         return {}
-    return dict(parse_qsl(text, keep_blank_values=True))
+    pairs = parse_qsl(text, keep_blank_values=True)
+    check_tag_set([{"Key": k, "Value": v} for k, v in pairs])
+    return dict(pairs)
 
 
 def _event_ctx(ctx: RequestContext) -> dict[str, Any]:
