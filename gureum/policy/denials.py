@@ -1,35 +1,24 @@
-"""Each service's refusal: the AccessDenied error AWS answers with when IAM says no.
+"""Each service's refusal: the error AWS answers with when IAM says no.
 
-Table (service -> code, HTTP status, query-protocol code for json services that AWS also
-serves over query): IAM/STS/Route 53 `AccessDenied` 403; SNS `AuthorizationError` 403;
-SQS `AccessDenied` (json: `AccessDeniedException` with x-amzn-query-error AccessDenied) 403;
-S3 `AccessDenied` 403 with the message "Access Denied"; Lambda `AccessDeniedException` 403;
-ECR, ECS, CloudWatch Logs, Cloud Map `AccessDeniedException` 400.
+How each service words it is declared by its package (`Manifest.denials`, a `Denial`:
+code, and the few departures from the usual message); the HTTP status comes from the
+service's model (AwsError.modeled), e.g. IAM/STS/Route 53/SQS/S3 `AccessDenied` 403, SNS
+`AuthorizationError` 403, Lambda `AccessDeniedException` 403 (its model patch), ECR/ECS/Logs/
+Cloud Map `AccessDeniedException` 400. A service that declares nothing answers
+`AccessDenied` 403.
 
 Messages follow AWS's current wording: "User: <principal> is not authorized to perform:
 <action> on resource: <resource> because no identity-based policy allows the <action>
-action" (or "... with an explicit deny in a resource-based policy", ...); STS's refusals of
-AssumeRole* name no reason.
+action" (or "... with an explicit deny in a resource-based policy", ...); S3 says only
+"Access Denied"; STS's refusals of AssumeRole* name no reason; SNS spells its action prefix
+in capitals.
 """
 
 from __future__ import annotations
 
 from gureum.aws.errors import AwsError
-
-# service -> (code, status, query code or None)
-SHAPES: dict[str, tuple[str, int, str | None]] = {
-    "iam": ("AccessDenied", 403, None),
-    "sts": ("AccessDenied", 403, None),
-    "route53": ("AccessDenied", 403, None),
-    "sns": ("AuthorizationError", 403, None),
-    "sqs": ("AccessDenied", 403, None),
-    "s3": ("AccessDenied", 403, None),
-    "lambda": ("AccessDeniedException", 403, None),
-    "ecr": ("AccessDeniedException", 400, None),
-    "ecs": ("AccessDeniedException", 400, None),
-    "logs": ("AccessDeniedException", 400, None),
-    "servicediscovery": ("AccessDeniedException", 400, None),
-}
+from gureum.services import registry
+from gureum.services.manifest import Denial
 
 # Why a request was refused -> the tail AWS puts on the message.
 REASONS = {
@@ -54,14 +43,11 @@ def message(principal_arn: str, action: str, resource: str, reason: str) -> str:
 
 def access_denied(service: str, principal_arn: str, action: str, resource: str, reason: str) -> AwsError:
     """The error `service` answers a refused request with."""
-    code, status, query_code = SHAPES.get(service, ("AccessDenied", 403, None))
-    if service == "s3":
-        return AwsError(code, "Access Denied", status)
+    denial = registry.DENIALS.get(service, Denial())
+    if denial.plain_message is not None:
+        return AwsError.modeled(service, denial.code, denial.plain_message)
     shown = action
-    if service == "sns":  # SNS spells its prefix in capitals in these messages
-        shown = "SNS:" + action.split(":", 1)[1]
-    # STS names no reason: "User: … is not authorized to perform: sts:AssumeRole on resource: …"
-    text = message(principal_arn, shown, resource, "" if service == "sts" else reason)
-    if query_code is not None:
-        return AwsError(code, text, status, QueryCode=query_code)
-    return AwsError(code, text, status)
+    if denial.action_prefix is not None and ":" in action:
+        shown = denial.action_prefix + ":" + action.split(":", 1)[1]
+    text = message(principal_arn, shown, resource, reason if denial.names_reason else "")
+    return AwsError.modeled(service, denial.code, text)

@@ -30,6 +30,9 @@ Fields:
 - `reset`: "module:function", `async def reset(app) -> None` returning the package's state
   on every account to fresh (POST /_gureum/reset, gureum/reset.py).
 - `ports`: port name -> "module:attribute", what other services may call (gureum/ports.py).
+- `denials`: service -> `Denial`, how that service words a request IAM refuses
+  (gureum/policy/denials.py); unlisted services answer `AccessDenied` with AWS's usual
+  message.
 """
 
 from __future__ import annotations
@@ -70,6 +73,20 @@ class Routing:
 
 
 @dataclass(frozen=True)
+class Denial:
+    """A service's refusal of a request its IAM policies do not allow: `code` (its status
+    comes from the service's model, or the common table); `plain_message` replaces AWS's
+    "User: ... is not authorized to perform: ..." text (S3 says "Access Denied");
+    `action_prefix` respells the action's service prefix in the message (SNS: "SNS");
+    `names_reason` False for services whose messages give no "because ..." (STS)."""
+
+    code: str = "AccessDenied"
+    plain_message: str | None = None
+    action_prefix: str | None = None
+    names_reason: bool = True
+
+
+@dataclass(frozen=True)
 class Manifest:
     """One service package's declaration (see the module docstring)."""
 
@@ -85,3 +102,4 @@ class Manifest:
     model_patches: Mapping[str, str] = field(default_factory=dict)
     reset: str | None = None
     ports: Mapping[str, str] = field(default_factory=dict)
+    denials: Mapping[str, Denial] = field(default_factory=dict)

@@ -13,7 +13,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from gureum.services.manifest import Component, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 
 def _discover() -> tuple[Manifest, ...]:
@@ -50,6 +50,9 @@ AGENT_COMPONENTS: tuple[str, ...] = tuple(c.name for m in MANIFESTS for c in m.c
 EDGE_ROUTES: dict[str, str] = {prefix: entry for m in MANIFESTS for prefix, entry in m.edge_routes.items()}
 
 # Port name -> "module:Factory", what services offer each other (gureum/ports.py).
+# AWS service name -> how it words an IAM refusal (gureum/policy/denials.py).
+DENIALS: dict[str, Denial] = {s: d for m in MANIFESTS for s, d in m.denials.items()}
+
 PORTS: dict[str, str] = {}
 for _m in MANIFESTS:
     for _name, _entry in _m.ports.items():

@@ -1,6 +1,6 @@
 """ECR's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="ecr",
@@ -13,4 +13,5 @@ MANIFEST = Manifest(
     routing={"ecr": Routing(target_prefix="AmazonEC2ContainerRegistry_V20150921")},
     settings="gureum.services.ecr.settings:EcrSettings",
     reset="gureum.services.ecr.reset:reset",
+    denials={"ecr": Denial("AccessDeniedException")},
 )

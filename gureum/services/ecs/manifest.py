@@ -1,6 +1,6 @@
 """ECS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="ecs",
@@ -12,4 +12,5 @@ MANIFEST = Manifest(
     routing={"ecs": Routing(target_prefix="AmazonEC2ContainerServiceV20141113")},
     settings="gureum.services.ecs.settings:EcsSettings",
     reset="gureum.services.ecs.reset:reset",
+    denials={"ecs": Denial("AccessDeniedException")},
 )

@@ -1,6 +1,6 @@
 """IAM's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest, Routing
+from gureum.services.manifest import Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="iam",
@@ -10,4 +10,5 @@ MANIFEST = Manifest(
     routing={"iam": Routing(query_version="2010-05-08")},
     settings="gureum.services.iam.settings:IamSettings",
     reset="gureum.services.iam.reset:reset",
+    denials={"iam": Denial("AccessDenied")},
 )

@@ -1,7 +1,7 @@
 """Lambda's declaration for the registry (see gureum/services/manifest.py). Input that
 fails the model answers `ValidationException`, the default."""
 
-from gureum.services.manifest import Component, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="lambda_",
@@ -20,4 +20,5 @@ MANIFEST = Manifest(
     ports={"functions": "gureum.services.lambda_.port:Functions"},
     settings="gureum.services.lambda_.settings:LambdaSettings",
     reset="gureum.services.lambda_.reset:reset",
+    denials={"lambda": Denial("AccessDeniedException")},
 )

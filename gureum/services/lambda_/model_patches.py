@@ -2,7 +2,8 @@
 Lambda's manifest): errors AWS Lambda sends that the published model declares no shape for.
 CreateFunction with a ZipFile over the request limit answers
 `RequestEntityTooLargeException` 413 (the model only has `RequestTooLargeException`, which
-Invoke answers)."""
+Invoke answers); a request IAM refuses answers `AccessDeniedException` 403 (gureum's IAM
+denials, policy/denials.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from typing import Any
 
 PATCHES: dict[str, Any] = {
     "shapes": {
+        "AccessDeniedException": {
+            "type": "structure",
+            "members": {"Message": {"shape": "String"}},
+            "exception": True,
+            "error": {"httpStatusCode": 403, "senderFault": True},
+        },
         "RequestEntityTooLargeException": {
             "type": "structure",
             "members": {},

@@ -1,6 +1,6 @@
 """CloudWatch Logs' declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest, Routing
+from gureum.services.manifest import Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="logs",
@@ -11,4 +11,5 @@ MANIFEST = Manifest(
     ports={"logs": "gureum.services.logs.port:Logs"},
     settings="gureum.services.logs.settings:LogsSettings",
     reset="gureum.services.logs.reset:reset",
+    denials={"logs": Denial("AccessDeniedException")},
 )

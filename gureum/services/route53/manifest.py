@@ -1,6 +1,6 @@
 """Route 53's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="route53",
@@ -21,4 +21,5 @@ MANIFEST = Manifest(
     routing={"route53": Routing(rest=True)},
     settings="gureum.services.route53.settings:Route53Settings",
     reset="gureum.services.route53.reset:reset",
+    denials={"route53": Denial("AccessDenied")},
 )

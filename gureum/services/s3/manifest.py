@@ -1,6 +1,6 @@
 """S3's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="s3",
@@ -14,4 +14,5 @@ MANIFEST = Manifest(
     model_patches={"s3": "gureum.services.s3.model_patches:PATCHES"},
     settings="gureum.services.s3.settings:S3Settings",
     reset="gureum.services.s3.reset:reset",
+    denials={"s3": Denial("AccessDenied", plain_message="Access Denied")},
 )

@@ -1,6 +1,6 @@
 """Cloud Map's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest, Routing
+from gureum.services.manifest import Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="servicediscovery",
@@ -9,4 +9,5 @@ MANIFEST = Manifest(
     validation_errors={"servicediscovery": "InvalidInput"},
     routing={"servicediscovery": Routing(target_prefix="Route53AutoNaming_v20170314")},
     reset="gureum.services.servicediscovery.reset:reset",
+    denials={"servicediscovery": Denial("AccessDeniedException")},
 )

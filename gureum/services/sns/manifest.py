@@ -1,6 +1,6 @@
 """SNS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="sns",
@@ -12,4 +12,5 @@ MANIFEST = Manifest(
     routing={"sns": Routing(query_version="2010-03-31")},
     ports={"topics": "gureum.services.sns.port:Topics"},
     reset="gureum.services.sns.reset:reset",
+    denials={"sns": Denial("AuthorizationError", action_prefix="SNS")},
 )

@@ -1,6 +1,6 @@
 """SQS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest, Routing
+from gureum.services.manifest import Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="sqs",
@@ -11,4 +11,5 @@ MANIFEST = Manifest(
     model_patches={"sqs": "gureum.services.sqs.model_patches:PATCHES"},
     ports={"queues": "gureum.services.sqs.port:Queues"},
     reset="gureum.services.sqs.reset:reset",
+    denials={"sqs": Denial("AccessDenied")},
 )

@@ -1,6 +1,6 @@
 """STS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest, Routing
+from gureum.services.manifest import Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="sts",
@@ -9,4 +9,5 @@ MANIFEST = Manifest(
     validation_errors={"sts": "ValidationError"},
     routing={"sts": Routing(query_version="2011-06-15")},
     reset="gureum.services.sts.reset:reset",
+    denials={"sts": Denial("AccessDenied", names_reason=False)},
 )
