@@ -128,8 +128,9 @@ def in_process(n: int = 20000) -> dict[str, float]:
     from gureum.aws.dispatch import RequestContext
     from gureum.policy import actions, gate
     from gureum.policy.engine import AuthRequest, PolicySet, decide
+    from gureum.slots import Parts
 
-    app: Any = SimpleNamespace(config=SimpleNamespace(auth="open"), components={})
+    app: Any = SimpleNamespace(config=SimpleNamespace(auth="open"), parts=Parts())
     ctx = RequestContext(app=app, service="sqs", operation="SendMessage", account_id=ACCOUNT, region="us-east-1",
                          request_id="", access_key_id="", principal_arn=f"arn:aws:iam::{ACCOUNT}:root")
     params = {"QueueUrl": f"http://localhost:4566/{ACCOUNT}/q", "MessageBody": "x"}
