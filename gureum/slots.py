@@ -59,6 +59,8 @@ class Parts:
 
     async def wait(self, slot: Slot[T], timeout: float | None = None) -> T:
         """The object in `slot`, waiting up to `timeout` seconds for someone to put it."""
+        if slot.name in self._objects:  # the common case, on hot paths: no timer to arm
+            return cast(T, self._objects[slot.name])
         async with asyncio.timeout(timeout):
             while slot.name not in self._objects:
                 ev = self._ready.get(slot.name)

@@ -19,6 +19,7 @@ from gureum.aws.protocols.table import PROTOCOLS, Incoming, WireProtocol, error_
 from gureum.aws.specs import ServiceSpec
 from gureum.aws.validate import invalid_characters, validate
 from gureum.http.server import BodyTooLarge, Request, Response
+from gureum.node_settings import ApiSettings
 from gureum.policy.gate import authorize
 from gureum.services.registry import API_MODULES
 from gureum.store.threaded import InvalidKey
@@ -49,8 +50,6 @@ def error_response(spec: ServiceSpec | None, protocol: str, err: AwsError, reque
 
 
 def _max_body(app: App) -> int:
-    from gureum.node_settings import ApiSettings
-
     return app.settings(ApiSettings).max_body_bytes
 
 

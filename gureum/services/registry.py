@@ -131,9 +131,21 @@ MODEL_PATCHES: dict[str, str] = {s: e for m in MANIFESTS for s, e in m.model_pat
 PROTOCOL_HOOKS: dict[str, str] = {s: m.protocol_hooks for m in MANIFESTS if m.protocol_hooks for s in m.services}
 
 
+def _signers() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for s in SERVED:
+        name = ROUTING[s].signing_name or s
+        out[name] = (*out.get(name, ()), s)
+    return out
+
+
+# SigV4 service name -> the served services that sign with it, in SERVED order (read per request).
+_SIGNERS = _signers()
+
+
 def signing_candidates(name: str) -> tuple[str, ...]:
     """The served services that sign with SigV4 service name `name`, in SERVED order."""
-    found = tuple(s for s in SERVED if (ROUTING[s].signing_name or s) == name)
+    found = _SIGNERS.get(name, ())
     if not found and name in SERVED:
         return (name,)
     return found
