@@ -94,11 +94,26 @@ def page_size(limit: int | None, default_limit: int, max_limit: int | None = Non
     return min(n, max_limit) if max_limit else n
 
 
-def _resume(binding: str, prefix: str, token: str | None, error: Callable[[], AwsError]) -> str | None:
+class _Binding:
+    """`bind(...)` computed on first use: a first page that ends the listing never needs it."""
+
+    __slots__ = ("args", "text")
+
+    def __init__(self, table: str, prefix: str, filters: Mapping[str, Any] | None) -> None:
+        self.args = (table, prefix, filters)
+        self.text: str | None = None
+
+    def __call__(self) -> str:
+        if self.text is None:
+            self.text = bind(*self.args)
+        return self.text
+
+
+def _resume(binding: _Binding, prefix: str, token: str | None, error: Callable[[], AwsError]) -> str | None:
     if token is None or token == "":
         return None
     try:
-        key = decode(binding, token)
+        key = decode(binding(), token)
     except BadToken:
         raise error() from None
     if not key.startswith(prefix):
@@ -125,7 +140,7 @@ def page(
     a token is handed out only when another kept row exists, so no page is empty but the
     first). `filters` are the listing's filter parameters: a token is valid only with the same
     ones. `error()` builds the operation's own AWS error for a token this listing refuses."""
-    binding = bind(table, prefix, filters)
+    binding = _Binding(table, prefix, filters)
     after = _resume(binding, prefix, token, error)
     n = page_size(limit, default_limit, max_limit)
     start = None if after is None else after + "\x00"
@@ -137,7 +152,7 @@ def page(
             if keep is not None and not keep(doc):
                 continue
             if len(out) == n:
-                return out, encode(binding, out[-1][0])
+                return out, encode(binding(), out[-1][0])
             out.append((key, doc))
         if len(rows) < batch:
             return out, None
@@ -170,7 +185,7 @@ def page_items(
     bisection, never an offset, so an item added or removed between requests shifts nothing).
     `listing` names the listing (e.g. "ecs.tasks/<scope><cluster>:") so tokens of other
     listings are refused."""
-    binding = bind(listing, "", filters)
+    binding = _Binding(listing, "", filters)
     resumed = _resume(binding, "", token, error)
     n = page_size(limit, default_limit, max_limit)
     keys = [key(x) for x in items]
@@ -198,5 +213,5 @@ def page_items(
             raise error() from None
     chunk = list(items[i : i + n])
     last = keys[i + n - 1] if i + n < len(items) else None
-    nxt = None if last is None else encode(binding, json.dumps(last, separators=(",", ":")))
+    nxt = None if last is None else encode(binding(), json.dumps(last, separators=(",", ":")))
     return chunk, nxt
