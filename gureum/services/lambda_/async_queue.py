@@ -23,6 +23,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -232,9 +233,11 @@ def claim(txn: model.Txn, key: str, node: str, now: int) -> dict[str, Any] | Non
 
 
 async def enqueue(
-    app: App, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None
+    app: App, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None,
+    missing: Callable[[], AwsError] | None = None,
 ) -> str:
-    """Queue an Event invocation durably (works before the Lambda component runs)."""
+    """Queue an Event invocation durably (works before the Lambda component runs). With
+    `missing`, the function must exist, checked in the same transaction: else `missing()`."""
     event_id = request_id or str(uuid.uuid4())
     now = _now_ms()
     row = {
@@ -248,7 +251,14 @@ async def enqueue(
         "attempts": 0,
         "throttles": 0,
     }
-    await app.store.run(lambda t: t.put(EVENTS, f"{now:013d}/{event_id}", row))
+    key = model.fn_key(account, region, function)
+
+    def put(t: model.Txn) -> None:
+        if missing is not None and t.get(model.FUNCTIONS, key) is None:
+            raise missing()
+        t.put(EVENTS, f"{now:013d}/{event_id}", row)
+
+    await app.store.run(put)
     return event_id
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
-from gureum.services.lambda_ import model
 from gureum.services.lambda_.async_queue import enqueue
 from gureum.services.lambda_.slots import ENGINE
 
@@ -35,12 +34,9 @@ class Functions:
 
     async def invoke_async(self, arn: str, payload: bytes) -> str:
         account, region, name, qualifier = parse_function_arn(arn)
-        key = model.fn_key(account, region, name)
-        if await self.app.store.read(lambda t: t.get(model.FUNCTIONS, key)) is None:
-            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
-        request_id = await enqueue(self.app, account, region, name, qualifier, payload)
+        request_id = await enqueue(self.app, account, region, name, qualifier, payload, missing=lambda: AwsError.modeled(
+            "lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User"))
         engine = self.app.parts.get(ENGINE)
-        queue = getattr(engine, "queue", None)
-        if queue is not None:  # the engine runs on this node: it need not wait for its next poll
-            queue.wake()
+        if engine is not None and engine.queue is not None:  # it runs here: no need to wait for its next poll
+            engine.queue.wake()
         return request_id
