@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import resource
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from gureum.node_settings import HttpSettings
+from gureum.node_settings import HttpSettings
 
 
 def raise_nofile() -> int:
@@ -43,15 +41,17 @@ def raise_nofile() -> int:
 
 @dataclass(frozen=True)
 class HttpLimits:
-    max_request_line: int = 65536
-    max_header_bytes: int = 65536
-    header_timeout: float = 30.0
-    body_min_rate: float = 1024.0
-    body_rate_window: float = 10.0
-    request_timeout: float = 3600.0
-    keepalive_timeout: float = 75.0
-    max_pipelined: int = 16
-    write_buffer: int = 256 * 1024
+    """The resolved limits one listener enforces; defaults are the `http.*` settings' own."""
+
+    max_request_line: int = HttpSettings.max_request_line
+    max_header_bytes: int = HttpSettings.max_header_bytes
+    header_timeout: float = HttpSettings.header_timeout
+    body_min_rate: float = HttpSettings.body_min_rate
+    body_rate_window: float = HttpSettings.body_rate_window
+    request_timeout: float = HttpSettings.request_timeout
+    keepalive_timeout: float = HttpSettings.keepalive_timeout
+    max_pipelined: int = HttpSettings.max_pipelined
+    write_buffer: int = HttpSettings.write_buffer
     max_connections: int = 1024
     max_connections_per_client: int = 256
 

@@ -38,17 +38,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("gureum.dns")
 
 FALLBACK_PORT = 10053
-TCP_IDLE_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
 class TcpLimits:
-    idle_timeout: float = TCP_IDLE_TIMEOUT
-    message_timeout: float = 5.0
-    max_lifetime: float = 120.0
-    write_buffer: int = 64 * 1024
-    max_connections_per_client: int = 64
-    max_connections: int = 1024
+    # Defaults are the `dns.tcp_*` settings' own (route53/settings.py).
+    idle_timeout: float = Route53Settings.tcp_idle_timeout
+    message_timeout: float = Route53Settings.tcp_message_timeout
+    max_lifetime: float = Route53Settings.tcp_max_lifetime
+    write_buffer: int = Route53Settings.tcp_write_buffer
+    max_connections_per_client: int = Route53Settings.tcp_max_connections_per_client
+    max_connections: int = Route53Settings.tcp_max_connections
 
     @classmethod
     def from_settings(cls, s: Route53Settings) -> TcpLimits:
