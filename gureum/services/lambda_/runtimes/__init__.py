@@ -6,6 +6,11 @@ extra mounts it needs (the host interpreter, gureum's own runtime clients under
 here (python, node, provided, java, ruby) with `launch(rt, handler, ...) -> Launch` and,
 where something must be built once on the host first (the Java client's classes),
 `prepare(rt)`, which blocks and is run off the event loop.
+
+Every family module also answers `toolchain(rt) -> Toolchain` (what runs the runtime here:
+cheap, cached, never installs) and `install(rt) -> Toolchain` (blocking: fetches the
+declared version from the registries this machine reaches when it is missing; used by
+`make runtimes`, `gureum runtimes --install` and on first use).
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from gureum.services.lambda_.runtimes.base import (
     RUNTIME_DIR,
     TASK_ROOT,
     Launch,
+    Toolchain,
 )
 
-__all__ = ["CLIENTS_DIR", "OPT_DIR", "RUNTIMES", "RUNTIME_DIR", "TASK_ROOT", "Launch", "Runtime"]
+__all__ = ["CLIENTS_DIR", "OPT_DIR", "RUNTIMES", "RUNTIME_DIR", "TASK_ROOT", "Launch", "Runtime", "Toolchain"]
 
 _MODULES = {"python": "python", "nodejs": "node", "provided": "provided", "java": "java", "ruby": "ruby"}
 
@@ -45,6 +51,16 @@ class Runtime:
         prepare = getattr(self._module, "prepare", None)
         if prepare is not None:
             prepare(self)
+
+    def toolchain(self) -> Toolchain:
+        """What runs this runtime on this host (never installs)."""
+        result: Toolchain = self._module.toolchain(self)
+        return result
+
+    def install(self) -> Toolchain:
+        """Install the declared version when missing (blocking: call it in a thread)."""
+        result: Toolchain = self._module.install(self)
+        return result
 
     def launch(self, handler: str, *, isolated: bool, task_root: str, runtime_dir: str) -> Launch:
         """What to run. Paths are the sandbox's view when `isolated`, else the host's."""

