@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from gureum.aws import arn as arns
@@ -32,7 +32,9 @@ from gureum.services.lambda_ import (
 )
 from gureum.services.lambda_.code import code_bytes, store_code
 from gureum.services.lambda_.engine import encode_tail, engine_of
+from gureum.services.lambda_.runtimes import lifecycle
 from gureum.services.lambda_.scheduler import Throttled
+from gureum.services.lambda_.settings import LambdaSettings
 from gureum.services.lambda_.slots import ENGINE
 
 log = logging.getLogger("gureum.lambda")
@@ -59,6 +61,11 @@ async def _check_role(ctx: RequestContext, role: str) -> None:
 
 
 # --- functions ---------------------------------------------------------------------------
+def _today(ctx: RequestContext) -> date:
+    """The date runtime deprecation dates are compared with (lambda.runtime_date pins it)."""
+    return lifecycle.today(ctx.app.settings(LambdaSettings).pinned_date)
+
+
 @operation("lambda", "CreateFunction")
 async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["FunctionName"]
@@ -71,7 +78,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if package == "Zip":
         if params.get("ImageConfig"):
             raise AwsError.modeled("lambda", "InvalidParameterValueException", "ImageConfig is not supported for .zip deployment packages.", Type="User")
-        functions.check_runtime(params.get("Runtime"), params.get("Handler"))
+        functions.check_runtime(params.get("Runtime"), params.get("Handler"), _today(ctx))
     model.check_limits(params)
     variables = model.check_environment(params.get("Environment"))
     await _check_role(ctx, params["Role"])
@@ -174,7 +181,8 @@ async def update_function_configuration(ctx: RequestContext, params: dict[str, A
     variables = model.check_environment(params.get("Environment")) if params.get("Environment") is not None else None
     if params.get("Role"):
         await _check_role(ctx, params["Role"])
-    config = await ctx.app.store.run(lambda t: functions.update_configuration(t, key, arn, params, variables))
+    today = _today(ctx)
+    config = await ctx.app.store.run(lambda t: functions.update_configuration(t, key, arn, params, variables, today))
     return model.as_updating(config)
 
 

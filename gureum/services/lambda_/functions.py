@@ -15,25 +15,40 @@ through `app.store.run(...)`/`read(...)`. Invariants:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from gureum.aws import tags
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import layers, model, versions
-from gureum.services.lambda_.runtimes import RUNTIMES
+from gureum.services.lambda_.runtimes import RUNTIMES, lifecycle
+from gureum.services.lambda_.runtimes.lifecycle import recommended
 from gureum.store import Txn
 
 # UpdateFunctionConfiguration's members copied as they are.
 UPDATABLE = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "DeadLetterConfig", "KMSKeyArn", "EphemeralStorage")
 
 
-def check_runtime(runtime: str | None, handler: str | None) -> None:
+def check_runtime(runtime: str | None, handler: str | None, today: date, *, updating: bool = False) -> None:
+    """A runtime a function may be created with (or, `updating`, set or kept by an update)
+    on `today`: one of the catalogue, not past its block dates (runtimes/lifecycle.py)."""
     if runtime is None:
         raise AwsError.modeled("lambda", "InvalidParameterValueException", "Runtime is required for .zip deployment packages.", Type="User")
-    if runtime not in RUNTIMES:
+    rt = RUNTIMES.get(runtime)
+    if rt is None:
         raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set", Type="User")
+    if rt.lifecycle.create_blocked(today) if not updating else rt.lifecycle.update_blocked(today):
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", deprecated_message(runtime, rt.family, today), Type="User")
     if not handler and not runtime.startswith("provided"):
         raise AwsError.modeled("lambda", "InvalidParameterValueException", "Handler is required for .zip deployment packages.", Type="User")
+
+
+def deprecated_message(runtime: str, family: str, today: date) -> str:
+    """AWS's words for a runtime past its block date, naming the family's newest runtime."""
+    newer = recommended(family, today)
+    advice = f"the new runtime ({newer})" if newer else "a supported runtime"
+    return (f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. "
+            f"We recommend you use {advice} while creating or updating functions.")
 
 
 def attach_layers(txn: Txn, doc: dict[str, Any], arns: list[str] | None) -> None:
@@ -190,17 +205,22 @@ def update_image(txn: Txn, key: str, arn: str, image: dict[str, str], revision_i
     return result
 
 
-def update_configuration(txn: Txn, key: str, arn: str, params: Mapping[str, Any], variables: dict[str, str] | None) -> dict[str, Any]:
+def update_configuration(txn: Txn, key: str, arn: str, params: Mapping[str, Any], variables: dict[str, str] | None, today: date | None = None) -> dict[str, Any]:
     """UpdateFunctionConfiguration (`params` as the operation takes them, `variables` the
-    checked environment or None to keep it): $LATEST's new configuration."""
+    checked environment or None to keep it; `today` the date runtime dates are compared
+    with, None for the real one): $LATEST's new configuration."""
+    today = lifecycle.today(today)
     doc = model.get_function(txn, key, arn)
     config: dict[str, Any] = doc["config"]
     model.check_revision(config["RevisionId"], params.get("RevisionId"))
+    before = config.get("Runtime")
     for name in UPDATABLE:
         if params.get(name) is not None:
             config[name] = params[name]
-    if "Runtime" in params or "Handler" in params:
-        check_runtime(config.get("Runtime"), config.get("Handler"))
+    if config.get("PackageType") != "Image" and before is not None and params.get("Runtime") in (None, before):
+        check_runtime(before, config.get("Handler"), today, updating=True)  # the function's own runtime: past "block update"?
+    elif "Runtime" in params or "Handler" in params:
+        check_runtime(config.get("Runtime"), config.get("Handler"), today)  # a new runtime: as if creating
     if variables is not None:
         config["Environment"] = {"Variables": variables}
     if params.get("ImageConfig") is not None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
-from gureum.settings import parse_bool
+from gureum.services.lambda_.runtimes.lifecycle import parse_date
+from gureum.settings import SettingError, parse_bool
 
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 
@@ -37,8 +39,29 @@ class LambdaSettings:
     concurrency_share_interval: float = 0.5
     """seconds between exchanges of in-use concurrency with other nodes (shared store)"""
 
+    runtime_fallback: str = "nearest"
+    """nearest (a runtime whose declared version cannot be had here runs on the nearest
+    installed one, said in INIT_START) | refuse (its init fails with Runtime.Unavailable)"""
+    runtime_date: str = ""
+    """the date (YYYY-MM-DD) runtime deprecation dates are compared with (empty: today, UTC)"""
+
     def __post_init__(self) -> None:
         _ = self.isolate  # a bad lambda.isolation stops the start, naming the setting
+        if self.runtime_fallback.strip().lower() not in ("nearest", "refuse"):
+            raise SettingError(f"setting lambda.runtime_fallback: expected nearest or refuse, got {self.runtime_fallback!r}")
+        _ = self.pinned_date
+
+    @property
+    def pinned_date(self) -> date | None:
+        """lambda.runtime_date as a date (None: the real date)."""
+        try:
+            return parse_date("lambda.runtime_date", self.runtime_date)
+        except ValueError as exc:
+            raise SettingError(str(exc)) from None
+
+    @property
+    def refuse_fallback(self) -> bool:
+        return self.runtime_fallback.strip().lower() == "refuse"
 
     @property
     def isolate(self) -> bool | None:

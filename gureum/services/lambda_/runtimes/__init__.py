@@ -11,12 +11,17 @@ Every family module also answers `toolchain(rt) -> Toolchain` (what runs the run
 cheap, cached, never installs) and `install(rt) -> Toolchain` (blocking: fetches the
 declared version from the registries this machine reaches when it is missing; used by
 `make runtimes`, `gureum runtimes --install` and on first use).
+
+`RUNTIMES` is the catalogue: every identifier AWS lists as supported or deprecated
+(lifecycle.py holds the family and the dates of each); what AWS lists as neither is not in
+it and is refused. `Runtime.lifecycle` answers whether a runtime may be created or updated
+on a given date; a function already on a runtime runs whatever its state.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gureum.services.lambda_.runtimes.base import (
     CLIENTS_DIR,
@@ -26,17 +31,18 @@ from gureum.services.lambda_.runtimes.base import (
     Launch,
     Toolchain,
 )
+from gureum.services.lambda_.runtimes.lifecycle import LIFECYCLE, Lifecycle
 
 __all__ = ["CLIENTS_DIR", "OPT_DIR", "RUNTIMES", "RUNTIME_DIR", "TASK_ROOT", "Launch", "Runtime", "Toolchain"]
 
-_MODULES = {"python": "python", "nodejs": "node", "provided": "provided", "java": "java", "ruby": "ruby"}
+_MODULES = {"python": "python", "nodejs": "node", "provided": "provided", "java": "java", "ruby": "ruby", "dotnet": "dotnet"}
 
 
 @dataclass(frozen=True)
 class Runtime:
     name: str  # e.g. "python3.12"
-    family: str  # python | nodejs | provided | java | ruby
-    deprecated: bool = False
+    family: str  # python | nodejs | provided | java | ruby | dotnet
+    lifecycle: Lifecycle = field(default_factory=lambda: Lifecycle("provided"), compare=False)
 
     @property
     def _module(self):
@@ -67,23 +73,4 @@ class Runtime:
         return self._module.launch(self, handler, isolated=isolated, task_root=task_root, runtime_dir=runtime_dir)
 
 
-RUNTIMES: dict[str, Runtime] = {
-    r.name: r
-    for r in [
-        Runtime("python3.9", "python"),
-        Runtime("python3.10", "python"),
-        Runtime("python3.11", "python"),
-        Runtime("python3.12", "python"),
-        Runtime("python3.13", "python"),
-        Runtime("nodejs18.x", "nodejs"),
-        Runtime("nodejs20.x", "nodejs"),
-        Runtime("nodejs22.x", "nodejs"),
-        Runtime("java17", "java"),
-        Runtime("java21", "java"),
-        Runtime("ruby3.2", "ruby"),
-        Runtime("ruby3.3", "ruby"),
-        Runtime("provided.al2", "provided"),
-        Runtime("provided.al2023", "provided"),
-        Runtime("provided", "provided", deprecated=True),
-    ]
-}
+RUNTIMES: dict[str, Runtime] = {name: Runtime(name, lc.family, lc) for name, lc in LIFECYCLE.items()}
