@@ -43,8 +43,9 @@ up: $(STAMP) compile ## run gureum in the foreground (flags: make up ARGS="--eph
 system-packages: ## install the Debian packages the tests use (when run as root)
 	@bash scripts/system-packages
 
-runtimes: ## install the toolchains Lambda runtimes need (Node, JDK, Ruby, gcc) when missing
+runtimes: install ## install the toolchains Lambda runtimes need (Debian packages, then `gureum runtimes --install`)
 	@bash scripts/system-packages scripts/runtime-packages.txt
+	$(VENV)/bin/gureum runtimes --install
 
 test: system-packages install-test compile lint ## install what the tests need, lint, then run the whole suite
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)

@@ -18,7 +18,7 @@ DELEGATED = {
     "dns": ("gureum.services.route53.zonefile:main", "import/export BIND zone files"),
     "logs": ("gureum.services.logs.cli:main", "show a Lambda function's logs"),
     "costs": ("gureum.billing.cli:main", "what AWS would have billed"),
-    "runtimes": ("gureum.services.lambda_.runtimes.java_sdk:main", "paths of the Java jars to compile functions against (java-core, java-events)"),
+    "runtimes": ("gureum.services.lambda_.runtimes.cli:main", "Lambda runtimes: state, what runs them here, --install; java-core/java-events jars"),
     "aws": ("gureum.awscli:main", "run the installed AWS CLI against gureum (adds --endpoint-url)"),
 }
 

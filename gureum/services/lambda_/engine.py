@@ -225,6 +225,9 @@ class LambdaEngine:
             endpoint=self._endpoint(),
             dns=self.app.dns_address,
             pool_key=f"{target.state.key}#{target.version}#{config.get('RevisionId')}",
+            log_format=(config.get("LoggingConfig") or {}).get("LogFormat") or "Text",
+            app_log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel") or "",
+            refuse_fallback=self.app.settings(LambdaSettings).refuse_fallback,
             **image_fields,
         )
 

@@ -16,7 +16,11 @@ In plain-process mode the Runtime API is a port on the host's 127.0.0.1 that any
 process could reach: that mode isolates nothing.
 
 The environment writes AWS's log lines (INIT_START, START, END, REPORT) around the
-runtime's own output and measures Duration, Billed Duration, Max Memory Used (from the
+runtime's own output. INIT_START names the version that runs (runtimes/versions.py); a
+runtime whose toolchain is not installed is installed first (in a thread, once), and one
+whose declared version cannot be had runs on the nearest installed version, or, with
+lambda.runtime_fallback=refuse, fails its init with Runtime.Unavailable naming what is
+missing and measures Duration, Billed Duration, Max Memory Used (from the
 cgroup) and Init Duration.
 """
 
@@ -29,6 +33,7 @@ import json
 import logging
 import math
 import secrets
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +42,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gureum.aws import arn as arns
 from gureum.sandbox.cgroups import Limits
 from gureum.sandbox.netns import Netns, SocketProxy, SocketUdpProxy
 from gureum.sandbox.network import NetworkError
@@ -56,7 +60,9 @@ from gureum.services.lambda_.runtimes import (
     RUNTIMES,
     TASK_ROOT,
     Launch,
+    Toolchain,
 )
+from gureum.services.lambda_.runtimes import versions as runtime_versions
 
 log = logging.getLogger("gureum.lambda")
 
@@ -109,6 +115,9 @@ class EnvConfig:
     image_argv: tuple[str, ...] = ()
     image_cwd: str = "/"
     image_env: tuple[tuple[str, str], ...] = ()
+    log_format: str = "Text"  # LoggingConfig.LogFormat: JSON sets AWS_LAMBDA_LOG_FORMAT for the runtime client
+    app_log_level: str = ""  # LoggingConfig.ApplicationLogLevel (JSON format only)
+    refuse_fallback: bool = False  # lambda.runtime_fallback=refuse: never run another version than declared
 
     @property
     def log_group(self) -> str:
@@ -258,6 +267,10 @@ class ExecutionEnvironment:
                 "TZ": ":UTC",
             }
         )
+        if cfg.log_format == "JSON" and cfg.image_root is None:
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            if cfg.app_log_level:
+                env["AWS_LAMBDA_LOG_LEVEL"] = cfg.app_log_level
         env.update(dict(cfg.credentials))
         if cfg.endpoint:
             env["AWS_ENDPOINT_URL"] = self._endpoint_inside or cfg.endpoint
@@ -336,7 +349,9 @@ class ExecutionEnvironment:
                 raise InitFailed(failure.encode(), "Runtime.Unknown", 0.0) from None
         else:
             address = await self._server.start()
+        toolchain: Toolchain | None = None
         if self.cfg.image_root is None:
+            toolchain = await self._toolchain()
             rt = RUNTIMES[self.cfg.runtime]
             if rt.needs_prepare:  # e.g. the Java client compiled once: blocking, so in a thread
                 await asyncio.to_thread(rt.prepare)
@@ -349,8 +364,8 @@ class ExecutionEnvironment:
             message = "ProcessSpawnFailed: the image has no entrypoint or command to run"
             raise InitFailed(_runtime_error("Runtime.InvalidEntrypoint", message), "Runtime.InvalidEntrypoint", 0.0)
         spec, note = self._spec(address)
-        if self.cfg.image_root is None:
-            self._log(f"INIT_START Runtime Version: {self.cfg.runtime}.gureum\tRuntime Version ARN: {arns.lambda_runtime(self.cfg.region, 'gureum')}")
+        if toolchain is not None:
+            self._log(runtime_versions.init_start(self.cfg.region, toolchain))
         for line in note.splitlines():
             self._log(line)
         if not self.host.isolated and self.host.reason:
@@ -398,6 +413,29 @@ class ExecutionEnvironment:
             payload = _runtime_error(error_type, f"INIT phase timed out after {INIT_TIMEOUT:.2f} seconds")
         self._log(f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\tError Type: {error_type}")
         raise InitFailed(payload, error_type, init_ms)
+
+    async def _toolchain(self) -> Toolchain:
+        """What runs the function's runtime, installed first when it is not (in a thread:
+        a first use may fetch it); with lambda.runtime_fallback=refuse, a runtime that
+        cannot run as declared fails the init (InitFailed, Runtime.Unavailable)."""
+        rt = RUNTIMES[self.cfg.runtime]
+        tc = rt.toolchain()
+        problem = ""
+        if not tc.installed:
+            try:
+                tc = await asyncio.to_thread(rt.install)
+            except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+                problem = f"installing {rt.name} failed: {exc}"
+        missing = runtime_versions.missing(tc)
+        if problem:
+            self._log(f"gureum: {problem}")
+        if self.cfg.refuse_fallback and (missing or problem):
+            self._log(runtime_versions.init_start(self.cfg.region, tc))
+            message = f"{rt.name} cannot run as declared here: {missing or problem} (lambda.runtime_fallback=refuse)"
+            self._log("INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.Unavailable")
+            await self.destroy()
+            raise InitFailed(_runtime_error("Runtime.Unavailable", message), "Runtime.Unavailable", 0.0)
+        return tc
 
     async def invoke(self, inv: Invocation, *, capture: bool = False) -> InvokeResult:
         """Run one invocation; on crash, timeout or OOM the environment is destroyed.

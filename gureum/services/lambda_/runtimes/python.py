@@ -243,23 +243,29 @@ def _nearest(want: str, *, ready_only: bool) -> Interpreter | None:
 
 
 def _forget() -> None:
+    _toolchain.cache_clear()
     _choose.cache_clear()
     find.cache_clear()
     _probe.cache_clear()
 
 
 def toolchain(rt: Runtime) -> Toolchain:
-    want = rt.name.removeprefix("python")
+    return _toolchain(rt.name)
+
+
+@functools.cache
+def _toolchain(name: str) -> Toolchain:
+    want = name.removeprefix("python")
     c = _choose(want)
     if c.interp is None:
-        return Toolchain(rt.name, "", "", False, False, c.missing)
+        return Toolchain(name, "", "", False, False, c.missing)
     source = c.interp.source
     versions = _package_versions(c.interp)
     if versions:
         source += f" + {versions}" + ("" if c.interp.own else " (PyPI wheels)")
     if not c.exact:
         source += f"; {c.missing}"
-    return Toolchain(rt.name, c.interp.version, c.interp.exe, c.exact, c.ready, source)
+    return Toolchain(name, c.interp.version, c.interp.exe, c.exact, c.ready, source)
 
 
 def install(rt: Runtime) -> Toolchain:
