@@ -70,9 +70,16 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         harness.unit_test_running = None
 
 
+# The suite's functions use runtimes (python3.11, java17, nodejs20.x, ruby3.2, provided.al2)
+# whose "block function create" date has passed on AWS's calendar: the shared gureum's
+# calendar is pinned before those dates (lambda.runtime_date). The deprecation policy's
+# own tests (tests/lambda_/test_runtimes_python.py) move the calendar themselves.
+SUITE_RUNTIME_DATE = {"GUREUM_LAMBDA_RUNTIME_DATE": "2026-05-01"}
+
+
 @pytest.fixture(scope="session")
 def gureum(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GureumProcess]:
-    proc = GureumProcess(tmp_path_factory.mktemp("gureum") / "data")
+    proc = GureumProcess(tmp_path_factory.mktemp("gureum") / "data", env=SUITE_RUNTIME_DATE)
     proc.start()
     yield proc
     proc.stop()
@@ -80,7 +87,7 @@ def gureum(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GureumProcess]:
 
 @pytest.fixture
 def fresh_gureum(tmp_path: Path) -> Iterator[GureumProcess]:
-    proc = GureumProcess(tmp_path / "data")
+    proc = GureumProcess(tmp_path / "data", env=SUITE_RUNTIME_DATE)
     proc.start()
     yield proc
     proc.stop()

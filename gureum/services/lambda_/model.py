@@ -156,6 +156,15 @@ def check_limits(params: dict[str, Any]) -> None:
 
 
 # --- function documents ------------------------------------------------------------------
+def logging_config(name: str, given: dict[str, Any] | None) -> dict[str, Any]:
+    """CreateFunction's LoggingConfig with AWS's defaults (JSON brings the INFO log levels)."""
+    out: dict[str, Any] = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}", **(given or {})}
+    if out["LogFormat"] == "JSON":
+        out.setdefault("ApplicationLogLevel", "INFO")
+        out.setdefault("SystemLogLevel", "INFO")
+    return out
+
+
 def new_function(account: str, region: str, params: dict[str, Any], code: dict[str, Any], variables: dict[str, str]) -> dict[str, Any]:
     name = params["FunctionName"]
     arch = (params.get("Architectures") or ["x86_64"])
@@ -182,7 +191,7 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
         "EphemeralStorage": {"Size": (params.get("EphemeralStorage") or {}).get("Size", 512)},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         "RuntimeVersionConfig": {"RuntimeVersionArn": arns.lambda_runtime(region, f"gureum-{params.get('Runtime')}")},
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
+        "LoggingConfig": logging_config(name, params.get("LoggingConfig")),
     }
     image = code.get("image")
     if image is not None:  # a container image: no runtime; Pending until pulled

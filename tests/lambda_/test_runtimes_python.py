@@ -1,0 +1,274 @@
+"""python3.x on the CPython each declares: hello world, errors, the context object,
+environment variables, sys.version, a compiled extension built for the declared version,
+INIT_START naming the version that runs; AWS's deprecation policy (create/update refused
+past the block dates with AWS's message, existing functions still run); the `refuse`
+fallback; JSON logging; `gureum runtimes`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import GureumProcess
+from lambda_helpers import TRUST, invoke_json, zip_of
+from waiting import wait_for
+
+from gureum.services.lambda_.runtimes import RUNTIMES, python
+
+ROOT = Path(__file__).resolve().parents[2]
+PINNED = "2026-05-01"  # every python3.9..3.14 open for creation on AWS's calendar
+PYTHONS = ["python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14"]
+
+APP = textwrap.dedent(
+    """
+    import os
+    import sys
+
+    try:
+        import hello  # a C extension built for the declared version, shipped in the zip
+        EXT = hello.built_for()
+    except ImportError as exc:
+        EXT = "ImportError: %s" % exc
+
+
+    def handler(event, context):
+        print("hello from", sys.version)
+        return {
+            "version": "%d.%d" % sys.version_info[:2],
+            "full": sys.version.split()[0],
+            "ext": EXT,
+            "event": event,
+            "greeting": os.environ.get("GREETING"),
+            "exec_env": os.environ.get("AWS_EXECUTION_ENV"),
+            "request_id": context.aws_request_id,
+            "arn": context.invoked_function_arn,
+            "name": context.function_name,
+            "fn_version": context.function_version,
+            "memory": context.memory_limit_in_mb,
+            "log_group": context.log_group_name,
+            "log_stream": context.log_stream_name,
+            "remaining": context.get_remaining_time_in_millis(),
+        }
+
+
+    def fail(event, context):
+        raise ValueError("bad input: %s" % event.get("x"))
+    """
+)
+
+EXTENSION = textwrap.dedent(
+    """
+    #include <Python.h>
+    static PyObject *built_for(PyObject *self, PyObject *args) { return PyUnicode_FromString(PY_VERSION); }
+    static PyMethodDef methods[] = {{"built_for", built_for, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+    static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "hello", NULL, -1, methods};
+    PyMODINIT_FUNC PyInit_hello(void) { return PyModule_Create(&module); }
+    """
+)
+
+
+def _extension(exe: str, tmp: Path) -> tuple[str, bytes]:
+    """hello<EXT_SUFFIX> compiled with gcc against `exe`'s headers (no network)."""
+    probe = "import sysconfig; print(sysconfig.get_paths()['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"
+    include, suffix = subprocess.run([exe, "-c", probe], capture_output=True, text=True, check=True, timeout=60).stdout.split()
+    src = tmp / "hello.c"
+    src.write_text(EXTENSION)
+    out = tmp / f"hello{suffix}"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", f"-I{include}", str(src), "-o", str(out)], check=True, timeout=120)
+    return out.name, out.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def pinned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GureumProcess]:
+    """A gureum whose calendar is pinned where every python3.x is open for creation."""
+    proc = GureumProcess(tmp_path_factory.mktemp("rtpy") / "data", ["--set", f"lambda.runtime_date={PINNED}"])
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def _role(g: GureumProcess) -> str:
+    iam = g.client("iam")
+    return str(iam.create_role(RoleName=f"r-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"])
+
+
+def _create(g: GureumProcess, role: str, runtime: str, files: dict[str, str | bytes], **kwargs: Any) -> str:
+    name = f"py-{uuid.uuid4().hex[:10]}"
+    g.client("lambda").create_function(FunctionName=name, Runtime=runtime, Role=role, Handler=kwargs.pop("Handler", "app.handler"),
+                                       Code={"ZipFile": zip_of(files)}, **kwargs)
+    return name
+
+
+def _log_lines(g: GureumProcess, name: str, pattern: str) -> list[str]:
+    logs = g.client("logs")
+    found: list[str] = []
+
+    def seen() -> bool:
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern=pattern)["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return False
+        found[:] = [e["message"] for e in events]
+        return bool(found)
+
+    wait_for(f"{pattern} in {name}'s log", seen, timeout=60)
+    return found
+
+
+@pytest.mark.parametrize("runtime", PYTHONS)
+def test_python_runtime_runs_on_its_declared_version(pinned: GureumProcess, runtime: str, tmp_path: Path) -> None:
+    tc = RUNTIMES[runtime].install()  # what `make runtimes` does (PyPI once, then the cache)
+    assert tc.installed, tc
+    want = runtime.removeprefix("python")
+    declared = python.find(want)
+    # Exact wherever a CPython of the declared version is on this host.
+    assert tc.exact == (declared is not None)
+    runs = ".".join(tc.version.split(".")[:2])
+    ext_name, ext = _extension(tc.path, tmp_path)
+    lam = pinned.client("lambda")
+    name = _create(pinned, _role(pinned), runtime, {"app.py": APP, ext_name: ext},
+                   Environment={"Variables": {"GREETING": "annyeong"}}, MemorySize=256)
+    resp, out = invoke_json(lam, name, {"k": [1, 2]})
+    assert "FunctionError" not in resp, out
+    assert out["version"] == runs and out["full"] == tc.version
+    if tc.exact:
+        assert out["version"] == want
+    # The extension built for the version that runs imports (a cp3X .so loads only on 3.X).
+    assert out["ext"] == tc.version, out["ext"]
+    assert out["event"] == {"k": [1, 2]} and out["greeting"] == "annyeong"
+    assert out["exec_env"] == f"AWS_Lambda_{runtime}"
+    assert out["name"] == name and out["fn_version"] == "$LATEST" and int(out["memory"]) == 256
+    assert out["arn"].endswith(f":function:{name}") and out["log_group"] == f"/aws/lambda/{name}"
+    assert out["request_id"] == resp["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    assert 0 < out["remaining"] <= 3000
+    [line] = _log_lines(pinned, name, '"INIT_START"')
+    label = f"python:{want}.v{tc.version.split('.')[-1]}" if tc.exact else f"python:{tc.version} ({want} requested: nearest installed)"
+    head, arn = line.split("\t")
+    assert head == f"INIT_START Runtime Version: {label}"
+    assert arn.startswith("Runtime Version ARN: arn:aws:lambda:us-east-1::runtime:") and len(arn.rsplit(":", 1)[1]) == 64
+    # errors: AWS's shape
+    lam.update_function_configuration(FunctionName=name, Handler="app.fail")
+    wait_for("the update", lambda: lam.get_function(FunctionName=name)["Configuration"]["LastUpdateStatus"] == "Successful", timeout=30)
+    resp, err = invoke_json(lam, name, {"x": 7})
+    assert resp["FunctionError"] == "Unhandled"
+    assert err["errorType"] == "ValueError" and err["errorMessage"] == "bad input: 7"
+    assert isinstance(err["stackTrace"], list) and any("app.py" in frame for frame in err["stackTrace"])
+    lam.delete_function(FunctionName=name)
+
+
+def test_a_wheel_for_another_version_fails_to_import(pinned: GureumProcess, tmp_path: Path) -> None:
+    """The other side of the extension test: a cp312 extension does not load on 3.13."""
+    other = python.find("3.12")
+    if other is None or python.find("3.13") is None:
+        pytest.skip("needs CPython 3.12 and 3.13")
+    ext_name, ext = _extension(other.exe, tmp_path)
+    RUNTIMES["python3.13"].install()
+    name = _create(pinned, _role(pinned), "python3.13", {"app.py": APP, ext_name: ext})
+    resp, out = invoke_json(pinned.client("lambda"), name)
+    assert out["version"] == "3.13" and out["ext"].startswith("ImportError")
+
+
+def test_deprecated_runtimes_are_refused_but_existing_functions_run(tmp_path: Path) -> None:
+    g = GureumProcess(tmp_path / "data", ["--set", "lambda.runtime_date=2026-05-01"])
+    g.start()
+    try:
+        role = _role(g)
+        lam = g.client("lambda")
+        RUNTIMES["python3.9"].install()
+        old = _create(g, role, "python3.9", {"app.py": APP})  # deprecated (Dec 15, 2025) but still open for creation
+        newer = _create(g, role, "python3.12", {"app.py": APP})
+        with pytest.raises(lam.exceptions.InvalidParameterValueException) as exc:
+            _create(g, role, "python3.8", {"app.py": APP})
+        assert exc.value.response["Error"]["Message"] == (
+            "The runtime parameter of python3.8 is no longer supported for creating or updating AWS Lambda functions. "
+            "We recommend you use the new runtime (python3.14) while creating or updating functions.")
+        # The calendar moves on past python3.9's block dates (create Jun 1, update Jul 1, 2026).
+        g.stop()
+        g.extra_args = ["--set", "lambda.runtime_date=2026-12-03"]
+        g.start()
+        lam = g.client("lambda")
+        resp, out = invoke_json(lam, old)
+        assert "FunctionError" not in resp and out["version"] == "3.9"
+        message = ("The runtime parameter of python3.9 is no longer supported for creating or updating AWS Lambda functions. "
+                   "We recommend you use the new runtime (python3.14) while creating or updating functions.")
+        for attempt in (lambda: _create(g, role, "python3.9", {"app.py": APP}),
+                        lambda: lam.update_function_configuration(FunctionName=old, Timeout=9),
+                        lambda: lam.update_function_configuration(FunctionName=newer, Runtime="python3.9")):
+            with pytest.raises(lam.exceptions.InvalidParameterValueException) as exc:
+                attempt()
+            assert exc.value.response["Error"]["Message"] == message
+            assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert lam.get_function(FunctionName=old)["Configuration"]["Timeout"] == 3
+        # A function on a supported runtime updates as usual; one on python3.9 may move off it.
+        lam.update_function_configuration(FunctionName=newer, Timeout=9)
+        moved = lam.update_function_configuration(FunctionName=old, Runtime="python3.12")
+        assert moved["Runtime"] == "python3.12"
+        # What AWS lists as neither supported nor deprecated is refused by the enum check.
+        with pytest.raises(lam.exceptions.InvalidParameterValueException) as exc:
+            _create(g, role, "python3.15", {"app.py": APP})
+        assert "failed to satisfy constraint: Member must satisfy enum value set" in exc.value.response["Error"]["Message"]
+    finally:
+        g.stop()
+
+
+def test_refuse_fallback_fails_the_init_naming_what_is_missing(tmp_path: Path) -> None:
+    if python.find("3.14") is not None:
+        pytest.skip("this host has CPython 3.14: nothing to fall back from")
+    g = GureumProcess(tmp_path / "data", ["--set", "lambda.runtime_fallback=refuse"])
+    g.start()
+    try:
+        lam = g.client("lambda")
+        name = _create(g, _role(g), "python3.14", {"app.py": APP})
+        resp, err = invoke_json(lam, name)
+        assert resp["FunctionError"] == "Unhandled"
+        assert err["errorType"] == "Runtime.Unavailable"
+        assert "python3.14 cannot run as declared here" in err["errorMessage"] and "no CPython 3.14" in err["errorMessage"]
+        [line] = _log_lines(g, name, '"INIT_START"')
+        assert "(3.14 requested: nearest installed)" in line
+        # python3.12 still runs as declared under the same setting
+        RUNTIMES["python3.12"].install()
+        ok = _create(g, _role(g), "python3.12", {"app.py": APP})
+        resp, out = invoke_json(lam, ok)
+        assert "FunctionError" not in resp and out["version"] == "3.12"
+    finally:
+        g.stop()
+
+
+def test_json_log_format_reaches_the_runtime_client(pinned: GureumProcess) -> None:
+    code = "import logging\nlogging.getLogger().setLevel(logging.INFO)\n\ndef handler(event, context):\n    logging.getLogger().info('structured %s', 42)\n    return 1\n"
+    name = _create(pinned, _role(pinned), "python3.12", {"app.py": code}, LoggingConfig={"LogFormat": "JSON"})
+    RUNTIMES["python3.12"].install()
+    resp, _ = invoke_json(pinned.client("lambda"), name)
+    assert "FunctionError" not in resp
+    [line] = _log_lines(pinned, name, '"structured 42"')
+    doc = json.loads(line)
+    assert doc["message"] == "structured 42" and doc["level"] == "INFO" and doc["requestId"]
+
+
+def test_gureum_runtimes_lists_every_runtime_with_what_runs_it() -> None:
+    env = {**os.environ, "GUREUM_LAMBDA_RUNTIME_DATE": "2026-12-03"}
+    out = subprocess.run([sys.executable, "-m", "gureum", "runtimes", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    rows = {r["runtime"]: r for r in map(json.loads, out.stdout.splitlines())}
+    assert set(rows) == set(RUNTIMES)
+    assert rows["python3.12"]["state"] == "supported"
+    assert rows["python3.9"]["state"] == "update blocked since 2026-07-01"
+    assert rows["python3.11"]["state"] == "update blocked since 2026-08-31"
+    assert rows["nodejs20.x"]["state"] == "update blocked since 2026-07-01"
+    own = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert rows[f"python{own}"]["exact"] and rows[f"python{own}"]["installed"] and rows[f"python{own}"]["version"] == sys.version.split()[0]
+    if python.find("3.14") is None:
+        assert not rows["python3.14"]["exact"] and "no CPython 3.14" in rows["python3.14"]["source"]
+    text = subprocess.run([sys.executable, "-m", "gureum", "runtimes", "python3.12", "python3.14"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert text.returncode == 0
+    lines = text.stdout.splitlines()
+    assert lines[0].split()[:2] == ["RUNTIME", "STATE"] and [ln.split()[0] for ln in lines[1:]] == ["python3.12", "python3.14"]
