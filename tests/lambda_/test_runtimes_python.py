@@ -272,3 +272,22 @@ def test_gureum_runtimes_lists_every_runtime_with_what_runs_it() -> None:
     assert text.returncode == 0
     lines = text.stdout.splitlines()
     assert lines[0].split()[:2] == ["RUNTIME", "STATE"] and [ln.split()[0] for ln in lines[1:]] == ["python3.12", "python3.14"]
+
+
+def test_plain_processes_run_the_declared_version_too(tmp_path: Path) -> None:
+    """Without isolated sandboxes (lambda.isolation=off) the same interpreters run."""
+    g = GureumProcess(tmp_path / "data", ["--set", "lambda.isolation=off"])
+    g.start()
+    try:
+        lam = g.client("lambda")
+        role = _role(g)
+        for runtime in ("python3.12", "python3.14"):
+            tc = RUNTIMES[runtime].install()
+            name = _create(g, role, runtime, {"app.py": APP}, Environment={"Variables": {"GREETING": "hi"}})
+            resp, out = invoke_json(lam, name)
+            assert "FunctionError" not in resp, out
+            assert out["full"] == tc.version and out["greeting"] == "hi"
+            if tc.exact:
+                assert out["version"] == runtime.removeprefix("python")
+    finally:
+        g.stop()
