@@ -36,7 +36,8 @@ def label(tc: Toolchain) -> str:
     if tc.exact:
         numbers = re.findall(r"\d+", tc.version)
         build = numbers[-1] if len(numbers) > 1 else "1"
-        return f"{lang}:{declared}.v{build}" if declared else f"{lang}:v{build}"
+        name = f"{lang}:{declared}.v{build}" if declared else f"{lang}:v{build}"
+        return name if tc.installed else f"{name} (not installed: the nearest installed version runs it)"
     if not tc.version:
         return f"{lang}:{declared} (not available here)"
     return f"{lang}:{tc.version} ({declared} requested: nearest installed)"
