@@ -201,7 +201,8 @@ def test_deprecated_runtimes_are_refused_but_existing_functions_run(tmp_path: Pa
                    "We recommend you use the new runtime (python3.14) while creating or updating functions.")
         for attempt in (lambda: _create(g, role, "python3.9", {"app.py": APP}),
                         lambda: lam.update_function_configuration(FunctionName=old, Timeout=9),
-                        lambda: lam.update_function_configuration(FunctionName=newer, Runtime="python3.9")):
+                        lambda: lam.update_function_configuration(FunctionName=newer, Runtime="python3.9"),
+                        lambda: lam.update_function_code(FunctionName=old, ZipFile=zip_of({"app.py": APP}))):
             with pytest.raises(lam.exceptions.InvalidParameterValueException) as exc:
                 attempt()
             assert exc.value.response["Error"]["Message"] == message

@@ -158,8 +158,9 @@ async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> d
     if params.get("DryRun"):
         config, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
         return {**config, "CodeSha256": code["sha256"], "CodeSize": code["size"]}
+    today = _today(ctx)
     config = await ctx.app.store.run(lambda t: functions.update_code(
-        t, key, arn, code, params.get("RevisionId"), params.get("Architectures"), bool(params.get("Publish"))))
+        t, key, arn, code, params.get("RevisionId"), params.get("Architectures"), bool(params.get("Publish")), today))
     return model.as_updating(config)
 
 

@@ -166,11 +166,14 @@ def delete(txn: Txn, key: str, qualifier: str | None, arn: str) -> None:
 
 
 def update_code(txn: Txn, key: str, arn: str, code: dict[str, Any], revision_id: str | None,
-                architectures: list[str] | None, publish: bool) -> dict[str, Any]:
-    """UpdateFunctionCode of a .zip function: the configuration to answer with."""
+                architectures: list[str] | None, publish: bool, today: date | None = None) -> dict[str, Any]:
+    """UpdateFunctionCode of a .zip function (refused past its runtime's "block function
+    update" date): the configuration to answer with."""
     doc = model.get_function(txn, key, arn)
     model.check_revision(doc["config"]["RevisionId"], revision_id)
     config = doc["config"]
+    if config.get("Runtime"):
+        check_runtime(config["Runtime"], config.get("Handler"), lifecycle.today(today), updating=True)
     config.update(CodeSha256=code["sha256"], CodeSize=code["size"], LastModified=model.now_text(), RevisionId=model.new_revision())
     if architectures:
         config["Architectures"] = architectures
