@@ -292,3 +292,15 @@ def test_plain_processes_run_the_declared_version_too(tmp_path: Path) -> None:
                 assert out["version"] == runtime.removeprefix("python")
     finally:
         g.stop()
+
+
+def test_syntax_of_the_declared_version_compiles(pinned: GureumProcess) -> None:
+    """python3.12 code using 3.12 syntax (PEP 695) runs: on an older interpreter it was a
+    Runtime.UserCodeSyntaxError."""
+    tc = RUNTIMES["python3.12"].install()
+    if not tc.exact:
+        pytest.skip("no CPython 3.12 on this host")
+    code = "type Pair[T] = tuple[T, T]\n\ndef first[T](p: Pair[T]) -> T:\n    return p[0]\n\ndef handler(event, context):\n    return first((event['a'], 0))\n"
+    name = _create(pinned, _role(pinned), "python3.12", {"app.py": code})
+    resp, out = invoke_json(pinned.client("lambda"), name, {"a": 41})
+    assert "FunctionError" not in resp and out == 41
