@@ -304,3 +304,28 @@ def test_syntax_of_the_declared_version_compiles(pinned: GureumProcess) -> None:
     name = _create(pinned, _role(pinned), "python3.12", {"app.py": code})
     resp, out = invoke_json(pinned.client("lambda"), name, {"a": 41})
     assert "FunctionError" not in resp and out == 41
+
+
+def test_first_use_installs_what_the_runtime_lacks(tmp_path: Path) -> None:
+    """On a host whose cache has nothing yet, the first invoke installs python3.13's
+    awslambdaric and boto3 (from PyPI) and runs on 3.13; `gureum runtimes` then says installed."""
+    if python.find("3.13") is None:
+        pytest.skip("no CPython 3.13 on this host")
+    cache = tmp_path / "cache"
+    env = {"XDG_CACHE_HOME": str(cache)}
+    g = GureumProcess(tmp_path / "data", env=env)
+    g.start()
+    try:
+        listed = subprocess.run([sys.executable, "-m", "gureum", "runtimes", "--json", "python3.13"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=300, env={**os.environ, **env})
+        assert json.loads(listed.stdout)["installed"] is False
+        name = _create(g, _role(g), "python3.13", {"app.py": APP})
+        resp, out = invoke_json(g.client("lambda"), name)
+        assert "FunctionError" not in resp, out
+        assert out["version"] == "3.13"
+        listed = subprocess.run([sys.executable, "-m", "gureum", "runtimes", "--json", "python3.13"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=300, env={**os.environ, **env})
+        row = json.loads(listed.stdout)
+        assert row["installed"] is True and row["exact"] is True and "PyPI wheels" in row["source"]
+    finally:
+        g.stop()
