@@ -93,7 +93,7 @@ class Policies:
         description: str | None = None,
         tags: list[Doc] | None = None,
     ) -> Doc:
-        documents.check_identity_policy(document)
+        documents.check_identity_policy(document, managed=True)
         documents.check_managed_size(document)
         now = ids.iso(ids.now())
         doc: Doc = {
@@ -163,7 +163,7 @@ class Policies:
     # --- versions ----------------------------------------------------------------------
     def create_policy_version(self, arn: str, document: str, set_default: bool) -> Doc:
         doc = self.get_local_policy(arn)
-        documents.check_identity_policy(document)
+        documents.check_identity_policy(document, managed=True)
         documents.check_managed_size(document)
         ln = lower(doc["PolicyName"])
         if self.t.count(VERSIONS, self.iam.key(ln, "")) >= MAX_VERSIONS:
@@ -301,7 +301,7 @@ class Policies:
     # --- inline policies ---------------------------------------------------------------
     def put_inline(self, kind: str, name: str, policy_name: str, document: str) -> None:
         entity = self._entity(kind, name)
-        documents.check_identity_policy(document)
+        documents.check_identity_policy(document, managed=False)
         inline: dict[str, str] = entity["InlinePolicies"]
         total = sum(documents.size(d) for n, d in inline.items() if n != policy_name) + documents.size(document)
         limit = documents.INLINE_SIZE[kind]
