@@ -298,9 +298,7 @@ async def create_role(ctx: RequestContext, p: P) -> P:
             p.get("PermissionsBoundary"),
         ),
     )
-    out = views.role(doc)
-    del out["RoleLastUsed"]  # CreateRole's response has none
-    return {"Role": out}
+    return {"Role": views.created_role(doc)}
 
 
 @iam_op("GetRole")
@@ -343,9 +341,7 @@ async def create_service_linked_role(ctx: RequestContext, p: P) -> P:
     doc = await _run(
         ctx, lambda m: m.create_service_linked_role(p["AWSServiceName"], p.get("Description"), p.get("CustomSuffix"))
     )
-    out = views.role(doc)
-    del out["RoleLastUsed"]
-    return {"Role": out}
+    return {"Role": views.created_role(doc)}
 
 
 @iam_op("DeleteServiceLinkedRole")
