@@ -280,3 +280,45 @@ def test_delete_role_conflicts_in_aws_words(iam):
     iam.attach_role_policy(RoleName="r", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     assert refusal(iam.delete_role, RoleName="r") == (
         "DeleteConflict", 409, "Sender", "Cannot delete entity, must detach all policies first.")
+
+
+@pytest.mark.parametrize("service, name", [
+    ("accountdiscovery.ssm.amazonaws.com", "AWSServiceRoleForAmazonSSM_AccountDiscovery"),
+    ("ecs.amazonaws.com", "AWSServiceRoleForECS"),
+    ("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
+    ("autoscaling.amazonaws.com", "AWSServiceRoleForAutoScaling"),
+    ("spot.amazonaws.com", "AWSServiceRoleForEC2Spot"),
+    ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
+])
+def test_service_linked_roles_are_named_as_aws_names_them(iam, service, name):
+    role = iam.create_service_linked_role(AWSServiceName=service)["Role"]
+    assert (role["RoleName"], role["Path"]) == (name, f"/aws-service-role/{service}/")
+    assert iam.get_role(RoleName=name)["Role"]["Arn"].endswith(f":role/aws-service-role/{service}/{name}")
+    assert refusal(iam.create_service_linked_role, AWSServiceName=service) == (
+        "InvalidInput", 400, "Sender",
+        f"Service role name {name} has been taken in this account, please try a different suffix.")
+
+
+def test_custom_suffix_only_where_the_service_takes_one(iam):
+    assert refusal(iam.create_service_linked_role, AWSServiceName="ecs.amazonaws.com", CustomSuffix="x") == (
+        "InvalidInput", 400, "Sender", "Custom suffix is not allowed for ecs.amazonaws.com")
+    assert refusal(iam.create_service_linked_role, AWSServiceName="es.amazonaws.com", CustomSuffix="x") == (
+        "InvalidInput", 400, "Sender", "Custom suffix is not allowed for es.amazonaws.com")
+    role = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="fleet")["Role"]
+    assert role["RoleName"] == "AWSServiceRoleForAutoScaling_fleet"
+    assert iam.list_roles()["Roles"][0]["RoleName"] == "AWSServiceRoleForAutoScaling_fleet"
+
+
+def test_a_service_linked_role_is_its_services_to_modify(iam):
+    name = iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")["Role"]["RoleName"]
+    protected = ("UnmodifiableEntity", 400, "Sender",
+                 f"Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS")
+    assert refusal(iam.update_assume_role_policy, RoleName=name, PolicyDocument=TRUST) == protected
+    assert refusal(iam.put_role_policy, RoleName=name, PolicyName="x", PolicyDocument=doc(st())) == protected
+    assert refusal(iam.attach_role_policy, RoleName=name,
+                   PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess") == protected
+    assert refusal(iam.put_role_permissions_boundary, RoleName=name,
+                   PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess") == protected
+    assert refusal(iam.delete_role, RoleName=name) == protected
+    iam.update_role_description(RoleName=name, Description="the service's")  # a description is the caller's
+    assert iam.get_role(RoleName=name)["Role"]["Description"] == "the service's"

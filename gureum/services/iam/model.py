@@ -14,7 +14,7 @@ from typing import Any
 from gureum.aws import arn as arns
 from gureum.aws import paging
 from gureum.aws.errors import AwsError
-from gureum.services.iam import documents, ids
+from gureum.services.iam import documents, ids, service_linked
 from gureum.services.iam.policies import Policies
 from gureum.services.iam.rows import (
     ALIASES,
@@ -42,29 +42,6 @@ ACCOUNT_QUOTAS = {
     ROLES: ("RolesPerAccount", 1000),
     PROFILES: ("InstanceProfilesPerAccount", 1000),
 }
-
-# Names AWS gives service-linked roles, by service principal (others: AWSServiceRoleFor<Name>).
-SERVICE_LINKED_ROLE_NAMES = {
-    "ecs.amazonaws.com": "AWSServiceRoleForECS",
-    "elasticloadbalancing.amazonaws.com": "AWSServiceRoleForElasticLoadBalancing",
-    "eks.amazonaws.com": "AWSServiceRoleForAmazonEKS",
-    "eks-nodegroup.amazonaws.com": "AWSServiceRoleForAmazonEKSNodegroup",
-    "eks-fargate.amazonaws.com": "AWSServiceRoleForAmazonEKSForFargate",
-    "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling",
-    "ecs.application-autoscaling.amazonaws.com": "AWSServiceRoleForApplicationAutoScaling_ECSService",
-    "dynamodb.application-autoscaling.amazonaws.com": "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
-    "route53resolver.amazonaws.com": "AWSServiceRoleForRoute53Resolver",
-    "apigateway.amazonaws.com": "AWSServiceRoleForAPIGateway",
-}
-
-
-def service_linked_role_name(service: str) -> str:
-    known = SERVICE_LINKED_ROLE_NAMES.get(service)
-    if known:
-        return known
-    first = service.split(".")[0]
-    return "AWSServiceRoleFor" + "".join(part[:1].upper() + part[1:] for part in first.split("-"))
-
 
 # --- pagination ------------------------------------------------------------------------
 def _bad_marker() -> AwsError:
@@ -436,6 +413,18 @@ class Iam:
         self._check_quota(ROLES)
         return doc
 
+    @staticmethod
+    def check_modifiable(role: Doc) -> None:
+        """A service-linked role's trust and permissions policies (and the role itself) are
+        its service's to change: UnmodifiableEntity for anyone else."""
+        if role.get("ServiceLinked"):
+            raise AwsError.modeled(
+                "iam",
+                "UnmodifiableEntity",
+                f"Cannot perform the operation on the protected role '{role['RoleName']}' - "
+                "this role is only modifiable by AWS",
+            )
+
     def put_role(self, doc: Doc) -> None:
         self.t.put(ROLES, self.key(lower(doc["RoleName"])), doc)
 
@@ -453,14 +442,13 @@ class Iam:
 
     def update_assume_role_policy(self, name: str, trust_policy: str) -> None:
         doc = self.get_role(name)
+        self.check_modifiable(doc)
         documents.check_trust_policy(trust_policy)
         doc["AssumeRolePolicyDocument"] = trust_policy
         self.put_role(doc)
 
     def create_service_linked_role(self, service: str, description: str | None, suffix: str | None) -> Doc:
-        name = service_linked_role_name(service)
-        if suffix:
-            name = f"{name}_{suffix}"
+        name = service_linked.role_name(service, suffix)
         if self.t.get(ROLES, self.key(lower(name))) is not None:
             raise AwsError.modeled(
                 "iam",
@@ -472,20 +460,15 @@ class Iam:
             + service
             + '"]},"Action":["sts:AssumeRole"]}]}'
         )
-        doc = self.create_role(name, trust, f"/aws-service-role/{service}/", description)
+        doc = self.create_role(name, trust, service_linked.path(service), description)
         doc["ServiceLinked"] = True
         self.put_role(doc)
         return doc
 
     def delete_role(self, name: str, *, service_linked: bool = False) -> None:
         doc = self.get_role(name)
-        if doc.get("ServiceLinked") and not service_linked:
-            raise AwsError.modeled(
-                "iam",
-                "UnmodifiableEntity",
-                f"Cannot perform the operation on the protected role '{doc['RoleName']}' - "
-                "this role is only modifiable by AWS",
-            )
+        if not service_linked:
+            self.check_modifiable(doc)
         if doc["InstanceProfiles"]:
             raise AwsError.modeled(
                 "iam", "DeleteConflict", "Cannot delete entity, must remove roles from instance profile first."
@@ -498,6 +481,7 @@ class Iam:
 
     def set_boundary(self, kind: str, name: str, arn: str | None) -> None:
         doc = self.get_user(name) if kind == "user" else self.get_role(name)
+        self.check_modifiable(doc)
         if arn is None:
             doc.pop("PermissionsBoundary", None)
         else:

@@ -235,6 +235,12 @@ class Policies:
     def _entity(self, kind: str, name: str) -> Doc:
         return {"user": self.iam.get_user, "group": self.iam.get_group, "role": self.iam.get_role}[kind](name)
 
+    def _modifiable(self, kind: str, name: str) -> Doc:
+        """The entity whose policies a caller changes (a service-linked role's are its service's)."""
+        entity = self._entity(kind, name)
+        self.iam.check_modifiable(entity)
+        return entity
+
     def _put_entity(self, kind: str, doc: Doc) -> None:
         {"user": self.iam.put_user, "group": self.iam.put_group, "role": self.iam.put_role}[kind](doc)
 
@@ -243,7 +249,7 @@ class Policies:
         return doc[{"user": "UserName", "group": "GroupName", "role": "RoleName"}[kind]]
 
     def attach(self, kind: str, name: str, arn: str) -> None:
-        entity = self._entity(kind, name)
+        entity = self._modifiable(kind, name)
         policy = self.get_policy(arn)
         if arn in entity["AttachedPolicies"]:
             return
@@ -260,7 +266,7 @@ class Policies:
         )
 
     def detach(self, kind: str, name: str, arn: str) -> None:
-        entity = self._entity(kind, name)
+        entity = self._modifiable(kind, name)
         parse_policy_arn(arn)
         if arn not in entity["AttachedPolicies"]:
             raise AwsError.modeled("iam", "NoSuchEntity", f"Policy {arn} was not found.")
@@ -300,7 +306,7 @@ class Policies:
 
     # --- inline policies ---------------------------------------------------------------
     def put_inline(self, kind: str, name: str, policy_name: str, document: str) -> None:
-        entity = self._entity(kind, name)
+        entity = self._modifiable(kind, name)
         documents.check_identity_policy(document, managed=False)
         inline: dict[str, str] = entity["InlinePolicies"]
         total = sum(documents.size(d) for n, d in inline.items() if n != policy_name) + documents.size(document)
@@ -326,6 +332,7 @@ class Policies:
         return [(n, n) for n in sorted(entity["InlinePolicies"])]
 
     def delete_inline(self, kind: str, name: str, policy_name: str) -> None:
+        self._modifiable(kind, name)
         entity, _ = self.get_inline(kind, name, policy_name)
         del entity["InlinePolicies"][policy_name]
         self._put_entity(kind, entity)
