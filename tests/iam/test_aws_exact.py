@@ -322,3 +322,24 @@ def test_a_service_linked_role_is_its_services_to_modify(iam):
     assert refusal(iam.delete_role, RoleName=name) == protected
     iam.update_role_description(RoleName=name, Description="the service's")  # a description is the caller's
     assert iam.get_role(RoleName=name)["Role"]["Description"] == "the service's"
+
+
+def test_trust_policies_name_users_and_roles_that_exist(gureum, iam):
+    account = iam.get_user()["User"]["Arn"].split(":")[4]
+    missing = f"arn:aws:iam::{account}:role/nobody"
+    assert refusal(iam.create_role, RoleName="r", AssumeRolePolicyDocument=doc(ts(Principal={"AWS": missing}))) == (
+        malformed(f'Invalid principal in policy: "AWS":"{missing}"'))
+    user = iam.create_user(UserName="alice", Path="/team/")["User"]["Arn"]
+    wrong_path = f"arn:aws:iam::{account}:user/alice"
+    assert refusal(iam.create_role, RoleName="r", AssumeRolePolicyDocument=doc(
+        ts(Principal={"AWS": [user, wrong_path]}))) == malformed(f'Invalid principal in policy: "AWS":"{wrong_path}"')
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=doc(ts(Principal={"AWS": [user, account]})))
+    assert refusal(iam.update_assume_role_policy, RoleName="r",
+                   PolicyDocument=doc(ts(Principal={"AWS": missing}))) == malformed(
+        f'Invalid principal in policy: "AWS":"{missing}"')
+    # another account's role that exists is a valid principal; sessions and roots are not looked up
+    other = str(int(account) + 1 if int(account) < 10**12 - 1 else int(account) - 1)
+    theirs = gureum.client("iam", aws_access_key_id=other, aws_secret_access_key="x").create_role(
+        RoleName="theirs", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    iam.update_assume_role_policy(RoleName="r", PolicyDocument=doc(ts(Principal={"AWS": [
+        theirs, f"arn:aws:iam::{other}:root", f"arn:aws:sts::{other}:assumed-role/theirs/s"]})))

@@ -52,6 +52,18 @@ def check_trust_policy(document: str) -> None:
         raise AwsError.modeled("iam", "LimitExceeded", f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE}")
 
 
+def aws_principals(document: str) -> list[str]:
+    """The "AWS" principals (Principal and NotPrincipal) a checked trust policy names."""
+    out: list[str] = []
+    for st in grammar.statements(document):
+        for field in ("Principal", "NotPrincipal"):
+            spec = st.get(field)
+            if isinstance(spec, dict):
+                value = spec.get("AWS", [])
+                out.extend(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str))
+    return out
+
+
 def check_managed_size(document: str) -> None:
     if size(document) > MANAGED_POLICY_SIZE:
         raise AwsError.modeled("iam", "LimitExceeded", f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_SIZE}")

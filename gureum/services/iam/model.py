@@ -390,6 +390,7 @@ class Iam:
         boundary: str | None = None,
     ) -> Doc:
         documents.check_trust_policy(trust_policy)
+        self._check_principals_exist(trust_policy)
         doc: Doc = {
             "RoleName": name,
             "RoleId": ids.unique_id(ids.ROLE),
@@ -425,6 +426,23 @@ class Iam:
                 "this role is only modifiable by AWS",
             )
 
+    def _check_principals_exist(self, trust_policy: str) -> None:
+        """IAM resolves the users and roles a trust policy names when it stores the policy (in
+        any account): one that does not exist is an invalid principal."""
+        for principal in documents.aws_principals(trust_policy):
+            parsed = arns.try_parse(principal)
+            if parsed is None or parsed.service != "iam" or arns.iam_principal_parts(principal) is None:
+                continue
+            kind, _, rest = parsed.resource.partition("/")
+            if kind not in ("user", "role"):
+                continue
+            table = USERS if kind == "user" else ROLES
+            found = self.t.get(table, f"{parsed.account}/{lower(rest.rsplit('/', 1)[-1])}")
+            if found is None or found["Arn"].lower() != principal.lower():
+                raise AwsError.modeled(
+                    "iam", "MalformedPolicyDocument", f'Invalid principal in policy: "AWS":"{principal}"'
+                )
+
     def put_role(self, doc: Doc) -> None:
         self.t.put(ROLES, self.key(lower(doc["RoleName"])), doc)
 
@@ -444,6 +462,7 @@ class Iam:
         doc = self.get_role(name)
         self.check_modifiable(doc)
         documents.check_trust_policy(trust_policy)
+        self._check_principals_exist(trust_policy)
         doc["AssumeRolePolicyDocument"] = trust_policy
         self.put_role(doc)
 
