@@ -343,7 +343,8 @@ def test_service_linked_roles(iam):
     role = iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")["Role"]
     assert role["RoleName"] == "AWSServiceRoleForECS"
     assert role["Path"] == "/aws-service-role/ecs.amazonaws.com/"
-    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["ecs.amazonaws.com"]}
+    assert role["AssumeRolePolicyDocument"]["Statement"][0] == {
+        "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}
     with pytest.raises(ClientError) as exc:
         iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
     assert error_of(exc)[:2] == ("InvalidInput", 400)

@@ -8,6 +8,7 @@ policies and their attachments are in policies.py; the output shapes in views.py
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -474,11 +475,8 @@ class Iam:
                 "InvalidInput",
                 f"Service role name {name} has been taken in this account, please try a different suffix.",
             )
-        trust = (
-            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["'
-            + service
-            + '"]},"Action":["sts:AssumeRole"]}]}'
-        )
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
         doc = self.create_role(name, trust, service_linked.path(service), description)
         doc["ServiceLinked"] = True
         self.put_role(doc)
