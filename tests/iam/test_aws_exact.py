@@ -343,3 +343,14 @@ def test_trust_policies_name_users_and_roles_that_exist(gureum, iam):
         RoleName="theirs", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     iam.update_assume_role_policy(RoleName="r", PolicyDocument=doc(ts(Principal={"AWS": [
         theirs, f"arn:aws:iam::{other}:root", f"arn:aws:sts::{other}:assumed-role/theirs/s"]})))
+
+
+def test_a_permissions_boundary_that_does_not_exist_is_a_missing_scope(iam):
+    missing = "arn:aws:iam::aws:policy/NoSuchBoundary"
+    scope = ("NoSuchEntity", 404, "Sender", f"Scope ARN: {missing} does not exist or is not attachable.")
+    assert refusal(iam.create_role, RoleName="r", AssumeRolePolicyDocument=TRUST, PermissionsBoundary=missing) == scope
+    assert refusal(iam.create_user, UserName="u", PermissionsBoundary=missing) == scope
+    iam.create_user(UserName="u")
+    assert refusal(iam.put_user_permissions_boundary, UserName="u", PermissionsBoundary=missing) == scope
+    assert refusal(iam.attach_user_policy, UserName="u", PolicyArn=missing) == (
+        "NoSuchEntity", 404, "Sender", f"Policy {missing} does not exist or is not attachable.")

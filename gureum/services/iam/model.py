@@ -134,7 +134,15 @@ class Iam:
         return doc
 
     def _boundary(self, arn: str) -> Doc:
-        Policies(self).get_policy(arn)
+        """A permissions boundary: a managed policy that exists (IAM calls it the scope)."""
+        try:
+            Policies(self).get_policy(arn)
+        except AwsError as e:
+            if e.code != "NoSuchEntity":
+                raise
+            raise AwsError.modeled(
+                "iam", "NoSuchEntity", f"Scope ARN: {arn} does not exist or is not attachable."
+            ) from None
         return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
 
     def put_user(self, doc: Doc) -> None:
