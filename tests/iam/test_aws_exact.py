@@ -109,6 +109,17 @@ def test_create_policy_refuses_what_iam_refuses(iam, what, document, message):
     assert iam.list_policies(Scope="Local")["Policies"] == []
 
 
+def test_a_policy_the_engine_could_not_evaluate_is_refused(iam):
+    """Stored policies are evaluated under --auth strict; one the engine could not read would
+    be skipped there (a Deny lost), so IAM's write refuses it in IAM's words."""
+    assert refusal(iam.create_policy, PolicyName="p", PolicyDocument=doc(
+        st(Effect="Deny", Condition={"StringEquals": {"username": "bob"}}))) == malformed(
+        "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
+    iam.create_user(UserName="u")
+    assert refusal(iam.put_user_policy, UserName="u", PolicyName="p", PolicyDocument=doc(
+        st(Effect="Deny", Condition={"Null": {"aws:TokenIssueTime": "maybe"}}))) == malformed(SYNTAX)
+
+
 def test_policy_versions_are_checked_as_managed_policies(iam):
     arn = iam.create_policy(PolicyName="p", PolicyDocument=doc(st()))["Policy"]["Arn"]
     assert refusal(iam.create_policy_version, PolicyArn=arn, PolicyDocument=doc(st(), version=None)) == malformed(

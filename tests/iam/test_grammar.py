@@ -88,7 +88,6 @@ def test_the_first_failing_stage_answers(document, expected):
     doc(st(Resource="arn:aws:s3:us-east-1::accesspoint/ap")),
     doc(st(Resource="arn:aws:iam::123456789012:*")),
     doc(st(Condition={"DateGreaterThan": {}})),
-    doc(st(Condition={"DateGreaterThan": {"a": []}})),
     doc(st(Condition={"a": {}})),
     doc(st(Condition={"DateGreaterThan": {"aws:CurrentTime": "2019-07-01"}, "DateLessThan": {"a": "1562000000"}})),
     doc(st(Sid="")),

@@ -28,8 +28,15 @@ def size(document: str) -> int:
 
 def check_identity_policy(document: str, *, managed: bool) -> None:
     """A managed policy (`managed`: CreatePolicy, CreatePolicyVersion) or an inline one
-    (Put{User,Group,Role}Policy): IAM's grammar, stage by stage (grammar.py)."""
+    (Put{User,Group,Role}Policy): IAM's grammar, stage by stage (grammar.py), then the rest of
+    the language (condition keys and values) as the engine that evaluates it reads it: a
+    stored policy the engine could not read would be skipped when deciding, so a Deny in it
+    would be lost; it is refused here instead."""
     grammar.check_identity(document, managed=managed)
+    try:
+        parse_policy(document, kind="identity")
+    except PolicyError as e:
+        raise AwsError.modeled("iam", "MalformedPolicyDocument", str(e)) from None
 
 
 def check_trust_policy(document: str) -> None:
