@@ -365,3 +365,18 @@ def test_a_permissions_boundary_that_does_not_exist_is_a_missing_scope(iam):
     assert refusal(iam.put_user_permissions_boundary, UserName="u", PermissionsBoundary=missing) == scope
     assert refusal(iam.attach_user_policy, UserName="u", PolicyArn=missing) == (
         "NoSuchEntity", 404, "Sender", f"Policy {missing} does not exist or is not attachable.")
+
+
+def test_word_patterns_are_ascii_as_in_iam(iam):
+    """\\w in IAM's patterns is ASCII (Java's): a letter outside it fails every such parameter."""
+    pattern = r"[\w+=,.@-]+"
+    for call, kwargs, field, value in [
+        (iam.create_service_linked_role, {"AWSServiceName": "ecs.amazonaws.com", "CustomSuffix": "é"},
+         "customSuffix", "é"),
+        (iam.create_service_linked_role, {"AWSServiceName": "écs.amazonaws.com"}, "aWSServiceName", "écs.amazonaws.com"),
+        (iam.create_user, {"UserName": "José"}, "userName", "José"),
+        (iam.create_group, {"GroupName": "Grüne"}, "groupName", "Grüne"),
+    ]:
+        assert refusal(call, **kwargs) == ("ValidationError", 400, "Sender", (
+            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {pattern}"))
