@@ -4,6 +4,11 @@ Everything here is synchronous code run inside one store transaction (`Iam(txn, 
 raising IAM's errors. Names are unique per account without regard to case, so rows are keyed
 by the lower-cased name; the stored documents keep the name as created. Managed and inline
 policies and their attachments are in policies.py; the output shapes in views.py.
+
+A role's trust policy is stored as written once documents.py has checked it and the users
+and roles it names exist (in any account, as IAM resolves them). A service-linked role
+(`ServiceLinked`, named by service_linked.py) is its service's: its trust, permissions and
+boundary cannot be changed, nor the role deleted, except through DeleteServiceLinkedRole.
 """
 
 from __future__ import annotations
