@@ -380,3 +380,11 @@ def test_word_patterns_are_ascii_as_in_iam(iam):
         assert refusal(call, **kwargs) == ("ValidationError", 400, "Sender", (
             f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: "
             f"Member must satisfy regular expression pattern: {pattern}"))
+
+
+def test_json_nested_past_the_parser_is_a_syntax_error_not_a_500(iam):
+    deep = '{"Statement": ' + "[" * 5000 + "]" * 5000 + "}"
+    assert refusal(iam.create_policy, PolicyName="p", PolicyDocument=deep) == malformed(SYNTAX)
+    assert refusal(iam.create_role, RoleName="r", AssumeRolePolicyDocument=deep) == malformed(SYNTAX)
+    iam.create_user(UserName="u")
+    assert refusal(iam.put_user_policy, UserName="u", PolicyName="p", PolicyDocument=deep) == malformed(SYNTAX)

@@ -131,6 +131,8 @@ def statements(document: str, *, invalid_json: str = SYNTAX) -> list[dict[str, A
         doc = json.loads(document)
     except ValueError:
         raise _malformed(invalid_json) from None
+    except RecursionError:  # JSON nested deeper than the parser goes: no policy's grammar
+        raise _malformed(SYNTAX) from None
     if not isinstance(doc, dict) or not set(doc) <= TOP_ELEMENTS:
         raise _malformed(SYNTAX)
     if "Version" in doc and doc["Version"] not in VERSIONS:
