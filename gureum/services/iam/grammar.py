@@ -197,8 +197,10 @@ def resource_format_error(resource: str) -> str | None:
         rem = rest.split(":")
         first = "*" if rem == [""] else rem[0]
         tail = ":".join(rem[3:]) if len(rem) > 3 else "*"
-        shown = f"arn:{partition}:{first}:{_field(rem, 1)}:{_field(rem, 2)}:{tail}"
-        return f'Partition "{partition}" is not valid for resource "{shown}".'
+        # IAM's message shows the resource as its parser read it (six fields, '*' for missing
+        # ones): text of an error, not an ARN gureum uses
+        return (f'Partition "{partition}" is not valid for resource '
+                f'"arn:{partition}:{first}:{_field(rem, 1)}:{_field(rem, 2)}:{tail}".')
     if not sep:
         return "Resource vendor must be fully qualified and cannot contain regexes."
     service, _, after_service = rest.partition(":")
