@@ -388,3 +388,24 @@ def test_json_nested_past_the_parser_is_a_syntax_error_not_a_500(iam):
     assert refusal(iam.create_role, RoleName="r", AssumeRolePolicyDocument=deep) == malformed(SYNTAX)
     iam.create_user(UserName="u")
     assert refusal(iam.put_user_policy, UserName="u", PolicyName="p", PolicyDocument=deep) == malformed(SYNTAX)
+
+
+def test_documented_quotas_in_aws_words(iam):
+    catalog = [p["Arn"] for p in iam.list_policies(Scope="AWS", MaxItems=20)["Policies"]][:11]
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    for arn in catalog[:10]:
+        iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+    assert refusal(iam.attach_role_policy, RoleName="r", PolicyArn=catalog[10]) == (
+        "LimitExceeded", 409, "Sender", "Cannot exceed quota for PoliciesPerRole: 10")
+    iam.create_user(UserName="u")
+    iam.create_access_key(UserName="u")
+    iam.create_access_key(UserName="u")
+    assert refusal(iam.create_access_key, UserName="u") == (
+        "LimitExceeded", 409, "Sender", "Cannot exceed quota for AccessKeysPerUser: 2")
+    iam.put_role_policy(RoleName="r", PolicyName="a", PolicyDocument=doc(st(Sid="x" * 5000)))
+    assert refusal(iam.put_role_policy, RoleName="r", PolicyName="b", PolicyDocument=doc(st(Sid="y" * 5200))) == (
+        "LimitExceeded", 409, "Sender", "Maximum policy size of 10240 bytes exceeded for role r")
+    assert refusal(iam.create_role, RoleName="big", AssumeRolePolicyDocument=doc(ts(Sid="s" * 2000))) == (
+        "LimitExceeded", 409, "Sender", "Cannot exceed quota for ACLSizePerRole: 2048")
+    assert refusal(iam.create_policy, PolicyName="big", PolicyDocument=doc(st(Sid="p" * 6100))) == (
+        "LimitExceeded", 409, "Sender", "Cannot exceed quota for PolicySize: 6144")
