@@ -409,3 +409,18 @@ def test_documented_quotas_in_aws_words(iam):
         "LimitExceeded", 409, "Sender", "Cannot exceed quota for ACLSizePerRole: 2048")
     assert refusal(iam.create_policy, PolicyName="big", PolicyDocument=doc(st(Sid="p" * 6100))) == (
         "LimitExceeded", 409, "Sender", "Cannot exceed quota for PolicySize: 6144")
+
+
+def test_a_missing_policy_in_each_operations_words(iam):
+    account = iam.get_user()["User"]["Arn"].split(":")[4]
+    missing = f"arn:aws:iam::{account}:policy/nope"
+    not_found = ("NoSuchEntity", 404, "Sender", f"Policy {missing} was not found.")
+    assert refusal(iam.get_policy, PolicyArn=missing) == not_found
+    assert refusal(iam.delete_policy, PolicyArn=missing) == not_found
+    assert refusal(iam.get_policy, PolicyArn="arn:aws:iam::aws:policy/Nope") == (
+        "NoSuchEntity", 404, "Sender", "Policy arn:aws:iam::aws:policy/Nope was not found.")
+    assert refusal(iam.get_policy_version, PolicyArn=missing, VersionId="v1") == (
+        "NoSuchEntity", 404, "Sender", f"Policy {missing} version v1 does not exist or is not attachable.")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    assert refusal(iam.attach_role_policy, RoleName="r", PolicyArn=missing) == (
+        "NoSuchEntity", 404, "Sender", f"Policy {missing} does not exist or is not attachable.")

@@ -167,7 +167,7 @@ def test_errors_carry_aws_codes_and_statuses(iam):
     with pytest.raises(ClientError) as exc:
         iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/DoesNotExist")
     assert error_of(exc) == (
-        "NoSuchEntity", 404, "Policy arn:aws:iam::aws:policy/DoesNotExist does not exist or is not attachable.")
+        "NoSuchEntity", 404, "Policy arn:aws:iam::aws:policy/DoesNotExist was not found.")
     with pytest.raises(ClientError) as exc:
         iam.create_role(RoleName="x" * 65, AssumeRolePolicyDocument=TRUST)
     code, status, message = error_of(exc)

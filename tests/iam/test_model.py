@@ -292,8 +292,10 @@ def test_policy_versions_lifecycle(store):
     assert nxt["VersionId"] == "v6"  # version numbers are never reused
     pol(store, lambda x: x.delete_policy_version(arn, "v6"))
     pol(store, lambda x: x.delete_policy(arn))
-    with raises("NoSuchEntity", match=f"Policy {arn} does not exist or is not attachable."):
+    with raises("NoSuchEntity", match=f"Policy {arn} was not found."):
         pol(store, lambda x: x.get_policy(arn))
+    with raises("NoSuchEntity", match=f"Policy {arn} version v5 does not exist or is not attachable."):
+        pol(store, lambda x: x.get_policy_version(arn, "v5"))
 
 
 def test_policy_names_are_unique_and_documents_checked(store):
