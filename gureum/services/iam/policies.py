@@ -55,7 +55,15 @@ class Policies:
 
     # --- managed policies --------------------------------------------------------------
     def _missing(self, arn: str) -> AwsError:
-        return AwsError.modeled("iam", "NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")
+        """GetPolicy's (and DeletePolicy's, ListPolicyVersions'...) word for a missing policy;
+        attaching one says "does not exist or is not attachable" (`attach`)."""
+        return AwsError.modeled("iam", "NoSuchEntity", f"Policy {arn} was not found.")
+
+    @staticmethod
+    def _missing_version(arn: str, version_id: str) -> AwsError:
+        return AwsError.modeled(
+            "iam", "NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable."
+        )
 
     def get_policy(self, arn: str) -> Doc:
         """A customer managed policy of this account or an AWS managed one, with its
@@ -185,24 +193,24 @@ class Policies:
         return {**version, "IsDefaultVersion": set_default}
 
     def get_policy_version(self, arn: str, version_id: str) -> Doc:
+        """A version of a policy; a missing policy or version is the same NoSuchEntity."""
         owner, _path, _name = parse_policy_arn(arn)
         if owner == "aws":
             cat = managed.get(arn)
-            if cat is None:
-                raise self._missing(arn)
-            if version_id != cat["DefaultVersionId"]:
-                raise AwsError.modeled(
-                    "iam", "NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable."
-                )
+            if cat is None or version_id != cat["DefaultVersionId"]:
+                raise self._missing_version(arn, version_id)
             return {"VersionId": version_id, "Document": cat["Document"], "CreateDate": cat["UpdateDate"],
                     "IsDefaultVersion": True}
-        doc = self.get_policy(arn)
+        try:
+            doc = self.get_policy(arn)
+        except AwsError as e:
+            if e.code != "NoSuchEntity":
+                raise
+            raise self._missing_version(arn, version_id) from None
         n = _vnum(version_id)
         version = self.t.get(VERSIONS, self.iam.key(lower(doc["PolicyName"]), f"{n:06d}")) if n else None
         if version is None:
-            raise AwsError.modeled(
-                "iam", "NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable."
-            )
+            raise self._missing_version(arn, version_id)
         return {**version, "IsDefaultVersion": version_id == doc["DefaultVersionId"]}
 
     def list_policy_versions(self, arn: str) -> list[tuple[str, Doc]]:
@@ -250,7 +258,14 @@ class Policies:
 
     def attach(self, kind: str, name: str, arn: str) -> None:
         entity = self._modifiable(kind, name)
-        policy = self.get_policy(arn)
+        try:
+            policy = self.get_policy(arn)
+        except AwsError as e:
+            if e.code != "NoSuchEntity":
+                raise
+            raise AwsError.modeled(
+                "iam", "NoSuchEntity", f"Policy {arn} does not exist or is not attachable."
+            ) from None
         if arn in entity["AttachedPolicies"]:
             return
         if len(entity["AttachedPolicies"]) >= MAX_ATTACHED:
