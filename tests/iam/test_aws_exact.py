@@ -424,3 +424,18 @@ def test_a_missing_policy_in_each_operations_words(iam):
     iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
     assert refusal(iam.attach_role_policy, RoleName="r", PolicyArn=missing) == (
         "NoSuchEntity", 404, "Sender", f"Policy {missing} does not exist or is not attachable.")
+
+
+def test_policy_tag_keys_are_case_sensitive_unlike_roles(iam):
+    assert refusal(iam.create_role, RoleName="r", AssumeRolePolicyDocument=TRUST, Tags=[
+        {"Key": "team", "Value": "a"}, {"Key": "Team", "Value": "b"}]) == (
+        "InvalidInput", 400, "Sender", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    assert refusal(iam.create_policy, PolicyName="p", PolicyDocument=doc(st()), Tags=[
+        {"Key": "team", "Value": "a"}, {"Key": "team", "Value": "b"}]) == (
+        "InvalidInput", 400, "Sender", "Duplicate tag keys found.")
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=doc(st()), Tags=[
+        {"Key": "team", "Value": "a"}, {"Key": "Team", "Value": "b"}])["Policy"]["Arn"]
+    iam.untag_policy(PolicyArn=arn, TagKeys=["TEAM"])  # no such key: nothing removed
+    assert sorted(t["Key"] for t in iam.list_policy_tags(PolicyArn=arn)["Tags"]) == ["Team", "team"]
+    iam.untag_policy(PolicyArn=arn, TagKeys=["team"])
+    assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [{"Key": "Team", "Value": "b"}]

@@ -619,7 +619,7 @@ class Iam:
 
     def untag(self, kind: str, name: str, keys: list[str]) -> None:
         doc, put = self._taggable(kind, name)
-        doc["Tags"] = remove_tags(doc.get("Tags", []), keys)
+        doc["Tags"] = remove_tags(doc.get("Tags", []), keys, kind.title())
         put(doc)
 
     def tags(self, kind: str, name: str) -> list[tuple[str, Doc]]:
