@@ -216,6 +216,9 @@ def test_create_role_answers_without_max_session_duration(iam):
     assert got["MaxSessionDuration"] == 7200 and got["RoleLastUsed"] == {}
     slr = iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")["Role"]
     assert "MaxSessionDuration" not in slr and "RoleLastUsed" not in slr
+    described = iam.update_role_description(RoleName="r", Description="new")["Role"]
+    assert described["Description"] == "new"
+    assert "MaxSessionDuration" not in described and "RoleLastUsed" not in described
 
 
 def _raw_bodies(client: Any) -> list[bytes]:

@@ -333,7 +333,7 @@ async def update_role(ctx: RequestContext, p: P) -> P:
 @iam_op("UpdateRoleDescription")
 async def update_role_description(ctx: RequestContext, p: P) -> P:
     doc = await _run(ctx, lambda m: m.update_role(p["RoleName"], p["Description"], None))
-    return {"Role": views.role(doc)}
+    return {"Role": views.created_role(doc)}
 
 
 @iam_op("UpdateAssumeRolePolicy")

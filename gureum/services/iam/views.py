@@ -64,8 +64,8 @@ def role(doc: Doc, *, full: bool = True) -> dict[str, Any]:
 
 
 def created_role(doc: Doc) -> dict[str, Any]:
-    """CreateRole's (and CreateServiceLinkedRole's) Role: what GetRole shows less the
-    MaxSessionDuration and RoleLastUsed AWS leaves out of the creation's answer."""
+    """CreateRole's (and CreateServiceLinkedRole's, UpdateRoleDescription's) Role: what
+    GetRole shows less the MaxSessionDuration and RoleLastUsed AWS leaves out of these answers."""
     out = role(doc)
     del out["MaxSessionDuration"], out["RoleLastUsed"]
     return out
