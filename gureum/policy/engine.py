@@ -335,6 +335,8 @@ def parse_policy(text: str | Mapping[str, Any], *, kind: str = "identity") -> Po
             doc = json.loads(text)
         except ValueError:
             raise PolicyError(E.INVALID_JSON) from None
+        except RecursionError:  # nested deeper than the parser goes: JSON, but no policy
+            raise PolicyError(E.SYNTAX) from None
     else:
         doc = text
     if not isinstance(doc, Mapping):

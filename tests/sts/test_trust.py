@@ -98,7 +98,8 @@ def test_principals_and_conditions_of_the_trust_policy(gureum):
     # role chaining: the trust policy names the first role, whose sessions may then assume it
     first = role(gureum, a, trust({"AWS": a}))
     second = role(gureum, a, trust({"AWS": first}))
-    third = role(gureum, a, trust({"AWS": f"arn:aws:iam::{a}:role/someone-else"}))
+    someone_else = role(gureum, a, trust({"AWS": a}))  # IAM refuses a trust policy naming a missing role
+    third = role(gureum, a, trust({"AWS": someone_else}))
     session = with_creds(gureum, "sts", sts_a.assume_role(RoleArn=first, RoleSessionName="hop")["Credentials"])
     assert session.assume_role(RoleArn=second, RoleSessionName="hop2")["AssumedRoleUser"]["Arn"].endswith("/hop2")
     denied(lambda: session.assume_role(RoleArn=third, RoleSessionName="hop3"))

@@ -4,11 +4,13 @@ IAM is global: every row is scoped by the caller's account only, never by region
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from gureum.aws import arn as arns
+from gureum.aws import specs
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.iam import authorization, documents, ids, lookup, views
@@ -19,27 +21,21 @@ from gureum.services.iam.policies import Policies
 T = TypeVar("T")
 P = dict[str, Any]
 
-# IAM matches these names against the whole of the model's pattern [\w+=,.@-]+ (ASCII);
-# the generic validator only looks for the pattern somewhere in the value.
-_NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
-_NAME_PARAMS = ("UserName", "NewUserName", "GroupName", "NewGroupName", "RoleName", "PolicyName",
-                "InstanceProfileName")
-
 
 def iam_op(name: str) -> Callable[[Callable[[RequestContext, P], Any]], Any]:
-    """Register the handler of IAM operation `name`, checking entity names first."""
+    """Register the handler of IAM operation `name`, checking \\w patterns as IAM does first."""
 
     def register(fn: Callable[[RequestContext, P], Any]) -> Any:
         async def handler(ctx: RequestContext, p: P) -> Any:
-            for param in _NAME_PARAMS:
+            for param, pattern, text in _word_patterns(name):
                 value = p.get(param)
-                if isinstance(value, str) and not _NAME.fullmatch(value):
+                if isinstance(value, str) and not pattern.fullmatch(value):
                     field = param[0].lower() + param[1:]
                     raise AwsError.modeled(
                         "iam",
                         "ValidationError",
                         f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-                        f"constraint: Member must satisfy regular expression pattern: {_NAME.pattern}",
+                        f"constraint: Member must satisfy regular expression pattern: {text}",
                     )
             return await fn(ctx, p)
 
@@ -48,6 +44,22 @@ def iam_op(name: str) -> Callable[[Callable[[RequestContext, P], Any]], Any]:
         return fn
 
     return register
+
+
+@functools.cache
+def _word_patterns(op: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """The operation's string parameters whose model pattern uses \\w ([\\w+=,.@-]+ for names,
+    [\\w]+ for ids...), compiled as IAM reads them: \\w is ASCII in IAM (Java), Unicode in
+    Python's re, which the wire layer's generic check uses (so 'é' passed it)."""
+    shape = specs.load("iam").operation(op).input
+    if shape is None:
+        return ()
+    out = []
+    for param, member in shape.members.items():
+        text = member.raw.get("pattern")
+        if member.type == "string" and isinstance(text, str) and "\\w" in text:
+            out.append((param, re.compile(text, re.ASCII), text))
+    return tuple(out)
 
 
 async def _run(ctx: RequestContext, fn: Callable[[Iam], T]) -> T:
@@ -298,9 +310,7 @@ async def create_role(ctx: RequestContext, p: P) -> P:
             p.get("PermissionsBoundary"),
         ),
     )
-    out = views.role(doc)
-    del out["RoleLastUsed"]  # CreateRole's response has none
-    return {"Role": out}
+    return {"Role": views.created_role(doc)}
 
 
 @iam_op("GetRole")
@@ -323,7 +333,7 @@ async def update_role(ctx: RequestContext, p: P) -> P:
 @iam_op("UpdateRoleDescription")
 async def update_role_description(ctx: RequestContext, p: P) -> P:
     doc = await _run(ctx, lambda m: m.update_role(p["RoleName"], p["Description"], None))
-    return {"Role": views.role(doc)}
+    return {"Role": views.created_role(doc)}
 
 
 @iam_op("UpdateAssumeRolePolicy")
@@ -343,9 +353,7 @@ async def create_service_linked_role(ctx: RequestContext, p: P) -> P:
     doc = await _run(
         ctx, lambda m: m.create_service_linked_role(p["AWSServiceName"], p.get("Description"), p.get("CustomSuffix"))
     )
-    out = views.role(doc)
-    del out["RoleLastUsed"]
-    return {"Role": out}
+    return {"Role": views.created_role(doc)}
 
 
 @iam_op("DeleteServiceLinkedRole")

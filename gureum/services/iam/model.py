@@ -4,17 +4,23 @@ Everything here is synchronous code run inside one store transaction (`Iam(txn, 
 raising IAM's errors. Names are unique per account without regard to case, so rows are keyed
 by the lower-cased name; the stored documents keep the name as created. Managed and inline
 policies and their attachments are in policies.py; the output shapes in views.py.
+
+A role's trust policy is stored as written once documents.py has checked it and the users
+and roles it names exist (in any account, as IAM resolves them). A service-linked role
+(`ServiceLinked`, named by service_linked.py) is its service's: its trust, permissions and
+boundary cannot be changed, nor the role deleted, except through DeleteServiceLinkedRole.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws import paging
 from gureum.aws.errors import AwsError
-from gureum.services.iam import documents, ids
+from gureum.services.iam import documents, ids, service_linked
 from gureum.services.iam.policies import Policies
 from gureum.services.iam.rows import (
     ALIASES,
@@ -42,29 +48,6 @@ ACCOUNT_QUOTAS = {
     ROLES: ("RolesPerAccount", 1000),
     PROFILES: ("InstanceProfilesPerAccount", 1000),
 }
-
-# Names AWS gives service-linked roles, by service principal (others: AWSServiceRoleFor<Name>).
-SERVICE_LINKED_ROLE_NAMES = {
-    "ecs.amazonaws.com": "AWSServiceRoleForECS",
-    "elasticloadbalancing.amazonaws.com": "AWSServiceRoleForElasticLoadBalancing",
-    "eks.amazonaws.com": "AWSServiceRoleForAmazonEKS",
-    "eks-nodegroup.amazonaws.com": "AWSServiceRoleForAmazonEKSNodegroup",
-    "eks-fargate.amazonaws.com": "AWSServiceRoleForAmazonEKSForFargate",
-    "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling",
-    "ecs.application-autoscaling.amazonaws.com": "AWSServiceRoleForApplicationAutoScaling_ECSService",
-    "dynamodb.application-autoscaling.amazonaws.com": "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
-    "route53resolver.amazonaws.com": "AWSServiceRoleForRoute53Resolver",
-    "apigateway.amazonaws.com": "AWSServiceRoleForAPIGateway",
-}
-
-
-def service_linked_role_name(service: str) -> str:
-    known = SERVICE_LINKED_ROLE_NAMES.get(service)
-    if known:
-        return known
-    first = service.split(".")[0]
-    return "AWSServiceRoleFor" + "".join(part[:1].upper() + part[1:] for part in first.split("-"))
-
 
 # --- pagination ------------------------------------------------------------------------
 def _bad_marker() -> AwsError:
@@ -156,7 +139,15 @@ class Iam:
         return doc
 
     def _boundary(self, arn: str) -> Doc:
-        Policies(self).get_policy(arn)
+        """A permissions boundary: a managed policy that exists (IAM calls it the scope)."""
+        try:
+            Policies(self).get_policy(arn)
+        except AwsError as e:
+            if e.code != "NoSuchEntity":
+                raise
+            raise AwsError.modeled(
+                "iam", "NoSuchEntity", f"Scope ARN: {arn} does not exist or is not attachable."
+            ) from None
         return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
 
     def put_user(self, doc: Doc) -> None:
@@ -413,6 +404,7 @@ class Iam:
         boundary: str | None = None,
     ) -> Doc:
         documents.check_trust_policy(trust_policy)
+        self._check_principals_exist(trust_policy)
         doc: Doc = {
             "RoleName": name,
             "RoleId": ids.unique_id(ids.ROLE),
@@ -436,6 +428,35 @@ class Iam:
         self._check_quota(ROLES)
         return doc
 
+    @staticmethod
+    def check_modifiable(role: Doc) -> None:
+        """A service-linked role's trust and permissions policies (and the role itself) are
+        its service's to change: UnmodifiableEntity for anyone else."""
+        if role.get("ServiceLinked"):
+            raise AwsError.modeled(
+                "iam",
+                "UnmodifiableEntity",
+                f"Cannot perform the operation on the protected role '{role['RoleName']}' - "
+                "this role is only modifiable by AWS",
+            )
+
+    def _check_principals_exist(self, trust_policy: str) -> None:
+        """IAM resolves the users and roles a trust policy names when it stores the policy (in
+        any account): one that does not exist is an invalid principal."""
+        for principal in documents.aws_principals(trust_policy):
+            parsed = arns.try_parse(principal)
+            if parsed is None or parsed.service != "iam" or arns.iam_principal_parts(principal) is None:
+                continue
+            kind, _, rest = parsed.resource.partition("/")
+            if kind not in ("user", "role"):
+                continue
+            table = USERS if kind == "user" else ROLES
+            found = self.t.get(table, f"{parsed.account}/{lower(rest.rsplit('/', 1)[-1])}")
+            if found is None or found["Arn"].lower() != principal.lower():
+                raise AwsError.modeled(
+                    "iam", "MalformedPolicyDocument", f'Invalid principal in policy: "AWS":"{principal}"'
+                )
+
     def put_role(self, doc: Doc) -> None:
         self.t.put(ROLES, self.key(lower(doc["RoleName"])), doc)
 
@@ -453,39 +474,31 @@ class Iam:
 
     def update_assume_role_policy(self, name: str, trust_policy: str) -> None:
         doc = self.get_role(name)
+        self.check_modifiable(doc)
         documents.check_trust_policy(trust_policy)
+        self._check_principals_exist(trust_policy)
         doc["AssumeRolePolicyDocument"] = trust_policy
         self.put_role(doc)
 
     def create_service_linked_role(self, service: str, description: str | None, suffix: str | None) -> Doc:
-        name = service_linked_role_name(service)
-        if suffix:
-            name = f"{name}_{suffix}"
+        name = service_linked.role_name(service, suffix)
         if self.t.get(ROLES, self.key(lower(name))) is not None:
             raise AwsError.modeled(
                 "iam",
                 "InvalidInput",
                 f"Service role name {name} has been taken in this account, please try a different suffix.",
             )
-        trust = (
-            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["'
-            + service
-            + '"]},"Action":["sts:AssumeRole"]}]}'
-        )
-        doc = self.create_role(name, trust, f"/aws-service-role/{service}/", description)
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+        doc = self.create_role(name, trust, service_linked.path(service), description)
         doc["ServiceLinked"] = True
         self.put_role(doc)
         return doc
 
     def delete_role(self, name: str, *, service_linked: bool = False) -> None:
         doc = self.get_role(name)
-        if doc.get("ServiceLinked") and not service_linked:
-            raise AwsError.modeled(
-                "iam",
-                "UnmodifiableEntity",
-                f"Cannot perform the operation on the protected role '{doc['RoleName']}' - "
-                "this role is only modifiable by AWS",
-            )
+        if not service_linked:
+            self.check_modifiable(doc)
         if doc["InstanceProfiles"]:
             raise AwsError.modeled(
                 "iam", "DeleteConflict", "Cannot delete entity, must remove roles from instance profile first."
@@ -498,6 +511,7 @@ class Iam:
 
     def set_boundary(self, kind: str, name: str, arn: str | None) -> None:
         doc = self.get_user(name) if kind == "user" else self.get_role(name)
+        self.check_modifiable(doc)
         if arn is None:
             doc.pop("PermissionsBoundary", None)
         else:
@@ -605,7 +619,7 @@ class Iam:
 
     def untag(self, kind: str, name: str, keys: list[str]) -> None:
         doc, put = self._taggable(kind, name)
-        doc["Tags"] = remove_tags(doc.get("Tags", []), keys)
+        doc["Tags"] = remove_tags(doc.get("Tags", []), keys, kind.title())
         put(doc)
 
     def tags(self, kind: str, name: str) -> list[tuple[str, Doc]]:

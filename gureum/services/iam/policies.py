@@ -55,7 +55,15 @@ class Policies:
 
     # --- managed policies --------------------------------------------------------------
     def _missing(self, arn: str) -> AwsError:
-        return AwsError.modeled("iam", "NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")
+        """GetPolicy's (and DeletePolicy's, ListPolicyVersions'...) word for a missing policy;
+        attaching one says "does not exist or is not attachable" (`attach`)."""
+        return AwsError.modeled("iam", "NoSuchEntity", f"Policy {arn} was not found.")
+
+    @staticmethod
+    def _missing_version(arn: str, version_id: str) -> AwsError:
+        return AwsError.modeled(
+            "iam", "NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable."
+        )
 
     def get_policy(self, arn: str) -> Doc:
         """A customer managed policy of this account or an AWS managed one, with its
@@ -93,7 +101,7 @@ class Policies:
         description: str | None = None,
         tags: list[Doc] | None = None,
     ) -> Doc:
-        documents.check_identity_policy(document)
+        documents.check_identity_policy(document, managed=True)
         documents.check_managed_size(document)
         now = ids.iso(ids.now())
         doc: Doc = {
@@ -163,7 +171,7 @@ class Policies:
     # --- versions ----------------------------------------------------------------------
     def create_policy_version(self, arn: str, document: str, set_default: bool) -> Doc:
         doc = self.get_local_policy(arn)
-        documents.check_identity_policy(document)
+        documents.check_identity_policy(document, managed=True)
         documents.check_managed_size(document)
         ln = lower(doc["PolicyName"])
         if self.t.count(VERSIONS, self.iam.key(ln, "")) >= MAX_VERSIONS:
@@ -185,24 +193,24 @@ class Policies:
         return {**version, "IsDefaultVersion": set_default}
 
     def get_policy_version(self, arn: str, version_id: str) -> Doc:
+        """A version of a policy; a missing policy or version is the same NoSuchEntity."""
         owner, _path, _name = parse_policy_arn(arn)
         if owner == "aws":
             cat = managed.get(arn)
-            if cat is None:
-                raise self._missing(arn)
-            if version_id != cat["DefaultVersionId"]:
-                raise AwsError.modeled(
-                    "iam", "NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable."
-                )
+            if cat is None or version_id != cat["DefaultVersionId"]:
+                raise self._missing_version(arn, version_id)
             return {"VersionId": version_id, "Document": cat["Document"], "CreateDate": cat["UpdateDate"],
                     "IsDefaultVersion": True}
-        doc = self.get_policy(arn)
+        try:
+            doc = self.get_policy(arn)
+        except AwsError as e:
+            if e.code != "NoSuchEntity":
+                raise
+            raise self._missing_version(arn, version_id) from None
         n = _vnum(version_id)
         version = self.t.get(VERSIONS, self.iam.key(lower(doc["PolicyName"]), f"{n:06d}")) if n else None
         if version is None:
-            raise AwsError.modeled(
-                "iam", "NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable."
-            )
+            raise self._missing_version(arn, version_id)
         return {**version, "IsDefaultVersion": version_id == doc["DefaultVersionId"]}
 
     def list_policy_versions(self, arn: str) -> list[tuple[str, Doc]]:
@@ -235,6 +243,12 @@ class Policies:
     def _entity(self, kind: str, name: str) -> Doc:
         return {"user": self.iam.get_user, "group": self.iam.get_group, "role": self.iam.get_role}[kind](name)
 
+    def _modifiable(self, kind: str, name: str) -> Doc:
+        """The entity whose policies a caller changes (a service-linked role's are its service's)."""
+        entity = self._entity(kind, name)
+        self.iam.check_modifiable(entity)
+        return entity
+
     def _put_entity(self, kind: str, doc: Doc) -> None:
         {"user": self.iam.put_user, "group": self.iam.put_group, "role": self.iam.put_role}[kind](doc)
 
@@ -243,8 +257,15 @@ class Policies:
         return doc[{"user": "UserName", "group": "GroupName", "role": "RoleName"}[kind]]
 
     def attach(self, kind: str, name: str, arn: str) -> None:
-        entity = self._entity(kind, name)
-        policy = self.get_policy(arn)
+        entity = self._modifiable(kind, name)
+        try:
+            policy = self.get_policy(arn)
+        except AwsError as e:
+            if e.code != "NoSuchEntity":
+                raise
+            raise AwsError.modeled(
+                "iam", "NoSuchEntity", f"Policy {arn} does not exist or is not attachable."
+            ) from None
         if arn in entity["AttachedPolicies"]:
             return
         if len(entity["AttachedPolicies"]) >= MAX_ATTACHED:
@@ -260,7 +281,7 @@ class Policies:
         )
 
     def detach(self, kind: str, name: str, arn: str) -> None:
-        entity = self._entity(kind, name)
+        entity = self._modifiable(kind, name)
         parse_policy_arn(arn)
         if arn not in entity["AttachedPolicies"]:
             raise AwsError.modeled("iam", "NoSuchEntity", f"Policy {arn} was not found.")
@@ -300,8 +321,8 @@ class Policies:
 
     # --- inline policies ---------------------------------------------------------------
     def put_inline(self, kind: str, name: str, policy_name: str, document: str) -> None:
-        entity = self._entity(kind, name)
-        documents.check_identity_policy(document)
+        entity = self._modifiable(kind, name)
+        documents.check_identity_policy(document, managed=False)
         inline: dict[str, str] = entity["InlinePolicies"]
         total = sum(documents.size(d) for n, d in inline.items() if n != policy_name) + documents.size(document)
         limit = documents.INLINE_SIZE[kind]
@@ -326,6 +347,7 @@ class Policies:
         return [(n, n) for n in sorted(entity["InlinePolicies"])]
 
     def delete_inline(self, kind: str, name: str, policy_name: str) -> None:
+        self._modifiable(kind, name)
         entity, _ = self.get_inline(kind, name, policy_name)
         del entity["InlinePolicies"][policy_name]
         self._put_entity(kind, entity)

@@ -46,12 +46,24 @@ TAG_RULES = tags.Rules(invalid=_invalid_input, case_insensitive=True, too_many=_
                        duplicate=lambda _k: _invalid_input("Duplicate tag keys found. Please note that Tag keys are case insensitive."))
 
 
+# Managed policies are the exception: their tag keys are case-sensitive (TagPolicy keeps "a"
+# and "A" apart, UntagPolicy removes only the exact key), and a repeated key is only
+# "Duplicate tag keys found."
+POLICY_TAG_RULES = replace(TAG_RULES, case_insensitive=False,
+                           duplicate=lambda _k: _invalid_input("Duplicate tag keys found."))
+
+
+def _rules(what: str) -> tags.Rules:
+    return POLICY_TAG_RULES if what == "Policy" else TAG_RULES
+
+
 def merge_tags(existing: list[Doc], new: list[Doc], what: str) -> list[Doc]:
-    """IAM's stored list of {"Key", "Value"} with `new` tags added or replacing (gureum.aws.tags)."""
-    rules = replace(TAG_RULES, too_many_message=f"Cannot exceed quota for TagsPer{what}: {{max}}")
+    """IAM's stored list of {"Key", "Value"} with `new` tags added or replacing (gureum.aws.tags);
+    `what` is the kind of resource as IAM's quota names it (User, Role, Policy...)."""
+    rules = replace(_rules(what), too_many_message=f"Cannot exceed quota for TagsPer{what}: {{max}}")
     add = tags.check([(t["Key"], t.get("Value", "")) for t in new], rules)
     return tags.to_pairs(tags.apply(tags.from_pairs(existing), add, (), rules))
 
 
-def remove_tags(existing: list[Doc], keys: list[str]) -> list[Doc]:
-    return tags.to_pairs(tags.apply(tags.from_pairs(existing), {}, keys, TAG_RULES))
+def remove_tags(existing: list[Doc], keys: list[str], what: str = "") -> list[Doc]:
+    return tags.to_pairs(tags.apply(tags.from_pairs(existing), {}, keys, _rules(what)))

@@ -63,6 +63,14 @@ def role(doc: Doc, *, full: bool = True) -> dict[str, Any]:
     return out
 
 
+def created_role(doc: Doc) -> dict[str, Any]:
+    """CreateRole's (and CreateServiceLinkedRole's, UpdateRoleDescription's) Role: what
+    GetRole shows less the MaxSessionDuration and RoleLastUsed AWS leaves out of these answers."""
+    out = role(doc)
+    del out["MaxSessionDuration"], out["RoleLastUsed"]
+    return out
+
+
 def access_key(rec: Doc, *, secret: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if rec.get("UserName"):
