@@ -65,6 +65,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if ":" in name:
         name, _ = model.parse_name(name, ctx.account_id, ctx.region)
         params = {**params, "FunctionName": name}
+    model.check_new_name(name)
     package = params.get("PackageType") or "Zip"
     if package not in ("Zip", "Image"):
         raise AwsError.modeled("lambda", "ValidationException", f"1 validation error detected: Value '{package}' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]", Type="User")
@@ -92,7 +93,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         ctx.app.spawn(
             images.prepare(ctx.app, key, ctx.account_id, ctx.region, code["image"]["resolved"], True), name=f"lambda-image-{key}"
         )
-    return model.as_created(config)
+    return config
 
 
 @operation("lambda", "GetFunction")
@@ -382,8 +383,7 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 async def get_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, qualifier, arn = _target(ctx, params)
     statements, revision = await ctx.app.store.read(lambda t: permissions.get(t, key, arn, qualifier or ""))
-    policy = {"Version": "2012-10-17", "Id": "default", "Statement": statements}
-    return {"Policy": json.dumps(policy, separators=(",", ":")), "RevisionId": revision}
+    return {"Policy": permissions.document(statements), "RevisionId": revision}
 
 
 @operation("lambda", "RemovePermission")

@@ -113,13 +113,24 @@ def pending_images(txn: Txn) -> list[tuple[str, str, bool]]:
 
 # --- writes --------------------------------------------------------------------------------
 def create(txn: Txn, key: str, doc: dict[str, Any], layer_arns: list[str] | None, publish: bool) -> dict[str, Any]:
-    """CreateFunction: store the new function document; the configuration to answer with."""
+    """CreateFunction: store the new function document; the configuration to answer with.
+
+    `doc` comes Pending (model.new_function) and that is what CreateFunction answers. A .zip
+    function is ready in this same write (its code is stored), so it is stored Active under a
+    new RevisionId, as AWS's moves on once the function is ready; an image function stays
+    Pending until its image is prepared (settle_image)."""
     attach_layers(txn, doc, layer_arns)
+    pending = dict(doc["config"])
+    if doc["config"].get("PackageType") != "Image":
+        model.activate(doc["config"])
     if not txn.insert(model.FUNCTIONS, key, doc):
         raise AwsError.modeled("lambda", "ResourceConflictException", f"Function already exist: {doc['config']['FunctionName']}", Type="User")
-    result: dict[str, Any] = doc["config"]
+    result: dict[str, Any] = pending
     if publish:
-        result = versions.snapshot(txn, key, doc, None)["config"]
+        snap = versions.snapshot(txn, key, doc, None)["config"]
+        result = {k: v for k, v in snap.items() if k != "LastUpdateStatus"}
+        result.update((k, pending[k]) for k in ("State", "StateReason", "StateReasonCode"))
+        result["RevisionId"] = model.new_revision()
     model.changed(txn, key, "function")
     return result
 
@@ -253,6 +264,7 @@ def settle_image(txn: Txn, key: str, resolved: str, failure: tuple[str, str] | N
             continue
         for f in ("StateReason", "StateReasonCode", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
             cfg.pop(f, None)
+        cfg["RevisionId"] = model.new_revision()  # AWS gives every state change a new revision
         if failure is None:
             cfg["State"] = "Active"
             cfg["LastUpdateStatus"] = "Successful"

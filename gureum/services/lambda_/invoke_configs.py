@@ -30,13 +30,23 @@ def check_destinations(dest: dict[str, Any] | None) -> None:
 
 
 def _not_found(arn: str) -> AwsError:
-    return AwsError.modeled("lambda", "ResourceNotFoundException", f"The function event invoke config not found: {arn}", Type="User")
+    """AWS's answer for a function, version or alias without a config (`arn` qualified, by
+    $LATEST when the request named none) or with no such function."""
+    return AwsError.modeled("lambda", "ResourceNotFoundException", f"The function {arn} doesn't have an EventInvokeConfig", Type="User")
+
+
+def _no_function() -> AwsError:
+    return AwsError.modeled("lambda", "ResourceNotFoundException", "The function doesn't exist.", Type="User")
 
 
 def put(txn: Txn, key: str, slot: str, arn: str, fields: Mapping[str, Any], merge: bool) -> dict[str, Any]:
     """PutFunctionEventInvokeConfig (merge False: replace) or UpdateFunctionEventInvokeConfig
-    (merge True: change the members given, the config must exist); `fields` holds FIELDS."""
-    model.get_function(txn, key, arn)
+    (merge True: change the members given, the config must exist); `fields` holds FIELDS.
+    The function and the qualifier (slot "<fn>/<qualifier>") must exist."""
+    if all(fields.get(f) is None for f in FIELDS):
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "You must specify at least one of error handling or destination setting.", Type="User")
+    if txn.get(model.FUNCTIONS, key) is None or not _qualifier_exists(txn, key, slot.rsplit("/", 1)[1]):
+        raise _no_function()
     current = txn.get(model.EIC, slot) if merge else None
     if merge and current is None:
         raise _not_found(arn)
@@ -51,6 +61,14 @@ def put(txn: Txn, key: str, slot: str, arn: str, fields: Mapping[str, Any], merg
     txn.put(model.EIC, slot, doc)
     model.changed(txn, key, "invoke-config")
     return doc
+
+
+def _qualifier_exists(txn: Txn, key: str, qualifier: str) -> bool:
+    if qualifier == "$LATEST":
+        return True
+    if qualifier.isdigit():
+        return txn.get(model.VERSIONS, model.version_key(key, qualifier)) is not None
+    return txn.get(model.ALIASES, f"{key}/{qualifier}") is not None
 
 
 def get(txn: Txn, slot: str, arn: str) -> dict[str, Any]:

@@ -11,15 +11,23 @@ the engine's function cache (resource_policy.py), which that event refreshes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import model
 from gureum.store import Txn
 
+POLICY_LIMIT = 20480  # bytes of the policy document, as AWS measures it
 
-def _not_found() -> AwsError:
-    return AwsError.modeled("lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User")
+
+def _no_policy() -> AwsError:
+    return AwsError.modeled("lambda", "ResourceNotFoundException", "No policy is associated with the given resource.", Type="User")
+
+
+def document(statements: list[dict[str, Any]]) -> str:
+    """The policy document GetPolicy answers (and whose size AddPermission limits)."""
+    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": statements}, separators=(",", ":"))
 
 
 def add(txn: Txn, key: str, arn: str, slot: str, statement: dict[str, Any], revision_id: str | None) -> None:
@@ -30,6 +38,9 @@ def add(txn: Txn, key: str, arn: str, slot: str, statement: dict[str, Any], revi
     statements = policies.setdefault(slot, [])
     if any(s["Sid"] == statement["Sid"] for s in statements):
         raise AwsError.modeled("lambda", "ResourceConflictException", f"The statement id ({statement['Sid']}) provided already exists. Please provide a new statement id, or remove the existing statement.", Type="User")
+    size = len(document([*statements, statement]).encode())
+    if size > POLICY_LIMIT:
+        raise AwsError.modeled("lambda", "PolicyLengthExceededException", f"The final policy size ({size}) is bigger than the limit ({POLICY_LIMIT}).", Type="User")
     statements.append(statement)
     policies[f"{slot}#rev"] = model.new_revision()
     txn.put(model.FUNCTIONS, key, doc)
@@ -42,7 +53,7 @@ def get(txn: Txn, key: str, arn: str, slot: str) -> tuple[list[dict[str, Any]], 
     policies = doc.get("policies") or {}
     statements = policies.get(slot)
     if not statements:
-        raise _not_found()
+        raise _no_policy()
     return statements, policies.get(f"{slot}#rev", "")
 
 
@@ -51,9 +62,11 @@ def remove(txn: Txn, key: str, arn: str, slot: str, statement_id: str) -> None:
     doc = model.get_function(txn, key, arn)
     policies = doc.get("policies") or {}
     statements = policies.get(slot) or []
+    if not statements:
+        raise _no_policy()
     keep = [s for s in statements if s["Sid"] != statement_id]
     if len(keep) == len(statements):
-        raise _not_found()
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Statement {statement_id} is not found in resource policy.", Type="User")
     policies[slot] = keep
     policies[f"{slot}#rev"] = model.new_revision()
     doc["policies"] = policies

@@ -1,0 +1,186 @@
+"""Lambda answers as AWS answers (issue 27): CreateFunction's response at that moment and the
+RevisionId moving as the function becomes Active and on every update; missing-resource,
+validation, permission and event-invoke-config errors with AWS's code, Type, HTTP status and
+message, through boto3."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from lambda_helpers import zip_of
+
+CODE = {"app.py": "def handler(e, c):\n    return e\n"}
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def expect(call: Callable[..., Any], code: str, status: int, message: str, type_: str | None = "User", **kwargs: Any) -> None:
+    """`call(**kwargs)` fails with exactly this code, HTTP status, message and Type."""
+    with pytest.raises(ClientError) as exc:
+        call(**kwargs)
+    r = exc.value.response
+    assert (r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]) == (code, status, message)
+    assert r.get("Type") == type_
+
+
+@pytest.fixture(scope="module")
+def raw(gureum: Any) -> Any:
+    """A client that sends what it is given (no client-side checks), so gureum's are tested."""
+    return gureum.client("lambda", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def fn(make_function: Callable[..., str]) -> str:
+    return make_function(CODE)
+
+
+def _create(lam: Any, role_arn: str, name: str, **kwargs: Any) -> dict[str, Any]:
+    out: dict[str, Any] = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn, Handler="app.handler",
+                                              Code={"ZipFile": zip_of(CODE)}, **kwargs)
+    out.pop("ResponseMetadata")
+    return out
+
+
+# --- CreateFunction's answer and the revision moving ---------------------------------------
+def test_create_function_answers_pending_without_last_update_status_then_active_under_a_new_revision(lam, role_arn):
+    name = f"exact-{uuid.uuid4().hex[:8]}"
+    created = _create(lam, role_arn, name)
+    try:
+        assert (created["State"], created["StateReason"], created["StateReasonCode"]) == (
+            "Pending", "The function is being created.", "Creating")
+        assert "LastUpdateStatus" not in created
+        assert set(created) == {
+            "FunctionName", "FunctionArn", "Runtime", "Role", "Handler", "CodeSize", "Description", "Timeout", "MemorySize",
+            "LastModified", "CodeSha256", "Version", "TracingConfig", "RevisionId", "State", "StateReason", "StateReasonCode",
+            "PackageType", "Architectures", "EphemeralStorage", "SnapStart", "RuntimeVersionConfig", "LoggingConfig"}
+        active = lam.get_function_configuration(FunctionName=name)
+        assert (active["State"], active["LastUpdateStatus"]) == ("Active", "Successful")
+        assert "StateReason" not in active and "StateReasonCode" not in active
+        assert active["RevisionId"] != created["RevisionId"]
+        expect(lam.publish_version, "PreconditionFailedException", 412,
+               "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the "
+               "latest Revision Id", FunctionName=name, RevisionId=created["RevisionId"])
+        assert lam.publish_version(FunctionName=name, RevisionId=active["RevisionId"])["Version"] == "1"
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
+def test_create_function_with_publish_answers_the_pending_version(lam, role_arn):
+    name = f"exact-{uuid.uuid4().hex[:8]}"
+    created = _create(lam, role_arn, name, Publish=True)
+    try:
+        assert (created["Version"], created["State"], created["FunctionArn"]) == ("1", "Pending", arn(name) + ":1")
+        assert "LastUpdateStatus" not in created
+        assert lam.get_function_configuration(FunctionName=name, Qualifier="1")["RevisionId"] != created["RevisionId"]
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
+def test_configuration_update_answers_in_progress_and_the_settled_revision_is_new(lam, fn):
+    before = lam.get_function_configuration(FunctionName=fn)
+    updated = lam.update_function_configuration(FunctionName=fn, Timeout=7, RevisionId=before["RevisionId"])
+    assert (updated["LastUpdateStatus"], updated["LastUpdateStatusReason"], updated["LastUpdateStatusReasonCode"]) == (
+        "InProgress", "The function is being created.", "Creating")
+    after = lam.get_function_configuration(FunctionName=fn)
+    assert after["LastUpdateStatus"] == "Successful" and after["Timeout"] == 7
+    assert len({before["RevisionId"], updated["RevisionId"], after["RevisionId"]}) == 3
+    code = lam.update_function_code(FunctionName=fn, ZipFile=zip_of({"app.py": "def handler(e, c):\n    return 2\n"}))
+    assert code["LastUpdateStatus"] == "InProgress"
+    assert lam.get_function_configuration(FunctionName=fn)["RevisionId"] not in (code["RevisionId"], after["RevisionId"])
+
+
+# --- validation ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("member", "value", "where", "constraint"), [
+    ("Timeout", 0, "timeout", "Member must have value greater than or equal to 1"),
+    ("Timeout", 901, "timeout", "Member must have value less than or equal to 900"),
+    ("MemorySize", 127, "memorySize", "Member must have value greater than or equal to 128"),
+    ("MemorySize", 10241, "memorySize", "Member must have value less than or equal to 10240"),
+    ("EphemeralStorage", {"Size": 10241}, "ephemeralStorage.size", "Member must have value less than or equal to 10240"),
+])
+def test_out_of_range_settings_are_validation_errors(raw, role_arn, member, value, where, constraint):
+    shown = value["Size"] if isinstance(value, dict) else value
+    expect(raw.create_function, "ValidationException", 400,
+           f"1 validation error detected: Value '{shown}' at '{where}' failed to satisfy constraint: {constraint}", None,
+           FunctionName=f"v-{uuid.uuid4().hex[:8]}", Runtime="python3.12", Role=role_arn, Handler="app.handler",
+           Code={"ZipFile": zip_of(CODE)}, **{member: value})
+
+
+def test_function_name_longer_than_64_is_refused(lam, role_arn):
+    name = "f" * 65
+    expect(lam.create_function, "ValidationException", 400,
+           f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: "
+           "Member must have length less than or equal to 64", None,
+           FunctionName=name, Runtime="python3.12", Role=role_arn, Handler="app.handler", Code={"ZipFile": zip_of(CODE)})
+
+
+def test_environment_over_4kb_names_the_string_measured(lam, role_arn):
+    variables = {"BIG": "x" * 4100}
+    expect(lam.create_function, "InvalidParameterValueException", 400,
+           "Lambda was unable to configure your environment variables because the environment variables you have provided "
+           f"exceeded the 4KB limit. String measured: {json.dumps(variables, separators=(',', ':'))}",
+           FunctionName=f"v-{uuid.uuid4().hex[:8]}", Runtime="python3.12", Role=role_arn, Handler="app.handler",
+           Code={"ZipFile": zip_of(CODE)}, Environment={"Variables": variables})
+
+
+# --- missing resources ---------------------------------------------------------------------
+def test_missing_function_version_and_alias(lam, fn):
+    expect(lam.get_function, "ResourceNotFoundException", 404, f"Function not found: {arn('nope-' + fn)}", FunctionName="nope-" + fn)
+    expect(lam.get_function, "ResourceNotFoundException", 404, f"Function not found: {arn(fn)}:1221", FunctionName=fn, Qualifier="1221")
+    expect(lam.get_alias, "ResourceNotFoundException", 404, f"Alias not found: {arn(fn)}:live", FunctionName=fn, Name="live")
+
+
+def test_event_invoke_config_errors(lam, fn):
+    expect(lam.get_function_event_invoke_config, "ResourceNotFoundException", 404,
+           f"The function {arn(fn)}:$LATEST doesn't have an EventInvokeConfig", FunctionName=fn)
+    expect(lam.get_function_event_invoke_config, "ResourceNotFoundException", 404,
+           f"The function {arn(fn)}:1221 doesn't have an EventInvokeConfig", FunctionName=fn, Qualifier="1221")
+    expect(lam.delete_function_event_invoke_config, "ResourceNotFoundException", 404,
+           f"The function {arn(fn)}:$LATEST doesn't have an EventInvokeConfig", FunctionName=fn)
+    expect(lam.update_function_event_invoke_config, "ResourceNotFoundException", 404,
+           f"The function {arn(fn)}:$LATEST doesn't have an EventInvokeConfig", FunctionName=fn, MaximumRetryAttempts=1)
+    expect(lam.put_function_event_invoke_config, "ResourceNotFoundException", 404, "The function doesn't exist.",
+           FunctionName=fn, Qualifier="1221", MaximumRetryAttempts=1)
+    expect(lam.put_function_event_invoke_config, "InvalidParameterValueException", 400,
+           "You must specify at least one of error handling or destination setting.", FunctionName=fn)
+    assert lam.put_function_event_invoke_config(FunctionName=fn, MaximumRetryAttempts=1)["MaximumRetryAttempts"] == 1
+
+
+def test_permission_errors(lam, fn):
+    expect(lam.get_policy, "ResourceNotFoundException", 404, "No policy is associated with the given resource.", FunctionName=fn)
+    expect(lam.remove_permission, "ResourceNotFoundException", 404, "No policy is associated with the given resource.",
+           FunctionName=fn, StatementId="s1")
+    grant = dict(FunctionName=fn, Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    lam.add_permission(StatementId="s1", **grant)
+    expect(lam.add_permission, "ResourceConflictException", 409,
+           "The statement id (s1) provided already exists. Please provide a new statement id, or remove the existing statement.",
+           StatementId="s1", **grant)
+    expect(lam.remove_permission, "ResourceNotFoundException", 404, "Statement s9 is not found in resource policy.",
+           FunctionName=fn, StatementId="s9")
+
+
+def test_policy_over_20kb_is_refused_with_its_size(lam, fn):
+    policy_size = 0
+    for i in range(400):
+        sid = f"statement-{i:03d}-" + "x" * 60
+        try:
+            lam.add_permission(FunctionName=fn, StatementId=sid, Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                               SourceArn=f"arn:aws:s3:::bucket-{i:03d}-" + "y" * 40)
+        except ClientError as exc:
+            r = exc.response
+            assert (r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]) == ("PolicyLengthExceededException", 400)
+            message = r["Error"]["Message"]
+            assert message.startswith("The final policy size (") and message.endswith(") is bigger than the limit (20480).")
+            assert int(message.split("(")[1].split(")")[0]) > 20480 > policy_size
+            return
+        policy_size = len(lam.get_policy(FunctionName=fn)["Policy"].encode())
+    pytest.fail("AddPermission never refused a policy over 20 KB")
