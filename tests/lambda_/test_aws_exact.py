@@ -184,3 +184,16 @@ def test_policy_over_20kb_is_refused_with_its_size(lam, fn):
             return
         policy_size = len(lam.get_policy(FunctionName=fn)["Policy"].encode())
     pytest.fail("AddPermission never refused a policy over 20 KB")
+
+
+def test_event_source_mapping_errors(gureum, lam, fn):
+    sqs = gureum.client("sqs")
+    url = sqs.create_queue(QueueName=f"exact-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    expect(lam.create_event_source_mapping, "InvalidParameterValueException", 400, "StartingPosition is not valid for SQS event sources.",
+           FunctionName=fn, EventSourceArn=queue, StartingPosition="LATEST")
+    expect(lam.create_event_source_mapping, "InvalidParameterValueException", 400,
+           "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10",
+           FunctionName=fn, EventSourceArn=queue, BatchSize=11)
+    expect(lam.get_event_source_mapping, "ResourceNotFoundException", 404, "The resource you requested does not exist.",
+           UUID=str(uuid.uuid4()))
