@@ -79,7 +79,7 @@ def test_create_function_with_publish_answers_the_pending_version(lam, role_arn)
     name = f"exact-{uuid.uuid4().hex[:8]}"
     created = _create(lam, role_arn, name, Publish=True)
     try:
-        assert (created["Version"], created["State"], created["FunctionArn"]) == ("1", "Pending", arn(name) + ":1")
+        assert (created["Version"], created["State"], created["FunctionArn"]) == ("1", "Pending", arn(name))
         assert "LastUpdateStatus" not in created
         assert lam.get_function_configuration(FunctionName=name, Qualifier="1")["RevisionId"] != created["RevisionId"]
     finally:
@@ -136,7 +136,15 @@ def test_environment_over_4kb_names_the_string_measured(lam, role_arn):
 def test_missing_function_version_and_alias(lam, fn):
     expect(lam.get_function, "ResourceNotFoundException", 404, f"Function not found: {arn('nope-' + fn)}", FunctionName="nope-" + fn)
     expect(lam.get_function, "ResourceNotFoundException", 404, f"Function not found: {arn(fn)}:1221", FunctionName=fn, Qualifier="1221")
-    expect(lam.get_alias, "ResourceNotFoundException", 404, f"Alias not found: {arn(fn)}:live", FunctionName=fn, Name="live")
+    expect(lam.get_alias, "ResourceNotFoundException", 404, f"Cannot find alias arn: {arn(fn)}:live", FunctionName=fn, Name="live")
+    expect(lam.get_function, "ResourceNotFoundException", 404, f"Function not found: {arn(fn)}:live", FunctionName=fn, Qualifier="live")
+    expect(lam.delete_function, "ResourceNotFoundException", 404, f"Function not found: {arn('nope-' + fn)}",
+           FunctionName="nope-" + fn, Qualifier="1")
+    expect(lam.get_function, "ResourceNotFoundException", 404, "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')",
+           FunctionName=f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:{fn}")
+    expect(lam.get_function, "InvalidParameterValueException", 400,
+           "The derived qualifier from the function name does not match the specified qualifier.",
+           FunctionName=f"{arn(fn)}:1", Qualifier="2")
 
 
 def test_event_invoke_config_errors(lam, fn):
@@ -156,7 +164,7 @@ def test_event_invoke_config_errors(lam, fn):
 
 
 def test_permission_errors(lam, fn):
-    expect(lam.get_policy, "ResourceNotFoundException", 404, "No policy is associated with the given resource.", FunctionName=fn)
+    expect(lam.get_policy, "ResourceNotFoundException", 404, "The resource you requested does not exist.", FunctionName=fn)
     expect(lam.remove_permission, "ResourceNotFoundException", 404, "No policy is associated with the given resource.",
            FunctionName=fn, StatementId="s1")
     grant = dict(FunctionName=fn, Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
@@ -197,3 +205,155 @@ def test_event_source_mapping_errors(gureum, lam, fn):
            FunctionName=fn, EventSourceArn=queue, BatchSize=11)
     expect(lam.get_event_source_mapping, "ResourceNotFoundException", 404, "The resource you requested does not exist.",
            UUID=str(uuid.uuid4()))
+
+
+def test_qualified_reads_name_the_qualifier_and_listings_leave_out_the_state(lam, fn):
+    assert lam.get_function(FunctionName=fn)["Configuration"]["FunctionArn"] == arn(fn)
+    assert lam.get_function(FunctionName=fn, Qualifier="$LATEST")["Configuration"]["FunctionArn"] == arn(fn) + ":$LATEST"
+    version = lam.publish_version(FunctionName=fn)
+    assert (version["Version"], version["State"], version["LastUpdateStatus"]) == ("1", "Active", "Successful")
+    lam.create_alias(FunctionName=fn, Name="live", FunctionVersion="1")
+    by_alias = lam.get_function_configuration(FunctionName=fn, Qualifier="live")
+    assert (by_alias["FunctionArn"], by_alias["Version"]) == (arn(fn) + ":live", "1")
+    listed = lam.list_versions_by_function(FunctionName=fn)["Versions"]
+    assert [v["FunctionArn"] for v in listed] == [arn(fn) + ":$LATEST", arn(fn) + ":1"]
+    hidden = {"State", "StateReason", "StateReasonCode", "LastUpdateStatus", "RuntimeVersionConfig"}
+    assert not hidden & {k for v in listed for k in v}
+    [mine] = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == fn]
+    assert not hidden & set(mine)
+
+
+def test_code_update_with_publish_answers_the_new_version_still_being_created(lam, fn):
+    out = lam.update_function_code(FunctionName=fn, ZipFile=zip_of({"app.py": "def handler(e, c):\n    return 3\n"}), Publish=True)
+    assert (out["Version"], out["FunctionArn"], out["State"], out["StateReasonCode"]) == ("1", arn(fn) + ":1", "Pending", "Creating")
+    assert not any(k.startswith("LastUpdateStatus") for k in out)
+
+
+def test_alias_errors(lam, fn):
+    lam.publish_version(FunctionName=fn)
+    expect(lam.create_alias, "ResourceNotFoundException", 404, f"Function not found: {arn(fn)}:10", FunctionName=fn, Name="a",
+           FunctionVersion="10")
+    expect(lam.create_alias, "ResourceNotFoundException", 404, f"Function not found: {arn(fn)}:10", FunctionName=fn, Name="a",
+           FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"10": 0.5}})
+    expect(lam.create_alias, "InvalidParameterValueException", 400,
+           "Invalid function version 1. Function version 1 is already included in routing configuration.",
+           FunctionName=fn, Name="a", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
+    expect(lam.create_alias, "ResourceNotFoundException", 404, f"Function not found: {arn('nope-' + fn)}:1",
+           FunctionName="nope-" + fn, Name="a", FunctionVersion="1")
+    lam.create_alias(FunctionName=fn, Name="a", FunctionVersion="1")
+    expect(lam.create_alias, "ResourceConflictException", 409, f"Alias already exists: {arn(fn)}:a", FunctionName=fn, Name="a",
+           FunctionVersion="1")
+    expect(lam.update_alias, "ResourceNotFoundException", 404, f"Cannot find alias arn: {arn(fn)}:b", FunctionName=fn, Name="b",
+           FunctionVersion="1")
+
+
+def test_event_invoke_config_destinations_and_listing(lam, fn):
+    expect(lam.put_function_event_invoke_config, "InvalidParameterValueException", 400,
+           f"The destination ARN {arn('doesnotexist')} is invalid.", FunctionName=fn,
+           DestinationConfig={"OnSuccess": {"Destination": arn("doesnotexist")}})
+    expect(lam.put_function_event_invoke_config, "InvalidParameterValueException", 400,
+           "You can't specify the function as a destination for itself.", FunctionName=fn,
+           DestinationConfig={"OnSuccess": {"Destination": arn(fn)}})
+    iam_arn = f"arn:aws:iam:{REGION}:{ACCOUNT}:function:{fn}"
+    expect(lam.put_function_event_invoke_config, "InvalidParameterValueException", 400,
+           f"The provided destination config DestinationConfig(onSuccess=OnSuccess(destination={iam_arn}), onFailure=null) is invalid.",
+           FunctionName=fn, DestinationConfig={"OnSuccess": {"Destination": iam_arn}})
+    expect(lam.list_function_event_invoke_configs, "ResourceNotFoundException", 404, "The function doesn't exist.",
+           FunctionName="nope-" + fn)
+
+
+def test_reserved_concurrency_errors(lam, fn):
+    expect(lam.put_function_concurrency, "ResourceNotFoundException", 404, f"Function not found: {arn('nope-' + fn)}:$LATEST",
+           FunctionName="nope-" + fn, ReservedConcurrentExecutions=1)
+    expect(lam.put_function_concurrency, "InvalidParameterValueException", 400,
+           "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. "
+           "Please specify either a function name or an unqualified function ARN.",
+           FunctionName=f"{arn(fn)}:1", ReservedConcurrentExecutions=1)
+    expect(lam.get_function_concurrency, "ResourceNotFoundException", 404, f"Function not found: {arn('nope-' + fn)}",
+           FunctionName="nope-" + fn)
+
+
+def test_tag_errors_and_tags_move_the_revision(lam, fn):
+    before = lam.get_function_configuration(FunctionName=fn)["RevisionId"]
+    lam.tag_resource(Resource=arn(fn), Tags={"a": "1"})
+    assert lam.get_function_configuration(FunctionName=fn)["RevisionId"] != before
+    expect(lam.tag_resource, "InvalidParameterValueException", 400,
+           "Tags on function aliases and versions are not supported. Please specify a function ARN.",
+           Resource=arn(fn) + ":$LATEST", Tags={"a": "1"})
+    expect(lam.tag_resource, "InvalidParameterValueException", 400, "An error occurred and the request cannot be processed.",
+           Resource=arn(fn), Tags={})
+    expect(lam.tag_resource, "InvalidParameterValueException", 400, "Number of tags exceeds resource tag limit.",
+           Resource=arn(fn), Tags={f"{i}_key": f"{i}_value" for i in range(50)})
+    expect(lam.tag_resource, "ResourceNotFoundException", 404, f"Function not found: {arn('nope-' + fn)}",
+           Resource=arn("nope-" + fn), Tags={"a": "1"})
+
+
+def test_function_url_config_errors_and_answers(lam, fn):
+    pattern = r"((?!^\d+$)^[0-9a-zA-Z-_]+$)"
+    for qualifier in ("1", "$LATEST"):
+        expect(lam.create_function_url_config, "ValidationException", 400,
+               f"1 validation error detected: Value '{qualifier}' at 'qualifier' failed to satisfy constraint: "
+               f"Member must satisfy regular expression pattern: {pattern}", None, FunctionName=fn, Qualifier=qualifier, AuthType="NONE")
+    expect(lam.create_function_url_config, "ResourceNotFoundException", 404, "Function does not exist",
+           FunctionName="nope-" + fn, AuthType="NONE")
+    expect(lam.create_function_url_config, "ResourceNotFoundException", 404, "Function does not exist",
+           FunctionName=fn, Qualifier="nope", AuthType="NONE")
+    expect(lam.list_function_url_configs, "ResourceNotFoundException", 404, "Function does not exist", FunctionName="nope-" + fn)
+    created = lam.create_function_url_config(FunctionName=fn, AuthType="NONE")
+    created.pop("ResponseMetadata")
+    assert set(created) == {"AuthType", "CreationTime", "FunctionArn", "FunctionUrl"}
+    got = lam.get_function_url_config(FunctionName=fn)
+    assert got["InvokeMode"] == "BUFFERED" and "LastModifiedTime" in got
+    updated = lam.update_function_url_config(FunctionName=fn, AuthType="AWS_IAM")
+    updated.pop("ResponseMetadata")
+    assert set(updated) == {"AuthType", "CreationTime", "FunctionArn", "FunctionUrl", "LastModifiedTime"}
+    lam.delete_function_url_config(FunctionName=fn)
+
+
+def test_permission_qualifier_and_principal_errors(lam, fn):
+    grant = dict(Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    expect(lam.add_permission, "InvalidParameterValueException", 400, "We currently do not support adding policies for $LATEST.",
+           FunctionName=fn, StatementId="s1", Qualifier="$LATEST", **grant)
+    expect(lam.add_permission, "InvalidParameterValueException", 400,
+           "The provided principal was invalid. Please check the principal and try again.",
+           FunctionName=fn, StatementId="s1", Action="lambda:InvokeFunction", Principal="invalid-principal")
+    expect(lam.add_permission, "ResourceNotFoundException", 404, f"Function not found: {arn(fn)}:42",
+           FunctionName=fn, StatementId="s1", Qualifier="42", **grant)
+    expect(lam.add_permission, "ResourceNotFoundException", 404, f"Cannot find alias arn: {arn(fn)}:nope",
+           FunctionName=fn, StatementId="s1", Qualifier="nope", **grant)
+    expect(lam.add_permission, "ResourceNotFoundException", 404, f"Function not found: {arn('nope-' + fn)}",
+           FunctionName="nope-" + fn, StatementId="s1", **grant)
+    expect(lam.remove_permission, "ResourceNotFoundException", 404, f"No policy found for: {arn('nope-' + fn)}",
+           FunctionName="nope-" + fn, StatementId="s1")
+    expect(lam.remove_permission, "ResourceNotFoundException", 404, f"Cannot find alias arn: {arn(fn)}:nope",
+           FunctionName=fn, StatementId="s1", Qualifier="nope")
+    expect(lam.get_policy, "ResourceNotFoundException", 404, "The resource you requested does not exist.", FunctionName=fn, Qualifier="42")
+    lam.add_permission(FunctionName=fn, StatementId="acct", Action="lambda:InvokeFunction", Principal="123456789012")
+
+
+def test_list_functions_all_names_latest(lam, fn):
+    lam.publish_version(FunctionName=fn)
+    mine = [f["FunctionArn"] for f in lam.list_functions(FunctionVersion="ALL")["Functions"] if f["FunctionName"] == fn]
+    assert mine == [arn(fn) + ":$LATEST", arn(fn) + ":1"]
+
+
+def test_layer_errors(lam, role_arn):
+    name = f"exact-{uuid.uuid4().hex[:8]}"
+    v1 = lam.publish_layer_version(LayerName=name, Content={"ZipFile": zip_of({"x.py": "X = 1\n"})})["LayerVersionArn"]
+    assert lam.get_layer_version(LayerName=name, VersionNumber=1)["Content"]["Location"]
+    v2 = lam.publish_layer_version(LayerName=name, Content={"ZipFile": zip_of({"x.py": "X = 2\n"})})["LayerVersionArn"]
+    for bad in (0, -1):
+        expect(lam.get_layer_version, "InvalidParameterValueException", 400, "Layer Version Cannot be less than 1", LayerName=name,
+               VersionNumber=bad)
+    expect(lam.get_layer_version, "ResourceNotFoundException", 404, "The resource you requested does not exist.", LayerName=name,
+           VersionNumber=9)
+    lam.delete_layer_version(LayerName=name, VersionNumber=9)  # nothing to delete is no error
+    base = dict(FunctionName=f"l-{uuid.uuid4().hex[:8]}", Runtime="python3.12", Role=role_arn, Handler="app.handler",
+                Code={"ZipFile": zip_of(CODE)})
+    for pair in ((v1, v2), (v1, v1)):
+        expect(lam.create_function, "InvalidParameterValueException", 400,
+               "Two different versions of the same layer are not allowed to be referenced in the same function. "
+               f"{pair[0]} and {pair[1]} are versions of the same layer.", Layers=list(pair), **base)
+    elsewhere = v1.replace(f":{REGION}:", ":eu-west-1:")
+    expect(lam.create_function, "InvalidParameterValueException", 400,
+           f"Layers are not in the same region as the function. Layers are expected to be in region {REGION}.", Layers=[elsewhere], **base)

@@ -40,7 +40,7 @@ def attach_layers(txn: Txn, doc: dict[str, Any], arns: list[str] | None) -> None
     """Point the function at these layer versions (None: leave as is, []: none)."""
     if arns is None:
         return
-    found = layers.resolve(txn, arns)
+    found = layers.resolve(txn, arns, doc["config"]["FunctionArn"].split(":")[3])
     if found:
         doc["config"]["Layers"] = [{"Arn": d["LayerVersionArn"], "CodeSize": d["Content"]["CodeSize"]} for d in found]
         doc["code"]["layers"] = [d["digest"] for d in found]
@@ -52,17 +52,23 @@ def attach_layers(txn: Txn, doc: dict[str, Any], arns: list[str] | None) -> None
 # --- reads ---------------------------------------------------------------------------------
 def config_for(txn: Txn, key: str, qualifier: str | None, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the configuration `qualifier` names: $LATEST, a version or an alias's version; the
-    function document)."""
+    function document). Its FunctionArn carries the qualifier as the request named it (an
+    alias's name, ":$LATEST" when asked for by name), as AWS answers."""
     doc = model.get_function(txn, key, arn)
-    if qualifier in (None, "$LATEST"):
+    if qualifier is None:
         return doc["config"], doc
+    if qualifier == "$LATEST":
+        return model.qualified(doc["config"], qualifier), doc
     if not qualifier.isdigit():
         alias = txn.get(model.ALIASES, f"{key}/{qualifier}")
         if alias is None:
             raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
-        qualifier = alias["FunctionVersion"]
-        if qualifier == "$LATEST":
-            return doc["config"], doc
+        if alias["FunctionVersion"] == "$LATEST":
+            return model.qualified(doc["config"], qualifier), doc
+        v = versions.get_version(txn, key, alias["FunctionVersion"])
+        if v is None:
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
+        return model.qualified(v["config"], qualifier), doc
     v = versions.get_version(txn, key, qualifier)
     if v is None:
         raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
@@ -76,11 +82,11 @@ def list_configs(txn: Txn, account: str, region: str, params: dict[str, Any]) ->
     prefix = f"{account}/{region}/"
     if params.get("FunctionVersion") != "ALL":
         docs, nxt = model.page_rows(txn, model.FUNCTIONS, prefix, params)
-        return [d["config"] for d in docs], nxt
+        return [model.listed(d["config"]) for d in docs], nxt
     out = []
     for key, doc in txn.scan(model.FUNCTIONS, prefix):
-        out.append(doc["config"])
-        out += versions.configs(txn, key)
+        out.append(model.listed(model.qualified(doc["config"], "$LATEST")))  # named so beside its versions
+        out += [model.listed(c) for c in versions.configs(txn, key)]
     return model.page(out, lambda c: (c["FunctionName"], model.version_order(c["Version"])), "lambda.functions/" + prefix,
                       params, filters={"FunctionVersion": "ALL"})
 
@@ -126,18 +132,16 @@ def create(txn: Txn, key: str, doc: dict[str, Any], layer_arns: list[str] | None
     if not txn.insert(model.FUNCTIONS, key, doc):
         raise AwsError.modeled("lambda", "ResourceConflictException", f"Function already exist: {doc['config']['FunctionName']}", Type="User")
     result: dict[str, Any] = pending
-    if publish:
-        snap = versions.snapshot(txn, key, doc, None)["config"]
-        result = {k: v for k, v in snap.items() if k != "LastUpdateStatus"}
-        result.update((k, pending[k]) for k in ("State", "StateReason", "StateReasonCode"))
-        result["RevisionId"] = model.new_revision()
+    if publish:  # AWS answers the pending $LATEST numbered as the version (its ARN unqualified)
+        result = {**pending, "Version": versions.snapshot(txn, key, doc, None)["config"]["Version"]}
     model.changed(txn, key, "function")
     return result
 
 
 def delete(txn: Txn, key: str, qualifier: str | None, arn: str) -> None:
-    """DeleteFunction: the whole function (no qualifier) or one version."""
-    model.get_function(txn, key, arn)
+    """DeleteFunction: the whole function (no qualifier) or one version. A missing function
+    is named without the qualifier, as AWS names it."""
+    model.get_function(txn, key, arn.rsplit(":", 1)[0] if qualifier else arn)
     url_ids: list[str] = []
     if qualifier in (None, "$LATEST"):
         if qualifier == "$LATEST":
@@ -163,7 +167,8 @@ def delete(txn: Txn, key: str, qualifier: str | None, arn: str) -> None:
 
 def update_code(txn: Txn, key: str, arn: str, code: dict[str, Any], revision_id: str | None,
                 architectures: list[str] | None, publish: bool) -> dict[str, Any]:
-    """UpdateFunctionCode of a .zip function: the configuration to answer with."""
+    """UpdateFunctionCode of a .zip function: the configuration to answer with ($LATEST's
+    update in progress, or with `publish` the new version still being created)."""
     doc = model.get_function(txn, key, arn)
     model.check_revision(doc["config"]["RevisionId"], revision_id)
     config = doc["config"]
@@ -172,9 +177,9 @@ def update_code(txn: Txn, key: str, arn: str, code: dict[str, Any], revision_id:
         config["Architectures"] = architectures
     doc["code"]["digest"] = code["digest"]
     txn.put(model.FUNCTIONS, key, doc)
-    result: dict[str, Any] = config
+    result: dict[str, Any] = model.as_updating(config)
     if publish:
-        result = versions.snapshot(txn, key, doc, None)["config"]
+        result = model.as_pending(versions.snapshot(txn, key, doc, None)["config"])
     model.changed(txn, key, "code")
     return result
 
@@ -194,9 +199,9 @@ def update_image(txn: Txn, key: str, arn: str, image: dict[str, str], revision_i
         config["Architectures"] = architectures
     doc["code"] = {"digest": None, "image": image}
     txn.put(model.FUNCTIONS, key, doc)
-    result: dict[str, Any] = config
+    result: dict[str, Any] = model.as_updating(config)
     if publish:
-        result = versions.snapshot(txn, key, doc, None)["config"]
+        result = model.as_pending(versions.snapshot(txn, key, doc, None)["config"])
     model.changed(txn, key, "code")
     return result
 

@@ -23,9 +23,28 @@ FIELDS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig
 
 
 def check_destinations(dest: dict[str, Any] | None) -> None:
+    """Destinations must be Lambda, SQS, SNS, EventBridge or S3 ARNs (AWS names the whole
+    config it refuses)."""
+    targets = {kind: ((dest or {}).get(kind) or {}).get("Destination") for kind in ("OnSuccess", "OnFailure")}
+    if any(t and arns.service_of(t) not in ("lambda", "sqs", "sns", "events", "s3") for t in targets.values()):
+        shown = {kind: f"{kind}(destination={t})" if t else "null" for kind, t in targets.items()}
+        raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                               f"The provided destination config DestinationConfig(onSuccess={shown['OnSuccess']}, "
+                               f"onFailure={shown['OnFailure']}) is invalid.", Type="User")
+
+
+def _check_function_destinations(txn: Txn, key: str, dest: dict[str, Any] | None) -> None:
+    """A function destination must exist and be another function."""
+    account, region, name = key.split("/", 2)
     for kind in ("OnSuccess", "OnFailure"):
         target = ((dest or {}).get(kind) or {}).get("Destination")
-        if target and arns.service_of(target) not in ("lambda", "sqs", "sns", "events", "s3"):
+        if not target or arns.service_of(target) != "lambda":
+            continue
+        ref = arns.lambda_function_ref(target)
+        if ref is not None and ref.name == name and (ref.account or account) == account and (ref.region or region) == region:
+            raise AwsError.modeled("lambda", "InvalidParameterValueException", "You can't specify the function as a destination for itself.",
+                                   Type="User")
+        if ref is None or txn.get(model.FUNCTIONS, model.fn_key(ref.account or account, ref.region or region, ref.name)) is None:
             raise AwsError.modeled("lambda", "InvalidParameterValueException", f"The destination ARN {target} is invalid.", Type="User")
 
 
@@ -50,6 +69,7 @@ def put(txn: Txn, key: str, slot: str, arn: str, fields: Mapping[str, Any], merg
     current = txn.get(model.EIC, slot) if merge else None
     if merge and current is None:
         raise _not_found(arn)
+    _check_function_destinations(txn, key, fields.get("DestinationConfig"))
     doc = dict(current or {"FunctionArn": arn})
     for field in FIELDS:
         if fields.get(field) is not None:
@@ -86,5 +106,6 @@ def delete(txn: Txn, key: str, slot: str, arn: str) -> None:
 
 def list_configs(txn: Txn, key: str, arn: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
     """ListFunctionEventInvokeConfigs: one page of the function's configs and the next Marker."""
-    model.get_function(txn, key, arn)
+    if txn.get(model.FUNCTIONS, key) is None:
+        raise _no_function()
     return model.page_rows(txn, model.EIC, key + "/", params)

@@ -71,7 +71,10 @@ def parse_name(value: str, account: str, region: str, qualifier: str | None = No
             f"1 validation error detected: Value '{value}' at 'functionName' failed to satisfy constraint",
             Type="User",
         )
-    if (m.account and m.account != account) or (m.region and m.region != region):
+    if m.region and m.region != region:
+        raise AwsError.modeled("lambda", "ResourceNotFoundException",
+                               f"Functions from '{m.region}' are not reachable in this region ('{region}')", Type="User")
+    if m.account and m.account != account:
         raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {value}", Type="User")
     q = m.qualifier
     if q and qualifier and q != qualifier:
@@ -235,6 +238,34 @@ def as_updating(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# What ListFunctions and ListVersionsByFunction leave out of a configuration: AWS lists a
+# subset and documents GetFunction for these.
+NOT_LISTED = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
+              "LastUpdateStatusReasonCode", "RuntimeVersionConfig")
+
+
+def listed(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` as the listings show it."""
+    return {k: v for k, v in config.items() if k not in NOT_LISTED}
+
+
+def qualified(config: dict[str, Any], qualifier: str) -> dict[str, Any]:
+    """`config` (of $LATEST or a version) as named through `qualifier` ($LATEST or an alias):
+    its FunctionArn carries that qualifier."""
+    base = config["FunctionArn"]
+    if config.get("Version", "$LATEST") != "$LATEST":
+        base = base.rsplit(":", 1)[0]
+    return {**config, "FunctionArn": f"{base}:{qualifier}"}
+
+
+def as_pending(config: dict[str, Any]) -> dict[str, Any]:
+    """A version as AWS answers it the moment it is published with an update (Publish=true):
+    still being created, under the revision it had then."""
+    out = {k: v for k, v in config.items() if not k.startswith("LastUpdateStatus")}
+    out.update(State="Pending", StateReason=CREATING_REASON, StateReasonCode="Creating", RevisionId=new_revision())
+    return out
+
+
 def snapshot_version(doc: dict[str, Any], version: int, description: str | None) -> dict[str, Any]:
     config = dict(doc["config"])
     config["Version"] = str(version)
@@ -313,7 +344,7 @@ def page_rows(txn: Txn, table: str, prefix: str, params: dict[str, Any], default
 
 
 # --- tags: Lambda answers every tag rule violation with InvalidParameterValueException ----
-TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("lambda", "InvalidParameterValueException", m, Type="User"), too_many_message="Failed to tag resource: the number of tags exceeds {max}.")
+TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("lambda", "InvalidParameterValueException", m, Type="User"), too_many_message="Number of tags exceeds resource tag limit.")
 
 
 class FunctionTags:
@@ -328,6 +359,7 @@ class FunctionTags:
     def write(self, txn: Txn, new: dict[str, str]) -> None:
         doc = get_function(txn, self.key, self.arn)
         doc["tags"] = new
+        doc["config"]["RevisionId"] = new_revision()  # AWS gives a tag change a new revision too
         txn.put(FUNCTIONS, self.key, doc)
         changed(txn, self.key, "tags")
 

@@ -30,9 +30,27 @@ def document(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": statements}, separators=(",", ":"))
 
 
+def _base(arn: str, slot: str) -> str:
+    return arn[: -len(slot) - 1] if slot and arn.endswith(":" + slot) else arn
+
+
+def _check_qualifier(txn: Txn, key: str, base: str, slot: str) -> None:
+    """The version or alias a permission is for must exist (AWS's messages)."""
+    if not slot or slot == "$LATEST":
+        return
+    if slot.isdigit():
+        if txn.get(model.VERSIONS, model.version_key(key, slot)) is None:
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {base}:{slot}", Type="User")
+    elif txn.get(model.ALIASES, f"{key}/{slot}") is None:
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Cannot find alias arn: {base}:{slot}", Type="User")
+
+
 def add(txn: Txn, key: str, arn: str, slot: str, statement: dict[str, Any], revision_id: str | None) -> None:
-    """AddPermission: append `statement` to the policy of qualifier `slot`."""
-    doc = model.get_function(txn, key, arn)
+    """AddPermission: append `statement` to the policy of qualifier `slot` (`arn` names the
+    function as the request did)."""
+    base = _base(arn, slot)
+    doc = model.get_function(txn, key, base)
+    _check_qualifier(txn, key, base, slot)
     policies = doc.setdefault("policies", {})
     model.check_revision(policies.get(f"{slot}#rev", ""), revision_id)
     statements = policies.setdefault(slot, [])
@@ -52,14 +70,18 @@ def get(txn: Txn, key: str, arn: str, slot: str) -> tuple[list[dict[str, Any]], 
     doc = model.get_function(txn, key, arn)
     policies = doc.get("policies") or {}
     statements = policies.get(slot)
-    if not statements:
-        raise _no_policy()
+    if not statements:  # AWS's GetPolicy wording (RemovePermission says "No policy ...")
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User")
     return statements, policies.get(f"{slot}#rev", "")
 
 
 def remove(txn: Txn, key: str, arn: str, slot: str, statement_id: str) -> None:
     """RemovePermission."""
-    doc = model.get_function(txn, key, arn)
+    base = _base(arn, slot)
+    doc = txn.get(model.FUNCTIONS, key)
+    if doc is None:
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"No policy found for: {base}", Type="User")
+    _check_qualifier(txn, key, base, slot)
     policies = doc.get("policies") or {}
     statements = policies.get(slot) or []
     if not statements:

@@ -78,5 +78,5 @@ def list_versions(txn: Txn, key: str, arn: str, params: dict[str, Any]) -> tuple
     """ListVersionsByFunction: one page of $LATEST then every published version, and the next
     Marker (a key token on the version order)."""
     doc = model.get_function(txn, key, arn)
-    return model.page([doc["config"], *configs(txn, key)], lambda c: model.version_order(c["Version"]),
-                      "lambda.versions/" + key, params)
+    listed = [model.listed(model.qualified(doc["config"], "$LATEST")), *(model.listed(c) for c in configs(txn, key))]
+    return model.page(listed, lambda c: model.version_order(c["Version"]), "lambda.versions/" + key, params)
