@@ -105,3 +105,20 @@ def test_group_and_stream_errors(logs, raw, group):
         assert out["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 0, "tooNewLogEventStartIndex": 2}
     finally:
         logs.delete_log_group(logGroupName=group)
+
+
+def test_streams_report_no_stored_bytes_and_name_or_arn_not_both(logs, group):
+    logs.create_log_group(logGroupName=group)
+    try:
+        logs.create_log_stream(logGroupName=group, logStreamName="s")
+        [fresh] = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        assert set(fresh) == {"arn", "creationTime", "logStreamName", "storedBytes"} and fresh["storedBytes"] == 0
+        now = int(time.time() * 1000)
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[{"timestamp": now, "message": "x" * 100}])
+        [written] = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        assert written["storedBytes"] == 0 and written["lastEventTimestamp"] == now
+        arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["logGroupArn"]
+        expect(logs.describe_log_streams, "ValidationException", "LogGroup name and LogGroup ARN are mutually exclusive parameters.",
+               logGroupName=group, logGroupIdentifier=arn)
+    finally:
+        logs.delete_log_group(logGroupName=group)

@@ -36,6 +36,8 @@ OLD_TAG_RULES = replace(TAG_RULES, too_many=None)
 
 
 def _group_name(params: dict[str, Any]) -> str:
+    if params.get("logGroupName") and params.get("logGroupIdentifier"):
+        raise AwsError.modeled("logs", "ValidationException", "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
     name = params.get("logGroupName") or params.get("logGroupIdentifier")
     if not name:
         raise AwsError.modeled(

@@ -135,7 +135,7 @@ def put_events(
         doc["firstEventTimestamp"] = min(doc.get("firstEventTimestamp", first), first)
         doc["lastEventTimestamp"] = max(doc.get("lastEventTimestamp", last), last)
         doc["lastIngestionTime"] = ingest
-        doc["storedBytes"] = int(doc.get("storedBytes", 0)) + size
+        doc["bytes"] = int(doc.get("bytes", 0)) + size  # AWS reports a stream's storedBytes as 0 (deprecated)
     doc["seq"] = seq
     doc["uploadSequenceToken"] = f"{seq:056d}"
     txn.put(STREAMS, skey, doc)
@@ -143,7 +143,11 @@ def put_events(
 
 
 def stream_view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k != "seq"}
+    """A stream as DescribeLogStreams shows it: storedBytes is always 0, as AWS has reported
+    it for streams since it deprecated the member (the stream's bytes are kept as "bytes")."""
+    out = {k: v for k, v in doc.items() if k not in ("seq", "bytes")}
+    out["storedBytes"] = 0
+    return out
 
 
 # What DescribeLogGroups leaves out when it matches by logGroupNamePattern (as AWS does).
