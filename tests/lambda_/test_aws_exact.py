@@ -357,3 +357,20 @@ def test_layer_errors(lam, role_arn):
     elsewhere = v1.replace(f":{REGION}:", ":eu-west-1:")
     expect(lam.create_function, "InvalidParameterValueException", 400,
            f"Layers are not in the same region as the function. Layers are expected to be in region {REGION}.", Layers=[elsewhere], **base)
+
+
+def test_updates_are_refused_until_the_function_settles():
+    from gureum.aws.errors import AwsError
+    from gureum.services.lambda_ import functions
+
+    fn_arn = arn("img")
+    for config, message in [
+        ({"FunctionArn": fn_arn, "State": "Pending"},
+         "The operation cannot be performed at this time. The function is currently in the following state: Pending"),
+        ({"FunctionArn": fn_arn, "State": "Active", "LastUpdateStatus": "InProgress"},
+         f"The operation cannot be performed at this time. An update is in progress for resource: {fn_arn}"),
+    ]:
+        with pytest.raises(AwsError) as exc:
+            functions.check_updatable(config)
+        assert (exc.value.code, exc.value.status, exc.value.message) == ("ResourceConflictException", 409, message)
+    functions.check_updatable({"FunctionArn": fn_arn, "State": "Active", "LastUpdateStatus": "Successful"})

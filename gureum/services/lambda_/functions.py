@@ -118,6 +118,19 @@ def pending_images(txn: Txn) -> list[tuple[str, str, bool]]:
 
 
 # --- writes --------------------------------------------------------------------------------
+def check_updatable(config: dict[str, Any]) -> None:
+    """$LATEST may change only once settled: not while Pending (an image being prepared for
+    CreateFunction) nor while an update is in progress (AWS's ResourceConflictException)."""
+    if config.get("State") == "Pending":
+        raise AwsError.modeled("lambda", "ResourceConflictException",
+                               "The operation cannot be performed at this time. The function is currently in the following state: Pending",
+                               Type="User")
+    if config.get("LastUpdateStatus") == "InProgress":
+        raise AwsError.modeled("lambda", "ResourceConflictException",
+                               f"The operation cannot be performed at this time. An update is in progress for resource: {config['FunctionArn']}",
+                               Type="User")
+
+
 def create(txn: Txn, key: str, doc: dict[str, Any], layer_arns: list[str] | None, publish: bool) -> dict[str, Any]:
     """CreateFunction: store the new function document; the configuration to answer with.
 
@@ -170,6 +183,7 @@ def update_code(txn: Txn, key: str, arn: str, code: dict[str, Any], revision_id:
     """UpdateFunctionCode of a .zip function: the configuration to answer with ($LATEST's
     update in progress, or with `publish` the new version still being created)."""
     doc = model.get_function(txn, key, arn)
+    check_updatable(doc["config"])
     model.check_revision(doc["config"]["RevisionId"], revision_id)
     config = doc["config"]
     config.update(CodeSha256=code["sha256"], CodeSize=code["size"], LastModified=model.now_text(), RevisionId=model.new_revision())
@@ -190,6 +204,7 @@ def update_image(txn: Txn, key: str, arn: str, image: dict[str, str], revision_i
     the image is prepared (settle_image)."""
     sha = image["digest"].split(":", 1)[1]
     doc = model.get_function(txn, key, arn)
+    check_updatable(doc["config"])
     model.check_revision(doc["config"]["RevisionId"], revision_id)
     config = doc["config"]
     for f in ("LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
@@ -211,6 +226,7 @@ def update_configuration(txn: Txn, key: str, arn: str, params: Mapping[str, Any]
     checked environment or None to keep it): $LATEST's new configuration."""
     doc = model.get_function(txn, key, arn)
     config: dict[str, Any] = doc["config"]
+    check_updatable(config)
     model.check_revision(config["RevisionId"], params.get("RevisionId"))
     for name in UPDATABLE:
         if params.get(name) is not None:
