@@ -5,8 +5,12 @@ Table lambda.functions, key <fn> = "<account>/<region>/<name>" (document layout 
 model.py). Synchronous functions of a store transaction, run by api.py (and images.py)
 through `app.store.run(...)`/`read(...)`. Invariants:
 - every write publishes exactly one change event (model.changed), in its own transaction;
-- every change of $LATEST's configuration or code gives it a new RevisionId and
-  LastModified; a RevisionId the caller sends must be the current one;
+- every change of $LATEST's configuration, code, tags or state gives it a new RevisionId
+  (and configuration or code a new LastModified); a RevisionId the caller sends must be the
+  current one. As on AWS, CreateFunction answers the Pending configuration and the stored
+  one (Active for a .zip function, in the same write) has another RevisionId; an update
+  answers InProgress under a RevisionId other than the settled one's;
+- $LATEST is not changed while Pending or while an update is in progress (check_updatable);
 - deleting a function deletes its versions, aliases, event invoke configs and URL configs
   (and the URL ids, so the URLs stop answering); deleting a version is refused while an
   alias points at it.
