@@ -374,3 +374,27 @@ def test_updates_are_refused_until_the_function_settles():
             functions.check_updatable(config)
         assert (exc.value.code, exc.value.status, exc.value.message) == ("ResourceConflictException", 409, message)
     functions.check_updatable({"FunctionArn": fn_arn, "State": "Active", "LastUpdateStatus": "Successful"})
+
+
+def test_a_policy_answers_and_moves_its_owners_revision(lam, fn):
+    grant = dict(Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    mismatch = ("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the "
+                "latest Revision Id")
+    before = lam.get_function_configuration(FunctionName=fn)["RevisionId"]
+    expect(lam.add_permission, "PreconditionFailedException", 412, mismatch, FunctionName=fn, StatementId="s1", RevisionId="nope",
+           **grant)
+    lam.add_permission(FunctionName=fn, StatementId="s1", RevisionId=before, **grant)
+    latest = lam.get_function_configuration(FunctionName=fn)["RevisionId"]
+    assert latest != before and lam.get_policy(FunctionName=fn)["RevisionId"] == latest
+    expect(lam.remove_permission, "PreconditionFailedException", 412, mismatch, FunctionName=fn, StatementId="s1", RevisionId=before)
+    published = lam.publish_version(FunctionName=fn)
+    after_publish = lam.get_function_configuration(FunctionName=fn)["RevisionId"]
+    assert after_publish not in (latest, published["RevisionId"])
+    assert lam.get_policy(FunctionName=fn)["RevisionId"] == after_publish
+    alias = lam.create_alias(FunctionName=fn, Name="live", FunctionVersion="1")
+    expect(lam.add_permission, "PreconditionFailedException", 412, mismatch, FunctionName=fn, Qualifier="live", StatementId="s1",
+           RevisionId=published["RevisionId"], **grant)
+    lam.add_permission(FunctionName=fn, Qualifier="live", StatementId="s1", RevisionId=alias["RevisionId"], **grant)
+    moved = lam.get_alias(FunctionName=fn, Name="live")["RevisionId"]
+    assert moved != alias["RevisionId"] and lam.get_policy(FunctionName=fn, Qualifier="live")["RevisionId"] == moved
+    lam.remove_permission(FunctionName=fn, StatementId="s1", RevisionId=after_publish)

@@ -411,7 +411,7 @@ async def get_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
 async def remove_permission(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, _, qualifier, arn = _target(ctx, params)
     slot = qualifier or ""
-    await ctx.app.store.run(lambda t: permissions.remove(t, key, arn, slot, params["StatementId"]))
+    await ctx.app.store.run(lambda t: permissions.remove(t, key, arn, slot, params["StatementId"], params.get("RevisionId")))
 
 
 # --- tags --------------------------------------------------------------------------------

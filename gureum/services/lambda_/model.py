@@ -10,7 +10,7 @@ configs), url_configs.py (function URL configs).
 Store tables (keys start with "<account>/<region>/<function name>" = <fn>):
   lambda.functions  <fn> -> one doc per function: {"config": $LATEST's configuration,
                     "code": {"digest", "layers"?, "image"?}, "tags", "reserved",
-                    "policies": {qualifier or "": [statements], "<q>#rev": revision},
+                    "policies": {qualifier or "": [statements]},
                     "next_version", "last_published", "created"}
   lambda.versions   "<fn>/<version:010d>" -> an immutable {"config", "code"} snapshot
   lambda.aliases    "<fn>/<alias>"
