@@ -398,3 +398,18 @@ def test_a_policy_answers_and_moves_its_owners_revision(lam, fn):
     moved = lam.get_alias(FunctionName=fn, Name="live")["RevisionId"]
     assert moved != alias["RevisionId"] and lam.get_policy(FunctionName=fn, Qualifier="live")["RevisionId"] == moved
     lam.remove_permission(FunctionName=fn, StatementId="s1", RevisionId=after_publish)
+
+
+def test_a_deleted_alias_or_version_takes_its_policy_with_it(lam, fn):
+    grant = dict(StatementId="s1", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    lam.publish_version(FunctionName=fn)
+    lam.update_function_configuration(FunctionName=fn, Timeout=9)
+    assert lam.publish_version(FunctionName=fn)["Version"] == "2"
+    lam.create_alias(FunctionName=fn, Name="live", FunctionVersion="1")
+    lam.add_permission(FunctionName=fn, Qualifier="live", **grant)
+    lam.add_permission(FunctionName=fn, Qualifier="2", **grant)
+    lam.delete_alias(FunctionName=fn, Name="live")
+    lam.delete_function(FunctionName=fn, Qualifier="2")
+    lam.create_alias(FunctionName=fn, Name="live", FunctionVersion="1")
+    expect(lam.get_policy, "ResourceNotFoundException", 404, "The resource you requested does not exist.", FunctionName=fn, Qualifier="live")
+    expect(lam.get_policy, "ResourceNotFoundException", 404, "The resource you requested does not exist.", FunctionName=fn, Qualifier="2")

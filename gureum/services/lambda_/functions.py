@@ -179,7 +179,15 @@ def delete(txn: Txn, key: str, qualifier: str | None, arn: str) -> None:
         if not txn.delete(model.VERSIONS, model.version_key(key, qualifier)):
             raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
         txn.delete(model.EIC, f"{key}/{int(qualifier)}")
+        _drop_policy(txn, key, str(int(qualifier)))
     model.changed(txn, key, "deleted", url_ids)
+
+
+def _drop_policy(txn: Txn, key: str, qualifier: str) -> None:
+    """A deleted version's or alias's resource policy goes with it."""
+    doc = txn.get(model.FUNCTIONS, key)
+    if doc is not None and (doc.get("policies") or {}).pop(qualifier, None) is not None:
+        txn.put(model.FUNCTIONS, key, doc)
 
 
 def update_code(txn: Txn, key: str, arn: str, code: dict[str, Any], revision_id: str | None,
