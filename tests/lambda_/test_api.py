@@ -363,8 +363,10 @@ def test_layers_are_published_listed_and_mounted_under_opt_in_order(lam, make_fu
     assert [v["Version"] for v in lam.list_layer_versions(LayerName="libs")["LayerVersions"]] == [2, 1]
     assert any(layer["LayerName"] == "libs" for layer in lam.list_layers()["Layers"])
     code = "import shared, only_first\ndef handler(e, c):\n    return [shared.WHO, only_first.X]\n"
-    name = make_function(code, Layers=[first["LayerVersionArn"], second["LayerVersionArn"]])
-    assert [layer["Arn"] for layer in lam.get_function_configuration(FunctionName=name)["Layers"]] == [first["LayerVersionArn"], second["LayerVersionArn"]]
+    # one version per layer in a function (AWS refuses two of one layer): the later layer wins
+    over = lam.publish_layer_version(LayerName="libs-over", Content={"ZipFile": zip_of({"python/shared.py": "WHO = 'second'\n"})})
+    name = make_function(code, Layers=[first["LayerVersionArn"], over["LayerVersionArn"]])
+    assert [layer["Arn"] for layer in lam.get_function_configuration(FunctionName=name)["Layers"]] == [first["LayerVersionArn"], over["LayerVersionArn"]]
     if ISOLATED:  # /opt exists only inside isolated sandboxes
         assert invoke_json(lam, name)[1] == ["second", 1]
     with pytest.raises(ClientError) as exc:

@@ -174,7 +174,7 @@ def test_mapping_validation_errors_are_aws_errors(lam, sqs, recorder, make_funct
     invalid("Function does not exist", EventSourceArn=arn, FunctionName="no-such-function")
     invalid("Invalid filter pattern definition.", EventSourceArn=arn, FunctionName=other,
             FilterCriteria={"Filters": [{"Pattern": '{"body": "not a list"}'}]})
-    invalid("Unsupported starting position", EventSourceArn=arn, FunctionName=other, StartingPosition="LATEST")
+    invalid("StartingPosition is not valid for SQS event sources.", EventSourceArn=arn, FunctionName=other, StartingPosition="LATEST")
     too_many = error_of(lambda: lam.create_event_source_mapping(
         EventSourceArn=arn, FunctionName=other, ScalingConfig={"MaximumConcurrency": 1001}))
     assert too_many["Error"]["Code"] == "ValidationException"

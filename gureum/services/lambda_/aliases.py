@@ -24,6 +24,8 @@ def alias_key(key: str, name: str) -> str:
 
 
 def check_versions(txn: Txn, key: str, arn: str, version: str, routing: dict[str, Any] | None) -> None:
+    """The alias's version and its routing config's extra version must exist, differ, and
+    the alias may not route from $LATEST (AWS's messages)."""
     if not versions.exists(txn, key, version):
         raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}:{version}", Type="User")
     weights = (routing or {}).get("AdditionalVersionWeights") or {}
@@ -31,16 +33,21 @@ def check_versions(txn: Txn, key: str, arn: str, version: str, routing: dict[str
         raise AwsError.modeled("lambda", "InvalidParameterValueException", "Number of items in AdditionalVersionWeights cannot be greater than 1", Type="User")
     for extra, weight in weights.items():
         if extra == version:
-            raise AwsError.modeled("lambda", "InvalidParameterValueException", "Invalid function version in AdditionalVersionWeights: it is the alias's primary version", Type="User")
+            raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                                   f"Invalid function version {extra}. Function version {extra} is already included in routing configuration.",
+                                   Type="User")
         if not versions.exists(txn, key, extra) or extra == "$LATEST":
-            raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Invalid function version {extra}. Function version {extra} does not exist.", Type="User")
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}:{extra}", Type="User")
         if not 0.0 <= float(weight) <= 1.0:
             raise AwsError.modeled("lambda", "InvalidParameterValueException", "Weight must be between 0.0 and 1.0", Type="User")
+    if weights and version == "$LATEST":
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "$LATEST is not supported for an alias pointing to more than 1 version")
 
 
 def create(txn: Txn, key: str, arn: str, alias: dict[str, Any]) -> dict[str, Any]:
-    """CreateAlias (`alias` the new alias document, `arn` the function's)."""
-    model.get_function(txn, key, arn)
+    """CreateAlias (`alias` the new alias document, `arn` the function's). A missing function
+    is named with the version the alias was to point at, as AWS names it."""
+    model.get_function(txn, key, f"{arn}:{alias['FunctionVersion']}")
     check_versions(txn, key, arn, alias["FunctionVersion"], alias.get("RoutingConfig"))
     if not txn.insert(model.ALIASES, alias_key(key, alias["Name"]), alias):
         raise AwsError.modeled("lambda", "ResourceConflictException", f"Alias already exists: {alias['AliasArn']}", Type="User")
@@ -51,7 +58,7 @@ def create(txn: Txn, key: str, arn: str, alias: dict[str, Any]) -> dict[str, Any
 def get(txn: Txn, key: str, name: str, alias_arn: str) -> dict[str, Any]:
     alias = txn.get(model.ALIASES, alias_key(key, name))
     if alias is None:
-        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Alias not found: {alias_arn}", Type="User")
+        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Cannot find alias arn: {alias_arn}", Type="User")
     return alias
 
 
@@ -80,7 +87,11 @@ def update(txn: Txn, key: str, arn: str, name: str, alias_arn: str, revision_id:
 
 
 def delete(txn: Txn, key: str, name: str) -> None:
-    """DeleteAlias (succeeds whether or not the alias exists)."""
+    """DeleteAlias (succeeds whether or not the alias exists); its event invoke config and
+    resource policy go with it."""
     txn.delete(model.ALIASES, alias_key(key, name))
     txn.delete(model.EIC, alias_key(key, name))
+    doc = txn.get(model.FUNCTIONS, key)
+    if doc is not None and (doc.get("policies") or {}).pop(name, None) is not None:
+        txn.put(model.FUNCTIONS, key, doc)
     model.changed(txn, key, "alias")

@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -72,6 +73,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if ":" in name:
         name, _ = model.parse_name(name, ctx.account_id, ctx.region)
         params = {**params, "FunctionName": name}
+    model.check_new_name(name)
     package = params.get("PackageType") or "Zip"
     if package not in ("Zip", "Image"):
         raise AwsError.modeled("lambda", "ValidationException", f"1 validation error detected: Value '{package}' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]", Type="User")
@@ -99,7 +101,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         ctx.app.spawn(
             images.prepare(ctx.app, key, ctx.account_id, ctx.region, code["image"]["resolved"], True), name=f"lambda-image-{key}"
         )
-    return model.as_created(config)
+    return config
 
 
 @operation("lambda", "GetFunction")
@@ -159,9 +161,8 @@ async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> d
         config, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
         return {**config, "CodeSha256": code["sha256"], "CodeSize": code["size"]}
     today = _today(ctx)
-    config = await ctx.app.store.run(lambda t: functions.update_code(
+    return await ctx.app.store.run(lambda t: functions.update_code(
         t, key, arn, code, params.get("RevisionId"), params.get("Architectures"), bool(params.get("Publish")), today))
-    return model.as_updating(config)
 
 
 async def _update_image(ctx: RequestContext, key: str, arn: str, params: dict[str, Any], image: dict[str, str]) -> dict[str, Any]:
@@ -172,7 +173,7 @@ async def _update_image(ctx: RequestContext, key: str, arn: str, params: dict[st
     config = await ctx.app.store.run(lambda t: functions.update_image(
         t, key, arn, image, params.get("RevisionId"), params.get("Architectures"), bool(params.get("Publish"))))
     ctx.app.spawn(images.prepare(ctx.app, key, ctx.account_id, ctx.region, image["resolved"], False), name=f"lambda-image-{key}")
-    return model.as_updating(config)
+    return config
 
 
 @operation("lambda", "UpdateFunctionConfiguration")
@@ -329,33 +330,54 @@ async def delete_alias(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 
 # --- concurrency -------------------------------------------------------------------------
+def _unqualified_target(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str]:
+    """(store key, arn) of an operation that takes only a function, never a version or alias."""
+    key, _, qualifier, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
+    if qualifier is not None:
+        raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                               "This operation is permitted on Lambda functions only. Aliases and versions do not support this "
+                               "operation. Please specify either a function name or an unqualified function ARN.", Type="User")
+    return key, arn
+
+
 @operation("lambda", "PutFunctionConcurrency")
 async def put_function_concurrency(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
+    key, arn = _unqualified_target(ctx, params)
     engine = await engine_of(ctx.app)
     wanted = int(params["ReservedConcurrentExecutions"])
-    await ctx.app.store.run(lambda t: concurrency.put(t, ctx.account_id, ctx.region, key, arn, wanted, engine.account_concurrency))
+    # AWS names a missing function by its $LATEST here
+    await ctx.app.store.run(lambda t: concurrency.put(t, ctx.account_id, ctx.region, key, f"{arn}:$LATEST", wanted,
+                                                      engine.account_concurrency))
     return {"ReservedConcurrentExecutions": wanted}
 
 
 @operation("lambda", "GetFunctionConcurrency")
 async def get_function_concurrency(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
+    key, arn = _unqualified_target(ctx, params)
     reserved = await ctx.app.store.read(lambda t: concurrency.get(t, key, arn))
     return {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
 
 
 @operation("lambda", "DeleteFunctionConcurrency")
 async def delete_function_concurrency(ctx: RequestContext, params: dict[str, Any]) -> None:
-    key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
+    key, arn = _unqualified_target(ctx, params)
     await ctx.app.store.run(lambda t: concurrency.delete(t, key, arn))
 
 
 # --- resource policy ---------------------------------------------------------------------
+# What AddPermission accepts as a principal: everyone, an account, a service (AWS's and
+# Alexa's domains) or an IAM/STS ARN.
+_PRINCIPAL = re.compile(r"\*|\d{12}|[a-z0-9.-]+\.(amazonaws\.com(\.cn)?|amazon\.com)|arn:aws[a-z-]*:(iam|sts)::(\d{12}|aws):.+")
 @operation("lambda", "AddPermission")
 async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, name, qualifier, arn = _target(ctx, params)
+    if qualifier == "$LATEST":
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "We currently do not support adding policies for $LATEST.",
+                               Type="User")
     principal = params["Principal"]
+    if not _PRINCIPAL.fullmatch(principal):
+        raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                               "The provided principal was invalid. Please check the principal and try again.", Type="User")
     if principal == "*":
         principal_doc: Any = "*"
     elif principal.endswith(".amazonaws.com"):
@@ -391,26 +413,31 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 async def get_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, qualifier, arn = _target(ctx, params)
     statements, revision = await ctx.app.store.read(lambda t: permissions.get(t, key, arn, qualifier or ""))
-    policy = {"Version": "2012-10-17", "Id": "default", "Statement": statements}
-    return {"Policy": json.dumps(policy, separators=(",", ":")), "RevisionId": revision}
+    return {"Policy": permissions.document(statements), "RevisionId": revision}
 
 
 @operation("lambda", "RemovePermission")
 async def remove_permission(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, _, qualifier, arn = _target(ctx, params)
     slot = qualifier or ""
-    await ctx.app.store.run(lambda t: permissions.remove(t, key, arn, slot, params["StatementId"]))
+    await ctx.app.store.run(lambda t: permissions.remove(t, key, arn, slot, params["StatementId"], params.get("RevisionId")))
 
 
 # --- tags --------------------------------------------------------------------------------
 def _tag_key(ctx: RequestContext, resource: str) -> tuple[str, str]:
-    name, _ = model.parse_name(resource, ctx.account_id, ctx.region)
+    name, qualifier = model.parse_name(resource, ctx.account_id, ctx.region)
+    if qualifier is not None:
+        raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                               "Tags on function aliases and versions are not supported. Please specify a function ARN.", Type="User")
     return model.fn_key(ctx.account_id, ctx.region, name), model.function_arn(ctx.account_id, ctx.region, name)
 
 
 @operation("lambda", "TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
     key, arn = _tag_key(ctx, params["Resource"])
+    if not params["Tags"]:
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "An error occurred and the request cannot be processed.",
+                               Type="User")
     await ctx.app.store.run(lambda t: functions.tag(t, key, arn, params["Tags"]))
 
 
@@ -480,13 +507,8 @@ async def list_function_event_invoke_configs(ctx: RequestContext, params: dict[s
 # --- function URLs -----------------------------------------------------------------------
 def _url_slot(ctx: RequestContext, params: dict[str, Any]) -> tuple[str, str, str, str | None]:
     key, name, qualifier, arn = _target(ctx, params)
-    if qualifier and qualifier.isdigit():
-        raise AwsError.modeled(
-            "lambda",
-            "InvalidParameterValueException",
-            "Function URLs can only be created for $LATEST or an alias.",
-            Type="User",
-        )
+    if qualifier and (qualifier.isdigit() or qualifier == "$LATEST"):  # an alias or nothing
+        raise model.validation_error(qualifier, "qualifier", r"Member must satisfy regular expression pattern: ((?!^\d+$)^[0-9a-zA-Z-_]+$)")
     return key, f"{key}/{qualifier or '$LATEST'}", arn, qualifier
 
 
@@ -518,6 +540,8 @@ async def create_function_url_config(ctx: RequestContext, params: dict[str, Any]
     await ctx.app.store.run(lambda t: url_configs.create(t, slot, arn, doc))
     out = await _url_view(ctx, doc)
     out.pop("LastModifiedTime", None)
+    if not params.get("InvokeMode"):  # AWS answers only what was asked for here
+        out.pop("InvokeMode", None)
     engine = await engine_of(ctx.app)
     log.info("function URL for %s: %s (path form: %s)", arn, out["FunctionUrl"], engine.urls.path_url_for(doc["id"]))
     return out
@@ -532,7 +556,10 @@ async def get_function_url_config(ctx: RequestContext, params: dict[str, Any]) -
 @operation("lambda", "UpdateFunctionUrlConfig")
 async def update_function_url_config(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, slot, arn, _ = _url_slot(ctx, params)
-    return await _url_view(ctx, await ctx.app.store.run(lambda t: url_configs.update(t, slot, params)))
+    out = await _url_view(ctx, await ctx.app.store.run(lambda t: url_configs.update(t, slot, params)))
+    if not params.get("InvokeMode"):  # as in CreateFunctionUrlConfig's answer
+        out.pop("InvokeMode", None)
+    return out
 
 
 @operation("lambda", "DeleteFunctionUrlConfig")

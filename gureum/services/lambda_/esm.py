@@ -150,12 +150,9 @@ def _check_sqs(doc: dict[str, Any], fifo: bool, visibility: int, function_timeou
 def _refuse_other_sources_params(params: dict[str, Any]) -> None:
     for name in _NOT_FOR_SQS:
         if params.get(name) is not None:
-            if name == "StartingPosition":
+            if name in ("StartingPosition", "StartingPositionTimestamp"):
                 raise AwsError.modeled(
-                    "lambda",
-                    "InvalidParameterValueException",
-                    f"Unsupported starting position for arn type: {params.get('EventSourceArn', 'sqs')}",
-                    Type="User",
+                    "lambda", "InvalidParameterValueException", "StartingPosition is not valid for SQS event sources.", Type="User"
                 )
             raise AwsError.modeled(
                 "lambda",

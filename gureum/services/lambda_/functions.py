@@ -5,8 +5,12 @@ Table lambda.functions, key <fn> = "<account>/<region>/<name>" (document layout 
 model.py). Synchronous functions of a store transaction, run by api.py (and images.py)
 through `app.store.run(...)`/`read(...)`. Invariants:
 - every write publishes exactly one change event (model.changed), in its own transaction;
-- every change of $LATEST's configuration or code gives it a new RevisionId and
-  LastModified; a RevisionId the caller sends must be the current one;
+- every change of $LATEST's configuration, code, tags or state gives it a new RevisionId
+  (and configuration or code a new LastModified); a RevisionId the caller sends must be the
+  current one. As on AWS, CreateFunction answers the Pending configuration and the stored
+  one (Active for a .zip function, in the same write) has another RevisionId; an update
+  answers InProgress under a RevisionId other than the settled one's;
+- $LATEST is not changed while Pending or while an update is in progress (check_updatable);
 - deleting a function deletes its versions, aliases, event invoke configs and URL configs
   (and the URL ids, so the URLs stop answering); deleting a version is refused while an
   alias points at it.
@@ -55,7 +59,7 @@ def attach_layers(txn: Txn, doc: dict[str, Any], arns: list[str] | None) -> None
     """Point the function at these layer versions (None: leave as is, []: none)."""
     if arns is None:
         return
-    found = layers.resolve(txn, arns)
+    found = layers.resolve(txn, arns, doc["config"]["FunctionArn"].split(":")[3])
     if found:
         doc["config"]["Layers"] = [{"Arn": d["LayerVersionArn"], "CodeSize": d["Content"]["CodeSize"]} for d in found]
         doc["code"]["layers"] = [d["digest"] for d in found]
@@ -67,17 +71,23 @@ def attach_layers(txn: Txn, doc: dict[str, Any], arns: list[str] | None) -> None
 # --- reads ---------------------------------------------------------------------------------
 def config_for(txn: Txn, key: str, qualifier: str | None, arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the configuration `qualifier` names: $LATEST, a version or an alias's version; the
-    function document)."""
+    function document). Its FunctionArn carries the qualifier as the request named it (an
+    alias's name, ":$LATEST" when asked for by name), as AWS answers."""
     doc = model.get_function(txn, key, arn)
-    if qualifier in (None, "$LATEST"):
+    if qualifier is None:
         return doc["config"], doc
+    if qualifier == "$LATEST":
+        return model.qualified(doc["config"], qualifier), doc
     if not qualifier.isdigit():
         alias = txn.get(model.ALIASES, f"{key}/{qualifier}")
         if alias is None:
             raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
-        qualifier = alias["FunctionVersion"]
-        if qualifier == "$LATEST":
-            return doc["config"], doc
+        if alias["FunctionVersion"] == "$LATEST":
+            return model.qualified(doc["config"], qualifier), doc
+        v = versions.get_version(txn, key, alias["FunctionVersion"])
+        if v is None:
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
+        return model.qualified(v["config"], qualifier), doc
     v = versions.get_version(txn, key, qualifier)
     if v is None:
         raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
@@ -91,11 +101,11 @@ def list_configs(txn: Txn, account: str, region: str, params: dict[str, Any]) ->
     prefix = f"{account}/{region}/"
     if params.get("FunctionVersion") != "ALL":
         docs, nxt = model.page_rows(txn, model.FUNCTIONS, prefix, params)
-        return [d["config"] for d in docs], nxt
+        return [model.listed(d["config"]) for d in docs], nxt
     out = []
     for key, doc in txn.scan(model.FUNCTIONS, prefix):
-        out.append(doc["config"])
-        out += versions.configs(txn, key)
+        out.append(model.listed(model.qualified(doc["config"], "$LATEST")))  # named so beside its versions
+        out += [model.listed(c) for c in versions.configs(txn, key)]
     return model.page(out, lambda c: (c["FunctionName"], model.version_order(c["Version"])), "lambda.functions/" + prefix,
                       params, filters={"FunctionVersion": "ALL"})
 
@@ -127,21 +137,43 @@ def pending_images(txn: Txn) -> list[tuple[str, str, bool]]:
 
 
 # --- writes --------------------------------------------------------------------------------
+def check_updatable(config: dict[str, Any]) -> None:
+    """$LATEST may change only once settled: not while Pending (an image being prepared for
+    CreateFunction) nor while an update is in progress (AWS's ResourceConflictException)."""
+    if config.get("State") == "Pending":
+        raise AwsError.modeled("lambda", "ResourceConflictException",
+                               "The operation cannot be performed at this time. The function is currently in the following state: Pending",
+                               Type="User")
+    if config.get("LastUpdateStatus") == "InProgress":
+        raise AwsError.modeled("lambda", "ResourceConflictException",
+                               f"The operation cannot be performed at this time. An update is in progress for resource: {config['FunctionArn']}",
+                               Type="User")
+
+
 def create(txn: Txn, key: str, doc: dict[str, Any], layer_arns: list[str] | None, publish: bool) -> dict[str, Any]:
-    """CreateFunction: store the new function document; the configuration to answer with."""
+    """CreateFunction: store the new function document; the configuration to answer with.
+
+    `doc` comes Pending (model.new_function) and that is what CreateFunction answers. A .zip
+    function is ready in this same write (its code is stored), so it is stored Active under a
+    new RevisionId, as AWS's moves on once the function is ready; an image function stays
+    Pending until its image is prepared (settle_image)."""
     attach_layers(txn, doc, layer_arns)
+    pending = dict(doc["config"])
+    if doc["config"].get("PackageType") != "Image":
+        model.activate(doc["config"])
     if not txn.insert(model.FUNCTIONS, key, doc):
         raise AwsError.modeled("lambda", "ResourceConflictException", f"Function already exist: {doc['config']['FunctionName']}", Type="User")
-    result: dict[str, Any] = doc["config"]
-    if publish:
-        result = versions.snapshot(txn, key, doc, None)["config"]
+    result: dict[str, Any] = pending
+    if publish:  # AWS answers the pending $LATEST numbered as the version (its ARN unqualified)
+        result = {**pending, "Version": versions.snapshot(txn, key, doc, None)["config"]["Version"]}
     model.changed(txn, key, "function")
     return result
 
 
 def delete(txn: Txn, key: str, qualifier: str | None, arn: str) -> None:
-    """DeleteFunction: the whole function (no qualifier) or one version."""
-    model.get_function(txn, key, arn)
+    """DeleteFunction: the whole function (no qualifier) or one version. A missing function
+    is named without the qualifier, as AWS names it."""
+    model.get_function(txn, key, arn.rsplit(":", 1)[0] if qualifier else arn)
     url_ids: list[str] = []
     if qualifier in (None, "$LATEST"):
         if qualifier == "$LATEST":
@@ -162,14 +194,24 @@ def delete(txn: Txn, key: str, qualifier: str | None, arn: str) -> None:
         if not txn.delete(model.VERSIONS, model.version_key(key, qualifier)):
             raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
         txn.delete(model.EIC, f"{key}/{int(qualifier)}")
+        _drop_policy(txn, key, str(int(qualifier)))
     model.changed(txn, key, "deleted", url_ids)
+
+
+def _drop_policy(txn: Txn, key: str, qualifier: str) -> None:
+    """A deleted version's or alias's resource policy goes with it."""
+    doc = txn.get(model.FUNCTIONS, key)
+    if doc is not None and (doc.get("policies") or {}).pop(qualifier, None) is not None:
+        txn.put(model.FUNCTIONS, key, doc)
 
 
 def update_code(txn: Txn, key: str, arn: str, code: dict[str, Any], revision_id: str | None,
                 architectures: list[str] | None, publish: bool, today: date | None = None) -> dict[str, Any]:
     """UpdateFunctionCode of a .zip function (refused past its runtime's "block function
-    update" date): the configuration to answer with."""
+    update" date): the configuration to answer with ($LATEST's update in progress, or with
+    `publish` the new version still being created)."""
     doc = model.get_function(txn, key, arn)
+    check_updatable(doc["config"])
     model.check_revision(doc["config"]["RevisionId"], revision_id)
     config = doc["config"]
     if config.get("Runtime"):
@@ -179,9 +221,9 @@ def update_code(txn: Txn, key: str, arn: str, code: dict[str, Any], revision_id:
         config["Architectures"] = architectures
     doc["code"]["digest"] = code["digest"]
     txn.put(model.FUNCTIONS, key, doc)
-    result: dict[str, Any] = config
+    result: dict[str, Any] = model.as_updating(config)
     if publish:
-        result = versions.snapshot(txn, key, doc, None)["config"]
+        result = model.as_pending(versions.snapshot(txn, key, doc, None)["config"])
     model.changed(txn, key, "code")
     return result
 
@@ -192,6 +234,7 @@ def update_image(txn: Txn, key: str, arn: str, image: dict[str, str], revision_i
     the image is prepared (settle_image)."""
     sha = image["digest"].split(":", 1)[1]
     doc = model.get_function(txn, key, arn)
+    check_updatable(doc["config"])
     model.check_revision(doc["config"]["RevisionId"], revision_id)
     config = doc["config"]
     for f in ("LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
@@ -201,9 +244,9 @@ def update_image(txn: Txn, key: str, arn: str, image: dict[str, str], revision_i
         config["Architectures"] = architectures
     doc["code"] = {"digest": None, "image": image}
     txn.put(model.FUNCTIONS, key, doc)
-    result: dict[str, Any] = config
+    result: dict[str, Any] = model.as_updating(config)
     if publish:
-        result = versions.snapshot(txn, key, doc, None)["config"]
+        result = model.as_pending(versions.snapshot(txn, key, doc, None)["config"])
     model.changed(txn, key, "code")
     return result
 
@@ -215,6 +258,7 @@ def update_configuration(txn: Txn, key: str, arn: str, params: Mapping[str, Any]
     today = lifecycle.today(today)
     doc = model.get_function(txn, key, arn)
     config: dict[str, Any] = doc["config"]
+    check_updatable(config)
     model.check_revision(config["RevisionId"], params.get("RevisionId"))
     before = config.get("Runtime")
     for name in UPDATABLE:
@@ -276,6 +320,7 @@ def settle_image(txn: Txn, key: str, resolved: str, failure: tuple[str, str] | N
             continue
         for f in ("StateReason", "StateReasonCode", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
             cfg.pop(f, None)
+        cfg["RevisionId"] = model.new_revision()  # AWS gives every state change a new revision
         if failure is None:
             cfg["State"] = "Active"
             cfg["LastUpdateStatus"] = "Successful"

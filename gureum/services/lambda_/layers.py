@@ -32,18 +32,35 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "digest"}
 
 
-def resolve(txn: model.Txn, arns: list[str]) -> list[dict[str, Any]]:
-    """The layer version documents for a function's Layers, in order; AWS's errors."""
+def resolve(txn: model.Txn, arns: list[str], region: str | None = None) -> list[dict[str, Any]]:
+    """The layer version documents for a function's Layers, in order; AWS's errors (at most
+    5, in the function's `region`, one version per layer, each existing)."""
     if len(arns) > 5:
         raise AwsError.modeled(
             "lambda", "InvalidParameterValueException", "Cannot reference more than 5 layers.", Type="User"
         )
-    out = []
+    refs: list[tuple[str, Any]] = []
     for arn in arns:
         try:
-            m = lambda_layer_version(arn)
+            refs.append((arn, lambda_layer_version(arn)))
         except BadArn:
-            m = None
+            refs.append((arn, None))
+    if region is not None and any(m is not None and m.region != region for _, m in refs):
+        raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                               f"Layers are not in the same region as the function. Layers are expected to be in region {region}.",
+                               Type="User")
+    first: dict[tuple[str, str, str], str] = {}
+    for arn, m in refs:
+        if m is None:
+            continue
+        same = first.get((m.account, m.region, m.name))
+        first.setdefault((m.account, m.region, m.name), arn)
+        if same is not None:  # a second reference to one layer, even to the same version
+            raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                                   "Two different versions of the same layer are not allowed to be referenced in the same function. "
+                                   f"{same} and {arn} are versions of the same layer.", Type="User")
+    out = []
+    for arn, m in refs:
         doc = txn.get(VERSIONS, _vkey(m.account, m.region, m.name, m.version)) if m else None
         if doc is None:
             raise AwsError.modeled(
@@ -90,18 +107,29 @@ async def publish_layer_version(ctx: RequestContext, params: dict[str, Any]) -> 
         txn.put(VERSIONS, _vkey(ctx.account_id, ctx.region, name, version), doc)
         return doc
 
-    return _view(await ctx.app.store.run(publish))
+    return await _located(ctx, await ctx.app.store.run(publish))
+
+
+def _check_version(version: int) -> None:
+    if version < 1:
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", "Layer Version Cannot be less than 1", Type="User")
+
+
+async def _located(ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any]:
+    """A layer version as the API shows it, with its code's download URL."""
+    view = _view(doc)
+    view["Content"] = dict(view["Content"], Location=await code_urls.location(ctx.app, doc["digest"]))
+    return view
 
 
 async def _get(ctx: RequestContext, name: str, version: int) -> dict[str, Any]:
+    _check_version(version)
     doc = await ctx.app.store.read(lambda t: t.get(VERSIONS, _vkey(ctx.account_id, ctx.region, name, version)))
     if doc is None:
         raise AwsError.modeled(
             "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
         )
-    view = _view(doc)
-    view["Content"] = dict(view["Content"], Location=await code_urls.location(ctx.app, doc["digest"]))
-    return view
+    return await _located(ctx, doc)
 
 
 @operation("lambda", "GetLayerVersion")
@@ -170,4 +198,5 @@ async def list_layers(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 @operation("lambda", "DeleteLayerVersion")
 async def delete_layer_version(ctx: RequestContext, params: dict[str, Any]) -> None:
     name = _name(ctx, params["LayerName"])
+    _check_version(params["VersionNumber"])  # a missing version is no error: AWS answers 204
     await ctx.app.store.run(lambda t: t.delete(VERSIONS, _vkey(ctx.account_id, ctx.region, name, params["VersionNumber"])))

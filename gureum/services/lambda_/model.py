@@ -10,7 +10,7 @@ configs), url_configs.py (function URL configs).
 Store tables (keys start with "<account>/<region>/<function name>" = <fn>):
   lambda.functions  <fn> -> one doc per function: {"config": $LATEST's configuration,
                     "code": {"digest", "layers"?, "image"?}, "tags", "reserved",
-                    "policies": {qualifier or "": [statements], "<q>#rev": revision},
+                    "policies": {qualifier or "": [statements]},
                     "next_version", "last_published", "created"}
   lambda.versions   "<fn>/<version:010d>" -> an immutable {"config", "code"} snapshot
   lambda.aliases    "<fn>/<alias>"
@@ -57,6 +57,7 @@ RESERVED_ENV = {
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 }
 MIN_UNRESERVED = 100
+CREATING_REASON = "The function is being created."
 
 
 # --- names -----------------------------------------------------------------------------
@@ -70,7 +71,10 @@ def parse_name(value: str, account: str, region: str, qualifier: str | None = No
             f"1 validation error detected: Value '{value}' at 'functionName' failed to satisfy constraint",
             Type="User",
         )
-    if (m.account and m.account != account) or (m.region and m.region != region):
+    if m.region and m.region != region:
+        raise AwsError.modeled("lambda", "ResourceNotFoundException",
+                               f"Functions from '{m.region}' are not reachable in this region ('{region}')", Type="User")
+    if m.account and m.account != account:
         raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {value}", Type="User")
     q = m.qualifier
     if q and qualifier and q != qualifier:
@@ -111,43 +115,48 @@ def check_environment(env: dict[str, Any] | None) -> dict[str, str]:
             f"you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: {', '.join(reserved)}",
             Type="User",
         )
-    size = len(json.dumps(variables, separators=(",", ":")).encode())
+    measured = json.dumps(variables, separators=(",", ":"))
+    size = len(measured.encode())
     if size > MAX_ENV_BYTES:
         raise AwsError.modeled(
             "lambda",
             "InvalidParameterValueException",
             "Lambda was unable to configure your environment variables because the environment variables "
-            f"you have provided exceeded the 4KB limit. String measured: {json.dumps(variables)}",
+            f"you have provided exceeded the 4KB limit. String measured: {measured}",
             Type="User",
         )
     return {str(k): str(v) for k, v in variables.items()}
 
 
+def validation_error(value: Any, where: str, constraint: str) -> AwsError:
+    """AWS's ValidationException for one member: "1 validation error detected: Value '...' at
+    'memberPath' failed to satisfy constraint: ..."."""
+    return AwsError.modeled("lambda", "ValidationException",
+                            f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: {constraint}")
+
+
+def _check_range(value: int | None, where: str, low: int, high: int) -> None:
+    if value is None:
+        return
+    if value < low:
+        raise validation_error(value, where, f"Member must have value greater than or equal to {low}")
+    if value > high:
+        raise validation_error(value, where, f"Member must have value less than or equal to {high}")
+
+
+MAX_NAME = 64  # a function's name; its ARN forms may be longer
+
+
+def check_new_name(name: str) -> None:
+    """CreateFunction's name (the model allows 140 characters, for ARNs; a name has 64)."""
+    if len(name) > MAX_NAME:
+        raise validation_error(name, "functionName", f"Member must have length less than or equal to {MAX_NAME}")
+
+
 def check_limits(params: dict[str, Any]) -> None:
-    timeout = params.get("Timeout")
-    if timeout is not None and not 1 <= timeout <= 900:
-        raise AwsError.modeled(
-            "lambda",
-            "ValidationException",
-            f"1 validation error detected: Value '{timeout}' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900",
-            Type="User",
-        )
-    mem = params.get("MemorySize")
-    if mem is not None and not 128 <= mem <= 10240:
-        raise AwsError.modeled(
-            "lambda",
-            "ValidationException",
-            f"1 validation error detected: Value '{mem}' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 10240",
-            Type="User",
-        )
-    eph = (params.get("EphemeralStorage") or {}).get("Size")
-    if eph is not None and not 512 <= eph <= 10240:
-        raise AwsError.modeled(
-            "lambda",
-            "ValidationException",
-            f"1 validation error detected: Value '{eph}' at 'ephemeralStorage.size' failed to satisfy constraint: Member must have value less than or equal to 10240",
-            Type="User",
-        )
+    _check_range(params.get("Timeout"), "timeout", 1, 900)
+    _check_range(params.get("MemorySize"), "memorySize", 128, 10240)
+    _check_range((params.get("EphemeralStorage") or {}).get("Size"), "ephemeralStorage.size", 512, 10240)
     layers = params.get("Layers")
     if layers is not None and len(layers) > 5:
         raise AwsError.modeled(
@@ -184,8 +193,9 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
         "Environment": {"Variables": variables} if params.get("Environment") is not None else None,
         "TracingConfig": {"Mode": (params.get("TracingConfig") or {}).get("Mode", "PassThrough")},
         "RevisionId": new_revision(),
-        "State": "Active",
-        "LastUpdateStatus": "Successful",
+        "State": "Pending",
+        "StateReason": CREATING_REASON,
+        "StateReasonCode": "Creating",
         "PackageType": "Zip",
         "Architectures": arch,
         "EphemeralStorage": {"Size": (params.get("EphemeralStorage") or {}).get("Size", 512)},
@@ -197,8 +207,7 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
     if image is not None:  # a container image: no runtime; Pending until pulled
         for k in ("Runtime", "Handler", "RuntimeVersionConfig"):
             config.pop(k, None)
-        config.update(PackageType="Image", State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
-        config["LastUpdateStatus"] = "InProgress"
+        config["PackageType"] = "Image"
         if params.get("ImageConfig"):
             config["ImageConfigResponse"] = {"ImageConfig": dict(params["ImageConfig"])}
     if params.get("DeadLetterConfig"):
@@ -217,20 +226,52 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
     }
 
 
-def as_created(config: dict[str, Any]) -> dict[str, Any]:
-    """What CreateFunction answers: AWS reports the function still being created."""
-    out = dict(config)
-    out.update(State="Pending", StateReason="The function is being created.", StateReasonCode="Creating")
-    return out
+def activate(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` (Pending after CreateFunction) made Active, as AWS moves it once the function is
+    ready: the Pending state's fields go, LastUpdateStatus appears, and the RevisionId changes."""
+    for f in ("StateReason", "StateReasonCode"):
+        config.pop(f, None)
+    config.update(State="Active", LastUpdateStatus="Successful", RevisionId=new_revision())
+    return config
 
 
 def as_updating(config: dict[str, Any]) -> dict[str, Any]:
+    """What UpdateFunctionCode/Configuration answer: the update in progress. A configuration
+    stored still InProgress (an image being prepared) is answered as it is; one the write
+    already settled (stored Successful) is answered under the RevisionId it had while the
+    update was in progress, as AWS gives the settled configuration a new one."""
     out = dict(config)
-    out.update(
-        LastUpdateStatus="InProgress",
-        LastUpdateStatusReason="The function is being created.",
-        LastUpdateStatusReasonCode="Creating",
-    )
+    if config.get("LastUpdateStatus") != "InProgress":
+        out["RevisionId"] = new_revision()
+    out.update(LastUpdateStatus="InProgress", LastUpdateStatusReason=CREATING_REASON, LastUpdateStatusReasonCode="Creating")
+    return out
+
+
+# What ListFunctions and ListVersionsByFunction leave out of a configuration: AWS lists a
+# subset and documents GetFunction for these.
+NOT_LISTED = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
+              "LastUpdateStatusReasonCode", "RuntimeVersionConfig")
+
+
+def listed(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` as the listings show it."""
+    return {k: v for k, v in config.items() if k not in NOT_LISTED}
+
+
+def qualified(config: dict[str, Any], qualifier: str) -> dict[str, Any]:
+    """`config` (of $LATEST or a version) as named through `qualifier` ($LATEST or an alias):
+    its FunctionArn carries that qualifier."""
+    base = config["FunctionArn"]
+    if config.get("Version", "$LATEST") != "$LATEST":
+        base = base.rsplit(":", 1)[0]
+    return {**config, "FunctionArn": f"{base}:{qualifier}"}
+
+
+def as_pending(config: dict[str, Any]) -> dict[str, Any]:
+    """A version as AWS answers it the moment it is published with an update (Publish=true):
+    still being created, under the revision it had then."""
+    out = {k: v for k, v in config.items() if not k.startswith("LastUpdateStatus")}
+    out.update(State="Pending", StateReason=CREATING_REASON, StateReasonCode="Creating", RevisionId=new_revision())
     return out
 
 
@@ -312,7 +353,7 @@ def page_rows(txn: Txn, table: str, prefix: str, params: dict[str, Any], default
 
 
 # --- tags: Lambda answers every tag rule violation with InvalidParameterValueException ----
-TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("lambda", "InvalidParameterValueException", m, Type="User"), too_many_message="Failed to tag resource: the number of tags exceeds {max}.")
+TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("lambda", "InvalidParameterValueException", m, Type="User"), too_many_message="Number of tags exceeds resource tag limit.")
 
 
 class FunctionTags:
@@ -327,6 +368,7 @@ class FunctionTags:
     def write(self, txn: Txn, new: dict[str, str]) -> None:
         doc = get_function(txn, self.key, self.arn)
         doc["tags"] = new
+        doc["config"]["RevisionId"] = new_revision()  # AWS gives a tag change a new revision too
         txn.put(FUNCTIONS, self.key, doc)
         changed(txn, self.key, "tags")
 

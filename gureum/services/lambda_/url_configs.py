@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_ import model
 from gureum.store import Txn
@@ -26,12 +25,16 @@ def _not_found() -> AwsError:
     return AwsError.modeled("lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User")
 
 
+def _no_function() -> AwsError:
+    """AWS's answer when creating or listing URL configs of a missing function or alias."""
+    return AwsError.modeled("lambda", "ResourceNotFoundException", "Function does not exist", Type="User")
+
+
 def create(txn: Txn, slot: str, arn: str, doc: dict[str, Any]) -> None:
     """CreateFunctionUrlConfig (`doc` the new config; `arn` as the caller named the function)."""
     key, qualifier = doc["key"], doc["qualifier"]
-    model.get_function(txn, key, arns.lambda_function_base(arn))
-    if qualifier and txn.get(model.ALIASES, f"{key}/{qualifier}") is None:
-        raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User")
+    if txn.get(model.FUNCTIONS, key) is None or (qualifier and txn.get(model.ALIASES, f"{key}/{qualifier}") is None):
+        raise _no_function()
     if not txn.insert(model.URLS, slot, doc):
         raise AwsError.modeled("lambda", "ResourceConflictException", f"Failed to create function url config for [functionArn = {arn}]. Error message:  FunctionUrlConfig exists for this Lambda function", Type="User")
     txn.put(model.URL_IDS, doc["id"], {"slot": slot})
@@ -66,7 +69,8 @@ def delete(txn: Txn, slot: str) -> None:
 
 def list_configs(txn: Txn, key: str, arn: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
     """ListFunctionUrlConfigs: one page of the function's URL configs and the next Marker."""
-    model.get_function(txn, key, arn)
+    if txn.get(model.FUNCTIONS, key) is None:
+        raise _no_function()
     return model.page_rows(txn, model.URLS, key + "/", params)
 
 

@@ -49,7 +49,11 @@ def publish_version(txn: Txn, key: str, arn: str, revision_id: str | None, code_
     model.check_revision(doc["config"]["RevisionId"], revision_id)
     if code_sha256 and code_sha256 != doc["config"]["CodeSha256"]:
         raise AwsError.modeled("lambda", "InvalidParameterValueException", f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in $LATEST ({doc['config']['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST.", Type="User")
+    before = doc.get("next_version")
     snap = snapshot(txn, key, doc, description)
+    if doc.get("next_version") != before:  # a new version: AWS moves $LATEST's RevisionId too
+        doc["config"]["RevisionId"] = model.new_revision()
+        txn.put(model.FUNCTIONS, key, doc)
     model.changed(txn, key, "version")
     config: dict[str, Any] = snap["config"]
     return config
@@ -78,5 +82,5 @@ def list_versions(txn: Txn, key: str, arn: str, params: dict[str, Any]) -> tuple
     """ListVersionsByFunction: one page of $LATEST then every published version, and the next
     Marker (a key token on the version order)."""
     doc = model.get_function(txn, key, arn)
-    return model.page([doc["config"], *configs(txn, key)], lambda c: model.version_order(c["Version"]),
-                      "lambda.versions/" + key, params)
+    listed = [model.listed(model.qualified(doc["config"], "$LATEST")), *(model.listed(c) for c in configs(txn, key))]
+    return model.page(listed, lambda c: model.version_order(c["Version"]), "lambda.versions/" + key, params)

@@ -36,6 +36,8 @@ OLD_TAG_RULES = replace(TAG_RULES, too_many=None)
 
 
 def _group_name(params: dict[str, Any]) -> str:
+    if params.get("logGroupName") and params.get("logGroupIdentifier"):
+        raise AwsError.modeled("logs", "ValidationException", "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
     name = params.get("logGroupName") or params.get("logGroupIdentifier")
     if not name:
         raise AwsError.modeled(
@@ -49,7 +51,16 @@ def _group_name(params: dict[str, Any]) -> str:
 @operation("logs", "CreateLogGroup")
 async def create_log_group(ctx: RequestContext, params: dict[str, Any]) -> None:
     new_tags = tags.apply({}, tags.check(params.get("tags") or {}, TAG_RULES), (), TAG_RULES) if params.get("tags") else None
-    await ctx.app.store.run(lambda t: model.create_group(t, ctx.account_id, ctx.region, params["logGroupName"], new_tags))
+    protect = bool(params.get("deletionProtectionEnabled"))
+    await ctx.app.store.run(lambda t: model.create_group(t, ctx.account_id, ctx.region, params["logGroupName"], new_tags,
+                                                         deletion_protection=protect))
+
+
+@operation("logs", "PutLogGroupDeletionProtection")
+async def put_log_group_deletion_protection(ctx: RequestContext, params: dict[str, Any]) -> None:
+    group = _group_name(params)
+    enabled = bool(params["deletionProtectionEnabled"])
+    await ctx.app.store.run(lambda t: model.set_deletion_protection(t, ctx.account_id, ctx.region, group, enabled))
 
 
 @operation("logs", "DeleteLogGroup")
@@ -105,11 +116,13 @@ async def describe_log_groups(ctx: RequestContext, params: dict[str, Any]) -> di
     base = f"{ctx.account_id}/{ctx.region}/"
     prefix = params.get("logGroupNamePrefix") or ""
     pattern = params.get("logGroupNamePattern")
+    if prefix and pattern:
+        raise _invalid("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
     rows, token = await ctx.app.store.read(lambda txn: paging.page(
         txn, GROUPS, base + prefix, token=params.get("nextToken"), limit=params.get("limit"), default_limit=PAGE_GROUPS,
         max_limit=PAGE_GROUPS, keep=(lambda g: pattern.lower() in g["logGroupName"].lower()) if pattern else None,
         filters={"logGroupNamePattern": pattern}, error=_bad_token))
-    out: dict[str, Any] = {"logGroups": [model.group_view(g) for _, g in rows]}
+    out: dict[str, Any] = {"logGroups": [model.group_view(g, by_pattern=pattern is not None) for _, g in rows]}
     if token:
         out["nextToken"] = token
     return out

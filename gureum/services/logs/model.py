@@ -5,6 +5,8 @@ Store tables (keys start with "<account>/<region>/"; \\x1f separates names):
   logs.streams  "<acct>/<region>/<group>\\x1f<stream>"          -> stream doc
   logs.events   "<acct>/<region>/<group>\\x1f<stream>\\x1f<ts:013d>.<seq>" -> {t, m, i}
 Everything here is synchronous and runs inside one store transaction.
+A group doc carries "deletionProtectionEnabled" (false unless CreateLogGroup or
+PutLogGroupDeletionProtection set it); DeleteLogGroup is refused while it is true.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def create_group(txn: Txn, account: str, region: str, group: str, tags: dict[str, str] | None = None, *, exist_ok: bool = False) -> dict[str, Any]:
+def create_group(txn: Txn, account: str, region: str, group: str, tags: dict[str, str] | None = None, *, exist_ok: bool = False,
+                 deletion_protection: bool = False) -> dict[str, Any]:
     if not _GROUP_RE.match(group):
         raise AwsError.modeled(
             "logs",
@@ -65,6 +68,7 @@ def create_group(txn: Txn, account: str, region: str, group: str, tags: dict[str
         "logGroupArn": arn,
         "storedBytes": 0,
         "logGroupClass": "STANDARD",
+        "deletionProtectionEnabled": deletion_protection,
         "tags": dict(tags or {}),
     }
     txn.put(GROUPS, key, doc)
@@ -131,7 +135,7 @@ def put_events(
         doc["firstEventTimestamp"] = min(doc.get("firstEventTimestamp", first), first)
         doc["lastEventTimestamp"] = max(doc.get("lastEventTimestamp", last), last)
         doc["lastIngestionTime"] = ingest
-        doc["storedBytes"] = int(doc.get("storedBytes", 0)) + size
+        doc["bytes"] = int(doc.get("bytes", 0)) + size  # AWS reports a stream's storedBytes as 0 (deprecated)
     doc["seq"] = seq
     doc["uploadSequenceToken"] = f"{seq:056d}"
     txn.put(STREAMS, skey, doc)
@@ -139,15 +143,40 @@ def put_events(
 
 
 def stream_view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k != "seq"}
+    """A stream as DescribeLogStreams shows it: storedBytes is always 0, as AWS has reported
+    it for streams since it deprecated the member (the stream's bytes are kept as "bytes")."""
+    out = {k: v for k, v in doc.items() if k not in ("seq", "bytes")}
+    out["storedBytes"] = 0
+    return out
 
 
-def group_view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k != "tags"}
+# What DescribeLogGroups leaves out when it matches by logGroupNamePattern (as AWS does).
+PATTERN_OMITS = ("storedBytes", "deletionProtectionEnabled")
+
+
+def group_view(doc: dict[str, Any], *, by_pattern: bool = False) -> dict[str, Any]:
+    """A group as DescribeLogGroups shows it (deletionProtectionEnabled false on groups
+    stored before it was kept)."""
+    out = {k: v for k, v in doc.items() if k != "tags"}
+    out.setdefault("deletionProtectionEnabled", False)
+    if by_pattern:
+        for k in PATTERN_OMITS:
+            out.pop(k, None)
+    return out
+
+
+def set_deletion_protection(txn: Txn, account: str, region: str, group: str, enabled: bool) -> None:
+    """PutLogGroupDeletionProtection."""
+    doc = get_group(txn, account, region, group)
+    doc["deletionProtectionEnabled"] = enabled
+    txn.put(GROUPS, group_key(account, region, group), doc)
 
 
 def delete_group(txn: Txn, account: str, region: str, group: str) -> None:
-    get_group(txn, account, region, group)
+    """DeleteLogGroup: refused while the group's deletion protection is on."""
+    if get_group(txn, account, region, group).get("deletionProtectionEnabled"):
+        raise AwsError.modeled("logs", "ValidationException",
+                               "Cannot delete log group with deletion protection enabled. Disable deletion protection first.")
     key = group_key(account, region, group)
     txn.delete(GROUPS, key)
     txn.delete_prefix(STREAMS, key + SEP)

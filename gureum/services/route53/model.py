@@ -550,6 +550,7 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
         current[(doc["Name"], doc["Type"], doc.get("SetIdentifier") or "")] = doc
     before = dict(current)
     problems: list[str] = []
+    touched: dict[tuple, list[str]] = {}  # the actions this batch already took on each record set
     for change in batch["Changes"]:
         action = change["Action"]
         doc = normalize_record_set(change["ResourceRecordSet"])
@@ -559,6 +560,13 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
             continue
         doc["Name"] = names.normalize(doc["Name"])
         key = (doc["Name"], doc["Type"], doc.get("SetIdentifier") or "")
+        earlier = touched.setdefault(key, [])
+        earlier.append(action)
+        if action != "DELETE" and any(e != "DELETE" for e in earlier[:-1]):
+            # one record set written twice in a batch (a DELETE then its replacement is valid;
+            # a second DELETE is "not found", as the batch applies in order)
+            problems.append(f"The request contains an invalid set of changes for a resource record set '{doc['Type']} {doc['Name']}'")
+            continue
         existing = current.get(key)
         if action != "DELETE":
             routed = check_cidr_routing(txn, account, doc)

@@ -23,14 +23,32 @@ SESSION_TOKEN_ROOT_MAX = 3600
 PACKED_POLICY_BYTES = 2048  # what 100% of PackedPolicySize stands for here
 
 
-def _check_session_name(name: str) -> None:
+def _check_session_name(name: str, member: str = "roleSessionName") -> None:
     if not _SESSION_NAME.fullmatch(name):
         raise AwsError.modeled(
             "sts",
             "ValidationError",
-            f"1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: "
+            f"1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: "
             f"Member must satisfy regular expression pattern: {_SESSION_NAME.pattern}",
         )
+
+
+def _check_role_arn(role_arn: str) -> None:
+    """A RoleArn must have AWS's six fields with a partition, a service and a resource."""
+    parts = arns.fields(role_arn)
+    if parts is None or not (parts.partition and parts.service and parts.resource):
+        raise AwsError.modeled("sts", "ValidationError", f"{role_arn} is invalid")
+
+
+def _check_session_tags(params: dict[str, Any]) -> None:
+    """Session tag keys are case-insensitive: no two alike, and each transitive key among them."""
+    keys = [t["Key"].lower() for t in params.get("Tags") or []]
+    if len(set(keys)) != len(keys):
+        raise AwsError.modeled("sts", "InvalidParameterValue",
+                               "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    if any(k.lower() not in keys for k in params.get("TransitiveTagKeys") or []):
+        raise AwsError.modeled("sts", "InvalidParameterValue",
+                               "The specified transitive tag key must be included in the requested tags.")
 
 
 async def _caller(ctx: RequestContext) -> lookup.Principal | None:
@@ -51,7 +69,9 @@ async def get_caller_identity(ctx: RequestContext, params: dict[str, Any]) -> di
 async def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     """Role credentials for the caller, if the role's trust policy allows it (principal,
     conditions, sts:ExternalId; sts:TagSession too when session tags are passed)."""
+    _check_role_arn(params["RoleArn"])
     _check_session_name(params["RoleSessionName"])
+    _check_session_tags(params)
     packed = _packed_policy_size(params)
     caller = await _caller(ctx)
     caller_arn = caller.arn if caller is not None else ctx.principal_arn
@@ -123,6 +143,7 @@ async def assume_role_with_web_identity(ctx: RequestContext, params: dict[str, A
     """Federation through an OIDC provider registered in the role's account (EKS service
     accounts, CI systems): the token's signature is verified with its issuer's keys
     (iam/oidc.py, iam/jwks.py), then the role's trust policy must allow the provider."""
+    _check_role_arn(params["RoleArn"])
     _check_session_name(params["RoleSessionName"])
     packed = _packed_policy_size(params)
     denied = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
@@ -229,9 +250,11 @@ async def get_access_key_info(ctx: RequestContext, params: dict[str, Any]) -> di
 
 @operation("sts", "GetFederationToken")
 async def get_federation_token(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Credentials for a federated user named by the caller (an IAM user or the root)."""
-    _check_session_name(params["Name"])
-    packed = _packed_policy_size(params)
+    """Credentials for a federated user named by the caller (an IAM user or the root). AWS
+    always answers PackedPolicySize here (0 with no session policy or tags)."""
+    _check_session_name(params["Name"], "name")
+    _check_session_tags(params)
+    packed = _packed_policy_size(params) or 0
     caller = await _caller(ctx)
     if caller is not None and caller.session_token is not None:
         raise AwsError.modeled("sts", "AccessDenied", "Cannot call GetFederationToken with session credentials")
@@ -249,7 +272,6 @@ async def get_federation_token(ctx: RequestContext, params: dict[str, Any]) -> d
     out: dict[str, Any] = {
         "Credentials": sessions.credentials(rec),
         "FederatedUser": {"FederatedUserId": user_id, "Arn": arn},
+        "PackedPolicySize": packed,
     }
-    if packed is not None:
-        out["PackedPolicySize"] = packed
     return out
