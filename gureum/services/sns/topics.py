@@ -17,13 +17,12 @@ import re
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.delivery import deliver
 from gureum.policy.delivery import may_deliver
-from gureum.services.sns import delivery, filters
+from gureum.services.sns import delivery, filters, params
 from gureum.services.sns.redrive import SNS_DELIVERY, to_dead_letter_queue
 
 if TYPE_CHECKING:
@@ -43,12 +42,10 @@ def now_iso() -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def parse_topic_arn(arn: str) -> tuple[str, str, str]:
-    """(account, region, name) of a topic ARN; NotFound/InvalidParameter otherwise."""
-    a = arns.try_parse(arn)
-    if a is None or a.service != "sns" or ":" in a.resource:
-        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: TopicArn")
-    return a.account, a.region, a.resource
+def parse_topic_arn(arn: str, region: str | None = None, param: str = "TopicArn") -> tuple[str, str, str]:
+    """(account, region, name) of a topic ARN; InvalidParameter in AWS's words otherwise
+    (params.py); `region` (the request's) refuses a topic of another region."""
+    return params.topic(arn, region, param)
 
 
 def topic_key(account: str, region: str, name: str) -> str:
@@ -80,6 +77,10 @@ def create_topic(t: Txn, account: str, region: str, name: str, attrs: dict[str, 
                     "InvalidParameter",
                     "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
                 )
+        if any(existing.get("tags", {}).get(x["Key"]) != x["Value"] for x in tags):
+            raise AwsError.modeled(
+                "sns", "InvalidParameter", "Invalid parameter: Tags Reason: Topic already exists with different tags"
+            )
         return existing
     doc: dict[str, Any] = {"arn": arn, "name": name, "account": account, "region": region, "fifo": fifo,
            "attrs": {k: v for k, v in attrs.items()}, "tags": {x["Key"]: x["Value"] for x in tags}}
@@ -94,16 +95,17 @@ def _default_attr(name: str) -> str:
     return {"FifoTopic": "false", "ContentBasedDeduplication": "false"}.get(name, "")
 
 
-def get_topic(t: Txn, arn: str) -> dict[str, Any]:
-    account, region, name = parse_topic_arn(arn)
+def get_topic(t: Txn, arn: str, region: str | None = None, param: str = "TopicArn") -> dict[str, Any]:
+    account, region, name = parse_topic_arn(arn, region, param)
     doc = t.get(TOPICS, topic_key(account, region, name))
     if doc is None:
         raise AwsError.modeled("sns", "NotFound", "Topic does not exist")
     return doc
 
 
-def delete_topic(t: Txn, arn: str) -> None:
-    account, region, name = parse_topic_arn(arn)
+def delete_topic(t: Txn, arn: str, region: str | None = None) -> None:
+    """Deletes the topic and its subscriptions; a topic that does not exist is no error."""
+    account, region, name = parse_topic_arn(arn, region)
     key = topic_key(account, region, name)
     t.delete(TOPICS, key)
     t.delete_prefix(SUBS, key + "/")
@@ -115,16 +117,13 @@ def subscriptions(t: Txn, topic: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- subscriptions -----------------------------------------------------------------------------
 
-def sub_key_from_arn(arn: str) -> str:
-    a = arns.try_parse(arn)
-    topic, sep, sub_id = a.resource.partition(":") if a is not None else ("", "", "")
-    if a is None or a.service != "sns" or not sep or ":" in sub_id:
-        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: SubscriptionArn")
-    return f"{a.account}/{a.region}/{topic}/{sub_id}"
+def sub_key_from_arn(arn: str, region: str | None = None) -> str:
+    account, region, topic, sub_id = params.subscription(arn, region)
+    return f"{account}/{region}/{topic}/{sub_id}"
 
 
-def get_sub(t: Txn, arn: str) -> dict[str, Any]:
-    doc = t.get(SUBS, sub_key_from_arn(arn))
+def get_sub(t: Txn, arn: str, region: str | None = None) -> dict[str, Any]:
+    doc = t.get(SUBS, sub_key_from_arn(arn, region))
     if doc is None:
         raise AwsError.modeled("sns", "NotFound", "Subscription does not exist")
     return doc
@@ -138,12 +137,25 @@ SUB_ATTRIBUTES = ("DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMes
                   "SubscriptionRoleArn", "ReplayPolicy")
 
 
-def check_sub_attribute(sub: dict[str, Any], name: str, value: str) -> str:
+SET = "Invalid parameter: "
+SUBSCRIBE = "Invalid parameter: Attributes Reason: "
+
+
+def check_sub_attribute(sub: dict[str, Any], name: str, value: str, *, prefix: str = SET,
+                        scope: str | None = None) -> str:
+    """`value` as stored for attribute `name`, or InvalidParameter in AWS's words: `prefix` is
+    SET (SetSubscriptionAttributes) or SUBSCRIBE (Subscribe's Attributes); `scope` the
+    FilterPolicyScope the policy will have (the subscription's when None)."""
     if name not in SUB_ATTRIBUTES:
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: AttributeName")
+
+    def bad(reason: str) -> AwsError:
+        return AwsError.modeled("sns", "InvalidParameter", prefix + reason)
+
+    scope = scope or sub["attrs"].get("FilterPolicyScope") or "MessageAttributes"
     if name == "RawMessageDelivery":
         if value.lower() not in ("true", "false"):
-            raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: RawMessageDelivery")
+            raise bad(f"RawMessageDelivery: Invalid value [{value}]. Must be true or false.")
         if sub["protocol"] not in ("sqs", "http", "https", "firehose"):
             raise AwsError.modeled(
                 "sns",
@@ -154,24 +166,33 @@ def check_sub_attribute(sub: dict[str, Any], name: str, value: str) -> str:
         return value.lower()
     if name == "FilterPolicy" and value:
         try:
-            filters.parse(value)
+            policy = filters.parse(value)
         except filters.FilterPolicyError as exc:
-            raise AwsError.modeled("sns", "InvalidParameter", f"Invalid parameter: {exc}") from None
-    if name == "FilterPolicyScope" and value not in ("MessageAttributes", "MessageBody"):
-        raise AwsError.modeled(
-            "sns",
-            "InvalidParameter",
-            "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value "
-            f"[{value}]. Please use either MessageBody or MessageAttributes",
-        )
+            raise bad(str(exc)) from None
+        if scope == "MessageAttributes" and filters.is_nested(policy):
+            raise bad("Filter policy scope MessageAttributes does not support nested filter policy")
+    if name == "FilterPolicyScope":
+        if value not in ("MessageAttributes", "MessageBody"):
+            raise bad(f"FilterPolicyScope: Invalid value [{value}]. Please use either MessageBody or MessageAttributes")
+        current = sub["attrs"].get("FilterPolicy")
+        if value == "MessageAttributes" and current and filters.is_nested(json.loads(current)):
+            raise bad("Filter policy scope MessageAttributes does not support nested filter policy")
     if name in ("DeliveryPolicy", "RedrivePolicy") and value:
         try:
-            json.loads(value)
+            doc = json.loads(value)
         except ValueError:
-            raise AwsError.modeled(
-                "sns", "InvalidParameter", f"Invalid parameter: {name}: failed to parse JSON."
-            ) from None
+            raise bad(f"{name}: failed to parse JSON.") from None
+        if name == "RedrivePolicy":
+            _check_redrive(sub, doc, bad)
     return value
+
+
+def _check_redrive(sub: dict[str, Any], doc: Any, bad: Any) -> None:
+    target = doc.get("deadLetterTargetArn") if isinstance(doc, dict) else None
+    if not isinstance(target, str) or arns.service_of(target) != "sqs":
+        raise bad("RedrivePolicy: deadLetterTargetArn is an invalid arn")
+    if sub["topic"].endswith(".fifo") and sub["endpoint"].endswith(".fifo") and not target.endswith(".fifo"):
+        raise bad("RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.")
 
 
 def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs: dict[str, str],
@@ -191,14 +212,15 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
     sub = {"arn": sub_arn, "topic": topic["arn"], "protocol": protocol,
            "endpoint": endpoint, "owner": owner, "attrs": {}, "token": secrets.token_hex(64),
            "pending": protocol in ("http", "https", "email", "email-json", "sms")}
+    scope = attrs.get("FilterPolicyScope")
     for k, v in attrs.items():
-        sub["attrs"][k] = check_sub_attribute(sub, k, v)
-    if protocol == "sqs" and topic["fifo"] and not endpoint.endswith(".fifo"):
+        sub["attrs"][k] = check_sub_attribute(sub, k, v, prefix=SUBSCRIBE, scope=scope)
+    if protocol == "sqs" and not topic["fifo"] and endpoint.endswith(".fifo"):
         raise AwsError.modeled(
             "sns",
             "InvalidParameter",
-            "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SNS Topics currently"
-            " only support FIFO SQS queues as subscribers.",
+            "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be"
+            " subscribed to standard SNS topics",
         )
     put_sub(t, sub)
     return sub, True
@@ -220,7 +242,8 @@ def envelope(topic: dict[str, Any], sub: dict[str, Any] | None, message_id: str,
         "SignatureVersion": "1",
         "Signature": base64.b64encode(secrets.token_bytes(256)).decode(),
         "SigningCertURL": f"{base_url}/_gureum/sns/SimpleNotificationService.pem",
-        "UnsubscribeURL": f"{base_url}/?Action=Unsubscribe&SubscriptionArn={quote(sub['arn'], safe='') if sub else ''}",
+        # AWS writes the subscription ARN as it is (its ':' unencoded)
+        "UnsubscribeURL": f"{base_url}/?Action=Unsubscribe&SubscriptionArn={sub['arn'] if sub else ''}",
     })
     if attrs:
         doc["MessageAttributes"] = {
@@ -328,8 +351,7 @@ def _base_url(app: App) -> str:
 # -- http/https --------------------------------------------------------------------------------
 
 def confirmation_body(topic_arn: str, sub: dict[str, Any], base_url: str) -> str:
-    url = (f"{base_url}/?Action=ConfirmSubscription&Version=2010-03-31&TopicArn={quote(topic_arn, safe='')}"
-           f"&Token={sub['token']}")
+    url = f"{base_url}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={sub['token']}"  # as AWS writes it
     return json.dumps({
         "Type": "SubscriptionConfirmation", "MessageId": str(uuid.uuid4()), "Token": sub["token"],
         "TopicArn": topic_arn,
