@@ -1,4 +1,10 @@
-"""Queue attribute rules: names, defaults, ranges, the JSON policies, FIFO-only settings."""
+"""Queue attribute rules: names, defaults, ranges, the JSON policies, FIFO-only settings.
+
+Defaults and ranges are AWS's current ones (SQS Developer Guide, "Amazon SQS quotas"): a
+message (and a batch in total) up to 1 MiB, MaximumMessageSize 1 KiB-1 MiB defaulting to
+1 MiB (AWS raised both from 256 KiB in 2025; queues created before keep the value stored at
+their creation), retention 60 s-14 days (4 days), delay 0-900 s (0), receive wait 0-20 s
+(0), visibility 0-12 h (30 s)."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from gureum.aws.errors import AwsError
 MAX_MESSAGE_SIZE_LIMIT = 1_048_576
 DEFAULTS: dict[str, str] = {
     "DelaySeconds": "0",
-    "MaximumMessageSize": "262144",
+    "MaximumMessageSize": str(MAX_MESSAGE_SIZE_LIMIT),  # 1 MiB since AWS raised it in 2025
     "MessageRetentionPeriod": "345600",
     "ReceiveMessageWaitTimeSeconds": "0",
     "VisibilityTimeout": "30",
