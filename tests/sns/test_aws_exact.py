@@ -5,6 +5,7 @@ the notification URLs as AWS writes them. Driven through boto3 (the query protoc
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -337,3 +338,34 @@ def test_notification_urls_carry_the_subscription_arn_as_aws_writes_it(clients, 
     wait_for("the notification", arrived, timeout=20)
     doc = json.loads(got[0]["Body"])
     assert doc["UnsubscribeURL"].endswith(f"/?Action=Unsubscribe&SubscriptionArn={sub}")
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_notifications_are_signed_with_a_fetchable_certificate(clients, version):
+    import base64
+    import urllib.request
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    sns, sqs = clients
+    topic = sns.create_topic(Name=_n("t"), Attributes={"SignatureVersion": version})["TopicArn"]
+    url, arn = _queue(sqs)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="signed", Subject="about")
+    got: list[dict] = []
+
+    def arrived() -> bool:
+        got.extend(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []))
+        return bool(got)
+
+    wait_for("the notification", arrived, timeout=20)
+    doc = json.loads(got[0]["Body"])
+    assert doc["SignatureVersion"] == version
+    assert re.fullmatch(r"http://[^/]+/_gureum/sns/SimpleNotificationService-[0-9a-f]{32}\.pem", doc["SigningCertURL"])
+    with urllib.request.urlopen(doc["SigningCertURL"], timeout=10) as resp:
+        cert = x509.load_pem_x509_certificate(resp.read())
+    canonical = "".join(f"{k}\n{doc[k]}\n" for k in ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"))
+    digest = hashes.SHA1() if version == "1" else hashes.SHA256()
+    cert.public_key().verify(base64.b64decode(doc["Signature"]), canonical.encode(), padding.PKCS1v15(), digest)

@@ -12,7 +12,7 @@ from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_url
-from gureum.services.sns import endpoints, topics
+from gureum.services.sns import endpoints, signing, topics
 from gureum.services.sns import params as params_
 
 MAX_MESSAGE = 262_144
@@ -157,7 +157,7 @@ async def subscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
     if sub.get("pending") and protocol in ("http", "https") and new:
         from gureum.services.sns import delivery
 
-        body = topics.confirmation_body(topic["arn"], sub, _base_url(ctx))
+        body = topics.confirmation_body(topic, sub, _base_url(ctx), await signing.signer(ctx.app))
         await delivery.schedule(ctx.app, sub, "SubscriptionConfirmation", str(uuid.uuid4()), body)
     if sub.get("pending") and not params.get("ReturnSubscriptionArn"):
         return {"SubscriptionArn": "pending confirmation"}

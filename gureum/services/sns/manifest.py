@@ -8,6 +8,8 @@ MANIFEST = Manifest(
     api_modules={"sns": ("gureum.services.sns.api",)},
     # durable http(s) deliveries and their retries
     components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",)),),
+    # the signing certificate, with AWS's file name shape (signing.py)
+    edge_routes={"/_gureum/sns/": "gureum.services.sns.signing:handle"},
     validation_errors={"sns": "InvalidParameter"},
     routing={"sns": Routing(query_version="2010-03-31")},
     ports={"topics": "gureum.services.sns.port:Topics"},

@@ -22,11 +22,12 @@ from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.delivery import deliver
 from gureum.policy.delivery import may_deliver
-from gureum.services.sns import delivery, filters, params
+from gureum.services.sns import delivery, filters, params, signing
 from gureum.services.sns.redrive import SNS_DELIVERY, to_dead_letter_queue
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.services.sns.signing import Signer
     from gureum.store.base import Txn
 
 log = logging.getLogger("gureum.sns")
@@ -230,21 +231,21 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
 
 def envelope(topic: dict[str, Any], sub: dict[str, Any] | None, message_id: str, message: str,
              subject: str | None, attrs: dict[str, dict[str, Any]], base_url: str,
-             seq: str | None = None) -> dict[str, Any]:
+             seq: str | None = None, signer: Signer | None = None) -> dict[str, Any]:
+    """The notification document, keys in AWS's order, signed as AWS signs it (signing.py);
+    FIFO topics' notifications carry no signature, as AWS's do not."""
     doc: dict[str, Any] = {"Type": "Notification", "MessageId": message_id, "TopicArn": topic["arn"]}
     if seq is not None:
         doc["SequenceNumber"] = seq
     if subject:
         doc["Subject"] = subject
-    doc.update({
-        "Message": message,
-        "Timestamp": now_iso(),
-        "SignatureVersion": "1",
-        "Signature": base64.b64encode(secrets.token_bytes(256)).decode(),
-        "SigningCertURL": f"{base_url}/_gureum/sns/SimpleNotificationService.pem",
-        # AWS writes the subscription ARN as it is (its ':' unencoded)
-        "UnsubscribeURL": f"{base_url}/?Action=Unsubscribe&SubscriptionArn={sub['arn'] if sub else ''}",
-    })
+    doc.update({"Message": message, "Timestamp": now_iso()})
+    if seq is None and signer is not None:
+        version = topic["attrs"].get("SignatureVersion") or "1"
+        doc.update({"SignatureVersion": version, "Signature": signer.sign(doc, version),
+                    "SigningCertURL": signer.cert_url(base_url)})
+    # AWS writes the subscription ARN as it is (its ':' unencoded)
+    doc["UnsubscribeURL"] = f"{base_url}/?Action=Unsubscribe&SubscriptionArn={sub['arn'] if sub else ''}"
     if attrs:
         doc["MessageAttributes"] = {
             k: {"Type": v["DataType"], "Value": v["StringValue"] if v.get("StringValue") is not None
@@ -287,6 +288,7 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
     if topic["fifo"]:
         seq = f"{int(dt.datetime.now().timestamp() * 1e6):020d}"
     base_url = base_url or _base_url(app)
+    signer = await signing.signer(app) if subs else None
     for sub in subs:
         if sub.get("pending"):
             continue
@@ -297,7 +299,7 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
         if not _filter_ok(sub, text, attrs):
             continue
         raw = sub["attrs"].get("RawMessageDelivery") == "true"
-        env = envelope(topic, sub, message_id, text, subject, attrs, base_url, seq)
+        env = envelope(topic, sub, message_id, text, subject, attrs, base_url, seq, signer)
         if sub["protocol"] in ("sqs", "lambda") and not await may_deliver(
                 app, "sns.amazonaws.com", "sqs:SendMessage" if sub["protocol"] == "sqs" else "lambda:InvokeFunction",
                 sub["endpoint"], source_arn=topic["arn"], source_account=topic["account"]):
@@ -308,8 +310,7 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
         elif sub["protocol"] in ("http", "https"):
             await delivery.schedule(app, sub, "Notification", message_id, text if raw else json.dumps(env))
         elif sub["protocol"] == "lambda":
-            sns_doc = {k: v for k, v in env.items() if k != "MessageAttributes"}
-            sns_doc["MessageAttributes"] = env.get("MessageAttributes") or {}
+            sns_doc = _lambda_record(env)
             event = {"Records": [{"EventVersion": "1.0", "EventSubscriptionArn": sub["arn"],
                                   "EventSource": "aws:sns", "Sns": sns_doc}]}
             app.spawn(_to_lambda(app, sub["endpoint"], event), "sns lambda delivery")
@@ -350,14 +351,28 @@ def _base_url(app: App) -> str:
 
 # -- http/https --------------------------------------------------------------------------------
 
-def confirmation_body(topic_arn: str, sub: dict[str, Any], base_url: str) -> str:
+def confirmation_body(topic: dict[str, Any], sub: dict[str, Any], base_url: str, signer: Signer) -> str:
+    topic_arn = topic["arn"]
     url = f"{base_url}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={sub['token']}"  # as AWS writes it
-    return json.dumps({
+    doc: dict[str, Any] = {
         "Type": "SubscriptionConfirmation", "MessageId": str(uuid.uuid4()), "Token": sub["token"],
         "TopicArn": topic_arn,
         "Message": f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, "
                    "visit the SubscribeURL included in this message.",
-        "SubscribeURL": url, "Timestamp": now_iso(), "SignatureVersion": "1",
-        "Signature": base64.b64encode(secrets.token_bytes(256)).decode(),
-        "SigningCertURL": f"{base_url}/_gureum/sns/SimpleNotificationService.pem",
-    })
+        "SubscribeURL": url, "Timestamp": now_iso()}
+    version = topic["attrs"].get("SignatureVersion") or "1"
+    doc.update({"SignatureVersion": version, "Signature": signer.sign(doc, version),
+                "SigningCertURL": signer.cert_url(base_url)})
+    return json.dumps(doc)
+
+
+_LAMBDA_KEYS = {"SigningCertURL": "SigningCertUrl", "UnsubscribeURL": "UnsubscribeUrl"}
+
+
+def _lambda_record(env: dict[str, Any]) -> dict[str, Any]:
+    """The `Sns` member of a Lambda event record: AWS spells SigningCertUrl/UnsubscribeUrl
+    so, and sends Subject null and MessageAttributes {} when there are none."""
+    doc = {_LAMBDA_KEYS.get(k, k): v for k, v in env.items() if k != "MessageAttributes"}
+    doc.setdefault("Subject", None)
+    doc["MessageAttributes"] = env.get("MessageAttributes") or {}
+    return doc
