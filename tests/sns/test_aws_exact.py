@@ -369,3 +369,14 @@ def test_notifications_are_signed_with_a_fetchable_certificate(clients, version)
     canonical = "".join(f"{k}\n{doc[k]}\n" for k in ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"))
     digest = hashes.SHA1() if version == "1" else hashes.SHA256()
     cert.public_key().verify(base64.b64decode(doc["Signature"]), canonical.encode(), padding.PKCS1v15(), digest)
+
+
+def test_model_constraints_are_validation_errors(gureum, topic):
+    from botocore.config import Config
+
+    sns = gureum.client("sns", config=Config(parameter_validation=False))
+    status, code, kind, message = refused(sns.publish, TopicArn=topic, Message="m",
+                                          MessageAttributes={"attr1": {"StringValue": "v"}})
+    assert (status, code, kind) == (400, "ValidationError", "Sender")
+    assert message.startswith("1 validation error detected: Value null at 'messageAttributes.")
+    assert message.endswith("failed to satisfy constraint: Member must not be null")

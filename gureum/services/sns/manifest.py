@@ -10,7 +10,8 @@ MANIFEST = Manifest(
     components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",)),),
     # the signing certificate, with AWS's file name shape (signing.py)
     edge_routes={"/_gureum/sns/": "gureum.services.sns.signing:handle"},
-    validation_errors={"sns": "InvalidParameter"},
+    # model constraints (Coral's validation): ValidationError, as AWS answers a missing DataType
+    validation_errors={"sns": "ValidationError"},
     routing={"sns": Routing(query_version="2010-03-31")},
     ports={"topics": "gureum.services.sns.port:Topics"},
     reset="gureum.services.sns.reset:reset",
