@@ -380,3 +380,46 @@ def test_model_constraints_are_validation_errors(gureum, topic):
     assert (status, code, kind) == (400, "ValidationError", "Sender")
     assert message.startswith("1 validation error detected: Value null at 'messageAttributes.")
     assert message.endswith("failed to satisfy constraint: Member must not be null")
+
+
+def test_topic_policy_checks(clients, topic):
+    sns, _ = clients
+
+    def set_policy(doc):
+        return refused(sns.set_topic_attributes, TopicArn=topic, AttributeName="Policy",
+                       AttributeValue=doc if isinstance(doc, str) else json.dumps(doc))
+
+    assert set_policy("{not json") == invalid("Invalid parameter: Policy Error: null")
+    two = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sns:Publish",
+                                                   "Resource": [topic, topic + "2"]}]}
+    assert set_policy(two) == invalid("Invalid parameter: Policy statement must apply to a single resource!")
+    other = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
+                                                     "Resource": topic}]}
+    assert set_policy(other) == invalid("Invalid parameter: Policy statement action out of service scope!")
+    good = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sns:Publish",
+                                                    "Resource": topic}]}
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(good))
+
+
+def test_subject_with_a_control_character(clients, topic):
+    sns, _ = clients
+    assert refused(sns.publish, TopicArn=topic, Message="m", Subject="a\tb") == invalid("Invalid parameter: Subject")
+    assert refused(sns.publish, TopicArn=topic, Message="m", Subject="x" * 101) == invalid("Invalid parameter: Subject")
+    sns.publish(TopicArn=topic, Message="m", Subject="Grüße, 100% fine!")
+
+
+def test_effective_delivery_policy_lays_the_topics_over_aws_defaults(clients, topic):
+    sns, _ = clients
+    got = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["EffectiveDeliveryPolicy"])
+    assert got == {"http": {"defaultHealthyRetryPolicy": {
+        "minDelayTarget": 20, "maxDelayTarget": 20, "numRetries": 3, "numMaxDelayRetries": 0, "numNoDelayRetries": 0,
+        "numMinDelayRetries": 0, "backoffFunction": "linear"}, "disableSubscriptionOverrides": False,
+        "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"}}}
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(
+        {"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 5, "maxDelayTarget": 6, "numRetries": 1},
+                  "disableSubscriptionOverrides": False}}))
+    got = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["EffectiveDeliveryPolicy"])["http"]
+    assert got["defaultHealthyRetryPolicy"] == {"minDelayTarget": 5, "maxDelayTarget": 6, "numRetries": 1,
+                                                "numMaxDelayRetries": 0, "numNoDelayRetries": 0,
+                                                "numMinDelayRetries": 0, "backoffFunction": "linear"}
+    assert got["defaultRequestPolicy"] == {"headerContentType": "text/plain; charset=UTF-8"}

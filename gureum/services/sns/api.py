@@ -49,12 +49,36 @@ def _default_policy(arn: str, account: str) -> str:
     }, separators=(",", ":"))
 
 
+def _check_policy(text: str) -> None:
+    """A topic policy as SNS checks it before storing it: a JSON object whose statements
+    each apply to one resource and grant only SNS actions."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise params_.invalid("Policy Error: null")
+    statements = doc.get("Statement")
+    for st in statements if isinstance(statements, list) else [statements] if isinstance(statements, dict) else []:
+        if not isinstance(st, dict):
+            continue
+        resource = st.get("Resource")
+        if isinstance(resource, list) and len(resource) != 1:
+            raise params_.invalid("Policy statement must apply to a single resource!")
+        actions = st.get("Action")
+        for action in actions if isinstance(actions, list) else [actions]:
+            if isinstance(action, str) and action != "*" and not action.lower().startswith("sns:"):
+                raise params_.invalid("Policy statement action out of service scope!")
+
+
 @operation("sns", "CreateTopic")
 async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     attrs = params.get("Attributes") or {}
-    for k in attrs:
+    for k, v in attrs.items():
         if k not in _TOPIC_SETTABLE:
             raise params_.invalid("AttributeName")
+        if k == "Policy":
+            _check_policy(v)
     new_tags = tags.check([(x["Key"], x.get("Value") or "") for x in params.get("Tags") or []], TAG_RULES)
     tags.apply({}, new_tags, (), TAG_RULES)
     doc = await ctx.app.store.run(lambda t: topics.create_topic(
@@ -97,11 +121,27 @@ async def get_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
         "SubscriptionsConfirmed": str(sum(1 for s in subs if not s.get("pending"))),
         "SubscriptionsPending": str(sum(1 for s in subs if s.get("pending"))),
         "SubscriptionsDeleted": "0",
-        "EffectiveDeliveryPolicy": json.dumps({"http": {"defaultHealthyRetryPolicy": endpoints.DEFAULT_HTTP_RETRY,
-                                                        "disableSubscriptionOverrides": False}}),
+        "EffectiveDeliveryPolicy": json.dumps(_effective_delivery_policy(topic["attrs"].get("DeliveryPolicy"))),
     }
     attrs.update(topic["attrs"])
     return {"Attributes": attrs}
+
+
+def _effective_delivery_policy(text: str | None) -> dict[str, Any]:
+    """AWS's defaults for http(s) deliveries with the topic's DeliveryPolicy laid over them."""
+    http: dict[str, Any] = {"defaultHealthyRetryPolicy": dict(endpoints.DEFAULT_HTTP_RETRY),
+                            "disableSubscriptionOverrides": False,
+                            "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"}}
+    try:
+        given = (json.loads(text) if text else {}).get("http")
+    except (ValueError, AttributeError):
+        given = None
+    for key, value in given.items() if isinstance(given, dict) else ():
+        if key == "defaultHealthyRetryPolicy" and isinstance(value, dict):
+            http[key].update(value)
+        elif value is not None:
+            http[key] = value
+    return {"http": http}
 
 
 @operation("sns", "SetTopicAttributes")
@@ -109,6 +149,8 @@ async def set_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
     name, value = params["AttributeName"], params.get("AttributeValue") or ""
     if name not in _TOPIC_SETTABLE or name == "FifoTopic":
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: AttributeName")
+    if name == "Policy" and value:
+        _check_policy(value)
 
     def update(t: Any) -> None:
         topic = topics.get_topic(t, params["TopicArn"], ctx.region)
@@ -326,7 +368,7 @@ def _check_publish(topic: dict[str, Any], p: dict[str, Any]) -> None:
     if len(message.encode()) > MAX_MESSAGE:
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Message too long")
     subject = p.get("Subject")
-    if subject is not None and (not subject or len(subject) > 100 or any(c in subject for c in "\r\n")):
+    if subject is not None and (not subject or len(subject) > 100 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in subject)):
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Subject")
     if p.get("MessageStructure") == "json":
         try:
