@@ -210,3 +210,15 @@ def test_get_style_query_requests_to_a_queue_url(gureum, sqs, queue):
     status, root = query(gureum, "GET", queue + "-gone", {"Action": "ReceiveMessage", "Version": "2012-11-05"})
     assert (status, text(root, "Code"), text(root, "Message")) == (
         400, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist for this wsdl version.")
+
+
+def test_redrive_policy_refusals(sqs):
+    value = '{"deadLetterTargetArn": "dummy", "maxReceiveCount": 42}'
+    assert refused(sqs.create_queue, QueueName=_name(), Attributes={"RedrivePolicy": value}) == invalid_value(
+        f"Value {value} for parameter RedrivePolicy is invalid. Reason: Invalid value for deadLetterTargetArn.")
+    dlq = sqs.create_queue(QueueName=_name())["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    value = f'{{"deadLetterTargetArn": "{dlq_arn}", "maxReceiveCount": 0}}'
+    assert refused(sqs.create_queue, QueueName=_name(), Attributes={"RedrivePolicy": value}) == invalid_value(
+        f"Value {value} for parameter RedrivePolicy is invalid. Reason: Invalid value for maxReceiveCount: 0, valid "
+        "values are from 1 to 1000 both inclusive.")

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 
 MAX_MESSAGE_SIZE_LIMIT = 1_048_576
@@ -119,34 +120,35 @@ def normalize(attrs: dict[str, str], *, fifo: bool, creating: bool) -> dict[str,
 
 
 def _redrive_policy(value: str) -> str:
+    def bad(reason: str) -> AwsError:
+        return AwsError.modeled(
+            "sqs", "InvalidParameterValue",
+            f"Value {value} for parameter RedrivePolicy is invalid. Reason: {reason}",
+        )
+
     try:
         doc = json.loads(value)
     except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
         raise AwsError.modeled(
             "sqs",
             "InvalidAttributeValue",
             "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.",
-        ) from None
-    if not isinstance(doc, dict) or "deadLetterTargetArn" not in doc or "maxReceiveCount" not in doc:
-        raise AwsError.modeled(
-            "sqs",
-            "InvalidAttributeValue",
-            f"Value {value} for parameter RedrivePolicy is invalid. Reason: Redrive policy does not contain "
-            "mandatory attribute: deadLetterTargetArn, maxReceiveCount.",
         )
+    if "deadLetterTargetArn" not in doc or "maxReceiveCount" not in doc:
+        raise bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn, maxReceiveCount.")
+    target = doc["deadLetterTargetArn"]
+    if not isinstance(target, str) or arns.service_of(target) != "sqs":  # refused before any lookup
+        raise bad("Invalid value for deadLetterTargetArn.")
     try:
         count = int(doc["maxReceiveCount"])
     except (TypeError, ValueError):
         count = 0
     if not 1 <= count <= 1000:
-        raise AwsError.modeled(
-            "sqs",
-            "InvalidAttributeValue",
-            f"Value {value} for parameter RedrivePolicy is invalid. Reason: Invalid value for "
-            "maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive.",
-        )
-    return json.dumps({"deadLetterTargetArn": doc["deadLetterTargetArn"], "maxReceiveCount": count},
-                      separators=(",", ":"))
+        raise bad(f"Invalid value for maxReceiveCount: {doc['maxReceiveCount']}, valid values are from 1 to 1000 "
+                  "both inclusive.")
+    return json.dumps({"deadLetterTargetArn": target, "maxReceiveCount": count}, separators=(",", ":"))
 
 
 def _redrive_allow_policy(value: str) -> str:
