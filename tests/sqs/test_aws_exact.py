@@ -222,3 +222,12 @@ def test_redrive_policy_refusals(sqs):
     assert refused(sqs.create_queue, QueueName=_name(), Attributes={"RedrivePolicy": value}) == invalid_value(
         f"Value {value} for parameter RedrivePolicy is invalid. Reason: Invalid value for maxReceiveCount: 0, valid "
         "values are from 1 to 1000 both inclusive.")
+
+
+def test_queue_type_cannot_change(sqs, queue, fifo):
+    assert refused(sqs.set_queue_attributes, QueueUrl=queue, Attributes={"FifoQueue": "true"}) == (
+        400, "InvalidAttributeName", "InvalidAttributeName", "Sender", "Unknown Attribute FifoQueue.")
+    sqs.set_queue_attributes(QueueUrl=fifo, Attributes={"FifoQueue": "true"})
+    assert refused(sqs.set_queue_attributes, QueueUrl=fifo, Attributes={"FifoQueue": "false"}) == (
+        400, "InvalidAttributeValue", "InvalidAttributeValue", "Sender",
+        "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")

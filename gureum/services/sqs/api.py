@@ -143,7 +143,15 @@ async def get_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
 @operation("sqs", "SetQueueAttributes")
 async def set_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng, q = await _queue(ctx, params["QueueUrl"])
-    await eng.set_attributes(q, params.get("Attributes") or {})
+    attrs = dict(params.get("Attributes") or {})
+    if q.fifo and "FifoQueue" in attrs:  # a standard queue knows no FifoQueue (the engine says so)
+        if attrs.pop("FifoQueue").lower() != "true":
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidAttributeValue",
+                "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
+            )
+    await eng.set_attributes(q, attrs)
     return {}
 
 
