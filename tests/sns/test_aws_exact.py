@@ -423,3 +423,20 @@ def test_effective_delivery_policy_lays_the_topics_over_aws_defaults(clients, to
                                                 "numMaxDelayRetries": 0, "numNoDelayRetries": 0,
                                                 "numMinDelayRetries": 0, "backoffFunction": "linear"}
     assert got["defaultRequestPolicy"] == {"headerContentType": "text/plain; charset=UTF-8"}
+
+
+def test_add_and_remove_permission_edit_the_topic_policy(gureum, clients, topic):
+    sns, _ = clients
+    other = gureum.client("sns", aws_access_key_id="111111111111", aws_secret_access_key="test")
+    assert refused(other.publish, TopicArn=topic, Message="m")[1] == "AuthorizationError"
+    sns.add_permission(TopicArn=topic, Label="let-other-publish", AWSAccountId=["111111111111"], ActionName=["Publish"])
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    assert [st["Sid"] for st in policy["Statement"]] == ["__default_statement_ID", "let-other-publish"]
+    assert policy["Statement"][1] == {"Sid": "let-other-publish", "Effect": "Allow",
+                                      "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                                      "Action": "SNS:Publish", "Resource": topic}
+    other.publish(TopicArn=topic, Message="m")
+    sns.remove_permission(TopicArn=topic, Label="let-other-publish")
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    assert [st["Sid"] for st in policy["Statement"]] == ["__default_statement_ID"]
+    assert refused(other.publish, TopicArn=topic, Message="m")[1] == "AuthorizationError"

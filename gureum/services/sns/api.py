@@ -167,6 +167,48 @@ async def set_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
     return {}
 
 
+def _one_or_many(values: list[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else values
+
+
+def _update_policy(t: Any, arn: str, region: str, change: Any) -> None:
+    """Apply `change(statements, topic)` to the topic's policy (AWS's default one when the
+    topic has none of its own) and store the result as the topic's Policy."""
+    topic = topics.get_topic(t, arn, region)
+    doc = json.loads(topic["attrs"].get("Policy") or _default_policy(topic["arn"], topic["account"]))
+    statements = doc.get("Statement")
+    statements = statements if isinstance(statements, list) else [statements] if statements else []
+    change(statements, topic)
+    doc["Statement"] = statements
+    topic["attrs"]["Policy"] = json.dumps(doc, separators=(",", ":"))
+    t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
+
+
+@operation("sns", "AddPermission")
+async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    label = params["Label"]
+    actions = [f"SNS:{a}" for a in params["ActionName"]]
+    accounts = [arns.iam_root(a) if a.isdigit() else a for a in params["AWSAccountId"]]
+
+    def add(statements: list[Any], topic: dict[str, Any]) -> None:
+        if any(isinstance(st, dict) and st.get("Sid") == label for st in statements):
+            raise params_.invalid("Statement already exists")
+        statements.append({"Sid": label, "Effect": "Allow", "Principal": {"AWS": _one_or_many(accounts)},
+                           "Action": _one_or_many(actions), "Resource": topic["arn"]})
+
+    await ctx.app.store.run(lambda t: _update_policy(t, params["TopicArn"], ctx.region, add))
+    return {}
+
+
+@operation("sns", "RemovePermission")
+async def remove_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def remove(statements: list[Any], topic: dict[str, Any]) -> None:
+        statements[:] = [st for st in statements if not (isinstance(st, dict) and st.get("Sid") == params["Label"])]
+
+    await ctx.app.store.run(lambda t: _update_policy(t, params["TopicArn"], ctx.region, remove))
+    return {}
+
+
 # -- subscriptions ---------------------------------------------------------------------------
 
 @operation("sns", "Subscribe")
