@@ -440,3 +440,31 @@ def test_add_and_remove_permission_edit_the_topic_policy(gureum, clients, topic)
     policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
     assert [st["Sid"] for st in policy["Statement"]] == ["__default_statement_ID"]
     assert refused(other.publish, TopicArn=topic, Message="m")[1] == "AuthorizationError"
+
+
+def test_more_than_ten_message_attributes(clients, topic):
+    sns, sqs = clients
+    url, arn = _queue(sqs)
+    raw_url, raw_arn = _queue(sqs)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=raw_arn, Attributes={"RawMessageDelivery": "true"})
+    attrs = {f"a{i}": {"DataType": "String", "StringValue": str(i)} for i in range(11)}
+    sns.publish(TopicArn=topic, Message="many", MessageAttributes=attrs)  # SNS takes them
+    sns.publish(TopicArn=topic, Message="few", MessageAttributes={"a": {"DataType": "String", "StringValue": "1"}})
+    got: list[dict] = []
+
+    def both() -> bool:
+        got.extend(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", []))
+        return len(got) >= 2
+
+    wait_for("both notifications", both, timeout=20)
+    many = next(json.loads(m["Body"]) for m in got if json.loads(m["Body"])["Message"] == "many")
+    assert sorted(many["MessageAttributes"]) == sorted(attrs)
+    raw: list[dict] = []
+
+    def the_few() -> bool:  # the raw subscription got the message with one attribute, not the other
+        raw.extend(sqs.receive_message(QueueUrl=raw_url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", []))
+        return bool(raw)
+
+    wait_for("the raw delivery", the_few, timeout=20)
+    assert [m["Body"] for m in raw] == ["few"]

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gureum.sns")
 
 TOPICS = "sns_topics"
+MAX_RAW_SQS_ATTRIBUTES = 10
 SUBS = "sns_subs"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
@@ -323,10 +324,15 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
 async def _to_sqs(app: App, sub: dict[str, Any], env: dict[str, Any], text: str,
                   attrs: dict[str, dict[str, Any]], raw: bool, group: str | None, dedup: str) -> None:
     sqs_attrs = None
+    body = text if raw else json.dumps(env)
+    if raw and len(attrs) > MAX_RAW_SQS_ATTRIBUTES:  # AWS discards it as a client-side error
+        log.warning("SNS raw delivery to %s discarded: %d message attributes (SQS takes %d)", sub["endpoint"],
+                    len(attrs), MAX_RAW_SQS_ATTRIBUTES)
+        await to_dead_letter_queue(app, sub, body)
+        return
     if raw and attrs:
         sqs_attrs = {k: {kk: vv for kk, vv in v.items() if kk in ("DataType", "StringValue", "BinaryValue")}
-                     for k, v in list(attrs.items())[:10]}
-    body = text if raw else json.dumps(env)
+                     for k, v in attrs.items()}
     try:
         await deliver(app, sub["endpoint"], body, source=SNS_DELIVERY, attributes=sqs_attrs, group=group,
                       dedup=dedup)
