@@ -468,3 +468,41 @@ def test_more_than_ten_message_attributes(clients, topic):
 
     wait_for("the raw delivery", the_few, timeout=20)
     assert [m["Body"] for m in raw] == ["few"]
+
+
+def test_http_delivery_policies_as_aws_composes_them(clients):
+    import urllib.request
+
+    from tests.sns.test_sns import _Endpoint
+
+    sns, _ = clients
+    topic = sns.create_topic(Name=_n("t"))["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(
+        {"http": {"disableSubscriptionOverrides": False,
+                  "defaultRequestPolicy": {"headerContentType": "application/json"}}}))
+    ep = _Endpoint()
+    try:
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep.url, Attributes={"DeliveryPolicy": json.dumps(
+            {"healthyRetryPolicy": {"minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 0},
+             "throttlePolicy": {"maxReceivesPerSecond": 1000}})})
+        ep.wait(1)
+        headers, confirm = ep.posts[0]
+        assert headers["content-type"] == "text/plain; charset=UTF-8"  # confirmations keep AWS's default
+        with urllib.request.urlopen(confirm["SubscribeURL"]) as resp:
+            resp.read()
+        sub = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["SubscriptionArn"]
+        attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+        healthy = {"minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 0, "numMaxDelayRetries": 0,
+                   "numNoDelayRetries": 0, "numMinDelayRetries": 0, "backoffFunction": "linear"}
+        assert json.loads(attrs["DeliveryPolicy"]) == {
+            "healthyRetryPolicy": healthy, "sicklyRetryPolicy": None, "throttlePolicy": {"maxReceivesPerSecond": 1000},
+            "requestPolicy": None, "guaranteed": False}
+        assert json.loads(attrs["EffectiveDeliveryPolicy"]) == {
+            "healthyRetryPolicy": healthy, "sicklyRetryPolicy": None, "throttlePolicy": {"maxReceivesPerSecond": 1000},
+            "requestPolicy": {"headerContentType": "application/json"}, "guaranteed": False}
+        sns.publish(TopicArn=topic, Message="typed")
+        ep.wait(2)
+        headers, note = ep.posts[1]
+        assert note["Message"] == "typed" and headers["content-type"] == "application/json"
+    finally:
+        ep.close()

@@ -121,27 +121,10 @@ async def get_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
         "SubscriptionsConfirmed": str(sum(1 for s in subs if not s.get("pending"))),
         "SubscriptionsPending": str(sum(1 for s in subs if s.get("pending"))),
         "SubscriptionsDeleted": "0",
-        "EffectiveDeliveryPolicy": json.dumps(_effective_delivery_policy(topic["attrs"].get("DeliveryPolicy"))),
+        "EffectiveDeliveryPolicy": json.dumps(endpoints.topic_effective_policy(topic["attrs"])),
     }
     attrs.update(topic["attrs"])
     return {"Attributes": attrs}
-
-
-def _effective_delivery_policy(text: str | None) -> dict[str, Any]:
-    """AWS's defaults for http(s) deliveries with the topic's DeliveryPolicy laid over them."""
-    http: dict[str, Any] = {"defaultHealthyRetryPolicy": dict(endpoints.DEFAULT_HTTP_RETRY),
-                            "disableSubscriptionOverrides": False,
-                            "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"}}
-    try:
-        given = (json.loads(text) if text else {}).get("http")
-    except (ValueError, AttributeError):
-        given = None
-    for key, value in given.items() if isinstance(given, dict) else ():
-        if key == "defaultHealthyRetryPolicy" and isinstance(value, dict):
-            http[key].update(value)
-        elif value is not None:
-            http[key] = value
-    return {"http": http}
 
 
 @operation("sns", "SetTopicAttributes")
@@ -314,15 +297,23 @@ async def list_subscriptions_by_topic(ctx: RequestContext, params: dict[str, Any
 
 @operation("sns", "GetSubscriptionAttributes")
 async def get_subscription_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    s = await ctx.app.store.read(lambda t: topics.get_sub(t, params["SubscriptionArn"], ctx.region))
+    def load(t: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        sub = topics.get_sub(t, params["SubscriptionArn"], ctx.region)
+        account, region, name = topics.parse_topic_arn(sub["topic"])
+        return sub, t.get(topics.TOPICS, topics.topic_key(account, region, name))
+
+    s, topic = await ctx.app.store.read(load)
     attrs = {"SubscriptionArn": s["arn"], "TopicArn": s["topic"], "Owner": s["owner"], "Protocol": s["protocol"],
              "Endpoint": s["endpoint"], "PendingConfirmation": "true" if s.get("pending") else "false",
              "ConfirmationWasAuthenticated": "true" if not s.get("pending") and s["protocol"] not in (
                  "http", "https", "email", "email-json") else "false",
              "RawMessageDelivery": "false", "SubscriptionPrincipal": arns.iam_root(s["owner"])}
     if s["protocol"] in ("http", "https"):
-        attrs["EffectiveDeliveryPolicy"] = json.dumps({"healthyRetryPolicy": endpoints.retry_policy(s)})
+        attrs["EffectiveDeliveryPolicy"] = json.dumps(endpoints.sub_effective_policy(
+            s, topic["attrs"] if topic is not None else None))
     attrs.update(s["attrs"])
+    if s["attrs"].get("DeliveryPolicy"):
+        attrs["DeliveryPolicy"] = json.dumps(endpoints.sub_policy(s["attrs"]["DeliveryPolicy"]))
     if attrs.get("FilterPolicy") and "FilterPolicyScope" not in attrs:
         attrs["FilterPolicyScope"] = "MessageAttributes"
     return {"Attributes": attrs}

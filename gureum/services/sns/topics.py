@@ -22,7 +22,7 @@ from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.delivery import deliver
 from gureum.policy.delivery import may_deliver
-from gureum.services.sns import delivery, filters, params, signing
+from gureum.services.sns import delivery, endpoints, filters, params, signing
 from gureum.services.sns.redrive import SNS_DELIVERY, to_dead_letter_queue
 
 if TYPE_CHECKING:
@@ -309,7 +309,10 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
         if sub["protocol"] == "sqs":
             await _to_sqs(app, sub, env, text, attrs, raw, group, dedup or message_id)
         elif sub["protocol"] in ("http", "https"):
-            await delivery.schedule(app, sub, "Notification", message_id, text if raw else json.dumps(env))
+            effective = endpoints.sub_effective_policy(sub, topic["attrs"])  # carried with the delivery
+            target = dict(sub, content_type=endpoints.content_type(sub, topic["attrs"]),
+                          retry=effective["healthyRetryPolicy"])
+            await delivery.schedule(app, target, "Notification", message_id, text if raw else json.dumps(env))
         elif sub["protocol"] == "lambda":
             sns_doc = _lambda_record(env)
             event = {"Records": [{"EventVersion": "1.0", "EventSubscriptionArn": sub["arn"],
