@@ -506,3 +506,17 @@ def test_http_delivery_policies_as_aws_composes_them(clients):
         assert note["Message"] == "typed" and headers["content-type"] == "application/json"
     finally:
         ep.close()
+
+
+def test_filter_policy_scope_shows_only_with_a_policy(clients, topic):
+    sns, sqs = clients
+    _, arn = _queue(sqs)
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, ReturnSubscriptionArn=True, Attributes={
+        "RawMessageDelivery": "TrUe", "FilterPolicyScope": "MessageBody", "FilterPolicy": ""})["SubscriptionArn"]
+    attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert attrs["RawMessageDelivery"] == "true"
+    assert "FilterPolicy" not in attrs and "FilterPolicyScope" not in attrs
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                    AttributeValue=json.dumps({"attr": ["match-this"]}))
+    attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert (json.loads(attrs["FilterPolicy"]), attrs["FilterPolicyScope"]) == ({"attr": ["match-this"]}, "MessageBody")

@@ -314,8 +314,11 @@ async def get_subscription_attributes(ctx: RequestContext, params: dict[str, Any
     attrs.update(s["attrs"])
     if s["attrs"].get("DeliveryPolicy"):
         attrs["DeliveryPolicy"] = json.dumps(endpoints.sub_policy(s["attrs"]["DeliveryPolicy"]))
-    if attrs.get("FilterPolicy") and "FilterPolicyScope" not in attrs:
-        attrs["FilterPolicyScope"] = "MessageAttributes"
+    if attrs.get("FilterPolicy"):
+        attrs.setdefault("FilterPolicyScope", "MessageAttributes")
+    else:  # AWS shows the scope only with a policy, and no empty policy
+        attrs.pop("FilterPolicy", None)
+        attrs.pop("FilterPolicyScope", None)
     return {"Attributes": attrs}
 
 
