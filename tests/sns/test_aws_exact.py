@@ -520,3 +520,9 @@ def test_filter_policy_scope_shows_only_with_a_policy(clients, topic):
                                     AttributeValue=json.dumps({"attr": ["match-this"]}))
     attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
     assert (json.loads(attrs["FilterPolicy"]), attrs["FilterPolicyScope"]) == ({"attr": ["match-this"]}, "MessageBody")
+
+
+def test_subscription_principal_is_who_subscribed(gureum, clients, sub):
+    sns, _ = clients
+    caller = gureum.client("sts").get_caller_identity()["Arn"]
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["SubscriptionPrincipal"] == caller

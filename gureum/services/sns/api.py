@@ -217,7 +217,8 @@ async def subscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 
     def sub_txn(t: Any) -> tuple[dict[str, Any], dict[str, Any], bool]:
         topic = topics.get_topic(t, params["TopicArn"], ctx.region)
-        sub, new = topics.subscribe(t, topic, protocol, endpoint, params.get("Attributes") or {}, ctx.account_id)
+        sub, new = topics.subscribe(t, topic, protocol, endpoint, params.get("Attributes") or {}, ctx.account_id,
+                                    ctx.principal_arn)
         return topic, sub, new
 
     topic, sub, new = await ctx.app.store.run(sub_txn)
@@ -307,7 +308,7 @@ async def get_subscription_attributes(ctx: RequestContext, params: dict[str, Any
              "Endpoint": s["endpoint"], "PendingConfirmation": "true" if s.get("pending") else "false",
              "ConfirmationWasAuthenticated": "true" if not s.get("pending") and s["protocol"] not in (
                  "http", "https", "email", "email-json") else "false",
-             "RawMessageDelivery": "false", "SubscriptionPrincipal": arns.iam_root(s["owner"])}
+             "RawMessageDelivery": "false", "SubscriptionPrincipal": s.get("principal") or arns.iam_root(s["owner"])}
     if s["protocol"] in ("http", "https"):
         attrs["EffectiveDeliveryPolicy"] = json.dumps(endpoints.sub_effective_policy(
             s, topic["attrs"] if topic is not None else None))

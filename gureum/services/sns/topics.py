@@ -198,8 +198,9 @@ def _check_redrive(sub: dict[str, Any], doc: Any, bad: Any) -> None:
 
 
 def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs: dict[str, str],
-              owner: str) -> tuple[dict[str, Any], bool]:
-    """The subscription (existing for the same protocol+endpoint) and whether it is new."""
+              owner: str, principal: str = "") -> tuple[dict[str, Any], bool]:
+    """The subscription (existing for the same protocol+endpoint) and whether it is new;
+    `principal` (who subscribed) is its SubscriptionPrincipal."""
     for s in subscriptions(t, topic):
         if s["protocol"] == protocol and s["endpoint"] == endpoint:
             for k, v in attrs.items():
@@ -212,7 +213,7 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
             return s, False
     sub_arn = arns.sns_subscription(topic["region"], topic["account"], topic["name"], str(uuid.uuid4()))
     sub = {"arn": sub_arn, "topic": topic["arn"], "protocol": protocol,
-           "endpoint": endpoint, "owner": owner, "attrs": {}, "token": secrets.token_hex(64),
+           "endpoint": endpoint, "owner": owner, "principal": principal, "attrs": {}, "token": secrets.token_hex(64),
            "pending": protocol in ("http", "https", "email", "email-json", "sms")}
     scope = attrs.get("FilterPolicyScope")
     for k, v in attrs.items():
