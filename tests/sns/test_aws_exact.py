@@ -526,3 +526,34 @@ def test_subscription_principal_is_who_subscribed(gureum, clients, sub):
     sns, _ = clients
     caller = gureum.client("sts").get_caller_identity()["Arn"]
     assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["SubscriptionPrincipal"] == caller
+
+
+def test_unsubscribing_an_http_endpoint_tells_it_and_lets_it_restore(clients):
+    import urllib.request
+
+    from tests.sns.test_sns import _Endpoint
+
+    sns, _ = clients
+    topic = sns.create_topic(Name=_n("t"))["TopicArn"]
+    ep = _Endpoint()
+    try:
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep.url)
+        ep.wait(1)
+        with urllib.request.urlopen(ep.posts[0][1]["SubscribeURL"]) as resp:
+            resp.read()
+        sub = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["SubscriptionArn"]
+        sns.unsubscribe(SubscriptionArn=sub)
+        assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+        ep.wait(2)
+        headers, note = ep.posts[1]
+        assert headers["x-amz-sns-message-type"] == "UnsubscribeConfirmation"
+        assert headers["x-amz-sns-subscription-arn"] == sub
+        assert note["Type"] == "UnsubscribeConfirmation" and note["TopicArn"] == topic
+        assert note["Message"] == (f"You have chosen to deactivate subscription {sub}.\nTo cancel this operation and "
+                                   "restore the subscription, visit the SubscribeURL included in this message.")
+        assert note["SubscribeURL"].endswith(f"/?Action=ConfirmSubscription&TopicArn={topic}&Token={note['Token']}")
+        with urllib.request.urlopen(note["SubscribeURL"]) as resp:
+            assert sub.encode() in resp.read()
+        assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]] == [sub]
+    finally:
+        ep.close()

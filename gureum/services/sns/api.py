@@ -251,6 +251,9 @@ async def confirm_subscription(ctx: RequestContext, params: dict[str, Any]) -> d
                     s["auth_unsub"] = True
                 topics.put_sub(t, s)
                 return s
+        restored = topics.restore(t, topic, token) if topic is not None else None
+        if restored is not None:
+            return restored
         raise params_.invalid("Token")
 
     sub = await ctx.app.store.run(confirm)
@@ -261,10 +264,22 @@ async def confirm_subscription(ctx: RequestContext, params: dict[str, Any]) -> d
 async def unsubscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     arn = params["SubscriptionArn"]
 
-    def drop(t: Any) -> None:  # a subscription that does not exist (any more) is no error
-        t.delete(topics.SUBS, topics.sub_key_from_arn(arn, ctx.region))
+    def drop(t: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        gone = topics.unsubscribe(t, arn, ctx.region)
+        if gone is None:
+            return None
+        account, region, name = topics.parse_topic_arn(gone["topic"])
+        topic = t.get(topics.TOPICS, topics.topic_key(account, region, name))
+        return (gone, topic) if topic is not None else None
 
-    await ctx.app.store.run(drop)
+    told = await ctx.app.store.run(drop)
+    if told is not None:  # an http(s) endpoint is told, and may restore it (ConfirmSubscription)
+        from gureum.services.sns import delivery
+
+        sub, topic = told
+        body = topics.confirmation_body(topic, sub, _base_url(ctx), await signing.signer(ctx.app),
+                                        kind="UnsubscribeConfirmation")
+        await delivery.schedule(ctx.app, sub, "UnsubscribeConfirmation", json.loads(body)["MessageId"], body)
     return {}
 
 

@@ -95,7 +95,7 @@ async def post_once(sub: dict[str, Any], kind: str, message_id: str, body: str) 
     }
     if kind != "SubscriptionConfirmation":
         headers["x-amz-sns-subscription-arn"] = sub["arn"]
-    if sub["attrs"].get("RawMessageDelivery") == "true":
+    if kind == "Notification" and sub["attrs"].get("RawMessageDelivery") == "true":
         headers["x-amz-sns-rawdelivery"] = "true"
     try:
         status = await http_post(sub["endpoint"], headers, body.encode())

@@ -4,7 +4,10 @@ gureum/delivery.py's `deliver`, to http/https endpoints (confirmation handshake,
 the delivery policy, in the background); email/sms subscriptions are stored only.
 
 Tables: `sns_topics` (`<account>/<region>/<name>`), `sns_subs`
-(`<account>/<region>/<topic name>/<subscription id>`).
+(`<account>/<region>/<topic name>/<subscription id>`), `sns_unsubscribed`
+(`<account>/<region>/<topic name>/<token>`: an http(s) subscription as it was when
+unsubscribed; the UnsubscribeConfirmation sent to its endpoint carries the token, and
+confirming it restores the subscription, as AWS's "To cancel this operation" does).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ log = logging.getLogger("gureum.sns")
 TOPICS = "sns_topics"
 MAX_RAW_SQS_ATTRIBUTES = 10
 SUBS = "sns_subs"
+UNSUBSCRIBED = "sns_unsubscribed"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
 
@@ -111,6 +115,34 @@ def delete_topic(t: Txn, arn: str, region: str | None = None) -> None:
     key = topic_key(account, region, name)
     t.delete(TOPICS, key)
     t.delete_prefix(SUBS, key + "/")
+    t.delete_prefix(UNSUBSCRIBED, key + "/")
+
+
+def unsubscribe(t: Txn, arn: str, region: str) -> dict[str, Any] | None:
+    """Delete the subscription (one that does not exist is no error); a confirmed http(s)
+    one is kept restorable under a new token and returned, to be told of it."""
+    key = sub_key_from_arn(arn, region)
+    doc = t.get(SUBS, key)
+    if doc is None:
+        return None
+    t.delete(SUBS, key)
+    if doc["protocol"] not in ("http", "https") or doc.get("pending"):
+        return None
+    doc = dict(doc, token=secrets.token_hex(64))
+    account, region_, topic_name = parse_topic_arn(doc["topic"])
+    t.put(UNSUBSCRIBED, f"{topic_key(account, region_, topic_name)}/{doc['token']}", doc)
+    return doc
+
+
+def restore(t: Txn, topic: dict[str, Any], token: str) -> dict[str, Any] | None:
+    """The subscription an UnsubscribeConfirmation's token restores, restored; else None."""
+    key = f"{topic_key(topic['account'], topic['region'], topic['name'])}/{token}"
+    doc = t.get(UNSUBSCRIBED, key)
+    if doc is None:
+        return None
+    t.delete(UNSUBSCRIBED, key)
+    put_sub(t, doc)
+    return doc
 
 
 def subscriptions(t: Txn, topic: dict[str, Any]) -> list[dict[str, Any]]:
@@ -361,15 +393,18 @@ def _base_url(app: App) -> str:
 
 # -- http/https --------------------------------------------------------------------------------
 
-def confirmation_body(topic: dict[str, Any], sub: dict[str, Any], base_url: str, signer: Signer) -> str:
+def confirmation_body(topic: dict[str, Any], sub: dict[str, Any], base_url: str, signer: Signer,
+                      kind: str = "SubscriptionConfirmation") -> str:
+    """A SubscriptionConfirmation, or the UnsubscribeConfirmation of an unsubscribed one."""
     topic_arn = topic["arn"]
     url = f"{base_url}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={sub['token']}"  # as AWS writes it
+    message = (f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, "
+               "visit the SubscribeURL included in this message.") if kind == "SubscriptionConfirmation" else (
+        f"You have chosen to deactivate subscription {sub['arn']}.\nTo cancel this operation and restore the "
+        "subscription, visit the SubscribeURL included in this message.")
     doc: dict[str, Any] = {
-        "Type": "SubscriptionConfirmation", "MessageId": str(uuid.uuid4()), "Token": sub["token"],
-        "TopicArn": topic_arn,
-        "Message": f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, "
-                   "visit the SubscribeURL included in this message.",
-        "SubscribeURL": url, "Timestamp": now_iso()}
+        "Type": kind, "MessageId": str(uuid.uuid4()), "Token": sub["token"], "TopicArn": topic_arn,
+        "Message": message, "SubscribeURL": url, "Timestamp": now_iso()}
     version = topic["attrs"].get("SignatureVersion") or "1"
     doc.update({"SignatureVersion": version, "Signature": signer.sign(doc, version),
                 "SigningCertURL": signer.cert_url(base_url)})
