@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from gureum.aws import arn as arns
-from gureum.aws import auth, routing, specs
+from gureum.aws import auth, hooks, routing, specs
 from gureum.aws.dispatch import RequestContext, call_handler, find_handler
 from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge, serializable
 from gureum.aws.protocols.table import PROTOCOLS, Incoming, WireProtocol, error_protocol, pick
@@ -103,6 +103,10 @@ async def handle(app: App, request: Request) -> Response:
         incoming = Incoming(body, route.form if route.form is not None else form or [], route.labels,
                             request.query, request.headers)
         params = protocol.parse(spec, op, incoming)
+        if route.protocol == "query" and op.input is not None:
+            implicit = hooks.for_service(route.service).implicit_params(request, op.input.members)
+            if implicit:
+                params = {**implicit, **params}
         if body is not None and len(body) > VALIDATE_INLINE_BYTES:  # big values: off the event loop
             await asyncio.to_thread(validate, spec, op.input, params)
         else:

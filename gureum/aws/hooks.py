@@ -16,7 +16,8 @@ first use and cached per process (they hold no state).
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from gureum.aws.errors import AwsError
@@ -54,6 +55,11 @@ class ProtocolHooks(Protocol):
         """Whether the canonical URI is the raw path (else the path percent-encoded again)."""
         ...
 
+    def implicit_params(self, request: Request, members: Collection[str]) -> dict[str, Any] | None:
+        """Input members (of `members`) a query request carries outside its parameters
+        (SQS: the queue URL the request was sent to); parameters sent win over these."""
+        ...
+
 
 class GenericHooks:
     """No departures: what a service without `protocol_hooks` gets; subclass to override."""
@@ -78,6 +84,9 @@ class GenericHooks:
 
     def path_signed_as_sent(self) -> bool:
         return False
+
+    def implicit_params(self, request: Request, members: Collection[str]) -> dict[str, Any] | None:
+        return None
 
 
 GENERIC: ProtocolHooks = GenericHooks()

@@ -218,7 +218,7 @@ VALIDATION_CASES = [
     ("servicediscovery", "create_http_namespace", {"Name": "arn:bad"}, "InvalidInput"),
     ("ecr", "describe_repositories", {"repositoryNames": ["BAD NAME"]}, "InvalidParameterException"),
     ("lambda", "get_function", {"FunctionName": "bad name!"}, "ValidationException"),
-    ("sns", "list_tags_for_resource", {"ResourceArn": ""}, "InvalidParameter"),
+    ("sns", "list_tags_for_resource", {"ResourceArn": ""}, "ValidationError"),
 ]
 
 

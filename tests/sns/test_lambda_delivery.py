@@ -85,3 +85,7 @@ def test_s3_and_sns_events_reach_a_function(gureum):
     sns_rec = next(r["Records"][0] for r in records if r["Records"][0].get("EventSource") == "aws:sns")
     assert sns_rec["Sns"]["Message"] == "hello lambda" and sns_rec["Sns"]["TopicArn"] == topic
     assert sns_rec["Sns"]["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
+    # AWS's spelling in Lambda records (the SQS/HTTP envelope says SigningCertURL/UnsubscribeURL)
+    assert {"SigningCertUrl", "UnsubscribeUrl", "Signature", "SignatureVersion"} <= set(sns_rec["Sns"])
+    assert "SigningCertURL" not in sns_rec["Sns"] and "UnsubscribeURL" not in sns_rec["Sns"]
+    assert sns_rec["Sns"]["UnsubscribeUrl"].endswith("SubscriptionArn=" + sns_rec["EventSubscriptionArn"])

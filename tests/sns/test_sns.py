@@ -136,9 +136,9 @@ def test_fifo_topic_to_fifo_queue(clients):
     topic = sns.create_topic(Name=_n("t") + ".fifo", Attributes={
         "FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
     url, arn = _queue(sqs, fifo=True)
-    _std_url, std_arn = _queue(sqs)
-    with pytest.raises(ClientError):
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=std_arn)
+    std_topic = sns.create_topic(Name=_n("t"))["TopicArn"]
+    with pytest.raises(ClientError):  # a FIFO queue takes only a FIFO topic (a standard queue takes both)
+        sns.subscribe(TopicArn=std_topic, Protocol="sqs", Endpoint=arn)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
     for i in range(3):
         out = sns.publish(TopicArn=topic, Message=f"m{i}", MessageGroupId="g")

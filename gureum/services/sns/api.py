@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -11,13 +12,18 @@ from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_url
-from gureum.services.sns import endpoints, topics
+from gureum.services.sns import endpoints, signing, topics
+from gureum.services.sns import params as params_
 
 MAX_MESSAGE = 262_144
+_TOKEN = re.compile(r"(?:[0-9a-f]{2}){32,}")  # the shape of a confirmation token
+_PHONE = re.compile(r"\+?[1-9][0-9]{1,14}")  # E.164
 # SNS: a bad key or value is InvalidParameter, more than 50 tags TagLimitExceeded.
 TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("sns", "InvalidParameter", f"Invalid parameter: Tags Reason: {m}"),
                        too_many=lambda m: AwsError.modeled("sns", "TagLimitExceeded", m),
-                       too_many_message="Could not complete request: tag quota of per resource exceeded")
+                       too_many_message="Could not complete request: tag quota of per resource exceeded",
+                       duplicate=lambda k: AwsError.modeled("sns", "InvalidParameter",
+                                                            "Invalid parameter: Duplicated keys are not allowed."))
 _TOPIC_SETTABLE = ("DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion",
                    "TracingConfig", "ContentBasedDeduplication", "ArchivePolicy", "FifoThroughputScope",
                    "HTTPSuccessFeedbackRoleArn", "HTTPFailureFeedbackRoleArn", "HTTPSuccessFeedbackSampleRate",
@@ -43,14 +49,36 @@ def _default_policy(arn: str, account: str) -> str:
     }, separators=(",", ":"))
 
 
+def _check_policy(text: str) -> None:
+    """A topic policy as SNS checks it before storing it: a JSON object whose statements
+    each apply to one resource and grant only SNS actions."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise params_.invalid("Policy Error: null")
+    statements = doc.get("Statement")
+    for st in statements if isinstance(statements, list) else [statements] if isinstance(statements, dict) else []:
+        if not isinstance(st, dict):
+            continue
+        resource = st.get("Resource")
+        if isinstance(resource, list) and len(resource) != 1:
+            raise params_.invalid("Policy statement must apply to a single resource!")
+        actions = st.get("Action")
+        for action in actions if isinstance(actions, list) else [actions]:
+            if isinstance(action, str) and action != "*" and not action.lower().startswith("sns:"):
+                raise params_.invalid("Policy statement action out of service scope!")
+
+
 @operation("sns", "CreateTopic")
 async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     attrs = params.get("Attributes") or {}
-    for k in attrs:
+    for k, v in attrs.items():
         if k not in _TOPIC_SETTABLE:
-            raise AwsError.modeled(
-                "sns", "InvalidParameter", f"Invalid parameter: Attributes Reason: Unknown attribute {k}"
-            )
+            raise params_.invalid("AttributeName")
+        if k == "Policy":
+            _check_policy(v)
     new_tags = tags.check([(x["Key"], x.get("Value") or "") for x in params.get("Tags") or []], TAG_RULES)
     tags.apply({}, new_tags, (), TAG_RULES)
     doc = await ctx.app.store.run(lambda t: topics.create_topic(
@@ -60,7 +88,7 @@ async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 
 @operation("sns", "DeleteTopic")
 async def delete_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await ctx.app.store.run(lambda t: topics.delete_topic(t, params["TopicArn"]))
+    await ctx.app.store.run(lambda t: topics.delete_topic(t, params["TopicArn"], ctx.region))
     return {}
 
 
@@ -83,7 +111,7 @@ def _page(t: Any, table: str, prefix: str, params: dict[str, Any]) -> tuple[list
 @operation("sns", "GetTopicAttributes")
 async def get_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def load(t: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        topic = topics.get_topic(t, params["TopicArn"])
+        topic = topics.get_topic(t, params["TopicArn"], ctx.region)
         return topic, topics.subscriptions(t, topic)
 
     topic, subs = await ctx.app.store.read(load)
@@ -93,8 +121,7 @@ async def get_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
         "SubscriptionsConfirmed": str(sum(1 for s in subs if not s.get("pending"))),
         "SubscriptionsPending": str(sum(1 for s in subs if s.get("pending"))),
         "SubscriptionsDeleted": "0",
-        "EffectiveDeliveryPolicy": json.dumps({"http": {"defaultHealthyRetryPolicy": endpoints.DEFAULT_HTTP_RETRY,
-                                                        "disableSubscriptionOverrides": False}}),
+        "EffectiveDeliveryPolicy": json.dumps(endpoints.topic_effective_policy(topic["attrs"])),
     }
     attrs.update(topic["attrs"])
     return {"Attributes": attrs}
@@ -105,9 +132,11 @@ async def set_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
     name, value = params["AttributeName"], params.get("AttributeValue") or ""
     if name not in _TOPIC_SETTABLE or name == "FifoTopic":
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: AttributeName")
+    if name == "Policy" and value:
+        _check_policy(value)
 
     def update(t: Any) -> None:
-        topic = topics.get_topic(t, params["TopicArn"])
+        topic = topics.get_topic(t, params["TopicArn"], ctx.region)
         if name == "ContentBasedDeduplication" and not topic["fifo"]:
             raise AwsError.modeled(
                 "sns",
@@ -118,6 +147,48 @@ async def set_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
         t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
 
     await ctx.app.store.run(update)
+    return {}
+
+
+def _one_or_many(values: list[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else values
+
+
+def _update_policy(t: Any, arn: str, region: str, change: Any) -> None:
+    """Apply `change(statements, topic)` to the topic's policy (AWS's default one when the
+    topic has none of its own) and store the result as the topic's Policy."""
+    topic = topics.get_topic(t, arn, region)
+    doc = json.loads(topic["attrs"].get("Policy") or _default_policy(topic["arn"], topic["account"]))
+    statements = doc.get("Statement")
+    statements = statements if isinstance(statements, list) else [statements] if statements else []
+    change(statements, topic)
+    doc["Statement"] = statements
+    topic["attrs"]["Policy"] = json.dumps(doc, separators=(",", ":"))
+    t.put(topics.TOPICS, topics.topic_key(topic["account"], topic["region"], topic["name"]), topic)
+
+
+@operation("sns", "AddPermission")
+async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    label = params["Label"]
+    actions = [f"SNS:{a}" for a in params["ActionName"]]
+    accounts = [arns.iam_root(a) if a.isdigit() else a for a in params["AWSAccountId"]]
+
+    def add(statements: list[Any], topic: dict[str, Any]) -> None:
+        if any(isinstance(st, dict) and st.get("Sid") == label for st in statements):
+            raise params_.invalid("Statement already exists")
+        statements.append({"Sid": label, "Effect": "Allow", "Principal": {"AWS": _one_or_many(accounts)},
+                           "Action": _one_or_many(actions), "Resource": topic["arn"]})
+
+    await ctx.app.store.run(lambda t: _update_policy(t, params["TopicArn"], ctx.region, add))
+    return {}
+
+
+@operation("sns", "RemovePermission")
+async def remove_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def remove(statements: list[Any], topic: dict[str, Any]) -> None:
+        statements[:] = [st for st in statements if not (isinstance(st, dict) and st.get("Sid") == params["Label"])]
+
+    await ctx.app.store.run(lambda t: _update_policy(t, params["TopicArn"], ctx.region, remove))
     return {}
 
 
@@ -145,15 +216,16 @@ async def subscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Email address")
 
     def sub_txn(t: Any) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        topic = topics.get_topic(t, params["TopicArn"])
-        sub, new = topics.subscribe(t, topic, protocol, endpoint, params.get("Attributes") or {}, ctx.account_id)
+        topic = topics.get_topic(t, params["TopicArn"], ctx.region)
+        sub, new = topics.subscribe(t, topic, protocol, endpoint, params.get("Attributes") or {}, ctx.account_id,
+                                    ctx.principal_arn)
         return topic, sub, new
 
     topic, sub, new = await ctx.app.store.run(sub_txn)
     if sub.get("pending") and protocol in ("http", "https") and new:
         from gureum.services.sns import delivery
 
-        body = topics.confirmation_body(topic["arn"], sub, _base_url(ctx))
+        body = topics.confirmation_body(topic, sub, _base_url(ctx), await signing.signer(ctx.app))
         await delivery.schedule(ctx.app, sub, "SubscriptionConfirmation", str(uuid.uuid4()), body)
     if sub.get("pending") and not params.get("ReturnSubscriptionArn"):
         return {"SubscriptionArn": "pending confirmation"}
@@ -163,17 +235,26 @@ async def subscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 @operation("sns", "ConfirmSubscription")
 async def confirm_subscription(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     token = params["Token"]
+    if not _TOKEN.fullmatch(token):
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid token")
+    try:
+        account, region, name = topics.parse_topic_arn(params["TopicArn"], ctx.region)
+    except AwsError:
+        raise params_.invalid("Topic") from None
 
     def confirm(t: Any) -> dict[str, Any]:
-        topic = topics.get_topic(t, params["TopicArn"])
-        for s in topics.subscriptions(t, topic):
+        topic = t.get(topics.TOPICS, topics.topic_key(account, region, name))
+        for s in topics.subscriptions(t, topic) if topic is not None else []:
             if s.get("token") == token:
                 s["pending"] = False
                 if params.get("AuthenticateOnUnsubscribe", "").lower() == "true":
                     s["auth_unsub"] = True
                 topics.put_sub(t, s)
                 return s
-        raise AwsError.modeled("sns", "InvalidParameter", "Invalid token")
+        restored = topics.restore(t, topic, token) if topic is not None else None
+        if restored is not None:
+            return restored
+        raise params_.invalid("Token")
 
     sub = await ctx.app.store.run(confirm)
     return {"SubscriptionArn": sub["arn"]}
@@ -183,12 +264,22 @@ async def confirm_subscription(ctx: RequestContext, params: dict[str, Any]) -> d
 async def unsubscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     arn = params["SubscriptionArn"]
 
-    def drop(t: Any) -> None:
-        key = topics.sub_key_from_arn(arn)
-        if not t.delete(topics.SUBS, key):
-            raise AwsError.modeled("sns", "NotFound", "Subscription does not exist")
+    def drop(t: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        gone = topics.unsubscribe(t, arn, ctx.region)
+        if gone is None:
+            return None
+        account, region, name = topics.parse_topic_arn(gone["topic"])
+        topic = t.get(topics.TOPICS, topics.topic_key(account, region, name))
+        return (gone, topic) if topic is not None else None
 
-    await ctx.app.store.run(drop)
+    told = await ctx.app.store.run(drop)
+    if told is not None:  # an http(s) endpoint is told, and may restore it (ConfirmSubscription)
+        from gureum.services.sns import delivery
+
+        sub, topic = told
+        body = topics.confirmation_body(topic, sub, _base_url(ctx), await signing.signer(ctx.app),
+                                        kind="UnsubscribeConfirmation")
+        await delivery.schedule(ctx.app, sub, "UnsubscribeConfirmation", json.loads(body)["MessageId"], body)
     return {}
 
 
@@ -210,7 +301,7 @@ async def list_subscriptions(ctx: RequestContext, params: dict[str, Any]) -> dic
 @operation("sns", "ListSubscriptionsByTopic")
 async def list_subscriptions_by_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def load(t: Any) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
-        topic = topics.get_topic(t, params["TopicArn"])
+        topic = topics.get_topic(t, params["TopicArn"], ctx.region)
         return _page(t, topics.SUBS, topics.topic_key(topic["account"], topic["region"], topic["name"]) + "/", params)
 
     rows, token = await ctx.app.store.read(load)
@@ -222,24 +313,35 @@ async def list_subscriptions_by_topic(ctx: RequestContext, params: dict[str, Any
 
 @operation("sns", "GetSubscriptionAttributes")
 async def get_subscription_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    s = await ctx.app.store.read(lambda t: topics.get_sub(t, params["SubscriptionArn"]))
+    def load(t: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        sub = topics.get_sub(t, params["SubscriptionArn"], ctx.region)
+        account, region, name = topics.parse_topic_arn(sub["topic"])
+        return sub, t.get(topics.TOPICS, topics.topic_key(account, region, name))
+
+    s, topic = await ctx.app.store.read(load)
     attrs = {"SubscriptionArn": s["arn"], "TopicArn": s["topic"], "Owner": s["owner"], "Protocol": s["protocol"],
              "Endpoint": s["endpoint"], "PendingConfirmation": "true" if s.get("pending") else "false",
              "ConfirmationWasAuthenticated": "true" if not s.get("pending") and s["protocol"] not in (
                  "http", "https", "email", "email-json") else "false",
-             "RawMessageDelivery": "false", "SubscriptionPrincipal": arns.iam_root(s["owner"])}
+             "RawMessageDelivery": "false", "SubscriptionPrincipal": s.get("principal") or arns.iam_root(s["owner"])}
     if s["protocol"] in ("http", "https"):
-        attrs["EffectiveDeliveryPolicy"] = json.dumps({"healthyRetryPolicy": endpoints.retry_policy(s)})
+        attrs["EffectiveDeliveryPolicy"] = json.dumps(endpoints.sub_effective_policy(
+            s, topic["attrs"] if topic is not None else None))
     attrs.update(s["attrs"])
-    if attrs.get("FilterPolicy") and "FilterPolicyScope" not in attrs:
-        attrs["FilterPolicyScope"] = "MessageAttributes"
+    if s["attrs"].get("DeliveryPolicy"):
+        attrs["DeliveryPolicy"] = json.dumps(endpoints.sub_policy(s["attrs"]["DeliveryPolicy"]))
+    if attrs.get("FilterPolicy"):
+        attrs.setdefault("FilterPolicyScope", "MessageAttributes")
+    else:  # AWS shows the scope only with a policy, and no empty policy
+        attrs.pop("FilterPolicy", None)
+        attrs.pop("FilterPolicyScope", None)
     return {"Attributes": attrs}
 
 
 @operation("sns", "SetSubscriptionAttributes")
 async def set_subscription_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def update(t: Any) -> None:
-        s = topics.get_sub(t, params["SubscriptionArn"])
+        s = topics.get_sub(t, params["SubscriptionArn"], ctx.region)
         name = params["AttributeName"]
         value = topics.check_sub_attribute(s, name, params.get("AttributeValue") or "")
         if value == "" and name in ("FilterPolicy", "DeliveryPolicy", "RedrivePolicy"):
@@ -255,43 +357,58 @@ async def set_subscription_attributes(ctx: RequestContext, params: dict[str, Any
 # -- publish ---------------------------------------------------------------------------------
 
 def _check_attributes(attrs: dict[str, dict[str, Any]]) -> None:
-    if len(attrs) > 10:
-        raise AwsError.modeled(
-            "sns", "InvalidParameter", "Invalid parameter: MessageAttributes: too many attributes (max 10)"
-        )
+    """Each message attribute as SNS checks it. SNS takes more than 10 (only raw delivery to
+    SQS cannot carry them: topics.py discards those deliveries, as AWS does)."""
     for name, a in attrs.items():
+        _check_attribute_name(name)
         dt = a.get("DataType") or ""
         base = dt.split(".", 1)[0]
         if base not in ("String", "Number", "Binary"):
-            raise AwsError.modeled(
-                "sns",
-                "ParameterValueInvalid",
+            raise _value_invalid(
                 f"The message attribute '{name}' has an invalid message "
-                f"attribute type, the set of supported type prefixes is Binary, Number, and String.",
+                f"attribute type, the set of supported type prefixes is Binary, Number, and String."
             )
-        if base == "Binary":
-            if a.get("BinaryValue") is None:
-                raise AwsError.modeled(
-                    "sns",
-                    "ParameterValueInvalid",
-                    f"The message attribute '{name}' must contain non-empty "
-                    "message attribute value for message attribute type 'Binary'.",
-                )
-        else:
-            if a.get("StringValue") is None:
-                raise AwsError.modeled(
-                    "sns",
-                    "ParameterValueInvalid",
-                    f"The message attribute '{name}' must contain non-empty "
-                    f"message attribute value for message attribute type '{dt}'.",
-                )
-            if dt == "String.Array":
-                try:
-                    if not isinstance(json.loads(a["StringValue"]), list):
-                        raise ValueError
-                except ValueError:
-                    raise AwsError.modeled("sns", "ParameterValueInvalid", f"The message attribute '{name}' with type "
-                                   "'String.Array' has an invalid value.") from None
+        field = "Binary" if base == "Binary" else "String"
+        value = a.get(f"{field}Value")
+        other = a.get("StringValue" if field == "Binary" else "BinaryValue")
+        if value is None and other is not None:
+            raise _value_invalid(f"The message attribute '{name}' with type '{dt}' must use field '{field}'.")
+        if value is None or value in ("", b""):
+            raise _value_invalid(
+                f"The message attribute '{name}' must contain non-empty "
+                f"message attribute value for message attribute type '{dt}'."
+            )
+        if dt == "String.Array":
+            try:
+                if not isinstance(json.loads(value), list):
+                    raise ValueError
+            except ValueError:
+                raise _value_invalid(f"The message attribute '{name}' with type 'String.Array' has an invalid value.") from None
+
+
+def _value_invalid(message: str) -> AwsError:
+    return AwsError.modeled("sns", "ParameterValueInvalid", message)
+
+
+_ATTRIBUTE_NAME_CHAR = re.compile(r"[A-Za-z0-9_.-]")
+
+
+def _check_attribute_name(name: str) -> None:
+    """A message attribute name as SNS checks it (AWS's messages, in AWS's order)."""
+    if len(name.encode()) > 256:
+        raise _value_invalid("Length of message attribute name must be less than 256 bytes.")
+    for ch in name:
+        if not _ATTRIBUTE_NAME_CHAR.fullmatch(ch):
+            raise _value_invalid(
+                f"Invalid non-alphanumeric character '#x{ord(ch):X}' was found in the message attribute name. "
+                "Can only include alphanumeric characters, hyphens, underscores, or dots."
+            )
+    if name.startswith("."):
+        raise _value_invalid("Invalid message attribute name starting with character '.' was found.")
+    if name.endswith("."):
+        raise _value_invalid("Invalid message attribute name ending with character '.' was found.")
+    if ".." in name:
+        raise _value_invalid("Message attribute name can not have successive '.' character.")
 
 
 def _check_publish(topic: dict[str, Any], p: dict[str, Any]) -> None:
@@ -301,7 +418,7 @@ def _check_publish(topic: dict[str, Any], p: dict[str, Any]) -> None:
     if len(message.encode()) > MAX_MESSAGE:
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Message too long")
     subject = p.get("Subject")
-    if subject is not None and (not subject or len(subject) > 100 or any(c in subject for c in "\r\n")):
+    if subject is not None and (not subject or len(subject) > 100 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in subject)):
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Subject")
     if p.get("MessageStructure") == "json":
         try:
@@ -348,39 +465,45 @@ async def _publish_one(ctx: RequestContext, topic: dict[str, Any], p: dict[str, 
 
 @operation("sns", "Publish")
 async def publish(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    arn = params.get("TopicArn") or params.get("TargetArn")
-    if not arn:
-        if params.get("PhoneNumber"):
-            raise AwsError.modeled(
-                "sns", "InvalidParameter", "Invalid parameter: SMS delivery is not supported by gureum"
-            )
+    if params.get("TopicArn") is not None:
+        arn, param = params["TopicArn"], "TopicArn"
+    elif params.get("TargetArn") is not None:
+        arn, param = params["TargetArn"], "TargetArn"
+        if params_.is_platform_endpoint(arn):  # gureum keeps no platform endpoints
+            raise params_.no_endpoint()
+    elif params.get("PhoneNumber") is not None:
+        phone = params["PhoneNumber"]
+        if not _PHONE.fullmatch(phone):
+            raise params_.invalid(f"PhoneNumber Reason: {phone} is not valid to publish to")
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: SMS delivery is not supported by gureum")
+    else:
         raise AwsError.modeled(
             "sns",
             "InvalidParameter",
             "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
         )
-    topic = await ctx.app.store.read(lambda t: topics.get_topic(t, arn))
+    topic = await ctx.app.store.read(lambda t: topics.get_topic(t, arn, ctx.region, param))
     return await _publish_one(ctx, topic, params)
 
 
 @operation("sns", "PublishBatch")
 async def publish_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    topic = await ctx.app.store.read(lambda t: topics.get_topic(t, params["TopicArn"]))
+    topic = await ctx.app.store.read(lambda t: topics.get_topic(t, params["TopicArn"], ctx.region))
     entries = params.get("PublishBatchRequestEntries") or []
     if not entries:
-        raise AwsError.modeled("sns", "EmptyBatchRequest", "The batch request doesn't contain any entries")
+        raise AwsError.modeled("sns", "EmptyBatchRequest", "The batch request doesn't contain any entries.")
     if len(entries) > 10:
         raise AwsError.modeled(
-            "sns", "TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible"
+            "sns", "TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible."
         )
     ids = [e["Id"] for e in entries]
     if len(set(ids)) != len(ids):
         raise AwsError.modeled(
-            "sns", "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id"
+            "sns", "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id."
         )
     if sum(len(e.get("Message", "").encode()) for e in entries) > MAX_MESSAGE:
         raise AwsError.modeled(
-            "sns", "BatchRequestTooLong", "The length of all the messages put together is more than the limit"
+            "sns", "BatchRequestTooLong", "The length of all the messages put together is more than the limit."
         )
     ok, failed = [], []
     for e in entries:
@@ -402,10 +525,11 @@ class _TopicTags:
         self.arn = arn
 
     def _topic(self, t: Any) -> dict[str, Any]:
-        try:
-            return topics.get_topic(t, self.arn)
-        except AwsError:
-            raise AwsError.modeled("sns", "ResourceNotFound", "Resource does not exist") from None
+        account, region, name = topics.parse_topic_arn(self.arn, param="ResourceArn")
+        doc = t.get(topics.TOPICS, topics.topic_key(account, region, name))
+        if doc is None:
+            raise AwsError.modeled("sns", "ResourceNotFound", "Resource does not exist")
+        return doc
 
     def read(self, t: Any) -> dict[str, str]:
         return dict(self._topic(t).get("tags") or {})

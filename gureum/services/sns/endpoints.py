@@ -1,6 +1,10 @@
 """HTTP/HTTPS endpoints of SNS subscriptions: one POST of a notification or confirmation
-(`post_once`, AWS's headers) and the subscription's retry policy (DeliveryPolicy's
-healthyRetryPolicy over AWS's defaults). The durable retry loop is delivery.py's."""
+(`post_once`, AWS's headers) and the delivery policies as AWS composes them: a topic's
+EffectiveDeliveryPolicy (its DeliveryPolicy's "http" over AWS's defaults), a subscription's
+DeliveryPolicy as AWS echoes it (all five members, the retry policy filled in) and its
+EffectiveDeliveryPolicy (the subscription's, else the topic's defaults, else AWS's), whose
+requestPolicy.headerContentType is the Content-Type of notifications. The durable retry loop
+is delivery.py's."""
 
 from __future__ import annotations
 
@@ -16,16 +20,65 @@ DEFAULT_HTTP_RETRY = {"numRetries": 3, "minDelayTarget": 20, "maxDelayTarget": 2
                       "numMinDelayRetries": 0, "numMaxDelayRetries": 0, "backoffFunction": "linear"}
 
 
+DEFAULT_CONTENT_TYPE = "text/plain; charset=UTF-8"
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    try:
+        doc = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def topic_effective_policy(topic_attrs: dict[str, str]) -> dict[str, Any]:
+    """AWS's defaults for http(s) deliveries with the topic's DeliveryPolicy laid over them."""
+    http: dict[str, Any] = {"defaultHealthyRetryPolicy": dict(DEFAULT_HTTP_RETRY),
+                            "disableSubscriptionOverrides": False,
+                            "defaultRequestPolicy": {"headerContentType": DEFAULT_CONTENT_TYPE}}
+    given = _json_object(topic_attrs.get("DeliveryPolicy")).get("http")
+    for key, value in given.items() if isinstance(given, dict) else ():
+        if key == "defaultHealthyRetryPolicy" and isinstance(value, dict):
+            http[key].update(value)
+        elif value is not None:
+            http[key] = value
+    return {"http": http}
+
+
+def sub_policy(text: str) -> dict[str, Any]:
+    """A subscription's DeliveryPolicy as AWS echoes it."""
+    given = _json_object(text)
+    healthy = given.get("healthyRetryPolicy")
+    return {"healthyRetryPolicy": {**DEFAULT_HTTP_RETRY, **healthy} if isinstance(healthy, dict) else None,
+            "sicklyRetryPolicy": given.get("sicklyRetryPolicy"), "throttlePolicy": given.get("throttlePolicy"),
+            "requestPolicy": given.get("requestPolicy"), "guaranteed": bool(given.get("guaranteed", False))}
+
+
+def sub_effective_policy(sub: dict[str, Any], topic_attrs: dict[str, str] | None) -> dict[str, Any]:
+    """A subscription's EffectiveDeliveryPolicy: its own, else its topic's defaults."""
+    doc = sub_policy(sub["attrs"].get("DeliveryPolicy") or "")
+    topic_http = topic_effective_policy(topic_attrs or {})["http"]
+    if doc["healthyRetryPolicy"] is None:
+        doc["healthyRetryPolicy"] = topic_http["defaultHealthyRetryPolicy"]
+    if doc["requestPolicy"] is None:
+        doc["requestPolicy"] = topic_http["defaultRequestPolicy"]
+    return doc
+
+
+def content_type(sub: dict[str, Any], topic_attrs: dict[str, str] | None) -> str:
+    """The Content-Type of a notification to this subscription."""
+    request = sub_effective_policy(sub, topic_attrs).get("requestPolicy")
+    value = request.get("headerContentType") if isinstance(request, dict) else None
+    return value if isinstance(value, str) and value else DEFAULT_CONTENT_TYPE
+
+
 def retry_policy(sub: dict[str, Any]) -> dict[str, Any]:
-    text = sub["attrs"].get("DeliveryPolicy")
-    policy = dict(DEFAULT_HTTP_RETRY)
-    if text:
-        try:
-            doc = json.loads(text)
-            policy.update(doc.get("healthyRetryPolicy") or {})
-        except ValueError:
-            pass
-    return policy
+    """The healthy retry policy of a delivery: the effective one it was scheduled with
+    (topics.publish), else the subscription's over AWS's defaults."""
+    if isinstance(sub.get("retry"), dict):
+        return dict(DEFAULT_HTTP_RETRY, **sub["retry"])
+    healthy = sub_policy(sub["attrs"].get("DeliveryPolicy") or "")["healthyRetryPolicy"]
+    return healthy if healthy is not None else dict(DEFAULT_HTTP_RETRY)
 
 
 async def post_once(sub: dict[str, Any], kind: str, message_id: str, body: str) -> tuple[bool, bool]:
@@ -35,12 +88,14 @@ async def post_once(sub: dict[str, Any], kind: str, message_id: str, body: str) 
         "x-amz-sns-message-type": kind,
         "x-amz-sns-message-id": message_id,
         "x-amz-sns-topic-arn": sub["topic"],
-        "Content-Type": "text/plain; charset=UTF-8",
+        # notifications: the effective requestPolicy's type (topics.publish); confirmations: AWS's default
+        "Content-Type": sub.get("content_type") if kind == "Notification" and sub.get("content_type")
+        else DEFAULT_CONTENT_TYPE,
         "User-Agent": "Amazon Simple Notification Service Agent",
     }
     if kind != "SubscriptionConfirmation":
         headers["x-amz-sns-subscription-arn"] = sub["arn"]
-    if sub["attrs"].get("RawMessageDelivery") == "true":
+    if kind == "Notification" and sub["attrs"].get("RawMessageDelivery") == "true":
         headers["x-amz-sns-rawdelivery"] = "true"
     try:
         status = await http_post(sub["endpoint"], headers, body.encode())

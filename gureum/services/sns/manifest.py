@@ -8,7 +8,10 @@ MANIFEST = Manifest(
     api_modules={"sns": ("gureum.services.sns.api",)},
     # durable http(s) deliveries and their retries
     components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",)),),
-    validation_errors={"sns": "InvalidParameter"},
+    # the signing certificate, with AWS's file name shape (signing.py)
+    edge_routes={"/_gureum/sns/": "gureum.services.sns.signing:handle"},
+    # model constraints (Coral's validation): ValidationError, as AWS answers a missing DataType
+    validation_errors={"sns": "ValidationError"},
     routing={"sns": Routing(query_version="2010-03-31")},
     ports={"topics": "gureum.services.sns.port:Topics"},
     reset="gureum.services.sns.reset:reset",

@@ -4,7 +4,10 @@ gureum/delivery.py's `deliver`, to http/https endpoints (confirmation handshake,
 the delivery policy, in the background); email/sms subscriptions are stored only.
 
 Tables: `sns_topics` (`<account>/<region>/<name>`), `sns_subs`
-(`<account>/<region>/<topic name>/<subscription id>`).
+(`<account>/<region>/<topic name>/<subscription id>`), `sns_unsubscribed`
+(`<account>/<region>/<topic name>/<token>`: an http(s) subscription as it was when
+unsubscribed; the UnsubscribeConfirmation sent to its endpoint carries the token, and
+confirming it restores the subscription, as AWS's "To cancel this operation" does).
 """
 
 from __future__ import annotations
@@ -17,23 +20,25 @@ import re
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.delivery import deliver
 from gureum.policy.delivery import may_deliver
-from gureum.services.sns import delivery, filters
+from gureum.services.sns import delivery, endpoints, filters, params, signing
 from gureum.services.sns.redrive import SNS_DELIVERY, to_dead_letter_queue
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.services.sns.signing import Signer
     from gureum.store.base import Txn
 
 log = logging.getLogger("gureum.sns")
 
 TOPICS = "sns_topics"
+MAX_RAW_SQS_ATTRIBUTES = 10
 SUBS = "sns_subs"
+UNSUBSCRIBED = "sns_unsubscribed"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
 
@@ -43,12 +48,10 @@ def now_iso() -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def parse_topic_arn(arn: str) -> tuple[str, str, str]:
-    """(account, region, name) of a topic ARN; NotFound/InvalidParameter otherwise."""
-    a = arns.try_parse(arn)
-    if a is None or a.service != "sns" or ":" in a.resource:
-        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: TopicArn")
-    return a.account, a.region, a.resource
+def parse_topic_arn(arn: str, region: str | None = None, param: str = "TopicArn") -> tuple[str, str, str]:
+    """(account, region, name) of a topic ARN; InvalidParameter in AWS's words otherwise
+    (params.py); `region` (the request's) refuses a topic of another region."""
+    return params.topic(arn, region, param)
 
 
 def topic_key(account: str, region: str, name: str) -> str:
@@ -80,6 +83,10 @@ def create_topic(t: Txn, account: str, region: str, name: str, attrs: dict[str, 
                     "InvalidParameter",
                     "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
                 )
+        if any(existing.get("tags", {}).get(x["Key"]) != x["Value"] for x in tags):
+            raise AwsError.modeled(
+                "sns", "InvalidParameter", "Invalid parameter: Tags Reason: Topic already exists with different tags"
+            )
         return existing
     doc: dict[str, Any] = {"arn": arn, "name": name, "account": account, "region": region, "fifo": fifo,
            "attrs": {k: v for k, v in attrs.items()}, "tags": {x["Key"]: x["Value"] for x in tags}}
@@ -94,19 +101,48 @@ def _default_attr(name: str) -> str:
     return {"FifoTopic": "false", "ContentBasedDeduplication": "false"}.get(name, "")
 
 
-def get_topic(t: Txn, arn: str) -> dict[str, Any]:
-    account, region, name = parse_topic_arn(arn)
+def get_topic(t: Txn, arn: str, region: str | None = None, param: str = "TopicArn") -> dict[str, Any]:
+    account, region, name = parse_topic_arn(arn, region, param)
     doc = t.get(TOPICS, topic_key(account, region, name))
     if doc is None:
         raise AwsError.modeled("sns", "NotFound", "Topic does not exist")
     return doc
 
 
-def delete_topic(t: Txn, arn: str) -> None:
-    account, region, name = parse_topic_arn(arn)
+def delete_topic(t: Txn, arn: str, region: str | None = None) -> None:
+    """Deletes the topic and its subscriptions; a topic that does not exist is no error."""
+    account, region, name = parse_topic_arn(arn, region)
     key = topic_key(account, region, name)
     t.delete(TOPICS, key)
     t.delete_prefix(SUBS, key + "/")
+    t.delete_prefix(UNSUBSCRIBED, key + "/")
+
+
+def unsubscribe(t: Txn, arn: str, region: str) -> dict[str, Any] | None:
+    """Delete the subscription (one that does not exist is no error); a confirmed http(s)
+    one is kept restorable under a new token and returned, to be told of it."""
+    key = sub_key_from_arn(arn, region)
+    doc = t.get(SUBS, key)
+    if doc is None:
+        return None
+    t.delete(SUBS, key)
+    if doc["protocol"] not in ("http", "https") or doc.get("pending"):
+        return None
+    doc = dict(doc, token=secrets.token_hex(64))
+    account, region_, topic_name = parse_topic_arn(doc["topic"])
+    t.put(UNSUBSCRIBED, f"{topic_key(account, region_, topic_name)}/{doc['token']}", doc)
+    return doc
+
+
+def restore(t: Txn, topic: dict[str, Any], token: str) -> dict[str, Any] | None:
+    """The subscription an UnsubscribeConfirmation's token restores, restored; else None."""
+    key = f"{topic_key(topic['account'], topic['region'], topic['name'])}/{token}"
+    doc = t.get(UNSUBSCRIBED, key)
+    if doc is None:
+        return None
+    t.delete(UNSUBSCRIBED, key)
+    put_sub(t, doc)
+    return doc
 
 
 def subscriptions(t: Txn, topic: dict[str, Any]) -> list[dict[str, Any]]:
@@ -115,16 +151,13 @@ def subscriptions(t: Txn, topic: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- subscriptions -----------------------------------------------------------------------------
 
-def sub_key_from_arn(arn: str) -> str:
-    a = arns.try_parse(arn)
-    topic, sep, sub_id = a.resource.partition(":") if a is not None else ("", "", "")
-    if a is None or a.service != "sns" or not sep or ":" in sub_id:
-        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: SubscriptionArn")
-    return f"{a.account}/{a.region}/{topic}/{sub_id}"
+def sub_key_from_arn(arn: str, region: str | None = None) -> str:
+    account, region, topic, sub_id = params.subscription(arn, region)
+    return f"{account}/{region}/{topic}/{sub_id}"
 
 
-def get_sub(t: Txn, arn: str) -> dict[str, Any]:
-    doc = t.get(SUBS, sub_key_from_arn(arn))
+def get_sub(t: Txn, arn: str, region: str | None = None) -> dict[str, Any]:
+    doc = t.get(SUBS, sub_key_from_arn(arn, region))
     if doc is None:
         raise AwsError.modeled("sns", "NotFound", "Subscription does not exist")
     return doc
@@ -138,12 +171,25 @@ SUB_ATTRIBUTES = ("DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMes
                   "SubscriptionRoleArn", "ReplayPolicy")
 
 
-def check_sub_attribute(sub: dict[str, Any], name: str, value: str) -> str:
+SET = "Invalid parameter: "
+SUBSCRIBE = "Invalid parameter: Attributes Reason: "
+
+
+def check_sub_attribute(sub: dict[str, Any], name: str, value: str, *, prefix: str = SET,
+                        scope: str | None = None) -> str:
+    """`value` as stored for attribute `name`, or InvalidParameter in AWS's words: `prefix` is
+    SET (SetSubscriptionAttributes) or SUBSCRIBE (Subscribe's Attributes); `scope` the
+    FilterPolicyScope the policy will have (the subscription's when None)."""
     if name not in SUB_ATTRIBUTES:
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: AttributeName")
+
+    def bad(reason: str) -> AwsError:
+        return AwsError.modeled("sns", "InvalidParameter", prefix + reason)
+
+    scope = scope or sub["attrs"].get("FilterPolicyScope") or "MessageAttributes"
     if name == "RawMessageDelivery":
         if value.lower() not in ("true", "false"):
-            raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: RawMessageDelivery")
+            raise bad(f"RawMessageDelivery: Invalid value [{value}]. Must be true or false.")
         if sub["protocol"] not in ("sqs", "http", "https", "firehose"):
             raise AwsError.modeled(
                 "sns",
@@ -154,29 +200,39 @@ def check_sub_attribute(sub: dict[str, Any], name: str, value: str) -> str:
         return value.lower()
     if name == "FilterPolicy" and value:
         try:
-            filters.parse(value)
+            policy = filters.parse(value)
         except filters.FilterPolicyError as exc:
-            raise AwsError.modeled("sns", "InvalidParameter", f"Invalid parameter: {exc}") from None
-    if name == "FilterPolicyScope" and value not in ("MessageAttributes", "MessageBody"):
-        raise AwsError.modeled(
-            "sns",
-            "InvalidParameter",
-            "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value "
-            f"[{value}]. Please use either MessageBody or MessageAttributes",
-        )
+            raise bad(str(exc)) from None
+        if scope == "MessageAttributes" and filters.is_nested(policy):
+            raise bad("Filter policy scope MessageAttributes does not support nested filter policy")
+    if name == "FilterPolicyScope":
+        if value not in ("MessageAttributes", "MessageBody"):
+            raise bad(f"FilterPolicyScope: Invalid value [{value}]. Please use either MessageBody or MessageAttributes")
+        current = sub["attrs"].get("FilterPolicy")
+        if value == "MessageAttributes" and current and filters.is_nested(json.loads(current)):
+            raise bad("Filter policy scope MessageAttributes does not support nested filter policy")
     if name in ("DeliveryPolicy", "RedrivePolicy") and value:
         try:
-            json.loads(value)
+            doc = json.loads(value)
         except ValueError:
-            raise AwsError.modeled(
-                "sns", "InvalidParameter", f"Invalid parameter: {name}: failed to parse JSON."
-            ) from None
+            raise bad(f"{name}: failed to parse JSON.") from None
+        if name == "RedrivePolicy":
+            _check_redrive(sub, doc, bad)
     return value
 
 
+def _check_redrive(sub: dict[str, Any], doc: Any, bad: Any) -> None:
+    target = doc.get("deadLetterTargetArn") if isinstance(doc, dict) else None
+    if not isinstance(target, str) or arns.service_of(target) != "sqs":
+        raise bad("RedrivePolicy: deadLetterTargetArn is an invalid arn")
+    if sub["topic"].endswith(".fifo") and sub["endpoint"].endswith(".fifo") and not target.endswith(".fifo"):
+        raise bad("RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.")
+
+
 def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs: dict[str, str],
-              owner: str) -> tuple[dict[str, Any], bool]:
-    """The subscription (existing for the same protocol+endpoint) and whether it is new."""
+              owner: str, principal: str = "") -> tuple[dict[str, Any], bool]:
+    """The subscription (existing for the same protocol+endpoint) and whether it is new;
+    `principal` (who subscribed) is its SubscriptionPrincipal."""
     for s in subscriptions(t, topic):
         if s["protocol"] == protocol and s["endpoint"] == endpoint:
             for k, v in attrs.items():
@@ -189,16 +245,17 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
             return s, False
     sub_arn = arns.sns_subscription(topic["region"], topic["account"], topic["name"], str(uuid.uuid4()))
     sub = {"arn": sub_arn, "topic": topic["arn"], "protocol": protocol,
-           "endpoint": endpoint, "owner": owner, "attrs": {}, "token": secrets.token_hex(64),
+           "endpoint": endpoint, "owner": owner, "principal": principal, "attrs": {}, "token": secrets.token_hex(64),
            "pending": protocol in ("http", "https", "email", "email-json", "sms")}
+    scope = attrs.get("FilterPolicyScope")
     for k, v in attrs.items():
-        sub["attrs"][k] = check_sub_attribute(sub, k, v)
-    if protocol == "sqs" and topic["fifo"] and not endpoint.endswith(".fifo"):
+        sub["attrs"][k] = check_sub_attribute(sub, k, v, prefix=SUBSCRIBE, scope=scope)
+    if protocol == "sqs" and not topic["fifo"] and endpoint.endswith(".fifo"):
         raise AwsError.modeled(
             "sns",
             "InvalidParameter",
-            "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SNS Topics currently"
-            " only support FIFO SQS queues as subscribers.",
+            "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be"
+            " subscribed to standard SNS topics",
         )
     put_sub(t, sub)
     return sub, True
@@ -208,20 +265,21 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
 
 def envelope(topic: dict[str, Any], sub: dict[str, Any] | None, message_id: str, message: str,
              subject: str | None, attrs: dict[str, dict[str, Any]], base_url: str,
-             seq: str | None = None) -> dict[str, Any]:
+             seq: str | None = None, signer: Signer | None = None) -> dict[str, Any]:
+    """The notification document, keys in AWS's order, signed as AWS signs it (signing.py);
+    FIFO topics' notifications carry no signature, as AWS's do not."""
     doc: dict[str, Any] = {"Type": "Notification", "MessageId": message_id, "TopicArn": topic["arn"]}
     if seq is not None:
         doc["SequenceNumber"] = seq
     if subject:
         doc["Subject"] = subject
-    doc.update({
-        "Message": message,
-        "Timestamp": now_iso(),
-        "SignatureVersion": "1",
-        "Signature": base64.b64encode(secrets.token_bytes(256)).decode(),
-        "SigningCertURL": f"{base_url}/_gureum/sns/SimpleNotificationService.pem",
-        "UnsubscribeURL": f"{base_url}/?Action=Unsubscribe&SubscriptionArn={quote(sub['arn'], safe='') if sub else ''}",
-    })
+    doc.update({"Message": message, "Timestamp": now_iso()})
+    if seq is None and signer is not None:
+        version = topic["attrs"].get("SignatureVersion") or "1"
+        doc.update({"SignatureVersion": version, "Signature": signer.sign(doc, version),
+                    "SigningCertURL": signer.cert_url(base_url)})
+    # AWS writes the subscription ARN as it is (its ':' unencoded)
+    doc["UnsubscribeURL"] = f"{base_url}/?Action=Unsubscribe&SubscriptionArn={sub['arn'] if sub else ''}"
     if attrs:
         doc["MessageAttributes"] = {
             k: {"Type": v["DataType"], "Value": v["StringValue"] if v.get("StringValue") is not None
@@ -264,6 +322,7 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
     if topic["fifo"]:
         seq = f"{int(dt.datetime.now().timestamp() * 1e6):020d}"
     base_url = base_url or _base_url(app)
+    signer = await signing.signer(app) if subs else None
     for sub in subs:
         if sub.get("pending"):
             continue
@@ -274,7 +333,7 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
         if not _filter_ok(sub, text, attrs):
             continue
         raw = sub["attrs"].get("RawMessageDelivery") == "true"
-        env = envelope(topic, sub, message_id, text, subject, attrs, base_url, seq)
+        env = envelope(topic, sub, message_id, text, subject, attrs, base_url, seq, signer)
         if sub["protocol"] in ("sqs", "lambda") and not await may_deliver(
                 app, "sns.amazonaws.com", "sqs:SendMessage" if sub["protocol"] == "sqs" else "lambda:InvokeFunction",
                 sub["endpoint"], source_arn=topic["arn"], source_account=topic["account"]):
@@ -283,10 +342,12 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
         if sub["protocol"] == "sqs":
             await _to_sqs(app, sub, env, text, attrs, raw, group, dedup or message_id)
         elif sub["protocol"] in ("http", "https"):
-            await delivery.schedule(app, sub, "Notification", message_id, text if raw else json.dumps(env))
+            effective = endpoints.sub_effective_policy(sub, topic["attrs"])  # carried with the delivery
+            target = dict(sub, content_type=endpoints.content_type(sub, topic["attrs"]),
+                          retry=effective["healthyRetryPolicy"])
+            await delivery.schedule(app, target, "Notification", message_id, text if raw else json.dumps(env))
         elif sub["protocol"] == "lambda":
-            sns_doc = {k: v for k, v in env.items() if k != "MessageAttributes"}
-            sns_doc["MessageAttributes"] = env.get("MessageAttributes") or {}
+            sns_doc = _lambda_record(env)
             event = {"Records": [{"EventVersion": "1.0", "EventSubscriptionArn": sub["arn"],
                                   "EventSource": "aws:sns", "Sns": sns_doc}]}
             app.spawn(_to_lambda(app, sub["endpoint"], event), "sns lambda delivery")
@@ -299,10 +360,15 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
 async def _to_sqs(app: App, sub: dict[str, Any], env: dict[str, Any], text: str,
                   attrs: dict[str, dict[str, Any]], raw: bool, group: str | None, dedup: str) -> None:
     sqs_attrs = None
+    body = text if raw else json.dumps(env)
+    if raw and len(attrs) > MAX_RAW_SQS_ATTRIBUTES:  # AWS discards it as a client-side error
+        log.warning("SNS raw delivery to %s discarded: %d message attributes (SQS takes %d)", sub["endpoint"],
+                    len(attrs), MAX_RAW_SQS_ATTRIBUTES)
+        await to_dead_letter_queue(app, sub, body)
+        return
     if raw and attrs:
         sqs_attrs = {k: {kk: vv for kk, vv in v.items() if kk in ("DataType", "StringValue", "BinaryValue")}
-                     for k, v in list(attrs.items())[:10]}
-    body = text if raw else json.dumps(env)
+                     for k, v in attrs.items()}
     try:
         await deliver(app, sub["endpoint"], body, source=SNS_DELIVERY, attributes=sqs_attrs, group=group,
                       dedup=dedup)
@@ -327,15 +393,31 @@ def _base_url(app: App) -> str:
 
 # -- http/https --------------------------------------------------------------------------------
 
-def confirmation_body(topic_arn: str, sub: dict[str, Any], base_url: str) -> str:
-    url = (f"{base_url}/?Action=ConfirmSubscription&Version=2010-03-31&TopicArn={quote(topic_arn, safe='')}"
-           f"&Token={sub['token']}")
-    return json.dumps({
-        "Type": "SubscriptionConfirmation", "MessageId": str(uuid.uuid4()), "Token": sub["token"],
-        "TopicArn": topic_arn,
-        "Message": f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, "
-                   "visit the SubscribeURL included in this message.",
-        "SubscribeURL": url, "Timestamp": now_iso(), "SignatureVersion": "1",
-        "Signature": base64.b64encode(secrets.token_bytes(256)).decode(),
-        "SigningCertURL": f"{base_url}/_gureum/sns/SimpleNotificationService.pem",
-    })
+def confirmation_body(topic: dict[str, Any], sub: dict[str, Any], base_url: str, signer: Signer,
+                      kind: str = "SubscriptionConfirmation") -> str:
+    """A SubscriptionConfirmation, or the UnsubscribeConfirmation of an unsubscribed one."""
+    topic_arn = topic["arn"]
+    url = f"{base_url}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={sub['token']}"  # as AWS writes it
+    message = (f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, "
+               "visit the SubscribeURL included in this message.") if kind == "SubscriptionConfirmation" else (
+        f"You have chosen to deactivate subscription {sub['arn']}.\nTo cancel this operation and restore the "
+        "subscription, visit the SubscribeURL included in this message.")
+    doc: dict[str, Any] = {
+        "Type": kind, "MessageId": str(uuid.uuid4()), "Token": sub["token"], "TopicArn": topic_arn,
+        "Message": message, "SubscribeURL": url, "Timestamp": now_iso()}
+    version = topic["attrs"].get("SignatureVersion") or "1"
+    doc.update({"SignatureVersion": version, "Signature": signer.sign(doc, version),
+                "SigningCertURL": signer.cert_url(base_url)})
+    return json.dumps(doc)
+
+
+_LAMBDA_KEYS = {"SigningCertURL": "SigningCertUrl", "UnsubscribeURL": "UnsubscribeUrl"}
+
+
+def _lambda_record(env: dict[str, Any]) -> dict[str, Any]:
+    """The `Sns` member of a Lambda event record: AWS spells SigningCertUrl/UnsubscribeUrl
+    so, and sends Subject null and MessageAttributes {} when there are none."""
+    doc = {_LAMBDA_KEYS.get(k, k): v for k, v in env.items() if k != "MessageAttributes"}
+    doc.setdefault("Subject", None)
+    doc["MessageAttributes"] = env.get("MessageAttributes") or {}
+    return doc

@@ -27,14 +27,34 @@ def queue_url(ctx: RequestContext, q: Queue) -> str:
     return public_url(ctx.app, ctx.request, f"/{q.account}/{q.name}")
 
 
+def _is_query(ctx: RequestContext) -> bool:
+    """Did the request come in the query protocol (form or GET `Action=`), not json?"""
+    return ctx.request is not None and not ctx.request.headers.get("x-amz-target")
+
+
+def _no_queue(ctx: RequestContext) -> AwsError:
+    """QueueDoesNotExist in the words of the protocol the request came in."""
+    suffix = " for this wsdl version." if _is_query(ctx) else "."
+    return AwsError.modeled("sqs", "QueueDoesNotExist", "The specified queue does not exist" + suffix)
+
+
+def _get(ctx: RequestContext, eng: Engine, account: str, name: str) -> Queue:
+    try:
+        return eng.get(account, ctx.region, name)
+    except AwsError as err:
+        if err.code == "QueueDoesNotExist":
+            raise _no_queue(ctx) from None
+        raise
+
+
 async def _queue(ctx: RequestContext, url: str) -> tuple[Engine, Queue]:
     eng = await Engine.of(ctx.app)
     parts = [p for p in urlparse(url).path.split("/") if p] if "/" in url else [url]
     if not parts:
-        raise AwsError.modeled("sqs", "QueueDoesNotExist", "The specified queue does not exist.")
+        raise _no_queue(ctx)
     name = parts[-1]
     account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else ctx.account_id
-    return eng, eng.get(account, ctx.region, name)
+    return eng, _get(ctx, eng, account, name)
 
 
 # -- queues ----------------------------------------------------------------------------------
@@ -51,7 +71,7 @@ async def create_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 async def get_queue_url(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng = await Engine.of(ctx.app)
     account = params.get("QueueOwnerAWSAccountId") or ctx.account_id
-    q = eng.get(account, ctx.region, params["QueueName"])
+    q = _get(ctx, eng, account, params["QueueName"])
     return {"QueueUrl": queue_url(ctx, q)}
 
 
@@ -123,7 +143,15 @@ async def get_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
 @operation("sqs", "SetQueueAttributes")
 async def set_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng, q = await _queue(ctx, params["QueueUrl"])
-    await eng.set_attributes(q, params.get("Attributes") or {})
+    attrs = dict(params.get("Attributes") or {})
+    if q.fifo and "FifoQueue" in attrs:  # a standard queue knows no FifoQueue (the engine says so)
+        if attrs.pop("FifoQueue").lower() != "true":
+            raise AwsError.modeled(
+                "sqs",
+                "InvalidAttributeValue",
+                "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
+            )
+    await eng.set_attributes(q, attrs)
     return {}
 
 
@@ -262,6 +290,19 @@ async def send_message_batch(ctx: RequestContext, params: dict[str, Any]) -> dic
     eng, q = await _queue(ctx, params["QueueUrl"])
     entries = params.get("Entries") or []
     _check_batch(entries)
+    if q.fifo:  # SendMessage answers these per message, SendMessageBatch for the whole request
+        for e in entries:
+            if not e.get("MessageGroupId"):
+                raise AwsError.modeled(
+                    "sqs", "InvalidParameterValue", "The request must contain the parameter MessageGroupId."
+                )
+            if not e.get("MessageDeduplicationId") and q.attrs.get("ContentBasedDeduplication") != "true":
+                raise AwsError.modeled(
+                    "sqs",
+                    "InvalidParameterValue",
+                    "The queue should either have ContentBasedDeduplication enabled or "
+                    "MessageDeduplicationId provided explicitly",
+                )
     total = sum(len(e["MessageBody"].encode()) for e in entries)
     if total > MAX_BATCH_BYTES:
         raise AwsError.modeled(
@@ -338,7 +379,7 @@ async def receive_message(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         raise AwsError.modeled(
             "sqs",
             "InvalidParameterValue",
-            f"Value {vis} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.",
+            f"Value {vis} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.",
         )
     got = await eng.receive(q, n, vis, wait)
     wanted = _wanted_attrs(params)

@@ -1,4 +1,10 @@
-"""Queue attribute rules: names, defaults, ranges, the JSON policies, FIFO-only settings."""
+"""Queue attribute rules: names, defaults, ranges, the JSON policies, FIFO-only settings.
+
+Defaults and ranges are AWS's current ones (SQS Developer Guide, "Amazon SQS quotas"): a
+message (and a batch in total) up to 1 MiB, MaximumMessageSize 1 KiB-1 MiB defaulting to
+1 MiB (AWS raised both from 256 KiB in 2025; queues created before keep the value stored at
+their creation), retention 60 s-14 days (4 days), delay 0-900 s (0), receive wait 0-20 s
+(0), visibility 0-12 h (30 s)."""
 
 from __future__ import annotations
 
@@ -6,12 +12,13 @@ import json
 import re
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 
 MAX_MESSAGE_SIZE_LIMIT = 1_048_576
 DEFAULTS: dict[str, str] = {
     "DelaySeconds": "0",
-    "MaximumMessageSize": "262144",
+    "MaximumMessageSize": str(MAX_MESSAGE_SIZE_LIMIT),  # 1 MiB since AWS raised it in 2025
     "MessageRetentionPeriod": "345600",
     "ReceiveMessageWaitTimeSeconds": "0",
     "VisibilityTimeout": "30",
@@ -113,34 +120,35 @@ def normalize(attrs: dict[str, str], *, fifo: bool, creating: bool) -> dict[str,
 
 
 def _redrive_policy(value: str) -> str:
+    def bad(reason: str) -> AwsError:
+        return AwsError.modeled(
+            "sqs", "InvalidParameterValue",
+            f"Value {value} for parameter RedrivePolicy is invalid. Reason: {reason}",
+        )
+
     try:
         doc = json.loads(value)
     except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
         raise AwsError.modeled(
             "sqs",
             "InvalidAttributeValue",
             "Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.",
-        ) from None
-    if not isinstance(doc, dict) or "deadLetterTargetArn" not in doc or "maxReceiveCount" not in doc:
-        raise AwsError.modeled(
-            "sqs",
-            "InvalidAttributeValue",
-            f"Value {value} for parameter RedrivePolicy is invalid. Reason: Redrive policy does not contain "
-            "mandatory attribute: deadLetterTargetArn, maxReceiveCount.",
         )
+    if "deadLetterTargetArn" not in doc or "maxReceiveCount" not in doc:
+        raise bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn, maxReceiveCount.")
+    target = doc["deadLetterTargetArn"]
+    if not isinstance(target, str) or arns.service_of(target) != "sqs":  # refused before any lookup
+        raise bad("Invalid value for deadLetterTargetArn.")
     try:
         count = int(doc["maxReceiveCount"])
     except (TypeError, ValueError):
         count = 0
     if not 1 <= count <= 1000:
-        raise AwsError.modeled(
-            "sqs",
-            "InvalidAttributeValue",
-            f"Value {value} for parameter RedrivePolicy is invalid. Reason: Invalid value for "
-            "maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive.",
-        )
-    return json.dumps({"deadLetterTargetArn": doc["deadLetterTargetArn"], "maxReceiveCount": count},
-                      separators=(",", ":"))
+        raise bad(f"Invalid value for maxReceiveCount: {doc['maxReceiveCount']}, valid values are from 1 to 1000 "
+                  "both inclusive.")
+    return json.dumps({"deadLetterTargetArn": target, "maxReceiveCount": count}, separators=(",", ":"))
 
 
 def _redrive_allow_policy(value: str) -> str:

@@ -804,7 +804,7 @@ def _attrs_for_storage(attrs: dict[str, dict[str, Any]]) -> dict[str, dict[str, 
                 raise AwsError.modeled(
                     "sqs",
                     "InvalidParameterValue",
-                    f"The message (user) attribute '{name}' must contain a non-empty value of type '{base}'.",
+                    f"Message (user) attribute '{name}' must contain a non-empty value of type '{base}'.",
                 )
             out[name] = {"DataType": dt, "BinaryValue": base64.b64encode(value).decode()}
         else:
@@ -813,7 +813,7 @@ def _attrs_for_storage(attrs: dict[str, dict[str, Any]]) -> dict[str, dict[str, 
                 raise AwsError.modeled(
                     "sqs",
                     "InvalidParameterValue",
-                    f"The message (user) attribute '{name}' must contain a non-empty value of type '{base}'.",
+                    f"Message (user) attribute '{name}' must contain a non-empty value of type '{base}'.",
                 )
             if base == "Number":
                 try:

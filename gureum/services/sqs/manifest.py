@@ -9,6 +9,8 @@ MANIFEST = Manifest(
     validation_errors={"sqs": "InvalidParameterValue"},
     routing={"sqs": Routing(target_prefix="AmazonSQS", query_version="2012-11-05")},
     model_patches={"sqs": "gureum.services.sqs.model_patches:PATCHES"},
+    # a query request sent to a queue URL names its queue by the path
+    protocol_hooks="gureum.services.sqs.wire:HOOKS",
     ports={"queues": "gureum.services.sqs.port:Queues"},
     reset="gureum.services.sqs.reset:reset",
     denials={"sqs": Denial("AccessDenied")},

@@ -2,7 +2,14 @@
 manifest): the json model dropped the `error` traits of the query protocol, yet AWS still
 sends each error's query code in x-amzn-query-error (botocore maps it back to the modeled
 exception) and answers PurgeQueueInProgress 403, ResourceNotFoundException 404. Shapes not
-listed keep their name as query code and status 400."""
+listed keep their name as query code and status 400.
+
+Two errors AWS sends that the model lacks as shapes (_UNMODELED): InvalidParameterValue and
+MissingParameter are, on the json wire, `__type` InvalidParameterValueException and
+MissingRequiredParameterException with the query codes InvalidParameterValue / MissingParameter
+in x-amzn-query-error (what botocore shows as Error.Code, the `__type` as QueryErrorCode); the
+query protocol sends the query codes. `AwsError.modeled("sqs", "InvalidParameterValue", ...)`
+finds the shape by its code."""
 
 from __future__ import annotations
 
@@ -23,9 +30,17 @@ _TRAITS: dict[str, tuple[str, int]] = {
     "ResourceNotFoundException": ("ResourceNotFoundException", 404),
 }
 
+_UNMODELED: dict[str, str] = {
+    "InvalidParameterValueException": "InvalidParameterValue",
+    "MissingRequiredParameterException": "MissingParameter",
+}
+
 PATCHES: dict[str, Any] = {
     "shapes": {
-        shape: {"error": {"code": code, "httpStatusCode": status, "senderFault": True}}
-        for shape, (code, status) in _TRAITS.items()
+        **{shape: {"error": {"code": code, "httpStatusCode": status, "senderFault": True}}
+           for shape, (code, status) in _TRAITS.items()},
+        **{shape: {"type": "structure", "members": {"message": {"shape": "ExceptionMessage"}},
+                   "exception": True, "error": {"code": code, "httpStatusCode": 400, "senderFault": True}}
+           for shape, code in _UNMODELED.items()},
     }
 }
