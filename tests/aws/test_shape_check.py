@@ -190,3 +190,38 @@ def test_s3_error_document() -> None:
 def test_iso8601_forms_accepted(text: str) -> None:
     body = _iam(USER.format(extra="").replace("2024-01-01T00:00:00Z", text))
     assert check_output(op("iam", "GetUser"), 200, {}, body) == []
+
+
+# --- CBOR (smithy-rpc-v2-cbor) and the allow-lists ----------------------------------------------
+
+def test_cbor_timestamps_must_be_tagged_and_blobs_bytes() -> None:
+    import datetime as dt
+
+    import cbor2
+
+    o = op("servicediscovery", "GetNamespace")
+    if "smithy-rpc-v2-cbor" not in (o.service_model.metadata.get("protocols") or []):
+        pytest.skip("this botocore's Cloud Map model has no CBOR protocol")
+    cbor = {"content-type": "application/cbor"}
+    good = cbor2.dumps({"Namespace": {"Id": "ns-1", "CreateDate": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)}},
+                       datetime_as_timestamp=True)
+    assert check_output(o, 200, cbor, good) == []
+    bad = cbor2.dumps({"Namespace": {"Id": "ns-1", "CreateDate": "2024-01-01"}})
+    assert kinds(check_output(o, 200, cbor, bad)) == {("timestamp", "$.Namespace.CreateDate")}
+    # the same model answered in json (content-type says which): epoch numbers
+    assert check_output(o, 200, {"content-type": "application/x-amz-json-1.1"},
+                        b'{"Namespace":{"Id":"ns-1","CreateDate":1704067200}}') == []
+
+
+def test_allow_lists_only_cover_what_aws_sends() -> None:
+    body = json.dumps({"FunctionName": "f", "LastUpdateStatusReasonCode": "Creating"}).encode()
+    assert check_output(op("lambda", "UpdateFunctionConfiguration"), 200, {}, body) == []
+    body = json.dumps({"FunctionName": "f", "LastUpdateStatusReasonCode": "Updating"}).encode()
+    assert kinds(check_output(op("lambda", "UpdateFunctionConfiguration"), 200, {}, body)) == {
+        ("enum", "$.LastUpdateStatusReasonCode")}
+    zones = (b'<ListHostedZonesResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><HostedZones/>'
+             b"<IsTruncated>false</IsTruncated><MaxItems>100</MaxItems></ListHostedZonesResponse>")
+    assert check_output(op("route53", "ListHostedZones"), 200, {}, zones) == []
+    assert kinds(check_output(op("route53", "ListHealthChecks"), 200, {}, zones.replace(
+        b"ListHostedZonesResponse", b"ListHealthChecksResponse").replace(b"HostedZones", b"HealthChecks"))) == {
+        ("required", "$ListHealthChecksResponse.Marker")}
