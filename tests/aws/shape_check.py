@@ -44,6 +44,20 @@ COMMON_HEADERS = frozenset({
     "x-amz-apigw-id", "x-amzn-remapped-content-length", "x-amz-cf-id",
 })
 
+# The root element of S3's XML responses, which botocore's model does not carry (its output
+# shapes are named ...Output): each operation's "Response Syntax" in the S3 API reference.
+S3_ROOTS: dict[str, str] = {
+    "ListBuckets": "ListAllMyBucketsResult", "ListObjects": "ListBucketResult", "ListObjectsV2": "ListBucketResult",
+    "ListObjectVersions": "ListVersionsResult", "ListMultipartUploads": "ListMultipartUploadsResult",
+    "ListParts": "ListPartsResult", "CreateMultipartUpload": "InitiateMultipartUploadResult",
+    "CompleteMultipartUpload": "CompleteMultipartUploadResult", "DeleteObjects": "DeleteResult",
+    "GetBucketAcl": "AccessControlPolicy", "GetObjectAcl": "AccessControlPolicy",
+    "GetBucketCors": "CORSConfiguration", "GetBucketTagging": "Tagging", "GetObjectTagging": "Tagging",
+    "GetBucketVersioning": "VersioningConfiguration", "GetBucketLocation": "LocationConstraint",
+    "GetBucketNotificationConfiguration": "NotificationConfiguration", "CopyObject": "CopyObjectResult",
+    "UploadPartCopy": "CopyPartResult",
+}
+
 # (service, operation or "*", path) -> why AWS sends it outside its model. Evidence only.
 ALLOWED: dict[tuple[str, str, str], str] = {
     ("route53", "ListHostedZones", "$ListHostedZonesResponse.Marker"):
@@ -421,9 +435,9 @@ def check_output(op: OperationModel, status: int, headers: Mapping[str, str], bo
             else:
                 check_json_value(w, "$", shape, doc)
     elif protocol == "rest-json":
-        _rest_body(w, shape, body, json_body=True)
+        _rest_body(w, op, shape, body, json_body=True)
     elif protocol == "rest-xml":
-        _rest_body(w, shape, body, json_body=False)
+        _rest_body(w, op, shape, body, json_body=False)
     elif protocol == "query":
         _query_body(w, op, shape, body)
     elif protocol == "smithy-rpc-v2-cbor":
@@ -468,7 +482,7 @@ def _load_cbor(w: _Walk, body: bytes) -> Any:
         return None
 
 
-def _rest_body(w: _Walk, shape: StructureShape | None, body: bytes, json_body: bool) -> None:
+def _rest_body(w: _Walk, op: OperationModel, shape: StructureShape | None, body: bytes, json_body: bool) -> None:
     if shape is None:
         if body.strip() and json_body and _load_json(w, body) not in ({}, None):
             w.add("$", "unknown", "the operation has no output but the body holds members")
@@ -497,7 +511,38 @@ def _rest_body(w: _Walk, shape: StructureShape | None, body: bytes, json_body: b
     root = _parse_xml(w, body)
     if root is not None:
         assert isinstance(target, StructureShape)
+        _check_root(w, op, target, root)
         check_xml_struct(w, f"${_local(root.tag)}", target, root)
+
+
+def service_namespace(service: ServiceModel) -> str | None:
+    """The XML namespace AWS's responses carry on their root: the model's metadata, else the
+    one its operations' inputs declare."""
+    ns = service.metadata.get("xmlNamespace")
+    if isinstance(ns, dict):
+        ns = ns.get("uri")
+    if ns:
+        return str(ns)
+    for name in service.operation_names:
+        declared = service.operation_model(name).input_shape
+        uri = declared.serialization.get("xmlNamespace", {}).get("uri") if declared is not None else None
+        if uri:
+            return str(uri)
+    return None
+
+
+def _check_root(w: _Walk, op: OperationModel, target: StructureShape, root: ET.Element) -> None:
+    service = op.service_model
+    if service.service_name == "s3" and op.name in S3_ROOTS:
+        want = S3_ROOTS[op.name]
+    else:
+        want = str(target.serialization.get("name") or target.name)
+    if _local(root.tag) != want:
+        w.add("$", "envelope", f"root is <{_local(root.tag)}>, AWS's is <{want}>")
+    ns = service_namespace(service)
+    got = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else None
+    if ns and got != ns:
+        w.add("$", "envelope", f"root namespace is {got!r}, AWS's is {ns!r}")
 
 
 def _query_body(w: _Walk, op: OperationModel, shape: StructureShape | None, body: bytes) -> None:
@@ -507,6 +552,9 @@ def _query_body(w: _Walk, op: OperationModel, shape: StructureShape | None, body
     if _local(root.tag) != f"{op.name}Response":
         w.add("$", "envelope", f"root is <{_local(root.tag)}>, not <{op.name}Response>")
         return
+    ns = service_namespace(op.service_model)
+    if ns and not root.tag.startswith("{" + ns + "}"):
+        w.add("$", "envelope", f"root namespace of {root.tag!r} is not {ns!r}")
     wrapper = str((shape.serialization.get("resultWrapper") if shape is not None else None) or f"{op.name}Result")
     saw_meta = False
     for child in root:
@@ -591,6 +639,10 @@ def check_error(service: ServiceModel, status: int, headers: Mapping[str, str], 
                 w.add("$.RequestId", "envelope", "ErrorResponse without RequestId")
         elif _local(root.tag) != "Error":
             w.add("$", "envelope", f"error root is <{_local(root.tag)}>")
+        else:  # S3's bare <Error>: AWS ends it with the request id and the host id
+            tags = [_local(c.tag) for c in root]
+            if tags[-2:] != ["RequestId", "HostId"]:
+                w.add("$.Error", "envelope", f"S3 error document ends {tags[-2:]}, AWS's ends RequestId, HostId")
         for c in err:
             tag = _local(c.tag)
             text = c.text or ""

@@ -184,6 +184,8 @@ def test_s3_error_document() -> None:
     body = b"<Error><Code>NoSuchKey</Code><Message>m</Message><Key>k</Key><RequestId>r</RequestId><HostId>h</HostId></Error>"
     doc = check_error(svc("s3"), 404, {}, body)
     assert (doc.code, doc.fields["Key"], doc.findings) == ("NoSuchKey", "k", [])
+    no_host = body.replace(b"<HostId>h</HostId>", b"")
+    assert kinds(check_error(svc("s3"), 404, {}, no_host).findings) == {("envelope", "$.Error")}
 
 
 @pytest.mark.parametrize("text", ["2024-01-01T00:00:00Z", "2024-01-01T00:00:00.123Z", "2024-01-01T00:00:00+00:00"])
