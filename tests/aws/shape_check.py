@@ -27,7 +27,7 @@ import datetime as dt
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -405,8 +405,12 @@ def _parse_xml(w: _Walk, body: bytes) -> ET.Element | None:
 
 def response_protocol(service: ServiceModel, headers: Mapping[str, str]) -> str:
     """The protocol a response is in: the model's, or for a model listing several (Cloud Map:
-    smithy-rpc-v2-cbor and json) the one its content-type names."""
+    smithy-rpc-v2-cbor and json) the one its content-type names; an XML answer of an
+    awsQueryCompatible json service is the query protocol."""
     protocols = service.metadata.get("protocols") or [service.protocol]
+    ctype = _lower_headers(headers).get("content-type", "")
+    if "awsQueryCompatible" in service.metadata and "xml" in ctype:
+        return "query"  # the older query wire a json service still answers (SQS)
     if len(protocols) > 1:
         ctype = _lower_headers(headers).get("content-type", "")
         if "cbor" in ctype and "smithy-rpc-v2-cbor" in protocols:
@@ -725,3 +729,78 @@ class ShapeRecorder:
 
     def report(self) -> str:
         return "\n".join(sorted({str(f) for f in self.findings}))
+
+
+# --- what the model says about an error ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModeledError:
+    """An error shape's facts: its name, wire code (query/rest-xml), HTTP status, fault, and the
+    members AWS sends in its document (by wire name, message excluded)."""
+
+    name: str
+    code: str
+    status: int
+    sender_fault: bool
+    members: tuple[str, ...]
+
+
+def modeled_error(service: ServiceModel, code: str) -> ModeledError | None:
+    shape = error_shape(service, code)
+    if shape is None:
+        return None
+    trait = shape.metadata.get("error", {})
+    fault = bool(shape.metadata.get("fault"))
+    status = int(trait.get("httpStatusCode") or (500 if fault else 400))
+    sender = bool(trait["senderFault"]) if "senderFault" in trait else not fault and status < 500
+    members = tuple(k for k in _wire_members(shape) if k.lower() != "message")
+    return ModeledError(shape.name, str(trait.get("code") or shape.name), status, sender, members)
+
+
+def documented_for(op: OperationModel, code: str) -> bool:
+    """Whether `op` lists the error `code` (by shape name or wire code) among its errors."""
+    return any(s.name == code or s.metadata.get("error", {}).get("code") == code for s in op.error_shapes)
+
+
+def expect_error(rec: ShapeRecorder, call: Callable[[], Any], code: str, *, status: int | None = None,
+                 query_code: str | None = None, members: Iterable[str] = (), message: str | None = None,
+                 documented: bool = True) -> ErrorDoc:
+    """Run `call`, which must fail with `code`, and check the raw error against the model: the
+    code on the wire (the query code where the protocol sends one), the HTTP status and fault
+    the error shape declares (`status` overrides it for codes the model lacks or misstates,
+    with the evidence at the call site), a message (`message`: its exact text), the `members`
+    AWS sends, a clean envelope, and that the operation documents the error (`documented`)."""
+    before = len(rec.errors)
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - botocore's ClientError subclasses, whatever the code
+        if not hasattr(exc, "response"):
+            raise
+    else:
+        raise AssertionError(f"expected {code}, the call succeeded")
+    assert len(rec.errors) > before, "no error response was seen by the recorder"
+    op_name, doc, got_status = rec.errors[-1]
+    service = rec.client.meta.service_model
+    op = service.operation_model(op_name)
+    m = modeled_error(service, code)
+    protocol = response_protocol(service, {})
+    wire = (m.code if protocol in ("query", "rest-xml") else m.name) if m is not None else code
+    where = f"{op_name} -> {code}"
+    assert doc.code == wire, f"{where}: code on the wire is {doc.code!r}"
+    want_status = status if status is not None else (m.status if m is not None else 400)
+    assert got_status == want_status, f"{where}: HTTP {got_status}, the model says {want_status}"
+    sender = m.sender_fault if m is not None else want_status < 500
+    if doc.fault is not None:
+        assert doc.fault == ("Sender" if sender else "Receiver"), f"{where}: Type {doc.fault}"
+    if query_code is not None:
+        assert doc.fields.get("QueryErrorCode") == query_code, f"{where}: query code {doc.fields.get('QueryErrorCode')}"
+    assert doc.message, f"{where}: no message"
+    if message is not None:
+        assert doc.message == message, f"{where}: message {doc.message!r}"
+    for name in members:
+        assert name in doc.fields, f"{where}: member {name} missing from {sorted(doc.fields)}"
+    assert not doc.findings, f"{where}: " + "; ".join(map(str, doc.findings))
+    if documented:
+        assert documented_for(op, code), f"{where}: {op_name} does not document {code}"
+    return doc
