@@ -10,7 +10,9 @@ it does not know.
 - `timestamp`: a timestamp not in the protocol's format (JSON: epoch seconds, XML/query: ISO 8601,
   headers: RFC 822, unless the shape's timestampFormat says otherwise);
 - `type`: a value of the wrong JSON type or an XML text that is not the scalar it must be;
-- `envelope`: the protocol's wrapper is wrong (query `<OpResponse><OpResult>`, ResponseMetadata).
+- `envelope`: the protocol's wrapper is wrong (query `<OpResponse><OpResult>`, ResponseMetadata);
+- `dropped`: (recorder) a member the handler returned that the output shape lacks, named by
+  gureum's x-gureum-unmodeled header: the serializer dropped it before the wire.
 
 `check_error(service, status, headers, body)` checks an error response's envelope per protocol
 and that its extra members are the error shape's, returning (code, Findings).
@@ -37,6 +39,10 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$")
 INTEGER = re.compile(r"^-?\d+$")
 NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$|^(NaN|-?Infinity)$")
+
+# gureum's own header naming what a handler returned beyond the output shape (the serializer
+# drops it: gureum/aws/output_check.py); the harness turns it on for every test node.
+UNMODELED_HEADER = "x-gureum-unmodeled"
 
 # Headers every AWS response may carry whatever the operation (request ids, tracing, checksums).
 COMMON_HEADERS = frozenset({
@@ -726,6 +732,11 @@ class ShapeRecorder:
             return
         self.operations[operation_model.name] = self.operations.get(operation_model.name, 0) + 1
         self.findings.extend(check_output(operation_model, status, headers, None if body is None else bytes(body)))
+        dropped = {k.lower(): v for k, v in headers.items()}.get(UNMODELED_HEADER)
+        if dropped:
+            self.findings.extend(Finding(operation_model.name, f"$.{path}", "dropped",
+                                         "the handler returned it; the output shape lacks it")
+                                 for path in dropped.split(","))
 
     def report(self) -> str:
         return "\n".join(sorted({str(f) for f in self.findings}))
