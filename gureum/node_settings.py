@@ -60,6 +60,9 @@ class ApiSettings:
     PREFIX: ClassVar[str] = "api"
     max_body_bytes: int = 128 * 1024 * 1024
     """largest non-streamed request body (Lambda zips arrive base64 in JSON)"""
+    report_unmodeled: bool = False
+    """name, in an x-gureum-unmodeled response header, what a handler returned that the
+    operation's output shape lacks (the serializer drops it); for tests (gureum/aws/output_check.py)"""
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,8 @@ class GureumProcess:
         cmd = self.command()
         env = dict(os.environ)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        # name what handlers return beyond the output shapes (tests/aws/shape_check.py reads it)
+        env.setdefault("GUREUM_API_REPORT_UNMODELED", "1")
         env.update(self.extra_env)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))

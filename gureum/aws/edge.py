@@ -15,6 +15,8 @@ from gureum.aws import arn as arns
 from gureum.aws import auth, hooks, routing, specs
 from gureum.aws.dispatch import RequestContext, call_handler, find_handler
 from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge, serializable
+from gureum.aws.output_check import HEADER as UNMODELED_HEADER
+from gureum.aws.output_check import unmodeled
 from gureum.aws.protocols.table import PROTOCOLS, Incoming, WireProtocol, error_protocol, pick
 from gureum.aws.specs import ServiceSpec
 from gureum.aws.validate import invalid_characters, validate
@@ -125,6 +127,10 @@ async def handle(app: App, request: Request) -> Response:
             response = result
         else:
             response = protocol.serialize(spec, op, result, request_id)
+            if op.output is not None and result and app.settings(ApiSettings).report_unmodeled:
+                dropped = unmodeled(op.output, result)
+                if dropped:
+                    response.headers.append((UNMODELED_HEADER, ",".join(dropped)))
     except AwsError as err:
         response = _error(spec, protocol, request, err, request_id)
     except InvalidKey:  # a client's value with NUL reached the store as part of a key

@@ -16,7 +16,8 @@ layer's own 5xx/501s). The wire layer, answering for no particular service, rais
 we are (5xx, `Receiver`). Extra fields that the service's error shape defines (e.g. Lambda's
 `Type`, Route 53's `messages`) go in `fields`.
 
-Client values echoed in messages go through `clip` (at most ECHO_MAX characters, like AWS's
+`message_key` and `json_type` say how the json protocols name an error's message member and
+its `__type` (per the service's model). Client values echoed in messages go through `clip` (at most ECHO_MAX characters, like AWS's
 short messages), and `clean` makes any text safe to serialize: lone surrogates (which JSON
 escapes can carry) and characters XML 1.0 cannot hold become U+FFFD.
 """
@@ -26,7 +27,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gureum.aws.specs import ServiceSpec
 
 ECHO_MAX = 256
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -175,6 +179,28 @@ def _from_model(service: str, code: str) -> ErrorFacts | None:
         query = trait.get("code") if spec.query_compatible and trait.get("code") != shape.name else None
         return ErrorFacts(shape.name, status, sender, query)
     return ErrorFacts(wire, status, sender)
+
+
+def message_key(spec: ServiceSpec | None, code: str) -> str:
+    """The member an error document carries its message in: the error shape's own casing
+    (`Message` for Cloud Map and half of Lambda's errors), else AWS's usual `message`."""
+    shape = spec.error_shape(code) if spec is not None else None
+    if shape is not None:
+        for name in shape.members:
+            if name.lower() == "message":
+                return name
+    return "message"
+
+
+def json_type(spec: ServiceSpec | None, code: str) -> str:
+    """The json protocols' `__type`: the code, qualified by the service's Smithy namespace
+    where AWS sends it so (`com.amazonaws.sqs#QueueDoesNotExist`) for the errors the model
+    declares (common ones, like SerializationException, stay bare); the namespace is the
+    `errorTypeNamespace` a package's model patch sets in the model's metadata."""
+    namespace = spec.metadata.get("errorTypeNamespace") if spec is not None else None
+    if namespace and spec is not None and spec.error_shape(code) is not None:
+        return f"{namespace}#{code}"
+    return code
 
 
 MESSAGE_MAX = 8192

@@ -217,10 +217,20 @@ class ServiceSpec:
     def signing_name(self) -> str:
         return self.metadata.get("signingName") or self.metadata.get("endpointPrefix") or self.name
 
-    @property
-    def xml_namespace(self) -> str | None:
-        ns = self.metadata.get("xmlNamespace")
-        return ns
+    @cached_property
+    def xml_namespace(self) -> str | dict[str, str] | None:
+        """The service's XML namespace: the model's metadata, else the one its operations'
+        inputs declare (Route 53's and S3's models name it only there; AWS's responses and
+        errors carry it on their root element)."""
+        ns: str | dict[str, str] | None = self.metadata.get("xmlNamespace")
+        if ns:
+            return ns
+        for op in self.raw["operations"].values():
+            declared = (op.get("input") or {}).get("xmlNamespace")
+            if isinstance(declared, dict) and declared.get("uri"):
+                uri: str = declared["uri"]
+                return uri
+        return None
 
     @property
     def query_compatible(self) -> bool:

@@ -6,7 +6,8 @@ Cheap checks come first: a string's length is checked before its pattern, so an 
 value never reaches a regex; a string longer than PATTERN_MAX_CHARS whose model sets a pattern
 but no maximum is refused without running the regex (Python's `re` holds the GIL: a 127 MiB
 value took 4.5 s, blocking the event loop even from a worker thread; no identifier or ARN a
-pattern describes comes near the limit). Echoed values are clipped (errors.clip) and the message is built
+pattern describes comes near the limit). Patterns `re` cannot read (Java's `\\p{L}` classes)
+are read by the `regex` package. Echoed values are clipped (errors.clip) and the message is built
 only for values that fail. VALIDATION_CODES holds each service's own code for a constraint
 violation, from the packages' manifests (AWS's API references: IAM/STS/ELBv2 `ValidationError`,
 SNS `InvalidParameter`, SQS `InvalidParameterValue`, Route 53 and Cloud Map `InvalidInput`,
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Protocol
+
+import regex
 
 from gureum.aws.errors import ValidationError, clip
 from gureum.aws.specs import ServiceSpec, Shape
@@ -32,17 +35,27 @@ VALIDATION_CODES = registry.VALIDATION_CODES
 # attributes with InvalidAttributeName).
 LENIENT_ENUMS = {"QueueAttributeName", "MessageSystemAttributeName"}
 
-_PATTERNS: dict[str, re.Pattern[str] | None] = {}
+_PATTERNS: dict[str, _Matcher | None] = {}
 _MAX_REPORTED = 10
 PATTERN_MAX_CHARS = 64 * 1024
 
 
-def _pattern(text: str) -> re.Pattern[str] | None:
+class _Matcher(Protocol):
+    def fullmatch(self, string: str) -> object | None: ...
+
+
+def _pattern(text: str) -> _Matcher | None:
+    """The model's (Java) pattern compiled: by `re`, else by `regex`, which reads what `re`
+    cannot (the Unicode classes of every tag key and value pattern, `[\\p{L}\\p{Z}\\p{N}...]`,
+    and Route 53's `\\p{ASCII}`); None for a pattern neither reads (not checked)."""
     if text not in _PATTERNS:
         try:
             _PATTERNS[text] = re.compile(text)
-        except re.error:  # a Java-only construct: not checked here
-            _PATTERNS[text] = None
+        except re.error:
+            try:
+                _PATTERNS[text] = regex.compile(text)
+            except regex.error:
+                _PATTERNS[text] = None
     return _PATTERNS[text]
 
 
@@ -67,7 +80,10 @@ def validate(spec: ServiceSpec, shape: Shape | None, params: dict[str, Any]) -> 
 
 
 def _path(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name[:1].lower() + name[1:]
+    """AWS's path to a member: each member name lower-camel-cased ('tags.6.member.value',
+    'environment.variables')."""
+    name = name[:1].lower() + name[1:]
+    return f"{prefix}.{name}" if prefix else name
 
 
 def _show(value: Any) -> str:
@@ -78,7 +94,10 @@ def _show(value: Any) -> str:
     return clip(value)
 
 
-def _bad(value: Any, where: str) -> str:
+def _bad(value: Any, where: str, sensitive: bool = False) -> str:
+    """The head of one problem; a sensitive member's value is not echoed ("Value at 'x'")."""
+    if sensitive:
+        return f"Value at '{where}' failed to satisfy constraint: "
     return f"Value '{_show(value)}' at '{where}' failed to satisfy constraint: "
 
 
@@ -120,28 +139,24 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
             problems.append(_bad(value, where) + "Member must be a map")
             return
         _bounds(len(value), raw, value, where, problems, "have length")
-        vshape = shape.value
-        kshape = shape.key
-        for k, v in value.items():
-            _check(kshape, k, f"{where}.key", problems)
-            if v is not None:
-                _check(vshape, v, f"{where}.{k}", problems)
+        _check_map(shape, value, where, problems)
         return
     if t == "string":
+        secret = bool(raw.get("sensitive"))
         if not isinstance(value, str):
-            problems.append(_bad(value, where) + "Member must be a string")
+            problems.append(_bad(value, where, secret) + "Member must be a string")
             return
         enum = raw.get("enum")
         if enum and value not in enum and shape.name not in LENIENT_ENUMS:
-            problems.append(_bad(value, where) + f"Member must satisfy enum value set: [{', '.join(enum)}]")
+            problems.append(_bad(value, where, secret) + f"Member must satisfy enum value set: [{', '.join(enum)}]")
             return
-        if _bounds(len(value), raw, value, where, problems, "have length"):
+        if _bounds(len(value), raw, value, where, problems, "have length", secret):
             return
         pat = raw.get("pattern")
         if pat:
             compiled = _pattern(pat)
             if compiled is not None and (len(value) > PATTERN_MAX_CHARS or compiled.fullmatch(value) is None):
-                problems.append(_bad(value, where) + f"Member must satisfy regular expression pattern: {pat}")
+                problems.append(_bad(value, where, secret) + f"Member must satisfy regular expression pattern: {pat}")
         return
     if t in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -171,14 +186,60 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
             problems.append(_bad(value, where) + "Member must be a timestamp")
 
 
-def _bounds(n: float, raw: dict[str, Any], value: Any, where: str, problems: list[str], what: str) -> bool:
+def _check_map(shape: Shape, value: dict[str, Any], where: str, problems: list[str]) -> None:
+    """A map's keys and scalar values as AWS reports them: one problem for the whole map,
+    `Value '{k=v, ...}' at 'tags' failed to satisfy constraint: Map value must satisfy
+    constraint: [every constraint of the value shape]` (and `Map keys must ...`); values that
+    are structures or lists are walked member by member."""
+    kshape, vshape = shape.key, shape.value
+    if any(_scalar_fails(kshape, k) for k in value):
+        problems.append(_bad_map(shape, value, where) + f"Map keys must satisfy constraint: [{_constraints(kshape)}]")
+    if vshape.type in ("structure", "list", "map"):
+        for k, v in value.items():
+            if v is not None:
+                _check(vshape, v, f"{where}.{k}", problems)
+    elif any(v is not None and _scalar_fails(vshape, v) for v in value.values()):
+        problems.append(_bad_map(shape, value, where) + f"Map value must satisfy constraint: [{_constraints(vshape)}]")
+
+
+def _scalar_fails(shape: Shape, value: Any) -> bool:
+    found: list[str] = []
+    _check(shape, value, "", found)
+    return bool(found)
+
+
+def _bad_map(shape: Shape, value: dict[str, Any], where: str) -> str:
+    if any(s.raw.get("sensitive") for s in (shape, shape.key, shape.value)):
+        return _bad(value, where, sensitive=True)
+    shown = "{" + ", ".join(f"{k}={v}" for k, v in value.items()) + "}"  # Java's Map.toString
+    return f"Value '{clip(shown)}' at '{where}' failed to satisfy constraint: "
+
+
+def _constraints(shape: Shape) -> str:
+    """Every constraint of a scalar shape, in AWS's order and words."""
+    raw = shape.raw
+    what = "have value" if shape.type in ("integer", "long", "float", "double") else "have length"
+    out: list[str] = []
+    if raw.get("enum"):
+        out.append(f"Member must satisfy enum value set: [{', '.join(raw['enum'])}]")
+    if raw.get("max") is not None:
+        out.append(f"Member must {what} less than or equal to {_num(raw['max'])}")
+    if raw.get("min") is not None:
+        out.append(f"Member must {what} greater than or equal to {_num(raw['min'])}")
+    if raw.get("pattern"):
+        out.append(f"Member must satisfy regular expression pattern: {raw['pattern']}")
+    return ", ".join(out)
+
+
+def _bounds(n: float, raw: dict[str, Any], value: Any, where: str, problems: list[str], what: str,
+            sensitive: bool = False) -> bool:
     lo = raw.get("min")
     hi = raw.get("max")
     if lo is not None and n < lo:
-        problems.append(_bad(value, where) + f"Member must {what} greater than or equal to {_num(lo)}")
+        problems.append(_bad(value, where, sensitive) + f"Member must {what} greater than or equal to {_num(lo)}")
         return True
     if hi is not None and n > hi:
-        problems.append(_bad(value, where) + f"Member must {what} less than or equal to {_num(hi)}")
+        problems.append(_bad(value, where, sensitive) + f"Member must {what} less than or equal to {_num(hi)}")
         return True
     return False
 

@@ -67,7 +67,7 @@ def test_s3_errors_are_error_documents_with_amz_request_ids_and_others_error_res
     s3 = PROTOCOLS["rest-xml"].serialize_error(specs.load("s3"), err, "rid")
     assert isinstance(s3.body, bytes)
     assert s3.body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchBucket</Code>')
-    assert b"<BucketName>b</BucketName><RequestId>rid</RequestId></Error>" in s3.body
+    assert b"<BucketName>b</BucketName><RequestId>rid</RequestId><HostId>rid</HostId></Error>" in s3.body
     assert ("x-amz-request-id", "rid") in s3.headers and ("x-amz-id-2", "rid") in s3.headers
     r53 = PROTOCOLS["rest-xml"].serialize_error(specs.load("route53"), AwsError("NoSuchHostedZone", "x", 404), "rid")
     assert isinstance(r53.body, bytes) and b"<ErrorResponse" in r53.body and ("x-amzn-requestid", "rid") in r53.headers

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gureum.aws.errors import AwsError, clean
+from gureum.aws.errors import AwsError, clean, json_type, message_key
 from gureum.aws.protocols import jsonbody
 from gureum.aws.protocols.common import ParseError
 from gureum.aws.specs import Operation, ServiceSpec
@@ -63,7 +63,7 @@ def serialize(spec: ServiceSpec, op: Operation, result: dict[str, Any] | None, r
 
 
 def serialize_error(spec: ServiceSpec | None, err: AwsError, request_id: str) -> Response:
-    doc: dict[str, Any] = {"__type": err.code, "message": err.message}
+    doc: dict[str, Any] = {"__type": json_type(spec, err.code), message_key(spec, err.code): err.message}
     doc.update({k: v for k, v in err.fields.items() if k != "QueryCode"})
     headers = _headers(request_id)
     if spec is not None and spec.query_compatible:

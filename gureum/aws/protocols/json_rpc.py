@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gureum.aws.errors import AwsError
+from gureum.aws.errors import AwsError, json_type, message_key
 from gureum.aws.protocols import jsonbody
 from gureum.aws.specs import Operation, ServiceSpec
 from gureum.http.server import Response
@@ -33,7 +33,7 @@ def serialize(spec: ServiceSpec, op: Operation, result: dict[str, Any] | None, r
 
 
 def serialize_error(spec: ServiceSpec | None, err: AwsError, request_id: str) -> Response:
-    doc: dict[str, Any] = {"__type": err.code, "message": err.message}
+    doc: dict[str, Any] = {"__type": json_type(spec, err.code), message_key(spec, err.code): err.message}
     for k, v in err.fields.items():
         if k != "QueryCode":  # only for the x-amzn-query-error header below
             doc[k] = v

@@ -91,6 +91,9 @@ def _map(form: _Form, key: str, shape: Shape) -> dict[str, Any]:
     return out
 
 
+_DECLARATION = '<?xml version="1.0"?>'
+
+
 def _namespace(spec: ServiceSpec) -> str:
     ns = spec.xml_namespace
     if isinstance(ns, dict):
@@ -119,16 +122,19 @@ def serialize(spec: ServiceSpec, op: Operation, result: dict[str, Any] | None, r
     )
 
 
-def serialize_error(spec: ServiceSpec | None, err: AwsError, request_id: str) -> Response:
+def serialize_error(spec: ServiceSpec | None, err: AwsError, request_id: str, *, legacy: bool = False) -> Response:
+    """`<ErrorResponse><Error><Type/><Code/><Message/>...</Error><RequestId/></ErrorResponse>`;
+    `legacy`: the older query wire of the services whose model moved to json (SQS), which
+    opens with an XML declaration and closes the error with an empty `<Detail/>`."""
     ns = _namespace(spec) if spec is not None else "https://iam.amazonaws.com/doc/2010-05-08/"
     fault = "Sender" if err.sender_fault else "Receiver"
     extra = "".join(
         f"<{k}>{xml.escape(str(v))}</{k}>" for k, v in err.fields.items() if not isinstance(v, (list, dict))
     )
     body = (
-        f'<ErrorResponse xmlns="{ns}"><Error><Type>{fault}</Type><Code>{xml.escape(err.code)}</Code>'
-        f"<Message>{xml.escape(err.message)}</Message>{extra}</Error>"
-        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        f'{_DECLARATION if legacy else ""}<ErrorResponse xmlns="{ns}"><Error><Type>{fault}</Type>'
+        f"<Code>{xml.escape(err.code)}</Code><Message>{xml.escape(err.message)}</Message>{extra}"
+        f'{"<Detail/>" if legacy else ""}</Error><RequestId>{request_id}</RequestId></ErrorResponse>'
     ).encode("utf-8")
     return Response(
         err.status,

@@ -59,7 +59,8 @@ class Query:
 
 class QueryCompat(Query):
     """Form requests to a json service that keeps the old query wire (SQS): errors carry the
-    query code (`QueryCode` field, e.g. AWS.SimpleQueueService.NonExistentQueue)."""
+    query code (`QueryCode` field, e.g. AWS.SimpleQueueService.NonExistentQueue) in that wire's
+    envelope (an XML declaration, an empty `<Detail/>`)."""
 
     name = "query-compat"
 
@@ -71,7 +72,7 @@ class QueryCompat(Query):
 
     def serialize_error(self, spec: ServiceSpec | None, err: AwsError, request_id: str) -> Response:
         err = AwsError(err.fields.get("QueryCode", err.code), err.message, err.status, sender_fault=err.sender_fault)
-        return query.serialize_error(spec, err, request_id)
+        return query.serialize_error(spec, err, request_id, legacy=True)
 
 
 class Json:

@@ -1,7 +1,9 @@
 """What gureum adds to botocore's S3 model (merged by gureum/aws/specs.py, named by S3's
 manifest): the error codes S3 sends that the published model declares no shape for, with
 their HTTP statuses (AWS's S3 error code table, "List of error codes" in the S3 API
-reference). `AwsError.modeled("s3", code, ...)` takes status and fault from here."""
+reference). `AwsError.modeled("s3", code, ...)` takes status and fault from here. And the
+root element of each XML answer, which the model leaves out (its output shapes are named
+`...Output`; AWS's roots are the names in each operation's "Response Syntax")."""
 
 from __future__ import annotations
 
@@ -35,9 +37,28 @@ _STATUS = {
     "RequestTimeTooSkewed": 403,
 }
 
+_ROOTS = {
+    "ListBucketsOutput": "ListAllMyBucketsResult",
+    "ListObjectsOutput": "ListBucketResult",
+    "ListObjectsV2Output": "ListBucketResult",
+    "ListObjectVersionsOutput": "ListVersionsResult",
+    "ListMultipartUploadsOutput": "ListMultipartUploadsResult",
+    "ListPartsOutput": "ListPartsResult",
+    "CreateMultipartUploadOutput": "InitiateMultipartUploadResult",
+    "CompleteMultipartUploadOutput": "CompleteMultipartUploadResult",
+    "DeleteObjectsOutput": "DeleteResult",
+    "GetBucketAclOutput": "AccessControlPolicy",
+    "GetObjectAclOutput": "AccessControlPolicy",
+    "GetBucketCorsOutput": "CORSConfiguration",
+    "GetBucketTaggingOutput": "Tagging",
+    "GetObjectTaggingOutput": "Tagging",
+    "GetBucketVersioningOutput": "VersioningConfiguration",
+}
+
 PATCHES: dict[str, Any] = {
     "shapes": {
-        code: {"type": "structure", "members": {}, "exception": True, "error": {"httpStatusCode": status}}
-        for code, status in _STATUS.items()
+        **{code: {"type": "structure", "members": {}, "exception": True, "error": {"httpStatusCode": status}}
+           for code, status in _STATUS.items()},
+        **{shape: {"locationName": root} for shape, root in _ROOTS.items()},
     }
 }

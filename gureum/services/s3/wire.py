@@ -3,8 +3,8 @@
 - virtual-hosted-style requests (`<bucket>.localhost`, `<bucket>.s3.localhost`,
   `<bucket>.s3[.<region>].amazonaws.com`) are routed as `/<bucket>` + path;
 - a path label that is not UTF-8 once percent-decoded is `InvalidURI`;
-- errors are `<Error>` documents with `RequestId`, `x-amz-request-id` and `x-amz-id-2`
-  headers; a stale signature date is `RequestTimeTooSkewed` with the times echoed;
+- errors are `<Error>` documents ending in `RequestId` and `HostId` (the x-amz-id-2 value),
+  with `x-amz-request-id` and `x-amz-id-2` headers; a stale signature date is `RequestTimeTooSkewed` with the times echoed;
 - SigV4 takes the payload hash from `x-amz-content-sha256` and signs the path as sent.
 """
 
@@ -48,7 +48,7 @@ class S3Hooks(GenericHooks):
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>{xml.escape(err.code)}</Code><Message>{xml.escape(err.message)}</Message>"
-            f"{extra_xml}<RequestId>{request_id}</RequestId></Error>"
+            f"{extra_xml}<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
         )
         return body, [("x-amz-id-2", request_id)]
 

@@ -74,6 +74,15 @@ async def get_namespace(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     return {"Namespace": await ctx.app.store.read(txn)}
 
 
+# What GetNamespace/GetService show that the listings' NamespaceSummary/ServiceSummary do not.
+_NOT_IN_NAMESPACE_SUMMARY = ("CreatorRequestId",)
+_NOT_IN_SERVICE_SUMMARY = ("CreatorRequestId", "NamespaceId")
+
+
+def _without(view: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in view.items() if k not in keys}
+
+
 @sd("ListNamespaces")
 async def list_namespaces(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     filters = params.get("Filters") or []
@@ -81,7 +90,7 @@ async def list_namespaces(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     def txn(t: Txn) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         docs, token = _page(t, model.NAMESPACES, model.sc(ctx.account_id, ctx.region), params,
                             lambda d: bool(_filtered([model.public(d)], filters)))
-        return [model.namespace_view(t, d) for d in docs], token
+        return [_without(model.namespace_view(t, d), _NOT_IN_NAMESPACE_SUMMARY) for d in docs], token
 
     items, token = await ctx.app.store.read(txn)
     return {"Namespaces": items, **token}
@@ -120,7 +129,7 @@ async def list_services(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     def txn(t: Txn) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         docs, token = _page(t, model.SERVICES, model.sc(ctx.account_id, ctx.region), params,
                             lambda d: bool(_filtered([model.public(d)], filters)))
-        return [model.service_view(t, d) for d in docs], token
+        return [_without(model.service_view(t, d), _NOT_IN_SERVICE_SUMMARY) for d in docs], token
 
     items, token = await ctx.app.store.read(txn)
     return {"Services": items, **token}

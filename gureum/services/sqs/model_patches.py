@@ -36,6 +36,10 @@ _UNMODELED: dict[str, str] = {
 }
 
 PATCHES: dict[str, Any] = {
+    # The wire names the json model no longer carries: json errors' `__type` is the Smithy shape
+    # id (com.amazonaws.sqs#QueueDoesNotExist, as botocore's own SQS tests record it), and the
+    # query wire's namespace is the old queue.amazonaws.com one.
+    "metadata": {"errorTypeNamespace": "com.amazonaws.sqs", "xmlNamespace": "http://queue.amazonaws.com/doc/2012-11-05/"},
     "shapes": {
         **{shape: {"error": {"code": code, "httpStatusCode": status, "senderFault": True}}
            for shape, (code, status) in _TRAITS.items()},
