@@ -102,7 +102,7 @@ def test_iam_responses_match_the_model(gureum: Any) -> None:
     iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=oidc, TagKeys=["a"])
     iam.list_open_id_connect_providers()
     iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=oidc)
-    slr = iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com", CustomSuffix=n)["Role"]
+    slr = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix=n)["Role"]
     task = iam.delete_service_linked_role(RoleName=slr["RoleName"])["DeletionTaskId"]
     iam.get_service_linked_role_deletion_status(DeletionTaskId=task)
     iam.get_account_summary()
