@@ -15,7 +15,7 @@ from gureum.aws.errors import AwsError
 from gureum.public import public_url
 from gureum.services.sqs import attributes as qattrs
 from gureum.services.sqs import checksums
-from gureum.services.sqs.engine import Engine, Queue, attrs_for_output, now_ms
+from gureum.services.sqs.engine import Engine, Queue, attrs_for_output
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_BATCH_BYTES = 1_048_576
@@ -34,7 +34,7 @@ async def _queue(ctx: RequestContext, url: str) -> tuple[Engine, Queue]:
         raise AwsError.modeled("sqs", "QueueDoesNotExist", "The specified queue does not exist.")
     name = parts[-1]
     account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else ctx.account_id
-    return eng, eng.get(account, ctx.region, name)
+    return eng, await eng.lookup(account, ctx.region, name)
 
 
 # -- queues ----------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ async def create_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 async def get_queue_url(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng = await Engine.of(ctx.app)
     account = params.get("QueueOwnerAWSAccountId") or ctx.account_id
-    q = eng.get(account, ctx.region, params["QueueName"])
+    q = await eng.lookup(account, ctx.region, params["QueueName"])
     return {"QueueUrl": queue_url(ctx, q)}
 
 
@@ -104,7 +104,7 @@ async def get_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
     if not names:
         return {}
     everything = dict(q.attrs)
-    visible, inflight, delayed = q.counts(now_ms())
+    visible, inflight, delayed = await _eng.counts(q)
     everything.update({
         "ApproximateNumberOfMessages": str(visible),
         "ApproximateNumberOfMessagesNotVisible": str(inflight),

@@ -6,9 +6,19 @@ and an in-flight message becomes visible again at its stored visibility deadline
 Tables: `sqs_queues` (key `<account>/<region>/<name>`) and `sqs_messages` (key
 `<account>/<region>/<name>/<seq:020d>`); `sqs_dedup` keeps FIFO deduplication ids.
 
-The index is authoritative on the node that loaded it: several API nodes sharing one
-PostgreSQL store would each hand out the same messages. Keeping indexes in sync across nodes
-(through store events) or routing a queue to one owner node is future work.
+The in-memory index is the single-node fast path: it is used when the store is not shared
+(SQLite), where this node is the only one handing messages out. When the store is shared by
+several nodes (PostgreSQL, `Store.shared`), the message index lives in the store instead
+(cluster.py): every receive, delete and visibility change is one store transaction, so a
+message is handed to one consumer at a time cluster-wide. Queue definitions are cached on
+every node in both modes; a change is published as `sqs.queue` {"k": queue key} and other
+nodes re-read the queue (following the change log every `sqs.follow_interval`, or at once
+when a request names a queue they do not know).
+
+Receipt handles are `base64(<queue key> NUL <message id> NUL <nonce> NUL <seq>)`.
+
+FIFO receives hand messages out as AWS does: groups in the order of their oldest available
+message, as many messages of one group (in sequence order) as possible before the next.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import builtins
+import functools
 import hashlib
 import heapq
 import json
@@ -33,13 +44,17 @@ from gureum.services.sqs import checksums
 
 if TYPE_CHECKING:
     from gureum.app import App
-    from gureum.store.base import Txn
+    from gureum.store.base import Event, Txn
+    from gureum.store.follow import ChangeFollower
 
 QUEUES = "sqs_queues"
 MESSAGES = "sqs_messages"
 DEDUP = "sqs_dedup"
 DEDUP_WINDOW_MS = 300_000
 PURGE_INTERVAL_MS = 60_000
+QUEUE_TOPIC = "sqs.queue"  # {"k": queue key}: a queue was created, changed or deleted
+SHARED_RECHECK = 1.0  # seconds a long poll waits before it looks at a shared store again
+FIFO_SCAN = 1000  # ready messages looked at per FIFO receive (the groups found among them)
 
 
 def now_ms() -> int:
@@ -122,6 +137,7 @@ class Queue:
     group_inflight: dict[str, int] = field(default_factory=dict)
     waiters: set[asyncio.Future[None]] = field(default_factory=set)
     next_seq: int = 1
+    next_due: int | None = None  # shared store: the earliest visibility deadline seen ahead
 
     @property
     def key(self) -> str:
@@ -219,16 +235,47 @@ class Queue:
         return visible, inflight, delayed
 
 
+def group_major(items: list[tuple[int, str | None, Any]]) -> list[tuple[int, str | None, Any]]:
+    """FIFO receive order, as AWS hands messages out: groups in the order of their oldest
+    available message, each group's messages in sequence order, as many of one group as
+    possible before the next. `items` are (seq, group, payload) in sequence order."""
+    groups: dict[str | None, list[tuple[int, str | None, Any]]] = {}
+    for item in items:
+        groups.setdefault(item[1], []).append(item)
+    return [item for members in groups.values() for item in members]
+
+
+def _fifo_order(q: Queue, now: int) -> list[tuple[int, str]]:
+    """Take up to FIFO_SCAN live entries off a FIFO queue's ready heap, in group-major order
+    (the caller pushes back what it does not hand out)."""
+    popped: list[tuple[int, str | None, Any]] = []
+    seen: set[str] = set()
+    while q.ready and len(popped) < FIFO_SCAN:
+        seq, mid = heapq.heappop(q.ready)
+        msg = q.messages.get(mid)
+        if msg is None or msg.visible_ms > now or msg.seq != seq or mid in seen:
+            continue
+        seen.add(mid)
+        popped.append((seq, msg.group, mid))
+    return [(seq, mid) for seq, _, mid in group_major(popped)]
+
+
+def _queue_of(d: dict[str, Any]) -> Queue:
+    return Queue(d["account"], d["region"], d["name"], d["attrs"], d.get("tags", {}), d["created"],
+                 d["modified"], d["fifo"], d.get("purged", 0))
+
+
 def _encode_receipt(queue: Queue, msg: Message) -> str:
-    raw = f"{queue.key}\x00{msg.id}\x00{msg.receipt}".encode()
+    raw = f"{queue.key}\x00{msg.id}\x00{msg.receipt}\x00{msg.seq}".encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def decode_receipt(handle: str) -> tuple[str, str, str]:
+def decode_receipt(handle: str) -> tuple[str, str, str, int]:
+    """(queue key, message id, nonce, seq) of a receipt handle."""
     try:
         raw = base64.urlsafe_b64decode(handle.encode() + b"=" * (-len(handle) % 4)).decode()
-        key, mid, nonce = raw.split("\x00")
-        return key, mid, nonce
+        key, mid, nonce, seq = raw.split("\x00")
+        return key, mid, nonce, int(seq)
     except (ValueError, UnicodeDecodeError):
         raise AwsError.modeled(
             "sqs", "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
@@ -243,14 +290,17 @@ class Received:
 
 
 class Engine:
-    """All queues of this node, in memory, written through to the store."""
+    """All queues of this node, in memory, written through to the store; their messages
+    indexed here (store not shared) or in the store (cluster.py)."""
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.shared = app.store.shared
         self.queues: dict[str, Queue] = {}
         self._by_arn: dict[str, Queue] = {}
         self._seq_fifo = 0
         self.move_tasks: dict[str, Any] = {}  # DLQ redrive tasks by handle (see moves.py)
+        self.follower: ChangeFollower | None = None
 
     @classmethod
     async def of(cls, app: App) -> Engine:
@@ -263,6 +313,8 @@ class Engine:
         async def make() -> Engine:
             made = cls(app)
             await made._load()
+            if made.shared:
+                await made._follow()
             return made
 
         return await app.parts.lazy_async(ENGINE, make)
@@ -273,11 +325,12 @@ class Engine:
             msgs = list(self.app.store.iter_scan(t, MESSAGES))
             return queues, msgs
 
-        queues, msgs = await self.app.store.read(read)
+        def read_queues(t: Txn) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+            return [d for _, d in t.scan(QUEUES)], []
+
+        queues, msgs = await self.app.store.read(read_queues if self.shared else read)
         for d in queues:
-            q = Queue(d["account"], d["region"], d["name"], d["attrs"], d.get("tags", {}), d["created"],
-                      d["modified"], d["fifo"], d.get("purged", 0))
-            self._add(q)
+            self._add(_queue_of(d))
         now = now_ms()
         for key, d in msgs:
             qkey = key.rsplit("/", 1)[0]
@@ -293,6 +346,51 @@ class Engine:
     def _add(self, q: Queue) -> None:
         self.queues[q.key] = q
         self._by_arn[q.arn] = q
+
+    def _drop(self, q: Queue) -> None:
+        self.queues.pop(q.key, None)
+        self._by_arn.pop(q.arn, None)
+        q.messages.clear()
+        q.notify()
+
+    # -- other nodes' changes (shared store) -----------------------------------------------
+    async def _follow(self) -> None:
+        from gureum.services.sqs.settings import SqsSettings
+        from gureum.store.follow import ChangeFollower
+
+        self.follower = ChangeFollower(self.app.store, "sqs.", self._on_event)
+        await self.follower.start()
+        self.app.every(self.app.settings(SqsSettings).follow_interval, self.follower.poll, name="sqs-follow")
+
+    def _on_event(self, event: Event) -> None:
+        if event.topic == QUEUE_TOPIC:
+            self.app.spawn(self.refresh(event.data["k"]), name="sqs-queue-refresh")
+        else:  # cluster.TOPIC: messages may be receivable
+            q = self.queues.get(event.data.get("q", ""))
+            if q is not None:
+                q.notify()
+
+    async def refresh(self, key: str) -> Queue | None:
+        """Re-read one queue's definition from the store (another node changed it)."""
+        doc = await self.app.store.read(lambda t: t.get(QUEUES, key))
+        q = self.queues.get(key)
+        if doc is None:
+            if q is not None:
+                self._drop(q)
+            return None
+        if q is None:
+            q = _queue_of(doc)
+            self._add(q)
+        else:
+            q.attrs, q.tags, q.modified, q.last_purge_ms = doc["attrs"], doc.get("tags", {}), doc["modified"], doc.get("purged", 0)
+            q.notify()
+        return q
+
+    async def lookup(self, account: str, region: str, name: str) -> Queue:
+        """get(), and with a shared store a queue another node created is read on first use."""
+        if self.shared and f"{account}/{region}/{name}" not in self.queues:
+            await self.refresh(f"{account}/{region}/{name}")
+        return self.get(account, region, name)
 
     # -- queues ----------------------------------------------------------------------------
     def get(self, account: str, region: str, name: str) -> Queue:
@@ -316,6 +414,8 @@ class Engine:
         qattrs.check_queue_name(name, fifo)
         given = qattrs.normalize(attrs, fifo=fifo, creating=True)
         given.pop("FifoQueue", None)
+        if self.shared:  # another node may have created it
+            await self.refresh(f"{account}/{region}/{name}")
         existing = self.queues.get(f"{account}/{region}/{name}")
         if existing is not None:
             for k, v in given.items():
@@ -344,11 +444,17 @@ class Engine:
         doc = q.doc()
 
         def write(t: Txn) -> bool:
-            return t.insert(QUEUES, q.key, doc)
+            if not t.insert(QUEUES, q.key, doc):
+                return False
+            t.publish(QUEUE_TOPIC, {"k": q.key})
+            return True
 
         inserted = await self.app.store.run(write)
-        if not inserted and q.key in self.queues:
-            return self.queues[q.key]
+        if not inserted:
+            if q.key in self.queues:
+                return self.queues[q.key]
+            if self.shared:  # created by another node meanwhile: answer as for an existing one
+                return await self.create(account, region, name, attrs, tags)
         self._add(q)
         return q
 
@@ -404,7 +510,12 @@ class Engine:
 
     async def _save_queue(self, q: Queue) -> None:
         doc = q.doc()
-        await self.app.store.run(lambda t: t.put(QUEUES, q.key, doc))
+
+        def write(t: Txn) -> None:
+            t.put(QUEUES, q.key, doc)
+            t.publish(QUEUE_TOPIC, {"k": q.key})
+
+        await self.app.store.run(write)
 
     async def set_tags(self, q: Queue, add: dict[str, str], remove: builtins.list[str]) -> None:
         for k in remove:
@@ -413,16 +524,16 @@ class Engine:
         await self._save_queue(q)
 
     async def delete(self, q: Queue) -> None:
+        from gureum.services.sqs import cluster
+
         def write(t: Txn) -> None:
             t.delete(QUEUES, q.key)
-            t.delete_prefix(MESSAGES, q.key + "/")
+            cluster.drop_messages(t, q.key)
             t.delete_prefix(DEDUP, q.key + "/")
+            t.publish(QUEUE_TOPIC, {"k": q.key})
 
         await self.app.store.run(write)
-        self.queues.pop(q.key, None)
-        self._by_arn.pop(q.arn, None)
-        q.messages.clear()
-        q.notify()
+        self._drop(q)
 
     def forget_all(self) -> None:
         """Forget every queue (their rows are gone: POST /_gureum/reset): waiting receives
@@ -442,23 +553,34 @@ class Engine:
             q.notify()
 
     async def purge(self, q: Queue) -> None:
+        from gureum.services.sqs import cluster
+
         now = now_ms()
+        in_progress = AwsError.modeled(
+            "sqs", "PurgeQueueInProgress", f"Only one PurgeQueue operation on {q.name} is allowed every 60 seconds."
+        )
         if now - q.last_purge_ms < PURGE_INTERVAL_MS:
-            raise AwsError.modeled(
-                "sqs", "PurgeQueueInProgress", f"Only one PurgeQueue operation on {q.name} is allowed every 60 seconds."
-            )
-        q.last_purge_ms = now
-        doc = q.doc()
+            raise in_progress
 
-        def write(t: Txn) -> None:
-            t.delete_prefix(MESSAGES, q.key + "/")
+        def write(t: Txn) -> bool:
+            doc = t.get(QUEUES, q.key)  # the stored time: a purge through another node counts
+            if doc is None or now - doc.get("purged", 0) < PURGE_INTERVAL_MS:
+                return False
+            doc["purged"] = now
+            cluster.drop_messages(t, q.key)
             t.put(QUEUES, q.key, doc)
+            t.publish(QUEUE_TOPIC, {"k": q.key})
+            return True
 
-        q.messages.clear()
+        last = q.last_purge_ms
+        q.last_purge_ms = now
+        q.messages.clear()  # before the write: a send landing meanwhile is stored after it
         q.ready.clear()
         q.timers.clear()
         q.group_inflight.clear()
-        await self.app.store.run(write)
+        if not await self.app.store.run(write):  # shared store: another node purged first
+            q.last_purge_ms = max(q.last_purge_ms, last)
+            raise in_progress
 
     # -- sending ---------------------------------------------------------------------------
     def build(self, q: Queue, body: str, attrs: dict[str, dict[str, Any]] | None,
@@ -534,6 +656,9 @@ class Engine:
             if q.fifo and m.dedup is not None:
                 dkey = self._dedup_key(q, m)
                 dups[i] = dkey
+        if self.shared:
+            return await self._send_shared(q, msgs, dups, now)
+        for m in msgs:
             m.seq = q.next_seq
             q.next_seq += 1
             if q.fifo:
@@ -569,6 +694,18 @@ class Engine:
             q.notify()
         return out
 
+    async def _send_shared(self, q: Queue, msgs: builtins.list[Message], dups: dict[int, str],
+                           now: int) -> builtins.list[Message]:
+        from gureum.services.sqs import cluster
+
+        plan = cluster.SendPlan(q.key, q.fifo, msgs, dups, now)
+        out = await self.app.store.run(functools.partial(cluster.send_txn, plan=plan))
+        if out is None:  # deleted through another node
+            self._drop(q)
+            raise AwsError.modeled("sqs", "QueueDoesNotExist", "The specified queue does not exist.")
+        q.notify()
+        return out
+
     def _dedup_key(self, q: Queue, m: Message) -> str:
         scope = q.attrs.get("DeduplicationScope", "queue")
         if scope == "messageGroup":
@@ -586,9 +723,11 @@ class Engine:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self.app.stopping:
                 return []
-            nxt = q.next_timer()
+            nxt = q.next_due if self.shared else q.next_timer()
             if nxt is not None:
                 remaining = min(remaining, max(0.0, (nxt - now_ms()) / 1000) + 0.001)
+            if self.shared:  # a wake-up another node published may be missed: look again
+                remaining = min(remaining, SHARED_RECHECK)
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             q.waiters.add(fut)
             try:
@@ -599,6 +738,8 @@ class Engine:
                 q.waiters.discard(fut)
 
     async def _take(self, q: Queue, max_messages: int, visibility: int | None) -> builtins.list[Received]:
+        if self.shared:
+            return await self._take_shared(q, max_messages, visibility)
         now = now_ms()
         q.promote(now)
         retention = q.attr_int("MessageRetentionPeriod") * 1000
@@ -611,8 +752,18 @@ class Engine:
         skipped: builtins.list[tuple[int, str]] = []
         blocked_groups: set[str] = set()
         taken_ids: set[str] = set()
-        while q.ready and len(taken) < max_messages:
-            seq, mid = heapq.heappop(q.ready)
+        fifo_order = _fifo_order(q, now) if q.fifo else None
+        pos = 0
+        while len(taken) < max_messages:
+            if fifo_order is not None:
+                if pos >= len(fifo_order):
+                    break
+                seq, mid = fifo_order[pos]
+                pos += 1
+            elif q.ready:
+                seq, mid = heapq.heappop(q.ready)
+            else:
+                break
             msg = q.messages.get(mid)
             if msg is None or msg.visible_ms > now or msg.seq != seq or msg.id in taken_ids:
                 continue
@@ -638,6 +789,8 @@ class Engine:
             q.lock_group(msg)
             taken.append(msg)
             taken_ids.add(msg.id)
+        if fifo_order is not None:
+            skipped.extend(fifo_order[pos:])
         for item in skipped:
             heapq.heappush(q.ready, item)
         if not (taken or expired or to_dlq):
@@ -672,31 +825,59 @@ class Engine:
             dlq.notify()
         return [Received(q, m, _encode_receipt(q, m)) for m in taken]
 
+    async def _take_shared(self, q: Queue, max_messages: int, visibility: int | None) -> builtins.list[Received]:
+        from gureum.services.sqs import cluster
+
+        now = now_ms()
+        rd = qattrs.redrive(q.attrs)
+        dlq = arns.try_parse(rd[0]) if rd else None
+        dlq_key = f"{dlq.account}/{dlq.region}/{dlq.resource}" if dlq is not None else None
+        plan = cluster.TakePlan(
+            q.key, q.arn, q.fifo, max_messages,
+            visibility_ms=(visibility if visibility is not None else q.attr_int("VisibilityTimeout")) * 1000,
+            retention_ms=q.attr_int("MessageRetentionPeriod") * 1000, now=now,
+            max_receives=rd[1] if rd else None, dlq_key=dlq_key,
+            dlq_fifo=dlq_key is not None and dlq_key.endswith(".fifo"),
+        )
+        got = await self.app.store.run(functools.partial(cluster.take_txn, plan=plan))
+        q.next_due = got.next_timer
+        if got.dlq_woken and dlq_key is not None and dlq_key in self.queues:
+            self.queues[dlq_key].notify()
+        return [Received(q, m, _encode_receipt(q, m)) for m in got.messages]
+
     # -- acknowledging ---------------------------------------------------------------------
-    def _lookup_receipt(self, q: Queue, handle: str) -> tuple[Message | None, str]:
-        key, mid, nonce = decode_receipt(handle)
+    def _check_receipt(self, q: Queue, handle: str) -> tuple[str, int]:
+        """The (message id, seq) a receipt handle of this queue names."""
+        key, mid, _nonce, seq = decode_receipt(handle)
         if key != q.key:
             raise AwsError.modeled(
                 "sqs", "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
             )
-        return q.messages.get(mid), nonce
+        return mid, seq
 
     async def delete_messages(self, q: Queue, handles: builtins.list[str]) -> builtins.list[Exception | None]:
         """Delete by receipt handle; per-handle errors (None = deleted or already gone)."""
         now = now_ms()
         results: builtins.list[Exception | None] = []
         keys: builtins.list[str] = []
+        named: builtins.list[tuple[str, int]] = []
         for h in handles:
             try:
-                msg, _ = self._lookup_receipt(q, h)
+                mid, seq = self._check_receipt(q, h)
             except Exception as exc:  # noqa: BLE001 - reported per entry
                 results.append(exc)
                 continue
             results.append(None)
+            named.append((mid, seq))
+            msg = q.messages.get(mid)
             if msg is not None:
                 q.unindex(msg, now)
                 keys.append(f"{q.key}/{msg.seq:020d}")
-        if keys:
+        if self.shared and named:
+            from gureum.services.sqs import cluster
+
+            await self.app.store.run(functools.partial(cluster.delete_txn, qkey=q.key, handles=named))
+        elif keys:
             def write(t: Txn) -> None:
                 for k in keys:
                     t.delete(MESSAGES, k)
@@ -710,9 +891,10 @@ class Engine:
         now = now_ms()
         results: builtins.list[Exception | None] = []
         docs: builtins.list[tuple[str, dict[str, Any]]] = []
+        named: builtins.list[tuple[int, tuple[str, int, int]]] = []  # (index in results, change)
         for handle, timeout in changes:
             try:
-                msg, _nonce = self._lookup_receipt(q, handle)
+                mid, seq = self._check_receipt(q, handle)
                 if not 0 <= timeout <= 43200:
                     raise AwsError.modeled(
                         "sqs",
@@ -720,8 +902,13 @@ class Engine:
                         f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Must be "
                         "between 0 and 43200 seconds.",
                     )
+                if self.shared:
+                    named.append((len(results), (mid, seq, timeout)))
+                    results.append(None)
+                    continue
+                msg = q.messages.get(mid)
                 if msg is None or msg.visible_ms <= now or not msg.receive_count:
-                    raise AwsError.modeled("sqs", "MessageNotInflight", "The message referred to isn't in flight.")
+                    raise _not_inflight()
             except Exception as exc:  # noqa: BLE001 - reported per entry
                 results.append(exc)
                 continue
@@ -733,6 +920,15 @@ class Engine:
             else:
                 q.make_invisible(msg, now + timeout * 1000)
             docs.append((f"{q.key}/{msg.seq:020d}", msg.doc()))
+        if named:
+            from gureum.services.sqs import cluster
+
+            outcome = await self.app.store.run(functools.partial(
+                cluster.visibility_txn, qkey=q.key, changes=[c for _, c in named], now=now))
+            for (i, _), err in zip(named, outcome, strict=True):
+                if err is not None:
+                    results[i] = _not_inflight()
+            q.notify()
         if docs:
             def write(t: Txn) -> None:
                 for k, d in docs:
@@ -741,6 +937,16 @@ class Engine:
             await self.app.store.run(write)
             q.notify()
         return results
+
+    async def counts(self, q: Queue) -> tuple[int, int, int]:
+        """(visible, in flight, delayed) messages, as GetQueueAttributes counts them."""
+        now = now_ms()
+        if not self.shared:
+            return q.counts(now)
+        from gureum.services.sqs import cluster
+
+        retention = q.attr_int("MessageRetentionPeriod") * 1000
+        return await self.app.store.read(functools.partial(cluster.counts_txn, qkey=q.key, retention_ms=retention, now=now))
 
     def dead_letter_sources(self, q: Queue) -> builtins.list[Queue]:
         out = []
@@ -764,6 +970,10 @@ class Engine:
         msg = self.build(q, body, attrs, None, None, group if q.fifo else None,
                          dedup if q.fifo else None, sender)
         return (await self.send(q, [msg]))[0]
+
+
+def _not_inflight() -> AwsError:
+    return AwsError.modeled("sqs", "MessageNotInflight", "The message referred to isn't in flight.")
 
 
 def _check_body(body: str) -> None:
@@ -843,6 +1053,19 @@ async def move_visible(eng: Engine, src: Queue, dest_of: Callable[[Message], Que
     """Move up to `limit` visible messages out of `src` into the queue `dest_of` picks (None:
     skip the message), atomically per batch; returns how many moved."""
     now = now_ms()
+    if eng.shared:
+        from gureum.services.sqs import cluster
+
+        def dest_key(msg: Message) -> tuple[str, bool] | None:
+            dest = dest_of(msg)
+            return None if dest is None else (dest.key, dest.fifo)
+
+        written = await eng.app.store.run(functools.partial(
+            cluster.move_txn, qkey=src.key, dest_of=dest_key, limit=limit, now=now))
+        for key in set(written):
+            if key in eng.queues:
+                eng.queues[key].notify()
+        return len(written)
     src.promote(now)
     picked: list[tuple[Message, Queue]] = []
     keep: list[tuple[int, str]] = []

@@ -10,6 +10,7 @@ MANIFEST = Manifest(
     routing={"sqs": Routing(target_prefix="AmazonSQS", query_version="2012-11-05")},
     model_patches={"sqs": "gureum.services.sqs.model_patches:PATCHES"},
     ports={"queues": "gureum.services.sqs.port:Queues"},
+    settings="gureum.services.sqs.settings:SqsSettings",
     reset="gureum.services.sqs.reset:reset",
     denials={"sqs": Denial("AccessDenied")},
 )
