@@ -216,3 +216,17 @@ def test_messages_in_flight_on_a_killed_node_come_back_on_another(
     wait_for("the killed node's in-flight messages received on B", all_back, timeout=60)
     assert sorted(back) == sorted(m["MessageId"] for m in held)
     assert {m["Attributes"]["ApproximateReceiveCount"] for m in back.values()} == {"2"}
+
+
+def test_delays_hold_across_nodes(nodes: tuple[GureumProcess, GureumProcess]) -> None:
+    a, b = nodes
+    sa, sb = a.client("sqs"), b.client("sqs")
+    url = _queue(sa)
+    sa.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=900)
+    assert _counts(sb, url) == (0, 0, 1)
+    assert sb.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+    sa.send_message(QueueUrl=url, MessageBody="soon", DelaySeconds=1)
+    got = wait_for("the 1-second-delayed message on B", lambda: sb.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", []), timeout=30)
+    assert [m["Body"] for m in got] == ["soon"]
+    assert _counts(sb, url) == (0, 1, 1)

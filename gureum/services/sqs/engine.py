@@ -402,6 +402,17 @@ class Engine:
     def by_arn(self, arn: str) -> Queue | None:
         return self._by_arn.get(arn)
 
+    async def lookup_arn(self, arn: str) -> Queue | None:
+        """by_arn(), and with a shared store a queue another node created is read on first use."""
+        q = self._by_arn.get(arn)
+        if q is None and self.shared:
+            parsed = arns.try_parse(arn)
+            if parsed is not None and parsed.service == "sqs":
+                q = await self.refresh(f"{parsed.account}/{parsed.region}/{parsed.resource}")
+                if q is not None and q.arn != arn:
+                    q = None
+        return q
+
     def list(self, account: str, region: str, prefix: str = "") -> list[Queue]:
         head = f"{account}/{region}/{prefix}"
         return sorted((q for k, q in self.queues.items() if k.startswith(head)), key=lambda q: q.name)
@@ -961,7 +972,7 @@ class Engine:
                               group: str | None = None, dedup: str | None = None,
                               sender: str = "") -> Message | None:
         """Send to the queue named by `arn` from another service; None when it is gone."""
-        q = self.by_arn(arn)
+        q = await self.lookup_arn(arn)
         if q is None:
             return None
         if q.fifo:  # senders that know nothing of FIFO still get a valid message
