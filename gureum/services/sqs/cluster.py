@@ -86,8 +86,11 @@ def place(t: Txn, qkey: str, seq: int, doc: dict[str, Any], now: int) -> None:
         t.put(TIMERS, timer_key(qkey, doc["vis"], seq), _marker(doc))
 
 
-def unplace(t: Txn, qkey: str, seq: int, doc: dict[str, Any]) -> None:
-    t.delete(READY, msg_key(qkey, seq))
+def unplace(t: Txn, qkey: str, seq: int, doc: dict[str, Any], now: int) -> None:
+    """Drop a message's index row. A deadline still ahead has never been promoted: its row is
+    the timer alone; one that has passed may be either."""
+    if doc["vis"] <= now:
+        t.delete(READY, msg_key(qkey, seq))
     t.delete(TIMERS, timer_key(qkey, doc["vis"], seq))
 
 
@@ -272,7 +275,7 @@ def take_txn(t: Txn, plan: TakePlan) -> Taken:
 # -- acknowledging -----------------------------------------------------------------------
 
 
-def delete_txn(t: Txn, qkey: str, handles: list[tuple[str, int]]) -> None:
+def delete_txn(t: Txn, qkey: str, handles: list[tuple[str, int]], now: int) -> None:
     """Delete messages by (id, seq) from their receipt handles; gone ones are ignored."""
     released = False
     for mid, seq in handles:
@@ -281,7 +284,7 @@ def delete_txn(t: Txn, qkey: str, handles: list[tuple[str, int]]) -> None:
         if doc is None or doc["id"] != mid:
             continue
         t.delete(MESSAGES, key)
-        unplace(t, qkey, seq, doc)
+        unplace(t, qkey, seq, doc, now)
         if doc.get("g") is not None:
             _release(t, qkey, doc["g"], seq)
             released = True
@@ -303,7 +306,7 @@ def visibility_txn(t: Txn, qkey: str, changes: list[tuple[str, int, int]], now: 
         if doc is None or doc["id"] != mid or doc["vis"] <= now or not doc.get("rc"):
             results.append(NOT_INFLIGHT)
             continue
-        unplace(t, qkey, seq, doc)
+        unplace(t, qkey, seq, doc, now)
         doc["vis"] = now + timeout * 1000
         t.put(MESSAGES, key, doc)
         place(t, qkey, seq, doc, now)

@@ -887,7 +887,7 @@ class Engine:
         if self.shared and named:
             from gureum.services.sqs import cluster
 
-            await self.app.store.run(functools.partial(cluster.delete_txn, qkey=q.key, handles=named))
+            await self.app.store.run(functools.partial(cluster.delete_txn, qkey=q.key, handles=named, now=now))
         elif keys:
             def write(t: Txn) -> None:
                 for k in keys:
