@@ -272,6 +272,15 @@ def take_txn(t: Txn, plan: TakePlan) -> Taken:
     return out
 
 
+def peek_txn(t: Txn, qkey: str, now: int) -> tuple[bool, int | None]:
+    """(whether a receive may find a message, the earliest deadline ahead), on a read
+    snapshot: an idle long poll looks here first and takes no write lock when nothing is due."""
+    if t.scan(READY, qkey + "/", limit=1):
+        return True, None
+    vis = _next_timer(t, qkey)
+    return vis is not None and vis <= now, vis
+
+
 # -- acknowledging -----------------------------------------------------------------------
 
 

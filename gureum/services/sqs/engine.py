@@ -727,8 +727,10 @@ class Engine:
     async def receive(self, q: Queue, max_messages: int, visibility: int | None,
                       wait_seconds: float) -> builtins.list[Received]:  # (`list` here is Engine.list)
         deadline = time.monotonic() + wait_seconds
+        first = True
         while True:
-            got = await self._take(q, max_messages, visibility)
+            got = await self._take(q, max_messages, visibility, peek=not first)
+            first = False
             if got or q.key not in self.queues:
                 return got
             remaining = deadline - time.monotonic()
@@ -748,9 +750,10 @@ class Engine:
             finally:
                 q.waiters.discard(fut)
 
-    async def _take(self, q: Queue, max_messages: int, visibility: int | None) -> builtins.list[Received]:
+    async def _take(self, q: Queue, max_messages: int, visibility: int | None,
+                    peek: bool = False) -> builtins.list[Received]:
         if self.shared:
-            return await self._take_shared(q, max_messages, visibility)
+            return await self._take_shared(q, max_messages, visibility, peek)
         now = now_ms()
         q.promote(now)
         retention = q.attr_int("MessageRetentionPeriod") * 1000
@@ -836,10 +839,17 @@ class Engine:
             dlq.notify()
         return [Received(q, m, _encode_receipt(q, m)) for m in taken]
 
-    async def _take_shared(self, q: Queue, max_messages: int, visibility: int | None) -> builtins.list[Received]:
+    async def _take_shared(self, q: Queue, max_messages: int, visibility: int | None,
+                           peek: bool) -> builtins.list[Received]:
+        """Claim messages in one store transaction; with `peek` (a long poll looking again)
+        first on a read snapshot, so idle pollers on every node take no write lock."""
         from gureum.services.sqs import cluster
 
         now = now_ms()
+        if peek:
+            due, q.next_due = await self.app.store.read(functools.partial(cluster.peek_txn, qkey=q.key, now=now))
+            if not due:
+                return []
         rd = qattrs.redrive(q.attrs)
         dlq = arns.try_parse(rd[0]) if rd else None
         dlq_key = f"{dlq.account}/{dlq.region}/{dlq.resource}" if dlq is not None else None
