@@ -230,3 +230,18 @@ def test_delays_hold_across_nodes(nodes: tuple[GureumProcess, GureumProcess]) ->
         QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", []), timeout=30)
     assert [m["Body"] for m in got] == ["soon"]
     assert _counts(sb, url) == (0, 1, 1)
+
+
+def test_a_made_up_receipt_handle_is_refused_on_a_shared_store(nodes: tuple[GureumProcess, GureumProcess]) -> None:
+    import base64
+
+    a, _ = nodes
+    sa = a.client("sqs")
+    url = _queue(sa)
+    key = f"000000000000/us-east-1/{url.rsplit('/', 1)[1]}"
+    for seq in ("9" * 3000, "-5", "x"):
+        handle = base64.urlsafe_b64encode(f"{key}\x00id\x00nonce\x00{seq}".encode()).decode()
+        with pytest.raises(sa.exceptions.ClientError) as err:
+            sa.delete_message(QueueUrl=url, ReceiptHandle=handle)
+        assert err.value.response["Error"]["Code"] in ("ReceiptHandleIsInvalid", "AWS.SimpleQueueService.ReceiptHandleIsInvalid")
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

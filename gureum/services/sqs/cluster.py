@@ -320,7 +320,7 @@ def visibility_txn(t: Txn, qkey: str, changes: list[tuple[str, int, int]], now: 
         t.put(MESSAGES, key, doc)
         place(t, qkey, seq, doc, now)
         group = doc.get("g")
-        if group is not None:
+        if group is not None and qkey.endswith(".fifo"):  # only FIFO queues' groups are held
             gk = _group_key(qkey, group)
             held = t.get(GROUPS, gk) or {}
             held[str(seq)] = doc["vis"]

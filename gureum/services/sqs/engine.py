@@ -271,10 +271,16 @@ def _encode_receipt(queue: Queue, msg: Message) -> str:
 
 
 def decode_receipt(handle: str) -> tuple[str, str, str, int]:
-    """(queue key, message id, nonce, seq) of a receipt handle."""
+    """(queue key, message id, nonce, seq) of a receipt handle; seq -1 in a handle made before
+    handles named it (the in-memory index finds the message by id alone)."""
     try:
         raw = base64.urlsafe_b64decode(handle.encode() + b"=" * (-len(handle) % 4)).decode()
-        key, mid, nonce, seq = raw.split("\x00")
+        parts = raw.split("\x00")
+        if len(parts) == 3:
+            parts.append("-1")
+        key, mid, nonce, seq = parts
+        if not -1 <= int(seq) < 10**20:  # a handle made up: it names no row
+            raise ValueError(seq)
         return key, mid, nonce, int(seq)
     except (ValueError, UnicodeDecodeError):
         raise AwsError.modeled(
