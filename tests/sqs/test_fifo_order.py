@@ -54,3 +54,14 @@ def sqs(gureum: Any) -> Any:
 
 def test_fifo_receive_takes_groups_in_order_of_their_oldest_message(sqs: Any) -> None:
     check_group_major_order(sqs)
+
+
+def test_deduplication_scoped_to_the_message_group(sqs: Any) -> None:
+    url = sqs.create_queue(QueueName=f"scope-{uuid.uuid4().hex[:10]}.fifo", Attributes={
+        "FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"})["QueueUrl"]
+    first = sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="g/1", MessageDeduplicationId="d")
+    same = sqs.send_message(QueueUrl=url, MessageBody="a", MessageGroupId="g/1", MessageDeduplicationId="d")
+    other = sqs.send_message(QueueUrl=url, MessageBody="b", MessageGroupId="g", MessageDeduplicationId="1/d")
+    assert same["MessageId"] == first["MessageId"]
+    assert other["MessageId"] != first["MessageId"]  # another group: not a duplicate
+    assert sorted(bodies(sqs, url)) == ["a", "b"]

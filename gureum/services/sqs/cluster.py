@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gureum.services.sqs.engine import (
+from gureum.services.sqs.model import (
     DEDUP,
     DEDUP_WINDOW_MS,
     MESSAGES,

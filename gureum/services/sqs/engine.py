@@ -3,8 +3,7 @@ timer heap by visibility time), every change written through to the store before
 acknowledged. Loaded from the store on first use, so an acknowledged send survives kill -9
 and an in-flight message becomes visible again at its stored visibility deadline.
 
-Tables: `sqs_queues` (key `<account>/<region>/<name>`) and `sqs_messages` (key
-`<account>/<region>/<name>/<seq:020d>`); `sqs_dedup` keeps FIFO deduplication ids.
+Tables: `sqs_queues`, `sqs_messages` and `sqs_dedup` (their layout in model.py).
 
 The in-memory index is the single-node fast path: it is used when the store is not shared
 (SQLite), where this node is the only one handing messages out. When the store is shared by
@@ -40,17 +39,14 @@ from typing import TYPE_CHECKING, Any
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.sqs import attributes as qattrs
-from gureum.services.sqs import checksums
+from gureum.services.sqs import checksums, cluster
+from gureum.services.sqs.model import DEDUP, DEDUP_WINDOW_MS, MESSAGES, QUEUES, Message, group_major
 
 if TYPE_CHECKING:
     from gureum.app import App
     from gureum.store.base import Event, Txn
     from gureum.store.follow import ChangeFollower
 
-QUEUES = "sqs_queues"
-MESSAGES = "sqs_messages"
-DEDUP = "sqs_dedup"
-DEDUP_WINDOW_MS = 300_000
 PURGE_INTERVAL_MS = 60_000
 QUEUE_TOPIC = "sqs.queue"  # {"k": queue key}: a queue was created, changed or deleted
 SHARED_RECHECK = 1.0  # seconds a long poll waits before it looks at a shared store again
@@ -59,65 +55,6 @@ FIFO_SCAN = 1000  # ready messages looked at per FIFO receive (the groups found 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@dataclass(slots=True)
-class Message:
-    id: str
-    seq: int
-    body: str
-    attrs: dict[str, dict[str, Any]]
-    sys_attrs: dict[str, dict[str, Any]]
-    md5_body: str
-    md5_attrs: str | None
-    md5_sys: str | None
-    sent_ms: int
-    visible_ms: int
-    sender: str
-    receive_count: int = 0
-    first_receive_ms: int = 0
-    group: str | None = None
-    dedup: str | None = None
-    seqnum: str | None = None
-    receipt: str = ""  # nonce of the newest receipt handle
-    dlq_source: str | None = None
-    locked: bool = False  # holds its FIFO group while in flight (memory only)
-
-    def doc(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "id": self.id, "seq": self.seq, "body": self.body, "sent": self.sent_ms,
-            "vis": self.visible_ms, "rc": self.receive_count, "md5": self.md5_body,
-            "sender": self.sender,
-        }
-        if self.attrs:
-            d["attrs"] = self.attrs
-            d["md5a"] = self.md5_attrs
-        if self.sys_attrs:
-            d["sys"] = self.sys_attrs
-            d["md5s"] = self.md5_sys
-        if self.first_receive_ms:
-            d["first"] = self.first_receive_ms
-        if self.group is not None:
-            d["g"] = self.group
-        if self.dedup is not None:
-            d["d"] = self.dedup
-        if self.seqnum is not None:
-            d["sn"] = self.seqnum
-        if self.receipt:
-            d["r"] = self.receipt
-        if self.dlq_source:
-            d["dlqs"] = self.dlq_source
-        return d
-
-    @classmethod
-    def from_doc(cls, d: dict[str, Any]) -> Message:
-        return cls(
-            id=d["id"], seq=d["seq"], body=d["body"], attrs=d.get("attrs") or {},
-            sys_attrs=d.get("sys") or {}, md5_body=d["md5"], md5_attrs=d.get("md5a"),
-            md5_sys=d.get("md5s"), sent_ms=d["sent"], visible_ms=d["vis"], sender=d.get("sender", ""),
-            receive_count=d.get("rc", 0), first_receive_ms=d.get("first", 0), group=d.get("g"),
-            dedup=d.get("d"), seqnum=d.get("sn"), receipt=d.get("r", ""), dlq_source=d.get("dlqs"),
-        )
 
 
 @dataclass
@@ -233,16 +170,6 @@ class Queue:
             else:
                 delayed += 1
         return visible, inflight, delayed
-
-
-def group_major(items: list[tuple[int, str | None, Any]]) -> list[tuple[int, str | None, Any]]:
-    """FIFO receive order, as AWS hands messages out: groups in the order of their oldest
-    available message, each group's messages in sequence order, as many of one group as
-    possible before the next. `items` are (seq, group, payload) in sequence order."""
-    groups: dict[str | None, list[tuple[int, str | None, Any]]] = {}
-    for item in items:
-        groups.setdefault(item[1], []).append(item)
-    return [item for members in groups.values() for item in members]
 
 
 def _fifo_order(q: Queue, now: int) -> list[tuple[int, str]]:
@@ -541,8 +468,6 @@ class Engine:
         await self._save_queue(q)
 
     async def delete(self, q: Queue) -> None:
-        from gureum.services.sqs import cluster
-
         def write(t: Txn) -> None:
             t.delete(QUEUES, q.key)
             cluster.drop_messages(t, q.key)
@@ -570,8 +495,6 @@ class Engine:
             q.notify()
 
     async def purge(self, q: Queue) -> None:
-        from gureum.services.sqs import cluster
-
         now = now_ms()
         in_progress = AwsError.modeled(
             "sqs", "PurgeQueueInProgress", f"Only one PurgeQueue operation on {q.name} is allowed every 60 seconds."
@@ -713,8 +636,6 @@ class Engine:
 
     async def _send_shared(self, q: Queue, msgs: builtins.list[Message], dups: dict[int, str],
                            now: int) -> builtins.list[Message]:
-        from gureum.services.sqs import cluster
-
         plan = cluster.SendPlan(q.key, q.fifo, msgs, dups, now)
         out = await self.app.store.run(functools.partial(cluster.send_txn, plan=plan))
         if out is None:  # deleted through another node
@@ -726,7 +647,7 @@ class Engine:
     def _dedup_key(self, q: Queue, m: Message) -> str:
         scope = q.attrs.get("DeduplicationScope", "queue")
         if scope == "messageGroup":
-            return f"{q.key}/{m.group}\x00{m.dedup}"
+            return f"{q.key}/{len(m.group or '')}:{m.group}/{m.dedup}"  # (a key holds no NUL)
         return f"{q.key}/{m.dedup}"
 
     # -- receiving -------------------------------------------------------------------------
@@ -849,8 +770,6 @@ class Engine:
                            peek: bool) -> builtins.list[Received]:
         """Claim messages in one store transaction; with `peek` (a long poll looking again)
         first on a read snapshot, so idle pollers on every node take no write lock."""
-        from gureum.services.sqs import cluster
-
         now = now_ms()
         if peek:
             due, q.next_due = await self.app.store.read(functools.partial(cluster.peek_txn, qkey=q.key, now=now))
@@ -901,8 +820,6 @@ class Engine:
                 q.unindex(msg, now)
                 keys.append(f"{q.key}/{msg.seq:020d}")
         if self.shared and named:
-            from gureum.services.sqs import cluster
-
             await self.app.store.run(functools.partial(cluster.delete_txn, qkey=q.key, handles=named, now=now))
         elif keys:
             def write(t: Txn) -> None:
@@ -948,8 +865,6 @@ class Engine:
                 q.make_invisible(msg, now + timeout * 1000)
             docs.append((f"{q.key}/{msg.seq:020d}", msg.doc()))
         if named:
-            from gureum.services.sqs import cluster
-
             outcome = await self.app.store.run(functools.partial(
                 cluster.visibility_txn, qkey=q.key, changes=[c for _, c in named], now=now))
             for (i, _), err in zip(named, outcome, strict=True):
@@ -970,8 +885,6 @@ class Engine:
         now = now_ms()
         if not self.shared:
             return q.counts(now)
-        from gureum.services.sqs import cluster
-
         retention = q.attr_int("MessageRetentionPeriod") * 1000
         return await self.app.store.read(functools.partial(cluster.counts_txn, qkey=q.key, retention_ms=retention, now=now))
 
@@ -1081,8 +994,6 @@ async def move_visible(eng: Engine, src: Queue, dest_of: Callable[[Message], Que
     skip the message), atomically per batch; returns how many moved."""
     now = now_ms()
     if eng.shared:
-        from gureum.services.sqs import cluster
-
         def dest_key(msg: Message) -> tuple[str, bool] | None:
             dest = dest_of(msg)
             return None if dest is None else (dest.key, dest.fifo)
