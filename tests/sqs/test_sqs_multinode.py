@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -245,3 +246,40 @@ def test_a_made_up_receipt_handle_is_refused_on_a_shared_store(nodes: tuple[Gure
             sa.delete_message(QueueUrl=url, ReceiptHandle=handle)
         assert err.value.response["Error"]["Code"] in ("ReceiptHandleIsInvalid", "AWS.SimpleQueueService.ReceiptHandleIsInvalid")
         assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_messages_stored_by_an_in_memory_index_are_indexed_by_a_starting_node(
+        nodes: tuple[GureumProcess, GureumProcess], pg_database: str, tmp_path: Path) -> None:
+    """Messages a gureum wrote while its index was in memory (before the index moved into a
+    shared store) get index rows when a node starts: none is lost on the upgrade."""
+    from gureum.services.sqs.model import MESSAGES, Message
+    from gureum.store.postgres import PostgresStore
+
+    a, _ = nodes
+    url = _queue(a.client("sqs"))
+    qkey = f"000000000000/us-east-1/{url.rsplit('/', 1)[1]}"
+    now = int(time.time() * 1000)
+
+    def old(seq: int, body: str, **kw: Any) -> Message:
+        return Message(id=str(uuid.uuid4()), seq=seq, body=body, attrs={}, sys_attrs={}, md5_body="",
+                       md5_attrs=None, md5_sys=None, sent_ms=now, visible_ms=now, sender="", **kw)
+
+    rows = [old(3, "three"), old(7, "in flight", receive_count=1), old(12, "twelve")]
+    rows[1].visible_ms = now + 3_600_000
+    store = PostgresStore(pg_database)
+    try:
+        store.run_sync(lambda t: [t.put(MESSAGES, f"{qkey}/{m.seq:020d}", m.doc()) for m in rows])
+    finally:
+        store.close_sync()
+    c = GureumProcess(tmp_path / "c", extra_args=_args(pg_database))
+    c.start()
+    try:
+        sc = c.client("sqs")
+        got = sc.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        assert sorted(m["Body"] for m in got) == ["three", "twelve"]
+        assert _counts(sc, url) == (0, 3, 0)
+        sc.send_message(QueueUrl=url, MessageBody="new")  # numbered after them: nothing overwritten
+        assert [m["Body"] for m in sc.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == ["new"]
+        assert _counts(sc, url) == (0, 4, 0)
+    finally:
+        c.stop()

@@ -25,6 +25,10 @@ node, receive counts (for redrive) are counted cluster-wide. A receipt handle na
 message's row, so any node can delete it or change its visibility. State a node holds dies
 with it: an in-flight message of a killed node is visible again at its stored deadline.
 
+Upgrade: messages a gureum stored while its index was in memory have no index rows; a node
+starting on a shared store gives them rows (and seqs from the counter) once (`reindex_txn`).
+Receipt handles made before handles named their row (three fields) name no row here.
+
 Change log: `sqs.ready` {"q": queue key} is published when messages may have become
 receivable (a send, a visibility set to 0, a FIFO group released); every node follows it
 (engine.py) to wake its long polls.
@@ -125,6 +129,36 @@ def _release(t: Txn, qkey: str, group: str | None, seq: int) -> None:
         t.put(GROUPS, gk, held)
     else:
         t.delete(GROUPS, gk)
+
+
+# -- index rows for messages stored by a node whose index was in memory ----------------
+
+
+def unindexed(t: Txn, qkeys: list[str]) -> list[str]:
+    """The queues with messages but no index rows (never the case for messages sent here:
+    they were stored by a gureum that kept its index in memory)."""
+    return [qk for qk in qkeys if t.scan(MESSAGES, qk + "/", limit=1)
+            and not t.scan(READY, qk + "/", limit=1) and not t.scan(TIMERS, qk + "/", limit=1)]
+
+
+def reindex_txn(t: Txn, qkey: str, now: int) -> int:
+    """Give a queue's unindexed messages their index rows (and seqs from the queue's counter,
+    in their order: old and new keys may overlap, so every old row goes before any new one
+    is written); returns how many. Nothing when another node did it first."""
+    if not unindexed(t, [qkey]):
+        return 0
+    rows = t.scan(MESSAGES, qkey + "/")
+    t.delete_prefix(MESSAGES, qkey + "/")
+    holds: dict[str, dict[str, int]] = {}
+    for _, doc in rows:
+        doc["seq"] = seq = t.next_id(seq_counter(qkey))
+        t.put(MESSAGES, msg_key(qkey, seq), doc)
+        place(t, qkey, seq, doc, now)
+        if qkey.endswith(".fifo") and doc.get("g") is not None and doc.get("rc") and doc["vis"] > now:
+            holds.setdefault(doc["g"], {})[str(seq)] = doc["vis"]
+    for group, held in holds.items():
+        t.put(GROUPS, _group_key(qkey, group), held)
+    return len(rows)
 
 
 # -- sending -----------------------------------------------------------------------------

@@ -265,6 +265,10 @@ class Engine:
         for d in queues:
             self._add(_queue_of(d))
         now = now_ms()
+        if self.shared:
+            old = await self.app.store.read(functools.partial(cluster.unindexed, qkeys=list(self.queues)))
+            for qkey in old:
+                await self.app.store.run(functools.partial(cluster.reindex_txn, qkey=qkey, now=now))
         for key, d in msgs:
             qkey = key.rsplit("/", 1)[0]
             owner = self.queues.get(qkey)
