@@ -169,6 +169,14 @@ def test_redrive_counts_receives_through_both_nodes(nodes: tuple[GureumProcess, 
     assert dead["MessageId"] == sent
     assert dead["Attributes"]["DeadLetterQueueSourceArn"].endswith(src.rsplit("/", 1)[1])
     assert _counts(sa, src) == (0, 0, 0)
+    # and back: a move task run by B puts it in the source queue, where A receives it
+    sa.change_message_visibility(QueueUrl=dlq, ReceiptHandle=dead["ReceiptHandle"], VisibilityTimeout=0)
+    sb.start_message_move_task(SourceArn=dlq_arn)
+    wait_for("B's move task COMPLETED", lambda: sb.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["Status"] == "COMPLETED", timeout=30)
+    (back,) = sa.receive_message(QueueUrl=src, AttributeNames=["All"])["Messages"]
+    assert back["MessageId"] == sent
+    assert back["Attributes"]["ApproximateReceiveCount"] == "1"
+    assert _counts(sb, dlq) == (0, 0, 0)
 
 
 def test_a_queue_changed_on_one_node_is_seen_on_the_other(nodes: tuple[GureumProcess, GureumProcess]) -> None:
