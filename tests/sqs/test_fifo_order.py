@@ -47,6 +47,18 @@ def check_group_major_order(sqs: Any, receiver: Any | None = None) -> None:
     assert bodies(rx, url) == ["A1", "A2"]
 
 
+def check_held_group_does_not_starve_others(sqs: Any, receiver: Any | None = None) -> None:
+    """Many messages of a held group ahead of another group's: the other group is still served."""
+    rx = receiver or sqs
+    url = fifo_queue(sqs)
+    for start in range(0, 250, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": f"A{i}", "MessageGroupId": "A"} for i in range(start, start + 10)])
+    send(sqs, url, "B1")
+    assert bodies(rx, url, 1) == ["A0"]
+    assert bodies(rx, url) == ["B1"]
+
+
 @pytest.fixture
 def sqs(gureum: Any) -> Any:
     return gureum.client("sqs")
@@ -54,6 +66,10 @@ def sqs(gureum: Any) -> Any:
 
 def test_fifo_receive_takes_groups_in_order_of_their_oldest_message(sqs: Any) -> None:
     check_group_major_order(sqs)
+
+
+def test_a_held_group_with_many_messages_does_not_starve_another(sqs: Any) -> None:
+    check_held_group_does_not_starve_others(sqs)
 
 
 def test_deduplication_scoped_to_the_message_group(sqs: Any) -> None:

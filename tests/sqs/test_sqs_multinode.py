@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from harness import GureumProcess
-from test_fifo_order import check_group_major_order, fifo_queue
+from test_fifo_order import check_group_major_order, check_held_group_does_not_starve_others, fifo_queue
 from waiting import wait_for
 
 pytestmark = pytest.mark.xdist_group("multinode")
@@ -123,6 +123,7 @@ def test_fifo_order_held_groups_and_deduplication_across_nodes(nodes: tuple[Gure
     a, b = nodes
     sa, sb = a.client("sqs"), b.client("sqs")
     check_group_major_order(sa, receiver=sb)
+    check_held_group_does_not_starve_others(sa, receiver=sb)
 
     url = fifo_queue(sa)
     first = sa.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="d1")

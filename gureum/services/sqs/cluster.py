@@ -37,7 +37,7 @@ receivable (a send, a visibility set to 0, a FIFO group released); every node fo
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +57,7 @@ GROUPS = "sqs_groups"
 TOPIC = "sqs.ready"
 FIFO_COUNTER = "sqs.fifo"
 FIFO_BASE = 18_000_000_000_000_000_000
-SCAN = 1000  # ready rows looked at per receive (FIFO: the groups found among them)
+SCAN = 100  # FIFO: messages of open groups looked at per receive (the groups found among them)
 PROMOTE = 1000  # timers moved to ready per transaction
 
 
@@ -105,6 +105,18 @@ def _promote(t: Txn, qkey: str, now: int) -> None:
         seq = int(key.rsplit("/", 1)[1])
         t.delete(TIMERS, key)
         t.put(READY, msg_key(qkey, seq), mk)
+
+
+def _ready(t: Txn, qkey: str, page: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A queue's ready rows in send order, read `page` at a time as the caller goes on."""
+    start: str | None = None
+    while True:
+        rows = t.scan(READY, qkey + "/", start=start, limit=page)
+        for key, mk in rows:
+            yield int(key.rsplit("/", 1)[1]), mk
+        if len(rows) < page:
+            return
+        start = rows[-1][0] + "\x00"  # after it (the form Store.iter_scan uses)
 
 
 def _next_timer(t: Txn, qkey: str) -> int | None:
@@ -232,32 +244,42 @@ def take_txn(t: Txn, plan: TakePlan) -> Taken:
     and moving those received maxReceiveCount times to the dead-letter queue on the way."""
     qkey, now = plan.qkey, plan.now
     _promote(t, qkey, now)
-    rows = t.scan(READY, qkey + "/", limit=SCAN)
-    items = [(int(k.rsplit("/", 1)[1]), mk.get("g"), mk) for k, mk in rows]
-    if plan.fifo:
-        items = group_major(items)
     out = Taken()
-    held: dict[str, dict[str, int]] = {}  # group -> its in-flight messages (written at the end)
-    blocked: set[str] = set()
+    # FIFO: every group of the queue with messages received (one scan), the open ones' rows
+    # changed here and written back at the end
+    groups = {k[len(qkey) + 1:]: v for k, v in t.scan(GROUPS, qkey + "/")} if plan.fifo else {}
+    held: dict[str, dict[str, int]] = {}
+    touched: set[str] = set()
+
+    def open_group(group: str) -> bool:
+        if group not in held:
+            inflight = groups.get(group, {})
+            if any(v > now for v in inflight.values()):
+                return False
+            held[group] = inflight
+        return True
+
+    items: Iterable[tuple[int, str | None, dict[str, Any]]]
+    if plan.fifo:  # up to SCAN messages of open groups (held groups' never starve the others)
+        eligible = []
+        for seq, mk in _ready(t, qkey, SCAN + 1):
+            if mk.get("g") is None or open_group(mk["g"]):
+                eligible.append((seq, mk.get("g"), mk))
+                if len(eligible) >= SCAN:
+                    break
+        items = group_major(eligible)
+    else:
+        items = ((seq, mk.get("g"), mk) for seq, mk in _ready(t, qkey, max(20, 2 * plan.max_messages)))
     dlq_exists: bool | None = None
     for seq, group, mk in items:
         if len(out.messages) >= plan.max_messages:
             break
-        if plan.fifo and group is not None:
-            if group in blocked:
-                continue
-            if group not in held:
-                inflight = t.get(GROUPS, _group_key(qkey, group)) or {}
-                if any(v > now for v in inflight.values()):
-                    blocked.add(group)
-                    continue
-                held[group] = inflight
         key = msg_key(qkey, seq)
         if mk["s"] + plan.retention_ms <= now:
             t.delete(MESSAGES, key)
             t.delete(READY, key)
-            if group is not None:
-                held.get(group, {}).pop(str(seq), None)
+            if group is not None and held.get(group, {}).pop(str(seq), None) is not None:
+                touched.add(group)
             continue
         doc = t.get(MESSAGES, key)
         if doc is None:  # not expected (the invariant), but never hand out a ghost
@@ -269,8 +291,8 @@ def take_txn(t: Txn, plan: TakePlan) -> Taken:
         if dlq_exists and plan.dlq_key is not None and doc.get("rc", 0) >= (plan.max_receives or 0):
             t.delete(MESSAGES, key)
             t.delete(READY, key)
-            if group is not None:
-                held.get(group, {}).pop(str(seq), None)
+            if group is not None and held.get(group, {}).pop(str(seq), None) is not None:
+                touched.add(group)
             moved = Message.from_doc(doc)
             moved.seq = t.next_id(seq_counter(plan.dlq_key))
             moved.visible_ms = now
@@ -293,9 +315,10 @@ def take_txn(t: Txn, plan: TakePlan) -> Taken:
         place(t, qkey, seq, ndoc, now)
         if plan.fifo and group is not None:
             held[group][str(seq)] = msg.visible_ms
+            touched.add(group)
         out.messages.append(msg)
-    for group, inflight in held.items():
-        live = {k: v for k, v in inflight.items() if v > now}
+    for group in touched:
+        live = {k: v for k, v in held[group].items() if v > now}
         if live:
             t.put(GROUPS, _group_key(qkey, group), live)
         else:

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 PURGE_INTERVAL_MS = 60_000
 QUEUE_TOPIC = "sqs.queue"  # {"k": queue key}: a queue was created, changed or deleted
 SHARED_RECHECK = 1.0  # seconds a long poll waits before it looks at a shared store again
-FIFO_SCAN = 1000  # ready messages looked at per FIFO receive (the groups found among them)
+FIFO_SCAN = 100  # messages of open groups looked at per FIFO receive (the groups found among them)
 
 
 def now_ms() -> int:
@@ -172,9 +172,10 @@ class Queue:
         return visible, inflight, delayed
 
 
-def _fifo_order(q: Queue, now: int) -> list[tuple[int, str]]:
-    """Take up to FIFO_SCAN live entries off a FIFO queue's ready heap, in group-major order
-    (the caller pushes back what it does not hand out)."""
+def _fifo_order(q: Queue, now: int, held: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Take up to FIFO_SCAN live entries of groups not held off a FIFO queue's ready heap, in
+    group-major order; entries of held groups go to `held` (the caller pushes back those and
+    what it does not hand out). Held groups' entries do not count: they never starve others."""
     popped: list[tuple[int, str | None, Any]] = []
     seen: set[str] = set()
     while q.ready and len(popped) < FIFO_SCAN:
@@ -183,6 +184,9 @@ def _fifo_order(q: Queue, now: int) -> list[tuple[int, str]]:
         if msg is None or msg.visible_ms > now or msg.seq != seq or mid in seen:
             continue
         seen.add(mid)
+        if msg.group is not None and msg.group in q.group_inflight:
+            held.append((seq, mid))
+            continue
         popped.append((seq, msg.group, mid))
     return [(seq, mid) for seq, _, mid in group_major(popped)]
 
@@ -697,7 +701,7 @@ class Engine:
         skipped: builtins.list[tuple[int, str]] = []
         blocked_groups: set[str] = set()
         taken_ids: set[str] = set()
-        fifo_order = _fifo_order(q, now) if q.fifo else None
+        fifo_order = _fifo_order(q, now, skipped) if q.fifo else None
         pos = 0
         while len(taken) < max_messages:
             if fifo_order is not None:
