@@ -305,6 +305,8 @@ class Engine:
 
     def _on_event(self, event: Event) -> None:
         if event.topic == QUEUE_TOPIC:
+            if self.app.stopping:
+                return
             self.app.spawn(self.refresh(event.data["k"]), name="sqs-queue-refresh")
         else:  # cluster.TOPIC: messages may be receivable
             q = self.queues.get(event.data.get("q", ""))
