@@ -24,6 +24,8 @@ cluster-wide, a FIFO group to one receiver at a time, a deduplication id is seen
 node, receive counts (for redrive) are counted cluster-wide. A receipt handle names the
 message's row, so any node can delete it or change its visibility. State a node holds dies
 with it: an in-flight message of a killed node is visible again at its stored deadline.
+Deadlines are wall-clock milliseconds of the node that set them, compared with the clock of
+the node reading them: the nodes' clocks must agree (NTP) to well within a visibility timeout.
 
 Upgrade: messages a gureum stored while its index was in memory have no index rows; a node
 starting on a shared store gives them rows (and seqs from the counter) once (`reindex_txn`).
