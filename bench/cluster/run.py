@@ -2,10 +2,12 @@
 fast path in the same run (issue 24): messages/s for send + receive + delete, and what the
 store does per message.
 
-    python bench/cluster/run.py [--messages 2000] [--clients 4] [--rounds 2]
+    python bench/cluster/run.py [--messages 2000] [--clients 4] [--rounds 2] [--baseline REV]
 
 Setups, each on a fresh database: 1 node on SQLite (the in-memory index, engine.py), 1 node on
-PostgreSQL and 2 nodes on PostgreSQL (the index in the store, cluster.py). `--clients` client
+PostgreSQL and 2 nodes on PostgreSQL (the index in the store, cluster.py), and 1 node on
+PostgreSQL running the baseline revision (default 7a0a350, whose index was in memory on every
+store: correct for one node only), exported with `git archive` as bench/calls does. `--clients` client
 threads (spread over the nodes) each loop SendMessageBatch(10) -> ReceiveMessage(10) ->
 DeleteMessageBatch on one standard queue until `--messages` messages have been deleted; the
 rate is messages deleted per second of wall time. PostgreSQL runs with its default durability
@@ -20,10 +22,12 @@ alternate over `--rounds`; each prints its median.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -44,13 +48,13 @@ from pg import PgCluster  # noqa: E402
 TABLES = ("gureum_kv", "gureum_counters", "gureum_events")
 
 
-def start_node(state: str | None) -> tuple[subprocess.Popen[bytes], str]:
+def start_node(state: str | None, tree: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
            "--data-dir", tempfile.mkdtemp(prefix="gureum-cluster-bench-"), "--set", "ecs.enabled=0"]
     if state:
         cmd += ["--state", state]
-    proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
+    proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -121,7 +125,7 @@ def workload(urls: list[str], messages: int, clients: int) -> float:
     return done[0] / elapsed
 
 
-def run_setup(kind: str, nodes: int, cluster: PgCluster | None, messages: int, clients: int) -> dict[str, float]:
+def run_setup(nodes: int, cluster: PgCluster | None, messages: int, clients: int, tree: Path = ROOT) -> dict[str, float]:
     state = None
     db_url = ""
     if cluster is not None:
@@ -132,7 +136,7 @@ def run_setup(kind: str, nodes: int, cluster: PgCluster | None, messages: int, c
             conn.execute(f"CREATE DATABASE {name}")
         db_url = cluster.url.replace("/postgres?", f"/{name}?")
         state = db_url
-    procs = [start_node(state) for _ in range(nodes)]
+    procs = [start_node(state, tree) for _ in range(nodes)]
     try:
         urls = [u for _, u in procs]
         workload(urls, 100, clients)  # warm-up: connections, imports, the queue engine
@@ -152,24 +156,30 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--baseline", default="7a0a350")
     args = ap.parse_args()
+    base_tree = Path(tempfile.mkdtemp(prefix="gureum-cluster-base-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(base_tree, filter="data")
     cluster = PgCluster(durable=True)
     cluster.start()
-    setups = [("1 node, SQLite (in-memory index)", 1, False), ("1 node, PostgreSQL", 1, True),
-              ("2 nodes, PostgreSQL", 2, True)]
-    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in setups}
+    setups = [("1 node, SQLite (in-memory index)", 1, False, ROOT), ("1 node, PostgreSQL", 1, True, ROOT),
+              ("2 nodes, PostgreSQL", 2, True, ROOT),
+              (f"1 node, PostgreSQL, {args.baseline} (per node)", 1, True, base_tree)]
+    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _, _ in setups}
     try:
         for _ in range(args.rounds):
-            for name, nodes, pg in setups:
-                results[name].append(run_setup(name, nodes, cluster if pg else None, args.messages, args.clients))
+            for name, nodes, pg, tree in setups:
+                results[name].append(run_setup(nodes, cluster if pg else None, args.messages, args.clients, tree))
     finally:
         cluster.stop()
     base = statistics.median(r["rate"] for r in results[setups[0][0]])
     print(f"SQS send+receive+delete, {args.messages} messages, {args.clients} client threads, "
           f"median of {args.rounds} rounds")
-    for name, _, pg in setups:
+    for name, _, pg, _ in setups:
         rate = statistics.median(r["rate"] for r in results[name])
-        line = f"  {name:36s} {rate:8.0f} msg/s  ({rate / base:4.2f} x SQLite)"
+        line = f"  {name:44s} {rate:8.0f} msg/s  ({rate / base:4.2f} x SQLite)"
         if pg:
             stmts = statistics.median(r["stmts"] for r in results[name])
             xacts = statistics.median(r["xacts"] for r in results[name])
