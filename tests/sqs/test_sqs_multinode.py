@@ -292,3 +292,15 @@ def test_messages_stored_by_an_in_memory_index_are_indexed_by_a_starting_node(
         assert _counts(sc, url) == (0, 4, 0)
     finally:
         c.stop()
+
+
+def test_a_purge_through_one_node_empties_the_queue_and_counts_on_the_other(nodes: tuple[GureumProcess, GureumProcess]) -> None:
+    a, b = nodes
+    sa, sb = a.client("sqs"), b.client("sqs")
+    url = _queue(sa)
+    _send_numbered(sa, url, 20)
+    sb.receive_message(QueueUrl=url, MaxNumberOfMessages=5, VisibilityTimeout=300)
+    sa.purge_queue(QueueUrl=url)
+    assert _counts(sb, url) == (0, 0, 0)
+    with pytest.raises(sb.exceptions.PurgeQueueInProgress):  # one purge a minute, whichever node
+        sb.purge_queue(QueueUrl=url)
