@@ -15,7 +15,7 @@ from gureum.aws.errors import AwsError
 from gureum.public import public_url
 from gureum.services.sqs import attributes as qattrs
 from gureum.services.sqs import checksums
-from gureum.services.sqs.engine import Engine, Queue, attrs_for_output, now_ms
+from gureum.services.sqs.engine import Engine, Queue, attrs_for_output
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_BATCH_BYTES = 1_048_576
@@ -38,9 +38,9 @@ def _no_queue(ctx: RequestContext) -> AwsError:
     return AwsError.modeled("sqs", "QueueDoesNotExist", "The specified queue does not exist" + suffix)
 
 
-def _get(ctx: RequestContext, eng: Engine, account: str, name: str) -> Queue:
+async def _get(ctx: RequestContext, eng: Engine, account: str, name: str) -> Queue:
     try:
-        return eng.get(account, ctx.region, name)
+        return await eng.lookup(account, ctx.region, name)
     except AwsError as err:
         if err.code == "QueueDoesNotExist":
             raise _no_queue(ctx) from None
@@ -54,7 +54,7 @@ async def _queue(ctx: RequestContext, url: str) -> tuple[Engine, Queue]:
         raise _no_queue(ctx)
     name = parts[-1]
     account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else ctx.account_id
-    return eng, _get(ctx, eng, account, name)
+    return eng, await _get(ctx, eng, account, name)
 
 
 # -- queues ----------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ async def create_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 async def get_queue_url(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng = await Engine.of(ctx.app)
     account = params.get("QueueOwnerAWSAccountId") or ctx.account_id
-    q = _get(ctx, eng, account, params["QueueName"])
+    q = await _get(ctx, eng, account, params["QueueName"])
     return {"QueueUrl": queue_url(ctx, q)}
 
 
@@ -124,7 +124,7 @@ async def get_queue_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
     if not names:
         return {}
     everything = dict(q.attrs)
-    visible, inflight, delayed = q.counts(now_ms())
+    visible, inflight, delayed = await _eng.counts(q)
     everything.update({
         "ApproximateNumberOfMessages": str(visible),
         "ApproximateNumberOfMessagesNotVisible": str(inflight),

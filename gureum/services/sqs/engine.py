@@ -3,12 +3,21 @@ timer heap by visibility time), every change written through to the store before
 acknowledged. Loaded from the store on first use, so an acknowledged send survives kill -9
 and an in-flight message becomes visible again at its stored visibility deadline.
 
-Tables: `sqs_queues` (key `<account>/<region>/<name>`) and `sqs_messages` (key
-`<account>/<region>/<name>/<seq:020d>`); `sqs_dedup` keeps FIFO deduplication ids.
+Tables: `sqs_queues`, `sqs_messages` and `sqs_dedup` (their layout in model.py).
 
-The index is authoritative on the node that loaded it: several API nodes sharing one
-PostgreSQL store would each hand out the same messages. Keeping indexes in sync across nodes
-(through store events) or routing a queue to one owner node is future work.
+The in-memory index is the single-node fast path: it is used when the store is not shared
+(SQLite), where this node is the only one handing messages out. When the store is shared by
+several nodes (PostgreSQL, `Store.shared`), the message index lives in the store instead
+(cluster.py): every receive, delete and visibility change is one store transaction, so a
+message is handed to one consumer at a time cluster-wide. Queue definitions are cached on
+every node in both modes; a change is published as `sqs.queue` {"k": queue key} and other
+nodes re-read the queue (following the change log every `sqs.follow_interval`, or at once
+when a request names a queue they do not know).
+
+Receipt handles are `base64(<queue key> NUL <message id> NUL <nonce> NUL <seq>)`.
+
+FIFO receives hand messages out as AWS does: groups in the order of their oldest available
+message, as many messages of one group (in sequence order) as possible before the next.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import builtins
+import functools
 import hashlib
 import heapq
 import json
@@ -29,80 +39,22 @@ from typing import TYPE_CHECKING, Any
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.sqs import attributes as qattrs
-from gureum.services.sqs import checksums
+from gureum.services.sqs import checksums, cluster
+from gureum.services.sqs.model import DEDUP, DEDUP_WINDOW_MS, MESSAGES, QUEUES, Message, group_major
 
 if TYPE_CHECKING:
     from gureum.app import App
-    from gureum.store.base import Txn
+    from gureum.store.base import Event, Txn
+    from gureum.store.follow import ChangeFollower
 
-QUEUES = "sqs_queues"
-MESSAGES = "sqs_messages"
-DEDUP = "sqs_dedup"
-DEDUP_WINDOW_MS = 300_000
 PURGE_INTERVAL_MS = 60_000
+QUEUE_TOPIC = "sqs.queue"  # {"k": queue key}: a queue was created, changed or deleted
+SHARED_RECHECK = 1.0  # seconds a long poll waits before it looks at a shared store again
+FIFO_SCAN = 100  # messages of open groups looked at per FIFO receive (the groups found among them)
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@dataclass(slots=True)
-class Message:
-    id: str
-    seq: int
-    body: str
-    attrs: dict[str, dict[str, Any]]
-    sys_attrs: dict[str, dict[str, Any]]
-    md5_body: str
-    md5_attrs: str | None
-    md5_sys: str | None
-    sent_ms: int
-    visible_ms: int
-    sender: str
-    receive_count: int = 0
-    first_receive_ms: int = 0
-    group: str | None = None
-    dedup: str | None = None
-    seqnum: str | None = None
-    receipt: str = ""  # nonce of the newest receipt handle
-    dlq_source: str | None = None
-    locked: bool = False  # holds its FIFO group while in flight (memory only)
-
-    def doc(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "id": self.id, "seq": self.seq, "body": self.body, "sent": self.sent_ms,
-            "vis": self.visible_ms, "rc": self.receive_count, "md5": self.md5_body,
-            "sender": self.sender,
-        }
-        if self.attrs:
-            d["attrs"] = self.attrs
-            d["md5a"] = self.md5_attrs
-        if self.sys_attrs:
-            d["sys"] = self.sys_attrs
-            d["md5s"] = self.md5_sys
-        if self.first_receive_ms:
-            d["first"] = self.first_receive_ms
-        if self.group is not None:
-            d["g"] = self.group
-        if self.dedup is not None:
-            d["d"] = self.dedup
-        if self.seqnum is not None:
-            d["sn"] = self.seqnum
-        if self.receipt:
-            d["r"] = self.receipt
-        if self.dlq_source:
-            d["dlqs"] = self.dlq_source
-        return d
-
-    @classmethod
-    def from_doc(cls, d: dict[str, Any]) -> Message:
-        return cls(
-            id=d["id"], seq=d["seq"], body=d["body"], attrs=d.get("attrs") or {},
-            sys_attrs=d.get("sys") or {}, md5_body=d["md5"], md5_attrs=d.get("md5a"),
-            md5_sys=d.get("md5s"), sent_ms=d["sent"], visible_ms=d["vis"], sender=d.get("sender", ""),
-            receive_count=d.get("rc", 0), first_receive_ms=d.get("first", 0), group=d.get("g"),
-            dedup=d.get("d"), seqnum=d.get("sn"), receipt=d.get("r", ""), dlq_source=d.get("dlqs"),
-        )
 
 
 @dataclass
@@ -122,6 +74,7 @@ class Queue:
     group_inflight: dict[str, int] = field(default_factory=dict)
     waiters: set[asyncio.Future[None]] = field(default_factory=set)
     next_seq: int = 1
+    next_due: int | None = None  # shared store: the earliest visibility deadline seen ahead
 
     @property
     def key(self) -> str:
@@ -219,16 +172,47 @@ class Queue:
         return visible, inflight, delayed
 
 
+def _fifo_order(q: Queue, now: int, held: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Take up to FIFO_SCAN live entries of groups not held off a FIFO queue's ready heap, in
+    group-major order; entries of held groups go to `held` (the caller pushes back those and
+    what it does not hand out). Held groups' entries do not count: they never starve others."""
+    popped: list[tuple[int, str | None, Any]] = []
+    seen: set[str] = set()
+    while q.ready and len(popped) < FIFO_SCAN:
+        seq, mid = heapq.heappop(q.ready)
+        msg = q.messages.get(mid)
+        if msg is None or msg.visible_ms > now or msg.seq != seq or mid in seen:
+            continue
+        seen.add(mid)
+        if msg.group is not None and msg.group in q.group_inflight:
+            held.append((seq, mid))
+            continue
+        popped.append((seq, msg.group, mid))
+    return [(seq, mid) for seq, _, mid in group_major(popped)]
+
+
+def _queue_of(d: dict[str, Any]) -> Queue:
+    return Queue(d["account"], d["region"], d["name"], d["attrs"], d.get("tags", {}), d["created"],
+                 d["modified"], d["fifo"], d.get("purged", 0))
+
+
 def _encode_receipt(queue: Queue, msg: Message) -> str:
-    raw = f"{queue.key}\x00{msg.id}\x00{msg.receipt}".encode()
+    raw = f"{queue.key}\x00{msg.id}\x00{msg.receipt}\x00{msg.seq}".encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def decode_receipt(handle: str) -> tuple[str, str, str]:
+def decode_receipt(handle: str) -> tuple[str, str, str, int]:
+    """(queue key, message id, nonce, seq) of a receipt handle; seq -1 in a handle made before
+    handles named it (the in-memory index finds the message by id alone)."""
     try:
         raw = base64.urlsafe_b64decode(handle.encode() + b"=" * (-len(handle) % 4)).decode()
-        key, mid, nonce = raw.split("\x00")
-        return key, mid, nonce
+        parts = raw.split("\x00")
+        if len(parts) == 3:
+            parts.append("-1")
+        key, mid, nonce, seq = parts
+        if not -1 <= int(seq) < 10**20:  # a handle made up: it names no row
+            raise ValueError(seq)
+        return key, mid, nonce, int(seq)
     except (ValueError, UnicodeDecodeError):
         raise AwsError.modeled(
             "sqs", "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
@@ -243,14 +227,17 @@ class Received:
 
 
 class Engine:
-    """All queues of this node, in memory, written through to the store."""
+    """All queues of this node, in memory, written through to the store; their messages
+    indexed here (store not shared) or in the store (cluster.py)."""
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.shared = app.store.shared
         self.queues: dict[str, Queue] = {}
         self._by_arn: dict[str, Queue] = {}
         self._seq_fifo = 0
         self.move_tasks: dict[str, Any] = {}  # DLQ redrive tasks by handle (see moves.py)
+        self.follower: ChangeFollower | None = None
 
     @classmethod
     async def of(cls, app: App) -> Engine:
@@ -263,6 +250,8 @@ class Engine:
         async def make() -> Engine:
             made = cls(app)
             await made._load()
+            if made.shared:
+                await made._follow()
             return made
 
         return await app.parts.lazy_async(ENGINE, make)
@@ -273,12 +262,17 @@ class Engine:
             msgs = list(self.app.store.iter_scan(t, MESSAGES))
             return queues, msgs
 
-        queues, msgs = await self.app.store.read(read)
+        def read_queues(t: Txn) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+            return [d for _, d in t.scan(QUEUES)], []
+
+        queues, msgs = await self.app.store.read(read_queues if self.shared else read)
         for d in queues:
-            q = Queue(d["account"], d["region"], d["name"], d["attrs"], d.get("tags", {}), d["created"],
-                      d["modified"], d["fifo"], d.get("purged", 0))
-            self._add(q)
+            self._add(_queue_of(d))
         now = now_ms()
+        if self.shared:
+            old = await self.app.store.read(functools.partial(cluster.unindexed, qkeys=list(self.queues)))
+            for qkey in old:
+                await self.app.store.run(functools.partial(cluster.reindex_txn, qkey=qkey, now=now))
         for key, d in msgs:
             qkey = key.rsplit("/", 1)[0]
             owner = self.queues.get(qkey)
@@ -294,6 +288,53 @@ class Engine:
         self.queues[q.key] = q
         self._by_arn[q.arn] = q
 
+    def _drop(self, q: Queue) -> None:
+        self.queues.pop(q.key, None)
+        self._by_arn.pop(q.arn, None)
+        q.messages.clear()
+        q.notify()
+
+    # -- other nodes' changes (shared store) -----------------------------------------------
+    async def _follow(self) -> None:
+        from gureum.services.sqs.settings import SqsSettings
+        from gureum.store.follow import ChangeFollower
+
+        self.follower = ChangeFollower(self.app.store, "sqs.", self._on_event)
+        await self.follower.start()
+        self.app.every(self.app.settings(SqsSettings).follow_interval, self.follower.poll, name="sqs-follow")
+
+    def _on_event(self, event: Event) -> None:
+        if event.topic == QUEUE_TOPIC:
+            if self.app.stopping:
+                return
+            self.app.spawn(self.refresh(event.data["k"]), name="sqs-queue-refresh")
+        else:  # cluster.TOPIC: messages may be receivable
+            q = self.queues.get(event.data.get("q", ""))
+            if q is not None:
+                q.notify()
+
+    async def refresh(self, key: str) -> Queue | None:
+        """Re-read one queue's definition from the store (another node changed it)."""
+        doc = await self.app.store.read(lambda t: t.get(QUEUES, key))
+        q = self.queues.get(key)
+        if doc is None:
+            if q is not None:
+                self._drop(q)
+            return None
+        if q is None:
+            q = _queue_of(doc)
+            self._add(q)
+        else:
+            q.attrs, q.tags, q.modified, q.last_purge_ms = doc["attrs"], doc.get("tags", {}), doc["modified"], doc.get("purged", 0)
+            q.notify()
+        return q
+
+    async def lookup(self, account: str, region: str, name: str) -> Queue:
+        """get(), and with a shared store a queue another node created is read on first use."""
+        if self.shared and f"{account}/{region}/{name}" not in self.queues:
+            await self.refresh(f"{account}/{region}/{name}")
+        return self.get(account, region, name)
+
     # -- queues ----------------------------------------------------------------------------
     def get(self, account: str, region: str, name: str) -> Queue:
         q = self.queues.get(f"{account}/{region}/{name}")
@@ -303,6 +344,17 @@ class Engine:
 
     def by_arn(self, arn: str) -> Queue | None:
         return self._by_arn.get(arn)
+
+    async def lookup_arn(self, arn: str) -> Queue | None:
+        """by_arn(), and with a shared store a queue another node created is read on first use."""
+        q = self._by_arn.get(arn)
+        if q is None and self.shared:
+            parsed = arns.try_parse(arn)
+            if parsed is not None and parsed.service == "sqs":
+                q = await self.refresh(f"{parsed.account}/{parsed.region}/{parsed.resource}")
+                if q is not None and q.arn != arn:
+                    q = None
+        return q
 
     def list(self, account: str, region: str, prefix: str = "") -> list[Queue]:
         head = f"{account}/{region}/{prefix}"
@@ -316,6 +368,8 @@ class Engine:
         qattrs.check_queue_name(name, fifo)
         given = qattrs.normalize(attrs, fifo=fifo, creating=True)
         given.pop("FifoQueue", None)
+        if self.shared:  # another node may have created it
+            await self.refresh(f"{account}/{region}/{name}")
         existing = self.queues.get(f"{account}/{region}/{name}")
         if existing is not None:
             for k, v in given.items():
@@ -344,11 +398,17 @@ class Engine:
         doc = q.doc()
 
         def write(t: Txn) -> bool:
-            return t.insert(QUEUES, q.key, doc)
+            if not t.insert(QUEUES, q.key, doc):
+                return False
+            t.publish(QUEUE_TOPIC, {"k": q.key})
+            return True
 
         inserted = await self.app.store.run(write)
-        if not inserted and q.key in self.queues:
-            return self.queues[q.key]
+        if not inserted:
+            if q.key in self.queues:
+                return self.queues[q.key]
+            if self.shared:  # created by another node meanwhile: answer as for an existing one
+                return await self.create(account, region, name, attrs, tags)
         self._add(q)
         return q
 
@@ -404,7 +464,12 @@ class Engine:
 
     async def _save_queue(self, q: Queue) -> None:
         doc = q.doc()
-        await self.app.store.run(lambda t: t.put(QUEUES, q.key, doc))
+
+        def write(t: Txn) -> None:
+            t.put(QUEUES, q.key, doc)
+            t.publish(QUEUE_TOPIC, {"k": q.key})
+
+        await self.app.store.run(write)
 
     async def set_tags(self, q: Queue, add: dict[str, str], remove: builtins.list[str]) -> None:
         for k in remove:
@@ -415,14 +480,12 @@ class Engine:
     async def delete(self, q: Queue) -> None:
         def write(t: Txn) -> None:
             t.delete(QUEUES, q.key)
-            t.delete_prefix(MESSAGES, q.key + "/")
+            cluster.drop_messages(t, q.key)
             t.delete_prefix(DEDUP, q.key + "/")
+            t.publish(QUEUE_TOPIC, {"k": q.key})
 
         await self.app.store.run(write)
-        self.queues.pop(q.key, None)
-        self._by_arn.pop(q.arn, None)
-        q.messages.clear()
-        q.notify()
+        self._drop(q)
 
     def forget_all(self) -> None:
         """Forget every queue (their rows are gone: POST /_gureum/reset): waiting receives
@@ -443,22 +506,31 @@ class Engine:
 
     async def purge(self, q: Queue) -> None:
         now = now_ms()
+        in_progress = AwsError.modeled(
+            "sqs", "PurgeQueueInProgress", f"Only one PurgeQueue operation on {q.name} is allowed every 60 seconds."
+        )
         if now - q.last_purge_ms < PURGE_INTERVAL_MS:
-            raise AwsError.modeled(
-                "sqs", "PurgeQueueInProgress", f"Only one PurgeQueue operation on {q.name} is allowed every 60 seconds."
-            )
-        q.last_purge_ms = now
-        doc = q.doc()
+            raise in_progress
 
-        def write(t: Txn) -> None:
-            t.delete_prefix(MESSAGES, q.key + "/")
+        def write(t: Txn) -> bool:
+            doc = t.get(QUEUES, q.key)  # the stored time: a purge through another node counts
+            if doc is None or now - doc.get("purged", 0) < PURGE_INTERVAL_MS:
+                return False
+            doc["purged"] = now
+            cluster.drop_messages(t, q.key)
             t.put(QUEUES, q.key, doc)
+            t.publish(QUEUE_TOPIC, {"k": q.key})
+            return True
 
-        q.messages.clear()
+        last = q.last_purge_ms
+        q.last_purge_ms = now
+        q.messages.clear()  # before the write: a send landing meanwhile is stored after it
         q.ready.clear()
         q.timers.clear()
         q.group_inflight.clear()
-        await self.app.store.run(write)
+        if not await self.app.store.run(write):  # shared store: another node purged first
+            q.last_purge_ms = max(q.last_purge_ms, last)
+            raise in_progress
 
     # -- sending ---------------------------------------------------------------------------
     def build(self, q: Queue, body: str, attrs: dict[str, dict[str, Any]] | None,
@@ -534,6 +606,9 @@ class Engine:
             if q.fifo and m.dedup is not None:
                 dkey = self._dedup_key(q, m)
                 dups[i] = dkey
+        if self.shared:
+            return await self._send_shared(q, msgs, dups, now)
+        for m in msgs:
             m.seq = q.next_seq
             q.next_seq += 1
             if q.fifo:
@@ -569,26 +644,40 @@ class Engine:
             q.notify()
         return out
 
+    async def _send_shared(self, q: Queue, msgs: builtins.list[Message], dups: dict[int, str],
+                           now: int) -> builtins.list[Message]:
+        plan = cluster.SendPlan(q.key, q.fifo, msgs, dups, now)
+        out = await self.app.store.run(functools.partial(cluster.send_txn, plan=plan))
+        if out is None:  # deleted through another node
+            self._drop(q)
+            raise AwsError.modeled("sqs", "QueueDoesNotExist", "The specified queue does not exist.")
+        q.notify()
+        return out
+
     def _dedup_key(self, q: Queue, m: Message) -> str:
         scope = q.attrs.get("DeduplicationScope", "queue")
         if scope == "messageGroup":
-            return f"{q.key}/{m.group}\x00{m.dedup}"
+            return f"{q.key}/{len(m.group or '')}:{m.group}/{m.dedup}"  # (a key holds no NUL)
         return f"{q.key}/{m.dedup}"
 
     # -- receiving -------------------------------------------------------------------------
     async def receive(self, q: Queue, max_messages: int, visibility: int | None,
                       wait_seconds: float) -> builtins.list[Received]:  # (`list` here is Engine.list)
         deadline = time.monotonic() + wait_seconds
+        first = True
         while True:
-            got = await self._take(q, max_messages, visibility)
+            got = await self._take(q, max_messages, visibility, peek=not first)
+            first = False
             if got or q.key not in self.queues:
                 return got
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self.app.stopping:
                 return []
-            nxt = q.next_timer()
+            nxt = q.next_due if self.shared else q.next_timer()
             if nxt is not None:
                 remaining = min(remaining, max(0.0, (nxt - now_ms()) / 1000) + 0.001)
+            if self.shared:  # a wake-up another node published may be missed: look again
+                remaining = min(remaining, SHARED_RECHECK)
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             q.waiters.add(fut)
             try:
@@ -598,7 +687,10 @@ class Engine:
             finally:
                 q.waiters.discard(fut)
 
-    async def _take(self, q: Queue, max_messages: int, visibility: int | None) -> builtins.list[Received]:
+    async def _take(self, q: Queue, max_messages: int, visibility: int | None,
+                    peek: bool = False) -> builtins.list[Received]:
+        if self.shared:
+            return await self._take_shared(q, max_messages, visibility, peek)
         now = now_ms()
         q.promote(now)
         retention = q.attr_int("MessageRetentionPeriod") * 1000
@@ -611,8 +703,18 @@ class Engine:
         skipped: builtins.list[tuple[int, str]] = []
         blocked_groups: set[str] = set()
         taken_ids: set[str] = set()
-        while q.ready and len(taken) < max_messages:
-            seq, mid = heapq.heappop(q.ready)
+        fifo_order = _fifo_order(q, now, skipped) if q.fifo else None
+        pos = 0
+        while len(taken) < max_messages:
+            if fifo_order is not None:
+                if pos >= len(fifo_order):
+                    break
+                seq, mid = fifo_order[pos]
+                pos += 1
+            elif q.ready:
+                seq, mid = heapq.heappop(q.ready)
+            else:
+                break
             msg = q.messages.get(mid)
             if msg is None or msg.visible_ms > now or msg.seq != seq or msg.id in taken_ids:
                 continue
@@ -638,6 +740,8 @@ class Engine:
             q.lock_group(msg)
             taken.append(msg)
             taken_ids.add(msg.id)
+        if fifo_order is not None:
+            skipped.extend(fifo_order[pos:])
         for item in skipped:
             heapq.heappush(q.ready, item)
         if not (taken or expired or to_dlq):
@@ -672,31 +776,62 @@ class Engine:
             dlq.notify()
         return [Received(q, m, _encode_receipt(q, m)) for m in taken]
 
+    async def _take_shared(self, q: Queue, max_messages: int, visibility: int | None,
+                           peek: bool) -> builtins.list[Received]:
+        """Claim messages in one store transaction; with `peek` (a long poll looking again)
+        first on a read snapshot, so idle pollers on every node take no write lock."""
+        now = now_ms()
+        if peek:
+            due, q.next_due = await self.app.store.read(functools.partial(cluster.peek_txn, qkey=q.key, now=now))
+            if not due:
+                return []
+        rd = qattrs.redrive(q.attrs)
+        dlq = arns.try_parse(rd[0]) if rd else None
+        dlq_key = f"{dlq.account}/{dlq.region}/{dlq.resource}" if dlq is not None else None
+        plan = cluster.TakePlan(
+            q.key, q.arn, q.fifo, max_messages,
+            visibility_ms=(visibility if visibility is not None else q.attr_int("VisibilityTimeout")) * 1000,
+            retention_ms=q.attr_int("MessageRetentionPeriod") * 1000, now=now,
+            max_receives=rd[1] if rd else None, dlq_key=dlq_key,
+            dlq_fifo=dlq_key is not None and dlq_key.endswith(".fifo"),
+        )
+        got = await self.app.store.run(functools.partial(cluster.take_txn, plan=plan))
+        q.next_due = got.next_timer
+        if got.dlq_woken and dlq_key is not None and dlq_key in self.queues:
+            self.queues[dlq_key].notify()
+        return [Received(q, m, _encode_receipt(q, m)) for m in got.messages]
+
     # -- acknowledging ---------------------------------------------------------------------
-    def _lookup_receipt(self, q: Queue, handle: str) -> tuple[Message | None, str]:
-        key, mid, nonce = decode_receipt(handle)
+    def _check_receipt(self, q: Queue, handle: str) -> tuple[str, int]:
+        """The (message id, seq) a receipt handle of this queue names."""
+        key, mid, _nonce, seq = decode_receipt(handle)
         if key != q.key:
             raise AwsError.modeled(
                 "sqs", "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
             )
-        return q.messages.get(mid), nonce
+        return mid, seq
 
     async def delete_messages(self, q: Queue, handles: builtins.list[str]) -> builtins.list[Exception | None]:
         """Delete by receipt handle; per-handle errors (None = deleted or already gone)."""
         now = now_ms()
         results: builtins.list[Exception | None] = []
         keys: builtins.list[str] = []
+        named: builtins.list[tuple[str, int]] = []
         for h in handles:
             try:
-                msg, _ = self._lookup_receipt(q, h)
+                mid, seq = self._check_receipt(q, h)
             except Exception as exc:  # noqa: BLE001 - reported per entry
                 results.append(exc)
                 continue
             results.append(None)
+            named.append((mid, seq))
+            msg = q.messages.get(mid)
             if msg is not None:
                 q.unindex(msg, now)
                 keys.append(f"{q.key}/{msg.seq:020d}")
-        if keys:
+        if self.shared and named:
+            await self.app.store.run(functools.partial(cluster.delete_txn, qkey=q.key, handles=named, now=now))
+        elif keys:
             def write(t: Txn) -> None:
                 for k in keys:
                     t.delete(MESSAGES, k)
@@ -710,9 +845,10 @@ class Engine:
         now = now_ms()
         results: builtins.list[Exception | None] = []
         docs: builtins.list[tuple[str, dict[str, Any]]] = []
+        named: builtins.list[tuple[int, tuple[str, int, int]]] = []  # (index in results, change)
         for handle, timeout in changes:
             try:
-                msg, _nonce = self._lookup_receipt(q, handle)
+                mid, seq = self._check_receipt(q, handle)
                 if not 0 <= timeout <= 43200:
                     raise AwsError.modeled(
                         "sqs",
@@ -720,8 +856,13 @@ class Engine:
                         f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Must be "
                         "between 0 and 43200 seconds.",
                     )
+                if self.shared:
+                    named.append((len(results), (mid, seq, timeout)))
+                    results.append(None)
+                    continue
+                msg = q.messages.get(mid)
                 if msg is None or msg.visible_ms <= now or not msg.receive_count:
-                    raise AwsError.modeled("sqs", "MessageNotInflight", "The message referred to isn't in flight.")
+                    raise _not_inflight()
             except Exception as exc:  # noqa: BLE001 - reported per entry
                 results.append(exc)
                 continue
@@ -733,6 +874,13 @@ class Engine:
             else:
                 q.make_invisible(msg, now + timeout * 1000)
             docs.append((f"{q.key}/{msg.seq:020d}", msg.doc()))
+        if named:
+            outcome = await self.app.store.run(functools.partial(
+                cluster.visibility_txn, qkey=q.key, changes=[c for _, c in named], now=now))
+            for (i, _), err in zip(named, outcome, strict=True):
+                if err is not None:
+                    results[i] = _not_inflight()
+            q.notify()
         if docs:
             def write(t: Txn) -> None:
                 for k, d in docs:
@@ -741,6 +889,14 @@ class Engine:
             await self.app.store.run(write)
             q.notify()
         return results
+
+    async def counts(self, q: Queue) -> tuple[int, int, int]:
+        """(visible, in flight, delayed) messages, as GetQueueAttributes counts them."""
+        now = now_ms()
+        if not self.shared:
+            return q.counts(now)
+        retention = q.attr_int("MessageRetentionPeriod") * 1000
+        return await self.app.store.read(functools.partial(cluster.counts_txn, qkey=q.key, retention_ms=retention, now=now))
 
     def dead_letter_sources(self, q: Queue) -> builtins.list[Queue]:
         out = []
@@ -755,7 +911,7 @@ class Engine:
                               group: str | None = None, dedup: str | None = None,
                               sender: str = "") -> Message | None:
         """Send to the queue named by `arn` from another service; None when it is gone."""
-        q = self.by_arn(arn)
+        q = await self.lookup_arn(arn)
         if q is None:
             return None
         if q.fifo:  # senders that know nothing of FIFO still get a valid message
@@ -764,6 +920,10 @@ class Engine:
         msg = self.build(q, body, attrs, None, None, group if q.fifo else None,
                          dedup if q.fifo else None, sender)
         return (await self.send(q, [msg]))[0]
+
+
+def _not_inflight() -> AwsError:
+    return AwsError.modeled("sqs", "MessageNotInflight", "The message referred to isn't in flight.")
 
 
 def _check_body(body: str) -> None:
@@ -843,6 +1003,17 @@ async def move_visible(eng: Engine, src: Queue, dest_of: Callable[[Message], Que
     """Move up to `limit` visible messages out of `src` into the queue `dest_of` picks (None:
     skip the message), atomically per batch; returns how many moved."""
     now = now_ms()
+    if eng.shared:
+        def dest_key(msg: Message) -> tuple[str, bool] | None:
+            dest = dest_of(msg)
+            return None if dest is None else (dest.key, dest.fifo)
+
+        written = await eng.app.store.run(functools.partial(
+            cluster.move_txn, qkey=src.key, dest_of=dest_key, limit=limit, now=now))
+        for key in set(written):
+            if key in eng.queues:
+                eng.queues[key].notify()
+        return len(written)
     src.promote(now)
     picked: list[tuple[Message, Queue]] = []
     keep: list[tuple[int, str]] = []

@@ -12,6 +12,7 @@ MANIFEST = Manifest(
     # a query request sent to a queue URL names its queue by the path
     protocol_hooks="gureum.services.sqs.wire:HOOKS",
     ports={"queues": "gureum.services.sqs.port:Queues"},
+    settings="gureum.services.sqs.settings:SqsSettings",
     reset="gureum.services.sqs.reset:reset",
     denials={"sqs": Denial("AccessDenied")},
 )

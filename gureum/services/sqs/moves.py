@@ -103,7 +103,7 @@ async def start_message_move_task(ctx: RequestContext, params: dict[str, Any]) -
             "UnsupportedOperation",
             "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",
         )
-    visible, _, _ = src.counts(int(time.time() * 1000))
+    visible, _, _ = await eng.counts(src)
     handle = base64.b64encode(json.dumps({"taskId": str(uuid.uuid4()), "sourceArn": src.arn}).encode()).decode()
     task = MoveTask(handle, src.arn, dest, rate, visible, int(time.time() * 1000))
     tasks[handle] = task

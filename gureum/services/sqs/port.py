@@ -32,17 +32,17 @@ class Queues:
         return sent.id
 
     async def exists(self, arn: str) -> bool:
-        return (await Engine.of(self.app)).by_arn(arn) is not None
+        return await (await Engine.of(self.app)).lookup_arn(arn) is not None
 
     async def _queue(self, arn: str) -> tuple[Engine, Queue]:
         eng = await Engine.of(self.app)
-        q = eng.by_arn(arn)
+        q = await eng.lookup_arn(arn)
         if q is None:
             raise AwsError.modeled("sqs", "QueueDoesNotExist", "The specified queue does not exist.")
         return eng, q
 
     async def describe(self, arn: str) -> QueueFacts | None:
-        q = (await Engine.of(self.app)).by_arn(arn)
+        q = await (await Engine.of(self.app)).lookup_arn(arn)
         if q is None:
             return None
         return QueueFacts(q.arn, q.fifo, q.attr_int("VisibilityTimeout"))

@@ -1,0 +1,191 @@
+"""SQS throughput with several gureum nodes on one PostgreSQL, against the single-node SQLite
+fast path in the same run (issue 24): messages/s for send + receive + delete, and what the
+store does per message.
+
+    python bench/cluster/run.py [--messages 2000] [--clients 4] [--rounds 2] [--baseline REV]
+
+Setups, each on a fresh database: 1 node on SQLite (the in-memory index, engine.py), 1 node on
+PostgreSQL and 2 nodes on PostgreSQL (the index in the store, cluster.py), and 1 node on
+PostgreSQL running the baseline revision (default 7a0a350, whose index was in memory on every
+store: correct for one node only), exported with `git archive` as bench/calls does. `--clients` client
+threads (spread over the nodes) each loop SendMessageBatch(10) -> ReceiveMessage(10) ->
+DeleteMessageBatch on one standard queue until `--messages` messages have been deleted; the
+rate is messages deleted per second of wall time. PostgreSQL runs with its default durability
+(fsync on). For PostgreSQL setups the row operations on gureum's tables per message are read
+from PostgreSQL's statistics (index and table scans, row inserts/updates/deletes on gureum_kv,
+gureum_counters and gureum_events: an upsert counts as a lookup and a write, so this is
+above the statement count, which is each one client round trip) and the transactions per
+message (`xact_commit`: group commits and read snapshots). Loopback only. The setups
+alternate over `--rounds`; each prints its median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from harness import free_port  # noqa: E402
+from pg import PgCluster  # noqa: E402
+
+TABLES = ("gureum_kv", "gureum_counters", "gureum_events")
+
+
+def start_node(state: str | None, tree: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
+           "--data-dir", tempfile.mkdtemp(prefix="gureum-cluster-bench-"), "--set", "ecs.enabled=0"]
+    if state:
+        cmd += ["--state", state]
+    proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/_gureum/health", timeout=1)
+            return proc, url
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gureum did not start") from None
+            time.sleep(0.05)  # real time: waiting for a process to listen
+
+
+def sqs(url: str) -> Any:
+    return boto3.client("sqs", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 3}))
+
+
+def pg_stats(url: str) -> tuple[int, int]:
+    """(statements on gureum's tables, committed transactions) of the current database so far."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(coalesce(idx_scan,0)+coalesce(seq_scan,0)+n_tup_ins+n_tup_upd+n_tup_del),0) "
+            "FROM pg_stat_user_tables WHERE relname = ANY(%s)", (list(TABLES),)).fetchone()
+        xacts = conn.execute("SELECT xact_commit FROM pg_stat_database WHERE datname=current_database()").fetchone()
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+    assert row is not None and xacts is not None
+    return int(row[0]), int(xacts[0])
+
+
+def workload(urls: list[str], messages: int, clients: int) -> float:
+    """Messages per second for send+receive+delete through `clients` threads over the nodes."""
+    q = sqs(urls[0]).create_queue(QueueName=f"bench-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    for u in urls[1:]:
+        sqs(u).get_queue_url(QueueName=q.rsplit("/", 1)[1])
+    done = [0]
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def client(url: str) -> None:
+        c = sqs(url)
+        try:
+            while True:
+                with lock:
+                    if done[0] >= messages:
+                        return
+                c.send_message_batch(QueueUrl=q, Entries=[{"Id": str(i), "MessageBody": "x" * 100} for i in range(10)])
+                got = c.receive_message(QueueUrl=q, MaxNumberOfMessages=10).get("Messages", [])
+                if got:
+                    c.delete_message_batch(QueueUrl=q, Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+                    with lock:
+                        done[0] += len(got)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(urls[i % len(urls)],)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return done[0] / elapsed
+
+
+def run_setup(nodes: int, cluster: PgCluster | None, messages: int, clients: int, tree: Path = ROOT) -> dict[str, float]:
+    state = None
+    db_url = ""
+    if cluster is not None:
+        import psycopg
+
+        name = "bench_" + uuid.uuid4().hex[:10]
+        with psycopg.connect(cluster.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        db_url = cluster.url.replace("/postgres?", f"/{name}?")
+        state = db_url
+    procs = [start_node(state, tree) for _ in range(nodes)]
+    try:
+        urls = [u for _, u in procs]
+        workload(urls, 100, clients)  # warm-up: connections, imports, the queue engine
+        before = pg_stats(db_url) if db_url else (0, 0)
+        rate = workload(urls, messages, clients)
+    finally:
+        for p, _ in procs:
+            p.terminate()
+            p.wait(30)
+    after = pg_stats(db_url) if db_url else (0, 0)  # after the nodes exit: their statistics are flushed
+    # a message counted once; the load's extra sends (sent, not yet deleted) make this an upper bound
+    return {"rate": rate, "stmts": (after[0] - before[0]) / messages, "xacts": (after[1] - before[1]) / messages}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=2000)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--baseline", default="7a0a350")
+    args = ap.parse_args()
+    base_tree = Path(tempfile.mkdtemp(prefix="gureum-cluster-base-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(base_tree, filter="data")
+    cluster = PgCluster(durable=True)
+    cluster.start()
+    setups = [("1 node, SQLite (in-memory index)", 1, False, ROOT), ("1 node, PostgreSQL", 1, True, ROOT),
+              ("2 nodes, PostgreSQL", 2, True, ROOT),
+              (f"1 node, PostgreSQL, {args.baseline} (per node)", 1, True, base_tree)]
+    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _, _ in setups}
+    try:
+        for _ in range(args.rounds):
+            for name, nodes, pg, tree in setups:
+                results[name].append(run_setup(nodes, cluster if pg else None, args.messages, args.clients, tree))
+    finally:
+        cluster.stop()
+    base = statistics.median(r["rate"] for r in results[setups[0][0]])
+    print(f"SQS send+receive+delete, {args.messages} messages, {args.clients} client threads, "
+          f"median of {args.rounds} rounds")
+    for name, _, pg, _ in setups:
+        rate = statistics.median(r["rate"] for r in results[name])
+        line = f"  {name:44s} {rate:8.0f} msg/s  ({rate / base:4.2f} x SQLite)"
+        if pg:
+            stmts = statistics.median(r["stmts"] for r in results[name])
+            xacts = statistics.median(r["xacts"] for r in results[name])
+            line += f"  {stmts:5.1f} row operations/msg, {xacts:5.2f} transactions/msg"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
