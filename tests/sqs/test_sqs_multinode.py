@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 from harness import GureumProcess
-from test_fifo_order import check_group_major_order, check_held_group_does_not_starve_others, fifo_queue
 from waiting import wait_for
+
+from sqs.test_fifo_order import check_group_major_order, check_held_group_does_not_starve_others, fifo_queue
 
 pytestmark = pytest.mark.xdist_group("multinode")
 
