@@ -57,6 +57,7 @@ from gureum.services.lambda_.runtimes import (
     TASK_ROOT,
     Launch,
 )
+from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
 
 log = logging.getLogger("gureum.lambda")
 
@@ -339,7 +340,12 @@ class ExecutionEnvironment:
         if self.cfg.image_root is None:
             rt = RUNTIMES[self.cfg.runtime]
             if rt.needs_prepare:  # e.g. the Java client compiled once: blocking, so in a thread
-                await asyncio.to_thread(rt.prepare)
+                try:
+                    await asyncio.to_thread(rt.prepare)
+                except RuntimeUnavailable as exc:  # e.g. no .NET runtime here: the init fails, saying why
+                    self._log(f"gureum: {exc}")
+                    await self.destroy()
+                    raise InitFailed(_runtime_error(exc.error_type, str(exc)), exc.error_type, 0.0) from None
         elif not self.host.isolated:
             await self.destroy()
             message = f"Container image functions need isolated sandboxes (root): {self.host.reason}"

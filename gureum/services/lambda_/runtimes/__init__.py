@@ -29,7 +29,7 @@ from gureum.services.lambda_.runtimes.base import (
 
 __all__ = ["CLIENTS_DIR", "OPT_DIR", "RUNTIMES", "RUNTIME_DIR", "TASK_ROOT", "Launch", "Runtime", "Toolchain"]
 
-_MODULES = {"python": "python", "nodejs": "node", "provided": "provided", "java": "java", "ruby": "ruby"}
+_MODULES = {"python": "python", "nodejs": "node", "provided": "provided", "java": "java", "ruby": "ruby", "dotnet": "dotnet"}
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,9 @@ RUNTIMES: dict[str, Runtime] = {
         Runtime("java21", "java"),
         Runtime("ruby3.2", "ruby"),
         Runtime("ruby3.3", "ruby"),
+        Runtime("ruby3.4", "ruby"),
+        Runtime("dotnet8", "dotnet"),
+        Runtime("dotnet10", "dotnet"),
         Runtime("provided.al2", "provided"),
         Runtime("provided.al2023", "provided"),
         Runtime("provided", "provided", deprecated=True),
