@@ -259,6 +259,8 @@ class ExecutionEnvironment:
                 "TZ": ":UTC",
             }
         )
+        if cfg.image_root is None and RUNTIMES[cfg.runtime].family == "provided":
+            del env["AWS_EXECUTION_ENV"]  # AWS defines it for every runtime but the OS-only ones
         env.update(dict(cfg.credentials))
         if cfg.endpoint:
             env["AWS_ENDPOINT_URL"] = self._endpoint_inside or cfg.endpoint
