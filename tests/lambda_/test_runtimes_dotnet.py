@@ -9,6 +9,7 @@ missing, never another runtime standing in."""
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import subprocess
 import time
@@ -82,8 +83,10 @@ def test_dotnet8_is_on_net8(dotnet8):
 
 def test_dotnet8_hello_world_with_context_and_environment(gureum, lam, role_arn, created, package, dotnet8):
     name = _make(lam, role_arn, created, "dotnet8", HANDLER, package, Timeout=20, MemorySize=256, Environment={"Variables": {"GREETING": "hi"}})
-    resp, out = invoke_json(lam, name, {"Name": "gureum"}, LogType="Tail")
+    ctx = base64.b64encode(json.dumps({"custom": {"k": "v"}, "client": {"app_title": "shop"}, "env": {}}).encode()).decode()
+    resp, out = invoke_json(lam, name, {"Name": "gureum"}, LogType="Tail", ClientContext=ctx)
     assert resp["StatusCode"] == 200 and "FunctionError" not in resp, out
+    assert out["Custom"] == "v" and out["AppTitle"] == "shop" and out["NoIdentity"] == "none"
     assert out["Greeting"] == "hello gureum" and out["Dotnet"] == dotnet8.version
     assert out["RequestId"] == resp["ResponseMetadata"]["RequestId"]
     assert out["FunctionName"] == name and out["FunctionVersion"] == "$LATEST" and out["Arn"].endswith(f":function:{name}")
@@ -91,7 +94,7 @@ def test_dotnet8_hello_world_with_context_and_environment(gureum, lam, role_arn,
     assert 0 < out["Remaining"] <= 20000 and out["Env"] == "hi"
     assert "hello from dotnet 1" in base64.b64decode(resp["LogResult"]).decode()
     resp, out = invoke_json(lam, name, {"Name": "again"}, LogType="Tail")  # warm: the same process
-    assert out["Greeting"] == "hello again" and "hello from dotnet 2" in base64.b64decode(resp["LogResult"]).decode()
+    assert out["Custom"] is None and out["Greeting"] == "hello again" and "hello from dotnet 2" in base64.b64decode(resp["LogResult"]).decode()
 
 
 def test_dotnet8_exception_async_and_stream_handlers(lam, role_arn, created, package, dotnet8):

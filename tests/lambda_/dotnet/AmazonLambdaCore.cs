@@ -2,11 +2,25 @@
 // functions compile against, with AWS's names. A real function's package carries AWS's own
 // Amazon.Lambda.Core.dll the same way: the runtime reaches these types only by reflection.
 using System;
+using System.Collections.Generic;
 using System.IO;
 namespace Amazon.Lambda.Core
 {
     public interface ILambdaLogger { void Log(string message); void LogLine(string message); }
-    public interface IClientContext { }
+    public interface IClientApplication
+    {
+        string AppPackageName { get; }
+        string AppTitle { get; }
+        string AppVersionCode { get; }
+        string AppVersionName { get; }
+        string InstallationId { get; }
+    }
+    public interface IClientContext
+    {
+        IDictionary<string, string> Environment { get; }
+        IClientApplication Client { get; }
+        IDictionary<string, string> Custom { get; }
+    }
     public interface ICognitoIdentity { string IdentityId { get; } string IdentityPoolId { get; } }
     public interface ILambdaContext
     {

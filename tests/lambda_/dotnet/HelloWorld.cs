@@ -54,6 +54,9 @@ namespace HelloWorld
         public string LogGroup;
         public double Remaining;
         public string Env;
+        public string Custom;
+        public string AppTitle;
+        public string NoIdentity;
     }
     public class Function
     {
@@ -73,6 +76,10 @@ namespace HelloWorld
             o.LogGroup = context.LogGroupName;
             o.Remaining = context.RemainingTime.TotalMilliseconds;
             o.Env = Environment.GetEnvironmentVariable("GREETING");
+            IClientContext cc = context.ClientContext;
+            o.Custom = cc != null && cc.Custom.ContainsKey("k") ? cc.Custom["k"] : null;
+            o.AppTitle = cc != null && cc.Client != null ? cc.Client.AppTitle : null;
+            o.NoIdentity = context.Identity == null ? "none" : context.Identity.IdentityId;
             return o;
         }
         public Output Fail(Input input, ILambdaContext context) { return Nested(); }

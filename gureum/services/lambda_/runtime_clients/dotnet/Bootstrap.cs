@@ -200,6 +200,87 @@ namespace Gureum.Lambda
 
     public static class Json
     {
+        /// <summary>A JSON object's members: strings, nested objects (dictionaries), other
+        /// scalars as their text; arrays are skipped. Null when `text` is not an object.</summary>
+        public static Dictionary<string, object> ReadObject(string text)
+        {
+            if (string.IsNullOrEmpty(text)) return null;
+            int i = 0;
+            try { return ReadValue(text, ref i) as Dictionary<string, object>; }
+            catch (FormatException) { return null; }
+            catch (IndexOutOfRangeException) { return null; }
+        }
+
+        static void Space(string s, ref int i) { while (i < s.Length && char.IsWhiteSpace(s[i])) i++; }
+
+        static object ReadValue(string s, ref int i)
+        {
+            Space(s, ref i);
+            char c = s[i];
+            if (c == '{')
+            {
+                Dictionary<string, object> d = new Dictionary<string, object>();
+                i++;
+                Space(s, ref i);
+                if (s[i] == '}') { i++; return d; }
+                while (true)
+                {
+                    Space(s, ref i);
+                    string key = ReadString(s, ref i);
+                    Space(s, ref i);
+                    if (s[i++] != ':') throw new FormatException();
+                    d[key] = ReadValue(s, ref i);
+                    Space(s, ref i);
+                    if (s[i] == ',') { i++; continue; }
+                    if (s[i++] == '}') return d;
+                    throw new FormatException();
+                }
+            }
+            if (c == '[')
+            {
+                i++;
+                Space(s, ref i);
+                if (s[i] == ']') { i++; return null; }
+                while (true)
+                {
+                    ReadValue(s, ref i);
+                    Space(s, ref i);
+                    if (s[i] == ',') { i++; continue; }
+                    if (s[i++] == ']') return null;
+                    throw new FormatException();
+                }
+            }
+            if (c == '"') return ReadString(s, ref i);
+            int start = i;
+            while (i < s.Length && ",}] \t\r\n".IndexOf(s[i]) < 0) i++;
+            string word = s.Substring(start, i - start);
+            return word == "null" ? null : word;
+        }
+
+        static string ReadString(string s, ref int i)
+        {
+            if (s[i++] != '"') throw new FormatException();
+            StringBuilder sb = new StringBuilder();
+            while (s[i] != '"')
+            {
+                char c = s[i++];
+                if (c != '\\') { sb.Append(c); continue; }
+                char e = s[i++];
+                switch (e)
+                {
+                    case 'n': sb.Append('\n'); break;
+                    case 't': sb.Append('\t'); break;
+                    case 'r': sb.Append('\r'); break;
+                    case 'b': sb.Append('\b'); break;
+                    case 'f': sb.Append('\f'); break;
+                    case 'u': sb.Append((char)Convert.ToInt32(s.Substring(i, 4), 16)); i += 4; break;
+                    default: sb.Append(e); break;
+                }
+            }
+            i++;
+            return sb.ToString();
+        }
+
         public static string Quote(string s)
         {
             if (s == null) return "null";
@@ -361,7 +442,54 @@ namespace Gureum.Lambda
             v["TraceId"] = inv.Headers["Lambda-Runtime-Trace-Id"];
             v["TenantId"] = inv.Headers["Lambda-Runtime-Aws-Tenant-Id"];
             if (loggerType != null) v["Logger"] = Emitter.Implement(loggerType, new LoggerBacking());
+            Assembly core = contextType.Assembly;
+            Dictionary<string, object> identity = Json.ReadObject(inv.Headers["Lambda-Runtime-Cognito-Identity"]);
+            Type identityType = core.GetType("Amazon.Lambda.Core.ICognitoIdentity", false);
+            if (identity != null && identityType != null)
+            {
+                Dictionary<string, object> iv = new Dictionary<string, object>();
+                iv["IdentityId"] = Text(identity, "cognitoIdentityId") ?? Text(identity, "cognito_identity_id");
+                iv["IdentityPoolId"] = Text(identity, "cognitoIdentityPoolId") ?? Text(identity, "cognito_identity_pool_id");
+                v["Identity"] = Emitter.Implement(identityType, new ContextBacking(iv));
+            }
+            Dictionary<string, object> client = Json.ReadObject(inv.Headers["Lambda-Runtime-Client-Context"]);
+            Type clientType = core.GetType("Amazon.Lambda.Core.IClientContext", false);
+            if (client != null && clientType != null)
+            {
+                Dictionary<string, object> cv = new Dictionary<string, object>();
+                cv["Custom"] = Strings(client, "custom");
+                cv["Environment"] = Strings(client, "env");
+                Dictionary<string, object> app = client.ContainsKey("client") ? client["client"] as Dictionary<string, object> : null;
+                Type appType = core.GetType("Amazon.Lambda.Core.IClientApplication", false);
+                if (app != null && appType != null)
+                {
+                    Dictionary<string, object> av = new Dictionary<string, object>();
+                    av["AppPackageName"] = Text(app, "app_package_name");
+                    av["AppTitle"] = Text(app, "app_title");
+                    av["AppVersionCode"] = Text(app, "app_version_code");
+                    av["AppVersionName"] = Text(app, "app_version_name");
+                    av["InstallationId"] = Text(app, "installation_id");
+                    cv["Client"] = Emitter.Implement(appType, new ContextBacking(av));
+                }
+                v["ClientContext"] = Emitter.Implement(clientType, new ContextBacking(cv));
+            }
             return Emitter.Implement(contextType, new ContextBacking(v));
+        }
+
+        static string Text(Dictionary<string, object> d, string key)
+        {
+            object o;
+            return d.TryGetValue(key, out o) ? o as string : null;
+        }
+
+        static Dictionary<string, string> Strings(Dictionary<string, object> d, string key)
+        {
+            Dictionary<string, string> outs = new Dictionary<string, string>();
+            object o;
+            Dictionary<string, object> inner = d.TryGetValue(key, out o) ? o as Dictionary<string, object> : null;
+            if (inner != null)
+                foreach (KeyValuePair<string, object> kv in inner) outs[kv.Key] = kv.Value as string;
+            return outs;
         }
     }
 
