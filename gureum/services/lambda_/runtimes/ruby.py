@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gureum.sandbox import sysroot
 from gureum.sandbox.launcher import default_cache_dir
 from gureum.sandbox.process import Mount
 from gureum.services.lambda_.runtimes.base import (
@@ -54,6 +55,8 @@ _DIRS_QUERY = "print RbConfig::CONFIG.values_at('rubylibprefix', 'rubyarchprefix
 SOURCE_SUITES = ("trixie", "sid", "experimental")
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 BUILD_TIMEOUT = 3600  # seconds, per step (2 shared cores build a Ruby in a few minutes)
+LANG_DIR = "/var/lang"  # where a built Ruby shows inside an isolated sandbox, as on AWS
+_VIEWS: dict[str, list[Mount]] = {}  # built prefix -> its system view (per process)
 _UNAVAILABLE: dict[str, str] = {}  # line -> why it could not be installed (once per process)
 _BUILT_DIR = re.compile(r"^ruby-(\d+\.\d+\.\d+)$")
 
@@ -265,15 +268,28 @@ def _fetch_and_build(package: str, base: Path) -> Path:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _built_prefix(ruby: str) -> str | None:
+    """The install prefix of a Ruby built under the cache dir (None for the host's)."""
+    real = os.path.realpath(ruby)
+    base = os.path.realpath(rubies_dir())
+    return os.path.dirname(os.path.dirname(real)) if real.startswith(base + "/") else None
+
+
 def _system(ruby: str) -> list[Mount]:
     """Isolated: ruby, its libraries and library directories (and Debian's rubygems
-    integration), nothing else of the host's /usr. A built Ruby's whole prefix is bound."""
-    dirs = tool_output([ruby, "-e", _DIRS_QUERY], _VERSIONS).split()
-    real = os.path.realpath(ruby)
-    prefix = os.path.dirname(os.path.dirname(real))
-    if not real.startswith("/usr/"):
-        dirs = [prefix]
-    return own_system("ruby", [ruby], (*dirs, "/usr/share/rubygems-integration"))
+    integration), nothing else of the host's /usr. A built Ruby's whole prefix is bound at
+    /var/lang, where AWS keeps a runtime's language (it finds its libraries relative to its
+    binary), so no host path shows."""
+    prefix = _built_prefix(ruby)
+    if prefix is None:
+        dirs = tool_output([ruby, "-e", _DIRS_QUERY], _VERSIONS).split()
+        return own_system("ruby", [ruby], (*dirs, "/usr/share/rubygems-integration"))
+    view = _VIEWS.get(prefix)
+    if view is None:
+        stamp = f"{prefix}:{os.stat(ruby).st_mtime_ns}"
+        tree = sysroot.build(default_cache_dir(), sysroot.tree_key("ruby", stamp), [ruby], dirs=[prefix])
+        view = _VIEWS[prefix] = [*sysroot.mounts(tree), Mount("bind", LANG_DIR, prefix)]
+    return list(view)
 
 
 def prepare(rt: Runtime) -> None:
@@ -303,4 +319,5 @@ def launch(rt: Runtime, handler: str, *, isolated: bool, task_root: str, runtime
     }
     mounts = [Mount("bind", RUNTIME_DIR, str(CLIENTS_DIR))]
     system = _system(ruby) if isolated and version else None
-    return Launch([ruby, f"{runtime_dir}/ruby/bootstrap.rb"], env, mounts, note, system)
+    exe = f"{LANG_DIR}/bin/ruby" if isolated and version and _built_prefix(ruby) else ruby
+    return Launch([exe, f"{runtime_dir}/ruby/bootstrap.rb"], env, mounts, note, system)
