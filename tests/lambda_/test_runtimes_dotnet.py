@@ -82,7 +82,7 @@ def test_dotnet8_is_on_net8(dotnet8):
 
 
 def test_dotnet8_hello_world_with_context_and_environment(gureum, lam, role_arn, created, package, dotnet8):
-    name = _make(lam, role_arn, created, "dotnet8", HANDLER, package, Timeout=20, MemorySize=256, Environment={"Variables": {"GREETING": "hi"}})
+    name = _make(lam, role_arn, created, "dotnet8", HANDLER, package, Timeout=20, MemorySize=128, Environment={"Variables": {"GREETING": "hi"}})
     ctx = base64.b64encode(json.dumps({"custom": {"k": "v"}, "client": {"app_title": "shop"}, "env": {}}).encode()).decode()
     resp, out = invoke_json(lam, name, {"Name": "gureum"}, LogType="Tail", ClientContext=ctx)
     assert resp["StatusCode"] == 200 and "FunctionError" not in resp, out
@@ -92,7 +92,7 @@ def test_dotnet8_hello_world_with_context_and_environment(gureum, lam, role_arn,
     assert out["Greeting"] == "hello gureum" and out["Dotnet"] == dotnet8.version
     assert out["RequestId"] == resp["ResponseMetadata"]["RequestId"]
     assert out["FunctionName"] == name and out["FunctionVersion"] == "$LATEST" and out["Arn"].endswith(f":function:{name}")
-    assert out["Memory"] == 256 and out["LogGroup"] == f"/aws/lambda/{name}"
+    assert out["Memory"] == 128 and out["LogGroup"] == f"/aws/lambda/{name}"
     assert 0 < out["Remaining"] <= 20000 and out["Env"] == "hi"
     assert "hello from dotnet 1" in base64.b64decode(resp["LogResult"]).decode()
     resp, out = invoke_json(lam, name, {"Name": "again"}, LogType="Tail")  # warm: the same process

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import subprocess
 import textwrap
 import time
 from typing import Any
@@ -214,3 +215,14 @@ def test_ruby_timeout(lam, make_function, rubies):
     resp, out = invoke_json(lam, name)
     assert resp["FunctionError"] == "Unhandled"
     assert "Task timed out after 2.00 seconds" in out["errorMessage"]
+
+
+def test_a_line_not_built_here_answers_the_nearest_installed_ruby(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no built Rubies: only the host's
+    host = subprocess.run(["ruby", "-e", "print RUBY_VERSION"], capture_output=True, text=True, check=True).stdout
+    for name in RUBIES:
+        tc = RUNTIMES[name].toolchain()
+        assert tc.installed and tc.version == host and tc.path == shutil.which("ruby"), tc
+        line = name.removeprefix("ruby")
+        assert tc.exact == host.startswith(line + ".")
+        assert tc.exact or f"({line} requested: nearest installed)" in tc.source
