@@ -99,6 +99,17 @@ def test_dotnet8_hello_world_with_context_and_environment(gureum, lam, role_arn,
     assert out["Custom"] is None and out["Greeting"] == "hello again" and "hello from dotnet 2" in base64.b64decode(resp["LogResult"]).decode()
 
 
+def test_dotnet8_logger_writes_json_lines_in_json_format(lam, role_arn, created, package, dotnet8):
+    env = {"AWS_LAMBDA_LOG_FORMAT": "JSON"}
+    name = _make(lam, role_arn, created, "dotnet8", HANDLER, package, Timeout=20, Environment={"Variables": env})
+    resp, out = invoke_json(lam, name, {"Name": "x"}, LogType="Tail")
+    assert out["Greeting"] == "hello x"
+    lines = [json.loads(line) for line in base64.b64decode(resp["LogResult"]).decode().splitlines() if line.startswith("{")]
+    entry = next(e for e in lines if e.get("message", "").startswith("hello from dotnet"))
+    assert entry["level"] == "Information" and entry["requestId"] == resp["ResponseMetadata"]["RequestId"]
+    assert entry["timestamp"].endswith("Z") and "traceId" in entry
+
+
 def test_dotnet8_exception_async_and_stream_handlers(lam, role_arn, created, package, dotnet8):
     name = _make(lam, role_arn, created, "dotnet8", "HelloWorld::HelloWorld.Function::Fail", package, Timeout=20, MemorySize=256)
     resp, out = invoke_json(lam, name, {"Name": "x"})

@@ -56,13 +56,32 @@ namespace Gureum.Lambda
         }
     }
 
+    /// <summary>context.Logger: the text as it is, or with AWS_LAMBDA_LOG_FORMAT=JSON one JSON
+    /// object a line {timestamp, level, requestId, traceId, message} as AWS's .NET runtime
+    /// writes them (Log/LogLine at level "Information"; Log(level, message) at `level`).</summary>
     public sealed class LoggerBacking : Backing
     {
+        static readonly bool json = string.Equals(Environment.GetEnvironmentVariable("AWS_LAMBDA_LOG_FORMAT"), "JSON", StringComparison.OrdinalIgnoreCase);
+        readonly string requestId;
+        readonly string traceId;
+        public LoggerBacking(string requestId, string traceId) { this.requestId = requestId; this.traceId = traceId; }
+
         public override object Call(string name, object[] args)
         {
             if (args.Length == 0) return null;
             string message = args[args.Length - 1] == null ? "" : args[args.Length - 1].ToString();
-            if (name == "LogLine") Console.WriteLine(message);
+            string level = "Information";
+            if (name == "Log" && args.Length >= 2 && args[0] != null)
+            {
+                level = args[0].ToString();
+                message = args[1] == null ? "" : args[1].ToString();
+            }
+            if (json)
+            {
+                Console.WriteLine("{\"timestamp\": " + Json.Quote(DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"))
+                    + ", \"level\": " + Json.Quote(level) + ", \"requestId\": " + Json.Quote(requestId)
+                    + (traceId != null ? ", \"traceId\": " + Json.Quote(traceId) : "") + ", \"message\": " + Json.Quote(message) + "}");
+            }
             else if (name == "Log" && args.Length == 1) Console.Write(message);
             else Console.WriteLine(message);
             return null;
@@ -441,7 +460,7 @@ namespace Gureum.Lambda
             v["deadline"] = long.TryParse(inv.Headers["Lambda-Runtime-Deadline-Ms"], out deadline) ? deadline : 0L;
             v["TraceId"] = inv.Headers["Lambda-Runtime-Trace-Id"];
             v["TenantId"] = inv.Headers["Lambda-Runtime-Aws-Tenant-Id"];
-            if (loggerType != null) v["Logger"] = Emitter.Implement(loggerType, new LoggerBacking());
+            if (loggerType != null) v["Logger"] = Emitter.Implement(loggerType, new LoggerBacking(inv.RequestId, inv.Headers["Lambda-Runtime-Trace-Id"]));
             Assembly core = contextType.Assembly;
             Dictionary<string, object> identity = Json.ReadObject(inv.Headers["Lambda-Runtime-Cognito-Identity"]);
             Type identityType = core.GetType("Amazon.Lambda.Core.ICognitoIdentity", false);
