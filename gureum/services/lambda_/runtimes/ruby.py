@@ -15,6 +15,10 @@ npm have no native Ruby 3.2 build; npm's @ruby/3.2-wasm-wasi is WebAssembly with
 which cannot speak the Runtime API): ruby3.2 runs on the nearest installed Ruby (the nearest
 newer line first, as java does) and says so in its log; `toolchain()` answers exact=False.
 
+Isolated, a built Ruby's prefix is bound at /var/lang (as AWS lays its runtimes out; the
+build finds its libraries relative to its binary), with a system view of the libraries its
+extensions load; the host's Ruby keeps its Debian paths.
+
 Candidates, in order: the built Rubies above, then the host's `ruby` (Debian's). `toolchain`
 looks at the disk only (cached version queries); `install` blocks (fetch + build) and is
 serialised per line by a lock file, so concurrent first uses build once.
