@@ -44,6 +44,7 @@ from gureum.services.lambda_.runtimes.base import (
     OPT_DIR,
     RUNTIME_DIR,
     Launch,
+    RuntimeUnavailable,
     Toolchain,
     own_system,
     tool_output,
@@ -65,8 +66,9 @@ _UNAVAILABLE: dict[str, str] = {}  # line -> why it could not be installed (once
 _BUILT_DIR = re.compile(r"^ruby-(\d+\.\d+\.\d+)$")
 
 
-class InstallError(RuntimeError):
-    """A Ruby of the declared line could not be fetched or built (the reason says which)."""
+class InstallError(RuntimeUnavailable):
+    """A Ruby of the declared line could not be fetched or built (the reason says which); with
+    no Ruby at all on the host, an invoke's init fails with it."""
 
 
 def rubies_dir() -> Path:
