@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from lambda_helpers import invoke_json
+from lambda_helpers import ISOLATED, invoke_json
 
 C_BOOTSTRAP = r"""
 #define _GNU_SOURCE
@@ -230,3 +230,41 @@ def test_provided_missing_bootstrap_is_an_init_error(lam, make_function):
     resp, out = invoke_json(lam, name)
     assert resp["FunctionError"] == "Unhandled"
     assert out["errorType"] in ("Runtime.InvalidEntrypoint", "Runtime.ExitError")
+
+
+SHELL_BOOTSTRAP = r"""#!/bin/sh
+# A custom runtime in sh (curl speaks the Runtime API): answers with what AWS's conventions give it.
+set -eu
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  headers=$(mktemp)
+  curl -sS -o /dev/null -D "$headers" "$api/next"
+  id=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$headers" | cut -d: -f2 | tr -d '[:space:]')
+  rm -f "$headers"
+  curl -sS -o /dev/null -X POST "$api/$id/response" -d "{\"handler\": \"${_HANDLER}\", \"task_root\": \"${LAMBDA_TASK_ROOT}\",
+    \"cwd\": \"$(pwd)\", \"exec_env\": \"${AWS_EXECUTION_ENV:-unset}\", \"self\": \"$0\"}"
+done
+"""
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="no curl (apt-get install curl)")
+@pytest.mark.parametrize("runtime", ["provided.al2", "provided.al2023"])
+def test_provided_bootstrap_runs_with_aws_conventions(lam, make_function, runtime):
+    name = make_function({"bootstrap": SHELL_BOOTSTRAP}, runtime=runtime, handler="function.handler", modes={"bootstrap": 0o755})
+    resp, out = invoke_json(lam, name)
+    assert resp["StatusCode"] == 200 and "FunctionError" not in resp, out
+    assert out["handler"] == "function.handler"  # _HANDLER: the function's Handler setting, as it is
+    assert out["cwd"] == out["task_root"] and out["self"] == out["task_root"] + "/bootstrap"
+    if ISOLATED:
+        assert out["task_root"] == "/var/task"
+    assert out["exec_env"] == "unset"  # AWS defines AWS_EXECUTION_ENV for every runtime but the OS-only ones
+
+
+@pytest.mark.parametrize(("runtime", "generation"), [("provided.al2", "Amazon Linux 2"), ("provided.al2023", "Amazon Linux 2023")])
+def test_provided_toolchain_is_the_function_bootstrap_on_its_generation(runtime, generation):
+    from gureum.services.lambda_.runtimes import RUNTIMES
+
+    tc = RUNTIMES[runtime].toolchain()
+    assert tc.version == generation and tc.exact and tc.installed
+    assert "the function's bootstrap" in tc.source and "glibc" in tc.source
+    assert RUNTIMES[runtime].install() == tc  # nothing to install

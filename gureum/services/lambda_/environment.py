@@ -63,6 +63,7 @@ from gureum.services.lambda_.runtimes import (
     Toolchain,
 )
 from gureum.services.lambda_.runtimes import versions as runtime_versions
+from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
 
 log = logging.getLogger("gureum.lambda")
 
@@ -271,6 +272,8 @@ class ExecutionEnvironment:
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
             if cfg.app_log_level:
                 env["AWS_LAMBDA_LOG_LEVEL"] = cfg.app_log_level
+        if cfg.image_root is None and RUNTIMES[cfg.runtime].family == "provided":
+            del env["AWS_EXECUTION_ENV"]  # AWS defines it for every runtime but the OS-only ones
         env.update(dict(cfg.credentials))
         if cfg.endpoint:
             env["AWS_ENDPOINT_URL"] = self._endpoint_inside or cfg.endpoint
@@ -354,7 +357,12 @@ class ExecutionEnvironment:
             toolchain = await self._toolchain()
             rt = RUNTIMES[self.cfg.runtime]
             if rt.needs_prepare:  # e.g. the Java client compiled once: blocking, so in a thread
-                await asyncio.to_thread(rt.prepare)
+                try:
+                    await asyncio.to_thread(rt.prepare)
+                except RuntimeUnavailable as exc:  # e.g. no .NET runtime here: the init fails, saying why
+                    self._log(f"gureum: {exc}")
+                    await self.destroy()
+                    raise InitFailed(_runtime_error(exc.error_type, str(exc)), exc.error_type, 0.0) from None
         elif not self.host.isolated:
             await self.destroy()
             message = f"Container image functions need isolated sandboxes (root): {self.host.reason}"

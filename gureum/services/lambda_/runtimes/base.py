@@ -43,6 +43,14 @@ class Toolchain:
     source: str
 
 
+class RuntimeUnavailable(RuntimeError):
+    """Nothing can run the runtime on this host: raised by a family module's `prepare` (and
+    `install`); an invoke's init then fails with `error_type` and this message (never a 500,
+    never a substitute)."""
+
+    error_type = "Runtime.Unavailable"
+
+
 def tool_output(argv: list[str], cache: dict[tuple[str, ...], str]) -> str:
     """stdout+stderr of a short `--version`-style command, once per process (cached)."""
     key = tuple(argv)

@@ -3,16 +3,23 @@ speaks the Runtime API itself; nothing of gureum's runs inside the sandbox.
 
 Isolated, the system view is a small one of its own, like the provided images' minimal OS:
 a shell and a few tools, the C and C++ runtime libraries (dynamically linked C, C++ and
-Rust bootstraps; Go's are static), an own /etc."""
+Rust bootstraps; Go's are static), an own /etc.
+
+`toolchain()` has nothing to install: what runs is the function's bootstrap, started as AWS
+starts it (`$LAMBDA_TASK_ROOT/bootstrap`, with `_HANDLER` the function's Handler setting,
+`LAMBDA_TASK_ROOT` /var/task and `AWS_LAMBDA_RUNTIME_API` in its environment); the version is
+the Amazon Linux generation the identifier stands for, whose role the host's C library plays
+(named in `source`)."""
 
 from __future__ import annotations
 
 import functools
 import glob
+import os
 from typing import TYPE_CHECKING
 
 from gureum.sandbox.process import Mount
-from gureum.services.lambda_.runtimes.base import Launch, own_system
+from gureum.services.lambda_.runtimes.base import Launch, Toolchain, own_system
 
 if TYPE_CHECKING:
     from gureum.services.lambda_.runtimes import Runtime
@@ -31,6 +38,27 @@ _LIBS = ("libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1"
 @functools.cache
 def _libs() -> tuple[str, ...]:
     return tuple(p for name in _LIBS for p in glob.glob(f"/usr/lib/*-linux-gnu/{name}"))
+
+
+GENERATIONS = {"provided": "Amazon Linux 2018.03", "provided.al2": "Amazon Linux 2", "provided.al2023": "Amazon Linux 2023"}
+
+
+@functools.cache
+def _libc() -> str:
+    """The host's C library, as the provided images' minimal OS would carry it ("glibc 2.36")."""
+    version = os.confstr("CS_GNU_LIBC_VERSION") if "CS_GNU_LIBC_VERSION" in os.confstr_names else None
+    return version or "the host's C library"
+
+
+def toolchain(rt: Runtime) -> Toolchain:
+    generation = GENERATIONS.get(rt.name, rt.name)
+    source = f"the function's bootstrap; {_libc()} and the host's C/C++ runtime libraries stand in for {generation}"
+    return Toolchain(rt.name, generation, "", True, True, source)
+
+
+def install(rt: Runtime) -> Toolchain:
+    """Nothing to install: the function brings its bootstrap."""
+    return toolchain(rt)
 
 
 def _system() -> list[Mount]:

@@ -1,18 +1,42 @@
 # frozen_string_literal: true
 
 # gureum's Ruby runtime interface client: speaks the Lambda Runtime API (2018-06-01) the
-# way AWS's ruby runtimes do. Handler "file.method" (or "file.Module::Class.method") is
-# loaded from LAMBDA_TASK_ROOT and called with event: and context: keyword arguments;
-# errors are reported as {errorMessage, errorType: "Function<Class>"/"Init<Class>", stackTrace}.
+# way AWS's Ruby runtimes (aws_lambda_ric) do.
+#
+# - Handler "file.method" or "file.Module::Class.method" (split on "."; anything else is an
+#   Init<ArgumentError>): the file is required from LAMBDA_TASK_ROOT, the method called with
+#   event: and context: keyword arguments; the result is sent as `result.to_json` (an IO or
+#   StringIO is sent as it is).
+# - Errors: {errorMessage, errorType: "Function<Class>" / "Init<Class>", stackTrace} with the
+#   Lambda-Runtime-Function-Error-Type header AWS sends (the class for Ruby's standard ones,
+#   "Function<UserException>" for the others). The process keeps serving after any error
+#   (AWS's client may end it after a NoMethodError; a warm environment that ends between two
+#   invokes would fail the next one here as Runtime.ExitError).
+# - Logging: a Logger on $stdout/$stderr writes AWS's Ruby lines
+#   ("I, [time #pid]  INFO <request id> -- : msg"), or with AWS_LAMBDA_LOG_FORMAT=JSON one
+#   JSON object per line {timestamp, level, message, requestId}, filtered by
+#   AWS_LAMBDA_LOG_LEVEL.
 require 'json'
 require 'socket'
 require 'logger'
+require 'stringio'
+require 'time'
 
 $stdout.sync = true
 $stderr.sync = true
 
 module GureumLambda
   BASE = '/2018-06-01/runtime'
+  RUNTIME_DIR = File.expand_path(__dir__)
+  STANDARD_ERRORS = %w[ArgumentError NoMethodError Exception StandardError NameError LoadError
+                       SystemExit SystemStackError].freeze
+  JSON_LOGS = ENV['AWS_LAMBDA_LOG_FORMAT'].to_s.upcase == 'JSON'
+  LOG_LEVELS = { 'TRACE' => Logger::DEBUG, 'DEBUG' => Logger::DEBUG, 'INFO' => Logger::INFO,
+                 'WARN' => Logger::WARN, 'ERROR' => Logger::ERROR, 'FATAL' => Logger::FATAL }.freeze
+
+  class << self
+    attr_accessor :request_id
+  end
 
   # One keep-alive HTTP/1.1 connection to the Runtime API.
   class Api
@@ -76,9 +100,9 @@ module GureumLambda
   class LambdaContext
     attr_reader :aws_request_id, :invoked_function_arn, :log_group_name, :log_stream_name,
                 :function_name, :memory_limit_in_mb, :function_version, :identity,
-                :client_context, :deadline_ms, :logger
+                :tenant_id, :client_context, :deadline_ms
 
-    def initialize(headers, logger)
+    def initialize(headers)
       @aws_request_id = headers['lambda-runtime-aws-request-id']
       @invoked_function_arn = headers['lambda-runtime-invoked-function-arn']
       @deadline_ms = headers['lambda-runtime-deadline-ms'].to_i
@@ -87,80 +111,153 @@ module GureumLambda
       @function_name = ENV['AWS_LAMBDA_FUNCTION_NAME']
       @memory_limit_in_mb = ENV['AWS_LAMBDA_FUNCTION_MEMORY_SIZE']
       @function_version = ENV['AWS_LAMBDA_FUNCTION_VERSION']
+      @tenant_id = headers['lambda-runtime-aws-tenant-id']
       @identity = parse(headers['lambda-runtime-cognito-identity'])
       @client_context = parse(headers['lambda-runtime-client-context'])
-      @logger = logger
     end
 
     def get_remaining_time_in_millis
-      [@deadline_ms - (Time.now.to_f * 1000).to_i, 0].max
+      [@deadline_ms - Process.clock_gettime(Process::CLOCK_REALTIME, :millisecond), 0].max
     end
 
     private
 
     def parse(text)
       text.nil? || text.empty? ? nil : JSON.parse(text)
-    rescue JSON::ParserError
-      nil
     end
   end
 
-  def self.error_payload(err, prefix)
-    {
-      'errorMessage' => err.message,
-      'errorType' => "#{prefix}<#{err.class}>",
-      'stackTrace' => err.backtrace || []
-    }
+  # AWS's text line for a Logger: severity letter, time and pid, severity, request id.
+  class TextFormatter < Logger::Formatter
+    def call(severity, time, progname, msg)
+      stamp = time.strftime('%Y-%m-%dT%H:%M:%S.%6N')
+      "#{severity[0]}, [#{stamp} ##{Process.pid}] #{severity.rjust(5)} #{GureumLambda.request_id} -- " \
+        "#{progname}: #{msg2str(msg)}\n"
+    end
   end
 
-  def self.load_handler(spec, task_root)
-    file, dot, method_path = spec.to_s.partition('.')
-    raise ArgumentError, "Bad handler: #{spec.inspect}" if dot.empty? || method_path.empty?
-
-    require File.join(task_root, file)
-    receiver_name, sep, method_name = method_path.rpartition('.')
-    if sep.empty?
-      [nil, method_path]
-    else
-      [Object.const_get(receiver_name), method_name]
+  # AWS_LAMBDA_LOG_FORMAT=JSON: one JSON object a line.
+  class JsonFormatter < Logger::Formatter
+    def call(severity, time, progname, msg)
+      entry = { 'timestamp' => time.utc.iso8601(3), 'level' => severity, 'message' => msg2str(msg) }
+      entry['logger'] = progname if progname
+      entry['requestId'] = GureumLambda.request_id if GureumLambda.request_id
+      "#{JSON.generate(entry)}\n"
     end
+  end
+
+  # Loggers the function makes on $stdout/$stderr get AWS's format (and level, in JSON mode).
+  module LoggerDefaults
+    def initialize(logdev, *args, **kwargs)
+      super
+      return unless logdev.equal?($stdout) || logdev.equal?($stderr) || logdev == STDOUT || logdev == STDERR
+
+      self.formatter = JSON_LOGS ? JsonFormatter.new : TextFormatter.new unless kwargs[:formatter]
+      level = LOG_LEVELS[ENV['AWS_LAMBDA_LOG_LEVEL'].to_s.upcase]
+      self.level = level if JSON_LOGS && level && !kwargs.key?(:level)
+    end
+  end
+  Logger.prepend(LoggerDefaults)
+
+  # An error as AWS's Ruby runtime reports it.
+  class Failure
+    attr_reader :payload, :header_type
+
+    def initialize(err, prefix)
+      name = err.class.to_s
+      trace = (err.backtrace_locations || []).first(100).map(&:to_s)
+      trace = (err.backtrace || []).first(100) if trace.empty?
+      trace = trace.take_while { |line| !line.start_with?(RUNTIME_DIR) }
+      @payload = { 'errorMessage' => err.message, 'errorType' => "#{prefix}<#{name}>", 'stackTrace' => trace }
+      @header_type = STANDARD_ERRORS.include?(name) ? @payload['errorType'] : "#{prefix}<UserException>"
+    end
+
+    def log(message)
+      if JSON_LOGS
+        entry = { 'timestamp' => Time.now.utc.iso8601(3), 'level' => 'ERROR', 'message' => message }
+        entry['requestId'] = GureumLambda.request_id if GureumLambda.request_id
+        $stdout.puts JSON.generate(entry.merge(@payload))
+      else
+        $stdout.puts message
+        $stdout.puts JSON.pretty_generate(@payload)
+      end
+    end
+
+    def post(api, path)
+      api.request('POST', path, JSON.generate(@payload),
+                  'Content-Type' => 'application/json', 'Lambda-Runtime-Function-Error-Type' => @header_type)
+    end
+  end
+
+  # A handler "file.method" or "file.Module::Class.method".
+  class Handler
+    def initialize(spec, task_root)
+      parts = spec.to_s.split('.')
+      unless [2, 3].include?(parts.size)
+        raise ArgumentError, "Invalid handler #{parts}, must be of form FILENAME.METHOD or FILENAME.CLASS.METHOD " \
+                             'where FILENAME corresponds with an existing Ruby source file FILENAME.rb, CLASS is an ' \
+                             'optional module/class namespace and METHOD is a callable method. If using CLASS, ' \
+                             'METHOD must be a class-level method.'
+      end
+      @file = parts.first
+      @method = parts.last
+      @receiver = parts.size == 3 ? parts[1] : nil
+      require File.join(task_root, @file)
+      @target = @receiver ? Kernel.const_get(@receiver) : TOPLEVEL_BINDING.receiver
+    end
+
+    def call(event, context)
+      if @receiver
+        @target.public_send(@method, event: event, context: context)
+      else
+        @target.send(@method, event: event, context: context)
+      end
+    end
+  end
+
+  def self.body_of(result)
+    case result
+    when StringIO then [result.string, 'application/unknown']
+    when IO then [result.read, 'application/unknown']
+    else [result.to_json, 'application/json']
+    end
+  end
+
+  def self.event_of(body, content_type)
+    return body unless content_type.to_s.start_with?('application/json')
+    return nil if body.empty?
+
+    JSON.parse(body, quirks_mode: true)
   end
 
   def self.run
     api = Api.new(ENV.fetch('AWS_LAMBDA_RUNTIME_API'))
     task_root = ENV['LAMBDA_TASK_ROOT'] || '/var/task'
     $LOAD_PATH.unshift(task_root) unless $LOAD_PATH.include?(task_root)
-    logger = Logger.new($stdout)
     begin
-      receiver, method_name = load_handler(ENV['_HANDLER'], task_root)
+      handler = Handler.new(ENV['_HANDLER'], task_root)
     rescue Exception => e # rubocop:disable Lint/RescueException -- init errors of every kind
-      payload = error_payload(e, 'Init')
-      puts "Init error when loading handler #{ENV['_HANDLER']}"
-      puts JSON.generate(payload)
-      api.request('POST', "#{BASE}/init/error", JSON.generate(payload),
-                  'Content-Type' => 'application/json', 'Lambda-Runtime-Function-Error-Type' => payload['errorType'])
+      failure = Failure.new(e, 'Init')
+      failure.log("Init error when loading handler #{ENV['_HANDLER']}")
+      failure.post(api, "#{BASE}/init/error")
       exit!(1)
     end
     loop do
       _, headers, body = api.request('GET', "#{BASE}/invocation/next")
       request_id = headers['lambda-runtime-aws-request-id']
+      GureumLambda.request_id = request_id
       ENV['_X_AMZN_TRACE_ID'] = headers['lambda-runtime-trace-id'] if headers['lambda-runtime-trace-id']
-      context = LambdaContext.new(headers, logger)
       begin
-        event = body.empty? ? nil : JSON.parse(body, quirks_mode: true)
-        result = if receiver
-                   receiver.public_send(method_name, event: event, context: context)
-                 else
-                   TOPLEVEL_BINDING.receiver.send(method_name, event: event, context: context)
-                 end
-        api.request('POST', "#{BASE}/invocation/#{request_id}/response", JSON.generate(result),
-                    'Content-Type' => 'application/json')
-      rescue StandardError, ScriptError, NoMemoryError, SystemStackError => e
-        payload = error_payload(e, 'Function')
-        puts "Error raised from handler method"
-        puts JSON.generate(payload)
-        api.request('POST', "#{BASE}/invocation/#{request_id}/error", JSON.generate(payload),
-                    'Content-Type' => 'application/json', 'Lambda-Runtime-Function-Error-Type' => payload['errorType'])
+        context = LambdaContext.new(headers)
+        event = event_of(body, headers['content-type'])
+        payload, content_type = body_of(handler.call(event, context))
+        api.request('POST', "#{BASE}/invocation/#{request_id}/response", payload, 'Content-Type' => content_type)
+      rescue Exception => e # rubocop:disable Lint/RescueException -- AWS reports every kind
+        raise if e.is_a?(SignalException) # SIGTERM at shutdown ends the process
+
+        failure = Failure.new(e, 'Function')
+        failure.log('Error raised from handler method')
+        failure.post(api, "#{BASE}/invocation/#{request_id}/error")
       end
     end
   end
