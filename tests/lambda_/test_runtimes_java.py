@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import shutil
 import subprocess
 import zipfile
@@ -159,6 +160,24 @@ public class Probe implements RequestHandler<Map<String, Object>, Map<String, Ob
         out.put("remaining", context.getRemainingTimeInMillis());
         out.put("maxHeapMb", Runtime.getRuntime().maxMemory() >> 20);
         return out;
+    }
+}
+""",
+    "example/Levels.java": """
+package example;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+
+public class Levels {
+    public String handleRequest(Object event, Context context) {
+        LambdaLogger log = context.getLogger();
+        log.log("no level \\"quoted\\"");
+        log.log("at debug", LogLevel.DEBUG);
+        log.log("at info", LogLevel.INFO);
+        log.log("at warn", LogLevel.WARN);
+        return "logged";
     }
 }
 """,
@@ -451,3 +470,16 @@ def test_java_runtime_runs_on_its_declared_version_with_context_env_and_errors(l
     assert resp["FunctionError"] == "Unhandled"
     assert out["errorType"] == "java.lang.UnsupportedOperationException" and out["errorMessage"] == "refused: now"
     assert out["stackTrace"][0].startswith("example.Probe.handleRequest(Probe.java:")
+
+
+def test_java_json_log_format_writes_awss_json_lines(lam, make_java, gureum):
+    name = make_java("example.Levels::handleRequest", runtime="java21", LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "INFO"})
+    resp, out = invoke_json(lam, name)
+    assert out == "logged"
+    request_id = resp["ResponseMetadata"]["RequestId"]
+    log = _function_log(gureum, name, "at warn")
+    records = {r["message"]: r for r in (json.loads(ln) for ln in log.splitlines() if ln.startswith("{"))}
+    assert records["no level \"quoted\""]["level"] == "UNDEFINED"
+    assert records["at info"]["level"] == "INFO" and records["at warn"]["level"] == "WARN"
+    assert records["at warn"]["AWSRequestId"] == request_id and records["at warn"]["timestamp"].endswith("Z")
+    assert "at debug" not in records  # below the application log level

@@ -6,6 +6,7 @@ import com.amazonaws.services.lambda.runtime.CognitoIdentity;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import com.amazonaws.services.lambda.runtime.LambdaRuntime;
+import com.amazonaws.services.lambda.runtime.LambdaRuntimeInternal;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 
@@ -64,6 +65,7 @@ public final class Main {
             String trace = next.headers.get("lambda-runtime-trace-id");
             if (trace != null && !trace.isEmpty()) System.setProperty("com.amazonaws.xray.traceHeader", trace);
             Ctx ctx = new Ctx(requestId, next.headers);
+            LambdaRuntimeInternal.setRequestId(requestId);
             byte[] out;
             try {
                 out = handler.invoke(next.body, ctx);
