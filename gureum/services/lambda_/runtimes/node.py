@@ -124,15 +124,13 @@ def toolchain(rt: Runtime) -> Toolchain:
 
 def install(rt: Runtime) -> Toolchain:
     """Install the declared line from PyPI when it is missing (blocking). A line PyPI does not
-    serve gets the nearest one it does, unless some Node is on disk already."""
+    serve (nodejs18.x) gets the nearest one it does (20), unless a Node at least as near is
+    on disk already."""
     want = declared_major(rt)
-    nodes = available()
-    node = choose(want, nodes)
+    node = choose(want, available())
     if node is None or node.major != want:
-        major = want if want in INSTALLABLE else None
-        if major is None and node is None:
-            major = min(INSTALLABLE, key=lambda m: (abs(m - want), -m))
-        if major is not None:
+        major = want if want in INSTALLABLE else min(INSTALLABLE, key=lambda m: (abs(m - want), -m))
+        if node is None or abs(node.major - want) > abs(major - want):
             wheels.install(f"node{major}", DIST, requirement(major))
     return toolchain(rt)
 
