@@ -123,9 +123,28 @@ function patchConsole() {
   console.fatal = to("FATAL");
 }
 
+function intoError(err) {
+  return isError(err) ? err : new Error(String(err));
+}
+
+// An error as the runtime logs it: its name and message, its own enumerable properties, the
+// stack as lines ("stack", where the answer's payload says "trace").
+function formatted(err) {
+  try {
+    return "\t" + JSON.stringify(err, (_k, v) => {
+      if (!isError(v)) return v;
+      const out = { errorType: v.name, errorMessage: v.message, code: v.code, ...v };
+      if (typeof v.stack === "string") out.stack = v.stack.split("\n");
+      return out;
+    });
+  } catch {
+    return "\t" + JSON.stringify(errorPayload(err));
+  }
+}
+
 function logError(label, err) {
-  if (JSON_FORMAT) writeLog("ERROR", [label, isError(err) ? err : errorPayload(err)]);
-  else writeLog("ERROR", [label, `\t${JSON.stringify(errorPayload(err))}`]);
+  if (JSON_FORMAT) writeLog("ERROR", [intoError(err)]);
+  else writeLog("ERROR", [label, formatted(intoError(err))]);
 }
 
 // ---- loading the handler ----------------------------------------------------------------
@@ -272,6 +291,10 @@ async function postError(urlPath, err) {
 
 let initDone = false;
 
+// How the runtime labels an error that ends init: AWS's client for nodejs24.x says "Init Error",
+// the one before it "Uncaught Exception".
+const INIT_ERROR_LABEL = ASYNC_ONLY ? "Init Error" : "Uncaught Exception";
+
 async function fatal(label, err) {
   logError(label, err);
   if (!initDone) {
@@ -296,7 +319,7 @@ async function main() {
   try {
     handler = await loadHandler();
   } catch (err) {
-    await fatal("Uncaught Exception", err);
+    await fatal(INIT_ERROR_LABEL, err);
     return;
   }
   initDone = true;
@@ -309,7 +332,6 @@ async function main() {
     else delete process.env._X_AMZN_TRACE_ID;
     const deadline = Number(h["lambda-runtime-deadline-ms"]);
     const context = {
-      callbackWaitsForEmptyEventLoop: true,
       functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
       functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
       memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
@@ -321,6 +343,12 @@ async function main() {
       awsRequestId: requestId,
       getRemainingTimeInMillis: () => deadline - Date.now(),
     };
+    if (ASYNC_ONLY) {  // nodejs24.x: no callbacks, so no callbackWaitsForEmptyEventLoop
+      context.tenantId = h["lambda-runtime-aws-tenant-id"];
+      context.xRayTraceId = h["lambda-runtime-trace-id"];
+    } else {
+      context.callbackWaitsForEmptyEventLoop = true;
+    }
     let event;
     try {
       event = next.body.length ? JSON.parse(next.body.toString("utf8")) : null;
