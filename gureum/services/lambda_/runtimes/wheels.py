@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -69,6 +70,15 @@ def installed_slots(prefix: str, dist: str) -> list[Installed]:
     return [f for f in found if f is not None]
 
 
+def _installer(target: Path, requirement: str) -> list[str]:
+    """pip of gureum's interpreter, or uv where gureum's environment has no pip (uv-made)."""
+    options = ["--no-deps", "--only-binary=:all:", "--target", str(target), requirement]
+    uv = shutil.which("uv")
+    if importlib.util.find_spec("pip") is None and uv is not None:
+        return [uv, "pip", "install", "--quiet", "--python", sys.executable, *options]
+    return [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", *options]
+
+
 @contextlib.contextmanager
 def _locked(slot: str) -> Iterator[None]:
     base = runtimes_dir()
@@ -96,9 +106,7 @@ def install(slot: str, dist: str, requirement: str, after: Callable[[Path], None
         base = runtimes_dir()
         tmp = Path(tempfile.mkdtemp(dir=base, prefix=f".{slot}-"))
         try:
-            argv = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                    "--only-binary=:all:", "--no-compile", "--target", str(tmp), requirement]
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False)
+            proc = subprocess.run(_installer(tmp, requirement), capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False)
             if proc.returncode != 0:
                 lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip() and not ln.startswith("WARNING")]
                 raise RuntimeError(f"pip install {requirement} failed: " + (" ".join(lines[-3:]) or f"exit {proc.returncode}"))
