@@ -210,6 +210,14 @@ async function loadHandler() {
     err.name = "Runtime.CallbackHandlerDeprecated";
     throw err;
   }
+  if (!ASYNC_ONLY && fn.length === 3 && fn.constructor?.name !== "AsyncFunction"
+      && process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) {
+    console.warn("AWS Lambda plans to remove support for callback-based function handlers starting with Node.js 24. "
+      + "You will need to update this function to use an async handler to use Node.js 24 or later. "
+      + "For more information and to provide feedback on this change, see "
+      + "https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/137. "
+      + "To disable this warning, set the AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING environment variable.");
+  }
   return fn;
 }
 
