@@ -95,7 +95,8 @@ def install(slot: str, dist: str, requirement: str, after: Callable[[Path], None
     """Install `requirement` (a `dist` version range) into the slot unless it is there already
     (blocking; pip fetches from the index this machine is configured for). `after(tmp)` runs on
     the fresh installation before it is renamed into place (e.g. a JDK's CDS archive).
-    Raises RuntimeError with pip's own words when pip fails."""
+    Raises RuntimeError with pip's own words when pip fails (or does not finish), OSError when
+    the cache directory cannot be written."""
     found = installed(slot, dist)
     if found is not None:
         return found
@@ -106,7 +107,10 @@ def install(slot: str, dist: str, requirement: str, after: Callable[[Path], None
         base = runtimes_dir()
         tmp = Path(tempfile.mkdtemp(dir=base, prefix=f".{slot}-"))
         try:
-            proc = subprocess.run(_installer(tmp, requirement), capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False)
+            try:
+                proc = subprocess.run(_installer(tmp, requirement), capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False)
+            except subprocess.TimeoutExpired:
+                raise RuntimeError(f"pip install {requirement} did not finish in {INSTALL_TIMEOUT} s") from None
             if proc.returncode != 0:
                 lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip() and not ln.startswith("WARNING")]
                 raise RuntimeError(f"pip install {requirement} failed: " + (" ".join(lines[-3:]) or f"exit {proc.returncode}"))
