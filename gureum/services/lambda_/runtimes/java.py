@@ -159,9 +159,10 @@ def prepare(rt: Runtime) -> None:
 
 
 def cds_archive(built: Path, java: str, version: str, *, create: bool = False) -> Path | None:
-    """A dynamic class-data-sharing archive of the client for this JDK (recorded once by
-    running the client's --warmup), which takes a good part of the JVM's start-up off
-    every cold start. None when it is not there (yet) or the JDK cannot record one."""
+    """A class-data-sharing archive of the client for this JDK, which takes a good part of the
+    JVM's start-up off every cold start: from Java 13 a dynamic one recorded by running the
+    client's --warmup; before (Java 11), a static one of the JDK's and the client's classes
+    that --warmup loads. None when it is not there (yet) or the JDK cannot record one."""
     real = os.path.realpath(java)
     target = built / f"cds-{hashlib.sha256(f'{real} {version}'.encode()).hexdigest()[:12]}.jsa"
     failed = target.with_suffix(".failed")
@@ -173,11 +174,25 @@ def cds_archive(built: Path, java: str, version: str, *, create: bool = False) -
         if target.exists():
             return target
         tmp = built / f".{target.name}.{os.getpid()}.tmp"
+        classes = built / f".{target.name}.{os.getpid()}.classlist"
+        jar = str(built / "client.jar")
+        major = int(re.match(r"(?:1\.)?(\d+)", version).group(1))  # type: ignore[union-attr]
         try:
-            proc = subprocess.run(
-                [real, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={tmp}", "-cp", str(built / "client.jar"), "dev.gureum.lambda.Main", "--warmup"],
-                capture_output=True, timeout=120, cwd=str(built), check=False,
-            )
+            if major >= 13:
+                proc = subprocess.run(
+                    [real, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={tmp}", "-cp", jar, "dev.gureum.lambda.Main", "--warmup"],
+                    capture_output=True, timeout=120, cwd=str(built), check=False,
+                )
+            else:
+                proc = subprocess.run(
+                    [real, "-Xshare:off", f"-XX:DumpLoadedClassList={classes}", "-cp", jar, "dev.gureum.lambda.Main", "--warmup"],
+                    capture_output=True, timeout=120, cwd=str(built), check=False,
+                )
+                if proc.returncode == 0:
+                    proc = subprocess.run(
+                        [real, "-Xshare:dump", f"-XX:SharedClassListFile={classes}", f"-XX:SharedArchiveFile={tmp}", "-cp", jar],
+                        capture_output=True, timeout=300, cwd=str(built), check=False,
+                    )
             if proc.returncode == 0 and tmp.exists():
                 os.chmod(tmp, 0o644)
                 os.replace(tmp, target)
@@ -187,8 +202,9 @@ def cds_archive(built: Path, java: str, version: str, *, create: bool = False) -
             with contextlib.suppress(OSError):
                 failed.write_text(str(exc))
         finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            for leftover in (tmp, classes):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
     return None
 
 
