@@ -239,9 +239,11 @@ function runHandler(fn, event, context) {
   return new Promise((resolve) => {
     let finished = false;
     let outcome = null;
+    const onEmptyLoop = () => finish(outcome ?? { result: null });
     const finish = (o) => {
       if (finished) return;
       finished = true;
+      emptyLoopWaiters = emptyLoopWaiters.filter((w) => w !== onEmptyLoop); // no closure outlives its invocation
       resolve(o);
     };
     failInvocation = (err) => finish({ error: err, fatal: true });
@@ -258,7 +260,7 @@ function runHandler(fn, event, context) {
       context.done = callback;
       context.succeed = (result) => callback(null, result);
       context.fail = (err) => callback(err ?? "handled");
-      whenEventLoopEmpty(() => finish(outcome ?? { result: null }));
+      whenEventLoopEmpty(onEmptyLoop);
     }
     try {
       const out = ASYNC_ONLY ? fn(event, context) : fn(event, context, callback);
