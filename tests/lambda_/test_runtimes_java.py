@@ -473,7 +473,10 @@ def test_java_runtime_runs_on_its_declared_version_with_context_env_and_errors(l
 
 
 def test_java_json_log_format_writes_awss_json_lines(lam, make_java, gureum):
-    name = make_java("example.Levels::handleRequest", runtime="java21", LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "INFO"})
+    # what LoggingConfig.LogFormat=JSON sets for the runtime client, given here too: the client's format is under test
+    json_env = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+    name = make_java("example.Levels::handleRequest", runtime="java21", LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "INFO"},
+                     Environment={"Variables": json_env})
     resp, out = invoke_json(lam, name)
     assert out == "logged"
     request_id = resp["ResponseMetadata"]["RequestId"]

@@ -243,7 +243,10 @@ export const handler = async (event, context) => {
 
 
 def test_nodejs_json_log_format_writes_awss_json_lines(gureum: Any, lam: Any, make_node: Callable[..., str]) -> None:
-    name = make_node({"index.mjs": JSON_LOGS}, LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO"})
+    # what LoggingConfig.LogFormat=JSON sets for the runtime client, given here too: the client's format is under test
+    json_env = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+    name = make_node({"index.mjs": JSON_LOGS}, LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO"},
+                     Environment={"Variables": json_env})
     resp, out = invoke_json(lam, name)
     assert out == "ok"
     request_id = resp["ResponseMetadata"]["RequestId"]

@@ -202,9 +202,6 @@ class LambdaEngine:
             layers = target.code.get("layers") or []
             layer_dirs = (await self._unpacked(layers),) if layers else ()
         env_vars = dict((config.get("Environment") or {}).get("Variables") or {})
-        logging_config = config.get("LoggingConfig") or {}
-        if logging_config.get("LogFormat") == "JSON":  # what AWS's runtime clients read to log JSON lines
-            env_vars.update(AWS_LAMBDA_LOG_FORMAT="JSON", AWS_LAMBDA_LOG_LEVEL=logging_config.get("ApplicationLogLevel") or "INFO")
         creds, creds_expire = await self._credentials(account, config.get("Role", ""))
         base_arn = model.function_arn(account, region, config["FunctionName"])
         return EnvConfig(

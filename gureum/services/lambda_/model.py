@@ -182,7 +182,7 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
         "EphemeralStorage": {"Size": (params.get("EphemeralStorage") or {}).get("Size", 512)},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         "RuntimeVersionConfig": {"RuntimeVersionArn": arns.lambda_runtime(region, f"gureum-{params.get('Runtime')}")},
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}", **(params.get("LoggingConfig") or {})},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
     }
     image = code.get("image")
     if image is not None:  # a container image: no runtime; Pending until pulled
