@@ -273,3 +273,11 @@ def test_node_choice_prefers_the_declared_major_then_the_nearest_newer() -> None
     assert choose(23, [host20, wheel22, wheel24]) == wheel24  # a tie: the newer
     assert choose(20, [wheel22, Node(20, "20.9.0", "/x", "x"), host20]) == host20  # the newest of the major
     assert choose(22, []) is None
+
+
+@pytest.mark.parametrize(("name", "major"), [("nodejs22.x", 22), ("nodejs8.10", 8), ("nodejs4.3-edge", 4), ("nodejs", 0)])
+def test_node_declared_major_of_every_identifier_aws_has_used(name: str, major: int) -> None:
+    from gureum.services.lambda_.runtimes import Runtime
+    from gureum.services.lambda_.runtimes.node import declared_major
+
+    assert declared_major(Runtime(name, "nodejs")) == major

@@ -230,8 +230,8 @@ class Jvm:
 
 
 def declared_major(rt: Runtime) -> int:
-    """java8.al2 -> 8, java21 -> 21."""
-    m = re.fullmatch(r"java(\d+)(?:\.al2)?", rt.name)
+    """java8.al2 -> 8, java8 -> 8, java21 -> 21."""
+    m = re.match(r"java(\d+)", rt.name)
     if m is None:
         raise ValueError(f"not a Java runtime: {rt.name}")
     return int(m.group(1))

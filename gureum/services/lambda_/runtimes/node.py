@@ -50,10 +50,12 @@ class Node:
 
 
 def declared_major(rt: Runtime) -> int:
-    m = re.fullmatch(r"nodejs(\d+)\.x", rt.name)
+    """nodejs22.x -> 22; the old identifiers too: nodejs8.10 -> 8, nodejs4.3-edge -> 4,
+    plain "nodejs" (Node 0.10) -> 0."""
+    m = re.match(r"nodejs(\d*)", rt.name)
     if m is None:
         raise ValueError(f"not a Node.js runtime: {rt.name}")
-    return int(m.group(1))
+    return int(m.group(1) or 0)
 
 
 def requirement(major: int) -> str:

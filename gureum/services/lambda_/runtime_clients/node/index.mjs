@@ -26,7 +26,7 @@ const require = createRequire(import.meta.url);
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const base = "/2018-06-01/runtime";
-const declared = /^AWS_Lambda_nodejs(\d+)\.x$/.exec(process.env.AWS_EXECUTION_ENV || "");
+const declared = /^AWS_Lambda_nodejs(\d+)/.exec(process.env.AWS_EXECUTION_ENV || "");
 const MAJOR = declared ? Number(declared[1]) : Number(process.versions.node.split(".")[0]);
 const ASYNC_ONLY = MAJOR >= 24; // nodejs24.x removed callback-based handlers
 let currentRequestId; // undefined during init, as on AWS
