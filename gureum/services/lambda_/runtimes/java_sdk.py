@@ -7,7 +7,7 @@ S3Event, APIGatewayV2HTTPEvent/Response for function URLs).
 Maven Central is out of reach here, so these stand in for `aws-lambda-java-core` and
 `aws-lambda-java-events` at compile time. As on AWS, the runtime provides the core interfaces
 and a function bundles the events classes in its own zip. Built once per source digest with the
-host's javac (--release 17) into the cache directory; each command prints the jar's path.
+host's javac (--release 8, so functions for every Java runtime can use them) into the cache directory; each command prints the jar's path.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _compile(sources: list[Path], out: Path, classpath: Path | None, jar: Path) 
     javac = shutil.which("javac")
     if javac is None:
         raise FileNotFoundError("javac is not installed (apt-get install default-jdk-headless)")
-    cmd = [javac, "-nowarn", "--release", "17", "-encoding", "UTF-8", "-d", str(out)]
+    cmd = [javac, "-nowarn", "-Xlint:-options", "--release", "8", "-encoding", "UTF-8", "-d", str(out)]
     if classpath is not None:
         cmd += ["-cp", str(classpath)]
     proc = subprocess.run([*cmd, *map(str, sources)], capture_output=True, text=True, timeout=300, check=False)

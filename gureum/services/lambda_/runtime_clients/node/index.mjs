@@ -1,17 +1,35 @@
-// gureum's Node.js runtime interface client: speaks the Lambda Runtime API (2018-06-01)
-// the way AWS's nodejs runtimes do. Handler "file.export" is looked up in LAMBDA_TASK_ROOT
-// (.mjs, .js, .cjs), async handlers and callback handlers both work, console output goes
-// to stdout in AWS's "timestamp\trequestId\tLEVEL\tmessage" format.
+// gureum's Node.js runtime interface client: speaks the Lambda Runtime API (2018-06-01) the
+// way AWS's nodejs runtimes do.
+//
+// Handler "dir/file.export.path": the module "file" in LAMBDA_TASK_ROOT/dir, tried as an
+// extensionless file, .js (CommonJS, or ES module under a package.json whose "type" is
+// "module"), .mjs, .cjs, then by Node's own resolution (node_modules); the export path may be
+// nested ("file.handlers.main"). Load failures are AWS's Runtime.* errors
+// (MalformedHandlerName, ImportModuleError, UserCodeSyntaxError, HandlerNotFound).
+// Invocation: a handler returning a promise settles the invocation when the promise does;
+// a callback handler when `callback` is called — after the event loop empties unless
+// context.callbackWaitsForEmptyEventLoop was set false; a handler doing neither returns null
+// once the event loop is empty. From nodejs24.x on, callback handlers are refused at init
+// (Runtime.CallbackHandlerDeprecated) and a handler's plain return value is its result.
+// Console output goes to stdout: "timestamp\trequestId\tLEVEL\tmessage" (newlines as \r,
+// one log event per call), or with AWS_LAMBDA_LOG_FORMAT=JSON one JSON object per call
+// ({timestamp, level, requestId, message}, Errors as errorType/errorMessage/stackTrace)
+// filtered by AWS_LAMBDA_LOG_LEVEL.
 import http from "node:http";
 import path from "node:path";
 import fs from "node:fs";
 import util from "node:util";
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 
+const require = createRequire(import.meta.url);
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const base = "/2018-06-01/runtime";
-let currentRequestId = "";
+const declared = /^AWS_Lambda_nodejs(\d+)/.exec(process.env.AWS_EXECUTION_ENV || "");
+const MAJOR = declared ? Number(declared[1]) : Number(process.versions.node.split(".")[0]);
+const ASYNC_ONLY = MAJOR >= 24; // nodejs24.x removed callback-based handlers
+let currentRequestId; // undefined during init, as on AWS
 
 function call(method, urlPath, body, headers = {}) {
   return new Promise((resolve, reject) => {
@@ -31,82 +49,279 @@ function call(method, urlPath, body, headers = {}) {
   });
 }
 
+// ---- errors in AWS's shape ---------------------------------------------------------------
+function runtimeError(kind, message) {
+  const err = new Error(message);
+  err.name = `Runtime.${kind}`;
+  return err;
+}
+
+function isError(value) {
+  return util.types.isNativeError(value) || value instanceof Error;
+}
+
 function errorPayload(err) {
-  if (err instanceof Error) {
-    return { errorType: err.name || "Error", errorMessage: err.message,
-             trace: String(err.stack || "").split("\n") };
+  try {
+    if (isError(err)) {
+      return { errorType: err.name, errorMessage: err.message, trace: String(err.stack ?? "").split("\n") };
+    }
+    return { errorType: typeof err, errorMessage: String(err), trace: [] };
+  } catch {
+    return { errorType: "handled",
+      errorMessage: "callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack" };
   }
-  return { errorType: "string", errorMessage: typeof err === "string" ? err : JSON.stringify(err), trace: [] };
+}
+
+// ---- logging ---------------------------------------------------------------------------
+const LEVELS = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6 };
+const JSON_FORMAT = (process.env.AWS_LAMBDA_LOG_FORMAT || "").toUpperCase() === "JSON";
+const MIN_LEVEL = LEVELS[(process.env.AWS_LAMBDA_LOG_LEVEL || "").toUpperCase()] ?? (JSON_FORMAT ? LEVELS.INFO : 0);
+
+function errorFields(err) {
+  return { errorType: err?.constructor?.name ?? "UnknownError", errorMessage: err.message,
+           stackTrace: typeof err.stack === "string" ? err.stack.split("\n") : err.stack };
+}
+
+function jsonReplacer(_key, value) {
+  if (isError(value)) return { ...errorFields(value), ...value };
+  return value;
+}
+
+function jsonLine(level, args) {
+  const record = { timestamp: new Date().toISOString(), level, requestId: currentRequestId };
+  if (args.length === 1) {
+    record.message = args[0];
+    try {
+      return JSON.stringify(record, jsonReplacer);
+    } catch {
+      record.message = util.format(args[0]);
+      return JSON.stringify(record);
+    }
+  }
+  record.message = util.format(...args);
+  const err = args.find(isError);
+  if (err) Object.assign(record, errorFields(err));
+  return JSON.stringify(record, jsonReplacer);
+}
+
+function writeLog(level, args) {
+  if (LEVELS[level] < MIN_LEVEL) return;
+  const line = JSON_FORMAT
+    ? jsonLine(level, args)
+    : `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(...args).replace(/\n/g, "\r")}`;
+  process.stdout.write(line + "\n");
 }
 
 function patchConsole() {
-  const write = (level) => (...args) => {
-    const msg = util.format(...args).replace(/\n/g, "\r");
-    process.stdout.write(`${new Date().toISOString()}\t${currentRequestId || "undefined"}\t${level}\t${msg}\n`);
-  };
-  console.log = write("INFO");
-  console.info = write("INFO");
-  console.warn = write("WARN");
-  console.error = write("ERROR");
-  console.debug = write("DEBUG");
-  console.trace = write("TRACE");
+  const to = (level) => (...args) => writeLog(level, args);
+  console.log = to("INFO");
+  console.info = to("INFO");
+  console.warn = to("WARN");
+  console.error = to("ERROR");
+  console.debug = to("DEBUG");
+  console.trace = to("TRACE");
+  console.fatal = to("FATAL");
 }
 
-class UserError extends Error {
-  constructor(type, message) { super(message); this.name = type; }
+function intoError(err) {
+  return isError(err) ? err : new Error(String(err));
+}
+
+// An error as the runtime logs it: its name and message, its own enumerable properties, the
+// stack as lines ("stack", where the answer's payload says "trace").
+function formatted(err) {
+  try {
+    return "\t" + JSON.stringify(err, (_k, v) => {
+      if (!isError(v)) return v;
+      const out = { errorType: v.name, errorMessage: v.message, code: v.code, ...v };
+      if (typeof v.stack === "string") out.stack = v.stack.split("\n");
+      return out;
+    });
+  } catch {
+    return "\t" + JSON.stringify(errorPayload(err));
+  }
+}
+
+function logError(label, err) {
+  if (JSON_FORMAT) writeLog("ERROR", [intoError(err)]);
+  else writeLog("ERROR", [label, formatted(intoError(err))]);
+}
+
+// ---- loading the handler ----------------------------------------------------------------
+function packageTypeIsModule(file) {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+      return pkg?.type === "module";
+    } catch (err) {
+      if (err?.code !== "ENOENT" && err?.code !== "ENOTDIR") return false;
+    }
+    if (dir === path.dirname(dir)) return false;
+  }
+}
+
+function isFile(p) {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function loadModule(appRoot, moduleRoot, name) {
+  const file = path.resolve(appRoot, moduleRoot, name);
+  if (isFile(file)) return require(file);
+  const esm = packageTypeIsModule(file);
+  if (!esm && isFile(file + ".js")) return require(file + ".js");
+  if (esm && isFile(file + ".js")) return import(pathToFileURL(file + ".js").href);
+  if (isFile(file + ".mjs")) return import(pathToFileURL(file + ".mjs").href);
+  if (isFile(file + ".cjs")) return require(file + ".cjs");
+  return require(require.resolve(name, { paths: [appRoot, path.resolve(appRoot, moduleRoot)] }));
 }
 
 async function loadHandler() {
-  const taskRoot = process.env.LAMBDA_TASK_ROOT || "/var/task";
-  const spec = process.env._HANDLER || "";
-  const dot = spec.lastIndexOf(".");
-  if (dot < 0) throw new UserError("Runtime.MalformedHandlerName", "Bad handler");
-  const modulePath = spec.slice(0, dot);
-  const fnPath = spec.slice(dot + 1);
-  let file = null;
-  for (const ext of [".mjs", ".js", ".cjs"]) {
-    const candidate = path.resolve(taskRoot, modulePath + ext);
-    if (fs.existsSync(candidate)) { file = candidate; break; }
+  const appRoot = process.env.LAMBDA_TASK_ROOT || "/var/task";
+  const full = process.env._HANDLER || "";
+  if (full.includes("..")) {
+    throw runtimeError("MalformedHandlerName",
+      `'${full}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`);
   }
-  if (!file) {
-    throw new UserError("Runtime.ImportModuleError",
-      `Error: Cannot find module '${modulePath}'\nRequire stack:\n- ${process.env.LAMBDA_RUNTIME_DIR}/index.mjs`);
-  }
+  const handlerString = path.basename(full);
+  const moduleRoot = full.slice(0, full.length - handlerString.length);
+  const match = /^([^.]*)\.(.*)$/.exec(handlerString);
+  if (!match) throw runtimeError("MalformedHandlerName", "Bad handler");
+  const [, moduleName, handlerPath] = match;
   let mod;
   try {
-    mod = await import(pathToFileURL(file).href);
+    mod = await loadModule(appRoot, moduleRoot, moduleName);
   } catch (err) {
-    if (err instanceof SyntaxError) throw new UserError("Runtime.UserCodeSyntaxError", `${err.name}: ${err.message}`);
+    if (err instanceof SyntaxError) throw runtimeError("UserCodeSyntaxError", String(err));
+    if (err?.code === "MODULE_NOT_FOUND") throw runtimeError("ImportModuleError", String(err));
     throw err;
   }
   let fn = mod;
-  for (const part of fnPath.split(".")) fn = fn == null ? undefined : (fn[part] ?? (fn.default ? fn.default[part] : undefined));
-  if (typeof fn !== "function") {
-    throw new UserError("Runtime.HandlerNotFound", `${modulePath}.${fnPath} is undefined or not exported`);
+  for (const part of handlerPath.split(".")) fn = fn == null ? undefined : fn[part];
+  if (fn === undefined || fn === null) throw runtimeError("HandlerNotFound", `${full} is undefined or not exported`);
+  if (typeof fn !== "function") throw runtimeError("HandlerNotFound", `${full} is not a function`);
+  if (ASYNC_ONLY && fn.length >= 3) {
+    const err = new Error("ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. "
+      + "You need to modify this function to use a supported handler signature to use Node.js 24 or later. "
+      + "For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.");
+    err.name = "Runtime.CallbackHandlerDeprecated";
+    throw err;
+  }
+  if (!ASYNC_ONLY && fn.length === 3 && fn.constructor?.name !== "AsyncFunction"
+      && process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) {
+    console.warn("AWS Lambda plans to remove support for callback-based function handlers starting with Node.js 24. "
+      + "You will need to update this function to use an async handler to use Node.js 24 or later. "
+      + "For more information and to provide feedback on this change, see "
+      + "https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/137. "
+      + "To disable this warning, set the AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING environment variable.");
   }
   return fn;
 }
 
-function invokeHandler(fn, event, context) {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const callback = (err, result) => {
-      if (settled) return;
-      settled = true;
-      err ? reject(err) : resolve(result);
+// ---- running one invocation -------------------------------------------------------------
+let emptyLoopWaiters = [];
+process.on("beforeExit", () => {
+  const waiters = emptyLoopWaiters;
+  emptyLoopWaiters = [];
+  for (const w of waiters) w();
+});
+
+function whenEventLoopEmpty(fn) {
+  emptyLoopWaiters.push(fn);
+}
+
+let failInvocation = null; // set while an invocation runs: uncaught errors end it
+
+function runHandler(fn, event, context) {
+  return new Promise((resolve) => {
+    let finished = false;
+    let outcome = null;
+    const onEmptyLoop = () => finish(outcome ?? { result: null });
+    const finish = (o) => {
+      if (finished) return;
+      finished = true;
+      emptyLoopWaiters = emptyLoopWaiters.filter((w) => w !== onEmptyLoop); // no closure outlives its invocation
+      resolve(o);
     };
-    context.done = callback;
-    context.succeed = (r) => callback(null, r);
-    context.fail = (e) => callback(e || "handled");
+    failInvocation = (err) => finish({ error: err, fatal: true });
+    const settle = (o, now) => {
+      if (outcome) {
+        console.error("Invocation has already been reported as done. Cannot call complete more than once per invocation.");
+        return;
+      }
+      outcome = o;
+      if (now || !context.callbackWaitsForEmptyEventLoop) finish(o);
+    };
+    const callback = (err, result) => settle(err !== undefined && err !== null ? { error: err } : { result });
+    if (!ASYNC_ONLY) {
+      context.done = callback;
+      context.succeed = (result) => callback(null, result);
+      context.fail = (err) => callback(err ?? "handled");
+      whenEventLoopEmpty(onEmptyLoop);
+    }
     try {
-      const out = fn(event, context, callback);
-      if (out && typeof out.then === "function") out.then((r) => callback(null, r), (e) => callback(e));
-      else if (fn.length < 3) callback(null, out);
+      const out = ASYNC_ONLY ? fn(event, context) : fn(event, context, callback);
+      if (out && typeof out.then === "function") {
+        out.then((r) => settle({ result: r }, true), (e) => settle({ error: e ?? "handled" }, true));
+      } else if (ASYNC_ONLY) {
+        settle({ result: out }, true);
+      }
     } catch (err) {
-      callback(err);
+      settle({ error: err }, true);
     }
   });
 }
+
+function responseBody(result) {
+  try {
+    return JSON.stringify(result === undefined ? null : result);
+  } catch {
+    const err = new Error("Unable to stringify response body");
+    if (ASYNC_ONLY) err.name = "Runtime.JSONStringifyError";
+    throw err;
+  }
+}
+
+function headerJson(text) {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function postError(urlPath, err) {
+  const payload = errorPayload(err);
+  await call("POST", urlPath, JSON.stringify(payload), { "Lambda-Runtime-Function-Error-Type": payload.errorType });
+}
+
+let initDone = false;
+
+// How the runtime labels an error that ends init: AWS's client for nodejs24.x says "Init Error",
+// the one before it "Uncaught Exception".
+const INIT_ERROR_LABEL = ASYNC_ONLY ? "Init Error" : "Uncaught Exception";
+
+async function fatal(label, err) {
+  logError(label, err);
+  if (!initDone) {
+    await postError(`${base}/init/error`, err).catch(() => {});
+    process.exit(1);
+  } else if (failInvocation) {
+    failInvocation(err);
+  } else {
+    process.exit(128);
+  }
+}
+
+process.on("uncaughtException", (err) => { fatal("Uncaught Exception", err); });
+process.on("unhandledRejection", (reason) => {
+  const err = runtimeError("UnhandledPromiseRejection", isError(reason) ? `${reason.name}: ${reason.message}` : String(reason));
+  fatal("Unhandled Promise Rejection", err);
+});
 
 async function main() {
   patchConsole();
@@ -114,48 +329,61 @@ async function main() {
   try {
     handler = await loadHandler();
   } catch (err) {
-    const payload = errorPayload(err);
-    console.error(`${payload.errorType}: ${payload.errorMessage}`);
-    await call("POST", `${base}/init/error`, JSON.stringify(payload), { "Lambda-Runtime-Function-Error-Type": payload.errorType });
-    process.exit(1);
+    await fatal(INIT_ERROR_LABEL, err);
+    return;
   }
+  initDone = true;
   for (;;) {
     const next = await call("GET", `${base}/invocation/next`);
     const h = next.headers;
     const requestId = h["lambda-runtime-aws-request-id"];
     currentRequestId = requestId;
     if (h["lambda-runtime-trace-id"]) process.env._X_AMZN_TRACE_ID = h["lambda-runtime-trace-id"];
+    else delete process.env._X_AMZN_TRACE_ID;
     const deadline = Number(h["lambda-runtime-deadline-ms"]);
     const context = {
-      awsRequestId: requestId,
-      invokedFunctionArn: h["lambda-runtime-invoked-function-arn"],
-      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
       functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
       memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
       logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
       logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
-      clientContext: h["lambda-runtime-client-context"] ? JSON.parse(h["lambda-runtime-client-context"]) : undefined,
-      identity: h["lambda-runtime-cognito-identity"] ? JSON.parse(h["lambda-runtime-cognito-identity"]) : undefined,
-      callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      clientContext: headerJson(h["lambda-runtime-client-context"]),
+      identity: headerJson(h["lambda-runtime-cognito-identity"]),
+      invokedFunctionArn: h["lambda-runtime-invoked-function-arn"],
+      awsRequestId: requestId,
+      getRemainingTimeInMillis: () => deadline - Date.now(),
     };
+    if (ASYNC_ONLY) {  // nodejs24.x: no callbacks, so no callbackWaitsForEmptyEventLoop
+      context.tenantId = h["lambda-runtime-aws-tenant-id"];
+      context.xRayTraceId = h["lambda-runtime-trace-id"];
+    } else {
+      context.callbackWaitsForEmptyEventLoop = true;
+    }
     let event;
     try {
       event = next.body.length ? JSON.parse(next.body.toString("utf8")) : null;
-    } catch (err) {
+    } catch {
       event = next.body.toString("utf8");
     }
-    try {
-      const result = await invokeHandler(handler, event, context);
-      const body = result === undefined ? "null" : JSON.stringify(result);
+    const outcome = await runHandler(handler, event, context);
+    failInvocation = null;
+    let body;
+    let error = outcome.error;
+    if (!("error" in outcome)) {
+      try {
+        body = responseBody(outcome.result);
+      } catch (err) {
+        error = err;
+      }
+    }
+    if (body !== undefined) {
       await call("POST", `${base}/invocation/${requestId}/response`, body);
-    } catch (err) {
-      const payload = errorPayload(err);
-      console.error(`Invoke Error \t${JSON.stringify(payload)}`);
-      await call("POST", `${base}/invocation/${requestId}/error`, JSON.stringify(payload),
-        { "Lambda-Runtime-Function-Error-Type": payload.errorType });
+    } else {
+      if (!outcome.fatal) logError("Invoke Error", error);
+      await postError(`${base}/invocation/${requestId}/error`, error);
+      if (outcome.fatal) process.exit(129);
     }
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => { logError("Uncaught Exception", err); process.exit(1); });

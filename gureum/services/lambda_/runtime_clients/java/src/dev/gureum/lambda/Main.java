@@ -6,6 +6,7 @@ import com.amazonaws.services.lambda.runtime.CognitoIdentity;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import com.amazonaws.services.lambda.runtime.LambdaRuntime;
+import com.amazonaws.services.lambda.runtime.LambdaRuntimeInternal;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 
@@ -64,6 +65,7 @@ public final class Main {
             String trace = next.headers.get("lambda-runtime-trace-id");
             if (trace != null && !trace.isEmpty()) System.setProperty("com.amazonaws.xray.traceHeader", trace);
             Ctx ctx = new Ctx(requestId, next.headers);
+            LambdaRuntimeInternal.setRequestId(requestId);
             byte[] out;
             try {
                 out = handler.invoke(next.body, ctx);
@@ -102,8 +104,20 @@ public final class Main {
             expected.logLine();
         }
         Handler.class.getDeclaredMethods();
-        new ByteArrayInputStream(new byte[0]).readAllBytes();
+        readFully(new ByteArrayInputStream(new byte[0]), 0);
         Arrays.asList(RequestHandler.class, RequestStreamHandler.class, LambdaRuntime.getLogger().getClass());
+    }
+
+    /** Up to `n` bytes of `in` (fewer at its end): InputStream.readNBytes, which Java 8 lacks. */
+    static byte[] readFully(InputStream in, int n) throws IOException {
+        byte[] buf = new byte[n];
+        int got = 0;
+        while (got < n) {
+            int k = in.read(buf, got, n - got);
+            if (k < 0) break;
+            got += k;
+        }
+        return got == n ? buf : Arrays.copyOf(buf, got);
     }
 
     static ClassLoader classLoader() throws IOException {
@@ -258,7 +272,7 @@ public final class Main {
             if (input == byte[].class) return body;
             Object parsed;
             try {
-                parsed = text.isBlank() ? null : Json.parse(text);
+                parsed = text.trim().isEmpty() ? null : Json.parse(text);
             } catch (IllegalArgumentException e) {
                 if (input == String.class) return text;
                 throw e;
@@ -504,7 +518,7 @@ public final class Main {
                 if (c > 0) r.headers.put(l.substring(0, c).trim().toLowerCase(Locale.ROOT), l.substring(c + 1).trim());
             }
             int n = Integer.parseInt(r.headers.getOrDefault("content-length", "0"));
-            r.body = in.readNBytes(n);
+            r.body = readFully(in, n);
             if (r.body.length < n) throw new IOException("short body");
             if ("close".equalsIgnoreCase(r.headers.get("connection"))) close();
             return r;
@@ -521,7 +535,7 @@ public final class Main {
                 }
                 b.write(c);
             }
-            return b.size() == 0 ? null : b.toString(StandardCharsets.ISO_8859_1);
+            return b.size() == 0 ? null : new String(b.toByteArray(), StandardCharsets.ISO_8859_1);
         }
     }
 }

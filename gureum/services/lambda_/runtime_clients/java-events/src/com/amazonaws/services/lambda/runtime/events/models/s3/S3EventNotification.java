@@ -1,7 +1,6 @@
 package com.amazonaws.services.lambda.runtime.events.models.s3;
 
 import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** An S3 event notification (aws-lambda-java-events' S3EventNotification shape; eventTime is
@@ -53,7 +52,13 @@ public class S3EventNotification {
         public String getSequencer() { return sequencer; }
         public void setSequencer(String sequencer) { this.sequencer = sequencer; }
         public Long getSizeAsLong() { return size; }
-        public String getUrlDecodedKey() { return URLDecoder.decode(key, StandardCharsets.UTF_8); }
+        public String getUrlDecodedKey() {
+            try {
+                return URLDecoder.decode(key, "UTF-8");  // the Charset overload is Java 10+
+            } catch (java.io.UnsupportedEncodingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     public static class S3Entity {
