@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from lambda_helpers import ISOLATED, invoke_json, zip_of
+from waiting import wait_for
 
 from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
 from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
@@ -28,16 +29,19 @@ HANDLER = "HelloWorld::HelloWorld.Function::FunctionHandler"
 
 def _logged(logs: Any, group: str, text: str, deadline_s: float = 20.0) -> bool:
     """Whether a line containing `text` reaches the log group before the deadline."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
+
+    def found() -> bool:
         try:
             events = logs.filter_log_events(logGroupName=group)["events"]
         except logs.exceptions.ResourceNotFoundException:
             events = []
-        if any(text in e["message"] for e in events):
-            return True
-        time.sleep(0.2)
-    return False
+        return any(text in e["message"] for e in events)
+
+    try:
+        wait_for(f"the line in {group}", found, timeout=deadline_s)
+    except AssertionError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,11 @@ import json
 import shutil
 import subprocess
 import textwrap
-import time
 from typing import Any
 
 import pytest
 from lambda_helpers import invoke_json
+from waiting import wait_for
 
 from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
 
@@ -104,16 +104,19 @@ def rubies() -> dict[str, Toolchain]:
 
 def _logged(logs: Any, group: str, *texts: str, deadline_s: float = 20.0) -> bool:
     """Whether one line holding every `texts` reaches the log group before the deadline."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
+
+    def found() -> bool:
         try:
             events = logs.filter_log_events(logGroupName=group)["events"]
         except logs.exceptions.ResourceNotFoundException:
             events = []
-        if any(all(t in e["message"] for t in texts) for e in events):
-            return True
-        time.sleep(0.2)
-    return False
+        return any(all(t in e["message"] for t in texts) for e in events)
+
+    try:
+        wait_for(f"the line in {group}", found, timeout=deadline_s)
+    except AssertionError:
+        return False
+    return True
 
 
 def _log(resp: dict[str, Any]) -> str:
