@@ -11,6 +11,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from waiting import wait_for
 
 from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
 
-NODE_RUNTIMES = sorted(n for n, r in RUNTIMES.items() if r.family == "nodejs")
+# Every nodejs runtime the suite's calendar (tests/conftest.py: 2026-05-01) still lets a user create.
+NODE_RUNTIMES = sorted(n for n, r in RUNTIMES.items() if r.family == "nodejs" and not r.lifecycle.create_blocked(date(2026, 5, 1)))
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None and shutil.which("pip") is None, reason="no node and no pip")
 

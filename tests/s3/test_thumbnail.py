@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -40,6 +41,11 @@ def handler(event, context):
 '''
 
 
+# The vendored Pillow is this interpreter's build (cp3XY): the function declares the same
+# version, as a user's deployment package must (each runtime runs on its declared version).
+HOST_PYTHON = f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def _zip_with_pillow(code: str) -> bytes:
     """The function's zip: its code plus Pillow (PIL/ and pillow.libs/) copied from this
     interpreter's site-packages, as one would vendor it into a deployment package."""
@@ -67,7 +73,7 @@ def test_png_upload_makes_a_thumbnail(gureum):
     role = gureum.client("iam").create_role(RoleName=f"thumb-{uuid.uuid4().hex[:6]}",
                                             AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
     lam = gureum.client("lambda")
-    fn = lam.create_function(FunctionName=f"thumb-{uuid.uuid4().hex[:6]}", Runtime="python3.12", Role=role,
+    fn = lam.create_function(FunctionName=f"thumb-{uuid.uuid4().hex[:6]}", Runtime=HOST_PYTHON, Role=role,
                              Handler="app.handler", Code={"ZipFile": _zip_with_pillow(THUMBNAILER)}, Timeout=60,
                              MemorySize=512, Environment={"Variables": {"THUMBNAIL_BUCKET": target}})
     lam.add_permission(FunctionName=fn["FunctionName"], StatementId="s3", Action="lambda:InvokeFunction",
