@@ -329,3 +329,22 @@ def test_first_use_installs_what_the_runtime_lacks(tmp_path: Path) -> None:
         assert row["installed"] is True and row["exact"] is True and "PyPI wheels" in row["source"]
     finally:
         g.stop()
+
+
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.14"])
+def test_runtime_version_arn_is_the_one_init_start_names(pinned: GureumProcess, runtime: str) -> None:
+    """RuntimeVersionConfig.RuntimeVersionArn of CreateFunction, GetFunction and
+    GetFunctionConfiguration is the ARN the function's INIT_START line names (the declared
+    version, or the nearest that stands in for it)."""
+    RUNTIMES[runtime].install()
+    lam = pinned.client("lambda")
+    name = f"py-{uuid.uuid4().hex[:10]}"
+    created = lam.create_function(FunctionName=name, Runtime=runtime, Role=_role(pinned), Handler="app.handler",
+                                  Code={"ZipFile": zip_of({"app.py": APP})})
+    arn = created["RuntimeVersionConfig"]["RuntimeVersionArn"]
+    assert lam.get_function(FunctionName=name)["Configuration"]["RuntimeVersionConfig"]["RuntimeVersionArn"] == arn
+    assert lam.get_function_configuration(FunctionName=name)["RuntimeVersionConfig"]["RuntimeVersionArn"] == arn
+    resp, out = invoke_json(lam, name)
+    assert "FunctionError" not in resp, out
+    [line] = _log_lines(pinned, name, '"INIT_START"')
+    assert line.split("\t")[1] == f"Runtime Version ARN: {arn}"
