@@ -348,3 +348,74 @@ def test_runtime_version_arn_is_the_one_init_start_names(pinned: GureumProcess, 
     assert "FunctionError" not in resp, out
     [line] = _log_lines(pinned, name, '"INIT_START"')
     assert line.split("\t")[1] == f"Runtime Version ARN: {arn}"
+
+
+def _all_lines(g: GureumProcess, name: str, until: str) -> list[str]:
+    """Every line of the function's log group, once one contains `until`."""
+    logs = g.client("logs")
+    found: list[str] = []
+
+    def seen() -> bool:
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return False
+        found[:] = [e["message"] for e in events]
+        return any(until in line for line in found)
+
+    wait_for(f"{until} in {name}'s log", seen, timeout=60)
+    return found
+
+
+def _platform_events(lines: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for line in lines:
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and str(doc.get("type", "")).startswith("platform."):
+            out.append(doc)
+    return out
+
+
+def test_json_log_format_writes_platform_events_as_json(pinned: GureumProcess) -> None:
+    """LoggingConfig.LogFormat=JSON: Lambda's own lines are AWS's platform events as JSON
+    (platform.initStart naming the runtime version and its ARN, platform.start, platform.report
+    with its metrics), no text START/END/REPORT; SystemLogLevel DEBUG adds platform.runtimeDone,
+    WARN leaves every INFO event out (the function's own log lines stay)."""
+    RUNTIMES["python3.12"].install()
+    code = "import logging\n\ndef handler(event, context):\n    logging.getLogger().warning('app line')\n    return 1\n"
+    lam = pinned.client("lambda")
+    role = _role(pinned)
+    levels: dict[str, list[str]] = {}
+    for level in ("INFO", "DEBUG", "WARN"):
+        name = _create(pinned, role, "python3.12", {"app.py": code}, LoggingConfig={"LogFormat": "JSON", "SystemLogLevel": level})
+        resp, _ = invoke_json(lam, name)
+        assert "FunctionError" not in resp
+        levels[level] = [name, resp["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]]
+    name, request_id = levels["INFO"]
+    lines = _all_lines(pinned, name, '"platform.report"')
+    assert not [ln for ln in lines if ln.startswith(("START ", "END ", "REPORT ", "INIT_START "))], lines
+    events = {e["type"]: e for e in _platform_events(lines)}
+    assert set(events) == {"platform.initStart", "platform.start", "platform.report"}, lines
+    init = events["platform.initStart"]["record"]
+    config = lam.get_function_configuration(FunctionName=name)
+    assert init["runtimeVersionArn"] == config["RuntimeVersionConfig"]["RuntimeVersionArn"]
+    assert init["runtimeVersion"].startswith("python:3.12") and init["initializationType"] == "on-demand" and init["phase"] == "init"
+    assert init["functionName"] == name and init["functionVersion"] == "$LATEST"
+    assert events["platform.start"]["record"] == {"requestId": request_id, "version": "$LATEST"}
+    report = events["platform.report"]
+    assert report["time"].endswith("Z") and report["record"]["requestId"] == request_id and report["record"]["status"] == "success"
+    metrics = report["record"]["metrics"]
+    assert set(metrics) == {"durationMs", "billedDurationMs", "memorySizeMB", "maxMemoryUsedMB", "initDurationMs"}
+    assert metrics["memorySizeMB"] == 128 and 0 < metrics["maxMemoryUsedMB"] <= 128 and metrics["billedDurationMs"] >= 1
+    # DEBUG: the runtime's done event too
+    name, request_id = levels["DEBUG"]
+    events = {e["type"]: e for e in _platform_events(_all_lines(pinned, name, '"platform.report"'))}
+    assert events["platform.runtimeDone"]["record"]["requestId"] == request_id
+    assert events["platform.runtimeDone"]["record"]["status"] == "success"
+    # WARN: no INFO platform event; the application's WARN line is there
+    name, _ = levels["WARN"]
+    lines = _all_lines(pinned, name, "app line")
+    assert _platform_events(lines) == [] and not [ln for ln in lines if ln.startswith(("START ", "REPORT "))], lines
