@@ -18,7 +18,9 @@ process could reach: that mode isolates nothing.
 The environment writes AWS's log lines (INIT_START, START, END, REPORT) around the
 runtime's own output, or with LoggingConfig.LogFormat=JSON AWS's platform events as JSON
 objects filtered by SystemLogLevel (platform_log.py). INIT_START names the version that runs (runtimes/versions.py); a
-runtime whose toolchain is not installed is installed first (in a thread, once), and one
+runtime whose toolchain is not installed is installed first (in a thread, once); one running on
+the nearest version while its declared one can be built here has that build started in the
+background (runtimes/background.py: the invoke does not wait); and one
 whose declared version cannot be had runs on the nearest installed version, or, with
 lambda.runtime_fallback=refuse, fails its init with Runtime.Unavailable naming what is
 missing and measures Duration, Billed Duration, Max Memory Used (from the
@@ -63,6 +65,7 @@ from gureum.services.lambda_.runtimes import (
     TASK_ROOT,
     Launch,
     Toolchain,
+    background,
 )
 from gureum.services.lambda_.runtimes import versions as runtime_versions
 from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
@@ -443,6 +446,8 @@ class ExecutionEnvironment:
         rt = RUNTIMES[self.cfg.runtime]
         tc = rt.toolchain()
         problem = ""
+        if tc.installed and not tc.exact and background.start(rt):  # e.g. a Ruby line built for minutes
+            self._log(f"gureum: {rt.name}: building its declared version in the background; this environment runs the nearest")
         if not tc.installed:
             try:
                 tc = await asyncio.to_thread(rt.install)

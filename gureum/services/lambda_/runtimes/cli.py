@@ -5,7 +5,8 @@ compile Java functions against (java_sdk.py).
 
 One line per runtime: identifier, state (supported / deprecated since … / create blocked
 since … / update blocked since …), the version that runs it here and whether it is the
-declared one (exact) or a stand-in (nearest), installed or not, and where it comes from.
+declared one (exact) or a stand-in (nearest), installed or not ("building" while a gureum
+installs the declared version in the background: runtimes/background.py), and where it comes from.
 The date is today's (UTC) unless GUREUM_LAMBDA_RUNTIME_DATE pins it, as for `gureum up`.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from gureum.services.lambda_.runtimes import RUNTIMES, Runtime, Toolchain, lifecycle
+from gureum.services.lambda_.runtimes import RUNTIMES, Runtime, Toolchain, background, lifecycle
 from gureum.services.lambda_.settings import LambdaSettings
 from gureum.settings import SettingError, env_name, read
 
@@ -36,9 +37,10 @@ def _row(rt: Runtime, today: date, install: bool) -> dict[str, Any]:
     try:
         tc: Toolchain = rt.install() if install else rt.toolchain()
     except Exception as exc:  # one runtime's failure is that row's answer, not the listing's end
-        row.update(version="", exact=False, installed=False, source=f"error: {exc}")
+        row.update(version="", exact=False, installed=False, source=f"error: {exc}", building=False)
         return row
     row.update({k: v for k, v in asdict(tc).items() if k != "runtime"})
+    row["building"] = background.building(rt.name)
     return row
 
 
@@ -46,6 +48,8 @@ def _line(row: dict[str, Any]) -> str:
     runs = row["version"] or "-"
     fit = "exact" if row["exact"] else ("nearest" if row["version"] else "none")
     installed = "installed" if row["installed"] else "not installed"
+    if row["building"]:  # the declared version is being installed in the background
+        installed = "building"
     return f"{row['runtime']:<16} {row['state']:<32} {runs:<10} {fit:<8} {installed:<14} {row['source']}"
 
 

@@ -21,7 +21,10 @@ extensions load; the host's Ruby keeps its Debian paths.
 
 Candidates, in order: the built Rubies above, then the host's `ruby` (Debian's). `toolchain`
 looks at the disk only (cached version queries); `install` blocks (fetch + build) and is
-serialised per line by a lock file, so concurrent first uses build once.
+serialised per line by a lock file, so concurrent first uses build once. A function's first
+use on the nearest Ruby starts that install in the background (`background(rt)`, for the
+lines in BUILT_LINES; runtimes/background.py): the invoke runs on the nearest at once, and
+environments started after the build run the declared line.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ _VERSION_QUERY = "print RUBY_VERSION, ' ', RbConfig::CONFIG['ruby_version']"
 _DIRS_QUERY = "print RbConfig::CONFIG.values_at('rubylibprefix', 'rubyarchprefix').join(' ')"
 # Debian suites whose source packages carry newer Ruby lines (deb-src, main)
 SOURCE_SUITES = ("trixie", "sid", "experimental")
+BUILT_LINES = ("3.3", "3.4")  # the lines those suites carry (ruby3.3: trixie, sid; ruby3.4: experimental)
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 BUILD_TIMEOUT = 3600  # seconds, per step (2 shared cores build a Ruby in a few minutes)
 LANG_DIR = "/var/lang"  # where a built Ruby shows inside an isolated sandbox, as on AWS
@@ -127,6 +131,13 @@ def _nearest(line: str, found: list[tuple[str, str, str]]) -> tuple[str, str, st
 def source_package(rt: Runtime) -> str:
     """Debian's source package of the runtime's Ruby line ("ruby3.3")."""
     return f"ruby{_line(rt)}"
+
+
+def background(rt: Runtime) -> bool:
+    """A line Debian's sources carry (BUILT_LINES), not built here and not found unbuildable by
+    this process: its first use starts the build in the background (background.py)."""
+    line = _line(rt)
+    return line in BUILT_LINES and line not in _UNAVAILABLE and not toolchain(rt).exact
 
 
 def toolchain(rt: Runtime) -> Toolchain:
