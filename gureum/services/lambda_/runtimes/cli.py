@@ -1,6 +1,7 @@
 """`gureum runtimes`: every runtime of the catalogue, its state on AWS's calendar and what
 runs it on this host; `--install [NAME ...]` installs what is missing (all when no name is
-given; `make runtimes` runs it). `gureum runtimes java-core|java-events` prints the jars to
+given; `make runtimes` runs it; it exits 1 when something that can be had here was not
+installed, never for a runtime no source here serves). `gureum runtimes java-core|java-events` prints the jars to
 compile Java functions against (java_sdk.py).
 
 One line per runtime: identifier, state (supported / deprecated since … / create blocked
@@ -21,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from gureum.services.lambda_.runtimes import RUNTIMES, Runtime, Toolchain, background, lifecycle
+from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
 from gureum.services.lambda_.settings import LambdaSettings
 from gureum.settings import SettingError, env_name, read
 
@@ -32,16 +34,26 @@ def _today() -> date:
     return lifecycle.today(settings.pinned_date)
 
 
-def _row(rt: Runtime, today: date, install: bool) -> dict[str, Any]:
+def _row(rt: Runtime, today: date, install: bool) -> tuple[dict[str, Any], bool]:
+    """The runtime's row, and whether `--install` failed for it: something that can be had
+    here was not installed (an error, or a line built here left on the nearest). A runtime no
+    source here serves (dotnet10: nothing runs it, nothing to fetch) is a "none" row, not a
+    failure, so `make runtimes` passes on every machine."""
     row: dict[str, Any] = {"runtime": rt.name, "family": rt.family, "state": rt.lifecycle.state(today)}
+    before: Toolchain | None = None
+    wants_build = False
     try:
+        if install:
+            before = rt.toolchain()
+            wants_build = rt.background()
         tc: Toolchain = rt.install() if install else rt.toolchain()
     except Exception as exc:  # one runtime's failure is that row's answer, not the listing's end
         row.update(version="", exact=False, installed=False, source=f"error: {exc}", building=False)
-        return row
+        nothing_to_have = isinstance(exc, RuntimeUnavailable) and before is not None and not before.exact and not before.version
+        return row, install and not nothing_to_have
     row.update({k: v for k, v in asdict(tc).items() if k != "runtime"})
     row["building"] = background.building(rt.name)
-    return row
+    return row, install and (not tc.installed or (wants_build and not tc.exact))
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -81,7 +93,7 @@ def main(argv: list[str]) -> int:
     if not args.json:
         print(f"{'RUNTIME':<16} {'STATE (' + today.isoformat() + ')':<32} {'RUNS ON':<10} {'FIT':<8} {'INSTALLED':<14} SOURCE")
     for rt in chosen:
-        row = _row(rt, today, args.install)
-        failed += args.install and not row["installed"]
+        row, failure = _row(rt, today, args.install)
+        failed += failure
         print(json.dumps(row) if args.json else _line(row), flush=True)
     return 1 if failed else 0
