@@ -302,3 +302,30 @@ def test_first_use_builds_the_declared_ruby_in_the_background(tmp_path):
         assert _logged(logs, group, f"INIT_START Runtime Version: ruby:3.3.v{build}", arn)
     finally:
         g.stop()
+
+
+def test_a_build_step_ends_with_the_process_that_started_it(tmp_path):
+    """A fetch/build step run by a background install (a daemon thread) is killed when its
+    process exits, instead of building on for minutes after gureum stopped."""
+    fifo = tmp_path / "pid"
+    os.mkfifo(fifo)
+    script = textwrap.dedent(
+        f"""
+        import sys, threading
+        from gureum.services.lambda_.runtimes import ruby
+        threading.Thread(target=ruby._run, args=(["sh", "-c", "echo $$ > {fifo}; exec sleep 300"],), daemon=True).start()
+        with open("{fifo}") as f:  # the step is running once it has written its pid
+            sys.stdout.write(f.read())
+        """
+    )
+    started = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60, capture_output=True, text=True)
+    pid = int(started.stdout)
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+    wait_for("the build step to end", gone, timeout=30)

@@ -29,11 +29,13 @@ environments started after the build run the declared line.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -68,6 +70,7 @@ LANG_DIR = "/var/lang"  # where a built Ruby shows inside an isolated sandbox, a
 _VIEWS: dict[str, list[Mount]] = {}  # built prefix -> its system view (per process)
 _UNAVAILABLE: dict[str, str] = {}  # line -> why it could not be installed (once per process)
 _BUILT_DIR = re.compile(r"^ruby-(\d+\.\d+\.\d+)$")
+_STEPS: set[subprocess.Popen[str]] = set()  # fetch/build steps running now (killed at exit)
 
 
 class InstallError(RuntimeUnavailable):
@@ -202,14 +205,37 @@ def _apt(base: Path) -> list[str]:
 
 
 def _run(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    """Run one fetch/build step in its own process group, ended with the process that started
+    it (a build started in gureum's background is not left running after gureum stops)."""
     try:
-        proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+    except OSError as exc:
         raise InstallError(f"{argv[0]} failed: {exc}") from None
+    _STEPS.add(proc)
+    try:
+        out, err = proc.communicate(timeout=BUILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        proc.communicate()
+        raise InstallError(f"{argv[0]} did not finish in {BUILD_TIMEOUT} s") from None
+    finally:
+        _STEPS.discard(proc)
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        tail = "\n".join((out + err).strip().splitlines()[-15:])
         raise InstallError(f"{' '.join(argv[:3])} exited {proc.returncode}: {tail}")
-    return proc.stdout
+    return out
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@atexit.register
+def _stop_steps() -> None:
+    for proc in list(_STEPS):
+        _kill(proc)
 
 
 def source_versions(package: str, base: Path) -> list[str]:
