@@ -415,6 +415,13 @@ def test_json_log_format_writes_platform_events_as_json(pinned: GureumProcess) -
     events = {e["type"]: e for e in _platform_events(_all_lines(pinned, name, '"platform.report"'))}
     assert events["platform.runtimeDone"]["record"]["requestId"] == request_id
     assert events["platform.runtimeDone"]["record"]["status"] == "success"
+    # a timeout: the report says so
+    slow = _create(pinned, role, "python3.12", {"app.py": "import time\n\ndef handler(event, context):\n    time.sleep(30)\n"},
+                   LoggingConfig={"LogFormat": "JSON"}, Timeout=1)
+    resp, _ = invoke_json(lam, slow)
+    assert resp["FunctionError"] == "Unhandled"
+    events = {e["type"]: e for e in _platform_events(_all_lines(pinned, slow, '"platform.report"'))}
+    assert events["platform.report"]["record"]["status"] == "timeout" and "errorType" not in events["platform.report"]["record"]
     # WARN: no INFO platform event; the application's WARN line is there
     name, _ = levels["WARN"]
     lines = _all_lines(pinned, name, "app line")

@@ -17,7 +17,9 @@ per event, as AWS writes them to CloudWatch Logs (the Telemetry API's platform e
 
 JSON events are filtered by `LoggingConfig.SystemLogLevel` (DEBUG < INFO < WARN; default INFO):
 an event is written when its level is at least the configured one. The text format has no
-filter. `status` is success, error or timeout, as in AWS's records.
+filter. `status` is success, error or timeout, as in AWS's records; `errorType` accompanies
+error only (a timeout's record says timeout, as the text REPORT line says "Status: timeout"
+without an error type).
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class PlatformLog:
         if not self.json:
             return f"END RequestId: {request_id}"
         record: dict[str, Any] = {"requestId": request_id, "status": status}
-        if error_type and status != "success":
+        if error_type and status == "error":
             record["errorType"] = error_type
         record["metrics"] = {"durationMs": round(duration_ms, 3)}
         return self._event(now, "runtimeDone", "DEBUG", record)
@@ -100,6 +102,6 @@ class PlatformLog:
         if init_ms is not None:
             metrics["initDurationMs"] = round(init_ms, 3)
         record: dict[str, Any] = {"requestId": request_id, "metrics": metrics, "status": status}
-        if error_type and status != "success":
+        if error_type and status == "error":
             record["errorType"] = error_type
         return self._event(now, "report", "INFO", record)
