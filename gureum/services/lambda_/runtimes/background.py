@@ -10,8 +10,8 @@ Owns:
 - the set of runtimes queued or done in this process (each is tried once per process; a failed
   try leaves the nearest running, as before);
 - the state files `<cache>/runtimes/.building/<runtime>` holding the pid of the process whose
-  install of that runtime is under way (written before the install starts, removed when it
-  ends). `building(name)` reads them, so `gureum runtimes` (another process) shows "building";
+  install of that runtime is under way (`installing(name)`: written before the install starts,
+  removed when it ends; the worker and `gureum runtimes --install` write them). `building(name)` reads them, so `gureum runtimes` (another process) shows "building";
   a file whose process is gone is stale and means not building.
 
 A family opts in with `background(rt) -> bool` in its module (whether a first use should
@@ -25,6 +25,7 @@ import logging
 import os
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,21 @@ def building(name: str) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def installing(name: str) -> Iterator[None]:
+    """Marks runtime `name` as being installed by this process while the block runs (the
+    background worker, and `gureum runtimes --install`)."""
+    state = state_dir() / name
+    with contextlib.suppress(OSError):
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(f"{os.getpid()}\n")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            state.unlink()
+
+
 def start(rt: Runtime) -> bool:
     """Queue the install of `rt`'s declared version when its family builds it in the
     background and this process has not queued it yet. Never blocks; True when queued now."""
@@ -82,15 +98,11 @@ def start(rt: Runtime) -> bool:
 def _work() -> None:
     while True:
         rt = _queue.get()
-        state = state_dir() / rt.name
         try:
-            state.parent.mkdir(parents=True, exist_ok=True)
-            state.write_text(f"{os.getpid()}\n")
-            tc = rt.install()
+            with installing(rt.name):
+                tc = rt.install()
             log.info("lambda: %s installed in the background: %s (%s)", rt.name, tc.version, tc.source)
         except Exception as exc:  # the nearest keeps running it; the reason is logged once
             log.warning("lambda: installing %s in the background failed: %s", rt.name, exc)
         finally:
-            with contextlib.suppress(OSError):
-                state.unlink()
             _queue.task_done()

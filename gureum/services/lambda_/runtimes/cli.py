@@ -46,7 +46,11 @@ def _row(rt: Runtime, today: date, install: bool) -> tuple[dict[str, Any], bool]
         if install:
             before = rt.toolchain()
             wants_build = rt.background()
-        tc: Toolchain = rt.install() if install else rt.toolchain()
+        if install:
+            with background.installing(rt.name):
+                tc: Toolchain = rt.install()
+        else:
+            tc = rt.toolchain()
     except Exception as exc:  # one runtime's failure is that row's answer, not the listing's end
         row.update(version="", exact=False, installed=False, source=f"error: {exc}", building=False)
         nothing_to_have = isinstance(exc, RuntimeUnavailable) and before is not None and not before.exact and not before.version
