@@ -43,6 +43,8 @@ up: $(STAMP) compile ## run gureum in the foreground (flags: make up ARGS="--eph
 system-packages: ## install the Debian packages the tests use (when run as root)
 	@bash scripts/system-packages
 
+# Builds ruby3.3/ruby3.4 from Debian's sources where the cache lacks them (minutes each on 2
+# cores, once per machine); a second run only checks (about a second). CI runs it before `make test`.
 runtimes: install ## install the toolchains Lambda runtimes need (Debian packages, then `gureum runtimes --install`)
 	@bash scripts/system-packages scripts/runtime-packages.txt
 	$(VENV)/bin/gureum runtimes --install

@@ -8,14 +8,19 @@ Init<Class>, environment variables, AWS_LAMBDA_LOG_FORMAT=JSON logger lines, tim
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
+import os
 import shutil
 import subprocess
+import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_helpers import invoke_json
+from harness import GureumProcess
+from lambda_helpers import TRUST, invoke_json, zip_of
 from waiting import wait_for
 
 from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
@@ -23,6 +28,7 @@ from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
 pytestmark = pytest.mark.skipif(shutil.which("ruby") is None, reason="no Ruby (apt-get install ruby)")
 
 RUBIES = ["ruby3.2", "ruby3.3", "ruby3.4"]
+ROOT = Path(__file__).resolve().parents[2]
 
 APP = textwrap.dedent(
     """
@@ -229,3 +235,97 @@ def test_a_line_not_built_here_answers_the_nearest_installed_ruby(tmp_path, monk
         line = name.removeprefix("ruby")
         assert tc.exact == host.startswith(line + ".")
         assert tc.exact or f"({line} requested: nearest installed)" in tc.source
+
+
+def test_first_use_builds_the_declared_ruby_in_the_background(tmp_path):
+    """ruby3.3 on a cache without a built 3.3: the first invoke runs at once on the nearest
+    Ruby (saying so) and starts the 3.3 install in gureum's background worker, which waits on the
+    line's install lock while another build holds it (`gureum runtimes` says "building"); once
+    that build's Ruby is in place and the lock released, the background install finds it (a
+    quick no-op), "building" clears, and the next environment runs 3.3 with INIT_START and
+    RuntimeVersionArn naming it."""
+    from gureum.services.lambda_.runtimes import ruby
+
+    built = sorted(p for p in ruby.rubies_dir().glob("ruby-3.3.*") if (p / "bin" / "ruby").exists())
+    if not built:
+        pytest.skip("no Ruby 3.3 built in this user's cache (make runtimes)")
+    cache = tmp_path / "cache"
+    env = {"XDG_CACHE_HOME": str(cache)}
+    base = cache / "gureum" / "runtimes" / "ruby"
+    base.mkdir(parents=True)
+    lock = open(base / ".install-3.3.lock", "w")  # another build of the 3.3 line is under way
+    fcntl.flock(lock, fcntl.LOCK_EX)
+
+    def listed() -> dict[str, Any]:
+        out = subprocess.run([sys.executable, "-m", "gureum", "runtimes", "--json", "ruby3.3"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=300, env={**os.environ, **env})
+        assert out.returncode == 0, out.stderr
+        row: dict[str, Any] = json.loads(out.stdout)
+        return row
+
+    g = GureumProcess(tmp_path / "data", env=env)
+    g.start()
+    try:
+        lam = g.client("lambda")
+        role = g.client("iam").create_role(RoleName="rb", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+        name = "rb-first-use"
+        lam.create_function(FunctionName=name, Runtime="ruby3.3", Role=role, Handler="app.handler", Code={"ZipFile": zip_of(FILES)})
+        wait_for("the function", lambda: lam.get_function(FunctionName=name)["Configuration"]["State"] == "Active", timeout=30)
+        resp, out = invoke_json(lam, name)
+        assert "FunctionError" not in resp, out
+        host = subprocess.run(["ruby", "-e", "print RUBY_VERSION"], capture_output=True, text=True, check=True).stdout
+        assert out["ruby_version"] == host  # the nearest, at once
+        logs = g.client("logs")
+        group = f"/aws/lambda/{name}"
+        assert _logged(logs, group, "INIT_START", "(3.3 requested: nearest installed)")
+        assert _logged(logs, group, "building its declared version in the background")
+        wait_for("gureum runtimes saying building", lambda: listed()["building"] is True, timeout=60)
+        assert listed()["exact"] is False
+        # the other build finishes: its Ruby appears whole, then the lock is released
+        stage = base / ".stage"
+        shutil.copytree(built[-1], stage, symlinks=True)
+        os.rename(stage, base / built[-1].name)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+        wait_for("the background install to end", lambda: listed()["building"] is False, timeout=60)
+        row = listed()
+        assert row["exact"] is True and row["installed"] is True and row["version"] == built[-1].name.removeprefix("ruby-")
+        # a new environment (new configuration) runs the declared line
+        lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"GREETING": "after"}})
+        wait_for("the update", lambda: lam.get_function(FunctionName=name)["Configuration"]["LastUpdateStatus"] == "Successful",
+                 timeout=30)
+        resp, out = invoke_json(lam, name)
+        assert "FunctionError" not in resp, out
+        assert out["ruby_version"] == row["version"] and out["greeting"] == "after"
+        build = row["version"].split(".")[-1]
+        arn = lam.get_function_configuration(FunctionName=name)["RuntimeVersionConfig"]["RuntimeVersionArn"]
+        assert _logged(logs, group, f"INIT_START Runtime Version: ruby:3.3.v{build}", arn)
+    finally:
+        g.stop()
+
+
+def test_a_build_step_ends_with_the_process_that_started_it(tmp_path):
+    """A fetch/build step run by a background install (a daemon thread) is killed when its
+    process exits, instead of building on for minutes after gureum stopped."""
+    fifo = tmp_path / "pid"
+    os.mkfifo(fifo)
+    script = textwrap.dedent(
+        f"""
+        import sys, threading
+        from gureum.services.lambda_.runtimes import ruby
+        threading.Thread(target=ruby._run, args=(["sh", "-c", "echo $$ > {fifo}; exec sleep 300"],), daemon=True).start()
+        with open("{fifo}") as f:  # the step is running once it has written its pid
+            sys.stdout.write(f.read())
+        """
+    )
+    started = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60, capture_output=True, text=True)
+    pid = int(started.stdout)
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+    wait_for("the build step to end", gone, timeout=30)

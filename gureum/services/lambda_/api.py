@@ -6,6 +6,7 @@ their own and invalidate nothing: each model write publishes its own change even
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -34,6 +35,7 @@ from gureum.services.lambda_ import (
 from gureum.services.lambda_.code import code_bytes, store_code
 from gureum.services.lambda_.engine import encode_tail, engine_of
 from gureum.services.lambda_.runtimes import lifecycle
+from gureum.services.lambda_.runtimes import versions as runtime_versions
 from gureum.services.lambda_.scheduler import Throttled
 from gureum.services.lambda_.settings import LambdaSettings
 from gureum.services.lambda_.slots import ENGINE
@@ -62,6 +64,14 @@ async def _check_role(ctx: RequestContext, role: str) -> None:
 
 
 # --- functions ---------------------------------------------------------------------------
+async def _with_runtime_version(ctx: RequestContext, config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with the RuntimeVersionArn its INIT_START line names (toolchain looked up in a
+    thread: never installs, cached after a process's first look)."""
+    if "RuntimeVersionConfig" not in config:
+        return config
+    return await asyncio.to_thread(runtime_versions.configured, ctx.region, config)
+
+
 def _today(ctx: RequestContext) -> date:
     """The date runtime deprecation dates are compared with (lambda.runtime_date pins it)."""
     return lifecycle.today(ctx.app.settings(LambdaSettings).pinned_date)
@@ -101,7 +111,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         ctx.app.spawn(
             images.prepare(ctx.app, key, ctx.account_id, ctx.region, code["image"]["resolved"], True), name=f"lambda-image-{key}"
         )
-    return config
+    return await _with_runtime_version(ctx, config)
 
 
 @operation("lambda", "GetFunction")
@@ -113,7 +123,7 @@ async def get_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
         code_doc: dict[str, Any] = {"RepositoryType": "ECR", "ImageUri": image["uri"], "ResolvedImageUri": image["resolved"]}
     else:
         code_doc = {"RepositoryType": "S3", "Location": await code_urls.location(ctx.app, doc["code"]["digest"])}
-    out: dict[str, Any] = {"Configuration": config, "Code": code_doc}
+    out: dict[str, Any] = {"Configuration": await _with_runtime_version(ctx, config), "Code": code_doc}
     if doc.get("tags"):
         out["Tags"] = doc["tags"]
     if doc.get("reserved") is not None:
@@ -125,7 +135,7 @@ async def get_function(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 async def get_function_configuration(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, qualifier, arn = _target(ctx, params)
     config, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, qualifier, arn))
-    return config
+    return await _with_runtime_version(ctx, config)
 
 
 @operation("lambda", "ListFunctions")
@@ -185,7 +195,7 @@ async def update_function_configuration(ctx: RequestContext, params: dict[str, A
         await _check_role(ctx, params["Role"])
     today = _today(ctx)
     config = await ctx.app.store.run(lambda t: functions.update_configuration(t, key, arn, params, variables, today))
-    return model.as_updating(config)
+    return model.as_updating(await _with_runtime_version(ctx, config))
 
 
 @operation("lambda", "GetAccountSettings")

@@ -227,6 +227,7 @@ class LambdaEngine:
             pool_key=f"{target.state.key}#{target.version}#{config.get('RevisionId')}",
             log_format=(config.get("LoggingConfig") or {}).get("LogFormat") or "Text",
             app_log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel") or "",
+            system_log_level=(config.get("LoggingConfig") or {}).get("SystemLogLevel") or "",
             refuse_fallback=self.app.settings(LambdaSettings).refuse_fallback,
             **image_fields,
         )

@@ -16,8 +16,11 @@ In plain-process mode the Runtime API is a port on the host's 127.0.0.1 that any
 process could reach: that mode isolates nothing.
 
 The environment writes AWS's log lines (INIT_START, START, END, REPORT) around the
-runtime's own output. INIT_START names the version that runs (runtimes/versions.py); a
-runtime whose toolchain is not installed is installed first (in a thread, once), and one
+runtime's own output, or with LoggingConfig.LogFormat=JSON AWS's platform events as JSON
+objects filtered by SystemLogLevel (platform_log.py). INIT_START names the version that runs (runtimes/versions.py); a
+runtime whose toolchain is not installed is installed first (in a thread, once); one running on
+the nearest version while its declared one can be built here has that build started in the
+background (runtimes/background.py: the invoke does not wait); and one
 whose declared version cannot be had runs on the nearest installed version, or, with
 lambda.runtime_fallback=refuse, fails its init with Runtime.Unavailable naming what is
 missing and measures Duration, Billed Duration, Max Memory Used (from the
@@ -46,6 +49,7 @@ from gureum.sandbox.cgroups import Limits
 from gureum.sandbox.netns import Netns, SocketProxy, SocketUdpProxy
 from gureum.sandbox.network import NetworkError
 from gureum.sandbox.process import Mount, Sandbox, SandboxHost, SandboxSpec
+from gureum.services.lambda_.platform_log import PlatformLog
 from gureum.services.lambda_.runtime_api import (
     InitError,
     Invocation,
@@ -61,6 +65,7 @@ from gureum.services.lambda_.runtimes import (
     TASK_ROOT,
     Launch,
     Toolchain,
+    background,
 )
 from gureum.services.lambda_.runtimes import versions as runtime_versions
 from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
@@ -118,6 +123,7 @@ class EnvConfig:
     image_env: tuple[tuple[str, str], ...] = ()
     log_format: str = "Text"  # LoggingConfig.LogFormat: JSON sets AWS_LAMBDA_LOG_FORMAT for the runtime client
     app_log_level: str = ""  # LoggingConfig.ApplicationLogLevel (JSON format only)
+    system_log_level: str = ""  # LoggingConfig.SystemLogLevel (JSON format only; "" = INFO)
     refuse_fallback: bool = False  # lambda.runtime_fallback=refuse: never run another version than declared
 
     @property
@@ -178,6 +184,7 @@ class ExecutionEnvironment:
         self._exited: asyncio.Task[int] | None = None
         self._capture: _Capture | None = None
         self.init_ms: float | None = None  # reported (then cleared) on the first invoke
+        self.platform = PlatformLog(cfg.log_format, cfg.system_log_level or "INFO")
         self.last_used = time.monotonic()
         self.usable_until = cfg.usable_until()  # epoch seconds (see EnvConfig.usable_until)
         self.alive = False
@@ -192,6 +199,11 @@ class ExecutionEnvironment:
         self._netns_ports: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())  # what the namespace was asked for
 
     # --- logging ---------------------------------------------------------------------
+    def _platform(self, line: str | None, now: float | None = None) -> None:
+        """A system log line (None: filtered out by SystemLogLevel)."""
+        if line is not None:
+            self._log(line, now)
+
     def _log(self, message: str, now: float | None = None) -> None:
         if self._capture is not None:
             self._capture.lines.append(message)
@@ -373,7 +385,7 @@ class ExecutionEnvironment:
             raise InitFailed(_runtime_error("Runtime.InvalidEntrypoint", message), "Runtime.InvalidEntrypoint", 0.0)
         spec, note = self._spec(address)
         if toolchain is not None:
-            self._log(runtime_versions.init_start(self.cfg.region, toolchain))
+            self._init_start(toolchain)
         for line in note.splitlines():
             self._log(line)
         if not self.host.isolated and self.host.reason:
@@ -419,8 +431,13 @@ class ExecutionEnvironment:
         else:
             error_type = "Sandbox.Timedout"
             payload = _runtime_error(error_type, f"INIT phase timed out after {INIT_TIMEOUT:.2f} seconds")
-        self._log(f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\tError Type: {error_type}")
+        self._platform(self.platform.init_report(time.time(), init_ms, error_type))
         raise InitFailed(payload, error_type, init_ms)
+
+    def _init_start(self, tc: Toolchain) -> None:
+        region = self.cfg.region
+        self._platform(self.platform.init_start(time.time(), runtime_versions.label(tc), runtime_versions.version_arn(region, tc),
+                                                self.cfg.function_name, self.cfg.version))
 
     async def _toolchain(self) -> Toolchain:
         """What runs the function's runtime, installed first when it is not (in a thread:
@@ -429,6 +446,8 @@ class ExecutionEnvironment:
         rt = RUNTIMES[self.cfg.runtime]
         tc = rt.toolchain()
         problem = ""
+        if tc.installed and not tc.exact and background.start(rt):  # e.g. a Ruby line built for minutes
+            self._log(f"gureum: {rt.name}: building its declared version in the background; this environment runs the nearest")
         if not tc.installed:
             try:
                 tc = await asyncio.to_thread(rt.install)
@@ -438,9 +457,9 @@ class ExecutionEnvironment:
         if problem:
             self._log(f"gureum: {problem}")
         if self.cfg.refuse_fallback and (missing or problem):
-            self._log(runtime_versions.init_start(self.cfg.region, tc))
+            self._init_start(tc)
             message = f"{rt.name} cannot run as declared here: {missing or problem} (lambda.runtime_fallback=refuse)"
-            self._log("INIT_REPORT Init Duration: 0.00 ms\tPhase: init\tStatus: error\tError Type: Runtime.Unavailable")
+            self._platform(self.platform.init_report(time.time(), 0.0, "Runtime.Unavailable"))
             await self.destroy()
             raise InitFailed(_runtime_error("Runtime.Unavailable", message), "Runtime.Unavailable", 0.0)
         return tc
@@ -473,7 +492,7 @@ class ExecutionEnvironment:
             self.api.submit(inv)
             # After the hand-over, while the runtime works: START still precedes the
             # function's output, which is read in a later loop step.
-            self._log(f"START RequestId: {inv.request_id} Version: {cfg.version}", now)
+            self._platform(self.platform.start(now, inv.request_id, cfg.version), now)
             loop = self._loop
             timer = loop.call_at(loop.time() + max(0.0, cfg.timeout_s - (time.perf_counter() - t0)), _resolve, done, _TIMED_OUT)
             if self._exited is not None and self._exited.done():  # it died while idle
@@ -557,21 +576,19 @@ class ExecutionEnvironment:
         memory_mb = math.ceil(peak / (1 << 20)) if peak else 0
         if error_type == "Runtime.OutOfMemory":
             memory_mb = self.cfg.memory_mb
-        report = (
-            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
-            f"Memory Size: {self.cfg.memory_mb} MB\tMax Memory Used: {memory_mb} MB\t"
-        )
-        if init_ms is not None:
-            report += f"Init Duration: {init_ms:.2f} ms\t"
-        if status:
-            report += f"Status: {status}\t"
-            if error_type and status == "error":
-                report += f"Error Type: {error_type}\t"
-        ts = int(time.time() * 1000)
-        end = f"END RequestId: {request_id}"
+        outcome = "timeout" if status == "timeout" else ("error" if status == "error" or error_type else "success")
+        now = time.time()
+        lines = [
+            self.platform.end(now, request_id, outcome, error_type, duration_ms),
+            self.platform.report(now, request_id, duration_ms=duration_ms, billed_ms=billed, memory_mb=self.cfg.memory_mb,
+                                 used_mb=memory_mb, init_ms=init_ms, status=outcome, error_type=error_type, text_status=status),
+        ]
+        shown = [line for line in lines if line is not None]
+        ts = int(now * 1000)
         if self._capture is not None:
-            self._capture.lines += (end, report)
-        self.sink(self.cfg.log_group, self.log_stream, [(ts, end), (ts, report)])
+            self._capture.lines += shown
+        if shown:
+            self.sink(self.cfg.log_group, self.log_stream, [(ts, line) for line in shown])
         if self.alive and sandbox is not None:
             sandbox.reset_peak()
             self._peak_fresh = True

@@ -10,7 +10,9 @@ where something must be built once on the host first (the Java client's classes)
 Every family module also answers `toolchain(rt) -> Toolchain` (what runs the runtime here:
 cheap, cached, never installs) and `install(rt) -> Toolchain` (blocking: fetches the
 declared version from the registries this machine reaches when it is missing; used by
-`make runtimes`, `gureum runtimes --install` and on first use).
+`make runtimes`, `gureum runtimes --install` and on first use; a family whose install builds
+for minutes answers `background(rt)` True and its first use on the nearest version queues the
+install in background.py instead of waiting for it).
 
 `RUNTIMES` is the catalogue: every identifier AWS lists as supported or deprecated
 (lifecycle.py holds the family and the dates of each); what AWS lists as neither is not in
@@ -62,6 +64,12 @@ class Runtime:
         """What runs this runtime on this host (never installs)."""
         result: Toolchain = self._module.toolchain(self)
         return result
+
+    def background(self) -> bool:
+        """Whether a first use on the nearest version should start installing the declared one
+        in the background (background.py): families whose install builds for minutes."""
+        check = getattr(self._module, "background", None)
+        return bool(check(self)) if check is not None else False
 
     def install(self) -> Toolchain:
         """Install the declared version when missing (blocking: call it in a thread)."""

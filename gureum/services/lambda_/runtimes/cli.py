@@ -1,11 +1,13 @@
 """`gureum runtimes`: every runtime of the catalogue, its state on AWS's calendar and what
 runs it on this host; `--install [NAME ...]` installs what is missing (all when no name is
-given; `make runtimes` runs it). `gureum runtimes java-core|java-events` prints the jars to
+given; `make runtimes` runs it; it exits 1 when something that can be had here was not
+installed, never for a runtime no source here serves). `gureum runtimes java-core|java-events` prints the jars to
 compile Java functions against (java_sdk.py).
 
 One line per runtime: identifier, state (supported / deprecated since … / create blocked
 since … / update blocked since …), the version that runs it here and whether it is the
-declared one (exact) or a stand-in (nearest), installed or not, and where it comes from.
+declared one (exact) or a stand-in (nearest), installed or not ("building" while a gureum
+installs the declared version in the background: runtimes/background.py), and where it comes from.
 The date is today's (UTC) unless GUREUM_LAMBDA_RUNTIME_DATE pins it, as for `gureum up`.
 """
 
@@ -19,7 +21,8 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from gureum.services.lambda_.runtimes import RUNTIMES, Runtime, Toolchain, lifecycle
+from gureum.services.lambda_.runtimes import RUNTIMES, Runtime, Toolchain, background, lifecycle
+from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
 from gureum.services.lambda_.settings import LambdaSettings
 from gureum.settings import SettingError, env_name, read
 
@@ -31,21 +34,38 @@ def _today() -> date:
     return lifecycle.today(settings.pinned_date)
 
 
-def _row(rt: Runtime, today: date, install: bool) -> dict[str, Any]:
+def _row(rt: Runtime, today: date, install: bool) -> tuple[dict[str, Any], bool]:
+    """The runtime's row, and whether `--install` failed for it: something that can be had
+    here was not installed (an error, or a line built here left on the nearest). A runtime no
+    source here serves (dotnet10: nothing runs it, nothing to fetch) is a "none" row, not a
+    failure, so `make runtimes` passes on every machine."""
     row: dict[str, Any] = {"runtime": rt.name, "family": rt.family, "state": rt.lifecycle.state(today)}
+    before: Toolchain | None = None
+    wants_build = False
     try:
-        tc: Toolchain = rt.install() if install else rt.toolchain()
+        if install:
+            before = rt.toolchain()
+            wants_build = rt.background()
+        if install:
+            with background.installing(rt.name):
+                tc: Toolchain = rt.install()
+        else:
+            tc = rt.toolchain()
     except Exception as exc:  # one runtime's failure is that row's answer, not the listing's end
-        row.update(version="", exact=False, installed=False, source=f"error: {exc}")
-        return row
+        row.update(version="", exact=False, installed=False, source=f"error: {exc}", building=False)
+        nothing_to_have = isinstance(exc, RuntimeUnavailable) and before is not None and not before.exact and not before.version
+        return row, install and not nothing_to_have
     row.update({k: v for k, v in asdict(tc).items() if k != "runtime"})
-    return row
+    row["building"] = background.building(rt.name)
+    return row, install and (not tc.installed or (wants_build and not tc.exact))
 
 
 def _line(row: dict[str, Any]) -> str:
     runs = row["version"] or "-"
     fit = "exact" if row["exact"] else ("nearest" if row["version"] else "none")
     installed = "installed" if row["installed"] else "not installed"
+    if row["building"]:  # the declared version is being installed in the background
+        installed = "building"
     return f"{row['runtime']:<16} {row['state']:<32} {runs:<10} {fit:<8} {installed:<14} {row['source']}"
 
 
@@ -77,7 +97,7 @@ def main(argv: list[str]) -> int:
     if not args.json:
         print(f"{'RUNTIME':<16} {'STATE (' + today.isoformat() + ')':<32} {'RUNS ON':<10} {'FIT':<8} {'INSTALLED':<14} SOURCE")
     for rt in chosen:
-        row = _row(rt, today, args.install)
-        failed += args.install and not row["installed"]
+        row, failure = _row(rt, today, args.install)
+        failed += failure
         print(json.dumps(row) if args.json else _line(row), flush=True)
     return 1 if failed else 0

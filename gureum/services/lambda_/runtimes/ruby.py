@@ -21,16 +21,21 @@ extensions load; the host's Ruby keeps its Debian paths.
 
 Candidates, in order: the built Rubies above, then the host's `ruby` (Debian's). `toolchain`
 looks at the disk only (cached version queries); `install` blocks (fetch + build) and is
-serialised per line by a lock file, so concurrent first uses build once.
+serialised per line by a lock file, so concurrent first uses build once. A function's first
+use on the nearest Ruby starts that install in the background (`background(rt)`, for the
+lines in BUILT_LINES; runtimes/background.py): the invoke runs on the nearest at once, and
+environments started after the build run the declared line.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -58,12 +63,14 @@ _VERSION_QUERY = "print RUBY_VERSION, ' ', RbConfig::CONFIG['ruby_version']"
 _DIRS_QUERY = "print RbConfig::CONFIG.values_at('rubylibprefix', 'rubyarchprefix').join(' ')"
 # Debian suites whose source packages carry newer Ruby lines (deb-src, main)
 SOURCE_SUITES = ("trixie", "sid", "experimental")
+BUILT_LINES = ("3.3", "3.4")  # the lines those suites carry (ruby3.3: trixie, sid; ruby3.4: experimental)
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 BUILD_TIMEOUT = 3600  # seconds, per step (2 shared cores build a Ruby in a few minutes)
 LANG_DIR = "/var/lang"  # where a built Ruby shows inside an isolated sandbox, as on AWS
 _VIEWS: dict[str, list[Mount]] = {}  # built prefix -> its system view (per process)
 _UNAVAILABLE: dict[str, str] = {}  # line -> why it could not be installed (once per process)
 _BUILT_DIR = re.compile(r"^ruby-(\d+\.\d+\.\d+)$")
+_STEPS: set[subprocess.Popen[str]] = set()  # fetch/build steps running now (killed at exit)
 
 
 class InstallError(RuntimeUnavailable):
@@ -129,6 +136,13 @@ def source_package(rt: Runtime) -> str:
     return f"ruby{_line(rt)}"
 
 
+def background(rt: Runtime) -> bool:
+    """A line Debian's sources carry (BUILT_LINES), not built here and not found unbuildable by
+    this process: its first use starts the build in the background (background.py)."""
+    line = _line(rt)
+    return line in BUILT_LINES and line not in _UNAVAILABLE and not toolchain(rt).exact
+
+
 def toolchain(rt: Runtime) -> Toolchain:
     line = _line(rt)
     best = _nearest(line, _candidates())
@@ -191,14 +205,37 @@ def _apt(base: Path) -> list[str]:
 
 
 def _run(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    """Run one fetch/build step in its own process group, ended with the process that started
+    it (a build started in gureum's background is not left running after gureum stops)."""
     try:
-        proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+    except OSError as exc:
         raise InstallError(f"{argv[0]} failed: {exc}") from None
+    _STEPS.add(proc)
+    try:
+        out, err = proc.communicate(timeout=BUILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        proc.communicate()
+        raise InstallError(f"{argv[0]} did not finish in {BUILD_TIMEOUT} s") from None
+    finally:
+        _STEPS.discard(proc)
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        tail = "\n".join((out + err).strip().splitlines()[-15:])
         raise InstallError(f"{' '.join(argv[:3])} exited {proc.returncode}: {tail}")
-    return proc.stdout
+    return out
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@atexit.register
+def _stop_steps() -> None:
+    for proc in list(_STEPS):
+        _kill(proc)
 
 
 def source_versions(package: str, base: Path) -> list[str]:

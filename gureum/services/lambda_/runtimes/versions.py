@@ -7,12 +7,18 @@ runtime's declared line (the build is the last number of the version that runs),
 "<language>:<version that runs> (<declared> requested: nearest installed)" when another
 version stands in. The ARN's id is a digest of (runtime, version that runs): stable for
 one toolchain, new when it changes, as AWS's runtime version ARNs are.
+
+`configured(region, config)` is a function configuration's `RuntimeVersionConfig` as the
+API answers it: the ARN its INIT_START line names now (the runtime's toolchain answer, which
+never installs; call it off the event loop, the first answer of a process may run a
+`--version` query).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.services.lambda_.runtimes.base import Toolchain
@@ -60,3 +66,18 @@ def missing(tc: Toolchain) -> str:
     if tc.exact:
         return f"{lang} {declared} is not installed ({tc.source})"
     return f"{lang} {declared} cannot be had on this host ({tc.source})"
+
+
+def configured(region: str, config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with `RuntimeVersionConfig.RuntimeVersionArn` the ARN INIT_START names for
+    its runtime on this host (unchanged for image functions and runtimes not catalogued)."""
+    from gureum.services.lambda_.runtimes import RUNTIMES  # the catalogue imports this package's modules
+
+    rt = RUNTIMES.get(config.get("Runtime") or "")
+    if rt is None or "RuntimeVersionConfig" not in config:
+        return config
+    try:
+        tc = rt.toolchain()
+    except (OSError, RuntimeError):  # a family that cannot even look: the stored answer stays
+        return config
+    return {**config, "RuntimeVersionConfig": {"RuntimeVersionArn": version_arn(region, tc)}}
