@@ -11,7 +11,6 @@ if TYPE_CHECKING:
 
 
 def blobs(app: App) -> BlobStore:
-    from gureum.blobs import BlobStore
     from gureum.services.s3.slots import BLOBS
 
-    return app.parts.lazy(BLOBS, lambda: BlobStore(app.blob_dir / "s3"))
+    return app.parts.lazy(BLOBS, lambda: app.blob_store("s3"))
