@@ -55,7 +55,6 @@ class ManifestRead:
 
 class Registry:
     def __init__(self, app: App) -> None:
-
         self.app = app
         self.settings: EcrSettings = app.settings(EcrSettings)
         # The registry's own content-addressed store: its collector may delete a digest
