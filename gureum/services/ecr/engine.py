@@ -359,7 +359,9 @@ _BATCH = 1 << 20
 
 async def write_stream(writer: BlobWriter, chunks: AsyncIterable[bytes], limit: int | None = None) -> int:
     """Append a stream to a writer, hashing and writing off the event loop in ~1 MiB
-    batches; at most `limit` bytes (a longer body is a 416). Returns bytes written."""
+    batches; at most `limit` bytes (a longer body is a 416). Returns bytes written. The
+    writer is flushed at the end (also when the client disconnects), so the next chunk can
+    arrive through another node sharing the blob store."""
     received = 0
     buf: list[bytes] = []
     pending = 0
@@ -378,9 +380,11 @@ async def write_stream(writer: BlobWriter, chunks: AsyncIterable[bytes], limit: 
     except ConnectionError:
         if buf:  # keep what arrived: the client resumes from the upload's Range
             await asyncio.to_thread(_write_all, writer, buf)
+        await asyncio.to_thread(writer.flush)
         raise
     if buf:
         await asyncio.to_thread(_write_all, writer, buf)
+    await asyncio.to_thread(writer.flush)
     return received
 
 

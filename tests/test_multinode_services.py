@@ -1,0 +1,132 @@
+"""Every service with two gureum nodes on one PostgreSQL store (issue 24): what one node
+accepts the other serves, and work the cluster does once is done once, not once per node.
+
+Blob-backed services (S3, ECR) run twice: with a blob directory both nodes share
+(`storage.blob_dir`, a network file system in production) and with `storage.blobs=postgres`
+(each node its own directory, the bytes in PostgreSQL, gureum/blobs_pg.py)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from ecr.ocihttp import Registry, sha
+from harness import GureumProcess
+
+pytestmark = [pytest.mark.xdist_group("multinode"), pytest.mark.e2e]
+
+Pair = tuple[GureumProcess, GureumProcess]
+FOLLOW = ["--set", "ecs.enabled=0", "--set", "lambda.follow_interval=0.1", "--set", "sqs.follow_interval=0.1"]
+
+
+def _pair(base: Path, args_a: list[str], args_b: list[str]) -> Iterator[Pair]:
+    a = GureumProcess(base / "a", extra_args=args_a)
+    b = GureumProcess(base / "b", extra_args=args_b)
+    a.start()
+    try:
+        b.start()
+    except BaseException:
+        a.stop()
+        raise
+    try:
+        yield a, b
+    finally:
+        b.stop()
+        a.stop()
+
+
+@pytest.fixture(scope="module")
+def nodes(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    """Two nodes, one store, one shared blob directory."""
+    base = tmp_path_factory.mktemp("mn-services")
+    args = ["--state", pg_database, "--set", f"storage.blob_dir={base / 'shared-blobs'}", *FOLLOW]
+    yield from _pair(base, args, args)
+
+
+@pytest.fixture(scope="module")
+def pg_blob_nodes(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    """Two nodes, one store (a database of their own), no shared directory: storage.blobs=postgres."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    name = "g_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = urlunsplit(urlsplit(pg_url)._replace(path="/" + name))
+    base = tmp_path_factory.mktemp("mn-pgblobs")
+    args = ["--state", url, "--set", "storage.blobs=postgres", *FOLLOW]
+    try:
+        yield from _pair(base, args, args)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["shared-dir", "postgres"])
+def blob_nodes(request: pytest.FixtureRequest) -> Pair:
+    return request.getfixturevalue("nodes" if request.param == "shared-dir" else "pg_blob_nodes")
+
+
+# --- S3 ------------------------------------------------------------------------------------
+
+
+def test_s3_multipart_across_nodes_and_objects_and_listings_shared(blob_nodes: Pair) -> None:
+    a, b = blob_nodes
+    s3a, s3b = a.client("s3"), b.client("s3")
+    bucket = f"mn-{uuid.uuid4().hex[:8]}"
+    s3a.create_bucket(Bucket=bucket)
+    part1, part2 = os.urandom(5 * 1024 * 1024), os.urandom(300_000)
+    up = s3a.create_multipart_upload(Bucket=bucket, Key="big")["UploadId"]
+    e1 = s3a.upload_part(Bucket=bucket, Key="big", UploadId=up, PartNumber=1, Body=part1)["ETag"]
+    e2 = s3b.upload_part(Bucket=bucket, Key="big", UploadId=up, PartNumber=2, Body=part2)["ETag"]
+    assert [p["PartNumber"] for p in s3b.list_parts(Bucket=bucket, Key="big", UploadId=up)["Parts"]] == [1, 2]
+    done = s3b.complete_multipart_upload(
+        Bucket=bucket, Key="big", UploadId=up,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]},
+    )  # fmt: skip
+    assert done["ETag"].endswith('-2"')
+    for s3 in (s3a, s3b):
+        got = s3.get_object(Bucket=bucket, Key="big")
+        assert got["ContentLength"] == len(part1) + len(part2) and got["Body"].read() == part1 + part2
+        assert s3.get_object(Bucket=bucket, Key="big", Range="bytes=5242870-5242889")["Body"].read() == (part1 + part2)[5242870:5242890]
+
+    s3a.put_object(Bucket=bucket, Key="small", Body=b"written on a")
+    assert s3b.get_object(Bucket=bucket, Key="small")["Body"].read() == b"written on a"
+    for i in range(5):
+        s3a.put_object(Bucket=bucket, Key=f"dir/{i}", Body=str(i).encode())
+    listed = s3b.list_objects_v2(Bucket=bucket, Prefix="dir/")
+    assert [o["Key"] for o in listed["Contents"]] == [f"dir/{i}" for i in range(5)]
+    assert {o["Key"] for o in s3b.list_objects_v2(Bucket=bucket)["Contents"]} == {"big", "small", *(f"dir/{i}" for i in range(5))}
+
+
+# --- ECR -----------------------------------------------------------------------------------
+
+
+def test_ecr_chunked_upload_resumed_on_the_other_node_and_manifests_shared(blob_nodes: Pair) -> None:
+    a, b = blob_nodes
+    ra, rb = Registry(a.endpoint), Registry(b.endpoint)
+    repo = f"mn/{uuid.uuid4().hex[:8]}"
+    a.client("ecr").create_repository(repositoryName=repo)
+    data = os.urandom(1_500_000 + 4321)  # the first chunk's tail smaller than any write buffer
+    first = 15 * 65536 + 3001
+    loc = ra.req("POST", f"/v2/{repo}/blobs/uploads/").header("Location")
+    assert loc
+    r = ra.req("PATCH", loc, data[:first], {"Content-Range": f"0-{first - 1}", "Content-Type": "application/octet-stream"})
+    assert r.status == 202 and r.header("Range") == f"0-{first - 1}"
+    status = rb.req("GET", loc)
+    assert status.status == 204 and status.header("Range") == f"0-{first - 1}"
+    r = rb.req("PATCH", loc, data[first:], {"Content-Range": f"{first}-{len(data) - 1}", "Content-Type": "application/octet-stream"})
+    assert r.status == 202, (r.status, r.body)
+    assert rb.req("PUT", f"{loc}?digest={sha(data)}").status == 201
+    assert ra.req("GET", f"/v2/{repo}/blobs/{sha(data)}").body == data
+
+    digest, manifest = ra.image(repo, "v1", [os.urandom(200_000), b"second layer"])
+    got = rb.req("GET", f"/v2/{repo}/manifests/v1", headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    assert got.status == 200 and got.body == manifest and got.header("Docker-Content-Digest") == digest
+    for layer in got.json()["layers"]:
+        assert sha(rb.req("GET", f"/v2/{repo}/blobs/{layer['digest']}").body) == layer["digest"]
+    tags = b.client("ecr").list_images(repositoryName=repo)["imageIds"]
+    assert {"imageDigest": digest, "imageTag": "v1"} in tags
