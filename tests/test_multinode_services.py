@@ -7,15 +7,23 @@ Blob-backed services (S3, ECR) run twice: with a blob directory both nodes share
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
+import threading
+import time
+import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from ecr.ocihttp import Registry, sha
 from harness import GureumProcess
+from waiting import wait_for
 
 pytestmark = [pytest.mark.xdist_group("multinode"), pytest.mark.e2e]
 
@@ -130,3 +138,86 @@ def test_ecr_chunked_upload_resumed_on_the_other_node_and_manifests_shared(blob_
         assert sha(rb.req("GET", f"/v2/{repo}/blobs/{layer['digest']}").body) == layer["digest"]
     tags = b.client("ecr").list_images(repositoryName=repo)["imageIds"]
     assert {"imageDigest": digest, "imageTag": "v1"} in tags
+
+
+# --- SNS -----------------------------------------------------------------------------------
+
+
+class _Hook:
+    """A local HTTP endpoint recording SNS POSTs, each answered after a short delay (a slow
+    endpoint keeps deliveries pending while both nodes' deliverers look at them)."""
+
+    def __init__(self, delay: float) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with outer.lock:
+                    outer.posts.append(body)
+                if body.get("Type") == "Notification":
+                    time.sleep(delay)  # real time: a slow endpoint, not synchronisation
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def notifications(self) -> list[str]:
+        with self.lock:
+            return [p["MessageId"] for p in self.posts if p.get("Type") == "Notification"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _store_rows(url: str, table: str) -> int:
+    with psycopg.connect(url) as c:
+        row = c.execute("SELECT count(*) FROM gureum_kv WHERE tbl=%s", (table,)).fetchone()
+        return int(row[0]) if row else 0
+
+
+def test_sns_publishes_are_delivered_once_cluster_wide(nodes: Pair, pg_database: str) -> None:
+    a, b = nodes
+    sns_a, sns_b = a.client("sns"), b.client("sns")
+    topic = sns_a.create_topic(Name=f"mn-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    sqs = a.client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"mn-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns_a.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    hook = _Hook(delay=0.3)
+    try:
+        sns_b.subscribe(TopicArn=topic, Protocol="http", Endpoint=hook.url)
+        confirm = wait_for("the subscription confirmation", lambda: next((p for p in hook.posts if p.get("Type") == "SubscriptionConfirmation"), None), timeout=30)
+        with urllib.request.urlopen(confirm["SubscribeURL"]) as resp:
+            assert b"<SubscriptionArn>" in resp.read()
+        sent: list[str] = []
+        for i in range(12):  # both nodes publish, so both nodes' deliverers are awake
+            sns = sns_a if i % 2 == 0 else sns_b
+            sent.append(sns.publish(TopicArn=topic, Message=f"m{i}")["MessageId"])
+        wait_for("every notification posted", lambda: set(hook.notifications()) >= set(sent), timeout=60)
+        wait_for("no delivery pending in the store", lambda: _store_rows(pg_database, "sns_deliveries") == 0, timeout=60)
+        posted = Counter(hook.notifications())
+        assert {m: n for m, n in posted.items() if n != 1} == {}, "notifications posted more than once"
+    finally:
+        hook.close()
+
+    received: Counter[str] = Counter()
+
+    def drained() -> bool:
+        out = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for m in out.get("Messages", []):
+            received[m["Body"]] += 1
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+        return not out.get("Messages") and sum(received.values()) >= len(sent)
+
+    wait_for("the queue drained", drained, timeout=60, interval=0)
+    assert received == Counter(f"m{i}" for i in range(12))
