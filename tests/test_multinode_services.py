@@ -8,17 +8,23 @@ Blob-backed services (S3, ECR) run twice: with a blob directory both nodes share
 from __future__ import annotations
 
 import http.server
+import io
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
 import uuid
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dns.message
+import dns.query
 import psycopg
 import pytest
 from ecr.ocihttp import Registry, sha
@@ -221,3 +227,89 @@ def test_sns_publishes_are_delivered_once_cluster_wide(nodes: Pair, pg_database:
 
     wait_for("the queue drained", drained, timeout=60, interval=0)
     assert received == Counter(f"m{i}" for i in range(12))
+
+
+# --- DNS -----------------------------------------------------------------------------------
+
+
+def _dns_answer(node: GureumProcess, name: str) -> set[str]:
+    reply = dns.query.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=node.dns_port, timeout=2)
+    return {rr.to_text() for rrset in reply.answer for rr in rrset}
+
+
+def _upsert(r53: Any, zone: str, name: str, ip: str) -> None:
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": name, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": ip}]}}]})
+
+
+def test_dns_records_changed_through_one_node_are_answered_by_the_other(nodes: Pair) -> None:
+    a, b = nodes
+    domain = f"mn{uuid.uuid4().hex[:8]}.example"
+    zone = a.client("route53").create_hosted_zone(Name=domain, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+    _upsert(a.client("route53"), zone, f"www.{domain}", "192.0.2.1")
+    wait_for("b answers the record a created", lambda: _dns_answer(b, f"www.{domain}") == {"192.0.2.1"}, timeout=30, interval=0.05)
+    _upsert(b.client("route53"), zone, f"www.{domain}", "192.0.2.2")
+    for node in (a, b):
+        wait_for("both nodes answer the change made through b", lambda n=node: _dns_answer(n, f"www.{domain}") == {"192.0.2.2"}, timeout=30, interval=0.05)
+
+
+# --- CloudWatch Logs -----------------------------------------------------------------------
+
+
+def test_logs_put_through_alternating_nodes_keep_one_ordered_stream(nodes: Pair) -> None:
+    a, b = nodes
+    group, stream = f"/mn/{uuid.uuid4().hex[:8]}", "s"
+    a.client("logs").create_log_group(logGroupName=group)
+    b.client("logs").create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000)
+    for i in range(10):
+        node = a if i % 2 == 0 else b
+        node.client("logs").put_log_events(logGroupName=group, logStreamName=stream,
+                                           logEvents=[{"timestamp": now + 2 * i, "message": f"e{2 * i}"},
+                                                      {"timestamp": now + 2 * i + 1, "message": f"e{2 * i + 1}"}])
+    want = [f"e{i}" for i in range(20)]
+    for node in (a, b):
+        events = node.client("logs").get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)["events"]
+        assert [e["message"] for e in events] == want
+        assert [e["timestamp"] for e in events] == sorted(e["timestamp"] for e in events)
+        streams = node.client("logs").describe_log_streams(logGroupName=group)["logStreams"]
+        assert [s["logStreamName"] for s in streams] == [stream]
+        assert streams[0]["lastEventTimestamp"] == now + 19
+    filtered = b.client("logs").filter_log_events(logGroupName=group)["events"]
+    assert [e["message"] for e in filtered] == want
+
+
+# --- the billing ledger --------------------------------------------------------------------
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def _zip(source: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", source)
+    return buf.getvalue()
+
+
+def test_each_invocation_is_billed_once_with_two_nodes(nodes: Pair, pg_database: str) -> None:
+    a, b = nodes
+    role = a.client("iam").create_role(RoleName=f"mn-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    name = f"mn-bill-{uuid.uuid4().hex[:8]}"
+    a.client("lambda").create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                                       Code={"ZipFile": _zip("def handler(e, c):\n    return e\n")})
+    b.client("lambda").get_waiter("function_active_v2").wait(FunctionName=name)
+    assert a.client("lambda").invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200
+    assert b.client("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+    assert a.client("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+    # fences: one more synchronous invoke through each node; each node's ledger flushes in order
+    assert a.client("lambda").invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200
+    assert b.client("lambda").invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200
+
+    def requests() -> int:
+        out = subprocess.run([sys.executable, "-m", "gureum", "costs", "--json", "--state", pg_database],
+                             capture_output=True, text=True, timeout=60, env=a.env, check=True)
+        rows = [r for r in json.loads(out.stdout)["lambda"] if r["function"].endswith(f":function:{name}")]
+        return sum(r["requests"] for r in rows)
+
+    wait_for("the 5 invocations in gureum costs", lambda: requests() >= 5, timeout=60, interval=0.3)
+    assert requests() == 5
