@@ -11,6 +11,7 @@ import http.server
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +35,10 @@ from waiting import wait_for
 pytestmark = [pytest.mark.xdist_group("multinode"), pytest.mark.e2e]
 
 Pair = tuple[GureumProcess, GureumProcess]
-FOLLOW = ["--set", "ecs.enabled=0", "--set", "lambda.follow_interval=0.1", "--set", "sqs.follow_interval=0.1"]
+FOLLOW = [
+    "--set", "ecs.enabled=0", "--set", "lambda.follow_interval=0.1", "--set", "sqs.follow_interval=0.1",
+    "--set", "route53.health_interval_scale=10",
+]  # fmt: skip
 
 
 def _pair(base: Path, args_a: list[str], args_b: list[str]) -> Iterator[Pair]:
@@ -313,3 +317,78 @@ def test_each_invocation_is_billed_once_with_two_nodes(nodes: Pair, pg_database:
 
     wait_for("the 5 invocations in gureum costs", lambda: requests() >= 5, timeout=60, interval=0.3)
     assert requests() == 5
+
+
+# --- Route 53 health checks ----------------------------------------------------------------
+
+
+class _Target:
+    """An HTTP server counting the health probes it answers (200)."""
+
+    def __init__(self) -> None:
+        self.probes = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with outer.lock:
+                    outer.probes += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_port
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _observed(node: GureumProcess, hc: str) -> int:
+    return len(node.client("route53").get_health_check_status(HealthCheckId=hc)["HealthCheckObservations"])
+
+
+def test_route53_health_checks_probe_once_per_region_cluster_wide_and_share_results(nodes: Pair) -> None:
+    a, b = nodes
+    r53 = a.client("route53")
+    regions = ["us-east-1", "eu-west-1", "ap-southeast-1"]
+    target = _Target()
+    try:
+        # RequestInterval 30 s times the nodes' route53.health_interval_scale=10: each region
+        # probes once at the start and not again during the test.
+        hc = r53.create_health_check(CallerReference=uuid.uuid4().hex, HealthCheckConfig={
+            "Type": "HTTP", "IPAddress": "127.0.0.1", "Port": target.port, "ResourcePath": "/",
+            "RequestInterval": 30, "FailureThreshold": 1, "Regions": regions})["HealthCheck"]["Id"]
+        for node in (a, b):
+            wait_for("every region's observation on both nodes", lambda n=node: _observed(n, hc) == 3, timeout=40)
+        assert target.probes == 3, "each checker region probes once cluster-wide, not once per node"
+    finally:
+        target.close()
+
+    # A failing endpoint (nothing listens) flips a failover record on both nodes' DNS.
+    domain = f"mnhc{uuid.uuid4().hex[:8]}.example"
+    zone = r53.create_hosted_zone(Name=domain, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    dead = r53.create_health_check(CallerReference=uuid.uuid4().hex, HealthCheckConfig={
+        "Type": "TCP", "IPAddress": "127.0.0.1", "Port": dead_port,
+        "RequestInterval": 30, "FailureThreshold": 1, "Regions": regions})["HealthCheck"]["Id"]
+    name = f"www.{domain}"
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": name, "Type": "A", "TTL": 60, "SetIdentifier": "p", "Failover": "PRIMARY",
+                                                   "HealthCheckId": dead, "ResourceRecords": [{"Value": "192.0.2.1"}]}},
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": name, "Type": "A", "TTL": 60, "SetIdentifier": "s", "Failover": "SECONDARY",
+                                                   "ResourceRecords": [{"Value": "192.0.2.2"}]}}]})
+    for node in (a, b):
+        wait_for("the failed primary answered by its secondary", lambda n=node: _dns_answer(n, name) == {"192.0.2.2"}, timeout=40, interval=0.1)
+        status = node.client("route53").get_health_check_status(HealthCheckId=dead)["HealthCheckObservations"]
+        assert sorted(o["Region"] for o in status) == sorted(regions)
+        assert all(o["StatusReport"]["Status"].startswith("Failure") for o in status)
