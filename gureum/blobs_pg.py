@@ -138,6 +138,9 @@ class PgBlobWriter(BlobWriter):
             return
         s = self.store
         with s.pool.conn() as c, c.transaction():
+            # An upload in progress need not wait for the WAL flush: commit()'s transaction
+            # is synchronous and, the WAL being sequential, makes every chunk before it durable.
+            c.execute("SET LOCAL synchronous_commit = off")
             cur = c.execute(
                 "UPDATE gureum_blob_uploads SET size=%s, mtime=%s WHERE ns=%s AND id=%s AND size=%s",
                 (self.stored + len(self._buf), time.time(), s.ns, self.upload_id, self.stored),
@@ -145,7 +148,7 @@ class PgBlobWriter(BlobWriter):
             if cur.rowcount != 1:  # discarded, or written to by another node meanwhile
                 raise KeyError(self.upload_id)
             c.execute(
-                "INSERT INTO gureum_blob_chunks (ns, owner, off, len, data) VALUES (%s,%s,%s,%s,%s)",
+                "INSERT INTO gureum_blob_chunks (ns, owner, off, len, data) VALUES (%s,%s,%s,%s,%b)",
                 (s.ns, _upload_owner(self.upload_id), self.stored, len(self._buf), bytes(self._buf)),
             )
         self.stored += len(self._buf)
@@ -238,6 +241,7 @@ class PgBlobStore(BlobStore):
                 row = c.execute(
                     "SELECT len, data FROM gureum_blob_chunks WHERE ns=%s AND owner=%s AND off=%s",
                     (self.ns, owner, off),
+                    binary=True,  # bytea as bytes on the wire, not hex text
                 ).fetchone()
             if row is None:
                 return
