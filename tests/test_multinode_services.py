@@ -392,3 +392,20 @@ def test_route53_health_checks_probe_once_per_region_cluster_wide_and_share_resu
         status = node.client("route53").get_health_check_status(HealthCheckId=dead)["HealthCheckObservations"]
         assert sorted(o["Region"] for o in status) == sorted(regions)
         assert all(o["StatusReport"]["Status"].startswith("Failure") for o in status)
+
+
+# --- Lambda code with storage.blobs=postgres -------------------------------------------------
+
+
+def test_lambda_code_stored_through_one_node_runs_on_the_other_without_a_shared_directory(pg_blob_nodes: Pair) -> None:
+    a, b = pg_blob_nodes
+    role = a.client("iam").create_role(RoleName=f"mn-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    name = f"mn-code-{uuid.uuid4().hex[:8]}"
+    a.client("lambda").create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                                       Code={"ZipFile": _zip("def handler(e, c):\n    return {'v': 1, 'e': e}\n")})
+    b.client("lambda").get_waiter("function_active_v2").wait(FunctionName=name)
+    out = b.client("lambda").invoke(FunctionName=name, Payload=b'{"x": 1}')
+    assert json.loads(out["Payload"].read()) == {"v": 1, "e": {"x": 1}}
+    code = b.client("lambda").get_function(FunctionName=name)["Code"]["Location"]
+    with urllib.request.urlopen(code) as resp:  # the code URL served by the node that did not store it
+        assert zipfile.ZipFile(io.BytesIO(resp.read())).read("app.py").startswith(b"def handler")
