@@ -155,25 +155,11 @@ class App:
     @property
     def blobs(self) -> BlobStore:
         if self._blobs is None:
-            self._blobs = self.blob_store("blobs")
+            from gureum.blobs import open_store
+
+            self._blobs = open_store(self, "blobs")
         return self._blobs
 
-    def blob_store(self, name: str) -> BlobStore:
-        """A new content-addressed store `name` (blobs, s3, registry): files under
-        `blob_dir/name`, or with `storage.blobs=postgres` rows in the PostgreSQL store
-        (namespace `name`, `blob_dir/name` a local cache)."""
-        from gureum.blobs import BlobStore
-
-        if self.settings(StorageSettings).blobs == "postgres":
-            url = self.config.state
-            if not url.startswith(("postgresql:", "postgres:")):
-                from gureum.settings import SettingError
-
-                raise SettingError("setting storage.blobs=postgres needs a PostgreSQL store (--state postgresql://...)")
-            from gureum.blobs_pg import PgBlobStore
-
-            return PgBlobStore(url, name, self.blob_dir / name)
-        return BlobStore(self.blob_dir / name)
 
     def set_status(self, name: str, state: str, reason: str = "") -> None:
         """Report a service's state for /_gureum/health: available, running, starting,

@@ -55,11 +55,13 @@ class ManifestRead:
 
 class Registry:
     def __init__(self, app: App) -> None:
+        from gureum.blobs import open_store
+
         self.app = app
         self.settings: EcrSettings = app.settings(EcrSettings)
         # The registry's own content-addressed store: its collector may delete a digest
         # without asking other services (S3, Lambda) whether they hold the same bytes.
-        self.blobs: BlobStore = app.blob_store("registry")
+        self.blobs: BlobStore = open_store(app, "registry")
         self._locks: dict[str, asyncio.Lock] = {}
         self._secret: str | None = None
         # Set by the ECR component once the node runs: starts owned background tasks.

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 
 def blobs(app: App) -> BlobStore:
+    from gureum.blobs import open_store
     from gureum.services.s3.slots import BLOBS
 
-    return app.parts.lazy(BLOBS, lambda: app.blob_store("s3"))
+    return app.parts.lazy(BLOBS, lambda: open_store(app, "s3"))
