@@ -191,3 +191,22 @@ def test_guarded_delete_namespaces_and_expiry(two, pg_database: str, tmp_path: P
     assert b.expire_uploads(-1) == 1
     with pytest.raises(KeyError):
         a.open_upload(w.upload_id)
+
+
+def test_storage_blobs_names_a_backend_and_postgres_needs_a_postgres_store(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from gureum.blobs import BlobStore, open_store
+    from gureum.node_settings import StorageSettings
+    from gureum.settings import SettingError, SettingsCache
+
+    with pytest.raises(SettingError, match="storage.blobs"):
+        StorageSettings(blobs="nfs")
+
+    def app(blobs: str, state: str) -> SimpleNamespace:
+        values = {"storage.blobs": blobs}
+        return SimpleNamespace(settings=SettingsCache(values.get), blob_dir=tmp_path, config=SimpleNamespace(state=state))
+
+    assert type(open_store(app("dir", "sqlite:///x.db"), "s3")) is BlobStore  # type: ignore[arg-type]
+    with pytest.raises(SettingError, match="needs a PostgreSQL store"):
+        open_store(app("postgres", f"sqlite:///{tmp_path}/state.db"), "s3")  # type: ignore[arg-type]
