@@ -251,6 +251,8 @@ class App:
         message naming the setting: gureum.settings.SettingError)."""
         for cls in (*NODE_SETTINGS, *registry.settings_classes()):
             self.settings(cls)
+        if self.settings(StorageSettings).blobs == "postgres":
+            _ = self.blobs  # storage.blobs=postgres without a PostgreSQL store stops the start
         for cname in registry.COMPONENTS:
             flag(self.config.setting, f"{cname}.enabled", True)
 
