@@ -6,10 +6,10 @@ deliveries go to the subscription's dead-letter queue (RedrivePolicy).
 Table `sns_deliveries`, key `<due ms:013d>/<id>`: {sub (the subscription document at
 publish time), kind, message_id, body, attempt}.
 
-Several nodes on one store each run a deliverer over the same table: a node claims a due row
-before posting it, in one transaction that moves it to a lease key `<now + LEASE_MS>/<id>`,
-so no other node sees it due while the post is in flight (a row another node already
-claimed is gone: skipped). A node that dies mid-post leaves its lease row, which falls due
+Several nodes on one store (`Store.shared`) each run a deliverer over the same table: a
+node claims a due row before posting it, in one transaction that moves it to a lease key
+`<now + LEASE_MS>/<id>`, so no other node sees it due while the post is in flight (a row
+another node already claimed is gone: skipped). A node that dies mid-post leaves its lease row, which falls due
 again after the lease and is delivered then (at least once, as AWS promises).
 """
 
@@ -72,10 +72,11 @@ class Deliverer:
     async def _attempt(self, due_key: str, row: dict[str, Any]) -> None:
         key = due_key
         try:
-            claimed = await self.app.store.run(functools.partial(_claim, key=due_key))
-            if claimed is None:  # another node took it
-                return
-            key, row = claimed
+            if self.app.store.shared:  # other nodes' deliverers see the same rows
+                claimed = await self.app.store.run(functools.partial(_claim, key=due_key))
+                if claimed is None:  # another node took it
+                    return
+                key, row = claimed
             sub = row["sub"]
             ok, permanent = await endpoints.post_once(sub, row["kind"], row["message_id"], row["body"])
             policy = endpoints.retry_policy(sub)
