@@ -155,10 +155,11 @@ class App:
     @property
     def blobs(self) -> BlobStore:
         if self._blobs is None:
-            from gureum.blobs import BlobStore
+            from gureum.blobs import open_store
 
-            self._blobs = BlobStore(self.blob_dir / "blobs")
+            self._blobs = open_store(self, "blobs")
         return self._blobs
+
 
     def set_status(self, name: str, state: str, reason: str = "") -> None:
         """Report a service's state for /_gureum/health: available, running, starting,
@@ -250,6 +251,8 @@ class App:
         message naming the setting: gureum.settings.SettingError)."""
         for cls in (*NODE_SETTINGS, *registry.settings_classes()):
             self.settings(cls)
+        if self.settings(StorageSettings).blobs == "postgres":
+            _ = self.blobs  # storage.blobs=postgres without a PostgreSQL store stops the start
         for cname in registry.COMPONENTS:
             flag(self.config.setting, f"{cname}.enabled", True)
 

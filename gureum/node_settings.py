@@ -73,6 +73,15 @@ class StorageSettings:
     blob_dir: Path | None = None
     """directory for stored bytes (blobs/, s3/, registry/) that nodes sharing one PostgreSQL
     store can share (a network file system); default: the data dir"""
+    blobs: str = "dir"
+    """dir (stored bytes are files under blob_dir) | postgres (kept in the PostgreSQL store,
+    gureum/blobs_pg.py: nodes need no shared file system; blob_dir only caches files)"""
+
+    def __post_init__(self) -> None:
+        from gureum.settings import SettingError
+
+        if self.blobs not in ("dir", "postgres"):
+            raise SettingError(f"setting storage.blobs: expected dir or postgres, got {self.blobs!r}")
 
 
 @dataclass(frozen=True)

@@ -55,13 +55,13 @@ class ManifestRead:
 
 class Registry:
     def __init__(self, app: App) -> None:
-        from gureum.blobs import BlobStore
+        from gureum.blobs import open_store
 
         self.app = app
         self.settings: EcrSettings = app.settings(EcrSettings)
         # The registry's own content-addressed store: its collector may delete a digest
         # without asking other services (S3, Lambda) whether they hold the same bytes.
-        self.blobs: BlobStore = BlobStore(app.blob_dir / "registry")
+        self.blobs: BlobStore = open_store(app, "registry")
         self._locks: dict[str, asyncio.Lock] = {}
         self._secret: str | None = None
         # Set by the ECR component once the node runs: starts owned background tasks.
@@ -361,7 +361,9 @@ _BATCH = 1 << 20
 
 async def write_stream(writer: BlobWriter, chunks: AsyncIterable[bytes], limit: int | None = None) -> int:
     """Append a stream to a writer, hashing and writing off the event loop in ~1 MiB
-    batches; at most `limit` bytes (a longer body is a 416). Returns bytes written."""
+    batches; at most `limit` bytes (a longer body is a 416). Returns bytes written. The
+    writer is flushed at the end (also when the client disconnects), so the next chunk can
+    arrive through another node sharing the blob store."""
     received = 0
     buf: list[bytes] = []
     pending = 0
@@ -380,9 +382,11 @@ async def write_stream(writer: BlobWriter, chunks: AsyncIterable[bytes], limit: 
     except ConnectionError:
         if buf:  # keep what arrived: the client resumes from the upload's Range
             await asyncio.to_thread(_write_all, writer, buf)
+        await asyncio.to_thread(writer.flush)
         raise
     if buf:
         await asyncio.to_thread(_write_all, writer, buf)
+    await asyncio.to_thread(writer.flush)
     return received
 
 

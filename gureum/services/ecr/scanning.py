@@ -97,7 +97,8 @@ async def scan(reg: Registry, scope: str, name: str, digest: str) -> dict[str, A
         result = {"status": "UNSUPPORTED_IMAGE", "description": "The operation is not supported for this image (not a single-platform image manifest).", "completedAt": now}
     else:
         manifest = json.loads(await reg.read_bytes(doc["digest"]))
-        paths = [str(reg.blobs.path(layer["digest"])) for layer in manifest.get("layers", []) if reg.blobs.exists(layer["digest"])]
+        layers = [layer["digest"] for layer in manifest.get("layers", [])]
+        paths = await asyncio.to_thread(lambda: [str(reg.blobs.path(d)) for d in layers if reg.blobs.exists(d)])
         try:
             packages = await asyncio.to_thread(inventory, paths)
             kinds = sorted({p["source"] for p in packages})

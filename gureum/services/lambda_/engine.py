@@ -239,7 +239,9 @@ class LambdaEngine:
         if path is None:
             hexes = [d.split(":", 1)[1] for d in digests]
             name = hexes[0] if len(hexes) == 1 else "layers-" + hashlib.sha256("+".join(hexes).encode()).hexdigest()
-            path = await self.code.unpacked(name, [self.app.blobs.path(d) for d in digests])
+            # path() may fetch the zip from the store (storage.blobs=postgres): off the loop
+            zips = await asyncio.to_thread(lambda: [self.app.blobs.path(d) for d in digests])
+            path = await self.code.unpacked(name, zips)
             self._code_dirs[key] = path
         return path
 

@@ -12,6 +12,9 @@ CLOUDWATCH_METRIC checks have no alarm data here, so InsufficientDataHealthStatu
 Status changes go straight into the DNS server's index (`ZoneIndex.set_health`), which
 drops cached decisions; nothing is read from the store per query.
 
+With several nodes on one store, one node (a lease in the store) probes and the others take
+its results from the store: see health_share.py.
+
 Every checker region probes once as soon as the check is known (the regions' first probes
 spread over FIRST_PROBE_SPREAD, so GetHealthCheckStatus has one real observation per region
 from the start), then once per RequestInterval at its own
@@ -39,17 +42,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import ipaddress
 import logging
 import socket
 import ssl
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.route53 import model, paging
+from gureum.services.route53 import health_share, model, paging
 from gureum.services.route53.settings import Route53Settings
 from gureum.services.route53.slots import DNS, HEALTH
 from gureum.store import Txn
@@ -374,6 +379,10 @@ class HealthChecker:
         self.status: dict[str, bool] = {}
         self.index: Any = None  # the DNS ZoneIndex once the dns component is up
         self._tasks: asyncio.TaskGroup | None = None
+        # Whether this node probes: always alone; with a shared store, while it holds the
+        # lease (health_share.py), and then `store` gets each region's state after each probe.
+        self.leading = True
+        self.store: Any = None
 
     # --- evaluation ----------------------------------------------------------------------
     def healthy(self, hc_id: str) -> bool:
@@ -420,10 +429,13 @@ class HealthChecker:
             for region in cfg.get("Regions") or CHECKER_REGIONS:
                 prev = old.regions.get(region) if old is not None else None
                 st.regions[region] = prev or RegionState()
-            if self._tasks is not None:
-                st.task = self._tasks.create_task(self._probe_check(st), name=f"route53-health-{doc['Id']}")
+            self._start(st)
         self.checks[doc["Id"]] = st
         self.evaluate()
+
+    def _start(self, st: CheckState) -> None:
+        if self._tasks is not None and self.leading and st.task is None and st.regions:
+            st.task = self._tasks.create_task(self._probe_check(st), name=f"route53-health-{st.doc['Id']}")
 
     def drop(self, hc_id: str) -> None:
         st = self.checks.pop(hc_id, None)
@@ -468,6 +480,12 @@ class HealthChecker:
                 if rs.streak >= threshold:
                     rs.healthy, rs.streak = ok, 0
                     self.evaluate()
+            if self.store is not None:  # shared store: the other nodes answer from this result
+                doc = health_share.region_doc(rs.healthy, rs.streak, rs.report, rs.checked, rs.last_failure)
+                try:
+                    await self.store.run(functools.partial(health_share.save_region, hc_id=st.doc["Id"], region=region, doc=doc))
+                except Exception:
+                    log.exception("saving a health check result failed")
             now_t = loop.time()
             slots = 0 if now_t < base else 1 + int((now_t - base) // interval)
             await asyncio.sleep(base + slots * interval - now_t)
@@ -492,6 +510,7 @@ class HealthChecker:
     async def serve(self, app: App) -> None:
         unsubscribe = app.store.subscribe(HEALTH_TOPIC, self._on_event)
         try:
+            self.leading = not app.store.shared  # shared: probe only once the lease is ours
             async with asyncio.TaskGroup() as tg:
                 self._tasks = tg
                 for doc in await app.store.read(load_all):
@@ -499,10 +518,70 @@ class HealthChecker:
                 app.parts.put(HEALTH, self)
                 tg.create_task(self._link_dns(app))
                 app.every(10.0, lambda: self._reconcile(app), name="route53-health-reconcile")
+                if app.store.shared:
+                    tg.create_task(self._share(app))
                 # The probe tasks live in this TaskGroup: it stays open until the node stops.
                 await asyncio.get_running_loop().create_future()
         finally:
             unsubscribe()
+
+    async def _share(self, app: App) -> None:
+        """Several nodes: hold or wait for the probing lease; without it, follow the results."""
+        loop = asyncio.get_running_loop()
+        renew_at = 0.0
+        try:
+            while True:
+                if loop.time() >= renew_at:
+                    renew_at = loop.time() + health_share.LEAD_RENEW
+                    now = time.time()
+                    try:
+                        lead = await app.store.run(functools.partial(health_share.claim_lead, node=app.node_id, now=now))
+                    except Exception:
+                        log.exception("route53 health: claiming the checker lease failed")
+                        lead = False
+                    if lead != self.leading:
+                        await self._lead(app, lead)
+                if not self.leading:
+                    await self._follow(app)
+                await asyncio.sleep(health_share.FOLLOW_EVERY)
+        finally:
+            if self.leading:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(app.store.run(lambda t: health_share.release_lead(t, app.node_id)))
+
+    async def _lead(self, app: App, lead: bool) -> None:
+        if lead:  # start from what the previous leader saw
+            await self._follow(app)
+            self.store = app.store
+            self.leading = True
+            for st in self.checks.values():
+                self._start(st)
+            log.info("route53 health: this node probes the health checks")
+        else:
+            self.leading = False
+            self.store = None
+            for st in self.checks.values():
+                if st.task is not None:
+                    st.task.cancel()
+                    st.task = None
+
+    async def _follow(self, app: App) -> None:
+        """Copy the probing node's region states into this node's checks, then evaluate."""
+        states = await app.store.read(health_share.load_regions)
+        changed = False
+        for hc_id, regions in states.items():
+            st = self.checks.get(hc_id)
+            if st is None:
+                continue
+            for region, doc in regions.items():
+                rs = st.regions.get(region)
+                if rs is None:
+                    continue
+                healthy, rs.streak, rs.report, rs.checked, rs.last_failure = health_share.region_fields(doc)
+                changed = changed or healthy != rs.healthy
+                rs.healthy = healthy
+        if changed:
+            self.evaluate()
 
     def _on_event(self, event: Any) -> None:
         data = event.data
@@ -521,6 +600,8 @@ class HealthChecker:
         docs = {d["Id"]: d for d in await app.store.read(load_all)}
         for hc_id in [h for h in self.checks if h not in docs]:
             self.drop(hc_id)
+        if self.leading and app.store.shared:
+            await app.store.run(lambda t: health_share.forget_checks(t, set(docs)))
         for hc_id, doc in docs.items():
             known = self.checks.get(hc_id)
             if known is None or known.doc["HealthCheckVersion"] != doc["HealthCheckVersion"]:

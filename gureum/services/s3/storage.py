@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def blobs(app: App) -> BlobStore:
-    from gureum.blobs import BlobStore
+    from gureum.blobs import open_store
     from gureum.services.s3.slots import BLOBS
 
-    return app.parts.lazy(BLOBS, lambda: BlobStore(app.blob_dir / "s3"))
+    return app.parts.lazy(BLOBS, lambda: open_store(app, "s3"))

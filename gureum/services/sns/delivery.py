@@ -5,6 +5,12 @@ deliveries go to the subscription's dead-letter queue (RedrivePolicy).
 
 Table `sns_deliveries`, key `<due ms:013d>/<id>`: {sub (the subscription document at
 publish time), kind, message_id, body, attempt}.
+
+Several nodes on one store (`Store.shared`) each run a deliverer over the same table: a
+node claims a due row before posting it, in one transaction that moves it to a lease key
+`<now + LEASE_MS>/<id>`, so no other node sees it due while the post is in flight (a row
+another node already claimed is gone: skipped). A node that dies mid-post leaves its lease row, which falls due
+again after the lease and is delivered then (at least once, as AWS promises).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ log = logging.getLogger("gureum.sns")
 
 DELIVERIES = "sns_deliveries"
 PARALLEL = 16
+LEASE_MS = 120_000  # longer than a post can take (endpoints.http_post times out at 15 s)
 
 
 def _now_ms() -> int:
@@ -62,8 +69,14 @@ class Deliverer:
                 except TimeoutError:
                     pass
 
-    async def _attempt(self, key: str, row: dict[str, Any]) -> None:
+    async def _attempt(self, due_key: str, row: dict[str, Any]) -> None:
+        key = due_key
         try:
+            if self.app.store.shared:  # other nodes' deliverers see the same rows
+                claimed = await self.app.store.run(functools.partial(_claim, key=due_key))
+                if claimed is None:  # another node took it
+                    return
+                key, row = claimed
             sub = row["sub"]
             ok, permanent = await endpoints.post_once(sub, row["kind"], row["message_id"], row["body"])
             policy = endpoints.retry_policy(sub)
@@ -88,7 +101,7 @@ class Deliverer:
         except Exception:
             log.exception("SNS delivery %s failed unexpectedly", key)
         finally:
-            self.busy.discard(key)
+            self.busy.discard(due_key)
             self.slots.release()
 
 
@@ -107,6 +120,17 @@ async def run(app: App) -> None:
     app.parts.put(DELIVERER, deliverer)
     app.set_status("sns", "running")
     await deliverer.run()
+
+
+def _claim(txn: Txn, key: str) -> tuple[str, dict[str, Any]] | None:
+    """Move a due delivery to its lease key; None when another node already claimed it."""
+    row = txn.get(DELIVERIES, key)
+    if row is None:
+        return None
+    lease = f"{_now_ms() + LEASE_MS:013d}/{key.split('/', 1)[1]}"
+    txn.delete(DELIVERIES, key)
+    txn.put(DELIVERIES, lease, row)
+    return lease, row
 
 
 def _due(txn: Txn, end: str) -> list[tuple[str, dict[str, Any]]]:
