@@ -265,25 +265,37 @@ def print_banner(app: object) -> None:
     print("\n".join(lines), flush=True)
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def _get_json(url: str) -> tuple[int, Any]:
+    """GET `url`: (status, JSON body); an HTTP error's body is read too (503 while components
+    start says which). Raises OSError when nothing answers, ValueError on a body not JSON."""
     import urllib.error
     import urllib.request
 
-    url = args.endpoint.rstrip("/") + "/_gureum/health"
     try:
         with urllib.request.urlopen(url, timeout=5) as resp:
-            doc = json.load(resp)
-    except urllib.error.HTTPError as exc:  # 503 while components start: the body says which
-        try:
-            doc = json.load(exc)
-        except ValueError:
-            print(f"gureum status: {args.endpoint} answered {exc.code}", file=sys.stderr)
-            return 1
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    base = args.endpoint.rstrip("/")
+    try:
+        code, doc = _get_json(base + "/_gureum/health")
+    except ValueError:
+        print(f"gureum status: {args.endpoint} answered something that is not gureum's health", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"gureum status: no gureum answers at {args.endpoint} ({exc})", file=sys.stderr)
         return 1
+    try:
+        code, roster = _get_json(base + "/_gureum/status")
+    except (OSError, ValueError):
+        code, roster = 0, None
+    if code != 200 or not isinstance(roster, dict):
+        roster = None  # an older node, or strict mode without the operator's signature
     if args.json:
-        print(json.dumps(doc, indent=2))
+        print(json.dumps({**doc, **({"roster": roster} if roster else {})}, indent=2))
         return 0
     if "version" in doc:
         print(f"gureum {doc['version']}, up {doc['uptime']:.0f} s, data in {doc.get('dataDir', '?')}")
@@ -299,7 +311,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{'COMPONENT':<18} {'STATE':<10} REASON")
         for name, st in sorted(doc["components"].items()):
             print(f"{name:<18} {st['state']:<10} {st.get('reason', '')}")
+    if roster:
+        print()
+        print(format_roster(roster))
     return 0
+
+
+def format_roster(roster: dict[str, Any]) -> str:
+    """The NODES table of `gureum status` (GET /_gureum/status's document)."""
+    lines = [f"{'NODE':<14} {'STATE':<8} {'BEAT':>7} {'HOST':<16} {'API':<24} {'DNS':<20} ROLES / RUNS"]
+    for n in roster.get("nodes", []):
+        me = "*" if n["node"] == roster.get("node") else " "
+        runs = "; ".join(f"{svc}: " + ", ".join(f"{k} {v}" for k, v in counts.items()) for svc, counts in sorted((n.get("runs") or {}).items()))
+        what = ",".join(n.get("roles") or []) + (f" | {runs}" if runs else "")
+        lines.append(f"{me}{n['node'][:12]:<13} {n['state']:<8} {n['heartbeatAge']:>6.1f}s {str(n.get('host', ''))[:16]:<16} "
+                     f"{str(n.get('api') or '')[:24]:<24} {str(n.get('dns') or '-')[:20]:<20} {what}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

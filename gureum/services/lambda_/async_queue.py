@@ -75,6 +75,11 @@ class EventQueue:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def inflight(self) -> frozenset[str]:
+        """The events this node is invoking now."""
+        return frozenset(self._inflight)
+
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:
             while True:
@@ -220,7 +225,8 @@ def claim(txn: model.Txn, key: str, node: str, now: int) -> dict[str, Any] | Non
     """Take a due event for `node` (several nodes sharing the store work one queue): None when
     it is gone or another node holds it. The lease outlasts the longest invocation (900 s);
     a node that dies holding it leaves the event to the others once it ends, and its own
-    restart takes it back at once (at-least-once delivery, as AWS's)."""
+    restart takes it back at once (at-least-once delivery, as AWS's); a node that leaves
+    cleanly gives it back at once (`release`)."""
     row = txn.get(EVENTS, key)
     if row is None:
         return None
@@ -230,6 +236,21 @@ def claim(txn: model.Txn, key: str, node: str, now: int) -> dict[str, Any] | Non
     row["lease"] = now + CLAIM_LEASE_MS
     txn.put(EVENTS, key, row)
     return row
+
+
+def release(txn: model.Txn, node: str) -> int:
+    """A node leaving cleanly gives back the events it holds (their invocations ended with
+    it): each is due again at once for whichever node claims it first, rather than when its
+    lease ends (the roster's handover, gureum/roster.py). Returns how many it gave back."""
+    released = 0
+    for key, row in txn.scan(EVENTS):
+        if row.get("owner") != node:
+            continue
+        row.pop("owner", None)
+        row.pop("lease", None)
+        txn.put(EVENTS, key, row)
+        released += 1
+    return released
 
 
 async def enqueue(
