@@ -137,7 +137,7 @@ class Roster:
                 log.exception("status hook of %s failed", package)
                 continue
             if got:
-                out[package] = got
+                out[package.rstrip("_")] = got
         return out
 
     async def beat(self) -> None:
@@ -159,7 +159,7 @@ class Roster:
         now = time.time()
 
         def txn(t: Txn) -> dict[str, int]:
-            released = {package: fn(t, self.node) for package, fn in hooks}
+            released = {package.rstrip("_"): fn(t, self.node) for package, fn in hooks}
             mark(t, self.node, "left", now)
             return released
 
