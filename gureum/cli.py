@@ -1,4 +1,4 @@
-"""The `gureum` command: up, status, and the per-service tools (dns, logs, costs)."""
+"""The `gureum` command: up, agent, down, status, and the per-service tools (dns, logs, costs)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     ag.add_argument("--dns-port", type=int, default=int(_env("AGENT_DNS_PORT", "0") or 0), help="port of its DNS server (0: any)")
     ag.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a service setting (repeatable)")
     ag.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
-    st = sub.add_parser("status", help="show a running node's services")
+    dn = sub.add_parser("down", help="stop the gureum node running on a data directory, cleanly (it hands its work over)")
+    dn.add_argument("--data-dir", default=_env("DATA_DIR"), help="the node's state directory (GUREUM_DATA_DIR)")
+    dn.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for it to stop")
+    st = sub.add_parser("status", help="show a running node's services and every node of its cloud")
     st.add_argument("--endpoint", default=_env("ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or "http://localhost:4566")
     st.add_argument("--json", action="store_true")
     for name, (_, help_text) in DELEGATED.items():
@@ -113,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_agent(args)
     if args.command == "status":
         return cmd_status(args)
+    if args.command == "down":
+        return cmd_down(args)
     build_parser().print_help()
     return 2
 
@@ -263,6 +268,51 @@ def print_banner(app: object) -> None:
     ]
     lines += [f"  note       {n}" for n in app.notes]  # type: ignore[attr-defined]
     print("\n".join(lines), flush=True)
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    """`gureum down`: SIGTERM to the node holding the data directory's lock (its pid is in
+    the lock file), then wait until it has let the lock go: by then it has marked itself left
+    in the roster and handed its work over (gureum/roster.py)."""
+    import fcntl
+    import signal
+    import time
+
+    from gureum.config import default_data_dir
+
+    data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+    lock = data_dir / "gureum.lock"
+
+    def running() -> bool:
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    if not running():
+        print(f"gureum down: no gureum runs on {data_dir}", file=sys.stderr)
+        return 1
+    try:
+        pid = int(lock.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (ValueError, OSError) as exc:
+        print(f"gureum down: cannot signal the node on {data_dir}: {exc}", file=sys.stderr)
+        return 1
+    deadline = time.monotonic() + args.timeout
+    while running():
+        if time.monotonic() > deadline:
+            print(f"gureum down: pid {pid} still runs after {args.timeout:.0f} s", file=sys.stderr)
+            return 1
+        time.sleep(0.05)
+    print(f"gureum down: pid {pid} stopped")
+    return 0
 
 
 def _get_json(url: str) -> tuple[int, Any]:

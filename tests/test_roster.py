@@ -1,6 +1,6 @@
 """The node roster (gureum/roster.py) with real nodes sharing one PostgreSQL store (issue 24):
 `gureum status` on any node lists every node with its roles and heartbeat; a node killed with
-kill -9 is reported dead once its heartbeats stop; a node stopped with SIGTERM is `left` the
+kill -9 is reported dead once its heartbeats stop; a node stopped with SIGTERM or `gureum down` is `left` the
 moment it has exited, and the async Lambda event it was running is run by another node at once
 rather than when its 16-minute claim expires; the event of a node killed with kill -9 is run by
 another node once the roster reports it dead."""
@@ -113,11 +113,18 @@ def test_a_node_killed_with_kill_9_is_reported_dead_once_its_heartbeats_stop(thr
     assert _roster(three[1])[vid]["state"] == "dead"  # every node sees it so
 
 
-def test_a_node_stopped_with_sigterm_has_left_as_soon_as_it_exits(three: list[GureumProcess]) -> None:
+def test_a_node_stopped_with_gureum_down_has_left_as_soon_as_it_exits(three: list[GureumProcess]) -> None:
     leaver = three[1]
     lid = _node_id(leaver)
-    assert leaver.stop() == 0
-    assert _roster(three[0])[lid]["state"] == "left"  # no waiting: it said so before exiting
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    down = subprocess.run([sys.executable, "-m", "gureum", "down", "--data-dir", str(leaver.data_dir)],
+                          capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=90, check=False)
+    assert down.returncode == 0, down.stderr
+    assert _roster(three[0])[lid]["state"] == "left"  # no waiting: it said so before it let go of its data dir
+    assert leaver.stop() == 0  # (it had exited, cleanly)
+    again = subprocess.run([sys.executable, "-m", "gureum", "down", "--data-dir", str(leaver.data_dir)],
+                           capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=30, check=False)
+    assert again.returncode == 1 and "no gureum runs" in again.stderr
 
 
 @pytest.fixture

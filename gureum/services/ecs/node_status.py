@@ -1,4 +1,5 @@
-"""ECS's part in the node roster (gureum/roster.py): what this node runs now (its task runs),
+"""ECS's part in the node roster (gureum/roster.py): what this node runs now (its task runs,
+whether it can run tasks, whether it holds the service scheduler's lease),
 and, when the node leaves cleanly, the Fargate tasks it claimed but never started given back
 unclaimed (nodes.unclaim), so another node starts them at once. The tasks it did run were
 stopped as it shut down, with ECS's host-gone reasons (shutdown.py), and its heartbeat row and
@@ -20,7 +21,8 @@ async def status(app: App) -> dict[str, int]:
     agent = app.parts.get(AGENT)
     if agent is None:
         return {}
-    return {"tasks": len(agent.runs), "runsTasks": int(agent.available)}
+    # scheduler: 1 on the node holding the service scheduler's lease (heartbeat.py)
+    return {"tasks": len(agent.runs), "runsTasks": int(agent.available), "scheduler": int(agent.heartbeat.leader)}
 
 
 def handover(txn: Txn, node: str) -> int:

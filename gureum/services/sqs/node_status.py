@@ -1,7 +1,8 @@
 """SQS's part in the node roster (gureum/roster.py): the long polls this node holds open now.
 Nothing to hand over when it leaves: a receive claims its messages and answers in one step,
-and a stopping node ends its long polls empty (engine.py), so it holds no message that a
-client has not been given."""
+and a stopping node ends its long polls empty (engine.py: within `SHARED_RECHECK`, a second,
+on a shared store) while its listener still answers, so it holds no message it has not handed
+to a client."""
 
 from __future__ import annotations
 
