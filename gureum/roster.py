@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum import __version__
 from gureum.node_settings import RosterSettings
-from gureum.public import shown_host
+from gureum.public import WILDCARD, shown_host
 from gureum.services import registry
 from gureum.store.base import Txn
 
@@ -49,14 +49,16 @@ def register(txn: Txn, doc: dict[str, Any], now: float, timeout: float) -> None:
     txn.put(ROSTER, doc["node"], {**doc, "state": "up", "heartbeat": now})
 
 
-def beat(txn: Txn, node: str, now: float, runs: dict[str, dict[str, int]]) -> None:
-    """This node is alive and runs `runs`; a row removed meanwhile (a reset) is not recreated
-    here: the next start registers again."""
+def beat(txn: Txn, node: str, now: float, runs: dict[str, dict[str, int]], dns: str | None = None) -> None:
+    """This node is alive and runs `runs` (its DNS server at `dns`, once bound); a row removed
+    meanwhile is not recreated here: the next start registers again."""
     row = txn.get(ROSTER, node)
     if row is None:
         return
     row["heartbeat"] = now
     row["runs"] = runs
+    if dns is not None:
+        row["dns"] = dns
     if row.get("state") == "left":  # a node that comes back under the same id
         row["state"] = "up"
     txn.put(ROSTER, node, row)
@@ -114,10 +116,9 @@ class Roster:
         app = self.app
         roles = (["agent"] if app.is_agent else ["api"]) + app.running_components()
         host, port = app.http_address  # this node's own listener (an agent's /_gureum/ only)
-        dns = app.dns_address
         return {
             "node": self.node, "host": socket.gethostname(), "pid": os.getpid(), "version": __version__,
-            "api": f"http://{shown_host(host)}:{port}", "dns": f"{dns[0]}:{dns[1]}" if dns else None,
+            "api": f"http://{_reachable(host)}:{port}", "dns": _dns(app.dns_address),
             "roles": roles, "agent": app.is_agent, "started": app.started,
         }  # fmt: skip
 
@@ -143,8 +144,8 @@ class Roster:
     async def beat(self) -> None:
         runs = await self.counts()
         now = time.time()
-        dns = self.app.dns_address
-        await self.app.store.run(lambda t: _beat_with_dns(t, self.node, now, runs, dns))
+        dns = _dns(self.app.dns_address)  # (bound after the node registered)
+        await self.app.store.run(lambda t: beat(t, self.node, now, runs, dns))
 
     async def mark(self, state: str) -> None:
         now = time.time()
@@ -169,9 +170,11 @@ class Roster:
         return released
 
 
-def _beat_with_dns(txn: Txn, node: str, now: float, runs: dict[str, dict[str, int]], dns: tuple[str, int] | None) -> None:
-    beat(txn, node, now, runs)
-    row = txn.get(ROSTER, node)
-    if row is not None and dns is not None and row.get("dns") != f"{dns[0]}:{dns[1]}":
-        row["dns"] = f"{dns[0]}:{dns[1]}"  # bound after the node registered
-        txn.put(ROSTER, node, row)
+def _reachable(host: str) -> str:
+    """How other machines write a listener's bind address: a wildcard bind by this machine's
+    name, loopback as "localhost"."""
+    return socket.getfqdn() if host in WILDCARD - {"localhost"} else shown_host(host)
+
+
+def _dns(address: tuple[str, int] | None) -> str | None:
+    return None if address is None else f"{_reachable(address[0])}:{address[1]}"

@@ -194,3 +194,47 @@ def test_a_node_leaving_hands_its_async_event_to_another_at_once(fresh_db: str, 
 
 def test_the_async_event_of_a_node_killed_mid_invocation_runs_once_the_roster_reports_it_dead(fresh_db: str, tmp_path: Path) -> None:
     _run_event_then_lose_its_node(fresh_db, tmp_path, kill=True)
+
+
+def _get_status(node: GureumProcess, key: str | None = None, secret: str = "") -> tuple[int, dict[str, Any]]:
+    """GET /_gureum/status, unsigned or SigV4-signed (signing name "gureum") by key:secret."""
+    import urllib.error
+
+    headers: dict[str, str] = {}
+    if key is not None:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        req = AWSRequest(method="GET", url=node.endpoint + "/_gureum/status")
+        SigV4Auth(Credentials(key, secret), "gureum", "us-east-1").add_auth(req)
+        headers = dict(req.headers.items())
+    try:
+        with urllib.request.urlopen(urllib.request.Request(node.endpoint + "/_gureum/status", headers=headers), timeout=10) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_on_sqlite_the_roster_is_this_node_alone_and_strict_mode_shows_it_only_to_the_operator(tmp_path: Path) -> None:
+    strict = GureumProcess(tmp_path / "data", extra_args=["--auth", "strict", "--set", "ecs.enabled=0"])
+    strict.start()
+    try:
+        iam = strict.client("iam")
+        iam.create_user(UserName="tenant")
+        iam.attach_user_policy(UserName="tenant", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        k = iam.create_access_key(UserName="tenant")["AccessKey"]
+
+        status, doc = _get_status(strict)
+        assert (status, doc["error"]) == (403, "MissingAuthenticationToken")  # hosts, pids and addresses are the operator's
+        status, doc = _get_status(strict, "test", "wrong-secret")
+        assert (status, doc["error"]) == (403, "SignatureDoesNotMatch")
+        status, doc = _get_status(strict, k["AccessKeyId"], k["SecretAccessKey"])
+        assert (status, doc["error"]) == (403, "AccessDenied")
+
+        status, doc = _get_status(strict, "test", "test")
+        assert status == 200
+        assert [n["node"] for n in doc["nodes"]] == [doc["node"]]
+        assert doc["nodes"][0]["state"] == "up" and doc["nodes"][0]["pid"] == strict.proc.pid  # type: ignore[union-attr]
+    finally:
+        strict.stop()
