@@ -49,12 +49,12 @@ def register(txn: Txn, doc: dict[str, Any], now: float, timeout: float) -> None:
     txn.put(ROSTER, doc["node"], {**doc, "state": "up", "heartbeat": now})
 
 
-def beat(txn: Txn, node: str, now: float, runs: dict[str, dict[str, int]], dns: str | None = None) -> None:
-    """This node is alive and runs `runs` (its DNS server at `dns`, once bound); a row removed
-    meanwhile is not recreated here: the next start registers again."""
+def beat(txn: Txn, node: str, now: float, runs: dict[str, dict[str, int]], dns: str | None = None) -> bool:
+    """This node is alive and runs `runs` (its DNS server at `dns`, once bound). False when
+    its row is gone (forgotten while this node was cut off): the caller registers again."""
     row = txn.get(ROSTER, node)
     if row is None:
-        return
+        return False
     row["heartbeat"] = now
     row["runs"] = runs
     if dns is not None:
@@ -62,6 +62,7 @@ def beat(txn: Txn, node: str, now: float, runs: dict[str, dict[str, int]], dns: 
     if row.get("state") == "left":  # a node that comes back under the same id
         row["state"] = "up"
     txn.put(ROSTER, node, row)
+    return True
 
 
 def mark(txn: Txn, node: str, state: str, now: float) -> None:
@@ -145,7 +146,8 @@ class Roster:
         runs = await self.counts()
         now = time.time()
         dns = _dns(self.app.dns_address)  # (bound after the node registered)
-        await self.app.store.run(lambda t: beat(t, self.node, now, runs, dns))
+        if not await self.app.store.run(lambda t: beat(t, self.node, now, runs, dns)):
+            await self.register()
 
     async def mark(self, state: str) -> None:
         now = time.time()
@@ -173,7 +175,7 @@ class Roster:
 def _reachable(host: str) -> str:
     """How other machines write a listener's bind address: a wildcard bind by this machine's
     name, loopback as "localhost"."""
-    return socket.getfqdn() if host in WILDCARD - {"localhost"} else shown_host(host)
+    return socket.gethostname() if host in WILDCARD - {"localhost"} else shown_host(host)
 
 
 def _dns(address: tuple[str, int] | None) -> str | None:

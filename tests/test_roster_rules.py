@@ -37,7 +37,8 @@ def test_a_node_is_up_while_it_beats_dead_after_the_missed_beats_and_left_once_i
         roster.register(t, _doc("a", 1.0), 100.0, TIMEOUT)
         roster.register(t, _doc("b", 2.0), 100.0, TIMEOUT)
         roster.register(t, _doc("c", 3.0), 100.0, TIMEOUT)
-        roster.beat(t, "a", 110.0, {"lambda": {"busy": 1}})
+        assert roster.beat(t, "a", 110.0, {"lambda": {"busy": 1}})
+        assert not roster.beat(t, "forgotten", 110.0, {})  # its caller registers it again
         roster.mark(t, "c", "left", 101.0)
         seen = [{"node": r["node"], "state": r["state"]} for r in roster.view(t, 114.0, TIMEOUT)]
         seen += [{"node": r["node"], "state": r["state"]} for r in roster.view(t, 116.0, TIMEOUT)]
