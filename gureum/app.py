@@ -9,7 +9,9 @@ What services share through it (docs/CONVENTIONS.md):
   the start with a message naming the setting);
 - `app.every(interval, fn, name=...)` (gureum/periodic.py): periodic loops owned by the node;
 - `app.logs` / `app.ledger`: the node's one log writer and one usage ledger, started on
-  first use and flushed when the node stops (after every component has ended).
+  first use and flushed when the node stops (after every component has ended);
+- the node roster (gureum/roster.py): registered at start, beaten while it runs, marked
+  leaving when the stop begins and left, its claims handed over, once every component ended.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from gureum.slots import Parts
 if TYPE_CHECKING:
     from gureum.billing.ledger import Ledger
     from gureum.blobs import BlobStore
+    from gureum.roster import Roster
     from gureum.services.logs.writer import LogWriter
     from gureum.store import Store
 
@@ -266,6 +269,7 @@ class App:
         from gureum.store import open_store
 
         cfg = self.config
+        roster: Roster | None = None
         self.read_settings()
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = DataDirLock(cfg.data_dir)
@@ -297,12 +301,14 @@ class App:
                     for svc in services or (cname,):
                         self.set_status(svc, "starting")
                     tg.create_task(self._run_component(cname, entry, services), name=cname)
+                roster = await self._join_roster()
                 if on_ready is not None:
                     on_ready(self)
                 self.banner_printed = True
                 self.notes.live = True
                 await self._stopping.wait()
                 log.info("shutting down")
+                await _best_effort(roster.mark("leaving"), "mark this node leaving in the roster")
                 await self._http.stop(grace=5.0)
                 raise _Shutdown
         except* _Shutdown:
@@ -311,10 +317,25 @@ class App:
             self._tasks = None
             if self.store is not None:
                 try:
+                    if roster is not None:  # every component has ended: nothing claims any more
+                        await _best_effort(roster.hand_over(), "hand this node's work over")
                     await self._flush_sinks()
                 finally:
                     await self.store.close()
             self._lock.release()
+
+    async def _join_roster(self) -> Roster:
+        """Register this node in the roster and beat its heartbeat (gureum/roster.py)."""
+        from gureum.roster import Roster
+
+        roster = Roster(self)
+        await _best_effort(roster.register(), "register this node in the roster")
+        self.every(roster.settings.interval, roster.beat, name="roster")
+        return roster
+
+    def running_components(self) -> list[str]:
+        """The components this node started (not turned off by configuration)."""
+        return [c for c in self._components if c not in self._disabled]
 
     def stop(self) -> None:
         self._stopping.set()
@@ -376,6 +397,14 @@ async def _guard(coro: Awaitable[Any], name: str) -> Any:
     except Exception:
         log.exception("background task %s failed", name)
         return None
+
+
+async def _best_effort(coro: Awaitable[Any], what: str) -> None:
+    """Roster writes that must not stop the node from starting or stopping (a store down)."""
+    try:
+        await coro
+    except Exception:
+        log.warning("could not %s", what, exc_info=True)
 
 
 def _is_sigv4(request: Request) -> bool:

@@ -1,4 +1,4 @@
-"""The `gureum` command: up, status, and the per-service tools (dns, logs, costs)."""
+"""The `gureum` command: up, agent, down, status, and the per-service tools (dns, logs, costs)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     ag.add_argument("--dns-port", type=int, default=int(_env("AGENT_DNS_PORT", "0") or 0), help="port of its DNS server (0: any)")
     ag.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a service setting (repeatable)")
     ag.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
-    st = sub.add_parser("status", help="show a running node's services")
+    dn = sub.add_parser("down", help="stop the gureum node running on a data directory, cleanly (it hands its work over)")
+    dn.add_argument("--data-dir", default=_env("DATA_DIR"), help="the node's state directory (GUREUM_DATA_DIR)")
+    dn.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for it to stop")
+    st = sub.add_parser("status", help="show a running node's services and every node of its cloud")
     st.add_argument("--endpoint", default=_env("ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or "http://localhost:4566")
     st.add_argument("--json", action="store_true")
     for name, (_, help_text) in DELEGATED.items():
@@ -113,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_agent(args)
     if args.command == "status":
         return cmd_status(args)
+    if args.command == "down":
+        return cmd_down(args)
     build_parser().print_help()
     return 2
 
@@ -265,25 +270,82 @@ def print_banner(app: object) -> None:
     print("\n".join(lines), flush=True)
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def cmd_down(args: argparse.Namespace) -> int:
+    """`gureum down`: SIGTERM to the node holding the data directory's lock (its pid is in
+    the lock file), then wait until it has let the lock go: by then it has marked itself left
+    in the roster and handed its work over (gureum/roster.py)."""
+    import fcntl
+    import signal
+    import time
+
+    from gureum.config import default_data_dir
+
+    data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+    lock = data_dir / "gureum.lock"
+
+    def running() -> bool:
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    if not running():
+        print(f"gureum down: no gureum runs on {data_dir}", file=sys.stderr)
+        return 1
+    try:
+        pid = int(lock.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (ValueError, OSError) as exc:
+        print(f"gureum down: cannot signal the node on {data_dir}: {exc}", file=sys.stderr)
+        return 1
+    deadline = time.monotonic() + args.timeout
+    while running():
+        if time.monotonic() > deadline:
+            print(f"gureum down: pid {pid} still runs after {args.timeout:.0f} s", file=sys.stderr)
+            return 1
+        time.sleep(0.05)
+    print(f"gureum down: pid {pid} stopped")
+    return 0
+
+
+def _get_json(url: str) -> tuple[int, Any]:
+    """GET `url`: (status, JSON body); an HTTP error's body is read too (503 while components
+    start says which). Raises OSError when nothing answers, ValueError on a body not JSON."""
     import urllib.error
     import urllib.request
 
-    url = args.endpoint.rstrip("/") + "/_gureum/health"
     try:
         with urllib.request.urlopen(url, timeout=5) as resp:
-            doc = json.load(resp)
-    except urllib.error.HTTPError as exc:  # 503 while components start: the body says which
-        try:
-            doc = json.load(exc)
-        except ValueError:
-            print(f"gureum status: {args.endpoint} answered {exc.code}", file=sys.stderr)
-            return 1
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    base = args.endpoint.rstrip("/")
+    try:
+        code, doc = _get_json(base + "/_gureum/health")
+    except ValueError:
+        print(f"gureum status: {args.endpoint} answered something that is not gureum's health", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"gureum status: no gureum answers at {args.endpoint} ({exc})", file=sys.stderr)
         return 1
+    try:
+        code, roster = _get_json(base + "/_gureum/status")
+    except (OSError, ValueError):
+        code, roster = 0, None
+    if code != 200 or not isinstance(roster, dict):
+        roster = None  # an older node, or strict mode without the operator's signature
     if args.json:
-        print(json.dumps(doc, indent=2))
+        print(json.dumps({**doc, **({"roster": roster} if roster else {})}, indent=2))
         return 0
     if "version" in doc:
         print(f"gureum {doc['version']}, up {doc['uptime']:.0f} s, data in {doc.get('dataDir', '?')}")
@@ -299,7 +361,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{'COMPONENT':<18} {'STATE':<10} REASON")
         for name, st in sorted(doc["components"].items()):
             print(f"{name:<18} {st['state']:<10} {st.get('reason', '')}")
+    if roster:
+        print()
+        print(format_roster(roster))
     return 0
+
+
+def format_roster(roster: dict[str, Any]) -> str:
+    """The NODES table of `gureum status` (GET /_gureum/status's document)."""
+    lines = [f"{'NODE':<14} {'STATE':<8} {'BEAT':>7} {'HOST':<16} {'API':<24} {'DNS':<20} ROLES / RUNS"]
+    for n in roster.get("nodes", []):
+        me = "*" if n["node"] == roster.get("node") else " "
+        runs = "; ".join(f"{svc}: " + ", ".join(f"{k} {v}" for k, v in counts.items()) for svc, counts in sorted((n.get("runs") or {}).items()))
+        what = ",".join(n.get("roles") or []) + (f" | {runs}" if runs else "")
+        lines.append(f"{me}{n['node'][:12]:<13} {n['state']:<8} {n['heartbeatAge']:>6.1f}s {str(n.get('host', ''))[:16]:<16} "
+                     f"{str(n.get('api') or '')[:24]:<24} {str(n.get('dns') or '-')[:20]:<20} {what}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""gureum's own HTTP endpoints under /_gureum/: health, and reset (`POST /_gureum/reset`,
+"""gureum's own HTTP endpoints under /_gureum/: health, the node roster (`GET
+/_gureum/status`: every node sharing the store, gureum/roster.py; in strict auth mode only
+for a request signed with an operator's root key, as reset), and reset (`POST /_gureum/reset`,
 every service or `?service=lambda,sqs`: see gureum/reset.py). In strict auth mode reset
 takes only a SigV4-signed request (any signing service name, e.g. "gureum") made with one of
 the operator's configured root keys (`auth.keys`): it drops every tenant's state."""
@@ -70,10 +72,32 @@ async def handle(app: App, request: Request) -> Response:
         return _json(200 if doc["ready"] else 503, doc)
     if path == "/_gureum/reset":
         return await reset(app, request)
+    if path == "/_gureum/status" and request.method in ("GET", "HEAD"):
+        return await status(app, request)
     return _json(404, {"error": "NotFound", "message": f"no gureum endpoint {request.raw_path}"})
 
 
 RESET_BODY_MAX = 1 << 16
+
+
+async def status(app: App, request: Request) -> Response:
+    """GET /_gureum/status: {"node": this node's id, "nodes": the roster as this node sees it
+    now (state up/leaving/left/dead, heartbeatAge seconds, roles, what each runs)}."""
+    from gureum import roster
+    from gureum.aws.errors import AwsError
+    from gureum.node_settings import RosterSettings
+
+    if app.config.auth == "strict":
+        try:
+            await _check_operator(app, request, "read the node roster")
+        except AwsError as err:
+            return _json(err.status, {"error": err.code, "message": err.message})
+        except BodyTooLarge:
+            return _json(413, {"error": "RequestEntityTooLarge", "message": f"a status request has no body (at most {RESET_BODY_MAX} bytes)"})
+    timeout = roster.timeout_of(app.settings(RosterSettings))
+    now = time.time()
+    nodes = await app.store.read(lambda t: roster.view(t, now, timeout))
+    return _json(200, {"node": app.node_id, "deadAfter": timeout, "nodes": nodes})
 
 
 async def reset(app: App, request: Request) -> Response:
@@ -103,7 +127,7 @@ async def reset(app: App, request: Request) -> Response:
     return _json(200, {"reset": done})
 
 
-async def _check_operator(app: App, request: Request) -> None:
+async def _check_operator(app: App, request: Request, what: str = "reset this node") -> None:
     """Strict mode: the request is signed (SigV4 over its headers and body) with a configured
     root key (`auth.keys`), the operator's; raises AwsError (403) otherwise."""
     from gureum.aws import auth, routing
@@ -115,4 +139,4 @@ async def _check_operator(app: App, request: Request) -> None:
     admission = await auth.admit(app, request, scope)
     identity = await admission.finish(await request.body(RESET_BODY_MAX))
     if identity.access_key_id not in auth.configured_keys(app):
-        raise AwsError.common("AccessDenied", f"{identity.arn} is not authorized to reset this node: only the operator's root keys (auth.keys) are")
+        raise AwsError.common("AccessDenied", f"{identity.arn} is not authorized to {what}: only the operator's root keys (auth.keys) are")

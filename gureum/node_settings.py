@@ -1,6 +1,6 @@
 """Settings of the node itself rather than of one service package (gureum/settings.py): the
 HTTP listener's limits (`http.*`), the edge (`api.*`), where shared bytes live (`storage.*`),
-the root keys (`auth.*`) and billing checkpoints (`billing.*`). `App.read_settings` reads
+the root keys (`auth.*`), billing checkpoints (`billing.*`) and the node roster (`roster.*`). `App.read_settings` reads
 these with every package's class at start-up.
 """
 
@@ -104,4 +104,17 @@ class BillingSettings:
     """seconds usage rows wait to be written together (all are written when the node stops)"""
 
 
-NODE_SETTINGS: tuple[type[Any], ...] = (TaskNetworkSettings, HttpSettings, ApiSettings, StorageSettings, AuthSettings, BillingSettings)
+@dataclass(frozen=True)
+class RosterSettings:
+    """The node roster (gureum/roster.py)."""
+
+    PREFIX: ClassVar[str] = "roster"
+    interval: float = 5.0
+    """seconds between this node's heartbeats in the roster"""
+    misses: int = 3
+    """heartbeats a node may miss before it is reported dead"""
+
+
+NODE_SETTINGS: tuple[type[Any], ...] = (
+    TaskNetworkSettings, HttpSettings, ApiSettings, StorageSettings, AuthSettings, BillingSettings, RosterSettings,
+)  # fmt: skip

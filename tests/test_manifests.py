@@ -43,6 +43,11 @@ def test_the_manifest_names_what_exists(manifest: Manifest) -> None:
         cls = registry.load_entry(manifest.settings)
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, manifest.settings
         assert isinstance(cls.PREFIX, str) and cls.PREFIX, manifest.settings
+    if manifest.status is not None:  # the roster's hooks (gureum/roster.py)
+        assert inspect.iscoroutinefunction(registry.load_entry(manifest.status)), manifest.status
+    if manifest.handover is not None:
+        fn = registry.load_entry(manifest.handover)
+        assert callable(fn) and not inspect.iscoroutinefunction(fn), f"{manifest.handover}: a handover runs in a store transaction"
     for name, entry in manifest.ports.items():
         assert registry.PORTS[name] == entry
         module, _, attr = entry.partition(":")

@@ -30,6 +30,13 @@ Fields:
 - `reset`: "module:function", `async def reset(app) -> None` returning the package's state
   on every account to fresh (POST /_gureum/reset, gureum/reset.py).
 - `ports`: port name -> "module:attribute", what other services may call (gureum/ports.py).
+- `status`: "module:function", `async def status(app) -> dict[str, int]`: a few counts of
+  what the package runs on this node now (tasks, environments, long polls), cheap to take:
+  the node roster writes them with every heartbeat (gureum/roster.py, `gureum status`).
+- `handover`: "module:function", `def handover(txn, node) -> int`: release, in the store
+  transaction the roster runs when this node leaves cleanly, the claims node `node` still
+  holds, so the other nodes take that work at once rather than when a lease expires; returns
+  how many it released.
 - `denials`: service -> `Denial`, how that service words a request IAM refuses
   (gureum/policy/denials.py); unlisted services answer `AccessDenied` with AWS's usual
   message.
@@ -103,3 +110,5 @@ class Manifest:
     reset: str | None = None
     ports: Mapping[str, str] = field(default_factory=dict)
     denials: Mapping[str, Denial] = field(default_factory=dict)
+    status: str | None = None
+    handover: str | None = None

@@ -60,6 +60,12 @@ for _m in MANIFESTS:
             raise RuntimeError(f"port {_name!r} is offered by two packages: {PORTS[_name]} and {_entry}")
         PORTS[_name] = _entry
 
+# package -> "module:function" of its roster hooks (gureum/roster.py): what it runs here now
+# (`async def status(app) -> dict[str, int]`), and what a node leaving releases
+# (`def handover(txn, node) -> int`).
+STATUS_HOOKS: dict[str, str] = {m.package: m.status for m in MANIFESTS if m.status}
+HANDOVERS: dict[str, str] = {m.package: m.handover for m in MANIFESTS if m.handover}
+
 # Services in gureum's scope that no package serves yet, with the validation error code each
 # answers (AWS's API references); requests to them are routed and answered 501 until a
 # package's manifest claims them.

@@ -13,4 +13,6 @@ MANIFEST = Manifest(
     settings="gureum.services.ecs.settings:EcsSettings",
     reset="gureum.services.ecs.reset:reset",
     denials={"ecs": Denial("AccessDeniedException")},
+    status="gureum.services.ecs.node_status:status",
+    handover="gureum.services.ecs.node_status:handover",
 )

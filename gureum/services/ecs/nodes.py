@@ -124,6 +124,20 @@ def claim(txn: Txn, key: str, node: str) -> dict[str, Any] | None:
     return doc
 
 
+def unclaim(txn: Txn, node: str) -> int:
+    """A node leaving cleanly gives back the Fargate tasks it claimed and has not started
+    (still PROVISIONING, still wanted): any node may claim them now. Returns how many."""
+    given = 0
+    for key, doc in txn.scan(model.TASKS):
+        if (doc["lastStatus"] != "PROVISIONING" or doc["desiredStatus"] == "STOPPED" or doc["_"].get("node") != node
+                or doc.get("containerInstanceArn")):
+            continue
+        doc["_"]["node"] = None
+        txn.put(model.TASKS, key, doc)
+        given += 1
+    return given
+
+
 def runs_here(doc: dict[str, Any], node: str) -> bool:
     """Whether task `doc` is node `node`'s to run: a task placed on a container instance runs
     on the node serving that instance; a Fargate task on the node that claimed it (or may

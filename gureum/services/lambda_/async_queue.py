@@ -5,7 +5,9 @@ Table lambda.events, key "<due ms:013d>/<event id>" (so a scan from the start yi
 due): {account, region, function, qualifier, payload (base64), request_id, created (ms),
 attempts, throttles}. A row is removed only after its invocation has finished (at least once
 delivery; a restart re-runs what was in flight). Nodes sharing a store claim each due event in
-a transaction before invoking it (`claim`), so one node runs it. Function errors are retried
+a transaction before invoking it (`claim`), so one node runs it; a claim held by a node that
+left (it gives its claims back as it leaves: `release`) or that the node roster reports dead
+(gureum/roster.py) is taken at once. Function errors are retried
 MaximumRetryAttempts times (default 2) after ≈1 then ≈2 minutes (setting
 `lambda.async_retry_delays`); throttles and service errors back off from 1 s to 5 min until
 MaximumEventAgeInSeconds (default 6 h). Then the OnSuccess / OnFailure destination gets
@@ -27,8 +29,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from gureum import roster
 from gureum.aws.errors import AwsError
 from gureum.delivery import Source, deliver
+from gureum.node_settings import RosterSettings
 from gureum.services.lambda_ import model
 from gureum.services.lambda_.scheduler import Throttled
 
@@ -57,6 +61,7 @@ class EventQueue:
         from gureum.services.lambda_.settings import LambdaSettings
 
         self.retry_delays = list(app.settings(LambdaSettings).async_retry_delays)
+        self.dead_after = roster.timeout_of(app.settings(RosterSettings))  # an owner silent this long is dead
         self._wake = asyncio.Event()
         self._inflight: set[str] = set()
         self._slots = asyncio.Semaphore(PARALLEL)
@@ -75,18 +80,23 @@ class EventQueue:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def inflight(self) -> frozenset[str]:
+        """The events this node is invoking now."""
+        return frozenset(self._inflight)
+
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:
             while True:
                 now = _now_ms()
-                rows = await self.app.store.read(functools.partial(_due, end=f"{now + 1:013d}"))
+                rows, gone = await self.app.store.read(functools.partial(_due_and_gone, end=f"{now + 1:013d}", now=now, dead_after=self.dead_after))
                 started = 0
                 for key, row in rows:
-                    if key in self._inflight or self._foreign(row, now):
+                    if key in self._inflight or (self._foreign(row, now) and row["owner"] not in gone):
                         continue
                     await self._slots.acquire()
                     if self.app.store.shared:  # other nodes work this queue too: claim it first
-                        claimed = await self.app.store.run(functools.partial(claim, key=key, node=self.app.node_id, now=_now_ms()))
+                        claimed = await self.app.store.run(functools.partial(claim, key=key, node=self.app.node_id, now=_now_ms(), dead_after=self.dead_after))
                         if claimed is None:
                             self._slots.release()
                             continue
@@ -211,25 +221,51 @@ def _due(txn: model.Txn, end: str) -> list[tuple[str, dict[str, Any]]]:
     return txn.scan(EVENTS, "", end=end, limit=200)
 
 
+def _due_and_gone(txn: model.Txn, end: str, now: int, dead_after: float) -> tuple[list[tuple[str, dict[str, Any]]], set[str]]:
+    """The due events, and which of their owners the roster reports left or dead."""
+    rows = _due(txn, end)
+    owners = {row["owner"] for _, row in rows if row.get("owner")}
+    return rows, {o for o in owners if roster.is_gone(txn, o, now / 1000, dead_after)}
+
+
 def _next_due(txn: model.Txn, start: str) -> list[tuple[str, dict[str, Any]]]:
     """The first event due at or after `start`, if any."""
     return txn.scan(EVENTS, "", start=start, limit=1)
 
 
-def claim(txn: model.Txn, key: str, node: str, now: int) -> dict[str, Any] | None:
+def claim(txn: model.Txn, key: str, node: str, now: int, dead_after: float | None = None) -> dict[str, Any] | None:
     """Take a due event for `node` (several nodes sharing the store work one queue): None when
     it is gone or another node holds it. The lease outlasts the longest invocation (900 s);
-    a node that dies holding it leaves the event to the others once it ends, and its own
-    restart takes it back at once (at-least-once delivery, as AWS's)."""
+    a node that dies holding it leaves the event to the others once the node roster reports it
+    dead (silent for `dead_after` seconds, gureum/roster.py) or the lease ends, and its own
+    restart takes it back at once (at-least-once delivery, as AWS's); a node that leaves
+    cleanly gives it back at once (`release`)."""
     row = txn.get(EVENTS, key)
     if row is None:
         return None
-    if row.get("owner") and row["owner"] != node and row.get("lease", 0) > now:
+    if row.get("owner") and row["owner"] != node and row.get("lease", 0) > now and not (
+        dead_after is not None and roster.is_gone(txn, row["owner"], now / 1000, dead_after)
+    ):
         return None
     row["owner"] = node
     row["lease"] = now + CLAIM_LEASE_MS
     txn.put(EVENTS, key, row)
     return row
+
+
+def release(txn: model.Txn, node: str) -> int:
+    """A node leaving cleanly gives back the events it holds (their invocations ended with
+    it): each is due again at once for whichever node claims it first, rather than when its
+    lease ends (the roster's handover, gureum/roster.py). Returns how many it gave back."""
+    released = 0
+    for key, row in txn.scan(EVENTS):
+        if row.get("owner") != node:
+            continue
+        row.pop("owner", None)
+        row.pop("lease", None)
+        txn.put(EVENTS, key, row)
+        released += 1
+    return released
 
 
 async def enqueue(

@@ -21,4 +21,6 @@ MANIFEST = Manifest(
     settings="gureum.services.lambda_.settings:LambdaSettings",
     reset="gureum.services.lambda_.reset:reset",
     denials={"lambda": Denial("AccessDeniedException")},
+    status="gureum.services.lambda_.node_status:status",
+    handover="gureum.services.lambda_.node_status:handover",
 )

@@ -15,4 +15,5 @@ MANIFEST = Manifest(
     settings="gureum.services.sqs.settings:SqsSettings",
     reset="gureum.services.sqs.reset:reset",
     denials={"sqs": Denial("AccessDenied")},
+    status="gureum.services.sqs.node_status:status",
 )
