@@ -158,7 +158,7 @@ class App:
     @property
     def blobs(self) -> BlobStore:
         if self._blobs is None:
-            from gureum.blobs import open_store
+            from gureum.blob_stores import open_store
 
             self._blobs = open_store(self, "blobs")
         return self._blobs

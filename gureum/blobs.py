@@ -22,10 +22,7 @@ import secrets
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
-
-if TYPE_CHECKING:
-    from gureum.app import App
+from typing import BinaryIO
 
 ALGORITHM = "sha256"
 _DIGEST_RE = re.compile(r"sha256:([0-9a-f]{64})")
@@ -380,27 +377,9 @@ class BlobStore:
             raise
 
 
-def open_store(app: App, name: str) -> BlobStore:
-    """The node's content-addressed store `name` (blobs, s3, registry): files under
-    `<blob_dir>/<name>`, or with `storage.blobs=postgres` rows in the PostgreSQL store
-    (namespace `name`; `<blob_dir>/<name>` a local cache, gureum/blobs_pg.py)."""
-    from gureum.node_settings import StorageSettings
-
-    if app.settings(StorageSettings).blobs == "postgres":
-        url = app.config.state
-        if not url.startswith(("postgresql:", "postgres:")):
-            from gureum.settings import SettingError
-
-            raise SettingError("setting storage.blobs=postgres needs a PostgreSQL store (--state postgresql://...)")
-        from gureum.blobs_pg import PgBlobStore
-
-        return PgBlobStore(url, name, app.blob_dir / name)
-    return BlobStore(app.blob_dir / name)
-
-
 def _write_all(w: BlobWriter, chunks: list[bytes]) -> None:
     for c in chunks:
         w.write(c)
 
 
-__all__ = ["BlobStore", "BlobWriter", "DigestMismatch", "digest_bytes", "open_store", "parse_digest"]
+__all__ = ["BlobStore", "BlobWriter", "DigestMismatch", "digest_bytes", "parse_digest"]

@@ -196,7 +196,8 @@ def test_guarded_delete_namespaces_and_expiry(two, pg_database: str, tmp_path: P
 def test_storage_blobs_names_a_backend_and_postgres_needs_a_postgres_store(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
-    from gureum.blobs import BlobStore, open_store
+    from gureum.blob_stores import open_store
+    from gureum.blobs import BlobStore
     from gureum.node_settings import StorageSettings
     from gureum.settings import SettingError, SettingsCache
 

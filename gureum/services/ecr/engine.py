@@ -55,7 +55,7 @@ class ManifestRead:
 
 class Registry:
     def __init__(self, app: App) -> None:
-        from gureum.blobs import open_store
+        from gureum.blob_stores import open_store
 
         self.app = app
         self.settings: EcrSettings = app.settings(EcrSettings)

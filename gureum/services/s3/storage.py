@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def blobs(app: App) -> BlobStore:
-    from gureum.blobs import open_store
+    from gureum.blob_stores import open_store
     from gureum.services.s3.slots import BLOBS
 
     return app.parts.lazy(BLOBS, lambda: open_store(app, "s3"))
