@@ -44,16 +44,57 @@ class _Matcher(Protocol):
     def fullmatch(self, string: str) -> object | None: ...
 
 
+# Java's predefined classes are ASCII (without UNICODE_CHARACTER_CLASS, which no AWS service
+# sets), Python's are Unicode: each is spelled out as Java reads it, inside a class and out.
+_JAVA_CLASSES = {"w": "a-zA-Z0-9_", "d": "0-9", "s": " \\t\\n\\x0b\\f\\r"}
+# Inside a class a negated one stays Python's, with what Java adds to it: `[\\S\\s]` is any
+# character (ce's ids) only if \\S takes the non-ASCII spaces Java's ASCII \\s leaves out.
+_UNICODE_ONLY_SPACES = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x3001))
+                               if re.fullmatch(r"\s", c) and c not in " \t\n\x0b\f\r")
+_JAVA_NEGATED_EXTRA = {"S": _UNICODE_ONLY_SPACES}
+
+
+def java_ascii(text: str) -> str:
+    """`text` with Java's ASCII meaning of `\\w`, `\\d`, `\\s` (and `\\W`, `\\D`, `\\S`; inside a
+    class only `\\S` is widened, no served model has another) written out, so that Python reads the pattern as Java does: `[\\w+=,.@-]+` refuses
+    'José' in every service, as IAM, STS and Logs do. The `\\p{...}` classes keep Unicode."""
+    out: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            e = text[i + 1]
+            i += 2
+            cls = _JAVA_CLASSES.get(e.lower())
+            if cls is None or (depth and e.isupper()):
+                out.append(c + e + (_JAVA_NEGATED_EXTRA.get(e, "") if depth else ""))
+            elif depth:
+                out.append(cls)
+            else:
+                out.append(("[^" if e.isupper() else "[") + cls + "]")
+            continue
+        if c == "[":
+            depth += 1
+        elif c == "]" and depth:
+            depth -= 1
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def _pattern(text: str) -> _Matcher | None:
-    """The model's (Java) pattern compiled: by `re`, else by `regex`, which reads what `re`
-    cannot (the Unicode classes of every tag key and value pattern, `[\\p{L}\\p{Z}\\p{N}...]`,
-    and Route 53's `\\p{ASCII}`); None for a pattern neither reads (not checked)."""
+    """The model's (Java) pattern compiled, `\\w` and its kin ASCII as in Java (java_ascii): by
+    `re`, else by `regex`, which reads what `re` cannot (the Unicode classes of every tag key
+    and value pattern, `[\\p{L}\\p{Z}\\p{N}...]`, and Route 53's `\\p{ASCII}`); None for a pattern
+    neither reads (not checked)."""
     if text not in _PATTERNS:
+        java = java_ascii(text)
         try:
-            _PATTERNS[text] = re.compile(text)
+            _PATTERNS[text] = re.compile(java)
         except re.error:
             try:
-                _PATTERNS[text] = regex.compile(text)
+                _PATTERNS[text] = regex.compile(java)
             except regex.error:
                 _PATTERNS[text] = None
     return _PATTERNS[text]

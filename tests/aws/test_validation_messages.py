@@ -93,3 +93,21 @@ def test_the_refusals_reach_clients_over_the_wire(gureum: Any) -> None:
                             Code={"ZipFile": zip_of({"a.py": ""})}, Environment={"Variables": {"A": "1"}})
     assert e.value.response["Error"]["Message"].startswith(
         "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys")
+
+
+def test_java_predefined_classes_are_ascii_in_every_service() -> None:
+    # Java's \w, \d and \s are ASCII (IAM, STS, Logs and Lambda refuse 'José' where the model
+    # says [\w+=,.@-]*); Python's are Unicode. Inside a class, [\S\s] still takes every character.
+    err = refusal("sts", "AssumeRole", {"RoleArn": "arn:aws:iam::000000000000:role/r", "RoleSessionName": "José"})
+    assert (err.code, err.message) == ("ValidationError", "1 validation error detected: Value 'José' at 'roleSessionName' "
+                                       "failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                                       "[\\w+=,.@-]*")
+    err = refusal("sts", "AssumeRole", {"RoleArn": "arn:aws:iam::000000000000:role/r", "RoleSessionName": "s",
+                                        "SerialNumber": "m", "TokenCode": "١٢٣٤٥٦"})
+    assert "at 'tokenCode'" in err.message and "pattern: [\\d]*" in err.message
+    err = refusal("logs", "PutDeliveryDestination", {"name": "dést", "deliveryDestinationConfiguration": {
+        "destinationResourceArn": "arn:aws:s3:::b"}})
+    assert err.code == "InvalidParameterException" and "at 'name'" in err.message
+    spec = specs.load("ce")
+    validate(spec, spec.operation("GetSavingsPlanPurchaseRecommendationDetails").input,
+             {"RecommendationDetailId": "\u00a0ééééééé-ab c-abcd-abcd-abcdefabcdef"})
