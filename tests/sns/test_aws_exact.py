@@ -291,6 +291,22 @@ def test_publish_batch_refusals(clients, topic):
         400, "BatchRequestTooLong", "Sender", "The length of all the messages put together is more than the limit.")
 
 
+def test_publish_batch_entry_ids(clients, topic):
+    # AWS (recorded): the first Id that breaks [A-Za-z0-9_-]{1,80} is named; nothing is published.
+    sns, _ = clients
+    assert refused(sns.publish_batch, TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "ok-1", "Message": "m"}, {"Id": "bad id!", "Message": "m"}]) == (
+        400, "InvalidBatchEntryId", "Sender",
+        "The Id of a batch entry in the batch request contains an impermissible character: bad id!")
+    assert refused(sns.publish_batch, TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "message.id", "Message": "m"}])[3].endswith("impermissible character: message.id")
+    long_id = "a" * 81
+    assert refused(sns.publish_batch, TopicArn=topic, PublishBatchRequestEntries=[{"Id": long_id, "Message": "m"}]) == (
+        400, "InvalidBatchEntryId", "Sender", f"The Id of a batch entry in the batch request is too long: {long_id}")
+    ok = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[{"Id": "A_b-" + "c" * 76, "Message": "m"}])
+    assert [e["Id"] for e in ok["Successful"]] == ["A_b-" + "c" * 76] and ok["Failed"] == []
+
+
 def test_fifo_publish_refusals(clients):
     sns, _ = clients
     arn = sns.create_topic(Name=_n("t") + ".fifo", Attributes={"FifoTopic": "true"})["TopicArn"]

@@ -18,6 +18,7 @@ from gureum.services.sns import params as params_
 MAX_MESSAGE = 262_144
 _TOKEN = re.compile(r"(?:[0-9a-f]{2}){32,}")  # the shape of a confirmation token
 _PHONE = re.compile(r"\+?[1-9][0-9]{1,14}")  # E.164
+_BATCH_ENTRY_ID = re.compile(r"[A-Za-z0-9_-]+")  # a PublishBatch entry Id (up to 80 of them)
 # SNS: a bad key or value is InvalidParameter, more than 50 tags TagLimitExceeded.
 TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("sns", "InvalidParameter", f"Invalid parameter: Tags Reason: {m}"),
                        too_many=lambda m: AwsError.modeled("sns", "TagLimitExceeded", m),
@@ -501,6 +502,13 @@ async def publish_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str
         raise AwsError.modeled(
             "sns", "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id."
         )
+    for entry_id in ids:  # AWS's words, the first offending Id named (AWS checks the length first)
+        if len(entry_id) > 80:
+            raise AwsError.modeled("sns", "InvalidBatchEntryId",
+                                   f"The Id of a batch entry in the batch request is too long: {entry_id}")
+        if not _BATCH_ENTRY_ID.fullmatch(entry_id):
+            raise AwsError.modeled("sns", "InvalidBatchEntryId", "The Id of a batch entry in the batch request"
+                                   f" contains an impermissible character: {entry_id}")
     if sum(len(e.get("Message", "").encode()) for e in entries) > MAX_MESSAGE:
         raise AwsError.modeled(
             "sns", "BatchRequestTooLong", "The length of all the messages put together is more than the limit."
