@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import regex
 
-from gureum.aws.errors import ValidationError, clip
+from gureum.aws.errors import AwsError, ValidationError, clip
 from gureum.aws.specs import ServiceSpec, Shape
 from gureum.services import registry
 
@@ -116,8 +116,16 @@ def validate(spec: ServiceSpec, shape: Shape | None, params: dict[str, Any]) -> 
     if problems:
         n = len(problems)
         head = f"{n} validation error{'s' if n > 1 else ''} detected: "
-        code = VALIDATION_CODES.get(spec.name, "ValidationException")
-        raise ValidationError(code, head + "; ".join(problems[:_MAX_REPORTED]), 400)
+        raise _refusal(spec, head + "; ".join(problems[:_MAX_REPORTED]))
+
+
+def _refusal(spec: ServiceSpec, message: str) -> ValidationError:
+    """The service's validation error as its model declares it, with the wire facts that go
+    with the code (SQS's InvalidParameterValue is `__type` InvalidParameterValueException on the
+    json wire, its query code in x-amzn-query-error)."""
+    code = VALIDATION_CODES.get(spec.name, "ValidationException")
+    err = AwsError.modeled(spec.name, code, message)
+    return ValidationError(err.code, message, err.status, sender_fault=err.sender_fault, **err.fields)
 
 
 def _path(prefix: str, name: str) -> str:
@@ -231,14 +239,15 @@ def _check_map(shape: Shape, value: dict[str, Any], where: str, problems: list[s
     """A map's keys and scalar values as AWS reports them: one problem for the whole map,
     `Value '{k=v, ...}' at 'tags' failed to satisfy constraint: Map value must satisfy
     constraint: [every constraint of the value shape]` (and `Map keys must ...`); values that
-    are structures or lists are walked member by member."""
+    are structures or lists are walked member by member under `{map}.{key}.member`, AWS's path
+    ('messageAttributes.attr1.member.dataType', DynamoDB's 'keyConditions.id.member....')."""
     kshape, vshape = shape.key, shape.value
     if any(_scalar_fails(kshape, k) for k in value):
         problems.append(_bad_map(shape, value, where) + f"Map keys must satisfy constraint: [{_constraints(kshape)}]")
     if vshape.type in ("structure", "list", "map"):
         for k, v in value.items():
             if v is not None:
-                _check(vshape, v, f"{where}.{k}", problems)
+                _check(vshape, v, f"{where}.{k}.member", problems)
     elif any(v is not None and _scalar_fails(vshape, v) for v in value.values()):
         problems.append(_bad_map(shape, value, where) + f"Map value must satisfy constraint: [{_constraints(vshape)}]")
 

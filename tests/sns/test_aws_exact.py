@@ -394,8 +394,8 @@ def test_model_constraints_are_validation_errors(gureum, topic):
     status, code, kind, message = refused(sns.publish, TopicArn=topic, Message="m",
                                           MessageAttributes={"attr1": {"StringValue": "v"}})
     assert (status, code, kind) == (400, "ValidationError", "Sender")
-    assert message.startswith("1 validation error detected: Value null at 'messageAttributes.")
-    assert message.endswith("failed to satisfy constraint: Member must not be null")
+    assert message == ("1 validation error detected: Value null at 'messageAttributes.attr1.member.dataType' "
+                       "failed to satisfy constraint: Member must not be null")
 
 
 def test_topic_policy_checks(clients, topic):
