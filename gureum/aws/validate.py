@@ -138,6 +138,8 @@ def _path(prefix: str, name: str) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return "[blob]"
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return clip("[" + ", ".join(str(v) for v in value) + "]")  # Java's List.toString
     if isinstance(value, (list, dict)):
         return "[...]" if isinstance(value, list) else "{...}"
     return clip(value)
@@ -179,6 +181,15 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
             return
         _bounds(len(value), raw, value, where, problems, "have length")
         member = shape.member
+        if member.type not in ("structure", "list", "map"):
+            # a list of scalars is reported whole, as a map is: "Value '[foo]' at 'architectures' failed
+            # to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value
+            # set: [x86_64, arm64], Member must not be null]"
+            if any(item is None or _scalar_fails(member, item) for item in value):
+                secret = bool(member.raw.get("sensitive") or raw.get("sensitive"))
+                rules = ", ".join(filter(None, (_constraints(member), "Member must not be null")))
+                problems.append(_bad(value, where, secret) + f"Member must satisfy constraint: [{rules}]")
+            return
         for i, item in enumerate(value):
             if item is not None:
                 _check(member, item, f"{where}.{i + 1}.member", problems)

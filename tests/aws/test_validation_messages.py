@@ -111,3 +111,17 @@ def test_java_predefined_classes_are_ascii_in_every_service() -> None:
     spec = specs.load("ce")
     validate(spec, spec.operation("GetSavingsPlanPurchaseRecommendationDetails").input,
              {"RecommendationDetailId": "\u00a0ééééééé-ab c-abcd-abcd-abcdefabcdef"})
+
+
+def test_lists_of_scalars_are_reported_whole() -> None:
+    # AWS (Lambda CreateFunction): "Value '[foo]' at 'architectures' failed to satisfy constraint: Member
+    # must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]";
+    # a list's own bounds echo it as Java prints it ('[x86_64, arm64]').
+    base = {"FunctionName": "f", "Role": "arn:aws:iam::000000000000:role/r", "Code": {}}
+    err = refusal("lambda", "CreateFunction", {**base, "Architectures": ["foo"]})
+    assert err.message == ("1 validation error detected: Value '[foo]' at 'architectures' failed to satisfy constraint: "
+                           "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], "
+                           "Member must not be null]")
+    err = refusal("lambda", "CreateFunction", {**base, "Architectures": ["x86_64", "arm64"]})
+    assert err.message == ("1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to satisfy "
+                           "constraint: Member must have length less than or equal to 1")
