@@ -14,6 +14,7 @@ from gureum.aws import tags as tags_kit
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
+from gureum.policy import resource_policies
 from gureum.services.s3 import model, notify
 
 UTC = dt.UTC
@@ -219,6 +220,11 @@ async def delete_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dic
     return {}
 
 
+# S3's MalformedPolicy messages for what the policy language refuses (the rest: "Invalid policy syntax.")
+_S3_POLICY_WORDS = {"Missing required field Principal.": "Missing required field Principal",
+                    "Invalid principal in policy": "Invalid principal in policy"}
+
+
 @operation("s3", "PutBucketPolicy")
 async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     text = params.get("Policy") or ""
@@ -228,6 +234,9 @@ async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict
         doc = None
     if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), (list, dict)):
         raise AwsError.modeled("s3", "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'")
+    reason = resource_policies.unreadable(text)  # the gate would skip it, a Deny with it
+    if reason is not None:
+        raise AwsError.modeled("s3", "MalformedPolicy", _S3_POLICY_WORDS.get(reason.split(":")[0], "Invalid policy syntax."))
     await _update(ctx, params["Bucket"], policy=text)
     return {}
 

@@ -11,6 +11,7 @@ from gureum.aws import arn as arns
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.policy import resource_policies
 from gureum.public import public_url
 from gureum.services.sns import endpoints, signing, topics
 from gureum.services.sns import params as params_
@@ -59,6 +60,9 @@ def _check_policy(text: str) -> None:
         doc = None
     if not isinstance(doc, dict):
         raise params_.invalid("Policy Error: null")
+    reason = resource_policies.unreadable(text)  # the gate would skip it, a Deny with it
+    if reason is not None:
+        raise params_.invalid(f"Policy Error: {reason}")
     statements = doc.get("Statement")
     for st in statements if isinstance(statements, list) else [statements] if isinstance(statements, dict) else []:
         if not isinstance(st, dict):
