@@ -291,6 +291,29 @@ def test_publish_batch_refusals(clients, topic):
         400, "BatchRequestTooLong", "Sender", "The length of all the messages put together is more than the limit.")
 
 
+def test_maximum_message_size(clients, topic):
+    # AWS (2025): MaximumMessageSize from 1,024 to 1,048,576 bytes, 262,144 by default; the body and the
+    # message attributes count against it, for Publish and for a PublishBatch's entries together.
+    sns, _ = clients
+    big = sns.create_topic(Name=_n("t"), Attributes={"MaximumMessageSize": "1048576"})["TopicArn"]
+    assert sns.get_topic_attributes(TopicArn=big)["Attributes"]["MaximumMessageSize"] == "1048576"
+    assert sns.publish(TopicArn=big, Message="x" * 600_000)["MessageId"]
+    assert sns.publish_batch(TopicArn=big, PublishBatchRequestEntries=[
+        {"Id": "a", "Message": "x" * 400_000}, {"Id": "b", "Message": "x" * 400_000}])["Failed"] == []
+    assert refused(sns.publish, TopicArn=topic, Message="x" * 600_000) == invalid("Invalid parameter: Message too long")
+    for bad in ("1023", "1048577", "x"):
+        assert refused(sns.set_topic_attributes, TopicArn=topic, AttributeName="MaximumMessageSize",
+                       AttributeValue=bad) == invalid("Invalid parameter: MaximumMessageSize")
+        assert refused(sns.create_topic, Name=_n("t"), Attributes={"MaximumMessageSize": bad}) == invalid(
+            "Invalid parameter: MaximumMessageSize")
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="MaximumMessageSize", AttributeValue="2048")
+    sns.publish(TopicArn=topic, Message="x" * 2000)
+    assert refused(sns.publish, TopicArn=topic, Message="x" * 2000, MessageAttributes={
+        "a" * 10: {"DataType": "String", "StringValue": "v" * 40}}) == invalid("Invalid parameter: Message too long")
+    assert refused(sns.publish_batch, TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "a", "Message": "x" * 1100}, {"Id": "b", "Message": "x" * 1100}])[1] == "BatchRequestTooLong"
+
+
 def test_publish_batch_entry_ids(clients, topic):
     # AWS (recorded): the first Id that breaks [A-Za-z0-9_-]{1,80} is named; nothing is published.
     sns, _ = clients
