@@ -480,3 +480,19 @@ def test_awkward_keys_round_trip(s3, bucket, key):
     # asked for explicitly, url-encoded keys come back encoded (botocore decodes only its own default)
     listed = s3.list_objects_v2(Bucket=bucket, EncodingType="url")["Contents"]
     assert any(urllib.parse.unquote_plus(c["Key"]) == key for c in listed)
+
+
+def test_objects_are_sse_s3_encrypted_by_default(s3, bucket):
+    # AWS (since January 2023): every new object is stored with SSE-S3, and the responses that
+    # describe an object's encryption carry x-amz-server-side-encryption: AES256.
+    assert s3.put_object(Bucket=bucket, Key="sse", Body=b"x")["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=bucket, Key="sse")["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=bucket, Key="sse")["ServerSideEncryption"] == "AES256"
+    assert s3.copy_object(Bucket=bucket, Key="sse2", CopySource=f"{bucket}/sse")["ServerSideEncryption"] == "AES256"
+    up = s3.create_multipart_upload(Bucket=bucket, Key="sse3")
+    assert up["ServerSideEncryption"] == "AES256"
+    part = s3.upload_part(Bucket=bucket, Key="sse3", UploadId=up["UploadId"], PartNumber=1, Body=b"y")
+    assert part["ServerSideEncryption"] == "AES256"
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="sse3", UploadId=up["UploadId"], MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert done["ServerSideEncryption"] == "AES256"
