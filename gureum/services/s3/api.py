@@ -68,7 +68,11 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
                 f"The {constraint} location constraint is "
                 "incompatible for the region specific endpoint this request was sent to.",
             )
-    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region))
+    acls = params.get("ObjectOwnership") in ("ObjectWriter", "BucketOwnerPreferred")
+    if not acls and sets_foreign_acl({k: v for k, v in params.items() if k != "ACL" or v != "private"}):
+        raise AwsError.modeled("s3", "InvalidBucketAclWithObjectOwnership",
+                               "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls))
     return {"Location": f"/{name}"}
 
 
@@ -266,9 +270,35 @@ async def get_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     return _acl(b["account"])
 
 
+# Buckets have ACLs disabled (Object Ownership BucketOwnerEnforced), AWS's default for new buckets
+# since April 2023: a request may name no ACL, or one that gives the bucket owner full control.
+_OWNER_ONLY_ACLS = {"private", "bucket-owner-full-control"}
+_GRANTS = ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP")
+
+
+def sets_foreign_acl(params: dict[str, Any]) -> bool:
+    """Whether a request sets an ACL that grants anyone but the bucket owner (a canned ACL
+    other than private or bucket-owner-full-control, a grant header, or an
+    AccessControlPolicy with such a grant)."""
+    if params.get("ACL") and params["ACL"] not in _OWNER_ONLY_ACLS:
+        return True
+    if any(params.get(g) for g in _GRANTS):
+        return True
+    policy = params.get("AccessControlPolicy") or {}
+    owner_id = (policy.get("Owner") or {}).get("ID")
+    return any(g.get("Permission") != "FULL_CONTROL" or (g.get("Grantee") or {}).get("ID") != owner_id
+               for g in policy.get("Grants") or [])
+
+
+def refuse_foreign_acl(bucket: dict[str, Any], params: dict[str, Any]) -> None:
+    """AccessControlListNotSupported for an ACL that grants others, unless the bucket has ACLs."""
+    if not bucket.get("acls") and sets_foreign_acl(params):
+        raise AwsError.modeled("s3", "AccessControlListNotSupported", "The bucket does not allow ACLs")
+
+
 @operation("s3", "PutBucketAcl")
 async def put_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await get_bucket(ctx, params["Bucket"])
+    refuse_foreign_acl(await get_bucket(ctx, params["Bucket"]), params)
     return {}
 
 

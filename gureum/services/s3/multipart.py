@@ -13,7 +13,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_url
 from gureum.services.s3 import bodies, checksums, listing, model, notify
-from gureum.services.s3.api import owner
+from gureum.services.s3.api import owner, refuse_foreign_acl
 from gureum.services.s3.objects import (
     DEFAULT_SSE,
     _event_ctx,
@@ -34,6 +34,7 @@ def _ts(epoch: float) -> dt.datetime:
 @operation("s3", "CreateMultipartUpload")
 async def create_multipart_upload(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
+    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
     upload = object_doc(key, None, params)
     algo = (params.get("ChecksumAlgorithm") or "").upper() or None
     upload["algo"] = algo

@@ -14,7 +14,7 @@ from gureum.aws.errors import AwsError
 from gureum.aws.protocols import rest
 from gureum.http.server import Response
 from gureum.services.s3 import bodies, listing, model, notify
-from gureum.services.s3.api import _acl, check_tag_set, owner
+from gureum.services.s3.api import _acl, check_tag_set, owner, refuse_foreign_acl
 
 UTC = dt.UTC
 MAX_PUT = 5 * 1024**3  # a single PUT; larger objects need multipart uploads
@@ -81,7 +81,7 @@ def _checksum_fields(obj: dict[str, Any]) -> dict[str, Any]:
 @operation("s3", "PutObject")
 async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
     if len(key.encode()) > 1024:
         raise AwsError.modeled("s3", "KeyTooLongError", "Your key is too long")
     if (params.get("ContentLength") or 0) > MAX_PUT:
@@ -368,6 +368,7 @@ async def load_copy_source(ctx: RequestContext, source: str) -> dict[str, Any]:
 @operation("s3", "CopyObject")
 async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
+    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
     src = await load_copy_source(ctx, params["CopySource"])
     check_copy_conditions(src, params)
     directive = params.get("MetadataDirective") or "COPY"
@@ -606,4 +607,5 @@ async def get_object_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 @operation("s3", "PutObjectAcl")
 async def put_object_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     await _load_object(ctx, params)
+    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, params["Bucket"], ctx.account_id)), params)
     return {}
