@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import regex
 
-from gureum.aws.errors import ValidationError, clip
+from gureum.aws.errors import AwsError, ValidationError, clip
 from gureum.aws.specs import ServiceSpec, Shape
 from gureum.services import registry
 
@@ -44,16 +44,57 @@ class _Matcher(Protocol):
     def fullmatch(self, string: str) -> object | None: ...
 
 
+# Java's predefined classes are ASCII (without UNICODE_CHARACTER_CLASS, which no AWS service
+# sets), Python's are Unicode: each is spelled out as Java reads it, inside a class and out.
+_JAVA_CLASSES = {"w": "a-zA-Z0-9_", "d": "0-9", "s": " \\t\\n\\x0b\\f\\r"}
+# Inside a class a negated one stays Python's, with what Java adds to it: `[\\S\\s]` is any
+# character (ce's ids) only if \\S takes the non-ASCII spaces Java's ASCII \\s leaves out.
+_UNICODE_ONLY_SPACES = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x3001))
+                               if re.fullmatch(r"\s", c) and c not in " \t\n\x0b\f\r")
+_JAVA_NEGATED_EXTRA = {"S": _UNICODE_ONLY_SPACES}
+
+
+def java_ascii(text: str) -> str:
+    """`text` with Java's ASCII meaning of `\\w`, `\\d`, `\\s` (and `\\W`, `\\D`, `\\S`; inside a
+    class only `\\S` is widened, no served model has another) written out, so that Python reads the pattern as Java does: `[\\w+=,.@-]+` refuses
+    'José' in every service, as IAM, STS and Logs do. The `\\p{...}` classes keep Unicode."""
+    out: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            e = text[i + 1]
+            i += 2
+            cls = _JAVA_CLASSES.get(e.lower())
+            if cls is None or (depth and e.isupper()):
+                out.append(c + e + (_JAVA_NEGATED_EXTRA.get(e, "") if depth else ""))
+            elif depth:
+                out.append(cls)
+            else:
+                out.append(("[^" if e.isupper() else "[") + cls + "]")
+            continue
+        if c == "[":
+            depth += 1
+        elif c == "]" and depth:
+            depth -= 1
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def _pattern(text: str) -> _Matcher | None:
-    """The model's (Java) pattern compiled: by `re`, else by `regex`, which reads what `re`
-    cannot (the Unicode classes of every tag key and value pattern, `[\\p{L}\\p{Z}\\p{N}...]`,
-    and Route 53's `\\p{ASCII}`); None for a pattern neither reads (not checked)."""
+    """The model's (Java) pattern compiled, `\\w` and its kin ASCII as in Java (java_ascii): by
+    `re`, else by `regex`, which reads what `re` cannot (the Unicode classes of every tag key
+    and value pattern, `[\\p{L}\\p{Z}\\p{N}...]`, and Route 53's `\\p{ASCII}`); None for a pattern
+    neither reads (not checked)."""
     if text not in _PATTERNS:
+        java = java_ascii(text)
         try:
-            _PATTERNS[text] = re.compile(text)
+            _PATTERNS[text] = re.compile(java)
         except re.error:
             try:
-                _PATTERNS[text] = regex.compile(text)
+                _PATTERNS[text] = regex.compile(java)
             except regex.error:
                 _PATTERNS[text] = None
     return _PATTERNS[text]
@@ -75,8 +116,16 @@ def validate(spec: ServiceSpec, shape: Shape | None, params: dict[str, Any]) -> 
     if problems:
         n = len(problems)
         head = f"{n} validation error{'s' if n > 1 else ''} detected: "
-        code = VALIDATION_CODES.get(spec.name, "ValidationException")
-        raise ValidationError(code, head + "; ".join(problems[:_MAX_REPORTED]), 400)
+        raise _refusal(spec, head + "; ".join(problems[:_MAX_REPORTED]))
+
+
+def _refusal(spec: ServiceSpec, message: str) -> ValidationError:
+    """The service's validation error as its model declares it, with the wire facts that go
+    with the code (SQS's InvalidParameterValue is `__type` InvalidParameterValueException on the
+    json wire, its query code in x-amzn-query-error)."""
+    code = VALIDATION_CODES.get(spec.name, "ValidationException")
+    err = AwsError.modeled(spec.name, code, message)
+    return ValidationError(err.code, message, err.status, sender_fault=err.sender_fault, **err.fields)
 
 
 def _path(prefix: str, name: str) -> str:
@@ -89,6 +138,8 @@ def _path(prefix: str, name: str) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return "[blob]"
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return clip("[" + ", ".join(str(v) for v in value) + "]")  # Java's List.toString
     if isinstance(value, (list, dict)):
         return "[...]" if isinstance(value, list) else "{...}"
     return clip(value)
@@ -130,6 +181,15 @@ def _check(shape: Shape, value: Any, where: str, problems: list[str]) -> None:
             return
         _bounds(len(value), raw, value, where, problems, "have length")
         member = shape.member
+        if member.type not in ("structure", "list", "map"):
+            # a list of scalars is reported whole, as a map is: "Value '[foo]' at 'architectures' failed
+            # to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value
+            # set: [x86_64, arm64], Member must not be null]"
+            if any(item is None or _scalar_fails(member, item) for item in value):
+                secret = bool(member.raw.get("sensitive") or raw.get("sensitive"))
+                rules = ", ".join(filter(None, (_constraints(member), "Member must not be null")))
+                problems.append(_bad(value, where, secret) + f"Member must satisfy constraint: [{rules}]")
+            return
         for i, item in enumerate(value):
             if item is not None:
                 _check(member, item, f"{where}.{i + 1}.member", problems)
@@ -190,14 +250,15 @@ def _check_map(shape: Shape, value: dict[str, Any], where: str, problems: list[s
     """A map's keys and scalar values as AWS reports them: one problem for the whole map,
     `Value '{k=v, ...}' at 'tags' failed to satisfy constraint: Map value must satisfy
     constraint: [every constraint of the value shape]` (and `Map keys must ...`); values that
-    are structures or lists are walked member by member."""
+    are structures or lists are walked member by member under `{map}.{key}.member`, AWS's path
+    ('messageAttributes.attr1.member.dataType', DynamoDB's 'keyConditions.id.member....')."""
     kshape, vshape = shape.key, shape.value
     if any(_scalar_fails(kshape, k) for k in value):
         problems.append(_bad_map(shape, value, where) + f"Map keys must satisfy constraint: [{_constraints(kshape)}]")
     if vshape.type in ("structure", "list", "map"):
         for k, v in value.items():
             if v is not None:
-                _check(vshape, v, f"{where}.{k}", problems)
+                _check(vshape, v, f"{where}.{k}.member", problems)
     elif any(v is not None and _scalar_fails(vshape, v) for v in value.values()):
         problems.append(_bad_map(shape, value, where) + f"Map value must satisfy constraint: [{_constraints(vshape)}]")
 

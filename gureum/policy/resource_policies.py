@@ -3,6 +3,10 @@ package (`async def read(app, arn) -> str | None`, the policy text or None), imp
 first use. Resources of a kind without a policy (log groups, ECS clusters, Cloud Map,
 Route 53, IAM entities — a role's trust policy is STS's to evaluate) have no reader: no resource
 policy applies to them, so another account can never reach them.
+
+What the gate cannot parse it skips (gate.parsed), so a Deny in such a document would be lost:
+each service refuses one at write in its own words, asking `unreadable` first (SQS queue and
+SNS topic policies, S3 bucket policies, ECR repository policies, Lambda's AddPermission).
 """
 
 from __future__ import annotations
@@ -36,6 +40,18 @@ def _reader(spec: str) -> Reader:
         module, name = spec.split(":")
         fn = _loaded[spec] = getattr(importlib.import_module(module), name)
     return fn
+
+
+def unreadable(text: str) -> str | None:
+    """Why the policy engine cannot read `text` as a resource policy (its PolicyError's
+    message, IAM's words), or None when it can."""
+    from gureum.policy.engine import PolicyError, parse_policy
+
+    try:
+        parse_policy(text, kind="resource")
+    except PolicyError as e:
+        return str(e)
+    return None
 
 
 async def read(app: App, service: str, action: str, arn: str) -> str | None:

@@ -115,3 +115,67 @@ def test_every_member_constraint_is_refused_in_the_services_words(gureum: Any, s
                     wrong.append(f"{name}.{member} ({kind}={str(value)[:20]!r}): {status} {code} {message[:160]!r}")
     assert sent > 0
     assert not wrong, f"{len(wrong)} of {sent} constraint violations answered otherwise:\n" + "\n".join(wrong)
+
+
+def _nested(shape: Shape) -> list[tuple[str, Any, str]]:
+    """(what, value, AWS's path below the member) breaking one constraint of a scalar one level
+    down: a structure's member ('vpcConfig.subnetIds'), a list of structures' first item's
+    member ('tags.1.member.key')."""
+    out: list[tuple[str, Any, str]] = []
+    if shape.type_name == "structure":
+        for sub, sshape in shape.members.items():
+            for kind, value in breaking_values(sshape):
+                out.append((f"{sub} ({kind})", {sub: value}, sub[:1].lower() + sub[1:]))
+    elif shape.type_name == "list" and shape.member.type_name == "structure":
+        for sub, sshape in shape.member.members.items():
+            for kind, value in breaking_values(sshape):
+                out.append((f"[].{sub} ({kind})", [{sub: value}], "1.member." + sub[:1].lower() + sub[1:]))
+    return out
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_nested_member_constraint_is_refused_with_aws_path(gureum: Any, service: str) -> None:
+    """One level down (a structure's members, a list of structures' items): refused with the
+    service's code, naming the member by AWS's path ('tags.1.member.key')."""
+    client = gureum.client(service, config=Config(retries={"max_attempts": 1}, parameter_validation=False,
+                                                  inject_host_prefix=False))
+    model = client.meta.service_model
+    want_code = registry.VALIDATION_CODES.get(service, "ValidationException")
+    seen: dict[str, tuple[int, bytes, dict[str, str]]] = {}
+
+    def hook(response_dict: dict[str, Any], **_: Any) -> None:
+        body = response_dict["body"]
+        headers = {k.lower(): v for k, v in response_dict["headers"].items()}
+        seen["last"] = (int(response_dict["status_code"]), body if isinstance(body, bytes) else b"", headers)
+
+    client.meta.events.register("before-parse", hook)
+    wrong: list[str] = []
+    sent = 0
+    for name in _served(service):
+        shape = model.operation_model(name).input_shape
+        if shape is None:
+            continue
+        labels = {k: _label_value(v) for k, v in shape.members.items() if v.serialization.get("location") == "uri"}
+        for member, mshape in shape.members.items():
+            if mshape.serialization.get("location") in ("uri", "querystring", "header", "headers"):
+                continue
+            for what, value, below in _nested(mshape):
+                seen.clear()
+                try:
+                    getattr(client, xform_name(name))(**{**labels, member: value})
+                except Exception:  # noqa: BLE001 - the refusal, read raw below
+                    pass
+                sent += 1
+                if "last" not in seen:
+                    wrong.append(f"{name}.{member}.{what}: no response")
+                    continue
+                status, body, headers = seen["last"]
+                code, message = _code_and_message(body, headers)
+                path = f"{member[:1].lower() + member[1:]}.{below}"
+                crowded = re.match(r"(\d+) validation errors", message) is not None and \
+                    int(message.split(" ", 1)[0]) > 10
+                if status != 400 or code != want_code or (
+                        f"at '{path}' failed to satisfy constraint" not in message and not crowded):
+                    wrong.append(f"{name}.{member}.{what}: {status} {code} {message[:200]!r}")
+    assert sent > 0
+    assert not wrong, f"{len(wrong)} of {sent} nested constraint violations answered otherwise:\n" + "\n".join(wrong)

@@ -93,3 +93,35 @@ def test_the_refusals_reach_clients_over_the_wire(gureum: Any) -> None:
                             Code={"ZipFile": zip_of({"a.py": ""})}, Environment={"Variables": {"A": "1"}})
     assert e.value.response["Error"]["Message"].startswith(
         "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys")
+
+
+def test_java_predefined_classes_are_ascii_in_every_service() -> None:
+    # Java's \w, \d and \s are ASCII (IAM, STS, Logs and Lambda refuse 'José' where the model
+    # says [\w+=,.@-]*); Python's are Unicode. Inside a class, [\S\s] still takes every character.
+    err = refusal("sts", "AssumeRole", {"RoleArn": "arn:aws:iam::000000000000:role/r", "RoleSessionName": "José"})
+    assert (err.code, err.message) == ("ValidationError", "1 validation error detected: Value 'José' at 'roleSessionName' "
+                                       "failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                                       "[\\w+=,.@-]*")
+    err = refusal("sts", "AssumeRole", {"RoleArn": "arn:aws:iam::000000000000:role/r", "RoleSessionName": "s",
+                                        "SerialNumber": "m", "TokenCode": "١٢٣٤٥٦"})
+    assert "at 'tokenCode'" in err.message and "pattern: [\\d]*" in err.message
+    err = refusal("logs", "PutDeliveryDestination", {"name": "dést", "deliveryDestinationConfiguration": {
+        "destinationResourceArn": "arn:aws:s3:::b"}})
+    assert err.code == "InvalidParameterException" and "at 'name'" in err.message
+    spec = specs.load("ce")
+    validate(spec, spec.operation("GetSavingsPlanPurchaseRecommendationDetails").input,
+             {"RecommendationDetailId": "\u00a0ééééééé-ab c-abcd-abcd-abcdefabcdef"})
+
+
+def test_lists_of_scalars_are_reported_whole() -> None:
+    # AWS (Lambda CreateFunction): "Value '[foo]' at 'architectures' failed to satisfy constraint: Member
+    # must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]";
+    # a list's own bounds echo it as Java prints it ('[x86_64, arm64]').
+    base = {"FunctionName": "f", "Role": "arn:aws:iam::000000000000:role/r", "Code": {}}
+    err = refusal("lambda", "CreateFunction", {**base, "Architectures": ["foo"]})
+    assert err.message == ("1 validation error detected: Value '[foo]' at 'architectures' failed to satisfy constraint: "
+                           "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], "
+                           "Member must not be null]")
+    err = refusal("lambda", "CreateFunction", {**base, "Architectures": ["x86_64", "arm64"]})
+    assert err.message == ("1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to satisfy "
+                           "constraint: Member must have length less than or equal to 1")

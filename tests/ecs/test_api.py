@@ -221,3 +221,23 @@ def test_tags_on_clusters_and_task_definitions(ecs):
     assert sorted(t["key"] for t in tags) == ["env", "team"]
     ecs.untag_resource(resourceArn=arn, tagKeys=["team"])
     assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "env", "value": "dev"}]
+
+
+def test_availability_zone_rebalancing_defaults_as_aws(ecs):
+    # AWS (2025): CreateService without availabilityZoneRebalancing is ENABLED for a service that
+    # can be rebalanced; UpdateService without it keeps the service's value.
+    td = fargate_td(ecs, uniq("azr"))["taskDefinitionArn"]
+    name = uniq("azr")
+    created = ecs.create_service(serviceName=name, taskDefinition=td, desiredCount=0, launchType="FARGATE",
+                                 networkConfiguration=AWSVPC)["service"]
+    assert created["availabilityZoneRebalancing"] == "ENABLED"
+    assert ecs.update_service(service=name, desiredCount=0)["service"]["availabilityZoneRebalancing"] == "ENABLED"
+    updated = ecs.update_service(service=name, availabilityZoneRebalancing="DISABLED")["service"]
+    assert updated["availabilityZoneRebalancing"] == "DISABLED"
+    described = ecs.describe_services(services=[name])["services"][0]
+    assert described["availabilityZoneRebalancing"] == "DISABLED"
+    other = ecs.create_service(serviceName=uniq("azr"), taskDefinition=td, desiredCount=0, launchType="FARGATE",
+                               networkConfiguration=AWSVPC, availabilityZoneRebalancing="DISABLED")["service"]
+    assert other["availabilityZoneRebalancing"] == "DISABLED"
+    for n in (name, other["serviceName"]):
+        ecs.delete_service(service=n, force=True)

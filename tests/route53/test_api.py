@@ -68,14 +68,20 @@ def test_create_hosted_zone_has_aws_defaults(r53):
     assert out["ResponseMetadata"]["HTTPStatusCode"] == 201
 
 
-def test_caller_reference_is_idempotent_and_conflicts_on_other_input(r53):
+def test_caller_reference_is_used_once(r53):
+    # AWS (CLI): "An error occurred (HostedZoneAlreadyExists) when calling the CreateHostedZone
+    # operation: A hosted zone has already been created with the specified caller reference."
+    # for the same request repeated as for another one; no second zone is made.
     cr = ref()
-    first = r53.create_hosted_zone(Name="idem.test", CallerReference=cr)["HostedZone"]["Id"]
-    assert r53.create_hosted_zone(Name="idem.test", CallerReference=cr)["HostedZone"]["Id"] == first
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        r53.create_hosted_zone(Name="other.test", CallerReference=cr)
-    assert error_of(e)[0] == "HostedZoneAlreadyExists"
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    r53.create_hosted_zone(Name="idem.test", CallerReference=cr)
+    before = r53.get_hosted_zone_count()["HostedZoneCount"]
+    for name in ("idem.test", "other.test"):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            r53.create_hosted_zone(Name=name, CallerReference=cr)
+        assert error_of(e) == ("HostedZoneAlreadyExists",
+                               "A hosted zone has already been created with the specified caller reference.")
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert r53.get_hosted_zone_count()["HostedZoneCount"] == before
 
 
 def test_get_update_count_and_delete_hosted_zone(gureum, r53):

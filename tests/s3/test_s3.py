@@ -480,3 +480,46 @@ def test_awkward_keys_round_trip(s3, bucket, key):
     # asked for explicitly, url-encoded keys come back encoded (botocore decodes only its own default)
     listed = s3.list_objects_v2(Bucket=bucket, EncodingType="url")["Contents"]
     assert any(urllib.parse.unquote_plus(c["Key"]) == key for c in listed)
+
+
+def test_objects_are_sse_s3_encrypted_by_default(s3, bucket):
+    # AWS (since January 2023): every new object is stored with SSE-S3, and the responses that
+    # describe an object's encryption carry x-amz-server-side-encryption: AES256.
+    assert s3.put_object(Bucket=bucket, Key="sse", Body=b"x")["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=bucket, Key="sse")["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=bucket, Key="sse")["ServerSideEncryption"] == "AES256"
+    assert s3.copy_object(Bucket=bucket, Key="sse2", CopySource=f"{bucket}/sse")["ServerSideEncryption"] == "AES256"
+    up = s3.create_multipart_upload(Bucket=bucket, Key="sse3")
+    assert up["ServerSideEncryption"] == "AES256"
+    part = s3.upload_part(Bucket=bucket, Key="sse3", UploadId=up["UploadId"], PartNumber=1, Body=b"y")
+    assert part["ServerSideEncryption"] == "AES256"
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="sse3", UploadId=up["UploadId"], MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert done["ServerSideEncryption"] == "AES256"
+
+
+def test_acls_are_disabled_by_default(s3, bucket):
+    # AWS (since April 2023): new buckets are BucketOwnerEnforced; an ACL that grants anyone but
+    # the bucket owner is AccessControlListNotSupported, owner-only ACLs and none pass.
+    def code_of(call, **kw):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        return (e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"],
+                e.value.response["Error"]["Message"])
+
+    refused = (400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+    assert code_of(s3.put_object, Bucket=bucket, Key="a", Body=b"x", ACL="public-read") == refused
+    s3.put_object(Bucket=bucket, Key="a", Body=b"x", ACL="bucket-owner-full-control")
+    s3.put_object(Bucket=bucket, Key="a", Body=b"x", ACL="private")
+    assert code_of(s3.put_object_acl, Bucket=bucket, Key="a", ACL="public-read") == refused
+    assert code_of(s3.put_bucket_acl, Bucket=bucket, ACL="public-read") == refused
+    assert code_of(s3.put_bucket_acl, Bucket=bucket, GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"') \
+        == refused
+    assert code_of(s3.copy_object, Bucket=bucket, Key="b", CopySource=f"{bucket}/a", ACL="public-read") == refused
+    assert code_of(s3.create_multipart_upload, Bucket=bucket, Key="c", ACL="authenticated-read") == refused
+    assert code_of(s3.create_bucket, Bucket=_bucket(), ACL="public-read") == (
+        400, "InvalidBucketAclWithObjectOwnership",
+        "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+    writer = _bucket()
+    s3.create_bucket(Bucket=writer, ACL="public-read", ObjectOwnership="ObjectWriter")
+    s3.put_object(Bucket=writer, Key="a", Body=b"x", ACL="public-read")

@@ -107,6 +107,20 @@ def test_invalid_parameter_values_are_invalid_parameter_value_exception(sqs, que
         "Message (user) attribute 'ErrorDetails' must contain a non-empty value of type 'String'.")
 
 
+def test_model_validation_is_invalid_parameter_value_exception(gureum, queue):
+    # The wire layer's model checks answer in SQS's json error: `__type` InvalidParameterValueException,
+    # the query code InvalidParameterValue; a map value's members under '<map>.<key>.member'.
+    from botocore.config import Config
+
+    loose = gureum.client("sqs", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    assert refused(loose.send_message, QueueUrl=queue, MessageBody="m",
+                   MessageAttributes={"attr1": {"StringValue": "x"}}) == invalid_value(
+        "1 validation error detected: Value null at 'messageAttributes.attr1.member.dataType' failed to satisfy "
+        "constraint: Member must not be null")
+    assert refused(loose.send_message, MessageBody="m")[:4] == (
+        400, "InvalidParameterValue", "InvalidParameterValueException", "Sender")
+
+
 def test_fifo_send_refusals(sqs, fifo):
     assert refused(sqs.send_message, QueueUrl=fifo, MessageBody="m", MessageGroupId="g") == invalid_value(
         "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided "

@@ -13,6 +13,7 @@ from gureum.aws import arn as arns
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.policy import resource_policies
 from gureum.public import public_netloc
 from gureum.services.ecr import auth, lifecycle, model, oci, replication, scanning
 from gureum.services.ecr.engine import RangeMismatch, Registry, Scope, registry_of
@@ -181,6 +182,8 @@ async def set_repository_policy(ctx: RequestContext, params: dict[str, Any]) -> 
     try:
         policy = json.loads(text)
         if not isinstance(policy, dict) or "Statement" not in policy:
+            raise ValueError
+        if resource_policies.unreadable(text) is not None:  # the gate would skip it, a Deny with it
             raise ValueError
     except ValueError:
         raise AwsError.modeled("ecr", "InvalidParameterException", "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'") from None

@@ -194,6 +194,11 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
         "propagateTags": params.get("propagateTags") or "NONE",
         "enableExecuteCommand": bool(params.get("enableExecuteCommand")),
         "tags": params.get("tags") or [],
+        # AWS's default for a new service (2025): ENABLED where the service can be rebalanced
+        # (REPLICA under the ECS deployment controller), else DISABLED
+        "availabilityZoneRebalancing": params.get("availabilityZoneRebalancing") or (
+            "ENABLED" if strategy == "REPLICA" and (params.get("deploymentController") or {}).get("type", "ECS") == "ECS"
+            else "DISABLED"),
     }
     if provider:
         doc["capacityProviderStrategy"] = params.get("capacityProviderStrategy") or cluster.get("defaultCapacityProviderStrategy")
@@ -258,6 +263,8 @@ def update_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
         doc["healthCheckGracePeriodSeconds"] = params["healthCheckGracePeriodSeconds"]
     if params.get("platformVersion"):
         doc["platformVersion"] = params["platformVersion"]
+    if params.get("availabilityZoneRebalancing"):  # not given: the service's own (DISABLED if it never had one)
+        doc["availabilityZoneRebalancing"] = params["availabilityZoneRebalancing"]
     new_deployment = new_td != doc["taskDefinition"] or params.get("forceNewDeployment") or params.get("networkConfiguration")
     if new_deployment:
         doc["taskDefinition"] = new_td

@@ -4,13 +4,10 @@ IAM is global: every row is scoped by the caller's account only, never by region
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from gureum.aws import arn as arns
-from gureum.aws import specs
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.iam import authorization, documents, ids, lookup, views
@@ -23,43 +20,14 @@ P = dict[str, Any]
 
 
 def iam_op(name: str) -> Callable[[Callable[[RequestContext, P], Any]], Any]:
-    """Register the handler of IAM operation `name`, checking \\w patterns as IAM does first."""
+    """Register the handler of IAM operation `name` (the wire layer has checked its model's
+    constraints, `\\w` read as IAM's Java reads it: gureum/aws/validate.py)."""
 
     def register(fn: Callable[[RequestContext, P], Any]) -> Any:
-        async def handler(ctx: RequestContext, p: P) -> Any:
-            for param, pattern, text in _word_patterns(name):
-                value = p.get(param)
-                if isinstance(value, str) and not pattern.fullmatch(value):
-                    field = param[0].lower() + param[1:]
-                    raise AwsError.modeled(
-                        "iam",
-                        "ValidationError",
-                        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-                        f"constraint: Member must satisfy regular expression pattern: {text}",
-                    )
-            return await fn(ctx, p)
-
-        handler.__name__ = handler.__qualname__ = fn.__name__
-        operation("iam", name)(handler)
+        operation("iam", name)(fn)
         return fn
 
     return register
-
-
-@functools.cache
-def _word_patterns(op: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
-    """The operation's string parameters whose model pattern uses \\w ([\\w+=,.@-]+ for names,
-    [\\w]+ for ids...), compiled as IAM reads them: \\w is ASCII in IAM (Java), Unicode in
-    Python's re, which the wire layer's generic check uses (so 'é' passed it)."""
-    shape = specs.load("iam").operation(op).input
-    if shape is None:
-        return ()
-    out = []
-    for param, member in shape.members.items():
-        text = member.raw.get("pattern")
-        if member.type == "string" and isinstance(text, str) and "\\w" in text:
-            out.append((param, re.compile(text, re.ASCII), text))
-    return tuple(out)
 
 
 async def _run(ctx: RequestContext, fn: Callable[[Iam], T]) -> T:

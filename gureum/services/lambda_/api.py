@@ -18,7 +18,7 @@ from typing import Any
 from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.policy import actions
+from gureum.policy import actions, resource_policies
 from gureum.services.iam.port import get_role, role_trusts_service
 from gureum.services.lambda_ import (
     aliases,
@@ -390,7 +390,7 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
                                "The provided principal was invalid. Please check the principal and try again.", Type="User")
     if principal == "*":
         principal_doc: Any = "*"
-    elif principal.endswith(".amazonaws.com"):
+    elif principal.endswith((".amazonaws.com", ".amazonaws.com.cn", ".amazon.com")):
         principal_doc = {"Service": principal}
     elif principal.isdigit():
         principal_doc = {"AWS": arns.iam_root(principal)}
@@ -414,6 +414,11 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
         condition.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = params["FunctionUrlAuthType"]
     if condition:
         statement["Condition"] = condition
+    if resource_policies.unreadable(permissions.document([statement])) is not None:
+        # an ARN the policy language reads as no principal (arn:aws:iam::<account>:role/*...):
+        # the gate would skip the function's whole policy
+        raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                               "The provided principal was invalid. Please check the principal and try again.", Type="User")
     slot = qualifier or ""
     await ctx.app.store.run(lambda t: permissions.add(t, key, arn, slot, statement, params.get("RevisionId")))
     return {"Statement": json.dumps(statement, separators=(",", ":"))}

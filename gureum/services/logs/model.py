@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from gureum.aws import arn as arns
-from gureum.aws.errors import AwsError
+from gureum.aws.errors import AwsError, clip
 from gureum.store import Txn
 
 GROUPS = "logs.groups"
@@ -24,9 +24,24 @@ STREAMS = "logs.streams"
 EVENTS = "logs.events"
 SEP = "\x1f"
 RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+GROUP_PATTERN = r"[\.\-_/#A-Za-z0-9]+"  # the model's LogGroupName and LogStreamName patterns
+STREAM_PATTERN = r"[^:*]*"
 _GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}$")
 MAX_BATCH_EVENTS = 10000
 MAX_BATCH_BYTES = 1048576
+
+
+def _invalid_name(value: str, member: str, pattern: str) -> AwsError:
+    """A name that reached the model without the wire layer's check (the awslogs driver's
+    group, Lambda's log agent) refused in the words the wire layer uses for CreateLogGroup."""
+    if not value:
+        rule = "Member must have length greater than or equal to 1"
+    elif len(value) > 512:
+        rule = "Member must have length less than or equal to 512"
+    else:
+        rule = f"Member must satisfy regular expression pattern: {pattern}"
+    return AwsError.modeled("logs", "InvalidParameterException", f"1 validation error detected: Value '{clip(value)}' at "
+                            f"'{member}' failed to satisfy constraint: {rule}")
 
 
 def group_key(account: str, region: str, group: str) -> str:
@@ -48,11 +63,7 @@ def now_ms() -> int:
 def create_group(txn: Txn, account: str, region: str, group: str, tags: dict[str, str] | None = None, *, exist_ok: bool = False,
                  deletion_protection: bool = False) -> dict[str, Any]:
     if not _GROUP_RE.match(group):
-        raise AwsError.modeled(
-            "logs",
-            "InvalidParameterException",
-            f"1 validation error detected: Value '{group}' at 'logGroupName' failed to satisfy constraint",
-        )
+        raise _invalid_name(group, "logGroupName", GROUP_PATTERN)
     key = group_key(account, region, group)
     doc = txn.get(GROUPS, key)
     if doc is not None:
@@ -85,11 +96,7 @@ def get_group(txn: Txn, account: str, region: str, group: str) -> dict[str, Any]
 def create_stream(txn: Txn, account: str, region: str, group: str, stream: str, *, exist_ok: bool = False) -> dict[str, Any]:
     g = get_group(txn, account, region, group)
     if not stream or ":" in stream or "*" in stream or len(stream) > 512:
-        raise AwsError.modeled(
-            "logs",
-            "InvalidParameterException",
-            f"1 validation error detected: Value '{stream}' at 'logStreamName' failed to satisfy constraint",
-        )
+        raise _invalid_name(stream, "logStreamName", STREAM_PATTERN)
     key = stream_key(account, region, group, stream)
     doc = txn.get(STREAMS, key)
     if doc is not None:

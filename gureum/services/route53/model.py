@@ -7,7 +7,8 @@ EVENT_TOPIC in the same transaction; the DNS server (server.py) follows those ev
 Tables (keys start with the account; zone ids are unique across accounts):
   route53.zones      {account}/{zone id}            the hosted zone (API shape + internals)
   route53.records    {account}/{zone id}/{name} {type} {set id}   one record set (API shape)
-  route53.callerrefs {account}/{caller reference}   -> zone id and the request
+  route53.callerrefs {account}/{caller reference}   -> zone id and the request (a used
+                                                    reference: HostedZoneAlreadyExists)
   route53.changes    {account}/{change id}          ChangeInfo
   route53.dsets      {account}/{delegation set id}  reusable delegation sets
   route53.dsetrefs   {account}/{caller reference}   -> delegation set id
@@ -160,12 +161,9 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
         raise AwsError.modeled("route53", "InvalidDomainName", f"{name} is reserved by AWS!")
     zone_name = names.to_text(labels)
     request = {"Name": zone_name, "Comment": comment, "Private": private, "VPC": vpc, "DelegationSetId": delegation_set_id}
-    ref = txn.get(CALLERREFS, f"{account}/{caller_ref}")
-    if ref is not None:
-        zone = txn.get(ZONES, zone_key(account, ref["ZoneId"]))
-        if ref.get("Request") == request and zone:
-            change = txn.get(CHANGES, f"{account}/{ref['ChangeId']}")
-            return {"zone": zone, "change": change, "servers": zone["NameServers"], "vpc": vpc}
+    if txn.get(CALLERREFS, f"{account}/{caller_ref}") is not None:
+        # AWS replays nothing: a reference used once (even for the same request, even after the
+        # zone's deletion) is refused; only a request that failed may be sent again.
         raise AwsError.modeled("route53", "HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
     if vpc is not None and not private:
         private = True

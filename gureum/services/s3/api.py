@@ -14,6 +14,7 @@ from gureum.aws import tags as tags_kit
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
+from gureum.policy import resource_policies
 from gureum.services.s3 import model, notify
 
 UTC = dt.UTC
@@ -67,7 +68,11 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
                 f"The {constraint} location constraint is "
                 "incompatible for the region specific endpoint this request was sent to.",
             )
-    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region))
+    acls = params.get("ObjectOwnership") in ("ObjectWriter", "BucketOwnerPreferred")
+    if not acls and sets_foreign_acl({k: v for k, v in params.items() if k != "ACL" or v != "private"}):
+        raise AwsError.modeled("s3", "InvalidBucketAclWithObjectOwnership",
+                               "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls))
     return {"Location": f"/{name}"}
 
 
@@ -219,6 +224,11 @@ async def delete_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dic
     return {}
 
 
+# S3's MalformedPolicy messages for what the policy language refuses (the rest: "Invalid policy syntax.")
+_S3_POLICY_WORDS = {"Missing required field Principal.": "Missing required field Principal",
+                    "Invalid principal in policy": "Invalid principal in policy"}
+
+
 @operation("s3", "PutBucketPolicy")
 async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     text = params.get("Policy") or ""
@@ -228,6 +238,9 @@ async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict
         doc = None
     if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), (list, dict)):
         raise AwsError.modeled("s3", "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'")
+    reason = resource_policies.unreadable(text)  # the gate would skip it, a Deny with it
+    if reason is not None:
+        raise AwsError.modeled("s3", "MalformedPolicy", _S3_POLICY_WORDS.get(reason.split(":")[0], "Invalid policy syntax."))
     await _update(ctx, params["Bucket"], policy=text)
     return {}
 
@@ -257,9 +270,35 @@ async def get_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     return _acl(b["account"])
 
 
+# Buckets have ACLs disabled (Object Ownership BucketOwnerEnforced), AWS's default for new buckets
+# since April 2023: a request may name no ACL, or one that gives the bucket owner full control.
+_OWNER_ONLY_ACLS = {"private", "bucket-owner-full-control"}
+_GRANTS = ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP")
+
+
+def sets_foreign_acl(params: dict[str, Any]) -> bool:
+    """Whether a request sets an ACL that grants anyone but the bucket owner (a canned ACL
+    other than private or bucket-owner-full-control, a grant header, or an
+    AccessControlPolicy with such a grant)."""
+    if params.get("ACL") and params["ACL"] not in _OWNER_ONLY_ACLS:
+        return True
+    if any(params.get(g) for g in _GRANTS):
+        return True
+    policy = params.get("AccessControlPolicy") or {}
+    owner_id = (policy.get("Owner") or {}).get("ID")
+    return any(g.get("Permission") != "FULL_CONTROL" or (g.get("Grantee") or {}).get("ID") != owner_id
+               for g in policy.get("Grants") or [])
+
+
+def refuse_foreign_acl(bucket: dict[str, Any], params: dict[str, Any]) -> None:
+    """AccessControlListNotSupported for an ACL that grants others, unless the bucket has ACLs."""
+    if not bucket.get("acls") and sets_foreign_acl(params):
+        raise AwsError.modeled("s3", "AccessControlListNotSupported", "The bucket does not allow ACLs")
+
+
 @operation("s3", "PutBucketAcl")
 async def put_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await get_bucket(ctx, params["Bucket"])
+    refuse_foreign_acl(await get_bucket(ctx, params["Bucket"]), params)
     return {}
 
 

@@ -43,7 +43,9 @@ def check_bucket_name(name: str) -> None:
         raise AwsError.modeled("s3", "InvalidBucketName", "The specified bucket is not valid.", BucketName=name)
 
 
-def create_bucket(t: Txn, name: str, account: str, region: str) -> dict[str, Any]:
+def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = False) -> dict[str, Any]:
+    """CreateBucket; `acls`: the bucket keeps ACLs (ObjectOwnership ObjectWriter or
+    BucketOwnerPreferred), else they are disabled (BucketOwnerEnforced, AWS's default)."""
     existing = t.get(BUCKETS, name)
     if existing is not None:
         if existing["account"] == account:
@@ -64,7 +66,7 @@ def create_bucket(t: Txn, name: str, account: str, region: str) -> dict[str, Any
             BucketName=name,
         )
     doc = {"name": name, "account": account, "region": region, "created": time.time(), "versioning": "",
-           "tags": None, "cors": None, "policy": None, "notification": None, "seq": 0}
+           "tags": None, "cors": None, "policy": None, "notification": None, "seq": 0, "acls": acls}
     t.put(BUCKETS, name, doc)
     return doc
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 _STATUS = {
+    "AccessControlListNotSupported": 400,
     "BadDigest": 400,
+    "InvalidBucketAclWithObjectOwnership": 400,
     "BadRequest": 400,
     "BucketNotEmpty": 409,
     "EntityTooLarge": 400,

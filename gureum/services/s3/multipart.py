@@ -13,8 +13,9 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_url
 from gureum.services.s3 import bodies, checksums, listing, model, notify
-from gureum.services.s3.api import owner
+from gureum.services.s3.api import owner, refuse_foreign_acl
 from gureum.services.s3.objects import (
+    DEFAULT_SSE,
     _event_ctx,
     check_copy_conditions,
     load_copy_source,
@@ -33,12 +34,13 @@ def _ts(epoch: float) -> dt.datetime:
 @operation("s3", "CreateMultipartUpload")
 async def create_multipart_upload(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
+    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
     upload = object_doc(key, None, params)
     algo = (params.get("ChecksumAlgorithm") or "").upper() or None
     upload["algo"] = algo
     upload["ckt"] = params.get("ChecksumType") or ("COMPOSITE" if algo else None)
     upload_id = await ctx.app.store.run(lambda t: model.create_upload(t, name, ctx.account_id, upload))
-    out: dict[str, Any] = {"Bucket": name, "Key": key, "UploadId": upload_id}
+    out: dict[str, Any] = {"Bucket": name, "Key": key, "UploadId": upload_id, "ServerSideEncryption": DEFAULT_SSE}
     if algo:
         out["ChecksumAlgorithm"] = algo
         out["ChecksumType"] = upload["ckt"]
@@ -67,7 +69,7 @@ async def upload_part(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     part = {"n": n, "etag": stored.etag, "size": stored.size, "digest": stored.digest, "mtime": time.time(),
             "cks": stored.checksums}
     await ctx.app.store.run(lambda t: model.put_part(t, name, ctx.account_id, key, upload_id, n, part))
-    out: dict[str, Any] = {"ETag": stored.etag}
+    out: dict[str, Any] = {"ETag": stored.etag, "ServerSideEncryption": DEFAULT_SSE}
     for alg, v in stored.checksums.items():
         out["Checksum" + alg] = v
     return out
@@ -96,7 +98,8 @@ async def upload_part_copy(ctx: RequestContext, params: dict[str, Any]) -> dict[
     part = {"n": n, "etag": stored.etag, "size": stored.size, "digest": stored.digest, "mtime": time.time(),
             "cks": stored.checksums}
     await ctx.app.store.run(lambda t: model.put_part(t, name, ctx.account_id, key, upload_id, n, part))
-    out: dict[str, Any] = {"CopyPartResult": {"ETag": stored.etag, "LastModified": _ts(part["mtime"])}}
+    out: dict[str, Any] = {"CopyPartResult": {"ETag": stored.etag, "LastModified": _ts(part["mtime"])},
+                           "ServerSideEncryption": DEFAULT_SSE}
     if src.get("vid") and src["vid"] != "null":
         out["CopySourceVersionId"] = src["vid"]
     return out
@@ -190,7 +193,8 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
     obj, b = await ctx.app.store.run(commit)
     notify.emit(ctx.app, b, "ObjectCreated:CompleteMultipartUpload", key, obj=obj, version_id=obj["vid"],
                 **_event_ctx(ctx))
-    out: dict[str, Any] = {"Location": public_url(ctx.app, ctx.request, f"/{name}/{key}"), "Bucket": name, "Key": key, "ETag": etag}
+    out: dict[str, Any] = {"Location": public_url(ctx.app, ctx.request, f"/{name}/{key}"), "Bucket": name, "Key": key, "ETag": etag,
+                           "ServerSideEncryption": DEFAULT_SSE}
     if obj.get("cks"):
         out.update({"Checksum" + a: v for a, v in obj["cks"].items()})
         out["ChecksumType"] = obj["ckt"]

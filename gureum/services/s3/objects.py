@@ -14,12 +14,15 @@ from gureum.aws.errors import AwsError
 from gureum.aws.protocols import rest
 from gureum.http.server import Response
 from gureum.services.s3 import bodies, listing, model, notify
-from gureum.services.s3.api import _acl, check_tag_set, owner
+from gureum.services.s3.api import _acl, check_tag_set, owner, refuse_foreign_acl
 
 UTC = dt.UTC
 MAX_PUT = 5 * 1024**3  # a single PUT; larger objects need multipart uploads
 _HEADER_FIELDS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
                   "WebsiteRedirectLocation")
+# Every object is stored encrypted with SSE-S3 since AWS made it the default (January 2023):
+# the responses that describe an object's encryption say so (x-amz-server-side-encryption).
+DEFAULT_SSE = "AES256"
 _RESPONSE_OVERRIDES = {"ResponseCacheControl": "CacheControl", "ResponseContentDisposition": "ContentDisposition",
                        "ResponseContentEncoding": "ContentEncoding", "ResponseContentLanguage": "ContentLanguage",
                        "ResponseContentType": "ContentType", "ResponseExpires": "Expires"}
@@ -78,7 +81,7 @@ def _checksum_fields(obj: dict[str, Any]) -> dict[str, Any]:
 @operation("s3", "PutObject")
 async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
     if len(key.encode()) > 1024:
         raise AwsError.modeled("s3", "KeyTooLongError", "Your key is too long")
     if (params.get("ContentLength") or 0) > MAX_PUT:
@@ -94,7 +97,7 @@ async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     obj, b = await ctx.app.store.run(lambda t: model.put_object(
         t, name, ctx.account_id, obj, params.get("IfNoneMatch"), params.get("IfMatch")))
     notify.emit(ctx.app, b, "ObjectCreated:Put", key, obj=obj, version_id=obj["vid"], **_event_ctx(ctx))
-    out: dict[str, Any] = {"ETag": stored.etag, **_checksum_fields(obj)}
+    out: dict[str, Any] = {"ETag": stored.etag, "ServerSideEncryption": DEFAULT_SSE, **_checksum_fields(obj)}
     if obj["vid"] != "null":
         out["VersionId"] = obj["vid"]
     return out
@@ -159,6 +162,7 @@ def _object_headers(obj: dict[str, Any], params: dict[str, Any], with_checksums:
         "ETag": obj["etag"],
         "ContentType": obj.get("ctype") or "binary/octet-stream",
         "AcceptRanges": "bytes",
+        "ServerSideEncryption": DEFAULT_SSE,
     }
     if obj.get("meta"):
         out["Metadata"] = obj["meta"]
@@ -364,6 +368,7 @@ async def load_copy_source(ctx: RequestContext, source: str) -> dict[str, Any]:
 @operation("s3", "CopyObject")
 async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
+    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
     src = await load_copy_source(ctx, params["CopySource"])
     check_copy_conditions(src, params)
     directive = params.get("MetadataDirective") or "COPY"
@@ -390,7 +395,8 @@ async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
         t, name, ctx.account_id, obj, params.get("IfNoneMatch"), params.get("IfMatch")))
     notify.emit(ctx.app, b, "ObjectCreated:Copy", key, obj=obj, version_id=obj["vid"], **_event_ctx(ctx))
     out: dict[str, Any] = {"CopyObjectResult": {"ETag": obj["etag"], "LastModified": _ts(obj["mtime"]),
-                                                **_checksum_fields(obj)}}
+                                                **_checksum_fields(obj)},
+                           "ServerSideEncryption": DEFAULT_SSE}
     if obj["vid"] != "null":
         out["VersionId"] = obj["vid"]
     if src.get("vid") and src["vid"] != "null":
@@ -601,4 +607,5 @@ async def get_object_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 @operation("s3", "PutObjectAcl")
 async def put_object_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     await _load_object(ctx, params)
+    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, params["Bucket"], ctx.account_id)), params)
     return {}

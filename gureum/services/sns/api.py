@@ -11,20 +11,23 @@ from gureum.aws import arn as arns
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.policy import resource_policies
 from gureum.public import public_url
 from gureum.services.sns import endpoints, signing, topics
 from gureum.services.sns import params as params_
 
-MAX_MESSAGE = 262_144
+MAX_MESSAGE = 262_144  # a topic's default MaximumMessageSize (256 KiB)
+MAX_MESSAGE_SIZE_RANGE = (1024, 1_048_576)  # what MaximumMessageSize may be set to (up to 1 MiB since 2025)
 _TOKEN = re.compile(r"(?:[0-9a-f]{2}){32,}")  # the shape of a confirmation token
 _PHONE = re.compile(r"\+?[1-9][0-9]{1,14}")  # E.164
+_BATCH_ENTRY_ID = re.compile(r"[A-Za-z0-9_-]+")  # a PublishBatch entry Id (up to 80 of them)
 # SNS: a bad key or value is InvalidParameter, more than 50 tags TagLimitExceeded.
 TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("sns", "InvalidParameter", f"Invalid parameter: Tags Reason: {m}"),
                        too_many=lambda m: AwsError.modeled("sns", "TagLimitExceeded", m),
                        too_many_message="Could not complete request: tag quota of per resource exceeded",
                        duplicate=lambda k: AwsError.modeled("sns", "InvalidParameter",
                                                             "Invalid parameter: Duplicated keys are not allowed."))
-_TOPIC_SETTABLE = ("DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion",
+_TOPIC_SETTABLE = ("DisplayName", "Policy", "MaximumMessageSize", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion",
                    "TracingConfig", "ContentBasedDeduplication", "ArchivePolicy", "FifoThroughputScope",
                    "HTTPSuccessFeedbackRoleArn", "HTTPFailureFeedbackRoleArn", "HTTPSuccessFeedbackSampleRate",
                    "SQSSuccessFeedbackRoleArn", "SQSFailureFeedbackRoleArn", "SQSSuccessFeedbackSampleRate",
@@ -58,6 +61,9 @@ def _check_policy(text: str) -> None:
         doc = None
     if not isinstance(doc, dict):
         raise params_.invalid("Policy Error: null")
+    reason = resource_policies.unreadable(text)  # the gate would skip it, a Deny with it
+    if reason is not None:
+        raise params_.invalid(f"Policy Error: {reason}")
     statements = doc.get("Statement")
     for st in statements if isinstance(statements, list) else [statements] if isinstance(statements, dict) else []:
         if not isinstance(st, dict):
@@ -71,6 +77,18 @@ def _check_policy(text: str) -> None:
                 raise params_.invalid("Policy statement action out of service scope!")
 
 
+def _check_maximum_message_size(value: str) -> None:
+    """MaximumMessageSize: an integer number of bytes from 1,024 to 1,048,576."""
+    lo, hi = MAX_MESSAGE_SIZE_RANGE
+    if not (value.isascii() and value.isdigit() and lo <= int(value) <= hi):
+        raise params_.invalid("MaximumMessageSize")
+
+
+def maximum_message_size(topic: dict[str, Any]) -> int:
+    """What the topic accepts, message body and attributes together (262,144 by default)."""
+    return int(topic["attrs"].get("MaximumMessageSize") or MAX_MESSAGE)
+
+
 @operation("sns", "CreateTopic")
 async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     attrs = params.get("Attributes") or {}
@@ -79,6 +97,8 @@ async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
             raise params_.invalid("AttributeName")
         if k == "Policy":
             _check_policy(v)
+        if k == "MaximumMessageSize":
+            _check_maximum_message_size(v)
     new_tags = tags.check([(x["Key"], x.get("Value") or "") for x in params.get("Tags") or []], TAG_RULES)
     tags.apply({}, new_tags, (), TAG_RULES)
     doc = await ctx.app.store.run(lambda t: topics.create_topic(
@@ -134,6 +154,8 @@ async def set_topic_attributes(ctx: RequestContext, params: dict[str, Any]) -> d
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: AttributeName")
     if name == "Policy" and value:
         _check_policy(value)
+    if name == "MaximumMessageSize":
+        _check_maximum_message_size(value)
 
     def update(t: Any) -> None:
         topic = topics.get_topic(t, params["TopicArn"], ctx.region)
@@ -411,11 +433,22 @@ def _check_attribute_name(name: str) -> None:
         raise _value_invalid("Message attribute name can not have successive '.' character.")
 
 
+def _size(p: dict[str, Any]) -> int:
+    """A message's size as SNS counts it against MaximumMessageSize: the body's bytes and, per
+    attribute, its name, data type and value."""
+    total = len((p.get("Message") or "").encode())
+    for name, attr in (p.get("MessageAttributes") or {}).items():
+        value = attr.get("StringValue")
+        total += len(name.encode()) + len(str(attr.get("DataType") or "").encode())
+        total += len(value.encode()) if isinstance(value, str) else len(attr.get("BinaryValue") or b"")
+    return total
+
+
 def _check_publish(topic: dict[str, Any], p: dict[str, Any]) -> None:
     message = p.get("Message")
     if message is None or message == "":
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Empty message")
-    if len(message.encode()) > MAX_MESSAGE:
+    if _size(p) > maximum_message_size(topic):
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Message too long")
     subject = p.get("Subject")
     if subject is not None and (not subject or len(subject) > 100 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in subject)):
@@ -501,7 +534,14 @@ async def publish_batch(ctx: RequestContext, params: dict[str, Any]) -> dict[str
         raise AwsError.modeled(
             "sns", "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id."
         )
-    if sum(len(e.get("Message", "").encode()) for e in entries) > MAX_MESSAGE:
+    for entry_id in ids:  # AWS's words, the first offending Id named (AWS checks the length first)
+        if len(entry_id) > 80:
+            raise AwsError.modeled("sns", "InvalidBatchEntryId",
+                                   f"The Id of a batch entry in the batch request is too long: {entry_id}")
+        if not _BATCH_ENTRY_ID.fullmatch(entry_id):
+            raise AwsError.modeled("sns", "InvalidBatchEntryId", "The Id of a batch entry in the batch request"
+                                   f" contains an impermissible character: {entry_id}")
+    if sum(_size(e) for e in entries) > maximum_message_size(topic):
         raise AwsError.modeled(
             "sns", "BatchRequestTooLong", "The length of all the messages put together is more than the limit."
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.policy import resource_policies
 
 MAX_MESSAGE_SIZE_LIMIT = 1_048_576
 DEFAULTS: dict[str, str] = {
@@ -106,13 +107,8 @@ def normalize(attrs: dict[str, str], *, fifo: bool, creating: bool) -> dict[str,
         elif name == "RedriveAllowPolicy":
             out[name] = _redrive_allow_policy(value) if value else ""
         elif name == "Policy":
-            if value:
-                try:
-                    json.loads(value)
-                except ValueError:
-                    raise AwsError.modeled(
-                        "sqs", "InvalidAttributeValue", "Invalid value for the parameter Policy."
-                    ) from None
+            if value and resource_policies.unreadable(value) is not None:  # a policy the gate could not read
+                raise AwsError.modeled("sqs", "InvalidAttributeValue", "Invalid value for the parameter Policy.")
             out[name] = value
         else:
             out[name] = value
