@@ -132,5 +132,5 @@ def recovery_report(history: History) -> dict[str, Any]:
     return {
         "faults": [{"kind": f.kind, "node": f.node, "at": round(f.at, 3), "recovered_after": round(f.healed - f.at, 3)} for f in faults],
         "max_node_recovery": round(max((f.healed - f.at for f in faults), default=0.0), 3),
-        "max_unavailable": {k: max_gap(history, k) for k in ("sqs.send", "sqs.receive", "lambda.invoke", "dns.query")},
+        "max_unavailable": {k: max_gap(history, k) for k in ("sqs.send", "sqs.poll", "lambda.invoke", "dns.query")},
     }

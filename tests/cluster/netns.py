@@ -39,7 +39,7 @@ def _free_subnet() -> ipaddress.IPv4Network:
             except ValueError:
                 continue
     for _ in range(200):
-        net = ipaddress.ip_network(f"10.{240 + secrets.randbelow(16)}.{secrets.randbelow(256)}.0/24")
+        net = ipaddress.IPv4Network(f"10.{240 + secrets.randbelow(16)}.{secrets.randbelow(256)}.0/24")
         if not any(net.overlaps(u) for u in used if u.prefixlen > 0):
             return net
     raise NetnsError("no free /24 in 10.240.0.0/12")

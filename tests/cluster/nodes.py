@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-
 from pathlib import Path
 
 from harness import GureumProcess
