@@ -8,6 +8,7 @@ of those moments could make it legal (no false alarms from client-side latency).
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,7 @@ class Fault:
 @dataclass
 class History:
     ops: list[Op] = field(default_factory=list)
+    t0: float = field(default_factory=time.monotonic)  # the load's start: reports count from it
     faults: list[Fault] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,7 +76,7 @@ def sqs_report(history: History, visibility_timeout: float) -> dict[str, Any]:
         for earlier, later in zip(rs, rs[1:], strict=False):
             if later.end < earlier.start + visibility_timeout:
                 violations.append({"body": body, "first": (earlier.node, earlier.detail), "second": (later.node, later.detail),
-                                   "gap": round(later.end - earlier.start, 3)})
+                                   "at": round(earlier.start - history.t0, 3), "gap": round(later.end - earlier.start, 3)})
     return {
         "sent": len(acked),
         "send_errors": len(unacked),
@@ -82,6 +84,8 @@ def sqs_report(history: History, visibility_timeout: float) -> dict[str, Any]:
         "deliveries": len(receives),
         "duplicates": sum(len(rs) - 1 for rs in by_body.values()),
         "lost": sorted(acked - set(by_body)),
+        "lost_detail": [{"body": o.key, "node": o.node, "acked_at": round(o.end - history.t0, 3)}
+                        for o in history.of("sqs.send") if o.ok and o.key not in by_body],
         "unacknowledged_but_delivered": len(unacked & set(by_body)),
         "unknown_received": sorted(set(by_body) - acked - unacked),
         "inside_visibility_violations": violations,
@@ -98,7 +102,8 @@ def lambda_report(history: History, runs: Counter[str]) -> dict[str, Any]:
         "ran": len(set(runs) & acked),
         "runs": sum(runs[k] for k in acked),
         "duplicates": sum(runs[k] - 1 for k in acked if runs[k] > 1),
-        "missing": sorted(acked - set(runs)),
+        "missing": [{"id": o.key, "node": o.node, "acked_at": round(o.end - history.t0, 3)}
+                    for o in history.of("lambda.invoke") if o.ok and o.key not in runs],
     }
 
 
@@ -130,7 +135,7 @@ def max_gap(history: History, kind: str) -> float:
 def recovery_report(history: History) -> dict[str, Any]:
     faults = sorted(history.faults, key=lambda f: f.at)
     return {
-        "faults": [{"kind": f.kind, "node": f.node, "at": round(f.at, 3), "recovered_after": round(f.healed - f.at, 3)} for f in faults],
+        "faults": [{"kind": f.kind, "node": f.node, "at": round(f.at - history.t0, 3), "recovered_after": round(f.healed - f.at, 3)} for f in faults],
         "max_node_recovery": round(max((f.healed - f.at for f in faults), default=0.0), 3),
         "max_unavailable": {k: max_gap(history, k) for k in ("sqs.send", "sqs.poll", "lambda.invoke", "dns.query")},
     }

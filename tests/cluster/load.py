@@ -88,9 +88,11 @@ def sqs_sender(live: Live, clients: Clients, history: History, url: str, pace: f
         live.stop.wait(pace)  # real time: the sender's pace
 
 
-def sqs_consumer(live: Live, clients: Clients, history: History, url: str, home: int, done: Callable[[], bool]) -> None:
-    """Receive (long poll 1 s) and delete at once, through node `home` while it is up, until
-    `done()` says every acknowledged message has been seen."""
+def sqs_consumer(live: Live, clients: Clients, history: History, url: str, home: int, done: Callable[[], bool], work: float) -> None:
+    """Receive (long poll 1 s), work `work` seconds, then delete through the same node —
+    through node `home` while it is up — until `done()` says every acknowledged message has
+    been seen. The work time leaves messages in flight when a node dies, so their delete
+    fails and they come back after their visibility timeout."""
     name = f"c{home}"
     while not done():
         i = live.pick(home)
@@ -107,6 +109,7 @@ def sqs_consumer(live: Live, clients: Clients, history: History, url: str, home:
             history.add(Op("sqs.receive", i, m["Body"], t0, t1, True, f"{name}:{m['ReceiptHandle'][-12:]}"))
         if not got:
             continue
+        time.sleep(work)  # real time: the consumer's work on the messages
         t2 = time.monotonic()
         try:
             res = clients.get(i, "sqs").delete_message_batch(

@@ -18,10 +18,12 @@ reported, never asserted. An ECS service across the nodes is not part of it yet.
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import json
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -140,11 +142,29 @@ def _runs(c: Cluster, live: load.Live, function: str) -> Counter[str]:
     return runs
 
 
-def _write_report(report: dict[str, Any]) -> Path:
+def _write_report(report: dict[str, Any], nodes: list[NetnsNode]) -> Path:
+    """The report as JSON, with the nodes' logs next to it (<report>.n<i>.log)."""
     path = Path(os.environ.get("GUREUM_CLUSTER_REPORT") or f"/tmp/gureum-cluster/report-{time.strftime('%Y%m%dT%H%M%S')}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
+    for n in nodes:
+        if n.log_path.exists():
+            shutil.copyfile(n.log_path, path.with_suffix(f".n{n.index}.log"))
     return path
+
+
+def _pending_events(pg_url: str) -> list[dict[str, Any]]:
+    """The Event invocations still queued in the store (lambda.events rows), for the report."""
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT k, v FROM gureum_kv WHERE tbl = 'lambda.events'").fetchall()
+    out = []
+    for k, v in rows:
+        row = json.loads(v)
+        out.append({"key": k, "owner": row.get("owner"), "attempts": row.get("attempts"),
+                    "payload": base64.b64decode(row.get("payload", "")).decode(errors="replace")})
+    return out
 
 
 def _summary(report: dict[str, Any]) -> str:
@@ -182,7 +202,7 @@ def test_the_cloud_keeps_its_promises_while_nodes_die(cluster: Cluster) -> None:
         threading.Thread(target=load.sqs_sender, args=(live, clients, history, url, 0.1)),
         threading.Thread(target=load.lambda_invoker, args=(live, clients, history, function, 0.7)),
         threading.Thread(target=load.dns_prober, args=(live, history, name, [ADDRESS], 0.3)),
-        *(threading.Thread(target=load.sqs_consumer, args=(live, clients, history, url, i, all_received)) for i in range(len(c.nodes))),
+        *(threading.Thread(target=load.sqs_consumer, args=(live, clients, history, url, i, all_received, 0.3)) for i in range(len(c.nodes))),
     ]
     nemesis = threading.Thread(target=load.nemesis, args=(live, history, SCHEDULE, lambda: restart_postgres(c.pg), errors))
     for t in [*workers, nemesis]:
@@ -204,9 +224,10 @@ def test_the_cloud_keeps_its_promises_while_nodes_die(cluster: Cluster) -> None:
         "lambda": lambda_report(history, _runs(c, live, function)),
         "dns": dns_report(history),
         "recovery": recovery_report(history),
+        "lambda_events_still_queued": _pending_events(c.pg.url),
         "ecs": "not run: an ECS service across nodes in namespaces is not part of this suite yet",
     }
-    path = _write_report(report)
+    path = _write_report(report, c.nodes)
     print("\n" + _summary(report) + f"\n  report: {path}")
     assert not errors, errors
     assert report["sqs"]["lost"] == [], _summary(report)

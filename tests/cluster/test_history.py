@@ -10,7 +10,7 @@ from cluster.history import Fault, History, Op, dns_report, lambda_report, max_g
 
 
 def _h(*ops: Op) -> History:
-    h = History()
+    h = History(t0=0.0)
     for o in ops:
         h.add(o)
     return h
@@ -43,7 +43,7 @@ def test_a_redelivery_that_may_be_after_the_timeout_is_not_a_violation() -> None
 def test_lambda_report_missing_and_duplicate_runs() -> None:
     h = _h(*(Op("lambda.invoke", 0, k, 0, 1, True) for k in ("a", "b", "c")), Op("lambda.invoke", 1, "d", 0, 1, False))
     r = lambda_report(h, Counter({"a": 1, "b": 3}))
-    assert (r["invoked"], r["ran"], r["runs"], r["duplicates"], r["missing"], r["invoke_errors"]) == (3, 2, 4, 2, ["c"], 1)
+    assert (r["invoked"], r["ran"], r["runs"], r["duplicates"], r["missing"], r["invoke_errors"]) == (3, 2, 4, 2, [{"id": "c", "node": 0, "acked_at": 1}], 1)
 
 
 def test_dns_report_and_gaps() -> None:
