@@ -160,14 +160,16 @@ def dns_prober(live: Live, history: History, name: str, expected: list[str], pac
 @dataclass(frozen=True)
 class Step:
     """At `at` seconds after the load starts: kill node `node` (restarted `down` seconds
-    later), or restart PostgreSQL when node is -1."""
+    later), or when node is -1 stop PostgreSQL at once (`stop_pg`; started again `down`
+    seconds later by the function it returns)."""
 
     at: float
     node: int
     down: float = 3.0
 
 
-def nemesis(live: Live, history: History, schedule: Sequence[Step], restart_pg: Callable[[], None], errors: list[BaseException]) -> None:
+def nemesis(live: Live, history: History, schedule: Sequence[Step], stop_pg: Callable[[], Callable[[], None]],
+            errors: list[BaseException]) -> None:
     """Run `schedule` (time-driven: this is the fault load), recording each fault and when it
     healed; then set the stop flag."""
     start = time.monotonic()
@@ -177,7 +179,9 @@ def nemesis(live: Live, history: History, schedule: Sequence[Step], restart_pg: 
                 return
             at = time.monotonic()
             if step.node < 0:
-                restart_pg()
+                start_pg = stop_pg()
+                live.stop.wait(step.down)  # real time: how long PostgreSQL stays down
+                start_pg()
                 history.fault(Fault("pg-restart", -1, at, time.monotonic()))
                 continue
             node = live.nodes[step.node]

@@ -10,6 +10,7 @@ the node and of every process it started (sandboxes), nothing cleaned up."""
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 from pathlib import Path
@@ -59,16 +60,24 @@ class NetnsNode(GureumProcess):
         self.proc = None
 
 
-def restart_postgres(pg: PgCluster) -> None:
-    """Stop `pg` at once (`-m immediate`: no checkpoint, connections cut, as a crash) and start
-    it again on the same data, port and options (pg_ctl reuses postmaster.opts)."""
+def stop_postgres(pg: PgCluster) -> list[str]:
+    """Stop `pg` at once (`-m immediate`: no checkpoint, every connection cut, as a crash);
+    returns the server's options, for start_postgres."""
     assert pg.dir is not None, "PostgreSQL is not running"
-    res = subprocess.run(
-        pg._cmd(str(pg.bin / "pg_ctl"), "-D", str(pg.dir / "data"), "-l", str(pg.dir / "log"),
-                "-m", "immediate", "-w", "-t", "60", "restart"),
-        capture_output=True, text=True, check=False, timeout=90,
-    )  # fmt: skip
+    opts = shlex.split((pg.dir / "data" / "postmaster.opts").read_text())[1:]  # after the binary
+    _pg_ctl(pg, "-m", "immediate", "-w", "stop")
+    return opts
+
+
+def start_postgres(pg: PgCluster, opts: list[str]) -> None:
+    """Start `pg` again on the same data, port and options."""
+    server = [a for k, a in enumerate(opts) if a != "-D" and (k == 0 or opts[k - 1] != "-D")]
+    _pg_ctl(pg, "-o", shlex.join(server), "-w", "-t", "60", "start")
+
+
+def _pg_ctl(pg: PgCluster, *args: str) -> None:
+    assert pg.dir is not None, "PostgreSQL was never started"
+    res = subprocess.run(pg._cmd(str(pg.bin / "pg_ctl"), "-D", str(pg.dir / "data"), "-l", str(pg.dir / "log"), *args),
+                         capture_output=True, text=True, check=False, timeout=90)  # fmt: skip
     if res.returncode != 0:
-        raise RuntimeError(f"PostgreSQL did not restart: {res.stdout}{res.stderr}{pg.log_tail()}")
-
-
+        raise RuntimeError(f"pg_ctl {' '.join(args)}: {res.stdout}{res.stderr}{pg.log_tail()}")
