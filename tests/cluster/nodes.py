@@ -25,7 +25,7 @@ DNS_PORT = 53
 
 
 class NetnsNode(GureumProcess):
-    """A `gureum up` run with `ip netns exec` in namespace `index` of `net`."""
+    """A `gureum up` run (nsenter) in namespace `index` of `net`."""
 
     def __init__(self, data_dir: Path, net: ClusterNetwork, index: int, extra_args: list[str]) -> None:
         super().__init__(data_dir, extra_args)

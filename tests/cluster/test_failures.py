@@ -16,7 +16,9 @@ stops PostgreSQL at once (immediate shutdown: connections cut) and starts it 2 s
 
 The report (sent, received, duplicates, lost, recovery times) is printed and written as JSON
 to $GUREUM_CLUSTER_REPORT (default /tmp/gureum-cluster/report-<time>.json). Times are
-reported, never asserted. An ECS service across the nodes is not part of it yet."""
+reported, never asserted. Where containers can run (root, runc, umoci, skopeo, busybox-static),
+an ECS FARGATE service of 3 tasks runs on the nodes too (tests/cluster/ecs_service.py) and
+must be back at 3 running tasks at the end."""
 
 from __future__ import annotations
 
@@ -39,8 +41,8 @@ import pytest
 from pg import PgCluster, find_pg_bin
 from waiting import wait_for
 
-from cluster import load
-from cluster.history import History, dns_report, lambda_report, recovery_report, sqs_report
+from cluster import ecs_service, load
+from cluster.history import History, dns_report, lambda_report, max_gap, recovery_report, sqs_report
 from cluster.netns import ClusterNetwork
 from cluster.nodes import NetnsNode, start_postgres, stop_postgres
 
@@ -73,8 +75,8 @@ def _zip(source: str) -> bytes:
 
 
 class Cluster:
-    def __init__(self, pg: PgCluster, net: ClusterNetwork, nodes: list[NetnsNode]) -> None:
-        self.pg, self.net, self.nodes = pg, net, nodes
+    def __init__(self, pg: PgCluster, net: ClusterNetwork, nodes: list[NetnsNode], base: Path) -> None:
+        self.pg, self.net, self.nodes, self.base = pg, net, nodes, base
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +94,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     nodes: list[NetnsNode] = []
     try:
         net.open()
-        args = ["--state", url, "--set", f"storage.blob_dir={base / 'shared-blobs'}", "--set", "ecs.enabled=0",
+        ecs = ["--set", "ecs.enabled=0"] if ecs_service.skip_reason() else ecs_service.settings(net.tag)
+        args = ["--state", url, "--set", f"storage.blob_dir={base / 'shared-blobs'}", *ecs,
                 "--set", "sqs.follow_interval=0.1", "--set", "lambda.follow_interval=0.1",
                 "--set", "lambda.async_retry_delays=1,2"]  # a run that failed (its store restarting) runs again soon  # fmt: skip
         nodes = [NetnsNode(base / f"n{i}", net, i, args) for i in range(NODES)]
@@ -104,7 +107,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             t.join()
         for n in nodes:
             n.health()  # raises if one did not come up
-        yield Cluster(pg, net, nodes)
+        yield Cluster(pg, net, nodes, base)
     finally:
         for n in nodes:
             n.stop()
@@ -135,6 +138,15 @@ def _setup(c: Cluster) -> tuple[str, str, str, str]:
     for n in c.nodes:
         wait_for(f"node {n.index} answering {name}", functools.partial(_answers, n, name), timeout=30)
     return url, function, name, record_url
+
+
+def _ecs_setup(c: Cluster) -> str | None:
+    """The service of 3 tasks, once they run (None when containers cannot run here)."""
+    if ecs_service.skip_reason():
+        return None
+    service = ecs_service.create_service(c.nodes[0], c.base)
+    wait_for("the service's 3 tasks running", lambda: ecs_service.running(c.nodes[0], service) == ecs_service.TASKS, timeout=120, interval=0.5)
+    return service
 
 
 def _answers(node: NetnsNode, name: str) -> bool:
@@ -220,6 +232,7 @@ def _summary(report: dict[str, Any]) -> str:
         f"runs missing from the function's log {len(report['lambda_log_lines']['missing'])}",
         f"  DNS     rounds {d['rounds']}, queries {d['queries']}, unanswered rounds {len(d['unanswered_rounds'])}, "
         f"failed queries by node {d['failed_queries_by_node']}",
+        f"  ECS     {report['ecs']}",
         f"  max node recovery {r['max_node_recovery']} s; longest unavailability by workload (s) {r['max_unavailable']}",
     ])  # fmt: skip
 
@@ -227,6 +240,7 @@ def _summary(report: dict[str, Any]) -> str:
 def test_the_cloud_keeps_its_promises_while_nodes_die(cluster: Cluster) -> None:
     c = cluster
     url, function, name, record_url = _setup(c)
+    service = _ecs_setup(c)
     history = History()
     live = load.Live(c.nodes)
     clients = load.Clients(c.nodes)
@@ -245,6 +259,7 @@ def test_the_cloud_keeps_its_promises_while_nodes_die(cluster: Cluster) -> None:
         threading.Thread(target=load.sqs_sender, args=(live, clients, history, url, 0.1)),
         threading.Thread(target=load.lambda_invoker, args=(live, clients, history, function, 0.7)),
         threading.Thread(target=load.dns_prober, args=(live, history, name, [ADDRESS], 0.3)),
+        *([threading.Thread(target=ecs_service.watcher, args=(live, clients, history, service, 0.5))] if service else []),
         *(threading.Thread(target=load.sqs_consumer, args=(live, clients, history, url, i, all_received, 0.3)) for i in range(len(c.nodes))),
     ]
 
@@ -260,6 +275,9 @@ def test_the_cloud_keeps_its_promises_while_nodes_die(cluster: Cluster) -> None:
         wait_for("every acknowledged SQS message received", all_received, timeout=60, interval=0.5)
         acked = {o.key for o in history.of("lambda.invoke") if o.ok}
         wait_for("every acknowledged event run", functools.partial(runs.cover, acked), timeout=90, interval=0.5)
+        if service:
+            wait_for("the service back at 3 running tasks", lambda: ecs_service.running(c.nodes[0], service) == ecs_service.TASKS,
+                     timeout=90, interval=0.5)  # fmt: skip
     except AssertionError:
         pass  # the report below says what is missing
     finally:
@@ -273,7 +291,10 @@ def test_the_cloud_keeps_its_promises_while_nodes_die(cluster: Cluster) -> None:
         "dns": dns_report(history),
         "recovery": recovery_report(history),
         "lambda_events_still_queued": _pending_events(c.pg.url),
-        "ecs": "not run: an ECS service across nodes in namespaces is not part of this suite yet",
+        "ecs": {"skipped": ecs_service.skip_reason()} if not service else {
+            "desired": ecs_service.TASKS, "running_at_end": ecs_service.running(c.nodes[0], service),
+            "samples": len(history.of("ecs.running")), "samples_not_at_desired": len([o for o in history.of("ecs.running") if not o.ok]),
+            "longest_below_desired": max_gap(history, "ecs.running")},
     }
     path = _write_report(report, c.nodes)
     print("\n" + _summary(report) + f"\n  report: {path}")
@@ -282,4 +303,6 @@ def test_the_cloud_keeps_its_promises_while_nodes_die(cluster: Cluster) -> None:
     assert report["sqs"]["inside_visibility_violations"] == [], report["sqs"]["inside_visibility_violations"]
     assert report["lambda"]["missing"] == [], _summary(report)
     assert report["dns"]["unanswered_rounds"] == [], _summary(report)
+    if service:
+        assert report["ecs"]["running_at_end"] == ecs_service.TASKS, report["ecs"]
     assert report["sqs"]["sent"] > 0 and report["lambda"]["invoked"] > 0 and report["dns"]["rounds"] > 0
