@@ -41,7 +41,7 @@ import urllib.request
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.config import Config
@@ -59,12 +59,13 @@ TRUST = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal
 
 def start_node(state: str | None, tree: Path = ROOT, extra: list[str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    data = tempfile.mkdtemp(prefix="gureum-cluster-bench-")
     cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
-           "--data-dir", tempfile.mkdtemp(prefix="gureum-cluster-bench-"), "--set", "ecs.enabled=0", *(extra or [])]
+           "--data-dir", data, "--set", "ecs.enabled=0", *(extra or [])]
     if state:
         cmd += ["--state", state]
-    proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(data + ".log", "ab") as log:  # kept: a node that misbehaves is looked into
+        proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -232,9 +233,22 @@ def run_lambda_setup(nodes: int, cluster: PgCluster, events: int, clients: int) 
     try:
         return lambda_workload([u for _, u in procs], db_url, events, clients)
     finally:
-        for p, _ in procs:
-            p.terminate()
+        stop_nodes(procs)
+
+
+def stop_nodes(procs: list[tuple[subprocess.Popen[bytes], str]]) -> None:
+    """SIGTERM every node, then wait; one still running 30 s later is named and killed."""
+    for p, _ in procs:
+        p.terminate()
+    for p, url in procs:
+        try:
             p.wait(30)
+        except subprocess.TimeoutExpired:
+            args = cast(list[str], p.args)
+            print(f"  (the node at {url} did not stop within 30 s of SIGTERM: killed; its log: "
+                  f"{args[args.index('--data-dir') + 1]}.log)", file=sys.stderr)
+            p.kill()
+            p.wait()
 
 
 def main() -> None:
