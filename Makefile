@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: help up test test-fast lint install install-test system-packages runtimes bench fuzz compile clean
+.PHONY: help up test test-fast test-cluster lint install install-test system-packages runtimes bench fuzz compile clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ lint: install-test ## ruff (pyflakes, import order, bugbear) and mypy (strict fo
 
 test-fast: install-test ## run only the unit tests (no gureum process, no server): feedback in under a minute
 	$(PY) -m pytest -n 2 -q -m unit $(PYTEST_ARGS)
+
+test-cluster: install-test compile ## the cluster failure suite alone: 3 nodes in network namespaces, kill -9, PostgreSQL restart (root; make test runs it too)
+	$(PY) -m pytest -n 0 -q -s -m cluster tests/cluster $(PYTEST_ARGS)
 
 bench: install-test compile ## run every benchmark (each prints its own same-run baseline)
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -6,7 +6,8 @@ Row key "<account>/<service>/<ts ms:013d>.<node seq>"; the row says what was use
    "requests": 1, "billed_ms", "memory_mb", "init_ms", "ts"}
 Fargate rows ({"service": "fargate", "seconds", "billed_seconds", "vcpu", "memory_gb", "arch"})
 are written by meter.py when a task stops or its node is found dead.
-`record()` never waits; `run()` flushes every `interval` seconds and once more on exit.
+`record()` never waits; `run()` flushes every `interval` seconds and once more on exit; rows
+the store refuses stay and go with the next flush.
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ class Ledger:
         try:
             await self.store.run(write)
         except Exception:
-            log.exception("could not write %d usage rows", len(rows))
+            # the store is away: keep the rows (their keys make a second write harmless)
+            log.exception("could not write %d usage rows (kept for the next flush)", len(rows))
+            self._rows = rows + self._rows
+            self._wake.set()
 
     async def run(self) -> None:
         try:

@@ -1,6 +1,7 @@
 """Batched log ingestion for gureum's own services (Lambda's log agent, later ECS's awslogs):
 `append()` never waits; `run()` flushes everything buffered in one store transaction every
-`interval` seconds (and once more when cancelled), creating groups and streams as needed.
+`interval` seconds (and once more when cancelled), creating groups and streams as needed;
+a batch the store refuses stays buffered and goes with the next flush.
 It also applies retention: events older than their group's retentionInDays are deleted
 every `expire_every` seconds.
 """
@@ -44,7 +45,13 @@ class LogWriter:
         try:
             await self.store.run(write)
         except Exception:
-            log.exception("could not write %d log streams", len(batch))
+            # the store is away (PostgreSQL restarting): keep the batch ahead of what came
+            # since, and try again at the next flush rather than lose the lines
+            log.exception("could not write %d log streams (kept for the next flush)", len(batch))
+            for key, events in self._buffer.items():
+                batch.setdefault(key, []).extend(events)
+            self._buffer = batch
+            self._wake.set()
 
     async def run(self) -> None:
         try:
