@@ -483,7 +483,9 @@ def test_java_json_log_format_writes_awss_json_lines(lam, make_java, gureum):
     assert out == "logged"
     request_id = resp["ResponseMetadata"]["RequestId"]
     log = _function_log(gureum, name, "at warn")
-    records = {r["message"]: r for r in (json.loads(ln) for ln in log.splitlines() if ln.startswith("{"))}
+    lines = [json.loads(ln) for ln in log.splitlines() if ln.startswith("{")]
+    records = {r["message"]: r for r in lines if "message" in r}  # the function's lines (the platform's are {time, type, record})
+    assert {r["type"] for r in lines if "message" not in r} >= {"platform.start", "platform.report"}
     assert records["no level \"quoted\""]["level"] == "UNDEFINED"
     assert records["at info"]["level"] == "INFO" and records["at warn"]["level"] == "WARN"
     assert records["at warn"]["AWSRequestId"] == request_id and records["at warn"]["timestamp"].endswith("Z")

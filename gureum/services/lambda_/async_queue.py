@@ -88,33 +88,49 @@ class EventQueue:
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:
             while True:
-                now = _now_ms()
-                rows, gone = await self.app.store.read(functools.partial(_due_and_gone, end=f"{now + 1:013d}", now=now, dead_after=self.dead_after))
-                started = 0
-                for key, row in rows:
-                    if key in self._inflight or (self._foreign(row, now) and row["owner"] not in gone):
-                        continue
-                    await self._slots.acquire()
-                    if self.app.store.shared:  # other nodes work this queue too: claim it first
-                        claimed = await self.app.store.run(functools.partial(claim, key=key, node=self.app.node_id, now=_now_ms(), dead_after=self.dead_after))
-                        if claimed is None:
-                            self._slots.release()
-                            continue
-                        row = claimed
-                    self._inflight.add(key)
-                    tg.create_task(self._process(key, row), name=f"lambda-event-{row['request_id']}")
-                    started += 1
-                if started and len(rows) == 200:
+                try:
+                    wait = await self._pass(tg)
+                except Exception:  # the store away (e.g. PostgreSQL restarting): the loop goes on
+                    log.exception("lambda async events: reading the queue failed; trying again in 1 s")
+                    wait = 1.0
+                if wait is None:
                     continue
-                nxt = await self.app.store.read(functools.partial(_next_due, start=f"{now + 1:013d}"))
-                wait = 1.0
-                if nxt:
-                    wait = min(wait, max(0.0, int(nxt[0][0].split("/", 1)[0]) / 1000 - time.time()))
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.01))
                 except asyncio.TimeoutError:
                     pass
+
+    async def _pass(self, tg: asyncio.TaskGroup) -> float | None:
+        """Start the due events this node may run; how long to wait before the next pass
+        (None: at once, a full page was started)."""
+        now = _now_ms()
+        rows, gone = await self.app.store.read(functools.partial(_due_and_gone, end=f"{now + 1:013d}", now=now, dead_after=self.dead_after))
+        started = 0
+        for key, row in rows:
+            if key in self._inflight or (self._foreign(row, now) and row["owner"] not in gone):
+                continue
+            await self._slots.acquire()
+            if self.app.store.shared:  # other nodes work this queue too: claim it first
+                try:
+                    claimed = await self.app.store.run(functools.partial(claim, key=key, node=self.app.node_id, now=_now_ms(), dead_after=self.dead_after))
+                except BaseException:
+                    self._slots.release()
+                    raise
+                if claimed is None:
+                    self._slots.release()
+                    continue
+                row = claimed
+            self._inflight.add(key)
+            tg.create_task(self._process(key, row), name=f"lambda-event-{row['request_id']}")
+            started += 1
+        if started and len(rows) == 200:
+            return None
+        nxt = await self.app.store.read(functools.partial(_next_due, start=f"{now + 1:013d}"))
+        wait = 1.0
+        if nxt:
+            wait = min(wait, max(0.0, int(nxt[0][0].split("/", 1)[0]) / 1000 - time.time()))
+        return wait
 
     def _foreign(self, row: dict[str, Any], now: int) -> bool:
         """Claimed by another node whose lease still runs."""

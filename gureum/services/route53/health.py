@@ -540,9 +540,16 @@ class HealthChecker:
                         log.exception("route53 health: claiming the checker lease failed")
                         lead = False
                     if lead != self.leading:
-                        await self._lead(app, lead)
+                        try:
+                            await self._lead(app, lead)
+                        except Exception:  # the store away: the lease is claimed again next round
+                            log.exception("route53 health: taking up or handing over the checks failed")
+                            renew_at = 0.0
                 if not self.leading:
-                    await self._follow(app)
+                    try:
+                        await self._follow(app)
+                    except Exception:  # the store away (e.g. PostgreSQL restarting): follow again next round
+                        log.exception("route53 health: reading the shared results failed")
                 await asyncio.sleep(health_share.FOLLOW_EVERY)
         finally:
             if self.leading:
