@@ -27,6 +27,7 @@ from gureum.services.iam.rows import (
     GROUPS,
     KEY_TOPIC,
     KEYS,
+    LOGIN_PROFILES,
     MEMBERS,
     PROFILES,
     ROLES,
@@ -190,6 +191,8 @@ class Iam:
     def delete_user(self, name: str) -> None:
         doc = self.get_user(name)
         ln = lower(doc["UserName"])
+        if self.t.get(LOGIN_PROFILES, self.key(doc["UserId"])) is not None:
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete login profile first.")
         if self.t.count(USER_KEYS, self.key(ln, "")):
             raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete access keys first.")
         if doc["InlinePolicies"]:

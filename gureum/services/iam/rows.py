@@ -20,6 +20,8 @@ KEYS = "iam_access_keys"  # {access key id} -> key (global: the key id picks the
 USER_KEYS = "iam_user_keys"  # {acct}/{user}/{access key id} -> {}  ('' user: root's keys)
 
 ALIASES = "iam_account_aliases"  # {acct} -> {"Alias": ...}
+PASSWORD_POLICIES = "iam_password_policies"  # {acct} -> the account password policy (passwords.py)
+LOGIN_PROFILES = "iam_login_profiles"  # {acct}/{user id} -> login profile (passwords.py)
 KEY_TOPIC = "iam.access_key"  # published when a key changes or goes away
 
 MAX_TAGS = 50
