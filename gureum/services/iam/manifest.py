@@ -5,7 +5,8 @@ from gureum.services.manifest import Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="iam",
     services=("iam",),
-    api_modules={"iam": ("gureum.services.iam.api", "gureum.services.iam.api_passwords")},
+    api_modules={"iam": ("gureum.services.iam.api", "gureum.services.iam.api_passwords",
+                          "gureum.services.iam.api_ssh_keys")},
     validation_errors={"iam": "ValidationError"},
     routing={"iam": Routing(query_version="2010-05-08")},
     settings="gureum.services.iam.settings:IamSettings",

@@ -31,6 +31,7 @@ from gureum.services.iam.rows import (
     MEMBERS,
     PROFILES,
     ROLES,
+    SSH_KEYS,
     USER_KEYS,
     USERS,
     lower,
@@ -193,6 +194,8 @@ class Iam:
         ln = lower(doc["UserName"])
         if self.t.get(LOGIN_PROFILES, self.key(doc["UserId"])) is not None:
             raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete login profile first.")
+        if self.t.count(SSH_KEYS, self.key(doc["UserId"], "")):
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete SSH public keys first.")
         if self.t.count(USER_KEYS, self.key(ln, "")):
             raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete access keys first.")
         if doc["InlinePolicies"]:
