@@ -206,7 +206,7 @@ async def delete_account_alias(ctx: RequestContext, p: P) -> P:
 
 @iam_op("GetAccountSummary")
 async def get_account_summary(ctx: RequestContext, p: P) -> P:
-    from gureum.services.iam import model, oidc, policies
+    from gureum.services.iam import model, oidc, policies, rows
 
     def summary(m: Iam) -> dict[str, int]:
         count = lambda table: m.t.count(table, m.account + "/")
@@ -237,7 +237,7 @@ async def get_account_summary(ctx: RequestContext, p: P) -> P:
             "AccountMFAEnabled": 0,
             "MFADevices": 0,
             "MFADevicesInUse": 0,
-            "ServerCertificates": 0,
+            "ServerCertificates": count(rows.SERVER_CERTS),
             "ServerCertificatesQuota": 20,
             "SigningCertificatesPerUserQuota": 2,
             "AssumeRolePolicySizeQuota": documents.TRUST_POLICY_SIZE,

@@ -6,7 +6,7 @@ MANIFEST = Manifest(
     package="iam",
     services=("iam",),
     api_modules={"iam": ("gureum.services.iam.api", "gureum.services.iam.api_passwords",
-                          "gureum.services.iam.api_ssh_keys")},
+                          "gureum.services.iam.api_ssh_keys", "gureum.services.iam.api_certificates")},
     validation_errors={"iam": "ValidationError"},
     routing={"iam": Routing(query_version="2010-05-08")},
     settings="gureum.services.iam.settings:IamSettings",

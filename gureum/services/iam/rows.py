@@ -23,6 +23,8 @@ ALIASES = "iam_account_aliases"  # {acct} -> {"Alias": ...}
 PASSWORD_POLICIES = "iam_password_policies"  # {acct} -> the account password policy (passwords.py)
 LOGIN_PROFILES = "iam_login_profiles"  # {acct}/{user id} -> login profile (passwords.py)
 SSH_KEYS = "iam_ssh_public_keys"  # {acct}/{user id}/{key id} -> SSH public key (ssh_keys.py)
+SIGNING_CERTS = "iam_signing_certificates"  # {acct}/{user id}/{cert id} -> certificate (certificates.py)
+SERVER_CERTS = "iam_server_certificates"  # {acct}/{name} -> server certificate (certificates.py)
 KEY_TOPIC = "iam.access_key"  # published when a key changes or goes away
 
 MAX_TAGS = 50
