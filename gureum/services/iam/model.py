@@ -31,6 +31,7 @@ from gureum.services.iam.rows import (
     MEMBERS,
     PROFILES,
     ROLES,
+    SERVICE_CREDS,
     SIGNING_CERTS,
     SSH_KEYS,
     USER_KEYS,
@@ -199,6 +200,10 @@ class Iam:
             raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete SSH public keys first.")
         if self.t.count(SIGNING_CERTS, self.key(doc["UserId"], "")):
             raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete signing certificates first.")
+        if self.t.count(SERVICE_CREDS, self.key(doc["UserId"], "")):
+            raise AwsError.modeled(
+                "iam", "DeleteConflict", "Cannot delete entity, must delete service specific credentials first."
+            )
         if self.t.count(USER_KEYS, self.key(ln, "")):
             raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete access keys first.")
         if doc["InlinePolicies"]:

@@ -3,7 +3,7 @@
 `reset` (IAM) drops, in one transaction, every user, group, membership, role, instance
 profile, customer managed policy (and its versions and attachments), account alias, OIDC
 provider, IAM user access key, login profile, SSH public key, signing and server
-certificate and password policy, and every temporary credential (`reset_sessions`). It publishes "iam.access_key" for each key that
+certificate, service-specific credential and password policy, and every temporary credential (`reset_sessions`). It publishes "iam.access_key" for each key that
 goes (the access key cache, lookup.py, drops it on every node) and "iam.changed" for each
 account (the policy cache, authorization.py).
 
@@ -32,7 +32,7 @@ TABLES: tuple[str, ...] = (
     model.USERS, model.GROUPS, model.MEMBERS, model.ROLES, model.PROFILES, model.ALIASES,
     oidc.PROVIDERS, policies.POLICIES, policies.VERSIONS, policies.ATTACHMENTS,
     rows.PASSWORD_POLICIES, rows.LOGIN_PROFILES, rows.SSH_KEYS,
-    rows.SIGNING_CERTS, rows.SERVER_CERTS,
+    rows.SIGNING_CERTS, rows.SERVER_CERTS, rows.SERVICE_CREDS,
 )
 
 
