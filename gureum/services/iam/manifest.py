@@ -7,7 +7,7 @@ MANIFEST = Manifest(
     services=("iam",),
     api_modules={"iam": ("gureum.services.iam.api", "gureum.services.iam.api_passwords",
                           "gureum.services.iam.api_ssh_keys", "gureum.services.iam.api_certificates",
-                          "gureum.services.iam.api_service_credentials")},
+                          "gureum.services.iam.api_service_credentials", "gureum.services.iam.api_mfa")},
     validation_errors={"iam": "ValidationError"},
     routing={"iam": Routing(query_version="2010-05-08")},
     settings="gureum.services.iam.settings:IamSettings",

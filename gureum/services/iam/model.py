@@ -29,6 +29,7 @@ from gureum.services.iam.rows import (
     KEYS,
     LOGIN_PROFILES,
     MEMBERS,
+    MFA_DEVICES,
     PROFILES,
     ROLES,
     SERVICE_CREDS,
@@ -200,6 +201,8 @@ class Iam:
             raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete SSH public keys first.")
         if self.t.count(SIGNING_CERTS, self.key(doc["UserId"], "")):
             raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete signing certificates first.")
+        if any(d.get("UserId") == doc["UserId"] for _, d in self.t.scan(MFA_DEVICES, self.key(""))):
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete MFA device first.")
         if self.t.count(SERVICE_CREDS, self.key(doc["UserId"], "")):
             raise AwsError.modeled(
                 "iam", "DeleteConflict", "Cannot delete entity, must delete service specific credentials first."
