@@ -115,3 +115,14 @@ def test_mfa_device_names_and_tags(iam):
     iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "team", "Value": "y"}])
     iam.untag_mfa_device(SerialNumber=serial, TagKeys=["owner"])
     assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "team", "Value": "y"}]
+
+
+def test_account_summary_counts_mfa_devices(iam):
+    iam.create_user(UserName="counted")
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="a")["VirtualMFADevice"]
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="b")
+    c1, c2 = codes(dev["Base32StringSeed"])
+    iam.enable_mfa_device(UserName="counted", SerialNumber=dev["SerialNumber"], AuthenticationCode1=c1,
+                          AuthenticationCode2=c2)
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert (summary["MFADevices"], summary["MFADevicesInUse"]) == (2, 1)
