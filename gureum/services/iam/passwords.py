@@ -4,8 +4,9 @@ Tables (rows.py):
 - `iam_password_policies`: {acct} -> the policy as UpdateAccountPasswordPolicy set it, every
   field filled (an update replaces the whole policy; unset fields take AWS's defaults).
 - `iam_login_profiles`: {acct}/{user id} -> {"UserName", "CreateDate", "PasswordResetRequired",
-  "Salt", "Hash", "History", ["MaxSigninSessionDuration"]}. Keyed by the user's id so a
-  renamed user keeps its profile; a user with a profile cannot be deleted (model.delete_user).
+  "Salt", "Hash", "History", "PasswordLastChanged", ["MaxSigninSessionDuration"]}. Keyed by
+  the user's id so a renamed user keeps its profile; a user with a profile cannot be deleted
+  (model.delete_user).
 
 Passwords are never stored: `Hash` is PBKDF2-HMAC-SHA256 of the password with the profile's
 `Salt` (fixed for the profile's life), `History` the hashes of the last passwords, newest
@@ -171,6 +172,7 @@ class Passwords:
             "Salt": pw.salt,
             "Hash": pw.hash,
             "History": [pw.hash],
+            "PasswordLastChanged": ids.iso(ids.now()),
         }
         if max_session is not None:
             profile["MaxSigninSessionDuration"] = max_session
@@ -190,6 +192,7 @@ class Passwords:
 
     def _set_password(self, user: Doc, profile: Doc, pw: Hashed) -> None:
         profile["Hash"] = pw.hash
+        profile["PasswordLastChanged"] = ids.iso(ids.now())
         profile["History"] = [pw.hash, *[h for h in profile.get("History", []) if h != pw.hash]][:MAX_HISTORY]
         self.t.put(LOGIN_PROFILES, self._key(user), profile)
 

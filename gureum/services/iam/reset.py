@@ -3,10 +3,10 @@
 `reset` (IAM) drops, in one transaction, every user, group, membership, role, instance
 profile, customer managed policy (and its versions and attachments), account alias, OIDC
 provider, IAM user access key, login profile, SSH public key, signing and server
-certificate, service-specific credential, virtual MFA device and password policy, and
-every temporary credential (`reset_sessions`). It publishes "iam.access_key" for each key
-that goes (the access key cache, lookup.py, drops it on every node) and "iam.changed" for
-each account (the policy cache, authorization.py).
+certificate, service-specific credential, virtual MFA device, password policy and
+credential report, and every temporary credential (`reset_sessions`). It publishes
+"iam.access_key" for each key that goes (the access key cache, lookup.py, drops it on every
+node) and "iam.changed" for each account (the policy cache, authorization.py).
 
 What survives, so the node still accepts requests, in strict mode too: the configured root
 keys (`auth.keys`, never in the store), the access keys of each account's root (rows of
@@ -34,7 +34,7 @@ TABLES: tuple[str, ...] = (
     oidc.PROVIDERS, policies.POLICIES, policies.VERSIONS, policies.ATTACHMENTS,
     rows.PASSWORD_POLICIES, rows.LOGIN_PROFILES, rows.SSH_KEYS,
     rows.SIGNING_CERTS, rows.SERVER_CERTS, rows.SERVICE_CREDS,
-    rows.MFA_DEVICES,
+    rows.MFA_DEVICES, rows.CREDENTIAL_REPORTS,
 )
 
 
