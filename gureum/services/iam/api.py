@@ -241,7 +241,9 @@ async def get_account_summary(ctx: RequestContext, p: P) -> P:
             "ServerCertificatesQuota": 20,
             "SigningCertificatesPerUserQuota": 2,
             "AssumeRolePolicySizeQuota": documents.TRUST_POLICY_SIZE,
-            "GlobalEndpointTokenVersion": 1,
+            "GlobalEndpointTokenVersion": (m.t.get(rows.ACCOUNT_SETTINGS, m.account) or {}).get(
+                "GlobalEndpointTokenVersion", 1
+            ),
         }
 
     return {"SummaryMap": await _read(ctx, summary)}

@@ -34,7 +34,7 @@ TABLES: tuple[str, ...] = (
     oidc.PROVIDERS, policies.POLICIES, policies.VERSIONS, policies.ATTACHMENTS,
     rows.PASSWORD_POLICIES, rows.LOGIN_PROFILES, rows.SSH_KEYS,
     rows.SIGNING_CERTS, rows.SERVER_CERTS, rows.SERVICE_CREDS,
-    rows.MFA_DEVICES, rows.CREDENTIAL_REPORTS,
+    rows.MFA_DEVICES, rows.CREDENTIAL_REPORTS, rows.ACCOUNT_SETTINGS,
 )
 
 
