@@ -2,7 +2,7 @@
 
 `reset` (IAM) drops, in one transaction, every user, group, membership, role, instance
 profile, customer managed policy (and its versions and attachments), account alias, OIDC
-provider, IAM user access key, login profile, SSH public key, signing and server
+provider, SAML provider, IAM user access key, login profile, SSH public key, signing and server
 certificate, service-specific credential, virtual MFA device, password policy and
 credential report, and every temporary credential (`reset_sessions`). It publishes
 "iam.access_key" for each key that goes (the access key cache, lookup.py, drops it on every
@@ -35,6 +35,7 @@ TABLES: tuple[str, ...] = (
     rows.PASSWORD_POLICIES, rows.LOGIN_PROFILES, rows.SSH_KEYS,
     rows.SIGNING_CERTS, rows.SERVER_CERTS, rows.SERVICE_CREDS,
     rows.MFA_DEVICES, rows.CREDENTIAL_REPORTS, rows.ACCOUNT_SETTINGS,
+    rows.SAML_PROVIDERS,
 )
 
 

@@ -25,6 +25,7 @@ LOGIN_PROFILES = "iam_login_profiles"  # {acct}/{user id} -> login profile (pass
 SSH_KEYS = "iam_ssh_public_keys"  # {acct}/{user id}/{key id} -> SSH public key (ssh_keys.py)
 SIGNING_CERTS = "iam_signing_certificates"  # {acct}/{user id}/{cert id} -> certificate (certificates.py)
 SERVER_CERTS = "iam_server_certificates"  # {acct}/{name} -> server certificate (certificates.py)
+SAML_PROVIDERS = "iam_saml_providers"  # {acct}/{name} -> SAML identity provider (saml.py)
 ACCOUNT_SETTINGS = "iam_account_settings"  # {acct} -> {"GlobalEndpointTokenVersion"} (api_account.py)
 CREDENTIAL_REPORTS = "iam_credential_reports"  # {acct} -> {"GeneratedTime", "Content"} (credential_report.py)
 MFA_DEVICES = "iam_mfa_devices"  # {acct}/{serial number} -> virtual MFA device (mfa.py)
