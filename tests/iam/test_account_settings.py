@@ -37,3 +37,26 @@ def test_organizations_operations_answer_as_outside_an_organization(iam, op):
     r = exc.value.response
     assert r["Error"]["Code"] == "OrganizationNotFoundException"
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+COND = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*",'
+        '"Condition":{"StringLike":{"s3:prefix":"home/"},"Bool":{"aws:SecureTransport":"true"}}}]}')
+COND2 = ('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:*","Resource":"*",'
+         '"Condition":{"StringEquals":{"aws:RequestedRegion":"eu-west-1","S3:Prefix":"x"}}}}')
+
+
+def test_context_keys_for_custom_and_principal_policies(iam):
+    keys = iam.get_context_keys_for_custom_policy(PolicyInputList=[COND, COND2])["ContextKeyNames"]
+    assert keys == ["s3:prefix", "aws:SecureTransport", "aws:RequestedRegion"]
+    with pytest.raises(ClientError) as exc:
+        iam.get_context_keys_for_custom_policy(PolicyInputList=["{not json"])
+    assert exc.value.response["Error"]["Code"] == "InvalidInput"
+
+    user = iam.create_user(UserName="ctx")["User"]
+    iam.create_group(GroupName="g")
+    iam.add_user_to_group(GroupName="g", UserName="ctx")
+    iam.put_group_policy(GroupName="g", PolicyName="p", PolicyDocument=COND)
+    keys = iam.get_context_keys_for_principal_policy(PolicySourceArn=user["Arn"])["ContextKeyNames"]
+    assert keys == ["s3:prefix", "aws:SecureTransport"]
+    keys = iam.get_context_keys_for_principal_policy(PolicySourceArn=user["Arn"], PolicyInputList=[COND2])
+    assert keys["ContextKeyNames"] == ["s3:prefix", "aws:SecureTransport", "aws:RequestedRegion"]

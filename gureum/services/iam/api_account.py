@@ -3,13 +3,15 @@
 gureum's accounts belong to no organization, so the Organizations-dependent operations answer
 as IAM answers an account outside one: OrganizationNotFoundException. The STS preference
 (`SetSecurityTokenServicePreferences`) is kept in `iam_account_settings` ({acct} ->
-{"GlobalEndpointTokenVersion": 1|2}, rows.py) and shown by GetAccountSummary."""
+{"GlobalEndpointTokenVersion": 1|2}, rows.py) and shown by GetAccountSummary. Also the
+context keys of policies (context_keys.py)."""
 
 from __future__ import annotations
 
 from gureum.aws.dispatch import RequestContext
 from gureum.aws.errors import AwsError
-from gureum.services.iam.api import P, _run, iam_op
+from gureum.services.iam.api import P, _read, _run, iam_op
+from gureum.services.iam.context_keys import context_keys, principal_documents
 from gureum.services.iam.model import Iam
 from gureum.services.iam.rows import ACCOUNT_SETTINGS
 
@@ -52,3 +54,14 @@ async def set_security_token_service_preferences(ctx: RequestContext, p: P) -> P
 
     await _run(ctx, put)
     return {}
+
+
+@iam_op("GetContextKeysForCustomPolicy")
+async def get_context_keys_for_custom_policy(ctx: RequestContext, p: P) -> P:
+    return {"ContextKeyNames": context_keys(p["PolicyInputList"])}
+
+
+@iam_op("GetContextKeysForPrincipalPolicy")
+async def get_context_keys_for_principal_policy(ctx: RequestContext, p: P) -> P:
+    docs = await _read(ctx, lambda m: principal_documents(m, p["PolicySourceArn"]))
+    return {"ContextKeyNames": context_keys(docs + list(p.get("PolicyInputList") or []))}
