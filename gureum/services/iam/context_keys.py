@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.iam import authorization
 from gureum.services.iam.model import Iam
@@ -47,8 +48,7 @@ def context_keys(documents: list[str]) -> list[str]:
 def principal_documents(m: Iam, arn: str) -> list[str]:
     """The identity policies of the user (with its groups'), group or role `arn` names."""
     p = Policies(m)
-    prefix = f"arn:aws:iam::{m.account}:"
-    kind = arn[len(prefix):].split("/", 1)[0] if arn.startswith(prefix) else ""
+    kind = next((k for k in ("user", "group", "role") if arns.iam_resource_rest(arn, m.account, k)), "")
     name = arn.rsplit("/", 1)[-1]
     if kind == "user":
         user = m.get_user(name)

@@ -14,6 +14,7 @@ import csv
 import io
 from datetime import datetime, timedelta
 
+from gureum.aws import arn as arns
 from gureum.services.iam import ids
 from gureum.services.iam.model import Iam
 from gureum.services.iam.rows import (
@@ -88,7 +89,7 @@ class CredentialReports:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
         root = [
-            "<root_account>", f"arn:aws:iam::{self.iam.account}:root", "N/A", "not_supported", "no_information",
+            "<root_account>", arns.iam_root(self.iam.account), "N/A", "not_supported", "no_information",
             "not_supported", "not_supported", "false",
         ]
         w.writerow(root + _key_columns(self._keys("")) + ["false", "N/A", "false", "N/A"])

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.iam import ids
 from gureum.services.iam.model import Iam
@@ -75,10 +76,10 @@ class SamlProviders:
         self.t = iam.t
 
     def _key_of_arn(self, arn: str) -> str:
-        prefix = f"arn:aws:iam::{self.iam.account}:saml-provider/"
-        if not arn.startswith(prefix) or not arn[len(prefix):]:
+        name = arns.iam_resource_rest(arn, self.iam.account, "saml-provider")
+        if not name:
             raise invalid_input(f"ARN {arn} is not valid.")
-        return self.iam.key(lower(arn[len(prefix):]))
+        return self.iam.key(lower(name))
 
     def get(self, arn: str) -> Doc:
         doc = self.t.get(SAML_PROVIDERS, self._key_of_arn(arn))
@@ -90,7 +91,7 @@ class SamlProviders:
                mode: str | None, key: Doc | None) -> Doc:
         doc: Doc = {
             "Name": name,
-            "Arn": f"arn:aws:iam::{self.iam.account}:saml-provider/{name}",
+            "Arn": arns.iam_resource(self.iam.account, "saml-provider", "/", name),
             "SAMLProviderUUID": "p-" + uuid.uuid4().hex,
             "SAMLMetadataDocument": document,
             "CreateDate": ids.iso(ids.now()),
