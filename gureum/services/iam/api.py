@@ -174,7 +174,7 @@ async def delete_account_alias(ctx: RequestContext, p: P) -> P:
 
 @iam_op("GetAccountSummary")
 async def get_account_summary(ctx: RequestContext, p: P) -> P:
-    from gureum.services.iam import model, oidc, policies
+    from gureum.services.iam import model, oidc, policies, rows
 
     def summary(m: Iam) -> dict[str, int]:
         count = lambda table: m.t.count(table, m.account + "/")
@@ -203,13 +203,15 @@ async def get_account_summary(ctx: RequestContext, p: P) -> P:
             "Providers": count(oidc.PROVIDERS),
             "AccountAccessKeysPresent": int(m.t.count(model.USER_KEYS, m.account + "//") > 0),
             "AccountMFAEnabled": 0,
-            "MFADevices": 0,
-            "MFADevicesInUse": 0,
-            "ServerCertificates": 0,
+            "MFADevices": count(rows.MFA_DEVICES),
+            "MFADevicesInUse": sum(1 for _, d in m.t.scan(rows.MFA_DEVICES, m.account + "/") if "UserId" in d),
+            "ServerCertificates": count(rows.SERVER_CERTS),
             "ServerCertificatesQuota": 20,
             "SigningCertificatesPerUserQuota": 2,
             "AssumeRolePolicySizeQuota": documents.TRUST_POLICY_SIZE,
-            "GlobalEndpointTokenVersion": 1,
+            "GlobalEndpointTokenVersion": (m.t.get(rows.ACCOUNT_SETTINGS, m.account) or {}).get(
+                "GlobalEndpointTokenVersion", 1
+            ),
         }
 
     return {"SummaryMap": await _read(ctx, summary)}

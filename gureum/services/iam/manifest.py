@@ -5,7 +5,11 @@ from gureum.services.manifest import Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="iam",
     services=("iam",),
-    api_modules={"iam": ("gureum.services.iam.api",)},
+    api_modules={"iam": ("gureum.services.iam.api", "gureum.services.iam.api_passwords",
+                          "gureum.services.iam.api_ssh_keys", "gureum.services.iam.api_certificates",
+                          "gureum.services.iam.api_service_credentials", "gureum.services.iam.api_mfa",
+                          "gureum.services.iam.api_credential_report",
+                          "gureum.services.iam.api_account", "gureum.services.iam.api_saml")},
     validation_errors={"iam": "ValidationError"},
     routing={"iam": Routing(query_version="2010-05-08")},
     settings="gureum.services.iam.settings:IamSettings",

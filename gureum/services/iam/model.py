@@ -27,9 +27,14 @@ from gureum.services.iam.rows import (
     GROUPS,
     KEY_TOPIC,
     KEYS,
+    LOGIN_PROFILES,
     MEMBERS,
+    MFA_DEVICES,
     PROFILES,
     ROLES,
+    SERVICE_CREDS,
+    SIGNING_CERTS,
+    SSH_KEYS,
     USER_KEYS,
     USERS,
     lower,
@@ -190,6 +195,18 @@ class Iam:
     def delete_user(self, name: str) -> None:
         doc = self.get_user(name)
         ln = lower(doc["UserName"])
+        if self.t.get(LOGIN_PROFILES, self.key(doc["UserId"])) is not None:
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete login profile first.")
+        if self.t.count(SSH_KEYS, self.key(doc["UserId"], "")):
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete SSH public keys first.")
+        if self.t.count(SIGNING_CERTS, self.key(doc["UserId"], "")):
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete signing certificates first.")
+        if any(d.get("UserId") == doc["UserId"] for _, d in self.t.scan(MFA_DEVICES, self.key(""))):
+            raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete MFA device first.")
+        if self.t.count(SERVICE_CREDS, self.key(doc["UserId"], "")):
+            raise AwsError.modeled(
+                "iam", "DeleteConflict", "Cannot delete entity, must delete service specific credentials first."
+            )
         if self.t.count(USER_KEYS, self.key(ln, "")):
             raise AwsError.modeled("iam", "DeleteConflict", "Cannot delete entity, must delete access keys first.")
         if doc["InlinePolicies"]:

@@ -2,9 +2,11 @@
 
 `reset` (IAM) drops, in one transaction, every user, group, membership, role, instance
 profile, customer managed policy (and its versions and attachments), account alias, OIDC
-provider and IAM user access key, and every temporary credential (`reset_sessions`). It
-publishes "iam.access_key" for each key that goes (the access key cache, lookup.py, drops it
-on every node) and "iam.changed" for each account (the policy cache, authorization.py).
+provider, SAML provider, IAM user access key, login profile, SSH public key, signing and server
+certificate, service-specific credential, virtual MFA device, password policy and
+credential report, and every temporary credential (`reset_sessions`). It publishes
+"iam.access_key" for each key that goes (the access key cache, lookup.py, drops it on every
+node) and "iam.changed" for each account (the policy cache, authorization.py).
 
 What survives, so the node still accepts requests, in strict mode too: the configured root
 keys (`auth.keys`, never in the store), the access keys of each account's root (rows of
@@ -20,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gureum.reset import drop_tables
-from gureum.services.iam import model, oidc, policies, sessions
+from gureum.services.iam import model, oidc, policies, rows, sessions
 from gureum.services.iam.authorization import CHANGED_TOPIC
 
 if TYPE_CHECKING:
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 TABLES: tuple[str, ...] = (
     model.USERS, model.GROUPS, model.MEMBERS, model.ROLES, model.PROFILES, model.ALIASES,
     oidc.PROVIDERS, policies.POLICIES, policies.VERSIONS, policies.ATTACHMENTS,
+    rows.PASSWORD_POLICIES, rows.LOGIN_PROFILES, rows.SSH_KEYS,
+    rows.SIGNING_CERTS, rows.SERVER_CERTS, rows.SERVICE_CREDS,
+    rows.MFA_DEVICES, rows.CREDENTIAL_REPORTS, rows.ACCOUNT_SETTINGS,
+    rows.SAML_PROVIDERS,
 )
 
 

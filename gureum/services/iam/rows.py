@@ -20,6 +20,16 @@ KEYS = "iam_access_keys"  # {access key id} -> key (global: the key id picks the
 USER_KEYS = "iam_user_keys"  # {acct}/{user}/{access key id} -> {}  ('' user: root's keys)
 
 ALIASES = "iam_account_aliases"  # {acct} -> {"Alias": ...}
+PASSWORD_POLICIES = "iam_password_policies"  # {acct} -> the account password policy (passwords.py)
+LOGIN_PROFILES = "iam_login_profiles"  # {acct}/{user id} -> login profile (passwords.py)
+SSH_KEYS = "iam_ssh_public_keys"  # {acct}/{user id}/{key id} -> SSH public key (ssh_keys.py)
+SIGNING_CERTS = "iam_signing_certificates"  # {acct}/{user id}/{cert id} -> certificate (certificates.py)
+SERVER_CERTS = "iam_server_certificates"  # {acct}/{name} -> server certificate (certificates.py)
+SAML_PROVIDERS = "iam_saml_providers"  # {acct}/{name} -> SAML identity provider (saml.py)
+ACCOUNT_SETTINGS = "iam_account_settings"  # {acct} -> {"GlobalEndpointTokenVersion"} (api_account.py)
+CREDENTIAL_REPORTS = "iam_credential_reports"  # {acct} -> {"GeneratedTime", "Content"} (credential_report.py)
+MFA_DEVICES = "iam_mfa_devices"  # {acct}/{serial number} -> virtual MFA device (mfa.py)
+SERVICE_CREDS = "iam_service_credentials"  # {acct}/{user id}/{id} -> credential (service_credentials.py)
 KEY_TOPIC = "iam.access_key"  # published when a key changes or goes away
 
 MAX_TAGS = 50
