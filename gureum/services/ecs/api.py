@@ -11,7 +11,7 @@ from gureum.aws import tags
 from gureum.aws.arn import ecs_task, looks_like_arn, try_parse
 from gureum.aws.dispatch import Handler, RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.ecs import instances_api, model
+from gureum.services.ecs import account_settings, instances_api, model
 from gureum.services.ecs import services as svc
 from gureum.services.ecs.paging import page as _page
 from gureum.services.ecs.paging import page_rows as _page_rows
@@ -28,7 +28,12 @@ async def create_cluster(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     _check_new_tags(params)
 
     def txn(t: Txn) -> dict[str, Any]:
-        doc = model.create_cluster(t, ctx.account_id, ctx.region, params)
+        settings = params.get("settings") or []
+        if not any(s.get("name") == "containerInsights" for s in settings):
+            # the containerInsights account setting is the default of a new cluster's
+            insights = account_settings.effective(t, ctx.account_id, ctx.region, ctx.principal_arn, "containerInsights")
+            settings = [*settings, {"name": "containerInsights", "value": insights["value"]}]
+        doc = model.create_cluster(t, ctx.account_id, ctx.region, {**params, "settings": settings})
         return model.cluster_view(t, doc, ["TAGS"])
 
     return {"cluster": await ctx.app.store.run(txn)}
@@ -384,3 +389,30 @@ async def list_services(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 
     docs, token = await ctx.app.store.run(txn)
     return {"serviceArns": [d["serviceArn"] for d in docs], **({"nextToken": token} if token else {})}
+
+
+# --- account settings (account_settings.py) ----------------------------------------------------
+@ecs("PutAccountSetting")
+async def put_account_setting(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    principal = params.get("principalArn") or ctx.principal_arn
+    doc = await ctx.app.store.run(lambda t: account_settings.put(t, ctx.account_id, ctx.region, principal, params["name"], params["value"]))
+    return {"setting": doc}
+
+
+@ecs("PutAccountSettingDefault")
+async def put_account_setting_default(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    root = account_settings.root_arn(ctx.account_id)
+    doc = await ctx.app.store.run(lambda t: account_settings.put(t, ctx.account_id, ctx.region, root, params["name"], params["value"]))
+    return {"setting": doc}
+
+
+@ecs("DeleteAccountSetting")
+async def delete_account_setting(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    principal = params.get("principalArn") or ctx.principal_arn
+    doc = await ctx.app.store.run(lambda t: account_settings.delete(t, ctx.account_id, ctx.region, principal, params["name"]))
+    return {"setting": doc}
+
+
+@ecs("ListAccountSettings")
+async def list_account_settings(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.read(lambda t: account_settings.listing(t, ctx.account_id, ctx.region, ctx.principal_arn, params))
