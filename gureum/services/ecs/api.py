@@ -12,6 +12,7 @@ from gureum.aws.arn import ecs_task, looks_like_arn, try_parse
 from gureum.aws.dispatch import Handler, RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import account_settings, instances_api, model
+from gureum.services.ecs import capacity_providers as cps
 from gureum.services.ecs import services as svc
 from gureum.services.ecs.paging import page as _page
 from gureum.services.ecs.paging import page_rows as _page_rows
@@ -178,7 +179,7 @@ async def run_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
                 "ecs", "InvalidParameterException", "No Container Instances were found in your cluster."
             )
         if launch == "EC2":
-            return instances_api.create_ec2_tasks(t, ctx.account_id, ctx.region, cluster, taskdef, params, count)
+            return instances_api.create_ec2_tasks(t, ctx.account_id, ctx.region, cluster, taskdef, params, count, capacity_provider=provider)
         network = model.check_network(taskdef, launch, params.get("networkConfiguration"))
         overrides = params.get("overrides") or {}
         tasks = [
@@ -416,3 +417,52 @@ async def delete_account_setting(ctx: RequestContext, params: dict[str, Any]) ->
 @ecs("ListAccountSettings")
 async def list_account_settings(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return await ctx.app.store.read(lambda t: account_settings.listing(t, ctx.account_id, ctx.region, ctx.principal_arn, params))
+
+
+# --- capacity providers (capacity_providers.py) ------------------------------------------------
+@ecs("CreateCapacityProvider")
+async def create_capacity_provider(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_new_tags(params)
+    if params.get("cluster"):
+        await ctx.app.store.read(lambda t: model.get_cluster(t, ctx.account_id, ctx.region, params["cluster"], create_default=False))
+    doc = await ctx.app.store.run(lambda t: cps.create(t, ctx.account_id, ctx.region, params))
+    return {"capacityProvider": cps.view(doc, True)}
+
+
+@ecs("UpdateCapacityProvider")
+async def update_capacity_provider(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    doc = await ctx.app.store.run(lambda t: cps.update(t, ctx.account_id, ctx.region, params))
+    return {"capacityProvider": cps.view(doc, False)}
+
+
+@ecs("DeleteCapacityProvider")
+async def delete_capacity_provider(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        name = cps.name_of(params["capacityProvider"])
+        return cps.delete(t, ctx.account_id, ctx.region, name, model.clusters_using(t, ctx.account_id, ctx.region, name))
+
+    return {"capacityProvider": cps.view(await ctx.app.store.run(txn), False)}
+
+
+@ecs("DescribeCapacityProviders")
+async def describe_capacity_providers(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    include_tags = "TAGS" in (params.get("include") or [])
+    refs = params.get("capacityProviders")
+
+    def txn(t: Txn) -> dict[str, Any]:
+        if not refs:
+            chunk, token = _page(cps.listing(t, ctx.account_id, ctx.region), lambda d: (d["name"] not in cps.BUILTIN, d["name"]),
+                                 f"ecs.capacity-providers/{model.scope(ctx.account_id, ctx.region)}", params, default=10, limit=10)
+            return {"capacityProviders": [cps.view(d, include_tags) for d in chunk], "failures": [], **({"nextToken": token} if token else {})}
+        if params.get("maxResults") or params.get("nextToken"):
+            raise AwsError.modeled("ecs", "InvalidParameterException", "maxResults and nextToken cannot be specified together with capacityProviders.")
+        out, failures = [], []
+        for ref in refs:
+            doc = cps.get(t, ctx.account_id, ctx.region, ref)
+            if doc is None:
+                failures.append({"arn": ref if looks_like_arn(ref) else cps.provider_arn(ctx.account_id, ctx.region, ref), "reason": "MISSING"})
+            else:
+                out.append(cps.view(doc, include_tags))
+        return {"capacityProviders": out, "failures": failures}
+
+    return await ctx.app.store.read(txn)
