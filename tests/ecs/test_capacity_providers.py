@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+from waiting import wait_for
 
 from .test_api import AWSVPC, err, fargate_td, uniq
 from .test_ec2_launch_type import add_instance, ec2_td, nowhere
@@ -159,3 +160,20 @@ def test_run_task_through_an_auto_scaling_group_provider(ecs, gureum):
     task = out["tasks"][0]
     assert task["capacityProviderName"] == cp and task["launchType"] == "EC2"
     ecs.stop_task(cluster=cluster, task=task["taskArn"])
+
+
+def test_service_runs_its_tasks_through_the_clusters_auto_scaling_group_provider(ecs, gureum):
+    cp = new_provider(ecs)["name"]
+    cluster = ecs.create_cluster(clusterName=uniq("cpsv"), capacityProviders=[cp], defaultCapacityProviderStrategy=[
+        {"capacityProvider": cp, "weight": 1}])["cluster"]["clusterName"]
+    inst = add_instance(ecs, cluster)
+    name = uniq("svc")
+    svc = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=ec2_td(ecs, nowhere(gureum)), desiredCount=1)["service"]
+    assert svc["capacityProviderStrategy"] == [{"capacityProvider": cp, "weight": 1, "base": 0}] and "launchType" not in svc
+    try:
+        arns = wait_for("the service's task", lambda: ecs.list_tasks(cluster=cluster, serviceName=name)["taskArns"], timeout=60)
+        task = ecs.describe_tasks(cluster=cluster, tasks=arns[:1])["tasks"][0]
+        assert task["capacityProviderName"] == cp and task["launchType"] == "EC2"
+        assert task["containerInstanceArn"] == inst["containerInstanceArn"]
+    finally:
+        ecs.delete_service(cluster=cluster, service=name, force=True)

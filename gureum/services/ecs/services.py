@@ -210,6 +210,8 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
         doc["roleArn"] = params["role"]
     doc["deployments"] = [_new_deployment(doc, taskdef["taskDefinitionArn"], desired)]
     doc["_"] = {"account": account, "region": region, "cluster": cluster["clusterName"], "counted": []}
+    if provider:  # the capacity provider the strategy chose and the launch type it runs on
+        doc["_"].update(provider=provider, launch=launch)
     txn.put(model.SERVICES, key, doc)
     txn.publish(model.TASK_EVENT, {"service": key})
     return doc
@@ -419,7 +421,8 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
         return False, 0
     placed: list[Any] = []
     req: dict[str, Any] = {}
-    if doc.get("launchType") == "EC2":
+    launch = doc.get("launchType") or meta.get("launch") or "FARGATE"
+    if launch == "EC2":
         req = ci.requirements(taskdef, {})
         constraints = list(taskdef.get("placementConstraints") or []) + list(doc.get("placementConstraints") or [])
         placed, failures = ci.place(txn, account, region, cluster_name, req, n, f"service:{doc['serviceName']}", doc.get("placementStrategy") or [], constraints, only)
@@ -432,7 +435,6 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
         n = len(placed)
     if n <= 0:
         return changed, 0
-    launch = doc.get("launchType") or "FARGATE"
     started = []
     for i in range(n):
         t = model.new_task(
@@ -442,7 +444,7 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
             cluster,
             taskdef,
             launch_type=launch,
-            capacity_provider=(doc.get("capacityProviderStrategy") or [{}])[0].get("capacityProvider"),
+            capacity_provider=meta.get("provider") or (doc.get("capacityProviderStrategy") or [{}])[0].get("capacityProvider"),
             network=doc.get("networkConfiguration"),
             overrides={},
             started_by=primary["id"],
