@@ -11,7 +11,7 @@ from gureum.aws import tags
 from gureum.aws.arn import ecs_task, looks_like_arn, try_parse
 from gureum.aws.dispatch import Handler, RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.ecs import account_settings, instances_api, model
+from gureum.services.ecs import account_settings, instances_api, model, task_protection
 from gureum.services.ecs import capacity_providers as cps
 from gureum.services.ecs import services as svc
 from gureum.services.ecs.paging import page as _page
@@ -466,3 +466,43 @@ async def describe_capacity_providers(ctx: RequestContext, params: dict[str, Any
         return {"capacityProviders": out, "failures": failures}
 
     return await ctx.app.store.read(txn)
+
+
+# --- task scale-in protection (task_protection.py) ---------------------------------------------
+async def _protection(ctx: RequestContext, params: dict[str, Any], change: tuple[bool, int] | None) -> dict[str, Any]:
+    refs = params["tasks"]
+    task_protection.check_refs(refs)
+
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"), create_default=False)
+        now = model.now()
+        out, failures = [], []
+        for ref in refs:
+            found = model.get_task(t, ctx.account_id, ctx.region, cluster["clusterName"], ref)
+            if found is None:
+                arn = ref if looks_like_arn(ref) else ecs_task(ctx.region, ctx.account_id, cluster["clusterName"], ref)
+                failures.append({"arn": arn, "reason": "MISSING"})
+                continue
+            key, doc = found
+            if change is None:
+                entry, failure = task_protection.read(doc, now)
+            else:
+                entry, failure = task_protection.update(t, model.TASKS, key, doc, change[0], change[1], now)
+            if entry is not None:
+                out.append(entry)
+            if failure is not None:
+                failures.append(failure)
+        return {"protectedTasks": out, "failures": failures}
+
+    return await ctx.app.store.run(txn)
+
+
+@ecs("GetTaskProtection")
+async def get_task_protection(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await _protection(ctx, {**params, "tasks": params.get("tasks") or []}, None)
+
+
+@ecs("UpdateTaskProtection")
+async def update_task_protection(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    enabled = bool(params["protectionEnabled"])
+    return await _protection(ctx, params, (enabled, task_protection.minutes(params) if enabled else 0))

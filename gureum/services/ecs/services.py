@@ -20,7 +20,7 @@ from typing import Any
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances as ci
-from gureum.services.ecs import model
+from gureum.services.ecs import model, task_protection
 from gureum.services.ecs import scheduler_plan as sp
 from gureum.store import Store, Txn
 
@@ -295,6 +295,7 @@ def read_state(txn: Txn, doc: dict[str, Any]) -> sp.ServiceState:
     """The plain values `plan` decides on: the service, its tasks (with the status of the
     container instance each runs on) and, for a DAEMON service, its eligible instances."""
     meta = doc["_"]
+    now = model.now()
     tasks = []
     for k, t in txn.scan(model.TASKS, f"{model.scope(meta['account'], meta['region'])}{meta['cluster']}:"):
         if t["_"].get("service") != doc["serviceName"]:
@@ -303,9 +304,9 @@ def read_state(txn: Txn, doc: dict[str, Any]) -> sp.ServiceState:
         if t["desiredStatus"] == "RUNNING" and t["lastStatus"] != "STOPPED" and t["_"].get("instance"):
             inst = txn.get("ecs.instances", t["_"]["instance"])
             inst_status = inst["status"] if inst is not None else None
-        tasks.append(sp.TaskState.from_doc(k, t, inst_status))
+        tasks.append(sp.TaskState.from_doc(k, t, inst_status, task_protection.protected_until(t, now) is not None))
     daemon = tuple(_daemon_instances(txn, doc)) if doc.get("schedulingStrategy") == "DAEMON" else None
-    return sp.ServiceState(service=doc, tasks=tuple(tasks), now=model.now(), daemon_instances=daemon, new_deployment_id=_deployment_id())
+    return sp.ServiceState(service=doc, tasks=tuple(tasks), now=now, daemon_instances=daemon, new_deployment_id=_deployment_id())
 
 
 def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
