@@ -11,6 +11,7 @@ from gureum.aws import tags
 from gureum.aws.arn import ecs_task, looks_like_arn, try_parse
 from gureum.aws.dispatch import Handler, RequestContext, operation
 from gureum.aws.errors import AwsError
+from gureum.public import public_url
 from gureum.services.ecs import account_settings, instances_api, model, task_protection
 from gureum.services.ecs import capacity_providers as cps
 from gureum.services.ecs import services as svc
@@ -506,3 +507,12 @@ async def get_task_protection(ctx: RequestContext, params: dict[str, Any]) -> di
 async def update_task_protection(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     enabled = bool(params["protectionEnabled"])
     return await _protection(ctx, params, (enabled, task_protection.minutes(params) if enabled else 0))
+
+
+# --- container agent endpoints ------------------------------------------------------------------
+@ecs("DiscoverPollEndpoint")
+async def discover_poll_endpoint(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Where an ECS container agent polls, sends telemetry and Service Connect data: gureum's
+    own API listener, as the node advertises it (gureum.public), is all three."""
+    url = public_url(ctx.app, ctx.request, "/")
+    return {"endpoint": url, "telemetryEndpoint": url, "serviceConnectEndpoint": url}
