@@ -171,7 +171,11 @@ def test_service_runs_its_tasks_through_the_clusters_auto_scaling_group_provider
     svc = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=ec2_td(ecs, nowhere(gureum)), desiredCount=1)["service"]
     assert svc["capacityProviderStrategy"] == [{"capacityProvider": cp, "weight": 1, "base": 0}] and "launchType" not in svc
     try:
-        arns = wait_for("the service's task", lambda: ecs.list_tasks(cluster=cluster, serviceName=name)["taskArns"], timeout=60)
+        # the image does not exist, so a task may already have stopped when we look
+        def tasks() -> list[str]:
+            return [a for status in ("RUNNING", "STOPPED") for a in ecs.list_tasks(cluster=cluster, serviceName=name, desiredStatus=status)["taskArns"]]
+
+        arns = wait_for("the service's task", tasks)
         task = ecs.describe_tasks(cluster=cluster, tasks=arns[:1])["tasks"][0]
         assert task["capacityProviderName"] == cp and task["launchType"] == "EC2"
         assert task["containerInstanceArn"] == inst["containerInstanceArn"]
