@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.ecs.paging import page
 from gureum.store import Txn
@@ -44,7 +45,7 @@ def _invalid(message: str) -> AwsError:
 
 
 def root_arn(account: str) -> str:
-    return f"arn:aws:iam::{account}:root"
+    return arns.iam_root(account)
 
 
 def _key(account: str, region: str, principal: str, name: str) -> str:
