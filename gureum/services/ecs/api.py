@@ -11,7 +11,9 @@ from gureum.aws import tags
 from gureum.aws.arn import ecs_task, looks_like_arn, try_parse
 from gureum.aws.dispatch import Handler, RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.ecs import instances_api, model
+from gureum.public import public_url
+from gureum.services.ecs import account_settings, instances_api, model, task_protection
+from gureum.services.ecs import capacity_providers as cps
 from gureum.services.ecs import services as svc
 from gureum.services.ecs.paging import page as _page
 from gureum.services.ecs.paging import page_rows as _page_rows
@@ -28,7 +30,12 @@ async def create_cluster(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     _check_new_tags(params)
 
     def txn(t: Txn) -> dict[str, Any]:
-        doc = model.create_cluster(t, ctx.account_id, ctx.region, params)
+        settings = params.get("settings") or []
+        if not any(s.get("name") == "containerInsights" for s in settings):
+            # the containerInsights account setting is the default of a new cluster's
+            insights = account_settings.effective(t, ctx.account_id, ctx.region, ctx.principal_arn, "containerInsights")
+            settings = [*settings, {"name": "containerInsights", "value": insights["value"]}]
+        doc = model.create_cluster(t, ctx.account_id, ctx.region, {**params, "settings": settings})
         return model.cluster_view(t, doc, ["TAGS"])
 
     return {"cluster": await ctx.app.store.run(txn)}
@@ -173,7 +180,7 @@ async def run_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
                 "ecs", "InvalidParameterException", "No Container Instances were found in your cluster."
             )
         if launch == "EC2":
-            return instances_api.create_ec2_tasks(t, ctx.account_id, ctx.region, cluster, taskdef, params, count)
+            return instances_api.create_ec2_tasks(t, ctx.account_id, ctx.region, cluster, taskdef, params, count, capacity_provider=provider)
         network = model.check_network(taskdef, launch, params.get("networkConfiguration"))
         overrides = params.get("overrides") or {}
         tasks = [
@@ -384,3 +391,128 @@ async def list_services(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 
     docs, token = await ctx.app.store.run(txn)
     return {"serviceArns": [d["serviceArn"] for d in docs], **({"nextToken": token} if token else {})}
+
+
+# --- account settings (account_settings.py) ----------------------------------------------------
+@ecs("PutAccountSetting")
+async def put_account_setting(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    principal = params.get("principalArn") or ctx.principal_arn
+    doc = await ctx.app.store.run(lambda t: account_settings.put(t, ctx.account_id, ctx.region, principal, params["name"], params["value"]))
+    return {"setting": doc}
+
+
+@ecs("PutAccountSettingDefault")
+async def put_account_setting_default(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    root = account_settings.root_arn(ctx.account_id)
+    doc = await ctx.app.store.run(lambda t: account_settings.put(t, ctx.account_id, ctx.region, root, params["name"], params["value"]))
+    return {"setting": doc}
+
+
+@ecs("DeleteAccountSetting")
+async def delete_account_setting(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    principal = params.get("principalArn") or ctx.principal_arn
+    doc = await ctx.app.store.run(lambda t: account_settings.delete(t, ctx.account_id, ctx.region, principal, params["name"]))
+    return {"setting": doc}
+
+
+@ecs("ListAccountSettings")
+async def list_account_settings(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.read(lambda t: account_settings.listing(t, ctx.account_id, ctx.region, ctx.principal_arn, params))
+
+
+# --- capacity providers (capacity_providers.py) ------------------------------------------------
+@ecs("CreateCapacityProvider")
+async def create_capacity_provider(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _check_new_tags(params)
+    if params.get("cluster"):
+        await ctx.app.store.read(lambda t: model.get_cluster(t, ctx.account_id, ctx.region, params["cluster"], create_default=False))
+    doc = await ctx.app.store.run(lambda t: cps.create(t, ctx.account_id, ctx.region, params))
+    return {"capacityProvider": cps.view(doc, True)}
+
+
+@ecs("UpdateCapacityProvider")
+async def update_capacity_provider(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    doc = await ctx.app.store.run(lambda t: cps.update(t, ctx.account_id, ctx.region, params))
+    return {"capacityProvider": cps.view(doc, False)}
+
+
+@ecs("DeleteCapacityProvider")
+async def delete_capacity_provider(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    def txn(t: Txn) -> dict[str, Any]:
+        name = cps.name_of(params["capacityProvider"])
+        return cps.delete(t, ctx.account_id, ctx.region, name, model.clusters_using(t, ctx.account_id, ctx.region, name))
+
+    return {"capacityProvider": cps.view(await ctx.app.store.run(txn), False)}
+
+
+@ecs("DescribeCapacityProviders")
+async def describe_capacity_providers(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    include_tags = "TAGS" in (params.get("include") or [])
+    refs = params.get("capacityProviders")
+
+    def txn(t: Txn) -> dict[str, Any]:
+        if not refs:
+            chunk, token = _page(cps.listing(t, ctx.account_id, ctx.region), lambda d: (d["name"] not in cps.BUILTIN, d["name"]),
+                                 f"ecs.capacity-providers/{model.scope(ctx.account_id, ctx.region)}", params, default=10, limit=10)
+            return {"capacityProviders": [cps.view(d, include_tags) for d in chunk], "failures": [], **({"nextToken": token} if token else {})}
+        if params.get("maxResults") or params.get("nextToken"):
+            raise AwsError.modeled("ecs", "InvalidParameterException", "maxResults and nextToken cannot be specified together with capacityProviders.")
+        out, failures = [], []
+        for ref in refs:
+            doc = cps.get(t, ctx.account_id, ctx.region, ref)
+            if doc is None:
+                failures.append({"arn": ref if looks_like_arn(ref) else cps.provider_arn(ctx.account_id, ctx.region, ref), "reason": "MISSING"})
+            else:
+                out.append(cps.view(doc, include_tags))
+        return {"capacityProviders": out, "failures": failures}
+
+    return await ctx.app.store.read(txn)
+
+
+# --- task scale-in protection (task_protection.py) ---------------------------------------------
+async def _protection(ctx: RequestContext, params: dict[str, Any], change: tuple[bool, int] | None) -> dict[str, Any]:
+    refs = params["tasks"]
+    task_protection.check_refs(refs)
+
+    def txn(t: Txn) -> dict[str, Any]:
+        cluster = model.get_cluster(t, ctx.account_id, ctx.region, params.get("cluster"), create_default=False)
+        now = model.now()
+        out, failures = [], []
+        for ref in refs:
+            found = model.get_task(t, ctx.account_id, ctx.region, cluster["clusterName"], ref)
+            if found is None:
+                arn = ref if looks_like_arn(ref) else ecs_task(ctx.region, ctx.account_id, cluster["clusterName"], ref)
+                failures.append({"arn": arn, "reason": "MISSING"})
+                continue
+            key, doc = found
+            if change is None:
+                entry, failure = task_protection.read(doc, now)
+            else:
+                entry, failure = task_protection.update(t, model.TASKS, key, doc, change[0], change[1], now)
+            if entry is not None:
+                out.append(entry)
+            if failure is not None:
+                failures.append(failure)
+        return {"protectedTasks": out, "failures": failures}
+
+    return await ctx.app.store.run(txn)
+
+
+@ecs("GetTaskProtection")
+async def get_task_protection(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await _protection(ctx, {**params, "tasks": params.get("tasks") or []}, None)
+
+
+@ecs("UpdateTaskProtection")
+async def update_task_protection(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    enabled = bool(params["protectionEnabled"])
+    return await _protection(ctx, params, (enabled, task_protection.minutes(params) if enabled else 0))
+
+
+# --- container agent endpoints ------------------------------------------------------------------
+@ecs("DiscoverPollEndpoint")
+async def discover_poll_endpoint(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Where an ECS container agent polls, sends telemetry and Service Connect data: gureum's
+    own API listener, as the node advertises it (gureum.public), is all three."""
+    url = public_url(ctx.app, ctx.request, "/")
+    return {"endpoint": url, "telemetryEndpoint": url, "serviceConnectEndpoint": url}

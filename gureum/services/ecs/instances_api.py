@@ -141,9 +141,10 @@ def create_ec2_tasks(
     params: dict[str, Any],
     count: int,
     only: list[str] | None = None,
+    capacity_provider: str | None = None,
 ) -> dict[str, Any]:
     """RunTask (count tasks placed by strategy) or StartTask (one per named instance) on
-    the EC2 launch type."""
+    the EC2 launch type (through an Auto Scaling group `capacity_provider` when one chose it)."""
     cname = cluster["clusterName"]
     constraints = list(taskdef.get("placementConstraints") or []) + list(params.get("placementConstraints") or [])
     strategy = params.get("placementStrategy") or []
@@ -165,7 +166,7 @@ def create_ec2_tasks(
             cluster,
             taskdef,
             launch_type="EC2",
-            capacity_provider=None,
+            capacity_provider=capacity_provider,
             network=network,
             overrides=overrides,
             started_by=params.get("startedBy"),

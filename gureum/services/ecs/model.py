@@ -23,6 +23,7 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.services.ecs import capacity_providers as cps
 from gureum.store import Txn
 
 CLUSTERS = "ecs.clusters"
@@ -33,7 +34,6 @@ TASK_EVENT = "ecs.task"
 
 LIFECYCLE = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED")
 PLATFORM_VERSIONS = {"LATEST": "1.4.0", "1.4.0": "1.4.0", "1.3.0": "1.3.0"}
-CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 STOPPED_RETENTION = 3600.0  # stopped tasks stay describable for an hour
 
 # Fargate task sizes: cpu units -> allowed memory (MiB)
@@ -118,7 +118,7 @@ def create_cluster(txn: Txn, account: str, region: str, params: dict[str, Any]) 
     if params.get("configuration"):
         doc["configuration"] = params["configuration"]
     if params.get("capacityProviders") or params.get("defaultCapacityProviderStrategy"):
-        _set_capacity(doc, params.get("capacityProviders") or [], params.get("defaultCapacityProviderStrategy") or [])
+        _set_capacity(txn, account, region, doc, params.get("capacityProviders") or [], params.get("defaultCapacityProviderStrategy") or [])
     if params.get("serviceConnectDefaults"):
         doc["serviceConnectDefaults"] = params["serviceConnectDefaults"]
     txn.put(CLUSTERS, key, doc)
@@ -134,19 +134,40 @@ def _merge_settings(current: list[dict[str, str]], new: list[dict[str, str]]) ->
     return list(out.values())
 
 
-def _set_capacity(doc: dict[str, Any], providers: list[str], strategy: list[dict[str, Any]]) -> None:
-    for p in providers:
-        if p not in CAPACITY_PROVIDERS:
-            raise AwsError.modeled("ecs", "InvalidParameterException", f"The specified capacity provider '{p}' is not in an ACTIVE state. Specify a valid capacity provider and try again.")
+NOT_ASSOCIATED = ("The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. "
+                  "Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+
+
+def check_strategy(strategy: list[dict[str, Any]], providers: list[str]) -> None:
+    """AWS's rules for a capacity provider strategy over the cluster's `providers`."""
     for item in strategy:
         if item["capacityProvider"] not in providers:
-            raise AwsError.modeled("ecs", "InvalidParameterException", "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+            raise AwsError.modeled("ecs", "InvalidParameterException", NOT_ASSOCIATED)
+    if len({cps.is_fargate(s["capacityProvider"]) for s in strategy}) > 1:
+        raise AwsError.modeled("ecs", "InvalidParameterException", "The specified capacity provider strategy cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers. Specify one or the other and try again.")
     if sum(1 for s in strategy if s.get("base")) > 1:
         raise AwsError.modeled("ecs", "InvalidParameterException", "Only one capacity provider in a capacity provider strategy can have a base defined.")
-    doc["capacityProviders"] = list(providers)
+
+
+def _set_capacity(txn: Txn, account: str, region: str, doc: dict[str, Any], providers: list[str], strategy: list[dict[str, Any]]) -> None:
+    names = []
+    for p in providers:
+        found = cps.active(txn, account, region, p)
+        if found is None:
+            raise AwsError.modeled("ecs", "InvalidParameterException", f"The specified capacity provider '{p}' is not in an ACTIVE state. Specify a valid capacity provider and try again.")
+        names.append(found["name"])
+    strategy = [{**s, "capacityProvider": cps.name_of(s["capacityProvider"])} for s in strategy]
+    check_strategy(strategy, names)
+    doc["capacityProviders"] = names
     doc["defaultCapacityProviderStrategy"] = [
         {"capacityProvider": s["capacityProvider"], "weight": s.get("weight", 0), "base": s.get("base", 0)} for s in strategy
     ]
+
+
+def clusters_using(txn: Txn, account: str, region: str, provider: str) -> list[str]:
+    """Names of the ACTIVE clusters that have `provider` associated."""
+    return [c["clusterName"] for _, c in txn.scan(CLUSTERS, scope(account, region))
+            if c["status"] == "ACTIVE" and provider in c.get("capacityProviders", [])]
 
 
 def get_cluster(txn: Txn, account: str, region: str, ref: str | None, *, create_default: bool = True) -> dict[str, Any]:
@@ -221,7 +242,15 @@ def update_cluster(txn: Txn, account: str, region: str, params: dict[str, Any]) 
 
 def put_capacity_providers(txn: Txn, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
     doc = get_cluster(txn, account, region, params["cluster"])
-    _set_capacity(doc, params["capacityProviders"], params["defaultCapacityProviderStrategy"])
+    before = set(doc.get("capacityProviders", []))
+    _set_capacity(txn, account, region, doc, params["capacityProviders"], params["defaultCapacityProviderStrategy"])
+    removed = before - set(doc["capacityProviders"])
+    prefix = scope(account, region) + doc["clusterName"] + ":"
+    in_use = any(t.get("capacityProviderName") in removed for _, t in txn.scan(TASKS, prefix) if t["lastStatus"] != "STOPPED") or any(
+        s["status"] == "ACTIVE" and {c["capacityProvider"] for c in s.get("capacityProviderStrategy") or []} & removed
+        for _, s in txn.scan(SERVICES, prefix))
+    if in_use:
+        raise AwsError.modeled("ecs", "ResourceInUseException", "The specified capacity provider is in use and cannot be removed.")
     txn.put(CLUSTERS, scope(account, region) + doc["clusterName"], doc)
     return doc
 
@@ -559,16 +588,11 @@ def resolve_launch(cluster: dict[str, Any], params: dict[str, Any]) -> tuple[str
     if not strategy:
         strategy = cluster.get("defaultCapacityProviderStrategy") or []
     if strategy:
-        for item in strategy:
-            if item["capacityProvider"] not in CAPACITY_PROVIDERS:
-                raise AwsError.modeled(
-                    "ecs",
-                    "InvalidParameterException",
-                    "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.",
-                )
+        strategy = [{**s, "capacityProvider": cps.name_of(s["capacityProvider"])} for s in strategy]
+        check_strategy(strategy, cluster.get("capacityProviders") or [])
         # weights: with one node, the provider with a base or the highest weight wins
-        best = max(strategy, key=lambda s: (s.get("base", 0), s.get("weight", 0)))
-        return "FARGATE", best["capacityProvider"]
+        best = max(strategy, key=lambda s: (s.get("base", 0), s.get("weight", 0)))["capacityProvider"]
+        return ("FARGATE" if cps.is_fargate(best) else "EC2"), best
     return "EC2", None
 
 

@@ -8,9 +8,9 @@
    reset then waits, up to `RESET_WAIT` seconds, until no task in the store is left
    running (other nodes' tasks included): their containers are gone, their Cloud Map
    instances deregistered and their usage settled by the agent as for any stopped task.
-3. One transaction drops every cluster, task definition, task, service and container
-   instance; this node then registers itself again as a container instance, as a freshly
-   started node does (agent.register_instance).
+3. One transaction drops every cluster, task definition, task, service, container
+   instance, account setting and capacity provider; this node then registers itself again
+   as a container instance, as a freshly started node does (agent.register_instance).
 
 Kept: `ecs.nodes` and `ecs.leases` (which nodes are alive, who runs the scheduler).
 """
@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
 from gureum.services.ecs import model
+from gureum.services.ecs.account_settings import SETTINGS
+from gureum.services.ecs.capacity_providers import PROVIDERS
 from gureum.services.ecs.instances import INSTANCES
 from gureum.services.ecs.slots import AGENT
 
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from gureum.store.base import Txn
 
 log = logging.getLogger("gureum.ecs")
-TABLES: tuple[str, ...] = (model.CLUSTERS, model.TASKDEFS, model.TASKS, model.SERVICES, INSTANCES)
+TABLES: tuple[str, ...] = (model.CLUSTERS, model.TASKDEFS, model.TASKS, model.SERVICES, INSTANCES, SETTINGS, PROVIDERS)
 STOP_REASON = "Task stopped because the node was reset (POST /_gureum/reset)"
 RESET_WAIT = 60.0  # seconds to wait for every task to stop before dropping the rows anyway
 POLL = 0.1

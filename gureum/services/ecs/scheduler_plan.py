@@ -50,13 +50,14 @@ class TaskState:
     stopped_reason: str | None = None
     container_instance_arn: str | None = None
     instance_status: str | None = None  # status of its container instance; None: no instance
+    protected: bool = False  # scale-in protection (task_protection.py): scale-in passes it over
 
     @property
     def short_id(self) -> str:
         return self.arn.rsplit("/", 1)[-1]
 
     @classmethod
-    def from_doc(cls, key: str, doc: Mapping[str, Any], instance_status: str | None) -> TaskState:
+    def from_doc(cls, key: str, doc: Mapping[str, Any], instance_status: str | None, protected: bool = False) -> TaskState:
         meta = doc.get("_") or {}
         return cls(
             key=key,
@@ -71,6 +72,7 @@ class TaskState:
             stopped_reason=doc.get("stoppedReason"),
             container_instance_arn=doc.get("containerInstanceArn"),
             instance_status=instance_status,
+            protected=protected,
         )
 
 
@@ -367,12 +369,15 @@ def plan(state: ServiceState) -> list[Action]:
             if n > 0:
                 starting = n
                 out.append(StartTasks(primary.id, n))
-        # stop surplus primary tasks (scale-in): pending first, then unhealthy, then oldest
+        # stop surplus primary tasks (scale-in): pending first, then unhealthy, then oldest;
+        # a task with scale-in protection is never chosen
         if len(mine) > desired:
-            surplus = sorted(mine, key=lambda t: (t.last_status == "RUNNING", t.health_status != "UNHEALTHY", t.created_at))[: len(mine) - desired]
+            candidates = [t for t in mine if not t.protected]
+            surplus = sorted(candidates, key=lambda t: (t.last_status == "RUNNING", t.health_status != "UNHEALTHY", t.created_at))[: len(mine) - desired]
             for t in surplus:
                 out.append(StopTask(t.key, f"Scaling activity initiated by (deployment {primary.id})"))
-            out.append(_stopped_event(surplus))
+            if surplus:
+                out.append(_stopped_event(surplus))
 
     # drain old deployments while enough stay healthy
     primary_healthy = sum(1 for t in mine if t.last_status == "RUNNING")

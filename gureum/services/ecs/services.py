@@ -20,7 +20,7 @@ from typing import Any
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances as ci
-from gureum.services.ecs import model
+from gureum.services.ecs import model, task_protection
 from gureum.services.ecs import scheduler_plan as sp
 from gureum.store import Store, Txn
 
@@ -215,6 +215,8 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
         doc["roleArn"] = params["role"]
     doc["deployments"] = [_new_deployment(doc, taskdef["taskDefinitionArn"], desired)]
     doc["_"] = {"account": account, "region": region, "cluster": cluster["clusterName"], "counted": []}
+    if provider:  # the capacity provider the strategy chose and the launch type it runs on
+        doc["_"].update(provider=provider, launch=launch)
     txn.put(model.SERVICES, key, doc)
     txn.publish(model.TASK_EVENT, {"service": key})
     return doc
@@ -300,6 +302,7 @@ def read_state(txn: Txn, doc: dict[str, Any]) -> sp.ServiceState:
     """The plain values `plan` decides on: the service, its tasks (with the status of the
     container instance each runs on) and, for a DAEMON service, its eligible instances."""
     meta = doc["_"]
+    now = model.now()
     tasks = []
     for k, t in txn.scan(model.TASKS, f"{model.scope(meta['account'], meta['region'])}{meta['cluster']}:"):
         if t["_"].get("service") != doc["serviceName"]:
@@ -308,9 +311,9 @@ def read_state(txn: Txn, doc: dict[str, Any]) -> sp.ServiceState:
         if t["desiredStatus"] == "RUNNING" and t["lastStatus"] != "STOPPED" and t["_"].get("instance"):
             inst = txn.get("ecs.instances", t["_"]["instance"])
             inst_status = inst["status"] if inst is not None else None
-        tasks.append(sp.TaskState.from_doc(k, t, inst_status))
+        tasks.append(sp.TaskState.from_doc(k, t, inst_status, task_protection.protected_until(t, now) is not None))
     daemon = tuple(_daemon_instances(txn, doc)) if doc.get("schedulingStrategy") == "DAEMON" else None
-    return sp.ServiceState(service=doc, tasks=tuple(tasks), now=model.now(), daemon_instances=daemon, new_deployment_id=_deployment_id())
+    return sp.ServiceState(service=doc, tasks=tuple(tasks), now=now, daemon_instances=daemon, new_deployment_id=_deployment_id())
 
 
 def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
@@ -426,7 +429,8 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
         return False, 0
     placed: list[Any] = []
     req: dict[str, Any] = {}
-    if doc.get("launchType") == "EC2":
+    launch = doc.get("launchType") or meta.get("launch") or "FARGATE"
+    if launch == "EC2":
         req = ci.requirements(taskdef, {})
         constraints = list(taskdef.get("placementConstraints") or []) + list(doc.get("placementConstraints") or [])
         placed, failures = ci.place(txn, account, region, cluster_name, req, n, f"service:{doc['serviceName']}", doc.get("placementStrategy") or [], constraints, only)
@@ -439,7 +443,6 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
         n = len(placed)
     if n <= 0:
         return changed, 0
-    launch = doc.get("launchType") or "FARGATE"
     started = []
     for i in range(n):
         t = model.new_task(
@@ -449,7 +452,7 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
             cluster,
             taskdef,
             launch_type=launch,
-            capacity_provider=(doc.get("capacityProviderStrategy") or [{}])[0].get("capacityProvider"),
+            capacity_provider=meta.get("provider") or (doc.get("capacityProviderStrategy") or [{}])[0].get("capacityProvider"),
             network=doc.get("networkConfiguration"),
             overrides={},
             started_by=primary["id"],
