@@ -49,8 +49,9 @@ runtimes: install ## install the toolchains Lambda runtimes need (Debian package
 	@bash scripts/system-packages scripts/runtime-packages.txt
 	$(VENV)/bin/gureum runtimes --install
 
-test: system-packages install-test compile lint ## install what the tests need, lint, then run the whole suite
-	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+test: system-packages install-test compile lint ## install what the tests need, lint, then run the whole suite (the cluster failure suite last, alone)
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not cluster" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 0 -q -m cluster tests/cluster $(PYTEST_ARGS)
 
 lint: install-test ## ruff (pyflakes, import order, bugbear) and mypy (strict for the wire layer, the store and the kit)
 	$(VENV)/bin/ruff check gureum tests bench fuzz
@@ -59,7 +60,7 @@ lint: install-test ## ruff (pyflakes, import order, bugbear) and mypy (strict fo
 test-fast: install-test ## run only the unit tests (no gureum process, no server): feedback in under a minute
 	$(PY) -m pytest -n 2 -q -m unit $(PYTEST_ARGS)
 
-test-cluster: install-test compile ## the cluster failure suite alone: 3 nodes in network namespaces, kill -9, PostgreSQL restart (root; make test runs it too)
+test-cluster: install-test compile ## the cluster failure suite alone: 3 nodes in network namespaces, kill -9, PostgreSQL restart (root; make test runs it after the rest, alone: its kill -9 and PostgreSQL restart load the machine)
 	$(PY) -m pytest -n 0 -q -s -m cluster tests/cluster $(PYTEST_ARGS)
 
 bench: install-test compile ## run every benchmark (each prints its own same-run baseline)

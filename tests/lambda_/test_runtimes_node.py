@@ -116,7 +116,9 @@ def test_nodejs_runtime_runs_on_its_declared_version_with_context_env_and_errors
 ) -> None:
     toolchain = node_toolchains[runtime]
     name = make_node({"src/app.mjs": PROBE}, runtime=runtime, handler="src/app.handlers.main",
-                     MemorySize=256, Timeout=15, Environment={"Variables": {"GREETING": "annyeong"}})
+                     # 1,024 MB: CPU weight follows memory (1,769 MB = 1 vCPU), and at 256 MB a start on a
+                     # machine busy with other tests' servers could pass AWS's 10 s INIT budget
+                     MemorySize=1024, Timeout=15, Environment={"Variables": {"GREETING": "annyeong"}})
     client_context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
     host_paths = ["/root", "/work"] + ([str(Path(toolchain.path).parent)] if "PyPI" in toolchain.source else [])
     resp, out = invoke_json(lam, name, {"hello": "world", "paths": host_paths}, ClientContext=client_context)
@@ -138,7 +140,7 @@ def test_nodejs_runtime_runs_on_its_declared_version_with_context_env_and_errors
     assert ctx["awsRequestId"] == resp["ResponseMetadata"]["RequestId"]
     assert ctx["functionName"] == name and ctx["functionVersion"] == "$LATEST"
     assert ctx["invokedFunctionArn"].endswith(f":function:{name}")
-    assert ctx["memoryLimitInMB"] == "256"  # a string, as AWS's runtime gives it
+    assert ctx["memoryLimitInMB"] == "1024"  # a string, as AWS's runtime gives it
     assert ctx["logGroupName"] == f"/aws/lambda/{name}" and ctx["logStreamName"]
     assert 0 < ctx["remaining"] <= 15000
     assert ctx["custom"] == {"k": "v"}
