@@ -1,5 +1,5 @@
-"""Helpers shared by the Lambda tests: zips, JSON invokes, the trust policy, whether
-environments run isolated."""
+"""Helpers shared by the Lambda tests: zips, JSON invokes, the function's log, the trust
+policy, whether environments run isolated."""
 from __future__ import annotations
 
 import io
@@ -8,6 +8,8 @@ import os
 import shutil
 import zipfile
 from typing import Any
+
+from waiting import wait_for
 
 # Functions run in isolated sandboxes when gureum is root and can build its launcher.
 ISOLATED = os.geteuid() == 0 and bool(shutil.which("cc") or shutil.which("gcc"))
@@ -32,3 +34,21 @@ def invoke_json(lam: Any, name: str, event: Any = None, **kwargs: Any) -> tuple[
     resp = lam.invoke(FunctionName=name, Payload=json.dumps(event if event is not None else {}).encode(), **kwargs)
     body = resp["Payload"].read()
     return resp, json.loads(body) if body else None
+
+
+def log_lines(gureum: Any, name: str, until: str, timeout: float = 30.0) -> list[str]:
+    """Every event of the function's log group, once one contains `until` (logs arrive
+    asynchronously)."""
+    logs = gureum.client("logs")
+    found: list[str] = []
+
+    def seen() -> bool:
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return False
+        found[:] = [e["message"] for e in events]
+        return any(until in line for line in found)
+
+    wait_for(f"{until!r} in {name}'s log", seen, timeout=timeout)
+    return found

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_helpers import invoke_json
-from waiting import wait_for
+from lambda_helpers import invoke_json, log_lines
 
 from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
 
@@ -432,20 +431,8 @@ def test_java_timeout_kills_the_jvm(lam, make_java):
 
 
 def _function_log(gureum: Any, name: str, needle: str) -> str:
-    """The function's log group as text, once it holds `needle` (logs arrive asynchronously)."""
-    logs = gureum.client("logs")
-    group = f"/aws/lambda/{name}"
-
-    def text() -> str:
-        try:
-            streams = logs.describe_log_streams(logGroupName=group).get("logStreams", [])
-            events = [e for s in streams for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"]]
-        except logs.exceptions.ResourceNotFoundException:
-            return ""
-        joined = "\n".join(e["message"] for e in events)
-        return joined if needle in joined else ""
-
-    return wait_for(f"{needle!r} in {group}", text, timeout=30, interval=0.2)
+    """The function's log group as text, once it holds `needle`."""
+    return "\n".join(log_lines(gureum, name, needle))
 
 
 @pytest.mark.parametrize("runtime", JAVA_RUNTIMES)

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lambda_helpers import ISOLATED, invoke_json, zip_of
-from waiting import wait_for
+from lambda_helpers import ISOLATED, invoke_json, log_lines, zip_of
 
 from gureum.services.lambda_.runtimes import RUNTIMES, Toolchain
 
@@ -57,20 +56,8 @@ def _log(resp: dict[str, Any]) -> str:
 
 
 def _function_log(gureum: Any, name: str, needle: str) -> str:
-    """The function's log group as text, once it holds `needle` (logs arrive asynchronously)."""
-    logs = gureum.client("logs")
-    group = f"/aws/lambda/{name}"
-
-    def text() -> str:
-        try:
-            streams = logs.describe_log_streams(logGroupName=group).get("logStreams", [])
-            events = [e for s in streams for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"]]
-        except logs.exceptions.ResourceNotFoundException:
-            return ""
-        joined = "\n".join(e["message"] for e in events)
-        return joined if needle in joined else ""
-
-    return wait_for(f"{needle!r} in {group}", text, timeout=30, interval=0.2)
+    """The function's log group as text, once it holds `needle`."""
+    return "\n".join(log_lines(gureum, name, needle))
 
 
 # An ES module in a nested directory, with a nested export path: reports what AWS's tests look at.

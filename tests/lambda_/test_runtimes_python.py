@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from harness import GureumProcess
-from lambda_helpers import TRUST, invoke_json, zip_of
+from lambda_helpers import TRUST, invoke_json, log_lines, zip_of
 from waiting import wait_for
 
 from gureum.services.lambda_.runtimes import RUNTIMES, python
@@ -352,19 +352,7 @@ def test_runtime_version_arn_is_the_one_init_start_names(pinned: GureumProcess, 
 
 def _all_lines(g: GureumProcess, name: str, until: str) -> list[str]:
     """Every line of the function's log group, once one contains `until`."""
-    logs = g.client("logs")
-    found: list[str] = []
-
-    def seen() -> bool:
-        try:
-            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-        except logs.exceptions.ResourceNotFoundException:
-            return False
-        found[:] = [e["message"] for e in events]
-        return any(until in line for line in found)
-
-    wait_for(f"{until} in {name}'s log", seen, timeout=60)
-    return found
+    return log_lines(g, name, until, timeout=60)
 
 
 def _platform_events(lines: list[str]) -> list[dict[str, Any]]:
