@@ -69,9 +69,7 @@ class Cgroup:
                 with contextlib.suppress(OSError):
                     _write(d / "memory.swap.max", "0")
             if limits.cpu_shares:
-                weight = max(1, min(10000, limits.cpu_shares * 100 // 1024))
-                with contextlib.suppress(OSError):
-                    _write(d / "cpu.weight", str(weight))
+                self.set_cpu_shares(limits.cpu_shares)
             if limits.pids:
                 with contextlib.suppress(OSError):
                     _write(d / "pids.max", str(limits.pids))
@@ -81,12 +79,20 @@ class Cgroup:
             _write(mem / "memory.limit_in_bytes", str(limits.memory_mb << 20))
             with contextlib.suppress(OSError):  # no swap accounting on this kernel
                 _write(mem / "memory.memsw.limit_in_bytes", str(limits.memory_mb << 20))
-        cpu = self.dirs.get("cpu")
-        if cpu is not None and limits.cpu_shares:
-            _write(cpu / "cpu.shares", str(max(2, limits.cpu_shares)))
+        if limits.cpu_shares:
+            self.set_cpu_shares(limits.cpu_shares)
         pids = self.dirs.get("pids")
         if pids is not None and limits.pids:
             _write(pids / "pids.max", str(limits.pids))
+
+    def set_cpu_shares(self, shares: int) -> None:
+        """The group's CPU weight against its siblings, on v1's cpu.shares scale (1024 = one
+        default share; v2's cpu.weight is that over 1024 times 100). Changeable while it runs."""
+        with contextlib.suppress(OSError):
+            if self.v2:
+                _write(self.dirs["unified"] / "cpu.weight", str(max(1, min(10000, shares * 100 // 1024))))
+            elif "cpu" in self.dirs:
+                _write(self.dirs["cpu"] / "cpu.shares", str(max(2, shares)))
 
     def _peak_fd(self) -> int | None:
         """An fd on the peak-memory file, opened once (this is read on every invocation)."""

@@ -257,6 +257,11 @@ class Sandbox:
         if self.cgroup is not None:
             self.cgroup.reset_peak()
 
+    def set_cpu_shares(self, shares: int) -> None:
+        """Change the tree's CPU weight (1024 = one default share; no-op without a cgroup)."""
+        if self.cgroup is not None and not self._destroyed:
+            self.cgroup.set_cpu_shares(shares)
+
     def oom_killed(self) -> bool:
         return self.cgroup is not None and self.cgroup.oom_kills() > 0
 

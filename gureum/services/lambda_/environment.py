@@ -72,7 +72,8 @@ from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
 
 log = logging.getLogger("gureum.lambda")
 
-INIT_TIMEOUT = 10.0  # seconds AWS gives the INIT phase
+INIT_TIMEOUT = 10.0  # seconds AWS gives the INIT phase (then retried within the first invocation's timeout)
+INIT_CPU_SHARES = 2048  # an init's CPU weight whatever the memory (AWS gives the INIT phase burst CPU)
 CREDENTIALS_MARGIN = 60.0  # seconds of credential validity left over after the last invocation ends
 TAIL_BYTES = 4096
 RUNTIME_API_PORT = 9001  # AWS's: AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001 in a private namespace
@@ -151,11 +152,12 @@ class InvokeResult:
 
 
 class InitFailed(Exception):
-    def __init__(self, payload: bytes, error_type: str, init_ms: float) -> None:
+    def __init__(self, payload: bytes, error_type: str, init_ms: float, *, timed_out: bool = False) -> None:
         super().__init__(error_type)
         self.payload = payload
         self.error_type = error_type
         self.init_ms = init_ms
+        self.timed_out = timed_out  # the runtime was still initialising at the deadline (AWS retries it)
 
 
 @dataclass
@@ -184,6 +186,7 @@ class ExecutionEnvironment:
         self._exited: asyncio.Task[int] | None = None
         self._capture: _Capture | None = None
         self.init_ms: float | None = None  # reported (then cleared) on the first invoke
+        self._reinit_s = 0.0  # an init retried within the first invocation: counted in its duration and timeout
         self.platform = PlatformLog(cfg.log_format, cfg.system_log_level or "INFO")
         self.last_used = time.monotonic()
         self.usable_until = cfg.usable_until()  # epoch seconds (see EnvConfig.usable_until)
@@ -300,11 +303,7 @@ class ExecutionEnvironment:
             cwd=task_root if cfg.image_root is None else cfg.image_cwd,
             root_dir=str(cfg.image_root) if cfg.image_root is not None else None,
             hostname=f"sandbox-{self.id[:8]}",
-            limits=Limits(
-                memory_mb=cfg.memory_mb,
-                cpu_shares=max(2, cfg.memory_mb * 1024 // 1769),
-                pids=1024,
-            ),
+            limits=Limits(memory_mb=cfg.memory_mb, cpu_shares=max(INIT_CPU_SHARES, self._cpu_shares), pids=1024),
             tmp_size_mb=cfg.ephemeral_mb,
             system=launch.system if isolated else None,
             netns_fd=self._netns.fd if self._netns is not None else None,
@@ -348,9 +347,21 @@ class ExecutionEnvironment:
         if inv is not None:
             _resolve(inv.done, _EXITED)
 
-    async def start(self) -> float:
-        """Start the runtime and wait for its first poll (INIT); returns init ms."""
+    @property
+    def _cpu_shares(self) -> int:
+        """CPU weight in proportion to memory, as AWS allocates it (1,769 MB = one vCPU)."""
+        return max(2, self.cfg.memory_mb * 1024 // 1769)
+
+    async def start(self, *, retry: bool = False, request_id: str = "") -> float:
+        """Start the runtime and wait for its first poll (INIT); returns init ms.
+
+        An init still running after INIT_TIMEOUT fails with InitFailed(timed_out=True).
+        AWS then retries the init when the first invocation comes, within the function's
+        timeout (`retry`; `request_id`: the invocation's). That
+        init's time counts in the invocation's duration and timeout, and the REPORT
+        line shows no Init Duration."""
         t0 = time.perf_counter()
+        budget = INIT_TIMEOUT if not retry else float(self.cfg.timeout_s)
         self.api = RuntimeApi()
         if self.host.isolated:
             self.api.on_park = self._freeze_idle
@@ -384,7 +395,7 @@ class ExecutionEnvironment:
             message = "ProcessSpawnFailed: the image has no entrypoint or command to run"
             raise InitFailed(_runtime_error("Runtime.InvalidEntrypoint", message), "Runtime.InvalidEntrypoint", 0.0)
         spec, note = self._spec(address)
-        if toolchain is not None:
+        if toolchain is not None and not retry:
             self._init_start(toolchain)
         for line in note.splitlines():
             self._log(line)
@@ -401,10 +412,15 @@ class ExecutionEnvironment:
         self._exited = loop.create_task(self.sandbox.wait())
         self._exited.add_done_callback(self._on_exit)
         started: set[asyncio.Future[Any]] = {self.api.ready, self._exited}
-        await asyncio.wait(started, timeout=INIT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(started, timeout=budget, return_when=asyncio.FIRST_COMPLETED)
         init_ms = (time.perf_counter() - t0) * 1000
         if self.api.ready.done() and self.api.ready.exception() is None:
-            self.init_ms = init_ms
+            if INIT_CPU_SHARES > self._cpu_shares:
+                self.sandbox.set_cpu_shares(self._cpu_shares)
+            if not retry:
+                self.init_ms = init_ms
+            else:
+                self._reinit_s = init_ms / 1000
             self.alive = True
             if self.api.parked:
                 self._freeze_idle()
@@ -428,10 +444,18 @@ class ExecutionEnvironment:
         elif code is not None:
             error_type = "Runtime.ExitError"
             payload = _runtime_error(error_type, _exit_reason(code))
-        else:
+        elif not retry:
+            self._platform(self.platform.init_report(time.time(), init_ms, None, status="timeout"))
             error_type = "Sandbox.Timedout"
             payload = _runtime_error(error_type, f"INIT phase timed out after {INIT_TIMEOUT:.2f} seconds")
-        self._platform(self.platform.init_report(time.time(), init_ms, error_type))
+            raise InitFailed(payload, error_type, init_ms, timed_out=True)
+        else:  # the retried init used up the invocation's timeout
+            self._platform(self.platform.init_report(time.time(), init_ms, None, status="timeout", phase="invoke"))
+            message = f"RequestId: {request_id} Error: Task timed out after {self.cfg.timeout_s:.2f} seconds"
+            self._log(f"{_iso(time.time())} {request_id} Task timed out after {self.cfg.timeout_s:.2f} seconds")
+            raise InitFailed(json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message}).encode(),
+                             "Sandbox.Timedout", init_ms)
+        self._platform(self.platform.init_report(time.time(), init_ms, error_type, phase="init" if not retry else "invoke"))
         raise InitFailed(payload, error_type, init_ms)
 
     def _init_start(self, tc: Toolchain) -> None:
@@ -482,8 +506,9 @@ class ExecutionEnvironment:
             self.sandbox.reset_peak()
         self._peak_fresh = False
         now = time.time()
-        t0 = time.perf_counter()
-        inv.deadline_ms = int(now * 1000) + cfg.timeout_s * 1000  # the timeout starts after INIT
+        reinit, self._reinit_s = self._reinit_s, 0.0
+        t0 = time.perf_counter() - reinit
+        inv.deadline_ms = int((now - reinit) * 1000) + cfg.timeout_s * 1000  # the timeout starts after INIT (or a retried one's start)
         done = inv.done
         self._inflight = inv
         timer = None

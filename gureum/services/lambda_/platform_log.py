@@ -60,14 +60,18 @@ class PlatformLog:
             "functionName": function_name, "functionVersion": version,
         })
 
-    def init_report(self, now: float, init_ms: float, error_type: str) -> str | None:
-        """A failed init's report."""
+    def init_report(self, now: float, init_ms: float, error_type: str | None, *, status: str = "error",
+                    phase: str = "init") -> str | None:
+        """A failed init's report: `status` error (with `error_type`) or timeout; `phase` init,
+        or invoke for an init retried within the first invocation."""
         if not self.json:
-            return f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\tError Type: {error_type}"
-        return self._event(now, "initReport", "INFO", {
-            "initializationType": "on-demand", "phase": "init", "status": "error", "errorType": error_type,
-            "metrics": {"durationMs": round(init_ms, 3)},
-        })
+            line = f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: {phase}\tStatus: {status}"
+            return line + (f"\tError Type: {error_type}" if error_type else "")
+        record: dict[str, Any] = {"initializationType": "on-demand", "phase": phase, "status": status}
+        if error_type:
+            record["errorType"] = error_type
+        record["metrics"] = {"durationMs": round(init_ms, 3)}
+        return self._event(now, "initReport", "INFO", record)
 
     def start(self, now: float, request_id: str, version: str) -> str | None:
         if not self.json:

@@ -111,7 +111,16 @@ class Scheduler:
                 env = ExecutionEnvironment(self.host, cfg, self._sink_for(cfg))
                 self._busy.add(env)
                 try:
-                    await env.start()
+                    try:
+                        await env.start()
+                    except InitFailed as exc:
+                        if not exc.timed_out:
+                            raise
+                        # AWS retries an init that ran out of its 10 s within the invocation's timeout
+                        self._busy.discard(env)
+                        env = ExecutionEnvironment(self.host, cfg, self._sink_for(cfg))
+                        self._busy.add(env)
+                        await env.start(retry=True, request_id=inv.request_id)
                 except InitFailed as exc:
                     self._busy.discard(env)
                     return InvokeResult(
