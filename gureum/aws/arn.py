@@ -29,7 +29,7 @@ Resource forms built here (Service Authorization Reference, "Resource types defi
                      container-instance/{c}/{id}  service/{c}/{name}  container/{c}/{task}/{id}
     ecr              ...:repository/{name}
     kms              ...:alias/{name}
-    logs             ...:log-group:{name}
+    logs             ...:log-group:{name}  destination:{name}
     servicediscovery ...:namespace/{ns-id}  service/{srv-id}
     s3               arn:aws:s3:::{bucket}[/{key}]
     route53          arn:aws:route53:::{hostedzone|healthcheck|cidrcollection|...}/{id}
@@ -364,6 +364,10 @@ def kms_alias(region: str, account: str, alias: str) -> str:
 
 def logs_group(region: str, account: str, group: str) -> str:
     return build("logs", region, account, f"log-group:{group}")
+
+
+def logs_destination(region: str, account: str, name: str) -> str:
+    return build("logs", region, account, f"destination:{name}")
 
 
 def logs_group_parts(text: str) -> tuple[str, str, str]:

@@ -12,7 +12,7 @@ from gureum.aws import arn as arns
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.logs import model
+from gureum.services.logs import ingest, metric_filters, model, subscriptions
 from gureum.services.logs.model import EVENTS, GROUPS, SEP, STREAMS
 from gureum.services.logs.patterns import PatternError, compile_pattern
 
@@ -65,7 +65,12 @@ async def put_log_group_deletion_protection(ctx: RequestContext, params: dict[st
 
 @operation("logs", "DeleteLogGroup")
 async def delete_log_group(ctx: RequestContext, params: dict[str, Any]) -> None:
-    await ctx.app.store.run(lambda t: model.delete_group(t, ctx.account_id, ctx.region, params["logGroupName"]))
+    def delete(txn: model.Txn) -> None:
+        model.delete_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
+        metric_filters.drop_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
+        subscriptions.drop_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
+
+    await ctx.app.store.run(delete)
 
 
 @operation("logs", "CreateLogStream")
@@ -200,7 +205,7 @@ async def put_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
             cutoff = now - int(days) * 86400 * 1000
             expired = [i for i, ts in enumerate(stamps) if ts < cutoff]
             keep = [(ts, m) for ts, m in accepted if ts >= cutoff]
-        doc = model.put_events(txn, ctx.account_id, ctx.region, params["logGroupName"], params["logStreamName"], keep)
+        doc = ingest.put_events(txn, ctx.account_id, ctx.region, params["logGroupName"], params["logStreamName"], keep)
         out: dict[str, Any] = {"nextSequenceToken": doc["uploadSequenceToken"]}
         info: dict[str, Any] = {}
         if too_new:

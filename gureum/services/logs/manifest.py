@@ -1,11 +1,13 @@
 """CloudWatch Logs' declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="logs",
     services=("logs",),
-    api_modules={"logs": ("gureum.services.logs.api",)},
+    api_modules={"logs": ("gureum.services.logs.api", "gureum.services.logs.api_filters")},
+    components=(Component("logs-subscriptions", "gureum.services.logs.subscriptions:run", ("logs",)),),
+    edge_routes={"/_gureum/logs/": "gureum.services.logs.http:handle"},  # metric filters' datapoints
     validation_errors={"logs": "InvalidParameterException"},
     routing={"logs": Routing(target_prefix="Logs_20140328")},
     ports={"logs": "gureum.services.logs.port:Logs"},

@@ -17,6 +17,7 @@ import functools
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 Predicate = Callable[[str], bool]
@@ -27,9 +28,51 @@ class PatternError(ValueError):
 
 
 def compile_pattern(pattern: str | None) -> Predicate:
+    match = compile_matcher(pattern)
+    return lambda message: match(message) is not None
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a matching message yields for metric values and dimensions: the named fields of
+    a space-delimited pattern (`$name`), or the parsed document of a JSON one (`$.a.b`)."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    doc: Any = None
+
+    def extracted(self) -> dict[str, str]:
+        """TestMetricFilter's extractedValues: "$<field>" -> value (space-delimited only)."""
+        return {"$" + k: v for k, v in self.fields.items()}
+
+    def value(self, ref: str) -> Any:
+        """The value `ref` (`$.path` or `$field`) names, or None when the message has none."""
+        if ref.startswith("$.") and self.doc is not None:
+            m = _SELECTOR.match(ref)
+            if m is None:
+                return None
+            values = _lookup(self.doc, _path(m.group(1)))
+            return values[0] if values else None
+        if ref.startswith("$"):
+            return self.fields.get(ref[1:])
+        return None
+
+
+Matcher = Callable[[str], Match | None]
+KIND_TERMS, KIND_JSON, KIND_SPACE = "terms", "json", "space"
+
+
+def pattern_kind(pattern: str | None) -> str:
+    """Which of the three syntaxes `pattern` is written in."""
     text = (pattern or "").strip()
+    return KIND_JSON if text.startswith("{") else KIND_SPACE if text.startswith("[") else KIND_TERMS
+
+
+def compile_matcher(pattern: str | None) -> Matcher:
+    """A function giving a Match for a message the pattern matches, None otherwise."""
+    text = (pattern or "").strip()
+    empty = Match()
     if not text:
-        return lambda message: True
+        return lambda message: empty
     if text.startswith("{"):
         if not text.endswith("}"):
             raise PatternError("Invalid character(s) in term")
@@ -39,7 +82,8 @@ def compile_pattern(pattern: str | None) -> Predicate:
         if not text.endswith("]"):
             raise PatternError("Invalid character(s) in term")
         return _space_delimited(text[1:-1])
-    return _terms(text)
+    terms = _terms(text)
+    return lambda message: empty if terms(message) else None
 
 
 # --- terms ------------------------------------------------------------------------------------
@@ -214,7 +258,7 @@ def _json_condition(p: _Parser) -> tuple[str, list[Any], Callable[[Any], bool]]:
     m = _SELECTOR.match(selector)
     if m is None:
         raise PatternError(f"Invalid selector {selector!r}")
-    path: list[Any] = [int(x[1:-1]) if x.startswith("[") else x[1:] for x in re.findall(r"\.[^.\[\]]+|\[\d+\]", m.group(1))]
+    path = _path(m.group(1))
     word = p.peek()
     if word == "IS":
         p.take()
@@ -235,6 +279,10 @@ def _json_condition(p: _Parser) -> tuple[str, list[Any], Callable[[Any], bool]]:
     return ("leaf", path, lambda v, t=test: v is not _MISSING and t(v))
 
 
+def _path(steps: str) -> list[Any]:
+    return [int(x[1:-1]) if x.startswith("[") else x[1:] for x in re.findall(r"\.[^.\[\]]+|\[\d+\]", steps)]
+
+
 def _lookup(doc: Any, path: list[Any]) -> list[Any]:
     """Values at `path`; `*` steps into every element of a list or object."""
     values = [doc]
@@ -252,13 +300,13 @@ def _lookup(doc: Any, path: list[Any]) -> list[Any]:
     return values
 
 
-def _json_match(expr: Any, message: str) -> bool:
+def _json_match(expr: Any, message: str) -> Match | None:
     try:
         doc = json.loads(message)
     except ValueError:
-        return False
+        return None
     if not isinstance(doc, dict):
-        return False
+        return None
 
     def leaf(node: tuple[str, list[Any], Callable[[Any], bool]]) -> bool:
         values = _lookup(doc, node[1])
@@ -266,7 +314,7 @@ def _json_match(expr: Any, message: str) -> bool:
             return node[2](_MISSING)
         return any(node[2](v) for v in values)
 
-    return _evaluate(expr, leaf)
+    return Match(doc=doc) if _evaluate(expr, leaf) else None
 
 
 # --- space-delimited patterns -------------------------------------------------------------------
@@ -278,7 +326,7 @@ def _split_fields(message: str) -> list[str]:
     return [f[1:-1] if f[:1] in '"[' and f[-1:] in '"]' and len(f) > 1 else f for f in _FIELD.findall(message)]
 
 
-def _space_delimited(body: str) -> Predicate:
+def _space_delimited(body: str) -> Matcher:
     names: list[str] = []  # "..." for a run of any fields
     conds: dict[int, Any] = {}
     for idx, part in enumerate(p.strip() for p in _split_top_level(body)):
@@ -303,23 +351,23 @@ def _space_delimited(body: str) -> Predicate:
     if names.count("...") > 1:
         raise PatternError("Only one ... is allowed")
 
-    def match(message: str) -> bool:
+    def match(message: str) -> Match | None:
         fields = _split_fields(message)
         if "..." in names:
             cut = names.index("...")
             before, after = cut, len(names) - cut - 1
             if len(fields) < before + after:
-                return False
+                return None
             aligned: list[str | None] = [*fields[:before], None, *(fields[len(fields) - after:] if after else [])]
         else:
             if len(fields) != len(names):
-                return False
+                return None
             aligned = list(fields)
         for idx, expr in conds.items():
             value = aligned[idx]
             if not _evaluate(expr, functools.partial(_apply, value)):
-                return False
-        return True
+                return None
+        return Match(fields={n: v for n, v in zip(names, aligned, strict=True) if n != "..." and v is not None})
 
     return match
 

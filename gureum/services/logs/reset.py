@@ -1,5 +1,5 @@
 """CloudWatch Logs' reset (POST /_gureum/reset, see gureum/reset.py): every log group,
-stream and event is dropped in one transaction. Logs keeps no cache of its rows.
+stream and event, filter, destination, policy and export task is dropped in one transaction. Logs keeps no cache of its rows.
 """
 
 from __future__ import annotations
@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
+from gureum.services.logs import destinations, metric_filters, subscriptions
 from gureum.services.logs.model import EVENTS, GROUPS, STREAMS
 
 if TYPE_CHECKING:
     from gureum.app import App
 
-TABLES: tuple[str, ...] = (GROUPS, STREAMS, EVENTS)
+TABLES: tuple[str, ...] = (GROUPS, STREAMS, EVENTS, metric_filters.FILTERS, metric_filters.DATA, subscriptions.FILTERS,
+                           subscriptions.OUTBOX, destinations.DESTINATIONS)
 
 
 async def reset(app: App) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 
-from gureum.services.logs import model
+from gureum.services.logs import ingest, model
 from gureum.store import Store
 
 log = logging.getLogger("gureum.logs")
@@ -40,7 +40,7 @@ class LogWriter:
 
         def write(txn: model.Txn) -> None:
             for (account, region, group, stream), events in batch.items():
-                model.put_events(txn, account, region, group, stream, events, create=True)
+                ingest.put_events(txn, account, region, group, stream, events, create=True)
 
         try:
             await self.store.run(write)
