@@ -12,7 +12,7 @@ from gureum.aws import arn as arns
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.logs import ingest, metric_filters, model, subscriptions
+from gureum.services.logs import ingest, masking, metric_filters, model, policies, subscriptions
 from gureum.services.logs.model import EVENTS, GROUPS, SEP, STREAMS
 from gureum.services.logs.patterns import PatternError, compile_pattern
 
@@ -69,6 +69,8 @@ async def delete_log_group(ctx: RequestContext, params: dict[str, Any]) -> None:
         model.delete_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
         metric_filters.drop_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
         subscriptions.drop_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
+        masking.drop_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
+        policies.drop_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
 
     await ctx.app.store.run(delete)
 
@@ -261,7 +263,9 @@ async def get_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
         return rows
 
     rows = await ctx.app.store.read(read)
-    events = [{"timestamp": e["t"], "message": e["m"], "ingestionTime": e["i"]} for _, e in rows]
+    unmask = bool(params.get("unmask"))
+    events = [{"timestamp": e["t"], "message": e["m"] if unmask else masking.masked(e["m"], e.get("k")),
+               "ingestionTime": e["i"]} for _, e in rows]
     first = rows[0][0] if rows else pos
     last = rows[-1][0] if rows else pos
     return {
@@ -292,6 +296,7 @@ async def filter_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict
     limit = min(params.get("limit") or DEFAULT_LIMIT, DEFAULT_LIMIT)
     start, end = params.get("startTime"), params.get("endTime")
     match = compile_filter(params.get("filterPattern"))
+    unmask = bool(params.get("unmask"))
 
     def read(txn: model.Txn) -> list[dict[str, Any]]:
         model.get_group(txn, ctx.account_id, ctx.region, group)
@@ -305,7 +310,8 @@ async def filter_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict
             for ekey, e in txn.scan(EVENTS, skey + SEP):
                 if _in_range(e["t"], start, end) and match(e["m"]):
                     eid = f"{e['t']:013d}{ekey.rsplit('.', 1)[1]}{zlib.crc32(name.encode()) % 10**6:06d}"
-                    out.append({"logStreamName": name, "timestamp": e["t"], "message": e["m"], "ingestionTime": e["i"], "eventId": eid})
+                    message = e["m"] if unmask else masking.masked(e["m"], e.get("k"))
+                    out.append({"logStreamName": name, "timestamp": e["t"], "message": message, "ingestionTime": e["i"], "eventId": eid})
         out.sort(key=lambda e: (e["timestamp"], e["eventId"]))
         return out
 

@@ -5,7 +5,8 @@ from gureum.services.manifest import Component, Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="logs",
     services=("logs",),
-    api_modules={"logs": ("gureum.services.logs.api", "gureum.services.logs.api_filters")},
+    api_modules={"logs": ("gureum.services.logs.api", "gureum.services.logs.api_filters",
+                          "gureum.services.logs.api_policies")},
     components=(Component("logs-subscriptions", "gureum.services.logs.subscriptions:run", ("logs",)),),
     edge_routes={"/_gureum/logs/": "gureum.services.logs.http:handle"},  # metric filters' datapoints
     validation_errors={"logs": "InvalidParameterException"},

@@ -7,14 +7,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
-from gureum.services.logs import destinations, metric_filters, subscriptions
+from gureum.services.logs import api_policies, destinations, masking, metric_filters, policies, subscriptions
 from gureum.services.logs.model import EVENTS, GROUPS, STREAMS
 
 if TYPE_CHECKING:
     from gureum.app import App
 
 TABLES: tuple[str, ...] = (GROUPS, STREAMS, EVENTS, metric_filters.FILTERS, metric_filters.DATA, subscriptions.FILTERS,
-                           subscriptions.OUTBOX, destinations.DESTINATIONS)
+                           subscriptions.OUTBOX, destinations.DESTINATIONS, masking.POLICIES, policies.RESOURCE_POLICIES,
+                           policies.ACCOUNT_POLICIES, policies.STORAGE_TIER, api_policies.QUERY_RESULT_KEYS)
 
 
 async def reset(app: App) -> None:

@@ -40,7 +40,7 @@ from gureum.aws import arn as arns
 from gureum.aws import paging
 from gureum.aws.errors import AwsError
 from gureum.ports import FUNCTIONS, port
-from gureum.services.logs import destinations, model
+from gureum.services.logs import destinations, model, policies
 from gureum.services.logs.model import SEP
 from gureum.services.logs.patterns import PatternError, compile_matcher
 from gureum.store import Txn
@@ -169,9 +169,12 @@ def apply(txn: Txn, account: str, region: str, group: str, stream: str, events: 
           first_seq: int) -> int:
     """Queue the deliveries of `events` (one stream's stored batch, sequence numbers from
     `first_seq`) for every filter of the group they match; returns how many rows it queued."""
-    filters = txn.scan(FILTERS, model.group_key(account, region, group) + SEP)
+    filters = [f for _, f in txn.scan(FILTERS, model.group_key(account, region, group) + SEP)]
+    filters += policies.account_subscriptions(txn, account, region, group)  # additive, as AWS's are
     queued = 0
-    for _, f in filters:
+    for f in filters:
+        if arns.service_of(f["destinationArn"]) != "lambda":
+            continue  # an account policy's Kinesis or Firehose target: not served (issue 18)
         try:
             match = compile_matcher(f["filterPattern"])
         except (PatternError, ValueError):
