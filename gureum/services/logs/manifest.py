@@ -6,8 +6,9 @@ MANIFEST = Manifest(
     package="logs",
     services=("logs",),
     api_modules={"logs": ("gureum.services.logs.api", "gureum.services.logs.api_filters",
-                          "gureum.services.logs.api_policies")},
-    components=(Component("logs-subscriptions", "gureum.services.logs.subscriptions:run", ("logs",)),),
+                          "gureum.services.logs.api_policies", "gureum.services.logs.api_exports")},
+    components=(Component("logs-subscriptions", "gureum.services.logs.subscriptions:run", ("logs",)),
+                Component("logs-exports", "gureum.services.logs.exports:run", ("logs",))),
     edge_routes={"/_gureum/logs/": "gureum.services.logs.http:handle"},  # metric filters' datapoints
     validation_errors={"logs": "InvalidParameterException"},
     routing={"logs": Routing(target_prefix="Logs_20140328")},

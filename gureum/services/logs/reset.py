@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
-from gureum.services.logs import api_policies, destinations, masking, metric_filters, policies, subscriptions
+from gureum.services.logs import api_policies, destinations, exports, masking, metric_filters, policies, subscriptions
 from gureum.services.logs.model import EVENTS, GROUPS, STREAMS
 
 if TYPE_CHECKING:
@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 TABLES: tuple[str, ...] = (GROUPS, STREAMS, EVENTS, metric_filters.FILTERS, metric_filters.DATA, subscriptions.FILTERS,
                            subscriptions.OUTBOX, destinations.DESTINATIONS, masking.POLICIES, policies.RESOURCE_POLICIES,
-                           policies.ACCOUNT_POLICIES, policies.STORAGE_TIER, api_policies.QUERY_RESULT_KEYS)
+                           policies.ACCOUNT_POLICIES, policies.STORAGE_TIER, api_policies.QUERY_RESULT_KEYS,
+                           exports.TASKS)
 
 
 async def reset(app: App) -> None:

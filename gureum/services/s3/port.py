@@ -2,7 +2,10 @@
 S3Bucket/S3Key, ECS environment files): `await get(app, account, bucket, key, version=None)`
 finds the object as GetObject by `account` would (model.py's rules: the bucket must be
 `account`'s) and gives an `S3Object` whose body streams from S3's blob pieces (bodies.py)
-only when read.
+only when read. `await put(app, bucket, key, data, ...)` writes an object as a service
+principal AWS lets deliver into a bucket (CloudWatch Logs export tasks): the caller checks
+the bucket policy first; the object belongs to the bucket's owner and its ObjectCreated:Put
+notifications go out as PutObject's do.
 
 Errors are S3's own AwsErrors, as GetObject answers them: NoSuchBucket, NoSuchKey (also
 when the current version is a delete marker), NoSuchVersion, AccessDenied (another
@@ -11,12 +14,14 @@ account's bucket), and MethodNotAllowed for a version id that names a delete mar
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
-from gureum.services.s3 import bodies, model
+from gureum.services.s3 import bodies, model, notify, storage
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -55,3 +60,31 @@ async def get(app: App, account: str, bucket: str, key: str, version: str | None
     vid = doc.get("vid")
     return S3Object(bucket, key, int(doc.get("size") or 0), str(doc.get("etag") or ""),
                     None if vid in (None, "null") else str(vid), app, list(doc.get("blobs") or []))
+
+
+async def bucket_facts(app: App, bucket: str) -> tuple[str, str]:
+    """(owner account, region) of `bucket`; NoSuchBucket when it does not exist."""
+    doc = await app.store.read(lambda t: model.bucket(t, bucket))
+    return str(doc["account"]), str(doc["region"])
+
+
+async def put(app: App, bucket: str, key: str, data: bytes, *, content_type: str = "binary/octet-stream",
+              content_encoding: str | None = None, principal: str = "") -> str:
+    """Store `data` as the current version of `key` in `bucket` (for its owner); returns the
+    ETag. NoSuchBucket when the bucket does not exist."""
+    writer = await asyncio.to_thread(storage.blobs(app).writer)
+    try:
+        await asyncio.to_thread(writer.write, data)
+        digest = await asyncio.to_thread(writer.commit)
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(writer.abort))
+        raise
+    stored = bodies.Stored(digest, writer.size, writer.md5_hex)
+    obj: dict[str, Any] = {"key": key, "mtime": time.time(), "ctype": content_type, "meta": {},
+                           "hdrs": {"ContentEncoding": content_encoding} if content_encoding else {}, "sc": "STANDARD",
+                           "tags": {}, "size": stored.size, "etag": stored.etag, "blobs": stored.pieces, "cks": {},
+                           "ckt": None}
+    obj, b = await app.store.run(lambda t: model.put_object(t, bucket, str(model.bucket(t, bucket)["account"]), obj))
+    notify.emit(app, b, "ObjectCreated:Put", key, obj=obj, version_id=obj["vid"], request_id="", principal=principal,
+                source_ip="127.0.0.1")
+    return stored.etag
