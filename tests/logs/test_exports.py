@@ -31,7 +31,7 @@ def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Code"])
 
 
-def _wait_done(logs: Any, task: str) -> dict[str, Any]:
+def _finished(logs: Any, task: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
 
     def done() -> bool:
@@ -56,7 +56,7 @@ def test_export_writes_each_stream_gzipped_under_aws_key_layout(gureum):
                                    destination=bucket, destinationPrefix="cwl")["taskId"]
     write_test = s3.get_object(Bucket=bucket, Key="cwl/aws-logs-write-test")["Body"].read()
     assert write_test == b"Permission Check Successful"
-    desc = _wait_done(logs, task)
+    desc = _finished(logs, task)
     assert desc["status"]["code"] == "COMPLETED"
     assert (desc["taskName"], desc["logGroupName"], desc["destination"], desc["destinationPrefix"]) == ("nightly", group, bucket, "cwl")
     assert desc["executionInfo"]["completionTime"] >= desc["executionInfo"]["creationTime"]
