@@ -4,8 +4,12 @@ the function's permission for logs.amazonaws.com; destinations and unusable targ
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import time
+import urllib.parse
+import urllib.request
 import uuid
 from typing import Any
 
@@ -39,7 +43,11 @@ def printer(gureum: Any) -> tuple[str, str]:
 
 def _received(gureum: Any, name: str, count: int, timeout: float = 60.0) -> list[dict[str, Any]]:
     """The payloads the function printed, once there are `count`."""
-    logs = gureum.client("logs")
+    return _received_in(gureum, gureum.client("logs"), name, count, timeout)
+
+
+def _received_in(gureum: Any, logs: Any, name: str, count: int, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """The payloads function `name` (of the account `logs` is a client of) printed, once there are `count`."""
     got: list[dict[str, Any]] = []
 
     def seen() -> bool:
@@ -153,3 +161,55 @@ def test_destinations_kept_policy_checked_across_accounts(gureum, logs):
     with pytest.raises(ClientError) as exc:
         logs.delete_destination(destinationName=dest)
     assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_metric_filter_on_a_functions_log_group_counts_what_lambda_logs(gureum, logs, printer):
+    """Lambda's log lines go through the node's writer, which applies metric filters too."""
+    name, _ = printer
+    group = f"/aws/lambda/{name}"
+    try:
+        logs.create_log_group(logGroupName=group)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    ns = f"fn{uuid.uuid4().hex[:6]}"
+    marker = f"m{uuid.uuid4().hex[:10]}"  # this invocation's line only (earlier tests' control messages may still arrive)
+    logs.put_metric_filter(logGroupName=group, filterName="got", filterPattern=f'"GOT " {marker}',
+                           metricTransformations=[{"metricName": "Payloads", "metricNamespace": ns, "metricValue": "1"}])
+    payload = {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps({"messageType": marker}).encode())).decode()}}
+    gureum.client("lambda").invoke(FunctionName=name, Payload=json.dumps(payload).encode())
+
+    def counted() -> bool:
+        q = urllib.parse.urlencode({"namespace": ns, "metricName": "Payloads"})
+        with urllib.request.urlopen(f"{gureum.endpoint}/_gureum/logs/metrics?{q}", timeout=10) as resp:
+            got = [p["Value"] for p in json.loads(resp.read())["datapoints"]]
+        assert len(got) <= 1, got
+        return got == [1.0]
+
+    wait_for("the function's GOT line counted", counted, timeout=60)
+
+
+def test_account_subscription_filter_policy_delivers_from_every_selected_group(gureum):
+    """An account-level SUBSCRIPTION_FILTER_POLICY adds to the groups' own filters (in an
+    account of its own, so no other test's groups deliver to this function)."""
+    key = "333333333333"
+    iam, lam = gureum.client("iam", aws_access_key_id=key), gureum.client("lambda", aws_access_key_id=key)
+    logs = gureum.client("logs", aws_access_key_id=key)
+    role = iam.create_role(RoleName=f"r-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    name = f"acct-{uuid.uuid4().hex[:8]}"
+    fn_arn = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                                 Code={"ZipFile": zip_of({"app.py": PRINTER})})["FunctionArn"]
+    policy = {"DestinationArn": fn_arn, "FilterPattern": "ALERT", "Distribution": "Random"}
+    logs.put_account_policy(policyName="to-fn", policyType="SUBSCRIPTION_FILTER_POLICY", policyDocument=json.dumps(policy),
+                            selectionCriteria=f'LogGroupName NOT IN ["/aws/lambda/{name}", "/skipped"]')
+    try:
+        for group in ("/watched", "/skipped"):
+            logs.create_log_group(logGroupName=group)
+            logs.create_log_stream(logGroupName=group, logStreamName="s")
+            now = int(time.time() * 1000)
+            logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+                {"timestamp": now, "message": f"ALERT in {group}"}, {"timestamp": now + 1, "message": "calm"}])
+        got = _received_in(gureum, logs, name, 1)
+        assert [(d["logGroup"], d["subscriptionFilters"], [e["message"] for e in d["logEvents"]]) for d in got] == [
+            ("/watched", ["to-fn"], ["ALERT in /watched"])]
+    finally:
+        logs.delete_account_policy(policyName="to-fn", policyType="SUBSCRIPTION_FILTER_POLICY")

@@ -6,7 +6,9 @@ Tables (keys start with "<account>/<region>/"; \\x1f separates names, as in mode
   logs.subscription_outbox   "<ms:013d>\\x1f<id:012d>" -> {"arn": function ARN, "payload": the
                              JSON invoke payload}: deliveries not yet handed to Lambda
 
-Invariants: a group has at most MAX_PER_GROUP filters (AWS's quota). `apply` runs inside the
+Invariants: a group has at most MAX_PER_GROUP filters (AWS's quota); the account's
+SUBSCRIPTION_FILTER_POLICY (policies.py) adds one more to every group its selectionCriteria
+selects, as AWS's are additive. `apply` runs inside the
 transaction that stores the events (ingest.py): a stored batch of a stream that a filter
 matches leaves exactly one outbox row, in AWS's shape: `{"awslogs": {"data":
 base64(gzip(json))}}`, the JSON a DATA_MESSAGE with owner, logGroup, logStream,
