@@ -10,7 +10,7 @@ Invariants: a group has at most MAX_PER_GROUP filters (AWS's quota); the account
 SUBSCRIPTION_FILTER_POLICY (policies.py) adds one more to every group its selectionCriteria
 selects, as AWS's are additive. `apply` runs inside the
 transaction that stores the events (ingest.py): a stored batch of a stream that a filter
-matches leaves exactly one outbox row, in AWS's shape: `{"awslogs": {"data":
+matches leaves one outbox row per CHUNK_BYTES of matching events, in AWS's shape: `{"awslogs": {"data":
 base64(gzip(json))}}`, the JSON a DATA_MESSAGE with owner, logGroup, logStream,
 subscriptionFilters, logEvents (id, timestamp, message, and extractedFields for a
 space-delimited pattern). The `logs-subscriptions` component (`run`) drains the outbox: a row is
@@ -57,6 +57,7 @@ FILTERS = "logs.subscription_filters"
 OUTBOX = "logs.subscription_outbox"
 TOPIC = "logs.subscription"
 MAX_PER_GROUP = 2
+CHUNK_BYTES = 150 * 1024  # JSON of one delivery's events: under 256 KB even gzipped badly and base64-encoded
 LOGS_PRINCIPAL = "logs.amazonaws.com"
 NO_PERMISSION = ("Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to "
                  "execute your function.")
@@ -190,16 +191,30 @@ def apply(txn: Txn, account: str, region: str, group: str, stream: str, events: 
             if m.fields:
                 ev["extractedFields"] = dict(m.fields)
             out.append(ev)
-        if not out:
-            continue
-        payload = encode({"messageType": "DATA_MESSAGE", "owner": account, "logGroup": group, "logStream": stream,
-                          "subscriptionFilters": [f["filterName"]], "logEvents": out})
-        txn.put(OUTBOX, f"{model.now_ms():013d}{SEP}{txn.next_id(OUTBOX):012d}",
-                {"arn": f["destinationArn"], "payload": payload.decode()})
-        queued += 1
+        for chunk in _chunks(out):
+            payload = encode({"messageType": "DATA_MESSAGE", "owner": account, "logGroup": group, "logStream": stream,
+                              "subscriptionFilters": [f["filterName"]], "logEvents": chunk})
+            txn.put(OUTBOX, f"{model.now_ms():013d}{SEP}{txn.next_id(OUTBOX):012d}",
+                    {"arn": f["destinationArn"], "payload": payload.decode()})
+            queued += 1
     if queued:
         txn.publish(TOPIC, {"queued": queued})
     return queued
+
+
+def _chunks(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Events in runs whose JSON stays under CHUNK_BYTES, so that each payload, gzipped and
+    base64-encoded, fits Lambda's 256 KB limit for an Event invocation (AWS splits too)."""
+    out: list[list[dict[str, Any]]] = []
+    size = 0
+    for ev in events:
+        n = len(json.dumps(ev, separators=(",", ":")).encode())
+        if not out or size + n > CHUNK_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(ev)
+        size += n
+    return out
 
 
 def _claim(txn: Txn, key: str) -> dict[str, Any] | None:
