@@ -116,8 +116,8 @@ def test_two_filters_per_group_and_kinesis_or_firehose_are_unusable(gureum, logs
     name, fn_arn = printer
     group, group_arn = _group(logs)
     gureum.client("lambda").add_permission(FunctionName=name, StatementId=f"logs-{uuid.uuid4().hex[:6]}",
-                                           Action="lambda:InvokeFunction", Principal="logs.amazonaws.com",
-                                           SourceArn=group_arn)
+                                           Action="lambda:InvokeFunction", Principal="logs.us-east-1.amazonaws.com",
+                                           SourceArn=group_arn)  # the regional principal Terraform's examples use
     for f in ("a", "b"):
         logs.put_subscription_filter(logGroupName=group, filterName=f, filterPattern="", destinationArn=fn_arn)
     with pytest.raises(ClientError) as exc:

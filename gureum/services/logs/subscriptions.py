@@ -19,7 +19,8 @@ removed it delivers it) and then queued as an Event invocation through Lambda's 
 retries and destinations apply. A claim that dies before the invocation is queued loses that
 batch (the window is one store write).
 
-Destinations: a Lambda function whose resource policy lets logs.amazonaws.com invoke it
+Destinations: a Lambda function whose resource policy lets logs.amazonaws.com (or the
+regional logs.<region>.amazonaws.com) invoke it
 (checked at PutSubscriptionFilter, with aws:SourceArn the group's ARN and aws:SourceAccount, as
 AWS checks it; a CONTROL_MESSAGE is sent at creation as AWS sends one). Kinesis streams,
 Firehose streams and logs destinations (destinations.py) whose target is one of them: gureum
@@ -90,10 +91,14 @@ async def function_allows_logs(app: App, function_arn: str, account: str, group_
     policy = parsed(app, text, "resource")
     if policy is None:
         return False
-    principal = Principal(arn=LOGS_PRINCIPAL, account="", kind="service", service=LOGS_PRINCIPAL)
-    req = AuthRequest(principal, "lambda:InvokeFunction", function_arn,
-                      {"aws:SourceArn": group_arn, "aws:SourceAccount": account})
-    return statement_decision(policy, req) is Decision.ALLOW
+    region = arns.logs_group_parts(group_arn)[0]
+    for service in (LOGS_PRINCIPAL, f"logs.{region}.amazonaws.com"):  # AWS's docs use both names
+        principal = Principal(arn=service, account="", kind="service", service=service)
+        req = AuthRequest(principal, "lambda:InvokeFunction", function_arn,
+                          {"aws:SourceArn": group_arn, "aws:SourceAccount": account})
+        if statement_decision(policy, req) is Decision.ALLOW:
+            return True
+    return False
 
 
 async def check_destination(app: App, account: str, region: str, group: str, arn: str) -> str:
