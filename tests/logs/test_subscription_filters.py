@@ -137,8 +137,12 @@ def test_two_filters_per_group_and_kinesis_or_firehose_are_unusable(gureum, logs
 def test_destinations_kept_policy_checked_across_accounts(gureum, logs):
     dest = f"d{uuid.uuid4().hex[:8]}"
     out = logs.put_destination(destinationName=dest, targetArn="arn:aws:kinesis:us-east-1:000000000000:stream/s",
-                               roleArn="arn:aws:iam::000000000000:role/CWLtoKinesis")["destination"]
+                               roleArn="arn:aws:iam::000000000000:role/CWLtoKinesis", tags={"team": "a"})["destination"]
     assert out["arn"] == f"arn:aws:logs:us-east-1:000000000000:destination:{dest}"
+    logs.tag_resource(resourceArn=out["arn"], tags={"env": "dev"})
+    assert logs.list_tags_for_resource(resourceArn=out["arn"])["tags"] == {"team": "a", "env": "dev"}
+    logs.untag_resource(resourceArn=out["arn"], tagKeys=["team"])
+    assert logs.list_tags_for_resource(resourceArn=out["arn"])["tags"] == {"env": "dev"}
     with pytest.raises(ClientError) as exc:
         logs.put_destination(destinationName=dest + "x", targetArn="arn:aws:sqs:us-east-1:000000000000:q",
                              roleArn="arn:aws:iam::000000000000:role/r")
@@ -148,6 +152,9 @@ def test_destinations_kept_policy_checked_across_accounts(gureum, logs):
     other.create_log_group(logGroupName=group)
     with pytest.raises(ClientError) as exc:  # no access policy lets 111111111111 subscribe
         other.put_subscription_filter(logGroupName=group, filterName="f", filterPattern="", destinationArn=out["arn"])
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    with pytest.raises(ClientError) as exc:  # another account cannot tag this destination
+        other.tag_resource(resourceArn=out["arn"], tags={"x": "y"})
     assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
     policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "111111111111"},
                                                       "Action": "logs:PutSubscriptionFilter", "Resource": out["arn"]}]}

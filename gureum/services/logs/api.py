@@ -12,7 +12,7 @@ from gureum.aws import arn as arns
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.logs import ingest, masking, metric_filters, model, policies, subscriptions
+from gureum.services.logs import destinations, ingest, masking, metric_filters, model, policies, subscriptions
 from gureum.services.logs.model import EVENTS, GROUPS, SEP, STREAMS
 from gureum.services.logs.patterns import PatternError, compile_pattern
 
@@ -365,19 +365,26 @@ def _group_from_arn(arn: str) -> str:
         return arn  # names no group: the lookup answers ResourceNotFoundException
 
 
+def _place(ctx: RequestContext, arn: str) -> tags.Place:
+    """Where the tags of the resource `arn` names live (a log group or a destination)."""
+    if destinations.is_destination_arn(arn):
+        return destinations.Tags(arn, ctx.account_id, ctx.region)
+    return _GroupTags(ctx, _group_from_arn(arn))
+
+
 @operation("logs", "TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
-    place = _GroupTags(ctx, _group_from_arn(params["resourceArn"]))
+    place = _place(ctx, params["resourceArn"])
     await ctx.app.store.run(lambda t: tags.tag(t, place, params["tags"], TAG_RULES))
 
 
 @operation("logs", "UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
-    place = _GroupTags(ctx, _group_from_arn(params["resourceArn"]))
+    place = _place(ctx, params["resourceArn"])
     await ctx.app.store.run(lambda t: tags.untag(t, place, params["tagKeys"], TAG_RULES))
 
 
 @operation("logs", "ListTagsForResource")
 async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    place = _GroupTags(ctx, _group_from_arn(params["resourceArn"]))
+    place = _place(ctx, params["resourceArn"])
     return {"tags": await ctx.app.store.read(lambda t: tags.list_tags(t, place))}

@@ -110,3 +110,31 @@ def _policy_allows(text: str | None, account: str, arn: str) -> bool:
         return False
     who = Principal(arn=arns.iam_root(account), account=account, kind="root")
     return statement_decision(policy, AuthRequest(who, "logs:PutSubscriptionFilter", arn)) is Decision.ALLOW
+
+
+class Tags:
+    """A destination's tags (TagResource and friends on its ARN): the doc's "tags". Only the
+    caller's own destinations in the caller's region are found (`account`, `region`)."""
+
+    def __init__(self, arn: str, account: str, region: str) -> None:
+        a = arns.try_parse(arn)
+        mine = a is not None and a.account == account and a.region == region
+        self.key = key(account, region, a.resource.split(":", 1)[1]) if a is not None and mine else ""
+
+    def read(self, txn: Txn) -> dict[str, str]:
+        doc = txn.get(DESTINATIONS, self.key) if self.key else None
+        if doc is None:
+            raise _missing()
+        return dict(doc.get("tags") or {})
+
+    def write(self, txn: Txn, tags: dict[str, str]) -> None:
+        doc = txn.get(DESTINATIONS, self.key) if self.key else None
+        if doc is None:
+            raise _missing()
+        doc["tags"] = tags
+        txn.put(DESTINATIONS, self.key, doc)
+
+
+def is_destination_arn(arn: str) -> bool:
+    a = arns.try_parse(arn)
+    return a is not None and a.service == "logs" and a.resource.startswith("destination:")
