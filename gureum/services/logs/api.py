@@ -262,8 +262,10 @@ async def get_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
             rows.reverse()
         return rows
 
-    rows = await ctx.app.store.read(read)
     unmask = bool(params.get("unmask"))
+    if unmask:
+        await masking.authorize_unmask(ctx, group)
+    rows = await ctx.app.store.read(read)
     events = [{"timestamp": e["t"], "message": e["m"] if unmask else masking.masked(e["m"], e.get("k")),
                "ingestionTime": e["i"]} for _, e in rows]
     first = rows[0][0] if rows else pos
@@ -297,6 +299,8 @@ async def filter_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict
     start, end = params.get("startTime"), params.get("endTime")
     match = compile_filter(params.get("filterPattern"))
     unmask = bool(params.get("unmask"))
+    if unmask:
+        await masking.authorize_unmask(ctx, group)
 
     def read(txn: model.Txn) -> list[dict[str, Any]]:
         model.get_group(txn, ctx.account_id, ctx.region, group)

@@ -282,6 +282,9 @@ async def get_log_group_fields(ctx: RequestContext, params: dict[str, Any]) -> d
 @operation("logs", "GetLogRecord")
 async def get_log_record(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     ptr, unmask = params["logRecordPointer"], bool(params.get("unmask"))
+    if unmask:
+        group = await ctx.app.store.read(lambda t: records.group_of(t, ctx.account_id, ctx.region, ptr))
+        await masking.authorize_unmask(ctx, group)
     return {"logRecord": await ctx.app.store.read(lambda t: records.get_record(t, ctx.account_id, ctx.region, ptr, unmask))}
 
 

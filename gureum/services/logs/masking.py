@@ -8,8 +8,9 @@ as well; the two are cumulative, as AWS documents.
 
 As AWS does, sensitive data is found when an event is ingested (events stored before a policy
 was set stay unmasked): ingest.py asks `spans` for the ranges of each message to mask and the
-event row keeps them ("k": [[start, end], ...]) beside the original message. GetLogEvents and
-FilterLogEvents show those ranges replaced by asterisks unless the caller asks `unmask`.
+event row keeps them ("k": [[start, end], ...]) beside the original message. GetLogEvents,
+FilterLogEvents and GetLogRecord show those ranges replaced by asterisks unless the caller asks
+`unmask`, which takes logs:Unmask as well (`authorize_unmask`).
 
 Data identifiers gureum detects (MANAGED): EmailAddress, IpAddress (IPv4 and IPv6),
 AwsSecretKey (40 base64 characters standing alone), CreditCardNumber (13-19 digits passing the
@@ -24,12 +25,15 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.logs import model
 from gureum.store import Txn
+
+if TYPE_CHECKING:
+    from gureum.aws.dispatch import RequestContext
 
 POLICIES = "logs.data_protection"
 Finder = Callable[[str], list[tuple[int, int]]]
@@ -159,6 +163,15 @@ def masked(message: str, ranges: list[list[int]] | None) -> str:
         pos = end
     out.append(message[pos:])
     return "".join(out)
+
+
+async def authorize_unmask(ctx: RequestContext, group: str) -> None:
+    """`unmask` needs logs:Unmask on the group besides the operation's own action (AWS's
+    rule): the policy gate decides it as it decides the operation (AccessDeniedException)."""
+    from gureum.policy.gate import check
+
+    await check(ctx, "logs:Unmask", [model.group_arn(ctx.account_id, ctx.region, group) + ":*"],
+                strict=ctx.app.config.auth == "strict")
 
 
 def group_finders(txn: Txn, account: str, region: str, group: str) -> list[Finder]:

@@ -186,7 +186,10 @@ def apply(txn: Txn, account: str, region: str, group: str, events: list[tuple[in
     filters = txn.scan(FILTERS, model.group_key(account, region, group) + SEP)
     recorded = 0
     for _, f in filters:
-        match = matcher(f["filterPattern"])
+        try:
+            match = matcher(f["filterPattern"])
+        except AwsError:  # checked when put; a pattern a later parser refuses emits nothing rather than lose the batch
+            continue
         hits = [(ts, m) for ts, message in events if (m := match(message)) is not None]
         for t in f["metricTransformations"]:
             points: list[tuple[int, float, dict[str, str]]] = []

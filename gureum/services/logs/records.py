@@ -57,8 +57,9 @@ def json_fields(message: str) -> dict[str, str]:
     return flatten(doc) if isinstance(doc, dict) else {}
 
 
-def get_record(txn: Txn, account: str, region: str, ptr: str, unmask: bool) -> dict[str, str]:
-    """GetLogRecord."""
+def _event_key(account: str, region: str, ptr: str) -> tuple[str, list[str]]:
+    """The event key a pointer names (and its group, stream, position parts), when it is one
+    of `account`'s events in `region`; InvalidParameterException otherwise."""
     try:
         key = base64.urlsafe_b64decode(ptr + "=" * (-len(ptr) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -66,6 +67,17 @@ def get_record(txn: Txn, account: str, region: str, ptr: str, unmask: bool) -> d
     parts = key.split(SEP)
     if not key.startswith(f"{account}/{region}/") or len(parts) != 3:
         raise AwsError.modeled("logs", "InvalidParameterException", "The specified logRecordPointer is not valid.")
+    return key, parts
+
+
+def group_of(txn: Txn, account: str, region: str, ptr: str) -> str:
+    """The log group of the event a pointer names."""
+    return _event_key(account, region, ptr)[1][0][len(f"{account}/{region}/"):]
+
+
+def get_record(txn: Txn, account: str, region: str, ptr: str, unmask: bool) -> dict[str, str]:
+    """GetLogRecord."""
+    key, parts = _event_key(account, region, ptr)
     e = txn.get(EVENTS, key)
     if e is None:
         raise AwsError.modeled("logs", "ResourceNotFoundException", "The specified log record does not exist.")
