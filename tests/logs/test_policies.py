@@ -210,3 +210,41 @@ def test_log_record_pointer_of_another_account_is_refused(gureum, logs):
     with pytest.raises(ClientError) as exc:
         gureum.client("logs", aws_access_key_id="222222222222").get_log_record(logRecordPointer=ptr)
     assert _code(exc) == "InvalidParameterException"
+
+
+def test_account_retention_policy_overrides_group_retention_and_dry_runs_count_the_impact(gureum):
+    logs = gureum.client("logs", region="ap-south-2")  # a region of its own: the policy applies region-wide
+    tag = uuid.uuid4().hex[:6]
+    old_group, other = f"/ret{tag}/old", f"/other{tag}"
+    logs.create_log_group(logGroupName=old_group)
+    logs.put_retention_policy(logGroupName=old_group, retentionInDays=7)
+    logs.create_log_group(logGroupName=other)
+    doc = json.dumps({"retentionInDays": 90, "enforcementMode": "RETROACTIVE"})
+    dry = logs.put_account_policy(policyName="r", policyType="RETENTION_POLICY", policyDocument=doc, dryRun=True,
+                                  selectionCriteria=f'LogGroupNamePrefix IN ["/ret{tag}"]')["dryRunResult"]
+    assert (dry["totalMatchedLogGroups"], dry["increasedRetentionLogGroupCount"]) == (1, 1)
+    assert logs.describe_account_policies(policyType="RETENTION_POLICY")["accountPolicies"] == []  # a dry run keeps nothing
+    logs.put_account_policy(policyName="r", policyType="RETENTION_POLICY", policyDocument=doc,
+                            selectionCriteria=f'LogGroupNamePrefix IN ["/ret{tag}"]')
+    try:
+        shown = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
+        assert (shown[old_group]["retentionInDays"], shown[old_group]["retentionPolicyName"]) == (90, "r")
+        assert "retentionPolicyName" not in shown[other] and "retentionInDays" not in shown[other]
+        undo = logs.delete_account_policy(policyName="r", policyType="RETENTION_POLICY", dryRun=True)["dryRunResult"]
+        assert (undo["totalMatchedLogGroups"], undo["decreasedRetentionLogGroupCount"]) == (1, 1)  # back to 7 days
+        never = json.dumps({"retentionInDays": "NEVER_EXPIRE", "enforcementMode": "NEW_ONLY"})
+        logs.put_account_policy(policyName="r", policyType="RETENTION_POLICY", policyDocument=never,
+                                selectionCriteria=f'LogGroupNamePrefix IN ["/ret{tag}"]')
+        shown = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
+        assert "retentionPolicyName" not in shown[old_group]  # NEW_ONLY: older groups keep their own
+        assert shown[old_group]["retentionInDays"] == 7
+        logs.create_log_group(logGroupName=f"/ret{tag}/new")
+        new = logs.describe_log_groups(logGroupNamePrefix=f"/ret{tag}/new")["logGroups"][0]
+        assert new["retentionPolicyName"] == "r" and "retentionInDays" not in new
+        for bad in ({"retentionInDays": 7, "enforcementMode": "RETROACTIVE"}, {"retentionInDays": 90}):
+            with pytest.raises(ClientError) as exc:
+                logs.put_account_policy(policyName="r", policyType="RETENTION_POLICY", policyDocument=json.dumps(bad))
+            assert _code(exc) == "InvalidParameterException"
+    finally:
+        logs.delete_account_policy(policyName="r", policyType="RETENTION_POLICY")
+    assert logs.describe_log_groups(logGroupNamePrefix=old_group)["logGroups"][0]["retentionInDays"] == 7

@@ -103,7 +103,7 @@ async def put_retention_policy(ctx: RequestContext, params: dict[str, Any]) -> N
         g = model.get_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
         g["retentionInDays"] = days
         txn.put(GROUPS, model.group_key(ctx.account_id, ctx.region, params["logGroupName"]), g)
-        model.expire(txn, model.group_key(ctx.account_id, ctx.region, params["logGroupName"]))
+        model.expire(txn, model.group_key(ctx.account_id, ctx.region, params["logGroupName"]), retention=policies.retention_of)
 
     await ctx.app.store.run(put)
 
@@ -125,11 +125,18 @@ async def describe_log_groups(ctx: RequestContext, params: dict[str, Any]) -> di
     pattern = params.get("logGroupNamePattern")
     if prefix and pattern:
         raise _invalid("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
-    rows, token = await ctx.app.store.read(lambda txn: paging.page(
-        txn, GROUPS, base + prefix, token=params.get("nextToken"), limit=params.get("limit"), default_limit=PAGE_GROUPS,
-        max_limit=PAGE_GROUPS, keep=(lambda g: pattern.lower() in g["logGroupName"].lower()) if pattern else None,
-        filters={"logGroupNamePattern": pattern}, error=_bad_token))
-    out: dict[str, Any] = {"logGroups": [model.group_view(g, by_pattern=pattern is not None) for _, g in rows]}
+
+    def read(txn: model.Txn) -> tuple[list[dict[str, Any]], str | None]:
+        rows, token = paging.page(
+            txn, GROUPS, base + prefix, token=params.get("nextToken"), limit=params.get("limit"), default_limit=PAGE_GROUPS,
+            max_limit=PAGE_GROUPS, keep=(lambda g: pattern.lower() in g["logGroupName"].lower()) if pattern else None,
+            filters={"logGroupNamePattern": pattern}, error=_bad_token)
+        # an account retention policy shows in its groups (policies.py)
+        return [policies.with_account_retention(txn, k, model.group_view(g, by_pattern=pattern is not None))
+                for k, g in rows], token
+
+    views, token = await ctx.app.store.read(read)
+    out: dict[str, Any] = {"logGroups": views}
     if token:
         out["nextToken"] = token
     return out
@@ -200,7 +207,7 @@ async def put_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict[st
 
     def put(txn: model.Txn) -> dict[str, Any]:
         g = model.get_group(txn, ctx.account_id, ctx.region, params["logGroupName"])
-        days = g.get("retentionInDays")
+        days = policies.retention_of(txn, model.group_key(ctx.account_id, ctx.region, params["logGroupName"]), g)
         keep = accepted
         expired: list[int] = []
         if days:

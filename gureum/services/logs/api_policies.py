@@ -103,11 +103,7 @@ async def describe_account_policies(ctx: RequestContext, params: dict[str, Any])
 @operation("logs", "DeleteAccountPolicy")
 async def delete_account_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("dryRun"):
-        if params["policyType"] != "RETENTION_POLICY":
-            raise _invalid("dryRun is only supported for policy type RETENTION_POLICY.")
-        return {"dryRunResult": {"totalMatchedLogGroups": 0, "increasedRetentionLogGroupCount": 0,
-                                 "decreasedRetentionLogGroupCount": 0, "unchangedRetentionLogGroupCount": 0,
-                                 "failedAnalysisCount": 0}}
+        return {"dryRunResult": await ctx.app.store.read(lambda t: policies.delete_dry_run(t, ctx.account_id, ctx.region, params))}
     await ctx.app.store.run(lambda t: policies.delete_account_policy(t, ctx.account_id, ctx.region, params))
     return {}
 

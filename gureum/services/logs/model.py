@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gureum.aws import arn as arns
@@ -198,12 +199,13 @@ def delete_stream(txn: Txn, account: str, region: str, group: str, stream: str) 
     txn.delete_prefix(EVENTS, key + SEP)
 
 
-def expire(txn: Txn, account_region_prefix: str = "") -> int:
-    """Delete events older than their group's retention; returns how many."""
+def expire(txn: Txn, account_region_prefix: str = "", retention: Callable[[Txn, str, dict[str, Any]], int | None] | None = None) -> int:
+    """Delete events older than their group's retention (`retention(txn, group key, group
+    doc)` when given: an account retention policy may override the group's); returns how many."""
     removed = 0
     now = now_ms()
     for gkey, g in txn.scan(GROUPS, account_region_prefix):
-        days = g.get("retentionInDays")
+        days = retention(txn, gkey, g) if retention is not None else g.get("retentionInDays")
         if not days:
             continue
         cutoff = now - int(days) * 86400 * 1000

@@ -13,9 +13,14 @@ revisionId changes with every write and a stale expectedRevisionId is refused; a
 document must be JSON. Account policies: one DATA_PROTECTION_POLICY and one
 SUBSCRIPTION_FILTER_POLICY per account and region, MAX_OTHER_ACCOUNT_POLICIES of each other
 type; selectionCriteria only for the types AWS takes it for; dryRun only for RETENTION_POLICY.
-An account DATA_PROTECTION_POLICY masks as a group's own does (masking.py); the other
-account policy types are kept and described (their effects are transformers', field
-indexes' and retention's, not served by this module).
+An account DATA_PROTECTION_POLICY masks as a group's own does (masking.py); a
+SUBSCRIPTION_FILTER_POLICY delivers as a group's own filter does (subscriptions.py); a
+RETENTION_POLICY ({"retentionInDays": AWS's values or "NEVER_EXPIRE", "enforcementMode":
+NEW_ONLY | RETROACTIVE}, selected by `LogGroupNamePrefix IN [...]`) overrides the retention of
+the groups it applies to (`retention_of`: expiry, PutLogEvents, DescribeLogGroups'
+retentionPolicyName), NEW_ONLY only for groups created after it (rows keep an internal
+"createdTime" for that). FIELD_INDEX, TRANSFORMER and METRIC_EXTRACTION policies are kept and
+described here; their effects belong to field indexes and transformers.
 """
 
 from __future__ import annotations
@@ -133,13 +138,19 @@ def put_account_policy(txn: Txn, account: str, region: str, p: dict[str, Any], n
     _json(p["policyDocument"], "policy document")  # a data protection policy: masking.check first (api)
     if kind == "SUBSCRIPTION_FILTER_POLICY" and p.get("selectionCriteria") and not _NOT_IN.match(p["selectionCriteria"]):
         raise _invalid("The only selectionCriteria supported for a subscription filter policy is LogGroupName NOT IN [].")
+    retention = _retention_doc(p["policyDocument"]) if kind == "RETENTION_POLICY" else None
+    if p.get("selectionCriteria") and kind == "RETENTION_POLICY" and _prefixes(p["selectionCriteria"]) is None:
+        raise _invalid("The only selectionCriteria supported for a retention policy is LogGroupNamePrefix IN [].")
     if p.get("dryRun"):
-        if kind != "RETENTION_POLICY":
+        if retention is None:
             raise _invalid("dryRun is only supported for policy type RETENTION_POLICY.")
-        return {"dryRunResult": _retention_dry_run(txn, account, region, p)}
+        candidate = {"policyName": name, "selectionCriteria": p.get("selectionCriteria"), "createdTime": now,
+                     "policyDocument": p["policyDocument"]}
+        return {"dryRunResult": _impact(txn, account, region, before=None, after=candidate)}
     prefix = f"{account}/{region}/{kind}\x1f"
     key = prefix + name
-    if txn.get(ACCOUNT_POLICIES, key) is None:
+    old = txn.get(ACCOUNT_POLICIES, key)
+    if old is None:
         limit = 1 if kind in ONE_PER_ACCOUNT else MAX_OTHER_ACCOUNT_POLICIES
         if txn.count(ACCOUNT_POLICIES, prefix) >= limit:
             raise AwsError.modeled("logs", "LimitExceededException", "Resource limit exceeded.")
@@ -147,37 +158,115 @@ def put_account_policy(txn: Txn, account: str, region: str, p: dict[str, Any], n
                            "policyType": kind, "scope": p.get("scope") or "ALL", "accountId": account}
     if p.get("selectionCriteria"):
         doc["selectionCriteria"] = p["selectionCriteria"]
-    txn.put(ACCOUNT_POLICIES, key, doc)
+    txn.put(ACCOUNT_POLICIES, key, {**doc, "createdTime": old.get("createdTime", now) if old else now})
+    if retention is not None:  # applied at once: events past the new retention go now
+        model.expire(txn, f"{account}/{region}/", retention=retention_of)
     return {"accountPolicy": doc}
 
 
-def _retention_dry_run(txn: Txn, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
-    doc = _json(p["policyDocument"], "policy document")
+RETENTION_VALUES = (30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+_PREFIX_IN = re.compile(r'^\s*LogGroupNamePrefix\s+IN\s*\[(.*)\]\s*$', re.S)
+
+
+def _retention_doc(document: str) -> dict[str, Any]:
+    """A retention policy document: retentionInDays (AWS's values, or "NEVER_EXPIRE") and
+    enforcementMode (NEW_ONLY or RETROACTIVE)."""
+    doc = _json(document, "retention policy")
     days = doc.get("retentionInDays") if isinstance(doc, dict) else None
-    if not isinstance(days, int) or days not in model.RETENTION_DAYS:
-        raise _invalid("Invalid retention policy: retentionInDays must be one of the supported values.")
-    prefix_m = re.match(r'^\s*LogGroupNamePrefix\s+IN\s*\[(.*)\]\s*$', p.get("selectionCriteria") or "", re.S)
-    prefixes = [s.strip().strip('"') for s in prefix_m.group(1).split(",")] if prefix_m else [""]
+    if days != "NEVER_EXPIRE" and (isinstance(days, bool) or days not in RETENTION_VALUES):
+        raise _invalid("Invalid retention policy: retentionInDays must be one of "
+                       f"{', '.join(map(str, RETENTION_VALUES))} or NEVER_EXPIRE.")
+    if doc.get("enforcementMode") not in ("NEW_ONLY", "RETROACTIVE"):
+        raise _invalid("Invalid retention policy: enforcementMode must be NEW_ONLY or RETROACTIVE.")
+    return dict(doc)
+
+
+def _prefixes(criteria: str | None) -> list[str] | None:
+    """The prefixes of `LogGroupNamePrefix IN ["a", "b"]` ([""] for no criteria), or None."""
+    if not criteria:
+        return [""]
+    m = _PREFIX_IN.match(criteria)
+    if m is None:
+        return None
+    return [x.strip().strip('"') for x in m.group(1).split(",") if x.strip()]
+
+
+def _applies(policy: dict[str, Any], group: dict[str, Any]) -> bool:
+    doc = json.loads(policy["policyDocument"])
+    if doc.get("enforcementMode") == "NEW_ONLY" and int(group.get("creationTime", 0)) < int(policy.get("createdTime", 0)):
+        return False
+    return any(group["logGroupName"].startswith(pre) for pre in _prefixes(policy.get("selectionCriteria")) or [])
+
+
+def _governing(txn: Txn, account: str, region: str, group: dict[str, Any]) -> dict[str, Any] | None:
+    """The account retention policy that sets `group`'s retention, if any (the first by name)."""
+    for _, pol in txn.scan(ACCOUNT_POLICIES, f"{account}/{region}/RETENTION_POLICY\x1f"):
+        if _applies(pol, group):
+            return pol
+    return None
+
+
+def _days(policy: dict[str, Any]) -> int | None:
+    days = json.loads(policy["policyDocument"])["retentionInDays"]
+    return None if days == "NEVER_EXPIRE" else int(days)
+
+
+def retention_of(txn: Txn, gkey: str, group: dict[str, Any]) -> int | None:
+    """The retention (days, None: never expire) that applies to a group: the account
+    retention policy's where one applies, as it overrides the group's own."""
+    account, region, _ = gkey.split("/", 2)
+    pol = _governing(txn, account, region, group)
+    return _days(pol) if pol is not None else group.get("retentionInDays")
+
+
+def with_account_retention(txn: Txn, gkey: str, view: dict[str, Any]) -> dict[str, Any]:
+    """A group as DescribeLogGroups shows it under an account retention policy: its name in
+    retentionPolicyName and its retentionInDays (none for NEVER_EXPIRE), as AWS shows it."""
+    account, region, _ = gkey.split("/", 2)
+    pol = _governing(txn, account, region, view)
+    if pol is None:
+        return view
+    out = {k: v for k, v in view.items() if k != "retentionInDays"}
+    out["retentionPolicyName"] = pol["policyName"]
+    days = _days(pol)
+    if days is not None:
+        out["retentionInDays"] = days
+    return out
+
+
+def _impact(txn: Txn, account: str, region: str, *, before: dict[str, Any] | None,
+            after: dict[str, Any] | None) -> dict[str, Any]:
+    """What replacing retention policy `before` by `after` (either None) would do to the
+    groups either selects (dryRun)."""
+    def effective(pol: dict[str, Any] | None, g: dict[str, Any]) -> int | None:
+        return _days(pol) if pol is not None and _applies(pol, g) else g.get("retentionInDays")
+
+    inf = 10**9
     more = less = same = total = 0
     for _, g in txn.scan(model.GROUPS, f"{account}/{region}/"):
-        if not any(g["logGroupName"].startswith(pre) for pre in prefixes):
+        if not any(pol is not None and _applies(pol, g) for pol in (before, after)):
             continue
         total += 1
-        current = g.get("retentionInDays")
-        if current == days:
-            same += 1
-        elif current is None or current > days:
-            less += 1
-        else:
-            more += 1
+        old, new = effective(before, g) or inf, effective(after, g) or inf
+        more, less, same = more + (new > old), less + (new < old), same + (new == old)
     return {"totalMatchedLogGroups": total, "increasedRetentionLogGroupCount": more,
             "decreasedRetentionLogGroupCount": less, "unchangedRetentionLogGroupCount": same, "failedAnalysisCount": 0}
+
+
+def delete_dry_run(txn: Txn, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
+    """DeleteAccountPolicy with dryRun (retention policies only)."""
+    if p["policyType"] != "RETENTION_POLICY":
+        raise _invalid("dryRun is only supported for policy type RETENTION_POLICY.")
+    pol = txn.get(ACCOUNT_POLICIES, f"{account}/{region}/RETENTION_POLICY\x1f{p['policyName']}")
+    if pol is None:
+        raise AwsError.modeled("logs", "ResourceNotFoundException", f"Policy with name [{p['policyName']}] does not exist")
+    return _impact(txn, account, region, before=pol, after=None)
 
 
 def describe_account_policies(txn: Txn, account: str, region: str, p: dict[str, Any]) -> list[dict[str, Any]]:
     kind, name = p["policyType"], p.get("policyName")
     rows = txn.scan(ACCOUNT_POLICIES, f"{account}/{region}/{kind}\x1f")
-    return [d for _, d in rows if not name or d["policyName"] == name]
+    return [{k: v for k, v in d.items() if k != "createdTime"} for _, d in rows if not name or d["policyName"] == name]
 
 
 def delete_account_policy(txn: Txn, account: str, region: str, p: dict[str, Any]) -> None:

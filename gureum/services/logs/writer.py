@@ -2,8 +2,8 @@
 `append()` never waits; `run()` flushes everything buffered in one store transaction every
 `interval` seconds (and once more when cancelled), creating groups and streams as needed;
 a batch the store refuses stays buffered and goes with the next flush.
-It also applies retention: events older than their group's retentionInDays are deleted
-every `expire_every` seconds.
+It also applies retention: events older than their group's retentionInDays (or the account
+retention policy's that applies to it, policies.py) are deleted every `expire_every` seconds.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 
-from gureum.services.logs import ingest, model
+from gureum.services.logs import ingest, model, policies
 from gureum.store import Store
 
 log = logging.getLogger("gureum.logs")
@@ -66,7 +66,7 @@ class LogWriter:
                 if time.monotonic() >= self._next_expiry:
                     self._next_expiry = time.monotonic() + self.expire_every
                     try:
-                        await self.store.run(model.expire)
+                        await self.store.run(lambda t: model.expire(t, retention=policies.retention_of))
                     except Exception:
                         log.exception("log retention pass failed")
         finally:
