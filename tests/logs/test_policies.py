@@ -17,10 +17,12 @@ EMAIL = "arn:aws:dataprotection::aws:data-identifier/EmailAddress"
 IP = "arn:aws:dataprotection::aws:data-identifier/IpAddress"
 
 
-def _dp_policy(*identifiers: str, custom: list[dict[str, str]] | None = None) -> str:
+def _dp_policy(*identifiers: str, custom: list[dict[str, str]] | None = None, findings: str | None = None) -> str:
+    destination = {"CloudWatchLogs": {"LogGroup": findings}} if findings else {}
     doc: dict[str, Any] = {
         "Name": "dp", "Version": "2021-06-01",
-        "Statement": [{"Sid": "audit", "DataIdentifier": list(identifiers), "Operation": {"Audit": {"FindingsDestination": {}}}},
+        "Statement": [{"Sid": "audit", "DataIdentifier": list(identifiers),
+                       "Operation": {"Audit": {"FindingsDestination": destination}}},
                       {"Sid": "redact", "DataIdentifier": list(identifiers), "Operation": {"Deidentify": {"MaskConfig": {}}}}]}
     if custom:
         doc["Configuration"] = {"CustomDataIdentifier": custom}
@@ -54,8 +56,22 @@ def test_data_protection_masks_events_ingested_after_the_policy(logs):
     group = _group(logs)
     _put(logs, group, ["before: ann@example.com"])
     ssn = {"Name": "EmployeeId", "Regex": "EMP-[0-9]{4}"}
-    logs.put_data_protection_policy(logGroupIdentifier=group, policyDocument=_dp_policy(EMAIL, "EmployeeId", custom=[ssn]))
+    findings = f"/findings/{uuid.uuid4().hex[:8]}"
+    with pytest.raises(ClientError) as exc:  # the findings group must exist
+        logs.put_data_protection_policy(logGroupIdentifier=group,
+                                        policyDocument=_dp_policy(EMAIL, "EmployeeId", custom=[ssn], findings=findings))
+    assert _code(exc) == "InvalidParameterException"
+    logs.create_log_group(logGroupName=findings)
+    logs.put_data_protection_policy(logGroupIdentifier=group,
+                                    policyDocument=_dp_policy(EMAIL, "EmployeeId", custom=[ssn], findings=findings))
     _put(logs, group, ["mail bob@example.org now", "id EMP-1234 ok", "nothing here"])
+    reports = [json.loads(e["message"]) for e in logs.get_log_events(logGroupName=findings, logStreamName=group,
+                                                                        startFromHead=True)["events"]]
+    group_arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["arn"]
+    assert [(r["resourceArn"], r["dataIdentifiers"]) for r in reports] == [
+        (group_arn, [{"name": "EmailAddress", "count": 1, "detections": [{"start": 5, "end": 20}]}]),
+        (group_arn, [{"name": "EmployeeId", "count": 1, "detections": [{"start": 3, "end": 11}]}])]
+    assert reports[0]["auditTimestamp"].endswith("Z")
     got = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName="s", startFromHead=True)["events"]]
     assert got == ["before: ann@example.com", "mail *************** now", "id ******** ok", "nothing here"]
     raw = logs.get_log_events(logGroupName=group, logStreamName="s", startFromHead=True, unmask=True)["events"]

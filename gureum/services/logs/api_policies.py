@@ -85,10 +85,17 @@ async def delete_data_protection_policy(ctx: RequestContext, params: dict[str, A
 
 @operation("logs", "PutAccountPolicy")
 async def put_account_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    if params["policyType"] == "DATA_PROTECTION_POLICY":
+    data_protection = params["policyType"] == "DATA_PROTECTION_POLICY"
+    if data_protection:
         masking.check(params["policyDocument"])
     now = model.now_ms()
-    return await ctx.app.store.run(lambda t: policies.put_account_policy(t, ctx.account_id, ctx.region, params, now))
+
+    def put(txn: model.Txn) -> dict[str, Any]:
+        if data_protection:
+            masking.check_findings_groups(txn, ctx.account_id, ctx.region, params["policyDocument"])
+        return policies.put_account_policy(txn, ctx.account_id, ctx.region, params, now)
+
+    return await ctx.app.store.run(put)
 
 
 @operation("logs", "DescribeAccountPolicies")

@@ -20,15 +20,31 @@ def put_events(txn: Txn, account: str, region: str, group: str, stream: str, eve
     doc = model.put_events(txn, account, region, group, stream, events, create=create)
     if events:
         first = int(doc["seq"]) - len(events) + 1
-        found = masking.group_finders(txn, account, region, group)
-        if found:
-            skey = model.stream_key(account, region, group, stream)
-            for n, (ts, message) in enumerate(events):
-                ranges = masking.spans(found, message)
-                row = txn.get(EVENTS, key := f"{skey}{SEP}{ts:013d}.{first + n:010d}") if ranges else None
-                if row is not None:
-                    row["k"] = ranges
-                    txn.put(EVENTS, key, row)
+        protect = masking.protection(txn, account, region, group)
+        if protect.found:
+            _protect(txn, account, region, group, stream, events, first, protect)
         metric_filters.apply(txn, account, region, group, events)
         subscriptions.apply(txn, account, region, group, stream, events, first)
     return doc
+
+
+def _protect(txn: Txn, account: str, region: str, group: str, stream: str, events: list[tuple[int, str]], first: int,
+             protect: masking.Protection) -> None:
+    """Mark what each stored event masks, and write its audit findings report."""
+    skey = model.stream_key(account, region, group, stream)
+    reports: list[tuple[int, str]] = []
+    now = model.now_ms()
+    for n, (ts, message) in enumerate(events):
+        detected = masking.detect(protect.found, message)
+        if not detected:
+            continue
+        key = f"{skey}{SEP}{ts:013d}.{first + n:010d}"
+        row = txn.get(EVENTS, key)
+        if row is not None:
+            row["k"] = masking.spans(detected)
+            txn.put(EVENTS, key, row)
+        reports.append((now, masking.finding(model.group_arn(account, region, group) + ":*", detected, now)))
+    for target in protect.findings_to:
+        if reports and target != group and txn.get(model.GROUPS, model.group_key(account, region, target)) is not None:
+            model.create_stream(txn, account, region, target, group, exist_ok=True)
+            model.put_events(txn, account, region, target, group, reports)

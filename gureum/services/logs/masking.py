@@ -7,8 +7,12 @@ policy (PutAccountPolicy, policyType DATA_PROTECTION_POLICY, policies.py) applie
 as well; the two are cumulative, as AWS documents.
 
 As AWS does, sensitive data is found when an event is ingested (events stored before a policy
-was set stay unmasked): ingest.py asks `spans` for the ranges of each message to mask and the
-event row keeps them ("k": [[start, end], ...]) beside the original message. GetLogEvents,
+was set stay unmasked): ingest.py asks `detect` and `spans` for the ranges of each message to
+mask, and writes one audit findings report (`finding`: auditTimestamp, resourceArn,
+dataIdentifiers with count and detections) per event with sensitive data to each log group the
+Audit statement names (FindingsDestination.CloudWatchLogs.LogGroup, stream named after the
+audited group; S3 and Firehose findings destinations are kept but not written); the event row
+keeps the ranges ("k": [[start, end], ...]) beside the original message. GetLogEvents,
 FilterLogEvents and GetLogRecord show those ranges replaced by asterisks unless the caller asks
 `unmask`, which takes logs:Unmask as well (`authorize_unmask`).
 
@@ -21,10 +25,12 @@ here.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
@@ -122,27 +128,53 @@ def check(document: str) -> dict[str, Any]:
     return dict(doc)
 
 
-def finders(doc: dict[str, Any]) -> list[Finder]:
-    """What the policy's Deidentify statement masks, as finders."""
+Named = tuple[str, Finder]  # a data identifier's name (EmailAddress, a custom one's Name) and its finder
+
+
+def finders(doc: dict[str, Any]) -> list[Named]:
+    """What the policy's Deidentify statement masks, as named finders."""
     custom = {c["Name"]: c["Regex"] for c in ((doc.get("Configuration") or {}).get("CustomDataIdentifier") or [])}
-    out: list[Finder] = []
+    out: list[Named] = []
     for st in doc.get("Statement") or []:
         if "Deidentify" not in (st.get("Operation") or {}):
             continue
         for ident in st.get("DataIdentifier") or []:
             a = arns.try_parse(ident)
             if a is not None:
-                found = MANAGED.get(a.resource.split("/", 1)[1])
+                name = a.resource.split("/", 1)[1]
+                found = MANAGED.get(name)
                 if found is not None:
-                    out.append(found)
+                    out.append((name, found))
             elif ident in custom:
-                out.append(_regex(custom[ident]))
+                out.append((ident, _regex(custom[ident])))
     return out
 
 
-def spans(found: list[Finder], message: str) -> list[list[int]]:
-    """The merged [start, end) ranges of `message` to mask."""
-    ranges = sorted(r for f in found for r in f(message) if r[1] > r[0])
+def findings_groups(doc: dict[str, Any]) -> list[str]:
+    """The log groups the policy's Audit statement sends findings to
+    (FindingsDestination.CloudWatchLogs.LogGroup)."""
+    out = []
+    for st in doc.get("Statement") or []:
+        audit = (st.get("Operation") or {}).get("Audit")
+        group = (((audit or {}).get("FindingsDestination") or {}).get("CloudWatchLogs") or {}).get("LogGroup")
+        if isinstance(group, str) and group:
+            out.append(group)
+    return out
+
+
+def detect(found: list[Named], message: str) -> dict[str, list[tuple[int, int]]]:
+    """Each identifier's [start, end) ranges in `message` (identifiers that found nothing left out)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for name, f in found:
+        hits = [r for r in f(message) if r[1] > r[0]]
+        if hits:
+            out.setdefault(name, []).extend(hits)
+    return out
+
+
+def spans(detected: dict[str, list[tuple[int, int]]]) -> list[list[int]]:
+    """The merged [start, end) ranges to mask."""
+    ranges = sorted(r for hits in detected.values() for r in hits)
     merged: list[list[int]] = []
     for start, end in ranges:
         if merged and start <= merged[-1][1]:
@@ -150,6 +182,14 @@ def spans(found: list[Finder], message: str) -> list[list[int]]:
         else:
             merged.append([start, end])
     return merged
+
+
+def finding(resource_arn: str, detected: dict[str, list[tuple[int, int]]], now_ms: int) -> str:
+    """One event's audit findings report, as AWS writes it to a findings destination."""
+    stamp = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return json.dumps({"auditTimestamp": stamp, "resourceArn": resource_arn, "dataIdentifiers": [
+        {"name": name, "count": len(hits), "detections": [{"start": a, "end": b} for a, b in sorted(hits)]}
+        for name, hits in sorted(detected.items())]})
 
 
 def masked(message: str, ranges: list[list[int]] | None) -> str:
@@ -174,8 +214,17 @@ async def authorize_unmask(ctx: RequestContext, group: str) -> None:
                 strict=ctx.app.config.auth == "strict")
 
 
-def group_finders(txn: Txn, account: str, region: str, group: str) -> list[Finder]:
-    """What events ingested into `group` now get masked (its policy and the account's)."""
+@dataclass(frozen=True)
+class Protection:
+    """What applies to events ingested into one group: identifiers to mask and the log
+    groups audit findings go to."""
+
+    found: list[Named]
+    findings_to: list[str]
+
+
+def protection(txn: Txn, account: str, region: str, group: str) -> Protection:
+    """The group's data protection now (its own policy and the account's, cumulative)."""
     from gureum.services.logs import policies
 
     docs = []
@@ -183,12 +232,20 @@ def group_finders(txn: Txn, account: str, region: str, group: str) -> list[Finde
     if row is not None:
         docs.append(json.loads(row["policyDocument"]))
     docs.extend(policies.account_data_protection(txn, account, region, group))
-    return [f for d in docs for f in finders(d)]
+    return Protection([f for d in docs for f in finders(d)], sorted({g for d in docs for g in findings_groups(d)}))
+
+
+def check_findings_groups(txn: Txn, account: str, region: str, document: str) -> None:
+    """The Audit statement's findings log groups must exist (AWS's rule)."""
+    for name in findings_groups(json.loads(document)):
+        if txn.get(model.GROUPS, model.group_key(account, region, name)) is None:
+            raise _invalid(f"The findings destination log group {name} does not exist.")
 
 
 def put(txn: Txn, account: str, region: str, group: str, document: str, now: int) -> dict[str, Any]:
     check(document)
     g = model.get_group(txn, account, region, group)
+    check_findings_groups(txn, account, region, document)
     gkey = model.group_key(account, region, group)
     txn.put(POLICIES, gkey, {"policyDocument": document, "lastUpdatedTime": now})
     g["dataProtectionStatus"] = "ACTIVATED"
