@@ -126,3 +126,19 @@ def test_describe_replace_delete_and_errors(logs):
     assert exc.value.response["Error"]["Code"] == "InvalidParameterException"
     by_metric = logs.describe_metric_filters(metricName="M", metricNamespace="N")["metricFilters"]
     assert {f["filterName"] for f in by_metric if f["logGroupName"] == group} == {"a1", "b1"}
+
+
+def test_metric_filters_see_data_protected_events_masked(gureum, logs):
+    group = _group(logs)
+    ns = f"ns{uuid.uuid4().hex[:6]}"
+    ids = ["arn:aws:dataprotection::aws:data-identifier/EmailAddress"]
+    logs.put_data_protection_policy(logGroupIdentifier=group, policyDocument=json.dumps({
+        "Name": "dp", "Version": "2021-06-01", "Statement": [
+            {"DataIdentifier": ids, "Operation": {"Audit": {"FindingsDestination": {}}}},
+            {"DataIdentifier": ids, "Operation": {"Deidentify": {"MaskConfig": {}}}}]}))
+    for name, pattern in (("mail", "example.org"), ("login", "login")):
+        logs.put_metric_filter(logGroupName=group, filterName=name, filterPattern=pattern,
+                               metricTransformations=[{"metricName": name, "metricNamespace": ns, "metricValue": "1"}])
+    _put(logs, group, ["login bob@example.org"])
+    assert _datapoints(gureum, ns, "mail") == []  # the address is masked before metric filters see it
+    assert [p["Value"] for p in _datapoints(gureum, ns, "login")] == [1.0]

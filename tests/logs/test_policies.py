@@ -78,6 +78,9 @@ def test_data_protection_masks_events_ingested_after_the_policy(logs):
     assert raw[1]["message"] == "mail bob@example.org now"
     filtered = logs.filter_log_events(logGroupName=group, filterPattern="mail")["events"]
     assert [e["message"] for e in filtered] == ["mail *************** now"]
+    # masked at every egress point: filter patterns see what is shown
+    assert logs.filter_log_events(logGroupName=group, filterPattern="bob")["events"] == []
+    assert len(logs.filter_log_events(logGroupName=group, filterPattern="bob", unmask=True)["events"]) == 1
     assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["dataProtectionStatus"] == "ACTIVATED"
     out = logs.get_data_protection_policy(logGroupIdentifier=group)
     assert json.loads(out["policyDocument"])["Name"] == "dp" and out["lastUpdatedTime"] > 0

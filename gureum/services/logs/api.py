@@ -319,9 +319,9 @@ async def filter_log_events(ctx: RequestContext, params: dict[str, Any]) -> dict
             if start is not None and s.get("lastEventTimestamp", 0) < start:
                 continue
             for ekey, e in txn.scan(EVENTS, skey + SEP):
-                if _in_range(e["t"], start, end) and match(e["m"]):
+                message = e["m"] if unmask else masking.masked(e["m"], e.get("k"))  # matched as shown
+                if _in_range(e["t"], start, end) and match(message):
                     eid = f"{e['t']:013d}{ekey.rsplit('.', 1)[1]}{zlib.crc32(name.encode()) % 10**6:06d}"
-                    message = e["m"] if unmask else masking.masked(e["m"], e.get("k"))
                     out.append({"logStreamName": name, "timestamp": e["t"], "message": message, "ingestionTime": e["i"], "eventId": eid})
         out.sort(key=lambda e: (e["timestamp"], e["eventId"]))
         return out
