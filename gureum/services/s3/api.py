@@ -15,7 +15,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
 from gureum.policy import resource_policies
-from gureum.services.s3 import model, notify
+from gureum.services.s3 import model, notify, object_lock
 
 UTC = dt.UTC
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -72,7 +72,8 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     if not acls and sets_foreign_acl({k: v for k, v in params.items() if k != "ACL" or v != "private"}):
         raise AwsError.modeled("s3", "InvalidBucketAclWithObjectOwnership",
                                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
-    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls))
+    lock = bool(params.get("ObjectLockEnabledForBucket"))
+    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls, lock=lock))
     return {"Location": f"/{name}"}
 
 
@@ -129,6 +130,7 @@ async def put_bucket_versioning(ctx: RequestContext, params: dict[str, Any]) -> 
             "MalformedXML",
             "The XML you provided was not well-formed or did not validate against our published schema",
         )
+    object_lock.check_versioning(await get_bucket(ctx, params["Bucket"]), status)
     await _update(ctx, params["Bucket"], versioning=status)
     return {}
 

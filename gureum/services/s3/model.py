@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
@@ -43,9 +44,11 @@ def check_bucket_name(name: str) -> None:
         raise AwsError.modeled("s3", "InvalidBucketName", "The specified bucket is not valid.", BucketName=name)
 
 
-def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = False) -> dict[str, Any]:
+def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = False,
+                  lock: bool = False) -> dict[str, Any]:
     """CreateBucket; `acls`: the bucket keeps ACLs (ObjectOwnership ObjectWriter or
-    BucketOwnerPreferred), else they are disabled (BucketOwnerEnforced, AWS's default)."""
+    BucketOwnerPreferred), else they are disabled (BucketOwnerEnforced, AWS's default);
+    `lock`: Object Lock on (ObjectLockEnabledForBucket), which turns versioning on."""
     existing = t.get(BUCKETS, name)
     if existing is not None:
         if existing["account"] == account:
@@ -67,6 +70,8 @@ def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = 
         )
     doc = {"name": name, "account": account, "region": region, "created": time.time(), "versioning": "",
            "tags": None, "cors": None, "policy": None, "notification": None, "seq": 0, "acls": acls}
+    if lock:
+        doc.update(versioning="Enabled", lock={"ObjectLockEnabled": "Enabled"})
     t.put(BUCKETS, name, doc)
     return doc
 
@@ -186,10 +191,11 @@ def _find_version(t: Txn, bucket_name: str, key: str, vid: str) -> dict[str, Any
     return None
 
 
-def delete_object(t: Txn, bucket_name: str, account: str, key: str,
-                  version_id: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def delete_object(t: Txn, bucket_name: str, account: str, key: str, version_id: str | None = None,
+                  guard: Callable[[dict[str, Any]], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Delete as S3 does: a delete marker in versioned buckets, the version itself when a
-    version id is given. Returns (result, bucket); result has vid/dm/deleted."""
+    version id is given (after `guard` has seen it: Object Lock's check). Returns (result,
+    bucket); result has vid/dm/deleted."""
     b = bucket(t, bucket_name, account)
     okey = _okey(bucket_name, key)
     b["seq"] = b.get("seq", 0) + 1  # orders the removal event (its sequencer)
@@ -203,6 +209,8 @@ def delete_object(t: Txn, bucket_name: str, account: str, key: str,
                 break
         if found is None:
             return {"vid": version_id, "deleted": False}, b
+        if guard is not None:
+            guard(found[1])
         t.delete(VERSIONS, found[0])
         current = t.get(OBJECTS, okey)
         if current is not None and current.get("vid") == version_id:

@@ -1,0 +1,37 @@
+"""The error codes S3's object-level features send (Object Lock, archive restores, S3 Select,
+directory buckets, the features a gureum node cannot serve) that botocore's S3 model declares
+no shape for, with their HTTP statuses from AWS's S3 error code table. model_patches.py merges
+them into the model's patch, so `AwsError.modeled("s3", code, ...)` finds them."""
+
+from __future__ import annotations
+
+STATUS: dict[str, int] = {
+    "InvalidBucketState": 409,
+    "ObjectLockConfigurationNotFoundError": 404,
+    "NoSuchObjectLockConfiguration": 404,
+    "RestoreAlreadyInProgress": 409,
+    "InvalidTokenId": 400,
+    "MissingRequiredParameter": 400,
+    "ExpressionTooLong": 400,
+    "ParseUnexpectedToken": 400,
+    "ParseExpectedExpression": 400,
+    "ParseInvalidContextForWildcardInSelectList": 400,
+    "InvalidColumnIndex": 400,
+    "InvalidDataType": 400,
+    "CastFailed": 400,
+    "EvaluatorInvalidArguments": 400,
+    "UnsupportedSqlOperation": 400,
+    "InvalidTextEncoding": 400,
+    "InvalidFileHeaderInfo": 400,
+    "InvalidExpressionType": 400,
+    "InvalidCompressionFormat": 400,
+    "UnsupportedParquetType": 400,
+    "ColumnNotFound": 400,
+    "ObjectSerializationConflict": 400,
+    "InvalidQuoteFields": 400,
+    "JSONParsingError": 400,
+    "CSVParsingError": 400,
+    "MissingHeaders": 400,
+    "UnauthorizedAccess": 403,
+    "NoSuchAnnotation": 404,
+}
