@@ -99,7 +99,7 @@ def _epoch(value: Any) -> float:
         raise _malformed()
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.timestamp()
+    return float(value.timestamp())
 
 
 def _future(until: float, now: float) -> None:

@@ -13,7 +13,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.aws.protocols import rest
 from gureum.http.server import Response
-from gureum.services.s3 import bodies, listing, model, notify, object_lock
+from gureum.services.s3 import archive, bodies, listing, model, notify, object_lock
 from gureum.services.s3.api import _acl, check_tag_set, owner, refuse_foreign_acl
 from gureum.services.s3.object_lock_api import has_digest
 
@@ -184,6 +184,9 @@ def _object_headers(obj: dict[str, Any], params: dict[str, Any], with_checksums:
     if with_checksums:
         out.update(_checksum_fields(obj))
     out.update(object_lock.headers(obj))
+    restore = archive.header(obj, time.time())
+    if restore:
+        out["Restore"] = restore
     for p, member in _RESPONSE_OVERRIDES.items():
         if params.get(p) is not None:
             out[member] = params[p]
@@ -235,6 +238,7 @@ async def _get_or_head(ctx: RequestContext, params: dict[str, Any], head: bool) 
             status = 206
             result["ContentRange"] = f"bytes {start}-{end - 1}/{size}" if end > start else f"bytes */{size}"
     if not head:
+        archive.check_readable(obj, time.time())
         result["Body"] = bodies.read(ctx.app, obj.get("blobs") or [], start, end)
     return _respond(ctx, result, status)
 
@@ -369,6 +373,7 @@ async def load_copy_source(ctx: RequestContext, source: str) -> dict[str, Any]:
     obj = await ctx.app.store.read(lambda t: model.get_object(t, sb, ctx.account_id, sk, svid))
     if obj.get("dm"):
         raise AwsError.modeled("s3", "NoSuchKey", model.NO_SUCH_KEY, Key=sk)
+    archive.check_readable(obj, time.time())
     obj["_source"] = (sb, sk)
     return obj
 
