@@ -7,7 +7,8 @@ MANIFEST = Manifest(
     services=("s3",),
     api_modules={"s3": ("gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart",
                         # object-level features (issue 25, S3 part B)
-                        "gureum.services.s3.object_lock_api", "gureum.services.s3.attributes_api")},
+                        "gureum.services.s3.object_lock_api", "gureum.services.s3.attributes_api",
+                        "gureum.services.s3.select_api")},
     # unreferenced blob collection, multipart upload expiry
     components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),),
     validation_errors={"s3": "InvalidArgument"},
