@@ -77,6 +77,7 @@ class Routing:
     rest: bool = False
     rest_last: bool = False
     unserved_sharing: tuple[str, ...] = ()
+    signing_aliases: tuple[str, ...] = ()  # more SigV4 names it is signed with (S3: s3express)
 
 
 @dataclass(frozen=True)
