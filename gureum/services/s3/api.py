@@ -91,7 +91,7 @@ async def head_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 @operation("s3", "ListBuckets")
 async def list_buckets(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     if directory.signed_as_express(ctx):  # GET / is ListDirectoryBuckets too
-        return await directory.list_directory_buckets(ctx, directory.listing_params(ctx))
+        return await directory.list_directory(ctx, directory.listing_params(ctx))
     buckets = await ctx.app.store.read(lambda t: model.list_buckets(t, ctx.account_id))
     prefix = params.get("Prefix") or ""
     region = params.get("BucketRegion")

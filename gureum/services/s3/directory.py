@@ -123,6 +123,11 @@ def listing_params(ctx: RequestContext) -> dict[str, Any]:
 
 @operation("s3", "ListDirectoryBuckets")
 async def list_directory_buckets(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await list_directory(ctx, params)
+
+
+async def list_directory(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """ListDirectoryBuckets' answer (also for `GET /` signed for s3express, see signed_as_express)."""
     buckets = await ctx.app.store.read(lambda t: model.list_buckets(t, ctx.account_id))
     buckets = sorted((b for b in buckets if b.get("directory")), key=lambda b: b["name"])
     token = params.get("ContinuationToken")

@@ -34,4 +34,6 @@ STATUS: dict[str, int] = {
     "MissingHeaders": 400,
     "UnauthorizedAccess": 403,
     "NoSuchAnnotation": 404,
+    "MetadataConfigurationNotFound": 404,
+    "KMS.NotFoundException": 400,
 }
