@@ -101,3 +101,27 @@ def test_bad_queries_get_aws_errors(s3, bucket):
     with pytest.raises(EventStreamError) as e:
         _select(s3, bucket, "numbers.csv", "SELECT CAST(s._1 AS INT) FROM S3Object s", {"CSV": {}})
     assert "CastFailed" in str(e.value)
+
+
+def test_scan_range_progress_and_output_options(s3, bucket):
+    body = CSV.split(b"\n", 1)[1]  # the records without the header line
+    s3.put_object(Bucket=bucket, Key="plain.csv", Body=body)
+    second = body.index(b"bob")
+    resp = s3.select_object_content(Bucket=bucket, Key="plain.csv", Expression="SELECT s._1 FROM S3Object s",
+                                    ExpressionType="SQL", InputSerialization={"CSV": {}},
+                                    OutputSerialization={"CSV": {"QuoteFields": "ALWAYS", "RecordDelimiter": ";"}},
+                                    ScanRange={"Start": second - 2, "End": second + 5},
+                                    RequestProgress={"Enabled": True})
+    records, progress = b"", None
+    for event in resp["Payload"]:
+        if "Records" in event:
+            records += event["Records"]["Payload"]
+        elif "Progress" in event:
+            progress = event["Progress"]["Details"]
+    # the range starts inside alice's record: it begins at the next one, and ends with the
+    # record the range's end falls in
+    assert records == b'"bob";'
+    assert progress is not None and progress["BytesReturned"] == len(records)
+    out, _, _ = _select(s3, bucket, "people.csv", "SELECT s.name AS who, s.age FROM S3Object s LIMIT 1", USE,
+                        {"JSON": {"RecordDelimiter": "|"}})
+    assert out == '{"who":"alice","age":"30"}|'
