@@ -90,6 +90,8 @@ def test_archived_object_needs_a_restore(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.get_object(Bucket=bucket, Key="cold")
     assert _err(e) == ("InvalidObjectState", 403)
+    listed = s3.list_objects_v2(Bucket=bucket, OptionalObjectAttributes=["RestoreStatus"])["Contents"]
+    assert next(o for o in listed if o["Key"] == "cold")["RestoreStatus"] == {"IsRestoreInProgress": True}
 
 
 def test_expedited_restore_completes_with_an_expiry(s3, bucket):
@@ -104,6 +106,10 @@ def test_expedited_restore_completes_with_an_expiry(s3, bucket):
     restore = s3.head_object(Bucket=bucket, Key="deep")["Restore"]
     assert "expiry-date=" in restore and "00:00:00 GMT" in restore
     assert s3.get_object(Bucket=bucket, Key="deep")["Body"].read() == b"thawed"
+    listed = s3.list_objects_v2(Bucket=bucket, OptionalObjectAttributes=["RestoreStatus"])["Contents"]
+    status = next(o for o in listed if o["Key"] == "deep")["RestoreStatus"]
+    assert status["IsRestoreInProgress"] is False and status["RestoreExpiryDate"].hour == 0
+    assert "RestoreStatus" not in s3.list_objects_v2(Bucket=bucket)["Contents"][0]
     again = s3.restore_object(Bucket=bucket, Key="deep", RestoreRequest={"Days": 5})
     assert again["ResponseMetadata"]["HTTPStatusCode"] == 200  # a restored copy: only its expiry moves
     assert s3.head_object(Bucket=bucket, Key="deep")["Restore"] != restore

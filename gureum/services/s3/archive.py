@@ -58,6 +58,16 @@ def header(obj: dict[str, Any], now: float) -> str | None:
     return f'ongoing-request="false", expiry-date="{_http_date(r["expiry"])}"'
 
 
+def status(obj: dict[str, Any], now: float) -> dict[str, Any] | None:
+    """ListObjectsV2's RestoreStatus (OptionalObjectAttributes RestoreStatus), if restored or restoring."""
+    r = obj.get("restore")
+    if not is_archived(obj) or not r or now >= r["expiry"]:
+        return None
+    if now < r["ready"]:
+        return {"IsRestoreInProgress": True}
+    return {"IsRestoreInProgress": False, "RestoreExpiryDate": dt.datetime.fromtimestamp(r["expiry"], dt.UTC)}
+
+
 def _expiry(ready: float, days: int) -> float:
     return float(math.ceil((ready + days * _DAY) / _DAY) * _DAY)
 

@@ -426,9 +426,14 @@ def _enc(value: str, encoding: str | None) -> str:
     return quote(value, safe="/") if encoding == "url" else value
 
 
-def _content(key: str, d: dict[str, Any], encoding: str | None, fetch_owner: bool, account: str) -> dict[str, Any]:
+def _content(key: str, d: dict[str, Any], encoding: str | None, fetch_owner: bool, account: str,
+             restore_status: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {"Key": _enc(key, encoding), "LastModified": _ts(d["mtime"]), "ETag": d["etag"],
                             "Size": d["size"], "StorageClass": d.get("sc") or "STANDARD"}
+    if restore_status:
+        status = archive.status(d, time.time())
+        if status is not None:
+            item["RestoreStatus"] = status
     if d.get("cks"):
         item["ChecksumAlgorithm"] = sorted(d["cks"])
         if d.get("ckt"):
@@ -487,7 +492,9 @@ async def list_objects_v2(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if params.get("StartAfter"):
         out["StartAfter"] = _enc(params["StartAfter"], enc)
     if page.items:
-        out["Contents"] = [_content(k, d, enc, bool(params.get("FetchOwner")), b["account"]) for k, d in page.items]
+        restore = "RestoreStatus" in (params.get("OptionalObjectAttributes") or [])
+        out["Contents"] = [_content(k, d, enc, bool(params.get("FetchOwner")), b["account"], restore)
+                           for k, d in page.items]
     if page.prefixes:
         out["CommonPrefixes"] = [{"Prefix": _enc(p, enc)} for p in page.prefixes]
     if page.truncated and page.last is not None:
