@@ -1,5 +1,5 @@
 """SelectObjectContent (S3 Select): the request checked, the object read on a worker thread
-through select_io.py's readers, the query (select_sql.py) run over its records, and the answer
+through select_io.py's readers, the query (parsed by select_sql.py) run over its records (select_eval.py), and the answer
 sent as an event stream (eventstream.py) that botocore's EventStream reads."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """S3 Select's input readers and output writers, synchronous (run on a worker thread): an
 object's blob pieces read as one stream (GZIP and BZIP2 undone), CSV and JSON records turned
-into `select_sql.Record`s, answered rows written as CSV or JSON, and the whole answer framed as
+into `select_eval.Record`s, answered rows written as CSV or JSON, and the whole answer framed as
 the event stream AWS sends: Records events (at most RECORDS_CHUNK bytes each), an optional
 Progress, Stats, End — or an error event where evaluation fails after the answer has begun."""
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from gureum.aws.errors import AwsError
-from gureum.services.s3 import eventstream, select_sql
+from gureum.services.s3 import eventstream, select_eval, select_sql
 
 if TYPE_CHECKING:
     from gureum.blobs import BlobStore
@@ -107,7 +107,7 @@ def _lines(text: io.TextIOBase, delimiter: str) -> Iterator[str]:
         yield pending
 
 
-def csv_records(stream: BinaryIO, spec: dict[str, Any]) -> Iterator[select_sql.Record]:
+def csv_records(stream: BinaryIO, spec: dict[str, Any]) -> Iterator[select_eval.Record]:
     header_info = (spec.get("FileHeaderInfo") or "NONE").upper()
     if header_info not in ("NONE", "USE", "IGNORE"):
         raise _bad("InvalidFileHeaderInfo", "The FileHeaderInfo is invalid. Only NONE, USE, and IGNORE are supported.")
@@ -131,14 +131,14 @@ def csv_records(stream: BinaryIO, spec: dict[str, Any]) -> Iterator[select_sql.R
                 if header_info == "IGNORE":
                     names = []
                 continue
-            yield select_sql.Record(fields=fields, header=header or None, names=names)
+            yield select_eval.Record(fields=fields, header=header or None, names=names)
     except UnicodeDecodeError:
         raise _bad("InvalidTextEncoding", "UTF-8 encoding is required.") from None
     except csv.Error as err:
         raise _bad("CSVParsingError", f"Encountered an error parsing the CSV file: {err}") from None
 
 
-def json_records(stream: BinaryIO, spec: dict[str, Any], wildcard: bool) -> Iterator[select_sql.Record]:
+def json_records(stream: BinaryIO, spec: dict[str, Any], wildcard: bool) -> Iterator[select_eval.Record]:
     kind = (spec.get("Type") or "").upper()
     if kind not in ("DOCUMENT", "LINES"):
         raise _bad("InvalidRequest", "The JSON Type must be DOCUMENT or LINES.")
@@ -152,9 +152,9 @@ def json_records(stream: BinaryIO, spec: dict[str, Any], wildcard: bool) -> Iter
         for value in values:
             if wildcard and isinstance(value, list):
                 for item in value:
-                    yield select_sql.Record(doc=item)
+                    yield select_eval.Record(doc=item)
             else:
-                yield select_sql.Record(doc=value)
+                yield select_eval.Record(doc=value)
     except UnicodeDecodeError:
         raise _bad("InvalidTextEncoding", "UTF-8 encoding is required.") from None
     except ValueError as err:
@@ -189,7 +189,7 @@ class Writer:
             raise _bad("ObjectSerializationConflict", "OutputSerialization specifies more than one format "
                        "(CSV, JSON), or none.")
 
-    def row(self, row: select_sql.Row) -> str:
+    def row(self, row: select_eval.Row) -> str:
         if self.js is not None:
             delim = self.js.get("RecordDelimiter") or "\n"
             return json.dumps({k: _json_value(v) for k, v in row}, separators=(",", ":"),
@@ -201,7 +201,7 @@ class Writer:
         always = (c.get("QuoteFields") or "ASNEEDED").upper() == "ALWAYS"
         out = []
         for _, v in row:
-            s = select_sql.format_value(v)
+            s = select_eval.format_value(v)
             if always or any(x in s for x in (fd, rd, q, "\n", "\r")):
                 s = q + s.replace(q, esc + q) + q
             out.append(s)
@@ -220,7 +220,7 @@ def _stats(tag: str, scanned: int, processed: int, returned: int) -> bytes:
     return eventstream.event(tag, body.encode(), "text/xml")
 
 
-def answer(query: select_sql.Query, records: Iterator[select_sql.Record], writer: Writer,
+def answer(query: select_sql.Query, records: Iterator[select_eval.Record], writer: Writer,
            counters: tuple[PiecesReader, Counting], progress: bool) -> Answer:
     """Run the query and frame its answer. An evaluation error before the first row is raised
     (an HTTP error); after it, it ends the stream as an error event, as AWS does."""
@@ -238,7 +238,7 @@ def answer(query: select_sql.Query, records: Iterator[select_sql.Record], writer
             buf, size = [], 0
 
     try:
-        for row in select_sql.run(query, records):
+        for row in select_eval.run(query, records):
             text = writer.row(row)
             buf.append(text)
             size += len(text)
