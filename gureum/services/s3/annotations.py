@@ -4,8 +4,8 @@ bytes, at most 1,000 per object version) attached to an object version without t
 Table `s3_annotations`: `<bucket>/<key>\\x01<version seqkey>\\x01<name>` -> {"name", "mtime",
 "etag", "size", "cks" (algorithm -> base64), "data" (the payload, base64)}. The version's
 seqkey (model.py: unique per written version, a null version rewritten gets a new one) ties
-annotations to exactly one version: an overwritten or deleted version's annotations are no
-longer reachable. Directory buckets have none (AWS: not supported); a version under Object
+annotations to exactly one version; model.py drops them with their version (overwritten null
+version, delete by version id, delete in an unversioned bucket). Directory buckets have none (AWS: not supported); a version under Object
 Lock retention or legal hold refuses changes (object_lock.is_protected, no bypass).
 """
 
@@ -26,7 +26,7 @@ from gureum.services.s3.objects import DEFAULT_SSE
 if TYPE_CHECKING:
     from gureum.store.base import Txn
 
-ANNOTATIONS = "s3_annotations"
+ANNOTATIONS = model.ANNOTATIONS
 MAX_NAME = 512
 MAX_PAYLOAD = 1024 * 1024
 MAX_PER_VERSION = 1000

@@ -5,7 +5,8 @@ account and placed in a region), object versions, multipart uploads. Object byte
 Tables: `s3_buckets` (key: bucket name), `s3_objects` (`<bucket>/<key>`: the current
 version), `s3_versions` (`<bucket>/<key>\\x01<20-digit descending seq>`: every version and
 delete marker), `s3_uploads` (`<bucket>/<key>\\x01<upload id>`), `s3_parts`
-(`<upload id>/<part number:05d>`).
+(`<upload id>/<part number:05d>`), `s3_annotations` (annotations.py: `<version key>\\x01<name>`,
+dropped here with the version they annotate).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ OBJECTS = "s3_objects"
 VERSIONS = "s3_versions"
 UPLOADS = "s3_uploads"
 PARTS = "s3_parts"
+ANNOTATIONS = "s3_annotations"
 _SEQ_TOP = 10**19
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
@@ -157,6 +159,7 @@ def _write_version(t: Txn, b: dict[str, Any], obj: dict[str, Any]) -> None:
         for vkey, v in t.scan(VERSIONS, f"{name}/{key}\x01"):
             if v.get("vid") == "null":
                 t.delete(VERSIONS, vkey)
+                t.delete_prefix(ANNOTATIONS, vkey + "\x01")
     t.put(VERSIONS, f"{name}/{key}\x01{obj['seqkey']}", obj)
     t.put(OBJECTS, _okey(name, key), obj)
 
@@ -212,6 +215,7 @@ def delete_object(t: Txn, bucket_name: str, account: str, key: str, version_id: 
         if guard is not None:
             guard(found[1])
         t.delete(VERSIONS, found[0])
+        t.delete_prefix(ANNOTATIONS, found[0] + "\x01")
         current = t.get(OBJECTS, okey)
         if current is not None and current.get("vid") == version_id:
             rest = t.scan(VERSIONS, f"{bucket_name}/{key}\x01", limit=1)
@@ -227,6 +231,7 @@ def delete_object(t: Txn, bucket_name: str, account: str, key: str, version_id: 
     current = t.get(OBJECTS, okey)
     t.delete(OBJECTS, okey)
     t.delete_prefix(VERSIONS, f"{bucket_name}/{key}\x01")
+    t.delete_prefix(ANNOTATIONS, f"{bucket_name}/{key}\x01")
     return {"vid": None, "deleted": current is not None, "obj": event}, b
 
 
