@@ -181,7 +181,8 @@ async def admit(app: App, request: Request, scope: Scope | None) -> Admission:
         raise invalid_token()
     if ident.expired:
         raise AwsError.common("ExpiredToken", "The security token included in the request is expired")
-    token = request.headers.get("x-amz-security-token") or request.query_dict().get("X-Amz-Security-Token")
+    token = (request.headers.get("x-amz-security-token") or request.headers.get("x-amz-s3session-token")
+             or request.query_dict().get("X-Amz-Security-Token"))
     if ident.session_token is not None and token != ident.session_token:
         raise invalid_token()
     sigv4.check_time(signed, scope.service, dt.datetime.now(dt.timezone.utc))

@@ -80,6 +80,9 @@ _ACTIONS: dict[tuple[str, str], str] = {
     ("s3", "DeleteBucketTagging"): "PutBucketTagging",
     ("s3", "GetBucketNotificationConfiguration"): "GetBucketNotification",
     ("s3", "PutBucketNotificationConfiguration"): "PutBucketNotification",
+    ("s3", "GetObjectLockConfiguration"): "GetBucketObjectLockConfiguration",
+    ("s3", "PutObjectLockConfiguration"): "PutBucketObjectLockConfiguration",
+    ("s3", "SelectObjectContent"): "GetObject",
     ("sqs", "SendMessageBatch"): "SendMessage",
     ("sqs", "DeleteMessageBatch"): "DeleteMessage",
     ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility",
@@ -99,6 +102,10 @@ _S3_VERSIONED = {
     "GetObjectAcl": "GetObjectVersionAcl",
     "PutObjectAcl": "PutObjectVersionAcl",
 }
+
+# S3 operations that honour x-amz-bypass-governance-retention.
+_S3_BYPASS = {"DeleteObject", "DeleteObjects", "PutObjectRetention"}
+
 
 def owner(arn: str) -> str:
     """The account an ARN names, or "" (no account field, `aws`, or not an ARN). Any other
@@ -370,6 +377,9 @@ def target(service: str, operation: str, params: Mapping[str, Any], account: str
     if service == "s3" and operation in ("CopyObject", "UploadPartCopy"):
         source = _copy_source(params.get("CopySource"))
         also = (source,) if source is not None else ()
+    elif service == "s3" and params.get("BypassGovernanceRetention") and operation in _S3_BYPASS:
+        # Object Lock: bypassing GOVERNANCE retention is a permission of its own
+        also = tuple(("s3:BypassGovernanceRetention", r) for r in resources)
     elif service == "lambda" and operation in ("CreateEventSourceMapping",) and params.get("EventSourceArn"):
         # The mapping reads the source with the function's role (approximated by the caller):
         # a queue of another account only through its policy.

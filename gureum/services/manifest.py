@@ -69,6 +69,8 @@ class Routing:
     REST service's (its paths match almost anything, e.g. S3's `/{Bucket}/{Key+}`).
     `unserved_sharing`: AWS services gureum does not serve that sign with the same name; a
     request matching one of their paths is answered 501 naming that service.
+    `signing_aliases`: further SigV4 names the service's own requests are signed with (S3's
+    directory buckets sign as `s3express`, WriteGetObjectResponse as `s3-object-lambda`).
     """
 
     signing_name: str | None = None  # None: the service's own name
@@ -77,6 +79,7 @@ class Routing:
     rest: bool = False
     rest_last: bool = False
     unserved_sharing: tuple[str, ...] = ()
+    signing_aliases: tuple[str, ...] = ()  # more SigV4 names it is signed with (S3: s3express)
 
 
 @dataclass(frozen=True)

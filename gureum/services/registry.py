@@ -140,8 +140,8 @@ PROTOCOL_HOOKS: dict[str, str] = {s: m.protocol_hooks for m in MANIFESTS if m.pr
 def _signers() -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for s in SERVED:
-        name = ROUTING[s].signing_name or s
-        out[name] = (*out.get(name, ()), s)
+        for name in (ROUTING[s].signing_name or s, *ROUTING[s].signing_aliases):
+            out[name] = (*out.get(name, ()), s)
     return out
 
 

@@ -52,3 +52,14 @@ def root_session_credentials(txn: Txn, account: str, duration_seconds: int, sour
     """Temporary credentials of `account`'s root, as its GetSessionToken would issue them."""
     rec = sessions.session_token(txn, account, arns.iam_root(account), account, duration_seconds, source)
     return sessions.credentials(rec)
+
+
+def caller_session_credentials(txn: Txn, account: str, arn: str, duration_seconds: int, source: str,
+                               policy: str | None = None) -> dict[str, Any]:
+    """Temporary credentials carrying the caller's own identity (`arn`), narrowed by the
+    session policy `policy` when given: what S3's CreateSession hands out for a directory
+    bucket (five minutes, ReadOnly sessions narrowed to reads)."""
+    user_id = account if arn == arns.iam_root(account) else arn
+    rec = sessions.session_token(txn, account, arn, user_id, duration_seconds, source,
+                                 {"Documents": [policy]} if policy else None)
+    return sessions.credentials(rec)

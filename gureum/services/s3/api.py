@@ -15,7 +15,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
 from gureum.policy import resource_policies
-from gureum.services.s3 import model, notify
+from gureum.services.s3 import directory, model, notify, object_lock
 
 UTC = dt.UTC
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -41,6 +41,11 @@ async def _update(ctx: RequestContext, name: str, **changes: Any) -> dict[str, A
 async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["Bucket"]
     model.check_bucket_name(name)
+    config = params.get("CreateBucketConfiguration") or {}
+    if directory.is_directory_name(name) or (config.get("Bucket") or {}).get("Type") == "Directory":
+        fields = directory.check_create(name, ctx.region, config)
+        await ctx.app.store.run(lambda t: directory.create(t, name, ctx.account_id, ctx.region, fields))
+        return {"Location": f"/{name}"}
     constraint = (params.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
     region = ctx.region
     if region == "us-east-1":
@@ -72,7 +77,8 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     if not acls and sets_foreign_acl({k: v for k, v in params.items() if k != "ACL" or v != "private"}):
         raise AwsError.modeled("s3", "InvalidBucketAclWithObjectOwnership",
                                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
-    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls))
+    lock = bool(params.get("ObjectLockEnabledForBucket"))
+    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls, lock=lock))
     return {"Location": f"/{name}"}
 
 
@@ -84,10 +90,13 @@ async def head_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 
 @operation("s3", "ListBuckets")
 async def list_buckets(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    if directory.signed_as_express(ctx):  # GET / is ListDirectoryBuckets too
+        return await directory.list_directory(ctx, directory.listing_params(ctx))
     buckets = await ctx.app.store.read(lambda t: model.list_buckets(t, ctx.account_id))
     prefix = params.get("Prefix") or ""
     region = params.get("BucketRegion")
-    buckets = [b for b in buckets if b["name"].startswith(prefix) and (not region or b["region"] == region)]
+    buckets = [b for b in buckets if b["name"].startswith(prefix) and (not region or b["region"] == region)
+               and not b.get("directory")]  # directory buckets: ListDirectoryBuckets
     token = params.get("ContinuationToken")
     if token:
         buckets = [b for b in buckets if b["name"] > token]
@@ -129,6 +138,7 @@ async def put_bucket_versioning(ctx: RequestContext, params: dict[str, Any]) -> 
             "MalformedXML",
             "The XML you provided was not well-formed or did not validate against our published schema",
         )
+    object_lock.check_versioning(await get_bucket(ctx, params["Bucket"]), status)
     await _update(ctx, params["Bucket"], versioning=status)
     return {}
 

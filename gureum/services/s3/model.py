@@ -5,7 +5,8 @@ account and placed in a region), object versions, multipart uploads. Object byte
 Tables: `s3_buckets` (key: bucket name), `s3_objects` (`<bucket>/<key>`: the current
 version), `s3_versions` (`<bucket>/<key>\\x01<20-digit descending seq>`: every version and
 delete marker), `s3_uploads` (`<bucket>/<key>\\x01<upload id>`), `s3_parts`
-(`<upload id>/<part number:05d>`).
+(`<upload id>/<part number:05d>`), `s3_annotations` (annotations.py: `<version key>\\x01<name>`,
+dropped here with the version they annotate).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
@@ -25,6 +27,7 @@ OBJECTS = "s3_objects"
 VERSIONS = "s3_versions"
 UPLOADS = "s3_uploads"
 PARTS = "s3_parts"
+ANNOTATIONS = "s3_annotations"
 _SEQ_TOP = 10**19
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
@@ -43,9 +46,11 @@ def check_bucket_name(name: str) -> None:
         raise AwsError.modeled("s3", "InvalidBucketName", "The specified bucket is not valid.", BucketName=name)
 
 
-def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = False) -> dict[str, Any]:
+def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = False,
+                  lock: bool = False) -> dict[str, Any]:
     """CreateBucket; `acls`: the bucket keeps ACLs (ObjectOwnership ObjectWriter or
-    BucketOwnerPreferred), else they are disabled (BucketOwnerEnforced, AWS's default)."""
+    BucketOwnerPreferred), else they are disabled (BucketOwnerEnforced, AWS's default);
+    `lock`: Object Lock on (ObjectLockEnabledForBucket), which turns versioning on."""
     existing = t.get(BUCKETS, name)
     if existing is not None:
         if existing["account"] == account:
@@ -67,6 +72,8 @@ def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = 
         )
     doc = {"name": name, "account": account, "region": region, "created": time.time(), "versioning": "",
            "tags": None, "cors": None, "policy": None, "notification": None, "seq": 0, "acls": acls}
+    if lock:
+        doc.update(versioning="Enabled", lock={"ObjectLockEnabled": "Enabled"})
     t.put(BUCKETS, name, doc)
     return doc
 
@@ -152,6 +159,7 @@ def _write_version(t: Txn, b: dict[str, Any], obj: dict[str, Any]) -> None:
         for vkey, v in t.scan(VERSIONS, f"{name}/{key}\x01"):
             if v.get("vid") == "null":
                 t.delete(VERSIONS, vkey)
+                t.delete_prefix(ANNOTATIONS, vkey + "\x01")
     t.put(VERSIONS, f"{name}/{key}\x01{obj['seqkey']}", obj)
     t.put(OBJECTS, _okey(name, key), obj)
 
@@ -186,10 +194,11 @@ def _find_version(t: Txn, bucket_name: str, key: str, vid: str) -> dict[str, Any
     return None
 
 
-def delete_object(t: Txn, bucket_name: str, account: str, key: str,
-                  version_id: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def delete_object(t: Txn, bucket_name: str, account: str, key: str, version_id: str | None = None,
+                  guard: Callable[[dict[str, Any]], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Delete as S3 does: a delete marker in versioned buckets, the version itself when a
-    version id is given. Returns (result, bucket); result has vid/dm/deleted."""
+    version id is given (after `guard` has seen it: Object Lock's check). Returns (result,
+    bucket); result has vid/dm/deleted."""
     b = bucket(t, bucket_name, account)
     okey = _okey(bucket_name, key)
     b["seq"] = b.get("seq", 0) + 1  # orders the removal event (its sequencer)
@@ -203,7 +212,10 @@ def delete_object(t: Txn, bucket_name: str, account: str, key: str,
                 break
         if found is None:
             return {"vid": version_id, "deleted": False}, b
+        if guard is not None:
+            guard(found[1])
         t.delete(VERSIONS, found[0])
+        t.delete_prefix(ANNOTATIONS, found[0] + "\x01")
         current = t.get(OBJECTS, okey)
         if current is not None and current.get("vid") == version_id:
             rest = t.scan(VERSIONS, f"{bucket_name}/{key}\x01", limit=1)
@@ -219,6 +231,7 @@ def delete_object(t: Txn, bucket_name: str, account: str, key: str,
     current = t.get(OBJECTS, okey)
     t.delete(OBJECTS, okey)
     t.delete_prefix(VERSIONS, f"{bucket_name}/{key}\x01")
+    t.delete_prefix(ANNOTATIONS, f"{bucket_name}/{key}\x01")
     return {"vid": None, "deleted": current is not None, "obj": event}, b
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gureum.services.s3.object_errors import STATUS as _OBJECT_STATUS
+
 _STATUS = {
     "AccessControlListNotSupported": 400,
     "BadDigest": 400,
@@ -60,7 +62,7 @@ _ROOTS = {
 PATCHES: dict[str, Any] = {
     "shapes": {
         **{code: {"type": "structure", "members": {}, "exception": True, "error": {"httpStatusCode": status}}
-           for code, status in _STATUS.items()},
+           for code, status in {**_STATUS, **_OBJECT_STATUS}.items()},
         **{shape: {"locationName": root} for shape, root in _ROOTS.items()},
     }
 }

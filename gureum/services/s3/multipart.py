@@ -12,7 +12,7 @@ from typing import Any
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_url
-from gureum.services.s3 import bodies, checksums, listing, model, notify
+from gureum.services.s3 import bodies, checksums, listing, model, notify, object_lock
 from gureum.services.s3.api import owner, refuse_foreign_acl
 from gureum.services.s3.objects import (
     DEFAULT_SSE,
@@ -34,8 +34,9 @@ def _ts(epoch: float) -> dt.datetime:
 @operation("s3", "CreateMultipartUpload")
 async def create_multipart_upload(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
-    upload = object_doc(key, None, params)
+    b = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(b, params)
+    upload = object_doc(key, None, params, **object_lock.for_new_version(b, params, time.time()))
     algo = (params.get("ChecksumAlgorithm") or "").upper() or None
     upload["algo"] = algo
     upload["ckt"] = params.get("ChecksumType") or ("COMPOSITE" if algo else None)
@@ -160,9 +161,10 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
             )
     md5s = b"".join(bytes.fromhex(p["etag"].strip('"')) for p in chosen)
     etag = f'"{hashlib.md5(md5s, usedforsecurity=False).hexdigest()}-{len(chosen)}"'
-    obj = {k: v for k, v in up.items() if k in ("key", "ctype", "meta", "hdrs", "sc", "tags")}
+    obj = {k: v for k, v in up.items() if k in ("key", "ctype", "meta", "hdrs", "sc", "tags", "lock", "hold")}
     obj.update({"mtime": time.time(), "size": sum(p["size"] for p in chosen), "etag": etag,
-                "blobs": [[p["digest"], p["size"]] for p in chosen], "parts": len(chosen)})
+                "blobs": [[p["digest"], p["size"]] for p in chosen], "parts": len(chosen),
+                "pcks": [p.get("cks") or {} for p in chosen]})
     algo = up.get("algo")
     if algo and all(p.get("cks", {}).get(algo) for p in chosen) and algo in checksums.ALGORITHMS:
         for w, p in zip(wanted, chosen, strict=False):

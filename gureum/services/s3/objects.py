@@ -13,8 +13,9 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.aws.protocols import rest
 from gureum.http.server import Response
-from gureum.services.s3 import bodies, listing, model, notify
+from gureum.services.s3 import archive, bodies, listing, model, notify, object_lock
 from gureum.services.s3.api import _acl, check_tag_set, owner, refuse_foreign_acl
+from gureum.services.s3.object_lock_api import has_digest
 
 UTC = dt.UTC
 MAX_PUT = 5 * 1024**3  # a single PUT; larger objects need multipart uploads
@@ -81,7 +82,11 @@ def _checksum_fields(obj: dict[str, Any]) -> dict[str, Any]:
 @operation("s3", "PutObject")
 async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
+    b = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(b, params)
+    locks = object_lock.for_new_version(b, params, time.time())
+    if object_lock.needs_digest(b, params) and not has_digest(ctx):
+        raise object_lock.digest_missing()
     if len(key.encode()) > 1024:
         raise AwsError.modeled("s3", "KeyTooLongError", "Your key is too long")
     if (params.get("ContentLength") or 0) > MAX_PUT:
@@ -93,7 +98,7 @@ async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
             MaxSizeAllowed=str(MAX_PUT),
         )
     stored = await bodies.receive(ctx, params)
-    obj = object_doc(key, stored, params)
+    obj = object_doc(key, stored, params, **locks)
     obj, b = await ctx.app.store.run(lambda t: model.put_object(
         t, name, ctx.account_id, obj, params.get("IfNoneMatch"), params.get("IfMatch")))
     notify.emit(ctx.app, b, "ObjectCreated:Put", key, obj=obj, version_id=obj["vid"], **_event_ctx(ctx))
@@ -178,6 +183,10 @@ def _object_headers(obj: dict[str, Any], params: dict[str, Any], with_checksums:
         out["PartsCount"] = obj["parts"]
     if with_checksums:
         out.update(_checksum_fields(obj))
+    out.update(object_lock.headers(obj))
+    restore = archive.header(obj, time.time())
+    if restore:
+        out["Restore"] = restore
     for p, member in _RESPONSE_OVERRIDES.items():
         if params.get(p) is not None:
             out[member] = params[p]
@@ -229,6 +238,7 @@ async def _get_or_head(ctx: RequestContext, params: dict[str, Any], head: bool) 
             status = 206
             result["ContentRange"] = f"bytes {start}-{end - 1}/{size}" if end > start else f"bytes */{size}"
     if not head:
+        archive.check_readable(obj, time.time())
         result["Body"] = bodies.read(ctx.app, obj.get("blobs") or [], start, end)
     return _respond(ctx, result, status)
 
@@ -250,8 +260,9 @@ async def head_object(ctx: RequestContext, params: dict[str, Any]) -> Response:
 
 # -- delete ----------------------------------------------------------------------------------
 
-async def _delete_one(ctx: RequestContext, name: str, key: str, vid: str | None) -> dict[str, Any]:
-    res, b = await ctx.app.store.run(lambda t: model.delete_object(t, name, ctx.account_id, key, vid))
+async def _delete_one(ctx: RequestContext, name: str, key: str, vid: str | None, bypass: bool) -> dict[str, Any]:
+    guard = object_lock.guard_delete(bypass, time.time())
+    res, b = await ctx.app.store.run(lambda t: model.delete_object(t, name, ctx.account_id, key, vid, guard))
     if res.get("deleted"):
         event = "ObjectRemoved:DeleteMarkerCreated" if res.get("dm") and not vid else "ObjectRemoved:Delete"
         notify.emit(ctx.app, b, event, key, obj=res.get("obj"), version_id=res.get("vid"), **_event_ctx(ctx))
@@ -260,7 +271,8 @@ async def _delete_one(ctx: RequestContext, name: str, key: str, vid: str | None)
 
 @operation("s3", "DeleteObject")
 async def delete_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    res = await _delete_one(ctx, params["Bucket"], params["Key"], params.get("VersionId"))
+    res = await _delete_one(ctx, params["Bucket"], params["Key"], params.get("VersionId"),
+                            bool(params.get("BypassGovernanceRetention")))
     out: dict[str, Any] = {}
     if res.get("dm"):
         out["DeleteMarker"] = True
@@ -285,7 +297,7 @@ async def delete_objects(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     for item in items:
         key, vid = item["Key"], item.get("VersionId")
         try:
-            res = await _delete_one(ctx, name, key, vid)
+            res = await _delete_one(ctx, name, key, vid, bool(params.get("BypassGovernanceRetention")))
         except AwsError as err:
             errors.append({"Key": key, "VersionId": vid, "Code": err.code, "Message": err.message})
             continue
@@ -361,6 +373,7 @@ async def load_copy_source(ctx: RequestContext, source: str) -> dict[str, Any]:
     obj = await ctx.app.store.read(lambda t: model.get_object(t, sb, ctx.account_id, sk, svid))
     if obj.get("dm"):
         raise AwsError.modeled("s3", "NoSuchKey", model.NO_SUCH_KEY, Key=sk)
+    archive.check_readable(obj, time.time())
     obj["_source"] = (sb, sk)
     return obj
 
@@ -368,7 +381,9 @@ async def load_copy_source(ctx: RequestContext, source: str) -> dict[str, Any]:
 @operation("s3", "CopyObject")
 async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
+    dest = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(dest, params)
+    locks = object_lock.for_new_version(dest, params, time.time())
     src = await load_copy_source(ctx, params["CopySource"])
     check_copy_conditions(src, params)
     directive = params.get("MetadataDirective") or "COPY"
@@ -391,6 +406,7 @@ async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     for f in ("size", "etag", "blobs", "cks", "ckt", "parts"):
         if src.get(f) is not None:
             obj[f] = src[f]
+    obj.update(locks)
     obj, b = await ctx.app.store.run(lambda t: model.put_object(
         t, name, ctx.account_id, obj, params.get("IfNoneMatch"), params.get("IfMatch")))
     notify.emit(ctx.app, b, "ObjectCreated:Copy", key, obj=obj, version_id=obj["vid"], **_event_ctx(ctx))
@@ -410,9 +426,14 @@ def _enc(value: str, encoding: str | None) -> str:
     return quote(value, safe="/") if encoding == "url" else value
 
 
-def _content(key: str, d: dict[str, Any], encoding: str | None, fetch_owner: bool, account: str) -> dict[str, Any]:
+def _content(key: str, d: dict[str, Any], encoding: str | None, fetch_owner: bool, account: str,
+             restore_status: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {"Key": _enc(key, encoding), "LastModified": _ts(d["mtime"]), "ETag": d["etag"],
                             "Size": d["size"], "StorageClass": d.get("sc") or "STANDARD"}
+    if restore_status:
+        status = archive.status(d, time.time())
+        if status is not None:
+            item["RestoreStatus"] = status
     if d.get("cks"):
         item["ChecksumAlgorithm"] = sorted(d["cks"])
         if d.get("ckt"):
@@ -471,7 +492,9 @@ async def list_objects_v2(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     if params.get("StartAfter"):
         out["StartAfter"] = _enc(params["StartAfter"], enc)
     if page.items:
-        out["Contents"] = [_content(k, d, enc, bool(params.get("FetchOwner")), b["account"]) for k, d in page.items]
+        restore = "RestoreStatus" in (params.get("OptionalObjectAttributes") or [])
+        out["Contents"] = [_content(k, d, enc, bool(params.get("FetchOwner")), b["account"], restore)
+                           for k, d in page.items]
     if page.prefixes:
         out["CommonPrefixes"] = [{"Prefix": _enc(p, enc)} for p in page.prefixes]
     if page.truncated and page.last is not None:

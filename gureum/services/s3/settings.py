@@ -15,3 +15,9 @@ class S3Settings:
     """blobs younger than this are never collected"""
     upload_expiry_days: float = 0.0
     """multipart uploads older than this many days are aborted (0: never)"""
+    restore_expedited_seconds: float = 2.0
+    """seconds an Expedited RestoreObject of a GLACIER object takes (AWS: 1-5 minutes)"""
+    restore_standard_seconds: float = 30.0
+    """seconds a Standard restore takes (AWS: 3-5 hours; DEEP_ARCHIVE: within 12 hours)"""
+    restore_bulk_seconds: float = 120.0
+    """seconds a Bulk restore takes (AWS: 5-12 hours; DEEP_ARCHIVE: within 48 hours)"""
