@@ -135,3 +135,23 @@ def test_list_services_by_namespace(gureum, ecs):
         ecs.create_service(serviceName=uniq("sc"), taskDefinition=td, desiredCount=0, launchType="FARGATE", networkConfiguration=AWSVPC,
                            serviceConnectConfiguration={"enabled": True, "namespace": uniq("nowhere")})
     assert err(e)[0] == "NamespaceNotFoundException"
+
+
+@pytest.mark.skipif(containers_skip_reason() is not None, reason=str(containers_skip_reason()))
+@pytest.mark.xdist_group("ecs-containers")
+def test_the_circuit_breaker_rollback_is_recorded_on_the_deployment(ecs, image):
+    good = register(ecs, image, [{"name": "web", "command": HTTPD, "stopTimeout": 2}])
+    broken = register(ecs, image.rsplit(":", 1)[0] + ":does-not-exist", [{"name": "web"}])
+    name = uniq("cb")
+    ecs.create_service(serviceName=name, taskDefinition=good, desiredCount=1, launchType="FARGATE", networkConfiguration=AWSVPC,
+                       deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                                                "maximumPercent": 200, "minimumHealthyPercent": 100})
+    wait_for("the first rollout", lambda: [d for d in deployments(ecs, name) if d["status"] == "SUCCESSFUL"], timeout=120)
+    ecs.update_service(service=name, taskDefinition=broken)
+    bad = deployments(ecs, name)[0]
+    done = wait_for("ROLLBACK_SUCCESSFUL", lambda: (lambda d: d if d["status"] == "ROLLBACK_SUCCESSFUL" else None)(
+        ecs.describe_service_deployments(serviceDeploymentArns=[bad["serviceDeploymentArn"]])["serviceDeployments"][0]), timeout=150)
+    assert done["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert done["rollback"]["serviceRevisionArn"] == done["sourceServiceRevisions"][0]["arn"]
+    assert ecs.describe_services(services=[name])["services"][0]["taskDefinition"] == good
+    ecs.delete_service(service=name, force=True)

@@ -141,7 +141,7 @@ def rolled_back(txn: Txn, doc: dict[str, Any], failed_dep: str, new_dep: str, to
     if rec is None:
         return
     account, region, cluster, name = _base(doc)
-    rec.update(status="ROLLBACK_IN_PROGRESS", statusReason=reason, finishedAt=None,
+    rec.update(status="ROLLBACK_IN_PROGRESS", statusReason=reason, finishedAt=None, stoppedAt=None,
                rollback={"reason": reason, "startedAt": model.now(),
                          "serviceRevisionArn": arns.ecs_service_revision(region, account, cluster, name, _short(to_dep))})
     rec = {k: v for k, v in rec.items() if v is not None}
