@@ -192,3 +192,30 @@ def test_an_unreachable_upstream_is_a_404_not_a_500(ecr, gureum):
         urllib.request.urlopen(f"{gureum.endpoint}/v2/{prefix}/x/manifests/1", timeout=30)
     except urllib.error.HTTPError as e:
         assert e.code == 404
+
+
+def test_an_index_is_cached_with_its_children(ecr, gureum, upstream):
+    prefix = "ix" + uuid.uuid4().hex[:6]
+    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix=prefix, upstreamRegistryUrl=upstream)
+    up = Registry(f"http://{upstream}")
+    children = []
+    for arch in ("amd64", "arm64"):
+        digest, data, layers = push_upstream(upstream, "multi/app", f"tmp-{arch}", (arch * 100).encode())
+        children.append({"mediaType": OCI_MANIFEST, "digest": digest, "size": len(data), "platform": {"os": "linux", "architecture": arch}})
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": children}).encode()
+    assert up.push_manifest("multi/app", "v1", index, "application/vnd.oci.image.index.v1+json").status == 201
+    reg = Registry(gureum.endpoint)
+    r = reg.req("GET", f"/v2/{prefix}/multi/app/manifests/v1", headers={"Accept": "application/vnd.oci.image.index.v1+json"})
+    assert r.status == 200 and r.body == index
+    for child in children:
+        c = reg.req("GET", f"/v2/{prefix}/multi/app/manifests/{child['digest']}", headers={"Accept": OCI_MANIFEST})
+        assert c.status == 200 and c.header("docker-content-digest") == child["digest"]
+    listed = ecr.list_images(repositoryName=f"{prefix}/multi/app")["imageIds"]
+    assert {i["imageDigest"] for i in listed} == {sha(index)} | {c["digest"] for c in children}
+
+
+def test_batch_get_image_reports_an_unreachable_upstream(ecr):
+    prefix = "bf" + uuid.uuid4().hex[:6]
+    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix=prefix, upstreamRegistryUrl=f"127.0.0.1:{free_port()}")
+    out = ecr.batch_get_image(repositoryName=f"{prefix}/x", imageIds=[{"imageTag": "v1"}])
+    assert out["images"] == [] and out["failures"][0]["failureCode"] == "UpstreamUnavailable"
