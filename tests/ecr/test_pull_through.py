@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from harness import free_port
+from harness import GureumProcess, free_port
 from waiting import wait_for
 
 from ecr.ocihttp import Registry, sha
@@ -26,10 +26,9 @@ pytestmark = pytest.mark.skipif(shutil.which("docker-registry") is None, reason=
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A docker-registry on loopback; yields its host:port."""
-    work = tmp_path_factory.mktemp("upstream")
+def start_upstream(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A docker-registry on loopback: (its process, its host:port)."""
+    work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     cfg = work / "registry.yml"
     cfg.write_text(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {work / 'data'}\n"
@@ -45,7 +44,17 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     try:
         wait_for("the upstream registry", up, timeout=20, interval=0.05)
-        yield f"127.0.0.1:{port}"
+    except AssertionError:
+        proc.kill()
+        raise
+    return proc, f"127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, address = start_upstream(tmp_path_factory.mktemp("upstream"))
+    try:
+        yield address
     finally:
         proc.kill()
         proc.wait()
@@ -219,3 +228,28 @@ def test_batch_get_image_reports_an_unreachable_upstream(ecr):
     ecr.create_pull_through_cache_rule(ecrRepositoryPrefix=prefix, upstreamRegistryUrl=f"127.0.0.1:{free_port()}")
     out = ecr.batch_get_image(repositoryName=f"{prefix}/x", imageIds=[{"imageTag": "v1"}])
     assert out["images"] == [] and out["failures"][0]["failureCode"] == "UpstreamUnavailable"
+
+
+def test_a_cached_tag_is_refreshed_from_upstream_and_served_while_upstream_is_away(tmp_path: Path):
+    """With ecr.pull_through_refresh_seconds=0 every pull of a tag asks the upstream again."""
+    proc, address = start_upstream(tmp_path / "up")
+    g = GureumProcess(tmp_path / "gureum", extra_args=["--set", "ecr.pull_through_refresh_seconds=0"])
+    try:
+        g.start()
+        g.client("ecr").create_pull_through_cache_rule(ecrRepositoryPrefix="hub", upstreamRegistryUrl=address)
+        reg = Registry(g.endpoint)
+        first, _, _ = push_upstream(address, "app", "latest", b"one" * 50)
+        r = reg.req("GET", "/v2/hub/app/manifests/latest", headers={"Accept": OCI_MANIFEST})
+        assert r.status == 200 and r.header("docker-content-digest") == first
+        second, _, _ = push_upstream(address, "app", "latest", b"two" * 50)
+        r = reg.req("GET", "/v2/hub/app/manifests/latest", headers={"Accept": OCI_MANIFEST})
+        assert r.status == 200 and r.header("docker-content-digest") == second
+        proc.kill()
+        proc.wait()
+        r = reg.req("GET", "/v2/hub/app/manifests/latest", headers={"Accept": OCI_MANIFEST})
+        assert r.status == 200 and r.header("docker-content-digest") == second
+        assert reg.req("GET", f"/v2/hub/app/manifests/{first}", headers={"Accept": OCI_MANIFEST}).status == 200
+    finally:
+        g.stop()
+        proc.kill()
+        proc.wait()

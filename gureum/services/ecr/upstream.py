@@ -9,8 +9,9 @@ repository creation template that applies, templates.py), fetches the manifest f
 upstream — with an index's child manifests, and every config and layer blob, each verified
 by digest as the registry engine stores it — and pushes them into the repository through the
 engine, so the cached image is an ordinary image of the repository from then on. A tag
-cached more than 24 hours ago is checked against the upstream again on the next pull (AWS's
-pull-time update); if the upstream cannot be reached, the cached image is served.
+cached more than 24 hours ago (`ecr.pull_through_refresh_seconds`) is checked against the
+upstream again on the next pull (AWS's pull-time update); if the upstream cannot be reached,
+the cached image is served.
 
 Blocking HTTP runs in worker threads; nothing here holds state between calls.
 """
@@ -38,7 +39,6 @@ ACCEPT = (
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 )
-REFRESH_SECONDS = 24 * 3600.0
 TIMEOUT = 30.0
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -150,7 +150,7 @@ async def cache_image(reg: Registry, scope: Scope, name: str, ref: str) -> bool:
         if oci.is_digest(ref):
             return up, model.get_manifest(txn, scope.key, name, ref) is None
         tag = txn.get(model.TAGS, model.sub_key(scope.key, name, ref))
-        return up, tag is None or now - tag.get("at", 0) > REFRESH_SECONDS
+        return up, tag is None or now - tag.get("at", 0) >= reg.settings.pull_through_refresh_seconds
 
     up, wanted = await reg.store.read(look)
     if up is None or not wanted:
@@ -171,7 +171,10 @@ async def cache_image(reg: Registry, scope: Scope, name: str, ref: str) -> bool:
             return False
         raise
     await reg.store.run(create)
-    await _import_manifest(reg, scope, name, client, up.repository, data, ctype, ref)
+    try:
+        await _import_manifest(reg, scope, name, client, up.repository, data, ctype, ref)
+    except model.ImageTagAlreadyExists:  # an immutable tag moved upstream: the cached image stays
+        return False
     if not oci.is_digest(ref):  # the refresh clock restarts even when the digest did not change
         await reg.store.run(lambda txn: _touch_tag(txn, scope.key, name, ref, now))
     return True
