@@ -296,3 +296,21 @@ def test_registry_tokens_name_the_account(gureum):
     assert base64.b64decode(token).decode().startswith("AWS:")
     registry(gureum, ecr).image("mine", "v1", [b"x"])
     assert ecr.describe_repositories(repositoryNames=["mine"])["repositories"][0]["registryId"] == acct
+
+
+def test_a_v2_registry_policy_grants_another_account_the_registry_s_repositories(gureum):
+    owner, other = account(), account()
+    mine, theirs = client(gureum, owner), client(gureum, other)
+    digest, _ = registry(gureum, mine).image("shared/app", "v1", [os.urandom(30)])
+    with pytest.raises(ClientError) as e:
+        theirs.batch_get_image(registryId=owner, repositoryName="shared/app", imageIds=[{"imageTag": "v1"}])
+    assert code(e) == "AccessDeniedException"
+    mine.put_registry_policy(policyText=policy({
+        "Sid": "pull", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{other}:root"},
+        "Action": ["ecr:BatchGetImage", "ecr:DescribeImages"], "Resource": f"arn:aws:ecr:us-east-1:{owner}:repository/*"}))
+    got = theirs.batch_get_image(registryId=owner, repositoryName="shared/app", imageIds=[{"imageTag": "v1"}])
+    assert got["images"][0]["imageId"]["imageDigest"] == digest
+    assert theirs.describe_images(registryId=owner, repositoryName="shared/app")["imageDetails"][0]["imageDigest"] == digest
+    with pytest.raises(ClientError) as e:  # actions the policy does not name stay refused
+        theirs.batch_delete_image(registryId=owner, repositoryName="shared/app", imageIds=[{"imageTag": "v1"}])
+    assert code(e) == "AccessDeniedException"

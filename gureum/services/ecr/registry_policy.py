@@ -7,7 +7,9 @@ REGISTRY_POLICY_SCOPE V1 only ecr:ReplicateImage, ecr:BatchImportUpstreamImage a
 ecr:CreateRepository may be named, with V2 (AWS's default) any ecr: action. It is evaluated
 where AWS evaluates it: cross-account replication needs the destination registry's policy to
 allow the source account ecr:ReplicateImage (and ecr:CreateRepository where the repository is
-missing) — `allows`.
+missing) — `allows`; with V2 its statements also join each repository's policy for the
+authorization gate (`effective`, resource_policy.py), so it can grant another account any
+ECR action on the registry's repositories.
 
 Account settings: BASIC_SCAN_TYPE_VERSION (AWS_NATIVE; CLAIR is refused as AWS now does),
 REGISTRY_POLICY_SCOPE (V1 or V2, default V2), BLOB_MOUNTING (ENABLED or DISABLED: the
@@ -121,6 +123,28 @@ def allows(txn: Txn, scope: str, caller_account: str, action: str, resource: str
     except PolicyError:
         return False
     return statement_decision(policy, AuthRequest(principal, action, resource)) is Decision.ALLOW
+
+
+def effective(txn: Txn, scope: str, repository_policy: str | None) -> str | None:
+    """A repository's resource policy for the authorization gate: its own policy, with the
+    registry policy's statements added when the registry policy scope is V2 (Sids dropped:
+    two documents may use the same one)."""
+    text = _settings(txn, scope).get(POLICY)
+    if not text or setting(txn, scope, "REGISTRY_POLICY_SCOPE") != "V2":
+        return repository_policy
+    statements: list[Any] = []
+    for doc_text in (repository_policy, text):
+        if not doc_text:
+            continue
+        try:
+            doc = json.loads(doc_text)
+        except ValueError:
+            return repository_policy
+        sts = doc.get("Statement") if isinstance(doc, dict) else None
+        for st in sts if isinstance(sts, list) else [sts]:
+            if isinstance(st, dict):
+                statements.append({k: v for k, v in st.items() if k != "Sid"})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 # --- account settings --------------------------------------------------------------------
