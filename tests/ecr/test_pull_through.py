@@ -253,3 +253,39 @@ def test_a_cached_tag_is_refreshed_from_upstream_and_served_while_upstream_is_aw
         g.stop()
         proc.kill()
         proc.wait()
+
+
+def test_an_upstream_s_error_bodies_never_reach_the_caller(ecr, gureum):
+    """Attack: a rule naming an internal HTTP service must not turn the registry into a reader
+    of that service's answers (SSRF): only an HTTP status comes back."""
+    import http.server
+    import threading
+
+    secret = "SECRET-" + uuid.uuid4().hex
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = secret.encode()
+            self.send_response(500 if self.path != "/v2/" else 403)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        prefix = "in" + uuid.uuid4().hex[:6]
+        ecr.create_pull_through_cache_rule(ecrRepositoryPrefix=prefix, upstreamRegistryUrl=f"127.0.0.1:{server.server_port}")
+        v = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+        assert v["isValid"] is False and secret not in v["failure"] and "403" in v["failure"]
+        r = Registry(gureum.endpoint).req("GET", f"/v2/{prefix}/x/manifests/1", headers={"Accept": OCI_MANIFEST})
+        assert r.status == 404 and secret.encode() not in r.body
+        out = ecr.batch_get_image(repositoryName=f"{prefix}/x", imageIds=[{"imageTag": "1"}])
+        assert secret not in json.dumps(out["failures"])
+    finally:
+        server.shutdown()
+        thread.join()

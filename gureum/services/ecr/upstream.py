@@ -13,7 +13,9 @@ cached more than 24 hours ago (`ecr.pull_through_refresh_seconds`) is checked ag
 upstream again on the next pull (AWS's pull-time update); if the upstream cannot be reached,
 the cached image is served.
 
-Blocking HTTP runs in worker threads; nothing here holds state between calls.
+Blocking HTTP runs in worker threads; nothing here holds state between calls. What an
+upstream answers reaches a caller only as a verified image or as an HTTP status: never its
+error bodies (a rule may name any host the node can reach).
 """
 
 from __future__ import annotations
@@ -67,13 +69,13 @@ class Client:
                 return _opener.open(req, timeout=self.timeout)
             except urllib.error.HTTPError as e:
                 challenge = e.headers.get("WWW-Authenticate", "")
-                body = e.read(2000).decode(errors="replace")
                 e.close()
                 if e.code == 401 and attempt == 0 and challenge.lower().startswith("bearer "):
                     self.auth = self._token(challenge)
                     if self.auth:
                         continue
-                raise UpstreamError(f"upstream registry answered {e.code} for {path}: {body.strip()[:200]}") from None
+                # the status only: an upstream's body never reaches the caller (a rule may name any host)
+                raise UpstreamError(f"upstream registry answered HTTP {e.code} for {path}") from None
             except (urllib.error.URLError, OSError) as e:
                 raise UpstreamError(f"failed to reach upstream registry {self.base}: {getattr(e, 'reason', e)}") from None
         raise UpstreamError("upstream registry refused anonymous access")
