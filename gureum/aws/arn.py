@@ -339,6 +339,18 @@ def ecs_service(region: str, account: str, cluster: str, name: str) -> str:
     return build("ecs", region, account, f"service/{cluster}/{name}")
 
 
+def ecs_task_set(region: str, account: str, cluster: str, service: str, task_set_id: str) -> str:
+    return build("ecs", region, account, f"task-set/{cluster}/{service}/{task_set_id}")
+
+
+def ecs_service_deployment(region: str, account: str, cluster: str, service: str, deployment_id: str) -> str:
+    return build("ecs", region, account, f"service-deployment/{cluster}/{service}/{deployment_id}")
+
+
+def ecs_service_revision(region: str, account: str, cluster: str, service: str, revision_id: str) -> str:
+    return build("ecs", region, account, f"service-revision/{cluster}/{service}/{revision_id}")
+
+
 _CONTAINER_INSTANCE = re.compile(r"container-instance/(?:([A-Za-z0-9_-]+)/)?([A-Za-z0-9-]+)")
 
 

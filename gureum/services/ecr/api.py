@@ -15,7 +15,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.policy import resource_policies
 from gureum.public import public_netloc
-from gureum.services.ecr import auth, lifecycle, model, oci, replication, scanning
+from gureum.services.ecr import auth, lifecycle, model, oci, pull_time, replication, scanning, upstream
 from gureum.services.ecr.engine import RangeMismatch, Registry, Scope, registry_of
 from gureum.services.ecr.http import download_url
 
@@ -262,8 +262,11 @@ def _image_detail(account: str, name: str, doc: dict[str, Any]) -> dict[str, Any
         "imageSizeInBytes": doc.get("imageSize", 0),
         "imagePushedAt": doc["pushedAt"],
         "imageManifestMediaType": doc["mediaType"],
-        "imageStatus": "ACTIVE",
+        "imageStatus": doc.get("imageStatus") or "ACTIVE",
     }
+    for member in ("lastArchivedAt", "lastActivatedAt"):
+        if doc.get(member):
+            out[member] = doc[member]
     if doc.get("tags"):
         out["imageTags"] = list(doc["tags"])
     if doc.get("config"):
@@ -280,6 +283,11 @@ def _image_detail(account: str, name: str, doc: dict[str, Any]) -> dict[str, Any
         if scan["status"] == "COMPLETE":
             out["imageScanFindingsSummary"] = {"imageScanCompletedAt": scan["completedAt"], "findingSeverityCounts": {}}
     return out
+
+
+def _image_status_ok(doc: dict[str, Any], wanted: str | None) -> bool:
+    """DescribeImages/ListImages show ACTIVE images unless the filter names another status (or ANY)."""
+    return wanted == "ANY" or (doc.get("imageStatus") or "ACTIVE") == (wanted or "ACTIVE")
 
 
 def _tag_status_ok(doc: dict[str, Any], status: str | None) -> bool:
@@ -307,6 +315,7 @@ async def describe_images(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     name = params["repositoryName"]
     ids = params.get("imageIds")
     status = (params.get("filter") or {}).get("tagStatus")
+    image_status = (params.get("filter") or {}).get("imageStatus")
     if ids:
         docs = await reg.store.read(lambda txn: [_find(txn, scope.key, name, i) for i in ids])
         seen: dict[str, dict[str, Any]] = {d["digest"]: d for d in docs}
@@ -315,8 +324,9 @@ async def describe_images(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     def page(txn: Any) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
         model.require_repo(txn, scope.key, name)
         return paging.page(txn, model.MANIFESTS, model.sub_key(scope.key, name, ""), token=params.get("nextToken"),
-                           limit=params.get("maxResults"), default_limit=100, keep=lambda d: _tag_status_ok(d, status),
-                           filters={"tagStatus": status}, error=_bad_token)
+                           limit=params.get("maxResults"), default_limit=100,
+                           keep=lambda d: _tag_status_ok(d, status) and _image_status_ok(d, image_status),
+                           filters={"tagStatus": status, "imageStatus": image_status}, error=_bad_token)
 
     rows, token = await reg.store.read(page)
     out: dict[str, Any] = {"imageDetails": [_image_detail(account, name, d) for _, d in rows]}
@@ -330,17 +340,19 @@ async def list_images(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     reg, scope, _ = _ctx(ctx, params)
     name = params["repositoryName"]
     status = (params.get("filter") or {}).get("tagStatus")
+    image_status = (params.get("filter") or {}).get("imageStatus")
     docs = await reg.store.read(lambda txn: (model.require_repo(txn, scope.key, name), model.list_manifests(txn, scope.key, name))[1])
     ids: list[dict[str, str]] = []
     for d in docs:
-        if not _tag_status_ok(d, status):
+        if not _tag_status_ok(d, status) or not _image_status_ok(d, image_status):
             continue
         if d.get("tags"):
             ids.extend({"imageDigest": d["digest"], "imageTag": t} for t in d["tags"])
         else:
             ids.append({"imageDigest": d["digest"]})
     ids.sort(key=_image_id_key)
-    page, token = _page_items(ids, _image_id_key, "ecr.images/" + model.sub_key(scope.key, name, ""), params, 100, {"tagStatus": status})
+    page, token = _page_items(ids, _image_id_key, "ecr.images/" + model.sub_key(scope.key, name, ""), params, 100,
+                              {"tagStatus": status, "imageStatus": image_status})
     out: dict[str, Any] = {"imageIds": page}
     if token:
         out["nextToken"] = token
@@ -360,8 +372,8 @@ async def batch_get_image(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     reg, scope, account = _ctx(ctx, params)
     name = params["repositoryName"]
     accepted = [t.lower() for t in params.get("acceptedMediaTypes") or []]
-    await reg.store.read(lambda txn: model.require_repo(txn, scope.key, name))
     images, failures = [], []
+    record = not await reg.store.read(lambda txn: pull_time.excluded(txn, scope.key, ctx.principal_arn))
     for image_id in params["imageIds"]:
         tag, digest = image_id.get("imageTag"), image_id.get("imageDigest")
         if not tag and not digest:
@@ -370,6 +382,12 @@ async def batch_get_image(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         if digest and not oci.SHA256_RE.match(digest):
             failures.append(_failure(image_id, "InvalidImageDigest", "Invalid image digest"))
             continue
+        try:  # a pull through cache rule brings the image from its upstream first
+            await upstream.cache_image(reg, scope, name, digest or tag)
+        except upstream.UpstreamError as e:
+            failures.append(_failure(image_id, "UpstreamUnavailable", str(e)))
+            continue
+        await reg.store.read(lambda txn: model.require_repo(txn, scope.key, name))
         try:
             doc = await reg.store.read(lambda txn, i=image_id: _find(txn, scope.key, name, i))
         except model.ImageNotFound:
@@ -377,7 +395,11 @@ async def batch_get_image(ctx: RequestContext, params: dict[str, Any]) -> dict[s
             failures.append(_failure(image_id, code, "Requested image not found" if code == "ImageNotFound" else "Image tag does not match digest"))
             continue
         try:
-            read = await reg.get_manifest(scope, name, tag if (tag and not digest) else doc["digest"], accepted or None)
+            read = await reg.get_manifest(scope, name, tag if (tag and not digest) else doc["digest"], accepted or None,
+                                          record_pull=record)
+        except model.ImageArchived:
+            failures.append(_failure(image_id, "ImageInaccessible", "The image is archived: restore it to pull it"))
+            continue
         except model.ImageNotFound:
             failures.append(_failure(image_id, "ImageNotFound", "Requested image not found: no accepted media type"))
             continue

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gureum.services.ecr import model, oci
+from gureum.services.ecr import model, oci, registry_policy
 from gureum.services.ecr.model import scope_of
 from gureum.services.ecr.settings import EcrSettings
 from gureum.services.ecr.slots import REGISTRY
@@ -214,6 +214,8 @@ class Registry:
         now = model.now()
 
         def do(txn: Any) -> int | None:
+            if registry_policy.setting(txn, scope.key, "BLOB_MOUNTING") == "DISABLED":
+                return None  # the account turned blob mounting off: the client uploads instead
             src = source
             if not src:
                 src = model.find_link_elsewhere(txn, scope.key, digest)
@@ -308,7 +310,7 @@ class Registry:
         return m, result
 
     async def get_manifest(self, scope: Scope, name: str, ref: str, accept: list[str] | None = None, *, record_pull: bool = True) -> ManifestRead:
-        doc = await self.store.read(lambda txn: model.resolve(txn, scope.key, name, ref))
+        doc = await self.store.read(lambda txn: model.require_pullable(model.resolve(txn, scope.key, name, ref)))
         data = await self.read_bytes(doc["digest"])
         read = ManifestRead(doc["digest"], doc["mediaType"], doc["size"], data, doc.get("subject"))
         if accept and not oci.is_digest(ref):
@@ -330,7 +332,7 @@ class Registry:
         """A manifest as stored, read on the caller's thread (blocking: never on the loop) for
         a puller inside this node (ECS tasks); with its record, for record_pull. Raises as
         get_manifest does."""
-        doc = self.store.read_sync(lambda txn: model.resolve(txn, scope.key, name, ref))
+        doc = self.store.read_sync(lambda txn: model.require_pullable(model.resolve(txn, scope.key, name, ref)))
         data = self.blobs.path(doc["digest"]).read_bytes()
         return ManifestRead(doc["digest"], doc["mediaType"], doc["size"], data, doc.get("subject")), doc
 

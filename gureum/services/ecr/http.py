@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from gureum.http.server import Request, Response
 from gureum.public import public_url
-from gureum.services.ecr import auth, model, oci
+from gureum.services.ecr import auth, model, oci, upstream
 from gureum.services.ecr.engine import RangeMismatch, Registry, Scope, registry_of
 from gureum.services.ecr.settings import EcrSettings
 
@@ -255,6 +255,11 @@ async def put_upload(reg: Registry, scope: Scope, name: str, upload_id: str, req
 # --- manifests -----------------------------------------------------------------------------
 async def get_manifest(reg: Registry, scope: Scope, name: str, ref: str, request: Request) -> Response:
     accept = oci.parse_accept(request.headers.get_all("accept"))
+    try:
+        await upstream.cache_image(reg, scope, name, ref)  # pull through cache rules (a no-op without one)
+    except upstream.UpstreamError as e:
+        raise oci.RegistryError("MANIFEST_UNKNOWN", f"the image could not be pulled through the cache: {e}", 404,
+                                {"reference": ref}) from None
     read = await reg.get_manifest(scope, name, ref, accept, record_pull=request.method == "GET")
     headers = [
         ("Content-Type", read.media_type),

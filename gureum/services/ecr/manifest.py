@@ -5,7 +5,7 @@ from gureum.services.manifest import Component, Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="ecr",
     services=("ecr",),
-    api_modules={"ecr": ("gureum.services.ecr.api",)},
+    api_modules={"ecr": ("gureum.services.ecr.api", "gureum.services.ecr.api_registry")},
     # garbage collection, lifecycle policies, upload expiry
     components=(Component("ecr", "gureum.services.ecr.components:run", ("ecr",)),),
     edge_routes={"/v2/": "gureum.services.ecr.http:handle"},  # the OCI registry

@@ -26,6 +26,7 @@ import time
 from typing import Any
 
 from gureum.aws import arn as arns
+from gureum.services.ecr import templates
 from gureum.services.ecr.oci import Manifest
 from gureum.store.base import Txn
 
@@ -72,6 +73,15 @@ class RepositoryNotEmpty(EcrError):
 
 class ImageNotFound(EcrError):
     aws_code, oci_code, oci_status = "ImageNotFoundException", "MANIFEST_UNKNOWN", 404
+
+
+class ImageArchived(ImageNotFound):
+    """The image is in the ARCHIVE storage class: it cannot be pulled (404) until restored."""
+
+
+class ImageStorageClassUpdateNotSupported(EcrError):
+    aws_code = "ImageStorageClassUpdateNotSupportedException"
+    oci_code, oci_status = "UNSUPPORTED", 400
 
 
 class LayersNotFound(EcrError):
@@ -161,10 +171,12 @@ def new_repo(scope: str, name: str, now: float, **settings: Any) -> dict[str, An
         "imageScanningConfiguration": settings.get("imageScanningConfiguration") or {"scanOnPush": False},
         "encryptionConfiguration": settings.get("encryptionConfiguration") or {"encryptionType": "AES256"},
         "tags": settings.get("tags") or [],
-        "policyText": None,
-        "lifecyclePolicyText": None,
+        "policyText": settings.get("policyText"),
+        "lifecyclePolicyText": settings.get("lifecyclePolicyText"),
         "lifecycleEvaluatedAt": None,
     }
+    if settings.get("createdFromTemplate"):
+        doc["createdFromTemplate"] = settings["createdFromTemplate"]
     return doc
 
 
@@ -201,8 +213,17 @@ def ensure_repo(txn: Txn, scope: str, name: str, now: float, create: bool) -> di
     if doc is None:
         if not create:
             require_repo(txn, scope, name)
-        doc = create_repo(txn, scope, name, now)
+        doc = create_by_ecr(txn, scope, name, now, "CREATE_ON_PUSH")
     return doc
+
+
+def create_by_ecr(txn: Txn, scope: str, name: str, now: float, applied_for: str, **fallback: Any) -> dict[str, Any]:
+    """A repository ECR creates itself (`applied_for`: CREATE_ON_PUSH, PULL_THROUGH_CACHE or
+    REPLICATION): with the settings of the repository creation template that applies
+    (templates.py), else with `fallback` (defaults, or the replicated repository's)."""
+    template = templates.matching(txn, scope, name, applied_for)
+    settings = templates.repo_settings(template) if template is not None else fallback
+    return create_repo(txn, scope, name, now, **settings)
 
 
 def update_repo(txn: Txn, scope: str, name: str, **changes: Any) -> dict[str, Any]:
@@ -454,6 +475,9 @@ def put_manifest(
     else:
         doc = existing
         created = False
+        if doc.get("imageStatus") == "ARCHIVED":  # pushing an archived image again restores it (AWS)
+            doc.update(imageStatus="ACTIVE", lastActivatedAt=now)
+            created = True
     changed_tag = False
     if tag and (old_tag is None or old_tag["digest"] != m.digest):
         if old_tag is not None:
@@ -622,7 +646,7 @@ def copy_image(txn: Txn, src: str, name: str, digest: str, dst: str, now: float)
     if target is None:
         settings = {k: repo.get(k) for k in ("imageTagMutability", "imageTagMutabilityExclusionFilters",
                                              "imageScanningConfiguration", "encryptionConfiguration")}
-        target = create_repo(txn, dst, name, now, **settings)
+        target = create_by_ecr(txn, dst, name, now, "REPLICATION", **settings)
     for doc in order:
         for dg in [*doc.get("refs", []), doc["digest"]]:
             link = get_link(txn, src, name, dg)
@@ -664,3 +688,43 @@ def copy_image(txn: Txn, src: str, name: str, digest: str, dst: str, now: float)
     txn.put(MANIFESTS, sub_key(dst, name, digest), dst_doc)
     txn.publish("ecr.image", {"scope": dst, "name": name, "digest": digest, "event": "replicated"})
     return "COMPLETE"
+
+
+# --- storage classes (UpdateImageStorageClass) --------------------------------------------------
+def require_pullable(doc: dict[str, Any]) -> dict[str, Any]:
+    """ImageArchived (a 404 to a registry client, as AWS answers) for an archived image."""
+    if doc.get("imageStatus") == "ARCHIVED":
+        raise ImageArchived(f"The image with digest '{doc['digest']}' is archived; restore it to pull it",
+                            {"digest": doc["digest"]})
+    return doc
+
+
+def set_storage_class(txn: Txn, scope: str, name: str, digest: str, target: str, now: float) -> str:
+    """Move image `digest` to `target` (STANDARD or ARCHIVE); returns its status. An archived
+    image is restored at once here (AWS reports ACTIVATING for up to 20 minutes first): the
+    answer to the restore says ACTIVATING, the image is ACTIVE from then on."""
+    doc = get_manifest(txn, scope, name, digest)
+    if doc is None:
+        raise ImageNotFound(f"The image with digest '{digest}' does not exist in the repository with name '{name}'")
+    status = doc.get("imageStatus") or "ACTIVE"
+    if target == "ARCHIVE":
+        if status == "ARCHIVED":
+            return status
+        if referenced_by_index(txn, scope, name, digest):
+            raise ImageStorageClassUpdateNotSupported(
+                f"The image with digest '{digest}' is referenced by an image index: archive the index instead")
+        doc.update(imageStatus="ARCHIVED", lastArchivedAt=now)
+        answer = "ARCHIVED"
+    else:
+        if status != "ARCHIVED":
+            return status
+        doc.update(imageStatus="ACTIVE", lastActivatedAt=now)
+        answer = "ACTIVATING"
+    txn.put(MANIFESTS, sub_key(scope, name, digest), doc)
+    for child in doc.get("children", []):  # an index moves with its children
+        c = get_manifest(txn, scope, name, child)
+        if c is not None:
+            c.update({k: doc[k] for k in ("imageStatus", "lastArchivedAt", "lastActivatedAt") if k in doc})
+            txn.put(MANIFESTS, sub_key(scope, name, child), c)
+    txn.publish("ecr.image", {"scope": scope, "name": name, "digest": digest, "event": "storage-class"})
+    return answer

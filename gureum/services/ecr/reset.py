@@ -1,5 +1,6 @@
 """ECR's reset (POST /_gureum/reset, see gureum/reset.py): every repository, image, tag,
-blob link, reference count, referrer, upload session and per-registry or per-repository
+blob link, reference count, referrer, upload session, repository creation template, pull
+through cache rule, pull-time update exclusion, replication backfill and per-registry or per-repository
 setting (`ecr.meta` "registry|..." and "preview|...") is dropped in one transaction, with an
 "ecr.repository" deleted event per repository. The layer and manifest bytes stay in the
 registry's blob store, linked by no repository: the collector (gc.py) deletes them after its
@@ -15,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
-from gureum.services.ecr import model
+from gureum.services.ecr import backfill, model, pull_through, pull_time, templates
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 TABLES: tuple[str, ...] = (
     model.REPOS, model.MANIFESTS, model.TAGS, model.LINKS, model.REFCOUNT, model.REFERRERS,
-    model.BLOBIDX, model.UPLOADS,
+    model.BLOBIDX, model.UPLOADS, templates.TEMPLATES, pull_through.RULES, pull_time.EXCLUSIONS, backfill.BACKFILLS,
 )
 META_PREFIXES: tuple[str, ...] = ("registry|", "preview|")
 

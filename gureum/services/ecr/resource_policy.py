@@ -1,12 +1,14 @@
 """ECR's resource policy for the authorization gate: the repository policy
-(SetRepositoryPolicy's `policyText`)."""
+(SetRepositoryPolicy's `policyText`) and, with the account's REGISTRY_POLICY_SCOPE V2 (AWS's
+default), the registry policy's statements too (registry_policy.merged), as AWS evaluates a
+V2 registry policy for every ECR action on the registry's repositories."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
-from gureum.services.ecr import model
+from gureum.services.ecr import model, registry_policy
 from gureum.services.ecr.engine import Scope, registry_of
 
 if TYPE_CHECKING:
@@ -27,7 +29,9 @@ async def read(app: App, arn: str) -> str | None:
 
     def get(t: Any) -> str | None:
         doc = model.get_repo(t, scope.key, name)
-        return (doc.get("policyText") or None) if doc is not None else None
+        if doc is None:
+            return None
+        return registry_policy.effective(t, scope.key, doc.get("policyText") or None)
 
     result: str | None = await reg.store.read(get)
     return result

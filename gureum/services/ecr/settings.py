@@ -23,6 +23,8 @@ class EcrSettings:
     """seconds between runs of the repositories' lifecycle policies"""
     pull_record_seconds: float = 60.0
     """an image's lastRecordedPullTime moves at most this often"""
+    pull_through_refresh_seconds: float = 24 * 3600.0
+    """a tag cached by a pull through cache rule is checked against its upstream again after this (AWS: 24 hours)"""
     default_account: str = "000000000000"
     """the account of registry requests without AWS credentials"""
     default_region: str | None = None

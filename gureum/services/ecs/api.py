@@ -198,6 +198,7 @@ async def run_task(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
                 group=params.get("group"),
                 tags=params.get("tags") or [],
                 platform_version=params.get("platformVersion"),
+                execute_command=bool(params.get("enableExecuteCommand")),
             )
             for _ in range(count)
         ]

@@ -173,6 +173,7 @@ def create_ec2_tasks(
             group=params.get("group"),
             tags=params.get("tags") or [],
             platform_version=None,
+            execute_command=bool(params.get("enableExecuteCommand")),
         )
         ci.attach(t, doc, cand, req)
         tasks.append(model.task_view(doc, True))

@@ -5,7 +5,8 @@ from gureum.services.manifest import Component, Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="ecs",
     services=("ecs",),
-    api_modules={"ecs": ("gureum.services.ecs.api", "gureum.services.ecs.unavailable")},
+    api_modules={"ecs": ("gureum.services.ecs.api", "gureum.services.ecs.unavailable", "gureum.services.ecs.api_deployments",
+                          "gureum.services.ecs.api_agent")},
     # the task agent and the service scheduler; an agent node runs the task agent too
     components=(Component("ecs", "gureum.services.ecs.agent:run", ("ecs",), on_agent=True),),
     validation_errors={"ecs": "InvalidParameterException"},

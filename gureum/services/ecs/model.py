@@ -690,6 +690,7 @@ def new_task(
     service: str | None = None,
     deployment: str | None = None,
     registries: list[dict[str, Any]] | None = None,
+    execute_command: bool = False,
 ) -> dict[str, Any]:
     task_id = uuid.uuid4().hex
     cname = cluster["clusterName"]
@@ -727,7 +728,7 @@ def new_task(
         "memory": str(_memory_mib(task_mem)) if task_mem else None,
         "createdAt": t,
         "desiredStatus": "RUNNING",
-        "enableExecuteCommand": False,
+        "enableExecuteCommand": execute_command,
         "group": group or (f"service:{service}" if service else f"family:{taskdef['family']}"),
         "healthStatus": "UNKNOWN",
         "lastStatus": "PROVISIONING",

@@ -29,6 +29,7 @@ from gureum.services.ecs import model
 from gureum.services.ecs.account_settings import SETTINGS
 from gureum.services.ecs.capacity_providers import PROVIDERS
 from gureum.services.ecs.instances import INSTANCES
+from gureum.services.ecs.service_history import DEPLOYS, REVISIONS
 from gureum.services.ecs.slots import AGENT
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
     from gureum.store.base import Txn
 
 log = logging.getLogger("gureum.ecs")
-TABLES: tuple[str, ...] = (model.CLUSTERS, model.TASKDEFS, model.TASKS, model.SERVICES, INSTANCES, SETTINGS, PROVIDERS)
+TABLES: tuple[str, ...] = (model.CLUSTERS, model.TASKDEFS, model.TASKS, model.SERVICES, INSTANCES, SETTINGS, PROVIDERS,
+                           DEPLOYS, REVISIONS)
 STOP_REASON = "Task stopped because the node was reset (POST /_gureum/reset)"
 RESET_WAIT = 60.0  # seconds to wait for every task to stop before dropping the rows anyway
 POLL = 0.1

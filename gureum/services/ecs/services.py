@@ -20,8 +20,10 @@ from typing import Any
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances as ci
-from gureum.services.ecs import model, task_protection
+from gureum.services.ecs import model, task_protection, task_sets
 from gureum.services.ecs import scheduler_plan as sp
+from gureum.services.ecs import service_history as history
+from gureum.services.servicediscovery import port as sd
 from gureum.store import Store, Txn
 
 MAX_EVENTS = 100
@@ -38,6 +40,8 @@ def _deployment_id() -> str:
 def service_view(doc: dict[str, Any], include_tags: bool) -> dict[str, Any]:
     out = model.view(doc)
     out["deployments"] = [{k: v for k, v in d.items() if not k.startswith("_")} for d in out["deployments"]]
+    if "taskSets" in out:
+        out["taskSets"] = [task_sets.view(ts, include_tags) for ts in out["taskSets"]]
     if not include_tags:
         out.pop("tags", None)
     return out
@@ -132,6 +136,8 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
             "InvalidParameterException",
             "The daemon scheduling strategy does not support the CODE_DEPLOY or EXTERNAL deployment controller types.",
         )
+    if (params.get("deploymentController") or {}).get("type") == "EXTERNAL":
+        return _create_external(txn, account, region, cluster, key, params, created_by)
     if not params.get("taskDefinition"):
         raise AwsError.modeled("ecs", "InvalidParameterException", "TaskDefinition must be specified.")
     taskdef = model.get_taskdef(txn, account, region, params["taskDefinition"], active_only=True)
@@ -217,9 +223,71 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
     doc["_"] = {"account": account, "region": region, "cluster": cluster["clusterName"], "counted": []}
     if provider:  # the capacity provider the strategy chose and the launch type it runs on
         doc["_"].update(provider=provider, launch=launch)
+    connect = service_connect(txn, account, region, cluster, params.get("serviceConnectConfiguration"))
+    if connect:
+        doc["_"]["serviceConnect"] = doc["deployments"][0]["serviceConnectConfiguration"] = connect
+    history.record(txn, doc, doc["deployments"][0], [])
     txn.put(model.SERVICES, key, doc)
     txn.publish(model.TASK_EVENT, {"service": key})
     return doc
+
+
+def _create_external(txn: Txn, account: str, region: str, cluster: dict[str, Any], key: str, params: dict[str, Any],
+                     created_by: str) -> dict[str, Any]:
+    """A service under the EXTERNAL deployment controller: no deployments, its tasks come from
+    its task sets (task_sets.py); the task-set-level parameters are the task sets'."""
+    desired = params.get("desiredCount")
+    if desired is None or desired < 0:
+        raise AwsError.modeled("ecs", "InvalidParameterException", "desiredCount must be specified and at least 0.")
+    for k in ("taskDefinition", "launchType", "capacityProviderStrategy", "networkConfiguration", "platformVersion", "loadBalancers"):
+        if params.get(k):
+            raise AwsError.modeled("ecs", "InvalidParameterException",
+                                   f"{k} is a task set parameter for services that use the EXTERNAL deployment controller.")
+    name = params["serviceName"]
+    doc: dict[str, Any] = {
+        "serviceArn": service_arn(account, region, cluster["clusterName"], name),
+        "serviceName": name, "clusterArn": cluster["clusterArn"], "loadBalancers": [],
+        "serviceRegistries": params.get("serviceRegistries") or [], "status": "ACTIVE", "desiredCount": desired,
+        "runningCount": 0, "pendingCount": 0, "taskSets": [], "deployments": [], "events": [],
+        "deploymentConfiguration": _deployment_config(params.get("deploymentConfiguration")),
+        "createdAt": model.now(), "placementConstraints": params.get("placementConstraints") or [],
+        "placementStrategy": params.get("placementStrategy") or [], "schedulingStrategy": "REPLICA",
+        "deploymentController": {"type": "EXTERNAL"}, "createdBy": created_by,
+        "enableECSManagedTags": bool(params.get("enableECSManagedTags")), "propagateTags": params.get("propagateTags") or "NONE",
+        "enableExecuteCommand": bool(params.get("enableExecuteCommand")), "tags": params.get("tags") or [],
+        "availabilityZoneRebalancing": "DISABLED",
+        "_": {"account": account, "region": region, "cluster": cluster["clusterName"], "counted": []},
+    }
+    if params.get("healthCheckGracePeriodSeconds") is not None:
+        doc["healthCheckGracePeriodSeconds"] = params["healthCheckGracePeriodSeconds"]
+    txn.put(model.SERVICES, key, doc)
+    txn.publish(model.TASK_EVENT, {"service": key})
+    return doc
+
+
+def service_connect(txn: Txn, account: str, region: str, cluster: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A service's Service Connect configuration, its namespace (the cluster's default when
+    none is given) resolved to the Cloud Map namespace's ARN; NamespaceNotFoundException when
+    Cloud Map has no such namespace."""
+    if not given or not given.get("enabled"):
+        return dict(given) if given else None
+    ref = given.get("namespace") or (cluster.get("serviceConnectDefaults") or {}).get("namespace")
+    if not ref:
+        raise AwsError.modeled("ecs", "InvalidParameterException",
+                               "Service Connect needs a namespace: give one or set the cluster's serviceConnectDefaults.")
+    found = sd.find_namespace(txn, account, region, ref)
+    if found is None:
+        raise AwsError.modeled("ecs", "NamespaceNotFoundException", f"The namespace {ref} was not found.")
+    return dict(given, namespace=found[2])
+
+
+def services_in_namespace(txn: Txn, account: str, region: str, ref: str) -> list[str]:
+    """ARNs of the ACTIVE services (of every cluster) whose Service Connect uses namespace `ref`."""
+    found = sd.find_namespace(txn, account, region, ref)
+    if found is None:
+        raise AwsError.modeled("ecs", "NamespaceNotFoundException", f"The namespace {ref} was not found.")
+    return sorted(d["serviceArn"] for _, d in txn.scan(model.SERVICES, model.scope(account, region))
+                  if d["status"] == "ACTIVE" and ((d["_"].get("serviceConnect") or {}).get("namespace") == found[2]))
 
 
 def _get_active(txn: Txn, account: str, region: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -249,13 +317,20 @@ def update_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
         raise AwsError.modeled(
             "ecs", "InvalidParameterException", "The daemon scheduling strategy does not support placement strategies."
         )
+    if task_sets.is_external(doc) and (params.get("taskDefinition") or params.get("forceNewDeployment")
+                                       or params.get("networkConfiguration") or params.get("platformVersion")):
+        raise AwsError.modeled("ecs", "InvalidParameterException",
+                               "Updating the task definition, network configuration or platform version is not supported "
+                               "for services using the EXTERNAL deployment controller: create a task set.")
     if params.get("desiredCount") is not None:
         if params["desiredCount"] < 0:
             raise AwsError.modeled(
                 "ecs", "InvalidParameterException", "desiredCount must be greater than or equal to 0."
             )
         doc["desiredCount"] = params["desiredCount"]
-        doc["deployments"][0]["desiredCount"] = params["desiredCount"]
+        if doc["deployments"]:
+            doc["deployments"][0]["desiredCount"] = params["desiredCount"]
+        task_sets.scale_all(doc)
     if params.get("deploymentConfiguration"):
         doc["deploymentConfiguration"] = _deployment_config(params["deploymentConfiguration"], doc["deploymentConfiguration"])
     if params.get("networkConfiguration"):
@@ -267,12 +342,24 @@ def update_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
         doc["platformVersion"] = params["platformVersion"]
     if params.get("availabilityZoneRebalancing"):  # not given: the service's own (DISABLED if it never had one)
         doc["availabilityZoneRebalancing"] = params["availabilityZoneRebalancing"]
-    new_deployment = new_td != doc["taskDefinition"] or params.get("forceNewDeployment") or params.get("networkConfiguration")
+    connect = None
+    if params.get("serviceConnectConfiguration") is not None:
+        cluster = model.get_cluster(txn, account, region, doc["_"]["cluster"])
+        connect = service_connect(txn, account, region, cluster, params["serviceConnectConfiguration"])
+        doc["_"]["serviceConnect"] = connect
+    new_deployment = (new_td != doc["taskDefinition"] or params.get("forceNewDeployment") or params.get("networkConfiguration")
+                      or params.get("serviceConnectConfiguration") is not None)
+    if new_deployment and task_sets.is_external(doc):
+        new_deployment = False
     if new_deployment:
         doc["taskDefinition"] = new_td
+        sources = list(doc["deployments"])
         for d in doc["deployments"]:
             d["status"] = "ACTIVE"
         doc["deployments"].insert(0, _new_deployment(doc, new_td, doc["desiredCount"]))
+        if doc["_"].get("serviceConnect"):
+            doc["deployments"][0]["serviceConnectConfiguration"] = doc["_"]["serviceConnect"]
+        history.record(txn, doc, doc["deployments"][0], sources)
     txn.put(model.SERVICES, key, doc)
     txn.publish(model.TASK_EVENT, {"service": key})
     return doc
@@ -317,7 +404,11 @@ def read_state(txn: Txn, doc: dict[str, Any]) -> sp.ServiceState:
 
 
 def reconcile(txn: Txn, key: str, doc: dict[str, Any]) -> None:
-    """One scheduling pass over one service (see the module docstring)."""
+    """One scheduling pass over one service (see the module docstring); an EXTERNAL service's
+    task sets are scheduled by task_sets.reconcile."""
+    if task_sets.is_external(doc):
+        task_sets.reconcile(txn, key, doc, _start_tasks)
+        return
     state = read_state(txn, doc)
     apply(txn, key, doc, sp.plan(state), now=state.now)
 
@@ -367,7 +458,10 @@ def apply(txn: Txn, key: str, doc: dict[str, Any], actions: list[sp.Action], *, 
             d = dep(a.deployment_id)
             d["rolloutState"] = "FAILED"
             d["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."
+            history.failed(txn, doc, a.deployment_id, d["rolloutStateReason"])
         elif isinstance(a, sp.RollBack):
+            history.rolled_back(txn, doc, doc["deployments"][0]["id"], a.new_deployment_id, a.previous_deployment_id,
+                                f"ECS deployment circuit breaker: rolling back to deploymentId {a.previous_deployment_id}.")
             doc["deployments"][0]["status"] = "ACTIVE"
             new = _new_deployment(doc, a.task_definition, a.desired, a.new_deployment_id)
             new["rolloutStateReason"] = f"ECS deployment circuit breaker: rolling back to deploymentId {a.previous_deployment_id}."
@@ -385,6 +479,7 @@ def apply(txn: Txn, key: str, doc: dict[str, Any], actions: list[sp.Action], *, 
             d = dep(a.deployment_id)
             d["rolloutState"] = "COMPLETED"
             d["rolloutStateReason"] = f"ECS deployment {d['id']} completed."
+            history.completed(txn, doc, a.deployment_id)
         elif isinstance(a, sp.SetSteady):
             meta["steady"] = a.steady
         elif isinstance(a, sp.SetInactive):
@@ -462,6 +557,7 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
             service=doc["serviceName"],
             deployment=primary["id"],
             registries=doc.get("serviceRegistries") or [],
+            execute_command=bool(doc.get("enableExecuteCommand")),
         )
         if placed:
             ci.attach(txn, t, placed[i], req)
@@ -483,3 +579,37 @@ async def reconcile_all(store: Store) -> None:
                 reconcile(t, key, doc)
 
         await store.run(one)
+
+
+def stop_deployment(txn: Txn, account: str, arn: str, stop_type: str | None) -> str:
+    """StopServiceDeployment: roll an in-progress service deployment back to its source
+    revision (a new scheduler deployment on the source's task definition)."""
+    if (stop_type or "ROLLBACK") != "ROLLBACK":
+        raise AwsError.modeled("ecs", "InvalidParameterException", f"stopType {stop_type} is not supported: use ROLLBACK.")
+    rec = history.find(txn, account, history.DEPLOYS, "service-deployment", arn)
+    if rec is None:
+        raise AwsError.modeled("ecs", "ServiceDeploymentNotFoundException", "The service deployment does not exist.")
+    if rec["status"] not in ("PENDING", "IN_PROGRESS"):
+        raise AwsError.modeled("ecs", "ConflictException",
+                               f"The service deployment is {rec['status']} and can't be stopped.")
+    found = history.service_of(txn, rec)
+    if found is None or found[1]["status"] != "ACTIVE":
+        raise AwsError.modeled("ecs", "ConflictException", "The service of the service deployment is not ACTIVE.")
+    key, doc = found
+    if not rec["_"]["sources"]:
+        raise AwsError.modeled("ecs", "InvalidParameterException",
+                               "The service deployment has no source service revision to roll back to.")
+    to_dep = rec["_"]["sources"][0]
+    rev = history.find(txn, account, history.REVISIONS, "service-revision", rec["sourceServiceRevisionArns"][0])
+    if rev is None:
+        raise AwsError.modeled("ecs", "InvalidParameterException", "The source service revision no longer exists.")
+    new = _new_deployment(doc, rev["taskDefinition"], doc["desiredCount"])
+    new["rolloutStateReason"] = f"ECS deployment {rec['_']['target']} stopped: rolling back to deploymentId {to_dep}."
+    history.rolled_back(txn, doc, rec["_"]["target"], new["id"], to_dep, "Rollback requested by StopServiceDeployment.")
+    for d in doc["deployments"]:
+        d["status"] = "ACTIVE"
+    doc["deployments"].insert(0, new)
+    doc["taskDefinition"] = rev["taskDefinition"]
+    txn.put(model.SERVICES, key, doc)
+    txn.publish(model.TASK_EVENT, {"service": key})
+    return str(rec["serviceDeploymentArn"])

@@ -45,3 +45,12 @@ def every_instance(txn: Txn) -> Iterator[Instance]:
     for key, doc in list(txn.scan(model.INSTANCES)):
         account, region, service_id, instance_id = key.split(":", 3)
         yield Instance(account, region, service_id, instance_id, dict(doc.get("Attributes") or {}))
+
+
+def find_namespace(txn: Txn, account: str, region: str, ref: str) -> tuple[str, str, str] | None:
+    """(id, name, ARN) of the namespace `ref` names (its name, id or ARN), or None. For ECS's
+    Service Connect (ListServicesByNamespace)."""
+    for _, ns in txn.scan(model.NAMESPACES, model.sc(account, region)):
+        if ref in (ns["Id"], ns["Name"], ns["Arn"]):
+            return str(ns["Id"]), str(ns["Name"]), str(ns["Arn"])
+    return None
