@@ -5,7 +5,8 @@ from gureum.services.manifest import Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="logs",
     services=("logs",),
-    api_modules={"logs": ("gureum.services.logs.api", "gureum.services.logs.api_insights")},
+    api_modules={"logs": ("gureum.services.logs.api", "gureum.services.logs.api_insights",
+                          "gureum.services.logs.api_live_tail")},
     validation_errors={"logs": "InvalidParameterException"},
     routing={"logs": Routing(target_prefix="Logs_20140328")},
     ports={"logs": "gureum.services.logs.port:Logs"},
