@@ -375,6 +375,12 @@ def logs_group_parts(text: str) -> tuple[str, str, str]:
     return a.region, a.account, a.resource_id.removesuffix(":*")
 
 
+def logs_delivery_resource(region: str, account: str, kind: str, name: str) -> str:
+    """A CloudWatch Logs delivery source, delivery destination or delivery
+    (`kind`: "delivery-source", "delivery-destination", "delivery")."""
+    return build("logs", region, account, f"{kind}:{name}")
+
+
 def servicediscovery_namespace(region: str, account: str, namespace_id: str) -> str:
     return build("servicediscovery", region, account, f"namespace/{namespace_id}")
 

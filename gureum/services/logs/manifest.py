@@ -6,7 +6,7 @@ MANIFEST = Manifest(
     package="logs",
     services=("logs",),
     api_modules={"logs": ("gureum.services.logs.api", "gureum.services.logs.api_insights",
-                          "gureum.services.logs.api_live_tail")},
+                          "gureum.services.logs.api_live_tail", "gureum.services.logs.api_deliveries")},
     validation_errors={"logs": "InvalidParameterException"},
     routing={"logs": Routing(target_prefix="Logs_20140328")},
     ports={"logs": "gureum.services.logs.port:Logs"},

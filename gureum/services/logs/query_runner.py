@@ -2,15 +2,20 @@
 Running, reads the events of its groups and time range in one snapshot, evaluates the query
 off the event loop (insights/evaluator.py) and writes the rows and statistics with status
 Complete, unless a StopQuery came first. A query past AWS's 60 minutes ends as Timeout; one
-that raises ends as Failed. At most `MAX_SCAN` events are read per query."""
+that raises ends as Failed. At most `MAX_SCAN` events are read per query. A completed query's
+record goes to the CloudWatch Logs destinations of INSIGHTS_QUERY_LOGS deliveries
+(`deliver_query_log`; the stream is named by the delivery's id)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
-from gureum.services.logs import queries
+from gureum.aws import arn as arns
+from gureum.services.logs import deliveries, queries
 from gureum.services.logs.insights.evaluator import Record, Stamp, discover, run
 from gureum.services.logs.insights.parser import Query
 from gureum.store import Txn
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gureum.logs.insights")
 MAX_SCAN = 1_000_000
 TIMEOUT = 3600.0
+LOG_TYPE = "INSIGHTS_QUERY_LOGS"
 
 
 def records(account: str, events: list[tuple[str, str, str, dict[str, Any]]]) -> list[Record]:
@@ -61,8 +67,44 @@ async def execute(app: App, account: str, region: str, qid: str) -> None:
         log.exception("query %s failed", qid)
         await app.store.run(lambda t: queries.set_status(t, account, region, qid, "Failed", only_if=("Running",)))
         return
-    await app.store.run(lambda t: queries.set_status(t, account, region, qid, "Complete", only_if=("Running",),
-                                                     statistics=stats, rows=rows))
+    if await app.store.run(lambda t: queries.set_status(t, account, region, qid, "Complete", only_if=("Running",),
+                                                        statistics=stats, rows=rows)):
+        await deliver_query_log(app, account, region, {**doc, "status": "Complete", "statistics": stats})
+
+
+def query_log_record(doc: dict[str, Any], source: dict[str, Any], fields: list[str] | None, now_ms: int) -> dict[str, Any]:
+    """The INSIGHTS_QUERY_LOGS record of an ended query (restricted to a delivery's recordFields)."""
+    record: dict[str, Any] = {
+        "event_timestamp": now_ms, "resource_arn": source["resourceArns"][0], "log_type": LOG_TYPE,
+        "event": {"queryId": doc["queryId"], "queryString": doc["queryString"], "queryLanguage": doc["queryLanguage"],
+                  "status": doc["status"], "logGroupNames": doc["logGroups"], "startTime": doc["startTime"],
+                  "endTime": doc["endTime"], "createTime": doc["createTime"], "statistics": doc["statistics"]},
+    }
+    if fields:
+        record = {k: v for k, v in record.items() if k in fields}
+    return record
+
+
+async def deliver_query_log(app: App, account: str, region: str, doc: dict[str, Any]) -> int:
+    """Write the query's record to each CloudWatch Logs destination of an INSIGHTS_QUERY_LOGS
+    delivery (S3 and Firehose destinations are stored only: see deliveries.py); how many."""
+    def read(txn: Txn) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+        out = []
+        for delivery, dest in deliveries.targets(txn, account, region, LOG_TYPE):
+            source = deliveries.get_source(txn, account, region, delivery["deliverySourceName"])
+            out.append((delivery, dest, source))
+        return out
+
+    sent = 0
+    now = int(time.time() * 1000)
+    for delivery, dest, source in await app.store.read(read):
+        if dest["deliveryDestinationType"] != "CWL":
+            continue
+        g_region, g_account, group = arns.logs_group_parts(dest["deliveryDestinationConfiguration"]["destinationResourceArn"])
+        record = query_log_record(doc, source, delivery.get("recordFields"), now)
+        app.logs.append(g_account, g_region, group, delivery["id"], [(now, json.dumps(record, separators=(",", ":")))])
+        sent += 1
+    return sent
 
 
 async def _evaluate(app: App, account: str, region: str, doc: dict[str, Any]) -> tuple[list[list[dict[str, str]]], dict[str, float]]:
