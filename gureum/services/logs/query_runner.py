@@ -33,7 +33,7 @@ def records(account: str, events: list[tuple[str, str, str, dict[str, Any]]]) ->
     """The records of log events as Insights sees them (system fields and JSON fields)."""
     out: list[Record] = []
     for group, stream, key, ev in events:
-        r: Record = discover(ev["m"])
+        r: Record = discover(ev.get("x") or ev["m"])  # a transformed event's fields are its transformed version's
         r.update({"@timestamp": Stamp(ev["t"]), "@message": ev["m"], "@logStream": stream, "@log": f"{account}:{group}",
                   "@ingestionTime": Stamp(ev["i"]), "@ptr": queries.pointer(key)})
         out.append(r)

@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
-from gureum.services.logs import deliveries, queries
+from gureum.services.logs import deliveries, queries, transformers
 from gureum.services.logs.model import EVENTS, GROUPS, STREAMS
 
 if TYPE_CHECKING:
     from gureum.app import App
 
-TABLES: tuple[str, ...] = (GROUPS, STREAMS, EVENTS, *queries.TABLES, *deliveries.TABLES)
+TABLES: tuple[str, ...] = (GROUPS, STREAMS, EVENTS, *queries.TABLES, *deliveries.TABLES, transformers.TABLE)
 
 
 async def reset(app: App) -> None:
