@@ -375,9 +375,9 @@ def logs_group_parts(text: str) -> tuple[str, str, str]:
     return a.region, a.account, a.resource_id.removesuffix(":*")
 
 
-def logs_delivery_resource(region: str, account: str, kind: str, name: str) -> str:
-    """A CloudWatch Logs delivery source, delivery destination or delivery
-    (`kind`: "delivery-source", "delivery-destination", "delivery")."""
+def logs_resource(region: str, account: str, kind: str, name: str) -> str:
+    """A CloudWatch Logs resource named `<kind>:<name>` (kinds: "delivery-source",
+    "delivery-destination", "delivery", "anomaly-detector", "lookup-table", "scheduled-query")."""
     return build("logs", region, account, f"{kind}:{name}")
 
 

@@ -123,7 +123,7 @@ def put_source(txn: Txn, account: str, region: str, params: dict[str, Any]) -> d
     old = txn.get(SOURCES_TABLE, k)
     if old is not None and (old["logType"] != log_type or old["resourceArns"] != [resource]) and _deliveries_of(txn, account, region, name):
         raise _conflict(f"Delivery source {name} has deliveries; its resource and log type cannot change.")
-    doc: dict[str, Any] = {"name": name, "arn": arns.logs_delivery_resource(region, account, "delivery-source", name),
+    doc: dict[str, Any] = {"name": name, "arn": arns.logs_resource(region, account, "delivery-source", name),
                            "resourceArns": [resource], "service": parsed.service, "logType": log_type,
                            "tags": (old or {}).get("tags") if old and not params.get("tags") else _tags(params.get("tags"))}
     if params.get("deliverySourceConfiguration"):
@@ -203,7 +203,7 @@ def put_destination(txn: Txn, account: str, region: str, params: dict[str, Any])
                           f"Supported formats: {', '.join(OUTPUT_FORMATS[kind])}")
     k = _key(account, region, name)
     old = txn.get(DESTINATIONS, k)
-    arn = arns.logs_delivery_resource(region, account, "delivery-destination", name)
+    arn = arns.logs_resource(region, account, "delivery-destination", name)
     if old is not None and old["deliveryDestinationType"] != kind and _deliveries_of(txn, account, region, destination_arn=arn):
         raise _conflict(f"Delivery destination {name} has deliveries; its type cannot change.")
     doc: dict[str, Any] = {"name": name, "arn": arn, "deliveryDestinationType": kind, "outputFormat": fmt}
@@ -331,7 +331,7 @@ def create(txn: Txn, account: str, region: str, params: dict[str, Any]) -> dict[
         if d["deliveryDestinationArn"] == dest_arn:
             raise _conflict(f"A delivery from {source['name']} to {dest_arn} already exists.")
     did = _new_id()
-    doc: dict[str, Any] = {"id": did, "arn": arns.logs_delivery_resource(region, account, "delivery", did),
+    doc: dict[str, Any] = {"id": did, "arn": arns.logs_resource(region, account, "delivery", did),
                            "deliverySourceName": source["name"], "deliveryDestinationArn": dest_arn,
                            "deliveryDestinationType": kind}
     for opt in ("recordFields", "fieldDelimiter", "s3DeliveryConfiguration"):

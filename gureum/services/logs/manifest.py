@@ -1,13 +1,15 @@
 """CloudWatch Logs' declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="logs",
     services=("logs",),
     api_modules={"logs": ("gureum.services.logs.api", "gureum.services.logs.api_insights",
                           "gureum.services.logs.api_live_tail", "gureum.services.logs.api_deliveries",
-                          "gureum.services.logs.api_transformers")},
+                          "gureum.services.logs.api_transformers", "gureum.services.logs.api_more",
+                          "gureum.services.logs.api_unserved")},
+    components=(Component("logs", "gureum.services.logs.scheduled_queries:run", ("logs",)),),
     validation_errors={"logs": "InvalidParameterException"},
     routing={"logs": Routing(target_prefix="Logs_20140328")},
     ports={"logs": "gureum.services.logs.port:Logs"},

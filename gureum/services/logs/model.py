@@ -17,7 +17,7 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError, clip
-from gureum.services.logs import transformers
+from gureum.services.logs import group_extras, transformers
 from gureum.store import Txn
 
 GROUPS = "logs.groups"
@@ -193,7 +193,7 @@ def delete_group(txn: Txn, account: str, region: str, group: str) -> None:
     txn.delete(GROUPS, key)
     txn.delete_prefix(STREAMS, key + SEP)
     txn.delete_prefix(EVENTS, key + SEP)
-    transformers.drop(txn, account, region, group)
+    group_extras.drop(txn, key)
 
 
 def delete_stream(txn: Txn, account: str, region: str, group: str, stream: str) -> None:

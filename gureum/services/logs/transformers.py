@@ -14,10 +14,10 @@ import time
 from typing import Any
 
 from gureum.aws.errors import AwsError
-from gureum.services.logs import transform
+from gureum.services.logs import group_extras, transform
 from gureum.store import Txn
 
-TABLE = "logs.transformers"
+TABLE = group_extras.TRANSFORMERS
 
 
 def _key(account: str, region: str, group: str) -> str:
@@ -58,11 +58,6 @@ def get(txn: Txn, account: str, region: str, group: str) -> dict[str, Any]:
 def delete(txn: Txn, account: str, region: str, group: str) -> None:
     if not txn.delete(TABLE, _key(account, region, group)):
         raise AwsError.modeled("logs", "ResourceNotFoundException", "The specified log group has no transformer.")
-
-
-def drop(txn: Txn, account: str, region: str, group: str) -> None:
-    """The group is gone: so is its transformer."""
-    txn.delete(TABLE, _key(account, region, group))
 
 
 def config_of(txn: Txn, account: str, region: str, group: str) -> list[dict[str, Any]] | None:
