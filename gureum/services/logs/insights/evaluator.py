@@ -126,7 +126,7 @@ def run(query: Query, records: Iterable[Record], limit: int | None = None) -> Re
             aggregated = True
         elif isinstance(cmd, Sort):
             for key in reversed(cmd.keys):
-                rows.sort(key=functools.partial(_row_key, key), reverse=key.descending)
+                rows.sort(key=functools.cmp_to_key(functools.partial(_compare_rows, key)))
             sorted_ = True
         elif isinstance(cmd, Limit):
             cut = min(cut, cmd.count)
@@ -158,8 +158,42 @@ def run(query: Query, records: Iterable[Record], limit: int | None = None) -> Re
     return Result(out, matched, cols)
 
 
-def _row_key(key: SortKey, r: Record) -> tuple[int, Any]:
-    return _sort_key(value(key.expr, r), key.descending)
+def _compare_rows(key: SortKey, a: Record, b: Record) -> int:
+    """`sort`'s order: a missing value last whichever the direction, the rest by `natural`."""
+    va, vb = value(key.expr, a), value(key.expr, b)
+    if va is None or vb is None:
+        return (va is None) - (vb is None)
+    c = natural(va, vb)
+    return -c if key.descending else c
+
+
+_CHUNK = re.compile(r"\d+|\D+")
+
+
+def natural(a: Any, b: Any) -> int:
+    """AWS's ascending order for `sort`: every non-number value before every number value;
+    numbers by value; other values chunk by chunk, runs of digits by length then value,
+    anything else (and a digit run against a non-digit run) by Unicode."""
+    na = number(a) if not isinstance(a, str) or _NUMERIC.fullmatch(a.strip()) else None
+    nb = number(b) if not isinstance(b, str) or _NUMERIC.fullmatch(b.strip()) else None
+    if na is not None or nb is not None:
+        if na is None:
+            return -1
+        if nb is None:
+            return 1
+        return (na > nb) - (na < nb)
+    ca, cb = _CHUNK.findall(text(a)), _CHUNK.findall(text(b))
+    for x, y in zip(ca, cb, strict=False):
+        if x == y:
+            continue
+        if x[0].isdigit() and y[0].isdigit():
+            kx, ky = (len(x), int(x)), (len(y), int(y))
+            return (kx > ky) - (kx < ky)
+        return (x > y) - (x < y)
+    return (len(ca) > len(cb)) - (len(ca) < len(cb))
+
+
+_NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _default_order(rows: list[Record], aggregated: bool, sorted_: bool) -> list[Record]:
@@ -169,7 +203,7 @@ def _default_order(rows: list[Record], aggregated: bool, sorted_: bool) -> list[
 
 
 def _sort_key(v: Any, descending: bool) -> tuple[int, Any]:
-    """Numbers before text; a missing value last whichever the direction."""
+    """A plain key for ordering stats groups (missing last): numbers, then text."""
     if v is None:
         return (-1, 0) if descending else (3, 0)
     n = number(v)

@@ -246,7 +246,7 @@ class _Parser:
 
     def sort_key(self) -> SortKey:
         e = self.expr()
-        desc = True  # AWS sorts descending unless told asc
+        desc = False  # ascending unless told desc
         if self.word("asc", "desc"):
             desc = self.next().text.lower() == "desc"
         return SortKey(e, desc)
