@@ -52,6 +52,12 @@ def test_sources_destinations_deliveries_round_trip(logs):
     assert [s["name"] for s in logs.describe_delivery_sources(resourceArns=["arn:aws:s3:::some-bucket"])["deliverySources"]
             if s["name"] == src] == [src]
     assert logs.get_delivery_source(name=src)["deliverySource"]["status"] == "ACTIVE"
+    logs.tag_resource(resourceArn=source["arn"], tags={"b": "2"})
+    assert logs.list_tags_for_resource(resourceArn=source["arn"])["tags"] == {"team": "a", "b": "2"}
+    logs.untag_resource(resourceArn=source["arn"], tagKeys=["team"])
+    assert logs.get_delivery_source(name=src)["deliverySource"]["tags"] == {"b": "2"}
+    logs.tag_resource(resourceArn=delivery["arn"], tags={"d": "1"})
+    assert logs.list_tags_for_resource(resourceArn=delivery["arn"])["tags"] == {"d": "1"}
     assert logs.describe_delivery_destinations(names=[dst])["deliveryDestinations"][0]["name"] == dst
     # in use: neither end can go, and the pair cannot be made twice
     assert _code(logs.delete_delivery_source, name=src) == "ConflictException"

@@ -60,3 +60,11 @@ def test_ended_queries_are_kept_seven_days(store, monkeypatch):
     with pytest.raises(AwsError):
         store.read_sync(lambda t: queries.get(t, A, R, old))
     assert store.read_sync(lambda t: queries.get(t, A, R, running))["status"] == "Scheduled"
+
+
+def test_concurrent_queries_are_limited(store):
+    for _ in range(queries.MAX_CONCURRENT):
+        _start(store)
+    with pytest.raises(AwsError) as exc:
+        _start(store)
+    assert exc.value.code == "LimitExceededException"

@@ -12,7 +12,7 @@ from gureum.aws import arn as arns
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.logs import model
+from gureum.services.logs import model, resource_tags
 from gureum.services.logs.model import EVENTS, GROUPS, SEP, STREAMS
 from gureum.services.logs.patterns import PatternError, compile_pattern
 
@@ -356,17 +356,20 @@ def _group_from_arn(arn: str) -> str:
 
 @operation("logs", "TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
-    place = _GroupTags(ctx, _group_from_arn(params["resourceArn"]))
+    place = resource_tags.place_for(ctx.account_id, ctx.region, params["resourceArn"]) or _GroupTags(
+        ctx, _group_from_arn(params["resourceArn"]))
     await ctx.app.store.run(lambda t: tags.tag(t, place, params["tags"], TAG_RULES))
 
 
 @operation("logs", "UntagResource")
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
-    place = _GroupTags(ctx, _group_from_arn(params["resourceArn"]))
+    place = resource_tags.place_for(ctx.account_id, ctx.region, params["resourceArn"]) or _GroupTags(
+        ctx, _group_from_arn(params["resourceArn"]))
     await ctx.app.store.run(lambda t: tags.untag(t, place, params["tagKeys"], TAG_RULES))
 
 
 @operation("logs", "ListTagsForResource")
 async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    place = _GroupTags(ctx, _group_from_arn(params["resourceArn"]))
+    place = resource_tags.place_for(ctx.account_id, ctx.region, params["resourceArn"]) or _GroupTags(
+        ctx, _group_from_arn(params["resourceArn"]))
     return {"tags": await ctx.app.store.read(lambda t: tags.list_tags(t, place))}

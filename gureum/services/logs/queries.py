@@ -11,7 +11,8 @@ Store tables (keys start with "<account>/<region>/"):
 A query goes Scheduled -> Running -> Complete (or Cancelled by StopQuery, Failed on an error,
 Timeout past AWS's 60 minutes); only the node that accepted it runs it (query_runner.py), and
 a run writes its results only while the query is still Running, so a StopQuery wins.
-Queries are kept 7 days after they were created, as AWS keeps query results.
+Queries are kept 7 days after they were created, as AWS keeps query results; at most
+MAX_CONCURRENT are Scheduled or Running at once (LimitExceededException).
 `@ptr` is the url-safe base64 of the event's key in logs.events (`event_key` reads it back).
 """
 
@@ -36,6 +37,7 @@ DEFINITIONS = "logs.query_defs"
 TABLES = (QUERIES, RESULTS, DEFINITIONS)
 KEEP_MS = 7 * 86400 * 1000
 MAX_GROUPS = 50
+MAX_CONCURRENT = 30  # AWS's quota of concurrent Logs Insights queries per account and Region
 MAX_DEFINITIONS = 1000
 ACTIVE = ("Scheduled", "Running")
 LANGUAGE = "CWLI"
@@ -89,6 +91,9 @@ def start(txn: Txn, account: str, region: str, params: dict[str, Any]) -> str:
     if end < begin:
         raise _invalid("End time should not be before the start time")
     compile_query(params["queryString"])
+    if _prune(txn, account, region) >= MAX_CONCURRENT:
+        raise AwsError.modeled("logs", "LimitExceededException",
+                               f"Account maximum query concurrency limit of [{MAX_CONCURRENT}] reached.")
     qid = str(uuid.uuid4())
     txn.put(QUERIES, _key(account, region, qid), {
         "queryId": qid, "queryString": params["queryString"], "queryLanguage": params.get("queryLanguage") or LANGUAGE,
@@ -96,7 +101,6 @@ def start(txn: Txn, account: str, region: str, params: dict[str, Any]) -> str:
         "createTime": model.now_ms(), "status": "Scheduled",
         "statistics": {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0},
     })
-    _prune(txn, account, region)
     return qid
 
 
@@ -104,12 +108,17 @@ def _seconds(v: Any) -> int:
     return int(v.timestamp()) if hasattr(v, "timestamp") else int(v)
 
 
-def _prune(txn: Txn, account: str, region: str) -> None:
+def _prune(txn: Txn, account: str, region: str) -> int:
+    """Drop ended queries past KEEP_MS; how many queries are still active."""
     cutoff = model.now_ms() - KEEP_MS
+    active = 0
     for k, q in txn.scan(QUERIES, f"{account}/{region}/"):
-        if q["createTime"] < cutoff and q["status"] not in ACTIVE:
+        if q["status"] in ACTIVE:
+            active += 1
+        elif q["createTime"] < cutoff:
             txn.delete(QUERIES, k)
             txn.delete(RESULTS, k)
+    return active
 
 
 def get(txn: Txn, account: str, region: str, qid: str) -> dict[str, Any]:
