@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from logs_shapes import checked
 from waiting import wait_for
 
 ACCOUNT = "000000000000"
@@ -17,7 +18,7 @@ ACCOUNT = "000000000000"
 
 @pytest.fixture
 def logs(gureum):
-    return gureum.client("logs")
+    yield from checked(gureum)
 
 
 def _code(call, *args, **kwargs):

@@ -13,13 +13,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from conftest import SUITE_RUNTIME_DATE
 from harness import GureumProcess
+from logs_shapes import checked
 from waiting import wait_for
 
 
 @pytest.fixture
 def logs(gureum):
     # StartLiveTail is sent to a `stream-` host prefix; a local endpoint has none.
-    return gureum.client("logs", config=Config(retries={"max_attempts": 1}, inject_host_prefix=False, read_timeout=60))
+    yield from checked(gureum, config=Config(retries={"max_attempts": 1}, inject_host_prefix=False, read_timeout=60))
 
 
 def _group(logs, *streams):

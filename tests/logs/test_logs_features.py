@@ -11,12 +11,13 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from logs_shapes import checked
 from waiting import wait_for
 
 
 @pytest.fixture
 def logs(gureum):
-    return gureum.client("logs")
+    yield from checked(gureum)
 
 
 def _code(call, **kwargs):

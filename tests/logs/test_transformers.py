@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from logs_shapes import checked
 from waiting import wait_for
 
 CHAIN = [
@@ -25,7 +26,7 @@ CHAIN = [
 
 @pytest.fixture
 def logs(gureum):
-    return gureum.client("logs")
+    yield from checked(gureum)
 
 
 def _code(call, **kwargs):

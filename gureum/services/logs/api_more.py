@@ -53,7 +53,8 @@ async def create_log_anomaly_detector(ctx: RequestContext, params: dict[str, Any
 
 @operation("logs", "GetLogAnomalyDetector")
 async def get_log_anomaly_detector(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    return await ctx.app.store.run(lambda t: anomalies.get(t, ctx.account_id, ctx.region, params["anomalyDetectorArn"]))
+    doc = await ctx.app.store.run(lambda t: anomalies.get(t, ctx.account_id, ctx.region, params["anomalyDetectorArn"]))
+    return {k: v for k, v in doc.items() if k != "anomalyDetectorArn"}  # GetLogAnomalyDetector's output has no ARN
 
 
 @operation("logs", "ListLogAnomalyDetectors")
