@@ -159,3 +159,24 @@ def test_operations_needing_unserved_services_answer_aws_errors(logs):
     assert _code(logs.list_sources_for_s3_table_integration,
                  integrationArn="arn:aws:logs:us-east-1:000000000000:integration/x") == "ResourceNotFoundException"
     assert _code(logs.get_log_fields, dataSourceName="amazon_vpc", dataSourceType="flow") == "ResourceNotFoundException"
+
+
+def test_reset_drops_part_b_state(fresh_gureum):
+    import urllib.request
+
+    logs = fresh_gureum.client("logs")
+    group, arn = _group(logs)
+    logs.put_query_definition(name="q", queryString="fields @message")
+    logs.put_delivery_source(name="src", resourceArn="arn:aws:s3:::b", logType="S3_SERVER_ACCESS_LOGS")
+    logs.create_lookup_table(lookupTableName="t", tableBody="a\n1\n")
+    logs.create_log_anomaly_detector(logGroupArnList=[arn])
+    logs.put_transformer(logGroupIdentifier=group, transformerConfig=[{"parseJSON": {}}])
+    req = urllib.request.Request(fresh_gureum.endpoint + "/_gureum/reset?service=logs", method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.status == 200
+    assert logs.describe_query_definitions()["queryDefinitions"] == []
+    assert logs.describe_delivery_sources()["deliverySources"] == []
+    assert logs.describe_lookup_tables()["lookupTables"] == []
+    assert logs.list_log_anomaly_detectors()["anomalyDetectors"] == []
+    logs.create_log_group(logGroupName=group)
+    assert _code(logs.get_transformer, logGroupIdentifier=group) == "ResourceNotFoundException"

@@ -78,3 +78,8 @@ def test_put_get_delete_and_ingestion(logs):
     assert row == {"level": "warn", "env": "prod", "group": group, "n": "7"}
     logs.delete_transformer(logGroupIdentifier=group)
     assert _code(logs.delete_transformer, logGroupIdentifier=group) == "ResourceNotFoundException"
+    # a transformer goes with its log group
+    logs.put_transformer(logGroupIdentifier=group, transformerConfig=CHAIN)
+    logs.delete_log_group(logGroupName=group)
+    logs.create_log_group(logGroupName=group)
+    assert _code(logs.get_transformer, logGroupIdentifier=group) == "ResourceNotFoundException"
