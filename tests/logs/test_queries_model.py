@@ -68,3 +68,13 @@ def test_concurrent_queries_are_limited(store):
     with pytest.raises(AwsError) as exc:
         _start(store)
     assert exc.value.code == "LimitExceededException"
+
+
+def test_a_query_left_running_past_sixty_minutes_has_timed_out(store, monkeypatch):
+    qid = _start(store)
+    store.run_sync(lambda t: queries.set_status(t, A, R, qid, "Running"))
+    later = model.now_ms() + queries.TIMEOUT_MS + 1
+    monkeypatch.setattr(model, "now_ms", lambda: later)
+    assert store.read_sync(lambda t: queries.results(t, A, R, qid, None, None))["status"] == "Timeout"
+    for _ in range(queries.MAX_CONCURRENT):  # it no longer counts against the concurrency quota
+        _start(store)

@@ -37,6 +37,7 @@ DEFINITIONS = "logs.query_defs"
 TABLES = (QUERIES, RESULTS, DEFINITIONS)
 KEEP_MS = 7 * 86400 * 1000
 MAX_GROUPS = 50
+TIMEOUT_MS = 3600 * 1000  # AWS ends a query after 60 minutes
 MAX_CONCURRENT = 30  # AWS's quota of concurrent Logs Insights queries per account and Region
 MAX_DEFINITIONS = 1000
 ACTIVE = ("Scheduled", "Running")
@@ -113,6 +114,7 @@ def _prune(txn: Txn, account: str, region: str) -> int:
     cutoff = model.now_ms() - KEEP_MS
     active = 0
     for k, q in txn.scan(QUERIES, f"{account}/{region}/"):
+        q = _aged(q)
         if q["status"] in ACTIVE:
             active += 1
         elif q["createTime"] < cutoff:
@@ -125,6 +127,13 @@ def get(txn: Txn, account: str, region: str, qid: str) -> dict[str, Any]:
     doc = txn.get(QUERIES, _key(account, region, qid))
     if doc is None:
         raise AwsError.modeled("logs", "ResourceNotFoundException", "The specified query does not exist.")
+    return _aged(doc)
+
+
+def _aged(doc: dict[str, Any]) -> dict[str, Any]:
+    """A query still active past AWS's 60-minute limit (its node went away mid-run) has timed out."""
+    if doc["status"] in ACTIVE and model.now_ms() - doc["createTime"] > TIMEOUT_MS:
+        return {**doc, "status": "Timeout"}
     return doc
 
 
@@ -167,7 +176,7 @@ def stop(txn: Txn, account: str, region: str, qid: str) -> bool:
 def describe(txn: Txn, account: str, region: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
     group, status = params.get("logGroupName"), params.get("status")
     lang = params.get("queryLanguage")
-    docs = [q for _, q in txn.scan(QUERIES, f"{account}/{region}/")
+    docs = [q for q in (_aged(d) for _, d in txn.scan(QUERIES, f"{account}/{region}/"))
             if (group is None or group in q["logGroups"]) and (status is None or q["status"] == status)
             and (lang is None or q["queryLanguage"] == lang)]
     docs.sort(key=lambda q: (-q["createTime"], q["queryId"]))
