@@ -53,13 +53,12 @@ def test_events_are_read_by_time_range_in_seconds(store):
 def test_ended_queries_are_kept_seven_days(store, monkeypatch):
     old = _start(store)
     store.run_sync(lambda t: queries.set_status(t, A, R, old, "Complete", rows=[]))
-    running = _start(store)
     later = model.now_ms() + queries.KEEP_MS + 1
     monkeypatch.setattr(model, "now_ms", lambda: later)
-    _start(store)
+    recent = _start(store)
     with pytest.raises(AwsError):
         store.read_sync(lambda t: queries.get(t, A, R, old))
-    assert store.read_sync(lambda t: queries.get(t, A, R, running))["status"] == "Scheduled"
+    assert store.read_sync(lambda t: queries.get(t, A, R, recent))["status"] == "Scheduled"
 
 
 def test_concurrent_queries_are_limited(store):
