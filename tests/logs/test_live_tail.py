@@ -133,3 +133,24 @@ def test_live_tail_ends_with_session_timeout(short_sessions):
         for _ in stream:  # ends with the modeled exception event
             pass
     assert "SessionTimeoutException" in str(exc.value)
+
+
+def test_live_tail_sessions_are_limited_per_account(short_sessions):
+    logs = short_sessions.client("logs", config=Config(retries={"max_attempts": 1}, inject_host_prefix=False, read_timeout=60,
+                                                       max_pool_connections=20))
+    _, arn = _group(logs, "s")
+    streams = [logs.start_live_tail(logGroupIdentifiers=[arn])["responseStream"] for _ in range(15)]
+    with pytest.raises(ClientError) as exc:
+        logs.start_live_tail(logGroupIdentifiers=[arn])
+    assert exc.value.response["Error"]["Code"] == "LimitExceededException"
+    for s in streams:
+        s.close()
+
+    def opens() -> bool:
+        try:
+            logs.start_live_tail(logGroupIdentifiers=[arn])["responseStream"].close()
+        except ClientError:
+            return False
+        return True
+
+    wait_for("a session once the others ended", opens, timeout=30, interval=0.5)

@@ -9,13 +9,15 @@ New events are found by each stream's sequence number (model.py gives every even
 `.<seq>` suffix and keeps the stream's last `seq`): `Session.mark` notes where each stream
 was, `Session.poll` reads what came after, newest 10,000 keys of a changed stream at most
 (an event back-dated behind those is not tailed). Nothing is written: a session is this
-node's, and ends with its connection.
+node's, and ends with its connection; a node holds at most MAX_SESSIONS open sessions per
+account and Region (`Sessions`; LimitExceededException past AWS's quota).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from gureum.app import App
 
 MAX_GROUPS = 10
+MAX_SESSIONS = 15  # AWS's quota of concurrent Live Tail sessions per account and Region
 MAX_PER_UPDATE = 500
 SCAN_BACK = 10000
 INTERVAL = 1.0
@@ -41,7 +44,7 @@ def _invalid(message: str) -> AwsError:
     return AwsError.modeled("logs", "InvalidParameterException", message)
 
 
-@dataclass
+@dataclass(eq=False)
 class Session:
     account: str
     region: str
@@ -90,6 +93,24 @@ class Session:
         return found
 
 
+class Sessions:
+    """This node's open sessions per account and Region (a session is forgotten when its
+    stream ends or, if the client went away, when its stream is collected)."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str], weakref.WeakSet[Session]] = {}
+
+    def admit(self, session: Session) -> None:
+        live = self._open.setdefault((session.account, session.region), weakref.WeakSet())
+        if len(live) >= MAX_SESSIONS:
+            raise AwsError.modeled("logs", "LimitExceededException",
+                                   f"You have reached the maximum number of concurrent Live Tail sessions ({MAX_SESSIONS}).")
+        live.add(session)
+
+    def end(self, session: Session) -> None:
+        self._open.get((session.account, session.region), weakref.WeakSet()).discard(session)
+
+
 def open_session(account: str, region: str, params: dict[str, Any]) -> Session:
     """A session for StartLiveTail's parameters, or AWS's InvalidParameterException."""
     idents = list(params["logGroupIdentifiers"])
@@ -133,19 +154,22 @@ def session_start(session: Session, request_id: str, params: dict[str, Any]) -> 
     return doc
 
 
-async def stream(app: App, session: Session, start: dict[str, Any]) -> AsyncIterator[bytes]:
-    """The response body: the event stream of one session."""
+async def stream(app: App, sessions: Sessions, session: Session, start: dict[str, Any]) -> AsyncIterator[bytes]:
+    """The response body: the event stream of one (admitted) session."""
     limit = app.settings(LogsSettings).live_tail_max_seconds
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
-    yield eventstream.event("initial-response", {})
-    yield eventstream.event("sessionStart", start)
-    while True:
-        await asyncio.sleep(max(0.0, min(INTERVAL, deadline - loop.time())))
-        if loop.time() >= deadline:
-            yield eventstream.exception("SessionTimeoutException",
-                                        f"Live Tail session has ended as it reached its maximum duration of {limit:g} seconds.")
-            return
-        events = await app.store.read(session.poll)
-        yield eventstream.event("sessionUpdate", {"sessionMetadata": {"sampled": len(events) > MAX_PER_UPDATE},
-                                                  "sessionResults": events[:MAX_PER_UPDATE]})
+    try:
+        yield eventstream.event("initial-response", {})
+        yield eventstream.event("sessionStart", start)
+        while True:
+            await asyncio.sleep(max(0.0, min(INTERVAL, deadline - loop.time())))
+            if loop.time() >= deadline:
+                yield eventstream.exception("SessionTimeoutException",
+                                            f"Live Tail session has ended as it reached its maximum duration of {limit:g} seconds.")
+                return
+            events = await app.store.read(session.poll)
+            yield eventstream.event("sessionUpdate", {"sessionMetadata": {"sampled": len(events) > MAX_PER_UPDATE},
+                                                      "sessionResults": events[:MAX_PER_UPDATE]})
+    finally:
+        sessions.end(session)
