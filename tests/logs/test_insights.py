@@ -177,3 +177,23 @@ def test_query_definitions_put_update_describe_delete(logs):
     with pytest.raises(ClientError) as exc:
         logs.put_query_definition(name="x", queryDefinitionId=str(uuid.uuid4()), queryString="fields @message")
     assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_lambda_report_lines_give_discovered_fields(logs):
+    name = f"/aws/lambda/insights-{uuid.uuid4().hex[:8]}"
+    logs.create_log_group(logGroupName=name)
+    logs.create_log_stream(logGroupName=name, logStreamName="2026/01/01/[$LATEST]abc")
+    now = int(time.time() * 1000)
+    lines = []
+    for i, (duration, used) in enumerate(((10.5, 40), (30.5, 60))):
+        rid = f"req-{i}"
+        lines += [f"START RequestId: {rid} Version: $LATEST", "hello from the handler", f"END RequestId: {rid}",
+                  f"REPORT RequestId: {rid}\tDuration: {duration} ms\tBilled Duration: {int(duration) + 1} ms\t"
+                  f"Memory Size: 128 MB\tMax Memory Used: {used} MB\t"]
+    logs.put_log_events(logGroupName=name, logStreamName="2026/01/01/[$LATEST]abc",
+                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(lines)])
+    _, out = _run(logs, name, 'filter @type = "REPORT" | stats count(*) as n, avg(@duration) as d, '
+                              "max(@maxMemoryUsed / 1000 / 1000) as mb, max(@memorySize) as size")
+    assert _rows(out) == [{"n": "2", "d": "20.5", "mb": "60", "size": "128000000"}]
+    _, out = _run(logs, name, "filter ispresent(@requestId) | stats count(*) as n by @requestId | sort @requestId")
+    assert _rows(out) == [{"@requestId": "req-0", "n": "3"}, {"@requestId": "req-1", "n": "3"}]

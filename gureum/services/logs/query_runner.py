@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
 from gureum.services.logs import deliveries, queries
+from gureum.services.logs.insights.discovery import service_fields
 from gureum.services.logs.insights.evaluator import Record, Stamp, discover, run
 from gureum.services.logs.insights.parser import Query
 from gureum.store import Txn
@@ -34,6 +35,7 @@ def records(account: str, events: list[tuple[str, str, str, dict[str, Any]]]) ->
     out: list[Record] = []
     for group, stream, key, ev in events:
         r: Record = discover(ev.get("x") or ev["m"])  # a transformed event's fields are its transformed version's
+        r.update(service_fields(group, ev["m"]))
         r.update({"@timestamp": Stamp(ev["t"]), "@message": ev["m"], "@logStream": stream, "@log": f"{account}:{group}",
                   "@ingestionTime": Stamp(ev["i"]), "@ptr": queries.pointer(key)})
         out.append(r)
