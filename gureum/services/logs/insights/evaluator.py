@@ -182,7 +182,8 @@ def natural(a: Any, b: Any) -> int:
         if nb is None:
             return 1
         return (na > nb) - (na < nb)
-    ca, cb = _CHUNK.findall(text(a)), _CHUNK.findall(text(b))
+    ca: list[str] = _CHUNK.findall(text(a))
+    cb: list[str] = _CHUNK.findall(text(b))
     for x, y in zip(ca, cb, strict=False):
         if x == y:
             continue
