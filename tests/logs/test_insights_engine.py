@@ -100,3 +100,12 @@ def test_records_without_fields_show_timestamp_and_message_newest_first():
     rows = _rows("filter latency >= 40")
     assert [set(r) for r in rows] == [{"@timestamp", "@message", "@ptr"}] * 2
     assert rows[0]["@timestamp"] == "2023-11-14 22:18:20.000"
+
+
+def test_ip_functions():
+    records = [{"@timestamp": Stamp(BASE + i), "ip": ip} for i, ip in enumerate(["10.1.2.3", "192.168.0.1", "::1", "nope"])]
+    assert [r["ip"] for r in _rows("filter isIpInSubnet(ip, '10.0.0.0/8') or isIpv6InSubnet(ip, '::/64') | fields ip "
+                                   "| sort ip", records)] == ["10.1.2.3", "::1"]
+    assert [r["ip"] for r in _rows("filter not isValidIp(ip) | fields ip", records)] == ["nope"]
+    assert [r["ip"] for r in _rows("filter isValidIpV4(ip) and not isIpv4InSubnet(ip, '10.0.0.0/8') | fields ip", records)] == [
+        "192.168.0.1"]

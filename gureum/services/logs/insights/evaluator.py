@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import ipaddress
 import json
 import math
 import re
@@ -467,13 +468,20 @@ def _call(e: Call, r: Record) -> Any:
     if name == "strcontains":
         return int((s(1) or "") in first)
     if name in ("isvalidip", "isvalidipv4", "isvalidipv6"):
-        import ipaddress
-
         try:
             ip = ipaddress.ip_address(first)
         except ValueError:
             return False
         return name == "isvalidip" or (ip.version == 4) == (name == "isvalidipv4")
+    if name in ("isipinsubnet", "isipv4insubnet", "isipv6insubnet"):
+        try:
+            ip = ipaddress.ip_address(first)
+            net = ipaddress.ip_network(s(1) or "", strict=False)
+        except ValueError:
+            return False
+        if name != "isipinsubnet" and ip.version != (4 if name == "isipv4insubnet" else 6):
+            return False
+        return ip.version == net.version and ip in net
     return None
 
 

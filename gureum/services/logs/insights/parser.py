@@ -429,6 +429,7 @@ KNOWN_FUNCTIONS = {
     "ispresent", "isempty", "isblank", "strlen", "concat", "tolower", "toupper", "trim", "ltrim", "rtrim", "substr",
     "replace", "strcontains", "abs", "ceil", "floor", "sqrt", "log", "greatest", "least", "coalesce", "bin",
     "datefloor", "dateceil", "frommillis", "tomillis", "isvalidip", "isvalidipv4", "isvalidipv6", "round",
+    "isipinsubnet", "isipv4insubnet", "isipv6insubnet",
 }
 
 
