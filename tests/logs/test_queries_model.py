@@ -77,3 +77,10 @@ def test_a_query_left_running_past_sixty_minutes_has_timed_out(store, monkeypatc
     assert store.read_sync(lambda t: queries.results(t, A, R, qid, None, None))["status"] == "Timeout"
     for _ in range(queries.MAX_CONCURRENT):  # it no longer counts against the concurrency quota
         _start(store)
+
+
+def test_a_group_arn_of_another_account_is_not_found(store):
+    with pytest.raises(AwsError) as exc:
+        _start(store, logGroupName=None, logGroupIdentifiers=["arn:aws:logs:us-east-1:111122223333:log-group:/g"])
+    assert exc.value.code == "ResourceNotFoundException"
+    assert _start(store, logGroupName=None, logGroupIdentifiers=[f"arn:aws:logs:{R}:{A}:log-group:/g"])

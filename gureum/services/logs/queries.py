@@ -61,7 +61,7 @@ def compile_query(text: str) -> Query:
             "location": {"startCharOffset": e.start, "endCharOffset": max(e.end - 1, e.start)}, "message": e.message}) from None
 
 
-def group_names(params: dict[str, Any]) -> list[str]:
+def group_names(params: dict[str, Any], account: str | None = None, region: str | None = None) -> list[str]:
     """The log groups a StartQuery names (by name, names, or names and ARNs)."""
     given = [k for k in ("logGroupName", "logGroupNames", "logGroupIdentifiers") if params.get(k)]
     if len(given) != 1:
@@ -75,16 +75,19 @@ def group_names(params: dict[str, Any]) -> list[str]:
     for n in names:
         if arns.looks_like_arn(n):
             try:
-                n = arns.logs_group_parts(n)[2]
+                g_region, g_account, name = arns.logs_group_parts(n)
             except arns.BadArn:
                 raise _invalid(f"Invalid log group identifier: {n}") from None
+            if account is not None and (g_account, g_region) != (account, region):
+                raise AwsError.modeled("logs", "ResourceNotFoundException", f"Log group '{n}' does not exist for account ID '{account}'")
+            n = name
         if n not in out:
             out.append(n)
     return out
 
 
 def start(txn: Txn, account: str, region: str, params: dict[str, Any]) -> str:
-    groups = group_names(params)
+    groups = group_names(params, account, region)
     for g in groups:
         if txn.get(model.GROUPS, model.group_key(account, region, g)) is None:
             raise AwsError.modeled("logs", "ResourceNotFoundException", f"Log group '{g}' does not exist for account ID '{account}'")
