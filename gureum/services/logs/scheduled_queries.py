@@ -76,7 +76,7 @@ def _check(txn: Txn, account: str, region: str, params: dict[str, Any]) -> None:
     if params.get("timezone") not in (None, "UTC", "Etc/UTC"):
         raise _validation("Only the UTC timezone is supported.")
     for ident in params.get("logGroupIdentifiers") or []:
-        name = queries.group_names({"logGroupIdentifiers": [ident]})[0]
+        name = queries.group_names({"logGroupIdentifiers": [ident]}, account, region)[0]
         if txn.get(model.GROUPS, model.group_key(account, region, name)) is None:
             raise AwsError.modeled("logs", "ResourceNotFoundException", f"Log group {ident} does not exist.")
     dest = params.get("destinationConfiguration") or {}
