@@ -391,6 +391,12 @@ def logs_group_parts(text: str) -> tuple[str, str, str]:
     return a.region, a.account, a.resource_id.removesuffix(":*")
 
 
+def logs_resource(region: str, account: str, kind: str, name: str) -> str:
+    """A CloudWatch Logs resource named `<kind>:<name>` (kinds: "delivery-source",
+    "delivery-destination", "delivery", "anomaly-detector", "lookup-table", "scheduled-query")."""
+    return build("logs", region, account, f"{kind}:{name}")
+
+
 def servicediscovery_namespace(region: str, account: str, namespace_id: str) -> str:
     return build("servicediscovery", region, account, f"namespace/{namespace_id}")
 

@@ -12,7 +12,16 @@ from gureum.aws import arn as arns
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.logs import destinations, ingest, masking, metric_filters, model, policies, subscriptions
+from gureum.services.logs import (
+    destinations,
+    ingest,
+    masking,
+    metric_filters,
+    model,
+    policies,
+    resource_tags,
+    subscriptions,
+)
 from gureum.services.logs.model import EVENTS, GROUPS, SEP, STREAMS
 from gureum.services.logs.patterns import PatternError, compile_pattern
 
@@ -380,7 +389,7 @@ def _place(ctx: RequestContext, arn: str) -> tags.Place:
     """Where the tags of the resource `arn` names live (a log group or a destination)."""
     if destinations.is_destination_arn(arn):
         return destinations.Tags(arn, ctx.account_id, ctx.region)
-    return _GroupTags(ctx, _group_from_arn(arn))
+    return resource_tags.place_for(ctx.account_id, ctx.region, arn) or _GroupTags(ctx, _group_from_arn(arn))
 
 
 @operation("logs", "TagResource")

@@ -18,6 +18,7 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError, clip
+from gureum.services.logs import group_extras, transformers
 from gureum.store import Txn
 
 GROUPS = "logs.groups"
@@ -133,9 +134,13 @@ def put_events(
     ingest = now_ms()
     seq = int(doc.get("seq", 0))
     size = 0
+    config = transformers.config_of(txn, account, region, group)
     for ts, message in events:
         seq += 1
-        txn.put(EVENTS, f"{skey}{SEP}{ts:013d}.{seq:010d}", {"t": ts, "m": message, "i": ingest})
+        ev: dict[str, Any] = {"t": ts, "m": message, "i": ingest}
+        if config and (x := transformers.transform_event(config, message, account, region, group, stream)) is not None:
+            ev["x"] = x  # the transformed version (transformers.py)
+        txn.put(EVENTS, f"{skey}{SEP}{ts:013d}.{seq:010d}", ev)
         size += len(message.encode()) + 26
     if events:
         first = min(ts for ts, _ in events)
@@ -189,6 +194,7 @@ def delete_group(txn: Txn, account: str, region: str, group: str) -> None:
     txn.delete(GROUPS, key)
     txn.delete_prefix(STREAMS, key + SEP)
     txn.delete_prefix(EVENTS, key + SEP)
+    group_extras.drop(txn, key)
 
 
 def delete_stream(txn: Txn, account: str, region: str, group: str, stream: str) -> None:

@@ -14,3 +14,7 @@ class LogsSettings:
     """seconds log lines wait to be written together (all are written when the node stops)"""
     retention_interval: float = 600.0
     """seconds between passes deleting events older than their group's retention"""
+    live_tail_max_seconds: float = 10800.0
+    """seconds a StartLiveTail session streams before it ends with SessionTimeoutException (AWS: 3 hours)"""
+    scheduled_query_interval: float = 10.0
+    """seconds between checks for scheduled queries due to run (they fire at minute precision)"""
