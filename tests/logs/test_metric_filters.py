@@ -142,3 +142,15 @@ def test_metric_filters_see_data_protected_events_masked(gureum, logs):
     _put(logs, group, ["login bob@example.org"])
     assert _datapoints(gureum, ns, "mail") == []  # the address is masked before metric filters see it
     assert [p["Value"] for p in _datapoints(gureum, ns, "login")] == [1.0]
+
+
+def test_metric_filters_see_the_transformed_events(gureum, logs):
+    """AWS: a group's metric and subscription filters read the transformed version of its logs."""
+    group = _group(logs)
+    ns = f"ns{uuid.uuid4().hex[:6]}"
+    logs.put_transformer(logGroupIdentifier=group, transformerConfig=[
+        {"parseJSON": {}}, {"addKeys": {"entries": [{"key": "tier", "value": "gold"}]}}])
+    logs.put_metric_filter(logGroupName=group, filterName="gold", filterPattern='{ $.tier = "gold" }',
+                           metricTransformations=[{"metricName": "Gold", "metricNamespace": ns, "metricValue": "$.n"}])
+    _put(logs, group, [json.dumps({"n": 3}), "not json"])
+    assert [p["Value"] for p in _datapoints(gureum, ns, "Gold")] == [3.0]
