@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 from lxml import etree  # type: ignore[import-untyped]
-from signxml import InvalidInput, InvalidSignature, SignatureConfiguration, XMLVerifier
+from signxml.exceptions import InvalidInput, InvalidSignature
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from gureum.aws.errors import AwsError
 
