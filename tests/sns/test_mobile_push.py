@@ -94,3 +94,30 @@ def test_publish_to_an_endpoint_is_recorded_and_disabled_ones_refused(gureum, ac
     with pytest.raises(ClientError) as e:
         sns.publish(TargetArn=ep, Message="x")
     assert e.value.response["Error"]["Message"] == "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified"
+
+
+def test_application_events_reach_their_topics(gureum, acct_sns) -> None:  # type: ignore[no-untyped-def]
+    acct, sns = acct_sns
+    sqs = gureum.client("sqs", aws_access_key_id=acct)
+    url = sqs.create_queue(QueueName="app-events")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = sns.create_topic(Name="app-events")["TopicArn"]
+    sns.subscribe(TopicArn=events, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "true"})
+    app_arn = sns.create_platform_application(Name="evented", Platform="GCM", Attributes={
+        "PlatformCredential": "key", "EventEndpointCreated": events, "EventEndpointUpdated": events,
+        "EventEndpointDeleted": events, "EventDeliveryFailure": events})["PlatformApplicationArn"]
+    ep = sns.create_platform_endpoint(PlatformApplicationArn=app_arn, Token="t-1")["EndpointArn"]
+    sns.set_endpoint_attributes(EndpointArn=ep, Attributes={"Enabled": "false"})
+    topic = sns.create_topic(Name="news")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="application", Endpoint=ep)
+    mid = sns.publish(TopicArn=topic, Message="news")["MessageId"]
+    sns.delete_endpoint(EndpointArn=ep)
+    got = []
+    while len(got) < 4:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
+        assert batch, f"only {len(got)} events arrived"
+        got += [json.loads(m["Body"]) for m in batch]
+    assert [e["EventType"] for e in got] == ["EndpointCreated", "EndpointUpdated", "DeliveryFailure", "EndpointDeleted"]
+    assert all(e["EndpointArn"] == ep and e["Resource"] == app_arn for e in got)
+    failure = got[2]
+    assert (failure["FailureType"], failure["MessageId"]) == ("EndpointDisabled", mid)

@@ -7,7 +7,7 @@ from typing import Any
 from gureum.aws import paging
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.sns import platforms
+from gureum.services.sns import app_events, platforms, topics
 
 
 def _bad_token() -> AwsError:
@@ -52,8 +52,11 @@ async def list_platform_applications(ctx: RequestContext, params: dict[str, Any]
 
 @operation("sns", "CreatePlatformEndpoint")
 async def create_platform_endpoint(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    arn, _new = await ctx.app.store.run(lambda t: platforms.create_endpoint(
+    arn, new = await ctx.app.store.run(lambda t: platforms.create_endpoint(
         t, params["PlatformApplicationArn"], params["Token"], params.get("CustomUserData"), params.get("Attributes") or {}))
+    if new:
+        app = await ctx.app.store.read(lambda t: platforms.get_app(t, params["PlatformApplicationArn"]))
+        await topics.tell(ctx.app, app_events.event(app, "EndpointCreated", arn))
     return {"EndpointArn": arn}
 
 
@@ -65,13 +68,18 @@ async def get_endpoint_attributes(ctx: RequestContext, params: dict[str, Any]) -
 
 @operation("sns", "SetEndpointAttributes")
 async def set_endpoint_attributes(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await ctx.app.store.run(lambda t: platforms.set_endpoint_attributes(t, params["EndpointArn"], params["Attributes"]))
+    doc = await ctx.app.store.run(lambda t: platforms.set_endpoint_attributes(t, params["EndpointArn"], params["Attributes"]))
+    app = await ctx.app.store.read(lambda t: platforms.app_of(t, doc))
+    await topics.tell(ctx.app, app_events.event(app, "EndpointUpdated", doc["arn"]))
     return {}
 
 
 @operation("sns", "DeleteEndpoint")
 async def delete_endpoint(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await ctx.app.store.run(lambda t: platforms.delete_endpoint(t, params["EndpointArn"]))
+    gone = await ctx.app.store.run(lambda t: platforms.delete_endpoint(t, params["EndpointArn"]))
+    if gone is not None:
+        app = await ctx.app.store.read(lambda t: platforms.app_of(t, gone))
+        await topics.tell(ctx.app, app_events.event(app, "EndpointDeleted", gone["arn"]))
     return {}
 
 

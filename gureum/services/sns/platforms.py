@@ -18,6 +18,9 @@ platforms, PlatformPrincipal); names are 1-256 of [A-Za-z0-9_.-]; an endpoint is
 disabled application PlatformApplicationDisabled; deleting an application deletes its
 endpoints; DeleteEndpoint and DeletePlatformApplication of what does not exist succeed.
 Changing an endpoint's Token leaves it disabled if it was (AWS: set Enabled back to true).
+The application's Event* attributes name topics told of its endpoints' changes and failed
+deliveries (app_events.py). gureum reaches no push service, so it never disables an endpoint
+by itself (AWS does when the service reports the token invalid): only SetEndpointAttributes does.
 """
 
 from __future__ import annotations
@@ -199,6 +202,12 @@ def get_endpoint(txn: Txn, arn: str) -> dict[str, Any]:
     if doc is None:
         raise _not_found("Endpoint")
     return doc
+
+
+def app_of(txn: Txn, endpoint: dict[str, Any]) -> dict[str, Any] | None:
+    """The application of an endpoint document (None when it is gone)."""
+    doc = txn.get(APPS, _app_ref(endpoint["app"]))
+    return dict(doc) if doc is not None else None
 
 
 def set_endpoint_attributes(txn: Txn, arn: str, attrs: dict[str, str]) -> dict[str, Any]:

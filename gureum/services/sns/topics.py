@@ -27,7 +27,7 @@ from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.delivery import deliver
 from gureum.policy.delivery import may_deliver
-from gureum.services.sns import delivery, devices, endpoints, filters, params, signing
+from gureum.services.sns import app_events, delivery, devices, endpoints, filters, params, signing
 from gureum.services.sns.redrive import SNS_DELIVERY, to_dead_letter_queue
 from gureum.services.sns.settings import SnsSettings
 
@@ -351,9 +351,13 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
                           retry=effective["healthyRetryPolicy"])
             await delivery.schedule(app, target, "Notification", message_id, text if raw else json.dumps(env))
         elif sub["protocol"] in ("application", "sms"):  # recorded as delivered (devices.py)
-            await app.store.run(functools.partial(devices.deliver, topic=topic, sub=sub, message=message,
-                                                  structure=structure, attrs=attrs, in_sandbox=sandbox,
-                                                  message_id=message_id))
+            failed = await app.store.run(functools.partial(devices.deliver, topic=topic, sub=sub, message=message,
+                                                           structure=structure, attrs=attrs, in_sandbox=sandbox,
+                                                           message_id=message_id))
+            if failed is not None:  # a disabled endpoint: the application's EventDeliveryFailure topic hears
+                await tell(app, app_events.event(failed[0], "DeliveryFailure", sub["endpoint"], FailureType=failed[1].code,
+                                                 FailureMessage=failed[1].message, MessageId=message_id,
+                                                 DeliveryAttempts=1))
         elif sub["protocol"] == "lambda":
             sns_doc = _lambda_record(env)
             event = {"Records": [{"EventVersion": "1.0", "EventSubscriptionArn": sub["arn"],
@@ -363,6 +367,19 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
     if seq is not None:
         out["SequenceNumber"] = seq
     return out
+
+
+async def tell(app: App, event: tuple[str, str] | None) -> None:
+    """Publish a mobile application event (app_events.py) to its topic; a topic gone since is
+    logged, not an error of what caused the event."""
+    if event is None:
+        return
+    topic_arn, message = event
+    try:
+        topic = await app.store.read(lambda t: get_topic(t, topic_arn))
+        await publish(app, topic, message)
+    except AwsError as err:
+        log.info("SNS application event to %s not sent: %s", topic_arn, err.message)
 
 
 async def _to_sqs(app: App, sub: dict[str, Any], env: dict[str, Any], text: str,
