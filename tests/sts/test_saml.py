@@ -13,6 +13,7 @@ import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -158,3 +159,68 @@ def test_signature_wrapping_is_refused(setup) -> None:  # type: ignore[no-untype
         setup["sts"].assume_role_with_saml(RoleArn=setup["role"], PrincipalArn=setup["provider"],
                                            SAMLAssertion=b64(etree.tostring(resp)))
     assert e.value.response["Error"]["Code"] in ("AccessDenied", "InvalidIdentityToken")
+
+
+def encrypt_assertion(signed_assertion: bytes, sp_cert_public_key: Any) -> bytes:
+    """A saml:EncryptedAssertion as an IdP makes it: AES-256-GCM data, RSA-OAEP key transport."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric import padding as rsa_padding
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    secret = os.urandom(32)
+    iv = os.urandom(12)
+    body = base64.b64encode(iv + AESGCM(secret).encrypt(iv, signed_assertion, None)).decode()
+    wrapped = base64.b64encode(sp_cert_public_key.encrypt(secret, rsa_padding.OAEP(
+        mgf=rsa_padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None))).decode()
+    return (
+        '<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">'
+        '<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element">'
+        '<xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/>'
+        '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>'
+        '<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/>'
+        f"<xenc:CipherData><xenc:CipherValue>{wrapped}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>"
+        f"<xenc:CipherData><xenc:CipherValue>{body}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>"
+        "</saml:EncryptedAssertion>").encode()
+
+
+def test_encrypted_assertions_open_with_the_providers_private_key(gureum, setup) -> None:  # type: ignore[no-untyped-def]
+    sp_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = sp_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    iam = gureum.client("iam", aws_access_key_id=setup["account"])
+    iam.update_saml_provider(SAMLProviderArn=setup["provider"], AddPrivateKey=pem, AssertionEncryptionMode="Required")
+    try:
+        node = etree.fromstring(assertion_xml(setup["role"], setup["provider"], subject="enc").encode())
+        signed = etree.tostring(XMLSigner(c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#").sign(
+            node, key=setup["key"], cert=setup["cert"].decode(), reference_uri=node.get("ID")))
+        resp = etree.fromstring(
+            '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r" Version="2.0"'
+            f' IssueInstant="{iso(datetime.now(UTC))}"/>'.encode())
+        resp.append(etree.fromstring(encrypt_assertion(signed, sp_key.public_key())))
+        out = setup["sts"].assume_role_with_saml(RoleArn=setup["role"], PrincipalArn=setup["provider"],
+                                                 SAMLAssertion=b64(etree.tostring(resp)))
+        assert out["Subject"] == "enc"
+        # an unsigned assertion, encrypted, inside a signed Response: the response's signature covers it
+        bare = assertion_xml(setup["role"], setup["provider"], subject="enc2").encode()
+        outer = etree.fromstring(
+            '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_outer" Version="2.0"'
+            f' IssueInstant="{iso(datetime.now(UTC))}"/>'.encode())
+        outer.append(etree.fromstring(encrypt_assertion(bare, sp_key.public_key())))
+        outer = XMLSigner(c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#").sign(
+            outer, key=setup["key"], cert=setup["cert"].decode(), reference_uri="_outer")
+        out = setup["sts"].assume_role_with_saml(RoleArn=setup["role"], PrincipalArn=setup["provider"],
+                                                 SAMLAssertion=b64(etree.tostring(outer)))
+        assert out["Subject"] == "enc2"
+        # Required: a plain (signed, unencrypted) assertion is refused now
+        plain = signed_response(setup["key"], setup["cert"], assertion_xml(setup["role"], setup["provider"]))
+        assert refused(setup, b64(plain))["Code"] == "InvalidIdentityToken"
+        # encrypted for another key: does not open
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        resp2 = etree.fromstring(
+            '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r2" Version="2.0"'
+            f' IssueInstant="{iso(datetime.now(UTC))}"/>'.encode())
+        resp2.append(etree.fromstring(encrypt_assertion(signed, other.public_key())))
+        assert refused(setup, b64(etree.tostring(resp2)))["Code"] == "InvalidIdentityToken"
+    finally:
+        key_id = iam.get_saml_provider(SAMLProviderArn=setup["provider"])["PrivateKeyList"][0]["KeyId"]
+        iam.update_saml_provider(SAMLProviderArn=setup["provider"], AssertionEncryptionMode="Allowed", RemovePrivateKey=key_id)

@@ -303,7 +303,8 @@ async def assume_role_with_saml(ctx: RequestContext, params: dict[str, Any]) -> 
 
     doc = await ctx.app.store.read(provider)
     assertion = saml_response.read(params["SAMLAssertion"], saml_response.signing_certificates(doc["SAMLMetadataDocument"]),
-                                   datetime.now(UTC))
+                                   datetime.now(UTC), [k["Pem"] for k in doc.get("PrivateKeys") or []],
+                                   doc.get("AssertionEncryptionMode"))
     if (params["RoleArn"], provider_arn) not in assertion.roles:
         raise AwsError.modeled("sts", "AccessDenied", denied)
     _check_session_name(assertion.session_name)

@@ -14,7 +14,10 @@ checked `Assertion` out, or STS's error).
 - Attributes (AWS's names): https://aws.amazon.com/SAML/Attributes/Role (values
   "role ARN,provider ARN", either order), .../RoleSessionName (required), .../SessionDuration,
   .../SourceIdentity.
-Encrypted assertions (EncryptedAssertion) are not read: InvalidIdentityToken.
+An EncryptedAssertion is opened with the provider's private keys (saml_decrypt.py): when the
+Response is signed its signature covers the encrypted assertion; otherwise the decrypted
+assertion must carry its own valid signature. A provider whose AssertionEncryptionMode is
+Required refuses a plain assertion.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from signxml.exceptions import InvalidInput, InvalidSignature
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from gureum.aws.errors import AwsError
+from gureum.services.sts import saml_decrypt
 
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
@@ -106,7 +110,7 @@ def _time(text: str | None) -> datetime | None:
         raise _invalid(f"Invalid SAML time {text}") from None
 
 
-def _signed_element(xml: bytes, certs: list[str]) -> Any:
+def _signed_element(xml: bytes, certs: list[str], want: str | None = None) -> Any:
     config = SignatureConfiguration(location=".//", expect_references=1)
     last: Exception | None = None
     for cert in certs:
@@ -116,15 +120,18 @@ def _signed_element(xml: bytes, certs: list[str]) -> Any:
             last = exc
             continue
         signed = result.signed_xml if not isinstance(result, list) else result[0].signed_xml
-        if signed is None:
+        if signed is None or (want is not None and signed.tag != want):
             continue
         return signed
     raise _invalid("Invalid SAML response: its signature does not verify with the provider's metadata"
                    + (f" ({type(last).__name__})" if last else ""))
 
 
-def read(encoded: str, certs: list[str], now: datetime) -> Assertion:
-    """The checked assertion of a base64 SAMLResponse (see the module docstring)."""
+def read(encoded: str, certs: list[str], now: datetime, private_keys: list[str] | None = None,
+         encryption: str | None = None) -> Assertion:
+    """The checked assertion of a base64 SAMLResponse (see the module docstring). An
+    EncryptedAssertion is opened with `private_keys` (saml_decrypt.py); with `encryption`
+    "Required" a plain one is refused."""
     try:
         xml = base64.b64decode("".join(encoded.split()), validate=True)
     except (binascii.Error, ValueError):
@@ -135,13 +142,24 @@ def read(encoded: str, certs: list[str], now: datetime) -> Assertion:
         raise _invalid("Invalid SAML response: not well-formed XML") from None
     if not certs:
         raise _invalid("Invalid SAML response: the provider's metadata has no signing certificate")
+    root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    encrypted = root.find(SAML + "EncryptedAssertion") if root.tag == SAMLP + "Response" else None
+    if encrypted is None and encryption == "Required":
+        raise _invalid("Invalid SAML response: the SAML provider requires encrypted assertions")
+    if encrypted is not None and root.find(DS + "Signature") is None:
+        # the assertion signs itself inside the encryption: open it, then check its signature
+        inner = saml_decrypt.decrypt(encrypted, private_keys or [])
+        return _assertion(_signed_element(inner, certs, want=SAML + "Assertion"), now)
     signed = _signed_element(xml, certs)
     if signed.tag == SAMLP + "Response":
         status = signed.find(f"{SAMLP}Status/{SAMLP}StatusCode")
         if status is not None and status.get("Value") != SUCCESS:
             raise AwsError.modeled("sts", "IDPRejectedClaim", "The SAML response's status is not Success")
-        if signed.find(SAML + "EncryptedAssertion") is not None:
-            raise _invalid("Encrypted SAML assertions are not supported")
+        sealed = signed.find(SAML + "EncryptedAssertion")
+        if sealed is not None:  # covered by the response's signature
+            inner = saml_decrypt.decrypt(sealed, private_keys or [])
+            assertion = etree.fromstring(inner, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+            return _assertion(assertion, now)
         assertion = signed.find(SAML + "Assertion")
     elif signed.tag == SAML + "Assertion":
         assertion = signed
