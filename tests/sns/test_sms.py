@@ -132,3 +132,25 @@ def test_an_account_in_the_sandbox_reaches_only_verified_numbers(sandboxed) -> N
     refused = sns.publish(PhoneNumber=other, Message="to another")["MessageId"]  # accepted, not delivered
     status = {m["MessageId"]: m["Status"] for m in messages(sandboxed.endpoint, account=acct, kind="sms")}
     assert (status[ok], status[refused]) == ("SUCCESS", "FAILURE")
+
+
+def test_recorded_messages_are_operator_only_in_strict_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Attack: in a shared cloud, a tenant reads another's SMS (and its sandbox OTPs) or opts
+    its numbers out through gureum's own endpoints: refused without an operator's signature."""
+    import urllib.error
+    import urllib.request
+
+    proc = GureumProcess(tmp_path / "data", ["--auth", "strict", "--set", "auth.keys=rootkey:rootsecret:111122223333"])
+    proc.start()
+    try:
+        sns = proc.client("sns", aws_access_key_id="rootkey", aws_secret_access_key="rootsecret")
+        sns.publish(PhoneNumber="+15555550177", Message="secret code 424242")
+        for req in (urllib.request.Request(f"{proc.endpoint}/_gureum/sns/messages"),
+                    urllib.request.Request(f"{proc.endpoint}/_gureum/sns/sms-replies", method="POST",
+                                           data=b'{"PhoneNumber": "+15555550177", "Message": "STOP"}')):
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(req, timeout=10)
+            assert e.value.code == 403 and b"424242" not in e.value.read()
+        assert sns.check_if_phone_number_is_opted_out(phoneNumber="+15555550177")["isOptedOut"] is False
+    finally:
+        proc.stop()
