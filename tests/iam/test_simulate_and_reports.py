@@ -63,6 +63,9 @@ def test_simulate_principal_policy_with_groups_boundaries_and_context(iam) -> No
     inside = c.simulate_custom_policy(**args, ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["10.1.2.3"], "ContextKeyType": "ip"}])
     outside = c.simulate_custom_policy(**args, ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["192.0.2.1"], "ContextKeyType": "ip"}])
     assert decisions(inside) == {("sns:Publish", "*"): "allowed"} and decisions(outside) == {("sns:Publish", "*"): "implicitDeny"}
+    missing = c.simulate_custom_policy(**args)["EvaluationResults"][0]
+    assert (missing["EvalDecision"], missing["MissingContextValues"]) == ("implicitDeny", ["aws:SourceIp"])
+    assert inside["EvaluationResults"][0]["MissingContextValues"] == []
     with pytest.raises(ClientError) as e:
         c.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{account}:user/nobody", ActionNames=["s3:GetObject"])
     assert e.value.response["Error"]["Code"] == "NoSuchEntity"

@@ -5,7 +5,8 @@ Sans-IO: given the identity policies (`Doc`s: an id, a source type, the JSON), o
 permissions boundaries and a resource policy, every (action, resource) pair is decided with
 `engine.decide`; the result says "allowed", "explicitDeny" (a Deny statement applied) or
 "implicitDeny", lists the statements that applied (MatchedStatements: SourcePolicyId and
-SourcePolicyType), and whether the boundary allowed it. Context entries become the request's
+SourcePolicyType), the condition keys that statements for this action and resource test but
+the context lacks (MissingContextValues), and whether the boundary allowed it. Context entries become the request's
 condition keys; the caller (CallerArn, else the simulated entity) is the principal resource
 policies see; ResourceOwner the resource's account. The statements' text positions are not
 given (StartPosition/EndPosition).
@@ -65,6 +66,35 @@ def _matched(parsed: Sequence[Parsed], req: AuthRequest) -> tuple[list[dict[str,
     return out, deny
 
 
+def _missing(parsed: Sequence[Parsed], req: AuthRequest) -> list[str]:
+    """Condition keys that statements matching the action and resource test but that the
+    request's context lacks (AWS's MissingContextValues), in the policies' spelling."""
+    present = {k.lower() for k in req.context} | set(engine.principal_context(req.principal))
+    out: list[str] = []
+    for p in parsed:
+        for st in p.policy.statements:
+            if not st.conditions or st.actions.match(req._action) == st.not_action:
+                continue
+            if st.resources is not None and st.resources.match(req.resource, req._resolve) == st.not_resource:
+                continue
+            for clause in st.conditions:
+                key = getattr(clause, "key", "")
+                if key and key not in present and key not in (k.lower() for k in out):
+                    out.append(_spelling(p.policy.document, key))
+    return out
+
+
+def _spelling(document: Any, key: str) -> str:
+    """`key` as the policy document writes it (condition keys match case-insensitively)."""
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    for st in statements if isinstance(statements, list) else [statements]:
+        for block in ((st or {}).get("Condition") or {}).values() if isinstance(st, dict) else ():
+            for name in block if isinstance(block, dict) else ():
+                if isinstance(name, str) and name.lower() == key:
+                    return name
+    return key
+
+
 def evaluate(principal: Principal, actions: Sequence[str], resources: Sequence[str], identity: Sequence[Parsed],
              boundaries: Sequence[Parsed] | None, resource_policy: Parsed | None, resource_owner: str,
              context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -87,7 +117,8 @@ def evaluate(principal: Principal, actions: Sequence[str], resources: Sequence[s
             else:
                 verdict = "implicitDeny"
             result: dict[str, Any] = {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": verdict,
-                                      "MatchedStatements": matched + b_matched, "MissingContextValues": []}
+                                      "MatchedStatements": matched + b_matched,
+                                      "MissingContextValues": _missing([*identity, *(boundaries or [])], req)}
             if boundaries is not None:
                 allowed = any(p.policy for p in boundaries) and not b_denied and bool(b_matched)
                 result["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary": allowed}
