@@ -76,7 +76,11 @@ def _invalid(reason: str) -> AwsError:
 
 def _customs(doc: dict[str, Any]) -> dict[str, Callable[[str], list[tuple[int, int]]]]:
     out: dict[str, Callable[[str], list[tuple[int, int]]]] = {}
-    for c in ((doc.get("Configuration") or {}).get("CustomDataIdentifier") or []):
+    conf = doc.get("Configuration") or {}
+    found = conf.get("CustomDataIdentifier") if isinstance(conf, dict) else None
+    if not isinstance(found, list) and found is not None or not isinstance(conf, dict):
+        raise _invalid("Configuration.CustomDataIdentifier must be a list")
+    for c in found or []:
         if not isinstance(c, dict) or not isinstance(c.get("Name"), str) or not isinstance(c.get("Regex"), str):
             raise _invalid("a CustomDataIdentifier needs a Name and a Regex")
         try:
@@ -119,12 +123,17 @@ def check(text: str) -> dict[str, Any]:
         op = st.get("Operation")
         if not isinstance(op, dict) or len(op) != 1 or next(iter(op)) not in ("Audit", "Deny", "Deidentify"):
             raise _invalid("Operation must hold exactly one of Audit, Deny, Deidentify")
+        body = op[next(iter(op))]
+        if body is not None and not isinstance(body, dict):
+            raise _invalid("an Operation's value must be an object")
         if "Audit" in op:
             rate = str((op["Audit"] or {}).get("SampleRate", ""))
             if not (rate.isdigit() and 0 <= int(rate) <= 99):
                 raise _invalid("Audit SampleRate must be an integer from 0 to 99")
         if "Deidentify" in op:
             conf = op["Deidentify"] or {}
+            if not isinstance(conf.get("MaskConfig") or {}, dict):
+                raise _invalid("MaskConfig must be an object")
             mask = (conf.get("MaskConfig") or {}).get("MaskWithCharacter", "#") if "MaskConfig" in conf else None
             if "MaskConfig" not in conf and "RedactConfig" not in conf:
                 raise _invalid("Deidentify needs a MaskConfig or a RedactConfig")
