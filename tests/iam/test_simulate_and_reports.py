@@ -87,6 +87,8 @@ def test_simulate_custom_policy_with_a_resource_policy_and_pages(iam) -> None:  
     carol = c.simulate_custom_policy(**args, CallerArn=f"arn:aws:iam::{account}:user/carol")
     assert decisions(bob) == {("s3:GetObject", "arn:aws:s3:::shared/x"): "allowed"}
     assert decisions(carol) == {("s3:GetObject", "arn:aws:s3:::shared/x"): "implicitDeny"}  # cross account: both must allow
+    own = c.simulate_custom_policy(**{**args, "ResourceOwner": f"arn:aws:iam::{account}:root"}, CallerArn=f"arn:aws:iam::{account}:user/carol")
+    assert decisions(own) == {("s3:GetObject", "arn:aws:s3:::shared/x"): "allowed"}  # same account: the identity policy suffices
     pages = c.get_paginator("simulate_custom_policy").paginate(
         PolicyInputList=[ident], ActionNames=[f"s3:Action{i}" for i in range(5)], PaginationConfig={"PageSize": 2})
     assert len([r for p in pages for r in p["EvaluationResults"]]) == 5

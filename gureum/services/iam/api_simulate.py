@@ -29,6 +29,14 @@ def _caller(account: str, p: P, default: Principal) -> Principal:
     return Principal(arn=caller, account=account, kind="user")
 
 
+def _owner(given: str | None, account: str) -> str:
+    """ResourceOwner (an account id or an ARN, e.g. arn:aws:iam::123456789012:root) as an account id."""
+    if not given:
+        return account
+    parsed = arns.try_parse(given)
+    return parsed.account if parsed is not None and parsed.account else given
+
+
 def _results(p: P, principal: Principal, identity: list[simulate.Doc], boundaries: list[simulate.Doc] | None,
              account: str) -> P:
     resource_policy = None
@@ -36,7 +44,7 @@ def _results(p: P, principal: Principal, identity: list[simulate.Doc], boundarie
         resource_policy = simulate.parse([simulate.Doc("ResourcePolicy", "resource", p["ResourcePolicy"])], "resource")[0]
     results = simulate.evaluate(principal, p["ActionNames"], p.get("ResourceArns") or ["*"], simulate.parse(identity),
                                 simulate.parse(boundaries) if boundaries is not None else None, resource_policy,
-                                p.get("ResourceOwner") or account, simulate.context_of(p.get("ContextEntries")))
+                                _owner(p.get("ResourceOwner"), account), simulate.context_of(p.get("ContextEntries")))
     rows = [(f"{i:06d}", r) for i, r in enumerate(results)]
     filters = {k: v for k, v in p.items() if k not in ("Marker", "MaxItems")}
     return page_result("EvaluationResults", rows, p.get("Marker"), p.get("MaxItems"), filters=filters)
