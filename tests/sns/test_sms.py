@@ -103,6 +103,13 @@ def test_sandbox_numbers_verified_with_the_recorded_otp(gureum, acct_sns) -> Non
     assert error_of(sns.delete_sms_sandbox_phone_number, PhoneNumber=number)["Code"] == "UserError"
     assert error_of(sns.verify_sms_sandbox_phone_number, PhoneNumber="+15555550999", OneTimePassword="123456")["Code"] == "ResourceNotFound"
 
+    # a pending number may be sent a new OTP, five times a day
+    for _ in range(4):
+        sns.create_sms_sandbox_phone_number(PhoneNumber="+15555550142")
+    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"][1] == {"PhoneNumber": "+15555550142", "Status": "Pending"}
+    sns.create_sms_sandbox_phone_number(PhoneNumber="+15555550142")
+    assert error_of(sns.create_sms_sandbox_phone_number, PhoneNumber="+15555550142")["Code"] == "Throttled"
+    sns.delete_sms_sandbox_phone_number(PhoneNumber="+15555550142")
     # a number never tried can go at once; at most 10 numbers
     sns.create_sms_sandbox_phone_number(PhoneNumber="+15555550141")
     sns.delete_sms_sandbox_phone_number(PhoneNumber="+15555550141")

@@ -8,7 +8,9 @@ is not a verified sandbox number. As in AWS, Publish itself succeeds either way.
 Tables (per account and region, as AWS keeps them):
 - `sns_sms_attributes`, key `<account>/<region>`: {attribute: value} (SetSMSAttributes).
 - `sns_sms_sandbox`, key `<account>/<region>/<phone number>`: {"Status": "Pending" |
-  "Verified", "otp", "created", "attempted" (time of the last verification attempt or None)}.
+  "Verified", "otp", "created", "attempted" (time of the last verification attempt or None),
+  "sent": [times an OTP was sent]}: CreateSMSSandboxPhoneNumber again sends a new OTP, at most
+  MAX_OTP_SENDS times in 24 hours (AWS), else Throttled.
   At most MAX_SANDBOX_NUMBERS numbers; one may be deleted only when no verification was tried,
   or DELETE_AFTER seconds after the last attempt (AWS: 24 hours).
 - `sns_sms_opt_outs`, key `<account>/<region>/<phone number>`: {"opted_out": bool,
@@ -34,6 +36,8 @@ OPT_OUTS = "sns_sms_opt_outs"
 SMS_ATTRIBUTES = ("MonthlySpendLimit", "DeliveryStatusIAMRole", "DeliveryStatusSuccessSamplingRate", "DefaultSenderID",
                   "DefaultSMSType", "UsageReportS3Bucket")
 MAX_SANDBOX_NUMBERS = 10
+MAX_OTP_SENDS = 5  # one-time passwords sent to one number per OTP_WINDOW (AWS)
+OTP_WINDOW = 24 * 3600
 DELETE_AFTER = 24 * 3600
 OPT_IN_EVERY = 30 * 24 * 3600
 OPT_OUT_KEYWORDS = ("ARRET", "CANCEL", "END", "OPT-OUT", "OPTOUT", "QUIT", "REMOVE", "STOP", "TD", "UNSUBSCRIBE")
@@ -154,9 +158,13 @@ def create_sandbox_number(txn: Txn, account: str, region: str, number: str, lang
     if old is None and txn.count(SANDBOX, f"{account}/{region}/") >= MAX_SANDBOX_NUMBERS:
         raise AwsError.modeled("sns", "UserError",
                                f"You have reached the limit of {MAX_SANDBOX_NUMBERS} sandbox destination phone numbers.")
+    sent = [t for t in (old or {}).get("sent", []) if now - float(t) < OTP_WINDOW]
+    if len(sent) >= MAX_OTP_SENDS:
+        raise AwsError.modeled("sns", "Throttled", f"The one-time password can be sent to a number at most "
+                               f"{MAX_OTP_SENDS} times every 24 hours.")
     otp = f"{secrets.randbelow(10**6):06d}"
     txn.put(SANDBOX, key, {"Status": "Pending", "otp": otp, "created": now, "attempted": (old or {}).get("attempted"),
-                           "language": language})
+                           "language": language, "sent": [*sent, now]})
     send(txn, account, region, number, OTP_MESSAGE.format(otp=otp), {}, False, purpose="SandboxVerification")
 
 
