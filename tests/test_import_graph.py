@@ -33,6 +33,11 @@ KNOWN_REACH_INS: dict[tuple[str, str], str] = {
     ("gureum.services.sts.api", "gureum.services.iam.trust"): "STS is IAM's token front-end",
     ("gureum.services.sts.reset", "gureum.services.iam.reset"): "STS's sessions live in IAM's tables (iam/sessions.py)",
     ("gureum.services.sts.api", "gureum.services.iam.model"): "STS is IAM's token front-end",
+    ("gureum.services.sts.api", "gureum.services.iam.saml"): "STS is IAM's token front-end",
+    ("gureum.services.sts.api_more", "gureum.services.iam.ids"): "STS is IAM's token front-end",
+    ("gureum.services.sts.api_more", "gureum.services.iam.lookup"): "STS is IAM's token front-end",
+    ("gureum.services.sts.api_more", "gureum.services.iam.sessions"): "STS is IAM's token front-end",
+    ("gureum.services.sts.api_more", "gureum.services.iam.outbound_federation"): "STS is IAM's token front-end",
 }
 
 

@@ -157,6 +157,14 @@ def sns_subscription(region: str, account: str, topic: str, subscription_id: str
     return build("sns", region, account, f"{topic}:{subscription_id}")
 
 
+def sns_platform_application(region: str, account: str, platform: str, name: str) -> str:
+    return build("sns", region, account, f"app/{platform}/{name}")
+
+
+def sns_platform_endpoint(region: str, account: str, platform: str, app: str, endpoint_id: str) -> str:
+    return build("sns", region, account, f"endpoint/{platform}/{app}/{endpoint_id}")
+
+
 # --- Lambda -----------------------------------------------------------------------------
 
 def lambda_function(region: str, account: str, name: str, qualifier: str | None = None) -> str:

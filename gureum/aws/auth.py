@@ -162,6 +162,15 @@ class Admission:
         )
 
 
+async def _note_use(app: App, ident: Identity, scope: Scope) -> None:
+    """IAM's record of which keys and sessions reached which service (GetAccessKeyLastUsed,
+    access advisor): a cache check per request, a store write at most once a minute per key."""
+    if ident.access_key_id.startswith(("AKIA", "ASIA")):
+        from gureum.services.iam.lookup import note_access_key_used
+
+        await note_access_key_used(app, ident.access_key_id, scope.service, scope.region)
+
+
 async def admit(app: App, request: Request, scope: Scope | None) -> Admission:
     """Everything the request line and headers can tell about the caller; in strict mode
     raises AWS's 4xx for a missing or bad credential, a stale or malformed signature date, a
@@ -173,6 +182,7 @@ async def admit(app: App, request: Request, scope: Scope | None) -> Admission:
     if not strict:
         ident = await resolve(app, key)
         if ident is not None:
+            await _note_use(app, ident, scope)
             return Admission(ident)
         return Admission(_root(key if _ACCOUNT_KEY.match(key) else DEFAULT_ACCOUNT, key))
     signed = sigv4.parse(request)
@@ -190,6 +200,7 @@ async def admit(app: App, request: Request, scope: Scope | None) -> Admission:
     skey = signing_key(ident.secret, scope.date, scope.region, scope.service)
     if plan.kind is not PayloadKind.BODY:
         sigv4.check_signature(skey, request, scope, signed, plan.value)
+    await _note_use(app, ident, scope)
     return Admission(ident, request=request, scope=scope, signed=signed, plan=plan, key=skey)
 
 

@@ -547,6 +547,8 @@ async def get_oidc_provider(ctx: RequestContext, p: P) -> P:
     }
     if doc["Tags"]:
         out["Tags"] = doc["Tags"]
+    if doc.get("ContextProvider"):  # UpdateOpenIDConnectProvider (api_reports.py)
+        out["ContextProvider"] = doc["ContextProvider"]
     return out
 
 

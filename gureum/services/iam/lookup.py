@@ -25,8 +25,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
-from gureum.services.iam import ids, sessions, trust
+from gureum.services.iam import access_advisor, ids, sessions, trust
 from gureum.services.iam.model import KEY_TOPIC, KEYS, Iam
+from gureum.services.iam.rows import ROLES
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -57,7 +58,7 @@ class _KeyCache:
     def __init__(self, app: App) -> None:
         self.rows: dict[str, tuple[Principal | None, float]] = {}
         self.subscribed = False
-        self.used: dict[str, tuple[float, tuple[str, str]]] = {}  # key -> (written at, (service, region))
+        self.used: dict[tuple[str, str, str], float] = {}  # (key, service, region) -> written at
         self.app = app
 
     def ensure_subscribed(self) -> None:
@@ -123,23 +124,40 @@ async def resolve_access_key(app: App, access_key_id: str) -> Principal | None:
 
 
 async def note_access_key_used(app: App, access_key_id: str, service: str, region: str) -> None:
-    """Record that an IAM access key signed a request (for GetAccessKeyLastUsed); the edge
-    may call this on every request: it writes at most once a minute per key and node."""
-    if not access_key_id.startswith(ids.ACCESS_KEY):
+    """Record that an IAM access key (GetAccessKeyLastUsed, access advisor) or a role
+    session's credentials (access advisor) signed a request to `service`; the edge calls this
+    on every request: it writes at most once a minute per key, service and region, and node."""
+    if not access_key_id.startswith((ids.ACCESS_KEY, ids.TEMP_ACCESS_KEY)):
         return
     cache = _cache(app)
     now = time.monotonic()
-    last = cache.used.get(access_key_id)
-    if last is not None and now - last[0] < USED_EVERY and last[1] == (service, region):
+    seen = (access_key_id, service, region)
+    last = cache.used.get(seen)
+    if last is not None and now - last < USED_EVERY:
         return
     if len(cache.used) > 10000:
         cache.used.clear()
-    cache.used[access_key_id] = (now, (service, region))
+    cache.used[seen] = now
     principal = await resolve_access_key(app, access_key_id)
-    if principal is not None:
-        await app.store.run(
-            lambda t: Iam(t, principal.account_id).note_access_key_used(access_key_id, service, region)
-        )
+    if principal is None:
+        return
+    account, arn = principal.account_id, principal.arn
+
+    def write(t: Any) -> None:
+        iam = Iam(t, account)
+        if access_key_id.startswith(ids.ACCESS_KEY):
+            iam.note_access_key_used(access_key_id, service, region)
+        parsed = arns.try_parse(arn)
+        kind, _, rest = parsed.resource.partition("/") if parsed is not None else ("", "", "")
+        if kind == "user":
+            access_advisor.record(t, account, "user", rest.rsplit("/", 1)[-1], arn, service, region)
+        elif kind == "assumed-role":
+            role = rest.split("/", 1)[0]
+            doc = t.get(ROLES, iam.key(role.lower()))
+            if doc is not None:
+                access_advisor.record(t, account, "role", role, doc["Arn"], service, region)
+
+    await app.store.run(write)
 
 
 def role_view(role: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gureum.reset import drop_tables
-from gureum.services.iam import model, oidc, policies, rows, sessions
+from gureum.services.iam import access_advisor, model, oidc, outbound_federation, policies, rows, sessions
 from gureum.services.iam.authorization import CHANGED_TOPIC
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ TABLES: tuple[str, ...] = (
     rows.PASSWORD_POLICIES, rows.LOGIN_PROFILES, rows.SSH_KEYS,
     rows.SIGNING_CERTS, rows.SERVER_CERTS, rows.SERVICE_CREDS,
     rows.MFA_DEVICES, rows.CREDENTIAL_REPORTS, rows.ACCOUNT_SETTINGS,
-    rows.SAML_PROVIDERS,
+    rows.SAML_PROVIDERS, rows.ACCOUNT_PROPERTIES, access_advisor.ACCESS, access_advisor.JOBS,
+    outbound_federation.TABLE,
 )
 
 

@@ -15,6 +15,7 @@ USERS = "iam_users"  # {acct}/{user} -> user
 GROUPS = "iam_groups"  # {acct}/{group} -> group
 MEMBERS = "iam_group_members"  # {acct}/{group}/{user} -> {}
 ROLES = "iam_roles"  # {acct}/{role} -> role
+ACCOUNT_PROPERTIES = "iam_account_properties"  # {acct} -> {"Namespace/Name": value} (api_newest.py)
 PROFILES = "iam_instance_profiles"  # {acct}/{profile} -> instance profile
 KEYS = "iam_access_keys"  # {access key id} -> key (global: the key id picks the account)
 USER_KEYS = "iam_user_keys"  # {acct}/{user}/{access key id} -> {}  ('' user: root's keys)

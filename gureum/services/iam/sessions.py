@@ -169,3 +169,16 @@ def session_token(txn: Txn, account: str, arn: str, user_id: str, duration: int,
 
 def get(txn: Txn, access_key_id: str) -> Doc | None:
     return txn.get(SESSIONS, access_key_id)
+
+
+_CREDENTIAL_FIELDS = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+
+
+def scoped(txn: Txn, caller: Doc, policy: str, duration: int) -> Doc:
+    """GetScopedCredentials: new credentials carrying the caller session's identity with
+    `policy` as its only session policy (the caller's session must carry none: the gate
+    unites session policies, it cannot intersect two sets), ending no later than the caller's."""
+    identity = {k: v for k, v in caller.items() if k not in _CREDENTIAL_FIELDS}
+    identity["SessionPolicies"] = {"Documents": [policy], "Arns": []}
+    identity["ScopedFrom"] = caller["AccessKeyId"]
+    return _issue(txn, identity, duration)

@@ -41,6 +41,18 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, changes: list[dict[
     model.change_record_sets(txn, account, zone_id, {"Changes": changes, "Comment": comment})
 
 
+def set_soa_ttl(txn: Txn, account: str, zone_id: str, ttl: int) -> None:
+    """Give the zone's SOA record set the TTL `ttl` (a Cloud Map namespace's SOA TTL, what
+    resolvers cache negative answers for), as an UPSERT of the SOA through
+    ChangeResourceRecordSets; nothing when it already has it."""
+    zone = model.get_zone(txn, account, zone_id)
+    soa = txn.get(model.RECORDS, model.soa_key(account, zone))
+    if soa is None or soa.get("TTL") == ttl:
+        return
+    rrs = {"Name": soa["Name"], "Type": "SOA", "TTL": ttl, "ResourceRecords": soa["ResourceRecords"]}
+    change_record_sets(txn, account, zone_id, [{"Action": "UPSERT", "ResourceRecordSet": rrs}], "SOA TTL")
+
+
 def show_private_zones_to(server: DnsServer, network: str) -> None:
     """Make clients whose source address is in `network` (a CIDR) see every private hosted
     zone, as a member of every VPC, overlaid on the public zones (idempotent); the views of

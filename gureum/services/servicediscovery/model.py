@@ -22,6 +22,11 @@ DNS answers only healthy instances; when none is healthy, all (fail open, as Rou
 Cloud Map's weighted records). Services without health checks report UNKNOWN. Route 53 health
 checks (HealthCheckConfig) are stored but not created: those instances count as HEALTHY.
 
+A DNS namespace's SOA TTL (Properties.DnsProperties.SOA.TTL, 15 by default) is the TTL of its
+zone's SOA record set, what negative answers are cached for (set at creation and by
+namespace_updates.py). Tags (`_tags`, tagging.py) and service attributes (`_attributes`,
+attributes.py) live in the namespace and service documents.
+
 Tables: sd.namespaces "<acct>:<region>:<ns id>", sd.services "<acct>:<region>:<srv id>",
 sd.instances "<acct>:<region>:<srv id>:<instance id>", sd.operations "<acct>:<region>:<op id>".
 Instance docs keep `_records`: the record sets currently in the zone for that instance.
@@ -105,6 +110,7 @@ def create_namespace(txn: Txn, account: str, region: str, kind: str, params: dic
         zone_id = r53.create_zone(txn, account, name, f"servicediscovery-{ns_id}", f"Created by AWS Cloud Map namespace with ARN {doc['Arn']}", kind == "DNS_PRIVATE", vpc)
         soa_ttl = ((params.get("Properties") or {}).get("DnsProperties") or {}).get("SOA", {}).get("TTL", 15)
         doc["Properties"]["DnsProperties"] = {"HostedZoneId": zone_id, "SOA": {"TTL": soa_ttl}}
+        r53.set_soa_ttl(txn, account, zone_id, soa_ttl)  # the zone's negative-caching TTL
     doc["_op"] = operation(txn, account, region, "CREATE_NAMESPACE", {"NAMESPACE": ns_id})
     doc["_tags"] = params.get("Tags") or []
     txn.put(NAMESPACES, sc(account, region) + ns_id, doc)

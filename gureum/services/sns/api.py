@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from typing import Any
 
@@ -13,8 +14,9 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.policy import resource_policies
 from gureum.public import public_url
-from gureum.services.sns import endpoints, signing, topics
+from gureum.services.sns import api_data_protection, data_protection, endpoints, platforms, signing, sms, topics
 from gureum.services.sns import params as params_
+from gureum.services.sns.settings import SnsSettings
 
 MAX_MESSAGE = 262_144  # a topic's default MaximumMessageSize (256 KiB)
 MAX_MESSAGE_SIZE_RANGE = (1024, 1_048_576)  # what MaximumMessageSize may be set to (up to 1 MiB since 2025)
@@ -101,8 +103,17 @@ async def create_topic(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
             _check_maximum_message_size(v)
     new_tags = tags.check([(x["Key"], x.get("Value") or "") for x in params.get("Tags") or []], TAG_RULES)
     tags.apply({}, new_tags, (), TAG_RULES)
-    doc = await ctx.app.store.run(lambda t: topics.create_topic(
-        t, ctx.account_id, ctx.region, params["Name"], attrs, tags.to_pairs(new_tags)))
+    policy = params.get("DataProtectionPolicy")
+    if policy:
+        data_protection.check(policy)
+
+    def create(t: Any) -> dict[str, Any]:
+        doc = topics.create_topic(t, ctx.account_id, ctx.region, params["Name"], attrs, tags.to_pairs(new_tags))
+        if policy:
+            api_data_protection.store_policy(t, doc["arn"], ctx.region, policy, "Name")
+        return doc
+
+    doc = await ctx.app.store.run(create)
     return {"TopicArn": doc["arn"]}
 
 
@@ -234,6 +245,10 @@ async def subscribe(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: SQS endpoint ARN")
     if protocol == "lambda" and arns.service_of(endpoint) != "lambda":
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Lambda endpoint ARN")
+    if protocol == "application" and not (endpoint.count(":") >= 5 and params_.is_platform_endpoint(endpoint, "Endpoint")):
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Endpoint Reason: not a platform endpoint ARN")
+    if protocol == "sms" and not _PHONE.fullmatch(endpoint):
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Endpoint Reason: not a phone number")
     if protocol in ("email", "email-json") and "@" not in endpoint:
         raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Email address")
 
@@ -490,10 +505,35 @@ def _check_publish(topic: dict[str, Any], p: dict[str, Any]) -> None:
 
 async def _publish_one(ctx: RequestContext, topic: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
     _check_publish(topic, p)
-    return await topics.publish(
-        ctx.app, topic, p["Message"], subject=p.get("Subject"), attrs=p.get("MessageAttributes") or {},
+    policy = json.loads(topic["data_protection"]) if topic.get("data_protection") else None
+    outcome = data_protection.inbound(policy, ctx.principal_arn, p["Message"])
+    out = await topics.publish(
+        ctx.app, topic, outcome.message, subject=p.get("Subject"), attrs=p.get("MessageAttributes") or {},
         structure=p.get("MessageStructure"), group=p.get("MessageGroupId"),
         dedup=p.get("MessageDeduplicationId"), base_url=_base_url(ctx))
+    for group, line in data_protection.audit_lines(outcome.audits, topic["arn"], str(out["MessageId"])):
+        ctx.app.logs.append(topic["account"], topic["region"], group, "sns-data-protection", [(int(time.time() * 1000), line)])
+    return out
+
+
+def _check_direct(p: dict[str, Any]) -> None:
+    """A Publish to an endpoint or a phone number: a message, and a readable JSON structure."""
+    message = p.get("Message")
+    if message is None or message == "":
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Empty message")
+    if len(message.encode()) > MAX_MESSAGE:
+        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: Message too long")
+    if p.get("MessageStructure") == "json":
+        try:
+            doc = json.loads(message)
+        except ValueError:
+            raise AwsError.modeled(
+                "sns", "InvalidParameter", "Invalid parameter: Message Structure - JSON message body failed to parse"
+            ) from None
+        if not isinstance(doc, dict) or "default" not in doc:
+            raise AwsError.modeled(
+                "sns", "InvalidParameter", "Invalid parameter: Message Structure - No default entry in JSON message body")
+    _check_attributes(p.get("MessageAttributes") or {})
 
 
 @operation("sns", "Publish")
@@ -502,13 +542,32 @@ async def publish(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
         arn, param = params["TopicArn"], "TopicArn"
     elif params.get("TargetArn") is not None:
         arn, param = params["TargetArn"], "TargetArn"
-        if params_.is_platform_endpoint(arn):  # gureum keeps no platform endpoints
-            raise params_.no_endpoint()
+        if params_.is_platform_endpoint(arn):  # mobile push: recorded as delivered (platforms.py)
+            _check_direct(params)
+
+            def push(t: Any) -> str:
+                try:
+                    return platforms.publish(t, ctx.account_id, ctx.region, arn, params["Message"],
+                                             params.get("MessageStructure"), params.get("MessageAttributes") or {})
+                except AwsError as err:
+                    if err.code == "NotFound":
+                        raise params_.no_endpoint() from None
+                    raise
+
+            return {"MessageId": await ctx.app.store.run(push)}
     elif params.get("PhoneNumber") is not None:
         phone = params["PhoneNumber"]
         if not _PHONE.fullmatch(phone):
             raise params_.invalid(f"PhoneNumber Reason: {phone} is not valid to publish to")
-        raise AwsError.modeled("sns", "InvalidParameter", "Invalid parameter: SMS delivery is not supported by gureum")
+        _check_direct(params)
+        number = phone if phone.startswith("+") else "+" + phone
+        sandbox = ctx.app.settings(SnsSettings).sms_sandbox
+
+        def text(t: Any) -> str:
+            message = platforms.message_for("sms", params["Message"], params.get("MessageStructure"))
+            return sms.send(t, ctx.account_id, ctx.region, number, message, params.get("MessageAttributes") or {}, sandbox)
+
+        return {"MessageId": await ctx.app.store.run(text)}
     else:
         raise AwsError.modeled(
             "sns",

@@ -1,7 +1,8 @@
 """SNS topics and subscriptions in the store, and message delivery: to SQS queues (before
 Publish returns) and Lambda functions (as Event invocations, in the background) through
 gureum/delivery.py's `deliver`, to http/https endpoints (confirmation handshake, retries per
-the delivery policy, in the background); email/sms subscriptions are stored only.
+the delivery policy, in the background), to platform endpoints and phone numbers (recorded as
+delivered, devices.py); email subscriptions are stored only.
 
 Tables: `sns_topics` (`<account>/<region>/<name>`), `sns_subs`
 (`<account>/<region>/<topic name>/<subscription id>`), `sns_unsubscribed`
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -25,8 +27,9 @@ from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.delivery import deliver
 from gureum.policy.delivery import may_deliver
-from gureum.services.sns import delivery, endpoints, filters, params, signing
+from gureum.services.sns import app_events, delivery, devices, endpoints, filters, params, signing
 from gureum.services.sns.redrive import SNS_DELIVERY, to_dead_letter_queue
+from gureum.services.sns.settings import SnsSettings
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -246,7 +249,7 @@ def subscribe(t: Txn, topic: dict[str, Any], protocol: str, endpoint: str, attrs
     sub_arn = arns.sns_subscription(topic["region"], topic["account"], topic["name"], str(uuid.uuid4()))
     sub = {"arn": sub_arn, "topic": topic["arn"], "protocol": protocol,
            "endpoint": endpoint, "owner": owner, "principal": principal, "attrs": {}, "token": secrets.token_hex(64),
-           "pending": protocol in ("http", "https", "email", "email-json", "sms")}
+           "pending": protocol in ("http", "https", "email", "email-json")}  # sms: confirmed at once, as AWS does
     scope = attrs.get("FilterPolicyScope")
     for k, v in attrs.items():
         sub["attrs"][k] = check_sub_attribute(sub, k, v, prefix=SUBSCRIBE, scope=scope)
@@ -323,6 +326,7 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
         seq = f"{int(dt.datetime.now().timestamp() * 1e6):020d}"
     base_url = base_url or _base_url(app)
     signer = await signing.signer(app) if subs else None
+    sandbox = app.settings(SnsSettings).sms_sandbox
     for sub in subs:
         if sub.get("pending"):
             continue
@@ -346,6 +350,14 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
             target = dict(sub, content_type=endpoints.content_type(sub, topic["attrs"]),
                           retry=effective["healthyRetryPolicy"])
             await delivery.schedule(app, target, "Notification", message_id, text if raw else json.dumps(env))
+        elif sub["protocol"] in ("application", "sms"):  # recorded as delivered (devices.py)
+            failed = await app.store.run(functools.partial(devices.deliver, topic=topic, sub=sub, message=message,
+                                                           structure=structure, attrs=attrs, in_sandbox=sandbox,
+                                                           message_id=message_id))
+            if failed is not None:  # a disabled endpoint: the application's EventDeliveryFailure topic hears
+                await tell(app, app_events.event(failed[0], "DeliveryFailure", sub["endpoint"], FailureType=failed[1].code,
+                                                 FailureMessage=failed[1].message, MessageId=message_id,
+                                                 DeliveryAttempts=1))
         elif sub["protocol"] == "lambda":
             sns_doc = _lambda_record(env)
             event = {"Records": [{"EventVersion": "1.0", "EventSubscriptionArn": sub["arn"],
@@ -355,6 +367,19 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
     if seq is not None:
         out["SequenceNumber"] = seq
     return out
+
+
+async def tell(app: App, event: tuple[str, str] | None) -> None:
+    """Publish a mobile application event (app_events.py) to its topic; a topic gone since is
+    logged, not an error of what caused the event."""
+    if event is None:
+        return
+    topic_arn, message = event
+    try:
+        topic = await app.store.read(lambda t: get_topic(t, topic_arn))
+        await publish(app, topic, message)
+    except AwsError as err:
+        log.info("SNS application event to %s not sent: %s", topic_arn, err.message)
 
 
 async def _to_sqs(app: App, sub: dict[str, Any], env: dict[str, Any], text: str,

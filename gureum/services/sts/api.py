@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from gureum.aws import arn as arns
@@ -13,6 +14,8 @@ from gureum.aws.errors import AwsError
 from gureum.policy import gate
 from gureum.services.iam import documents, lookup, oidc, sessions, trust
 from gureum.services.iam.model import Iam
+from gureum.services.iam.saml import SamlProviders
+from gureum.services.sts import saml_response
 
 # STS matches session names against the whole of the model's pattern (ASCII word characters
 # and +=,.@-); the generic validator only looks for the pattern somewhere in the value.
@@ -274,4 +277,61 @@ async def get_federation_token(ctx: RequestContext, params: dict[str, Any]) -> d
         "FederatedUser": {"FederatedUserId": user_id, "Arn": arn},
         "PackedPolicySize": packed,
     }
+    return out
+
+
+@operation("sts", "AssumeRoleWithSAML")
+async def assume_role_with_saml(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Federation through a SAML provider of the role's account: the response's signature is
+    checked against the provider's metadata certificates (saml_response.py), the assertion
+    must name this role and provider in its Role attribute, then the role's trust policy must
+    allow the provider (condition keys saml:aud, saml:iss, saml:sub, saml:sub_type,
+    saml:namequalifier)."""
+    _check_role_arn(params["RoleArn"])
+    packed = _packed_policy_size(params)
+    denied = "Not authorized to perform sts:AssumeRoleWithSAML"
+    account = sessions.role_account(params["RoleArn"])
+    provider_arn = params["PrincipalArn"]
+    if not account or sessions.role_account(provider_arn) != account:
+        raise AwsError.modeled("sts", "AccessDenied", denied)
+
+    def provider(t: Any) -> dict[str, Any]:
+        try:
+            return SamlProviders(Iam(t, account)).get(provider_arn)
+        except AwsError:
+            raise AwsError.modeled("sts", "InvalidIdentityToken", f"SAML provider {provider_arn} does not exist") from None
+
+    doc = await ctx.app.store.read(provider)
+    assertion = saml_response.read(params["SAMLAssertion"], saml_response.signing_certificates(doc["SAMLMetadataDocument"]),
+                                   datetime.now(UTC), [k["Pem"] for k in doc.get("PrivateKeys") or []],
+                                   doc.get("AssertionEncryptionMode"))
+    if (params["RoleArn"], provider_arn) not in assertion.roles:
+        raise AwsError.modeled("sts", "AccessDenied", denied)
+    _check_session_name(assertion.session_name)
+    qualifier = saml_response.name_qualifier(assertion.issuer, account, doc["Name"])
+    context = {**request_context(ctx, params), "saml:aud": assertion.recipient, "saml:iss": assertion.issuer,
+               "saml:sub": assertion.subject, "saml:sub_type": assertion.subject_type, "saml:namequalifier": qualifier,
+               "aws:FederatedProvider": provider_arn}
+    if assertion.source_identity:
+        context["sts:SourceIdentity"] = assertion.source_identity
+    duration = params.get("DurationSeconds") or assertion.duration
+
+    def txn(t: Any) -> dict[str, Any]:
+        return sessions.assume_role(t, params["RoleArn"], assertion.session_name, duration,
+                                    principal=trust.federated_principal(provider_arn),
+                                    actions=_actions("sts:AssumeRoleWithSAML", params), context=context,
+                                    region=ctx.region, source="saml", denied=denied,
+                                    session_policies=session_policies(params))
+
+    rec = await ctx.app.store.run(txn)
+    out: dict[str, Any] = {
+        "Credentials": sessions.credentials(rec),
+        "AssumedRoleUser": {"AssumedRoleId": rec["UserId"], "Arn": rec["Arn"]},
+        "Subject": assertion.subject, "SubjectType": assertion.subject_type, "Issuer": assertion.issuer,
+        "Audience": assertion.recipient, "NameQualifier": qualifier,
+    }
+    if packed is not None:
+        out["PackedPolicySize"] = packed
+    if assertion.source_identity:
+        out["SourceIdentity"] = assertion.source_identity
     return out
