@@ -512,7 +512,7 @@ def test_more_than_ten_message_attributes(clients, topic):
 def test_http_delivery_policies_as_aws_composes_them(clients):
     import urllib.request
 
-    from tests.sns.test_sns import _Endpoint
+    from sns.test_sns import _Endpoint
 
     sns, _ = clients
     topic = sns.create_topic(Name=_n("t"))["TopicArn"]
@@ -570,7 +570,7 @@ def test_subscription_principal_is_who_subscribed(gureum, clients, sub):
 def test_unsubscribing_an_http_endpoint_tells_it_and_lets_it_restore(clients):
     import urllib.request
 
-    from tests.sns.test_sns import _Endpoint
+    from sns.test_sns import _Endpoint
 
     sns, _ = clients
     topic = sns.create_topic(Name=_n("t"))["TopicArn"]
