@@ -15,7 +15,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
 from gureum.policy import resource_policies
-from gureum.services.s3 import model, notify
+from gureum.services.s3 import bucket_access, model, notify
 
 UTC = dt.UTC
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -72,7 +72,8 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     if not acls and sets_foreign_acl({k: v for k, v in params.items() if k != "ACL" or v != "private"}):
         raise AwsError.modeled("s3", "InvalidBucketAclWithObjectOwnership",
                                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
-    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls))
+    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls,
+                                                         ownership=params.get("ObjectOwnership") or bucket_access.ENFORCED))
     return {"Location": f"/{name}"}
 
 
@@ -241,6 +242,7 @@ async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict
     reason = resource_policies.unreadable(text)  # the gate would skip it, a Deny with it
     if reason is not None:
         raise AwsError.modeled("s3", "MalformedPolicy", _S3_POLICY_WORDS.get(reason.split(":")[0], "Invalid policy syntax."))
+    bucket_access.refuse_public_policy(await get_bucket(ctx, params["Bucket"]), text, ctx.principal_arn)
     await _update(ctx, params["Bucket"], policy=text)
     return {}
 
@@ -291,14 +293,17 @@ def sets_foreign_acl(params: dict[str, Any]) -> bool:
 
 
 def refuse_foreign_acl(bucket: dict[str, Any], params: dict[str, Any]) -> None:
-    """AccessControlListNotSupported for an ACL that grants others, unless the bucket has ACLs."""
+    """AccessControlListNotSupported for an ACL that grants others, unless the bucket has ACLs;
+    AccessDenied for a public one when the bucket blocks public ACLs (bucket_access.py)."""
     if not bucket.get("acls") and sets_foreign_acl(params):
         raise AwsError.modeled("s3", "AccessControlListNotSupported", "The bucket does not allow ACLs")
+    bucket_access.refuse_public_acl(bucket, params)
 
 
 @operation("s3", "PutBucketAcl")
 async def put_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     refuse_foreign_acl(await get_bucket(ctx, params["Bucket"]), params)
+    await _update(ctx, params["Bucket"], acl_public=sets_foreign_acl(params))
     return {}
 
 

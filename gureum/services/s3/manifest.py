@@ -5,7 +5,10 @@ from gureum.services.manifest import Component, Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="s3",
     services=("s3",),
-    api_modules={"s3": ("gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart")},
+    api_modules={"s3": ("gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart",
+                        # bucket configuration
+                        "gureum.services.s3.encryption", "gureum.services.s3.bucket_access",
+                        "gureum.services.s3.bucket_config", "gureum.services.s3.report_configs")},
     # unreferenced blob collection, multipart upload expiry
     components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),),
     validation_errors={"s3": "InvalidArgument"},

@@ -43,9 +43,11 @@ def check_bucket_name(name: str) -> None:
         raise AwsError.modeled("s3", "InvalidBucketName", "The specified bucket is not valid.", BucketName=name)
 
 
-def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = False) -> dict[str, Any]:
+def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = False,
+                  ownership: str = "BucketOwnerEnforced") -> dict[str, Any]:
     """CreateBucket; `acls`: the bucket keeps ACLs (ObjectOwnership ObjectWriter or
-    BucketOwnerPreferred), else they are disabled (BucketOwnerEnforced, AWS's default)."""
+    BucketOwnerPreferred), else they are disabled (BucketOwnerEnforced, AWS's default). A new
+    bucket blocks all public access (bucket_access.py), as AWS's do since April 2023."""
     existing = t.get(BUCKETS, name)
     if existing is not None:
         if existing["account"] == account:
@@ -66,7 +68,9 @@ def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = 
             BucketName=name,
         )
     doc = {"name": name, "account": account, "region": region, "created": time.time(), "versioning": "",
-           "tags": None, "cors": None, "policy": None, "notification": None, "seq": 0, "acls": acls}
+           "tags": None, "cors": None, "policy": None, "notification": None, "seq": 0, "acls": acls,
+           "ownership": ownership, "pab": {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                                           "BlockPublicPolicy": True, "RestrictPublicBuckets": True}}
     t.put(BUCKETS, name, doc)
     return doc
 

@@ -13,16 +13,15 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.aws.protocols import rest
 from gureum.http.server import Response
-from gureum.services.s3 import bodies, listing, model, notify
+from gureum.services.s3 import bodies, encryption, listing, model, notify
 from gureum.services.s3.api import _acl, check_tag_set, owner, refuse_foreign_acl
 
 UTC = dt.UTC
 MAX_PUT = 5 * 1024**3  # a single PUT; larger objects need multipart uploads
 _HEADER_FIELDS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
                   "WebsiteRedirectLocation")
-# Every object is stored encrypted with SSE-S3 since AWS made it the default (January 2023):
-# the responses that describe an object's encryption say so (x-amz-server-side-encryption).
-DEFAULT_SSE = "AES256"
+# Each version's encryption (x-amz-server-side-encryption...) is encryption.py's: the request's
+# headers, else the bucket's default (SSE-S3 unless PutBucketEncryption says otherwise).
 _RESPONSE_OVERRIDES = {"ResponseCacheControl": "CacheControl", "ResponseContentDisposition": "ContentDisposition",
                        "ResponseContentEncoding": "ContentEncoding", "ResponseContentLanguage": "ContentLanguage",
                        "ResponseContentType": "ContentType", "ResponseExpires": "Expires"}
@@ -81,7 +80,8 @@ def _checksum_fields(obj: dict[str, Any]) -> dict[str, Any]:
 @operation("s3", "PutObject")
 async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
+    bucket = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(bucket, params)
     if len(key.encode()) > 1024:
         raise AwsError.modeled("s3", "KeyTooLongError", "Your key is too long")
     if (params.get("ContentLength") or 0) > MAX_PUT:
@@ -93,11 +93,11 @@ async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
             MaxSizeAllowed=str(MAX_PUT),
         )
     stored = await bodies.receive(ctx, params)
-    obj = object_doc(key, stored, params)
+    obj = object_doc(key, stored, params, sse=encryption.for_object(bucket, params))
     obj, b = await ctx.app.store.run(lambda t: model.put_object(
         t, name, ctx.account_id, obj, params.get("IfNoneMatch"), params.get("IfMatch")))
     notify.emit(ctx.app, b, "ObjectCreated:Put", key, obj=obj, version_id=obj["vid"], **_event_ctx(ctx))
-    out: dict[str, Any] = {"ETag": stored.etag, "ServerSideEncryption": DEFAULT_SSE, **_checksum_fields(obj)}
+    out: dict[str, Any] = {"ETag": stored.etag, **encryption.response_fields(obj["sse"]), **_checksum_fields(obj)}
     if obj["vid"] != "null":
         out["VersionId"] = obj["vid"]
     return out
@@ -162,7 +162,7 @@ def _object_headers(obj: dict[str, Any], params: dict[str, Any], with_checksums:
         "ETag": obj["etag"],
         "ContentType": obj.get("ctype") or "binary/octet-stream",
         "AcceptRanges": "bytes",
-        "ServerSideEncryption": DEFAULT_SSE,
+        **encryption.response_fields(obj.get("sse")),
     }
     if obj.get("meta"):
         out["Metadata"] = obj["meta"]
@@ -368,7 +368,8 @@ async def load_copy_source(ctx: RequestContext, source: str) -> dict[str, Any]:
 @operation("s3", "CopyObject")
 async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    refuse_foreign_acl(await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id)), params)
+    bucket = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(bucket, params)
     src = await load_copy_source(ctx, params["CopySource"])
     check_copy_conditions(src, params)
     directive = params.get("MetadataDirective") or "COPY"
@@ -391,12 +392,13 @@ async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     for f in ("size", "etag", "blobs", "cks", "ckt", "parts"):
         if src.get(f) is not None:
             obj[f] = src[f]
+    obj["sse"] = encryption.for_object(bucket, params)
     obj, b = await ctx.app.store.run(lambda t: model.put_object(
         t, name, ctx.account_id, obj, params.get("IfNoneMatch"), params.get("IfMatch")))
     notify.emit(ctx.app, b, "ObjectCreated:Copy", key, obj=obj, version_id=obj["vid"], **_event_ctx(ctx))
     out: dict[str, Any] = {"CopyObjectResult": {"ETag": obj["etag"], "LastModified": _ts(obj["mtime"]),
                                                 **_checksum_fields(obj)},
-                           "ServerSideEncryption": DEFAULT_SSE}
+                           **encryption.response_fields(obj["sse"])}
     if obj["vid"] != "null":
         out["VersionId"] = obj["vid"]
     if src.get("vid") and src["vid"] != "null":

@@ -1,0 +1,117 @@
+"""S3 default encryption: Put/Get/DeleteBucketEncryption and the encryption each object is
+written with (reflected in PutObject, GetObject, HeadObject, CopyObject and multipart
+answers).
+
+State: the bucket document's `encryption` (the ServerSideEncryptionConfiguration as given, or
+None: SSE-S3, the default for every bucket since January 2023, which GetBucketEncryption
+returns and DeleteBucketEncryption restores); each object version's `sse`
+({"alg": "AES256" | "aws:kms" | "aws:kms:dsse", "kms": key ARN or None, "bk": bool}), fixed
+when the version is written: from the request's x-amz-server-side-encryption headers when
+given, else from the bucket's default. A version without `sse` (written before) is SSE-S3.
+gureum serves no KMS: a key named is recorded and echoed as AWS does, without a KMS call;
+aws:kms without a key id names the account's AWS managed key for S3 (aws/s3).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from gureum.aws import arn as arns
+from gureum.aws.dispatch import RequestContext, operation
+from gureum.aws.errors import AwsError
+from gureum.services.s3 import model
+
+SSE_S3 = "AES256"
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+DEFAULT_RULES: list[dict[str, Any]] = [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": SSE_S3},
+                                        "BucketKeyEnabled": False}]
+
+
+def managed_key(region: str, account: str) -> str:
+    """The ARN of the account's AWS managed key for S3 (alias aws/s3) in `region`."""
+    return arns.kms_key(region, account, str(uuid.uuid5(uuid.NAMESPACE_URL, f"gureum:kms:{account}:{region}:aws/s3")))
+
+
+def _kms_arn(region: str, account: str, key: str) -> str:
+    """A key id, alias name or ARN as S3 reports it (a bare id or alias becomes an ARN)."""
+    if arns.looks_like_arn(key):
+        return key
+    if key.startswith("alias/"):
+        return arns.kms_alias(region, account, key[len("alias/"):])
+    return arns.kms_key(region, account, key)
+
+
+def check_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A ServerSideEncryptionConfiguration's rules held to S3's rules; returns them normalized."""
+    if len(rules) != 1:
+        raise AwsError.modeled("s3", "MalformedXML", "The XML you provided was not well-formed or did not validate "
+                                                     "against our published schema")
+    default = rules[0].get("ApplyServerSideEncryptionByDefault")
+    if default is None:
+        raise AwsError.modeled("s3", "MalformedXML", "The XML you provided was not well-formed or did not validate "
+                                                     "against our published schema")
+    if default.get("KMSMasterKeyID") and default["SSEAlgorithm"] not in KMS_ALGORITHMS:
+        raise AwsError.modeled("s3", "InvalidArgument", "a KMSMasterKeyID is not applicable if the default sse "
+                                                        "algorithm is not aws:kms or aws:kms:dsse",
+                               ArgumentName="ApplyServerSideEncryptionByDefault")
+    rule = {"ApplyServerSideEncryptionByDefault": dict(default), "BucketKeyEnabled": bool(rules[0].get("BucketKeyEnabled"))}
+    if rules[0].get("BlockedEncryptionTypes"):
+        rule["BlockedEncryptionTypes"] = rules[0]["BlockedEncryptionTypes"]
+    return [rule]
+
+
+def bucket_rules(bucket: dict[str, Any]) -> list[dict[str, Any]]:
+    return (bucket.get("encryption") or {}).get("Rules") or DEFAULT_RULES
+
+
+def for_object(bucket: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The `sse` of a version written by a request: its own headers, else the bucket default."""
+    region, account = bucket["region"], bucket["account"]
+    alg = params.get("ServerSideEncryption")
+    if alg:
+        if params.get("SSEKMSKeyId") and alg not in KMS_ALGORITHMS:
+            raise AwsError.modeled("s3", "InvalidArgument", "Server Side Encryption with KMS managed key requires "
+                                                            "HTTP header x-amz-server-side-encryption : aws:kms",
+                                   ArgumentName="x-amz-server-side-encryption-aws-kms-key-id")
+        key = params.get("SSEKMSKeyId")
+        bk = bool(params.get("BucketKeyEnabled"))
+    else:
+        rule = bucket_rules(bucket)[0]
+        default = rule["ApplyServerSideEncryptionByDefault"]
+        alg, key, bk = default["SSEAlgorithm"], default.get("KMSMasterKeyID"), bool(rule.get("BucketKeyEnabled"))
+    if alg not in KMS_ALGORITHMS:
+        return {"alg": alg, "kms": None, "bk": False}
+    return {"alg": alg, "kms": _kms_arn(region, account, key) if key else managed_key(region, account), "bk": bk}
+
+
+def response_fields(sse: dict[str, Any] | None) -> dict[str, Any]:
+    """ServerSideEncryption, SSEKMSKeyId and BucketKeyEnabled as a response carries them."""
+    if not sse:
+        return {"ServerSideEncryption": SSE_S3}
+    out: dict[str, Any] = {"ServerSideEncryption": sse["alg"]}
+    if sse.get("kms"):
+        out["SSEKMSKeyId"] = sse["kms"]
+    if sse.get("bk"):
+        out["BucketKeyEnabled"] = True
+    return out
+
+
+@operation("s3", "PutBucketEncryption")
+async def put_bucket_encryption(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    rules = check_rules((params.get("ServerSideEncryptionConfiguration") or {}).get("Rules") or [])
+    await ctx.app.store.run(lambda t: model.update_bucket(t, params["Bucket"], ctx.account_id,
+                                                         encryption={"Rules": rules}))
+    return {}
+
+
+@operation("s3", "GetBucketEncryption")
+async def get_bucket_encryption(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    b = await ctx.app.store.read(lambda t: model.bucket(t, params["Bucket"], ctx.account_id))
+    return {"ServerSideEncryptionConfiguration": {"Rules": bucket_rules(b)}}
+
+
+@operation("s3", "DeleteBucketEncryption")
+async def delete_bucket_encryption(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await ctx.app.store.run(lambda t: model.update_bucket(t, params["Bucket"], ctx.account_id, encryption=None))
+    return {}
