@@ -8,9 +8,11 @@ MANIFEST = Manifest(
     api_modules={"s3": ("gureum.services.s3.api", "gureum.services.s3.objects", "gureum.services.s3.multipart",
                         # bucket configuration
                         "gureum.services.s3.encryption", "gureum.services.s3.bucket_access",
-                        "gureum.services.s3.bucket_config", "gureum.services.s3.report_configs")},
+                        "gureum.services.s3.bucket_config", "gureum.services.s3.report_configs",
+                        "gureum.services.s3.lifecycle")},
     # unreferenced blob collection, multipart upload expiry
-    components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),),
+    components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),
+                Component("s3-lifecycle", "gureum.services.s3.lifecycle_sweep:run", ("s3",))),
     validation_errors={"s3": "InvalidArgument"},
     protocol_hooks="gureum.services.s3.wire:HOOKS",
     routing={"s3": Routing(rest=True, rest_last=True)},

@@ -15,3 +15,7 @@ class S3Settings:
     """blobs younger than this are never collected"""
     upload_expiry_days: float = 0.0
     """multipart uploads older than this many days are aborted (0: never)"""
+    lifecycle_interval_seconds: float = 600.0
+    """seconds between lifecycle sweeps (lifecycle_sweep.py); each bucket is swept by one node per interval"""
+    lifecycle_day_seconds: float = 86400.0
+    """test/dev setting: the length of a lifecycle rule's "day" (Days, NoncurrentDays, DaysAfterInitiation)"""
