@@ -359,6 +359,11 @@ class App:
             from gureum import internal
 
             return internal.not_here(self, request)
+        if registry.HOST_ROUTES:
+            host = request.host.lower()
+            for pattern, entry in registry.HOST_ROUTES:
+                if pattern.fullmatch(host):
+                    return await registry.load_entry(entry)(self, request)
         for prefix, entry in registry.EDGE_ROUTES.items():
             # A SigV4-signed /v2/... may be an S3 request for bucket "v2"; no bucket name starts
             # with "_", so prefixes under /_ are ours even when signed (function URLs with AWS_IAM).

@@ -15,6 +15,9 @@ Fields:
   `gureum agent` runs it too.
 - `edge_routes`: HTTP path prefixes on the main port that are not AWS APIs -> the
   `async def handle(app, request) -> Response` answering them.
+- `host_routes`: Host header patterns (regular expressions, matched in full, lower-case)
+  on the main port that are not AWS APIs (S3 website endpoints) -> the same kind of handler;
+  asked before `edge_routes`.
 - `validation_errors`: service -> the error code that service answers for input that fails
   its model's constraints (AWS's API references; unlisted services answer
   `ValidationException`).
@@ -102,6 +105,7 @@ class Manifest:
     api_modules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     components: tuple[Component, ...] = ()
     edge_routes: Mapping[str, str] = field(default_factory=dict)
+    host_routes: Mapping[str, str] = field(default_factory=dict)
     validation_errors: Mapping[str, str] = field(default_factory=dict)
     settings: str | None = None
     protocol_hooks: str | None = None
