@@ -18,6 +18,7 @@ the length of a lifecycle "day" (86,400; tests and development shorten it).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -112,7 +113,7 @@ async def sweep_bucket(app: App, bucket: dict[str, Any], now: float, day: float)
     actions += lifecycle_plan.plan_uploads(rules, uploads, now, day)
     done = 0
     for action in actions:
-        result = await app.store.run(lambda t, a=action: apply(t, name, a))  # type: ignore[misc]
+        result = await app.store.run(functools.partial(apply, bucket_name=name, action=action))
         if action.kind == "abort_upload" or result is not None:
             done += 1
         if result is not None:
@@ -128,7 +129,7 @@ async def sweep(app: App, interval: float, day: float) -> int:
     buckets = await app.store.read(lambda t: [d for _, d in app.store.iter_scan(t, model.BUCKETS) if d.get("lifecycle")])
     done = 0
     for b in buckets:
-        if await app.store.run(lambda t, n=b["name"]: claim(t, n, app.node_id, now, interval)):  # type: ignore[misc]
+        if await app.store.run(functools.partial(claim, bucket=b["name"], node=app.node_id, now=now, interval=interval)):
             done += await sweep_bucket(app, b, now, day)
     return done
 

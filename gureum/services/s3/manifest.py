@@ -9,13 +9,15 @@ MANIFEST = Manifest(
                         # bucket configuration
                         "gureum.services.s3.encryption", "gureum.services.s3.bucket_access",
                         "gureum.services.s3.bucket_config", "gureum.services.s3.report_configs",
-                        "gureum.services.s3.lifecycle", "gureum.services.s3.website")},
+                        "gureum.services.s3.lifecycle", "gureum.services.s3.website",
+                        "gureum.services.s3.replication")},
     # website endpoints: <bucket>.s3-website[-.]<region>.amazonaws.com, <bucket>.s3-website.localhost
     host_routes={r"(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.s3-website(?:[.-][a-z0-9-]+)?\.(?:amazonaws\.com|localhost)(?::\d+)?":
                  "gureum.services.s3.website_http:handle"},
     # unreferenced blob collection, multipart upload expiry
     components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),
-                Component("s3-lifecycle", "gureum.services.s3.lifecycle_sweep:run", ("s3",))),
+                Component("s3-lifecycle", "gureum.services.s3.lifecycle_sweep:run", ("s3",)),
+                Component("s3-replication", "gureum.services.s3.replication_worker:run", ("s3",))),
     validation_errors={"s3": "InvalidArgument"},
     protocol_hooks="gureum.services.s3.wire:HOOKS",
     routing={"s3": Routing(rest=True, rest_last=True)},

@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
+from gureum.services.s3 import replication_rules
 
 if TYPE_CHECKING:
     from gureum.store.base import Txn
@@ -152,6 +153,7 @@ def _write_version(t: Txn, b: dict[str, Any], obj: dict[str, Any]) -> None:
     t.put(BUCKETS, name, b)
     obj["seq"] = b["seq"]
     obj["seqkey"] = f"{_SEQ_TOP - b['seq']:020d}"
+    replication_rules.mark(t, b, obj)  # ReplicationStatus PENDING and queued, when replicated
     if not versioned:  # the null version is replaced
         for vkey, v in t.scan(VERSIONS, f"{name}/{key}\x01"):
             if v.get("vid") == "null":

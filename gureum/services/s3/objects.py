@@ -174,6 +174,8 @@ def _object_headers(obj: dict[str, Any], params: dict[str, Any], with_checksums:
         out["StorageClass"] = obj["sc"]
     if obj.get("tags"):
         out["TagCount"] = len(obj["tags"])
+    if obj.get("rs"):  # replication.py: PENDING, COMPLETED, FAILED, or REPLICA on a copy
+        out["ReplicationStatus"] = obj["rs"]
     if obj.get("parts"):
         out["PartsCount"] = obj["parts"]
     if with_checksums:

@@ -19,3 +19,5 @@ class S3Settings:
     """seconds between lifecycle sweeps (lifecycle_sweep.py); each bucket is swept by one node per interval"""
     lifecycle_day_seconds: float = 86400.0
     """test/dev setting: the length of a lifecycle rule's "day" (Days, NoncurrentDays, DaysAfterInitiation)"""
+    replication_poll_seconds: float = 1.0
+    """seconds between looks at the replication queue (replication_worker.py)"""
