@@ -269,3 +269,31 @@ def test_an_action_applied_twice_acts_once() -> None:
     assert first is not None and first[1] == "LifecycleExpiration:DeleteMarkerCreated" and second is None
     versions = _run(store, lambda t: t.scan(model.VERSIONS, "b/"))
     assert [bool(v.get("dm")) for _, v in versions] == [True, False]
+
+
+def test_sweep_sends_lifecycle_notifications(short_day: GureumProcess) -> None:
+    import json
+
+    s3, sqs = short_day.client("s3"), short_day.client("sqs")
+    url = sqs.create_queue(QueueName=f"lc-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": arn}]})})
+    bucket = _name()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
+        {"QueueArn": arn, "Events": ["s3:LifecycleExpiration:*"]}]})
+    s3.put_object(Bucket=bucket, Key="tmp/x", Body=b"x")
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}}]})
+    events: list[dict[str, Any]] = []
+
+    def expired() -> bool:
+        for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages") or []:
+            events.extend(json.loads(m["Body"]).get("Records") or [])
+        return any(e["eventName"] == "LifecycleExpiration:Delete" for e in events)
+
+    wait_for("a LifecycleExpiration:Delete event", expired, timeout=30)
+    record = next(e for e in events if e["eventName"] == "LifecycleExpiration:Delete")
+    assert record["s3"]["object"]["key"] == "tmp/x" and record["s3"]["bucket"]["name"] == bucket

@@ -61,10 +61,14 @@ def test_replication_configuration_requires_versioning_and_a_destination(s3: Any
     s3.put_bucket_replication(Bucket=source, ReplicationConfiguration={"Role": ROLE, "Rules": [_rule(dest)]})
     got = s3.get_bucket_replication(Bucket=source)["ReplicationConfiguration"]
     assert got["Role"] == ROLE and got["Rules"][0]["Destination"]["Bucket"] == f"arn:aws:s3:::{dest}"
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_versioning(Bucket=source, VersioningConfiguration={"Status": "Suspended"})
+    assert _error(exc) == ("InvalidBucketState", 409)
     s3.delete_bucket_replication(Bucket=source)
     with pytest.raises(ClientError) as exc:
         s3.get_bucket_replication(Bucket=source)
     assert _error(exc) == ("ReplicationConfigurationNotFoundError", 404)
+    s3.put_bucket_versioning(Bucket=source, VersioningConfiguration={"Status": "Suspended"})
 
 
 def test_new_versions_are_replicated_with_their_version_id(s3: Any) -> None:

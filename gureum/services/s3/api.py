@@ -15,7 +15,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
 from gureum.policy import resource_policies
-from gureum.services.s3 import bucket_access, model, notify
+from gureum.services.s3 import bucket_access, model, notify, replication
 
 UTC = dt.UTC
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -130,6 +130,7 @@ async def put_bucket_versioning(ctx: RequestContext, params: dict[str, Any]) -> 
             "MalformedXML",
             "The XML you provided was not well-formed or did not validate against our published schema",
         )
+    replication.refuse_versioning_change(await get_bucket(ctx, params["Bucket"]), status)
     await _update(ctx, params["Bucket"], versioning=status)
     return {}
 

@@ -80,6 +80,15 @@ def check(t: Any, source: dict[str, Any], config: dict[str, Any]) -> dict[str, A
     return {"Role": role, "Rules": out_rules}
 
 
+def refuse_versioning_change(bucket: dict[str, Any], status: str) -> None:
+    """InvalidBucketState for suspending versioning on a bucket that replicates."""
+    if bucket.get("replication") and status != "Enabled":
+        raise AwsError.modeled("s3", "InvalidBucketState",
+                               "A replication configuration is present on this bucket, so you cannot change the "
+                               "versioning state. To change the versioning state, first delete the replication "
+                               "configuration.", BucketName=bucket["name"])
+
+
 def _put(t: Any, name: str, account: str, config: dict[str, Any]) -> None:
     b = model.bucket(t, name, account)
     model.update_bucket(t, name, account, replication=check(t, b, config))
