@@ -1,6 +1,7 @@
-"""Bucket settings S3 only stores and reports: request payment, transfer acceleration, server
-access logging (target checked as AWS checks it), ABAC, and the legacy (2006) notification
-API mapped onto the notification configuration notify.py evaluates.
+"""Bucket settings S3 stores and reports: request payment, transfer acceleration, server
+access logging (target checked as AWS checks it; access_log.py delivers the logs), ABAC, and
+the legacy (2006) notification API mapped onto the notification configuration notify.py
+evaluates.
 
 State, on the bucket document: `payer` ("BucketOwner" | "Requester"; absent: BucketOwner),
 `accelerate` ("Enabled" | "Suspended"; absent: never set, GetBucketAccelerateConfiguration
@@ -15,7 +16,7 @@ from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.s3 import model, notify
+from gureum.services.s3 import access_log, model, notify
 
 
 async def _bucket(ctx: RequestContext, name: str) -> dict[str, Any]:
@@ -92,6 +93,7 @@ async def put_bucket_logging(ctx: RequestContext, params: dict[str, Any]) -> dic
         model.update_bucket(t, params["Bucket"], ctx.account_id, logging=dict(enabled) if enabled else None)
 
     await ctx.app.store.run(run)
+    access_log.forget(ctx.app, params["Bucket"])
     return {}
 
 

@@ -17,7 +17,8 @@ MANIFEST = Manifest(
     # unreferenced blob collection, multipart upload expiry
     components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),
                 Component("s3-lifecycle", "gureum.services.s3.lifecycle_sweep:run", ("s3",)),
-                Component("s3-replication", "gureum.services.s3.replication_worker:run", ("s3",))),
+                Component("s3-replication", "gureum.services.s3.replication_worker:run", ("s3",)),
+                Component("s3-access-logs", "gureum.services.s3.access_log:run", ("s3",))),
     validation_errors={"s3": "InvalidArgument"},
     protocol_hooks="gureum.services.s3.wire:HOOKS",
     routing={"s3": Routing(rest=True, rest_last=True)},

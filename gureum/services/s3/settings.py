@@ -21,3 +21,5 @@ class S3Settings:
     """test/dev setting: the length of a lifecycle rule's "day" (Days, NoncurrentDays, DaysAfterInitiation)"""
     replication_poll_seconds: float = 1.0
     """seconds between looks at the replication queue (replication_worker.py)"""
+    access_log_flush_seconds: float = 300.0
+    """seconds between deliveries of server access logs to their target buckets (access_log.py)"""
