@@ -288,3 +288,21 @@ def test_inventory_analytics_and_tiering_configurations_are_validated_and_kept(s
     assert _error(exc) == ("InvalidArgument", 400)
     s3.delete_bucket_intelligent_tiering_configuration(Bucket=bucket, Id="t1")
     assert "IntelligentTieringConfigurationList" not in s3.list_bucket_intelligent_tiering_configurations(Bucket=bucket)
+
+
+def test_update_object_encryption_rekeys_a_version_in_place(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"data", StorageClass="STANDARD_IA")
+    key_arn = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    s3.update_object_encryption(Bucket=bucket, Key="k", ObjectEncryption={
+        "SSEKMS": {"KMSKeyArn": key_arn, "BucketKeyEnabled": True}})
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert (got["ServerSideEncryption"], got["SSEKMSKeyId"], got["BucketKeyEnabled"], got["StorageClass"],
+            got["Body"].read()) == ("aws:kms", key_arn, True, "STANDARD_IA", b"data")
+    for bad, code in (("this-is-not-a-kms-key-arn", "InvalidArgument"),  # the model's pattern
+                      ("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "AccessDenied")):
+        with pytest.raises(ClientError) as exc:
+            s3.update_object_encryption(Bucket=bucket, Key="k", ObjectEncryption={"SSEKMS": {"KMSKeyArn": bad}})
+        assert _error(exc)[0] == code
+    with pytest.raises(ClientError) as exc:
+        s3.update_object_encryption(Bucket=bucket, Key="missing", ObjectEncryption={"SSEKMS": {"KMSKeyArn": key_arn}})
+    assert _error(exc) == ("NoSuchKey", 404)

@@ -1,6 +1,6 @@
-"""S3 default encryption: Put/Get/DeleteBucketEncryption and the encryption each object is
+"""S3 default encryption: Put/Get/DeleteBucketEncryption, the encryption each object is
 written with (reflected in PutObject, GetObject, HeadObject, CopyObject and multipart
-answers).
+answers), and UpdateObjectEncryption (a version re-keyed to SSE-KMS in place).
 
 State: the bucket document's `encryption` (the ServerSideEncryptionConfiguration as given, or
 None: SSE-S3, the default for every bucket since January 2023, which GetBucketEncryption
@@ -114,4 +114,49 @@ async def get_bucket_encryption(ctx: RequestContext, params: dict[str, Any]) -> 
 @operation("s3", "DeleteBucketEncryption")
 async def delete_bucket_encryption(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     await ctx.app.store.run(lambda t: model.update_bucket(t, params["Bucket"], ctx.account_id, encryption=None))
+    return {}
+
+
+def _invalid_request(message: str) -> AwsError:
+    return AwsError.modeled("s3", "InvalidRequest", message)
+
+
+def update_object(t: Any, bucket_name: str, account: str, key: str, version_id: str | None,
+                  target: dict[str, Any]) -> None:
+    """UpdateObjectEncryption: an SSE-S3 or SSE-KMS version re-keyed to SSE-KMS in place (its
+    bytes, metadata, storage class and version id unchanged)."""
+    b = model.bucket(t, bucket_name, account)
+    obj = model.get_object(t, bucket_name, account, key, version_id)
+    if obj.get("dm"):
+        raise AwsError.modeled("s3", "NoSuchKey", model.NO_SUCH_KEY, Key=key)
+    kms = target.get("SSEKMS")
+    if not kms:
+        raise _invalid_request("Requests that modify an object encryption configuration require a valid new encryption "
+                               "type. Valid values are SSEKMS. Modify the request to specify SSE-KMS for the updated "
+                               "encryption type, and then try again.")
+    current = (obj.get("sse") or {}).get("alg") or SSE_S3
+    if current not in (SSE_S3, "aws:kms"):
+        raise _invalid_request("The UpdateObjectEncryption operation doesn't support source objects with the "
+                               "encryption type DSSE-KMS or SSE-C. Only source objects encrypted with SSE-S3 or "
+                               "SSE-KMS are supported.")
+    parsed = arns.try_parse(kms.get("KMSKeyArn") or "")
+    if parsed is None or parsed.service != "kms" or parsed.resource_type != "key" or not parsed.resource_id:
+        raise _invalid_request("Requests that modify an object's encryption type to SSE-KMS require a valid Amazon "
+                               "Web Services KMS key Amazon Resource Name (ARN). Confirm that you have a correctly "
+                               "formatted KMS key ARN in your request, and then try again.")
+    if parsed.account != b["account"]:
+        raise AwsError.modeled("s3", "AccessDenied", "The Amazon Web Services KMS key in the request must be owned by "
+                                                     "the same account as the bucket. Modify the request to specify a "
+                                                     "KMS key from the same account, and then try again.")
+    obj["sse"] = {"alg": "aws:kms", "kms": kms["KMSKeyArn"], "bk": bool(kms.get("BucketKeyEnabled"))}
+    t.put(model.VERSIONS, f"{bucket_name}/{key}\x01{obj['seqkey']}", obj)
+    live = t.get(model.OBJECTS, f"{bucket_name}/{key}")
+    if live is not None and live.get("vid") == obj.get("vid"):
+        t.put(model.OBJECTS, f"{bucket_name}/{key}", obj)
+
+
+@operation("s3", "UpdateObjectEncryption")
+async def update_object_encryption(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await ctx.app.store.run(lambda t: update_object(t, params["Bucket"], ctx.account_id, params["Key"],
+                                                    params.get("VersionId"), params["ObjectEncryption"]))
     return {}
