@@ -306,3 +306,22 @@ def test_update_object_encryption_rekeys_a_version_in_place(s3: Any, bucket: str
     with pytest.raises(ClientError) as exc:
         s3.update_object_encryption(Bucket=bucket, Key="missing", ObjectEncryption={"SSEKMS": {"KMSKeyArn": key_arn}})
     assert _error(exc) == ("NoSuchKey", 404)
+
+
+def test_bucket_acls_are_kept_where_acls_are_enabled(s3: Any) -> None:
+    name = f"cfg-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket=name)
+    owner = s3.get_bucket_acl(Bucket=name)["Owner"]
+    s3.put_bucket_acl(Bucket=name, ACL="public-read")
+    grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+    assert {(g["Grantee"].get("URI") or g["Grantee"].get("ID"), g["Permission"]) for g in grants} == {
+        (owner["ID"], "FULL_CONTROL"), ("http://acs.amazonaws.com/groups/global/AllUsers", "READ")}
+    other = "a" * 64
+    s3.put_bucket_acl(Bucket=name, GrantRead=f'id="{other}"', GrantFullControl=f'id="{owner["ID"]}"')
+    grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+    assert {(g["Grantee"]["ID"], g["Permission"]) for g in grants} == {(other, "READ"), (owner["ID"], "FULL_CONTROL")}
+    s3.put_bucket_acl(Bucket=name, ACL="private")
+    s3.put_bucket_ownership_controls(Bucket=name,
+                                     OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    assert [g["Permission"] for g in s3.get_bucket_acl(Bucket=name)["Grants"]] == ["FULL_CONTROL"]

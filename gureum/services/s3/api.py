@@ -15,6 +15,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
 from gureum.policy import resource_policies
+from gureum.services.s3 import acls as acls_kit
 from gureum.services.s3 import bucket_access, model, notify, replication
 
 UTC = dt.UTC
@@ -72,8 +73,15 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     if not acls and sets_foreign_acl({k: v for k, v in params.items() if k != "ACL" or v != "private"}):
         raise AwsError.modeled("s3", "InvalidBucketAclWithObjectOwnership",
                                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
-    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls,
-                                                         ownership=params.get("ObjectOwnership") or bucket_access.ENFORCED))
+    grants = acls_kit.grants_from(params, owner(ctx.account_id)) if acls else None
+
+    def create(t: Any) -> None:
+        model.create_bucket(t, name, ctx.account_id, region, acls=acls,
+                            ownership=params.get("ObjectOwnership") or bucket_access.ENFORCED)
+        if grants is not None:
+            model.update_bucket(t, name, ctx.account_id, acl=grants, acl_public=sets_foreign_acl(params))
+
+    await ctx.app.store.run(create)
     return {"Location": f"/{name}"}
 
 
@@ -270,7 +278,7 @@ def _acl(account: str) -> dict[str, Any]:
 @operation("s3", "GetBucketAcl")
 async def get_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     b = await get_bucket(ctx, params["Bucket"])
-    return _acl(b["account"])
+    return acls_kit.bucket_acl(b, owner(b["account"]))
 
 
 # Buckets have ACLs disabled (Object Ownership BucketOwnerEnforced), AWS's default for new buckets
@@ -303,8 +311,10 @@ def refuse_foreign_acl(bucket: dict[str, Any], params: dict[str, Any]) -> None:
 
 @operation("s3", "PutBucketAcl")
 async def put_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    refuse_foreign_acl(await get_bucket(ctx, params["Bucket"]), params)
-    await _update(ctx, params["Bucket"], acl_public=sets_foreign_acl(params))
+    b = await get_bucket(ctx, params["Bucket"])
+    refuse_foreign_acl(b, params)
+    grants = acls_kit.grants_from(params, owner(b["account"]))
+    await _update(ctx, params["Bucket"], acl_public=sets_foreign_acl(params), acl=grants)
     return {}
 
 

@@ -66,7 +66,10 @@ def set_ownership(t: Any, name: str, account: str, value: str | None) -> dict[st
     if value == ENFORCED and b.get("acl_public"):
         raise AwsError.modeled("s3", "InvalidBucketAclWithObjectOwnership",
                                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
-    return model.update_bucket(t, name, account, ownership=value, acls=value != ENFORCED)
+    changes: dict[str, Any] = {"ownership": value, "acls": value != ENFORCED}
+    if value == ENFORCED:  # ACLs disabled: the owner's full control from now on (acls.py)
+        changes.update(acl=None, acl_public=False)
+    return model.update_bucket(t, name, account, **changes)
 
 
 @operation("s3", "PutBucketOwnershipControls")
