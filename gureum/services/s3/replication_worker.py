@@ -8,7 +8,8 @@ blobs are content-addressed and shared, so nothing is re-read) is written into t
 destination as its newest version with ReplicationStatus REPLICA (the rule's
 Destination.StorageClass, if any, applied), the source version becomes COMPLETED (FAILED when
 the destination is gone or no longer versioned, or the configuration no longer covers it),
-and the lease row is deleted. A node that dies mid-copy leaves its lease row, which falls due
+and the lease row is deleted. Copies of one key may land out of order (two nodes, a retry): the
+destination's current version is the copy written last at the source (by mtime). A node that dies mid-copy leaves its lease row, which falls due
 again after the lease: the copy is retried (a version already copied is not copied twice).
 """
 
@@ -91,7 +92,9 @@ def copy(t: Txn, lease: str, row: dict[str, Any]) -> str | None:
         replica["seq"] = dest["seq"]
         replica["seqkey"] = f"{_SEQ_TOP - dest['seq']:020d}"
         t.put(model.VERSIONS, f"{dest_name}/{key}\x01{replica['seqkey']}", replica)
-        t.put(model.OBJECTS, f"{dest_name}/{key}", replica)
+        current = t.get(model.OBJECTS, f"{dest_name}/{key}")
+        if current is None or float(current.get("mtime") or 0) <= float(replica.get("mtime") or 0):
+            t.put(model.OBJECTS, f"{dest_name}/{key}", replica)  # a copy that arrives late stays noncurrent
     _set_status(t, name, key, vkey, version, "COMPLETED")
     return "COMPLETED"
 
