@@ -373,6 +373,9 @@ class App:
             from gureum import internal
 
             return await internal.handle(self, request)
+        method_entry = registry.METHOD_ROUTES.get(request.method)
+        if method_entry is not None:
+            return await registry.load_entry(method_entry)(self, request)
         from gureum.aws import edge
 
         return await edge.handle(self, request)

@@ -18,6 +18,8 @@ Fields:
 - `host_routes`: Host header patterns (regular expressions, matched in full, lower-case)
   on the main port that are not AWS APIs (S3 website endpoints) -> the same kind of handler;
   asked before `edge_routes`.
+- `method_routes`: HTTP methods no AWS API of the main port uses (S3's CORS preflight,
+  OPTIONS) -> the same kind of handler; asked after `edge_routes` and /_gureum/.
 - `validation_errors`: service -> the error code that service answers for input that fails
   its model's constraints (AWS's API references; unlisted services answer
   `ValidationException`).
@@ -106,6 +108,7 @@ class Manifest:
     components: tuple[Component, ...] = ()
     edge_routes: Mapping[str, str] = field(default_factory=dict)
     host_routes: Mapping[str, str] = field(default_factory=dict)
+    method_routes: Mapping[str, str] = field(default_factory=dict)
     validation_errors: Mapping[str, str] = field(default_factory=dict)
     settings: str | None = None
     protocol_hooks: str | None = None

@@ -7,10 +7,9 @@ delivered as objects to the target bucket under TargetPrefix, named
 Like AWS's, delivery is best effort and delayed: lines wait in this node's memory (slot
 ACCESS_LOGS) and the `s3-access-logs` component writes them every
 `s3.access_log_flush_seconds`; lines of a node that dies before a flush are lost (AWS:
-"server logs are delivered on a best-effort basis"). A bucket's logging configuration is
-cached per node for LOGGING_TTL seconds (AWS: a change takes effect within an hour; the node
-that takes a PutBucketLogging forgets it at once), so requests on buckets without logging cost
-no store read after the first.
+"server logs are delivered on a best-effort basis"). A bucket's logging configuration is read
+through bucket_cache.py (AWS: a change takes effect within an hour), so requests on buckets
+without logging cost no store read after the first.
 
 A log object's own delivery is not logged. The line's fields: bucket owner (canonical id),
 bucket, [time], remote IP, requester (ARN, or "-"), request id, operation
@@ -30,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gureum.services.s3 import model, storage
+from gureum.services.s3 import bucket_cache, model, storage
 from gureum.services.s3.slots import ACCESS_LOGS
 
 if TYPE_CHECKING:
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
     from gureum.http.server import Response
 
 log = logging.getLogger("gureum.s3.access_log")
-LOGGING_TTL = 5.0
 _SUBRESOURCES = ("acl", "cors", "encryption", "lifecycle", "logging", "notification", "ownershipControls",
                  "policy", "policyStatus", "publicAccessBlock", "replication", "requestPayment", "tagging",
                  "versioning", "versions", "website", "uploads", "uploadId", "accelerate", "analytics",
@@ -48,10 +46,9 @@ _SUBRESOURCES = ("acl", "cors", "encryption", "lifecycle", "logging", "notificat
 
 @dataclass
 class Buffer:
-    """This node's undelivered lines by (target bucket, key prefix) and its config cache."""
+    """This node's undelivered lines by (target bucket, key prefix)."""
 
     lines: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    config: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)  # bucket -> (until, doc)
 
 
 def _owner_id(account: str) -> str:
@@ -86,25 +83,15 @@ def line(ctx: RequestContext, bucket: dict[str, Any], key: str, response: Respon
     return " ".join(fields)
 
 
-def forget(app: App, bucket: str) -> None:
-    """Drop this node's cached configuration of `bucket` (its logging just changed here)."""
-    app.parts.lazy(ACCESS_LOGS, Buffer).config.pop(bucket, None)
-
-
 async def record(ctx: RequestContext, name: str, key: str, response: Response, error_code: str | None) -> None:
     """Buffer the log line of a request on bucket `name` (object `key`, or "") when the bucket
     logs (its configuration cached a while)."""
     app = ctx.app
-    buf = app.parts.lazy(ACCESS_LOGS, Buffer)
-    now = time.time()
-    cached = buf.config.get(name)
-    if cached is None or cached[0] < now:
-        bucket = await app.store.read(lambda t: t.get(model.BUCKETS, name))
-        buf.config[name] = (now + LOGGING_TTL, bucket)
-    else:
-        bucket = cached[1]
+    bucket = await bucket_cache.bucket(app, name)
     if not bucket or not bucket.get("logging"):
         return
+    buf = app.parts.lazy(ACCESS_LOGS, Buffer)
+    now = time.time()
     target = bucket["logging"]
     prefix = target.get("TargetPrefix") or ""
     partitioned = (target.get("TargetObjectKeyFormat") or {}).get("PartitionedPrefix") is not None

@@ -16,7 +16,7 @@ from gureum.aws.errors import AwsError
 from gureum.http.server import Response
 from gureum.policy import resource_policies
 from gureum.services.s3 import acls as acls_kit
-from gureum.services.s3 import bucket_access, model, notify, replication
+from gureum.services.s3 import bucket_access, bucket_cache, model, notify, replication
 
 UTC = dt.UTC
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -215,6 +215,7 @@ async def put_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[s
                     "s3", "InvalidRequest", f"Found unsupported HTTP method in CORS config. Unsupported method is {m}"
                 )
     await _update(ctx, params["Bucket"], cors=rules)
+    bucket_cache.forget(ctx.app, params["Bucket"])
     return {}
 
 
@@ -231,6 +232,7 @@ async def get_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 @operation("s3", "DeleteBucketCors")
 async def delete_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     await _update(ctx, params["Bucket"], cors=None)
+    bucket_cache.forget(ctx.app, params["Bucket"])
     return {}
 
 

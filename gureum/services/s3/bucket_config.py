@@ -16,7 +16,7 @@ from typing import Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.s3 import access_log, model, notify
+from gureum.services.s3 import bucket_cache, model, notify
 
 
 async def _bucket(ctx: RequestContext, name: str) -> dict[str, Any]:
@@ -93,7 +93,7 @@ async def put_bucket_logging(ctx: RequestContext, params: dict[str, Any]) -> dic
         model.update_bucket(t, params["Bucket"], ctx.account_id, logging=dict(enabled) if enabled else None)
 
     await ctx.app.store.run(run)
-    access_log.forget(ctx.app, params["Bucket"])
+    bucket_cache.forget(ctx.app, params["Bucket"])
     return {}
 
 

@@ -14,6 +14,7 @@ MANIFEST = Manifest(
     # website endpoints: <bucket>.s3-website[-.]<region>.amazonaws.com, <bucket>.s3-website.localhost
     host_routes={r"(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.s3-website(?:[.-][a-z0-9-]+)?\.(?:amazonaws\.com|localhost)(?::\d+)?":
                  "gureum.services.s3.website_http:handle"},
+    method_routes={"OPTIONS": "gureum.services.s3.cors:preflight"},  # CORS preflight
     # unreferenced blob collection, multipart upload expiry
     components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),
                 Component("s3-lifecycle", "gureum.services.s3.lifecycle_sweep:run", ("s3",)),

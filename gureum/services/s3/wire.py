@@ -6,19 +6,19 @@
 - errors are `<Error>` documents ending in `RequestId` and `HostId` (the x-amz-id-2 value),
   with `x-amz-request-id` and `x-amz-id-2` headers; a stale signature date is `RequestTimeTooSkewed` with the times echoed;
 - SigV4 takes the payload hash from `x-amz-content-sha256` and signs the path as sent;
-- every answered request is offered to server access logging (access_log.py).
+- every answered request gets the bucket's CORS headers (cors.py) and is offered to server
+  access logging (access_log.py).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 from gureum.aws.errors import AwsError
 from gureum.aws.hooks import GenericHooks
 from gureum.aws.protocols import xml
+from gureum.services.s3.addressing import bucket_from_host, split_path
 
 if TYPE_CHECKING:
     from gureum.aws.dispatch import RequestContext
@@ -26,27 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gureum.s3")
 
-_VHOST = re.compile(
-    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.(?:s3\.)?(?:localhost|s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com)(?::\d+)?$"
-)
-
-
-def bucket_from_host(host: str) -> str | None:
-    """The bucket named by a virtual-hosted-style Host header, if it is one."""
-    m = _VHOST.match(host.lower())
-    if m is None or m.group("bucket") in ("s3",):
-        return None
-    return m.group("bucket")
-
-
-def split_path(request: Request) -> tuple[str, str] | None:
-    """(bucket, key) a request addressed, from its Host and path (key "" for the bucket)."""
-    path = unquote(request.raw_path)
-    bucket = bucket_from_host(request.host)
-    if bucket is None:
-        name, _, key = path.lstrip("/").partition("/")
-        return (name, key) if name else None
-    return bucket, path.lstrip("/")
 
 
 class S3Hooks(GenericHooks):
@@ -85,15 +64,16 @@ class S3Hooks(GenericHooks):
         return True
 
     async def answered(self, ctx: RequestContext, response: Response, error_code: str | None) -> None:
-        from gureum.services.s3 import access_log
+        from gureum.services.s3 import access_log, cors
 
         where = None if ctx.request is None else split_path(ctx.request)
-        if where is None:
+        if where is None or ctx.request is None:
             return
         try:
+            await cors.on_answer(ctx.app, ctx.request, where[0], response)
             await access_log.record(ctx, where[0], where[1], response, error_code)
-        except Exception:  # a log line must never fail the request it describes
-            log.exception("s3: could not record an access log line")
+        except Exception:  # CORS headers and a log line must never fail the request they describe
+            log.exception("s3: could not add CORS headers or record an access log line")
 
 
 HOOKS = S3Hooks()
