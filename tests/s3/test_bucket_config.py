@@ -325,3 +325,31 @@ def test_bucket_acls_are_kept_where_acls_are_enabled(s3: Any) -> None:
     s3.put_bucket_ownership_controls(Bucket=name,
                                      OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
     assert [g["Permission"] for g in s3.get_bucket_acl(Bucket=name)["Grants"]] == ["FULL_CONTROL"]
+
+
+def test_restrict_public_buckets_limits_a_public_policy_to_the_owner_and_services() -> None:
+    from gureum.policy import engine as E
+    from gureum.services.s3.resource_policy import restricted
+
+    owner, other = "111122223333", "444455556666"
+    text = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "all", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/secret"}]})
+    policy = E.parse_policy(restricted(text, owner), kind="resource")
+
+    def decision(principal: E.Principal, key: str = "k") -> E.Decision:
+        return E.decide(E.PolicySet(resource=policy, resource_account=owner),
+                        E.AuthRequest(principal, "s3:GetObject", f"arn:aws:s3:::b/{key}"))
+
+    same = E.Principal(arn=f"arn:aws:iam::{owner}:user/u", account=owner, kind="user")
+    foreign = E.Principal(arn=f"arn:aws:iam::{other}:user/u", account=other, kind="user")
+    service = E.Principal(arn="logging.s3.amazonaws.com", account="", kind="service", service="logging.s3.amazonaws.com")
+    anonymous = E.Principal(arn="*", account="", kind="anonymous")
+    assert decision(same) is E.Decision.ALLOW and decision(service) is E.Decision.ALLOW
+    assert decision(foreign) is not E.Decision.ALLOW and decision(anonymous) is not E.Decision.ALLOW
+    assert decision(same, "secret") is E.Decision.DENY
+    # another account's root is let in by the resource policy alone (the gate asks the policy's own verdict)
+    foreign_root = E.Principal(arn=f"arn:aws:iam::{other}:root", account=other, kind="root")
+    request = E.AuthRequest(foreign_root, "s3:GetObject", "arn:aws:s3:::b/k")
+    assert E.statement_decision(E.parse_policy(text, kind="resource"), request) is E.Decision.ALLOW
+    assert E.statement_decision(policy, request) is not E.Decision.ALLOW
