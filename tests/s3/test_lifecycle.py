@@ -131,6 +131,16 @@ def test_lifecycle_configuration_round_trips_and_deletes(s3: Any, bucket: str) -
     ([{"Status": "Enabled", "Filter": {}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1,
                                                                           "NewerNoncurrentVersions": 101}}],
      "InvalidArgument"),
+    ([{"Status": "Enabled", "Filter": {}, "Transitions": [{"Days": 40}]}], "MalformedXML"),
+    ([{"Status": "Enabled", "Filter": {}, "NoncurrentVersionTransitions": [{"NoncurrentDays": 40}]}], "MalformedXML"),
+    ([{"Status": "Enabled", "Filter": {}, "NoncurrentVersionExpiration": {}}], "InvalidRequest"),
+    ([{"Status": "Enabled", "Filter": {}, "AbortIncompleteMultipartUpload": {}}], "InvalidRequest"),
+    ([{"Status": "Enabled", "Filter": {}, "Expiration": {"Days": 3},
+       "AbortIncompleteMultipartUpload": {}}], "InvalidArgument"),
+    ([{"Status": "Enabled", "Filter": {"ObjectSizeGreaterThan": 10, "ObjectSizeLessThan": 5},
+       "Expiration": {"Days": 1}}], "MalformedXML"),
+    ([{"Status": "Enabled", "Filter": {"And": {"ObjectSizeGreaterThan": 10, "ObjectSizeLessThan": 5}},
+       "Expiration": {"Days": 1}}], "InvalidArgument"),
 ])
 def test_lifecycle_rules_are_held_to_aws_rules(s3: Any, bucket: str, rules: list[dict[str, Any]], code: str) -> None:
     with pytest.raises(ClientError) as exc:

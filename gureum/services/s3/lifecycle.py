@@ -97,7 +97,7 @@ def _check_rule(rule: dict[str, Any]) -> dict[str, Any]:
     transitions = []
     for t in rule.get("Transitions") or []:
         given = [k for k in ("Days", "Date") if t.get(k) is not None]
-        if len(given) != 1:
+        if len(given) != 1 or not t.get("StorageClass"):
             raise _malformed()
         if t.get("Days") is not None:
             if t["Days"] < 0:
@@ -115,6 +115,8 @@ def _check_rule(rule: dict[str, Any]) -> dict[str, Any]:
     if transitions:
         out["Transitions"] = transitions
     for t in rule.get("NoncurrentVersionTransitions") or []:
+        if not t.get("StorageClass"):
+            raise _malformed()
         if t.get("NoncurrentDays") is None or t["NoncurrentDays"] < 0:
             raise _invalid("'NoncurrentDays' in NoncurrentVersionTransition action must be a non-negative integer",
                            "NoncurrentDays")
