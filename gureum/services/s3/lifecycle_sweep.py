@@ -130,7 +130,10 @@ async def sweep(app: App, interval: float, day: float) -> int:
     done = 0
     for b in buckets:
         if await app.store.run(functools.partial(claim, bucket=b["name"], node=app.node_id, now=now, interval=interval)):
-            done += await sweep_bucket(app, b, now, day)
+            try:
+                done += await sweep_bucket(app, b, now, day)
+            except Exception:  # one bucket's failure must not starve the others; the next interval retries it
+                log.exception("s3: lifecycle sweep of bucket %s failed", b["name"])
     return done
 
 

@@ -112,7 +112,11 @@ async def drain(app: App) -> int:
             if claimed is None:  # another node took it
                 continue
             lease, row = claimed
-            await app.store.run(functools.partial(copy, lease=lease, row=row))
+            try:
+                await app.store.run(functools.partial(copy, lease=lease, row=row))
+            except Exception:  # the row stays leased and is retried after LEASE_MS; the others go on
+                log.exception("s3: replication of %s/%s (%s) failed", row.get("bucket"), row.get("key"), row.get("vid"))
+                continue
             done += 1
 
 
