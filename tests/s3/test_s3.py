@@ -522,8 +522,11 @@ def test_acls_are_disabled_by_default(s3, bucket):
         400, "InvalidBucketAclWithObjectOwnership",
         "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
     writer = _bucket()
-    s3.create_bucket(Bucket=writer, ACL="public-read", ObjectOwnership="ObjectWriter")
+    assert code_of(s3.create_bucket, Bucket=writer, ACL="public-read", ObjectOwnership="ObjectWriter") == (
+        400, "InvalidBucketAclWithBlockPublicAccessError",
+        "Bucket cannot have public ACLs set with BlockPublicAccess enabled")  # new buckets block public ACLs too
+    s3.create_bucket(Bucket=writer, ObjectOwnership="ObjectWriter")
     assert code_of(s3.put_object, Bucket=writer, Key="a", Body=b"x", ACL="public-read") == (
-        403, "AccessDenied", "Access Denied")  # new buckets block public ACLs too
+        403, "AccessDenied", "Access Denied")
     s3.delete_public_access_block(Bucket=writer)
     s3.put_object(Bucket=writer, Key="a", Body=b"x", ACL="public-read")

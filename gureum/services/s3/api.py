@@ -16,7 +16,7 @@ from gureum.aws.errors import AwsError
 from gureum.http.server import Response
 from gureum.policy import resource_policies
 from gureum.services.s3 import acls as acls_kit
-from gureum.services.s3 import bucket_access, bucket_cache, model, notify, replication
+from gureum.services.s3 import bucket_access, bucket_cache, model, notify, public, replication
 
 UTC = dt.UTC
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -73,6 +73,9 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     if not acls and sets_foreign_acl({k: v for k, v in params.items() if k != "ACL" or v != "private"}):
         raise AwsError.modeled("s3", "InvalidBucketAclWithObjectOwnership",
                                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+    if acls and public.acl_is_public(params):  # new buckets block public access (bucket_access.py)
+        raise AwsError.modeled("s3", "InvalidBucketAclWithBlockPublicAccessError",
+                               "Bucket cannot have public ACLs set with BlockPublicAccess enabled")
     grants = acls_kit.grants_from(params, owner(ctx.account_id)) if acls else None
 
     def create(t: Any) -> None:

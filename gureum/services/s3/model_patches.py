@@ -43,6 +43,7 @@ _STATUS = {
 # website.py, replication.py)
 _STATUS.update({
     "CrossLocationLoggingProhibitted": 403,
+    "InvalidBucketAclWithBlockPublicAccessError": 400,
     "InvalidBucketState": 409,
     "InvalidConfigurationId": 400,
     "InvalidTargetBucketForLogging": 400,
