@@ -359,6 +359,11 @@ class App:
             from gureum import internal
 
             return internal.not_here(self, request)
+        if registry.HOST_ROUTES:
+            host = request.host.lower()
+            for pattern, entry in registry.HOST_ROUTES:
+                if pattern.fullmatch(host):
+                    return await registry.load_entry(entry)(self, request)
         for prefix, entry in registry.EDGE_ROUTES.items():
             # A SigV4-signed /v2/... may be an S3 request for bucket "v2"; no bucket name starts
             # with "_", so prefixes under /_ are ours even when signed (function URLs with AWS_IAM).
@@ -368,6 +373,9 @@ class App:
             from gureum import internal
 
             return await internal.handle(self, request)
+        method_entry = registry.METHOD_ROUTES.get(request.method)
+        if method_entry is not None:
+            return await registry.load_entry(method_entry)(self, request)
         from gureum.aws import edge
 
         return await edge.handle(self, request)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,12 @@ def test_the_manifest_names_what_exists(manifest: Manifest) -> None:
         assert set(c.backs) <= set(manifest.services), f"{c.name} backs services the package does not serve"
     for prefix, entry in manifest.edge_routes.items():
         assert prefix.startswith("/") and prefix.endswith("/"), prefix
+        assert inspect.iscoroutinefunction(registry.load_entry(entry)), entry
+    for method, entry in manifest.method_routes.items():
+        assert method.isupper() and method not in ("GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"), method
+        assert inspect.iscoroutinefunction(registry.load_entry(entry)), entry
+    for pattern, entry in manifest.host_routes.items():
+        assert re.compile(pattern).groups >= 1, pattern  # a host pattern names what it routes (a bucket)
         assert inspect.iscoroutinefunction(registry.load_entry(entry)), entry
     if manifest.reset is not None:
         assert inspect.iscoroutinefunction(registry.load_entry(manifest.reset)), manifest.reset

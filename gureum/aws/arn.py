@@ -377,6 +377,10 @@ def ecr_repository(region: str, account: str, name: str) -> str:
     return build("ecr", region, account, f"repository/{name}")
 
 
+def kms_key(region: str, account: str, key_id: str) -> str:
+    return build("kms", region, account, f"key/{key_id}")
+
+
 def kms_alias(region: str, account: str, alias: str) -> str:
     """`alias` without the "alias/" prefix, e.g. "aws/ecr"."""
     return build("kms", region, account, f"alias/{alias}")

@@ -62,6 +62,8 @@ async def handle(app: App, request: Request) -> Response:
     started = time.perf_counter()
     op_name = "?"
     protocol: WireProtocol | None = None
+    ctx: RequestContext | None = None
+    error_code: str | None = None
     try:
         scope = routing.credential_scope(request)
         # Authentication from the headers first: a request refused here is refused unread.
@@ -132,6 +134,7 @@ async def handle(app: App, request: Request) -> Response:
                 if dropped:
                     response.headers.append((UNMODELED_HEADER, ",".join(dropped)))
     except AwsError as err:
+        error_code = err.code
         response = _error(spec, protocol, request, err, request_id)
     except InvalidKey:  # a client's value with NUL reached the store as part of a key
         response = _error(spec, protocol, request, invalid_characters(spec), request_id)
@@ -142,6 +145,8 @@ async def handle(app: App, request: Request) -> Response:
     except Exception:
         log.exception("handler failed: %s %s (request %s)", spec.name if spec else "?", op_name, request_id)
         response = _error(spec, protocol, request, InternalFailure(), request_id)
+    if ctx is not None:
+        await hooks.for_service(ctx.service).answered(ctx, response, error_code)
     if log.isEnabledFor(logging.DEBUG):
         log.debug(
             "%s %s %s -> %d (%.1f ms)",

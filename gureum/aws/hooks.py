@@ -20,8 +20,9 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from gureum.aws.dispatch import RequestContext
     from gureum.aws.errors import AwsError
-    from gureum.http.server import Request
+    from gureum.http.server import Request, Response
 
 
 class ProtocolHooks(Protocol):
@@ -60,6 +61,11 @@ class ProtocolHooks(Protocol):
         (SQS: the queue URL the request was sent to); parameters sent win over these."""
         ...
 
+    async def answered(self, ctx: RequestContext, response: Response, error_code: str | None) -> None:
+        """Told of every answered request that reached an operation (S3: server access logs);
+        must not raise, and may only wait briefly (a cached lookup)."""
+        ...
+
 
 class GenericHooks:
     """No departures: what a service without `protocol_hooks` gets; subclass to override."""
@@ -86,6 +92,9 @@ class GenericHooks:
         return False
 
     def implicit_params(self, request: Request, members: Collection[str]) -> dict[str, Any] | None:
+        return None
+
+    async def answered(self, ctx: RequestContext, response: Response, error_code: str | None) -> None:
         return None
 
 

@@ -15,6 +15,11 @@ Fields:
   `gureum agent` runs it too.
 - `edge_routes`: HTTP path prefixes on the main port that are not AWS APIs -> the
   `async def handle(app, request) -> Response` answering them.
+- `host_routes`: Host header patterns (regular expressions, matched in full, lower-case)
+  on the main port that are not AWS APIs (S3 website endpoints) -> the same kind of handler;
+  asked before `edge_routes`.
+- `method_routes`: HTTP methods no AWS API of the main port uses (S3's CORS preflight,
+  OPTIONS) -> the same kind of handler; asked after `edge_routes` and /_gureum/.
 - `validation_errors`: service -> the error code that service answers for input that fails
   its model's constraints (AWS's API references; unlisted services answer
   `ValidationException`).
@@ -105,6 +110,8 @@ class Manifest:
     api_modules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     components: tuple[Component, ...] = ()
     edge_routes: Mapping[str, str] = field(default_factory=dict)
+    host_routes: Mapping[str, str] = field(default_factory=dict)
+    method_routes: Mapping[str, str] = field(default_factory=dict)
     validation_errors: Mapping[str, str] = field(default_factory=dict)
     settings: str | None = None
     protocol_hooks: str | None = None

@@ -10,6 +10,7 @@ component start order and the tables below are the same on every node.
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,13 @@ AGENT_COMPONENTS: tuple[str, ...] = tuple(c.name for m in MANIFESTS for c in m.c
 # HTTP path prefixes on the main port that are not AWS APIs -> "module:function",
 # `async def handle(app: App, request: Request) -> Response`.
 EDGE_ROUTES: dict[str, str] = {prefix: entry for m in MANIFESTS for prefix, entry in m.edge_routes.items()}
+
+# HTTP methods no AWS API on the main port uses (OPTIONS: S3's CORS preflight) -> "module:function".
+METHOD_ROUTES: dict[str, str] = {method: entry for m in MANIFESTS for method, entry in m.method_routes.items()}
+
+# Host header patterns (full match, lower-case) that are not AWS APIs -> "module:function".
+HOST_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), entry) for m in MANIFESTS for pattern, entry in m.host_routes.items())
 
 # Port name -> "module:Factory", what services offer each other (gureum/ports.py).
 # AWS service name -> how it words an IAM refusal (gureum/policy/denials.py).

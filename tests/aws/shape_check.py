@@ -62,6 +62,13 @@ S3_ROOTS: dict[str, str] = {
     "GetBucketVersioning": "VersioningConfiguration", "GetBucketLocation": "LocationConstraint",
     "GetBucketNotificationConfiguration": "NotificationConfiguration", "CopyObject": "CopyObjectResult",
     "UploadPartCopy": "CopyPartResult",
+    "GetBucketLifecycleConfiguration": "LifecycleConfiguration", "GetBucketLifecycle": "LifecycleConfiguration",
+    "GetBucketWebsite": "WebsiteConfiguration", "GetBucketLogging": "BucketLoggingStatus",
+    "GetBucketRequestPayment": "RequestPaymentConfiguration", "GetBucketAccelerateConfiguration": "AccelerateConfiguration",
+    "GetBucketNotification": "NotificationConfiguration",
+    "ListBucketAnalyticsConfigurations": "ListBucketAnalyticsConfigurationResult",
+    "ListBucketInventoryConfigurations": "ListInventoryConfigurationsResult",
+    "ListBucketMetricsConfigurations": "ListMetricsConfigurationsResult",
 }
 
 # (service, operation or "*", path) -> why AWS sends it outside its model. Evidence only.

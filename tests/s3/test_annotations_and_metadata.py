@@ -114,18 +114,6 @@ def test_v1_metadata_table_configuration(s3, bucket):
     s3.delete_bucket_metadata_table_configuration(Bucket=bucket)
 
 
-def test_update_object_encryption_needs_kms(s3, bucket):
-    key = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    with pytest.raises(ClientError) as e:
-        s3.update_object_encryption(Bucket=bucket, Key="nope", ObjectEncryption={"SSEKMS": {"KMSKeyArn": key}})
-    assert _err(e) == ("NoSuchKey", 404)
-    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
-    with pytest.raises(ClientError) as e:
-        s3.update_object_encryption(Bucket=bucket, Key="k", ObjectEncryption={"SSEKMS": {"KMSKeyArn": key}})
-    assert _err(e) == ("KMS.NotFoundException", 400)
-    assert s3.head_object(Bucket=bucket, Key="k")["ServerSideEncryption"] == "AES256"
-
-
 def test_write_get_object_response_without_object_lambda(gureum):
     s3 = gureum.client("s3", config=Config(inject_host_prefix=False, retries={"max_attempts": 1}))
     with pytest.raises(ClientError) as e:

@@ -322,6 +322,7 @@ def test_object_and_bucket_tagging_cors_policy(s3, bucket):
     assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == rules
     policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject",' \
              f'"Resource":"arn:aws:s3:::{bucket}/*"}}]}}'
+    s3.delete_public_access_block(Bucket=bucket)  # new buckets block public policies, as AWS's do
     s3.put_bucket_policy(Bucket=bucket, Policy=policy)
     assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == policy
     s3.delete_bucket_policy(Bucket=bucket)
@@ -521,5 +522,11 @@ def test_acls_are_disabled_by_default(s3, bucket):
         400, "InvalidBucketAclWithObjectOwnership",
         "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
     writer = _bucket()
-    s3.create_bucket(Bucket=writer, ACL="public-read", ObjectOwnership="ObjectWriter")
+    assert code_of(s3.create_bucket, Bucket=writer, ACL="public-read", ObjectOwnership="ObjectWriter") == (
+        400, "InvalidBucketAclWithBlockPublicAccessError",
+        "Bucket cannot have public ACLs set with BlockPublicAccess enabled")  # new buckets block public ACLs too
+    s3.create_bucket(Bucket=writer, ObjectOwnership="ObjectWriter")
+    assert code_of(s3.put_object, Bucket=writer, Key="a", Body=b"x", ACL="public-read") == (
+        403, "AccessDenied", "Access Denied")
+    s3.delete_public_access_block(Bucket=writer)
     s3.put_object(Bucket=writer, Key="a", Body=b"x", ACL="public-read")

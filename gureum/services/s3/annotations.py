@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 from gureum.aws import paging
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.s3 import bodies, model, object_lock
-from gureum.services.s3.objects import DEFAULT_SSE
+from gureum.services.s3 import bodies, encryption, model, object_lock
 
 if TYPE_CHECKING:
     from gureum.store.base import Txn
@@ -130,7 +129,7 @@ async def put_object_annotation(ctx: RequestContext, params: dict[str, Any]) -> 
     obj = await ctx.app.store.run(lambda t: put(t, params["Bucket"], ctx.account_id, params["Key"],
                                                 params.get("VersionId"), name, doc, params.get("ObjectIfMatch")))
     out: dict[str, Any] = {"Key": params["Key"], "AnnotationName": name, "ETag": etag,
-                           "ServerSideEncryption": DEFAULT_SSE, **_vid_out(obj)}
+                           "ServerSideEncryption": encryption.response_fields(obj.get("sse"))["ServerSideEncryption"], **_vid_out(obj)}
     out.update({"Checksum" + a: v for a, v in sums.items()})
     if sums:
         out["ChecksumType"] = "FULL_OBJECT"
@@ -143,7 +142,7 @@ async def get_object_annotation(ctx: RequestContext, params: dict[str, Any]) -> 
                                                       params.get("VersionId"), params.get("AnnotationName") or ""))
     out: dict[str, Any] = {"AnnotationPayload": base64.b64decode(doc["data"]), "ContentLength": doc["size"],
                            "ETag": doc["etag"], "LastModified": dt.datetime.fromtimestamp(int(doc["mtime"]), dt.UTC),
-                           "ServerSideEncryption": DEFAULT_SSE, **_vid_out(obj)}
+                           "ServerSideEncryption": encryption.response_fields(obj.get("sse"))["ServerSideEncryption"], **_vid_out(obj)}
     if params.get("ChecksumMode") == "ENABLED" and doc.get("cks"):
         out.update({"Checksum" + a: v for a, v in doc["cks"].items()})
         out["ChecksumType"] = "FULL_OBJECT"

@@ -15,7 +15,8 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
 from gureum.policy import resource_policies
-from gureum.services.s3 import directory, model, notify, object_lock
+from gureum.services.s3 import acls as acls_kit
+from gureum.services.s3 import bucket_access, bucket_cache, directory, model, notify, object_lock, public, replication
 
 UTC = dt.UTC
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -77,8 +78,20 @@ async def create_bucket(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     if not acls and sets_foreign_acl({k: v for k, v in params.items() if k != "ACL" or v != "private"}):
         raise AwsError.modeled("s3", "InvalidBucketAclWithObjectOwnership",
                                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+    if acls and public.acl_is_public(params):  # new buckets block public access (bucket_access.py)
+        raise AwsError.modeled("s3", "InvalidBucketAclWithBlockPublicAccessError",
+                               "Bucket cannot have public ACLs set with BlockPublicAccess enabled")
+    grants = acls_kit.grants_from(params, owner(ctx.account_id)) if acls else None
+
     lock = bool(params.get("ObjectLockEnabledForBucket"))
-    await ctx.app.store.run(lambda t: model.create_bucket(t, name, ctx.account_id, region, acls=acls, lock=lock))
+
+    def create(t: Any) -> None:
+        model.create_bucket(t, name, ctx.account_id, region, acls=acls, lock=lock,
+                            ownership=params.get("ObjectOwnership") or bucket_access.ENFORCED)
+        if grants is not None:
+            model.update_bucket(t, name, ctx.account_id, acl=grants, acl_public=sets_foreign_acl(params))
+
+    await ctx.app.store.run(create)
     return {"Location": f"/{name}"}
 
 
@@ -138,7 +151,9 @@ async def put_bucket_versioning(ctx: RequestContext, params: dict[str, Any]) -> 
             "MalformedXML",
             "The XML you provided was not well-formed or did not validate against our published schema",
         )
-    object_lock.check_versioning(await get_bucket(ctx, params["Bucket"]), status)
+    bucket = await get_bucket(ctx, params["Bucket"])
+    object_lock.check_versioning(bucket, status)
+    replication.refuse_versioning_change(bucket, status)
     await _update(ctx, params["Bucket"], versioning=status)
     return {}
 
@@ -215,6 +230,7 @@ async def put_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[s
                     "s3", "InvalidRequest", f"Found unsupported HTTP method in CORS config. Unsupported method is {m}"
                 )
     await _update(ctx, params["Bucket"], cors=rules)
+    bucket_cache.forget(ctx.app, params["Bucket"])
     return {}
 
 
@@ -231,6 +247,7 @@ async def get_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 @operation("s3", "DeleteBucketCors")
 async def delete_bucket_cors(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     await _update(ctx, params["Bucket"], cors=None)
+    bucket_cache.forget(ctx.app, params["Bucket"])
     return {}
 
 
@@ -251,6 +268,7 @@ async def put_bucket_policy(ctx: RequestContext, params: dict[str, Any]) -> dict
     reason = resource_policies.unreadable(text)  # the gate would skip it, a Deny with it
     if reason is not None:
         raise AwsError.modeled("s3", "MalformedPolicy", _S3_POLICY_WORDS.get(reason.split(":")[0], "Invalid policy syntax."))
+    bucket_access.refuse_public_policy(await get_bucket(ctx, params["Bucket"]), text, ctx.principal_arn)
     await _update(ctx, params["Bucket"], policy=text)
     return {}
 
@@ -277,7 +295,7 @@ def _acl(account: str) -> dict[str, Any]:
 @operation("s3", "GetBucketAcl")
 async def get_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     b = await get_bucket(ctx, params["Bucket"])
-    return _acl(b["account"])
+    return acls_kit.bucket_acl(b, owner(b["account"]))
 
 
 # Buckets have ACLs disabled (Object Ownership BucketOwnerEnforced), AWS's default for new buckets
@@ -301,14 +319,19 @@ def sets_foreign_acl(params: dict[str, Any]) -> bool:
 
 
 def refuse_foreign_acl(bucket: dict[str, Any], params: dict[str, Any]) -> None:
-    """AccessControlListNotSupported for an ACL that grants others, unless the bucket has ACLs."""
+    """AccessControlListNotSupported for an ACL that grants others, unless the bucket has ACLs;
+    AccessDenied for a public one when the bucket blocks public ACLs (bucket_access.py)."""
     if not bucket.get("acls") and sets_foreign_acl(params):
         raise AwsError.modeled("s3", "AccessControlListNotSupported", "The bucket does not allow ACLs")
+    bucket_access.refuse_public_acl(bucket, params)
 
 
 @operation("s3", "PutBucketAcl")
 async def put_bucket_acl(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    refuse_foreign_acl(await get_bucket(ctx, params["Bucket"]), params)
+    b = await get_bucket(ctx, params["Bucket"])
+    refuse_foreign_acl(b, params)
+    grants = acls_kit.grants_from(params, owner(b["account"]))
+    await _update(ctx, params["Bucket"], acl_public=sets_foreign_acl(params), acl=grants)
     return {}
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
+from gureum.services.s3 import replication_rules
 
 if TYPE_CHECKING:
     from gureum.store.base import Txn
@@ -47,10 +48,11 @@ def check_bucket_name(name: str) -> None:
 
 
 def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = False,
-                  lock: bool = False) -> dict[str, Any]:
+                  lock: bool = False, ownership: str = "BucketOwnerEnforced") -> dict[str, Any]:
     """CreateBucket; `acls`: the bucket keeps ACLs (ObjectOwnership ObjectWriter or
     BucketOwnerPreferred), else they are disabled (BucketOwnerEnforced, AWS's default);
-    `lock`: Object Lock on (ObjectLockEnabledForBucket), which turns versioning on."""
+    `lock`: Object Lock on (ObjectLockEnabledForBucket), which turns versioning on. A new
+    bucket blocks all public access (bucket_access.py), as AWS's do since April 2023."""
     existing = t.get(BUCKETS, name)
     if existing is not None:
         if existing["account"] == account:
@@ -71,7 +73,9 @@ def create_bucket(t: Txn, name: str, account: str, region: str, *, acls: bool = 
             BucketName=name,
         )
     doc = {"name": name, "account": account, "region": region, "created": time.time(), "versioning": "",
-           "tags": None, "cors": None, "policy": None, "notification": None, "seq": 0, "acls": acls}
+           "tags": None, "cors": None, "policy": None, "notification": None, "seq": 0, "acls": acls,
+           "ownership": ownership, "pab": {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                                           "BlockPublicPolicy": True, "RestrictPublicBuckets": True}}
     if lock:
         doc.update(versioning="Enabled", lock={"ObjectLockEnabled": "Enabled"})
     t.put(BUCKETS, name, doc)
@@ -155,6 +159,7 @@ def _write_version(t: Txn, b: dict[str, Any], obj: dict[str, Any]) -> None:
     t.put(BUCKETS, name, b)
     obj["seq"] = b["seq"]
     obj["seqkey"] = f"{_SEQ_TOP - b['seq']:020d}"
+    replication_rules.mark(t, b, obj)  # ReplicationStatus PENDING and queued, when replicated
     if not versioned:  # the null version is replaced
         for vkey, v in t.scan(VERSIONS, f"{name}/{key}\x01"):
             if v.get("vid") == "null":

@@ -41,6 +41,23 @@ _STATUS = {
     "RequestTimeTooSkewed": 403,
 }
 
+# bucket configuration (encryption.py, bucket_access.py, bucket_config.py, report_configs.py, lifecycle.py,
+# website.py, replication.py)
+_STATUS.update({
+    "CrossLocationLoggingProhibitted": 403,
+    "InvalidBucketAclWithBlockPublicAccessError": 400,
+    "InvalidBucketState": 409,
+    "InvalidConfigurationId": 400,
+    "InvalidTargetBucketForLogging": 400,
+    "NoSuchConfiguration": 404,
+    "NoSuchLifecycleConfiguration": 404,
+    "NoSuchPublicAccessBlockConfiguration": 404,
+    "NoSuchWebsiteConfiguration": 404,
+    "OwnershipControlsNotFoundError": 404,
+    "ReplicationConfigurationNotFoundError": 404,
+    "TooManyConfigurations": 400,
+})
+
 _ROOTS = {
     "ListBucketsOutput": "ListAllMyBucketsResult",
     "ListObjectsOutput": "ListBucketResult",
@@ -57,6 +74,17 @@ _ROOTS = {
     "GetBucketTaggingOutput": "Tagging",
     "GetObjectTaggingOutput": "Tagging",
     "GetBucketVersioningOutput": "VersioningConfiguration",
+    "GetBucketLifecycleConfigurationOutput": "LifecycleConfiguration",
+    "GetBucketLifecycleOutput": "LifecycleConfiguration",
+    "GetBucketWebsiteOutput": "WebsiteConfiguration",
+    "GetBucketLoggingOutput": "BucketLoggingStatus",
+    "GetBucketRequestPaymentOutput": "RequestPaymentConfiguration",
+    "GetBucketAccelerateConfigurationOutput": "AccelerateConfiguration",
+    "GetBucketNotificationOutput": "NotificationConfiguration",
+    "ListBucketAnalyticsConfigurationsOutput": "ListBucketAnalyticsConfigurationResult",
+    "ListBucketInventoryConfigurationsOutput": "ListInventoryConfigurationsResult",
+    "ListBucketMetricsConfigurationsOutput": "ListMetricsConfigurationsResult",
+    "ListBucketIntelligentTieringConfigurationsOutput": "ListBucketIntelligentTieringConfigurationsOutput",
 }
 
 PATCHES: dict[str, Any] = {

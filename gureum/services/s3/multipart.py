@@ -12,10 +12,9 @@ from typing import Any
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_url
-from gureum.services.s3 import bodies, checksums, listing, model, notify, object_lock
+from gureum.services.s3 import bodies, checksums, encryption, listing, model, notify, object_lock
 from gureum.services.s3.api import owner, refuse_foreign_acl
 from gureum.services.s3.objects import (
-    DEFAULT_SSE,
     _event_ctx,
     check_copy_conditions,
     load_copy_source,
@@ -34,14 +33,16 @@ def _ts(epoch: float) -> dt.datetime:
 @operation("s3", "CreateMultipartUpload")
 async def create_multipart_upload(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    b = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
-    refuse_foreign_acl(b, params)
-    upload = object_doc(key, None, params, **object_lock.for_new_version(b, params, time.time()))
+    bucket = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(bucket, params)
+    upload = object_doc(key, None, params, sse=encryption.for_object(bucket, params),
+                        **object_lock.for_new_version(bucket, params, time.time()))
     algo = (params.get("ChecksumAlgorithm") or "").upper() or None
     upload["algo"] = algo
     upload["ckt"] = params.get("ChecksumType") or ("COMPOSITE" if algo else None)
     upload_id = await ctx.app.store.run(lambda t: model.create_upload(t, name, ctx.account_id, upload))
-    out: dict[str, Any] = {"Bucket": name, "Key": key, "UploadId": upload_id, "ServerSideEncryption": DEFAULT_SSE}
+    out: dict[str, Any] = {"Bucket": name, "Key": key, "UploadId": upload_id,
+                           **encryption.response_fields(upload["sse"])}
     if algo:
         out["ChecksumAlgorithm"] = algo
         out["ChecksumType"] = upload["ckt"]
@@ -70,7 +71,7 @@ async def upload_part(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
     part = {"n": n, "etag": stored.etag, "size": stored.size, "digest": stored.digest, "mtime": time.time(),
             "cks": stored.checksums}
     await ctx.app.store.run(lambda t: model.put_part(t, name, ctx.account_id, key, upload_id, n, part))
-    out: dict[str, Any] = {"ETag": stored.etag, "ServerSideEncryption": DEFAULT_SSE}
+    out: dict[str, Any] = {"ETag": stored.etag, **encryption.response_fields(up.get("sse"))}
     for alg, v in stored.checksums.items():
         out["Checksum" + alg] = v
     return out
@@ -80,7 +81,7 @@ async def upload_part(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 async def upload_part_copy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key, upload_id, n = params["Bucket"], params["Key"], params["UploadId"], params["PartNumber"]
     _check_part_number(n)
-    await ctx.app.store.read(lambda t: model.get_upload(t, name, ctx.account_id, key, upload_id))
+    up = await ctx.app.store.read(lambda t: model.get_upload(t, name, ctx.account_id, key, upload_id))
     src = await load_copy_source(ctx, params["CopySource"])
     check_copy_conditions(src, params)
     start, end = 0, src["size"]
@@ -100,7 +101,7 @@ async def upload_part_copy(ctx: RequestContext, params: dict[str, Any]) -> dict[
             "cks": stored.checksums}
     await ctx.app.store.run(lambda t: model.put_part(t, name, ctx.account_id, key, upload_id, n, part))
     out: dict[str, Any] = {"CopyPartResult": {"ETag": stored.etag, "LastModified": _ts(part["mtime"])},
-                           "ServerSideEncryption": DEFAULT_SSE}
+                           **encryption.response_fields(up.get("sse"))}
     if src.get("vid") and src["vid"] != "null":
         out["CopySourceVersionId"] = src["vid"]
     return out
@@ -161,7 +162,7 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
             )
     md5s = b"".join(bytes.fromhex(p["etag"].strip('"')) for p in chosen)
     etag = f'"{hashlib.md5(md5s, usedforsecurity=False).hexdigest()}-{len(chosen)}"'
-    obj = {k: v for k, v in up.items() if k in ("key", "ctype", "meta", "hdrs", "sc", "tags", "lock", "hold")}
+    obj = {k: v for k, v in up.items() if k in ("key", "ctype", "meta", "hdrs", "sc", "tags", "sse", "lock", "hold")}
     obj.update({"mtime": time.time(), "size": sum(p["size"] for p in chosen), "etag": etag,
                 "blobs": [[p["digest"], p["size"]] for p in chosen], "parts": len(chosen),
                 "pcks": [p.get("cks") or {} for p in chosen]})
@@ -196,7 +197,7 @@ async def complete_multipart_upload(ctx: RequestContext, params: dict[str, Any])
     notify.emit(ctx.app, b, "ObjectCreated:CompleteMultipartUpload", key, obj=obj, version_id=obj["vid"],
                 **_event_ctx(ctx))
     out: dict[str, Any] = {"Location": public_url(ctx.app, ctx.request, f"/{name}/{key}"), "Bucket": name, "Key": key, "ETag": etag,
-                           "ServerSideEncryption": DEFAULT_SSE}
+                           **encryption.response_fields(obj.get("sse"))}
     if obj.get("cks"):
         out.update({"Checksum" + a: v for a, v in obj["cks"].items()})
         out["ChecksumType"] = obj["ckt"]

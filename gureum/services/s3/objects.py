@@ -13,7 +13,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.aws.protocols import rest
 from gureum.http.server import Response
-from gureum.services.s3 import archive, bodies, listing, model, notify, object_lock
+from gureum.services.s3 import archive, bodies, encryption, listing, model, notify, object_lock
 from gureum.services.s3.api import _acl, check_tag_set, owner, refuse_foreign_acl
 from gureum.services.s3.object_lock_api import has_digest
 
@@ -21,9 +21,8 @@ UTC = dt.UTC
 MAX_PUT = 5 * 1024**3  # a single PUT; larger objects need multipart uploads
 _HEADER_FIELDS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
                   "WebsiteRedirectLocation")
-# Every object is stored encrypted with SSE-S3 since AWS made it the default (January 2023):
-# the responses that describe an object's encryption say so (x-amz-server-side-encryption).
-DEFAULT_SSE = "AES256"
+# Each version's encryption (x-amz-server-side-encryption...) is encryption.py's: the request's
+# headers, else the bucket's default (SSE-S3 unless PutBucketEncryption says otherwise).
 _RESPONSE_OVERRIDES = {"ResponseCacheControl": "CacheControl", "ResponseContentDisposition": "ContentDisposition",
                        "ResponseContentEncoding": "ContentEncoding", "ResponseContentLanguage": "ContentLanguage",
                        "ResponseContentType": "ContentType", "ResponseExpires": "Expires"}
@@ -82,10 +81,10 @@ def _checksum_fields(obj: dict[str, Any]) -> dict[str, Any]:
 @operation("s3", "PutObject")
 async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    b = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
-    refuse_foreign_acl(b, params)
-    locks = object_lock.for_new_version(b, params, time.time())
-    if object_lock.needs_digest(b, params) and not has_digest(ctx):
+    bucket = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(bucket, params)
+    locks = object_lock.for_new_version(bucket, params, time.time())
+    if object_lock.needs_digest(bucket, params) and not has_digest(ctx):
         raise object_lock.digest_missing()
     if len(key.encode()) > 1024:
         raise AwsError.modeled("s3", "KeyTooLongError", "Your key is too long")
@@ -98,11 +97,11 @@ async def put_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
             MaxSizeAllowed=str(MAX_PUT),
         )
     stored = await bodies.receive(ctx, params)
-    obj = object_doc(key, stored, params, **locks)
+    obj = object_doc(key, stored, params, sse=encryption.for_object(bucket, params), **locks)
     obj, b = await ctx.app.store.run(lambda t: model.put_object(
         t, name, ctx.account_id, obj, params.get("IfNoneMatch"), params.get("IfMatch")))
     notify.emit(ctx.app, b, "ObjectCreated:Put", key, obj=obj, version_id=obj["vid"], **_event_ctx(ctx))
-    out: dict[str, Any] = {"ETag": stored.etag, "ServerSideEncryption": DEFAULT_SSE, **_checksum_fields(obj)}
+    out: dict[str, Any] = {"ETag": stored.etag, **encryption.response_fields(obj["sse"]), **_checksum_fields(obj)}
     if obj["vid"] != "null":
         out["VersionId"] = obj["vid"]
     return out
@@ -167,7 +166,7 @@ def _object_headers(obj: dict[str, Any], params: dict[str, Any], with_checksums:
         "ETag": obj["etag"],
         "ContentType": obj.get("ctype") or "binary/octet-stream",
         "AcceptRanges": "bytes",
-        "ServerSideEncryption": DEFAULT_SSE,
+        **encryption.response_fields(obj.get("sse")),
     }
     if obj.get("meta"):
         out["Metadata"] = obj["meta"]
@@ -179,6 +178,8 @@ def _object_headers(obj: dict[str, Any], params: dict[str, Any], with_checksums:
         out["StorageClass"] = obj["sc"]
     if obj.get("tags"):
         out["TagCount"] = len(obj["tags"])
+    if obj.get("rs"):  # replication.py: PENDING, COMPLETED, FAILED, or REPLICA on a copy
+        out["ReplicationStatus"] = obj["rs"]
     if obj.get("parts"):
         out["PartsCount"] = obj["parts"]
     if with_checksums:
@@ -381,9 +382,9 @@ async def load_copy_source(ctx: RequestContext, source: str) -> dict[str, Any]:
 @operation("s3", "CopyObject")
 async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name, key = params["Bucket"], params["Key"]
-    dest = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
-    refuse_foreign_acl(dest, params)
-    locks = object_lock.for_new_version(dest, params, time.time())
+    bucket = await ctx.app.store.read(lambda t: model.bucket(t, name, ctx.account_id))
+    refuse_foreign_acl(bucket, params)
+    locks = object_lock.for_new_version(bucket, params, time.time())
     src = await load_copy_source(ctx, params["CopySource"])
     check_copy_conditions(src, params)
     directive = params.get("MetadataDirective") or "COPY"
@@ -407,12 +408,13 @@ async def copy_object(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
         if src.get(f) is not None:
             obj[f] = src[f]
     obj.update(locks)
+    obj["sse"] = encryption.for_object(bucket, params)
     obj, b = await ctx.app.store.run(lambda t: model.put_object(
         t, name, ctx.account_id, obj, params.get("IfNoneMatch"), params.get("IfMatch")))
     notify.emit(ctx.app, b, "ObjectCreated:Copy", key, obj=obj, version_id=obj["vid"], **_event_ctx(ctx))
     out: dict[str, Any] = {"CopyObjectResult": {"ETag": obj["etag"], "LastModified": _ts(obj["mtime"]),
                                                 **_checksum_fields(obj)},
-                           "ServerSideEncryption": DEFAULT_SSE}
+                           **encryption.response_fields(obj["sse"])}
     if obj["vid"] != "null":
         out["VersionId"] = obj["vid"]
     if src.get("vid") and src["vid"] != "null":

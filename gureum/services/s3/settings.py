@@ -21,3 +21,11 @@ class S3Settings:
     """seconds a Standard restore takes (AWS: 3-5 hours; DEEP_ARCHIVE: within 12 hours)"""
     restore_bulk_seconds: float = 120.0
     """seconds a Bulk restore takes (AWS: 5-12 hours; DEEP_ARCHIVE: within 48 hours)"""
+    lifecycle_interval_seconds: float = 600.0
+    """seconds between lifecycle sweeps (lifecycle_sweep.py); each bucket is swept by one node per interval"""
+    lifecycle_day_seconds: float = 86400.0
+    """test/dev setting: the length of a lifecycle rule's "day" (Days, NoncurrentDays, DaysAfterInitiation)"""
+    replication_poll_seconds: float = 1.0
+    """seconds between looks at the replication queue (replication_worker.py)"""
+    access_log_flush_seconds: float = 300.0
+    """seconds between deliveries of server access logs to their target buckets (access_log.py)"""

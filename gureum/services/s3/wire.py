@@ -5,32 +5,27 @@
 - a path label that is not UTF-8 once percent-decoded is `InvalidURI`;
 - errors are `<Error>` documents ending in `RequestId` and `HostId` (the x-amz-id-2 value),
   with `x-amz-request-id` and `x-amz-id-2` headers; a stale signature date is `RequestTimeTooSkewed` with the times echoed;
-- SigV4 takes the payload hash from `x-amz-content-sha256` and signs the path as sent.
+- SigV4 takes the payload hash from `x-amz-content-sha256` and signs the path as sent;
+- every answered request gets the bucket's CORS headers (cors.py) and is offered to server
+  access logging (access_log.py).
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from typing import TYPE_CHECKING
 
 from gureum.aws.errors import AwsError
 from gureum.aws.hooks import GenericHooks
 from gureum.aws.protocols import xml
+from gureum.services.s3.addressing import bucket_from_host, split_path
 
 if TYPE_CHECKING:
-    from gureum.http.server import Request
+    from gureum.aws.dispatch import RequestContext
+    from gureum.http.server import Request, Response
 
-_VHOST = re.compile(
-    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.(?:s3\.)?(?:localhost|s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com)(?::\d+)?$"
-)
+log = logging.getLogger("gureum.s3")
 
-
-def bucket_from_host(host: str) -> str | None:
-    """The bucket named by a virtual-hosted-style Host header, if it is one."""
-    m = _VHOST.match(host.lower())
-    if m is None or m.group("bucket") in ("s3",):
-        return None
-    return m.group("bucket")
 
 
 class S3Hooks(GenericHooks):
@@ -67,6 +62,18 @@ class S3Hooks(GenericHooks):
 
     def path_signed_as_sent(self) -> bool:
         return True
+
+    async def answered(self, ctx: RequestContext, response: Response, error_code: str | None) -> None:
+        from gureum.services.s3 import access_log, cors
+
+        where = None if ctx.request is None else split_path(ctx.request)
+        if where is None or ctx.request is None:
+            return
+        try:
+            await cors.on_answer(ctx.app, ctx.request, where[0], response)
+            await access_log.record(ctx, where[0], where[1], response, error_code)
+        except Exception:  # CORS headers and a log line must never fail the request they describe
+            log.exception("s3: could not add CORS headers or record an access log line")
 
 
 HOOKS = S3Hooks()
