@@ -31,7 +31,7 @@ def _dns_server(ctx: RequestContext) -> DnsServer | None:
     return ctx.app.parts.get(DNS)
 
 
-def _change_info(ctx: RequestContext, change: dict) -> dict:
+def change_info(ctx: RequestContext, change: dict) -> dict:
     """PENDING until the DNS server answers from an index that includes the change."""
     info = dict(change)
     if info.get("Status") == "PENDING":
@@ -341,7 +341,7 @@ def _public_rrset(doc: dict) -> dict:
 @operation("route53", "GetChange")
 async def get_change(ctx: RequestContext, params: dict) -> dict:
     change = await ctx.app.store.read(lambda txn: model.get_change(txn, ctx.account_id, params["Id"]))
-    info = _change_info(ctx, change)
+    info = change_info(ctx, change)
     if info["Status"] != change["Status"]:
         key = f"{ctx.account_id}/{model.bare_id(change['Id'])}"
         await ctx.app.store.run(lambda txn: txn.put(model.CHANGES, key, info))

@@ -27,7 +27,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
-from gureum.services.route53 import routing
+from gureum.services.route53 import routing, signer
 from gureum.services.route53.index import REFUSED, Result, ZoneIndex
 
 OUR_UDP_PAYLOAD = 1232  # DNS flag day 2020: avoid fragmentation
@@ -283,6 +283,8 @@ class Engine:
         zone = self.index.zone_for(view, name)
         if zone is None or not zone.neg_soa_wire or len(name) == len(zone.origin) or not zone.is_nxdomain(name):
             return None
+        if end < len(data) and data[end + 7] & 0x80 and zone.zone_id in self.index.signers:
+            return None  # DO to a signed zone: the black lie (signer.py), not NXDOMAIN
         apex = 12 + sum(len(label) + 1 for label in name[: len(name) - len(zone.origin)])
         flags = 0x8403 | (data[2] & 1) << 8 | (data[3] & 0x10)  # QR AA (RD) (CD) NXDOMAIN
         out = data[:2] + struct.pack("!HHHHH", flags, 1, 0, 1, 1 if end < len(data) else 0) + data[12:end]
@@ -402,6 +404,8 @@ class Engine:
                 ecs = dns.edns.ECSOption(opt.address, opt.srclen, scope)
                 response.use_edns(0, response.ednsflags, OUR_UDP_PAYLOAD, options=[ecs])
                 break
+        if self.index.signers and response.ednsflags & dns.flags.DO and result.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            signer.secure(self.index, self.index.view(self._vpcs(client_ip)), result, question.name, question.rdtype)
         response.set_rcode(dns.rcode.Rcode.make(result.rcode))
         if result.aa:
             response.flags |= dns.flags.AA

@@ -14,6 +14,7 @@ import collections
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import dns.name
 import dns.rcode
@@ -23,6 +24,9 @@ import dns.rrset
 
 from gureum.services.route53 import names, records, routing
 
+if TYPE_CHECKING:
+    from gureum.services.route53.signer import ZoneSigner
+
 Labels = tuple[bytes, ...]
 SetKey = tuple[Labels, str, str]  # (name, type, set identifier or "")
 
@@ -31,6 +35,7 @@ EVERY_VPC = "*"  # a private-view member of every VPC (e.g. the ECS task subnet)
 NS = dns.rdatatype.NS
 CNAME = dns.rdatatype.CNAME
 DS = dns.rdatatype.DS
+DNSKEY = dns.rdatatype.DNSKEY
 A = dns.rdatatype.A
 AAAA = dns.rdatatype.AAAA
 ANY = dns.rdatatype.ANY
@@ -476,6 +481,20 @@ class ZoneIndex(routing.Environment):
         self._views: dict[frozenset[str], dict[Labels, Zone]] = {}
         self.generation = 0  # bumped on every change (answer caches key on it)
         self.has_private = False
+        self.signers: dict[str, ZoneSigner] = {}  # DNSSEC: zone id -> its signer (signer.py)
+
+    def set_signer(self, zone_id: str, signer: ZoneSigner | None) -> None:
+        """A zone starts (or stops, None) being signed: DNSKEY served, DO answers signed."""
+        if signer is None:
+            self.signers.pop(zone_id, None)
+        else:
+            self.signers[zone_id] = signer
+        self.generation += 1
+
+    def refresh_signatures(self) -> None:
+        """Re-sign what is due (signer.REFRESH): cached answers holding old signatures go."""
+        if any([s.refresh() for s in self.signers.values()]):
+            self.generation += 1
 
     def put_zone(self, zone: Zone) -> None:
         known = self.zones.get(zone.zone_id)
@@ -486,6 +505,7 @@ class ZoneIndex(routing.Environment):
         self._changed()
 
     def drop_zone(self, zone_id: str) -> None:
+        self.signers.pop(zone_id, None)
         if self.zones.pop(zone_id, None) is not None:
             self._changed()
 
@@ -604,6 +624,9 @@ class ZoneIndex(routing.Environment):
                     result.authority.extend(zone.negative())
                     return result
                 wildcard = True
+            if qtype == DNSKEY and name == zone.origin and zone.zone_id in self.signers:
+                result.answer.append(self.signers[zone.zone_id].dnskey)
+                return result
             if qtype == ANY:  # RFC 8482: one RRset is enough
                 rrset = node.get(CNAME) or node[min(node)]
                 result.answer.append(_owned(rrset, owner) if wildcard else rrset)

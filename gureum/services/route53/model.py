@@ -17,6 +17,9 @@ Tables (keys start with the account; zone ids are unique across accounts):
                                                     component (xfr.attach) at start-up
   route53.cidr       {account}/{collection id}      CIDR collections (cidr.py owns them; record
                                                     changes check their CidrRoutingConfig here)
+  route53.ksks       {account}/{zone id}/{name}     DNSSEC key-signing keys  } dnssec.py owns them;
+  route53.dnssec     {account}/{zone id}            DNSSEC signing status    } a zone being signed
+                                                    cannot be deleted (HostedZoneNotEmpty)
 
 The SOA serial: one truth. DNS serves exactly the stored SOA record the API lists. As in
 AWS, the serial never changes by itself (1 unless you UPSERT the SOA) -- except when zone
@@ -49,6 +52,8 @@ DSET_REFS = "route53.dsetrefs"
 TAGS = "route53.tags"
 SETTINGS = "route53.settings"
 CIDR = "route53.cidr"
+KSKS = "route53.ksks"
+DNSSEC = "route53.dnssec"
 
 # AWS's default quotas.
 MAX_ZONES = 500
@@ -218,6 +223,9 @@ def delete_zone(txn: Txn, account: str, zone_id: str) -> dict:
     for doc in zone_records(txn, account, zid):
         if not (doc["Name"] == zone["Name"] and doc["Type"] in ("SOA", "NS") and not doc.get("SetIdentifier")):
             raise AwsError.modeled("route53", "HostedZoneNotEmpty", "The specified hosted zone contains non-required resource record sets and so cannot be deleted.")
+    if (txn.get(DNSSEC, zone_key(account, zid)) or {}).get("ServeSignature") == "SIGNING":  # AWS: disable it first
+        raise AwsError.modeled("route53", "HostedZoneNotEmpty", "The specified hosted zone has DNSSEC signing enabled and so cannot be deleted: disable DNSSEC signing first.")
+    _drop_dnssec(txn, account, zid)
     txn.delete_prefix(RECORDS, record_prefix(account, zid))
     txn.delete(ZONES, zone_key(account, zid))
     txn.delete(TAGS, f"{account}/hostedzone/{zid}")
@@ -764,4 +772,11 @@ def drop_zone(txn: Txn, account: str, zone_id: str) -> None:
     txn.delete_prefix(RECORDS, record_prefix(account, zid))
     txn.delete(ZONES, zone_key(account, zid))
     txn.delete(TAGS, f"{account}/hostedzone/{zid}")
+    _drop_dnssec(txn, account, zid)
     txn.publish(EVENT_TOPIC, {"kind": "zone-deleted", "zone_id": zid})
+
+
+def _drop_dnssec(txn: Txn, account: str, zid: str) -> None:
+    """A deleted zone's key-signing keys and signing status (dnssec.py owns those rows)."""
+    txn.delete_prefix(KSKS, record_prefix(account, zid))
+    txn.delete(DNSSEC, zone_key(account, zid))
