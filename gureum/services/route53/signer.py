@@ -23,6 +23,7 @@ server calls it periodically and the answer cache follows the index generation).
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -34,8 +35,12 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.DNSKEY
+import dns.rdtypes.ANY.NSEC
+import dns.rdtypes.util
 import dns.rrset
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from gureum.services.route53 import dnssec, names
 
@@ -55,6 +60,7 @@ VALIDITY = 7 * 86400
 REFRESH = 86400
 SKEW = 3600
 CACHE_MAX = 200_000
+LIES_MAX = 100_000  # black lies kept per zone (random names beyond this are signed anew)
 
 _SigKey = tuple[dns.name.Name, int, int, frozenset[dns.rdata.Rdata]]
 
@@ -74,6 +80,10 @@ class ZoneSigner:
             self.dnskey.add(rd, DNSKEY_TTL)
         self.dnskey.add(self._zsk[1], DNSKEY_TTL)
         self._cache: dict[_SigKey, tuple[float, dns.rrset.RRset]] = {}
+        self._zsk_tag = dns.dnssec.key_id(self._zsk[1])
+        self._origin_wire: bytes = origin.canonicalize().to_wire() or b""
+        self._soa_wire: tuple[dns.rrset.RRset, bytes] | None = None
+        self._lies: dict[bytes, tuple[float, bytes, bytes]] = {}  # qname -> (made, SOA sig, tail)
         self.signed = 0  # signatures made (a benchmark and test figure)
 
     def sign(self, rrset: dns.rrset.RRset) -> dns.rrset.RRset:
@@ -100,17 +110,76 @@ class ZoneSigner:
         old = [k for k, (made, _s) in self._cache.items() if now - made >= REFRESH]
         for k in old:
             del self._cache[k]
+        self._lies.clear()
         return bool(old)
 
     def nsec(self, owner: dns.name.Name, rdtypes: list[int], ttl: int) -> dns.rrset.RRset:
         """A minimal NSEC at `owner`: next name `\\000.<owner>`, the given types plus RRSIG
         and NSEC."""
-        types = sorted(set(rdtypes) | {RRSIG, NSEC})
+        types = frozenset(rdtypes) | {RRSIG, NSEC}
+        windows = _BITMAPS.get(types)
+        if windows is None:
+            if len(_BITMAPS) > 1024:
+                _BITMAPS.clear()
+            windows = _BITMAPS[types] = dns.rdtypes.util.Bitmap.from_rdtypes(
+                sorted(dns.rdatatype.RdataType.make(t) for t in types)).windows
         nxt = dns.name.Name((b"\x00",) + owner.labels)
-        text = nxt.to_text() + " " + " ".join(dns.rdatatype.to_text(dns.rdatatype.RdataType.make(t)) for t in types)
         rrset = dns.rrset.RRset(owner, IN, NSEC)
-        rrset.add(dns.rdata.from_text(IN, NSEC, text), ttl)
+        rrset.add(dns.rdtypes.ANY.NSEC.NSEC(IN, NSEC, nxt, windows), ttl)  # type: ignore[no-untyped-call]
         return rrset
+
+    # --- the black lie from bytes (engine.py's fast path for names that do not exist) -------
+    def black_lie_tail(self, qname_wire: bytes, apex_ptr: bytes, neg_soa: dns.rrset.RRset, soa_wire: bytes) -> bytes:
+        """The authority section of a black lie, as bytes after a response's question (at
+        offset 12, `qname_wire` lowercased): the negative SOA (owner `apex_ptr`, then
+        `soa_wire`), its RRSIG, the NSEC at the query name and its RRSIG, signed here over
+        the canonical form (RFC 4034 §3.1.8.1) without building any dnspython object."""
+        clock = self.clock()
+        soa_sig = self._soa_sig_wire(neg_soa)
+        hit = self._lies.get(qname_wire)
+        if hit is not None and hit[1] is soa_sig and clock - hit[0] < REFRESH:
+            return hit[2]  # a repeated name: its lie is signed already
+        now = int(clock)
+        ttl = neg_soa.ttl
+        nsec_rdata = b"\x01\x00" + qname_wire + _LIE_BITMAP
+        labels = _label_count(qname_wire)
+        head = struct.pack("!HBBIIIH", NSEC, dnssec.ALGORITHM, labels, ttl, now + VALIDITY, now - SKEW, self._zsk_tag)
+        head += self._origin_wire
+        signed = head + qname_wire + struct.pack("!HHIH", NSEC, IN, ttl, len(nsec_rdata)) + nsec_rdata
+        r, s_ = decode_dss_signature(self._zsk[0].sign(signed, _ECDSA))
+        sig_rdata = head + r.to_bytes(32, "big") + s_.to_bytes(32, "big")
+        self.signed += 1
+        tail = (apex_ptr + soa_wire + apex_ptr + soa_sig
+                + b"\xc0\x0c" + struct.pack("!HHIH", NSEC, IN, ttl, len(nsec_rdata)) + nsec_rdata
+                + b"\xc0\x0c" + struct.pack("!HHIH", RRSIG, IN, ttl, len(sig_rdata)) + sig_rdata)
+        if len(self._lies) >= LIES_MAX:
+            self._lies.clear()
+        self._lies[qname_wire] = (clock, soa_sig, tail)
+        return tail
+
+    def _soa_sig_wire(self, neg_soa: dns.rrset.RRset) -> bytes:
+        """The negative SOA's RRSIG after its owner name: type, class, TTL, rdata."""
+        sigs = self.sign(neg_soa)
+        cached = self._soa_wire
+        if cached is not None and cached[0] is sigs:
+            return cached[1]
+        rdata: bytes = sigs[0].to_digestable()  # one RRSIG: only the ZSK signs what is not DNSKEY
+        out = struct.pack("!HHIH", RRSIG, IN, sigs.ttl, len(rdata)) + rdata
+        self._soa_wire = (sigs, out)
+        return out
+
+
+def _label_count(wire: bytes) -> int:
+    n = i = 0
+    while wire[i]:
+        n += 1
+        i += wire[i] + 1
+    return n
+
+
+_ECDSA = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+_BITMAPS: dict[frozenset[int], list[tuple[int, bytes]]] = {}
+_LIE_BITMAP = b"\x00\x06\x00\x00\x00\x00\x00\x03"  # window 0: RRSIG (46) and NSEC (47)
 
 
 def with_sigs(rrsets: list[dns.rrset.RRset], signer_of: Callable[[dns.name.Name], ZoneSigner | None]) -> list[dns.rrset.RRset]:
