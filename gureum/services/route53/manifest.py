@@ -9,6 +9,7 @@ MANIFEST = Manifest(
         "gureum.services.route53.api",
         "gureum.services.route53.cidr",
         "gureum.services.route53.dnssec_api",
+        "gureum.services.route53.geo_locations",
         "gureum.services.route53.health",
         "gureum.services.route53.querylog",
         "gureum.services.route53.traffic",
