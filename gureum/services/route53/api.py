@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError, NotImplementedOperation
-from gureum.services.route53 import model, names, paging
+from gureum.services.route53 import model, names, paging, vpc_auth
 
 if TYPE_CHECKING:
     from gureum.services.route53.server import DnsServer
@@ -153,13 +153,15 @@ async def list_hosted_zones_by_name(ctx: RequestContext, params: dict) -> dict:
 async def list_hosted_zones_by_vpc(ctx: RequestContext, params: dict) -> dict:
     max_items = _max_items(params, 100, 100)
     vpc = {"VPCId": params["VPCId"], "VPCRegion": params["VPCRegion"]}
-    zones = sorted(await ctx.app.store.read(lambda txn: model.list_zones(txn, ctx.account_id)), key=lambda z: z.get("Order", 0))
-    matched = [z for z in zones if any(v.get("VPCId") == vpc["VPCId"] and v.get("VPCRegion") == vpc["VPCRegion"] for v in z.get("VPCs", []))]
-    page, token, _ = paging.page(matched, lambda z: (z.get("Order", 0), model.bare_id(z["Id"])), f"route53.zones-by-vpc/{ctx.account_id}/",
+    def order(zo: tuple[dict, str]) -> tuple[int, str]:
+        return (zo[0].get("Order", 0), model.bare_id(zo[0]["Id"]))
+
+    matched = sorted(await ctx.app.store.read(lambda txn: vpc_auth.zones_for_vpc(txn, ctx.account_id, vpc)), key=order)
+    page, token, _ = paging.page(matched, order, f"route53.zones-by-vpc/{ctx.account_id}/",
                                  params, "MaxItems", 100, 100, "InvalidPaginationToken", filters=vpc)
     out: dict[str, Any] = {
         "HostedZoneSummaries": [
-            {"HostedZoneId": model.bare_id(z["Id"]), "Name": z["Name"], "Owner": {"OwningAccount": ctx.account_id}} for z in page
+            {"HostedZoneId": model.bare_id(z["Id"]), "Name": z["Name"], "Owner": {"OwningAccount": owner}} for z, owner in page
         ],
         "MaxItems": str(max_items),
     }
@@ -182,14 +184,30 @@ async def delete_hosted_zone(ctx: RequestContext, params: dict) -> dict:
 
 @operation("route53", "AssociateVPCWithHostedZone")
 async def associate_vpc(ctx: RequestContext, params: dict) -> dict:
-    change = await ctx.app.store.run(lambda txn: model.associate_vpc(txn, ctx.account_id, params["HostedZoneId"], params["VPC"], params.get("Comment")))
+    change = await ctx.app.store.run(lambda txn: vpc_auth.associate(txn, ctx.account_id, params["HostedZoneId"], params["VPC"], params.get("Comment")))
     return {"ChangeInfo": change}
 
 
 @operation("route53", "DisassociateVPCFromHostedZone")
 async def disassociate_vpc(ctx: RequestContext, params: dict) -> dict:
-    change = await ctx.app.store.run(lambda txn: model.disassociate_vpc(txn, ctx.account_id, params["HostedZoneId"], params["VPC"], params.get("Comment")))
+    change = await ctx.app.store.run(lambda txn: vpc_auth.disassociate(txn, ctx.account_id, params["HostedZoneId"], params["VPC"], params.get("Comment")))
     return {"ChangeInfo": change}
+
+
+@operation("route53", "CreateVPCAssociationAuthorization")
+async def create_vpc_association_authorization(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.run(lambda txn: vpc_auth.authorize(txn, ctx.account_id, params["HostedZoneId"], params["VPC"]))
+
+
+@operation("route53", "DeleteVPCAssociationAuthorization")
+async def delete_vpc_association_authorization(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: vpc_auth.deauthorize(txn, ctx.account_id, params["HostedZoneId"], params["VPC"]))
+    return {}
+
+
+@operation("route53", "ListVPCAssociationAuthorizations")
+async def list_vpc_association_authorizations(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: vpc_auth.list_authorizations(txn, ctx.account_id, params["HostedZoneId"], params))
 
 
 # --- limits ------------------------------------------------------------------------------------
