@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError, NotImplementedOperation
-from gureum.services.route53 import model, names, paging, vpc_auth
+from gureum.services.route53 import model, names, paging, protections, vpc_auth
 
 if TYPE_CHECKING:
     from gureum.services.route53.server import DnsServer
@@ -397,3 +397,21 @@ async def test_dns_answer(ctx: RequestContext, params: dict) -> dict:
         "ResponseCode": rcode,
         "Protocol": "UDP",
     }
+
+
+# --- record set protections --------------------------------------------------------------------------
+@operation("route53", "CreateResourceRecordSetProtections")
+async def create_resource_record_set_protections(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: protections.create(txn, ctx.account_id, params["HostedZoneId"], params["Protections"]))
+    return {}
+
+
+@operation("route53", "DeleteResourceRecordSetProtections")
+async def delete_resource_record_set_protections(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: protections.delete(txn, ctx.account_id, params["HostedZoneId"], params["Protections"]))
+    return {}
+
+
+@operation("route53", "ListResourceRecordSetProtections")
+async def list_resource_record_set_protections(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: protections.list_page(txn, ctx.account_id, params["HostedZoneId"], params))

@@ -20,6 +20,9 @@ Tables (keys start with the account; zone ids are unique across accounts):
   route53.ksks       {account}/{zone id}/{name}     DNSSEC key-signing keys  } dnssec.py owns them;
   route53.dnssec     {account}/{zone id}            DNSSEC signing status    } a zone being signed
                                                     cannot be deleted (HostedZoneNotEmpty)
+  route53.protections {account}/{zone id}/{name} {type}  record set protections (protections.py):
+                                                    change_record_sets refuses to touch them; a
+                                                    zone with any cannot be deleted
 
 The SOA serial: one truth. DNS serves exactly the stored SOA record the API lists. As in
 AWS, the serial never changes by itself (1 unless you UPSERT the SOA) -- except when zone
@@ -54,6 +57,7 @@ SETTINGS = "route53.settings"
 CIDR = "route53.cidr"
 KSKS = "route53.ksks"
 DNSSEC = "route53.dnssec"
+PROTECTIONS = "route53.protections"
 
 # AWS's default quotas.
 MAX_ZONES = 500
@@ -223,6 +227,8 @@ def delete_zone(txn: Txn, account: str, zone_id: str) -> dict:
     for doc in zone_records(txn, account, zid):
         if not (doc["Name"] == zone["Name"] and doc["Type"] in ("SOA", "NS") and not doc.get("SetIdentifier")):
             raise AwsError.modeled("route53", "HostedZoneNotEmpty", "The specified hosted zone contains non-required resource record sets and so cannot be deleted.")
+    if txn.count(PROTECTIONS, record_prefix(account, zid)):
+        raise AwsError.modeled("route53", "HostedZoneNotEmpty", "The specified hosted zone has resource record set protections and so cannot be deleted: delete them first.")
     if (txn.get(DNSSEC, zone_key(account, zid)) or {}).get("ServeSignature") == "SIGNING":  # AWS: disable it first
         raise AwsError.modeled("route53", "HostedZoneNotEmpty", "The specified hosted zone has DNSSEC signing enabled and so cannot be deleted: disable DNSSEC signing first.")
     _drop_dnssec(txn, account, zid)
@@ -566,6 +572,11 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
             continue
         doc["Name"] = names.normalize(doc["Name"])
         key = (doc["Name"], doc["Type"], doc.get("SetIdentifier") or "")
+        guard = txn.get(PROTECTIONS, f"{account}/{zid}/{doc['Name']} {doc['Type']}")
+        if guard is not None:
+            reason = f": {guard['Comment']}" if guard.get("Comment") else ""
+            problems.append(f"Tried to {action.lower()} resource record set {_set_label(doc)} but it is protected by a resource record set protection{reason}")
+            continue
         earlier = touched.setdefault(key, [])
         earlier.append(action)
         if action != "DELETE" and any(e != "DELETE" for e in earlier[:-1]):
@@ -773,6 +784,7 @@ def drop_zone(txn: Txn, account: str, zone_id: str) -> None:
     txn.delete(ZONES, zone_key(account, zid))
     txn.delete(TAGS, f"{account}/hostedzone/{zid}")
     _drop_dnssec(txn, account, zid)
+    txn.delete_prefix(PROTECTIONS, record_prefix(account, zid))
     txn.publish(EVENT_TOPIC, {"kind": "zone-deleted", "zone_id": zid})
 
 
