@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError, NotImplementedOperation
-from gureum.services.route53 import model, names, paging, protections, vpc_auth
+from gureum.services.route53 import features, model, names, paging, protections, vpc_auth
 
 if TYPE_CHECKING:
     from gureum.services.route53.server import DnsServer
@@ -41,6 +41,11 @@ def change_info(ctx: RequestContext, change: dict) -> dict:
     return info
 
 
+def _who(ctx: RequestContext) -> dict[str, str]:
+    """Who submitted a change, as Change History records it."""
+    return {"SubmittedBy": ctx.principal_arn, "RequestId": ctx.request_id}
+
+
 # --- hosted zones ------------------------------------------------------------------------------
 @operation("route53", "CreateHostedZone")
 async def create_hosted_zone(ctx: RequestContext, params: dict) -> dict:
@@ -49,7 +54,7 @@ async def create_hosted_zone(ctx: RequestContext, params: dict) -> dict:
     private = bool(cfg.get("PrivateZone", False)) or vpc is not None
     result = await ctx.app.store.run(lambda txn: model.create_zone(
         txn, ctx.account_id, params["Name"], params["CallerReference"], cfg.get("Comment"), private, vpc,
-        params.get("DelegationSetId")))
+        params.get("DelegationSetId"), tier=cfg.get("HostedZoneTier"), who=_who(ctx)))
     zone = result["zone"]
     out: dict[str, Any] = {
         "HostedZone": model.zone_public(zone),
@@ -66,7 +71,7 @@ async def create_hosted_zone(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "GetHostedZone")
 async def get_hosted_zone(ctx: RequestContext, params: dict) -> dict:
     zone = await ctx.app.store.read(lambda txn: model.get_zone(txn, ctx.account_id, params["Id"]))
-    out: dict[str, Any] = {"HostedZone": model.zone_public(zone)}
+    out: dict[str, Any] = {"HostedZone": {**model.zone_public(zone), "Features": features.public_features(zone)}}
     if zone["Config"].get("PrivateZone"):
         out["VPCs"] = list(zone["VPCs"])
     else:
@@ -313,7 +318,7 @@ async def list_tags_for_resources(ctx: RequestContext, params: dict) -> dict:
 # --- record sets and changes -------------------------------------------------------------------------
 @operation("route53", "ChangeResourceRecordSets")
 async def change_resource_record_sets(ctx: RequestContext, params: dict) -> dict:
-    change = await ctx.app.store.run(lambda txn: model.change_record_sets(txn, ctx.account_id, params["HostedZoneId"], params["ChangeBatch"]))
+    change = await ctx.app.store.run(lambda txn: model.change_record_sets(txn, ctx.account_id, params["HostedZoneId"], params["ChangeBatch"], _who(ctx)))
     return {"ChangeInfo": change}
 
 
@@ -415,3 +420,31 @@ async def delete_resource_record_set_protections(ctx: RequestContext, params: di
 @operation("route53", "ListResourceRecordSetProtections")
 async def list_resource_record_set_protections(ctx: RequestContext, params: dict) -> dict:
     return await ctx.app.store.read(lambda txn: protections.list_page(txn, ctx.account_id, params["HostedZoneId"], params))
+
+
+# --- tiers, features and Change History ----------------------------------------------------------------
+@operation("route53", "UpdateHostedZoneTier")
+async def update_hosted_zone_tier(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: features.update_tier(txn, ctx.account_id, params["HostedZoneId"], params["HostedZoneTier"], bool(params.get("DryRun"))))
+    return {}
+
+
+@operation("route53", "UpdateHostedZoneFeatures")
+async def update_hosted_zone_features(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: features.update_features(txn, ctx.account_id, params["HostedZoneId"], params))
+    return {}
+
+
+@operation("route53", "ListHostedZoneChangeBatches")
+async def list_hosted_zone_change_batches(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: features.list_batches(txn, ctx.account_id, params["HostedZoneId"], params))
+
+
+@operation("route53", "GetHostedZoneChangeBatch")
+async def get_hosted_zone_change_batch(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: features.get_batch(txn, ctx.account_id, params["HostedZoneId"], params["ChangeId"]))
+
+
+@operation("route53", "ListResourceRecordSetChanges")
+async def list_resource_record_set_changes(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: features.list_rrset_changes(txn, ctx.account_id, params["HostedZoneId"], params))

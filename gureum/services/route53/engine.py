@@ -281,7 +281,8 @@ class Engine:
         name = tuple(labels)
         view = self.index.view(self._vpcs(client_ip))
         zone = self.index.zone_for(view, name)
-        if zone is None or not zone.neg_soa_wire or len(name) == len(zone.origin) or not zone.is_nxdomain(name):
+        if zone is None or not zone.neg_soa_wire or len(name) == len(zone.origin) or zone.public_fallback \
+                or not zone.is_nxdomain(name):
             return None
         apex = 12 + sum(len(label) + 1 for label in name[: len(name) - len(zone.origin)])
         if end < len(data) and data[end + 7] & 0x80 and self.index.signers:

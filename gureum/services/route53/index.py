@@ -91,6 +91,7 @@ class Zone:
         self.vpcs = frozenset(vpcs)
         self.order = order  # older zones win when two public zones share a name
         self.version = version  # changes applied (replayed events are recognised by it)
+        self.public_fallback = False  # a private zone's NXDOMAIN answered from public zones (features.py)
         self.groups: dict[tuple[Labels, str], dict[str, tuple[dict, list]]] = {}
         self.nodes: dict[Labels, dict[int, dns.rrset.RRset]] = {}
         self.names: dict[Labels, int] = {origin: 1}  # existing names (incl. empty non-terminals)
@@ -525,6 +526,12 @@ class ZoneIndex(routing.Environment):
             zone.history.append(Delta(old_serial, zone.serial, removed, added))
         self._changed()
 
+    def set_public_fallback(self, zone_id: str, on: bool) -> None:
+        zone = self.zones.get(zone_id)
+        if zone is not None and zone.public_fallback != on:
+            zone.public_fallback = on
+            self.generation += 1
+
     def set_vpcs(self, zone_id: str, vpcs: Iterable[str]) -> None:
         zone = self.zones.get(zone_id)
         if zone is not None:
@@ -600,6 +607,17 @@ class ZoneIndex(routing.Environment):
         zone = self.zone_for(view, name)
         if zone is None or zone.soa is None:
             return REFUSED
+        if zone.private and zone.public_fallback and vpcs:
+            result = self._lookup(view, zone, name, qname, qtype, q)
+            if result.rcode == dns.rcode.NXDOMAIN:  # public DNS fallback: ask the public zones
+                public = self.zone_for(self.public, name)
+                if public is not None and public.soa is not None:
+                    return self._lookup(self.public, public, name, qname, qtype, q)
+            return result
+        return self._lookup(view, zone, name, qname, qtype, q)
+
+    def _lookup(self, view: dict[Labels, Zone], zone: Zone, name: Labels, qname: dns.name.Name, qtype: int,
+                q: routing.Query) -> Result:
         result = Result(dns.rcode.NOERROR, aa=True, zone_id=zone.zone_id)
         owner = qname
         for hop in range(MAX_CHAIN):
@@ -651,9 +669,10 @@ class ZoneIndex(routing.Environment):
             name = names.from_dns(owner)
             if any(rr.name == owner and rr.rdtype == CNAME for rr in result.answer):
                 return result  # a loop
-            zone = self.zone_for(view, name)
-            if zone is None or zone.soa is None:
+            next_zone = self.zone_for(view, name)
+            if next_zone is None or next_zone.soa is None:
                 return result  # out of our zones: the resolver follows it
+            zone = next_zone
         return result
 
 

@@ -23,6 +23,9 @@ Tables (keys start with the account; zone ids are unique across accounts):
   route53.protections {account}/{zone id}/{name} {type}  record set protections (protections.py):
                                                     change_record_sets refuses to touch them; a
                                                     zone with any cannot be deleted
+  route53.history    {account}/{zone id}/{seq}      Change History (features.py reads it): one
+                                                    row per change batch while the zone's
+                                                    Features.HistorySince is set (ADVANCED tier)
 
 The SOA serial: one truth. DNS serves exactly the stored SOA record the API lists. As in
 AWS, the serial never changes by itself (1 unless you UPSERT the SOA) -- except when zone
@@ -58,6 +61,7 @@ CIDR = "route53.cidr"
 KSKS = "route53.ksks"
 DNSSEC = "route53.dnssec"
 PROTECTIONS = "route53.protections"
+HISTORY = "route53.history"
 
 # AWS's default quotas.
 MAX_ZONES = 500
@@ -148,6 +152,7 @@ def zone_public(zone: dict) -> dict:
     """The HostedZone output shape."""
     out = {k: zone[k] for k in ("Id", "Name", "CallerReference", "Config", "ResourceRecordSetCount") if k in zone}
     out["Config"] = {k: v for k, v in zone["Config"].items() if v is not None}
+    out["Config"].setdefault("HostedZoneTier", "STANDARD")  # AWS always returns it
     return out
 
 
@@ -160,7 +165,8 @@ def new_change(txn: Txn, account: str, comment: str | None = None) -> dict:
 
 
 def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str | None, private: bool,
-                vpc: dict | None, delegation_set_id: str | None) -> dict:
+                vpc: dict | None, delegation_set_id: str | None, tier: str | None = None,
+                who: dict | None = None) -> dict:
     """CreateHostedZone. Returns {"zone", "change", "servers", "vpc"}."""
     try:
         labels = names.parse(name)
@@ -198,7 +204,8 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
         "Id": "/hostedzone/" + zone_id,
         "Name": zone_name,
         "CallerReference": caller_ref,
-        "Config": {"Comment": comment, "PrivateZone": private},
+        "Config": {"Comment": comment, "PrivateZone": private, "HostedZoneTier": tier or "STANDARD"},
+        "Features": {"HistorySince": now()} if tier == "ADVANCED" else {},
         "ResourceRecordSetCount": 2,
         "NameServers": servers,
         "DelegationSetId": bare_id(delegation_set_id) if delegation_set_id else None,
@@ -214,7 +221,23 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
         txn.put(RECORDS, record_key(account, zone_id, doc), doc)
     txn.publish(EVENT_TOPIC, {"kind": "zone", "zone_id": zone_id, "zone": zone, "records": sets,
                               "change_id": bare_id(change["Id"])})
+    record_history(txn, account, zone, change, "CreateHostedZone", [], who)
     return {"zone": zone, "change": change, "servers": servers, "vpc": vpc}
+
+
+def record_history(txn: Txn, account: str, zone: dict, change: dict, operation: str, changes: list[dict],
+                   who: dict | None) -> None:
+    """Keep one change batch in the zone's Change History (features.py), while it is on."""
+    if not (zone.get("Features") or {}).get("HistorySince"):
+        return
+    row: dict[str, Any] = {"ChangeId": bare_id(change["Id"]), "Operation": operation, "SubmittedAt": change["SubmittedAt"],
+                           "Changes": changes}
+    for k in ("SubmittedBy", "RequestId"):
+        if who and who.get(k):
+            row[k] = who[k]
+    if change.get("Comment"):
+        row["Comment"] = change["Comment"]
+    txn.put(HISTORY, f"{record_prefix(account, bare_id(zone['Id']))}{txn.next_id('route53.history-seq'):020d}", row)
 
 
 def zone_records(txn: Txn, account: str, zone_id: str) -> list[dict]:
@@ -235,6 +258,7 @@ def delete_zone(txn: Txn, account: str, zone_id: str) -> dict:
     txn.delete_prefix(RECORDS, record_prefix(account, zid))
     txn.delete(ZONES, zone_key(account, zid))
     txn.delete(TAGS, f"{account}/hostedzone/{zid}")
+    txn.delete_prefix(HISTORY, record_prefix(account, zid))
     ref = txn.get(CALLERREFS, f"{account}/{zone['CallerReference']}")
     if ref is not None:  # keep the reference used (AWS never reuses one), but drop the zone
         ref["ZoneId"] = ""
@@ -551,7 +575,7 @@ def _static_problems(zone: dict, doc: dict, zone_labels: tuple[bytes, ...]) -> l
     return out
 
 
-def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dict:
+def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict, who: dict | None = None) -> dict:
     """ChangeResourceRecordSets: validate the whole batch, then apply it at once."""
     zone = get_zone(txn, account, zone_id)
     zid = bare_id(zone["Id"])
@@ -563,6 +587,7 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
     before = dict(current)
     problems: list[str] = []
     touched: dict[tuple, list[str]] = {}  # the actions this batch already took on each record set
+    applied: list[dict] = []  # the batch as Change History keeps it
     for change in batch["Changes"]:
         action = change["Action"]
         doc = normalize_record_set(change["ResourceRecordSet"])
@@ -610,6 +635,7 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
             del current[key]
         else:  # UPSERT
             current[key] = doc
+        applied.append({"Action": action, "ResourceRecordSet": {k: v for k, v in doc.items() if v is not None and not k.startswith("_")}})
     if not problems:
         problems.extend(_zone_problems(zone, zid, zone_labels, current))
     if problems:
@@ -633,6 +659,7 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
     change = new_change(txn, account, batch.get("Comment"))
     txn.publish(EVENT_TOPIC, {"kind": "records", "zone_id": zid, "deletes": deletes, "creates": creates,
                               "version": zone["Version"], "change_id": bare_id(change["Id"])})
+    record_history(txn, account, zone, change, "ChangeResourceRecordSets", applied, who)
     return change
 
 
@@ -785,6 +812,7 @@ def drop_zone(txn: Txn, account: str, zone_id: str) -> None:
     txn.delete(TAGS, f"{account}/hostedzone/{zid}")
     _drop_dnssec(txn, account, zid)
     txn.delete_prefix(PROTECTIONS, record_prefix(account, zid))
+    txn.delete_prefix(HISTORY, record_prefix(account, zid))
     txn.publish(EVENT_TOPIC, {"kind": "zone-deleted", "zone_id": zid})
 
 

@@ -25,7 +25,7 @@ TABLES: tuple[str, ...] = (
     model.ZONES, model.RECORDS, model.CALLERREFS, model.CHANGES, model.DSETS, model.DSET_REFS, model.TAGS,
     traffic.POLICIES, traffic.INSTANCES, cidr.CIDR, cidr.CIDR_REFS,
     health.HEALTHCHECKS, health.HEALTH_REFS, querylog.QUERYLOG, dnssec.KSKS, dnssec.DNSSEC,
-    vpc_auth.AUTHS, vpc_auth.LINKS, model.PROTECTIONS,
+    vpc_auth.AUTHS, vpc_auth.LINKS, model.PROTECTIONS, model.HISTORY,
 )
 
 

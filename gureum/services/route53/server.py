@@ -241,6 +241,8 @@ class DnsServer:
             self.index.apply(zone_id, data.get("deletes", []), data.get("creates", []), data.get("version"))
         elif kind == "vpcs":
             self.index.set_vpcs(zone_id, [vpc_key(v) for v in data.get("vpcs", [])])
+        elif kind == "features":
+            self.index.set_public_fallback(zone_id, bool(data.get("public_fallback")))
         elif kind == "dnssec":
             self.index.set_signer(zone_id, signer_from_event(data))
         elif kind == "cidr":
@@ -359,6 +361,7 @@ def zone_from_doc(zone_doc: dict, docs: list[dict]) -> Zone:
         order=int(zone_doc.get("Order", 0)),
         version=int(zone_doc.get("Version", 0)),
     )
+    zone.public_fallback = bool((zone_doc.get("Features") or {}).get("PublicDNSFallback"))
     for doc in docs:
         zone.put(doc)
     return zone
