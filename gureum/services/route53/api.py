@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError, NotImplementedOperation
-from gureum.services.route53 import features, model, names, paging, protections, vpc_auth
+from gureum.services.route53 import features, health_sources, model, names, paging, protections, vpc_auth
 
 if TYPE_CHECKING:
     from gureum.services.route53.server import DnsServer
@@ -448,3 +448,31 @@ async def get_hosted_zone_change_batch(ctx: RequestContext, params: dict) -> dic
 @operation("route53", "ListResourceRecordSetChanges")
 async def list_resource_record_set_changes(ctx: RequestContext, params: dict) -> dict:
     return await ctx.app.store.read(lambda txn: features.list_rrset_changes(txn, ctx.account_id, params["HostedZoneId"], params))
+
+
+# --- health check sources ---------------------------------------------------------------------------
+@operation("route53", "CreateHealthCheckSource")
+async def create_health_check_source(ctx: RequestContext, params: dict) -> dict:
+    out = await ctx.app.store.run(lambda txn: health_sources.create(txn, ctx.account_id, params))
+    return {**out, "Location": f"{LOCATION}/healthchecksource/{out['HealthCheckSourceId']}"}
+
+
+@operation("route53", "GetHealthCheckSource")
+async def get_health_check_source(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.read(lambda txn: health_sources.get(txn, ctx.account_id, params["HealthCheckSourceId"]))
+    return {"HealthCheckSource": health_sources.public(doc)}
+
+
+@operation("route53", "DeleteHealthCheckSource")
+async def delete_health_check_source(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.run(lambda txn: health_sources.delete(txn, ctx.account_id, params["HealthCheckSourceId"]))
+
+
+@operation("route53", "ListHealthCheckSources")
+async def list_health_check_sources(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: health_sources.list_page(txn, ctx.account_id, params))
+
+
+@operation("route53", "ListHealthChecksBySource")
+async def list_health_checks_by_source(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: health_sources.checks_by_source(txn, ctx.account_id, params["HealthCheckSourceId"], params))
