@@ -64,3 +64,13 @@ def test_health_check_source_rules(gureum):
     with pytest.raises(ClientError) as e:
         r53.list_health_checks_by_source(HealthCheckSourceId="hcs-doesnotexist")
     assert _code(e) == "NoSuchHealthCheckSource"
+
+
+def test_account_limits_count_what_the_account_has(gureum):
+    r53 = gureum.client("route53", aws_access_key_id="333333333333")  # an account of its own: exact counts
+    r53.create_health_check_source(CallerReference=uuid.uuid4().hex, HealthCheckSourceConfig=CONFIG)
+    r53.create_health_check(CallerReference=uuid.uuid4().hex, HealthCheckConfig={"Type": "TCP", "IPAddress": "127.0.0.1", "Port": 9})
+    got = r53.get_account_limit(Type="MAX_HEALTH_CHECK_SOURCES_BY_OWNER")
+    assert got["Count"] == 1 and got["Limit"] == {"Type": "MAX_HEALTH_CHECK_SOURCES_BY_OWNER", "Value": 50}
+    assert r53.get_account_limit(Type="MAX_HEALTH_CHECKS_BY_OWNER")["Count"] == 1
+    assert r53.get_account_limit(Type="MAX_TRAFFIC_POLICIES_BY_OWNER")["Count"] == 0

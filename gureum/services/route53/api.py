@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError, NotImplementedOperation
-from gureum.services.route53 import features, health_sources, model, names, paging, protections, vpc_auth
+from gureum.services.route53 import (
+    features,
+    health,
+    health_sources,
+    model,
+    names,
+    paging,
+    protections,
+    traffic,
+    vpc_auth,
+)
 
 if TYPE_CHECKING:
     from gureum.services.route53.server import DnsServer
@@ -233,15 +243,26 @@ async def get_hosted_zone_limit(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "GetAccountLimit")
 async def get_account_limit(ctx: RequestContext, params: dict) -> dict:
     kind = params["Type"]
-    if kind == "MAX_HOSTED_ZONES_BY_OWNER":
-        count = await ctx.app.store.read(lambda txn: txn.count(model.ZONES, f"{ctx.account_id}/"))
-    elif kind == "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER":
-        count = await ctx.app.store.read(lambda txn: txn.count(model.DSETS, f"{ctx.account_id}/"))
-    else:
-        count = 0
     if kind not in model.ACCOUNT_LIMITS:  # a type newer than gureum's table (the model's enum grows)
         raise NotImplementedOperation(message=f"gureum does not implement the account limit {kind} yet")
-    return {"Limit": {"Type": kind, "Value": model.ACCOUNT_LIMITS[kind]}, "Count": count}
+    prefix = f"{ctx.account_id}/"
+
+    def count(txn: Any) -> int:
+        if kind == "MAX_TRAFFIC_POLICIES_BY_OWNER":  # one row per version: count the policies
+            return len({key.split("/")[1] for key, _doc in txn.scan(traffic.POLICIES, prefix)})
+        return int(txn.count(_LIMIT_TABLES[kind], prefix))
+
+    return {"Limit": {"Type": kind, "Value": model.ACCOUNT_LIMITS[kind]}, "Count": await ctx.app.store.read(count)}
+
+
+# What each account limit counts (one row per resource, keys starting with the account).
+_LIMIT_TABLES = {
+    "MAX_HOSTED_ZONES_BY_OWNER": model.ZONES,
+    "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER": model.DSETS,
+    "MAX_HEALTH_CHECKS_BY_OWNER": health.HEALTHCHECKS,
+    "MAX_HEALTH_CHECK_SOURCES_BY_OWNER": health.SOURCES,
+    "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER": traffic.INSTANCES,
+}
 
 
 @operation("route53", "GetReusableDelegationSetLimit")

@@ -25,12 +25,12 @@ import uuid
 from typing import Any
 
 from gureum.aws.errors import AwsError
-from gureum.services.route53 import health, paging
+from gureum.services.route53 import health, model, paging
 from gureum.store import Txn
 
 SOURCES = health.SOURCES
 SOURCE_REFS = "route53.hcsourcerefs"
-MAX_SOURCES = 50  # gureum's quota per account (TooManyHealthCheckSources beyond it)
+MAX_SOURCES = model.ACCOUNT_LIMITS["MAX_HEALTH_CHECK_SOURCES_BY_OWNER"]  # TooManyHealthCheckSources beyond it
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:
