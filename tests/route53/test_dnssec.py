@@ -231,3 +231,38 @@ def test_delv_validates_the_signed_zone(gureum, tmp_path):
     assert "; negative response, fully validated" in out, out
     out = delv("www." + name, "TXT")
     assert "; negative response, fully validated" in out, out
+
+
+def test_chain_of_trust_from_a_parent_zone_served_here(gureum, tmp_path):
+    """Parent and child both signed here, the child's DS (as GetDNSSEC gives it) in the
+    parent: the DS is answered and signed by the parent, and delv validates the child's data
+    from the parent's key alone."""
+    r53 = gureum.client("route53")
+    parent_name = f"chain-{uuid.uuid4().hex[:8]}.test"
+    child_name = "sub." + parent_name
+    parent, child = _zone(r53, parent_name), _zone(r53, child_name)
+    _records(r53, child, [("www." + child_name, "A", "192.0.2.77")])
+    pksk = _ksk(r53, parent, "parent_ksk")["KeySigningKey"]
+    r53.enable_hosted_zone_dnssec(HostedZoneId=parent)
+    _ksk(r53, child, "child_ksk")
+    r53.enable_hosted_zone_dnssec(HostedZoneId=child)
+    ds_text = r53.get_dnssec(HostedZoneId=child)["KeySigningKeys"][0]["DSRecord"]
+    servers = r53.get_hosted_zone(Id=child)["DelegationSet"]["NameServers"]
+    r53.change_resource_record_sets(HostedZoneId=parent, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": child_name, "Type": "NS", "TTL": 300,
+                                                   "ResourceRecords": [{"Value": s} for s in servers]}},
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": child_name, "Type": "DS", "TTL": 300,
+                                                   "ResourceRecords": [{"Value": ds_text}]}}]})
+    pkeys = _keys(gureum, parent_name, pksk)
+    r = wait_for("the DS from the parent", lambda: (lambda m: m if m.answer else None)(ask(gureum.dns_port, child_name, "DS")), timeout=10)
+    ds = r.find_rrset(r.answer, dns.name.from_text(child_name), dns.rdataclass.IN, dns.rdatatype.DS)
+    sig = r.find_rrset(r.answer, dns.name.from_text(child_name), dns.rdataclass.IN, dns.rdatatype.RRSIG, dns.rdatatype.DS)
+    dns.dnssec.validate(ds, sig, pkeys)  # signed by the parent
+    if shutil.which("delv") is None:
+        pytest.skip("delv (bind9-dnsutils) not installed")
+    anchor = tmp_path / "anchor.conf"
+    flags, proto, alg, key = pksk["DNSKEYRecord"].split(" ", 3)
+    anchor.write_text(f'trust-anchors {{ {parent_name}. static-key {flags} {proto} {alg} "{key}"; }};\n')
+    out = subprocess.run(["delv", "@127.0.0.1", "-p", str(gureum.dns_port), "-a", str(anchor), f"+root={parent_name}",
+                          "+tcp", "www." + child_name, "A"], capture_output=True, text=True, timeout=30)
+    assert "; fully validated" in out.stdout and "192.0.2.77" in out.stdout, out.stdout + out.stderr

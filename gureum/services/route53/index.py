@@ -607,6 +607,10 @@ class ZoneIndex(routing.Environment):
         zone = self.zone_for(view, name)
         if zone is None or zone.soa is None:
             return REFUSED
+        if qtype == DS and name == zone.origin and name:  # RFC 4035 §3.1.4.1: DS is the parent's
+            parent = self.zone_for(view, name[1:])
+            if parent is not None and parent.soa is not None and name in parent.cuts:
+                return self._lookup(view, parent, name, qname, qtype, q)
         if zone.private and zone.public_fallback and vpcs:
             result = self._lookup(view, zone, name, qname, qtype, q)
             if result.rcode == dns.rcode.NXDOMAIN:  # public DNS fallback: ask the public zones

@@ -12,7 +12,8 @@ signed answer a DO query gets:
 - a name without the asked type gets a minimal NSEC at that name (next `\\000.<name>`)
   listing the types the name has, plus RRSIG and NSEC;
 - a referral gets the DS RRset of the cut and its RRSIG, or an NSEC at the cut proving
-  there is none (NS RRSIG NSEC).
+  there is none (NS RRSIG NSEC); a DS RRset is signed by the parent side of its cut, also
+  when the child zone is served here too (index.py answers DS from the parent then).
 
 Signatures are cached per RRset (owner, type, TTL, data) with deterministic ECDSA (RFC 6979),
 so a query costs no signing once its RRsets were signed; the engine caches the whole
@@ -182,14 +183,14 @@ _BITMAPS: dict[frozenset[int], list[tuple[int, bytes]]] = {}
 _LIE_BITMAP = b"\x00\x06\x00\x00\x00\x00\x00\x03"  # window 0: RRSIG (46) and NSEC (47)
 
 
-def with_sigs(rrsets: list[dns.rrset.RRset], signer_of: Callable[[dns.name.Name], ZoneSigner | None]) -> list[dns.rrset.RRset]:
+def with_sigs(rrsets: list[dns.rrset.RRset], signer_of: Callable[[dns.rrset.RRset], ZoneSigner | None]) -> list[dns.rrset.RRset]:
     """Each RRset followed by its RRSIG where a signing zone owns it."""
     out: list[dns.rrset.RRset] = []
     for rr in rrsets:
         out.append(rr)
         if rr.rdtype == RRSIG:
             continue
-        signer = signer_of(rr.name)
+        signer = signer_of(rr)
         if signer is not None:
             out.append(signer.sign(rr))
     return out
@@ -213,8 +214,10 @@ def secure(index: ZoneIndex, view: dict[tuple[bytes, ...], Zone], result: Result
     if zone is None or zone.soa is None:
         return
 
-    def signer_of(name: dns.name.Name) -> ZoneSigner | None:
-        z = index.zone_for(view, names.from_dns(name))
+    def signer_of(rr: dns.rrset.RRset) -> ZoneSigner | None:
+        labels = names.from_dns(rr.name)
+        # a DS RRset belongs to the parent side of its cut (the parent zone when both are here)
+        z = index.zone_for(view, labels[1:] if rr.rdtype == DS and labels else labels)
         return index.signers.get(z.zone_id) if z is not None else None
 
     if not result.aa and result.authority and result.authority[0].rdtype == NS:  # a referral
@@ -232,7 +235,8 @@ def secure(index: ZoneIndex, view: dict[tuple[bytes, ...], Zone], result: Result
     for rr in result.answer:
         if rr.rdtype == CNAME and rr.name == final:
             final = rr[0].target
-    fzone = index.zone_for(view, names.from_dns(final))
+    fzone = index.zones.get(result.zone_id or "") if final == qname else None  # a DS from the parent
+    fzone = fzone or index.zone_for(view, names.from_dns(final))
     fsigner = index.signers.get(fzone.zone_id) if fzone is not None else None
     proof: dns.rrset.RRset | None = None
     if fzone is not None and fsigner is not None and fzone.neg_soa is not None:
@@ -247,4 +251,6 @@ def secure(index: ZoneIndex, view: dict[tuple[bytes, ...], Zone], result: Result
                 types.append(DNSKEY)
             proof = fsigner.nsec(final, types, ttl)
     result.answer = with_sigs(result.answer, signer_of)
-    result.authority = with_sigs(result.authority + ([proof] if proof is not None else []), signer_of)
+    result.authority = with_sigs(result.authority, signer_of)
+    if proof is not None and fsigner is not None:
+        result.authority += [proof, fsigner.sign(proof)]
