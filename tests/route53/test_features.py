@@ -87,10 +87,10 @@ def test_feature_rules(gureum):
         r53.update_hosted_zone_features(HostedZoneId=zid, ChangeGuardrails=[{"Name": "NS_FORMAT_CHECK", "Status": "DISABLED"}])
     assert _code(e) == "InvalidInput"
     r53.update_hosted_zone_features(HostedZoneId=zid, EnableAcceleratedRecovery=True,
-                                    ChangeGuardrails=[{"Name": "ALIAS_TARGET_CHECK", "Status": "ENABLED"}])
+                                    ChangeGuardrails=[{"Name": "NS_OCCLUSION_CHECK", "Status": "ENABLED"}])
     features = r53.get_hosted_zone(Id=zid)["HostedZone"]["Features"]
     assert features["AcceleratedRecoveryStatus"] == "ENABLED"
-    assert {"Name": "ALIAS_TARGET_CHECK", "Status": "ENABLED"} in features["ChangeGuardrails"]
+    assert {"Name": "NS_OCCLUSION_CHECK", "Status": "ENABLED"} in features["ChangeGuardrails"]
     with pytest.raises(ClientError) as e:  # STANDARD doesn't offer the guardrail that is on
         r53.update_hosted_zone_tier(HostedZoneId=zid, HostedZoneTier="STANDARD")
     assert _code(e) == "InvalidInput"
@@ -117,3 +117,35 @@ def test_public_dns_fallback_answers_what_the_private_zone_lacks(gureum_with_vie
     assert _ask(g.dns_port, "www." + name, "127.0.0.2").answer[0][0].to_text() == "10.0.0.1"  # the private zone still wins
     r53.update_hosted_zone_features(HostedZoneId=private, EnablePublicDNSFallback=False)
     wait_for("NXDOMAIN again", lambda: _ask(g.dns_port, "pub." + name, "127.0.0.2").rcode() == dns.rcode.NXDOMAIN, timeout=10)
+
+
+def test_guardrails_refuse_what_they_guard(gureum):
+    r53 = gureum.client("route53")
+    name = f"guard-{uuid.uuid4().hex[:8]}.test"
+    zid = r53.create_hosted_zone(Name=name, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+
+    def ns(sub: str, *values: str) -> None:
+        r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": f"{sub}.{name}", "Type": "NS", "TTL": 300, "ResourceRecords": [{"Value": v} for v in values]}}]})
+
+    with pytest.raises(ClientError) as e:  # NS_FORMAT_CHECK, on in every zone: 1000 is a .net server
+        ns("a", "ns-1000.awsdns-61.com")
+    assert _code(e) == "InvalidChangeBatch" and "NS_FORMAT_CHECK" in e.value.response["Error"]["Message"]
+    ns("a", "ns-1000.awsdns-61.net")
+    _change(r53, zid, "CREATE", "x.a." + name, "192.0.2.5")  # occluded, but that guardrail is off
+    r53.update_hosted_zone_tier(HostedZoneId=zid, HostedZoneTier="ADVANCED")
+    with pytest.raises(ClientError) as e:
+        r53.update_hosted_zone_features(HostedZoneId=zid, ChangeGuardrails=[{"Name": "ACTIVE_RECORD_CHECK", "Status": "ENABLED"}])
+    assert _code(e) == "InvalidInput"
+    r53.update_hosted_zone_features(HostedZoneId=zid, ChangeGuardrails=[
+        {"Name": "NS_OCCLUSION_CHECK", "Status": "ENABLED"}, {"Name": "NS_DELEGATION_AUTHORITY_CHECK", "Status": "ENABLED"}])
+    with pytest.raises(ClientError) as e:  # the occluded record is still there: any change is refused
+        _change(r53, zid, "CREATE", "y.a." + name, "192.0.2.6")
+    assert "NS_OCCLUSION_CHECK" in e.value.response["Error"]["Message"]
+    r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": {
+        "Name": "x.a." + name, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.5"}]}}]})
+    with pytest.raises(ClientError) as e:  # Route 53 servers that host no zone of that name
+        ns("b", "ns-1.awsdns-00.com")
+    assert "NS_DELEGATION_AUTHORITY_CHECK" in e.value.response["Error"]["Message"]
+    child = r53.create_hosted_zone(Name=f"b.{name}", CallerReference=uuid.uuid4().hex)
+    ns("b", *child["DelegationSet"]["NameServers"])  # the real delegation is accepted

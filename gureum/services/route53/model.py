@@ -45,7 +45,7 @@ from typing import Any
 
 from gureum.aws import tags
 from gureum.aws.errors import AwsError
-from gureum.services.route53 import errors, names, records
+from gureum.services.route53 import errors, guardrails, names, records
 from gureum.store import Txn
 
 EVENT_TOPIC = "route53.changes"
@@ -639,6 +639,8 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict, who: d
         applied.append({"Action": action, "ResourceRecordSet": {k: v for k, v in doc.items() if v is not None and not k.startswith("_")}})
     if not problems:
         problems.extend(_zone_problems(zone, zid, zone_labels, current))
+    if not problems:
+        problems.extend(guardrails.problems(zone, applied, current, lambda name: _servers_of_zones_named(txn, name)))
     if problems:
         cname = [p for p in problems if p.startswith("RRSet of type CNAME")]
         if cname:
@@ -662,6 +664,13 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict, who: d
                               "version": zone["Version"], "change_id": bare_id(change["Id"])})
     record_history(txn, account, zone, change, "ChangeResourceRecordSets", applied, who)
     return change
+
+
+def _servers_of_zones_named(txn: Txn, name: str) -> list[set[str]]:
+    """The name servers of every public hosted zone (any account) named `name`."""
+    want = names.normalize(name)
+    return [set(z.get("NameServers") or []) for _k, z in txn.scan(ZONES)
+            if z["Name"] == want and not z["Config"].get("PrivateZone")]
 
 
 def set_serial_increments(txn: Txn, increment: bool) -> None:
