@@ -266,3 +266,16 @@ def test_chain_of_trust_from_a_parent_zone_served_here(gureum, tmp_path):
     out = subprocess.run(["delv", "@127.0.0.1", "-p", str(gureum.dns_port), "-a", str(anchor), f"+root={parent_name}",
                           "+tcp", "www." + child_name, "A"], capture_output=True, text=True, timeout=30)
     assert "; fully validated" in out.stdout and "192.0.2.77" in out.stdout, out.stdout + out.stderr
+
+
+def test_signing_survives_a_kill_and_restart_with_the_same_keys(fresh_gureum):
+    g = fresh_gureum
+    _zid, name, ksk = _signed_zone(g)
+    before = _keys(g, name, ksk)[dns.name.from_text(name)]
+    g.kill9()
+    g.start()
+    g.wait_service("route53", "running")
+    after = _keys(g, name, ksk)[dns.name.from_text(name)]
+    assert set(after) == set(before)  # the KSK and the ZSK come back from the store
+    r = ask(g.dns_port, "www." + name, "A")
+    assert validate_sections(r, {dns.name.from_text(name): before}) == 1
