@@ -83,7 +83,7 @@ class ZoneSigner:
         self._cache: dict[_SigKey, tuple[float, dns.rrset.RRset]] = {}
         self._zsk_tag = dns.dnssec.key_id(self._zsk[1])
         self._origin_wire: bytes = origin.canonicalize().to_wire() or b""
-        self._soa_wire: tuple[dns.rrset.RRset, bytes] | None = None
+        self._soa_wire: tuple[dns.rrset.RRset, float, bytes] | None = None  # (neg SOA, made, wire)
         self._lies: dict[bytes, tuple[float, bytes, bytes]] = {}  # qname -> (made, SOA sig, tail)
         self.signed = 0  # signatures made (a benchmark and test figure)
 
@@ -160,13 +160,14 @@ class ZoneSigner:
 
     def _soa_sig_wire(self, neg_soa: dns.rrset.RRset) -> bytes:
         """The negative SOA's RRSIG after its owner name: type, class, TTL, rdata."""
-        sigs = self.sign(neg_soa)
         cached = self._soa_wire
-        if cached is not None and cached[0] is sigs:
-            return cached[1]
+        now = self.clock()
+        if cached is not None and cached[0] is neg_soa and now - cached[1] < REFRESH:
+            return cached[2]  # the hot path: no RRset hashing per query
+        sigs = self.sign(neg_soa)
         rdata: bytes = sigs[0].to_digestable()  # one RRSIG: only the ZSK signs what is not DNSKEY
         out = struct.pack("!HHIH", RRSIG, IN, sigs.ttl, len(rdata)) + rdata
-        self._soa_wire = (sigs, out)
+        self._soa_wire = (neg_soa, now, out)
         return out
 
 
