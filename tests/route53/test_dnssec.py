@@ -245,14 +245,17 @@ def test_chain_of_trust_from_a_parent_zone_served_here(gureum, tmp_path):
     pksk = _ksk(r53, parent, "parent_ksk")["KeySigningKey"]
     r53.enable_hosted_zone_dnssec(HostedZoneId=parent)
     _ksk(r53, child, "child_ksk")
-    r53.enable_hosted_zone_dnssec(HostedZoneId=child)
-    ds_text = r53.get_dnssec(HostedZoneId=child)["KeySigningKeys"][0]["DSRecord"]
+    _records(r53, parent, [(child_name, "NS", "ns-1.awsdns-00.com")])  # delegated elsewhere
+    with pytest.raises(ClientError) as e:
+        r53.enable_hosted_zone_dnssec(HostedZoneId=child)
+    assert _code(e) == "HostedZonePartiallyDelegated"
     servers = r53.get_hosted_zone(Id=child)["DelegationSet"]["NameServers"]
     r53.change_resource_record_sets(HostedZoneId=parent, ChangeBatch={"Changes": [
-        {"Action": "CREATE", "ResourceRecordSet": {"Name": child_name, "Type": "NS", "TTL": 300,
-                                                   "ResourceRecords": [{"Value": s} for s in servers]}},
-        {"Action": "CREATE", "ResourceRecordSet": {"Name": child_name, "Type": "DS", "TTL": 300,
-                                                   "ResourceRecords": [{"Value": ds_text}]}}]})
+        {"Action": "UPSERT", "ResourceRecordSet": {"Name": child_name, "Type": "NS", "TTL": 300,
+                                                   "ResourceRecords": [{"Value": s} for s in servers]}}]})
+    r53.enable_hosted_zone_dnssec(HostedZoneId=child)
+    ds_text = r53.get_dnssec(HostedZoneId=child)["KeySigningKeys"][0]["DSRecord"]
+    _records(r53, parent, [(child_name, "DS", ds_text)])
     pkeys = _keys(gureum, parent_name, pksk)
     r = wait_for("the DS from the parent", lambda: (lambda m: m if m.answer else None)(ask(gureum.dns_port, child_name, "DS")), timeout=10)
     ds = r.find_rrset(r.answer, dns.name.from_text(child_name), dns.rdataclass.IN, dns.rdatatype.DS)

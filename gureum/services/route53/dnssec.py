@@ -18,7 +18,9 @@ Tables (keys start with the account, then the hosted zone id):
 Invariants: at most MAX_KSKS KSKs per zone; names and KMS ARNs unique in a zone; a SIGNING
 zone has at least one ACTIVE KSK (the last one cannot be deactivated); only an INACTIVE KSK
 can be deleted; a KSK (or signing) named by a DS record in the parent zone served here cannot
-be taken away (KeySigningKeyInParentDSRecord). Every change publishes one "dnssec" event on
+be taken away (KeySigningKeyInParentDSRecord); signing starts only when a parent zone served
+here delegates the zone to its own name servers, if it delegates it at all
+(HostedZonePartiallyDelegated). Every change publishes one "dnssec" event on
 model.EVENT_TOPIC carrying what the DNS server signs with (`signing_state`), in the same
 transaction. A zone being signed cannot be deleted (model.delete_zone: HostedZoneNotEmpty, as
 AWS answers); a deleted zone's rows go with it.
@@ -174,6 +176,17 @@ def _changed(txn: Txn, account: str, zone: dict[str, Any]) -> dict[str, Any]:
 def _parent_ds_tags(txn: Txn, zone: dict[str, Any]) -> set[int]:
     """Key tags of the DS records for this zone's name in its parent zone, where a public
     zone served here is the parent (the closest enclosing zone name)."""
+    tags: set[int] = set()
+    for doc in _parent_sets(txn, zone, "DS"):
+        for rr in doc.get("ResourceRecords") or []:
+            head = rr.get("Value", "").split()
+            if head and head[0].isdigit():
+                tags.add(int(head[0]))
+    return tags
+
+
+def _parent_sets(txn: Txn, zone: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
+    """The record sets of type `rtype` at this zone's name in its parent zone(s) served here."""
     from gureum.services.route53 import names
 
     labels = names.parse(zone["Name"])
@@ -185,16 +198,12 @@ def _parent_ds_tags(txn: Txn, zone: dict[str, Any]) -> set[int]:
         if len(olabels) < len(labels) and names.is_subdomain(labels, olabels):
             parents.setdefault(len(olabels), []).append((key.split("/", 1)[0], other))
     if not parents:
-        return set()
-    tags: set[int] = set()
+        return []
+    out: list[dict[str, Any]] = []
     for account, parent in parents[max(parents)]:
         prefix = model.record_prefix(account, model.bare_id(parent["Id"]))
-        for _k, doc in txn.scan(model.RECORDS, f"{prefix}{zone['Name']} DS "):
-            for rr in doc.get("ResourceRecords") or []:
-                head = rr.get("Value", "").split()
-                if head and head[0].isdigit():
-                    tags.add(int(head[0]))
-    return tags
+        out.extend(doc for _k, doc in txn.scan(model.RECORDS, f"{prefix}{zone['Name']} {rtype} "))
+    return out
 
 
 def _tag(doc: dict[str, Any]) -> int:
@@ -283,6 +292,12 @@ def enable(txn: Txn, account: str, zone_id: str) -> dict[str, Any]:
         raise _err("DNSSECNotFound", f"The hosted zone {zid} doesn't have any DNSSEC resources: create a key-signing key first.")
     if not any(d["Status"] == "ACTIVE" for d in keys):
         raise _err("KeySigningKeyWithActiveStatusNotFound", "A key-signing key (KSK) with ACTIVE status wasn't found.")
+    delegations = _parent_sets(txn, zone, "NS")
+    if delegations:  # the parent served here delegates the zone: to its own name servers?
+        ours = {s.lower().rstrip(".") for s in zone.get("NameServers") or []}
+        theirs = {rr["Value"].lower().rstrip(".") for d in delegations for rr in d.get("ResourceRecords") or []}
+        if theirs != ours:
+            raise _err("HostedZonePartiallyDelegated", "The hosted zone nameservers don't match the parent nameservers. The hosted zone and parent must have the same nameservers.")
     state = _status(txn, account, zid)
     txn.put(DNSSEC, f"{account}/{zid}", {**state, "ServeSignature": SIGNING})
     return _changed(txn, account, zone)
