@@ -41,6 +41,13 @@ def test_health_check_source_lifecycle(gureum):
     r53.create_health_check(CallerReference=uuid.uuid4().hex, HealthCheckConfig={"Type": "TCP", "IPAddress": "127.0.0.1", "Port": 9})
     listed = r53.list_health_checks_by_source(HealthCheckSourceId=sid)["HealthChecks"]
     assert [c["Id"] for c in listed] == [check["Id"]]
+    other = r53.create_health_check_source(CallerReference=uuid.uuid4().hex, HealthCheckSourceConfig=CONFIG)["HealthCheckSourceId"]
+    r53.update_health_check(HealthCheckId=check["Id"], HealthCheckSourceId=other)  # moved to another source
+    assert r53.list_health_checks_by_source(HealthCheckSourceId=sid)["HealthChecks"] == []
+    with pytest.raises(ClientError) as e:
+        r53.update_health_check(HealthCheckId=check["Id"], HealthCheckSourceId="hcs-nosuchsource")
+    assert _code(e) == "InvalidInput"
+    r53.update_health_check(HealthCheckId=check["Id"], HealthCheckSourceId=sid)
     with pytest.raises(ClientError) as e:
         r53.delete_health_check_source(HealthCheckSourceId=sid)  # still used
     assert _code(e) == "InvalidInput"

@@ -264,7 +264,10 @@ def update_check(txn: Txn, account: str, params: dict, private_targets: bool = T
     for k in UPDATABLE:
         if params.get(k) is not None:
             cfg[k] = params[k]
+    if params.get("HealthCheckSourceId") is not None:  # a PRIVATE check may move to another source
+        cfg["HealthCheckSourceId"] = params["HealthCheckSourceId"]
     doc["HealthCheckConfig"] = normalize_config(cfg, private_targets)
+    _check_endpoint_type(txn, account, doc["HealthCheckConfig"])
     doc["HealthCheckVersion"] += 1
     txn.put(HEALTHCHECKS, f"{account}/{doc['Id']}", doc)
     txn.publish(HEALTH_TOPIC, {"kind": "put", "check": doc})
