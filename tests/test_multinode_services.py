@@ -257,6 +257,33 @@ def test_dns_records_changed_through_one_node_are_answered_by_the_other(nodes: P
         wait_for("both nodes answer the change made through b", lambda n=node: _dns_answer(n, f"www.{domain}") == {"192.0.2.2"}, timeout=30, interval=0.05)
 
 
+def test_dnssec_enabled_through_one_node_is_signed_by_the_other(nodes: Pair) -> None:
+    import dns.dnssec
+    import dns.name
+    import dns.rdataclass
+    import dns.rdatatype
+
+    a, b = nodes
+    domain = f"mnsec{uuid.uuid4().hex[:8]}.example"
+    r53 = a.client("route53")
+    zone = r53.create_hosted_zone(Name=domain, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+    _upsert(r53, zone, f"www.{domain}", "192.0.2.1")
+    r53.create_key_signing_key(CallerReference=uuid.uuid4().hex, HostedZoneId=zone, Name="mn_ksk", Status="ACTIVE",
+                               KeyManagementServiceArn="arn:aws:kms:us-east-1:000000000000:key/mn")
+    r53.enable_hosted_zone_dnssec(HostedZoneId=zone)
+
+    def signed_by_b() -> bool:
+        keys = dns.query.udp(dns.message.make_query(domain, "DNSKEY", want_dnssec=True), "127.0.0.1", port=b.dns_port, timeout=2)
+        r = dns.query.udp(dns.message.make_query(f"www.{domain}", "A", want_dnssec=True), "127.0.0.1", port=b.dns_port, timeout=2)
+        if not keys.answer or len(r.answer) < 2:
+            return False
+        dnskey = keys.find_rrset(keys.answer, dns.name.from_text(domain), dns.rdataclass.IN, dns.rdatatype.DNSKEY)
+        dns.dnssec.validate(r.answer[0], r.answer[1], {dns.name.from_text(domain): dnskey})
+        return True
+
+    wait_for("b serves the zone signed", signed_by_b, timeout=30, interval=0.1)
+
+
 # --- CloudWatch Logs -----------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from gureum.services.route53 import zonefile
 
 ZONE = "bench.test"
-GUREUM_ONLY = ("static", "policy")  # NSD has no routing policies
+GUREUM_ONLY = ("static", "policy", "unsigned-do", "signed", "signed-random")  # NSD: no policies, unsigned zone
 
 
 def free_port() -> int:
@@ -92,16 +92,7 @@ def populate(endpoint: str, hosts: int) -> tuple[str, list[str]]:
     """Create the zone through the API; return its zone file text and the query lines."""
     client = zonefile._client(endpoint)
     zone_id = client.create_hosted_zone(Name=ZONE, CallerReference=f"bench-{time.time()}")["HostedZone"]["Id"]
-    sets = [
-        {"Name": f"www.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.1"}, {"Value": "192.0.2.2"}]},
-        {"Name": f"www.{ZONE}", "Type": "AAAA", "TTL": 300, "ResourceRecords": [{"Value": "2001:db8::1"}]},
-        {"Name": ZONE, "Type": "MX", "TTL": 300, "ResourceRecords": [{"Value": f"10 mail.{ZONE}."}]},
-        {"Name": f"mail.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.25"}]},
-        {"Name": f"web.{ZONE}", "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": f"www.{ZONE}"}]},
-        {"Name": f"*.wild.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.99"}]},
-        {"Name": f"{ZONE}", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"v=spf1 -all"'}]},
-    ]
-    sets += [{"Name": f"h{i}.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"}]} for i in range(hosts)]
+    sets = record_sets(ZONE, hosts)
     for batch in zonefile.batches(sets):
         client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": batch})
     text = zonefile.export_text(ZONE, zonefile.all_record_sets(client, zone_id))
@@ -112,6 +103,36 @@ def populate(endpoint: str, hosts: int) -> tuple[str, list[str]]:
     queries += [f"missing{i}.{ZONE} A" for i in range(200)]
     rng.shuffle(queries)
     return text, queries
+
+
+SIGNED = "signed.test"
+SIGNED_SCENARIOS = ("unsigned-do", "signed", "signed-random")  # gureum only, DO set (dnsperf -D)
+
+
+def populate_signed(endpoint: str, hosts: int) -> None:
+    """The same record sets as ZONE in SIGNED, signed (a KSK, EnableHostedZoneDNSSEC)."""
+    client = zonefile._client(endpoint)
+    zone_id = client.create_hosted_zone(Name=SIGNED, CallerReference=f"bench-signed-{time.time()}")["HostedZone"]["Id"]
+    for batch in zonefile.batches(record_sets(SIGNED, hosts)):
+        client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": batch})
+    client.create_key_signing_key(CallerReference=f"bench-ksk-{time.time()}", HostedZoneId=zone_id, Name="bench_ksk",
+                                  KeyManagementServiceArn="arn:aws:kms:us-east-1:000000000000:key/bench", Status="ACTIVE")
+    client.enable_hosted_zone_dnssec(HostedZoneId=zone_id)
+
+
+def record_sets(zone: str, hosts: int) -> list[dict]:
+    ZONE = zone  # the same f-strings for any zone name
+    sets = [
+        {"Name": f"www.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.1"}, {"Value": "192.0.2.2"}]},
+        {"Name": f"www.{ZONE}", "Type": "AAAA", "TTL": 300, "ResourceRecords": [{"Value": "2001:db8::1"}]},
+        {"Name": ZONE, "Type": "MX", "TTL": 300, "ResourceRecords": [{"Value": f"10 mail.{ZONE}."}]},
+        {"Name": f"mail.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.25"}]},
+        {"Name": f"web.{ZONE}", "Type": "CNAME", "TTL": 300, "ResourceRecords": [{"Value": f"www.{ZONE}"}]},
+        {"Name": f"*.wild.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.99"}]},
+        {"Name": f"{ZONE}", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"v=spf1 -all"'}]},
+    ]
+    sets += [{"Name": f"h{i}.{ZONE}", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"}]} for i in range(hosts)]
+    return sets
 
 
 POLICY_NAMES = 100
@@ -204,6 +225,7 @@ def main() -> int:
                     help="mix (repeating names), nxdomain (random names): gureum vs NSD; static vs policy "
                          "(weighted + health-checked and geolocated sets, ECS from GB): gureum only, same run")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON too")
+    # DNSSEC: --scenarios unsigned-do,signed,signed-random (DO set on every query, gureum only)
     args = ap.parse_args()
     for tool in ("dnsperf", "nsd"):
         if shutil.which(tool) is None:
@@ -219,6 +241,9 @@ def main() -> int:
         hc_listener.bind(("127.0.0.1", 0))
         hc_listener.listen(128)
         static_q, policy_q = populate_policies(endpoint, hc_listener.getsockname()[1])
+        scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        if any(sc in SIGNED_SCENARIOS for sc in scenarios):
+            populate_signed(endpoint, args.hosts)
         qfiles = {"mix": work / "queries.txt", "nxdomain": work / "random.txt", "static": work / "static.txt",
                   "policy": work / "policy.txt"}
         qfiles["static"].write_text("\n".join(static_q) + "\n")
@@ -226,18 +251,22 @@ def main() -> int:
         qfiles["mix"].write_text("\n".join(queries) + "\n")
         rng = random.Random(11)  # random names: every query misses any answer cache
         qfiles["nxdomain"].write_text("".join(f"r{rng.getrandbits(48):x}.{ZONE} A\n" for _ in range(200_000)))
+        qfiles["unsigned-do"] = qfiles["mix"]  # the signed scenarios' baseline: DO to the unsigned zone
+        qfiles["signed"] = work / "signed.txt"  # the same names in the signed zone
+        qfiles["signed"].write_text("".join(q.replace(ZONE, SIGNED) + "\n" for q in queries))
+        qfiles["signed-random"] = work / "signed-random.txt"  # black lies for random names: each one signed
+        qfiles["signed-random"].write_text("".join(f"r{rng.getrandbits(48):x}.{SIGNED} A\n" for _ in range(200_000)))
         nproc, nport = start_nsd(work, text, args.nsd_servers)
         procs.append(nproc)
         wait_dns(gport)
         wait_dns(nport)
-        scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
         results: dict[str, dict[str, list[dict]]] = {sc: {"gureum": []} if sc in GUREUM_ONLY else {"gureum": [], "nsd": []} for sc in scenarios}
         for i in range(args.runs):
             for sc in scenarios:
                 for name, port in (("gureum", gport), ("nsd", nport)):
                     if name not in results[sc]:
                         continue
-                    extra = ("-E", ECS_GB) if sc in GUREUM_ONLY else ()
+                    extra = ("-E", ECS_GB) if sc in ("static", "policy") else ("-D",) if sc in SIGNED_SCENARIOS else ()
                     r = dnsperf(port, qfiles[sc], args.seconds, args.clients, args.outstanding, args.threads, extra)
                     results[sc][name].append(r)
                     print(f"run {i + 1}/{args.runs} {sc:8s} {name:7s} {r['qps']:>10.0f} qps  lost {r['lost']:.0f}/{r['sent']:.0f}  avg latency {r['latency_ms']:.2f} ms", flush=True)
@@ -261,6 +290,13 @@ def main() -> int:
             summary["policy"]["ratio_to_static"] = po / st if st else float("nan")
             print(f"  static names ({POLICY_NAMES}) vs routed names ({POLICY_NAMES} weighted + health-checked, {POLICY_NAMES} geolocated), ECS 81.2.69.0/24")
             print(f"    static {st:>9.0f} qps   policy {po:>9.0f} qps   ratio policy/static = {po / st if st else float('nan'):.3f}")
+        if "unsigned-do" in summary and "signed" in summary:
+            un, si = summary["unsigned-do"]["median_qps"]["gureum"], summary["signed"]["median_qps"]["gureum"]
+            summary["signed"]["ratio_to_unsigned"] = si / un if un else float("nan")
+            print("  DNSSEC (DO set): the mix names in an unsigned zone vs the same names in a signed zone")
+            print(f"    unsigned {un:>9.0f} qps   signed {si:>9.0f} qps   ratio signed/unsigned = {si / un if un else float('nan'):.3f}")
+            if "signed-random" in summary:
+                print(f"    signed zone, random names (a black lie signed per name): {summary['signed-random']['median_qps']['gureum']:.0f} qps")
         if args.json:
             print(json.dumps({"summary": summary, "runs": results}))
         return 0

@@ -58,7 +58,7 @@ def test_create_hosted_zone_has_aws_defaults(r53):
     out = r53.create_hosted_zone(Name="defaults.test", CallerReference=ref(), HostedZoneConfig={"Comment": "hi"})
     zone = out["HostedZone"]
     assert zone["Id"].startswith("/hostedzone/Z") and zone["Name"] == "defaults.test."
-    assert zone["Config"] == {"Comment": "hi", "PrivateZone": False} and zone["ResourceRecordSetCount"] == 2
+    assert zone["Config"] == {"Comment": "hi", "PrivateZone": False, "HostedZoneTier": "STANDARD"} and zone["ResourceRecordSetCount"] == 2
     assert out["ChangeInfo"]["Id"].startswith("/change/C") and out["ChangeInfo"]["Status"] == "PENDING"
     servers = out["DelegationSet"]["NameServers"]
     assert len(servers) == 4 and [s.split(".")[-1] for s in servers] == ["com", "net", "org", "uk"]

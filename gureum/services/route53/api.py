@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError, NotImplementedOperation
-from gureum.services.route53 import model, names, paging
+from gureum.services.route53 import (
+    features,
+    health,
+    health_sources,
+    model,
+    names,
+    paging,
+    protections,
+    traffic,
+    vpc_auth,
+)
 
 if TYPE_CHECKING:
     from gureum.services.route53.server import DnsServer
@@ -31,7 +41,7 @@ def _dns_server(ctx: RequestContext) -> DnsServer | None:
     return ctx.app.parts.get(DNS)
 
 
-def _change_info(ctx: RequestContext, change: dict) -> dict:
+def change_info(ctx: RequestContext, change: dict) -> dict:
     """PENDING until the DNS server answers from an index that includes the change."""
     info = dict(change)
     if info.get("Status") == "PENDING":
@@ -39,6 +49,11 @@ def _change_info(ctx: RequestContext, change: dict) -> dict:
         if server is None or server.serves(model.bare_id(info["Id"])) or server.loaded_after(info["SubmittedAt"]):
             info["Status"] = "INSYNC"
     return info
+
+
+def _who(ctx: RequestContext) -> dict[str, str]:
+    """Who submitted a change, as Change History records it."""
+    return {"SubmittedBy": ctx.principal_arn, "RequestId": ctx.request_id}
 
 
 # --- hosted zones ------------------------------------------------------------------------------
@@ -49,7 +64,7 @@ async def create_hosted_zone(ctx: RequestContext, params: dict) -> dict:
     private = bool(cfg.get("PrivateZone", False)) or vpc is not None
     result = await ctx.app.store.run(lambda txn: model.create_zone(
         txn, ctx.account_id, params["Name"], params["CallerReference"], cfg.get("Comment"), private, vpc,
-        params.get("DelegationSetId")))
+        params.get("DelegationSetId"), tier=cfg.get("HostedZoneTier"), who=_who(ctx)))
     zone = result["zone"]
     out: dict[str, Any] = {
         "HostedZone": model.zone_public(zone),
@@ -66,7 +81,7 @@ async def create_hosted_zone(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "GetHostedZone")
 async def get_hosted_zone(ctx: RequestContext, params: dict) -> dict:
     zone = await ctx.app.store.read(lambda txn: model.get_zone(txn, ctx.account_id, params["Id"]))
-    out: dict[str, Any] = {"HostedZone": model.zone_public(zone)}
+    out: dict[str, Any] = {"HostedZone": {**model.zone_public(zone), "Features": features.public_features(zone)}}
     if zone["Config"].get("PrivateZone"):
         out["VPCs"] = list(zone["VPCs"])
     else:
@@ -153,13 +168,15 @@ async def list_hosted_zones_by_name(ctx: RequestContext, params: dict) -> dict:
 async def list_hosted_zones_by_vpc(ctx: RequestContext, params: dict) -> dict:
     max_items = _max_items(params, 100, 100)
     vpc = {"VPCId": params["VPCId"], "VPCRegion": params["VPCRegion"]}
-    zones = sorted(await ctx.app.store.read(lambda txn: model.list_zones(txn, ctx.account_id)), key=lambda z: z.get("Order", 0))
-    matched = [z for z in zones if any(v.get("VPCId") == vpc["VPCId"] and v.get("VPCRegion") == vpc["VPCRegion"] for v in z.get("VPCs", []))]
-    page, token, _ = paging.page(matched, lambda z: (z.get("Order", 0), model.bare_id(z["Id"])), f"route53.zones-by-vpc/{ctx.account_id}/",
+    def order(zo: tuple[dict, str]) -> tuple[int, str]:
+        return (zo[0].get("Order", 0), model.bare_id(zo[0]["Id"]))
+
+    matched = sorted(await ctx.app.store.read(lambda txn: vpc_auth.zones_for_vpc(txn, ctx.account_id, vpc)), key=order)
+    page, token, _ = paging.page(matched, order, f"route53.zones-by-vpc/{ctx.account_id}/",
                                  params, "MaxItems", 100, 100, "InvalidPaginationToken", filters=vpc)
     out: dict[str, Any] = {
         "HostedZoneSummaries": [
-            {"HostedZoneId": model.bare_id(z["Id"]), "Name": z["Name"], "Owner": {"OwningAccount": ctx.account_id}} for z in page
+            {"HostedZoneId": model.bare_id(z["Id"]), "Name": z["Name"], "Owner": {"OwningAccount": owner}} for z, owner in page
         ],
         "MaxItems": str(max_items),
     }
@@ -182,14 +199,30 @@ async def delete_hosted_zone(ctx: RequestContext, params: dict) -> dict:
 
 @operation("route53", "AssociateVPCWithHostedZone")
 async def associate_vpc(ctx: RequestContext, params: dict) -> dict:
-    change = await ctx.app.store.run(lambda txn: model.associate_vpc(txn, ctx.account_id, params["HostedZoneId"], params["VPC"], params.get("Comment")))
+    change = await ctx.app.store.run(lambda txn: vpc_auth.associate(txn, ctx.account_id, params["HostedZoneId"], params["VPC"], params.get("Comment")))
     return {"ChangeInfo": change}
 
 
 @operation("route53", "DisassociateVPCFromHostedZone")
 async def disassociate_vpc(ctx: RequestContext, params: dict) -> dict:
-    change = await ctx.app.store.run(lambda txn: model.disassociate_vpc(txn, ctx.account_id, params["HostedZoneId"], params["VPC"], params.get("Comment")))
+    change = await ctx.app.store.run(lambda txn: vpc_auth.disassociate(txn, ctx.account_id, params["HostedZoneId"], params["VPC"], params.get("Comment")))
     return {"ChangeInfo": change}
+
+
+@operation("route53", "CreateVPCAssociationAuthorization")
+async def create_vpc_association_authorization(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.run(lambda txn: vpc_auth.authorize(txn, ctx.account_id, params["HostedZoneId"], params["VPC"]))
+
+
+@operation("route53", "DeleteVPCAssociationAuthorization")
+async def delete_vpc_association_authorization(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: vpc_auth.deauthorize(txn, ctx.account_id, params["HostedZoneId"], params["VPC"]))
+    return {}
+
+
+@operation("route53", "ListVPCAssociationAuthorizations")
+async def list_vpc_association_authorizations(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: vpc_auth.list_authorizations(txn, ctx.account_id, params["HostedZoneId"], params))
 
 
 # --- limits ------------------------------------------------------------------------------------
@@ -210,15 +243,26 @@ async def get_hosted_zone_limit(ctx: RequestContext, params: dict) -> dict:
 @operation("route53", "GetAccountLimit")
 async def get_account_limit(ctx: RequestContext, params: dict) -> dict:
     kind = params["Type"]
-    if kind == "MAX_HOSTED_ZONES_BY_OWNER":
-        count = await ctx.app.store.read(lambda txn: txn.count(model.ZONES, f"{ctx.account_id}/"))
-    elif kind == "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER":
-        count = await ctx.app.store.read(lambda txn: txn.count(model.DSETS, f"{ctx.account_id}/"))
-    else:
-        count = 0
     if kind not in model.ACCOUNT_LIMITS:  # a type newer than gureum's table (the model's enum grows)
         raise NotImplementedOperation(message=f"gureum does not implement the account limit {kind} yet")
-    return {"Limit": {"Type": kind, "Value": model.ACCOUNT_LIMITS[kind]}, "Count": count}
+    prefix = f"{ctx.account_id}/"
+
+    def count(txn: Any) -> int:
+        if kind == "MAX_TRAFFIC_POLICIES_BY_OWNER":  # one row per version: count the policies
+            return len({key.split("/")[1] for key, _doc in txn.scan(traffic.POLICIES, prefix)})
+        return int(txn.count(_LIMIT_TABLES[kind], prefix))
+
+    return {"Limit": {"Type": kind, "Value": model.ACCOUNT_LIMITS[kind]}, "Count": await ctx.app.store.read(count)}
+
+
+# What each account limit counts (one row per resource, keys starting with the account).
+_LIMIT_TABLES = {
+    "MAX_HOSTED_ZONES_BY_OWNER": model.ZONES,
+    "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER": model.DSETS,
+    "MAX_HEALTH_CHECKS_BY_OWNER": health.HEALTHCHECKS,
+    "MAX_HEALTH_CHECK_SOURCES_BY_OWNER": health.SOURCES,
+    "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER": traffic.INSTANCES,
+}
 
 
 @operation("route53", "GetReusableDelegationSetLimit")
@@ -295,7 +339,7 @@ async def list_tags_for_resources(ctx: RequestContext, params: dict) -> dict:
 # --- record sets and changes -------------------------------------------------------------------------
 @operation("route53", "ChangeResourceRecordSets")
 async def change_resource_record_sets(ctx: RequestContext, params: dict) -> dict:
-    change = await ctx.app.store.run(lambda txn: model.change_record_sets(txn, ctx.account_id, params["HostedZoneId"], params["ChangeBatch"]))
+    change = await ctx.app.store.run(lambda txn: model.change_record_sets(txn, ctx.account_id, params["HostedZoneId"], params["ChangeBatch"], _who(ctx)))
     return {"ChangeInfo": change}
 
 
@@ -341,7 +385,7 @@ def _public_rrset(doc: dict) -> dict:
 @operation("route53", "GetChange")
 async def get_change(ctx: RequestContext, params: dict) -> dict:
     change = await ctx.app.store.read(lambda txn: model.get_change(txn, ctx.account_id, params["Id"]))
-    info = _change_info(ctx, change)
+    info = change_info(ctx, change)
     if info["Status"] != change["Status"]:
         key = f"{ctx.account_id}/{model.bare_id(change['Id'])}"
         await ctx.app.store.run(lambda txn: txn.put(model.CHANGES, key, info))
@@ -379,3 +423,77 @@ async def test_dns_answer(ctx: RequestContext, params: dict) -> dict:
         "ResponseCode": rcode,
         "Protocol": "UDP",
     }
+
+
+# --- record set protections --------------------------------------------------------------------------
+@operation("route53", "CreateResourceRecordSetProtections")
+async def create_resource_record_set_protections(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: protections.create(txn, ctx.account_id, params["HostedZoneId"], params["Protections"]))
+    return {}
+
+
+@operation("route53", "DeleteResourceRecordSetProtections")
+async def delete_resource_record_set_protections(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: protections.delete(txn, ctx.account_id, params["HostedZoneId"], params["Protections"]))
+    return {}
+
+
+@operation("route53", "ListResourceRecordSetProtections")
+async def list_resource_record_set_protections(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: protections.list_page(txn, ctx.account_id, params["HostedZoneId"], params))
+
+
+# --- tiers, features and Change History ----------------------------------------------------------------
+@operation("route53", "UpdateHostedZoneTier")
+async def update_hosted_zone_tier(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: features.update_tier(txn, ctx.account_id, params["HostedZoneId"], params["HostedZoneTier"], bool(params.get("DryRun"))))
+    return {}
+
+
+@operation("route53", "UpdateHostedZoneFeatures")
+async def update_hosted_zone_features(ctx: RequestContext, params: dict) -> dict:
+    await ctx.app.store.run(lambda txn: features.update_features(txn, ctx.account_id, params["HostedZoneId"], params))
+    return {}
+
+
+@operation("route53", "ListHostedZoneChangeBatches")
+async def list_hosted_zone_change_batches(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: features.list_batches(txn, ctx.account_id, params["HostedZoneId"], params))
+
+
+@operation("route53", "GetHostedZoneChangeBatch")
+async def get_hosted_zone_change_batch(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: features.get_batch(txn, ctx.account_id, params["HostedZoneId"], params["ChangeId"]))
+
+
+@operation("route53", "ListResourceRecordSetChanges")
+async def list_resource_record_set_changes(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: features.list_rrset_changes(txn, ctx.account_id, params["HostedZoneId"], params))
+
+
+# --- health check sources ---------------------------------------------------------------------------
+@operation("route53", "CreateHealthCheckSource")
+async def create_health_check_source(ctx: RequestContext, params: dict) -> dict:
+    out = await ctx.app.store.run(lambda txn: health_sources.create(txn, ctx.account_id, params))
+    return {**out, "Location": f"{LOCATION}/healthchecksource/{out['HealthCheckSourceId']}"}
+
+
+@operation("route53", "GetHealthCheckSource")
+async def get_health_check_source(ctx: RequestContext, params: dict) -> dict:
+    doc = await ctx.app.store.read(lambda txn: health_sources.get(txn, ctx.account_id, params["HealthCheckSourceId"]))
+    return {"HealthCheckSource": health_sources.public(doc)}
+
+
+@operation("route53", "DeleteHealthCheckSource")
+async def delete_health_check_source(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.run(lambda txn: health_sources.delete(txn, ctx.account_id, params["HealthCheckSourceId"]))
+
+
+@operation("route53", "ListHealthCheckSources")
+async def list_health_check_sources(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: health_sources.list_page(txn, ctx.account_id, params))
+
+
+@operation("route53", "ListHealthChecksBySource")
+async def list_health_checks_by_source(ctx: RequestContext, params: dict) -> dict:
+    return await ctx.app.store.read(lambda txn: health_sources.checks_by_source(txn, ctx.account_id, params["HealthCheckSourceId"], params))

@@ -27,7 +27,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
-from gureum.services.route53 import routing
+from gureum.services.route53 import routing, signer
 from gureum.services.route53.index import REFUSED, Result, ZoneIndex
 
 OUR_UDP_PAYLOAD = 1232  # DNS flag day 2020: avoid fragmentation
@@ -281,9 +281,20 @@ class Engine:
         name = tuple(labels)
         view = self.index.view(self._vpcs(client_ip))
         zone = self.index.zone_for(view, name)
-        if zone is None or not zone.neg_soa_wire or len(name) == len(zone.origin) or not zone.is_nxdomain(name):
+        if zone is None or not zone.neg_soa_wire or len(name) == len(zone.origin) or zone.public_fallback \
+                or not zone.is_nxdomain(name):
             return None
         apex = 12 + sum(len(label) + 1 for label in name[: len(name) - len(zone.origin)])
+        if end < len(data) and data[end + 7] & 0x80 and self.index.signers:
+            zsigner = self.index.signers.get(zone.zone_id)
+            if zsigner is not None and zone.neg_soa is not None:  # DO to a signed zone: the black lie
+                flags = 0x8400 | (data[2] & 1) << 8 | (data[3] & 0x10)  # QR AA (RD) (CD) NOERROR
+                out = data[:2] + struct.pack("!HHHHH", flags, 1, 0, 4, 1) + data[12:end]
+                out += zsigner.black_lie_tail(raw + b"\x00", struct.pack("!H", 0xC000 | apex), zone.neg_soa, zone.neg_soa_wire)
+                out += b"\x00\x00\x29" + struct.pack("!HBBHH", OUR_UDP_PAYLOAD, 0, 0, 0x8000, 0)
+                if self.query_log is not None:
+                    self.query_log(zone.zone_id, data[12:end], 0, tcp, client_ip, None)
+                return out
         flags = 0x8403 | (data[2] & 1) << 8 | (data[3] & 0x10)  # QR AA (RD) (CD) NXDOMAIN
         out = data[:2] + struct.pack("!HHHHH", flags, 1, 0, 1, 1 if end < len(data) else 0) + data[12:end]
         out += struct.pack("!H", 0xC000 | apex) + zone.neg_soa_wire
@@ -402,6 +413,8 @@ class Engine:
                 ecs = dns.edns.ECSOption(opt.address, opt.srclen, scope)
                 response.use_edns(0, response.ednsflags, OUR_UDP_PAYLOAD, options=[ecs])
                 break
+        if self.index.signers and response.ednsflags & dns.flags.DO and result.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            signer.secure(self.index, self.index.view(self._vpcs(client_ip)), result, question.name, question.rdtype)
         response.set_rcode(dns.rcode.Rcode.make(result.rcode))
         if result.aa:
             response.flags |= dns.flags.AA

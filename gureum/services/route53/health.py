@@ -66,6 +66,8 @@ log = logging.getLogger("gureum.route53.health")
 
 HEALTHCHECKS = "route53.healthchecks"
 HEALTH_REFS = "route53.healthcheckrefs"
+SOURCES = "route53.hcsources"  # health check sources (health_sources.py owns them)
+NOT_PRIVATE = ("CALCULATED", "CLOUDWATCH_METRIC", "RECOVERY_CONTROL")
 HEALTH_TOPIC = "route53.health"
 MAX_HEALTH_CHECKS = 200
 CHECKER_REGIONS = ("us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "ap-southeast-2",
@@ -190,8 +192,30 @@ def get_check(txn: Txn, account: str, hc_id: str) -> dict:
     return doc
 
 
+def _check_endpoint_type(txn: Txn, account: str, cfg: dict) -> None:
+    """EndpointType PRIVATE needs a health check source of this account that is ready; a
+    PUBLIC check names none."""
+    source = cfg.get("HealthCheckSourceId")
+    if cfg.get("EndpointType") != "PRIVATE":
+        if source:
+            raise AwsError.modeled("route53", "InvalidInput", "HealthCheckSourceId can be specified only when EndpointType is PRIVATE.")
+        return
+    if cfg["Type"] in NOT_PRIVATE:
+        raise AwsError.modeled("route53", "InvalidInput", f"EndpointType PRIVATE isn't supported for health checks of type {cfg['Type']}.")
+    doc = txn.get(SOURCES, f"{account}/{source}") if source else None
+    if doc is None or doc.get("HealthCheckSourceStatus") != "CREATE_COMPLETED":
+        raise AwsError.modeled("route53", "InvalidInput",
+                               "A PRIVATE health check needs the HealthCheckSourceId of a health check source in CREATE_COMPLETED status.")
+
+
+def public_check(doc: dict) -> dict:
+    """The HealthCheck output shape of a stored check."""
+    return _public(doc)
+
+
 def create_check(txn: Txn, account: str, ref: str, config: dict, private_targets: bool = True) -> tuple[dict, bool]:
     cfg = normalize_config(config, private_targets)
+    _check_endpoint_type(txn, account, cfg)
     known = txn.get(HEALTH_REFS, f"{account}/{ref}")
     if known is not None:
         doc = txn.get(HEALTHCHECKS, f"{account}/{known['Id']}")
@@ -240,7 +264,10 @@ def update_check(txn: Txn, account: str, params: dict, private_targets: bool = T
     for k in UPDATABLE:
         if params.get(k) is not None:
             cfg[k] = params[k]
+    if params.get("HealthCheckSourceId") is not None:  # a PRIVATE check may move to another source
+        cfg["HealthCheckSourceId"] = params["HealthCheckSourceId"]
     doc["HealthCheckConfig"] = normalize_config(cfg, private_targets)
+    _check_endpoint_type(txn, account, doc["HealthCheckConfig"])
     doc["HealthCheckVersion"] += 1
     txn.put(HEALTHCHECKS, f"{account}/{doc['Id']}", doc)
     txn.publish(HEALTH_TOPIC, {"kind": "put", "check": doc})

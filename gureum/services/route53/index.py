@@ -14,6 +14,7 @@ import collections
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import dns.name
 import dns.rcode
@@ -23,6 +24,9 @@ import dns.rrset
 
 from gureum.services.route53 import names, records, routing
 
+if TYPE_CHECKING:
+    from gureum.services.route53.signer import ZoneSigner
+
 Labels = tuple[bytes, ...]
 SetKey = tuple[Labels, str, str]  # (name, type, set identifier or "")
 
@@ -31,6 +35,7 @@ EVERY_VPC = "*"  # a private-view member of every VPC (e.g. the ECS task subnet)
 NS = dns.rdatatype.NS
 CNAME = dns.rdatatype.CNAME
 DS = dns.rdatatype.DS
+DNSKEY = dns.rdatatype.DNSKEY
 A = dns.rdatatype.A
 AAAA = dns.rdatatype.AAAA
 ANY = dns.rdatatype.ANY
@@ -86,6 +91,7 @@ class Zone:
         self.vpcs = frozenset(vpcs)
         self.order = order  # older zones win when two public zones share a name
         self.version = version  # changes applied (replayed events are recognised by it)
+        self.public_fallback = False  # a private zone's NXDOMAIN answered from public zones (features.py)
         self.groups: dict[tuple[Labels, str], dict[str, tuple[dict, list]]] = {}
         self.nodes: dict[Labels, dict[int, dns.rrset.RRset]] = {}
         self.names: dict[Labels, int] = {origin: 1}  # existing names (incl. empty non-terminals)
@@ -476,6 +482,20 @@ class ZoneIndex(routing.Environment):
         self._views: dict[frozenset[str], dict[Labels, Zone]] = {}
         self.generation = 0  # bumped on every change (answer caches key on it)
         self.has_private = False
+        self.signers: dict[str, ZoneSigner] = {}  # DNSSEC: zone id -> its signer (signer.py)
+
+    def set_signer(self, zone_id: str, signer: ZoneSigner | None) -> None:
+        """A zone starts (or stops, None) being signed: DNSKEY served, DO answers signed."""
+        if signer is None:
+            self.signers.pop(zone_id, None)
+        else:
+            self.signers[zone_id] = signer
+        self.generation += 1
+
+    def refresh_signatures(self) -> None:
+        """Re-sign what is due (signer.REFRESH): cached answers holding old signatures go."""
+        if any([s.refresh() for s in self.signers.values()]):
+            self.generation += 1
 
     def put_zone(self, zone: Zone) -> None:
         known = self.zones.get(zone.zone_id)
@@ -486,6 +506,7 @@ class ZoneIndex(routing.Environment):
         self._changed()
 
     def drop_zone(self, zone_id: str) -> None:
+        self.signers.pop(zone_id, None)
         if self.zones.pop(zone_id, None) is not None:
             self._changed()
 
@@ -504,6 +525,12 @@ class ZoneIndex(routing.Environment):
         if zone.serial != old_serial:
             zone.history.append(Delta(old_serial, zone.serial, removed, added))
         self._changed()
+
+    def set_public_fallback(self, zone_id: str, on: bool) -> None:
+        zone = self.zones.get(zone_id)
+        if zone is not None and zone.public_fallback != on:
+            zone.public_fallback = on
+            self.generation += 1
 
     def set_vpcs(self, zone_id: str, vpcs: Iterable[str]) -> None:
         zone = self.zones.get(zone_id)
@@ -580,6 +607,21 @@ class ZoneIndex(routing.Environment):
         zone = self.zone_for(view, name)
         if zone is None or zone.soa is None:
             return REFUSED
+        if qtype == DS and name == zone.origin and name:  # RFC 4035 §3.1.4.1: DS is the parent's
+            parent = self.zone_for(view, name[1:])
+            if parent is not None and parent.soa is not None and name in parent.cuts:
+                return self._lookup(view, parent, name, qname, qtype, q)
+        if zone.private and zone.public_fallback and vpcs:
+            result = self._lookup(view, zone, name, qname, qtype, q)
+            if result.rcode == dns.rcode.NXDOMAIN:  # public DNS fallback: ask the public zones
+                public = self.zone_for(self.public, name)
+                if public is not None and public.soa is not None:
+                    return self._lookup(self.public, public, name, qname, qtype, q)
+            return result
+        return self._lookup(view, zone, name, qname, qtype, q)
+
+    def _lookup(self, view: dict[Labels, Zone], zone: Zone, name: Labels, qname: dns.name.Name, qtype: int,
+                q: routing.Query) -> Result:
         result = Result(dns.rcode.NOERROR, aa=True, zone_id=zone.zone_id)
         owner = qname
         for hop in range(MAX_CHAIN):
@@ -604,6 +646,9 @@ class ZoneIndex(routing.Environment):
                     result.authority.extend(zone.negative())
                     return result
                 wildcard = True
+            if qtype == DNSKEY and name == zone.origin and zone.zone_id in self.signers:
+                result.answer.append(self.signers[zone.zone_id].dnskey)
+                return result
             if qtype == ANY:  # RFC 8482: one RRset is enough
                 rrset = node.get(CNAME) or node[min(node)]
                 result.answer.append(_owned(rrset, owner) if wildcard else rrset)
@@ -628,9 +673,10 @@ class ZoneIndex(routing.Environment):
             name = names.from_dns(owner)
             if any(rr.name == owner and rr.rdtype == CNAME for rr in result.answer):
                 return result  # a loop
-            zone = self.zone_for(view, name)
-            if zone is None or zone.soa is None:
+            next_zone = self.zone_for(view, name)
+            if next_zone is None or next_zone.soa is None:
                 return result  # out of our zones: the resolver follows it
+            zone = next_zone
         return result
 
 

@@ -8,6 +8,8 @@ MANIFEST = Manifest(
     api_modules={"route53": (
         "gureum.services.route53.api",
         "gureum.services.route53.cidr",
+        "gureum.services.route53.dnssec_api",
+        "gureum.services.route53.geo_locations",
         "gureum.services.route53.health",
         "gureum.services.route53.querylog",
         "gureum.services.route53.traffic",

@@ -17,6 +17,15 @@ Tables (keys start with the account; zone ids are unique across accounts):
                                                     component (xfr.attach) at start-up
   route53.cidr       {account}/{collection id}      CIDR collections (cidr.py owns them; record
                                                     changes check their CidrRoutingConfig here)
+  route53.ksks       {account}/{zone id}/{name}     DNSSEC key-signing keys  } dnssec.py owns them;
+  route53.dnssec     {account}/{zone id}            DNSSEC signing status    } a zone being signed
+                                                    cannot be deleted (HostedZoneNotEmpty)
+  route53.protections {account}/{zone id}/{name} {type}  record set protections (protections.py):
+                                                    change_record_sets refuses to touch them; a
+                                                    zone with any cannot be deleted
+  route53.history    {account}/{zone id}/{seq}      Change History (features.py reads it): one
+                                                    row per change batch while the zone's
+                                                    Features.HistorySince is set (ADVANCED tier)
 
 The SOA serial: one truth. DNS serves exactly the stored SOA record the API lists. As in
 AWS, the serial never changes by itself (1 unless you UPSERT the SOA) -- except when zone
@@ -36,7 +45,7 @@ from typing import Any
 
 from gureum.aws import tags
 from gureum.aws.errors import AwsError
-from gureum.services.route53 import errors, names, records
+from gureum.services.route53 import errors, guardrails, names, records
 from gureum.store import Txn
 
 EVENT_TOPIC = "route53.changes"
@@ -49,6 +58,10 @@ DSET_REFS = "route53.dsetrefs"
 TAGS = "route53.tags"
 SETTINGS = "route53.settings"
 CIDR = "route53.cidr"
+KSKS = "route53.ksks"
+DNSSEC = "route53.dnssec"
+PROTECTIONS = "route53.protections"
+HISTORY = "route53.history"
 
 # AWS's default quotas.
 MAX_ZONES = 500
@@ -65,6 +78,7 @@ ACCOUNT_LIMITS = {
     "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER": 5,
     "MAX_REUSABLE_DELEGATION_SETS_BY_OWNER": MAX_DELEGATION_SETS,
     "MAX_TRAFFIC_POLICIES_BY_OWNER": 50,
+    "MAX_HEALTH_CHECK_SOURCES_BY_OWNER": 50,  # health_sources.MAX_SOURCES
 }
 SOA_TTL = 900
 NS_TTL = 172800
@@ -139,6 +153,7 @@ def zone_public(zone: dict) -> dict:
     """The HostedZone output shape."""
     out = {k: zone[k] for k in ("Id", "Name", "CallerReference", "Config", "ResourceRecordSetCount") if k in zone}
     out["Config"] = {k: v for k, v in zone["Config"].items() if v is not None}
+    out["Config"].setdefault("HostedZoneTier", "STANDARD")  # AWS always returns it
     return out
 
 
@@ -151,7 +166,8 @@ def new_change(txn: Txn, account: str, comment: str | None = None) -> dict:
 
 
 def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str | None, private: bool,
-                vpc: dict | None, delegation_set_id: str | None) -> dict:
+                vpc: dict | None, delegation_set_id: str | None, tier: str | None = None,
+                who: dict | None = None) -> dict:
     """CreateHostedZone. Returns {"zone", "change", "servers", "vpc"}."""
     try:
         labels = names.parse(name)
@@ -189,7 +205,8 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
         "Id": "/hostedzone/" + zone_id,
         "Name": zone_name,
         "CallerReference": caller_ref,
-        "Config": {"Comment": comment, "PrivateZone": private},
+        "Config": {"Comment": comment, "PrivateZone": private, "HostedZoneTier": tier or "STANDARD"},
+        "Features": {"HistorySince": now()} if tier == "ADVANCED" else {},
         "ResourceRecordSetCount": 2,
         "NameServers": servers,
         "DelegationSetId": bare_id(delegation_set_id) if delegation_set_id else None,
@@ -205,7 +222,23 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
         txn.put(RECORDS, record_key(account, zone_id, doc), doc)
     txn.publish(EVENT_TOPIC, {"kind": "zone", "zone_id": zone_id, "zone": zone, "records": sets,
                               "change_id": bare_id(change["Id"])})
+    record_history(txn, account, zone, change, "CreateHostedZone", [], who)
     return {"zone": zone, "change": change, "servers": servers, "vpc": vpc}
+
+
+def record_history(txn: Txn, account: str, zone: dict, change: dict, operation: str, changes: list[dict],
+                   who: dict | None) -> None:
+    """Keep one change batch in the zone's Change History (features.py), while it is on."""
+    if not (zone.get("Features") or {}).get("HistorySince"):
+        return
+    row: dict[str, Any] = {"ChangeId": bare_id(change["Id"]), "Operation": operation, "SubmittedAt": change["SubmittedAt"],
+                           "Changes": changes}
+    for k in ("SubmittedBy", "RequestId"):
+        if who and who.get(k):
+            row[k] = who[k]
+    if change.get("Comment"):
+        row["Comment"] = change["Comment"]
+    txn.put(HISTORY, f"{record_prefix(account, bare_id(zone['Id']))}{txn.next_id('route53.history-seq'):020d}", row)
 
 
 def zone_records(txn: Txn, account: str, zone_id: str) -> list[dict]:
@@ -218,9 +251,15 @@ def delete_zone(txn: Txn, account: str, zone_id: str) -> dict:
     for doc in zone_records(txn, account, zid):
         if not (doc["Name"] == zone["Name"] and doc["Type"] in ("SOA", "NS") and not doc.get("SetIdentifier")):
             raise AwsError.modeled("route53", "HostedZoneNotEmpty", "The specified hosted zone contains non-required resource record sets and so cannot be deleted.")
+    if txn.count(PROTECTIONS, record_prefix(account, zid)):
+        raise AwsError.modeled("route53", "HostedZoneNotEmpty", "The specified hosted zone has resource record set protections and so cannot be deleted: delete them first.")
+    if (txn.get(DNSSEC, zone_key(account, zid)) or {}).get("ServeSignature") == "SIGNING":  # AWS: disable it first
+        raise AwsError.modeled("route53", "HostedZoneNotEmpty", "The specified hosted zone has DNSSEC signing enabled and so cannot be deleted: disable DNSSEC signing first.")
+    _drop_dnssec(txn, account, zid)
     txn.delete_prefix(RECORDS, record_prefix(account, zid))
     txn.delete(ZONES, zone_key(account, zid))
     txn.delete(TAGS, f"{account}/hostedzone/{zid}")
+    txn.delete_prefix(HISTORY, record_prefix(account, zid))
     ref = txn.get(CALLERREFS, f"{account}/{zone['CallerReference']}")
     if ref is not None:  # keep the reference used (AWS never reuses one), but drop the zone
         ref["ZoneId"] = ""
@@ -537,7 +576,7 @@ def _static_problems(zone: dict, doc: dict, zone_labels: tuple[bytes, ...]) -> l
     return out
 
 
-def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dict:
+def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict, who: dict | None = None) -> dict:
     """ChangeResourceRecordSets: validate the whole batch, then apply it at once."""
     zone = get_zone(txn, account, zone_id)
     zid = bare_id(zone["Id"])
@@ -549,6 +588,7 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
     before = dict(current)
     problems: list[str] = []
     touched: dict[tuple, list[str]] = {}  # the actions this batch already took on each record set
+    applied: list[dict] = []  # the batch as Change History keeps it
     for change in batch["Changes"]:
         action = change["Action"]
         doc = normalize_record_set(change["ResourceRecordSet"])
@@ -558,6 +598,11 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
             continue
         doc["Name"] = names.normalize(doc["Name"])
         key = (doc["Name"], doc["Type"], doc.get("SetIdentifier") or "")
+        guard = txn.get(PROTECTIONS, f"{account}/{zid}/{doc['Name']} {doc['Type']}")
+        if guard is not None:
+            reason = f": {guard['Comment']}" if guard.get("Comment") else ""
+            problems.append(f"Tried to {action.lower()} resource record set {_set_label(doc)} but it is protected by a resource record set protection{reason}")
+            continue
         earlier = touched.setdefault(key, [])
         earlier.append(action)
         if action != "DELETE" and any(e != "DELETE" for e in earlier[:-1]):
@@ -591,8 +636,11 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
             del current[key]
         else:  # UPSERT
             current[key] = doc
+        applied.append({"Action": action, "ResourceRecordSet": {k: v for k, v in doc.items() if v is not None and not k.startswith("_")}})
     if not problems:
         problems.extend(_zone_problems(zone, zid, zone_labels, current))
+    if not problems:
+        problems.extend(guardrails.problems(zone, applied, current, lambda name: _servers_of_zones_named(txn, name)))
     if problems:
         cname = [p for p in problems if p.startswith("RRSet of type CNAME")]
         if cname:
@@ -614,7 +662,15 @@ def change_record_sets(txn: Txn, account: str, zone_id: str, batch: dict) -> dic
     change = new_change(txn, account, batch.get("Comment"))
     txn.publish(EVENT_TOPIC, {"kind": "records", "zone_id": zid, "deletes": deletes, "creates": creates,
                               "version": zone["Version"], "change_id": bare_id(change["Id"])})
+    record_history(txn, account, zone, change, "ChangeResourceRecordSets", applied, who)
     return change
+
+
+def _servers_of_zones_named(txn: Txn, name: str) -> list[set[str]]:
+    """The name servers of every public hosted zone (any account) named `name`."""
+    want = names.normalize(name)
+    return [set(z.get("NameServers") or []) for _k, z in txn.scan(ZONES)
+            if z["Name"] == want and not z["Config"].get("PrivateZone")]
 
 
 def set_serial_increments(txn: Txn, increment: bool) -> None:
@@ -764,4 +820,13 @@ def drop_zone(txn: Txn, account: str, zone_id: str) -> None:
     txn.delete_prefix(RECORDS, record_prefix(account, zid))
     txn.delete(ZONES, zone_key(account, zid))
     txn.delete(TAGS, f"{account}/hostedzone/{zid}")
+    _drop_dnssec(txn, account, zid)
+    txn.delete_prefix(PROTECTIONS, record_prefix(account, zid))
+    txn.delete_prefix(HISTORY, record_prefix(account, zid))
     txn.publish(EVENT_TOPIC, {"kind": "zone-deleted", "zone_id": zid})
+
+
+def _drop_dnssec(txn: Txn, account: str, zid: str) -> None:
+    """A deleted zone's key-signing keys and signing status (dnssec.py owns those rows)."""
+    txn.delete_prefix(KSKS, record_prefix(account, zid))
+    txn.delete(DNSSEC, zone_key(account, zid))

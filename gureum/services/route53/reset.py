@@ -1,5 +1,6 @@
 """Route 53's reset (POST /_gureum/reset, see gureum/reset.py): every hosted zone, record
-set, change, delegation set, tag, traffic policy, CIDR collection, health check and query
+set, change, delegation set, tag, DNSSEC key, VPC association authorization, record set protection, change history row,
+health check source, traffic policy, CIDR collection, health check and query
 logging configuration is dropped in one transaction, which publishes the events the DNS
 server (a "zone-deleted" per zone, a "cidr" without locations per collection, a
 "querylog-deleted" per configuration) and the health checkers (a "delete" per check) follow,
@@ -15,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
-from gureum.services.route53 import cidr, health, model, querylog, traffic
+from gureum.services.route53 import cidr, dnssec, health, health_sources, model, querylog, traffic, vpc_auth
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 TABLES: tuple[str, ...] = (
     model.ZONES, model.RECORDS, model.CALLERREFS, model.CHANGES, model.DSETS, model.DSET_REFS, model.TAGS,
     traffic.POLICIES, traffic.INSTANCES, cidr.CIDR, cidr.CIDR_REFS,
-    health.HEALTHCHECKS, health.HEALTH_REFS, querylog.QUERYLOG,
+    health.HEALTHCHECKS, health.HEALTH_REFS, querylog.QUERYLOG, dnssec.KSKS, dnssec.DNSSEC,
+    vpc_auth.AUTHS, vpc_auth.LINKS, model.PROTECTIONS, model.HISTORY,
+    health_sources.SOURCES, health_sources.SOURCE_REFS,
 )
 
 

@@ -30,6 +30,7 @@ from gureum.http.accept import Acceptor
 from gureum.services.route53.engine import Engine, PrivateViews
 from gureum.services.route53.index import Zone, ZoneIndex
 from gureum.services.route53.settings import Route53Settings
+from gureum.services.route53.signer import ZoneSigner
 from gureum.services.route53.slots import DNS
 
 if TYPE_CHECKING:
@@ -240,6 +241,10 @@ class DnsServer:
             self.index.apply(zone_id, data.get("deletes", []), data.get("creates", []), data.get("version"))
         elif kind == "vpcs":
             self.index.set_vpcs(zone_id, [vpc_key(v) for v in data.get("vpcs", [])])
+        elif kind == "features":
+            self.index.set_public_fallback(zone_id, bool(data.get("public_fallback")))
+        elif kind == "dnssec":
+            self.index.set_signer(zone_id, signer_from_event(data))
         elif kind == "cidr":
             self.index.set_cidr_collection(data["collection_id"], data.get("locations"))
         elif kind == "querylog" and self.query_logger is not None:
@@ -356,9 +361,19 @@ def zone_from_doc(zone_doc: dict, docs: list[dict]) -> Zone:
         order=int(zone_doc.get("Order", 0)),
         version=int(zone_doc.get("Version", 0)),
     )
+    zone.public_fallback = bool((zone_doc.get("Features") or {}).get("PublicDNSFallback"))
     for doc in docs:
         zone.put(doc)
     return zone
+
+
+def signer_from_event(data: dict) -> ZoneSigner | None:
+    """The signer a "dnssec" event (dnssec.signing_state) asks for, or None (not signing)."""
+    if not data.get("signing"):
+        return None
+    import dns.name
+
+    return ZoneSigner(dns.name.from_text(data["origin"]), list(data["ksks"]), data["zsk"])
 
 
 class Follower:
@@ -391,7 +406,7 @@ class Follower:
 
 async def run(app: App) -> None:
     """The `dns` component: serve every hosted zone until cancelled."""
-    from gureum.services.route53 import cidr, geo, model, querylog, xfr
+    from gureum.services.route53 import cidr, dnssec, geo, model, querylog, xfr
 
     cfg = app.config
     settings = app.settings(Route53Settings)
@@ -405,6 +420,8 @@ async def run(app: App) -> None:
         snapshot = await app.store.read(model.load_all_zones)
         # Parsing every zone can take a while: off the loop (nothing reads the index yet).
         await asyncio.to_thread(server.load, snapshot, started)
+        for state in await app.store.read(dnssec.load_all):
+            engine.index.set_signer(state["zone_id"], signer_from_event(state))
         for coll in await app.store.read(cidr.load_all):
             engine.index.set_cidr_collection(coll["Id"], coll["Locations"])
         for conf in await app.store.read(querylog.load_all):
@@ -431,6 +448,7 @@ async def run(app: App) -> None:
         app.set_status("route53", "running")
         app.every(settings.query_log_interval, server.query_logger.flush, name="route53-querylog", jitter=0.0)
         app.every(settings.follow_interval, follower.changes.poll, name="dns-follow")
+        app.every(600.0, engine.index.refresh_signatures, name="dns-dnssec-refresh")
         await asyncio.get_running_loop().create_future()  # serve until the node stops
     finally:
         if server.query_logger is not None:
