@@ -51,6 +51,8 @@ def test_reserved_and_malformed_names_are_refused(ssm) -> None:  # type: ignore[
     assert code_of(lambda: ssm.put_parameter(Name="aws-thing", Value="x", Type="String")) == "AccessDeniedException"
     assert code_of(lambda: ssm.put_parameter(Name="/ssm/x", Value="x", Type="String")) == "AccessDeniedException"
     assert code_of(lambda: ssm.put_parameter(Name="a b", Value="x", Type="String")) == "ValidationException"
+    assert code_of(lambda: ssm.put_parameter(Name="a/b", Value="x", Type="String")) == "ValidationException"
+    assert code_of(lambda: ssm.delete_parameter(Name="aws-owned")) == "AccessDeniedException"
     deep = "/" + "/".join("l" for _ in range(16))
     assert code_of(lambda: ssm.put_parameter(Name=deep, Value="x", Type="String")) == "HierarchyLevelLimitExceededException"
 
@@ -219,3 +221,11 @@ def test_parameters_survive_a_restart(gureum) -> None:  # type: ignore[no-untype
     ssm = gureum.client("ssm")
     assert ssm.get_parameter(Name=f"{name}:stable", WithDecryption=True)["Parameter"]["Value"] == "kept"
     assert ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)["TagList"] == [{"Key": "a", "Value": "b"}]
+
+
+def test_the_aws_cli_reads_and_writes_parameters(gureum) -> None:  # type: ignore[no-untyped-def]
+    name = "/" + uniq() + "/cli"
+    out = gureum.aws("ssm", "put-parameter", "--name", name, "--value", "a,b,c", "--type", "StringList")
+    assert out["Version"] == 1
+    got = gureum.aws("ssm", "get-parameters-by-path", "--path", name.rsplit("/", 1)[0])
+    assert [(p["Name"], p["Value"], p["Type"]) for p in got["Parameters"]] == [(name, "a,b,c", "StringList")]

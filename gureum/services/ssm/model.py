@@ -183,7 +183,10 @@ def _find(txn: Txn, account: str, region: str, name: str, now: float) -> Doc | N
 
 
 def delete(txn: Txn, account: str, region: str, ref: str, now: float) -> None:
-    doc = _find(txn, account, region, names.plain_name(ref), now)
+    name = names.plain_name(ref)
+    if public.is_public(name) or name.lstrip("/").lower().startswith(("aws", "ssm")):
+        names.check_name(name, writing=True)  # AccessDeniedException, as AWS answers
+    doc = _find(txn, account, region, name, now)
     if doc is None:
         raise _not_found(ref)
     _drop(txn, account, region, doc["Name"])

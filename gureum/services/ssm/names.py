@@ -38,12 +38,10 @@ def plain_name(ref: str) -> str:
 
 def check_name(name: str, *, writing: bool) -> None:
     """AWS's name rules (PutParameter: also the reserved prefixes)."""
-    if not name or len(name) > NAME_MAX or not _NAME.match(name):
+    if not name or len(name) > NAME_MAX or not _NAME.match(name) or ("/" in name and not name.startswith("/")):
         raise invalid("Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed as a "
                       "path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix "
                       "of letters, numbers and the following 3 symbols .-_")
-    if "/" in name and not name.startswith("/"):
-        raise invalid("Parameter name must be a fully qualified name.")
     if name.count("/") > DEPTH_MAX:
         raise AwsError.modeled("ssm", "HierarchyLevelLimitExceededException",
                                "A hierarchy can have a maximum of 15 levels. For more information, see "
