@@ -229,3 +229,15 @@ def test_the_aws_cli_reads_and_writes_parameters(gureum) -> None:  # type: ignor
     assert out["Version"] == 1
     got = gureum.aws("ssm", "get-parameters-by-path", "--path", name.rsplit("/", 1)[0])
     assert [(p["Name"], p["Value"], p["Type"]) for p in got["Parameters"]] == [(name, "a,b,c", "StringList")]
+
+
+def test_at_most_100_versions_and_a_labelled_oldest_blocks_the_next(ssm) -> None:  # type: ignore[no-untyped-def]
+    name = uniq()
+    for i in range(100):
+        ssm.put_parameter(Name=name, Value=str(i), Type="String", Overwrite=True)
+    ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["first"])
+    assert code_of(lambda: ssm.put_parameter(Name=name, Value="x", Overwrite=True)) == "ParameterMaxVersionLimitExceeded"
+    ssm.unlabel_parameter_version(Name=name, ParameterVersion=1, Labels=["first"])
+    assert ssm.put_parameter(Name=name, Value="x", Overwrite=True)["Version"] == 101
+    assert code_of(lambda: ssm.get_parameter(Name=f"{name}:1")) == "ParameterVersionNotFound"
+    assert ssm.get_parameter(Name=f"{name}:2")["Parameter"]["Value"] == "1"

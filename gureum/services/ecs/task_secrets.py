@@ -89,7 +89,8 @@ def resolve_txn(txn: Txn, account: str, region: str, containers: list[dict[str, 
                     ) from None
             else:
                 try:
-                    env[s["name"]] = ssm.parameter_value(txn, account, region, value_from)
+                    where = arns.try_parse(value_from)  # a parameter ARN may name another Region
+                    env[s["name"]] = ssm.parameter_value(txn, account, where.region if where and where.region else region, value_from)
                 except AwsError:
                     raise SecretsError(f"{PREFIX}unable to retrieve secrets from ssm: service call has been retried 1 time(s): "
                                        f"invalid ssm parameters: {value_from}") from None
