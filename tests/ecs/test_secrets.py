@@ -115,3 +115,22 @@ def test_repository_credentials_pull_from_a_private_registry(ecs, gureum, tmp_pa
     finally:
         reg.terminate()
         reg.wait()
+
+
+@needs_containers
+@container_group
+def test_another_accounts_secret_only_through_its_policy(ecs, gureum, image) -> None:  # type: ignore[no-untyped-def]
+    other = gureum.client("secretsmanager", aws_access_key_id="444455556666")
+    made = other.create_secret(Name=uniq("shared"), SecretString="cross")
+    td = register(ecs, image, [{"name": "app", "command": ["sh", "-c", 'echo "S=$S"'], "logConfiguration": _logged(group := "/ecs/" + uniq("x")),
+                                "secrets": [{"name": "S", "valueFrom": made["ARN"]}]}], executionRoleArn=ROLE)
+    task = wait_status(ecs, run(ecs, td), "STOPPED")
+    assert task["stoppedReason"].startswith("ResourceInitializationError: unable to pull secrets or registry auth: ")
+    assert "AccessDeniedException" in task["stoppedReason"]
+    grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+                                                     "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
+    other.put_resource_policy(SecretId=made["ARN"], ResourcePolicy=json.dumps(grant))
+    arn = run(ecs, td)
+    task = wait_status(ecs, arn, "STOPPED")
+    assert task["containers"][0].get("exitCode") == 0, task
+    assert read_log(gureum, group, f"ecs/app/{arn.rsplit('/', 1)[-1]}") == ["S=cross"]

@@ -5,7 +5,8 @@ transaction; nothing of theirs is imported but the ports).
 `valueFrom` is an SSM parameter (a name, or a parameter ARN) or a Secrets Manager secret ARN
 (full or partial) optionally followed by `:json-key:version-stage:version-id` (each part may
 be empty: `arn...:secret:db-AbCdEf:password::`). A secret of another account than the
-task's is refused (gureum does not yet evaluate the secret's policy for the execution role).
+task's is read only when its resource policy lets the task execution role (a session of it)
+GetSecretValue; another account's SSM parameter never (gureum shares none).
 Any failure stops the task with AWS's stoppedReason ("ResourceInitializationError: unable to
 pull secrets or registry auth: ...").
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.policy.engine import AuthRequest, Decision, PolicyError, Principal, parse_policy, statement_decision
 from gureum.services.secretsmanager import port as secretsmanager
 from gureum.services.ssm import port as ssm
 from gureum.store import Store, Txn
@@ -69,15 +71,40 @@ def _owner(value: str, account: str) -> str:
     return a.account if a is not None and a.account else account
 
 
-def resolve_txn(txn: Txn, account: str, region: str, containers: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+def _denied(value: str) -> SecretsError:
+    return SecretsError(f"{PREFIX}unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch "
+                        f"secret {value} from secrets manager: AccessDeniedException: the task execution role is not "
+                        f"authorized to perform secretsmanager:GetSecretValue on resource {value}")
+
+
+def _may_read(txn: Txn, account: str, role: str | None, value: str) -> bool:
+    """Whether the execution role of a task of `account` may read `value` (same account: yes;
+    another account's secret: through its resource policy)."""
+    if _owner(value, account) == account:
+        return True
+    if not role or not is_secretsmanager(value):
+        return False
+    text = secretsmanager.secret_policy(txn, parse_secret_ref(value).arn)
+    if not text:
+        return False
+    try:
+        policy = parse_policy(text, kind="resource")
+    except PolicyError:
+        return False
+    name = role.rsplit("/", 1)[-1]
+    who = Principal(arn=arns.sts_assumed_role(account, name, "ecs-task-execution"), account=account, kind="assumed-role", role_arn=role)
+    return statement_decision(policy, AuthRequest(who, "secretsmanager:GetSecretValue", parse_secret_ref(value).arn)) is Decision.ALLOW
+
+
+def resolve_txn(txn: Txn, account: str, region: str, containers: list[dict[str, Any]], role: str | None = None) -> dict[str, dict[str, str]]:
     """Each container's secret variables {container name: {variable: value}}."""
     out: dict[str, dict[str, str]] = {}
     for c in containers:
         env: dict[str, str] = {}
         for s in c.get("secrets") or []:
             value_from = str(s.get("valueFrom") or "")
-            if _owner(value_from, account) != account:
-                raise SecretsError(f"{PREFIX}unable to retrieve secret {value_from}: AccessDeniedException: the execution role cannot read a secret of another account")
+            if not _may_read(txn, account, role, value_from):
+                raise _denied(value_from)
             if is_secretsmanager(value_from):
                 ref = parse_secret_ref(value_from)
                 try:
@@ -98,10 +125,10 @@ def resolve_txn(txn: Txn, account: str, region: str, containers: list[dict[str, 
     return out
 
 
-def credentials_txn(txn: Txn, account: str, region: str, secret_arn: str) -> tuple[str, str]:
+def credentials_txn(txn: Txn, account: str, region: str, secret_arn: str, role: str | None = None) -> tuple[str, str]:
     """(username, password) of a `repositoryCredentials.credentialsParameter` secret."""
-    if _owner(secret_arn, account) != account:
-        raise SecretsError(f"{PREFIX}unable to retrieve secret {secret_arn}: AccessDeniedException: the execution role cannot read a secret of another account")
+    if not _may_read(txn, account, role, secret_arn):
+        raise _denied(secret_arn)
     try:
         doc = json.loads(secretsmanager.secret_value(txn, account, region, parse_secret_ref(secret_arn).arn, None, None))
     except AwsError as e:
@@ -114,9 +141,9 @@ def credentials_txn(txn: Txn, account: str, region: str, secret_arn: str) -> tup
     return doc["username"], doc["password"]
 
 
-async def resolve(store: Store, account: str, region: str, containers: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    return await store.run(lambda t: resolve_txn(t, account, region, containers))
+async def resolve(store: Store, account: str, region: str, containers: list[dict[str, Any]], role: str | None) -> dict[str, dict[str, str]]:
+    return await store.run(lambda t: resolve_txn(t, account, region, containers, role))
 
 
-async def repository_credentials(store: Store, account: str, region: str, secret_arn: str) -> tuple[str, str]:
-    return await store.run(lambda t: credentials_txn(t, account, region, secret_arn))
+async def repository_credentials(store: Store, account: str, region: str, secret_arn: str, role: str | None) -> tuple[str, str]:
+    return await store.run(lambda t: credentials_txn(t, account, region, secret_arn, role))

@@ -100,7 +100,8 @@ class TaskRun:
         self.cpu = int(doc.get("cpu") or 0)
         self.memory = int(doc.get("memory") or 0)
         self.launch_type = doc.get("launchType", "FARGATE")
-        self.role_arn: str | None = (doc.get("overrides") or {}).get("taskRoleArn") or meta["taskdef"].get("taskRoleArn")
+        self.doc_overrides: dict[str, Any] = dict(doc.get("overrides") or {})
+        self.role_arn: str | None = self.doc_overrides.get("taskRoleArn") or meta["taskdef"].get("taskRoleArn")
 
     # --- store updates ---------------------------------------------------------------------
     async def update(self, fn: Any) -> dict[str, Any]:
@@ -198,15 +199,16 @@ class TaskRun:
         """Container `secrets` and `repositoryCredentials` read with the execution role
         (task_secrets.py), before any image is pulled: a failure stops the task."""
         specs = [c.spec for c in self.containers]
+        role = (self.doc_overrides.get("executionRoleArn") or self.meta["taskdef"].get("executionRoleArn"))
         try:
             if any(c.get("secrets") for c in specs):
-                found = await task_secrets.resolve(self.host.store, self.account, self.region, specs)
+                found = await task_secrets.resolve(self.host.store, self.account, self.region, specs, role)
                 for c in self.containers:
                     c.secret_env = found.get(c.name, {})
             for c in self.containers:
                 param = (c.spec.get("repositoryCredentials") or {}).get("credentialsParameter")
                 if param:
-                    user, password = await task_secrets.repository_credentials(self.host.store, self.account, self.region, param)
+                    user, password = await task_secrets.repository_credentials(self.host.store, self.account, self.region, param, role)
                     c.registry_creds = img.Credentials(user, password)
         except task_secrets.SecretsError as e:
             raise TaskFailed(str(e)) from None

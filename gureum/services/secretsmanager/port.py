@@ -18,3 +18,8 @@ def secret_value(txn: Txn, account: str, region: str, ref: str, stage: str | Non
     if "SecretString" in got:
         return str(got["SecretString"])
     return bytes(got["SecretBinary"]).decode("utf-8", errors="replace")
+
+
+def secret_policy(txn: Txn, arn: str) -> str | None:
+    """The resource policy of the secret `arn` (any account's), or None."""
+    return model.policy_of_arn(txn, arn, time.time())
