@@ -57,6 +57,8 @@ def test_create_get_put_and_stages(sm) -> None:  # type: ignore[no-untyped-def]
     assert sm.describe_secret(SecretId=name)["Description"] == "new"
     assert code_of(lambda: sm.get_secret_value(SecretId=uniq())) == "ResourceNotFoundException"
     assert code_of(lambda: sm.create_secret(Name=uniq(), SecretString="a", SecretBinary=b"b")) == "InvalidParameterException"
+    assert code_of(lambda: sm.create_secret(Name="bad name!", SecretString="a")) == "ValidationException"
+    assert code_of(lambda: sm.create_secret(Name="x" * 513, SecretString="a")) == "ValidationException"
     binary = sm.create_secret(Name=uniq(), SecretBinary=b"\x00\x01")
     assert sm.get_secret_value(SecretId=binary["ARN"])["SecretBinary"] == b"\x00\x01"
     empty = sm.create_secret(Name=uniq())

@@ -34,3 +34,25 @@ def test_sweep_deletes_only_after_the_window() -> None:
 
     assert store.read_sync(rows) == (1, 1)  # only "back" and its one version value remain
     assert store.run_sync(lambda t: model.get_value(t, A, R, "back", None, None, T0 + 8 * model.DAY))["SecretString"] == "v"
+
+
+def test_a_scheduled_rotation_starts_when_due() -> None:
+    store = MemoryStore()
+    _create(store, "rot")
+    fn = "arn:aws:lambda:us-east-1:123456789012:function:rotator"
+
+    def rotate(t: Any) -> Any:
+        return model.start_rotation(t, A, R, {"SecretId": "rot", "RotationLambdaARN": fn, "ClientRequestToken": "u" * 32,
+                                              "RotationRules": {"AutomaticallyAfterDays": 2}}, T0)
+
+    store.run_sync(rotate)
+    # the first rotation completes: the function moved AWSCURRENT (as finishSecret does)
+    store.run_sync(lambda t: model.put_value(t, A, R, {"SecretId": "rot", "SecretString": "new", "ClientRequestToken": "u" * 32,
+                                                      "VersionStages": ["AWSCURRENT"]}, T0 + 1))
+    store.run_sync(lambda t: model.finish_rotation(t, model.find(t, A, R, "rot", T0)[1]["ARN"], "u" * 32, True, T0 + 2))
+    assert store.run_sync(lambda t: model.due_rotations(t, T0 + 2 * model.DAY - 1)) == []
+    due = store.run_sync(lambda t: model.due_rotations(t, T0 + 2 * model.DAY))
+    assert [(f, len(tok)) for _, f, tok in due] == [(fn, 36)]
+    stages = store.read_sync(lambda t: model.describe(t, A, R, "rot", T0 + 2 * model.DAY))["VersionIdsToStages"]
+    assert stages[due[0][2]] == ["AWSPENDING"] and stages["u" * 32] == ["AWSCURRENT"]
+    assert store.run_sync(lambda t: model.due_rotations(t, T0 + 2 * model.DAY)) == []  # moved on to the next date

@@ -6,7 +6,7 @@ MANIFEST = Manifest(
     package="secretsmanager",
     services=("secretsmanager",),
     api_modules={"secretsmanager": ("gureum.services.secretsmanager.api",)},
-    validation_errors={"secretsmanager": "InvalidParameterException"},
+    validation_errors={"secretsmanager": "ValidationException"},
     routing={"secretsmanager": Routing(target_prefix="secretsmanager")},
     components=(Component("secretsmanager.sweep", "gureum.services.secretsmanager.sweep:run", ("secretsmanager",)),),
     settings="gureum.services.secretsmanager.settings:SecretsSettings",

@@ -94,7 +94,7 @@ def find(txn: Txn, account: str, region: str, ref: str, now: float) -> tuple[str
 
 def _check_name(name: str) -> None:
     if not _NAME.match(name):
-        raise err("InvalidParameterException", "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
+        raise AwsError.common("ValidationException", "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
 
 
 def _value_of(p: Doc) -> tuple[bytes, bool] | None:

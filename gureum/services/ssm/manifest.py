@@ -1,6 +1,6 @@
 """SSM's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Manifest, Routing
+from gureum.services.manifest import Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="ssm",
@@ -9,4 +9,5 @@ MANIFEST = Manifest(
     validation_errors={"ssm": "ValidationException"},
     routing={"ssm": Routing(target_prefix="AmazonSSM")},
     reset="gureum.services.ssm.reset:reset",
+    denials={"ssm": Denial("AccessDeniedException")},
 )
