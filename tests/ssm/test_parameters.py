@@ -241,3 +241,15 @@ def test_at_most_100_versions_and_a_labelled_oldest_blocks_the_next(ssm) -> None
     assert ssm.put_parameter(Name=name, Value="x", Overwrite=True)["Version"] == 101
     assert code_of(lambda: ssm.get_parameter(Name=f"{name}:1")) == "ParameterVersionNotFound"
     assert ssm.get_parameter(Name=f"{name}:2")["Parameter"]["Value"] == "1"
+
+
+def test_another_account_neither_sees_nor_reads_parameters(gureum, ssm) -> None:  # type: ignore[no-untyped-def]
+    other = gureum.client("ssm", aws_access_key_id="777788889999")
+    root = "/" + uniq()
+    ssm.put_parameter(Name=f"{root}/mine", Value="v", Type="String")
+    arn = ssm.get_parameter(Name=f"{root}/mine")["Parameter"]["ARN"]
+    assert other.get_parameters_by_path(Path=root, Recursive=True)["Parameters"] == []
+    assert code_of(lambda: other.get_parameter(Name=f"{root}/mine")) == "ParameterNotFound"
+    assert code_of(lambda: other.get_parameter(Name=arn)) == "AccessDeniedException"
+    other.put_parameter(Name=f"{root}/mine", Value="theirs", Type="String")
+    assert ssm.get_parameter(Name=f"{root}/mine")["Parameter"]["Value"] == "v"
