@@ -2,7 +2,8 @@
 function is invoked with {"SecretId", "ClientRequestToken", "Step"} for createSecret,
 setSecret, testSecret and finishSecret in order; it puts the AWSPENDING value and moves
 AWSCURRENT, after which the new version is AWSCURRENT (AWSPENDING gone) and the old one
-AWSPREVIOUS. A function failing a step leaves AWSCURRENT where it was."""
+AWSPREVIOUS. A function failing a step leaves AWSCURRENT where it was; one whose policy does
+not let secretsmanager.amazonaws.com invoke it is refused by RotateSecret."""
 
 from __future__ import annotations
 
@@ -52,11 +53,15 @@ def rotator(gureum: Any) -> Any:
     iam, lam = gureum.client("iam"), gureum.client("lambda")
     role = iam.create_role(RoleName=f"rot-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
 
-    def make(fail_at: str) -> str:
+    def make(fail_at: str, allowed: bool = True) -> str:
         name = f"rotator-{uuid.uuid4().hex[:8]}"
         code = f"FAIL_AT = {fail_at!r}\n" + ROTATOR
-        return str(lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
-                                       Timeout=60, Code={"ZipFile": zip_of({"app.py": code})})["FunctionArn"])
+        arn = str(lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                                      Timeout=60, Code={"ZipFile": zip_of({"app.py": code})})["FunctionArn"])
+        if allowed:
+            lam.add_permission(FunctionName=name, StatementId="sm", Action="lambda:InvokeFunction",
+                               Principal="secretsmanager.amazonaws.com")
+        return arn
 
     return make
 
@@ -95,3 +100,14 @@ def test_a_failing_step_leaves_awscurrent_in_place(gureum: Any, rotator: Any) ->
     assert e.value.response["Error"]["Code"] == "InvalidRequestException"
     sm.cancel_rotate_secret(SecretId=made["ARN"])
     assert sm.describe_secret(SecretId=made["ARN"])["RotationEnabled"] is False
+
+
+def test_a_function_secrets_manager_may_not_invoke_is_refused(gureum: Any, rotator: Any) -> None:
+    sm = gureum.client("secretsmanager")
+    made = sm.create_secret(Name=f"rot-{uuid.uuid4().hex[:8]}", SecretString="keep")
+    with pytest.raises(ClientError) as e:
+        sm.rotate_secret(SecretId=made["ARN"], RotationLambdaARN=rotator("", allowed=False))
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "secretsmanager.amazonaws.com" in e.value.response["Error"]["Message"]
+    desc = sm.describe_secret(SecretId=made["ARN"])
+    assert not desc["RotationEnabled"] and list(desc["VersionIdsToStages"].values()) == [["AWSCURRENT"]]

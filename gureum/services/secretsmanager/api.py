@@ -160,6 +160,10 @@ async def get_random_password(ctx: RequestContext, params: dict[str, Any]) -> di
 
 @sm("RotateSecret")
 async def rotate_secret(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _, secret = await ctx.app.store.read(lambda t: model.find(t, ctx.account_id, ctx.region, params["SecretId"], time.time()))
+    fn_arn = params.get("RotationLambdaARN") or secret.get("RotationLambdaARN")
+    if fn_arn and not await rotation.may_invoke(ctx.app, str(fn_arn), str(secret["ARN"]), ctx.account_id):
+        raise rotation.cannot_invoke()
     out, arn, fn = await ctx.app.store.run(lambda t: model.start_rotation(t, ctx.account_id, ctx.region, params, time.time()))
     if params.get("RotateImmediately", True):
         ctx.app.spawn(rotation.run(ctx.app, arn, fn, str(out["VersionId"])), f"secretsmanager.rotate {arn}")
