@@ -202,6 +202,10 @@ def test_public_parameters_are_served_read_only(ssm) -> None:  # type: ignore[no
     assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == p["Value"]
     ecs = ssm.get_parameters_by_path(Path="/aws/service/ecs/optimized-ami/amazon-linux-2", Recursive=True)["Parameters"]
     assert any(x["Name"].endswith("/recommended/image_id") for x in ecs)
+    regions = [r for page in ssm.get_paginator("get_parameters_by_path").paginate(Path="/aws/service/global-infrastructure/regions")
+               for r in page["Parameters"]]
+    assert "/aws/service/global-infrastructure/regions/us-east-1" in [r["Name"] for r in regions]
+    assert all(r["Value"] == r["Name"].rsplit("/", 1)[1] for r in regions)
     assert code_of(lambda: ssm.put_parameter(Name=name, Value="ami-00000000", Type="String", Overwrite=True)) == "AccessDeniedException"
     assert code_of(lambda: ssm.get_parameter(Name="/aws/service/nothing/here")) == "ParameterNotFound"
 
