@@ -24,6 +24,7 @@ import json
 import re
 import secrets as pyrandom
 import string
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -535,8 +536,6 @@ def json_key(value: str, field: str) -> str:
 def due_rotations(txn: Txn, now: float) -> list[tuple[str, str, str]]:
     """The scheduled rotations due now, each started (its AWSPENDING version created, the
     next date moved on): [(secret ARN, function ARN, token)]."""
-    import uuid
-
     out: list[tuple[str, str, str]] = []
     for k, doc in list(txn.scan(SECRETS)):
         due = doc.get("NextRotationDate")
