@@ -123,6 +123,11 @@ class FunctionPort(Protocol):
         apply); returns its request id."""
         ...
 
+    async def invoke(self, arn: str, payload: bytes) -> tuple[bytes, str | None]:
+        """Invoke `arn` synchronously (RequestResponse); returns (payload, function error:
+        None, or "Unhandled" as Lambda's X-Amz-Function-Error says)."""
+        ...
+
 
 class LogSink(Protocol):
     """A batching writer: `append` never waits; `run` flushes until cancelled."""

@@ -466,3 +466,15 @@ def route53_healthcheck(check_id: str) -> str:
 
 def route53_cidrcollection(collection_id: str) -> str:
     return route53("cidrcollection", collection_id)
+
+
+# --- SSM / Secrets Manager --------------------------------------------------------------
+
+def ssm_parameter(region: str, account: str, name: str) -> str:
+    """A parameter's ARN: a hierarchical name's leading slash is not doubled."""
+    return build("ssm", region, account, "parameter/" + name.lstrip("/"))
+
+
+def secretsmanager_secret(region: str, account: str, name: str, suffix: str) -> str:
+    """A secret's ARN: its name, a dash and six random characters."""
+    return build("secretsmanager", region, account, f"secret:{name}-{suffix}")

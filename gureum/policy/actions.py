@@ -48,6 +48,7 @@ class Target:
 PREFIXES = {
     "sts": "sts", "iam": "iam", "ecr": "ecr", "route53": "route53", "sqs": "sqs", "s3": "s3", "sns": "sns",
     "lambda": "lambda", "logs": "logs", "ecs": "ecs", "servicediscovery": "servicediscovery",
+    "ssm": "ssm", "secretsmanager": "secretsmanager",
 }
 
 # Operations that need no permission at all (AWS's service authorization reference lists no
@@ -338,9 +339,28 @@ def _sts(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     return ["*"]
 
 
+def _ssm(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    refs = [p["Name"]] if isinstance(p.get("Name"), str) else list(p.get("Names") or [])
+    if op in ("AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource") and p.get("ResourceType") == "Parameter":
+        refs = [p.get("ResourceId")]
+    out = [str(r) if arns.looks_like_arn(str(r)) else arns.ssm_parameter(region, account, str(r)) for r in refs if isinstance(r, str)]
+    return out or ["*"]
+
+
+def _secret(ref: str, account: str, region: str) -> str:
+    return ref if arns.looks_like_arn(ref) else arns.secretsmanager_secret(region, account, ref, "??????")
+
+
+def _secretsmanager(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    if isinstance(p.get("SecretId"), str):
+        return [_secret(p["SecretId"], account, region)]
+    return ["*"]
+
+
 _RESOURCES: dict[str, Resolver] = {
     "sqs": _sqs, "sns": _sns, "lambda": _lambda, "s3": _s3, "ecr": _ecr, "logs": _logs, "ecs": _ecs,
     "servicediscovery": _servicediscovery, "route53": _route53, "iam": _iam, "sts": _sts,
+    "ssm": _ssm, "secretsmanager": _secretsmanager,
 }
 
 
@@ -386,6 +406,9 @@ def target(service: str, operation: str, params: Mapping[str, Any], account: str
         also = (("sqs:ReceiveMessage", str(params["EventSourceArn"])),)
     elif service == "sqs" and operation == "StartMessageMoveTask" and params.get("DestinationArn"):
         also = (("sqs:SendMessage", str(params["DestinationArn"])),)
+    elif service == "secretsmanager" and operation == "BatchGetSecretValue":
+        also = tuple(("secretsmanager:GetSecretValue", _secret(str(r), account, region))
+                     for r in params.get("SecretIdList") or () if isinstance(r, str))
     if (service, operation) in _PASSES_ROLE:
         also += tuple(("iam:PassRole", str(params[p])) for p in _PASSES_ROLE[(service, operation)]
                       if isinstance(params.get(p), str) and params[p])

@@ -29,6 +29,7 @@ READERS: dict[str, str] = {
     "ecr": "gureum.services.ecr.resource_policy:read",
     "lambda": "gureum.services.lambda_.resource_policy:read",
     "s3": "gureum.services.s3.resource_policy:read",
+    "secretsmanager": "gureum.services.secretsmanager.resource_policy:read",
 }
 
 _loaded: dict[str, Reader] = {}

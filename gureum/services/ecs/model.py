@@ -444,6 +444,9 @@ def register_taskdef(txn: Txn, account: str, region: str, params: dict[str, Any]
             "Invalid 'cpu' setting for task. For more information, see the Amazon ECS documentation.",
         )
     containers = _check_containers(params["containerDefinitions"], memory, fargate, network_mode)
+    if not params.get("executionRoleArn") and any(c.get("secrets") for c in containers):
+        raise AwsError.modeled("ecs", "ClientException",
+                               "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.")
     for c in containers:
         lc = c.get("logConfiguration")
         if fargate and lc and lc.get("logDriver") not in ("awslogs", "splunk", "awsfirelens"):

@@ -1,8 +1,8 @@
 """Private registry credentials of a container instance, as the ECS agent takes them:
 ECS_ENGINE_AUTH_TYPE ("docker" or "dockercfg") and ECS_ENGINE_AUTH_DATA (JSON), from the
 environment or the settings `ecs.engine_auth_type` / `ecs.engine_auth_data`. As in ECS, they
-serve tasks of the EC2 launch type; Fargate tasks name theirs in `repositoryCredentials`,
-which needs Secrets Manager (not in gureum yet).
+serve tasks of the EC2 launch type; Fargate tasks name theirs in `repositoryCredentials`, a
+Secrets Manager secret read at task start (task_secrets.py).
 
   docker:    {"registry.example.com": {"username": "u", "password": "p"}, ...}
   dockercfg: {"https://registry.example.com": {"auth": base64("u:p"), "email": "..."}, ...}

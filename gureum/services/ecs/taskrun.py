@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
-from gureum.services.ecs import envfiles, model
+from gureum.services.ecs import envfiles, model, task_secrets
 
 if TYPE_CHECKING:
     from gureum.services.ecs.task_host import TaskHost
@@ -59,6 +59,8 @@ class ContainerRun:
     mounted: Path | None = None
     start_error: str = ""  # runc's own complaint when the container never started
     env_files: list[dict[str, str]] = field(default_factory=list)  # environmentFiles, read at activation
+    secret_env: dict[str, str] = field(default_factory=dict)  # `secrets`, resolved before the pull
+    registry_creds: img.Credentials | None = None  # `repositoryCredentials`, resolved before the pull
 
     @property
     def essential(self) -> bool:
@@ -98,7 +100,8 @@ class TaskRun:
         self.cpu = int(doc.get("cpu") or 0)
         self.memory = int(doc.get("memory") or 0)
         self.launch_type = doc.get("launchType", "FARGATE")
-        self.role_arn: str | None = (doc.get("overrides") or {}).get("taskRoleArn") or meta["taskdef"].get("taskRoleArn")
+        self.doc_overrides: dict[str, Any] = dict(doc.get("overrides") or {})
+        self.role_arn: str | None = self.doc_overrides.get("taskRoleArn") or meta["taskdef"].get("taskRoleArn")
 
     # --- store updates ---------------------------------------------------------------------
     async def update(self, fn: Any) -> dict[str, Any]:
@@ -192,11 +195,32 @@ class TaskRun:
         # not awaited here: writes commit in order, so PENDING lands before ACTIVATING
         self.pending_write = asyncio.ensure_future(self.set_status("PENDING", fn))
 
+    async def resolve_secrets(self) -> None:
+        """Container `secrets` and `repositoryCredentials` read with the execution role
+        (task_secrets.py), before any image is pulled: a failure stops the task."""
+        specs = [c.spec for c in self.containers]
+        role = (self.doc_overrides.get("executionRoleArn") or self.meta["taskdef"].get("executionRoleArn"))
+        try:
+            if any(c.get("secrets") for c in specs):
+                found = await task_secrets.resolve(self.host.store, self.account, self.region, specs, role)
+                for c in self.containers:
+                    c.secret_env = found.get(c.name, {})
+            for c in self.containers:
+                param = (c.spec.get("repositoryCredentials") or {}).get("credentialsParameter")
+                if param:
+                    user, password = await task_secrets.repository_credentials(self.host.store, self.account, self.region, param, role)
+                    c.registry_creds = img.Credentials(user, password)
+        except task_secrets.SecretsError as e:
+            raise TaskFailed(str(e)) from None
+
     async def pull(self) -> None:
         self.pull_started = model.now()
+        await self.resolve_secrets()
 
         async def one(c: ContainerRun) -> None:
             creds, rewrite, local = await self.host.registry_access(c.spec["image"], self.account, self.region, ec2=self.launch_type == "EC2")
+            if c.registry_creds is not None and local is None and creds is None:
+                creds = c.registry_creds
             try:
                 c.image = await self.host.images.pull(c.spec["image"], creds, rewrite=rewrite, local=local)
             except img.PullError as e:
@@ -361,6 +385,7 @@ class TaskRun:
     def process_spec(self, c: ContainerRun, injected: dict[str, str]) -> rc.ProcessSpec:
         assert c.image is not None
         env = envfiles.merge(c.spec.get("environment"), c.env_files)
+        env.update(c.secret_env)
         env.update(injected)
         return rc.merge_process(
             c.image.config,

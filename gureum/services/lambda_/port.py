@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_.async_queue import enqueue
+from gureum.services.lambda_.engine import engine_of
 from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
@@ -40,3 +41,10 @@ class Functions:
         if engine is not None and engine.queue is not None:  # it runs here: no need to wait for its next poll
             engine.queue.wake()
         return request_id
+
+    async def invoke(self, arn: str, payload: bytes) -> tuple[bytes, str | None]:
+        account, region, name, qualifier = parse_function_arn(arn)
+        engine = await engine_of(self.app)
+        target = await engine.resolve(account, region, name, qualifier)
+        result = await engine.invoke(account, region, target, payload)
+        return result.payload, result.function_error
