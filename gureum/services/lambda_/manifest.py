@@ -6,7 +6,7 @@ from gureum.services.manifest import Component, Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="lambda_",
     services=("lambda",),
-    api_modules={"lambda": ("gureum.services.lambda_.api", "gureum.services.lambda_.esm")},
+    api_modules={"lambda": ("gureum.services.lambda_.api", "gureum.services.lambda_.esm", "gureum.services.lambda_.provisioned")},
     components=(
         Component("lambda", "gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
         Component("lambda-esm", "gureum.services.lambda_.esm_poller:run", ("lambda",)),  # SQS event sources
