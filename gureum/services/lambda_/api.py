@@ -221,26 +221,8 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     engine = ctx.app.parts.get(ENGINE) or await engine_of(ctx.app)
     kind = params.get("InvocationType") or "RequestResponse"
     payload: bytes = params.get("Payload") or b""
-    limit = SYNC_PAYLOAD_LIMIT if kind != "Event" else ASYNC_PAYLOAD_LIMIT
-    if len(payload) > limit:
-        op = "InvokeFunction" if kind != "Event" else "InvokeAsync"
-        raise AwsError.modeled("lambda", "RequestTooLargeException", f"Request must be smaller than {limit} bytes for the {op} operation", Type="User")
-    if payload:
-        try:
-            json.loads(payload)
-        except ValueError as exc:
-            raise AwsError.modeled("lambda", "InvalidRequestContentException", f"Could not parse request body into json: Could not parse payload into json: {exc}", Type="User") from None
-    client_context = None
-    if params.get("ClientContext"):
-        try:
-            raw = base64.b64decode(params["ClientContext"], validate=True)
-            if len(params["ClientContext"]) > CLIENT_CONTEXT_LIMIT:
-                raise ValueError("too long")
-            json.loads(raw)
-            client_context = raw.decode()
-        except (binascii.Error, ValueError):
-            raise AwsError.modeled("lambda", "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.", Type="User") from None
-    account = _invoked_account(ctx, params["FunctionName"])
+    client_context = check_invoke_input(kind, payload, params.get("ClientContext"))
+    account = invoked_account(ctx, params["FunctionName"])
     target = await engine.resolve(account, ctx.region, params["FunctionName"], params.get("Qualifier"))
     if kind == "DryRun":
         return {"StatusCode": 204}
@@ -267,7 +249,32 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _invoked_account(ctx: RequestContext, function_name: str) -> str:
+def check_invoke_input(kind: str, payload: bytes, client_context_b64: str | None) -> str | None:
+    """An invocation's payload (size for `kind`, JSON) and client context (base64 JSON,
+    returned decoded) as AWS checks them."""
+    limit = SYNC_PAYLOAD_LIMIT if kind != "Event" else ASYNC_PAYLOAD_LIMIT
+    if len(payload) > limit:
+        op = "InvokeFunction" if kind != "Event" else "InvokeAsync"
+        raise AwsError.modeled("lambda", "RequestTooLargeException", f"Request must be smaller than {limit} bytes for the {op} operation", Type="User")
+    if payload:
+        try:
+            json.loads(payload)
+        except ValueError as exc:
+            raise AwsError.modeled("lambda", "InvalidRequestContentException", f"Could not parse request body into json: Could not parse payload into json: {exc}", Type="User") from None
+    client_context = None
+    if client_context_b64:
+        try:
+            raw = base64.b64decode(client_context_b64, validate=True)
+            if len(client_context_b64) > CLIENT_CONTEXT_LIMIT:
+                raise ValueError("too long")
+            json.loads(raw)
+            client_context = raw.decode()
+        except (binascii.Error, ValueError):
+            raise AwsError.modeled("lambda", "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.", Type="User") from None
+    return client_context
+
+
+def invoked_account(ctx: RequestContext, function_name: str) -> str:
     """The account whose function Invoke runs: the one a full ARN names when the request
     came through the edge (whose gate let it in only on a grant in that function's policy),
     else the caller's."""

@@ -34,7 +34,7 @@ from gureum.services.lambda_.environment import EnvConfig, InvokeResult
 from gureum.services.lambda_.function_cache import FunctionCache, FunctionState
 from gureum.services.lambda_.functions import pending_images
 from gureum.services.lambda_.images import ImageStore, launch_spec, prepare
-from gureum.services.lambda_.runtime_api import Invocation
+from gureum.services.lambda_.runtime_api import Invocation, ResponseStream
 from gureum.services.lambda_.scheduler import Concurrency, Scheduler
 from gureum.services.lambda_.settings import LambdaSettings
 from gureum.services.lambda_.slots import ENGINE
@@ -391,6 +391,7 @@ class LambdaEngine:
         request_id: str | None = None,
         client_context: str | None = None,
         tail: bool = False,
+        stream: ResponseStream | None = None,
     ) -> InvokeResult:
         """Run the target synchronously; raises Throttled or AwsError."""
         config = target.config
@@ -414,6 +415,7 @@ class LambdaEngine:
             function_arn=target.invoked_arn,
             trace_id=_trace_id(),
             client_context=client_context,
+            stream=stream,
         )
         slot = f"{target.state.key}/{target.qualifier}" if pcs and target.qualifier in pcs else None
         result = await self.scheduler.invoke(cfg, inv, limits, capture=tail, slot=slot)

@@ -6,7 +6,8 @@ from gureum.services.manifest import Component, Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="lambda_",
     services=("lambda",),
-    api_modules={"lambda": ("gureum.services.lambda_.api", "gureum.services.lambda_.esm", "gureum.services.lambda_.provisioned")},
+    api_modules={"lambda": ("gureum.services.lambda_.api", "gureum.services.lambda_.esm", "gureum.services.lambda_.provisioned",
+                          "gureum.services.lambda_.streaming")},
     components=(
         Component("lambda", "gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
         Component("lambda-esm", "gureum.services.lambda_.esm_poller:run", ("lambda",)),  # SQS event sources
