@@ -22,6 +22,7 @@ from gureum.policy import actions, resource_policies
 from gureum.services.iam.port import get_role, role_trusts_service
 from gureum.services.lambda_ import (
     aliases,
+    code_signing,
     code_urls,
     concurrency,
     functions,
@@ -103,9 +104,15 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         image = await images.resolve(ctx.app, uri, ctx.account_id, ctx.region)
         code: dict[str, Any] = {"digest": None, "sha256": image["digest"].split(":", 1)[1], "size": 0, "image": image}
     else:
+        await code_signing.check_deployment(ctx, params.get("CodeSigningConfigArn"), name)
         code = await store_code(ctx, await code_bytes(ctx, params.get("Code")))
     key = model.fn_key(ctx.account_id, ctx.region, name)
     doc = model.new_function(ctx.account_id, ctx.region, params, code, variables)
+    if params.get("CodeSigningConfigArn"):
+        if package == "Image":
+            raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                                   "Code signing is not supported for container image functions.", Type="User")
+        doc["csc"] = params["CodeSigningConfigArn"]
     config = await ctx.app.store.run(lambda t: functions.create(t, key, doc, params.get("Layers"), bool(params.get("Publish"))))
     if package == "Image":
         ctx.app.spawn(
@@ -157,7 +164,7 @@ async def delete_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 @operation("lambda", "UpdateFunctionCode")
 async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    current, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
+    current, current_doc = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
     is_image = current.get("PackageType") == "Image"
     if params.get("ImageUri"):
         if not is_image:
@@ -166,6 +173,7 @@ async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> d
         return await _update_image(ctx, key, arn, params, image)
     if is_image:
         raise AwsError.modeled("lambda", "InvalidParameterValueException", "Please provide ImageUri when updating a function with packageType Image.", Type="User")
+    await code_signing.check_deployment(ctx, current_doc.get("csc"), current["FunctionName"])
     code = await store_code(ctx, await code_bytes(ctx, {k: params.get(k) for k in ("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion")}))
     if params.get("DryRun"):
         config, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
@@ -193,6 +201,9 @@ async def update_function_configuration(ctx: RequestContext, params: dict[str, A
     variables = model.check_environment(params.get("Environment")) if params.get("Environment") is not None else None
     if params.get("Role"):
         await _check_role(ctx, params["Role"])
+    if params.get("Layers"):  # layers must be signed too under a code signing configuration
+        _, current_doc = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
+        await code_signing.check_deployment(ctx, current_doc.get("csc"), current_doc["config"]["FunctionName"], "layer")
     today = _today(ctx)
     config = await ctx.app.store.run(lambda t: functions.update_configuration(t, key, arn, params, variables, today))
     return model.as_updating(await _with_runtime_version(ctx, config))
