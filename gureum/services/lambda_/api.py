@@ -30,6 +30,7 @@ from gureum.services.lambda_ import (
     invoke_configs,
     model,
     permissions,
+    recursion,
     url_configs,
     versions,
 )
@@ -237,8 +238,9 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     target = await engine.resolve(account, ctx.region, params["FunctionName"], params.get("Qualifier"))
     if kind == "DryRun":
         return {"StatusCode": 204}
+    trace = trace_header(ctx)
     if kind == "Event":
-        await engine.queue.enqueue(account, ctx.region, target, payload or b"{}", request_id=ctx.request_id)
+        await engine.queue.enqueue(account, ctx.region, target, payload or b"{}", request_id=ctx.request_id, trace=trace)
         return {"StatusCode": 202}
     try:
         result = await engine.invoke(
@@ -249,15 +251,24 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             request_id=ctx.request_id,
             client_context=client_context,
             tail=params.get("LogType") == "Tail",
+            trace=trace,
         )
     except Throttled as exc:
         raise AwsError.modeled("lambda", "TooManyRequestsException", "Rate Exceeded.", Type="User", Reason=exc.reason, retryAfterSeconds="1") from None
+    except recursion.RecursionStopped:
+        raise recursion.stopped_error() from None
     out: dict[str, Any] = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": target.version}
     if result.function_error:
         out["FunctionError"] = result.function_error
     if params.get("LogType") == "Tail":
         out["LogResult"] = encode_tail(result.log_tail)
     return out
+
+
+def trace_header(ctx: RequestContext) -> str | None:
+    """The caller's X-Ray trace header (AWS SDKs send a Lambda function's own as
+    X-Amzn-Trace-Id: recursion.py follows loops with it)."""
+    return ctx.request.headers.get("x-amzn-trace-id") if ctx.request is not None else None
 
 
 def check_invoke_input(kind: str, payload: bytes, client_context_b64: str | None) -> str | None:

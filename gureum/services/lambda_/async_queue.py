@@ -34,6 +34,7 @@ from gureum.aws.errors import AwsError
 from gureum.delivery import Source, deliver
 from gureum.node_settings import RosterSettings
 from gureum.services.lambda_ import model
+from gureum.services.lambda_.recursion import RecursionStopped
 from gureum.services.lambda_.scheduler import Throttled
 
 if TYPE_CHECKING:
@@ -66,14 +67,16 @@ class EventQueue:
         self._inflight: set[str] = set()
         self._slots = asyncio.Semaphore(PARALLEL)
 
-    async def enqueue(self, account: str, region: str, target: Target, payload: bytes, *, request_id: str | None = None) -> str:
+    async def enqueue(self, account: str, region: str, target: Target, payload: bytes, *, request_id: str | None = None,
+                      trace: str | None = None) -> str:
         name = target.config["FunctionName"]
-        return await self.enqueue_raw(account, region, name, target.qualifier, payload, request_id=request_id)
+        return await self.enqueue_raw(account, region, name, target.qualifier, payload, request_id=request_id, trace=trace)
 
     async def enqueue_raw(
-        self, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None
+        self, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None,
+        trace: str | None = None,
     ) -> str:
-        event_id = await enqueue(self.app, account, region, function, qualifier, payload, request_id=request_id)
+        event_id = await enqueue(self.app, account, region, function, qualifier, payload, request_id=request_id, trace=trace)
         self._wake.set()
         return event_id
 
@@ -171,7 +174,10 @@ class EventQueue:
             await self._finish(key, row, target, eic, None, "EventAgeExceeded")
             return
         try:
-            result = await self.engine.invoke(account, region, target, payload, request_id=row["request_id"])
+            result = await self.engine.invoke(account, region, target, payload, request_id=row["request_id"], trace=row.get("trace"))
+        except RecursionStopped:  # a recursive loop: no retries, to the dead-letter queue and on-failure destination
+            await self._finish(key, row, target, eic, None, "RecursiveInvocationException")
+            return
         except (Throttled, AwsError):
             row["throttles"] += 1
             delay = min(MAX_THROTTLE_BACKOFF, 2 ** (row["throttles"] - 1))
@@ -286,7 +292,7 @@ def release(txn: model.Txn, node: str) -> int:
 
 async def enqueue(
     app: App, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None,
-    missing: Callable[[], AwsError] | None = None,
+    missing: Callable[[], AwsError] | None = None, trace: str | None = None,
 ) -> str:
     """Queue an Event invocation durably (works before the Lambda component runs). With
     `missing`, the function must exist, checked in the same transaction: else `missing()`."""
@@ -303,6 +309,8 @@ async def enqueue(
         "attempts": 0,
         "throttles": 0,
     }
+    if trace:  # the sender's X-Ray trace header (recursion.py counts the chain's invocations with it)
+        row["trace"] = trace
     key = model.fn_key(account, region, function)
 
     def put(t: model.Txn) -> None:

@@ -28,7 +28,7 @@ from gureum.node_settings import TaskNetworkSettings
 from gureum.public import local_url
 from gureum.sandbox.process import SandboxHost
 from gureum.services.iam import port as iam
-from gureum.services.lambda_ import model
+from gureum.services.lambda_ import model, recursion
 from gureum.services.lambda_.code import CodeCache
 from gureum.services.lambda_.environment import EnvConfig, InvokeResult
 from gureum.services.lambda_.function_cache import FunctionCache, FunctionState
@@ -392,8 +392,11 @@ class LambdaEngine:
         client_context: str | None = None,
         tail: bool = False,
         stream: ResponseStream | None = None,
+        trace: str | None = None,
     ) -> InvokeResult:
-        """Run the target synchronously; raises Throttled or AwsError."""
+        """Run the target synchronously; raises Throttled, AwsError, or RecursionStopped when
+        `trace` (the X-Ray trace header of the event that caused this invocation) shows a
+        recursive loop (recursion.py)."""
         config = target.config
         if config.get("State") not in (None, "Active"):
             raise AwsError.modeled(
@@ -408,12 +411,15 @@ class LambdaEngine:
         cached = self._env_configs.get(f"{target.state.key}#{target.version}#{config.get('RevisionId')}")
         cfg = cached[0] if cached is not None and cached[1] > time.monotonic() else await self._env_config(account, region, target)
         request_id = request_id or str(uuid.uuid4())
+        trace_id, count = recursion.next_trace(trace, cfg.function_arn)
+        if count > recursion.LIMIT:
+            recursion.check(target.state.doc, cfg.function_arn, count)
         inv = Invocation(
             request_id=request_id,
             payload=payload or b"{}",
             deadline_ms=int(time.time() * 1000) + cfg.timeout_s * 1000,
             function_arn=target.invoked_arn,
-            trace_id=_trace_id(),
+            trace_id=trace_id,
             client_context=client_context,
             stream=stream,
         )
@@ -445,12 +451,6 @@ async def _resume_images(app: App) -> None:
     for key, resolved, creating in await app.store.read(pending_images):
         account, region, _ = key.split("/", 2)
         app.spawn(prepare(app, key, account, region, resolved, creating), name=f"lambda-image-{key}")
-
-
-def _trace_id() -> str:
-    # X-Ray ids need to be unique, not secret: no getrandom() call per invoke.
-    h = random.getrandbits(160)
-    return "Root=1-%08x-%024x;Parent=%016x;Sampled=0;Lineage=1:%08x:0" % (int(time.time()), h >> 64, h & (1 << 64) - 1, h >> 128)
 
 
 def encode_tail(tail: str) -> str:

@@ -29,7 +29,8 @@ from typing import Any
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
-from gureum.services.lambda_.api import ASYNC_PAYLOAD_LIMIT, check_invoke_input, invoked_account
+from gureum.services.lambda_ import recursion
+from gureum.services.lambda_.api import ASYNC_PAYLOAD_LIMIT, check_invoke_input, invoked_account, trace_header
 from gureum.services.lambda_.engine import encode_tail, engine_of
 from gureum.services.lambda_.environment import InvokeResult
 from gureum.services.lambda_.runtime_api import ResponseStream
@@ -91,7 +92,7 @@ async def invoke_with_response_stream(ctx: RequestContext, params: dict[str, Any
     async def run() -> InvokeResult | BaseException:
         try:
             return await engine.invoke(account, ctx.region, target, payload, request_id=ctx.request_id,
-                                       client_context=client_context, tail=tail, stream=stream)
+                                       client_context=client_context, tail=tail, stream=stream, trace=trace_header(ctx))
         except Exception as exc:  # answered by the handler below
             return exc
         finally:
@@ -103,6 +104,8 @@ async def invoke_with_response_stream(ctx: RequestContext, params: dict[str, Any
         outcome = task.result()
         if isinstance(outcome, Throttled):
             raise _throttled(outcome)
+        if isinstance(outcome, recursion.RecursionStopped):
+            raise recursion.stopped_error()
         if isinstance(outcome, BaseException):
             raise outcome
     content_type = stream.started.result() if stream.started.done() else "application/octet-stream"
@@ -147,5 +150,6 @@ async def invoke_async(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     check_invoke_input("Event", bytes(payload), None)
     account = invoked_account(ctx, params["FunctionName"])
     target = await engine.resolve(account, ctx.region, params["FunctionName"], None)
-    await engine.queue.enqueue(account, ctx.region, target, bytes(payload) or b"{}", request_id=ctx.request_id)
+    await engine.queue.enqueue(account, ctx.region, target, bytes(payload) or b"{}", request_id=ctx.request_id,
+                               trace=trace_header(ctx))
     return {"Status": 202}
