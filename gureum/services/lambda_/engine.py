@@ -28,7 +28,7 @@ from gureum.node_settings import TaskNetworkSettings
 from gureum.public import local_url
 from gureum.sandbox.process import SandboxHost
 from gureum.services.iam import port as iam
-from gureum.services.lambda_ import model, recursion
+from gureum.services.lambda_ import model, recursion, runtime_management
 from gureum.services.lambda_.code import CodeCache
 from gureum.services.lambda_.environment import EnvConfig, InvokeResult
 from gureum.services.lambda_.function_cache import FunctionCache, FunctionState
@@ -316,6 +316,7 @@ class LambdaEngine:
             app_log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel") or "",
             system_log_level=(config.get("LoggingConfig") or {}).get("SystemLogLevel") or "",
             refuse_fallback=self.app.settings(LambdaSettings).refuse_fallback,
+            pinned_runtime_arn=runtime_management.pinned(target.state.doc, target.version),
             **image_fields,
         )
 

@@ -128,6 +128,7 @@ class EnvConfig:
     system_log_level: str = ""  # LoggingConfig.SystemLogLevel (JSON format only; "" = INFO)
     refuse_fallback: bool = False  # lambda.runtime_fallback=refuse: never run another version than declared
     init_type: str = "on-demand"  # AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" for provisioned environments
+    pinned_runtime_arn: str = ""  # runtime management Manual: the only runtime version this may run (runtime_management.py)
 
     @property
     def provisioned(self) -> bool:
@@ -499,6 +500,14 @@ class ExecutionEnvironment:
         missing = runtime_versions.missing(tc)
         if problem:
             self._log(f"gureum: {problem}")
+        pinned = self.cfg.pinned_runtime_arn
+        if pinned and runtime_versions.version_arn(self.cfg.region, tc) != pinned:
+            self._init_start(tc)
+            message = (f"{rt.name}: the runtime version {pinned} this function is pinned to (UpdateRuntimeOn Manual) "
+                       f"is not available here any more")
+            self._platform(self.platform.init_report(time.time(), 0.0, "Runtime.Unavailable"))
+            await self.destroy()
+            raise InitFailed(_runtime_error("Runtime.Unavailable", message), "Runtime.Unavailable", 0.0)
         if self.cfg.refuse_fallback and (missing or problem):
             self._init_start(tc)
             message = f"{rt.name} cannot run as declared here: {missing or problem} (lambda.runtime_fallback=refuse)"
