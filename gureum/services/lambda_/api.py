@@ -22,6 +22,7 @@ from gureum.policy import actions, resource_policies
 from gureum.services.iam.port import get_role, role_trusts_service
 from gureum.services.lambda_ import (
     aliases,
+    capacity_providers,
     code_signing,
     code_urls,
     concurrency,
@@ -86,6 +87,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         name, _ = model.parse_name(name, ctx.account_id, ctx.region)
         params = {**params, "FunctionName": name}
     model.check_new_name(name)
+    capacity_providers.check_function_config(params)
     package = params.get("PackageType") or "Zip"
     if package not in ("Zip", "Image"):
         raise AwsError.modeled("lambda", "ValidationException", f"1 validation error detected: Value '{package}' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]", Type="User")
@@ -199,6 +201,7 @@ async def _update_image(ctx: RequestContext, key: str, arn: str, params: dict[st
 async def update_function_configuration(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
     model.check_limits(params)
+    capacity_providers.check_function_config(params)
     variables = model.check_environment(params.get("Environment")) if params.get("Environment") is not None else None
     if params.get("Role"):
         await _check_role(ctx, params["Role"])
