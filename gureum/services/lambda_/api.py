@@ -26,6 +26,7 @@ from gureum.services.lambda_ import (
     code_signing,
     code_urls,
     concurrency,
+    durable_api,
     functions,
     images,
     invoke_configs,
@@ -242,6 +243,8 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     if kind == "DryRun":
         return {"StatusCode": 204}
     trace = trace_header(ctx)
+    if target.config.get("DurableConfig") is not None:  # a durable function: a durable execution
+        return await durable_api.invoke(ctx, engine, account, target, payload, kind, params.get("DurableExecutionName"))
     if kind == "Event":
         await engine.queue.enqueue(account, ctx.region, target, payload or b"{}", request_id=ctx.request_id, trace=trace)
         return {"StatusCode": 202}

@@ -496,6 +496,11 @@ async def run(app: App) -> None:
     app.notes.append(f"Lambda: functions run in {mode}{reason}; function URLs on port {engine.urls.port}")
     app.set_status("lambda", "running", "" if engine.host.isolated and not engine.host.reason else engine.host.reason)
     app.parts.put(ENGINE, engine)
+    from gureum.services.lambda_.durable_api import DurableRunner
+    from gureum.services.lambda_.slots import DURABLE
+
+    durable_runner = DurableRunner(app, engine)
+    app.parts.put(DURABLE, durable_runner)
     app.spawn(_resume_images(app), name="lambda-image-resume")
     sharing: shared_concurrency.Sharing | None = None
     try:
@@ -503,6 +508,7 @@ async def run(app: App) -> None:
             app.every(engine.scheduler.reap_interval(), engine.scheduler.reap, name="lambda-reaper")
             tg.create_task(engine.queue.run(), name="lambda-events")
             app.every(5.0, engine.provision_sweep, name="lambda-provisioned", first=0.0)
+            app.every(1.0, durable_runner.sweep, name="lambda-durable", first=0.0)
             if app.store.shared:
                 app.every(settings.follow_interval, changes.poll, name="lambda-follow")
                 sharing = shared_concurrency.start(app, engine.scheduler)

@@ -30,7 +30,8 @@ from gureum.services.lambda_.runtimes.lifecycle import recommended
 from gureum.store import Txn
 
 # UpdateFunctionConfiguration's members copied as they are.
-UPDATABLE = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "DeadLetterConfig", "KMSKeyArn", "EphemeralStorage")
+UPDATABLE = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "DeadLetterConfig", "KMSKeyArn", "EphemeralStorage",
+             "DurableConfig")
 
 
 def check_runtime(runtime: str | None, handler: str | None, today: date, *, updating: bool = False) -> None:

@@ -1,0 +1,142 @@
+"""Durable functions with AWS's own durable execution SDK (aws-durable-execution-sdk-python,
+zipped with the function): Invoke starts a durable execution; steps are checkpointed and
+not run again when the function is replayed after a wait and after a callback
+(SendDurableExecutionCallbackSuccess); the execution's state, history and listing are
+AWS's; a synchronous Invoke answers the execution's result; StopDurableExecution ends one."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aws_durable_execution_sdk_python
+import pytest
+from botocore.exceptions import ClientError
+from lambda_helpers import log_lines
+from waiting import wait_for
+
+APP = textwrap.dedent(
+    """
+    from aws_durable_execution_sdk_python import DurableContext, durable_execution, durable_step
+    from aws_durable_execution_sdk_python.config import Duration
+
+    @durable_step
+    def double(step_context, x):
+        print("step runs", x)
+        return x * 2
+
+    @durable_execution
+    def handler(event, context: DurableContext):
+        a = context.step(double(event["x"]), name="double")
+        context.wait(Duration.from_seconds(1), name="pause")
+        if not event.get("approve"):
+            return {"a": a}
+        callback = context.create_callback(name="approval")
+        return {"a": a, "approved": callback.result()}
+    """
+)
+
+
+def _sdk_files() -> dict[str, str | bytes]:
+    root = Path(aws_durable_execution_sdk_python.__file__).parent
+    files: dict[str, str | bytes] = {}
+    for path in root.rglob("*.py"):
+        files[str(path.relative_to(root.parent))] = path.read_bytes()
+    return files
+
+
+@pytest.fixture
+def durable_function(make_function: Any, lam: Any) -> str:
+    name = make_function({"app.py": APP, **_sdk_files()}, runtime="python3.11", Timeout=30,
+                         DurableConfig={"ExecutionTimeout": 600, "RetentionPeriodInDays": 1})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
+
+
+def _history(lam: Any, arn: str) -> list[dict[str, Any]]:
+    return lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
+
+
+def test_a_durable_execution_checkpoints_waits_and_resumes_on_a_callback(gureum, lam, durable_function):
+    name = durable_function
+    assert lam.get_function_configuration(FunctionName=name)["DurableConfig"]["ExecutionTimeout"] == 600
+    started = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"x": 21, "approve": True}).encode())
+    assert started["StatusCode"] == 202
+    arn = started["DurableExecutionArn"]
+    assert f":function:{name}:$LATEST/durable-execution/" in arn
+
+    def callback_id() -> str | None:
+        for e in _history(lam, arn):
+            if e["EventType"] == "CallbackStarted":
+                return str(e["CallbackStartedDetails"]["CallbackId"])
+        return None
+
+    cid = wait_for("the callback started", callback_id, timeout=90)
+    running = lam.get_durable_execution(DurableExecutionArn=arn)
+    assert running["Status"] == "RUNNING"
+    assert json.loads(running["InputPayload"]) == {"x": 21, "approve": True}
+    kinds = [e["EventType"] for e in _history(lam, arn)]
+    for kind in ("ExecutionStarted", "StepStarted", "StepSucceeded", "WaitStarted", "WaitSucceeded", "CallbackStarted"):
+        assert kind in kinds, kinds
+
+    lam.send_durable_execution_callback_success(CallbackId=cid, Result=b"yes")  # handed to the SDK as it is
+
+    def finished() -> dict[str, Any] | None:
+        got = lam.get_durable_execution(DurableExecutionArn=arn)
+        return got if got["Status"] != "RUNNING" else None
+
+    done = wait_for("the execution finished", finished, timeout=90)
+    assert done["Status"] == "SUCCEEDED", done
+    assert json.loads(done["Result"]) == {"a": 42, "approved": "yes"}
+    history = _history(lam, arn)
+    assert sum(e["EventType"] == "InvocationCompleted" for e in history) == 3  # first run, after the wait, after the callback
+    assert history[-1]["EventType"] == "ExecutionSucceeded"
+    # the step ran once: the two later invocations replayed its checkpointed result
+    lines = log_lines(gureum, name, "step runs")
+    wait_for("the last invocation's REPORT", lambda: sum(line.startswith("REPORT") for line in log_lines(gureum, name, "REPORT")) >= 3)
+    assert sum("step runs 21" in line for line in log_lines(gureum, name, "step runs")) == 1, lines
+
+    listed = lam.list_durable_executions_by_function(FunctionName=name)["DurableExecutions"]
+    assert [(e["DurableExecutionArn"], e["Status"]) for e in listed] == [(arn, "SUCCEEDED")]
+    with pytest.raises(ClientError) as err:  # a callback answers once
+        lam.send_durable_execution_callback_success(CallbackId=cid, Result=b'"again"')
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_a_synchronous_invoke_answers_the_executions_result_and_stop_ends_one(lam, durable_function):
+    name = durable_function
+    got = lam.invoke(FunctionName=name, Payload=json.dumps({"x": 5}).encode(), DurableExecutionName=f"run-{uuid.uuid4().hex[:6]}")
+    assert "FunctionError" not in got
+    assert json.loads(got["Payload"].read()) == {"a": 10}
+    assert lam.get_durable_execution(DurableExecutionArn=got["DurableExecutionArn"])["Status"] == "SUCCEEDED"
+
+    waiting = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"x": 1, "approve": True}).encode())
+    arn = waiting["DurableExecutionArn"]
+    wait_for("the callback started", lambda: any(e["EventType"] == "CallbackStarted" for e in _history(lam, arn)), timeout=90)
+    stopped = lam.stop_durable_execution(DurableExecutionArn=arn)
+    assert stopped["StopTimestamp"]
+    assert lam.get_durable_execution(DurableExecutionArn=arn)["Status"] == "STOPPED"
+    assert _history(lam, arn)[-1]["EventType"] == "ExecutionStopped"
+    lam.delete_durable_execution(DurableExecutionArn=arn)
+    with pytest.raises(ClientError) as err:
+        lam.get_durable_execution(DurableExecutionArn=arn)
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_checkpoints_need_the_live_token(lam, durable_function):
+    name = durable_function
+    got = lam.invoke(FunctionName=name, Payload=json.dumps({"x": 2}).encode())
+    arn = got["DurableExecutionArn"]
+    with pytest.raises(ClientError) as err:  # the execution has ended: no token is live
+        lam.checkpoint_durable_execution(DurableExecutionArn=arn, CheckpointToken="stale",
+                                         Updates=[{"Id": "x", "Type": "STEP", "Action": "START"}])
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as err:
+        lam.get_durable_execution_state(DurableExecutionArn=arn, CheckpointToken="stale")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as err:
+        lam.send_durable_execution_callback_success(CallbackId="bm9uZQ==", Result=b"1")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
