@@ -230,7 +230,7 @@ def next_wake(doc: dict[str, Any]) -> int | None:
             times.append((op.get("StepDetails") or {}).get("NextAttemptTimestamp", doc["timeout_at"]))
         elif op["Type"] == "CALLBACK" and op["Status"] == "STARTED":
             times += [t for t in (op.get("_deadline"), op.get("_heartbeat_deadline")) if t]
-    return min(times)
+    return int(min(times))
 
 
 # --- checkpoints ---------------------------------------------------------------------------
