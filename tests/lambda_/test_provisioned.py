@@ -114,3 +114,39 @@ def test_provisioned_concurrency_rules_and_errors(lam, make_function):
     assert err.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     _, out = invoke_json(lam, name, Qualifier=version)
     assert out["init"] == "provisioned-concurrency", out
+
+
+def test_provisioned_concurrency_is_billed_as_aws_bills_it(gureum, lam, make_function):
+    import subprocess
+    import sys
+
+    from gureum.billing import prices
+
+    name = make_function(PROBE, MemorySize=256)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier=version, ProvisionedConcurrentExecutions=1)
+    _ready(lam, name, version)
+    _, out = invoke_json(lam, name, Qualifier=version)
+    assert out["init"] == "provisioned-concurrency"
+
+    def billed() -> dict | None:
+        run = subprocess.run([sys.executable, "-m", "gureum", "costs", "--json", "--endpoint", gureum.endpoint],
+                             capture_output=True, text=True, timeout=60, env=gureum.env)
+        assert run.returncode == 0, run.stderr
+        rows = [r for r in json.loads(run.stdout)["lambda"] if r["function"].endswith(f":function:{name}")]
+        return rows[0] if rows and rows[0]["provisionedGbSeconds"] and rows[0]["provisionedDurationGbSeconds"] else None
+
+    row = wait_for("provisioned concurrency in gureum costs", billed, timeout=60, interval=0.5)
+    # one environment of 256 MB, enabled for less than 5 minutes: billed for 5 minutes
+    assert row["provisionedGbSeconds"] == 300 * 0.25
+    assert row["requests"] == 1
+    assert row["cost"] > 300 * 0.25 * prices.LAMBDA_PC_GB_SECOND["x86_64"]
+
+
+def test_provisioned_prices_are_aws_us_east_1():
+    from gureum.billing import prices
+
+    assert abs(prices.lambda_cost(0, {}, {"x86_64": 1.0}) - 0.0000097222) < 1e-12
+    assert abs(prices.lambda_cost(0, {}, None, {"x86_64": 1.0}) - 0.0000041667) < 1e-12
+    assert abs(prices.lambda_cost(0, {}, {"arm64": 1.0}, {"arm64": 1.0}) - (0.0000077778 + 0.0000033334)) < 1e-12

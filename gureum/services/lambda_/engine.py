@@ -81,6 +81,7 @@ class LambdaEngine:
         self._reserved: dict[tuple[str, str], int] = {}
         self._pc_unreserved: dict[tuple[str, str], int] = {}  # provisioned.unreserved_total, cleared with _reserved
         self._reconciling: dict[str, bool] = {}  # function key -> another pass wanted (provisioned concurrency)
+        self._pc_metered: float | None = None  # when meter_provisioned last ran (monotonic)
         self.scheduler.on_lost = self._on_provisioned_lost
         self._limits: dict[tuple[str, str, int | None, int], Concurrency] = {}  # cleared with _reserved
         self._loop = asyncio.get_running_loop()
@@ -169,7 +170,7 @@ class LambdaEngine:
                 keep.discard(slot)
                 continue
             cfg = dataclasses.replace(await self._env_config(account, region, target), init_type="provisioned-concurrency")
-            allocated, failure = await self.scheduler.provision(slot, cfg, int(pc["Requested"]))
+            allocated, failure = await self.scheduler.provision(slot, cfg, int(pc["Requested"]), generation)
             reason: str | None = None
             if failure is not None:
                 status, reason = "FAILED", "FUNCTION_ERROR_INIT_FAILURE"
@@ -194,6 +195,7 @@ class LambdaEngine:
         configurations a node that is gone kept."""
         from gureum.services.lambda_ import provisioned
 
+        self.meter_provisioned()
         for key, _doc in await self.app.store.read(provisioned.wanted):
             self.reconcile_provisioned_soon(key)
 
@@ -427,24 +429,44 @@ class LambdaEngine:
         slot = f"{target.state.key}/{target.qualifier}" if pcs and target.qualifier in pcs else None
         result = await self.scheduler.invoke(cfg, inv, limits, capture=tail, slot=slot)
         # Metering, right after the caller has its answer (the ledger batches its writes).
-        self._loop.call_soon(self._record_usage, account, region, cfg, target.version, result.billed_ms, result.init_ms)
+        self._loop.call_soon(self._record_usage, account, region, cfg, target.version, result.billed_ms, result.init_ms,
+                             result.provisioned)
         return result
 
-    def _record_usage(self, account: str, region: str, cfg: EnvConfig, version: str, billed_ms: int, init_ms: float | None) -> None:
-        self.ledger.record(
-            account,
-            "lambda",
-            {
-                "region": region,
-                "resource": cfg.function_arn,
-                "version": version,
-                "arch": cfg.architecture,
-                "requests": 1,
-                "billed_ms": billed_ms,
-                "memory_mb": cfg.memory_mb,
-                "init_ms": round(init_ms, 3) if init_ms else 0,
-            },
-        )
+    def _record_usage(self, account: str, region: str, cfg: EnvConfig, version: str, billed_ms: int, init_ms: float | None,
+                      provisioned: bool = False) -> None:
+        row: dict[str, Any] = {
+            "region": region,
+            "resource": cfg.function_arn,
+            "version": version,
+            "arch": cfg.architecture,
+            "requests": 1,
+            "billed_ms": billed_ms,
+            "memory_mb": cfg.memory_mb,
+            "init_ms": round(init_ms, 3) if init_ms else 0,
+        }
+        if provisioned:  # its duration is billed at provisioned concurrency's price
+            row["provisioned"] = True
+        self.ledger.record(account, "lambda", row)
+
+    def meter_provisioned(self) -> None:
+        """The provisioned concurrency this node keeps, since the last call: one ledger row
+        per configuration ({"pc_seconds", "pc_concurrency", "pc_generation", "memory_mb"}),
+        priced per GB-second of allocation (gureum/billing: rounded up to 5 minutes per
+        configuration, as AWS bills it)."""
+        now = time.monotonic()
+        last, self._pc_metered = self._pc_metered, now
+        if last is None:
+            return
+        for slot, pool in self.scheduler.provisioned_pools().items():
+            if pool.cfg is None or not pool.total:
+                continue
+            account, region, _ = slot.split("/", 2)
+            self.ledger.record(account, "lambda", {
+                "region": region, "resource": pool.cfg.function_arn, "version": pool.cfg.version, "arch": pool.cfg.architecture,
+                "requests": 0, "billed_ms": 0, "memory_mb": pool.cfg.memory_mb, "init_ms": 0,
+                "pc_seconds": round(now - last, 3), "pc_concurrency": pool.total, "pc_generation": pool.tag or slot,
+            })
 
 
 async def _resume_images(app: App) -> None:

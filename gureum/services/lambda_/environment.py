@@ -156,6 +156,7 @@ class InvokeResult:
     memory_used_mb: int = 0  # known here only when read before returning (Tail, failures); REPORT always has it
     init_ms: float | None = None
     request_id: str = ""
+    provisioned: bool = False  # it ran on a provisioned environment (billed at provisioned concurrency's duration price)
 
 
 class InitFailed(Exception):

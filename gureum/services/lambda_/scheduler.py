@@ -63,6 +63,8 @@ class ProvisionedPool:
 
     pool_key: str  # the configuration (version, revision) they run
     wanted: int
+    cfg: EnvConfig | None = None  # what they run (memory and architecture for billing)
+    tag: str = ""  # the provisioned configuration's generation (provisioned.py)
     idle: list[ExecutionEnvironment] = field(default_factory=list)
     busy: int = 0
 
@@ -220,6 +222,7 @@ class Scheduler:
         try:
             result = await env.invoke(inv, capture=capture)
             finished = True
+            result.provisioned = True
             return result
         finally:
             pool.busy -= 1
@@ -232,7 +235,7 @@ class Scheduler:
                 if self._provisioned.get(slot) is pool and pool.total < pool.wanted:
                     self._lost(slot)
 
-    async def provision(self, slot: str, cfg: EnvConfig, count: int) -> tuple[int, InitFailed | None]:
+    async def provision(self, slot: str, cfg: EnvConfig, count: int, tag: str = "") -> tuple[int, InitFailed | None]:
         """Keep `count` initialised environments of `cfg` (its init_type
         "provisioned-concurrency") for `slot`: starts the missing ones, destroys the surplus
         and those of an older configuration. Returns how many are allocated and the init
@@ -243,7 +246,7 @@ class Scheduler:
                 await asyncio.gather(*(e.destroy() for e in pool.idle), return_exceptions=True)
                 pool.idle = []
             pool = self._provisioned[slot] = ProvisionedPool(cfg.pool_key, count)
-        pool.wanted = count
+        pool.wanted, pool.cfg, pool.tag = count, cfg, tag
         while pool.total > count and pool.idle:
             await pool.idle.pop().destroy()
         while pool.total < pool.wanted and not self._closed and self._provisioned.get(slot) is pool:
@@ -270,6 +273,10 @@ class Scheduler:
     def provisioned_slots(self) -> dict[str, int]:
         """slot -> environments allocated for it on this node."""
         return {slot: pool.total for slot, pool in self._provisioned.items()}
+
+    def provisioned_pools(self) -> dict[str, ProvisionedPool]:
+        """slot -> its pool (for metering the allocation)."""
+        return dict(self._provisioned)
 
     async def prewarm(self, cfg: EnvConfig, count: int) -> int:
         """Start environments ahead of invocations (until the pool holds `count`)."""
