@@ -150,3 +150,18 @@ def test_provisioned_prices_are_aws_us_east_1():
     assert abs(prices.lambda_cost(0, {}, {"x86_64": 1.0}) - 0.0000097222) < 1e-12
     assert abs(prices.lambda_cost(0, {}, None, {"x86_64": 1.0}) - 0.0000041667) < 1e-12
     assert abs(prices.lambda_cost(0, {}, {"arm64": 1.0}, {"arm64": 1.0}) - (0.0000077778 + 0.0000033334)) < 1e-12
+
+
+def test_deleting_the_alias_deletes_its_provisioned_concurrency(lam, make_function):
+    name = make_function(PROBE)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
+    lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=2)
+    _ready(lam, name, "live")
+    lam.delete_alias(FunctionName=name, Name="live")
+    assert lam.list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"] == []
+    # its allocation is back in the reservation: the version takes 2 again
+    lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier=version, ProvisionedConcurrentExecutions=2)
+    assert _ready(lam, name, version)["AllocatedProvisionedConcurrentExecutions"] == 2
