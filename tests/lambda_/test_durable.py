@@ -140,3 +140,46 @@ def test_checkpoints_need_the_live_token(lam, durable_function):
     with pytest.raises(ClientError) as err:
         lam.send_durable_execution_callback_success(CallbackId="bm9uZQ==", Result=b"1")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+RETRYING = textwrap.dedent(
+    """
+    from aws_durable_execution_sdk_python import DurableContext, durable_execution, durable_step
+    from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig
+    from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
+
+    @durable_step
+    def flaky(step_context):
+        print("attempt", step_context.attempt)
+        if step_context.attempt < 2:
+            raise RuntimeError("not yet")
+        return "made it"
+
+    RETRY = create_retry_strategy(RetryStrategyConfig(max_attempts=3, initial_delay=Duration.from_seconds(1),
+                                                      jitter_strategy=JitterStrategy.NONE))
+
+    @durable_execution
+    def handler(event, context: DurableContext):
+        return context.step(flaky(), name="flaky", config=StepConfig(retry_strategy=RETRY))
+    """
+)
+
+
+def test_a_failed_step_is_retried_after_its_delay(gureum, lam, make_function):
+    name = make_function({"app.py": RETRYING, **_sdk_files()}, runtime="python3.11", Timeout=30, DurableConfig={"ExecutionTimeout": 300})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    got = lam.invoke(FunctionName=name, Payload=b"{}")
+    assert json.loads(got["Payload"].read()) == "made it"
+    history = _history(lam, got["DurableExecutionArn"])
+    failed = [e for e in history if e["EventType"] == "StepFailed"]
+    assert [(e["StepFailedDetails"]["RetryDetails"]["CurrentAttempt"], e["StepFailedDetails"]["Error"]["Payload"]["ErrorMessage"])
+            for e in failed] == [(1, "not yet")]
+    succeeded = [e for e in history if e["EventType"] == "StepSucceeded"]
+    assert succeeded[0]["StepSucceededDetails"]["RetryDetails"]["CurrentAttempt"] == 2
+    def attempts() -> list[str] | None:
+        # (the SDK's error log line for attempt 1 may end without a newline, so the next print
+        # shares its log event)
+        found = [f"attempt {n}" for line in log_lines(gureum, name, "attempt 1") for n in (1, 2) if line.endswith(f"attempt {n}")]
+        return found if "attempt 2" in found else None
+
+    assert wait_for("both attempts logged", attempts) == ["attempt 1", "attempt 2"]  # each attempt ran once

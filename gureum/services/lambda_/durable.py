@@ -111,13 +111,13 @@ def start(txn: Txn, account: str, region: str, fn_key: str, function_arn: str, v
         "timeout_at": now + timeout * 1000, "ops": {invocation_id: execution_op}, "order": [invocation_id],
         "updated": [], "token": None, "events": [], "callbacks": {}, "chained": [], "invoke_now": True,
     }
-    _event(doc, "ExecutionStarted", execution_op, {"ExecutionStartedDetails": {"Input": {"Payload": payload}, "ExecutionTimeout": timeout}})
+    record_event(doc, "ExecutionStarted", execution_op, {"ExecutionStartedDetails": {"Input": {"Payload": payload}, "ExecutionTimeout": timeout}})
     txn.put(EXECUTIONS, key_of(account, region, invocation_id), doc)
     txn.put(NAMES, f"{fn_key}/{name}", {"id": invocation_id})
     return doc, True
 
 
-def _event(doc: dict[str, Any], kind: str, op: dict[str, Any], details: dict[str, Any] | None = None) -> None:
+def record_event(doc: dict[str, Any], kind: str, op: dict[str, Any], details: dict[str, Any] | None = None) -> None:
     event: dict[str, Any] = {"EventType": kind, "EventId": len(doc["events"]) + 1, "Id": op["Id"], "EventTimestamp": now_ms()}
     for field in ("Name", "ParentId", "SubType"):
         if op.get(field):
@@ -135,7 +135,7 @@ def _changed(doc: dict[str, Any], op: dict[str, Any], status: str, details: dict
         doc["updated"].append(op["Id"])
     suffix = _STATUS_EVENTS.get(status)
     if suffix and op["Type"] != "EXECUTION":
-        _event(doc, _EVENT_NAMES[op["Type"]] + suffix, op, details)
+        record_event(doc, _EVENT_NAMES[op["Type"]] + suffix, op, details)
 
 
 # --- invocations ---------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def end_invocation(doc: dict[str, Any], output: dict[str, Any] | None, failure: 
     """The invocation ended: its token is revoked; SUCCEEDED/FAILED end the execution (a
     function error fails it, as does an answer that is no durable invocation output)."""
     doc["token"] = None
-    _event(doc, "InvocationCompleted", doc["ops"][doc["id"]], {"InvocationCompletedDetails": {
+    record_event(doc, "InvocationCompleted", doc["ops"][doc["id"]], {"InvocationCompletedDetails": {
         "StartTimestamp": doc.get("invocation_start"), "EndTimestamp": now_ms(), "RequestId": doc.get("request_id", "")}})
     if doc["status"] != "RUNNING":
         return
@@ -189,7 +189,7 @@ def finish(doc: dict[str, Any], status: str, *, result: str | None = None, error
         details = {"ExecutionSucceededDetails": {"Result": {"Payload": result or ""}}}
     elif error is not None:
         details = {f"{kind}Details": {"Error": {"Payload": error}}}
-    _event(doc, kind, op, details)
+    record_event(doc, kind, op, details)
 
 
 def due(doc: dict[str, Any], now: int) -> bool:
@@ -214,7 +214,7 @@ def due(doc: dict[str, Any], now: int) -> bool:
                 kind = "Callback.Timeout" if deadline and deadline <= now else "Callback.Heartbeat"
                 details = op.setdefault("CallbackDetails", {})
                 details["Error"] = {"ErrorType": kind, "ErrorMessage": "Callback timed out"}
-                _changed(doc, op, "TIMED_OUT")
+                _changed(doc, op, "TIMED_OUT", {"CallbackTimedOutDetails": {"Error": {"Payload": details["Error"]}}})
     return bool(doc["updated"]) or doc.get("invoke_now", False)
 
 
@@ -284,11 +284,11 @@ def _start(txn: Txn, doc: dict[str, Any], key: str, op: dict[str, Any], update: 
     kind = op["Type"]
     if kind == "STEP":
         op["StepDetails"] = {"Attempt": 0}
-        _event(doc, "StepStarted", op)
+        record_event(doc, "StepStarted", op)
     elif kind == "WAIT":
         seconds = int((update.get("WaitOptions") or {}).get("WaitSeconds") or 0)
         op["WaitDetails"] = {"ScheduledEndTimestamp": now + seconds * 1000}
-        _event(doc, "WaitStarted", op, {"WaitStartedDetails": {"Duration": seconds,
+        record_event(doc, "WaitStarted", op, {"WaitStartedDetails": {"Duration": seconds,
                                                                "ScheduledEndTimestamp": now + seconds * 1000}})
     elif kind == "CALLBACK":
         callback_id = base64.b64encode(secrets.token_bytes(24)).decode()
@@ -301,17 +301,17 @@ def _start(txn: Txn, doc: dict[str, Any], key: str, op: dict[str, Any], update: 
             op["_heartbeat_deadline"] = now + int(options["HeartbeatTimeoutSeconds"]) * 1000
         doc["callbacks"][callback_id] = op["Id"]
         txn.put(CALLBACKS, callback_id, {"key": key})
-        _event(doc, "CallbackStarted", op, {"CallbackStartedDetails": {"CallbackId": callback_id}})
+        record_event(doc, "CallbackStarted", op, {"CallbackStartedDetails": {"CallbackId": callback_id}})
     elif kind == "CONTEXT":
         op["ContextDetails"] = {"ReplayChildren": bool((update.get("ContextOptions") or {}).get("ReplayChildren"))}
-        _event(doc, "ContextStarted", op)
+        record_event(doc, "ContextStarted", op)
     elif kind == "CHAINED_INVOKE":
         options = update.get("ChainedInvokeOptions") or {}
         op["_target"] = options.get("FunctionName")
         op["_payload"] = update.get("Payload") or ""
         op["ChainedInvokeDetails"] = {}
         doc["chained"].append(op["Id"])
-        _event(doc, "ChainedInvokeStarted", op, {"ChainedInvokeStartedDetails": {"FunctionName": options.get("FunctionName", "")}})
+        record_event(doc, "ChainedInvokeStarted", op, {"ChainedInvokeStartedDetails": {"FunctionName": options.get("FunctionName", "")}})
 
 
 def _apply(doc: dict[str, Any], op: dict[str, Any], update: dict[str, Any], now: int) -> None:
@@ -323,18 +323,23 @@ def _apply(doc: dict[str, Any], op: dict[str, Any], update: dict[str, Any], now:
         if kind == "STEP" and op["Status"] == "READY":  # the next attempt of a step that is to be retried
             op["Status"] = "STARTED"
             details.pop("NextAttemptTimestamp", None)
-            _event(doc, "StepStarted", op)
+            record_event(doc, "StepStarted", op)
         return
     if action == "SUCCEED":
         if kind == "WAIT":
             raise AwsError.modeled("lambda", "InvalidParameterValueException", "A wait cannot be succeeded.", Type="User")
         details["Result"] = update.get("Payload") or ""
-        _changed(doc, op, "SUCCEEDED", {f"{_EVENT_NAMES[kind]}SucceededDetails": {"Result": {"Payload": details["Result"]}}})
+        succeeded: dict[str, Any] = {"Result": {"Payload": details["Result"]}}
+        if kind == "STEP":
+            succeeded["RetryDetails"] = {"CurrentAttempt": int(details.get("Attempt") or 0) + 1}
+        _changed(doc, op, "SUCCEEDED", {f"{_EVENT_NAMES[kind]}SucceededDetails": succeeded})
     elif action == "FAIL":
         details["Error"] = update.get("Error") or {}
+        failed: dict[str, Any] = {"Error": {"Payload": details["Error"]}}
         if kind == "STEP":
             details["Attempt"] = int(details.get("Attempt") or 0) + 1
-        _changed(doc, op, "FAILED", {f"{_EVENT_NAMES[kind]}FailedDetails": {"Error": {"Payload": details["Error"]}}})
+            failed["RetryDetails"] = {"CurrentAttempt": details["Attempt"]}
+        _changed(doc, op, "FAILED", {f"{_EVENT_NAMES[kind]}FailedDetails": failed})
     elif action == "RETRY":
         if kind != "STEP":
             raise AwsError.modeled("lambda", "InvalidParameterValueException", "Only a step can be retried.", Type="User")
@@ -346,6 +351,9 @@ def _apply(doc: dict[str, Any], op: dict[str, Any], update: dict[str, Any], now:
         delay = int((update.get("StepOptions") or {}).get("NextAttemptDelaySeconds") or 0)
         details["NextAttemptTimestamp"] = now + delay * 1000
         op["Status"] = "PENDING"
+        record_event(doc, "StepFailed", op, {"StepFailedDetails": {
+            "Error": {"Payload": details.get("Error") or {}},
+            "RetryDetails": {"CurrentAttempt": details["Attempt"], "NextAttemptDelaySeconds": delay}}})
     elif action == "CANCEL":
         if kind not in ("WAIT", "CALLBACK", "CHAINED_INVOKE"):
             raise AwsError.modeled("lambda", "InvalidParameterValueException", f"A {kind} cannot be cancelled.", Type="User")
@@ -443,6 +451,9 @@ def event_view(event: dict[str, Any]) -> dict[str, Any]:
     if details:
         out["InvocationCompletedDetails"] = {**details, "StartTimestamp": as_time(details.get("StartTimestamp")),
                                              "EndTimestamp": as_time(details.get("EndTimestamp"))}
+    for name, field in (("ExecutionPausedDetails", "PauseRequestTimestamp"), ("ExecutionResumedDetails", "ResumeRequestTimestamp")):
+        if event.get(name):
+            out[name] = {**event[name], field: as_time(event[name][field])}
     wait = event.get("WaitStartedDetails")
     if wait:
         out["WaitStartedDetails"] = {**wait, "ScheduledEndTimestamp": as_time(wait["ScheduledEndTimestamp"])}

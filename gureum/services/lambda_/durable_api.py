@@ -371,7 +371,9 @@ async def pause_durable_execution(ctx: RequestContext, params: dict[str, Any]) -
         doc["status"] = "PAUSED"
         doc["pause"] = {"PauseRequestTimestamp": durable.now_ms(), "Reason": params.get("Reason") or "",
                         "ExecutionTimeoutPaused": bool(params.get("ExecutionTimeoutPaused"))}
-        durable._event(doc, "ExecutionPaused", doc["ops"][doc["id"]])
+        durable.record_event(doc, "ExecutionPaused", doc["ops"][doc["id"]], {"ExecutionPausedDetails": {
+            "PauseRequestTimestamp": doc["pause"]["PauseRequestTimestamp"], "ExecutionTimeoutPaused": doc["pause"]["ExecutionTimeoutPaused"],
+            **({"Reason": {"Payload": doc["pause"]["Reason"]}} if doc["pause"]["Reason"] else {})}})
         t.put(durable.EXECUTIONS, key, doc)
 
     await ctx.app.store.run(pause)
@@ -392,7 +394,8 @@ async def resume_durable_execution(ctx: RequestContext, params: dict[str, Any]) 
         if pause.get("ExecutionTimeoutPaused"):
             doc["timeout_at"] += durable.now_ms() - int(pause.get("PauseRequestTimestamp") or durable.now_ms())
         doc["status"] = "RUNNING"
-        durable._event(doc, "ExecutionResumed", doc["ops"][doc["id"]])
+        durable.record_event(doc, "ExecutionResumed", doc["ops"][doc["id"]], {"ExecutionResumedDetails": {
+            "ResumeRequestTimestamp": durable.now_ms(), **({"Reason": {"Payload": params["Reason"]}} if params.get("Reason") else {})}})
         t.put(durable.EXECUTIONS, key, doc)
 
     await ctx.app.store.run(resume)
