@@ -183,3 +183,38 @@ def test_a_failed_step_is_retried_after_its_delay(gureum, lam, make_function):
         return found if "attempt 2" in found else None
 
     assert wait_for("both attempts logged", attempts) == ["attempt 1", "attempt 2"]  # each attempt ran once
+
+
+FROM_SNS = textwrap.dedent(
+    """
+    import json
+    from aws_durable_execution_sdk_python import DurableContext, durable_execution, durable_step
+
+    @durable_step
+    def double(step_context, x):
+        return x * 2
+
+    @durable_execution
+    def handler(event, context: DurableContext):
+        message = json.loads(event["Records"][0]["Sns"]["Message"])
+        return context.step(double(message["x"]), name="double")
+    """
+)
+
+
+def test_an_asynchronous_event_starts_a_durable_execution(gureum, lam, make_function):
+    name = make_function({"app.py": FROM_SNS, **_sdk_files()}, runtime="python3.11", Timeout=30, DurableConfig={"ExecutionTimeout": 300})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    fn_arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    sns = gureum.client("sns")
+    topic = sns.create_topic(Name=f"durable-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    lam.add_permission(FunctionName=name, StatementId="sns", Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                       SourceArn=topic)
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn_arn)
+    sns.publish(TopicArn=topic, Message=json.dumps({"x": 4}))
+
+    def succeeded() -> list[dict[str, Any]]:
+        return [e for e in lam.list_durable_executions_by_function(FunctionName=name)["DurableExecutions"] if e["Status"] == "SUCCEEDED"]
+
+    done = wait_for("the SNS event's durable execution", succeeded, timeout=90)
+    assert lam.get_durable_execution(DurableExecutionArn=done[0]["DurableExecutionArn"])["Result"] == "8"

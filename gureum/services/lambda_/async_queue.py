@@ -173,6 +173,12 @@ class EventQueue:
         if target.state.doc.get("reserved") == 0:
             await self._finish(key, row, target, eic, None, "EventAgeExceeded")
             return
+        if target.config.get("DurableConfig") is not None:  # a durable function: the event starts a durable execution
+            from gureum.services.lambda_ import durable_api
+
+            await durable_api.start(self.app, account, region, target, payload)
+            await self.app.store.run(lambda t: t.delete(EVENTS, key))
+            return
         try:
             result = await self.engine.invoke(account, region, target, payload, request_id=row["request_id"], trace=row.get("trace"))
         except RecursionStopped:  # a recursive loop: no retries, to the dead-letter queue and on-failure destination

@@ -200,21 +200,29 @@ def runner_of(app: App) -> DurableRunner:
 
 
 # --- starting from Invoke ------------------------------------------------------------------
+async def start(app: App, account: str, region: str, target: Target, payload: bytes, name: str | None = None) -> tuple[str, str]:
+    """A new durable execution of `target` (or the one `name` already started), driven from
+    now on: (its store key, its ARN). Invoke starts one; so does an asynchronous event
+    (async_queue.py) for a durable function."""
+    fn_key = target.state.key
+    function_arn = model.function_arn(account, region, target.config["FunctionName"], target.version)
+    text = (payload or b"{}").decode("utf-8", errors="replace")
+    doc, _ = await app.store.run(lambda t: durable.start(t, account, region, fn_key, function_arn, target.version, name,
+                                                         text, target.config))
+    key = durable.key_of(account, region, doc["id"])
+    runner_of(app).kick(key)
+    return key, str(doc["arn"])
+
+
 async def invoke(ctx: RequestContext, engine: LambdaEngine, account: str, target: Target, payload: bytes, kind: str,
                  name: str | None) -> dict[str, Any]:
     """Invoke of a durable function: a new execution (or the one `name` already started)."""
-    fn_key = target.state.key
-    function_arn = model.function_arn(account, ctx.region, target.config["FunctionName"], target.version)
-    text = (payload or b"{}").decode("utf-8", errors="replace")
-    doc, _ = await ctx.app.store.run(lambda t: durable.start(t, account, ctx.region, fn_key, function_arn, target.version, name,
-                                                             text, target.config))
-    key = durable.key_of(account, ctx.region, doc["id"])
+    key, arn = await start(ctx.app, account, ctx.region, target, payload, name)
     runner = runner_of(ctx.app)
-    runner.kick(key)
     if kind == "Event":
-        return {"StatusCode": 202, "DurableExecutionArn": doc["arn"]}
+        return {"StatusCode": 202, "DurableExecutionArn": arn}
     done = await runner.wait_done(key)
-    out: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": target.version, "DurableExecutionArn": doc["arn"]}
+    out: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": target.version, "DurableExecutionArn": arn}
     if done is None or done["status"] == "SUCCEEDED":
         out["Payload"] = ((done or {}).get("result") or "null").encode()
     else:
