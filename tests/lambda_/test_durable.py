@@ -218,3 +218,30 @@ def test_an_asynchronous_event_starts_a_durable_execution(gureum, lam, make_func
 
     done = wait_for("the SNS event's durable execution", succeeded, timeout=90)
     assert lam.get_durable_execution(DurableExecutionArn=done[0]["DurableExecutionArn"])["Result"] == "8"
+
+
+PARENT = textwrap.dedent(
+    """
+    import os
+    from aws_durable_execution_sdk_python import DurableContext, durable_execution
+
+    @durable_execution
+    def handler(event, context: DurableContext):
+        doubled = context.invoke(os.environ["CHILD"], {"x": event["x"], "approve": False}, name="child")
+        return {"child": doubled}
+    """
+)
+
+
+def test_a_chained_invoke_runs_the_other_durable_function_to_its_end(lam, durable_function, make_function):
+    child = durable_function
+    parent = make_function({"app.py": PARENT, **_sdk_files()}, runtime="python3.11", Timeout=30,
+                           DurableConfig={"ExecutionTimeout": 300}, Environment={"Variables": {"CHILD": child}})
+    lam.get_waiter("function_active_v2").wait(FunctionName=parent)
+    got = lam.invoke(FunctionName=parent, Payload=json.dumps({"x": 7}).encode())
+    assert "FunctionError" not in got
+    assert json.loads(got["Payload"].read()) == {"child": {"a": 14}}
+    kinds = [e["EventType"] for e in _history(lam, got["DurableExecutionArn"])]
+    assert "ChainedInvokeStarted" in kinds and "ChainedInvokeSucceeded" in kinds, kinds
+    children = lam.list_durable_executions_by_function(FunctionName=child)["DurableExecutions"]
+    assert [c["Status"] for c in children] == ["SUCCEEDED"]

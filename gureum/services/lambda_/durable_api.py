@@ -178,7 +178,18 @@ class DurableRunner:
         error: dict[str, Any] | None = None
         try:
             target = await self.engine.resolve(account, region, op.get("_target") or "", None)
-            out = await self.engine.invoke(account, region, target, (op.get("_payload") or "{}").encode())
+            payload = (op.get("_payload") or "{}").encode()
+            if target.config.get("DurableConfig") is not None:  # a durable function: its own execution, to its end
+                child_key, _ = await start(self.app, account, region, target, payload)
+                child = await self.wait_done(child_key) or {}
+                if child.get("status") == "SUCCEEDED":
+                    result = child.get("result") or "null"
+                else:
+                    error = child.get("error") or {"ErrorType": str(child.get("status")), "ErrorMessage": ""}
+                await self.app.store.run(lambda t: durable.chained_done(t, key, op_id, result, error))
+                self.kick(key)
+                return
+            out = await self.engine.invoke(account, region, target, payload)
             if out.function_error:
                 body = json.loads(out.payload) if out.payload else {}
                 error = {"ErrorType": body.get("errorType") or out.error_type or "Unhandled", "ErrorMessage": body.get("errorMessage", "")}
