@@ -19,7 +19,8 @@ SUCCEEDED, FAILED, TIMED_OUT, STOPPED), "start"/"end" (ms), "input", "result", "
 "timeout_at" (ms), "ops": {id: operation as the invocation event shows it (timestamps in
 ms)}, "order": [ids], "updated": [ids changed since the last invocation], "token": the live
 checkpoint token or None, "events": [history events], "callbacks": {callback id: op id},
-"chained": [op ids whose invocation is to run], "node"}. lambda.durable_names
+"chained": [op ids whose invocation is to run], "retention_days", "node"}; an ended execution
+is deleted RetentionPeriodInDays after its end (durable_api.py's sweep). lambda.durable_names
 "<function key>/<name>" -> {"id": invocation id} (execution names are unique per function),
 and lambda.durable_callbacks "<callback id>" -> {"key": durable key}
 (SendDurableExecutionCallback*).
@@ -110,6 +111,7 @@ def start(txn: Txn, account: str, region: str, fn_key: str, function_arn: str, v
         "status": "RUNNING", "start": now, "end": None, "input": payload, "result": None, "error": None,
         "timeout_at": now + timeout * 1000, "ops": {invocation_id: execution_op}, "order": [invocation_id],
         "updated": [], "token": None, "events": [], "callbacks": {}, "chained": [], "invoke_now": True,
+        "retention_days": int((config.get("DurableConfig") or {}).get("RetentionPeriodInDays") or 14),
     }
     record_event(doc, "ExecutionStarted", execution_op, {"ExecutionStartedDetails": {"Input": {"Payload": payload}, "ExecutionTimeout": timeout}})
     txn.put(EXECUTIONS, key_of(account, region, invocation_id), doc)
@@ -413,6 +415,28 @@ def stop(txn: Txn, key: str, arn: str, error: dict[str, Any] | None) -> int:
     doc["token"] = None
     txn.put(EXECUTIONS, key, doc)
     return int(doc["end"])
+
+
+def sweep_view(txn: Txn, now: int) -> tuple[list[str], list[str]]:
+    """(the executions still running or paused, the ended ones past their retention)."""
+    live, expired = [], []
+    for key, doc in txn.scan(EXECUTIONS):
+        if doc["status"] in ("RUNNING", "PAUSED"):
+            live.append(key)
+        elif doc.get("end") and now - int(doc["end"]) > int(doc.get("retention_days") or 14) * 86_400_000:
+            expired.append(key)
+    return live, expired
+
+
+def delete_expired(txn: Txn, keys: list[str]) -> None:
+    for key in keys:
+        doc = txn.get(EXECUTIONS, key)
+        if doc is None:
+            continue
+        txn.delete(EXECUTIONS, key)
+        txn.delete(NAMES, f"{doc['function']}/{doc['name']}")
+        for callback_id in doc.get("callbacks") or {}:
+            txn.delete(CALLBACKS, callback_id)
 
 
 # --- views ---------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ to its end: it fires due timers, invokes the function through the engine wheneve
 something changed since its last invocation (or at the start), records the invocation's
 outcome, runs chained invokes, and otherwise sleeps until the next timer or a kick (a
 callback sent, the execution stopped or resumed). One node drives an execution ("node" in
-its document, taken over from a node the roster reports gone); `sweep()` (every second) picks
-up executions whose driver is gone, e.g. after a restart. A synchronous Invoke of a durable
+its document, taken over from a node the roster reports gone); `sweep()` (every 5 s) picks
+up executions whose driver is gone, e.g. after a restart, and deletes ended ones past their
+retention. A synchronous Invoke of a durable
 function waits for the execution's end and answers its result (FunctionError "Unhandled"
 and the error for a failed one); InvocationType Event answers 202 at once. Both answer the
 DurableExecutionArn.
@@ -112,12 +113,15 @@ class DurableRunner:
             await asyncio.sleep(0.2)
 
     async def sweep(self) -> None:
-        """Executions no live node drives (after a restart, or their node died): drive them."""
-        rows = await self.app.store.read(lambda t: [(k, d.get("node")) for k, d in t.scan(durable.EXECUTIONS)
-                                                    if d["status"] in ("RUNNING", "PAUSED")])
-        for key, _node in rows:
+        """Executions no live node drives (after a restart, or their node died): drive them.
+        Ended ones past their function's RetentionPeriodInDays are deleted, as on AWS."""
+        now = durable.now_ms()
+        rows, expired = await self.app.store.read(lambda t: durable.sweep_view(t, now))
+        for key in rows:
             if key not in self._tasks:
                 self.kick(key)
+        if expired:
+            await self.app.store.run(lambda t: durable.delete_expired(t, expired))
 
     async def _drive(self, key: str) -> None:
         wake = self._wake[key] = asyncio.Event()

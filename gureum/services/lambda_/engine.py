@@ -530,7 +530,7 @@ async def run(app: App) -> None:
             app.every(engine.scheduler.reap_interval(), engine.scheduler.reap, name="lambda-reaper")
             tg.create_task(engine.queue.run(), name="lambda-events")
             app.every(5.0, engine.provision_sweep, name="lambda-provisioned", first=0.0)
-            app.every(1.0, durable_runner.sweep, name="lambda-durable", first=0.0)
+            app.every(5.0, durable_runner.sweep, name="lambda-durable", first=0.0)
             if app.store.shared:
                 app.every(settings.follow_interval, changes.poll, name="lambda-follow")
                 sharing = shared_concurrency.start(app, engine.scheduler)
