@@ -151,8 +151,10 @@ class LambdaEngine:
 
         account, region, name = key.split("/", 2)
         await asyncio.sleep(0)  # let the write that changed the function settle
-        doc = await self.app.store.read(lambda t: t.get(model.FUNCTIONS, key))
+        doc, rows = await self.app.store.read(lambda t: (t.get(model.FUNCTIONS, key), t.scan(provisioned.STATUS, key + "/")))
         configs = dict((doc or {}).get("provisioned") or {})
+        if not configs and not rows and not any(s.rsplit("/", 1)[0] == key for s in self.scheduler.provisioned_slots()):
+            return  # nothing provisioned, nothing kept: the common case
         keep: set[str] = set()
         node = self.app.node_id
         dead_after = roster.timeout_of(self.app.settings(RosterSettings))
@@ -179,6 +181,8 @@ class LambdaEngine:
             await self.app.store.run(functools.partial(provisioned.set_status, key=key, qualifier=qualifier, generation=generation,
                                                        status=status, allocated=allocated, node=node, reason=reason))
         await self.scheduler.unprovision(lambda slot: slot.rsplit("/", 1)[0] == key and slot not in keep)
+        if len(rows) > len(configs):  # status rows of configurations that are gone
+            await self.app.store.run(lambda t: provisioned.drop_stale(t, key))
 
     async def _provisioned_target(self, account: str, region: str, name: str, qualifier: str) -> Target:
         """The version a provisioned configuration keeps environments of (an alias's main
@@ -196,7 +200,7 @@ class LambdaEngine:
         from gureum.services.lambda_ import provisioned
 
         self.meter_provisioned()
-        for key, _doc in await self.app.store.read(provisioned.wanted):
+        for key in await self.app.store.read(provisioned.wanted):
             self.reconcile_provisioned_soon(key)
 
     def _on_change(self, event: Any) -> None:

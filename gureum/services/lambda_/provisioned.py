@@ -187,10 +187,21 @@ def set_status(txn: Txn, key: str, qualifier: str, generation: str, status: str,
     return True
 
 
-def wanted(txn: Txn, account: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """Every function (key, doc) that has provisioned concurrency configured."""
-    prefix = f"{account}/" if account else ""
-    return [(k, d) for k, d in txn.scan(model.FUNCTIONS, prefix) if d.get("provisioned")]
+def wanted(txn: Txn) -> list[str]:
+    """The functions that have (or just had) provisioned concurrency configured: read from
+    the status rows, one per configuration, so no scan of every function."""
+    return sorted({k.rsplit("/", 1)[0] for k, _ in txn.scan(STATUS)})
+
+
+def drop_stale(txn: Txn, key: str) -> None:
+    """Status rows of function `key` whose configuration is gone (its alias or version was
+    deleted, or the function)."""
+    doc = txn.get(model.FUNCTIONS, key)
+    configs = (doc or {}).get("provisioned") or {}
+    for row_key, _ in txn.scan(STATUS, key + "/"):
+        qualifier = row_key[len(key) + 1:]
+        if "/" not in qualifier and qualifier not in configs:
+            txn.delete(STATUS, row_key)
 
 
 # --- handlers ---------------------------------------------------------------------------
