@@ -57,3 +57,22 @@ def test_a_leaving_node_gives_back_the_durable_executions_it_drove() -> None:
     rows = _in_txn(txn)
     assert "node" not in rows["000000000000/us-east-1/e1"]
     assert rows["000000000000/us-east-1/e2"]["node"] == "b"
+
+
+def test_ended_durable_executions_leave_the_live_index_and_expire_after_their_retention() -> None:
+    def txn(t: Txn) -> tuple[list[str], list[str], list[str], list[str], Any]:
+        doc, _ = durable.start(t, "000000000000", "us-east-1", KEY, "arn:aws:lambda:us-east-1:000000000000:function:fn:1", "1",
+                               "run-1", "{}", {"DurableConfig": {"RetentionPeriodInDays": 1}})
+        key = durable.key_of("000000000000", "us-east-1", doc["id"])
+        running = durable.live(t)
+        durable.stop(t, key, doc["arn"], None)
+        after_stop = durable.live(t)
+        now = durable.now_ms()
+        kept = durable.expired(t, now + 86_400_000 - 60_000)  # a minute short of a day: kept
+        gone = durable.expired(t, now + 86_400_000 + 60_000)
+        durable.delete_expired(t, gone)
+        return running, after_stop, kept, gone, t.get(durable.NAMES, f"{KEY}/run-1")
+
+    running, after_stop, kept, gone, name = _in_txn(txn)
+    assert len(running) == 1 and after_stop == [] and kept == [] and gone == running
+    assert name is None  # the name can be used again

@@ -23,7 +23,8 @@ checkpoint token or None, "events": [history events], "callbacks": {callback id:
 is deleted RetentionPeriodInDays after its end (durable_api.py's sweep). lambda.durable_names
 "<function key>/<name>" -> {"id": invocation id} (execution names are unique per function),
 and lambda.durable_callbacks "<callback id>" -> {"key": durable key}
-(SendDurableExecutionCallback*).
+(SendDurableExecutionCallback*); lambda.durable_live "<durable key>" -> {} while an execution
+runs or is paused (`save` keeps it in step).
 Operation statuses move only forward: STARTED/PENDING/READY to SUCCEEDED, FAILED,
 CANCELLED, TIMED_OUT or STOPPED.
 """
@@ -41,6 +42,7 @@ from gureum.aws.errors import AwsError
 from gureum.store import Txn
 
 EXECUTIONS = "lambda.durable"
+LIVE = "lambda.durable_live"  # "<durable key>" -> {} while the execution runs or is paused (what the sweep reads)
 NAMES = "lambda.durable_names"
 CALLBACKS = "lambda.durable_callbacks"
 DEFAULT_TIMEOUT = 86400  # DurableConfig.ExecutionTimeout's default (seconds)
@@ -114,7 +116,7 @@ def start(txn: Txn, account: str, region: str, fn_key: str, function_arn: str, v
         "retention_days": int((config.get("DurableConfig") or {}).get("RetentionPeriodInDays") or 14),
     }
     record_event(doc, "ExecutionStarted", execution_op, {"ExecutionStartedDetails": {"Input": {"Payload": payload}, "ExecutionTimeout": timeout}})
-    txn.put(EXECUTIONS, key_of(account, region, invocation_id), doc)
+    save(txn, key_of(account, region, invocation_id), doc)
     txn.put(NAMES, f"{fn_key}/{name}", {"id": invocation_id})
     return doc, True
 
@@ -278,7 +280,7 @@ def checkpoint(txn: Txn, key: str, arn: str, token: str, updates: list[dict[str,
     # what this invocation recorded itself is no news for its next one
     doc["updated"] = [i for i in doc["updated"] if i not in touched or doc["ops"][i]["Status"] in ("READY",)]
     doc["token"] = new_token()
-    txn.put(EXECUTIONS, key, doc)
+    save(txn, key, doc)
     return doc["token"], [doc["ops"][i] for i in dict.fromkeys(touched)]
 
 
@@ -386,7 +388,7 @@ def complete_callback(txn: Txn, callback_id: str, outcome: str, payload: dict[st
     else:
         details["Error"] = payload.get("Error") or {}
         _changed(doc, op, "FAILED", {"CallbackFailedDetails": {"Error": {"Payload": details["Error"]}}})
-    txn.put(EXECUTIONS, str(key), doc)
+    save(txn, str(key), doc)
     return str(key)
 
 
@@ -402,7 +404,7 @@ def chained_done(txn: Txn, key: str, op_id: str, result: str | None, error: dict
     else:
         details["Error"] = error
         _changed(doc, op, "FAILED", {"ChainedInvokeFailedDetails": {"Error": {"Payload": error}}})
-    txn.put(EXECUTIONS, key, doc)
+    save(txn, key, doc)
 
 
 def stop(txn: Txn, key: str, arn: str, error: dict[str, Any] | None) -> int:
@@ -413,19 +415,28 @@ def stop(txn: Txn, key: str, arn: str, error: dict[str, Any] | None) -> int:
         raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Durable execution {arn} is not running.", Type="User")
     finish(doc, "STOPPED", error=error or {"ErrorType": "ExecutionStopped", "ErrorMessage": "The execution was stopped."})
     doc["token"] = None
-    txn.put(EXECUTIONS, key, doc)
+    save(txn, key, doc)
     return int(doc["end"])
 
 
-def sweep_view(txn: Txn, now: int) -> tuple[list[str], list[str]]:
-    """(the executions still running or paused, the ended ones past their retention)."""
-    live, expired = [], []
-    for key, doc in txn.scan(EXECUTIONS):
-        if doc["status"] in ("RUNNING", "PAUSED"):
-            live.append(key)
-        elif doc.get("end") and now - int(doc["end"]) > int(doc.get("retention_days") or 14) * 86_400_000:
-            expired.append(key)
-    return live, expired
+def save(txn: Txn, key: str, doc: dict[str, Any]) -> None:
+    """Write an execution, keeping the index of live ones (LIVE) in step."""
+    txn.put(EXECUTIONS, key, doc)
+    if doc["status"] in ("RUNNING", "PAUSED"):
+        txn.put(LIVE, key, {})
+    else:
+        txn.delete(LIVE, key)
+
+
+def live(txn: Txn) -> list[str]:
+    """The executions still running or paused."""
+    return [k for k, _ in txn.scan(LIVE)]
+
+
+def expired(txn: Txn, now: int) -> list[str]:
+    """The ended executions past their retention."""
+    return [key for key, doc in txn.scan(EXECUTIONS) if doc["status"] not in ("RUNNING", "PAUSED") and doc.get("end")
+            and now - int(doc["end"]) > int(doc.get("retention_days") or 14) * 86_400_000]
 
 
 def delete_expired(txn: Txn, keys: list[str]) -> None:
@@ -434,6 +445,7 @@ def delete_expired(txn: Txn, keys: list[str]) -> None:
         if doc is None:
             continue
         txn.delete(EXECUTIONS, key)
+        txn.delete(LIVE, key)
         txn.delete(NAMES, f"{doc['function']}/{doc['name']}")
         for callback_id in doc.get("callbacks") or {}:
             txn.delete(CALLBACKS, callback_id)

@@ -7,8 +7,8 @@ something changed since its last invocation (or at the start), records the invoc
 outcome, runs chained invokes, and otherwise sleeps until the next timer or a kick (a
 callback sent, the execution stopped or resumed). One node drives an execution ("node" in
 its document, taken over from a node the roster reports gone); `sweep()` (every 5 s) picks
-up executions whose driver is gone, e.g. after a restart, and deletes ended ones past their
-retention. A synchronous Invoke of a durable
+up executions whose driver is gone, e.g. after a restart; `expire()` (hourly) deletes ended
+ones past their retention. A synchronous Invoke of a durable
 function waits for the execution's end and answers its result (FunctionError "Unhandled"
 and the error for a failed one); InvocationType Event answers 202 at once. Both answer the
 DurableExecutionArn.
@@ -49,7 +49,7 @@ def _claim(txn: Txn, key: str, node: str, now: float, dead_after: float) -> dict
         return None
     if holder != node:
         doc["node"] = node
-        txn.put(durable.EXECUTIONS, key, doc)
+        durable.save(txn, key, doc)
     return doc
 
 
@@ -66,7 +66,7 @@ def _step(txn: Txn, key: str, request_id: str) -> tuple[dict[str, Any] | None, d
         doc["request_id"] = request_id
         event = durable.begin_invocation(doc)
     chained, doc["chained"] = list(doc.get("chained") or []), []
-    txn.put(durable.EXECUTIONS, key, doc)
+    durable.save(txn, key, doc)
     return doc, event, chained
 
 
@@ -75,7 +75,7 @@ def _ended(txn: Txn, key: str, output: dict[str, Any] | None, failure: dict[str,
     if doc is None:
         return None
     durable.end_invocation(doc, output, failure)
-    txn.put(durable.EXECUTIONS, key, doc)
+    durable.save(txn, key, doc)
     return doc
 
 
@@ -113,15 +113,17 @@ class DurableRunner:
             await asyncio.sleep(0.2)
 
     async def sweep(self) -> None:
-        """Executions no live node drives (after a restart, or their node died): drive them.
-        Ended ones past their function's RetentionPeriodInDays are deleted, as on AWS."""
-        now = durable.now_ms()
-        rows, expired = await self.app.store.read(lambda t: durable.sweep_view(t, now))
-        for key in rows:
+        """Executions no live node drives (after a restart, or their node died): drive them."""
+        for key in await self.app.store.read(durable.live):
             if key not in self._tasks:
                 self.kick(key)
-        if expired:
-            await self.app.store.run(lambda t: durable.delete_expired(t, expired))
+
+    async def expire(self) -> None:
+        """Ended executions past their function's RetentionPeriodInDays are deleted, as on AWS."""
+        now = durable.now_ms()
+        gone = await self.app.store.read(lambda t: durable.expired(t, now))
+        if gone:
+            await self.app.store.run(lambda t: durable.delete_expired(t, gone))
 
     async def _drive(self, key: str) -> None:
         wake = self._wake[key] = asyncio.Event()
@@ -373,6 +375,7 @@ async def delete_durable_execution(ctx: RequestContext, params: dict[str, Any]) 
         if doc["status"] in ("RUNNING", "PAUSED"):
             raise AwsError.modeled("lambda", "ResourceConflictException", f"Durable execution {arn} is still running.", Type="User")
         t.delete(durable.EXECUTIONS, key)
+        t.delete(durable.LIVE, key)
         t.delete(durable.NAMES, f"{doc['function']}/{doc['name']}")
         for callback_id in doc.get("callbacks") or {}:
             t.delete(durable.CALLBACKS, callback_id)
@@ -397,7 +400,7 @@ async def pause_durable_execution(ctx: RequestContext, params: dict[str, Any]) -
         durable.record_event(doc, "ExecutionPaused", doc["ops"][doc["id"]], {"ExecutionPausedDetails": {
             "PauseRequestTimestamp": doc["pause"]["PauseRequestTimestamp"], "ExecutionTimeoutPaused": doc["pause"]["ExecutionTimeoutPaused"],
             **({"Reason": {"Payload": doc["pause"]["Reason"]}} if doc["pause"]["Reason"] else {})}})
-        t.put(durable.EXECUTIONS, key, doc)
+        durable.save(t, key, doc)
 
     await ctx.app.store.run(pause)
     runner_of(ctx.app).kick(key)
@@ -419,7 +422,7 @@ async def resume_durable_execution(ctx: RequestContext, params: dict[str, Any]) 
         doc["status"] = "RUNNING"
         durable.record_event(doc, "ExecutionResumed", doc["ops"][doc["id"]], {"ExecutionResumedDetails": {
             "ResumeRequestTimestamp": durable.now_ms(), **({"Reason": {"Payload": params["Reason"]}} if params.get("Reason") else {})}})
-        t.put(durable.EXECUTIONS, key, doc)
+        durable.save(t, key, doc)
 
     await ctx.app.store.run(resume)
     runner_of(ctx.app).kick(key)

@@ -535,6 +535,7 @@ async def run(app: App) -> None:
             tg.create_task(engine.queue.run(), name="lambda-events")
             app.every(5.0, engine.provision_sweep, name="lambda-provisioned", first=0.0)
             app.every(5.0, durable_runner.sweep, name="lambda-durable", first=0.0)
+            app.every(3600.0, durable_runner.expire, name="lambda-durable-retention")
             if app.store.shared:
                 app.every(settings.follow_interval, changes.poll, name="lambda-follow")
                 sharing = shared_concurrency.start(app, engine.scheduler)
