@@ -1,8 +1,9 @@
-"""Recursive loop detection: a function that feeds its own queue (Lambda → SQS → Lambda) or
-invokes itself asynchronously runs 16 times in one chain, then Lambda stops it (the trace
-header's Lineage, carried by boto3 inside the function as X-Amzn-Trace-Id and by SQS as
-AWSTraceHeader): the SQS message ends in the queue's dead-letter queue, the async event in
-the on-failure destination. RecursiveLoop=Allow lets the loop go on."""
+"""Recursive loop detection: a function that feeds its own queue (Lambda → SQS → Lambda), its
+own topic (Lambda → SNS → Lambda) or invokes itself asynchronously runs 16 times in one
+chain, then Lambda stops it (the trace header's Lineage, carried by boto3 inside the function
+as X-Amzn-Trace-Id, by SQS as AWSTraceHeader, by SNS to its deliveries): the SQS message ends
+in the queue's dead-letter queue, the async event in the on-failure destination.
+RecursiveLoop=Allow lets the loop go on."""
 
 from __future__ import annotations
 
@@ -88,6 +89,34 @@ def test_an_async_self_invocation_loop_goes_to_the_on_failure_destination(gureum
     record = json.loads(records[0]["Body"])
     assert record["requestContext"]["condition"] == "RecursiveInvocationException"
     assert record["requestPayload"] == {"n": 17}
+    assert _hops(gureum, name, "hop 16") == list(range(1, 17))
+
+
+SNS_LOOP = """
+import json, os, boto3
+sns = boto3.client("sns")
+def handler(event, context):
+    n = int(json.loads(event["Records"][0]["Sns"]["Message"])["n"])
+    print(f"hop {n}")
+    sns.publish(TopicArn=os.environ["TOPIC"], Message=json.dumps({"n": n + 1}))
+"""
+
+
+def test_a_lambda_sns_loop_is_stopped_after_16_invocations(gureum, lam, make_function):
+    sqs, sns = gureum.client("sqs"), gureum.client("sns")
+    sink_url, sink_arn = _queue(sqs)
+    topic = sns.create_topic(Name=f"loop-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    name = make_function(SNS_LOOP, Timeout=5, Environment={"Variables": {"TOPIC": topic}})
+    lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnFailure": {"Destination": sink_arn}})
+    fn_arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    lam.add_permission(FunctionName=name, StatementId="sns", Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                       SourceArn=topic)
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn_arn)
+    sns.publish(TopicArn=topic, Message=json.dumps({"n": 1}))
+    records = wait_for("the stopped SNS event at the on-failure destination", lambda: _received(sqs, sink_url), timeout=120)
+    record = json.loads(records[0]["Body"])
+    assert record["requestContext"]["condition"] == "RecursiveInvocationException"
+    assert json.loads(record["requestPayload"]["Records"][0]["Sns"]["Message"]) == {"n": 17}
     assert _hops(gureum, name, "hop 16") == list(range(1, 17))
 
 

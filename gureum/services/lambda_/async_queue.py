@@ -65,6 +65,7 @@ class EventQueue:
         self.dead_after = roster.timeout_of(app.settings(RosterSettings))  # an owner silent this long is dead
         self._wake = asyncio.Event()
         self._inflight: set[str] = set()
+        self._ended: set[str] = set()  # events that ended since the current pass read the queue
         self._slots = asyncio.Semaphore(PARALLEL)
 
     async def enqueue(self, account: str, region: str, target: Target, payload: bytes, *, request_id: str | None = None,
@@ -108,12 +109,17 @@ class EventQueue:
         """Start the due events this node may run; how long to wait before the next pass
         (None: at once, a full page was started)."""
         now = _now_ms()
+        self._ended.clear()
         rows, gone = await self.app.store.read(functools.partial(_due_and_gone, end=f"{now + 1:013d}", now=now, dead_after=self.dead_after))
         started = 0
         for key, row in rows:
-            if key in self._inflight or (self._foreign(row, now) and row["owner"] not in gone):
+            # (an event that ended after this pass read the queue is in `rows` still: not again)
+            if key in self._inflight or key in self._ended or (self._foreign(row, now) and row["owner"] not in gone):
                 continue
             await self._slots.acquire()
+            if key in self._ended or key in self._inflight:  # it ended (or started) while this waited for a slot
+                self._slots.release()
+                continue
             if self.app.store.shared:  # other nodes work this queue too: claim it first
                 try:
                     claimed = await self.app.store.run(functools.partial(claim, key=key, node=self.app.node_id, now=_now_ms(), dead_after=self.dead_after))
@@ -146,6 +152,7 @@ class EventQueue:
             log.exception("async event %s failed", row.get("request_id"))
             await self._reschedule(key, row, 5.0)
         finally:
+            self._ended.add(key)
             self._inflight.discard(key)
             self._slots.release()
 

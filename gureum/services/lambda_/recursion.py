@@ -2,8 +2,8 @@
 Lineage ("Lineage=<version>:<function hash>:<count>", several joined by "|") that counts how
 often the chain of events it belongs to has invoked each function. AWS SDKs send the
 function's trace header (_X_AMZN_TRACE_ID) with every request as X-Amzn-Trace-Id; SQS keeps
-it on the message (AWSTraceHeader) and the event source mapping passes it on, an Invoke
-carries it itself. An invocation that would be a function's (LIMIT + 1)th in one chain is
+it on the message (AWSTraceHeader) and the event source mapping passes it on, SNS passes it
+to the functions it invokes (gureum.delivery.Source.trace), an Invoke carries it itself. An invocation that would be a function's (LIMIT + 1)th in one chain is
 stopped unless the function's RecursiveLoop is Allow: a synchronous Invoke answers
 RecursiveInvocationException; an asynchronous event goes to the function's dead-letter queue
 and on-failure destination (condition "RecursiveInvocationException"); SQS messages are not

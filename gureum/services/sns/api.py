@@ -493,7 +493,8 @@ async def _publish_one(ctx: RequestContext, topic: dict[str, Any], p: dict[str, 
     return await topics.publish(
         ctx.app, topic, p["Message"], subject=p.get("Subject"), attrs=p.get("MessageAttributes") or {},
         structure=p.get("MessageStructure"), group=p.get("MessageGroupId"),
-        dedup=p.get("MessageDeduplicationId"), base_url=_base_url(ctx))
+        dedup=p.get("MessageDeduplicationId"), base_url=_base_url(ctx),
+        trace=ctx.request.headers.get("x-amzn-trace-id") if ctx.request is not None else None)
 
 
 @operation("sns", "Publish")
