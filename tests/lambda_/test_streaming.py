@@ -11,6 +11,8 @@ import json
 import textwrap
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from lambda_helpers import invoke_json, log_lines
 
 STREAMER = textwrap.dedent(
@@ -134,3 +136,16 @@ def test_a_response_stream_function_url_sends_the_prelude_and_the_streamed_body(
     assert resp.getheader("transfer-encoding") == "chunked"  # sent on as it came, not buffered
     assert resp.read() == b"one,two,three"
     conn.close()
+
+
+def test_another_account_streams_a_function_only_through_an_invoke_grant(gureum, lam, make_function):
+    other = gureum.client("lambda", aws_access_key_id="222222222222")
+    name = make_function("def handler(event, context):\n    return 'ok'\n")
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    with pytest.raises(ClientError) as err:
+        other.invoke_with_response_stream(FunctionName=arn, Payload=b"{}")
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    lam.add_permission(FunctionName=name, StatementId="other", Action="lambda:InvokeFunction", Principal="222222222222")
+    chunks, complete = _read(other.invoke_with_response_stream(FunctionName=arn, Payload=b"{}"))
+    assert json.loads(b"".join(chunks)) == "ok" and "ErrorCode" not in complete
