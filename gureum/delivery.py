@@ -36,12 +36,15 @@ class Source:
     """Who delivers, as the target records it.
 
     `sender`: the SenderId an SQS message carries; `subject`: the Subject of an SNS message;
-    `group`: the MessageGroupId on a FIFO queue or topic when the delivery names none.
+    `group`: the MessageGroupId on a FIFO queue or topic when the delivery names none;
+    `trace`: the X-Ray trace header of what caused the delivery (a function invoked gets it:
+    Lambda's recursive loop detection).
     """
 
     sender: str = ""
     subject: str | None = None
     group: str = "default"
+    trace: str | None = None
 
 
 class Undeliverable(AwsError):
@@ -85,5 +88,5 @@ async def deliver(app: App, arn: str, payload: Payload, *, source: Source = Sour
                                                dedup=dedup or str(uuid.uuid4()))
     if service == "lambda":
         data = payload if isinstance(payload, bytes) else _text(payload).encode()
-        return await port(app, FUNCTIONS).invoke_async(arn, data)
+        return await port(app, FUNCTIONS).invoke_async(arn, data, trace=source.trace)
     raise Undeliverable(arn)

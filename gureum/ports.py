@@ -118,9 +118,10 @@ class TopicPort(Protocol):
 class FunctionPort(Protocol):
     """Lambda, for other services."""
 
-    async def invoke_async(self, arn: str, payload: bytes) -> str:
+    async def invoke_async(self, arn: str, payload: bytes, *, trace: str | None = None) -> str:
         """Queue an Event invocation of `arn` durably (AWS's retries and destinations
-        apply); returns its request id."""
+        apply); returns its request id. `trace`: the X-Ray trace header of what caused it
+        (Lambda's recursive loop detection follows it)."""
         ...
 
     async def invoke(self, arn: str, payload: bytes) -> tuple[bytes, str | None]:

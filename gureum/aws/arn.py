@@ -179,6 +179,10 @@ def lambda_event_source_mapping(region: str, account: str, uuid: str) -> str:
     return build("lambda", region, account, f"event-source-mapping:{uuid}")
 
 
+def lambda_code_signing_config(region: str, account: str, csc_id: str) -> str:
+    return build("lambda", region, account, f"code-signing-config:{csc_id}")
+
+
 def lambda_runtime(region: str, runtime_id: str) -> str:
     """A runtime version ARN (no account: runtimes belong to the service)."""
     return build("lambda", region, "", f"runtime:{runtime_id}")

@@ -92,11 +92,14 @@ def report(summary: dict[tuple[str, str], dict[str, Any]]) -> tuple[list[str], d
     for (account, arn), s in sorted(summary.items()):
         name = arn.split(":function:", 1)[-1]
         gbs = sum(s["gb_seconds"].values())
-        cost = prices.lambda_cost(s["requests"], s["gb_seconds"])
+        cost = prices.lambda_cost(s["requests"], s["gb_seconds"], s.get("pc_duration"), s.get("pc_allocated"))
         total_requests += s["requests"]
         total_gbs += gbs
         total_cost += cost
         lines.append(f"{account:<13} {name:<40} {s['requests']:>9} {gbs:>12.3f} {s['init_ms']:>9.0f} {cost:>12.8f}")
+        pc = sum((s.get("pc_allocated") or {}).values())
+        if pc or s.get("pc_duration"):
+            lines.append(f"{'':<13} {'  provisioned concurrency (GB-s allocated)':<40} {'':>9} {pc:>12.3f}")
     free_requests = min(total_requests, prices.LAMBDA_FREE_REQUESTS)
     free_gbs = min(total_gbs, prices.LAMBDA_FREE_GB_SECONDS)
     free = free_requests * prices.LAMBDA_REQUEST + free_gbs * prices.LAMBDA_GB_SECOND["x86_64"]
@@ -169,7 +172,9 @@ def main(argv: list[str]) -> int:
     if args.json:
         rows = [
             {"account": a, "function": arn, "requests": s["requests"], "gbSeconds": sum(s["gb_seconds"].values()),
-             "cost": prices.lambda_cost(s["requests"], s["gb_seconds"])}
+             "provisionedGbSeconds": sum((s.get("pc_allocated") or {}).values()),
+             "provisionedDurationGbSeconds": sum((s.get("pc_duration") or {}).values()),
+             "cost": prices.lambda_cost(s["requests"], s["gb_seconds"], s.get("pc_duration"), s.get("pc_allocated"))}
             for (a, arn), s in sorted(summary.items())
         ]
         tasks = [

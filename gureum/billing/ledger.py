@@ -3,7 +3,9 @@ run later), written in batches to the store table `billing.usage`.
 
 Row key "<account>/<service>/<ts ms:013d>.<node seq>"; the row says what was used:
   {"service": "lambda", "region", "resource": function ARN, "version", "arch",
-   "requests": 1, "billed_ms", "memory_mb", "init_ms", "ts"}
+   "requests": 1, "billed_ms", "memory_mb", "init_ms", "ts", "provisioned"?: true when it ran on
+   provisioned concurrency}, and for provisioned concurrency kept: {..., "requests": 0,
+   "pc_seconds", "pc_concurrency", "pc_generation"} (lambda_.engine `meter_provisioned`)
 Fargate rows ({"service": "fargate", "seconds", "billed_seconds", "vcpu", "memory_gb", "arch"})
 are written by meter.py when a task stops or its node is found dead.
 `record()` never waits; `run()` flushes every `interval` seconds and once more on exit; rows
@@ -85,18 +87,34 @@ def usage_rows(txn: Txn, account: str | None = None, service: str | None = None)
 
 
 def lambda_summary(txn: Txn, account: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
-    """(account, function ARN) -> {requests, gb_seconds by arch, billed_ms, init_ms}."""
-    from gureum.billing.prices import lambda_gb_seconds
+    """(account, function ARN) -> {requests, gb_seconds by arch, billed_ms, init_ms,
+    pc_duration (GB-s on provisioned concurrency by arch), pc_allocated (GB-s of provisioned
+    concurrency by arch, each configuration's time rounded up to 5 minutes)}."""
+    import math
+
+    from gureum.billing.prices import LAMBDA_PC_ROUNDING_SECONDS, lambda_gb_seconds
 
     out: dict[tuple[str, str], dict[str, Any]] = {}
+    kept: dict[tuple[str, str, str], dict[str, Any]] = {}  # (account, ARN, generation) -> {seconds, gb (held), arch}
     for key, row in usage_rows(txn, account, "lambda"):
         acct = key.split("/", 1)[0]
-        s = out.setdefault((acct, row["resource"]), {"requests": 0, "gb_seconds": {}, "billed_ms": 0, "init_ms": 0.0})
+        s = out.setdefault((acct, row["resource"]), {"requests": 0, "gb_seconds": {}, "billed_ms": 0, "init_ms": 0.0,
+                                                     "pc_duration": {}, "pc_allocated": {}})
+        arch = row.get("arch", "x86_64")
+        if row.get("pc_seconds") is not None:
+            held = kept.setdefault((acct, row["resource"], str(row.get("pc_generation"))), {"seconds": 0.0, "gb": 0.0, "arch": arch})
+            held["seconds"] += float(row["pc_seconds"])
+            held["gb"] = max(held["gb"], int(row.get("pc_concurrency", 0)) * int(row.get("memory_mb", 128)) / 1024.0)
+            continue
         s["requests"] += int(row.get("requests", 1))
         s["billed_ms"] += int(row.get("billed_ms", 0))
         s["init_ms"] += float(row.get("init_ms") or 0.0)
-        arch = row.get("arch", "x86_64")
-        s["gb_seconds"][arch] = s["gb_seconds"].get(arch, 0.0) + lambda_gb_seconds(int(row.get("billed_ms", 0)), int(row.get("memory_mb", 128)))
+        bucket = s["pc_duration"] if row.get("provisioned") else s["gb_seconds"]
+        bucket[arch] = bucket.get(arch, 0.0) + lambda_gb_seconds(int(row.get("billed_ms", 0)), int(row.get("memory_mb", 128)))
+    for (acct, arn, _), held in kept.items():
+        billed = math.ceil(held["seconds"] / LAMBDA_PC_ROUNDING_SECONDS) * LAMBDA_PC_ROUNDING_SECONDS
+        allocated = out[(acct, arn)]["pc_allocated"]
+        allocated[held["arch"]] = allocated.get(held["arch"], 0.0) + billed * held["gb"]
     return out
 
 

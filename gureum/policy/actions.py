@@ -89,6 +89,7 @@ _ACTIONS: dict[tuple[str, str], str] = {
     ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility",
     ("sns", "PublishBatch"): "Publish",
     ("lambda", "Invoke"): "InvokeFunction",
+    ("lambda", "InvokeWithResponseStream"): "InvokeFunction",  # AWS: it needs lambda:InvokeFunction
     ("lambda", "GetLayerVersionByArn"): "GetLayerVersion",
 }
 

@@ -87,11 +87,14 @@ def update(txn: Txn, key: str, arn: str, name: str, alias_arn: str, revision_id:
 
 
 def delete(txn: Txn, key: str, name: str) -> None:
-    """DeleteAlias (succeeds whether or not the alias exists); its event invoke config and
-    resource policy go with it."""
+    """DeleteAlias (succeeds whether or not the alias exists); its event invoke config,
+    resource policy and provisioned concurrency go with it."""
     txn.delete(model.ALIASES, alias_key(key, name))
     txn.delete(model.EIC, alias_key(key, name))
     doc = txn.get(model.FUNCTIONS, key)
-    if doc is not None and (doc.get("policies") or {}).pop(name, None) is not None:
-        txn.put(model.FUNCTIONS, key, doc)
+    if doc is not None:
+        dropped = (doc.get("policies") or {}).pop(name, None) is not None
+        dropped = (doc.get("provisioned") or {}).pop(name, None) is not None or dropped
+        if dropped:
+            txn.put(model.FUNCTIONS, key, doc)
     model.changed(txn, key, "alias")

@@ -22,13 +22,17 @@ from gureum.policy import actions, resource_policies
 from gureum.services.iam.port import get_role, role_trusts_service
 from gureum.services.lambda_ import (
     aliases,
+    capacity_providers,
+    code_signing,
     code_urls,
     concurrency,
+    durable_api,
     functions,
     images,
     invoke_configs,
     model,
     permissions,
+    recursion,
     url_configs,
     versions,
 )
@@ -84,6 +88,7 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         name, _ = model.parse_name(name, ctx.account_id, ctx.region)
         params = {**params, "FunctionName": name}
     model.check_new_name(name)
+    capacity_providers.check_function_config(params)
     package = params.get("PackageType") or "Zip"
     if package not in ("Zip", "Image"):
         raise AwsError.modeled("lambda", "ValidationException", f"1 validation error detected: Value '{package}' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]", Type="User")
@@ -103,9 +108,15 @@ async def create_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
         image = await images.resolve(ctx.app, uri, ctx.account_id, ctx.region)
         code: dict[str, Any] = {"digest": None, "sha256": image["digest"].split(":", 1)[1], "size": 0, "image": image}
     else:
+        await code_signing.check_deployment(ctx, params.get("CodeSigningConfigArn"), name)
         code = await store_code(ctx, await code_bytes(ctx, params.get("Code")))
     key = model.fn_key(ctx.account_id, ctx.region, name)
     doc = model.new_function(ctx.account_id, ctx.region, params, code, variables)
+    if params.get("CodeSigningConfigArn"):
+        if package == "Image":
+            raise AwsError.modeled("lambda", "InvalidParameterValueException",
+                                   "Code signing is not supported for container image functions.", Type="User")
+        doc["csc"] = params["CodeSigningConfigArn"]
     config = await ctx.app.store.run(lambda t: functions.create(t, key, doc, params.get("Layers"), bool(params.get("Publish"))))
     if package == "Image":
         ctx.app.spawn(
@@ -157,7 +168,7 @@ async def delete_function(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 @operation("lambda", "UpdateFunctionCode")
 async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
-    current, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
+    current, current_doc = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
     is_image = current.get("PackageType") == "Image"
     if params.get("ImageUri"):
         if not is_image:
@@ -166,6 +177,7 @@ async def update_function_code(ctx: RequestContext, params: dict[str, Any]) -> d
         return await _update_image(ctx, key, arn, params, image)
     if is_image:
         raise AwsError.modeled("lambda", "InvalidParameterValueException", "Please provide ImageUri when updating a function with packageType Image.", Type="User")
+    await code_signing.check_deployment(ctx, current_doc.get("csc"), current["FunctionName"])
     code = await store_code(ctx, await code_bytes(ctx, {k: params.get(k) for k in ("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion")}))
     if params.get("DryRun"):
         config, _ = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
@@ -190,9 +202,13 @@ async def _update_image(ctx: RequestContext, key: str, arn: str, params: dict[st
 async def update_function_configuration(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key, _, _, arn = _target(ctx, {"FunctionName": params["FunctionName"]})
     model.check_limits(params)
+    capacity_providers.check_function_config(params)
     variables = model.check_environment(params.get("Environment")) if params.get("Environment") is not None else None
     if params.get("Role"):
         await _check_role(ctx, params["Role"])
+    if params.get("Layers"):  # layers must be signed too under a code signing configuration
+        _, current_doc = await ctx.app.store.read(lambda t: functions.config_for(t, key, None, arn))
+        await code_signing.check_deployment(ctx, current_doc.get("csc"), current_doc["config"]["FunctionName"], "layer")
     today = _today(ctx)
     config = await ctx.app.store.run(lambda t: functions.update_configuration(t, key, arn, params, variables, today))
     return model.as_updating(await _with_runtime_version(ctx, config))
@@ -221,31 +237,16 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     engine = ctx.app.parts.get(ENGINE) or await engine_of(ctx.app)
     kind = params.get("InvocationType") or "RequestResponse"
     payload: bytes = params.get("Payload") or b""
-    limit = SYNC_PAYLOAD_LIMIT if kind != "Event" else ASYNC_PAYLOAD_LIMIT
-    if len(payload) > limit:
-        op = "InvokeFunction" if kind != "Event" else "InvokeAsync"
-        raise AwsError.modeled("lambda", "RequestTooLargeException", f"Request must be smaller than {limit} bytes for the {op} operation", Type="User")
-    if payload:
-        try:
-            json.loads(payload)
-        except ValueError as exc:
-            raise AwsError.modeled("lambda", "InvalidRequestContentException", f"Could not parse request body into json: Could not parse payload into json: {exc}", Type="User") from None
-    client_context = None
-    if params.get("ClientContext"):
-        try:
-            raw = base64.b64decode(params["ClientContext"], validate=True)
-            if len(params["ClientContext"]) > CLIENT_CONTEXT_LIMIT:
-                raise ValueError("too long")
-            json.loads(raw)
-            client_context = raw.decode()
-        except (binascii.Error, ValueError):
-            raise AwsError.modeled("lambda", "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.", Type="User") from None
-    account = _invoked_account(ctx, params["FunctionName"])
+    client_context = check_invoke_input(kind, payload, params.get("ClientContext"))
+    account = invoked_account(ctx, params["FunctionName"])
     target = await engine.resolve(account, ctx.region, params["FunctionName"], params.get("Qualifier"))
     if kind == "DryRun":
         return {"StatusCode": 204}
+    trace = trace_header(ctx)
+    if target.config.get("DurableConfig") is not None:  # a durable function: a durable execution
+        return await durable_api.invoke(ctx, engine, account, target, payload, kind, params.get("DurableExecutionName"))
     if kind == "Event":
-        await engine.queue.enqueue(account, ctx.region, target, payload or b"{}", request_id=ctx.request_id)
+        await engine.queue.enqueue(account, ctx.region, target, payload or b"{}", request_id=ctx.request_id, trace=trace)
         return {"StatusCode": 202}
     try:
         result = await engine.invoke(
@@ -256,9 +257,12 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             request_id=ctx.request_id,
             client_context=client_context,
             tail=params.get("LogType") == "Tail",
+            trace=trace,
         )
     except Throttled as exc:
         raise AwsError.modeled("lambda", "TooManyRequestsException", "Rate Exceeded.", Type="User", Reason=exc.reason, retryAfterSeconds="1") from None
+    except recursion.RecursionStopped:
+        raise recursion.stopped_error() from None
     out: dict[str, Any] = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": target.version}
     if result.function_error:
         out["FunctionError"] = result.function_error
@@ -267,7 +271,38 @@ async def invoke(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _invoked_account(ctx: RequestContext, function_name: str) -> str:
+def trace_header(ctx: RequestContext) -> str | None:
+    """The caller's X-Ray trace header (AWS SDKs send a Lambda function's own as
+    X-Amzn-Trace-Id: recursion.py follows loops with it)."""
+    return ctx.request.headers.get("x-amzn-trace-id") if ctx.request is not None else None
+
+
+def check_invoke_input(kind: str, payload: bytes, client_context_b64: str | None) -> str | None:
+    """An invocation's payload (size for `kind`, JSON) and client context (base64 JSON,
+    returned decoded) as AWS checks them."""
+    limit = SYNC_PAYLOAD_LIMIT if kind != "Event" else ASYNC_PAYLOAD_LIMIT
+    if len(payload) > limit:
+        op = "InvokeFunction" if kind != "Event" else "InvokeAsync"
+        raise AwsError.modeled("lambda", "RequestTooLargeException", f"Request must be smaller than {limit} bytes for the {op} operation", Type="User")
+    if payload:
+        try:
+            json.loads(payload)
+        except ValueError as exc:
+            raise AwsError.modeled("lambda", "InvalidRequestContentException", f"Could not parse request body into json: Could not parse payload into json: {exc}", Type="User") from None
+    client_context = None
+    if client_context_b64:
+        try:
+            raw = base64.b64decode(client_context_b64, validate=True)
+            if len(client_context_b64) > CLIENT_CONTEXT_LIMIT:
+                raise ValueError("too long")
+            json.loads(raw)
+            client_context = raw.decode()
+        except (binascii.Error, ValueError):
+            raise AwsError.modeled("lambda", "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.", Type="User") from None
+    return client_context
+
+
+def invoked_account(ctx: RequestContext, function_name: str) -> str:
     """The account whose function Invoke runs: the one a full ARN names when the request
     came through the edge (whose gate let it in only on a grant in that function's policy),
     else the caller's."""

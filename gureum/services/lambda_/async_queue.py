@@ -34,6 +34,7 @@ from gureum.aws.errors import AwsError
 from gureum.delivery import Source, deliver
 from gureum.node_settings import RosterSettings
 from gureum.services.lambda_ import model
+from gureum.services.lambda_.recursion import RecursionStopped
 from gureum.services.lambda_.scheduler import Throttled
 
 if TYPE_CHECKING:
@@ -64,16 +65,19 @@ class EventQueue:
         self.dead_after = roster.timeout_of(app.settings(RosterSettings))  # an owner silent this long is dead
         self._wake = asyncio.Event()
         self._inflight: set[str] = set()
+        self._ended: set[str] = set()  # events that ended since the current pass read the queue
         self._slots = asyncio.Semaphore(PARALLEL)
 
-    async def enqueue(self, account: str, region: str, target: Target, payload: bytes, *, request_id: str | None = None) -> str:
+    async def enqueue(self, account: str, region: str, target: Target, payload: bytes, *, request_id: str | None = None,
+                      trace: str | None = None) -> str:
         name = target.config["FunctionName"]
-        return await self.enqueue_raw(account, region, name, target.qualifier, payload, request_id=request_id)
+        return await self.enqueue_raw(account, region, name, target.qualifier, payload, request_id=request_id, trace=trace)
 
     async def enqueue_raw(
-        self, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None
+        self, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None,
+        trace: str | None = None,
     ) -> str:
-        event_id = await enqueue(self.app, account, region, function, qualifier, payload, request_id=request_id)
+        event_id = await enqueue(self.app, account, region, function, qualifier, payload, request_id=request_id, trace=trace)
         self._wake.set()
         return event_id
 
@@ -105,12 +109,17 @@ class EventQueue:
         """Start the due events this node may run; how long to wait before the next pass
         (None: at once, a full page was started)."""
         now = _now_ms()
+        self._ended.clear()
         rows, gone = await self.app.store.read(functools.partial(_due_and_gone, end=f"{now + 1:013d}", now=now, dead_after=self.dead_after))
         started = 0
         for key, row in rows:
-            if key in self._inflight or (self._foreign(row, now) and row["owner"] not in gone):
+            # (an event that ended after this pass read the queue is in `rows` still: not again)
+            if key in self._inflight or key in self._ended or (self._foreign(row, now) and row["owner"] not in gone):
                 continue
             await self._slots.acquire()
+            if key in self._ended or key in self._inflight:  # it ended (or started) while this waited for a slot
+                self._slots.release()
+                continue
             if self.app.store.shared:  # other nodes work this queue too: claim it first
                 try:
                     claimed = await self.app.store.run(functools.partial(claim, key=key, node=self.app.node_id, now=_now_ms(), dead_after=self.dead_after))
@@ -143,6 +152,7 @@ class EventQueue:
             log.exception("async event %s failed", row.get("request_id"))
             await self._reschedule(key, row, 5.0)
         finally:
+            self._ended.add(key)
             self._inflight.discard(key)
             self._slots.release()
 
@@ -170,8 +180,17 @@ class EventQueue:
         if target.state.doc.get("reserved") == 0:
             await self._finish(key, row, target, eic, None, "EventAgeExceeded")
             return
+        if target.config.get("DurableConfig") is not None:  # a durable function: the event starts a durable execution
+            from gureum.services.lambda_ import durable_api
+
+            await durable_api.start(self.app, account, region, target, payload)
+            await self.app.store.run(lambda t: t.delete(EVENTS, key))
+            return
         try:
-            result = await self.engine.invoke(account, region, target, payload, request_id=row["request_id"])
+            result = await self.engine.invoke(account, region, target, payload, request_id=row["request_id"], trace=row.get("trace"))
+        except RecursionStopped:  # a recursive loop: no retries, to the dead-letter queue and on-failure destination
+            await self._finish(key, row, target, eic, None, "RecursiveInvocationException")
+            return
         except (Throttled, AwsError):
             row["throttles"] += 1
             delay = min(MAX_THROTTLE_BACKOFF, 2 ** (row["throttles"] - 1))
@@ -286,7 +305,7 @@ def release(txn: model.Txn, node: str) -> int:
 
 async def enqueue(
     app: App, account: str, region: str, function: str, qualifier: str | None, payload: bytes, *, request_id: str | None = None,
-    missing: Callable[[], AwsError] | None = None,
+    missing: Callable[[], AwsError] | None = None, trace: str | None = None,
 ) -> str:
     """Queue an Event invocation durably (works before the Lambda component runs). With
     `missing`, the function must exist, checked in the same transaction: else `missing()`."""
@@ -303,6 +322,8 @@ async def enqueue(
         "attempts": 0,
         "throttles": 0,
     }
+    if trace:  # the sender's X-Ray trace header (recursion.py counts the chain's invocations with it)
+        row["trace"] = trace
     key = model.fn_key(account, region, function)
 
     def put(t: model.Txn) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
+import functools
 import hashlib
 import logging
 import math
@@ -26,13 +28,13 @@ from gureum.node_settings import TaskNetworkSettings
 from gureum.public import local_url
 from gureum.sandbox.process import SandboxHost
 from gureum.services.iam import port as iam
-from gureum.services.lambda_ import model
+from gureum.services.lambda_ import model, recursion, runtime_management
 from gureum.services.lambda_.code import CodeCache
 from gureum.services.lambda_.environment import EnvConfig, InvokeResult
 from gureum.services.lambda_.function_cache import FunctionCache, FunctionState
 from gureum.services.lambda_.functions import pending_images
 from gureum.services.lambda_.images import ImageStore, launch_spec, prepare
-from gureum.services.lambda_.runtime_api import Invocation
+from gureum.services.lambda_.runtime_api import Invocation, ResponseStream
 from gureum.services.lambda_.scheduler import Concurrency, Scheduler
 from gureum.services.lambda_.settings import LambdaSettings
 from gureum.services.lambda_.slots import ENGINE
@@ -77,7 +79,11 @@ class LambdaEngine:
         self._prewarming: set[str] = set()
         self._env_configs: dict[str, tuple[EnvConfig, float]] = {}
         self._reserved: dict[tuple[str, str], int] = {}
-        self._limits: dict[tuple[str, str, int | None], Concurrency] = {}  # cleared with _reserved
+        self._pc_unreserved: dict[tuple[str, str], int] = {}  # provisioned.unreserved_total, cleared with _reserved
+        self._reconciling: dict[str, bool] = {}  # function key -> another pass wanted (provisioned concurrency)
+        self._pc_metered: float | None = None  # when meter_provisioned last ran (monotonic)
+        self.scheduler.on_lost = self._on_provisioned_lost
+        self._limits: dict[tuple[str, str, int | None, int], Concurrency] = {}  # cleared with _reserved
         self._loop = asyncio.get_running_loop()
         self._code_dirs: dict[str, Any] = {}
         self._creds: dict[tuple[str, str], tuple[dict[str, str], float, float]] = {}  # (creds, reuse until, expire)
@@ -93,8 +99,10 @@ class LambdaEngine:
             del self._env_configs[k]
         account, region, _ = key.split("/", 2)
         self._reserved.pop((account, region), None)
+        self._pc_unreserved.pop((account, region), None)
         self._limits.clear()
         self.app.spawn(self.scheduler.retire(lambda k: k.startswith(key + "#")), name=f"lambda-retire-{key}")
+        self.reconcile_provisioned_soon(key)
         if self.prewarm > 0 and key not in self._prewarming:
             self._prewarming.add(key)
             self.app.spawn(self._prewarm(key), name=f"lambda-prewarm-{key}")
@@ -109,6 +117,91 @@ class LambdaEngine:
             log.debug("prewarm of %s skipped", key, exc_info=True)
         finally:
             self._prewarming.discard(key)
+
+    # --- provisioned concurrency ------------------------------------------------------------
+    def reconcile_provisioned_soon(self, key: str) -> None:
+        """Bring function `key`'s provisioned environments in line with its configurations
+        (one pass at a time per function; a change during a pass asks for another)."""
+        if key in self._reconciling:
+            self._reconciling[key] = True
+            return
+        self._reconciling[key] = False
+        self.app.spawn(self._reconcile_loop(key), name=f"lambda-provisioned-{key}")
+
+    def _on_provisioned_lost(self, slot: str) -> None:
+        self.reconcile_provisioned_soon(slot.rsplit("/", 1)[0])
+
+    async def _reconcile_loop(self, key: str) -> None:
+        try:
+            while True:
+                try:
+                    await self.reconcile_provisioned(key)
+                except Exception:
+                    log.exception("provisioned concurrency of %s", key)
+                if not self._reconciling.get(key):
+                    return
+                self._reconciling[key] = False
+        finally:
+            self._reconciling.pop(key, None)
+
+    async def reconcile_provisioned(self, key: str) -> None:
+        from gureum import roster
+        from gureum.node_settings import RosterSettings
+        from gureum.services.lambda_ import provisioned
+
+        account, region, name = key.split("/", 2)
+        await asyncio.sleep(0)  # let the write that changed the function settle
+        doc, rows = await self.app.store.read(lambda t: (t.get(model.FUNCTIONS, key), t.scan(provisioned.STATUS, key + "/")))
+        configs = dict((doc or {}).get("provisioned") or {})
+        if not configs and not rows and not any(s.rsplit("/", 1)[0] == key for s in self.scheduler.provisioned_slots()):
+            return  # nothing provisioned, nothing kept: the common case
+        keep: set[str] = set()
+        node = self.app.node_id
+        dead_after = roster.timeout_of(self.app.settings(RosterSettings))
+        for qualifier, pc in configs.items():
+            generation = pc["generation"]
+            mine = await self.app.store.run(functools.partial(provisioned.claim, key=key, qualifier=qualifier, generation=generation,
+                                                              node=node, now=time.time(), dead_after=dead_after))
+            if not mine:
+                continue
+            slot = f"{key}/{qualifier}"
+            keep.add(slot)
+            try:
+                target = await self._provisioned_target(account, region, name, qualifier)
+            except AwsError:  # its version or alias is gone
+                keep.discard(slot)
+                continue
+            cfg = dataclasses.replace(await self._env_config(account, region, target), init_type="provisioned-concurrency")
+            allocated, failure = await self.scheduler.provision(slot, cfg, int(pc["Requested"]), generation)
+            reason: str | None = None
+            if failure is not None:
+                status, reason = "FAILED", "FUNCTION_ERROR_INIT_FAILURE"
+            else:
+                status = "READY" if allocated >= int(pc["Requested"]) else "IN_PROGRESS"
+            await self.app.store.run(functools.partial(provisioned.set_status, key=key, qualifier=qualifier, generation=generation,
+                                                       status=status, allocated=allocated, node=node, reason=reason))
+        await self.scheduler.unprovision(lambda slot: slot.rsplit("/", 1)[0] == key and slot not in keep)
+        if len(rows) > len(configs):  # status rows of configurations that are gone
+            await self.app.store.run(lambda t: provisioned.drop_stale(t, key))
+
+    async def _provisioned_target(self, account: str, region: str, name: str, qualifier: str) -> Target:
+        """The version a provisioned configuration keeps environments of (an alias's main
+        version: its weighted extra version runs on demand)."""
+        state = await self.function(model.fn_key(account, region, name), model.function_arn(account, region, name))
+        version = qualifier if qualifier.isdigit() else (state.aliases.get(qualifier) or {}).get("FunctionVersion")
+        v = state.versions.get(str(int(version))) if version and version.isdigit() else None
+        if v is None:
+            raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Function not found: {name}:{qualifier}", Type="User")
+        return Target(state, str(int(version or "0")), v["config"], v["code"], qualifier)
+
+    async def provision_sweep(self) -> None:
+        """Every function with provisioned concurrency reconciled: at start, and to take over
+        configurations a node that is gone kept."""
+        from gureum.services.lambda_ import provisioned
+
+        self.meter_provisioned()
+        for key in await self.app.store.read(provisioned.wanted):
+            self.reconcile_provisioned_soon(key)
 
     def _on_change(self, event: Any) -> None:
         """A Lambda change event (model.changed): URL changes reach the URL listener's
@@ -229,6 +322,7 @@ class LambdaEngine:
             app_log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel") or "",
             system_log_level=(config.get("LoggingConfig") or {}).get("SystemLogLevel") or "",
             refuse_fallback=self.app.settings(LambdaSettings).refuse_fallback,
+            pinned_runtime_arn=runtime_management.pinned(target.state.doc, target.version),
             **image_fields,
         )
 
@@ -277,14 +371,21 @@ class LambdaEngine:
 
     # --- invoking ----------------------------------------------------------------------
     async def concurrency(self, target: Target, account: str, region: str) -> Concurrency:
+        from gureum.services.lambda_ import provisioned
+
         reserved = target.state.doc.get("reserved")
-        key = (account, region, reserved)
+        pc = provisioned.function_total(target.state.doc)
+        key = (account, region, reserved, pc)
         limits = self._limits.get(key)
         if limits is None:
             total = await self.reserved_total(account, region)
-            limits = Concurrency(self.account_concurrency, self.account_concurrency - total, reserved)
-            if self._reserved.get((account, region)) == total:  # still current: keep it
-                self._limits[key] = limits
+            pc_unreserved = self._pc_unreserved.get((account, region))
+            if pc_unreserved is None:
+                pc_unreserved = await self.app.store.read(lambda t: provisioned.unreserved_total(t, account, region))
+                self._pc_unreserved[(account, region)] = pc_unreserved
+            limits = Concurrency(self.account_concurrency, self.account_concurrency - total - pc_unreserved, reserved, pc)
+            if self._reserved.get((account, region)) == total and self._pc_unreserved.get((account, region)) == pc_unreserved:
+                self._limits[key] = limits  # still current: keep it
         return limits
 
     async def invoke(
@@ -297,8 +398,12 @@ class LambdaEngine:
         request_id: str | None = None,
         client_context: str | None = None,
         tail: bool = False,
+        stream: ResponseStream | None = None,
+        trace: str | None = None,
     ) -> InvokeResult:
-        """Run the target synchronously; raises Throttled or AwsError."""
+        """Run the target synchronously; raises Throttled, AwsError, or RecursionStopped when
+        `trace` (the X-Ray trace header of the event that caused this invocation) shows a
+        recursive loop (recursion.py)."""
         config = target.config
         if config.get("State") not in (None, "Active"):
             raise AwsError.modeled(
@@ -307,38 +412,65 @@ class LambdaEngine:
                 f"The operation cannot be performed at this time. The function is currently in the following state: {config.get('State')}",
                 Type="User",
             )
-        limits = self._limits.get((account, region, target.state.doc.get("reserved"))) or await self.concurrency(target, account, region)
+        pcs = target.state.doc.get("provisioned")
+        limits = (None if pcs else self._limits.get((account, region, target.state.doc.get("reserved"), 0))) \
+            or await self.concurrency(target, account, region)
         cached = self._env_configs.get(f"{target.state.key}#{target.version}#{config.get('RevisionId')}")
         cfg = cached[0] if cached is not None and cached[1] > time.monotonic() else await self._env_config(account, region, target)
         request_id = request_id or str(uuid.uuid4())
+        trace_id, count = recursion.next_trace(trace, cfg.function_arn)
+        if count > recursion.LIMIT:
+            recursion.check(target.state.doc, cfg.function_arn, count)
         inv = Invocation(
             request_id=request_id,
             payload=payload or b"{}",
             deadline_ms=int(time.time() * 1000) + cfg.timeout_s * 1000,
             function_arn=target.invoked_arn,
-            trace_id=_trace_id(),
+            trace_id=trace_id,
             client_context=client_context,
+            stream=stream,
         )
-        result = await self.scheduler.invoke(cfg, inv, limits, capture=tail)
+        slot = f"{target.state.key}/{target.qualifier}" if pcs and target.qualifier in pcs else None
+        result = await self.scheduler.invoke(cfg, inv, limits, capture=tail, slot=slot)
         # Metering, right after the caller has its answer (the ledger batches its writes).
-        self._loop.call_soon(self._record_usage, account, region, cfg, target.version, result.billed_ms, result.init_ms)
+        self._loop.call_soon(self._record_usage, account, region, cfg, target.version, result.billed_ms, result.init_ms,
+                             result.provisioned)
         return result
 
-    def _record_usage(self, account: str, region: str, cfg: EnvConfig, version: str, billed_ms: int, init_ms: float | None) -> None:
-        self.ledger.record(
-            account,
-            "lambda",
-            {
-                "region": region,
-                "resource": cfg.function_arn,
-                "version": version,
-                "arch": cfg.architecture,
-                "requests": 1,
-                "billed_ms": billed_ms,
-                "memory_mb": cfg.memory_mb,
-                "init_ms": round(init_ms, 3) if init_ms else 0,
-            },
-        )
+    def _record_usage(self, account: str, region: str, cfg: EnvConfig, version: str, billed_ms: int, init_ms: float | None,
+                      provisioned: bool = False) -> None:
+        row: dict[str, Any] = {
+            "region": region,
+            "resource": cfg.function_arn,
+            "version": version,
+            "arch": cfg.architecture,
+            "requests": 1,
+            "billed_ms": billed_ms,
+            "memory_mb": cfg.memory_mb,
+            "init_ms": round(init_ms, 3) if init_ms else 0,
+        }
+        if provisioned:  # its duration is billed at provisioned concurrency's price
+            row["provisioned"] = True
+        self.ledger.record(account, "lambda", row)
+
+    def meter_provisioned(self) -> None:
+        """The provisioned concurrency this node keeps, since the last call: one ledger row
+        per configuration ({"pc_seconds", "pc_concurrency", "pc_generation", "memory_mb"}),
+        priced per GB-second of allocation (gureum/billing: rounded up to 5 minutes per
+        configuration, as AWS bills it)."""
+        now = time.monotonic()
+        last, self._pc_metered = self._pc_metered, now
+        if last is None:
+            return
+        for slot, pool in self.scheduler.provisioned_pools().items():
+            if pool.cfg is None or not pool.total:
+                continue
+            account, region, _ = slot.split("/", 2)
+            self.ledger.record(account, "lambda", {
+                "region": region, "resource": pool.cfg.function_arn, "version": pool.cfg.version, "arch": pool.cfg.architecture,
+                "requests": 0, "billed_ms": 0, "memory_mb": pool.cfg.memory_mb, "init_ms": 0,
+                "pc_seconds": round(now - last, 3), "pc_concurrency": pool.total, "pc_generation": pool.tag or slot,
+            })
 
 
 async def _resume_images(app: App) -> None:
@@ -346,12 +478,6 @@ async def _resume_images(app: App) -> None:
     for key, resolved, creating in await app.store.read(pending_images):
         account, region, _ = key.split("/", 2)
         app.spawn(prepare(app, key, account, region, resolved, creating), name=f"lambda-image-{key}")
-
-
-def _trace_id() -> str:
-    # X-Ray ids need to be unique, not secret: no getrandom() call per invoke.
-    h = random.getrandbits(160)
-    return "Root=1-%08x-%024x;Parent=%016x;Sampled=0;Lineage=1:%08x:0" % (int(time.time()), h >> 64, h & (1 << 64) - 1, h >> 128)
 
 
 def encode_tail(tail: str) -> str:
@@ -396,12 +522,20 @@ async def run(app: App) -> None:
     app.notes.append(f"Lambda: functions run in {mode}{reason}; function URLs on port {engine.urls.port}")
     app.set_status("lambda", "running", "" if engine.host.isolated and not engine.host.reason else engine.host.reason)
     app.parts.put(ENGINE, engine)
+    from gureum.services.lambda_.durable_api import DurableRunner
+    from gureum.services.lambda_.slots import DURABLE
+
+    durable_runner = DurableRunner(app, engine)
+    app.parts.put(DURABLE, durable_runner)
     app.spawn(_resume_images(app), name="lambda-image-resume")
     sharing: shared_concurrency.Sharing | None = None
     try:
         async with asyncio.TaskGroup() as tg:
             app.every(engine.scheduler.reap_interval(), engine.scheduler.reap, name="lambda-reaper")
             tg.create_task(engine.queue.run(), name="lambda-events")
+            app.every(5.0, engine.provision_sweep, name="lambda-provisioned", first=0.0)
+            app.every(5.0, durable_runner.sweep, name="lambda-durable", first=0.0)
+            app.every(3600.0, durable_runner.expire, name="lambda-durable-retention")
             if app.store.shared:
                 app.every(settings.follow_interval, changes.poll, name="lambda-follow")
                 sharing = shared_concurrency.start(app, engine.scheduler)

@@ -73,6 +73,7 @@ from gureum.services.lambda_.runtimes.base import RuntimeUnavailable
 log = logging.getLogger("gureum.lambda")
 
 INIT_TIMEOUT = 10.0  # seconds AWS gives the INIT phase (then retried within the first invocation's timeout)
+PROVISIONED_INIT_TIMEOUT = 130.0  # a provisioned environment's init: this or the function's timeout, the longer
 INIT_CPU_SHARES = 2048  # an init's CPU weight whatever the memory (AWS gives the INIT phase burst CPU)
 CREDENTIALS_MARGIN = 60.0  # seconds of credential validity left over after the last invocation ends
 TAIL_BYTES = 4096
@@ -126,6 +127,12 @@ class EnvConfig:
     app_log_level: str = ""  # LoggingConfig.ApplicationLogLevel (JSON format only)
     system_log_level: str = ""  # LoggingConfig.SystemLogLevel (JSON format only; "" = INFO)
     refuse_fallback: bool = False  # lambda.runtime_fallback=refuse: never run another version than declared
+    init_type: str = "on-demand"  # AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" for provisioned environments
+    pinned_runtime_arn: str = ""  # runtime management Manual: the only runtime version this may run (runtime_management.py)
+
+    @property
+    def provisioned(self) -> bool:
+        return self.init_type == "provisioned-concurrency"
 
     @property
     def log_group(self) -> str:
@@ -149,6 +156,7 @@ class InvokeResult:
     memory_used_mb: int = 0  # known here only when read before returning (Tail, failures); REPORT always has it
     init_ms: float | None = None
     request_id: str = ""
+    provisioned: bool = False  # it ran on a provisioned environment (billed at provisioned concurrency's duration price)
 
 
 class InitFailed(Exception):
@@ -187,7 +195,7 @@ class ExecutionEnvironment:
         self._capture: _Capture | None = None
         self.init_ms: float | None = None  # reported (then cleared) on the first invoke
         self._reinit_s = 0.0  # an init retried within the first invocation: counted in its duration and timeout
-        self.platform = PlatformLog(cfg.log_format, cfg.system_log_level or "INFO")
+        self.platform = PlatformLog(cfg.log_format, cfg.system_log_level or "INFO", init_type=cfg.init_type)
         self.last_used = time.monotonic()
         self.usable_until = cfg.usable_until()  # epoch seconds (see EnvConfig.usable_until)
         self.alive = False
@@ -270,7 +278,7 @@ class ExecutionEnvironment:
                 "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_mb),
                 "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
-                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": cfg.init_type,
                 "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group,
                 "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
                 "AWS_LAMBDA_RUNTIME_API": api_address,
@@ -303,7 +311,7 @@ class ExecutionEnvironment:
             cwd=task_root if cfg.image_root is None else cfg.image_cwd,
             root_dir=str(cfg.image_root) if cfg.image_root is not None else None,
             hostname=f"sandbox-{self.id[:8]}",
-            limits=Limits(memory_mb=cfg.memory_mb, cpu_shares=max(INIT_CPU_SHARES, self._cpu_shares), pids=1024),
+            limits=Limits(memory_mb=cfg.memory_mb, cpu_shares=self._init_cpu_shares, pids=1024),
             tmp_size_mb=cfg.ephemeral_mb,
             system=launch.system if isolated else None,
             netns_fd=self._netns.fd if self._netns is not None else None,
@@ -348,6 +356,12 @@ class ExecutionEnvironment:
             _resolve(inv.done, _EXITED)
 
     @property
+    def _init_cpu_shares(self) -> int:
+        """The init's CPU weight: a burst for on-demand inits; provisioned environments
+        initialise at their memory-proportional share, as on AWS."""
+        return self._cpu_shares if self.cfg.provisioned else max(INIT_CPU_SHARES, self._cpu_shares)
+
+    @property
     def _cpu_shares(self) -> int:
         """CPU weight in proportion to memory, as AWS allocates it (1,769 MB = one vCPU)."""
         return max(2, self.cfg.memory_mb * 1024 // 1769)
@@ -362,6 +376,8 @@ class ExecutionEnvironment:
         line shows no Init Duration."""
         t0 = time.perf_counter()
         budget = INIT_TIMEOUT if not retry else float(self.cfg.timeout_s)
+        if self.cfg.provisioned:  # no 10 s limit: 130 s or the function's timeout, the longer
+            budget = max(PROVISIONED_INIT_TIMEOUT, float(self.cfg.timeout_s))
         self.api = RuntimeApi()
         if self.host.isolated:
             self.api.on_park = self._freeze_idle
@@ -415,9 +431,9 @@ class ExecutionEnvironment:
         await asyncio.wait(started, timeout=budget, return_when=asyncio.FIRST_COMPLETED)
         init_ms = (time.perf_counter() - t0) * 1000
         if self.api.ready.done() and self.api.ready.exception() is None:
-            if INIT_CPU_SHARES > self._cpu_shares:
+            if self._init_cpu_shares > self._cpu_shares:
                 self.sandbox.set_cpu_shares(self._cpu_shares)
-            if not retry:
+            if not retry and not self.cfg.provisioned:  # a provisioned init is not on any invocation's REPORT
                 self.init_ms = init_ms
             else:
                 self._reinit_s = init_ms / 1000
@@ -444,11 +460,16 @@ class ExecutionEnvironment:
         elif code is not None:
             error_type = "Runtime.ExitError"
             payload = _runtime_error(error_type, _exit_reason(code))
-        elif not retry:
+        elif not retry and not self.cfg.provisioned:
             self._platform(self.platform.init_report(time.time(), init_ms, None, status="timeout"))
             error_type = "Sandbox.Timedout"
             payload = _runtime_error(error_type, f"INIT phase timed out after {INIT_TIMEOUT:.2f} seconds")
             raise InitFailed(payload, error_type, init_ms, timed_out=True)
+        elif self.cfg.provisioned:
+            self._platform(self.platform.init_report(time.time(), init_ms, None, status="timeout"))
+            error_type = "Sandbox.Timedout"
+            payload = _runtime_error(error_type, f"INIT phase timed out after {budget:.2f} seconds")
+            raise InitFailed(payload, error_type, init_ms)
         else:  # the retried init used up the invocation's timeout
             self._platform(self.platform.init_report(time.time(), init_ms, None, status="timeout", phase="invoke"))
             message = f"RequestId: {request_id} Error: Task timed out after {self.cfg.timeout_s:.2f} seconds"
@@ -480,6 +501,14 @@ class ExecutionEnvironment:
         missing = runtime_versions.missing(tc)
         if problem:
             self._log(f"gureum: {problem}")
+        pinned = self.cfg.pinned_runtime_arn
+        if pinned and runtime_versions.version_arn(self.cfg.region, tc) != pinned:
+            self._init_start(tc)
+            message = (f"{rt.name}: the runtime version {pinned} this function is pinned to (UpdateRuntimeOn Manual) "
+                       f"is not available here any more")
+            self._platform(self.platform.init_report(time.time(), 0.0, "Runtime.Unavailable"))
+            await self.destroy()
+            raise InitFailed(_runtime_error("Runtime.Unavailable", message), "Runtime.Unavailable", 0.0)
         if self.cfg.refuse_fallback and (missing or problem):
             self._init_start(tc)
             message = f"{rt.name} cannot run as declared here: {missing or problem} (lambda.runtime_fallback=refuse)"

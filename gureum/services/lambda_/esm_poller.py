@@ -29,9 +29,10 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.ports import QUEUES, port
-from gureum.services.lambda_ import event_filters
+from gureum.services.lambda_ import event_filters, recursion
 from gureum.services.lambda_.esm import ESM, LEASES, TOPIC
 from gureum.services.lambda_.scheduler import Throttled
 
@@ -147,6 +148,32 @@ class Poller:
                         self._last_scale = now
                 tg.create_task(self._process(queues, q, dict(self.doc), batch), name=f"lambda-esm-batch-{self.doc['UUID']}")
 
+    async def _unlooped(self, lam: Any, doc: dict[str, Any], records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+        """The records whose invocation continues no recursive loop (recursion.py), and the
+        trace header to invoke them with (the one furthest down its chain). The others are
+        neither invoked nor deleted: they return after the visibility timeout, and the queue's
+        redrive policy takes them to its dead-letter queue."""
+        try:
+            target = await lam.resolve(doc["account"], doc["region"], doc["function"], doc["qualifier"])
+        except AwsError:
+            return records, None
+        fn_arn = arns.lambda_function(doc["region"], doc["account"], target.config["FunctionName"])
+        kept: list[tuple[int, dict[str, Any]]] = []
+        for rec in records:
+            header = (rec.get("attributes") or {}).get("AWSTraceHeader")
+            count = recursion.count_in(header, fn_arn) + 1
+            try:
+                recursion.check(target.state.doc, fn_arn, count)
+            except recursion.RecursionStopped:
+                log.warning("mapping %s: message %s stopped: %s is in a recursive loop (RecursiveLoop=Terminate)",
+                            doc["UUID"], rec.get("messageId"), fn_arn)
+                continue
+            kept.append((count, rec))
+        if not kept:
+            return [], None
+        deepest = max(kept, key=lambda item: item[0])[1]
+        return [rec for _, rec in kept], (deepest.get("attributes") or {}).get("AWSTraceHeader")
+
     async def _free(self) -> None:
         async with self._cond:
             self._inflight -= 1
@@ -198,18 +225,20 @@ class Poller:
         if len(kept) < len(records):
             await queues.release(q.arn, [rec["receiptHandle"] for rec in records[len(kept):]])
             records = kept
-        payload = json.dumps({"Records": records}).encode()
-
         from gureum.services.lambda_.engine import engine_of
 
         lam = await engine_of(self.app)
         account, region = doc["account"], doc["region"]
+        records, trace = await self._unlooped(lam, doc, records)
+        if not records:
+            return
+        payload = json.dumps({"Records": records}).encode()
         give_up = time.monotonic() + max(1.0, q.visibility_timeout / 2)
         delay = 0.1
         while True:
             try:
                 target = await lam.resolve(account, region, doc["function"], doc["qualifier"])
-                result = await lam.invoke(account, region, target, payload)
+                result = await lam.invoke(account, region, target, payload, trace=trace)
                 break
             except (Throttled, AwsError) as exc:  # throttled, or the function is not ready/gone
                 if time.monotonic() + delay > give_up or self.app.stopping:

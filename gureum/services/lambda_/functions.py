@@ -30,7 +30,8 @@ from gureum.services.lambda_.runtimes.lifecycle import recommended
 from gureum.store import Txn
 
 # UpdateFunctionConfiguration's members copied as they are.
-UPDATABLE = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "DeadLetterConfig", "KMSKeyArn", "EphemeralStorage")
+UPDATABLE = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "DeadLetterConfig", "KMSKeyArn", "EphemeralStorage",
+             "DurableConfig")
 
 
 def check_runtime(runtime: str | None, handler: str | None, today: date, *, updating: bool = False) -> None:
@@ -199,9 +200,13 @@ def delete(txn: Txn, key: str, qualifier: str | None, arn: str) -> None:
 
 
 def _drop_policy(txn: Txn, key: str, qualifier: str) -> None:
-    """A deleted version's or alias's resource policy goes with it."""
+    """A deleted version's or alias's resource policy (and provisioned concurrency) goes with it."""
     doc = txn.get(model.FUNCTIONS, key)
-    if doc is not None and (doc.get("policies") or {}).pop(qualifier, None) is not None:
+    if doc is None:
+        return
+    dropped = (doc.get("policies") or {}).pop(qualifier, None) is not None
+    dropped = (doc.get("provisioned") or {}).pop(qualifier, None) is not None or dropped
+    if dropped:
         txn.put(model.FUNCTIONS, key, doc)
 
 

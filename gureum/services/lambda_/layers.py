@@ -2,8 +2,11 @@
 
 Store tables: lambda.layers "<acct>/<region>/<layer>" -> {next_version};
 lambda.layer_versions "<acct>/<region>/<layer>/<version:010d>" -> the version document
-(with the zip's blob digest). A function's Layers (up to 5, in order) are extracted once per
-ordered combination into one directory (later layers win), mounted read-only at /opt.
+(with the zip's blob digest; its permissions in "policy", layer_policy.py). A function's
+Layers (up to 5, in order) are extracted once per ordered combination into one directory
+(later layers win), mounted read-only at /opt. Another account's layer version is read
+(GetLayerVersion, GetLayerVersionByArn, a function's Layers) only where the authorization
+gate let the request through: on a grant in that version's policy.
 """
 
 from __future__ import annotations
@@ -28,8 +31,13 @@ def _vkey(account: str, region: str, name: str, version: int) -> str:
     return f"{account}/{region}/{name}/{int(version):010d}"
 
 
+def version_key(account: str, region: str, name: str, version: int) -> str:
+    """The lambda.layer_versions key of one layer version."""
+    return _vkey(account, region, name, version)
+
+
 def _view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k != "digest"}
+    return {k: v for k, v in doc.items() if k not in ("digest", "policy", "policy_revision")}
 
 
 def resolve(txn: model.Txn, arns: list[str], region: str | None = None) -> list[dict[str, Any]]:
@@ -122,9 +130,10 @@ async def _located(ctx: RequestContext, doc: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-async def _get(ctx: RequestContext, name: str, version: int) -> dict[str, Any]:
+async def _get(ctx: RequestContext, name: str, version: int, account: str | None = None) -> dict[str, Any]:
     _check_version(version)
-    doc = await ctx.app.store.read(lambda t: t.get(VERSIONS, _vkey(ctx.account_id, ctx.region, name, version)))
+    owner = account or ctx.account_id
+    doc = await ctx.app.store.read(lambda t: t.get(VERSIONS, _vkey(owner, ctx.region, name, version)))
     if doc is None:
         raise AwsError.modeled(
             "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
@@ -134,7 +143,12 @@ async def _get(ctx: RequestContext, name: str, version: int) -> dict[str, Any]:
 
 @operation("lambda", "GetLayerVersion")
 async def get_layer_version(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    return await _get(ctx, _name(ctx, params["LayerName"]), params["VersionNumber"])
+    value = params["LayerName"]
+    a = try_parse(value) if looks_like_arn(value) else None
+    if a is not None and a.account != ctx.account_id and a.region == ctx.region and a.resource.startswith("layer:"):
+        # another account's layer: the gate let this through on a grant in its policy
+        return await _get(ctx, a.resource.split(":")[1], params["VersionNumber"], a.account)
+    return await _get(ctx, _name(ctx, value), params["VersionNumber"])
 
 
 @operation("lambda", "GetLayerVersionByArn")
@@ -143,11 +157,11 @@ async def get_layer_version_by_arn(ctx: RequestContext, params: dict[str, Any]) 
         m = lambda_layer_version(params["Arn"])
     except BadArn:
         m = None
-    if m is None or m.account != ctx.account_id:
+    if m is None or m.region != ctx.region:
         raise AwsError.modeled(
             "lambda", "ResourceNotFoundException", "The resource you requested does not exist.", Type="User"
         )
-    return await _get(ctx, m.name, m.version)
+    return await _get(ctx, m.name, m.version, m.account)  # another account's: only through its policy (the gate)
 
 
 def _matches(doc: dict[str, Any], params: dict[str, Any]) -> bool:

@@ -6,7 +6,11 @@ from gureum.services.manifest import Component, Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="lambda_",
     services=("lambda",),
-    api_modules={"lambda": ("gureum.services.lambda_.api", "gureum.services.lambda_.esm")},
+    api_modules={"lambda": ("gureum.services.lambda_.api", "gureum.services.lambda_.esm", "gureum.services.lambda_.provisioned",
+                          "gureum.services.lambda_.streaming", "gureum.services.lambda_.code_signing",
+                          "gureum.services.lambda_.recursion", "gureum.services.lambda_.layer_policy",
+                          "gureum.services.lambda_.function_policy", "gureum.services.lambda_.runtime_management",
+                          "gureum.services.lambda_.capacity_providers", "gureum.services.lambda_.durable_api")},
     components=(
         Component("lambda", "gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
         Component("lambda-esm", "gureum.services.lambda_.esm_poller:run", ("lambda",)),  # SQS event sources

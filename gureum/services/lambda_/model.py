@@ -214,6 +214,8 @@ def new_function(account: str, region: str, params: dict[str, Any], code: dict[s
         config["DeadLetterConfig"] = params["DeadLetterConfig"]
     if params.get("KMSKeyArn"):
         config["KMSKeyArn"] = params["KMSKeyArn"]
+    if params.get("DurableConfig") is not None:  # a durable function (durable.py)
+        config["DurableConfig"] = {"RetentionPeriodInDays": 14, "ExecutionTimeout": 86400, **params["DurableConfig"]}
     return {
         "config": {k: v for k, v in config.items() if v is not None},
         "code": {"digest": code["digest"]} if image is None else {"digest": None, "image": image},

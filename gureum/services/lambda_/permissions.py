@@ -85,12 +85,36 @@ def add(txn: Txn, key: str, arn: str, slot: str, statement: dict[str, Any], revi
     owner = _Owner(txn, key, doc, slot)
     model.check_revision(owner.revision, revision_id)
     statements = doc.setdefault("policies", {}).setdefault(slot, [])
-    if any(s["Sid"] == statement["Sid"] for s in statements):
+    if any(s.get("Sid") == statement["Sid"] for s in statements):
         raise AwsError.modeled("lambda", "ResourceConflictException", f"The statement id ({statement['Sid']}) provided already exists. Please provide a new statement id, or remove the existing statement.", Type="User")
     size = len(document([*statements, statement]).encode())
     if size > POLICY_LIMIT:
         raise AwsError.modeled("lambda", "PolicyLengthExceededException", f"The final policy size ({size}) is bigger than the limit ({POLICY_LIMIT}).", Type="User")
     statements.append(statement)
+    owner.save()
+    model.changed(txn, key, "policy")
+    return owner.revision
+
+
+def replace(txn: Txn, key: str, arn: str, slot: str, statements: list[dict[str, Any]] | None, revision_id: str | None) -> str:
+    """PutResourcePolicy (`statements`) and DeleteResourcePolicy (None): the whole policy of
+    qualifier `slot` at once; the owner's new RevisionId."""
+    base = _base(arn, slot)
+    doc = model.get_function(txn, key, base)
+    _check_qualifier(txn, key, base, slot)
+    owner = _Owner(txn, key, doc, slot)
+    model.check_revision(owner.revision, revision_id)
+    policies = doc.setdefault("policies", {})
+    if statements is None:
+        if not policies.get(slot):
+            raise _no_policy()
+        policies.pop(slot, None)
+    else:
+        size = len(document(statements).encode())
+        if size > POLICY_LIMIT:
+            raise AwsError.modeled("lambda", "PolicyLengthExceededException",
+                                   f"The final policy size ({size}) is bigger than the limit ({POLICY_LIMIT}).", Type="User")
+        policies[slot] = statements
     owner.save()
     model.changed(txn, key, "policy")
     return owner.revision
@@ -116,7 +140,7 @@ def remove(txn: Txn, key: str, arn: str, slot: str, statement_id: str, revision_
     statements = policies.get(slot) or []
     if not statements:
         raise _no_policy()
-    keep = [s for s in statements if s["Sid"] != statement_id]
+    keep = [s for s in statements if s.get("Sid") != statement_id]
     if len(keep) == len(statements):
         raise AwsError.modeled("lambda", "ResourceNotFoundException", f"Statement {statement_id} is not found in resource policy.", Type="User")
     owner = _Owner(txn, key, doc, slot)

@@ -42,6 +42,7 @@ class PlatformLog:
 
     log_format: str = "Text"  # LoggingConfig.LogFormat
     system_level: str = "INFO"  # LoggingConfig.SystemLogLevel (JSON only)
+    init_type: str = "on-demand"  # initializationType: "provisioned-concurrency" for provisioned environments
 
     @property
     def json(self) -> bool:
@@ -56,7 +57,7 @@ class PlatformLog:
         if not self.json:
             return f"INIT_START Runtime Version: {label}\tRuntime Version ARN: {arn}"
         return self._event(now, "initStart", "INFO", {
-            "initializationType": "on-demand", "phase": "init", "runtimeVersion": label, "runtimeVersionArn": arn,
+            "initializationType": self.init_type, "phase": "init", "runtimeVersion": label, "runtimeVersionArn": arn,
             "functionName": function_name, "functionVersion": version,
         })
 
@@ -67,7 +68,7 @@ class PlatformLog:
         if not self.json:
             line = f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: {phase}\tStatus: {status}"
             return line + (f"\tError Type: {error_type}" if error_type else "")
-        record: dict[str, Any] = {"initializationType": "on-demand", "phase": phase, "status": status}
+        record: dict[str, Any] = {"initializationType": self.init_type, "phase": phase, "status": status}
         if error_type:
             record["errorType"] = error_type
         record["metrics"] = {"durationMs": round(init_ms, 3)}

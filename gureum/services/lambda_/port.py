@@ -33,10 +33,10 @@ class Functions:
     def __init__(self, app: App) -> None:
         self.app = app
 
-    async def invoke_async(self, arn: str, payload: bytes) -> str:
+    async def invoke_async(self, arn: str, payload: bytes, *, trace: str | None = None) -> str:
         account, region, name, qualifier = parse_function_arn(arn)
         request_id = await enqueue(self.app, account, region, name, qualifier, payload, missing=lambda: AwsError.modeled(
-            "lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User"))
+            "lambda", "ResourceNotFoundException", f"Function not found: {arn}", Type="User"), trace=trace)
         engine = self.app.parts.get(ENGINE)
         if engine is not None and engine.queue is not None:  # it runs here: no need to wait for its next poll
             engine.queue.wake()

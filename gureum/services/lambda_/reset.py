@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
-from gureum.services.lambda_ import async_queue, esm, layers, model
+from gureum.services.lambda_ import async_queue, code_signing, durable, esm, layers, model, provisioned
 from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 TABLES: tuple[str, ...] = (
     model.FUNCTIONS, model.VERSIONS, model.ALIASES, model.EIC, model.URLS, model.URL_IDS,
-    layers.LAYERS, layers.VERSIONS, esm.ESM, esm.LEASES, async_queue.EVENTS,
+    layers.LAYERS, layers.VERSIONS, esm.ESM, esm.LEASES, async_queue.EVENTS, provisioned.STATUS,
+    code_signing.CSC, durable.EXECUTIONS, durable.NAMES, durable.CALLBACKS, durable.LIVE,
 )
 
 

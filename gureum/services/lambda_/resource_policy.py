@@ -1,6 +1,7 @@
-"""Lambda's resource policy for the authorization gate: the statements AddPermission
-stored on the function (per qualifier; an unqualified ARN reads the function's own), read
-through the Lambda engine's function cache when the engine runs here."""
+"""Lambda's resource policy for the authorization gate: the statements AddPermission (or
+PutResourcePolicy) stored on the function (per qualifier; an unqualified ARN reads the
+function's own), read through the Lambda engine's function cache when the engine runs here;
+and a layer version's (layer_policy.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ async def read(app: App, arn: str) -> str | None:
     as GetPolicy returns it, or None."""
     a = arns.try_parse(arn)
     parts = a.resource.split(":") if a is not None else []
+    if a is not None and len(parts) == 3 and parts[0] == "layer" and parts[2].isdigit():
+        from gureum.services.lambda_.layer_policy import layer_document
+
+        region, account, name, version = a.region, a.account, parts[1], int(parts[2])
+        return await app.store.read(lambda t: layer_document(t, account, region, name, version))
     if a is None or len(parts) < 2 or parts[0] != "function":
         return None
     region, account, name = a.region, a.account, parts[1]

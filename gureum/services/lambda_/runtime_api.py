@@ -5,6 +5,13 @@ flight, handed out on `GET /runtime/invocation/next` (a long poll: the poller is
 until `submit()`), finished by `POST .../response` or `POST .../error`;
 `POST /runtime/init/error` reports a failed init.
 
+Response streaming: a response POSTed with `Lambda-Runtime-Function-Response-Mode:
+streaming` (chunked) is passed on chunk by chunk to the invocation's `ResponseStream` when
+it has one (InvokeWithResponseStream), else buffered as any response (Invoke of a streaming
+function answers the whole body, up to 6 MB). An error after streaming began comes in the
+trailers `Lambda-Runtime-Function-Error-Type` and `Lambda-Runtime-Function-Error-Body`
+(base64). A streamed response may reach MAX_STREAM_BYTES.
+
 `RuntimeApiProtocol` is its HTTP/1.1 adapter (httptools parses): each request is answered
 synchronously from the parser's callbacks, a parked poll is answered from inside
 `submit()`, every response goes out in one write with Nagle disabled. The 202 accepting an
@@ -17,17 +24,22 @@ and AWS's runtime interface clients (awslambdaric, ...) work unmodified.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import httptools
 
 PREFIX = "/2018-06-01"
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024  # AWS: 6 MB synchronous response
+MAX_STREAM_BYTES = 20 * 1024 * 1024  # AWS: a streamed response's default maximum (20 MB)
+_STREAMING = b"streaming"
 _ERROR_BODY_LIMIT = 1024 * 1024
-_WANTED_LENGTHS = frozenset((len(b"expect"), len(b"lambda-runtime-function-error-type")))
+_WANTED_LENGTHS = frozenset((len(b"expect"), len(b"lambda-runtime-function-error-type"), len(b"content-type"),
+                             len(b"lambda-runtime-function-response-mode")))
 _MAX_HEADER_BYTES = 64 * 1024
 _ACCEPTED = b'{"status":"OK"}'
 _TOO_LARGE = json.dumps(
@@ -36,6 +48,35 @@ _TOO_LARGE = json.dumps(
         "errorType": "Function.ResponseSizeTooLarge",
     }
 ).encode()
+
+
+class ResponseStream:
+    """Where a streamed response goes as the runtime sends it: `started` resolves with the
+    content type when the runtime begins streaming; `chunks()` yields the body's pieces until
+    `close()` (called once the invocation has ended, whatever its outcome)."""
+
+    def __init__(self) -> None:
+        self.started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.size = 0
+
+    def begin(self, content_type: str) -> None:
+        if not self.started.done():
+            self.started.set_result(content_type or "application/octet-stream")
+
+    def feed(self, data: bytes) -> None:
+        self.size += len(data)
+        self._queue.put_nowait(data)
+
+    def close(self) -> None:
+        self._queue.put_nowait(None)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            data = await self._queue.get()
+            if data is None:
+                return
+            yield data
 
 
 @dataclass
@@ -47,6 +88,7 @@ class Invocation:
     trace_id: str = ""
     client_context: str | None = None  # JSON text
     cognito_identity: str | None = None
+    stream: ResponseStream | None = None  # InvokeWithResponseStream: where a streamed response goes
     # Set by the runtime's answer:
     done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
@@ -184,6 +226,8 @@ class RuntimeApiProtocol(asyncio.Protocol):
         self._limit = _ERROR_BODY_LIMIT
         self._keep_alive = True
         self._ack: tuple[bytes, bool] | None = None  # a 202 not yet written (see _ack_later)
+        self._streaming = False  # this request is a streamed response
+        self._stream_to: ResponseStream | None = None  # ... passed on to this invocation's stream
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -219,6 +263,8 @@ class RuntimeApiProtocol(asyncio.Protocol):
         self._header_bytes = 0
         self._body = []
         self._size = 0
+        self._streaming = False
+        self._stream_to = None
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -227,19 +273,30 @@ class RuntimeApiProtocol(asyncio.Protocol):
         self._header_bytes += len(name) + len(value)
         if self._header_bytes > _MAX_HEADER_BYTES:
             raise httptools.HttpParserError("headers too large")
-        if len(name) in _WANTED_LENGTHS:  # only Expect and Lambda-Runtime-Function-Error-Type are read
+        if len(name) in _WANTED_LENGTHS:  # only Expect, Content-Type and Lambda-Runtime-Function-* are read
             self._headers[name.lower()] = value
 
     def on_headers_complete(self) -> None:
         self._keep_alive = self._parser.should_keep_alive()
         self._limit = MAX_RESPONSE_BYTES if self._url.endswith(b"/response") else _ERROR_BODY_LIMIT
+        if self._url.endswith(b"/response") and self._headers.get(b"lambda-runtime-function-response-mode", b"").lower() == _STREAMING:
+            self._streaming = True
+            current = self.api.current
+            request_id = self._url.rsplit(b"/", 2)[-2].decode("latin-1")
+            if current is not None and current.request_id == request_id and current.stream is not None:
+                self._stream_to = current.stream
+                self._limit = MAX_STREAM_BYTES
+                current.stream.begin(self._headers.get(b"content-type", b"").decode("latin-1"))
         if self._headers.get(b"expect", b"").lower() == b"100-continue" and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self._size += len(body)
         if self._size <= self._limit:
-            self._body.append(body)
+            if self._stream_to is not None:
+                self._stream_to.feed(body)
+            else:
+                self._body.append(body)
 
     def on_message_complete(self) -> None:
         close = not self._keep_alive
@@ -313,6 +370,8 @@ class RuntimeApiProtocol(asyncio.Protocol):
         if path.startswith("/runtime/invocation/"):
             request_id, _, action = path[len("/runtime/invocation/") :].partition("/")
             try:
+                if action == "response" and self._streaming:
+                    return self._streamed(request_id, body, close)
                 if action == "response":
                     if self._size > MAX_RESPONSE_BYTES:
                         self.api.fail(request_id, _TOO_LARGE, "Function.ResponseSizeTooLarge")
@@ -327,6 +386,27 @@ class RuntimeApiProtocol(asyncio.Protocol):
             except KeyError:
                 return _error(400, b"Bad Request", "InvalidRequestID", "Invalid request ID", close)
         return _error(404, b"Not Found", "InvalidPath", "Not found", close)
+
+
+    def _streamed(self, request_id: str, body: bytes, close: bool) -> bytes | None:
+        """A streamed response has ended: its outcome (an error from the trailers)."""
+        if self._size > self._limit:
+            size_error = _TOO_LARGE if self._stream_to is None else json.dumps({
+                "errorMessage": f"Response payload size exceeded maximum allowed payload size ({MAX_STREAM_BYTES} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge"}).encode()
+            self.api.fail(request_id, size_error, "Function.ResponseSizeTooLarge")
+            return _error(413, b"Payload Too Large", "RequestEntityTooLarge", "Exceeded maximum allowed payload size", close)
+        error_type = self._headers.get(b"lambda-runtime-function-error-type", b"").decode("latin-1")
+        if error_type:
+            try:
+                detail = base64.b64decode(self._headers.get(b"lambda-runtime-function-error-body", b""), validate=True)
+            except (binascii.Error, ValueError):
+                detail = b""
+            self.api.fail(request_id, detail or json.dumps({"errorType": error_type, "errorMessage": ""}).encode(), error_type)
+        else:
+            self.api.respond(request_id, body if self._stream_to is None else b"")
+        self._ack_later(close)
+        return None
 
 
 class RuntimeApiServer:

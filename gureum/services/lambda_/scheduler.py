@@ -7,6 +7,16 @@ account limit, shared by functions without a reservation) and per function (its 
 concurrency); when exhausted the invocation is refused with the Reason AWS gives. Nodes
 sharing a store add each other's counts (shared_concurrency.py).
 Environments idle longer than `idle_timeout` are destroyed by `run_reaper()`.
+
+Provisioned concurrency (provisioned.py): `provision(slot, cfg, n)` keeps n initialised
+environments of one version for one configuration slot ("<fn>/<qualifier>"), apart from the
+warm pools: never reaped for idleness, only replaced when their credentials are due or they
+die (`on_lost(slot)` tells the engine, which provisions again). An invocation naming that
+slot runs on one of them first and spills over to on-demand environments when all are busy.
+An invocation on a provisioned environment is always admitted (its concurrency was set
+aside when the configuration was accepted); on-demand ones count the function's provisioned
+allocation against its reservation (Concurrency.provisioned), and the engine takes every
+unreserved function's allocation out of the unreserved limit.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gureum.sandbox.process import SandboxHost
 from gureum.services.lambda_.environment import (
@@ -44,6 +54,23 @@ class Concurrency:
     account_limit: int  # ConcurrentExecutions of the account
     unreserved_limit: int  # account limit minus every function's reservation
     reserved: int | None = None  # this function's reserved concurrency
+    provisioned: int = 0  # this function's provisioned concurrency (taken from its reservation)
+
+
+@dataclass
+class ProvisionedPool:
+    """The environments kept for one provisioned concurrency configuration."""
+
+    pool_key: str  # the configuration (version, revision) they run
+    wanted: int
+    cfg: EnvConfig | None = None  # what they run (memory and architecture for billing)
+    tag: str = ""  # the provisioned configuration's generation (provisioned.py)
+    idle: list[ExecutionEnvironment] = field(default_factory=list)
+    busy: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.idle) + self.busy
 
 
 class Scheduler:
@@ -55,6 +82,9 @@ class Scheduler:
         self._busy: set[ExecutionEnvironment] = set()
         self._unreserved: dict[tuple[str, str], int] = {}
         self._per_function: dict[str, int] = {}
+        self._pc_running: dict[str, int] = {}  # of _per_function: on provisioned environments
+        self._provisioned: dict[str, ProvisionedPool] = {}  # slot "<fn>/<qualifier>" -> its environments
+        self.on_lost: Callable[[str], None] | None = None  # a provisioned environment of this slot is gone
         self._closed = False
         self._retired: list[ExecutionEnvironment] = []
         # Other nodes' in-flight counts (shared_concurrency.py): function ARN -> n, and
@@ -76,11 +106,16 @@ class Scheduler:
         self._remote_functions = functions
         self._remote_unreserved = unreserved
 
-    def _admit(self, cfg: EnvConfig, limits: Concurrency) -> None:
+    def _admit(self, cfg: EnvConfig, limits: Concurrency, provisioned: bool = False) -> None:
         fn = cfg.function_arn
         scope = (cfg.account_id, cfg.region)
+        if provisioned:  # set aside when the configuration was accepted
+            self._per_function[fn] = self._per_function.get(fn, 0) + 1
+            self._pc_running[fn] = self._pc_running.get(fn, 0) + 1
+            return
         if limits.reserved is not None:
-            if self._per_function.get(fn, 0) + self._remote_functions.get(fn, 0) >= limits.reserved:
+            on_demand = self._per_function.get(fn, 0) - self._pc_running.get(fn, 0)
+            if on_demand + self._remote_functions.get(fn, 0) + limits.provisioned >= limits.reserved:
                 raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         elif self._unreserved.get(scope, 0) + self._remote_unreserved.get(f"{scope[0]}/{scope[1]}", 0) >= limits.unreserved_limit:
             raise Throttled("ConcurrentInvocationLimitExceeded")
@@ -88,22 +123,35 @@ class Scheduler:
         if limits.reserved is None:
             self._unreserved[scope] = self._unreserved.get(scope, 0) + 1
 
-    def _release(self, cfg: EnvConfig, limits: Concurrency) -> None:
+    def _release(self, cfg: EnvConfig, limits: Concurrency, provisioned: bool = False) -> None:
         fn = cfg.function_arn
         n = self._per_function.get(fn, 1) - 1
         if n:
             self._per_function[fn] = n
         else:
             self._per_function.pop(fn, None)
-        if limits.reserved is None:
+        if provisioned:
+            m = self._pc_running.get(fn, 1) - 1
+            if m:
+                self._pc_running[fn] = m
+            else:
+                self._pc_running.pop(fn, None)
+        elif limits.reserved is None:
             scope = (cfg.account_id, cfg.region)
             self._unreserved[scope] = max(0, self._unreserved.get(scope, 1) - 1)
 
     # --- invoking ----------------------------------------------------------------------
-    async def invoke(self, cfg: EnvConfig, inv: Invocation, limits: Concurrency, *, capture: bool = False) -> InvokeResult:
-        """Run `inv` on a warm or new environment; raises Throttled."""
+    async def invoke(self, cfg: EnvConfig, inv: Invocation, limits: Concurrency, *, capture: bool = False,
+                     slot: str | None = None) -> InvokeResult:
+        """Run `inv` on a warm or new environment (first on one provisioned for `slot`);
+        raises Throttled."""
         if self._closed:
             raise Throttled("ServiceShuttingDown")
+        pool = self._provisioned.get(slot) if slot is not None else None
+        if pool is not None and pool.pool_key == cfg.pool_key:
+            env = self._take_provisioned(slot or "", pool)
+            if env is not None:
+                return await self._invoke_provisioned(slot or "", pool, env, cfg, inv, limits, capture)
         self._admit(cfg, limits)
         try:
             env = self._take_idle(cfg.pool_key)
@@ -151,6 +199,85 @@ class Scheduler:
         finally:
             self._release(cfg, limits)
 
+    # --- provisioned concurrency ------------------------------------------------------------
+    def _take_provisioned(self, slot: str, pool: ProvisionedPool) -> ExecutionEnvironment | None:
+        while pool.idle:
+            env = pool.idle.pop()
+            if env.alive and env.sandbox is not None and env.sandbox.returncode is None and time.time() < env.usable_until:
+                return env
+            self._retired.append(env)
+            self._lost(slot)
+        return None
+
+    def _lost(self, slot: str) -> None:
+        if self.on_lost is not None and not self._closed:
+            self.on_lost(slot)
+
+    async def _invoke_provisioned(self, slot: str, pool: ProvisionedPool, env: ExecutionEnvironment, cfg: EnvConfig,
+                                  inv: Invocation, limits: Concurrency, capture: bool) -> InvokeResult:
+        self._admit(cfg, limits, provisioned=True)
+        pool.busy += 1
+        self._busy.add(env)
+        finished = False
+        try:
+            result = await env.invoke(inv, capture=capture)
+            finished = True
+            result.provisioned = True
+            return result
+        finally:
+            pool.busy -= 1
+            self._busy.discard(env)
+            self._release(cfg, limits, provisioned=True)
+            if finished and env.alive and not self._closed and self._provisioned.get(slot) is pool and pool.total < pool.wanted:
+                pool.idle.append(env)
+            else:
+                await asyncio.shield(env.destroy())
+                if self._provisioned.get(slot) is pool and pool.total < pool.wanted:
+                    self._lost(slot)
+
+    async def provision(self, slot: str, cfg: EnvConfig, count: int, tag: str = "") -> tuple[int, InitFailed | None]:
+        """Keep `count` initialised environments of `cfg` (its init_type
+        "provisioned-concurrency") for `slot`: starts the missing ones, destroys the surplus
+        and those of an older configuration. Returns how many are allocated and the init
+        failure that stopped it, if one did."""
+        pool = self._provisioned.get(slot)
+        if pool is None or pool.pool_key != cfg.pool_key:
+            if pool is not None:  # another version or revision: its busy ones end with their invocation
+                await asyncio.gather(*(e.destroy() for e in pool.idle), return_exceptions=True)
+                pool.idle = []
+            pool = self._provisioned[slot] = ProvisionedPool(cfg.pool_key, count)
+        pool.wanted, pool.cfg, pool.tag = count, cfg, tag
+        while pool.total > count and pool.idle:
+            await pool.idle.pop().destroy()
+        while pool.total < pool.wanted and not self._closed and self._provisioned.get(slot) is pool:
+            env = ExecutionEnvironment(self.host, cfg, self._sink_for(cfg))
+            try:
+                await env.start()
+            except InitFailed as exc:
+                return pool.total, exc
+            if self._provisioned.get(slot) is not pool or pool.total >= pool.wanted or self._closed:
+                await env.destroy()
+                break
+            pool.idle.append(env)
+        return pool.total, None
+
+    async def unprovision(self, match: Callable[[str], bool]) -> None:
+        """Drop the provisioned environments of the slots that match (busy ones finish first)."""
+        doomed: list[ExecutionEnvironment] = []
+        for slot in [s for s in self._provisioned if match(s)]:
+            pool = self._provisioned.pop(slot)
+            doomed += pool.idle
+            pool.idle = []
+        await asyncio.gather(*(env.destroy() for env in doomed), return_exceptions=True)
+
+    def provisioned_slots(self) -> dict[str, int]:
+        """slot -> environments allocated for it on this node."""
+        return {slot: pool.total for slot, pool in self._provisioned.items()}
+
+    def provisioned_pools(self) -> dict[str, ProvisionedPool]:
+        """slot -> its pool (for metering the allocation)."""
+        return dict(self._provisioned)
+
     async def prewarm(self, cfg: EnvConfig, count: int) -> int:
         """Start environments ahead of invocations (until the pool holds `count`)."""
         started = 0
@@ -196,6 +323,12 @@ class Scheduler:
         cutoff = time.monotonic() - self.idle_timeout
         now = time.time()
         doomed, self._retired = self._retired, []
+        for slot, pc in self._provisioned.items():  # never idle-reaped: replaced when dead or due
+            gone = [e for e in pc.idle if not e.alive or now >= e.usable_until]
+            if gone:
+                pc.idle = [e for e in pc.idle if e not in gone]
+                doomed += gone
+                self._lost(slot)
         for key, pool in list(self._idle.items()):
             keep = [e for e in pool if e.last_used >= cutoff and e.alive and now < e.usable_until]
             doomed += [e for e in pool if e not in keep]
@@ -212,7 +345,9 @@ class Scheduler:
         invocation ends as if its sandbox had died. The scheduler keeps serving; how many
         environments were destroyed."""
         envs = [e for pool in self._idle.values() for e in pool] + list(self._busy) + self._retired
+        envs += [e for pc in self._provisioned.values() for e in pc.idle]
         self._idle.clear()
+        self._provisioned.clear()
         self._retired = []
         await asyncio.gather(*(e.destroy() for e in envs), return_exceptions=True)
         return len(envs)
@@ -225,11 +360,14 @@ class Scheduler:
         await run_every(self.reap_interval(interval), self.reap, name="lambda-reaper", jitter=0.0)
 
     def environments(self) -> dict[str, int]:
-        return {"idle": sum(len(p) for p in self._idle.values()), "busy": len(self._busy)}
+        idle = sum(len(p) for p in self._idle.values()) + sum(len(p.idle) for p in self._provisioned.values())
+        return {"idle": idle, "busy": len(self._busy)}
 
     async def close(self) -> None:
         self._closed = True
         envs = [e for pool in self._idle.values() for e in pool] + list(self._busy) + self._retired
+        envs += [e for pc in self._provisioned.values() for e in pc.idle]
+        self._provisioned.clear()
         self._idle.clear()
         self._retired = []
         await asyncio.gather(*(e.destroy() for e in envs), return_exceptions=True)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from gureum.slots import Slot
 
 if TYPE_CHECKING:
+    from gureum.services.lambda_.durable_api import DurableRunner
     from gureum.services.lambda_.engine import LambdaEngine
     from gureum.services.lambda_.esm_poller import EsmRunner
     from gureum.services.lambda_.urls import UrlListener
@@ -14,4 +15,5 @@ if TYPE_CHECKING:
 ENGINE: Slot[LambdaEngine] = Slot("lambda")  # the data plane, once the component runs
 URLS: Slot[UrlListener] = Slot("lambda.urls")  # the function URL listener, once it serves
 ESM: Slot[EsmRunner] = Slot("lambda-esm")  # the event source mapping poller
+DURABLE: Slot[DurableRunner] = Slot("lambda.durable")  # drives durable executions (durable_api.py)
 CODE_URL_KEY: Slot[bytes] = Slot("lambda.code_url_key")  # signs code download links (code_urls.py)

@@ -8,15 +8,23 @@ strict auth mode), and the caller must be allowed lambda:InvokeFunctionUrl (gure
 another account only through the function's resource policy). Requests become payload format 2.0 events;
 the function's answer is mapped back the way AWS does (statusCode/headers/body/
 isBase64Encoded/cookies, or any other JSON as a 200 application/json body).
+With InvokeMode RESPONSE_STREAM, a function that streams (runtime_api.py `ResponseStream`)
+has its response sent on as it comes (chunked): a stream of content type
+application/vnd.awslambda.http-integration-response starts with a JSON prelude
+(statusCode, headers, cookies) ended by 8 NUL bytes, as awslambda.HttpResponseStream.from
+writes it; any other stream is a 200 body of its own content type. A function that answers
+buffered is mapped as in BUFFERED mode.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -25,6 +33,7 @@ from gureum.aws.errors import AwsError
 from gureum.http.server import HttpServer, Request, Response
 from gureum.public import public_url
 from gureum.services.lambda_ import url_configs
+from gureum.services.lambda_.runtime_api import ResponseStream
 from gureum.services.lambda_.scheduler import Throttled
 from gureum.services.lambda_.settings import LambdaSettings
 from gureum.services.lambda_.slots import URLS
@@ -37,6 +46,8 @@ log = logging.getLogger("gureum.lambda.urls")
 _CACHE_SECONDS = 2.0
 PATH_PREFIX = "/_aws/lambda-url/"
 
+HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
+_PRELUDE_END = b"\x00" * 8
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded")
 
 
@@ -108,6 +119,8 @@ class UrlListener:
         try:
             name = doc["key"].split("/", 2)[2]
             target = await self.engine.resolve(account, region, name, doc.get("qualifier"))
+            if doc.get("InvokeMode") == "RESPONSE_STREAM":
+                return await self._streamed(account, region, target, json.dumps(event).encode(), request_id)
             result = await self.engine.invoke(account, region, target, json.dumps(event).encode(), request_id=request_id)
         except Throttled:
             return _json_response(429, {"Message": "Rate Exceeded."})
@@ -117,6 +130,66 @@ class UrlListener:
         if result.function_error:
             return Response(502, headers + [("content-type", "application/json"), ("x-amzn-errortype", "Unhandled")], b'{"Message":"Internal Server Error"}')
         return self._response(result.payload, headers)
+
+    async def _streamed(self, account: str, region: str, target: Any, payload: bytes, request_id: str) -> Response:
+        """RESPONSE_STREAM: the function's stream sent on as it arrives."""
+        stream = ResponseStream()
+        engine = self.engine
+
+        async def run() -> Any:
+            try:
+                return await engine.invoke(account, region, target, payload, request_id=request_id, stream=stream)
+            except Exception as exc:
+                return exc
+            finally:
+                stream.close()
+
+        task = self.app.spawn(run(), name=f"lambda-url-stream-{request_id}")
+        await asyncio.wait({stream.started, task}, return_when=asyncio.FIRST_COMPLETED)
+        headers = [("x-amzn-requestid", request_id)]
+        if not stream.started.done():  # it answered buffered (or not at all)
+            outcome = task.result()
+            if isinstance(outcome, Throttled):
+                return _json_response(429, {"Message": "Rate Exceeded."})
+            if isinstance(outcome, AwsError):
+                return _json_response(outcome.status if outcome.status < 500 else 502, {"Message": outcome.message})
+            if isinstance(outcome, BaseException) or outcome.function_error:
+                return Response(502, headers + [("content-type", "application/json"), ("x-amzn-errortype", "Unhandled")],
+                                b'{"Message":"Internal Server Error"}')
+            return self._response(outcome.payload, headers)
+        content_type = stream.started.result()
+        chunks = stream.chunks()
+        status = 200
+        first = b""
+        if content_type == HTTP_INTEGRATION:  # a JSON prelude, then 8 NUL bytes, then the body
+            buf = b""
+            async for data in chunks:
+                buf += data
+                if _PRELUDE_END in buf:
+                    break
+            head, _, first = buf.partition(_PRELUDE_END)
+            try:
+                prelude = json.loads(head) if head.strip() else {}
+            except ValueError:
+                prelude = {}
+            status = int(prelude.get("statusCode") or 200)
+            for k, v in (prelude.get("headers") or {}).items():
+                headers.append((str(k), str(v)))
+            for cookie in prelude.get("cookies") or []:
+                headers.append(("set-cookie", str(cookie)))
+            if not any(k.lower() == "content-type" for k, _ in headers):
+                headers.append(("content-type", "application/octet-stream"))
+        else:
+            headers.append(("content-type", content_type))
+
+        async def body() -> AsyncIterator[bytes]:
+            if first:
+                yield first
+            async for data in chunks:
+                yield data
+            await task
+
+        return Response(status, headers, body())
 
     async def _allowed(self, req: Request, body: bytes, doc: dict[str, Any]) -> bool:
         """AWS_IAM URLs need a SigV4 signature (verified in strict auth mode, like the API)

@@ -510,7 +510,8 @@ async def _publish_one(ctx: RequestContext, topic: dict[str, Any], p: dict[str, 
     out = await topics.publish(
         ctx.app, topic, outcome.message, subject=p.get("Subject"), attrs=p.get("MessageAttributes") or {},
         structure=p.get("MessageStructure"), group=p.get("MessageGroupId"),
-        dedup=p.get("MessageDeduplicationId"), base_url=_base_url(ctx))
+        dedup=p.get("MessageDeduplicationId"), base_url=_base_url(ctx),
+        trace=ctx.request.headers.get("x-amzn-trace-id") if ctx.request is not None else None)
     for group, line in data_protection.audit_lines(outcome.audits, topic["arn"], str(out["MessageId"])):
         ctx.app.logs.append(topic["account"], topic["region"], group, "sns-data-protection", [(int(time.time() * 1000), line)])
     return out

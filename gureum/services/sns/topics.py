@@ -14,6 +14,7 @@ confirming it restores the subscription, as AWS's "To cancel this operation" doe
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -315,9 +316,12 @@ def _filter_ok(sub: dict[str, Any], message: str, attrs: dict[str, dict[str, Any
 
 async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str | None = None,
                   attrs: dict[str, dict[str, Any]] | None = None, structure: str | None = None,
-                  group: str | None = None, dedup: str | None = None, base_url: str = "") -> dict[str, Any]:
+                  group: str | None = None, dedup: str | None = None, base_url: str = "",
+                  trace: str | None = None) -> dict[str, Any]:
     """Deliver one message to every confirmed subscription whose filter matches; SQS
-    deliveries are done when this returns, the others run in the background."""
+    deliveries are done when this returns, the others run in the background. `trace`: the
+    publisher's X-Ray trace header, passed on to subscribed functions (Lambda's recursive
+    loop detection)."""
     attrs = attrs or {}
     message_id = str(uuid.uuid4())
     subs = await app.store.read(lambda t: subscriptions(t, topic))
@@ -362,7 +366,7 @@ async def publish(app: App, topic: dict[str, Any], message: str, *, subject: str
             sns_doc = _lambda_record(env)
             event = {"Records": [{"EventVersion": "1.0", "EventSubscriptionArn": sub["arn"],
                                   "EventSource": "aws:sns", "Sns": sns_doc}]}
-            app.spawn(_to_lambda(app, sub["endpoint"], event), "sns lambda delivery")
+            app.spawn(_to_lambda(app, sub["endpoint"], event, trace), "sns lambda delivery")
     out = {"MessageId": message_id}
     if seq is not None:
         out["SequenceNumber"] = seq
@@ -402,10 +406,10 @@ async def _to_sqs(app: App, sub: dict[str, Any], env: dict[str, Any], text: str,
         await to_dead_letter_queue(app, sub, body)
 
 
-async def _to_lambda(app: App, function_arn: str, event: dict[str, Any]) -> None:
+async def _to_lambda(app: App, function_arn: str, event: dict[str, Any], trace: str | None = None) -> None:
     """An Event invocation of a subscribed function (dropped, logged, when it is gone)."""
     try:
-        await deliver(app, function_arn, event, source=SNS_DELIVERY)
+        await deliver(app, function_arn, event, source=dataclasses.replace(SNS_DELIVERY, trace=trace) if trace else SNS_DELIVERY)
     except AwsError as exc:
         log.warning("SNS delivery to %s failed: %s", function_arn, exc)
 

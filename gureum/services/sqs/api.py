@@ -242,11 +242,21 @@ def _sent(m: Any) -> dict[str, Any]:
 async def send_message(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng, q = await _queue(ctx, params["QueueUrl"])
     msg = eng.build(q, params["MessageBody"], params.get("MessageAttributes"),
-                    params.get("MessageSystemAttributes"), params.get("DelaySeconds"),
+                    _with_trace(ctx, params.get("MessageSystemAttributes")), params.get("DelaySeconds"),
                     params.get("MessageGroupId"), params.get("MessageDeduplicationId"),
                     _sender(ctx))
     sent = await eng.send(q, [msg])
     return _sent(sent[0])
+
+
+def _with_trace(ctx: RequestContext, sys_attrs: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The message's system attributes with AWSTraceHeader taken from the request's
+    X-Amzn-Trace-Id header when the sender gave none (as SQS does: AWS SDKs send the header
+    from a Lambda function's _X_AMZN_TRACE_ID, which Lambda's recursive loop detection reads)."""
+    header = ctx.request.headers.get("x-amzn-trace-id") if ctx.request is not None else None
+    if not header or (sys_attrs and "AWSTraceHeader" in sys_attrs):
+        return sys_attrs
+    return {**(sys_attrs or {}), "AWSTraceHeader": {"DataType": "String", "StringValue": header}}
 
 
 def _sender(ctx: RequestContext) -> str:
@@ -315,7 +325,7 @@ async def send_message_batch(ctx: RequestContext, params: dict[str, Any]) -> dic
     for e in entries:
         try:
             built.append((e["Id"], eng.build(q, e["MessageBody"], e.get("MessageAttributes"),
-                                             e.get("MessageSystemAttributes"), e.get("DelaySeconds"),
+                                             _with_trace(ctx, e.get("MessageSystemAttributes")), e.get("DelaySeconds"),
                                              e.get("MessageGroupId"), e.get("MessageDeduplicationId"),
                                              _sender(ctx))))
         except Exception as exc:

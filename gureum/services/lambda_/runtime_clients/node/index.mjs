@@ -15,6 +15,12 @@
 // one log event per call), or with AWS_LAMBDA_LOG_FORMAT=JSON one JSON object per call
 // ({timestamp, level, requestId, message}, Errors as errorType/errorMessage/stackTrace)
 // filtered by AWS_LAMBDA_LOG_LEVEL.
+// Response streaming: a handler wrapped in awslambda.streamifyResponse(handler) is called as
+// handler(event, responseStream, context); what it writes goes out as it is written, in one
+// chunked POST .../response with Lambda-Runtime-Function-Response-Mode: streaming (Content-Type
+// application/octet-stream unless set with responseStream.setContentType or
+// awslambda.HttpResponseStream.from); an error after that is sent in the trailers
+// Lambda-Runtime-Function-Error-Type and Lambda-Runtime-Function-Error-Body (base64 JSON).
 import http from "node:http";
 import path from "node:path";
 import fs from "node:fs";
@@ -30,6 +36,77 @@ const declared = /^AWS_Lambda_nodejs(\d+)/.exec(process.env.AWS_EXECUTION_ENV ||
 const MAJOR = declared ? Number(declared[1]) : Number(process.versions.node.split(".")[0]);
 const ASYNC_ONLY = MAJOR >= 24; // nodejs24.x removed callback-based handlers
 let currentRequestId; // undefined during init, as on AWS
+
+// ---- response streaming (the awslambda global AWS's nodejs runtimes define) ----------------
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HIGH_WATER_MARK = Symbol.for("aws.lambda.runtime.handler.streaming.highWaterMark");
+
+class HttpResponseStream {
+  static from(underlying, prelude) {
+    underlying.setContentType("application/vnd.awslambda.http-integration-response");
+    underlying.write(JSON.stringify(prelude));
+    underlying.write(new Uint8Array(8)); // the prelude's end: 8 NUL bytes
+    return underlying;
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse(handler, options) {
+    handler[STREAMING] = "response";
+    if (options?.highWaterMark) handler[HIGH_WATER_MARK] = Number(options.highWaterMark);
+    return handler;
+  },
+  HttpResponseStream,
+};
+
+function openResponseStream(requestId, highWaterMark) {
+  const req = http.request({
+    host, port, path: `${base}/invocation/${requestId}/response`, method: "POST", agent, highWaterMark,
+    headers: {
+      "Lambda-Runtime-Function-Response-Mode": "streaming",
+      "Transfer-Encoding": "chunked",
+      "Content-Type": "application/octet-stream",
+      "Trailer": "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+    },
+  });
+  req.setNoDelay(true);
+  req.setContentType = (type) => {
+    if (!req.headersSent) req.setHeader("Content-Type", type);
+  };
+  const accepted = new Promise((resolve) => {
+    req.on("response", (res) => { res.resume(); res.on("end", resolve); res.on("error", resolve); });
+    req.on("error", resolve);
+  });
+  return { req, accepted };
+}
+
+async function runStreaming(fn, event, context) {
+  const { req, accepted } = openResponseStream(context.awsRequestId, fn[HIGH_WATER_MARK]);
+  failInvocation = (err) => { streamFailed(req, err); };
+  let error;
+  try {
+    await fn(event, req, context);
+  } catch (err) {
+    error = err ?? "handled";
+  }
+  if (error !== undefined) {
+    logError("Invoke Error", error);
+    streamFailed(req, error);
+  } else if (!req.writableEnded) {
+    req.end();
+  }
+  await accepted;
+}
+
+function streamFailed(req, err) {
+  if (req.writableEnded) return;
+  const payload = errorPayload(err);
+  req.addTrailers({
+    "Lambda-Runtime-Function-Error-Type": payload.errorType,
+    "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(payload)).toString("base64"),
+  });
+  req.end();
+}
 
 function call(method, urlPath, body, headers = {}) {
   return new Promise((resolve, reject) => {
@@ -203,14 +280,14 @@ async function loadHandler() {
   for (const part of handlerPath.split(".")) fn = fn == null ? undefined : fn[part];
   if (fn === undefined || fn === null) throw runtimeError("HandlerNotFound", `${full} is undefined or not exported`);
   if (typeof fn !== "function") throw runtimeError("HandlerNotFound", `${full} is not a function`);
-  if (ASYNC_ONLY && fn.length >= 3) {
+  if (ASYNC_ONLY && fn.length >= 3 && !fn[STREAMING]) {
     const err = new Error("ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. "
       + "You need to modify this function to use a supported handler signature to use Node.js 24 or later. "
       + "For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.");
     err.name = "Runtime.CallbackHandlerDeprecated";
     throw err;
   }
-  if (!ASYNC_ONLY && fn.length === 3 && fn.constructor?.name !== "AsyncFunction"
+  if (!ASYNC_ONLY && fn.length === 3 && !fn[STREAMING] && fn.constructor?.name !== "AsyncFunction"
       && process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined) {
     console.warn("AWS Lambda plans to remove support for callback-based function handlers starting with Node.js 24. "
       + "You will need to update this function to use an async handler to use Node.js 24 or later. "
@@ -364,6 +441,11 @@ async function main() {
       event = next.body.length ? JSON.parse(next.body.toString("utf8")) : null;
     } catch {
       event = next.body.toString("utf8");
+    }
+    if (handler[STREAMING] === "response") {
+      await runStreaming(handler, event, context);
+      failInvocation = null;
+      continue;
     }
     const outcome = await runHandler(handler, event, context);
     failInvocation = null;
