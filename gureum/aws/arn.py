@@ -157,6 +157,16 @@ def sns_subscription(region: str, account: str, topic: str, subscription_id: str
     return build("sns", region, account, f"{topic}:{subscription_id}")
 
 
+# --- DynamoDB ---------------------------------------------------------------------------
+
+def dynamodb_table(region: str, account: str, name: str) -> str:
+    return build("dynamodb", region, account, f"table/{name}")
+
+
+def dynamodb_index(table_arn: str, index: str) -> str:
+    return f"{table_arn}/index/{index}"
+
+
 # --- Lambda -----------------------------------------------------------------------------
 
 def lambda_function(region: str, account: str, name: str, qualifier: str | None = None) -> str:
