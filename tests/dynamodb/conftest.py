@@ -23,7 +23,7 @@ def table(ddb: Any) -> Callable[..., str]:
     """Create a table (hash `pk` S, optional range `sk` of `range_type`) and return its name."""
 
     def make(range_type: str | None = "S", hash_type: str = "S", **extra: Any) -> str:
-        name = f"t{next(_names)}"
+        name = f"tbl{next(_names):04d}"
         schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
         defs = [{"AttributeName": "pk", "AttributeType": hash_type}]
         if range_type:
