@@ -162,3 +162,17 @@ def test_consumed_capacity_follows_aws_units(ddb: Any, table: Any) -> None:
     assert r["ConsumedCapacity"]["CapacityUnits"] == 0.5
     r = ddb.get_item(TableName=t, Key={"pk": {"S": "c"}}, ReturnConsumedCapacity="TOTAL", ConsistentRead=True)
     assert r["ConsumedCapacity"]["CapacityUnits"] == 1.0
+
+
+def test_condition_failure_returns_an_old_item_with_binaries(ddb: Any, table: Any) -> None:
+    t = table(None)
+    ddb.put_item(TableName=t, Item={"pk": {"S": "b"}, "b": {"B": b"\x00\xff"}})
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=t, Item={"pk": {"S": "b"}}, ConditionExpression="attribute_not_exists(pk)",
+                     ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    assert e.value.response["Item"]["b"] == {"B": b"\x00\xff"}
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[{"Put": {"TableName": t, "Item": {"pk": {"S": "b"}},
+                                                         "ConditionExpression": "attribute_not_exists(pk)",
+                                                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}])
+    assert e.value.response["CancellationReasons"][0]["Item"]["b"] == {"B": b"\x00\xff"}

@@ -210,7 +210,7 @@ def transact_write(txn: Txn, account: str, region: str, p: dict[str, Any], now: 
             if body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
                 got = I.get(txn, s, I.check_key(s, body["Key"]) if "Key" in body else I.key_of(s, V.check_item(body["Item"])))
                 if got is not None:
-                    reason["Item"] = got
+                    reason["Item"] = V.item_to_store(got)  # error fields are sent as they are: base64 binaries
             reasons.append(reason)
     if failed:
         codes = ", ".join(r["Code"] for r in reasons)

@@ -82,7 +82,7 @@ def check_condition(cond: X.Node | None, old: Item | None, p: dict[str, Any], re
     if not E.matches(old or {}, cond):
         fields: dict[str, Any] = {}
         if p.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None:
-            fields["Item"] = old
+            fields["Item"] = V.item_to_store(old)  # error fields go on the wire as they are: binaries as base64
         raise AwsError.modeled("dynamodb", "ConditionalCheckFailedException", "The conditional request failed", **fields)
 
 
