@@ -175,3 +175,20 @@ def test_scan_filter_and_parallel_segments_cover_the_table_once(ddb: Any, table:
     assert error(lambda: ddb.scan(TableName=t, Segment=3, TotalSegments=3)) == (
         "ValidationException", "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
                                "Segment: 3 is not less than TotalSegments: 3")
+
+
+def test_index_pages_carry_the_index_key_in_last_evaluated_key(ddb: Any, table: Any) -> None:
+    t = table("S", more_defs=[{"AttributeName": "g", "AttributeType": "S"}, {"AttributeName": "n", "AttributeType": "N"}],
+              GlobalSecondaryIndexes=[{"IndexName": "byg", "KeySchema": [
+                  {"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}],
+                  "Projection": {"ProjectionType": "ALL"}}])
+    for i in range(7):  # two items share each sort value: the table key orders them
+        ddb.put_item(TableName=t, Item={"pk": {"S": f"k{i}"}, "sk": {"S": "s"}, "g": {"S": "G"}, "n": {"N": str(i // 2)}})
+    seen: list[str] = []
+    for page in ddb.get_paginator("query").paginate(TableName=t, IndexName="byg", KeyConditionExpression="g = :g",
+                                                    ExpressionAttributeValues={":g": {"S": "G"}}, ScanIndexForward=False,
+                                                    PaginationConfig={"PageSize": 2}):
+        if "LastEvaluatedKey" in page:
+            assert set(page["LastEvaluatedKey"]) == {"pk", "sk", "g", "n"}
+        seen += [i["pk"]["S"] for i in page["Items"]]
+    assert seen == ["k6", "k5", "k4", "k3", "k2", "k1", "k0"]
