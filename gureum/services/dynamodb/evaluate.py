@@ -141,7 +141,9 @@ def _put_projected(out: Item, p: Path, v: Value) -> None:
         fresh: Value = copy.deepcopy(v) if last else ({"M": {}} if isinstance(nxt, str) else {"L": []})
         if isinstance(part, str):
             m = container["M"]
-            container = m.setdefault(part, fresh) if not last else m.__setitem__(part, fresh) or fresh
+            if last:
+                m[part] = fresh
+            container = m.setdefault(part, fresh)
         else:
             lst = container["L"]
             lst.append(fresh)

@@ -188,7 +188,7 @@ def backfill(txn: Txn, s: Schema, ix: Index) -> None:
                 txn.put(INDEX, ik, {"i": V.item_to_store(projected(s, ix, item))})
         if len(rows) < 500:
             return
-        start = rows[-1][0] + "\x00"
+        start = rows[-1][0][:-1] + "0"  # past the last key (every item key ends with "/")
 
 
 def drop_index(txn: Txn, tkey: str, name: str) -> None:

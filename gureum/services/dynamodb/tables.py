@@ -223,7 +223,7 @@ def describe(txn: Txn, account: str, region: str, doc: Doc, status: str = "ACTIV
 def list_names(txn: Txn, account: str, region: str, start: str | None, limit: int | None) -> tuple[list[str], str | None]:
     prefix = f"{account}/{region}/"
     n = limit or 100
-    rows = txn.scan(TABLES, prefix, start=(prefix + start + "\x00") if start else None, limit=n + 1)
+    rows = txn.scan(TABLES, prefix, start=(prefix + start + "\x01") if start else None, limit=n + 1)
     names = [d["TableName"] for _, d in rows[:n]]
     return names, (names[-1] if len(rows) > n else None)
 

@@ -1,4 +1,4 @@
-"""The TTL sweep: every `ttl_sweep_seconds`, for each table whose TTL is enabled, items whose
+"""The TTL sweep (and the idempotency tokens' expiry): every `ttl_sweep_seconds`, for each table whose TTL is enabled, items whose
 TTL attribute is a Number (epoch seconds) in the past are deleted (index rows and counters
 with them, items.write), at most `ttl_batch` per store transaction. As in AWS, an item whose
 expiry lies more than five years in the past, or whose attribute is not a Number, is kept.
@@ -13,6 +13,7 @@ from gureum import periodic
 from gureum.services.dynamodb import items as I
 from gureum.services.dynamodb import tables as T
 from gureum.services.dynamodb import values as V
+from gureum.services.dynamodb.batch import TOKEN_SECONDS, TOKENS
 from gureum.services.dynamodb.settings import DynamoDbSettings
 from gureum.store import Txn
 
@@ -51,6 +52,14 @@ def sweep_table(txn: Txn, key: str, now: float, batch: int, start: str | None) -
     return deleted, (rows[-1][0][:-1] + "0") if len(rows) == batch * 4 else None
 
 
+def drop_old_tokens(txn: Txn, now: float, batch: int) -> int:
+    """Forget transaction idempotency tokens past their 10 minutes (batch.py)."""
+    old = [k for k, d in txn.scan(TOKENS, limit=batch * 20) if now - float(d["at"]) >= TOKEN_SECONDS][:batch]
+    for k in old:
+        txn.delete(TOKENS, k)
+    return len(old)
+
+
 def _ttl_tables(txn: Txn) -> list[str]:
     return [k for k, d in txn.scan(T.TABLES) if (d.get("Ttl") or {}).get("Enabled")]
 
@@ -68,6 +77,7 @@ async def sweep(app: App) -> int:
             total += n
             if start is None:
                 break
+    await app.store.run(lambda t: drop_old_tokens(t, time.time(), settings.ttl_batch))
     return total
 
 
