@@ -176,3 +176,14 @@ def test_condition_failure_returns_an_old_item_with_binaries(ddb: Any, table: An
                                                          "ConditionExpression": "attribute_not_exists(pk)",
                                                          "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}])
     assert e.value.response["CancellationReasons"][0]["Item"]["b"] == {"B": b"\x00\xff"}
+
+
+def test_range_key_size_and_empty_binary_key(ddb: Any, table: Any) -> None:
+    t = table("S")
+    assert error(lambda: ddb.put_item(TableName=t, Item={"pk": {"S": "a"}, "sk": {"S": "r" * 1025}})) == (
+        "ValidationException", "One or more parameter values were invalid: Aggregated size of all range keys has exceeded "
+                               "the size limit of 1024 bytes")
+    ddb.put_item(TableName=t, Item={"pk": {"S": "a"}, "sk": {"S": "r" * 1024}, "empty": {"S": ""}})
+    assert ddb.get_item(TableName=t, Key={"pk": {"S": "a"}, "sk": {"S": "r" * 1024}})["Item"]["empty"] == {"S": ""}
+    b = table("B")
+    assert error(lambda: ddb.put_item(TableName=b, Item={"pk": {"S": "a"}, "sk": {"B": b""}}))[1].endswith("Key: sk")
