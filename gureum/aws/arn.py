@@ -165,6 +165,16 @@ def sns_platform_endpoint(region: str, account: str, platform: str, app: str, en
     return build("sns", region, account, f"endpoint/{platform}/{app}/{endpoint_id}")
 
 
+# --- DynamoDB ---------------------------------------------------------------------------
+
+def dynamodb_table(region: str, account: str, name: str) -> str:
+    return build("dynamodb", region, account, f"table/{name}")
+
+
+def dynamodb_index(table_arn: str, index: str) -> str:
+    return f"{table_arn}/index/{index}"
+
+
 # --- Lambda -----------------------------------------------------------------------------
 
 def lambda_function(region: str, account: str, name: str, qualifier: str | None = None) -> str:

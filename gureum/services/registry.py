@@ -82,7 +82,6 @@ PLANNED: dict[str, str] = {
     "route53resolver": "ValidationException",
     "eks": "ValidationException",
     "kinesis": "ValidationException",
-    "dynamodb": "ValidationException",
     "dynamodbstreams": "ValidationException",
     "elbv2": "ValidationError",
     "apigatewayv2": "BadRequestException",
@@ -95,7 +94,6 @@ PLANNED_ROUTING: dict[str, Routing] = {
     "route53resolver": Routing(target_prefix="Route53Resolver"),
     "eks": Routing(rest=True),
     "kinesis": Routing(target_prefix="Kinesis_20131202"),
-    "dynamodb": Routing(target_prefix="DynamoDB_20120810"),
     "dynamodbstreams": Routing(signing_name="dynamodb", target_prefix="DynamoDBStreams_20120810"),
     "elbv2": Routing(signing_name="elasticloadbalancing", query_version="2015-12-01"),
     # API Gateway REST APIs (v1) share the signing name with v2

@@ -1,0 +1,155 @@
+"""DynamoDB call rates and latencies: gureum against its own floor (STS GetCallerIdentity p50
+on the same connection) and against moto's server, in the same run.
+
+    python bench/dynamodb/run.py [--calls 300] [--big 20000] [--skip-moto]
+
+Per server: PutItem, GetItem and Query (one partition of 1,000 items, Limit 10) p50 in ms and
+calls/s (sequential, one client), BatchWriteItem items/s, and Query p50 on a table of `--big`
+items against the 1,000-item table (a key-range read should not grow with the table).
+Loopback only; the servers are started and stopped here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(proc: subprocess.Popen[bytes], url: str) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not start") from None
+            time.sleep(0.05)
+
+
+def start_gureum() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
+           "--data-dir", tempfile.mkdtemp(prefix="gureum-ddb-bench-"), "--set", "ecs.enabled=0"]
+    proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_up(proc, url + "/_gureum/health")
+    return proc, url
+
+
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    exe = Path(sys.executable).parent / "moto_server"
+    proc = subprocess.Popen([str(exe), "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_up(proc, url + "/moto-api/")
+    return proc, url
+
+
+def client(url: str, service: str) -> Any:
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 0}))
+
+
+def p50(fn: Callable[[int], object], n: int) -> tuple[float, float]:
+    times = []
+    t0 = time.perf_counter()
+    for i in range(n):
+        t = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - t)
+    total = time.perf_counter() - t0
+    return statistics.median(times) * 1000, n / total
+
+
+def fill(ddb: Any, table: str, n: int, partitions: int) -> float:
+    t0 = time.perf_counter()
+    batch: list[dict[str, Any]] = []
+    for i in range(n):
+        batch.append({"PutRequest": {"Item": {"pk": {"S": f"p{i % partitions}"}, "sk": {"N": str(i)}, "v": {"S": "x" * 100}}}})
+        if len(batch) == 25:
+            ddb.batch_write_item(RequestItems={table: batch})
+            batch = []
+    if batch:
+        ddb.batch_write_item(RequestItems={table: batch})
+    return n / (time.perf_counter() - t0)
+
+
+def bench(name: str, url: str, calls: int, big: int) -> dict[str, float]:
+    ddb = client(url, "dynamodb")
+    sts = client(url, "sts")
+    for t in ("small", "big"):
+        ddb.create_table(TableName=t, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
+                         BillingMode="PAY_PER_REQUEST")
+    out: dict[str, float] = {}
+    out["batch items/s"] = fill(ddb, "small", 1000, 1)
+    fill(ddb, "big", big, 20)
+    item = {"pk": {"S": "hot"}, "sk": {"N": "1"}, "v": {"S": "x" * 100}}
+    for _ in range(30):  # warm-up
+        sts.get_caller_identity()
+        ddb.put_item(TableName="small", Item=item)
+    out["floor p50"], _ = p50(lambda i: sts.get_caller_identity(), calls)
+    out["PutItem p50"], out["PutItem/s"] = p50(lambda i: ddb.put_item(
+        TableName="small", Item={"pk": {"S": "w"}, "sk": {"N": str(i)}, "v": {"S": "x" * 100}}), calls)
+    out["GetItem p50"], out["GetItem/s"] = p50(lambda i: ddb.get_item(
+        TableName="small", Key={"pk": {"S": "p0"}, "sk": {"N": str(i % 1000)}}), calls)
+    q = {"KeyConditionExpression": "pk = :p AND sk > :s", "Limit": 10}
+    out["Query p50 (1k)"], out["Query/s"] = p50(lambda i: ddb.query(
+        TableName="small", ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": str(i % 900)}}, **q), calls)
+    out[f"Query p50 ({big // 1000}k)"], _ = p50(lambda i: ddb.query(
+        TableName="big", ExpressionAttributeValues={":p": {"S": "p3"}, ":s": {"N": str(i * 20 % big)}}, **q), calls)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=300)
+    ap.add_argument("--big", type=int, default=20000)
+    ap.add_argument("--skip-moto", action="store_true")
+    args = ap.parse_args()
+    servers = {"gureum": start_gureum}
+    if not args.skip_moto:
+        servers["moto_server"] = start_moto
+    results: dict[str, dict[str, float]] = {}
+    for name, starter in servers.items():
+        proc, url = starter()
+        try:
+            results[name] = bench(name, url, args.calls, args.big)
+        finally:
+            proc.terminate()
+            proc.wait(60)
+    keys = list(results["gureum"])
+    print(f"{'':24}" + "".join(f"{n:>14}" for n in results))
+    for k in keys:
+        print(f"{k:24}" + "".join(f"{results[n].get(k, float('nan')):14.2f}" for n in results))
+    g = results["gureum"]
+    print(f"gureum PutItem/floor {g['PutItem p50'] / g['floor p50']:.2f}x  GetItem/floor {g['GetItem p50'] / g['floor p50']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
