@@ -102,6 +102,8 @@ class BillingSettings:
     """seconds between checkpoints of a running Fargate task's usage"""
     flush_interval: float = 1.0
     """seconds usage rows wait to be written together (all are written when the node stops)"""
+    price_file: str = ""
+    """a JSON price table to use instead of the shipped one (gureum/billing/pricing.py: its shape)"""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,12 @@
+"""Cost Explorer's declaration for the registry (see gureum/services/manifest.py)."""
+
+from gureum.services.manifest import Manifest, Routing
+
+MANIFEST = Manifest(
+    package="ce",
+    services=("ce",),
+    api_modules={"ce": ("gureum.services.ce.api",)},
+    validation_errors={"ce": "ValidationException"},
+    routing={"ce": Routing(target_prefix="AWSInsightsIndexService")},
+    reset="gureum.services.ce.reset:reset",
+)
