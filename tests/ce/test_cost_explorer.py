@@ -187,3 +187,44 @@ def test_gureum_costs_groups_by_service_with_a_per_day_table(workload):
     text = subprocess.run([sys.executable, "-m", "gureum", "costs", "--group-by", "SERVICE", "--endpoint", g.endpoint],
                           capture_output=True, text=True, timeout=60, env=g.env)
     assert text.returncode == 0 and "AWS Lambda" in text.stdout and _today()[0] in text.stdout
+
+
+def test_billed_requests_of_s3_sqs_and_sns(workload):
+    g = workload["g"]
+    sqs, s3, sns = g.client("sqs"), g.client("s3"), g.client("sns")
+    queue = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    fifo = sqs.create_queue(QueueName=f"f-{uuid.uuid4().hex[:6]}.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+    for i in range(3):
+        sqs.send_message(QueueUrl=queue, MessageBody=f"m{i}")
+    sqs.send_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "MessageBody": "b"} for i in range(5)])  # one request
+    sqs.receive_message(QueueUrl=queue)
+    sqs.send_message(QueueUrl=fifo, MessageBody="x", MessageGroupId="g")
+    bucket = f"b-{uuid.uuid4().hex[:6]}"
+    s3.create_bucket(Bucket=bucket)
+    for i in range(2):
+        s3.put_object(Bucket=bucket, Key=f"k{i}", Body=b"x")
+    for _ in range(3):
+        s3.get_object(Bucket=bucket, Key="k0")
+    s3.delete_object(Bucket=bucket, Key="k1")  # free
+    topic = sns.create_topic(Name=f"t-{uuid.uuid4().hex[:6]}")["TopicArn"]
+    sns.publish(TopicArn=topic, Message="one")
+    sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[{"Id": str(i), "Message": "m"} for i in range(3)])
+
+    ce = g.client("ce")
+    out = ce.get_cost_and_usage_with_resources(
+        TimePeriod=_period(), Granularity="DAILY", Metrics=["UsageQuantity", "UnblendedCost"],
+        Filter={"Not": {"Dimensions": {"Key": "SERVICE", "Values": ["AWS Lambda"]}}},
+        GroupBy=[{"Type": "DIMENSION", "Key": "RESOURCE_ID"}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}])
+    got = {tuple(gr["Keys"]): gr["Metrics"] for gr in out["ResultsByTime"][0]["Groups"]}
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    fifo_arn = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert float(got[(queue_arn, "USE1-Requests-RBP")]["UsageQuantity"]["Amount"]) == 3 + 1 + 1
+    assert float(got[(queue_arn, "USE1-Requests-RBP")]["UnblendedCost"]["Amount"]) == pytest.approx(5 * 0.40 / 1e6, abs=1e-12)
+    assert float(got[(fifo_arn, "USE1-Requests-FIFO-RBP")]["UsageQuantity"]["Amount"]) == 1
+    assert float(got[(bucket, "USE1-Requests-Tier1")]["UsageQuantity"]["Amount"]) == 1 + 2  # CreateBucket, 2 PUTs
+    assert float(got[(bucket, "USE1-Requests-Tier2")]["UsageQuantity"]["Amount"]) == 3
+    assert float(got[(topic, "USE1-Requests-Tier1")]["UsageQuantity"]["Amount"]) == 1 + 3
+    assert float(got[(topic, "USE1-Requests-Tier1")]["UnblendedCost"]["Amount"]) == pytest.approx(4 * 0.50 / 1e6, abs=1e-12)
+    services = ce.get_dimension_values(TimePeriod=_period(), Dimension="SERVICE")["DimensionValues"]
+    assert {v["Value"] for v in services} == {"AWS Lambda", "Amazon Simple Queue Service", "Amazon Simple Storage Service",
+                                              "Amazon Simple Notification Service"}
