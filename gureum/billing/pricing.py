@@ -5,7 +5,7 @@ The table ships as `price_list.json` next to this module (its "date" and "source
 the prices come from); the setting `billing.price_file` names another file of the same shape
 to use instead. Shape:
   {"date", "source", "currency",
-   "regions": {"<region>": {"prefix": "USE1", "usage": {"<key>": {"price", "unit", "service",
+   "regions": {"<region>": {"prefix": "USE1", "usage": {"<key>": {"price", ["per"], "unit", "service",
                                                                    "operation", ["usage_type"]}}}
                | {"same_as": "<region>", "prefix": "USW2"},
                "global": {...}},           # Route 53: usage types without a Region prefix
@@ -13,6 +13,7 @@ to use instead. Shape:
 A rate's usage type is "<prefix>-<usage_type or key>" ("USE1-Lambda-GB-Second"), or the bare
 name under an empty prefix ("DNS-Queries"). A Region the table does not list is priced as
 us-east-1 under its own prefix (REGION_PREFIXES), so its usage types still name the Region.
+"price" is per "per" units (default 1): AWS publishes requests per million or per thousand.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class PriceTable:
         name = str(doc.get("usage_type", key))
         return Rate(
             usage_type=f"{prefix}-{name}" if prefix else name,
-            price=float(doc["price"]),
+            price=float(doc["price"]) / float(doc.get("per", 1)),
             unit=str(doc["unit"]),
             service=str(doc["service"]),
             operation=str(doc.get("operation", "")),

@@ -41,7 +41,7 @@ def test_price_file_overrides_and_bad_file_is_refused(tmp_path):
     doc["regions"]["us-east-1"]["usage"]["Request"]["price"] = 1.0
     path = tmp_path / "prices.json"
     path.write_text(json.dumps(doc))
-    assert pricing.load(str(path)).rate("us-east-1", "Request").price == 1.0
+    assert pricing.load(str(path)).rate("us-east-1", "Request").price == 1.0 / 1_000_000  # USD 1 per million
     bad = tmp_path / "bad.json"
     bad.write_text('{"regions": {"us-east-1": {"usage": {"Request": {"price": "x"}}}}}')
     with pytest.raises(pricing.PriceFileError):
