@@ -117,3 +117,27 @@ def test_forecast_line_follows_a_linear_history():
     mean, lo, hi = noisy.predict(7, 95)
     assert lo < mean < hi
     assert forecast.fit([2.0]).predict(3, 80) == (2.0, 2.0, 2.0)
+
+
+def test_a_running_task_is_seen_to_its_checkpoint_and_once_after_it_stops(tmp_path):
+    import asyncio
+
+    from gureum.billing import meter
+    from gureum.services.ce import model
+    from gureum.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path}/state.sqlite")
+    arn = "arn:aws:ecs:us-east-1:111122223333:task/c/abc"
+    started = datetime(2026, 12, 1, tzinfo=UTC).timestamp()
+    row = {"region": "us-east-1", "resource": arn, "node": "n1", "started": started, "vcpu": 1.0, "memory_gb": 2.0, "arch": "x86_64"}
+    try:
+        store.run_sync(lambda t: meter.checkpoint(t, "111122223333", row, started + 1800))
+
+        def cost() -> float:
+            return sum(i.cost for i in store.read_sync(lambda t: model.items(t, pricing.load(), "111122223333")))
+
+        assert cost() == pytest.approx(0.5 * (0.04048 + 2 * 0.004445))
+        store.run_sync(lambda t: meter.settle(t, "111122223333", row, started + 3600))
+        assert cost() == pytest.approx(1.0 * (0.04048 + 2 * 0.004445))
+    finally:
+        asyncio.run(store.close())

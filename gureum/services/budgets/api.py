@@ -10,7 +10,7 @@ from typing import Any
 from gureum.aws import paging
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.billing import pricing
+from gureum.billing import meter, pricing
 from gureum.billing.ledger import usage_rows
 from gureum.billing.line_items import of_rows
 from gureum.node_settings import BillingSettings
@@ -43,7 +43,8 @@ async def _with_spend(ctx: RequestContext, fn: Any) -> tuple[Any, list[Any]]:
     await ctx.app.ledger.flush()
 
     def read(t: Txn) -> tuple[Any, list[Any]]:
-        return fn(t), list(of_rows(table, usage_rows(t, ctx.account_id)))
+        rows = [*usage_rows(t, ctx.account_id), *meter.accrued_rows(t, ctx.account_id, time.time())]
+        return fn(t), list(of_rows(table, rows))
 
     result: tuple[Any, list[Any]] = await ctx.app.store.read(read)
     return result

@@ -12,7 +12,7 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from gureum.billing import pricing
+from gureum.billing import meter, pricing
 from gureum.billing.ledger import usage_rows
 from gureum.billing.line_items import LineItem, of_rows
 from gureum.node_settings import BillingSettings
@@ -79,7 +79,7 @@ async def evaluate(app: App) -> int:
         for key, doc in t.scan(model.BUDGETS):
             account = key.split("/", 1)[0]
             if account not in items:
-                items[account] = list(of_rows(table, usage_rows(t, account)))
+                items[account] = list(of_rows(table, [*usage_rows(t, account), *meter.accrued_rows(t, account, now)]))
             out.append((account, doc["Budget"], items[account]))
         return out
 

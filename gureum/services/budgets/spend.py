@@ -1,5 +1,5 @@
 """What a budget has spent in its current period, and what it is forecast to: the usage
-ledger's line items (gureum/billing/line_items.py) of the budget's account, filtered by its
+ledger's line items (with running Fargate tasks' usage to their last checkpoint) (gureum/billing/line_items.py) of the budget's account, filtered by its
 CostFilters (AWS's names: Service, Region, UsageType, LinkedAccount, Operation) or its
 FilterExpression (Cost Explorer's Expression, gureum/billing/filters.py), summed as cost
 (COST budgets, USD) or as usage quantity (USAGE budgets). The forecast is the period's spend

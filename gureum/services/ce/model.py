@@ -1,7 +1,7 @@
 """Cost Explorer's reads of the usage ledger and its one table of its own.
 
 Line items come from the ledger (`billing.usage`, gureum/billing/ledger.py) of the caller's
-account, priced by the node's price table (gureum/billing/pricing.py, setting
+account, with what running Fargate tasks have accrued to their last checkpoint (meter.py), priced by the node's price table (gureum/billing/pricing.py, setting
 `billing.price_file`). A standalone account sees its own usage only (LINKED_ACCOUNT is
 always the caller's).
 
@@ -15,10 +15,13 @@ activated) and every key whose status was set. A resource's tags are its current
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from gureum.billing import meter
 from gureum.billing.ledger import usage_rows
 from gureum.billing.line_items import LineItem, of_rows
 from gureum.billing.pricing import PriceTable
@@ -29,8 +32,10 @@ ALLOCATION_TAGS = "ce.cost_allocation_tags"
 
 
 def items(txn: Txn, table: PriceTable, account: str, since: float = 0.0) -> list[LineItem]:
-    """The caller's line items that accrued after `since` (epoch seconds)."""
-    return [i for i in of_rows(table, usage_rows(txn, account)) if i.end >= since]
+    """The caller's line items that accrued after `since` (epoch seconds): the ledger's, and
+    what Fargate tasks still running have accrued up to their last checkpoint."""
+    rows = itertools.chain(usage_rows(txn, account), meter.accrued_rows(txn, account, time.time()))
+    return [i for i in of_rows(table, rows) if i.end >= since]
 
 
 def resource_tags(txn: Txn, resources: set[str]) -> dict[str, dict[str, str]]:
