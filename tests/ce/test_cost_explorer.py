@@ -170,6 +170,13 @@ def test_bad_requests_are_aws_errors(workload):
         assert e.value.response["Error"]["Code"] == "ValidationException", kwargs
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     with pytest.raises(ClientError) as e:
+        ce.get_cost_and_usage(TimePeriod={"Start": "2019-01-01", "End": end}, Granularity="MONTHLY", Metrics=["UnblendedCost"])
+    assert e.value.response["Error"]["Code"] == "BillExpirationException"
+    old = (datetime.now(UTC) - timedelta(days=20)).strftime("%Y-%m-%d")
+    with pytest.raises(ClientError) as e:  # hourly data: the past 14 days
+        ce.get_cost_and_usage(TimePeriod={"Start": old, "End": end}, Granularity="HOURLY", Metrics=["UnblendedCost"])
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as e:
         ce.get_cost_and_usage(TimePeriod=_period(), Granularity="DAILY", Metrics=["UnblendedCost"], NextPageToken="nope")
     assert e.value.response["Error"]["Code"] == "InvalidNextTokenException"
 

@@ -141,3 +141,14 @@ def test_a_running_task_is_seen_to_its_checkpoint_and_once_after_it_stops(tmp_pa
         assert cost() == pytest.approx(1.0 * (0.04048 + 2 * 0.004445))
     finally:
         asyncio.run(store.close())
+
+
+def test_a_task_spanning_three_days_is_shared_between_their_buckets():
+    row = {"service": "fargate", "region": "us-east-1", "resource": "t", "seconds": 2 * 86400.0, "billed_seconds": 2 * 86400,
+           "vcpu": 1.0, "memory_gb": 2.0, "arch": "x86_64", "ts": int((T0 + 1.5 * 86400) * 1000)}  # Nov 30 12:00 -> Dec 2 12:00
+    items = of_row(pricing.load(), "1/fargate/x", row)
+    start = datetime(2026, 11, 29, tzinfo=UTC)
+    out = query.results(items, start, datetime(2026, 12, 4, tzinfo=UTC), "DAILY", ["UsageQuantity"],
+                        [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}], None, lambda i: {}, T0)
+    vcpu_hours = [sum(float(g["Metrics"]["UsageQuantity"]["Amount"]) for g in r["Groups"] if "vCPU" in g["Keys"][0]) for r in out]
+    assert vcpu_hours == [0.0, 12.0, 24.0, 12.0, 0.0]

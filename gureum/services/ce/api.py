@@ -46,7 +46,7 @@ def _check_metrics(metrics: list[str]) -> None:
 async def _cost_and_usage(ctx: RequestContext, params: dict[str, Any], resources: bool) -> dict[str, Any]:
     _no_token(params)
     granularity = params["Granularity"]
-    start, end = query.period(params["TimePeriod"], granularity)
+    start, end = query.period(params["TimePeriod"], granularity, datetime.now(UTC))
     metrics = list(params.get("Metrics") or ([] if not resources else ["UnblendedCost"]))
     _check_metrics(metrics)
     group_by = list(params.get("GroupBy") or [])
@@ -92,7 +92,7 @@ async def get_dimension_values(ctx: RequestContext, params: dict[str, Any]) -> d
     if context != "COST_AND_USAGE" or dimension not in filters.DIMENSIONS:
         allowed = ", ".join(sorted(filters.DIMENSIONS))
         raise query.invalid(f"Dimension {dimension} is not allowed in context {context}. Allowed dimension(s): {allowed}")
-    start, end = query.period(params["TimePeriod"], "DAILY")
+    start, end = query.period(params["TimePeriod"], "DAILY", datetime.now(UTC))
     flt = params.get("Filter")
     if flt is not None:
         query.check_filter(flt)
@@ -116,7 +116,7 @@ async def get_dimension_values(ctx: RequestContext, params: dict[str, Any]) -> d
 @operation("ce", "GetTags")
 async def get_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     _no_token(params)
-    start, end = query.period(params["TimePeriod"], "DAILY")
+    start, end = query.period(params["TimePeriod"], "DAILY", datetime.now(UTC))
     flt = params.get("Filter")
     if flt is not None:
         query.check_filter(flt)

@@ -10,6 +10,7 @@ An item spanning time (a Fargate task) is shared between buckets by overlap.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import math
 from collections.abc import Iterable
@@ -41,11 +42,24 @@ def parse_time(value: str, hourly: bool) -> datetime:
     raise invalid(f"Start and end dates must be in the format yyyy-MM-dd: {value}")
 
 
-def period(p: dict[str, Any], granularity: str) -> tuple[datetime, datetime]:
+def period(p: dict[str, Any], granularity: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Start and End of a TimePeriod, AWS's limits checked: hourly data for the last 14 days
+    only, data at all for the last 14 months (older: BillExpirationException)."""
     hourly = granularity == "HOURLY"
     start, end = parse_time(p["Start"], hourly), parse_time(p["End"], hourly)
     if start >= end:
         raise invalid("Start date (and hour) should be before end date (and hour)")
+    if now is not None:
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if hourly and start < today - timedelta(days=14):
+            raise invalid("Hourly data is available for the past 14 days only: the start must be within them")
+        if hourly and end > today + timedelta(days=15):
+            raise invalid("Hourly data is available for the past 14 days only: the end must be within them")
+        oldest = (today.replace(day=1) - timedelta(days=14 * 31)).replace(day=1)
+        if start < oldest:
+            raise AwsError.modeled("ce", "BillExpirationException", "The requested report expired. Update the date interval and try again.")
+        if end > today + timedelta(days=366 * 3):
+            raise invalid("End date is too far in the future")
     return start, end
 
 
@@ -67,6 +81,13 @@ def buckets(start: datetime, end: datetime, granularity: str) -> list[tuple[date
         out.append((t, min(nxt, end)))
         t = nxt
     return out
+
+
+def overlapping(starts: list[float], item: LineItem) -> range:
+    """The indexes of the buckets (by their sorted start times) an item may fall in."""
+    first = max(0, bisect.bisect_right(starts, item.start) - 1)
+    last = bisect.bisect_right(starts, item.end)
+    return range(first, max(first, last))
 
 
 def amount(value: float) -> str:
@@ -144,6 +165,7 @@ def results(
     hourly = granularity == "HOURLY"
     spans = buckets(start, end, granularity)
     bounds = [(a.timestamp(), b.timestamp()) for a, b in spans]
+    starts = [a for a, _ in bounds]
     lo, hi = bounds[0][0], bounds[-1][1]
     totals: list[dict[str, float]] = [{} for _ in spans]
     total_units: list[set[str]] = [set() for _ in spans]
@@ -153,7 +175,8 @@ def results(
         if item.end < lo or item.start >= hi or (flt and not matches(flt, item, tags_of)):
             continue
         keys = tuple(group_key(g, item, tags_of) for g in group_by)
-        for n, (a, b) in enumerate(bounds):
+        for n in overlapping(starts, item):
+            a, b = bounds[n]
             share = item.share(a, b)
             if share <= 0:
                 continue
@@ -182,10 +205,12 @@ def daily_costs(items: Iterable[LineItem], start: datetime, end: datetime, flt: 
     """The cost (or usage quantity) of each day in [start, end)."""
     spans = buckets(start, end, "DAILY")
     bounds = [(a.timestamp(), b.timestamp()) for a, b in spans]
+    starts = [a for a, _ in bounds]
     out = [0.0 for _ in spans]
     for item in items:
         if flt and not matches(flt, item, tags_of):
             continue
-        for n, (a, b) in enumerate(bounds):
+        for n in overlapping(starts, item):
+            a, b = bounds[n]
             out[n] += (item.quantity if quantity else item.cost) * item.share(a, b)
     return out
