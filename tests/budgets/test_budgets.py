@@ -155,6 +155,11 @@ def test_crossed_threshold_is_sent_to_sns_with_hand_priced_spend(g, cost):
     assert f"Budget Name: {name}" in body["Message"] and "Alert Type: ACTUAL" in body["Message"]
     states = {n["ThresholdType"]: n["NotificationState"] for n in b.describe_notifications_for_budget(AccountId=acct, BudgetName=name)["Notifications"]}
     assert states == {"PERCENTAGE": "ALARM", "ABSOLUTE_VALUE": "OK"}
+    g.restart()  # budgets, their notifications and the period a notification fired in are durable
+    b = g.client("budgets")
+    states = {n["ThresholdType"]: n["NotificationState"] for n in b.describe_notifications_for_budget(AccountId=acct, BudgetName=name)["Notifications"]}
+    assert states == {"PERCENTAGE": "ALARM", "ABSOLUTE_VALUE": "OK"}
+    assert b.describe_budget(AccountId=acct, BudgetName=name)["Budget"]["CostFilters"] == {"Service": ["AWS Lambda"]}
 
 
 def test_a_notification_fires_once_per_period(tmp_path):

@@ -235,3 +235,11 @@ def test_billed_requests_of_s3_sqs_and_sns(workload):
     services = ce.get_dimension_values(TimePeriod=_period(), Dimension="SERVICE")["DimensionValues"]
     assert {v["Value"] for v in services} == {"AWS Lambda", "Amazon Simple Queue Service", "Amazon Simple Storage Service",
                                               "Amazon Simple Notification Service"}
+
+
+def test_aws_cli_get_cost_and_usage(workload):
+    start, end = _today()
+    out = workload["g"].aws("ce", "get-cost-and-usage", "--time-period", f"Start={start},End={end}", "--granularity", "DAILY",
+                            "--metrics", "UnblendedCost", "--group-by", "Type=DIMENSION,Key=SERVICE")
+    groups = {g["Keys"][0]: g for g in out["ResultsByTime"][0]["Groups"]}
+    assert float(groups["AWS Lambda"]["Metrics"]["UnblendedCost"]["Amount"]) == pytest.approx(workload["cost"], abs=1e-10)
