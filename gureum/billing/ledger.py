@@ -11,6 +11,8 @@ at each flush as one row per (account, Region, unit, resource):
   {"service": "requests", "aws_service": "sqs", "unit": "Requests-RBP" (a price table unit),
    "region", "resource", "requests": n, "ts"}
 Each node writes only what it served, under its own node token: nothing is counted twice.
+Monthly charges (Route 53 hosted zones) are written by gureum/services/ce/monthly.py under
+keys naming the month and the zone (idempotent across nodes).
 `record()` never waits; `run()` flushes every `interval` seconds and once more on exit; rows
 the store refuses stay and go with the next flush.
 """

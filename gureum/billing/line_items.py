@@ -76,6 +76,8 @@ def of_row(table: PriceTable, key: str, row: dict[str, Any]) -> list[LineItem]:
         if extra > 0:
             out.append(_item(table, account, region, "Fargate-EphemeralStorage-GB-Hours", row, hours * extra, start, ts))
         return out
+    if service == "route53":  # monthly charges (gureum/services/ce/monthly.py)
+        return [_item(table, account, "global", str(row["unit"]), row, float(row.get("quantity", 1)), ts, ts)]
     if service == "requests":
         return [_item(table, account, region, str(row["unit"]), row, float(row.get("requests", 1)), ts, ts)]
     return []
