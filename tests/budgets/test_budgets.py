@@ -179,9 +179,39 @@ def test_a_notification_fires_once_per_period(tmp_path):
         asyncio.run(store.close())
 
 
+def test_amounts_are_written_without_exponents():
+    assert [model.written(x) for x in (100.0, 12.34, 0.00003)] == ["100.0", "12.34", "0.00003"]
+
+
 def test_forecasted_and_absolute_thresholds():
     s = spend.Spend(0.0, 100.0, actual=30.0, forecast=120.0)
     assert spend.crossed({"NotificationType": "FORECASTED", "ComparisonOperator": "GREATER_THAN", "Threshold": 100.0}, 100.0, s)
     assert not spend.crossed({"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 100.0}, 100.0, s)
     assert spend.crossed({"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 25.0, "ThresholdType": "ABSOLUTE_VALUE"}, 100.0, s)
     assert spend.crossed({"NotificationType": "ACTUAL", "ComparisonOperator": "LESS_THAN", "Threshold": 50.0}, 100.0, s)
+
+
+def test_bad_input_gets_budgets_errors(g):
+    b = g.client("budgets")
+    acct = _account(g)
+    with pytest.raises(ClientError) as e:
+        b.describe_budgets(AccountId=acct, NextToken="garbage")
+    assert e.value.response["Error"]["Code"] == "InvalidNextTokenException"
+    bad_period = _budget(f"p-{uuid.uuid4().hex[:6]}", TimePeriod={"Start": datetime(2027, 1, 1, tzinfo=UTC), "End": datetime(2026, 1, 1, tzinfo=UTC)})
+    with pytest.raises(ClientError) as e:
+        b.create_budget(AccountId=acct, Budget=bad_period)
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        b.create_budget(AccountId=acct, Budget={**_budget("ri"), "BudgetType": "RI_UTILIZATION"})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        b.create_budget(AccountId=acct, Budget=_budget(f"s-{uuid.uuid4().hex[:6]}"), NotificationsWithSubscribers=[
+            {"Notification": PCT50, "Subscribers": [{"SubscriptionType": "SNS", "Address": "not-an-arn"}]}])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        b.update_budget(AccountId=acct, NewBudget=_budget("no-such-budget"))
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
+    with pytest.raises(ClientError) as e:
+        b.create_notification(AccountId=acct, BudgetName="no-such-budget", Notification=PCT50,
+                              Subscribers=[{"SubscriptionType": "EMAIL", "Address": "a@example.com"}])
+    assert e.value.response["Error"]["Code"] == "NotFoundException"

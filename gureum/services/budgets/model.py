@@ -82,6 +82,12 @@ def period_end(unit: str, start: float, custom_end: float) -> float:
     return end.timestamp()
 
 
+def written(amount: float) -> str:
+    """An amount as Budgets writes it back: "100.0", "12.34", "0.00003" (never an exponent)."""
+    text = f"{amount:.10f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
 def normalize(given: dict[str, Any], now: float, old: dict[str, Any] | None = None) -> dict[str, Any]:
     """The budget as stored from CreateBudget's/UpdateBudget's Budget, AWS's rules checked."""
     name = given["BudgetName"]
@@ -115,7 +121,7 @@ def normalize(given: dict[str, Any], now: float, old: dict[str, Any] | None = No
         raise invalid("A CUSTOM budget needs the end of its TimePeriod.")
     budget: dict[str, Any] = {
         "BudgetName": name,
-        "BudgetLimit": {"Amount": repr(amount) if amount != int(amount) else f"{int(amount)}.0", "Unit": limit["Unit"]},
+        "BudgetLimit": {"Amount": written(amount), "Unit": limit["Unit"]},
         "TimeUnit": unit,
         "TimePeriod": {"Start": start, "End": end},
         "BudgetType": kind,
