@@ -142,7 +142,9 @@ def test_crossed_threshold_is_sent_to_sns_with_hand_priced_spend(g, cost):
                     NotificationsWithSubscribers=[
                         {"Notification": PCT50, "Subscribers": [{"SubscriptionType": "SNS", "Address": topic}]},
                         {"Notification": never, "Subscribers": [{"SubscriptionType": "SNS", "Address": topic}]}])
-    actual = float(b.describe_budget(AccountId=acct, BudgetName=name)["Budget"]["CalculatedSpend"]["ActualSpend"]["Amount"])
+    actual_text = b.describe_budget(AccountId=acct, BudgetName=name)["Budget"]["CalculatedSpend"]["ActualSpend"]["Amount"]
+    assert "e" not in actual_text
+    actual = float(actual_text)
     assert actual == pytest.approx(cost, rel=1e-6)
 
     def message():

@@ -32,8 +32,8 @@ def _shown(budget: dict[str, Any], s: spend.Spend) -> dict[str, Any]:
     out["LastUpdatedTime"] = _dt(budget["LastUpdatedTime"])
     unit = budget["BudgetLimit"]["Unit"]
     out["CalculatedSpend"] = {
-        "ActualSpend": {"Amount": f"{s.actual:.10g}", "Unit": unit},
-        "ForecastedSpend": {"Amount": f"{s.forecast:.10g}", "Unit": unit},
+        "ActualSpend": {"Amount": model.written(s.actual, 15), "Unit": unit},
+        "ForecastedSpend": {"Amount": model.written(s.forecast, 15), "Unit": unit},
     }
     return out
 

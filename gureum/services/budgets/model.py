@@ -82,9 +82,9 @@ def period_end(unit: str, start: float, custom_end: float) -> float:
     return end.timestamp()
 
 
-def written(amount: float) -> str:
+def written(amount: float, places: int = 10) -> str:
     """An amount as Budgets writes it back: "100.0", "12.34", "0.00003" (never an exponent)."""
-    text = f"{amount:.10f}".rstrip("0")
+    text = f"{amount:.{places}f}".rstrip("0")
     return text + "0" if text.endswith(".") else text
 
 
