@@ -12,7 +12,8 @@ Pure functions: nothing here reads the store.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from gureum.billing.pricing import PriceTable
@@ -86,3 +87,25 @@ def of_row(table: PriceTable, key: str, row: dict[str, Any]) -> list[LineItem]:
 def of_rows(table: PriceTable, rows: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[LineItem]:
     for key, row in rows:
         yield from of_row(table, key, row)
+
+
+def with_free_tier(table: PriceTable, items: Iterable[LineItem]) -> list[LineItem]:
+    """`items` with Lambda's monthly free tier deducted (the table's "lambda_free_tier": the
+    first requests and GB-seconds of each calendar month (UTC), per account, both
+    architectures and every Region together, cost nothing), in the order they accrued.
+    Cost Explorer applies it when the setting `billing.lambda_free_tier` is on."""
+    out = sorted(items, key=lambda i: i.start)
+    left: dict[tuple[str, str, str], float] = {}
+    for n, item in enumerate(out):
+        if item.service != "AWS Lambda":
+            continue
+        kind = "gbs" if "GB-Second" in item.usage_type else "requests"
+        month = datetime.fromtimestamp(item.start, UTC).strftime("%Y-%m")
+        k = (item.account, month, kind)
+        free = left.setdefault(k, table.free_gb_seconds if kind == "gbs" else float(table.free_requests))
+        if free <= 0 or item.quantity <= 0:
+            continue
+        used = min(free, item.quantity)
+        left[k] = free - used
+        out[n] = replace(item, cost=item.cost * (1 - used / item.quantity))
+    return out

@@ -243,3 +243,27 @@ def test_aws_cli_get_cost_and_usage(workload):
                             "--metrics", "UnblendedCost", "--group-by", "Type=DIMENSION,Key=SERVICE")
     groups = {g["Keys"][0]: g for g in out["ResultsByTime"][0]["Groups"]}
     assert float(groups["AWS Lambda"]["Metrics"]["UnblendedCost"]["Amount"]) == pytest.approx(workload["cost"], abs=1e-10)
+
+
+def test_free_tier_setting_makes_a_small_workload_free(tmp_path):
+    g = GureumProcess(tmp_path / "data", env={"GUREUM_LAMBDA_RUNTIME_DATE": "2026-05-01", "GUREUM_BILLING_LAMBDA_FREE_TIER": "1"})
+    g.start()
+    try:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("app.py", "def handler(e, c):\n    return 1\n")
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        role = g.client("iam").create_role(RoleName="r-free", AssumeRolePolicyDocument=json.dumps(trust))
+        lam = g.client("lambda")
+        lam.create_function(FunctionName="free", Runtime="python3.12", Role=role["Role"]["Arn"], Handler="app.handler",
+                            Code={"ZipFile": buf.getvalue()}, MemorySize=128)
+        wait_for("function active", lambda: lam.get_function(FunctionName="free")["Configuration"]["State"] == "Active", timeout=60)
+        lam.invoke(FunctionName="free")
+        out = g.client("ce").get_cost_and_usage(TimePeriod=_period(), Granularity="DAILY", Metrics=["UnblendedCost", "UsageQuantity"],
+                                                GroupBy=[{"Type": "DIMENSION", "Key": "USAGE_TYPE"}])
+        groups = {gr["Keys"][0]: gr["Metrics"] for gr in out["ResultsByTime"][0]["Groups"]}
+        assert groups["USE1-Request"]["UsageQuantity"]["Amount"] == "1"  # used, and free
+        assert groups["USE1-Request"]["UnblendedCost"]["Amount"] == "0"
+        assert groups["USE1-Lambda-GB-Second"]["UnblendedCost"]["Amount"] == "0"
+    finally:
+        g.stop()

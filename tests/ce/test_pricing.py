@@ -152,3 +152,24 @@ def test_a_task_spanning_three_days_is_shared_between_their_buckets():
                         [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}], None, lambda i: {}, T0)
     vcpu_hours = [sum(float(g["Metrics"]["UsageQuantity"]["Amount"]) for g in r["Groups"] if "vCPU" in g["Keys"][0]) for r in out]
     assert vcpu_hours == [0.0, 12.0, 24.0, 12.0, 0.0]
+
+
+def test_lambda_free_tier_is_deducted_per_account_and_month(tmp_path):
+    from gureum.billing.line_items import with_free_tier
+
+    doc = json.loads(pricing.DEFAULT_FILE.read_text())
+    doc["lambda_free_tier"] = {"requests": 3, "gb_seconds": 1.0}
+    path = tmp_path / "small-free-tier.json"
+    path.write_text(json.dumps(doc))
+    table = pricing.load(str(path))
+    rows = [(f"111122223333/lambda/{n}", {**_lambda_row(1000, 512), "ts": int((T0 + n) * 1000)}) for n in range(5)]  # 0.5 GB-s each
+    rows.append(("444455556666/lambda/x", {**_lambda_row(1000, 512), "ts": int(T0 * 1000)}))  # another account: its own tier
+    rows.append(("111122223333/lambda/y", {**_lambda_row(1000, 512, arch="arm64"), "ts": int((T0 + 31 * 86400) * 1000)}))  # next month
+    items = with_free_tier(table, [i for k, r in rows for i in of_row(table, k, r)])
+    by_account = {}
+    for i in items:
+        by_account.setdefault((i.account, datetime.fromtimestamp(i.start, UTC).month), []).append(i.cost)
+    # December, first account: 5 requests, 3 free; 2.5 GB-s, 1.0 free
+    assert sum(by_account[("111122223333", 12)]) == pytest.approx(2 * 0.0000002 + 1.5 * 0.0000166667)
+    assert sum(by_account[("444455556666", 12)]) == 0.0
+    assert sum(by_account[("111122223333", 1)]) == 0.0

@@ -12,7 +12,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.billing import meter, pricing
 from gureum.billing.ledger import usage_rows
-from gureum.billing.line_items import of_rows
+from gureum.billing.line_items import of_rows, with_free_tier
 from gureum.node_settings import BillingSettings
 from gureum.services.budgets import model, spend
 from gureum.store import Txn
@@ -40,11 +40,12 @@ def _shown(budget: dict[str, Any], s: spend.Spend) -> dict[str, Any]:
 
 async def _with_spend(ctx: RequestContext, fn: Any) -> tuple[Any, list[Any]]:
     table = pricing.load(ctx.app.settings(BillingSettings).price_file)
+    free = ctx.app.settings(BillingSettings).lambda_free_tier
     await ctx.app.ledger.flush()
 
     def read(t: Txn) -> tuple[Any, list[Any]]:
         rows = [*usage_rows(t, ctx.account_id), *meter.accrued_rows(t, ctx.account_id, time.time())]
-        return fn(t), list(of_rows(table, rows))
+        return fn(t), (with_free_tier(table, of_rows(table, rows)) if free else list(of_rows(table, rows)))
 
     result: tuple[Any, list[Any]] = await ctx.app.store.read(read)
     return result

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.billing import meter, pricing
 from gureum.billing.ledger import usage_rows
-from gureum.billing.line_items import LineItem, of_rows
+from gureum.billing.line_items import LineItem, of_rows, with_free_tier
 from gureum.node_settings import BillingSettings
 from gureum.ports import TOPICS, port
 from gureum.services.budgets import model, spend
@@ -70,6 +70,7 @@ def mark(txn: Txn, account: str, name: str, spends: spend.Spend, now: float) -> 
 async def evaluate(app: App) -> int:
     """One pass over every budget; the number of notifications sent."""
     table = pricing.load(app.settings(BillingSettings).price_file)
+    free = app.settings(BillingSettings).lambda_free_tier
     await app.ledger.flush()
     now = time.time()
 
@@ -79,7 +80,8 @@ async def evaluate(app: App) -> int:
         for key, doc in t.scan(model.BUDGETS):
             account = key.split("/", 1)[0]
             if account not in items:
-                items[account] = list(of_rows(table, [*usage_rows(t, account), *meter.accrued_rows(t, account, now)]))
+                found = of_rows(table, [*usage_rows(t, account), *meter.accrued_rows(t, account, now)])
+                items[account] = with_free_tier(table, found) if free else list(found)
             out.append((account, doc["Budget"], items[account]))
         return out
 

@@ -62,9 +62,10 @@ async def _cost_and_usage(ctx: RequestContext, params: dict[str, Any], resources
         if start < oldest:
             raise query.invalid(f"Start date {params['TimePeriod']['Start']} is before the earliest date with resource-level data (14 days ago: {oldest:%Y-%m-%d})")
     table = _table(ctx)
+    free = ctx.app.settings(BillingSettings).lambda_free_tier
 
     def read(t: Txn) -> list[dict[str, Any]]:
-        items = model.items(t, table, ctx.account_id, start.timestamp())
+        items = model.items(t, table, ctx.account_id, start.timestamp(), free)
         tags_of = model.active_tags_of(t, ctx.account_id, items)
         return query.results(items, start, end, granularity, metrics, group_by, flt, tags_of, time.time())
 
@@ -98,9 +99,10 @@ async def get_dimension_values(ctx: RequestContext, params: dict[str, Any]) -> d
         query.check_filter(flt)
     search = (params.get("SearchString") or "").lower()
     table = _table(ctx)
+    free = ctx.app.settings(BillingSettings).lambda_free_tier
 
     def read(t: Txn) -> list[str]:
-        items = model.items(t, table, ctx.account_id, start.timestamp())
+        items = model.items(t, table, ctx.account_id, start.timestamp(), free)
         tags_of = model.active_tags_of(t, ctx.account_id, items)
         lo, hi = start.timestamp(), end.timestamp()
         values = {filters.DIMENSIONS[dimension](i) for i in items if i.share(lo, hi) > 0 and (not flt or filters.matches(flt, i, tags_of))}
@@ -123,9 +125,10 @@ async def get_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     key = params.get("TagKey")
     search = (params.get("SearchString") or "").lower()
     table = _table(ctx)
+    free = ctx.app.settings(BillingSettings).lambda_free_tier
 
     def read(t: Txn) -> list[str]:
-        items = model.items(t, table, ctx.account_id, start.timestamp())
+        items = model.items(t, table, ctx.account_id, start.timestamp(), free)
         tags_of = model.active_tags_of(t, ctx.account_id, items)
         lo, hi = start.timestamp(), end.timestamp()
         found: set[str] = set()
@@ -169,10 +172,11 @@ async def _forecast(ctx: RequestContext, params: dict[str, Any], kind: str) -> d
     if flt is not None:
         query.check_filter(flt)
     table = _table(ctx)
+    free = ctx.app.settings(BillingSettings).lambda_free_tier
     history_from = today - timedelta(days=90)
 
     def read(t: Txn) -> tuple[list[LineItem], Any]:
-        items = model.items(t, table, ctx.account_id, history_from.timestamp())
+        items = model.items(t, table, ctx.account_id, history_from.timestamp(), free)
         return items, model.active_tags_of(t, ctx.account_id, items)
 
     items, tags_of = await _read(ctx, read)

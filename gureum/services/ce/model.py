@@ -23,7 +23,7 @@ from typing import Any
 
 from gureum.billing import meter
 from gureum.billing.ledger import usage_rows
-from gureum.billing.line_items import LineItem, of_rows
+from gureum.billing.line_items import LineItem, of_rows, with_free_tier
 from gureum.billing.pricing import PriceTable
 from gureum.services.lambda_ import port as lambda_port
 from gureum.store import Txn
@@ -31,11 +31,15 @@ from gureum.store import Txn
 ALLOCATION_TAGS = "ce.cost_allocation_tags"
 
 
-def items(txn: Txn, table: PriceTable, account: str, since: float = 0.0) -> list[LineItem]:
+def items(txn: Txn, table: PriceTable, account: str, since: float = 0.0, free_tier: bool = False) -> list[LineItem]:
     """The caller's line items that accrued after `since` (epoch seconds): the ledger's, and
-    what Fargate tasks still running have accrued up to their last checkpoint."""
+    what Fargate tasks still running have accrued up to their last checkpoint; with Lambda's
+    free tier deducted when `free_tier` (counted from the start of `since`'s month)."""
     rows = itertools.chain(usage_rows(txn, account), meter.accrued_rows(txn, account, time.time()))
-    return [i for i in of_rows(table, rows) if i.end >= since]
+    if not free_tier:
+        return [i for i in of_rows(table, rows) if i.end >= since]
+    month = datetime.fromtimestamp(since, UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
+    return [i for i in with_free_tier(table, (i for i in of_rows(table, rows) if i.end >= month)) if i.end >= since]
 
 
 def resource_tags(txn: Txn, resources: set[str]) -> dict[str, dict[str, str]]:
