@@ -37,6 +37,17 @@ REGION_PREFIXES = {
 }  # fmt: skip
 
 
+# The units gureum meters (gureum/billing/line_items.py, requests.py): a price file has them all.
+REQUIRED = {
+    BASE_REGION: (
+        "Lambda-GB-Second", "Lambda-GB-Second-ARM", "Request", "Request-ARM", "Fargate-vCPU-Hours:perCPU", "Fargate-GB-Hours",
+        "Fargate-ARM-vCPU-Hours:perCPU", "Fargate-ARM-GB-Hours", "Fargate-EphemeralStorage-GB-Hours", "Requests-Tier1",
+        "Requests-Tier2", "Requests-RBP", "Requests-FIFO-RBP", "SNS-Requests-Tier1",
+    ),
+    "global": ("HostedZone",),
+}  # fmt: skip
+
+
 class PriceFileError(ValueError):
     """The price file cannot be read or is not shaped as the table."""
 
@@ -93,13 +104,25 @@ def parse(doc: Any) -> PriceTable:
                 raise PriceFileError(f"{name} {key}: a rate has a numeric \"price\", a \"unit\" and a \"service\"")
         regions[str(name)] = region
     free = doc.get("lambda_free_tier") or {}
-    return PriceTable(
+    table = PriceTable(
         date=str(doc.get("date", "")),
         source=str(doc.get("source", "")),
         regions=regions,
         free_requests=int(free.get("requests", 1_000_000)),
         free_gb_seconds=float(free.get("gb_seconds", 400_000)),
     )
+    missing = [f"{region} {key}" for region, keys in REQUIRED.items() for key in keys if not _has(table, region, key)]
+    if missing:
+        raise PriceFileError(f"the price file lacks units gureum meters: {', '.join(missing)}")
+    return table
+
+
+def _has(table: PriceTable, region: str, key: str) -> bool:
+    try:
+        table.rate(region, key)
+    except (KeyError, RecursionError):
+        return False
+    return True
 
 
 @lru_cache(maxsize=8)

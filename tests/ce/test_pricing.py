@@ -173,3 +173,12 @@ def test_lambda_free_tier_is_deducted_per_account_and_month(tmp_path):
     assert sum(by_account[("111122223333", 12)]) == pytest.approx(2 * 0.0000002 + 1.5 * 0.0000166667)
     assert sum(by_account[("444455556666", 12)]) == 0.0
     assert sum(by_account[("111122223333", 1)]) == 0.0
+
+
+def test_a_price_file_lacking_a_metered_unit_is_refused(tmp_path):
+    doc = json.loads(pricing.DEFAULT_FILE.read_text())
+    del doc["regions"]["us-east-1"]["usage"]["Requests-RBP"]
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(pricing.PriceFileError, match="us-east-1 Requests-RBP"):
+        pricing.load(str(path))

@@ -19,7 +19,9 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from gureum.billing import pricing
 from gureum.billing.ledger import USAGE
+from gureum.node_settings import BillingSettings
 from gureum.services.ce.settings import CeSettings
 from gureum.services.route53 import port as route53
 from gureum.store import Txn
@@ -63,6 +65,7 @@ def charge(txn: Txn, now: float) -> int:
 
 
 async def run(app: App) -> None:
+    pricing.load(app.settings(BillingSettings).price_file)  # a bad price file: the component fails, /_gureum/health says why
     async def job() -> None:
         await app.store.run(lambda t: charge(t, time.time()))
 
