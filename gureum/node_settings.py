@@ -102,6 +102,10 @@ class BillingSettings:
     """seconds between checkpoints of a running Fargate task's usage"""
     flush_interval: float = 1.0
     """seconds usage rows wait to be written together (all are written when the node stops)"""
+    price_file: str = ""
+    """a JSON price table to use instead of the shipped one (gureum/billing/pricing.py: its shape)"""
+    lambda_free_tier: bool = False
+    """deduct Lambda's monthly free tier (the price table's) from the costs Cost Explorer and Budgets show"""
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,7 @@ async def handle(app: App, request: Request) -> Response:
             )
         await authorize(ctx, op.name, params)  # cross-account reach; IAM policies in strict mode
         result = await call_handler(handler, ctx, params)
+        app.ledger.count(ctx.account_id, ctx.region, route.service, op.name, params)  # billed requests (gureum/billing)
         if isinstance(result, Response):  # rare escape hatch (e.g. S3 range responses)
             response = result
         else:

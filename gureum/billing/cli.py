@@ -19,8 +19,9 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from gureum.billing import meter, prices
-from gureum.billing.ledger import fargate_summary, lambda_summary
+from gureum.billing import grouped, meter, prices, pricing
+from gureum.billing.ledger import fargate_summary, lambda_summary, usage_rows
+from gureum.billing.line_items import of_rows
 
 
 class NoState(Exception):
@@ -145,6 +146,26 @@ def fargate_report(summary: dict[tuple[str, str], dict[str, Any]]) -> tuple[list
     return lines, total
 
 
+def _grouped(args: argparse.Namespace) -> int:
+    try:
+        table = pricing.load(args.price_file)
+    except pricing.PriceFileError as e:
+        print(f"gureum costs: {e}", file=sys.stderr)
+        return 1
+    try:
+        items = read_state(_state_url(args), lambda t: list(of_rows(table, usage_rows(t, args.account))))
+    except NoState as e:
+        print(f"gureum costs: {e} (is gureum running? name its data with --data-dir or --state)", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"groupBy": args.group_by, "groups": grouped.by_group(items, args.group_by),
+                          "days": grouped.by_day(items, args.group_by), "prices": {"date": table.date, "source": table.source}}, indent=2))
+    else:
+        print("\n".join(grouped.table(items, args.group_by)))
+        print(f"\nprices of {table.date}: {table.source}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="gureum costs", description="What AWS would have billed (us-east-1 prices).")
     p.add_argument("--endpoint", default=os.environ.get("GUREUM_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or "http://localhost:4566")
@@ -152,7 +173,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--state", default=os.environ.get("GUREUM_STATE"))
     p.add_argument("--account", help="only this account")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--group-by", choices=grouped.GROUPS, type=str.upper,
+                   help="sum the usage by this Cost Explorer dimension, with a per-day table (Region prices of the price table)")
+    p.add_argument("--price-file", default=os.environ.get("GUREUM_BILLING_PRICE_FILE", ""), help="a price table to use instead of the shipped one")
     args = p.parse_args(argv)
+    if args.group_by:
+        return _grouped(args)
 
     def read(t: Any) -> tuple[Any, Any, Any]:
         return lambda_summary(t, args.account), fargate_summary(t, args.account), running_summary(t, args.account)

@@ -8,6 +8,13 @@ Row key "<account>/<service>/<ts ms:013d>.<node seq>"; the row says what was use
    "pc_seconds", "pc_concurrency", "pc_generation"} (lambda_.engine `meter_provisioned`)
 Fargate rows ({"service": "fargate", "seconds", "billed_seconds", "vcpu", "memory_gb", "arch"})
 are written by meter.py when a task stops or its node is found dead.
+Billed API requests (S3, SQS, SNS: requests.py) are counted in memory by `count()` and written
+at each flush as one row per (account, Region, unit, resource):
+  {"service": "requests", "aws_service": "sqs", "unit": "Requests-RBP" (a price table unit),
+   "region", "resource", "requests": n, "ts"}
+Each node writes only what it served, under its own node token: nothing is counted twice.
+Monthly charges (Route 53 hosted zones) are written by gureum/services/ce/monthly.py under
+keys naming the month and the zone (idempotent across nodes).
 `record()` never waits; `run()` flushes every `interval` seconds and once more on exit; rows
 the store refuses stay and go with the next flush.
 """
@@ -22,6 +29,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from gureum.billing.requests import classify
 from gureum.store import Store, Txn
 
 USAGE = "billing.usage"
@@ -36,6 +44,17 @@ class Ledger:
         self._node = secrets.token_hex(3)
         self._seq = itertools.count()
         self._wake = asyncio.Event()
+        self._counts: dict[tuple[str, str, str, str, str], int] = {}
+
+    def count(self, account: str, region: str, service: str, operation: str, params: dict[str, Any]) -> None:
+        """Count a request the API answered, if AWS bills it (requests.py); never waits."""
+        billed = classify(service, operation, params, account, region)
+        if billed is None:
+            return
+        unit, n, resource = billed
+        k = (account, region, service, unit, resource)
+        self._counts[k] = self._counts.get(k, 0) + n
+        self._wake.set()
 
     def record(self, account: str, service: str, row: dict[str, Any]) -> None:
         ts = int(row.setdefault("ts", time.time() * 1000))
@@ -44,6 +63,10 @@ class Ledger:
         self._wake.set()
 
     async def flush(self) -> None:
+        if self._counts:
+            counts, self._counts = self._counts, {}
+            for (account, region, service, unit, resource), n in counts.items():
+                self.record(account, "requests", {"aws_service": service, "unit": unit, "region": region, "resource": resource, "requests": n})
         if not self._rows:
             return
         rows, self._rows = self._rows, []

@@ -91,3 +91,23 @@ def running_rows(txn: Txn, account: str | None = None) -> Iterator[tuple[str, di
     prefix = f"{account}/" if account is not None else ""
     for key, doc in txn.scan(RUNNING, prefix):
         yield key.split("/", 1)[0], doc
+
+
+def accrued_rows(txn: Txn, account: str | None = None, now: float | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """Ledger-shaped rows ("<account>/fargate/running.<task id>", a Fargate usage row) of what
+    each task still running has accrued up to its last checkpoint (never past `now`): what
+    Cost Explorer shows of a task before it stops. A task's settled row replaces its running
+    row in one transaction (settle), so it is never counted twice."""
+    out = []
+    for acct, doc in running_rows(txn, account):
+        until = float(doc.get("checkpoint") or doc["started"])
+        if now is not None:
+            until = min(until, now)
+        seconds = max(0.0, until - float(doc["started"]))
+        row = {
+            "service": "fargate", "region": doc.get("region"), "resource": doc["resource"], "seconds": round(seconds, 3),
+            "billed_seconds": billed_seconds(seconds), "vcpu": float(doc.get("vcpu", 0.25)),
+            "memory_gb": float(doc.get("memory_gb", 0.5)), "arch": doc.get("arch", "x86_64"), "ts": int(until * 1000), "running": True,
+        }  # fmt: skip
+        out.append((f"{acct}/fargate/running.{doc['resource'].rsplit('/', 1)[-1]}", row))
+    return out

@@ -4,21 +4,33 @@ Lambda: per GB-second of billed duration (by architecture) and per request; the 
 tier (1M requests, 400,000 GB-s) is shown separately, not deducted per function. Provisioned
 concurrency: per GB-second allocated (from enabling a configuration to disabling it, rounded
 up to 5 minutes) and the duration of invocations on it at its own, lower, price. Fargate
-(for the ECS ledger rows to come): per vCPU-hour and GB-hour, per second, 1-minute minimum.
+per vCPU-hour and GB-hour, per second, 1-minute minimum. The prices are the shipped price
+table's us-east-1 ones (pricing.py, price_list.json): `gureum costs`' default report.
 """
 
 from __future__ import annotations
 
-LAMBDA_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
-LAMBDA_REQUEST = 0.20 / 1_000_000
-LAMBDA_FREE_REQUESTS = 1_000_000
-LAMBDA_FREE_GB_SECONDS = 400_000
-LAMBDA_PC_GB_SECOND = {"x86_64": 0.0000041667, "arm64": 0.0000033334}  # provisioned concurrency allocated
-LAMBDA_PC_DURATION_GB_SECOND = {"x86_64": 0.0000097222, "arm64": 0.0000077778}  # duration on provisioned concurrency
+from gureum.billing.pricing import BASE_REGION, load
+
+_SHIPPED = load()
+_USE1 = BASE_REGION
+
+
+def _price(key: str) -> float:
+    return _SHIPPED.rate(_USE1, key).price
+
+
+LAMBDA_GB_SECOND = {"x86_64": _price("Lambda-GB-Second"), "arm64": _price("Lambda-GB-Second-ARM")}
+LAMBDA_REQUEST = _price("Request")
+LAMBDA_FREE_REQUESTS = _SHIPPED.free_requests
+LAMBDA_FREE_GB_SECONDS = int(_SHIPPED.free_gb_seconds)
+# provisioned concurrency: allocated, and the duration of invocations on it
+LAMBDA_PC_GB_SECOND = {"x86_64": _price("Lambda-Provisioned-Concurrency"), "arm64": _price("Lambda-Provisioned-Concurrency-ARM")}
+LAMBDA_PC_DURATION_GB_SECOND = {"x86_64": _price("Lambda-Provisioned-GB-Second"), "arm64": _price("Lambda-Provisioned-GB-Second-ARM")}
 LAMBDA_PC_ROUNDING_SECONDS = 300  # a configuration's allocation is billed in 5-minute steps
 
-FARGATE_VCPU_HOUR = {"x86_64": 0.04048, "arm64": 0.03238}
-FARGATE_GB_HOUR = {"x86_64": 0.004445, "arm64": 0.00356}
+FARGATE_VCPU_HOUR = {"x86_64": _price("Fargate-vCPU-Hours:perCPU"), "arm64": _price("Fargate-ARM-vCPU-Hours:perCPU")}
+FARGATE_GB_HOUR = {"x86_64": _price("Fargate-GB-Hours"), "arm64": _price("Fargate-ARM-GB-Hours")}
 FARGATE_MIN_SECONDS = 60
 
 

@@ -85,7 +85,6 @@ PLANNED: dict[str, str] = {
     "dynamodbstreams": "ValidationException",
     "elbv2": "ValidationError",
     "apigatewayv2": "BadRequestException",
-    "ce": "ValidationException",
 }
 
 # How the API port finds the planned services' requests (their packages' manifests will say).
@@ -98,7 +97,6 @@ PLANNED_ROUTING: dict[str, Routing] = {
     "elbv2": Routing(signing_name="elasticloadbalancing", query_version="2015-12-01"),
     # API Gateway REST APIs (v1) share the signing name with v2
     "apigatewayv2": Routing(signing_name="apigateway", rest=True, unserved_sharing=("apigateway",)),
-    "ce": Routing(target_prefix="AWSInsightsIndexService"),
 }
 
 # Services gureum speaks on its API port (for routing and the health report).

@@ -1,7 +1,7 @@
 """Lambda's port for other services (gureum/ports.py `FunctionPort`): invoking a function by
 ARN as an Event through the durable event queue (async_queue.py), whose retries,
 destinations and dead-letter target apply; this node's engine, when it runs here, is woken at
-once."""
+once. `function_tags`: a function's tags, read in the caller's transaction (Cost Explorer)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.lambda_.async_queue import enqueue
 from gureum.services.lambda_.engine import engine_of
+from gureum.services.lambda_.model import FUNCTIONS, fn_key
 from gureum.services.lambda_.slots import ENGINE
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.store import Txn
 
 
 def parse_function_arn(arn: str) -> tuple[str, str, str, str | None]:
@@ -48,3 +50,14 @@ class Functions:
         target = await engine.resolve(account, region, name, qualifier)
         result = await engine.invoke(account, region, target, payload)
         return result.payload, result.function_error
+
+
+def function_tags(txn: Txn, arn: str) -> dict[str, str]:
+    """The tags of the function `arn` names (any qualifier ignored), in the caller's
+    transaction; {} when there is no such function (Cost Explorer's tag dimensions)."""
+    try:
+        ref = arns.lambda_function_parts(arn)
+    except arns.BadArn:
+        return {}
+    doc = txn.get(FUNCTIONS, fn_key(str(ref.account), str(ref.region), ref.name))
+    return dict((doc or {}).get("tags") or {})

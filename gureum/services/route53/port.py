@@ -4,7 +4,7 @@ their own rows and the records change together. Route 53's rules apply as in its
 
 For ECS's task resolver (ecs/task_dns.py), which answers tasks from the node's live DNS server
 (the `DNS` slot, route53/slots.py): `show_private_zones_to` puts the task subnet in every
-VPC's private view."""
+VPC's private view. `hosted_zones` lists every zone (Cost Explorer's monthly charges)."""
 
 from __future__ import annotations
 
@@ -65,3 +65,8 @@ def show_private_zones_to(server: DnsServer, network: str) -> None:
     views.cidrs.append((net, EVERY_VPC))
     # Forget what the engine memoized under the old views (client -> view, cached answers).
     engine.forget_views()
+
+
+def hosted_zones(txn: Txn) -> list[tuple[str, str]]:
+    """(account, bare zone id) of every hosted zone, public and private (monthly billing)."""
+    return [(key.split("/", 1)[0], model.bare_id(doc["Id"])) for key, doc in txn.scan(model.ZONES)]

@@ -1,0 +1,1 @@
+"""AWS Budgets (`budgets`): cost and usage budgets over the usage ledger, with notifications."""

@@ -1,0 +1,1 @@
+"""Cost Explorer (`ce`): cost and usage of the usage ledger, grouped, filtered and forecast."""

@@ -1,0 +1,14 @@
+"""Cost Explorer's declaration for the registry (see gureum/services/manifest.py)."""
+
+from gureum.services.manifest import Component, Manifest, Routing
+
+MANIFEST = Manifest(
+    package="ce",
+    services=("ce",),
+    api_modules={"ce": ("gureum.services.ce.api",)},
+    validation_errors={"ce": "ValidationException"},
+    routing={"ce": Routing(target_prefix="AWSInsightsIndexService")},
+    components=(Component("ce-monthly", "gureum.services.ce.monthly:run", ("ce",)),),
+    settings="gureum.services.ce.settings:CeSettings",
+    reset="gureum.services.ce.reset:reset",
+)
