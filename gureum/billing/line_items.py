@@ -58,11 +58,17 @@ def of_row(table: PriceTable, key: str, row: dict[str, Any]) -> list[LineItem]:
     service = row.get("service")
     if service == "lambda":
         arm = row.get("arch") == "arm64"
-        gbs = int(row.get("billed_ms", 0)) / 1000.0 * int(row.get("memory_mb", 128)) / 1024.0
         suffix = "-ARM" if arm else ""
+        gb = int(row.get("memory_mb", 128)) / 1024.0
+        if row.get("pc_seconds") is not None:  # provisioned concurrency kept (lambda_.engine meter_provisioned)
+            held = float(row["pc_seconds"]) * int(row.get("pc_concurrency", 0)) * gb
+            return [_item(table, account, region, "Lambda-Provisioned-Concurrency" + suffix, row, held,
+                          ts - float(row["pc_seconds"]), ts)]
+        gbs = int(row.get("billed_ms", 0)) / 1000.0 * gb
+        duration = "Lambda-Provisioned-GB-Second" if row.get("provisioned") else "Lambda-GB-Second"
         return [
             _item(table, account, region, "Request" + suffix, row, float(row.get("requests", 1)), ts, ts),
-            _item(table, account, region, "Lambda-GB-Second" + suffix, row, gbs, ts, ts),
+            _item(table, account, region, duration + suffix, row, gbs, ts, ts),
         ]
     if service == "fargate":
         billed = float(row.get("billed_seconds") or row.get("seconds") or 0.0)
@@ -97,7 +103,7 @@ def with_free_tier(table: PriceTable, items: Iterable[LineItem]) -> list[LineIte
     out = sorted(items, key=lambda i: i.start)
     left: dict[tuple[str, str, str], float] = {}
     for n, item in enumerate(out):
-        if item.service != "AWS Lambda":
+        if item.service != "AWS Lambda" or "Provisioned" in item.usage_type:  # no free tier for provisioned concurrency
             continue
         kind = "gbs" if "GB-Second" in item.usage_type else "requests"
         month = datetime.fromtimestamp(item.start, UTC).strftime("%Y-%m")

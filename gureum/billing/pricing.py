@@ -43,6 +43,8 @@ REQUIRED = {
         "Lambda-GB-Second", "Lambda-GB-Second-ARM", "Request", "Request-ARM", "Fargate-vCPU-Hours:perCPU", "Fargate-GB-Hours",
         "Fargate-ARM-vCPU-Hours:perCPU", "Fargate-ARM-GB-Hours", "Fargate-EphemeralStorage-GB-Hours", "Requests-Tier1",
         "Requests-Tier2", "Requests-RBP", "Requests-FIFO-RBP", "SNS-Requests-Tier1",
+        "Lambda-Provisioned-Concurrency", "Lambda-Provisioned-Concurrency-ARM", "Lambda-Provisioned-GB-Second",
+        "Lambda-Provisioned-GB-Second-ARM",
     ),
     "global": ("HostedZone",),
 }  # fmt: skip

@@ -182,3 +182,22 @@ def test_a_price_file_lacking_a_metered_unit_is_refused(tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(pricing.PriceFileError, match="us-east-1 Requests-RBP"):
         pricing.load(str(path))
+
+
+def test_provisioned_concurrency_rows_are_priced_as_aws_prices_them():
+    """Kept provisioned concurrency: GB-s allocated at its own price; invocations on it: the
+    provisioned duration price; Lambda's free tier covers neither."""
+    from gureum.billing.line_items import with_free_tier
+
+    table = pricing.load()
+    kept = {**_lambda_row(mb=1024), "requests": 0, "billed_ms": 0, "pc_seconds": 300.0, "pc_concurrency": 2, "pc_generation": 1}
+    [held] = of_row(table, "111122223333/lambda/x", kept)
+    assert held.usage_type == "USE1-Lambda-Provisioned-Concurrency"
+    assert held.quantity == pytest.approx(600.0)  # 300 s x 2 environments x 1 GB
+    assert held.cost == pytest.approx(600.0 * 0.0000041667)
+    ran = {**_lambda_row(ms=1000, mb=2048), "provisioned": True}
+    request, duration = of_row(table, "111122223333/lambda/y", ran)
+    assert duration.usage_type == "USE1-Lambda-Provisioned-GB-Second" and duration.quantity == pytest.approx(2.0)
+    assert duration.cost == pytest.approx(2.0 * 0.0000097222)
+    free = with_free_tier(table, [held, request, duration])
+    assert [i.cost for i in free] == [held.cost, 0.0, duration.cost]
