@@ -26,7 +26,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
-from harness import GureumProcess
+from harness import SUITE_RUNTIME_DATE, GureumProcess
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
@@ -70,11 +70,6 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         harness.unit_test_running = None
 
 
-# The suite's functions use runtimes (python3.11, java17, nodejs20.x, ruby3.2, provided.al2)
-# whose "block function create" date has passed on AWS's calendar: the shared gureum's
-# calendar is pinned before those dates (lambda.runtime_date). The deprecation policy's
-# own tests (tests/lambda_/test_runtimes_python.py) move the calendar themselves.
-SUITE_RUNTIME_DATE = {"GUREUM_LAMBDA_RUNTIME_DATE": "2026-05-01"}
 
 
 @pytest.fixture(scope="session")

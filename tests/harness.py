@@ -42,6 +42,13 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     raise RuntimeError("no free port")
 
 
+# The suite's functions use runtimes (python3.11, java17, nodejs20.x, ruby3.2, provided.al2)
+# whose "block function create" date has passed on AWS's calendar: the shared gureum's
+# calendar is pinned before those dates (lambda.runtime_date). The deprecation policy's
+# own tests (tests/lambda_/test_runtimes_python.py) move the calendar themselves.
+SUITE_RUNTIME_DATE = {"GUREUM_LAMBDA_RUNTIME_DATE": "2026-05-01"}
+
+
 class GureumProcess:
     def __init__(self, data_dir: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir

@@ -11,8 +11,7 @@ import uuid
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import SUITE_RUNTIME_DATE
-from harness import GureumProcess
+from harness import SUITE_RUNTIME_DATE, GureumProcess
 from logs_shapes import checked
 from waiting import wait_for
 

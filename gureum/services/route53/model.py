@@ -206,7 +206,8 @@ def create_zone(txn: Txn, account: str, name: str, caller_ref: str, comment: str
         "Name": zone_name,
         "CallerReference": caller_ref,
         "Config": {"Comment": comment, "PrivateZone": private, "HostedZoneTier": tier or "STANDARD"},
-        "Features": {"HistorySince": now()} if tier == "ADVANCED" else {},
+        # history starts with the creation's own change (stamped first: a later now() would hide it)
+        "Features": {"HistorySince": change["SubmittedAt"]} if tier == "ADVANCED" else {},
         "ResourceRecordSetCount": 2,
         "NameServers": servers,
         "DelegationSetId": bare_id(delegation_set_id) if delegation_set_id else None,
