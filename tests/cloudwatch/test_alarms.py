@@ -44,10 +44,6 @@ def _state(cw: Any, name: str) -> str:
     return str(found[0]["StateValue"])
 
 
-def _wait_state(cw: Any, name: str, state: str, timeout: float = 60) -> None:
-    wait_for(f"alarm {name} in {state}", lambda: _state(cw, name) == state, timeout, interval=0.5)
-
-
 def _messages(sqs: Any, url: str, name: str, want: int, timeout: float = 60) -> list[dict[str, Any]]:
     got: list[dict[str, Any]] = []
 
@@ -79,7 +75,7 @@ def test_alarm_fires_to_sns_and_sqs_and_recovers(cw, inbox):  # type: ignore[no-
     assert alarm["StateValue"] == "INSUFFICIENT_DATA" and alarm["StateReason"] == "Unchecked: Initial alarm creation"
     assert alarm["AlarmArn"].endswith(f":alarm:{name}") and alarm["TreatMissingData"] == "missing"
     _put(cw, ns, 9.0)
-    _wait_state(cw, name, "ALARM")
+    wait_for("alarm in ALARM", lambda: _state(cw, name) == "ALARM", 60, interval=0.5)
     alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
     assert alarm["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [9.0 (")
     assert "was greater than the threshold (5.0)" in alarm["StateReason"]
@@ -94,7 +90,7 @@ def test_alarm_fires_to_sns_and_sqs_and_recovers(cw, inbox):  # type: ignore[no-
     # a lower value in a later minute: back to OK, announced to OKActions
     cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "Load", "Value": 1.0,
                                                    "Timestamp": datetime.now(UTC) + timedelta(minutes=1)}])
-    _wait_state(cw, name, "OK", timeout=120)
+    wait_for("alarm in OK", lambda: _state(cw, name) == "OK", 120, interval=0.5)
     [msg] = _messages(sqs, url, name, 1)
     assert msg["NewStateValue"] == "OK" and msg["OldStateValue"] == "ALARM"
     history = cw.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
@@ -120,11 +116,11 @@ def test_m_out_of_n_and_missing_data(cw):  # type: ignore[no-untyped-def]
     cw.put_metric_alarm(AlarmName=quiet, Namespace=ns, MetricName="Nothing", Statistic="Average", Period=60,
                         EvaluationPeriods=2, Threshold=5.0, ComparisonOperator="GreaterThanThreshold",
                         TreatMissingData="notBreaching")
-    _wait_state(cw, two_of_three, "ALARM")
+    wait_for("alarm in ALARM", lambda: _state(cw, two_of_three) == "ALARM", 60, interval=0.5)
     reason = cw.describe_alarms(AlarmNames=[two_of_three])["MetricAlarms"][0]["StateReason"]
     assert "2 out of the last 3 datapoints" in reason and "(minimum 2 datapoints for OK -> ALARM transition)" in reason
-    _wait_state(cw, breaching, "ALARM")
-    _wait_state(cw, quiet, "OK")
+    wait_for("alarm in ALARM", lambda: _state(cw, breaching) == "ALARM", 60, interval=0.5)
+    wait_for("alarm in OK", lambda: _state(cw, quiet) == "OK", 60, interval=0.5)
 
 
 def test_metric_math_alarm(cw):  # type: ignore[no-untyped-def]
@@ -138,7 +134,7 @@ def test_metric_math_alarm(cw):  # type: ignore[no-untyped-def]
                                                                            "Period": 60, "Stat": "Sum"}},
                             {"Id": "m2", "ReturnData": False, "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "Requests"},
                                                                            "Period": 60, "Stat": "Sum"}}])
-    _wait_state(cw, name, "ALARM")
+    wait_for("alarm in ALARM", lambda: _state(cw, name) == "ALARM", 60, interval=0.5)
     assert "[75.0 (" in cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateReason"]
 
 
@@ -159,7 +155,7 @@ def test_composite_alarm_set_state_and_disabled_actions(cw, inbox):  # type: ign
     assert e.value.response["Error"]["Code"] == "ValidationError"
     cw.set_alarm_state(AlarmName=a, StateValue="ALARM", StateReason="testing")
     assert cw.describe_alarms(AlarmNames=[a])["MetricAlarms"][0]["StateReason"] == "testing"
-    _wait_state(cw, c, "ALARM")
+    wait_for("alarm in ALARM", lambda: _state(cw, c) == "ALARM", 60, interval=0.5)
     [msg] = _messages(sqs, url, c, 1)
     assert msg["NewStateValue"] == "ALARM" and msg["AlarmRule"] == f'ALARM("{a}") AND NOT ALARM({b})'
     children = cw.describe_alarms(ChildrenOfAlarmName=c, AlarmTypes=["MetricAlarm"])["MetricAlarms"]
@@ -173,7 +169,7 @@ def test_composite_alarm_set_state_and_disabled_actions(cw, inbox):  # type: ign
     cw.disable_alarm_actions(AlarmNames=[c])
     assert cw.describe_alarms(AlarmNames=[c], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"][0]["ActionsEnabled"] is False
     cw.set_alarm_state(AlarmName=b, StateValue="ALARM", StateReason="b too")
-    _wait_state(cw, c, "OK")
+    wait_for("alarm in OK", lambda: _state(cw, c) == "OK", 60, interval=0.5)
     cw.enable_alarm_actions(AlarmNames=[c])
     cw.set_alarm_state(AlarmName=c, StateValue="ALARM", StateReason="by hand")
     [msg] = _messages(sqs, url, c, 1)

@@ -15,8 +15,10 @@ import functools
 import logging
 import time
 import zlib
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws import arn as arns
 from gureum.delivery import Source, deliver
 from gureum.services.cloudwatch import alarms, evaluate, metrics, notify, query, rule
 from gureum.services.cloudwatch.settings import CloudWatchSettings
@@ -81,9 +83,17 @@ def decide_all(txn: Txn, now: float, mine: Any) -> list[Change]:
         holds = rule.evaluate(rule.parse(d["AlarmRule"]), state_of)
         new = "ALARM" if holds else "OK"
         if new != d["StateValue"]:
-            reason = f"arn:aws:cloudwatch composite alarm rule {'evaluated to TRUE' if holds else 'evaluated to FALSE'}"
+            reason = _composite_reason(account, region, rule.parse(d["AlarmRule"]), state_of, now)
             out.append((account, region, name, d["StateValue"], new, reason, None))
     return out
+
+
+def _composite_reason(account: str, region: str, parsed: rule.Rule, state_of: Any, now: float) -> str:
+    """AWS's wording: the child alarm whose state the rule now follows, and when."""
+    refs = sorted(rule.names(parsed))
+    child = refs[0].rsplit(":alarm:", 1)[-1] if refs else ""
+    when = datetime.fromtimestamp(now, UTC).strftime("%A %d %B, %Y %H:%M:%S UTC")
+    return f"{arns.cloudwatch_alarm(region, account, child)} transitioned to {state_of(child)} at {when}"
 
 
 async def run_once(app: App, mine: Any = lambda _k: True) -> int:
