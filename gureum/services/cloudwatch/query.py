@@ -29,9 +29,10 @@ def check_period(period: int, where: str = "Period") -> None:
 
 
 def buckets(rows: list[tuple[float, int, stats.Agg]], period: int, start: float, end: float,
-            unit: str | None = None) -> dict[float, stats.Agg]:
+            unit: str | None = None, values_too: bool = True) -> dict[float, stats.Agg]:
     """Merge a metric's stored buckets into periods starting at `start` rounded down as AWS
-    rounds it (to the minute for periods of a minute or more, else to the second)."""
+    rounds it (to the minute for periods of a minute or more, else to the second). The
+    aggregates returned may be the rows' own: callers read them, never change them."""
     origin = float(int(start // 60 * 60)) if period >= 60 else float(int(start))
     out: dict[float, stats.Agg] = {}
     for t, _res, agg in rows:
@@ -40,15 +41,17 @@ def buckets(rows: list[tuple[float, int, stats.Agg]], period: int, start: float,
         if not start <= t < end and not (t < start < t + _res):
             continue
         b = origin + (t - origin) // period * period
-        out[b] = stats.merge(out.get(b), agg)
+        prev = out.get(b)
+        out[b] = agg if prev is None else stats.merge(prev, agg, values_too=values_too)
     return out
 
 
 def metric_buckets(txn: Txn, account: str, region: str, metric: dict[str, Any], period: int, start: float, end: float,
-                   unit: str | None = None) -> dict[float, stats.Agg]:
+                   unit: str | None = None, statistics: list[str] | None = None) -> dict[float, stats.Agg]:
+    """`metric`'s data in periods; `statistics`: the ones that will be read (None: any)."""
     rows = metrics.read(txn, account, region, metric["Namespace"], metric["MetricName"], metric.get("Dimensions"),
                         start, end)
-    return buckets(rows, period, start, end, unit)
+    return buckets(rows, period, start, end, unit, statistics is None or stats.needs_values(statistics))
 
 
 def get_statistics(txn: Txn, account: str, region: str, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -72,7 +75,8 @@ def get_statistics(txn: Txn, account: str, region: str, p: dict[str, Any]) -> li
                                f"{MAX_STATISTICS_POINTS}. You may reduce the datapoints requested by increasing "
                                "Period, or decreasing the time range.")
     out = []
-    for t, agg in sorted(metric_buckets(txn, account, region, p, period, start, end, p.get("Unit")).items()):
+    for t, agg in sorted(metric_buckets(txn, account, region, p, period, start, end, p.get("Unit"),
+                                                   names + extended).items()):
         if agg["c"] <= 0:
             continue
         point: dict[str, Any] = {"Timestamp": metrics.to_datetime(t)}
@@ -126,7 +130,7 @@ def run_queries(txn: Txn, account: str, region: str, queries: list[dict[str, Any
     for q in queries:
         ms = q.get("MetricStat")
         if ms is not None:
-            b = metric_buckets(txn, account, region, ms["Metric"], ms["Period"], start, end, ms.get("Unit"))
+            b = metric_buckets(txn, account, region, ms["Metric"], ms["Period"], start, end, ms.get("Unit"), [ms["Stat"]])
             results[q["Id"]] = series_of(b, ms["Stat"])
     pending = [q for q in queries if q.get("Expression") is not None]
     parsed: dict[str, mathexpr.Node] = {}
@@ -203,9 +207,12 @@ def get_metric_data(txn: Txn, account: str, region: str, p: dict[str, Any]) -> d
         token=p.get("NextToken"), limit=p.get("MaxDatapoints"), default_limit=MAX_DATA_POINTS,
         filters={"b": _binding(p)},
         error=lambda: AwsError.modeled("cloudwatch", "InvalidNextToken", "The specified NextToken is not valid."))
+    by_query: dict[int, list[tuple[float, float]]] = {}
+    for j, t, v in page:
+        by_query.setdefault(j, []).append((t, v))
     out_results = []
     for i, q in enumerate(shown):
-        mine = [(t, v) for j, t, v in page if j == i]
+        mine = by_query.get(i, [])
         _series, err = results[q["Id"]]
         label = q.get("Label") or (q["MetricStat"]["Metric"]["MetricName"] if q.get("MetricStat") else q["Id"])
         r: dict[str, Any] = {"Id": q["Id"], "Label": label,

@@ -26,11 +26,13 @@ def of_set(count: float, total: float, lo: float, hi: float) -> Agg:
     return {"c": count, "s": total, "lo": lo, "hi": hi, "v": None}
 
 
-def merge(a: Agg | None, b: Agg) -> Agg:
+def merge(a: Agg | None, b: Agg, *, values_too: bool = True) -> Agg:
+    """`a` and `b` combined (neither is changed); without `values_too` the values for
+    percentiles are dropped (a query for other statistics need not merge them)."""
     if a is None:
-        return {**b, "v": [list(p) for p in b["v"]] if b.get("v") is not None else None}
+        return {**b, "v": [list(p) for p in b["v"]] if b.get("v") is not None and values_too else None}
     values: list[list[float]] | None = None
-    if a.get("v") is not None and b.get("v") is not None:
+    if values_too and a.get("v") is not None and b.get("v") is not None:
         counts: dict[float, float] = {}
         for v, c in [*a["v"], *b["v"]]:
             counts[v] = counts.get(v, 0.0) + c
@@ -88,6 +90,11 @@ def _iqm(values: list[list[float]]) -> float:
     inner = [(v, c) for v, c in values if lo <= v <= hi]
     n = sum(c for _, c in inner)
     return sum(v * c for v, c in inner) / n if n else lo
+
+
+def needs_values(names: list[str]) -> bool:
+    """Whether any of the statistics `names` is read off the values (percentiles, IQM)."""
+    return any(n not in STATISTICS for n in names)
 
 
 def is_statistic(name: str) -> bool:
