@@ -66,3 +66,28 @@ def test_invocations_errors_duration_reach_cloudwatch(gureum):  # type: ignore[n
         return str(cw.describe_alarms(AlarmNames=[f"{name}-errors"])["MetricAlarms"][0]["StateValue"]) == "ALARM"
 
     wait_for("the Errors alarm in ALARM", alarmed, 90, interval=0.5)
+
+
+def test_throttled_invocations_count_as_throttles(gureum):  # type: ignore[no-untyped-def]
+    from botocore.config import Config
+
+    # one attempt per call: every throttled request counts, retries too
+    lam = gureum.client("lambda", config=Config(retries={"total_max_attempts": 1}))
+    cw = gureum.client("cloudwatch")
+    role = gureum.client("iam").create_role(RoleName=f"cwt-{uuid.uuid4().hex[:8]}",
+                                            AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    name = f"cwt-{uuid.uuid4().hex[:8]}"
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                        Code={"ZipFile": _zip()})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    for _ in range(2):
+        try:
+            lam.invoke(FunctionName=name, Payload=b"{}")
+        except lam.exceptions.TooManyRequestsException:
+            pass
+        else:
+            raise AssertionError("an invocation with reserved concurrency 0 ran")
+    by_name = [{"Name": "FunctionName", "Value": name}]
+    wait_for("2 throttles in AWS/Lambda", lambda: _sum(cw, "Throttles", by_name) == 2.0, 60, interval=0.5)
+    assert _sum(cw, "Invocations", by_name) == 0.0
