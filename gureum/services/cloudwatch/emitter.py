@@ -6,6 +6,8 @@ set merges what every node sent. Unflushed sums are written when the node stops.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,8 @@ from gureum.services.cloudwatch.settings import CloudWatchSettings
 if TYPE_CHECKING:
     from gureum.app import App
 
+log = logging.getLogger(__name__)
+
 Key = tuple[str, str, str, str, tuple[tuple[str, str], ...], str | None, int]
 
 
@@ -22,7 +26,20 @@ class Emitter:
     def __init__(self, app: App) -> None:
         self.app = app
         self.pending: dict[Key, stats.Agg] = {}
-        app.every(app.settings(CloudWatchSettings).emit_interval, self.flush, name="cloudwatch-emit")
+        self.interval = app.settings(CloudWatchSettings).emit_interval
+        app.spawn(self.run(), "cloudwatch-emit")
+
+    async def run(self) -> None:
+        """Flush every `interval` seconds; what is pending when the node stops is written then."""
+        try:
+            while True:
+                await asyncio.sleep(self.interval)
+                try:
+                    await self.flush()
+                except Exception:  # the store away: these sums are lost, the next ones go on
+                    log.exception("cloudwatch: writing emitted metrics failed")
+        finally:
+            await asyncio.shield(self.flush())
 
     def emit(self, account: str, region: str, namespace: str, name: str, dimensions: dict[str, str], value: float,
              unit: str | None = None, at: float | None = None) -> None:
