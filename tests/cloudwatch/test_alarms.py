@@ -223,3 +223,15 @@ def test_describe_filters_paging_tags_and_errors(cw, gureum):  # type: ignore[no
     gureum.restart()
     cw2 = gureum.client("cloudwatch", region=REGION)
     assert len(cw2.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]) == 5
+
+
+def test_anomaly_detection_alarms_are_refused_as_not_implemented(cw):  # type: ignore[no-untyped-def]
+    name = _name()
+    with pytest.raises(ClientError) as e:
+        cw.put_metric_alarm(AlarmName=name, EvaluationPeriods=1, ThresholdMetricId="ad1",
+                            ComparisonOperator="LessThanLowerOrGreaterThanUpperThreshold", Metrics=[
+                                {"Id": "m1", "ReturnData": True, "MetricStat": {
+                                    "Metric": {"Namespace": "P", "MetricName": "M"}, "Period": 60, "Stat": "Average"}},
+                                {"Id": "ad1", "Expression": "ANOMALY_DETECTION_BAND(m1, 2)"}])
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []

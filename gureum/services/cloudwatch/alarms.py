@@ -23,7 +23,7 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws import paging, tags
-from gureum.aws.errors import AwsError
+from gureum.aws.errors import AwsError, NotImplementedOperation
 from gureum.services.cloudwatch import evaluate, rule, stats
 from gureum.services.cloudwatch.query import check_period
 from gureum.store import Txn
@@ -117,6 +117,8 @@ def _check_metric_alarm(p: dict[str, Any]) -> None:
         if not p.get("ThresholdMetricId"):
             raise AwsError.modeled("cloudwatch", "ValidationError",
                                    "ThresholdMetricId must be specified for an anomaly detection comparison operator.")
+        # anomaly detection bands are not evaluated yet: refused, never stored as if they were
+        raise NotImplementedOperation(message="gureum does not implement anomaly detection alarms yet")
     elif p.get("Threshold") is None:
         raise AwsError.modeled("cloudwatch", "ValidationError",
                                "Comparison operators without ThresholdMetricId need a Threshold.")

@@ -61,8 +61,6 @@ def decide_all(txn: Txn, now: float, mine: Any) -> list[Change]:
         if d["kind"] != "metric":
             continue
         account, region, name = k.split("/", 2)
-        if d["ComparisonOperator"] in evaluate.ANOMALY_OPERATORS:
-            continue  # anomaly detection bands are not evaluated yet
         try:
             pts = metric_points(txn, account, region, d, now)
         except Exception as e:  # noqa: BLE001 - a broken expression leaves the alarm as it is
