@@ -56,6 +56,8 @@ async def list_metrics(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
             return False
         if recent and doc.get("last", 0) < now - metrics.RECENTLY_ACTIVE:
             return False
+        if doc.get("last", 0) < now - metrics.LISTED_FOR:  # AWS lists a metric two weeks past its last datapoint
+            return False
         return metrics.dims_match(doc, params.get("Dimensions"))
 
     prefix = f"{ctx.account_id}/{ctx.region}/"

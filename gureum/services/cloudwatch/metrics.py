@@ -36,6 +36,7 @@ MAX_VALUES = 150
 PAST_LIMIT = 14 * 86400
 FUTURE_LIMIT = 2 * 3600
 RECENTLY_ACTIVE = 3 * 3600
+LISTED_FOR = 14 * 86400  # ListMetrics shows a metric this long after its newest datapoint
 
 # (resolution, age after which its buckets roll up, the resolution they roll into (0: dropped))
 TIERS: tuple[tuple[int, int, int], ...] = (
@@ -208,23 +209,25 @@ def dims_match(doc: dict[str, Any], wanted: list[dict[str, Any]] | None) -> bool
 
 def sweep(txn: Txn, now: float, limit: int = 5000) -> int:
     """Roll buckets past their tier's age into the next coarser resolution (or drop them past
-    the last); returns how many rows moved. Bounded per call: run it periodically."""
+    the last); returns how many rows moved. Reads only the expired key range of each metric
+    and resolution; bounded per call: run it until it returns 0."""
     moved = 0
-    for key, doc in txn.scan(DATA):
-        if moved >= limit:
-            break
-        head, res_s, t_s = key.rsplit("/", 2)
-        res, t = int(res_s), int(t_s)
-        tier = next(x for x in TIERS if x[0] == res)
-        if t + res > now - tier[1]:
-            continue
-        txn.delete(DATA, key)
-        moved += 1
-        if tier[2]:
-            to = tier[2]
-            nkey = f"{head}/{to:04d}/{t // to * to:011d}"
-            old = txn.get(DATA, nkey)
-            txn.put(DATA, nkey, {**stats.merge(old, doc), "u": doc.get("u")})
+    for mkey, doc in txn.scan(METRICS):
+        account, region, _ = mkey.split("/", 2)
+        for res, age, to in TIERS:
+            prefix = data_prefix(account, region, doc["id"], res)
+            cutoff = int(now - age) - res + 1  # buckets that end at or before now - age
+            rows = txn.scan(DATA, prefix, end=prefix + f"{max(cutoff, 0):011d}", limit=limit - moved)
+            for key, agg in rows:
+                txn.delete(DATA, key)
+                moved += 1
+                if to:
+                    t = int(key.rsplit("/", 1)[1])
+                    nkey = data_prefix(account, region, doc["id"], to) + f"{t // to * to:011d}"
+                    old = txn.get(DATA, nkey)
+                    txn.put(DATA, nkey, {**stats.merge(old, agg), "u": agg.get("u")})
+            if moved >= limit:
+                return moved
     return moved
 
 
