@@ -423,6 +423,14 @@ def logs_resource(region: str, account: str, kind: str, name: str) -> str:
     return build("logs", region, account, f"{kind}:{name}")
 
 
+def cloudwatch_alarm(region: str, account: str, name: str) -> str:
+    return build("cloudwatch", region, account, f"alarm:{name}")
+
+
+def cloudwatch_dashboard(account: str, name: str) -> str:
+    return build("cloudwatch", "", account, f"dashboard/{name}")
+
+
 def servicediscovery_namespace(region: str, account: str, namespace_id: str) -> str:
     return build("servicediscovery", region, account, f"namespace/{namespace_id}")
 

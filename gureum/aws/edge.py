@@ -8,6 +8,7 @@ import importlib
 import logging
 import time
 import uuid
+import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -17,6 +18,7 @@ from gureum.aws.dispatch import RequestContext, call_handler, find_handler
 from gureum.aws.errors import AwsError, InternalFailure, NotImplementedOperation, RequestTooLarge, serializable
 from gureum.aws.output_check import HEADER as UNMODELED_HEADER
 from gureum.aws.output_check import unmodeled
+from gureum.aws.protocols.common import ParseError
 from gureum.aws.protocols.table import PROTOCOLS, Incoming, WireProtocol, error_protocol, pick
 from gureum.aws.specs import ServiceSpec
 from gureum.aws.validate import invalid_characters, validate
@@ -78,7 +80,7 @@ async def handle(app: App, request: Request) -> Response:
         if "x-www-form-urlencoded" in ctype and request.method == "POST":
             body = await _form_body(request, max_body, admission.unsigned)
             try:
-                form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+                form = parse_qsl(_decoded(body, request, max_body).decode("utf-8"), keep_blank_values=True)
             except UnicodeDecodeError:
                 form = []
         route = routing.route(request, scope, form)
@@ -104,6 +106,8 @@ async def handle(app: App, request: Request) -> Response:
         )
         if streaming:
             ctx.body_stream = admission.stream(request.stream())
+        if body is not None and op.raw.get("requestcompression"):
+            body = _decoded(body, request, max_body)
         incoming = Incoming(body, route.form if route.form is not None else form or [], route.labels,
                             request.query, request.headers)
         params = protocol.parse(spec, op, incoming)
@@ -180,6 +184,25 @@ def _spec_of(request: Request, scope: routing.Scope | None) -> ServiceSpec | Non
         return specs.load(routing.route(request, scope, None).service)
     except Exception:
         return None
+
+
+def _decoded(body: bytes, request: Request, max_body: int) -> bytes:
+    """The body as the client wrote it before compressing it: SDKs gzip large bodies of
+    operations whose model has the `requestcompression` trait (CloudWatch PutMetricData) and
+    say so with Content-Encoding (the signature covers the compressed bytes); only those
+    operations' bodies (and query forms) are decompressed, never an S3 object's. Decompressed up
+    to `max_body` bytes; past it, or when it is not gzip, the request is malformed."""
+    encoding = (request.headers.get("content-encoding") or "").strip().lower()
+    if not body or "gzip" not in [e.strip() for e in encoding.split(",")]:
+        return body
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflate.decompress(body, max_body + 1)
+    except zlib.error:
+        raise ParseError(message="The request body is not valid gzip.") from None
+    if len(out) > max_body or inflate.unconsumed_tail:
+        raise RequestTooLarge()
+    return out
 
 
 async def _form_body(request: Request, max_body: int, unsigned: bool) -> bytes:

@@ -48,7 +48,7 @@ class Target:
 PREFIXES = {
     "sts": "sts", "iam": "iam", "ecr": "ecr", "route53": "route53", "sqs": "sqs", "s3": "s3", "sns": "sns",
     "lambda": "lambda", "logs": "logs", "ecs": "ecs", "servicediscovery": "servicediscovery",
-    "ssm": "ssm", "secretsmanager": "secretsmanager",
+    "ssm": "ssm", "secretsmanager": "secretsmanager", "cloudwatch": "cloudwatch",
 }
 
 # Operations that need no permission at all (AWS's service authorization reference lists no
@@ -358,10 +358,24 @@ def _secretsmanager(op: str, p: Mapping[str, Any], account: str, region: str) ->
     return ["*"]
 
 
+def _cloudwatch(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    if p.get("ResourceARN"):
+        return [str(p["ResourceARN"])]
+    if op in ("PutDashboard", "GetDashboard") and p.get("DashboardName"):
+        return [arns.cloudwatch_dashboard(account, p["DashboardName"])]
+    if op == "DeleteDashboards" and p.get("DashboardNames"):
+        return [arns.cloudwatch_dashboard(account, n) for n in p["DashboardNames"]]
+    if op in ("DeleteAlarms", "EnableAlarmActions", "DisableAlarmActions") and p.get("AlarmNames"):
+        return [arns.cloudwatch_alarm(region, account, n) for n in p["AlarmNames"]]
+    if op in ("PutMetricAlarm", "PutCompositeAlarm", "SetAlarmState", "DescribeAlarmHistory") and p.get("AlarmName"):
+        return [arns.cloudwatch_alarm(region, account, p["AlarmName"])]
+    return ["*"]
+
+
 _RESOURCES: dict[str, Resolver] = {
     "sqs": _sqs, "sns": _sns, "lambda": _lambda, "s3": _s3, "ecr": _ecr, "logs": _logs, "ecs": _ecs,
     "servicediscovery": _servicediscovery, "route53": _route53, "iam": _iam, "sts": _sts,
-    "ssm": _ssm, "secretsmanager": _secretsmanager,
+    "ssm": _ssm, "secretsmanager": _secretsmanager, "cloudwatch": _cloudwatch,
 }
 
 

@@ -219,7 +219,7 @@ def test_request_round_trips_through_our_router_and_parser(svc: str, op_name: st
     scope = Scope("test", "20240101", "us-east-1", SIGNING.get(svc, m.metadata.get("signingName") or m.metadata.get("endpointPrefix")))
     spec = specs.load(svc)
     form = None
-    if spec.protocol == "query":
+    if protocol == "query":  # also for services that speak query besides their first protocol (CloudWatch)
         from urllib.parse import parse_qsl
 
         form = parse_qsl(body.decode(), keep_blank_values=True)
@@ -240,7 +240,17 @@ def test_request_round_trips_through_our_router_and_parser(svc: str, op_name: st
     expected = dict(params)
     if streaming:
         expected.pop(streaming, None)
+    if protocol == "query":  # an empty structure puts nothing on a query form: AWS never sees it
+        expected = _without_empty_structures(expected)
     assert _norm(got) == _norm(expected)
+
+
+def _without_empty_structures(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_empty_structures(v) for k, v in value.items() if v != {}}
+    if isinstance(value, list):
+        return [_without_empty_structures(v) for v in value]
+    return value
 
 
 @pytest.mark.parametrize("svc,op_name,protocol", OPS, ids=IDS)

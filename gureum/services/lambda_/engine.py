@@ -28,14 +28,14 @@ from gureum.node_settings import TaskNetworkSettings
 from gureum.public import local_url
 from gureum.sandbox.process import SandboxHost
 from gureum.services.iam import port as iam
-from gureum.services.lambda_ import model, recursion, runtime_management
+from gureum.services.lambda_ import cw_metrics, model, recursion, runtime_management
 from gureum.services.lambda_.code import CodeCache
 from gureum.services.lambda_.environment import EnvConfig, InvokeResult
 from gureum.services.lambda_.function_cache import FunctionCache, FunctionState
 from gureum.services.lambda_.functions import pending_images
 from gureum.services.lambda_.images import ImageStore, launch_spec, prepare
 from gureum.services.lambda_.runtime_api import Invocation, ResponseStream
-from gureum.services.lambda_.scheduler import Concurrency, Scheduler
+from gureum.services.lambda_.scheduler import Concurrency, Scheduler, Throttled
 from gureum.services.lambda_.settings import LambdaSettings
 from gureum.services.lambda_.slots import ENGINE
 
@@ -431,10 +431,18 @@ class LambdaEngine:
             stream=stream,
         )
         slot = f"{target.state.key}/{target.qualifier}" if pcs and target.qualifier in pcs else None
-        result = await self.scheduler.invoke(cfg, inv, limits, capture=tail, slot=slot)
+        name = target.config["FunctionName"]
+        concurrent = self.scheduler.running(cfg.function_arn) + 1
+        try:
+            result = await self.scheduler.invoke(cfg, inv, limits, capture=tail, slot=slot)
+        except Throttled:
+            cw_metrics.throttled(self.app, account, region, name, target.qualifier)
+            raise
         # Metering, right after the caller has its answer (the ledger batches its writes).
         self._loop.call_soon(self._record_usage, account, region, cfg, target.version, result.billed_ms, result.init_ms,
                              result.provisioned)
+        cw_metrics.invoked(self.app, account, region, name, target.qualifier, failed=result.function_error is not None,
+                           duration_ms=result.duration_ms, concurrent=concurrent)
         return result
 
     def _record_usage(self, account: str, region: str, cfg: EnvConfig, version: str, billed_ms: int, init_ms: float | None,

@@ -21,10 +21,12 @@ default for a period in which logs arrived and none matched).
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from gureum.aws import paging
 from gureum.aws.errors import AwsError
+from gureum.services.cloudwatch import port as cloudwatch
 from gureum.services.logs import model
 from gureum.services.logs.model import SEP
 from gureum.services.logs.patterns import KIND_TERMS, Matcher, PatternError, compile_matcher, pattern_kind
@@ -217,6 +219,10 @@ def _record(txn: Txn, account: str, region: str, t: dict[str, Any], ts: int, val
     key = f"{account}/{region}/{t['metricNamespace']}{SEP}{t['metricName']}{SEP}{ts:013d}{SEP}{seq:012d}"
     txn.put(DATA, key, {"Namespace": t["metricNamespace"], "MetricName": t["metricName"], "Dimensions": dims,
                         "Timestamp": ts, "Value": value, "Unit": t.get("unit") or "None"})
+    # ... and served by CloudWatch (GetMetricData, alarms), in the same transaction
+    cloudwatch.put_datapoints(txn, account, region, t["metricNamespace"], [{
+        "MetricName": t["metricName"], "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+        "Timestamp": datetime.fromtimestamp(ts / 1000, UTC), "Value": value, "Unit": t.get("unit") or "None"}])
 
 
 def datapoints(txn: Txn, account: str, region: str, namespace: str = "", metric: str = "") -> list[dict[str, Any]]:
