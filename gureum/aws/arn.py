@@ -167,6 +167,11 @@ def sns_platform_endpoint(region: str, account: str, platform: str, app: str, en
 
 # --- DynamoDB ---------------------------------------------------------------------------
 
+def budgets_budget(account: str, name: str) -> str:
+    """arn:aws:budgets::{account}:budget/{name} (Budgets has no region in its ARNs)."""
+    return build("budgets", "", account, f"budget/{name}")
+
+
 def dynamodb_table(region: str, account: str, name: str) -> str:
     return build("dynamodb", region, account, f"table/{name}")
 

@@ -49,6 +49,7 @@ PREFIXES = {
     "sts": "sts", "iam": "iam", "ecr": "ecr", "route53": "route53", "sqs": "sqs", "s3": "s3", "sns": "sns",
     "lambda": "lambda", "logs": "logs", "ecs": "ecs", "servicediscovery": "servicediscovery",
     "ssm": "ssm", "secretsmanager": "secretsmanager", "cloudwatch": "cloudwatch",
+    "dynamodb": "dynamodb", "ce": "ce", "budgets": "budgets",
 }
 
 # Operations that need no permission at all (AWS's service authorization reference lists no
@@ -61,6 +62,13 @@ FREE = {
 
 # (service, operation) -> IAM action name where it is not the operation's name.
 _ACTIONS: dict[tuple[str, str], str] = {
+    # Budgets authorizes with two actions (AWS's service authorization reference)
+    **{("budgets", op): "ViewBudget" for op in (
+        "DescribeBudget", "DescribeBudgets", "DescribeNotificationsForBudget", "DescribeSubscribersForNotification",
+        "DescribeBudgetPerformanceHistory")},
+    **{("budgets", op): "ModifyBudget" for op in (
+        "CreateBudget", "UpdateBudget", "DeleteBudget", "CreateNotification", "UpdateNotification", "DeleteNotification",
+        "CreateSubscriber", "UpdateSubscriber", "DeleteSubscriber")},
     ("s3", "ListObjects"): "ListBucket",
     ("s3", "ListObjectsV2"): "ListBucket",
     ("s3", "HeadBucket"): "ListBucket",
@@ -372,10 +380,41 @@ def _cloudwatch(op: str, p: Mapping[str, Any], account: str, region: str) -> lis
     return ["*"]
 
 
+def _dynamodb(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    if p.get("ResourceArn"):
+        return [str(p["ResourceArn"])]
+    names: list[str] = []
+    if isinstance(p.get("TableName"), str):
+        names = [p["TableName"]]
+    elif isinstance(p.get("RequestItems"), Mapping):  # BatchGetItem / BatchWriteItem
+        names = [str(n) for n in p["RequestItems"]]
+    elif isinstance(p.get("TransactItems"), list):  # TransactGetItems / TransactWriteItems
+        for item in p["TransactItems"]:
+            for action in (item.values() if isinstance(item, Mapping) else ()):
+                if isinstance(action, Mapping) and isinstance(action.get("TableName"), str):
+                    names.append(action["TableName"])
+    out = [n if arns.looks_like_arn(n) else arns.dynamodb_table(region, account, n) for n in dict.fromkeys(names)]
+    if out and isinstance(p.get("IndexName"), str) and op in ("Query", "Scan"):
+        out = [arns.dynamodb_index(out[0], p["IndexName"])]
+    return out or ["*"]
+
+
+def _budgets(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    budget = p.get("Budget")
+    name = p.get("BudgetName") or (budget.get("BudgetName") if isinstance(budget, Mapping) else None)
+    owner = str(p.get("AccountId") or account)
+    return [arns.budgets_budget(owner, str(name))] if isinstance(name, str) else ["*"]
+
+
+def _ce(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    return ["*"]  # Cost Explorer's actions take no resource but cost categories and anomaly monitors
+
+
 _RESOURCES: dict[str, Resolver] = {
     "sqs": _sqs, "sns": _sns, "lambda": _lambda, "s3": _s3, "ecr": _ecr, "logs": _logs, "ecs": _ecs,
     "servicediscovery": _servicediscovery, "route53": _route53, "iam": _iam, "sts": _sts,
     "ssm": _ssm, "secretsmanager": _secretsmanager, "cloudwatch": _cloudwatch,
+    "dynamodb": _dynamodb, "budgets": _budgets, "ce": _ce,
 }
 
 
