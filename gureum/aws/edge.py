@@ -115,6 +115,9 @@ async def handle(app: App, request: Request) -> Response:
             implicit = hooks.for_service(route.service).implicit_params(request, op.input.members)
             if implicit:
                 params = {**implicit, **params}
+        if op.input is not None:
+            for member in _idempotency_tokens(spec, op.name, op.input):
+                params.setdefault(member, str(uuid.uuid4()))
         if body is not None and len(body) > VALIDATE_INLINE_BYTES:  # big values: off the event loop
             await asyncio.to_thread(validate, spec, op.input, params)
         else:
@@ -184,6 +187,20 @@ def _spec_of(request: Request, scope: routing.Scope | None) -> ServiceSpec | Non
         return specs.load(routing.route(request, scope, None).service)
     except Exception:
         return None
+
+
+_TOKENS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _idempotency_tokens(spec: ServiceSpec, operation: str, shape: specs.Shape) -> tuple[str, ...]:
+    """The input members with the model's `idempotencyToken` trait. Every AWS SDK fills one
+    the caller leaves out with a fresh UUID4; the edge does the same for a raw request, so it is
+    answered as an SDK's would be (handlers may count on the token). Cached per operation."""
+    key = (spec.name, operation)
+    found = _TOKENS.get(key)
+    if found is None:
+        found = _TOKENS[key] = tuple(name for name, m in shape.members.items() if m.trait("idempotencyToken"))
+    return found
 
 
 def _decoded(body: bytes, request: Request, max_body: int) -> bytes:
