@@ -97,14 +97,17 @@ def check_value(value: str, rules: Rules) -> None:
         raise rules.invalid(rules.say("reserved", f"Tag values beginning with '{rules.reserved_prefix}' are reserved for AWS use."))
 
 
-def check(add: Mapping[str, str] | Iterable[tuple[str, str]], rules: Rules) -> dict[str, str]:
+def check(add: Mapping[str, str] | Iterable[tuple[str | None, str]], rules: Rules) -> dict[str, str]:
     """The new tags of one request as a dict, each key and value checked; a key given twice
     (case-insensitively where the service says so) is refused."""
     pairs = list(add.items()) if isinstance(add, Mapping) else list(add)
     out: dict[str, str] = {}
     seen: set[str] = set()
     for k, v in pairs:
+        if not isinstance(k, str):
+            raise rules.invalid(rules.say("key_null", "Tag keys must not be null."))
         check_key(k, rules)
+        v = v if isinstance(v, str) else ""
         check_value(v, rules)
         folded = k.lower() if rules.case_insensitive else k
         if folded in seen and rules.duplicate is not None:
@@ -162,7 +165,13 @@ def list_tags(txn: Txn, place: Place) -> dict[str, str]:
 # --- layouts services store tags in ---------------------------------------------------------
 def from_pairs(items: Iterable[Mapping[str, Any]] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
     """A list of {"Key": k, "Value": v} (or the given member names) as a dict."""
-    return {x[key]: x.get(value, "") or "" for x in items or []}
+    out: dict[str, str] = {}
+    for x in items or []:
+        k = x.get(key)
+        if not isinstance(k, str):  # the models leave a tag's key optional
+            raise _invalid("Tag keys must not be null.")
+        out[k] = x.get(value, "") or ""
+    return out
 
 
 def to_pairs(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:

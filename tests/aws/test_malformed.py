@@ -262,3 +262,23 @@ def test_an_idempotency_token_left_out_of_a_raw_request_is_filled_as_sdks_fill_i
     assert status < 500, doc
     if service == "secretsmanager":
         assert status == 200 and len(doc["VersionId"]) == 36, doc
+
+
+@pytest.mark.parametrize(("service", "method", "kwargs", "code"), [
+    ("ecs", "create_cluster", {"clusterName": "c", "tags": [{"value": "v"}]}, "InvalidParameterException"),
+    ("route53", "change_tags_for_resource", {"ResourceType": "healthcheck", "ResourceId": "x", "AddTags": [{"Value": "v"}]},
+     "InvalidInput"),
+    ("secretsmanager", "create_secret", {"Name": "tagless", "SecretString": "s", "Tags": [{"Value": "v"}]}, None),
+    ("dynamodb", "create_table", {"TableName": "t", "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+                                  "BillingMode": "PAY_PER_REQUEST"}, "ValidationException"),
+    ("logs", "put_resource_policy", {"policyName": "p"}, "InvalidParameterException"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_members_the_model_leaves_optional_but_the_service_needs_are_4xx(
+        gureum: GureumProcess, service: str, method: str, kwargs: dict[str, Any], code: str | None) -> None:
+    """Found by the fuzzer: a tag without its key, a table without a key schema, a resource
+    policy without a document were 500s (KeyError in the handler)."""
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        getattr(no_validation(gureum, service), method)(**kwargs)
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] < 500, exc.value.response
+    if code is not None:
+        assert exc.value.response["Error"]["Code"] == code, exc.value.response["Error"]

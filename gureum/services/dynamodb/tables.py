@@ -123,6 +123,10 @@ def _index(spec: dict[str, Any], billing: str, defined: dict[str, str], used: se
 
 def create(txn: Txn, account: str, region: str, p: dict[str, Any], now: float) -> Doc:
     name = p["TableName"]
+    for member in ("KeySchema", "AttributeDefinitions"):  # optional in the model (on-demand imports), required here
+        if p.get(member) is None:
+            raise invalid(f"1 validation error detected: Value null at '{member[0].lower() + member[1:]}' failed to satisfy "
+                          "constraint: Member must not be null")
     schema = p["KeySchema"]
     _check_schema(schema)
     defs = p["AttributeDefinitions"]

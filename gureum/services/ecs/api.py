@@ -266,7 +266,7 @@ TAG_RULES = tags.Rules(invalid=lambda m: AwsError.modeled("ecs", "InvalidParamet
 def _check_new_tags(params: dict[str, Any]) -> None:
     """The `tags` a create request carries, held to the same rules as TagResource."""
     if params.get("tags"):
-        tags.apply({}, tags.check([(x["key"], x.get("value") or "") for x in params["tags"]], TAG_RULES), (), TAG_RULES)
+        tags.apply({}, tags.check([(x.get("key"), x.get("value") or "") for x in params["tags"]], TAG_RULES), (), TAG_RULES)
 
 
 class _TagPlace:
@@ -297,7 +297,7 @@ async def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) ->
 
 @ecs("TagResource")
 async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    add = [(x["key"], x.get("value") or "") for x in params["tags"]]
+    add = [(x.get("key"), x.get("value") or "") for x in params["tags"]]
     await ctx.app.store.run(lambda t: tags.tag(t, _TagPlace(ctx, params["resourceArn"]), add, TAG_RULES))
     return {}
 

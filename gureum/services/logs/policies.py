@@ -67,6 +67,8 @@ def put_resource_policy(txn: Txn, account: str, region: str, p: dict[str, Any], 
     name, resource_arn = p.get("policyName"), p.get("resourceArn")
     if not name and not resource_arn:
         raise _invalid("Either policyName or resourceArn must be specified.")
+    if not p.get("policyDocument"):
+        raise _invalid("A policyDocument is required.")
     doc = _json(p["policyDocument"], "policy document")
     if not isinstance(doc, dict) or "Statement" not in doc:
         raise _invalid("Invalid policy document: it has no Statement.")

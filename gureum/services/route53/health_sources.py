@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from gureum.aws import tags
 from gureum.aws.errors import AwsError
 from gureum.services.route53 import health, model, paging
 from gureum.store import Txn
@@ -66,7 +67,7 @@ def create(txn: Txn, account: str, p: dict[str, Any]) -> dict[str, Any]:
                                f"The account has reached its maximum number of health check sources ({MAX_SOURCES}).")
     sid = "hcs-" + uuid.uuid4().hex[:17]
     doc = {"HealthCheckSourceId": sid, "HealthCheckSourceStatus": "CREATE_COMPLETED", "HealthCheckSourceConfig": cfg,
-           "CallerReference": ref, "Tags": {t["Key"]: t.get("Value", "") for t in p.get("Tags") or []}}
+           "CallerReference": ref, "Tags": tags.check([(t.get("Key"), t.get("Value", "")) for t in p.get("Tags") or []], model.TAG_RULES)}
     txn.put(SOURCES, f"{account}/{sid}", doc)
     txn.put(SOURCE_REFS, f"{account}/{ref}", {"Id": sid})
     return {"HealthCheckSourceId": sid, "HealthCheckSourceStatus": "CREATE_PENDING"}

@@ -425,7 +425,7 @@ class _TagRow:
 
 def change_tags(txn: Txn, account: str, rtype: str, rid: str, add: list[dict], remove: list[str]) -> None:
     place = _TagRow(account, rtype, bare_id(rid))
-    new = tags.check([(t["Key"], t.get("Value", "")) for t in add], TAG_RULES)
+    new = tags.check([(t.get("Key"), t.get("Value", "")) for t in add], TAG_RULES)
     place.write(txn, tags.apply(place.read(txn), new, remove, TAG_RULES))
 
 

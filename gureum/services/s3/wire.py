@@ -69,6 +69,8 @@ class S3Hooks(GenericHooks):
         where = None if ctx.request is None else split_path(ctx.request)
         if where is None or ctx.request is None:
             return
+        if "\x00" in where[0] or "\x00" in (where[1] or ""):  # no bucket or key is named so: nothing to decorate or log
+            return
         try:
             await cors.on_answer(ctx.app, ctx.request, where[0], response)
             await access_log.record(ctx, where[0], where[1], response, error_code)

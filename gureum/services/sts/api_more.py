@@ -92,9 +92,13 @@ async def get_web_identity_token(ctx: RequestContext, params: P) -> P:
                                    "The requested token duration would extend the session beyond its expiration.")
     session = await _session(ctx)
     principal_id = str(session.get("RoleArn") or arn) if session is not None else arn  # a role session: its role
-    tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []}
+    algorithm = params["SigningAlgorithm"]
+    if algorithm not in ("RS256", "ES384"):
+        raise AwsError.modeled("sts", "ValidationError", f"1 validation error detected: Value '{algorithm}' at 'signingAlgorithm' "
+                               "failed to satisfy constraint: Member must satisfy enum value set: [RS256, ES384]")
+    tags = {t.get("Key") or "": t.get("Value") or "" for t in params.get("Tags") or []}
     token, expires = federation.mint(doc, federation.issuer(public_url(ctx.app, ctx.request), doc["IssuerId"]),
                                      subject=arn, principal_id=principal_id, account=account, audience=params["Audience"],
-                                     duration=duration, algorithm=params["SigningAlgorithm"], scope=params.get("Scope"),
+                                     duration=duration, algorithm=algorithm, scope=params.get("Scope"),
                                      tags=tags)
     return {"WebIdentityToken": token, "Expiration": datetime.fromtimestamp(expires, UTC)}
