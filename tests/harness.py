@@ -96,7 +96,7 @@ class GureumProcess:
     def role_args(self) -> list[str]:
         return ["up", "--host", "127.0.0.1"]
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         refuse_in_unit_test("a gureum process")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = self.command()
