@@ -1,12 +1,13 @@
 """AWS's event stream framing (application/vnd.amazon.eventstream), the encoding side: the
-messages an operation with an event stream output (CloudWatch Logs' StartLiveTail, ...)
-sends in its response body, which botocore's EventStream reads.
+messages an operation with an event stream output (CloudWatch Logs' StartLiveTail, S3's
+SelectObjectContent, Lambda's InvokeWithResponseStream) sends in its response body, which
+botocore's EventStream reads.
 
 A message is: total length (4 bytes, big-endian), headers length (4), CRC32 of those 8
 bytes (4), the headers, the payload, CRC32 of everything before it (4). A header is its
 name's length (1 byte), the name, a type byte (7: string) and the value's length (2) and
 UTF-8 bytes. Only string headers are written: `:message-type`, `:event-type`,
-`:exception-type` and `:content-type` are all AWS uses here.
+`:exception-type`, `:error-code`, `:error-message` and `:content-type` are all AWS uses here.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 STRING = 7
 CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
 
-def message(headers: dict[str, str], payload: bytes) -> bytes:
+def message(headers: Mapping[str, str], payload: bytes = b"") -> bytes:
     encoded = b"".join(_header(k, v) for k, v in headers.items())
     total = 12 + len(encoded) + len(payload) + 4
     prelude = struct.pack(">II", total, len(encoded))
@@ -37,6 +39,20 @@ def event(event_type: str, doc: dict[str, Any], content_type: str = "application
     """An event of the stream's member `event_type` (or `initial-response`), as JSON."""
     return message({":message-type": "event", ":event-type": event_type, ":content-type": content_type},
                    json.dumps(doc, separators=(",", ":")).encode())
+
+
+def raw_event(event_type: str, payload: bytes = b"", content_type: str | None = None) -> bytes:
+    """An event whose payload is given as bytes (S3 Select's Records, Lambda's PayloadChunk)."""
+    headers = {":event-type": event_type}
+    if content_type:
+        headers[":content-type"] = content_type
+    headers[":message-type"] = "event"
+    return message(headers, payload)
+
+
+def error(code: str, text: str) -> bytes:
+    """An unmodeled error message (S3 Select's failure after its output has begun)."""
+    return message({":error-code": code, ":error-message": text, ":message-type": "error"})
 
 
 def exception(exception_type: str, text: str) -> bytes:

@@ -1,7 +1,7 @@
 """InvokeWithResponseStream and InvokeAsync.
 
 InvokeWithResponseStream answers 200 with an AWS event stream
-(application/vnd.amazon.eventstream framing: prelude with lengths and CRC32, string
+(gureum/aws/eventstream.py framing: prelude with lengths and CRC32, string
 headers :event-type / :content-type / :message-type, payload, message CRC32): one
 `PayloadChunk` event per piece the runtime streams (a function in streaming response mode,
 runtime_api.py `ResponseStream`), or one with the whole response of a function that
@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from gureum.aws import eventstream
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.http.server import Response
@@ -35,21 +34,6 @@ from gureum.services.lambda_.engine import encode_tail, engine_of
 from gureum.services.lambda_.environment import InvokeResult
 from gureum.services.lambda_.runtime_api import ResponseStream
 from gureum.services.lambda_.scheduler import Throttled
-
-EVENTSTREAM = "application/vnd.amazon.eventstream"
-
-
-def _header(name: str, value: str) -> bytes:
-    n, v = name.encode(), value.encode()
-    return struct.pack("!B", len(n)) + n + b"\x07" + struct.pack("!H", len(v)) + v  # 7: string
-
-
-def event_message(event_type: str, payload: bytes, content_type: str) -> bytes:
-    """One event of an AWS event stream."""
-    headers = _header(":event-type", event_type) + _header(":content-type", content_type) + _header(":message-type", "event")
-    prelude = struct.pack("!II", 12 + len(headers) + len(payload) + 4, len(headers))
-    message = prelude + struct.pack("!I", zlib.crc32(prelude)) + headers + payload
-    return message + struct.pack("!I", zlib.crc32(message))
 
 
 def _error_type(result: InvokeResult) -> str:
@@ -68,7 +52,7 @@ def complete_event(result: InvokeResult, tail: bool) -> bytes:
         record["ErrorDetails"] = result.payload.decode("utf-8", errors="replace")
     if tail:
         record["LogResult"] = encode_tail(result.log_tail)
-    return event_message("InvokeComplete", json.dumps(record).encode(), "application/json")
+    return eventstream.raw_event("InvokeComplete", json.dumps(record).encode(), "application/json")
 
 
 def _throttled(exc: Throttled) -> AwsError:
@@ -113,7 +97,7 @@ async def invoke_with_response_stream(ctx: RequestContext, params: dict[str, Any
     async def body() -> AsyncIterator[bytes]:
         async for chunk in stream.chunks():
             if chunk:
-                yield event_message("PayloadChunk", chunk, "application/octet-stream")
+                yield eventstream.raw_event("PayloadChunk", chunk, "application/octet-stream")
         outcome = await task
         if not isinstance(outcome, InvokeResult):  # failed after streaming began: end the stream as AWS does
             failed = InvokeResult(payload=json.dumps({"errorType": "ServiceException", "errorMessage": str(outcome)}).encode(),
@@ -121,7 +105,7 @@ async def invoke_with_response_stream(ctx: RequestContext, params: dict[str, Any
             yield complete_event(failed, False)
             return
         if not stream.started.done() and outcome.payload and not outcome.function_error:
-            yield event_message("PayloadChunk", outcome.payload, "application/octet-stream")
+            yield eventstream.raw_event("PayloadChunk", outcome.payload, "application/octet-stream")
         yield complete_event(outcome, tail)
 
     return Response(200, [*base_headers, ("Content-Type", content_type)], body())

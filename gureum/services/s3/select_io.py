@@ -16,8 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from gureum.aws import eventstream
 from gureum.aws.errors import AwsError
-from gureum.services.s3 import eventstream, select_eval, select_sql
+from gureum.services.s3 import select_eval, select_sql
 
 if TYPE_CHECKING:
     from gureum.blobs import BlobStore
@@ -217,7 +218,7 @@ class Answer:
 def _stats(tag: str, scanned: int, processed: int, returned: int) -> bytes:
     body = (f'<?xml version="1.0" encoding="UTF-8"?><{tag} xmlns=""><BytesScanned>{scanned}</BytesScanned>'
             f"<BytesProcessed>{processed}</BytesProcessed><BytesReturned>{returned}</BytesReturned></{tag}>")
-    return eventstream.event(tag, body.encode(), "text/xml")
+    return eventstream.raw_event(tag, body.encode(), "text/xml")
 
 
 def answer(query: select_sql.Query, records: Iterator[select_eval.Record], writer: Writer,
@@ -233,7 +234,7 @@ def answer(query: select_sql.Query, records: Iterator[select_eval.Record], write
         nonlocal buf, size
         if buf:
             data = "".join(buf).encode()
-            out.events.append(eventstream.event("Records", data, "application/octet-stream"))
+            out.events.append(eventstream.raw_event("Records", data, "application/octet-stream"))
             out.returned += len(data)
             buf, size = [], 0
 
@@ -256,5 +257,5 @@ def answer(query: select_sql.Query, records: Iterator[select_eval.Record], write
     if progress:
         out.events.append(_stats("Progress", scanned, processed, out.returned))
     out.events.append(_stats("Stats", scanned, processed, out.returned))
-    out.events.append(eventstream.event("End"))
+    out.events.append(eventstream.raw_event("End"))
     return out
