@@ -22,9 +22,19 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --progress-bar on -e .
 	touch $@
 
+# The AWS CDK the CloudFormation tests deploy with (tests/cloudformation/test_cdk.py), and the
+# SAM CLI (its own environment: it pins its own boto3).
+CDK_PACKAGES := aws-cdk@2.1148.1 aws-cdk-lib@2.276.0 constructs@10.8.1
+SAM_CLI := aws-sam-cli==1.170.0
+
 $(TEST_STAMP): pyproject.toml | $(PY)
 	@echo "==> installing gureum with what the tests need into $(VENV)"
 	$(PY) -m pip install -q -e '.[test]'
+	@echo "==> installing the AWS CDK (npm) into $(VENV)/cdk"
+	npm install --prefix $(VENV)/cdk --no-package-lock --no-audit --no-fund --loglevel=error $(CDK_PACKAGES)
+	@echo "==> installing the AWS SAM CLI into $(VENV)/sam"
+	$(PYTHON) -m venv $(VENV)/sam
+	$(VENV)/sam/bin/pip install -q $(SAM_CLI)
 	touch $(STAMP) $@
 
 install: $(STAMP) ## create .venv and install gureum

@@ -203,6 +203,11 @@ class App:
                 out[name] = {"state": "starting"}
         return out
 
+    @property
+    def running(self) -> bool:
+        """Whether the node runs (its TaskGroup is up: spawn and every may be called)."""
+        return self._tasks is not None
+
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a background task owned by the node's TaskGroup (cancelled on shutdown)."""
         assert self._tasks is not None, "app not started"
@@ -359,16 +364,25 @@ class App:
             from gureum import internal
 
             return internal.not_here(self, request)
+        # Host and edge routes: a handler answering None passes the request on (packages that
+        # share a front door, such as API Gateway's REST and HTTP APIs on execute-api).
         if registry.HOST_ROUTES:
             host = request.host.lower()
             for pattern, entry in registry.HOST_ROUTES:
                 if pattern.fullmatch(host):
-                    return await registry.load_entry(entry)(self, request)
-        for prefix, entry in registry.EDGE_ROUTES.items():
+                    answer = await registry.load_entry(entry)(self, request)
+                    if answer is not None:
+                        return answer
+        for prefix, entries in registry.EDGE_ROUTES.items():
             # A SigV4-signed /v2/... may be an S3 request for bucket "v2"; no bucket name starts
             # with "_", so prefixes under /_ are ours even when signed (function URLs with AWS_IAM).
-            if path.startswith(prefix) and (prefix.startswith("/_") or not _is_sigv4(request)):
-                return await registry.load_entry(entry)(self, request)
+            # A prefix of gureum's own endpoints answers its bare path too (GET /_gureum/ses).
+            under = path.startswith(prefix) or (path == prefix[:-1] and prefix.startswith("/_gureum/"))
+            if under and (prefix.startswith("/_") or not _is_sigv4(request)):
+                for entry in entries:
+                    answer = await registry.load_entry(entry)(self, request)
+                    if answer is not None:
+                        return answer
         if path.startswith("/_gureum/"):
             from gureum import internal
 

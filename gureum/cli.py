@@ -20,6 +20,8 @@ DELEGATED = {
     "costs": ("gureum.billing.cli:main", "what AWS would have billed"),
     "runtimes": ("gureum.services.lambda_.runtimes.cli:main", "Lambda runtimes: state, what runs them here, --install; java-core/java-events jars"),
     "aws": ("gureum.awscli:main", "run the installed AWS CLI against gureum (adds --endpoint-url)"),
+    "alexa": ("gureum.services.lexv2.alexa:main", "drive an Alexa skill's function: alexa ask --function F --model M.json \"utterance\""),
+    "top": ("gureum.top:main", "live invocations/s, DNS qps, running tasks and queue depths (--once: one frame)"),
 }
 
 

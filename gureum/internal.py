@@ -1,7 +1,8 @@
 """gureum's own HTTP endpoints under /_gureum/: health, the node roster (`GET
 /_gureum/status`: every node sharing the store, gureum/roster.py; in strict auth mode only
 for a request signed with an operator's root key, as reset), and reset (`POST /_gureum/reset`,
-every service or `?service=lambda,sqs`: see gureum/reset.py). In strict auth mode reset
+every service or `?service=lambda,sqs`: see gureum/reset.py), and the web console
+(`GET /_gureum/console`, gureum/console/). In strict auth mode reset
 takes only a SigV4-signed request (any signing service name, e.g. "gureum") made with one of
 the operator's configured root keys (`auth.keys`): it drops every tenant's state."""
 
@@ -74,6 +75,12 @@ async def handle(app: App, request: Request) -> Response:
         return await reset(app, request)
     if path == "/_gureum/status" and request.method in ("GET", "HEAD"):
         return await status(app, request)
+    if path.startswith("/_gureum/console") and request.method in ("GET", "HEAD"):
+        from gureum.console import serve
+
+        page = serve(path)
+        if page is not None:
+            return page
     return _json(404, {"error": "NotFound", "message": f"no gureum endpoint {request.raw_path}"})
 
 

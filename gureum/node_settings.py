@@ -105,7 +105,7 @@ class BillingSettings:
     price_file: str = ""
     """a JSON price table to use instead of the shipped one (gureum/billing/pricing.py: its shape)"""
     lambda_free_tier: bool = False
-    """deduct Lambda's monthly free tier (the price table's) from the costs Cost Explorer and Budgets show"""
+    """deduct the price table's monthly free tiers (Lambda's, DynamoDB's, Route 53 health checks', Cognito's free MAUs and price bands) from the costs Cost Explorer and Budgets show"""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,13 @@ Ports imported as modules (plain functions, some run inside the caller's transac
                                  code, ECS environment files)
   gureum.services.servicediscovery.port  register/deregister instances in the caller's txn
                                  (ECS service tasks)
+  gureum.services.kinesis.port   shards, start positions and record reads of a stream, in the
+                                 caller's txn (Lambda's event source mappings)
+  gureum.services.dynamodbstreams.port  the same for DynamoDB streams; and, in DynamoDB's own
+                                 write transaction, enable/disable a table's stream and append
+                                 a change record
+  gureum.services.cognito_idp.port  a user pool's issuer and JWKS, its tokens verified in the
+                                 caller's txn (API Gateway's Cognito and JWT authorizers)
 
 Every method raises the target service's own AwsError when the resource is missing
 (AWS.SimpleQueueService.NonExistentQueue, NotFound, ResourceNotFoundException...).
@@ -65,6 +72,29 @@ class QueueFacts:
     arn: str
     fifo: bool
     visibility_timeout: int  # seconds (the queue's VisibilityTimeout attribute)
+
+
+@dataclass(frozen=True)
+class StreamShard:
+    """A shard of a Kinesis or DynamoDB stream, as an event source reads it (the stream
+    ports: gureum.services.kinesis.port, gureum.services.dynamodbstreams.port)."""
+
+    shard_id: str
+    parents: tuple[str, ...]  # read these to their end first (resharding lineage)
+    closed: bool
+    opened_ms: int
+
+
+@dataclass(frozen=True)
+class StreamBatch:
+    """Records of one shard from a position: `records` are (sequence number, the record as
+    Lambda's event shows it, its arrival ms, its partition key); `next_position` None when
+    the shard is closed and read to its end; `behind_ms` how far the batch's end is from
+    the shard's newest record."""
+
+    records: list[tuple[str, dict[str, Any], int, str]]
+    next_position: str | None
+    behind_ms: int
 
 
 @runtime_checkable

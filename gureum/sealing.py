@@ -7,15 +7,13 @@ Table sealing_keys: "aesgcm-1" -> {"key": base64 of 32 random bytes}, created by
 seal (in the caller's transaction, so nodes sharing one store share the key). A sealed value
 is "g1:" + base64(nonce || ciphertext || tag). The key lives in the store next to the data
 it protects: this keeps plaintext out of the rows, dumps and change log, not out of the hands
-of whoever holds the whole store."""
+of whoever holds the whole store. `cryptography` is imported by the first seal or unseal,
+not with this module (the task agent's imports reach it): an idle node does not hold it."""
 
 from __future__ import annotations
 
 import base64
 import os
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gureum.store import Txn
 
@@ -42,6 +40,8 @@ def _key(txn: Txn, create: bool) -> bytes:
 
 def seal(txn: Txn, plaintext: bytes, context: str) -> str:
     """`plaintext` sealed for the resource `context` (run inside a writing transaction)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     nonce = os.urandom(12)
     sealed = AESGCM(_key(txn, True)).encrypt(nonce, plaintext, context.encode())
     return _PREFIX + base64.b64encode(nonce + sealed).decode()
@@ -49,6 +49,9 @@ def seal(txn: Txn, plaintext: bytes, context: str) -> str:
 
 def unseal(txn: Txn, sealed: str, context: str) -> bytes:
     """The plaintext of `sealed` (made by `seal` for `context`); Unsealable if it is not."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     if not sealed.startswith(_PREFIX):
         raise Unsealable("not a sealed value")
     raw = base64.b64decode(sealed[len(_PREFIX):])

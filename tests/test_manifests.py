@@ -66,8 +66,7 @@ def test_names_are_unique_across_packages() -> None:
     assert len(services) == len(set(services)), "two packages claim one AWS service"
     components = [c.name for m in registry.MANIFESTS for c in m.components]
     assert len(components) == len(set(components))
-    routes = [p for m in registry.MANIFESTS for p in m.edge_routes]
-    assert len(routes) == len(set(routes))
+    # Edge routes and host routes may be shared (a handler answering None passes the request on).
 
 
 def test_every_served_service_can_be_reset() -> None:

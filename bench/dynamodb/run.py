@@ -1,11 +1,15 @@
 """DynamoDB call rates and latencies: gureum against its own floor (STS GetCallerIdentity p50
-on the same connection) and against moto's server, in the same run.
+on the same connection) and against moto's server and MiniStack (when installed), in the same run.
 
-    python bench/dynamodb/run.py [--calls 300] [--big 20000] [--skip-moto]
+    python bench/dynamodb/run.py [--calls 300] [--big 20000] [--skip-moto] [--skip-ministack] [--million 1000000]
 
-Per server: PutItem, GetItem and Query (one partition of 1,000 items, Limit 10) p50 in ms and
-calls/s (sequential, one client), BatchWriteItem items/s, and Query p50 on a table of `--big`
-items against the 1,000-item table (a key-range read should not grow with the table).
+Per server: PutItem, GetItem, PartiQL ExecuteStatement SELECT by full key, and Query (one
+partition of 1,000 items, Limit 10) p50 in ms and calls/s (sequential, one client),
+BatchWriteItem items/s, and Query p50 on a table of `--big` items against the 1,000-item table
+(a key-range read should not grow with the table). `--million N` (gureum only) then stops
+gureum, bulk-loads N items into a table straight through the store (items.write, the function
+every API write uses, in transactions of 20,000 items: not N API calls), starts gureum again on
+the same data and reports Query p50 on that table next to the 1,000-item table's, same run.
 Loopback only; the servers are started and stopped here.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -50,10 +55,10 @@ def wait_up(proc: subprocess.Popen[bytes], url: str) -> None:
             time.sleep(0.05)
 
 
-def start_gureum() -> tuple[subprocess.Popen[bytes], str]:
+def start_gureum(data_dir: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
-           "--data-dir", tempfile.mkdtemp(prefix="gureum-ddb-bench-"), "--set", "ecs.enabled=0"]
+           "--data-dir", data_dir or tempfile.mkdtemp(prefix="gureum-ddb-bench-"), "--set", "ecs.enabled=0"]
     proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -67,6 +72,17 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     proc = subprocess.Popen([str(exe), "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     wait_up(proc, url + "/moto-api/")
+    return proc, url
+
+
+def start_ministack() -> tuple[subprocess.Popen[bytes], str]:
+    """MiniStack (pip `ministack`, installed beside this Python or on PATH), the other peer."""
+    port = free_port()
+    exe = shutil.which("ministack") or str(Path(sys.executable).parent / "ministack")
+    proc = subprocess.Popen([exe], env=dict(os.environ, GATEWAY_PORT=str(port), LOG_LEVEL="WARNING"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_up(proc, url + "/")
     return proc, url
 
 
@@ -118,6 +134,8 @@ def bench(name: str, url: str, calls: int, big: int) -> dict[str, float]:
         TableName="small", Item={"pk": {"S": "w"}, "sk": {"N": str(i)}, "v": {"S": "x" * 100}}), calls)
     out["GetItem p50"], out["GetItem/s"] = p50(lambda i: ddb.get_item(
         TableName="small", Key={"pk": {"S": "p0"}, "sk": {"N": str(i % 1000)}}), calls)
+    out["PartiQL get p50"], out["PartiQL get/s"] = p50(lambda i: ddb.execute_statement(
+        Statement='SELECT * FROM "small" WHERE pk = ? AND sk = ?', Parameters=[{"S": "p0"}, {"N": str(i % 1000)}]), calls)
     q = {"KeyConditionExpression": "pk = :p AND sk > :s", "Limit": 10}
     out["Query p50 (1k)"], out["Query/s"] = p50(lambda i: ddb.query(
         TableName="small", ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": str(i % 900)}}, **q), calls)
@@ -126,15 +144,81 @@ def bench(name: str, url: str, calls: int, big: int) -> dict[str, float]:
     return out
 
 
+def bulk_load(data_dir: str, arn: str, n: int, partitions: int) -> float:
+    """Items written straight into gureum's store (gureum stopped), through items.write."""
+    sys.path.insert(0, str(ROOT))
+    from gureum.services.dynamodb import items as I
+    from gureum.services.dynamodb import tables as T
+    from gureum.store import Txn, open_store
+
+    store = open_store(f"sqlite:///{Path(data_dir) / 'state.db'}")
+    t0 = time.perf_counter()
+    step = 20000
+    for lo in range(0, n, step):
+        def txn(t: Txn, lo: int = lo) -> None:
+            account, region, doc = T.by_arn(t, arn)
+            s = I.schema(account, region, doc)
+            for i in range(lo, min(lo + step, n)):
+                I.write(t, s, None, {"pk": {"S": f"p{i % partitions}"}, "sk": {"N": str(i)}, "v": {"S": "x" * 100}})
+        store.run_sync(txn)
+    import asyncio
+    asyncio.run(store.close())
+    return n / (time.perf_counter() - t0)
+
+
+def million(calls: int, n: int) -> dict[str, float]:
+    data_dir = tempfile.mkdtemp(prefix="gureum-ddb-bench-1m-")
+    proc, url = start_gureum(data_dir)
+    ddb = client(url, "dynamodb")
+    try:
+        for t in ("small", "huge"):
+            ddb.create_table(TableName=t, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
+                             BillingMode="PAY_PER_REQUEST")
+        fill(ddb, "small", 1000, 1)
+        arn = ddb.describe_table(TableName="huge")["Table"]["TableArn"]
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    out = {"bulk load items/s": bulk_load(data_dir, arn, n, 1000)}
+    proc, url = start_gureum(data_dir)
+    ddb = client(url, "dynamodb")
+    try:
+        out["huge ItemCount"] = float(ddb.describe_table(TableName="huge")["Table"]["ItemCount"])
+        q = {"KeyConditionExpression": "pk = :p AND sk > :s", "Limit": 10}
+        for _ in range(30):
+            ddb.query(TableName="small", ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": "0"}}, **q)
+        out["Query p50 (1k)"], _ = p50(lambda i: ddb.query(
+            TableName="small", ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": str(i % 900)}}, **q), calls)
+        out[f"Query p50 ({n // 1000}k)"], _ = p50(lambda i: ddb.query(
+            TableName="huge", ExpressionAttributeValues={":p": {"S": f"p{i % 1000}"}, ":s": {"N": str(i * 37 % n)}}, **q), calls)
+        out["Query p50 (1k) again"], _ = p50(lambda i: ddb.query(
+            TableName="small", ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": str(i % 900)}}, **q), calls)
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=300)
     ap.add_argument("--big", type=int, default=20000)
     ap.add_argument("--skip-moto", action="store_true")
+    ap.add_argument("--skip-ministack", action="store_true")
+    ap.add_argument("--million", type=int, default=0, help="also bulk-load this many items and compare Query p50")
+    ap.add_argument("--only-million", action="store_true")
     args = ap.parse_args()
+    if args.million:
+        for k, v in million(args.calls, args.million).items():
+            print(f"{k:24}{v:14.2f}")
+        if args.only_million:
+            return
     servers = {"gureum": start_gureum}
     if not args.skip_moto:
         servers["moto_server"] = start_moto
+    if not args.skip_ministack and (shutil.which("ministack") or (Path(sys.executable).parent / "ministack").exists()):
+        servers["ministack"] = start_ministack
     results: dict[str, dict[str, float]] = {}
     for name, starter in servers.items():
         proc, url = starter()

@@ -2,10 +2,14 @@
 invokes/s with concurrent clients — each against the boto3 floor measured in the same run
 on the same gureum (GetAccountSettings: a trivial call through the same wire layer). Then a
 column per runtime (python, nodejs, java, ruby, provided with C and Go bootstraps): cold
-start and warm p50 of an echo function, each against the Python runtime's in the same run.
+start (create → first result, and apart: CreateFunction, then the first Invoke) and warm p50
+of an echo function, each against the Python runtime's in the same run; the first invoke
+also against awslambdaric's own start → first /next without a sandbox (the floor).
+Cold starts after the first of a runtime run on spares (lambda.spares; `--set
+lambda.spares=0` measures without them).
 
     python bench/lambda/run.py [--runs 3] [--warm 400] [--cold 5] [--clients 1,4,8] [--seconds 5]
-                               [--runtimes python3.12,nodejs20.x,java17,java21,ruby3.3,provided.al2023,provided.al2023-go]
+                               [--runtimes python3.12,nodejs22.x,java21,ruby3.3,provided.al2023,provided.al2023-go]
                                [--runtime-warm 200]
 
 Starts its own gureum (ephemeral data dir) unless --endpoint is given. Prints medians over
@@ -45,12 +49,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gureum() -> tuple[subprocess.Popen[bytes], str, Path]:
+def start_gureum(settings: list[str] | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
     data = Path(tempfile.mkdtemp(prefix="gureum-bench-"))
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()), "--data-dir", str(data), "--log-level", "warning"],
+        [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()), "--data-dir", str(data), "--log-level", "warning",
+         *[a for kv in settings or [] for a in ("--set", kv)]],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(ROOT),
     )
     endpoint = f"http://127.0.0.1:{port}"
@@ -232,14 +237,20 @@ def runtime_columns(endpoint: str, role: str, packages: dict[str, tuple[str, str
     """Cold start median and warm p50 per runtime (one pass; runtimes interleaved throughout)."""
     lam = client(endpoint, "lambda")
     colds: dict[str, list[float]] = {k: [] for k in packages}
+    creates: dict[str, list[float]] = {k: [] for k in packages}
+    firsts: dict[str, list[float]] = {k: [] for k in packages}
     for _ in range(cold):
         for label, (runtime, handler, code) in packages.items():
             name = f"rt-cold-{uuid.uuid4().hex[:8]}"
             t = time.perf_counter()
             lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler=handler, Code={"ZipFile": code}, MemorySize=512, Timeout=30)
+            t1 = time.perf_counter()
             out = lam.invoke(FunctionName=name, Payload=b'{"k": 1}')
             out["Payload"].read()
-            colds[label].append((time.perf_counter() - t) * 1000)
+            t2 = time.perf_counter()
+            colds[label].append((t2 - t) * 1000)
+            creates[label].append((t1 - t) * 1000)
+            firsts[label].append((t2 - t1) * 1000)
             if out.get("FunctionError"):
                 raise SystemExit(f"{label}: the echo function failed")
             lam.delete_function(FunctionName=name)
@@ -259,8 +270,54 @@ def runtime_columns(endpoint: str, role: str, packages: dict[str, tuple[str, str
             samples[label] += timed(call, block)
     for name in names.values():
         lam.delete_function(FunctionName=name)
-    result = {label: {"cold_median_ms": statistics.median(colds[label]), "warm_p50_ms": pct(samples[label], 50)} for label in packages}
+    result = {label: {"cold_median_ms": statistics.median(colds[label]), "create_median_ms": statistics.median(creates[label]),
+                      "first_invoke_median_ms": statistics.median(firsts[label]), "warm_p50_ms": pct(samples[label], 50)}
+              for label in packages}
     return result
+
+
+def ric_floor(runs: int) -> float:
+    """awslambdaric's own start → first /next (ms, median of `runs`): this interpreter running
+    `python -S -m awslambdaric app.handler` against a bare Runtime API on loopback, no sandbox."""
+    import http.server
+    import site
+    import sysconfig
+
+    polled = threading.Event()
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            polled.set()
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    work = Path(tempfile.mkdtemp(prefix="gureum-bench-ric-"))
+    (work / "app.py").write_text(HANDLER)
+    paths = [p for p in dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()]) if os.path.isdir(p)]
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": ":".join(paths), "PYTHONDONTWRITEBYTECODE": "1",
+           "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}", "_HANDLER": "app.handler", "LAMBDA_TASK_ROOT": str(work)}
+    out = []
+    try:
+        for _ in range(runs):
+            polled.clear()
+            t = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-S", "-m", "awslambdaric", "app.handler"], cwd=work, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            got = polled.wait(30)
+            out.append((time.perf_counter() - t) * 1000)
+            proc.kill()
+            proc.wait()
+            if not got:
+                raise SystemExit("awslambdaric did not poll /next")
+    finally:
+        server.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+    return statistics.median(out)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -365,15 +422,16 @@ def main() -> int:
     p.add_argument("--clients", default="1,4,8")
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--runtime", default="python3.12")
-    p.add_argument("--runtimes", default="python3.12,nodejs20.x,java17,java21,ruby3.3,provided.al2023,provided.al2023-go")
+    p.add_argument("--runtimes", default="python3.12,nodejs22.x,java21,ruby3.3,provided.al2023,provided.al2023-go")
     p.add_argument("--runtime-warm", type=int, default=200)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a gureum setting (e.g. lambda.spares=0 for cold starts without spares)")
     args = p.parse_args()
     args.clients = [int(x) for x in args.clients.split(",") if x]
     proc = None
     data = None
     endpoint = args.endpoint
     if endpoint is None:
-        proc, endpoint, data = start_gureum()
+        proc, endpoint, data = start_gureum(args.set)
     try:
         iam = client(endpoint, "iam")
         role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
@@ -392,6 +450,7 @@ def main() -> int:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         per_runtime = [runtime_columns(endpoint, role, packages, args.cold, args.runtime_warm) for _ in range(args.runs)]
+        floor_ms = ric_floor(max(5, args.cold))
     finally:
         if proc is not None:
             proc.terminate()
@@ -410,15 +469,17 @@ def main() -> int:
     rt_med = {label: {k: statistics.median(r[label][k] for r in per_runtime) for k in per_runtime[0][label]} for label in packages}
     base = rt_med["python3.12"]
     print(f"  per runtime (echo function, 512 MB; medians of {args.runs} runs, {args.cold} cold starts and {args.runtime_warm} warm invokes each):")
-    print(f"    {'runtime':<20} {'cold start':>11} {'vs python':>10} {'warm p50':>10} {'vs python':>10}")
+    print(f"    {'runtime':<20} {'cold start':>11} {'vs python':>10} {'create':>10} {'1st invoke':>11} {'vs floor':>9} {'warm p50':>10} {'vs python':>10}")
     for label, m in rt_med.items():
         print(
             f"    {label:<20} {m['cold_median_ms']:>8.1f} ms {m['cold_median_ms'] / base['cold_median_ms']:>9.2f}x"
+            f" {m['create_median_ms']:>7.1f} ms {m['first_invoke_median_ms']:>8.1f} ms {m['first_invoke_median_ms'] / floor_ms:>8.2f}x"
             f" {m['warm_p50_ms']:>7.2f} ms {m['warm_p50_ms'] - base['warm_p50_ms']:>+8.2f} ms"
         )
+    print(f"    floor: awslambdaric start → first /next, no sandbox (median of {max(5, args.cold)}): {floor_ms:.1f} ms")
     if skipped:
         print(f"    not measured (toolchain missing on this host): {', '.join(skipped)}")
-    print(json.dumps({"runs": runs, "median": med, "per_runtime": rt_med}))
+    print(json.dumps({"runs": runs, "median": med, "per_runtime": rt_med, "ric_floor_ms": floor_ms}))
     return 0
 
 

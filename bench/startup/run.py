@@ -1,7 +1,13 @@
 """Startup benchmark: time from process start to a served health request, and idle RSS,
-for gureum and for moto_server (the peer), measured in the same run, median of N runs.
+for gureum (every default component up: DNS, the registry and the rest) and for its peers
+MiniStack (pip `ministack`) and moto_server, measured in the same run, median of N runs.
 
-Usage: python bench/startup/run.py [--runs 7]
+Usage: python bench/startup/run.py [--runs 7] [--compare OTHER_CHECKOUT]
+
+`--compare` also measures the gureum of another checkout (say, the commit before a change) in
+the same runs, as "gureum@other". Byte-compile first (`make compile`; `python -m compileall
+gureum` in the other checkout): with PYTHONDONTWRITEBYTECODE set, every start compiles
+from source, which costs time and resident memory the peers (installed by pip) do not pay.
 """
 
 from __future__ import annotations
@@ -36,9 +42,9 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def measure(cmd: list[str], url: str, env: dict[str, str]) -> tuple[float, float]:
+def measure(cmd: list[str], url: str, env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float]:
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     try:
         while True:
             try:
@@ -65,21 +71,33 @@ def measure(cmd: list[str], url: str, env: dict[str, str]) -> tuple[float, float
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--compare", type=Path, help="another gureum checkout, measured in the same runs")
     args = ap.parse_args()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     moto = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    results: dict[str, list[tuple[float, float]]] = {"gureum": [], "moto_server": []}
+    ministack = shutil.which("ministack") or str(Path(sys.executable).parent / "ministack")
+    results: dict[str, list[tuple[float, float]]] = {"gureum": [], "ministack": [], "moto_server": []}
+    trees = {"gureum": ROOT}
+    if args.compare:
+        trees["gureum@other"] = args.compare.resolve()
+        results["gureum@other"] = []
     for _ in range(args.runs):
-        tmp = tempfile.mkdtemp(prefix="gureum-bench-")
-        port = free_port()
-        results["gureum"].append(
-            measure(
-                [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()), "--data-dir", tmp],
-                f"http://127.0.0.1:{port}/_gureum/health",
-                env,
+        for name, tree in trees.items():
+            tmp = tempfile.mkdtemp(prefix="gureum-bench-")
+            port = free_port()
+            results[name].append(
+                measure(
+                    [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()), "--data-dir", tmp],
+                    f"http://127.0.0.1:{port}/_gureum/health",
+                    dict(env, PYTHONPATH=str(tree)),
+                    cwd=tree,
+                )
             )
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+        if os.path.exists(ministack):
+            port = free_port()
+            results["ministack"].append(measure([ministack], f"http://127.0.0.1:{port}/_ministack/health",
+                                                dict(env, GATEWAY_PORT=str(port), LOG_LEVEL="WARNING")))
         if os.path.exists(moto):
             port = free_port()
             results["moto_server"].append(measure([moto, "-p", str(port)], f"http://127.0.0.1:{port}/moto-api/", env))
@@ -94,10 +112,11 @@ def main() -> int:
         if name == "gureum":
             base = (ready, rss)
         print(f"  {name:<12} ready {ready * 1000:7.1f} ms   idle RSS {rss:6.1f} MiB")
-    if base and results["moto_server"]:
-        m_ready = statistics.median(r for r, _ in results["moto_server"])
-        m_rss = statistics.median(m for _, m in results["moto_server"])
-        print(f"  ratio gureum/moto: ready {base[0] / m_ready:.2f}x, RSS {base[1] / m_rss:.2f}x")
+    for peer in ("ministack", "moto_server", "gureum@other"):
+        if base and results.get(peer):
+            p_ready = statistics.median(r for r, _ in results[peer])
+            p_rss = statistics.median(m for _, m in results[peer])
+            print(f"  ratio gureum/{peer}: ready {base[0] / p_ready:.2f}x, RSS {base[1] / p_rss:.2f}x")
     return 0
 
 

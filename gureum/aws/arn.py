@@ -29,6 +29,8 @@ Resource forms built here (Service Authorization Reference, "Resource types defi
                      container-instance/{c}/{id}  service/{c}/{name}  container/{c}/{task}/{id}
     ecr              ...:repository/{name}
     kms              ...:alias/{name}
+    kinesis          ...:stream/{name}[/consumer/{name}:{epoch}]
+    dynamodb         ...:table/{name}[/index/{name} | /stream/{label}]
     logs             ...:log-group:{name}  destination:{name}
     servicediscovery ...:namespace/{ns-id}  service/{srv-id}
     s3               arn:aws:s3:::{bucket}[/{key}]
@@ -143,6 +145,20 @@ def build(service: str, region: str, account: str, resource: str) -> str:
     return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
 
 
+# --- API Gateway (HTTP and WebSocket APIs) ----------------------------------------------
+
+def apigateway_resource(region: str, path: str) -> str:
+    """An API Gateway control-plane resource (tags, IAM): arn:aws:apigateway:<region>::<path>,
+    e.g. path "/apis/a1b2c3d4e5" or "/apis/a1b2c3d4e5/stages/prod"."""
+    return build("apigateway", region, "", path)
+
+
+def execute_api(region: str, account: str, api_id: str, rest: str) -> str:
+    """What a request to an API invokes (Lambda permissions' aws:SourceArn, IAM's
+    execute-api:Invoke/ManageConnections): arn:aws:execute-api:<region>:<account>:<api>/<rest>."""
+    return build("execute-api", region, account, f"{api_id}/{rest}")
+
+
 # --- SQS / SNS --------------------------------------------------------------------------
 
 def sqs_queue(region: str, account: str, name: str) -> str:
@@ -167,6 +183,18 @@ def sns_platform_endpoint(region: str, account: str, platform: str, app: str, en
 
 # --- DynamoDB ---------------------------------------------------------------------------
 
+def ses_identity(region: str, account: str, identity: str) -> str:
+    return build("ses", region, account, f"identity/{identity}")
+
+
+def ses_configuration_set(region: str, account: str, name: str) -> str:
+    return build("ses", region, account, f"configuration-set/{name}")
+
+
+def ses_template(region: str, account: str, name: str) -> str:
+    return build("ses", region, account, f"template/{name}")
+
+
 def budgets_budget(account: str, name: str) -> str:
     """arn:aws:budgets::{account}:budget/{name} (Budgets has no region in its ARNs)."""
     return build("budgets", "", account, f"budget/{name}")
@@ -178,6 +206,20 @@ def dynamodb_table(region: str, account: str, name: str) -> str:
 
 def dynamodb_index(table_arn: str, index: str) -> str:
     return f"{table_arn}/index/{index}"
+
+
+def dynamodb_stream(table_arn: str, label: str) -> str:
+    """{table ARN}/stream/{label} (the label is the stream's creation time, ISO 8601)."""
+    return f"{table_arn}/stream/{label}"
+
+
+def kinesis_stream(region: str, account: str, name: str) -> str:
+    return build("kinesis", region, account, f"stream/{name}")
+
+
+def kinesis_consumer(stream_arn: str, name: str, created: int) -> str:
+    """{stream ARN}/consumer/{name}:{creation epoch seconds}."""
+    return f"{stream_arn}/consumer/{name}:{created}"
 
 
 # --- Lambda -----------------------------------------------------------------------------
@@ -346,6 +388,21 @@ def ecs_cluster(region: str, account: str, name: str) -> str:
     return build("ecs", region, account, f"cluster/{name}")
 
 
+def eks_cluster(region: str, account: str, name: str) -> str:
+    return build("eks", region, account, f"cluster/{name}")
+
+
+def eks_access_entry(region: str, account: str, cluster: str, kind: str, principal_account: str, name: str,
+                     uid: str) -> str:
+    """An access entry: its principal's kind ("role"/"user"), account and name, and an id."""
+    return build("eks", region, account, f"access-entry/{cluster}/{kind}/{principal_account}/{name}/{uid}")
+
+
+def eks_access_policy(name: str) -> str:
+    """One of AWS's cluster access policies (no Region; account "aws")."""
+    return build("eks", "", "aws", f"cluster-access-policy/{name}")
+
+
 def ecs_task_definition(region: str, account: str, family: str, revision: int | str) -> str:
     return build("ecs", region, account, f"task-definition/{family}:{revision}")
 
@@ -495,7 +552,22 @@ def route53_cidrcollection(collection_id: str) -> str:
     return route53("cidrcollection", collection_id)
 
 
+# --- Cognito ------------------------------------------------------------------------------
+
+def cognito_user_pool(region: str, account: str, pool_id: str) -> str:
+    return build("cognito-idp", region, account, "userpool/" + pool_id)
+
+
 # --- SSM / Secrets Manager --------------------------------------------------------------
+
+def cloudformation_stack(region: str, account: str, name: str, stack_uuid: str = "*") -> str:
+    """A stack's ARN (IAM names a stack by name with any id: `stack/{name}/*`)."""
+    return build("cloudformation", region, account, f"stack/{name}/{stack_uuid}")
+
+
+def cloudformation_changeset(region: str, account: str, name: str, changeset_uuid: str) -> str:
+    return build("cloudformation", region, account, f"changeSet/{name}/{changeset_uuid}")
+
 
 def ssm_parameter(region: str, account: str, name: str) -> str:
     """A parameter's ARN: a hierarchical name's leading slash is not doubled."""
@@ -505,3 +577,52 @@ def ssm_parameter(region: str, account: str, name: str) -> str:
 def secretsmanager_secret(region: str, account: str, name: str, suffix: str) -> str:
     """A secret's ARN: its name, a dash and six random characters."""
     return build("secretsmanager", region, account, f"secret:{name}-{suffix}")
+
+
+# --- Route 53 Resolver ---------------------------------------------------------------------
+def route53resolver_rule(region: str, account: str, rule_id: str) -> str:
+    return build("route53resolver", region, account, f"resolver-rule/{rule_id}")
+
+
+def route53resolver_endpoint(region: str, account: str, endpoint_id: str) -> str:
+    return build("route53resolver", region, account, f"resolver-endpoint/{endpoint_id}")
+
+
+def route53resolver_firewall(region: str, account: str, kind: str, resource_id: str) -> str:
+    """A DNS Firewall resource: kind firewall-domain-list, firewall-rule-group or
+    firewall-rule-group-association."""
+    return build("route53resolver", region, account, f"{kind}/{resource_id}")
+
+
+# --- API Gateway --------------------------------------------------------------------------
+
+def execute_api_method(region: str, account: str, api_id: str, stage: str, method: str, path: str) -> str:
+    """What a call to a deployed REST API method is authorized as (Lambda permissions'
+    SourceArn, authorizers' methodArn, IAM policies): "<api>/<stage>/<METHOD>/<resource path>"."""
+    return execute_api(region, account, api_id, f"{stage}/{method}/{path.lstrip('/')}")
+
+
+# --- Elastic Load Balancing v2 ----------------------------------------------------------
+
+def elbv2_load_balancer(region: str, account: str, kind: str, name: str, lb_id: str) -> str:
+    """A load balancer's ARN: `kind` is "app" or "net"."""
+    return build("elasticloadbalancing", region, account, f"loadbalancer/{kind}/{name}/{lb_id}")
+
+
+def elbv2_target_group(region: str, account: str, name: str, tg_id: str) -> str:
+    return build("elasticloadbalancing", region, account, f"targetgroup/{name}/{tg_id}")
+
+
+def elbv2_listener(region: str, account: str, kind: str, lb_name: str, lb_id: str, listener_id: str) -> str:
+    return build("elasticloadbalancing", region, account, f"listener/{kind}/{lb_name}/{lb_id}/{listener_id}")
+
+
+def elbv2_rule(region: str, account: str, kind: str, lb_name: str, lb_id: str, listener_id: str, rule_id: str) -> str:
+    return build("elasticloadbalancing", region, account,
+                 f"listener-rule/{kind}/{lb_name}/{lb_id}/{listener_id}/{rule_id}")
+
+
+# --- ACM --------------------------------------------------------------------------------
+
+def acm_certificate(region: str, account: str, cert_id: str) -> str:
+    return build("acm", region, account, f"certificate/{cert_id}")

@@ -40,7 +40,7 @@ VALIDATE_INLINE_BYTES = 256 * 1024  # bigger bodies are validated in a worker th
 _loaded: set[str] = set()
 
 
-def _load_handlers(service: str) -> None:
+def load_handlers(service: str) -> None:
     if service in _loaded:
         return
     for module in API_MODULES.get(service, ()):
@@ -116,13 +116,13 @@ async def handle(app: App, request: Request) -> Response:
             if implicit:
                 params = {**implicit, **params}
         if op.input is not None:
-            for member in _idempotency_tokens(spec, op.name, op.input):
+            for member in idempotency_tokens(spec, op.name, op.input):
                 params.setdefault(member, str(uuid.uuid4()))
         if body is not None and len(body) > VALIDATE_INLINE_BYTES:  # big values: off the event loop
             await asyncio.to_thread(validate, spec, op.input, params)
         else:
             validate(spec, op.input, params)
-        _load_handlers(route.service)
+        load_handlers(route.service)
         handler = find_handler(route.service, op.name)
         if handler is None:
             raise NotImplementedOperation(
@@ -192,7 +192,7 @@ def _spec_of(request: Request, scope: routing.Scope | None) -> ServiceSpec | Non
 _TOKENS: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
-def _idempotency_tokens(spec: ServiceSpec, operation: str, shape: specs.Shape) -> tuple[str, ...]:
+def idempotency_tokens(spec: ServiceSpec, operation: str, shape: specs.Shape) -> tuple[str, ...]:
     """The input members with the model's `idempotencyToken` trait. Every AWS SDK fills one
     the caller leaves out with a fresh UUID4; the edge does the same for a raw request, so it is
     answered as an SDK's would be (handlers may count on the token). Cached per operation."""

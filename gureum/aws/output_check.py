@@ -37,8 +37,10 @@ def _walk(shape: Shape, value: Any, path: str, out: list[str]) -> None:
             else:
                 _walk(mshape, item, where, out)
     elif t == "list" and isinstance(value, list):
-        for item in value:
-            _walk(shape.member, item, f"{path}[]", out)
+        member = shape.member
+        if member.type in ("structure", "list", "map"):  # scalars declare nothing more
+            for item in value:
+                _walk(member, item, f"{path}[]", out)
     elif t == "map" and isinstance(value, dict):
         for item in value.values():
             _walk(shape.value, item, f"{path}{{}}", out)

@@ -229,7 +229,7 @@ def canonical_request(request: Request, scope: Scope, signed: Signed, payload_ha
     return "\n".join(
         [
             request.method,
-            _canonical_path(request.raw_path, scope.service),
+            _canonical_path(request.signed_path or request.raw_path, scope.service),
             _canonical_query(signed.query_pairs),
             canon_headers,
             signed.signed_headers,

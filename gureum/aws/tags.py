@@ -13,12 +13,22 @@ in whatever layout the service has always stored (a dict field, a list of `{"Key
 or `{"key","value"}`, a separate table row). The layout converters (`from_pairs`,
 `to_pairs`) keep existing data readable. `tag`, `untag` and `list_tags` run inside the
 caller's transaction.
+
+System tags: the `aws:` tags AWS itself puts on resources (CloudFormation's
+`aws:cloudformation:stack-name`, `stack-id`, `logical-id`) come only through `system_tags(...)`,
+an in-process scope an internal caller opens around its call (a context variable: requests
+from clients never set it; the store runs transactions in their caller's context). Inside it
+exactly those keys with exactly those values pass the reserved-prefix rule and do not count
+toward `max_tags`; a user can neither set such a key (the reserved rule, the service's own
+error) nor remove one the resource carries (`untag` refuses it the same way).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -30,6 +40,28 @@ KEY_MAX = 128
 VALUE_MAX = 256
 RESERVED_PREFIX = "aws:"
 _PUNCTUATION = frozenset("_.:/=+-@")
+_SYSTEM: ContextVar[Mapping[str, str] | None] = ContextVar("gureum_system_tags", default=None)
+
+
+@contextmanager
+def system_tags(tags: Mapping[str, str]) -> Iterator[None]:
+    """Within this scope, `tags` (reserved `aws:` keys AWS applies itself) pass the reserved
+    rule with exactly these values: the internal caller's explicit path (see the docstring)."""
+    token = _SYSTEM.set(dict(tags))
+    try:
+        yield
+    finally:
+        _SYSTEM.reset(token)
+
+
+def _system(key: str, value: str | None = None) -> bool:
+    """True for a system tag the running internal call may set (`value` None: any value)."""
+    allowed_here = _SYSTEM.get() or {}
+    return key in allowed_here and (value is None or allowed_here[key] == value)
+
+
+def is_reserved(key: str, rules: Rules) -> bool:
+    return bool(rules.reserved_prefix) and key.lower().startswith(str(rules.reserved_prefix))
 
 
 def allowed(text: str) -> bool:
@@ -84,7 +116,7 @@ def check_key(key: str, rules: Rules) -> None:
         raise rules.invalid(rules.say("key_length", f"Tag keys must be between 1 and {rules.key_max} characters in length."))
     if rules.check_characters and not allowed(key):
         raise rules.invalid(rules.say("characters", "Tag keys may contain only Unicode letters, digits, white space, and the characters _ . : / = + - @."))
-    if rules.reserved_prefix and key.lower().startswith(rules.reserved_prefix):
+    if is_reserved(key, rules) and not _system(key):
         raise rules.invalid(rules.say("reserved", f"Tag keys beginning with '{rules.reserved_prefix}' are reserved for AWS use."))
 
 
@@ -108,6 +140,8 @@ def check(add: Mapping[str, str] | Iterable[tuple[str | None, str]], rules: Rule
             raise rules.invalid(rules.say("key_null", "Tag keys must not be null."))
         check_key(k, rules)
         v = v if isinstance(v, str) else ""
+        if is_reserved(k, rules) and not _system(k, v):
+            raise rules.invalid(rules.say("reserved", f"Tag keys beginning with '{rules.reserved_prefix}' are reserved for AWS use."))
         check_value(v, rules)
         folded = k.lower() if rules.case_insensitive else k
         if folded in seen and rules.duplicate is not None:
@@ -124,7 +158,7 @@ def apply(current: Mapping[str, str], add: Mapping[str, str], remove: Iterable[s
     gone = {fold(k) for k in remove} | {fold(k) for k in add}
     out = {k: v for k, v in current.items() if fold(k) not in gone}
     out.update(add)
-    if len(out) > rules.max_tags:
+    if sum(1 for k in out if not is_reserved(k, rules)) > rules.max_tags:  # AWS's own tags do not count
         raise rules.over_limit()
     return out
 
@@ -153,9 +187,19 @@ def untag(txn: Txn, place: Place, keys: Iterable[str], rules: Rules, *, check_ke
     if check_keys:
         for k in keys:
             check_key(k, rules)
-    tags = apply(place.read(txn), {}, keys, rules)
+    current = place.read(txn)
+    refuse_system_removal(current, keys, rules)
+    tags = apply(current, {}, keys, rules)
     place.write(txn, tags)
     return tags
+
+
+def refuse_system_removal(current: Mapping[str, str], keys: Iterable[str], rules: Rules) -> None:
+    """Refuse removing a reserved (`aws:`) tag the resource carries, as setting one is refused
+    (for services whose untag does not go through `untag`); system_tags scope excepted."""
+    for k in keys:
+        if k in current and is_reserved(k, rules):
+            check_key(k, rules)
 
 
 def list_tags(txn: Txn, place: Place) -> dict[str, str]:

@@ -8,11 +8,19 @@ Row key "<account>/<service>/<ts ms:013d>.<node seq>"; the row says what was use
    "pc_seconds", "pc_concurrency", "pc_generation"} (lambda_.engine `meter_provisioned`)
 Fargate rows ({"service": "fargate", "seconds", "billed_seconds", "vcpu", "memory_gb", "arch"})
 are written by meter.py when a task stops or its node is found dead.
-Billed API requests (S3, SQS, SNS: requests.py) are counted in memory by `count()` and written
+Billed API requests (S3, SQS, SNS: requests.py) are counted in memory by `count()` (units a
+service meters itself, API Gateway's requests/messages/minutes, by `add()`) and written
 at each flush as one row per (account, Region, unit, resource):
   {"service": "requests", "aws_service": "sqs", "unit": "Requests-RBP" (a price table unit),
    "region", "resource", "requests": n, "ts"}
+Route 53's DNS queries, counted by each node's DNS server (route53/metering.py), go the same
+way through `add()`: {"aws_service": "route53", "unit": "DNS-Queries", "region": "global",
+"resource": zone id, "requests": n}; DynamoDB's on-demand tables: {"aws_service": "dynamodb",
+"unit": "ReadRequestUnits"|"WriteRequestUnits", "resource": table ARN, "requests": units (a float:
+an eventually consistent read is half a unit)}.
 Each node writes only what it served, under its own node token: nothing is counted twice.
+API Gateway stage cache clusters' hours are settled straight into the table by
+apigateway/cache_cluster.py ({"service": "apigateway", "cache_size", "cache_seconds"}).
 Monthly charges (Route 53 hosted zones) are written by gureum/services/ce/monthly.py under
 keys naming the month and the zone (idempotent across nodes).
 `record()` never waits; `run()` flushes every `interval` seconds and once more on exit; rows
@@ -44,7 +52,7 @@ class Ledger:
         self._node = secrets.token_hex(3)
         self._seq = itertools.count()
         self._wake = asyncio.Event()
-        self._counts: dict[tuple[str, str, str, str, str], int] = {}
+        self._counts: dict[tuple[str, str, str, str, str], float] = {}
 
     def count(self, account: str, region: str, service: str, operation: str, params: dict[str, Any]) -> None:
         """Count a request the API answered, if AWS bills it (requests.py); never waits."""
@@ -52,6 +60,15 @@ class Ledger:
         if billed is None:
             return
         unit, n, resource = billed
+        self.add(account, region, service, unit, resource, n)
+
+    def add(self, account: str, region: str, service: str, unit: str, resource: str, n: float = 1) -> None:
+        """Count `n` of a price table unit a service meters itself (API Gateway's requests,
+        messages and connection minutes; Route 53's DNS queries: route53/server.py; DynamoDB's
+        request units, halves included: dynamodb/metering.py), written
+        with the billed requests at the next flush; never waits."""
+        if n <= 0:
+            return
         k = (account, region, service, unit, resource)
         self._counts[k] = self._counts.get(k, 0) + n
         self._wake.set()

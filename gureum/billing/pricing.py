@@ -9,17 +9,23 @@ to use instead. Shape:
                                                                    "operation", ["usage_type"]}}}
                | {"same_as": "<region>", "prefix": "USW2"},
                "global": {...}},           # Route 53: usage types without a Region prefix
-   "lambda_free_tier": {"requests", "gb_seconds"}}
+   "lambda_free_tier": {"requests", "gb_seconds"},
+   "free_tiers": {"<key>": {"quantity", "per": "month" | "hour"}}}  # per account, every Region together
 A rate's usage type is "<prefix>-<usage_type or key>" ("USE1-Lambda-GB-Second"), or the bare
 name under an empty prefix ("DNS-Queries"). A Region the table does not list is priced as
 us-east-1 under its own prefix (REGION_PREFIXES), so its usage types still name the Region.
 "price" is per "per" units (default 1): AWS publishes requests per million or per thousand.
+A rate may have "tiers": [[units a month per account up to which the band runs (null: no end),
+price per unit], ...] (Cognito's MAUs; its free MAUs are a band at 0): `tiers()` reads them.
+"free_tiers" are monthly free quantities (DynamoDB's 25 GB and 25 provisioned RCU/WCU, Route
+53's 50 health checks of AWS endpoints): "month" is a quantity per calendar month, "hour" a
+quantity for each hour of the month (`free_quantity`). line_items.with_free_tier applies both.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -44,9 +50,16 @@ REQUIRED = {
         "Fargate-ARM-vCPU-Hours:perCPU", "Fargate-ARM-GB-Hours", "Fargate-EphemeralStorage-GB-Hours", "Requests-Tier1",
         "Requests-Tier2", "Requests-RBP", "Requests-FIFO-RBP", "SNS-Requests-Tier1",
         "Lambda-Provisioned-Concurrency", "Lambda-Provisioned-Concurrency-ARM", "Lambda-Provisioned-GB-Second",
-        "Lambda-Provisioned-GB-Second-ARM",
+        "Lambda-Provisioned-GB-Second-ARM", "Storage-ShardHour", "PutRequestPayloadUnits", "ApiGatewayHttpRequest", "ApiGatewayRequest", "ApiGatewayMessage", "ApiGatewayMinute",
+        *(f"ApiGatewayCache-{size}GB" for size in ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")),
+        "ReadRequestUnits", "WriteRequestUnits", "ReadCapacityUnit-Hrs", "WriteCapacityUnit-Hrs",
+        "DynamoDB-TimedStorage-ByteHrs",
+        "ALB-LoadBalancerUsage", "ALB-LCUUsage", "NLB-LoadBalancerUsage", "NLB-LCUUsage",
+        "Cognito-MAU-Lite", "Cognito-MAU-Essentials", "Cognito-MAU-Plus", "EKS-Hours:perCluster",
+        "IssueExportablePublicCertificateDomain", "IssueExportablePublicCertificateWildcardDomain",
     ),
-    "global": ("HostedZone",),
+    "global": ("HostedZone", "DNS-Queries", "LBR-Queries", "Geo-Queries", "IP-Queries", "Health-Check-AWS", "Health-Check-Non-AWS",
+               "Health-Check-Option-AWS", "Health-Check-Option-Non-AWS"),
 }  # fmt: skip
 
 
@@ -70,6 +83,7 @@ class PriceTable:
     regions: dict[str, dict[str, Any]]
     free_requests: int
     free_gb_seconds: float
+    free: dict[str, tuple[float, str]] = field(default_factory=dict)  # key -> (quantity, "month" | "hour")
 
     def _region(self, region: str) -> tuple[str, dict[str, Any]]:
         doc = self.regions.get(region)
@@ -94,6 +108,21 @@ class PriceTable:
         )
 
 
+    def tiers(self, region: str, key: str) -> list[tuple[float | None, float]] | None:
+        """The price bands of `key` (None when it has one price): (units up to which the band
+        runs in a month, None for the last; price per unit)."""
+        doc = self._region(region)[1].get(key) or {}
+        if not doc.get("tiers"):
+            return None
+        per = float(doc.get("per", 1))
+        return [(None if upto is None else float(upto), float(price) / per) for upto, price in doc["tiers"]]
+
+    def free_quantity(self, key: str, month_hours: float) -> float:
+        """The free quantity of `key` in a month of `month_hours` hours (0: no free tier)."""
+        quantity, per = self.free.get(key, (0.0, "month"))
+        return quantity * month_hours if per == "hour" else quantity
+
+
 def parse(doc: Any) -> PriceTable:
     if not isinstance(doc, dict) or not isinstance(doc.get("regions"), dict):
         raise PriceFileError("a price file is an object with a \"regions\" object")
@@ -112,11 +141,26 @@ def parse(doc: Any) -> PriceTable:
         regions=regions,
         free_requests=int(free.get("requests", 1_000_000)),
         free_gb_seconds=float(free.get("gb_seconds", 400_000)),
+        free=_free_tiers(doc.get("free_tiers") or {}),
     )
     missing = [f"{region} {key}" for region, keys in REQUIRED.items() for key in keys if not _has(table, region, key)]
     if missing:
         raise PriceFileError(f"the price file lacks units gureum meters: {', '.join(missing)}")
     return table
+
+
+def _free_tiers(doc: Any) -> dict[str, tuple[float, str]]:
+    if not isinstance(doc, dict):
+        raise PriceFileError("\"free_tiers\" is an object")
+    out: dict[str, tuple[float, str]] = {}
+    for key, tier in doc.items():
+        if key == "note":
+            continue
+        if not isinstance(tier, dict) or not isinstance(tier.get("quantity"), (int, float)) \
+                or tier.get("per", "month") not in ("month", "hour"):
+            raise PriceFileError(f"free tier {key}: a numeric \"quantity\" \"per\" \"month\" or \"hour\"")
+        out[str(key)] = (float(tier["quantity"]), str(tier.get("per", "month")))
+    return out
 
 
 def _has(table: PriceTable, region: str, key: str) -> bool:

@@ -2,8 +2,14 @@
 
 One `Handler` (an async callable `Request -> Response`) serves every connection. Request
 bodies are streamed with flow control (reading pauses while the handler lags), responses
-may be bytes or an async iterator of bytes (sent chunked unless a length is given).
+may be bytes, an async iterator of bytes (sent chunked unless a length is given), or a
+`FileBody` (a range of an open file, sent with zero-copy `sendfile`).
 Keep-alive and pipelining are handled per connection; a handler bug becomes a 500.
+A request asking for a protocol upgrade (`Upgrade:`, e.g. WebSocket) goes to the handler like
+any other; a 101 response carrying `upgrade` hands the connection over: the callable gets the
+transport and the bytes already received past the request, and its `Upgraded` receives every
+later byte (HTTP parsing, keep-alive and the request deadlines end there). Any other answer to
+an upgrade request closes the connection after it.
 
 Hostile clients meet the limits of `gureum.http.limits.HttpLimits` (settings `http.*`):
 request-line and header-section caps (414 / 431), a header deadline and a minimum body rate
@@ -18,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import overload
+from typing import BinaryIO, Protocol, overload
 from urllib.parse import parse_qsl, unquote
 
 import httptools
@@ -99,6 +106,9 @@ class Request:
     _cached: bytes | None = field(default=None, repr=False)
     # What the client asked for (HTTP version and Connection header), read while parsing.
     keep_alive: bool = True
+    # The path the client signed, when a front door hands the request on under another path
+    # (API Gateway's `<stage>/@connections/...` answered as `/@connections/...`); SigV4 checks this.
+    signed_path: str | None = None
 
     @property
     def path(self) -> str:
@@ -140,13 +150,40 @@ async def _once(data: bytes) -> AsyncIterable[bytes]:
         yield data
 
 
+class Upgraded(Protocol):
+    """The new owner of an upgraded connection (see the module docstring)."""
+
+    def data_received(self, data: bytes) -> None: ...
+
+    def connection_lost(self, exc: Exception | None) -> None: ...
+
+
+@dataclass(eq=False)
+class FileBody:
+    """A response body of `count` bytes of `file` from `offset`, sent by the kernel
+    (`loop.sendfile`: `sendfile(2)` on plain sockets, a buffered copy otherwise) with a
+    Content-Length. The server owns the file: it closes it once sent, or when the response
+    is not sent (HEAD, a closed connection). `count` must not exceed what the file holds
+    past `offset` (the client was promised that many bytes)."""
+
+    file: BinaryIO
+    offset: int
+    count: int
+
+    def close(self) -> None:
+        self.file.close()
+
+
 @dataclass
 class Response:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes | AsyncIterable[bytes] = b""
+    body: bytes | AsyncIterable[bytes] | FileBody = b""
     # A length for a streamed body (sent as Content-Length instead of chunked).
     content_length: int | None = None
+    # With status 101 to an upgrade request: takes the connection over (transport, bytes
+    # received past the request) once the response is written.
+    upgrade: Callable[[asyncio.Transport, bytes], Upgraded] | None = None
 
     def header(self, name: str, value: str) -> Response:
         self.headers.append((name, value))
@@ -162,7 +199,7 @@ class _BodyStream:
     def __init__(self, pause: Callable[[], None], resume: Callable[[], None]) -> None:
         self._pause_reading = pause
         self._resume_reading = resume
-        self._chunks: list[bytes] = []
+        self._chunks: deque[bytes] = deque()
         self._queued = 0
         self._done = False
         self._error: Exception | None = None
@@ -209,10 +246,10 @@ class _BodyStream:
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
             self._waiter = None
-        data = b"".join(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
-        self._chunks.clear()
-        self._queued = 0
-        if self._paused:
+        # One chunk as it arrived (no join: a large upload is not copied once more here).
+        data = self._chunks.popleft()
+        self._queued -= len(data)
+        if self._paused and not self._chunks:
             self._paused = False
             self._resume_reading()
         return data
@@ -265,6 +302,8 @@ class _Connection(asyncio.Protocol):
         self._window_start = 0.0
         self._window_bytes = 0
         self._watch: asyncio.TimerHandle | None = None
+        self._upgrade_rest: bytes | None = None  # an upgrade request's following bytes
+        self._upgraded: Upgraded | None = None  # who owns the connection after a 101
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -290,6 +329,12 @@ class _Connection(asyncio.Protocol):
         self._arm_idle()
 
     def data_received(self, data: bytes) -> None:
+        if self._upgraded is not None:
+            self._upgraded.data_received(data)
+            return
+        if self._upgrade_rest is not None:  # the handler is answering the upgrade request
+            self._upgrade_rest += data
+            return
         if self._lingering:
             return  # the rest of a body we answered without reading
         if self._rejecting or self._closed:
@@ -299,8 +344,10 @@ class _Connection(asyncio.Protocol):
             self._parser.feed_data(data)
         except _Reject as exc:
             self._fail(exc.status, exc.message)
-        except httptools.HttpParserUpgrade:
-            self._fail(400, b"upgrade not supported")
+        except httptools.HttpParserUpgrade as exc:
+            offset = exc.args[0] if exc.args and isinstance(exc.args[0], int) else len(data)
+            self._upgrade_rest = data[offset:]
+            self._pause("upgrade")
         except httptools.HttpParserCallbackError as exc:
             cause = exc.__context__ or exc.__cause__
             if isinstance(cause, _Reject):
@@ -313,6 +360,8 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self._server._removed(self)
+        if self._upgraded is not None:
+            self._upgraded.connection_lost(exc)
         if self._current is not None:
             self._current._body.finish(ConnectionError("client disconnected"))
         for req in self._pending:
@@ -328,6 +377,8 @@ class _Connection(asyncio.Protocol):
     def eof_received(self) -> bool:
         """The client sent all it will (half-close): a request cut short is dropped, those
         received whole are still answered, then the connection closes."""
+        if self._upgraded is not None:
+            return False  # the transport closes: the upgraded protocol hears connection_lost
         self._eof = True
         self._receiving = False
         if self._parsing is not None:
@@ -364,7 +415,7 @@ class _Connection(asyncio.Protocol):
     def idle(self) -> bool:
         """Between requests: closing it loses nothing."""
         return (self._current is None and not self._pending and not self._receiving
-                and not self._rejecting and not self._closed)
+                and not self._rejecting and not self._closed and self._upgraded is None)
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -536,6 +587,8 @@ class _Connection(asyncio.Protocol):
                 self._idle.cancel()
             keep_alive = await self._respond(req)
             self._current = None
+            if self._upgraded is not None:
+                return  # the connection is the upgraded protocol's now
             if not keep_alive:
                 if self._transport is not None:
                     if req._body.arrived or self._closed:
@@ -557,6 +610,8 @@ class _Connection(asyncio.Protocol):
             log.exception("unhandled error serving %s %s", req.method, req.raw_path)
             resp = Response(500, [("content-type", "text/plain")], b"internal error")
         keep_alive = req.keep_alive and not self._closed and not self.draining
+        if self._upgrade_rest is not None:
+            return await self._answer_upgrade(req, resp)
         if not req._body.complete and req._cached is None and not req._body.arrived:
             # The handler answered without reading a body still on its way (e.g. a request
             # refused unsigned): answer now and close, never wait for (or read) the rest.
@@ -567,9 +622,32 @@ class _Connection(asyncio.Protocol):
                 async for _ in req._body:
                     pass
             except ConnectionError:
+                if isinstance(resp.body, FileBody):
+                    resp.body.close()
                 return False
         await self._write_response(req, resp, keep_alive)
         return keep_alive and not self._closed
+
+    async def _answer_upgrade(self, req: Request, resp: Response) -> bool:
+        """Answer an upgrade request: hand the connection over on a 101 with `upgrade`, else
+        answer and close (the parser is past HTTP on this connection)."""
+        assert self._transport is not None
+        rest, self._upgrade_rest = self._upgrade_rest or b"", None
+        if resp.status != 101 or resp.upgrade is None or self._closed:
+            if resp.status == 101:
+                resp = Response(500, [("content-type", "text/plain")], b"internal error")
+            await self._write_response(req, resp, False)
+            return False
+        await self._write_response(req, resp, True)
+        for timer in (self._idle, self._watch):
+            if timer is not None:
+                timer.cancel()
+        self._idle = self._watch = None
+        self._receiving = False
+        self._upgraded = resp.upgrade(self._transport, rest)
+        self._paused.clear()
+        self._transport.resume_reading()
+        return True
 
     async def _write_response(self, req: Request, resp: Response, keep_alive: bool) -> None:
         assert self._transport is not None
@@ -583,8 +661,11 @@ class _Connection(asyncio.Protocol):
         body = resp.body
         chunked = False
         if isinstance(body, (bytes, bytearray, memoryview)):
-            if not has_length and resp.status not in (204, 304):
+            if not has_length and resp.status not in (204, 304) and resp.status >= 200:
                 lines.append(b"content-length: %d\r\n" % len(body))
+        elif isinstance(body, FileBody):
+            if not has_length:
+                lines.append(b"content-length: %d\r\n" % body.count)
         elif resp.content_length is not None:
             if not has_length:
                 lines.append(b"content-length: %d\r\n" % resp.content_length)
@@ -600,6 +681,9 @@ class _Connection(asyncio.Protocol):
             self._transport.write(b"".join(lines))
             return
         self._transport.write(b"".join(lines))
+        if isinstance(body, FileBody):
+            await self._send_file(body, no_body)
+            return
         if no_body:
             aclose = getattr(body, "aclose", None)
             if aclose is not None:
@@ -620,6 +704,20 @@ class _Connection(asyncio.Protocol):
             self._transport.write(b"0\r\n\r\n")
 
 
+    async def _send_file(self, body: FileBody, no_body: bool) -> None:
+        """Send a FileBody after its headers; a client gone mid-way closes the connection."""
+        assert self._transport is not None
+        try:
+            if no_body or self._closed or body.count <= 0:
+                return
+            await asyncio.get_running_loop().sendfile(self._transport, body.file, body.offset, body.count)
+        except (ConnectionError, OSError, RuntimeError) as exc:  # RuntimeError: transport closing
+            log.debug("file body not sent whole: %s", exc)
+            self._transport.close()
+        finally:
+            body.close()
+
+
 _REASONS: dict[int, bytes] = {}
 
 
@@ -637,9 +735,11 @@ def _reason(status: int) -> bytes:
 class HttpServer:
     """Owns the listening socket (through an Acceptor), the connections and their workers."""
 
-    def __init__(self, handler: Handler, limits: HttpLimits | None = None) -> None:
+    def __init__(self, handler: Handler, limits: HttpLimits | None = None,
+                 on_connection: Callable[[], None] | None = None) -> None:
         self.handler = handler
         self.limits = limits or HttpLimits()
+        self.on_connection = on_connection  # called once per accepted connection (a load balancer's meter)
         self._tasks: set[asyncio.Task[None]] = set()
         self._conns: set[_Connection] = set()
         self._by_address: dict[str, set[_Connection]] = {}
@@ -677,6 +777,8 @@ class HttpServer:
         return addr[0], addr[1]
 
     def _added(self, conn: _Connection) -> None:
+        if self.on_connection is not None:
+            self.on_connection()
         self._conns.add(conn)
         self._by_address.setdefault(conn.address, set()).add(conn)
 

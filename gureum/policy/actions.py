@@ -49,7 +49,15 @@ PREFIXES = {
     "sts": "sts", "iam": "iam", "ecr": "ecr", "route53": "route53", "sqs": "sqs", "s3": "s3", "sns": "sns",
     "lambda": "lambda", "logs": "logs", "ecs": "ecs", "servicediscovery": "servicediscovery",
     "ssm": "ssm", "secretsmanager": "secretsmanager", "cloudwatch": "cloudwatch",
-    "dynamodb": "dynamodb", "ce": "ce", "budgets": "budgets",
+    "dynamodb": "dynamodb", "ce": "ce", "budgets": "budgets", "kinesis": "kinesis", "dynamodbstreams": "dynamodb",
+    "route53domains": "route53domains", "route53resolver": "route53resolver", "cognito-idp": "cognito-idp",
+    "ses": "ses", "sesv2": "ses",  # SES v1 and v2 share the ses: actions
+    "lexv2-models": "lex", "lexv2-runtime": "lex",
+    "apigateway": "apigateway",
+    "apigatewayv2": "apigateway", "apigatewaymanagementapi": "execute-api",
+    "elbv2": "elasticloadbalancing", "acm": "acm",
+    "cloudformation": "cloudformation",
+    "eks": "eks",
 }
 
 # Operations that need no permission at all (AWS's service authorization reference lists no
@@ -58,6 +66,12 @@ FREE = {
     ("sts", "GetCallerIdentity"),
     ("sts", "GetSessionToken"),
     ("sts", "AssumeRoleWithWebIdentity"),  # unsigned; the role's trust policy decides (STS)
+    # Cognito's public calls: unsigned, authorized by a client id or the user's access token
+    *(("cognito-idp", op) for op in (
+        "SignUp", "ConfirmSignUp", "ResendConfirmationCode", "InitiateAuth", "RespondToAuthChallenge", "ForgotPassword",
+        "ConfirmForgotPassword", "ChangePassword", "GetUser", "UpdateUserAttributes", "DeleteUserAttributes",
+        "GetUserAttributeVerificationCode", "VerifyUserAttribute", "DeleteUser", "GlobalSignOut", "RevokeToken",
+        "AssociateSoftwareToken", "VerifySoftwareToken", "SetUserMFAPreference", "GetTokensFromRefreshToken")),
 }
 
 # (service, operation) -> IAM action name where it is not the operation's name.
@@ -99,6 +113,8 @@ _ACTIONS: dict[tuple[str, str], str] = {
     ("lambda", "Invoke"): "InvokeFunction",
     ("lambda", "InvokeWithResponseStream"): "InvokeFunction",  # AWS: it needs lambda:InvokeFunction
     ("lambda", "GetLayerVersionByArn"): "GetLayerVersion",
+    **{("apigatewaymanagementapi", op): "ManageConnections"
+       for op in ("PostToConnection", "GetConnection", "DeleteConnection")},
 }
 
 # S3 operations whose action names the object version when a VersionId is given.
@@ -386,6 +402,10 @@ def _dynamodb(op: str, p: Mapping[str, Any], account: str, region: str) -> list[
     names: list[str] = []
     if isinstance(p.get("TableName"), str):
         names = [p["TableName"]]
+    elif isinstance(p.get("TableArn"), str):  # ExportTableToPointInTime
+        names = [p["TableArn"]]
+    elif isinstance(p.get("SourceTableArn"), str):  # RestoreTableToPointInTime
+        names = [p["SourceTableArn"]]
     elif isinstance(p.get("RequestItems"), Mapping):  # BatchGetItem / BatchWriteItem
         names = [str(n) for n in p["RequestItems"]]
     elif isinstance(p.get("TransactItems"), list):  # TransactGetItems / TransactWriteItems
@@ -399,6 +419,23 @@ def _dynamodb(op: str, p: Mapping[str, Any], account: str, region: str) -> list[
     return out or ["*"]
 
 
+def _kinesis(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    for member in ("ConsumerARN", "StreamARN", "ResourceARN"):
+        if isinstance(p.get(member), str):
+            return [p[member]]
+    if isinstance(p.get("StreamName"), str):
+        return [arns.kinesis_stream(region, account, p["StreamName"])]
+    return ["*"]
+
+
+def _dynamodbstreams(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    if isinstance(p.get("StreamArn"), str):
+        return [p["StreamArn"]]
+    if isinstance(p.get("TableName"), str):
+        return [arns.dynamodb_table(region, account, p["TableName"]) + "/stream/*"]
+    return ["*"]
+
+
 def _budgets(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     budget = p.get("Budget")
     name = p.get("BudgetName") or (budget.get("BudgetName") if isinstance(budget, Mapping) else None)
@@ -406,22 +443,155 @@ def _budgets(op: str, p: Mapping[str, Any], account: str, region: str) -> list[s
     return [arns.budgets_budget(owner, str(name))] if isinstance(name, str) else ["*"]
 
 
+def _route53domains(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    return ["*"]  # Route 53 Domains supports no resource-level permissions
+
+
+def _route53resolver(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    for key, kind in (("ResolverRuleId", "rule"), ("ResolverEndpointId", "endpoint")):
+        rid = p.get(key)
+        if isinstance(rid, str):
+            return [arns.route53resolver_rule(region, account, rid) if kind == "rule"
+                    else arns.route53resolver_endpoint(region, account, rid)]
+    for key in ("ResourceArn", "Arn"):
+        if isinstance(p.get(key), str):
+            return [str(p[key])]
+    return ["*"]
+
+
+def _cognito_idp(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    if isinstance(p.get("ResourceArn"), str) and p["ResourceArn"]:
+        return [p["ResourceArn"]]
+    pool = p.get("UserPoolId")
+    if isinstance(pool, str) and pool:
+        return [arns.cognito_user_pool(pool.split("_", 1)[0] if "_" in pool else region, account, pool)]
+    return ["*"]
+
+
+def _elbv2(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    refs: list[Any] = [p.get(k) for k in ("RuleArn", "ListenerArn", "TargetGroupArn", "LoadBalancerArn")]
+    refs += list(p.get("ResourceArns") or []) + list(p.get("LoadBalancerArns") or []) + list(p.get("TargetGroupArns") or [])
+    refs += [r.get("RuleArn") for r in p.get("RulePriorities") or [] if isinstance(r, Mapping)]
+    out = [r for r in refs if isinstance(r, str) and arns.service_of(r) == "elasticloadbalancing"]
+    return list(dict.fromkeys(out)) or ["*"]
+
+
+def _acm(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    arn = p.get("CertificateArn")
+    return [arn] if isinstance(arn, str) and arns.service_of(arn) == "acm" else ["*"]
+
+
+def _eks(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    if isinstance(p.get("resourceArn"), str) and p["resourceArn"]:
+        return [p["resourceArn"]]
+    name = p.get("name") or p.get("clusterName")
+    if isinstance(name, str) and name:
+        return [arns.eks_cluster(region, account, name)]
+    return ["*"]
+
+
 def _ce(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     return ["*"]  # Cost Explorer's actions take no resource but cost categories and anomaly monitors
+
+
+# API Gateway (REST APIs) authorizes by HTTP verb (apigateway:GET, POST, PUT, PATCH, DELETE)
+# on the resource path the request names: arn:aws:apigateway:<region>::/restapis/<id>/...
+_APIGATEWAY_VERBS = (("Get", "GET"), ("Create", "POST"), ("Generate", "POST"), ("Import", "POST"),
+                     ("TestInvoke", "POST"), ("Put", "PUT"), ("Tag", "PUT"), ("Update", "PATCH"), ("Delete", "DELETE"),
+                     ("Flush", "DELETE"), ("Untag", "DELETE"), ("Reject", "POST"))
+_APIGATEWAY_CHILDREN = (("stageName", "stages"), ("deploymentId", "deployments"), ("modelName", "models"),
+                        ("requestValidatorId", "requestvalidators"), ("authorizerId", "authorizers"))
+
+
+def _apigateway_verb(op: str) -> str:
+    return next((verb for prefix, verb in _APIGATEWAY_VERBS if op.startswith(prefix)), "GET")
+
+
+def _apigateway(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    if p.get("resourceArn"):
+        return [arns.apigateway_resource(region, f"/tags/{p['resourceArn']}")]
+    api = p.get("restApiId")
+    if not api:
+        return [arns.apigateway_resource(region, "/restapis")] if "RestApi" in op else ["*"]
+    path = f"/restapis/{api}"
+    if p.get("resourceId"):
+        path += f"/resources/{p['resourceId']}"
+        if p.get("httpMethod"):
+            path += f"/methods/{p['httpMethod']}"
+    else:
+        path += next((f"/{kind}/{p[name]}" for name, kind in _APIGATEWAY_CHILDREN if p.get(name)), "")
+    return [arns.apigateway_resource(region, path)]
+
+
+def _apigateway_method(op: str) -> str:
+    """API Gateway's IAM actions are the HTTP methods of its control-plane requests."""
+    if op in ("ImportApi", "ReimportApi"):
+        return "PUT"
+    if op in ("TagResource",):
+        return "POST"
+    if op in ("UntagResource", "ResetAuthorizersCache"):
+        return "DELETE"
+    for prefix, method in (("Create", "POST"), ("Update", "PATCH"), ("Delete", "DELETE"), ("Put", "PUT")):
+        if op.startswith(prefix):
+            return method
+    return "GET"
+
+
+# apigatewayv2 parameter naming a child -> its collection in the resource path
+_APIGW_CHILDREN = (("RouteId", "routes"), ("IntegrationId", "integrations"), ("AuthorizerId", "authorizers"),
+                   ("DeploymentId", "deployments"), ("StageName", "stages"))
+
+
+def _apigatewayv2(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    """arn:aws:apigateway:<region>::/apis[/<id>[/<collection>/<child>]], or the tagged ARN."""
+    if isinstance(p.get("ResourceArn"), str):
+        return [p["ResourceArn"]]
+    api = p.get("ApiId")
+    if not isinstance(api, str) or not api:
+        return [arns.apigateway_resource(region, "/apis")]
+    path = f"/apis/{api}"
+    for param, collection in _APIGW_CHILDREN:
+        if isinstance(p.get(param), str) and p[param]:
+            return [arns.apigateway_resource(region, f"{path}/{collection}/{p[param]}")]
+    return [arns.apigateway_resource(region, path)]
+
+
+def _apigatewaymanagementapi(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    """<api>/<stage>/<METHOD>/@connections/<id> (the API and stage are the request's host and
+    path, not parameters: any of the account's)."""
+    method = {"PostToConnection": "POST", "GetConnection": "GET", "DeleteConnection": "DELETE"}.get(op, "*")
+    return [arns.execute_api(region, account, "*", f"*/{method}/@connections/{p.get('ConnectionId') or '*'}")]
+
+
+def _cloudformation(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    name = p.get("StackName")
+    if isinstance(name, str) and name:
+        return [name if arns.looks_like_arn(name) else arns.cloudformation_stack(region, account, name)]
+    return ["*"]
 
 
 _RESOURCES: dict[str, Resolver] = {
     "sqs": _sqs, "sns": _sns, "lambda": _lambda, "s3": _s3, "ecr": _ecr, "logs": _logs, "ecs": _ecs,
     "servicediscovery": _servicediscovery, "route53": _route53, "iam": _iam, "sts": _sts,
     "ssm": _ssm, "secretsmanager": _secretsmanager, "cloudwatch": _cloudwatch,
-    "dynamodb": _dynamodb, "budgets": _budgets, "ce": _ce,
+    "dynamodb": _dynamodb, "budgets": _budgets, "ce": _ce, "kinesis": _kinesis, "dynamodbstreams": _dynamodbstreams,
+    "route53domains": _route53domains, "route53resolver": _route53resolver, "cognito-idp": _cognito_idp,
+    "apigateway": _apigateway,
+    "apigatewayv2": _apigatewayv2, "apigatewaymanagementapi": _apigatewaymanagementapi,
+    "elbv2": _elbv2, "acm": _acm,
+    "cloudformation": _cloudformation,
+    "eks": _eks,
 }
 
 
 def action(service: str, operation: str, params: Mapping[str, Any]) -> str:
     prefix = PREFIXES.get(service, service)
+    if service == "apigatewayv2":
+        return f"apigateway:{_apigateway_method(operation)}"
     if service == "s3" and params.get("VersionId") and operation in _S3_VERSIONED:
         return f"s3:{_S3_VERSIONED[operation]}"
+    if service == "apigateway":
+        return f"apigateway:{_apigateway_verb(operation)}"
     return f"{prefix}:{_ACTIONS.get((service, operation), operation)}"
 
 
@@ -506,5 +676,9 @@ _PASSES_ROLE: dict[tuple[str, str], tuple[str, ...]] = {
     ("lambda", "CreateFunction"): ("Role",),
     ("lambda", "UpdateFunctionConfiguration"): ("Role",),
     ("ecs", "RegisterTaskDefinition"): ("taskRoleArn", "executionRoleArn"),
+    ("cloudformation", "CreateStack"): ("RoleARN",),
+    ("cloudformation", "UpdateStack"): ("RoleARN",),
+    ("cloudformation", "DeleteStack"): ("RoleARN",),
+    ("cloudformation", "CreateChangeSet"): ("RoleARN",),
 }
-PASSED_TO = {"lambda": "lambda.amazonaws.com", "ecs": "ecs-tasks.amazonaws.com"}
+PASSED_TO = {"lambda": "lambda.amazonaws.com", "ecs": "ecs-tasks.amazonaws.com", "cloudformation": "cloudformation.amazonaws.com"}

@@ -30,6 +30,7 @@ READERS: dict[str, str] = {
     "lambda": "gureum.services.lambda_.resource_policy:read",
     "s3": "gureum.services.s3.resource_policy:read",
     "secretsmanager": "gureum.services.secretsmanager.resource_policy:read",
+    "dynamodb": "gureum.services.dynamodb.resource_policy:read",
 }
 
 _loaded: dict[str, Reader] = {}

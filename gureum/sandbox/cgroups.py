@@ -85,6 +85,28 @@ class Cgroup:
         if pids is not None and limits.pids:
             _write(pids / "pids.max", str(limits.pids))
 
+    def resize(self, limits: Limits) -> None:
+        """Apply `limits` to a group that may hold processes: on v1 the memory+swap limit
+        (which may never be below the memory limit) is moved first when growing, last when
+        shrinking."""
+        mem = self.dirs.get("memory")
+        if self.v2 or mem is None or not limits.memory_mb:
+            self.apply(limits)
+            return
+        want = limits.memory_mb << 20
+        try:
+            now = int((mem / "memory.limit_in_bytes").read_text())
+        except (OSError, ValueError):
+            now = 0
+        order = ("memory.memsw.limit_in_bytes", "memory.limit_in_bytes")
+        for name in order if want > now else reversed(order):
+            try:
+                _write(mem / name, str(want))
+            except OSError:
+                if name == "memory.limit_in_bytes":
+                    raise
+        self.apply(Limits(cpu_shares=limits.cpu_shares, pids=limits.pids))
+
     def set_cpu_shares(self, shares: int) -> None:
         """The group's CPU weight against its siblings, on v1's cpu.shares scale (1024 = one
         default share; v2's cpu.weight is that over 1024 times 100). Changeable while it runs."""

@@ -71,6 +71,7 @@ class SandboxSpec:
     root_dir: str | None = None  # isolated only: this tree (read-only) instead of the host's system dirs
     system: list[Mount] | None = None  # isolated only: this system view instead of the host's system dirs
     netns_fd: int | None = None  # isolated only: join this network namespace (else the host's)
+    stdin_pipe: bool = False  # the tree's stdin is a pipe the host writes once (Sandbox.feed), else /dev/null
 
 
 class SandboxHost:
@@ -212,7 +213,7 @@ class SandboxHost:
             proc = await asyncio.create_subprocess_exec(
                 *args,
                 env=spec.env,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.PIPE if spec.stdin_pipe else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
@@ -261,6 +262,20 @@ class Sandbox:
         """Change the tree's CPU weight (1024 = one default share; no-op without a cgroup)."""
         if self.cgroup is not None and not self._destroyed:
             self.cgroup.set_cpu_shares(shares)
+
+    def set_limits(self, limits: Limits) -> None:
+        """Change the tree's memory, CPU and pids limits while it runs (no-op without a cgroup)."""
+        if self.cgroup is not None and not self._destroyed:
+            self.cgroup.resize(limits)
+
+    def feed(self, data: bytes) -> None:
+        """Write `data` to the tree's stdin (a SandboxSpec.stdin_pipe tree) and close it. Raises
+        OSError when the tree is gone or its stdin is not a pipe."""
+        stdin = self.proc.stdin
+        if stdin is None or self.proc.returncode is not None:
+            raise BrokenPipeError("the sandbox takes no input")
+        stdin.write(data)
+        stdin.close()
 
     def oom_killed(self) -> bool:
         return self.cgroup is not None and self.cgroup.oom_kills() > 0

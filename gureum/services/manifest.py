@@ -14,10 +14,12 @@ Fields:
   listener is up, each with the services it backs (for /_gureum/health) and whether a
   `gureum agent` runs it too.
 - `edge_routes`: HTTP path prefixes on the main port that are not AWS APIs -> the
-  `async def handle(app, request) -> Response` answering them.
+  `async def handle(app, request) -> Response | None` answering them. Two packages may
+  route one prefix (execute-api's REST and HTTP APIs): a handler answering None ("not
+  mine") passes the request to the next, in manifest order, and then to the AWS APIs.
 - `host_routes`: Host header patterns (regular expressions, matched in full, lower-case)
-  on the main port that are not AWS APIs (S3 website endpoints) -> the same kind of handler;
-  asked before `edge_routes`.
+  on the main port that are not AWS APIs (S3 website endpoints) -> the same kind of handler,
+  with the same None rule; asked before `edge_routes`.
 - `method_routes`: HTTP methods no AWS API of the main port uses (S3's CORS preflight,
   OPTIONS) -> the same kind of handler; asked after `edge_routes` and /_gureum/.
 - `validation_errors`: service -> the error code that service answers for input that fails

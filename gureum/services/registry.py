@@ -46,14 +46,20 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
 # What a `gureum agent` runs: the task agent, and a DNS server for its tasks' resolvers.
 AGENT_COMPONENTS: tuple[str, ...] = tuple(c.name for m in MANIFESTS for c in m.components if c.on_agent)
 
-# HTTP path prefixes on the main port that are not AWS APIs -> "module:function",
-# `async def handle(app: App, request: Request) -> Response`.
-EDGE_ROUTES: dict[str, str] = {prefix: entry for m in MANIFESTS for prefix, entry in m.edge_routes.items()}
+# HTTP path prefixes on the main port that are not AWS APIs -> the "module:function"
+# handlers (`async def handle(app: App, request: Request) -> Response | None`) in manifest
+# order; packages may share a prefix (API Gateway's REST and HTTP APIs share execute-api's):
+# a handler answering None passes the request to the next (gureum/app.py).
+EDGE_ROUTES: dict[str, tuple[str, ...]] = {}
+for _m in MANIFESTS:
+    for _prefix, _entry in _m.edge_routes.items():
+        EDGE_ROUTES[_prefix] = EDGE_ROUTES.get(_prefix, ()) + (_entry,)
 
 # HTTP methods no AWS API on the main port uses (OPTIONS: S3's CORS preflight) -> "module:function".
 METHOD_ROUTES: dict[str, str] = {method: entry for m in MANIFESTS for method, entry in m.method_routes.items()}
 
-# Host header patterns (full match, lower-case) that are not AWS APIs -> "module:function".
+# Host header patterns (full match, lower-case) that are not AWS APIs -> "module:function",
+# asked in order; as with EDGE_ROUTES, a handler answering None passes the request on.
 HOST_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), entry) for m in MANIFESTS for pattern, entry in m.host_routes.items())
 
@@ -78,25 +84,10 @@ HANDOVERS: dict[str, str] = {m.package: m.handover for m in MANIFESTS if m.hando
 # answers (AWS's API references); requests to them are routed and answered 501 until a
 # package's manifest claims them.
 PLANNED: dict[str, str] = {
-    "route53domains": "InvalidInput",
-    "route53resolver": "ValidationException",
-    "eks": "ValidationException",
-    "kinesis": "ValidationException",
-    "dynamodbstreams": "ValidationException",
-    "elbv2": "ValidationError",
-    "apigatewayv2": "BadRequestException",
 }
 
 # How the API port finds the planned services' requests (their packages' manifests will say).
 PLANNED_ROUTING: dict[str, Routing] = {
-    "route53domains": Routing(target_prefix="Route53Domains_v20140515"),
-    "route53resolver": Routing(target_prefix="Route53Resolver"),
-    "eks": Routing(rest=True),
-    "kinesis": Routing(target_prefix="Kinesis_20131202"),
-    "dynamodbstreams": Routing(signing_name="dynamodb", target_prefix="DynamoDBStreams_20120810"),
-    "elbv2": Routing(signing_name="elasticloadbalancing", query_version="2015-12-01"),
-    # API Gateway REST APIs (v1) share the signing name with v2
-    "apigatewayv2": Routing(signing_name="apigateway", rest=True, unserved_sharing=("apigateway",)),
 }
 
 # Services gureum speaks on its API port (for routing and the health report).

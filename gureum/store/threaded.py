@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import inspect
 import json
 import logging
@@ -193,6 +194,16 @@ class _Job:
     loop: asyncio.AbstractEventLoop | None  # None: fut is a concurrent.futures.Future
 
 
+def _in_callers_context(fn: Callable[[Any], T]) -> Callable[[Any], T]:
+    """`fn` run (on the store's thread) in its caller's context variables, as it would run on
+    the loop (the memory store runs it there): e.g. gureum.aws.tags.system_tags."""
+    context = contextvars.copy_context()
+
+    def run(txn: Any) -> T:
+        return context.run(fn, txn)
+    return run
+
+
 def _settle(fut: asyncio.Future[Any] | concurrent.futures.Future[Any], ok: bool, value: Any) -> None:
     if fut.done():  # cancelled by its awaiter (the result is dropped) or already failed
         return
@@ -309,13 +320,13 @@ class ThreadedStore(Store):
     async def run(self, fn: Callable[[Txn], T]) -> T:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
-        self._submit(self._wq, _Job(fn, fut, loop))
+        self._submit(self._wq, _Job(_in_callers_context(fn), fut, loop))
         return await fut
 
     async def read(self, fn: Callable[[Txn], T]) -> T:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
-        self._submit(self._rq, _Job(fn, fut, loop))
+        self._submit(self._rq, _Job(_in_callers_context(fn), fut, loop))
         return await fut
 
     def run_sync(self, fn: Callable[[Txn], T]) -> T:

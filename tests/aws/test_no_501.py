@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from gureum.aws.dispatch import find_handler
-from gureum.aws.edge import _load_handlers
+from gureum.aws.edge import load_handlers
 
 SERVICES = ("iam", "sts", "route53", "lambda", "s3", "sns", "sqs", "ecr", "ecs", "logs", "servicediscovery")
 
@@ -31,7 +31,7 @@ EXCEPTIONS: dict[str, dict[str, str]] = {}
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_operation_has_a_handler_but_the_documented_exceptions(service: str) -> None:
     model = botocore.session.get_session().get_service_model(service)
-    _load_handlers(service)
+    load_handlers(service)
     missing = {op for op in model.operation_names if find_handler(service, op) is None}
     documented = set(EXCEPTIONS.get(service, {}))
     assert missing - documented == set(), f"{service}: operations answering 501 that are not documented exceptions"

@@ -213,7 +213,7 @@ def test_request_round_trips_through_our_router_and_parser(svc: str, op_name: st
         pshape = op.input_shape.members[pname]
         if pshape.type_name == "blob" and (pshape.serialization.get("streaming") or getattr(pshape, "metadata", {}).get("requiresLength")):
             streaming = pname
-        if pshape.type_name == "structure" and pshape.metadata.get("eventstream"):
+        if pshape.type_name == "structure" and (pshape.metadata.get("eventstream") or op.has_event_stream_input):
             pytest.skip("event stream input")
     request, body, _ = build_request(svc, op_name, params, protocol)
     scope = Scope("test", "20240101", "us-east-1", SIGNING.get(svc, m.metadata.get("signingName") or m.metadata.get("endpointPrefix")))

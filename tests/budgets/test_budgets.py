@@ -217,3 +217,26 @@ def test_bad_input_gets_budgets_errors(g):
         b.create_notification(AccountId=acct, BudgetName="no-such-budget", Notification=PCT50,
                               Subscribers=[{"SubscriptionType": "EMAIL", "Address": "a@example.com"}])
     assert e.value.response["Error"]["Code"] == "NotFoundException"
+
+
+def test_crossed_threshold_is_mailed_to_an_email_subscriber(g, cost):
+    import urllib.request
+
+    b = g.client("budgets")
+    acct = _account(g)
+    name = f"mail-{uuid.uuid4().hex[:6]}"
+    rcpt = f"ops-{uuid.uuid4().hex[:6]}@example.com"  # not verified: AWS's own mail needs no identity or sandbox pass
+    b.create_budget(AccountId=acct, Budget=_budget(name, f"{cost * 1.5:.12f}", CostFilters={"Service": ["AWS Lambda"]}),
+                    NotificationsWithSubscribers=[{"Notification": PCT50, "Subscribers": [{"SubscriptionType": "EMAIL", "Address": rcpt}]}])
+
+    def mails():
+        with urllib.request.urlopen(f"{g.endpoint}/_gureum/ses?email={rcpt}") as r:
+            return json.loads(r.read())["messages"]
+
+    got = wait_for("the budget alert at /_gureum/ses", mails, timeout=30)
+    assert len(got) == 1
+    assert "aws-budgets@email.amazon.com" in got[0]["source"]
+    assert got[0]["destination"] == [rcpt]
+    assert got[0]["subject"] == f"AWS Budgets: {name} has exceeded your alert threshold"
+    assert f"Budget Name: {name}" in got[0]["body"]["text"] and "Alert Type: ACTUAL" in got[0]["body"]["text"]
+    assert g.client("ses").get_send_quota()["SentLast24Hours"] == 0  # not the account's own sending

@@ -60,9 +60,18 @@ def _messages(sqs: Any, url: str, name: str, want: int, timeout: float = 60) -> 
     return got
 
 
-def _put(cw: Any, ns: str, value: float, minutes_ago: int = 0, name: str = "Load") -> None:
-    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": name, "Value": value,
-                                                   "Timestamp": datetime.now(UTC) - timedelta(minutes=minutes_ago)}])
+def _put(cw: Any, ns: str, value: float) -> None:
+    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "Load", "Value": value, "Timestamp": datetime.now(UTC)}])
+
+
+def _put_minutes(cw: Any, ns: str, points: list[tuple[str, int, float]]) -> None:
+    """(metric name, minutes from now, value) points stamped from ONE instant in one call, so no
+    minute boundary falls between them. Future minutes (AWS takes data up to two hours ahead)
+    keep the evaluated range filled whenever the evaluator (every 10 s) next runs, even on a
+    slow machine."""
+    now = datetime.now(UTC)
+    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": name, "Value": value, "Timestamp": now + timedelta(minutes=k)}
+                                                 for name, k, value in points])
 
 
 def test_alarm_fires_to_sns_and_sqs_and_recovers(cw, inbox):  # type: ignore[no-untyped-def]
@@ -103,9 +112,9 @@ def test_alarm_fires_to_sns_and_sqs_and_recovers(cw, inbox):  # type: ignore[no-
 def test_m_out_of_n_and_missing_data(cw):  # type: ignore[no-untyped-def]
     ns = f"App/{uuid.uuid4().hex[:6]}"
     two_of_three, breaching = _name(), _name()
-    # values in the three minutes before this one: 9, 1, 9 -> 2 of 3 breach
-    for ago, v in ((3, 9.0), (2, 1.0), (1, 9.0)):
-        _put(cw, ns, v, ago)
+    # 9, 9, 1 repeating over minutes -3..+5: any three consecutive minutes hold exactly two
+    # breaching values, whichever minute the evaluation falls in
+    _put_minutes(cw, ns, [("Load", k, 1.0 if k % 3 == 0 else 9.0) for k in range(-3, 6)])
     cw.put_metric_alarm(AlarmName=two_of_three, Namespace=ns, MetricName="Load", Statistic="Average", Period=60,
                         EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=5.0,
                         ComparisonOperator="GreaterThanOrEqualToThreshold")
@@ -125,8 +134,8 @@ def test_m_out_of_n_and_missing_data(cw):  # type: ignore[no-untyped-def]
 
 def test_metric_math_alarm(cw):  # type: ignore[no-untyped-def]
     ns, name = f"App/{uuid.uuid4().hex[:6]}", _name()
-    _put(cw, ns, 3.0, 1, "Errors")
-    _put(cw, ns, 4.0, 1, "Requests")
+    # the same minutes for both metrics (one instant), from one minute ago to five ahead
+    _put_minutes(cw, ns, [(metric, k, value) for k in range(-1, 6) for metric, value in (("Errors", 3.0), ("Requests", 4.0))])
     cw.put_metric_alarm(AlarmName=name, EvaluationPeriods=1, Threshold=50.0,
                         ComparisonOperator="GreaterThanThreshold", Metrics=[
                             {"Id": "e1", "Expression": "100 * m1 / m2", "Label": "ErrorRate", "ReturnData": True},

@@ -91,3 +91,26 @@ def test_statistics_and_percentiles() -> None:
     assert (stats.statistic(agg, "p50"), stats.statistic(agg, "p99"), stats.statistic(agg, "p100")) == (50.0, 99.0, 100.0)
     assert stats.statistic(stats.of_set(2, 10, 1, 9), "p50") is None  # statistic sets carry no values
     assert stats.merge(agg, stats.of_value(1.0), values_too=False)["v"] is None
+
+
+def test_emitted_values_are_summed_as_they_arrive_and_thinned_only_when_many() -> None:
+    """The emitter's running set (one per metric-minute) reads like merging every value, and
+    stays bounded however many distinct values arrive (a Duration per invocation)."""
+    from gureum.services.cloudwatch.emitter import _Running
+
+    running = _Running(1.0)
+    for v in range(2, 101):
+        running.add(float(v))
+    agg = running.agg()
+    assert (stats.statistic(agg, "SampleCount"), stats.statistic(agg, "Sum"), stats.statistic(agg, "Minimum"),
+            stats.statistic(agg, "Maximum")) == (100.0, 5050.0, 1.0, 100.0)
+    assert (stats.statistic(agg, "p50"), stats.statistic(agg, "p99")) == (50.0, 99.0)
+    many = _Running(0.0)
+    for v in range(1, 100_000):
+        many.add(v / 7)
+        assert len(many.values) <= 4 * stats.MAX_VALUES + 1
+    agg = many.agg()
+    assert agg["c"] == 100_000.0 and len(agg["v"]) <= stats.MAX_VALUES
+    assert sum(c for _, c in agg["v"]) == 100_000.0  # thinning keeps every count
+    p50 = stats.statistic(agg, "p50")
+    assert p50 is not None and abs(p50 - 50_000 / 7) < 0.02 * 100_000 / 7

@@ -158,5 +158,5 @@ def test_limits_and_endpoints(ddb: Any) -> None:
 
 
 def test_unbuilt_operations_answer_501(ddb: Any) -> None:
-    code, _, status = error(lambda: ddb.list_backups())
+    code, _, status = error(lambda: ddb.list_global_tables())
     assert status == 501

@@ -210,6 +210,24 @@ def test_manifest_put_get_head_by_tag_and_digest(reg, repo):
         assert h.status == 200 and h.header("Content-Length") == str(len(data)) and h.body == b""
 
 
+def test_manifest_head_by_tag_answers_the_converted_representation_as_get_does(reg, repo):
+    """HEAD reads no manifest bytes unless a conversion needs them: a schema2 Accept on an OCI
+    image by tag answers the converted manifest's digest, type and length, as GET does."""
+    cfg = reg.push_blob(repo, EMPTY)
+    layer = os.urandom(100)
+    lay = reg.push_blob(repo, layer)
+    m = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg, "size": 2},
+                    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": lay, "size": 100}]}).encode()
+    assert reg.push_manifest(repo, "conv", m, OCI_MANIFEST).status == 201
+    g = reg.req("GET", f"/v2/{repo}/manifests/conv", headers={"Accept": DOCKER_MANIFEST})
+    h = reg.req("HEAD", f"/v2/{repo}/manifests/conv", headers={"Accept": DOCKER_MANIFEST})
+    assert g.status == h.status == 200
+    assert g.header("Content-Type") == h.header("Content-Type") == DOCKER_MANIFEST
+    assert g.header("Docker-Content-Digest") == h.header("Docker-Content-Digest") == sha(g.body) != sha(m)
+    assert h.header("Content-Length") == str(len(g.body)) and h.body == b""
+
+
 def test_manifest_put_answers_location_and_digest(reg, repo):
     cfg = reg.push_blob(repo, EMPTY)
     m = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": cfg, "size": 2}, "layers": []}).encode()

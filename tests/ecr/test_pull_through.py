@@ -26,18 +26,22 @@ pytestmark = pytest.mark.skipif(shutil.which("docker-registry") is None, reason=
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
-def start_upstream(work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A docker-registry on loopback: (its process, its host:port)."""
+def start_upstream(work: Path, htpasswd: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """A docker-registry on loopback (wanting HTTP Basic credentials when `htpasswd` is
+    given): (its process, its host:port)."""
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     cfg = work / "registry.yml"
+    auth = f"auth:\n  htpasswd:\n    realm: gureum-test\n    path: {htpasswd}\n" if htpasswd else ""
     cfg.write_text(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {work / 'data'}\n"
-                   f"http:\n  addr: 127.0.0.1:{port}\n")
+                   f"http:\n  addr: 127.0.0.1:{port}\n{auth}")
     proc = subprocess.Popen(["docker-registry", "serve", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def up() -> bool:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1).close()
+        except urllib.error.HTTPError:
+            return True  # 401: up, wants credentials
         except OSError:
             return False
         return True
@@ -82,8 +86,8 @@ def _push_blob(reg: Registry, repo: str, data: bytes) -> str:
     return d
 
 
-def push_upstream(upstream: str, repo: str, tag: str, payload: bytes) -> tuple[str, bytes, list[bytes]]:
-    reg = Registry(f"http://{upstream}")
+def push_upstream(upstream: str, repo: str, tag: str, payload: bytes, auth: str | None = None) -> tuple[str, bytes, list[bytes]]:
+    reg = Registry(f"http://{upstream}", auth=auth)
     layers = [gzip.compress(payload, mtime=0), gzip.compress(b"second layer " + payload, mtime=0)]  # skopeo keeps gzip as is
     config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
     manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -178,7 +182,7 @@ def test_rules_crud_limits_and_errors(ecr, upstream):
         ecr.create_pull_through_cache_rule(
             ecrRepositoryPrefix="sec" + uuid.uuid4().hex[:6], upstreamRegistryUrl="registry-1.docker.io",
             credentialArn="arn:aws:secretsmanager:us-east-1:000000000000:secret:ecr-pullthroughcache/hub-AbCdEf")
-    assert code(e) == "UnableToAccessSecretException"
+    assert code(e) == "SecretNotFoundException"
     pages = list(ecr.get_paginator("describe_pull_through_cache_rules").paginate(PaginationConfig={"PageSize": 1}))
     assert all(len(p["pullThroughCacheRules"]) <= 1 for p in pages)
     assert {prefix, dead} <= {r["ecrRepositoryPrefix"] for p in pages for r in p["pullThroughCacheRules"]}
@@ -289,3 +293,52 @@ def test_an_upstream_s_error_bodies_never_reach_the_caller(ecr, gureum):
     finally:
         server.shutdown()
         thread.join()
+
+
+def test_a_private_upstream_is_pulled_with_the_rule_s_secret(ecr, gureum, tmp_path: Path):
+    """credentialArn names a Secrets Manager secret (`ecr-pullthroughcache/…`, JSON with
+    username and accessToken): the rule is refused while it is missing or malformed, and pulls
+    authenticate with it; a rotated secret applies to the next pull."""
+    import base64
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt as c
+
+        (tmp_path / "htpasswd").write_text(f"dave:{c.crypt('tok-1', c.mksalt(c.METHOD_BLOWFISH))}\n")
+    proc, address = start_upstream(tmp_path / "private", tmp_path / "htpasswd")
+    try:
+        auth = "Basic " + base64.b64encode(b"dave:tok-1").decode()
+        digest, _, _ = push_upstream(address, "team/app", "v1", uuid.uuid4().bytes * 40, auth=auth)
+        sm = gureum.client("secretsmanager")
+        prefix = "pv" + uuid.uuid4().hex[:6]
+        name = f"ecr-pullthroughcache/{prefix}"
+        arn = f"arn:aws:secretsmanager:us-east-1:000000000000:secret:{name}"
+        with pytest.raises(ClientError) as e:  # no such secret yet
+            ecr.create_pull_through_cache_rule(ecrRepositoryPrefix=prefix, upstreamRegistryUrl=address, credentialArn=arn)
+        assert code(e) == "SecretNotFoundException"
+        arn = sm.create_secret(Name=name, SecretString=json.dumps({"user": "dave"}))["ARN"]
+        with pytest.raises(ClientError) as e:  # not AWS's format
+            ecr.create_pull_through_cache_rule(ecrRepositoryPrefix=prefix, upstreamRegistryUrl=address, credentialArn=arn)
+        assert code(e) == "UnableToAccessSecretException"
+        other = sm.create_secret(Name="plain-" + prefix, SecretString=json.dumps({"username": "dave", "accessToken": "tok-1"}))
+        with pytest.raises(ClientError) as e:  # the name lacks the prefix (the model's pattern, or our check)
+            ecr.create_pull_through_cache_rule(ecrRepositoryPrefix=prefix, upstreamRegistryUrl=address,
+                                               credentialArn=other["ARN"])
+        assert code(e) in ("UnableToAccessSecretException", "InvalidParameterException")
+        sm.put_secret_value(SecretId=arn, SecretString=json.dumps({"username": "dave", "accessToken": "wrong"}))
+        rule = ecr.create_pull_through_cache_rule(ecrRepositoryPrefix=prefix, upstreamRegistryUrl=address, credentialArn=arn)
+        assert rule["credentialArn"] == arn
+        assert ecr.describe_pull_through_cache_rules(ecrRepositoryPrefixes=[prefix])["pullThroughCacheRules"][0]["credentialArn"] == arn
+        bad = ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix=prefix)
+        assert bad["isValid"] is False and "credentials" in bad["failure"]
+        gone = Registry(gureum.endpoint).req("GET", f"/v2/{prefix}/team/app/manifests/v1", headers={"Accept": OCI_MANIFEST})
+        assert gone.status == 404  # the upstream refused the wrong token
+        sm.put_secret_value(SecretId=arn, SecretString=json.dumps({"username": "dave", "accessToken": "tok-1"}))
+        assert ecr.validate_pull_through_cache_rule(ecrRepositoryPrefix=prefix)["isValid"] is True
+        got = Registry(gureum.endpoint).req("GET", f"/v2/{prefix}/team/app/manifests/v1", headers={"Accept": OCI_MANIFEST})
+        assert got.status == 200 and got.header("docker-content-digest") == digest
+    finally:
+        proc.kill()
+        proc.wait()

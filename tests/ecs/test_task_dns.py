@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import subprocess
 
+import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
@@ -187,11 +188,27 @@ def test_a_task_resolves_a_private_cloud_map_name_through_its_resolv_conf(own_gu
         # the task's registration reaches DNS after it runs
         wait_for(f"the host to resolve web.{name} to {web_ip}", lambda: host_sees() == [web_ip], timeout=30, interval=0.1)
 
+        # a registered domain (route53domains) resolves in tasks too: they get gureum's resolver
+        domains = g.client("route53domains")
+        contact = {"FirstName": "A", "LastName": "B", "ContactType": "PERSON", "AddressLine1": "1 St", "City": "C",
+                   "CountryCode": "GB", "ZipCode": "N1", "PhoneNumber": "+44.2071234567", "Email": "a@example.org"}
+        registered = f"{uniq('task')}.com"
+        reg_op = domains.register_domain(DomainName=registered, DurationInYears=1, AdminContact=contact,
+                                         RegistrantContact=contact, TechContact=contact)["OperationId"]
+        wait_for("the registration", lambda: domains.get_operation_detail(OperationId=reg_op)["Status"] == "SUCCESSFUL", 60)
+        r53 = g.client("route53")
+        reg_zone = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == registered + "."][0]["Id"]
+        r53.change_resource_record_sets(HostedZoneId=reg_zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": f"www.{registered}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.123"}]}}]})
+        # the tasks' nameserver (the gateway) is the recursive resolver: it sets RA
+        via_gateway = dns.query.udp(dns.message.make_query(f"www.{registered}", "A"), GATEWAY, port=53, timeout=5)
+        assert via_gateway.flags & dns.flags.RA and not via_gateway.flags & dns.flags.AA
         group = "/ecs/" + uniq("dns")
         script = (
             "cat /etc/resolv.conf; echo ---; "
             f"nslookup web.{name} && nslookup -type=SRV web.{name}; echo ---; "
-            f"wget -qO- http://web.{name}:8080/index.html"
+            f"wget -qO- http://web.{name}:8080/index.html; echo ---; "
+            f"nslookup www.{registered}"
         )
         client_td = register(ecs, own_image, [{
             "name": "client", "command": ["sh", "-c", script],
@@ -202,11 +219,12 @@ def test_a_task_resolves_a_private_cloud_map_name_through_its_resolv_conf(own_gu
         lines = read_log(g, group, f"c/client/{arn.rsplit('/', 1)[-1]}")
         out = "\n".join(lines)
         assert task["containers"][0]["exitCode"] == 0, (task["containers"][0], out)
-        resolv, lookup, page = out.split("---")
+        resolv, lookup, page, registered_lookup = out.split("---")
         assert f"nameserver {GATEWAY}" in resolv
         assert web_ip in lookup
         assert f"{web['taskArn'].rsplit('/', 1)[-1]}.web.{name}" in lookup  # the SRV target
         assert "8080" in lookup
         assert page.strip() == "hello from gureum"
+        assert "192.0.2.123" in registered_lookup
     finally:
         ecs.delete_service(service=svc, force=True)

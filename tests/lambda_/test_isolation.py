@@ -367,6 +367,35 @@ def test_function_resolves_names_through_gureums_dns(gureum: Any, lam: Any, make
     assert out == "10.213.7.7"
 
 
+FLAGS = textwrap.dedent(
+    """
+    import socket, struct
+    def handler(event, context):
+        name = b"".join(bytes([len(p)]) + p.encode() for p in event["name"].split(".")) + b"\\0"
+        query = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + name + struct.pack(">HH", 1, 1)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        s.sendto(query, ("127.0.0.1", 53))
+        reply = s.recv(4096)
+        return {"ra": bool(reply[3] & 0x80), "rcode": reply[3] & 0x0F}
+    """
+)
+
+
+def test_a_functions_nameserver_is_gureums_recursive_resolver(gureum: Any, lam: Any, make_function: Any) -> None:
+    """A sandbox's 127.0.0.1:53 reaches the node's recursive resolver (Route 53 Resolver, as a
+    VPC's resolver): answers carry RA, and names under gureum's root resolve (issue 20)."""
+    r53 = gureum.client("route53")
+    zone = f"ra-{uuid.uuid4().hex[:8]}.test"
+    zid = r53.create_hosted_zone(Name=zone, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
+    r53.change_resource_record_sets(
+        HostedZoneId=zid,
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {"Name": f"svc.{zone}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.213.7.8"}]}}]},
+    )
+    _, out = invoke_json(lam, make_function(FLAGS, Timeout=20), {"name": f"svc.{zone}"})
+    assert out == {"ra": True, "rcode": 0}
+
+
 TLS = textwrap.dedent(
     """
     import ssl

@@ -102,3 +102,27 @@ def test_plain_process_fallback_keeps_the_contract(tmp_path: Path):
     assert not host.isolated and host.reason
     code, out, oom = asyncio.run(_run(host, "echo plain; exit 3", cwd=str(tmp_path)))
     assert code == 3 and out.strip() == "plain" and oom is False
+
+
+@root_only
+def test_limits_change_while_the_tree_waits_on_its_stdin(tmp_path: Path):
+    """A tree started with one memory limit and fed its work on stdin (Lambda's spares) runs
+    under the limit set afterwards, larger or smaller (v1: memory+swap moved in order)."""
+    host = SandboxHost(tmp_path)
+    script = "read n; python3 -c \"b=bytearray($n<<20); print('ok', len(b) >> 20)\""
+
+    async def run(start_mb: int, then_mb: int, alloc_mb: int) -> tuple[int, str, bool]:
+        sb = await host.start(SandboxSpec(argv=["/bin/sh", "-c", script], env=ENV, stdin_pipe=True,
+                                          limits=Limits(memory_mb=start_mb)))
+        sb.set_limits(Limits(memory_mb=then_mb))
+        sb.feed(f"{alloc_mb}\n".encode())
+        out = await sb.stdout.read()
+        code = await sb.wait()
+        oom = sb.oom_killed()
+        await sb.destroy()
+        return code, out.decode(), oom
+
+    code, out, oom = asyncio.run(run(48, 256, 128))
+    assert code == 0 and out.strip() == "ok 128" and not oom, out
+    code, out, oom = asyncio.run(run(256, 48, 128))
+    assert code != 0 and oom, out

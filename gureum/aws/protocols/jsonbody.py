@@ -166,6 +166,13 @@ def to_json(value: Any, shape: Shape, ts_default: str = "unixTimestamp", binary:
         return out
     if t == "list":
         member = shape.member
+        kind = member.type
+        if not member.raw.get("document"):  # lists of numbers or timestamps (GetMetricData's): one lookup per list
+            if kind in ("float", "double"):
+                return [None if v is None else float(v) for v in value]
+            if kind == "timestamp" and not binary:
+                fmt = timestamp_format(member, ts_default)
+                return [None if v is None else format_timestamp(v, fmt) for v in value]
         return [to_json(v, member, ts_default, binary) for v in value]
     if t == "map":
         vshape = shape.value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from gureum.aws import hooks
 from gureum.aws.errors import AwsError
@@ -68,9 +68,12 @@ def parse(
             found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
             if found:
                 out[mname] = found
+    # Keys the request URI itself carries (a model's "/things?mode=import") are the
+    # operation's, not a query-string map's.
+    literal = {k for k, _ in parse_qsl(op.request_uri.partition("?")[2], keep_blank_values=True)}
     for mname, mshape in shape.members.items():
         if mshape.location == "querystring" and mshape.type == "map":
-            rest = {k: v for k, v in qmulti.items() if k not in used_query}
+            rest = {k: v for k, v in qmulti.items() if k not in used_query and k not in literal}
             if rest:
                 if mshape.value.type == "list":
                     out[mname] = rest

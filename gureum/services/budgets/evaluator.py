@@ -2,8 +2,10 @@
 computed from the usage ledger (spend.py); a notification whose threshold is crossed fires
 once per budget period: the transaction that marks it fired for the period (model.py's
 "period") is the one whose node sends it, so with several nodes it is sent once. SNS
-subscribers get the message through SNS's port (gureum/ports.py TOPICS); gureum sends no
-mail, so an EMAIL subscriber's message is written to the node's log (logger gureum.budgets)."""
+subscribers get the message through SNS's port (gureum/ports.py TOPICS); EMAIL subscribers get
+it as mail from AWS's own sender (SENDER) through SES's port for system mail (ses/port.py
+`send_system_email`: kept at GET /_gureum/ses and relayed, outside the account's sandbox and
+bill), and it is written to the node's log too (logger gureum.budgets)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from gureum.store import Txn
 
 log = logging.getLogger("gureum.budgets")
+SENDER = "AWS Budgets <aws-budgets@email.amazon.com>"
+MAIL_REGION = "us-east-1"  # Budgets is a global service served from us-east-1
 
 
 def message(account: str, budget: dict[str, Any], n: dict[str, Any], s: spend.Spend) -> tuple[str, str]:
@@ -96,7 +100,11 @@ async def evaluate(app: App) -> int:
                     if sub["SubscriptionType"] == "SNS":
                         await port(app, TOPICS).publish(sub["Address"], body, subject=subject)
                     else:
-                        log.warning("budget notification to %s (gureum sends no mail): %s\n%s", sub["Address"], subject, body)
+                        from gureum.services.ses import port as ses
+
+                        log.warning("budget notification to %s: %s\n%s", sub["Address"], subject, body)
+                        await ses.send_system_email(app, account, MAIL_REGION, source=SENDER, to=[sub["Address"]],
+                                                    subject=subject, text=body)
                     sent += 1
                 except Exception:
                     log.exception("could not send the budget notification of %s to %s", budget["BudgetName"], sub["Address"])

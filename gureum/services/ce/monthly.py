@@ -1,5 +1,7 @@
 """Monthly charges written to the usage ledger: Route 53 hosted zones ($0.50 a zone a month,
-price table unit "HostedZone", usage type "HostedZone", no Region prefix).
+price table unit "HostedZone", usage type "HostedZone", no Region prefix) and health checks
+(by type: "Health-Check-AWS"/"Health-Check-Non-AWS" and one "Health-Check-Option-*" unit per
+optional feature, route53 metering.py `health_check_units`).
 
 As AWS bills them: a zone is charged for the month it is created in once it has existed 12
 hours (a zone deleted sooner is free), then at the start of every month it still exists in.
@@ -9,7 +11,10 @@ it (table `ce.zones_seen`: "<account>/<zone id>" -> {"first": epoch seconds}).
 Ledger rows: "<account>/route53/<month start ms:013d>.<zone id>" -> {"service": "route53",
 "unit": "HostedZone", "region": "global", "resource": zone id, "quantity": 1, "ts"}. The key
 names the month and the zone, so every node running this job writes the same row: a zone's
-month is charged exactly once however many nodes (or runs) see it. Runs every
+month is charged exactly once however many nodes (or runs) see it. A health check is charged for
+every month it exists in (from the first time this job sees it), one row per unit:
+"<account>/route53/<month start ms:013d>.<check id>.<unit>" -> {..., "quantity": n}; its
+configuration when first seen in a month prices that month. Runs every
 `ce.monthly_interval` seconds on every API node (component "ce-monthly").
 """
 
@@ -61,7 +66,22 @@ def charge(txn: Txn, now: float) -> int:
             txn.put(USAGE, row_key, {"service": "route53", "unit": "HostedZone", "region": "global", "resource": zone_id,
                                      "quantity": 1, "ts": int(ts * 1000)})
         charged += 1
+    charge_health_checks(txn, now)
     return charged
+
+
+def charge_health_checks(txn: Txn, now: float) -> int:
+    """Write this month's rows of every health check (by type and options, route53
+    metering.py); the number of checks charged."""
+    this_month = month_start(now)
+    checks = route53.health_checks(txn)
+    for account, check_id, units in checks:
+        for unit, quantity in units:
+            row_key = f"{account}/route53/{int(this_month * 1000):013d}.{check_id}.{unit}"
+            if txn.get(USAGE, row_key) is None:
+                txn.put(USAGE, row_key, {"service": "route53", "unit": unit, "region": "global", "resource": check_id,
+                                         "quantity": quantity, "ts": int(now * 1000)})
+    return len(checks)
 
 
 async def run(app: App) -> None:

@@ -39,8 +39,7 @@ def metric_points(txn: Txn, account: str, region: str, alarm: dict[str, Any], no
     lo, hi = starts[0], starts[-1] + period
     if alarm.get("MetricName"):
         stat = alarm.get("Statistic") or alarm.get("ExtendedStatistic") or "Average"
-        b = query.metric_buckets(txn, account, region, alarm, period, lo, hi, alarm.get("Unit"))
-        series = query.series_of(b, stat)
+        series = query.metric_series(txn, account, region, alarm, period, lo, hi, alarm.get("Unit"), stat)
     else:
         results = query.run_queries(txn, account, region, alarm["Metrics"], lo, hi)
         wanted = next((q["Id"] for q in alarm["Metrics"] if q.get("ReturnData", True)), None)

@@ -177,19 +177,29 @@ def put(txn: Txn, account: str, region: str, namespace: str, data: list[dict[str
     return len(aggs)
 
 
-def read(txn: Txn, account: str, region: str, namespace: str, name: str, dimensions: list[dict[str, str]] | None,
-         start: float, end: float) -> list[tuple[float, int, stats.Agg]]:
-    """Every stored bucket of one metric starting in [start, end): (time, resolution, agg)."""
+def scan(txn: Txn, account: str, region: str, namespace: str, name: str, dimensions: list[dict[str, str]] | None,
+         start: float, end: float) -> list[tuple[int, list[tuple[str, stats.Agg]]]]:
+    """The stored rows of one metric whose bucket may overlap [start, end), as scanned: one
+    key-range scan per storage resolution, (resolution, [(key, agg)...]) (fold.py reads them;
+    the bucket start is the key's last 11 digits)."""
     mid = metric_id(metric_key(account, region, namespace, name, dimensions))
-    out: list[tuple[float, int, stats.Agg]] = []
+    out: list[tuple[int, list[tuple[str, stats.Agg]]]] = []
+    stop = f"{int(math.ceil(end)):011d}"
     for res in RESOLUTIONS:
         prefix = data_prefix(account, region, mid, res)
         lo = max(0, int(start // res * res))
-        for key, doc in txn.scan(DATA, prefix, start=prefix + f"{lo:011d}", end=prefix + f"{int(math.ceil(end)):011d}"):
-            t = int(key.rsplit("/", 1)[1])
-            if t + res > start:
-                out.append((float(t), res, doc))
+        rows = txn.scan(DATA, prefix, start=prefix + f"{lo:011d}", end=prefix + stop)
+        if rows:
+            out.append((res, rows))
     return out
+
+
+def read(txn: Txn, account: str, region: str, namespace: str, name: str, dimensions: list[dict[str, str]] | None,
+         start: float, end: float) -> list[tuple[float, int, stats.Agg]]:
+    """Every stored bucket of one metric overlapping [start, end): (time, resolution, agg)."""
+    return [(float(key[-11:]), res, doc)
+            for res, rows in scan(txn, account, region, namespace, name, dimensions, start, end)
+            for key, doc in rows if int(key[-11:]) + res > start]
 
 
 def iter_metrics(txn: Txn, account: str, region: str, namespace: str | None = None) -> Iterator[dict[str, Any]]:

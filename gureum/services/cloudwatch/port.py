@@ -1,13 +1,15 @@
 """CloudWatch for other services (imported as a module, gureum/ports.py):
 
-- `emit(app, account, region, namespace, name, dimensions, value, unit)`: record one value of a
-  metric AWS emits on the service's behalf (AWS/Lambda Invocations, Duration, ...), batched per
-  minute in memory and written every few seconds (emitter.py); never blocks, never raises for
-  the caller's sake.
+- `emit(app, account, region, namespace, name, dimensions, value, unit, at=None, count=1)`:
+  record one value (or `count` equal values, at time `at`) of a metric AWS emits on the
+  service's behalf (AWS/Lambda Invocations, Duration, ...), batched per minute in memory and
+  written every few seconds (emitter.py); never blocks, never raises for the caller's sake.
 - `put_datapoints(txn, account, region, namespace, data)`: store datapoints inside the
   caller's transaction (CloudWatch Logs metric filters: a datapoint exists exactly when the
   events that made it were stored). `data` items are PutMetricData's MetricDatum (MetricName,
   Dimensions [{"Name","Value"}], Timestamp (aware datetime), Value, Unit).
+- `alarm_states(txn, alarms)`: the states of named alarms (Route 53's CLOUDWATCH_METRIC
+  health checks follow them).
 """
 
 from __future__ import annotations
@@ -24,11 +26,25 @@ if TYPE_CHECKING:
 
 
 def emit(app: App, account: str, region: str, namespace: str, name: str, dimensions: dict[str, str], value: float,
-         unit: str | None = None) -> None:
+         unit: str | None = None, at: float | None = None, count: float = 1.0) -> None:
     from gureum.services.cloudwatch.emitter import Emitter
 
-    app.parts.lazy(EMITTER, lambda: Emitter(app)).emit(account, region, namespace, name, dimensions, value, unit)
+    app.parts.lazy(EMITTER, lambda: Emitter(app)).emit(account, region, namespace, name, dimensions, value, unit,
+                                                       at, count)
 
 
 def put_datapoints(txn: Txn, account: str, region: str, namespace: str, data: list[dict[str, Any]]) -> None:
     metrics.put(txn, account, region, namespace, data, time.time())
+
+
+def alarm_states(txn: Txn, alarms: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+    """(account, Region, alarm name) -> the alarm's StateValue (OK, ALARM, INSUFFICIENT_DATA)
+    for those of `alarms` that exist (Route 53's CLOUDWATCH_METRIC health checks)."""
+    from gureum.services.cloudwatch import alarms as alarm_model
+
+    out: dict[tuple[str, str, str], str] = {}
+    for ref in alarms:
+        doc = alarm_model.get(txn, *ref)
+        if doc is not None:
+            out[ref] = str(doc.get("StateValue") or "INSUFFICIENT_DATA")
+    return out

@@ -4,6 +4,7 @@ MetricStat queries and metric math (mathexpr.py), with AWS's limits and ordering
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any
 
 from gureum.aws import paging
 from gureum.aws.errors import AwsError
-from gureum.services.cloudwatch import mathexpr, metrics, stats
+from gureum.services.cloudwatch import fold, mathexpr, metrics, stats
 from gureum.store import Txn
 
 MAX_STATISTICS_POINTS = 1440
@@ -28,30 +29,28 @@ def check_period(period: int, where: str = "Period") -> None:
         raise _bad(f"The parameter {where} must be a multiple of 60 or one of 1, 5, 10, 20, 30.")
 
 
-def buckets(rows: list[tuple[float, int, stats.Agg]], period: int, start: float, end: float,
-            unit: str | None = None, values_too: bool = True) -> dict[float, stats.Agg]:
-    """Merge a metric's stored buckets into periods starting at `start` rounded down as AWS
-    rounds it (to the minute for periods of a minute or more, else to the second). The
-    aggregates returned may be the rows' own: callers read them, never change them."""
-    origin = float(int(start // 60 * 60)) if period >= 60 else float(int(start))
-    out: dict[float, stats.Agg] = {}
-    for t, _res, agg in rows:
-        if unit is not None and (agg.get("u") or "None") != unit:
-            continue
-        if not start <= t < end and not (t < start < t + _res):
-            continue
-        b = origin + (t - origin) // period * period
-        prev = out.get(b)
-        out[b] = agg if prev is None else stats.merge(prev, agg, values_too=values_too)
-    return out
-
-
-def metric_buckets(txn: Txn, account: str, region: str, metric: dict[str, Any], period: int, start: float, end: float,
-                   unit: str | None = None, statistics: list[str] | None = None) -> dict[float, stats.Agg]:
-    """`metric`'s data in periods; `statistics`: the ones that will be read (None: any)."""
-    rows = metrics.read(txn, account, region, metric["Namespace"], metric["MetricName"], metric.get("Dimensions"),
+def scanned(txn: Txn, account: str, region: str, metric: dict[str, Any], start: float, end: float) -> fold.Scanned:
+    return metrics.scan(txn, account, region, metric["Namespace"], metric["MetricName"], metric.get("Dimensions"),
                         start, end)
-    return buckets(rows, period, start, end, unit, statistics is None or stats.needs_values(statistics))
+
+
+def metric_periods(txn: Txn, account: str, region: str, metric: dict[str, Any], period: int, start: float, end: float,
+                   unit: str | None = None, statistics: list[str] | None = None) -> fold.Periods:
+    """`metric`'s data in periods; `statistics`: the ones that will be read (None: any)."""
+    return fold.fold(scanned(txn, account, region, metric, start, end), period, start, end, unit,
+                     statistics is None or stats.needs_values(statistics))
+
+
+def metric_columns(txn: Txn, account: str, region: str, metric: dict[str, Any], period: int, start: float, end: float,
+                   unit: str | None, stat: str) -> tuple[list[float], list[float]]:
+    """`metric`'s statistic `stat` per period with data, as (times ascending, values)."""
+    return metric_periods(txn, account, region, metric, period, start, end, unit, [stat]).statistic(stat)
+
+
+def metric_series(txn: Txn, account: str, region: str, metric: dict[str, Any], period: int, start: float, end: float,
+                  unit: str | None, stat: str) -> dict[float, float]:
+    """The same as a time -> value map (alarms, metric math)."""
+    return dict(zip(*metric_columns(txn, account, region, metric, period, start, end, unit, stat), strict=True))
 
 
 def get_statistics(txn: Txn, account: str, region: str, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,26 +73,22 @@ def get_statistics(txn: Txn, account: str, region: str, p: dict[str, Any]) -> li
                                f"You have requested up to {n} datapoints, which exceeds the limit of "
                                f"{MAX_STATISTICS_POINTS}. You may reduce the datapoints requested by increasing "
                                "Period, or decreasing the time range.")
+    periods = metric_periods(txn, account, region, p, period, start, end, p.get("Unit"), names + extended)
     out = []
-    for t, agg in sorted(metric_buckets(txn, account, region, p, period, start, end, p.get("Unit"),
-                                                   names + extended).items()):
-        if agg["c"] <= 0:
+    for i, t in enumerate(periods.times):
+        if periods.count[i] <= 0:
             continue
         point: dict[str, Any] = {"Timestamp": metrics.to_datetime(t)}
         for s in names:
-            v = stats.statistic(agg, s)
+            v = periods.one(i, s)
             if v is not None:
                 point[s] = v
-        ext = {e: v for e in extended if (v := stats.statistic(agg, e)) is not None}
+        ext = {e: v for e in extended if (v := periods.one(i, e)) is not None}
         if ext:
             point["ExtendedStatistics"] = ext
-        point["Unit"] = agg.get("u") or "None"
+        point["Unit"] = periods.units[i] or "None"
         out.append(point)
     return out
-
-
-def series_of(bucketed: dict[float, stats.Agg], stat: str) -> dict[float, float]:
-    return {t: v for t, agg in bucketed.items() if agg["c"] > 0 and (v := stats.statistic(agg, stat)) is not None}
 
 
 def _check_queries(queries: list[dict[str, Any]]) -> None:
@@ -130,8 +125,8 @@ def run_queries(txn: Txn, account: str, region: str, queries: list[dict[str, Any
     for q in queries:
         ms = q.get("MetricStat")
         if ms is not None:
-            b = metric_buckets(txn, account, region, ms["Metric"], ms["Period"], start, end, ms.get("Unit"), [ms["Stat"]])
-            results[q["Id"]] = series_of(b, ms["Stat"])
+            results[q["Id"]] = metric_series(txn, account, region, ms["Metric"], ms["Period"], start, end,
+                                             ms.get("Unit"), ms["Stat"])
     pending = [q for q in queries if q.get("Expression") is not None]
     parsed: dict[str, mathexpr.Node] = {}
     for q in pending:
@@ -185,39 +180,74 @@ def _order(parsed: dict[str, mathexpr.Node]) -> list[str]:
     return out
 
 
+Columns = tuple[list[float], list[float]]  # (times ascending, values)
+LISTING = "cloudwatch.metricdata"
+
+
 def get_metric_data(txn: Txn, account: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
+    """One page of GetMetricData. The page runs through the shown queries in order, each one's
+    points by time (ScanBy), and stops after MaxDatapoints (AWS's 100,800 by default); its token
+    carries the last point's (query index, time key). Without metric math a query's series is
+    computed only when the page reaches it, so a page reads only the rows it returns (and the
+    next query's, to know whether a token is due)."""
     start, end = p["StartTime"].timestamp(), p["EndTime"].timestamp()
     if start >= end:
         raise _bad("The parameter StartTime must be less than the parameter EndTime.")
     queries: list[dict[str, Any]] = p["MetricDataQueries"]
-    results = run_queries(txn, account, region, queries, start, end)
+    _check_queries(queries)
     descending = (p.get("ScanBy") or "TimestampDescending") == "TimestampDescending"
     shown = [q for q in queries if q.get("ReturnData", True)]
-    points: list[tuple[int, float, float]] = []  # (index of the query among the shown, time, value)
-    for i, q in enumerate(shown):
-        series, _ = results[q["Id"]]
-        points.extend((i, t, v) for t, v in series.items())
+    errors: dict[str, str | None] = {}
+    if any(q.get("Expression") is not None for q in queries):
+        full = run_queries(txn, account, region, queries, start, end)
+        errors = {qid: err for qid, (_s, err) in full.items()}
 
-    def order(x: tuple[int, float, float]) -> tuple[int, float]:
-        return (x[0], -x[1] if descending else x[1])
+        def columns(q: dict[str, Any]) -> Columns:
+            series = full[q["Id"]][0]
+            times = sorted(series)
+            return times, [series[t] for t in times]
+    else:
+        def columns(q: dict[str, Any]) -> Columns:
+            ms = q["MetricStat"]
+            return metric_columns(txn, account, region, ms["Metric"], ms["Period"], start, end, ms.get("Unit"),
+                                  ms["Stat"])
 
-    points.sort(key=order)
-    page, token = paging.page_items(
-        points, order, listing="cloudwatch.metricdata",
-        token=p.get("NextToken"), limit=p.get("MaxDatapoints"), default_limit=MAX_DATA_POINTS,
-        filters={"b": _binding(p)},
-        error=lambda: AwsError.modeled("cloudwatch", "InvalidNextToken", "The specified NextToken is not valid."))
-    by_query: dict[int, list[tuple[float, float]]] = {}
-    for j, t, v in page:
-        by_query.setdefault(j, []).append((t, v))
+    binding = paging.bind(LISTING, "", {"b": _binding(p)})
+    first, after = _resume(binding, p.get("NextToken"), len(shown))
+    left = paging.page_size(p.get("MaxDatapoints"), MAX_DATA_POINTS)
+    page: dict[int, Columns] = {}
+    token: str | None = None
+    for i in range(first, len(shown)):
+        times, values = columns(shown[i])
+        lo, hi = 0, len(times)  # what is left of this query's points, in ascending index terms
+        if i == first and after is not None:
+            if descending:  # keys are -t: skip every time >= -after
+                hi = bisect.bisect_left(times, -after)
+            else:
+                lo = bisect.bisect_right(times, after)
+        avail = hi - lo
+        if avail <= 0:
+            continue
+        if left == 0:
+            token = _token(binding, page, descending)
+            break
+        take = min(left, avail)
+        if descending:
+            page[i] = (times[hi - take:hi][::-1], values[hi - take:hi][::-1])
+        else:
+            page[i] = (times[lo:lo + take], values[lo:lo + take])
+        left -= take
+        if take < avail:
+            token = _token(binding, page, descending)
+            break
     out_results = []
     for i, q in enumerate(shown):
-        mine = by_query.get(i, [])
-        _series, err = results[q["Id"]]
+        mine_t, mine_v = page.get(i, ([], []))
         label = q.get("Label") or (q["MetricStat"]["Metric"]["MetricName"] if q.get("MetricStat") else q["Id"])
         r: dict[str, Any] = {"Id": q["Id"], "Label": label,
-                             "Timestamps": [metrics.to_datetime(t) for t, _ in mine], "Values": [v for _, v in mine],
+                             "Timestamps": [metrics.to_datetime(t) for t in mine_t], "Values": mine_v,
                              "StatusCode": "PartialData" if token else "Complete"}
+        err = errors.get(q["Id"])
         if err:
             r["StatusCode"] = "InternalError"
             r["Messages"] = [{"Code": "InternalError", "Value": err}]
@@ -226,6 +256,30 @@ def get_metric_data(txn: Txn, account: str, region: str, p: dict[str, Any]) -> d
     if token:
         out["NextToken"] = token
     return out
+
+
+def _invalid_token() -> AwsError:
+    return AwsError.modeled("cloudwatch", "InvalidNextToken", "The specified NextToken is not valid.")
+
+
+def _resume(binding: str, token: str | None, shown: int) -> tuple[int, float | None]:
+    """Where a page starts: (index of the shown query, time key of the last point returned)."""
+    if not token:
+        return 0, None
+    try:
+        key = json.loads(paging.decode(binding, token))
+        qi, after = int(key[0]), float(key[1])
+    except (paging.BadToken, ValueError, TypeError, IndexError, KeyError):
+        raise _invalid_token() from None
+    if not 0 <= qi < shown:
+        raise _invalid_token()
+    return qi, after
+
+
+def _token(binding: str, page: dict[int, Columns], descending: bool) -> str:
+    i = max(page)
+    t = page[i][0][-1]
+    return paging.encode(binding, json.dumps([i, -t if descending else t], separators=(",", ":")))
 
 
 def _binding(p: dict[str, Any]) -> str:

@@ -37,19 +37,37 @@ def merge(a: Agg | None, b: Agg, *, values_too: bool = True) -> Agg:
         for v, c in [*a["v"], *b["v"]]:
             counts[v] = counts.get(v, 0.0) + c
         values = [[v, c] for v, c in sorted(counts.items())][:MAX_VALUES] if len(counts) <= MAX_VALUES else \
-            _thin(sorted(counts.items()))
+            thin(sorted(counts.items()))
     return {"c": a["c"] + b["c"], "s": a["s"] + b["s"], "lo": min(a["lo"], b["lo"]), "hi": max(a["hi"], b["hi"]), "v": values}
 
 
-def _thin(items: list[tuple[float, float]]) -> list[list[float]]:
-    """Keep MAX_VALUES evenly spread values, each carrying the counts of the ones it stands for."""
-    step = len(items) / MAX_VALUES
+def thin(items: list[tuple[float, float]]) -> list[list[float]]:
+    """At most MAX_VALUES values standing for `items` (sorted (value, count) pairs): runs of
+    neighbouring values holding about an equal share of the total count, each kept as its
+    count-weighted median with the run's count, so percentiles stay near where they were."""
+    total = sum(c for _, c in items)
+    share = total / MAX_VALUES
     out: list[list[float]] = []
-    for i in range(MAX_VALUES):
-        chunk = items[int(i * step):int((i + 1) * step)]
-        if chunk:
-            out.append([chunk[len(chunk) // 2][0], sum(c for _, c in chunk)])
+    run: list[tuple[float, float]] = []
+    held = 0.0
+    for value, count in items:
+        run.append((value, count))
+        held += count
+        if held >= share and len(out) < MAX_VALUES - 1:  # the last run takes everything left
+            out.append([_median(run, held), held])
+            run, held = [], 0.0
+    if run:
+        out.append([_median(run, held), held])
     return out
+
+
+def _median(run: list[tuple[float, float]], held: float) -> float:
+    seen = 0.0
+    for value, count in run:
+        seen += count
+        if seen >= held / 2:
+            return value
+    return run[-1][0]
 
 
 def statistic(agg: Agg, name: str) -> float | None:

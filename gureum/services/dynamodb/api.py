@@ -9,11 +9,20 @@ from typing import Any
 
 from gureum.aws import tags
 from gureum.aws.dispatch import Handler, RequestContext, operation
+from gureum.services.dynamodb import backups as BK
 from gureum.services.dynamodb import batch as B
 from gureum.services.dynamodb import capacity as C
+from gureum.services.dynamodb import exports as EX
+from gureum.services.dynamodb import global_tables as GT
+from gureum.services.dynamodb import imports as IM
 from gureum.services.dynamodb import items as I
+from gureum.services.dynamodb import kinesis_dest as KD
+from gureum.services.dynamodb import metering as M
 from gureum.services.dynamodb import operations as O
+from gureum.services.dynamodb import partiql as P
 from gureum.services.dynamodb import query as Q
+from gureum.services.dynamodb import resource_policy as RP
+from gureum.services.dynamodb import stream_spec as SS
 from gureum.services.dynamodb import tables as T
 from gureum.services.dynamodb import values as V
 from gureum.services.dynamodb.values import invalid
@@ -23,21 +32,24 @@ TAG_RULES = tags.Rules(invalid=invalid, too_many_message="The number of tags exc
 
 
 def ddb(name: str) -> Callable[[Handler], Handler]:
-    return operation("dynamodb", name)
+    register = operation("dynamodb", name)
+    if name in M.DATA_PLANE:  # on-demand request units go to the usage ledger (metering.py)
+        return lambda fn: register(M.metered(fn))
+    return register
 
 
 # -- tables -----------------------------------------------------------------------------------
 
 @ddb("CreateTable")
 async def create_table(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    if params.get("StreamSpecification", {}).get("StreamEnabled"):
-        raise O.not_built("DynamoDB Streams (StreamSpecification)")
-
     def txn(t: Txn) -> dict[str, Any]:
         if params.get("Tags"):
             tags.check([(x["Key"], x["Value"]) for x in params["Tags"]], TAG_RULES)
         doc = T.create(t, ctx.account_id, ctx.region, params, time.time())
-        return T.describe(t, ctx.account_id, ctx.region, doc, "CREATING")
+        if params.get("StreamSpecification"):
+            SS.apply(t, ctx.account_id, ctx.region, doc, params["StreamSpecification"], int(time.time() * 1000), creating=True)
+            T.put(t, ctx.account_id, ctx.region, doc)
+        return T.describe(t, ctx.account_id, ctx.region, doc, "CREATING") | SS.describe(doc)
 
     return {"TableDescription": await ctx.app.store.run(txn)}
 
@@ -46,7 +58,10 @@ async def create_table(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 async def describe_table(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def txn(t: Txn) -> dict[str, Any]:
         doc = T.get(t, ctx.account_id, ctx.region, params["TableName"], describe=True)
-        return T.describe(t, ctx.account_id, ctx.region, doc)
+        out = T.describe(t, ctx.account_id, ctx.region, doc) | SS.describe(doc) | GT.describe(t, ctx.account_id, doc)
+        if doc.get("Restore"):
+            out["RestoreSummary"] = BK.restore_summary_shape(doc)
+        return out
 
     return {"Table": await ctx.app.store.read(txn)}
 
@@ -60,8 +75,18 @@ async def list_tables(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
 
 @ddb("UpdateTable")
 async def update_table(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    if params.get("StreamSpecification") or params.get("ReplicaUpdates"):
-        raise O.not_built("streams and replicas in UpdateTable")
+    if params.get("ReplicaUpdates"):
+        others = [k for k in params if k not in ("TableName", "ReplicaUpdates")]
+        if others:
+            raise invalid("One or more parameter values were invalid: ReplicaUpdates cannot be combined with other "
+                          f"updates: {', '.join(sorted(others))}")
+
+        def replicas(t: Txn) -> dict[str, Any]:
+            creating = frozenset(u["Create"]["RegionName"] for u in params["ReplicaUpdates"] if u.get("Create"))
+            doc = GT.update(t, ctx.account_id, ctx.region, params["TableName"], params["ReplicaUpdates"], time.time())
+            return T.describe(t, ctx.account_id, ctx.region, doc, "UPDATING") | SS.describe(doc) | GT.describe(t, ctx.account_id, doc, creating)
+
+        return {"TableDescription": await ctx.app.store.run(replicas)}
 
     def txn(t: Txn) -> dict[str, Any]:
         def backfill(t: Txn, doc: dict[str, Any], g: dict[str, Any]) -> None:
@@ -69,7 +94,10 @@ async def update_table(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
             I.backfill(t, s, s.index(g["IndexName"]))
 
         doc = T.update(t, ctx.account_id, ctx.region, params, time.time(), backfill, I.drop_index)
-        out = T.describe(t, ctx.account_id, ctx.region, doc, "UPDATING")
+        if params.get("StreamSpecification"):
+            SS.apply(t, ctx.account_id, ctx.region, doc, params["StreamSpecification"], int(time.time() * 1000))
+            T.put(t, ctx.account_id, ctx.region, doc)
+        out = T.describe(t, ctx.account_id, ctx.region, doc, "UPDATING") | SS.describe(doc)
         created = {u["Create"]["IndexName"] for u in params.get("GlobalSecondaryIndexUpdates") or [] if "Create" in u}
         for g in out.get("GlobalSecondaryIndexes", []):
             if g["IndexName"] in created:
@@ -84,8 +112,10 @@ async def update_table(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 async def delete_table(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def txn(t: Txn) -> dict[str, Any]:
         doc = T.get(t, ctx.account_id, ctx.region, params["TableName"])
-        out = T.describe(t, ctx.account_id, ctx.region, doc, "DELETING")
+        out = T.describe(t, ctx.account_id, ctx.region, doc, "DELETING") | SS.describe(doc)
         T.delete(t, ctx.account_id, ctx.region, params["TableName"])
+        GT.leave(t, ctx.account_id, ctx.region, doc["TableName"], list(doc.get("Replicas") or []))
+        SS.disable_on_delete(t, doc, int(time.time() * 1000))
         I.drop_table(t, T.table_key(ctx.account_id, ctx.region, doc["TableName"]))
         return out
 
@@ -153,6 +183,7 @@ async def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
 async def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def txn(t: Txn) -> None:
         account, region, doc = T.by_arn(t, params["ResourceArn"])
+        tags.refuse_system_removal(doc.get("Tags") or {}, params["TagKeys"], TAG_RULES)
         doc["Tags"] = tags.apply(doc.get("Tags") or {}, {}, params["TagKeys"], TAG_RULES)
         T.put(t, account, region, doc)
 
@@ -281,3 +312,138 @@ async def transact_get_items(ctx: RequestContext, params: dict[str, Any]) -> dic
 @ddb("TransactWriteItems")
 async def transact_write_items(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return await ctx.app.store.run(lambda t: B.transact_write(t, ctx.account_id, ctx.region, params, time.time()))
+
+
+# -- PartiQL ----------------------------------------------------------------------------------
+
+@ddb("ExecuteStatement")
+async def execute_statement(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.run(lambda t: P.execute(t, ctx.account_id, ctx.region, params))
+
+
+@ddb("BatchExecuteStatement")
+async def batch_execute_statement(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.run(lambda t: P.batch(t, ctx.account_id, ctx.region, params))
+
+
+@ddb("ExecuteTransaction")
+async def execute_transaction(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.run(lambda t: P.transaction(t, ctx.account_id, ctx.region, params, time.time()))
+
+
+# -- backups ----------------------------------------------------------------------------------
+
+@ddb("CreateBackup")
+async def create_backup(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"BackupDetails": await ctx.app.store.run(lambda t: BK.create(t, ctx.account_id, ctx.region, params, time.time()))}
+
+
+@ddb("DescribeBackup")
+async def describe_backup(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"BackupDescription": await ctx.app.store.read(lambda t: BK.describe_backup(t, params["BackupArn"], ctx.account_id))}
+
+
+@ddb("DeleteBackup")
+async def delete_backup(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"BackupDescription": await ctx.app.store.run(lambda t: BK.delete(t, params["BackupArn"], ctx.account_id))}
+
+
+@ddb("ListBackups")
+async def list_backups(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.read(lambda t: BK.list_backups(t, ctx.account_id, ctx.region, params))
+
+
+@ddb("RestoreTableFromBackup")
+async def restore_table_from_backup(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"TableDescription": await ctx.app.store.run(lambda t: BK.restore(t, ctx.account_id, ctx.region, params, time.time()))}
+
+
+@ddb("RestoreTableToPointInTime")
+async def restore_table_to_point_in_time(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"TableDescription": await ctx.app.store.run(
+        lambda t: BK.restore_to_point_in_time(t, ctx.account_id, ctx.region, params, time.time()))}
+
+
+@ddb("DescribeContinuousBackups")
+async def describe_continuous_backups(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    out = await ctx.app.store.read(lambda t: BK.describe_continuous(t, ctx.account_id, ctx.region, params["TableName"], time.time()))
+    return {"ContinuousBackupsDescription": out}
+
+
+@ddb("UpdateContinuousBackups")
+async def update_continuous_backups(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    out = await ctx.app.store.run(lambda t: BK.update_continuous(t, ctx.account_id, ctx.region, params, time.time()))
+    return {"ContinuousBackupsDescription": out}
+
+
+# -- exports ----------------------------------------------------------------------------------
+
+@ddb("ExportTableToPointInTime")
+async def export_table_to_point_in_time(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"ExportDescription": await EX.export(ctx.app, ctx.account_id, ctx.region, params)}
+
+
+@ddb("DescribeExport")
+async def describe_export(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"ExportDescription": await ctx.app.store.read(lambda t: EX.describe_export(t, params["ExportArn"], ctx.account_id))}
+
+
+@ddb("ListExports")
+async def list_exports(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.read(lambda t: EX.list_exports(t, ctx.account_id, ctx.region, params))
+
+
+# -- Kinesis streaming destinations -----------------------------------------------------------
+
+@ddb("EnableKinesisStreamingDestination")
+async def enable_kinesis_streaming_destination(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.run(lambda t: KD.enable(t, ctx.account_id, ctx.region, params))
+
+
+@ddb("DisableKinesisStreamingDestination")
+async def disable_kinesis_streaming_destination(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.run(lambda t: KD.disable(t, ctx.account_id, ctx.region, params))
+
+
+@ddb("UpdateKinesisStreamingDestination")
+async def update_kinesis_streaming_destination(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.run(lambda t: KD.update(t, ctx.account_id, ctx.region, params))
+
+
+@ddb("DescribeKinesisStreamingDestination")
+async def describe_kinesis_streaming_destination(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.read(lambda t: KD.describe(t, ctx.account_id, ctx.region, params["TableName"]))
+
+
+# -- imports ----------------------------------------------------------------------------------
+
+@ddb("ImportTable")
+async def import_table(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"ImportTableDescription": await IM.import_table(ctx.app, ctx.account_id, ctx.region, params)}
+
+
+@ddb("DescribeImport")
+async def describe_import(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"ImportTableDescription": await ctx.app.store.read(lambda t: IM.describe_import(t, params["ImportArn"], ctx.account_id))}
+
+
+@ddb("ListImports")
+async def list_imports(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.read(lambda t: IM.list_imports(t, ctx.account_id, ctx.region, params))
+
+
+# -- resource policies ------------------------------------------------------------------------
+
+@ddb("PutResourcePolicy")
+async def put_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.run(lambda t: RP.put(t, params, time.time()))
+
+
+@ddb("GetResourcePolicy")
+async def get_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.read(lambda t: RP.get(t, params["ResourceArn"]))
+
+
+@ddb("DeleteResourcePolicy")
+async def delete_resource_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.app.store.run(lambda t: RP.delete(t, params))

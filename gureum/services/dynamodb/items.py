@@ -6,17 +6,26 @@ stored form (values.py)}. Table dynamodb_index: "{table key}/{index}/{ihash}/{ir
 {range}/" -> {"i": the projected item}, one row per item that has every key attribute of the
 index (sparse indexes), rewritten on every write of the item. dynamodb_counts (tables.py) moves
 with every insert and delete. Nothing here commits: the operation's one transaction does.
+A table with an enabled stream ("Stream" in its document: tables.py) gets one change record
+per write that changes the item, appended by DynamoDB Streams' port in the same transaction
+(never for a no-op: a put of the same item, an update that changes nothing); a table with an
+ACTIVE Kinesis streaming destination gets AWS's change record on that Kinesis stream in the same
+transaction (kinesis_dest.py); a global table's write is applied to its replicas in the other
+regions in the same transaction too (global_tables.py).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from gureum.services.dynamodb import keys as K
+from gureum.services.dynamodb import kinesis_dest as KD
 from gureum.services.dynamodb import tables as T
 from gureum.services.dynamodb import values as V
 from gureum.services.dynamodb.values import Item, Value, invalid, kind
+from gureum.services.dynamodbstreams import port as streams
 from gureum.store import Txn
 
 ITEMS = "dynamodb_items"
@@ -40,6 +49,9 @@ class Schema:
     range: str | None
     types: dict[str, str]
     indexes: tuple[Index, ...]
+    stream: dict[str, Any] | None = None  # the table's enabled stream (dynamodbstreams.port)
+    kinesis: tuple[tuple[str, str], ...] = ()  # ACTIVE Kinesis streaming destinations (kinesis_dest.py)
+    replicas: tuple[str, ...] = ()  # regions of the global table's other replicas (global_tables.py)
 
     def index(self, name: str) -> Index:
         for i in self.indexes:
@@ -59,7 +71,8 @@ def schema(account: str, region: str, doc: dict[str, Any]) -> Schema:
             ih, ir = T.key_names(g["KeySchema"])
             proj = g["Projection"]
             idx.append(Index(g["IndexName"], local, ih, ir, proj["ProjectionType"], tuple(proj.get("NonKeyAttributes") or ())))
-    return Schema(T.table_key(account, region, doc["TableName"]), h, r, T.attr_types(doc), tuple(idx))
+    return Schema(T.table_key(account, region, doc["TableName"]), h, r, T.attr_types(doc), tuple(idx), doc.get("Stream"),
+                  KD.active(doc), tuple(doc.get("Replicas") or ()))
 
 
 def _enc(v: Value | None) -> str:
@@ -152,8 +165,19 @@ def projected(s: Schema, ix: Index, item: Item) -> Item:
     return {k: v for k, v in item.items() if k in names}
 
 
-def write(txn: Txn, s: Schema, old: Item | None, new: Item | None) -> None:
-    """Replace `old` by `new` (either None: an insert or a delete) with their index rows."""
+def same(a: Item, b: Item) -> bool:
+    return a.keys() == b.keys() and all(V.equal(a[k], b[k]) for k in a)
+
+
+def write(txn: Txn, s: Schema, old: Item | None, new: Item | None, *, service: bool = False, replicate: bool = True) -> None:
+    """Replace `old` by `new` (either None: an insert or a delete) with their index rows, and
+    the stream record of the change (`service`: made by DynamoDB itself, the TTL sweep); with
+    `replicate`, the same write on the global table's other replicas."""
+    if (s.stream is not None or s.kinesis) and not (old is not None and new is not None and same(old, new)):
+        if s.stream is not None:
+            _stream_record(txn, s, old, new, service)
+        if s.kinesis:
+            _kinesis_record(txn, s, old, new, service)
     ref = new if new is not None else old
     assert ref is not None
     skey = store_key(s, ref)
@@ -174,6 +198,49 @@ def write(txn: Txn, s: Schema, old: Item | None, new: Item | None) -> None:
         counts["n"] += (new is not None) - (old is not None)
         counts["bytes"] += (V.item_size(new) if new is not None else 0) - (V.item_size(old) if old is not None else 0)
         txn.put(T.COUNTS, s.tkey, counts)
+    if replicate and s.replicas:
+        _replicate(txn, s, key_of(s, ref), new)
+
+
+def _replicate(txn: Txn, s: Schema, key: Item, new: Item | None) -> None:
+    """Apply a write of the table of `s` to each of its global table replicas, in the same
+    transaction (global_tables.py keeps the replica set)."""
+    account, _, name = s.tkey.split("/", 2)
+    for other in s.replicas:
+        odoc = txn.get(T.TABLES, T.table_key(account, other, name))
+        if odoc is None:
+            continue
+        rs = schema(account, other, odoc)
+        old = get(txn, rs, key)
+        if old is None and new is None:
+            continue
+        write(txn, rs, old, new, replicate=False)
+
+
+def _stream_record(txn: Txn, s: Schema, old: Item | None, new: Item | None, service: bool) -> None:
+    assert s.stream is not None
+    ref = new if new is not None else old
+    assert ref is not None
+    keys = key_of(s, ref)
+    view = s.stream["view"]
+    size = V.item_size(keys)
+    if new is not None and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+        size += V.item_size(new)
+    if old is not None and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+        size += V.item_size(old)
+    streams.record(txn, s.stream, s.tkey.split("/")[1], V.item_to_store(keys),
+                   V.item_to_store(old) if old is not None else None, V.item_to_store(new) if new is not None else None,
+                   size, int(time.time() * 1000), service=service)
+
+
+def _kinesis_record(txn: Txn, s: Schema, old: Item | None, new: Item | None, service: bool) -> None:
+    ref = new if new is not None else old
+    assert ref is not None
+    keys = key_of(s, ref)
+    size = V.item_size(keys) + (V.item_size(new) if new is not None else 0) + (V.item_size(old) if old is not None else 0)
+    _, region, table = s.tkey.split("/", 2)
+    KD.emit(txn, s.kinesis, region, table, V.item_to_store(keys), V.item_to_store(old) if old is not None else None,
+            V.item_to_store(new) if new is not None else None, size, service)
 
 
 def backfill(txn: Txn, s: Schema, ix: Index) -> None:

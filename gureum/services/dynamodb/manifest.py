@@ -1,6 +1,6 @@
 """DynamoDB's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Manifest, Routing
 
 MANIFEST = Manifest(
     package="dynamodb",
@@ -11,4 +11,5 @@ MANIFEST = Manifest(
     routing={"dynamodb": Routing(target_prefix="DynamoDB_20120810")},
     settings="gureum.services.dynamodb.settings:DynamoDbSettings",
     reset="gureum.services.dynamodb.reset:reset",
+    denials={"dynamodb": Denial("AccessDeniedException")},  # AWS: 400 AccessDeniedException
 )

@@ -1,7 +1,9 @@
 """The single-item operations (GetItem, PutItem, UpdateItem, DeleteItem and the ConditionCheck
 of transactions) as functions on a store transaction: the request's expressions parsed once,
 the condition evaluated on the stored item, the write applied by items.write, ReturnValues
-shaped as AWS does. Consumed capacity follows AWS's arithmetic (capacity.py).
+shaped as AWS does. Consumed capacity follows AWS's arithmetic (capacity.py). PartiQL's writes
+(partiql.py) come here too, with their statements already parsed (`parsed=`), so that
+conditions, index rows and stream records have one path.
 """
 
 from __future__ import annotations
@@ -103,9 +105,11 @@ def get_item(txn: Txn, s: I.Schema, p: dict[str, Any]) -> tuple[Item | None, int
     return item, size
 
 
-def put_item(txn: Txn, s: I.Schema, p: dict[str, Any]) -> tuple[Item | None, Item, dict[str, Any]]:
+def put_item(txn: Txn, s: I.Schema, p: dict[str, Any], parsed: Parsed | None = None
+             ) -> tuple[Item | None, Item, dict[str, Any]]:
+    """PutItem of `p` (its expressions parsed here unless PartiQL gives them as `parsed`)."""
     rv = _return_values(p, ("NONE", "ALL_OLD"))
-    parsed = parse(p)
+    parsed = parse(p) if parsed is None else parsed
     new = I.check_item(s, p["Item"])
     old = I.get(txn, s, I.key_of(s, new))
     check_condition(parsed.condition, old, p)
@@ -116,9 +120,10 @@ def put_item(txn: Txn, s: I.Schema, p: dict[str, Any]) -> tuple[Item | None, Ite
     return old, new, out
 
 
-def delete_item(txn: Txn, s: I.Schema, p: dict[str, Any]) -> tuple[Item | None, dict[str, Any]]:
+def delete_item(txn: Txn, s: I.Schema, p: dict[str, Any], parsed: Parsed | None = None
+                ) -> tuple[Item | None, dict[str, Any]]:
     rv = _return_values(p, ("NONE", "ALL_OLD"))
-    parsed = parse(p)
+    parsed = parse(p) if parsed is None else parsed
     key = I.check_key(s, p["Key"])
     old = I.get(txn, s, key)
     check_condition(parsed.condition, old, p)
@@ -130,17 +135,18 @@ def delete_item(txn: Txn, s: I.Schema, p: dict[str, Any]) -> tuple[Item | None, 
     return old, out
 
 
-def update_item(txn: Txn, s: I.Schema, p: dict[str, Any]) -> tuple[Item | None, Item, dict[str, Any]]:
+def update_item(txn: Txn, s: I.Schema, p: dict[str, Any], parsed: Parsed | None = None
+                ) -> tuple[Item | None, Item, dict[str, Any]]:
     rv = _return_values(p, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
-    parsed = parse(p, update=True)
+    parsed = parse(p, update=True) if parsed is None else parsed
     key = I.check_key(s, p["Key"])
-    old = I.get(txn, s, key)
-    check_condition(parsed.condition, old, p)
     paths = [a[0] for acts in parsed.update.values() for a in acts]
     for path in paths:
         if path[0] in s.key_attrs():
             raise invalid(f"One or more parameter values were invalid: Cannot update attribute {path[0]}. "
                           "This attribute is part of the key")
+    old = I.get(txn, s, key)
+    check_condition(parsed.condition, old, p)
     base = old if old is not None else dict(key)
     new = E.apply_update(base, parsed.update) if parsed.update else dict(base)
     new = I.check_item(s, new, checked=True)
@@ -158,8 +164,8 @@ def update_item(txn: Txn, s: I.Schema, p: dict[str, Any]) -> tuple[Item | None, 
     return old, new, out
 
 
-def condition_check(txn: Txn, s: I.Schema, p: dict[str, Any]) -> Item | None:
-    parsed = parse(p)
+def condition_check(txn: Txn, s: I.Schema, p: dict[str, Any], parsed: Parsed | None = None) -> Item | None:
+    parsed = parse(p) if parsed is None else parsed
     key = I.check_key(s, p["Key"])
     old = I.get(txn, s, key)
     check_condition(parsed.condition, old, p)
@@ -167,4 +173,5 @@ def condition_check(txn: Txn, s: I.Schema, p: dict[str, Any]) -> Item | None:
 
 
 def schema_for(txn: Txn, account: str, region: str, name: str) -> I.Schema:
-    return I.schema(account, region, T.get(txn, account, region, name))
+    doc = T.get(txn, account, region, name)
+    return I.schema(*T.owner(doc), doc)

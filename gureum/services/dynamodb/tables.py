@@ -42,10 +42,22 @@ def not_found(name: str | None = None) -> AwsError:
 
 
 def get(txn: Txn, account: str, region: str, name: str, describe: bool = False) -> Doc:
+    """The table `name` of `account` in `region`; a table ARN names its own account and region
+    (another account's table, which the policy gate let through by its resource policy)."""
+    if arns.looks_like_arn(name):
+        parsed = arns.try_parse(name)
+        if parsed is not None and parsed.service == "dynamodb":
+            account, region = parsed.account, parsed.region
     doc = txn.get(TABLES, table_key(account, region, name_of(name)))
     if doc is None:
         raise not_found(name if describe else None)
     return doc
+
+
+def owner(doc: Doc) -> tuple[str, str]:
+    """(account, region) of a table document (from its ARN)."""
+    parts = str(doc["TableArn"]).split(":")
+    return parts[4], parts[3]
 
 
 def name_of(name_or_arn: str) -> str:

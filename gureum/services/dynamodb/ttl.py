@@ -2,6 +2,7 @@
 TTL attribute is a Number (epoch seconds) in the past are deleted (index rows and counters
 with them, items.write), at most `ttl_batch` per store transaction. As in AWS, an item whose
 expiry lies more than five years in the past, or whose attribute is not a Number, is kept.
+Each sweep also meters provisioned tables' capacity-hours (capacity_hours.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from gureum import periodic
+from gureum.services.dynamodb import capacity_hours
 from gureum.services.dynamodb import items as I
 from gureum.services.dynamodb import tables as T
 from gureum.services.dynamodb import values as V
@@ -45,7 +47,7 @@ def sweep_table(txn: Txn, key: str, now: float, batch: int, start: str | None) -
     for k, row in rows:
         item = V.item_from_store(row["i"])
         if expired(item, attr, now):
-            I.write(txn, s, item, None)
+            I.write(txn, s, item, None, service=True)  # the stream's record names DynamoDB's service identity
             deleted += 1
             if deleted >= batch:
                 return deleted, k[:-1] + "0"
@@ -78,6 +80,7 @@ async def sweep(app: App) -> int:
             if start is None:
                 break
     await app.store.run(lambda t: drop_old_tokens(t, time.time(), settings.ttl_batch))
+    await capacity_hours.sweep(app, time.time())  # provisioned capacity-hours to the ledger
     return total
 
 

@@ -5,7 +5,6 @@ creation templates (templates.py), managed signing (signing.py), pull-time updat
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from gureum.aws.dispatch import RequestContext
@@ -62,7 +61,7 @@ _RULE_KEYS = ("ecrRepositoryPrefix", "upstreamRegistryUrl", "createdAt", "regist
 async def create_pull_through_cache_rule(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     reg, scope, account = _ctx(ctx, params)
     now = model.now()
-    doc = await reg.store.run(lambda txn: pull_through.create(txn, scope.key, account, params, now))
+    doc = await reg.store.run(lambda txn: pull_through.create(txn, scope.key, account, scope.region, params, now))
     return _some(doc, *_RULE_KEYS[:-1])
 
 
@@ -80,7 +79,7 @@ async def describe_pull_through_cache_rules(ctx: RequestContext, params: dict[st
 async def update_pull_through_cache_rule(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     reg, scope, account = _ctx(ctx, params)
     now = model.now()
-    doc = await reg.store.run(lambda txn: pull_through.update(txn, scope.key, account, params, now))
+    doc = await reg.store.run(lambda txn: pull_through.update(txn, scope.key, account, scope.region, params, now))
     return _some(doc, "ecrRepositoryPrefix", "registryId", "updatedAt", "credentialArn", "customRoleArn", "upstreamRepositoryPrefix")
 
 
@@ -96,7 +95,7 @@ async def delete_pull_through_cache_rule(ctx: RequestContext, params: dict[str, 
 async def validate_pull_through_cache_rule(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     reg, scope, account = _ctx(ctx, params)
     doc = await reg.store.read(lambda txn: pull_through.get(txn, scope.key, account, params["ecrRepositoryPrefix"]))
-    failure = await asyncio.to_thread(upstream.validate, doc)
+    failure = await upstream.validate(reg, scope, doc)
     out = _some(doc, "ecrRepositoryPrefix", "registryId", "upstreamRegistryUrl", "credentialArn", "customRoleArn",
                 "upstreamRepositoryPrefix")
     out["isValid"] = failure is None

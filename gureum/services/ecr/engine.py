@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from gureum.services.ecr import model, oci, registry_policy
 from gureum.services.ecr.model import scope_of
@@ -100,10 +100,18 @@ class Registry:
 
     async def start_upload(self, scope: Scope, name: str, api: str = "oci") -> str:
         now = model.now()
-        await self.store.run(lambda txn: model.ensure_repo(txn, scope.key, name, now, self.settings.create_on_push))
         writer = self._new_writer()
         upload_id = writer.upload_id
-        await self.store.run(lambda txn: model.start_upload(txn, upload_id, scope.key, name, now, api))
+
+        def begin(txn: Any) -> None:
+            model.ensure_repo(txn, scope.key, name, now, self.settings.create_on_push)
+            model.start_upload(txn, upload_id, scope.key, name, now, api)
+
+        try:
+            await self.store.run(begin)
+        except BaseException:
+            _quietly(writer.abort)
+            raise
         return upload_id
 
     async def upload_size(self, scope: Scope, name: str, upload_id: str) -> int:
@@ -120,8 +128,10 @@ class Registry:
         length: int | None = None,
     ) -> int:
         """Append a chunk; `start` (from Content-Range) must equal the bytes received so
-        far, else RangeMismatch (416 / InvalidLayerPartException)."""
-        await self.store.read(lambda txn: model.get_upload(txn, upload_id, scope.key, name))
+        far, else RangeMismatch (416 / InvalidLayerPartException). The session's
+        `updatedAt` (what expiry looks at) is written only when an eighth of the upload TTL
+        has passed since it was last written, not once per chunk."""
+        doc = await self.store.read(lambda txn: model.get_upload(txn, upload_id, scope.key, name))
         async with self._lock(upload_id):
             writer = self._writer(upload_id)
             if start is not None and start != writer.size:
@@ -131,7 +141,8 @@ class Registry:
                 raise oci.range_invalid("chunk is shorter than its Content-Range")
             size = writer.size
         now = model.now()
-        await self.store.run(lambda txn: model.touch_upload(txn, upload_id, now))
+        if now - doc.get("updatedAt", 0) > self.settings.upload_ttl_seconds / 8:
+            await self.store.run(lambda txn: model.touch_upload(txn, upload_id, now))
         return size
 
     async def finish(self, scope: Scope, name: str, upload_id: str, digest: str, chunks: AsyncIterable[bytes] | None = None) -> int:
@@ -143,16 +154,17 @@ class Registry:
             if chunks is not None:
                 await write_stream(writer, chunks)
             try:
-                size = await self._commit(scope, name, writer, digest)
+                size = await self._commit(scope, name, writer, digest, session=upload_id)
             except oci.RegistryError:  # digest mismatch: the data is discarded, the session ends
                 await self.store.run(lambda txn: model.end_upload(txn, upload_id))
                 self._forget(upload_id)
                 raise
-        await self.store.run(lambda txn: model.end_upload(txn, upload_id))
         self._forget(upload_id)
         return size
 
-    async def _commit(self, scope: Scope, name: str, writer: BlobWriter, digest: str) -> int:
+    async def _commit(self, scope: Scope, name: str, writer: BlobWriter, digest: str, session: str | None = None) -> int:
+        """Verify and store the writer's data as `digest` and link it into the repository;
+        the upload `session` (if any) ends in the same transaction as the link."""
         from gureum.blobs import DigestMismatch
 
         pin_id = writer.upload_id
@@ -170,6 +182,8 @@ class Registry:
                 model.ensure_repo(txn, scope.key, name, now, self.settings.create_on_push)
                 model.link_blob(txn, scope.key, name, digest, size, now)
                 model.unpin(txn, digest, pin_id)
+                if session is not None:
+                    model.end_upload(txn, session)
 
             await self.store.run(link)
             return size
@@ -266,8 +280,13 @@ class Registry:
             raise model.BlobUnknown("blob unknown to registry", {"digest": digest})
         return link["size"]
 
-    def read_blob(self, digest: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        return self.blobs.read(digest, start, end, chunk=4 << 20)
+    async def open_blob(self, digest: str) -> BinaryIO:
+        """The blob's file, open for reading (the HTTP adapter sends it with sendfile);
+        BlobUnknown when the bytes are gone (collected since the link was read)."""
+        try:
+            return await asyncio.to_thread(self.blobs.open, digest)
+        except FileNotFoundError:
+            raise model.BlobUnknown("blob unknown to registry", {"digest": digest}) from None
 
     async def delete_blob(self, scope: Scope, name: str, digest: str) -> None:
         await self.store.run(lambda txn: model.delete_blob_link(txn, scope.key, name, digest))
@@ -309,21 +328,26 @@ class Registry:
             raise
         return m, result
 
-    async def get_manifest(self, scope: Scope, name: str, ref: str, accept: list[str] | None = None, *, record_pull: bool = True) -> ManifestRead:
+    async def get_manifest(self, scope: Scope, name: str, ref: str, accept: list[str] | None = None, *,
+                           record_pull: bool = True, body: bool = True) -> ManifestRead:
+        """The manifest `ref` as the Accept list wants it. With `body=False` (a HEAD) the
+        stored bytes are not read unless a conversion needs them (`data` is then b"")."""
         doc = await self.store.read(lambda txn: model.require_pullable(model.resolve(txn, scope.key, name, ref)))
-        data = await self.read_bytes(doc["digest"])
-        read = ManifestRead(doc["digest"], doc["mediaType"], doc["size"], data, doc.get("subject"))
+        want = doc["mediaType"]
         if accept and not oci.is_digest(ref):
-            want = oci.choose_media_type(doc["mediaType"], accept)
-            if want is None:
+            chosen = oci.choose_media_type(doc["mediaType"], accept)
+            if chosen is None:
                 raise model.ImageNotFound(
                     f"manifest of media type {doc['mediaType']} does not match the accepted media types",
                     {"reference": ref},
                 )
-            if want != doc["mediaType"]:
-                converted = oci.convert_manifest(data, doc["mediaType"], want)
-                if converted is not None:
-                    read = ManifestRead(oci.sha256_digest(converted), want, len(converted), converted, doc.get("subject"))
+            want = chosen
+        data = await self.read_bytes(doc["digest"]) if body or want != doc["mediaType"] else b""
+        read = ManifestRead(doc["digest"], doc["mediaType"], doc["size"], data, doc.get("subject"))
+        if want != doc["mediaType"]:
+            converted = oci.convert_manifest(data, doc["mediaType"], want)
+            if converted is not None:
+                read = ManifestRead(oci.sha256_digest(converted), want, len(converted), converted, doc.get("subject"))
         if record_pull:
             await self.record_pull(scope, name, doc)
         return read
@@ -348,8 +372,12 @@ class Registry:
                 await write
 
     async def read_bytes(self, digest: str) -> bytes:
-        parts = [c async for c in self.blobs.read(digest)]
-        return b"".join(parts)
+        """A small blob (a manifest) whole, read in one step off the loop."""
+        return await asyncio.to_thread(self._read_whole, digest)
+
+    def _read_whole(self, digest: str) -> bytes:
+        with self.blobs.open(digest) as f:
+            return f.read()
 
     async def delete_manifest(self, scope: Scope, name: str, ref: str) -> None:
         if oci.is_digest(ref):
@@ -362,13 +390,15 @@ _BATCH = 1 << 20
 
 
 async def write_stream(writer: BlobWriter, chunks: AsyncIterable[bytes], limit: int | None = None) -> int:
-    """Append a stream to a writer, hashing and writing off the event loop in ~1 MiB
-    batches; at most `limit` bytes (a longer body is a 416). Returns bytes written. The
-    writer is flushed at the end (also when the client disconnects), so the next chunk can
-    arrive through another node sharing the blob store."""
+    """Append a stream to a writer; at most `limit` bytes (a longer body is a 416). Returns
+    bytes written. Hashing and writing run off the event loop in ~1 MiB batches, one batch
+    in flight while the next arrives (the sha256 is taken in the same pass as the write, and
+    batches are written in order). The writer is flushed at the end (also when the client
+    disconnects), so the next chunk can arrive through another node sharing the blob store."""
     received = 0
     buf: list[bytes] = []
     pending = 0
+    writing: asyncio.Future[None] | None = None
     try:
         async for chunk in chunks:
             if not chunk:
@@ -379,17 +409,35 @@ async def write_stream(writer: BlobWriter, chunks: AsyncIterable[bytes], limit: 
             buf.append(chunk)
             pending += len(chunk)
             if pending >= _BATCH:
-                await asyncio.to_thread(_write_all, writer, buf)
+                if writing is not None:
+                    await writing
+                writing = asyncio.ensure_future(asyncio.to_thread(_write_all, writer, buf))
                 buf, pending = [], 0
     except ConnectionError:
-        if buf:  # keep what arrived: the client resumes from the upload's Range
+        # Keep what arrived: the client resumes from the upload's Range.
+        if writing is not None:
+            await writing
+        if buf:
             await asyncio.to_thread(_write_all, writer, buf)
         await asyncio.to_thread(writer.flush)
         raise
+    except BaseException:
+        await _settle(writing)  # the writer is the caller's again only once no thread uses it
+        raise
+    if writing is not None:
+        await writing
     if buf:
         await asyncio.to_thread(_write_all, writer, buf)
     await asyncio.to_thread(writer.flush)
     return received
+
+
+async def _settle(writing: asyncio.Future[None] | None) -> None:
+    """Wait for a batch in flight to end, whatever its outcome (cleanup before a re-raise)."""
+    if writing is not None:
+        await asyncio.wait([writing])
+        if not writing.cancelled():
+            writing.exception()  # retrieved: a failed write is reported by the error in hand
 
 
 def _write_all(writer: BlobWriter, chunks: list[bytes]) -> None:

@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from gureum.http.server import Request, Response
+from gureum.http.server import FileBody, Request, Response
 from gureum.public import public_url
 from gureum.services.ecr import auth, model, oci, upstream
 from gureum.services.ecr.engine import RangeMismatch, Registry, Scope, registry_of
@@ -163,7 +163,7 @@ async def get_blob(reg: Registry, scope: Scope, name: str, digest: str, request:
     if request.method == "HEAD":
         headers.append(("Content-Length", str(end - start)))
         return Response(status, headers, b"")
-    return Response(status, headers, reg.read_blob(digest, start, end), content_length=end - start)
+    return Response(status, headers, FileBody(await reg.open_blob(digest), start, end - start))
 
 
 def _upload_headers(name: str, upload_id: str, size: int) -> list[tuple[str, str]]:
@@ -260,7 +260,7 @@ async def get_manifest(reg: Registry, scope: Scope, name: str, ref: str, request
     except upstream.UpstreamError as e:
         raise oci.RegistryError("MANIFEST_UNKNOWN", f"the image could not be pulled through the cache: {e}", 404,
                                 {"reference": ref}) from None
-    read = await reg.get_manifest(scope, name, ref, accept, record_pull=request.method == "GET")
+    read = await reg.get_manifest(scope, name, ref, accept, record_pull=request.method == "GET", body=request.method == "GET")
     headers = [
         ("Content-Type", read.media_type),
         ("Docker-Content-Digest", read.digest),

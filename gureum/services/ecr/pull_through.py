@@ -9,14 +9,18 @@ prefix `p` serves repositories named `p/<upstream path>`, a ROOT rule every repo
 other rule covers; the upstream repository is `<upstreamRepositoryPrefix>/<upstream path>`
 (no prefix for ROOT or when none was given). `upstreamRegistryUrl` is a host[:port] (an
 `http://` or `https://` scheme may be given): registries on loopback are spoken to over
-plain HTTP, others over HTTPS. Credentials come from Secrets Manager in AWS, which gureum
-does not serve: a rule naming a `credentialArn` is refused (UnableToAccessSecretException),
-so upstreams are pulled anonymously (or with the Docker token flow's anonymous tokens).
+plain HTTP, others over HTTPS. An upstream that wants credentials gets them from a
+Secrets Manager secret named by the rule's `credentialArn`: its name begins with
+`ecr-pullthroughcache/`, it lives in the rule's account and region, and its value is JSON
+with `username` and `accessToken` (AWS's format); it is checked when the rule is created or
+updated and read again at every pull (a rotated secret applies at once). Without one,
+upstreams are pulled anonymously (or with the Docker token flow's anonymous tokens).
 Writes publish "ecr.ptc" {"scope", "prefix", "event"}.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,10 +51,39 @@ def _not_found(prefix: str, account: str) -> AwsError:
                             f"The pull through cache rule with prefix '{prefix}' does not exist in the registry with id '{account}'")
 
 
-def _no_secrets() -> AwsError:
-    return AwsError.modeled("ecr", "UnableToAccessSecretException",
-                            "The secret could not be read: Secrets Manager is not served here; "
-                            "pull through cache rules pull from their upstream anonymously")
+SECRET_PREFIX = "ecr-pullthroughcache/"
+
+
+def credentials(txn: Txn, account: str, region: str, credential_arn: str) -> tuple[str, str]:
+    """(username, access token) of the rule's secret, or ECR's AwsError for why not: a secret
+    of another account or region, a name without the prefix, a missing or undecryptable
+    secret, a value that is not AWS's JSON. Run in a writing transaction (Secrets Manager
+    records the read)."""
+    from gureum.services.secretsmanager import port as secretsmanager
+
+    parts = credential_arn.split(":", 6)
+    if len(parts) != 7 or parts[2] != "secretsmanager" or parts[5] != "secret" or \
+            not parts[6].startswith(SECRET_PREFIX) or parts[3] != region or parts[4] != account:
+        raise AwsError.modeled("ecr", "UnableToAccessSecretException",
+                               f"The secret '{credential_arn}' cannot be used: a pull through cache rule's secret is in the "
+                               f"rule's account and Region and its name begins with '{SECRET_PREFIX}'")
+    try:
+        value = secretsmanager.secret_value(txn, account, region, credential_arn)
+    except AwsError as e:
+        if e.code == "DecryptionFailure":
+            raise AwsError.modeled("ecr", "UnableToDecryptSecretValueException",
+                                   f"The secret '{credential_arn}' could not be decrypted") from None
+        raise AwsError.modeled("ecr", "SecretNotFoundException",
+                               f"The secret '{credential_arn}' was not found") from None
+    try:
+        doc = json.loads(value)
+        username, token = doc["username"], doc["accessToken"]
+        if not isinstance(username, str) or not isinstance(token, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise AwsError.modeled("ecr", "UnableToAccessSecretException",
+                               f"The secret '{credential_arn}' must hold JSON with 'username' and 'accessToken'") from None
+    return username, token
 
 
 def base_url(upstream: str) -> str:
@@ -71,10 +104,10 @@ def _check_upstream(url: str) -> None:
                                f"Invalid parameter at 'upstreamRegistryUrl' failed to satisfy constraint: '{url}' is not a registry URL")
 
 
-def create(txn: Txn, scope: str, account: str, params: dict[str, Any], now: float) -> dict[str, Any]:
+def create(txn: Txn, scope: str, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
     prefix = params["ecrRepositoryPrefix"].rstrip("/")
     if params.get("credentialArn"):
-        raise _no_secrets()
+        credentials(txn, account, region, params["credentialArn"])
     _check_upstream(params["upstreamRegistryUrl"])
     if txn.get(RULES, _key(scope, prefix)) is not None:
         raise AwsError.modeled("ecr", "PullThroughCacheRuleAlreadyExistsException",
@@ -90,7 +123,7 @@ def create(txn: Txn, scope: str, account: str, params: dict[str, Any], now: floa
         "updatedAt": now,
         "upstreamRepositoryPrefix": params.get("upstreamRepositoryPrefix") or ROOT,
     }
-    for k in ("upstreamRegistry", "customRoleArn"):
+    for k in ("upstreamRegistry", "customRoleArn", "credentialArn"):
         if params.get(k):
             doc[k] = params[k]
     txn.put(RULES, _key(scope, prefix), doc)
@@ -105,10 +138,11 @@ def get(txn: Txn, scope: str, account: str, prefix: str) -> dict[str, Any]:
     return doc
 
 
-def update(txn: Txn, scope: str, account: str, params: dict[str, Any], now: float) -> dict[str, Any]:
+def update(txn: Txn, scope: str, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
     doc = get(txn, scope, account, params["ecrRepositoryPrefix"])
     if params.get("credentialArn"):
-        raise _no_secrets()
+        credentials(txn, account, region, params["credentialArn"])
+        doc["credentialArn"] = params["credentialArn"]
     if params.get("customRoleArn"):
         doc["customRoleArn"] = params["customRoleArn"]
     doc["updatedAt"] = now

@@ -1,6 +1,7 @@
 """Pull through cache at pull time: a registry client for the upstream (OCI Distribution
-HTTP API, anonymous or with the Docker token flow's anonymous bearer tokens) and the import
-of an upstream image into this registry.
+HTTP API: anonymous, or with the rule's Secrets Manager credentials as HTTP Basic auth or in
+the Docker token flow's token request; bearer tokens anonymous otherwise) and the import of
+an upstream image into this registry.
 
 `cache_image(reg, scope, name, ref)` is called by the /v2/ adapter when a manifest asked for
 is not in the repository: when a pull through cache rule covers the repository
@@ -21,6 +22,7 @@ error bodies (a rule may name any host the node can reach).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 import urllib.error
@@ -30,6 +32,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gureum.aws.errors import AwsError
 from gureum.services.ecr import model, oci, pull_through
 
 if TYPE_CHECKING:
@@ -56,6 +59,7 @@ class Client:
     base: str
     auth: str | None = None
     timeout: float = TIMEOUT
+    basic: str | None = None  # "Basic <base64 user:token>" from the rule's secret
     _tried: set[str] = field(default_factory=set)
 
     def open(self, path: str, accept: tuple[str, ...] = ()) -> Any:
@@ -74,19 +78,28 @@ class Client:
                     self.auth = self._token(challenge)
                     if self.auth:
                         continue
+                if e.code == 401 and attempt == 0 and challenge.lower().startswith("basic") and self.basic:
+                    self.auth = self.basic
+                    continue
+                if e.code == 401 and self.basic:
+                    raise UpstreamError("upstream registry refused the credentials of the rule's secret") from None
                 # the status only: an upstream's body never reaches the caller (a rule may name any host)
                 raise UpstreamError(f"upstream registry answered HTTP {e.code} for {path}") from None
             except (urllib.error.URLError, OSError) as e:
                 raise UpstreamError(f"failed to reach upstream registry {self.base}: {getattr(e, 'reason', e)}") from None
-        raise UpstreamError("upstream registry refused anonymous access")
+        raise UpstreamError("upstream registry refused the credentials" if self.basic else
+                            "upstream registry refused anonymous access")
 
     def _token(self, challenge: str) -> str | None:
         params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
         realm = params.pop("realm", "")
         if not realm:
             return None
+        req = urllib.request.Request(realm + "?" + urllib.parse.urlencode(params))
+        if self.basic:
+            req.add_header("Authorization", self.basic)
         try:
-            with _opener.open(realm + "?" + urllib.parse.urlencode(params), timeout=self.timeout) as resp:
+            with _opener.open(req, timeout=self.timeout) as resp:
                 doc = json.load(resp)
         except (urllib.error.URLError, OSError, ValueError):
             return None
@@ -106,10 +119,26 @@ class Client:
         return data, ctype
 
 
-def validate(rule: dict[str, Any]) -> str | None:
-    """Why the rule's upstream cannot be used (None: it answers the registry API)."""
+async def client_for(reg: Registry, scope: Scope, rule: dict[str, Any]) -> Client:
+    """A client for the rule's upstream, with the credentials of its secret if it names one
+    (ECR's AwsError when the secret cannot be read)."""
+    client = Client(pull_through.base_url(rule["upstreamRegistryUrl"]))
+    arn = rule.get("credentialArn")
+    if arn:
+        user, token = await reg.store.run(lambda txn: pull_through.credentials(txn, scope.account, scope.region, arn))
+        client.basic = "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()
+    return client
+
+
+async def validate(reg: Registry, scope: Scope, rule: dict[str, Any]) -> str | None:
+    """Why the rule's upstream cannot be used (None: it answers the registry API, with the
+    rule's credentials when it has some)."""
     try:
-        Client(pull_through.base_url(rule["upstreamRegistryUrl"])).ping()
+        client = await client_for(reg, scope, rule)
+    except AwsError as e:
+        return e.message
+    try:
+        await asyncio.to_thread(client.ping)
     except UpstreamError as e:
         return str(e)
     return None
@@ -162,8 +191,11 @@ async def cache_image(reg: Registry, scope: Scope, name: str, ref: str) -> bool:
         if model.get_repo(txn, scope.key, name) is None:
             model.create_by_ecr(txn, scope.key, name, now, "PULL_THROUGH_CACHE")
 
-    client = Client(up.base_url)
     try:
+        try:
+            client = await client_for(reg, scope, up.rule)
+        except AwsError as e:  # the rule's secret is gone or unreadable: as if the upstream refused
+            raise UpstreamError(e.message) from None
         data, ctype = await asyncio.to_thread(client.manifest, up.repository, ref)
     except UpstreamError:
         if oci.is_digest(ref):

@@ -52,8 +52,10 @@ from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
 from gureum.services.ecs import (
     cloudmap,
+    cw_metrics,
     envfiles,
     image_access,
+    load_balancers,
     model,
     node_instance,
     nodes,
@@ -280,8 +282,10 @@ class TaskAgent:
 
     async def on_activating(self, run: TaskRun) -> None:
         await cloudmap.register_run(self.app.store, run)
+        await load_balancers.register_run(self.app.store, run)
 
     async def on_deactivating(self, run: TaskRun) -> None:
+        await load_balancers.deregister_run(self.app.store, run)
         await cloudmap.deregister_run(self.app.store, run)
 
     async def on_running(self, run: TaskRun) -> None:
@@ -355,6 +359,10 @@ class TaskAgent:
         if self.available:  # running Fargate usage, checkpointed
             interval = max(self.app.settings(BillingSettings).checkpoint_interval, 0.1)
             self._loops.append(self.app.every(interval, self.checkpoint_running, name="ecs-meter"))
+        if self.available:  # AWS/ECS CPUUtilization and MemoryUtilization from the tasks' cgroups
+            sampler = cw_metrics.Sampler(self.app)
+            self._loops.append(self.app.every(self.settings.metrics_interval, lambda: sampler.step(self.runs, time.time()),
+                                              name="ecs-metrics"))
         await self.follower.start()
         if self.app.store.shared:  # other nodes' task changes
             self._loops.append(self.app.every(self.settings.follow_interval, self.follower.poll, name="ecs-follow"))

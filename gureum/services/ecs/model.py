@@ -694,6 +694,7 @@ def new_task(
     deployment: str | None = None,
     registries: list[dict[str, Any]] | None = None,
     execute_command: bool = False,
+    load_balancers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     task_id = uuid.uuid4().hex
     cname = cluster["clusterName"]
@@ -777,6 +778,7 @@ def new_task(
         "service": service,
         "deployment": deployment,
         "registries": registries or [],
+        "loadBalancers": load_balancers or [],  # ELB target groups (load_balancers.py)
     }
     key = task_key(account, region, cname, task_id)
     txn.put(TASKS, key, doc)

@@ -4,8 +4,8 @@ runs the service scheduler; a node whose heartbeat stops is lost.
 
 When a node is lost, its container instance shows `agentConnected: false` (its tasks keep
 their last reported state, as ECS does for an EC2 instance whose agent disconnects), and its
-Fargate tasks are stopped: their host is gone, so the service scheduler replaces them on
-another node. A lost node that comes back stops whatever it left (recovery.py).
+Fargate tasks are stopped, their Cloud Map instances and load balancer targets deregistered:
+their host is gone, so the service scheduler replaces them on another node. A lost node that comes back stops whatever it left (recovery.py).
 
 Table "ecs.nodes", key = the node's identity (App.node_id):
   {node, pid, host, role, heartbeat, instance (the ecs.instances key or null), lost}
@@ -18,7 +18,7 @@ import socket
 from typing import Any
 
 from gureum.billing import meter
-from gureum.services.ecs import cloudmap, model
+from gureum.services.ecs import cloudmap, load_balancers, model
 from gureum.store import Txn
 
 NODES = "ecs.nodes"
@@ -84,6 +84,7 @@ def sweep_lost(txn: Txn, me: str, now: float, timeout: float) -> list[str]:
             mark_host_gone(task, host, now)
             txn.put(model.TASKS, tkey, task)
             cloudmap.deregister_task(txn, task)
+            load_balancers.deregister_task(txn, task)
     return lost
 
 

@@ -2,8 +2,8 @@
 
 - in the store (`reconcile`): the usage it was metering settled (billing/meter.py), its tasks
   that were past PROVISIONING marked STOPPED as ECS marks the tasks of a host that went away
-  (their containers died with it) with their Cloud Map instances deregistered in the same
-  transaction (cloudmap.py), and any ECS-registered instance whose task has stopped swept;
+  (their containers died with it) with their Cloud Map instances and load balancer targets
+  deregistered in the same transaction (cloudmap.py, load_balancers.py), and any ECS-registered instance whose task has stopped swept;
   the tasks it left PROVISIONING are started again (`provisioning`);
 - on the host (`clean_host`): runc containers under this node's runc root killed and
   forgotten, task cgroups of dead gureum processes removed (`sweep_cgroups`, also used at
@@ -24,7 +24,7 @@ from gureum.billing import meter
 from gureum.sandbox import cgroups
 from gureum.sandbox import images as img
 from gureum.sandbox import runc as rc
-from gureum.services.ecs import cloudmap, model, nodes
+from gureum.services.ecs import cloudmap, load_balancers, model, nodes
 from gureum.store import Store
 
 log = logging.getLogger("gureum.ecs")
@@ -48,6 +48,7 @@ async def reconcile(store: Store, node: str, host_label: str) -> int:
             nodes.mark_host_gone(d, host_label, now)
             t.put(model.TASKS, key, d)
             cloudmap.deregister_task(t, d)  # before DNS can answer for it again
+            load_balancers.deregister_task(t, d)  # before a load balancer forwards to it again
             stopped += 1
         return stopped + len(cloudmap.sweep(t))
 

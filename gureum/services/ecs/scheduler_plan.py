@@ -4,7 +4,8 @@ State (`ServiceState`, plain values read by `services.reconcile` in its transact
   - `service`: the service document as stored (read-only here: deployments, desiredCount,
     status, deploymentConfiguration, healthCheckGracePeriodSeconds, `_.counted`, `_.steady`);
   - `tasks`: every task of the service (`TaskState`: its key, status, deployment, health,
-    stop code/reason, container instance and that instance's status);
+    stop code/reason, container instance and that instance's status, and for a service with
+    `loadBalancers` its health in its target groups, `ElbHealth`);
   - `daemon_instances`: for a DAEMON service, the ARNs of the ACTIVE container instances that
     meet its memberOf constraints, in cluster order (None for REPLICA);
   - `now` (epoch seconds) and `new_deployment_id` (used only if the breaker rolls back).
@@ -20,7 +21,10 @@ a task is stopped at most once per pass; tasks are started only for the primary 
 never beyond maximumPercent of desiredCount, at most 10 per pass, and not during the failure
 back-off (0.5 s per failed task, at most 5 s); old deployments' RUNNING tasks are stopped
 only while minimumHealthyPercent stays healthy (or the primary already has desiredCount
-running); a tripped breaker (failed tasks >= min(200, max(3, ceil(desired/2)))) marks the
+healthy); behind load balancers a task is healthy only once its targets are healthy, so a
+new task counts toward the deployment (and lets an old one stop) only then, and a RUNNING
+task whose target turned unhealthy after healthCheckGracePeriodSeconds is stopped ("Task
+failed ELB health checks in (target-group <arn>)") and counts as a failure; a tripped breaker (failed tasks >= min(200, max(3, ceil(desired/2)))) marks the
 primary FAILED and, with rollback, puts a new primary on the previous task definition.
 """
 
@@ -33,7 +37,21 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 FAILED_HEALTH = "Task failed container health checks"
+FAILED_ELB = "Task failed ELB health checks in (target-group {arn})"
 MAX_START_PER_PASS = 10
+
+
+@dataclass(frozen=True)
+class ElbHealth:
+    """A task's health in its target groups: "healthy" when every target is; else the worst
+    target's state ("unhealthy", "unregistered", "draining", "initial"), its group's ARN and
+    name, the port and the reason's description."""
+
+    state: str
+    group_arn: str | None = None
+    group_name: str | None = None
+    port: int | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,13 +69,15 @@ class TaskState:
     container_instance_arn: str | None = None
     instance_status: str | None = None  # status of its container instance; None: no instance
     protected: bool = False  # scale-in protection (task_protection.py): scale-in passes it over
+    elb: ElbHealth | None = None  # None: the task has no load balancer targets
 
     @property
     def short_id(self) -> str:
         return self.arn.rsplit("/", 1)[-1]
 
     @classmethod
-    def from_doc(cls, key: str, doc: Mapping[str, Any], instance_status: str | None, protected: bool = False) -> TaskState:
+    def from_doc(cls, key: str, doc: Mapping[str, Any], instance_status: str | None, protected: bool = False,
+                 elb: ElbHealth | None = None) -> TaskState:
         meta = doc.get("_") or {}
         return cls(
             key=key,
@@ -73,6 +93,7 @@ class TaskState:
             container_instance_arn=doc.get("containerInstanceArn"),
             instance_status=instance_status,
             protected=protected,
+            elb=elb,
         )
 
 
@@ -225,6 +246,23 @@ def failed_health(service: Mapping[str, Any], t: TaskState, now: float) -> bool:
     return now - started >= grace
 
 
+def elb_ok(t: TaskState) -> bool:
+    """The task's load balancer targets are healthy (or it has none)."""
+    return t.elb is None or t.elb.state in ("healthy", "unavailable")
+
+
+def failed_elb(service: Mapping[str, Any], t: TaskState, now: float) -> bool:
+    """A RUNNING task's target is unhealthy and the grace period since it started has passed."""
+    if t.elb is None or t.elb.state != "unhealthy" or t.last_status != "RUNNING":
+        return False
+    grace = service.get("healthCheckGracePeriodSeconds") or 0
+    return now - (t.started_at or now) >= grace
+
+
+def _is_healthy(service: Mapping[str, Any], t: TaskState, now: float) -> bool:
+    return t.last_status == "RUNNING" and not failed_health(service, t, now) and elb_ok(t)
+
+
 def _stopped_event(ts: list[TaskState]) -> AddEvent:
     return AddEvent(f"has stopped {len(ts)} running tasks: {' '.join(f'(task {t.short_id})' for t in ts)}.")
 
@@ -277,6 +315,12 @@ def plan(state: ServiceState) -> list[Action]:
                 out.append(StopTask(t.key, FAILED_HEALTH))
                 out.append(AddEvent(f"(task {t.short_id}) failed container health checks."))
                 continue
+            if failed_elb(doc, t, now) and active:
+                assert t.elb is not None
+                out.append(StopTask(t.key, FAILED_ELB.format(arn=t.elb.group_arn)))
+                out.append(AddEvent(f"(task {t.short_id}) (port {t.elb.port}) is unhealthy in (target-group "
+                                    f"{t.elb.group_name}) due to (reason {t.elb.description or 'Health checks failed'})."))
+                continue
             if daemon is not None and t.container_instance_arn not in daemon and active and t.instance_status == "ACTIVE":
                 # a daemon task on an instance that no longer meets the placement constraints
                 out.append(StopTask(t.key, f"Service task stopped because its container instance no longer meets the placement constraints (deployment {t.deployment})."))
@@ -290,7 +334,8 @@ def plan(state: ServiceState) -> list[Action]:
         if t.last_status == "STOPPED" and t.arn not in counted:
             counted.add(t.arn)
             out.append(CountStopped(t.arn))
-            if t.stop_code in ("TaskFailedToStart", "EssentialContainerExited") or t.stopped_reason == FAILED_HEALTH:
+            if (t.stop_code in ("TaskFailedToStart", "EssentialContainerExited") or t.stopped_reason == FAILED_HEALTH
+                    or (t.stopped_reason or "").startswith(FAILED_ELB.split("{", 1)[0])):
                 if t.deployment is not None and t.deployment in by_id:
                     d = by_id[t.deployment]
                     d.failed += 1
@@ -330,7 +375,7 @@ def plan(state: ServiceState) -> list[Action]:
         out.append(SetDeploymentDesired(primary.id, desired))
 
     total = sum(len(d.live) for d in deps)
-    healthy_all = sum(1 for d in deps for t in d.live if t.last_status == "RUNNING" and not failed_health(doc, t, now))
+    healthy_all = sum(1 for d in deps for t in d.live if _is_healthy(doc, t, now))
     max_total = max(desired, math.floor(desired * cfg.get("maximumPercent", 200) / 100))
     min_healthy = math.ceil(desired * cfg.get("minimumHealthyPercent", 100) / 100)
 
@@ -380,11 +425,11 @@ def plan(state: ServiceState) -> list[Action]:
                 out.append(_stopped_event(surplus))
 
     # drain old deployments while enough stay healthy
-    primary_healthy = sum(1 for t in mine if t.last_status == "RUNNING")
+    primary_healthy = sum(1 for t in mine if _is_healthy(doc, t, now))
     for d in deps[1:]:
         stopped: list[TaskState] = []
-        for t in sorted(d.live, key=lambda t: t.last_status == "RUNNING"):
-            is_healthy = t.last_status == "RUNNING"
+        for t in sorted(d.live, key=lambda t: _is_healthy(doc, t, now)):
+            is_healthy = _is_healthy(doc, t, now)
             if is_healthy and healthy_all - 1 < min_healthy and primary_healthy < desired:
                 continue
             out.append(StopTask(t.key, f"Scaling activity initiated by (deployment {d.id})"))
@@ -402,7 +447,7 @@ def plan(state: ServiceState) -> list[Action]:
     pending = sum(d.pending for d in deps)
     if (doc["runningCount"], doc["pendingCount"]) != (running + 0, pending + starting) or starting:
         out.append(SetServiceCounts(running, pending))
-    if len(deps) == 1 and primary.running == desired and primary.pending + starting == 0:
+    if len(deps) == 1 and primary.running == desired and primary.pending + starting == 0 and all(elb_ok(t) for t in mine):
         if primary.rollout == "IN_PROGRESS":
             out.append(CompleteRollout(primary.id))
             out.append(AddEvent(f"(deployment {primary.id}) deployment completed."))

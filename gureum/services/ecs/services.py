@@ -20,9 +20,10 @@ from typing import Any
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.ecs import instances as ci
-from gureum.services.ecs import model, task_protection, task_sets
+from gureum.services.ecs import load_balancers, model, task_protection, task_sets
 from gureum.services.ecs import scheduler_plan as sp
 from gureum.services.ecs import service_history as history
+from gureum.services.elbv2 import port as elb
 from gureum.services.servicediscovery import port as sd
 from gureum.store import Store, Txn
 
@@ -164,6 +165,7 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
         )
     if desired < 0:
         raise AwsError.modeled("ecs", "InvalidParameterException", "desiredCount must be greater than or equal to 0.")
+    _check_load_balancers(txn, taskdef, params.get("loadBalancers") or [])
     for reg in params.get("serviceRegistries") or []:
         try:
             arns.servicediscovery_service_parts(reg.get("registryArn", ""))
@@ -230,6 +232,24 @@ def create_service(txn: Txn, account: str, region: str, params: dict[str, Any], 
     txn.put(model.SERVICES, key, doc)
     txn.publish(model.TASK_EVENT, {"service": key})
     return doc
+
+
+def _check_load_balancers(txn: Txn, taskdef: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """CreateService's checks of `loadBalancers`: the container and its port are in the task
+    definition, and a load balancer uses the target group (AWS's messages)."""
+    for lb in entries:
+        name, port = lb.get("containerName"), lb.get("containerPort")
+        if lb.get("targetGroupArn") and name is not None:
+            spec = next((c for c in taskdef["containerDefinitions"] if c["name"] == name), None)
+            if spec is None:
+                raise AwsError.modeled("ecs", "InvalidParameterException",
+                                       f"The container {name} does not exist in the task definition.")
+            if port is not None and all(m.get("containerPort") != port for m in spec.get("portMappings") or []):
+                raise AwsError.modeled("ecs", "InvalidParameterException",
+                                       f"The container {name} did not have a container port {port} defined.")
+        if lb.get("targetGroupArn") and elb.has_load_balancer(txn, lb["targetGroupArn"]) is False:
+            raise AwsError.modeled("ecs", "InvalidParameterException", f"The target group with targetGroupArn "
+                                   f"{lb['targetGroupArn']} does not have an associated load balancer.")
 
 
 def _create_external(txn: Txn, account: str, region: str, cluster: dict[str, Any], key: str, params: dict[str, Any],
@@ -387,7 +407,8 @@ def delete_service(txn: Txn, account: str, region: str, params: dict[str, Any]) 
 
 def read_state(txn: Txn, doc: dict[str, Any]) -> sp.ServiceState:
     """The plain values `plan` decides on: the service, its tasks (with the status of the
-    container instance each runs on) and, for a DAEMON service, its eligible instances."""
+    container instance each runs on and, behind load balancers, their targets' health) and,
+    for a DAEMON service, its eligible instances."""
     meta = doc["_"]
     now = model.now()
     tasks = []
@@ -398,7 +419,8 @@ def read_state(txn: Txn, doc: dict[str, Any]) -> sp.ServiceState:
         if t["desiredStatus"] == "RUNNING" and t["lastStatus"] != "STOPPED" and t["_"].get("instance"):
             inst = txn.get("ecs.instances", t["_"]["instance"])
             inst_status = inst["status"] if inst is not None else None
-        tasks.append(sp.TaskState.from_doc(k, t, inst_status, task_protection.protected_until(t, now) is not None))
+        elb = load_balancers.health_of(txn, t) if doc.get("loadBalancers") and t["lastStatus"] != "STOPPED" else None
+        tasks.append(sp.TaskState.from_doc(k, t, inst_status, task_protection.protected_until(t, now) is not None, elb))
     daemon = tuple(_daemon_instances(txn, doc)) if doc.get("schedulingStrategy") == "DAEMON" else None
     return sp.ServiceState(service=doc, tasks=tuple(tasks), now=now, daemon_instances=daemon, new_deployment_id=_deployment_id())
 
@@ -557,6 +579,7 @@ def _start_tasks(txn: Txn, doc: dict[str, Any], primary: dict[str, Any], n: int,
             service=doc["serviceName"],
             deployment=primary["id"],
             registries=doc.get("serviceRegistries") or [],
+            load_balancers=doc.get("loadBalancers") or [],
             execute_command=bool(doc.get("enableExecuteCommand")),
         )
         if placed:

@@ -10,6 +10,8 @@ from typing import ClassVar
 @dataclass(frozen=True)
 class EcsSettings:
     PREFIX: ClassVar[str] = "ecs"
+    metrics_interval: float = 60.0
+    """seconds between AWS/ECS CPUUtilization/MemoryUtilization values of the tasks this node runs"""
     run_tasks: bool = True
     """this node runs tasks (false: it serves the API only)"""
     register_instance: bool = True

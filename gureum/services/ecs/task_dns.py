@@ -10,9 +10,12 @@ Usage (the agent, once at start-up after the bridge exists, then per task):
     nameserver = await task_dns.serve_on_bridge(app, bridge.gateway)
     text = task_dns.resolv_conf(nameserver)
 
-gureum's DNS server is authoritative only (no recursion): tasks resolve the names of
-gureum's hosted zones, Cloud Map namespaces included; other names get REFUSED at once, which
-resolvers treat as a failure without waiting.
+Where the node runs gureum's recursive resolver (route53resolver, `resolver.enabled`), the
+gateway listener is the resolver's: tasks resolve from gureum's root (registered domains,
+public hosted zones, Cloud Map namespaces through the host's view) and names leading outside
+gureum fail at once (SERVFAIL). Otherwise (an agent, or the resolver turned off) it is the
+authoritative server's: tasks resolve the names of gureum's hosted zones, and other names get
+REFUSED or the registry's NXDOMAIN at once.
 
 Private zones. Cloud Map private DNS namespaces are private hosted zones associated with the
 VPC id given to CreatePrivateDnsNamespace, and the DNS server shows a private zone only to
@@ -33,12 +36,13 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gureum.node_settings import TaskNetworkSettings
 from gureum.services.ecs.settings import EcsSettings
 from gureum.services.route53 import port as route53
 from gureum.services.route53.slots import DNS
+from gureum.services.route53resolver.slots import RESOLVER
 from gureum.settings import flag
 
 if TYPE_CHECKING:
@@ -77,10 +81,13 @@ async def serve_on_bridge(app: App, gateway_ip: str) -> str | None:
         log.warning("tasks get no nameserver: %s", exc)
         return None
     route53.show_private_zones_to(server, subnet)
-    if any(_covers(a, gateway_ip, DNS_PORT) for a in [server.address, *getattr(server, "listeners", [])]):
+    # Where this node runs gureum's recursive resolver (route53resolver), tasks get it rather
+    # than the authoritative server: registered domains and every name gureum knows resolve.
+    listener = await _resolver(app) or server
+    if any(_covers(a, gateway_ip, DNS_PORT) for a in [getattr(listener, "address", None), *getattr(listener, "listeners", [])]):
         return gateway_ip
     try:
-        await server.listen(gateway_ip, DNS_PORT)
+        await listener.listen(gateway_ip, DNS_PORT)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             why = f"{gateway_ip}:{DNS_PORT} is in use (another DNS server, or another gureum on this bridge)"
@@ -97,6 +104,17 @@ async def serve_on_bridge(app: App, gateway_ip: str) -> str | None:
         return None
     log.info("DNS for ECS tasks on %s:%d", gateway_ip, DNS_PORT)
     return gateway_ip
+
+
+async def _resolver(app: App) -> Any:
+    """The node's recursive resolver, when it runs one (not on agents, not turned off)."""
+    if getattr(app, "is_agent", False) or not flag(app.config.setting, "resolver.enabled", True):
+        return None
+    try:
+        return await app.parts.wait(RESOLVER, timeout=app.settings(EcsSettings).dns_wait)
+    except TimeoutError:
+        log.warning("tasks get gureum's authoritative DNS server: the resolver did not start")
+        return None
 
 
 def resolv_conf(nameserver: str | None) -> str:

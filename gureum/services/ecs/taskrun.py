@@ -81,6 +81,8 @@ class TaskRun:
         self.key = key
         self.task_id = key.rsplit(":", 1)[-1]
         self.arn = doc["taskArn"]
+        self.cluster: str = doc.get("clusterArn", "")  # AWS/ECS metrics (cw_metrics.py)
+        self.group: str = doc.get("group", "")
         meta = doc["_"]
         self.account: str = meta["account"]
         self.region: str = meta["region"]

@@ -10,7 +10,9 @@
   boundary, and the session policies passed to AssumeRole (`Policy`, `PolicyArns`, kept on
   the session record as `SessionPolicies`);
 - a GetSessionToken session: the user's own grants;
-- a federated user (GetFederationToken): only the session policies passed with it.
+- a federated user (GetFederationToken): only the session policies passed with it;
+- a role assumed in-process by a service for its caller (an assumed-role ARN with no access
+  key, CloudFormation's RoleARN): the role's policies and boundary, no session policies.
 
 Cache: per access key id (or principal ARN when there is none), dropped wholesale for an
 account when any IAM write in that account commits (topic `iam.changed`, published by
@@ -157,6 +159,12 @@ def gather(t: Any, access_key_id: str, principal_arn: str, account: str) -> Gran
             return _user_grants(t, acct, arn)
     if principal_arn.endswith(":root") or not principal_arn:
         return Grants("root", principal_arn or arns.iam_root(account), account)
+    if not access_key_id and ":assumed-role/" in principal_arn:
+        # a role a service assumes for a caller in-process (CloudFormation's RoleARN): no
+        # session record, the role's own grants (a request at the edge always has a key)
+        name = principal_arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
+        role = Iam(t, account).find_role(name)
+        return _role_grants(t, account, principal_arn, str(role["Arn"]) if role else "", None)
     if ":user/" in principal_arn:
         return _user_grants(t, account, principal_arn)
     return Grants("user", principal_arn, account)

@@ -400,6 +400,9 @@ class Iam:
             raise AwsError.modeled("iam", "NoSuchEntity", f"The role with name {name} cannot be found.")
         return doc
 
+    def find_role(self, name: str) -> Doc | None:
+        return self.t.get(ROLES, self.key(lower(name)))
+
     def find_role_by_arn(self, arn: str) -> Doc | None:
         """The role `arn` names (path included), or None."""
         rest = arns.iam_resource_rest(arn, self.account, "role")

@@ -77,4 +77,6 @@ def merge_tags(existing: list[Doc], new: list[Doc], what: str) -> list[Doc]:
 
 
 def remove_tags(existing: list[Doc], keys: list[str], what: str = "") -> list[Doc]:
-    return tags.to_pairs(tags.apply(tags.from_pairs(existing), {}, keys, _rules(what)))
+    current = tags.from_pairs(existing)
+    tags.refuse_system_removal(current, keys, _rules(what))
+    return tags.to_pairs(tags.apply(current, {}, keys, _rules(what)))

@@ -447,6 +447,8 @@ async def add_permission(ctx: RequestContext, params: dict[str, Any]) -> dict[st
         condition.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = params["PrincipalOrgID"]
     if params.get("FunctionUrlAuthType"):
         condition.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = params["FunctionUrlAuthType"]
+    if params.get("EventSourceToken"):  # an Alexa skill id: only that skill may invoke
+        condition.setdefault("StringEquals", {})["lambda:EventSourceToken"] = params["EventSourceToken"]
     if condition:
         statement["Condition"] = condition
     if resource_policies.unreadable(permissions.document([statement])) is not None:

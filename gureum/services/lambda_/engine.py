@@ -38,6 +38,7 @@ from gureum.services.lambda_.runtime_api import Invocation, ResponseStream
 from gureum.services.lambda_.scheduler import Concurrency, Scheduler, Throttled
 from gureum.services.lambda_.settings import LambdaSettings
 from gureum.services.lambda_.slots import ENGINE
+from gureum.services.route53resolver.slots import RESOLVER
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -70,7 +71,7 @@ class LambdaEngine:
         settings = app.settings(LambdaSettings)
         self.logs = app.logs
         self.ledger = app.ledger
-        self.scheduler = Scheduler(self.host, self.logs.append, idle_timeout=settings.idle_timeout)
+        self.scheduler = Scheduler(self.host, self.logs.append, idle_timeout=settings.idle_timeout, spares=settings.spares)
         self.code = CodeCache(app.data_dir / "lambda" / "code")
         self.images = ImageStore(app)
         self.prewarm = settings.prewarm
@@ -316,7 +317,7 @@ class LambdaEngine:
             credentials=tuple(sorted(creds.items())),
             credentials_expire=creds_expire,
             endpoint=self._endpoint(),
-            dns=self.app.dns_address,
+            dns=self._nameserver(),
             pool_key=f"{target.state.key}#{target.version}#{config.get('RevisionId')}",
             log_format=(config.get("LoggingConfig") or {}).get("LogFormat") or "Text",
             app_log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel") or "",
@@ -368,6 +369,16 @@ class LambdaEngine:
             log.debug("no role credentials for %s: %s", role_arn, exc)
         self._creds[(account, role_arn)] = (creds, issued + CREDENTIALS_SECONDS / 2, expire)
         return creds, expire
+
+    def _nameserver(self) -> tuple[str, int] | None:
+        """What a sandbox's 127.0.0.1:53 forwards to: this node's recursive resolver when it
+        runs one (route53resolver: registered domains and every name gureum knows resolve,
+        as from a VPC's resolver), else gureum's authoritative DNS server."""
+        resolver = self.app.parts.get(RESOLVER)
+        if resolver is not None and resolver.listeners:
+            host, port = resolver.listeners[0]
+            return host, port
+        return self.app.dns_address
 
     # --- invoking ----------------------------------------------------------------------
     async def concurrency(self, target: Target, account: str, region: str) -> Concurrency:
@@ -438,11 +449,12 @@ class LambdaEngine:
         except Throttled:
             cw_metrics.throttled(self.app, account, region, name, target.qualifier)
             raise
-        # Metering, right after the caller has its answer (the ledger batches its writes).
+        # Metering and metrics, right after the caller has its answer (both batch their writes).
         self._loop.call_soon(self._record_usage, account, region, cfg, target.version, result.billed_ms, result.init_ms,
                              result.provisioned)
-        cw_metrics.invoked(self.app, account, region, name, target.qualifier, failed=result.function_error is not None,
-                           duration_ms=result.duration_ms, concurrent=concurrent)
+        self._loop.call_soon(functools.partial(
+            cw_metrics.invoked, self.app, account, region, name, target.qualifier,
+            failed=result.function_error is not None, duration_ms=result.duration_ms, concurrent=concurrent))
         return result
 
     def _record_usage(self, account: str, region: str, cfg: EnvConfig, version: str, billed_ms: int, init_ms: float | None,

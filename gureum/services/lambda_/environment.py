@@ -15,6 +15,10 @@ Once the tree is gone, its namespace goes back to the host's pool for the next e
 In plain-process mode the Runtime API is a port on the host's 127.0.0.1 that any local
 process could reach: that mode isolates nothing.
 
+A cold start may take a spare (spares.py: `spare_key`, `start_spare`, `adopt`): a sandbox
+started earlier with the runtime waiting on stdin, which `start()` then hands the code,
+limits and environment instead of starting a process.
+
 The environment writes AWS's log lines (INIT_START, START, END, REPORT) around the
 runtime's own output, or with LoggingConfig.LogFormat=JSON AWS's platform events as JSON
 objects filtered by SystemLogLevel (platform_log.py). INIT_START names the version that runs (runtimes/versions.py); a
@@ -36,6 +40,7 @@ import json
 import logging
 import math
 import secrets
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -49,6 +54,7 @@ from gureum.sandbox.cgroups import Limits
 from gureum.sandbox.netns import Netns, SocketProxy, SocketUdpProxy
 from gureum.sandbox.network import NetworkError
 from gureum.sandbox.process import Mount, Sandbox, SandboxHost, SandboxSpec
+from gureum.services.lambda_ import spares
 from gureum.services.lambda_.platform_log import PlatformLog
 from gureum.services.lambda_.runtime_api import (
     InitError,
@@ -208,6 +214,8 @@ class ExecutionEnvironment:
         self._proxies: list[SocketProxy | SocketUdpProxy] = []  # gureum's API (and DNS) forwarded into it
         self._endpoint_inside = ""  # gureum's API as seen from inside that namespace
         self._netns_ports: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())  # what the namespace was asked for
+        self._spare_address = ""  # a spare (spares.py): its Runtime API address, until it is taken
+        self._staging: Path | None = None  # a spare's /var/task on the host (filled when it is taken)
 
     # --- logging ---------------------------------------------------------------------
     def _platform(self, line: str | None, now: float | None = None) -> None:
@@ -247,6 +255,68 @@ class ExecutionEnvironment:
             events.append((ts, text))
         if events:
             self.sink(self.cfg.log_group, self.log_stream, events)
+
+    # --- spares (spares.py) ---------------------------------------------------------------
+    def spare_key(self) -> str | None:
+        """Which spares can become this environment (None: it starts without one)."""
+        cfg = self.cfg
+        if not self.host.isolated or cfg.image_root is not None or cfg.layer_dirs or cfg.provisioned:
+            return None
+        rt = RUNTIMES.get(cfg.runtime)
+        if rt is None or not rt.toolchain().installed:
+            return None
+        spec, _ = self._spec("")
+        argv = spares.zygote_argv(spec.argv)
+        if argv is None:
+            return None
+        mounts = [m for m in spec.mounts if m.dst != TASK_ROOT]
+        return repr((cfg.runtime, argv, mounts, spec.system, spec.cwd, spec.tmp_size_mb, spec.limits.pids,
+                     sorted(spares.startup_env(spec.env, spec.argv).items()), cfg.endpoint, cfg.dns))
+
+    async def start_spare(self) -> None:
+        """Start this environment as a spare: network, Runtime API and the runtime's zygote,
+        with no code (an empty /var/task) and none of the function's variables. Raises
+        OSError or InitFailed (no network); whatever it had started is destroyed."""
+        address = await self._serve_runtime_api()
+        try:
+            spec, _ = self._spec(address)
+            argv = spares.zygote_argv(spec.argv)
+            if argv is None:
+                raise OSError(f"{self.cfg.runtime} has no zygote")
+            self._staging = staging = self.host.work_dir / "spares" / self.id
+            await asyncio.to_thread(staging.mkdir, 0o755, True)
+            spec.argv = argv
+            spec.mounts = [Mount("bind", TASK_ROOT, str(staging)) if m.dst == TASK_ROOT else m for m in spec.mounts]
+            spec.env = {"PATH": spec.env.get("PATH", ""), **spares.startup_env(spec.env, spec.argv), spares.SPARE_VARIABLE: "1"}
+            spec.stdin_pipe = True
+            self.sandbox = await self.host.start(spec, name=self.id[:16])
+        except BaseException:
+            await self.destroy()
+            raise
+        self._spare_address = address
+
+    @property
+    def spare_ready(self) -> bool:
+        """A spare whose zygote still runs (it can be taken)."""
+        return bool(self._spare_address) and self.sandbox is not None and self.sandbox.returncode is None
+
+    def adopt(self, cfg: EnvConfig, sink: LogSink) -> None:
+        """Make this spare the environment of `cfg` (whose spare_key is this spare's); its
+        start() then hands the function over to the waiting runtime."""
+        self.cfg = cfg
+        self.sink = sink
+        self.log_stream = f"{datetime.now(timezone.utc):%Y/%m/%d}/[{cfg.version}]{self.id}"
+        self.platform = PlatformLog(cfg.log_format, cfg.system_log_level or "INFO", init_type=cfg.init_type)
+        self.last_used = time.monotonic()
+        self.usable_until = cfg.usable_until()
+
+    async def _awaken(self, spec: SandboxSpec) -> None:
+        """A taken spare: the code into its /var/task, the function's limits on its cgroup,
+        the function's environment to its runtime."""
+        assert self.sandbox is not None and self._staging is not None
+        await asyncio.to_thread(spares.link_tree, self.cfg.code_dir, self._staging)
+        self.sandbox.set_limits(spec.limits)
+        self.sandbox.feed(spares.payload(spec.env, spec.cwd, spares.zygote_args(spec.argv)))
 
     # --- lifecycle -------------------------------------------------------------------
     def _spec(self, api_address: str) -> tuple[SandboxSpec, str]:
@@ -366,6 +436,22 @@ class ExecutionEnvironment:
         """CPU weight in proportion to memory, as AWS allocates it (1,769 MB = one vCPU)."""
         return max(2, self.cfg.memory_mb * 1024 // 1769)
 
+    async def _serve_runtime_api(self) -> str:
+        """A new Runtime API (in the environment's own network namespace on isolated hosts);
+        returns AWS_LAMBDA_RUNTIME_API. A network failure fails the init."""
+        self.api = RuntimeApi()
+        if self.host.isolated:
+            self.api.on_park = self._freeze_idle
+        self._server = server = RuntimeApiServer(self.api)
+        if not self.host.private_network:
+            return await server.start()
+        try:
+            return await self._private_network()
+        except (OSError, NetworkError) as exc:
+            await self.destroy()
+            failure = json.dumps({"errorMessage": f"Sandbox network failed: {exc}", "errorType": "Runtime.Unknown"})
+            raise InitFailed(failure.encode(), "Runtime.Unknown", 0.0) from None
+
     async def start(self, *, retry: bool = False, request_id: str = "") -> float:
         """Start the runtime and wait for its first poll (INIT); returns init ms.
 
@@ -378,19 +464,8 @@ class ExecutionEnvironment:
         budget = INIT_TIMEOUT if not retry else float(self.cfg.timeout_s)
         if self.cfg.provisioned:  # no 10 s limit: 130 s or the function's timeout, the longer
             budget = max(PROVISIONED_INIT_TIMEOUT, float(self.cfg.timeout_s))
-        self.api = RuntimeApi()
-        if self.host.isolated:
-            self.api.on_park = self._freeze_idle
-        self._server = RuntimeApiServer(self.api)
-        if self.host.private_network:
-            try:
-                address = await self._private_network()
-            except (OSError, NetworkError) as exc:
-                await self.destroy()
-                failure = json.dumps({"errorMessage": f"Sandbox network failed: {exc}", "errorType": "Runtime.Unknown"})
-                raise InitFailed(failure.encode(), "Runtime.Unknown", 0.0) from None
-        else:
-            address = await self._server.start()
+        spare, self._spare_address = self._spare_address, ""  # a taken spare: its runtime waits
+        address = spare or await self._serve_runtime_api()
         toolchain: Toolchain | None = None
         if self.cfg.image_root is None:
             toolchain = await self._toolchain()
@@ -418,11 +493,15 @@ class ExecutionEnvironment:
         if not self.host.isolated and self.host.reason:
             self._log(f"gureum: {self.host.reason}")
         try:
-            self.sandbox = await self.host.start(spec, name=self.id[:16])
+            if spare:
+                await self._awaken(spec)
+            else:
+                self.sandbox = await self.host.start(spec, name=self.id[:16])
         except OSError as exc:
             await self.destroy()
             failure = json.dumps({"errorMessage": f"Runtime failed to start: {exc}", "errorType": "Runtime.InvalidEntrypoint"})
             raise InitFailed(failure.encode(), "Runtime.InvalidEntrypoint", 0.0) from None
+        assert self.api is not None and self.sandbox is not None
         loop = asyncio.get_running_loop()
         self._reader = loop.create_task(self._read_output(self.sandbox.stdout))
         self._exited = loop.create_task(self.sandbox.wait())
@@ -688,6 +767,10 @@ class ExecutionEnvironment:
                 await self.host.release_network(ns, *self._netns_ports)
             else:
                 await ns.aclose()
+        self._spare_address = ""
+        if self._staging is not None:
+            staging, self._staging = self._staging, None
+            await asyncio.to_thread(shutil.rmtree, staging, True)
 
 
 def _endpoint_target(endpoint: str) -> tuple[str, int] | None:

@@ -1,4 +1,5 @@
-"""Event source mappings (SQS): the API operations and the stored mapping documents.
+"""Event source mappings (SQS, Kinesis, DynamoDB Streams): the API operations and the stored
+mapping documents (a stream mapping's own fields: esm_streams.py).
 
 Table `lambda.esm`, key "<account>/<region>/<uuid>": the mapping as AWS shows it plus the
 function name/qualifier it invokes. Every change publishes "lambda.esm" so the pollers on
@@ -18,10 +19,13 @@ from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.ports import QUEUES, QueueFacts, port
-from gureum.services.lambda_ import event_filters, model
+from gureum.services.lambda_ import esm_streams, event_filters, model
 
 ESM = "lambda.esm"
 LEASES = "lambda.esm_leases"
+# Stream mappings (esm_stream_poller.py): "<mapping key>/<shard id>" -> a node's lease, a checkpoint.
+SHARD_LEASES = "lambda.esm_shard_leases"
+CHECKPOINTS = "lambda.esm_checkpoints"
 TOPIC = "lambda.esm"
 TRANSITIONAL = ("Creating", "Enabling", "Disabling", "Updating", "Deleting")
 DEFAULT_BATCH = 10
@@ -57,6 +61,8 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
         out["FilterCriteria"] = doc["FilterCriteria"]
     if doc.get("ScalingConfig"):
         out["ScalingConfig"] = doc["ScalingConfig"]
+    if doc.get("StartingPosition"):
+        out.update(esm_streams.view_fields(doc))
     return out
 
 
@@ -65,6 +71,9 @@ def _source_kind(arn: str) -> str:
     service = arns.service_of(arn) or ""
     if service == "sqs":
         return "sqs"
+    stream = esm_streams.kind_of(arn)
+    if stream is not None:
+        return stream
     if service in ("kinesis", "dynamodb", "kafka", "mq", "rds", "docdb"):
         raise AwsError.modeled("lambda", "InvalidParameterValueException", f"Event source mappings for {service} are not supported by gureum yet: {arn}", Type="User")
     raise AwsError.modeled("lambda", "InvalidParameterValueException", "Unrecognized event source.", Type="User")
@@ -162,6 +171,16 @@ def _refuse_other_sources_params(params: dict[str, Any]) -> None:
             )
 
 
+async def _stream_exists(ctx: RequestContext, arn: str) -> None:
+    stream_port = esm_streams.port_of(arn)
+    if not await ctx.app.store.read(lambda t: bool(stream_port.exists(t, arn))):
+        what = "Stream" if esm_streams.kind_of(arn) == "kinesis" else "Stream (DynamoDB)"
+        raise AwsError.modeled("lambda", "InvalidParameterValueException", f"{what} not found: {arn}", Type="User")
+
+
+_LABELS = {"sqs": "SQS", "kinesis": "Kinesis", "dynamodb": "DynamoDB"}
+
+
 def _touch(txn: model.Txn, key: str) -> None:
     txn.publish(TOPIC, {"key": key})
 
@@ -172,10 +191,17 @@ async def create_event_source_mapping(ctx: RequestContext, params: dict[str, Any
     source = params.get("EventSourceArn")
     if not source:
         raise AwsError.modeled("lambda", "InvalidParameterValueException", "Unrecognized event source.", Type="User")
-    _source_kind(source)
-    _refuse_other_sources_params(params)
+    kind = _source_kind(source)
+    stream_fields: dict[str, Any] = {}
+    if kind == "sqs":
+        _refuse_other_sources_params(params)
+    else:
+        stream_fields = esm_streams.checked(params, kind)
     name, qualifier, fn_arn, config = await _function(ctx, params["FunctionName"])
-    q = await _queue(ctx, source)
+    if kind == "sqs":
+        q = await _queue(ctx, source)
+    else:
+        await _stream_exists(ctx, source)
     window = params.get("MaximumBatchingWindowInSeconds")
     mapping_id = str(uuid.uuid4())
     enabled = params.get("Enabled")
@@ -187,7 +213,7 @@ async def create_event_source_mapping(ctx: RequestContext, params: dict[str, Any
         "qualifier": qualifier,
         "FunctionArn": fn_arn,
         "EventSourceArn": source,
-        "BatchSize": params.get("BatchSize") or DEFAULT_BATCH,
+        "BatchSize": params.get("BatchSize") or (DEFAULT_BATCH if kind == "sqs" else esm_streams.DEFAULT_BATCH),
         "MaximumBatchingWindowInSeconds": window or 0,
         "FunctionResponseTypes": list(params.get("FunctionResponseTypes") or []),
         "FilterCriteria": _parse_filters(params.get("FilterCriteria")),
@@ -199,8 +225,12 @@ async def create_event_source_mapping(ctx: RequestContext, params: dict[str, Any
         "Tags": dict(params.get("Tags") or {}),
         "rev": 1,
         "created": time.time(),
+        **stream_fields,
     }
-    _check_sqs(doc, q.fifo, q.visibility_timeout, int(config.get("Timeout", 3)))
+    if kind == "sqs":
+        _check_sqs(doc, q.fifo, q.visibility_timeout, int(config.get("Timeout", 3)))
+    else:
+        doc["started"] = int(time.time() * 1000)
     key = esm_key(ctx.account_id, ctx.region, mapping_id)
 
     def create(txn: model.Txn) -> None:
@@ -209,7 +239,7 @@ async def create_event_source_mapping(ctx: RequestContext, params: dict[str, Any
                 raise AwsError.modeled(
                     "lambda",
                     "ResourceConflictException",
-                    f'An event source mapping with SQS arn (" {source} ") and function (" {name} ") already exists. '
+                    f'An event source mapping with {_LABELS[kind]} arn (" {source} ") and function (" {name} ") already exists. '
                     f"Please update or delete the existing mapping with UUID {other['UUID']}",
                     Type="User",
                 )
@@ -256,7 +286,12 @@ async def list_event_source_mappings(ctx: RequestContext, params: dict[str, Any]
 async def update_event_source_mapping(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     key = esm_key(ctx.account_id, ctx.region, params["UUID"])
     current = await _get(ctx, params["UUID"])
-    _refuse_other_sources_params(params)
+    kind = _source_kind(current["EventSourceArn"])
+    stream_changes: dict[str, Any] = {}
+    if kind == "sqs":
+        _refuse_other_sources_params(params)
+    else:
+        stream_changes = esm_streams.checked(params, kind, current)
     changes: dict[str, Any] = {}
     if params.get("FunctionName"):
         name, qualifier, fn_arn, config = await _function(ctx, params["FunctionName"])
@@ -275,9 +310,11 @@ async def update_event_source_mapping(ctx: RequestContext, params: dict[str, Any
         changes["FilterCriteria"] = _parse_filters(params["FilterCriteria"])
     if params.get("ScalingConfig") is not None:
         changes["ScalingConfig"] = dict(params["ScalingConfig"]) or None
-    q = await _queue(ctx, current["EventSourceArn"])
-    merged = dict(current, **changes)
-    _check_sqs(merged, q.fifo, q.visibility_timeout, int(config.get("Timeout", 3)))
+    changes.update(stream_changes)
+    if kind == "sqs":
+        q = await _queue(ctx, current["EventSourceArn"])
+        merged = dict(current, **changes)
+        _check_sqs(merged, q.fifo, q.visibility_timeout, int(config.get("Timeout", 3)))
     enabled = params.get("Enabled")
 
     def update(txn: model.Txn) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""The SQS event source mapping poller: the `lambda-esm` component.
+"""The event source mapping pollers: the `lambda-esm` component (SQS here; Kinesis and
+DynamoDB streams in esm_stream_poller.py, whose mappings run on every node with their shards
+leased one node each, instead of the mapping lease below).
 
 Each node runs one `EsmRunner`. It follows the mappings in the store (change events on
 "lambda.esm", and a rescan every few seconds), moves their State on as AWS does
@@ -33,7 +35,9 @@ from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.ports import QUEUES, port
 from gureum.services.lambda_ import event_filters, recursion
-from gureum.services.lambda_.esm import ESM, LEASES, TOPIC
+from gureum.services.lambda_.esm import CHECKPOINTS, ESM, LEASES, SHARD_LEASES, TOPIC
+from gureum.services.lambda_.esm_responses import batch_failures
+from gureum.services.lambda_.esm_stream_poller import StreamPoller
 from gureum.services.lambda_.scheduler import Throttled
 
 if TYPE_CHECKING:
@@ -53,32 +57,6 @@ SCALE_INTERVAL_S = 0.2  # +1 concurrent batch at most this often (≈ +300 a min
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-# --- the event --------------------------------------------------------------------------
-def batch_failures(payload: bytes, ids: set[str]) -> set[str] | None:
-    """The message ids a partial batch response names; None when the response makes the
-    whole batch a failure (not JSON, an empty/null/unknown itemIdentifier)."""
-    if not payload.strip():
-        return set()
-    try:
-        resp = json.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(resp, dict):
-        return set()
-    failures = resp.get("batchItemFailures")
-    if failures is None:
-        return set()
-    if not isinstance(failures, list):
-        return None
-    out: set[str] = set()
-    for f in failures:
-        ident = f.get("itemIdentifier") if isinstance(f, dict) else None
-        if not isinstance(ident, str) or ident not in ids:
-            return None
-        out.add(ident)
-    return out
 
 
 # --- one mapping ------------------------------------------------------------------------
@@ -265,8 +243,8 @@ class EsmRunner:
     def __init__(self, app: App, node: str) -> None:
         self.app = app
         self.node = node
-        self.pollers: dict[str, Poller] = {}
-        self.draining: dict[str, Poller] = {}  # stopped, with batches still in flight
+        self.pollers: dict[str, Poller | StreamPoller] = {}
+        self.draining: dict[str, Poller | StreamPoller] = {}  # stopped, with batches still in flight
         self._wake = asyncio.Event()
         self._tg: asyncio.TaskGroup | None = None
 
@@ -312,14 +290,17 @@ class EsmRunner:
 
         docs, leases = await self.app.store.read(read)
 
+        by_key = dict(docs)
+
         def foreign(key: str) -> bool:
+            if (by_key.get(key) or {}).get("StartingPosition"):
+                return False  # a stream mapping runs on every node: its shards are leased (esm_stream_poller.py)
             lease = leases.get(key)
             return lease is not None and lease["node"] != node and lease["until"] > now
 
         def wanted(doc: dict[str, Any]) -> bool:
             return bool(doc["Enabled"]) and doc["State"] not in ("Deleting", "Disabling", "Disabled")
 
-        by_key = dict(docs)
         # 1. stop what must not run here; its State moves on once its batches have finished
         for key in list(self.pollers):
             doc = by_key.get(key)
@@ -337,13 +318,16 @@ class EsmRunner:
             for key, seen in mine:
                 doc = txn.get(ESM, key)
                 lease = txn.get(LEASES, key)
-                if doc is None or (lease is not None and lease["node"] != node and lease["until"] > now):
+                stream = bool(doc and doc.get("StartingPosition"))
+                if doc is None or (not stream and lease is not None and lease["node"] != node and lease["until"] > now):
                     continue
                 if doc.get("rev") != seen.get("rev"):
                     continue  # changed meanwhile: the next pass sees it
                 if doc["State"] == "Deleting":
                     txn.delete(ESM, key)
                     txn.delete(LEASES, key)
+                    txn.delete_prefix(SHARD_LEASES, key + "/")
+                    txn.delete_prefix(CHECKPOINTS, key + "/")
                     txn.publish(TOPIC, {"key": key})
                     continue
                 final = "Enabled" if wanted(doc) else "Disabled"
@@ -352,7 +336,8 @@ class EsmRunner:
                     doc["StateTransitionReason"] = "USER_INITIATED"
                     txn.put(ESM, key, doc)
                 if final == "Enabled":
-                    txn.put(LEASES, key, {"node": node, "until": now + LEASE_TTL_MS})
+                    if not stream:
+                        txn.put(LEASES, key, {"node": node, "until": now + LEASE_TTL_MS})
                     running.append((key, doc))
                 elif lease is not None and lease["node"] == node:
                     txn.delete(LEASES, key)
@@ -364,13 +349,14 @@ class EsmRunner:
         for key, doc in running:
             existing = self.pollers.get(key)
             if existing is None:
-                poller = Poller(self.app, key, doc)
-                self.pollers[key] = poller
-                poller.task = self._tg.create_task(self._guarded(poller), name=f"lambda-esm-{doc['UUID']}")
+                started: Poller | StreamPoller = (StreamPoller(self.app, key, doc, self.node) if doc.get("StartingPosition")
+                                                  else Poller(self.app, key, doc))
+                self.pollers[key] = started
+                started.task = self._tg.create_task(self._guarded(started), name=f"lambda-esm-{doc['UUID']}")
             else:
                 existing.update(doc)
 
-    async def _guarded(self, poller: Poller) -> None:
+    async def _guarded(self, poller: Poller | StreamPoller) -> None:
         try:
             await poller.run()
         except Exception:

@@ -1,5 +1,6 @@
 """Lambda's part in the node roster (gureum/roster.py): what this node runs now (execution
-environments, busy and idle, and the async events it is invoking), and, when the node
+environments, busy and idle, the spare sandboxes ready for cold starts (spares.py), and the
+async events it is invoking), and, when the node
 leaves cleanly, the async events it held given back to the other nodes
 (async_queue.release), as are the provisioned concurrency configurations it kept and the
 durable executions it drove (the other nodes' sweeps take them at once)."""
@@ -21,7 +22,7 @@ async def status(app: App) -> dict[str, int]:
     if engine is None:
         return {}
     envs = engine.scheduler.environments()
-    out = {"environments": envs["idle"] + envs["busy"], "busy": envs["busy"]}
+    out = {"environments": envs["idle"] + envs["busy"], "busy": envs["busy"], "spares": envs["spare"]}
     if engine.queue is not None:
         out["async"] = len(engine.queue.inflight)
     return out

@@ -61,3 +61,29 @@ def function_tags(txn: Txn, arn: str) -> dict[str, str]:
         return {}
     doc = txn.get(FUNCTIONS, fn_key(str(ref.account), str(ref.region), ref.name))
     return dict((doc or {}).get("tags") or {})
+
+
+def service_may_invoke(txn: Txn, arn: str, service: str, source_arn: str) -> bool:
+    """Whether the resource policy of function `arn` (its qualifier's, or the unqualified
+    function's) lets AWS service principal `service` invoke it for `source_arn` (an
+    `AWS:SourceArn` condition must match, with `*`/`?` wildcards); False when there is no such
+    function (Elastic Load Balancing's check when a function is registered as a target)."""
+    import fnmatch
+
+    try:
+        ref = arns.lambda_function_parts(arn)
+    except arns.BadArn:
+        return False
+    doc = txn.get(FUNCTIONS, fn_key(str(ref.account), str(ref.region), ref.name))
+    if doc is None:
+        return False
+    for st in (doc.get("policies") or {}).get(ref.qualifier or "", []):
+        principal = st.get("Principal")
+        if st.get("Effect") != "Allow" or not (principal == "*" or (isinstance(principal, dict) and principal.get("Service") == service)):
+            continue
+        if st.get("Action") not in ("lambda:InvokeFunction", "lambda:*"):
+            continue
+        want = (st.get("Condition") or {}).get("ArnLike", {}).get("AWS:SourceArn")
+        if want is None or fnmatch.fnmatchcase(source_arn, want):
+            return True
+    return False

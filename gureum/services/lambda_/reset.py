@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 TABLES: tuple[str, ...] = (
     model.FUNCTIONS, model.VERSIONS, model.ALIASES, model.EIC, model.URLS, model.URL_IDS,
-    layers.LAYERS, layers.VERSIONS, esm.ESM, esm.LEASES, async_queue.EVENTS, provisioned.STATUS,
+    layers.LAYERS, layers.VERSIONS, esm.ESM, esm.LEASES, esm.SHARD_LEASES, esm.CHECKPOINTS, async_queue.EVENTS, provisioned.STATUS,
     code_signing.CSC, durable.EXECUTIONS, durable.NAMES, durable.CALLBACKS, durable.LIVE,
 )
 

@@ -8,6 +8,12 @@ concurrency); when exhausted the invocation is refused with the Reason AWS gives
 sharing a store add each other's counts (shared_concurrency.py).
 Environments idle longer than `idle_timeout` are destroyed by `run_reaper()`.
 
+Spares (spares.py): with `spares` > 0, after a cold start the scheduler starts that many
+pre-initialised sandboxes of its spare key in the background (owned tasks, ended by
+close()); the next cold start of the same key takes one (never shared: a taken spare is that
+environment for good) and the pool is filled again. Spares count against no concurrency and
+no bill; a key no cold start used for `idle_timeout` has its spares destroyed by the reaper.
+
 Provisioned concurrency (provisioned.py): `provision(slot, cfg, n)` keeps n initialised
 environments of one version for one configuration slot ("<fn>/<qualifier>"), apart from the
 warm pools: never reaped for idleness, only replaced when their credentials are due or they
@@ -73,9 +79,18 @@ class ProvisionedPool:
         return len(self.idle) + self.busy
 
 
+def _no_logs(group: str, stream: str, events: list[tuple[int, str]]) -> None:
+    """A spare's sink: it writes nothing until it is taken (adopt() gives it its function's)."""
+
+
 class Scheduler:
-    def __init__(self, host: SandboxHost, sink: LogSink, *, idle_timeout: float = 300.0) -> None:
+    def __init__(self, host: SandboxHost, sink: LogSink, *, idle_timeout: float = 300.0, spares: int = 0) -> None:
         self.host = host
+        self.spares = spares  # spares kept per recently used key
+        self._spares: dict[str, list[ExecutionEnvironment]] = {}
+        self._spare_used: dict[str, float] = {}  # key -> monotonic time of its last cold start
+        self._filling: dict[str, asyncio.Task[None]] = {}
+        self._prepared: set[str] = set()  # runtimes a cold start has prepared (built) in this process
         self.sink = sink
         self.idle_timeout = idle_timeout
         self._idle: dict[str, list[ExecutionEnvironment]] = {}
@@ -153,10 +168,11 @@ class Scheduler:
             if env is not None:
                 return await self._invoke_provisioned(slot or "", pool, env, cfg, inv, limits, capture)
         self._admit(cfg, limits)
+        fill = False
         try:
             env = self._take_idle(cfg.pool_key)
             if env is None:
-                env = ExecutionEnvironment(self.host, cfg, self._sink_for(cfg))
+                env, fill = self._fresh(cfg)
                 self._busy.add(env)
                 try:
                     try:
@@ -198,6 +214,64 @@ class Scheduler:
             return result
         finally:
             self._release(cfg, limits)
+            if fill:  # now that the cold start has its answer
+                self._fill_soon(cfg)
+
+    # --- spares ---------------------------------------------------------------------------
+    def _fresh(self, cfg: EnvConfig) -> tuple[ExecutionEnvironment, bool]:
+        """A new environment for a cold start: a spare of its key when one is ready, else one
+        to start from nothing; and whether spares are to be started after it."""
+        env = ExecutionEnvironment(self.host, cfg, self._sink_for(cfg))
+        if self.spares <= 0 or self._closed:
+            return env, False
+        if cfg.runtime not in self._prepared:  # its key may need the runtime built first (start() does it)
+            return env, True
+        key = env.spare_key()
+        if key is None:
+            return env, False
+        self._spare_used[key] = time.monotonic()
+        pool = self._spares.get(key) or []
+        taken: ExecutionEnvironment | None = None
+        while pool and taken is None:
+            spare = pool.pop()
+            if spare.spare_ready:
+                taken = spare
+            else:
+                self._retired.append(spare)
+        if taken is None:
+            return env, True
+        taken.adopt(cfg, self._sink_for(cfg))
+        return taken, True
+
+    def _fill_soon(self, cfg: EnvConfig) -> None:
+        """Fill the pool of `cfg`'s key in the background (called once a cold start has its
+        answer: earlier, the spares would compete with it for the CPU)."""
+        if self._closed:
+            return
+        self._prepared.add(cfg.runtime)
+        key = ExecutionEnvironment(self.host, cfg, _no_logs).spare_key()
+        if key is None:
+            return
+        self._spare_used.setdefault(key, time.monotonic())
+        if key not in self._filling and not self._closed and len(self._spares.get(key, [])) < self.spares:
+            self._filling[key] = asyncio.get_running_loop().create_task(self._fill(key, cfg), name="lambda-spares")
+
+    async def _fill(self, key: str, cfg: EnvConfig) -> None:
+        """Start spares of `key` until the pool holds `self.spares`."""
+        try:
+            while len(self._spares.get(key, [])) < self.spares and not self._closed:
+                spare = ExecutionEnvironment(self.host, cfg, _no_logs)
+                try:
+                    await spare.start_spare()
+                except Exception:
+                    log.warning("lambda: a spare sandbox for %s did not start", cfg.runtime, exc_info=True)
+                    return
+                if self._closed:
+                    await spare.destroy()
+                    return
+                self._spares.setdefault(key, []).append(spare)
+        finally:
+            self._filling.pop(key, None)
 
     # --- provisioned concurrency ------------------------------------------------------------
     def _take_provisioned(self, slot: str, pool: ProvisionedPool) -> ExecutionEnvironment | None:
@@ -329,6 +403,16 @@ class Scheduler:
                 pc.idle = [e for e in pc.idle if e not in gone]
                 doomed += gone
                 self._lost(slot)
+        for key, spares in list(self._spares.items()):  # keys no cold start used lately, dead spares
+            recent = self._spare_used.get(key, 0.0) >= cutoff
+            keep = [e for e in spares if recent and e.spare_ready]
+            doomed += [e for e in spares if e not in keep]
+            if keep:
+                self._spares[key] = keep
+            else:
+                del self._spares[key]
+                if not recent:
+                    self._spare_used.pop(key, None)
         for key, pool in list(self._idle.items()):
             keep = [e for e in pool if e.last_used >= cutoff and e.alive and now < e.usable_until]
             doomed += [e for e in pool if e not in keep]
@@ -346,6 +430,8 @@ class Scheduler:
         environments were destroyed."""
         envs = [e for pool in self._idle.values() for e in pool] + list(self._busy) + self._retired
         envs += [e for pc in self._provisioned.values() for e in pc.idle]
+        envs += [e for pool in self._spares.values() for e in pool]
+        self._spares.clear()
         self._idle.clear()
         self._provisioned.clear()
         self._retired = []
@@ -361,12 +447,19 @@ class Scheduler:
 
     def environments(self) -> dict[str, int]:
         idle = sum(len(p) for p in self._idle.values()) + sum(len(p.idle) for p in self._provisioned.values())
-        return {"idle": idle, "busy": len(self._busy)}
+        spares = sum(1 for pool in self._spares.values() for e in pool if e.spare_ready)
+        return {"idle": idle, "busy": len(self._busy), "spare": spares}
 
     async def close(self) -> None:
         self._closed = True
+        filling = list(self._filling.values())
+        for task in filling:
+            task.cancel()
+        await asyncio.gather(*filling, return_exceptions=True)
         envs = [e for pool in self._idle.values() for e in pool] + list(self._busy) + self._retired
         envs += [e for pc in self._provisioned.values() for e in pc.idle]
+        envs += [e for pool in self._spares.values() for e in pool]
+        self._spares.clear()
         self._provisioned.clear()
         self._idle.clear()
         self._retired = []

@@ -29,6 +29,10 @@ class LambdaSettings:
     prewarm: int = 0
     """environments started for $LATEST whenever a function is created or changed, before
     any invoke (0: on demand only, as AWS)"""
+    spares: int = 1
+    """pre-initialised sandboxes (namespaces, cgroup, runtime started, no code) kept per
+    runtime a cold start used lately, taken by the next cold start of that runtime
+    (lambda_/spares.py; 0: none)"""
     task_network: bool = True
     """isolated environments get an address on the task network (ecs.bridge / ecs.subnet),
     to reach task addresses"""

@@ -30,20 +30,23 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dns.dnssec
 import dns.name
 import dns.rdataclass
 import dns.rdatatype
-import dns.rdtypes.ANY.DNSKEY
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.services.route53 import model
 from gureum.store import Txn
+
+if TYPE_CHECKING:
+    import dns.rdtypes.ANY.DNSKEY
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+# dns.dnssec and cryptography (several MiB resident) are imported by the functions that sign
+# or make keys: a node whose zones are not signed never loads them.
 
 KSKS = model.KSKS
 DNSSEC = model.DNSSEC
@@ -64,12 +67,18 @@ def _err(code: str, message: str) -> AwsError:
 # --- keys -------------------------------------------------------------------------------------
 def new_private_key() -> str:
     """A fresh ECDSA P-256 private key, PKCS#8 PEM."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     key = ec.generate_private_key(ec.SECP256R1())
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
 
 
 def load_private_key(pem: str) -> ec.EllipticCurvePrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     key = serialization.load_pem_private_key(pem.encode(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ValueError("not an EC key")
@@ -78,12 +87,16 @@ def load_private_key(pem: str) -> ec.EllipticCurvePrivateKey:
 
 def dnskey_of(pem: str, flags: int) -> dns.rdtypes.ANY.DNSKEY.DNSKEY:
     """The DNSKEY rdata of a private key (flags 257 for a KSK, 256 for a ZSK)."""
+    import dns.dnssec
+
     return dns.dnssec.make_dnskey(load_private_key(pem).public_key(), ALGORITHM, flags=flags)
 
 
 def ksk_public(doc: dict[str, Any], zone_name: str) -> dict[str, Any]:
     """The KeySigningKey output shape: the stored members and what AWS computes from the key
     (RFC 4034: key tag from appendix B, the DS digest over owner name and DNSKEY rdata)."""
+    import dns.dnssec
+
     key = dnskey_of(doc["_Private"], KSK_FLAG)
     ds = dns.dnssec.make_ds(dns.name.from_text(zone_name), key, "SHA256")
     digest = ds.digest.hex().upper()
@@ -207,6 +220,8 @@ def _parent_sets(txn: Txn, zone: dict[str, Any], rtype: str) -> list[dict[str, A
 
 
 def _tag(doc: dict[str, Any]) -> int:
+    import dns.dnssec
+
     return dns.dnssec.key_id(dnskey_of(doc["_Private"], KSK_FLAG))
 
 

@@ -27,7 +27,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
-from gureum.services.route53 import routing, signer
+from gureum.services.route53 import metering, names, routing
 from gureum.services.route53.index import REFUSED, Result, ZoneIndex
 
 OUR_UDP_PAYLOAD = 1232  # DNS flag day 2020: avoid fragmentation
@@ -53,8 +53,9 @@ class _Routed:
         self.groups = groups
 
 
-# A cached answer: (full response, truncated response, the zone that answered).
-_Entry = tuple[bytes, bytes, "str | None"]
+# A cached answer: (full response, truncated response, the zone that answered, what the query is
+# billed as: (account, zone id, price table unit) or None (metering.py)).
+_Entry = tuple[bytes, bytes, "str | None", "tuple[str, str, str] | None"]
 
 
 def ecs_address(payload: bytes) -> str | None:
@@ -122,6 +123,9 @@ class Engine:
         # Query logging: fn(zone id, question bytes, rcode, tcp, client ip, ECS payload) or None.
         self.query_log: Callable[[str, bytes, int, bool, str, bytes | None], None] | None = None
         self._zone_id: str | None = None
+        self._meter_key: tuple[str, str, str] | None = None
+        # Queries answered since the DNS server last took them: (account, zone id, unit) -> n.
+        self.metered: dict[tuple[str, str, str], int] = {}
         self._generation = -1
         self._view_of_ip: dict[str, tuple[bytes, frozenset[str]]] = {}
         self._view_ids: dict[frozenset[str], int] = {frozenset(): 0}
@@ -129,6 +133,39 @@ class Engine:
         # Zone transfers (AXFR/IXFR over TCP) are delegated: fn(query, client_ip) -> [bytes].
         self.transfer: Callable[[dns.message.Message, str], list[bytes] | None] | None = None
         self._dynamic = False  # the last respond() chose at random (see _fill)
+        self._fallbacks: list[Callable[[bytes], bytes | None]] = []  # see add_fallback
+        # Told of each static answer given from the cache (native_dns.py fills its table):
+        # fn(cache key without view or ECS, ECS payload or None, the cached entry, client ip).
+        self.learn: Callable[[bytes, bytes | None, _Entry, str], None] | None = None
+        # ... and of each routed answer given from the cache: fn(key without view or ECS, ECS
+        # payload or None, the groups that decided, the decisions' key suffix, the entry, ip).
+        self.learn_routed: Callable[[bytes, bytes | None, list[routing.Group], bytes, _Entry, str], None] | None = None
+
+    @property
+    def has_fallbacks(self) -> bool:
+        """Whether another service answers names no hosted zone answers (add_fallback)."""
+        return bool(self._fallbacks)
+
+    def add_fallback(self, fn: Callable[[bytes], bytes | None]) -> None:
+        """Let `fn(query bytes) -> response bytes or None` answer the queries no hosted zone
+        answers (REFUSED), or that a zone above them denies (NXDOMAIN: route53domains' TLD
+        zones hold com.): names other services own outside Route 53 (load balancers', API
+        Gateway domain names'). Until a fallback is added, `answer` is the plain engine (no
+        cost on the hot path)."""
+        self._fallbacks.append(fn)
+        self.index.generation += 1  # what was answered REFUSED or NXDOMAIN may now be the fallback's
+        if len(self._fallbacks) == 1:
+            plain = self.answer
+
+            def answer(data: bytes, client_ip: str = "127.0.0.1", tcp: bool = False) -> bytes | list[bytes] | None:
+                out = plain(data, client_ip, tcp)
+                if isinstance(out, bytes) and len(out) > 3 and out[3] & 15 in (dns.rcode.REFUSED, dns.rcode.NXDOMAIN):
+                    for fallback in self._fallbacks:
+                        got = fallback(data)
+                        if got is not None:
+                            return got
+                return out
+            self.answer = answer  # type: ignore[method-assign]
 
     def forget_views(self) -> None:
         """After private_views changed: drop what was memoized per client and cached answers."""
@@ -190,7 +227,7 @@ class Engine:
                 ecs = None
             if data[end - 2] != 0 or data[end - 1] != 1 or data[end - 4] == 0 and data[end - 3] in (_AXFR, _IXFR):
                 return self._slow(data, client_ip, tcp)  # not class IN, or a zone transfer
-            key = data[12:i].lower() + data[i:end] + bytes(((data[2] & 1) | (data[3] & 0x10), ekey))
+            key = base = data[12:i].lower() + data[i:end] + bytes(((data[2] & 1) | (data[3] & 0x10), ekey))
             if self.private_views.cidrs and self.index.has_private:  # views matter only then
                 hit = self._view_of_ip.get(client_ip)
                 key += hit[0] if hit is not None else self._view_key(client_ip)
@@ -230,9 +267,14 @@ class Engine:
                 else:
                     decided = cast("_Entry | None", self._cache.get(sub))
                     if decided is not None:
+                        mk = decided[3]
+                        if mk is not None:
+                            self.metered[mk] = self.metered.get(mk, 0) + 1
                         if self.query_log is not None and decided[2] is not None:
                             self.query_log(decided[2], data[12:end], decided[0][3] & 15, tcp, client_ip, ecs)
                         wire = decided[0] if tcp or len(decided[0]) <= limit else decided[1]
+                        if self.learn_routed is not None:
+                            self.learn_routed(base, ecs, routed.groups, sub[len(key):], decided, client_ip)
                         return data[:2] + wire[2:12] + data[12:i] + wire[i:]
                 # A decision not answered yet: keep the ones already drawn (drawing again would
                 # favour the decisions whose answers are cached: weighted sets skew).
@@ -251,8 +293,13 @@ class Engine:
             wire = answer[0]
             if not tcp and len(wire) > limit:
                 wire = answer[1]
+            mk = answer[3]
+            if mk is not None:
+                self.metered[mk] = self.metered.get(mk, 0) + 1
             if self.query_log is not None and answer[2] is not None:
                 self.query_log(answer[2], data[12:end], wire[3] & 15, tcp, client_ip, ecs)
+            if self.learn is not None and self._cache.get(key) is entry:  # static, not a routed decision
+                self.learn(base, ecs, answer, client_ip)
             return data[:2] + wire[2:12] + data[12:i] + wire[i:]
         except IndexError:
             return self._slow(data, client_ip, tcp)
@@ -284,6 +331,11 @@ class Engine:
         if zone is None or not zone.neg_soa_wire or len(name) == len(zone.origin) or zone.public_fallback \
                 or not zone.is_nxdomain(name):
             return None
+        if zone.account:  # billed unless the name is an alias to an AWS resource (metering.py)
+            unit = metering.query_unit(zone.zone_id, zone.groups, name, dns.rdatatype.to_text(dns.rdatatype.RdataType.make(data[i + 1] << 8 | data[i + 2])), [])
+            if unit is not None:
+                mk = (zone.account, zone.zone_id, unit)
+                self.metered[mk] = self.metered.get(mk, 0) + 1
         apex = 12 + sum(len(label) + 1 for label in name[: len(name) - len(zone.origin)])
         if end < len(data) and data[end + 7] & 0x80 and self.index.signers:
             zsigner = self.index.signers.get(zone.zone_id)
@@ -326,7 +378,7 @@ class Engine:
             response.answer, response.authority, response.additional = [], [], []
             response.flags |= dns.flags.TC
             truncated = response.to_wire()
-        entry = (full or truncated, truncated, self._zone_id)
+        entry = (full or truncated, truncated, self._zone_id, self._meter_key)
         if len(self._cache) >= CACHE_MAX:
             self._cache.clear()
         if routed is not None:
@@ -350,6 +402,19 @@ class Engine:
             if opt.otype == dns.edns.ECS:
                 return opt.address if opt.srclen else None
         return client_ip
+
+    def _meter(self, zone_id: str, qname: dns.name.Name, rdtype: int, q: routing.Query) -> tuple[str, str, str] | None:
+        """What a query answered by `zone_id` is billed as (metering.py), or None (free)."""
+        zone = self.index.zones.get(zone_id)
+        if zone is None or not zone.account:  # no owner: the registry's own zones (domains) are not billed
+            return None
+        unit = metering.query_unit(zone_id, zone.groups, names.from_dns(qname), dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype)), q.used)
+        return (zone.account, zone_id, unit) if unit is not None else None
+
+    def take_metered(self) -> dict[tuple[str, str, str], int]:
+        """The queries counted since the last call, (account, zone id, unit) -> n; resets."""
+        out, self.metered = self.metered, {}
+        return out
 
     # --- everything else ---------------------------------------------------------------
     def _slow(self, data: bytes, client_ip: str, tcp: bool) -> bytes | list[bytes] | None:
@@ -376,6 +441,8 @@ class Engine:
                 response.set_rcode(dns.rcode.REFUSED if tcp else dns.rcode.FORMERR)
                 return response.to_wire()
         response = self.respond(query, client_ip)
+        if self._meter_key is not None:
+            self.metered[self._meter_key] = self.metered.get(self._meter_key, 0) + 1
         limit = 65535 if tcp else _udp_limit(query)
         try:
             return response.to_wire(max_size=limit)
@@ -395,6 +462,7 @@ class Engine:
             response.ednsflags |= dns.flags.DO
         self._dynamic = False
         self._zone_id = None
+        self._meter_key = None
         if query.edns > 0:
             response.set_rcode(dns.rcode.BADVERS)
             return response
@@ -407,6 +475,8 @@ class Engine:
             result = self.index.lookup(question.name, question.rdtype, self._vpcs(client_ip), q)
         self._dynamic = result.dynamic
         self._zone_id = result.zone_id
+        if result.zone_id is not None:
+            self._meter_key = self._meter(result.zone_id, question.name, question.rdtype, q)
         for opt in query.options:
             if opt.otype == dns.edns.ECS:  # RFC 7871: echo, scope = how much of it mattered
                 scope = opt.srclen if q.located else 0
@@ -414,6 +484,8 @@ class Engine:
                 response.use_edns(0, response.ednsflags, OUR_UDP_PAYLOAD, options=[ecs])
                 break
         if self.index.signers and response.ednsflags & dns.flags.DO and result.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            from gureum.services.route53 import signer  # cryptography: only once a zone is signed
+
             signer.secure(self.index, self.index.view(self._vpcs(client_ip)), result, question.name, question.rdtype)
         response.set_rcode(dns.rcode.Rcode.make(result.rcode))
         if result.aa:

@@ -8,7 +8,10 @@ task per check and, inside it, one probe loop per checker region (simulated regi
 probing independently from this machine): a region flips after FailureThreshold
 consecutive results the other way; the check is healthy when more than 18% of its regions
 say so (then Inverted / Disabled apply). CALCULATED checks count healthy children;
-CLOUDWATCH_METRIC checks have no alarm data here, so InsufficientDataHealthStatus decides.
+CLOUDWATCH_METRIC checks follow their alarm's state, read through CloudWatch's port
+(health_metrics.py; INSUFFICIENT_DATA: InsufficientDataHealthStatus decides). The probing
+node emits AWS/Route53's HealthCheckStatus, HealthCheckPercentageHealthy and
+ChildHealthCheckHealthyCount (health_metrics.py).
 Status changes go straight into the DNS server's index (`ZoneIndex.set_health`), which
 drops cached decisions; nothing is read from the store per query.
 
@@ -54,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.route53 import health_share, model, paging
+from gureum.services.route53 import health_metrics, health_share, model, paging
 from gureum.services.route53.settings import Route53Settings
 from gureum.services.route53.slots import DNS, HEALTH
 from gureum.store import Txn
@@ -236,7 +239,7 @@ def create_check(txn: Txn, account: str, ref: str, config: dict, private_targets
     doc = {"Id": hc_id, "CallerReference": ref, "HealthCheckConfig": cfg, "HealthCheckVersion": 1}
     txn.put(HEALTHCHECKS, f"{account}/{hc_id}", doc)
     txn.put(HEALTH_REFS, f"{account}/{ref}", {"Id": hc_id, "Config": cfg})
-    txn.publish(HEALTH_TOPIC, {"kind": "put", "check": doc})
+    txn.publish(HEALTH_TOPIC, {"kind": "put", "check": doc, "account": account})
     return doc, True
 
 
@@ -270,7 +273,7 @@ def update_check(txn: Txn, account: str, params: dict, private_targets: bool = T
     _check_endpoint_type(txn, account, doc["HealthCheckConfig"])
     doc["HealthCheckVersion"] += 1
     txn.put(HEALTHCHECKS, f"{account}/{doc['Id']}", doc)
-    txn.publish(HEALTH_TOPIC, {"kind": "put", "check": doc})
+    txn.publish(HEALTH_TOPIC, {"kind": "put", "check": doc, "account": account})
     return doc
 
 
@@ -290,6 +293,11 @@ def delete_check(txn: Txn, account: str, hc_id: str) -> None:
 
 def load_all(txn: Txn) -> list[dict]:
     return [doc for _k, doc in txn.scan(HEALTHCHECKS)]
+
+
+def load_accounts(txn: Txn) -> dict[str, str]:
+    """health check id -> its account (the metrics' and alarms' owner)."""
+    return {str(doc["Id"]): key.split("/", 1)[0] for key, doc in txn.scan(HEALTHCHECKS)}
 
 
 # --- probes ------------------------------------------------------------------------------------
@@ -410,6 +418,8 @@ class HealthChecker:
         # lease (health_share.py), and then `store` gets each region's state after each probe.
         self.leading = True
         self.store: Any = None
+        self.accounts: dict[str, str] = {}  # check id -> account (health_metrics.py)
+        self.alarm_state: dict[str, str] = {}  # CLOUDWATCH_METRIC check id -> its alarm's state
 
     # --- evaluation ----------------------------------------------------------------------
     def healthy(self, hc_id: str) -> bool:
@@ -433,7 +443,10 @@ class HealthChecker:
                     st.raw_healthy = threshold == 0 or (threshold <= len(children) and up >= threshold)
                 elif cfg["Type"] == "CLOUDWATCH_METRIC":
                     policy = cfg.get("InsufficientDataHealthStatus", "LastKnownStatus")
-                    if policy == "Healthy":
+                    alarm = self.alarm_state.get(hc_id)
+                    if alarm in ("OK", "ALARM"):
+                        st.raw_healthy = alarm == "OK"
+                    elif policy == "Healthy":
                         st.raw_healthy = True
                     elif policy == "Unhealthy":
                         st.raw_healthy = False
@@ -540,8 +553,12 @@ class HealthChecker:
             self.leading = not app.store.shared  # shared: probe only once the lease is ours
             async with asyncio.TaskGroup() as tg:
                 self._tasks = tg
+                self.accounts.update(await app.store.read(load_accounts))
                 for doc in await app.store.read(load_all):
                     self.put(doc)
+                settings = app.settings(Route53Settings)
+                app.every(settings.health_metrics_interval, lambda: self._emit_metrics(app), name="route53-health-metrics")
+                app.every(max(0.1, 10.0 * self.scale), lambda: self._follow_alarms(app), name="route53-health-alarms")
                 app.parts.put(HEALTH, self)
                 tg.create_task(self._link_dns(app))
                 app.every(10.0, lambda: self._reconcile(app), name="route53-health-reconcile")
@@ -620,6 +637,8 @@ class HealthChecker:
     def _on_event(self, event: Any) -> None:
         data = event.data
         if data.get("kind") == "put":
+            if data.get("account"):
+                self.accounts[data["check"]["Id"]] = data["account"]
             self.put(data["check"])
         elif data.get("kind") == "delete":
             self.drop(data["id"])
@@ -629,8 +648,21 @@ class HealthChecker:
         self.index = server.index
         self.evaluate()
 
+    def _emit_metrics(self, app: App) -> None:
+        """AWS/Route53's health check metrics (health_metrics.py), by the node that probes."""
+        if self.leading:
+            health_metrics.emit(app, self.checks, self.status, self.accounts)
+
+    async def _follow_alarms(self, app: App) -> None:
+        """CLOUDWATCH_METRIC checks: read their alarms' states; re-evaluate on a change."""
+        states = await health_metrics.read_alarm_states(app, health_metrics.alarm_refs(self.checks, self.accounts))
+        if states != self.alarm_state:
+            self.alarm_state = states
+            self.evaluate()
+
     async def _reconcile(self, app: App) -> None:
         """Checks changed by other nodes sharing the store (run now and then)."""
+        self.accounts.update(await app.store.read(load_accounts))
         docs = {d["Id"]: d for d in await app.store.read(load_all)}
         for hc_id in [h for h in self.checks if h not in docs]:
             self.drop(hc_id)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import collections
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import dns.name
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
@@ -56,6 +57,12 @@ class Delta:
     added: list[dns.rrset.RRset]
 
 
+def external_health_id(dns_name: str) -> str:
+    """The health id (ZoneIndex.set_health) of an external alias target (a load balancer's DNS
+    name, any case, without a trailing dot or `dualstack.`)."""
+    return "external:" + dns_name.lower().rstrip(".").removeprefix("dualstack.")
+
+
 def set_key(doc: dict) -> SetKey:
     return (names.parse(doc["Name"]), doc["Type"], doc.get("SetIdentifier") or "")
 
@@ -92,6 +99,7 @@ class Zone:
         self.order = order  # older zones win when two public zones share a name
         self.version = version  # changes applied (replayed events are recognised by it)
         self.public_fallback = False  # a private zone's NXDOMAIN answered from public zones (features.py)
+        self.account = ""  # the owner (billing: metering.py)
         self.groups: dict[tuple[Labels, str], dict[str, tuple[dict, list]]] = {}
         self.nodes: dict[Labels, dict[int, dns.rrset.RRset]] = {}
         self.names: dict[Labels, int] = {origin: 1}  # existing names (incl. empty non-terminals)
@@ -104,6 +112,12 @@ class Zone:
         self._evaluating: set[tuple] = set()
         self._dirty: set[tuple[Labels, str]] = set()
         self._aliased_by: dict[tuple[Labels, str], set[tuple[Labels, str]]] = {}
+        # (name, type) pairs with an alias record set into another zone (only those can name
+        # an external zone: ZoneIndex.refresh_external re-derives just these)
+        self.aliasing: set[tuple[Labels, str]] = set()
+        # hosted zone id of AWS resources another service serves (ELB) -> name -> addresses;
+        # the index's own dict, shared by its zones (ZoneIndex.set_external)
+        self.external: dict[str, Callable[[str], list[str] | None]] = {}
 
     @property
     def serial(self) -> int:
@@ -119,8 +133,10 @@ class Zone:
     # --- changes --------------------------------------------------------------------
     def put(self, doc: dict) -> None:
         name, rtype, sid = set_key(doc)
-        self.groups.setdefault((name, rtype), {})[sid] = (doc, records.rdatas_of(doc))
+        group = self.groups.setdefault((name, rtype), {})
+        group[sid] = (doc, records.rdatas_of(doc))
         self._dirty.add((name, rtype))
+        self._note_aliases((name, rtype), group)
 
     def remove(self, doc: dict) -> None:
         name, rtype, sid = set_key(doc)
@@ -129,6 +145,14 @@ class Zone:
             if not group:
                 del self.groups[(name, rtype)]
             self._dirty.add((name, rtype))
+            self._note_aliases((name, rtype), group)
+
+    def _note_aliases(self, key: tuple[Labels, str], group: dict[str, tuple[dict, list]]) -> None:
+        if any((d.get("AliasTarget") or {}).get("HostedZoneId", self.zone_id).split("/")[-1] != self.zone_id
+               for d, _ in group.values()):
+            self.aliasing.add(key)
+        else:
+            self.aliasing.discard(key)
 
     def rebuild(self) -> tuple[list[dns.rrset.RRset], list[dns.rrset.RRset]]:
         """Re-derive the dirty (name, type) pairs; returns the RRsets removed and added
@@ -239,10 +263,14 @@ class Zone:
             dynamic = target is not None and any(d.get("SetIdentifier") for d, _ in target.values())
             if key:
                 self._aliased_by.setdefault(key, set()).add((name, rtype))
+        external = None
+        if alias and alias.get("HostedZoneId", "").split("/")[-1] in self.external:
+            external = external_health_id(str(alias.get("DNSName", "")))
         return routing.Member(
             sid=doc.get("SetIdentifier") or "", doc=doc, rrset=self._rrset(name, rtype, doc, data),
             health_check=doc.get("HealthCheckId"), alias_key=key,
-            evaluate_target=bool(alias and alias.get("EvaluateTargetHealth")), dynamic_alias=dynamic)
+            evaluate_target=bool(alias and alias.get("EvaluateTargetHealth")), dynamic_alias=dynamic,
+            external_health=external)
 
     def target_healthy(self, key: tuple, q: routing.Query) -> bool:
         """An alias target's health (EvaluateTargetHealth): a routed group is healthy iff one
@@ -327,8 +355,13 @@ class Zone:
         seen = {(name, rtype)}
         while True:
             target = doc["AliasTarget"]
-            if target.get("HostedZoneId", self.zone_id).split("/")[-1] != self.zone_id:
-                return None, None  # AWS resources outside gureum: nothing to answer with
+            target_zone = target.get("HostedZoneId", self.zone_id).split("/")[-1]
+            if target_zone != self.zone_id:
+                resolve = self.external.get(target_zone)
+                found = resolve(str(target["DNSName"])) if resolve is not None and rtype == "A" else None
+                if not found:
+                    return None, None  # AWS resources outside gureum: nothing to answer with
+                return 60, [dns.rdata.from_text(IN, A, a) for a in found]
             try:
                 key = (names.parse(target["DNSName"]), rtype)
             except names.BadName:
@@ -473,16 +506,37 @@ def _choose(entries: list[tuple[dict, list]]) -> tuple[dict, list]:
 
 class ZoneIndex(routing.Environment):
     """All zones, and the views (public, and public + private zones per VPC set); the
-    routing environment (health, CIDR collections, geo database) too."""
+    routing environment (health, CIDR collections, geo database) too.
+
+    The public view is kept incrementally: adding, replacing or dropping a zone re-chooses
+    the winner of that zone's name only (from `_named`, the public zones per name), so loading
+    n zones costs O(n), not n sorts of every zone; a record change leaves the views as they
+    are (they hold the same Zone objects, changed in place)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.zones: dict[str, Zone] = {}
         self.public: dict[Labels, Zone] = {}
+        # public zones per name, in self.zones' order (a replaced zone keeps its place)
+        self._named: dict[Labels, dict[str, Zone]] = {}
+        self._private: set[str] = set()  # ids of the private zones
         self._views: dict[frozenset[str], dict[Labels, Zone]] = {}
-        self.generation = 0  # bumped on every change (answer caches key on it)
+        self.on_generation: list[Callable[[], None]] = []  # told of every change (native_dns.py)
+        self._generation = 0
         self.has_private = False
         self.signers: dict[str, ZoneSigner] = {}  # DNSSEC: zone id -> its signer (signer.py)
+        self.external: dict[str, Callable[[str], list[str] | None]] = {}  # see set_external
+
+    @property
+    def generation(self) -> int:
+        """Bumped on every change: answer caches key on it."""
+        return self._generation
+
+    @generation.setter
+    def generation(self, value: int) -> None:
+        self._generation = value
+        for fn in self.on_generation:
+            fn()
 
     def set_signer(self, zone_id: str, signer: ZoneSigner | None) -> None:
         """A zone starts (or stops, None) being signed: DNSKEY served, DO answers signed."""
@@ -497,18 +551,47 @@ class ZoneIndex(routing.Environment):
         if any([s.refresh() for s in self.signers.values()]):
             self.generation += 1
 
+    def set_external(self, zone_ids: Iterable[str], resolve: Callable[[str], list[str] | None]) -> None:
+        """Aliases to hosted zone ids `zone_ids` (AWS resources another gureum service serves:
+        load balancers) answer the addresses `resolve(alias DNSName)` gives; call
+        `refresh_external` when those change."""
+        for z in zone_ids:
+            self.external[z] = resolve
+        self.refresh_external()
+
+    def refresh_external(self) -> None:
+        """Re-derive every alias record set that targets an external zone (only zones with
+        aliases into other zones are looked at, and in them only those record sets)."""
+        for zone in self.zones.values():
+            if not zone.aliasing:
+                continue
+            for key in zone.aliasing:
+                group = zone.groups.get(key) or {}
+                if any((doc.get("AliasTarget") or {}).get("HostedZoneId", "").split("/")[-1] in self.external
+                       for doc, _ in group.values()):
+                    zone._dirty.add(key)
+            if zone._dirty:
+                zone.rebuild()
+        self._changed()
+
     def put_zone(self, zone: Zone) -> None:
         known = self.zones.get(zone.zone_id)
         if known is not None and known.version >= zone.version:
             return  # a replayed creation event: the index already has this state or newer
+        zone.external = self.external
         zone.rebuild()
         self.zones[zone.zone_id] = zone
-        self._changed()
+        if known is not None:
+            self._unplace(known)
+        self._place(zone)
+        self._changed(known.origin if known is not None else None, zone.origin)
 
     def drop_zone(self, zone_id: str) -> None:
         self.signers.pop(zone_id, None)
-        if self.zones.pop(zone_id, None) is not None:
-            self._changed()
+        known = self.zones.pop(zone_id, None)
+        if known is not None:
+            self._unplace(known)
+            self._changed(known.origin)
 
     def apply(self, zone_id: str, deletes: Iterable[dict], creates: Iterable[dict], version: int | None = None) -> None:
         zone = self.zones.get(zone_id)
@@ -524,7 +607,7 @@ class ZoneIndex(routing.Environment):
         removed, added = zone.rebuild()
         if zone.serial != old_serial:
             zone.history.append(Delta(old_serial, zone.serial, removed, added))
-        self._changed()
+        self.generation += 1  # which zone serves which name is as it was: the views stand
 
     def set_public_fallback(self, zone_id: str, on: bool) -> None:
         zone = self.zones.get(zone_id)
@@ -536,7 +619,7 @@ class ZoneIndex(routing.Environment):
         zone = self.zones.get(zone_id)
         if zone is not None:
             zone.vpcs = frozenset(vpcs)
-            self._changed()
+            self._changed()  # membership of the VPC views
 
     def set_health(self, statuses: dict[str, bool]) -> bool:
         """Health check results (id → healthy) from the checker; changes invalidate cached
@@ -562,17 +645,38 @@ class ZoneIndex(routing.Environment):
         self.health_epoch += 1  # CIDR decisions are memoized per epoch too
         self.generation += 1
 
-    def _changed(self) -> None:
+    def _place(self, zone: Zone) -> None:
+        if zone.private:
+            self._private.add(zone.zone_id)
+        else:
+            self._named.setdefault(zone.origin, {})[zone.zone_id] = zone
+
+    def _unplace(self, zone: Zone) -> None:
+        self._private.discard(zone.zone_id)
+        named = self._named.get(zone.origin)
+        if named is None or named.get(zone.zone_id) is not zone:
+            return
+        now = self.zones.get(zone.zone_id)
+        if now is not None and not now.private and now.origin == zone.origin:
+            return  # replaced by a zone of the same name: _place puts it in this one's place
+        del named[zone.zone_id]
+        if not named:
+            del self._named[zone.origin]
+
+    def _changed(self, *origins: Labels | None) -> None:
+        """The zones serving `origins` changed: re-choose those names' public zone (the
+        oldest public zone of a name wins; of equal age the one placed last), drop the
+        VPC views, bump the generation (answer caches key on it)."""
         self.generation += 1
-        public: dict[Labels, Zone] = {}
-        has_private = False
-        for z in sorted(self.zones.values(), key=lambda z: z.order, reverse=True):
-            if not z.private:
-                public[z.origin] = z  # the oldest zone of a name is written last and wins
+        for origin in origins:
+            if origin is None:
+                continue
+            named = self._named.get(origin)
+            if named:
+                self.public[origin] = min(reversed(named.values()), key=lambda z: z.order)
             else:
-                has_private = True
-        self.public = public
-        self.has_private = has_private  # without private zones every client sees the same
+                self.public.pop(origin, None)
+        self.has_private = bool(self._private)  # without private zones every client sees the same
         self._views = {}
 
     def view(self, vpcs: frozenset[str] | None) -> dict[Labels, Zone]:

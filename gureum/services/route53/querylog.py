@@ -112,6 +112,7 @@ class QueryLogger:
         else:
             self.targets[zone_id] = target
         self.engine.query_log = self.record if self.targets else None
+        self.engine.index.generation += 1  # answers served natively (native_dns.py) come back to Python
 
     def record(self, zone_id: str, question: bytes, rcode: int, tcp: bool, client: str, ecs: bytes | None) -> None:
         """The hot path: one tuple appended."""

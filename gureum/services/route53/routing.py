@@ -72,6 +72,7 @@ class Member:
     evaluate_target: bool = False
     dynamic_alias: bool = False  # the target is itself a group: resolved per query
     sub: Group | None = None  # a traffic policy rule reference: the nested rule's group
+    external_health: str | None = None  # an alias to another service's resource (ELB): its health id
 
 
 class CidrTable:
@@ -177,6 +178,8 @@ class Group:
     # --- health -------------------------------------------------------------------------
     def healthy(self, m: Member, q: Query) -> bool:
         if m.health_check and not q.env.check_healthy(m.health_check):
+            return False
+        if m.external_health is not None and m.evaluate_target and not q.env.check_healthy(m.external_health):
             return False
         if m.sub is not None and m.evaluate_target:
             return m.sub.any_healthy(q)

@@ -16,6 +16,12 @@ class Route53Settings:
     """health checks may probe private and loopback addresses (default: yes unless --auth strict)"""
     health_interval_scale: float = 1.0
     """health check intervals are multiplied by this (tests run them faster)"""
+    health_metrics_interval: float = 10.0
+    """seconds between AWS/Route53 health check metric values sent to CloudWatch"""
+    native_dns: bool = True
+    """answer UDP DNS from native workers (a C helper built with the host's compiler; off: Python)"""
+    native_dns_workers: int = 0
+    """native DNS workers, one SO_REUSEPORT socket each (0: one per core)"""
     query_log_interval: float = 1.0
     """seconds between flushes of DNS query logs to CloudWatch Logs"""
     geoip_db: str | None = None

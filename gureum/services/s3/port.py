@@ -5,7 +5,9 @@ finds the object as GetObject by `account` would (model.py's rules: the bucket m
 only when read. `await put(app, bucket, key, data, ...)` writes an object as a service
 principal AWS lets deliver into a bucket (CloudWatch Logs export tasks): the caller checks
 the bucket policy first; the object belongs to the bucket's owner and its ObjectCreated:Put
-notifications go out as PutObject's do.
+notifications go out as PutObject's do. `await keys(app, account, bucket, prefix)` lists the
+current (not deleted) object keys under a prefix as ListObjectsV2 by `account` would (DynamoDB's
+ImportTable).
 
 Errors are S3's own AwsErrors, as GetObject answers them: NoSuchBucket, NoSuchKey (also
 when the current version is a delete marker), NoSuchVersion, AccessDenied (another
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
-from gureum.services.s3 import bodies, model, notify, storage
+from gureum.services.s3 import bodies, listing, model, notify, storage
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -88,3 +90,14 @@ async def put(app: App, bucket: str, key: str, data: bytes, *, content_type: str
     notify.emit(app, b, "ObjectCreated:Put", key, obj=obj, version_id=obj["vid"], request_id="", principal=principal,
                 source_ip="127.0.0.1")
     return stored.etag
+
+
+async def keys(app: App, account: str, bucket: str, prefix: str, limit: int = 10000) -> list[str]:
+    """The keys of `bucket`'s current objects under `prefix` (at most `limit`), in key order;
+    NoSuchBucket, or AccessDenied for another account's bucket."""
+    def run(t: Any) -> list[str]:
+        model.bucket(t, bucket, account)
+        page = listing.scan_keys(t, model.OBJECTS, bucket, prefix, "", None, limit, keep=lambda d: not d.get("dm"))
+        return [k for k, _ in page.items]
+
+    return await app.store.read(run)

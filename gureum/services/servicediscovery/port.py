@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from gureum.aws.errors import AwsError
 from gureum.services.servicediscovery import model
 from gureum.store import Txn
 
@@ -54,3 +55,17 @@ def find_namespace(txn: Txn, account: str, region: str, ref: str) -> tuple[str, 
         if ref in (ns["Id"], ns["Name"], ns["Arn"]):
             return str(ns["Id"]), str(ns["Name"]), str(ns["Arn"])
     return None
+
+
+def healthy_instances(txn: Txn, account: str, region: str, service: str) -> list[Instance] | None:
+    """The instances of service `service` (its id or ARN) that are not UNHEALTHY (all of them
+    when none is healthy: fail open, as DiscoverInstances and the DNS answers do); None when
+    there is no such service. For API Gateway's private integrations (VPC links)."""
+    try:
+        srv = model.get_service(txn, account, region, service)
+    except AwsError:
+        return None
+    insts = model.instances(txn, account, region, srv["Id"])
+    healthy = [d for d in insts if model.health_of(srv, d) != "UNHEALTHY"]
+    return [Instance(account, region, str(srv["Id"]), str(d["Id"]), dict(d.get("Attributes") or {}))
+            for d in (healthy or insts)]

@@ -14,7 +14,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.public import public_url
 from gureum.services.sqs import attributes as qattrs
-from gureum.services.sqs import checksums
+from gureum.services.sqs import checksums, cw_metrics
 from gureum.services.sqs.engine import Engine, Queue, attrs_for_output
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -167,6 +167,7 @@ async def tag_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
 @operation("sqs", "UntagQueue")
 async def untag_queue(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     eng, q = await _queue(ctx, params["QueueUrl"])
+    tags.refuse_system_removal(q.tags, params.get("TagKeys") or [], TAG_RULES)
     await eng.set_tags(q, {}, params.get("TagKeys") or [])
     return {}
 
@@ -246,6 +247,7 @@ async def send_message(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
                     params.get("MessageGroupId"), params.get("MessageDeduplicationId"),
                     _sender(ctx))
     sent = await eng.send(q, [msg])
+    cw_metrics.sent(ctx.app, q, [len(params["MessageBody"].encode())])
     return _sent(sent[0])
 
 
@@ -334,6 +336,7 @@ async def send_message_batch(ctx: RequestContext, params: dict[str, Any]) -> dic
             failed.append(_failure(e["Id"], exc))
     sent = await eng.send(q, [m for _, m in built]) if built else []
     ok = [{"Id": i, **_sent(m)} for (i, _), m in zip(built, sent, strict=False)]
+    cw_metrics.sent(ctx.app, q, [len(m.body.encode()) for _, m in built])
     return {"Successful": ok, "Failed": failed}
 
 
@@ -392,6 +395,7 @@ async def receive_message(ctx: RequestContext, params: dict[str, Any]) -> dict[s
             f"Value {vis} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.",
         )
     got = await eng.receive(q, n, vis, wait)
+    cw_metrics.received(ctx.app, q, len(got))
     wanted = _wanted_attrs(params)
     user_names = params.get("MessageAttributeNames") or []
     out = []
@@ -433,6 +437,7 @@ async def delete_message(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     (err,) = await eng.delete_messages(q, [params["ReceiptHandle"]])
     if err is not None:
         raise err
+    cw_metrics.deleted(ctx.app, q, 1)
     return {}
 
 
@@ -442,6 +447,7 @@ async def delete_message_batch(ctx: RequestContext, params: dict[str, Any]) -> d
     entries = params.get("Entries") or []
     _check_batch(entries)
     results = await eng.delete_messages(q, [e["ReceiptHandle"] for e in entries])
+    cw_metrics.deleted(ctx.app, q, sum(1 for err in results if err is None))
     ok, failed = [], []
     for e, err in zip(entries, results, strict=False):
         if err is None:

@@ -419,6 +419,25 @@ def counts_txn(t: Txn, qkey: str, retention_ms: int, now: int) -> tuple[int, int
     return visible, inflight, delayed
 
 
+def oldest_sent_txn(t: Txn, qkey: str, retention_ms: int, now: int) -> int | None:
+    """The send time (ms) of the queue's oldest message still kept (visible, in flight or
+    delayed; None with none): ApproximateAgeOfOldestMessage. `sqs_ready` runs in send order,
+    so its first kept row is its oldest; every timer row is looked at."""
+    floor = now - retention_ms
+    sent = [int(mk["s"]) for _, mk in t.scan(TIMERS, qkey + "/") if mk["s"] > floor]
+    start: str | None = None
+    while True:
+        rows = t.scan(READY, qkey + "/", start=start, limit=SCAN)
+        kept = next((int(mk["s"]) for _, mk in rows if mk["s"] > floor), None)
+        if kept is not None:
+            sent.append(kept)
+            break
+        if len(rows) < SCAN:
+            break
+        start = rows[-1][0] + "\x00"
+    return min(sent) if sent else None
+
+
 def move_txn(t: Txn, qkey: str, dest_of: Callable[[Message], tuple[str, bool] | None], limit: int,
              now: int) -> list[str]:
     """Move up to `limit` visible messages to the queue `dest_of` names ((key, fifo), or None:

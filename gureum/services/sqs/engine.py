@@ -252,6 +252,12 @@ class Engine:
             await made._load()
             if made.shared:
                 await made._follow()
+            from gureum.services.sqs import cw_metrics
+            from gureum.services.sqs.settings import SqsSettings
+
+            if app.running:  # (an engine made outside a running node, in a test, samples nothing)
+                app.every(app.settings(SqsSettings).metrics_interval, lambda: cw_metrics.sample(app, made, now_ms()),
+                          name="sqs-metrics")
             return made
 
         return await app.parts.lazy_async(ENGINE, make)

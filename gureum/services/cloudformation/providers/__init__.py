@@ -1,0 +1,52 @@
+"""The resource types CloudFormation creates (one module per group of services); importing
+the package registers them all in `base.PROVIDERS`."""
+
+from gureum.services.cloudformation.providers import (
+    apigw_rest_extras,
+    apigw_rest_links,
+    apigw_v2_domains,
+    apigw_v2_extras,
+    apis,
+    balancing,
+    balancing_extras,
+    cloudwatch_extras,
+    cognito_extras,
+    compute,
+    containers,
+    discovery_extras,
+    dynamodb_global,
+    ecr_registry,
+    iam_extras,
+    identity,
+    kinesis_extras,
+    lambda_extras,
+    logs_extras,
+    mail,
+    messaging,
+    messaging_extras,
+    network,
+    resolver,
+    resolver_extras,
+    resolver_firewall,
+    resolver_querylog,
+    route53_extras,
+    secrets_extras,
+    ses_extras,
+    stacks,
+    storage,
+)
+
+__all__ = ["apis", "balancing", "compute", "containers", "identity", "mail", "messaging", "network", "resolver", "stacks", "storage"]
+__all__ += ["apigw_rest_extras", "apigw_v2_extras", "balancing_extras", "cognito_extras", "resolver_extras", "ses_extras"]
+__all__ += ["apigw_rest_links", "apigw_v2_domains"]
+__all__ += ["discovery_extras", "iam_extras"]
+__all__ += ["messaging_extras"]
+__all__ += ["cloudwatch_extras"]
+__all__ += ["logs_extras"]
+__all__ += ["secrets_extras"]
+__all__ += ["kinesis_extras", "lambda_extras"]
+__all__ += ["ecr_registry"]
+__all__ += ["route53_extras"]
+__all__ += ["resolver_querylog"]
+__all__ += ["resolver_firewall"]
+__all__ += ["dynamodb_global"]

@@ -1,0 +1,157 @@
+"""The zone index at scale (issue 28): loading n zones and changing records cost what they
+touch, not a pass over every zone each time; which zone serves a name stays AWS's choice."""
+
+from __future__ import annotations
+
+from gureum.services.route53 import names
+from gureum.services.route53.index import Zone, ZoneIndex
+
+from .zones import defaults, make_zone, rrset
+
+
+class CountingZone(Zone):
+    """A Zone that counts how often the index reads its age (`order`)."""
+
+    reads = 0
+
+    @property  # type: ignore[override]
+    def order(self) -> int:
+        CountingZone.reads += 1
+        return self._order
+
+    @order.setter
+    def order(self, value: int) -> None:
+        self._order = value
+
+
+def counting_zone(zone_id: str, origin: str, order: int, **kw: object) -> Zone:
+    zone = CountingZone(zone_id, names.parse(origin), order=order, **kw)  # type: ignore[arg-type]
+    for doc in [*defaults(origin), rrset(f"www.{origin}", "A", "192.0.2.1")]:
+        zone.put(doc)
+    return zone
+
+
+def test_loading_n_zones_reads_each_zones_age_a_bounded_number_of_times() -> None:
+    n = 400
+    index = ZoneIndex()
+    CountingZone.reads = 0
+    for i in range(n):
+        index.put_zone(counting_zone(f"Z{i}", f"z{i}.example", i + 1))
+    # a re-sort of every zone per added zone reads ages n²/2 times (80,000 here)
+    assert CountingZone.reads <= 4 * n
+    assert len(index.public) == n
+    assert index.lookup(*_q("www.z399.example")).answer
+
+
+def test_a_record_change_in_one_zone_reads_no_other_zones_age() -> None:
+    index = ZoneIndex()
+    for i in range(200):
+        index.put_zone(counting_zone(f"Z{i}", f"z{i}.example", i + 1))
+    CountingZone.reads = 0
+    generation = index.generation
+    index.apply("Z7", [], [rrset("new.z7.example", "A", "192.0.2.7")])
+    assert CountingZone.reads == 0
+    assert index.generation > generation  # cached answers are dropped
+    assert index.lookup(*_q("new.z7.example")).answer
+
+
+def test_the_oldest_public_zone_of_a_name_serves_it_and_the_next_oldest_after_its_deletion() -> None:
+    index = ZoneIndex()
+    index.put_zone(make_zone("ZNEW", "dup.example", [rrset("a.dup.example", "A", "192.0.2.2")], order=5))
+    index.put_zone(make_zone("ZOLD", "dup.example", [rrset("a.dup.example", "A", "192.0.2.1")], order=3))
+    index.put_zone(make_zone("ZMID", "dup.example", [rrset("a.dup.example", "A", "192.0.2.3")], order=4))
+    assert index.public[names.parse("dup.example")].zone_id == "ZOLD"
+    index.drop_zone("ZOLD")
+    assert index.public[names.parse("dup.example")].zone_id == "ZMID"
+    index.drop_zone("ZMID")
+    index.drop_zone("ZNEW")
+    assert names.parse("dup.example") not in index.public
+    assert index.lookup(*_q("a.dup.example")).rcode == 5  # REFUSED: no zone serves it
+
+
+def test_a_replaced_zone_keeps_serving_its_name_with_its_new_records() -> None:
+    index = ZoneIndex()
+    index.put_zone(make_zone("ZA", "r.example", [rrset("x.r.example", "A", "192.0.2.1")], order=1, version=1))
+    index.put_zone(make_zone("ZB", "r.example", [], order=2, version=1))
+    index.put_zone(make_zone("ZA", "r.example", [rrset("x.r.example", "A", "192.0.2.9")], order=1, version=2))
+    zone = index.public[names.parse("r.example")]
+    assert (zone.zone_id, zone.version) == ("ZA", 2)
+    assert "192.0.2.9" in index.lookup(*_q("x.r.example")).answer[0].to_text()
+
+
+def test_private_zones_are_counted_in_and_out() -> None:
+    index = ZoneIndex()
+    index.put_zone(make_zone("ZPUB", "p.example", [], order=1))
+    assert not index.has_private
+    index.put_zone(make_zone("ZPRIV", "p.example", [], order=2, private=True, vpcs=("vpc-1",)))
+    assert index.has_private
+    assert index.public[names.parse("p.example")].zone_id == "ZPUB"
+    assert index.view(frozenset({"vpc-1"}))[names.parse("p.example")].zone_id == "ZPRIV"
+    index.drop_zone("ZPRIV")
+    assert not index.has_private
+
+
+def _q(name: str) -> tuple:
+    import dns.name
+    import dns.rdatatype
+
+    return dns.name.from_text(name), dns.rdatatype.A
+
+
+class RebuildCountingZone(Zone):
+    """A Zone that counts its rebuilds."""
+
+    rebuilds = 0
+
+    def rebuild(self) -> tuple[list, list]:
+        RebuildCountingZone.rebuilds += 1
+        return super().rebuild()
+
+
+def _zone_with(zone_id: str, origin: str, docs: list[dict], order: int) -> Zone:
+    zone = RebuildCountingZone(zone_id, names.parse(origin), order=order)
+    for doc in [*defaults(origin), *docs]:
+        zone.put(doc)
+    return zone
+
+
+ELB_ZONE = "Z35SXDOTRQ7X7K"
+
+
+def test_refreshing_external_aliases_rebuilds_only_the_zones_that_have_them() -> None:
+    addresses = {"lb-1.elb.example.": ["192.0.2.10"]}
+    index = ZoneIndex()
+    for i in range(100):
+        index.put_zone(_zone_with(f"Z{i}", f"z{i}.example", [rrset(f"www.z{i}.example", "A", "192.0.2.1")], i + 1))
+    alias = {"Name": "app.z7.example.", "Type": "A",
+             "AliasTarget": {"HostedZoneId": ELB_ZONE, "DNSName": "lb-1.elb.example.", "EvaluateTargetHealth": False}}
+    index.apply("Z7", [], [alias])
+    index.set_external([ELB_ZONE], lambda name: addresses.get(name))
+    assert "192.0.2.10" in index.lookup(*_q("app.z7.example")).answer[0].to_text()
+    RebuildCountingZone.rebuilds = 0
+    addresses["lb-1.elb.example."] = ["192.0.2.11"]
+    index.refresh_external()
+    assert RebuildCountingZone.rebuilds == 1  # z7 only: the other 99 zones alias nothing outside
+    assert "192.0.2.11" in index.lookup(*_q("app.z7.example")).answer[0].to_text()
+    index.apply("Z7", [alias], [])
+    assert not index.zones["Z7"].aliasing
+
+
+def test_the_start_up_load_is_kept_out_of_the_cyclic_collectors_walks() -> None:
+    import gc
+
+    from gureum.services.route53 import server
+    from gureum.services.route53.engine import Engine
+
+    srv = server.DnsServer(Engine())
+    snapshot = [({"Id": f"/hostedzone/ZGC{i}", "Name": f"gc{i}.example.", "Order": i + 1},
+                 [*defaults(f"gc{i}.example"), rrset(f"www.gc{i}.example", "A", "192.0.2.1")]) for i in range(20)]
+    try:
+        srv.load(snapshot, "2026-01-01T00:00:00.000Z")
+        zone = srv.index.zones["ZGC7"]
+        walked = gc.get_objects()  # what a full collection walks (the frozen generation is not)
+        assert not any(o is zone for o in walked)
+        assert not any(o is zone.groups for o in walked)
+        assert srv.index.lookup(*_q("www.gc7.example")).answer
+    finally:
+        gc.unfreeze()
