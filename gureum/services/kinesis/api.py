@@ -1,5 +1,5 @@
 """Kinesis handlers: read the parameters, run one store transaction of the model, shape the
-answer. Operations not listed here (or in api_consumers.py) answer 501."""
+answer. Operations not listed here (or in api_consumers.py, api_policies.py) answer 501."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from gureum.aws.dispatch import Handler, RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.kinesis import consumers as C
 from gureum.services.kinesis import records as R
+from gureum.services.kinesis import resource_policy as P
 from gureum.services.kinesis import streams as K
 from gureum.services.kinesis.settings import KinesisSettings
 from gureum.services.kinesis.slots import LIMITER
@@ -48,6 +49,7 @@ async def delete_stream(ctx: RequestContext, params: dict[str, Any]) -> dict[str
         key = K.stream_key(ctx.account_id, ctx.region, doc["StreamName"])
         R.drop_stream(t, key)
         C.drop_stream(t, key)
+        P.drop_stream(t, key)
 
     await ctx.app.store.run(txn)
     return {}

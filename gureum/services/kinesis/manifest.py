@@ -5,7 +5,8 @@ from gureum.services.manifest import Component, Manifest, Routing
 MANIFEST = Manifest(
     package="kinesis",
     services=("kinesis",),
-    api_modules={"kinesis": ("gureum.services.kinesis.api", "gureum.services.kinesis.api_consumers")},
+    api_modules={"kinesis": ("gureum.services.kinesis.api", "gureum.services.kinesis.api_consumers",
+                             "gureum.services.kinesis.api_policies")},
     components=(Component("kinesis-retention", "gureum.services.kinesis.sweep:run", ("kinesis",)),),
     validation_errors={"kinesis": "ValidationException"},
     routing={"kinesis": Routing(target_prefix="Kinesis_20131202")},
