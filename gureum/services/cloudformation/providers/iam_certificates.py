@@ -18,8 +18,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pyotp
-
 from gureum.aws.errors import AwsError
 from gureum.services.cloudformation.providers.base import (
     Done,
@@ -84,6 +82,8 @@ async def delete_server_certificate(ctx: ResourceContext, physical: str, props: 
 async def _enable(ctx: ResourceContext, serial: str, seed: str, user: str) -> None:
     """EnableMFADevice for `user` with the codes of two consecutive steps: the first pair IAM
     takes (a step already used for this device is refused, so a later pair is tried)."""
+    import pyotp  # only here: a start must not load it (tests/test_lean_start.py)
+
     totp = pyotp.TOTP(seed, interval=STEP_SECONDS)
     now = int(time.time() // STEP_SECONDS)
     for step in range(now - 1, now + 2):
