@@ -3,8 +3,8 @@ boto3 against a real gureum: created, read back in the owning service, updated i
 replacement, outputs checked, and the stack's deletion undoing each.
 
 ECS: a capacity provider (scaling and tags in place), its cluster association (default
-strategy in place), two task sets of an EXTERNAL service (scale in place) and the primary task
-set (switched in place). ECR (in an account of its own: the settings are registry-wide): the
+strategy in place), two task sets of an EXTERNAL service (scale and tags in place) and the
+primary task set (switched in place). ECR (in an account of its own: the settings are registry-wide): the
 registry's scanning and signing configurations (rules in place), a repository creation
 template (description in place) and a pull-time update exclusion (another principal: replaced)."""
 
@@ -102,6 +102,7 @@ Resources:
       ExternalId: blue
       NetworkConfiguration: {AwsvpcConfiguration: {Subnets: [subnet-0123456789abcdef0], SecurityGroups: [sg-12345678]}}
       Scale: {Unit: PERCENT, Value: !Ref Scale}
+      Tags: [{Key: team, Value: !Ref Team}]
   SetB:
     Type: AWS::ECS::TaskSet
     Properties:
@@ -143,7 +144,7 @@ def test_capacity_provider_associations_and_task_sets(gureum: Any) -> None:
     cluster, cp, service = out["Cluster"], out["Cp"], out["Service"]
     assert out["Assoc"] == cluster
     assert out["Primary"] == f"{cluster}|{service}"
-    assert out["SetA"] == out["SetAId"] and out["SetAId"].startswith("ecs-svc/")
+    assert out["SetA"] == f"{cluster}|{service}|{out['SetAId']}" and out["SetAId"].startswith("ecs-svc/")
 
     provider = ecs.describe_capacity_providers(capacityProviders=[cp], include=["TAGS"])["capacityProviders"][0]
     assert provider["status"] == "ACTIVE"
@@ -155,6 +156,7 @@ def test_capacity_provider_associations_and_task_sets(gureum: Any) -> None:
     sets = _task_sets(ecs, cluster, service)
     a, b = sets[out["SetAId"]], sets[out["SetB"]]
     assert (a["status"], a["externalId"], a["scale"]["value"]) == ("PRIMARY", "blue", 50.0)
+    assert {"key": "team", "value": "blue"} in ecs.list_tags_for_resource(resourceArn=a["taskSetArn"])["tags"]
     assert (b["status"], b["externalId"], b["scale"]["value"]) == ("ACTIVE", "green", 100.0)
 
     # in place: scaling, tags, the default strategy's weight, task set A's scale, and the primary
@@ -168,6 +170,8 @@ def test_capacity_provider_associations_and_task_sets(gureum: Any) -> None:
     assert described["defaultCapacityProviderStrategy"] == [{"capacityProvider": "FARGATE", "weight": 3, "base": 0}]
     sets = _task_sets(ecs, cluster, service)
     assert sets[out["SetAId"]]["scale"]["value"] == 25.0
+    set_tags = ecs.list_tags_for_resource(resourceArn=sets[out["SetAId"]]["taskSetArn"])["tags"]
+    assert {"key": "team", "value": "red"} in set_tags and {"key": "team", "value": "blue"} not in set_tags
     assert (sets[out["SetAId"]]["status"], sets[out["SetB"]]["status"]) == ("ACTIVE", "PRIMARY")
 
     _delete(cfn, stack)

@@ -8,8 +8,8 @@ handlers (PascalCase properties passed as ECS's camelCase members):
   (UnsupportedFeatureException: it needs EC2, which gureum does not serve).
 - AWS::ECS::ClusterCapacityProviderAssociations (Ref: the cluster): PutClusterCapacityProviders,
   in place on update; delete puts empty lists back, as AWS's handler does.
-- AWS::ECS::TaskSet (Ref and GetAtt Id: the task set's id) on a service whose deployment
-  controller is EXTERNAL: CreateTaskSet; Scale changes in place (UpdateTaskSet), tags through
+- AWS::ECS::TaskSet (Ref: "{Cluster}|{Service}|{Id}", its primary identifier; GetAtt Id: the
+  task set's id) on a service whose deployment controller is EXTERNAL: CreateTaskSet; Scale changes in place (UpdateTaskSet), tags through
   TagResource / UntagResource, everything else replaces it; delete is DeleteTaskSet with force
   (the task set drains and leaves its service).
 - AWS::ECS::PrimaryTaskSet (Ref: "{Cluster}|{Service}", its primary identifier; no Fn::GetAtt):
@@ -169,7 +169,7 @@ async def create_task_set(ctx: ResourceContext, props: dict[str, Any]) -> Done:
     if tags:
         params["tags"] = tags
     ts = (await ctx.call(S, "CreateTaskSet", params))["taskSet"]
-    return Done(str(ts["id"]), {"Id": str(ts["id"])})
+    return Done(f"{props['Cluster']}|{props['Service']}|{ts['id']}", {"Id": str(ts["id"])})
 
 
 @updating(TASK_SET)
@@ -178,9 +178,9 @@ async def update_task_set(ctx: ResourceContext, physical: str, old: dict[str, An
     where = {"cluster": new["Cluster"], "service": new["Service"]}
     if old.get("Scale") != new.get("Scale"):
         scale = _scale(new) if "Scale" in new else {"unit": "PERCENT", "value": 100.0}
-        await ctx.call(S, "UpdateTaskSet", {**where, "taskSet": physical, "scale": scale})
+        await ctx.call(S, "UpdateTaskSet", {**where, "taskSet": done.attrs["Id"], "scale": scale})
     if old.get("Tags") != new.get("Tags"):
-        found = (await ctx.call(S, "DescribeTaskSets", {**where, "taskSets": [physical]}))["taskSets"]
+        found = (await ctx.call(S, "DescribeTaskSets", {**where, "taskSets": [done.attrs["Id"]]}))["taskSets"]
         await _retag(ctx, str(found[0]["taskSetArn"]), old, new)
     return done
 
@@ -188,7 +188,7 @@ async def update_task_set(ctx: ResourceContext, physical: str, old: dict[str, An
 @deleting(TASK_SET)
 async def delete_task_set(ctx: ResourceContext, physical: str, props: dict[str, Any], done: Done) -> None:
     await ignore_missing(ctx.call(S, "DeleteTaskSet", {"cluster": props["Cluster"], "service": props["Service"],
-                                                      "taskSet": physical, "force": True}),
+                                                      "taskSet": physical.rsplit("|", 1)[-1], "force": True}),
                          "TaskSetNotFound", "ServiceNotFound", "ClusterNotFound")
 
 
