@@ -8,7 +8,7 @@ DeregisterStreamConsumer the consumer's (drop_consumer).
 
 Rules (AWS's): the ARN must name an existing stream or consumer of the caller's account and
 Region (ResourceNotFoundException otherwise, InvalidArgumentException for an ARN that is
-neither); a document the policy engine cannot read is an InvalidArgumentException, one over
+neither), a consumer ACTIVE for a put (ResourceInUseException while it is CREATING); a document the policy engine cannot read is an InvalidArgumentException, one over
 20 KiB a LimitExceededException; GetResourcePolicy of a resource without a policy answers the
 empty document "{}"; DeleteResourcePolicy of one without a policy is ResourceNotFoundException.
 """
@@ -33,10 +33,14 @@ MAX_BYTES = 20 * 1024
 EMPTY = "{}"
 
 
-def _row(txn: Txn, account: str, region: str, arn: str) -> str:
-    """The row key of the stream or consumer `arn` names (which must exist)."""
+def _row(txn: Txn, account: str, region: str, arn: str, *, active: bool = False) -> str:
+    """The row key of the stream or consumer `arn` names (which must exist; `active`: a
+    consumer must be ACTIVE, as PutResourcePolicy requires)."""
     if "/consumer/" in arn:
-        key, _, c = C.find(txn, account, region, {"ConsumerARN": arn})
+        key, doc, c = C.find(txn, account, region, {"ConsumerARN": arn})
+        if active and C.view(c, K.now_ms())["ConsumerStatus"] != "ACTIVE":
+            raise K.in_use(f"Consumer {c['ConsumerName']} with creation timestamp {c['created']} under stream "
+                           f"{doc['StreamName']} and account {account} is not in ACTIVE status.")
         return f"{key}/{c['ConsumerName']}"
     parsed = arns.try_parse(arn)
     if parsed is None or parsed.service != "kinesis" or not parsed.resource.startswith("stream/"):
@@ -50,7 +54,7 @@ def put(txn: Txn, account: str, region: str, p: dict[str, Any]) -> None:
     if len(text.encode()) > MAX_BYTES:
         raise AwsError.modeled("kinesis", "LimitExceededException",
                                f"Resource policy size exceeds the limit of {MAX_BYTES} bytes.")
-    row = _row(txn, account, region, p["ResourceARN"])
+    row = _row(txn, account, region, p["ResourceARN"], active=True)
     why = unreadable(text)
     if why is not None:
         raise invalid(f"Invalid policy document: {why}")
