@@ -67,7 +67,7 @@ async def describe_stream(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 @kin("DescribeStreamSummary")
 async def describe_stream_summary(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def txn(t: Txn) -> dict[str, Any]:
-        key, doc = K.get(t, ctx.account_id, ctx.region, params)
+        key, doc = K.get(t, ctx.account_id, ctx.region, params, shared=True)
         return K.summary(t, key, doc, C.count(t, key), K.now_ms())
 
     return {"StreamDescriptionSummary": await ctx.app.store.read(txn)}
@@ -193,7 +193,8 @@ async def get_shard_iterator(ctx: RequestContext, params: dict[str, Any]) -> dic
 @kin("GetRecords")
 async def get_records(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return await ctx.app.store.read(
-        lambda t: R.get_records(t, ctx.account_id, ctx.region, params["ShardIterator"], params.get("Limit"), K.now_ms()))
+        lambda t: R.get_records(t, ctx.account_id, ctx.region, params["ShardIterator"], params.get("Limit"), K.now_ms(),
+                                params.get("StreamARN")))
 
 
 # -- tags --------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ async def register_stream_consumer(ctx: RequestContext, params: dict[str, Any]) 
 @operation("kinesis", "DescribeStreamConsumer")
 async def describe_stream_consumer(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def txn(t: Txn) -> dict[str, Any]:
-        _, doc, c = C.find(t, ctx.account_id, ctx.region, params)
+        _, doc, c = C.find(t, ctx.account_id, ctx.region, params, shared=True)
         return C.view(c, K.now_ms(), doc["StreamARN"])
 
     return {"ConsumerDescription": await ctx.app.store.read(txn)}
@@ -62,7 +62,7 @@ async def subscribe_to_shard(ctx: RequestContext, params: dict[str, Any]) -> Res
     start = params["StartingPosition"]
 
     def open_(t: Txn) -> tuple[str, str, str, str]:
-        key, doc, c = C.find(t, ctx.account_id, ctx.region, {"ConsumerARN": params["ConsumerARN"]})
+        key, doc, c = C.find(t, ctx.account_id, ctx.region, {"ConsumerARN": params["ConsumerARN"]}, shared=True)
         if C.view(c, K.now_ms())["ConsumerStatus"] != "ACTIVE":
             raise K.in_use(f"Consumer {c['ConsumerARN']} is not ACTIVE.")
         sh = t.get(K.SHARDS, f"{key}/{params['ShardId']}")

@@ -1,5 +1,10 @@
 """Kinesis resource-based policies on data streams and consumers (Put/Get/DeleteResourcePolicy)
-and the policy gate's reader of them (gureum/policy/resource_policies.py: `read`).
+and the policy gate's reader of them (gureum/policy/resource_policies.py: `read`): another
+account reaches a stream by its ARN only where its policy allows (and a Deny refuses anyone),
+and only for the operations AWS shares (streams.get `shared`: DescribeStreamSummary,
+ListShards, PutRecord(s), GetShardIterator, GetRecords naming the StreamARN, and a consumer's
+DescribeStreamConsumer and SubscribeToShard); management (tags, deletion, the policy itself)
+stays the owner's.
 
 Table kinesis_policies: "{stream key}" (a stream's policy) or "{stream key}/{consumer name}"
 (a consumer's) -> {"Text": the policy JSON, "Arn": the resource ARN it was put on}. A policy
