@@ -271,14 +271,24 @@ def _check_new_tags(params: dict[str, Any]) -> None:
 
 class _TagPlace:
     """ECS keeps tags as a list of {"key", "value"} on the resource's doc (under "_" for task
-    definitions)."""
+    definitions; a task set's on its entry in its service's taskSets; a capacity provider's on
+    its row, built-in FARGATE / FARGATE_SPOT having none)."""
 
     def __init__(self, ctx: RequestContext, arn: str) -> None:
         self.ctx, self.arn = ctx, arn
 
     def _holder(self, t: Txn) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
         table, key, doc = _resource(t, self.ctx, self.arn)
-        return table, key, doc, (doc["_"] if table == model.TASKDEFS else doc)
+        if table == model.TASKDEFS:
+            return table, key, doc, doc["_"]
+        parsed = try_parse(self.arn)
+        if table == model.SERVICES and parsed is not None and parsed.resource.startswith("task-set/"):
+            # a task set: its tags live on its entry in the service's taskSets
+            for ts in doc.get("taskSets") or []:
+                if ts["taskSetArn"] == self.arn:
+                    return table, key, doc, ts
+            raise AwsErrorNotFound()
+        return table, key, doc, doc
 
     def read(self, t: Txn) -> dict[str, str]:
         return tags.from_pairs(self._holder(t)[3].get("tags"), "key", "value")
@@ -328,6 +338,15 @@ def _resource(t: Txn, ctx: RequestContext, arn: str) -> tuple[str, str, dict[str
     elif rtype == "service":
         cluster, _, name = rest.rpartition("/")
         key, table = f"{sc}{cluster}:{name}", model.SERVICES
+    elif rtype == "task-set":  # task-set/{cluster}/{service}/{id}: kept in its service's document
+        cluster, _, after = rest.partition("/")
+        name = after.partition("/")[0]
+        key, table = f"{sc}{cluster}:{name}", model.SERVICES
+    elif rtype == "capacity-provider":
+        found = cps.active(t, ctx.account_id, ctx.region, rest)
+        if found is None or cps.is_fargate(rest):
+            raise AwsErrorNotFound()
+        return cps.PROVIDERS, cps.row_key(ctx.account_id, ctx.region, rest), found
     else:
         raise AwsError.modeled("ecs", "InvalidParameterException", "The ARN provided is invalid.")
     doc = t.get(table, key)

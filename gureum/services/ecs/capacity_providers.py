@@ -55,6 +55,11 @@ def _key(account: str, region: str, name: str) -> str:
     return f"{account}:{region}:{name}"
 
 
+def row_key(account: str, region: str, name: str) -> str:
+    """The provider's row in PROVIDERS (TagResource writes its tags there)."""
+    return _key(account, region, name)
+
+
 def _builtin(account: str, region: str, name: str) -> dict[str, Any]:
     return {"capacityProviderArn": provider_arn(account, region, name), "name": name, "status": "ACTIVE", "tags": []}
 

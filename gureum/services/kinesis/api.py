@@ -1,5 +1,5 @@
 """Kinesis handlers: read the parameters, run one store transaction of the model, shape the
-answer. Operations not listed here (or in api_consumers.py) answer 501."""
+answer. Operations not listed here (or in api_consumers.py, api_policies.py) answer 501."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from gureum.aws.dispatch import Handler, RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.services.kinesis import consumers as C
 from gureum.services.kinesis import records as R
+from gureum.services.kinesis import resource_policy as P
 from gureum.services.kinesis import streams as K
 from gureum.services.kinesis.settings import KinesisSettings
 from gureum.services.kinesis.slots import LIMITER
@@ -48,6 +49,7 @@ async def delete_stream(ctx: RequestContext, params: dict[str, Any]) -> dict[str
         key = K.stream_key(ctx.account_id, ctx.region, doc["StreamName"])
         R.drop_stream(t, key)
         C.drop_stream(t, key)
+        P.drop_stream(t, key)
 
     await ctx.app.store.run(txn)
     return {}
@@ -65,7 +67,7 @@ async def describe_stream(ctx: RequestContext, params: dict[str, Any]) -> dict[s
 @kin("DescribeStreamSummary")
 async def describe_stream_summary(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def txn(t: Txn) -> dict[str, Any]:
-        key, doc = K.get(t, ctx.account_id, ctx.region, params)
+        key, doc = K.get(t, ctx.account_id, ctx.region, params, shared=True)
         return K.summary(t, key, doc, C.count(t, key), K.now_ms())
 
     return {"StreamDescriptionSummary": await ctx.app.store.read(txn)}
@@ -191,7 +193,8 @@ async def get_shard_iterator(ctx: RequestContext, params: dict[str, Any]) -> dic
 @kin("GetRecords")
 async def get_records(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     return await ctx.app.store.read(
-        lambda t: R.get_records(t, ctx.account_id, ctx.region, params["ShardIterator"], params.get("Limit"), K.now_ms()))
+        lambda t: R.get_records(t, ctx.account_id, ctx.region, params["ShardIterator"], params.get("Limit"), K.now_ms(),
+                                params.get("StreamARN")))
 
 
 # -- tags --------------------------------------------------------------------------------------

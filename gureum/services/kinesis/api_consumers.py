@@ -16,6 +16,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.http.server import Response
 from gureum.services.kinesis import consumers as C
 from gureum.services.kinesis import records as R
+from gureum.services.kinesis import resource_policy as P
 from gureum.services.kinesis import streams as K
 from gureum.services.kinesis.settings import KinesisSettings
 from gureum.store import Txn
@@ -30,7 +31,7 @@ async def register_stream_consumer(ctx: RequestContext, params: dict[str, Any]) 
 @operation("kinesis", "DescribeStreamConsumer")
 async def describe_stream_consumer(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     def txn(t: Txn) -> dict[str, Any]:
-        _, doc, c = C.find(t, ctx.account_id, ctx.region, params)
+        _, doc, c = C.find(t, ctx.account_id, ctx.region, params, shared=True)
         return C.view(c, K.now_ms(), doc["StreamARN"])
 
     return {"ConsumerDescription": await ctx.app.store.read(txn)}
@@ -41,7 +42,12 @@ async def list_stream_consumers(ctx: RequestContext, params: dict[str, Any]) -> 
 
 @operation("kinesis", "DeregisterStreamConsumer")
 async def deregister_stream_consumer(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    await ctx.app.store.run(lambda t: C.deregister(t, ctx.account_id, ctx.region, params))
+    def txn(t: Txn) -> None:
+        key, _, c = C.find(t, ctx.account_id, ctx.region, params)
+        C.deregister(t, ctx.account_id, ctx.region, params)
+        P.drop_consumer(t, key, c["ConsumerName"])
+
+    await ctx.app.store.run(txn)
     return {}
 
 def _event_record(seq: str, r: dict[str, Any], enc: str) -> dict[str, Any]:
@@ -56,7 +62,7 @@ async def subscribe_to_shard(ctx: RequestContext, params: dict[str, Any]) -> Res
     start = params["StartingPosition"]
 
     def open_(t: Txn) -> tuple[str, str, str, str]:
-        key, doc, c = C.find(t, ctx.account_id, ctx.region, {"ConsumerARN": params["ConsumerARN"]})
+        key, doc, c = C.find(t, ctx.account_id, ctx.region, {"ConsumerARN": params["ConsumerARN"]}, shared=True)
         if C.view(c, K.now_ms())["ConsumerStatus"] != "ACTIVE":
             raise K.in_use(f"Consumer {c['ConsumerARN']} is not ACTIVE.")
         sh = t.get(K.SHARDS, f"{key}/{params['ShardId']}")

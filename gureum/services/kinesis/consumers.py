@@ -29,8 +29,8 @@ def count(txn: Txn, key: str) -> int:
     return txn.count(CONSUMERS, key + "/")
 
 
-def _stream(txn: Txn, account: str, region: str, stream_arn: str) -> tuple[str, Doc]:
-    return K.get(txn, account, region, {"StreamARN": stream_arn})
+def _stream(txn: Txn, account: str, region: str, stream_arn: str, shared: bool = False) -> tuple[str, Doc]:
+    return K.get(txn, account, region, {"StreamARN": stream_arn}, shared=shared)
 
 
 def view(c: Doc, now: int, stream_arn: str | None = None) -> Doc:
@@ -58,21 +58,22 @@ def register(txn: Txn, account: str, region: str, p: dict[str, Any], now: int, s
     return view(c, now)
 
 
-def find(txn: Txn, account: str, region: str, p: dict[str, Any]) -> tuple[str, Doc, Doc]:
-    """(stream key, stream doc, consumer) named by ConsumerARN, or StreamARN + ConsumerName."""
+def find(txn: Txn, account: str, region: str, p: dict[str, Any], shared: bool = False) -> tuple[str, Doc, Doc]:
+    """(stream key, stream doc, consumer) named by ConsumerARN, or StreamARN + ConsumerName;
+    `shared`: another account's, as streams.get reaches it (DescribeStreamConsumer, SubscribeToShard)."""
     if p.get("ConsumerARN"):
         arn = p["ConsumerARN"]
         stream_arn, sep, rest = arn.partition("/consumer/")
         if not sep or ":" not in rest:
             raise invalid(f"Invalid ConsumerARN: {arn}")
-        key, doc = _stream(txn, account, region, stream_arn)
+        key, doc = _stream(txn, account, region, stream_arn, shared)
         c = txn.get(CONSUMERS, f"{key}/{rest.rsplit(':', 1)[0]}")
         if c is None or c["ConsumerARN"] != arn:
             raise AwsError.modeled("kinesis", "ResourceNotFoundException", f"Consumer {arn} not found.")
         return key, doc, c
     if not p.get("StreamARN") or not p.get("ConsumerName"):
         raise invalid("Either ConsumerARN or both ConsumerName and StreamARN must be provided.")
-    key, doc = _stream(txn, account, region, p["StreamARN"])
+    key, doc = _stream(txn, account, region, p["StreamARN"], shared)
     c = txn.get(CONSUMERS, f"{key}/{p['ConsumerName']}")
     if c is None:
         raise AwsError.modeled("kinesis", "ResourceNotFoundException",

@@ -103,7 +103,7 @@ def payload_units(nbytes: int) -> int:
 
 def put(txn: Txn, account: str, region: str, p: dict[str, Any], records: list[dict[str, Any]], now: int,
         limiter: WriteLimiter) -> PutResult:
-    key, doc = K.get(txn, account, region, p, usable=True)
+    key, doc = K.get(txn, account, region, p, usable=True, shared=True)
     total = 0
     for rec in records:
         size = _size(rec)
@@ -177,7 +177,7 @@ def start_position(txn: Txn, key: str, sh: Doc, kind: str, seq: str | None, ts: 
 
 
 def iterator(txn: Txn, account: str, region: str, p: dict[str, Any], now: int) -> str:
-    key, doc = K.get(txn, account, region, p, usable=True)
+    key, doc = K.get(txn, account, region, p, usable=True, shared=True)
     sh = _shard(txn, key, doc, p["ShardId"], account)
     pos = start_position(txn, key, sh, p["ShardIteratorType"], p.get("StartingSequenceNumber"), p.get("Timestamp"), doc, account)
     return S.make_iterator(S.Iterator(key, int(doc["created"]), sh["id"], pos, now))
@@ -235,7 +235,10 @@ def read(txn: Txn, key: str, shard: str, position: str, limit: int, now: int, ma
     return Batch(out, nxt, behind, kids, (doc.get("enc") or {}).get("type", "NONE"))
 
 
-def get_records(txn: Txn, account: str, region: str, token: str, limit: int | None, now: int) -> Doc:
+def get_records(txn: Txn, account: str, region: str, token: str, limit: int | None, now: int,
+                stream_arn: str | None = None) -> Doc:
+    """The records from iterator `token`. An iterator of another account's stream is read only
+    when the request names that stream's ARN too (the gate checked its resource policy)."""
     it = S.read_iterator(token)
     if it is None:
         raise invalid(f"Invalid ShardIterator: {token[:128]}")
@@ -246,6 +249,11 @@ def get_records(txn: Txn, account: str, region: str, token: str, limit: int | No
                                "milliseconds.")
     s_account, s_region, name = it.stream_key.split("/", 2)
     doc = txn.get(K.STREAMS, it.stream_key)
+    if stream_arn:
+        named = {"StreamARN": stream_arn}
+        arn_owner = K.owner(account, region, named)
+        if K.stream_key(arn_owner, region, K.name_from(arn_owner, region, named)) == it.stream_key:
+            account = arn_owner  # another account's stream, reached by its ARN
     if s_account != account or s_region != region or doc is None or int(doc["created"]) != it.created:
         raise AwsError.modeled("kinesis", "ResourceNotFoundException",
                                f"Shard {it.shard} in stream {name} under account {account} does not exist")

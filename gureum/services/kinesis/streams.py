@@ -89,9 +89,24 @@ def name_from(account: str, region: str, p: dict[str, Any]) -> str:
     raise invalid("Either StreamName or StreamARN should be provided.")
 
 
-def get(txn: Txn, account: str, region: str, p: dict[str, Any], *, active: bool = False, usable: bool = False) -> tuple[str, Doc]:
+def owner(account: str, region: str, p: dict[str, Any]) -> str:
+    """The account whose stream a shareable request reaches: a StreamARN's, when it names
+    another account of this Region (the authorization gate let the request through only if
+    that stream's resource policy grants it), else the caller's."""
+    parsed = arns.try_parse(str(p.get("StreamARN") or ""))
+    if parsed is not None and parsed.service == "kinesis" and parsed.region == region and parsed.resource.startswith("stream/"):
+        return parsed.account
+    return account
+
+
+def get(txn: Txn, account: str, region: str, p: dict[str, Any], *, active: bool = False, usable: bool = False,
+        shared: bool = False) -> tuple[str, Doc]:
     """(key, doc) of the stream `p` names. `active`: refuse unless ACTIVE (resharding and
-    settings); `usable`: refuse while CREATING (reads and writes)."""
+    settings); `usable`: refuse while CREATING (reads and writes); `shared`: an operation AWS
+    shares across accounts through a stream's resource policy (a StreamARN of another account
+    reaches that account's stream: `owner`)."""
+    if shared:
+        account = owner(account, region, p)
     name = name_from(account, region, p)
     key = stream_key(account, region, name)
     doc = txn.get(STREAMS, key)
@@ -300,7 +315,7 @@ def list_shards(txn: Txn, account: str, region: str, p: dict[str, Any], now: int
         if doc is None:
             raise not_found(key.rsplit("/", 1)[-1], account)
     else:
-        key, doc = get(txn, account, region, p)
+        key, doc = get(txn, account, region, p, shared=True)
         start_after = p.get("ExclusiveStartShardId")
     n = paging.page_size(p.get("MaxResults"), 1000, 10000)
     retention_start = now - int(doc["retention"]) * 3600 * 1000

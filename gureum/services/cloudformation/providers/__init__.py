@@ -16,9 +16,13 @@ from gureum.services.cloudformation.providers import (
     discovery_extras,
     dynamodb_global,
     ecr_registry,
+    ecr_settings,
+    ecs_capacity,
+    iam_certificates,
     iam_extras,
     identity,
     kinesis_extras,
+    kinesis_policy,
     lambda_extras,
     logs_extras,
     mail,
@@ -50,3 +54,4 @@ __all__ += ["route53_extras"]
 __all__ += ["resolver_querylog"]
 __all__ += ["resolver_firewall"]
 __all__ += ["dynamodb_global"]
+__all__ += ["ecr_settings", "ecs_capacity", "iam_certificates", "kinesis_policy"]
