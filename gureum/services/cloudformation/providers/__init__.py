@@ -21,6 +21,7 @@ from gureum.services.cloudformation.providers import (
     kinesis_extras,
     lambda_extras,
     logs_extras,
+    logs_more,
     mail,
     messaging,
     messaging_extras,
@@ -50,3 +51,4 @@ __all__ += ["route53_extras"]
 __all__ += ["resolver_querylog"]
 __all__ += ["resolver_firewall"]
 __all__ += ["dynamodb_global"]
+__all__ += ["logs_more"]
