@@ -31,6 +31,7 @@ from gureum.services.cloudformation.providers import (
     resolver_firewall,
     resolver_querylog,
     route53_extras,
+    route53_policies,
     secrets_extras,
     ses_extras,
     stacks,
@@ -51,4 +52,4 @@ __all__ += ["route53_extras"]
 __all__ += ["resolver_querylog"]
 __all__ += ["resolver_firewall"]
 __all__ += ["dynamodb_global"]
-__all__ += ["logs_more"]
+__all__ += ["logs_more", "route53_policies"]
