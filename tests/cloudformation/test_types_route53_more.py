@@ -1,10 +1,11 @@
-"""Route 53 types of issue 21 through boto3 against a real gureum, in one stack in an account of
-its own (traffic policy instances and delegation sets have per-account limits): a reusable
+"""Route 53 and Resolver types of issue 21 through boto3 against a real gureum, each family in
+one stack in an account of its own (traffic policy instances and delegation sets have per-account limits): a reusable
 delegation set, two traffic policies and a traffic policy instance in the stack's public zone,
 answered over DNS by gureum's server. Created and read back through the route53 API, the DNS
 answer and the outputs; the instance's TTL and policy changed in place (the answer follows), a
 policy's comment changed in place; the policy in use renamed (a replacement: the instance moves
-to the new policy, the old one is deleted after it); deleted, everything gone."""
+to the new policy, the old one is deleted after it); deleted, everything gone. And a Resolver
+config (AutodefinedReverse off for a VPC, moved to another VPC, back to the default on delete)."""
 
 from __future__ import annotations
 
@@ -150,3 +151,48 @@ def test_delegation_set_traffic_policies_and_instance(gureum: Any) -> None:
     for pid in (out["PolicyAId"], out3["PolicyBId"]):
         assert _code(r53.list_traffic_policy_versions, Id=pid) == "NoSuchTrafficPolicy"
     assert r53.list_traffic_policies()["TrafficPolicySummaries"] == []
+
+
+RESOLVER_CONFIG = """
+Parameters:
+  Vpc: {Type: String}
+Resources:
+  Config:
+    Type: AWS::Route53Resolver::ResolverConfig
+    Properties: {ResourceId: !Ref Vpc, AutodefinedReverseFlag: DISABLE}
+Outputs:
+  Config: {Value: !Ref Config}
+  Id: {Value: !GetAtt Config.Id}
+  Owner: {Value: !GetAtt Config.OwnerId}
+  State: {Value: !GetAtt Config.AutodefinedReverse}
+"""
+
+
+def test_resolver_config(gureum: Any) -> None:
+    """AutodefinedReverse off for a VPC; another VPC (a replacement: the first back to ENABLED);
+    deleted, every VPC back to AWS's default."""
+    account = str(random.randint(10**11, 10**12 - 1))
+    cfn = gureum.client("cloudformation", aws_access_key_id=account, aws_secret_access_key="x")
+    r = gureum.client("route53resolver", aws_access_key_id=account, aws_secret_access_key="x")
+    first, second = "vpc-0aaaaaaaaaaaaaaa1", "vpc-0bbbbbbbbbbbbbbb2"
+    name = uniq("rcx")
+
+    def state(vpc: str) -> str:
+        return str(r.get_resolver_config(ResourceId=vpc)["ResolverConfig"]["AutodefinedReverse"])
+
+    cfn.create_stack(StackName=name, TemplateBody=RESOLVER_CONFIG, Parameters=_params({"Vpc": first}))
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    out = _outputs(stack)
+    config = r.get_resolver_config(ResourceId=first)["ResolverConfig"]
+    assert (out["Config"], out["Id"], out["Owner"], out["State"]) == (first, config["Id"], account, "DISABLED")
+    assert state(first) == "DISABLED" and state(second) == "ENABLED"
+
+    cfn.update_stack(StackName=name, TemplateBody=RESOLVER_CONFIG, Parameters=_params({"Vpc": second}))
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
+    assert _outputs(stack)["Config"] == second and state(second) == "DISABLED" and state(first) == "ENABLED"
+
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack["StackId"])
+    assert state(first) == state(second) == "ENABLED"

@@ -27,6 +27,7 @@ from gureum.services.cloudformation.providers import (
     messaging_extras,
     network,
     resolver,
+    resolver_config,
     resolver_extras,
     resolver_firewall,
     resolver_querylog,
@@ -53,3 +54,4 @@ __all__ += ["resolver_querylog"]
 __all__ += ["resolver_firewall"]
 __all__ += ["dynamodb_global"]
 __all__ += ["logs_more", "route53_policies"]
+__all__ += ["resolver_config"]
