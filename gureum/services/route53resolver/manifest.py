@@ -5,7 +5,7 @@ from gureum.services.manifest import Component, Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="route53resolver",
     services=("route53resolver",),
-    api_modules={"route53resolver": ("gureum.services.route53resolver.api",)},
+    api_modules={"route53resolver": ("gureum.services.route53resolver.api", "gureum.services.route53resolver.api_configs")},
     components=(
         # the recursive resolver (resolver.port), iterating from the registry's root
         Component("resolver", "gureum.services.route53resolver.server:run", ("route53resolver",)),

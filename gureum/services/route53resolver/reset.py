@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
-from gureum.services.route53resolver import firewall, querylog
+from gureum.services.route53resolver import configs, firewall, querylog
 from gureum.services.route53resolver.model import TABLES, TOPIC
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def reset_txn(txn: Txn) -> int:
-    n = drop_tables(txn, TABLES + firewall.TABLES + querylog.TABLES)
+    n = drop_tables(txn, TABLES + firewall.TABLES + querylog.TABLES + configs.TABLES)
     txn.publish(TOPIC, {"reset": True})
     return n
 

@@ -25,15 +25,18 @@ from gureum.services.cloudformation.providers import (
     kinesis_policy,
     lambda_extras,
     logs_extras,
+    logs_more,
     mail,
     messaging,
     messaging_extras,
     network,
     resolver,
+    resolver_config,
     resolver_extras,
     resolver_firewall,
     resolver_querylog,
     route53_extras,
+    route53_policies,
     secrets_extras,
     ses_extras,
     stacks,
@@ -55,3 +58,5 @@ __all__ += ["resolver_querylog"]
 __all__ += ["resolver_firewall"]
 __all__ += ["dynamodb_global"]
 __all__ += ["ecr_settings", "ecs_capacity", "iam_certificates", "kinesis_policy"]
+__all__ += ["logs_more", "route53_policies"]
+__all__ += ["resolver_config"]
