@@ -2,6 +2,7 @@
 the package registers them all in `base.PROVIDERS`."""
 
 from gureum.services.cloudformation.providers import (
+    apigw_more,
     apigw_rest_extras,
     apigw_rest_links,
     apigw_v2_domains,
@@ -11,6 +12,7 @@ from gureum.services.cloudformation.providers import (
     balancing_extras,
     cloudwatch_extras,
     cognito_extras,
+    cognito_more,
     compute,
     containers,
     discovery_extras,
@@ -50,3 +52,4 @@ __all__ += ["route53_extras"]
 __all__ += ["resolver_querylog"]
 __all__ += ["resolver_firewall"]
 __all__ += ["dynamodb_global"]
+__all__ += ["apigw_more", "cognito_more"]
