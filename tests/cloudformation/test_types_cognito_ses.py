@@ -1,11 +1,14 @@
-"""AWS::Cognito::UserPoolUser through boto3 against a real gureum: a stack's pool with two
-users (one named, with attributes and no invitation; one without a name, which gets a
-generated one), checked through AdminGetUser; renaming the first replaces it (the new user
-made, the old one deleted); a user deleted outside the stack does not fail the stack's
-deletion, which removes the rest.
+"""AWS::Cognito::UserPoolUser and AWS::SES::ReceiptFilter through boto3 against a real gureum.
 
-The SES types of issue 21's last sweep are not here: each needs an SES operation gureum does
-not serve (providers/cognito_more.py and the session report name them)."""
+Cognito: a stack's pool with two users (one named, with attributes and no invitation; one
+without a name, which gets a generated one), checked through AdminGetUser; renaming the first
+replaces it (the new user made, the old one deleted); a user deleted outside the stack does not
+fail the stack's deletion, which removes the rest.
+
+SES: two receipt filters (one named, one with a generated name), checked through
+ListReceiptFilters; a new range replaces the unnamed one (a new name, the old filter gone);
+the stack's deletion removes both. The other SES types need operations gureum does not serve
+(providers/ses_more.py names them)."""
 
 from __future__ import annotations
 
@@ -86,3 +89,53 @@ def test_user_pool_user(gureum: Any) -> None:
     with pytest.raises(ClientError) as e:
         idp.describe_user_pool(UserPoolId=pool)
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+FILTERS = """
+Parameters:
+  Range: {Type: String, Default: 192.0.2.0/25}
+Resources:
+  Named:
+    Type: AWS::SES::ReceiptFilter
+    Properties: {Filter: {Name: !Sub "${AWS::StackName}-named", IpFilter: {Policy: Allow, Cidr: 198.51.100.7}}}
+  Unnamed:
+    Type: AWS::SES::ReceiptFilter
+    Properties: {Filter: {IpFilter: {Policy: Block, Cidr: !Ref Range}}}
+Outputs:
+  Named: {Value: !Ref Named}
+  NamedId: {Value: !GetAtt Named.Id}
+  Unnamed: {Value: !Ref Unnamed}
+"""
+
+
+def _filters(ses: Any, prefix: str) -> dict[str, dict[str, str]]:
+    return {f["Name"]: f["IpFilter"] for f in ses.list_receipt_filters()["Filters"] if f["Name"].startswith(prefix)}
+
+
+def test_receipt_filters(gureum: Any) -> None:
+    cfn = gureum.client("cloudformation")
+    ses = gureum.client("ses")
+    name = uniq("sesf")
+    cfn.create_stack(StackName=name, TemplateBody=FILTERS)
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert out["Named"] == out["NamedId"] == f"{name}-named"
+    first = out["Unnamed"]
+    assert first.startswith(f"{name}-Unnamed-")
+    assert _filters(ses, name) == {f"{name}-named": {"Policy": "Allow", "Cidr": "198.51.100.7"},
+                                   first: {"Policy": "Block", "Cidr": "192.0.2.0/25"}}
+
+    # a new range replaces the unnamed filter
+    cfn.update_stack(StackName=name, TemplateBody=FILTERS,
+                     Parameters=[{"ParameterKey": "Range", "ParameterValue": "192.0.2.128/25"}])
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
+    second = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Unnamed"]
+    assert second != first
+    assert _filters(ses, name) == {f"{name}-named": {"Policy": "Allow", "Cidr": "198.51.100.7"},
+                                   second: {"Policy": "Block", "Cidr": "192.0.2.128/25"}}
+
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack["StackId"])
+    assert _filters(ses, name) == {}

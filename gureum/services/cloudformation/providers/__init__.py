@@ -34,6 +34,7 @@ from gureum.services.cloudformation.providers import (
     route53_extras,
     secrets_extras,
     ses_extras,
+    ses_more,
     stacks,
     storage,
 )
@@ -52,4 +53,4 @@ __all__ += ["route53_extras"]
 __all__ += ["resolver_querylog"]
 __all__ += ["resolver_firewall"]
 __all__ += ["dynamodb_global"]
-__all__ += ["apigw_more", "cognito_more"]
+__all__ += ["apigw_more", "cognito_more", "ses_more"]
