@@ -7,11 +7,16 @@ fail the stack's deletion, which removes the rest.
 
 SES: two receipt filters (one named, one with a generated name), checked through
 ListReceiptFilters; a new range replaces the unnamed one (a new name, the old filter gone);
-the stack's deletion removes both. The other SES types need operations gureum does not serve
+the stack's deletion removes both. A custom verification email template from an address
+verified by its link: its subject changed in place, a new name replacing it (the old one gone),
+deleted with the stack. The other SES types need operations gureum does not serve
 (providers/ses_more.py names them)."""
 
 from __future__ import annotations
 
+import json
+import re
+import urllib.request
 import uuid
 from typing import Any
 
@@ -139,3 +144,70 @@ def test_receipt_filters(gureum: Any) -> None:
     cfn.delete_stack(StackName=name)
     assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack["StackId"])
     assert _filters(ses, name) == {}
+
+
+TEMPLATE_STACK = """
+Parameters:
+  Sender: {Type: String}
+  Name: {Type: String}
+  Subject: {Type: String, Default: Please confirm}
+Resources:
+  Welcome:
+    Type: AWS::SES::CustomVerificationEmailTemplate
+    Properties:
+      TemplateName: !Ref Name
+      FromEmailAddress: !Ref Sender
+      TemplateSubject: !Ref Subject
+      TemplateContent: "<html><body><p>Welcome aboard.</p></body></html>"
+      SuccessRedirectionURL: https://example.com/ok
+      FailureRedirectionURL: https://example.com/bad
+Outputs:
+  Welcome: {Value: !Ref Welcome}
+"""
+
+
+def _verify(gureum: Any, address: str) -> None:
+    gureum.client("ses").verify_email_identity(EmailAddress=address)
+    with urllib.request.urlopen(f"{gureum.endpoint}/_gureum/ses?email={address}", timeout=10) as resp:
+        mails = [m for m in json.load(resp)["messages"] if m["source"] == "no-reply-aws@amazon.com"]
+    link = re.search(r"http://\S+/_gureum/ses/verify\?\S+", mails[-1]["body"]["text"])
+    assert link is not None
+    with urllib.request.urlopen(link.group(0), timeout=10) as resp:
+        assert resp.status == 200
+
+
+def test_custom_verification_email_template(gureum: Any) -> None:
+    cfn = gureum.client("cloudformation")
+    v2 = gureum.client("sesv2")
+    sender = f"cfn-{uuid.uuid4().hex[:6]}@example.org"
+    _verify(gureum, sender)
+    name = uniq("sescv")
+    params = [{"ParameterKey": "Sender", "ParameterValue": sender}]
+    cfn.create_stack(StackName=name, TemplateBody=TEMPLATE_STACK,
+                     Parameters=params + [{"ParameterKey": "Name", "ParameterValue": f"{name}-one"}])
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    assert stack["Outputs"][0]["OutputValue"] == f"{name}-one"
+    got = v2.get_custom_verification_email_template(TemplateName=f"{name}-one")
+    assert (got["FromEmailAddress"], got["TemplateSubject"]) == (sender, "Please confirm")
+
+    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE_STACK, Parameters=params + [
+        {"ParameterKey": "Name", "ParameterValue": f"{name}-one"}, {"ParameterKey": "Subject", "ParameterValue": "Hi"}])
+    assert settle(cfn, name, timeout=120)["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
+    assert v2.get_custom_verification_email_template(TemplateName=f"{name}-one")["TemplateSubject"] == "Hi"
+
+    # a new name replaces it
+    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE_STACK, Parameters=params + [
+        {"ParameterKey": "Name", "ParameterValue": f"{name}-two"}, {"ParameterKey": "Subject", "ParameterValue": "Hi"}])
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
+    assert v2.get_custom_verification_email_template(TemplateName=f"{name}-two")["TemplateSubject"] == "Hi"
+    with pytest.raises(ClientError) as e:
+        v2.get_custom_verification_email_template(TemplateName=f"{name}-one")
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
+
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack["StackId"])
+    with pytest.raises(ClientError) as e:
+        v2.get_custom_verification_email_template(TemplateName=f"{name}-two")
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
