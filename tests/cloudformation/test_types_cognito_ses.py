@@ -3,7 +3,8 @@
 Cognito: a stack's pool with two users (one named, with attributes and no invitation; one
 without a name, which gets a generated one), checked through AdminGetUser; renaming the first
 replaces it (the new user made, the old one deleted); a user deleted outside the stack does not
-fail the stack's deletion, which removes the rest.
+fail the stack's deletion, which removes the rest. A hosted UI customization on a stack's pool,
+domain and client: its CSS on the sign-in page, changed in place, removed with the stack.
 
 SES: two receipt filters (one named, one with a generated name), checked through
 ListReceiptFilters; a new range replaces the unnamed one (a new name, the old filter gone);
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 import urllib.request
 import uuid
 from typing import Any
@@ -211,3 +213,68 @@ def test_custom_verification_email_template(gureum: Any) -> None:
     with pytest.raises(ClientError) as e:
         v2.get_custom_verification_email_template(TemplateName=f"{name}-two")
     assert e.value.response["Error"]["Code"] == "NotFoundException"
+
+
+UI_STACK = """
+Parameters:
+  Css: {Type: String, Default: ".submitButton-customizable { background-color: #123456; }"}
+Resources:
+  Pool:
+    Type: AWS::Cognito::UserPool
+    Properties: {UserPoolName: !Sub "${AWS::StackName}-pool"}
+  Domain:
+    Type: AWS::Cognito::UserPoolDomain
+    Properties: {UserPoolId: !Ref Pool, Domain: !Sub "${AWS::StackName}"}
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: !Ref Pool
+      AllowedOAuthFlows: [code]
+      AllowedOAuthFlowsUserPoolClient: true
+      AllowedOAuthScopes: [openid]
+      CallbackURLs: ["http://localhost:3000/cb"]
+      SupportedIdentityProviders: [COGNITO]
+  Brand:
+    Type: AWS::Cognito::UserPoolUICustomizationAttachment
+    DependsOn: Domain
+    Properties: {UserPoolId: !Ref Pool, ClientId: !Ref Client, CSS: !Ref Css}
+Outputs:
+  Pool: {Value: !Ref Pool}
+  Client: {Value: !Ref Client}
+  Brand: {Value: !Ref Brand}
+"""
+
+
+def _sign_in_page(gureum: Any, client: str) -> str:
+    query = {"response_type": "code", "client_id": client, "redirect_uri": "http://localhost:3000/cb", "scope": "openid"}
+    with urllib.request.urlopen(gureum.endpoint + "/oauth2/authorize?" + urllib.parse.urlencode(query), timeout=10) as r:
+        return str(r.read().decode())
+
+
+def test_ui_customization_attachment(gureum: Any) -> None:
+    cfn = gureum.client("cloudformation")
+    idp = gureum.client("cognito-idp")
+    name = uniq("cogui")
+    cfn.create_stack(StackName=name, TemplateBody=UI_STACK)
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    pool, client = out["Pool"], out["Client"]
+    assert out["Brand"] == f"{pool}|{client}"
+    css = ".submitButton-customizable { background-color: #123456; }"
+    assert idp.get_ui_customization(UserPoolId=pool, ClientId=client)["UICustomization"]["CSS"] == css
+    assert css in _sign_in_page(gureum, client)
+
+    red = ".label-customizable { color: red; }"
+    cfn.update_stack(StackName=name, TemplateBody=UI_STACK, Parameters=[{"ParameterKey": "Css", "ParameterValue": red}])
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Brand"] == out["Brand"]
+    assert idp.get_ui_customization(UserPoolId=pool, ClientId=client)["UICustomization"]["CSS"] == red
+    assert red in _sign_in_page(gureum, client)
+
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack["StackId"])
+    with pytest.raises(ClientError) as e:
+        idp.describe_user_pool(UserPoolId=pool)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
