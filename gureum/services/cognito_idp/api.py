@@ -20,6 +20,7 @@ from gureum.services.cognito_idp import (
     selfservice,
     signin,
     tokens,
+    ui_custom,
     users,
 )
 from gureum.store import Txn
@@ -27,7 +28,7 @@ from gureum.store import Txn
 S = "cognito-idp"
 Doc = dict[str, Any]
 OWNED = (clients.CLIENTS, users.USERS, users.ALIASES, groups.GROUPS, groups.MEMBERS, groups.USER_GROUPS,
-         clients.RESOURCE_SERVERS, tokens.USER_SESSIONS)
+         clients.RESOURCE_SERVERS, tokens.USER_SESSIONS, ui_custom.TABLE)
 
 
 def op(name: str) -> Callable[[Handler], Handler]:
@@ -132,7 +133,11 @@ async def update_user_pool_client(ctx: RequestContext, params: Doc) -> Doc:
 
 @op("DeleteUserPoolClient")
 async def delete_user_pool_client(ctx: RequestContext, params: Doc) -> Doc:
-    await ctx.app.store.run(lambda t: clients.delete(t, ctx.account_id, params["UserPoolId"], params["ClientId"]))
+    def run(t: Txn) -> None:
+        clients.delete(t, ctx.account_id, params["UserPoolId"], params["ClientId"])
+        ui_custom.forget_client(t, params["UserPoolId"], params["ClientId"])
+
+    await ctx.app.store.run(run)
     return {}
 
 
@@ -146,6 +151,17 @@ async def list_user_pool_clients(ctx: RequestContext, params: Doc) -> Doc:
 async def create_user_pool_domain(ctx: RequestContext, params: Doc) -> Doc:
     await ctx.app.store.run(lambda t: clients.create_domain(t, ctx.account_id, params))
     return {"CloudFrontDomain": f"{params['Domain']}.auth.{ctx.region}.amazoncognito.com", "ManagedLoginVersion": 1}
+
+
+@op("SetUICustomization")
+async def set_ui_customization(ctx: RequestContext, params: Doc) -> Doc:
+    now = time.time()
+    return {"UICustomization": await ctx.app.store.run(lambda t: ui_custom.put(t, ctx.account_id, params, now))}
+
+
+@op("GetUICustomization")
+async def get_ui_customization(ctx: RequestContext, params: Doc) -> Doc:
+    return {"UICustomization": await ctx.app.store.read(lambda t: ui_custom.get(t, ctx.account_id, params))}
 
 
 @op("DescribeUserPoolDomain")

@@ -9,6 +9,8 @@ Table cognito_auth_codes: "{sha256 of the code}" -> {"client", "redirect_uri", "
 context the code's key)}. A code lives five minutes and answers once. Sign-ins that need a
 further step (NEW_PASSWORD_REQUIRED, MFA) are refused with a page saying so: the hosted UI's
 challenge pages, sign-up and forgot-password pages, and the implicit grant are not built.
+The sign-in page wears the client's classic branding (ui_custom.py): its CSS in a <style>,
+its logo inline, on elements carrying AWS's `*-customizable` classes.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode
 from gureum import sealing
 from gureum.aws.errors import AwsError
 from gureum.http.server import BodyTooLarge, Request, Response
-from gureum.services.cognito_idp import clients, flows, pools, tables, tokens
+from gureum.services.cognito_idp import clients, flows, pools, tables, tokens, ui_custom
 from gureum.services.cognito_idp.pools import Doc
 from gureum.store import Txn
 
@@ -37,8 +39,15 @@ CODE_SECONDS = 300
 _FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method")
 
 
-def _page(status: int, body: str) -> Response:
-    text = f"<!doctype html><html><head><meta charset=utf-8><title>Sign in</title></head><body>{body}</body></html>"
+def _page(status: int, body: str, brand: Doc | None = None) -> Response:
+    style = logo = ""
+    if brand and brand.get("CSS"):
+        style = "<style>" + str(brand["CSS"]).replace("</", "<\\/") + "</style>"
+    if brand and brand.get("Image"):
+        logo = (f'<div class=banner-customizable><img class=logo-customizable alt="" '
+                f'src="data:{brand["ImageType"]};base64,{brand["Image"]}"></div>')
+    text = (f"<!doctype html><html><head><meta charset=utf-8><title>Sign in</title>{style}</head>"
+            f"<body><div class=background-customizable>{logo}{body}</div></body></html>")
     return Response(status, [("content-type", "text/html; charset=utf-8")], text.encode())
 
 
@@ -49,11 +58,13 @@ def _redirect(uri: str, **params: str) -> Response:
 
 def _form(params: dict[str, str], message: str = "") -> str:
     hidden = "".join(f'<input type=hidden name="{k}" value="{html.escape(params[k])}">' for k in _FIELDS if params.get(k))
-    note = f'<p class=error role=alert>{html.escape(message)}</p>' if message else ""
-    return (f"<h1>Sign in</h1>{note}<form method=post>{hidden}"
-            '<label>Username <input name=username autocomplete=username></label>'
-            '<label>Password <input name=password type=password autocomplete=current-password></label>'
-            "<button type=submit>Sign in</button></form>")
+    note = f'<p class="error errorMessage-customizable" role=alert>{html.escape(message)}</p>' if message else ""
+    return (f"<h1 class=textDescription-customizable>Sign in</h1>{note}<form method=post>{hidden}"
+            '<label class=label-customizable>Username '
+            '<input class=inputField-customizable name=username autocomplete=username></label>'
+            '<label class=label-customizable>Password '
+            '<input class=inputField-customizable name=password type=password autocomplete=current-password></label>'
+            "<button class=submitButton-customizable type=submit>Sign in</button></form>")
 
 
 def _client(txn: Txn, client_id: str) -> tuple[Doc, Doc] | None:
@@ -99,18 +110,19 @@ async def authorize(app: App, request: Request, domain: str | None) -> Response:
     method = params.get("code_challenge_method") or ("plain" if params.get("code_challenge") else "")
     if method not in ("", "plain", "S256"):
         return _redirect(redirect, error="invalid_request", state=state)
+    brand = await app.store.read(lambda t: ui_custom.effective(t, pool["Id"], client["ClientId"]))
     if request.method == "GET":
-        return _page(200, _form(params))
+        return _page(200, _form(params), brand)
     now = time.time()
     attempt = flows.Attempt(pool, client, False, {}, scopes=_token_scopes(scopes), reason="HostedAuth")
     try:
         result = await flows.password(app, attempt, {"USERNAME": params.get("username", ""),
                                                      "PASSWORD": params.get("password", "")}, now)
     except AwsError as e:
-        return _page(400, _form(params, e.message))
+        return _page(400, _form(params, e.message), brand)
     if "AuthenticationResult" not in result:
         return _page(400, _form(params, f"This sign-in needs {result.get('ChallengeName')}, which gureum's hosted UI "
-                                         "does not offer yet: use the SDK flows (RespondToAuthChallenge)."))
+                                         "does not offer yet: use the SDK flows (RespondToAuthChallenge)."), brand)
     code = secrets.token_urlsafe(32)
     key = hashlib.sha256(code.encode()).hexdigest()
     row = {"client": client["ClientId"], "redirect_uri": redirect, "challenge": params.get("code_challenge", ""),

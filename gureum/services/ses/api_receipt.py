@@ -1,6 +1,6 @@
-"""SES v1 receipt rule handlers: rule sets, rules, the active set. A rule's S3 bucket and SNS
-topics are checked to exist when it is written (InvalidS3Configuration, InvalidSnsTopic), as
-AWS checks it can deliver there."""
+"""SES v1 receipt rule handlers: rule sets, rules, the active set, and IP address filters
+(filters.py). A rule's S3 bucket and SNS topics are checked to exist when it is written
+(InvalidS3Configuration, InvalidSnsTopic), as AWS checks it can deliver there."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
 from gureum.ports import TOPICS, port
 from gureum.services.s3 import port as s3_port
-from gureum.services.ses import receipt
+from gureum.services.ses import filters, receipt
 
 
 async def _check_targets(ctx: RequestContext, rule: dict[str, Any]) -> None:
@@ -129,3 +129,22 @@ async def describe_active_receipt_rule_set(ctx: RequestContext, params: dict[str
         return {}
     return {"Metadata": {"Name": doc["Name"], "CreatedTimestamp": doc["CreatedTimestamp"]},
             "Rules": [_rule_out(r) for r in doc["Rules"]]}
+
+
+# --- IP address filters ----------------------------------------------------------------------
+
+@operation("ses", "CreateReceiptFilter")
+async def create_receipt_filter(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await ctx.app.store.run(lambda t: filters.create(t, ctx.account_id, ctx.region, params["Filter"]))
+    return {}
+
+
+@operation("ses", "DeleteReceiptFilter")
+async def delete_receipt_filter(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    await ctx.app.store.run(lambda t: filters.delete(t, ctx.account_id, ctx.region, params["FilterName"]))
+    return {}
+
+
+@operation("ses", "ListReceiptFilters")
+async def list_receipt_filters(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {"Filters": await ctx.app.store.read(lambda t: filters.listing(t, ctx.account_id, ctx.region))}

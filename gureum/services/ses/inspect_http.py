@@ -4,8 +4,10 @@
   subject, body, raw, ...}], "smtp_port": the inbound SMTP server's port or null}; `email`
   keeps those naming that address as sender or recipient;
 - `DELETE /_gureum/ses[?account=]`: forget them;
-- `GET /_gureum/ses/verify?account=&region=&identity=&code=`: the link of a verification
-  mail; confirms the email identity (200) or says the link is not valid (400).
+- `GET /_gureum/ses/verify?account=&region=&identity=&code=[&template=]`: the link of a
+  verification mail; confirms the email identity (200) or says the link is not valid (400);
+  a custom verification mail's link (`template`) redirects (302) to its template's
+  SuccessRedirectionURL or FailureRedirectionURL instead.
 In strict auth mode the listing answers only an operator (a request signed with an
 operator's root key), as /_gureum/sns/messages does; the verify link needs no signature (a
 mailbox owner clicks it), its code is the secret."""
@@ -16,7 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from gureum.http.server import BodyTooLarge, Request, Response
-from gureum.services.ses import identities, messages
+from gureum.services.ses import custom_verification, identities, messages
 from gureum.services.ses.outbound import VERIFY_PATH
 from gureum.services.ses.slots import SMTP_PORT
 
@@ -46,6 +48,11 @@ async def handle(app: App, request: Request) -> Response | None:
             return _json(405, {"error": "MethodNotAllowed", "message": "GET the verification link"})
         account, region, identity, code = (query.get(k) or "" for k in ("account", "region", "identity", "code"))
         ok = await app.store.run(lambda t: identities.confirm_email(t, account, region, identity, code))
+        if query.get("template"):
+            template = await app.store.read(lambda t: custom_verification.find(t, account, region, query["template"]))
+            target = (template or {}).get("SuccessRedirectionURL" if ok else "FailureRedirectionURL")
+            if target:
+                return Response(302, [("location", str(target))], b"")
         if not ok:
             return _html(400, "This verification link is not valid (it may have expired or been used for another request).")
         return _html(200, f"Congratulations! You have successfully verified an email address. You can now start sending "

@@ -6,8 +6,9 @@ from gureum.services.manifest import Component, Manifest, Routing
 MANIFEST = Manifest(
     package="ses",
     services=("ses", "sesv2"),
-    api_modules={"ses": ("gureum.services.ses.api_v1", "gureum.services.ses.api_receipt"),
-                 "sesv2": ("gureum.services.ses.api_v2",)},
+    api_modules={"ses": ("gureum.services.ses.api_v1", "gureum.services.ses.api_receipt",
+                         "gureum.services.ses.api_custom_verification"),
+                 "sesv2": ("gureum.services.ses.api_v2", "gureum.services.ses.api_custom_verification")},
     components=(
         Component("ses", "gureum.services.ses.worker:run", ("ses", "sesv2")),  # relay, domain verification
         Component("ses-smtp", "gureum.services.ses.smtp_server:run", ("ses",)),  # inbound mail

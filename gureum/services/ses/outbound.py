@@ -52,12 +52,32 @@ async def send_system(app: App, account: str, region: str, out: sending.Outgoing
     return message_id
 
 
-async def send_verification(app: App, request: Request | None, account: str, region: str, address: str, code: str) -> str:
-    """Mail (keep, relay) and log the link that verifies `address`; returns the link."""
+def verification_link(app: App, request: Request | None, account: str, region: str, address: str, code: str,
+                      template: str | None = None) -> str:
+    """The link that confirms `address` (`template`: the custom verification email template
+    whose redirection URLs it answers with)."""
     from gureum.public import public_url
 
-    query = urlencode({"account": account, "region": region, "identity": address, "code": code})
-    link = public_url(app, request, f"{VERIFY_PATH}?{query}")
+    query = {"account": account, "region": region, "identity": address, "code": code}
+    if template:
+        query["template"] = template
+    return public_url(app, request, f"{VERIFY_PATH}?{urlencode(query)}")
+
+
+async def send_custom_verification(app: App, account: str, region: str, out: sending.Outgoing, link: str) -> str:
+    """Keep and relay a custom verification mail (the account's own, counted in its sending);
+    the link is logged as the standard one is. Its MessageId."""
+    settings = app.settings(SesSettings)
+    now = time.time()
+    message_id = await app.store.run(lambda t: sending.keep(t, account, region, out, now=now, relay=bool(settings.relay)))
+    log.warning("SES: verify %s (account %s, %s) at %s", out.to[0], account, region, link)
+    relay.wake(app)
+    return message_id
+
+
+async def send_verification(app: App, request: Request | None, account: str, region: str, address: str, code: str) -> str:
+    """Mail (keep, relay) and log the link that verifies `address`; returns the link."""
+    link = verification_link(app, request, account, region, address, code)
     where = REGION_NAMES.get(region, region)
     out = sending.Outgoing(
         source=VERIFICATION_SENDER, to=[address],

@@ -1,8 +1,10 @@
 """The inbound SMTP server (aiosmtpd's protocol on the node's event loop), on
 `ses.smtp_port` at the node's host (default 25; when it cannot be bound, 10025, said in the
-banner notes, or any free port when 10025 is taken too; 0: none). A recipient is accepted when some account's active receipt rule set
-has an enabled rule matching it (receipt.owners), else refused with 550 at RCPT; the message
-is run through each owning account's rule set (inbound.py) before DATA is answered 250, so a
+banner notes, or any free port when 10025 is taken too; 0: none). A recipient is accepted
+when some account's active receipt rule set has an enabled rule matching it (receipt.owners)
+and that account's IP address filters admit the sending address (filters.admits), else
+refused at RCPT: 550 when no rule matches, 554 when only filters refuse it. The message is run
+through each owning account's rule set (inbound.py) before DATA is answered 250, so a
 message the server acknowledged has been delivered to its actions. aiosmtpd and the receiving
 pipeline (inbound.py: MIME parsing, actions) are imported by the first connection and the
 first message, not at start-up: a node nobody mails does not hold them."""
@@ -14,7 +16,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from gureum.services.ses import receipt
+from gureum.services.ses import filters, receipt
 from gureum.services.ses.settings import SesSettings
 from gureum.services.ses.slots import SMTP_PORT
 
@@ -22,12 +24,25 @@ if TYPE_CHECKING:
     from aiosmtpd.smtp import SMTP, Envelope, Session
 
     from gureum.app import App
+    from gureum.store import Txn
 
 log = logging.getLogger("gureum.ses")
 FALLBACK_PORT = 10025
 HOSTNAME = "inbound-smtp.amazonaws.com"
 MAX_MESSAGE = 40 * 1024 * 1024  # SES's inbound message size limit
 REFUSED = "550 5.1.1 Requested action not taken: mailbox unavailable"
+BLOCKED = "554 5.7.1 Message rejected: the sending IP address is blocked"
+
+
+def _owners(txn: Txn, recipient: str, peer: str | None) -> tuple[list[tuple[str, str]], bool]:
+    """The accounts that take mail for `recipient` from `peer`, and whether any (filters aside) would."""
+    found = receipt.owners(txn, recipient)
+    return [(a, r) for a, r in found if filters.admits(txn, a, r, peer)], bool(found)
+
+
+def _peer(session: Session) -> str | None:
+    peer = session.peer
+    return str(peer[0]) if isinstance(peer, tuple) and peer else None
 
 
 class Handler:
@@ -39,9 +54,9 @@ class Handler:
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
-        owners = await self.app.store.read(lambda t: receipt.owners(t, address))
+        owners, any_rule = await self.app.store.read(lambda t: _owners(t, address, _peer(session)))
         if not owners:
-            return REFUSED
+            return BLOCKED if any_rule else REFUSED
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -53,7 +68,8 @@ class Handler:
         rcpts = list(envelope.rcpt_tos)
         groups: dict[tuple[str, str], list[str]] = {}
         for r in rcpts:
-            for owner in await self.app.store.read(functools.partial(receipt.owners, recipient=r)):
+            owners, _ = await self.app.store.read(functools.partial(_owners, recipient=r, peer=_peer(session)))
+            for owner in owners:
                 groups.setdefault(owner, []).append(r)
         ids = []
         for (account, region), recipients in groups.items():

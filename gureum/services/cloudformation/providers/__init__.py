@@ -2,6 +2,7 @@
 the package registers them all in `base.PROVIDERS`."""
 
 from gureum.services.cloudformation.providers import (
+    apigw_more,
     apigw_rest_extras,
     apigw_rest_links,
     apigw_v2_domains,
@@ -11,6 +12,7 @@ from gureum.services.cloudformation.providers import (
     balancing_extras,
     cloudwatch_extras,
     cognito_extras,
+    cognito_more,
     compute,
     containers,
     discovery_extras,
@@ -39,6 +41,7 @@ from gureum.services.cloudformation.providers import (
     route53_policies,
     secrets_extras,
     ses_extras,
+    ses_more,
     stacks,
     storage,
 )
@@ -60,3 +63,4 @@ __all__ += ["dynamodb_global"]
 __all__ += ["ecr_settings", "ecs_capacity", "iam_certificates", "kinesis_policy"]
 __all__ += ["logs_more", "route53_policies"]
 __all__ += ["resolver_config"]
+__all__ += ["apigw_more", "cognito_more", "ses_more"]
