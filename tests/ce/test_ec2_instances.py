@@ -12,6 +12,7 @@ import math
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -202,6 +203,15 @@ def test_a_t3_micro_registered_then_deregistered_costs_its_seconds_in_cost_explo
         mine = report[inst["containerInstanceArn"]]
         assert not mine["running"] and mine["billedSeconds"] == round(hours * 3600)
         assert report[unpriced["containerInstanceArn"]]["cost"] == 0.0
+
+        # a reset drops the instances: their hours end there, the ledger stays
+        reset_one = _register(ecs, cluster, "t3.micro")["containerInstanceArn"]
+        req = urllib.request.Request(g.endpoint + "/_gureum/reset", data=b"", method="POST")
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            assert resp.status == 200
+        gone = {r["containerInstance"]: r for r in _costs(g)["ec2"]}
+        assert not gone[reset_one]["running"] and gone[reset_one]["billedSeconds"] >= 60
+        assert not any(r["running"] for r in gone.values())
     finally:
         g.stop()
 

@@ -60,6 +60,11 @@ def stop(txn: Txn, doc: dict[str, Any], now: float) -> dict[str, Any] | None:
     return meter.stop(txn, doc["_"]["account"], doc["containerInstanceArn"], now, meter.EC2)
 
 
+def metered(txn: Txn, node: str) -> bool:
+    """Whether node `node` meters any instance now."""
+    return any(row.get("node") == node for _, row in meter.running_rows(txn, kind=meter.EC2))
+
+
 def checkpoint(txn: Txn, node: str, now: float) -> int:
     """Checkpoint every instance node `node` meters at `now`; an instance no longer
     registered (its table dropped by a reset) is settled at its last checkpoint. Returns how

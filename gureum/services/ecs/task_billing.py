@@ -60,9 +60,11 @@ class TaskMeter:
             log.exception("could not record the usage of task %s", run.task_id)
 
     async def checkpoint_instances(self) -> None:
-        """Checkpoint the hours of the container instances this node meters (instance_billing.py)."""
+        """Checkpoint the hours of the container instances this node meters (instance_billing.py);
+        no write when it meters none."""
         try:
-            await self.store.run(lambda t: instance_billing.checkpoint(t, self.node, model.now()))
+            if await self.store.read(lambda t: instance_billing.metered(t, self.node)):
+                await self.store.run(lambda t: instance_billing.checkpoint(t, self.node, model.now()))
         except Exception:
             log.exception("could not checkpoint container instance usage")
 
