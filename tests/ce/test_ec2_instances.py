@@ -254,5 +254,10 @@ def test_a_registered_instance_is_settled_at_its_last_checkpoint_after_kill_9(tm
         hours = _ec2(g.client("ce"))["BoxUsage:t3.micro"]["hours"]
         assert hours == pytest.approx(final["billedSeconds"] / 3600, abs=1e-9)
         assert _ec2(g.client("ce"))["BoxUsage:t3.micro"]["cost"] == pytest.approx(final["billedSeconds"] / 3600 * T3_MICRO, abs=1e-9)
+        text = subprocess.run([sys.executable, "-m", "gureum", "costs", "--data-dir", str(g.data_dir)],
+                              capture_output=True, text=True, timeout=60, cwd=str(ROOT), check=False)
+        assert text.returncode == 0, text.stderr
+        [line] = [ln for ln in text.stdout.splitlines() if arn.split(":container-instance/", 1)[1] in ln]
+        assert "t3.micro" in line and f"{final['cost']:.8f}" in line and "accrued so far" not in line
     finally:
         g.stop()
