@@ -9,8 +9,8 @@ by delegating to those modules:
   task_logs      awslogs targets           task_dns       gureum's DNS for tasks
   metadata       task metadata endpoint    cloudmap       Cloud Map registration
   task_billing   Fargate usage             shutdown       stop reasons and grace at shutdown
-  instance_billing  container instances' hours
   heartbeat      heartbeat, scheduler lease, lost nodes
+  instance_billing  the hours of the container instances this node meters
   recovery       what a previous process of this node left (store and host)
   node_instance  this machine as an EC2 container instance
 
@@ -23,9 +23,9 @@ every task is stopped (stop signal, short grace) with ECS's host-gone stopCode/s
 and its host resources released, and the task bridge removed when gureum made it and nothing
 else uses it. Tasks left RUNNING by a gureum that died are marked STOPPED first thing at
 start-up (recovery.py). Running Fargate usage and the hours of the container instances this
-node serves are checkpointed every `billing.checkpoint_interval` seconds, and with a shared store other nodes' task changes are
-polled every `ecs.follow_interval` seconds: both `app.every` loops the agent ends when it
-stops. The scheduler loop (heartbeat, lease, scans) stays the agent's own: it wakes on task
+node serves are checkpointed every `billing.checkpoint_interval` seconds (also on a node that
+cannot run tasks), and with a shared store other nodes' task changes are polled every
+`ecs.follow_interval` seconds: both `app.every` loops the agent ends when it stops. The scheduler loop (heartbeat, lease, scans) stays the agent's own: it wakes on task
 events as well as on its interval. Settings: `EcsSettings` (settings.py) and the node's
 `TaskNetworkSettings` (bridge, subnet), read through `app.settings`.
 
