@@ -25,8 +25,9 @@ else uses it. Tasks left RUNNING by a gureum that died are marked STOPPED first 
 start-up (recovery.py). Running Fargate usage and the hours of the container instances this
 node serves are checkpointed every `billing.checkpoint_interval` seconds (also on a node that
 cannot run tasks), and with a shared store other nodes' task changes are polled every
-`ecs.follow_interval` seconds: both `app.every` loops the agent ends when it stops. The scheduler loop (heartbeat, lease, scans) stays the agent's own: it wakes on task
-events as well as on its interval. Settings: `EcsSettings` (settings.py) and the node's
+`ecs.follow_interval` seconds: both `app.every` loops the agent ends when it stops. The
+scheduler loop (heartbeat, lease, scans) stays the agent's own: it wakes on task events as
+well as on its interval. Settings: `EcsSettings` (settings.py) and the node's
 `TaskNetworkSettings` (bridge, subnet), read through `app.settings`.
 
 Several agents can share one PostgreSQL store (`gureum agent` on other machines): each beats a
