@@ -99,7 +99,7 @@ class BillingSettings:
 
     PREFIX: ClassVar[str] = "billing"
     checkpoint_interval: float = 60.0
-    """seconds between checkpoints of a running Fargate task's usage"""
+    """seconds between checkpoints of running usage (Fargate tasks, EC2 container instances)"""
     flush_interval: float = 1.0
     """seconds usage rows wait to be written together (all are written when the node stops)"""
     price_file: str = ""

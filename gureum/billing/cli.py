@@ -4,12 +4,16 @@ Reads the ledger from the node's store: --state URL, else --data-dir, else the d
 the gureum answering at --endpoint (AWS_ENDPOINT_URL, http://localhost:4566), else the
 default data dir. A SQLite state is opened read-only: when there is none, the command says
 so and exits 1 (it never creates one). Tasks still running are listed with what they have
-accrued up to their last checkpoint (or their node's last heartbeat), marked running.
+accrued up to their last checkpoint (or their node's last heartbeat), marked running; so are
+EC2 container instances still registered (their BoxUsage hours, `instance_summary`).
+`--group-by` sums every line item (Lambda, Fargate, EC2 container instances' BoxUsage hours,
+...) with what is still accruing up to its last checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -120,7 +124,7 @@ def running_summary(txn: Any, account: str | None = None) -> dict[tuple[str, str
     now = time.time()
     beats = {k: float(d.get("heartbeat") or 0.0) for k, d in txn.scan(nodes.NODES)}
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for acct, row in meter.running_rows(txn, account):
+    for acct, row in meter.running_rows(txn, account, meter.FARGATE):
         until = min(now, max(float(row.get("checkpoint") or row["started"]), beats.get(row.get("node", ""), 0.0)))
         seconds = round(max(0.0, until - float(row["started"])), 3)
         billed = meter.billed_seconds(seconds)
@@ -130,6 +134,50 @@ def running_summary(txn: Any, account: str | None = None) -> dict[tuple[str, str
             "cost": prices.fargate_cost(billed, vcpu, memory_gb, arch), "running": True, "asOf": until,
         }
     return out
+
+
+def instance_summary(txn: Any, account: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """(account, container instance ARN) -> the hours of an EC2 container instance (meter.EC2):
+    {instance_type, ec2_instance_id, region, seconds, settled_seconds, billed_seconds, cost
+    (its Region's BoxUsage price in the shipped table, 0 when it has none), running}; a period
+    still running counted to its last checkpoint or its node's last heartbeat, as tasks are."""
+    from gureum.services.ecs import nodes
+
+    table = pricing.load()
+    now = time.time()
+    beats = {k: float(d.get("heartbeat") or 0.0) for k, d in txn.scan(nodes.NODES)}
+    periods: list[tuple[str, dict[str, Any], float, bool]] = []
+    for key, row in usage_rows(txn, account, "ec2"):
+        periods.append((key.split("/", 1)[0], row, float(row.get("seconds") or 0.0), False))
+    for acct, row in meter.running_rows(txn, account, meter.EC2):
+        until = min(now, max(float(row.get("checkpoint") or row["started"]), beats.get(row.get("node", ""), 0.0)))
+        periods.append((acct, row, round(max(0.0, until - float(row["started"])), 3), True))
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for acct, row, seconds, running in periods:
+        region, itype = str(row.get("region") or pricing.BASE_REGION), str(row.get("instance_type", ""))
+        s = out.setdefault((acct, row["resource"]), {"instance_type": itype, "ec2_instance_id": row.get("ec2_instance_id"), "region": region,
+                                                     "seconds": 0.0, "settled_seconds": 0.0, "billed_seconds": 0, "cost": 0.0, "running": False})
+        rate = table.instance_hours(region, itype)
+        billed = meter.billed_seconds(seconds)
+        s["seconds"] += seconds
+        s["settled_seconds"] += 0.0 if running else seconds
+        s["billed_seconds"] += billed
+        s["cost"] += billed / 3600.0 * table.rate(region, rate).price if rate else 0.0
+        s["running"] = s["running"] or running
+    return out
+
+
+def instance_report(summary: dict[tuple[str, str], dict[str, Any]]) -> tuple[list[str], float]:
+    lines = [f"{'ACCOUNT':<13} {'EC2 CONTAINER INSTANCE':<40} {'TYPE':>11} {'SECONDS':>9} {'BILLED S':>9} {'COST (USD)':>12}"]
+    total = 0.0
+    for (account, arn), s in sorted(summary.items()):
+        total += s["cost"]
+        lines.append(
+            f"{account:<13} {arn.split(':container-instance/', 1)[-1]:<40} {s['instance_type']:>11} {s['seconds']:>9.1f} "
+            f"{s['billed_seconds']:>9.0f} {s['cost']:>12.8f}" + ("  (registered, accrued so far)" if s["running"] else "")
+        )
+    lines.append(f"{'':<13} {'total (BoxUsage per second, 1-minute minimum)':<40} {'':>11} {'':>9} {'':>9} {total:>12.8f}")
+    return lines, total
 
 
 def fargate_report(summary: dict[tuple[str, str], dict[str, Any]]) -> tuple[list[str], float]:
@@ -153,7 +201,8 @@ def _grouped(args: argparse.Namespace) -> int:
         print(f"gureum costs: {e}", file=sys.stderr)
         return 1
     try:
-        items = read_state(_state_url(args), lambda t: list(of_rows(table, usage_rows(t, args.account))))
+        items = read_state(_state_url(args), lambda t: list(of_rows(table, itertools.chain(
+            usage_rows(t, args.account), meter.accrued_rows(t, args.account, time.time())))))
     except NoState as e:
         print(f"gureum costs: {e} (is gureum running? name its data with --data-dir or --state)", file=sys.stderr)
         return 1
@@ -180,11 +229,12 @@ def main(argv: list[str]) -> int:
     if args.group_by:
         return _grouped(args)
 
-    def read(t: Any) -> tuple[Any, Any, Any]:
-        return lambda_summary(t, args.account), fargate_summary(t, args.account), running_summary(t, args.account)
+    def read(t: Any) -> tuple[Any, Any, Any, Any]:
+        return (lambda_summary(t, args.account), fargate_summary(t, args.account), running_summary(t, args.account),
+                instance_summary(t, args.account))
 
     try:
-        summary, fargate, running = read_state(_state_url(args), read)
+        summary, fargate, running, instances = read_state(_state_url(args), read)
     except NoState as e:
         print(f"gureum costs: {e} (is gureum running? name its data with --data-dir or --state)", file=sys.stderr)
         return 1
@@ -195,6 +245,7 @@ def main(argv: list[str]) -> int:
     fargate.update(running)
     lines, totals = report(summary)
     f_lines, f_total = fargate_report(fargate)
+    i_lines, i_total = instance_report(instances)
     if args.json:
         rows = [
             {"account": a, "function": arn, "requests": s["requests"], "gbSeconds": sum(s["gb_seconds"].values()),
@@ -208,12 +259,22 @@ def main(argv: list[str]) -> int:
              "billedSeconds": s["billed_seconds"], "cost": s["cost"], "running": bool(s.get("running"))}
             for (a, arn), s in sorted(fargate.items())
         ]
-        print(json.dumps({"lambda": rows, "total": totals, "fargate": tasks, "fargateTotal": f_total}, indent=2))
+        ec2 = [
+            {"account": a, "containerInstance": arn, "ec2InstanceId": s["ec2_instance_id"], "instanceType": s["instance_type"],
+             "region": s["region"], "seconds": s["seconds"], "settledSeconds": s["settled_seconds"],
+             "billedSeconds": s["billed_seconds"], "cost": s["cost"], "running": s["running"]}
+            for (a, arn), s in sorted(instances.items())
+        ]
+        print(json.dumps({"lambda": rows, "total": totals, "fargate": tasks, "fargateTotal": f_total, "ec2": ec2, "ec2Total": i_total},
+                         indent=2))
     else:
         print("\n".join(lines))
         if fargate:
             print()
             print("\n".join(f_lines))
+        if instances:
+            print()
+            print("\n".join(i_lines))
     return 0
 
 

@@ -7,7 +7,9 @@ Row key "<account>/<service>/<ts ms:013d>.<node seq>"; the row says what was use
    provisioned concurrency}, and for provisioned concurrency kept: {..., "requests": 0,
    "pc_seconds", "pc_concurrency", "pc_generation"} (lambda_.engine `meter_provisioned`)
 Fargate rows ({"service": "fargate", "seconds", "billed_seconds", "vcpu", "memory_gb", "arch"})
-are written by meter.py when a task stops or its node is found dead.
+are written by meter.py when a task stops or its node is found dead, and so are EC2 container
+instances' ({"service": "ec2", "resource": container instance ARN, "seconds", "billed_seconds",
+"instance_type", "ec2_instance_id"}) when one is deregistered or its node is found dead.
 Billed API requests (S3, SQS, SNS: requests.py) are counted in memory by `count()` (units a
 service meters itself, API Gateway's requests/messages/minutes, by `add()`) and written
 at each flush as one row per (account, Region, unit, resource):

@@ -2,10 +2,12 @@
 AWS's usage types, with its price from the price table (pricing.py).
 
 One ledger row gives one or more line items (a Lambda invocation: its request and its
-GB-seconds; a Fargate task: vCPU-hours and GB-hours). Each item carries the dimensions Cost
-Explorer groups and filters by (account, service, Region, usage type, operation, resource)
-and the span of time it accrued over: an invocation is a point in time, a task's run spans
-from its start to its stop (its billed minimum included in the quantity, not the span).
+GB-seconds; a Fargate task: vCPU-hours and GB-hours; an EC2 container instance: its instance
+type's hours, BoxUsage:<type>, resource its EC2 instance id, none for a type the table does
+not price). Each item carries the dimensions Cost Explorer groups and filters by (account,
+service, Region, usage type, operation, resource) and the span of time it accrued over: an
+invocation is a point in time, a task's run (an instance's registration) spans from its
+start to its stop (its billed minimum included in the quantity, not the span).
 Pure functions: nothing here reads the store.
 """
 
@@ -84,6 +86,14 @@ def of_row(table: PriceTable, key: str, row: dict[str, Any]) -> list[LineItem]:
         if extra > 0:
             out.append(_item(table, account, region, "Fargate-EphemeralStorage-GB-Hours", row, hours * extra, start, ts))
         return out
+    if service == "ec2":  # an EC2 container instance's hours (meter.py EC2), under AWS's EC2 usage type
+        rate = table.instance_hours(region, str(row.get("instance_type", "")))
+        if rate is None:  # a type the table has no price for: not billed
+            return []
+        billed = float(row.get("billed_seconds") or row.get("seconds") or 0.0)
+        start = ts - float(row.get("seconds") or 0.0)
+        instance = {**row, "resource": row.get("ec2_instance_id") or row.get("resource", "")}  # AWS bills the EC2 instance
+        return [_item(table, account, region, rate, instance, billed / 3600.0, start, ts)]
     if service == "route53":  # monthly charges (gureum/services/ce/monthly.py)
         return [_item(table, account, "global", str(row["unit"]), row, float(row.get("quantity", 1)), ts, ts)]
     if service == "kinesis":  # shard-hours (kinesis/sweep.py) and PUT payload units (kinesis/api.py)

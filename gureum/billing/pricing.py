@@ -5,15 +5,20 @@ The table ships as `price_list.json` next to this module (its "date" and "source
 the prices come from); the setting `billing.price_file` names another file of the same shape
 to use instead. Shape:
   {"date", "source", "currency",
-   "regions": {"<region>": {"prefix": "USE1", "usage": {"<key>": {"price", ["per"], "unit", "service",
-                                                                   "operation", ["usage_type"]}}}
-               | {"same_as": "<region>", "prefix": "USW2"},
+   "regions": {"<region>": {"prefix": "USE1", ["unprefixed": ["BoxUsage:", ...]],
+                            "usage": {"<key>": {"price", ["per"], "unit", "service", "operation", ["usage_type"]}}}
+               | {"same_as": "<region>", "prefix": "USW2", ["unprefixed"]},
                "global": {...}},           # Route 53: usage types without a Region prefix
    "lambda_free_tier": {"requests", "gb_seconds"},
    "free_tiers": {"<key>": {"quantity", "per": "month" | "hour"}}}  # per account, every Region together
 A rate's usage type is "<prefix>-<usage_type or key>" ("USE1-Lambda-GB-Second"), or the bare
-name under an empty prefix ("DNS-Queries"). A Region the table does not list is priced as
-us-east-1 under its own prefix (REGION_PREFIXES), so its usage types still name the Region.
+name under an empty prefix ("DNS-Queries"), or under a name starting with one of the Region's
+own "unprefixed" starts (not inherited through "same_as"): AWS bills EC2 instance hours in
+us-east-1 as "BoxUsage:t3.micro" but in us-west-2 as "USW2-BoxUsage:t3.micro". A Region the
+table does not list is priced as us-east-1 under its own prefix (REGION_PREFIXES), so its
+usage types still name the Region.
+EC2 instance hours are keyed by their usage type, "BoxUsage:<instance type>" (Linux
+on-demand, per hour): `instance_hours()` finds one, None for a type the table does not price.
 "price" is per "per" units (default 1): AWS publishes requests per million or per thousand.
 A rate may have "tiers": [[units a month per account up to which the band runs (null: no end),
 price per unit], ...] (Cognito's MAUs; its free MAUs are a band at 0): `tiers()` reads them.
@@ -93,12 +98,18 @@ class PriceTable:
             return str(doc.get("prefix", REGION_PREFIXES.get(region, ""))), self._region(str(doc["same_as"]))[1]
         return str(doc.get("prefix", "")), dict(doc.get("usage") or {})
 
+    def _unprefixed(self, region: str) -> tuple[str, ...]:
+        """The starts of the usage types AWS bills without a prefix in `region` (its own)."""
+        return tuple(str(s) for s in (self.regions.get(region) or {}).get("unprefixed") or ())
+
     def rate(self, region: str, key: str) -> Rate:
         """The rate of `key` ("Lambda-GB-Second", "DNS-Queries"...) in `region` ("global"
         for Route 53); KeyError when the table has no such unit."""
         prefix, usage = self._region(region)
         doc = usage[key]
         name = str(doc.get("usage_type", key))
+        if name.startswith(self._unprefixed(region)):
+            prefix = ""
         return Rate(
             usage_type=f"{prefix}-{name}" if prefix else name,
             price=float(doc["price"]) / float(doc.get("per", 1)),
@@ -107,6 +118,12 @@ class PriceTable:
             operation=str(doc.get("operation", "")),
         )
 
+
+    def instance_hours(self, region: str, instance_type: str) -> str | None:
+        """The key of an EC2 instance type's on-demand Linux hours ("BoxUsage:t3.micro") in
+        `region`, None when the table has no price for it."""
+        key = f"BoxUsage:{instance_type}"
+        return key if key in self._region(region)[1] else None
 
     def tiers(self, region: str, key: str) -> list[tuple[float | None, float]] | None:
         """The price bands of `key` (None when it has one price): (units up to which the band
@@ -130,6 +147,9 @@ def parse(doc: Any) -> PriceTable:
     for name, region in doc["regions"].items():
         if not isinstance(region, dict):
             raise PriceFileError(f"region {name!r} is not an object")
+        starts = region.get("unprefixed", [])
+        if not isinstance(starts, list) or not all(isinstance(s, str) and s for s in starts):
+            raise PriceFileError(f"region {name!r}: \"unprefixed\" is a list of usage type starts")
         for key, rate in (region.get("usage") or {}).items():
             if not isinstance(rate, dict) or not isinstance(rate.get("price"), (int, float)) or "unit" not in rate or "service" not in rate:
                 raise PriceFileError(f"{name} {key}: a rate has a numeric \"price\", a \"unit\" and a \"service\"")

@@ -1,7 +1,8 @@
 """Cost Explorer's reads of the usage ledger and its one table of its own.
 
 Line items come from the ledger (`billing.usage`, gureum/billing/ledger.py) of the caller's
-account, with what running Fargate tasks have accrued to their last checkpoint (meter.py), priced by the node's price table (gureum/billing/pricing.py, setting
+account, with what running Fargate tasks and registered EC2 container instances have accrued
+to their last checkpoint (meter.py), priced by the node's price table (gureum/billing/pricing.py, setting
 `billing.price_file`). A standalone account sees its own usage only (LINKED_ACCOUNT is
 always the caller's).
 
@@ -33,7 +34,8 @@ ALLOCATION_TAGS = "ce.cost_allocation_tags"
 
 def items(txn: Txn, table: PriceTable, account: str, since: float = 0.0, free_tier: bool = False) -> list[LineItem]:
     """The caller's line items that accrued after `since` (epoch seconds): the ledger's, and
-    what Fargate tasks still running have accrued up to their last checkpoint; with Lambda's
+    what Fargate tasks still running and container instances still registered have accrued
+    up to their last checkpoint; with Lambda's
     free tier deducted when `free_tier` (counted from the start of `since`'s month)."""
     rows = itertools.chain(usage_rows(txn, account), meter.accrued_rows(txn, account, time.time()))
     if not free_tier:

@@ -10,6 +10,7 @@ by delegating to those modules:
   metadata       task metadata endpoint    cloudmap       Cloud Map registration
   task_billing   Fargate usage             shutdown       stop reasons and grace at shutdown
   heartbeat      heartbeat, scheduler lease, lost nodes
+  instance_billing  the hours of the container instances this node meters
   recovery       what a previous process of this node left (store and host)
   node_instance  this machine as an EC2 container instance
 
@@ -21,11 +22,12 @@ transaction (nodes.claim). Each task is one `TaskRun` owned by the agent; when g
 every task is stopped (stop signal, short grace) with ECS's host-gone stopCode/stoppedReason
 and its host resources released, and the task bridge removed when gureum made it and nothing
 else uses it. Tasks left RUNNING by a gureum that died are marked STOPPED first thing at
-start-up (recovery.py). Running Fargate usage is checkpointed every
-`billing.checkpoint_interval` seconds, and with a shared store other nodes' task changes are
-polled every `ecs.follow_interval` seconds: both `app.every` loops the agent ends when it
-stops. The scheduler loop (heartbeat, lease, scans) stays the agent's own: it wakes on task
-events as well as on its interval. Settings: `EcsSettings` (settings.py) and the node's
+start-up (recovery.py). Running Fargate usage and the hours of the container instances this
+node serves are checkpointed every `billing.checkpoint_interval` seconds (also on a node that
+cannot run tasks), and with a shared store other nodes' task changes are polled every
+`ecs.follow_interval` seconds: both `app.every` loops the agent ends when it stops. The
+scheduler loop (heartbeat, lease, scans) stays the agent's own: it wakes on task events as
+well as on its interval. Settings: `EcsSettings` (settings.py) and the node's
 `TaskNetworkSettings` (bridge, subnet), read through `app.settings`.
 
 Several agents can share one PostgreSQL store (`gureum agent` on other machines): each beats a
@@ -356,9 +358,9 @@ class TaskAgent:
             self.bridge.host_routes.append(ADDRESS)
         if self.available:  # gureum's DNS answers tasks on their bridge's gateway
             self.spawn(self.serve_dns(), "ecs-task-dns")
-        if self.available:  # running Fargate usage, checkpointed
-            interval = max(self.app.settings(BillingSettings).checkpoint_interval, 0.1)
-            self._loops.append(self.app.every(interval, self.checkpoint_running, name="ecs-meter"))
+        # running usage, checkpointed: Fargate tasks (when tasks run here), container instances
+        interval = max(self.app.settings(BillingSettings).checkpoint_interval, 0.1)
+        self._loops.append(self.app.every(interval, self.checkpoint_running, name="ecs-meter"))
         if self.available:  # AWS/ECS CPUUtilization and MemoryUtilization from the tasks' cgroups
             sampler = cw_metrics.Sampler(self.app)
             self._loops.append(self.app.every(self.settings.metrics_interval, lambda: sampler.step(self.runs, time.time()),
@@ -390,12 +392,15 @@ class TaskAgent:
             await asyncio.shield(self.shutdown())
 
     async def checkpoint_running(self) -> None:
-        """Checkpoint the usage of the Fargate tasks running now (task_billing.py)."""
+        """Checkpoint the usage of the Fargate tasks running now (task_billing.py) and of the
+        container instances this node meters (instance_billing.py)."""
         await self.meter.checkpoint_usage(list(self.runs.values()))
+        await self.meter.checkpoint_instances()
 
     async def shutdown(self) -> None:
         for loop in self._loops:  # no follow poll or checkpoint once the agent stops
             loop.cancel()
+        await self.meter.checkpoint_instances()  # their hours up to now: settled at restart
         await node_instance.disconnect_instance(self.app.store, self.instance_key)
         await self.heartbeat.leave()
         self.grace.begin()

@@ -7,7 +7,8 @@ output-shaped (a ContainerInstance) with gureum's bookkeeping under "_":
         served by the node that took the call).
 remainingResources, runningTasksCount and pendingTasksCount are derived from the tasks
 placed on the instance (task docs carry containerInstanceArn and "_".reserved), so they are
-never out of step with the tasks.
+never out of step with the tasks. Registering and deregistering an instance start and end
+its billed hours in the same transaction (instance_billing.py).
 
 Placement (`place`): feasible instances are ACTIVE ones with enough CPU/memory/ports that
 satisfy the constraints (distinctInstance, memberOf with a subset of the cluster query
@@ -24,7 +25,7 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
-from gureum.services.ecs import model
+from gureum.services.ecs import instance_billing, model
 from gureum.store import Txn
 
 INSTANCES = "ecs.instances"
@@ -135,6 +136,7 @@ def register(txn: Txn, account: str, region: str, params: dict[str, Any], node: 
         "_": {"node": node, "account": account, "region": region, "cluster": cname, "az": az, "custom": custom},
     }
     txn.put(INSTANCES, instance_key(account, region, cname, iid), doc)
+    instance_billing.start(txn, instance_key(account, region, cname, iid), doc, doc["registeredAt"] if existing is None else model.now())
     return doc
 
 
@@ -209,6 +211,7 @@ def deregister(txn: Txn, key: str, doc: dict[str, Any], tasks: list[dict[str, An
     doc["agentConnected"] = False
     doc["version"] += 1
     txn.put(INSTANCES, key, doc)
+    instance_billing.stop(txn, doc, model.now())  # its hours end with the registration
     txn.publish(model.TASK_EVENT, {"instance": key})
     return doc
 

@@ -1,6 +1,7 @@
 """What this node's previous process left behind, put right before the agent starts anything:
 
-- in the store (`reconcile`): the usage it was metering settled (billing/meter.py), its tasks
+- in the store (`reconcile`): the usage it was metering settled (billing/meter.py) and its
+  container instances still registered billed again from now (instance_billing.py), its tasks
   that were past PROVISIONING marked STOPPED as ECS marks the tasks of a host that went away
   (their containers died with it) with their Cloud Map instances and load balancer targets
   deregistered in the same transaction (cloudmap.py, load_balancers.py), and any ECS-registered instance whose task has stopped swept;
@@ -24,7 +25,7 @@ from gureum.billing import meter
 from gureum.sandbox import cgroups
 from gureum.sandbox import images as img
 from gureum.sandbox import runc as rc
-from gureum.services.ecs import cloudmap, load_balancers, model, nodes
+from gureum.services.ecs import cloudmap, instance_billing, load_balancers, model, nodes
 from gureum.store import Store
 
 log = logging.getLogger("gureum.ecs")
@@ -41,6 +42,7 @@ async def reconcile(store: Store, node: str, host_label: str) -> int:
         beat = t.get(nodes.NODES, node)
         meter.settle_node(t, node, beat["heartbeat"] if beat else None)
         now = model.now()
+        instance_billing.resume(t, node, now)  # its container instances accrue again from now
         stopped = 0
         for key, d in list(t.scan(model.TASKS)):
             if d["lastStatus"] in ("STOPPED", "PROVISIONING") or not nodes.runs_here(d, node):

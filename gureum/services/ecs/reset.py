@@ -9,7 +9,8 @@
    running (other nodes' tasks included): their containers are gone, their Cloud Map
    instances deregistered and their usage settled by the agent as for any stopped task.
 3. One transaction drops every cluster, task definition, task, service, container
-   instance, account setting and capacity provider; this node then registers itself again
+   instance (its billed hours settled: instance_billing.py), account setting and capacity
+   provider; this node then registers itself again
    as a container instance, as a freshly started node does (agent.register_instance).
 
 Kept: `ecs.nodes` and `ecs.leases` (which nodes are alive, who runs the scheduler).
@@ -25,7 +26,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from gureum.reset import drop_tables
-from gureum.services.ecs import model
+from gureum.services.ecs import instance_billing, model
 from gureum.services.ecs.account_settings import SETTINGS
 from gureum.services.ecs.capacity_providers import PROVIDERS
 from gureum.services.ecs.instances import INSTANCES
@@ -72,6 +73,14 @@ def still_running(txn: Txn, keys: list[str]) -> list[str]:
     return out
 
 
+def drop_everything(txn: Txn) -> None:
+    """Step 3: the tables dropped; the container instances' hours end here (the ledger stays)."""
+    now = model.now()
+    for _key, doc in txn.scan(INSTANCES):
+        instance_billing.stop(txn, doc, now)
+    drop_tables(txn, TABLES)
+
+
 async def _kill_lingering(agent: TaskAgent, keys: list[str]) -> None:
     """SIGKILL the containers of this node's tasks still running after the grace."""
     for key in keys:
@@ -102,7 +111,7 @@ async def reset(app: App) -> None:
         left = list(dict.fromkeys(pending + local))
     if left:
         log.warning("reset: %d ECS task(s) did not stop within %.0f s; their rows are dropped anyway", len(left), RESET_WAIT)
-    await app.store.run(lambda txn: drop_tables(txn, TABLES))
+    await app.store.run(drop_everything)
     if agent is not None:
         if agent.logs is not None:
             await agent.logs.flush()  # the tasks' last lines land before CloudWatch Logs' reset

@@ -3,7 +3,8 @@ table billing.running) checkpointed when the task reaches RUNNING and every
 `billing.checkpoint_interval` seconds (the agent's `app.every` loop "ecs-meter"), and
 settled into the ledger when it stops. Billing starts when the image pull starts
 (pullStartedAt), as Fargate bills; EC2 tasks are not billed here (their container instance
-is). Owns no state of its own."""
+is: instance_billing.py, checkpointed by the same loop through `checkpoint_instances`). Owns
+no state of its own."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from gureum.billing import meter
-from gureum.services.ecs import model
+from gureum.services.ecs import instance_billing, model
 from gureum.store import Store
 
 if TYPE_CHECKING:
@@ -57,6 +58,15 @@ class TaskMeter:
             await self.store.run(lambda t: meter.settle(t, run.account, row, stopped))
         except Exception:
             log.exception("could not record the usage of task %s", run.task_id)
+
+    async def checkpoint_instances(self) -> None:
+        """Checkpoint the hours of the container instances this node meters (instance_billing.py);
+        no write when it meters none."""
+        try:
+            if await self.store.read(lambda t: instance_billing.metered(t, self.node)):
+                await self.store.run(lambda t: instance_billing.checkpoint(t, self.node, model.now()))
+        except Exception:
+            log.exception("could not checkpoint container instance usage")
 
     async def checkpoint_usage(self, runs: Iterable[TaskRun]) -> None:
         """Checkpoint the usage of these running Fargate tasks."""
