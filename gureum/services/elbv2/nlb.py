@@ -2,7 +2,14 @@
 from the default action's group, or by source address when the group is sticky), and UDP
 datagrams relayed per client address through a socket of their own, replies sent back from
 the listener's address. A target that refuses a TCP connection gets the client's connection
-reset, as an NLB does."""
+reset, as an NLB does.
+
+Invariant: a listener holds each connection's task in `live` until it ends (`hold`, which
+nlb_tls.py and tls.py use too). asyncio's stream protocol holds its reader only weakly and its
+handler task only through the client's transport, which the event loop lets go once that
+transport stops reading (the client half-closed or closed, or flow control paused it): a
+splice then waiting for its target was reachable from nothing, and a garbage collection
+destroyed it mid-connection (the client's socket closed unanswered, the target's left open)."""
 
 from __future__ import annotations
 
@@ -37,6 +44,13 @@ def _pick(group: GroupView, rr: routing.RoundRobin, client: str) -> tuple[str, i
     return group.routable[rr.pick(group.arn, len(group.routable))]
 
 
+def hold(live: set[asyncio.Task[None]]) -> None:
+    """Hold the running task (one connection's handler) in `live` until it is done."""
+    task = cast("asyncio.Task[None]", asyncio.current_task())
+    live.add(task)
+    task.add_done_callback(live.discard)
+
+
 async def _pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
     try:
         while data := await r.read(65536):
@@ -56,11 +70,13 @@ class TcpListener:
         self.rr = rr
         self.meter = meter
         self.server: asyncio.Server | None = None
+        self.live: set[asyncio.Task[None]] = set()  # the connections being spliced (`hold`)
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._conn, self.key[0], self.key[1], reuse_address=True)
 
     async def _conn(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        hold(self.live)
         peer = w.get_extra_info("peername") or ("", 0)
         snap = self.snapshot()
         view = snap.listeners.get(self.key)

@@ -5,7 +5,8 @@ the listener's certificates (SNI picks one, the default when no name matches), t
 policy's protocol versions (POLICY_VERSIONS) and the ALPN policy's preference list (ALPN_PROTOCOLS,
 the server's order wins); the plaintext is spliced to a target of the default action's group
 as nlb.py splices TCP (round robin, source stickiness, a reset when no target takes it);
-each connection is metered (meter.py: a new connection, and the plaintext bytes both ways).
+each connection is metered (meter.py: a new connection, and the plaintext bytes both ways)
+and held by the listener until it ends (nlb.hold says why).
 When the target group's protocol is TLS, the load balancer opens TLS to the target without
 verifying its certificate (as AWS does), offering it the ALPN protocol the client chose (the
 bytes spliced are that protocol's), with the backend policy AWS documents:
@@ -24,7 +25,7 @@ from collections.abc import Callable
 
 from gureum.services.elbv2 import routing
 from gureum.services.elbv2.meter import Meter
-from gureum.services.elbv2.nlb import _group, _pick
+from gureum.services.elbv2.nlb import _group, _pick, hold
 from gureum.services.elbv2.nlb_rules import ALPN_PROTOCOLS
 from gureum.services.elbv2.snapshot import ListenerView, Snapshot
 from gureum.services.elbv2.tls import Certs, _context, _matches, _names
@@ -110,6 +111,7 @@ class TlsListener:
         self.rr = rr
         self.meter = meter
         self.server: asyncio.Server | None = None
+        self.live: set[asyncio.Task[None]] = set()  # the connections being spliced (nlb.hold)
         self._default: ssl.SSLContext | None = None
         self._by_name: list[tuple[str, ssl.SSLContext]] = []
         self._to_target = {proto: _target_context(self.policy, proto or None) for proto in ("", "h2", "http/1.1", "http/1.0")}
@@ -138,6 +140,7 @@ class TlsListener:
                                                  reuse_address=True)
 
     async def _conn(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        hold(self.live)
         peer = w.get_extra_info("peername") or ("", 0)
         snap = self.snapshot()
         view = snap.listeners.get(self.key)

@@ -6,7 +6,8 @@ the real client address through `client_of` (the relay's own source port -> the 
 
 A change of the listener's certificates (`update`) swaps the contexts the SNI callback picks
 from, on the same listening socket: there is no moment at which the listener is closed, so
-no connection is accepted and then dropped unanswered while certificates are added."""
+no connection is accepted and then dropped unanswered while certificates are added.
+Each relayed connection is held by the listener until it ends (nlb.hold says why)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import ssl
 import tempfile
 from typing import Protocol
 
-from gureum.services.elbv2.nlb import _pipe
+from gureum.services.elbv2.nlb import _pipe, hold
 
 Certs = list[tuple[str, str, str]]  # (ARN, chain PEM, key PEM), the default first
 
@@ -68,6 +69,7 @@ class HttpsListener:
         self.inner_port = 0
         self.clients: dict[int, tuple[str, int]] = {}  # relay source port -> the real client
         self.server: asyncio.Server | None = None
+        self.live: set[asyncio.Task[None]] = set()  # the connections being relayed (nlb.hold)
         self._by_name: list[tuple[str, ssl.SSLContext]] = []
         self._default: ssl.SSLContext | None = None
 
@@ -101,6 +103,7 @@ class HttpsListener:
         self.server = await asyncio.start_server(self._conn, self.key[0], self.key[1], ssl=default, reuse_address=True)
 
     async def _conn(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        hold(self.live)
         peer = w.get_extra_info("peername") or ("", 0)
         try:
             ir, iw = await asyncio.open_connection("127.0.0.1", self.inner_port)
