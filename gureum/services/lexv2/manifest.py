@@ -7,7 +7,7 @@ from gureum.services.manifest import Manifest, Routing
 MANIFEST = Manifest(
     package="lexv2",
     services=("lexv2-models", "lexv2-runtime"),
-    api_modules={"lexv2-models": ("gureum.services.lexv2.api_models",),
+    api_modules={"lexv2-models": ("gureum.services.lexv2.api_models", "gureum.services.lexv2.api_tags"),
                  "lexv2-runtime": ("gureum.services.lexv2.api_runtime",)},
     validation_errors={"lexv2-models": "ValidationException", "lexv2-runtime": "ValidationException"},
     routing={"lexv2-models": Routing(signing_name="lex", rest=True, unserved_sharing=("lex-models",)),

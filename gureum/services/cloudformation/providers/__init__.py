@@ -9,6 +9,7 @@ from gureum.services.cloudformation.providers import (
     apis,
     balancing,
     balancing_extras,
+    billing,
     cloudwatch_extras,
     cognito_extras,
     compute,
@@ -20,6 +21,7 @@ from gureum.services.cloudformation.providers import (
     identity,
     kinesis_extras,
     lambda_extras,
+    lex,
     logs_extras,
     mail,
     messaging,
@@ -50,3 +52,4 @@ __all__ += ["route53_extras"]
 __all__ += ["resolver_querylog"]
 __all__ += ["resolver_firewall"]
 __all__ += ["dynamodb_global"]
+__all__ += ["billing", "lex"]

@@ -1,0 +1,237 @@
+"""The Lex V2 CloudFormation types through boto3 against a real gureum, in one stack: a bot with
+a locale (a slot type, an intent with a slot and slot priorities, the fallback intent) built by
+AutoBuildBotLocales, a version of it and an alias on that version; the bot answered through
+the alias by lexv2-runtime; outputs read (Ref, Fn::GetAtt); an update that changes the
+locale (made again and rebuilt under the same bot), the bot's and the alias's tags and the
+alias's description in place, and the version's description (a new version: replaced, the
+alias following it); a locale that cannot build fails the bot; deletion removes everything.
+And Lex's own TagResource / UntagResource / ListTagsForResource with their errors."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .helpers import error_of, failures, settle, uniq
+
+TEMPLATE = """
+Parameters:
+  Utterance: {Type: String, Default: "I want a pizza"}
+  Team: {Type: String, Default: red}
+  AliasDescription: {Type: String, Default: first}
+  VersionDescription: {Type: String, Default: one}
+  Ttl: {Type: Number, Default: 300}
+Resources:
+  Bot:
+    Type: AWS::Lex::Bot
+    Properties:
+      Name: !Sub "${AWS::StackName}-bot"
+      RoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/lex"
+      DataPrivacy: {ChildDirected: false}
+      IdleSessionTTLInSeconds: !Ref Ttl
+      BotTags: [{Key: team, Value: !Ref Team}]
+      AutoBuildBotLocales: true
+      BotLocales:
+        - LocaleId: en_US
+          NluConfidenceThreshold: 0.4
+          SlotTypes:
+            - Name: Size
+              ValueSelectionSetting: {ResolutionStrategy: TopResolution}
+              SlotTypeValues:
+                - SampleValue: {Value: small}
+                - SampleValue: {Value: large}
+                  Synonyms: [{Value: big}]
+          Intents:
+            - Name: OrderPizza
+              SampleUtterances: [{Utterance: !Ref Utterance}, {Utterance: "a {Size} pizza please"}]
+              Slots:
+                - Name: Size
+                  SlotTypeName: Size
+                  ValueElicitationSetting:
+                    SlotConstraint: Required
+                    PromptSpecification:
+                      MaxRetries: 2
+                      MessageGroupsList: [{Message: {PlainTextMessage: {Value: "Which size?"}}}]
+              SlotPriorities: [{Priority: 1, SlotName: Size}]
+              IntentClosingSetting:
+                ClosingResponse:
+                  MessageGroupsList: [{Message: {PlainTextMessage: {Value: "Your pizza is on its way."}}}]
+            - Name: FallbackIntent
+              ParentIntentSignature: AMAZON.FallbackIntent
+              IntentClosingSetting:
+                IsActive: true
+                ClosingResponse:
+                  MessageGroupsList: [{Message: {PlainTextMessage: {Value: "Sorry?"}}}]
+  Version:
+    Type: AWS::Lex::BotVersion
+    Properties:
+      BotId: !Ref Bot
+      Description: !Ref VersionDescription
+      BotVersionLocaleSpecification:
+        - {LocaleId: en_US, BotVersionLocaleDetails: {SourceBotVersion: DRAFT}}
+  Alias:
+    Type: AWS::Lex::BotAlias
+    Properties:
+      BotId: !Ref Bot
+      BotAliasName: live
+      BotVersion: !GetAtt Version.BotVersion
+      Description: !Ref AliasDescription
+      SentimentAnalysisSettings: {DetectSentiment: false}
+      BotAliasTags: [{Key: team, Value: !Ref Team}]
+Outputs:
+  BotRef: {Value: !Ref Bot}
+  BotId: {Value: !GetAtt Bot.Id}
+  BotArn: {Value: !GetAtt Bot.Arn}
+  VersionRef: {Value: !Ref Version}
+  Version: {Value: !GetAtt Version.BotVersion}
+  AliasRef: {Value: !Ref Alias}
+  AliasId: {Value: !GetAtt Alias.BotAliasId}
+  AliasArn: {Value: !GetAtt Alias.Arn}
+  AliasStatus: {Value: !GetAtt Alias.BotAliasStatus}
+"""
+
+
+@pytest.fixture(scope="module")
+def cfn(gureum: Any) -> Any:
+    return gureum.client("cloudformation")
+
+
+def _outputs(stack: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+
+
+def _params(params: dict[str, str]) -> list[dict[str, str]]:
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
+
+
+def _say(gureum: Any, bot: str, alias: str, text: str) -> dict[str, Any]:
+    runtime = gureum.client("lexv2-runtime")
+    return dict(runtime.recognize_text(botId=bot, botAliasId=alias, localeId="en_US", sessionId=uuid.uuid4().hex, text=text))
+
+
+def _system(stack: dict[str, Any], logical: str) -> dict[str, str]:
+    return {"aws:cloudformation:stack-name": stack["StackName"], "aws:cloudformation:stack-id": stack["StackId"],
+            "aws:cloudformation:logical-id": logical}
+
+
+def test_bot_version_and_alias(cfn: Any, gureum: Any) -> None:
+    models = gureum.client("lexv2-models")
+    account = gureum.client("sts").get_caller_identity()["Account"]
+    name = uniq("lex")
+    cfn.create_stack(StackName=name, TemplateBody=TEMPLATE)
+    stack = settle(cfn, name, timeout=180)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    out = _outputs(stack)
+    bot, alias = out["BotId"], out["AliasId"]
+    assert out["BotRef"] == bot and len(bot) == 10
+    assert out["BotArn"] == f"arn:aws:lex:us-east-1:{account}:bot/{bot}"
+    assert out["Version"] == "1" and out["VersionRef"] == f"{bot}|1"
+    assert out["AliasRef"] == f"{alias}|{bot}" and out["AliasStatus"] == "Available"
+    assert out["AliasArn"] == f"arn:aws:lex:us-east-1:{account}:bot-alias/{bot}/{alias}"
+
+    # the bot, its locale (built) and what it holds, through Lex's own API
+    described = models.describe_bot(botId=bot)
+    assert described["botName"] == f"{name}-bot" and described["idleSessionTTLInSeconds"] == 300
+    locale = models.describe_bot_locale(botId=bot, botVersion="DRAFT", localeId="en_US")
+    assert locale["botLocaleStatus"] == "Built" and locale["slotTypesCount"] == 1 and locale["intentsCount"] == 2
+    intents = {i["intentName"]: i["intentId"] for i in
+               models.list_intents(botId=bot, botVersion="DRAFT", localeId="en_US")["intentSummaries"]}
+    assert set(intents) == {"OrderPizza", "FallbackIntent"}
+    order = models.describe_intent(botId=bot, botVersion="DRAFT", localeId="en_US", intentId=intents["OrderPizza"])
+    slots = models.list_slots(botId=bot, botVersion="DRAFT", localeId="en_US", intentId=intents["OrderPizza"])["slotSummaries"]
+    assert [s["slotName"] for s in slots] == ["Size"]
+    assert order["slotPriorities"] == [{"priority": 1, "slotId": slots[0]["slotId"]}]
+    assert models.describe_bot_version(botId=bot, botVersion="1")["description"] == "one"
+    described_alias = models.describe_bot_alias(botId=bot, botAliasId=alias)
+    assert described_alias["botVersion"] == "1" and described_alias["description"] == "first"
+    assert models.list_tags_for_resource(resourceARN=out["BotArn"])["tags"] == {"team": "red", **_system(stack, "Bot")}
+    assert models.list_tags_for_resource(resourceARN=out["AliasArn"])["tags"] == {"team": "red", **_system(stack, "Alias")}
+
+    # the bot answers through the alias on version 1
+    said = _say(gureum, bot, alias, "a big pizza please")
+    assert said["sessionState"]["intent"]["name"] == "OrderPizza"
+    assert said["sessionState"]["intent"]["slots"]["Size"]["value"]["interpretedValue"] == "large"
+    assert [m["content"] for m in said["messages"]] == ["Your pizza is on its way."]
+
+    # update: a new utterance remakes and rebuilds the locale, tags and the alias change in
+    # place, a new version description replaces the version (the alias follows it)
+    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=_params(
+        {"Utterance": "pizza time", "Team": "blue", "AliasDescription": "second", "VersionDescription": "two"}))
+    stack = settle(cfn, name, timeout=180)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
+    out = _outputs(stack)
+    assert out["BotId"] == bot and out["AliasId"] == alias
+    assert out["Version"] == "2" and out["VersionRef"] == f"{bot}|2"
+    assert [v["botVersion"] for v in models.list_bot_versions(botId=bot)["botVersionSummaries"]] == ["2"]
+    described_alias = models.describe_bot_alias(botId=bot, botAliasId=alias)
+    assert described_alias["botVersion"] == "2" and described_alias["description"] == "second"
+    assert models.list_tags_for_resource(resourceARN=out["BotArn"])["tags"]["team"] == "blue"
+    assert models.list_tags_for_resource(resourceARN=out["AliasArn"])["tags"]["team"] == "blue"
+    said = _say(gureum, bot, alias, "pizza time")
+    assert said["sessionState"]["intent"]["name"] == "OrderPizza"
+    assert said["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "Size"}
+
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack["StackId"])
+    code, _ = error_of(lambda: models.describe_bot(botId=bot))
+    assert code == "ResourceNotFoundException"
+
+
+BROKEN = """
+Resources:
+  Bot:
+    Type: AWS::Lex::Bot
+    Properties:
+      Name: !Sub "${AWS::StackName}-broken"
+      RoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/lex"
+      DataPrivacy: {ChildDirected: false}
+      IdleSessionTTLInSeconds: 300
+      AutoBuildBotLocales: true
+      BotLocales:
+        - LocaleId: en_US
+          NluConfidenceThreshold: 0.4
+          Intents:
+            - Name: Greet
+              SampleUtterances: [{Utterance: "hello {Who}"}]
+"""
+
+
+def test_a_locale_that_cannot_build_fails_the_bot(cfn: Any, gureum: Any) -> None:
+    models = gureum.client("lexv2-models")
+    name = uniq("lexbad")
+    cfn.create_stack(StackName=name, TemplateBody=BROKEN)
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [r for logical, status, r in failures(cfn, name) if logical == "Bot" and status == "CREATE_FAILED"]
+    assert reasons and "Bot locale en_US failed to build" in reasons[0] and "Who" in reasons[0]
+    assert all(b["botName"] != f"{name}-broken" for b in models.list_bots(maxResults=1000)["botSummaries"])
+
+
+def test_tags_on_bots_and_aliases(gureum: Any) -> None:
+    models = gureum.client("lexv2-models")
+    account = gureum.client("sts").get_caller_identity()["Account"]
+    bot = models.create_bot(botName=uniq("tagbot"), roleArn=f"arn:aws:iam::{account}:role/lex",
+                            dataPrivacy={"childDirected": False}, idleSessionTTLInSeconds=60, botTags={"a": "1"})["botId"]
+    arn = f"arn:aws:lex:us-east-1:{account}:bot/{bot}"
+    models.tag_resource(resourceARN=arn, tags={"b": "2"})
+    models.untag_resource(resourceARN=arn, tagKeys=["a", "absent"])
+    assert models.list_tags_for_resource(resourceARN=arn)["tags"] == {"b": "2"}
+    test_alias = f"arn:aws:lex:us-east-1:{account}:bot-alias/{bot}/TSTALIASID"
+    models.tag_resource(resourceARN=test_alias, tags={"c": "3"})
+    assert models.list_tags_for_resource(resourceARN=test_alias)["tags"] == {"c": "3"}
+
+    code, message = error_of(lambda: models.tag_resource(resourceARN=arn, tags={"aws:x": "1"}))
+    assert code == "ValidationException" and "reserved" in message
+    code, _ = error_of(lambda: models.create_bot(botName=uniq("tagbot"), roleArn=f"arn:aws:iam::{account}:role/lex",
+                                                 dataPrivacy={"childDirected": False}, idleSessionTTLInSeconds=60,
+                                                 botTags={"aws:x": "1"}))
+    assert code == "ValidationException"
+    for missing in (f"arn:aws:lex:us-east-1:{account}:bot/NOSUCHBOT0", f"arn:aws:lex:eu-west-1:{account}:bot/{bot}",
+                    f"arn:aws:sqs:us-east-1:{account}:q"):
+        with pytest.raises(ClientError) as e:
+            models.list_tags_for_resource(resourceARN=missing)
+        assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    models.delete_bot(botId=bot)
