@@ -490,6 +490,20 @@ def _eks(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     return ["*"]
 
 
+def _lex(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    """Lex V2: the bot alias for the runtime and alias operations, the bot for the rest that name
+    one (its locales, intents, slots, versions), the ARN a tag or policy operation names."""
+    for name in ("resourceArn", "resourceARN"):
+        if isinstance(p.get(name), str) and p[name]:
+            return [p[name]]
+    bot, alias = p.get("botId"), p.get("botAliasId")
+    if isinstance(bot, str) and bot:
+        if isinstance(alias, str) and alias:
+            return [arns.lex_bot_alias(region, account, bot, alias)]
+        return [arns.lex_bot(region, account, bot)]
+    return ["*"]
+
+
 def _ce(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     return ["*"]  # Cost Explorer's actions take no resource but cost categories and anomaly monitors
 
@@ -581,6 +595,7 @@ _RESOURCES: dict[str, Resolver] = {
     "elbv2": _elbv2, "acm": _acm,
     "cloudformation": _cloudformation,
     "eks": _eks,
+    "lexv2-models": _lex, "lexv2-runtime": _lex,
 }
 
 

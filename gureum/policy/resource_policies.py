@@ -31,6 +31,7 @@ READERS: dict[str, str] = {
     "s3": "gureum.services.s3.resource_policy:read",
     "secretsmanager": "gureum.services.secretsmanager.resource_policy:read",
     "dynamodb": "gureum.services.dynamodb.resource_policy:read",
+    "lex": "gureum.services.lexv2.resource_policy:read",
 }
 
 _loaded: dict[str, Reader] = {}

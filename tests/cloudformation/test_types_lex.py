@@ -4,8 +4,8 @@ AutoBuildBotLocales, a version of it and an alias on that version; the bot answe
 the alias by lexv2-runtime; outputs read (Ref, Fn::GetAtt); an update that changes the
 locale (made again and rebuilt under the same bot), the bot's and the alias's tags and the
 alias's description in place, and the version's description (a new version: replaced, the
-alias following it); a locale that cannot build fails the bot; deletion removes everything.
-And Lex's own TagResource / UntagResource / ListTagsForResource with their errors."""
+alias following it); a locale that cannot build fails the bot; deletion removes everything. A resource policy on the alias, its document changed in place (a
+new revision). (Lex's own tag and policy operations: tests/lexv2/test_tags_and_policies.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from .helpers import error_of, failures, settle, uniq
 
@@ -24,6 +23,7 @@ Parameters:
   AliasDescription: {Type: String, Default: first}
   VersionDescription: {Type: String, Default: one}
   Ttl: {Type: Number, Default: 300}
+  Denied: {Type: String, Default: "lex:GetSession"}
 Resources:
   Bot:
     Type: AWS::Lex::Bot
@@ -81,7 +81,16 @@ Resources:
       Description: !Ref AliasDescription
       SentimentAnalysisSettings: {DetectSentiment: false}
       BotAliasTags: [{Key: team, Value: !Ref Team}]
+  Policy:
+    Type: AWS::Lex::ResourcePolicy
+    Properties:
+      ResourceArn: !GetAtt Alias.Arn
+      Policy:
+        Version: "2012-10-17"
+        Statement: [{Effect: Deny, Principal: "*", Action: !Ref Denied, Resource: !GetAtt Alias.Arn}]
 Outputs:
+  PolicyRef: {Value: !Ref Policy}
+  PolicyRevision: {Value: !GetAtt Policy.RevisionId}
   BotRef: {Value: !Ref Bot}
   BotId: {Value: !GetAtt Bot.Id}
   BotArn: {Value: !GetAtt Bot.Arn}
@@ -150,6 +159,11 @@ def test_bot_version_and_alias(cfn: Any, gureum: Any) -> None:
     assert models.list_tags_for_resource(resourceARN=out["BotArn"])["tags"] == {"team": "red", **_system(stack, "Bot")}
     assert models.list_tags_for_resource(resourceARN=out["AliasArn"])["tags"] == {"team": "red", **_system(stack, "Alias")}
 
+    # the alias's resource policy
+    assert out["PolicyRef"] == out["AliasArn"] and out["PolicyRevision"] == "1"
+    policy = models.describe_resource_policy(resourceArn=out["AliasArn"])
+    assert policy["revisionId"] == "1" and '"lex:GetSession"' in policy["policy"]
+
     # the bot answers through the alias on version 1
     said = _say(gureum, bot, alias, "a big pizza please")
     assert said["sessionState"]["intent"]["name"] == "OrderPizza"
@@ -159,7 +173,8 @@ def test_bot_version_and_alias(cfn: Any, gureum: Any) -> None:
     # update: a new utterance remakes and rebuilds the locale, tags and the alias change in
     # place, a new version description replaces the version (the alias follows it)
     cfn.update_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=_params(
-        {"Utterance": "pizza time", "Team": "blue", "AliasDescription": "second", "VersionDescription": "two"}))
+        {"Utterance": "pizza time", "Team": "blue", "AliasDescription": "second", "VersionDescription": "two",
+         "Denied": "lex:PutSession"}))
     stack = settle(cfn, name, timeout=180)
     assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
     out = _outputs(stack)
@@ -170,6 +185,9 @@ def test_bot_version_and_alias(cfn: Any, gureum: Any) -> None:
     assert described_alias["botVersion"] == "2" and described_alias["description"] == "second"
     assert models.list_tags_for_resource(resourceARN=out["BotArn"])["tags"]["team"] == "blue"
     assert models.list_tags_for_resource(resourceARN=out["AliasArn"])["tags"]["team"] == "blue"
+    assert out["PolicyRevision"] == "2" and out["PolicyRef"] == out["AliasArn"]
+    policy = models.describe_resource_policy(resourceArn=out["AliasArn"])
+    assert policy["revisionId"] == "2" and '"lex:PutSession"' in policy["policy"]
     said = _say(gureum, bot, alias, "pizza time")
     assert said["sessionState"]["intent"]["name"] == "OrderPizza"
     assert said["sessionState"]["dialogAction"] == {"type": "ElicitSlot", "slotToElicit": "Size"}
@@ -208,30 +226,3 @@ def test_a_locale_that_cannot_build_fails_the_bot(cfn: Any, gureum: Any) -> None
     reasons = [r for logical, status, r in failures(cfn, name) if logical == "Bot" and status == "CREATE_FAILED"]
     assert reasons and "Bot locale en_US failed to build" in reasons[0] and "Who" in reasons[0]
     assert all(b["botName"] != f"{name}-broken" for b in models.list_bots(maxResults=1000)["botSummaries"])
-
-
-def test_tags_on_bots_and_aliases(gureum: Any) -> None:
-    models = gureum.client("lexv2-models")
-    account = gureum.client("sts").get_caller_identity()["Account"]
-    bot = models.create_bot(botName=uniq("tagbot"), roleArn=f"arn:aws:iam::{account}:role/lex",
-                            dataPrivacy={"childDirected": False}, idleSessionTTLInSeconds=60, botTags={"a": "1"})["botId"]
-    arn = f"arn:aws:lex:us-east-1:{account}:bot/{bot}"
-    models.tag_resource(resourceARN=arn, tags={"b": "2"})
-    models.untag_resource(resourceARN=arn, tagKeys=["a", "absent"])
-    assert models.list_tags_for_resource(resourceARN=arn)["tags"] == {"b": "2"}
-    test_alias = f"arn:aws:lex:us-east-1:{account}:bot-alias/{bot}/TSTALIASID"
-    models.tag_resource(resourceARN=test_alias, tags={"c": "3"})
-    assert models.list_tags_for_resource(resourceARN=test_alias)["tags"] == {"c": "3"}
-
-    code, message = error_of(lambda: models.tag_resource(resourceARN=arn, tags={"aws:x": "1"}))
-    assert code == "ValidationException" and "reserved" in message
-    code, _ = error_of(lambda: models.create_bot(botName=uniq("tagbot"), roleArn=f"arn:aws:iam::{account}:role/lex",
-                                                 dataPrivacy={"childDirected": False}, idleSessionTTLInSeconds=60,
-                                                 botTags={"aws:x": "1"}))
-    assert code == "ValidationException"
-    for missing in (f"arn:aws:lex:us-east-1:{account}:bot/NOSUCHBOT0", f"arn:aws:lex:eu-west-1:{account}:bot/{bot}",
-                    f"arn:aws:sqs:us-east-1:{account}:q"):
-        with pytest.raises(ClientError) as e:
-            models.list_tags_for_resource(resourceARN=missing)
-        assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    models.delete_bot(botId=bot)

@@ -1,7 +1,8 @@
 """Lex V2 model-building handlers: bots, locales (with BuildBotLocale's Building -> Built /
 Failed, compiled off the request by a task the node owns), intents, slots, slot types,
-versions, aliases (tags: api_tags.py). The rest of lexv2-models (imports/exports, bot
-recommendations, test sets, custom vocabularies, resource policies...) answers 501."""
+versions, aliases (tags: api_tags.py; resource policies: api_policies.py). The rest of
+lexv2-models (imports/exports, bot recommendations, test sets, custom vocabularies, policy
+statements...) answers 501."""
 
 from __future__ import annotations
 

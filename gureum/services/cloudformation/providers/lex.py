@@ -19,9 +19,13 @@ PascalCase properties passed as Lex's camelCase members, `_api`):
 - AWS::Lex::BotAlias (Ref: `{alias id}|{bot id}`; GetAtt Arn, BotAliasId, BotAliasStatus):
   CreateBotAlias; BotId replaces it, the rest is UpdateBotAlias in place, BotAliasTags through
   TagResource / UntagResource.
+- AWS::Lex::ResourcePolicy (Ref and GetAtt Id: the ARN of the bot or alias the policy is on,
+  its one policy's identity; GetAtt RevisionId): CreateResourcePolicy; ResourceArn replaces it,
+  the Policy changes in place through UpdateResourcePolicy with the revision it knows (a new
+  RevisionId); delete is DeleteResourcePolicy.
 Deletes are tolerant of a resource already gone (ResourceNotFoundException).
 
-Not here: AWS::Lex::ResourcePolicy (lexv2-models CreateResourcePolicy answers 501); a bot's
+Not here: a bot's
 BotFileS3Location (StartImport answers 501), BotMembers, Replication and ErrorLogSettings, and
 in a locale the properties gureum's Lex does not apply: a template setting them fails."""
 
@@ -39,6 +43,7 @@ from gureum.services.cloudformation.providers.base import (
     ResourceFailed,
     deleting,
     ignore_missing,
+    policy_text,
     provider,
     refuse_unapplied,
     updating,
@@ -46,7 +51,7 @@ from gureum.services.cloudformation.providers.base import (
 from gureum.services.cloudformation.providers.shapes import coerce
 
 S = "lexv2-models"
-BOT, VERSION, ALIAS = "AWS::Lex::Bot", "AWS::Lex::BotVersion", "AWS::Lex::BotAlias"
+BOT, VERSION, ALIAS, POLICY = "AWS::Lex::Bot", "AWS::Lex::BotVersion", "AWS::Lex::BotAlias", "AWS::Lex::ResourcePolicy"
 DRAFT, TEST_ALIAS, TEST_ALIAS_NAME = "DRAFT", "TSTALIASID", "TestBotAlias"
 MISSING = "ResourceNotFound"
 BUILD_TIMEOUT = 600.0  # seconds a locale's build may take before the resource fails
@@ -84,11 +89,11 @@ async def _call(ctx: ResourceContext, operation: str, params: dict[str, Any]) ->
 
 
 def bot_arn(ctx: ResourceContext, bot_id: str) -> str:
-    return arns.build("lex", ctx.region, ctx.account, f"bot/{bot_id}")
+    return arns.lex_bot(ctx.region, ctx.account, bot_id)
 
 
 def alias_arn(ctx: ResourceContext, bot_id: str, alias_id: str) -> str:
-    return arns.build("lex", ctx.region, ctx.account, f"bot-alias/{bot_id}/{alias_id}")
+    return arns.lex_bot_alias(ctx.region, ctx.account, bot_id, alias_id)
 
 
 def _tag_map(items: Any) -> dict[str, str]:
@@ -328,3 +333,27 @@ async def update_bot_alias(ctx: ResourceContext, physical: str, old: dict[str, A
 async def delete_bot_alias(ctx: ResourceContext, physical: str, props: dict[str, Any], done: Done) -> None:
     alias_id, _, bot_id = physical.partition("|")
     await ignore_missing(_call(ctx, "DeleteBotAlias", {"botId": bot_id, "botAliasId": alias_id}), MISSING)
+
+
+# --- resource policies ------------------------------------------------------------------------
+
+@provider(POLICY)
+async def create_resource_policy(ctx: ResourceContext, props: dict[str, Any]) -> Done:
+    refuse_unapplied(POLICY, props, ("ResourceArn", "Policy"))
+    arn = str(props["ResourceArn"])
+    out = await _call(ctx, "CreateResourcePolicy", {"resourceArn": arn, "policy": policy_text(props["Policy"])})
+    return Done(arn, {"Id": arn, "RevisionId": str(out["revisionId"])})
+
+
+@updating(POLICY)
+async def update_resource_policy(ctx: ResourceContext, physical: str, old: dict[str, Any], new: dict[str, Any],
+                                 done: Done) -> Done:
+    refuse_unapplied(POLICY, new, ("ResourceArn", "Policy"))
+    out = await _call(ctx, "UpdateResourcePolicy", {"resourceArn": physical, "policy": policy_text(new["Policy"]),
+                                                    "expectedRevisionId": done.attrs["RevisionId"]})
+    return Done(physical, {"Id": physical, "RevisionId": str(out["revisionId"])})
+
+
+@deleting(POLICY)
+async def delete_resource_policy(ctx: ResourceContext, physical: str, props: dict[str, Any], done: Done) -> None:
+    await ignore_missing(_call(ctx, "DeleteResourcePolicy", {"resourceArn": physical}), MISSING)
