@@ -437,6 +437,8 @@ def _dynamodbstreams(op: str, p: Mapping[str, Any], account: str, region: str) -
 
 
 def _budgets(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    if isinstance(p.get("ResourceARN"), str) and p["ResourceARN"]:
+        return [p["ResourceARN"]]
     budget = p.get("Budget")
     name = p.get("BudgetName") or (budget.get("BudgetName") if isinstance(budget, Mapping) else None)
     owner = str(p.get("AccountId") or account)

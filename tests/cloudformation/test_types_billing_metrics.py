@@ -3,7 +3,8 @@
 Budgets: a budget with a generated name and a notification to an SNS topic and an email
 address, and a named one; the limit changed in place (same name), the notification changed
 (a new budget: replaced, the old one gone); the outputs (Ref, Fn::GetAtt Id); deletion removes
-both. A budget with ResourceTags (budgets' TagResource answers 501) fails, never silently."""
+both; ResourceTags (with the stack's system tags) set, changed in place. Budgets' own tag
+operations with their errors."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ BUDGETS = """
 Parameters:
   Amount: {Type: Number, Default: 100}
   Email: {Type: String, Default: alerts@example.com}
+  Team: {Type: String, Default: red}
 Resources:
   Topic: {Type: AWS::SNS::Topic}
   Budget:
@@ -27,6 +29,7 @@ Resources:
         TimeUnit: MONTHLY
         BudgetType: COST
         CostFilters: {Service: [AWS Lambda]}
+      ResourceTags: [{Key: team, Value: !Ref Team}]
       NotificationsWithSubscribers:
         - Notification: {NotificationType: ACTUAL, ComparisonOperator: GREATER_THAN, Threshold: 80, ThresholdType: PERCENTAGE}
           Subscribers:
@@ -78,18 +81,24 @@ def test_budgets(cfn: Any, gureum: Any) -> None:
     subscribers = budgets.describe_subscribers_for_notification(AccountId=account, BudgetName=first, Notification=notes[0])
     assert {(s["SubscriptionType"], s["Address"]) for s in subscribers["Subscribers"]} == {
         ("SNS", out["Topic"]), ("EMAIL", "alerts@example.com")}
+    tags = budgets.list_tags_for_resource(ResourceARN=f"arn:aws:budgets::{account}:budget/{first}")["ResourceTags"]
+    assert {t["Key"]: t["Value"] for t in tags} == {
+        "team": "red", "aws:cloudformation:stack-name": name, "aws:cloudformation:stack-id": stack["StackId"],
+        "aws:cloudformation:logical-id": "Budget"}
     named = budgets.describe_budget(AccountId=account, BudgetName=out["Named"])["Budget"]
     assert named["TimeUnit"] == "CUSTOM"
     assert named["TimePeriod"]["Start"].year == 2026 and named["TimePeriod"]["End"].year == 2028
 
-    # the limit in place: the same budget
-    params = [{"ParameterKey": "Amount", "ParameterValue": "250"}]
+    # the limit and the tags in place: the same budget
+    params = [{"ParameterKey": "Amount", "ParameterValue": "250"}, {"ParameterKey": "Team", "ParameterValue": "blue"}]
     cfn.update_stack(StackName=name, TemplateBody=BUDGETS, Parameters=params)
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
     assert _outputs(stack)["Budget"] == first
     got = budgets.describe_budget(AccountId=account, BudgetName=first)["Budget"]
     assert got["BudgetLimit"]["Amount"] == "250.0"
+    tags = budgets.list_tags_for_resource(ResourceARN=f"arn:aws:budgets::{account}:budget/{first}")["ResourceTags"]
+    assert {"Key": "team", "Value": "blue"} in tags and len(tags) == 4
 
     # another subscriber: NotificationsWithSubscribers replaces the budget
     params += [{"ParameterKey": "Email", "ParameterValue": "finance@example.com"}]
@@ -111,20 +120,29 @@ def test_budgets(cfn: Any, gureum: Any) -> None:
         assert code == "NotFoundException"
 
 
-TAGGED = """
-Resources:
-  Budget:
-    Type: AWS::Budgets::Budget
-    Properties:
-      Budget: {BudgetLimit: {Amount: 1, Unit: USD}, TimeUnit: MONTHLY, BudgetType: COST}
-      ResourceTags: [{Key: team, Value: red}]
-"""
-
-
-def test_budget_resource_tags_are_refused_not_dropped(cfn: Any) -> None:
-    name = uniq("budtag")
-    cfn.create_stack(StackName=name, TemplateBody=TAGGED)
-    stack = settle(cfn, name, timeout=120)
-    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    reasons = [r for logical, status, r in failures(cfn, name) if logical == "Budget"]
-    assert reasons and "ResourceTags" in reasons[0]
+def test_budget_tags_and_their_errors(gureum: Any) -> None:
+    budgets = gureum.client("budgets")
+    account = gureum.client("sts").get_caller_identity()["Account"]
+    name = uniq("budtags")
+    arn = f"arn:aws:budgets::{account}:budget/{name}"
+    budget = {"BudgetName": name, "BudgetLimit": {"Amount": "1", "Unit": "USD"}, "TimeUnit": "MONTHLY", "BudgetType": "COST"}
+    code, _ = error_of(lambda: budgets.create_budget(AccountId=account, Budget=budget,
+                                                     ResourceTags=[{"Key": "aws:x", "Value": "1"}]))
+    assert code == "InvalidParameterException"
+    budgets.create_budget(AccountId=account, Budget=budget, ResourceTags=[{"Key": "a", "Value": "1"}])
+    budgets.tag_resource(ResourceARN=arn, ResourceTags=[{"Key": "b", "Value": "2"}])
+    budgets.untag_resource(ResourceARN=arn, ResourceTagKeys=["a", "absent"])
+    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "b", "Value": "2"}]
+    budgets.update_budget(AccountId=account, NewBudget={**budget, "BudgetLimit": {"Amount": "2", "Unit": "USD"}})
+    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "b", "Value": "2"}]
+    many = [{"Key": f"k{i}", "Value": "v"} for i in range(200)]
+    code, _ = error_of(lambda: budgets.tag_resource(ResourceARN=arn, ResourceTags=many))
+    assert code == "ServiceQuotaExceededException"
+    code, _ = error_of(lambda: budgets.tag_resource(ResourceARN=arn, ResourceTags=[{"Key": "aws:x", "Value": "1"}]))
+    assert code == "InvalidParameterException"
+    for missing in (f"arn:aws:budgets::{account}:budget/no-such-budget", f"arn:aws:sqs:us-east-1:{account}:q"):
+        code, _ = error_of(lambda missing=missing: budgets.list_tags_for_resource(ResourceARN=missing))
+        assert code == "NotFoundException", missing
+    code, _ = error_of(lambda: budgets.list_tags_for_resource(ResourceARN=f"arn:aws:budgets::999988887777:budget/{name}"))
+    assert code == "AccessDeniedException"  # another account's budget: the gate refuses it
+    budgets.delete_budget(AccountId=account, BudgetName=name)

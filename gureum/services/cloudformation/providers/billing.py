@@ -4,18 +4,20 @@
   when Budget.BudgetName is left out): CreateBudget with the template's
   NotificationsWithSubscribers. Budget.BudgetName and NotificationsWithSubscribers replace it
   (the schema's createOnlyProperties; the engine decides); the rest of Budget changes in place
-  through UpdateBudget. Delete is DeleteBudget, a budget already gone taken as deleted.
+  through UpdateBudget. ResourceTags (after the stack's tags, then the aws:cloudformation:*
+  system tags) go with CreateBudget and change in place through TagResource / UntagResource on
+  the budget's ARN. Delete is DeleteBudget, a budget already gone taken as deleted.
 
-Not here: AWS::Budgets::BudgetsAction (budgets CreateBudgetAction answers 501), the Cost
+Not here: AWS::Budgets::BudgetsAction (budgets CreateBudgetAction answers 501) and the Cost
 Explorer types AWS::CE::AnomalyMonitor, AnomalySubscription and CostCategory (ce
-CreateAnomalyMonitor, CreateAnomalySubscription, CreateCostCategoryDefinition answer 501), and
-ResourceTags (budgets TagResource answers 501): a template setting ResourceTags fails."""
+CreateAnomalyMonitor, CreateAnomalySubscription, CreateCostCategoryDefinition answer 501)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from gureum.aws import arn as arns
 from gureum.services.cloudformation.providers.base import (
     Done,
     ResourceContext,
@@ -28,7 +30,7 @@ from gureum.services.cloudformation.providers.base import (
 from gureum.services.cloudformation.providers.shapes import coerce
 
 BUDGET = "AWS::Budgets::Budget"
-_APPLIED = ("Budget", "NotificationsWithSubscribers")
+_APPLIED = ("Budget", "NotificationsWithSubscribers", "ResourceTags")
 
 
 def _moment(value: Any) -> Any:
@@ -62,6 +64,9 @@ async def create_budget(ctx: ResourceContext, props: dict[str, Any]) -> Done:
     params: dict[str, Any] = {"AccountId": ctx.account, "Budget": _budget(name, props)}
     if props.get("NotificationsWithSubscribers"):
         params["NotificationsWithSubscribers"] = props["NotificationsWithSubscribers"]
+    resource_tags = ctx.tag_list({"Tags": props.get("ResourceTags")})
+    if resource_tags:
+        params["ResourceTags"] = resource_tags
     await ctx.call("budgets", "CreateBudget", coerce("budgets", "CreateBudget", params))
     return Done(name, {"Id": name})
 
@@ -71,6 +76,15 @@ async def update_budget(ctx: ResourceContext, physical: str, old: dict[str, Any]
     refuse_unapplied(BUDGET, new, _APPLIED)
     params = {"AccountId": ctx.account, "NewBudget": _budget(physical, new)}
     await ctx.call("budgets", "UpdateBudget", coerce("budgets", "UpdateBudget", params))
+    before = {t["Key"]: t["Value"] for t in ctx.tag_list({"Tags": old.get("ResourceTags")})}
+    after = {t["Key"]: t["Value"] for t in ctx.tag_list({"Tags": new.get("ResourceTags")})}
+    arn = arns.budgets_budget(ctx.account, physical)
+    gone = [k for k in before if k not in after]
+    if gone:
+        await ctx.call("budgets", "UntagResource", {"ResourceARN": arn, "ResourceTagKeys": gone})
+    changed = [{"Key": k, "Value": v} for k, v in after.items() if before.get(k) != v]
+    if changed:
+        await ctx.call("budgets", "TagResource", {"ResourceARN": arn, "ResourceTags": changed})
     return done
 
 
