@@ -21,8 +21,8 @@ PascalCase properties passed as Lex's camelCase members, `_api`):
   TagResource / UntagResource.
 - AWS::Lex::ResourcePolicy (Ref and GetAtt Id: the ARN of the bot or alias the policy is on,
   its one policy's identity; GetAtt RevisionId): CreateResourcePolicy; ResourceArn replaces it,
-  the Policy changes in place through UpdateResourcePolicy with the revision it knows (a new
-  RevisionId); delete is DeleteResourcePolicy.
+  the Policy changes in place through UpdateResourcePolicy (the document replaced whatever its
+  revision, as a stack update means; a new RevisionId); delete is DeleteResourcePolicy.
 Deletes are tolerant of a resource already gone (ResourceNotFoundException).
 
 Not here: a bot's
@@ -349,8 +349,7 @@ async def create_resource_policy(ctx: ResourceContext, props: dict[str, Any]) ->
 async def update_resource_policy(ctx: ResourceContext, physical: str, old: dict[str, Any], new: dict[str, Any],
                                  done: Done) -> Done:
     refuse_unapplied(POLICY, new, ("ResourceArn", "Policy"))
-    out = await _call(ctx, "UpdateResourcePolicy", {"resourceArn": physical, "policy": policy_text(new["Policy"]),
-                                                    "expectedRevisionId": done.attrs["RevisionId"]})
+    out = await _call(ctx, "UpdateResourcePolicy", {"resourceArn": physical, "policy": policy_text(new["Policy"])})
     return Done(physical, {"Id": physical, "RevisionId": str(out["revisionId"])})
 
 
