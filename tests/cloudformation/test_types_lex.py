@@ -1,11 +1,13 @@
 """The Lex V2 CloudFormation types through boto3 against a real gureum, in one stack: a bot with
 a locale (a slot type, an intent with a slot and slot priorities, the fallback intent) built by
-AutoBuildBotLocales, a version of it and an alias on that version; the bot answered through
-the alias by lexv2-runtime; outputs read (Ref, Fn::GetAtt); an update that changes the
-locale (made again and rebuilt under the same bot), the bot's and the alias's tags and the
-alias's description in place, and the version's description (a new version: replaced, the
-alias following it); a locale that cannot build fails the bot; deletion removes everything. A resource policy on the alias, its document changed in place (a
-new revision). (Lex's own tag and policy operations: tests/lexv2/test_tags_and_policies.py.)"""
+AutoBuildBotLocales, a version of it, an alias on that version and a resource policy on the
+alias; the bot answered through the alias by lexv2-runtime; outputs read (Ref, Fn::GetAtt); an
+update that changes the locale (made again and rebuilt under the same bot), the bot's and the
+alias's tags, the alias's description and the policy's document (a new revision) in place, and
+the version's description (a new version: replaced, the alias following it); deletion removes
+everything. A locale that cannot build fails the bot; a bot's locales changed in place (one
+dropped, the other made again). Lex's own tag and policy operations:
+tests/lexv2/test_tags_and_policies.py."""
 
 from __future__ import annotations
 
@@ -226,3 +228,50 @@ def test_a_locale_that_cannot_build_fails_the_bot(cfn: Any, gureum: Any) -> None
     reasons = [r for logical, status, r in failures(cfn, name) if logical == "Bot" and status == "CREATE_FAILED"]
     assert reasons and "Bot locale en_US failed to build" in reasons[0] and "Who" in reasons[0]
     assert all(b["botName"] != f"{name}-broken" for b in models.list_bots(maxResults=1000)["botSummaries"])
+
+
+LOCALES = """
+Resources:
+  Bot:
+    Type: AWS::Lex::Bot
+    Properties:
+      Name: !Sub "${AWS::StackName}-two"
+      RoleArn: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/lex"
+      DataPrivacy: {ChildDirected: false}
+      IdleSessionTTLInSeconds: 300
+      BotLocales:
+        - LocaleId: en_US
+          NluConfidenceThreshold: 0.4
+          Intents: [{Name: Greet, SampleUtterances: [{Utterance: hello}]}]
+        - LocaleId: en_GB
+          NluConfidenceThreshold: 0.4
+          Intents: [{Name: Greet, SampleUtterances: [{Utterance: hello}]}]
+Outputs:
+  Bot: {Value: !Ref Bot}
+"""
+
+
+def test_locales_removed_and_remade_in_place(cfn: Any, gureum: Any) -> None:
+    models = gureum.client("lexv2-models")
+    name = uniq("lexloc")
+    cfn.create_stack(StackName=name, TemplateBody=LOCALES)
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    bot = _outputs(stack)["Bot"]
+    locales = models.list_bot_locales(botId=bot, botVersion="DRAFT")["botLocaleSummaries"]
+    assert sorted((x["localeId"], x["botLocaleStatus"]) for x in locales) == [("en_GB", "NotBuilt"), ("en_US", "NotBuilt")]
+
+    # en_GB dropped, en_US given another intent: the same bot, its DRAFT remade
+    changed = LOCALES.split("        - LocaleId: en_GB")[0].replace("Name: Greet", "Name: Welcome") + \
+        "Outputs:\n  Bot: {Value: !Ref Bot}\n"
+    cfn.update_stack(StackName=name, TemplateBody=changed)
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
+    assert _outputs(stack)["Bot"] == bot
+    locales = models.list_bot_locales(botId=bot, botVersion="DRAFT")["botLocaleSummaries"]
+    assert [x["localeId"] for x in locales] == ["en_US"]
+    intents = models.list_intents(botId=bot, botVersion="DRAFT", localeId="en_US")["intentSummaries"]
+    assert sorted(i["intentName"] for i in intents) == ["FallbackIntent", "Welcome"]
+
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack["StackId"])
