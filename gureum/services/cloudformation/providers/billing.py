@@ -1,4 +1,4 @@
-"""The billing resource types, made by the budgets service's own handlers:
+"""The billing resource types, made by the budgets and ce services' own handlers:
 
 - AWS::Budgets::Budget (Ref and GetAtt Id: the budget's name, generated `{stack}-{logical}-{13}`
   when Budget.BudgetName is left out): CreateBudget with the template's
@@ -8,12 +8,20 @@
   system tags) go with CreateBudget and change in place through TagResource / UntagResource on
   the budget's ARN. Delete is DeleteBudget, a budget already gone taken as deleted.
 
+- AWS::CE::CostCategory (Ref and GetAtt Arn: the cost category's ARN; GetAtt EffectiveStart):
+  CreateCostCategoryDefinition with the template's Rules (JSON text, parsed) and DefaultValue;
+  Name replaces it, the rules and the default value change in place through
+  UpdateCostCategoryDefinition. Delete is DeleteCostCategoryDefinition. Tags and
+  SplitChargeRules fail the resource (Cost Explorer's TagResource answers 501; gureum does not
+  split charges), so no system tags either.
+
 Not here: AWS::Budgets::BudgetsAction (budgets CreateBudgetAction answers 501) and the Cost
-Explorer types AWS::CE::AnomalyMonitor, AnomalySubscription and CostCategory (ce
-CreateAnomalyMonitor, CreateAnomalySubscription, CreateCostCategoryDefinition answer 501)."""
+Explorer types AWS::CE::AnomalyMonitor and AnomalySubscription (ce CreateAnomalyMonitor and
+CreateAnomalySubscription answer 501)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +29,7 @@ from gureum.aws import arn as arns
 from gureum.services.cloudformation.providers.base import (
     Done,
     ResourceContext,
+    ResourceFailed,
     deleting,
     ignore_missing,
     provider,
@@ -29,7 +38,7 @@ from gureum.services.cloudformation.providers.base import (
 )
 from gureum.services.cloudformation.providers.shapes import coerce
 
-BUDGET = "AWS::Budgets::Budget"
+BUDGET, CATEGORY = "AWS::Budgets::Budget", "AWS::CE::CostCategory"
 _APPLIED = ("Budget", "NotificationsWithSubscribers", "ResourceTags")
 
 
@@ -91,3 +100,38 @@ async def update_budget(ctx: ResourceContext, physical: str, old: dict[str, Any]
 @deleting(BUDGET)
 async def delete_budget(ctx: ResourceContext, physical: str, props: dict[str, Any], done: Done) -> None:
     await ignore_missing(ctx.call("budgets", "DeleteBudget", {"AccountId": ctx.account, "BudgetName": physical}), "NotFound")
+
+
+def _category_params(props: dict[str, Any]) -> dict[str, Any]:
+    refuse_unapplied(CATEGORY, props, ("Name", "RuleVersion", "Rules", "DefaultValue"))
+    rules = props["Rules"]
+    if isinstance(rules, str):
+        try:
+            rules = json.loads(rules)
+        except ValueError as e:
+            raise ResourceFailed(f"Rules is not a JSON array of cost category rules: {e}") from None
+    out: dict[str, Any] = {"RuleVersion": props["RuleVersion"], "Rules": rules}
+    if props.get("DefaultValue"):
+        out["DefaultValue"] = props["DefaultValue"]
+    return out
+
+
+@provider(CATEGORY)
+async def create_cost_category(ctx: ResourceContext, props: dict[str, Any]) -> Done:
+    params = {"Name": props["Name"], **_category_params(props)}
+    out = await ctx.call("ce", "CreateCostCategoryDefinition", coerce("ce", "CreateCostCategoryDefinition", params))
+    arn = str(out["CostCategoryArn"])
+    return Done(arn, {"Arn": arn, "EffectiveStart": str(out["EffectiveStart"])})
+
+
+@updating(CATEGORY)
+async def update_cost_category(ctx: ResourceContext, physical: str, old: dict[str, Any], new: dict[str, Any],
+                               done: Done) -> Done:
+    params = {"CostCategoryArn": physical, **_category_params(new)}
+    out = await ctx.call("ce", "UpdateCostCategoryDefinition", coerce("ce", "UpdateCostCategoryDefinition", params))
+    return Done(physical, {"Arn": physical, "EffectiveStart": str(out["EffectiveStart"])})
+
+
+@deleting(CATEGORY)
+async def delete_cost_category(ctx: ResourceContext, physical: str, props: dict[str, Any], done: Done) -> None:
+    await ignore_missing(ctx.call("ce", "DeleteCostCategoryDefinition", {"CostCategoryArn": physical}), "NotFound")
