@@ -24,7 +24,7 @@ from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.policy.resource_policies import unreadable
 from gureum.services.lexv2 import tagging
-from gureum.services.lexv2.bots import ALIASES, BOTS, bot_key
+from gureum.services.lexv2.bots import ALIASES, BOTS, bot_key, get_alias, get_bot
 from gureum.store import Txn
 
 if TYPE_CHECKING:
@@ -37,12 +37,8 @@ def _row(txn: Txn, account: str, region: str, resource_arn: str) -> tuple[str, s
     """(table, key, row) of the bot or alias `resource_arn` names."""
     where = tagging.place(account, region, resource_arn)
     if isinstance(where, tagging.AliasTags):
-        from gureum.services.lexv2.bots import get_alias
-
         doc = get_alias(txn, account, region, where.bot_id, where.alias_id)
         return ALIASES, f"{bot_key(account, region, where.bot_id)}/{where.alias_id}", doc
-    from gureum.services.lexv2.bots import get_bot
-
     return BOTS, bot_key(account, region, where.bot_id), get_bot(txn, account, region, where.bot_id)
 
 
