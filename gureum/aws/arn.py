@@ -195,6 +195,19 @@ def ses_template(region: str, account: str, name: str) -> str:
     return build("ses", region, account, f"template/{name}")
 
 
+def lex_bot(region: str, account: str, bot_id: str) -> str:
+    return build("lex", region, account, f"bot/{bot_id}")
+
+
+def lex_bot_alias(region: str, account: str, bot_id: str, alias_id: str) -> str:
+    return build("lex", region, account, f"bot-alias/{bot_id}/{alias_id}")
+
+
+def ce_cost_category(account: str, category_id: str) -> str:
+    """arn:aws:ce::{account}:costcategory/{id} (Cost Explorer has no region in its ARNs)."""
+    return build("ce", "", account, f"costcategory/{category_id}")
+
+
 def budgets_budget(account: str, name: str) -> str:
     """arn:aws:budgets::{account}:budget/{name} (Budgets has no region in its ARNs)."""
     return build("budgets", "", account, f"budget/{name}")

@@ -59,6 +59,6 @@ def matches(expr: dict[str, Any], item: LineItem, tags_of: TagsOf, categories: d
         d = expr["Tags"]
         return match_value(tags_of(item).get(d.get("Key") or ""), list(d.get("Values") or []), list(d.get("MatchOptions") or ["EQUALS"]))
     if expr.get("CostCategories") is not None:
-        d = expr["CostCategories"]  # gureum defines no cost categories: every item is uncategorized
+        d = expr["CostCategories"]  # the item's values (ce/categories.py); none given: uncategorized
         return match_value((categories or {}).get(d.get("Key") or ""), list(d.get("Values") or []), list(d.get("MatchOptions") or ["EQUALS"]))
     return True

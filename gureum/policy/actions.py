@@ -437,6 +437,8 @@ def _dynamodbstreams(op: str, p: Mapping[str, Any], account: str, region: str) -
 
 
 def _budgets(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    if isinstance(p.get("ResourceARN"), str) and p["ResourceARN"]:
+        return [p["ResourceARN"]]
     budget = p.get("Budget")
     name = p.get("BudgetName") or (budget.get("BudgetName") if isinstance(budget, Mapping) else None)
     owner = str(p.get("AccountId") or account)
@@ -487,6 +489,20 @@ def _eks(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     name = p.get("name") or p.get("clusterName")
     if isinstance(name, str) and name:
         return [arns.eks_cluster(region, account, name)]
+    return ["*"]
+
+
+def _lex(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
+    """Lex V2: the bot alias for the runtime and alias operations, the bot for the rest that name
+    one (its locales, intents, slots, versions), the ARN a tag or policy operation names."""
+    for name in ("resourceArn", "resourceARN"):
+        if isinstance(p.get(name), str) and p[name]:
+            return [p[name]]
+    bot, alias = p.get("botId"), p.get("botAliasId")
+    if isinstance(bot, str) and bot:
+        if isinstance(alias, str) and alias:
+            return [arns.lex_bot_alias(region, account, bot, alias)]
+        return [arns.lex_bot(region, account, bot)]
     return ["*"]
 
 
@@ -581,6 +597,7 @@ _RESOURCES: dict[str, Resolver] = {
     "elbv2": _elbv2, "acm": _acm,
     "cloudformation": _cloudformation,
     "eks": _eks,
+    "lexv2-models": _lex, "lexv2-runtime": _lex,
 }
 
 

@@ -32,6 +32,7 @@ READERS: dict[str, str] = {
     "secretsmanager": "gureum.services.secretsmanager.resource_policy:read",
     "dynamodb": "gureum.services.dynamodb.resource_policy:read",
     "kinesis": "gureum.services.kinesis.resource_policy:read",
+    "lex": "gureum.services.lexv2.resource_policy:read",
 }
 
 _loaded: dict[str, Reader] = {}

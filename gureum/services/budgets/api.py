@@ -1,5 +1,5 @@
 """Budgets handlers: check the account, run the model, shape the answer (a budget's spend is
-computed when it is described, from the usage ledger: spend.py)."""
+computed when it is described, from the usage ledger: spend.py; tags: api_tags.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from gureum.billing import meter, pricing
 from gureum.billing.ledger import usage_rows
 from gureum.billing.line_items import of_rows, with_free_tier
 from gureum.node_settings import BillingSettings
-from gureum.services.budgets import model, spend
+from gureum.services.budgets import model, spend, tagging
 from gureum.store import Txn
 
 
@@ -57,7 +57,8 @@ async def create_budget(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     now = time.time()
     budget = model.normalize(params["Budget"], now)
     notes = list(params.get("NotificationsWithSubscribers") or [])
-    await ctx.app.store.run(lambda t: model.create(t, ctx.account_id, budget, notes))
+    resource_tags = tagging.checked(params.get("ResourceTags"))
+    await ctx.app.store.run(lambda t: model.create(t, ctx.account_id, budget, notes, resource_tags))
     return {}
 
 

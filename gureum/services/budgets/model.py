@@ -7,7 +7,8 @@ Table `budgets.budgets`: "<account>/<budget name>" -> {
                      ThresholdType}, "Subscribers": [{SubscriptionType, Address}],
                      "period": epoch seconds of the period it last fired in (absent: never),
                      "state": "OK"|"ALARM"}],
-  "spend": {"actual": float, "forecast": float, "at": epoch seconds} (the evaluator's last)}
+  "spend": {"actual": float, "forecast": float, "at": epoch seconds} (the evaluator's last),
+  "tags": {key: value} (tagging.py; absent: none)}
 Budgets are global: keys carry the account, no Region. A notification is identified by its
 four fields; it has 1 SNS subscriber at most and 10 EMAIL ones; a budget 10 notifications
 at most. A notification fires at most once per budget period (evaluator.py).
@@ -146,12 +147,13 @@ def get(txn: Txn, account: str, name: str, verb: str = "get") -> dict[str, Any]:
     return doc
 
 
-def create(txn: Txn, account: str, budget: dict[str, Any], notifications: list[dict[str, Any]]) -> None:
+def create(txn: Txn, account: str, budget: dict[str, Any], notifications: list[dict[str, Any]],
+           resource_tags: dict[str, str] | None = None) -> None:
     k = key(account, budget["BudgetName"])
     if txn.get(BUDGETS, k) is not None:
         raise AwsError.modeled("budgets", "DuplicateRecordException",
                                f"Error creating budget: {budget['BudgetName']} - the budget already exists.")
-    doc: dict[str, Any] = {"Budget": budget, "notifications": []}
+    doc: dict[str, Any] = {"Budget": budget, "notifications": [], **({"tags": resource_tags} if resource_tags else {})}
     for n in notifications:
         _add_notification(doc, n["Notification"], n["Subscribers"])
     txn.put(BUDGETS, k, doc)

@@ -1,5 +1,6 @@
 """Cost Explorer handlers: read the ledger's line items (model.py), run the query engine
-(query.py) or the forecast (forecast.py), shape the answer."""
+(query.py, with the account's cost categories: categories.py) or the forecast (forecast.py),
+shape the answer. Cost category definitions: api_categories.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from gureum.aws.errors import AwsError
 from gureum.billing import filters, pricing
 from gureum.billing.line_items import LineItem
 from gureum.node_settings import BillingSettings
-from gureum.services.ce import forecast, model, query
+from gureum.services.ce import categories, forecast, model, query
 from gureum.store import Txn
 
 FORECAST_METRICS = {
@@ -67,7 +68,9 @@ async def _cost_and_usage(ctx: RequestContext, params: dict[str, Any], resources
     def read(t: Txn) -> list[dict[str, Any]]:
         items = model.items(t, table, ctx.account_id, start.timestamp(), free)
         tags_of = model.active_tags_of(t, ctx.account_id, items)
-        return query.results(items, start, end, granularity, metrics, group_by, flt, tags_of, time.time())
+        defined = categories.list_all(t, ctx.account_id)
+        categories_of = categories.values_of(defined, tags_of) if defined else None
+        return query.results(items, start, end, granularity, metrics, group_by, flt, tags_of, time.time(), categories_of)
 
     out: dict[str, Any] = {"ResultsByTime": await _read(ctx, read), "DimensionValueAttributes": []}
     if group_by:

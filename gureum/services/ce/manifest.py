@@ -5,7 +5,7 @@ from gureum.services.manifest import Component, Manifest, Routing
 MANIFEST = Manifest(
     package="ce",
     services=("ce",),
-    api_modules={"ce": ("gureum.services.ce.api",)},
+    api_modules={"ce": ("gureum.services.ce.api", "gureum.services.ce.api_categories")},
     validation_errors={"ce": "ValidationException"},
     routing={"ce": Routing(target_prefix="AWSInsightsIndexService")},
     components=(Component("ce-monthly", "gureum.services.ce.monthly:run", ("ce",)),),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -138,12 +138,12 @@ def check_group_by(group_by: list[dict[str, Any]], dimensions: frozenset[str] = 
         seen.add((kind, key))
 
 
-def group_key(g: dict[str, Any], item: LineItem, tags_of: TagsOf) -> str:
+def group_key(g: dict[str, Any], item: LineItem, tags_of: TagsOf, categories: dict[str, str] | None = None) -> str:
     if g["Type"] == "DIMENSION":
         return DIMENSIONS[g["Key"]](item)
     if g["Type"] == "TAG":
         return f"{g['Key']}${tags_of(item).get(g['Key'], '')}"
-    return f"{g['Key']}$"  # COST_CATEGORY: gureum defines none
+    return f"{g['Key']}${(categories or {}).get(g['Key'], '')}"  # COST_CATEGORY: its value, or none
 
 
 def _metrics(sums: dict[str, float], units: set[str], metrics: list[str]) -> dict[str, dict[str, str]]:
@@ -160,8 +160,9 @@ def _metrics(sums: dict[str, float], units: set[str], metrics: list[str]) -> dic
 def results(
     items: Iterable[LineItem], start: datetime, end: datetime, granularity: str, metrics: list[str],
     group_by: list[dict[str, Any]], flt: dict[str, Any] | None, tags_of: TagsOf, now: float,
+    categories_of: Callable[[LineItem], dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """GetCostAndUsage's ResultsByTime."""
+    """GetCostAndUsage's ResultsByTime; `categories_of` gives an item's cost category values."""
     hourly = granularity == "HOURLY"
     spans = buckets(start, end, granularity)
     bounds = [(a.timestamp(), b.timestamp()) for a, b in spans]
@@ -172,9 +173,12 @@ def results(
     groups: list[dict[tuple[str, ...], dict[str, float]]] = [{} for _ in spans]
     group_units: list[dict[tuple[str, ...], set[str]]] = [{} for _ in spans]
     for item in items:
-        if item.end < lo or item.start >= hi or (flt and not matches(flt, item, tags_of)):
+        if item.end < lo or item.start >= hi:
             continue
-        keys = tuple(group_key(g, item, tags_of) for g in group_by)
+        categories = categories_of(item) if categories_of is not None else None
+        if flt and not matches(flt, item, tags_of, categories):
+            continue
+        keys = tuple(group_key(g, item, tags_of, categories) for g in group_by)
         for n in overlapping(starts, item):
             a, b = bounds[n]
             share = item.share(a, b)

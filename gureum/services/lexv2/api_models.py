@@ -1,7 +1,8 @@
 """Lex V2 model-building handlers: bots, locales (with BuildBotLocale's Building -> Built /
 Failed, compiled off the request by a task the node owns), intents, slots, slot types,
-versions, aliases. The rest of lexv2-models (imports/exports, bot recommendations, test
-sets, custom vocabularies, resource policies...) answers 501."""
+versions, aliases (tags: api_tags.py; resource policies: api_policies.py). The rest of
+lexv2-models (imports/exports, bot recommendations, test sets, custom vocabularies, policy
+statements...) answers 501."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from gureum.aws import paging
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.lexv2 import bots, locales
+from gureum.services.lexv2 import bots, locales, tagging
 from gureum.store import Txn
 
 SERVICE = "lexv2-models"
@@ -40,6 +41,8 @@ _BOT = ("botId", "botName", "description", "roleArn", "dataPrivacy", "idleSessio
 
 @operation(SERVICE, "CreateBot")
 async def create_bot(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    params = {**params, "botTags": tagging.checked(params.get("botTags")),
+              "testBotAliasTags": tagging.checked(params.get("testBotAliasTags"))}
     doc = await ctx.app.store.run(lambda t: bots.create_bot(t, ctx.account_id, ctx.region, params, time.time()))
     return {**_pick(doc, *_BOT), "botStatus": "Creating", "botTags": doc["botTags"],
             **({"testBotAliasTags": params["testBotAliasTags"]} if params.get("testBotAliasTags") else {})}
@@ -348,6 +351,7 @@ _ALIAS = ("botAliasId", "botAliasName", "description", "botVersion", "botAliasLo
 
 @operation(SERVICE, "CreateBotAlias")
 async def create_bot_alias(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    params = {**params, "tags": tagging.checked(params.get("tags"))}
     doc = await ctx.app.store.run(lambda t: bots.create_alias(t, ctx.account_id, ctx.region, params, time.time()))
     return {"botId": params["botId"], **_pick(doc, *_ALIAS), "botAliasStatus": "Creating",
             **({"tags": doc["tags"]} if doc.get("tags") else {})}
