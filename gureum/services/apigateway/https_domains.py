@@ -32,7 +32,7 @@ import os
 import ssl
 import tempfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gureum.aws import arn as arns
 from gureum.http.server import HttpServer, Response
@@ -233,6 +233,10 @@ class Listener:
         self.peers: dict[int, Peer] = {}  # the relay's source port -> the TLS connection's facts
         self.server: asyncio.Server | None = None
         self.port = 0
+        # The running connection handlers. asyncio's stream protocol holds a handler's task only
+        # through the client's transport, which lets go once the client half-closes: without
+        # this set a garbage collection could destroy a relay still waiting for its answer.
+        self.live: set[asyncio.Task[None]] = set()
 
     async def start(self, host: str, port: int) -> int:
         if not self.inner_port:
@@ -243,6 +247,10 @@ class Listener:
         return self.port
 
     async def _conn(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:  # held until it ends (see `live`)
+            self.live.add(cast("asyncio.Task[None]", task))
+            task.add_done_callback(self.live.discard)
         peer_address = w.get_extra_info("peername") or ("", 0)
         sslobj = w.get_extra_info("ssl_object")
         name = self.table.names_of.get(id(sslobj.context)) if sslobj is not None else None
