@@ -22,7 +22,11 @@ Each accepted connection calls the server's `on_connection` (the data plane's AL
 new-connection meter, Meter.accepted); a target group with application stickiness has its
 target's answer head looked at for the application cookie (AWSALBAPP-*, app_cookie.py); a
 request with an access-log Trail gets its send and answer times here, and its sizes go to
-`AlbHandler.record` with the count."""
+`AlbHandler.record` with the count.
+
+An answer head with nothing to add (no cookies, keep-alive, HTTP/1.1, not HEAD) that is the
+same as the listener's last such one (a target's heads repeat within its Date's second) is not
+rewritten again: the server keeps the last head and what was written for it."""
 
 from __future__ import annotations
 
@@ -225,14 +229,26 @@ class _Exchange:
         self.from_target = True
         self.answered = True
         self.sent = None
-        first = head.find(b"\r\n")
-        rest = _HOP.sub(b"", head[first:])  # from the CRLF ending the status line
-        lines = [head[:first] if head.startswith(b"HTTP/1.1 ") else _status_line(status)[:-2], rest]
         forward = self.forward
         assert forward is not None
         trail = self.decision.trail if self.decision is not None else None
         if trail is not None:
             trail.answered = time.monotonic()
+        # the common case (nothing to add, keep-alive, HTTP/1.1, not HEAD): the answer head of the
+        # last such answer on this listener, when the target sent the same head (as a server does
+        # within a second), is reused: its hop-by-hop lines dropped, its framing decided
+        plain = (not forward.set_cookies and forward.app_group is None and self.keep_alive and not self.conn.http10
+                 and self.req.method != "HEAD")
+        server = self.conn.server
+        if plain and head == server.last_head:
+            out = server.last_out
+            self.chunked_out = server.last_chunked
+            self.head_out = len(out)
+            self.out.append(out)
+            return
+        first = head.find(b"\r\n")
+        rest = _HOP.sub(b"", head[first:])  # from the CRLF ending the status line
+        lines = [head[:first] if head.startswith(b"HTTP/1.1 ") else _status_line(status)[:-2], rest]
         cookies = forward.set_cookies
         if forward.app_group is not None:  # application stickiness: AWSALBAPP-* when the target set its cookie
             cookies = cookies + app_cookie.cookies_of_head(forward.app_group, forward.target, head)
@@ -248,6 +264,8 @@ class _Exchange:
             lines.append(b"connection: close\r\n")
         lines.append(b"\r\n")
         out = b"".join(lines)
+        if plain:
+            server.last_head, server.last_out, server.last_chunked = head, out, self.chunked_out
         self.head_out = len(out)
         self.out.append(out)
 
@@ -264,9 +282,12 @@ class _Exchange:
     def upstream_end(self, persistent: bool) -> None:
         up, self.upstream = self.upstream, None
         self.deadline = 0.0
+        out = self.out
         if self.chunked_out:
-            self.out.append(b"0\r\n\r\n")
-        self.upstream_flush()
+            out.append(b"0\r\n\r\n")
+        if out:
+            self.conn.write(out[0] if len(out) == 1 else b"".join(out))
+            out.clear()
         if up is not None:
             if persistent and self.req_done and not self.discard:
                 self.conn.server.handler.pool.release(up)
@@ -672,6 +693,11 @@ class AlbServer:
         self._acceptor: Acceptor | None = None
         self._sweep: asyncio.TimerHandle | None = None
         self._empty = asyncio.Event()
+        # the last plain answer head a target sent, as written to the client (and whether its
+        # body is re-chunked): _Exchange.upstream_head reuses it for the same head
+        self.last_head = b""
+        self.last_out = b""
+        self.last_chunked = False
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         loop = asyncio.get_running_loop()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from gureum.services.elbv2.snapshot import Snapshot
 
 FLUSH_EVERY = 60.0
+_BUCKETS = {n: f"{n}XX" for n in range(1, 6)}  # status // 100 -> its class's name
 
 
 @dataclass
@@ -46,11 +47,13 @@ class Meter:
         return c
 
     def request(self, lb_key: str, rules: int, size: int, status: int, from_target: bool, seconds: float) -> None:
-        c = self.of(lb_key)
+        c = self.counts.get(lb_key)
+        if c is None:
+            c = self.counts[lb_key] = Counts()
         c.requests += 1
         c.rule_evaluations += rules
         c.bytes += size
-        bucket = f"{status // 100}XX"
+        bucket = _BUCKETS.get(status // 100) or f"{status // 100}XX"
         if from_target:
             c.codes[bucket] = c.codes.get(bucket, 0) + 1
             c.target_seconds += seconds

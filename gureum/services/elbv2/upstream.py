@@ -7,7 +7,8 @@ Invariants: a connection is in the pool only when idle (its last response read w
 request sent whole, the target's answer persistent); a pooled connection that the target
 closes leaves the pool by itself; the sink hears exactly one of `upstream_end` or
 `upstream_failed` per exchange, never from inside the parser's callbacks (so the sink may
-hand the connection on at once)."""
+hand the connection on at once). Whether an answer head frames its body is looked up once
+per distinct head (the pool keeps the last one)."""
 
 from __future__ import annotations
 
@@ -145,7 +146,12 @@ class Upstream(asyncio.BufferedProtocol):
         self._head_seen = True
         self._raw = b""
         head = raw[:end + 2]
-        self._framed = _FRAMED.search(head) is not None
+        pool = self.pool
+        if head == pool.last_head:  # the same head as the last answer (a server's, within a second)
+            self._framed = pool.last_framed
+        else:
+            self._framed = pool.last_framed = _FRAMED.search(head) is not None
+            pool.last_head = head
         self._persistent = self._parser.should_keep_alive()
         self.sink.upstream_head(status, head, self._framed)
         if self._head_only or status in (204, 304):
@@ -213,6 +219,8 @@ class Pool:
 
     def __init__(self) -> None:
         self._idle: dict[Key, list[Upstream]] = {}
+        self.last_head = b""  # the last answer head a target sent, and whether it frames its body
+        self.last_framed = False
 
     def idle(self, host: str, port: int) -> Upstream | None:
         """A pooled connection to the target, if one is idle."""
