@@ -10,6 +10,7 @@ from gureum.services.cloudformation.providers import (
     apis,
     balancing,
     balancing_extras,
+    budget_actions,
     cloudwatch_extras,
     cognito_extras,
     cognito_more,
@@ -64,3 +65,4 @@ __all__ += ["ecr_settings", "ecs_capacity", "iam_certificates", "kinesis_policy"
 __all__ += ["logs_more", "route53_policies"]
 __all__ += ["resolver_config"]
 __all__ += ["apigw_more", "cognito_more", "ses_more"]
+__all__ += ["budget_actions"]
