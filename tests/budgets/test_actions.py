@@ -3,19 +3,25 @@ threshold a hand-priced Lambda workload crosses really attaches its managed poli
 gureum's IAM (seen with list_attached_role_policies); MANUAL waits in PENDING for approval;
 REVERSE and RESET detach; a failed execution is retried; the history records each step;
 SCP and SSM actions, and execution roles Budgets may not assume, are refused; in strict mode
-passing the execution role needs iam:PassRole."""
+passing the execution role needs iam:PassRole; on the store: an action triggers once per
+period, and a step its node left in progress is taken over once stale."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from harness import GureumProcess
 from waiting import wait_for
+
+from gureum.services.budgets import actions, model
+from gureum.store import open_store
 
 from .workload import priced_lambda_workload
 
@@ -223,3 +229,31 @@ def test_passing_the_execution_role_needs_pass_role_in_strict_mode(strict: Gureu
     assert f"iam:PassRole on resource: {role}" in e.value.response["Error"]["Message"]
     action_id = keys["able"].create_budget_action(AccountId=A, **_action(s))["ActionId"]
     assert root_b.describe_budget_action(AccountId=A, BudgetName=s["budget"], ActionId=action_id)["Action"]["Status"] == "STANDBY"
+
+
+def test_an_action_triggers_once_per_period_and_a_stale_step_is_taken_over(tmp_path: Any) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/state.sqlite")
+    acct = "111122223333"
+    try:
+        t0 = datetime(2026, 12, 3, tzinfo=UTC).timestamp()
+        budget = model.normalize({"BudgetName": "b", "BudgetLimit": {"Amount": "1", "Unit": "USD"}, "TimeUnit": "MONTHLY",
+                                  "BudgetType": "COST"}, t0)
+        store.run_sync(lambda t: model.create(t, acct, budget, []))
+        s = {"budget": "b", "policy": f"arn:aws:iam::{acct}:policy/p", "target": "r", "exec": f"arn:aws:iam::{acct}:role/e", "tag": "x"}
+        action_id = store.run_sync(lambda t: actions.create(t, acct, _action(s), t0))
+        dec, jan = datetime(2026, 12, 1, tzinfo=UTC).timestamp(), datetime(2027, 1, 1, tzinfo=UTC).timestamp()
+        claim = lambda period, now: store.run_sync(lambda t: actions.trigger(t, acct, "b", action_id, period, now))  # noqa: E731
+        step = claim(dec, t0 + 1)
+        assert step is not None and step[0] == "execute"
+        assert claim(dec, t0 + 2) is None  # claimed: no other node or pass runs it again
+        # its node died in the step: taken over only once it is stale
+        assert store.run_sync(lambda t: actions.resume(t, acct, "b", action_id, t0 + 10)) is None
+        resumed = store.run_sync(lambda t: actions.resume(t, acct, "b", action_id, t0 + 1 + actions.STALE))
+        assert resumed is not None and resumed[0] == "execute"
+        store.run_sync(lambda t: actions.finish(t, acct, "b", action_id, "execute", [["role", "r"]], None, t0 + 400))
+        store.run_sync(lambda t: actions.begin(t, acct, "b", action_id, "RESET_BUDGET_ACTION", t0 + 500))
+        store.run_sync(lambda t: actions.finish(t, acct, "b", action_id, "reset", [], None, t0 + 501))
+        assert claim(dec, t0 + 600) is None  # reset to STANDBY, but this period has had its turn
+        assert claim(jan, jan + 10) is not None  # the next period: again
+    finally:
+        asyncio.run(store.close())

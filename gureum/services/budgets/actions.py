@@ -16,7 +16,8 @@ EXECUTION_SUCCESS --REVERSE--> REVERSE_IN_PROGRESS -> REVERSE_SUCCESS | REVERSE_
 Any settled status but STANDBY --RESET--> RESET_IN_PROGRESS -> STANDBY (the policy detached
 where it was applied) | RESET_FAILURE. RETRY re-runs the failed step. An action triggers at
 most once per budget period ("period", claimed in the evaluator's transaction). While a
-step is in progress the action is locked (ResourceLockedException).
+step is in progress the action is locked (ResourceLockedException); a step left in progress
+by a node that died is taken over by the evaluator after STALE seconds (resume).
 Only APPLY_IAM_POLICY is served: gureum has no Organizations (APPLY_SCP_POLICY) and serves
 no SSM documents, EC2 or RDS instances (RUN_SSM_DOCUMENTS): those are refused at creation.
 """
@@ -34,6 +35,7 @@ from gureum.store import Txn
 
 ACTIONS = model.ACTIONS
 MAX_HISTORY = 200
+STALE = 300.0  # seconds after which a step still in progress is taken over (resume)
 IN_PROGRESS = ("EXECUTION_IN_PROGRESS", "REVERSE_IN_PROGRESS", "RESET_IN_PROGRESS")
 Doc = dict[str, Any]
 
@@ -185,19 +187,31 @@ def trigger(txn: Txn, account: str, budget: str, action_id: str, period: float, 
     return ("pending" if manual else "execute"), copy.deepcopy(doc)
 
 
+def resume(txn: Txn, account: str, budget: str, action_id: str, now: float) -> tuple[str, Doc] | None:
+    """A step left in progress for STALE seconds (its node died between the claim and the
+    end) is claimed again to be run to its end: (step, the action), or None."""
+    doc = txn.get(ACTIONS, key(account, budget, action_id))
+    if doc is None or doc["Action"]["Status"] not in IN_PROGRESS or now - doc["history"][-1]["Timestamp"] < STALE:
+        return None
+    step = {v: k for k, v in STARTED.items()}[doc["Action"]["Status"]]
+    _record(doc, doc["Action"]["Status"], "SYSTEM", f"{step} resumed", now)
+    txn.put(ACTIONS, key(account, budget, action_id), doc)
+    return step, copy.deepcopy(doc)
+
+
 def finish(txn: Txn, account: str, budget: str, action_id: str, step: str, applied: list[list[str]] | None,
            error: str | None, now: float) -> None:
     """The step's end: its success (with the entities now carrying the policy) or failure."""
     doc = txn.get(ACTIONS, key(account, budget, action_id))
     if doc is None:
         return
+    event = doc["history"][-1]["EventType"]  # the step's start: SYSTEM (the evaluator's) or EXECUTE_ACTION
     if error is None:
         if applied is not None:
             doc["applied"] = applied
-        _record(doc, SUCCEEDED[step], "EXECUTE_ACTION" if step != "execute" or doc["history"][-1]["EventType"] != "SYSTEM" else "SYSTEM",
-                f"{step} succeeded", now)
+        _record(doc, SUCCEEDED[step], event, f"{step} succeeded", now)
     else:
-        _record(doc, FAILED[step], "SYSTEM", f"{step} failed: {error}", now)
+        _record(doc, FAILED[step], event, f"{step} failed: {error}", now)
     txn.put(ACTIONS, key(account, budget, action_id), doc)
 
 

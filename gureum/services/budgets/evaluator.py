@@ -113,6 +113,12 @@ def action_crossed(budget: dict[str, Any], action: dict[str, Any], s: spend.Spen
 
 
 async def _act(app: App, account: str, budget: dict[str, Any], action: dict[str, Any], s: spend.Spend, now: float) -> int:
+    if action["Status"] in actions.IN_PROGRESS:
+        stale = await app.store.run(partial(actions.resume, account=account, budget=budget["BudgetName"],
+                                            action_id=action["ActionId"], now=now))
+        if stale is not None:
+            await runner.run_step(app, account, stale[0], stale[1])
+        return 0
     if action["Status"] != "STANDBY" or not action_crossed(budget, action, s):
         return 0
     claimed = await app.store.run(partial(actions.trigger, account=account, budget=budget["BudgetName"],
