@@ -3,7 +3,8 @@ threshold a hand-priced Lambda workload crosses really attaches its managed poli
 gureum's IAM (seen with list_attached_role_policies); MANUAL waits in PENDING for approval;
 REVERSE and RESET detach; a failed execution is retried; the history records each step;
 SCP and SSM actions, and execution roles Budgets may not assume, are refused; in strict mode
-passing the execution role needs iam:PassRole; on the store: an action triggers once per
+passing the execution role needs iam:PassRole and the role itself must be allowed to
+attach the policy (iam:AttachRolePolicy); on the store: an action triggers once per
 period, and a step its node left in progress is taken over once stale."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from harness import GureumProcess
 from waiting import wait_for
 
 from gureum.services.budgets import actions, model
+from gureum.services.budgets.runner import SESSION
 from gureum.store import open_store
 
 from .workload import priced_lambda_workload
@@ -200,7 +202,8 @@ ROOT = ("budroot", "budsecret")
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GureumProcess]:
     proc = GureumProcess(tmp_path_factory.mktemp("budstrict") / "data", [
-        "--auth", "strict", "--set", f"auth.keys={ROOT[0]}:{ROOT[1]}:{A}", "--set", "ecs.enabled=0"])
+        "--auth", "strict", "--set", f"auth.keys={ROOT[0]}:{ROOT[1]}:{A}", "--set", "ecs.enabled=0"],
+        env={"GUREUM_LAMBDA_RUNTIME_DATE": "2026-05-01", "GUREUM_BUDGETS_INTERVAL": "0.5"})
     proc.start()
     yield proc
     proc.stop()
@@ -229,6 +232,33 @@ def test_passing_the_execution_role_needs_pass_role_in_strict_mode(strict: Gureu
     assert f"iam:PassRole on resource: {role}" in e.value.response["Error"]["Message"]
     action_id = keys["able"].create_budget_action(AccountId=A, **_action(s))["ActionId"]
     assert root_b.describe_budget_action(AccountId=A, BudgetName=s["budget"], ActionId=action_id)["Action"]["Status"] == "STANDBY"
+
+
+def test_in_strict_mode_the_execution_role_itself_must_be_allowed_to_attach(strict: GureumProcess) -> None:
+    keys = {"aws_access_key_id": ROOT[0], "aws_secret_access_key": ROOT[1]}
+    iam, b = strict.client("iam", **keys), strict.client("budgets", **keys)
+    cost = priced_lambda_workload(strict, **keys)
+    tag = uuid.uuid4().hex[:6]
+    b.create_budget(AccountId=A, Budget={"BudgetName": f"x-{tag}", "BudgetLimit": {"Amount": f"{cost * 1.5:.12f}", "Unit": "USD"},
+                                         "TimeUnit": "MONTHLY", "BudgetType": "COST", "CostFilters": {"Service": ["AWS Lambda"]}})
+    role = iam.create_role(RoleName=f"exec-{tag}", AssumeRolePolicyDocument=json.dumps(BUDGETS_TRUST))["Role"]["Arn"]
+    target = iam.create_role(RoleName=f"t-{tag}", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["RoleName"]
+    policy = iam.create_policy(PolicyName=f"deny-{tag}", PolicyDocument=json.dumps(DENY_ALL))["Policy"]["Arn"]
+    s = {"budget": f"x-{tag}", "exec": role, "target": target, "policy": policy, "tag": tag}
+    action_id = b.create_budget_action(AccountId=A, **_action(s))["ActionId"]
+
+    def status() -> str:
+        return str(b.describe_budget_action(AccountId=A, BudgetName=s["budget"], ActionId=action_id)["Action"]["Status"])
+
+    wait_for("the execution to fail", lambda: status() == "EXECUTION_FAILURE", timeout=30, interval=0.1)
+    [last, *_] = b.describe_budget_action_histories(AccountId=A, BudgetName=s["budget"], ActionId=action_id)["ActionHistories"]
+    assert f"{SESSION} is not authorized to perform: iam:AttachRolePolicy" in last["ActionHistoryDetails"]["Message"]
+    assert iam.list_attached_role_policies(RoleName=target)["AttachedPolicies"] == []
+    iam.put_role_policy(RoleName=f"exec-{tag}", PolicyName="attach", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], "Resource": "*"}]}))
+    b.execute_budget_action(AccountId=A, BudgetName=s["budget"], ActionId=action_id, ExecutionType="RETRY_BUDGET_ACTION")
+    assert status() == "EXECUTION_SUCCESS"
+    assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=target)["AttachedPolicies"]] == [policy]
 
 
 def test_an_action_triggers_once_per_period_and_a_stale_step_is_taken_over(tmp_path: Any) -> None:

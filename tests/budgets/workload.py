@@ -18,14 +18,14 @@ REQUEST = 0.20 / 1_000_000
 MEMORY = 512
 
 
-def priced_lambda_workload(g: GureumProcess, n: int = 3) -> float:
-    """Run the workload; what AWS would bill for it (USD)."""
+def priced_lambda_workload(g: GureumProcess, n: int = 3, **keys: str) -> float:
+    """Run the workload (as the caller `keys` name, when given); what AWS would bill for it (USD)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("app.py", "def handler(e, c):\n    return 1\n")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    role = g.client("iam").create_role(RoleName=f"r-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(trust))
-    lam = g.client("lambda")
+    role = g.client("iam", **keys).create_role(RoleName=f"r-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(trust))
+    lam = g.client("lambda", **keys)
     name = f"b-{uuid.uuid4().hex[:6]}"
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role["Role"]["Arn"], Handler="app.handler",
                         Code={"ZipFile": buf.getvalue()}, MemorySize=MEMORY)

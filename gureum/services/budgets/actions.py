@@ -1,5 +1,5 @@
 """Budget actions: rules, storage and the status machine (pure steps on the stored doc; the
-IAM work and the evaluator's triggering are runner.py's).
+IAM calls are runner.py's, the triggering evaluator.py's).
 
 Table `budgets.actions`: "<account>/<budget name>/<action id>" -> {
   "Action": the action as DescribeBudgetAction shows it (ActionId, BudgetName,
@@ -201,14 +201,14 @@ def resume(txn: Txn, account: str, budget: str, action_id: str, now: float) -> t
 
 def finish(txn: Txn, account: str, budget: str, action_id: str, step: str, applied: list[list[str]] | None,
            error: str | None, now: float) -> None:
-    """The step's end: its success (with the entities now carrying the policy) or failure."""
+    """The step's end, success or failure, with the entities now carrying the policy."""
     doc = txn.get(ACTIONS, key(account, budget, action_id))
     if doc is None:
         return
     event = doc["history"][-1]["EventType"]  # the step's start: SYSTEM (the evaluator's) or EXECUTE_ACTION
+    if applied is not None:
+        doc["applied"] = applied
     if error is None:
-        if applied is not None:
-            doc["applied"] = applied
         _record(doc, SUCCEEDED[step], event, f"{step} succeeded", now)
     else:
         _record(doc, FAILED[step], event, f"{step} failed: {error}", now)

@@ -7,9 +7,7 @@ Inside the caller's store transaction (sessions.py's, on IAM's tables):
 `service_role_credentials` (a role assumed by a service principal, e.g. an ECS task role by
 ecs-tasks.amazonaws.com) and `root_session_credentials` (an account root's session, as
 GetSessionToken would issue it, e.g. for an ECS agent fetching on the account's behalf).
-`attach_managed_policy` / `detach_managed_policy` (a managed policy on a user, group or
-role, as Attach/Detach*Policy would: Budgets actions).
-Each of the credential functions returns STS's `Credentials` shape: {AccessKeyId, SecretAccessKey, SessionToken,
+Each returns STS's `Credentials` shape: {AccessKeyId, SecretAccessKey, SessionToken,
 Expiration (aware datetime)}."""
 
 from __future__ import annotations
@@ -17,9 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws import arn as arns
-from gureum.services.iam import authorization, lookup, sessions, trust
-from gureum.services.iam.model import Iam
-from gureum.services.iam.policies import Policies
+from gureum.services.iam import lookup, sessions, trust
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -67,21 +63,3 @@ def caller_session_credentials(txn: Txn, account: str, arn: str, duration_second
     rec = sessions.session_token(txn, account, arn, user_id, duration_seconds, source,
                                  {"Documents": [policy]} if policy else None)
     return sessions.credentials(rec)
-
-
-def attach_managed_policy(txn: Txn, account: str, kind: str, name: str, policy_arn: str) -> None:
-    """In the caller's txn, attach a managed policy to the user, group or role `name` (`kind`:
-    "user", "group", "role"), as Attach{User,Group,Role}Policy would (IAM's NoSuchEntity,
-    LimitExceeded); the gate's grant caches drop the account (Budgets' IAM actions)."""
-    Policies(Iam(txn, account)).attach(kind, name, policy_arn)
-    authorization.publish_changed(txn, account)
-
-
-def detach_managed_policy(txn: Txn, account: str, kind: str, name: str, policy_arn: str) -> bool:
-    """In the caller's txn, detach the managed policy when it is attached; whether it was."""
-    p = Policies(Iam(txn, account))
-    if policy_arn not in {d["PolicyArn"] for _, d in p.attached(kind, name, None)}:
-        return False
-    p.detach(kind, name, policy_arn)
-    authorization.publish_changed(txn, account)
-    return True
