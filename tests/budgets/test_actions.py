@@ -111,6 +111,10 @@ def test_an_automatic_action_attaches_its_policy_when_the_threshold_is_crossed(g
         b.execute_budget_action(AccountId=acct, BudgetName=s["budget"], ActionId=action_id, ExecutionType="APPROVE_BUDGET_ACTION")
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
 
+    # an update naming another policy: the reversal still detaches the one applied
+    other = iam.create_policy(PolicyName=f"other-{s['tag']}", PolicyDocument=json.dumps(DENY_ALL))["Policy"]["Arn"]
+    b.update_budget_action(AccountId=acct, BudgetName=s["budget"], ActionId=action_id,
+                           Definition={"IamActionDefinition": {"PolicyArn": other, "Roles": [s["target"]]}})
     b.execute_budget_action(AccountId=acct, BudgetName=s["budget"], ActionId=action_id, ExecutionType="REVERSE_BUDGET_ACTION")
     assert _status(g, s, action_id) == "REVERSE_SUCCESS"
     assert _attached(g, s["target"]) == []

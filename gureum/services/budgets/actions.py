@@ -8,6 +8,7 @@ Table `budgets.actions`: "<account>/<budget name>/<action id>" -> {
   "tags": [{Key, Value}],
   "period": epoch seconds of the budget period it last triggered in (absent: never),
   "applied": [[kind, name]] the IAM entities it attached the policy to (to reverse exactly),
+  "applied_policy": the policy ARN it attached (an update may name another one since),
   "history": [{Timestamp (epoch s), Status, EventType, Message, Action}] newest last, at
              most MAX_HISTORY}
 Status machine (AWS's): STANDBY --threshold crossed--> AUTOMATIC: EXECUTION_IN_PROGRESS ->
@@ -208,6 +209,8 @@ def finish(txn: Txn, account: str, budget: str, action_id: str, step: str, appli
     event = doc["history"][-1]["EventType"]  # the step's start: SYSTEM (the evaluator's) or EXECUTE_ACTION
     if applied is not None:
         doc["applied"] = applied
+        if step == "execute" and applied:
+            doc["applied_policy"] = doc["Action"]["Definition"]["IamActionDefinition"]["PolicyArn"]
     if error is None:
         _record(doc, SUCCEEDED[step], event, f"{step} succeeded", now)
     else:

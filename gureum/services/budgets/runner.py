@@ -1,7 +1,8 @@
 """Running a budget action's step against gureum's IAM, as AWS Budgets does: as its execution
 role. The role must exist and trust budgets.amazonaws.com (its session is assumed through
 IAM's port); "execute" then calls IAM's own Attach{Role,User,Group}Policy for each entity
-the action names, "reverse" and "reset" Detach*Policy for the entities it was applied to,
+the action names, "reverse" and "reset" Detach*Policy for the entities it was applied to
+(the policy it applied, even if an update named another since),
 in-process through gureum/aws/internal_call.py as the role's session, so in strict mode the
 role's own policies must allow them (iam:AttachRolePolicy...), as in AWS. The step's end is
 recorded with the entities now carrying the policy (actions.finish): on a failure too, so a
@@ -39,10 +40,11 @@ async def _caller(app: App, account: str, role_arn: str) -> Caller:
     return Caller(account, REGION, arns.sts_assumed_role(account, name, SESSION), str(creds["AccessKeyId"]))
 
 
-async def _apply(app: App, caller: Caller, action: dict[str, Any], step: str, applied: list[list[str]]) -> list[list[str]]:
+async def _apply(app: App, caller: Caller, action: dict[str, Any], step: str, applied: list[list[str]],
+                 applied_policy: str) -> list[list[str]]:
     """Attach (execute) or detach (reverse, reset); the entities carrying the policy after,
     as far as it got before an error (raised with them in `partial`)."""
-    policy = action["Definition"]["IamActionDefinition"]["PolicyArn"]
+    policy = action["Definition"]["IamActionDefinition"]["PolicyArn"] if step == "execute" or not applied_policy else applied_policy
     if step == "execute":
         done = [list(x) for x in applied]
         for kind, name in actions.targets(action):
@@ -79,7 +81,7 @@ async def run_step(app: App, account: str, step: str, doc: dict[str, Any]) -> st
     try:
         if step == "execute" or applied:  # a reset of what applied nothing needs no role
             caller = await _caller(app, account, action["ExecutionRoleArn"])
-            applied = await _apply(app, caller, action, step, applied)
+            applied = await _apply(app, caller, action, step, applied, str(doc.get("applied_policy") or ""))
     except _Partial as p:
         applied, error = p.applied, f"{p.error.code}: {p.error.message}"
     except AwsError as e:
