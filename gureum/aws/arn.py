@@ -213,6 +213,11 @@ def budgets_budget(account: str, name: str) -> str:
     return build("budgets", "", account, f"budget/{name}")
 
 
+def budgets_action(account: str, budget: str, action_id: str) -> str:
+    """arn:aws:budgets::{account}:budget/{budget}/action/{action id}."""
+    return build("budgets", "", account, f"budget/{budget}/action/{action_id}")
+
+
 def dynamodb_table(region: str, account: str, name: str) -> str:
     return build("dynamodb", region, account, f"table/{name}")
 

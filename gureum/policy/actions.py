@@ -79,7 +79,7 @@ _ACTIONS: dict[tuple[str, str], str] = {
     # Budgets authorizes with two actions (AWS's service authorization reference)
     **{("budgets", op): "ViewBudget" for op in (
         "DescribeBudget", "DescribeBudgets", "DescribeNotificationsForBudget", "DescribeSubscribersForNotification",
-        "DescribeBudgetPerformanceHistory")},
+        "DescribeBudgetPerformanceHistory", "DescribeBudgetNotificationsForAccount")},
     **{("budgets", op): "ModifyBudget" for op in (
         "CreateBudget", "UpdateBudget", "DeleteBudget", "CreateNotification", "UpdateNotification", "DeleteNotification",
         "CreateSubscriber", "UpdateSubscriber", "DeleteSubscriber")},
@@ -439,6 +439,10 @@ def _dynamodbstreams(op: str, p: Mapping[str, Any], account: str, region: str) -
 def _budgets(op: str, p: Mapping[str, Any], account: str, region: str) -> list[str]:
     if isinstance(p.get("ResourceARN"), str) and p["ResourceARN"]:
         return [p["ResourceARN"]]
+    if op in ("DescribeBudgetActionsForAccount", "DescribeBudgetNotificationsForAccount"):
+        return ["*"]
+    if isinstance(p.get("ActionId"), str) and isinstance(p.get("BudgetName"), str):
+        return [arns.budgets_action(str(p.get("AccountId") or account), p["BudgetName"], p["ActionId"])]
     budget = p.get("Budget")
     name = p.get("BudgetName") or (budget.get("BudgetName") if isinstance(budget, Mapping) else None)
     owner = str(p.get("AccountId") or account)
@@ -697,5 +701,8 @@ _PASSES_ROLE: dict[tuple[str, str], tuple[str, ...]] = {
     ("cloudformation", "UpdateStack"): ("RoleARN",),
     ("cloudformation", "DeleteStack"): ("RoleARN",),
     ("cloudformation", "CreateChangeSet"): ("RoleARN",),
+    ("budgets", "CreateBudgetAction"): ("ExecutionRoleArn",),
+    ("budgets", "UpdateBudgetAction"): ("ExecutionRoleArn",),
 }
-PASSED_TO = {"lambda": "lambda.amazonaws.com", "ecs": "ecs-tasks.amazonaws.com", "cloudformation": "cloudformation.amazonaws.com"}
+PASSED_TO = {"lambda": "lambda.amazonaws.com", "ecs": "ecs-tasks.amazonaws.com", "cloudformation": "cloudformation.amazonaws.com",
+             "budgets": "budgets.amazonaws.com"}

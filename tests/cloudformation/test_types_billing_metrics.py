@@ -152,9 +152,10 @@ def test_budget_tags_and_their_errors(gureum: Any) -> None:
     assert code == "ServiceQuotaExceededException"
     code, _ = error_of(lambda: budgets.tag_resource(ResourceARN=arn, ResourceTags=[{"Key": "aws:x", "Value": "1"}]))
     assert code == "InvalidParameterException"
-    for missing in (f"arn:aws:budgets::{account}:budget/no-such-budget", f"arn:aws:sqs:us-east-1:{account}:q"):
+    for missing, expected in ((f"arn:aws:budgets::{account}:budget/no-such-budget", "NotFoundException"),
+                              (f"arn:aws:sqs:us-east-1:{account}:q", "InvalidParameterException")):
         code, _ = error_of(lambda missing=missing: budgets.list_tags_for_resource(ResourceARN=missing))
-        assert code == "NotFoundException", missing
+        assert code == expected, missing
     code, _ = error_of(lambda: budgets.list_tags_for_resource(ResourceARN=f"arn:aws:budgets::999988887777:budget/{name}"))
     assert code == "AccessDeniedException"  # another account's budget: the gate refuses it
     budgets.delete_budget(AccountId=account, BudgetName=name)

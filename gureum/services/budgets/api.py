@@ -1,5 +1,6 @@
 """Budgets handlers: check the account, run the model, shape the answer (a budget's spend is
-computed when it is described, from the usage ledger: spend.py; tags: api_tags.py)."""
+computed when it is described, from the usage ledger: spend.py). Actions, tags, updates of
+notifications and subscribers, and performance history are api_actions.py's."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from gureum.billing import meter, pricing
 from gureum.billing.ledger import usage_rows
 from gureum.billing.line_items import of_rows, with_free_tier
 from gureum.node_settings import BillingSettings
-from gureum.services.budgets import model, spend, tagging
+from gureum.services.budgets import model, spend
 from gureum.store import Txn
 
 
@@ -22,7 +23,7 @@ def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def _bad_token() -> AwsError:
+def bad_token() -> AwsError:
     return AwsError.modeled("budgets", "InvalidNextTokenException", "The pagination token is invalid.")
 
 
@@ -38,7 +39,7 @@ def _shown(budget: dict[str, Any], s: spend.Spend) -> dict[str, Any]:
     return out
 
 
-async def _with_spend(ctx: RequestContext, fn: Any) -> tuple[Any, list[Any]]:
+async def with_spend(ctx: RequestContext, fn: Any) -> tuple[Any, list[Any]]:
     table = pricing.load(ctx.app.settings(BillingSettings).price_file)
     free = ctx.app.settings(BillingSettings).lambda_free_tier
     await ctx.app.ledger.flush()
@@ -57,15 +58,14 @@ async def create_budget(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     now = time.time()
     budget = model.normalize(params["Budget"], now)
     notes = list(params.get("NotificationsWithSubscribers") or [])
-    resource_tags = tagging.checked(params.get("ResourceTags"))
-    await ctx.app.store.run(lambda t: model.create(t, ctx.account_id, budget, notes, resource_tags))
+    await ctx.app.store.run(lambda t: model.create(t, ctx.account_id, budget, notes, list(params.get("ResourceTags") or [])))
     return {}
 
 
 @operation("budgets", "DescribeBudget")
 async def describe_budget(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     model.check_account(ctx.account_id, params["AccountId"])
-    doc, items = await _with_spend(ctx, lambda t: model.get(t, ctx.account_id, params["BudgetName"]))
+    doc, items = await with_spend(ctx, lambda t: model.get(t, ctx.account_id, params["BudgetName"]))
     return {"Budget": _shown(doc["Budget"], spend.of_budget(doc["Budget"], items, time.time()))}
 
 
@@ -75,9 +75,9 @@ async def describe_budgets(ctx: RequestContext, params: dict[str, Any]) -> dict[
 
     def page(t: Txn) -> tuple[list[Any], str | None]:
         return paging.page(t, model.BUDGETS, f"{ctx.account_id}/", token=params.get("NextToken"), limit=params.get("MaxResults"),
-                           default_limit=100, max_limit=1000, error=_bad_token)
+                           default_limit=100, max_limit=1000, error=bad_token)
 
-    (rows, token), items = await _with_spend(ctx, page)
+    (rows, token), items = await with_spend(ctx, page)
     now = time.time()
     out: dict[str, Any] = {"Budgets": [_shown(d["Budget"], spend.of_budget(d["Budget"], items, now)) for _, d in rows]}
     if token:
@@ -123,7 +123,7 @@ async def describe_notifications_for_budget(ctx: RequestContext, params: dict[st
     shown = [{**n["Notification"], "NotificationState": "ALARM" if n.get("period") == current else "OK"} for n in doc["notifications"]]
     items, token = paging.page_items(shown, lambda n: repr(model.notification_id(n)), listing=f"budgets.notifications/{params['BudgetName']}",
                                      token=params.get("NextToken"), limit=params.get("MaxResults"), default_limit=100, max_limit=100,
-                                     error=_bad_token)
+                                     error=bad_token)
     return {"Notifications": items, **({"NextToken": token} if token else {})}
 
 
@@ -147,5 +147,5 @@ async def describe_subscribers_for_notification(ctx: RequestContext, params: dic
     subs = await ctx.app.store.read(lambda t: model.subscribers(t, ctx.account_id, params["BudgetName"], params["Notification"]))
     items, token = paging.page_items(subs, lambda s: f"{s['SubscriptionType']}/{s['Address']}", listing=f"budgets.subscribers/{params['BudgetName']}",
                                      token=params.get("NextToken"), limit=params.get("MaxResults"), default_limit=100, max_limit=100,
-                                     error=_bad_token)
+                                     error=bad_token)
     return {"Subscribers": items, **({"NextToken": token} if token else {})}

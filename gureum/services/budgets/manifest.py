@@ -5,9 +5,9 @@ from gureum.services.manifest import Component, Denial, Manifest, Routing
 MANIFEST = Manifest(
     package="budgets",
     services=("budgets",),
-    api_modules={"budgets": ("gureum.services.budgets.api", "gureum.services.budgets.api_tags")},
+    api_modules={"budgets": ("gureum.services.budgets.api", "gureum.services.budgets.api_actions")},
     validation_errors={"budgets": "InvalidParameterException"},
-    denials={"budgets": Denial("AccessDeniedException")},  # its model's error
+    denials={"budgets": Denial("AccessDeniedException")},  # AWS: AccessDeniedException
     routing={"budgets": Routing(target_prefix="AWSBudgetServiceGateway")},
     components=(Component("budgets", "gureum.services.budgets.evaluator:run", ("budgets",)),),
     settings="gureum.services.budgets.settings:BudgetsSettings",

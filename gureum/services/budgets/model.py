@@ -8,7 +8,7 @@ Table `budgets.budgets`: "<account>/<budget name>" -> {
                      "period": epoch seconds of the period it last fired in (absent: never),
                      "state": "OK"|"ALARM"}],
   "spend": {"actual": float, "forecast": float, "at": epoch seconds} (the evaluator's last),
-  "tags": {key: value} (tagging.py; absent: none)}
+  "tags": [{Key, Value}] (tags.py)}
 Budgets are global: keys carry the account, no Region. A notification is identified by its
 four fields; it has 1 SNS subscriber at most and 10 EMAIL ones; a budget 10 notifications
 at most. A notification fires at most once per budget period (evaluator.py).
@@ -22,9 +22,11 @@ from typing import Any
 
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
+from gureum.services.budgets import tags
 from gureum.store import Txn
 
 BUDGETS = "budgets.budgets"
+ACTIONS = "budgets.actions"  # actions.py's
 END_OF_TIME = 3706473600.0  # 2087-06-15T00:00:00Z, AWS's default end
 MAX_NOTIFICATIONS = 10
 MAX_EMAIL = 10
@@ -148,12 +150,12 @@ def get(txn: Txn, account: str, name: str, verb: str = "get") -> dict[str, Any]:
 
 
 def create(txn: Txn, account: str, budget: dict[str, Any], notifications: list[dict[str, Any]],
-           resource_tags: dict[str, str] | None = None) -> None:
+           resource_tags: list[dict[str, Any]] | None = None) -> None:
     k = key(account, budget["BudgetName"])
     if txn.get(BUDGETS, k) is not None:
         raise AwsError.modeled("budgets", "DuplicateRecordException",
                                f"Error creating budget: {budget['BudgetName']} - the budget already exists.")
-    doc: dict[str, Any] = {"Budget": budget, "notifications": [], **({"tags": resource_tags} if resource_tags else {})}
+    doc: dict[str, Any] = {"Budget": budget, "notifications": [], "tags": tags.checked([], resource_tags or [])}
     for n in notifications:
         _add_notification(doc, n["Notification"], n["Subscribers"])
     txn.put(BUDGETS, k, doc)
@@ -168,6 +170,8 @@ def update(txn: Txn, account: str, given: dict[str, Any], now: float) -> None:
 def delete(txn: Txn, account: str, name: str) -> None:
     get(txn, account, name, "delete")
     txn.delete(BUDGETS, key(account, name))
+    for k, _ in list(txn.scan(ACTIONS, f"{account}/{name}/")):  # its actions go with it, as in AWS
+        txn.delete(ACTIONS, k)
 
 
 def list_budgets(txn: Txn, account: str) -> list[dict[str, Any]]:
@@ -178,7 +182,7 @@ def notification_id(n: dict[str, Any]) -> tuple[str, str, float, str]:
     return (n["NotificationType"], n["ComparisonOperator"], float(n["Threshold"]), n.get("ThresholdType") or "PERCENTAGE")
 
 
-def _check_subscribers(subscribers: list[dict[str, Any]]) -> None:
+def check_subscribers(subscribers: list[dict[str, Any]]) -> None:
     sns = [s for s in subscribers if s["SubscriptionType"] == "SNS"]
     email = [s for s in subscribers if s["SubscriptionType"] == "EMAIL"]
     if len(sns) > 1 or len(email) > MAX_EMAIL:
@@ -209,7 +213,7 @@ def _check_notification(n: dict[str, Any]) -> dict[str, Any]:
 def _add_notification(doc: dict[str, Any], n: dict[str, Any], subscribers: list[dict[str, Any]]) -> None:
     if not subscribers:
         raise invalid("A notification needs at least one subscriber.")
-    _check_subscribers(subscribers)
+    check_subscribers(subscribers)
     notification = _check_notification(n)
     if any(notification_id(x["Notification"]) == notification_id(notification) for x in doc["notifications"]):
         raise AwsError.modeled("budgets", "DuplicateRecordException",
@@ -253,7 +257,7 @@ def add_subscriber(txn: Txn, account: str, name: str, n: dict[str, Any], s: dict
     found = _find(doc, n)
     if any((x["SubscriptionType"], x["Address"]) == (s["SubscriptionType"], s["Address"]) for x in found["Subscribers"]):
         raise AwsError.modeled("budgets", "DuplicateRecordException", f"The subscriber {s['Address']} already exists for this notification.")
-    _check_subscribers([*found["Subscribers"], dict(s)])
+    check_subscribers([*found["Subscribers"], dict(s)])
     found["Subscribers"].append(dict(s))
     txn.put(BUDGETS, key(account, name), doc)
 
@@ -267,4 +271,34 @@ def delete_subscriber(txn: Txn, account: str, name: str, n: dict[str, Any], s: d
     if len(found["Subscribers"]) == 1:
         raise invalid("A notification must keep at least one subscriber.")
     found["Subscribers"].remove(match[0])
+    txn.put(BUDGETS, key(account, name), doc)
+
+
+def update_notification(txn: Txn, account: str, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """The notification `old` becomes `new`, keeping its subscribers (it may fire again)."""
+    doc = get(txn, account, name)
+    found = _find(doc, old)
+    fresh = _check_notification(new)
+    if notification_id(fresh) != notification_id(found["Notification"]) and any(
+            notification_id(x["Notification"]) == notification_id(fresh) for x in doc["notifications"]):
+        raise AwsError.modeled("budgets", "DuplicateRecordException",
+                               f"Error updating notification: the notification already exists for budget {name}.")
+    found["Notification"] = fresh
+    found.pop("period", None)
+    txn.put(BUDGETS, key(account, name), doc)
+
+
+def update_subscriber(txn: Txn, account: str, name: str, n: dict[str, Any], old: dict[str, Any], new: dict[str, Any]) -> None:
+    doc = get(txn, account, name)
+    found = _find(doc, n)
+    ident = (old["SubscriptionType"], old["Address"])
+    match = [x for x in found["Subscribers"] if (x["SubscriptionType"], x["Address"]) == ident]
+    if not match:
+        raise not_found(f"Unable to find subscriber {old['Address']} for this notification.")
+    if (new["SubscriptionType"], new["Address"]) != ident and any(
+            (x["SubscriptionType"], x["Address"]) == (new["SubscriptionType"], new["Address"]) for x in found["Subscribers"]):
+        raise AwsError.modeled("budgets", "DuplicateRecordException", f"The subscriber {new['Address']} already exists for this notification.")
+    rest = [x for x in found["Subscribers"] if x is not match[0]]
+    check_subscribers([*rest, dict(new)])
+    found["Subscribers"] = [dict(new) if x is match[0] else x for x in found["Subscribers"]]
     txn.put(BUDGETS, key(account, name), doc)

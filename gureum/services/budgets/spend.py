@@ -4,7 +4,7 @@ CostFilters (AWS's names: Service, Region, UsageType, LinkedAccount, Operation) 
 FilterExpression (Cost Explorer's Expression, gureum/billing/filters.py), summed as cost
 (COST budgets, USD) or as usage quantity (USAGE budgets). The forecast is the period's spend
 so far carried linearly to the period's end. Tag filters are not evaluated (no item matches
-one). Pure functions over given line items."""
+one). Past periods (performance history) the same way. Pure functions over given line items."""
 
 from __future__ import annotations
 
@@ -42,14 +42,33 @@ def of_budget(budget: dict[str, Any], items: list[LineItem], now: float) -> Spen
     period = budget["TimePeriod"]
     start = max(period_start(budget["TimeUnit"], now, float(period["Start"])), float(period["Start"]))
     end = min(period_end(budget["TimeUnit"], start, float(period["End"])), float(period["End"]))
-    usage = budget["BudgetType"] == "USAGE"
-    actual = 0.0
-    for item in items:
-        if _keep(budget, item):
-            actual += (item.quantity if usage else item.cost) * item.share(start, end)
+    actual = in_period(budget, items, start, end)
     elapsed = max(1.0, min(now, end) - start)
     forecast = actual * (end - start) / elapsed if now < end else actual
     return Spend(start, end, actual, forecast)
+
+
+def in_period(budget: dict[str, Any], items: list[LineItem], start: float, end: float) -> float:
+    """What the budget spent (cost, or usage quantity) between start and end."""
+    usage = budget["BudgetType"] == "USAGE"
+    return sum((i.quantity if usage else i.cost) * i.share(start, end) for i in items if _keep(budget, i))
+
+
+def periods(budget: dict[str, Any], now: float, since: float | None, until: float | None) -> list[tuple[float, float]]:
+    """The budget's periods (start, end) from its start (or `since`) to the current one (or
+    `until`), oldest first: what DescribeBudgetPerformanceHistory reports on."""
+    first, last = float(budget["TimePeriod"]["Start"]), float(budget["TimePeriod"]["End"])
+    unit = budget["TimeUnit"]
+    if unit == "CUSTOM":
+        return [(first, last)] if first <= now else []
+    stop = min(now, last, until if until is not None else now)
+    start = period_start(unit, max(first, since or first), first)
+    out = []
+    while start <= stop:
+        end = min(period_end(unit, start, last), last)
+        out.append((max(start, first), end))
+        start = end
+    return out
 
 
 def crossed(notification: dict[str, Any], limit: float, spend: Spend) -> bool:

@@ -11,6 +11,7 @@ from gureum.services.cloudformation.providers import (
     balancing,
     balancing_extras,
     billing,
+    budget_actions,
     cloudwatch_extras,
     cognito_extras,
     cognito_more,
@@ -67,3 +68,4 @@ __all__ += ["logs_more", "route53_policies"]
 __all__ += ["resolver_config"]
 __all__ += ["apigw_more", "cognito_more", "ses_more"]
 __all__ += ["billing", "lex"]
+__all__ += ["budget_actions"]
