@@ -1,5 +1,5 @@
 """SES v2 handlers (rest-json): email identities, the account, SendEmail (Simple, Raw,
-Template), templates, configuration sets; over the same identities, templates, configuration
+Template; ListManagementOptions against contacts.py), templates, configuration sets; over the same identities, templates, configuration
 sets and sent messages as v1."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError, NotImplementedOperation
-from gureum.services.ses import configsets, identities, messages, outbound, sending, templates
+from gureum.services.ses import configsets, contacts, identities, messages, outbound, sending, templates
 from gureum.services.ses.api_v1 import _render_mime
 from gureum.services.ses.settings import SesSettings
 from gureum.store import Txn
@@ -186,7 +186,32 @@ async def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
                 out.status = "RenderingFailure"
     out.configuration_set = params.get("ConfigurationSetName")
     out.tags = [{"Name": t["Name"], "Value": t["Value"]} for t in params.get("EmailTags") or []]
+    if params.get("ListManagementOptions"):
+        await _list_management(ctx, out, params["ListManagementOptions"])
     return {"MessageId": await outbound.send(ctx.app, ctx.account_id, ctx.region, out, "sesv2")}
+
+
+async def _list_management(ctx: RequestContext, out: sending.Outgoing, options: dict[str, Any]) -> None:
+    """ListManagementOptions: the list's unsubscribed contacts are not sent to (a message all
+    of whose recipients unsubscribed is kept, never delivered); the mail carries the
+    List-Unsubscribe link (of its first recipient) and RFC 8058's one-click header."""
+    name, topic = options["ContactListName"], options.get("TopicName")
+
+    def run(t: Txn) -> tuple[list[str], dict[str, Any]]:
+        return (contacts.unsubscribed(t, ctx.account_id, ctx.region, name, topic, out.recipients),
+                contacts.get_list(t, ctx.account_id, ctx.region, name))
+
+    gone, listing = await ctx.app.store.read(run)
+    lowered = {a.lower() for a in gone}
+    if gone and len(gone) == len(out.recipients):
+        out.status = "Unsubscribed"
+    elif gone:
+        out.to, out.cc, out.bcc = ([a for a in group if sending.address_of(a).lower() not in lowered]
+                                   for group in (out.to, out.cc, out.bcc))
+    first = sending.address_of(out.recipients[0]) if out.recipients else ""
+    link = outbound.unsubscribe_link(ctx.app, ctx.account_id, ctx.region, name, topic, first,
+                                     contacts.unsubscribe_code(listing, first, topic))
+    out.headers = [("List-Unsubscribe", f"<{link}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
 
 
 # --- templates --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ against the sending quota, listed at GET /_gureum/ses, relayed onward.
 Table ses_messages: "{account}/{region}/{ms:013d}/{id}" -> {"id", "account", "region",
 "source", "destination": [every recipient], "to", "cc", "bcc", "subject", "body": {"text",
 "html"}, "raw" (the MIME message as sent, text), "timestamp" (s), "status": "Sent" |
-"RenderingFailure", "relay": "pending" | "sent" | "failed" | "none", "template"?,
+"RenderingFailure" | "Unsubscribed" (every recipient left its contact list: never delivered), "relay": "pending" | "sent" | "failed" | "none", "template"?,
 "configuration_set"?, "tags"?}. Table ses_sent: "{account}/{region}/{hour}" -> {"n": recipients
 sent in that UTC hour}: the last 24 hours' sum is GetSendQuota's SentLast24Hours. Table
 ses_relay_queue: "{ms:013d}/{account}/{region}/{id}" -> {"key": the message's key}, the messages
@@ -30,11 +30,15 @@ def new_id(now: float) -> str:
     return f"0100{int(now * 1000):012x}-{uuid.uuid4()}-000000"
 
 
+def key_of(account: str, region: str, timestamp: float, message_id: str) -> str:
+    return f"{account}/{region}/{int(timestamp * 1000):013d}/{message_id}"
+
+
 def add(txn: Txn, account: str, region: str, doc: dict[str, Any], *, relay: bool, count: bool = True) -> str:
     """Keep a sent message (`doc` has at least id, timestamp, destination); queue it for the
     relay when `relay`; count its recipients against the quota when `count`."""
     now = float(doc["timestamp"])
-    k = f"{account}/{region}/{int(now * 1000):013d}/{doc['id']}"
+    k = key_of(account, region, now, doc["id"])
     doc = {**doc, "account": account, "region": region, "relay": "pending" if relay else "none"}
     txn.put(MESSAGES, k, doc)
     if relay:
@@ -90,7 +94,7 @@ def relayed(txn: Txn, queue_key: str, message_key: str, outcome: str) -> None:
 
 
 def message_key(doc: dict[str, Any]) -> str:
-    return f"{doc['account']}/{doc['region']}/{int(float(doc['timestamp']) * 1000):013d}/{doc['id']}"
+    return key_of(doc["account"], doc["region"], float(doc["timestamp"]), doc["id"])
 
 
 def now() -> float:
