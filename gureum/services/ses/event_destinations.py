@@ -30,7 +30,8 @@ V1_TYPES = {"send": "SEND", "reject": "REJECT", "bounce": "BOUNCE", "complaint":
 V2_TYPES = {*V1_TYPES.values(), "DELIVERY_DELAY", "SUBSCRIPTION"}
 V1_SOURCES = {"messageTag": "MESSAGE_TAG", "emailHeader": "EMAIL_HEADER", "linkTag": "LINK_TAG"}
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_DIMENSION = re.compile(r"^[A-Za-z0-9_:-]{1,256}$")
+_DIMENSION = {"DimensionName": re.compile(r"^[A-Za-z0-9_:-]{1,256}$"),
+              "DefaultDimensionValue": re.compile(r"^[A-Za-z0-9_-]{1,256}$")}
 _UNSERVED = {"KinesisFirehoseDestination": "Kinesis Data Firehose", "EventBridgeDestination": "EventBridge",
              "PinpointDestination": "Amazon Pinpoint"}
 
@@ -118,10 +119,11 @@ def check(doc: dict[str, Any], service: str, cs: str) -> None:
         if not configs:
             raise Invalid("CloudWatch", "DimensionConfigurations must contain at least one dimension.")
         for c in configs:
-            for field in ("DimensionName", "DefaultDimensionValue"):
-                if not _DIMENSION.match(str(c.get(field) or "")):
+            for field, pattern in _DIMENSION.items():
+                if not pattern.match(str(c.get(field) or "")):
+                    colons = " and colons" if field == "DimensionName" else ""
                     raise Invalid("CloudWatch", f"Invalid {field}: {c.get(field)!r}. It can only contain ASCII "
-                                                "letters, numbers, underscores, dashes and colons, 1 to 256 long.")
+                                                f"letters, numbers, underscores, dashes{colons}, 1 to 256 long.")
             if c.get("DimensionValueSource") not in V1_SOURCES.values():
                 raise Invalid("CloudWatch", f"Invalid DimensionValueSource: {c.get('DimensionValueSource')}")
 
