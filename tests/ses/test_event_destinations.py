@@ -131,6 +131,25 @@ def test_send_delivery_and_bounce_events_reach_an_sns_topic(ses: SesGureum, pair
     assert not any(e["eventType"] == "Delivery" and e["mail"]["messageId"] == bid for e in seen)
 
 
+def test_a_template_missing_an_attribute_publishes_a_rendering_failure(ses: SesGureum, pair: tuple[str, str]) -> None:
+    v1 = ses.client("ses")
+    sender, rcpt = pair
+    topic, url = _topic_queue(ses)
+    cs, template = f"ev-{uuid.uuid4().hex[:6]}", f"tpl-{uuid.uuid4().hex[:6]}"
+    v1.create_configuration_set(ConfigurationSet={"Name": cs})
+    v1.create_configuration_set_event_destination(ConfigurationSetName=cs, EventDestination={
+        "Name": "failures", "Enabled": True, "MatchingEventTypes": ["renderingFailure"],
+        "SNSDestination": {"TopicARN": topic}})
+    v1.create_template(Template={"TemplateName": template, "SubjectPart": "Hi {{name}}", "TextPart": "{{missing}}"})
+    mid = v1.send_templated_email(Source=sender, Destination={"ToAddresses": [rcpt]}, Template=template,
+                                  TemplateData='{"name": "Ann"}', ConfigurationSetName=cs)["MessageId"]
+    seen: list[dict[str, Any]] = []
+    wait_for("a Rendering Failure event", lambda: any(e["mail"]["messageId"] == mid for e in _events(ses, url, seen)), 30)
+    assert [e["eventType"] for e in seen] == ["Rendering Failure"]
+    assert seen[0]["failure"] == {"templateName": template,
+                                  "errorMessage": "Attribute 'missing' is not present in the rendering data."}
+
+
 def test_v2_send_metrics_reach_cloudwatch_with_the_configured_dimension(ses: SesGureum, pair: tuple[str, str]) -> None:
     v2, cw = ses.client("sesv2"), ses.client("cloudwatch")
     sender, rcpt = pair

@@ -204,10 +204,11 @@ def _rendered(doc: dict[str, Any], data_text: str | None, base: sending.Outgoing
     base.template = doc["TemplateName"]
     try:
         base.subject, base.text, base.html = templates.render_template(doc, data)
-    except templates.MissingAttribute:
+    except templates.MissingAttribute as exc:
         # AWS accepts the send and reports a rendering failure: the message is never delivered
         base.subject, base.text, base.html = templates.subject_anyway(doc, data), None, None
         base.status = "RenderingFailure"
+        base.failure = f"Attribute '{exc.name}' is not present in the rendering data."
     return base
 
 

@@ -181,9 +181,10 @@ async def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
             out.template = doc["TemplateName"] or None
             try:
                 out.subject, out.text, out.html = templates.render_template(doc, data)
-            except templates.MissingAttribute:
+            except templates.MissingAttribute as exc:
                 out.subject = templates.subject_anyway(doc, data)
                 out.status = "RenderingFailure"
+                out.failure = f"Attribute '{exc.name}' is not present in the rendering data."
     out.configuration_set = params.get("ConfigurationSetName")
     out.tags = [{"Name": t["Name"], "Value": t["Value"]} for t in params.get("EmailTags") or []]
     if params.get("ListManagementOptions"):

@@ -47,7 +47,7 @@ async def send(app: App, account: str, region: str, out: sending.Outgoing, servi
             if out.status == "RenderingFailure":
                 await events.publish(app, doc, "RENDERING_FAILURE", {
                     "templateName": out.template or "",
-                    "errorMessage": "Attribute is not present in the rendering data."})
+                    "errorMessage": out.failure})
     relay.wake(app)
     return message_id
 

@@ -48,6 +48,7 @@ class Outgoing:
     return_path: str | None = None
     envelope_from: str | None = None  # raw sends: the Source parameter, when given
     headers: list[tuple[str, str]] = field(default_factory=list)  # added by SES (List-Unsubscribe)
+    failure: str = ""  # why rendering failed (the Rendering Failure event's errorMessage)
 
     @property
     def recipients(self) -> list[str]:
