@@ -13,13 +13,16 @@ them, as AWS publishes them:
 The events gureum observes: SEND when the send is accepted; RENDERING_FAILURE when a template
 lacks an attribute; DELIVERY when the relay (`ses.relay`) accepts the message; BOUNCE when it
 refuses it for good (5xx). REJECT (SES's virus scan), COMPLAINT, DELIVERY_DELAY, SUBSCRIPTION,
-OPEN and CLICK (which need tracking links and a pixel) are never published. A destination that
-cannot be reached is logged, never the sender's error."""
+OPEN and CLICK (which need tracking links and a pixel) are never published. Events are queued
+in the transaction that made them (messages.py's ses_event_queue) and published by the
+worker's sweep (`drain`), at least once, so a send never waits on its destinations; a
+destination that cannot be reached is logged, never the sender's error."""
 
 from __future__ import annotations
 
 import datetime
 import email.utils
+import functools
 import logging
 import uuid
 from email import policy
@@ -29,10 +32,11 @@ from typing import TYPE_CHECKING, Any
 from gureum.aws import arn as arns
 from gureum.aws.errors import AwsError
 from gureum.delivery import deliver
-from gureum.services.ses import event_destinations
+from gureum.services.ses import event_destinations, messages
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.store import Txn
 
 log = logging.getLogger("gureum.ses")
 NAMESPACE = "AWS/SES"
@@ -142,3 +146,20 @@ async def publish(app: App, doc: dict[str, Any], event: str, detail: dict[str, A
             cloudwatch.emit(app, account, region, NAMESPACE, METRIC[event], dims, 1.0, "Count")
         done += 1
     return done
+
+
+def _published(txn: Txn, queue_key: str) -> None:
+    txn.delete(messages.EVENT_QUEUE, queue_key)
+
+
+async def drain(app: App) -> int:
+    """Publish every queued event, oldest first; how many."""
+    done = 0
+    while True:
+        batch = await app.store.run(lambda t: messages.queued_events(t))
+        if not batch:
+            return done
+        for qk, doc, row in batch:
+            await publish(app, doc, str(row["event"]), dict(row["detail"]))
+            await app.store.run(functools.partial(_published, queue_key=qk))
+            done += 1

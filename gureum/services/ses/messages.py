@@ -9,6 +9,10 @@ Table ses_messages: "{account}/{region}/{ms:013d}/{id}" -> {"id", "account", "re
 sent in that UTC hour}: the last 24 hours' sum is GetSendQuota's SentLast24Hours. Table
 ses_relay_queue: "{ms:013d}/{account}/{region}/{id}" -> {"key": the message's key}, the messages
 not yet handed to the relay (relay.py drains it; a message stays queued until the relay took it).
+Table ses_event_queue: "{ms:013d}/{account}/{region}/{id}/{event}" -> {"key": the message's key,
+"event": SEND | RENDERING_FAILURE | DELIVERY | BOUNCE, "detail": the event record's detail
+object}: sending events of messages sent with a configuration set, written in the transaction
+that made them, drained by the worker (events.py) so that a send never waits on publishing.
 
 Message ids have AWS's shape: "0100" + 12 hex digits of the send time in ms + "-" + a UUID +
 "-000000"."""
@@ -24,6 +28,7 @@ from gureum.store import Txn
 MESSAGES = "ses_messages"
 SENT = "ses_sent"
 RELAY_QUEUE = "ses_relay_queue"
+EVENT_QUEUE = "ses_event_queue"
 
 
 def new_id(now: float) -> str:
@@ -41,6 +46,11 @@ def add(txn: Txn, account: str, region: str, doc: dict[str, Any], *, relay: bool
     k = key_of(account, region, now, doc["id"])
     doc = {**doc, "account": account, "region": region, "relay": "pending" if relay else "none"}
     txn.put(MESSAGES, k, doc)
+    if doc.get("configuration_set"):
+        queue_event(txn, k, doc, "SEND", {}, now)
+        if doc.get("status") == "RenderingFailure":
+            queue_event(txn, k, doc, "RENDERING_FAILURE", {"templateName": doc.get("template") or "",
+                                                           "errorMessage": doc.get("failure") or ""}, now)
     if relay:
         txn.put(RELAY_QUEUE, f"{int(now * 1000):013d}/{account}/{region}/{doc['id']}", {"key": k})
     if count:
@@ -48,6 +58,23 @@ def add(txn: Txn, account: str, region: str, doc: dict[str, Any], *, relay: bool
         row = txn.get(SENT, hk) or {"n": 0}
         txn.put(SENT, hk, {"n": int(row["n"]) + len(doc["destination"])})
     return k
+
+
+def queue_event(txn: Txn, message_key: str, doc: dict[str, Any], event: str, detail: dict[str, Any], now: float) -> None:
+    txn.put(EVENT_QUEUE, f"{int(now * 1000):013d}/{doc['account']}/{doc['region']}/{doc['id']}/{event}",
+            {"key": message_key, "event": event, "detail": detail})
+
+
+def queued_events(txn: Txn, limit: int = 50) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(queue key, message, queued event) of events waiting to be published, oldest first."""
+    out = []
+    for qk, row in txn.scan(EVENT_QUEUE, limit=limit):
+        doc = txn.get(MESSAGES, str(row["key"]))
+        if doc is None:
+            txn.delete(EVENT_QUEUE, qk)
+            continue
+        out.append((qk, doc, row))
+    return out
 
 
 def sent_last_24h(txn: Txn, account: str, region: str, now: float) -> int:
@@ -86,11 +113,16 @@ def queued(txn: Txn, limit: int = 50) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def relayed(txn: Txn, queue_key: str, message_key: str, outcome: str) -> None:
+def relayed(txn: Txn, queue_key: str, message_key: str, outcome: str,
+            event: tuple[str, dict[str, Any]] | None = None) -> None:
+    """The relay's outcome for a message; `event` (name, detail) queued for publishing when
+    the message names a configuration set."""
     txn.delete(RELAY_QUEUE, queue_key)
     doc = txn.get(MESSAGES, message_key)
     if doc is not None:
         txn.put(MESSAGES, message_key, {**doc, "relay": outcome})
+        if event is not None and doc.get("configuration_set"):
+            queue_event(txn, message_key, doc, event[0], event[1], time.time())
 
 
 def message_key(doc: dict[str, Any]) -> str:

@@ -4,7 +4,8 @@ store transaction (sending.py), the usage ledger (SES bills per recipient: the p
 identity) are composed and kept here too, and the link is logged; so is the mail AWS itself
 sends an account (`send_system`: Budgets' alerts from aws-budgets@email.amazon.com), kept without
 the account's identity, sandbox and quota rules and not billed to it. A send with a
-configuration set publishes its SEND (and RENDERING_FAILURE) events (events.py)."""
+configuration set queues its SEND (and RENDERING_FAILURE) events in its transaction
+(messages.py); the worker publishes them (events.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from gureum.aws import arn as arns
-from gureum.services.ses import events, messages, relay, sending
+from gureum.services.ses import relay, sending
 from gureum.services.ses.settings import SesSettings
 
 if TYPE_CHECKING:
@@ -40,14 +41,6 @@ async def send(app: App, account: str, region: str, out: sending.Outgoing, servi
     app.ledger.record(account, "requests", {
         "aws_service": "ses", "unit": "SES-Recipients", "region": region,
         "resource": arns.ses_identity(region, account, out.sender_address), "requests": len(out.recipients)})
-    if out.configuration_set:
-        doc = await app.store.read(lambda t: t.get(messages.MESSAGES, messages.key_of(account, region, now, message_id)))
-        if doc is not None:
-            await events.publish(app, doc, "SEND", {})
-            if out.status == "RenderingFailure":
-                await events.publish(app, doc, "RENDERING_FAILURE", {
-                    "templateName": out.template or "",
-                    "errorMessage": out.failure})
     relay.wake(app)
     return message_id
 

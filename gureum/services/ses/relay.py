@@ -3,8 +3,9 @@ names (a MailHog-style inbox, a test server): the worker drains messages.py's re
 oldest first, one SMTP transaction per message (envelope sender: the message's source
 address; recipients: every To, Cc and Bcc). A message the relay refuses for good (5xx) is
 marked "failed"; one it cannot reach stays queued and is retried on the next sweep. A message
-sent with a configuration set publishes DELIVERY when the relay takes it, BOUNCE when it
-refuses it for good (events.py). Without a
+sent with a configuration set queues DELIVERY when the relay takes it, BOUNCE when it refuses
+it for good (messages.py's event queue); each sweep then publishes the queued events
+(events.py). Without a
 relay setting messages are marked "none" and only kept.
 
 smtplib runs in a worker thread: the event loop never waits on the relay."""
@@ -58,6 +59,16 @@ def deliver(address: tuple[str, int], doc: dict[str, Any]) -> tuple[str, str]:
     return "sent", ""
 
 
+def _event(doc: dict[str, Any], outcome: str, reply: str, reporting: str) -> tuple[str, dict[str, Any]] | None:
+    """The sending event of the relay's outcome: DELIVERY, or BOUNCE when refused for good."""
+    now = time.time()
+    if outcome == "sent":
+        return "DELIVERY", events.delivery_detail(doc, now, reporting)
+    if outcome == "failed":
+        return "BOUNCE", events.bounce_detail(doc, now, reporting, reply)
+    return None
+
+
 class Relay:
     """This node's relay worker: `wake()` after queueing a message."""
 
@@ -85,17 +96,10 @@ class Relay:
                         log.warning("SES relay %s:%d: %s (message %s stays queued)", *address, exc, doc["id"])
                         return done
                 mk = messages.message_key(doc)
-                await self.app.store.run(functools.partial(messages.relayed, queue_key=qk, message_key=mk, outcome=outcome))
-                if address is not None and doc.get("configuration_set"):
-                    await self._publish(doc, outcome, reply, f"{address[0]}:{address[1]}")
+                event = None if address is None else _event(doc, outcome, reply, f"{address[0]}:{address[1]}")
+                await self.app.store.run(functools.partial(messages.relayed, queue_key=qk, message_key=mk, outcome=outcome,
+                                                           event=event))
                 done += 1
-
-    async def _publish(self, doc: dict[str, Any], outcome: str, reply: str, reporting: str) -> None:
-        now = time.time()
-        if outcome == "sent":
-            await events.publish(self.app, doc, "DELIVERY", events.delivery_detail(doc, now, reporting))
-        elif outcome == "failed":
-            await events.publish(self.app, doc, "BOUNCE", events.bounce_detail(doc, now, reporting, reply))
 
     async def run(self) -> None:
         while True:
@@ -108,6 +112,10 @@ class Relay:
                 await self.drain()
             except Exception:
                 log.exception("SES relay sweep failed")
+            try:
+                await events.drain(self.app)
+            except Exception:
+                log.exception("SES event publishing failed")
 
 
 def wake(app: App) -> None:

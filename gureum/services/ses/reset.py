@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from gureum.store import Txn
 
 TABLES = (identities.IDENTITIES, templates.TEMPLATES, configsets.CONFIG_SETS, configsets.EVENT_DESTINATIONS, receipt.RULE_SETS, receipt.ACTIVE,
-          filters.FILTERS, custom_verification.TABLE, messages.MESSAGES, messages.SENT, messages.RELAY_QUEUE,
+          filters.FILTERS, custom_verification.TABLE, messages.MESSAGES, messages.SENT, messages.RELAY_QUEUE, messages.EVENT_QUEUE,
           contacts.LISTS, contacts.CONTACTS)
 
 

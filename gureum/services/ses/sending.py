@@ -191,6 +191,8 @@ def keep(txn: Txn, account: str, region: str, out: Outgoing, *, now: float, rela
     }
     if out.template:
         doc["template"] = out.template
+    if out.failure:
+        doc["failure"] = out.failure
     if out.configuration_set:
         doc["configuration_set"] = out.configuration_set
     if out.tags:
