@@ -6,11 +6,13 @@ List-Unsubscribe link, and following it opts the contact out."""
 from __future__ import annotations
 
 import email
+import json
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from email import policy
+from typing import Any
 
 import pytest
 from waiting import wait_for
@@ -101,7 +103,8 @@ def test_list_management_skips_unsubscribed_contacts_and_adds_list_unsubscribe(s
     v2.create_contact(ContactListName=contact_list, EmailAddress=left,
                       TopicPreferences=[{"TopicName": "news", "SubscriptionStatus": "OPT_OUT"}])
     subject = f"news-{uuid.uuid4().hex[:6]}"
-    content = {"Simple": {"Subject": {"Data": subject}, "Body": {"Text": {"Data": "hello"}}}}
+    content = {"Simple": {"Subject": {"Data": subject},
+                          "Body": {"Text": {"Data": "hello; to leave: {{amazonSESUnsubscribeUrl}}"}}}}
     options = {"ContactListName": contact_list, "TopicName": "news"}
     v2.send_email(FromEmailAddress=sender, Destination={"ToAddresses": [stays, left]}, Content=content,
                   ListManagementOptions=options)
@@ -125,6 +128,43 @@ def test_list_management_skips_unsubscribed_contacts_and_adds_list_unsubscribe(s
     mid = v2.send_email(FromEmailAddress=sender, Destination={"ToAddresses": [stays]}, ListManagementOptions=options,
                         Content={"Simple": {"Subject": {"Data": again}, "Body": {"Text": {"Data": "hello"}}}})["MessageId"]
     assert [m["status"] for m in ses.sent(stays) if m["id"] == mid] == ["Unsubscribed"]
+    assert link in mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     with pytest.raises(urllib.error.HTTPError) as bad:
         urllib.request.urlopen(link.replace("code=", "code=0"), timeout=10)
     assert bad.value.code == 400
+
+
+def test_an_unsubscribed_recipient_bounces_through_the_configuration_set(ses: SesGureum, contact_list: str) -> None:
+    v1, v2, sns, sqs = ses.client("ses"), ses.client("sesv2"), ses.client("sns"), ses.client("sqs")
+    sender, left = _addr("bfrom"), _addr("gone")
+    for a in (sender, left):
+        verify_address(ses, a)
+    v2.create_contact(ContactListName=contact_list, EmailAddress=left, UnsubscribeAll=True)
+    topic = sns.create_topic(Name=f"unsub-{uuid.uuid4().hex[:6]}")["TopicArn"]
+    url = sqs.create_queue(QueueName=f"unsub-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    cs = f"unsub-{uuid.uuid4().hex[:6]}"
+    v1.create_configuration_set(ConfigurationSet={"Name": cs})
+    v1.create_configuration_set_event_destination(ConfigurationSetName=cs, EventDestination={
+        "Name": "bounces", "Enabled": True, "MatchingEventTypes": ["bounce"], "SNSDestination": {"TopicARN": topic}})
+    template = f"tpl-{uuid.uuid4().hex[:6]}"
+    v2.create_email_template(TemplateName=template, TemplateContent={
+        "Subject": "Hi {{name}}", "Text": "Bye: {{amazonSESUnsubscribeUrl}}"})
+    mid = v2.send_email(FromEmailAddress=sender, Destination={"ToAddresses": [left]}, ConfigurationSetName=cs,
+                        ListManagementOptions={"ContactListName": contact_list},
+                        Content={"Template": {"TemplateName": template, "TemplateData": '{"name": "Ann"}'}})["MessageId"]
+    found: list[dict[str, Any]] = []
+
+    def bounced() -> bool:
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            found.append(json.loads(json.loads(m["Body"])["Message"]))
+        return any(e["mail"]["messageId"] == mid for e in found)
+
+    wait_for("the unsubscribed recipient's Bounce", bounced, 30)
+    event = next(e for e in found if e["mail"]["messageId"] == mid)
+    assert event["eventType"] == "Bounce"
+    assert event["bounce"]["bounceSubType"] == "UnsubscribedRecipient"
+    assert [r["emailAddress"] for r in event["bounce"]["bouncedRecipients"]] == [left]
+    kept = [m for m in ses.sent(left) if m["id"] == mid][0]
+    assert kept["status"] == "Unsubscribed" and "/_gureum/ses/unsubscribe?" in kept["body"]["text"]

@@ -178,6 +178,8 @@ async def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
                 data = templates.data_of(spec.get("TemplateData"))
             except ValueError:
                 raise AwsError.modeled("sesv2", "BadRequestException", "Template data must be a valid JSON object.") from None
+            if params.get("ListManagementOptions"):  # the placeholder stays for _list_management
+                data.setdefault("amazonSESUnsubscribeUrl", UNSUBSCRIBE_PLACEHOLDER)
             out.template = doc["TemplateName"] or None
             try:
                 out.subject, out.text, out.html = templates.render_template(doc, data)
@@ -192,10 +194,14 @@ async def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     return {"MessageId": await outbound.send(ctx.app, ctx.account_id, ctx.region, out, "sesv2")}
 
 
+UNSUBSCRIBE_PLACEHOLDER = "{{amazonSESUnsubscribeUrl}}"
+
+
 async def _list_management(ctx: RequestContext, out: sending.Outgoing, options: dict[str, Any]) -> None:
     """ListManagementOptions: the list's unsubscribed contacts are not sent to (a message all
-    of whose recipients unsubscribed is kept, never delivered); the mail carries the
-    List-Unsubscribe link (of its first recipient) and RFC 8058's one-click header."""
+    of whose recipients unsubscribed is kept, never delivered; with a configuration set they
+    bounce); the mail carries the List-Unsubscribe link (of its first recipient) and RFC
+    8058's one-click header, and the link replaces {{amazonSESUnsubscribeUrl}} in the body."""
     name, topic = options["ContactListName"], options.get("TopicName")
 
     def run(t: Txn) -> tuple[list[str], dict[str, Any]]:
@@ -204,6 +210,7 @@ async def _list_management(ctx: RequestContext, out: sending.Outgoing, options: 
 
     gone, listing = await ctx.app.store.read(run)
     lowered = {a.lower() for a in gone}
+    out.unsubscribed = gone
     if gone and len(gone) == len(out.recipients):
         out.status = "Unsubscribed"
     elif gone:
@@ -213,6 +220,11 @@ async def _list_management(ctx: RequestContext, out: sending.Outgoing, options: 
     link = outbound.unsubscribe_link(ctx.app, ctx.account_id, ctx.region, name, topic, first,
                                      contacts.unsubscribe_code(listing, first, topic))
     out.headers = [("List-Unsubscribe", f"<{link}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+    # SES puts the link where the content asks for it
+    if out.text is not None:
+        out.text = out.text.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+    if out.html is not None:
+        out.html = out.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
 
 
 # --- templates --------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ them, as AWS publishes them:
 
 The events gureum observes: SEND when the send is accepted; RENDERING_FAILURE when a template
 lacks an attribute; DELIVERY when the relay (`ses.relay`) accepts the message; BOUNCE when it
-refuses it for good (5xx). REJECT (SES's virus scan), COMPLAINT, DELIVERY_DELAY, SUBSCRIPTION,
+refuses it for good (5xx), and for recipients who unsubscribed from the contact list the send
+names (ListManagementOptions; subtype UnsubscribedRecipient, as SES does). REJECT (SES's virus scan), COMPLAINT, DELIVERY_DELAY, SUBSCRIPTION,
 OPEN and CLICK (which need tracking links and a pixel) are never published. Events are queued
 in the transaction that made them (messages.py's ses_event_queue) and published by the
 worker's sweep (`drain`), at least once, so a send never waits on its destinations; a
@@ -114,11 +115,15 @@ def delivery_detail(doc: dict[str, Any], now: float, reporting: str) -> dict[str
             "recipients": list(doc["destination"]), "smtpResponse": "250 OK", "reportingMTA": reporting}
 
 
-def bounce_detail(doc: dict[str, Any], now: float, reporting: str, diagnostic: str) -> dict[str, Any]:
-    return {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": iso(now),
+def bounce_detail(doc: dict[str, Any], now: float, reporting: str, diagnostic: str, *,
+                  recipients: list[str] | None = None, subtype: str = "General") -> dict[str, Any]:
+    """A Bounce's detail: the relay refused (General), or the recipients unsubscribed from
+    the contact list the send named (UnsubscribedRecipient)."""
+    return {"bounceType": "Permanent", "bounceSubType": subtype, "timestamp": iso(now),
             "feedbackId": f"0100{int(now * 1000):012x}-{uuid.uuid4()}-000000", "reportingMTA": f"dns; {reporting}",
             "bouncedRecipients": [{"emailAddress": r, "action": "failed", "status": "5.0.0",
-                                   "diagnosticCode": f"smtp; {diagnostic}"} for r in doc["destination"]]}
+                                   "diagnosticCode": f"smtp; {diagnostic}"}
+                                  for r in (doc["destination"] if recipients is None else recipients)]}
 
 
 async def publish(app: App, doc: dict[str, Any], event: str, detail: dict[str, Any]) -> int:

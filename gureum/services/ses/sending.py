@@ -21,7 +21,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from gureum.aws.errors import AwsError
-from gureum.services.ses import configsets, identities, messages
+from gureum.services.ses import configsets, events, identities, messages
 from gureum.store import Txn
 
 MAX_RECIPIENTS = 50
@@ -49,6 +49,7 @@ class Outgoing:
     envelope_from: str | None = None  # raw sends: the Source parameter, when given
     headers: list[tuple[str, str]] = field(default_factory=list)  # added by SES (List-Unsubscribe)
     failure: str = ""  # why rendering failed (the Rendering Failure event's errorMessage)
+    unsubscribed: list[str] = field(default_factory=list)  # recipients skipped by ListManagementOptions
 
     @property
     def recipients(self) -> list[str]:
@@ -197,5 +198,9 @@ def keep(txn: Txn, account: str, region: str, out: Outgoing, *, now: float, rela
         doc["configuration_set"] = out.configuration_set
     if out.tags:
         doc["tags"] = out.tags
-    messages.add(txn, account, region, doc, relay=relay, count=count)
+    k = messages.add(txn, account, region, doc, relay=relay, count=count)
+    if out.unsubscribed and out.configuration_set:
+        detail = events.bounce_detail(doc, now, "gureum", "550 5.0.0 The recipient unsubscribed from the contact list",
+                                      recipients=out.unsubscribed, subtype="UnsubscribedRecipient")
+        messages.queue_event(txn, k, {**doc, "account": account, "region": region}, "BOUNCE", detail, now)
     return message_id
