@@ -13,9 +13,18 @@ from harness import GureumProcess
 
 @dataclass
 class Inbox:
-    """What the relay's SMTP server received: (envelope sender, recipients, bytes)."""
+    """What the relay's SMTP server received: (envelope sender, recipients, bytes); it refuses
+    "bounce-..." recipients with 550."""
 
     mails: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        """Recipients whose local part starts with "bounce-" are refused for good (a bounce)."""
+        if address.startswith("bounce-"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""

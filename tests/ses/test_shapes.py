@@ -38,6 +38,11 @@ def test_v1_and_v2_responses_match_the_model(ses: SesGureum) -> None:
     v1.create_configuration_set(ConfigurationSet={"Name": "shape-cs"})
     v1.describe_configuration_set(ConfigurationSetName="shape-cs", ConfigurationSetAttributeNames=["reputationOptions"])
     v1.list_configuration_sets()
+    v1.create_configuration_set_event_destination(ConfigurationSetName="shape-cs", EventDestination={
+        "Name": "cw", "Enabled": True, "MatchingEventTypes": ["send"], "CloudWatchDestination": {"DimensionConfigurations": [
+            {"DimensionName": "d", "DimensionValueSource": "messageTag", "DefaultDimensionValue": "x"}]}})
+    v1.describe_configuration_set(ConfigurationSetName="shape-cs", ConfigurationSetAttributeNames=["eventDestinations"])
+    v1.delete_configuration_set_event_destination(ConfigurationSetName="shape-cs", EventDestinationName="cw")
     v1.create_receipt_rule_set(RuleSetName="shape-set")
     v1.create_receipt_rule(RuleSetName="shape-set", Rule={"Name": "r1", "Enabled": True, "Recipients": [domain],
                                                           "Actions": [{"StopAction": {"Scope": "RuleSet"}}]})
@@ -62,6 +67,18 @@ def test_v1_and_v2_responses_match_the_model(ses: SesGureum) -> None:
     v2.create_configuration_set(ConfigurationSetName="shape-cs2", Tags=[{"Key": "k", "Value": "v"}])
     v2.get_configuration_set(ConfigurationSetName="shape-cs2")
     v2.list_configuration_sets()
+    v2.create_configuration_set_event_destination(ConfigurationSetName="shape-cs2", EventDestinationName="cw", EventDestination={
+        "Enabled": True, "MatchingEventTypes": ["SEND"], "CloudWatchDestination": {"DimensionConfigurations": [
+            {"DimensionName": "d", "DimensionValueSource": "MESSAGE_TAG", "DefaultDimensionValue": "x"}]}})
+    v2.get_configuration_set_event_destinations(ConfigurationSetName="shape-cs2")
+    v2.create_contact_list(ContactListName="shape-list", Description="d", Topics=[
+        {"TopicName": "t", "DisplayName": "T", "DefaultSubscriptionStatus": "OPT_IN"}])
+    v2.get_contact_list(ContactListName="shape-list")
+    v2.list_contact_lists()
+    v2.create_contact(ContactListName="shape-list", EmailAddress=rcpt, AttributesData="{}")
+    v2.get_contact(ContactListName="shape-list", EmailAddress=rcpt)
+    v2.list_contacts(ContactListName="shape-list")
+    v2.delete_contact_list(ContactListName="shape-list")
     v2.delete_configuration_set(ConfigurationSetName="shape-cs2")
     v2.delete_email_template(TemplateName="shape2")
     assert not r1.findings, r1.report()

@@ -11,7 +11,7 @@ from typing import Any
 from gureum.aws import paging
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.ses import configsets, identities, messages, outbound, sending, templates
+from gureum.services.ses import configsets, event_destinations, identities, messages, outbound, sending, templates
 from gureum.services.ses.settings import SesSettings
 from gureum.store import Txn
 
@@ -204,10 +204,11 @@ def _rendered(doc: dict[str, Any], data_text: str | None, base: sending.Outgoing
     base.template = doc["TemplateName"]
     try:
         base.subject, base.text, base.html = templates.render_template(doc, data)
-    except templates.MissingAttribute:
+    except templates.MissingAttribute as exc:
         # AWS accepts the send and reports a rendering failure: the message is never delivered
         base.subject, base.text, base.html = templates.subject_anyway(doc, data), None, None
         base.status = "RenderingFailure"
+        base.failure = f"Attribute '{exc.name}' is not present in the rendering data."
     return base
 
 
@@ -345,7 +346,13 @@ async def create_configuration_set(ctx: RequestContext, params: dict[str, Any]) 
 
 @operation("ses", "DescribeConfigurationSet")
 async def describe_configuration_set(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    doc = await ctx.app.store.read(lambda t: configsets.get(t, ctx.account_id, ctx.region, params["ConfigurationSetName"]))
+    name = params["ConfigurationSetName"]
+
+    def run(t: Txn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return (configsets.get(t, ctx.account_id, ctx.region, name),
+                event_destinations.listing(t, ctx.account_id, ctx.region, name))
+
+    doc, destinations = await ctx.app.store.read(run)
     out: dict[str, Any] = {"ConfigurationSet": {"Name": doc["Name"]}}
     wanted = set(params.get("ConfigurationSetAttributeNames") or [])
     if "reputationOptions" in wanted:
@@ -354,7 +361,7 @@ async def describe_configuration_set(ctx: RequestContext, params: dict[str, Any]
     if "deliveryOptions" in wanted and doc.get("DeliveryOptions"):
         out["DeliveryOptions"] = doc["DeliveryOptions"]
     if "eventDestinations" in wanted:
-        out["EventDestinations"] = []
+        out["EventDestinations"] = [event_destinations.to_v1(d) for d in destinations]
     return out
 
 

@@ -1,5 +1,5 @@
 """SES v2 handlers (rest-json): email identities, the account, SendEmail (Simple, Raw,
-Template), templates, configuration sets; over the same identities, templates, configuration
+Template; ListManagementOptions against contacts.py), templates, configuration sets; over the same identities, templates, configuration
 sets and sent messages as v1."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from gureum.aws import paging, tags
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError, NotImplementedOperation
-from gureum.services.ses import configsets, identities, messages, outbound, sending, templates
+from gureum.services.ses import configsets, contacts, identities, messages, outbound, sending, templates
 from gureum.services.ses.api_v1 import _render_mime
 from gureum.services.ses.settings import SesSettings
 from gureum.store import Txn
@@ -178,15 +178,53 @@ async def send_email(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
                 data = templates.data_of(spec.get("TemplateData"))
             except ValueError:
                 raise AwsError.modeled("sesv2", "BadRequestException", "Template data must be a valid JSON object.") from None
+            if params.get("ListManagementOptions"):  # the placeholder stays for _list_management
+                data.setdefault("amazonSESUnsubscribeUrl", UNSUBSCRIBE_PLACEHOLDER)
             out.template = doc["TemplateName"] or None
             try:
                 out.subject, out.text, out.html = templates.render_template(doc, data)
-            except templates.MissingAttribute:
+            except templates.MissingAttribute as exc:
                 out.subject = templates.subject_anyway(doc, data)
                 out.status = "RenderingFailure"
+                out.failure = f"Attribute '{exc.name}' is not present in the rendering data."
     out.configuration_set = params.get("ConfigurationSetName")
     out.tags = [{"Name": t["Name"], "Value": t["Value"]} for t in params.get("EmailTags") or []]
+    if params.get("ListManagementOptions"):
+        await _list_management(ctx, out, params["ListManagementOptions"])
     return {"MessageId": await outbound.send(ctx.app, ctx.account_id, ctx.region, out, "sesv2")}
+
+
+UNSUBSCRIBE_PLACEHOLDER = "{{amazonSESUnsubscribeUrl}}"
+
+
+async def _list_management(ctx: RequestContext, out: sending.Outgoing, options: dict[str, Any]) -> None:
+    """ListManagementOptions: the list's unsubscribed contacts are not sent to (a message all
+    of whose recipients unsubscribed is kept, never delivered; with a configuration set they
+    bounce); the mail carries the List-Unsubscribe link (of its first recipient) and RFC
+    8058's one-click header, and the link replaces {{amazonSESUnsubscribeUrl}} in the body."""
+    name, topic = options["ContactListName"], options.get("TopicName")
+
+    def run(t: Txn) -> tuple[list[str], dict[str, Any]]:
+        return (contacts.unsubscribed(t, ctx.account_id, ctx.region, name, topic, out.recipients),
+                contacts.get_list(t, ctx.account_id, ctx.region, name))
+
+    gone, listing = await ctx.app.store.read(run)
+    lowered = {a.lower() for a in gone}
+    out.unsubscribed = gone
+    if gone and len(gone) == len(out.recipients):
+        out.status = "Unsubscribed"
+    elif gone:
+        out.to, out.cc, out.bcc = ([a for a in group if sending.address_of(a).lower() not in lowered]
+                                   for group in (out.to, out.cc, out.bcc))
+    first = sending.address_of(out.recipients[0]) if out.recipients else ""
+    link = outbound.unsubscribe_link(ctx.app, ctx.account_id, ctx.region, name, topic, first,
+                                     contacts.unsubscribe_code(listing, first, topic))
+    out.headers = [("List-Unsubscribe", f"<{link}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")]
+    # SES puts the link where the content asks for it
+    if out.text is not None:
+        out.text = out.text.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+    if out.html is not None:
+        out.html = out.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
 
 
 # --- templates --------------------------------------------------------------------------------

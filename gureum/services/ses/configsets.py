@@ -1,6 +1,6 @@
 """Configuration sets, one kind for v1 and v2: stored with their options; a send naming one
-that does not exist is refused, one whose sending is disabled is paused. Event destinations
-are not built (those operations answer 501).
+that does not exist is refused, one whose sending is disabled is paused. Its event
+destinations are event_destinations.py's (deleted with the set).
 
 Table ses_config_sets: "{account}/{region}/{name}" -> {"Name", "Created", "SendingEnabled",
 "TrackingOptions"?, "DeliveryOptions"?, "ReputationOptions"?, "SuppressionOptions"?,
@@ -14,6 +14,7 @@ from gureum.aws.errors import AwsError
 from gureum.store import Txn
 
 CONFIG_SETS = "ses_config_sets"
+EVENT_DESTINATIONS = "ses_event_destinations"  # event_destinations.py's, dropped with their set
 MAX_CONFIG_SETS = 10000
 
 
@@ -59,6 +60,7 @@ def update(txn: Txn, account: str, region: str, name: str, changes: dict[str, An
 def delete(txn: Txn, account: str, region: str, name: str, service: str = "ses") -> None:
     if not txn.delete(CONFIG_SETS, key(account, region, name)):
         raise _missing(name, service)
+    txn.delete_prefix(EVENT_DESTINATIONS, f"{key(account, region, name)}/")
 
 
 def listing(txn: Txn, account: str, region: str) -> list[dict[str, Any]]:

@@ -7,19 +7,24 @@
 - `GET /_gureum/ses/verify?account=&region=&identity=&code=[&template=]`: the link of a
   verification mail; confirms the email identity (200) or says the link is not valid (400);
   a custom verification mail's link (`template`) redirects (302) to its template's
-  SuccessRedirectionURL or FailureRedirectionURL instead.
+  SuccessRedirectionURL or FailureRedirectionURL instead;
+- `GET|POST /_gureum/ses/unsubscribe?account=&region=&list=&email=&code=[&topic=]`: the
+  List-Unsubscribe link of mail sent with a contact list (one-click POST, RFC 8058): the
+  contact opts out of the topic, or of everything (200), or the link is not valid (400).
 In strict auth mode the listing answers only an operator (a request signed with an
 operator's root key), as /_gureum/sns/messages does; the verify link needs no signature (a
-mailbox owner clicks it), its code is the secret."""
+mailbox owner clicks it), its code is the secret (so is the unsubscribe link's)."""
 
 from __future__ import annotations
 
+import html
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from gureum.http.server import BodyTooLarge, Request, Response
-from gureum.services.ses import custom_verification, identities, messages
-from gureum.services.ses.outbound import VERIFY_PATH
+from gureum.services.ses import contacts, custom_verification, identities, messages
+from gureum.services.ses.outbound import UNSUBSCRIBE_PATH, VERIFY_PATH
 from gureum.services.ses.slots import SMTP_PORT
 
 if TYPE_CHECKING:
@@ -38,11 +43,20 @@ def _html(status: int, text: str) -> Response:
 
 async def handle(app: App, request: Request) -> Response | None:
     path = request.path.rstrip("/")
-    if path not in (LIST_PATH, VERIFY_PATH):
+    if path not in (LIST_PATH, VERIFY_PATH, UNSUBSCRIBE_PATH):
         return None
     if app.is_agent:
         return _json(404, {"error": "NotFound", "message": f"no gureum endpoint {request.path}"})
     query = request.query_dict()
+    if path == UNSUBSCRIBE_PATH:
+        if request.method not in ("GET", "POST"):
+            return _json(405, {"error": "MethodNotAllowed", "message": "GET or POST the unsubscribe link"})
+        account, region, name, address, code = (query.get(k) or "" for k in ("account", "region", "list", "email", "code"))
+        ok = await app.store.run(lambda t: contacts.unsubscribe(t, account, region, name, address, query.get("topic"),
+                                                                code, time.time()))
+        if not ok:
+            return _html(400, "This unsubscribe link is not valid.")
+        return _html(200, f"{html.escape(address)} is unsubscribed.")
     if path == VERIFY_PATH:
         if request.method != "GET":
             return _json(405, {"error": "MethodNotAllowed", "message": "GET the verification link"})

@@ -7,8 +7,9 @@ MANIFEST = Manifest(
     package="ses",
     services=("ses", "sesv2"),
     api_modules={"ses": ("gureum.services.ses.api_v1", "gureum.services.ses.api_receipt",
-                         "gureum.services.ses.api_custom_verification"),
-                 "sesv2": ("gureum.services.ses.api_v2", "gureum.services.ses.api_custom_verification")},
+                         "gureum.services.ses.api_custom_verification", "gureum.services.ses.api_events"),
+                 "sesv2": ("gureum.services.ses.api_v2", "gureum.services.ses.api_custom_verification",
+                           "gureum.services.ses.api_events", "gureum.services.ses.api_contacts")},
     components=(
         Component("ses", "gureum.services.ses.worker:run", ("ses", "sesv2")),  # relay, domain verification
         Component("ses-smtp", "gureum.services.ses.smtp_server:run", ("ses",)),  # inbound mail

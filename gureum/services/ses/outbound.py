@@ -3,7 +3,9 @@ store transaction (sending.py), the usage ledger (SES bills per recipient: the p
 "SES-Recipients"), and the relay woken. Verification mails (the link that confirms an email
 identity) are composed and kept here too, and the link is logged; so is the mail AWS itself
 sends an account (`send_system`: Budgets' alerts from aws-budgets@email.amazon.com), kept without
-the account's identity, sandbox and quota rules and not billed to it."""
+the account's identity, sandbox and quota rules and not billed to it. A send with a
+configuration set queues its SEND (and RENDERING_FAILURE) events in its transaction
+(messages.py); the worker publishes them (events.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gureum.ses")
 VERIFY_PATH = "/_gureum/ses/verify"
+UNSUBSCRIBE_PATH = "/_gureum/ses/unsubscribe"
 VERIFICATION_SENDER = "no-reply-aws@amazon.com"
 REGION_NAMES = {"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)", "us-west-1": "US West (N. California)",
                 "us-west-2": "US West (Oregon)", "eu-west-1": "Europe (Ireland)", "eu-central-1": "Europe (Frankfurt)",
@@ -62,6 +65,17 @@ def verification_link(app: App, request: Request | None, account: str, region: s
     if template:
         query["template"] = template
     return public_url(app, request, f"{VERIFY_PATH}?{urlencode(query)}")
+
+
+def unsubscribe_link(app: App, account: str, region: str, list_name: str, topic: str | None, address: str,
+                     code: str) -> str:
+    """The List-Unsubscribe link of mail sent to `address` with contact list `list_name`."""
+    from gureum.public import public_url
+
+    query = {"account": account, "region": region, "list": list_name, "email": address, "code": code}
+    if topic:
+        query["topic"] = topic
+    return public_url(app, None, f"{UNSUBSCRIBE_PATH}?{urlencode(query)}")
 
 
 async def send_custom_verification(app: App, account: str, region: str, out: sending.Outgoing, link: str) -> str:

@@ -2,7 +2,10 @@
 names (a MailHog-style inbox, a test server): the worker drains messages.py's relay queue,
 oldest first, one SMTP transaction per message (envelope sender: the message's source
 address; recipients: every To, Cc and Bcc). A message the relay refuses for good (5xx) is
-marked "failed"; one it cannot reach stays queued and is retried on the next sweep. Without a
+marked "failed"; one it cannot reach stays queued and is retried on the next sweep. A message
+sent with a configuration set queues DELIVERY when the relay takes it, BOUNCE when it refuses
+it for good (messages.py's event queue); each sweep then publishes the queued events
+(events.py). Without a
 relay setting messages are marked "none" and only kept.
 
 smtplib runs in a worker thread: the event loop never waits on the relay."""
@@ -13,9 +16,10 @@ import asyncio
 import functools
 import logging
 import smtplib
+import time
 from typing import TYPE_CHECKING, Any
 
-from gureum.services.ses import messages
+from gureum.services.ses import events, messages
 from gureum.services.ses.settings import SesSettings
 from gureum.services.ses.slots import RELAY
 
@@ -33,22 +37,36 @@ def parse_relay(text: str) -> tuple[str, int] | None:
     return (host or "127.0.0.1").strip("[]"), int(port or 25)
 
 
-def deliver(address: tuple[str, int], doc: dict[str, Any]) -> str:
-    """One SMTP transaction (blocking); "sent", or "failed" when the server refused for good.
-    OSError and temporary (4xx) refusals raise: the message stays queued."""
+def deliver(address: tuple[str, int], doc: dict[str, Any]) -> tuple[str, str]:
+    """One SMTP transaction (blocking): ("sent", ""), or ("failed", the server's reply) when
+    the server refused for good. OSError and temporary (4xx) refusals raise: the message
+    stays queued."""
     try:
         with smtplib.SMTP(address[0], address[1], timeout=30) as smtp:
             refused = smtp.sendmail(doc.get("envelope_from") or doc["source"], list(doc["destination"]),
                                     str(doc["raw"]).encode("utf-8"))
     except smtplib.SMTPRecipientsRefused as exc:
         if all(code >= 500 for code, _ in exc.recipients.values()):
-            return "failed"
+            return "failed", "; ".join(f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values())
         raise
     except smtplib.SMTPResponseException as exc:
         if exc.smtp_code >= 500:
-            return "failed"
+            error = exc.smtp_error
+            return "failed", f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
         raise
-    return "failed" if refused and len(refused) == len(doc["destination"]) else "sent"
+    if refused and len(refused) == len(doc["destination"]):
+        return "failed", "; ".join(f"{code} {text.decode(errors='replace')}" for code, text in refused.values())
+    return "sent", ""
+
+
+def _event(doc: dict[str, Any], outcome: str, reply: str, reporting: str) -> tuple[str, dict[str, Any]] | None:
+    """The sending event of the relay's outcome: DELIVERY, or BOUNCE when refused for good."""
+    now = time.time()
+    if outcome == "sent":
+        return "DELIVERY", events.delivery_detail(doc, now, reporting)
+    if outcome == "failed":
+        return "BOUNCE", events.bounce_detail(doc, now, reporting, reply)
+    return None
 
 
 class Relay:
@@ -70,15 +88,17 @@ class Relay:
                 return done
             for qk, doc in batch:
                 if address is None:
-                    outcome = "none"
+                    outcome, reply = "none", ""
                 else:
                     try:
-                        outcome = await asyncio.to_thread(deliver, address, doc)
+                        outcome, reply = await asyncio.to_thread(deliver, address, doc)
                     except (OSError, smtplib.SMTPException) as exc:
                         log.warning("SES relay %s:%d: %s (message %s stays queued)", *address, exc, doc["id"])
                         return done
                 mk = messages.message_key(doc)
-                await self.app.store.run(functools.partial(messages.relayed, queue_key=qk, message_key=mk, outcome=outcome))
+                event = None if address is None else _event(doc, outcome, reply, f"{address[0]}:{address[1]}")
+                await self.app.store.run(functools.partial(messages.relayed, queue_key=qk, message_key=mk, outcome=outcome,
+                                                           event=event))
                 done += 1
 
     async def run(self) -> None:
@@ -92,6 +112,10 @@ class Relay:
                 await self.drain()
             except Exception:
                 log.exception("SES relay sweep failed")
+            try:
+                await events.drain(self.app)
+            except Exception:
+                log.exception("SES event publishing failed")
 
 
 def wake(app: App) -> None:

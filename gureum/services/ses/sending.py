@@ -21,7 +21,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from gureum.aws.errors import AwsError
-from gureum.services.ses import configsets, identities, messages
+from gureum.services.ses import configsets, events, identities, messages
 from gureum.store import Txn
 
 MAX_RECIPIENTS = 50
@@ -43,10 +43,13 @@ class Outgoing:
     configuration_set: str | None = None
     tags: list[dict[str, str]] = field(default_factory=list)
     template: str | None = None
-    status: str = "Sent"  # or "RenderingFailure": kept, never delivered (AWS's rendering failure event)
+    status: str = "Sent"  # or "RenderingFailure" / "Unsubscribed": kept, never delivered
     reply_to: list[str] = field(default_factory=list)
     return_path: str | None = None
     envelope_from: str | None = None  # raw sends: the Source parameter, when given
+    headers: list[tuple[str, str]] = field(default_factory=list)  # added by SES (List-Unsubscribe)
+    failure: str = ""  # why rendering failed (the Rendering Failure event's errorMessage)
+    unsubscribed: list[str] = field(default_factory=list)  # recipients skipped by ListManagementOptions
 
     @property
     def recipients(self) -> list[str]:
@@ -88,6 +91,8 @@ def compose(out: Outgoing, message_id: str, now: float) -> bytes:
     msg["Message-ID"] = f"<{message_id}@email.amazonses.com>"
     msg["Date"] = email.utils.formatdate(now)
     msg["MIME-Version"] = "1.0"
+    for k, v in out.headers:
+        msg[k] = v
     if out.text is not None:
         msg.set_content(out.text)
         if out.html is not None:
@@ -175,6 +180,8 @@ def keep(txn: Txn, account: str, region: str, out: Outgoing, *, now: float, rela
     message_id = messages.new_id(now)
     try:
         raw = out.raw or compose(out, message_id, now)
+        if out.raw and out.headers:
+            raw = b"".join(f"{k}: {v}\r\n".encode() for k, v in out.headers) + raw
     except (ValueError, TypeError) as exc:  # header values with line breaks, addresses the email package refuses
         raise _invalid(service, f"The message could not be composed: {exc}") from None
     doc: dict[str, Any] = {
@@ -185,9 +192,15 @@ def keep(txn: Txn, account: str, region: str, out: Outgoing, *, now: float, rela
     }
     if out.template:
         doc["template"] = out.template
+    if out.failure:
+        doc["failure"] = out.failure
     if out.configuration_set:
         doc["configuration_set"] = out.configuration_set
     if out.tags:
         doc["tags"] = out.tags
-    messages.add(txn, account, region, doc, relay=relay, count=count)
+    k = messages.add(txn, account, region, doc, relay=relay, count=count)
+    if out.unsubscribed and out.configuration_set:
+        detail = events.bounce_detail(doc, now, "gureum", "550 5.0.0 The recipient unsubscribed from the contact list",
+                                      recipients=out.unsubscribed, subtype="UnsubscribedRecipient")
+        messages.queue_event(txn, k, {**doc, "account": account, "region": region}, "BOUNCE", detail, now)
     return message_id

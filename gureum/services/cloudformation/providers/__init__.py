@@ -43,6 +43,7 @@ from gureum.services.cloudformation.providers import (
     route53_extras,
     route53_policies,
     secrets_extras,
+    ses_events,
     ses_extras,
     ses_more,
     stacks,
@@ -54,6 +55,7 @@ __all__ += ["apigw_rest_extras", "apigw_v2_extras", "balancing_extras", "cognito
 __all__ += ["apigw_rest_links", "apigw_v2_domains"]
 __all__ += ["discovery_extras", "iam_extras"]
 __all__ += ["messaging_extras"]
+__all__ += ["ses_events"]
 __all__ += ["cloudwatch_extras"]
 __all__ += ["logs_extras"]
 __all__ += ["secrets_extras"]
