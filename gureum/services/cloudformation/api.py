@@ -54,6 +54,7 @@ async def create_stack(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     await check_role(ctx, params.get("RoleARN"))
     tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, params)
     assert tpl is not None
+    stacks.require_auto_expand(tpl, params.get("Capabilities") or [])
     stacks.require_capabilities(tpl.doc, params.get("Capabilities") or [])
     resolved = await stacks.resolve_parameters(ctx.app, ctx.account_id, ctx.region, tpl.doc, params.get("Parameters") or [], {})
     sid = arns.cloudformation_stack(ctx.region, ctx.account_id, name, str(uuid.uuid4()))
@@ -103,6 +104,7 @@ async def update_stack(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     else:
         tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, params)
     assert tpl is not None
+    stacks.require_auto_expand(tpl, params.get("Capabilities") or stack.get("Capabilities") or [])
     stacks.require_capabilities(tpl.doc, params.get("Capabilities") or stack.get("Capabilities") or [])
     resolved = await stacks.resolve_parameters(ctx.app, ctx.account_id, ctx.region, tpl.doc,
                                                params.get("Parameters") or [], stack.get("given") or {})

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from gureum.aws.errors import AwsError
-from gureum.services.cloudformation import checks, engine, model, parameters, transforms
+from gureum.services.cloudformation import checks, engine, macros, model, parameters, transforms
 from gureum.services.cloudformation.intrinsics import Scope, evaluate_conditions
 from gureum.services.cloudformation.template import MAX_BODY, MAX_URL_BODY, TemplateError, parse
 
@@ -36,6 +36,7 @@ class Template:
     doc: Doc
     original: str  # as submitted
     transforms: tuple[str, ...] = ()
+    macros: tuple[str, ...] = ()  # the macros (macros.py) it calls: CreateStack needs CAPABILITY_AUTO_EXPAND
 
 
 async def load(app: App, account: str, region: str, params: dict[str, Any], *, required: bool = True) -> Template | None:
@@ -59,6 +60,7 @@ async def load(app: App, account: str, region: str, params: dict[str, Any], *, r
         doc = parse(original)
         names = tuple(transforms.declared(doc))
         processed = original
+        called: set[str] = set()
         if names or "Fn::Transform" in original:
             given = {str(p["ParameterKey"]): p.get("ParameterValue") for p in params.get("Parameters") or ()
                      if p.get("ParameterValue") is not None}
@@ -66,14 +68,21 @@ async def load(app: App, account: str, region: str, params: dict[str, Any], *, r
             async def fetch(location: str) -> str:
                 return await _fetch(app, account, _s3_url(location))
 
+            defaults = {k: v.get("Default") for k, v in (doc.get("Parameters") or {}).items()
+                        if isinstance(v, dict) and "Default" in v}
+
+            async def macro(name: str, fragment: Any, given_params: dict[str, Any]) -> Any:
+                called.add(name)
+                return await macros.invoke(app, account, region, name, fragment, given_params, {**defaults, **given})
+
             policies = await _managed_policies(app, account, region) if transforms.SAM in names else {}
-            doc = await transforms.apply(doc, fetch, given, region, lambda: policies)
+            doc = await transforms.apply(doc, fetch, given, region, lambda: policies, macro)
             processed = json.dumps(doc, indent=2)
         checks.structure(doc, engine.known_type)
         parameters.check_types(doc.get("Parameters") or {})
     except TemplateError as e:
         raise validation(str(e)) from None
-    return Template(processed, doc, original, names)
+    return Template(processed, doc, original, names, tuple(sorted(called)))
 
 
 def _s3_url(location: str) -> str:
@@ -145,6 +154,14 @@ def capabilities(doc: Doc) -> tuple[list[str], str]:
     if iam:
         return ["CAPABILITY_IAM"], f"The following resource(s) require capabilities: [{', '.join(sorted({doc['Resources'][n]['Type'] for n in iam}))}]"
     return [], ""
+
+
+def require_auto_expand(tpl: Template, given: list[str]) -> None:
+    """CreateStack and UpdateStack run a template that calls macros only with
+    CAPABILITY_AUTO_EXPAND (a change set shows the expansion for review instead)."""
+    if tpl.macros and "CAPABILITY_AUTO_EXPAND" not in given:
+        raise AwsError.modeled("cloudformation", "InsufficientCapabilitiesException",
+                               "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
 
 
 def require_capabilities(doc: Doc, given: list[str]) -> None:

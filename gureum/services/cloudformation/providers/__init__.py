@@ -27,9 +27,11 @@ from gureum.services.cloudformation.providers import (
     kinesis_extras,
     kinesis_policy,
     lambda_extras,
+    lambda_policy,
     lex,
     logs_extras,
     logs_more,
+    macro,
     mail,
     messaging,
     messaging_extras,
@@ -67,3 +69,4 @@ __all__ += ["logs_more", "route53_policies"]
 __all__ += ["resolver_config"]
 __all__ += ["apigw_more", "cognito_more", "ses_more"]
 __all__ += ["billing", "lex"]
+__all__ += ["lambda_policy", "macro"]
