@@ -4,7 +4,8 @@ calls one as a template-level Transform (it adds an SQS queue named from a templ
 parameter) and the other as Fn::Transform with Parameters on a queue's Properties (it
 prefixes the queue name); the queues are checked through SQS, GetTemplate shows both stages.
 CreateStack needs CAPABILITY_AUTO_EXPAND; a change set does not. A macro answering "failure",
-one whose function raises, and one not registered fail the stack with AWS's messages; a macro
+one whose function raises, and one not registered fail CreateStack with AWS's messages (a
+change set is created FAILED with the macro's message as its StatusReason); a macro
 name taken twice fails the second resource; deleting the macro stack removes the macros."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from typing import Any
 
 import pytest
+from waiting import wait_for
 
 from .helpers import error_of, failures, settle, statuses, uniq
 
@@ -59,6 +61,11 @@ def _user(adder: str, namer: str, queue: str, **params: str) -> str:
         "Parameters": {"Base": {"Type": "String", "Default": "base"}},
         "Resources": {"Named": {"Type": "AWS::SQS::Queue", "Properties": {
             "Fn::Transform": {"Name": namer, "Parameters": {"Prefix": "pre", **params}}, "QueueName": queue}}}})
+
+
+def _settled(cfn: Any, stack: str) -> dict[str, Any] | None:
+    change_set: dict[str, Any] = cfn.describe_change_set(StackName=stack, ChangeSetName="one")
+    return None if change_set["Status"].endswith(("_PENDING", "_IN_PROGRESS")) else change_set
 
 
 def _doc(body: Any) -> Any:
@@ -118,7 +125,14 @@ def test_failing_and_unknown_macros(gureum: Any, macro_names: tuple[str, str, st
     assert (code, message) == ("ValidationError", f"Transform {account}::{namer} failed with: asked to fail")
     code, message = error_of(lambda: cfn.create_stack(StackName=uniq("f"), Capabilities=caps,
                                                       TemplateBody=_user(adder, namer, "q", Fail="raise")))
-    assert (code, message) == ("ValidationError", f"Transform {account}::{namer} failed with: macro exploded")
+    assert (code, message) == ("ValidationError", f"Received malformed response from transform {account}::{namer}")
+    name = uniq("fcs")
+    cfn.create_change_set(StackName=name, ChangeSetName="one", ChangeSetType="CREATE",
+                          TemplateBody=_user(adder, namer, "q", Fail="status"))
+    change_set = wait_for("the change set to fail", lambda: _settled(cfn, name), 60)
+    assert (change_set["Status"], change_set["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
+    assert change_set["StatusReason"] == f"Transform {account}::{namer} failed with: asked to fail"
+    cfn.delete_stack(StackName=name)
     missing = uniq("Missing")
     code, message = error_of(lambda: cfn.create_stack(StackName=uniq("f"), Capabilities=caps,
                                                       TemplateBody=_user(missing, namer, "q")))

@@ -10,8 +10,9 @@ Table:
 Invariants: a name has at most one macro per account and Region (a second is refused with
 AlreadyExistsException, as AWS refuses it); the row is dropped when the resource that made it
 is deleted. A macro's function is invoked synchronously (RequestResponse) with AWS's request
-event; a response whose status is not "success" (case-insensitive), a function error or a
-response that is not that JSON fails the transform with AWS's wording."""
+event; a response whose status is not "success" (case-insensitive) fails the transform with
+its errorMessage, a function error or a response that is not that JSON as "Received malformed
+response from transform ..." (AWS's wording both)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
 
 MACROS = "cfn_macros"
 TABLES = (MACROS,)
+
+
+class MacroFailed(TemplateError):
+    """A macro that ran and failed (or answered what is no macro response): a change set
+    records it as its FAILED StatusReason; CreateStack and UpdateStack refuse with it."""
 
 
 def _key(account: str, region: str, name: str) -> str:
@@ -78,23 +84,22 @@ async def invoke(app: App, account: str, region: str, name: str, fragment: Any, 
                                                           "InvocationType": "RequestResponse",
                                                           "Payload": json.dumps(event).encode()})
     except AwsError as e:
-        raise TemplateError(f"Transform {transform_id} failed with: {e.message}") from None
+        raise MacroFailed(f"Transform {transform_id} failed with: {e.message}") from None
     raw = out.get("Payload") or b""
     payload = raw.read() if hasattr(raw, "read") else raw
     try:
         answer = json.loads(payload or b"null")
     except ValueError:
         answer = None
-    if out.get("FunctionError"):
-        message = answer.get("errorMessage") if isinstance(answer, dict) else None
-        raise TemplateError(f"Transform {transform_id} failed with: {message or 'the function failed'}")
-    if not isinstance(answer, dict) or "status" not in answer:
-        raise TemplateError(f"Transform {transform_id} failed with: Received malformed response from transform {transform_id}")
+    malformed = f"Received malformed response from transform {transform_id}"
+    # a function error's payload ({"errorMessage", "errorType"}) is no macro response either
+    if out.get("FunctionError") or not isinstance(answer, dict) or "status" not in answer:
+        raise MacroFailed(malformed)
     if str(answer.get("status")).lower() != "success":
         message = answer.get("errorMessage")
         if message:
-            raise TemplateError(f"Transform {transform_id} failed with: {message}")
-        raise TemplateError(f"Transform {transform_id} failed without an error message.")
+            raise MacroFailed(f"Transform {transform_id} failed with: {message}")
+        raise MacroFailed(f"Transform {transform_id} failed without an error message.")
     if "fragment" not in answer:
-        raise TemplateError(f"Transform {transform_id} failed with: Received malformed response from transform {transform_id}")
+        raise MacroFailed(malformed)
     return answer["fragment"]

@@ -36,12 +36,16 @@ class Template:
     doc: Doc
     original: str  # as submitted
     transforms: tuple[str, ...] = ()
-    macros: tuple[str, ...] = ()  # the macros (macros.py) it calls: CreateStack needs CAPABILITY_AUTO_EXPAND
+    failed: str = ""  # load(keep_failure=True): the macro's failure (`doc` then holds the Parameters only)
 
 
-async def load(app: App, account: str, region: str, params: dict[str, Any], *, required: bool = True) -> Template | None:
+async def load(app: App, account: str, region: str, params: dict[str, Any], *, required: bool = True,
+               keep_failure: bool = False, auto_expand: bool = True) -> Template | None:
     """The template a request names (TemplateBody or TemplateURL), its transforms applied,
-    parsed and checked."""
+    parsed and checked. A macro's failure is a ValidationError, or with `keep_failure` (a
+    change set, which AWS creates FAILED) a Template carrying it. Without `auto_expand`
+    (CreateStack or UpdateStack not given CAPABILITY_AUTO_EXPAND) a macro is refused before
+    it runs."""
     body = params.get("TemplateBody")
     url = params.get("TemplateURL")
     if body is not None and url is not None:
@@ -60,7 +64,6 @@ async def load(app: App, account: str, region: str, params: dict[str, Any], *, r
         doc = parse(original)
         names = tuple(transforms.declared(doc))
         processed = original
-        called: set[str] = set()
         if names or "Fn::Transform" in original:
             given = {str(p["ParameterKey"]): p.get("ParameterValue") for p in params.get("Parameters") or ()
                      if p.get("ParameterValue") is not None}
@@ -72,7 +75,9 @@ async def load(app: App, account: str, region: str, params: dict[str, Any], *, r
                         if isinstance(v, dict) and "Default" in v}
 
             async def macro(name: str, fragment: Any, given_params: dict[str, Any]) -> Any:
-                called.add(name)
+                if not auto_expand:
+                    raise AwsError.modeled("cloudformation", "InsufficientCapabilitiesException",
+                                           "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
                 return await macros.invoke(app, account, region, name, fragment, given_params, {**defaults, **given})
 
             policies = await _managed_policies(app, account, region) if transforms.SAM in names else {}
@@ -80,9 +85,13 @@ async def load(app: App, account: str, region: str, params: dict[str, Any], *, r
             processed = json.dumps(doc, indent=2)
         checks.structure(doc, engine.known_type)
         parameters.check_types(doc.get("Parameters") or {})
+    except macros.MacroFailed as e:
+        if not keep_failure:
+            raise validation(str(e)) from None
+        return Template(original, {"Parameters": doc.get("Parameters") or {}}, original, names, str(e))
     except TemplateError as e:
         raise validation(str(e)) from None
-    return Template(processed, doc, original, names, tuple(sorted(called)))
+    return Template(processed, doc, original, names)
 
 
 def _s3_url(location: str) -> str:
@@ -154,14 +163,6 @@ def capabilities(doc: Doc) -> tuple[list[str], str]:
     if iam:
         return ["CAPABILITY_IAM"], f"The following resource(s) require capabilities: [{', '.join(sorted({doc['Resources'][n]['Type'] for n in iam}))}]"
     return [], ""
-
-
-def require_auto_expand(tpl: Template, given: list[str]) -> None:
-    """CreateStack and UpdateStack run a template that calls macros only with
-    CAPABILITY_AUTO_EXPAND (a change set shows the expansion for review instead)."""
-    if tpl.macros and "CAPABILITY_AUTO_EXPAND" not in given:
-        raise AwsError.modeled("cloudformation", "InsufficientCapabilitiesException",
-                               "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
 
 
 def require_capabilities(doc: Doc, given: list[str]) -> None:
