@@ -6,7 +6,8 @@ prefixes the queue name); the queues are checked through SQS, GetTemplate shows 
 CreateStack needs CAPABILITY_AUTO_EXPAND; a change set does not. A macro answering "failure",
 one whose function raises, and one not registered fail CreateStack with AWS's messages (a
 change set is created FAILED with the macro's message as its StatusReason); a macro
-name taken twice fails the second resource; deleting the macro stack removes the macros."""
+name taken twice fails the second resource; a macro's Description changes in place; deleting
+the macro stack removes the macros."""
 
 from __future__ import annotations
 
@@ -36,19 +37,22 @@ def handler(event, context):
 """
 
 
-def _macro_stack(cfn: Any, adder: str, namer: str) -> str:
-    """The stack id of a stack making the macros `adder` and `namer`."""
-    name = uniq("mac")
-    body = {"Resources": {
+def _macro_body(adder: str, namer: str, description: str = "adds a queue") -> str:
+    return json.dumps({"Resources": {
         "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}},
         "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "python3.12", "Handler": "index.handler", "Timeout": 30,
                                                                "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": HANDLER}}},
         "Adder": {"Type": "AWS::CloudFormation::Macro", "Properties": {"Name": adder, "FunctionName": {"Fn::GetAtt": ["Fn", "Arn"]},
-                                                                       "Description": "adds a queue"}},
+                                                                       "Description": description}},
         "Namer": {"Type": "AWS::CloudFormation::Macro", "Properties": {"Name": namer, "FunctionName": {"Ref": "Fn"}}}},
-        "Outputs": {"Adder": {"Value": {"Ref": "Adder"}}, "Id": {"Value": {"Fn::GetAtt": ["Namer", "Id"]}}}}
-    cfn.create_stack(StackName=name, TemplateBody=json.dumps(body), Capabilities=["CAPABILITY_IAM"])
+        "Outputs": {"Adder": {"Value": {"Ref": "Adder"}}, "Id": {"Value": {"Fn::GetAtt": ["Namer", "Id"]}}}})
+
+
+def _macro_stack(cfn: Any, adder: str, namer: str) -> str:
+    """The stack id of a stack making the macros `adder` and `namer`."""
+    name = uniq("mac")
+    cfn.create_stack(StackName=name, TemplateBody=_macro_body(adder, namer), Capabilities=["CAPABILITY_IAM"])
     stack = settle(cfn, name, timeout=180)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
     assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} == {"Adder": adder, "Id": namer}
@@ -149,6 +153,14 @@ def test_a_taken_name_and_the_macro_stack_deleted(gureum: Any) -> None:
     assert settle(cfn, second, timeout=120)["StackStatus"] == "ROLLBACK_COMPLETE", statuses(cfn, second)
     assert any("already exists" in reason for _, _, reason in failures(cfn, second)), failures(cfn, second)
     cfn.delete_stack(StackName=second)
+    cfn.update_stack(StackName=first, TemplateBody=_macro_body(adder, namer, "changed"), Capabilities=["CAPABILITY_IAM"])
+    assert settle(cfn, first, timeout=120)["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, first)
+    adder_row = cfn.describe_stack_resource(StackName=first, LogicalResourceId="Adder")["StackResourceDetail"]
+    assert adder_row["PhysicalResourceId"] == adder
+    user = uniq("use")
+    cfn.create_stack(StackName=user, TemplateBody=_user(adder, namer, uniq("q")), Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    assert settle(cfn, user, timeout=120)["StackStatus"] == "CREATE_COMPLETE", failures(cfn, user)
+    cfn.delete_stack(StackName=user)
     cfn.delete_stack(StackName=first)
     assert settle(cfn, first, timeout=180)["StackStatus"] == "DELETE_COMPLETE"
     account = gureum.client("sts").get_caller_identity()["Account"]
