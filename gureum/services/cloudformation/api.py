@@ -52,7 +52,8 @@ async def create_stack(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
         raise validation("You cannot specify both OnFailure and DisableRollback.")
     on_failure = params.get("OnFailure") or ("DO_NOTHING" if params.get("DisableRollback") else "ROLLBACK")
     await check_role(ctx, params.get("RoleARN"))
-    tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, params)
+    tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, params,
+                            auto_expand="CAPABILITY_AUTO_EXPAND" in (params.get("Capabilities") or []))
     assert tpl is not None
     stacks.require_capabilities(tpl.doc, params.get("Capabilities") or [])
     resolved = await stacks.resolve_parameters(ctx.app, ctx.account_id, ctx.region, tpl.doc, params.get("Parameters") or [], {})
@@ -96,12 +97,14 @@ async def update_stack(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     if stack["StackStatus"] not in UPDATABLE:
         raise validation(f"Stack:{stack['StackId']} is in {stack['StackStatus']} state and can not be updated.")
     await check_role(ctx, params.get("RoleARN"))
+    expand = "CAPABILITY_AUTO_EXPAND" in (params.get("Capabilities") or stack.get("Capabilities") or [])
     if params.get("UsePreviousTemplate"):
         if params.get("TemplateBody") is not None or params.get("TemplateURL") is not None:
             raise validation("You cannot specify both usePreviousTemplate and Template Body/Template Url.")
-        tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, {"TemplateBody": stack.get("original") or stack["template"], "Parameters": params.get("Parameters")})
+        tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, {"TemplateBody": stack.get("original") or stack["template"], "Parameters": params.get("Parameters")},
+                                auto_expand=expand)
     else:
-        tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, params)
+        tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, params, auto_expand=expand)
     assert tpl is not None
     stacks.require_capabilities(tpl.doc, params.get("Capabilities") or stack.get("Capabilities") or [])
     resolved = await stacks.resolve_parameters(ctx.app, ctx.account_id, ctx.region, tpl.doc,

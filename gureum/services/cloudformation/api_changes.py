@@ -41,9 +41,10 @@ async def create_change_set(ctx: RequestContext, params: dict[str, Any]) -> dict
     if params.get("UsePreviousTemplate"):
         if stack is None or kind == "CREATE":
             raise validation("Cannot use previous template for a stack that does not exist")
-        tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, {"TemplateBody": stack.get("original") or stack["template"], "Parameters": params.get("Parameters")})
+        tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, {"TemplateBody": stack.get("original") or stack["template"], "Parameters": params.get("Parameters")},
+                                keep_failure=True)
     else:
-        tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, params)
+        tpl = await stacks.load(ctx.app, ctx.account_id, ctx.region, params, keep_failure=True)
     assert tpl is not None
     stacks.require_capabilities(tpl.doc, params.get("Capabilities") or [])
     previous = (stack or {}).get("given") or {}
@@ -71,6 +72,8 @@ async def create_change_set(ctx: RequestContext, params: dict[str, Any]) -> dict
         pseudo_stack = current or {"StackId": sid, "StackName": stack_name, "NotificationARNs": doc["NotificationARNs"]}
         values = {**engine.pseudo(pseudo_stack, ctx.account_id, ctx.region), **resolved.values}
         try:
+            if tpl.failed:
+                raise TemplateError(tpl.failed)
             doc["Changes"] = changes.compute(tpl.doc, values, rows, exports, ctx.region)
         except TemplateError as e:
             doc.update(Status="FAILED", StatusReason=str(e), ExecutionStatus="UNAVAILABLE", Changes=[])

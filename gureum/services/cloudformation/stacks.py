@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from gureum.aws.errors import AwsError
-from gureum.services.cloudformation import checks, engine, model, parameters, transforms
+from gureum.services.cloudformation import checks, engine, macros, model, parameters, transforms
 from gureum.services.cloudformation.intrinsics import Scope, evaluate_conditions
 from gureum.services.cloudformation.template import MAX_BODY, MAX_URL_BODY, TemplateError, parse
 
@@ -36,11 +36,16 @@ class Template:
     doc: Doc
     original: str  # as submitted
     transforms: tuple[str, ...] = ()
+    failed: str = ""  # load(keep_failure=True): the macro's failure (`doc` then holds the Parameters only)
 
 
-async def load(app: App, account: str, region: str, params: dict[str, Any], *, required: bool = True) -> Template | None:
+async def load(app: App, account: str, region: str, params: dict[str, Any], *, required: bool = True,
+               keep_failure: bool = False, auto_expand: bool = True) -> Template | None:
     """The template a request names (TemplateBody or TemplateURL), its transforms applied,
-    parsed and checked."""
+    parsed and checked. A macro's failure is a ValidationError, or with `keep_failure` (a
+    change set, which AWS creates FAILED) a Template carrying it. Without `auto_expand`
+    (CreateStack or UpdateStack not given CAPABILITY_AUTO_EXPAND) a macro is refused before
+    it runs."""
     body = params.get("TemplateBody")
     url = params.get("TemplateURL")
     if body is not None and url is not None:
@@ -66,11 +71,24 @@ async def load(app: App, account: str, region: str, params: dict[str, Any], *, r
             async def fetch(location: str) -> str:
                 return await _fetch(app, account, _s3_url(location))
 
+            defaults = {k: v.get("Default") for k, v in (doc.get("Parameters") or {}).items()
+                        if isinstance(v, dict) and "Default" in v}
+
+            async def macro(name: str, fragment: Any, given_params: dict[str, Any]) -> Any:
+                if not auto_expand:
+                    raise AwsError.modeled("cloudformation", "InsufficientCapabilitiesException",
+                                           "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
+                return await macros.invoke(app, account, region, name, fragment, given_params, {**defaults, **given})
+
             policies = await _managed_policies(app, account, region) if transforms.SAM in names else {}
-            doc = await transforms.apply(doc, fetch, given, region, lambda: policies)
+            doc = await transforms.apply(doc, fetch, given, region, lambda: policies, macro)
             processed = json.dumps(doc, indent=2)
         checks.structure(doc, engine.known_type)
         parameters.check_types(doc.get("Parameters") or {})
+    except macros.MacroFailed as e:
+        if not keep_failure:
+            raise validation(str(e)) from None
+        return Template(original, {"Parameters": doc.get("Parameters") or {}}, original, names, str(e))
     except TemplateError as e:
         raise validation(str(e)) from None
     return Template(processed, doc, original, names)

@@ -5,7 +5,10 @@ what the stack runs; GetTemplate's Original stage shows the submitted one):
 - `AWS::LanguageExtensions`: `Fn::ForEach` loops in Resources, Conditions and Outputs
   (`${Id}` and `&{Id}` in keys and values, `Ref: Id`); `Fn::Length` and `Fn::ToJsonString`
   are evaluated with the other intrinsics (intrinsics.py);
-- `AWS::Serverless-2016-10-31`: SAM, expanded by AWS's own aws-sam-translator.
+- `AWS::Serverless-2016-10-31`: SAM, expanded by AWS's own aws-sam-translator;
+- a macro of the account and Region (macros.py), by name: `Fn::Transform` snippets first
+  (deepest first; the fragment is the snippet's siblings, replaced by what the macro returns),
+  then the template-level transforms in the order the Transform section lists them.
 Failures raise TemplateError with AWS's wording ("Transform AWS::Serverless-2016-10-31
 failed with: ...")."""
 
@@ -26,6 +29,12 @@ FOREACH = "Fn::ForEach::"
 
 Doc = dict[str, Any]
 Fetch = Callable[[str], Awaitable[str]]  # an S3 location -> the fragment's text
+# a macro's name, the fragment and the Fn::Transform parameters -> the processed fragment
+MacroCall = Callable[[str, Any, dict[str, Any]], Awaitable[Any]]
+
+
+async def _no_macro(name: str, fragment: Any, params: dict[str, Any]) -> Any:
+    raise TemplateError(f"Template format error: Unsupported transform: {name}")
 
 
 def declared(doc: Doc) -> list[str]:
@@ -41,10 +50,11 @@ def declared(doc: Doc) -> list[str]:
 
 
 async def apply(doc: Doc, fetch: Fetch, params: dict[str, Any], region: str,
-                managed_policies: Callable[[], dict[str, str]]) -> Doc:
-    """`doc` with its transforms applied, in AWS's order (includes, language extensions, SAM)."""
+                managed_policies: Callable[[], dict[str, str]], macro: MacroCall = _no_macro) -> Doc:
+    """`doc` with its transforms applied, in AWS's order (includes and snippet macros, then the
+    template-level ones as listed: language extensions before SAM)."""
     names = declared(doc)
-    unknown = [n for n in names if n not in KNOWN]
+    unknown = [n for n in names if n not in KNOWN and n.startswith("AWS::")]  # other names are macros
     if unknown:
         raise TemplateError(f"Template format error: Unsupported transform{'s' if len(unknown) > 1 else ''}: "
                             f"{', '.join(unknown)}")
@@ -56,13 +66,18 @@ async def apply(doc: Doc, fetch: Fetch, params: dict[str, Any], region: str,
             if not isinstance(fragment, dict):
                 raise TemplateError("Transform AWS::Include failed with: the included fragment is not an object")
             out = {**fragment, **{k: v for k, v in out.items() if k != "Transform"}}
-    out = await _inline_includes(out, fetch)
+    out = await _inline_includes(out, fetch, macro)
     if LANGUAGE in names:
         out = _language_extensions(out, params)
-    rest = [n for n in names if n not in (LANGUAGE, INCLUDE)]
-    if SAM in rest:
-        out["Transform"] = SAM
-        out = _sam(out, params, region, managed_policies)
+    for name in names:
+        if name not in KNOWN:  # a macro (one not registered: AWS's "No transform named ... found.")
+            fragment = await macro(name, {k: v for k, v in out.items() if k != "Transform"}, {})
+            if not isinstance(fragment, dict):
+                raise TemplateError("Template format error: unsupported structure.")
+            out = {**fragment, "Transform": out.get("Transform")}
+        elif name == SAM:
+            out["Transform"] = SAM
+            out = _sam(out, params, region, managed_policies)
     out.pop("Transform", None)
     return out
 
@@ -87,23 +102,30 @@ def _parse_any(text: str) -> Any:
         raise TemplateError("Transform AWS::Include failed with: the fragment is not well-formed") from None
 
 
-async def _inline_includes(value: Any, fetch: Fetch) -> Any:
+async def _inline_includes(value: Any, fetch: Fetch, macro: MacroCall) -> Any:
+    """`value` with its `Fn::Transform` snippets replaced: an include by the fragment, a macro
+    by what it makes of the snippet's siblings (processed themselves first)."""
     if isinstance(value, dict):
         if len(value) == 1 and "Fn::Transform" in value:
             t = value["Fn::Transform"]
             if isinstance(t, dict) and t.get("Name") == INCLUDE:
                 return await _include(t.get("Parameters") or {}, fetch)
-            raise TemplateError(f"Template format error: Unsupported transform: {t.get('Name') if isinstance(t, dict) else t}")
         out: Doc = {}
         for k, v in value.items():
-            if isinstance(v, dict) and len(v) == 1 and "Fn::Transform" in v and k not in ("Properties",):
-                fragment = await _inline_includes(v, fetch)
-                out[k] = fragment
-            else:
-                out[k] = await _inline_includes(v, fetch)
+            out[k] = v if k == "Fn::Transform" else await _inline_includes(v, fetch, macro)
+        if "Fn::Transform" in out:
+            t = out.pop("Fn::Transform")
+            name = t.get("Name") if isinstance(t, dict) else t
+            if name == INCLUDE and isinstance(t, dict):
+                included = await _include(t.get("Parameters") or {}, fetch)
+                return {**out, **included} if isinstance(included, dict) else included
+            if not isinstance(name, str) or name.startswith("AWS::"):
+                raise TemplateError(f"Template format error: Unsupported transform: {name}")
+            given = t.get("Parameters") if isinstance(t, dict) else None
+            return await macro(name, out, given if isinstance(given, dict) else {})
         return out
     if isinstance(value, list):
-        return [await _inline_includes(v, fetch) for v in value]
+        return [await _inline_includes(v, fetch, macro) for v in value]
     return value
 
 

@@ -28,9 +28,11 @@ from gureum.services.cloudformation.providers import (
     kinesis_extras,
     kinesis_policy,
     lambda_extras,
+    lambda_policy,
     lex,
     logs_extras,
     logs_more,
+    macro,
     mail,
     messaging,
     messaging_extras,
@@ -71,3 +73,4 @@ __all__ += ["resolver_config"]
 __all__ += ["apigw_more", "cognito_more", "ses_more"]
 __all__ += ["billing", "lex"]
 __all__ += ["budget_actions"]
+__all__ += ["lambda_policy", "macro"]
