@@ -18,7 +18,9 @@ is not started, nor its module imported, until it has work (gureum/services/mani
 `Idle`): `wake_service` (the AWS edge and internal calls), `wake_package` (ports, edge
 routes that answered) and a look at its store tables at start and every
 `components.wake_interval` seconds while any idles (`_watch_idle`). It reports `idle` in
-/_gureum/health (ready, as a running one). A `gureum agent` starts its components at once.
+/_gureum/health (ready, as a running one); one woken once the node serves does not make it
+unready while it starts (its services answer already). A `gureum agent` starts its
+components at once.
 """
 
 from __future__ import annotations
@@ -226,7 +228,7 @@ class App:
         if package is not None and package not in self._reached:
             self._reached.add(package)
         if self._idle:
-            self._wake([c for c, (_, backs) in self._idle.items() if service in backs or service in _also(c)])
+            self._wake([c for c, (_, backs) in list(self._idle.items()) if service in backs or service in _also(c)])
 
     def wake_package(self, package: str | None) -> None:
         """`package` is reached (a port, an edge route that answered): start its idle components."""
@@ -234,7 +236,7 @@ class App:
             return
         self._reached.add(package)
         if self._idle:
-            self._wake([c for c in self._idle if registry.COMPONENT_PACKAGES[c] == package])
+            self._wake([c for c in list(self._idle) if registry.COMPONENT_PACKAGES[c] == package])
 
     def reached(self, package: str) -> bool:
         """Whether `package` was called or reached on this node, or runs a component here."""
@@ -259,14 +261,22 @@ class App:
         it decides then, with what was called meanwhile)."""
         if self._tasks is None:
             return
+        if self._deciding:
+            # with the node, the components backing a service start together (one of them
+            # reports it running: health waits for that)
+            services = {svc for c in names if c in self._idle for svc in self._idle[c][1]}
+            names = [*names, *(c for c, (_, backs) in self._idle.items() if c not in names and services.intersection(backs))]
         for cname in names:
             spec = self._idle.pop(cname, None)
             if spec is None:
                 continue
             entry, services = spec
             log.info("component %s starts: it has work", cname)
-            for svc in services or (cname,):
-                self.set_status(svc, "starting")
+            if self._deciding:  # with the node: health is 503 until it serves, as any component
+                for svc in services or (cname,):
+                    self.set_status(svc, "starting")
+            # (woken once the node serves: the service answers already, and another component
+            # backing it may have reported it running; it is not taken out of service meanwhile)
             self._tasks.create_task(self._run_component(cname, entry, services), name=cname)
 
     def _idle_start_now(self, cname: str) -> bool:
@@ -305,6 +315,11 @@ class App:
                 await self._wake_on_tables()
             except Exception:  # a store hiccup: look again next time
                 log.warning("could not look for idle components' work", exc_info=True)
+
+    def ready(self) -> bool:
+        """Whether the node serves (/_gureum/health answers 200): every component runs, idles or
+        is turned off."""
+        return all(state["state"] in ("running", "disabled", "idle") for state in self.component_states().values())
 
     @property
     def running(self) -> bool:
@@ -408,12 +423,13 @@ class App:
                         for svc in services or (cname,):
                             self.set_status(svc, "disabled", "turned off by configuration")
                         continue
-                    if lazy and cname in registry.IDLE and not self._idle_start_now(cname):
+                    if lazy and cname in registry.IDLE:
                         self._idle[cname] = (entry, services)
                         continue
                     for svc in services or (cname,):
                         self.set_status(svc, "starting")
                     tg.create_task(self._run_component(cname, entry, services), name=cname)
+                self._start_idle([c for c in self._idle if self._idle_start_now(c)])
                 if self._idle:
                     await _best_effort(self._wake_on_tables(), "look for idle components' work")
                 self._deciding = False

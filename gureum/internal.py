@@ -30,7 +30,7 @@ def health(app: App) -> dict[str, Any]:
     for name in resetting(app):
         services[name] = {"state": "resetting"}
     components = app.component_states()
-    ready = all(c["state"] in ("running", "disabled", "idle") for c in components.values())
+    ready = app.ready()
     doc: dict[str, Any] = {"ready": ready, "services": services, "components": components}
     if app.config.auth == "strict":
         return doc

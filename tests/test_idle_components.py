@@ -35,6 +35,7 @@ def test_a_fresh_node_idles_its_components_until_their_service_is_called(tmp_pat
         assert states["sns"] == "idle" and states["lambda"] == "idle" and states["ecr"] == "idle"
         assert doc["services"]["sns"]["state"] == "available"  # its API answers meanwhile
         node.client("sns").create_topic(Name="wakes-sns")
+        assert node.health()["ready"] is True  # a component starting on its first work keeps the node in service
         wait_for("the sns component running once SNS was called", lambda: _in_state(node, "sns", "running"), timeout=30)
         assert _components(node)["lambda"] == "idle"  # nobody called Lambda
         node.restart()  # the store holds a topic now: the component starts with the node

@@ -69,7 +69,7 @@ class Idle:
       node handed out through a shared store and state written around the service's own API
       (a port imported as a module, in the caller's transaction);
     - the setting `start_if` is set and not false/0 (a setting that needs the component
-      from the start: `lambda.prewarm`).
+      from the start: `lambda.prewarm`; a listener's port given explicitly, `ses.smtp_port`).
     `components.lazy=false` starts every component with the node."""
 
     tables: tuple[str, ...] = ()

@@ -30,6 +30,6 @@ MANIFEST = Manifest(
                           idle=Idle(("apigw_stages",))),
                 # custom domain names over HTTPS with their ACM certificates, and mutual TLS
                 Component("apigateway-https", "gureum.services.apigateway.https_domains:run", ("apigateway",),
-                          idle=Idle(("apigw_domains",), also=("apigatewayv2",)))),
+                          idle=Idle(("apigw_domains",), also=("apigatewayv2",), start_if="apigateway.https_port"))),
     settings="gureum.services.apigateway.settings:ApiGatewaySettings",
 )

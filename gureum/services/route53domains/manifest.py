@@ -15,7 +15,7 @@ MANIFEST = Manifest(
         Component("domains-operations", "gureum.services.route53domains.operations:run", ("route53domains",),
                   idle=Idle(DOMAINS)),
         Component("domains-whois", "gureum.services.route53domains.whois:run", ("route53domains",),
-                  idle=Idle(DOMAINS)),  # domains.whois_port
+                  idle=Idle(DOMAINS, start_if="domains.whois_port")),  # domains.whois_port
     ),
     validation_errors={"route53domains": "InvalidInput"},
     routing={"route53domains": Routing(target_prefix="Route53Domains_v20140515")},

@@ -11,7 +11,7 @@ MANIFEST = Manifest(
     components=(
         Component("ses", "gureum.services.ses.worker:run", ("ses", "sesv2"),
                   idle=Idle(("ses_identities", "ses_relay_queue"))),  # relay, domain verification
-        Component("ses-smtp", "gureum.services.ses.smtp_server:run", ("ses",), idle=Idle(("ses_rule_sets",))),  # inbound mail
+        Component("ses-smtp", "gureum.services.ses.smtp_server:run", ("ses",), idle=Idle(("ses_rule_sets",), start_if="ses.smtp_port")),  # inbound mail
     ),
     # sent messages, the verification link
     edge_routes={"/_gureum/ses/": "gureum.services.ses.inspect_http:handle"},
