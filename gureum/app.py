@@ -264,8 +264,8 @@ class App:
         if self._deciding:
             # with the node, the components backing a service start together (one of them
             # reports it running: health waits for that)
-            services = {svc for c in names if c in self._idle for svc in self._idle[c][1]}
-            names = [*names, *(c for c, (_, backs) in self._idle.items() if c not in names and services.intersection(backs))]
+            backed = {svc for c in names if c in self._idle for svc in self._idle[c][1]}
+            names = [*names, *(c for c, (_, backs) in self._idle.items() if c not in names and backed.intersection(backs))]
         for cname in names:
             spec = self._idle.pop(cname, None)
             if spec is None:
