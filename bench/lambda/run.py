@@ -10,9 +10,12 @@ lambda.spares=0` measures without them).
 
     python bench/lambda/run.py [--runs 3] [--warm 400] [--cold 5] [--clients 1,4,8] [--seconds 5]
                                [--runtimes python3.12,nodejs22.x,java21,ruby3.3,provided.al2023,provided.al2023-go]
-                               [--runtime-warm 200]
+                               [--runtime-warm 200] [--warm-only] [--set KEY=VALUE]
 
-Starts its own gureum (ephemeral data dir) unless --endpoint is given. Prints medians over
+--warm-only measures only the warm p50/p99 against the floor (no per-runtime columns); with
+--cold 0 no cold start is measured (printed as nan). Starts its own gureum (ephemeral data
+dir) unless --endpoint is given; it waits for Lambda to be running or available (idle
+components start on first use). Prints medians over
 --runs repetitions and the targets (warm p50 ≤ floor + 1 ms, cold start ≤ 150 ms).
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import shutil
 import socket
@@ -65,7 +69,7 @@ def start_gureum(settings: list[str] | None = None) -> tuple[subprocess.Popen[by
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(endpoint + "/_gureum/health", timeout=1) as r:
-                if json.load(r)["services"].get("lambda", {}).get("state") == "running":
+                if json.load(r)["services"].get("lambda", {}).get("state") in ("running", "available"):  # available: starts on first use
                     return proc, endpoint, data
         except OSError:
             pass
@@ -270,8 +274,8 @@ def runtime_columns(endpoint: str, role: str, packages: dict[str, tuple[str, str
             samples[label] += timed(call, block)
     for name in names.values():
         lam.delete_function(FunctionName=name)
-    result = {label: {"cold_median_ms": statistics.median(colds[label]), "create_median_ms": statistics.median(creates[label]),
-                      "first_invoke_median_ms": statistics.median(firsts[label]), "warm_p50_ms": pct(samples[label], 50)}
+    result = {label: {"cold_median_ms": median(colds[label]), "create_median_ms": median(creates[label]),
+                      "first_invoke_median_ms": median(firsts[label]), "warm_p50_ms": pct(samples[label], 50)}
               for label in packages}
     return result
 
@@ -320,6 +324,11 @@ def ric_floor(runs: int) -> float:
     return statistics.median(out)
 
 
+def median(values: list[float]) -> float:
+    """The median, NaN when nothing was measured (--cold 0)."""
+    return statistics.median(values) if values else math.nan
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -359,8 +368,8 @@ def run_once(endpoint: str, role: str, args: argparse.Namespace) -> dict[str, fl
         warm += timed(invoke, block)
         floor += timed(floor_call, block)
     result = {
-        "cold_median_ms": statistics.median(colds),
-        "cold_min_ms": min(colds),
+        "cold_median_ms": median(colds),
+        "cold_min_ms": min(colds, default=math.nan),
         "warm_p50_ms": pct(warm, 50),
         "warm_p99_ms": pct(warm, 99),
         "floor_p50_ms": pct(floor, 50),
@@ -425,6 +434,7 @@ def main() -> int:
     p.add_argument("--runtimes", default="python3.12,nodejs22.x,java21,ruby3.3,provided.al2023,provided.al2023-go")
     p.add_argument("--runtime-warm", type=int, default=200)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a gureum setting (e.g. lambda.spares=0 for cold starts without spares)")
+    p.add_argument("--warm-only", action="store_true", help="only the warm invoke p50/p99 against the boto3 floor (no per-runtime columns, no awslambdaric floor)")
     args = p.parse_args()
     args.clients = [int(x) for x in args.clients.split(",") if x]
     proc = None
@@ -449,8 +459,10 @@ def main() -> int:
                     packages[label] = pkg
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        per_runtime = [runtime_columns(endpoint, role, packages, args.cold, args.runtime_warm) for _ in range(args.runs)]
-        floor_ms = ric_floor(max(5, args.cold))
+        if args.warm_only:
+            packages = {}
+        per_runtime = [runtime_columns(endpoint, role, packages, args.cold, args.runtime_warm) for _ in range(args.runs)] if packages else []
+        floor_ms = ric_floor(max(5, args.cold)) if packages else math.nan
     finally:
         if proc is not None:
             proc.terminate()
@@ -466,6 +478,10 @@ def main() -> int:
     for n in args.clients:
         inv, fl = med[f"invokes_per_s_{n}"], med[f"floor_per_s_{n}"]
         print(f"  {n} client(s): {inv:.0f} invokes/s vs {fl:.0f} floor calls/s (ratio {inv / fl:.2f})")
+    print(f"  warm p50 / floor p50:               {med['warm_p50_ms'] / med['floor_p50_ms']:.2f}x")
+    if not packages:
+        print(json.dumps({"runs": runs, "median": med}))
+        return 0
     rt_med = {label: {k: statistics.median(r[label][k] for r in per_runtime) for k in per_runtime[0][label]} for label in packages}
     base = rt_med["python3.12"]
     print(f"  per runtime (echo function, 512 MB; medians of {args.runs} runs, {args.cold} cold starts and {args.runtime_warm} warm invokes each):")
