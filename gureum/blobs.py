@@ -4,7 +4,8 @@ A blob lives at `<root>/sha256/<first 2 hex>/<64 hex>` and is named by its diges
 `sha256:<64 hex>`. Data arrives through a `BlobWriter` appending to `<root>/uploads/<id>`
 (hashing sha256 and md5 as it goes, never holding the whole blob in memory); `commit()`
 fsyncs and atomically renames it into place, so a crash never leaves a partial blob under a
-digest. Uploads persist across restarts and can be resumed with `open_upload(id)`.
+digest. Every WRITEBACK_BYTES written, the writer asks the kernel to start writing them to
+disk (gureum/writeback.py), so the fsync at commit has little left to do. Uploads persist across restarts and can be resumed with `open_upload(id)`.
 
 Garbage collection is the caller's job (only the store knows which digests are referenced):
 list `digests()`, and delete unreferenced blobs whose `age_seconds()` exceeds a grace period
@@ -28,6 +29,7 @@ ALGORITHM = "sha256"
 _DIGEST_RE = re.compile(r"sha256:([0-9a-f]{64})")
 _HEX_RE = re.compile(r"[0-9a-f]{64}")
 _UPLOAD_RE = re.compile(r"[0-9a-f]{32}")
+WRITEBACK_BYTES = 4 << 20
 _READ_CHUNK = 1 << 20
 _STREAM_BATCH = 1 << 20  # put_stream hands the writer thread at most this much at a time
 
@@ -78,6 +80,7 @@ class BlobWriter:
         # md5 only where callers need it (S3 ETags): it is the slowest hash on large blobs.
         self._md5 = md5 if md5 is not None else (hashlib.md5(usedforsecurity=False) if want_md5 else None)
         self._file: BinaryIO | None = None
+        self._written_back = size  # bytes before this offset have had writeback started
         self.closed = False
 
     def __repr__(self) -> str:
@@ -99,6 +102,12 @@ class BlobWriter:
         if self._md5 is not None:
             self._md5.update(data)
         self.size += len(data)
+        if self.size - self._written_back >= WRITEBACK_BYTES:
+            from gureum import writeback
+
+            f.flush()
+            writeback.start(f.fileno(), self._written_back, self.size - self._written_back)
+            self._written_back = self.size
 
     def flush(self) -> None:
         """Push written data to the OS (so open_upload() elsewhere sees it) and release the file."""

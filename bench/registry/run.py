@@ -4,7 +4,9 @@ Debian's docker-registry (distribution 2.8), both started here, in the same run.
     python bench/registry/run.py [--mb 64] [--runs 5]
 
 Prints the median MB/s of each side and gureum's ratio to the peer (>= 1.0 is the target).
-skopeo's own work (hashing, writing the layout) is most of a copy's time, so a second part
+skopeo's own work (hashing, writing the layout) is most of a copy's time: the run also times
+skopeo copying the image between two local OCI layouts (no registry), the floor under any
+push or pull, which bounds the ratio any server can reach. So a second part
 drives the servers directly: a 64 MB upload (POST, one PATCH, PUT ?digest=) and a GET of
 it over raw HTTP, with each server's CPU seconds per GB moved (from /proc): what the
 server itself costs, which a loaded machine's noise does not hide.
@@ -88,6 +90,15 @@ def measure(host: str, layout: Path, work: Path, tag: str) -> tuple[float, float
     pull = timed(["skopeo", "copy", "-q", "--src-tls-verify=false", ref, f"oci:{out}:v1"])
     shutil.rmtree(out, ignore_errors=True)
     return push, pull
+
+
+def local_copy(layout: Path, work: Path) -> float:
+    """skopeo copying the image between two local OCI layouts: its own work (reading,
+    hashing, writing the layout) with no registry in the way, the floor of a push or pull."""
+    out = work / "local-copy"
+    t = timed(["skopeo", "copy", "-q", f"oci:{layout}:v1", f"oci:{out}:v1"])
+    shutil.rmtree(out, ignore_errors=True)
+    return t
 
 
 def image_bytes(layout: Path) -> int:
@@ -198,11 +209,13 @@ def main() -> int:
         for _name, port in sides:  # warm-up (connections, page cache, lazy imports)
             measure(f"localhost:{port}", layouts[0], work, "warm")
         results: dict[str, tuple[list[float], list[float]]] = {"gureum": ([], []), "distribution": ([], [])}
+        floor: list[float] = []
         for i in range(args.runs):
             for name, port in sides if i % 2 == 0 else sides[::-1]:
                 p, q = measure(f"localhost:{port}", layouts[i + 1], work, f"r{i}")
                 results[name][0].append(p)
                 results[name][1].append(q)
+            floor.append(local_copy(layouts[i + 1], work))
         mb = size / 1e6
         print(f"image: {mb:.1f} MB (manifest + config + layers); {args.runs} runs each side, medians")
         rates = {}
@@ -212,6 +225,9 @@ def main() -> int:
                   f"   (push s: {', '.join(f'{x:.2f}' for x in p)}; pull s: {', '.join(f'{x:.2f}' for x in q)})")
         print(f"  ratio gureum/distribution: push {rates['gureum'][0] / rates['distribution'][0]:.2f}x   "
               f"pull {rates['gureum'][1] / rates['distribution'][1]:.2f}x")
+        local = statistics.median(floor)
+        print(f"  skopeo alone (oci: layout to oci: layout, no server): {mb / local:7.1f} MB/s, {local:.2f} s"
+              f" ({', '.join(f'{x:.2f}' for x in floor)}): a copy through any registry takes longer")
         raw_part({"gureum": (gport, g.pid), "distribution": (dport, d.pid)}, args.mb, args.runs)
         return 0
     finally:
