@@ -38,6 +38,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,6 +72,10 @@ _VIEWS: dict[str, list[Mount]] = {}  # built prefix -> its system view (per proc
 _UNAVAILABLE: dict[str, str] = {}  # line -> why it could not be installed (once per process)
 _BUILT_DIR = re.compile(r"^ruby-(\d+\.\d+\.\d+)$")
 _STEPS: set[subprocess.Popen[str]] = set()  # fetch/build steps running now (killed at exit)
+# Held from a step's start until it is in _STEPS, and by the exit hook: a step started by a
+# background thread just as the process exits is either seen and killed, or never started.
+_STEPS_LOCK = threading.Lock()
+_STOPPING = False
 
 
 class InstallError(RuntimeUnavailable):
@@ -207,12 +212,15 @@ def _apt(base: Path) -> list[str]:
 def _run(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     """Run one fetch/build step in its own process group, ended with the process that started
     it (a build started in gureum's background is not left running after gureum stops)."""
-    try:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
-    except OSError as exc:
-        raise InstallError(f"{argv[0]} failed: {exc}") from None
-    _STEPS.add(proc)
+    with _STEPS_LOCK:
+        if _STOPPING:
+            raise InstallError(f"{argv[0]} not started: the process is exiting")
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True)
+        except OSError as exc:
+            raise InstallError(f"{argv[0]} failed: {exc}") from None
+        _STEPS.add(proc)
     try:
         out, err = proc.communicate(timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -234,7 +242,11 @@ def _kill(proc: subprocess.Popen[str]) -> None:
 
 @atexit.register
 def _stop_steps() -> None:
-    for proc in list(_STEPS):
+    global _STOPPING
+    with _STEPS_LOCK:
+        _STOPPING = True
+        running = list(_STEPS)
+    for proc in running:
         _kill(proc)
 
 
