@@ -17,22 +17,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from .helpers import failures, settle, statuses, uniq
+from .helpers import failures, outputs, parameters, settle, statuses, uniq, update_stack
 
 
 @pytest.fixture(scope="module")
 def cfn(gureum: Any) -> Any:
     return gureum.client("cloudformation")
-
-
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-
-
-def _update(cfn: Any, name: str, template: str, params: dict[str, str]) -> dict[str, Any]:
-    cfn.update_stack(StackName=name, TemplateBody=template,
-                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])
-    return settle(cfn, name, timeout=120)
 
 
 SES = """
@@ -79,7 +69,7 @@ def test_configuration_set_receipt_rule_set_and_rules(cfn: Any, gureum: Any) -> 
     cfn.create_stack(StackName=name, TemplateBody=SES)
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     v1, v2 = gureum.client("ses"), gureum.client("sesv2")
     assert (out["Set"], out["Rules"], out["Head"], out["Tail"]) == (f"{name}-set", f"{name}-rules", f"{name}-first", f"{name}-tail")
     assert v2.get_configuration_set(ConfigurationSetName=out["Set"])["SendingOptions"]["SendingEnabled"] is True
@@ -87,18 +77,16 @@ def test_configuration_set_receipt_rule_set_and_rules(cfn: Any, gureum: Any) -> 
     assert [r["Name"] for r in rules] == [out["Head"], out["Tail"]]
     assert rules[0]["Recipients"] == ["ann@example.com"]
 
-    stack = _update(cfn, name, SES, {"Sending": "false", "Tls": "REQUIRE", "Recipient": "bob@example.com"})
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    assert _outputs(stack)["Head"] == out["Head"]
+    stack = update_stack(cfn, name, SES, {"Sending": "false", "Tls": "REQUIRE", "Recipient": "bob@example.com"})
+    assert outputs(stack)["Head"] == out["Head"]
     assert v2.get_configuration_set(ConfigurationSetName=out["Set"])["SendingOptions"]["SendingEnabled"] is False
     found = v1.describe_configuration_set(ConfigurationSetName=out["Set"], ConfigurationSetAttributeNames=["deliveryOptions"])
     assert found["DeliveryOptions"]["TlsPolicy"] == "Require"
     assert v1.describe_receipt_rule(RuleSetName=out["Rules"], RuleName=out["Head"])["Rule"]["Recipients"] == ["bob@example.com"]
 
-    stack = _update(cfn, name, SES, {"Sending": "false", "Tls": "REQUIRE", "Recipient": "bob@example.com",
-                                     "RuleName": "renamed"})
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    head = _outputs(stack)["Head"]
+    stack = update_stack(cfn, name, SES, {"Sending": "false", "Tls": "REQUIRE", "Recipient": "bob@example.com",
+                                          "RuleName": "renamed"})
+    head = outputs(stack)["Head"]
     assert head == f"{name}-renamed"
     rules = v1.describe_receipt_rule_set(RuleSetName=out["Rules"])["Rules"]
     assert [r["Name"] for r in rules] == [head, out["Tail"]]
@@ -162,10 +150,10 @@ def test_resolver_endpoint_and_rule_association(cfn: Any, gureum: Any) -> None:
     name = uniq("rslv")
     params = {"Vpc": _hex("vpc-"), "SubnetA": _hex("subnet-"), "SubnetB": _hex("subnet-")}
     cfn.create_stack(StackName=name, TemplateBody=RESOLVER,
-                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])
+                     Parameters=parameters(params))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     r53r = gureum.client("route53resolver")
     ep = r53r.get_resolver_endpoint(ResolverEndpointId=out["Endpoint"])["ResolverEndpoint"]
     assert (out["EndpointId"], out["EndpointArn"], out["Direction"], out["HostVPCId"], out["IpAddressCount"],
@@ -175,9 +163,8 @@ def test_resolver_endpoint_and_rule_association(cfn: Any, gureum: Any) -> None:
         assoc["Id"], out["Rule"], params["Vpc"], "assoc")
 
     moved = {**params, "Vpc": _hex("vpc-"), "Team": "green"}
-    stack = _update(cfn, name, RESOLVER, moved)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    new = _outputs(stack)
+    stack = update_stack(cfn, name, RESOLVER, moved)
+    new = outputs(stack)
     assert new["Endpoint"] == out["Endpoint"]
     tags = r53r.list_tags_for_resource(ResourceArn=out["EndpointArn"])["Tags"]
     assert {"Key": "team", "Value": "green"} in tags
@@ -185,8 +172,7 @@ def test_resolver_endpoint_and_rule_association(cfn: Any, gureum: Any) -> None:
     with pytest.raises(ClientError):
         r53r.get_resolver_rule_association(ResolverRuleAssociationId=out["Assoc"])
 
-    stack = _update(cfn, name, RESOLVER, {**moved, "EndpointName": "renamed"})
-    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", statuses(cfn, name)
+    stack = update_stack(cfn, name, RESOLVER, {**moved, "EndpointName": "renamed"}, expect="UPDATE_ROLLBACK_COMPLETE")
     reasons = [reason for logical, status, reason in failures(cfn, name) if logical == "Out"]
     assert reasons and "UpdateResolverEndpoint" in reasons[0]
     assert r53r.get_resolver_endpoint(ResolverEndpointId=out["Endpoint"])["ResolverEndpoint"]["Name"] == "out"
@@ -217,7 +203,7 @@ def test_stream_shard_level_metrics(cfn: Any, gureum: Any) -> None:
     cfn.create_stack(StackName=name, TemplateBody=KINESIS)
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    stream = _outputs(stack)["Stream"]
+    stream = outputs(stack)["Stream"]
     kinesis = gureum.client("kinesis")
 
     def metrics() -> list[str]:
@@ -225,9 +211,8 @@ def test_stream_shard_level_metrics(cfn: Any, gureum: Any) -> None:
         return sorted(summary["EnhancedMonitoring"][0]["ShardLevelMetrics"])
 
     assert metrics() == ["IncomingBytes"]
-    stack = _update(cfn, name, KINESIS, {"Metrics": "OutgoingRecords,IteratorAgeMilliseconds"})
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    assert _outputs(stack)["Stream"] == stream
+    stack = update_stack(cfn, name, KINESIS, {"Metrics": "OutgoingRecords,IteratorAgeMilliseconds"})
+    assert outputs(stack)["Stream"] == stream
     assert metrics() == ["IteratorAgeMilliseconds", "OutgoingRecords"]
     cfn.delete_stack(StackName=name)
     assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", statuses(cfn, stack["StackId"])
@@ -248,8 +233,7 @@ Resources:
     cfn.create_stack(StackName=name, TemplateBody=template)
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    stack = _update(cfn, name, template, {"Team": "green"})
-    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", statuses(cfn, name)
+    stack = update_stack(cfn, name, template, {"Team": "green"}, expect="UPDATE_ROLLBACK_COMPLETE")
     reasons = [reason for logical, _, reason in failures(cfn, name) if logical == "Set"]
     assert reasons and "Tags" in reasons[0]
     physical = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Set")["StackResourceDetail"]["PhysicalResourceId"]

@@ -33,33 +33,12 @@ from waiting import wait_for
 
 from tests.iam.test_saml_providers import metadata
 
-from .helpers import failures, settle, uniq
+from .helpers import CAPABILITY_IAM, delete_stack, failures, outputs, parameters, settle, uniq, update_stack
 
 
 @pytest.fixture(scope="module")
 def cfn(gureum: Any) -> Any:
     return gureum.client("cloudformation")
-
-
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-
-
-def _params(params: dict[str, str]) -> list[dict[str, str]]:
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
-
-
-def _update(cfn: Any, name: str, template: str, params: dict[str, str]) -> dict[str, Any]:
-    cfn.update_stack(StackName=name, TemplateBody=template, Parameters=_params(params), Capabilities=["CAPABILITY_IAM"])
-    stack = settle(cfn, name, timeout=120)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    return stack
-
-
-def _delete(cfn: Any, stack: dict[str, Any]) -> None:
-    cfn.delete_stack(StackName=stack["StackName"])
-    stack_id = stack["StackId"]
-    assert settle(cfn, stack_id, timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack_id)
 
 
 CLOUD_MAP = """
@@ -88,27 +67,27 @@ Outputs:
 def test_cloud_map_instance(cfn: Any, gureum: Any) -> None:
     sd = gureum.client("servicediscovery")
     name = uniq("sdi")
-    cfn.create_stack(StackName=name, TemplateBody=CLOUD_MAP, Parameters=_params({"InstanceId": "i-one"}))
+    cfn.create_stack(StackName=name, TemplateBody=CLOUD_MAP, Parameters=parameters({"InstanceId": "i-one"}))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert out["Inst"] == "i-one"
     svc = out["Svc"]
     got = sd.get_instance(ServiceId=svc, InstanceId="i-one")["Instance"]["Attributes"]
     assert got == {"AWS_INSTANCE_IPV4": "10.0.0.7", "AWS_INSTANCE_PORT": "8080", "color": "blue"}
 
     # attributes in place: same id, new port
-    _update(cfn, name, CLOUD_MAP, {"InstanceId": "i-one", "Port": "9090"})
+    update_stack(cfn, name, CLOUD_MAP, {"InstanceId": "i-one", "Port": "9090"}, CAPABILITY_IAM)
     got = sd.get_instance(ServiceId=svc, InstanceId="i-one")["Instance"]["Attributes"]
     assert got["AWS_INSTANCE_PORT"] == "9090"
 
     # a new InstanceId replaces it: the old one is deregistered
-    stack = _update(cfn, name, CLOUD_MAP, {"InstanceId": "i-two", "Port": "9090"})
-    assert _outputs(stack)["Inst"] == "i-two"
+    stack = update_stack(cfn, name, CLOUD_MAP, {"InstanceId": "i-two", "Port": "9090"}, CAPABILITY_IAM)
+    assert outputs(stack)["Inst"] == "i-two"
     ids = [i["Id"] for i in sd.list_instances(ServiceId=svc)["Instances"]]
     assert ids == ["i-two"]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     with pytest.raises(ClientError) as e:
         sd.get_service(Id=svc)
     assert e.value.response["Error"]["Code"] == "ServiceNotFound"
@@ -203,10 +182,10 @@ def test_iam_inline_policies_membership_and_providers(cfn: Any, gureum: Any) -> 
     tp1, tp2 = "a" * 40, "b" * 40
     params = {"Members": "", "ClientIds": "sts.amazonaws.com", "Thumbprint": tp1, "Metadata": metadata(),
               "Suffix": name}
-    cfn.create_stack(StackName=name, TemplateBody=IAM, Parameters=_params(params), Capabilities=["CAPABILITY_IAM"])
+    cfn.create_stack(StackName=name, TemplateBody=IAM, Parameters=parameters(params), Capabilities=["CAPABILITY_IAM"])
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     role, user, other, group = out["Role"], out["User"], out["Other"], out["Group"]
     assert out["RolePol"] == f"first|{role}"
     assert _action(iam.get_role_policy(RoleName=role, PolicyName="first")["PolicyDocument"]) == "s3:GetObject"
@@ -225,8 +204,8 @@ def test_iam_inline_policies_membership_and_providers(cfn: Any, gureum: Any) -> 
     # in place: documents, members, client ids, thumbprint, metadata, description
     params.update({"Action": "s3:PutObject", "Members": f"{user},{other}", "ClientIds": "sts.amazonaws.com,app",
                    "Thumbprint": tp2, "Metadata": metadata("2032-01-02T03:04:05Z"), "Description": "two"})
-    stack = _update(cfn, name, IAM, params)
-    after = _outputs(stack)
+    stack = update_stack(cfn, name, IAM, params, CAPABILITY_IAM)
+    after = outputs(stack)
     assert after["RolePol"] == out["RolePol"] and after["Oidc"] == out["Oidc"] and after["Saml"] == out["Saml"]
     assert _action(iam.get_role_policy(RoleName=role, PolicyName="first")["PolicyDocument"]) == "s3:PutObject"
     assert _action(iam.get_user_policy(UserName=user, PolicyName="up")["PolicyDocument"]) == "s3:PutObject"
@@ -239,12 +218,12 @@ def test_iam_inline_policies_membership_and_providers(cfn: Any, gureum: Any) -> 
 
     # the role policy renamed: a replacement, the old name gone; one member leaves
     params.update({"RolePolicyName": "second", "Members": other})
-    stack = _update(cfn, name, IAM, params)
-    assert _outputs(stack)["RolePol"] == f"second|{role}"
+    stack = update_stack(cfn, name, IAM, params, CAPABILITY_IAM)
+    assert outputs(stack)["RolePol"] == f"second|{role}"
     assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["second"]
     assert _members(iam, group) == [other]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     with pytest.raises(ClientError):
         iam.get_open_id_connect_provider(OpenIDConnectProviderArn=out["Oidc"])
     with pytest.raises(ClientError):
@@ -296,10 +275,10 @@ def _queue_policy(sqs: Any, url: str) -> dict[str, Any] | None:
 def test_queue_and_topic_inline_policies(cfn: Any, gureum: Any) -> None:
     sqs, sns = gureum.client("sqs"), gureum.client("sns")
     name = uniq("msgx")
-    cfn.create_stack(StackName=name, TemplateBody=MESSAGING, Parameters=_params({"Target": "a", "Action": "SendMessage"}))
+    cfn.create_stack(StackName=name, TemplateBody=MESSAGING, Parameters=parameters({"Target": "a", "Action": "SendMessage"}))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert out["QPol"] == out["QueueA"] and out["TPol"] == out["Topic"]
     assert _action(_queue_policy(sqs, out["QueueA"])) == "sqs:SendMessage"
     assert _queue_policy(sqs, out["QueueB"]) is None
@@ -307,24 +286,24 @@ def test_queue_and_topic_inline_policies(cfn: Any, gureum: Any) -> None:
     assert [s["Sid"] for s in topic_policy["Statement"]] == ["mine"]
 
     # in place: the document
-    _update(cfn, name, MESSAGING, {"Target": "a", "Action": "ReceiveMessage"})
+    update_stack(cfn, name, MESSAGING, {"Target": "a", "Action": "ReceiveMessage"}, CAPABILITY_IAM)
     assert _action(_queue_policy(sqs, out["QueueA"])) == "sqs:ReceiveMessage"
 
     # another queue: a replacement, the first queue's policy removed
-    stack = _update(cfn, name, MESSAGING, {"Target": "b", "Action": "ReceiveMessage"})
-    assert _outputs(stack)["QPol"] == out["QueueB"]
+    stack = update_stack(cfn, name, MESSAGING, {"Target": "b", "Action": "ReceiveMessage"}, CAPABILITY_IAM)
+    assert outputs(stack)["QPol"] == out["QueueB"]
     assert _action(_queue_policy(sqs, out["QueueB"])) == "sqs:ReceiveMessage"
     assert _queue_policy(sqs, out["QueueA"]) is None
 
     # deleting the inline policies alone: the topic's policy back to the default
     cfn.update_stack(StackName=name, TemplateBody=MESSAGING.split("  QPol:")[0] + "Outputs:\n  Topic: {Value: !Ref Topic}\n",
-                     Parameters=_params({"Target": "b", "Action": "ReceiveMessage"}))
+                     Parameters=parameters({"Target": "b", "Action": "ReceiveMessage"}))
     assert settle(cfn, name, timeout=120)["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
     assert _queue_policy(sqs, out["QueueB"]) is None
     topic_policy = json.loads(sns.get_topic_attributes(TopicArn=out["Topic"])["Attributes"]["Policy"])
     assert [s["Sid"] for s in topic_policy["Statement"]] == ["__default_statement_ID"]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
 
 
 CLOUDWATCH = """
@@ -375,7 +354,7 @@ def test_composite_alarm_and_dashboard(cfn: Any, gureum: Any) -> None:
     cfn.create_stack(StackName=name, TemplateBody=CLOUDWATCH)
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert out["Composite"] == out["Board"] == f"{name}-one"
     [alarm] = _composite(cw, out["Composite"])
     assert alarm["AlarmArn"] == out["CompositeArn"] and alarm["AlarmDescription"] == "first"
@@ -386,7 +365,7 @@ def test_composite_alarm_and_dashboard(cfn: Any, gureum: Any) -> None:
     assert tags["team"] == "red"
 
     # in place: description, body, tags
-    _update(cfn, name, CLOUDWATCH, {"Description": "second", "Title": "second", "Team": "blue"})
+    update_stack(cfn, name, CLOUDWATCH, {"Description": "second", "Title": "second", "Team": "blue"}, CAPABILITY_IAM)
     [alarm] = _composite(cw, out["Composite"])
     assert alarm["AlarmDescription"] == "second"
     tags = {t["Key"]: t["Value"] for t in cw.list_tags_for_resource(ResourceARN=out["CompositeArn"])["Tags"]}
@@ -396,15 +375,15 @@ def test_composite_alarm_and_dashboard(cfn: Any, gureum: Any) -> None:
     assert tags["team"] == "blue"
 
     # renamed: both replaced, the old ones gone
-    stack = _update(cfn, name, CLOUDWATCH, {"Suffix": "two", "Description": "second", "Title": "second", "Team": "blue"})
-    new = _outputs(stack)
+    stack = update_stack(cfn, name, CLOUDWATCH, {"Suffix": "two", "Description": "second", "Title": "second", "Team": "blue"}, CAPABILITY_IAM)
+    new = outputs(stack)
     assert new["Composite"] == new["Board"] == f"{name}-two"
     assert _composite(cw, out["Composite"]) == [] and len(_composite(cw, new["Composite"])) == 1
     with pytest.raises(ClientError):
         cw.get_dashboard(DashboardName=out["Board"])
     assert "second" in cw.get_dashboard(DashboardName=new["Board"])["DashboardBody"]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     assert _composite(cw, new["Composite"]) == []
     with pytest.raises(ClientError):
         cw.get_dashboard(DashboardName=new["Board"])
@@ -477,7 +456,7 @@ def test_log_stream_destination_resource_policy_and_query(cfn: Any, gureum: Any)
     cfn.create_stack(StackName=name, TemplateBody=LOGS, Capabilities=["CAPABILITY_IAM"])
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert out["Stream"] == "first" and _streams(logs, group) == ["first"]
     [dest] = logs.describe_destinations(DestinationNamePrefix=out["Dest"])["destinations"]
     assert dest["arn"] == out["DestArn"] and _action(dest["accessPolicy"]) == "logs:PutSubscriptionFilter"
@@ -488,7 +467,7 @@ def test_log_stream_destination_resource_policy_and_query(cfn: Any, gureum: Any)
     assert query["queryDefinitionId"] == out["Query"] and query["queryString"] == "fields @message"
 
     # in place: the destination's policy and tags, the resource policy, the query
-    _update(cfn, name, LOGS, {"Action": "logs:*", "QueryText": "fields @timestamp", "Team": "blue"})
+    update_stack(cfn, name, LOGS, {"Action": "logs:*", "QueryText": "fields @timestamp", "Team": "blue"}, CAPABILITY_IAM)
     [dest] = logs.describe_destinations(DestinationNamePrefix=out["Dest"])["destinations"]
     assert _action(dest["accessPolicy"]) == "logs:*"
     assert logs.list_tags_for_resource(resourceArn=out["DestArn"])["tags"]["team"] == "blue"
@@ -497,10 +476,10 @@ def test_log_stream_destination_resource_policy_and_query(cfn: Any, gureum: Any)
     assert query["queryDefinitionId"] == out["Query"] and query["queryString"] == "fields @timestamp"
 
     # the stream renamed: a replacement, the old stream gone
-    stack = _update(cfn, name, LOGS, {"StreamName": "second", "Action": "logs:*", "QueryText": "fields @timestamp", "Team": "blue"})
-    assert _outputs(stack)["Stream"] == "second" and _streams(logs, group) == ["second"]
+    stack = update_stack(cfn, name, LOGS, {"StreamName": "second", "Action": "logs:*", "QueryText": "fields @timestamp", "Team": "blue"}, CAPABILITY_IAM)
+    assert outputs(stack)["Stream"] == "second" and _streams(logs, group) == ["second"]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     assert logs.describe_destinations(DestinationNamePrefix=out["Dest"])["destinations"] == []
     assert _policy(logs, out["Policy"]) is None
     assert _query(logs, f"{name}-query") == []
@@ -589,10 +568,10 @@ def test_rotation_schedule_and_secret_policy(cfn: Any, gureum: Any) -> None:
     sm = gureum.client("secretsmanager")
     name = uniq("smx")
     params = {"Target": "a", "Days": "30", "Immediately": "true", "Action": "secretsmanager:GetSecretValue"}
-    cfn.create_stack(StackName=name, TemplateBody=SECRETS, Parameters=_params(params), Capabilities=["CAPABILITY_IAM"])
+    cfn.create_stack(StackName=name, TemplateBody=SECRETS, Parameters=parameters(params), Capabilities=["CAPABILITY_IAM"])
     stack = settle(cfn, name, timeout=180)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     a, b = out["SecretA"], out["SecretB"]
     assert out["Schedule"] == out["ScheduleId"] == a and out["Policy"] == out["PolicyId"] == a
     # rotated at once through the stack's function: the value the function wrote is current
@@ -607,18 +586,18 @@ def test_rotation_schedule_and_secret_policy(cfn: Any, gureum: Any) -> None:
 
     # in place: the rules (no rotation now) and the policy
     params.update({"Days": "7", "Immediately": "false", "Action": "secretsmanager:DescribeSecret"})
-    _update(cfn, name, SECRETS, params)
+    update_stack(cfn, name, SECRETS, params, CAPABILITY_IAM)
     assert sm.describe_secret(SecretId=a)["RotationRules"]["AutomaticallyAfterDays"] == 7
     assert _action(sm.get_resource_policy(SecretId=a)["ResourcePolicy"]) == "secretsmanager:DescribeSecret"
 
     # another secret: a replacement, rotation turned off on the first
     params["Target"] = "b"
-    stack = _update(cfn, name, SECRETS, params)
-    assert _outputs(stack)["Schedule"] == b
+    stack = update_stack(cfn, name, SECRETS, params, CAPABILITY_IAM)
+    assert outputs(stack)["Schedule"] == b
     assert sm.describe_secret(SecretId=b)["RotationEnabled"] is True
     assert sm.describe_secret(SecretId=a).get("RotationEnabled") is False
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     for secret in (a, b):
         described = sm.describe_secret(SecretId=secret) if _exists(sm, secret) else None
         assert described is None or described.get("DeletedDate") is not None
@@ -688,10 +667,10 @@ def test_layer_permission_code_signing_config_and_stream_consumer(cfn: Any, gure
     layer = lam.publish_layer_version(LayerName=name, Content={"ZipFile": buf.getvalue()})
     account = gureum.client("sts").get_caller_identity()["Account"]
     params = {"LayerVersion": layer["LayerVersionArn"], "Principal": account}
-    cfn.create_stack(StackName=name, TemplateBody=LAMBDA_KINESIS, Parameters=_params(params))
+    cfn.create_stack(StackName=name, TemplateBody=LAMBDA_KINESIS, Parameters=parameters(params))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert out["LayerUse"] == out["LayerUseId"] and out["LayerUse"].startswith(layer["LayerVersionArn"] + "#")
     assert len(_layer_principals(lam, name, layer["Version"])) == 1
     csc = lam.get_code_signing_config(CodeSigningConfigArn=out["Signing"])["CodeSigningConfig"]
@@ -701,21 +680,21 @@ def test_layer_permission_code_signing_config_and_stream_consumer(cfn: Any, gure
 
     # in place: the code signing config
     params.update({"Description": "second", "Untrusted": "Enforce"})
-    stack = _update(cfn, name, LAMBDA_KINESIS, params)
-    assert _outputs(stack)["Signing"] == out["Signing"]
+    stack = update_stack(cfn, name, LAMBDA_KINESIS, params, CAPABILITY_IAM)
+    assert outputs(stack)["Signing"] == out["Signing"]
     csc = lam.get_code_signing_config(CodeSigningConfigArn=out["Signing"])["CodeSigningConfig"]
     assert csc["Description"] == "second" and csc["CodeSigningPolicies"]["UntrustedArtifactOnDeployment"] == "Enforce"
 
     # replacements: the layer permission for everyone, the consumer renamed
     params.update({"Principal": "*", "ConsumerName": "second"})
-    stack = _update(cfn, name, LAMBDA_KINESIS, params)
-    new = _outputs(stack)
+    stack = update_stack(cfn, name, LAMBDA_KINESIS, params, CAPABILITY_IAM)
+    new = outputs(stack)
     assert new["LayerUse"] != out["LayerUse"] and _layer_principals(lam, name, layer["Version"]) == ["*"]
     assert new["ConsumerName"] == "second"
     names = [c["ConsumerName"] for c in kinesis.list_stream_consumers(StreamARN=out["StreamArn"])["Consumers"]]
     assert names == ["second"]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     assert _layer_principals(lam, name, layer["Version"]) == []
     with pytest.raises(ClientError):
         lam.get_code_signing_config(CodeSigningConfigArn=out["Signing"])
@@ -759,10 +738,10 @@ def test_ecr_registry_policy_replication_and_pull_through_cache(gureum: Any) -> 
     cfn = gureum.client("cloudformation", aws_access_key_id=account, aws_secret_access_key="x")
     ecr = gureum.client("ecr", aws_access_key_id=account, aws_secret_access_key="x")
     name = uniq("ecrx")
-    cfn.create_stack(StackName=name, TemplateBody=ECR, Parameters=_params({"Prefix": f"{name}-one"}))
+    cfn.create_stack(StackName=name, TemplateBody=ECR, Parameters=parameters({"Prefix": f"{name}-one"}))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert out["Policy"] == out["PolicyRegistry"] == out["Replication"] == out["ReplicationRegistry"] == account
     assert _action(ecr.get_registry_policy()["policyText"]) == "['ecr:ReplicateImage']"
     rules = ecr.describe_registry()["replicationConfiguration"]["rules"]
@@ -773,25 +752,18 @@ def test_ecr_registry_policy_replication_and_pull_through_cache(gureum: Any) -> 
     assert out["Cache"] == f"{name}-one"
 
     # in place: the policy and the replication; the cache rule's prefix replaces it
-    stack = _update_as(cfn, name, ECR, {"Action": "ecr:CreateRepository", "Region": "eu-west-1", "Prefix": f"{name}-two"})
+    stack = update_stack(cfn, name, ECR, {"Action": "ecr:CreateRepository", "Region": "eu-west-1", "Prefix": f"{name}-two"})
     assert _action(ecr.get_registry_policy()["policyText"]) == "['ecr:CreateRepository']"
     rules = ecr.describe_registry()["replicationConfiguration"]["rules"]
     assert rules[0]["destinations"] == [{"region": "eu-west-1", "registryId": account}]
     cached = ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"]
     assert [r["ecrRepositoryPrefix"] for r in cached] == [f"{name}-two"]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     with pytest.raises(ClientError):
         ecr.get_registry_policy()
     assert not ecr.describe_registry().get("replicationConfiguration", {}).get("rules")
     assert ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
-
-
-def _update_as(cfn: Any, name: str, template: str, params: dict[str, str]) -> dict[str, Any]:
-    cfn.update_stack(StackName=name, TemplateBody=template, Parameters=_params(params))
-    stack = settle(cfn, name, timeout=120)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    return stack
 
 
 ROUTE53 = """
@@ -847,10 +819,10 @@ def test_route53_dnssec_query_logging_and_cidr_collection(cfn: Any, gureum: Any)
     r53 = gureum.client("route53")
     name = uniq("r53x")
     params = {"Collection": f"{name}-one", "Cidrs": "10.0.0.0/24"}
-    cfn.create_stack(StackName=name, TemplateBody=ROUTE53, Parameters=_params(params))
+    cfn.create_stack(StackName=name, TemplateBody=ROUTE53, Parameters=parameters(params))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     zone = out["Zone"]
     assert out["Ksk"] == f"{zone}|ksk1" and out["Signing"] == zone
     dnssec = r53.get_dnssec(HostedZoneId=zone)
@@ -863,18 +835,18 @@ def test_route53_dnssec_query_logging_and_cidr_collection(cfn: Any, gureum: Any)
 
     # in place: the collection's locations
     params["Cidrs"] = "10.0.1.0/24,10.0.2.0/24"
-    stack = _update(cfn, name, ROUTE53, params)
-    assert _outputs(stack)["Cidr"] == out["Cidr"]
+    stack = update_stack(cfn, name, ROUTE53, params, CAPABILITY_IAM)
+    assert outputs(stack)["Cidr"] == out["Cidr"]
     assert _cidrs(r53, out["Cidr"]) == ["10.0.1.0/24", "10.0.2.0/24"]
 
     # renamed: a new collection, the old one gone
     params["Collection"] = f"{name}-two"
-    stack = _update(cfn, name, ROUTE53, params)
-    new = _outputs(stack)["Cidr"]
+    stack = update_stack(cfn, name, ROUTE53, params, CAPABILITY_IAM)
+    new = outputs(stack)["Cidr"]
     assert new != out["Cidr"] and _cidrs(r53, new) == ["10.0.1.0/24", "10.0.2.0/24"]
     assert out["Cidr"] not in [c["Id"] for c in r53.list_cidr_collections()["CidrCollections"]]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     with pytest.raises(ClientError):
         r53.get_query_logging_config(Id=out["QueryLog"])
     with pytest.raises(ClientError):
@@ -908,10 +880,10 @@ def test_resolver_query_logging_config_and_association(cfn: Any, gureum: Any) ->
     r53r = gureum.client("route53resolver")
     name = uniq("rqlx")
     vpc_a, vpc_b = f"vpc-{uuid.uuid4().hex[:17]}", f"vpc-{uuid.uuid4().hex[:17]}"
-    cfn.create_stack(StackName=name, TemplateBody=RESOLVER_LOGS, Parameters=_params({"Vpc": vpc_a}))
+    cfn.create_stack(StackName=name, TemplateBody=RESOLVER_LOGS, Parameters=parameters({"Vpc": vpc_a}))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     config = r53r.get_resolver_query_log_config(ResolverQueryLogConfigId=out["Config"])["ResolverQueryLogConfig"]
     assert config["Arn"] == out["ConfigArn"] and config["Status"] == out["ConfigStatus"]
     assoc = r53r.get_resolver_query_log_config_association(
@@ -919,13 +891,13 @@ def test_resolver_query_logging_config_and_association(cfn: Any, gureum: Any) ->
     assert assoc["ResourceId"] == vpc_a and assoc["Status"] == out["AssocStatus"] == "ACTIVE"
 
     # another VPC: the association replaced
-    stack = _update(cfn, name, RESOLVER_LOGS, {"Vpc": vpc_b})
-    new = _outputs(stack)["Assoc"]
+    stack = update_stack(cfn, name, RESOLVER_LOGS, {"Vpc": vpc_b}, CAPABILITY_IAM)
+    new = outputs(stack)["Assoc"]
     listed = r53r.list_resolver_query_log_config_associations(
         Filters=[{"Name": "ResolverQueryLogConfigId", "Values": [out["Config"]]}])["ResolverQueryLogConfigAssociations"]
     assert [(a["Id"], a["ResourceId"]) for a in listed] == [(new, vpc_b)]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     with pytest.raises(ClientError):
         r53r.get_resolver_query_log_config(ResolverQueryLogConfigId=out["Config"])
 
@@ -972,10 +944,10 @@ def test_resolver_firewall_domain_list_rule_group_and_association(cfn: Any, gure
     r53r = gureum.client("route53resolver")
     name = uniq("fwx")
     params = {"Vpc": f"vpc-{uuid.uuid4().hex[:17]}", "Domains": "bad.example.com.,worse.example.com."}
-    cfn.create_stack(StackName=name, TemplateBody=FIREWALL, Parameters=_params(params))
+    cfn.create_stack(StackName=name, TemplateBody=FIREWALL, Parameters=parameters(params))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert _domains(r53r, out["Bad"]) == ["bad.example.com.", "worse.example.com."] and out["BadCount"] == "2"
     assert _fw_rules(r53r, out["Group"]) == [(out["Bad"], "NXDOMAIN")] and out["RuleCount"] == "1"
     group = r53r.get_firewall_rule_group(FirewallRuleGroupId=out["Group"])["FirewallRuleGroup"]
@@ -986,19 +958,19 @@ def test_resolver_firewall_domain_list_rule_group_and_association(cfn: Any, gure
 
     # in place: the domains and the rule's block response
     params.update({"Domains": "only.example.com.", "Response": "NODATA"})
-    stack = _update(cfn, name, FIREWALL, params)
-    assert _outputs(stack)["Bad"] == out["Bad"] and _domains(r53r, out["Bad"]) == ["only.example.com."]
+    stack = update_stack(cfn, name, FIREWALL, params, CAPABILITY_IAM)
+    assert outputs(stack)["Bad"] == out["Bad"] and _domains(r53r, out["Bad"]) == ["only.example.com."]
     assert _fw_rules(r53r, out["Group"]) == [(out["Bad"], "NODATA")]
 
     # the list renamed: a new list, the rule follows it, the old list gone
     params["ListName"] = "two"
-    stack = _update(cfn, name, FIREWALL, params)
-    new = _outputs(stack)["Bad"]
+    stack = update_stack(cfn, name, FIREWALL, params, CAPABILITY_IAM)
+    new = outputs(stack)["Bad"]
     assert new != out["Bad"] and _fw_rules(r53r, out["Group"]) == [(new, "NODATA")]
     with pytest.raises(ClientError):
         r53r.get_firewall_domain_list(FirewallDomainListId=out["Bad"])
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     with pytest.raises(ClientError):
         r53r.get_firewall_rule_group(FirewallRuleGroupId=out["Group"])
     with pytest.raises(ClientError):
@@ -1026,13 +998,13 @@ def test_failed_first_update_keeps_what_the_create_made(cfn: Any, gureum: Any) -
     cfn.create_stack(StackName=name, TemplateBody=ROLLBACK)
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    kept = _outputs(stack)["Kept"]
-    cfn.update_stack(StackName=name, TemplateBody=ROLLBACK, Parameters=_params({"Timeout": "999999"}))
+    kept = outputs(stack)["Kept"]
+    cfn.update_stack(StackName=name, TemplateBody=ROLLBACK, Parameters=parameters({"Timeout": "999999"}))
     assert settle(cfn, name, timeout=120)["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", failures(cfn, name)
     sqs.get_queue_attributes(QueueUrl=kept, AttributeNames=["QueueArn"])  # still there
     assert [r["ResourceStatus"] for r in cfn.describe_stack_resources(StackName=name)["StackResources"]
             if r["LogicalResourceId"] == "Kept"] == ["CREATE_COMPLETE"]
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
 
 
 GLOBAL_TABLE = """
@@ -1068,10 +1040,10 @@ def _replica_regions(ddb: Any, table: str) -> list[str]:
 def test_dynamodb_global_table(cfn: Any, gureum: Any) -> None:
     ddb, west, eu = gureum.client("dynamodb"), gureum.client("dynamodb", "us-west-2"), gureum.client("dynamodb", "eu-west-1")
     name = uniq("gtx")
-    cfn.create_stack(StackName=name, TemplateBody=GLOBAL_TABLE, Parameters=_params({"Layout": "two"}))
+    cfn.create_stack(StackName=name, TemplateBody=GLOBAL_TABLE, Parameters=parameters({"Layout": "two"}))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     table = ddb.describe_table(TableName=out["Table"])["Table"]
     assert (table["TableArn"], table["TableId"], table["LatestStreamArn"]) == (out["Arn"], out["TableId"], out["StreamArn"])
     assert _replica_regions(ddb, out["Table"]) == ["us-west-2"]
@@ -1079,15 +1051,15 @@ def test_dynamodb_global_table(cfn: Any, gureum: Any) -> None:
     assert west.get_item(TableName=out["Table"], Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
 
     # in place: a third region added, then dropped
-    _update(cfn, name, GLOBAL_TABLE, {"Layout": "three"})
+    update_stack(cfn, name, GLOBAL_TABLE, {"Layout": "three"}, CAPABILITY_IAM)
     assert _replica_regions(ddb, out["Table"]) == ["eu-west-1", "us-west-2"]
     assert eu.get_item(TableName=out["Table"], Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
-    stack = _update(cfn, name, GLOBAL_TABLE, {"Layout": "two"})
+    stack = update_stack(cfn, name, GLOBAL_TABLE, {"Layout": "two"}, CAPABILITY_IAM)
     assert _replica_regions(ddb, out["Table"]) == ["us-west-2"]
     with pytest.raises(ClientError):
         eu.describe_table(TableName=out["Table"])
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     for client in (ddb, west):
         with pytest.raises(ClientError):
             client.describe_table(TableName=out["Table"])

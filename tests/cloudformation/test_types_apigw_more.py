@@ -15,39 +15,18 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from .helpers import failures, settle, uniq
-
-
-def _params(params: dict[str, str]) -> list[dict[str, str]]:
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
-
-
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
-
-
-def _create(cfn: Any, name: str, template: str, params: dict[str, str]) -> dict[str, Any]:
-    cfn.create_stack(StackName=name, TemplateBody=template, Parameters=_params(params), Capabilities=["CAPABILITY_IAM"])
-    stack = settle(cfn, name, timeout=120)
-    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    return stack
-
-
-def _update(cfn: Any, name: str, template: str, params: dict[str, str]) -> dict[str, Any]:
-    cfn.update_stack(StackName=name, TemplateBody=template, Parameters=_params(params), Capabilities=["CAPABILITY_IAM"])
-    stack = settle(cfn, name, timeout=120)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    return stack
-
-
-def _delete(cfn: Any, stack: dict[str, Any]) -> None:
-    cfn.delete_stack(StackName=stack["StackName"])
-    stack_id = stack["StackId"]
-    assert settle(cfn, stack_id, timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack_id)
-
+from .helpers import (
+    CAPABILITY_IAM,
+    code_of,
+    create_stack,
+    delete_stack,
+    failures,
+    outputs,
+    parameters,
+    settle,
+    uniq,
+    update_stack,
+)
 
 ACCOUNT = """
 Parameters:
@@ -82,16 +61,16 @@ def test_account_cloudwatch_role(gureum: Any) -> None:
     apigw = gureum.client("apigateway", aws_access_key_id=account, aws_secret_access_key="x")
     assert "cloudwatchRoleArn" not in apigw.get_account()
     name = uniq("apiacct")
-    stack = _create(cfn, name, ACCOUNT, {"Use": "first"})
-    out = _outputs(stack)
+    stack = create_stack(cfn, name, ACCOUNT, {"Use": "first"}, CAPABILITY_IAM)
+    out = outputs(stack)
     assert out["Settings"] == out["SettingsId"] and out["Settings"]
     assert apigw.get_account()["cloudwatchRoleArn"] == out["One"]
 
-    stack = _update(cfn, name, ACCOUNT, {"Use": "second"})
-    assert _outputs(stack)["Settings"] == out["Settings"]  # in place
+    stack = update_stack(cfn, name, ACCOUNT, {"Use": "second"}, CAPABILITY_IAM)
+    assert outputs(stack)["Settings"] == out["Settings"]  # in place
     assert apigw.get_account()["cloudwatchRoleArn"] == out["Two"]
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     assert apigw.get_account()["cloudwatchRoleArn"] == out["Two"]  # AWS leaves the setting
 
 
@@ -151,18 +130,12 @@ Outputs:
 """
 
 
-def _code(call: Any) -> str:
-    with pytest.raises(ClientError) as e:
-        call()
-    return str(e.value.response["Error"]["Code"])
-
-
 def test_integration_and_route_responses(gureum: Any) -> None:
     cfn = gureum.client("cloudformation")
     v2 = gureum.client("apigatewayv2")
     name = uniq("wsresp")
-    stack = _create(cfn, name, WEBSOCKET, {})
-    out = _outputs(stack)
+    stack = create_stack(cfn, name, WEBSOCKET, {}, CAPABILITY_IAM)
+    out = outputs(stack)
     api, mock, route = out["Api"], out["Mock"], out["Route"]
     assert out["Answer"] == out["AnswerId"] and out["Back"] == out["BackId"]
     got = v2.get_integration_response(ApiId=api, IntegrationId=mock, IntegrationResponseId=out["Answer"])
@@ -172,23 +145,23 @@ def test_integration_and_route_responses(gureum: Any) -> None:
     assert (back["RouteResponseKey"], back["ModelSelectionExpression"]) == ("$default", "$request.body.kind")
 
     # in place: the template, the selection expression, the route response's key
-    stack = _update(cfn, name, WEBSOCKET, {"Reply": '{"said": "two"}', "Selection": "$integration.response.statuscode",
-                                           "ResponseKey": "$default"})
-    assert _outputs(stack)["Answer"] == out["Answer"] and _outputs(stack)["Back"] == out["Back"]
+    stack = update_stack(cfn, name, WEBSOCKET, {"Reply": '{"said": "two"}', "Selection": "$integration.response.statuscode",
+                                           "ResponseKey": "$default"}, CAPABILITY_IAM)
+    assert outputs(stack)["Answer"] == out["Answer"] and outputs(stack)["Back"] == out["Back"]
     got = v2.get_integration_response(ApiId=api, IntegrationId=mock, IntegrationResponseId=out["Answer"])
     assert got["ResponseTemplates"] == {"$default": '{"said": "two"}'}
     assert got["TemplateSelectionExpression"] == "$integration.response.statuscode"
 
     # another integration replaces the integration response: the first integration has none left
-    stack = _update(cfn, name, WEBSOCKET, {"Which": "second", "Reply": '{"said": "two"}',
-                                           "Selection": "$integration.response.statuscode"})
-    moved = _outputs(stack)["Answer"]
+    stack = update_stack(cfn, name, WEBSOCKET, {"Which": "second", "Reply": '{"said": "two"}',
+                                           "Selection": "$integration.response.statuscode"}, CAPABILITY_IAM)
+    moved = outputs(stack)["Answer"]
     got = v2.get_integration_response(ApiId=api, IntegrationId=out["Other"], IntegrationResponseId=moved)
     assert got["ResponseTemplates"] == {"$default": '{"said": "two"}'}
     assert v2.get_integration_responses(ApiId=api, IntegrationId=mock)["Items"] == []
 
-    _delete(cfn, stack)
-    assert _code(lambda: v2.get_api(ApiId=api)) == "NotFoundException"
+    delete_stack(cfn, stack)
+    assert code_of(lambda: v2.get_api(ApiId=api)) == "NotFoundException"
 
 
 OVERRIDES = """
@@ -229,8 +202,8 @@ def test_managed_overrides_of_a_quick_created_api(gureum: Any) -> None:
         integ, route, stage = _managed(v2, api)
         assert (integ["TimeoutInMillis"], integ.get("Description")) == (30000, None)
         name = uniq("ovr")
-        stack = _create(cfn, name, OVERRIDES, {"ApiId": api})
-        out = _outputs(stack)
+        stack = create_stack(cfn, name, OVERRIDES, {"ApiId": api}, CAPABILITY_IAM)
+        out = outputs(stack)
         assert out["Overrides"] == out["OverridesId"] and out["Overrides"]
         integ, route, stage = _managed(v2, api)
         assert (integ["TimeoutInMillis"], integ["Description"]) == (5000, "slow backend")
@@ -238,8 +211,8 @@ def test_managed_overrides_of_a_quick_created_api(gureum: Any) -> None:
         assert (stage["Description"], stage["StageVariables"]) == ("quick", {"color": "blue"})
 
         # in place: a new timeout; the description and the route's override dropped: quick create's values back
-        stack = _update(cfn, name, OVERRIDES, {"ApiId": api, "Full": "no"})
-        assert _outputs(stack)["Overrides"] == out["Overrides"]
+        stack = update_stack(cfn, name, OVERRIDES, {"ApiId": api, "Full": "no"}, CAPABILITY_IAM)
+        assert outputs(stack)["Overrides"] == out["Overrides"]
         integ, route, stage = _managed(v2, api)
         assert (integ["TimeoutInMillis"], integ.get("Description") or "") == (8000, "")
         assert (route.get("OperationName") or "") == ""
@@ -247,7 +220,7 @@ def test_managed_overrides_of_a_quick_created_api(gureum: Any) -> None:
         assert stage["Description"] == "quick"
 
         # the stack's deletion puts back the rest it overrode
-        _delete(cfn, stack)
+        delete_stack(cfn, stack)
         integ, route, stage = _managed(v2, api)
         assert integ["TimeoutInMillis"] == 30000
         assert (stage.get("Description") or "") == ""
@@ -262,7 +235,7 @@ def test_managed_overrides_need_a_quick_created_api(gureum: Any) -> None:
     api = v2.create_api(Name=uniq("plain"), ProtocolType="HTTP")["ApiId"]
     try:
         name = uniq("ovrx")
-        cfn.create_stack(StackName=name, TemplateBody=OVERRIDES, Parameters=_params({"ApiId": api}))
+        cfn.create_stack(StackName=name, TemplateBody=OVERRIDES, Parameters=parameters({"ApiId": api}))
         stack = settle(cfn, name, timeout=120)
         assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
         reasons = [r for _, status, r in failures(cfn, name) if status == "CREATE_FAILED"]

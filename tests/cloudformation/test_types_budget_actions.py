@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from .helpers import failures, settle, uniq
+from .helpers import failures, outputs, parameters, settle, uniq
 
 TEMPLATE = """
 Parameters:
@@ -59,8 +59,7 @@ def env(gureum: Any) -> dict[str, Any]:
 
 
 def _params(env: dict[str, Any], **extra: str) -> list[dict[str, str]]:
-    given = {"Budget": env["budget"], "Role": env["role"], "Target": env["target"], **extra}
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()]
+    return parameters({"Budget": env["budget"], "Role": env["role"], "Target": env["target"], **extra})
 
 
 def test_budgets_action_create_update_delete(gureum: Any, env: dict[str, Any]) -> None:
@@ -69,7 +68,7 @@ def test_budgets_action_create_update_delete(gureum: Any, env: dict[str, Any]) -
     cfn.create_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=_params(env))
     stack = settle(cfn, name)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = outputs(stack)
     action_id = out["ActionId"]
     assert out["Ref"] == f"{action_id}|{env['budget']}"
     action = b.describe_budget_action(AccountId=env["acct"], BudgetName=env["budget"], ActionId=action_id)["Action"]

@@ -13,45 +13,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from .helpers import failures, settle, uniq
-
-
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-
-
-def _params(params: dict[str, str]) -> list[dict[str, str]]:
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
-
-
-def _create(cfn: Any, name: str, template: str, params: dict[str, str]) -> dict[str, Any]:
-    cfn.create_stack(StackName=name, TemplateBody=template, Parameters=_params(params))
-    stack = settle(cfn, name, timeout=120)
-    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    return stack
-
-
-def _update(cfn: Any, name: str, template: str, params: dict[str, str]) -> dict[str, Any]:
-    cfn.update_stack(StackName=name, TemplateBody=template, Parameters=_params(params))
-    stack = settle(cfn, name, timeout=120)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    return stack
-
-
-def _delete(cfn: Any, stack: dict[str, Any]) -> None:
-    cfn.delete_stack(StackName=stack["StackName"])
-    stack_id = stack["StackId"]
-    assert settle(cfn, stack_id, timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack_id)
-
-
-def _code(call: Any) -> str:
-    with pytest.raises(ClientError) as e:
-        call()
-    return str(e.value.response["Error"]["Code"])
-
+from .helpers import code_of, create_stack, delete_stack, outputs, uniq, update_stack
 
 ECS = """
 Parameters:
@@ -139,8 +101,8 @@ def _task_sets(ecs: Any, cluster: str, service: str) -> dict[str, dict[str, Any]
 def test_capacity_provider_associations_and_task_sets(gureum: Any) -> None:
     cfn, ecs = gureum.client("cloudformation"), gureum.client("ecs")
     name = uniq("ecp")
-    stack = _create(cfn, name, ECS, {})
-    out = _outputs(stack)
+    stack = create_stack(cfn, name, ECS, {})
+    out = outputs(stack)
     cluster, cp, service = out["Cluster"], out["Cp"], out["Service"]
     assert out["Assoc"] == cluster
     assert out["Primary"] == f"{cluster}|{service}"
@@ -160,8 +122,8 @@ def test_capacity_provider_associations_and_task_sets(gureum: Any) -> None:
     assert (b["status"], b["externalId"], b["scale"]["value"]) == ("ACTIVE", "green", 100.0)
 
     # in place: scaling, tags, the default strategy's weight, task set A's scale, and the primary
-    stack = _update(cfn, name, ECS, {"Target": "80", "Team": "red", "Weight": "3", "Scale": "25", "Lead": "B"})
-    after = _outputs(stack)
+    stack = update_stack(cfn, name, ECS, {"Target": "80", "Team": "red", "Weight": "3", "Scale": "25", "Lead": "B"})
+    after = outputs(stack)
     assert (after["Cp"], after["SetAId"], after["SetB"]) == (cp, out["SetAId"], out["SetB"])
     provider = ecs.describe_capacity_providers(capacityProviders=[cp], include=["TAGS"])["capacityProviders"][0]
     assert provider["autoScalingGroupProvider"]["managedScaling"]["targetCapacity"] == 80
@@ -174,7 +136,7 @@ def test_capacity_provider_associations_and_task_sets(gureum: Any) -> None:
     assert {"key": "team", "value": "red"} in set_tags and {"key": "team", "value": "blue"} not in set_tags
     assert (sets[out["SetAId"]]["status"], sets[out["SetB"]]["status"]) == ("ACTIVE", "PRIMARY")
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     assert ecs.describe_capacity_providers(capacityProviders=[cp])["capacityProviders"][0]["status"] == "INACTIVE"
     assert ecs.describe_clusters(clusters=[cluster])["clusters"][0]["status"] == "INACTIVE"
 
@@ -229,8 +191,8 @@ def test_registry_scanning_signing_templates_and_exclusions(gureum: Any) -> None
     name = uniq("ecrs")
     params = {"Filter": "prod*", "Profile": "first_profile", "Prefix": f"{name}-team", "Description": "one",
               "RoleName": "scanner"}
-    stack = _create(cfn, name, ECR, params)
-    out = _outputs(stack)
+    stack = create_stack(cfn, name, ECR, params)
+    out = outputs(stack)
     assert out["Scanning"] == out["ScanningRegistry"] == out["Signing"] == out["SigningRegistry"] == account
     assert out["Template"] == f"{name}-team"
     scanning = ecr.get_registry_scanning_configuration()["scanningConfiguration"]
@@ -246,8 +208,8 @@ def test_registry_scanning_signing_templates_and_exclusions(gureum: Any) -> None
 
     # rules and the description in place; another principal replaces the exclusion
     params.update({"Filter": "stage*", "Profile": "second_profile", "Description": "two", "RoleName": "builder"})
-    stack = _update(cfn, name, ECR, params)
-    after = _outputs(stack)
+    stack = update_stack(cfn, name, ECR, params)
+    after = outputs(stack)
     assert after["Template"] == out["Template"] and after["Created"] == out["Created"]
     assert after["Updated"] >= out["Updated"]
     scanning = ecr.get_registry_scanning_configuration()["scanningConfiguration"]
@@ -259,8 +221,8 @@ def test_registry_scanning_signing_templates_and_exclusions(gureum: Any) -> None
     assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == [after["Exclusion"]]
     assert after["Exclusion"].endswith(":role/builder")
 
-    _delete(cfn, stack)
+    delete_stack(cfn, stack)
     assert ecr.get_registry_scanning_configuration()["scanningConfiguration"] == {"scanType": "BASIC", "rules": []}
-    assert _code(ecr.get_signing_configuration) == "SigningConfigurationNotFoundException"
+    assert code_of(ecr.get_signing_configuration) == "SigningConfigurationNotFoundException"
     assert ecr.describe_repository_creation_templates()["repositoryCreationTemplates"] == []
     assert ecr.list_pull_time_update_exclusions()["pullTimeUpdateExclusions"] == []

@@ -15,12 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
 from tests.iam.test_certificates import self_signed
 
-from .helpers import failures, settle, uniq
+from .helpers import code_of, failures, outputs, parameters, settle, uniq
 
 TEMPLATE = """
 Parameters:
@@ -75,20 +72,6 @@ Outputs:
 """
 
 
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-
-
-def _params(params: dict[str, str]) -> list[dict[str, str]]:
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
-
-
-def _code(call: Any) -> str:
-    with pytest.raises(ClientError) as e:
-        call()
-    return str(e.value.response["Error"]["Code"])
-
-
 def _tags(listing: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in listing["Tags"]}
 
@@ -102,10 +85,10 @@ def test_server_certificate_mfa_device_and_stream_policy(gureum: Any) -> None:
     body, key, _ = self_signed("www.example.com")
     name = uniq("iamk")
     params = {"CertBody": body, "CertKey": key}
-    cfn.create_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=_params(params), Capabilities=["CAPABILITY_IAM"])
+    cfn.create_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=parameters(params), Capabilities=["CAPABILITY_IAM"])
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
 
     cert = out["Cert"]
     meta = iam.get_server_certificate(ServerCertificateName=cert)["ServerCertificate"]["ServerCertificateMetadata"]
@@ -123,10 +106,10 @@ def test_server_certificate_mfa_device_and_stream_policy(gureum: Any) -> None:
 
     # in place: the certificate's path and tags, the device's tags, the policy's document
     params.update({"CertPath": "/edge/", "Env": "test", "Action": "kinesis:DescribeStreamSummary"})
-    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=_params(params), Capabilities=["CAPABILITY_IAM"])
+    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=parameters(params), Capabilities=["CAPABILITY_IAM"])
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    after = _outputs(stack)
+    after = outputs(stack)
     assert (after["Cert"], after["Mfa"], after["Policy"]) == (cert, serial, out["StreamA"])
     meta = iam.get_server_certificate(ServerCertificateName=cert)["ServerCertificate"]["ServerCertificateMetadata"]
     assert meta["Path"] == "/edge/" and meta["Arn"] == after["CertArn"] and after["CertArn"].endswith("/edge/" + cert)
@@ -137,10 +120,10 @@ def test_server_certificate_mfa_device_and_stream_policy(gureum: Any) -> None:
 
     # replacements: the device for another user, the policy on another stream
     params.update({"MfaUser": "B", "PolicyOn": "B"})
-    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=_params(params), Capabilities=["CAPABILITY_IAM"])
+    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=parameters(params), Capabilities=["CAPABILITY_IAM"])
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    after = _outputs(stack)
+    after = outputs(stack)
     new_serial = after["Mfa"]
     assert new_serial != serial
     assert _devices(iam, out["UserA"]) == [] and _devices(iam, out["UserB"]) == [new_serial]
@@ -153,7 +136,7 @@ def test_server_certificate_mfa_device_and_stream_policy(gureum: Any) -> None:
     cfn.delete_stack(StackName=name)
     stack_id = stack["StackId"]
     assert settle(cfn, stack_id, timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack_id)
-    assert _code(lambda: iam.get_server_certificate(ServerCertificateName=cert)) == "NoSuchEntity"
+    assert code_of(lambda: iam.get_server_certificate(ServerCertificateName=cert)) == "NoSuchEntity"
     listed = [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]]
     assert new_serial not in listed
-    assert _code(lambda: kin.get_resource_policy(ResourceARN=out["StreamB"])) == "ResourceNotFoundException"
+    assert code_of(lambda: kin.get_resource_policy(ResourceARN=out["StreamB"])) == "ResourceNotFoundException"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import error_of, failures, settle, uniq
+from .helpers import error_of, failures, outputs, parameters, settle, uniq
 
 TEMPLATE = """
 Parameters:
@@ -110,14 +110,6 @@ def cfn(gureum: Any) -> Any:
     return gureum.client("cloudformation")
 
 
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-
-
-def _params(params: dict[str, str]) -> list[dict[str, str]]:
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
-
-
 def _say(gureum: Any, bot: str, alias: str, text: str) -> dict[str, Any]:
     runtime = gureum.client("lexv2-runtime")
     return dict(runtime.recognize_text(botId=bot, botAliasId=alias, localeId="en_US", sessionId=uuid.uuid4().hex, text=text))
@@ -135,7 +127,7 @@ def test_bot_version_and_alias(cfn: Any, gureum: Any) -> None:
     cfn.create_stack(StackName=name, TemplateBody=TEMPLATE)
     stack = settle(cfn, name, timeout=180)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     bot, alias = out["BotId"], out["AliasId"]
     assert out["BotRef"] == bot and len(bot) == 10
     assert out["BotArn"] == f"arn:aws:lex:us-east-1:{account}:bot/{bot}"
@@ -174,12 +166,12 @@ def test_bot_version_and_alias(cfn: Any, gureum: Any) -> None:
 
     # update: a new utterance remakes and rebuilds the locale, tags and the alias change in
     # place, a new version description replaces the version (the alias follows it)
-    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=_params(
+    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=parameters(
         {"Utterance": "pizza time", "Team": "blue", "AliasDescription": "second", "VersionDescription": "two",
          "Denied": "lex:PutSession"}))
     stack = settle(cfn, name, timeout=180)
     assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert out["BotId"] == bot and out["AliasId"] == alias
     assert out["Version"] == "2" and out["VersionRef"] == f"{bot}|2"
     assert [v["botVersion"] for v in models.list_bot_versions(botId=bot)["botVersionSummaries"]] == ["2"]
@@ -257,7 +249,7 @@ def test_locales_removed_and_remade_in_place(cfn: Any, gureum: Any) -> None:
     cfn.create_stack(StackName=name, TemplateBody=LOCALES)
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    bot = _outputs(stack)["Bot"]
+    bot = outputs(stack)["Bot"]
     locales = models.list_bot_locales(botId=bot, botVersion="DRAFT")["botLocaleSummaries"]
     assert sorted((x["localeId"], x["botLocaleStatus"]) for x in locales) == [("en_GB", "NotBuilt"), ("en_US", "NotBuilt")]
 
@@ -267,7 +259,7 @@ def test_locales_removed_and_remade_in_place(cfn: Any, gureum: Any) -> None:
     cfn.update_stack(StackName=name, TemplateBody=changed)
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    assert _outputs(stack)["Bot"] == bot
+    assert outputs(stack)["Bot"] == bot
     locales = models.list_bot_locales(botId=bot, botVersion="DRAFT")["botLocaleSummaries"]
     assert [x["localeId"] for x in locales] == ["en_US"]
     intents = models.list_intents(botId=bot, botVersion="DRAFT", localeId="en_US")["intentSummaries"]

@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 from waiting import wait_for
 
-from .helpers import failures, settle, uniq
+from .helpers import CAPABILITY_IAM, failures, outputs, parameters, settle, uniq, update_stack
 
 LOGS = """
 Parameters:
@@ -128,19 +128,9 @@ Outputs:
 """
 
 
-def _params(params: dict[str, str]) -> list[dict[str, str]]:
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
-
-
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-
-
 def _update(cfn: Any, name: str, params: dict[str, str]) -> dict[str, str]:
-    cfn.update_stack(StackName=name, TemplateBody=LOGS, Parameters=_params(params), Capabilities=["CAPABILITY_IAM"])
-    stack = settle(cfn, name, timeout=120)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    return _outputs(stack)
+    """The outputs once `name` is updated to LOGS with these parameters."""
+    return outputs(update_stack(cfn, name, LOGS, params, CAPABILITY_IAM))
 
 
 def _fields(logs: Any, name: str) -> list[str] | None:
@@ -182,7 +172,7 @@ def test_logs_account_delivery_detector_scheduled_transformer_and_tier(gureum: A
     cfn.create_stack(StackName=name, TemplateBody=LOGS, Capabilities=["CAPABILITY_IAM"])
     stack = settle(cfn, name, timeout=180)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
 
     # the account policy
     assert out["Indexes"] == out["IndexesAccount"] == account
@@ -244,7 +234,7 @@ def test_logs_account_delivery_detector_scheduled_transformer_and_tier(gureum: A
     assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
     cfn.update_stack(StackName=name, TemplateBody=LOGS, Capabilities=["CAPABILITY_IAM"],
-                     Parameters=_params({**changed, "TierName": "INTELLIGENT_TIERING"}))
+                     Parameters=parameters({**changed, "TierName": "INTELLIGENT_TIERING"}))
     assert settle(cfn, name, timeout=120)["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
     stack_id = stack["StackId"]
     cfn.delete_stack(StackName=name)

@@ -13,12 +13,10 @@ import random
 from typing import Any
 
 import dns.message
-import pytest
-from botocore.exceptions import ClientError
 
 from tests.route53.zones import udp
 
-from .helpers import failures, settle, uniq
+from .helpers import code_of, failures, outputs, parameters, settle, uniq, update_stack
 
 ROUTE53 = """
 Parameters:
@@ -75,31 +73,15 @@ Outputs:
 """
 
 
-def _params(params: dict[str, str]) -> list[dict[str, str]]:
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]
-
-
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-
-
 def _update(cfn: Any, name: str, params: dict[str, str]) -> dict[str, str]:
-    cfn.update_stack(StackName=name, TemplateBody=ROUTE53, Parameters=_params(params))
-    stack = settle(cfn, name, timeout=120)
-    assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    return _outputs(stack)
+    """The outputs once `name` is updated to ROUTE53 with these parameters."""
+    return outputs(update_stack(cfn, name, ROUTE53, params))
 
 
 def _answer(gureum: Any, name: str) -> list[tuple[int, str]]:
     """(TTL, address) of the A records gureum's DNS server answers for `name`."""
     response = udp(dns.message.make_query(name, "A"), gureum.dns_port)
     return sorted((rr.ttl, rd.to_text()) for rr in response.answer for rd in rr)
-
-
-def _code(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(ClientError) as err:
-        call(**kwargs)
-    return str(err.value.response["Error"]["Code"])
 
 
 def test_delegation_set_traffic_policies_and_instance(gureum: Any) -> None:
@@ -111,7 +93,7 @@ def test_delegation_set_traffic_policies_and_instance(gureum: Any) -> None:
     cfn.create_stack(StackName=name, TemplateBody=ROUTE53)
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
 
     # the delegation set
     dset = r53.get_reusable_delegation_set(Id=out["SetId"])["DelegationSet"]
@@ -141,15 +123,15 @@ def test_delegation_set_traffic_policies_and_instance(gureum: Any) -> None:
     assert out3["PolicyBId"] != out["PolicyBId"] and out3["InstanceId"] == out["InstanceId"]
     assert r53.get_traffic_policy(Id=out3["PolicyBId"], Version=1)["TrafficPolicy"]["Name"] == f"{name}-b2"
     assert r53.get_traffic_policy_instance(Id=out["InstanceId"])["TrafficPolicyInstance"]["TrafficPolicyId"] == out3["PolicyBId"]
-    assert _code(r53.list_traffic_policy_versions, Id=out["PolicyBId"]) == "NoSuchTrafficPolicy"
+    assert code_of(r53.list_traffic_policy_versions, Id=out["PolicyBId"]) == "NoSuchTrafficPolicy"
 
     stack_id = stack["StackId"]
     cfn.delete_stack(StackName=name)
     assert settle(cfn, stack_id, timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack_id)
-    assert _code(r53.get_reusable_delegation_set, Id=out["SetId"]) == "NoSuchDelegationSet"
-    assert _code(r53.get_traffic_policy_instance, Id=out["InstanceId"]) == "NoSuchTrafficPolicyInstance"
+    assert code_of(r53.get_reusable_delegation_set, Id=out["SetId"]) == "NoSuchDelegationSet"
+    assert code_of(r53.get_traffic_policy_instance, Id=out["InstanceId"]) == "NoSuchTrafficPolicyInstance"
     for pid in (out["PolicyAId"], out3["PolicyBId"]):
-        assert _code(r53.list_traffic_policy_versions, Id=pid) == "NoSuchTrafficPolicy"
+        assert code_of(r53.list_traffic_policy_versions, Id=pid) == "NoSuchTrafficPolicy"
     assert r53.list_traffic_policies()["TrafficPolicySummaries"] == []
 
 
@@ -180,18 +162,18 @@ def test_resolver_config(gureum: Any) -> None:
     def state(vpc: str) -> str:
         return str(r.get_resolver_config(ResourceId=vpc)["ResolverConfig"]["AutodefinedReverse"])
 
-    cfn.create_stack(StackName=name, TemplateBody=RESOLVER_CONFIG, Parameters=_params({"Vpc": first}))
+    cfn.create_stack(StackName=name, TemplateBody=RESOLVER_CONFIG, Parameters=parameters({"Vpc": first}))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     config = r.get_resolver_config(ResourceId=first)["ResolverConfig"]
     assert (out["Config"], out["Id"], out["Owner"], out["State"]) == (first, config["Id"], account, "DISABLED")
     assert state(first) == "DISABLED" and state(second) == "ENABLED"
 
-    cfn.update_stack(StackName=name, TemplateBody=RESOLVER_CONFIG, Parameters=_params({"Vpc": second}))
+    cfn.update_stack(StackName=name, TemplateBody=RESOLVER_CONFIG, Parameters=parameters({"Vpc": second}))
     stack = settle(cfn, name, timeout=120)
     assert stack["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
-    assert _outputs(stack)["Config"] == second and state(second) == "DISABLED" and state(first) == "ENABLED"
+    assert outputs(stack)["Config"] == second and state(second) == "DISABLED" and state(first) == "ENABLED"
 
     cfn.delete_stack(StackName=name)
     assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE", failures(cfn, stack["StackId"])

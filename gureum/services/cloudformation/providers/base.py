@@ -188,3 +188,24 @@ def policy_text(value: Any) -> str:
     """A policy document property (an object, or JSON text) as the JSON text APIs take."""
     import json
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def resource_policy_type(type_name: str, service: str, arn_member: str, policy_property: str) -> None:
+    """Register `type_name` as made by `service`'s PutResourcePolicy (`arn_member` naming the
+    resource's ARN, the document from `policy_property`): Ref is ResourceArn; the document changes
+    in place (put again); delete is DeleteResourcePolicy, an already-gone policy or resource taken as done."""
+
+    async def put(ctx: ResourceContext, props: dict[str, Any]) -> Done:
+        refuse_unapplied(type_name, props, ("ResourceArn", policy_property))
+        arn = str(props["ResourceArn"])
+        await ctx.call(service, "PutResourcePolicy", {arn_member: arn, "Policy": policy_text(props[policy_property])})
+        return Done(arn)
+
+    async def update(ctx: ResourceContext, physical: str, old: dict[str, Any], new: dict[str, Any], done: Done) -> Done:
+        return await put(ctx, new)
+
+    async def delete(ctx: ResourceContext, physical: str, props: dict[str, Any], done: Done) -> None:
+        await ignore_missing(ctx.call(service, "DeleteResourcePolicy", {arn_member: physical}), "ResourceNotFound")
+
+    provider(type_name, update=update)(put)
+    deleting(type_name)(delete)
