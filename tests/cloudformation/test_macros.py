@@ -26,6 +26,8 @@ def handler(event, context):
         return {"requestId": event["requestId"], "status": "failure", "errorMessage": "asked to fail"}
     if params.get("Fail") == "raise":
         raise ValueError("macro exploded")
+    if params.get("Mode") == "upper":  # a list item's snippet: the item is what it returns
+        return {"requestId": event["requestId"], "status": "success", "fragment": params["Value"].upper()}
     fragment = event["fragment"]
     if "Resources" in fragment:
         base = event["templateParameterValues"]["Base"]
@@ -167,3 +169,47 @@ def test_a_taken_name_and_the_macro_stack_deleted(gureum: Any) -> None:
     code, message = error_of(lambda: cfn.create_stack(StackName=uniq("gone"), Capabilities=["CAPABILITY_AUTO_EXPAND"],
                                                       TemplateBody=_user(adder, namer, "q")))
     assert (code, message) == ("ValidationError", f"No transform named {account}::{namer} found.")
+
+
+def _nested_child(adder: str, namer: str, queue: str) -> str:
+    """A child template using both macros: the Transform section's and, inside a list item,
+    a snippet that is the item itself."""
+    return json.dumps({
+        "Transform": adder,
+        "Parameters": {"Base": {"Type": "String"}},
+        "Resources": {"Named": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Join": ["-", [
+            queue, {"Fn::Transform": {"Name": namer, "Parameters": {"Mode": "upper", "Value": "item"}}}]]}}}},
+        "Outputs": {"Named": {"Value": {"Fn::GetAtt": ["Named", "QueueName"]}}}})
+
+
+def test_macros_run_in_nested_stacks_and_list_items(gureum: Any, macro_names: tuple[str, str, str]) -> None:
+    cfn, sqs, s3 = gureum.client("cloudformation"), gureum.client("sqs"), gureum.client("s3")
+    adder, namer, _ = macro_names
+    bucket, queue, base = uniq("nestmac"), uniq("q"), uniq("b")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="child.json", Body=_nested_child(adder, namer, queue).encode())
+    parent = json.dumps({"Resources": {"Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+        "TemplateURL": f"https://{bucket}.s3.amazonaws.com/child.json", "Parameters": {"Base": base}}}},
+        "Outputs": {"Named": {"Value": {"Fn::GetAtt": ["Child", "Outputs.Named"]}}}})
+    # the parent's template has no macro, its nested stack's has: AWS wants the capability
+    # on the stack created from the template (the root) and fails the nested stack without it
+    name = uniq("nomac")
+    cfn.create_stack(StackName=name, TemplateBody=parent)
+    assert settle(cfn, name, timeout=180)["StackStatus"] == "ROLLBACK_COMPLETE", statuses(cfn, name)
+    reasons = [reason for logical, _, reason in failures(cfn, name) if logical == "Child"]
+    assert reasons and "Requires capabilities : [CAPABILITY_AUTO_EXPAND]" in reasons[0], failures(cfn, name)
+    cfn.delete_stack(StackName=name)
+    name = uniq("nest")
+    cfn.create_stack(StackName=name, TemplateBody=parent, Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    stack = settle(cfn, name, timeout=180)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    assert stack["Outputs"][0]["OutputValue"] == f"{queue}-ITEM"
+    child = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Child")["StackResourceDetail"]["PhysicalResourceId"]
+    resources = {r["LogicalResourceId"] for r in cfn.describe_stack_resources(StackName=child)["StackResources"]}
+    assert resources == {"Named", "Added"}
+    for q in (f"{queue}-ITEM", base.upper() + "-ADDED"):
+        assert sqs.get_queue_url(QueueName=q)["QueueUrl"].endswith("/" + q)
+    processed = _doc(cfn.get_template(StackName=child, TemplateStage="Processed")["TemplateBody"])
+    assert processed["Resources"]["Named"]["Properties"]["QueueName"] == {"Fn::Join": ["-", [queue, "ITEM"]]}
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=180)["StackStatus"] == "DELETE_COMPLETE"

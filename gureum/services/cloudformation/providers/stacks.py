@@ -61,14 +61,24 @@ def _outputs(stack: dict[str, Any]) -> dict[str, Any]:
     return {f"Outputs.{o['OutputKey']}": o["OutputValue"] for o in stack.get("Outputs") or ()}
 
 
-ALL_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+IAM_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+AUTO_EXPAND = "CAPABILITY_AUTO_EXPAND"
+
+
+async def _capabilities(ctx: ResourceContext) -> list[str]:
+    """What a nested stack is created or updated with: the IAM capabilities, and
+    CAPABILITY_AUTO_EXPAND only when its parent has it (AWS runs the macros of a nested
+    template only for a root stack created directly with that capability)."""
+    parent = await ctx.app.store.read(lambda t: model.find(t, ctx.account, ctx.region, ctx.stack_id))
+    given = (parent or {}).get("Capabilities") or ()
+    return IAM_CAPABILITIES + ([AUTO_EXPAND] if AUTO_EXPAND in given else [])
 
 
 @provider("AWS::CloudFormation::Stack")
 async def create_nested(ctx: ResourceContext, props: dict[str, Any]) -> Done:
     name = ctx.name(128)
     params: dict[str, Any] = {"StackName": name, "TemplateURL": props["TemplateURL"], "Parameters": _nested_params(props),
-                              "Capabilities": ALL_CAPABILITIES}
+                              "Capabilities": await _capabilities(ctx)}
     if props.get("TimeoutInMinutes"):
         params["TimeoutInMinutes"] = int(props["TimeoutInMinutes"])
     tags = ctx.tag_list(props)
@@ -97,7 +107,8 @@ def _set_parent(t: Txn, ctx: ResourceContext, sid: str) -> None:
 async def update_nested(ctx: ResourceContext, physical: str, old: dict[str, Any], new: dict[str, Any], done: Done) -> Done:
     try:
         await ctx.call("cloudformation", "UpdateStack", {"StackName": physical, "TemplateURL": new["TemplateURL"],
-                                                         "Parameters": _nested_params(new), "Capabilities": ALL_CAPABILITIES})
+                                                         "Parameters": _nested_params(new),
+                                                         "Capabilities": await _capabilities(ctx)})
     except AwsError as e:
         if e.message != "No updates are to be performed.":
             raise
