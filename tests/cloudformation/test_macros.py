@@ -7,7 +7,9 @@ CreateStack needs CAPABILITY_AUTO_EXPAND; a change set does not. A macro answeri
 one whose function raises, and one not registered fail CreateStack with AWS's messages (a
 change set is created FAILED with the macro's message as its StatusReason); a macro
 name taken twice fails the second resource; a macro's Description changes in place; deleting
-the macro stack removes the macros."""
+the macro stack removes the macros. A nested stack's template (YAML from S3) runs both
+kinds of macro, one a `!Transform` list item, only under a root created with
+CAPABILITY_AUTO_EXPAND; a `!Transform` alone (no Transform section) is processed too."""
 
 from __future__ import annotations
 
@@ -172,14 +174,20 @@ def test_a_taken_name_and_the_macro_stack_deleted(gureum: Any) -> None:
 
 
 def _nested_child(adder: str, namer: str, queue: str) -> str:
-    """A child template using both macros: the Transform section's and, inside a list item,
-    a snippet that is the item itself."""
-    return json.dumps({
-        "Transform": adder,
-        "Parameters": {"Base": {"Type": "String"}},
-        "Resources": {"Named": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Join": ["-", [
-            queue, {"Fn::Transform": {"Name": namer, "Parameters": {"Mode": "upper", "Value": "item"}}}]]}}}},
-        "Outputs": {"Named": {"Value": {"Fn::GetAtt": ["Named", "QueueName"]}}}})
+    """A child template (YAML) using both macros: the Transform section's and, in the short
+    form inside a list item, a snippet that is the item itself."""
+    return f"""
+Transform: {adder}
+Parameters:
+  Base: {{Type: String}}
+Resources:
+  Named:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Join ['-', [{queue}, !Transform {{Name: {namer}, Parameters: {{Mode: upper, Value: item}}}}]]
+Outputs:
+  Named: {{Value: !GetAtt Named.QueueName}}
+"""
 
 
 def test_macros_run_in_nested_stacks_and_list_items(gureum: Any, macro_names: tuple[str, str, str]) -> None:
@@ -187,9 +195,9 @@ def test_macros_run_in_nested_stacks_and_list_items(gureum: Any, macro_names: tu
     adder, namer, _ = macro_names
     bucket, queue, base = uniq("nestmac"), uniq("q"), uniq("b")
     s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key="child.json", Body=_nested_child(adder, namer, queue).encode())
+    s3.put_object(Bucket=bucket, Key="child.yaml", Body=_nested_child(adder, namer, queue).encode())
     parent = json.dumps({"Resources": {"Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {
-        "TemplateURL": f"https://{bucket}.s3.amazonaws.com/child.json", "Parameters": {"Base": base}}}},
+        "TemplateURL": f"https://{bucket}.s3.amazonaws.com/child.yaml", "Parameters": {"Base": base}}}},
         "Outputs": {"Named": {"Value": {"Fn::GetAtt": ["Child", "Outputs.Named"]}}}})
     # the parent's template has no macro, its nested stack's has: AWS wants the capability
     # on the stack created from the template (the root) and fails the nested stack without it
@@ -213,3 +221,27 @@ def test_macros_run_in_nested_stacks_and_list_items(gureum: Any, macro_names: tu
     assert processed["Resources"]["Named"]["Properties"]["QueueName"] == {"Fn::Join": ["-", [queue, "ITEM"]]}
     cfn.delete_stack(StackName=name)
     assert settle(cfn, stack["StackId"], timeout=180)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_a_short_form_snippet_alone_is_processed(gureum: Any, macro_names: tuple[str, str, str]) -> None:
+    """A YAML template whose only macro is a `!Transform` list item (no Transform section)."""
+    cfn = gureum.client("cloudformation")
+    _, namer, _ = macro_names
+    queue = uniq("q")
+    body = f"""
+Resources:
+  Named:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Join ['-', [{queue}, !Transform {{Name: {namer}, Parameters: {{Mode: upper, Value: short}}}}]]
+"""
+    code, message = error_of(lambda: cfn.create_stack(StackName=uniq("short"), TemplateBody=body))
+    assert (code, message) == ("InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
+    name = uniq("short")
+    cfn.create_stack(StackName=name, TemplateBody=body, Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    physical = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Named")["StackResourceDetail"]["PhysicalResourceId"]
+    assert physical.endswith(f"/{queue}-SHORT")
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE"
