@@ -9,7 +9,10 @@ change set is created FAILED with the macro's message as its StatusReason); a ma
 name taken twice fails the second resource; a macro's Description changes in place; deleting
 the macro stack removes the macros. A nested stack's template (YAML from S3) runs both
 kinds of macro, one a `!Transform` list item, only under a root created with
-CAPABILITY_AUTO_EXPAND; a `!Transform` alone (no Transform section) is processed too."""
+CAPABILITY_AUTO_EXPAND; a `!Transform` alone (no Transform section) is processed too. A
+failing macro with a LogGroupName writes one line to that (existing) group, read back through
+CloudWatch Logs; none through a role CloudFormation may not assume, none to a missing group,
+none for a success."""
 
 from __future__ import annotations
 
@@ -49,7 +52,20 @@ def _macro_body(adder: str, namer: str, description: str = "adds a queue") -> st
                                                                "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": HANDLER}}},
         "Adder": {"Type": "AWS::CloudFormation::Macro", "Properties": {"Name": adder, "FunctionName": {"Fn::GetAtt": ["Fn", "Arn"]},
                                                                        "Description": description}},
-        "Namer": {"Type": "AWS::CloudFormation::Macro", "Properties": {"Name": namer, "FunctionName": {"Ref": "Fn"}}}},
+        "Namer": {"Type": "AWS::CloudFormation::Macro", "Properties": {"Name": namer, "FunctionName": {"Ref": "Fn"}}},
+        # the same function with error logging: to a group that exists, through a role
+        # CloudFormation may assume; through one it may not; to a group that does not exist
+        "Group": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": f"/macros/{namer}"}},
+        "LogRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}},
+        "Logged": {"Type": "AWS::CloudFormation::Macro", "Properties": {
+            "Name": f"{namer}Log", "FunctionName": {"Ref": "Fn"}, "LogGroupName": {"Ref": "Group"},
+            "LogRoleARN": {"Fn::GetAtt": ["LogRole", "Arn"]}}},
+        "Untrusted": {"Type": "AWS::CloudFormation::Macro", "Properties": {
+            "Name": f"{namer}Untrusted", "FunctionName": {"Ref": "Fn"}, "LogGroupName": {"Ref": "Group"},
+            "LogRoleARN": {"Fn::GetAtt": ["Role", "Arn"]}}},
+        "Lost": {"Type": "AWS::CloudFormation::Macro", "Properties": {
+            "Name": f"{namer}Lost", "FunctionName": {"Ref": "Fn"}, "LogGroupName": f"/macros/{namer}-missing"}}},
         "Outputs": {"Adder": {"Value": {"Ref": "Adder"}}, "Id": {"Value": {"Fn::GetAtt": ["Namer", "Id"]}}}})
 
 
@@ -245,3 +261,42 @@ Resources:
     assert physical.endswith(f"/{queue}-SHORT")
     cfn.delete_stack(StackName=name)
     assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def _snippet_user(macro: str, **params: str) -> str:
+    return json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {
+        "Fn::Transform": {"Name": macro, "Parameters": params}}}}}})
+
+
+def test_a_failing_macro_logs_to_its_log_group(gureum: Any, macro_names: tuple[str, str, str]) -> None:
+    cfn, logs = gureum.client("cloudformation"), gureum.client("logs")
+    _, namer, macro_stack = macro_names
+    account = gureum.client("sts").get_caller_identity()["Account"]
+    group, caps = f"/macros/{namer}", ["CAPABILITY_AUTO_EXPAND"]
+    # a role CloudFormation may not assume, and a group that does not exist: nothing written
+    for macro in (f"{namer}Untrusted", f"{namer}Lost"):
+        code, message = error_of(lambda: cfn.create_stack(StackName=uniq("f"), Capabilities=caps,
+                                                          TemplateBody=_snippet_user(macro, Fail="status")))
+        assert (code, message) == ("ValidationError", f"Transform {account}::{macro} failed with: asked to fail")
+    # a successful invocation logs nothing; the failure of the logged macro is one line
+    logged = f"{namer}Log"
+    ok = uniq("ok")
+    cfn.create_stack(StackName=ok, Capabilities=caps, TemplateBody=_snippet_user(logged, Mode="upper", Value=uniq("v")))
+    assert settle(cfn, ok, timeout=120)["StackStatus"] == "CREATE_COMPLETE", failures(cfn, ok)
+    cfn.delete_stack(StackName=ok)
+    code, message = error_of(lambda: cfn.create_stack(StackName=uniq("f"), Capabilities=caps,
+                                                      TemplateBody=_snippet_user(logged, Fail="raise")))
+    assert (code, message) == ("ValidationError", f"Received malformed response from transform {account}::{logged}")
+
+    def written() -> list[dict[str, Any]] | None:
+        found = logs.filter_log_events(logGroupName=group)["events"]
+        return found or None
+
+    found = wait_for("the macro's failure in its log group", written, 30)
+    assert [e["logStreamName"] for e in found] == [logged]
+    entry = json.loads(found[0]["message"])
+    assert entry["transformId"] == f"{account}::{logged}" and entry["errorMessage"] == message
+    function = cfn.describe_stack_resource(StackName=macro_stack, LogicalResourceId="Fn")["StackResourceDetail"]
+    assert entry["requestId"] and entry["functionName"] == function["PhysicalResourceId"]
+    assert [s["logStreamName"] for s in logs.describe_log_streams(logGroupName=group)["logStreams"]] == [logged]
+    assert logs.describe_log_groups(logGroupNamePrefix=f"{group}-missing")["logGroups"] == []
