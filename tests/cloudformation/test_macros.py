@@ -235,6 +235,11 @@ def test_macros_run_in_nested_stacks_and_list_items(gureum: Any, macro_names: tu
         assert sqs.get_queue_url(QueueName=q)["QueueUrl"].endswith("/" + q)
     processed = _doc(cfn.get_template(StackName=child, TemplateStage="Processed")["TemplateBody"])
     assert processed["Resources"]["Named"]["Properties"]["QueueName"] == {"Fn::Join": ["-", [queue, "ITEM"]]}
+    # an update of the parent runs the nested template's macros again, with the new value
+    renamed = uniq("b")
+    cfn.update_stack(StackName=name, TemplateBody=parent.replace(base, renamed), Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    assert settle(cfn, name, timeout=180)["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
+    assert sqs.get_queue_url(QueueName=renamed.upper() + "-ADDED")["QueueUrl"].endswith("-ADDED")
     cfn.delete_stack(StackName=name)
     assert settle(cfn, stack["StackId"], timeout=180)["StackStatus"] == "DELETE_COMPLETE"
 
