@@ -17,6 +17,7 @@ none for a success."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
@@ -280,8 +281,8 @@ def test_a_failing_macro_logs_to_its_log_group(gureum: Any, macro_names: tuple[s
     group, caps = f"/macros/{namer}", ["CAPABILITY_AUTO_EXPAND"]
     # a role CloudFormation may not assume, and a group that does not exist: nothing written
     for macro in (f"{namer}Untrusted", f"{namer}Lost"):
-        code, message = error_of(lambda: cfn.create_stack(StackName=uniq("f"), Capabilities=caps,
-                                                          TemplateBody=_snippet_user(macro, Fail="status")))
+        code, message = error_of(partial(cfn.create_stack, StackName=uniq("f"), Capabilities=caps,
+                                         TemplateBody=_snippet_user(macro, Fail="status")))
         assert (code, message) == ("ValidationError", f"Transform {account}::{macro} failed with: asked to fail")
     # a successful invocation logs nothing; the failure of the logged macro is one line
     logged = f"{namer}Log"
