@@ -1,5 +1,6 @@
 """CloudFormation's own resource types: nested stacks (AWS::CloudFormation::Stack, created,
-updated and deleted through CloudFormation's own operations and waited for), and custom
+updated and deleted through CloudFormation's own operations and waited for, with the IAM
+capabilities and CAPABILITY_AUTO_EXPAND only if their parent has it), and custom
 resources (AWS::CloudFormation::CustomResource and Custom::*) backed by a Lambda function or
 an SNS topic: the request goes out as AWS sends it (RequestType, ResponseURL, StackId,
 RequestId, LogicalResourceId, PhysicalResourceId, ResourceProperties,
