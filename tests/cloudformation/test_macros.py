@@ -7,11 +7,17 @@ CreateStack needs CAPABILITY_AUTO_EXPAND; a change set does not. A macro answeri
 one whose function raises, and one not registered fail CreateStack with AWS's messages (a
 change set is created FAILED with the macro's message as its StatusReason); a macro
 name taken twice fails the second resource; a macro's Description changes in place; deleting
-the macro stack removes the macros."""
+the macro stack removes the macros. A nested stack's template (YAML from S3) runs both
+kinds of macro, one a `!Transform` list item, only under a root created with
+CAPABILITY_AUTO_EXPAND; a `!Transform` alone (no Transform section) is processed too. A
+failing macro with a LogGroupName writes one line to that (existing) group, read back through
+CloudWatch Logs; none through a role CloudFormation may not assume, none to a missing group,
+none for a success."""
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
@@ -26,6 +32,8 @@ def handler(event, context):
         return {"requestId": event["requestId"], "status": "failure", "errorMessage": "asked to fail"}
     if params.get("Fail") == "raise":
         raise ValueError("macro exploded")
+    if params.get("Mode") == "upper":  # a list item's snippet: the item is what it returns
+        return {"requestId": event["requestId"], "status": "success", "fragment": params["Value"].upper()}
     fragment = event["fragment"]
     if "Resources" in fragment:
         base = event["templateParameterValues"]["Base"]
@@ -45,7 +53,20 @@ def _macro_body(adder: str, namer: str, description: str = "adds a queue") -> st
                                                                "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"ZipFile": HANDLER}}},
         "Adder": {"Type": "AWS::CloudFormation::Macro", "Properties": {"Name": adder, "FunctionName": {"Fn::GetAtt": ["Fn", "Arn"]},
                                                                        "Description": description}},
-        "Namer": {"Type": "AWS::CloudFormation::Macro", "Properties": {"Name": namer, "FunctionName": {"Ref": "Fn"}}}},
+        "Namer": {"Type": "AWS::CloudFormation::Macro", "Properties": {"Name": namer, "FunctionName": {"Ref": "Fn"}}},
+        # the same function with error logging: to a group that exists, through a role
+        # CloudFormation may assume; through one it may not; to a group that does not exist
+        "Group": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": f"/macros/{namer}"}},
+        "LogRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}},
+        "Logged": {"Type": "AWS::CloudFormation::Macro", "Properties": {
+            "Name": f"{namer}Log", "FunctionName": {"Ref": "Fn"}, "LogGroupName": {"Ref": "Group"},
+            "LogRoleARN": {"Fn::GetAtt": ["LogRole", "Arn"]}}},
+        "Untrusted": {"Type": "AWS::CloudFormation::Macro", "Properties": {
+            "Name": f"{namer}Untrusted", "FunctionName": {"Ref": "Fn"}, "LogGroupName": {"Ref": "Group"},
+            "LogRoleARN": {"Fn::GetAtt": ["Role", "Arn"]}}},
+        "Lost": {"Type": "AWS::CloudFormation::Macro", "Properties": {
+            "Name": f"{namer}Lost", "FunctionName": {"Ref": "Fn"}, "LogGroupName": f"/macros/{namer}-missing"}}},
         "Outputs": {"Adder": {"Value": {"Ref": "Adder"}}, "Id": {"Value": {"Fn::GetAtt": ["Namer", "Id"]}}}})
 
 
@@ -167,3 +188,121 @@ def test_a_taken_name_and_the_macro_stack_deleted(gureum: Any) -> None:
     code, message = error_of(lambda: cfn.create_stack(StackName=uniq("gone"), Capabilities=["CAPABILITY_AUTO_EXPAND"],
                                                       TemplateBody=_user(adder, namer, "q")))
     assert (code, message) == ("ValidationError", f"No transform named {account}::{namer} found.")
+
+
+def _nested_child(adder: str, namer: str, queue: str) -> str:
+    """A child template (YAML) using both macros: the Transform section's and, in the short
+    form inside a list item, a snippet that is the item itself."""
+    return f"""
+Transform: {adder}
+Parameters:
+  Base: {{Type: String}}
+Resources:
+  Named:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Join ['-', [{queue}, !Transform {{Name: {namer}, Parameters: {{Mode: upper, Value: item}}}}]]
+Outputs:
+  Named: {{Value: !GetAtt Named.QueueName}}
+"""
+
+
+def test_macros_run_in_nested_stacks_and_list_items(gureum: Any, macro_names: tuple[str, str, str]) -> None:
+    cfn, sqs, s3 = gureum.client("cloudformation"), gureum.client("sqs"), gureum.client("s3")
+    adder, namer, _ = macro_names
+    bucket, queue, base = uniq("nestmac"), uniq("q"), uniq("b")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="child.yaml", Body=_nested_child(adder, namer, queue).encode())
+    parent = json.dumps({"Resources": {"Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+        "TemplateURL": f"https://{bucket}.s3.amazonaws.com/child.yaml", "Parameters": {"Base": base}}}},
+        "Outputs": {"Named": {"Value": {"Fn::GetAtt": ["Child", "Outputs.Named"]}}}})
+    # the parent's template has no macro, its nested stack's has: AWS wants the capability
+    # on the stack created from the template (the root) and fails the nested stack without it
+    name = uniq("nomac")
+    cfn.create_stack(StackName=name, TemplateBody=parent)
+    assert settle(cfn, name, timeout=180)["StackStatus"] == "ROLLBACK_COMPLETE", statuses(cfn, name)
+    reasons = [reason for logical, _, reason in failures(cfn, name) if logical == "Child"]
+    assert reasons and "Requires capabilities : [CAPABILITY_AUTO_EXPAND]" in reasons[0], failures(cfn, name)
+    cfn.delete_stack(StackName=name)
+    name = uniq("nest")
+    cfn.create_stack(StackName=name, TemplateBody=parent, Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    stack = settle(cfn, name, timeout=180)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    assert stack["Outputs"][0]["OutputValue"] == f"{queue}-ITEM"
+    child = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Child")["StackResourceDetail"]["PhysicalResourceId"]
+    resources = {r["LogicalResourceId"] for r in cfn.describe_stack_resources(StackName=child)["StackResources"]}
+    assert resources == {"Named", "Added"}
+    for q in (f"{queue}-ITEM", base.upper() + "-ADDED"):
+        assert sqs.get_queue_url(QueueName=q)["QueueUrl"].endswith("/" + q)
+    processed = _doc(cfn.get_template(StackName=child, TemplateStage="Processed")["TemplateBody"])
+    assert processed["Resources"]["Named"]["Properties"]["QueueName"] == {"Fn::Join": ["-", [queue, "ITEM"]]}
+    # an update of the parent runs the nested template's macros again, with the new value
+    renamed = uniq("b")
+    cfn.update_stack(StackName=name, TemplateBody=parent.replace(base, renamed), Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    assert settle(cfn, name, timeout=180)["StackStatus"] == "UPDATE_COMPLETE", failures(cfn, name)
+    assert sqs.get_queue_url(QueueName=renamed.upper() + "-ADDED")["QueueUrl"].endswith("-ADDED")
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=180)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_a_short_form_snippet_alone_is_processed(gureum: Any, macro_names: tuple[str, str, str]) -> None:
+    """A YAML template whose only macro is a `!Transform` list item (no Transform section)."""
+    cfn = gureum.client("cloudformation")
+    _, namer, _ = macro_names
+    queue = uniq("q")
+    body = f"""
+Resources:
+  Named:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Join ['-', [{queue}, !Transform {{Name: {namer}, Parameters: {{Mode: upper, Value: short}}}}]]
+"""
+    code, message = error_of(lambda: cfn.create_stack(StackName=uniq("short"), TemplateBody=body))
+    assert (code, message) == ("InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
+    name = uniq("short")
+    cfn.create_stack(StackName=name, TemplateBody=body, Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    stack = settle(cfn, name, timeout=120)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
+    physical = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Named")["StackResourceDetail"]["PhysicalResourceId"]
+    assert physical.endswith(f"/{queue}-SHORT")
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"], timeout=120)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def _snippet_user(macro: str, **params: str) -> str:
+    return json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {
+        "Fn::Transform": {"Name": macro, "Parameters": params}}}}}})
+
+
+def test_a_failing_macro_logs_to_its_log_group(gureum: Any, macro_names: tuple[str, str, str]) -> None:
+    cfn, logs = gureum.client("cloudformation"), gureum.client("logs")
+    _, namer, macro_stack = macro_names
+    account = gureum.client("sts").get_caller_identity()["Account"]
+    group, caps = f"/macros/{namer}", ["CAPABILITY_AUTO_EXPAND"]
+    # a role CloudFormation may not assume, and a group that does not exist: nothing written
+    for macro in (f"{namer}Untrusted", f"{namer}Lost"):
+        code, message = error_of(partial(cfn.create_stack, StackName=uniq("f"), Capabilities=caps,
+                                         TemplateBody=_snippet_user(macro, Fail="status")))
+        assert (code, message) == ("ValidationError", f"Transform {account}::{macro} failed with: asked to fail")
+    # a successful invocation logs nothing; the failure of the logged macro is one line
+    logged = f"{namer}Log"
+    ok = uniq("ok")
+    cfn.create_stack(StackName=ok, Capabilities=caps, TemplateBody=_snippet_user(logged, Mode="upper", Value=uniq("v")))
+    assert settle(cfn, ok, timeout=120)["StackStatus"] == "CREATE_COMPLETE", failures(cfn, ok)
+    cfn.delete_stack(StackName=ok)
+    code, message = error_of(lambda: cfn.create_stack(StackName=uniq("f"), Capabilities=caps,
+                                                      TemplateBody=_snippet_user(logged, Fail="raise")))
+    assert (code, message) == ("ValidationError", f"Received malformed response from transform {account}::{logged}")
+
+    def written() -> list[dict[str, Any]] | None:
+        found = logs.filter_log_events(logGroupName=group)["events"]
+        return found or None
+
+    found = wait_for("the macro's failure in its log group", written, 30)
+    assert [e["logStreamName"] for e in found] == [logged]
+    entry = json.loads(found[0]["message"])
+    assert entry["transformId"] == f"{account}::{logged}" and entry["errorMessage"] == message
+    function = cfn.describe_stack_resource(StackName=macro_stack, LogicalResourceId="Fn")["StackResourceDetail"]
+    assert entry["requestId"] and entry["functionName"] == function["PhysicalResourceId"]
+    assert [s["logStreamName"] for s in logs.describe_log_streams(logGroupName=group)["logStreams"]] == [logged]
+    assert logs.describe_log_groups(logGroupNamePrefix=f"{group}-missing")["logGroups"] == []

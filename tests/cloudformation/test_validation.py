@@ -42,6 +42,10 @@ def _t(resources: dict[str, Any], **extra: Any) -> str:
      "Template format error: Mappings attribute M must be a map of maps"),
     (_t({"A": {"Type": "AWS::SQS::Queue"}}, Parameters={"P": {"Type": "String", "MinLength": "x"}}),
      "Template format error: Parameter 'P' MinLength must be a number"),
+    # parameters and resources share one namespace (accepted before: the Ref was ambiguous)
+    (_t({"Name": {"Type": "AWS::SQS::Queue"}, "Other": {"Type": "AWS::SQS::Queue"}, "Topic": {"Type": "AWS::SNS::Topic"}},
+        Parameters={"Topic": {"Type": "String"}, "Name": {"Type": "String"}}),
+     "Template error: all resources and parameters must have unique names. Common name(s):[Name, Topic]"),
 ])
 def test_validate_template_refuses_with_aws_messages(cfn: Any, body: str, message: str) -> None:
     assert error_of(lambda: cfn.validate_template(TemplateBody=body)) == ("ValidationError", message)
@@ -49,6 +53,23 @@ def test_validate_template_refuses_with_aws_messages(cfn: Any, body: str, messag
     name = uniq("bad")
     assert error_of(lambda: cfn.create_stack(StackName=name, TemplateBody=body)) == ("ValidationError", message)
     assert error_of(lambda: cfn.describe_stacks(StackName=name))[1] == f"Stack with id {name} does not exist"
+
+
+def test_outputs_conditions_and_mappings_may_share_a_resource_name(cfn: Any) -> None:
+    """Only parameters and resources must not share a name: an output, a condition and a mapping
+    named like a resource are a valid template, and a stack of it runs."""
+    body = _t({"Queue": {"Type": "AWS::SQS::Queue", "Condition": "Queue",
+                         "Properties": {"DelaySeconds": {"Fn::FindInMap": ["Queue", "Delay", "Seconds"]}}}},
+              Conditions={"Queue": {"Fn::Equals": ["a", "a"]}}, Mappings={"Queue": {"Delay": {"Seconds": 3}}},
+              Outputs={"Queue": {"Value": {"Fn::GetAtt": ["Queue", "Arn"]}}})
+    assert cfn.validate_template(TemplateBody=body)["Parameters"] == []
+    name = uniq("shared")
+    cfn.create_stack(StackName=name, TemplateBody=body)
+    stack = settle(cfn, name)
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert [o["OutputKey"] for o in stack["Outputs"]] == ["Queue"] and ":sqs:" in stack["Outputs"][0]["OutputValue"]
+    cfn.delete_stack(StackName=name)
+    assert settle(cfn, stack["StackId"])["StackStatus"] == "DELETE_COMPLETE"
 
 
 def test_validate_template_describes_parameters_and_capabilities(cfn: Any) -> None:

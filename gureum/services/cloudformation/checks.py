@@ -2,7 +2,9 @@
 CreateStack, UpdateStack, CreateChangeSet), and its dependency graph: `DependsOn` plus every
 `Ref`/`Fn::GetAtt`/`Fn::Sub` to another resource. Messages are AWS's ("Template format error:
 ...", "Unresolved resource dependencies [X] in the Resources block of the template",
-"Circular dependency between resources: [...]")."""
+"Circular dependency between resources: [...]"). Parameters and resources share one namespace
+(a name in both: "Template error: all resources and parameters must have unique names.
+Common name(s):[X]"); outputs, conditions and mappings have their own, as on AWS."""
 
 from __future__ import annotations
 
@@ -80,6 +82,10 @@ def structure(doc: dict[str, Any], known_type: Callable[[str], bool]) -> None:
             raise TemplateError(f"Template format error: [/Resources/{name}/Properties] properties must be an object")
     if unrecognized:
         raise TemplateError(f"Template format error: Unrecognized resource types: [{', '.join(unrecognized)}]")
+    shared = [n for n in resources if n in params]
+    if shared:
+        raise TemplateError(f"Template error: all resources and parameters must have unique names. "
+                            f"Common name(s):[{', '.join(shared)}]")
     names = set(resources) | set(params) | set(PSEUDO)
     for r in resources.values():
         missing = sorted(n for n in references(r.get("Properties"), None) | set(_depends_on(r)) if n not in names)

@@ -12,7 +12,8 @@ AlreadyExistsException, as AWS refuses it); the row is dropped when the resource
 is deleted. A macro's function is invoked synchronously (RequestResponse) with AWS's request
 event; a response whose status is not "success" (case-insensitive) fails the transform with
 its errorMessage, a function error or a response that is not that JSON as "Received malformed
-response from transform ..." (AWS's wording both)."""
+response from transform ..." (AWS's wording both); each failure is also logged to the
+macro's LogGroupName when it names one (macro_logs.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from gureum.aws.errors import AwsError
+from gureum.services.cloudformation import macro_logs
 from gureum.services.cloudformation.template import TemplateError
 
 if TYPE_CHECKING:
@@ -79,12 +81,17 @@ async def invoke(app: App, account: str, region: str, name: str, fragment: Any, 
     event = {"region": region, "accountId": account, "fragment": fragment, "transformId": transform_id,
              "params": params, "requestId": request_id, "templateParameterValues": template_parameters}
     caller = Caller(account, region, arns.iam_root(account))
+
+    async def fail(message: str) -> MacroFailed:
+        await macro_logs.failed(app, account, region, macro, request_id, transform_id, message)
+        return MacroFailed(message)
+
     try:
         out = await call(app, caller, "lambda", "Invoke", {"FunctionName": str(macro["FunctionName"]),
                                                           "InvocationType": "RequestResponse",
                                                           "Payload": json.dumps(event).encode()})
     except AwsError as e:
-        raise MacroFailed(f"Transform {transform_id} failed with: {e.message}") from None
+        raise await fail(f"Transform {transform_id} failed with: {e.message}") from None
     raw = out.get("Payload") or b""
     payload = raw.read() if hasattr(raw, "read") else raw
     try:
@@ -94,12 +101,12 @@ async def invoke(app: App, account: str, region: str, name: str, fragment: Any, 
     malformed = f"Received malformed response from transform {transform_id}"
     # a function error's payload ({"errorMessage", "errorType"}) is no macro response either
     if out.get("FunctionError") or not isinstance(answer, dict) or "status" not in answer:
-        raise MacroFailed(malformed)
+        raise await fail(malformed)
     if str(answer.get("status")).lower() != "success":
         message = answer.get("errorMessage")
         if message:
-            raise MacroFailed(f"Transform {transform_id} failed with: {message}")
-        raise MacroFailed(f"Transform {transform_id} failed without an error message.")
+            raise await fail(f"Transform {transform_id} failed with: {message}")
+        raise await fail(f"Transform {transform_id} failed without an error message.")
     if "fragment" not in answer:
-        raise MacroFailed(malformed)
+        raise await fail(malformed)
     return answer["fragment"]

@@ -64,7 +64,7 @@ async def load(app: App, account: str, region: str, params: dict[str, Any], *, r
         doc = parse(original)
         names = tuple(transforms.declared(doc))
         processed = original
-        if names or "Fn::Transform" in original:
+        if names or transforms.has_snippets(doc):
             given = {str(p["ParameterKey"]): p.get("ParameterValue") for p in params.get("Parameters") or ()
                      if p.get("ParameterValue") is not None}
 

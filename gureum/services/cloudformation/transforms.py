@@ -7,8 +7,12 @@ what the stack runs; GetTemplate's Original stage shows the submitted one):
   are evaluated with the other intrinsics (intrinsics.py);
 - `AWS::Serverless-2016-10-31`: SAM, expanded by AWS's own aws-sam-translator;
 - a macro of the account and Region (macros.py), by name: `Fn::Transform` snippets first
-  (deepest first; the fragment is the snippet's siblings, replaced by what the macro returns),
-  then the template-level transforms in the order the Transform section lists them.
+  (deepest first; the fragment is the snippet's siblings, replaced by what the macro returns;
+  a snippet alone in a list item is that item, `{}` its fragment), then the template-level
+  transforms in the order the Transform section lists them. A template is processed when it
+  has a Transform section or a snippet anywhere (`has_snippets`, on the parsed document, so
+  YAML's `!Transform` counts). A nested stack's template is processed by its own CreateStack
+  (providers/stacks.py passes CAPABILITY_AUTO_EXPAND down only from a parent that has it).
 Failures raise TemplateError with AWS's wording ("Transform AWS::Serverless-2016-10-31
 failed with: ...")."""
 
@@ -47,6 +51,16 @@ def declared(doc: Doc) -> list[str]:
         else:
             out.append(str(n))
     return out
+
+
+def has_snippets(value: Any) -> bool:
+    """Whether `value` holds an `Fn::Transform` anywhere (in a list item too), however the
+    template wrote it (YAML's `!Transform` parses to the same key)."""
+    if isinstance(value, dict):
+        return "Fn::Transform" in value or any(has_snippets(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_snippets(v) for v in value)
+    return False
 
 
 async def apply(doc: Doc, fetch: Fetch, params: dict[str, Any], region: str,

@@ -1,5 +1,6 @@
 """CloudFormation's own resource types: nested stacks (AWS::CloudFormation::Stack, created,
-updated and deleted through CloudFormation's own operations and waited for), and custom
+updated and deleted through CloudFormation's own operations and waited for, with the IAM
+capabilities and CAPABILITY_AUTO_EXPAND only if their parent has it), and custom
 resources (AWS::CloudFormation::CustomResource and Custom::*) backed by a Lambda function or
 an SNS topic: the request goes out as AWS sends it (RequestType, ResponseURL, StackId,
 RequestId, LogicalResourceId, PhysicalResourceId, ResourceProperties,
@@ -61,14 +62,24 @@ def _outputs(stack: dict[str, Any]) -> dict[str, Any]:
     return {f"Outputs.{o['OutputKey']}": o["OutputValue"] for o in stack.get("Outputs") or ()}
 
 
-ALL_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+IAM_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+AUTO_EXPAND = "CAPABILITY_AUTO_EXPAND"
+
+
+async def _capabilities(ctx: ResourceContext) -> list[str]:
+    """What a nested stack is created or updated with: the IAM capabilities, and
+    CAPABILITY_AUTO_EXPAND only when its parent has it (AWS runs the macros of a nested
+    template only for a root stack created directly with that capability)."""
+    parent = await ctx.app.store.read(lambda t: model.find(t, ctx.account, ctx.region, ctx.stack_id))
+    given = (parent or {}).get("Capabilities") or ()
+    return IAM_CAPABILITIES + ([AUTO_EXPAND] if AUTO_EXPAND in given else [])
 
 
 @provider("AWS::CloudFormation::Stack")
 async def create_nested(ctx: ResourceContext, props: dict[str, Any]) -> Done:
     name = ctx.name(128)
     params: dict[str, Any] = {"StackName": name, "TemplateURL": props["TemplateURL"], "Parameters": _nested_params(props),
-                              "Capabilities": ALL_CAPABILITIES}
+                              "Capabilities": await _capabilities(ctx)}
     if props.get("TimeoutInMinutes"):
         params["TimeoutInMinutes"] = int(props["TimeoutInMinutes"])
     tags = ctx.tag_list(props)
@@ -97,7 +108,8 @@ def _set_parent(t: Txn, ctx: ResourceContext, sid: str) -> None:
 async def update_nested(ctx: ResourceContext, physical: str, old: dict[str, Any], new: dict[str, Any], done: Done) -> Done:
     try:
         await ctx.call("cloudformation", "UpdateStack", {"StackName": physical, "TemplateURL": new["TemplateURL"],
-                                                         "Parameters": _nested_params(new), "Capabilities": ALL_CAPABILITIES})
+                                                         "Parameters": _nested_params(new),
+                                                         "Capabilities": await _capabilities(ctx)})
     except AwsError as e:
         if e.message != "No updates are to be performed.":
             raise
