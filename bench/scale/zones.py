@@ -78,7 +78,7 @@ def timed_start(node: Node, name: str) -> float:
     node.spawn()
     wait_answer(node.dns_port, name)
     took = time.perf_counter() - t0
-    node.wait_running()
+    node.wait_ready()
     return took
 
 
