@@ -13,6 +13,7 @@
   for has exited (benchmarks never sleep a fixed time to synchronise);
 - `client()`: a boto3 client for a local endpoint (us-east-1, test keys, no retries unless
   asked: a benchmark counts what the server answers, not what a client retried);
+- `dnsperf()`: one dnsperf run against a local DNS port, its figures parsed;
 - measurements: `timed()` (ms per call), `p50_rate()` (p50 ms and calls/s of a sequence),
   `median()`, `pct()` (nearest rank), `ratio()`, `tree_rss_kib()` (a process tree's RSS).
 
@@ -309,6 +310,23 @@ def run_threads(n: int, work: Callable[[int], None]) -> float:
     for t in threads:
         t.join()
     return time.perf_counter() - t0
+
+
+def dnsperf(port: int, queries: Path, seconds: int, clients: int, outstanding: int, *extra: str) -> dict[str, float]:
+    """One run of Debian's dnsperf against 127.0.0.1:`port` with the query file `queries`:
+    qps, lost, sent and average latency_ms (NaN for what its output does not say)."""
+    import re
+
+    out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(queries), "-l", str(seconds),
+                          "-c", str(clients), "-q", str(outstanding), *extra], capture_output=True, text=True,
+                         timeout=seconds + 60, check=False).stdout
+
+    def grab(pattern: str) -> float:
+        m = re.search(pattern, out)
+        return float(m.group(1)) if m else math.nan
+
+    return {"qps": grab(r"Queries per second:\s+([\d.]+)"), "lost": grab(r"Queries lost:\s+(\d+)"),
+            "sent": grab(r"Queries sent:\s+(\d+)"), "latency_ms": 1000 * grab(r"Average Latency \(s\):\s+([\d.]+)")}
 
 
 def median(values: Iterable[float]) -> float:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import shutil
 import socket
 import statistics
@@ -33,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import Gureum, client, free_port, pct  # noqa: E402
+from bench.common import Gureum, client, dnsperf, free_port, pct  # noqa: E402
 
 CONTACT = {"FirstName": "Bench", "LastName": "Mark", "ContactType": "PERSON", "AddressLine1": "1 Loop St", "City": "Lo",
            "CountryCode": "GB", "ZipCode": "L0 0OP", "PhoneNumber": "+44.2070000000", "Email": "bench@example.org"}
@@ -120,19 +119,6 @@ def ask(port: int, name: str, timeout: float = 5.0) -> tuple[float, Any]:
     t0 = time.perf_counter()
     r = dns.query.udp(dns.message.make_query(name, "A"), "127.0.0.1", port=port, timeout=timeout)
     return time.perf_counter() - t0, r
-
-
-def dnsperf(port: int, qfile: Path, seconds: int, clients_n: int, outstanding: int) -> dict[str, float]:
-    out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(qfile), "-l", str(seconds),
-                          "-c", str(clients_n), "-q", str(outstanding)], capture_output=True, text=True,
-                         timeout=seconds + 60, check=False).stdout
-
-    def grab(pattern: str) -> float:
-        m = re.search(pattern, out)
-        return float(m.group(1)) if m else float("nan")
-
-    return {"qps": grab(r"Queries per second:\s+([\d.]+)"), "lost": grab(r"Queries lost:\s+(\d+)"),
-            "latency_ms": 1000 * grab(r"Average Latency \(s\):\s+([\d.]+)")}
 
 
 def main() -> int:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Gureum, median, pct, ratio
+from bench.common import ROOT, Gureum, dnsperf, median, pct, ratio
 
-__all__ = ["ROOT", "Node", "median", "pct", "ratio"]
+__all__ = ["ROOT", "Node", "dnsperf", "median", "pct", "ratio"]
 
 
 class Node(Gureum):
