@@ -10,12 +10,12 @@
   one of `states`; `spawn()` again after `stop()` restarts it on the same data, new ports;
 - `measure_each()`: a workload run against each server in turn (gureum, then its peers);
 - `wait_until()`: polling with a deadline, failing at once when the process being waited
-  for has exited (benchmarks never sleep a fixed time to synchronise);
+  for has exited (a poll, never a fixed sleep, is how a benchmark waits);
 - `client()`: a boto3 client for a local endpoint (us-east-1, test keys, no retries unless
   asked: a benchmark counts what the server answers, not what a client retried);
 - `dnsperf()`: one dnsperf run against a local DNS port, its figures parsed;
 - measurements: `timed()` (ms per call), `p50_rate()` (p50 ms and calls/s of a sequence),
-  `median()`, `pct()` (nearest rank), `ratio()`, `tree_rss_kib()` (a process tree's RSS).
+  `run_threads()` (wall time of n threads' work), `median()`, `pct()` (nearest rank), `ratio()`, `tree_rss_kib()` (a process tree's RSS).
 
 Scripts run as `python bench/<name>/run.py`: they put the checkout's root (`ROOT`) on
 sys.path and import `bench.common`. Nothing here reaches into gureum's own modules: a
