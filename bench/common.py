@@ -15,7 +15,8 @@
   asked: a benchmark counts what the server answers, not what a client retried);
 - `dnsperf()`: one dnsperf run against a local DNS port, its figures parsed;
 - measurements: `timed()` (ms per call), `p50_rate()` (p50 ms and calls/s of a sequence),
-  `run_threads()` (wall time of n threads' work), `median()`, `pct()` (nearest rank), `ratio()`, `tree_rss_kib()` (a process tree's RSS).
+  `run_threads()` (wall time of n threads' work), `median()`, `pct()` (nearest rank),
+  `ratio()`, `tree_rss_kib()` (a process tree's RSS).
 
 Scripts run as `python bench/<name>/run.py`: they put the checkout's root (`ROOT`) on
 sys.path and import `bench.common`. Nothing here reaches into gureum's own modules: a
@@ -300,7 +301,8 @@ def p50_rate(fn: Callable[[int], object], n: int) -> tuple[float, float]:
 
 
 def run_threads(n: int, work: Callable[[int], None]) -> float:
-    """Run `work(0)` .. `work(n - 1)` in `n` threads at once; the seconds until all are done."""
+    """Run `work(0)` .. `work(n - 1)` in `n` threads at once; the seconds until all are done.
+    Call it before reading what the threads count (`x / run_threads(...)` reads `x` first)."""
     import threading
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]

@@ -108,7 +108,8 @@ def rps(make: Callable[[], Callable[[], None]], clients: int, seconds: float) ->
             fn()
             done[i] += 1
 
-    return sum(done) / run_threads(clients, work)
+    elapsed = run_threads(clients, work)  # first: the threads fill `done`
+    return sum(done) / elapsed
 
 
 def measure(server: Server, calls: int, clients: int, seconds: float) -> dict[str, Any]:

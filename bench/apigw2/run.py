@@ -110,7 +110,8 @@ def invoke_rps(server: Server, name: str, clients: int, seconds: float) -> float
             lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()
             done[i] += 1
 
-    return sum(done) / run_threads(clients, work)
+    elapsed = run_threads(clients, work)  # first: the threads fill `done`
+    return sum(done) / elapsed
 
 
 def bench(server: Server, requests: int, clients: int, seconds: float) -> dict[str, float]:
