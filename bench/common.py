@@ -13,6 +13,7 @@
   for has exited (a poll, never a fixed sleep, is how a benchmark waits);
 - `client()`: a boto3 client for a local endpoint (us-east-1, test keys, no retries unless
   asked: a benchmark counts what the server answers, not what a client retried);
+- `LAMBDA_TRUST` and `zip_package()`: a role Lambda may assume and a function's code;
 - `dnsperf()`: one dnsperf run against a local DNS port, its figures parsed;
 - measurements: `timed()` (ms per call), `p50_rate()` (p50 ms and calls/s of a sequence),
   `run_threads()` (wall time of n threads' work), `median()`, `pct()` (nearest rank),
@@ -47,6 +48,10 @@ START_TIMEOUT = 120.0  # seconds a server may take to become ready (a bulk-loade
 POLL = 0.05  # seconds between readiness polls: real time, a benchmark waiting for a process
 
 T = TypeVar("T")
+
+# The trust policy of a role Lambda may assume (CreateRole's AssumeRolePolicyDocument).
+LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
 def free_port() -> int:
@@ -258,6 +263,18 @@ def moto_server() -> Server | None:
         return None
     port = free_port()
     return Server("moto_server", [exe, "-p", str(port)], port, health_path="/moto-api/")
+
+
+def zip_package(files: dict[str, str | bytes]) -> bytes:
+    """A Lambda deployment package: a zip of `files` (name -> content)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
 
 
 def measure_each(servers: dict[str, Callable[[], Server | None]], measure: Callable[[str, Server], T],

@@ -79,3 +79,14 @@ def test_gureum_command_line(tmp_path: Path) -> None:
     assert cmd[-6:] == ["--log-level", "warning", "--set", "ecs.enabled=0", "--set", "ses.smtp_port=0"]
     assert g.env is not None and g.env["PYTHONPATH"].split(":")[0] == str(tmp_path)
     assert g.endpoint == f"http://127.0.0.1:{g.port}" and g.cwd == tmp_path
+
+
+def test_zip_package_holds_the_files_and_the_trust_policy_names_lambda() -> None:
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(common.zip_package({"app.py": "x = 1\n", "data.bin": b"\x00\x01"}))) as zf:
+        assert zf.read("app.py") == b"x = 1\n" and zf.read("data.bin") == b"\x00\x01"
+    statement = json.loads(common.LAMBDA_TRUST)["Statement"][0]
+    assert statement["Principal"] == {"Service": "lambda.amazonaws.com"} and statement["Action"] == "sts:AssumeRole"

@@ -17,44 +17,32 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
-import json
 import statistics
 import sys
 import time
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import Gureum, Server, ministack_server, pct, run_threads, timed  # noqa: E402
+from bench.common import LAMBDA_TRUST, Gureum, Server, ministack_server, pct, run_threads, timed, zip_package  # noqa: E402
 from bench.common import client as common_client  # noqa: E402
 
 HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
-TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
 def client(endpoint: str, service: str) -> Any:
     return common_client(endpoint, service, read_timeout=60, max_pool_connections=64)
 
 
-def zipped() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", HANDLER)
-    return buf.getvalue()
-
-
 def setup(server: Server) -> tuple[str, str]:
     """(function name, API id) of a warm function behind a quick-created HTTP API."""
     iam, lam, apigw = client(server.endpoint, "iam"), client(server.endpoint, "lambda"), client(server.endpoint, "apigatewayv2")
-    role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     name = f"bench-{uuid.uuid4().hex[:8]}"
     arn = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
-                              Code={"ZipFile": zipped()})["FunctionArn"]
+                              Code={"ZipFile": zip_package({"app.py": HANDLER})})["FunctionArn"]
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     lam.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
                        Principal="apigateway.amazonaws.com")

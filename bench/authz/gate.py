@@ -10,19 +10,17 @@ Usage: python bench/authz/gate.py --baseline /tmp/base [--calls 300]
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import statistics
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import ROOT, Gureum  # noqa: E402
+from bench.common import LAMBDA_TRUST, ROOT, Gureum, zip_package  # noqa: E402
 from bench.common import client as common_client  # noqa: E402
 
 ACCOUNT = "601000000001"
@@ -60,15 +58,10 @@ def measure(source: Path, mode: str, calls: int) -> dict[str, tuple[float, float
                     {"Effect": "Allow", "Action": ["sqs:*", "lambda:InvokeFunction"], "Resource": "*"}]}))
             k = iam.create_access_key(UserName="bench")["AccessKey"]
             key, secret = (k["AccessKeyId"], k["SecretAccessKey"]) if mode == "strict" else ("root", "rootsecret")
-            role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
-                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                       "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-            buf = io.BytesIO()
-            with zipfile.ZipFile(buf, "w") as zf:
-                zf.writestr("app.py", "def handler(e, c):\n    return 1\n")
+            role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
             root_lam = client("lambda", endpoint, "root", "rootsecret")
             root_lam.create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="app.handler",
-                                     Code={"ZipFile": buf.getvalue()})
+                                     Code={"ZipFile": zip_package({"app.py": "def handler(e, c):\n    return 1\n"})})
             url = client("sqs", endpoint, "root", "rootsecret").create_queue(QueueName="q")["QueueUrl"]
             sqs = client("sqs", endpoint, key, secret)
             lam = client("lambda", endpoint, key, secret)

@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import ROOT, Gureum, client, median, timed  # noqa: E402
+from bench.common import LAMBDA_TRUST, ROOT, Gureum, client, median, timed, zip_package  # noqa: E402
 
 
 def start(tree: Path) -> Gureum:
@@ -34,15 +32,10 @@ def start(tree: Path) -> Gureum:
 
 
 def echo_function(url: str) -> None:
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    role = client(url, "iam").create_role(RoleName="calls", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(event, context):\n    return event\n")
+    role = client(url, "iam").create_role(RoleName="calls", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     lam = client(url, "lambda")
     lam.create_function(FunctionName="echo", Runtime="python3.12", Role=role, Handler="app.handler",
-                        Code={"ZipFile": buf.getvalue()})
+                        Code={"ZipFile": zip_package({"app.py": "def handler(event, context):\n    return event\n"})})
     lam.get_waiter("function_active_v2").wait(FunctionName="echo")
 
 

@@ -37,7 +37,6 @@ import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any, cast
 
@@ -47,12 +46,10 @@ sys.path.insert(0, str(ROOT))
 
 from pg import PgCluster  # noqa: E402
 
-from bench.common import Gureum, run_threads  # noqa: E402
+from bench.common import LAMBDA_TRUST, Gureum, run_threads, zip_package  # noqa: E402
 from bench.common import client as common_client  # noqa: E402
 
 TABLES = ("gureum_kv", "gureum_counters", "gureum_events")
-TRUST = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, '
-         '"Action": "sts:AssumeRole"}]}')
 
 
 def start_node(state: str | None, tree: Path = ROOT, extra: list[str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
@@ -156,12 +153,10 @@ def lambda_workload(urls: list[str], db_url: str, events: int, clients: int) -> 
     """Event invocations per second, from the first InvokeAsync to the last run finished:
     `clients` threads queue `events` Event invokes of one function over the nodes."""
     lam = client("lambda", urls[0])
-    role = client("iam", urls[0]).create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    role = client("iam", urls[0]).create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", "def handler(event, context):\n    return event['n']\n")
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": buf.getvalue()})
+    code = zip_package({"app.py": "def handler(event, context):\n    return event['n']\n"})
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": code})
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     for u in urls:  # a warm sandbox on every node before the clock starts
         client("lambda", u).invoke(FunctionName=name, Payload=b'{"n": -1}')

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import Gureum, Server, ministack_server, run_threads  # noqa: E402
+from bench.common import LAMBDA_TRUST, Gureum, Server, ministack_server, run_threads, zip_package  # noqa: E402
 from bench.common import client as common_client  # noqa: E402
 
 
@@ -105,22 +105,13 @@ LATENCY_FN = "import time\ndef handler(e, c):\n    print('START %.6f %s' % (time
 def bench_notify_latency(endpoint: str, samples: int) -> float | None:
     """p50 ms from PutObject returning to the notified function starting (the function logs
     its start time; same machine, same clock). None when the server cannot do it."""
-    import io
-    import json
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", LATENCY_FN)
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                      "Principal": {"Service": "lambda.amazonaws.com"}}]}
     try:
         role = client("iam", endpoint).create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}",
-                                                   AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+                                                   AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
         lam = client("lambda", endpoint)
         name = f"bench-{uuid.uuid4().hex[:6]}"
         arn = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
-                                  Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+                                  Code={"ZipFile": zip_package({"app.py": LATENCY_FN})})["FunctionArn"]
         for _ in range(300):
             if lam.get_function(FunctionName=name)["Configuration"].get("State", "Active") == "Active":
                 break

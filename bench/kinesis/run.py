@@ -14,13 +14,11 @@ records/s, as AWS would). Loopback only; the servers are started and stopped her
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import statistics
 import sys
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,8 +35,6 @@ def handler(event, context):
         sent = float(base64.b64decode(r["kinesis"]["data"]))
         print("LATENCY " + json.dumps({"ms": (now - sent) * 1000}))
 """
-TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                 "Action": "sts:AssumeRole"}]}
 
 
 def gureum() -> common.Gureum:
@@ -80,12 +76,10 @@ def throughput(url: str, calls: int, per_call: int) -> dict[str, float]:
 
 def latency(url: str, samples: int) -> dict[str, float]:
     iam, lam, kin, logs = (common.client(url, s) for s in ("iam", "lambda", "kinesis", "logs"))
-    role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", HANDLER)
+    role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=common.LAMBDA_TRUST)["Role"]["Arn"]
     fn = "bench-" + uuid.uuid4().hex[:6]
-    lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": buf.getvalue()})
+    lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Handler="app.handler",
+                        Code={"ZipFile": common.zip_package({"app.py": HANDLER})})
     wait("function", lambda: lam.get_function(FunctionName=fn)["Configuration"]["State"] == "Active", 120)
     arn = kin.describe_stream_summary(StreamName="bench")["StreamDescriptionSummary"]["StreamARN"]
     m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, StartingPosition="LATEST", BatchSize=1)["UUID"]

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Gureum, dnsperf, median, pct, ratio
+from bench.common import LAMBDA_TRUST, ROOT, Gureum, dnsperf, median, pct, ratio, zip_package
 
-__all__ = ["ROOT", "Node", "dnsperf", "median", "pct", "ratio"]
+__all__ = ["LAMBDA_TRUST", "ROOT", "Node", "dnsperf", "median", "pct", "ratio", "zip_package"]
 
 
 class Node(Gureum):
