@@ -11,100 +11,34 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import json
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.common import LAMBDA_TRUST, Gureum, Server, measure_each, ministack_server, run_threads, timed, zip_package  # noqa: E402
+from bench.common import client as common_client  # noqa: E402
+
 HANDLER = 'def handler(event, context):\n    return {"statusCode": 200, "body": "ok"}\n'
-TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                 "Action": "sts:AssumeRole"}]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def client(service: str, endpoint: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 0}, read_timeout=60, max_pool_connections=64))
-
-
-class Server:
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int) -> None:
-        self.name, self.port = name, port
-        self.endpoint = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
-        deadline = time.monotonic() + 60
-        lam = client("lambda", self.endpoint)
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {self.proc.returncode}")
-            try:
-                lam.list_functions()
-                return
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.1)
-        raise RuntimeError(f"{name} did not become ready")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def start_gureum() -> Server:
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return Server("gureum", [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
-                             "--data-dir", tempfile.mkdtemp(prefix="gureum-bench-"), "--log-level", "warning"], env, port)
-
-
-def start_ministack() -> Server | None:
-    exe = shutil.which("ministack") or str(Path(sys.executable).parent / "ministack")
-    if not Path(exe).exists():
-        return None
-    port = free_port()
-    return Server("ministack", [exe], dict(os.environ, GATEWAY_PORT=str(port), LOG_LEVEL="WARNING"), port)
-
-
-def zipped() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", HANDLER)
-    return buf.getvalue()
+    return common_client(endpoint, service, read_timeout=60, max_pool_connections=64)
 
 
 def setup(server: Server) -> tuple[str, str]:
     """(function name, API id) of a warm function behind {proxy+} ANY on stage "bench"."""
     iam, lam, apigw = (client(s, server.endpoint) for s in ("iam", "lambda", "apigateway"))
-    role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     name = f"bench-{uuid.uuid4().hex[:6]}"
     arn = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
-                              Code={"ZipFile": zipped()})["FunctionArn"]
+                              Code={"ZipFile": zip_package({"app.py": HANDLER})})["FunctionArn"]
     try:
         lam.get_waiter("function_active_v2").wait(FunctionName=name)
     except Exception:  # noqa: BLE001 - a peer without waiters' state
@@ -150,12 +84,7 @@ def working_route(server: Server, api_id: str) -> tuple[str, str] | None:
 def p50(fn: Callable[[], None], calls: int) -> float:
     for _ in range(20):
         fn()
-    times = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return statistics.median(timed(fn, calls))
 
 
 def rps(make: Callable[[], Callable[[], None]], clients: int, seconds: float) -> float:
@@ -168,13 +97,8 @@ def rps(make: Callable[[], Callable[[], None]], clients: int, seconds: float) ->
             fn()
             done[i] += 1
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(done) / (time.perf_counter() - t0)
+    elapsed = run_threads(clients, work)  # first: the threads fill `done`
+    return sum(done) / elapsed
 
 
 def measure(server: Server, calls: int, clients: int, seconds: float) -> dict[str, Any]:
@@ -216,16 +140,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True)
     args = ap.parse_args()
-    results = []
-    starters: list[Callable[[], Server | None]] = [start_gureum] + ([start_ministack] if args.peer else [])
-    for start in starters:
-        server = start()
-        if server is None:
-            continue
-        try:
-            results.append(measure(server, args.calls, args.clients, args.seconds))
-        finally:
-            server.stop()
+    servers: dict[str, Callable[[], Server | None]] = {"gureum": lambda: Gureum(args=["--log-level", "warning"])}
+    if args.peer:
+        servers["ministack"] = ministack_server
+    results = list(measure_each(servers, lambda _, server: measure(server, args.calls, args.clients, args.seconds), 15).values())
     for r in results:
         print(json.dumps(r, indent=2))
     g = results[0]

@@ -17,105 +17,32 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
-import json
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import urllib.request
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.common import LAMBDA_TRUST, Gureum, Server, ministack_server, pct, run_threads, timed, zip_package  # noqa: E402
+from bench.common import client as common_client  # noqa: E402
+
 HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
-TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int, ready: str) -> None:
-        self.name = name
-        self.port = port
-        self.endpoint = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"{name} exited")
-            try:
-                with urllib.request.urlopen(self.endpoint + ready, timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise SystemExit(f"{name} did not start")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def start_gureum() -> Server:
-    port = free_port()
-    data = tempfile.mkdtemp(prefix="gureum-bench-apigw2-")
-    cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
-           "--data-dir", data, "--log-level", "warning"]
-    return Server("gureum", cmd, dict(os.environ, PYTHONPATH=str(ROOT)), port, "/_gureum/health")
-
-
-def ministack_exe() -> str | None:
-    exe = shutil.which("ministack") or str(Path(sys.executable).parent / "ministack")
-    return exe if os.path.exists(exe) else None
-
-
-def start_ministack(exe: str) -> Server:
-    port = free_port()
-    env = dict(os.environ, GATEWAY_PORT=str(port), LOG_LEVEL="WARNING")
-    return Server("ministack", [exe], env, port, "/_ministack/health")
 
 
 def client(endpoint: str, service: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 0}, read_timeout=60, max_pool_connections=64))
-
-
-def zipped() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", HANDLER)
-    return buf.getvalue()
+    return common_client(endpoint, service, read_timeout=60, max_pool_connections=64)
 
 
 def setup(server: Server) -> tuple[str, str]:
     """(function name, API id) of a warm function behind a quick-created HTTP API."""
     iam, lam, apigw = client(server.endpoint, "iam"), client(server.endpoint, "lambda"), client(server.endpoint, "apigatewayv2")
-    role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     name = f"bench-{uuid.uuid4().hex[:8]}"
     arn = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
-                              Code={"ZipFile": zipped()})["FunctionArn"]
+                              Code={"ZipFile": zip_package({"app.py": HANDLER})})["FunctionArn"]
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     lam.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
                        Principal="apigateway.amazonaws.com")
@@ -141,20 +68,6 @@ class Api:
         return resp.status
 
 
-def timed(fn: Any, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(p * len(xs)))]
-
-
 def rps(server: Server, api_id: str, clients: int, seconds: float) -> float:
     done = [0] * clients
     stop = time.perf_counter() + seconds
@@ -168,15 +81,10 @@ def rps(server: Server, api_id: str, clients: int, seconds: float) -> float:
                 errors.append(status)
             done[i] += 1
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    elapsed = run_threads(clients, work)
     if errors:
         print(f"  ({len(errors)} non-200 answers: {sorted(set(errors))})")
-    return sum(done) / (time.perf_counter() - t0)
+    return sum(done) / elapsed
 
 
 def invoke_rps(server: Server, name: str, clients: int, seconds: float) -> float:
@@ -190,13 +98,8 @@ def invoke_rps(server: Server, name: str, clients: int, seconds: float) -> float
             lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()
             done[i] += 1
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(done) / (time.perf_counter() - t0)
+    elapsed = run_threads(clients, work)  # first: the threads fill `done`
+    return sum(done) / elapsed
 
 
 def bench(server: Server, requests: int, clients: int, seconds: float) -> dict[str, float]:
@@ -230,18 +133,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--skip-ministack", action="store_true")
     args = ap.parse_args()
-    servers = [start_gureum]
-    exe = None if args.skip_ministack else ministack_exe()
+    peer = None if args.skip_ministack else ministack_server()
     results: dict[str, dict[str, float]] = {}
-    for start in servers + ([lambda: start_ministack(exe)] if exe else []):  # type: ignore[list-item]
-        server = start()
+    for server in [Gureum(prefix="gureum-bench-apigw2-", args=["--log-level", "warning"]), *([peer] if peer else [])]:
+        server.start()
         try:
             results[server.name] = bench(server, args.requests, args.clients, args.seconds)
         except Exception as e:  # the peer may not serve it: say so, keep gureum's figures
             print(f"{server.name}: {type(e).__name__}: {e}")
         finally:
             server.stop()
-    if exe is None and not args.skip_ministack:
+    if peer is None and not args.skip_ministack:
         print("MiniStack is not installed (pip install ministack): gureum only")
     for name, r in results.items():
         print(f"{name:10s} API->Lambda p50 {r['api_p50']:.2f} ms (p99 {r['api_p99']:.2f})  "

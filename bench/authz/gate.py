@@ -10,55 +10,28 @@ Usage: python bench/authz/gate.py --baseline /tmp/base [--calls 300]
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.common import LAMBDA_TRUST, ROOT, Gureum, zip_package  # noqa: E402
+from bench.common import client as common_client  # noqa: E402
+
 ACCOUNT = "601000000001"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def client(service: str, endpoint: str, key: str, secret: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
-                        aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
+    return common_client(endpoint, service, key=key, secret=secret, retries=1)
 
 
-def start(source: Path, mode: str, data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(source))
-    cmd = [sys.executable, "-m", "gureum", "up", "--host", "127.0.0.1", "--port", str(port), "--dns-port",
-           str(free_port()), "--data-dir", str(data), "--auth", mode, "--set", f"auth.keys=root:rootsecret:{ACCOUNT}"]
-    proc = subprocess.Popen(cmd, cwd=str(source), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    sts = client("sts", endpoint, "root", "rootsecret")
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            sts.get_caller_identity()
-            return proc, endpoint
-        except Exception:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("gureum did not start") from None
-            time.sleep(0.05)
+def start(source: Path, mode: str, data: Path) -> Gureum:
+    return Gureum(data, tree=source, args=["--auth", mode], settings=[f"auth.keys=root:rootsecret:{ACCOUNT}"]).start()
 
 
 def timed(fn: Any, n: int) -> tuple[float, float]:
@@ -75,7 +48,8 @@ def timed(fn: Any, n: int) -> tuple[float, float]:
 
 def measure(source: Path, mode: str, calls: int) -> dict[str, tuple[float, float]]:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, endpoint = start(source, mode, Path(tmp) / "data")
+        server = start(source, mode, Path(tmp) / "data")
+        endpoint = server.endpoint
         try:
             iam = client("iam", endpoint, "root", "rootsecret")
             iam.create_user(UserName="bench")
@@ -84,15 +58,10 @@ def measure(source: Path, mode: str, calls: int) -> dict[str, tuple[float, float
                     {"Effect": "Allow", "Action": ["sqs:*", "lambda:InvokeFunction"], "Resource": "*"}]}))
             k = iam.create_access_key(UserName="bench")["AccessKey"]
             key, secret = (k["AccessKeyId"], k["SecretAccessKey"]) if mode == "strict" else ("root", "rootsecret")
-            role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
-                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                       "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-            buf = io.BytesIO()
-            with zipfile.ZipFile(buf, "w") as zf:
-                zf.writestr("app.py", "def handler(e, c):\n    return 1\n")
+            role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
             root_lam = client("lambda", endpoint, "root", "rootsecret")
             root_lam.create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="app.handler",
-                                     Code={"ZipFile": buf.getvalue()})
+                                     Code={"ZipFile": zip_package({"app.py": "def handler(e, c):\n    return 1\n"})})
             url = client("sqs", endpoint, "root", "rootsecret").create_queue(QueueName="q")["QueueUrl"]
             sqs = client("sqs", endpoint, key, secret)
             lam = client("lambda", endpoint, key, secret)
@@ -110,12 +79,7 @@ def measure(source: Path, mode: str, calls: int) -> dict[str, tuple[float, float
                 "lambda.Invoke (warm)": timed(lambda: lam.invoke(FunctionName="f", Payload=b"{}"), calls),
             }
         finally:
-            proc.terminate()
-            try:
-                proc.wait(120)  # a loaded machine stops slowly (sandboxes drain first)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            server.stop(120)  # a loaded machine stops slowly (sandboxes drain first)
 
 
 def in_process(n: int = 20000) -> dict[str, float]:

@@ -12,78 +12,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.common import Gureum, ministack_server  # noqa: E402
+from bench.common import client as common_client  # noqa: E402
+
 KINDS = (("Queue", 20), ("Param", 15), ("Topic", 10), ("Logs", 5))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def client(service: str, endpoint: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 2}))
-
-
-class Server:
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int) -> None:
-        self.name = name
-        self.endpoint = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
-        deadline = time.monotonic() + 90
-        sqs = client("sqs", self.endpoint)
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {self.proc.returncode}")
-            try:
-                sqs.list_queues()
-                return
-            except Exception:  # noqa: BLE001 - not up yet
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not become ready") from None
-                time.sleep(0.05)  # real time: a benchmark's readiness poll
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def start_gureum() -> Server:
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return Server("gureum", [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
-                             "--data-dir", tempfile.mkdtemp(prefix="gureum-bench-cfn-")], env, port)
-
-
-def start_ministack() -> Server | None:
-    exe = shutil.which("ministack") or str(Path(sys.executable).parent / "ministack")
-    if not Path(exe).exists():
-        return None
-    port = free_port()
-    return Server("ministack", [exe], dict(os.environ, GATEWAY_PORT=str(port), LOG_LEVEL="WARNING"), port)
+    return common_client(endpoint, service, retries=2)
 
 
 def template(tag: str) -> str:
@@ -167,17 +113,18 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     rows: list[tuple[str, float, float]] = []
-    gureum = start_gureum()
+    gureum = Gureum(prefix="gureum-bench-cfn-").start()
     try:
         through_stack(gureum.endpoint)  # warm-up: handlers loaded, schemas read
         rows.append(("gureum CloudFormation", *median_of(args.runs, lambda: through_stack(gureum.endpoint))))
         rows.append(("gureum direct API calls (floor)", *median_of(args.runs, lambda: direct(gureum.endpoint))))
     finally:
         gureum.stop()
-    peer = start_ministack()
+    peer = ministack_server()
     if peer is None:
         print("MiniStack is not installed (pip install ministack): no peer figures")
     else:
+        peer.start()
         try:
             try:
                 through_stack(peer.endpoint)

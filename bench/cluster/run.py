@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import subprocess
 import sys
@@ -37,50 +36,31 @@ import tarfile
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
-import zipfile
 from pathlib import Path
 from typing import Any, cast
 
-import boto3
-from botocore.config import Config
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from harness import free_port  # noqa: E402
 from pg import PgCluster  # noqa: E402
 
+from bench.common import LAMBDA_TRUST, Gureum, run_threads, zip_package  # noqa: E402
+from bench.common import client as common_client  # noqa: E402
+
 TABLES = ("gureum_kv", "gureum_counters", "gureum_events")
-TRUST = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, '
-         '"Action": "sts:AssumeRole"}]}')
 
 
 def start_node(state: str | None, tree: Path = ROOT, extra: list[str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     data = tempfile.mkdtemp(prefix="gureum-cluster-bench-")
-    cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
-           "--data-dir", data, "--set", "ecs.enabled=0", *(extra or [])]
-    if state:
-        cmd += ["--state", state]
-    with open(data + ".log", "ab") as log:  # kept: a node that misbehaves is looked into
-        proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/_gureum/health", timeout=1)
-            return proc, url
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gureum did not start") from None
-            time.sleep(0.05)  # real time: waiting for a process to listen
+    node = Gureum(data, tree=tree, settings=["ecs.enabled=0"], args=[*(extra or []), *(["--state", state] if state else [])],
+                  log=Path(data + ".log")).start()  # the log is kept: a node that misbehaves is looked into
+    return node.process, node.endpoint
 
 
 def sqs(url: str) -> Any:
-    return boto3.client("sqs", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 3}))
+    return client("sqs", url)
 
 
 def pg_stats(url: str) -> tuple[int, int]:
@@ -123,13 +103,7 @@ def workload(urls: list[str], messages: int, clients: int) -> float:
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=client, args=(urls[i % len(urls)],)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
+    elapsed = run_threads(clients, lambda i: client(urls[i % len(urls)]))
     if errors:
         raise errors[0]
     return done[0] / elapsed
@@ -162,8 +136,7 @@ def run_setup(nodes: int, cluster: PgCluster | None, messages: int, clients: int
 
 
 def client(service: str, url: str) -> Any:
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 3}))
+    return common_client(url, service, retries=3)
 
 
 def queued_events(db_url: str) -> int:
@@ -180,12 +153,10 @@ def lambda_workload(urls: list[str], db_url: str, events: int, clients: int) -> 
     """Event invocations per second, from the first InvokeAsync to the last run finished:
     `clients` threads queue `events` Event invokes of one function over the nodes."""
     lam = client("lambda", urls[0])
-    role = client("iam", urls[0]).create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    role = client("iam", urls[0]).create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", "def handler(event, context):\n    return event['n']\n")
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": buf.getvalue()})
+    code = zip_package({"app.py": "def handler(event, context):\n    return event['n']\n"})
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": code})
     lam.get_waiter("function_active_v2").wait(FunctionName=name)
     for u in urls:  # a warm sandbox on every node before the clock starts
         client("lambda", u).invoke(FunctionName=name, Payload=b'{"n": -1}')
@@ -205,12 +176,8 @@ def lambda_workload(urls: list[str], db_url: str, events: int, clients: int) -> 
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=invoker, args=(urls[i % len(urls)],)) for i in range(clients)]
     t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(clients, lambda i: invoker(urls[i % len(urls)]))
     if errors:
         raise errors[0]
     deadline = time.monotonic() + 600

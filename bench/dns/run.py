@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import shutil
@@ -22,30 +21,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Gureum, free_port
 from gureum.services.route53 import zonefile
 
 ZONE = "bench.test"
 GUREUM_ONLY = ("static", "policy", "unsigned-do", "signed", "signed-random")  # NSD: no policies, unsigned zone
-
-
-def free_port() -> int:
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free port")
 
 
 def wait_dns(port: int, timeout: float = 20.0) -> None:
@@ -67,25 +52,8 @@ def wait_dns(port: int, timeout: float = 20.0) -> None:
 
 
 def start_gureum(work: Path) -> tuple[subprocess.Popen, str, int]:
-    http, dns_port = free_port(), free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    with open(work / "gureum.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gureum", "up", "--host", "127.0.0.1", "--port", str(http), "--dns-port", str(dns_port),
-             "--data-dir", str(work / "gureum")], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
-    endpoint = f"http://127.0.0.1:{http}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(endpoint + "/_gureum/health", timeout=1) as resp:
-                if json.load(resp)["services"].get("route53", {}).get("state") == "running":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("gureum did not start: " + (work / "gureum.log").read_text(errors="replace")[-2000:])
-        time.sleep(0.1)
-    return proc, endpoint, dns_port
+    g = Gureum(work / "gureum", log=work / "gureum.log", services=["route53"]).start()
+    return g.process, g.endpoint, g.dns_port
 
 
 def populate(endpoint: str, hosts: int) -> tuple[str, list[str]]:

@@ -16,90 +16,20 @@ Loopback only; the servers are started and stopped here.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from bench.common import ROOT, Gureum, Server, client, measure_each, ministack_server, moto_server, p50_rate  # noqa: E402
 
 
-def wait_up(proc: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not start") from None
-            time.sleep(0.05)
-
-
-def start_gureum(data_dir: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
-           "--data-dir", data_dir or tempfile.mkdtemp(prefix="gureum-ddb-bench-"), "--set", "ecs.enabled=0"]
-    proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    wait_up(proc, url + "/_gureum/health")
-    return proc, url
-
-
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    exe = Path(sys.executable).parent / "moto_server"
-    proc = subprocess.Popen([str(exe), "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    wait_up(proc, url + "/moto-api/")
-    return proc, url
-
-
-def start_ministack() -> tuple[subprocess.Popen[bytes], str]:
-    """MiniStack (pip `ministack`, installed beside this Python or on PATH), the other peer."""
-    port = free_port()
-    exe = shutil.which("ministack") or str(Path(sys.executable).parent / "ministack")
-    proc = subprocess.Popen([exe], env=dict(os.environ, GATEWAY_PORT=str(port), LOG_LEVEL="WARNING"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    wait_up(proc, url + "/")
-    return proc, url
-
-
-def client(url: str, service: str) -> Any:
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 0}))
-
-
-def p50(fn: Callable[[int], object], n: int) -> tuple[float, float]:
-    times = []
-    t0 = time.perf_counter()
-    for i in range(n):
-        t = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - t)
-    total = time.perf_counter() - t0
-    return statistics.median(times) * 1000, n / total
+def gureum(data_dir: str | None = None) -> Gureum:
+    return Gureum(data_dir, prefix="gureum-ddb-bench-", settings=["ecs.enabled=0"])
 
 
 def fill(ddb: Any, table: str, n: int, partitions: int) -> float:
@@ -129,17 +59,17 @@ def bench(name: str, url: str, calls: int, big: int) -> dict[str, float]:
     for _ in range(30):  # warm-up
         sts.get_caller_identity()
         ddb.put_item(TableName="small", Item=item)
-    out["floor p50"], _ = p50(lambda i: sts.get_caller_identity(), calls)
-    out["PutItem p50"], out["PutItem/s"] = p50(lambda i: ddb.put_item(
+    out["floor p50"], _ = p50_rate(lambda i: sts.get_caller_identity(), calls)
+    out["PutItem p50"], out["PutItem/s"] = p50_rate(lambda i: ddb.put_item(
         TableName="small", Item={"pk": {"S": "w"}, "sk": {"N": str(i)}, "v": {"S": "x" * 100}}), calls)
-    out["GetItem p50"], out["GetItem/s"] = p50(lambda i: ddb.get_item(
+    out["GetItem p50"], out["GetItem/s"] = p50_rate(lambda i: ddb.get_item(
         TableName="small", Key={"pk": {"S": "p0"}, "sk": {"N": str(i % 1000)}}), calls)
-    out["PartiQL get p50"], out["PartiQL get/s"] = p50(lambda i: ddb.execute_statement(
+    out["PartiQL get p50"], out["PartiQL get/s"] = p50_rate(lambda i: ddb.execute_statement(
         Statement='SELECT * FROM "small" WHERE pk = ? AND sk = ?', Parameters=[{"S": "p0"}, {"N": str(i % 1000)}]), calls)
     q = {"KeyConditionExpression": "pk = :p AND sk > :s", "Limit": 10}
-    out["Query p50 (1k)"], out["Query/s"] = p50(lambda i: ddb.query(
+    out["Query p50 (1k)"], out["Query/s"] = p50_rate(lambda i: ddb.query(
         TableName="small", ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": str(i % 900)}}, **q), calls)
-    out[f"Query p50 ({big // 1000}k)"], _ = p50(lambda i: ddb.query(
+    out[f"Query p50 ({big // 1000}k)"], _ = p50_rate(lambda i: ddb.query(
         TableName="big", ExpressionAttributeValues={":p": {"S": "p3"}, ":s": {"N": str(i * 20 % big)}}, **q), calls)
     return out
 
@@ -168,8 +98,8 @@ def bulk_load(data_dir: str, arn: str, n: int, partitions: int) -> float:
 
 def million(calls: int, n: int) -> dict[str, float]:
     data_dir = tempfile.mkdtemp(prefix="gureum-ddb-bench-1m-")
-    proc, url = start_gureum(data_dir)
-    ddb = client(url, "dynamodb")
+    server = gureum(data_dir).start()
+    ddb = client(server.endpoint, "dynamodb")
     try:
         for t in ("small", "huge"):
             ddb.create_table(TableName=t, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -178,25 +108,23 @@ def million(calls: int, n: int) -> dict[str, float]:
         fill(ddb, "small", 1000, 1)
         arn = ddb.describe_table(TableName="huge")["Table"]["TableArn"]
     finally:
-        proc.terminate()
-        proc.wait(60)
+        server.stop(60)
     out = {"bulk load items/s": bulk_load(data_dir, arn, n, 1000)}
-    proc, url = start_gureum(data_dir)
-    ddb = client(url, "dynamodb")
+    server = gureum(data_dir).start()
+    ddb = client(server.endpoint, "dynamodb")
     try:
         out["huge ItemCount"] = float(ddb.describe_table(TableName="huge")["Table"]["ItemCount"])
         q = {"KeyConditionExpression": "pk = :p AND sk > :s", "Limit": 10}
         for _ in range(30):
             ddb.query(TableName="small", ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": "0"}}, **q)
-        out["Query p50 (1k)"], _ = p50(lambda i: ddb.query(
+        out["Query p50 (1k)"], _ = p50_rate(lambda i: ddb.query(
             TableName="small", ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": str(i % 900)}}, **q), calls)
-        out[f"Query p50 ({n // 1000}k)"], _ = p50(lambda i: ddb.query(
+        out[f"Query p50 ({n // 1000}k)"], _ = p50_rate(lambda i: ddb.query(
             TableName="huge", ExpressionAttributeValues={":p": {"S": f"p{i % 1000}"}, ":s": {"N": str(i * 37 % n)}}, **q), calls)
-        out["Query p50 (1k) again"], _ = p50(lambda i: ddb.query(
+        out["Query p50 (1k) again"], _ = p50_rate(lambda i: ddb.query(
             TableName="small", ExpressionAttributeValues={":p": {"S": "p0"}, ":s": {"N": str(i % 900)}}, **q), calls)
     finally:
-        proc.terminate()
-        proc.wait(60)
+        server.stop(60)
     return out
 
 
@@ -214,19 +142,12 @@ def main() -> None:
             print(f"{k:24}{v:14.2f}")
         if args.only_million:
             return
-    servers = {"gureum": start_gureum}
+    servers: dict[str, Callable[[], Server | None]] = {"gureum": gureum}
     if not args.skip_moto:
-        servers["moto_server"] = start_moto
-    if not args.skip_ministack and (shutil.which("ministack") or (Path(sys.executable).parent / "ministack").exists()):
-        servers["ministack"] = start_ministack
-    results: dict[str, dict[str, float]] = {}
-    for name, starter in servers.items():
-        proc, url = starter()
-        try:
-            results[name] = bench(name, url, args.calls, args.big)
-        finally:
-            proc.terminate()
-            proc.wait(60)
+        servers["moto_server"] = moto_server
+    if not args.skip_ministack:
+        servers["ministack"] = ministack_server
+    results = measure_each(servers, lambda name, server: bench(name, server.endpoint, args.calls, args.big))
     keys = list(results["gureum"])
     print(f"{'':24}" + "".join(f"{n:>14}" for n in results))
     for k in keys:

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,49 +27,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 from ecs.images import build_image, push, tools_missing
+
+from bench.common import Gureum
+from bench.common import client as common_client
 
 AWSVPC = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}}
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_gureum() -> tuple[subprocess.Popen[bytes], str, int, Path]:
-    data = Path(tempfile.mkdtemp(prefix="gureum-bench-ecs-"))
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()), "--data-dir", str(data), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(ROOT),
-    )  # fmt: skip
-    endpoint = f"http://127.0.0.1:{port}"
-    import urllib.request
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(endpoint + "/_gureum/health", timeout=1) as r:
-                if json.load(r)["services"].get("ecs", {}).get("state") == "running":
-                    return proc, endpoint, port, data
-        except OSError:
-            pass
-        time.sleep(0.05)
-    proc.terminate()
-    raise SystemExit("gureum did not start")
+    g = Gureum(prefix="gureum-bench-ecs-", args=["--log-level", "warning"], services=["ecs"]).start()
+    return g.process, g.endpoint, g.port, g.data
 
 
 def client(endpoint: str, service: str):  # type: ignore[no-untyped-def]
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))  # fmt: skip
+    return common_client(endpoint, service, retries=1)
 
 
 def wait(ecs, arns: list[str], status: str, poll: float = 0.002, timeout: float = 60) -> list[dict]:  # type: ignore[no-untyped-def]

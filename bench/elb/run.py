@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from harness import GureumProcess  # noqa: E402
+
+from bench.common import free_port  # noqa: E402
 
 TARGET_CONF = """
 worker_processes 1;
@@ -77,12 +78,6 @@ def children(pid: int) -> list[int]:
         text = (task / "children").read_text().split()
         out += [int(c) for c in text]
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wrk(url: str, seconds: int, connections: int, threads: int) -> tuple[float, float]:

@@ -10,89 +10,28 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.common import LAMBDA_TRUST, Gureum, Server, ministack_server, run_threads, zip_package  # noqa: E402
+from bench.common import client as common_client  # noqa: E402
 
 
-def client(service: str, endpoint: str):
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 2}, max_pool_connections=32))
-
-
-def wait_ready(endpoint: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    sqs = client("sqs", endpoint)
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            sqs.list_queues()
-            return
-        except Exception:  # noqa: BLE001 - not up yet
-            time.sleep(0.05)
-    raise RuntimeError("server did not become ready")
-
-
-class Server:
-    def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int) -> None:
-        self.name = name
-        self.endpoint = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
-        wait_ready(self.endpoint, self.proc)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def start_gureum(data_dir: str) -> Server:
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return Server("gureum", [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port",
-                             str(free_port()), "--data-dir", data_dir], env, port)
+def client(service: str, endpoint: str) -> Any:
+    return common_client(endpoint, service, retries=2, max_pool_connections=32)
 
 
 def start_ministack() -> Server:
-    port = free_port()
-    exe = shutil.which("ministack") or str(Path(sys.executable).parent / "ministack")
-    env = dict(os.environ, GATEWAY_PORT=str(port), LOG_LEVEL="WARNING")
-    return Server("ministack", [exe], env, port)
-
-
-def parallel(n_threads: int, work: Callable[[int], None]) -> float:
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - t0
+    peer = ministack_server()
+    if peer is None:
+        raise SystemExit("MiniStack is not installed (pip install ministack): it is this benchmark's peer")
+    return peer.start()
 
 
 def bench_sqs(endpoint: str, messages: int, n_threads: int) -> float:
@@ -122,8 +61,8 @@ def bench_sqs(endpoint: str, messages: int, n_threads: int) -> float:
                 {"Id": str(k), "ReceiptHandle": m["ReceiptHandle"]} for k, m in enumerate(got)])
             received[i] += len(got)
 
-    t_send = parallel(n_threads, send)
-    t_recv = parallel(n_threads, consume)
+    t_send = run_threads(n_threads, send)
+    t_recv = run_threads(n_threads, consume)
     total = sum(received)
     if total < per * n_threads:
         print(f"  warning: received {total} of {per * n_threads}", file=sys.stderr)
@@ -152,8 +91,8 @@ def bench_s3(endpoint: str, object_mib: int, objects: int, n_threads: int) -> tu
             assert n == len(data)
 
     total_mb = object_mib * objects
-    t_put = parallel(n_threads, put)
-    t_get = parallel(n_threads, get)
+    t_put = run_threads(n_threads, put)
+    t_get = run_threads(n_threads, get)
     for k in keys:
         s3.delete_object(Bucket=bucket, Key=k)
     s3.delete_bucket(Bucket=bucket)
@@ -166,22 +105,13 @@ LATENCY_FN = "import time\ndef handler(e, c):\n    print('START %.6f %s' % (time
 def bench_notify_latency(endpoint: str, samples: int) -> float | None:
     """p50 ms from PutObject returning to the notified function starting (the function logs
     its start time; same machine, same clock). None when the server cannot do it."""
-    import io
-    import json
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", LATENCY_FN)
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                      "Principal": {"Service": "lambda.amazonaws.com"}}]}
     try:
         role = client("iam", endpoint).create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}",
-                                                   AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+                                                   AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
         lam = client("lambda", endpoint)
         name = f"bench-{uuid.uuid4().hex[:6]}"
         arn = lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
-                                  Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+                                  Code={"ZipFile": zip_package({"app.py": LATENCY_FN})})["FunctionArn"]
         for _ in range(300):
             if lam.get_function(FunctionName=name)["Configuration"].get("State", "Active") == "Active":
                 break
@@ -233,7 +163,7 @@ def main() -> int:
     args = ap.parse_args()
     results: dict[str, dict[str, list[float]]] = {}
     for run in range(args.runs):
-        for starter in (lambda: start_gureum(tempfile.mkdtemp(prefix="gureum-bench-")), start_ministack):
+        for starter in (lambda: Gureum().start(), start_ministack):
             srv = starter()
             try:
                 r = results.setdefault(srv.name, {"sqs": [], "put": [], "get": [], "lat": []})

@@ -14,25 +14,18 @@ records/s, as AWS would). Loopback only; the servers are started and stopped her
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import io
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("ddb_bench", ROOT / "bench" / "dynamodb" / "run.py")
-assert _spec is not None and _spec.loader is not None
-common = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(common)  # free_port, wait_up, start_moto, client, p50
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import bench.common as common  # noqa: E402
 
 HANDLER = """
 import base64, json, time
@@ -42,20 +35,11 @@ def handler(event, context):
         sent = float(base64.b64decode(r["kinesis"]["data"]))
         print("LATENCY " + json.dumps({"ms": (now - sent) * 1000}))
 """
-TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                 "Action": "sts:AssumeRole"}]}
 
 
-def start_gureum() -> tuple[subprocess.Popen[bytes], str]:
-    port = common.free_port()
-    cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(common.free_port()),
-           "--data-dir", tempfile.mkdtemp(prefix="gureum-kinesis-bench-"), "--set", "ecs.enabled=0",
-           "--set", "kinesis.shard_write_limit=0", "--set", "kinesis.transition_seconds=0"]
-    proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    common.wait_up(proc, url + "/_gureum/health")
-    return proc, url
+def gureum() -> common.Gureum:
+    return common.Gureum(prefix="gureum-kinesis-bench-", settings=[
+        "ecs.enabled=0", "kinesis.shard_write_limit=0", "kinesis.transition_seconds=0"])
 
 
 def wait(what: str, cond: Any, timeout: float = 60.0) -> Any:
@@ -77,8 +61,8 @@ def throughput(url: str, calls: int, per_call: int) -> dict[str, float]:
     for _ in range(20):  # warm-up
         sts.get_caller_identity()
         kin.put_record(StreamName="bench", Data=b"w", PartitionKey="w")
-    out["floor p50 ms"], _ = common.p50(lambda i: sts.get_caller_identity(), 200)
-    out["PutRecord p50 ms"], out["PutRecord/s"] = common.p50(
+    out["floor p50 ms"], _ = common.p50_rate(lambda i: sts.get_caller_identity(), 200)
+    out["PutRecord p50 ms"], out["PutRecord/s"] = common.p50_rate(
         lambda i: kin.put_record(StreamName="bench", Data=b"x" * 100, PartitionKey=f"k{i}"), 200)
     failed = 0
     t0 = time.perf_counter()
@@ -92,12 +76,10 @@ def throughput(url: str, calls: int, per_call: int) -> dict[str, float]:
 
 def latency(url: str, samples: int) -> dict[str, float]:
     iam, lam, kin, logs = (common.client(url, s) for s in ("iam", "lambda", "kinesis", "logs"))
-    role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", HANDLER)
+    role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=common.LAMBDA_TRUST)["Role"]["Arn"]
     fn = "bench-" + uuid.uuid4().hex[:6]
-    lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": buf.getvalue()})
+    lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Handler="app.handler",
+                        Code={"ZipFile": common.zip_package({"app.py": HANDLER})})
     wait("function", lambda: lam.get_function(FunctionName=fn)["Configuration"]["State"] == "Active", 120)
     arn = kin.describe_stream_summary(StreamName="bench")["StreamDescriptionSummary"]["StreamARN"]
     m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, StartingPosition="LATEST", BatchSize=1)["UUID"]
@@ -129,19 +111,17 @@ def main() -> None:
     ap.add_argument("--latency", type=int, default=30)
     ap.add_argument("--skip-moto", action="store_true")
     args = ap.parse_args()
-    servers = {"gureum": start_gureum}
+    servers: dict[str, Callable[[], common.Server | None]] = {"gureum": gureum}
     if not args.skip_moto:
-        servers["moto_server"] = common.start_moto
-    results: dict[str, dict[str, float]] = {}
-    for name, starter in servers.items():
-        proc, url = starter()
-        try:
-            results[name] = throughput(url, args.calls, args.records)
-            if name == "gureum":
-                results[name].update(latency(url, args.latency))
-        finally:
-            proc.terminate()
-            proc.wait(60)
+        servers["moto_server"] = common.moto_server
+
+    def measure(name: str, server: common.Server) -> dict[str, float]:
+        out = throughput(server.endpoint, args.calls, args.records)
+        if name == "gureum":
+            out.update(latency(server.endpoint, args.latency))
+        return out
+
+    results = common.measure_each(servers, measure)
     keys = list(results["gureum"])
     print(f"{'':28}" + "".join(f"{n:>14}" for n in results))
     for k in keys:

@@ -27,7 +27,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,51 +37,24 @@ import uuid
 import zipfile
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import Gureum, median, timed  # noqa: E402
+from bench.common import client as common_client  # noqa: E402
+
 HANDLER = "def handler(event, context):\n    return event\n"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_gureum(settings: list[str] | None = None) -> tuple[subprocess.Popen[bytes], str, Path]:
-    data = Path(tempfile.mkdtemp(prefix="gureum-bench-"))
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()), "--data-dir", str(data), "--log-level", "warning",
-         *[a for kv in settings or [] for a in ("--set", kv)]],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(ROOT),
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    import urllib.request
-
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(endpoint + "/_gureum/health", timeout=1) as r:
-                if json.load(r)["services"].get("lambda", {}).get("state") in ("running", "available"):  # available: starts on first use
-                    return proc, endpoint, data
-        except OSError:
-            pass
-        time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("gureum did not start")
+    g = Gureum(args=["--log-level", "warning"], settings=settings or [], services=["lambda"],
+               states=("running", "available")).start()  # available: starts on first use
+    return g.process, g.endpoint, g.data
 
 
 def client(endpoint: str, service: str):  # noqa: ANN201
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}, read_timeout=60, max_pool_connections=64),
-    )
+    return common_client(endpoint, service, read_timeout=60, max_pool_connections=64)
 
 
 def zipped() -> bytes:
@@ -324,23 +296,9 @@ def ric_floor(runs: int) -> float:
     return statistics.median(out)
 
 
-def median(values: list[float]) -> float:
-    """The median, NaN when nothing was measured (--cold 0)."""
-    return statistics.median(values) if values else math.nan
-
-
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
-def timed(fn, n: int) -> list[float]:  # noqa: ANN001
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 def run_once(endpoint: str, role: str, args: argparse.Namespace) -> dict[str, float]:

@@ -12,54 +12,17 @@ Loopback only; gureum is started and stopped here.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_gureum() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
-           "--data-dir", tempfile.mkdtemp(prefix="gureum-lex-bench-"), "--set", "ecs.enabled=0", "--set", "ses.smtp_port=0"]
-    proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_gureum/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("gureum did not start")
-        time.sleep(0.05)
-
-
-def client(url: str, service: str) -> Any:
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 0}))
+from bench.common import Gureum, client  # noqa: E402
 
 
 def timed(fn: Callable[[int], object], n: int) -> list[float]:
@@ -99,7 +62,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=300)
     args = ap.parse_args()
-    proc, url = start_gureum()
+    server = Gureum(prefix="gureum-lex-bench-", settings=["ecs.enabled=0", "ses.smtp_port=0"]).start()
+    url = server.endpoint
     try:
         sts, models, runtime = client(url, "sts"), client(url, "lexv2-models"), client(url, "lexv2-runtime")
         bot = build_bot(models)
@@ -111,8 +75,7 @@ def main() -> int:
         recognize = timed(lambda i: runtime.recognize_text(botId=bot, botAliasId="TSTALIASID", localeId="en_US",
                                                            sessionId=session, text=texts[i % len(texts)]), args.calls)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        server.stop(30)
     f50, r50 = statistics.median(floor), statistics.median(recognize)
     r90 = statistics.quantiles(recognize, n=10)[-1]
     print(f"Lex V2 RecognizeText, {args.calls} calls, 20 intents x 5 utterances, one client")

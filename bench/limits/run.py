@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
 import re
 import shutil
 import statistics
@@ -24,14 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from harness import free_port  # noqa: E402
+from bench.common import ROOT, Gureum  # noqa: E402
 
 ZONE = "bench.example."
 
@@ -39,47 +36,17 @@ ZONE = "bench.example."
 class Node:
     def __init__(self, name: str, root: Path, work: Path) -> None:
         self.name, self.root = name, root
-        self.port, self.dns_port = free_port(), free_port()
-        env = dict(os.environ, PYTHONPATH=str(root))
-        self.log = open(work / f"{name}.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gureum", "up", "--host", "127.0.0.1", "--port", str(self.port),
-             "--dns-port", str(self.dns_port), "--data-dir", str(work / name)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=str(root))
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if self._route53_running():
-                    break
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start")
-            time.sleep(0.2)
-        import boto3
-
-        client = boto3.client("route53", endpoint_url=self.endpoint, region_name="us-east-1",
-                              aws_access_key_id="test", aws_secret_access_key="test")
+        self.gureum = Gureum(work / name, tree=root, services=["route53"], log=work / f"{name}.log", name=name).start()
+        self.port, self.dns_port = self.gureum.port, self.gureum.dns_port
+        client = self.gureum.client("route53", retries=None)
         zone = client.create_hosted_zone(Name=ZONE, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
         client.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
             {"Action": "CREATE", "ResourceRecordSet": {"Name": f"h{i}.{ZONE}", "Type": "A", "TTL": 300,
                                                        "ResourceRecords": [{"Value": f"192.0.2.{i}"}]}}
             for i in range(1, 50)]})
 
-    def _route53_running(self) -> bool:
-        import json
-
-        with urllib.request.urlopen(self.endpoint + "/_gureum/health", timeout=1) as resp:
-            return json.load(resp)["services"].get("route53", {}).get("state") == "running"
-
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+        self.gureum.stop()
 
 
 async def _http_client(port: int, connections: int, seconds: float) -> int:

@@ -22,47 +22,27 @@ import hashlib
 import http.client
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from ecr.images import build_busybox_image, tools_missing
-from harness import free_port
+from ecr.images import build_busybox_image, tools_missing  # noqa: E402
 
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer")
+from bench.common import Gureum, Server, free_port  # noqa: E402
 
 
-def start_gureum(work: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port, dns = free_port(), free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    log = open(work / "gureum.log", "wb")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(dns), "--data-dir", str(work / "gureum"),
-         "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
-    )
-    wait_http(f"http://127.0.0.1:{port}/v2/")
-    return proc, port
+def start_gureum(work: Path) -> Server:
+    return Gureum(work / "gureum", args=["--log-level", "warning"], log=work / "gureum.log").start()
 
 
-def start_distribution(work: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_distribution(work: Path) -> Server:
     port = free_port()
     cfg = work / "registry.yml"
     cfg.write_text(
@@ -71,10 +51,8 @@ def start_distribution(work: Path) -> tuple[subprocess.Popen[bytes], int]:
         f"storage:\n  filesystem:\n    rootdirectory: {work / 'distribution'}\n  delete:\n    enabled: true\n"
         f"http:\n  addr: 127.0.0.1:{port}\n"
     )
-    log = open(work / "distribution.log", "wb")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(["docker-registry", "serve", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
-    wait_http(f"http://127.0.0.1:{port}/v2/")
-    return proc, port
+    return Server("distribution", ["docker-registry", "serve", str(cfg)], port, health_path="/v2/",
+                  log=work / "distribution.log").start()
 
 
 def timed(cmd: list[str]) -> float:
@@ -197,15 +175,15 @@ def main() -> int:
         print(f"SKIPPED: missing {missing} (Debian: skopeo umoci busybox-static docker-registry)")
         return 0
     work = Path(tempfile.mkdtemp(prefix="gureum-bench-registry-"))
-    procs: list[subprocess.Popen[bytes]] = []
+    servers: list[Server] = []
     try:
         layouts = [build_busybox_image(work / f"img{i}", "v1", extra_bytes=args.mb * 1024 * 1024) for i in range(args.runs + 1)]
         size = image_bytes(layouts[0])
-        g, gport = start_gureum(work)
-        procs.append(g)
-        d, dport = start_distribution(work)
-        procs.append(d)
-        sides = (("gureum", gport), ("distribution", dport))
+        g = start_gureum(work)
+        servers.append(g)
+        d = start_distribution(work)
+        servers.append(d)
+        sides = (("gureum", g.port), ("distribution", d.port))
         for _name, port in sides:  # warm-up (connections, page cache, lazy imports)
             measure(f"localhost:{port}", layouts[0], work, "warm")
         results: dict[str, tuple[list[float], list[float]]] = {"gureum": ([], []), "distribution": ([], [])}
@@ -228,15 +206,11 @@ def main() -> int:
         local = statistics.median(floor)
         print(f"  skopeo alone (oci: layout to oci: layout, no server): {mb / local:7.1f} MB/s, {local:.2f} s"
               f" ({', '.join(f'{x:.2f}' for x in floor)}): a copy through any registry takes longer")
-        raw_part({"gureum": (gport, g.pid), "distribution": (dport, d.pid)}, args.mb, args.runs)
+        raw_part({"gureum": (g.port, g.process.pid), "distribution": (d.port, d.process.pid)}, args.mb, args.runs)
         return 0
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        for server in servers:
+            server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

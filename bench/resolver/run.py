@@ -19,10 +19,7 @@ Needs dnsperf and unbound. Loopback traffic only.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import re
 import shutil
 import socket
 import statistics
@@ -30,27 +27,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common import Gureum, client, dnsperf, free_port, pct  # noqa: E402
+
 CONTACT = {"FirstName": "Bench", "LastName": "Mark", "ContactType": "PERSON", "AddressLine1": "1 Loop St", "City": "Lo",
            "CountryCode": "GB", "ZipCode": "L0 0OP", "PhoneNumber": "+44.2070000000", "Email": "bench@example.org"}
-
-
-def free_port() -> int:
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free port")
 
 
 def loopback_with_53() -> str:
@@ -65,34 +50,14 @@ def loopback_with_53() -> str:
     raise RuntimeError("no loopback address with port 53 free")
 
 
-def start_gureum(work: Path, host: str, resolver_port: int) -> tuple[subprocess.Popen[bytes], str]:
-    http = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    with open(work / "gureum.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gureum", "up", "--host", host, "--port", str(http), "--dns-port", "53",
-             "--data-dir", str(work / "gureum"), "--set", "domains.operation_seconds=0.1", "--set", "domains.max_domains=10000",
-             "--set", f"resolver.port={resolver_port}"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
-    endpoint = f"http://{host}:{http}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(endpoint + "/_gureum/health", timeout=1) as resp:
-                services = json.load(resp)["services"]
-                if all(services.get(s, {}).get("state") == "running" for s in ("route53", "route53domains", "route53resolver")):
-                    return proc, endpoint
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("gureum did not start: " + (work / "gureum.log").read_text(errors="replace")[-2000:])
-        time.sleep(0.1)  # real time: polling a starting process
+def start_gureum(work: Path, host: str, resolver_port: int) -> Gureum:
+    return Gureum(work / "gureum", host=host, dns_port=53, log=work / "gureum.log",
+                  settings=["domains.operation_seconds=0.1", "domains.max_domains=10000", f"resolver.port={resolver_port}"],
+                  services=["route53", "route53domains", "route53resolver"]).start()
 
 
 def clients(endpoint: str) -> tuple[Any, Any]:
-    import boto3
-
-    kw = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "test", "aws_secret_access_key": "test"}
-    return boto3.client("route53domains", **kw), boto3.client("route53", **kw)
+    return client(endpoint, "route53domains", retries=None), client(endpoint, "route53", retries=None)
 
 
 def register(d: Any, r53: Any, names: list[str]) -> dict[str, str]:
@@ -156,19 +121,6 @@ def ask(port: int, name: str, timeout: float = 5.0) -> tuple[float, Any]:
     return time.perf_counter() - t0, r
 
 
-def dnsperf(port: int, qfile: Path, seconds: int, clients_n: int, outstanding: int) -> dict[str, float]:
-    out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(qfile), "-l", str(seconds),
-                          "-c", str(clients_n), "-q", str(outstanding)], capture_output=True, text=True,
-                         timeout=seconds + 60, check=False).stdout
-
-    def grab(pattern: str) -> float:
-        m = re.search(pattern, out)
-        return float(m.group(1)) if m else float("nan")
-
-    return {"qps": grab(r"Queries per second:\s+([\d.]+)"), "lost": grab(r"Queries lost:\s+(\d+)"),
-            "latency_ms": 1000 * grab(r"Average Latency \(s\):\s+([\d.]+)")}
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
@@ -185,7 +137,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-resolver-"))
     host = loopback_with_53()
     rport = free_port()
-    g, endpoint = start_gureum(work, host, rport)
+    g = start_gureum(work, host, rport)
+    endpoint = g.endpoint
     unbound = None
     try:
         d, r53 = clients(endpoint)
@@ -233,10 +186,6 @@ def main() -> int:
         print(f"\ncached answers (dnsperf, {args.hosts} names, {args.runs} runs x {args.seconds} s, median qps):")
         print(f"  gureum resolver {med['gureum']:10.0f}\n  unbound         {med['unbound']:10.0f}\n  ratio gureum/unbound {med['gureum'] / med['unbound']:.2f}")
 
-        def pct(xs: list[float], p: float) -> float:
-            xs = sorted(xs)
-            return xs[min(len(xs) - 1, int(p * len(xs)))] if xs else float("nan")
-
         print(f"\ncold iterative resolution ({args.cold} fresh domains, root -> TLD -> hosted zone), ms:")
         for label, xs in cold.items():
             print(f"  {label:8s} median {statistics.median(xs) if xs else float('nan'):7.2f}  p90 {pct(xs, 0.9):7.2f}  answered {len(xs)}/{args.cold}")
@@ -245,8 +194,7 @@ def main() -> int:
         if unbound is not None:
             unbound.terminate()
             unbound.wait(10)
-        g.terminate()
-        g.wait(30)
+        g.stop(30)
         shutil.rmtree(work, ignore_errors=True)
 
 

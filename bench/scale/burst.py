@@ -20,27 +20,22 @@ of the same size once the environments are warm, same run.
 from __future__ import annotations
 
 import argparse
-import io
 import threading
 import time
-import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common import Node, median, pct
+from common import Node, median, pct, zip_package
 from functions import make_role
 
 HANDLER = "import time\n\ndef handler(event, context):\n    time.sleep(event['hold'])\n    return {'ok': True}\n"
 
 
 def code() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", HANDLER)
-    return buf.getvalue()
+    return zip_package({"app.py": HANDLER})
 
 
 def burst(lam: Any, names: list[str], n: int, hold: float) -> list[tuple[str, str, float, float]]:

@@ -10,31 +10,25 @@ and the newest entry of a big listing are measured.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import time
 import uuid
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from common import Node, median, pct, ratio
+from common import LAMBDA_TRUST, Node, median, pct, ratio, zip_package
 
 HANDLER = "def handler(event, context):\n    return event\n"
-TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
 def code() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", HANDLER)
-    return buf.getvalue()
+    return zip_package({"app.py": HANDLER})
 
 
 def make_role(node: Node) -> str:
     iam = node.client("iam")
-    return str(iam.create_role(RoleName=f"scale-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"])
+    return str(iam.create_role(RoleName=f"scale-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"])
 
 
 def create(lam: Any, role: str, names: list[str], zipped: bytes, threads: int = 8) -> float:

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
-from common import Node, median, ratio
+from common import Node, dnsperf, median, ratio
 
 PER_ACCOUNT = 500  # AWS's default hosted zones per account
 
@@ -78,21 +76,8 @@ def timed_start(node: Node, name: str) -> float:
     node.spawn()
     wait_answer(node.dns_port, name)
     took = time.perf_counter() - t0
-    node.wait_running()
+    node.wait_ready()
     return took
-
-
-def dnsperf(port: int, qfile: Path, seconds: int, clients: int, outstanding: int) -> dict[str, float]:
-    out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(qfile), "-l", str(seconds),
-                          "-c", str(clients), "-q", str(outstanding)], capture_output=True, text=True,
-                         timeout=seconds + 60, check=False).stdout
-
-    def grab(pattern: str) -> float:
-        m = re.search(pattern, out)
-        return float(m.group(1)) if m else float("nan")
-
-    return {"qps": grab(r"Queries per second:\s+([\d.]+)"), "lost": grab(r"Queries lost:\s+(\d+)"),
-            "latency_ms": 1000 * grab(r"Average Latency \(s\):\s+([\d.]+)")}
 
 
 def run(work: Path, args: argparse.Namespace) -> dict[str, float]:

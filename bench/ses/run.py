@@ -14,56 +14,19 @@ the servers are started and stopped here.
 from __future__ import annotations
 
 import argparse
-import os
 import smtplib
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import boto3
 from aiosmtpd.controller import Controller
-from botocore.config import Config
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_gureum(smtp_port: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "gureum", "up", "--port", str(port), "--dns-port", str(free_port()),
-           "--data-dir", tempfile.mkdtemp(prefix="gureum-ses-bench-"), "--set", "ecs.enabled=0",
-           "--set", f"ses.smtp_port={smtp_port}"]
-    proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_gureum/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("gureum did not start")
-        time.sleep(0.05)
-
-
-def client(url: str, service: str) -> Any:
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 0}))
+from bench.common import Gureum, client, free_port  # noqa: E402
 
 
 def message(to: str, size: int) -> EmailMessage:
@@ -100,7 +63,8 @@ def main() -> int:
     finally:
         floor.stop()
     smtp_port = free_port()
-    proc, url = start_gureum(smtp_port)
+    server = Gureum(prefix="gureum-ses-bench-", settings=["ecs.enabled=0", f"ses.smtp_port={smtp_port}"]).start()
+    url = server.endpoint
     try:
         ses, s3 = client(url, "ses"), client(url, "s3")
         bucket = f"bench-{uuid.uuid4().hex[:8]}"
@@ -122,8 +86,7 @@ def main() -> int:
             s3.put_object(Bucket=bucket, Key=f"api/{i}", Body=body)
         put_rate = args.messages / (time.perf_counter() - t0)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        server.stop(30)
     print(f"inbound SMTP, {args.messages} messages of {args.size} bytes, one connection")
     print(f"  floor (aiosmtpd, no-op handler)   {floor_rate:8.1f} msg/s")
     print(f"  gureum, Stop action               {stop_rate:8.1f} msg/s  ({stop_rate / floor_rate:.2f} x floor)")
