@@ -122,7 +122,7 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
             stats = report(label, rows, args.hold)
             print(f"    outcomes {dict(got)}; expected {dict(want)}: {'EXACT' if got == want else 'MISMATCH'}"
                   + (f"; reserved functions over their reservation: {over}" if over else ""))
-            results[label] = {"got": dict(got), "want": dict(want), **stats}
+            results[label] = {"got": dict(+got), "want": dict(+want), **stats}
         rss = node.rss_mib()
     finally:
         node.stop()
