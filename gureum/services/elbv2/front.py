@@ -442,8 +442,9 @@ def _dechunk(wire: bytes) -> bytes:
 class _Client(asyncio.BufferedProtocol):
     """One client connection."""
 
-    def __init__(self, server: AlbServer, address: str) -> None:
+    def __init__(self, server: AlbServer, address: str, handed: bytes | None = None) -> None:
         self.server = server
+        self.handed = handed  # a native worker's connection: the bytes it read (fed first)
         self.handler = server.handler
         self.limits = server.limits
         self.address = address
@@ -479,7 +480,11 @@ class _Client(asyncio.BufferedProtocol):
                 pass
         self.idle_since = self.server.clock
         self.server.added(self)
-        if self.server.on_connection is not None:
+        handed, self.handed = self.handed, None
+        if handed is not None:  # accepted (and counted) by a native worker
+            if handed:
+                self.data_received(handed)
+        elif self.server.on_connection is not None:
             self.server.on_connection()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -700,8 +705,11 @@ class AlbServer:
         self.last_chunked = False
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
-        loop = asyncio.get_running_loop()
-        quiet_accept_errors(loop)
+        return self.serve(self.bind(host, port))
+
+    @staticmethod
+    def bind(host: str, port: int) -> socket.socket:
+        """The listener's socket, bound and listening."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         lsock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -711,6 +719,31 @@ class AlbServer:
         except BaseException:
             lsock.close()
             raise
+        return lsock
+
+    def serve_handed(self) -> None:
+        """Serve only the connections native workers hand over (`adopt`): no accepting here."""
+        self.clock = asyncio.get_running_loop().time()
+        self._tick()
+
+    def adopt(self, sock: socket.socket, data: bytes) -> None:
+        """A connection a native worker accepted and read `data` from: served from here on as
+        if this server had accepted it and read those bytes itself."""
+        loop = asyncio.get_running_loop()
+        try:
+            peer = sock.getpeername()
+        except OSError:
+            sock.close()
+            return
+        address = peer[0] if isinstance(peer, tuple) else ""
+        task = loop.create_task(loop.connect_accepted_socket(
+            lambda: cast(asyncio.Protocol, _Client(self, address, data)), sock))
+        self.track(cast("asyncio.Task[object]", task))
+
+    def serve(self, lsock: socket.socket) -> tuple[str, int]:
+        """Accept and serve on the bound socket."""
+        loop = asyncio.get_running_loop()
+        quiet_accept_errors(loop)
         # a BufferedProtocol: asyncio serves it as any protocol (Acceptor's type names the plain kind)
         self._acceptor = Acceptor(lsock, lambda address: cast(asyncio.Protocol, _Client(self, address)),
                                   per_client=self.limits.max_connections_per_client, total=self.limits.max_connections,
