@@ -632,8 +632,8 @@ static int answer_head(up_t *u, conn *c, size_t hl) {
         if (!e || e[1] != '\n') return -1;
         const char *colon = memchr(line, ':', e - line);
         if (!colon) return -1;
-        const char *ne = colon; while (ne > line && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
-        size_t nl = ne - line;
+        size_t nl = colon - line;
+        if (nl == 0 || line[nl - 1] == ' ' || line[nl - 1] == '\t') return -1;  /* as httptools: a malformed answer */
         const char *v = colon + 1; while (v < e && (*v == ' ' || *v == '\t')) v++;
         size_t vl = e - v; while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
         int hop = ieq(line, nl, "connection") || ieq(line, nl, "keep-alive") || ieq(line, nl, "proxy-connection") ||
@@ -773,7 +773,9 @@ static void try_head(conn *c) {
 }
 
 static void client_readable(conn *c) {
+    size_t rel = c->bpos - c->in.off;  /* (b_reserve may move the live bytes to the front) */
     b_reserve(&c->in, 65536);
+    c->bpos = c->in.off + rel;
     ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
     if (n < 0) { if (errno == EAGAIN || errno == EINTR) return; conn_free(c); return; }
     if (n == 0) {  /* the client closed (a half-close while answering: answer, then close) */
