@@ -1,7 +1,10 @@
 """The ELBv2 data plane of a node (the "elbv2" component): keeps a snapshot of what the store
 says (snapshot.py), binds every listener on its load balancer's own loopback address and port
 (HTTP through front.py's AlbServer with alb.py's handler, each accepted connection one new
-connection in the meter; HTTPS through tls.py's relay to one, its authenticate actions run by
+connection in the meter; when the native worker builds and `elbv2.native_workers` > 0, an
+HTTP listener's socket is the worker's (native_alb.py: plain forwards served in C, the rest
+handed to the AlbServer, the table refreshed after every reconcile, its counts drained into
+the meter and CloudWatch's tally before each flush); HTTPS through tls.py's relay to one, its authenticate actions run by
 auth_action.py's Gate; NLB TLS through nlb_tls.py; TCP and UDP through nlb.py), closes
 what was deleted, marks a load balancer "active" once its listeners are bound, runs the
 health checker (health.py) each second, and writes the access logs it buffered every
@@ -78,7 +81,8 @@ class DataPlane:
         self.gate = Gate(app)  # auth_action.py: the HTTPS listeners' authenticate actions
         self.access_logs = AccessLogs(app)  # access_logs.py: entries buffered, written every access_log_interval
         self.native_binary: Path | None = None  # native_alb.py's worker, when elbv2.native_workers and it builds
-        self.native_workers = 0
+        self.native_workers = app.settings(Elbv2Settings).native_workers
+        self._native_tried = False  # built (or found) at the first HTTP listener, not at start
 
     def _serve_names(self, server: DnsServer) -> None:
         """Answer the load balancers' names on the node's DNS server, and Route 53 aliases to
@@ -174,7 +178,10 @@ class DataPlane:
             plain = AlbHandler((address, port), self.current, self.pool, self.rr, self.meter, self._invoke, self._observe)
             plain.access_log = self.access_logs.add
             server = AlbServer(plain, on_connection=lambda: self.meter.accepted(self.snap, (address, port)))  # ALB new connections
-            if self.native_binary is None:
+            if self.native_workers > 0 and not self._native_tried:
+                self._native_tried = True
+                self.native_binary = await asyncio.to_thread(native_alb.worker_binary)
+            if self.native_binary is None or self.native_workers <= 0:
                 await server.start(address, port)
                 return _HttpBound(server)
             lsock = AlbServer.bind(address, port)
@@ -250,10 +257,6 @@ async def _find_dns(app: App, plane: DataPlane) -> None:
 
 async def run(app: App) -> None:
     plane = DataPlane(app)
-    workers = app.settings(Elbv2Settings).native_workers
-    if workers > 0:
-        plane.native_binary = await asyncio.to_thread(native_alb.worker_binary)
-        plane.native_workers = workers
     app.spawn(_find_dns(app, plane), "elbv2-dns")
     app.every(1.0, plane.flush_metrics, name="elbv2-metrics", jitter=0.0)
     interval = app.settings(Elbv2Settings).reconcile_seconds

@@ -18,6 +18,10 @@ balancer's idle timeout: the target's answer (504) and idle keep-alive connectio
 Hostile clients meet the HTTP server's limits (gureum/http/limits.py: request line 414,
 header section 431, connection caps per client and in total through `Acceptor`).
 
+With the native worker (native_alb.py) the server accepts nothing itself (`serve_handed`):
+the worker hands it connections with the bytes it read (`adopt`), which are parsed first, as
+if read here; such a connection was counted by the worker and is not counted again.
+
 Each accepted connection calls the server's `on_connection` (the data plane's ALB
 new-connection meter, Meter.accepted); a target group with application stickiness has its
 target's answer head looked at for the application cookie (AWSALBAPP-*, app_cookie.py); a
