@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from waiting import wait_for
 
 from gureum.services.elbv2 import native_alb, routing
 from gureum.services.elbv2.alb import AlbHandler
@@ -131,10 +132,7 @@ async def _both() -> tuple[list[bytes], list[bytes], list[bytes], list[bytes], A
     lsock.close()
     native_server.serve_handed()
     try:
-        deadline = asyncio.get_running_loop().time() + 10
-        while native.table_version < 1:
-            assert asyncio.get_running_loop().time() < deadline, "the worker never took its table"
-            await asyncio.sleep(0.01)
+        await asyncio.to_thread(wait_for, "the worker took its table", lambda: native.table_version >= 1, 10)
         py_answers = [await _exchange(python_port, raw) for raw in REQUESTS]
         nat_answers = [await _exchange(native_port, raw) for raw in REQUESTS]
         counts = (native.served, native.handed)
