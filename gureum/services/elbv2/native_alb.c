@@ -201,6 +201,7 @@ static int wild(const char *pat, size_t pn, const char *s, size_t sn, int fold) 
 struct up;
 typedef struct conn {
     int fd; int kind;            /* kind 0: client */
+    uint32_t evs;                /* the epoll events registered */
     char ip[INET6_ADDRSTRLEN];
     buf in, out;
     struct up *up;
@@ -219,6 +220,7 @@ typedef struct conn {
 
 typedef struct up {
     int fd; int kind;            /* kind 1: target */
+    uint32_t evs;
     target tgt;
     conn *c;                     /* its client, or NULL when idle in the pool */
     buf out, in;
@@ -287,19 +289,27 @@ static void hand_off(conn *c) {
     conn_free(c);
 }
 
+static void ep_mod(int fd, void *ptr, uint32_t *cur, uint32_t ev) {
+    if (*cur == ev || fd < 0) return;  /* (an epoll_ctl only when the set changes) */
+    *cur = ev;
+    ep_set(fd, ptr, ev, 0);
+}
+
 static void client_interest(conn *c) {
+    if (c->kind != 0) return;  /* freed in this batch */
     uint32_t ev = 0;
     int want_read = !(c->up && b_size(&c->up->out) > HIGH) && b_size(&c->out) <= HIGH && !c->closing &&
                     !(c->busy && c->req_done && c->in.len - c->bpos > MAXHEAD);
     if (want_read) ev |= EPOLLIN;
     if (b_size(&c->out) || (c->closing && !c->busy)) ev |= EPOLLOUT;  /* closing: the writable event closes it */
-    ep_set(c->fd, c, ev, 0);
+    ep_mod(c->fd, c, &c->evs, ev);
 }
 static void up_interest(up_t *u) {
+    if (u->kind != 1) return;
     uint32_t ev = 0;
     if (u->connecting || b_size(&u->out)) ev |= EPOLLOUT;
     if (!u->connecting && !(u->c && b_size(&u->c->out) > HIGH)) ev |= EPOLLIN;
-    ep_set(u->fd, u, ev, 0);
+    ep_mod(u->fd, u, &u->evs, ev);
 }
 
 /* ---------- answers the worker gives itself: 502 / 504 as alb.py's error_answer ---------- */
@@ -552,6 +562,8 @@ static void handle_head(conn *c, size_t hl) {
 
 /* ---------- the target side ---------- */
 static void up_fail(up_t *u);
+static void up_writable(up_t *u);
+static int client_writable(conn *c);
 static void send_request(conn *c, up_t *u) {
     c->up = u; u->c = c;
     u->head_seen = 0; u->in.off = u->in.len = 0; u->out.off = u->out.len = 0;
@@ -560,7 +572,8 @@ static void send_request(conn *c, up_t *u) {
     c->bpos = c->in.off + c->head_len; c->left = c->cl; c->req_done = !c->chunked && c->cl == 0;
     c->cstate = 0; c->csize = 0; c->body_in = 0;
     if (pass_body(c) < 0) { hand_off(c); return; }
-    up_interest(u);
+    if (u->connecting) up_interest(u);
+    else up_writable(u);  /* a pooled connection: written at once */
 }
 
 static void start_up(conn *c) {
@@ -581,6 +594,7 @@ static void start_up(conn *c) {
     u->fd = fd; u->kind = 1; u->tgt = c->tgt;
     u->connecting = 1;
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) { u->connecting = 0; close(fd); free(u); hand_off(c); return; }
+    u->evs = EPOLLOUT;
     ep_set(fd, u, EPOLLOUT, 1);
     /* the original length for a retry is restored by send_request */
     send_request(c, u);
@@ -599,7 +613,7 @@ static void finish_exchange(conn *c) {
         u->c = NULL;
         if (u->persistent && c->req_done) {
             u->next_idle = idle_pool; idle_pool = u; u->reused = 1;
-            ep_set(u->fd, u, EPOLLIN, 0);  /* idle: readable means closed */
+            ep_mod(u->fd, u, &u->evs, EPOLLIN);  /* idle: readable means closed */
         } else {
             up_free(u);
         }
@@ -716,7 +730,7 @@ static void up_readable(up_t *u) {
     } else {
         up_interest(u);
     }
-    client_interest(c);
+    client_writable(c);  /* written at once; what does not fit waits for EPOLLOUT */
 }
 
 /* The target failed: before the answer began, retry once (a pooled connection) or hand the
@@ -746,6 +760,7 @@ static void up_fail(up_t *u) {
 }
 
 static void up_writable(up_t *u) {
+    if (u->kind != 1) return;
     if (u->connecting) {
         int err = 0; socklen_t l = sizeof err;
         getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &l);
@@ -789,7 +804,8 @@ static void client_readable(conn *c) {
     if (c->busy) {
         if (!c->req_done && c->up) {
             if (pass_body(c) < 0) { count(c->block, C_REQ, 1); conn_free(c); return; }  /* a malformed chunked body */
-            up_interest(c->up);
+            if (c->up->connecting) up_interest(c->up);
+            else up_writable(c->up);
         }
         client_interest(c);
         return;
@@ -799,6 +815,7 @@ static void client_readable(conn *c) {
 }
 
 static int client_writable(conn *c) {
+    if (c->kind != 0) return -1;
     while (b_size(&c->out)) {
         ssize_t n = write(c->fd, c->out.p + c->out.off, b_size(&c->out));
         if (n < 0) { if (errno == EAGAIN || errno == EINTR) break; conn_free(c); return -1; }
@@ -825,6 +842,7 @@ static void accept_all(void) {
         c->last = now_ns();
         c->next_all = all; if (all) all->prev_all = c; all = c;
         add(S_ACCEPTED, 1);
+        c->evs = EPOLLIN;
         ep_set(fd, c, EPOLLIN, 1);
     }
 }
