@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING
 from gureum.services.elbv2.alb import AlbHandler, _Table
 from gureum.services.elbv2.cw_metrics import Tally
 from gureum.services.elbv2.meter import Meter
+from gureum.services.elbv2.snapshot import ListenerView
 
 if TYPE_CHECKING:
     from gureum.services.elbv2.front import AlbServer
@@ -210,6 +211,7 @@ class NativeListener:
         self._version = 0
         self._seen = [0] * (HEADER_WORDS + BLOCK_WORDS * BLOCKS)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._view: ListenerView | None = None  # the listener as last sent (its counts' owner)
 
     def start(self, lsock: socket.socket) -> None:
         """Start the workers on the bound, listening socket (they accept from it)."""
@@ -247,6 +249,7 @@ class NativeListener:
         if table is None:
             body = b""
         else:
+            self._view = table.view
             body = compile_table(table, self.blocks, 0)[5:]  # (the version is set below)
         if body == self._sent:
             return
@@ -295,10 +298,9 @@ class NativeListener:
 
     def drain(self) -> None:
         """Add what the workers counted since the last call to the meter and the tally."""
-        table = self.handler.table()
-        if table is None:
+        view = self._view
+        if view is None:
             return
-        view = table.view
         seen, c = self._seen, self.counters
         accepted = c.word(0)
         if accepted != seen[0]:
