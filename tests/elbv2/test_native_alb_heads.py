@@ -1,7 +1,8 @@
 """The native worker (native_alb.c) and Python's front (front.py + alb.py) send a target the
 same request head and give the client the same answer, byte for byte: the same raw requests go
 through both to one recording target (the trace id's random part is the only difference), and
-what the worker does not serve itself reaches Python with every byte it read."""
+what the worker does not serve itself reaches Python with every byte it read; the worker keeps
+the listener's HTTP limits (connections per client, header bytes: Python's 431)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from waiting import wait_for
 
+from gureum.http.limits import HttpLimits
 from gureum.services.elbv2 import native_alb, routing
 from gureum.services.elbv2.alb import AlbHandler
 from gureum.services.elbv2.cw_metrics import Tally
@@ -164,3 +166,45 @@ def test_the_worker_sends_and_answers_byte_for_byte_what_python_does() -> None:
     assert later == (len(REQUESTS), 2)
     assert handed[0].startswith(b"HTTP/1.1 200 ") and handed[0].endswith(b"hello")
     assert handed[1].startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ")
+
+
+async def _limited() -> tuple[list[bytes], bytes, bytes, tuple[int, int]]:
+    seen: list[bytes] = []
+    target = await _target(seen)
+    handler = _handler(_snap(target.sockets[0].getsockname()[1]))
+    server = AlbServer(handler, limits=HttpLimits(max_connections_per_client=2, max_header_bytes=200))
+    lsock = AlbServer.bind("127.0.0.1", 0)
+    port = lsock.getsockname()[1]
+    binary = native_alb.worker_binary()
+    assert binary is not None
+    native = native_alb.NativeListener(binary, handler, server, Meter(), Tally())
+    native.start(lsock)
+    lsock.close()
+    server.serve_handed()
+    try:
+        await asyncio.to_thread(wait_for, "the worker took its table", lambda: native.table_version >= 1, 10)
+        held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(2)]
+        r, w = await asyncio.open_connection("127.0.0.1", port)  # a third from the same address: refused
+        w.write(b"GET /len HTTP/1.1\r\nHost: h\r\n\r\n")
+        try:
+            refused = await r.read()
+        except ConnectionError:
+            refused = b""
+        w.close()
+        for _, hw in held:
+            hw.close()
+        await asyncio.to_thread(wait_for, "the held connections closed", lambda: not server._conns, 10)
+        # a header section past max_header_bytes: Python's 431; one within it: the worker's answer
+        big = await _exchange(port, b"GET /len HTTP/1.1\r\nHost: h\r\nX-Big: " + b"y" * 300 + b"\r\n\r\n")
+        return seen, refused, big, (native.served, native.handed)
+    finally:
+        native.close_nowait()
+        await server.stop(grace=0.5)
+        target.close()
+
+
+def test_the_worker_keeps_the_listeners_limits() -> None:
+    seen, refused, big, counts = asyncio.run(_limited())
+    assert refused == b"" and seen == []  # the third connection got nothing and sent nothing on
+    assert big.startswith(b"HTTP/1.1 431 ")
+    assert counts == (0, 1)

@@ -740,6 +740,10 @@ class AlbServer:
             sock.close()
             return
         address = peer[0] if isinstance(peer, tuple) else ""
+        same = sum(1 for conn in self._conns if conn.address == address)
+        if len(self._conns) >= self.limits.max_connections or same >= self.limits.max_connections_per_client:
+            sock.close()  # this server's own caps hold for handed connections too
+            return
         task = loop.create_task(loop.connect_accepted_socket(
             lambda: cast(asyncio.Protocol, _Client(self, address, data)), sock))
         self.track(cast("asyncio.Task[object]", task))

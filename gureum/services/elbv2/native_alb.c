@@ -101,6 +101,27 @@ typedef struct {
 } table;
 static table *tab;
 static uint32_t rr[NCOUNTERS];
+/* the listener's HTTP limits (gureum/http/limits.py), sent with the table: beyond them the
+ * request is handed to Python, which answers 414/431/408; connections beyond the caps are refused */
+static uint32_t max_conns = 1024, max_per_client = 256, max_line = 8192, max_hdr = 32768;
+static uint64_t head_ns = 10000000000ull;
+static uint32_t nconns;
+typedef struct { char ip[INET6_ADDRSTRLEN]; uint32_t n; } client_count;
+#define NCLIENTS 8192
+static client_count clients[NCLIENTS];  /* open connections per client address (open addressing) */
+static client_count *client_slot(const char *ip) {
+    size_t n = strlen(ip); uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) { h ^= (uint8_t)ip[i]; h *= 16777619u; }
+    client_count *free_ = NULL;
+    for (uint32_t k = 0; k < NCLIENTS; k++) {
+        client_count *s = &clients[(h + k) & (NCLIENTS - 1)];
+        if (s->n && strcmp(s->ip, ip) == 0) return s;
+        if (!s->n && !free_) free_ = s;
+        if (!s->n && !s->ip[0]) break;  /* never used: the address is not further on */
+    }
+    if (free_) { strcpy(free_->ip, ip); }
+    return free_;
+}
 
 static void free_table(table *t) {
     if (!t) return;
@@ -173,6 +194,10 @@ static table *parse_table(const uint8_t *p, size_t n) {
             gr->t[j].port = rdn(&r, 2);
         }
     }
+    if (!r.bad && r.o + 20 <= r.n) {  /* the limits */
+        max_conns = rdn(&r, 4); max_per_client = rdn(&r, 4); max_line = rdn(&r, 4); max_hdr = rdn(&r, 4);
+        head_ns = rdn(&r, 4) * 1000000ull;
+    }
     for (uint32_t i = 0; i < t->nrules && !r.bad; i++)
         if (t->rules[i].kind == 0 && (t->rules[i].group >= t->ngroups || t->groups[t->rules[i].group].block >= NCOUNTERS))
             r.bad = 1;
@@ -214,7 +239,7 @@ typedef struct conn {
     int req_done, resp_started, resp_done, head_req, retried, closing;
     buf fhead;                   /* the head sent to the target (kept for a retry) */
     target tgt; uint32_t block;
-    uint64_t started, last, body_in, body_out;
+    uint64_t started, last, head_since, body_in, body_out;
     struct conn *next_all, *prev_all;
 } conn;
 
@@ -230,7 +255,7 @@ typedef struct up {
 } up_t;
 
 static int ep, lfd, cfd;
-static uint64_t idle_ns = 60000000000ull, head_ns = 60000000000ull;
+static uint64_t idle_ns = 60000000000ull;
 static conn *all;
 static up_t *idle_pool;
 static uint64_t rng;
@@ -259,6 +284,9 @@ static void up_free(up_t *u) {
 static void conn_free(conn *c) {
     if (c->up) { c->up->c = NULL; up_free(c->up); c->up = NULL; }
     if (c->fd >= 0) close(c->fd);
+    client_count *cc = client_slot(c->ip);
+    if (cc && cc->n) cc->n--;
+    nconns--;
     if (c->prev_all) c->prev_all->next_all = c->next_all; else all = c->next_all;
     if (c->next_all) c->next_all->prev_all = c->prev_all;
     c->fd = -1; c->kind = 9;
@@ -439,7 +467,7 @@ static void handle_head(conn *c, size_t hl) {
     int known = 0;
     for (int i = 0; methods[i]; i++) if (strlen(methods[i]) == ml && memcmp(methods[i], h, ml) == 0) known = 1;
     const char *url = sp1 + 1; size_t ul = sp2 - url;
-    if (!known || ul == 0 || url[0] != '/') { hand_off(c); return; }
+    if (!known || ul == 0 || url[0] != '/' || ul > max_line) { hand_off(c); return; }
     for (size_t i = 0; i < ul; i++) if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f || url[i] == '#') { hand_off(c); return; }
     const char *q = memchr(url, '?', ul);
     size_t pl = q ? (size_t)(q - url) : ul;
@@ -447,6 +475,7 @@ static void handle_head(conn *c, size_t hl) {
     hdr hs[MAXH]; int nh = 0;
     const char *host = NULL; size_t hostl = 0;
     int has_cl = 0, has_te = 0; uint64_t cl = 0;
+    size_t hbytes = 0;
     for (const char *l = eol + 2; l < end;) {
         const char *e = memchr(l, '\r', end - l + 2);
         if (!e || e[1] != '\n' || nh == MAXH) { hand_off(c); return; }
@@ -461,6 +490,8 @@ static void handle_head(conn *c, size_t hl) {
         }
         hdr *hh = &hs[nh++];
         hh->n = l; hh->nl = colon - l; hh->v = v; hh->vl = e - v;
+        hbytes += hh->nl + hh->vl + 4;
+        if (hbytes > max_hdr) { hand_off(c); return; }  /* Python answers 431 */
         if (ieq(hh->n, hh->nl, "content-length")) {
             if (has_cl || hh->vl == 0 || hh->vl > 15) { hand_off(c); return; }
             for (size_t i = 0; i < hh->vl; i++) { if (v[i] < '0' || v[i] > '9') { hand_off(c); return; } cl = cl * 10 + (v[i] - '0'); }
@@ -622,6 +653,7 @@ static void finish_exchange(conn *c) {
     c->last = now_ns();
     if (!c->req_done) { c->closing = 1; return; }  /* the target answered before the body ended */
     c->in.off = c->bpos;
+    c->head_since = c->last;
     if (b_size(&c->in)) try_head(c);
 }
 
@@ -781,7 +813,7 @@ static void up_writable(up_t *u) {
 static void try_head(conn *c) {
     while (!c->busy && !c->closing && b_size(&c->in)) {
         char *e = memmem(c->in.p + c->in.off, b_size(&c->in), "\r\n\r\n", 4);
-        if (!e) { if (b_size(&c->in) > MAXHEAD) hand_off(c); return; }
+        if (!e) { if (b_size(&c->in) > MAXHEAD || b_size(&c->in) > (size_t)max_line + max_hdr + 4096) hand_off(c); return; }
         handle_head(c, e + 4 - (c->in.p + c->in.off));
         return;  /* handle_head may have freed c */
     }
@@ -789,6 +821,7 @@ static void try_head(conn *c) {
 
 static void client_readable(conn *c) {
     size_t rel = c->bpos - c->in.off;  /* (b_reserve may move the live bytes to the front) */
+    int fresh = !c->busy && b_size(&c->in) == 0;  /* a new head begins with these bytes */
     b_reserve(&c->in, 65536);
     c->bpos = c->in.off + rel;
     ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
@@ -801,6 +834,7 @@ static void client_readable(conn *c) {
     }
     c->in.len += (size_t)n;
     c->last = now_ns();
+    if (fresh) c->head_since = c->last;
     if (c->busy) {
         if (!c->req_done && c->up) {
             if (pass_body(c) < 0) { count(c->block, C_REQ, 1); conn_free(c); return; }  /* a malformed chunked body */
@@ -833,12 +867,17 @@ static void accept_all(void) {
         struct sockaddr_storage ss; socklen_t sl = sizeof ss;
         int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
+        char ip[INET6_ADDRSTRLEN];
+        if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
+        else inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
+        client_count *cc = client_slot(ip);
+        if (nconns >= max_conns || !cc || cc->n >= max_per_client) { close(fd); continue; }  /* over the caps: refused */
+        cc->n++; nconns++;
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         conn *c = calloc(1, sizeof *c);
         c->fd = fd;
-        if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->ip, sizeof c->ip);
-        else inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->ip, sizeof c->ip);
+        memcpy(c->ip, ip, sizeof ip);
         c->last = now_ns();
         c->next_all = all; if (all) all->prev_all = c; all = c;
         add(S_ACCEPTED, 1);
@@ -870,7 +909,7 @@ static void sweep(void) {
     for (conn *c = all, *nx; c; c = nx) {
         nx = c->next_all;
         if (c->busy && !c->resp_started && now - c->started >= idle_ns) { error_answer(c, 504); client_interest(c); }
-        else if (!c->busy && b_size(&c->in) && now - c->last >= head_ns / 6) hand_off(c);
+        else if (!c->busy && b_size(&c->in) && now - c->head_since >= head_ns / 2) hand_off(c);  /* Python answers 408 */
         else if (!c->busy && !b_size(&c->in) && !b_size(&c->out) && now - c->last >= idle_ns) conn_free(c);
     }
 }

@@ -22,7 +22,10 @@ address (the Host sent when the client sent none), u32 idle timeout in ms, u32 r
 rules (u8 kind 0 forward / 1 Python's, u16 group index, u8 condition count, conditions: u8
 field 1 host-header / 2 path-pattern / 3 http-request-method, u8 value count, values: u16
 length + bytes), u32 group count, groups (u32 counter block, u16 target count, targets: 4
-address bytes + u16 port).
+address bytes + u16 port), then the listener's HTTP limits (gureum/http/limits.py): u32 max
+connections, u32 per client (the worker refuses connections beyond them), u32 max request
+line, u32 max header bytes (a head beyond them is handed to Python, which answers 414/431),
+u32 header timeout in ms (a head still incomplete after half of it is handed to Python, 408).
 
 Counters (`Counters`, one memfd per listener, workers add, Python reads deltas): u64 words
 0 connections accepted, 1 requests decided natively, 2 connections handed off, 3 the last
@@ -54,6 +57,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gureum.http.limits import HttpLimits
 from gureum.services.elbv2.alb import AlbHandler, _Table
 from gureum.services.elbv2.cw_metrics import Tally
 from gureum.services.elbv2.meter import Meter
@@ -129,9 +133,10 @@ def _values(cond: dict[str, object]) -> list[bytes] | None:
     return out
 
 
-def compile_table(table: _Table, block: dict[str, int], version: int) -> bytes:
+def compile_table(table: _Table, block: dict[str, int], version: int, limits: HttpLimits | None = None) -> bytes:
     """The worker's table for a listener (module docstring); `block` gives each target group
-    its counter block (new ones are added)."""
+    its counter block (new ones are added); `limits` the listener's HTTP limits."""
+    limits = limits or HttpLimits()
     view = table.view
     rules: list[bytes] = []
     groups: list[bytes] = []
@@ -167,7 +172,9 @@ def compile_table(table: _Table, block: dict[str, int], version: int) -> bytes:
     address = view.address.encode("ascii")
     return (b"T" + struct.pack("<IHB", version, view.port, len(address)) + address
             + struct.pack("<II", int(table.timeout * 1000), len(rules)) + b"".join(rules)
-            + struct.pack("<I", len(groups)) + b"".join(groups))
+            + struct.pack("<I", len(groups)) + b"".join(groups)
+            + struct.pack("<5I", limits.max_connections, limits.max_connections_per_client, limits.max_request_line,
+                          limits.max_header_bytes, int(limits.header_timeout * 1000)))
 
 
 class Counters:
@@ -250,7 +257,7 @@ class NativeListener:
             body = b""
         else:
             self._view = table.view
-            body = compile_table(table, self.blocks, 0)[5:]  # (the version is set below)
+            body = compile_table(table, self.blocks, 0, self.server.limits)[5:]  # (the version is set below)
         if body == self._sent:
             return
         self._sent = body
