@@ -3,12 +3,16 @@ answering a small static body) loaded directly, through a gureum Application Loa
 (ip target group, one forward rule), and through nginx as a reverse proxy to the same target.
 
     python bench/elb/run.py [--seconds 10] [--connections 32] [--threads 2] [--profile FILE]
+                            [--native-workers N]
 
 The same wrk options for all three. The target and the proxy are two nginx processes (so the
 proxy's worker does not also serve the target), the proxy with one worker process (as gureum
 serves a listener from one process) and keep-alive connections to the target (as gureum's
 pool). Besides requests/s, each proxy's CPU time per request (user + system, read from
-/proc) is printed: on a loaded machine it is the steadier figure. `--profile` records gureum
+/proc; gureum's with its child processes, the native ALB worker among them) is printed: on a
+loaded machine it is the steadier figure, as is the load average printed first.
+`--native-workers` sets `elbv2.native_workers` (default: gureum's own default, the native
+worker; 0: the listener is served by Python alone, the path before the native worker). `--profile` records gureum
 with py-spy (raw format, 1000 Hz) during the ALB's run.
 
 Needs Debian's nginx and wrk (scripts/debian-packages.txt). Prints each side's requests/s and
@@ -97,6 +101,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--profile", type=Path, default=None,
                    help="record gureum with py-spy (raw, 1000 Hz) during the ALB run into this file")
+    p.add_argument("--native-workers", type=int, default=None,
+                   help="elbv2.native_workers for gureum (0: Python serves the listener)")
     args = p.parse_args()
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None and not Path("/usr/sbin/nginx").exists():
@@ -109,7 +115,8 @@ def main() -> None:
                                                                workers=GUREUM_WORKERS))
         nginx = subprocess.Popen([nginx_bin, "-c", str(Path(tmp) / "target.conf")])
         nginx_proxy = subprocess.Popen([nginx_bin, "-c", str(Path(tmp) / "proxy.conf")])
-        g = GureumProcess(Path(tmp) / "gureum")
+        env = {} if args.native_workers is None else {"GUREUM_ELBV2_NATIVE_WORKERS": str(args.native_workers)}
+        g = GureumProcess(Path(tmp) / "gureum", env=env)
         g.start()
         try:
             elb = g.client("elbv2")
@@ -137,12 +144,14 @@ def main() -> None:
                      "gureum ALB": f"http://{address}:80/"}
             assert g.proc is not None
             proxies = {"nginx proxy": lambda: [nginx_proxy.pid, *children(nginx_proxy.pid)],
-                       "gureum ALB": lambda: [g.proc.pid]}  # type: ignore[union-attr]
+                       "gureum ALB": lambda: [g.proc.pid, *children(g.proc.pid)]}  # type: ignore[union-attr]
             results = {}
             cpu: dict[str, tuple[float, float]] = {}
             quiet = cpu_seconds(proxies["gureum ALB"]())
             time.sleep(3)  # gureum's own background work (health checks, reconciles), subtracted below
             idle = [(b - a) / 3 for a, b in zip(quiet, cpu_seconds(proxies["gureum ALB"]()), strict=True)]
+            print(f"load average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}   "
+                  f"native workers: {'default' if args.native_workers is None else args.native_workers}")
             print(f"gureum idle: user {idle[0] * 100:.1f}% system {idle[1] * 100:.1f}% of a core")
             for name, url in sides.items():
                 wrk(url, 2, args.connections, args.threads)  # warm up

@@ -24,8 +24,9 @@ def code_of(call) -> str:  # type: ignore[no-untyped-def]
 
 class Backend:
     """A real HTTP target on 127.0.0.1: answers JSON naming itself, the path, the method, the
-    headers and the body it got; `/health` answers `health_status`; `/slow` waits until
-    `release` is set."""
+    headers and the body it got (Content-Length or chunked); `/health` answers `health_status`;
+    `/slow` waits until `release` is set; `/blob?n=N` answers N bytes (a repeating pattern,
+    `big_pattern`) in 64 KiB writes, `/blob-chunked?n=N` the same chunked."""
 
     def __init__(self, name: str) -> None:
         import http.server
@@ -42,8 +43,22 @@ class Backend:
             protocol_version = "HTTP/1.1"
 
             def _answer(self) -> None:
-                n = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(n) if n else b""
+                if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                    body = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass
+                            break
+                        body += self.rfile.read(size)
+                        self.rfile.readline()
+                else:
+                    n = int(self.headers.get("content-length") or 0)
+                    body = self.rfile.read(n) if n else b""
+                if self.path.startswith("/blob"):
+                    self._big(int(self.path.split("n=", 1)[1]), self.path.startswith("/blob-chunked"))
+                    return
                 if self.path.startswith("/health"):
                     status, out = outer.health_status, b"ok"
                 else:
@@ -62,6 +77,19 @@ class Backend:
                 self.end_headers()
                 self.wfile.write(out)
 
+            def _big(self, n: int, chunked: bool) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "application/octet-stream")
+                self.send_header("transfer-encoding" if chunked else "content-length", "chunked" if chunked else str(n))
+                self.end_headers()
+                sent = 0
+                while sent < n:
+                    piece = big_pattern(sent, min(65536, n - sent))
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                    sent += len(piece)
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+
             do_GET = do_POST = do_PUT = do_DELETE = _answer
 
             def log_message(self, *args: object) -> None:
@@ -77,6 +105,41 @@ class Backend:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def big_pattern(offset: int, n: int) -> bytes:
+    """Bytes offset..offset+n of the Backend's big answers (each position's own byte)."""
+    return bytes((i * 7 + i // 251) & 0xFF for i in range(offset, offset + n))
+
+
+def native_counts(gureum_pid: int) -> tuple[int, int]:
+    """(requests the native ALB workers of this gureum decided, connections they handed to
+    Python), summed over its workers: read from their shared counters (elbv2/native_alb.py's
+    layout) through /proc, as any process of the same user may."""
+    import os
+    import struct
+    from pathlib import Path
+
+    served = handed = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid != gureum_pid or not os.path.basename(args[0]).startswith(b"gureum-alb-"):
+            continue
+        try:
+            with open(proc / "fd" / args[3].decode(), "rb") as f:
+                words = struct.unpack("=4Q", f.read(32))
+        except OSError:
+            continue
+        served += words[1]
+        handed += words[2]
+    return served, handed
 
 
 def resolve(dns_port: int, name: str) -> str | None:

@@ -23,7 +23,10 @@ callback's answer, or the x-amzn-oidc-* headers replacing any the client sent), 
 The common case is decided shortest: a rule whose action is a plain forward (`_Plain`: one
 target group, no stickiness, round robin, no slow start, not Lambda, on a listener without
 access logs or authenticate actions, found when the table is compiled for a snapshot) takes
-its target's turn and builds the head, nothing else."""
+its target's turn and builds the head, nothing else. On an HTTP listener with the native
+worker (native_alb.py) those requests, when their rule's conditions are host-header,
+path-pattern or http-request-method, are decided and forwarded in C with the same head
+(tests/elbv2/test_native_alb_heads.py compares the bytes) and never reach this module."""
 
 from __future__ import annotations
 

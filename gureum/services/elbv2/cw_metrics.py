@@ -53,6 +53,12 @@ class Tally:
         k = (lb_arn, tg_arn, status // 100, from_target, int(now // 60), round(seconds, 3) if from_target else 0.0)
         self.counts[k] = self.counts.get(k, 0) + 1
 
+    def add(self, lb_arn: str, tg_arn: str | None, hundred: int, from_target: bool, seconds: float, now: float,
+            n: int) -> None:
+        """`n` requests of one status class at once (the native workers' counts: native_alb.py)."""
+        k = (lb_arn, tg_arn, hundred, from_target, int(now // 60), round(seconds, 3) if from_target else 0.0)
+        self.counts[k] = self.counts.get(k, 0) + n
+
     def flush(self, app: App) -> None:
         counts, self.counts = self.counts, {}
         for (lb_arn, tg_arn, hundred, from_target, minute, seconds), n in counts.items():

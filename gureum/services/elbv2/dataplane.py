@@ -1,7 +1,10 @@
 """The ELBv2 data plane of a node (the "elbv2" component): keeps a snapshot of what the store
 says (snapshot.py), binds every listener on its load balancer's own loopback address and port
 (HTTP through front.py's AlbServer with alb.py's handler, each accepted connection one new
-connection in the meter; HTTPS through tls.py's relay to one, its authenticate actions run by
+connection in the meter; when the native worker builds and `elbv2.native_workers` > 0, an
+HTTP listener's socket is the worker's (native_alb.py: plain forwards served in C, the rest
+handed to the AlbServer, the table refreshed after every reconcile, its counts drained into
+the meter and CloudWatch's tally before each flush); HTTPS through tls.py's relay to one, its authenticate actions run by
 auth_action.py's Gate; NLB TLS through nlb_tls.py; TCP and UDP through nlb.py), closes
 what was deleted, marks a load balancer "active" once its listeners are bound, runs the
 health checker (health.py) each second, and writes the access logs it buffered every
@@ -18,16 +21,18 @@ import asyncio
 import hashlib
 import logging
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from gureum.ports import FUNCTIONS
 from gureum.ports import port as port_of
-from gureum.services.elbv2 import balancers, cw_metrics, dnsnames, health, names, nlb_tls, routing, snapshot
+from gureum.services.elbv2 import balancers, cw_metrics, dnsnames, health, names, native_alb, nlb_tls, routing, snapshot
 from gureum.services.elbv2.access_logs import AccessLogs
 from gureum.services.elbv2.alb import AlbHandler
 from gureum.services.elbv2.auth_action import Gate
 from gureum.services.elbv2.front import AlbServer
 from gureum.services.elbv2.meter import Meter
+from gureum.services.elbv2.native_alb import NativeListener
 from gureum.services.elbv2.nlb import TcpListener, UdpListener
 from gureum.services.elbv2.settings import Elbv2Settings
 from gureum.services.elbv2.tls import HttpsListener
@@ -49,10 +54,13 @@ class _Bound(Protocol):
 
 
 class _HttpBound:
-    def __init__(self, server: AlbServer) -> None:
+    def __init__(self, server: AlbServer, native: NativeListener | None = None) -> None:
         self.server = server
+        self.native = native
 
     async def close(self) -> None:
+        if self.native is not None:
+            self.native.close_nowait()  # no new connections; the ones Python holds finish below
         await self.server.stop(grace=1.0)
 
 
@@ -72,6 +80,9 @@ class DataPlane:
         self.names_served = False
         self.gate = Gate(app)  # auth_action.py: the HTTPS listeners' authenticate actions
         self.access_logs = AccessLogs(app)  # access_logs.py: entries buffered, written every access_log_interval
+        self.native_binary: Path | None = None  # native_alb.py's worker, when elbv2.native_workers and it builds
+        self.native_workers = app.settings(Elbv2Settings).native_workers
+        self._native_tried = False  # built (or found) at the first HTTP listener, not at start
 
     def _serve_names(self, server: DnsServer) -> None:
         """Answer the load balancers' names on the node's DNS server, and Route 53 aliases to
@@ -137,6 +148,9 @@ class DataPlane:
             except OSError as e:
                 log.warning("cannot bind load balancer listener %s:%d/%s: %s", key[0], key[1], key[2], e)
                 failed.add(key[0])
+        for bound in self.bound.values():
+            if isinstance(bound, _HttpBound) and bound.native is not None:
+                bound.native.refresh()
         ready = [k for k, (address, state) in self.snap.lbs.items() if state == "provisioning" and address not in failed]
         if ready:
             def mark(t: Txn) -> None:
@@ -164,8 +178,23 @@ class DataPlane:
             plain = AlbHandler((address, port), self.current, self.pool, self.rr, self.meter, self._invoke, self._observe)
             plain.access_log = self.access_logs.add
             server = AlbServer(plain, on_connection=lambda: self.meter.accepted(self.snap, (address, port)))  # ALB new connections
-            await server.start(address, port)
-            return _HttpBound(server)
+            if self.native_workers > 0 and not self._native_tried:
+                self._native_tried = True
+                self.native_binary = await asyncio.to_thread(native_alb.worker_binary)
+            if self.native_binary is None or self.native_workers <= 0:
+                await server.start(address, port)
+                return _HttpBound(server)
+            lsock = AlbServer.bind(address, port)
+            native = NativeListener(self.native_binary, plain, server, self.meter, self.tally, self.native_workers)
+            try:
+                native.start(lsock)
+            except OSError as e:
+                log.warning("native ALB workers did not start (%s): listener %s:%d served by Python", e, address, port)
+                server.serve(lsock)
+                return _HttpBound(server)
+            lsock.close()  # the workers hold it
+            server.serve_handed()
+            return _HttpBound(server, native)
         if mode.startswith("tls:"):
             front_tls = nlb_tls.TlsListener(self.snap.listeners[(address, port)], self.current, self.rr, self.meter)
             await front_tls.start()
@@ -184,10 +213,22 @@ class DataPlane:
     def _observe(self, lb_arn: str, tg_arn: str | None, status: int, from_target: bool, seconds: float) -> None:
         self.tally.request(lb_arn, tg_arn, status, from_target, seconds, time.time())
 
+    def drain_native(self) -> None:
+        """Add what the native workers counted to the meter and the tally."""
+        for bound in self.bound.values():
+            if isinstance(bound, _HttpBound) and bound.native is not None:
+                bound.native.drain()
+
+    def native_listener(self, address: str, port: int) -> NativeListener | None:
+        bound = self.bound.get((address, port, "tcp"))
+        return bound.native if isinstance(bound, _HttpBound) else None
+
     def flush_metrics(self) -> None:
+        self.drain_native()
         self.tally.flush(self.app)
 
     def flush_usage(self) -> None:
+        self.drain_native()
         self.meter.flush(self.app.ledger, self.snap, self.checker.lead)
 
     async def close(self) -> None:

@@ -18,6 +18,10 @@ balancer's idle timeout: the target's answer (504) and idle keep-alive connectio
 Hostile clients meet the HTTP server's limits (gureum/http/limits.py: request line 414,
 header section 431, connection caps per client and in total through `Acceptor`).
 
+With the native worker (native_alb.py) the server accepts nothing itself (`serve_handed`):
+the worker hands it connections with the bytes it read (`adopt`), which are parsed first, as
+if read here; such a connection was counted by the worker and is not counted again.
+
 Each accepted connection calls the server's `on_connection` (the data plane's ALB
 new-connection meter, Meter.accepted); a target group with application stickiness has its
 target's answer head looked at for the application cookie (AWSALBAPP-*, app_cookie.py); a
@@ -442,8 +446,9 @@ def _dechunk(wire: bytes) -> bytes:
 class _Client(asyncio.BufferedProtocol):
     """One client connection."""
 
-    def __init__(self, server: AlbServer, address: str) -> None:
+    def __init__(self, server: AlbServer, address: str, handed: bytes | None = None) -> None:
         self.server = server
+        self.handed = handed  # a native worker's connection: the bytes it read (fed first)
         self.handler = server.handler
         self.limits = server.limits
         self.address = address
@@ -479,7 +484,11 @@ class _Client(asyncio.BufferedProtocol):
                 pass
         self.idle_since = self.server.clock
         self.server.added(self)
-        if self.server.on_connection is not None:
+        handed, self.handed = self.handed, None
+        if handed is not None:  # accepted (and counted) by a native worker
+            if handed:
+                self.data_received(handed)
+        elif self.server.on_connection is not None:
             self.server.on_connection()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -700,8 +709,11 @@ class AlbServer:
         self.last_chunked = False
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
-        loop = asyncio.get_running_loop()
-        quiet_accept_errors(loop)
+        return self.serve(self.bind(host, port))
+
+    @staticmethod
+    def bind(host: str, port: int) -> socket.socket:
+        """The listener's socket, bound and listening."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         lsock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -711,6 +723,35 @@ class AlbServer:
         except BaseException:
             lsock.close()
             raise
+        return lsock
+
+    def serve_handed(self) -> None:
+        """Serve only the connections native workers hand over (`adopt`): no accepting here."""
+        self.clock = asyncio.get_running_loop().time()
+        self._tick()
+
+    def adopt(self, sock: socket.socket, data: bytes) -> None:
+        """A connection a native worker accepted and read `data` from: served from here on as
+        if this server had accepted it and read those bytes itself."""
+        loop = asyncio.get_running_loop()
+        try:
+            peer = sock.getpeername()
+        except OSError:
+            sock.close()
+            return
+        address = peer[0] if isinstance(peer, tuple) else ""
+        same = sum(1 for conn in self._conns if conn.address == address)
+        if len(self._conns) >= self.limits.max_connections or same >= self.limits.max_connections_per_client:
+            sock.close()  # this server's own caps hold for handed connections too
+            return
+        task = loop.create_task(loop.connect_accepted_socket(
+            lambda: cast(asyncio.Protocol, _Client(self, address, data)), sock))
+        self.track(cast("asyncio.Task[object]", task))
+
+    def serve(self, lsock: socket.socket) -> tuple[str, int]:
+        """Accept and serve on the bound socket."""
+        loop = asyncio.get_running_loop()
+        quiet_accept_errors(loop)
         # a BufferedProtocol: asyncio serves it as any protocol (Acceptor's type names the plain kind)
         self._acceptor = Acceptor(lsock, lambda address: cast(asyncio.Protocol, _Client(self, address)),
                                   per_client=self.limits.max_connections_per_client, total=self.limits.max_connections,

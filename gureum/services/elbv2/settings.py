@@ -21,3 +21,6 @@ class Elbv2Settings:
     """how often each node writes its load balancers' usage rows to the ledger (meter.py)"""
     access_log_interval: float = 300.0
     """how often each node writes its load balancers' access log entries to S3 (AWS: every 5 minutes)"""
+    native_workers: int = 1
+    """native worker processes per HTTP listener (native_alb.c: plain forwards served outside Python);
+    0: Python serves every request"""
