@@ -1,6 +1,7 @@
 /* gureum-dns: one native DNS answering worker (route53/native_dns.py starts one per core).
  *
- * It reads UDP queries from its SO_REUSEPORT socket with recvmmsg, answers those it finds in
+ * It reads UDP queries with recvmmsg from the UDP socket all workers share (whichever is free
+ * reads the next batch: native_dns.py says why not SO_REUSEPORT), answers those it finds in
  * the shared-memory table Python fills (route53/native_table.py documents the layout and its
  * invariants), and forwards every other datagram, untouched, to Python over a unix
  * SOCK_SEQPACKET socket (with the client's address); Python answers them exactly as it always

@@ -2,9 +2,12 @@
 table (native_table.py) that this module fills from the Python engine; Python stays the
 control plane and answers whatever the workers forward.
 
-`NativeDns.start` binds one SO_REUSEPORT UDP socket per worker on the DNS address and starts
-the workers (`route53.native_dns_workers`, default one per core), each with a SOCK_SEQPACKET
-unix socket back to gureum. A worker answers a query found in the table and forwards every
+`NativeDns.start` binds one UDP socket on the DNS address and starts the workers
+(`route53.native_dns_workers`, default one per core) on it, each with a SOCK_SEQPACKET unix
+socket back to gureum. The workers share that one socket (whichever is free reads the next
+batch) rather than each having an SO_REUSEPORT socket of its own: the kernel spreads
+SO_REUSEPORT sockets' traffic by the clients' addresses and ports, so a few clients (a
+resolver or two, dnsperf's 4 sockets) land on one worker as often as not, and the others idle. A worker answers a query found in the table and forwards every
 other datagram (with the client's address) to Python, which answers it through
 `Engine.answer` exactly as the pure-Python listener does and sends the answer back for the
 worker to send from the DNS port. The table is filled as Python answers:
@@ -146,22 +149,20 @@ class NativeDns:
 
     # --- life -----------------------------------------------------------------------
     def start(self, host: str, port: int) -> None:
-        """Bind `workers` SO_REUSEPORT sockets on host:port and start a worker on each."""
+        """Bind a UDP socket on host:port and start `workers` workers sharing it."""
         self._loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         socks = []
         try:
+            s = socket.socket(family, socket.SOCK_DGRAM)
+            socks.append(s)
+            for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                try:
+                    s.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+                except OSError:
+                    pass
+            s.bind((host, port))
             for _ in range(self.workers):
-                s = socket.socket(family, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-                for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-                    try:
-                        s.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
-                    except OSError:
-                        pass
-                s.bind((host, port))
-            for s in socks:
                 ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
                 for end in (ours, theirs):
                     for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
