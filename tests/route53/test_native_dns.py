@@ -436,6 +436,33 @@ def test_failover_follows_health_natively() -> None:
 
 
 @needs_worker
+def test_a_health_change_keeps_the_static_answers_and_replaces_only_the_programs() -> None:
+    """A flapping check must not empty the table: static answers stay native, a routed
+    question goes to Python once for its new program, then is native again."""
+    async def main() -> None:
+        engine = routed_engine()
+        engine.index.set_health({"hc-p": True})
+        static, routed = query("policy.test", "SOA"), query("f.policy.test")
+        async with serving(engine) as (native, port):
+            for _ in range(3):
+                await ask(port, static)
+                await ask(port, routed)
+            for up, value in ((False, "192.0.2.12"), (True, "192.0.2.11"), (False, "192.0.2.12")):
+                engine.index.set_health({"hc-p": up})
+                forwarded = native.table.forwarded
+                assert await ask(port, static) == engine.answer(static, "127.0.0.1")
+                assert native.table.forwarded == forwarded  # still the table's
+                for _ in range(3):
+                    got = await ask(port, routed)
+                    assert value in dns.message.from_wire(got).to_text()
+                answered = native.table.answered
+                assert value in dns.message.from_wire(await ask(port, routed)).to_text()
+                assert native.table.answered == answered + 1  # the new program is followed natively
+
+    asyncio.run(main())
+
+
+@needs_worker
 def test_geolocation_by_client_subnet_natively_and_by_source_in_python() -> None:
     async def main() -> None:
         engine = routed_engine()

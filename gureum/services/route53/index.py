@@ -92,7 +92,7 @@ def plain_rrset(name: Labels, doc: dict) -> dns.rrset.RRset:
     return rrset
 
 
-class Node(dict):
+class Node(dict[int, "dns.rrset.RRset | dict"]):
     """One name's RRsets by type (a Zone's `nodes[name]`). A plain record set (one set, no
     SetIdentifier, no alias, values) is held as its stored document until it is first read
     (`get`, `[]`, `items`, `values`), then as the RRset built from it: loading a zone builds
@@ -111,11 +111,11 @@ class Node(dict):
 
     def get(self, rdtype: int, default: dns.rrset.RRset | None = None) -> dns.rrset.RRset | None:  # type: ignore[override]
         v = dict.get(self, rdtype, default)
-        return self._built(rdtype, v) if type(v) is dict else v
+        return self._built(rdtype, v) if isinstance(v, dict) else v
 
     def __getitem__(self, rdtype: int) -> dns.rrset.RRset:
         v = dict.__getitem__(self, rdtype)
-        return self._built(rdtype, v) if type(v) is dict else v
+        return self._built(rdtype, v) if isinstance(v, dict) else v
 
     def items(self) -> list[tuple[int, dns.rrset.RRset]]:  # type: ignore[override]
         return [(t, self[t]) for t in self]
@@ -212,8 +212,9 @@ class Zone:
             rdtype = records.rdtype(rtype)
             node = self.nodes.get(name)
             old = node.get(rdtype) if node else None
-            new = self._render(name, rtype)
-            if new is None:
+            rendered = self._render(name, rtype)
+            new: dns.rrset.RRset | None = None
+            if rendered is None:
                 if old is None or node is None:
                     continue
                 del node[rdtype]
@@ -224,11 +225,11 @@ class Zone:
                 if node is None:
                     node = self.nodes[name] = Node(name)
                     self._name(name)
-                node[rdtype] = new  # type: ignore[assignment]  # (a plain set's doc: Node builds it when read)
+                node[rdtype] = rendered  # (a plain set's doc: Node builds the RRset when read)
                 if deltas:
                     new = node.get(rdtype)
             if rdtype == NS and name != self.origin:
-                (self.cuts.add if new is not None else self.cuts.discard)(name)
+                (self.cuts.add if rendered is not None else self.cuts.discard)(name)
             if not deltas:
                 continue
             if rdtype != SOA and not (old is not None and new is not None and old == new and old.ttl == new.ttl):
@@ -396,10 +397,10 @@ class Zone:
         rdtype = records.rdtype(rtype)
         if (tname, rdtype) in self._evaluating:
             return None  # a loop
-        node = self.nodes.get(tname) or {}
+        node = self.nodes.get(tname)
         self._evaluating.add((tname, rdtype))
         try:
-            target = node.get(rdtype)
+            target = node.get(rdtype) if node is not None else None
             rr = self.pick(tname, rdtype, target, None, q) if target is not None else None
         finally:
             self._evaluating.discard((tname, rdtype))
@@ -577,6 +578,7 @@ class ZoneIndex(routing.Environment):
         self._private: set[str] = set()  # ids of the private zones
         self._views: dict[frozenset[str], dict[Labels, Zone]] = {}
         self.on_generation: list[Callable[[], None]] = []  # told of every change (native_dns.py)
+        self.on_health: list[Callable[[], None]] = []  # told when the health epoch moves (native_dns.py)
         self._generation = 0
         self.has_private = False
         self.signers: dict[str, ZoneSigner] = {}  # DNSSEC: zone id -> its signer (signer.py)
@@ -678,19 +680,24 @@ class ZoneIndex(routing.Environment):
 
     def set_health(self, statuses: dict[str, bool]) -> bool:
         """Health check results (id → healthy) from the checker; changes invalidate cached
-        decisions and answers. Returns whether anything changed."""
+        decisions (the health epoch moves), not answers: an answer cached for given decisions
+        does not depend on health, and static answers never do, so the generation stays (and
+        with it the engine's answers and the native table's). Returns whether anything changed."""
         changed = {k: v for k, v in statuses.items() if self.health.get(k) != v}
         if not changed:
             return False
         self.health.update(changed)
-        self.health_epoch += 1
-        self.generation += 1
+        self._health_moved()
         return True
 
     def forget_health(self, hc_id: str) -> None:
         if self.health.pop(hc_id, None) is not None:
-            self.health_epoch += 1
-            self.generation += 1
+            self._health_moved()
+
+    def _health_moved(self) -> None:
+        self.health_epoch += 1
+        for fn in self.on_health:
+            fn()
 
     def set_cidr_collection(self, collection_id: str, locations: dict[str, list[str]] | None) -> None:
         if locations is None:
