@@ -175,6 +175,9 @@ class Zone:
     # --- changes --------------------------------------------------------------------
     def put(self, doc: dict) -> None:
         name, rtype, sid = set_key(doc)
+        n = len(self.origin)
+        if n and len(name) > n and name[-n:] == self.origin:  # share the origin's labels (RSS at 1M records)
+            name = name[:-n] + self.origin
         group = self.groups.setdefault((name, rtype), {})
         group[sid] = (doc, None)  # (validated when stored: parsed where an RRset is built)
         self._dirty.add((name, rtype))
