@@ -252,6 +252,25 @@ def native_counts(pid: int) -> tuple[int, int] | None:
     return None
 
 
+def warm(pid: int, port: int, qfile: Path, args: argparse.Namespace, extra: tuple[str, ...]) -> tuple[float, float]:
+    """dnsperf runs of --warmup seconds until less than 1% of a run's queries went to Python
+    (every name and decision learnt by the native table) or --warm-limit seconds passed;
+    (seconds taken, the last run's share to Python)."""
+    t0 = time.monotonic()
+    share = float("nan")
+    while time.monotonic() - t0 < args.warm_limit:
+        before = native_counts(pid)
+        dnsperf(port, qfile, args.warmup, args.clients, args.outstanding, args.threads, extra)
+        after = native_counts(pid)
+        if before is None or after is None:  # no native workers: one run warms Python's cache
+            break
+        answered, forwarded = after[0] - before[0], after[1] - before[1]
+        share = forwarded / (answered + forwarded) if answered + forwarded else 0.0
+        if share < 0.01:
+            break
+    return time.monotonic() - t0, share
+
+
 def _cpu_line(results: dict[str, dict[str, list[dict]]], static: str, policy: str) -> None:
     """The workers' CPU per native answer, static vs routed (qps on a busy 2-core machine
     swings with the load and with how SO_REUSEPORT spreads dnsperf's sockets over the
@@ -327,7 +346,9 @@ def main() -> int:
                     help="mix (repeating names), nxdomain (random names): gureum vs NSD; static vs policy "
                          "(weighted + health-checked and geolocated sets, ECS from GB): gureum only, same run")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON too")
-    ap.add_argument("--warmup", type=int, default=2, help="seconds of dnsperf per scenario and server before the runs (not counted)")
+    ap.add_argument("--warmup", type=int, default=2, help="seconds of each warm-up dnsperf run (not counted)")
+    ap.add_argument("--warm-limit", type=float, default=120.0,
+                    help="gureum: warm-up runs until < 1%% of a run's queries go to Python, at most this many seconds")
     # Routing at scale: --scenarios static-10k,policy-10k (10k static vs 10k routed names)
     # DNSSEC: --scenarios unsigned-do,signed,signed-random (DO set on every query, gureum only)
     args = ap.parse_args()
@@ -374,8 +395,9 @@ def main() -> int:
         wait_dns(gport)
         wait_dns(nport)
         for sc in scenarios:  # warm-up (not counted): answer caches and the native table fill
-            for port in (gport,) if sc in GUREUM_ONLY else (gport, nport):
-                dnsperf(port, qfiles[sc], args.warmup, args.clients, args.outstanding, args.threads, _extra(sc))
+            dnsperf(nport, qfiles[sc], args.warmup, args.clients, args.outstanding, args.threads, _extra(sc)) if sc not in GUREUM_ONLY else None
+            took, share = warm(gproc.pid, gport, qfiles[sc], args, _extra(sc))
+            print(f"warm-up {sc:10s} gureum {took:5.1f} s, then {100 * share:.1f}% of queries to Python", flush=True)
         results: dict[str, dict[str, list[dict]]] = {sc: {"gureum": []} if sc in GUREUM_ONLY else {"gureum": [], "nsd": []} for sc in scenarios}
         for i in range(args.runs):
             for sc in scenarios:
@@ -387,14 +409,14 @@ def main() -> int:
                     r = dnsperf(port, qfiles[sc], args.seconds, args.clients, args.outstanding, args.threads, _extra(sc))
                     cpu1 = worker_cpu(gproc.pid)
                     after = native_counts(gproc.pid) if name == "gureum" else None
-                    share = ""
+                    native = ""
                     if before is not None and after is not None:
                         answered, forwarded = after[0] - before[0], after[1] - before[1]
                         r["forwarded"] = forwarded
                         r["worker_us"] = 1e6 * (cpu1 - cpu0) / answered if answered else float("nan")
-                        share = f"  native {answered}, to Python {forwarded}, worker CPU {r['worker_us']:.2f} us/answer"
+                        native = f"  native {answered}, to Python {forwarded}, worker CPU {r['worker_us']:.2f} us/answer"
                     results[sc][name].append(r)
-                    print(f"run {i + 1}/{args.runs} {sc:10s} {name:7s} {r['qps']:>10.0f} qps  lost {r['lost']:.0f}/{r['sent']:.0f}  avg latency {r['latency_ms']:.2f} ms{share}", flush=True)
+                    print(f"run {i + 1}/{args.runs} {sc:10s} {name:7s} {r['qps']:>10.0f} qps  lost {r['lost']:.0f}/{r['sent']:.0f}  avg latency {r['latency_ms']:.2f} ms{native}", flush=True)
         nsd_version = subprocess.run(["nsd", "-v"], capture_output=True, text=True, check=False).stderr.splitlines()[0].split()[-1]
         print()
         print(f"dnsperf -l {args.seconds} -c {args.clients} -q {args.outstanding} -T {args.threads}; zone of {args.hosts + 9} record sets; "
