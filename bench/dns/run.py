@@ -20,8 +20,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -30,7 +32,7 @@ from bench.common import Gureum, free_port
 from gureum.services.route53 import zonefile
 
 ZONE = "bench.test"
-GUREUM_ONLY = ("static", "policy", "unsigned-do", "signed", "signed-random")  # NSD: no policies, unsigned zone
+GUREUM_ONLY = ("static", "policy", "static-10k", "policy-10k", "unsigned-do", "signed", "signed-random")  # NSD: no policies, unsigned zone
 
 
 def wait_dns(port: int, timeout: float = 20.0) -> None:
@@ -104,7 +106,33 @@ def record_sets(zone: str, hosts: int) -> list[dict]:
 
 
 POLICY_NAMES = 100
+ROUTED_10K = 10_000
 ECS_GB = "8:00011800510245"  # dnsperf -E: EDNS Client Subnet 81.2.69.0/24 (the bundled DB: GB)
+
+
+def _routed_sets(names: list[str], checks: list[str]) -> list[dict]:
+    """Half of `names` weighted + health-checked (3 records, 2 checked), half geolocated
+    (GB / EU / NA / `*`)."""
+    sets = []
+    half = len(names) // 2
+    for name in names[:half]:
+        for sid, weight, hc in (("a", 10, checks[0]), ("b", 30, checks[1]), ("c", 60, None)):
+            doc = {"Name": name, "Type": "A", "TTL": 60, "SetIdentifier": sid, "Weight": weight,
+                   "ResourceRecords": [{"Value": f"198.51.100.{ord(sid) - 96}"}]}
+            if hc:
+                doc["HealthCheckId"] = hc
+            sets.append(doc)
+    for name in names[half:]:
+        for sid, geo, value in (("gb", {"CountryCode": "GB"}, "203.0.113.1"), ("eu", {"ContinentCode": "EU"}, "203.0.113.2"),
+                                ("na", {"ContinentCode": "NA"}, "203.0.113.3"), ("any", {"CountryCode": "*"}, "203.0.113.4")):
+            sets.append({"Name": name, "Type": "A", "TTL": 60, "SetIdentifier": sid, "GeoLocation": geo,
+                         "ResourceRecords": [{"Value": value}]})
+    return sets
+
+
+def _checks(client: object, hc_port: int, tag: str) -> list[str]:
+    return [client.create_health_check(CallerReference=f"bench-hc-{tag}{i}-{time.time()}", HealthCheckConfig={  # type: ignore[attr-defined]
+        "Type": "TCP", "IPAddress": "127.0.0.1", "Port": hc_port, "RequestInterval": 10})["HealthCheck"]["Id"] for i in range(2)]
 
 
 def populate_policies(endpoint: str, hc_port: int) -> tuple[list[str], list[str]]:
@@ -112,28 +140,121 @@ def populate_policies(endpoint: str, hc_port: int) -> tuple[list[str], list[str]
     static names of the same count (the `static` scenario, same run, same server)."""
     client = zonefile._client(endpoint)
     zone_id = client.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"][0]["Id"]
-    checks = [client.create_health_check(CallerReference=f"bench-hc-{i}-{time.time()}", HealthCheckConfig={
-        "Type": "TCP", "IPAddress": "127.0.0.1", "Port": hc_port, "RequestInterval": 10})["HealthCheck"]["Id"] for i in range(2)]
-    sets = []
-    for i in range(POLICY_NAMES):
-        for sid, weight, hc in (("a", 10, checks[0]), ("b", 30, checks[1]), ("c", 60, None)):
-            doc = {"Name": f"wt{i}.{ZONE}", "Type": "A", "TTL": 60, "SetIdentifier": sid, "Weight": weight,
-                   "ResourceRecords": [{"Value": f"198.51.100.{ord(sid) - 96}"}]}
-            if hc:
-                doc["HealthCheckId"] = hc
-            sets.append(doc)
-        for sid, geo, value in (("gb", {"CountryCode": "GB"}, "203.0.113.1"), ("eu", {"ContinentCode": "EU"}, "203.0.113.2"),
-                                ("na", {"ContinentCode": "NA"}, "203.0.113.3"), ("any", {"CountryCode": "*"}, "203.0.113.4")):
-            sets.append({"Name": f"geo{i}.{ZONE}", "Type": "A", "TTL": 60, "SetIdentifier": sid, "GeoLocation": geo,
-                         "ResourceRecords": [{"Value": value}]})
-    for batch in zonefile.batches(sets):
+    routed = [f"wt{i}.{ZONE}" for i in range(POLICY_NAMES)] + [f"geo{i}.{ZONE}" for i in range(POLICY_NAMES)]
+    for batch in zonefile.batches(_routed_sets(routed, _checks(client, hc_port, ""))):
         client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": batch})
     static = [f"h{i}.{ZONE} A" for i in range(POLICY_NAMES)] * 2
-    policy = [f"wt{i}.{ZONE} A" for i in range(POLICY_NAMES)] + [f"geo{i}.{ZONE} A" for i in range(POLICY_NAMES)]
+    policy = [f"{name} A" for name in routed]
     rng = random.Random(5)
     rng.shuffle(static)
     rng.shuffle(policy)
     return static, policy
+
+
+def populate_10k(endpoint: str, hc_port: int) -> tuple[list[str], list[str]]:
+    """ROUTED_10K routed names (half weighted + health-checked, half geolocated) and
+    ROUTED_10K static names, spread over zones k0.bench.test… of 1,000 of each (Route 53
+    allows 10,000 record sets per zone: 10k routed names are 35,000)."""
+    client = zonefile._client(endpoint)
+    checks = _checks(client, hc_port, "10k-")
+    static, policy = [], []
+    for z in range(ROUTED_10K // 1000):
+        zone = f"k{z}.{ZONE}"
+        zone_id = client.create_hosted_zone(Name=zone, CallerReference=f"bench-{zone}-{time.time()}")["HostedZone"]["Id"]
+        routed = [f"wt{i}.{zone}" for i in range(500)] + [f"geo{i}.{zone}" for i in range(500)]
+        plain = [f"s{i}.{zone}" for i in range(1000)]
+        sets = _routed_sets(routed, checks)
+        sets += [{"Name": n, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": f"10.{z}.{i // 256}.{i % 256}"}]} for i, n in enumerate(plain)]
+        for batch in zonefile.batches(sets):
+            client.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": batch})
+        static += [f"{n} A" for n in plain]
+        policy += [f"{n} A" for n in routed]
+    rng = random.Random(5)
+    rng.shuffle(static)
+    rng.shuffle(policy)
+    return static, policy
+
+
+def _accept_forever(listener: socket.socket) -> None:
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        conn.close()
+
+
+def worker_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the native DNS workers of gureum `pid` have used."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        head, _, rest = stat.rpartition(")")
+        fields = rest.split()
+        if head.endswith("(gureum-dns") and int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def native_counts(pid: int) -> tuple[int, int] | None:
+    """(answered natively, forwarded to Python) since start, read from the native DNS
+    workers' shared-memory table (gureum/services/route53/native_table.py: header u64s at 48
+    and 56) through gureum's own descriptor of it; None without native workers."""
+    fd_dir = Path(f"/proc/{pid}/fd")
+    try:
+        for fd in fd_dir.iterdir():
+            try:
+                if os.readlink(fd).startswith("/memfd:gureum-dns"):
+                    with open(fd, "rb") as f:
+                        head = f.read(64)
+                    return int.from_bytes(head[48:56], "little"), int.from_bytes(head[56:64], "little")
+            except OSError:
+                continue
+    except OSError:
+        return None
+    return None
+
+
+def warm(pid: int, port: int, qfile: Path, args: argparse.Namespace, extra: tuple[str, ...]) -> tuple[float, float]:
+    """dnsperf runs of --warmup seconds until less than 1% of a run's queries went to Python
+    (every name and decision learnt by the native table) or --warm-limit seconds passed;
+    (seconds taken, the last run's share to Python)."""
+    t0 = time.monotonic()
+    share = float("nan")
+    while time.monotonic() - t0 < args.warm_limit:
+        before = native_counts(pid)
+        dnsperf(port, qfile, args.warmup, args.clients, args.outstanding, args.threads, extra)
+        after = native_counts(pid)
+        if before is None or after is None:  # no native workers: one run warms Python's cache
+            break
+        answered, forwarded = after[0] - before[0], after[1] - before[1]
+        share = forwarded / (answered + forwarded) if answered + forwarded else 0.0
+        if share < 0.01:
+            break
+    return time.monotonic() - t0, share
+
+
+def _cpu_line(results: dict[str, dict[str, list[dict]]], static: str, policy: str) -> None:
+    """The workers' CPU per native answer, static vs routed (qps on a busy 2-core machine
+    swings with the load and with how SO_REUSEPORT spreads dnsperf's sockets over the
+    workers; CPU per answer does not), and how many queries went to Python."""
+    def med(sc: str, key: str) -> float:
+        return statistics.median(r.get(key, float("nan")) for r in results[sc]["gureum"])
+    st, po = med(static, "worker_us"), med(policy, "worker_us")
+    print(f"    worker CPU per native answer: static {st:.2f} us   policy {po:.2f} us   ratio static/policy = {st / po:.3f}; "
+          f"to Python per run: static {med(static, 'forwarded'):.0f}, policy {med(policy, 'forwarded'):.0f}")
+
+
+def _extra(sc: str) -> tuple[str, ...]:
+    """dnsperf options of a scenario: ECS from GB for the routing ones, DO for DNSSEC."""
+    if sc in ("static", "policy", "static-10k", "policy-10k"):
+        return ("-E", ECS_GB)
+    return ("-D",) if sc in SIGNED_SCENARIOS else ()
 
 
 def start_nsd(work: Path, zone_text: str, servers: int) -> tuple[subprocess.Popen, int]:
@@ -193,6 +314,10 @@ def main() -> int:
                     help="mix (repeating names), nxdomain (random names): gureum vs NSD; static vs policy "
                          "(weighted + health-checked and geolocated sets, ECS from GB): gureum only, same run")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON too")
+    ap.add_argument("--warmup", type=int, default=2, help="seconds of each warm-up dnsperf run (not counted)")
+    ap.add_argument("--warm-limit", type=float, default=120.0,
+                    help="gureum: warm-up runs until < 1%% of a run's queries go to Python, at most this many seconds")
+    # Routing at scale: --scenarios static-10k,policy-10k (10k static vs 10k routed names)
     # DNSSEC: --scenarios unsigned-do,signed,signed-random (DO set on every query, gureum only)
     args = ap.parse_args()
     for tool in ("dnsperf", "nsd"):
@@ -208,14 +333,23 @@ def main() -> int:
         hc_listener = socket.socket()  # the health checks' TCP target: healthy throughout
         hc_listener.bind(("127.0.0.1", 0))
         hc_listener.listen(128)
+        # accepted and closed, so the backlog never fills: a full one times the checks out,
+        # they flip to unhealthy and every flip clears the answers (runs measure re-learning)
+        threading.Thread(target=_accept_forever, args=(hc_listener,), daemon=True).start()
         static_q, policy_q = populate_policies(endpoint, hc_listener.getsockname()[1])
         scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        if any(sc.endswith("-10k") for sc in scenarios):
+            static_10k, policy_10k = populate_10k(endpoint, hc_listener.getsockname()[1])
         if any(sc in SIGNED_SCENARIOS for sc in scenarios):
             populate_signed(endpoint, args.hosts)
         qfiles = {"mix": work / "queries.txt", "nxdomain": work / "random.txt", "static": work / "static.txt",
                   "policy": work / "policy.txt"}
         qfiles["static"].write_text("\n".join(static_q) + "\n")
         qfiles["policy"].write_text("\n".join(policy_q) + "\n")
+        if any(sc.endswith("-10k") for sc in scenarios):
+            qfiles["static-10k"], qfiles["policy-10k"] = work / "static-10k.txt", work / "policy-10k.txt"
+            qfiles["static-10k"].write_text("\n".join(static_10k) + "\n")
+            qfiles["policy-10k"].write_text("\n".join(policy_10k) + "\n")
         qfiles["mix"].write_text("\n".join(queries) + "\n")
         rng = random.Random(11)  # random names: every query misses any answer cache
         qfiles["nxdomain"].write_text("".join(f"r{rng.getrandbits(48):x}.{ZONE} A\n" for _ in range(200_000)))
@@ -228,21 +362,34 @@ def main() -> int:
         procs.append(nproc)
         wait_dns(gport)
         wait_dns(nport)
+        for sc in scenarios:  # warm-up (not counted): answer caches and the native table fill
+            dnsperf(nport, qfiles[sc], args.warmup, args.clients, args.outstanding, args.threads, _extra(sc)) if sc not in GUREUM_ONLY else None
+            took, share = warm(gproc.pid, gport, qfiles[sc], args, _extra(sc))
+            print(f"warm-up {sc:10s} gureum {took:5.1f} s, then {100 * share:.1f}% of queries to Python", flush=True)
         results: dict[str, dict[str, list[dict]]] = {sc: {"gureum": []} if sc in GUREUM_ONLY else {"gureum": [], "nsd": []} for sc in scenarios}
         for i in range(args.runs):
             for sc in scenarios:
                 for name, port in (("gureum", gport), ("nsd", nport)):
                     if name not in results[sc]:
                         continue
-                    extra = ("-E", ECS_GB) if sc in ("static", "policy") else ("-D",) if sc in SIGNED_SCENARIOS else ()
-                    r = dnsperf(port, qfiles[sc], args.seconds, args.clients, args.outstanding, args.threads, extra)
+                    before = native_counts(gproc.pid) if name == "gureum" else None
+                    cpu0 = worker_cpu(gproc.pid)
+                    r = dnsperf(port, qfiles[sc], args.seconds, args.clients, args.outstanding, args.threads, _extra(sc))
+                    cpu1 = worker_cpu(gproc.pid)
+                    after = native_counts(gproc.pid) if name == "gureum" else None
+                    native = ""
+                    if before is not None and after is not None:
+                        answered, forwarded = after[0] - before[0], after[1] - before[1]
+                        r["forwarded"] = forwarded
+                        r["worker_us"] = 1e6 * (cpu1 - cpu0) / answered if answered else float("nan")
+                        native = f"  native {answered}, to Python {forwarded}, worker CPU {r['worker_us']:.2f} us/answer"
                     results[sc][name].append(r)
-                    print(f"run {i + 1}/{args.runs} {sc:8s} {name:7s} {r['qps']:>10.0f} qps  lost {r['lost']:.0f}/{r['sent']:.0f}  avg latency {r['latency_ms']:.2f} ms", flush=True)
+                    print(f"run {i + 1}/{args.runs} {sc:10s} {name:7s} {r['qps']:>10.0f} qps  lost {r['lost']:.0f}/{r['sent']:.0f}  avg latency {r['latency_ms']:.2f} ms{native}", flush=True)
         nsd_version = subprocess.run(["nsd", "-v"], capture_output=True, text=True, check=False).stderr.splitlines()[0].split()[-1]
         print()
         print(f"dnsperf -l {args.seconds} -c {args.clients} -q {args.outstanding} -T {args.threads}; zone of {args.hosts + 9} record sets; "
               f"NSD {nsd_version} with server-count {args.nsd_servers}, rrl-ratelimit 0; median of {args.runs} runs, servers alternating")
-        summary = {}
+        summary: dict[str, dict[str, Any]] = {}
         for sc in scenarios:
             med = {name: statistics.median(r["qps"] for r in rs) for name, rs in results[sc].items()}
             if sc in GUREUM_ONLY:
@@ -258,6 +405,13 @@ def main() -> int:
             summary["policy"]["ratio_to_static"] = po / st if st else float("nan")
             print(f"  static names ({POLICY_NAMES}) vs routed names ({POLICY_NAMES} weighted + health-checked, {POLICY_NAMES} geolocated), ECS 81.2.69.0/24")
             print(f"    static {st:>9.0f} qps   policy {po:>9.0f} qps   ratio policy/static = {po / st if st else float('nan'):.3f}")
+            _cpu_line(results, "static", "policy")
+        if "static-10k" in summary and "policy-10k" in summary:
+            st, po = summary["static-10k"]["median_qps"]["gureum"], summary["policy-10k"]["median_qps"]["gureum"]
+            summary["policy-10k"]["ratio_to_static"] = po / st if st else float("nan")
+            print(f"  {ROUTED_10K} static names vs {ROUTED_10K} routed names ({ROUTED_10K // 2} weighted + health-checked, {ROUTED_10K // 2} geolocated), ECS 81.2.69.0/24")
+            print(f"    static {st:>9.0f} qps   policy {po:>9.0f} qps   ratio policy/static = {po / st if st else float('nan'):.3f}")
+            _cpu_line(results, "static-10k", "policy-10k")
         if "unsigned-do" in summary and "signed" in summary:
             un, si = summary["unsigned-do"]["median_qps"]["gureum"], summary["signed"]["median_qps"]["gureum"]
             summary["signed"]["ratio_to_unsigned"] = si / un if un else float("nan")

@@ -103,9 +103,9 @@ class RebuildCountingZone(Zone):
 
     rebuilds = 0
 
-    def rebuild(self) -> tuple[list, list]:
+    def rebuild(self, deltas: bool = True) -> tuple[list, list]:
         RebuildCountingZone.rebuilds += 1
-        return super().rebuild()
+        return super().rebuild(deltas)
 
 
 def _zone_with(zone_id: str, origin: str, docs: list[dict], order: int) -> Zone:
@@ -155,3 +155,38 @@ def test_the_start_up_load_is_kept_out_of_the_cyclic_collectors_walks() -> None:
         assert srv.index.lookup(*_q("www.gc7.example")).answer
     finally:
         gc.unfreeze()
+
+
+def test_loading_a_zone_builds_no_rrset_of_a_plain_record_set_until_it_is_read() -> None:
+    """Start-up at 1M records: plain record sets stay their stored docs (Node) until a query,
+    AXFR or IXFR needs the RRset; what is answered is what an eager build answered."""
+    import dns.rrset
+
+    index = ZoneIndex()
+    docs = [rrset(f"h{i}.lazy.example", "A", f"192.0.2.{i}") for i in range(50)]
+    docs.append(rrset("mx.lazy.example", "MX", "10 mail.lazy.example."))
+    index.put_zone(make_zone("ZL", "lazy.example", docs))
+    zone = index.zones["ZL"]
+    held = [dict.__getitem__(zone.nodes[names.parse(f"h{i}.lazy.example")], 1) for i in range(50)]
+    assert not any(isinstance(v, dns.rrset.RRset) for v in held)  # not built at load
+    answer = index.lookup(*_q("h7.lazy.example")).answer
+    assert [rr.to_text() for rr in answer] == ["h7.lazy.example. 300 IN A 192.0.2.7"]
+    assert isinstance(dict.__getitem__(zone.nodes[names.parse("h7.lazy.example")], 1), dns.rrset.RRset)
+    assert answer[0] is index.lookup(*_q("h7.lazy.example")).answer[0]  # built once, kept
+    axfr = {rr.to_text() for rr in zone.rrsets()}  # AXFR builds the rest
+    assert "h49.lazy.example. 300 IN A 192.0.2.49" in axfr
+    assert "mx.lazy.example. 300 IN MX 10 mail.lazy.example." in axfr
+
+
+def test_a_change_to_a_plain_record_set_still_records_its_ixfr_delta() -> None:
+    index = ZoneIndex()
+    old = rrset("a.delta.example", "A", "192.0.2.1")
+    index.put_zone(make_zone("ZD", "delta.example", [old], version=1))
+    zone = index.zones["ZD"]
+    soa = next(d for d in defaults("delta.example") if d["Type"] == "SOA")
+    bumped = dict(soa, ResourceRecords=[{"Value": soa["ResourceRecords"][0]["Value"].replace(" 1 ", " 2 ", 1)}])
+    new = rrset("a.delta.example", "A", "192.0.2.2")
+    index.apply("ZD", [old, soa], [new, bumped], version=2)
+    delta = zone.history[-1]
+    assert [rr.to_text() for rr in delta.removed] == ["a.delta.example. 300 IN A 192.0.2.1"]
+    assert [rr.to_text() for rr in delta.added] == ["a.delta.example. 300 IN A 192.0.2.2"]

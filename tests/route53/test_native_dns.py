@@ -415,6 +415,32 @@ def test_weighted_names_are_drawn_natively_with_their_weights() -> None:
 
 
 @needs_worker
+def test_every_member_of_a_weighted_pool_is_learnt_with_the_first_answer() -> None:
+    """A 1% member is drawn by the workers as often as by Python: once the question is
+    learnt, none of its draws goes to Python (before, each member waited for Python's own
+    draw to pick it: ~100 forwarded queries for a 1% member)."""
+    from gureum.services.route53.index import ZoneIndex
+
+    async def main() -> None:
+        index = ZoneIndex()
+        index.put_zone(make_zone("ZW", "rare.test", [
+            rrset("w.rare.test", "A", "192.0.2.1", SetIdentifier="rare", Weight=1),
+            rrset("w.rare.test", "A", "192.0.2.2", SetIdentifier="common", Weight=99),
+        ]))
+        engine = Engine(index)
+        wire = query("w.rare.test")
+        async with serving(engine) as (native, port):
+            for _ in range(3):  # the first goes to Python (and fills its cache), then it is learnt
+                await ask(port, wire)
+            forwarded = native.table.forwarded
+            seen = {dns.message.from_wire(await ask(port, wire)).answer[0][0].address for _ in range(300)}
+            assert native.table.forwarded == forwarded
+            assert "192.0.2.2" in seen
+
+    asyncio.run(main())
+
+
+@needs_worker
 def test_failover_follows_health_natively() -> None:
     async def main() -> None:
         engine = routed_engine()
@@ -431,6 +457,33 @@ def test_failover_follows_health_natively() -> None:
                 got = await ask(port, wire)
                 assert got == engine.answer(wire, "127.0.0.1") and "192.0.2.12" in dns.message.from_wire(got).to_text()
             assert native.table.answered > before + 1
+
+    asyncio.run(main())
+
+
+@needs_worker
+def test_a_health_change_keeps_the_static_answers_and_replaces_only_the_programs() -> None:
+    """A flapping check must not empty the table: static answers stay native, a routed
+    question goes to Python once for its new program, then is native again."""
+    async def main() -> None:
+        engine = routed_engine()
+        engine.index.set_health({"hc-p": True})
+        static, routed = query("policy.test", "SOA"), query("f.policy.test")
+        async with serving(engine) as (native, port):
+            for _ in range(3):
+                await ask(port, static)
+                await ask(port, routed)
+            for up, value in ((False, "192.0.2.12"), (True, "192.0.2.11"), (False, "192.0.2.12")):
+                engine.index.set_health({"hc-p": up})
+                forwarded = native.table.forwarded
+                assert await ask(port, static) == engine.answer(static, "127.0.0.1")
+                assert native.table.forwarded == forwarded  # still the table's
+                for _ in range(3):
+                    got = await ask(port, routed)
+                    assert value in dns.message.from_wire(got).to_text()
+                answered = native.table.answered
+                assert value in dns.message.from_wire(await ask(port, routed)).to_text()
+                assert native.table.answered == answered + 1  # the new program is followed natively
 
     asyncio.run(main())
 

@@ -138,8 +138,10 @@ class Engine:
         # fn(cache key without view or ECS, ECS payload or None, the cached entry, client ip).
         self.learn: Callable[[bytes, bytes | None, _Entry, str], None] | None = None
         # ... and of each routed answer given from the cache: fn(key without view or ECS, ECS
-        # payload or None, the groups that decided, the decisions' key suffix, the entry, ip).
-        self.learn_routed: Callable[[bytes, bytes | None, list[routing.Group], bytes, _Entry, str], None] | None = None
+        # payload or None, the groups that decided, the decisions' key suffix, the entry, ip,
+        # fn(other decisions' key suffix) -> the entry for those, built if not cached yet).
+        self.learn_routed: Callable[[bytes, bytes | None, list[routing.Group], bytes, _Entry, str,
+                                     Callable[[bytes], _Entry | None]], None] | None = None
 
     @property
     def has_fallbacks(self) -> bool:
@@ -274,7 +276,10 @@ class Engine:
                             self.query_log(decided[2], data[12:end], decided[0][3] & 15, tcp, client_ip, ecs)
                         wire = decided[0] if tcp or len(decided[0]) <= limit else decided[1]
                         if self.learn_routed is not None:
-                            self.learn_routed(base, ecs, routed.groups, sub[len(key):], decided, client_ip)
+                            def other(decisions: bytes, key: bytes = key, rip: str | None = rip, edns: bool = edns,
+                                      i: int = i, end: int = end, routed: _Routed = routed) -> _Entry | None:
+                                return self._decided(key, decisions, data, i, end, edns, client_ip, rip, routed)
+                            self.learn_routed(base, ecs, routed.groups, sub[len(key):], decided, client_ip, other)
                         return data[:2] + wire[2:12] + data[12:i] + wire[i:]
                 # A decision not answered yet: keep the ones already drawn (drawing again would
                 # favour the decisions whose answers are cached: weighted sets skew).
@@ -303,6 +308,26 @@ class Engine:
             return data[:2] + wire[2:12] + data[12:i] + wire[i:]
         except IndexError:
             return self._slow(data, client_ip, tcp)
+
+    def _decided(self, key: bytes, decisions: bytes, data: bytes, i: int, end: int, edns: bool, client_ip: str,
+                 rip: str | None, routed: _Routed) -> _Entry | None:
+        """The cached answer of question `key` for the given decisions (routing.decision_key
+        per group of `routed`), built now if it is not cached: the native table learns every
+        member of a weighted pool at once, not when Python's own draw happens to pick it."""
+        entry = self._cache.get(key + decisions)
+        if entry is not None:
+            return cast(_Entry, entry)
+        q = routing.Query(self.index, rip)
+        o = 0
+        for g in routed.groups:
+            if o >= len(decisions):
+                return None
+            n = decisions[o]
+            q.decisions[g] = tuple(decisions[o + 1 : o + 1 + n])
+            o += 1 + n
+        if o != len(decisions):
+            return None
+        return self._fill(key + decisions, data, i, end, edns, client_ip, q, routed)
 
     def _view_key(self, client_ip: str) -> bytes:
         """A cache-key suffix naming the view (the VPC set) the client is in."""

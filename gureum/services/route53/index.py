@@ -83,6 +83,47 @@ class Result:
 REFUSED = Result(dns.rcode.REFUSED, aa=False)
 
 
+def plain_rrset(name: Labels, doc: dict) -> dns.rrset.RRset:
+    """The RRset of a stored record set with values (no alias, no routing)."""
+    rrset = dns.rrset.RRset(names.to_dns(name), IN, records.rdtype(doc["Type"]))
+    for rd in records.rdatas_of(doc):
+        rrset.add(rd)
+    rrset.ttl = int(doc.get("TTL") or 0)
+    return rrset
+
+
+class Node(dict[int, "dns.rrset.RRset | dict"]):
+    """One name's RRsets by type (a Zone's `nodes[name]`). A plain record set (one set, no
+    SetIdentifier, no alias, values) is held as its stored document until it is first read
+    (`get`, `[]`, `items`, `values`), then as the RRset built from it: loading a zone builds
+    no dnspython object per record, only the answers asked for and AXFR build them."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: Labels) -> None:
+        super().__init__()
+        self.owner = owner
+
+    def _built(self, rdtype: int, doc: dict) -> dns.rrset.RRset:
+        rrset = plain_rrset(self.owner, doc)
+        dict.__setitem__(self, rdtype, rrset)  # (two threads building it at once: equal RRsets)
+        return rrset
+
+    def get(self, rdtype: int, default: dns.rrset.RRset | None = None) -> dns.rrset.RRset | None:  # type: ignore[override]
+        v = dict.get(self, rdtype, default)
+        return self._built(rdtype, v) if isinstance(v, dict) else v
+
+    def __getitem__(self, rdtype: int) -> dns.rrset.RRset:
+        v = dict.__getitem__(self, rdtype)
+        return self._built(rdtype, v) if isinstance(v, dict) else v
+
+    def items(self) -> list[tuple[int, dns.rrset.RRset]]:  # type: ignore[override]
+        return [(t, self[t]) for t in self]
+
+    def values(self) -> list[dns.rrset.RRset]:  # type: ignore[override]
+        return [self[t] for t in self]
+
+
 class Zone:
     """One hosted zone: its stored record sets and the DNS data derived from them.
 
@@ -100,8 +141,9 @@ class Zone:
         self.version = version  # changes applied (replayed events are recognised by it)
         self.public_fallback = False  # a private zone's NXDOMAIN answered from public zones (features.py)
         self.account = ""  # the owner (billing: metering.py)
-        self.groups: dict[tuple[Labels, str], dict[str, tuple[dict, list]]] = {}
-        self.nodes: dict[Labels, dict[int, dns.rrset.RRset]] = {}
+        # (name, type) -> set identifier -> (stored doc, its rdata or None: not parsed yet)
+        self.groups: dict[tuple[Labels, str], dict[str, tuple[dict, list | None]]] = {}
+        self.nodes: dict[Labels, Node] = {}
         self.names: dict[Labels, int] = {origin: 1}  # existing names (incl. empty non-terminals)
         self.cuts: set[Labels] = set()
         self.soa: dns.rrset.RRset | None = None
@@ -133,8 +175,11 @@ class Zone:
     # --- changes --------------------------------------------------------------------
     def put(self, doc: dict) -> None:
         name, rtype, sid = set_key(doc)
+        n = len(self.origin)
+        if n and len(name) > n and name[-n:] == self.origin:  # share the origin's labels (RSS at 1M records)
+            name = name[:-n] + self.origin
         group = self.groups.setdefault((name, rtype), {})
-        group[sid] = (doc, records.rdatas_of(doc))
+        group[sid] = (doc, None)  # (validated when stored: parsed where an RRset is built)
         self._dirty.add((name, rtype))
         self._note_aliases((name, rtype), group)
 
@@ -147,16 +192,16 @@ class Zone:
             self._dirty.add((name, rtype))
             self._note_aliases((name, rtype), group)
 
-    def _note_aliases(self, key: tuple[Labels, str], group: dict[str, tuple[dict, list]]) -> None:
+    def _note_aliases(self, key: tuple[Labels, str], group: dict[str, tuple[dict, list | None]]) -> None:
         if any((d.get("AliasTarget") or {}).get("HostedZoneId", self.zone_id).split("/")[-1] != self.zone_id
                for d, _ in group.values()):
             self.aliasing.add(key)
         else:
             self.aliasing.discard(key)
 
-    def rebuild(self) -> tuple[list[dns.rrset.RRset], list[dns.rrset.RRset]]:
+    def rebuild(self, deltas: bool = True) -> tuple[list[dns.rrset.RRset], list[dns.rrset.RRset]]:
         """Re-derive the dirty (name, type) pairs; returns the RRsets removed and added
-        (SOA excluded), for IXFR."""
+        (SOA excluded), for IXFR (`deltas`; without, plain record sets stay unbuilt: Node)."""
         todo = set(self._dirty)
         stack = list(todo)
         while stack:  # aliases that (transitively) point at a changed pair
@@ -170,8 +215,9 @@ class Zone:
             rdtype = records.rdtype(rtype)
             node = self.nodes.get(name)
             old = node.get(rdtype) if node else None
-            new = self._render(name, rtype)
-            if new is None:
+            rendered = self._render(name, rtype)
+            new: dns.rrset.RRset | None = None
+            if rendered is None:
                 if old is None or node is None:
                     continue
                 del node[rdtype]
@@ -180,17 +226,22 @@ class Zone:
                     self._unname(name)
             else:
                 if node is None:
-                    node = self.nodes[name] = {}
+                    node = self.nodes[name] = Node(name)
                     self._name(name)
-                node[rdtype] = new
+                node[rdtype] = rendered  # (a plain set's doc: Node builds the RRset when read)
+                if deltas:
+                    new = node.get(rdtype)
             if rdtype == NS and name != self.origin:
-                (self.cuts.add if new is not None else self.cuts.discard)(name)
+                (self.cuts.add if rendered is not None else self.cuts.discard)(name)
+            if not deltas:
+                continue
             if rdtype != SOA and not (old is not None and new is not None and old == new and old.ttl == new.ttl):
                 if old is not None:
                     removed.append(old)
                 if new is not None:
                     added.append(new)
-        soa = self.nodes.get(self.origin, {}).get(SOA)
+        origin_node = self.nodes.get(self.origin)
+        soa = origin_node.get(SOA) if origin_node is not None else None
         self.soa = soa
         self.neg_soa = None
         self.neg_soa_wire = b""
@@ -229,12 +280,18 @@ class Zone:
             else:
                 self.names[anc] = n
 
-    def _render(self, name: Labels, rtype: str) -> dns.rrset.RRset | None:
+    def _render(self, name: Labels, rtype: str) -> dns.rrset.RRset | dict | None:
+        """The node's RRset of (name, type); a plain record set's stored doc (Node builds
+        its RRset when it is first read)."""
         group = self.groups.get((name, rtype))
         rdtype = records.rdtype(rtype)
         self.policy.pop((name, rdtype), None)
         if not group:
             return None
+        if len(group) == 1 and rtype not in ("SOA", "NS"):
+            doc = next(iter(group.values()))[0]
+            if doc.get("ResourceRecords") and not (doc.get("SetIdentifier") or doc.get("AliasTarget") or doc.get("_Traffic")):
+                return doc
         entries = sorted(group.values(), key=lambda e: e[0].get("SetIdentifier") or "")
         if entries[0][0].get("_Traffic"):  # a traffic policy instance: its compiled rule tree
             g, rep = traffic_tree(self, name, rtype, entries[0][0])
@@ -250,7 +307,7 @@ class Zone:
         doc, data = _choose(entries)
         return self._rrset(name, rtype, doc, data)
 
-    def _member(self, name: Labels, rtype: str, doc: dict, data: list) -> routing.Member:
+    def _member(self, name: Labels, rtype: str, doc: dict, data: list | None) -> routing.Member:
         alias = doc.get("AliasTarget")
         key = None
         dynamic = False
@@ -288,6 +345,8 @@ class Zone:
         ttl = doc.get("TTL")
         if doc.get("AliasTarget"):
             ttl, data = self._resolve_alias(name, rtype, doc)
+        elif data is None:
+            data = records.rdatas_of(doc)
         if not data:
             return None
         rrset = dns.rrset.RRset(names.to_dns(name), IN, records.rdtype(rtype))
@@ -341,10 +400,10 @@ class Zone:
         rdtype = records.rdtype(rtype)
         if (tname, rdtype) in self._evaluating:
             return None  # a loop
-        node = self.nodes.get(tname) or {}
+        node = self.nodes.get(tname)
         self._evaluating.add((tname, rdtype))
         try:
-            target = node.get(rdtype)
+            target = node.get(rdtype) if node is not None else None
             rr = self.pick(tname, rdtype, target, None, q) if target is not None else None
         finally:
             self._evaluating.discard((tname, rdtype))
@@ -372,7 +431,7 @@ class Zone:
             seen.add(key)
             doc, rdatas = _choose(list(self.groups[key].values()))
             if not doc.get("AliasTarget"):
-                return doc.get("TTL"), rdatas
+                return doc.get("TTL"), rdatas if rdatas is not None else records.rdatas_of(doc)
 
     # --- lookup helpers ------------------------------------------------------------------
     def find_cut(self, name: Labels, qtype: int) -> Labels | None:
@@ -477,7 +536,7 @@ def traffic_tree(zone: Zone, name: Labels, rtype: str, doc: dict) -> tuple[routi
     return g, (first[0] if first else None)
 
 
-def _choose(entries: list[tuple[dict, list]]) -> tuple[dict, list]:
+def _choose(entries: list[tuple[dict, list | None]]) -> tuple[dict, list | None]:
     """Pick what a name+type answers with under its routing policy (all records healthy)."""
     if len(entries) == 1:
         return entries[0]
@@ -489,8 +548,8 @@ def _choose(entries: list[tuple[dict, list]]) -> tuple[dict, list]:
                 return e
     if any(d.get("MultiValueAnswer") for d in docs):
         merged: list = []
-        for _doc, rds in entries:
-            for rd in rds:
+        for doc, rds in entries:
+            for rd in rds if rds is not None else records.rdatas_of(doc):
                 if rd not in merged and len(merged) < MULTIVALUE_MAX:
                     merged.append(rd)
         return entries[0][0], merged
@@ -522,6 +581,7 @@ class ZoneIndex(routing.Environment):
         self._private: set[str] = set()  # ids of the private zones
         self._views: dict[frozenset[str], dict[Labels, Zone]] = {}
         self.on_generation: list[Callable[[], None]] = []  # told of every change (native_dns.py)
+        self.on_health: list[Callable[[], None]] = []  # told when the health epoch moves (native_dns.py)
         self._generation = 0
         self.has_private = False
         self.signers: dict[str, ZoneSigner] = {}  # DNSSEC: zone id -> its signer (signer.py)
@@ -571,7 +631,7 @@ class ZoneIndex(routing.Environment):
                        for doc, _ in group.values()):
                     zone._dirty.add(key)
             if zone._dirty:
-                zone.rebuild()
+                zone.rebuild(deltas=False)
         self._changed()
 
     def put_zone(self, zone: Zone) -> None:
@@ -579,7 +639,7 @@ class ZoneIndex(routing.Environment):
         if known is not None and known.version >= zone.version:
             return  # a replayed creation event: the index already has this state or newer
         zone.external = self.external
-        zone.rebuild()
+        zone.rebuild(deltas=False)
         self.zones[zone.zone_id] = zone
         if known is not None:
             self._unplace(known)
@@ -623,19 +683,24 @@ class ZoneIndex(routing.Environment):
 
     def set_health(self, statuses: dict[str, bool]) -> bool:
         """Health check results (id → healthy) from the checker; changes invalidate cached
-        decisions and answers. Returns whether anything changed."""
+        decisions (the health epoch moves), not answers: an answer cached for given decisions
+        does not depend on health, and static answers never do, so the generation stays (and
+        with it the engine's answers and the native table's). Returns whether anything changed."""
         changed = {k: v for k, v in statuses.items() if self.health.get(k) != v}
         if not changed:
             return False
         self.health.update(changed)
-        self.health_epoch += 1
-        self.generation += 1
+        self._health_moved()
         return True
 
     def forget_health(self, hc_id: str) -> None:
         if self.health.pop(hc_id, None) is not None:
-            self.health_epoch += 1
-            self.generation += 1
+            self._health_moved()
+
+    def _health_moved(self) -> None:
+        self.health_epoch += 1
+        for fn in self.on_health:
+            fn()
 
     def set_cidr_collection(self, collection_id: str, locations: dict[str, list[str]] | None) -> None:
         if locations is None:

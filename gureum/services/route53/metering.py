@@ -29,7 +29,7 @@ IP_BASED = "IP-Queries"
 _BY_POLICY = {routing.LATENCY: LATENCY, routing.GEOLOCATION: GEO, routing.GEOPROXIMITY: GEO, routing.CIDR: IP_BASED}
 
 
-def query_unit(zone_id: str, groups: dict[tuple[tuple[bytes, ...], str], dict[str, tuple[dict[str, Any], list[Any]]]],
+def query_unit(zone_id: str, groups: dict[tuple[tuple[bytes, ...], str], dict[str, tuple[dict[str, Any], list[Any] | None]]],
                name: tuple[bytes, ...], rtype: str, used: list[routing.Group]) -> str | None:
     """The unit one query for (name, rtype) answered by zone `zone_id` is billed under.
     `groups` is the zone's record sets ((name, type) -> {set id: (doc, data)}, index.Zone)."""

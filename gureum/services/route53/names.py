@@ -59,6 +59,15 @@ def parse(text: str) -> tuple[bytes, ...]:
         return ()
     if text.endswith(".") and not text.endswith("\\."):
         text = text[:-1]
+    if "\\" not in text and text.isascii():  # the common spelling: no escapes to undo
+        plain = tuple(text.encode().lower().split(b"."))
+        if b"" in plain:
+            raise BadName("empty label")
+        if any(len(label) > 63 for label in plain):
+            raise BadName("label too long")
+        if len(text) + 2 > 255:
+            raise BadName("name too long")
+        return plain
     labels = []
     for raw in _split(text):
         if raw == "":

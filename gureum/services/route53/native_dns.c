@@ -1,6 +1,7 @@
 /* gureum-dns: one native DNS answering worker (route53/native_dns.py starts one per core).
  *
- * It reads UDP queries from its SO_REUSEPORT socket with recvmmsg, answers those it finds in
+ * It reads UDP queries with recvmmsg from the UDP socket all workers share (whichever is free
+ * reads the next batch: native_dns.py says why not SO_REUSEPORT), answers those it finds in
  * the shared-memory table Python fills (route53/native_table.py documents the layout and its
  * invariants), and forwards every other datagram, untouched, to Python over a unix
  * SOCK_SEQPACKET socket (with the client's address); Python answers them exactly as it always
@@ -44,6 +45,7 @@
 #define H_DATASZ 32     /* u32 size of the entry area */
 #define H_COUNTERS 36   /* u32 offset of the u64 counters */
 #define H_NCOUNTERS 40  /* u32 number of counters */
+#define H_EPOCH 44      /* u32 health epoch: an 'R' program of another epoch is Python's */
 #define H_ANSWERED 48   /* u64 queries answered natively (all workers) */
 #define H_FORWARDED 56  /* u64 queries forwarded to Python */
 #define MAGIC 0x314e4447u
@@ -94,7 +96,8 @@ static double uniform(void) {
     return (double)((rng_state * 2685821657736338717ull) >> 11) * 0x1.0p-53;
 }
 
-/* A routed question's program (key 'R' + the 'A' key's tail): for each routing group, the
+/* A routed question's program (key 'R' + the 'A' key's tail, after its u32 health epoch,
+ * which answer() checks against the header's: health moved since, Python's): for each routing group, the
  * decision: fixed (u8 0, then its decision key: u8 n + n member indexes) or weighted (u8 1,
  * u8 n, n x (u8 member, u32 cumulative weight), u32 total: a draw as routing.py's bisect).
  * The decisions appended to the 'A' key name the answer Python cached for them. */
@@ -195,7 +198,8 @@ static size_t answer(const uint8_t *q, size_t n, const uint8_t *addr, uint8_t *o
         key[0] = 'R';
         const uint8_t *prog = find(key, k, &alen, &blen, &counter);
         key[0] = 'A';
-        if (prog != NULL) v = routed(prog, alen, key, k, sizeof key, &alen, &blen, &counter);
+        if (prog != NULL && alen >= 4 && rd32((size_t)(prog - shm)) == rd32(H_EPOCH))
+            v = routed(prog + 4, alen - 4u, key, k, sizeof key, &alen, &blen, &counter);
     }
     if (v != NULL) {
         const uint8_t *wire = v; size_t wl = alen;

@@ -2,9 +2,12 @@
 table (native_table.py) that this module fills from the Python engine; Python stays the
 control plane and answers whatever the workers forward.
 
-`NativeDns.start` binds one SO_REUSEPORT UDP socket per worker on the DNS address and starts
-the workers (`route53.native_dns_workers`, default one per core), each with a SOCK_SEQPACKET
-unix socket back to gureum. A worker answers a query found in the table and forwards every
+`NativeDns.start` binds one UDP socket on the DNS address and starts the workers
+(`route53.native_dns_workers`, default one per core) on it, each with a SOCK_SEQPACKET unix
+socket back to gureum. The workers share that one socket (whichever is free reads the next
+batch) rather than each having an SO_REUSEPORT socket of its own: the kernel spreads
+SO_REUSEPORT sockets' traffic by the clients' addresses and ports, so a few clients (a
+resolver or two, dnsperf's 4 sockets) land on one worker as often as not, and the others idle. A worker answers a query found in the table and forwards every
 other datagram (with the client's address) to Python, which answers it through
 `Engine.answer` exactly as the pure-Python listener does and sends the answer back for the
 worker to send from the DNS port. The table is filled as Python answers:
@@ -13,6 +16,10 @@ worker to send from the DNS port. The table is filled as Python answers:
   - `learn_routed` adds a routed question's program and the answer cached for the decisions
     Python took (weighted draws, failover/multivalue by health, geolocation and IP-based
     routing when the query carries a client subnet; by the source address stays Python's);
+  - a health change (ZoneIndex.on_health) moves the table's health epoch: every program is
+    then stale (its queries go to Python, which writes the program anew on the next answer)
+    while the answers, static or per decision, stay: a flapping health check costs one
+    forwarded query per routed question, not the whole table;
   - on every index change (ZoneIndex.generation moves) the table is cleared at once and,
     soon after on the loop, refilled with the public view's existing names (native NXDOMAIN:
     `_names`), unless some other service answers unzoned names (fallbacks) or private views
@@ -109,19 +116,6 @@ def address_key(ip: str) -> bytes | None:
         return None
 
 
-def _fixed(program: bytes) -> bytes | None:
-    """The decisions' key of a routed question's program (NativeDns._program) when none of
-    them is a weighted draw, else None."""
-    o, out = 1, b""
-    for _ in range(program[0]):
-        if program[o] != 0:
-            return None
-        n = program[o + 1]
-        out += program[o + 1 : o + 2 + n]
-        o += 2 + n
-    return out
-
-
 def wire_name(labels: tuple[bytes, ...]) -> bytes:
     return b"".join(bytes((len(label),)) + label for label in labels) + b"\x00"
 
@@ -142,26 +136,25 @@ class NativeDns:
         self._ready = False  # the table holds the current generation's names and flags
         self._views = False
         self._pending = False
+        self._programs: dict[bytes, int] = {}  # "R" key -> the health epoch its program was taken in
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- life -----------------------------------------------------------------------
     def start(self, host: str, port: int) -> None:
-        """Bind `workers` SO_REUSEPORT sockets on host:port and start a worker on each."""
+        """Bind a UDP socket on host:port and start `workers` workers sharing it."""
         self._loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         socks = []
         try:
+            s = socket.socket(family, socket.SOCK_DGRAM)
+            socks.append(s)
+            for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                try:
+                    s.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+                except OSError:
+                    pass
+            s.bind((host, port))
             for _ in range(self.workers):
-                s = socket.socket(family, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-                for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-                    try:
-                        s.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
-                    except OSError:
-                        pass
-                s.bind((host, port))
-            for s in socks:
                 ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
                 for end in (ours, theirs):
                     for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
@@ -186,6 +179,7 @@ class NativeDns:
         self.engine.learn = self.learn
         self.engine.learn_routed = self.learn_routed
         self.engine.index.on_generation.append(self._changed)
+        self.engine.index.on_health.append(self._health)
         self._changed()
 
     def close_nowait(self) -> None:
@@ -196,6 +190,8 @@ class NativeDns:
             self.engine.learn_routed = None
         if self._changed in self.engine.index.on_generation:
             self.engine.index.on_generation.remove(self._changed)
+        if self._health in self.engine.index.on_health:
+            self.engine.index.on_health.remove(self._health)
         for ours in self._pairs:
             if self._loop is not None:
                 self._loop.remove_reader(ours.fileno())
@@ -250,9 +246,14 @@ class NativeDns:
         """The index changed (any thread): nothing of the old table may be served."""
         self._ready = False
         self.table.clear(0)
+        self._programs = {}
         if not self._pending and self._loop is not None:
             self._pending = True
             self._loop.call_soon_threadsafe(self._names)
+
+    def _health(self) -> None:
+        """Health moved (any thread): the programs taken before are not followed any more."""
+        self.table.epoch = self.engine.index.health_epoch
 
     def _names(self) -> None:
         """Set the flags and, for native NXDOMAIN, put every existing name of the public
@@ -267,6 +268,8 @@ class NativeDns:
         if nxd and sum(len(z.names) for z in zones) > self.table.nslots // 4:
             nxd = False  # so many names: they would crowd out the answers (NXDOMAIN stays Python's)
         self.table.clear((F_VIEWS if self._views else 0) | (F_NXD if nxd else 0))
+        self._programs = {}
+        self.table.epoch = index.health_epoch
         if nxd and not self._put_names(zones, view):
             self.table.clear(F_VIEWS if self._views else 0)  # the table is full: NXDOMAIN stays Python's
         self._ready = True
@@ -296,27 +299,37 @@ class NativeDns:
             self._put(b"A" + tail, entry)
 
     def learn_routed(self, base: bytes, ecs: bytes | None, groups: list[routing.Group], decisions: bytes,
-                     entry: _Entry, client_ip: str) -> None:
+                     entry: _Entry, client_ip: str, other: Callable[[bytes], _Entry | None] | None = None) -> None:
         """The engine answered a routed question from the answer it cached for `decisions`
         (routing.decision_key per group): put that answer in the table, and the question's
         program (how a worker takes the same decisions: native_table.py) when each group's
         decision is a table: weighted draws over the healthy pool, failover and multivalue by
-        health, location-based ones fixed by the query's EDNS Client Subnet."""
+        health, location-based ones fixed by the query's EDNS Client Subnet. A program taken
+        in an older health epoch is replaced. With a new program of one weighted draw, the
+        answers for every member of its pool are put too (`other` builds the missing ones):
+        the workers' draws then find their answers at once instead of going to Python until
+        Python's own draw picks each member (a 10% member: ~100 queries to Python)."""
         tail = self._tail(base, ecs, entry, client_ip)
         if tail is None:
             return
-        if self.table.has(b"A" + tail):
-            return
-        if not self.table.has(b"R" + tail):
+        key = b"R" + tail
+        epoch = self.engine.index.health_epoch & 0xFFFFFFFF
+        if self._programs.get(key) != epoch:
             program = self._program(groups, ecs)
             if program is None:
                 return
-            fixed = _fixed(program)
-            if fixed is not None:  # every decision fixed: the answer is the question's own
-                if fixed == decisions:
-                    self._put(b"A" + tail, entry)
+            if not self.table.put(key, epoch.to_bytes(4, "little") + program, replace=True):
+                if key in self._programs:  # full of replaced programs: start afresh
+                    self._changed()
                 return
-            self.table.put(b"R" + tail, program)
+            self._programs[key] = epoch
+            if other is not None and len(groups) == 1 and program[1] == 1:
+                for m in program[3 : 3 + 5 * program[2] : 5]:
+                    alt = bytes((1, m))
+                    if alt != decisions and not self.table.has(b"A" + tail + alt):
+                        got = other(alt)
+                        if got is not None:
+                            self._put(b"A" + tail + alt, got)
         self._put(b"A" + tail + decisions, entry)
 
     def _tail(self, base: bytes, ecs: bytes | None, entry: _Entry, client_ip: str) -> bytes | None:

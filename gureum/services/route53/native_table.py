@@ -8,7 +8,7 @@ the machine's byte order (x86-64 only: see `supported`). Layout, by byte offset:
     8  u64 seq: odd while a clear    20  u32 flags: 1 keys end with the client address
            runs (the seqlock)                       2 native NXDOMAIN is on
     24 u32 slots offset  28 u32 entries offset  32 u32 entries size
-    36 u32 counters offset  40 u32 counter count
+    36 u32 counters offset  40 u32 counter count  44 u32 health epoch (the "R" programs')
     48 u64 queries answered natively (workers add)  56 u64 queries forwarded to Python
   counters: u64 each; workers add 1 per answer they send; Python reads the deltas (billing)
   slots: u32 each, the offset of an entry or 0 (empty); linear probing from FNV-1a(key)
@@ -20,18 +20,21 @@ Keys and values:
        [+ b"\\x08" + EDNS Client Subnet payload] [+ client family (4/6) + 16 address bytes,
        when flag 1: private views make answers depend on the client]
        a = the full response, b = the truncated one (engine.py's cached pair, id 0)
-  b"R" + the same tail as an "A" key: a routed question's program, one decision per routing
-       group (routing.py): u8 0 + the decision's key (u8 n + n member indexes): fixed; or
-       u8 1 + u8 n + n x (u8 member, u32 cumulative weight) + u32 total: a weighted draw
-       (bisect as routing.py); the answer is the "A" entry of the tail + the decisions' keys
-       (a routed question whose decisions are all fixed has its answer at its own "A" key)
+  b"R" + the same tail as an "A" key: a routed question's program: u32 the health epoch it
+       was taken in (a worker forwards the query when it is not the header's), then one
+       decision per routing group (routing.py): u8 0 + the decision's key (u8 n + n member
+       indexes): fixed; or u8 1 + u8 n + n x (u8 member, u32 cumulative weight) + u32 total:
+       a weighted draw (bisect as routing.py); the answer is the "A" entry of the tail + the
+       decisions' keys (an answer for given decisions does not depend on health: only the
+       programs do, so a health change moves the epoch and replaces programs, nothing else)
   b"N" + lowercased wire name of an existing name (in the zone that serves it, public view)
        a = flags (1: a name below it that does not exist is answered NXDOMAIN natively;
        2: the zone is signed, DO queries go to Python) + the zone apex's label count + the
        zone's negative SOA wire (engine.py `_nxdomain`); b empty
 
 Invariants: an entry is written whole before its slot is published (one aligned 4-byte
-store; x86 keeps stores in order) and never changes until the next clear; a clear makes seq
+store; x86 keeps stores in order) and never changes until the next clear (an "R" entry is
+replaced by writing a new entry and re-pointing its slot: a reader sees the old or the new); a clear makes seq
 odd, empties the slots, resets the entries and flags, and makes seq even again. A reader
 reads seq, answers, re-reads seq, and forwards the query to Python when seq was odd or
 moved: readers never block and never send an answer from a table being cleared. Counters
@@ -87,7 +90,7 @@ class AnswerTable:
         self._lock = threading.Lock()
         self._used = 0
         self._count = 0
-        self._keys: set[bytes] = set()
+        self._keys: dict[bytes, int] = {}  # key -> its slot
         u32 = self._u32
         u32[4] = slots
         u32[6], u32[7], u32[8] = self.slots_off, self.data_off, data_size
@@ -114,27 +117,40 @@ class AnswerTable:
     def has(self, key: bytes) -> bool:
         return key in self._keys
 
-    def put(self, key: bytes, a: bytes, b: bytes = b"", counter: int = NO_COUNTER) -> bool:
-        """Add an entry (False: the table is full, or the key is there already)."""
+    @property
+    def epoch(self) -> int:
+        """The health epoch "R" programs must carry to be followed."""
+        return int(self._u32[11])
+
+    @epoch.setter
+    def epoch(self, value: int) -> None:
+        self._u32[11] = value & 0xFFFFFFFF
+
+    def put(self, key: bytes, a: bytes, b: bytes = b"", counter: int = NO_COUNTER, replace: bool = False) -> bool:
+        """Add an entry (False: the table is full, or the key is there already and not
+        `replace`d: then a new entry is written and the key's slot re-pointed to it)."""
         size = (_ENTRY.size + len(key) + len(a) + len(b) + 7) & ~7
         if max(len(key), len(a), len(b)) > 0xFFFF:
             return False
         with self._lock:
-            if key in self._keys or self._used + size > self.data_size or 2 * (self._count + 1) > self.nslots:
+            slot = self._keys.get(key)
+            if (slot is not None and not replace) or self._used + size > self.data_size \
+                    or (slot is None and 2 * (self._count + 1) > self.nslots):
                 return False
             off = self.data_off + self._used
             self.mm[off : off + _ENTRY.size + len(key) + len(a) + len(b)] = (
                 _ENTRY.pack(len(key), len(a), len(b), 0, counter, 0) + key + a + b)
-            mask = self.nslots - 1
-            i = fnv1a(key) & mask
             base = self.slots_off // 4
             u32 = self._u32
-            while u32[base + i]:
-                i = (i + 1) & mask
-            u32[base + i] = off  # publishes the entry written above
+            if slot is None:
+                mask = self.nslots - 1
+                slot = fnv1a(key) & mask
+                while u32[base + slot]:
+                    slot = (slot + 1) & mask
+                self._count += 1
+                self._keys[key] = slot
+            u32[base + slot] = off  # publishes the entry written above
             self._used += size
-            self._count += 1
-            self._keys.add(key)
             return True
 
     # --- reading the workers' counts ------------------------------------------------

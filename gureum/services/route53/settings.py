@@ -21,7 +21,7 @@ class Route53Settings:
     native_dns: bool = True
     """answer UDP DNS from native workers (a C helper built with the host's compiler; off: Python)"""
     native_dns_workers: int = 0
-    """native DNS workers, one SO_REUSEPORT socket each (0: one per core)"""
+    """native DNS workers, sharing one UDP socket (0: one per core)"""
     query_log_interval: float = 1.0
     """seconds between flushes of DNS query logs to CloudWatch Logs"""
     geoip_db: str | None = None

@@ -226,10 +226,10 @@ def secure(index: ZoneIndex, view: dict[tuple[bytes, ...], Zone], result: Result
         ns = result.authority[0]
         if signer is None:
             return
-        node = zone.nodes.get(names.from_dns(ns.name)) or {}
-        ds = node.get(DS)
+        node = zone.nodes.get(names.from_dns(ns.name))
+        ds = node.get(DS) if node is not None else None
         ttl = zone.neg_soa.ttl if zone.neg_soa is not None else ns.ttl
-        cut_proof = ds if ds is not None else signer.nsec(ns.name, list(node), ttl)
+        cut_proof = ds if ds is not None else signer.nsec(ns.name, list(node or ()), ttl)
         result.authority = [ns, cut_proof, signer.sign(cut_proof)]
         return
     final = qname
