@@ -56,7 +56,7 @@ def start_gureum() -> tuple[subprocess.Popen[bytes], str, int, Path]:
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(endpoint + "/_gureum/health", timeout=1) as r:
-                if json.load(r)["services"].get("ecs", {}).get("state") == "running":
+                if json.load(r)["services"].get("ecs", {}).get("state") in ("running", "available"):
                     return proc, endpoint, port, data
         except OSError:
             pass

@@ -79,7 +79,7 @@ def start_gureum(work: Path, host: str, resolver_port: int) -> tuple[subprocess.
         try:
             with urllib.request.urlopen(endpoint + "/_gureum/health", timeout=1) as resp:
                 services = json.load(resp)["services"]
-                if all(services.get(s, {}).get("state") == "running" for s in ("route53", "route53domains", "route53resolver")):
+                if all(services.get(s, {}).get("state") in ("running", "available") for s in ("route53", "route53domains", "route53resolver")):
                     return proc, endpoint
         except OSError:
             pass

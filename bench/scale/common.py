@@ -67,7 +67,7 @@ class Node:
                 raise RuntimeError(f"gureum exited ({self.proc.returncode}); see {self.data}.log")
             try:
                 with urllib.request.urlopen(self.endpoint + "/_gureum/health", timeout=1) as r:
-                    if json.load(r)["services"].get(self.service, {}).get("state") == "running":
+                    if json.load(r)["services"].get(self.service, {}).get("state") in ("running", "available"):
                         return
             except OSError:
                 pass
