@@ -88,7 +88,6 @@ class AnswerTable:
         self._used = 0
         self._count = 0
         self._keys: set[bytes] = set()
-        self._dirty = False  # a slot was published since the last clear (a fresh memfd reads zeros)
         u32 = self._u32
         u32[4] = slots
         u32[6], u32[7], u32[8] = self.slots_off, self.data_off, data_size
@@ -101,9 +100,7 @@ class AnswerTable:
         with self._lock:
             u64 = self._u64
             u64[1] += 1
-            if self._dirty:  # else the slots are zeros already: their pages stay untouched
-                self.mm[self.slots_off : self.slots_off + 4 * self.nslots] = bytes(4 * self.nslots)
-                self._dirty = False
+            self.mm[self.slots_off : self.slots_off + 4 * self.nslots] = bytes(4 * self.nslots)
             self._u32[5] = flags
             self._used = 0
             self._count = 0
@@ -135,7 +132,6 @@ class AnswerTable:
             while u32[base + i]:
                 i = (i + 1) & mask
             u32[base + i] = off  # publishes the entry written above
-            self._dirty = True
             self._used += size
             self._count += 1
             self._keys.add(key)
