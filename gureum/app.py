@@ -238,6 +238,12 @@ class App:
         if self._idle:
             self._wake([c for c in list(self._idle) if registry.COMPONENT_PACKAGES[c] == package])
 
+    def wake_component(self, name: str) -> None:
+        """Start idle component `name`: another component needs what it serves (the resolver
+        iterates from the root zone `domains-registry` serves)."""
+        if name in self._idle:
+            self._wake([name])
+
     def reached(self, package: str) -> bool:
         """Whether `package` was called or reached on this node, or runs a component here."""
         return package in self._reached or any(
