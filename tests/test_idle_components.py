@@ -2,7 +2,8 @@
 serves DNS and idles the rest, /_gureum/health saying `idle` and `ready`; a component starts
 when its service is called, starts with the node when the store holds its work, and on a
 node sharing a PostgreSQL store starts when another node handed it work through the store,
-though nobody called this node; `components.lazy=false` starts every component at once."""
+though nobody called this node; `components.lazy=false` starts every component at once; the
+resolver (started with the node) wakes the registry's root zone with its first query."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import GureumProcess
+from harness import GureumProcess, free_port
 from waiting import wait_for
 
 
@@ -84,3 +85,24 @@ def test_a_node_nobody_called_starts_a_component_when_another_node_hands_it_work
     # claim it (the component of whichever node runs it)
     wait_for("b's secretsmanager sweep running", lambda: _in_state(b, "secretsmanager.sweep", "running"), timeout=30)
     assert _components(b)["lambda"] == "idle"
+
+
+def test_the_resolvers_first_query_wakes_the_registry_root_it_iterates_from(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("dig") is None:
+        pytest.skip("dig is not installed")
+    port = free_port()
+    node = GureumProcess(tmp_path / "data", extra_args=["--set", f"resolver.port={port}"])
+    node.start()
+    try:
+        states = _components(node)
+        assert states["resolver"] == "running" and states["domains-registry"] == "idle"
+        out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+tries=1", "+time=10", "com", "NS"],
+                             capture_output=True, text=True, timeout=30, check=False).stdout
+        assert "status: NOERROR" in out and "a.nic.com." in out, out  # from the registry's TLD delegation
+        assert _components(node)["domains-registry"] == "running"
+        assert _components(node)["domains-operations"] == "idle"  # only the zones were needed
+    finally:
+        node.stop()
