@@ -18,7 +18,6 @@ import struct
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import dns.asyncquery
 import dns.message
 import dns.name
 import dns.rcode
@@ -148,6 +147,8 @@ class ResolverServer:
         return None
 
     async def send(self, q: dns.message.Message, server: Server, tcp: bool) -> dns.message.Message:
+        import dns.asyncquery  # with its backends and TLS/QUIC helpers: on the first iteration
+
         timeout = self.settings.query_timeout
         if tcp:
             return await dns.asyncquery.tcp(q, server[0], port=server[1], timeout=timeout)
@@ -244,7 +245,7 @@ async def run(app: App) -> None:
 
     rules = rules_mod.RuleIndex()
     server = ResolverServer(dns_server, settings, rules.forward_targets)
-    server.query_log = QueryLogger(app.logs)
+    server.query_log = QueryLogger(lambda: app.logs)
 
     async def root_served() -> None:
         if app.parts.get(ZONES) is None:
