@@ -16,9 +16,11 @@ What services share through it (docs/CONVENTIONS.md):
 Idle components (issue 28, a leaner node): a component whose manifest gives it an `Idle`
 is not started, nor its module imported, until it has work (gureum/services/manifest.py
 `Idle`): `wake_service` (the AWS edge and internal calls), `wake_package` (ports, edge
-routes that answered) and a look at its store tables at start and every
+routes that answered), `wake_component` (one component needs another: the resolver's first
+query wakes the registry's root zones) and a look at its store tables at start and every
 `components.wake_interval` seconds while any idles (`_watch_idle`). It reports `idle` in
-/_gureum/health (ready, as a running one); one woken once the node serves does not make it
+/_gureum/health (ready, as a running one; the services it backs say `available`, as a
+service with no component does, and `running` once their components run); one woken once the node serves does not make it
 unready while it starts (its services answer already). A `gureum agent` starts its
 components at once.
 """
