@@ -12,6 +12,17 @@ What services share through it (docs/CONVENTIONS.md):
   first use and flushed when the node stops (after every component has ended);
 - the node roster (gureum/roster.py): registered at start, beaten while it runs, marked
   leaving when the stop begins and left, its claims handed over, once every component ended.
+
+Idle components (issue 28, a leaner node): a component whose manifest gives it an `Idle`
+is not started, nor its module imported, until it has work (gureum/services/manifest.py
+`Idle`): `wake_service` (the AWS edge and internal calls), `wake_package` (ports, edge
+routes that answered), `wake_component` (one component needs another: the resolver's first
+query wakes the registry's root zones) and a look at its store tables at start and every
+`components.wake_interval` seconds while any idles (`_watch_idle`). It reports `idle` in
+/_gureum/health (ready, as a running one; the services it backs say `available`, as a
+service with no component does, and `running` once their components run); one woken once the node serves does not make it
+unready while it starts (its services answer already). A `gureum agent` starts its
+components at once.
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from gureum import periodic
 from gureum.config import Config
 from gureum.http.limits import HttpLimits
 from gureum.http.server import HttpServer, Request, Response
-from gureum.node_settings import NODE_SETTINGS, BillingSettings, HttpSettings, StorageSettings
+from gureum.node_settings import NODE_SETTINGS, BillingSettings, ComponentSettings, HttpSettings, StorageSettings
 from gureum.services import registry
 from gureum.settings import SettingsCache, flag
 from gureum.slots import Parts
@@ -42,6 +53,7 @@ if TYPE_CHECKING:
     from gureum.roster import Roster
     from gureum.services.logs.writer import LogWriter
     from gureum.store import Store
+    from gureum.store.base import Txn
 
 log = logging.getLogger("gureum")
 
@@ -100,6 +112,11 @@ class App:
         # component name -> the services it backs, for components started (or turned off)
         self._components: dict[str, tuple[str, ...]] = {}
         self._disabled: set[str] = set()
+        # idle components (not started until they have work): name -> (entry, services it backs)
+        self._idle: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._reached: set[str] = set()  # packages called or reached on this node (wake_*)
+        self._deciding = True  # the start's look at the idle components' tables is not done
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._http: HttpServer | None = None
         self._lock: DataDirLock | None = None
@@ -193,6 +210,9 @@ class App:
             if name in self._disabled:
                 out[name] = {"state": "disabled"}
                 continue
+            if name in self._idle:  # (while the node looks whether it has work: starting)
+                out[name] = {"state": "starting" if self._deciding else "idle"}
+                continue
             states = [self._status.get(svc, ("available", ""))[0] for svc in services]
             failed = [svc for svc in services if self._status.get(svc, ("", ""))[0] == "failed"]
             if failed:
@@ -202,6 +222,112 @@ class App:
             else:
                 out[name] = {"state": "starting"}
         return out
+
+    # --- idle components ------------------------------------------------------------
+    def wake_service(self, service: str) -> None:
+        """`service` is called: start the idle components that back it (or name it in `also`)."""
+        package = registry.SERVICE_PACKAGES.get(service)
+        if package is not None and package not in self._reached:
+            self._reached.add(package)
+        if self._idle:
+            self._wake([c for c, (_, backs) in list(self._idle.items()) if service in backs or service in _also(c)])
+
+    def wake_package(self, package: str | None) -> None:
+        """`package` is reached (a port, an edge route that answered): start its idle components."""
+        if package is None:
+            return
+        self._reached.add(package)
+        if self._idle:
+            self._wake([c for c in list(self._idle) if registry.COMPONENT_PACKAGES[c] == package])
+
+    def wake_component(self, name: str) -> None:
+        """Start idle component `name`: another component needs what it serves (the resolver
+        iterates from the root zone `domains-registry` serves)."""
+        if name in self._idle:
+            self._wake([name])
+
+    def reached(self, package: str) -> bool:
+        """Whether `package` was called or reached on this node, or runs a component here."""
+        return package in self._reached or any(
+            registry.COMPONENT_PACKAGES.get(c) == package and c not in self._idle for c in self.running_components())
+
+    def _wake(self, names: list[str]) -> None:
+        if not names:
+            return
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and running is not loop:  # from a worker thread
+            loop.call_soon_threadsafe(self._start_idle, names)
+        else:
+            self._start_idle(names)
+
+    def _start_idle(self, names: list[str]) -> None:
+        """Start the idle components `names` (those still idle; none before the node runs:
+        it decides then, with what was called meanwhile)."""
+        if self._tasks is None:
+            return
+        if self._deciding:
+            # with the node, the components backing a service start together (one of them
+            # reports it running: health waits for that)
+            backed = {svc for c in names if c in self._idle for svc in self._idle[c][1]}
+            names = [*names, *(c for c, (_, backs) in self._idle.items() if c not in names and backed.intersection(backs))]
+        for cname in names:
+            spec = self._idle.pop(cname, None)
+            if spec is None:
+                continue
+            entry, services = spec
+            log.info("component %s starts: it has work", cname)
+            if self._deciding:  # with the node: health is 503 until it serves, as any component
+                for svc in services or (cname,):
+                    self.set_status(svc, "starting")
+            # (woken once the node serves: the service answers already, and another component
+            # backing it may have reported it running; it is not taken out of service meanwhile)
+            self._tasks.create_task(self._run_component(cname, entry, services), name=cname)
+
+    def _idle_start_now(self, cname: str) -> bool:
+        """Whether idle component `cname` starts with the node: a setting wants it, or its
+        services were called before the node ran."""
+        idle = registry.IDLE[cname]
+        if idle.start_if is not None:
+            raw = (self.config.setting(idle.start_if) or "").strip().lower()
+            if raw and raw not in ("0", "0.0", "false", "no", "off"):
+                return True
+        return registry.COMPONENT_PACKAGES[cname] in self._reached
+
+    async def _tables_with_rows(self) -> set[str]:
+        """Which of the idle components' wake tables hold a row."""
+        tables = sorted({t for c in self._idle for t in registry.IDLE[c].tables})
+        if not tables:
+            return set()
+
+        def look(txn: Txn) -> set[str]:
+            return {t for t in tables if txn.scan(t, limit=1)}
+
+        found: set[str] = await self.store.read(look)
+        return found
+
+    async def _wake_on_tables(self) -> None:
+        found = await self._tables_with_rows()
+        if found:
+            self._start_idle([c for c in self._idle if found.intersection(registry.IDLE[c].tables)])
+
+    async def _watch_idle(self, interval: float) -> None:
+        """While some component idles, look for rows in its wake tables every `interval`
+        seconds (work another node wrote to a shared store, or written around the API)."""
+        while self._idle:
+            await asyncio.sleep(interval)
+            try:
+                await self._wake_on_tables()
+            except Exception:  # a store hiccup: look again next time
+                log.warning("could not look for idle components' work", exc_info=True)
+
+    def ready(self) -> bool:
+        """Whether the node serves (/_gureum/health answers 200): every component runs, idles or
+        is turned off."""
+        return all(state["state"] in ("running", "disabled", "idle") for state in self.component_states().values())
 
     @property
     def running(self) -> bool:
@@ -291,9 +417,11 @@ class App:
                     pass
             async with asyncio.TaskGroup() as tg:
                 self._tasks = tg
+                self._loop = loop
                 for sink, sink_name in ((self._logs, "logs-writer"), (self._ledger, "billing-ledger")):
                     if sink is not None:  # used before the node ran
                         self.spawn(sink.run(), sink_name)
+                lazy = self.settings(ComponentSettings).lazy and not self.is_agent
                 for cname, (entry, services) in registry.COMPONENTS.items():
                     if self.is_agent and cname not in registry.AGENT_COMPONENTS:
                         continue
@@ -303,9 +431,18 @@ class App:
                         for svc in services or (cname,):
                             self.set_status(svc, "disabled", "turned off by configuration")
                         continue
+                    if lazy and cname in registry.IDLE:
+                        self._idle[cname] = (entry, services)
+                        continue
                     for svc in services or (cname,):
                         self.set_status(svc, "starting")
                     tg.create_task(self._run_component(cname, entry, services), name=cname)
+                self._start_idle([c for c in self._idle if self._idle_start_now(c)])
+                if self._idle:
+                    await _best_effort(self._wake_on_tables(), "look for idle components' work")
+                self._deciding = False
+                if self._idle:
+                    self.spawn(self._watch_idle(self.settings(ComponentSettings).wake_interval), "idle-components")
                 roster = await self._join_roster()
                 if on_ready is not None:
                     on_ready(self)
@@ -339,7 +476,8 @@ class App:
         return roster
 
     def running_components(self) -> list[str]:
-        """The components this node started (not turned off by configuration)."""
+        """The components this node runs (not turned off by configuration): started, or idle
+        until they have work."""
         return [c for c in self._components if c not in self._disabled]
 
     def stop(self) -> None:
@@ -372,6 +510,7 @@ class App:
                 if pattern.fullmatch(host):
                     answer = await registry.load_entry(entry)(self, request)
                     if answer is not None:
+                        self.wake_package(registry.package_of(entry))
                         return answer
         for prefix, entries in registry.EDGE_ROUTES.items():
             # A SigV4-signed /v2/... may be an S3 request for bucket "v2"; no bucket name starts
@@ -382,6 +521,7 @@ class App:
                 for entry in entries:
                     answer = await registry.load_entry(entry)(self, request)
                     if answer is not None:
+                        self.wake_package(registry.package_of(entry))
                         return answer
         if path.startswith("/_gureum/"):
             from gureum import internal
@@ -389,10 +529,16 @@ class App:
             return await internal.handle(self, request)
         method_entry = registry.METHOD_ROUTES.get(request.method)
         if method_entry is not None:
+            self.wake_package(registry.package_of(method_entry))
             return await registry.load_entry(method_entry)(self, request)
         from gureum.aws import edge
 
         return await edge.handle(self, request)
+
+
+def _also(cname: str) -> tuple[str, ...]:
+    idle = registry.IDLE.get(cname)
+    return idle.also if idle is not None else ()
 
 
 class _Shutdown(Exception):

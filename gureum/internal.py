@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def health(app: App) -> dict[str, Any]:
-    """The node's state: `ready` once every enabled component serves, each service's and
+    """The node's state: `ready` once every enabled component serves or idles (gureum/app.py), each service's and
     component's state (a service "resetting" while POST /_gureum/reset drops its state). In strict auth mode (a shared cloud) it says nothing about the host:
     no data directory, endpoints or version, only states."""
     from gureum.reset import resetting
@@ -30,7 +30,7 @@ def health(app: App) -> dict[str, Any]:
     for name in resetting(app):
         services[name] = {"state": "resetting"}
     components = app.component_states()
-    ready = all(c["state"] in ("running", "disabled") for c in components.values())
+    ready = app.ready()
     doc: dict[str, Any] = {"ready": ready, "services": services, "components": components}
     if app.config.auth == "strict":
         return doc

@@ -1,6 +1,7 @@
 """Settings of the node itself rather than of one service package (gureum/settings.py): the
 HTTP listener's limits (`http.*`), the edge (`api.*`), where shared bytes live (`storage.*`),
-the root keys (`auth.*`), billing checkpoints (`billing.*`) and the node roster (`roster.*`). `App.read_settings` reads
+the root keys (`auth.*`), billing checkpoints (`billing.*`), the node roster (`roster.*`) and when components start
+(`components.*`). `App.read_settings` reads
 these with every package's class at start-up.
 """
 
@@ -119,6 +120,20 @@ class RosterSettings:
     """heartbeats a node may miss before it is reported dead"""
 
 
+@dataclass(frozen=True)
+class ComponentSettings:
+    """When background components start (gureum/app.py; a manifest's `Idle`)."""
+
+    PREFIX: ClassVar[str] = "components"
+    lazy: bool = True
+    """keep a component whose manifest marks it idle stopped (its modules not imported) until
+    it has work; false: start every component with the node"""
+    wake_interval: float = 2.0
+    """seconds between looks, while some component idles, for rows in the store tables that
+    wake it (work another node handed out through a shared store)"""
+
+
 NODE_SETTINGS: tuple[type[Any], ...] = (
     TaskNetworkSettings, HttpSettings, ApiSettings, StorageSettings, AuthSettings, BillingSettings, RosterSettings,
+    ComponentSettings,
 )  # fmt: skip

@@ -213,6 +213,7 @@ def port(app: App, key: PortKey[P]) -> P:
     if factory is None:
         module, _, attr = spec.partition(":")
         factory = _factories[spec] = getattr(importlib.import_module(module), attr)
+    app.wake_package(registry.package_of(spec))  # its idle components start (gureum/app.py)
     impl = factory(app)
     if not isinstance(impl, key.kind):
         raise TypeError(f"{spec} does not implement the {key.name!r} port")

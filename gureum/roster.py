@@ -130,9 +130,12 @@ class Roster:
 
     async def counts(self) -> dict[str, dict[str, int]]:
         """What each service runs on this node, from the manifests' `status` hooks (a hook
-        that fails is left out, logged)."""
+        that fails is left out, logged). A package nobody called here and with no component
+        running here runs nothing: its hook is not loaded."""
         out: dict[str, dict[str, int]] = {}
         for package, entry in registry.STATUS_HOOKS.items():
+            if not self.app.reached(package):
+                continue
             try:
                 got = await registry.load_entry(entry)(self.app)
             except Exception:

@@ -182,6 +182,7 @@ def test_reset_answers_405_to_get_and_400_naming_unknown_services(node: GureumPr
 def test_reset_of_named_services_then_of_everything(node: GureumProcess, tmp_path: Path) -> None:
     with_task = containers_skip_reason() is None
     if with_task:
+        node.client("ecs").list_clusters()  # the ECS agent idles until ECS is first called (gureum/app.py)
         node.wait_service("ecs", "running", timeout=60)
     w = World(node, tmp_path)
     w.make(with_task=with_task)

@@ -123,6 +123,7 @@ async def handle(app: App, request: Request) -> Response:
         else:
             validate(spec, op.input, params)
         load_handlers(route.service)
+        app.wake_service(route.service)  # its idle components start (gureum/app.py)
         handler = find_handler(route.service, op.name)
         if handler is None:
             raise NotImplementedOperation(

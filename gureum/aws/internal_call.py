@@ -42,6 +42,7 @@ async def call(app: App, caller: Caller, service: str, operation: str, params: d
             params.setdefault(member, str(uuid.uuid4()))
     validate(spec, op.input, params)
     load_handlers(service)
+    app.wake_service(service)
     handler = find_handler(service, op.name)
     if handler is None:
         raise NotImplementedOperation("NotImplemented", f"gureum does not implement {service} {op.name} yet", 501)

@@ -12,7 +12,8 @@ Fields:
   first request to one of `services`.
 - `components`: background components `async def run(app) -> None` started after the HTTP
   listener is up, each with the services it backs (for /_gureum/health) and whether a
-  `gureum agent` runs it too.
+  `gureum agent` runs it too. A component with an `Idle` stays idle (not started, its
+  module not imported) until it has work: see `Idle`.
 - `edge_routes`: HTTP path prefixes on the main port that are not AWS APIs -> the
   `async def handle(app, request) -> Response | None` answering them. Two packages may
   route one prefix (execute-api's REST and HTTP APIs): a handler answering None ("not
@@ -56,13 +57,36 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Idle:
+    """When an idle component starts (issue 28: a node nobody uses holds little). It starts
+    once it has work, and then runs until the node stops:
+    - a service it backs, or one in `also`, is called (the AWS API, or another service's
+      internal call: gureum/aws/internal_call.py);
+    - its package is reached through a named port (gureum/ports.py) or answers one of its
+      edge, host or method routes (a registry push, a function URL...);
+    - one of `tables` (store tables) holds a row: checked when the node starts, then every
+      `components.wake_interval` seconds while some component idles, which finds work another
+      node handed out through a shared store and state written around the service's own API
+      (a port imported as a module, in the caller's transaction);
+    - the setting `start_if` is set and not false/0 (a setting that needs the component
+      from the start: `lambda.prewarm`; a listener's port given explicitly, `ses.smtp_port`).
+    `components.lazy=false` starts every component with the node."""
+
+    tables: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    start_if: str | None = None
+
+
+@dataclass(frozen=True)
 class Component:
-    """A background component: `entry` is "module:function" (`async def run(app)`)."""
+    """A background component: `entry` is "module:function" (`async def run(app)`); `idle`:
+    None starts it with the node, an `Idle` when it has work."""
 
     name: str
     entry: str
     backs: tuple[str, ...]
     on_agent: bool = False  # a `gureum agent` runs it as well
+    idle: Idle | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 
 def _discover() -> tuple[Manifest, ...]:
@@ -42,6 +42,22 @@ API_MODULES: dict[str, list[str]] = {
 COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     c.name: (c.entry, c.backs) for m in MANIFESTS for c in m.components
 }
+
+# component name -> its package (App wakes a package's idle components when it is reached).
+COMPONENT_PACKAGES: dict[str, str] = {c.name: m.package for m in MANIFESTS for c in m.components}
+
+# component name -> when it starts, for components idle until they have work (manifest `Idle`).
+IDLE: dict[str, Idle] = {c.name: c.idle for m in MANIFESTS for c in m.components if c.idle is not None}
+
+# AWS service name -> the package serving it.
+SERVICE_PACKAGES: dict[str, str] = {s: m.package for m in MANIFESTS for s in m.services}
+
+
+def package_of(entry: str) -> str | None:
+    """The service package an entry ("gureum.services.<package>.module:attribute") is in."""
+    parts = entry.split(":", 1)[0].split(".")
+    return parts[2] if len(parts) > 3 and parts[:2] == ["gureum", "services"] else None
+
 
 # What a `gureum agent` runs: the task agent, and a DNS server for its tasks' resolvers.
 AGENT_COMPONENTS: tuple[str, ...] = tuple(c.name for m in MANIFESTS for c in m.components if c.on_agent)

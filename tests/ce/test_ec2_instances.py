@@ -151,6 +151,7 @@ def test_a_t3_micro_registered_then_deregistered_costs_its_seconds_in_cost_explo
     g = GureumProcess(tmp_path / "data", extra_args=["--set", "billing.checkpoint_interval=0.5"])
     g.start()
     try:
+        g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         g.wait_service("ecs", "running")
         ecs, ce = g.client("ecs"), g.client("ce")
         cluster = ecs.create_cluster(clusterName=f"billed-{uuid.uuid4().hex[:6]}")["cluster"]["clusterName"]
@@ -220,6 +221,7 @@ def test_a_registered_instance_is_settled_at_its_last_checkpoint_after_kill_9(tm
     g = GureumProcess(tmp_path / "data", extra_args=["--set", "billing.checkpoint_interval=0.5"])
     g.start()
     try:
+        g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         g.wait_service("ecs", "running")
         ecs = g.client("ecs")
         inst = _register(ecs, ecs.create_cluster(clusterName="killed")["cluster"]["clusterName"], "t3.micro")

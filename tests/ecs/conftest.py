@@ -11,6 +11,7 @@ from .test_api import uniq
 @pytest.fixture(scope="module")
 def image(gureum, tmp_path_factory):
     """127.0.0.1:<port>/<repo>:v1 — busybox with an index page, Env FOO=from-image, WorkingDir /var/www."""
+    gureum.client("ecs").list_clusters()  # the ECS agent idles until ECS is first called (gureum/app.py)
     gureum.wait_service("ecs", "running")
     layout = tmp_path_factory.mktemp("ecs-image") / "layout"
     build_image(layout, "v1", env=["FOO=from-image", "PATH=/bin"], workdir="/var/www", extra_files={"/etc/motd": "layer two\n"})

@@ -89,6 +89,7 @@ def test_running_usage_is_checkpointed_and_settled_after_kill_9(tmp_path: Path) 
     g = GureumProcess(tmp_path / "data", extra_args=["--set", "billing.checkpoint_interval=0.5"])
     g.start()
     try:
+        g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         g.wait_service("ecs", "running")
         layout = build_image(tmp_path / "layout", "v1")
         g.client("ecr").create_repository(repositoryName="metered")
@@ -117,6 +118,7 @@ def test_running_usage_is_checkpointed_and_settled_after_kill_9(tmp_path: Path) 
         assert all(after_kill[i]["running"] and after_kill[i]["seconds"] >= rows[i]["seconds"] for i in ids), after_kill
 
         g.start()
+        g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         g.wait_service("ecs", "running")
         ecs = g.client("ecs")
         for arn in arns:

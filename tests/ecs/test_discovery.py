@@ -110,6 +110,7 @@ def test_after_kill_9_cloud_map_answers_only_the_tasks_that_run(fresh_gureum, tm
     from .test_api import wait_status
 
     g = fresh_gureum
+    g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
     g.wait_service("ecs", "running")
     g.wait_service("route53", "running")
     layout = build_image(tmp_path / "layout", "v1")
@@ -130,6 +131,7 @@ def test_after_kill_9_cloud_map_answers_only_the_tasks_that_run(fresh_gureum, tm
 
     g.kill9()
     g.start()
+    g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
     g.wait_service("ecs", "running")
     # reconciled before the agent reports running: no answer names a task that died
     assert not set(resolve(g, f"web.{name}")) & set(old.values())

@@ -131,6 +131,7 @@ def function(gureum) -> Iterator[Callable[[str], str]]:
 
 @pytest.mark.parametrize("builder", BUILDERS)
 def test_images_from_common_builders_run_as_tasks_and_functions(builder, gureum, tmp_path, bootstrap, context, function, request):
+    gureum.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
     gureum.wait_service("ecs", "running")
     uri = _build(builder, gureum, tmp_path, bootstrap, context, request)
 

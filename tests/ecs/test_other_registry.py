@@ -72,6 +72,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GureumProc
         run("skopeo", "copy", "--dest-tls-verify=false", f"oci:{layout}:v1", f"docker://127.0.0.1:{open_port}/tools/busybox:v1")
         run("skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", f"{USER}:{PASSWORD}", f"oci:{layout}:v1", f"docker://127.0.0.1:{private_port}/team/busybox:v1")
         g.start()
+        g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         g.wait_service("ecs", "running")
         yield g, f"127.0.0.1:{open_port}/tools/busybox:v1", f"127.0.0.1:{private_port}/team/busybox:v1"
     finally:

@@ -27,6 +27,7 @@ def test_clean_shutdown_gives_stopped_tasks_the_host_reason_and_removes_its_brid
     g = GureumProcess(tmp_path / "data", extra_args=["--set", f"ecs.bridge={bridge}", "--set", f"ecs.subnet={subnet}"])
     g.start()
     try:
+        g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         g.wait_service("ecs", "running")
         layout = build_image(tmp_path / "layout", "v1")
         g.client("ecr").create_repository(repositoryName="shutdown")
@@ -45,6 +46,7 @@ def test_clean_shutdown_gives_stopped_tasks_the_host_reason_and_removes_its_brid
         assert not Path(f"/sys/class/net/{bridge}").exists()  # and its addresses with it
 
         g.start()
+        g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         g.wait_service("ecs", "running")
         task = g.client("ecs").describe_tasks(tasks=[arn])["tasks"][0]
         assert task["lastStatus"] == "STOPPED"
@@ -63,6 +65,7 @@ def test_shutdown_cuts_short_a_stop_already_under_way(tmp_path: Path, sig: int) 
     g = GureumProcess(tmp_path / "data")
     g.start()
     try:
+        g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         g.wait_service("ecs", "running")
         layout = build_image(tmp_path / "layout", "v1")
         g.client("ecr").create_repository(repositoryName="slowstop")
@@ -81,6 +84,7 @@ def test_shutdown_cuts_short_a_stop_already_under_way(tmp_path: Path, sig: int) 
         assert g.stop(sig, timeout=15) == 0  # a clean exit, not the harness's SIGKILL
 
         g.start()
+        g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         g.wait_service("ecs", "running")
         task = g.client("ecs").describe_tasks(tasks=[arn])["tasks"][0]
         assert task["lastStatus"] == "STOPPED"

@@ -139,6 +139,7 @@ def own_gureum(tmp_path_factory):  # type: ignore[no-untyped-def]
     proc = GureumProcess(tmp_path_factory.mktemp("dns-gureum") / "data", extra_args=["--set", f"ecs.bridge={BRIDGE}", "--set", f"ecs.subnet={SUBNET}"])
     proc.start()
     try:
+        proc.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
         proc.wait_service("ecs", "running", timeout=90)
         proc.wait_service("route53", "running")
         yield proc

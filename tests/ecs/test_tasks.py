@@ -328,6 +328,7 @@ def test_tasks_of_a_killed_gureum_are_stopped_and_cleaned_up_on_restart(fresh_gu
     import subprocess
 
     g = fresh_gureum
+    g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
     g.wait_service("ecs", "running")
     layout = build_image(tmp_path / "layout", "v1")
     g.client("ecr").create_repository(repositoryName="restart")
@@ -342,6 +343,7 @@ def test_tasks_of_a_killed_gureum_are_stopped_and_cleaned_up_on_restart(fresh_gu
     assert netns in subprocess.run(["ip", "netns", "list"], check=False, capture_output=True, text=True).stdout
     g.kill9()
     g.start()
+    g.client("ecs").list_clusters()  # the ECS agent idles until ECS is called
     g.wait_service("ecs", "running")
     ecs = g.client("ecs")
     task = wait_status(ecs, arn, "STOPPED")

@@ -34,7 +34,9 @@ def _function(g: Any) -> str:
                                   Code={"ZipFile": _zip(RECORDER)})["FunctionArn"]
     except Exception as exc:  # noqa: BLE001 - Lambda may not be available on this machine
         pytest.skip(f"Lambda is not available: {exc}")
-    if "lambda" not in g.health()["services"] or g.health()["services"]["lambda"]["state"] != "running":
+    try:  # its engine started with the first Lambda call (an idle component until then)
+        g.wait_service("lambda", "running", timeout=60)
+    except RuntimeError:
         pytest.skip(f"Lambda is not running: {g.health()['services'].get('lambda')}")
     return arn
 

@@ -22,7 +22,9 @@ the default) or without.
 
 Each node keeps its own caches (per API and stage, sized by the cluster's size), dropped when
 the stage's cluster changes and on FlushStageCache's event (cache_cluster.CACHE_TOPIC, from any
-node). CacheHitCount and CacheMissCount go to AWS/ApiGateway per ApiName and per ApiName and Stage.
+node). Nothing is kept before this node follows other nodes' flushes (directory.py `Following`:
+the caches are made on a node's first cached request, and a flush another node commits before
+the follower's start would be missed), nor an answer read while a flush came in. CacheHitCount and CacheMissCount go to AWS/ApiGateway per ApiName and per ApiName and Stage.
 """
 
 from __future__ import annotations
@@ -63,9 +65,16 @@ class StageCaches:
 
     def __init__(self, app: App) -> None:
         self._caches: dict[tuple[str, str], tuple[float, Lru]] = {}
-        follow(app, cache_cluster.CACHE_TOPIC, self._on_flush)
+        self.generation = 0  # bumped by every flush: an answer read before one is not kept
+        self.following = follow(app, cache_cluster.CACHE_TOPIC, self._on_flush)
+
+    def keeps(self) -> bool:
+        """Whether an answer read from now on may be kept: only once other nodes' flushes reach
+        this node (before, a flush committed meanwhile would never empty the cache)."""
+        return self.following.ready
 
     def _on_flush(self, event: Event) -> None:
+        self.generation += 1
         api, stage = event.data.get("api"), event.data.get("stage")
         for key in [k for k in self._caches if k[0] == api and stage in (None, k[1])]:
             self._caches[key][1].clear()
@@ -171,8 +180,9 @@ async def serve(app: App, caches: StageCaches, served: Served, match: Match, cal
             _metric(app, served, call, "CacheHitCount")
             return Response(hit.status, [*hit.headers, *extra], hit.body)
     _metric(app, served, call, "CacheMissCount")
+    keep, generation = caches.keeps(), caches.generation
     response = await run()
-    if isinstance(response.body, bytes):
+    if keep and generation == caches.generation and isinstance(response.body, bytes):
         lru.put(key, Entry(response.status, tuple(response.headers), response.body, time.time() + ttl))
     response.headers += extra
     return response

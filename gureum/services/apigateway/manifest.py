@@ -3,7 +3,7 @@ execute-api's front door (the Host route and /_aws/execute-api/) is shared with
 apigatewayv2's HTTP and WebSocket APIs: these handlers answer None for an id that is not a
 REST API, and the request passes on."""
 
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 EXECUTE_API_HOST = r"(?P<api>[a-z0-9]{10})\.execute-api(?:\.[a-z0-9-]+)?\.(?:localhost|amazonaws\.com)(?::\d+)?"
 # Custom domain names: any dotted host name (asked after execute-api's; None unless it is one).
@@ -23,10 +23,13 @@ MANIFEST = Manifest(
     model_patches={"apigateway": "gureum.services.apigateway.model_patches:PATCHES"},
     denials={"apigateway": Denial("AccessDeniedException")},
     # custom domain names' regional/edge names and Route 53 aliases to them in gureum's DNS
-    components=(Component("apigateway-dns", "gureum.services.apigateway.dns_names:run", ("apigateway",)),
+    components=(Component("apigateway-dns", "gureum.services.apigateway.dns_names:run", ("apigateway",),
+                          idle=Idle(("apigw_domains",), also=("apigatewayv2",))),
                 # stage cache clusters billed by the hour (cache_cluster.py)
-                Component("apigateway-cache-meter", "gureum.services.apigateway.cache_meter:run", ("apigateway",)),
+                Component("apigateway-cache-meter", "gureum.services.apigateway.cache_meter:run", ("apigateway",),
+                          idle=Idle(("apigw_stages",))),
                 # custom domain names over HTTPS with their ACM certificates, and mutual TLS
-                Component("apigateway-https", "gureum.services.apigateway.https_domains:run", ("apigateway",))),
+                Component("apigateway-https", "gureum.services.apigateway.https_domains:run", ("apigateway",),
+                          idle=Idle(("apigw_domains",), also=("apigatewayv2",), start_if="apigateway.https_port"))),
     settings="gureum.services.apigateway.settings:ApiGatewaySettings",
 )

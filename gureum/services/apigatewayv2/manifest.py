@@ -5,7 +5,7 @@ it answers None for ids that are not REST APIs); this package answers every othe
 unknown ones included."""
 
 from gureum.services.apigateway.manifest import CUSTOM_DOMAIN_HOST
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 _EXECUTE_API_HOST = r"(?P<api>[a-z0-9]{10})\.execute-api(?:\.[a-z0-9-]+)?\.(?:localhost|amazonaws\.com)(?::\d+)?"
 
@@ -15,7 +15,8 @@ MANIFEST = Manifest(
     api_modules={"apigatewayv2": ("gureum.services.apigatewayv2.api", "gureum.services.apigatewayv2.api_models",
                                   "gureum.services.apigatewayv2.domains_api", "gureum.services.apigatewayv2.vpclinks_api"),
                  "apigatewaymanagementapi": ("gureum.services.apigatewayv2.management",)},
-    components=(Component("apigatewayv2", "gureum.services.apigatewayv2.component:run", ("apigatewayv2",)),),
+    components=(Component("apigatewayv2", "gureum.services.apigatewayv2.component:run", ("apigatewayv2",),
+                          idle=Idle(("apigwv2_apis", "apigwv2_connections"))),),
     host_routes={_EXECUTE_API_HOST: "gureum.services.apigatewayv2.invoke:handle_host",
                  # custom domain names' mappings to HTTP APIs (apigateway's handler, asked first, serves REST APIs')
                  CUSTOM_DOMAIN_HOST: "gureum.services.apigatewayv2.domain_invoke:handle_domain"},

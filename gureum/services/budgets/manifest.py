@@ -1,6 +1,6 @@
 """Budgets' declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 MANIFEST = Manifest(
     package="budgets",
@@ -9,7 +9,7 @@ MANIFEST = Manifest(
     validation_errors={"budgets": "InvalidParameterException"},
     denials={"budgets": Denial("AccessDeniedException")},  # AWS: AccessDeniedException
     routing={"budgets": Routing(target_prefix="AWSBudgetServiceGateway")},
-    components=(Component("budgets", "gureum.services.budgets.evaluator:run", ("budgets",)),),
+    components=(Component("budgets", "gureum.services.budgets.evaluator:run", ("budgets",), idle=Idle(("budgets.budgets",))),),
     settings="gureum.services.budgets.settings:BudgetsSettings",
     reset="gureum.services.budgets.reset:reset",
 )

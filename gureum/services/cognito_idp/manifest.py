@@ -4,7 +4,7 @@ and OpenID configuration of each pool are at "/<pool id>/.well-known/..." (no S3
 name has the underscore of a pool id), the hosted UI's token endpoint at /oauth2/token and
 on a pool domain's host."""
 
-from gureum.services.manifest import Component, Manifest, Routing
+from gureum.services.manifest import Component, Idle, Manifest, Routing
 
 MANIFEST = Manifest(
     package="cognito_idp",
@@ -20,7 +20,7 @@ MANIFEST = Manifest(
     },
     host_routes={r"(?P<domain>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.auth\.(?:[a-z0-9-]+\.amazoncognito\.com|localhost)(?::\d+)?":
                  "gureum.services.cognito_idp.http:handle_domain"},
-    components=(Component("cognito-idp-sweep", "gureum.services.cognito_idp.sweep:run", ("cognito-idp",)),),
+    components=(Component("cognito-idp-sweep", "gureum.services.cognito_idp.sweep:run", ("cognito-idp",), idle=Idle(("cognito_pools",))),),
     settings="gureum.services.cognito_idp.settings:CognitoSettings",
     reset="gureum.services.cognito_idp.reset:reset",
 )

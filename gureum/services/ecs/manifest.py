@@ -1,6 +1,6 @@
 """ECS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 MANIFEST = Manifest(
     package="ecs",
@@ -8,7 +8,7 @@ MANIFEST = Manifest(
     api_modules={"ecs": ("gureum.services.ecs.api", "gureum.services.ecs.unavailable", "gureum.services.ecs.api_deployments",
                           "gureum.services.ecs.api_agent")},
     # the task agent and the service scheduler; an agent node runs the task agent too
-    components=(Component("ecs", "gureum.services.ecs.agent:run", ("ecs",), on_agent=True),),
+    components=(Component("ecs", "gureum.services.ecs.agent:run", ("ecs",), on_agent=True, idle=Idle(("ecs.clusters", "ecs.tasks"))),),
     validation_errors={"ecs": "InvalidParameterException"},
     routing={"ecs": Routing(target_prefix="AmazonEC2ContainerServiceV20141113")},
     settings="gureum.services.ecs.settings:EcsSettings",

@@ -1,7 +1,7 @@
 """Lambda's declaration for the registry (see gureum/services/manifest.py). Input that
 fails the model answers `ValidationException`, the default."""
 
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 MANIFEST = Manifest(
     package="lambda_",
@@ -12,8 +12,9 @@ MANIFEST = Manifest(
                           "gureum.services.lambda_.function_policy", "gureum.services.lambda_.runtime_management",
                           "gureum.services.lambda_.capacity_providers", "gureum.services.lambda_.durable_api")},
     components=(
-        Component("lambda", "gureum.services.lambda_.engine:run", ("lambda",)),  # scheduler, event queue, URLs
-        Component("lambda-esm", "gureum.services.lambda_.esm_poller:run", ("lambda",)),  # SQS event sources
+        Component("lambda", "gureum.services.lambda_.engine:run", ("lambda",),
+                  idle=Idle(("lambda.functions",), start_if="lambda.prewarm")),  # scheduler, event queue, URLs
+        Component("lambda-esm", "gureum.services.lambda_.esm_poller:run", ("lambda",), idle=Idle(("lambda.esm",))),  # SQS event sources
     ),
     edge_routes={
         "/_gureum/lambda/code/": "gureum.services.lambda_.code_urls:handle",  # GetFunction's Code.Location

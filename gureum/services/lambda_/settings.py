@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
-from gureum.services.lambda_.runtimes.lifecycle import parse_date
 from gureum.settings import SettingError, parse_bool
 
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
@@ -58,6 +57,11 @@ class LambdaSettings:
     @property
     def pinned_date(self) -> date | None:
         """lambda.runtime_date as a date (None: the real date)."""
+        if not self.runtime_date.strip():
+            return None
+        # (the runtimes package loads the sandbox's modules: only for a pinned date)
+        from gureum.services.lambda_.runtimes.lifecycle import parse_date
+
         try:
             return parse_date("lambda.runtime_date", self.runtime_date)
         except ValueError as exc:

@@ -1,6 +1,6 @@
 """CloudWatch Logs' declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 MANIFEST = Manifest(
     package="logs",
@@ -10,9 +10,11 @@ MANIFEST = Manifest(
                           "gureum.services.logs.api_insights", "gureum.services.logs.api_live_tail",
                           "gureum.services.logs.api_deliveries", "gureum.services.logs.api_transformers",
                           "gureum.services.logs.api_more", "gureum.services.logs.api_unserved")},
-    components=(Component("logs-subscriptions", "gureum.services.logs.subscriptions:run", ("logs",)),
-                Component("logs-exports", "gureum.services.logs.exports:run", ("logs",)),
-                Component("logs", "gureum.services.logs.scheduled_queries:run", ("logs",))),
+    components=(Component("logs-subscriptions", "gureum.services.logs.subscriptions:run", ("logs",),
+                          idle=Idle(("logs.subscription_filters", "logs.subscription_outbox"))),
+                Component("logs-exports", "gureum.services.logs.exports:run", ("logs",), idle=Idle(("logs.export_tasks",))),
+                Component("logs", "gureum.services.logs.scheduled_queries:run", ("logs",),
+                          idle=Idle(("logs.scheduled_queries",)))),
     edge_routes={"/_gureum/logs/": "gureum.services.logs.http:handle"},  # metric filters' datapoints
     validation_errors={"logs": "InvalidParameterException"},
     routing={"logs": Routing(target_prefix="Logs_20140328")},

@@ -1,6 +1,6 @@
 """Route 53's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 MANIFEST = Manifest(
     package="route53",
@@ -17,7 +17,7 @@ MANIFEST = Manifest(
     components=(
         # the authoritative DNS server; an agent runs one for its tasks' resolvers
         Component("dns", "gureum.services.route53.server:run", ("route53",), on_agent=True),
-        Component("route53-health", "gureum.services.route53.health:run", ("route53",)),  # probes
+        Component("route53-health", "gureum.services.route53.health:run", ("route53",), idle=Idle(("route53.healthchecks",))),  # probes
     ),
     validation_errors={"route53": "InvalidInput"},
     routing={"route53": Routing(rest=True)},

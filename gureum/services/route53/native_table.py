@@ -33,9 +33,9 @@ Keys and values:
        zone's negative SOA wire (engine.py `_nxdomain`); b empty
 
 Invariants: an entry is written whole before its slot is published (one aligned 4-byte
-store; x86 keeps stores in order) and never changes until the next clear (an "R" entry is
-replaced by writing a new entry and re-pointing its slot: a reader sees the old or the new); a clear makes seq
-odd, empties the slots, resets the entries and flags, and makes seq even again. A reader
+ store; x86 keeps stores in order) and never changes until the next clear (an "R" entry is
+ replaced by writing a new entry and re-pointing its slot: a reader sees the old or the new); a clear makes seq
+ odd, empties the slots (every one, each time: their pages are punched out of the memfd), resets the entries and flags, and makes seq even again. A reader
 reads seq, answers, re-reads seq, and forwards the query to Python when seq was odd or
 moved: readers never block and never send an answer from a table being cleared. Counters
 survive clears (indexes stay bound to their (account, zone, unit) for the table's life).
@@ -103,12 +103,25 @@ class AnswerTable:
         with self._lock:
             u64 = self._u64
             u64[1] += 1
-            self.mm[self.slots_off : self.slots_off + 4 * self.nslots] = bytes(4 * self.nslots)
+            self._zero_slots()
             self._u32[5] = flags
             self._used = 0
             self._count = 0
             self._keys.clear()
             u64[1] += 1
+
+    def _zero_slots(self) -> None:
+        """Every slot reads 0 again: the memfd's pages under them are given back (a hole
+        punched in the shared file: every mapping reads zeros, and an empty table holds no
+        memory), or, where that is refused, written with zeros."""
+        start, length = self.slots_off, 4 * self.nslots
+        if start % mmap.PAGESIZE == 0 and length % mmap.PAGESIZE == 0 and hasattr(mmap, "MADV_REMOVE"):
+            try:
+                self.mm.madvise(mmap.MADV_REMOVE, start, length)
+                return
+            except OSError:
+                pass
+        self.mm[start : start + length] = bytes(length)
 
     @property
     def flags(self) -> int:

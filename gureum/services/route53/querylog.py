@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import dns.rcode
@@ -24,7 +25,6 @@ import dns.rdatatype
 from gureum.aws import arn as arns
 from gureum.aws.dispatch import RequestContext, operation
 from gureum.aws.errors import AwsError
-from gureum.services.logs import port as logs
 from gureum.services.route53 import engine as engine_mod
 from gureum.services.route53 import model, paging
 from gureum.store import Txn
@@ -68,6 +68,8 @@ def create(txn: Txn, account: str, zone_id: str, arn: str) -> dict:
         raise AwsError.modeled(
             "route53", "InvalidInput", "The CloudWatch Logs log group must be in the us-east-1 region."
         )
+    from gureum.services.logs import port as logs  # the Logs model: only when a config is made
+
     if not logs.group_exists(txn, arn_account, region, group):
         raise NoSuchCloudWatchLogsLogGroup()
     if any(d["HostedZoneId"] == zid for _k, d in txn.scan(QUERYLOG, f"{account}/")):
@@ -97,9 +99,11 @@ def load_all(txn: Txn) -> list[dict]:
 
 
 class QueryLogger:
-    """Buffers answered queries and writes Route 53's log lines in batches."""
+    """Buffers answered queries and writes Route 53's log lines in batches. `writer` gives
+    the log writer (`app.logs`), asked for on the first flush with lines: a server whose
+    zones log no queries starts no writer."""
 
-    def __init__(self, engine: engine_mod.Engine, writer: Any, interval: float = 1.0) -> None:
+    def __init__(self, engine: engine_mod.Engine, writer: Callable[[], Any], interval: float = 1.0) -> None:
         self.engine = engine
         self.writer = writer
         self.interval = interval
@@ -144,7 +148,7 @@ class QueryLogger:
     def flush(self) -> None:
         """Hand the buffered lines to the log writer (every `interval` seconds: server.run)."""
         for (account, region, group, stream), events in self.lines().items():
-            self.writer.append(account, region, group, stream, events)
+            self.writer().append(account, region, group, stream, events)
 
 
 # --- handlers ----------------------------------------------------------------------------------

@@ -389,15 +389,17 @@ def meter_queries(app: App, engine: Engine, metrics: bool = True, native: Native
     once when the node stops): one row per (account, zone, unit) at the ledger's next flush;
     and (`metrics`: not while the node stops) to CloudWatch as AWS/Route53 DNSQueries per
     HostedZoneId (us-east-1), as AWS emits it."""
-    from gureum.services.cloudwatch import port as cloudwatch
-
     if native is not None:
         native.drain()  # what the native workers answered
     per_zone: dict[tuple[str, str], int] = {}
     for (account, zone_id, unit), n in engine.take_metered().items():
         app.ledger.add(account, "global", "route53", unit, zone_id, n)
         per_zone[(account, zone_id)] = per_zone.get((account, zone_id), 0) + n
-    for (account, zone_id), n in per_zone.items() if metrics else ():
+    if not per_zone or not metrics:
+        return
+    from gureum.services.cloudwatch import port as cloudwatch  # once some zone was asked
+
+    for (account, zone_id), n in per_zone.items():
         cloudwatch.emit(app, account, "us-east-1", "AWS/Route53", "DNSQueries", {"HostedZoneId": zone_id}, float(n), "Count")
 
 
@@ -466,7 +468,7 @@ async def run(app: App) -> None:
     settings = app.settings(Route53Settings)
     engine = Engine(private_views=PrivateViews.from_setting(settings.private_views))
     server = DnsServer(engine)
-    server.query_logger = querylog.QueryLogger(engine, app.logs, settings.query_log_interval)
+    server.query_logger = querylog.QueryLogger(engine, lambda: app.logs, settings.query_log_interval)
     follower = Follower(server, app.store, model.EVENT_TOPIC)
     try:
         await follower.changes.start()  # before the snapshot: no change falls in between

@@ -18,7 +18,6 @@ import ipaddress
 import logging
 from typing import TYPE_CHECKING, Any
 
-import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
@@ -171,6 +170,8 @@ def _one(query: dns.message.Message, rrsets: list[dns.rrset.RRset], first: bool)
 # --- NOTIFY ------------------------------------------------------------------------------------------
 async def notify(zone_name: str, serial: int, soa: dns.rrset.RRset | None, target: tuple[str, int]) -> bool:
     """Send NOTIFY (RFC 1996) until the secondary acknowledges it or the tries run out."""
+    import dns.asyncquery  # with its backends and TLS/QUIC helpers: only when notifying
+
     msg = dns.message.make_query(zone_name, dns.rdatatype.SOA)
     msg.flags = dns.flags.AA  # (flags hold the opcode too: set them first)
     msg.set_opcode(dns.opcode.NOTIFY)

@@ -4,7 +4,10 @@ from route53's live DNS server (the `dns` slot, through route53's port) and keep
 It waits for the DNS server, loads every TLD's delegations from the store, then follows
 "route53domains.registry" events (this node's at once, other nodes' by polling the change
 log): an event marks its TLD dirty and the TLD's zone is rebuilt from the store and served
-under a new version (a TLD zone is rebuilt whole: registries here are small).
+under a new version (a TLD zone is rebuilt whole: registries here are small). Once the root
+and every TLD are served it publishes itself in the ZONES slot (slots.py: the resolver waits
+for that before iterating from the root). It idles until Route 53 Domains has work or the
+resolver asks for the root (gureum/app.py `wake_component`).
 Where the name servers are: `domains.nameserver_address`, else the DNS server's own address
 (a wildcard listen address means loopback)."""
 
@@ -20,6 +23,7 @@ from gureum.services.route53 import port as route53
 from gureum.services.route53.slots import DNS
 from gureum.services.route53domains import model, registry
 from gureum.services.route53domains.settings import DomainsSettings
+from gureum.services.route53domains.slots import ZONES
 
 if TYPE_CHECKING:
     from gureum.app import App
@@ -87,6 +91,7 @@ async def run(app: App) -> None:
         for tld in zones.tlds:
             zones.serve_tld(tld, await app.store.read(functools.partial(model.delegations, tld=tld)))
         app.every(1.0, follower.poll, name="domains-registry-follow")
+        app.parts.put(ZONES, zones)
         app.set_status("route53domains", "running")
         while True:
             await zones.wake.wait()

@@ -8,6 +8,8 @@ MANIFEST = Manifest(
     api_modules={"route53resolver": ("gureum.services.route53resolver.api", "gureum.services.route53resolver.api_configs")},
     components=(
         # the recursive resolver (resolver.port), iterating from the registry's root
+        # started with the node, not idle: clients (dig, a stub resolver, the sandboxes of Lambda
+        # and ECS) send it packets without calling any API first, and a packet wakes nothing
         Component("resolver", "gureum.services.route53resolver.server:run", ("route53resolver",)),
     ),
     validation_errors={"route53resolver": "ValidationException"},

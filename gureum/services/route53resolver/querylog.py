@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import dns.rcode
@@ -24,7 +25,6 @@ import dns.rdatatype
 
 from gureum.aws import arn as arns
 from gureum.aws import paging
-from gureum.services.logs import port as logs
 from gureum.services.route53resolver import model
 from gureum.services.route53resolver.cache import Answer
 from gureum.store import Txn
@@ -51,6 +51,8 @@ def create_config(txn: Txn, account: str, region: str, p: Doc) -> Doc:
         g_region, g_account, group = arns.logs_group_parts(dest)
     except arns.BadArn:
         raise err("InvalidParameterException", f"[RSLVR-00601] The destination {dest} is not a log group ARN.", FieldName="DestinationArn") from None
+    from gureum.services.logs import port as logs  # the Logs model: only when a config is made
+
     if g_account != account or g_region != region or not logs.group_exists(txn, g_account, g_region, group):
         raise err("ResourceNotFoundException", f"[RSLVR-00602] The log group {dest} does not exist.", ResourceType="LogGroup")
     model._idempotent(txn, account, region, "querylog", p["CreatorRequestId"])
@@ -145,9 +147,10 @@ def targets(txn: Txn) -> list[Target]:
 
 class QueryLogger:
     """Buffers answered queries (the hot path appends a tuple) and writes AWS's JSON records
-    into the log writer at each flush."""
+    into the log writer at each flush. `writer` gives the log writer (`app.logs`), asked for
+    on the first flush with records: a resolver that logs no queries starts no writer."""
 
-    def __init__(self, writer: Any) -> None:
+    def __init__(self, writer: Callable[[], Any]) -> None:
         self.writer = writer
         self.targets: list[Target] = []
         self._buf: list[tuple[float, str, int, str, int, bool, Answer]] = []
@@ -180,4 +183,4 @@ class QueryLogger:
                     record.update(answer.firewall)
                 out.setdefault(target, []).append((int(ts * 1000), json.dumps(record, separators=(",", ":"))))
         for (account, region, group, vpc), events in out.items():
-            self.writer.append(account, region, group, vpc, events)
+            self.writer().append(account, region, group, vpc, events)

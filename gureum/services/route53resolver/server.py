@@ -2,7 +2,12 @@
 (UDP and TCP; a free port when that one is taken, named in the banner), and more listeners
 for inbound endpoints (`listen`). Around wire.py (bytes in, bytes out) and iterate.py
 (resolution), with the network: upstream queries go to gureum's DNS server (the `dns` slot)
-or to forward targets, through dnspython's asyncio queries."""
+or to forward targets, through dnspython's asyncio queries.
+
+It iterates from the registry's root, which route53domains' `domains-registry` component
+serves: that component idles until Route 53 Domains has work (gureum/app.py), so the first
+query resolved (not one answered from the cache) wakes it and waits, up to `WAIT_FOR_ROOT`
+seconds, until the root and TLD zones are served (route53domains' ZONES slot)."""
 
 from __future__ import annotations
 
@@ -10,9 +15,9 @@ import asyncio
 import logging
 import socket
 import struct
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import dns.asyncquery
 import dns.message
 import dns.name
 import dns.rcode
@@ -20,6 +25,7 @@ import dns.rdatatype
 import dns.rrset
 
 from gureum.services.route53.slots import DNS
+from gureum.services.route53domains.slots import ZONES
 from gureum.services.route53resolver.cache import Answer, Cache
 from gureum.services.route53resolver.fwdecide import Firewall
 from gureum.services.route53resolver.iterate import Resolver, Server
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gureum.resolver")
 WILDCARDS = ("0.0.0.0", "::", "")
+WAIT_FOR_ROOT = 10.0  # seconds the first resolution waits for the registry's zones (then: without)
 
 
 class _UdpReader:
@@ -90,10 +97,20 @@ class ResolverServer:
         self.inbound: set[str] = set()  # addresses listened on for inbound endpoints (rules.py)
         self._closers: list[Any] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        # before the first resolution: wake the registry's root and wait for it (run() sets it)
+        self.root_served: Callable[[], Awaitable[None]] | None = None
+
+    async def _wait_for_root(self) -> None:
+        gate = self.root_served
+        if gate is not None:
+            await gate()
+            self.root_served = None
 
     async def resolve(self, name: dns.name.Name, rdtype: int) -> tuple[Answer, int]:
         """The answer a client gets: DNS Firewall's decision first (fwdecide.py), then the
         resolution."""
+        if self.root_served is not None:
+            await self._wait_for_root()
         decision = self.firewall.decide(name)
         if decision is not None and decision.alerts:
             for rule in decision.alerts:
@@ -130,6 +147,8 @@ class ResolverServer:
         return None
 
     async def send(self, q: dns.message.Message, server: Server, tcp: bool) -> dns.message.Message:
+        import dns.asyncquery  # with its backends and TLS/QUIC helpers: on the first iteration
+
         timeout = self.settings.query_timeout
         if tcp:
             return await dns.asyncquery.tcp(q, server[0], port=server[1], timeout=timeout)
@@ -226,7 +245,17 @@ async def run(app: App) -> None:
 
     rules = rules_mod.RuleIndex()
     server = ResolverServer(dns_server, settings, rules.forward_targets)
-    server.query_log = QueryLogger(app.logs)
+    server.query_log = QueryLogger(lambda: app.logs)
+
+    async def root_served() -> None:
+        if app.parts.get(ZONES) is None:
+            app.wake_component("domains-registry")
+            try:
+                await app.parts.wait(ZONES, WAIT_FOR_ROOT)
+            except TimeoutError:  # turned off, or failed: resolve without (SERVFAIL from the root)
+                log.warning("the registry's root zone is not served: resolving without it")
+
+    server.root_served = root_served
     app.every(1.0, server.query_log.flush, name="resolver-querylog", jitter=0.0)
     follower = await rules_mod.follow(app, rules, server)
     try:

@@ -1,6 +1,6 @@
 """S3's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 MANIFEST = Manifest(
     package="s3",
@@ -21,10 +21,10 @@ MANIFEST = Manifest(
                  "gureum.services.s3.website_http:handle"},
     method_routes={"OPTIONS": "gureum.services.s3.cors:preflight"},  # CORS preflight
     # unreferenced blob collection, multipart upload expiry
-    components=(Component("s3", "gureum.services.s3.gc:run", ("s3",)),
-                Component("s3-lifecycle", "gureum.services.s3.lifecycle_sweep:run", ("s3",)),
-                Component("s3-replication", "gureum.services.s3.replication_worker:run", ("s3",)),
-                Component("s3-access-logs", "gureum.services.s3.access_log:run", ("s3",))),
+    components=(Component("s3", "gureum.services.s3.gc:run", ("s3",), idle=Idle(("s3_buckets",))),
+                Component("s3-lifecycle", "gureum.services.s3.lifecycle_sweep:run", ("s3",), idle=Idle(("s3_buckets",))),
+                Component("s3-replication", "gureum.services.s3.replication_worker:run", ("s3",), idle=Idle(("s3_buckets",))),
+                Component("s3-access-logs", "gureum.services.s3.access_log:run", ("s3",), idle=Idle(("s3_buckets",)))),
     validation_errors={"s3": "InvalidArgument"},
     protocol_hooks="gureum.services.s3.wire:HOOKS",
     # directory buckets' requests are signed as s3express (with a CreateSession session),

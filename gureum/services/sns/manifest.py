@@ -1,6 +1,6 @@
 """SNS's declaration for the registry (see gureum/services/manifest.py)."""
 
-from gureum.services.manifest import Component, Denial, Manifest, Routing
+from gureum.services.manifest import Component, Denial, Idle, Manifest, Routing
 
 MANIFEST = Manifest(
     package="sns",
@@ -8,7 +8,7 @@ MANIFEST = Manifest(
     api_modules={"sns": ("gureum.services.sns.api", "gureum.services.sns.api_mobile", "gureum.services.sns.api_sms",
                          "gureum.services.sns.api_data_protection")},
     # durable http(s) deliveries and their retries
-    components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",)),),
+    components=(Component("sns", "gureum.services.sns.delivery:run", ("sns",), idle=Idle(("sns_topics", "sns_outbox"))),),
     # recorded push and SMS messages, handset replies (inspect_http.py); the signing
     # certificate, with AWS's file name shape (signing.py). 
     edge_routes={"/_gureum/sns/": "gureum.services.sns.inspect_http:handle"},
