@@ -8,7 +8,10 @@ addresses are leased host-wide with exclusive lease files under /run/gureum/ecs-
 name the owning pid; leases of dead processes are reclaimed. A task namespace gets `lo`
 and `eth0` (a veth into the bridge) and a route to the bridge subnet only: no default
 route, so nothing a task sends leaves the machine. The host and other tasks reach it at its
-address; containers of one task share the namespace (localhost between them).
+address; containers of one task share the namespace (localhost between them). The host side
+of namespaces asked for together (namespace, veth pair, bridge port) is one `ip -batch`; each
+namespace's inside (address, links up, host routes) is set over rtnetlink from a thread that
+enters it (rtnl.py), not by another `ip` process.
 
 Who made the bridge is recorded under /run/gureum/bridges/<name>/: `created` when gureum
 created it, `users/<pid>` for each gureum process using it. On a clean exit a process removes
