@@ -140,9 +140,8 @@ class TaskRun:
         stop_code = None
         try:
             try:
-                # the image is pulled and the root file systems mounted while the task
-                # network is provisioned
-                pulling = asyncio.ensure_future(self.pull_and_mount())
+                # the image is pulled while the task network is provisioned
+                pulling = asyncio.ensure_future(self.pull())
                 try:
                     await self.provision()
                 except BaseException:
@@ -239,33 +238,6 @@ class TaskRun:
             await self.update(self.record_pull)
             raise errors[0]
 
-    async def pull_and_mount(self) -> None:
-        """The pull, then the task's cgroup and each container's root file system (overlayfs):
-        neither needs the task network, so they are ready when it is."""
-        await self.pull()
-        # containers nest under the task's cgroup (its limits, pids.max among them): its path
-        # is fixed first, then it is made in the first container's worker thread
-        self.task_cgroup_rel = self.task_cgroup_path()
-        mounting = asyncio.gather(*(asyncio.to_thread(self.mount_container, c, i == 0) for i, c in enumerate(self.containers)))
-        try:
-            await asyncio.shield(mounting)
-        except asyncio.CancelledError:
-            # (the provisioning failed): the threads finish what they began, so the
-            # teardown finds every mount in `c.mounted`
-            await asyncio.wait([mounting])
-            if not mounting.cancelled():
-                mounting.exception()
-            raise
-
-    def mount_container(self, c: ContainerRun, with_cgroup: bool) -> None:
-        """(blocking) The task's cgroup when asked, then the container's root file system."""
-        assert c.image is not None
-        if with_cgroup:
-            self.prepare_cgroup()
-        cdir = self.dir / c.name
-        img.mount_rootfs(c.image.layers, cdir / "upper", cdir / "work", cdir / "rootfs")
-        c.mounted = cdir / "rootfs"
-
     def record_pull(self, doc: dict[str, Any]) -> None:
         """The pull's times and image digests (written with ACTIVATING, or at a failed pull)."""
         doc["pullStartedAt"] = self.pull_started
@@ -288,7 +260,11 @@ class TaskRun:
         activating = asyncio.ensure_future(self.set_status("ACTIVATING", self.record_pull))
         try:
             order = self.start_order()
-            await asyncio.gather(*(self.prepare_container(c) for c in order))
+            # Containers nest under the task's cgroup (its limits, pids.max among them): its
+            # path is fixed first, then the cgroup (in the first container's worker thread:
+            # one trip through the busy thread pool, not two), root file systems and bundles.
+            self.task_cgroup_rel = self.task_cgroup_path()
+            await asyncio.gather(*(self.prepare_container(c, with_cgroup=i == 0) for i, c in enumerate(order)))
             if self.pending_write is not None:
                 await self.pending_write
             await self.host.on_activating(self)
@@ -423,11 +399,12 @@ class TaskRun:
             user=c.spec.get("user"),
         )
 
-    async def prepare_container(self, c: ContainerRun) -> None:
-        """The container's runc bundle on its mounted root file system, ready to start."""
-        assert c.image is not None and c.mounted is not None
+    async def prepare_container(self, c: ContainerRun, *, with_cgroup: bool = False) -> None:
+        """The container's root file system (overlayfs) and runc bundle, ready to start (and
+        first, `with_cgroup`, the task's cgroup)."""
+        assert c.image is not None
         cdir = self.dir / c.name
-        rootfs = c.mounted
+        rootfs = cdir / "rootfs"
         c.runtime_id = f"{self.task_id}-{c.name}"[:64] if len(c.name) < 20 else f"{self.task_id}-{c.index}"
         if not self.task_cgroup_rel:
             raise RuntimeError("the task's cgroup path must be known before its containers'")
@@ -436,7 +413,11 @@ class TaskRun:
         injected = self.host.container_env(self, c)
 
         def prepare() -> None:
+            if with_cgroup:
+                self.prepare_cgroup()
             files = self.write_files(cdir, hostname)
+            img.mount_rootfs(c.image.layers, cdir / "upper", cdir / "work", rootfs)  # type: ignore[union-attr]
+            c.mounted = rootfs
             spec = rc.BundleSpec(
                 id=c.runtime_id,
                 rootfs=rootfs,
