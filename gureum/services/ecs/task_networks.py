@@ -21,7 +21,7 @@ from gureum.sandbox import network as net
 
 log = logging.getLogger("gureum.ecs")
 REFILL_DELAY = 0.25  # seconds between taking a warm task network and making its replacement
-BATCH = 25  # task networks made in one go at most
+BATCH = 8  # task networks made in one go at most (the first tasks of a burst wait for a whole batch)
 
 
 class NetworkPool:
