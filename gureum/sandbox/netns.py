@@ -16,7 +16,7 @@ host's 127.0.0.1, `SocketUdpProxy` forwarding DNS (UDP 53) to gureum's DNS serve
 The namespace is held by an open fd on its nsfs inode (`Netns.fd`); the sandbox launcher
 joins it (`--netns FD`). It disappears when the fd, the sockets and the processes in it
 are gone. Creating one (unshare + lo up + binds: ~2 ms in a thread; with a bridge address
-three `ip` runs more) and tearing it down cost far more than using one: `NetnsPool` keeps
+two `ip` runs more) and tearing it down cost far more than using one: `NetnsPool` keeps
 a few ready so a cold start does not wait, and takes back those whose sandbox is gone.
 """
 

@@ -8,7 +8,10 @@ addresses are leased host-wide with exclusive lease files under /run/gureum/ecs-
 name the owning pid; leases of dead processes are reclaimed. A task namespace gets `lo`
 and `eth0` (a veth into the bridge) and a route to the bridge subnet only: no default
 route, so nothing a task sends leaves the machine. The host and other tasks reach it at its
-address; containers of one task share the namespace (localhost between them).
+address; containers of one task share the namespace (localhost between them). The host side
+of namespaces asked for together (namespace, veth pair, bridge port) is one `ip -batch`; each
+namespace's inside (address, links up, host routes) is set over rtnetlink from a thread that
+enters it (rtnl.py), not by another `ip` process.
 
 Who made the bridge is recorded under /run/gureum/bridges/<name>/: `created` when gureum
 created it, `users/<pid>` for each gureum process using it. On a clean exit a process removes
@@ -24,12 +27,14 @@ import contextlib
 import ipaddress
 import logging
 import os
+import re
 import secrets
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gureum.sandbox import rtnl
 from gureum.sandbox.cgroups import pid_alive
 
 log = logging.getLogger("gureum.sandbox.network")
@@ -199,42 +204,76 @@ class Bridge:
         raise NetworkError(f"no free address left in {self.net}")
 
     def create(self, task_id: str) -> TaskNetwork:
-        """A namespace for one task with its address on the bridge (blocking, ~10 ms)."""
+        """A namespace for one task with its address on the bridge (blocking)."""
+        made = self.create_many([task_id])[0]
+        if isinstance(made, NetworkError):
+            raise made
+        return made
+
+    def create_many(self, task_ids: list[str]) -> list[TaskNetwork | NetworkError]:
+        """Namespaces for several tasks at once (blocking), in the order asked: one `ip -batch`
+        makes every namespace and veth pair on the host side, then this thread configures
+        each namespace from inside (rtnl.py: address, links up, host routes) without another
+        process. When the batch fails, each network is tried on its own, so one bad request
+        fails alone (its entry is the NetworkError)."""
         if not self.available:
-            raise NetworkError(self.reason or "task networking is not available")
-        short = task_id.replace("-", "")[:11]
-        netns = NS_PREFIX + short
-        veth = "gv" + short
-        ip = self._lease(netns)
-        mac = "02:42:" + ":".join(f"{b:02x}" for b in ipaddress.ip_address(ip).packed)
+            return [NetworkError(self.reason or "task networking is not available") for _ in task_ids]
+        if len(task_ids) > 1:
+            try:
+                return list(self._create_batch(task_ids))
+            except NetworkError:
+                pass  # (the batch's namespaces and leases are gone): one at a time
+        out: list[TaskNetwork | NetworkError] = []
+        for task_id in task_ids:
+            try:
+                out.extend(self._create_batch([task_id]))
+            except NetworkError as e:
+                out.append(e)
+        return out
+
+    def _create_batch(self, task_ids: list[str]) -> list[TaskNetwork]:
+        made: list[TaskNetwork] = []
+        ours = 0  # how many of `made` have host-side parts to remove if this fails
         try:
-            _ip(
-                "-batch",
-                "-",
-                stdin=(
-                    f"netns add {netns}\n"
-                    f"link add {veth} type veth peer name eth0 netns {netns}\n"
-                    f"link set {veth} master {self.name} up\n"
-                ),
-            )
-            _ip(
-                "-n",
-                netns,
-                "-batch",
-                "-",
-                stdin=(
-                    f"link set eth0 address {mac}\n"
-                    f"addr add {ip}/{self.net.prefixlen} dev eth0\n"
-                    "link set eth0 up\n"
-                    "link set lo up\n"
-                    + "".join(f"route add {r}/32 dev eth0\n" for r in self.host_routes)
-                ),
-            )
-        except NetworkError:
-            self._remove_ns(netns)
-            self._release(ip)
+            for task_id in task_ids:
+                short = task_id.replace("-", "")[:11]
+                netns = NS_PREFIX + short
+                ip = self._lease(netns)
+                mac = "02:42:" + ":".join(f"{b:02x}" for b in ipaddress.ip_address(ip).packed)
+                made.append(TaskNetwork(netns, str(NETNS_DIR / netns), ip, self.net.prefixlen, self.gateway, "gv" + short, mac))
+            try:
+                _ip("-batch", "-", stdin="".join(
+                    f"netns add {tn.netns}\n"
+                    f"link add {tn.host_veth} type veth peer name eth0 address {tn.mac} netns {tn.netns}\n"
+                    f"link set {tn.host_veth} master {self.name} up\n"
+                    for tn in made))  # fmt: skip
+            except NetworkError as e:
+                # `ip -batch` stops at the failing line: the networks before it are ours, and
+                # the failing one's too unless its own `netns add` failed (a name taken)
+                failed = re.search(r"Command failed -:(\d+)", str(e))
+                ours = len(made) if failed is None else (int(failed[1]) + 1) // 3
+                raise
+            ours = len(made)
+            for tn in made:
+                try:
+                    with rtnl.inside(tn.path), rtnl.Rtnl() as nl:
+                        nl.add_address("eth0", tn.ip, tn.prefix)
+                        nl.link_up("eth0")
+                        nl.link_up("lo")
+                        for r in self.host_routes:
+                            nl.add_host_route(r, "eth0")
+                except OSError as e:
+                    raise NetworkError(f"configuring {tn.netns}: {e}") from None
+        except BaseException:
+            # the host ends first, at once (a namespace's veth goes with it only later, and a
+            # retry under the same names would find it), then the namespaces
+            if ours:
+                with contextlib.suppress(NetworkError, subprocess.SubprocessError, OSError):
+                    _ip("-force", "-batch", "-", stdin="".join(f"link del {tn.host_veth}\nnetns del {tn.netns}\n" for tn in made[:ours]))
+            for tn in made:
+                self._release(tn.ip)
             raise
-        return TaskNetwork(netns, str(NETNS_DIR / netns), ip, self.net.prefixlen, self.gateway, veth, mac)
+        return made
 
     def destroy(self, tn: TaskNetwork) -> None:
         self._remove_ns(tn.netns)

@@ -43,6 +43,37 @@ def test_two_tasks_get_distinct_addresses_reachable_from_the_host(bridge):
     assert not (net.LEASES / a.ip).exists()
 
 
+def test_networks_made_together_are_each_reachable_and_a_bad_one_fails_alone(bridge):
+    ids = [os.urandom(16).hex() for _ in range(3)]
+    made = bridge.create_many([*ids, ids[0]])  # the last names a namespace that exists by then
+    good = [tn for tn in made if isinstance(tn, net.TaskNetwork)]
+    try:
+        assert [type(tn) for tn in made] == [net.TaskNetwork] * 3 + [net.NetworkError], made
+        assert len({tn.ip for tn in good}) == 3
+        for tn in good:
+            addrs = subprocess.run(["ip", "-n", tn.netns, "-o", "addr"], capture_output=True, text=True, check=True).stdout
+            assert f"inet {tn.ip}/{tn.prefix}" in addrs and " lo " in addrs
+            link = subprocess.run(["ip", "-n", tn.netns, "link", "show", "eth0"], capture_output=True, text=True, check=True).stdout
+            assert tn.mac in link and "UP" in link
+        subprocess.run(["ip", "netns", "exec", good[0].netns, "busybox", "ping", "-c", "1", "-W", "2", good[2].ip], check=True, capture_output=True)
+        subprocess.run(["busybox", "ping", "-c", "1", "-W", "2", good[1].ip], check=True, capture_output=True)
+    finally:
+        for tn in good:
+            bridge.destroy(tn)
+    assert not any(os.path.exists(tn.path) or (net.LEASES / tn.ip).exists() for tn in good)
+
+
+def test_a_host_route_is_added_in_each_task_namespace(bridge):
+    bridge.host_routes.append("169.254.170.2")
+    tn = bridge.create(os.urandom(16).hex())
+    try:
+        routes = subprocess.run(["ip", "-n", tn.netns, "route"], capture_output=True, text=True, check=True).stdout
+        assert "169.254.170.2 dev eth0 scope link" in routes
+        assert "default" not in routes
+    finally:
+        bridge.destroy(tn)
+
+
 def test_published_port_forwards_to_the_task(bridge):
     tn = bridge.create(os.urandom(16).hex())
     server = subprocess.Popen(["ip", "netns", "exec", tn.netns, "busybox", "nc", "-l", "-p", "7000", "-e", "busybox", "echo", "pong"])

@@ -261,9 +261,10 @@ class TaskRun:
         try:
             order = self.start_order()
             # Containers nest under the task's cgroup (its limits, pids.max among them): its
-            # path is fixed first, then the cgroup, root file systems and bundles at once.
+            # path is fixed first, then the cgroup (in the first container's worker thread:
+            # one trip through the busy thread pool, not two), root file systems and bundles.
             self.task_cgroup_rel = self.task_cgroup_path()
-            await asyncio.gather(asyncio.to_thread(self.prepare_cgroup), *(self.prepare_container(c) for c in order))
+            await asyncio.gather(*(self.prepare_container(c, with_cgroup=i == 0) for i, c in enumerate(order)))
             if self.pending_write is not None:
                 await self.pending_write
             await self.host.on_activating(self)
@@ -398,8 +399,9 @@ class TaskRun:
             user=c.spec.get("user"),
         )
 
-    async def prepare_container(self, c: ContainerRun) -> None:
-        """The container's root file system (overlayfs) and runc bundle, ready to start."""
+    async def prepare_container(self, c: ContainerRun, *, with_cgroup: bool = False) -> None:
+        """The container's root file system (overlayfs) and runc bundle, ready to start (and
+        first, `with_cgroup`, the task's cgroup)."""
         assert c.image is not None
         cdir = self.dir / c.name
         rootfs = cdir / "rootfs"
@@ -411,6 +413,8 @@ class TaskRun:
         injected = self.host.container_env(self, c)
 
         def prepare() -> None:
+            if with_cgroup:
+                self.prepare_cgroup()
             files = self.write_files(cdir, hostname)
             img.mount_rootfs(c.image.layers, cdir / "upper", cdir / "work", rootfs)  # type: ignore[union-attr]
             c.mounted = rootfs
