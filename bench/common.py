@@ -190,10 +190,11 @@ class Gureum(Server):
     """`python -m gureum up` from `tree` on `data` (when not given, a new temporary directory
     whose name starts with `prefix`) with free ports (`dns_port` may be fixed, e.g. 53); `args` go on its command line after the
     ports and data dir, `settings` as `--set KEY=VALUE`. Ready once /_gureum/health answers
-    200 (every component serving) with each of `services` in one of `states`."""
+    200 (every component serving) with each of `services` in one of `states` (`available`: an
+    idle service, started on first use)."""
 
     def __init__(self, data: Path | str | None = None, *, args: Sequence[str] = (), settings: Sequence[str] = (),
-                 services: Sequence[str] = (), states: Sequence[str] = ("running",), tree: Path = ROOT,
+                 services: Sequence[str] = (), states: Sequence[str] = ("running", "available"), tree: Path = ROOT,
                  host: str = "127.0.0.1", dns_port: int | None = None, log: Path | None = None,
                  prefix: str = "gureum-bench-", name: str = "gureum") -> None:
         self.data = Path(data) if data is not None else Path(tempfile.mkdtemp(prefix=prefix))
