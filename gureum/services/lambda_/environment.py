@@ -621,8 +621,11 @@ class ExecutionEnvironment:
         self._inflight = inv
         timer = None
         try:
-            self.sandbox.thaw()
+            # The answer to the parked poll is written while the tree is still frozen (the
+            # write wakes nobody), then the thaw wakes the runtime with it already waiting:
+            # one wake-up of the runtime per hand-over instead of two.
             self.api.submit(inv)
+            self.sandbox.thaw()
             # After the hand-over, while the runtime works: START still precedes the
             # function's output, which is read in a later loop step.
             self._platform(self.platform.start(now, inv.request_id, cfg.version), now)
