@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import GureumProcess
 from lambda_helpers import ISOLATED, TRUST, invoke_json, zip_of
 from waiting import wait_for
 
@@ -245,7 +246,28 @@ def _frozen(pid: int) -> bool:
 
 
 def test_background_process_does_not_run_between_invocations(lam: Any, make_function: Any, gureum: Any) -> None:
-    name = make_function(FREEZE)
+    _frozen_between_invocations(lam, make_function(FREEZE), gureum)
+
+
+def test_freeze_grace_zero_freezes_between_invocations(tmp_path: Path) -> None:
+    """lambda.freeze_grace=0: the tree is frozen as soon as the runtime polls again (the
+    default keeps it running 5 ms first); either way nothing runs while idle."""
+    g = GureumProcess(tmp_path / "data", extra_args=["--set", "lambda.freeze_grace=0"])
+    g.start()
+    try:
+        role = g.client("iam").create_role(RoleName=f"r-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(TRUST))
+        lam = g.client("lambda")
+        name = f"fn-{uuid.uuid4().hex[:8]}"
+        lam.create_function(FunctionName=name, Runtime="python3.12", Role=role["Role"]["Arn"], Handler="app.handler",
+                            Code={"ZipFile": zip_of({"app.py": FREEZE})})
+        _frozen_between_invocations(lam, name, g)
+    finally:
+        g.stop()
+
+
+def _frozen_between_invocations(lam: Any, name: str, gureum: Any) -> None:
+    """A background process the function starts is frozen once the invocation has ended,
+    does not tick while idle, and runs again for the next invocation."""
     invoke_json(lam, name, {"op": "start"})
     _, before = invoke_json(lam, name, {"op": "read"})
 

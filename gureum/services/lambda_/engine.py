@@ -323,6 +323,7 @@ class LambdaEngine:
             app_log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel") or "",
             system_log_level=(config.get("LoggingConfig") or {}).get("SystemLogLevel") or "",
             refuse_fallback=self.app.settings(LambdaSettings).refuse_fallback,
+            freeze_grace=max(0.0, self.app.settings(LambdaSettings).freeze_grace),
             pinned_runtime_arn=runtime_management.pinned(target.state.doc, target.version),
             **image_fields,
         )

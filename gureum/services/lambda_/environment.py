@@ -9,8 +9,9 @@ it (as on AWS), and gureum's API is forwarded from 127.0.0.1:<its port> inside
 resolv.conf names it); with the task bridge up, the namespace also has an
 address on it and reaches ECS task addresses, but not the host there. Nothing else — the
 host's loopback listeners, the host, other environments' Runtime APIs, the outside — can
-be reached. While no invocation runs (from the moment the runtime parks its next poll)
-the tree is frozen (cgroup freezer); it is thawed when the next invocation is handed over.
+be reached. While no invocation runs (from lambda.freeze_grace, 5 ms, after the runtime
+parks its next poll: back-to-back invocations skip a freeze and a thaw each) the tree is
+frozen (cgroup freezer); it is thawed when the next invocation is handed over.
 Once the tree is gone, its namespace goes back to the host's pool for the next environment.
 In plain-process mode the Runtime API is a port on the host's 127.0.0.1 that any local
 process could reach: that mode isolates nothing.
@@ -133,6 +134,7 @@ class EnvConfig:
     app_log_level: str = ""  # LoggingConfig.ApplicationLogLevel (JSON format only)
     system_log_level: str = ""  # LoggingConfig.SystemLogLevel (JSON format only; "" = INFO)
     refuse_fallback: bool = False  # lambda.runtime_fallback=refuse: never run another version than declared
+    freeze_grace: float = 0.005  # lambda.freeze_grace: seconds the tree stays unfrozen after the runtime parks its poll
     init_type: str = "on-demand"  # AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" for provisioned environments
     pinned_runtime_arn: str = ""  # runtime management Manual: the only runtime version this may run (runtime_management.py)
 
@@ -208,6 +210,8 @@ class ExecutionEnvironment:
         self.invocations = 0
         self._loop = asyncio.get_running_loop()
         self._inflight: Invocation | None = None  # the invocation awaiting its outcome
+        self._parked_at = 0.0  # loop time the runtime last parked its poll
+        self._freeze_timer: asyncio.TimerHandle | None = None  # freezes the tree once idle cfg.freeze_grace
         self._pending: Callable[[], object] | None = None  # the last invocation's END/REPORT, not yet written
         self._peak_fresh = False  # the cgroup's peak was reset since the last invocation
         self._netns: Netns | None = None  # the environment's own network namespace (isolated hosts)
@@ -413,12 +417,32 @@ class ExecutionEnvironment:
         return address
 
     def _freeze_idle(self) -> None:
-        """Freeze the tree while no invocation runs. Called when the runtime parks its
-        poll (RuntimeApi.on_park) and when an invocation ends with the poll already
-        parked: the runtime's own work between its answer and its next poll stays off the
-        next invocation's path."""
+        """Freeze the tree while no invocation runs (after init, and freeze_grace after
+        the runtime parks its poll: _parked)."""
         if self.alive and self._inflight is None and self.sandbox is not None:
             self.sandbox.freeze()
+
+    def _parked(self) -> None:
+        """The runtime parked its poll (RuntimeApi.on_park), or an invocation ended with
+        its poll already parked: the tree is frozen once it has stayed idle freeze_grace
+        (at once when that is 0). One timer at a time: when it fires after a later park, it
+        waits out that park's grace instead."""
+        if self.cfg.freeze_grace <= 0:
+            self._loop.call_soon(self._freeze_idle)  # after the current step (an invoke's answer goes out first)
+            return
+        self._parked_at = self._loop.time()
+        if self._freeze_timer is None:
+            self._freeze_timer = self._loop.call_at(self._parked_at + self.cfg.freeze_grace, self._freeze_when_idle)
+
+    def _freeze_when_idle(self) -> None:
+        self._freeze_timer = None
+        if self._inflight is not None or self.api is None or not self.api.parked:
+            return  # busy again: its next park arms the timer
+        due = self._parked_at + self.cfg.freeze_grace
+        if due > self._loop.time():
+            self._freeze_timer = self._loop.call_at(due, self._freeze_when_idle)
+        else:
+            self._freeze_idle()
 
     def _on_exit(self, _task: asyncio.Task[int]) -> None:
         inv = self._inflight
@@ -441,7 +465,7 @@ class ExecutionEnvironment:
         returns AWS_LAMBDA_RUNTIME_API. A network failure fails the init."""
         self.api = RuntimeApi()
         if self.host.isolated:
-            self.api.on_park = self._freeze_idle
+            self.api.on_park = self._parked
         self._server = server = RuntimeApiServer(self.api)
         if not self.host.private_network:
             return await server.start()
@@ -621,8 +645,11 @@ class ExecutionEnvironment:
         self._inflight = inv
         timer = None
         try:
-            self.sandbox.thaw()
+            # The answer to the parked poll is written while the tree is still frozen (the
+            # write wakes nobody), then the thaw wakes the runtime with it already waiting:
+            # one wake-up of the runtime per hand-over instead of two.
             self.api.submit(inv)
+            self.sandbox.thaw()
             # After the hand-over, while the runtime works: START still precedes the
             # function's output, which is read in a later loop step.
             self._platform(self.platform.start(now, inv.request_id, cfg.version), now)
@@ -651,7 +678,7 @@ class ExecutionEnvironment:
                 self._pending = functools.partial(self._account, inv.request_id, duration_ms, billed, init_ms, "", error_type)
                 self._loop.call_soon(self._finish_pending)
             if self.api.parked:  # it polled again before this resumed
-                self._loop.call_soon(self._freeze_idle)
+                self._parked()
             self.last_used = time.monotonic()
             return InvokeResult(
                 payload=outcome.payload,
@@ -743,6 +770,9 @@ class ExecutionEnvironment:
         if self._pending is not None:
             self._finish_pending()
         self.alive = False
+        if self._freeze_timer is not None:
+            self._freeze_timer.cancel()
+            self._freeze_timer = None
         if self.sandbox is not None:
             await self.sandbox.destroy()
         if self._exited is not None:

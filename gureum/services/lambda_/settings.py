@@ -42,6 +42,10 @@ class LambdaSettings:
     concurrency_share_interval: float = 0.5
     """seconds between exchanges of in-use concurrency with other nodes (shared store)"""
 
+    freeze_grace: float = 0.005
+    """seconds an idle environment's tree stays unfrozen after its runtime polls for the next
+    invocation (back-to-back invokes then skip a freeze and a thaw each; 0: frozen at once)"""
+
     runtime_fallback: str = "nearest"
     """nearest (a runtime whose declared version cannot be had here runs on the nearest
     installed one, said in INIT_START) | refuse (its init fails with Runtime.Unavailable)"""
