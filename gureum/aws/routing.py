@@ -106,7 +106,7 @@ def _match_rest(spec: specs.ServiceSpec, request: Request, qkeys: dict[str, str]
     and query members are all present (the most of them), not deprecated."""
     best: tuple[tuple[Any, ...], specs.UriRoute, dict[str, str]] | None = None
     path = rest_path(spec.name, request)
-    for r in spec.uri_routes:
+    for r in spec.routes_for(request.method, path):
         if best is not None and r.specificity < best[1].specificity:
             break
         labels = r.match(request.method, path, qkeys)
