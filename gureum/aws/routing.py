@@ -172,7 +172,7 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
                 return Route(svc, action, {}, params, protocol="query")
         if query_services:
             raise NoRoute("InvalidAction", f"The action {clip(action)} is not valid for this web service.", 400)
-    qkeys = dict(parse_qsl(request.query_string, keep_blank_values=True))
+    qkeys = dict(parse_qsl(request.query_string, keep_blank_values=True)) if request.query_string else {}
     rest = [s for s in registry.REST_SERVICES if s in services]
     for svc in rest:
         found = _match_rest(specs.load(svc), request, qkeys)
