@@ -21,7 +21,9 @@ checkout and one from another source tree (a directory, or a git revision of thi
 exported with `git archive`), each with an echo function; blocks of --block invokes and
 --block floor calls alternate between the two (which goes first alternating too) until each
 has made --warm invokes, so both see the same machine noise. Prints per tree the warm p50,
-the floor p50, their ratio and the warm p99, and the load average over the run. Starts its own gureum (ephemeral data
+the floor p50, their ratio and difference, the warm p99, and the load average over the run.
+(A change to the wire layer speeds the floor too: compare the p50s and the difference as
+well as the ratio.) Starts its own gureum (ephemeral data
 dir) unless --endpoint is given; it waits for Lambda to be running or available (idle
 components start on first use). Prints medians over
 --runs repetitions and the targets (warm p50 ≤ floor + 1 ms, cold start ≤ 150 ms).
@@ -443,8 +445,9 @@ def against(args: argparse.Namespace) -> int:
     out = {}
     for label, side in sides.items():
         w, f = pct(side["warm"], 50), pct(side["floor"], 50)
-        out[label] = {"warm_p50_ms": w, "floor_p50_ms": f, "ratio": w / f, "warm_p99_ms": pct(side["warm"], 99)}
-        print(f"  {label:<24} warm p50 {w:.3f} ms  floor p50 {f:.3f} ms  ratio {w / f:.3f}x  warm p99 {pct(side['warm'], 99):.2f} ms")
+        out[label] = {"warm_p50_ms": w, "floor_p50_ms": f, "ratio": w / f, "excess_ms": w - f, "warm_p99_ms": pct(side["warm"], 99)}
+        print(f"  {label:<24} warm p50 {w:.3f} ms  floor p50 {f:.3f} ms  ratio {w / f:.3f}x  warm − floor {w - f:+.3f} ms"
+              f"  warm p99 {pct(side['warm'], 99):.2f} ms")
     print(json.dumps({"sides": out, "load_median": statistics.median(loads), "load_max": max(loads)}))
     return 0
 
