@@ -114,6 +114,8 @@ class App:
         self._disabled: set[str] = set()
         # idle components (not started until they have work): name -> (entry, services it backs)
         self._idle: dict[str, tuple[str, tuple[str, ...]]] = {}
+        # service -> the idle components a call of it wakes (worked out once while _idle is unchanged)
+        self._idle_wakes: dict[str, list[str]] = {}
         self._reached: set[str] = set()  # packages called or reached on this node (wake_*)
         self._deciding = True  # the start's look at the idle components' tables is not done
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -230,7 +232,12 @@ class App:
         if package is not None and package not in self._reached:
             self._reached.add(package)
         if self._idle:
-            self._wake([c for c, (_, backs) in list(self._idle.items()) if service in backs or service in _also(c)])
+            wakes = self._idle_wakes.get(service)
+            if wakes is None:
+                wakes = self._idle_wakes[service] = [
+                    c for c, (_, backs) in list(self._idle.items()) if service in backs or service in _also(c)]
+            if wakes:
+                self._wake(list(wakes))
 
     def wake_package(self, package: str | None) -> None:
         """`package` is reached (a port, an edge route that answered): start its idle components."""
@@ -278,6 +285,7 @@ class App:
             spec = self._idle.pop(cname, None)
             if spec is None:
                 continue
+            self._idle_wakes.clear()
             entry, services = spec
             log.info("component %s starts: it has work", cname)
             if self._deciding:  # with the node: health is 503 until it serves, as any component
@@ -433,6 +441,7 @@ class App:
                         continue
                     if lazy and cname in registry.IDLE:
                         self._idle[cname] = (entry, services)
+                        self._idle_wakes.clear()
                         continue
                     for svc in services or (cname,):
                         self.set_status(svc, "starting")

@@ -11,9 +11,19 @@ lambda.spares=0` measures without them).
     python bench/lambda/run.py [--runs 3] [--warm 400] [--cold 5] [--clients 1,4,8] [--seconds 5]
                                [--runtimes python3.12,nodejs22.x,java21,ruby3.3,provided.al2023,provided.al2023-go]
                                [--runtime-warm 200] [--warm-only] [--set KEY=VALUE]
+    python bench/lambda/run.py --against REV|DIR [--warm 2000] [--block 25] [--set KEY=VALUE]
 
 --warm-only measures only the warm p50/p99 against the floor (no per-runtime columns); with
---cold 0 no cold start is measured (printed as nan). Starts its own gureum (ephemeral data
+--cold 0 no cold start is measured (printed as nan).
+
+--against measures only the warm p50 against the floor, interleaved A/B: one gureum from this
+checkout and one from another source tree (a directory, or a git revision of this checkout
+exported with `git archive`), each with an echo function; blocks of --block invokes and
+--block floor calls alternate between the two (which goes first alternating too) until each
+has made --warm invokes, so both see the same machine noise. Prints per tree the warm p50,
+the floor p50, their ratio and difference, the warm p99, and the load average over the run.
+(A change to the wire layer speeds the floor too: compare the p50s and the difference as
+well as the ratio.) Starts its own gureum (ephemeral data
 dir) unless --endpoint is given; it waits for Lambda to be running or available (idle
 components start on first use). Prints medians over
 --runs repetitions and the targets (warm p50 ≤ floor + 1 ms, cold start ≤ 150 ms).
@@ -30,12 +40,14 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -380,6 +392,66 @@ def throughput(endpoint: str, name: str, clients: int, seconds: float, *, invoke
     return sum(counts) / elapsed
 
 
+def export_tree(rev: str) -> Path:
+    """A directory holding source tree `rev`: the directory itself if it is one, else the git
+    revision of this checkout exported (`git archive`) to a new temporary directory."""
+    if Path(rev).is_dir():
+        return Path(rev).resolve()
+    work = Path(tempfile.mkdtemp(prefix="gureum-bench-against-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(work, filter="data")
+    return work
+
+
+def against(args: argparse.Namespace) -> int:
+    """Interleaved A/B of the warm invoke against the floor: this tree and `args.against`."""
+    other = export_tree(args.against)
+    trees = {"this": ROOT, f"against {args.against}": other}
+    sides: dict[str, dict[str, Any]] = {}
+    loads: list[float] = []
+    try:
+        for label, tree in trees.items():
+            g = Gureum(args=["--log-level", "warning"], settings=args.set, services=["lambda"],
+                       states=("running", "available"), tree=tree).start()
+            sides[label] = side = {"gureum": g, "warm": [], "floor": []}
+            lam = client(g.endpoint, "lambda")
+            role = client(g.endpoint, "iam").create_role(
+                RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+            name = f"warm-{uuid.uuid4().hex[:8]}"
+            lam.create_function(FunctionName=name, Runtime=args.runtime, Role=role, Handler="app.handler",
+                                Code={"ZipFile": zipped()})
+            side["invoke"] = lambda lam=lam, name=name: lam.invoke(FunctionName=name, Payload=b'{"k": 1}')["Payload"].read()
+            side["floor_call"] = lam.get_account_settings
+        for side in sides.values():  # warm-up: connections, lazy imports, the environment
+            timed(side["invoke"], 50)
+            timed(side["floor_call"], 50)
+        labels = list(sides)
+        for r in range(max(1, args.warm // args.block)):
+            for label in labels if r % 2 == 0 else labels[::-1]:
+                side = sides[label]
+                side["warm"] += timed(side["invoke"], args.block)
+                side["floor"] += timed(side["floor_call"], args.block)
+            loads.append(os.getloadavg()[0])
+    finally:
+        for side in sides.values():
+            side["gureum"].stop()
+            shutil.rmtree(side["gureum"].data, ignore_errors=True)
+        if other != Path(args.against).resolve():
+            shutil.rmtree(other, ignore_errors=True)
+    print(f"gureum Lambda warm invoke, interleaved A/B: blocks of {args.block} invokes + {args.block} floor calls"
+          f" (GetAccountSettings) alternating between the trees; {len(sides[labels[0]]['warm'])} invokes each;"
+          f" load average (1 min) median {statistics.median(loads):.2f}, max {max(loads):.2f}")
+    out = {}
+    for label, side in sides.items():
+        w, f = pct(side["warm"], 50), pct(side["floor"], 50)
+        out[label] = {"warm_p50_ms": w, "floor_p50_ms": f, "ratio": w / f, "excess_ms": w - f, "warm_p99_ms": pct(side["warm"], 99)}
+        print(f"  {label:<24} warm p50 {w:.3f} ms  floor p50 {f:.3f} ms  ratio {w / f:.3f}x  warm − floor {w - f:+.3f} ms"
+              f"  warm p99 {pct(side['warm'], 99):.2f} ms")
+    print(json.dumps({"sides": out, "load_median": statistics.median(loads), "load_max": max(loads)}))
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--endpoint")
@@ -393,8 +465,12 @@ def main() -> int:
     p.add_argument("--runtime-warm", type=int, default=200)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a gureum setting (e.g. lambda.spares=0 for cold starts without spares)")
     p.add_argument("--warm-only", action="store_true", help="only the warm invoke p50/p99 against the boto3 floor (no per-runtime columns, no awslambdaric floor)")
+    p.add_argument("--against", metavar="REV|DIR", help="interleaved A/B of the warm invoke: this tree against another (a directory or a git revision)")
+    p.add_argument("--block", type=int, default=25, help="calls per block in --against")
     args = p.parse_args()
     args.clients = [int(x) for x in args.clients.split(",") if x]
+    if args.against:
+        return against(args)
     proc = None
     data = None
     endpoint = args.endpoint

@@ -106,7 +106,7 @@ def _match_rest(spec: specs.ServiceSpec, request: Request, qkeys: dict[str, str]
     and query members are all present (the most of them), not deprecated."""
     best: tuple[tuple[Any, ...], specs.UriRoute, dict[str, str]] | None = None
     path = rest_path(spec.name, request)
-    for r in spec.uri_routes:
+    for r in spec.routes_for(request.method, path):
         if best is not None and r.specificity < best[1].specificity:
             break
         labels = r.match(request.method, path, qkeys)
@@ -172,7 +172,7 @@ def route(request: Request, scope: Scope | None, form: list[tuple[str, str]] | N
                 return Route(svc, action, {}, params, protocol="query")
         if query_services:
             raise NoRoute("InvalidAction", f"The action {clip(action)} is not valid for this web service.", 400)
-    qkeys = dict(parse_qsl(request.query_string, keep_blank_values=True))
+    qkeys = dict(parse_qsl(request.query_string, keep_blank_values=True)) if request.query_string else {}
     rest = [s for s in registry.REST_SERVICES if s in services]
     for svc in rest:
         found = _match_rest(specs.load(svc), request, qkeys)

@@ -5,6 +5,10 @@ friends, ~250 ms): a shape is the model's own dict, and `Shape` is a thin typed 
 botocore's `service-2.sdk-extras.json` is merged in as botocore does, then the patch the
 service's package declares in its manifest (`model_patches`: error shapes and traits AWS
 sends that the published model lacks, the way LocalStack patches its specs).
+
+REST routes (`UriRoute`, compiled once per model, most specific first) are indexed by method
+and leading literal path segments (`UriIndex`): a request is matched only against the routes
+that can match its path, in the same order, so routing chooses exactly as a full scan would.
 """
 
 from __future__ import annotations
@@ -281,6 +285,16 @@ class ServiceSpec:
         routes.sort(key=lambda r: r.specificity, reverse=True)
         return routes
 
+    @cached_property
+    def uri_index(self) -> UriIndex:
+        """`uri_routes` indexed by method and leading literal path segments."""
+        return UriIndex.build(self.uri_routes)
+
+    def routes_for(self, method: str, path: str) -> tuple[UriRoute, ...]:
+        """The REST routes that can match a `method` request for `path`: a sublist of
+        `uri_routes`, in its order, holding every route whose `match` could succeed."""
+        return self.uri_index.candidates(method, path)
+
 
 _LABEL = re.compile(r"\{([^}]+)\}")
 
@@ -346,6 +360,21 @@ class UriRoute:
             deprecated=bool(op.raw.get("deprecated")),
         )
 
+    @property
+    def leading_segments(self) -> list[str]:
+        """The path segments every matching request path starts with: those of the literal
+        text before the first label, less the last (which a label may continue: `/a{B}`); a
+        URI without labels matches only itself (with or without a final `/`), so all of its
+        segments."""
+        path = self.operation.request_uri.partition("?")[0]
+        if not path.startswith("/"):
+            return []
+        if self.labels:
+            return path[1 : path.index("{")].split("/")[:-1]
+        if path != "/" and path.endswith("/"):
+            path = path[:-1]
+        return path[1:].split("/")
+
     def match(self, method: str, raw_path: str, query_keys: dict[str, str]) -> dict[str, str] | None:
         if method != self.method:
             return None
@@ -356,3 +385,57 @@ class UriRoute:
         if m is None:
             return None
         return {label: m.group(f"g{i}") for i, (label, _) in enumerate(self.labels)}
+
+
+@dataclass
+class _Node:
+    children: dict[str, _Node] = field(default_factory=dict)
+    own: list[int] = field(default_factory=list)  # positions in uri_routes of routes ending here
+    routes: tuple[UriRoute, ...] = ()  # own and all ancestors' routes, in uri_routes order
+
+
+@dataclass
+class UriIndex:
+    """REST routes by method, then a trie of leading literal path segments.
+
+    A route sits at the node of its `leading_segments`; a request path walks the trie along
+    its own segments as far as there are children, and its candidates are the routes of the
+    node it stops at and of all that node's ancestors (precomputed per node, in `uri_routes`
+    order, so the first-most-specific-wins choice of routing is unchanged). Invariant: every
+    route whose pattern matches a path is among that path's candidates, since its pattern
+    starts with the literal text of its leading segments."""
+
+    roots: dict[str, _Node]
+
+    @classmethod
+    def build(cls, routes: list[UriRoute]) -> UriIndex:
+        roots: dict[str, _Node] = {}
+        for i, r in enumerate(routes):
+            node = roots.setdefault(r.method, _Node())
+            for seg in r.leading_segments:
+                node = node.children.setdefault(seg, _Node())
+            node.own.append(i)
+
+        def fill(node: _Node, inherited: list[int]) -> None:
+            positions = sorted(inherited + node.own)
+            node.routes = tuple(routes[i] for i in positions)
+            for child in node.children.values():
+                fill(child, positions)
+
+        for root in roots.values():
+            fill(root, [])
+        return cls(roots)
+
+    def candidates(self, method: str, path: str) -> tuple[UriRoute, ...]:
+        node = self.roots.get(method)
+        if node is None:
+            return ()
+        if not path.startswith("/"):
+            # Only routes with no leading segments can match; they sit at the root.
+            return node.routes
+        for seg in path[1:].split("/"):
+            child = node.children.get(seg)
+            if child is None:
+                break
+            node = child
+        return node.routes

@@ -128,11 +128,19 @@ def _refusal(spec: ServiceSpec, message: str) -> ValidationError:
     return ValidationError(err.code, message, err.status, sender_fault=err.sender_fault, **err.fields)
 
 
+_TOP_PATHS: dict[str, str] = {}  # a top-level member's path, by member name (names come from the models)
+
+
 def _path(prefix: str, name: str) -> str:
     """AWS's path to a member: each member name lower-camel-cased ('tags.6.member.value',
     'environment.variables')."""
+    if not prefix:
+        path = _TOP_PATHS.get(name)
+        if path is None:
+            path = _TOP_PATHS[name] = name[:1].lower() + name[1:]
+        return path
     name = name[:1].lower() + name[1:]
-    return f"{prefix}.{name}" if prefix else name
+    return f"{prefix}.{name}"
 
 
 def _show(value: Any) -> str:

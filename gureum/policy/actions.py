@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlparse
 
 from gureum.aws import arn as arns
 
-__all__ = ["Target", "owner", "target", "PREFIXES"]
+__all__ = ["Target", "owner", "target", "PREFIXES", "KEYED_BY"]
 
 
 @dataclass(frozen=True)
@@ -626,6 +626,13 @@ def _copy_source(source: Any) -> tuple[str, str] | None:
         return None
     versioned = bool(query and dict(parse_qsl(query)).get("versionId"))
     return ("s3:GetObjectVersion" if versioned else "s3:GetObject"), arns.s3_object(bucket, key)
+
+
+# Operations whose target is a function of the account, the region and only these parameters
+# (no other parameter, no caller): the gate may remember their targets by them (hot paths).
+KEYED_BY: dict[tuple[str, str], tuple[str, ...]] = {
+    ("lambda", "Invoke"): ("FunctionName", "Qualifier"),
+}
 
 
 def target(service: str, operation: str, params: Mapping[str, Any], account: str, region: str,

@@ -14,8 +14,11 @@ Rules (AWS's, see DESIGN.md "Tenancy and trust"):
   through here.
 
 Costs: open mode with no foreign ARN returns after `actions.target` (string work only);
-parsed policies are cached by their text (bounded); grants per principal are cached in
-iam/authorization.py and dropped on IAM changes.
+the targets of the operations `actions.KEYED_BY` names (Lambda's Invoke) are remembered by
+(service, operation, account, region, those parameters' values) with whether every resource
+is the caller's account's (bounded; nothing invalidates them, as they are pure functions of
+the key); parsed policies are cached by their text (bounded); grants per principal are cached
+in iam/authorization.py and dropped on IAM changes.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ if TYPE_CHECKING:
 MAX_PARSED = 2048
 # parsed policy documents by (kind, text), least recently used first (this node's cache)
 PARSED: Slot[OrderedDict[tuple[str, str], Policy]] = Slot("policy.parsed")
+MAX_TARGETS = 4096
+# (service, operation, account, region, *KEYED_BY parameter values) -> (target, whether all of
+# its resources are in that account); emptied when full (this node's cache)
+TARGETS: Slot[dict[tuple[Any, ...], tuple[actions.Target | None, bool]]] = Slot("policy.targets")
 
 
 def principal_kind(arn: str) -> str:
@@ -107,7 +114,7 @@ def request_context(ctx: RequestContext, principal: Principal, extra: Mapping[st
 
 async def authorize(ctx: RequestContext, operation: str, params: Mapping[str, Any]) -> None:
     """Raise the service's AccessDenied unless the caller may perform `operation`."""
-    target = actions.target(ctx.service, operation, params, ctx.account_id, ctx.region, ctx.principal_arn)
+    target, local = _target(ctx, operation, params)
     if target is None:
         return
     if target.action.startswith("sts:AssumeRole"):
@@ -116,18 +123,36 @@ async def authorize(ctx: RequestContext, operation: str, params: Mapping[str, An
         # the caller's own policies from `caller_policies`.
         return
     strict = ctx.app.config.auth == "strict"
-    if not strict:
-        for resource in target.resources:
-            acct = actions.owner(resource)
-            if acct and acct != ctx.account_id:
-                break
-        else:
-            if not any(actions.owner(r) not in ("", ctx.account_id) for _, r in target.also):
-                return  # the hot path: open mode, nothing in another account
+    if not strict and local:
+        return  # the hot path: open mode, nothing in another account
     await check(ctx, target.action, target.resources, strict=strict)
     for action, resource in target.also:
         extra = {"iam:PassedToService": actions.PASSED_TO.get(ctx.service, "")} if action == "iam:PassRole" else None
         await check(ctx, action, [resource], strict=strict, extra_context=extra)
+
+
+def _target(ctx: RequestContext, operation: str, params: Mapping[str, Any]) -> tuple[actions.Target | None, bool]:
+    """The request's target and whether every resource it names is the caller's account's
+    (remembered for the operations of `actions.KEYED_BY` when their parameters are strings)."""
+    keyed = actions.KEYED_BY.get((ctx.service, operation))
+    key: tuple[Any, ...] | None = None
+    if keyed is not None:
+        values = tuple(params.get(p) for p in keyed)
+        if all(v is None or type(v) is str for v in values):
+            key = (ctx.service, operation, ctx.account_id, ctx.region, *values)
+            cache = ctx.app.parts.lazy(TARGETS, dict)
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+    target = actions.target(ctx.service, operation, params, ctx.account_id, ctx.region, ctx.principal_arn)
+    local = target is None or (
+        all(actions.owner(r) in ("", ctx.account_id) for r in target.resources)
+        and all(actions.owner(r) in ("", ctx.account_id) for _, r in target.also))
+    if key is not None:
+        if len(cache) >= MAX_TARGETS:
+            cache.clear()
+        cache[key] = (target, local)
+    return target, local
 
 
 async def check(

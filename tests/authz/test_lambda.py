@@ -91,6 +91,32 @@ def test_invoking_another_accounts_function_needs_a_grant_in_its_policy(gureum: 
     lam_b.remove_permission(FunctionName=function_of_b, StatementId="a-invokes")
 
 
+def test_repeated_invokes_are_decided_afresh_after_grants_change(gureum: Any, function_of_b: str) -> None:
+    """The gate remembers Invoke's target by account, region, FunctionName and Qualifier, not
+    its verdict: a grant and its removal take effect on the next invoke, and the same plain
+    name invoked from another account is that account's function."""
+    lam_a = _client(gureum, "lambda", A)
+    lam_b = _client(gureum, "lambda", B)
+    name = function_of_b.rsplit(":", 1)[1]
+    for _ in range(2):
+        assert lam_b.invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200
+        with pytest.raises(ClientError) as exc:
+            lam_a.invoke(FunctionName=name, Payload=b"{}")  # A's own (missing) function of that name
+        assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        for qualifier in (None, "$LATEST"):
+            extra = {"Qualifier": qualifier} if qualifier else {}
+            with pytest.raises(ClientError) as exc:
+                lam_a.invoke(FunctionName=function_of_b, Payload=b"{}", **extra)
+            assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+    lam_b.add_permission(FunctionName=function_of_b, StatementId="a-again", Action="lambda:InvokeFunction",
+                         Principal=A)
+    assert lam_a.invoke(FunctionName=function_of_b, Payload=b"{}")["StatusCode"] == 200
+    lam_b.remove_permission(FunctionName=function_of_b, StatementId="a-again")
+    with pytest.raises(ClientError) as exc:
+        lam_a.invoke(FunctionName=function_of_b, Payload=b"{}")
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
 def test_an_aws_iam_function_url_refuses_another_account_without_a_grant(gureum: Any, function_of_b: str) -> None:
     lam_b = _client(gureum, "lambda", B)
     url = lam_b.create_function_url_config(FunctionName=function_of_b, AuthType="AWS_IAM")["FunctionUrl"]

@@ -9,6 +9,7 @@ name the request-id header and give rest-xml errors their own envelope (S3's `<E
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -39,23 +40,20 @@ def parse(
     shape = op.input
     if shape is None:
         return {}
+    plan = _plan(op, shape)
     out: dict[str, Any] = {}
     qmulti: dict[str, list[str]] = {}
     for k, v in query:
         qmulti.setdefault(k, []).append(v)
     used_query: set[str] = set()
-    for mname, mshape in shape.members.items():
-        loc = mshape.location
-        name = mshape.location_name or mname
+    for mname, mshape, loc, name, mtype in plan.located:
         if loc == "uri":
             if name in labels:
                 out[mname] = parse_scalar_text(mshape, _label(spec, labels[name]), mname)
         elif loc == "querystring":
-            if mshape.type == "map":
-                continue  # filled below from the remaining keys
             if name in qmulti:
                 used_query.add(name)
-                if mshape.type == "list":
+                if mtype == "list":
                     out[mname] = [parse_scalar_text(mshape.member, v, mname) for v in qmulti[name]]
                 else:
                     out[mname] = parse_scalar_text(mshape, qmulti[name][0], mname)
@@ -63,22 +61,20 @@ def parse(
             raw = headers.get(name)
             if raw is not None:
                 out[mname] = _header_value(mshape, raw, mname)
-        elif loc == "headers":
+        else:  # "headers": a map of the headers with this prefix
             prefix = name.lower()
             found = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
             if found:
                 out[mname] = found
     # Keys the request URI itself carries (a model's "/things?mode=import") are the
     # operation's, not a query-string map's.
-    literal = {k for k, _ in parse_qsl(op.request_uri.partition("?")[2], keep_blank_values=True)}
-    for mname, mshape in shape.members.items():
-        if mshape.location == "querystring" and mshape.type == "map":
-            rest = {k: v for k, v in qmulti.items() if k not in used_query and k not in literal}
-            if rest:
-                if mshape.value.type == "list":
-                    out[mname] = rest
-                else:
-                    out[mname] = {k: v[0] for k, v in rest.items()}
+    for mname, mshape in plan.query_maps:
+        rest = {k: v for k, v in qmulti.items() if k not in used_query and k not in plan.literal}
+        if rest:
+            if mshape.value.type == "list":
+                out[mname] = rest
+            else:
+                out[mname] = {k: v[0] for k, v in rest.items()}
     if body is None:
         return out
     payload = shape.payload
@@ -94,13 +90,46 @@ def parse(
                 out[payload] = xml.element_to_value(root, pshape)
             else:
                 out[payload] = jsonbody.from_json(jsonbody.loads(body), pshape)
-    elif body.strip() and any(m.location in (None, "") for m in shape.members.values()):
+    elif body.strip() and plan.body_members:
         if protocol == "rest-xml":
             root = xml.parse_document(body)
             out.update(xml.element_to_value(root, shape))
         else:
             out.update(jsonbody.from_json(jsonbody.loads(body), shape))
     return out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What `parse` reads of an operation's input, worked out once per operation: the members
+    the URI, query string and headers carry, in the model's order, as (member name, shape,
+    location, location name, type) (query-string maps apart, filled last from the keys left
+    over); the query keys of the request URI itself; whether any member is in the body."""
+
+    located: tuple[tuple[str, Shape, str, str, str], ...]
+    query_maps: tuple[tuple[str, Shape], ...]
+    literal: frozenset[str]
+    body_members: bool
+
+
+_PLANS: dict[Operation, _Plan] = {}
+
+
+def _plan(op: Operation, shape: Shape) -> _Plan:
+    plan = _PLANS.get(op)
+    if plan is None:
+        located: list[tuple[str, Shape, str, str, str]] = []
+        query_maps: list[tuple[str, Shape]] = []
+        for mname, mshape in shape.members.items():
+            loc = mshape.location
+            if loc == "querystring" and mshape.type == "map":
+                query_maps.append((mname, mshape))
+            elif loc in ("uri", "querystring", "header", "headers"):
+                located.append((mname, mshape, loc, mshape.location_name or mname, mshape.type))
+        literal = frozenset(k for k, _ in parse_qsl(op.request_uri.partition("?")[2], keep_blank_values=True))
+        body_members = any(m.location in (None, "") for m in shape.members.values())
+        plan = _PLANS[op] = _Plan(tuple(located), tuple(query_maps), literal, body_members)
+    return plan
 
 
 def _label(spec: ServiceSpec, raw: str) -> str:
