@@ -276,20 +276,20 @@ def crun_problem(cgroup_root: Path = Path("/sys/fs/cgroup")) -> str | None:
     return None
 
 
-def resolve(choice: str, which: Any = shutil.which) -> tuple[str, str | None, str]:
+def resolve(choice: str, which: Any = shutil.which, problem: Any = crun_problem) -> tuple[str, str | None, str]:
     """The runtime `ecs.oci_runtime` names: (name, its executable or None when it is
     missing, why it cannot be used or ""). `auto` is crun when installed and able to run
-    on this host, else runc."""
+    on this host, else runc. (`which`, `problem`: shutil.which and crun_problem.)"""
     if choice == "auto":
         crun = which("crun")
-        if crun is not None and crun_problem() is None:
+        if crun is not None and problem() is None:
             return "crun", crun, ""
         choice = "runc"
     if choice == "crun":
         crun = which("crun")
         if crun is None:
             return "crun", None, "crun is not installed (Debian package crun)"
-        return "crun", crun, crun_problem() or ""
+        return "crun", crun, problem() or ""
     path = which("runc") or (RUNC if Path(RUNC).exists() else None)
     return "runc", path, "" if path else "runc is not installed (Debian package runc)"
 
