@@ -17,7 +17,9 @@ exec, delete --force, state directories under --root), with two differences:
   (the `ecs.oci_runtime` setting: auto, runc, crun) only picks crun for `auto` when it can run.
 
 Notes from this host (DESIGN.md): `process.rlimits` may only lower limits, cgroup v1 hybrid
-(so crun cannot run here), runc ~20 ms per start.
+(so crun cannot run here: `auto` is runc), runc ~20 ms per start. Where crun runs (measured in a
+mount namespace without the cgroup2 mount), a bare create+start takes about half runc's
+(bench/ecs: 25-36 vs 52-67 ms) and RunTask -> RUNNING 61-68 vs 84-124 ms.
 """
 
 from __future__ import annotations

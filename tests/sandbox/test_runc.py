@@ -123,7 +123,7 @@ def test_an_unknown_oci_runtime_setting_stops_the_node_at_start_up():
     from gureum import settings
     from gureum.services.ecs.settings import EcsSettings
 
-    assert settings.read(EcsSettings, {}.get).oci_runtime == "runc"
+    assert settings.read(EcsSettings, {}.get).oci_runtime == "auto"
     assert settings.read(EcsSettings, {"ecs.oci_runtime": "crun"}.get).oci_runtime == "crun"
     with pytest.raises(settings.SettingError, match="ecs.oci_runtime"):
         settings.read(EcsSettings, {"ecs.oci_runtime": "youki"}.get)

@@ -57,7 +57,7 @@ class EcsSettings:
     """seconds between service scheduler passes"""
     dns_wait: float = 60.0
     """seconds a task waits for the DNS server to answer its resolver"""
-    oci_runtime: str = "runc"
+    oci_runtime: str = "auto"
     """the OCI runtime that runs containers: runc, crun, or auto (crun when installed and able to run on this host, else runc)"""
 
     def __post_init__(self) -> None:
