@@ -1,8 +1,11 @@
 """ECS benchmark: RunTask → RUNNING latency with a cached image, and tasks started per second,
-against raw `runc` starting the same image's bundle and (when Debian's dockerd starts here)
-`docker run -d` of the same image — all measured in the same run on the same machine.
+against raw `runc` (and `crun`, when installed and able to run here) starting the same image's
+bundle and (when Debian's dockerd starts here) `docker run -d` of the same image — all measured
+in the same run on the same machine.
 
-    python bench/ecs/run.py [--runs 3] [--tasks 20] [--burst 10] [--no-docker]
+    python bench/ecs/run.py [--runs 3] [--tasks 20] [--burst 10] [--no-docker] [--runtime runc|crun|auto]
+
+--runtime is gureum's `ecs.oci_runtime` (default: the setting's default, runc).
 
 Starts its own gureum (temporary data dir), builds a busybox image with umoci (no network),
 pushes it to gureum's ECR with skopeo, runs one warm-up task (the pull and unpack), then
@@ -33,13 +36,15 @@ from ecs.images import build_image, push, tools_missing
 
 from bench.common import Gureum
 from bench.common import client as common_client
+from gureum.sandbox import runc as rc
 
 AWSVPC = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}}
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
 
 
-def start_gureum() -> tuple[subprocess.Popen[bytes], str, int, Path]:
-    g = Gureum(prefix="gureum-bench-ecs-", args=["--log-level", "warning"], services=["ecs"]).start()
+def start_gureum(runtime: str | None) -> tuple[subprocess.Popen[bytes], str, int, Path]:
+    settings = [f"ecs.oci_runtime={runtime}"] if runtime else []
+    g = Gureum(prefix="gureum-bench-ecs-", args=["--log-level", "warning"], services=["ecs"], settings=settings).start()
     return g.process, g.endpoint, g.port, g.data
 
 
@@ -85,33 +90,33 @@ def bench_burst(ecs, td: str, burst: int) -> float:  # type: ignore[no-untyped-d
     return rate
 
 
-def bench_runc(layout: Path, tag: str, n: int, work: Path) -> tuple[list[float], list[float]]:
-    """`runc run` of /bin/true (start to exit) and `runc create`+`runc start` of a sleeper
-    (start to running), from a bundle umoci unpacked from the same image."""
+def bench_runc(layout: Path, tag: str, n: int, work: Path, runtime: str = "runc") -> tuple[list[float], list[float]]:
+    """`<runtime> run` of /bin/true (start to exit) and `<runtime> create`+`start` of a sleeper
+    (start to running), from a bundle umoci unpacked from the same image (runtime: runc or crun)."""
     bundle = work / "bundle"
     subprocess.run(["umoci", "unpack", "--image", f"{layout}:{tag}", str(bundle)], check=True, capture_output=True)
     cfg = json.loads((bundle / "config.json").read_text())
     cfg["process"]["terminal"] = False
     cfg["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}]
-    state = work / "runc-state"
+    state = work / f"{runtime}-state"
     run_ms, start_ms = [], []
     for i in range(n):
         cfg["process"]["args"] = ["/bin/true"]
         (bundle / "config.json").write_text(json.dumps(cfg))
         cid = f"bench-{os.getpid()}-{i}"
         t0 = time.perf_counter()
-        subprocess.run(["runc", "--root", str(state), "run", "--bundle", str(bundle), cid], check=True, capture_output=True)
+        subprocess.run([runtime, "--root", str(state), "run", "--bundle", str(bundle), cid], check=True, capture_output=True)
         run_ms.append((time.perf_counter() - t0) * 1000)
         cfg["process"]["args"] = SLEEPER
         (bundle / "config.json").write_text(json.dumps(cfg))
         cid += "-d"
         t0 = time.perf_counter()
         # the container keeps runc create's stdio: give it /dev/null, not pipes
-        subprocess.run(["runc", "--root", str(state), "create", "--bundle", str(bundle), cid], check=True,
+        subprocess.run([runtime, "--root", str(state), "create", "--bundle", str(bundle), cid], check=True,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        subprocess.run(["runc", "--root", str(state), "start", cid], check=True, capture_output=True)
+        subprocess.run([runtime, "--root", str(state), "start", cid], check=True, capture_output=True)
         start_ms.append((time.perf_counter() - t0) * 1000)
-        subprocess.run(["runc", "--root", str(state), "delete", "--force", cid], check=False, capture_output=True)
+        subprocess.run([runtime, "--root", str(state), "delete", "--force", cid], check=False, capture_output=True)
     return run_ms, start_ms
 
 
@@ -159,13 +164,15 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=20, help="tasks per latency run")
     ap.add_argument("--burst", type=int, default=10, help="tasks per RunTask in the throughput run (≤ 10)")
     ap.add_argument("--no-docker", action="store_true")
+    ap.add_argument("--runtime", choices=rc.RUNTIMES, help="gureum's ecs.oci_runtime")
     args = ap.parse_args()
     missing = tools_missing()
     if os.geteuid() != 0 or missing:
         raise SystemExit(f"needs root and {missing or 'runc, umoci, skopeo, busybox-static'}")
+    crun = shutil.which("crun") is not None and rc.crun_problem() is None  # crun 1.8 cannot run on hybrid cgroup hosts
     work = Path(tempfile.mkdtemp(prefix="gureum-bench-ecs-work-"))
     layout = build_image(work / "layout", "v1")
-    proc, endpoint, port, data = start_gureum()
+    proc, endpoint, port, data = start_gureum(args.runtime)
     dockerd = None
     try:
         ecr, ecs = client(endpoint, "ecr"), client(endpoint, "ecs")
@@ -180,7 +187,7 @@ def main() -> None:
         print(f"warm-up (pull + unpack + one task) {time.perf_counter() - t_w:.2f} s", flush=True)
         if not args.no_docker:
             dockerd = start_dockerd(work)
-        rows: dict[str, list[float]] = {"client": [], "server": [], "burst": [], "runc_run": [], "runc_start": [], "docker": []}
+        rows: dict[str, list[float]] = {"client": [], "server": [], "burst": [], "runc_run": [], "runc_start": [], "crun_run": [], "crun_start": [], "docker": []}
         for r in range(args.runs):
             c, s = bench_gureum(ecs, td, args.tasks)
             rows["client"].append(statistics.median(c))
@@ -189,14 +196,23 @@ def main() -> None:
             rr, rs = bench_runc(layout, "v1", args.tasks, work / f"runc{r}")
             rows["runc_run"].append(statistics.median(rr))
             rows["runc_start"].append(statistics.median(rs))
+            if crun:
+                cr, cs = bench_runc(layout, "v1", args.tasks, work / f"crun{r}", "crun")
+                rows["crun_run"].append(statistics.median(cr))
+                rows["crun_start"].append(statistics.median(cs))
             if dockerd is not None:
                 rows["docker"].append(statistics.median(bench_docker(dockerd[1], layout, "v1", args.tasks, work)))
         med = {k: statistics.median(v) for k, v in rows.items() if v}
-        print(f"ECS RunTask → RUNNING, cached image ({args.runs} runs × {args.tasks} tasks, medians)")
+        print(f"ECS RunTask → RUNNING, cached image ({args.runs} runs × {args.tasks} tasks, medians; ecs.oci_runtime={args.runtime or 'default'})")
         print(f"  gureum RunTask → RUNNING (client, 2 ms polls)  {med['client']:7.1f} ms   target ≤ 100 ms")
         print(f"  gureum createdAt → startedAt (server)          {med['server']:7.1f} ms")
         print(f"  runc create + start (same image, sleeper)      {med['runc_start']:7.1f} ms   ratio {med['client'] / med['runc_start']:.1f}×")
         print(f"  runc run /bin/true (start to exit)             {med['runc_run']:7.1f} ms")
+        if "crun_start" in med:
+            print(f"  crun create + start (same image, sleeper)      {med['crun_start']:7.1f} ms   ratio {med['client'] / med['crun_start']:.1f}×")
+            print(f"  crun run /bin/true (start to exit)             {med['crun_run']:7.1f} ms")
+        else:
+            print(f"  crun                                           skipped ({rc.crun_problem() or 'not installed'})")
         if "docker" in med:
             print(f"  docker run -d (same image, --network none)     {med['docker']:7.1f} ms   ratio {med['client'] / med['docker']:.2f}×")
         else:

@@ -1,11 +1,25 @@
-"""Containers through runc: OCI bundle generation (image config merged with what the caller
-asks for, Docker's rules) and the runc lifecycle (run in the foreground with --keep so the
-exit status and the cgroup's OOM counter can be read before `runc delete`).
+"""Containers through an OCI runtime, runc or crun: OCI bundle generation (image config merged
+with what the caller asks for, Docker's rules) and the runtime lifecycle (run in the
+foreground; runc with --keep so the exit status and the cgroup's OOM counter can be read
+before `runc delete`).
 
-runc runs as our child (`runc run`, no terminal), forwards signals, and exits with the
-container's status (128+n when killed by signal n), so waiting for a container is waiting
-for a child process; its stdout/stderr are pipes we read. Notes from this host (DESIGN.md):
-`process.rlimits` may only lower limits, cgroup v1 hybrid, ~20 ms per start.
+The runtime runs as our child (`runc run` / `crun run`, no terminal), forwards signals, and
+exits with the container's status (128+n when killed by signal n), so waiting for a container
+is waiting for a child process; its stdout/stderr are pipes we read. Both speak the same CLI
+for what is used here (run --no-new-keyring --pid-file --bundle, kill [--all] ID SIGNUM,
+exec, delete --force, state directories under --root), with two differences:
+
+- `crun run` has no --keep: it deletes the container and its cgroup when the container
+  exits, so a container-level memory cgroup's OOM counter is gone by the time we look (the
+  task-level cgroup, made by gureum, is still read);
+- crun 1.8 refuses to run anything on a hybrid cgroup host whose cgroup2 hierarchy has
+  controllers ("cgroups in hybrid mode not supported"); `crun_problem` tells, and `resolve`
+  (the `ecs.oci_runtime` setting: auto, runc, crun) only picks crun for `auto` when it can run.
+
+Notes from this host (DESIGN.md): `process.rlimits` may only lower limits, cgroup v1 hybrid
+(so crun cannot run here: `auto` is runc), runc ~20 ms per start. Where crun runs (measured in a
+mount namespace without the cgroup2 mount), a bare create+start takes about half runc's
+(bench/ecs: 25-36 vs 52-67 ms) and RunTask -> RUNNING 61-68 vs 84-124 ms.
 """
 
 from __future__ import annotations
@@ -16,11 +30,13 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 RUNC = shutil.which("runc") or "/usr/sbin/runc"
+RUNTIMES = ("auto", "runc", "crun")  # the values of ecs.oci_runtime
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 _CAPS = [
@@ -247,23 +263,61 @@ def write_bundle(bundle: Path, spec: BundleSpec) -> None:
         json.dump(bundle_config(spec), f)
 
 
-class Runc:
-    """runc with its own state root (so gureum's containers are listed apart)."""
+def crun_problem(cgroup_root: Path = Path("/sys/fs/cgroup")) -> str | None:
+    """Why crun cannot run containers on this host, or None: crun 1.8 refuses a hybrid
+    layout (cgroup v1 controllers with a cgroup2 hierarchy at <root>/unified that has
+    controllers of its own)."""
+    if (cgroup_root / "cgroup.controllers").exists():
+        return None  # unified (cgroup v2 only)
+    try:
+        controllers = (cgroup_root / "unified" / "cgroup.controllers").read_text().split()
+    except OSError:
+        return None  # cgroup v1 only
+    if controllers:
+        return f"crun does not run containers on a hybrid cgroup host whose cgroup2 hierarchy has controllers ({', '.join(controllers)})"
+    return None
 
-    def __init__(self, root: Path) -> None:
+
+def resolve(choice: str, which: Any = shutil.which, problem: Any = crun_problem) -> tuple[str, str | None, str]:
+    """The runtime `ecs.oci_runtime` names: (name, its executable or None when it is
+    missing, why it cannot be used or ""). `auto` is crun when installed and able to run
+    on this host, else runc. (`which`, `problem`: shutil.which and crun_problem.)"""
+    if choice == "auto":
+        crun = which("crun")
+        if crun is not None and problem() is None:
+            return "crun", crun, ""
+        choice = "runc"
+    if choice == "crun":
+        crun = which("crun")
+        if crun is None:
+            return "crun", None, "crun is not installed (Debian package crun)"
+        return "crun", crun, problem() or ""
+    path = which("runc") or (RUNC if Path(RUNC).exists() else None)
+    return "runc", path, "" if path else "runc is not installed (Debian package runc)"
+
+
+class Runc:
+    """An OCI runtime (runc, or crun: `name`) with its own state root (so gureum's containers
+    are listed apart)."""
+
+    def __init__(self, root: Path, binary: str = RUNC, name: str = "runc") -> None:
         self.root = root
+        self.binary = binary
+        self.name = name
         root.mkdir(parents=True, exist_ok=True)
 
     def _cmd(self, *args: str) -> list[str]:
-        return [RUNC, "--root", str(self.root), *args]
+        return [self.binary, "--root", str(self.root), *args]
 
     async def run(self, container_id: str, bundle: Path, pid_file: Path | None = None) -> asyncio.subprocess.Process:
-        """Start the container; the returned process is runc, which exits with the
-        container's status. stdout/stderr are pipes; stdin is /dev/null. runc writes
-        `pid_file` once the container's process has started (see wait_started)."""
+        """Start the container; the returned process is the runtime, which exits with the
+        container's status. stdout/stderr are pipes; stdin is /dev/null. The runtime writes
+        `pid_file` once the container's process has started (see wait_started). runc keeps
+        the container until `delete` (--keep); crun deletes it when it exits."""
         extra = ["--pid-file", str(pid_file)] if pid_file is not None else []
+        keep = ["--keep"] if self.name == "runc" else []
         return await asyncio.create_subprocess_exec(
-            *self._cmd("run", "--keep", "--no-new-keyring", *extra, "--bundle", str(bundle), container_id),
+            *self._cmd("run", *keep, "--no-new-keyring", *extra, "--bundle", str(bundle), container_id),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -272,7 +326,7 @@ class Runc:
 
     @staticmethod
     async def wait_started(proc: asyncio.subprocess.Process, pid_file: Path, timeout: float = 30.0) -> int | None:
-        """The container's pid once runc has started it; None if runc exited first."""
+        """The container's pid once the runtime has started it; None if it exited first."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         delay = 0.001
@@ -297,6 +351,10 @@ class Runc:
         return await proc.wait() == 0
 
     async def delete(self, container_id: str) -> None:
+        """Forget the container (killing what is left of it); nothing to do once its state
+        directory is gone (crun removes it when `crun run` ends)."""
+        if not (self.root / container_id).exists():
+            return
         proc = await asyncio.create_subprocess_exec(
             *self._cmd("delete", "--force", container_id), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
         )
@@ -319,11 +377,50 @@ class Runc:
             await proc.wait()
             return -1
 
+    def delete_now(self, container_id: str) -> None:
+        """`delete --force`, blocking (start-up recovery)."""
+        subprocess.run(self._cmd("delete", "--force", container_id), check=False, capture_output=True, timeout=30)
+
     def list_ids(self) -> list[str]:
         try:
             return sorted(p.name for p in self.root.iterdir() if p.is_dir())
         except OSError:
             return []
+
+
+def hold_memory_limit(cgroups_path: str, limit: int) -> bool:
+    """Make the v1 memory cgroup at `cgroups_path` with `limit` (memory and, when swap is
+    accounted, memory+swap) for a runtime that removes its own cgroup when the container exits
+    (crun) to nest in; False when there is no v1 memory hierarchy or it cannot be made."""
+    base = Path("/sys/fs/cgroup/memory")
+    if not (base / "memory.limit_in_bytes").exists():
+        return False
+    d = base / cgroups_path.lstrip("/")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "memory.limit_in_bytes").write_text(str(limit))
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):
+        (d / "memory.memsw.limit_in_bytes").write_text(str(limit))
+    return True
+
+
+def memory_limit_hit(cgroups_path: str) -> bool:
+    """Has the v1 memory cgroup at `cgroups_path` ever hit its limit: a failed charge counted
+    (memory.failcnt, memory.memsw.failcnt) or its peak usage at the limit (with memory+swap
+    limited too, this host's kernel counts no failures: the peak is what tells)?"""
+    d = Path("/sys/fs/cgroup/memory") / cgroups_path.lstrip("/")
+
+    def read(name: str) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            return int((d / name).read_text())
+        return 0
+
+    if read("memory.failcnt") > 0 or read("memory.memsw.failcnt") > 0:
+        return True
+    limit = read("memory.limit_in_bytes")
+    return 0 < limit <= read("memory.max_usage_in_bytes")
 
 
 def memory_oom_killed(cgroups_path: str) -> bool:

@@ -61,7 +61,9 @@ def test_service_keeps_desired_count_and_replaces_a_killed_task(ecs, gureum, ima
     # kill the container's process behind the scheduler's back
     victim = tasks[0]
     runtime_id = victim["containers"][0]["runtimeId"]
-    state = subprocess.run(["runc", "--root", str(gureum.data_dir / "ecs" / "runc"), "state", runtime_id], capture_output=True, text=True, check=True)
+    # the OCI runtime gureum runs it under (ecs.oci_runtime): its state root is <data>/ecs/<runtime>
+    runtime = next(n for n in ("runc", "crun") if (gureum.data_dir / "ecs" / n / runtime_id).is_dir())
+    state = subprocess.run([runtime, "--root", str(gureum.data_dir / "ecs" / runtime), "state", runtime_id], capture_output=True, text=True, check=True)
     os.kill(json.loads(state.stdout)["pid"], signal.SIGKILL)
 
     stopped = wait_for(

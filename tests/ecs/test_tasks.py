@@ -4,6 +4,7 @@ lifecycle, networking, exit codes, OOM, stop signals, logs, image config merging
 from __future__ import annotations
 
 import os
+import shutil
 import urllib.request
 
 import pytest
@@ -349,7 +350,10 @@ def test_tasks_of_a_killed_gureum_are_stopped_and_cleaned_up_on_restart(fresh_gu
     ecs = g.client("ecs")
     task = wait_status(ecs, arn, "STOPPED")
     assert task["desiredStatus"] == "STOPPED" and task["stopCode"] == "TerminationNotice"
-    assert subprocess.run(["runc", "--root", str(g.data_dir / "ecs" / "runc"), "list", "-q"], check=False, capture_output=True, text=True).stdout.strip() == ""
+    for runtime in ("runc", "crun"):  # no container left under either OCI runtime's state root (ecs.oci_runtime)
+        root = g.data_dir / "ecs" / runtime
+        if root.is_dir() and shutil.which(runtime):
+            assert subprocess.run([runtime, "--root", str(root), "list", "-q"], check=True, capture_output=True, text=True).stdout.strip() == ""
     assert netns not in subprocess.run(["ip", "netns", "list"], check=False, capture_output=True, text=True).stdout
     assert not (net.LEASES / ip).exists() or (net.LEASES / ip).read_text().split()[1] != netns
 

@@ -1,5 +1,6 @@
 """OCI bundles for ECS containers: Docker's merge of image config and run-time settings,
-user resolution from the image, and a real `runc run` of a generated bundle."""
+user resolution from the image, a real `runc run` / `crun run` of a generated bundle, and
+which runtime `ecs.oci_runtime` picks."""
 
 from __future__ import annotations
 
@@ -63,8 +64,18 @@ def test_missing_executables_fail_before_runc(tmp_path):
     assert cfg["process"]["terminal"] is False and cfg["root"]["path"] == str(tmp_path / "rootfs")
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("runc") is None or not os.path.exists("/bin/busybox"), reason="needs root, runc, busybox-static")
-def test_runc_runs_a_generated_bundle_and_reports_the_exit_code(tmp_path):
+def _runtime_missing(name: str) -> str | None:
+    if os.geteuid() != 0 or not os.path.exists("/bin/busybox"):
+        return "needs root and busybox-static"
+    if shutil.which(name) is None:
+        return f"needs {name}"
+    return rc.crun_problem() if name == "crun" else None
+
+
+@pytest.mark.parametrize("runtime", ["runc", "crun"])
+def test_the_runtime_runs_a_generated_bundle_and_reports_the_exit_code(tmp_path, runtime):
+    if why := _runtime_missing(runtime):
+        pytest.skip(why)
     bundle = tmp_path / "bundle"
     spec = rc.BundleSpec(
         id=f"gureum-test-{os.getpid()}",
@@ -74,14 +85,45 @@ def test_runc_runs_a_generated_bundle_and_reports_the_exit_code(tmp_path):
         memory_bytes=64 << 20,
     )
     rc.write_bundle(bundle, spec)
-    runtime = rc.Runc(tmp_path / "state")
+    runtime_ = rc.Runc(tmp_path / "state", shutil.which(runtime) or runtime, runtime)
 
     async def go() -> tuple[int, bytes, bytes]:
-        proc = await runtime.run(spec.id, bundle)
+        proc = await runtime_.run(spec.id, bundle)
         out, err = await proc.communicate()
-        await runtime.delete(spec.id)
+        await runtime_.delete(spec.id)
         return proc.returncode or 0, out, err
 
     code, out, err = asyncio.run(go())
     assert (code, out, err) == (5, b"out\n", b"err\n")
-    assert runtime.list_ids() == []
+    assert runtime_.list_ids() == []
+
+
+def test_crun_is_refused_on_a_hybrid_cgroup_host_with_cgroup2_controllers(tmp_path):
+    (tmp_path / "unified").mkdir()
+    (tmp_path / "unified" / "cgroup.controllers").write_text("hugetlb\n")
+    assert "hybrid" in (rc.crun_problem(tmp_path) or "")
+    (tmp_path / "unified" / "cgroup.controllers").write_text("\n")
+    assert rc.crun_problem(tmp_path) is None  # hybrid, but every controller on v1
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    assert rc.crun_problem(tmp_path) is None  # unified
+
+
+def test_the_oci_runtime_setting_picks_crun_only_when_it_can_run():
+    both = {"runc": "/usr/sbin/runc", "crun": "/usr/bin/crun"}.get
+    ok, hybrid = (lambda: None), (lambda: "crun does not run containers on a hybrid cgroup host")
+    assert rc.resolve("auto", both, ok) == ("crun", "/usr/bin/crun", "")
+    assert rc.resolve("auto", both, hybrid) == ("runc", "/usr/sbin/runc", "")
+    assert rc.resolve("auto", {"runc": "/usr/sbin/runc"}.get, ok) == ("runc", "/usr/sbin/runc", "")
+    assert rc.resolve("runc", both, ok) == ("runc", "/usr/sbin/runc", "")
+    assert rc.resolve("crun", both, hybrid) == ("crun", "/usr/bin/crun", "crun does not run containers on a hybrid cgroup host")
+    assert rc.resolve("crun", {}.get, ok)[1:] == (None, "crun is not installed (Debian package crun)")
+
+
+def test_an_unknown_oci_runtime_setting_stops_the_node_at_start_up():
+    from gureum import settings
+    from gureum.services.ecs.settings import EcsSettings
+
+    assert settings.read(EcsSettings, {}.get).oci_runtime == "auto"
+    assert settings.read(EcsSettings, {"ecs.oci_runtime": "crun"}.get).oci_runtime == "crun"
+    with pytest.raises(settings.SettingError, match="ecs.oci_runtime"):
+        settings.read(EcsSettings, {"ecs.oci_runtime": "youki"}.get)

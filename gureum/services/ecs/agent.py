@@ -96,7 +96,9 @@ class TaskAgent:
         settings = self.settings = app.settings(EcsSettings)
         network = app.settings(TaskNetworkSettings)
         self.images = img.ImageCache(self.work / "images", app.blobs, insecure=settings.insecure_registries)
-        self.runc = rc.Runc(self.work / "runc")
+        runtime, binary, self.runtime_problem = rc.resolve(settings.oci_runtime)
+        # one state root per runtime: a previous run's containers are cleaned by the runtime that made them
+        self.runc = rc.Runc(self.work / runtime, binary or rc.RUNC, runtime)
         self.bridge = net.Bridge(network.bridge, network.subnet)
         self.publish_host = settings.publish_host
         self.default_stop_timeout = settings.stop_timeout
@@ -149,16 +151,18 @@ class TaskAgent:
             self.reason = "this node runs no tasks (ecs.run_tasks=false): agents sharing its store do"
             return
         if os.geteuid() != 0:
-            self.reason = "running containers needs root (runc, namespaces, cgroups)"
+            self.reason = "running containers needs root (an OCI runtime, namespaces, cgroups)"
             return
-        if shutil.which(rc.RUNC) is None and not Path(rc.RUNC).exists():
-            self.reason = "runc is not installed (Debian package runc)"
+        if self.runtime_problem:
+            self.reason = self.runtime_problem  # (the runtime named by ecs.oci_runtime)
             return
         self.bridge.setup()
         if not self.bridge.available:
             self.reason = self.bridge.reason
             return
-        recovery.clean_host(self.runc, self.tasks_dir)
+        # containers a previous run left, under whichever runtime it used
+        others = [rc.Runc(self.work / n, b, n) for n in ("runc", "crun") if n != self.runc.name and (self.work / n).is_dir() and (b := shutil.which(n))]
+        recovery.clean_host(self.runc, self.tasks_dir, others)
         self.available = True
         self.networks.enabled = True
 

@@ -6,7 +6,7 @@
   (their containers died with it) with their Cloud Map instances and load balancer targets
   deregistered in the same transaction (cloudmap.py, load_balancers.py), and any ECS-registered instance whose task has stopped swept;
   the tasks it left PROVISIONING are started again (`provisioning`);
-- on the host (`clean_host`): runc containers under this node's runc root killed and
+- on the host (`clean_host`): containers under this node's OCI runtime root killed and
   forgotten, task cgroups of dead gureum processes removed (`sweep_cgroups`, also used at
   shutdown for this process's own), task directories unmounted and removed.
 """
@@ -17,7 +17,6 @@ import contextlib
 import logging
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +65,13 @@ async def provisioning(store: Store, node: str) -> list[str]:
     return [key for key, doc in rows if nodes.runs_here(doc, node)]
 
 
-def clean_host(runc: rc.Runc, tasks_dir: Path) -> None:
-    """Containers, cgroups and task directories of a previous run of this node (blocking)."""
+def clean_host(runc: rc.Runc, tasks_dir: Path, others: list[rc.Runc] | None = None) -> None:
+    """Containers, cgroups and task directories of a previous run of this node (blocking);
+    `others`: the state roots of the runtimes ecs.oci_runtime did not pick this time."""
     # containers of a previous run of this node (killed gureum): kill and forget them
-    for cid in runc.list_ids():
-        subprocess.run([rc.RUNC, "--root", str(runc.root), "delete", "--force", cid], check=False, capture_output=True, timeout=30)
+    for runtime in [runc, *(others or [])]:
+        for cid in runtime.list_ids():
+            runtime.delete_now(cid)
     sweep_cgroups()
     if tasks_dir.is_dir():
         for d in tasks_dir.iterdir():

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from gureum.sandbox.runc import RUNTIMES
+from gureum.settings import SettingError
+
 
 @dataclass(frozen=True)
 class EcsSettings:
@@ -54,3 +57,9 @@ class EcsSettings:
     """seconds between service scheduler passes"""
     dns_wait: float = 60.0
     """seconds a task waits for the DNS server to answer its resolver"""
+    oci_runtime: str = "auto"
+    """the OCI runtime that runs containers: runc, crun, or auto (crun when installed and able to run on this host, else runc)"""
+
+    def __post_init__(self) -> None:
+        if self.oci_runtime not in RUNTIMES:
+            raise SettingError(f"setting ecs.oci_runtime: expected one of {', '.join(RUNTIMES)}, got {self.oci_runtime!r}")

@@ -57,7 +57,8 @@ class ContainerRun:
     proxies: list[net.PortProxy | net.UdpProxy] = field(default_factory=list)
     bindings: list[dict[str, Any]] = field(default_factory=list)
     mounted: Path | None = None
-    start_error: str = ""  # runc's own complaint when the container never started
+    start_error: str = ""  # the runtime's own complaint when the container never started
+    holds_limit: bool = False  # its memory limit is on our cgroup at cgroups_path (crun: see prepare_container)
     env_files: list[dict[str, str]] = field(default_factory=list)  # environmentFiles, read at activation
     secret_env: dict[str, str] = field(default_factory=dict)  # `secrets`, resolved before the pull
     registry_creds: img.Credentials | None = None  # `repositoryCredentials`, resolved before the pull
@@ -436,6 +437,11 @@ class TaskRun:
             )
             if self.network is None:
                 spec.files.pop("/etc/hostname", None)
+            if self.host.runc.name == "crun" and spec.memory_bytes and rc.hold_memory_limit(c.cgroups_path, spec.memory_bytes):
+                # crun removes the container's cgroup as it exits (no --keep): the limit lives one
+                # level up, in a memory cgroup of ours, whose OOM counter outlives the container
+                spec.cgroups_path, spec.memory_bytes = c.cgroups_path + "/ctr", None
+                c.holds_limit = True
             rc.write_bundle(cdir, spec)
             c.bundle = cdir
 
@@ -529,7 +535,12 @@ class TaskRun:
             await asyncio.wait_for(asyncio.gather(*readers), 2)
         for r in readers:
             r.cancel()
-        oom = await asyncio.to_thread(lambda: rc.memory_oom_killed(c.cgroups_path) or (code == 137 and self.task_oom()))
+        # (the kernel counts an OOM kill on the victim's own cgroup, which crun has removed by
+        # now: a SIGKILLed container whose cgroup of ours hit its limit was OOM-killed)
+        oom = await asyncio.to_thread(
+            lambda: rc.memory_oom_killed(c.cgroups_path)
+            or (code == 137 and (self.task_oom() or (c.holds_limit and rc.memory_limit_hit(c.cgroups_path))))
+        )
         if code == 255 and c.started.is_set() and not oom:
             pass  # runc's own failure; reported as is
         c.exit_code = 137 if oom else code
