@@ -326,6 +326,40 @@ class CgroupManager:
                         d.rmdir()
 
 
+def hierarchies(root: Path = ROOT) -> list[Path]:
+    """Every cgroup hierarchy mounted at `root`: one per v1 controller (or co-mounted set),
+    named ones such as name=systemd and the v2 `unified` one on a hybrid host; `root` alone on
+    a pure v2 host. A runtime such as runc makes a container's cgroup in each of them."""
+    if (root / "cgroup.procs").exists():
+        return [root]
+    seen: set[str] = set()
+    out: list[Path] = []
+    with contextlib.suppress(OSError):
+        for d in sorted(root.iterdir()):
+            real = os.path.realpath(d)
+            if real not in seen and (d / "cgroup.procs").exists():
+                seen.add(real)
+                out.append(d)
+    return out
+
+
+def remove_tree(d: Path) -> bool:
+    """Remove the empty cgroup directory `d` and its descendants, deepest first (a cgroup with
+    a live process stays); whether `d` is gone."""
+    if not d.is_dir():
+        return True
+    for child in sorted((c for c in d.rglob("*") if c.is_dir()), key=lambda c: len(c.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            child.rmdir()
+    try:
+        d.rmdir()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
 def own_memory_cgroup() -> str:
     """Our own cgroup in the memory hierarchy, without slashes at either end ("" at the root
     or when it cannot be read)."""

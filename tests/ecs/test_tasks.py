@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 from waiting import wait_for
 
+from gureum.sandbox import cgroups
 from gureum.sandbox import network as net
 
 from .images import build_image, containers_skip_reason, push
@@ -117,6 +118,10 @@ def test_essential_container_exit_stops_the_task_with_its_exit_code(ecs, image):
     assert task["stoppedReason"] == "Essential container in task exited"
     codes = {c["name"]: c.get("exitCode") for c in task["containers"]}
     assert codes == {"main": 3, "side": 0}  # the sidecar got SIGTERM and exited cleanly
+    # the stopped task leaves no cgroup behind in any hierarchy: not gureum's memory/cpu/pids
+    # groups, nor those the OCI runtime made for its containers (devices, freezer, blkio...)
+    task_id = task["taskArn"].rsplit("/", 1)[1]
+    assert [str(p) for h in cgroups.hierarchies() for p in h.glob(f"**/gureum-ecs/*/{task_id}")] == []
 
 
 def test_non_essential_exit_keeps_the_task_running_and_containers_share_localhost(ecs, image):

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -84,8 +83,10 @@ def sweep_cgroups(include_self: bool = False) -> None:
     """Remove task cgroups left by gureum processes that died (gureum-ecs/p<pid>/<task>),
     and this process's own when it shuts down."""
     own = cgroups.own_memory_cgroup()
-    for ctrl in ("memory", "cpu", "pids"):
-        base = Path("/sys/fs/cgroup") / ctrl / own / "gureum-ecs"
+    # every hierarchy, not only the memory/cpu/pids groups gureum makes itself: the OCI runtime
+    # makes each container's group (and the task's above it) in devices, freezer, blkio... too
+    for hierarchy in cgroups.hierarchies():
+        base = hierarchy / own / "gureum-ecs"
         if not base.is_dir():
             continue
         for node in base.iterdir():
@@ -93,9 +94,4 @@ def sweep_cgroups(include_self: bool = False) -> None:
                 continue
             if cgroups.pid_alive(int(node.name[1:])) and not (include_self and int(node.name[1:]) == os.getpid()):
                 continue
-            for d in sorted(node.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-                if d.is_dir():
-                    with contextlib.suppress(OSError):
-                        d.rmdir()
-            with contextlib.suppress(OSError):
-                node.rmdir()
+            cgroups.remove_tree(node)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gureum.sandbox import cgroups
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
@@ -381,6 +382,12 @@ class TaskRun:
                     break
                 except OSError:
                     time.sleep(0.01)
+        # the groups the OCI runtime made for the task's containers in the other hierarchies
+        # (devices, freezer, blkio, cpuset, cpuacct, name=systemd...): it removes a container's
+        # own group on delete but not the task's group it created above it
+        if self.task_cgroup_rel:
+            for hierarchy in cgroups.hierarchies():
+                cgroups.remove_tree(hierarchy / self.task_cgroup_rel)
 
     def task_oom(self) -> bool:
         return rc.memory_oom_killed(self.task_cgroup_rel)
