@@ -126,3 +126,33 @@ def test_limits_change_while_the_tree_waits_on_its_stdin(tmp_path: Path):
     assert code == 0 and out.strip() == "ok 128" and not oom, out
     code, out, oom = asyncio.run(run(256, 48, 128))
     assert code != 0 and oom, out
+
+
+def test_hierarchies_and_remove_tree_on_a_cgroup_like_layout(tmp_path: Path):
+    from gureum.sandbox import cgroups
+
+    # a hybrid host: one directory per v1 hierarchy, a co-mounted pair linked under two names,
+    # and a directory that is no hierarchy at all
+    for name in ("memory", "cpu,cpuacct", "unified"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cgroup.procs").touch()
+    (tmp_path / "cpu").symlink_to(tmp_path / "cpu,cpuacct")
+    (tmp_path / "cpuacct").symlink_to(tmp_path / "cpu,cpuacct")
+    (tmp_path / "not-a-hierarchy").mkdir()
+    found = cgroups.hierarchies(tmp_path)
+    assert sorted(p.name for p in found) == ["cpu", "memory", "unified"]  # the pair once
+    # a pure v2 host: the root is the one hierarchy
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cgroup.procs").touch()
+    assert cgroups.hierarchies(v2) == [v2]
+    # remove_tree: deepest first, whether the top is gone; a missing group counts as gone
+    top = tmp_path / "memory" / "gureum-ecs" / "p1" / "task"
+    (top / "c1" / "deeper").mkdir(parents=True)
+    (top / "c2").mkdir()
+    assert cgroups.remove_tree(top) and not top.exists()
+    assert cgroups.remove_tree(top)
+    busy = tmp_path / "memory" / "busy"
+    (busy / "child").mkdir(parents=True)
+    (busy / "child" / "a-file").touch()  # stands for a group that still has a process
+    assert not cgroups.remove_tree(busy) and busy.exists()
