@@ -306,14 +306,14 @@ static void hand_off(conn *c) {
     struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
     cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cm), &c->fd, sizeof(int));
-    int sock_flags = 0;
-    (void)sock_flags;
+    /* counted before the send: once Python has the socket it may answer at once, and whoever
+     * saw that answer must find the hand-off counted */
+    add(S_HANDED, 1);
     for (;;) {  /* the control socket is blocking for sends: a hand-off is never lost */
         if (sendmsg(cfd, &m, MSG_NOSIGNAL) >= 0) break;
         if (errno == EINTR) continue;
         break;  /* Python is gone: the connection just closes */
     }
-    add(S_HANDED, 1);
     conn_free(c);
 }
 
