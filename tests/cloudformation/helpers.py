@@ -50,9 +50,11 @@ def events(cfn: Any, stack: str) -> list[dict[str, Any]]:
 
 
 def failures(cfn: Any, stack: str) -> list[tuple[str, str, str]]:
-    """(logical id, status, reason) of the failed events, to explain an assertion."""
-    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", "")) for e in events(cfn, stack)
-            if e["ResourceStatus"].endswith("FAILED")]
+    """(logical id, status, reason) of the failed events, to explain an assertion: the causes
+    first, the resources cancelled because of them last (pytest cuts a long message short)."""
+    failed = [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason", "")) for e in events(cfn, stack)
+              if e["ResourceStatus"].endswith("FAILED")]
+    return sorted(failed, key=lambda f: f[2] in ("Resource creation cancelled", "Resource update cancelled"))
 
 
 def code_of(call: Callable[..., Any], **kwargs: Any) -> str:
