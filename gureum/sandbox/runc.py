@@ -304,6 +304,9 @@ class Runc:
         self.root = root
         self.binary = binary
         self.name = name
+        # runc keeps an exited container (and its cgroups) until `delete` (run --keep); crun
+        # has no --keep and removes both as the container exits
+        self.keeps_exited = name == "runc"
         root.mkdir(parents=True, exist_ok=True)
 
     def _cmd(self, *args: str) -> list[str]:
@@ -315,7 +318,7 @@ class Runc:
         `pid_file` once the container's process has started (see wait_started). runc keeps
         the container until `delete` (--keep); crun deletes it when it exits."""
         extra = ["--pid-file", str(pid_file)] if pid_file is not None else []
-        keep = ["--keep"] if self.name == "runc" else []
+        keep = ["--keep"] if self.keeps_exited else []
         return await asyncio.create_subprocess_exec(
             *self._cmd("run", *keep, "--no-new-keyring", *extra, "--bundle", str(bundle), container_id),
             stdin=asyncio.subprocess.DEVNULL,

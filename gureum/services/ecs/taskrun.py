@@ -444,7 +444,7 @@ class TaskRun:
             )
             if self.network is None:
                 spec.files.pop("/etc/hostname", None)
-            if self.host.runc.name == "crun" and spec.memory_bytes and rc.hold_memory_limit(c.cgroups_path, spec.memory_bytes):
+            if not self.host.runc.keeps_exited and spec.memory_bytes and rc.hold_memory_limit(c.cgroups_path, spec.memory_bytes):
                 # crun removes the container's cgroup as it exits (no --keep): the limit lives one
                 # level up, in a memory cgroup of ours, whose OOM counter outlives the container
                 spec.cgroups_path, spec.memory_bytes = c.cgroups_path + "/ctr", None
