@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from gureum.services.cloudwatch import metrics, stats
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str, str, str, tuple[tuple[str, str], ...], str | None, int]
+Dimensions = tuple[tuple[str, str], ...]  # sorted by name
+Key = tuple[str, str, str, str, Dimensions, str | None, int]
+Point = tuple[str, Dimensions, float, str | None]  # metric name, dimensions, value, unit
 
 # Distinct values a minute's running set keeps before it is thinned to stats.MAX_VALUES
 # (thinning sorts: doing it every few hundred values keeps an emit O(1) amortised).
@@ -85,6 +88,19 @@ class Emitter:
             self.pending[k] = _Running(float(value), count)
         else:
             running.add(float(value), count)
+
+    def emit_all(self, account: str, region: str, namespace: str, points: Iterable[Point], at: float | None = None) -> None:
+        """Record one value of each point at the same time `at` (now when None): a caller's
+        several metrics of one event (Lambda's per invocation), dimensions already sorted."""
+        minute = int((at if at is not None else time.time()) // 60 * 60)
+        pending = self.pending
+        for name, dims, value, unit in points:
+            k: Key = (account, region, namespace, name, dims, unit, minute)
+            running = pending.get(k)
+            if running is None:
+                pending[k] = _Running(value)
+            else:
+                running.add(value)
 
     async def flush(self) -> None:
         if not self.pending:

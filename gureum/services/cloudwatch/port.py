@@ -4,6 +4,8 @@
   record one value (or `count` equal values, at time `at`) of a metric AWS emits on the
   service's behalf (AWS/Lambda Invocations, Duration, ...), batched per minute in memory and
   written every few seconds (emitter.py); never blocks, never raises for the caller's sake.
+- `emit_all(app, account, region, namespace, points, at=None)`: several such values at once
+  (one event's metrics), each (name, sorted dimension pairs, value, unit).
 - `put_datapoints(txn, account, region, namespace, data)`: store datapoints inside the
   caller's transaction (CloudWatch Logs metric filters: a datapoint exists exactly when the
   events that made it were stored). `data` items are PutMetricData's MetricDatum (MetricName,
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from gureum.services.cloudwatch import metrics
@@ -22,6 +25,7 @@ from gureum.services.cloudwatch.slots import EMITTER
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.services.cloudwatch.emitter import Point
     from gureum.store import Txn
 
 
@@ -31,6 +35,14 @@ def emit(app: App, account: str, region: str, namespace: str, name: str, dimensi
 
     app.parts.lazy(EMITTER, lambda: Emitter(app)).emit(account, region, namespace, name, dimensions, value, unit,
                                                        at, count)
+
+
+def emit_all(app: App, account: str, region: str, namespace: str, points: Iterable[Point], at: float | None = None) -> None:
+    """`emit` of several values at once, each (metric name, dimensions as (name, value) pairs
+    sorted by name, value, unit): one event's metrics (Lambda's per invocation)."""
+    from gureum.services.cloudwatch.emitter import Emitter
+
+    app.parts.lazy(EMITTER, lambda: Emitter(app)).emit_all(account, region, namespace, points, at)
 
 
 def put_datapoints(txn: Txn, account: str, region: str, namespace: str, data: list[dict[str, Any]]) -> None:

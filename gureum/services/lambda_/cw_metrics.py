@@ -6,12 +6,14 @@ totals), per FunctionName, and per FunctionName and Resource (the function, or
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from gureum.services.cloudwatch import port as cloudwatch
 
 if TYPE_CHECKING:
     from gureum.app import App
+    from gureum.services.cloudwatch.emitter import Dimensions
 
 NAMESPACE = "AWS/Lambda"
 
@@ -19,6 +21,12 @@ NAMESPACE = "AWS/Lambda"
 def _dimension_sets(name: str, qualifier: str | None) -> list[dict[str, str]]:
     resource = f"{name}:{qualifier}" if qualifier else name
     return [{}, {"FunctionName": name}, {"FunctionName": name, "Resource": resource}]
+
+
+@functools.lru_cache(maxsize=4096)
+def _dimension_keys(name: str, qualifier: str | None) -> tuple[Dimensions, ...]:
+    """_dimension_sets as the emitter's sorted pairs (worked out once per function and qualifier)."""
+    return tuple(tuple(sorted(d.items())) for d in _dimension_sets(name, qualifier))
 
 
 def _emit(app: App, account: str, region: str, name: str, qualifier: str | None, metric: str, value: float,
@@ -29,11 +37,12 @@ def _emit(app: App, account: str, region: str, name: str, qualifier: str | None,
 
 def invoked(app: App, account: str, region: str, name: str, qualifier: str | None, *, failed: bool,
             duration_ms: float, concurrent: int) -> None:
-    """One invocation ran (successfully or with a function error)."""
-    _emit(app, account, region, name, qualifier, "Invocations", 1.0, "Count")
-    _emit(app, account, region, name, qualifier, "Errors", 1.0 if failed else 0.0, "Count")
-    _emit(app, account, region, name, qualifier, "Duration", duration_ms, "Milliseconds")
-    _emit(app, account, region, name, qualifier, "ConcurrentExecutions", float(concurrent), "Count")
+    """One invocation ran (successfully or with a function error): its four metrics under
+    each dimension set, recorded in one call."""
+    values = (("Invocations", 1.0, "Count"), ("Errors", 1.0 if failed else 0.0, "Count"),
+              ("Duration", float(duration_ms), "Milliseconds"), ("ConcurrentExecutions", float(concurrent), "Count"))
+    dims = _dimension_keys(name, qualifier)
+    cloudwatch.emit_all(app, account, region, NAMESPACE, [(metric, d, value, unit) for metric, value, unit in values for d in dims])
 
 
 def throttled(app: App, account: str, region: str, name: str, qualifier: str | None) -> None:
