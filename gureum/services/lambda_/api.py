@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import json
 import logging
 import re
@@ -306,8 +307,15 @@ def invoked_account(ctx: RequestContext, function_name: str) -> str:
     """The account whose function Invoke runs: the one a full ARN names when the request
     came through the edge (whose gate let it in only on a grant in that function's policy),
     else the caller's."""
-    named = actions.owner(actions.function_arn(function_name, ctx.account_id, ctx.region))
+    named = _named_owner(function_name, ctx.account_id, ctx.region)
     return named if named and ctx.request is not None else ctx.account_id
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_owner(function_name: str, account: str, region: str) -> str:
+    """The account a FunctionName names ("" for none): a pure function of its arguments,
+    worked out once per name (every Invoke asks)."""
+    return actions.owner(actions.function_arn(function_name, account, region))
 
 
 # --- versions and aliases ----------------------------------------------------------------

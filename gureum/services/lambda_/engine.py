@@ -451,12 +451,14 @@ class LambdaEngine:
             cw_metrics.throttled(self.app, account, region, name, target.qualifier)
             raise
         # Metering and metrics, right after the caller has its answer (both batch their writes).
-        self._loop.call_soon(self._record_usage, account, region, cfg, target.version, result.billed_ms, result.init_ms,
-                             result.provisioned)
-        self._loop.call_soon(functools.partial(
-            cw_metrics.invoked, self.app, account, region, name, target.qualifier,
-            failed=result.function_error is not None, duration_ms=result.duration_ms, concurrent=concurrent))
+        self._loop.call_soon(self._meter, account, region, cfg, target, result, concurrent)
         return result
+
+    def _meter(self, account: str, region: str, cfg: EnvConfig, target: Target, result: InvokeResult, concurrent: int) -> None:
+        """An invocation's usage row and AWS/Lambda metrics (one callback after its answer)."""
+        self._record_usage(account, region, cfg, target.version, result.billed_ms, result.init_ms, result.provisioned)
+        cw_metrics.invoked(self.app, account, region, target.config["FunctionName"], target.qualifier,
+                           failed=result.function_error is not None, duration_ms=result.duration_ms, concurrent=concurrent)
 
     def _record_usage(self, account: str, region: str, cfg: EnvConfig, version: str, billed_ms: int, init_ms: float | None,
                       provisioned: bool = False) -> None:

@@ -16,6 +16,7 @@ written with the function's change event.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import time
@@ -45,7 +46,9 @@ def stopped_error() -> AwsError:
                             "stopped your function's invocation.", Type="User")
 
 
+@functools.lru_cache(maxsize=4096)
 def function_hash(function_arn: str) -> str:
+    """The function's entry name in a Lineage (worked out once per ARN: every invocation asks)."""
     return hashlib.sha256(function_arn.encode()).hexdigest()[:8]
 
 
@@ -78,8 +81,8 @@ def count_in(header: str | None, function_arn: str) -> int:
 def next_trace(incoming: str | None, function_arn: str) -> tuple[str, int]:
     """The trace header this invocation runs with (the incoming chain's root, this function's
     count one higher) and that count."""
-    fields = _fields(incoming)
-    counts = lineage(incoming)
+    fields = _fields(incoming) if incoming else {}
+    counts = lineage(incoming) if incoming else {}
     mine = function_hash(function_arn)
     counts[mine] = counts.get(mine, 0) + 1
     h = random.getrandbits(96)
