@@ -3,30 +3,38 @@ against raw `runc` (and `crun`, when installed and able to run here) starting th
 bundle and (when Debian's dockerd starts here) `docker run -d` of the same image — all measured
 in the same run on the same machine.
 
-    python bench/ecs/run.py [--runs 3] [--tasks 20] [--burst 10] [--no-docker] [--runtime runc|crun|auto]
+    python bench/ecs/run.py [--runs 3] [--tasks 20] [--burst 10] [--poll 2] [--no-docker] [--runtime runc|crun|auto]
+    python bench/ecs/run.py --against REV|DIR [--runs 3] [--tasks 20] [--burst 10] [--poll 2]
 
---runtime is gureum's `ecs.oci_runtime` (default: the setting's default, runc).
+--runtime is gureum's `ecs.oci_runtime` (default: the setting's default, auto).
 
 Starts its own gureum (temporary data dir), builds a busybox image with umoci (no network),
 pushes it to gureum's ECR with skopeo, runs one warm-up task (the pull and unpack), then
-measures. "client" latency: boto3 RunTask call → DescribeTasks (polled every 2 ms) first
-shows RUNNING; "server": the task's startedAt − createdAt. Needs root, runc, umoci, skopeo,
-busybox-static. Prints medians over --runs repetitions and the target (≤ 100 ms).
+measures. "client" latency: boto3 RunTask call → DescribeTasks (polled every --poll ms) first
+shows RUNNING; "server": the task's startedAt − createdAt; "burst": one RunTask of --burst
+tasks, each task's RunTask call → first shown RUNNING, and tasks started per second. Prints
+p50/p99 over every sample of the --runs repetitions (each task one sample) and the 1-minute
+load average. --against: the same, interleaved A/B (alternating order per run) between a
+gureum from this tree and one from another (a directory or a git revision, exported), with
+the bare runc floor measured once per run. Needs root, runc, umoci, skopeo, busybox-static.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -34,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from ecs.images import build_image, push, tools_missing
 
-from bench.common import Gureum
+from bench.common import Gureum, pct
 from bench.common import client as common_client
 from gureum.sandbox import runc as rc
 
@@ -42,9 +50,9 @@ AWSVPC = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}}
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
 
 
-def start_gureum(runtime: str | None) -> tuple[subprocess.Popen[bytes], str, int, Path]:
+def start_gureum(runtime: str | None, tree: Path = ROOT) -> tuple[subprocess.Popen[bytes], str, int, Path]:
     settings = [f"ecs.oci_runtime={runtime}"] if runtime else []
-    g = Gureum(prefix="gureum-bench-ecs-", args=["--log-level", "warning"], services=["ecs"], settings=settings).start()
+    g = Gureum(prefix="gureum-bench-ecs-", args=["--log-level", "warning"], services=["ecs"], settings=settings, tree=tree).start()
     return g.process, g.endpoint, g.port, g.data
 
 
@@ -52,10 +60,17 @@ def client(endpoint: str, service: str):  # type: ignore[no-untyped-def]
     return common_client(endpoint, service, retries=1)
 
 
-def wait(ecs, arns: list[str], status: str, poll: float = 0.002, timeout: float = 60) -> list[dict]:  # type: ignore[no-untyped-def]
+def wait(ecs, arns: list[str], status: str, poll: float = 0.002, timeout: float = 60, seen: dict[str, float] | None = None) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Poll DescribeTasks every `poll` seconds until every task shows `status`; `seen` gets
+    each task's first perf_counter() time at that status."""
     deadline = time.monotonic() + timeout
     while True:
         tasks = ecs.describe_tasks(tasks=arns)["tasks"]
+        now = time.perf_counter()
+        if seen is not None:
+            for t in tasks:
+                if t["lastStatus"] == status:
+                    seen.setdefault(t["taskArn"], now)
         if all(t["lastStatus"] == status for t in tasks):
             return tasks
         bad = [t for t in tasks if t["lastStatus"] == "STOPPED" and status != "STOPPED"]
@@ -66,12 +81,13 @@ def wait(ecs, arns: list[str], status: str, poll: float = 0.002, timeout: float 
         time.sleep(poll)
 
 
-def bench_gureum(ecs, td: str, n: int) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+def bench_gureum(ecs, td: str, n: int, poll: float = 0.002) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    """`n` tasks one after another: client and server RunTask → RUNNING, ms."""
     client_ms, server_ms = [], []
     for _ in range(n):
         t0 = time.perf_counter()
         arn = ecs.run_task(taskDefinition=td, launchType="FARGATE", networkConfiguration=AWSVPC)["tasks"][0]["taskArn"]
-        task = wait(ecs, [arn], "RUNNING")[0]
+        task = wait(ecs, [arn], "RUNNING", poll)[0]
         client_ms.append((time.perf_counter() - t0) * 1000)
         server_ms.append((task["startedAt"] - task["createdAt"]).total_seconds() * 1000)
         ecs.stop_task(task=arn)
@@ -79,15 +95,20 @@ def bench_gureum(ecs, td: str, n: int) -> tuple[list[float], list[float]]:  # ty
     return client_ms, server_ms
 
 
-def bench_burst(ecs, td: str, burst: int) -> float:  # type: ignore[no-untyped-def]
+def bench_burst(ecs, td: str, burst: int, poll: float = 0.005) -> tuple[float, list[float], list[float]]:  # type: ignore[no-untyped-def]
+    """One RunTask of `burst` tasks: tasks started per second, and each task's client and
+    server RunTask → RUNNING, ms."""
     t0 = time.perf_counter()
     arns = [t["taskArn"] for t in ecs.run_task(taskDefinition=td, launchType="FARGATE", networkConfiguration=AWSVPC, count=burst)["tasks"]]
-    wait(ecs, arns, "RUNNING", poll=0.005)
+    seen: dict[str, float] = {}
+    tasks = wait(ecs, arns, "RUNNING", poll, seen=seen)
     rate = burst / (time.perf_counter() - t0)
+    client_ms = [(seen[a] - t0) * 1000 for a in arns]
+    server_ms = [(t["startedAt"] - t["createdAt"]).total_seconds() * 1000 for t in tasks]
     for a in arns:
         ecs.stop_task(task=a)
     wait(ecs, arns, "STOPPED", poll=0.05)
-    return rate
+    return rate, client_ms, server_ms
 
 
 def bench_runc(layout: Path, tag: str, n: int, work: Path, runtime: str = "runc") -> tuple[list[float], list[float]]:
@@ -158,13 +179,80 @@ def bench_docker(cli: list[str], layout: Path, tag: str, n: int, work: Path) -> 
     return out
 
 
+def export_tree(rev: str) -> Path:
+    """A directory holding source tree `rev`: the directory itself if it is one, else the git
+    revision of this checkout exported (`git archive`) to a new temporary directory."""
+    if Path(rev).is_dir():
+        return Path(rev).resolve()
+    work = Path(tempfile.mkdtemp(prefix="gureum-bench-ecs-against-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(work, filter="data")
+    return work
+
+
+def start_side(tree: Path, runtime: str | None, layout: Path) -> dict[str, Any]:
+    """A gureum from `tree` with the image pushed, a task definition and one warm-up task."""
+    proc, endpoint, port, data = start_gureum(runtime, tree)
+    side: dict[str, Any] = {"proc": proc, "data": data, "client": [], "server": [], "burst": [], "burst_client": [], "burst_server": []}
+    ecr, ecs = client(endpoint, "ecr"), client(endpoint, "ecs")
+    ecr.create_repository(repositoryName="bench")
+    push(layout, "v1", f"127.0.0.1:{port}/bench:v1")
+    side["ecs"] = ecs
+    side["td"] = ecs.register_task_definition(
+        family="bench-" + uuid.uuid4().hex[:6], networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{"name": "app", "image": f"127.0.0.1:{port}/bench:v1", "command": SLEEPER, "stopTimeout": 2}],
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    t_w = time.perf_counter()
+    bench_gureum(ecs, side["td"], 1)  # warm-up: pull and unpack once
+    print(f"warm-up (pull + unpack + one task) {time.perf_counter() - t_w:.2f} s ({tree})", flush=True)
+    return side
+
+
+def measure(side: dict[str, Any], args: argparse.Namespace) -> None:
+    """One run on one side: --tasks single starts, then one burst."""
+    c, s = bench_gureum(side["ecs"], side["td"], args.tasks, args.poll / 1000)
+    side["client"] += c
+    side["server"] += s
+    rate, bc, bs = bench_burst(side["ecs"], side["td"], min(10, args.burst), max(args.poll, 5) / 1000)
+    side["burst"].append(rate)
+    side["burst_client"] += bc
+    side["burst_server"] += bs
+
+
+def stop_side(side: dict[str, Any]) -> None:
+    proc = side["proc"]
+    proc.terminate()
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(side["data"], ignore_errors=True)
+
+
+def p50_p99(values: list[float]) -> str:
+    return f"p50 {pct(values, 0.5):6.1f}  p99 {pct(values, 0.99):6.1f} ms"
+
+
+def report_side(label: str, side: dict[str, Any], args: argparse.Namespace) -> None:
+    burst = min(10, args.burst)
+    print(f"  {label}")
+    print(f"    RunTask → RUNNING, one at a time (client, {args.poll:g} ms polls)  {p50_p99(side['client'])}   target ≤ 50 ms")
+    print(f"    createdAt → startedAt, one at a time (server)      {p50_p99(side['server'])}")
+    print(f"    RunTask count={burst} → each RUNNING (client)           {p50_p99(side['burst_client'])}")
+    print(f"    RunTask count={burst}: createdAt → startedAt (server)   {p50_p99(side['burst_server'])}")
+    print(f"    tasks started per second (RunTask count={burst})       {statistics.median(side['burst']):6.1f} /s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tasks", type=int, default=20, help="tasks per latency run")
     ap.add_argument("--burst", type=int, default=10, help="tasks per RunTask in the throughput run (≤ 10)")
+    ap.add_argument("--poll", type=float, default=2.0, help="ms between DescribeTasks polls while waiting for RUNNING")
     ap.add_argument("--no-docker", action="store_true")
     ap.add_argument("--runtime", choices=rc.RUNTIMES, help="gureum's ecs.oci_runtime")
+    ap.add_argument("--against", metavar="REV|DIR", help="interleaved A/B: this tree against another (a directory or a git revision)")
     args = ap.parse_args()
     missing = tools_missing()
     if os.geteuid() != 0 or missing:
@@ -172,52 +260,51 @@ def main() -> None:
     crun = shutil.which("crun") is not None and rc.crun_problem() is None  # crun 1.8 cannot run on hybrid cgroup hosts
     work = Path(tempfile.mkdtemp(prefix="gureum-bench-ecs-work-"))
     layout = build_image(work / "layout", "v1")
-    proc, endpoint, port, data = start_gureum(args.runtime)
+    trees = {"this tree": ROOT}
+    if args.against:
+        trees[f"against {args.against}"] = export_tree(args.against)
+    sides: dict[str, dict[str, Any]] = {}
     dockerd = None
     try:
-        ecr, ecs = client(endpoint, "ecr"), client(endpoint, "ecs")
-        ecr.create_repository(repositoryName="bench")
-        push(layout, "v1", f"127.0.0.1:{port}/bench:v1")
-        td = ecs.register_task_definition(
-            family="bench-" + uuid.uuid4().hex[:6], networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-            containerDefinitions=[{"name": "app", "image": f"127.0.0.1:{port}/bench:v1", "command": SLEEPER, "stopTimeout": 2}],
-        )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
-        t_w = time.perf_counter()
-        bench_gureum(ecs, td, 1)  # warm-up: pull and unpack once
-        print(f"warm-up (pull + unpack + one task) {time.perf_counter() - t_w:.2f} s", flush=True)
-        if not args.no_docker:
+        for label, tree in trees.items():
+            sides[label] = start_side(tree, args.runtime, layout)
+        if not args.no_docker and not args.against:
             dockerd = start_dockerd(work)
-        rows: dict[str, list[float]] = {"client": [], "server": [], "burst": [], "runc_run": [], "runc_start": [], "crun_run": [], "crun_start": [], "docker": []}
+        rows: dict[str, list[float]] = {"runc_run": [], "runc_start": [], "crun_run": [], "crun_start": [], "docker": []}
+        loads: list[float] = []
+        labels = list(sides)
         for r in range(args.runs):
-            c, s = bench_gureum(ecs, td, args.tasks)
-            rows["client"].append(statistics.median(c))
-            rows["server"].append(statistics.median(s))
-            rows["burst"].append(bench_burst(ecs, td, min(10, args.burst)))
+            for label in labels if r % 2 == 0 else labels[::-1]:
+                measure(sides[label], args)
+                loads.append(os.getloadavg()[0])
             rr, rs = bench_runc(layout, "v1", args.tasks, work / f"runc{r}")
-            rows["runc_run"].append(statistics.median(rr))
-            rows["runc_start"].append(statistics.median(rs))
+            rows["runc_run"] += rr
+            rows["runc_start"] += rs
             if crun:
                 cr, cs = bench_runc(layout, "v1", args.tasks, work / f"crun{r}", "crun")
-                rows["crun_run"].append(statistics.median(cr))
-                rows["crun_start"].append(statistics.median(cs))
+                rows["crun_run"] += cr
+                rows["crun_start"] += cs
             if dockerd is not None:
-                rows["docker"].append(statistics.median(bench_docker(dockerd[1], layout, "v1", args.tasks, work)))
-        med = {k: statistics.median(v) for k, v in rows.items() if v}
-        print(f"ECS RunTask → RUNNING, cached image ({args.runs} runs × {args.tasks} tasks, medians; ecs.oci_runtime={args.runtime or 'default'})")
-        print(f"  gureum RunTask → RUNNING (client, 2 ms polls)  {med['client']:7.1f} ms   target ≤ 100 ms")
-        print(f"  gureum createdAt → startedAt (server)          {med['server']:7.1f} ms")
-        print(f"  runc create + start (same image, sleeper)      {med['runc_start']:7.1f} ms   ratio {med['client'] / med['runc_start']:.1f}×")
-        print(f"  runc run /bin/true (start to exit)             {med['runc_run']:7.1f} ms")
-        if "crun_start" in med:
-            print(f"  crun create + start (same image, sleeper)      {med['crun_start']:7.1f} ms   ratio {med['client'] / med['crun_start']:.1f}×")
-            print(f"  crun run /bin/true (start to exit)             {med['crun_run']:7.1f} ms")
+                rows["docker"] += bench_docker(dockerd[1], layout, "v1", args.tasks, work)
+            loads.append(os.getloadavg()[0])
+        print(f"ECS RunTask → RUNNING, cached image ({args.runs} runs × {args.tasks} tasks + {args.runs} bursts per side,"
+              f" p50/p99 over every task; ecs.oci_runtime={args.runtime or 'default'});"
+              f" load average (1 min) median {statistics.median(loads):.2f}, max {max(loads):.2f}")
+        for label, side in sides.items():
+            report_side(label, side, args)
+        floor = pct(rows["runc_start"], 0.5)
+        print(f"  runc create + start (same image, sleeper)      {p50_p99(rows['runc_start'])}"
+              f"   client p50 / this: {pct(sides[labels[0]]['client'], 0.5) / floor:.2f}×")
+        print(f"  runc run /bin/true (start to exit)             {p50_p99(rows['runc_run'])}")
+        if rows["crun_start"]:
+            print(f"  crun create + start (same image, sleeper)      {p50_p99(rows['crun_start'])}")
+            print(f"  crun run /bin/true (start to exit)             {p50_p99(rows['crun_run'])}")
         else:
             print(f"  crun                                           skipped ({rc.crun_problem() or 'not installed'})")
-        if "docker" in med:
-            print(f"  docker run -d (same image, --network none)     {med['docker']:7.1f} ms   ratio {med['client'] / med['docker']:.2f}×")
-        else:
+        if rows["docker"]:
+            print(f"  docker run -d (same image, --network none)     {p50_p99(rows['docker'])}")
+        elif not args.against:
             print("  docker run                                     skipped (dockerd did not start or --no-docker)")
-        print(f"  tasks started per second (RunTask count={min(10, args.burst)})    {med['burst']:7.1f} /s")
     finally:
         if dockerd is not None:
             dockerd[0].terminate()
@@ -228,13 +315,12 @@ def main() -> None:
             root = Path("/tmp") / f"gureum-bd-{os.getpid()}"
             subprocess.run(["umount", "-R", str(root / "data")], check=False, capture_output=True)
             shutil.rmtree(root, ignore_errors=True)
-        proc.terminate()
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(data, ignore_errors=True)
+        for side in sides.values():
+            stop_side(side)
         shutil.rmtree(work, ignore_errors=True)
+        for label, tree in trees.items():
+            if args.against and label != "this tree" and tree != Path(args.against).resolve():
+                shutil.rmtree(tree, ignore_errors=True)
 
 
 if __name__ == "__main__":
