@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -358,6 +359,88 @@ def remove_tree(d: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+class MigrationWarmth:
+    """Keeps the kernel's cgroup migration lock paid ahead while containers start.
+
+    Moving a process into a cgroup (a write to cgroup.procs: an OCI runtime does one per v1
+    hierarchy as it starts a container) takes a host-wide lock whose first taker after a quiet
+    spell waits for an RCU grace period (10-15 ms on this host: the largest single part of a
+    runc start); takers within about one grace period of the previous one do not wait. While
+    anything holds this (`hold`/`release`), a thread writes our own pid into our own cgroup
+    (a move to where we already are) every `interval` seconds, so the runtime's moves find
+    the lock paid for. The first move holds the kernel's cgroup mutex through its grace
+    period (making a cgroup waits meanwhile), so make a task's cgroups before holding this.
+    The thread ends by itself once nothing holds it; `close` waits for it. Nothing happens
+    where our cgroup cannot be written (not root, no cgroups).
+    """
+
+    def __init__(self, interval: float = 0.005, root: Path = ROOT) -> None:
+        self.interval = interval
+        self.root = root
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._thread: threading.Thread | None = None
+        self._path: Path | None = None
+        self._unwritable = False
+
+    def own_procs(self) -> Path | None:
+        """cgroup.procs of our own cgroup in a v1 hierarchy, else in the v2 one."""
+        try:
+            own = own_paths()
+        except OSError:
+            return None
+        v2 = self.root / "unified" if (self.root / "unified").is_dir() else self.root  # (hybrid: v2 at unified/)
+        for ctrl in ("pids", "cpu", "memory", ""):
+            if ctrl in own:
+                path = (self.root / ctrl if ctrl else v2) / own[ctrl].lstrip("/") / "cgroup.procs"
+                if path.exists():
+                    return path
+        return None
+
+    def hold(self) -> None:
+        with self._lock:
+            self._holders += 1
+            if self._thread is None and not self._unwritable:
+                self._thread = threading.Thread(target=self._run, name="cgroup-warmth", daemon=True)
+                self._thread.start()
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders = max(0, self._holders - 1)
+
+    def _run(self) -> None:
+        if self._path is None and not self._unwritable:
+            self._path = self.own_procs()
+        pid = str(os.getpid()).encode()
+        fd = -1
+        try:
+            while True:
+                with self._lock:
+                    if self._holders == 0 or self._path is None:
+                        self._thread = None
+                        self._unwritable |= self._path is None
+                        return
+                try:
+                    if fd < 0:
+                        fd = os.open(self._path, os.O_WRONLY | os.O_CLOEXEC)
+                    os.write(fd, pid)  # (one fd, a write per move: the keeper stays off the GIL)
+                except OSError:  # (not root, or a cgroup that refuses processes: nothing to keep warm)
+                    with self._lock:
+                        self._path, self._thread, self._unwritable = None, None, True
+                    return
+                time.sleep(self.interval)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+    def close(self) -> None:
+        with self._lock:
+            self._holders = 0
+            thread = self._thread
+        if thread is not None:
+            thread.join()
 
 
 def own_memory_cgroup() -> str:

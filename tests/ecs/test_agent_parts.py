@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from gureum.aws.errors import AwsError
+from gureum.sandbox import cgroups
 from gureum.services.ecs import model, nodes, paging, recovery, task_logs
 from gureum.services.ecs.heartbeat import Heartbeat
 from gureum.services.ecs.shutdown import StopGrace, mark_stopping
@@ -198,6 +199,7 @@ class FakeHost:
         self.runc: Any = None
         self.images: Any = None
         self.cgroup_base = "gureum-test"
+        self.cgroup_warmth = cgroups.MigrationWarmth()
         self.pids_limit = 64
         self.publish_host = "127.0.0.1"
         self.default_stop_timeout = 1.0

@@ -109,6 +109,7 @@ class TaskAgent:
         self.node_id = f"p{os.getpid()}"  # this process (its cgroups)
         # tasks' cgroups nest under ours: <own memory cgroup>/gureum-ecs/<this process>
         self.cgroup_base = "/".join(x for x in (cgroups.own_memory_cgroup(), "gureum-ecs", self.node_id) if x)
+        self.cgroup_warmth = cgroups.MigrationWarmth()  # held by task runs while their containers start
         self.node_ident = app.node_id  # stable: which tasks are this node's
         self.instance_key: str | None = None
         self.host_label = "i-" + self.node_ident[:17]  # how stop reasons name this host (its container instance's EC2 id)
@@ -419,6 +420,7 @@ class TaskAgent:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
         self.images.close()
+        await asyncio.to_thread(self.cgroup_warmth.close)
         await self.metadata.stop()
         await self.networks.close()
         with contextlib.suppress(OSError):

@@ -22,6 +22,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from gureum.sandbox import cgroups
 from gureum.sandbox import images as img
 from gureum.sandbox import network as net
 from gureum.sandbox import runc as rc
@@ -52,6 +53,10 @@ class TaskHost(Protocol):
     @property
     def cgroup_base(self) -> str:
         """Task cgroups nest at <cgroup_base>/<task id> under each controller's root."""
+
+    @property
+    def cgroup_warmth(self) -> cgroups.MigrationWarmth:
+        """Held while a task's containers start, so the runtime's cgroup moves do not wait."""
 
     @property
     def pids_limit(self) -> int:

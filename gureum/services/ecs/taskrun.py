@@ -17,6 +17,7 @@ import random
 import resource
 import shutil
 import signal
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -100,6 +101,10 @@ class TaskRun:
         self.pull_started: float | None = None
         self.pull_stopped: float | None = None
         self.pending_write: asyncio.Future[dict[str, Any]] | None = None
+        self.cgroup_ready: asyncio.Future[None] | None = None  # the task's cgroup made (in a thread)
+        self.holds_warmth = False  # holding host.cgroup_warmth (until its containers have started)
+        self._warmth_over = False
+        self._warmth_lock = threading.Lock()
         self.network_mode = meta["taskdef"].get("networkMode") or "bridge"
         self.cpu = int(doc.get("cpu") or 0)
         self.memory = int(doc.get("memory") or 0)
@@ -140,6 +145,9 @@ class TaskRun:
     async def run(self) -> None:
         failure: TaskFailed | None = None
         stop_code = None
+        if self.cannot_run is None:  # made while the task is provisioned and its image found
+            self.task_cgroup_rel = self.task_cgroup_path()
+            self.cgroup_ready = asyncio.ensure_future(asyncio.to_thread(self.prepare_cgroup_warm))
         try:
             try:
                 # the image is pulled while the task network is provisioned
@@ -159,6 +167,8 @@ class TaskRun:
             except Exception as e:  # our bug, or the host refusing: the task fails to start
                 log.exception("task %s failed to start", self.task_id)
                 failure = TaskFailed(f"ResourceInitializationError: {e}")
+            finally:
+                self.release_warmth()
             if failure is None:
                 stop_code = await self.wait_until_done()
         finally:
@@ -262,19 +272,22 @@ class TaskRun:
         activating = asyncio.ensure_future(self.set_status("ACTIVATING", self.record_pull))
         try:
             order = self.start_order()
-            # Containers nest under the task's cgroup (its limits, pids.max among them): its
-            # path is fixed first, then the cgroup (in the first container's worker thread:
-            # one trip through the busy thread pool, not two), root file systems and bundles.
-            self.task_cgroup_rel = self.task_cgroup_path()
-            await asyncio.gather(*(self.prepare_container(c, with_cgroup=i == 0) for i, c in enumerate(order)))
+            # Containers nest under the task's cgroup (its limits, pids.max among them), made
+            # since run() began; then their root file systems and bundles.
+            if self.cgroup_ready is not None:
+                await asyncio.shield(self.cgroup_ready)
+            await asyncio.gather(*(self.prepare_container(c) for c in order))
             if self.pending_write is not None:
                 await self.pending_write
             await self.host.on_activating(self)
             for c in order:
+                if c.spec.get("dependsOn"):
+                    self.release_warmth()  # (waiting for a dependency may take long)
                 await self.wait_dependencies(c)
                 if self.stop_requested.is_set():
                     raise TaskFailed(self.agent_stop_reason())
                 await self.start_container(c)
+            self.release_warmth()
         finally:
             await activating
         self.started_at = model.now()
@@ -290,6 +303,23 @@ class TaskRun:
 
         await self.set_status("RUNNING", fn)
         await self.host.on_running(self)  # billed from here on even if the node dies
+
+    def prepare_cgroup_warm(self) -> None:
+        """The task's cgroup, then `host.cgroup_warmth` held until its containers have started
+        (in that order: the first move's grace period holds the kernel's cgroup mutex, which
+        making a cgroup needs too; it passes while the image is found and the bundles made)."""
+        self.prepare_cgroup()
+        with self._warmth_lock:
+            if not self._warmth_over:
+                self.host.cgroup_warmth.hold()
+                self.holds_warmth = True
+
+    def release_warmth(self) -> None:
+        with self._warmth_lock:
+            self._warmth_over = True
+            if self.holds_warmth:
+                self.holds_warmth = False
+                self.host.cgroup_warmth.release()
 
     def agent_stop_reason(self) -> str:
         return "Task stopped before it started"
@@ -407,9 +437,8 @@ class TaskRun:
             user=c.spec.get("user"),
         )
 
-    async def prepare_container(self, c: ContainerRun, *, with_cgroup: bool = False) -> None:
-        """The container's root file system (overlayfs) and runc bundle, ready to start (and
-        first, `with_cgroup`, the task's cgroup)."""
+    async def prepare_container(self, c: ContainerRun) -> None:
+        """The container's root file system (overlayfs) and runc bundle, ready to start."""
         assert c.image is not None
         cdir = self.dir / c.name
         rootfs = cdir / "rootfs"
@@ -421,8 +450,6 @@ class TaskRun:
         injected = self.host.container_env(self, c)
 
         def prepare() -> None:
-            if with_cgroup:
-                self.prepare_cgroup()
             files = self.write_files(cdir, hostname)
             img.mount_rootfs(c.image.layers, cdir / "upper", cdir / "work", rootfs)  # type: ignore[union-attr]
             c.mounted = rootfs
@@ -715,6 +742,10 @@ class TaskRun:
                 await self.host.runc.kill(c.runtime_id, signal.SIGKILL, all_processes=True)
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(c.exited.wait(), 10)
+        if self.cgroup_ready is not None:  # (its directories, before they are removed)
+            await asyncio.wait([self.cgroup_ready])
+            if not self.cgroup_ready.cancelled() and self.cgroup_ready.exception() is not None:
+                log.warning("task %s: its cgroup could not be made: %s", self.task_id, self.cgroup_ready.exception())
         await asyncio.to_thread(self.release_host)
 
         def finish(doc: dict[str, Any]) -> None:
