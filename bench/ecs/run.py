@@ -5,6 +5,7 @@ in the same run on the same machine.
 
     python bench/ecs/run.py [--runs 3] [--tasks 20] [--burst 10] [--poll 2] [--no-docker] [--runtime runc|crun|auto]
     python bench/ecs/run.py --against REV|DIR [--runs 3] [--tasks 20] [--burst 10] [--poll 2]
+    ... [--setting K=V ...] [--against-setting K=V ...]   (gureum settings for each side's node)
 
 --runtime is gureum's `ecs.oci_runtime` (default: the setting's default, auto).
 
@@ -50,8 +51,8 @@ AWSVPC = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}}
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
 
 
-def start_gureum(runtime: str | None, tree: Path = ROOT) -> tuple[subprocess.Popen[bytes], str, int, Path]:
-    settings = [f"ecs.oci_runtime={runtime}"] if runtime else []
+def start_gureum(runtime: str | None, tree: Path = ROOT, extra: list[str] | None = None) -> tuple[subprocess.Popen[bytes], str, int, Path]:
+    settings = ([f"ecs.oci_runtime={runtime}"] if runtime else []) + (extra or [])
     g = Gureum(prefix="gureum-bench-ecs-", args=["--log-level", "warning"], services=["ecs"], settings=settings, tree=tree).start()
     return g.process, g.endpoint, g.port, g.data
 
@@ -191,9 +192,10 @@ def export_tree(rev: str) -> Path:
     return work
 
 
-def start_side(tree: Path, runtime: str | None, layout: Path) -> dict[str, Any]:
-    """A gureum from `tree` with the image pushed, a task definition and one warm-up task."""
-    proc, endpoint, port, data = start_gureum(runtime, tree)
+def start_side(tree: Path, runtime: str | None, layout: Path, settings: list[str] | None = None) -> dict[str, Any]:
+    """A gureum from `tree` (with `settings`, K=V) with the image pushed, a task definition
+    and one warm-up task."""
+    proc, endpoint, port, data = start_gureum(runtime, tree, settings)
     side: dict[str, Any] = {"proc": proc, "data": data, "client": [], "server": [], "burst": [], "burst_client": [], "burst_server": []}
     ecr, ecs = client(endpoint, "ecr"), client(endpoint, "ecs")
     ecr.create_repository(repositoryName="bench")
@@ -253,6 +255,8 @@ def main() -> None:
     ap.add_argument("--no-docker", action="store_true")
     ap.add_argument("--runtime", choices=rc.RUNTIMES, help="gureum's ecs.oci_runtime")
     ap.add_argument("--against", metavar="REV|DIR", help="interleaved A/B: this tree against another (a directory or a git revision)")
+    ap.add_argument("--setting", action="append", default=[], metavar="K=V", help="a gureum setting for this tree's node (repeatable)")
+    ap.add_argument("--against-setting", action="append", default=[], metavar="K=V", help="a gureum setting for the --against node")
     args = ap.parse_args()
     missing = tools_missing()
     if os.geteuid() != 0 or missing:
@@ -260,14 +264,17 @@ def main() -> None:
     crun = shutil.which("crun") is not None and rc.crun_problem() is None  # crun 1.8 cannot run on hybrid cgroup hosts
     work = Path(tempfile.mkdtemp(prefix="gureum-bench-ecs-work-"))
     layout = build_image(work / "layout", "v1")
-    trees = {"this tree": ROOT}
+    trees = {"this tree" + "".join(f" {kv}" for kv in args.setting): ROOT}
+    exported: Path | None = None  # (a temporary export of --against, removed at the end)
     if args.against:
-        trees[f"against {args.against}"] = export_tree(args.against)
+        other = export_tree(args.against)
+        exported = None if Path(args.against).is_dir() else other
+        trees[f"against {args.against}" + "".join(f" {kv}" for kv in args.against_setting)] = other
     sides: dict[str, dict[str, Any]] = {}
     dockerd = None
     try:
         for label, tree in trees.items():
-            sides[label] = start_side(tree, args.runtime, layout)
+            sides[label] = start_side(tree, args.runtime, layout, args.setting if tree == ROOT else args.against_setting)
         if not args.no_docker and not args.against:
             dockerd = start_dockerd(work)
         rows: dict[str, list[float]] = {"runc_run": [], "runc_start": [], "crun_run": [], "crun_start": [], "docker": []}
@@ -318,9 +325,8 @@ def main() -> None:
         for side in sides.values():
             stop_side(side)
         shutil.rmtree(work, ignore_errors=True)
-        for label, tree in trees.items():
-            if args.against and label != "this tree" and tree != Path(args.against).resolve():
-                shutil.rmtree(tree, ignore_errors=True)
+        if exported is not None:
+            shutil.rmtree(exported, ignore_errors=True)
 
 
 if __name__ == "__main__":
