@@ -19,7 +19,7 @@ Ports imported as modules (plain functions, some run inside the caller's transac
   gureum.services.iam.port       execution roles: get_role, role_trusts_service, credentials
                                  (also in the caller's txn: a service's role, a root session)
   gureum.services.ecr.port       registry_access / pull_access: pull credentials for an image
-                                 reference; manifest_reader: in-process manifest reads (ECS)
+                                 reference; manifest_locator: in-process manifest reads (ECS)
   gureum.services.route53.port   hosted zones and record changes (Cloud Map); private zones
                                  shown to the ECS task subnet (show_private_zones_to)
   gureum.services.logs.port      group_exists (Route 53 query logging, ECS awslogs)

@@ -37,7 +37,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -224,8 +224,20 @@ def _parse_manifest(body: bytes, mtype: str, ref: str) -> tuple[dict[str, Any], 
     return doc, mtype or doc.get("mediaType", ""), digest
 
 
+# A manifest found in-process before a pull (gureum's own registry): its digest, and a
+# blocking reader of (its bytes, its media type) for the pull's thread.
+LocalManifest = tuple[str, Callable[[], "tuple[bytes, str] | None"]]
+
+
 class ImageCache:
-    """Pulled images and unpacked layers of one node, under `root`."""
+    """Pulled images and unpacked layers of one node, under `root`.
+
+    `_pulled` remembers, by the digest of the manifest a pull started from (an image index's
+    own digest included), the image it resolved to: digests name content, so a later pull
+    that finds the same digest in-process (`pull(found=...)`) takes the image from memory
+    while every one of its layers is still unpacked, with no thread and no blob read."""
+
+    PULLED_MAX = 256  # images remembered (oldest forgotten first)
 
     def __init__(self, root: Path, blobs: BlobStore, *, insecure: tuple[str, ...] = ()) -> None:
         self.root = root
@@ -239,6 +251,7 @@ class ImageCache:
         # handler that itself needs the loop's default executor (blob reads), so sharing
         # that pool can starve it.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-pull")
+        self._pulled: dict[str, Image] = {}
 
     def _lock(self, key: str) -> threading.Lock:
         with self._locks_guard:
@@ -250,21 +263,39 @@ class ImageCache:
         creds: Credentials | None = None,
         *,
         rewrite: dict[str, str] | None = None,
-        local: Callable[[], tuple[bytes, str] | None] | None = None,
+        found: LocalManifest | None = None,
     ) -> Image:
         """Pull `image` (blocking work in a thread). `rewrite` maps registry hosts to the
-        address actually dialled (e.g. an ECR host name to gureum's own listener); `local`,
-        called on the pull's thread, gives the image's manifest (bytes, media type) without
-        the registry's HTTP API when it can (gureum's own registry, in-process), else None."""
+        address actually dialled (e.g. an ECR host name to gureum's own listener); `found` is
+        the image's manifest as located in-process (gureum's own registry: its digest and a
+        reader for the pull's thread), which spares the registry's HTTP API, and, for an
+        image pulled before whose layers are all unpacked, the thread too."""
+        if found is not None:
+            known = self.pulled(image, found[0])
+            if known is not None:
+                return known
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self.pull_sync, image, creds, rewrite or {}, local)
+        return await loop.run_in_executor(self._pool, self.pull_sync, image, creds, rewrite or {}, found[1] if found else None)
+
+    def pulled(self, image: str, manifest_digest: str) -> Image | None:
+        """The image a pull of `image` from the manifest `manifest_digest` resolved to
+        before, if every one of its layers is still unpacked; else None."""
+        known = self._pulled.get(manifest_digest)
+        if known is None or not all(layer.is_dir() for layer in known.layers):
+            return None
+        return replace(known, reference=str(parse_reference(image)))
+
+    def _remember(self, manifest_digest: str, image: Image) -> None:
+        self._pulled.pop(manifest_digest, None)
+        self._pulled[manifest_digest] = image
+        while len(self._pulled) > self.PULLED_MAX:
+            self._pulled.pop(next(iter(self._pulled)))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def pull_sync(
-        self, image: str, creds: Credentials | None, rewrite: dict[str, str], local: Callable[[], tuple[bytes, str] | None] | None = None
-    ) -> Image:
+    def pull_sync(self, image: str, creds: Credentials | None, rewrite: dict[str, str], local: Callable[[], tuple[bytes, str] | None] | None = None) -> Image:
+        """A pull on the caller's thread; `local` reads the manifest in-process (else HTTP)."""
         ref = parse_reference(image)
         host = rewrite.get(ref.registry, ref.registry)
         scheme = "http" if _is_loopback(host) or host in self.insecure else "https"
@@ -275,6 +306,7 @@ class ImageCache:
             manifest, mtype, digest = _parse_manifest(first[0], first[1], ref.ref)
         else:
             manifest, mtype, digest = self._manifest(s, repo, ref.ref)
+        first_digest = digest
         if mtype in _INDEX_TYPES or "manifests" in manifest:
             chosen = None
             for m in manifest.get("manifests", []):
@@ -295,7 +327,9 @@ class ImageCache:
         for layer in manifest.get("layers", []):
             blob = self._blob(s, repo, layer["digest"])
             layers.append(self._unpack(layer["digest"], blob, layer.get("mediaType", "")))
-        return Image(str(ref), digest, cfg.get("config") or {}, layers, cfg.get("architecture", "amd64"))
+        pulled = Image(str(ref), digest, cfg.get("config") or {}, layers, cfg.get("architecture", "amd64"))
+        self._remember(first_digest, pulled)
+        return pulled
 
     def _manifest(self, s: _Session, repo: str, ref: str) -> tuple[dict[str, Any], str, str]:
         with s.open(f"/v2/{repo}/manifests/{ref}", MANIFEST_TYPES) as resp:

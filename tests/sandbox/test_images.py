@@ -3,14 +3,19 @@ overlayfs form (whiteouts, opaque directories), then an overlay mount showing th
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
+import json
 import os
+import shutil
 import stat
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from gureum.blobs import BlobStore
 from gureum.sandbox import images
 from gureum.sandbox.images import PullError, Reference, parse_reference, unpack_layer
 
@@ -207,3 +212,52 @@ def test_xattrs_in_pax_headers_are_applied(tmp_path):
         pytest.skip("this file system keeps no user xattrs")
     unpack_layer(buf, dest)
     assert os.getxattr(dest / "bin/ping", "user.gureum") == b"cap"
+
+
+OCI_MANIFEST = images.MANIFEST_TYPES[2]
+
+
+def _stored(blobs: BlobStore, data: bytes) -> str:
+    w = blobs.writer()
+    w.write(data)
+    return w.commit()
+
+
+def test_an_image_found_again_in_process_comes_from_memory_while_its_layers_stay(tmp_path: Path) -> None:
+    """A pull that starts from a manifest found in-process (gureum's own registry) reads it on
+    a pull thread once; a later pull finding the same digest takes the image from memory, with
+    the reference it asked for, until one of its unpacked layers is gone."""
+    blobs = BlobStore(tmp_path / "blobs")
+    layer = _tar([("bin", None), ("bin/hello", "hi\n")]).getvalue()
+    config = json.dumps({"architecture": "amd64", "config": {"Cmd": ["/bin/hello"], "Env": ["A=1"]}}).encode()
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": _stored(blobs, config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": _stored(blobs, layer), "size": len(layer)}],
+    }).encode()  # fmt: skip
+    digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    reads: list[str] = []
+
+    def read() -> tuple[bytes, str]:
+        reads.append(digest)
+        return manifest, OCI_MANIFEST
+
+    cache = images.ImageCache(tmp_path / "images", blobs)
+
+    async def pulls() -> list[images.Image]:
+        first = await cache.pull("127.0.0.1:1/app:v1", found=(digest, read))
+        again = await cache.pull("127.0.0.1:1/app@" + digest, found=(digest, read))
+        return [first, again]
+
+    try:
+        first, again = asyncio.run(pulls())
+        assert reads == [digest]  # the second pull read no manifest
+        assert (first.manifest_digest, first.config["Cmd"], (first.layers[0] / "bin/hello").read_text()) == (digest, ["/bin/hello"], "hi\n")
+        assert again.reference == "127.0.0.1:1/app@" + digest and first.reference == "127.0.0.1:1/app:v1"
+        assert (again.manifest_digest, again.layers) == (first.manifest_digest, first.layers)
+        shutil.rmtree(first.layers[0])  # a layer gone: the next pull unpacks it again
+        assert cache.pulled("127.0.0.1:1/app:v1", digest) is None
+        third = asyncio.run(cache.pull("127.0.0.1:1/app:v1", found=(digest, read)))
+        assert reads == [digest, digest] and (third.layers[0] / "bin/hello").read_text() == "hi\n"
+    finally:
+        cache.close()

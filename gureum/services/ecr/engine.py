@@ -352,13 +352,14 @@ class Registry:
             await self.record_pull(scope, name, doc)
         return read
 
-    def read_manifest_sync(self, scope: Scope, name: str, ref: str) -> tuple[ManifestRead, dict[str, Any]]:
-        """A manifest as stored, read on the caller's thread (blocking: never on the loop) for
-        a puller inside this node (ECS tasks); with its record, for record_pull. Raises as
-        get_manifest does."""
-        doc = self.store.read_sync(lambda txn: model.require_pullable(model.resolve(txn, scope.key, name, ref)))
-        data = self.blobs.path(doc["digest"]).read_bytes()
-        return ManifestRead(doc["digest"], doc["mediaType"], doc["size"], data, doc.get("subject")), doc
+    async def manifest_record(self, scope: Scope, name: str, ref: str) -> dict[str, Any]:
+        """The stored record of the pullable manifest `ref` (its digest and media type), for a
+        puller inside this node (ECS tasks). Raises as get_manifest does."""
+        return await self.store.read(lambda txn: model.require_pullable(model.resolve(txn, scope.key, name, ref)))
+
+    def manifest_bytes(self, record: dict[str, Any]) -> tuple[bytes, str]:
+        """The bytes and media type of the manifest `record` names (blocking: never on the loop)."""
+        return self.blobs.path(record["digest"]).read_bytes(), record["mediaType"]
 
     async def record_pull(self, scope: Scope, name: str, doc: dict[str, Any]) -> None:
         """Note a pull of the image `doc` (lastRecordedPullTime), at most every few seconds."""

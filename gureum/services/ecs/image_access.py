@@ -17,8 +17,8 @@ from gureum.services.ecs import registry_auth
 if TYPE_CHECKING:
     from gureum.app import App
 
-# (credentials, registry host → address dialled, in-process manifest reader or None)
-Access = tuple[img.Credentials | None, dict[str, str], Callable[[], tuple[bytes, str] | None] | None]
+# (credentials, registry host → address dialled, in-process manifest locator or None)
+Access = tuple[img.Credentials | None, dict[str, str], ecr.ManifestLocator | None]
 
 
 async def registry_access(
@@ -34,9 +34,9 @@ async def registry_access(
     """Credentials and address for an image (ECR's port: gureum's own registry gets an ECR
     token for the task's account); another registry, for an EC2 task, the container
     instance's private registry credentials (registry_auth). On a node that serves the
-    registry, also a reader of the image's manifest in-process (for the pull's thread),
-    which spares the pull an HTTP round trip through this node's own loop; the pull is
-    recorded by a background task given to `spawn`."""
+    registry, also a locator of the image's manifest in-process, which spares the pull an
+    HTTP round trip through this node's own loop (and, for an image this node has, the
+    pull's thread); the pull is recorded by a background task given to `spawn`."""
     creds, rewrite, own = await ecr.pull_access(app, image, account, region)
     if own is None:
         if creds is None and not rewrite and ec2:
@@ -45,4 +45,4 @@ async def registry_access(
         return creds, rewrite, None
     if app.is_agent:
         return creds, rewrite, None
-    return creds, rewrite, ecr.manifest_reader(app, own, spawn)
+    return creds, rewrite, ecr.manifest_locator(app, own, spawn)

@@ -232,11 +232,12 @@ class TaskRun:
         await self.resolve_secrets()
 
         async def one(c: ContainerRun) -> None:
-            creds, rewrite, local = await self.host.registry_access(c.spec["image"], self.account, self.region, ec2=self.launch_type == "EC2")
-            if c.registry_creds is not None and local is None and creds is None:
+            creds, rewrite, locate = await self.host.registry_access(c.spec["image"], self.account, self.region, ec2=self.launch_type == "EC2")
+            if c.registry_creds is not None and locate is None and creds is None:
                 creds = c.registry_creds
             try:
-                c.image = await self.host.images.pull(c.spec["image"], creds, rewrite=rewrite, local=local)
+                found = await locate() if locate is not None else None
+                c.image = await self.host.images.pull(c.spec["image"], creds, rewrite=rewrite, found=found)
             except img.PullError as e:
                 raise TaskFailed(
                     f"CannotPullContainerError: pull image manifest has been retried 1 time(s): {e}",
