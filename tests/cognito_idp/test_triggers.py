@@ -194,7 +194,10 @@ def test_user_migration_makes_the_user_on_first_sign_in(gureum, idp, public_idp,
     user = idp.admin_get_user(UserPoolId=pid, Username="wes")
     assert user["UserStatus"] == "CONFIRMED"
     assert {a["Name"]: a["Value"] for a in user["UserAttributes"]}["email"] == "wes@legacy.test"
-    assert _event(gureum, trigger, "UserMigration_Authentication", "wes")["request"]["password"] == "Migr4te!pass"
+    # both sign-ins asked the function, each with the password given (their log lines arrive
+    # asynchronously, and not necessarily in order: wait for both)
+    asked = _logged_events(gureum, trigger, "UserMigration_Authentication", "wes", 2)
+    assert sorted(e["request"]["password"] for e in asked) == ["Migr4te!pass", "Wrong!pass1"]
     # the second sign-in is the pool's own (the function is not asked again for a known user)
     public_idp.initiate_auth(ClientId=cid, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": "wes", "PASSWORD": "Migr4te!pass"})
 
