@@ -251,7 +251,8 @@ class ImageCache:
         # handler that itself needs the loop's default executor (blob reads), so sharing
         # that pool can starve it.
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-pull")
-        self._pulled: dict[str, Image] = {}
+        self._pulled: dict[str, Image] = {}  # (written by pull threads under _pulled_lock)
+        self._pulled_lock = threading.Lock()
 
     def _lock(self, key: str) -> threading.Lock:
         with self._locks_guard:
@@ -286,10 +287,11 @@ class ImageCache:
         return replace(known, reference=str(parse_reference(image)))
 
     def _remember(self, manifest_digest: str, image: Image) -> None:
-        self._pulled.pop(manifest_digest, None)
-        self._pulled[manifest_digest] = image
-        while len(self._pulled) > self.PULLED_MAX:
-            self._pulled.pop(next(iter(self._pulled)))
+        with self._pulled_lock:  # (pull threads run at once: one evicts while another adds)
+            self._pulled.pop(manifest_digest, None)
+            self._pulled[manifest_digest] = image
+            while len(self._pulled) > self.PULLED_MAX:
+                self._pulled.pop(next(iter(self._pulled)))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
