@@ -26,6 +26,7 @@ baseline tree is started the same way as this checkout.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -35,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.request
@@ -276,6 +278,19 @@ def zip_package(files: dict[str, str | bytes]) -> bytes:
         for name, data in files.items():
             zf.writestr(name, data)
     return buf.getvalue()
+
+
+def export_tree(rev: str, prefix: str = "gureum-bench-against-") -> Path:
+    """A directory holding source tree `rev`: the directory itself if it is one, else the git
+    revision of this checkout exported (`git archive`) to a new temporary directory (the
+    caller removes it)."""
+    if Path(rev).is_dir():
+        return Path(rev).resolve()
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(work, filter="data")
+    return work
 
 
 def measure_each(servers: dict[str, Callable[[], Server | None]], measure: Callable[[str, Server], T],

@@ -23,14 +23,12 @@ the bare runc floor measured once per run. Needs root, runc, umoci, skopeo, busy
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import uuid
@@ -43,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from ecs.images import build_image, push, tools_missing
 
-from bench.common import Gureum, pct
+from bench.common import Gureum, export_tree, pct
 from bench.common import client as common_client
 from gureum.sandbox import runc as rc
 
@@ -180,18 +178,6 @@ def bench_docker(cli: list[str], layout: Path, tag: str, n: int, work: Path) -> 
     return out
 
 
-def export_tree(rev: str) -> Path:
-    """A directory holding source tree `rev`: the directory itself if it is one, else the git
-    revision of this checkout exported (`git archive`) to a new temporary directory."""
-    if Path(rev).is_dir():
-        return Path(rev).resolve()
-    work = Path(tempfile.mkdtemp(prefix="gureum-bench-ecs-against-"))
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(work, filter="data")
-    return work
-
-
 def start_side(tree: Path, runtime: str | None, layout: Path, settings: list[str] | None = None) -> dict[str, Any]:
     """A gureum from `tree` (with `settings`, K=V) with the image pushed, a task definition
     and one warm-up task."""
@@ -267,7 +253,7 @@ def main() -> None:
     trees = {"this tree" + "".join(f" {kv}" for kv in args.setting): ROOT}
     exported: Path | None = None  # (a temporary export of --against, removed at the end)
     if args.against:
-        other = export_tree(args.against)
+        other = export_tree(args.against, prefix="gureum-bench-ecs-against-")
         exported = None if Path(args.against).is_dir() else other
         trees[f"against {args.against}" + "".join(f" {kv}" for kv in args.against_setting)] = other
     sides: dict[str, dict[str, Any]] = {}

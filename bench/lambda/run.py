@@ -40,7 +40,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -52,7 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Gureum, median, timed  # noqa: E402
+from bench.common import Gureum, export_tree, median, timed  # noqa: E402
 from bench.common import client as common_client  # noqa: E402
 
 HANDLER = "def handler(event, context):\n    return event\n"
@@ -390,18 +389,6 @@ def throughput(endpoint: str, name: str, clients: int, seconds: float, *, invoke
     for t in threads:
         t.join()
     return sum(counts) / elapsed
-
-
-def export_tree(rev: str) -> Path:
-    """A directory holding source tree `rev`: the directory itself if it is one, else the git
-    revision of this checkout exported (`git archive`) to a new temporary directory."""
-    if Path(rev).is_dir():
-        return Path(rev).resolve()
-    work = Path(tempfile.mkdtemp(prefix="gureum-bench-against-"))
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(work, filter="data")
-    return work
 
 
 def against(args: argparse.Namespace) -> int:
