@@ -162,6 +162,18 @@ def test_an_operation_interrupted_by_a_restart_ends_cleanly(fresh_gureum: Any) -
     assert settle(cfn, sid)["StackStatus"] == "DELETE_COMPLETE"
 
 
+
+def test_the_first_stack_of_a_fresh_node_is_not_taken_for_an_interrupted_one(fresh_gureum: Any) -> None:
+    """The first call to CloudFormation wakes the component that resumes what a previous run of
+    the node left; the stack that very call creates is this run's own and completes (it was once
+    found by that sweep while starting and rolled back as interrupted, with no failed resource)."""
+    cfn = fresh_gureum.client("cloudformation")
+    resources = {f"Q{i}": {"Type": "AWS::SQS::Queue"} for i in range(100)}  # (in progress a while)
+    name = uniq("first")
+    sid = cfn.create_stack(StackName=name, TemplateBody=json.dumps({"Resources": resources}))["StackId"]
+    assert settle(cfn, sid, timeout=120)["StackStatus"] == "CREATE_COMPLETE", statuses(cfn, sid)
+    assert [s for n, s in statuses(cfn, sid) if n == name] == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
+
 MORE = """
 Resources:
   Zone:

@@ -668,7 +668,9 @@ async def resume(app: App) -> None:
         out = []
         for key, doc in t.scan(model.STACKS, ""):
             op = doc.get("op")
-            if op and op.get("node") == node and doc["StackStatus"] in model.IN_PROGRESS_KINDS:
+            # (an operation this process began is already being driven: the first call to
+            # CloudFormation wakes this component while its handler starts one)
+            if op and op.get("node") == node and op.get("run") != model.RUN and doc["StackStatus"] in model.IN_PROGRESS_KINDS:
                 account, region, _ = key.split("/", 2)
                 out.append((account, region, str(doc["StackId"])))
         return out

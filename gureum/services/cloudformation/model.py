@@ -7,8 +7,9 @@ Tables:
   "NotificationARNs", "TimeoutInMinutes", "RoleARN", "StackPolicyBody", "Parameters" (as
   DescribeStacks shows them), "Outputs", "template" (the body), "given" (raw parameter
   values), "caller" {"account", "principal", "key"}, "op" (the running operation, or None:
-  {"kind": create|update|delete, "node", "previous" (update: the template, given, outputs
-  and parameters before)}), "imports" [export names]}.
+  {"kind": create|update|delete, "node", "run" (the process that last wrote it: RUN),
+  "previous" (update: the template, given, outputs and parameters before)}), "imports"
+  [export names]}.
 - cfn_stack_names: "{account}/{region}/{name}" -> {"uuid"}: the live (not DELETE_COMPLETE)
   stack of that name; a name has at most one.
 - cfn_resources: "{account}/{region}/{uuid}/{logical}" -> {"LogicalResourceId",
@@ -21,11 +22,14 @@ Tables:
 
 Invariants: an export name is unique per account and region; a stack whose export another
 stack imports can neither delete it nor change its value; a stack name maps to one live
-stack. Writes publish "cloudformation.stack" {"key"}.
+stack. Writes publish "cloudformation.stack" {"key"}. A stack's running operation carries
+the RUN of the process that wrote it last: at start-up, a node resumes only operations a
+previous process of it left (not one this process began while the resuming component woke).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,6 +44,7 @@ EVENTS = "cfn_events"
 EXPORTS = "cfn_exports"
 TOPIC = "cloudformation.stack"
 TABLES = (STACKS, NAMES, RESOURCES, EVENTS, EXPORTS)
+RUN = uuid.uuid4().hex  # this process, as stacks' running operations name it ("op" "run")
 
 Doc = dict[str, Any]
 
@@ -81,6 +86,8 @@ def must_find(txn: Txn, account: str, region: str, name_or_id: str, *, deleted: 
 
 
 def save(txn: Txn, account: str, region: str, doc: Doc) -> None:
+    if doc.get("op"):
+        doc["op"]["run"] = RUN  # (this process drives it from here on)
     key = stack_key(account, region, uuid_of(doc["StackId"]))
     txn.put(STACKS, key, doc)
     txn.publish(TOPIC, {"key": key})
