@@ -63,3 +63,17 @@ def test_a_detection_interrupted_by_its_nodes_stop_fails_at_the_next_start() -> 
     assert [rows[k]["DetectionStatus"] for k in ("a/r/1", "a/r/2", "a/r/3")] == [
         "DETECTION_FAILED", "DETECTION_IN_PROGRESS", "DETECTION_COMPLETE"]
     assert rows["a/r/1"]["DetectionStatusReason"] == "Drift detection was interrupted"
+
+
+def test_a_detection_this_process_began_is_not_failed_as_interrupted() -> None:
+    """The start-up sweep can run after the first DetectStackDrift call woke it: a detection
+    this very process began (its "run") is running, not interrupted."""
+    from gureum.services.cloudformation import drift, model
+    from gureum.store.memory import MemoryStore
+
+    store = MemoryStore()
+    store.run_sync(lambda t: t.put(drift.DETECTIONS, "a/r/1", {"DetectionStatus": "DETECTION_IN_PROGRESS", "node": "n1", "run": model.RUN}))
+    store.run_sync(lambda t: t.put(drift.DETECTIONS, "a/r/2", {"DetectionStatus": "DETECTION_IN_PROGRESS", "node": "n1", "run": "an earlier process"}))
+    assert store.run_sync(lambda t: drift.fail_interrupted(t, "n1", 1.0)) == 1
+    rows = store.read_sync(lambda t: dict(t.scan(drift.DETECTIONS, "")))
+    assert [rows[k]["DetectionStatus"] for k in ("a/r/1", "a/r/2")] == ["DETECTION_IN_PROGRESS", "DETECTION_FAILED"]

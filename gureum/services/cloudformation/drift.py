@@ -5,7 +5,8 @@ Tables:
 - cfn_drift_detections: "{account}/{region}/{detection id}" -> {"StackId",
   "StackDriftDetectionId", "DetectionStatus" (DETECTION_IN_PROGRESS | DETECTION_COMPLETE |
   DETECTION_FAILED), "DetectionStatusReason", "StackDriftStatus" (DRIFTED | IN_SYNC |
-  UNKNOWN while in progress), "DriftedStackResourceCount", "Timestamp", "node"}.
+  UNKNOWN while in progress), "DriftedStackResourceCount", "Timestamp", "node", "run"
+  (model.RUN: the process running it)}.
 - cfn_stack_drift: "{account}/{region}/{stack uuid}" -> {"StackDriftStatus",
   "LastCheckTimestamp"}: the stack's DriftInformation after its last finished detection.
 - cfn_resource_drift: "{account}/{region}/{stack uuid}/{logical}" -> one StackResourceDrift
@@ -113,7 +114,7 @@ def begin(txn: Txn, account: str, region: str, name: str, only: list[str] | None
     detection = str(uuid.uuid4())
     txn.put(DETECTIONS, f"{account}/{region}/{detection}", {
         "StackId": stack["StackId"], "StackDriftDetectionId": detection, "DetectionStatus": "DETECTION_IN_PROGRESS",
-        "StackDriftStatus": "UNKNOWN", "Timestamp": now, "node": node, "only": list(only or ())})
+        "StackDriftStatus": "UNKNOWN", "Timestamp": now, "node": node, "run": model.RUN, "only": list(only or ())})
     return detection, stack
 
 
@@ -163,10 +164,11 @@ def finish(txn: Txn, account: str, region: str, detection: str, stack: Doc, resu
 
 def fail_interrupted(txn: Txn, node: str, now: float) -> int:
     """At start-up: the detections this node was running when it stopped, DETECTION_FAILED
-    (their task is gone; nothing else would finish them). How many."""
+    (their task is gone; nothing else would finish them), not those this process began while
+    the component woke (their "run" is this process's). How many."""
     n = 0
     for key, doc in list(txn.scan(DETECTIONS, "")):
-        if doc.get("DetectionStatus") == "DETECTION_IN_PROGRESS" and doc.get("node") == node:
+        if doc.get("DetectionStatus") == "DETECTION_IN_PROGRESS" and doc.get("node") == node and doc.get("run") != model.RUN:
             txn.put(DETECTIONS, key, {**doc, "DetectionStatus": "DETECTION_FAILED", "Timestamp": now,
                                       "DetectionStatusReason": "Drift detection was interrupted"})
             n += 1
