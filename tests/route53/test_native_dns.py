@@ -143,6 +143,35 @@ def test_native_nxdomain_for_random_names_needs_no_python() -> None:
     asyncio.run(main())
 
 
+def test_native_nxdomain_is_turned_on_only_once_every_name_is_in() -> None:
+    """A worker reading the table while Python puts the names must not see native NXDOMAIN
+    on yet: it would answer NXDOMAIN for an existing name not put so far (CI caught a worker
+    answering www.example.com NXDOMAIN during the first fill)."""
+    from gureum.services.route53.native_table import F_NXD, supported
+
+    if not supported():
+        pytest.skip("no shared-memory table on this machine")
+    native = native_dns.NativeDns(metered_engine(), Path("/nonexistent"), lambda zone_id: False, 1)
+    flags_at_each_name: list[int] = []
+    put = native.table.put
+
+    def watched(key: bytes, *args: object, **kw: object) -> bool:
+        if key[:1] == b"N":
+            flags_at_each_name.append(native.table.flags & F_NXD)
+        return put(key, *args, **kw)  # type: ignore[arg-type]
+
+    native.table.put = watched  # type: ignore[method-assign]
+    try:
+        native._names()
+        assert len(flags_at_each_name) > 5 and not any(flags_at_each_name)
+        assert native.table.flags & F_NXD
+        cleared = native.table.clears
+        native.table.clear(0)  # a change while names were being put: the flag stays off
+        assert not native.table.add_flags(F_NXD, cleared) and not native.table.flags & F_NXD
+    finally:
+        native.table.close()
+
+
 @needs_worker
 def test_native_answers_are_billed_per_zone_and_unit() -> None:
     async def main() -> None:

@@ -267,11 +267,15 @@ class NativeDns:
         zones = list({id(z): z for z in view.values()}.values())
         if nxd and sum(len(z.names) for z in zones) > self.table.nslots // 4:
             nxd = False  # so many names: they would crowd out the answers (NXDOMAIN stays Python's)
-        self.table.clear((F_VIEWS if self._views else 0) | (F_NXD if nxd else 0))
+        self.table.clear(F_VIEWS if self._views else 0)
+        cleared = self.table.clears
         self._programs = {}
         self.table.epoch = index.health_epoch
-        if nxd and not self._put_names(zones, view):
-            self.table.clear(F_VIEWS if self._views else 0)  # the table is full: NXDOMAIN stays Python's
+        if nxd:  # on once every name is in (native_table.add_flags); cleared meanwhile: stays off
+            if self._put_names(zones, view):
+                self.table.add_flags(F_NXD, cleared)
+            else:
+                self.table.clear(F_VIEWS if self._views else 0)  # the table is full: NXDOMAIN stays Python's
         self._ready = True
 
     def _put_names(self, zones: list[Zone], view: dict[tuple[bytes, ...], Zone]) -> bool:

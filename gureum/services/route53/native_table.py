@@ -127,6 +127,23 @@ class AnswerTable:
     def flags(self) -> int:
         return int(self._u32[5])
 
+    @property
+    def clears(self) -> int:
+        """How many clears the table has had (seq / 2): an unchanged count means nothing
+        written since has been cleared away."""
+        return int(self._u64[1]) // 2
+
+    def add_flags(self, flags: int, clears: int) -> bool:
+        """Turn `flags` on (one aligned 4-byte store: a reader sees the old flags or the
+        new), unless the table was cleared since `clears` (False). Native NXDOMAIN is turned
+        on this way once every "N" entry is in: a worker that saw the flag while the names
+        were still being put would answer NXDOMAIN for an existing name not yet put."""
+        with self._lock:
+            if self.clears != clears:
+                return False
+            self._u32[5] = self._u32[5] | flags
+            return True
+
     def has(self, key: bytes) -> bool:
         return key in self._keys
 
