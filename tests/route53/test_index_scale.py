@@ -190,3 +190,83 @@ def test_a_change_to_a_plain_record_set_still_records_its_ixfr_delta() -> None:
     delta = zone.history[-1]
     assert [rr.to_text() for rr in delta.removed] == ["a.delta.example. 300 IN A 192.0.2.1"]
     assert [rr.to_text() for rr in delta.added] == ["a.delta.example. 300 IN A 192.0.2.2"]
+
+
+def test_a_plain_record_set_is_held_compactly_as_the_same_mapping() -> None:
+    """index.PlainDoc: what the index keeps of a plain set reads as the stored document."""
+    import json
+
+    from gureum.services.route53.index import PlainDoc, compact, stored_form
+
+    doc = json.loads(json.dumps(rrset("h1.compact.example", "TXT", '"a b"', '"c"', ttl=60)))
+    held = stored_form(doc)
+    assert isinstance(held, PlainDoc)
+    assert held == doc and dict(held) == doc and held["ResourceRecords"] == doc["ResourceRecords"]
+    assert held.get("SetIdentifier") is None and "AliasTarget" not in held and held.get("TTL") == 60
+    # Anything beyond name, type, TTL and values stays the document itself.
+    for other in (rrset("w.compact.example", "A", "192.0.2.1", SetIdentifier="a", Weight=1),
+                  rrset("h.compact.example", "A", "192.0.2.1", HealthCheckId="hc"),
+                  rrset("compact.example", "NS", "ns-1.awsdns-00.com."),
+                  rrset("a.compact.example", "A", AliasTarget={"HostedZoneId": "Z1", "DNSName": "b.compact.example.",
+                                                                "EvaluateTargetHealth": False})):
+        assert compact(other, names.parse(other["Name"])) is other
+
+
+def test_a_loaded_zone_answers_as_one_built_change_by_change() -> None:
+    """Zone.load puts plain sets straight into their nodes: every name answers as through put
+    and rebuild, aliases to plain sets and delegations included."""
+    import dns.name
+    import dns.rdatatype
+
+    from gureum.services.route53.index import stored_form
+    from gureum.services.route53.server import zone_from_doc
+
+    origin = "load.example"
+    docs = [
+        rrset("alias.load.example", "A", AliasTarget={"HostedZoneId": "ZLOAD", "DNSName": "www.load.example.",
+                                                      "EvaluateTargetHealth": False}),  # before its target
+        *[rrset(f"h{i}.load.example", "A", f"192.0.2.{i}") for i in range(20)],
+        rrset("www.load.example", "A", "192.0.2.80", "192.0.2.81"),
+        rrset("*.wild.load.example", "TXT", '"w"'),
+        rrset("mx.load.example", "MX", "10 mail.load.example."),
+        rrset("sub.load.example", "NS", "ns1.sub.load.example."),
+        rrset("ns1.sub.load.example", "A", "192.0.2.53"),
+        rrset("w.load.example", "A", "192.0.2.90", SetIdentifier="one", Weight=1),
+    ]
+    by_put = ZoneIndex()
+    by_put.put_zone(make_zone("ZLOAD", origin, docs))
+    by_load = ZoneIndex()
+    by_load.put_zone(zone_from_doc({"Id": "/hostedzone/ZLOAD", "Name": "load.example."},
+                                   [stored_form(d) for d in [*defaults(origin), *docs]]))
+    asked = ["alias", "h3", "www", "x.wild", "mx", "x.sub", "ns1.sub", "w", "nosuch", "a.b.h3", ""]
+    answered = 0
+    for label in asked:
+        name = f"{label}.{origin}".lstrip(".")
+        for rtype in ("A", "MX", "TXT", "NS", "SOA"):
+            q = (dns.name.from_text(name), dns.rdatatype.from_text(rtype))
+            want, got = by_put.lookup(*q), by_load.lookup(*q)
+            assert (got.rcode, [r.to_text() for r in got.answer], [r.to_text() for r in got.authority]) == \
+                (want.rcode, [r.to_text() for r in want.answer], [r.to_text() for r in want.authority]), (name, rtype)
+            answered += bool(got.answer)
+    assert answered == 8  # alias, h3, www, x.wild TXT, mx MX, w, the apex NS and SOA
+    assert by_load.zones["ZLOAD"].cuts == by_put.zones["ZLOAD"].cuts
+
+
+def test_a_pause_of_the_collector_nests_and_restores_what_it_found() -> None:
+    import gc
+
+    from gureum import collector
+
+    assert gc.isenabled()
+    with collector.paused():
+        with collector.paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer pause still holds
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector.paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,9 +192,10 @@ class LazyGeoDB(GeoDB):
 LOCATION_FIELDS = ("GeoLocation", "GeoProximityLocation", "Region")
 
 
-def needs_location(record_sets: list[dict]) -> bool:
-    """Whether any record set routes by the client's location."""
-    return any(any(f in rrset for f in LOCATION_FIELDS) for rrset in record_sets)
+def needs_location(record_sets: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether any record set routes by the client's location (only a document can: the
+    index's compact PlainDoc is a plain set)."""
+    return any(isinstance(rrset, dict) and not rrset.keys().isdisjoint(LOCATION_FIELDS) for rrset in record_sets)
 
 
 def open_db(path: str | None) -> GeoDB:

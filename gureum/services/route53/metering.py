@@ -17,6 +17,7 @@ hands the counts to the usage ledger in batches (server.py `meter_queries`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from gureum.services.route53 import routing
@@ -29,7 +30,7 @@ IP_BASED = "IP-Queries"
 _BY_POLICY = {routing.LATENCY: LATENCY, routing.GEOLOCATION: GEO, routing.GEOPROXIMITY: GEO, routing.CIDR: IP_BASED}
 
 
-def query_unit(zone_id: str, groups: dict[tuple[tuple[bytes, ...], str], dict[str, tuple[dict[str, Any], list[Any] | None]]],
+def query_unit(zone_id: str, groups: dict[tuple[tuple[bytes, ...], str], dict[str, tuple[Mapping[str, Any], list[Any] | None]]],
                name: tuple[bytes, ...], rtype: str, used: list[routing.Group]) -> str | None:
     """The unit one query for (name, rtype) answered by zone `zone_id` is billed under.
     `groups` is the zone's record sets ((name, type) -> {set id: (doc, data)}, index.Zone)."""
@@ -43,7 +44,7 @@ def query_unit(zone_id: str, groups: dict[tuple[tuple[bytes, ...], str], dict[st
     return STANDARD
 
 
-def _aliases_aws_resource(zone_id: str, doc: dict[str, Any]) -> bool:
+def _aliases_aws_resource(zone_id: str, doc: Mapping[str, Any]) -> bool:
     target = doc.get("AliasTarget")
     if not target:
         return False

@@ -41,6 +41,7 @@ import datetime as dt
 import random
 import secrets
 import string
+from collections.abc import Callable
 from typing import Any
 
 from gureum.aws import tags
@@ -804,13 +805,16 @@ def get_change(txn: Txn, account: str, change_id: str) -> dict:
 
 
 # --- the DNS server's view ------------------------------------------------------------------------
-def load_all_zones(txn: Txn) -> list[tuple[dict, list[dict]]]:
-    """Every zone of every account with its record sets (the DNS server's start-up load)."""
+def load_all_zones(txn: Txn, shape: Callable[[dict], Any] | None = None) -> list[tuple[dict, list[Any]]]:
+    """Every zone of every account with its record sets (the DNS server's start-up load),
+    each record set passed through `shape` as it is read when given (the index's compact
+    form: the documents of 1M records are not all held at once)."""
     out = []
     for _k, zone in txn.scan(ZONES):
         account = zone.get("Account") or _k.split("/", 1)[0]
         zid = bare_id(zone["Id"])
-        out.append((zone, zone_records(txn, account, zid)))
+        docs = zone_records(txn, account, zid)
+        out.append((zone, docs if shape is None else [shape(d) for d in docs]))
     return out
 
 

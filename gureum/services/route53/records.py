@@ -3,7 +3,10 @@ rdata (the DNS index builds its wire answers from these), with Route 53's error 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import dns.exception
 import dns.name
@@ -12,6 +15,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
+import dns.rrset
 
 TYPES = (
     "SOA", "A", "TXT", "NS", "CNAME", "MX", "NAPTR", "PTR", "SRV", "SPF", "AAAA", "CAA", "DS",
@@ -88,10 +92,63 @@ def parse_value(rtype: str, value: str) -> dns.rdata.Rdata:
     return rd
 
 
-def rdatas_of(record_set: dict) -> list[dns.rdata.Rdata]:
+def rdatas_of(record_set: Mapping[str, Any]) -> list[dns.rdata.Rdata]:
     """The rdata of a stored (already validated) record set, in stored order."""
-    rtype = record_set["Type"]
-    return [parse_value(rtype, rr["Value"]) for rr in record_set.get("ResourceRecords") or ()]
+    return stored_rdatas(record_set["Type"], [rr["Value"] for rr in record_set.get("ResourceRecords") or ()])
+
+
+def stored_rdatas(rtype: str, values: Iterable[str]) -> list[dns.rdata.Rdata]:
+    """The rdata of stored (already validated) values of one type, in order. Values other
+    than addresses repeat across zones (every zone's SOA and NS name the same name servers),
+    and rdata are immutable, so those are parsed once (`_stored`, a bounded memo)."""
+    if rtype in ("A", "AAAA"):
+        return [parse_value(rtype, v) for v in values]
+    return [_stored(rtype, v) for v in values]
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored(rtype: str, value: str) -> dns.rdata.Rdata:
+    return parse_value(rtype, value)
+
+
+def stored_rrset(owner: dns.name.Name, rtype: str, ttl: int, values: tuple[str, ...]) -> dns.rrset.RRset:
+    """A new RRset of stored (already validated) values. dnspython hashes an rdata by
+    rendering it, once per add: values other than addresses (every zone's SOA and NS) are
+    copied from an RRset built once, and a copy keeps the hashes (`_template`)."""
+    if rtype in ("A", "AAAA"):
+        rrset = dns.rrset.RRset(owner, dns.rdataclass.IN, _RDTYPE[rtype])
+        for rd in stored_rdatas(rtype, values):
+            rrset.add(rd)
+    else:
+        rrset = _template(rtype, values).copy()
+        rrset.name = owner
+    rrset.ttl = ttl
+    return rrset
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(rtype: str, values: tuple[str, ...]) -> dns.rrset.RRset:
+    """(never handed out: only copies of it)"""
+    rrset = dns.rrset.RRset(dns.name.root, dns.rdataclass.IN, _RDTYPE[rtype])
+    for rd in stored_rdatas(rtype, values):
+        rrset.add(rd)
+    return rrset
+
+
+_digests: dict[int, tuple[dns.rdata.Rdata, bytes]] = {}
+
+
+def digestable(rd: dns.rdata.Rdata) -> bytes:
+    """rd.to_digestable(), remembered for the last few thousand rdata (by identity: the
+    stored rdata of repeated values are shared, `_stored`)."""
+    got = _digests.get(id(rd))
+    if got is not None and got[0] is rd:
+        return got[1]
+    wire = rd.to_digestable()
+    if len(_digests) >= 4096:
+        _digests.clear()
+    _digests[id(rd)] = (rd, wire)
+    return wire
 
 
 def value_text(rd: dns.rdata.Rdata) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,7 @@ SIMPLE, WEIGHTED, FAILOVER, GEOLOCATION, GEOPROXIMITY, LATENCY, MULTIVALUE, CIDR
 LOCATED = frozenset({GEOLOCATION, GEOPROXIMITY, LATENCY, CIDR})
 
 
-def policy_of(doc: dict) -> str:
+def policy_of(doc: Mapping[str, Any]) -> str:
     """Which routing policy a stored record set uses."""
     if doc.get("Weight") is not None:
         return WEIGHTED
@@ -65,7 +66,7 @@ class Member:
     """One record set of a group."""
 
     sid: str
-    doc: dict
+    doc: Mapping[str, Any]
     rrset: dns.rrset.RRset | None  # static data (aliases to static targets resolved)
     health_check: str | None = None
     alias_key: tuple | None = None  # same-zone alias target (name labels, type)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import gc
 import logging
 import socket
@@ -31,9 +32,10 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gureum import collector
 from gureum.http.accept import Acceptor
 from gureum.services.route53.engine import Engine, PrivateViews
-from gureum.services.route53.index import Zone, ZoneIndex
+from gureum.services.route53.index import Zone, ZoneIndex, stored_form
 from gureum.services.route53.native_dns import NativeDns
 from gureum.services.route53.settings import Route53Settings
 from gureum.services.route53.slots import DNS
@@ -238,15 +240,27 @@ class DnsServer:
         return submitted_at < self.loaded_at
 
     # --- following the store ------------------------------------------------------------
-    def load(self, snapshot: list[tuple[dict, list[dict]]], loaded_at: str) -> None:
-        """The start-up load. What it built lives as long as the node, so it is moved out of
-        the cyclic collector's sight (gc.freeze): a full collection would otherwise walk every
-        record set of every zone (about 4 s, answering nothing, at 10k zones × 100 records)."""
+    def load(self, snapshot: list[tuple[dict, list[Any]]], loaded_at: str) -> bool:
+        """The start-up load; returns whether some record set routes by location. It consumes
+        `snapshot` (each zone's documents are let go once the index holds them, most as
+        index.PlainDoc: the peak is not every document and every index entry at once).
+        What it built lives as long as the node, so it is moved out of the cyclic
+        collector's sight (gc.freeze): a full collection would otherwise walk every record
+        set of every zone (about 4 s, answering nothing, at 10k zones × 100 records)."""
+        from gureum.services.route53 import geo
+
         self.loaded_at = loaded_at
-        for zone_doc, docs in snapshot:
+        located = False
+        zones = len(snapshot)
+        snapshot.reverse()
+        while snapshot:
+            zone_doc, docs = snapshot.pop()
+            located = located or geo.needs_location(docs)
             self.index.put_zone(zone_from_doc(zone_doc, docs))
-        if snapshot:
+            del zone_doc, docs
+        if zones:
             gc.freeze()
+        return located
 
     def apply_event(self, data: dict) -> None:
         """One Route 53 change event (published by model.py in the change's transaction)."""
@@ -403,7 +417,7 @@ def meter_queries(app: App, engine: Engine, metrics: bool = True, native: Native
         cloudwatch.emit(app, account, "us-east-1", "AWS/Route53", "DNSQueries", {"HostedZoneId": zone_id}, float(n), "Count")
 
 
-def zone_from_doc(zone_doc: dict, docs: list[dict]) -> Zone:
+def zone_from_doc(zone_doc: dict, docs: list[Any]) -> Zone:
     from gureum.services.route53 import names
 
     zone = Zone(
@@ -416,8 +430,7 @@ def zone_from_doc(zone_doc: dict, docs: list[dict]) -> Zone:
     )
     zone.public_fallback = bool((zone_doc.get("Features") or {}).get("PublicDNSFallback"))
     zone.account = str(zone_doc.get("Account") or "")
-    for doc in docs:
-        zone.put(doc)
+    zone.load(docs)
     return zone
 
 
@@ -473,9 +486,10 @@ async def run(app: App) -> None:
     try:
         await follower.changes.start()  # before the snapshot: no change falls in between
         started = model.now()
-        snapshot = await app.store.read(model.load_all_zones)
-        # Parsing every zone can take a while: off the loop (nothing reads the index yet).
-        await asyncio.to_thread(server.load, snapshot, started)
+        with collector.paused():  # (half the load's time at 1M records went to collections)
+            snapshot = await app.store.read(functools.partial(model.load_all_zones, shape=stored_form))
+            # Parsing every zone can take a while: off the loop (nothing reads the index yet).
+            located = await asyncio.to_thread(server.load, snapshot, started)
         for state in await app.store.read(dnssec.load_all):
             engine.index.set_signer(state["zone_id"], signer_from_event(state))
         for coll in await app.store.read(cidr.load_all):
@@ -486,7 +500,7 @@ async def run(app: App) -> None:
         # The geolocation database (bundled with geoip2fast, or a MaxMind file): tens of MiB
         # and ~0.2 s to load, so only when some zone routes by location (else on first use).
         engine.index.geodb = geodb = geo.LazyGeoDB(settings.geoip_db)
-        if any(geo.needs_location(records) for _zone, records in snapshot):
+        if located:
             await asyncio.to_thread(geodb.load)
         follower.go_live()
         host = cfg.dns_host or cfg.host
