@@ -415,7 +415,10 @@ class Engine:
             return None
         if type(held) is PlainDoc and qtype != dns.rdatatype.TXT:  # addresses: no RRset needed
             family = socket.AF_INET if qtype == dns.rdatatype.A else socket.AF_INET6
-            ttl, wires = int(held.ttl or 0), list(dict.fromkeys(socket.inet_pton(family, v) for v in held.texts))
+            try:
+                ttl, wires = int(held.ttl or 0), list(dict.fromkeys(socket.inet_pton(family, v) for v in held.texts))
+            except (OSError, ValueError, TypeError):  # (stored values are valid: dnspython's path says otherwise)
+                return None
         else:
             rrset = node[qtype]
             ttl, wires = rrset.ttl, [rd.to_wire() for rd in rrset]
