@@ -17,7 +17,9 @@
  * pid namespace), which mounts, pivots, and forks the program as the unprivileged uid.
  * INIT reaps orphans and exits with the program's status; when INIT exits the kernel kills
  * every process left in the namespace. P exits with INIT's status. SIGKILL on P reaches INIT
- * through PDEATHSIG, so killing P kills the whole tree. The environment passes through.
+ * through PDEATHSIG, so killing P kills the whole tree (INIT, once it has set PDEATHSIG, checks
+ * that P is still there, by a pipe only P holds open: P killed before that is caught too).
+ * The environment passes through.
  * INIT's argv is overwritten with "init" once the program is forked, so /proc/1/cmdline
  * shows no host path. The program runs with no_new_privs and a seccomp filter (see
  * install_seccomp) that refuses with EPERM what Docker's default profile refuses: new
@@ -35,6 +37,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <sched.h>
 #include <signal.h>
@@ -62,6 +65,7 @@ static char *hostname;
 static char *cwd = "/";
 static long uid = -1, gid = -1;
 static int netns_fd = -1;
+static int launcher_alive = -1; /* INIT: the read end of a pipe only P writes to (EOF: P is gone) */
 static pid_t child;
 static char *args_start, *args_end; /* our own argv strings, overwritten in INIT */
 
@@ -223,6 +227,11 @@ static void hide_args(void) {
 
 static int run_init(char **argv) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* P may have died before that (killed while a freeze held INIT before this line): then no
+     * death signal comes, and INIT would run the program on with no launcher. */
+    struct pollfd gone = { launcher_alive, POLLIN, 0 };
+    if (launcher_alive >= 0 && poll(&gone, 1, 0) != 0) _exit(128 + SIGKILL);
+    if (launcher_alive >= 0) close(launcher_alive);
     if (root) setup_root();
     if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname", hostname);
     pid_t pid = fork();
@@ -289,9 +298,16 @@ int main(int argc, char **argv) {
         close(netns_fd);
     }
     if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0) die("unshare", NULL);
+    int alive[2];
+    if (pipe2(alive, O_CLOEXEC) < 0) die("pipe", NULL);
     pid_t pid = fork();
     if (pid < 0) die("fork", NULL);
-    if (pid == 0) _exit(run_init(argv + i));
+    if (pid == 0) {
+        close(alive[1]);
+        launcher_alive = alive[0];
+        _exit(run_init(argv + i));
+    }
+    close(alive[0]);  /* (P keeps the write end open until it exits) */
     child = pid;
     signal(SIGTERM, forward);
     signal(SIGINT, forward);

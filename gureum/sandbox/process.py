@@ -313,6 +313,11 @@ class Sandbox:
             return
         self._destroyed = True
         self.kill()
+        if self.cgroup is not None:
+            # Every process of the group, not only those the launcher's death reaches: a
+            # freeze that stopped INIT before its PR_SET_PDEATHSIG leaves it (and the program
+            # it then forks) alive past the launcher, holding the output pipe proc.wait() waits on.
+            await asyncio.to_thread(self.cgroup.kill_all)
         with contextlib.suppress(ProcessLookupError):
             await self.proc.wait()
         if not self.isolated:

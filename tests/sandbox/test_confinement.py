@@ -136,6 +136,34 @@ def test_killing_a_frozen_tree_works(tmp_path: Path) -> None:
 
 
 @root_only
+def test_destroying_a_tree_kills_what_its_launchers_death_does_not_reach(tmp_path: Path) -> None:
+    """A process of the tree's cgroup that the launcher's death does not take (as INIT is when
+    a freeze stops it before its PR_SET_PDEATHSIG: then it outlives the launcher, holding
+    its output pipe) is killed by destroy, which does not wait on it. Here: a process outside
+    the namespace, moved into the cgroup, holding the launcher's stdout."""
+    import subprocess
+
+    async def main() -> None:
+        host = SandboxHost(tmp_path)
+        sb = await host.start(SandboxSpec(argv=["/bin/sh", "-c", "sleep 60"], env=ENV))
+        assert sb.cgroup is not None
+        with open(f"/proc/{sb.proc.pid}/fd/1", "wb") as pipe:  # the launcher's stdout, reopened
+            stray = subprocess.Popen(["sleep", "60"], stdout=pipe)
+        try:
+            for d in sb.cgroup.dirs.values():
+                (d / "cgroup.procs").write_text(str(stray.pid))
+            sb.freeze()
+            await sb.destroy()
+            assert stray.wait(timeout=10) == -9
+        finally:
+            if stray.poll() is None:
+                stray.kill()
+                stray.wait()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+
+
+@root_only
 def test_system_tree_holds_the_programs_and_their_libraries_only(tmp_path: Path) -> None:
     mounts = sysroot.system_view(tmp_path / "cache", "t", ["/bin/sh", "/usr/bin/cat"])
 
