@@ -73,7 +73,7 @@ def set_key(doc: Mapping[str, Any]) -> SetKey:
 class PlainDoc(Mapping[str, Any]):
     """A plain record set's stored document held compactly: the same mapping as the dict
     {"Name", "Type", "TTL", "ResourceRecords": [{"Value"}...]} it was made from (`compact`),
-    in a sixth of the memory (the name is the owner's shared labels, the values one tuple).
+    in about a fifth of the memory (the name is the owner's shared labels, the values one tuple).
     Plain sets are nearly every record of a big zone: at 1M records the parsed documents
     were half the node's RSS."""
 
