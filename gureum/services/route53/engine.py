@@ -30,7 +30,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from gureum.services.route53 import metering, names, routing
-from gureum.services.route53.index import REFUSED, PlainDoc, Result, ZoneIndex
+from gureum.services.route53.index import REFUSED, PlainDoc, Result, Zone, ZoneIndex
 
 OUR_UDP_PAYLOAD = 1232  # DNS flag day 2020: avoid fragmentation
 CACHE_MAX = 100_000  # answers kept (cleared when full or when any zone changes)
@@ -349,23 +349,15 @@ class Engine:
         """NXDOMAIN built straight from bytes (not cached): random names, the classic flood
         against authoritative servers, cost a few microseconds instead of dnspython."""
         raw = data[12:i].lower()
-        labels = []
-        j = 0
-        while j < len(raw):
-            n = raw[j]
-            labels.append(raw[j + 1 : j + 1 + n])
-            j += n + 1
-        name = tuple(labels)
+        name = _labels(raw)
         view = self.index.view(self._vpcs(client_ip))
         zone = self.index.zone_for(view, name)
         if zone is None or not zone.neg_soa_wire or len(name) == len(zone.origin) or zone.public_fallback \
                 or not zone.is_nxdomain(name):
             return None
-        if zone.account:  # billed unless the name is an alias to an AWS resource (metering.py)
-            unit = metering.query_unit(zone.zone_id, zone.groups, name, dns.rdatatype.to_text(dns.rdatatype.RdataType.make(data[i + 1] << 8 | data[i + 2])), [])
-            if unit is not None:
-                mk = (zone.account, zone.zone_id, unit)
-                self.metered[mk] = self.metered.get(mk, 0) + 1
+        mk = _static_meter(zone, name, data[i + 1] << 8 | data[i + 2])
+        if mk is not None:
+            self.metered[mk] = self.metered.get(mk, 0) + 1
         apex = 12 + sum(len(label) + 1 for label in name[: len(name) - len(zone.origin)])
         if end < len(data) and data[end + 7] & 0x80 and self.index.signers:
             zsigner = self.index.signers.get(zone.zone_id)
@@ -373,7 +365,7 @@ class Engine:
                 flags = 0x8400 | (data[2] & 1) << 8 | (data[3] & 0x10)  # QR AA (RD) (CD) NOERROR
                 out = data[:2] + struct.pack("!HHHHH", flags, 1, 0, 4, 1) + data[12:end]
                 out += zsigner.black_lie_tail(raw + b"\x00", struct.pack("!H", 0xC000 | apex), zone.neg_soa, zone.neg_soa_wire)
-                out += b"\x00\x00\x29" + struct.pack("!HBBHH", OUR_UDP_PAYLOAD, 0, 0, 0x8000, 0)
+                out += _opt(True)
                 if self.query_log is not None:
                     self.query_log(zone.zone_id, data[12:end], 0, tcp, client_ip, None)
                 return out
@@ -381,7 +373,7 @@ class Engine:
         out = data[:2] + struct.pack("!HHHHH", flags, 1, 0, 1, 1 if end < len(data) else 0) + data[12:end]
         out += struct.pack("!H", 0xC000 | apex) + zone.neg_soa_wire
         if end < len(data):  # EDNS: our OPT, DO copied
-            out += b"\x00\x00\x29" + struct.pack("!HBBHH", OUR_UDP_PAYLOAD, 0, 0, 0x8000 if data[end + 7] & 0x80 else 0, 0)
+            out += _opt(bool(data[end + 7] & 0x80))
         if self.query_log is not None:
             self.query_log(zone.zone_id, data[12:end], 3, tcp, client_ip, None)
         return out
@@ -396,13 +388,7 @@ class Engine:
         if qtype not in _PLAIN_TYPES:
             return None
         raw = data[12:i].lower()
-        labels = []
-        j = 0
-        while j < len(raw):
-            n = raw[j]
-            labels.append(raw[j + 1 : j + 1 + n])
-            j += n + 1
-        name = tuple(labels)
+        name = _labels(raw)
         index = self.index
         zone = index.zone_for(index.view(self._vpcs(client_ip)), name)
         if zone is None or zone.soa is None or zone.zone_id in index.signers or zone.find_cut(name, qtype) is not None:
@@ -425,19 +411,15 @@ class Engine:
         random.shuffle(wires)  # (as dnspython renders an RRset: the cached answer's order is drawn)
         head = 0xC00C.to_bytes(2, "big") + struct.pack("!HHI", qtype, 1, ttl)
         body = b"".join(head + len(w).to_bytes(2, "big") + w for w in wires)
-        opt = b"\x00\x00\x29" + struct.pack("!HBBHH", OUR_UDP_PAYLOAD, 0, 0, 0x8000 if data[end + 7] & 0x80 else 0, 0) if edns else b""
+        opt = _opt(bool(data[end + 7] & 0x80)) if edns else b""
         flags = 0x8400 | (data[2] & 1) << 8 | (data[3] & 0x10)  # QR AA (RD) (CD) NOERROR
-        question = data[12:i].lower() + data[i:end]
+        question = raw + data[i:end]
         full = struct.pack("!HHHHHH", 0, flags, 1, len(wires), 0, 1 if edns else 0) + question + body + opt
         if len(full) > 65535:
             return None
         truncated = full if len(full) <= 512 else \
             struct.pack("!HHHHHH", 0, flags | 0x0200, 1, 0, 0, 1 if edns else 0) + question + opt
-        mk = None
-        if zone.account:  # billed unless the name is an alias to an AWS resource (metering.py)
-            unit = metering.query_unit(zone.zone_id, zone.groups, name, dns.rdatatype.to_text(dns.rdatatype.RdataType.make(qtype)), [])
-            mk = (zone.account, zone.zone_id, unit) if unit is not None else None
-        entry: _Entry = (full, truncated, zone.zone_id, mk)
+        entry: _Entry = (full, truncated, zone.zone_id, _static_meter(zone, name, qtype))
         if len(self._cache) >= CACHE_MAX:
             self._cache.clear()
         self._cache[key] = entry
@@ -587,6 +569,31 @@ class Engine:
             return None
         self._view_key(client_ip)
         return self._view_of_ip[client_ip][1]
+
+
+def _labels(raw: bytes) -> tuple[bytes, ...]:
+    """A question's name (wire form, lowercased, root excluded) as the index's labels."""
+    labels = []
+    j = 0
+    while j < len(raw):
+        n = raw[j]
+        labels.append(raw[j + 1 : j + 1 + n])
+        j += n + 1
+    return tuple(labels)
+
+
+def _opt(do: bool) -> bytes:
+    """The OPT RR of a response built from bytes: our payload size, the DO bit copied."""
+    return b"\x00\x00\x29" + struct.pack("!HBBHH", OUR_UDP_PAYLOAD, 0, 0, 0x8000 if do else 0, 0)
+
+
+def _static_meter(zone: Zone, name: tuple[bytes, ...], qtype: int) -> tuple[str, str, str] | None:
+    """What a query for (name, qtype) answered by `zone` with no routing is billed as
+    (metering.py): nothing for an unowned zone or a name aliasing an AWS resource."""
+    if not zone.account:
+        return None
+    unit = metering.query_unit(zone.zone_id, zone.groups, name, dns.rdatatype.to_text(dns.rdatatype.RdataType.make(qtype)), [])
+    return (zone.account, zone.zone_id, unit) if unit is not None else None
 
 
 def _udp_limit(query: dns.message.Message) -> int:
