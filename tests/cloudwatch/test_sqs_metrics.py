@@ -29,12 +29,14 @@ def _stat(cw: Any, metric: str, queue: str, stat: str) -> float | None:
     return float(got["Datapoints"][0][stat]) if got["Datapoints"] else None
 
 
-def _latest(cw: Any, metric: str, queue: str) -> float | None:
-    """The last sampled value of a gauge (GetMetricData's newest 1-minute Minimum)."""
+def _latest(cw: Any, metric: str, queue: str, stat: str = "Minimum") -> float | None:
+    """A gauge's newest 1-minute `stat` (GetMetricData). The samples are kept per minute, so a
+    Minimum that must leave a value the minute also held (a count before the sends, an age of 0)
+    waits for the next minute; an age only grows while its message stays, so its Maximum does not."""
     now = datetime.now(UTC)
     out = cw.get_metric_data(MetricDataQueries=[{"Id": "m", "MetricStat": {"Metric": {
         "Namespace": "AWS/SQS", "MetricName": metric, "Dimensions": [{"Name": "QueueName", "Value": queue}]},
-        "Period": 60, "Stat": "Minimum"}}], StartTime=now - timedelta(minutes=2), EndTime=now + timedelta(minutes=1),
+        "Period": 60, "Stat": stat}}], StartTime=now - timedelta(minutes=2), EndTime=now + timedelta(minutes=1),
         ScanBy="TimestampDescending")
     values = out["MetricDataResults"][0]["Values"]
     return float(values[0]) if values else None
@@ -59,11 +61,13 @@ def test_sends_receives_deletes_and_depth_reach_cloudwatch(g):
     assert _stat(cw, "NumberOfEmptyReceives", "metered-empty", "Sum") == 1.0
     assert _stat(cw, "NumberOfEmptyReceives", "metered", "Sum") == 0.0
 
+    # the minute that held the sends also held 0 visible before them: up to a minute's wait, and the sampler's turn
     wait_for("one visible, one in flight", lambda: (_latest(cw, "ApproximateNumberOfMessagesVisible", "metered"),
                                                      _latest(cw, "ApproximateNumberOfMessagesNotVisible", "metered")) == (1.0, 1.0),
-             60, interval=0.5)
+             150, interval=0.5)
     assert _latest(cw, "ApproximateNumberOfMessagesVisible", "metered-empty") == 0.0
-    wait_for("the oldest message ages", lambda: (_latest(cw, "ApproximateAgeOfOldestMessage", "metered") or 0.0) > 0.0, 60, interval=0.5)
+    wait_for("the oldest message ages", lambda: (_latest(cw, "ApproximateAgeOfOldestMessage", "metered", "Maximum") or 0.0) > 0.0,
+             60, interval=0.5)
 
 
 def test_age_of_the_oldest_message_on_a_shared_store(tmp_path, pg_database):
@@ -79,9 +83,9 @@ def test_age_of_the_oldest_message_on_a_shared_store(tmp_path, pg_database):
         sqs.send_message(QueueUrl=url, MessageBody="old")
         sqs.receive_message(QueueUrl=url, VisibilityTimeout=600)  # in flight still counts: it is not deleted
         sqs.send_message(QueueUrl=url, MessageBody="new")
-        wait_for("the oldest message ages", lambda: (_latest(cw, "ApproximateAgeOfOldestMessage", "aging") or 0.0) >= 1.0,
+        wait_for("the oldest message ages", lambda: (_latest(cw, "ApproximateAgeOfOldestMessage", "aging", "Maximum") or 0.0) >= 1.0,
                  60, interval=0.5)
-        wait_for("an empty queue's age", lambda: _latest(cw, "ApproximateAgeOfOldestMessage", "aging-empty") == 0.0,
+        wait_for("an empty queue's age", lambda: _latest(cw, "ApproximateAgeOfOldestMessage", "aging-empty", "Maximum") == 0.0,
                  60, interval=0.5)
     finally:
         proc.stop()
