@@ -114,4 +114,4 @@ def test_a_plain_answer_leaves_the_record_set_unbuilt() -> None:
     zone = plain.index.zones["ZLOAD"]
     node = zone.nodes[(b"h0", b"load", b"example")]
     plain.answer(_variants("h0.load.example", "A")[0])
-    assert not isinstance(dict.__getitem__(node, dns.rdatatype.A), dns.rrset.RRset)
+    assert not isinstance(node.held(dns.rdatatype.A), dns.rrset.RRset)

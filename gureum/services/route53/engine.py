@@ -396,7 +396,7 @@ class Engine:
         node = zone.nodes.get(name)
         if node is None or (zone.policy and (name, qtype) in zone.policy):
             return None
-        held = dict.get(node, qtype)
+        held = node.held(qtype)
         if held is None:
             return None
         if type(held) is PlainDoc and qtype != dns.rdatatype.TXT:  # addresses: no RRset needed
@@ -477,7 +477,8 @@ class Engine:
         zone = self.index.zones.get(zone_id)
         if zone is None or not zone.account:  # no owner: the registry's own zones (domains) are not billed
             return None
-        unit = metering.query_unit(zone_id, zone.groups, names.from_dns(qname), dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype)), q.used)
+        entries = zone.group((names.from_dns(qname), dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))))
+        unit = metering.query_unit(zone_id, entries, q.used)
         return (zone.account, zone_id, unit) if unit is not None else None
 
     def take_metered(self) -> dict[tuple[str, str, str], int]:
@@ -592,7 +593,7 @@ def _static_meter(zone: Zone, name: tuple[bytes, ...], qtype: int) -> tuple[str,
     (metering.py): nothing for an unowned zone or a name aliasing an AWS resource."""
     if not zone.account:
         return None
-    unit = metering.query_unit(zone.zone_id, zone.groups, name, dns.rdatatype.to_text(dns.rdatatype.RdataType.make(qtype)), [])
+    unit = metering.query_unit(zone.zone_id, zone.group((name, dns.rdatatype.to_text(dns.rdatatype.RdataType.make(qtype)))), [])
     return (zone.account, zone.zone_id, unit) if unit is not None else None
 
 

@@ -6,6 +6,10 @@ resolved to their targets' data), the set of existing names (with empty non-term
 the delegation points. It is changed incrementally (`put_zone`, `apply`, `drop_zone`), never
 reads the store, and does no I/O. `lookup()` is RFC 1034 section 4.3.2 with RFC 4592
 wildcards, RFC 2308 negative answers and referrals at zone cuts.
+
+Memory at 1M records: a plain record set (index.PlainDoc) that `Zone.load` put is held once,
+in its name's Node, and not in the zone's `groups` (`Zone.group` reads both); a Node holds its
+first type in slots, not a dict. About 210 bytes per record beyond the documents, from ~710.
 """
 
 from __future__ import annotations
@@ -75,13 +79,14 @@ class PlainDoc(Mapping[str, Any]):
     {"Name", "Type", "TTL", "ResourceRecords": [{"Value"}...]} it was made from (`compact`),
     in about a fifth of the memory (the name is the owner's shared labels, the values one tuple).
     Plain sets are nearly every record of a big zone: at 1M records the parsed documents
-    were half the node's RSS."""
+    were half the node's RSS. `rrset` is its RRset once built (Node), not part of the mapping."""
 
-    __slots__ = ("owner", "type", "ttl", "texts")
+    __slots__ = ("owner", "type", "ttl", "texts", "rrset")
     KEYS = ("Name", "Type", "TTL", "ResourceRecords")
 
     def __init__(self, owner: Labels, rtype: str, ttl: Any, texts: tuple[str, ...]) -> None:
         self.owner, self.type, self.ttl, self.texts = owner, rtype, ttl, texts
+        self.rrset: dns.rrset.RRset | None = None
 
     def __getitem__(self, key: str) -> Any:
         if key == "Type":
@@ -162,35 +167,101 @@ def _values(doc: Doc) -> tuple[str, ...]:
     return tuple(rr["Value"] for rr in doc.get("ResourceRecords") or ())
 
 
-class Node(dict[int, "dns.rrset.RRset | Mapping[str, Any]"]):
-    """One name's RRsets by type (a Zone's `nodes[name]`). A plain record set (one set, no
-    SetIdentifier, no alias, values) is held as its stored document until it is first read
-    (`get`, `[]`, `items`, `values`), then as the RRset built from it: loading a zone builds
-    no dnspython object per record, only the answers asked for and AXFR build them."""
+class Node:
+    """One name's RRsets by type (a Zone's `nodes[name]`), read as a dict (`get`, `[]`, `in`,
+    iteration in insertion order, `items`, `values`). A plain record set (one set, no
+    SetIdentifier, no alias, values) is held as its stored document: loading a zone builds
+    no dnspython object per record, only the answers asked for and AXFR build them. When first
+    read its RRset is built: a PlainDoc stays in the node and keeps it (`PlainDoc.rrset`; it is
+    the whole record set, Zone.group), any other document is replaced by it. `held` reads what
+    is held, unbuilt.
 
-    __slots__ = ("owner",)
+    Most names have one type: the first is held in two slots, the others in a dict made when
+    a second comes (a dict per name was a quarter of the index's memory at 1M records)."""
+
+    __slots__ = ("owner", "_type", "_held", "_more")
 
     def __init__(self, owner: Labels) -> None:
-        super().__init__()
         self.owner = owner
+        self._type = -1  # none: then _more is None too
+        self._held: Any = None
+        self._more: dict[int, Any] | None = None
+
+    def held(self, rdtype: int) -> Any:
+        """What is held for `rdtype` (an RRset or a document; None: nothing)."""
+        if self._type == rdtype:
+            return self._held
+        more = self._more
+        return more.get(rdtype) if more is not None else None
+
+    def __setitem__(self, rdtype: int, value: Any) -> None:
+        if self._type == rdtype or self._type == -1:
+            self._type, self._held = rdtype, value
+        elif self._more is None:
+            self._more = {rdtype: value}
+        else:
+            self._more[rdtype] = value
+
+    def __delitem__(self, rdtype: int) -> None:
+        more = self._more
+        if self._type == rdtype:
+            if more:  # the next in insertion order comes first
+                first = next(iter(more))
+                self._type, self._held = first, more.pop(first)
+                if not more:
+                    self._more = None
+            else:
+                self._type, self._held = -1, None
+        elif more is not None and rdtype in more:
+            del more[rdtype]
+            if not more:
+                self._more = None
+        else:
+            raise KeyError(rdtype)
+
+    def __contains__(self, rdtype: object) -> bool:
+        return self._type == rdtype or (self._more is not None and rdtype in self._more)
+
+    def __iter__(self) -> Iterator[int]:
+        if self._type != -1:
+            yield self._type
+            if self._more is not None:
+                yield from list(self._more)
+
+    def __len__(self) -> int:
+        return (self._type != -1) + (len(self._more) if self._more is not None else 0)
+
+    def __bool__(self) -> bool:
+        return self._type != -1
+
+    def __repr__(self) -> str:
+        return f"Node({names.to_text(self.owner)!r}, {[dns.rdatatype.to_text(dns.rdatatype.RdataType.make(t)) for t in self]})"
 
     def _built(self, rdtype: int, doc: Mapping[str, Any]) -> dns.rrset.RRset:
+        if type(doc) is PlainDoc:
+            if doc.rrset is None:  # (two threads building it at once: equal RRsets)
+                doc.rrset = plain_rrset(self.owner, doc)
+            return doc.rrset
         rrset = plain_rrset(self.owner, doc)
-        dict.__setitem__(self, rdtype, rrset)  # (two threads building it at once: equal RRsets)
+        self[rdtype] = rrset
         return rrset
 
-    def get(self, rdtype: int, default: dns.rrset.RRset | None = None) -> dns.rrset.RRset | None:  # type: ignore[override]
-        v = dict.get(self, rdtype, default)
-        return v if v is None or isinstance(v, dns.rrset.RRset) else self._built(rdtype, v)
-
-    def __getitem__(self, rdtype: int) -> dns.rrset.RRset:
-        v = dict.__getitem__(self, rdtype)
+    def get(self, rdtype: int, default: dns.rrset.RRset | None = None) -> dns.rrset.RRset | None:
+        v = self.held(rdtype)
+        if v is None:
+            return default
         return v if isinstance(v, dns.rrset.RRset) else self._built(rdtype, v)
 
-    def items(self) -> list[tuple[int, dns.rrset.RRset]]:  # type: ignore[override]
+    def __getitem__(self, rdtype: int) -> dns.rrset.RRset:
+        v = self.held(rdtype)
+        if v is None:
+            raise KeyError(rdtype)
+        return v if isinstance(v, dns.rrset.RRset) else self._built(rdtype, v)
+
+    def items(self) -> list[tuple[int, dns.rrset.RRset]]:
         return [(t, self[t]) for t in self]
 
-    def values(self) -> list[dns.rrset.RRset]:  # type: ignore[override]
+    def values(self) -> list[dns.rrset.RRset]:
         return [self[t] for t in self]
 
 
@@ -211,7 +282,10 @@ class Zone:
         self.version = version  # changes applied (replayed events are recognised by it)
         self.public_fallback = False  # a private zone's NXDOMAIN answered from public zones (features.py)
         self.account = ""  # the owner (billing: metering.py)
-        # (name, type) -> set identifier -> (stored doc, its rdata or None: not parsed yet)
+        # (name, type) -> set identifier -> (stored doc, its rdata or None: not parsed yet).
+        # A plain set `load` put is only in its node (a PlainDoc there is a whole record set):
+        # `group` reads both; a change copies it here first (`_writable`). An emptied group
+        # stays here until `rebuild`, so its node's old document is not read as the set.
         self.groups: dict[tuple[Labels, str], dict[str, tuple[Doc, list | None]]] = {}
         self.nodes: dict[Labels, Node] = {}
         self.names: dict[Labels, int] = {origin: 1}  # existing names (incl. empty non-terminals)
@@ -242,7 +316,23 @@ class Zone:
             out.extend(rr for t, rr in sorted(self.nodes[name].items()) if t != SOA)
         return out
 
+    def group(self, key: tuple[Labels, str]) -> dict[str, tuple[Doc, list | None]] | None:
+        """The record sets of (name, type) by set identifier (None: none)."""
+        group = self.groups.get(key)
+        if group is not None:
+            return group
+        node = self.nodes.get(key[0])
+        rdtype = records.rdtype_of(key[1])
+        held = node.held(rdtype) if node is not None and rdtype is not None else None
+        return {"": (held, None)} if type(held) is PlainDoc else None
+
     # --- changes --------------------------------------------------------------------
+    def _writable(self, key: tuple[Labels, str]) -> dict[str, tuple[Doc, list | None]]:
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = self.group(key) or {}
+        return group
+
     def put(self, doc: Doc) -> None:
         name, rtype, sid = set_key(doc)
         n = len(self.origin)
@@ -251,7 +341,7 @@ class Zone:
         if type(doc) is PlainDoc:
             doc.owner = name
         key = (name, rtype)
-        group = self.groups.setdefault(key, {})
+        group = self._writable(key)
         group[sid] = (compact(doc, name), None)  # (validated when stored: parsed where an RRset is built)
         self._dirty.add(key)
         if key in self.aliasing or "AliasTarget" in doc:  # (else it aliased nothing and still does not)
@@ -259,8 +349,8 @@ class Zone:
 
     def load(self, docs: Iterable[Doc]) -> None:
         """`put` every record set of a zone not built yet. A plain set goes straight to its
-        node, as `rebuild` would put it: nothing in the zone depends on it before the aliases
-        (put, then rebuilt) are rendered, and they find it in `groups` then."""
+        node, as `rebuild` would put it, and only there (`group` finds it): nothing in the zone
+        depends on it before the aliases (put, then rebuilt) are rendered."""
         assert not self.nodes and not self._dirty, "load() fills a new zone"
         n = len(self.origin)
         origin = self.origin
@@ -274,23 +364,22 @@ class Zone:
             name = doc.owner
             if n and len(name) > n and name[-n:] == origin:
                 name = doc.owner = name[:-n] + origin
-            key = (name, doc.type)
-            if key in groups:  # (a second document of one set: as put would)
-                self.put(doc)
-                continue
-            groups[key] = {"": (doc, None)}
+            rdtype = records.rdtype(doc.type)
             node = nodes.get(name)
+            if (name, doc.type) in groups or (node is not None and rdtype in node):
+                self.put(doc)  # (a second document of one set: as put would)
+                continue
             if node is None:
                 node = nodes[name] = Node(name)
                 self._name(name)
-            node[records.rdtype(doc.type)] = doc
+            node[rdtype] = doc
 
     def remove(self, doc: dict) -> None:
         name, rtype, sid = set_key(doc)
-        group = self.groups.get((name, rtype))
-        if group is not None and group.pop(sid, None) is not None:
-            if not group:
-                del self.groups[(name, rtype)]
+        group = self.group((name, rtype))
+        if group is not None and sid in group:
+            group = self._writable((name, rtype))
+            del group[sid]  # (kept, even empty, until rebuild)
             self._dirty.add((name, rtype))
             self._note_aliases((name, rtype), group)
 
@@ -318,6 +407,8 @@ class Zone:
             node = self.nodes.get(name)
             old = node.get(rdtype) if node else None
             rendered = self._render(name, rtype)
+            if self.groups.get((name, rtype)) == {}:
+                del self.groups[(name, rtype)]
             new: dns.rrset.RRset | None = None
             if rendered is None:
                 if old is None or node is None:
@@ -385,7 +476,7 @@ class Zone:
     def _render(self, name: Labels, rtype: str) -> dns.rrset.RRset | Mapping[str, Any] | None:
         """The node's RRset of (name, type); a plain record set's stored doc (Node builds
         its RRset when it is first read)."""
-        group = self.groups.get((name, rtype))
+        group = self.group((name, rtype))
         rdtype = records.rdtype(rtype)
         self.policy.pop((name, rdtype), None)
         if not group:
@@ -420,7 +511,7 @@ class Zone:
                 key = (names.parse(alias["DNSName"]), rtype)
             except names.BadName:
                 key = None
-            target = self.groups.get(key) if key else None
+            target = self.group(key) if key else None
             dynamic = target is not None and any(d.get("SetIdentifier") for d, _ in target.values())
             if key:
                 self._aliased_by.setdefault(key, set()).add((name, rtype))
@@ -531,10 +622,11 @@ class Zone:
             except names.BadName:
                 return None, None
             self._aliased_by.setdefault(key, set()).add((name, rtype))
-            if key in seen or key not in self.groups:
+            group = self.group(key)
+            if key in seen or not group:
                 return None, None
             seen.add(key)
-            doc, rdatas = _choose(list(self.groups[key].values()))
+            doc, rdatas = _choose(list(group.values()))
             if not doc.get("AliasTarget"):
                 return doc.get("TTL"), rdatas if rdatas is not None else records.rdatas_of(doc)
 
@@ -731,7 +823,7 @@ class ZoneIndex(routing.Environment):
             if not zone.aliasing:
                 continue
             for key in zone.aliasing:
-                group = zone.groups.get(key) or {}
+                group = zone.group(key) or {}
                 if any((doc.get("AliasTarget") or {}).get("HostedZoneId", "").split("/")[-1] in self.external
                        for doc, _ in group.values()):
                     zone._dirty.add(key)

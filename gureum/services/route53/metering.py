@@ -30,11 +30,10 @@ IP_BASED = "IP-Queries"
 _BY_POLICY = {routing.LATENCY: LATENCY, routing.GEOLOCATION: GEO, routing.GEOPROXIMITY: GEO, routing.CIDR: IP_BASED}
 
 
-def query_unit(zone_id: str, groups: dict[tuple[tuple[bytes, ...], str], dict[str, tuple[Mapping[str, Any], list[Any] | None]]],
-               name: tuple[bytes, ...], rtype: str, used: list[routing.Group]) -> str | None:
-    """The unit one query for (name, rtype) answered by zone `zone_id` is billed under.
-    `groups` is the zone's record sets ((name, type) -> {set id: (doc, data)}, index.Zone)."""
-    entries = groups.get((name, rtype))
+def query_unit(zone_id: str, entries: dict[str, tuple[Mapping[str, Any], list[Any] | None]] | None,
+               used: list[routing.Group]) -> str | None:
+    """The unit one query answered by zone `zone_id` is billed under. `entries` are the
+    record sets of the name and type asked ({set id: (doc, data)}, index.Zone.group)."""
     if entries:
         docs = [doc for doc, _ in entries.values()]
         if all(_aliases_aws_resource(zone_id, doc) for doc in docs):

@@ -53,6 +53,11 @@ def rdtype(rtype: str) -> dns.rdatatype.RdataType:
     return _RDTYPE[rtype]
 
 
+def rdtype_of(rtype: str) -> dns.rdatatype.RdataType | None:
+    """`rdtype`, or None for a type Route 53 does not store (DNSKEY, a question's ANY...)."""
+    return _RDTYPE.get(rtype)
+
+
 def _bad(rtype: str, value: str, code: str | None = None, desc: str | None = None) -> BadValue:
     dcode, ddesc = _PROBLEM.get(rtype, ("DomainLabelEmpty", "Domain label is empty"))
     code, desc = code or dcode, desc or ddesc
