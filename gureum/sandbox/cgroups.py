@@ -219,11 +219,13 @@ class Cgroup:
         deadline = time.monotonic() + timeout
         while True:
             pids = self.pids()
-            if not pids or time.monotonic() > deadline:
+            if not pids:
                 return
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
+            if time.monotonic() > deadline:  # (timeout 0: one round of signals, no wait)
+                return
             time.sleep(0.005)
 
     def remove(self) -> None:
@@ -311,8 +313,14 @@ class CgroupManager:
         return group
 
     def sweep(self) -> None:
-        """Remove the groups left by gureum processes that died without cleaning up."""
-        for parent in self.parents.values():
+        """Remove the groups left by gureum processes that died without cleaning up. A
+        sandbox's groups in every hierarchy are one Cgroup, so its freezer group is thawed
+        before its processes are killed (v1: a frozen task does not act on SIGKILL; one
+        controller at a time, each frozen sandbox cost a kill timeout per hierarchy, 7.5 s);
+        every leftover is thawed and killed first, then each is waited for and removed."""
+        leftovers: dict[str, dict[str, Path]] = {}  # "p<pid>/<sandbox>" -> controller -> directory
+        dead: list[Path] = []
+        for ctrl, parent in self.parents.items():
             with contextlib.suppress(OSError):
                 for d in parent.parent.iterdir():
                     name = d.name
@@ -320,11 +328,18 @@ class CgroupManager:
                         continue
                     if pid_alive(int(name[1:])):
                         continue
+                    dead.append(d)
                     for child in d.iterdir():
                         if child.is_dir():
-                            Cgroup({"x": child}, self.v2).remove()
-                    with contextlib.suppress(OSError):
-                        d.rmdir()
+                            leftovers.setdefault(f"{name}/{child.name}", {})[ctrl] = child
+        groups = [Cgroup(dirs, self.v2) for dirs in leftovers.values()]
+        for group in groups:  # thaw and kill all at once: their exits overlap
+            group.kill_all(timeout=0.0)
+        for group in groups:
+            group.remove()
+        for d in dead:
+            with contextlib.suppress(OSError):
+                d.rmdir()
 
 
 def hierarchies(root: Path = ROOT) -> list[Path]:

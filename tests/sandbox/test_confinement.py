@@ -164,6 +164,63 @@ def test_destroying_a_tree_kills_what_its_launchers_death_does_not_reach(tmp_pat
 
 
 @root_only
+def test_groups_a_killed_gureum_left_frozen_are_thawed_killed_and_removed() -> None:
+    """A gureum killed with frozen sandboxes leaves their groups, and their processes, frozen
+    (v1: a frozen task does not act on SIGKILL). The next node's sweep thaws and kills them
+    all, and removes the groups. It took 7.5 s per frozen sandbox (a kill timeout in each
+    hierarchy before the freezer's turn): 8 took a minute, and the node was not ready meanwhile."""
+    import subprocess
+
+    from gureum.sandbox.cgroups import Cgroup, CgroupManager
+
+    found = CgroupManager.detect()
+    assert found is not None
+    # A parent of its own beside gureum's: other tests' sandbox hosts sweep gureum's meanwhile.
+    own = {ctrl: parent.parent.parent / f"gureum-sweep-test-{os.getpid()}" / f"p{os.getpid()}"
+           for ctrl, parent in found.parents.items()}
+    for d in own.values():
+        d.mkdir(parents=True, exist_ok=True)
+    manager = CgroupManager(own, found.v2)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a gureum that died: its pid names the groups it left
+    procs, groups = [], []
+    try:
+        for i in range(8):
+            dirs = {ctrl: parent.parent / f"p{gone.pid}" / f"sbx-left{i}" for ctrl, parent in manager.parents.items()}
+            for d in dirs.values():
+                d.mkdir(parents=True)
+            proc = subprocess.Popen(["sleep", "60"])
+            for d in dirs.values():
+                (d / "cgroup.procs").write_text(str(proc.pid))
+            group = Cgroup(dirs, manager.v2)
+            group.freeze()
+            procs.append(proc)
+            groups.append(group)
+
+        async def sweep() -> None:
+            for group in groups:
+                await wait_for_async("the left group frozen", group.frozen_fully, timeout=30, interval=0.005)
+            await asyncio.wait_for(asyncio.to_thread(manager.sweep), 20)  # (a minute before)
+
+        asyncio.run(sweep())
+        assert [proc.wait(timeout=10) for proc in procs] == [-9] * 8
+        assert not any(d.exists() for group in groups for d in group.dirs.values())
+        assert not any((parent.parent / f"p{gone.pid}").exists() for parent in manager.parents.values())
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                for group in groups:
+                    group.kill_all()
+                proc.wait()
+        for group in groups:
+            group.remove()
+        for d in own.values():
+            for gone_dir in (d.parent / f"p{gone.pid}", d, d.parent):
+                if gone_dir.exists():
+                    gone_dir.rmdir()
+
+
+@root_only
 def test_system_tree_holds_the_programs_and_their_libraries_only(tmp_path: Path) -> None:
     mounts = sysroot.system_view(tmp_path / "cache", "t", ["/bin/sh", "/usr/bin/cat"])
 
