@@ -91,11 +91,11 @@ def test_private_zones_are_counted_in_and_out() -> None:
     assert not index.has_private
 
 
-def _q(name: str) -> tuple:
+def _q(name: str, rtype: str = "A") -> tuple:
     import dns.name
     import dns.rdatatype
 
-    return dns.name.from_text(name), dns.rdatatype.A
+    return dns.name.from_text(name), dns.rdatatype.from_text(rtype)
 
 
 class RebuildCountingZone(Zone):
@@ -169,6 +169,9 @@ def test_loading_a_zone_builds_no_rrset_of_a_plain_record_set_until_it_is_read()
     zone = index.zones["ZL"]
     held = [zone.nodes[names.parse(f"h{i}.lazy.example")].held(1) for i in range(50)]
     assert not any(isinstance(v, dns.rrset.RRset) for v in held)  # not built at load
+    apex = zone.nodes[names.parse("lazy.example")]
+    assert not isinstance(apex.held(2), dns.rrset.RRset)  # nor the apex NS (its 4 names rendered per zone)
+    assert [rr.rdtype for rr in index.lookup(*_q("lazy.example", "NS")).answer] == [2]
     answer = index.lookup(*_q("h7.lazy.example")).answer
     assert [rr.to_text() for rr in answer] == ["h7.lazy.example. 300 IN A 192.0.2.7"]
     assert zone.nodes[names.parse("h7.lazy.example")].held(1).rrset is answer[0]  # kept by its PlainDoc

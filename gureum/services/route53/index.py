@@ -481,7 +481,7 @@ class Zone:
         self.policy.pop((name, rdtype), None)
         if not group:
             return None
-        if len(group) == 1 and rtype not in ("SOA", "NS"):
+        if len(group) == 1 and rtype != "SOA":  # (NS too: a delegation's RRset is built when first read)
             doc = next(iter(group.values()))[0]
             if type(doc) is PlainDoc:
                 return doc
