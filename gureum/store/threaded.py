@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+
 from gureum.store.base import Doc, Event, Store, Txn
 
 log = logging.getLogger("gureum.store")
@@ -51,7 +53,22 @@ class ReadOnlyTxnError(RuntimeError):
 dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 
 
-loads = json.loads
+_NOT_DIGIT = bytes(0 if 0x30 <= b <= 0x39 else 1 for b in range(256))  # a digit's byte -> 0, any other -> 1
+_LONG_RUN = bytes(19)  # 19 digits in a row: an integer orjson may not hold (past 64 bits, or -2**63, a float)
+
+
+def loads(text: str) -> Any:
+    """A stored document from its JSON text (`dumps`). orjson reads it in half of json's
+    time (every row a read returns is parsed: 1M record sets at a DNS node's start). What
+    orjson reads otherwise than json goes to json, so a document reads as json always read
+    it: text with 19 digits in a row (found by a translate, ~0.3 µs; a regex took 0.7), and
+    what orjson refuses (NaN and the infinities `dumps` writes, lone surrogates)."""
+    if _LONG_RUN in text.encode("utf-8", "surrogatepass").translate(_NOT_DIGIT):
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 class InvalidKey(ValueError):
