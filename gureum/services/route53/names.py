@@ -63,7 +63,7 @@ def parse(text: str) -> tuple[bytes, ...]:
         plain = tuple(text.encode().lower().split(b"."))
         if b"" in plain:
             raise BadName("empty label")
-        if any(len(label) > 63 for label in plain):
+        if len(text) > 63 and max(map(len, plain)) > 63:  # (only a name that long can hold such a label)
             raise BadName("label too long")
         if len(text) + 2 > 255:
             raise BadName("name too long")
