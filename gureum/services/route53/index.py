@@ -115,6 +115,21 @@ class PlainDoc(Mapping[str, Any]):
         return f"PlainDoc({dict(self)!r})"
 
 
+_TYPE_NAMES = {t: t for t in records.TYPES}  # one str per type name, whatever parsed the document
+_TTLS: dict[Any, Any] = {}  # one int per TTL value (not a small int: each document had its own)
+
+
+def _shared_ttl(ttl: Any) -> Any:
+    if type(ttl) is not int:
+        return ttl
+    got = _TTLS.get(ttl)
+    if got is None:
+        if len(_TTLS) >= 4096:  # (bounded: distinct TTLs are few)
+            return ttl
+        got = _TTLS[ttl] = ttl
+    return got
+
+
 def compact(doc: Mapping[str, Any], owner: Labels) -> Mapping[str, Any]:
     """A stored record set as the index keeps it: a PlainDoc when it is exactly a plain set
     (name, type other than SOA/NS, TTL and values, nothing else), else the document itself."""
@@ -129,7 +144,8 @@ def compact(doc: Mapping[str, Any], owner: Labels) -> Mapping[str, Any]:
         if type(rr) is not dict or len(rr) != 1 or type(v := rr.get("Value")) is not str:
             return doc
         texts.append(v)
-    return PlainDoc(owner, doc["Type"], doc["TTL"], tuple(texts))
+    rtype = doc["Type"]
+    return PlainDoc(owner, _TYPE_NAMES.get(rtype) or rtype, _shared_ttl(doc["TTL"]), tuple(texts))
 
 
 def stored_form(doc: dict) -> Doc:
