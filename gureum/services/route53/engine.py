@@ -29,7 +29,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
-from gureum.services.route53 import metering, names, routing
+from gureum.services.route53 import metering, names, records, routing
 from gureum.services.route53.index import REFUSED, PlainDoc, Result, Zone, ZoneIndex
 
 OUR_UDP_PAYLOAD = 1232  # DNS flag day 2020: avoid fragmentation
@@ -240,11 +240,14 @@ class Engine:
                 key += b"\x08" + ecs
             entry = self._cache.get(key)
             if entry is None:
-                if ecs is None:
-                    fast = self._nxdomain(data, i, end, client_ip, tcp)
+                if ecs is None:  # (the name, and the zone it falls in, found once for both)
+                    raw = data[12:i].lower()
+                    name = _labels(raw)
+                    zone = self.index.zone_for(self.index.view(self._vpcs(client_ip)), name)
+                    fast = self._nxdomain(data, i, end, client_ip, tcp, raw, name, zone)
                     if fast is not None:
                         return fast
-                entry = self._plain(key, data, i, end, edns, client_ip) if ecs is None else None
+                    entry = self._plain(key, data, i, end, edns, raw, name, zone)
                 if entry is None:
                     entry = self._fill(key, data, i, end, edns, client_ip)
                 if entry is None:
@@ -345,13 +348,11 @@ class Engine:
             hit = self._view_of_ip[client_ip] = (b"%d" % vid, vpcs)
         return hit[0]
 
-    def _nxdomain(self, data: bytes, i: int, end: int, client_ip: str, tcp: bool = False) -> bytes | None:
+    def _nxdomain(self, data: bytes, i: int, end: int, client_ip: str, tcp: bool, raw: bytes,
+                  name: tuple[bytes, ...], zone: Zone | None) -> bytes | None:
         """NXDOMAIN built straight from bytes (not cached): random names, the classic flood
-        against authoritative servers, cost a few microseconds instead of dnspython."""
-        raw = data[12:i].lower()
-        name = _labels(raw)
-        view = self.index.view(self._vpcs(client_ip))
-        zone = self.index.zone_for(view, name)
+        against authoritative servers, cost a few microseconds instead of dnspython. `raw`:
+        the question's name lowercased, `name` its labels, `zone` the zone it falls in."""
         if zone is None or not zone.neg_soa_wire or len(name) == len(zone.origin) or zone.public_fallback \
                 or not zone.is_nxdomain(name):
             return None
@@ -378,7 +379,8 @@ class Engine:
             self.query_log(zone.zone_id, data[12:end], 3, tcp, client_ip, None)
         return out
 
-    def _plain(self, key: bytes, data: bytes, i: int, end: int, edns: bool, client_ip: str) -> _Entry | None:
+    def _plain(self, key: bytes, data: bytes, i: int, end: int, edns: bool, raw: bytes, name: tuple[bytes, ...],
+               zone: Zone | None) -> _Entry | None:
         """The cache entry of a question whose answer is one plain RRset of the name asked
         (A, AAAA or TXT: no name inside to compress; no routing, wildcard, delegation or
         signing), built straight from bytes: at 1M names most questions are first asked, and
@@ -387,11 +389,7 @@ class Engine:
         qtype = data[end - 4] << 8 | data[end - 3]
         if qtype not in _PLAIN_TYPES:
             return None
-        raw = data[12:i].lower()
-        name = _labels(raw)
-        index = self.index
-        zone = index.zone_for(index.view(self._vpcs(client_ip)), name)
-        if zone is None or zone.soa is None or zone.zone_id in index.signers or zone.find_cut(name, qtype) is not None:
+        if zone is None or zone.soa is None or zone.zone_id in self.index.signers or zone.find_cut(name, qtype) is not None:
             return None
         node = zone.nodes.get(name)
         if node is None or (zone.policy and (name, qtype) in zone.policy):
@@ -419,7 +417,7 @@ class Engine:
             return None
         truncated = full if len(full) <= 512 else \
             struct.pack("!HHHHHH", 0, flags | 0x0200, 1, 0, 0, 1 if edns else 0) + question + opt
-        entry: _Entry = (full, truncated, zone.zone_id, _static_meter(zone, name, qtype))
+        entry: _Entry = (full, truncated, zone.zone_id, _static_meter(zone, name, qtype, held))
         if len(self._cache) >= CACHE_MAX:
             self._cache.clear()
         self._cache[key] = entry
@@ -588,13 +586,20 @@ def _opt(do: bool) -> bytes:
     return b"\x00\x00\x29" + struct.pack("!HBBHH", OUR_UDP_PAYLOAD, 0, 0, 0x8000 if do else 0, 0)
 
 
-def _static_meter(zone: Zone, name: tuple[bytes, ...], qtype: int) -> tuple[str, str, str] | None:
+def _static_meter(zone: Zone, name: tuple[bytes, ...], qtype: int, held: object = None) -> tuple[str, str, str] | None:
     """What a query for (name, qtype) answered by `zone` with no routing is billed as
-    (metering.py): nothing for an unowned zone or a name aliasing an AWS resource."""
+    (metering.py): nothing for an unowned zone or a name aliasing an AWS resource. `held`:
+    what the name's node holds for qtype, when known (a PlainDoc aliases nothing)."""
     if not zone.account:
         return None
-    unit = metering.query_unit(zone.zone_id, zone.group((name, dns.rdatatype.to_text(dns.rdatatype.RdataType.make(qtype)))), [])
+    if type(held) is PlainDoc:
+        return (zone.account, zone.zone_id, metering.STANDARD)
+    rtype = _TYPE_TEXT.get(qtype) or dns.rdatatype.to_text(dns.rdatatype.RdataType.make(qtype))
+    unit = metering.query_unit(zone.zone_id, zone.group((name, rtype)), [])
     return (zone.account, zone.zone_id, unit) if unit is not None else None
+
+
+_TYPE_TEXT = {int(records.rdtype(t)): t for t in records.TYPES}
 
 
 def _udp_limit(query: dns.message.Message) -> int:
