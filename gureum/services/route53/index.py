@@ -370,7 +370,7 @@ class Zone:
         assert not self.nodes and not self._dirty, "load() fills a new zone"
         n = len(self.origin)
         origin = self.origin
-        groups, nodes = self.groups, self.nodes
+        groups, nodes, existing, rdtypes = self.groups, self.nodes, self.names, records.RDTYPES
         for doc in docs:
             if type(doc) is not PlainDoc:
                 doc = compact(doc, set_key(doc)[0])
@@ -380,14 +380,22 @@ class Zone:
             name = doc.owner
             if n and len(name) > n and name[-n:] == origin:
                 name = doc.owner = name[:-n] + origin
-            rdtype = records.rdtype(doc.type)
+            rtype = doc.type
+            rdtype = rdtypes[rtype]
             node = nodes.get(name)
-            if (name, doc.type) in groups or (node is not None and rdtype in node):
+            if node is None:
+                if (name, rtype) in groups:
+                    self.put(doc)  # (a set put before: as put would)
+                    continue
+                node = nodes[name] = Node(name)
+                if len(name) == n + 1:  # (most names: one label below the apex)
+                    existing[name] = existing.get(name, 0) + 1
+                    existing[origin] += 1
+                else:
+                    self._name(name)
+            elif rdtype in node or (name, rtype) in groups:
                 self.put(doc)  # (a second document of one set: as put would)
                 continue
-            if node is None:
-                node = nodes[name] = Node(name)
-                self._name(name)
             node[rdtype] = doc
 
     def remove(self, doc: dict) -> None:

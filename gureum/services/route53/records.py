@@ -25,6 +25,7 @@ TYPES = (
 ALIAS_TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "MX", "NAPTR", "PTR", "SPF", "SRV", "TXT", "HTTPS", "SVCB", "TLSA", "SSHFP")
 
 _RDTYPE = {t: dns.rdatatype.from_text(t) for t in TYPES}
+RDTYPES: Mapping[str, dns.rdatatype.RdataType] = _RDTYPE  # type name -> rdtype, the types Route 53 stores
 
 # Route 53's names for what is wrong with a value, per type.
 _PROBLEM = {
