@@ -133,19 +133,25 @@ def _shared_ttl(ttl: Any) -> Any:
 def compact(doc: Mapping[str, Any], owner: Labels) -> Mapping[str, Any]:
     """A stored record set as the index keeps it: a PlainDoc when it is exactly a plain set
     (name, type other than SOA/NS, TTL and values, nothing else), else the document itself."""
-    if type(doc) is not dict or len(doc) != 4 or "Name" not in doc or "TTL" not in doc \
-            or doc.get("Type") in (None, "SOA", "NS"):
+    if type(doc) is not dict or len(doc) != 4:
         return doc
-    rrs = doc.get("ResourceRecords")
-    if type(rrs) is not list or not rrs:
+    rtype, rrs = doc.get("Type"), doc.get("ResourceRecords")
+    if rtype is None or rtype == "SOA" or rtype == "NS" or type(rrs) is not list or not rrs \
+            or "TTL" not in doc or "Name" not in doc:
         return doc
-    texts = []
-    for rr in rrs:
+    if len(rrs) == 1:  # (most sets)
+        rr = rrs[0]
         if type(rr) is not dict or len(rr) != 1 or type(v := rr.get("Value")) is not str:
             return doc
-        texts.append(v)
-    rtype = doc["Type"]
-    return PlainDoc(owner, _TYPE_NAMES.get(rtype) or rtype, _shared_ttl(doc["TTL"]), tuple(texts))
+        texts: tuple[str, ...] = (v,)
+    else:
+        values = []
+        for rr in rrs:
+            if type(rr) is not dict or len(rr) != 1 or type(v := rr.get("Value")) is not str:
+                return doc
+            values.append(v)
+        texts = tuple(values)
+    return PlainDoc(owner, _TYPE_NAMES.get(rtype) or rtype, _shared_ttl(doc["TTL"]), texts)
 
 
 def stored_form(doc: dict) -> Doc:
