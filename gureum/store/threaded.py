@@ -54,7 +54,7 @@ dumps: Callable[[Any], str] = json.JSONEncoder(separators=(",", ":")).encode
 
 
 _NOT_DIGIT = bytes(0 if 0x30 <= b <= 0x39 else 1 for b in range(256))  # a digit's byte -> 0, any other -> 1
-_LONG_RUN = bytes(19)  # 19 digits in a row: an integer orjson may not hold (past 64 bits, or -2**63, a float)
+_LONG_RUN = bytes(19)  # 19 digits in a row: an integer orjson may not hold (past 64 bits, or below -2**63: a float)
 
 
 def loads(text: str) -> Any:
