@@ -475,7 +475,7 @@ class Engine:
         zone = self.index.zones.get(zone_id)
         if zone is None or not zone.account:  # no owner: the registry's own zones (domains) are not billed
             return None
-        entries = zone.group((names.from_dns(qname), dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))))
+        entries = zone.group((names.from_dns(qname), records.type_name(rdtype)))
         unit = metering.query_unit(zone_id, entries, q.used)
         return (zone.account, zone_id, unit) if unit is not None else None
 
@@ -594,12 +594,9 @@ def _static_meter(zone: Zone, name: tuple[bytes, ...], qtype: int, held: object 
         return None
     if type(held) is PlainDoc:
         return (zone.account, zone.zone_id, metering.STANDARD)
-    rtype = _TYPE_TEXT.get(qtype) or dns.rdatatype.to_text(dns.rdatatype.RdataType.make(qtype))
-    unit = metering.query_unit(zone.zone_id, zone.group((name, rtype)), [])
+    unit = metering.query_unit(zone.zone_id, zone.group((name, records.type_name(qtype))), [])
     return (zone.account, zone.zone_id, unit) if unit is not None else None
 
-
-_TYPE_TEXT = {int(records.rdtype(t)): t for t in records.TYPES}
 
 
 def _udp_limit(query: dns.message.Message) -> int:

@@ -257,7 +257,7 @@ class Node:
         return self._type != -1
 
     def __repr__(self) -> str:
-        return f"Node({names.to_text(self.owner)!r}, {[dns.rdatatype.to_text(dns.rdatatype.RdataType.make(t)) for t in self]})"
+        return f"Node({names.to_text(self.owner)!r}, {[records.type_name(t) for t in self]})"
 
     def _built(self, rdtype: int, doc: Mapping[str, Any]) -> dns.rrset.RRset:
         if type(doc) is PlainDoc:
@@ -344,7 +344,7 @@ class Zone:
         if group is not None:
             return group
         node = self.nodes.get(key[0])
-        rdtype = records.rdtype_of(key[1])
+        rdtype = records.RDTYPES.get(key[1])  # (None: a type Route 53 does not store, DNSKEY...)
         held = node.held(rdtype) if node is not None and rdtype is not None else None
         return {"": (held, None)} if type(held) is PlainDoc else None
 
@@ -357,9 +357,7 @@ class Zone:
 
     def put(self, doc: Doc) -> None:
         name, rtype, sid = set_key(doc)
-        n = len(self.origin)
-        if n and len(name) > n and name[-n:] == self.origin:  # share the origin's labels (RSS at 1M records)
-            name = name[:-n] + self.origin
+        name = self._shared(name)
         if type(doc) is PlainDoc:
             doc.owner = name
         key = (name, rtype)
@@ -374,18 +372,14 @@ class Zone:
         node, as `rebuild` would put it, and only there (`group` finds it): nothing in the zone
         depends on it before the aliases (put, then rebuilt) are rendered."""
         assert not self.nodes and not self._dirty, "load() fills a new zone"
-        n = len(self.origin)
-        origin = self.origin
-        groups, nodes, existing, rdtypes = self.groups, self.nodes, self.names, records.RDTYPES
+        groups, nodes, rdtypes = self.groups, self.nodes, records.RDTYPES
         for doc in docs:
             if type(doc) is not PlainDoc:
                 doc = compact(doc, set_key(doc)[0])
                 if type(doc) is not PlainDoc:
                     self.put(doc)
                     continue
-            name = doc.owner
-            if n and len(name) > n and name[-n:] == origin:
-                name = doc.owner = name[:-n] + origin
+            name = doc.owner = self._shared(doc.owner)
             rtype = doc.type
             rdtype = rdtypes[rtype]
             node = nodes.get(name)
@@ -394,11 +388,7 @@ class Zone:
                     self.put(doc)  # (a set put before: as put would)
                     continue
                 node = nodes[name] = Node(name)
-                if len(name) == n + 1:  # (most names: one label below the apex)
-                    existing[name] = existing.get(name, 0) + 1
-                    existing[origin] += 1
-                else:
-                    self._name(name)
+                self._name(name)
             elif rdtype in node or (name, rtype) in groups:
                 self.put(doc)  # (a second document of one set: as put would)
                 continue
@@ -490,9 +480,22 @@ class Zone:
             return False
         return self.find_cut(name, A) is None
 
+    def _shared(self, name: Labels) -> Labels:
+        """`name` (in this zone) with the origin's own labels (RSS at 1M records: not a copy of
+        them per name)."""
+        n = len(self.origin)
+        if n and len(name) > n and name[-n:] == self.origin:
+            return name[:-n] + self.origin
+        return name
+
     def _name(self, name: Labels) -> None:
+        existing = self.names
+        if len(name) == len(self.origin) + 1:  # (most names: one label below the apex)
+            existing[name] = existing.get(name, 0) + 1
+            existing[self.origin] += 1
+            return
         for i in range(len(name) - len(self.origin) + 1):
-            self.names[name[i:]] = self.names.get(name[i:], 0) + 1
+            existing[name[i:]] = existing.get(name[i:], 0) + 1
 
     def _unname(self, name: Labels) -> None:
         for i in range(len(name) - len(self.origin) + 1):

@@ -26,6 +26,7 @@ ALIAS_TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "MX", "NAPTR", "PTR", "SPF", "
 
 _RDTYPE = {t: dns.rdatatype.from_text(t) for t in TYPES}
 RDTYPES: Mapping[str, dns.rdatatype.RdataType] = _RDTYPE  # type name -> rdtype, the types Route 53 stores
+_TYPE_NAME = {int(v): k for k, v in _RDTYPE.items()}
 
 # Route 53's names for what is wrong with a value, per type.
 _PROBLEM = {
@@ -54,9 +55,9 @@ def rdtype(rtype: str) -> dns.rdatatype.RdataType:
     return _RDTYPE[rtype]
 
 
-def rdtype_of(rtype: str) -> dns.rdatatype.RdataType | None:
-    """`rdtype`, or None for a type Route 53 does not store (DNSKEY, a question's ANY...)."""
-    return _RDTYPE.get(rtype)
+def type_name(rdtype: int) -> str:
+    """A type's name ("A"): from a table for the types Route 53 stores, else dnspython's."""
+    return _TYPE_NAME.get(rdtype) or dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))
 
 
 def _bad(rtype: str, value: str, code: str | None = None, desc: str | None = None) -> BadValue:
