@@ -123,6 +123,49 @@ def test_pages_show_what_the_apis_created(g, resources, page, tmp_path: Path):
     assert len(list(shots.glob("*.png"))) == len(checks)
 
 
+# The browser's own fetch, wrapped: the first Route 53 zone listing is held until __release() (or
+# refused, with `refuse`), so a test decides the order in which the console's requests finish.
+_HOLD_FIRST_ZONE_LIST = """(refuse => {
+  const real = window.fetch;
+  let first = true;
+  window.__released = new Promise((r) => { window.__release = r; });
+  window.fetch = (url, init) => {
+    if (first && String(url).startsWith('/2013-04-01/hostedzone')) {
+      first = false;
+      if (refuse) return Promise.reject(new TypeError('the network is down'));
+      return window.__released.then(() => real(url, init));
+    }
+    return real(url, init);
+  };
+})"""
+
+
+def test_a_page_that_finishes_after_a_newer_navigation_is_not_shown(g, resources, page):
+    _open(page, g, "/sqs", "main.dataset.page === 'sqs'")
+    page.evaluate(f"{_HOLD_FIRST_ZONE_LIST}(false)")
+    page.evaluate("location.hash = '#/route53'")  # its zone listing is held
+    page.evaluate("location.hash = '#/ecr'")
+    wait_for("the newer page", lambda: page.evaluate("document.getElementById('main').dataset.page === 'ecr'"), timeout=60, interval=0.2)
+    page.evaluate("window.__release()")
+    wait_for("the older page built and dropped", lambda: page.evaluate("document.getElementById('main').dataset.dropped === '1'"),
+             timeout=60, interval=0.2)
+    assert page.evaluate("document.getElementById('main').dataset.page") == "ecr"
+    assert "console-repo" in page.evaluate(_text())
+    assert page.evaluate("location.hash") == "#/ecr"
+
+
+def test_a_page_that_failed_to_load_tries_again_by_itself(g, resources, page):
+    _open(page, g, "/sqs", "main.dataset.page === 'sqs'")
+    page.evaluate(f"{_HOLD_FIRST_ZONE_LIST}(true)")
+    page.evaluate("location.hash = '#/route53'")
+    wait_for("the failure shown", lambda: page.evaluate("document.getElementById('main').dataset.page === 'error'"), timeout=60, interval=0.1)
+    assert "the network is down" in page.evaluate("document.getElementById('banner').textContent")
+    wait_for("the zones, on a later try", lambda: page.evaluate("document.getElementById('main').dataset.page === 'route53'"),
+             timeout=60, interval=0.2)
+    assert "console.test." in page.evaluate(_text())
+    assert page.evaluate("document.getElementById('banner').hidden") is True
+
+
 def test_metric_chart_draws_one_point_per_datapoint(g, resources, page, tmp_path: Path):
     metric = "Console/Test|Points"
     _open(page, g, f"/metrics?m={metric.replace('|', '%7C')}&r=3h&s=Sum", "document.querySelector('svg[data-points]')")

@@ -8,6 +8,7 @@ const REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1"
 const COLORS = ["--c0", "--c1", "--c2", "--c3", "--c4", "--c5", "--c6", "--c7"].map((v) => `var(${v})`);
 let timers = [];
 let strict = false;
+let shown = 0; // the navigation whose page is on screen, or is being built: route() counts them
 
 // --- small DOM helpers -------------------------------------------------------------------------
 function h(tag, attrs = {}, ...children) {
@@ -38,8 +39,11 @@ const num = (v) => h("td", { class: "num" }, v);
 const badge = (text, kind) => h("span", { class: `badge ${kind || ""}` }, text);
 const fmtUsd = (v) => "$" + (v > 0 && v < 0.001 ? v.toExponential(1) : v > 0 && v < 0.01 ? v.toPrecision(2) : v.toFixed(2));
 
+// Run fn every ms while the page that asked stays on screen: a page still being built when a newer
+// navigation starts leaves no timer behind.
 function every(ms, fn) {
-  const id = setInterval(fn, ms);
+  const mine = shown;
+  const id = setInterval(() => (mine === shown ? fn() : clearInterval(id)), ms);
   timers.push(id);
 }
 
@@ -484,6 +488,7 @@ const ROUTES = { "": overview, route53: route53Page, lambda: lambdaPage, sqs: sq
 async function route() {
   for (const id of timers) clearInterval(id);
   timers = [];
+  const mine = ++shown;
   banner.hidden = true;
   const raw = location.hash.replace(/^#\/?/, "");
   const [path, qs] = raw.split("?");
@@ -498,16 +503,30 @@ async function route() {
   }
   const calls = state.calls;
   const t0 = performance.now();
+  let content;
   try {
-    const content = await (page === "metrics" ? fn(new URLSearchParams(qs || "")) : fn(arg));
-    main.replaceChildren(...[content].flat());
-    main.dataset.page = page || "overview";
-    main.dataset.calls = String(state.calls - calls);
-    main.dataset.ms = String(Math.round(performance.now() - t0));
+    content = await (page === "metrics" ? fn(new URLSearchParams(qs || "")) : fn(arg));
   } catch (e) {
-    main.replaceChildren(h("p", { class: "muted" }, "Could not load this page."));
+    if (mine !== shown) return dropped();
+    main.replaceChildren(h("p", { class: "muted" }, "Could not load this page; trying again every few seconds."));
+    main.dataset.page = "error";
     showError(e);
+    if (!(e instanceof AuthError)) every(RETRY_MS, () => { if (!dialog.open) route(); });
+    return;
   }
+  // A slower page finishing after a newer navigation began must not replace what that one shows.
+  if (mine !== shown) return dropped();
+  main.replaceChildren(...[content].flat());
+  main.dataset.page = page || "overview";
+  main.dataset.calls = String(state.calls - calls);
+  main.dataset.ms = String(Math.round(performance.now() - t0));
+}
+
+const RETRY_MS = 3000;
+
+// Counts the pages built but not shown because a newer navigation came first (data-dropped).
+function dropped() {
+  main.dataset.dropped = String(Number(main.dataset.dropped || 0) + 1);
 }
 
 window.addEventListener("hashchange", route);
