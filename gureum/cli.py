@@ -60,12 +60,24 @@ def settings_help() -> str:
     return "\n".join(lines)
 
 
+# The epilog of `gureum up --help` lists every setting, which means importing every package's
+# settings classes (~60 ms): it is written only when help is printed, not on every start.
+_SETTINGS_EPILOG = "<every setting>"
+
+
+class _SettingsHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Writes settings_help() where the parser's epilog is _SETTINGS_EPILOG."""
+
+    def add_text(self, text: str | None) -> None:
+        super().add_text(settings_help() if text == _SETTINGS_EPILOG else text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gureum", description="A self-hosted cloud that speaks the AWS APIs.")
     p.add_argument("--version", action="version", version=f"gureum {__version__}")
     sub = p.add_subparsers(dest="command")
-    up = sub.add_parser("up", help="run a gureum node in the foreground", epilog=settings_help(),
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    up = sub.add_parser("up", help="run a gureum node in the foreground", epilog=_SETTINGS_EPILOG,
+                        formatter_class=_SettingsHelpFormatter)
     up.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="listen address (GUREUM_HOST)")
     up.add_argument("--port", type=int, default=int(_env("PORT", "4566") or 4566), help="AWS API port (GUREUM_PORT)")
     up.add_argument("--dns-port", type=int, default=int(_env("DNS_PORT", "53") or 53), help="DNS port (GUREUM_DNS_PORT)")
