@@ -384,8 +384,8 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "nan"
 
 
-def tree_rss_kib(pid: int) -> int:
-    """VmRSS of `pid` and its descendants (from /proc), KiB."""
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (from /proc)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -396,14 +396,30 @@ def tree_rss_kib(pid: int) -> int:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
+    out, todo = [], [pid]
     while todo:
         p = todo.pop()
+        out.append(p)
         todo.extend(children.get(p, ()))
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+    return out
+
+
+def _kib(path: str, field: str) -> int:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_kib(pid: int) -> int:
+    """VmRSS of `pid` and its descendants (from /proc), KiB."""
+    return sum(_kib(f"/proc/{p}/status", "VmRSS:") for p in process_tree(pid))
+
+
+def tree_pss_kib(pid: int) -> int:
+    """Proportional set size of `pid` and its descendants, KiB: pages a forked child shares
+    with its parent counted once (VmRSS would count them in each)."""
+    return sum(_kib(f"/proc/{p}/smaps_rollup", "Pss:") for p in process_tree(pid))

@@ -8,6 +8,11 @@ zones are spread over ceil(zones / 500) accounts. Then both nodes are restarted 
 spawn to the first DNS answer for a name in the last zone, their RSS read, and dnsperf runs
 alternate between them: names spread over every zone vs the same number of names in the one
 zone.
+
+The reference for "qps unchanged": NSD (when installed) serving the same zones from zone files,
+measured the same way in the same run, 10k zones against 1 (each NSD one server process). What a
+million records cost NSD, whose data is compiled C structures, is what the data's size costs
+any server on this machine (caches, TLB): gureum's ratio is read against NSD's.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
 from common import Node, dnsperf, median, ratio
+
+from bench.common import free_port, tree_pss_kib
 
 PER_ACCOUNT = 500  # AWS's default hosted zones per account
 
@@ -52,6 +60,74 @@ def bulk_load(data: Path, first: int, zones: int, records: int, step: int = 100)
 
     asyncio.run(store.close())
     return zones / (time.perf_counter() - t0)
+
+
+def start_nsd(work: Path, zones: int, records: int) -> tuple[subprocess.Popen[bytes], int]:
+    """NSD (one server process, no rate limit) serving zones [0, zones) with the same record
+    sets as bulk_load, each from its own zone file under `work`."""
+    work.mkdir(parents=True)
+    port = free_port()
+    conf = [f"""server:
+  ip-address: 127.0.0.1
+  port: {port}
+  username: ""
+  zonesdir: "{work}"
+  pidfile: "{work}/nsd.pid"
+  database: ""
+  zonelistfile: "{work}/zone.list"
+  xfrdfile: "{work}/xfrd.state"
+  xfrdir: "{work}"
+  logfile: "{work}/nsd.log"
+  server-count: 1
+  rrl-ratelimit: 0
+  verbosity: 0
+remote-control:
+  control-enable: no
+"""]
+    for i in range(zones):
+        zone = zone_name(i)
+        lines = [f"$ORIGIN {zone}.", "$TTL 300",
+                 f"@ 900 IN SOA ns.{zone}. hostmaster.{zone}. 1 7200 900 1209600 86400", f"@ 172800 IN NS ns.{zone}.",
+                 "ns 300 IN A 10.1.0.1"]
+        lines += [f"{r['Name'].removesuffix('.' + zone)} 300 IN A {r['ResourceRecords'][0]['Value']}" for r in record_sets(zone, records)]
+        (work / f"{zone}.zone").write_text("\n".join(lines) + "\n")
+        conf.append(f"zone:\n  name: {zone}\n  zonefile: \"{work}/{zone}.zone\"\n")
+    (work / "nsd.conf").write_text("".join(conf))
+    with open(work / "stderr", "wb") as err:
+        proc = subprocess.Popen(["nsd", "-d", "-c", str(work / "nsd.conf")], stdout=subprocess.DEVNULL, stderr=err)
+    return proc, port
+
+
+def nsd_reference(work: Path, args: argparse.Namespace) -> dict[str, float]:
+    """NSD's qps over `spread.txt` with every zone loaded, and over `single.txt` with the one
+    zone: warm-up passes, then --runs runs alternating, as for gureum."""
+    out: dict[str, float] = {}
+    servers = {}
+    try:
+        for label, zones in (("one", 1), ("big", args.zones)):
+            t0 = time.perf_counter()
+            proc, port = start_nsd(work / f"nsd-{label}", zones, args.records)
+            servers[label] = (proc, port)
+            wait_answer(port, f"h{args.records - 1}.{zone_name(zones - 1)}")
+            label_zones = f"{zones} zone{'s' if zones > 1 else ''}"
+            out[f"NSD start s ({label_zones})"] = time.perf_counter() - t0
+            out[f"NSD PSS MiB ({label_zones})"] = tree_pss_kib(proc.pid) / 1024  # nsd, its server and xfrd
+        qfiles = {"one": work / "single.txt", "big": work / "spread.txt"}
+        for label, (_, port) in servers.items():
+            dnsperf(port, qfiles[label], 300, args.clients, args.outstanding, "-n", "1")
+        qps: dict[str, list[float]] = {"one": [], "big": []}
+        for i in range(args.runs):
+            for label, (_, port) in servers.items():
+                r = dnsperf(port, qfiles[label], args.seconds, args.clients, args.outstanding)
+                qps[label].append(r["qps"])
+                print(f"  run {i + 1}/{args.runs} NSD {label:3s} {r['qps']:>9.0f} qps  lost {r['lost']:.0f}  avg {r['latency_ms']:.2f} ms", flush=True)
+        out["NSD qps (1 zone)"] = median(qps["one"])
+        out[f"NSD qps ({args.zones} zones)"] = median(qps["big"])
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.wait(30)
+    return out
 
 
 def wait_answer(port: int, name: str, timeout: float = 300.0) -> None:
@@ -122,6 +198,8 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, float]:
     finally:
         big.stop()
         one.stop()
+    if shutil.which("nsd") is not None:  # after gureum's nodes stopped: each server has the machine
+        out.update(nsd_reference(work, args))
     z = args.zones
     print(f"\n10k-zones scale: {z} zones × {args.records} records ({(z + PER_ACCOUNT - 1) // PER_ACCOUNT} accounts) vs 1 zone × {args.records}, same run")
     for k, v in out.items():
@@ -129,6 +207,9 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, float]:
     print(f"  ratio start   {z} zones / 1 zone = {ratio(out[f'start s ({z} zones)'], out['start s (1 zone)'])}")
     print(f"  ratio RSS     {z} zones / 1 zone = {ratio(out[f'RSS MiB ({z} zones)'], out['RSS MiB (1 zone)'])}")
     print(f"  ratio qps     {z} zones / 1 zone = {ratio(out[f'qps ({z} zones)'], out['qps (1 zone)'])}")
+    if "NSD qps (1 zone)" in out:
+        print(f"  NSD ratio qps {z} zones / 1 zone = {ratio(out[f'NSD qps ({z} zones)'], out['NSD qps (1 zone)'])}"
+              "   (the data's own cost on this machine)")
     return out
 
 
