@@ -62,9 +62,10 @@ def bulk_load(data: Path, first: int, zones: int, records: int, step: int = 100)
     return zones / (time.perf_counter() - t0)
 
 
-def start_nsd(work: Path, zones: int, records: int) -> tuple[subprocess.Popen[bytes], int]:
+def start_nsd(work: Path, zones: int, records: int) -> tuple[subprocess.Popen[bytes], int, float]:
     """NSD (one server process, no rate limit) serving zones [0, zones) with the same record
-    sets as bulk_load, each from its own zone file under `work`."""
+    sets as bulk_load, each from its own zone file under `work`; and when it was spawned
+    (time.perf_counter(), after the files were written)."""
     work.mkdir(parents=True)
     port = free_port()
     conf = [f"""server:
@@ -94,8 +95,9 @@ remote-control:
         conf.append(f"zone:\n  name: {zone}\n  zonefile: \"{work}/{zone}.zone\"\n")
     (work / "nsd.conf").write_text("".join(conf))
     with open(work / "stderr", "wb") as err:
+        t0 = time.perf_counter()
         proc = subprocess.Popen(["nsd", "-d", "-c", str(work / "nsd.conf")], stdout=subprocess.DEVNULL, stderr=err)
-    return proc, port
+    return proc, port, t0
 
 
 def nsd_reference(work: Path, args: argparse.Namespace) -> dict[str, float]:
@@ -105,8 +107,7 @@ def nsd_reference(work: Path, args: argparse.Namespace) -> dict[str, float]:
     servers = {}
     try:
         for label, zones in (("one", 1), ("big", args.zones)):
-            t0 = time.perf_counter()
-            proc, port = start_nsd(work / f"nsd-{label}", zones, args.records)
+            proc, port, t0 = start_nsd(work / f"nsd-{label}", zones, args.records)
             servers[label] = (proc, port)
             wait_answer(port, f"h{args.records - 1}.{zone_name(zones - 1)}")
             label_zones = f"{zones} zone{'s' if zones > 1 else ''}"
