@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -124,16 +125,25 @@ class GureumProcess:
         except AssertionError:
             raise RuntimeError(f"gureum did not become ready:\n{self.log_tail()}") from None
 
-    def health(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.endpoint + "/_gureum/health", timeout=2) as resp:
-            return json.load(resp)
+    def health(self, starting_ok: bool = False) -> dict[str, Any]:
+        """/_gureum/health's document. A node with a component still starting (one started on
+        its first call, say) answers 503 with the same document: an HTTPError, unless
+        `starting_ok`."""
+        try:
+            with urllib.request.urlopen(self.endpoint + "/_gureum/health", timeout=2) as resp:
+                return json.load(resp)
+        except urllib.error.HTTPError as e:
+            if not starting_ok or e.code != 503:
+                raise
+            with e:
+                return json.load(e)
 
     def wait_service(self, name: str, state: str = "running", timeout: float = 20.0) -> None:
         last: dict[str, Any] = {}
 
         def reached() -> bool:
             nonlocal last
-            last = self.health()["services"].get(name, {})
+            last = self.health(starting_ok=True)["services"].get(name, {})
             return last.get("state") == state
 
         try:

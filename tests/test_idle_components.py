@@ -49,6 +49,27 @@ def test_a_fresh_node_idles_its_components_until_their_service_is_called(tmp_pat
         node.stop()
 
 
+def test_a_component_woken_once_the_node_serves_keeps_the_node_ready_while_it_starts(tmp_path: Path) -> None:
+    """ECS's component reports itself starting while it makes the task network: woken by a
+    call, that start does not take the node out of service (health stays 200, ready)."""
+    node = GureumProcess(tmp_path / "data")
+    node.start()
+    try:
+        seen: list[tuple[bool, str]] = []
+
+        def ecs_running() -> bool:
+            doc = node.health(starting_ok=True)  # a 503 is recorded, not raised
+            seen.append((doc["ready"], doc["components"]["ecs"]["state"]))
+            return seen[-1][1] == "running"
+
+        assert _components(node)["ecs"] == "idle"
+        node.client("ecs").list_clusters()
+        wait_for("the ecs component running once ECS was called", ecs_running, timeout=60, interval=0.005)
+        assert all(ready for ready, _ in seen), seen
+    finally:
+        node.stop()
+
+
 def test_components_lazy_false_starts_every_component_with_the_node(tmp_path: Path) -> None:
     node = GureumProcess(tmp_path / "data", extra_args=["--set", "components.lazy=false"])
     node.start()
