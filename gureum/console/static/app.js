@@ -485,6 +485,8 @@ async function dnsPage(configId) {
 const ROUTES = { "": overview, route53: route53Page, lambda: lambdaPage, sqs: sqsPage, ecs: ecsPage, ecr: ecrPage,
   costs: costsPage, metrics: metricsPage, logs: logsPage, dns: dnsPage };
 
+const RETRY_MS = 3000; // a page that failed to load is tried again this often
+
 async function route() {
   for (const id of timers) clearInterval(id);
   timers = [];
@@ -521,8 +523,6 @@ async function route() {
   main.dataset.calls = String(state.calls - calls);
   main.dataset.ms = String(Math.round(performance.now() - t0));
 }
-
-const RETRY_MS = 3000;
 
 // Counts the pages built but not shown because a newer navigation came first (data-dropped).
 function dropped() {
