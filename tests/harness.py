@@ -51,8 +51,12 @@ SUITE_RUNTIME_DATE = {"GUREUM_LAMBDA_RUNTIME_DATE": "2026-05-01"}
 
 
 class GureumProcess:
-    def __init__(self, data_dir: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None,
+                 settings_free: bool = False) -> None:
+        """`settings_free`: no GUREUM_* variable reaches the node (not even the harness's own),
+        so with no `--set` in `extra_args` it runs on every setting's default, as a bare `gureum up`."""
         self.data_dir = data_dir
+        self.settings_free = settings_free
         self.port = free_port()
         self.dns_port = free_port()
         self.extra_args = list(extra_args or [])
@@ -101,10 +105,11 @@ class GureumProcess:
         refuse_in_unit_test("a gureum process")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = self.command()
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if not (self.settings_free and k.startswith("GUREUM_"))}
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        # name what handlers return beyond the output shapes (tests/aws/shape_check.py reads it)
-        env.setdefault("GUREUM_API_REPORT_UNMODELED", "1")
+        if not self.settings_free:
+            # name what handlers return beyond the output shapes (tests/aws/shape_check.py reads it)
+            env.setdefault("GUREUM_API_REPORT_UNMODELED", "1")
         env.update(self.extra_env)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
