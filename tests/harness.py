@@ -131,8 +131,8 @@ class GureumProcess:
             raise RuntimeError(f"gureum did not become ready:\n{self.log_tail()}") from None
 
     def health(self, starting_ok: bool = False) -> dict[str, Any]:
-        """/_gureum/health's document. A node with a component still starting (one started on
-        its first call, say) answers 503 with the same document: an HTTPError, unless
+        """/_gureum/health's document. A node not ready (a component starting with the node,
+        or one that failed) answers 503 with the same document: an HTTPError, unless
         `starting_ok`."""
         try:
             with urllib.request.urlopen(self.endpoint + "/_gureum/health", timeout=2) as resp:

@@ -50,8 +50,8 @@ def test_a_fresh_node_idles_its_components_until_their_service_is_called(tmp_pat
 
 
 def test_a_component_woken_once_the_node_serves_keeps_the_node_ready_while_it_starts(tmp_path: Path) -> None:
-    """ECS's component reports itself starting while it makes the task network: woken by a
-    call, that start does not take the node out of service (health stays 200, ready)."""
+    """A component woken by a call once the node serves, here ECS's (it makes the task
+    network as it starts), does not take the node out of service: health stays 200, ready."""
     node = GureumProcess(tmp_path / "data")
     node.start()
     try:
