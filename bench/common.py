@@ -364,6 +364,41 @@ def dnsperf(port: int, queries: Path, seconds: int, clients: int, outstanding: i
             "sent": grab(r"Queries sent:\s+(\d+)"), "latency_ms": 1000 * grab(r"Average Latency \(s\):\s+([\d.]+)")}
 
 
+def start_nsd(work: Path, zones: Iterable[tuple[str, str]], servers: int = 1) -> tuple[subprocess.Popen[bytes], int, float]:
+    """NSD (Debian's `nsd`) in the foreground on 127.0.0.1 and a free port, serving `zones`
+    ((name, zone file text) pairs, each written to `work/<name>.zone`) with `servers` server
+    processes and no response rate limit; its files under `work` (made here). Returns the
+    process, its port and when it was spawned (time.perf_counter(), after the files were
+    written)."""
+    work.mkdir(parents=True)
+    port = free_port()
+    conf = [f"""server:
+  ip-address: 127.0.0.1
+  port: {port}
+  username: ""
+  zonesdir: "{work}"
+  pidfile: "{work}/nsd.pid"
+  database: ""
+  zonelistfile: "{work}/zone.list"
+  xfrdfile: "{work}/xfrd.state"
+  xfrdir: "{work}"
+  logfile: "{work}/nsd.log"
+  server-count: {servers}
+  rrl-ratelimit: 0
+  verbosity: 0
+remote-control:
+  control-enable: no
+"""]
+    for name, text in zones:
+        (work / f"{name}.zone").write_text(text)
+        conf.append(f"zone:\n  name: {name}\n  zonefile: \"{work}/{name}.zone\"\n")
+    (work / "nsd.conf").write_text("".join(conf))
+    with open(work / "stderr", "wb") as err:
+        spawned = time.perf_counter()
+        proc = subprocess.Popen(["nsd", "-d", "-c", str(work / "nsd.conf")], stdout=subprocess.DEVNULL, stderr=err)
+    return proc, port, spawned
+
+
 def median(values: Iterable[float]) -> float:
     """The median, NaN when nothing was measured."""
     got = list(values)

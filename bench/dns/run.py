@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Gureum, free_port
+from bench.common import Gureum, start_nsd
 from gureum.services.route53 import zonefile
 
 ZONE = "bench.test"
@@ -258,37 +258,6 @@ def _extra(sc: str) -> tuple[str, ...]:
     return ("-D",) if sc in SIGNED_SCENARIOS else ()
 
 
-def start_nsd(work: Path, zone_text: str, servers: int) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    nsd_dir = work / "nsd"
-    nsd_dir.mkdir()
-    (nsd_dir / f"{ZONE}.zone").write_text(zone_text)
-    conf = nsd_dir / "nsd.conf"
-    conf.write_text(f"""server:
-  ip-address: 127.0.0.1
-  port: {port}
-  username: ""
-  zonesdir: "{nsd_dir}"
-  pidfile: "{nsd_dir}/nsd.pid"
-  database: ""
-  zonelistfile: "{nsd_dir}/zone.list"
-  xfrdfile: "{nsd_dir}/xfrd.state"
-  xfrdir: "{nsd_dir}"
-  logfile: "{nsd_dir}/nsd.log"
-  server-count: {servers}
-  rrl-ratelimit: 0
-  verbosity: 0
-remote-control:
-  control-enable: no
-zone:
-  name: {ZONE}
-  zonefile: "{nsd_dir}/{ZONE}.zone"
-""")
-    with open(nsd_dir / "stderr", "wb") as err:
-        proc = subprocess.Popen(["nsd", "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=err)
-    return proc, port
-
-
 def dnsperf(port: int, qfile: Path, seconds: int, clients: int, outstanding: int, threads: int, extra: tuple = ()) -> dict:
     out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(qfile), "-l", str(seconds),
                           "-c", str(clients), "-q", str(outstanding), "-T", str(threads), *extra],
@@ -359,7 +328,7 @@ def main() -> int:
         qfiles["signed"].write_text("".join(q.replace(ZONE, SIGNED) + "\n" for q in queries))
         qfiles["signed-random"] = work / "signed-random.txt"  # black lies for random names: each one signed
         qfiles["signed-random"].write_text("".join(f"r{rng.getrandbits(48):x}.{SIGNED} A\n" for _ in range(200_000)))
-        nproc, nport = start_nsd(work, text, args.nsd_servers)
+        nproc, nport, _ = start_nsd(work / "nsd", [(ZONE, text)], args.nsd_servers)
         procs.append(nproc)
         wait_dns(gport)
         wait_dns(nport)

@@ -20,13 +20,12 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 from common import Node, dnsperf, median, ratio
 
-from bench.common import free_port, tree_pss_kib
+from bench.common import start_nsd, tree_pss_kib
 
 PER_ACCOUNT = 500  # AWS's default hosted zones per account
 
@@ -62,42 +61,13 @@ def bulk_load(data: Path, first: int, zones: int, records: int, step: int = 100)
     return zones / (time.perf_counter() - t0)
 
 
-def start_nsd(work: Path, zones: int, records: int) -> tuple[subprocess.Popen[bytes], int, float]:
-    """NSD (one server process, no rate limit) serving zones [0, zones) with the same record
-    sets as bulk_load, each from its own zone file under `work`; and when it was spawned
-    (time.perf_counter(), after the files were written)."""
-    work.mkdir(parents=True)
-    port = free_port()
-    conf = [f"""server:
-  ip-address: 127.0.0.1
-  port: {port}
-  username: ""
-  zonesdir: "{work}"
-  pidfile: "{work}/nsd.pid"
-  database: ""
-  zonelistfile: "{work}/zone.list"
-  xfrdfile: "{work}/xfrd.state"
-  xfrdir: "{work}"
-  logfile: "{work}/nsd.log"
-  server-count: 1
-  rrl-ratelimit: 0
-  verbosity: 0
-remote-control:
-  control-enable: no
-"""]
-    for i in range(zones):
-        zone = zone_name(i)
-        lines = [f"$ORIGIN {zone}.", "$TTL 300",
-                 f"@ 900 IN SOA ns.{zone}. hostmaster.{zone}. 1 7200 900 1209600 86400", f"@ 172800 IN NS ns.{zone}.",
-                 "ns 300 IN A 10.1.0.1"]
-        lines += [f"{r['Name'].removesuffix('.' + zone)} 300 IN A {r['ResourceRecords'][0]['Value']}" for r in record_sets(zone, records)]
-        (work / f"{zone}.zone").write_text("\n".join(lines) + "\n")
-        conf.append(f"zone:\n  name: {zone}\n  zonefile: \"{work}/{zone}.zone\"\n")
-    (work / "nsd.conf").write_text("".join(conf))
-    with open(work / "stderr", "wb") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(["nsd", "-d", "-c", str(work / "nsd.conf")], stdout=subprocess.DEVNULL, stderr=err)
-    return proc, port, t0
+def zone_text(zone: str, records: int) -> str:
+    """Zone `zone` as a zone file for NSD: SOA, NS and the record sets of bulk_load."""
+    lines = [f"$ORIGIN {zone}.", "$TTL 300",
+             f"@ 900 IN SOA ns.{zone}. hostmaster.{zone}. 1 7200 900 1209600 86400", f"@ 172800 IN NS ns.{zone}.",
+             "ns 300 IN A 10.1.0.1"]
+    lines += [f"{r['Name'].removesuffix('.' + zone)} 300 IN A {r['ResourceRecords'][0]['Value']}" for r in record_sets(zone, records)]
+    return "\n".join(lines) + "\n"
 
 
 def nsd_reference(work: Path, args: argparse.Namespace) -> dict[str, float]:
@@ -107,7 +77,8 @@ def nsd_reference(work: Path, args: argparse.Namespace) -> dict[str, float]:
     servers = {}
     try:
         for label, zones in (("one", 1), ("big", args.zones)):
-            proc, port, t0 = start_nsd(work / f"nsd-{label}", zones, args.records)
+            named = ((zone_name(i), zone_text(zone_name(i), args.records)) for i in range(zones))
+            proc, port, t0 = start_nsd(work / f"nsd-{label}", named)
             servers[label] = (proc, port)
             wait_answer(port, f"h{args.records - 1}.{zone_name(zones - 1)}")
             label_zones = f"{zones} zone{'s' if zones > 1 else ''}"
